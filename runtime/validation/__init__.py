@@ -1,0 +1,1 @@
+"""Validation of datasets against the spec: conditions, rules, findings."""

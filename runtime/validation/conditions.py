@@ -1,0 +1,936 @@
+"""Executable conditions: the standard's "Required if …" sentences as predicates over datasets.
+
+The spec stores each condition of a type 1C/2C attribute, of a conditional module (usage "C")
+or functional group macro, and of a conditional "Include Table …" row as a :class:`Condition`:
+the standard's own words (``text``) plus a predicate tree built from a handful of frozen
+dataclasses. The tree is data, not code, so it can live in YAML and in generated Python literals
+(:meth:`to_data` / :func:`predicate_from_data` use only dicts, lists, str, int, float, bool).
+
+Verdicts are three-valued (Kleene logic): ``True``, ``False``, or ``None`` = *cannot decide*.
+``None`` is what :class:`Unknown` leaves yield (text the parser could not turn into a predicate,
+or facts that are not in the dataset at all, such as "if the image has been calibrated"); the
+validator reports those as such and never silently treats them as optional. ``And``/``Or``
+still decide when the known part settles the question ("A is present or <unknown>" is true as soon
+as A is present).
+
+Attributes are referenced by tag through :class:`Ref`: a path of tags (outer sequences first)
+and a scope. The standard's conditions speak about siblings in the same item, attributes of an
+enclosing item or of the top-level dataset, and attributes inside the Shared/Per-frame Functional
+Groups, usually without saying which, so the default scope ``auto`` looks in the current item,
+then outwards to the root, then in the functional groups (shared first, then the current frame,
+or any frame when no frame is current). Lookups are existential: a path through a sequence with
+several items matches when any item does.
+
+Evaluation never raises on odd datasets (wrong VR, bytes, multi-valued where single was meant,
+empty sequences): it answers ``None`` or the sensible verdict.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeAlias
+
+from pydicom.dataset import Dataset
+
+Verdict: TypeAlias = bool | None
+Otherwise: TypeAlias = Literal["may", "shall-not", "unspecified"]
+ModuleOracle: TypeAlias = Callable[[str, str], Verdict]
+
+SHARED_FG = 0x52009229  # Shared Functional Groups Sequence
+PER_FRAME_FG = 0x52009230  # Per-Frame Functional Groups Sequence
+_CODE_VALUE_TAGS = (0x00080100, 0x00080119, 0x00080120)  # Code Value, Long, URN
+_CODING_SCHEME = 0x00080102
+_CONCEPT_CODE_SEQUENCE = 0x0040A168
+SCOPES = ("auto", "item", "parent", "root", "frame")
+_OPS: dict[str, Callable[[float, float], bool]] = {
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Tags and references
+
+
+def tag_str(tag: int) -> str:
+    """``0x00280009`` → ``"0028,0009"``: readable in YAML diffs, unambiguous, fixed width."""
+    return f"{tag >> 16:04X},{tag & 0xFFFF:04X}"
+
+
+_TAG_TEXT = re.compile(r"^\(?([0-9A-Fa-f]{4}),?([0-9A-Fa-f]{4})\)?$")
+
+
+def parse_tag(text: str) -> int:
+    """Inverse of :func:`tag_str`; also accepts ``(0028,0009)`` and ``00280009``."""
+    m = _TAG_TEXT.match(text.strip())
+    if not m:
+        raise ValueError(f"not a tag: {text!r}")
+    return int(m.group(1) + m.group(2), 16)
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """Where an attribute named in a condition is looked up.
+
+    ``path`` is one tag, or several when the text names the sequences on the way ("Content Item
+    Modifier Sequence within Performed Protocol Code Sequence" → outer sequence first). ``scope``
+    says where the first tag is looked for: ``auto`` (current item, then enclosing datasets,
+    then functional groups), ``item`` ("in this Sequence Item"), ``parent`` ("in the
+    containing … Item"), ``root`` ("at the image level"; root, then functional groups),
+    ``frame`` (the functional groups only).
+    """
+
+    path: tuple[int, ...]
+    scope: str = "auto"
+
+    @property
+    def tag(self) -> int:
+        return self.path[-1]
+
+    def to_data(self) -> str:
+        body = "/".join(tag_str(t) for t in self.path)
+        return body if self.scope == "auto" else f"{self.scope}:{body}"
+
+    @classmethod
+    def from_data(cls, data: str) -> Ref:
+        scope, _, body = data.rpartition(":")
+        if scope and scope not in SCOPES:
+            raise ValueError(f"unknown scope {scope!r} in {data!r}")
+        return cls(tuple(parse_tag(t) for t in body.split("/")), scope or "auto")
+
+
+def ref(*tags: int, scope: str = "auto") -> Ref:
+    """Shorthand used by tests and generated code: ``ref(0x00280009)``."""
+    return Ref(tuple(tags), scope)
+
+
+# ---------------------------------------------------------------------------------------------
+# Evaluation context
+
+
+def modules_from_names(names: Iterable[str], *, complete: bool = True) -> ModuleOracle:
+    """A module oracle from the names of the modules (and macros) known to be present.
+
+    With ``complete`` the list is taken as the whole truth (absent names → False); otherwise
+    names not listed are unknown (→ None). Names compare case-insensitively without a trailing
+    "Module"/"Macro"/"Functional Group (Macro)" so the standard's spelling variants meet.
+    """
+    present = frozenset(normalize_module_name(n) for n in names)
+
+    def oracle(name: str, kind: str) -> Verdict:
+        if normalize_module_name(name) in present:
+            return True
+        return False if complete else None
+
+    return oracle
+
+
+_MODULE_SUFFIX = re.compile(
+    r"\s+(module|macro|functional group macro|functional group|functional groups)s?$"
+)
+
+
+def normalize_module_name(name: str) -> str:
+    """Lower-case, single spaces, no leading "the", no trailing kind word."""
+    n = " ".join(name.lower().split())
+    n = n.removeprefix("the ")
+    return _MODULE_SUFFIX.sub("", n)
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What a predicate is evaluated against.
+
+    ``stack`` holds the datasets from the root (the top-level dataset) to the current item.
+    ``modules`` answers "is module/macro X present" (``None`` → unknown). ``frame`` is the
+    index of the current frame when evaluating inside a Per-frame Functional Groups item (or for
+    a per-frame requirement); ``index`` is the current item's position in its sequence ("first
+    Item of Control Point Sequence"). ``cache`` is shared between a context and its children so
+    functional-group lookups are done once per file.
+    """
+
+    stack: tuple[Dataset, ...]
+    modules: ModuleOracle | None = None
+    frame: int | None = None
+    index: int | None = None
+    cache: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def of(
+        cls,
+        root: Dataset,
+        *,
+        modules: ModuleOracle | Iterable[str] | None = None,
+        frame: int | None = None,
+    ) -> Context:
+        """A context at the top level of ``root``; ``modules`` may be an oracle or names."""
+        if modules is not None and not callable(modules):
+            modules = modules_from_names(modules)
+        return cls((root,), modules, frame)
+
+    @property
+    def root(self) -> Dataset:
+        return self.stack[0]
+
+    @property
+    def current(self) -> Dataset:
+        return self.stack[-1]
+
+    def child(self, item: Dataset, index: int | None = None, sequence: int | None = None) -> Context:
+        """The context inside ``item`` (the ``index``-th item of sequence tag ``sequence``).
+
+        Stepping into the Per-frame Functional Groups Sequence sets the current frame.
+        """
+        frame = index if sequence == PER_FRAME_FG and len(self.stack) == 1 else self.frame
+        return Context((*self.stack, item), self.modules, frame, index, self.cache)
+
+
+# ---------------------------------------------------------------------------------------------
+# Lookup helpers (never raise; callers catch as a last resort)
+
+
+def _get(ds: Any, tag: int) -> Any:
+    """The data element ``tag`` of ``ds`` or None; tolerates non-datasets and broken values."""
+    if not isinstance(ds, Dataset):
+        return None
+    try:
+        if tag >> 16 == 0x0002:
+            meta = getattr(ds, "file_meta", None)
+            if isinstance(meta, Dataset) and tag in meta:
+                return meta[tag]
+        if tag in ds:
+            return ds[tag]
+    except Exception:
+        return None
+    return None
+
+
+def _items(elem: Any) -> list[Dataset]:
+    """The items of a sequence element (empty for anything else)."""
+    try:
+        value = elem.value
+    except Exception:
+        return []
+    if isinstance(value, (list, tuple)) or type(value).__name__ == "Sequence":
+        return [it for it in value if isinstance(it, Dataset)]
+    return []
+
+
+def _fg_items(ctx: Context) -> tuple[list[Dataset], list[Dataset]]:
+    """(shared items, per-frame items for the current frame or all frames), once per context."""
+    key = ("fg", ctx.frame)
+    hit = ctx.cache.get(key)
+    if hit is None:
+        root = ctx.root
+        shared = _items(_get(root, SHARED_FG))[:1]
+        frames = _items(_get(root, PER_FRAME_FG))
+        if ctx.frame is not None:
+            frames = frames[ctx.frame : ctx.frame + 1]
+        hit = (shared, frames)
+        ctx.cache[key] = hit
+    return hit
+
+
+def _find_in_groups(items: list[Dataset], tag: int) -> list[Any]:
+    """``tag`` in functional group items: directly (the macro's sequence) or one item down."""
+    out: list[Any] = []
+    for group in items:
+        elem = _get(group, tag)
+        if elem is not None:
+            out.append(elem)
+            continue
+        try:
+            elems = list(group)
+        except Exception:
+            continue
+        for macro in elems:
+            for inner in _items(macro):
+                found = _get(inner, tag)
+                if found is not None:
+                    out.append(found)
+    return out
+
+
+def _functional_groups(ctx: Context, tag: int) -> list[Any]:
+    key = ("fgtag", ctx.frame, tag)
+    hit = ctx.cache.get(key)
+    if hit is None:
+        shared, frames = _fg_items(ctx)
+        hit = _find_in_groups(shared, tag) or _find_in_groups(frames, tag)
+        ctx.cache[key] = hit
+    return hit
+
+
+def _first(ctx: Context, tag: int, scope: str) -> list[Any]:
+    """The elements for the first tag of a path, following the scope rules of :class:`Ref`."""
+    if scope == "item":
+        e = _get(ctx.current, tag)
+        return [e] if e is not None else []
+    if scope == "parent":
+        e = _get(ctx.stack[-2] if len(ctx.stack) > 1 else ctx.root, tag)
+        return [e] if e is not None else []
+    if scope == "frame":
+        return _functional_groups(ctx, tag)
+    if scope == "root":
+        e = _get(ctx.root, tag)
+        return [e] if e is not None else _functional_groups(ctx, tag)
+    for ds in reversed(ctx.stack):
+        e = _get(ds, tag)
+        if e is not None:
+            return [e]
+    return _functional_groups(ctx, tag)
+
+
+def lookup(r: Ref, ctx: Context) -> list[Any]:
+    """All data elements a reference designates (empty when absent anywhere on its path)."""
+    elems = _first(ctx, r.path[0], r.scope)
+    for tag in r.path[1:]:
+        found = (_get(item, tag) for el in elems for item in _items(el))
+        elems = [e for e in found if e is not None]
+    return elems
+
+
+def _is_empty(elem: Any) -> bool:
+    try:
+        value = elem.value
+    except Exception:
+        return False
+    if value is None:
+        return True
+    if isinstance(value, (str, bytes, bytearray)):
+        return not value.strip(b" \x00" if isinstance(value, (bytes, bytearray)) else " \x00")
+    try:
+        return len(value) == 0
+    except TypeError:
+        return False
+
+
+def values_of(elem: Any) -> tuple[Any, ...]:
+    """An element's values as a tuple (strings stripped; bytes decoded and split on "\\")."""
+    try:
+        value = elem.value
+    except Exception:
+        return ()
+    if value is None:
+        return ()
+    if isinstance(value, (bytes, bytearray)):
+        text = bytes(value).decode("latin-1").strip(" \x00")
+        return tuple(v.strip(" \x00") for v in text.split("\\")) if text else ()
+    if isinstance(value, str):
+        value = value.strip(" \x00")
+        return (value,) if value else ()
+    if isinstance(value, (list, tuple)) or type(value).__name__ in ("MultiValue", "Sequence"):
+        return tuple(v.strip(" \x00") if isinstance(v, str) else v for v in value)
+    return (value,)
+
+
+def _as_number(v: Any) -> float | None:
+    if isinstance(v, bool):
+        return float(v)
+    if isinstance(v, (int, float)):
+        f = float(v)
+        return None if math.isnan(f) else f
+    if isinstance(v, (bytes, bytearray)):
+        v = bytes(v).decode("latin-1")
+    try:
+        f = float(str(v).strip(" \x00"))
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(f) else f
+
+
+def _matches(actual: Any, expected: str | int | float) -> bool:
+    if isinstance(expected, str):
+        if isinstance(actual, str):
+            return actual == expected
+        if isinstance(actual, (bytes, bytearray)):
+            return bytes(actual).decode("latin-1").strip(" \x00") == expected
+        return str(actual).strip(" \x00") == expected
+    n = _as_number(actual)
+    return n is not None and n == float(expected)
+
+
+def _selected(elem: Any, index: int | None) -> tuple[Any, ...]:
+    vals = values_of(elem)
+    if index is None:
+        return vals
+    return (vals[index - 1],) if 0 < index <= len(vals) else ()
+
+
+def _any3(verdicts: Iterable[Verdict]) -> Verdict:
+    """Kleene OR over an iterable (True wins, then None, else False)."""
+    unknown = False
+    for v in verdicts:
+        if v is True:
+            return True
+        if v is None:
+            unknown = True
+    return None if unknown else False
+
+
+def _all3(verdicts: Iterable[Verdict]) -> Verdict:
+    """Kleene AND (False wins, then None, else True)."""
+    unknown = False
+    for v in verdicts:
+        if v is False:
+            return False
+        if v is None:
+            unknown = True
+    return None if unknown else True
+
+
+# ---------------------------------------------------------------------------------------------
+# Predicates
+
+
+Value: TypeAlias = str | int | float
+
+
+@dataclass(frozen=True, slots=True)
+class Always:
+    """Unconditionally true (e.g. a condition the text states as always applying)."""
+
+    def eval(self, ctx: Context) -> Verdict:
+        return True
+
+    def to_data(self) -> Any:
+        return "always"
+
+
+@dataclass(frozen=True, slots=True)
+class Never:
+    """Unconditionally false."""
+
+    def eval(self, ctx: Context) -> Verdict:
+        return False
+
+    def to_data(self) -> Any:
+        return "never"
+
+
+@dataclass(frozen=True, slots=True)
+class FirstItem:
+    """The current item is the first of its sequence ("Required for first Item of …")."""
+
+    def eval(self, ctx: Context) -> Verdict:
+        return None if ctx.index is None else ctx.index == 0
+
+    def to_data(self) -> Any:
+        return "first_item"
+
+
+@dataclass(frozen=True, slots=True)
+class Present:
+    """"X is present" (an empty type 2 value counts as present, as in PS3.5)."""
+
+    ref: Ref
+
+    def eval(self, ctx: Context) -> Verdict:
+        return bool(lookup(self.ref, ctx))
+
+    def to_data(self) -> Any:
+        return {"present": self.ref.to_data()}
+
+
+@dataclass(frozen=True, slots=True)
+class Absent:
+    """"X is not present" / "is absent"."""
+
+    ref: Ref
+
+    def eval(self, ctx: Context) -> Verdict:
+        return not lookup(self.ref, ctx)
+
+    def to_data(self) -> Any:
+        return {"absent": self.ref.to_data()}
+
+
+@dataclass(frozen=True, slots=True)
+class HasValue:
+    """"X is present with a value" / "has a value" / "is not empty" (non-zero length)."""
+
+    ref: Ref
+
+    def eval(self, ctx: Context) -> Verdict:
+        return any(not _is_empty(e) for e in lookup(self.ref, ctx))
+
+    def to_data(self) -> Any:
+        return {"has_value": self.ref.to_data()}
+
+
+@dataclass(frozen=True, slots=True)
+class Equals:
+    """"X is V1 or V2" / "X Value N is V": some (the N-th, 1-based) value equals one of ``values``.
+
+    Strings compare exactly after stripping padding; numbers compare numerically. An absent or
+    empty attribute is not equal to anything (so "X is not V" = ``Not(Equals)`` is true then).
+    """
+
+    ref: Ref
+    values: tuple[Value, ...]
+    index: int | None = None
+
+    def eval(self, ctx: Context) -> Verdict:
+        for elem in lookup(self.ref, ctx):
+            for actual in _selected(elem, self.index):
+                for expected in self.values:
+                    if _matches(actual, expected):
+                        return True
+        return False
+
+    def to_data(self) -> Any:
+        d: dict[str, Any] = {"equals": self.ref.to_data(), "values": list(self.values)}
+        if self.index is not None:
+            d["index"] = self.index
+        return d
+
+
+@dataclass(frozen=True, slots=True)
+class NotEquals:
+    """"X equals other than V" / "has a value other than V": X has a value, and it is none of
+    ``values``. Unlike ``Not(Equals)``, an absent or empty X makes this false."""
+
+    ref: Ref
+    values: tuple[Value, ...]
+    index: int | None = None
+
+    def eval(self, ctx: Context) -> Verdict:
+        for elem in lookup(self.ref, ctx):
+            for actual in _selected(elem, self.index):
+                if not any(_matches(actual, expected) for expected in self.values):
+                    return True
+        return False
+
+    def to_data(self) -> Any:
+        d: dict[str, Any] = {"other_than": self.ref.to_data(), "values": list(self.values)}
+        if self.index is not None:
+            d["index"] = self.index
+        return d
+
+
+@dataclass(frozen=True, slots=True)
+class Compare:
+    """"X is greater than N", "is non-zero" (``!=`` 0), "is less than or equal to N".
+
+    Absent or empty → false; a value that is not a number → cannot decide.
+    """
+
+    ref: Ref
+    op: str
+    value: float | int
+    index: int | None = None
+
+    def eval(self, ctx: Context) -> Verdict:
+        test = _OPS[self.op]
+        unknown = False
+        for elem in lookup(self.ref, ctx):
+            for actual in _selected(elem, self.index):
+                n = _as_number(actual)
+                if n is None:
+                    unknown = True
+                elif test(n, self.value):
+                    return True
+        return None if unknown else False
+
+    def to_data(self) -> Any:
+        d: dict[str, Any] = {"compare": self.ref.to_data(), "op": self.op, "value": self.value}
+        if self.index is not None:
+            d["index"] = self.index
+        return d
+
+
+@dataclass(frozen=True, slots=True)
+class Count:
+    """"Sequence X contains more than one Item" / "X has more than one value".
+
+    Counts the items of a sequence, or the values of any other element; absent counts 0.
+    """
+
+    ref: Ref
+    op: str
+    value: int
+
+    def eval(self, ctx: Context) -> Verdict:
+        elems = lookup(self.ref, ctx)
+        counts = [len(_items(e)) if _is_sequence(e) else len(values_of(e)) for e in elems] or [0]
+        test = _OPS[self.op]
+        return any(test(c, self.value) for c in counts)
+
+    def to_data(self) -> Any:
+        return {"count": self.ref.to_data(), "op": self.op, "value": self.value}
+
+
+def _is_sequence(elem: Any) -> bool:
+    return getattr(elem, "VR", None) == "SQ"
+
+
+@dataclass(frozen=True, slots=True)
+class CodeIn:
+    """"Code Sequence X contains an Item with the value (V, S, "meaning")" or "X is (V, S, …)".
+
+    ``codes`` are (code value, coding scheme designator) pairs; the meaning is not compared
+    (it may legitimately differ). An item matches through its Code Value, Long Code Value or URN
+    Code Value, or, for content items, through its Concept Code Sequence.
+    """
+
+    ref: Ref
+    codes: tuple[tuple[str, str], ...]
+
+    def eval(self, ctx: Context) -> Verdict:
+        for elem in lookup(self.ref, ctx):
+            for item in _items(elem):
+                if self._match(item) or any(
+                    self._match(c) for c in _items(_get(item, _CONCEPT_CODE_SEQUENCE))
+                ):
+                    return True
+        return False
+
+    def _match(self, item: Dataset) -> bool:
+        scheme = _get(item, _CODING_SCHEME)
+        schemes = values_of(scheme) if scheme is not None else ()
+        for t in _CODE_VALUE_TAGS:
+            e = _get(item, t)
+            if e is None:
+                continue
+            for v in values_of(e):
+                for cv, cs in self.codes:
+                    if _matches(v, cv) and any(_matches(s, cs) for s in schemes):
+                        return True
+        return False
+
+    def to_data(self) -> Any:
+        return {"code": self.ref.to_data(), "values": [list(c) for c in self.codes]}
+
+
+@dataclass(frozen=True, slots=True)
+class PointsTo:
+    """"Frame Increment Pointer points to Frame Time (0018,1063)": an AT value among ``tags``."""
+
+    ref: Ref
+    tags: tuple[int, ...]
+
+    def eval(self, ctx: Context) -> Verdict:
+        for elem in lookup(self.ref, ctx):
+            for v in values_of(elem):
+                t = _as_tag(v)
+                if t is not None and t in self.tags:
+                    return True
+        return False
+
+    def to_data(self) -> Any:
+        return {"points_to": self.ref.to_data(), "values": [tag_str(t) for t in self.tags]}
+
+
+def _as_tag(v: Any) -> int | None:
+    if isinstance(v, int):
+        return int(v)
+    if isinstance(v, str):
+        try:
+            return parse_tag(v)
+        except ValueError:
+            return None
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemsWhere:
+    """A condition on the items of a sequence: some item (or, with ``every``, every item).
+
+    The inner predicate is evaluated with each item as the current dataset, so its own
+    references find siblings inside the item first.
+    """
+
+    ref: Ref
+    where: Predicate
+    every: bool = False
+
+    def eval(self, ctx: Context) -> Verdict:
+        verdicts = (
+            self.where.eval(ctx.child(item, i, elem.tag))
+            for elem in lookup(self.ref, ctx)
+            for i, item in enumerate(_items(elem))
+        )
+        return _all3(verdicts) if self.every else _any3(verdicts)
+
+    def to_data(self) -> Any:
+        key = "every_item" if self.every else "any_item"
+        return {key: self.ref.to_data(), "where": self.where.to_data()}
+
+
+@dataclass(frozen=True, slots=True)
+class Module:
+    """"the X Module is present", "X Functional Group Macro is present": asked of the engine.
+
+    ``kind`` is "module", "macro" or "functional-group"; the context's module oracle answers,
+    ``None`` when it does not know.
+    """
+
+    name: str
+    kind: str = "module"
+
+    def eval(self, ctx: Context) -> Verdict:
+        if ctx.modules is None:
+            return None
+        return ctx.modules(self.name, self.kind)
+
+    def to_data(self) -> Any:
+        if self.kind == "module":
+            return {"module": self.name}
+        return {"module": self.name, "kind": self.kind}
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    items: tuple[Predicate, ...]
+
+    def eval(self, ctx: Context) -> Verdict:
+        return _all3(p.eval(ctx) for p in self.items)
+
+    def to_data(self) -> Any:
+        return {"and": [p.to_data() for p in self.items]}
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    items: tuple[Predicate, ...]
+
+    def eval(self, ctx: Context) -> Verdict:
+        return _any3(p.eval(ctx) for p in self.items)
+
+    def to_data(self) -> Any:
+        return {"or": [p.to_data() for p in self.items]}
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    item: Predicate
+
+    def eval(self, ctx: Context) -> Verdict:
+        v = self.item.eval(ctx)
+        return None if v is None else not v
+
+    def to_data(self) -> Any:
+        return {"not": self.item.to_data()}
+
+
+UNPARSED = "unparsed"
+NOT_IN_DATASET = "dataset"
+
+
+@dataclass(frozen=True, slots=True)
+class Unknown:
+    """Words that are not (yet) a predicate: always *cannot decide*.
+
+    ``reason`` is ``"unparsed"`` (the parser did not understand the words) or ``"dataset"``
+    (the words speak of facts the dataset does not record, e.g. "if contrast was applied").
+    """
+
+    text: str
+    reason: str = UNPARSED
+
+    def eval(self, ctx: Context) -> Verdict:
+        return None
+
+    def to_data(self) -> Any:
+        return {"unknown": self.reason, "text": self.text}
+
+
+Predicate: TypeAlias = (
+    Always
+    | Never
+    | FirstItem
+    | Present
+    | Absent
+    | HasValue
+    | Equals
+    | NotEquals
+    | Compare
+    | Count
+    | CodeIn
+    | PointsTo
+    | ItemsWhere
+    | Module
+    | And
+    | Or
+    | Not
+    | Unknown
+)
+
+
+def evaluate(predicate: Predicate | Condition | None, ctx: Context) -> Verdict:
+    """The verdict of a predicate (or of a condition's predicate) on a context.
+
+    ``None`` (cannot decide) for ``None``, for unknown words, and, as a last resort, for any
+    error an odd dataset might provoke: validation must produce findings, not tracebacks.
+    """
+    if isinstance(predicate, Condition):
+        predicate = predicate.predicate
+    if predicate is None:
+        return None
+    try:
+        return predicate.eval(ctx)
+    except Exception:
+        return None
+
+
+def walk(p: Predicate) -> Iterator[Predicate]:
+    """Every node of a predicate tree, depth first (for coverage and checks)."""
+    yield p
+    if isinstance(p, (And, Or)):
+        for q in p.items:
+            yield from walk(q)
+    elif isinstance(p, Not):
+        yield from walk(p.item)
+    elif isinstance(p, ItemsWhere):
+        yield from walk(p.where)
+
+
+# ---------------------------------------------------------------------------------------------
+# Conditions
+
+
+Status: TypeAlias = Literal["executable", "not-decidable", "unparsed"]
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """One condition as the standard states it, and what it means.
+
+    ``predicate`` is when the attribute/module/macro is *required* (``None``: no condition
+    text at all). ``otherwise`` is what holds when it is false: ``may`` be present ("May be
+    present otherwise"), ``shall-not`` ("shall not be present otherwise", "if and only if"), or
+    ``unspecified`` (the text says nothing). ``forbidden`` is an explicit "Shall not be present
+    if …". ``text`` keeps the standard's words the predicate was read from.
+    """
+
+    text: str
+    predicate: Predicate | None
+    otherwise: Otherwise = "unspecified"
+    forbidden: Predicate | None = None
+
+    @property
+    def status(self) -> Status:
+        """``executable`` (no unknown words), ``not-decidable`` (only facts the dataset does
+        not record are unknown), or ``unparsed`` (some words were not understood)."""
+        reasons = {
+            n.reason
+            for p in (self.predicate, self.forbidden)
+            if p is not None
+            for n in walk(p)
+            if isinstance(n, Unknown)
+        }
+        if self.predicate is None and not reasons:
+            return "unparsed"
+        if UNPARSED in reasons:
+            return "unparsed"
+        return "not-decidable" if reasons else "executable"
+
+    @property
+    def partly_executable(self) -> bool:
+        """Some verdicts are possible although unknown words remain."""
+        nodes = [n for p in (self.predicate, self.forbidden) if p is not None for n in walk(p)]
+        leaves = [n for n in nodes if not isinstance(n, (And, Or, Not, ItemsWhere))]
+        return any(isinstance(n, Unknown) for n in leaves) and any(
+            not isinstance(n, Unknown) for n in leaves
+        )
+
+    def requirement(self, ctx: Context) -> Literal["required", "forbidden", "optional", None]:
+        """What the condition demands of the dataset in ``ctx``.
+
+        ``required`` when the predicate holds; ``forbidden`` when an explicit "shall not be
+        present if" holds or the text says "shall not be present otherwise"; ``optional`` when
+        it says "may be present otherwise", or says nothing (the validator may still warn);
+        ``None`` when the words cannot be decided on this dataset.
+        """
+        verdict = evaluate(self.predicate, ctx)
+        if verdict:
+            return "required"
+        if verdict is None:
+            return None
+        if self.forbidden is not None:
+            f = evaluate(self.forbidden, ctx)
+            if f:
+                return "forbidden"
+            if f is None and self.otherwise != "may":
+                return None
+        return "forbidden" if self.otherwise == "shall-not" else "optional"
+
+    def to_data(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"text": self.text}
+        if self.predicate is not None:
+            d["if"] = self.predicate.to_data()
+        if self.otherwise != "unspecified":
+            d["otherwise"] = self.otherwise
+        if self.forbidden is not None:
+            d["forbidden_if"] = self.forbidden.to_data()
+        return d
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> Condition:
+        pred = data.get("if")
+        forb = data.get("forbidden_if")
+        return cls(
+            text=data["text"],
+            predicate=None if pred is None else predicate_from_data(pred),
+            otherwise=data.get("otherwise", "unspecified"),
+            forbidden=None if forb is None else predicate_from_data(forb),
+        )
+
+
+_CONSTANTS: dict[str, Predicate] = {
+    "always": Always(),
+    "never": Never(),
+    "first_item": FirstItem(),
+}
+
+
+def predicate_from_data(data: Any) -> Predicate:
+    """Inverse of ``to_data()`` for every predicate; raises ValueError on unknown shapes."""
+    if isinstance(data, str):
+        if data in _CONSTANTS:
+            return _CONSTANTS[data]
+        raise ValueError(f"unknown predicate {data!r}")
+    if not isinstance(data, dict) or not data:
+        raise ValueError(f"unknown predicate {data!r}")
+    key = next(iter(data))
+    idx = data.get("index")
+    if key == "present":
+        return Present(Ref.from_data(data[key]))
+    if key == "absent":
+        return Absent(Ref.from_data(data[key]))
+    if key == "has_value":
+        return HasValue(Ref.from_data(data[key]))
+    if key == "equals":
+        return Equals(Ref.from_data(data[key]), tuple(data["values"]), idx)
+    if key == "other_than":
+        return NotEquals(Ref.from_data(data[key]), tuple(data["values"]), idx)
+    if key == "compare":
+        return Compare(Ref.from_data(data[key]), data["op"], data["value"], idx)
+    if key == "count":
+        return Count(Ref.from_data(data[key]), data["op"], data["value"])
+    if key == "code":
+        return CodeIn(Ref.from_data(data[key]), tuple((c[0], c[1]) for c in data["values"]))
+    if key == "points_to":
+        return PointsTo(Ref.from_data(data[key]), tuple(parse_tag(t) for t in data["values"]))
+    if key in ("any_item", "every_item"):
+        return ItemsWhere(
+            Ref.from_data(data[key]), predicate_from_data(data["where"]), key == "every_item"
+        )
+    if key == "module":
+        return Module(data[key], data.get("kind", "module"))
+    if key == "and":
+        return And(tuple(predicate_from_data(p) for p in data[key]))
+    if key == "or":
+        return Or(tuple(predicate_from_data(p) for p in data[key]))
+    if key == "not":
+        return Not(predicate_from_data(data[key]))
+    if key == "unknown":
+        return Unknown(data.get("text", ""), data[key])
+    raise ValueError(f"unknown predicate {data!r}")
