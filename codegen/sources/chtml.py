@@ -31,6 +31,7 @@ from .model import (
     TableRef,
     VariableList,
     VariableListEntry,
+    normalize_text,
 )
 from .xmlsafe import SourceError, parse_file
 
@@ -48,7 +49,9 @@ _SKIP_CLASSES = {
     "mediaobject",
     "figure-contents",
 }
-_TABLE_TITLE = re.compile(r"^Table\s+([^\s.]+(?:\.[^\s.]+)*)\.?\s*(.*)$", re.S)
+_TABLE_TITLE = re.compile(
+    r"^Table\s+((?:CID|TID)\s+\d+[A-Za-z]?|[^\s.]+(?:\.[^\s.]+)*)\.?\s*(.*)$", re.S
+)
 _A = f"{XHTML}a"
 _SPAN = f"{XHTML}span"
 _P = f"{XHTML}p"
@@ -60,7 +63,7 @@ _PART_HREF = re.compile(r"(?:^|/)part(\d\d)/")
 
 
 def _norm(text: str) -> str:
-    return " ".join(text.split())
+    return normalize_text(text)
 
 
 def _local(el: etree._Element) -> str:
@@ -393,3 +396,20 @@ def _top_sections(body: etree._Element) -> Iterable[etree._Element]:
                 yield el
             elif "book" in cls or not cls:
                 yield from _top_sections(el)
+
+
+_RELEASE = re.compile(rb'documentreleaseinformation">\s*DICOM\s+PS3\.(\d+)\s+(\d{4}[a-z])\b')
+
+
+def detect_edition(folder: Path) -> str | None:
+    """The edition a chunked-XHTML folder renders, from the release line every page carries
+    ("DICOM PS3.3 2024c - Information Object Definitions")."""
+    for page in sorted(folder.glob("*.html"))[:5]:
+        try:
+            head = page.read_bytes()[:8192]
+        except OSError:
+            continue
+        m = _RELEASE.search(head)
+        if m:
+            return m.group(2).decode()
+    return None

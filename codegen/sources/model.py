@@ -11,7 +11,8 @@ extraction needs, and everything above the adapters is format-blind:
 * :class:`Table` (id, caption, header rows, body rows) of :class:`Cell` s that keep their text,
   their links to other ids, italic runs, and ``colspan``/``rowspan``.
 
-Text is whitespace-normalised (runs of blanks become one space, stripped); nothing else is
+Text is whitespace-normalised (runs of blanks become one space, stripped; zero-width break hints
+dropped, see :func:`normalize_text`); nothing else is
 changed, so the standard's words survive unaltered into the spec.
 """
 
@@ -19,6 +20,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+
+
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\ufeff\u00ad"), None)
+
+
+def normalize_text(text: str) -> str:
+    """Collapse whitespace and drop zero-width break hints and soft hyphens.
+
+    NEMA sprinkles U+200B into UIDs and keywords ("1.2.840.10008.1.\u200b2") so they wrap in
+    print; they are not part of the standard's words. Both adapters normalise text this way.
+    """
+    if not text.isascii():
+        text = text.translate(_ZERO_WIDTH).replace("\u00a0", " ")
+    return " ".join(text.split())
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,233 @@
+"""Build an :class:`~iodkit.codegen.spec.model.Edition` from a folder of the standard's sources.
+
+An edition folder holds DocBook (``docbook/partNN.xml``) and/or NEMA's chunked XHTML
+(``chtml/partNN/*.html``); for each part the DocBook is preferred when present (it is the
+source), the XHTML otherwise. PS3.3 is read in one process and PS3.16/3.4/3.6 in another, which
+on two cores halves the time (parsing and model building are CPU-bound and hold the GIL).
+
+A part that is missing or unreadable is reported in ``Edition.problems`` and the rest still
+builds; only a missing PS3.3 stops the build (there is nothing to generate without it).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..sources.model import Document
+from ..sources.xmlsafe import SourceError
+from .model import (
+    AttributeRule,
+    ContextGroup,
+    DictionaryEntry,
+    Edition,
+    Iod,
+    AttributeTable,
+    SopClass,
+    Template,
+    Uid,
+)
+
+Progress = Callable[[str], None]
+
+# Pages of each chunked-XHTML part that hold what the spec needs.
+_CHTML_SELECT: dict[int, Callable[[str], bool] | None] = {
+    3: None,
+    4: lambda n: n.startswith(("sect_B", "chapter_B", "sect_GG", "chapter_GG", "sect_I.", "chapter_I.", "sect_KK", "chapter_KK")),
+    6: lambda n: n.startswith(("chapter_A", "sect_A", "chapter_6", "chapter_7", "chapter_8", "sect_6", "sect_7", "sect_8")),
+    16: lambda n: n.startswith(("sect_CID_", "sect_TID_")),
+}
+
+
+class BuildError(Exception):
+    """The edition cannot be built at all (e.g. no PS3.3 in the source folder)."""
+
+
+@dataclass
+class PartSource:
+    part: int
+    format: str  # "docbook" | "chtml"
+    path: Path
+
+
+def find_parts(source: Path) -> dict[int, PartSource]:
+    """Which parts an edition folder provides, and in which format."""
+    found: dict[int, PartSource] = {}
+    for part in (3, 4, 6, 16):
+        db = source / "docbook" / f"part{part:02d}.xml"
+        ch = source / "chtml" / f"part{part:02d}"
+        if db.is_file():
+            found[part] = PartSource(part, "docbook", db)
+        elif ch.is_dir():
+            found[part] = PartSource(part, "chtml", ch)
+    return found
+
+
+def read_part(ps: PartSource, edition: str | None, progress: Progress | None = None) -> Document:
+    started = time.perf_counter()
+    if ps.format == "docbook":
+        from ..sources.docbook import read_docbook_part
+
+        doc = read_docbook_part(ps.path, ps.part, edition)
+    else:
+        from ..sources.chtml import detect_edition, read_chtml_part
+
+        doc = read_chtml_part(
+            ps.path, ps.part, edition or detect_edition(ps.path) or "", select=_CHTML_SELECT.get(ps.part)
+        )
+    if progress:
+        progress(
+            f"PS3.{ps.part} ({ps.format}): {len(doc.sections)} sections, {len(doc.tables)} tables "
+            f"read in {time.perf_counter() - started:.2f} s"
+        )
+    return doc
+
+
+@dataclass
+class _Ps3Result:
+    edition: str
+    iods: dict[str, Iod]
+    tables: dict[str, AttributeTable]
+    parents: dict[str, str | None]
+    problems: list[str]
+
+
+@dataclass
+class _OtherResult:
+    editions: dict[int, str] = field(default_factory=dict)
+    sop_classes: dict[str, SopClass] = field(default_factory=dict)
+    uids: dict[str, Uid] = field(default_factory=dict)
+    dictionary: dict[str, DictionaryEntry] = field(default_factory=dict)
+    context_groups: dict[int, ContextGroup] = field(default_factory=dict)
+    templates: dict[int, Template] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+def _stderr(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _job_ps3_3(ps: PartSource, edition: str | None, verbose: bool) -> _Ps3Result:
+    from .ps3_3 import Ps33Extractor
+
+    progress = _stderr if verbose else None
+    doc = read_part(ps, edition, progress)
+    ex = Ps33Extractor(doc)
+    ex.run()
+    parents = {s.id: s.parent for s in doc.sections.values()}
+    return _Ps3Result(doc.edition, ex.iods, ex.tables, parents, doc.problems + ex.problems)
+
+
+def _job_others(parts: list[PartSource], edition: str | None, verbose: bool) -> _OtherResult:
+    from .ps3_4 import extract_sop_classes
+    from .ps3_6 import extract_dictionary, extract_uids
+    from .ps3_16 import extract_context_groups, extract_templates
+
+    progress = _stderr if verbose else None
+    res = _OtherResult()
+    for ps in parts:
+        try:
+            doc = read_part(ps, edition, progress)
+        except SourceError as exc:
+            res.problems.append(f"PS3.{ps.part}: {exc}")
+            continue
+        res.editions[ps.part] = doc.edition
+        res.problems.extend(doc.problems)
+        if ps.part == 4:
+            res.sop_classes, probs = extract_sop_classes(doc)
+            res.problems.extend(probs)
+        elif ps.part == 6:
+            res.uids, probs = extract_uids(doc)
+            res.problems.extend(probs)
+            res.dictionary = extract_dictionary(doc)
+        elif ps.part == 16:
+            res.context_groups, probs = extract_context_groups(doc)
+            res.problems.extend(probs)
+            res.templates = extract_templates(doc)
+    return res
+
+
+def build_edition(
+    source: Path, *, jobs: int | None = None, verbose: bool = False, edition: str | None = None
+) -> Edition:
+    """Read an edition folder into a spec. ``jobs`` = processes (default: 2 when the machine
+    has two or more cores)."""
+    from .ps3_4 import link_sop_classes
+    from .ps3_6 import fill_from_pydicom
+    from .ps3_3 import walk_rules
+
+    source = Path(source)
+    if not source.is_dir():
+        raise BuildError(f"{source}: not a folder (expected an edition folder with chtml/ or docbook/)")
+    parts = find_parts(source)
+    if 3 not in parts:
+        raise BuildError(
+            f"{source}: no PS3.3 found (looked for docbook/part03.xml and chtml/part03/); "
+            "download an edition with `make standard EDITION=…`"
+        )
+    others = [parts[p] for p in (16, 4, 6) if p in parts]
+    missing = [p for p in (4, 6, 16) if p not in parts]
+    if jobs is None:
+        jobs = 2 if (os.cpu_count() or 1) >= 2 else 1
+    started = time.perf_counter()
+    if jobs > 1:
+        with ProcessPoolExecutor(max_workers=2) as pool:
+            f3 = pool.submit(_job_ps3_3, parts[3], edition, verbose)
+            fo = pool.submit(_job_others, others, edition, verbose)
+            r3, ro = f3.result(), fo.result()
+    else:
+        r3 = _job_ps3_3(parts[3], edition, verbose)
+        ro = _job_others(others, edition, verbose)
+
+    ed = Edition(edition=edition or r3.edition or source.name)
+    ed.formats = {f"PS3.{p}": parts[p].format for p in sorted(parts)}
+    ed.iods, ed.tables = r3.iods, r3.tables
+    ed.problems = list(r3.problems) + list(ro.problems)
+    for p in missing:
+        ed.problems.append(f"PS3.{p}: not in {source} (neither docbook/part{p:02d}.xml nor chtml/part{p:02d}/)")
+    for part, ed_name in ro.editions.items():
+        if ed_name and ed_name != ed.edition:
+            ed.problems.append(f"PS3.{part} is edition {ed_name}, PS3.3 is {ed.edition}")
+    ed.sop_classes, ed.uids = ro.sop_classes, ro.uids
+    ed.context_groups, ed.templates = ro.context_groups, ro.templates
+    ed.problems.extend(link_sop_classes(ed.sop_classes, ed.iods, r3.parents))
+
+    # Dictionary: PS3.6's own registry where the rendering has it, pydicom's for the rest.
+    used: set[str] = set()
+    for t in ed.tables.values():
+        for r in walk_rules(t.rules):
+            if isinstance(r, AttributeRule):
+                used.add(r.tag)
+    registry = ro.dictionary
+    dictionary = {tag: registry[tag] for tag in sorted(used) if tag in registry}
+    added, unknown = fill_from_pydicom(dictionary, used)
+    dictionary.update(added)
+    ed.dictionary = dict(sorted(dictionary.items()))
+    ed.unknown_tags = unknown
+    for t in ed.tables.values():
+        for r in walk_rules(t.rules):
+            if isinstance(r, AttributeRule):
+                entry = ed.dictionary.get(r.tag)
+                r.keyword = entry.keyword if entry else ""
+    _attach_predicates(ed)
+    if verbose:
+        _stderr(
+            f"spec {ed.edition}: {len(ed.iods)} IODs, {len(ed.tables)} attribute tables, "
+            f"{len(ed.sop_classes)} SOP classes, {len(ed.context_groups)} context groups, "
+            f"{len(ed.problems)} problems, built in {time.perf_counter() - started:.2f} s"
+        )
+    return ed
+
+
+def _attach_predicates(ed: Edition) -> None:
+    """Parse condition texts into predicates where the condition parser is available."""
+    try:
+        from .predicates import attach_predicates
+    except ImportError:
+        return
+    attach_predicates(ed)

@@ -1,0 +1,155 @@
+"""What changed between two specs: IODs, modules, attributes, types, conditions, values.
+
+Attributes are matched by their path of tags through sequences (e.g.
+``(0062,0002)/(0062,0003)``) within a table, includes by the table they include; tables and IODs
+by id. The report is plain text, one change per line, grouped by table, so it can be reviewed
+next to the YAML diff.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .model import AttributeRule, AttributeTable, Edition, IncludeRule, Iod, Rule
+
+
+@dataclass
+class SpecDiff:
+    old: str
+    new: str
+    lines: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def add(self, kind: str, text: str) -> None:
+        self.lines.append(text)
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+
+    @property
+    def empty(self) -> bool:
+        return not self.lines
+
+    def render(self) -> str:
+        head = f"spec diff {self.old} → {self.new}: " + (
+            ", ".join(f"{v} {k}" for k, v in sorted(self.counts.items())) or "no changes"
+        )
+        return "\n".join([head, *self.lines]) + "\n"
+
+
+def _flatten(rules: list[Rule], prefix: str = "") -> dict[str, Rule]:
+    out: dict[str, Rule] = {}
+    for r in rules:
+        if isinstance(r, AttributeRule):
+            key = f"{prefix}{r.tag}"
+            out[key] = r
+            out.update(_flatten(r.items, key + "/"))
+        elif isinstance(r, IncludeRule):
+            key = f"{prefix}include {r.table or r.text}"
+            out[key] = r
+            out.update(_flatten(r.nested, key + "/"))
+    return out
+
+
+def _values(r: AttributeRule) -> dict[tuple[str, str, int | None], list[str]]:
+    return {(v.kind, v.condition, v.value_index): v.values for v in r.value_sets}
+
+
+def diff_tables(d: SpecDiff, a: AttributeTable, b: AttributeTable) -> None:
+    where = f"{b.label} {b.name}"
+    fa, fb = _flatten(a.rules), _flatten(b.rules)
+    for key in sorted(fa.keys() - fb.keys()):
+        r = fa[key]
+        d.add("attributes removed", f"  {where}: removed {_rule_name(r)} [{key}]")
+    for key in sorted(fb.keys() - fa.keys()):
+        r = fb[key]
+        d.add("attributes added", f"  {where}: added {_rule_name(r)} [{key}]")
+    for key in sorted(fa.keys() & fb.keys()):
+        ra, rb = fa[key], fb[key]
+        if isinstance(ra, AttributeRule) and isinstance(rb, AttributeRule):
+            if ra.type != rb.type:
+                d.add("types changed", f"  {where}: {rb.name} {rb.tag} type {ra.type} → {rb.type}")
+            if ra.condition != rb.condition:
+                d.add(
+                    "conditions changed",
+                    f"  {where}: {rb.name} {rb.tag} condition\n      - {ra.condition}\n      + {rb.condition}",
+                )
+            va, vb = _values(ra), _values(rb)
+            for k in sorted(va.keys() | vb.keys(), key=str):
+                old, new = va.get(k, []), vb.get(k, [])
+                if old != new:
+                    added = [v for v in new if v not in old]
+                    removed = [v for v in old if v not in new]
+                    label = k[0] + (f" if {k[1]}" if k[1] else "") + (f" (value {k[2]})" if k[2] else "")
+                    d.add(
+                        "value sets changed",
+                        f"  {where}: {rb.name} {rb.tag} {label}: +{added} -{removed}",
+                    )
+        elif isinstance(ra, IncludeRule) and isinstance(rb, IncludeRule):
+            if ra.condition != rb.condition:
+                d.add(
+                    "conditions changed",
+                    f"  {where}: include {rb.table} condition\n      - {ra.condition}\n      + {rb.condition}",
+                )
+
+
+def _rule_name(r: Rule) -> str:
+    if isinstance(r, AttributeRule):
+        return f"{r.name} {r.tag} (type {r.type or '-'})"
+    if isinstance(r, IncludeRule):
+        return r.text
+    return "note"
+
+
+def diff_iods(d: SpecDiff, a: Iod, b: Iod) -> None:
+    ma = {m.name: m for m in a.modules}
+    mb = {m.name: m for m in b.modules}
+    for name in sorted(ma.keys() - mb.keys()):
+        d.add("IOD modules removed", f"  {b.name} IOD: module {name} removed")
+    for name in sorted(mb.keys() - ma.keys()):
+        d.add("IOD modules added", f"  {b.name} IOD: module {name} added ({mb[name].usage})")
+    for name in sorted(ma.keys() & mb.keys()):
+        x, y = ma[name], mb[name]
+        if x.usage != y.usage or x.condition != y.condition:
+            d.add(
+                "IOD module usages changed",
+                f"  {b.name} IOD: module {name} usage {x.usage} {x.condition!r} → {y.usage} {y.condition!r}",
+            )
+    fa = {f.name: f for f in a.functional_groups}
+    fb = {f.name: f for f in b.functional_groups}
+    for name in sorted(fa.keys() ^ fb.keys()):
+        d.add(
+            "functional groups changed",
+            f"  {b.name} IOD: functional group {name} {'removed' if name in fa else 'added'}",
+        )
+
+
+def diff_editions(a: Edition, b: Edition) -> SpecDiff:
+    d = SpecDiff(a.edition, b.edition)
+    for iid in sorted(a.iods.keys() - b.iods.keys()):
+        d.add("IODs removed", f"IOD removed: {a.iods[iid].name} ({iid})")
+    for iid in sorted(b.iods.keys() - a.iods.keys()):
+        d.add("IODs added", f"IOD added: {b.iods[iid].name} ({iid})")
+    for iid in sorted(a.iods.keys() & b.iods.keys()):
+        diff_iods(d, a.iods[iid], b.iods[iid])
+    for tid in sorted(a.tables.keys() - b.tables.keys()):
+        d.add("tables removed", f"table removed: {a.tables[tid].label} {a.tables[tid].name}")
+    for tid in sorted(b.tables.keys() - a.tables.keys()):
+        d.add("tables added", f"table added: {b.tables[tid].label} {b.tables[tid].name}")
+    for tid in sorted(a.tables.keys() & b.tables.keys()):
+        diff_tables(d, a.tables[tid], b.tables[tid])
+    for uid in sorted(a.sop_classes.keys() - b.sop_classes.keys()):
+        d.add("SOP classes removed", f"SOP class removed: {a.sop_classes[uid].name} ({uid})")
+    for uid in sorted(b.sop_classes.keys() - a.sop_classes.keys()):
+        d.add("SOP classes added", f"SOP class added: {b.sop_classes[uid].name} ({uid})")
+    for cid in sorted(a.context_groups.keys() - b.context_groups.keys()):
+        d.add("context groups removed", f"CID {cid} removed")
+    for cid in sorted(b.context_groups.keys() - a.context_groups.keys()):
+        d.add("context groups added", f"CID {cid} {b.context_groups[cid].name} added")
+    for cid in sorted(a.context_groups.keys() & b.context_groups.keys()):
+        ca = {(c.scheme, c.value) for c in a.context_groups[cid].codes}
+        cb = {(c.scheme, c.value) for c in b.context_groups[cid].codes}
+        if ca != cb:
+            d.add(
+                "context groups changed",
+                f"CID {cid} {b.context_groups[cid].name}: {len(cb - ca)} codes added, {len(ca - cb)} removed",
+            )
+    return d

@@ -1,0 +1,239 @@
+"""The spec: one edition of the standard as plain dataclasses.
+
+Everything the generator and the validator need, in the standard's own vocabulary and words, each
+object remembering where in the standard it came from (part, table or section id). The spec is
+format-blind (it does not know whether it was read from DocBook or XHTML) and dumps to YAML
+deterministically (see :mod:`iodkit.codegen.spec.yamlio`), so a new edition is a readable diff.
+
+Conditions are stored as the standard's text (``condition``); the parsed, executable form
+(``predicate``) is filled in by :mod:`iodkit.codegen.spec.conditions` when the parser can.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Usage = Literal["M", "C", "U"]
+AttributeType = Literal["1", "1C", "2", "2C", "3", ""]  # "" for normalized (DIMSE-N) tables
+
+
+@dataclass
+class ValueSet:
+    """Enumerated Values (kind "enumerated") or Defined Terms ("defined") of an attribute.
+
+    ``condition`` keeps the words after "if" when the standard qualifies the list (e.g.
+    "Segmentation Type (0062,0001) is BINARY"); ``value_index`` is set for lists that apply to
+    one value of a multi-valued attribute ("Value 1"); ``source`` is the table or section id
+    the list was read from (the attribute's own cell, or a section its description links to).
+    """
+
+    kind: Literal["enumerated", "defined"]
+    values: list[str]
+    condition: str = ""
+    value_index: int | None = None
+    source: str = ""
+
+
+@dataclass
+class ContextGroupRef:
+    """A context group an attribute or macro inclusion is constrained to.
+
+    ``strength`` follows PS3.16 "Conventions": baseline (BCID), defined (DCID) or enumerated
+    (CID alone: the codes shall be drawn from the group).
+    """
+
+    cid: int
+    strength: Literal["baseline", "defined", "enumerated"]
+
+
+@dataclass
+class AttributeRule:
+    """One attribute row of a module or macro table, with its nested items for sequences."""
+
+    name: str
+    tag: str  # "(0062,0001)"; repeating groups keep the standard's "xx": "(60xx,0010)"
+    type: AttributeType
+    description: str = ""
+    condition: str = ""  # the condition sentences, in the standard's words
+    predicate: Any = None  # parsed form of ``condition`` (plain data), or None when not parsed
+    otherwise: str = ""  # "may" when "may be present otherwise", "shall-not", "" unknown
+    value_sets: list[ValueSet] = field(default_factory=list)
+    context_groups: list[ContextGroupRef] = field(default_factory=list)
+    items: list[Rule] = field(default_factory=list)  # content of a sequence's items
+    source: str = ""  # table id of the row
+    keyword: str = ""  # from the dictionary; "" when the tag is not in any dictionary
+
+    @property
+    def is_sequence(self) -> bool:
+        return bool(self.items) or self.name.endswith("Sequence")
+
+
+@dataclass
+class IncludeRule:
+    """An "Include Table …" row: the rules of another table inserted at this place.
+
+    ``qualifier`` keeps the rest of the row's words ("if and only if …", "Defined Context ID is
+    CID 7151", …); ``condition``/``predicate`` hold the part that makes the inclusion
+    conditional.
+    """
+
+    table: str  # the included table's id; "" for the placeholders below
+    text: str = ""  # the include cell's text, e.g. "Include Table 10-12 “Content Identification…”"
+    qualifier: str = ""
+    condition: str = ""
+    predicate: Any = None
+    context_groups: list[ContextGroupRef] = field(default_factory=list)
+    # Rows nested one level deeper right after the include: they extend the items of the
+    # included table's last sequence (e.g. Table C.18.4-1 adds ">Referenced Frame Number" to the
+    # Referenced SOP Sequence that Table C.18.3-1 brings).
+    nested: list[Rule] = field(default_factory=list)
+    # "functional-groups": "Include one or more Functional Group Macros …" (the IOD's
+    # functional group table says which); "unlinked": an include the standard names in words only.
+    placeholder: str = ""
+    source: str = ""
+
+
+@dataclass
+class NoteRule:
+    """A row that says something other than an attribute (e.g. "Any Attribute from … may be
+    present"), kept so nothing of the table is lost."""
+
+    text: str
+    source: str = ""
+
+
+Rule = AttributeRule | IncludeRule | NoteRule
+
+
+@dataclass
+class AttributeTable:
+    """A module, macro or other attribute table of PS3.3.
+
+    ``kind`` is "module" (caption ends "Module Attributes"), "macro" ("Macro Attributes") or
+    "other" (any other table with the attribute columns that something includes).
+    """
+
+    id: str  # "table_C.8.20-2"
+    label: str  # "C.8.20-2"
+    name: str  # "Segmentation Image Module" (the caption without "Attributes")
+    kind: Literal["module", "macro", "other"]
+    section: str  # id of the section holding the table
+    rules: list[Rule] = field(default_factory=list)
+    has_type_column: bool = True
+    description: str = ""
+
+
+@dataclass
+class IodModule:
+    """One row of an IOD's module table."""
+
+    ie: str
+    name: str  # "Segmentation Image"
+    reference: str  # the section the row links to ("sect_C.8.20.2")
+    table: str  # the module's attribute table id ("table_C.8.20-2"); "" when unresolved
+    usage: Usage
+    condition: str = ""  # usage text after "C - " in the standard's words
+    predicate: Any = None
+
+
+@dataclass
+class FunctionalGroup:
+    """One row of a multi-frame IOD's functional group macro table."""
+
+    name: str  # "Pixel Measures"
+    reference: str  # section id
+    table: str  # the macro's attribute table id
+    usage: Usage
+    condition: str = ""
+    predicate: Any = None
+
+
+@dataclass
+class Iod:
+    id: str  # the IOD's module table id ("table_A.51-1")
+    name: str  # "Segmentation"
+    section: str  # the IOD's section ("sect_A.51")
+    modules: list[IodModule] = field(default_factory=list)
+    functional_groups: list[FunctionalGroup] = field(default_factory=list)
+    functional_groups_table: str = ""
+    sop_classes: list[str] = field(default_factory=list)  # SOP Class UIDs from PS3.4
+    normalized: bool = False  # a DIMSE-N IOD (Annex B) without IEs and usage
+
+
+@dataclass
+class SopClass:
+    uid: str
+    name: str
+    iod_reference: str  # the PS3.3 section id PS3.4 names ("sect_A.51")
+    iod: str  # the IOD's module table id, "" when unresolved
+    source: str  # PS3.4 table id
+    iod_name: str = ""  # the IOD as PS3.4 names it ("Segmentation IOD")
+
+
+@dataclass
+class DictionaryEntry:
+    tag: str  # "(0062,0001)"
+    name: str
+    keyword: str
+    vr: str
+    vm: str
+    retired: bool = False
+    source: str = ""  # "PS3.6 table_6-1" or "pydicom 3.0.2 (PS3.6 chapter 6 missing)"
+
+
+@dataclass
+class Uid:
+    value: str
+    name: str
+    keyword: str
+    type: str  # "SOP Class", "Transfer Syntax", ...
+    part: str = ""  # the part of the standard that defines it
+    retired: bool = False
+
+
+@dataclass
+class Code:
+    scheme: str
+    value: str
+    meaning: str
+
+
+@dataclass
+class ContextGroup:
+    cid: int
+    name: str
+    keyword: str = ""
+    uid: str = ""
+    extensible: bool = True
+    version: str = ""
+    codes: list[Code] = field(default_factory=list)
+    includes: list[int] = field(default_factory=list)  # CIDs included by reference
+    retired: bool = False
+    section: str = ""
+
+
+@dataclass
+class Template:
+    """PS3.16 template (TID); kept as a place for the SR issue."""
+
+    tid: int
+    name: str
+    section: str = ""
+
+
+@dataclass
+class Edition:
+    """One edition of the standard, as far as the generator reads it."""
+
+    edition: str  # "2024c"
+    formats: dict[str, str] = field(default_factory=dict)  # part -> "chtml" | "docbook"
+    iods: dict[str, Iod] = field(default_factory=dict)  # by table id
+    tables: dict[str, AttributeTable] = field(default_factory=dict)  # by table id
+    sop_classes: dict[str, SopClass] = field(default_factory=dict)  # by UID
+    dictionary: dict[str, DictionaryEntry] = field(default_factory=dict)  # by tag
+    uids: dict[str, Uid] = field(default_factory=dict)  # by UID
+    context_groups: dict[int, ContextGroup] = field(default_factory=dict)
+    templates: dict[int, Template] = field(default_factory=dict)
+    unknown_tags: list[str] = field(default_factory=list)  # in PS3.3 but in no dictionary
+    problems: list[str] = field(default_factory=list)  # what could not be read, and where
