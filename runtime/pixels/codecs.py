@@ -199,6 +199,12 @@ def _jpegls_imagecodecs(frame: np.ndarray, desc: PixelDescription, options: dict
     return bytes(imagecodecs.jpegls_encode(_as_unsigned_pattern(frame, desc)))
 
 
+def _pyjpegls_fits(desc: PixelDescription) -> bool:
+    """pyjpegls 1.5 sizes its output buffer at twice the input: frames under ~32 bytes cannot
+    hold the JPEG-LS markers and fail ("destination buffer is too small")."""
+    return desc.frame_length * 2 >= 64
+
+
 def _jpegls_pyjpegls(frame: np.ndarray, desc: PixelDescription, options: dict[str, Any]) -> bytes:
     import jpeg_ls
 
@@ -346,7 +352,7 @@ def _build_registry() -> dict[UID, Codec]:
                     if ic_jls
                     else ()
                 ),
-                *((("pyjpegls", _always, _jpegls_pyjpegls),) if _has("jpeg_ls") else ()),
+                *((("pyjpegls", _pyjpegls_fits, _jpegls_pyjpegls),) if _has("jpeg_ls") else ()),
             ),
         ),
         Codec(
@@ -361,7 +367,7 @@ def _build_registry() -> dict[UID, Codec]:
             ),
             encoders=(
                 *(
-                    (("imagecodecs-openjpeg", lambda d: d.bits_allocated > 1, _j2k_imagecodecs),)
+                    (("imagecodecs-openjpeg", _always, _j2k_imagecodecs),)
                     if ic_j2k
                     else ()
                 ),

@@ -270,7 +270,7 @@ def encode_frames(
     name, encode = codec.encoder_for(description)
     workers = _worker_count(threads, codec, description, count)
     fragments = _encode_encapsulated(
-        iter_checked_frames(source, description), description, encode, options or {}, workers
+        iter_checked_frames(source, description), description, encode, options or {}, workers, name
     )
     return EncodedPixelData(
         description.with_frames(len(fragments)),
@@ -334,19 +334,28 @@ def _encode_encapsulated(
     encode: Any,
     options: dict[str, Any],
     workers: int,
+    name: str,
 ) -> list[bytes]:
+    def encode_one(index: int, frame: np.ndarray) -> bytes:
+        try:
+            return _pad(encode(frame, desc, options))
+        except PixelEncodingError:
+            raise
+        except Exception as exc:  # libraries raise RuntimeError, ValueError, their own types
+            raise PixelEncodingError(f"frame {index}: {name} failed to encode it: {exc}") from exc
+
     if workers == 1:
-        return [_pad(encode(frame, desc, options)) for frame in frames]
+        return [encode_one(index, frame) for index, frame in enumerate(frames)]
     fragments: list[bytes] = []
     window: deque[Future[bytes]] = deque()
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="iodkit-encode") as pool:
         try:
-            for frame in frames:  # checks run here, in order, while workers encode
-                window.append(pool.submit(encode, frame, desc, options))
+            for index, frame in enumerate(frames):  # checks run here, in order, while workers encode
+                window.append(pool.submit(encode_one, index, frame))
                 if len(window) >= 2 * workers:  # bound the frames held in memory
-                    fragments.append(_pad(window.popleft().result()))
+                    fragments.append(window.popleft().result())
             while window:
-                fragments.append(_pad(window.popleft().result()))
+                fragments.append(window.popleft().result())
         except BaseException:
             for future in window:
                 future.cancel()
