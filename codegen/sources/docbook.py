@@ -43,6 +43,7 @@ from .model import (
     TableRef,
     VariableList,
     VariableListEntry,
+    normalize_text,
 )
 from .xmlsafe import SourceError, parse_file
 
@@ -116,7 +117,7 @@ _SPAN = {None: 1, "1": 1, "2": 2, "3": 3, "4": 4, "5": 5, "6": 6}
 
 
 def _norm(text: str) -> str:
-    return " ".join(text.split())
+    return normalize_text(text)
 
 
 def _int(value: str | None, default: int = 1) -> int:
