@@ -108,11 +108,15 @@ class Codec:
 
     def encoder_for(self, desc: PixelDescription) -> tuple[str, EncodeFunction]:
         """The first installed encoder that handles ``desc``; its name says which library."""
+        return self.encoders_for(desc)[0]
+
+    def encoders_for(self, desc: PixelDescription) -> list[tuple[str, EncodeFunction]]:
+        """Installed encoders that handle ``desc``, preferred first (the rest are fallbacks)."""
         if not self.encapsulated:
             raise PixelEncodingError(f"{self.name} is native: use iodkit.pixels.native")
-        for name, handles, function in self.encoders:
-            if handles(desc):
-                return name, function
+        found = [(name, function) for name, handles, function in self.encoders if handles(desc)]
+        if found:
+            return found
         raise CodecUnavailableError(
             f"no installed library encodes {self.name} with Bits Allocated {desc.bits_allocated}, "
             f"Bits Stored {desc.bits_stored}, Photometric Interpretation "
@@ -196,7 +200,9 @@ def _pydicom_encoder(transfer_syntax_uid: UID) -> EncodeFunction:
 def _jpegls_imagecodecs(frame: np.ndarray, desc: PixelDescription, options: dict[str, Any]) -> bytes:
     import imagecodecs
 
-    return bytes(imagecodecs.jpegls_encode(_as_unsigned_pattern(frame, desc)))
+    data = _as_unsigned_pattern(frame, desc)
+    # CharLS needs room for incompressible data: noise can grow past the input size
+    return bytes(imagecodecs.jpegls_encode(data, out=2 * data.nbytes + 1024))
 
 
 def _pyjpegls_fits(desc: PixelDescription) -> bool:

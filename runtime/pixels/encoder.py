@@ -267,10 +267,11 @@ def encode_frames(
             raise PixelEncodingError(
                 f"{ts.name} needs Planar Configuration 0 (PS3.5 {codec.section})"
             )
-    name, encode = codec.encoder_for(description)
+    encoders = codec.encoders_for(description)
+    name = encoders[0][0]
     workers = _worker_count(threads, codec, description, count)
     fragments = _encode_encapsulated(
-        iter_checked_frames(source, description), description, encode, options or {}, workers, name
+        iter_checked_frames(source, description), description, encoders, options or {}, workers
     )
     return EncodedPixelData(
         description.with_frames(len(fragments)),
@@ -331,18 +332,20 @@ def _pad(fragment: bytes) -> bytes:
 def _encode_encapsulated(
     frames: Iterator[np.ndarray],
     desc: PixelDescription,
-    encode: Any,
+    encoders: list[tuple[str, Any]],
     options: dict[str, Any],
     workers: int,
-    name: str,
 ) -> list[bytes]:
     def encode_one(index: int, frame: np.ndarray) -> bytes:
-        try:
-            return _pad(encode(frame, desc, options))
-        except PixelEncodingError:
-            raise
-        except Exception as exc:  # libraries raise RuntimeError, ValueError, their own types
-            raise PixelEncodingError(f"frame {index}: {name} failed to encode it: {exc}") from exc
+        failures = []
+        for name, encode in encoders:  # a fallback library may succeed where the first fails
+            try:
+                return _pad(encode(frame, desc, options))
+            except PixelEncodingError:
+                raise
+            except Exception as exc:  # libraries raise RuntimeError, ValueError, their own types
+                failures.append(f"{name}: {exc}")
+        raise PixelEncodingError(f"frame {index} could not be encoded: {'; '.join(failures)}")
 
     if workers == 1:
         return [encode_one(index, frame) for index, frame in enumerate(frames)]
