@@ -1,0 +1,1498 @@
+"""The standard's condition sentences → executable predicates (:mod:`iodkit.validation.conditions`).
+
+PS3.3 states when a type 1C/2C attribute, a "C" module or functional group macro, or an
+"Include Table …" row applies in plain English: "Required if Image Type (0008,0008) Value 1 is
+ORIGINAL or MIXED. May be present otherwise." This module reads those words:
+
+1. :func:`condition_sentences` cuts the condition out of a longer cell (the "Required if …" /
+   "Shall be present if …" sentences, "May be present otherwise", "Shall not be present if …").
+2. :func:`tokenize` replaces the things the sentence talks about by placeholders: attributes
+   (``Name (gggg,eeee)``, or a bare name the resolver knows), modules and macros, coded values
+   ``(code, scheme, "meaning")``, quoted strings and UIDs, parenthesised remarks.
+3. :class:`_Parser`, a small recursive-descent parser over those tokens, builds the predicate:
+   subjects ("A", "A and B", "either A or B", "A Value 2", "A in this Sequence Item", "A within
+   B"), verb phrases ("is present", "is absent", "has a value", "is V1, V2 or V3", "is not V",
+   "equals other than V", "is greater than N", "is non-zero", "contains an Item with the value
+   (…)", "points to B", "contains more than one Item"), connectives with the usual reading of
+   the standard's commas (", or" binds loosest, then ", and", then "or", then "and").
+
+Whatever it cannot read becomes an :class:`Unknown` leaf, never a guess: ``reason="dataset"``
+when the words speak of facts no dataset records ("if contrast was applied", "in the referenced
+SOP Instance"), ``"unparsed"`` otherwise. Three-valued evaluation keeps the rest useful.
+
+:func:`coverage` runs all of this over an edition's PS3.3 tables and reports how much became
+executable; ``python -m iodkit.codegen.spec.conditions --source <edition folder>`` prints it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from iodkit.validation.conditions import (
+    NOT_IN_DATASET,
+    PER_FRAME_FG,
+    SHARED_FG,
+    UNPARSED,
+    Absent,
+    And,
+    CodeIn,
+    Compare,
+    Condition,
+    Count,
+    Equals,
+    FirstItem,
+    HasValue,
+    ItemsWhere,
+    Module,
+    Not,
+    NotEquals,
+    Or,
+    Otherwise,
+    PointsTo,
+    Predicate,
+    Present,
+    Ref,
+    Unknown,
+)
+
+Resolver = Callable[[str], int | None]
+
+# ---------------------------------------------------------------------------------------------
+# Attribute names ↔ tags
+
+
+@lru_cache(maxsize=1)
+def _dictionary() -> tuple[dict[str, int], dict[int, str]]:
+    """pydicom's data dictionary as name → tag and tag → name.
+
+    Names resolve current attributes only (a bare name in 2024c text means a current one) and
+    keywords only when they cannot be mistaken for an English word (two capitals or more).
+    """
+    from pydicom.datadict import DicomDictionary
+
+    by_name: dict[str, int] = {}
+    by_tag: dict[int, str] = {}
+    for tag, (_vr, _vm, name, retired, keyword) in DicomDictionary.items():
+        if not name or name.startswith("Retired"):
+            continue
+        by_tag[tag] = name
+        if retired:
+            continue
+        by_name.setdefault(name, tag)
+        if keyword and sum(c.isupper() for c in keyword) > 1 and " " not in keyword:
+            by_name.setdefault(keyword, tag)
+    return by_name, by_tag
+
+
+def dictionary_resolver(name: str) -> int | None:
+    """Resolve an attribute name or keyword with pydicom's dictionary (exact spelling)."""
+    return _dictionary()[0].get(" ".join(name.split()))
+
+
+def _dictionary_name(tag: int) -> str | None:
+    return _dictionary()[1].get(tag)
+
+
+def _is_sequence_tag(tag: int, name: str) -> bool:
+    from pydicom.datadict import dictionary_VR
+
+    try:
+        return bool(dictionary_VR(tag) == "SQ")
+    except KeyError:
+        return name.rstrip().endswith("Sequence")
+
+
+# ---------------------------------------------------------------------------------------------
+# Cutting the condition out of a cell
+
+_SPACE = re.compile(r"[ \t\u00a0\u2009\u202f]+")
+_TRANSLATE = str.maketrans(
+    {"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'", "\u2013": "-", "\u2014": "-"}
+)
+
+
+_GLUED = re.compile(r"\b(if|when|where)(?=[A-Z])")
+
+
+def normalize(text: str) -> str:
+    """Straight quotes, plain dashes, single spaces (newlines kept: they end sentences)."""
+    text = _GLUED.sub(r"\1 ", text.translate(_TRANSLATE))
+    return "\n".join(_SPACE.sub(" ", line).strip() for line in text.splitlines()).strip()
+
+
+# A sentence ends at a newline, or at ". " / "; " before a capital (not inside a UID or a
+# section number, which have no space after the dot).
+_SENTENCE = re.compile(r"(?<=[.])\s+(?=[A-Z\"(])|\n")
+_REQUIRED = re.compile(
+    r"(?i)(?:\bis\s+)?(?<![a-z] )\b(?:required|shall\s+be\s+present|is\s+required|"
+    r"shall\s+be\s+included|(?:must|shall)\s+be\s+(?:present|sent))"
+    r"(?:,)?\s+(?:only\s+)?(?:if\s+and\s+only\s+if|if|when|for|unless|in\s+the\s+case)\b"
+)
+_MAY_OTHERWISE = re.compile(
+    r"(?i)[,;.]?\s*(?:and\s+|it\s+|otherwise,?\s+(?:it\s+)?)?(?:may|can)\s+be\s+present"
+    r"(?:\s+otherwise|\s+for\s+other\s+[^.;]*?|\s+in\s+other\s+cases)?(?=$|[.;,]|\s+if\b)"
+    r"|[,;.]?\s*otherwise,?\s+(?:it\s+)?may\s+be\s+(?:present|included)\b"
+)
+_SHALL_NOT_OTHERWISE = re.compile(
+    r"(?i)[,;.]?\s*(?:and\s+)?(?:(?:it|this\s+\w+)\s+)?shall\s+not\s+be\s+"
+    r"(?:present|included|used|sent)\s+otherwise"
+    r"|[,;.]?\s*otherwise,?\s+(?:it\s+|this\s+\w+\s+)?shall\s+not\s+be\s+(?:present|included|used)"
+    r"|[,;.]?\s*otherwise\s+not\s+used"
+)
+_FORBIDDEN = re.compile(
+    r"(?i)\b(?:(?:it|this\s+\w+|the\s+macro)\s+)?shall\s+not\s+be\s+(?:present|included|used)"
+    r",?\s+(?:if|when)\b"
+)
+# Where a functional group macro may be used is a placement rule, not part of its condition.
+_PLACEMENT = re.compile(
+    r"(?i)[,;.]?\s*(?:it\s+)?(?:may|shall)\s+not\s+be\s+used\s+as\s+an?\s+"
+    r"(?:shared|per-frame)\s+functional\s+group\.?"
+)
+_LEAD_IF = re.compile(r"(?i)^.*?\bif\s+")
+_USAGE = re.compile(r"^\s*([CMU])\s*(?:[-:]\s*|\n|$)", re.S)
+_INCLUDE = re.compile(r'^[>\s]*Include\s+(?:Table\s+)?[\w.\-]+(?:,)?\s*(?:"[^"]*")?\.?\s*', re.S)
+
+
+@dataclass(frozen=True, slots=True)
+class Sentences:
+    """The parts of a cell that make up its condition, in the standard's words."""
+
+    required: tuple[str, ...]  # "Required if …" clauses, trigger words removed
+    otherwise: Otherwise
+    forbidden: tuple[str, ...]  # "Shall not be present if …" clauses, trigger removed
+    text: str  # the sentences the condition was read from, verbatim (normalised spaces)
+    iff: bool = False  # "if and only if"
+
+
+_CONTINUES = re.compile(r"(?i)(?::|,|;|\b(?:and|or|and/or|if))$")
+
+
+def _sentences(text: str) -> list[str]:
+    """Split into sentences, re-joining a line that ends in ':' or a connective (", or",
+    ", and") with the lines of the list that follows it."""
+    out: list[str] = []
+    for part in _SENTENCE.split(text):
+        part = part.strip()
+        if not part:
+            continue
+        if out and _CONTINUES.search(out[-1]) and not _REQUIRED.search(part):
+            out[-1] = f"{out[-1]} {part}"
+        else:
+            out.append(part)
+    return out
+
+
+def condition_sentences(text: str) -> Sentences:
+    """Find the condition inside a cell of the standard (description, usage or include row)."""
+    text = normalize(text)
+    required: list[str] = []
+    forbidden: list[str] = []
+    used: list[str] = []
+    otherwise: Otherwise = "unspecified"
+    iff = False
+    for sentence in _sentences(text):
+        rest = sentence
+        hit = False
+        if _SHALL_NOT_OTHERWISE.search(rest):
+            otherwise = "shall-not"
+            rest = _SHALL_NOT_OTHERWISE.sub("", rest)
+            hit = True
+        if _MAY_OTHERWISE.search(rest):
+            # "May be present otherwise if X" keeps its own condition: it only loosens.
+            otherwise = "may" if otherwise == "unspecified" else otherwise
+            rest = _MAY_OTHERWISE.split(rest, maxsplit=1)[0]
+            hit = True
+        f = _FORBIDDEN.search(rest)
+        if f:
+            forbidden.append(rest[f.end() :].strip(" .;,"))
+            rest = rest[: f.start()]
+            hit = True
+        rest = _PLACEMENT.sub("", rest)
+        m = _REQUIRED.search(rest)
+        if m:
+            trigger = m.group(0).lower()
+            if "only if" in trigger or "if and only if" in trigger:
+                iff = True
+            clause = rest[m.end() :].strip(" .;,")
+            last = trigger.split()[-1]
+            if last == "unless":
+                clause = f"not ({clause})"
+            elif last == "for":
+                clause = f"for {clause}"
+            lead = rest[: m.start()].strip(" ,;")
+            if re.search(r"(?i)\bif\b", lead) and not re.match(r"(?i)^(otherwise|type|it)", lead):
+                # "If X is present, Y is required" / "If required by …, shall be present for …"
+                cond = _LEAD_IF.sub("", lead).strip(" ,")
+                clause = f"{cond} and {clause}"
+            required.append(clause)
+            hit = True
+        if hit:
+            used.append(sentence)
+    if iff and otherwise == "unspecified":
+        otherwise = "shall-not"
+    return Sentences(tuple(required), otherwise, tuple(forbidden), " ".join(used), iff)
+
+
+# ---------------------------------------------------------------------------------------------
+# Tokens
+
+
+@dataclass(frozen=True, slots=True)
+class Tok:
+    """One token: ``kind`` is word, num, attr, module, code, str, paren, punct."""
+
+    kind: str
+    text: str  # as written (for Unknown leaves and error messages)
+    value: object = None
+
+    @property
+    def low(self) -> str:
+        return self.text.lower() if self.kind == "word" else ""
+
+
+@dataclass(frozen=True, slots=True)
+class AttrRef:
+    tag: int
+    name: str
+    sequence: bool
+
+
+_TAG = re.compile(r"\(\s*([0-9A-Fa-f]{2}[0-9A-Fa-fxX]{2})\s*,\s*([0-9A-Fa-fxX]{4})\s*\)")
+_CODE = re.compile(r'\(\s*([^(),"]+?)\s*,\s*([A-Za-z0-9_.:\-]+)\s*,\s*"([^"]*)"\s*\)')
+_QUOTED = re.compile(r'"([^"]*)"')
+_UID = re.compile(r"\b\d+(?:\.\d+){3,}\b")
+_NAME_WORD = re.compile(r"[A-Za-z0-9][\w\-/'&]*$")
+_CONNECTOR = {"of", "for", "in", "to", "by", "on", "with", "per", "from", "at", "vs", "vs."}
+_NAME_STOP = {
+    "if", "when", "required", "shall", "the", "a", "an", "and", "or", "either", "both",
+    "neither", "unless", "otherwise", "only", "where", "whose", "value", "values", "is", "are",
+    "that", "which", "this", "then", "but", "not", "nor", "see", "within", "however",
+}  # fmt: skip
+_MODULE = re.compile(
+    r"(?:\b[Tt]he\s+)?"
+    r"((?:[A-Z0-9][\w/\-]*|\([A-Z][\w ,\-]*\))"
+    r"(?:\s+(?:[A-Z0-9][\w/\-]*|of|for|in|and|or|image|\([A-Z][\w ,\-]*\)))*?)"
+    r"\s+(Modules?|Macros?|Functional\s+Group\s+Macros?|Functional\s+Groups?|IODs?)\b"
+    r"(?:\s*\(\s*(?:Section\s+)?[A-Z]?\.?[\d.]+\s*\))?"
+)
+_PAREN = re.compile(r"\([^()\x00-\x08]*\)")
+_LEX = re.compile(
+    r"\x01(\d+)\x01|(-?\d+(?:\.\d+)?)(?![\w.])|(and/or)|([A-Za-z0-9][\w\-/'+.]*[\w+]|[A-Za-z0-9])"
+    r"|(>=|<=|!=|[=<>,;:()])"
+)
+
+
+def _name_start(prefix: str, tag: int) -> int:
+    """Where the attribute name written before a tag starts in ``prefix``.
+
+    The dictionary's name is tried first (exact, case-insensitive); otherwise words are taken
+    backwards while they look like a name (capitalised words, joined by "of", "for", …).
+    """
+    stripped = prefix.rstrip()
+    known = _dictionary_name(tag)
+    if known and stripped.lower().endswith(known.lower()):
+        start = len(stripped) - len(known)
+        if start == 0 or not stripped[start - 1].isalnum():
+            return start
+    words = list(re.finditer(r"\S+", stripped))
+    start = len(stripped)
+    taken: list[re.Match[str]] = []
+    for w in reversed(words):
+        word = w.group(0)
+        if "\x01" in word or not _NAME_WORD.match(word):
+            break
+        if word.lower() in _NAME_STOP and not (taken and word[0].isupper() and word != "If"):
+            break
+        if not (word[0].isupper() or word[0].isdigit() or word.lower() in _CONNECTOR):
+            break
+        taken.append(w)
+    while taken and (taken[-1].group(0).lower() in _CONNECTOR | _NAME_STOP):
+        taken.pop()  # a name does not start with "of" or "The"
+    if taken:
+        start = taken[-1].start()
+    return start
+
+
+class _Tokens:
+    """Turns a clause into tokens, remembering the placeholders' values."""
+
+    def __init__(self, text: str, resolve: Resolver) -> None:
+        self.resolve = resolve
+        self.slots: list[Tok] = []
+        s = text
+        s = _CODE.sub(lambda m: self._slot("code", m.group(0), (m.group(1), m.group(2))), s)
+        s = _QUOTED.sub(lambda m: self._slot("str", m.group(0), m.group(1)), s)
+        s = self._attributes(s)
+        s = _MODULE.sub(self._module, s)
+        s = self._bare_names(s)
+        s = _UID.sub(lambda m: self._slot("str", m.group(0), m.group(0)), s)
+        s = _PAREN.sub(self._paren, s)
+        self.tokens = self._lex(s)
+
+    def _slot(self, kind: str, text: str, value: object) -> str:
+        self.slots.append(Tok(kind, text, value))
+        return f" \x01{len(self.slots) - 1}\x01 "
+
+    def _attributes(self, s: str) -> str:
+        out: list[str] = []
+        pos = 0
+        for m in _TAG.finditer(s):
+            group, elem = m.group(1).upper(), m.group(2).upper()
+            tag = int((group + elem).replace("X", "0"), 16)
+            prefix = s[pos : m.start()]
+            start = _name_start(prefix, tag)
+            name = prefix[start:].strip()
+            out.append(prefix[:start])
+            seq = _is_sequence_tag(tag, name)
+            out.append(self._slot("attr", f"{name} {m.group(0)}".strip(), AttrRef(tag, name, seq)))
+            pos = m.end()
+        out.append(s[pos:])
+        return "".join(out)
+
+    def _module(self, m: re.Match[str]) -> str:
+        names = re.split(r"\s*,\s*(?:or\s+|and\s+)?|\s+or\s+|\s+and\s+", m.group(1))
+        kind_word = m.group(2).lower()
+        kind = "functional-group" if "functional" in kind_word else (
+            "macro" if "macro" in kind_word else "iod" if "iod" in kind_word else "module"
+        )
+        if len(names) > 1 and any(self.resolve(n) for n in names):
+            return m.group(0)  # "X and Y Module": X is an attribute, not a module
+        conj = "and" if re.search(r"\s+and\s+", m.group(1)) else "or"
+        names = [n.strip() for n in names if n.strip()]
+        if not names or any(n.lower() in _NAME_STOP for n in names):
+            return m.group(0)
+        return self._slot("module", m.group(0), (tuple(names), kind, conj))
+
+    def _bare_names(self, s: str) -> str:
+        """Attribute names written without a tag ("Number of Frames is greater than 1")."""
+        parts = re.split(r"(\x01\d+\x01)", s)
+        for n, part in enumerate(parts):
+            if n % 2:
+                continue
+            words = list(re.finditer(r"[A-Za-z0-9][\w\-/']*", part))
+            out: list[str] = []
+            pos = 0
+            i = 0
+            while i < len(words):
+                w = words[i].group(0)
+                found = None
+                if w[0].isupper() and w.lower() not in _NAME_STOP:
+                    for j in range(min(len(words), i + 10), i, -1):
+                        span = part[words[i].start() : words[j - 1].end()]
+                        if "\n" in span or "," in span or ";" in span:
+                            continue
+                        after = part[words[j - 1].end() :].lstrip()
+                        nxt_word = words[j].group(0) if j < len(words) else ""
+                        if nxt_word[:1].isupper() and not after.startswith(("(", ",")):
+                            continue  # only the start of a longer name
+                        if i and words[i - 1].group(0)[:1].isupper():
+                            continue
+                        if j - i == 1:
+                            nxt = "=" if after.startswith("=") else nxt_word.lower()
+                            prev = words[i - 1].group(0).lower() if i else "if"
+                            if nxt not in {"is", "equals", "has", "value", "contains", "=", "are"}:
+                                continue
+                            if prev not in {"if", "when", "and", "or", "the", "that", "where"}:
+                                continue
+                        tag = self.resolve(span)
+                        if tag is not None:
+                            found = (j, tag, span)
+                            break
+                if found:
+                    j, tag, span = found
+                    out.append(part[pos : words[i].start()])
+                    seq = _is_sequence_tag(tag, span)
+                    out.append(self._slot("attr", span, AttrRef(tag, span, seq)))
+                    pos = words[j - 1].end()
+                    i = j
+                else:
+                    i += 1
+            out.append(part[pos:])
+            parts[n] = "".join(out)
+        return "".join(parts)
+
+    def _paren(self, m: re.Match[str]) -> str:
+        inner = m.group(0)
+        if "\x01" in inner and not re.match(r"(?i)\(\s*(?:i\.e\.|e\.g\.|see\b)", inner):
+            return f" ( {inner[1:-1]} ) "
+        return self._slot("paren", inner, inner)
+
+    def _lex(self, s: str) -> list[Tok]:
+        toks: list[Tok] = []
+        for m in _LEX.finditer(s):
+            if m.group(1) is not None:
+                toks.append(self.slots[int(m.group(1))])
+            elif m.group(2) is not None:
+                text = m.group(2)
+                toks.append(Tok("num", text, float(text) if "." in text else int(text)))
+            elif m.group(3) is not None:
+                toks.append(Tok("word", m.group(3)))
+            elif m.group(4) is not None:
+                toks.append(Tok("word", m.group(4).rstrip(".")))
+            else:
+                toks.append(Tok("punct", m.group(5)))
+        return toks
+
+
+def tokenize(text: str, resolve: Resolver | None = None) -> list[Tok]:
+    """The tokens of one clause (exposed for tests and debugging)."""
+    return _Tokens(normalize(text), resolve or dictionary_resolver).tokens
+
+
+# ---------------------------------------------------------------------------------------------
+# The parser
+
+_VALUE_END = {",", ";", ".", "or", "and", ")", "and/or", ":"}
+_FRAGMENT_START = {
+    "is", "are", "has", "have", "equals", "of", "greater", "less", "value", "values", "or",
+    "and", "not", "=", "with", "contains", "includes", ">", "<", "was", "does",
+}  # fmt: skip
+_VALUE_WORD = re.compile(r"^[A-Z0-9][A-Z0-9_\-+/.]*$")
+_NUMBER_WORDS = {"zero": 0, "one": 1, "two": 2, "three": 3}
+# Words saying the attribute lives in another SOP Instance or outside the dataset.
+_ELSEWHERE = re.compile(
+    r"(?i)\b(referenced\s+(?:sop\s+)?instance|instance\s+referenced|in\s+the\s+referenced|"
+    r"of\s+the\s+referenced|classic\s+images?|source\s+images?|contributing|"
+    r"original\s+image|in\s+the\s+source|converted|other\s+sop\s+instance|another\s+sop)"
+)
+
+
+@dataclass(slots=True)
+class _Subject:
+    refs: list[tuple[tuple[int, ...], str]]  # (path, scope)
+    conj: str = "and"  # how a verb phrase over several subjects combines
+    negate: bool = False  # "neither … nor …"
+    index: int | None = None
+    count: bool = False  # "the number of Items in X"
+    sequence: bool = False
+    guards: list[Predicate] = field(default_factory=list)  # "… in the CT Image IOD"
+
+
+class _Fail(Exception):
+    """A unit could not be read; the caller turns its words into an Unknown leaf."""
+
+
+class _NotInDataset(_Fail):
+    """A unit was read, and it speaks of something no dataset records."""
+
+
+class _Parser:
+    def __init__(self, toks: list[Tok]) -> None:
+        self.t = toks
+        self.i = 0
+        self.last: _Subject | None = None
+
+    # -- token helpers --------------------------------------------------------------------
+
+    def peek(self, k: int = 0) -> Tok | None:
+        j = self.i + k
+        return self.t[j] if j < len(self.t) else None
+
+    def at_end(self) -> bool:
+        return self.i >= len(self.t)
+
+    def word(self, k: int = 0) -> str:
+        tok = self.peek(k)
+        if tok is None:
+            return ""
+        if tok.kind == "word":
+            # An all-capital word is a value (PRESENT, NONE), never a verb.
+            return "" if len(tok.text) > 1 and tok.text.isupper() else tok.text.lower()
+        return tok.text if tok.kind in ("punct", "num") else ""
+
+    def phrase(self, *phrases: str) -> str | None:
+        """Consume the longest of ``phrases`` (space-separated words) that follows."""
+        best: tuple[int, str] | None = None
+        for p in phrases:
+            ws = p.split()
+            if all(self.word(k) == w for k, w in enumerate(ws)):
+                if best is None or len(ws) > best[0]:
+                    best = (len(ws), p)
+        if best is None:
+            return None
+        self.i += best[0]
+        return best[1]
+
+    def skip_noise(self) -> None:
+        while (tok := self.peek()) is not None and tok.kind == "paren":
+            self.i += 1
+
+    def text(self, a: int, b: int) -> str:
+        return " ".join(t.text for t in self.t[a:b]).replace(" ,", ",").strip()
+
+    # -- expressions ----------------------------------------------------------------------
+
+    def parse(self) -> Predicate:
+        items: list[tuple[str | None, Predicate]] = []
+        conn: str | None = None
+        while True:
+            start = self.i
+            try:
+                p = self.unit()
+            except _NotInDataset:
+                self.i = start
+                p = self.recover(start)
+                if isinstance(p, Unknown):
+                    p = Unknown(p.text, NOT_IN_DATASET)
+            except _Fail:
+                self.i = start
+                p = self.recover(start)
+            items.append((conn, p))
+            self.skip_noise()
+            if self.at_end():
+                break
+            save = self.i
+            conn = self.connective()
+            if conn is None or self.at_end():
+                self.i = save
+                rest = self.text(self.i, len(self.t))
+                if rest.strip(" .,;:"):
+                    items.append(("and", self.unknown(self.i, len(self.t))))
+                break
+        return _combine(items)
+
+    def connective(self) -> str | None:
+        comma = False
+        while self.word() in (",", ";"):
+            comma = True
+            self.i += 1
+        w = self.phrase("and", "or", "and/or", "but", "nor", "and also", "as well as")
+        if w is None:
+            return "," if comma else None
+        w = {"and/or": "or", "but": "and", "nor": "and", "and also": "and", "as well as": "and"}.get(
+            w, w
+        )
+        return f",{w}" if comma else w
+
+    def recover(self, start: int) -> Predicate:
+        """Skip to the next connective that starts something readable; the skipped words
+        become an Unknown leaf."""
+        j = start + 1
+        while j < len(self.t):
+            if self.t[j].text in (",", ";", "and", "or") and self._starts_unit(j + 1):
+                break
+            j += 1
+        self.i = j
+        return self.unknown(start, j)
+
+    def _starts_unit(self, j: int) -> bool:
+        """Does a readable unit start at token ``j``? (Tried, not guessed.)"""
+        while j < len(self.t) and self.t[j].text.lower() in (",", "and", "or"):
+            j += 1
+        if j >= len(self.t):
+            return False
+        trial = _Parser(self.t[j:])
+        try:
+            trial.unit()
+        except _Fail:
+            return False
+        return trial.i > 0
+
+    def unknown(self, a: int, b: int) -> Unknown:
+        toks = self.t[a:b]
+        text = self.text(a, b).strip(" ,;.")
+        refers = any(t.kind in ("attr", "module") for t in toks)
+        elsewhere = bool(_ELSEWHERE.search(text))
+        fragment = bool(toks) and (
+            toks[0].low in _FRAGMENT_START or toks[0].kind in ("num", "str", "code")
+            or (toks[0].kind == "word" and toks[0].text.isupper() and len(toks[0].text) > 1)
+        )
+        if re.search(r"\b(?:Section|Annex|Table)\s+[A-Z0-9]", text):
+            refers = True  # the condition is spelled out elsewhere in the standard
+        reason = NOT_IN_DATASET if (elsewhere or not (refers or fragment)) else UNPARSED
+        return Unknown(text, reason)
+
+    # -- units ----------------------------------------------------------------------------
+
+    def unit(self) -> Predicate:
+        while self.word() == ":":
+            self.i += 1
+        self.phrase("required if", "if", "when", "where", "whose", "that", "the case that")
+        if self.phrase("not") and self.word() == "(":
+            self.i += 1
+            inner = self._until_close()
+            return Not(inner)
+        if self.word() == "(":
+            self.i += 1
+            return self._until_close()
+        if self.phrase("for"):
+            return self.for_unit()
+        tok = self.peek()
+        if tok is None:
+            raise _Fail
+        if tok.kind == "module" or (self.word() == "the" and (n := self.peek(1)) and n.kind == "module"):
+            return self.module_unit()
+        subject = self.subject()
+        if subject is None:
+            if self.last is None:
+                raise _Fail
+            subject = _Subject(self.last.refs, self.last.conj, False, self.last.index,
+                               guards=list(self.last.guards))  # fmt: skip
+        else:
+            self.last = subject
+        self.subject_modifiers(subject)
+        build = self.verb_phrase(subject)
+        self.subject_modifiers(subject)
+        self.skip_noise()
+        preds = [build(Ref(path, scope), subject.index) for path, scope in subject.refs]
+        if subject.negate:
+            preds = [Not(p) for p in preds]
+        if subject.guards:
+            preds = [And((*subject.guards, p)) for p in preds]
+        if len(preds) == 1:
+            return preds[0]
+        return And(tuple(preds)) if subject.conj == "and" else Or(tuple(preds))
+
+    def _until_close(self) -> Predicate:
+        depth = 1
+        j = self.i
+        while j < len(self.t) and depth:
+            depth += {"(": 1, ")": -1}.get(self.t[j].text, 0)
+            j += 1
+        inner = _Parser(self.t[self.i : j - 1])
+        self.i = j
+        return inner.parse()
+
+    def for_unit(self) -> Predicate:
+        """"Required for first Item of X", "for images where …", "for Control Point 0 of X"."""
+        self.phrase("the")
+        if self.phrase("first item", "first control point", "control point 0", "first items"):
+            if self.phrase("of", "in") is not None:
+                self.phrase("the", "this")
+                tok = self.peek()
+                if tok is not None and tok.kind == "attr":
+                    self.i += 1
+                elif self.phrase("sequence", "sequence item") is None:
+                    raise _Fail
+            cond = FirstItem()
+            if self.phrase("if", "when"):
+                return And((cond, self.unit()))
+            return cond
+        if self.phrase("images", "images where", "instances where", "frames where", "images that"):
+            return self.unit()
+        raise _Fail
+
+    def module_unit(self) -> Predicate:
+        self.phrase("the")
+        tok = self.t[self.i]
+        self.i += 1
+        names, kind, conj = tok.value  # type: ignore[misc]
+        mods = [(n, kind) for n in names]
+        while True:  # "the Display Shutter Module or Bitmap Display Shutter Module"
+            save = self.i
+            sep = self.connective()
+            self.phrase("the")
+            nxt = self.peek()
+            if sep is None or nxt is None or nxt.kind != "module":
+                self.i = save
+                break
+            self.i += 1
+            conj = "or" if sep.endswith("or") else "and"
+            mods += [(n, nxt.value[1]) for n in nxt.value[0]]  # type: ignore[index]
+        present = self.presence()
+        if present is None:
+            raise _Fail
+        if self.phrase("in the", "in") and (t := self.peek()) is not None and t.kind == "module":
+            self.i += 1  # "… Macro is present in the Current Frame Functional Groups Module"
+        preds: list[Predicate] = [Module(n, k) for n, k in mods]
+        if not present:
+            preds = [Not(p) for p in preds]
+        if len(preds) == 1:
+            return preds[0]
+        return And(tuple(preds)) if conj == "and" else Or(tuple(preds))
+
+    def presence(self) -> bool | None:
+        if self.phrase(*_ABSENT):
+            return False
+        if self.phrase(*_PRESENT):
+            return True
+        return None
+
+    def subject(self) -> _Subject | None:
+        save = self.i
+        negate = False
+        conj = "and"
+        count = False
+        index: int | None = None
+        if self.phrase("neither"):
+            negate = True
+        elif self.phrase("either", "one of", "any of", "at least one of"):
+            conj = "or"
+        else:
+            self.phrase("both", "all of")
+        if self.phrase("the number of items in", "the number of items of", "the number of items",
+                       "number of items in", "the number of values in", "the number of values of",
+                       "the number of values", "the vm of"):  # fmt: skip
+            count = True
+        idx = self.phrase(
+            "the value of", "the value for", "the values of", "value of", "any value of",
+            "the first value of", "the second value of", "the third value of", "the fourth value of",
+            "the value 1 of", "value 1 of", "value 2 of", "value 3 of", "value 4 of",
+            "the value 2 of", "the value 3 of", "the value 4 of", "the value in", "the content of",
+            "the contents of", "the", "a value of", "attribute", "the attribute", "any of the values of",
+            "attributes", "the attributes", "value", "the values", "the value",
+            "one of the values of", "a value in", "any value in",
+        )  # fmt: skip
+        if idx:
+            index = _index_of(idx)
+        refs: list[tuple[tuple[int, ...], str]] = []
+        seq = False
+        while (tok := self.peek()) is not None and tok.kind == "attr":
+            a: AttrRef = tok.value  # type: ignore[assignment]
+            refs.append(((a.tag,), "auto"))
+            seq = a.sequence
+            self.i += 1
+            save2 = self.i
+            sep = self.connective()
+            self.phrase("the", "any value of", "the value of", "a value of", "either")
+            nxt = self.peek()
+            if sep in ("and", ",and", "or", ",or", ",") and nxt is not None and nxt.kind == "attr":
+                if sep.endswith("or"):
+                    conj = "or"
+                continue
+            self.i = save2
+            break
+        if not refs:
+            self.i = save
+            return None
+        if negate:
+            conj = "and"
+        return _Subject(refs, conj, negate, index, count, seq)
+
+    def subject_modifiers(self, s: _Subject) -> None:
+        """"Value 2", "in this Sequence Item", "within X", "of this frame", "at the image level"."""
+        while True:
+            self.skip_noise()
+            save = self.i
+            if self.word() == "," and self.word(1) == "value":
+                self.i += 1
+            if self.phrase("value", "value number") and (tok := self.peek()) and tok.kind == "num":
+                s.index = int(tok.value)  # type: ignore[call-overload]
+                self.i += 1
+                if self.word() == ",":
+                    self.i += 1
+                continue
+            self.i = save
+            if self.phrase(*_FRAME_WORDS):
+                continue
+            if self.phrase("sequence", "attribute", "item", "items") and self.word() != "of":
+                continue
+            self.i = save
+            if self.phrase(*_ITEM_SCOPE):
+                s.refs = [(p, "item") for p, _ in s.refs]
+                continue
+            if self.phrase(*_ROOT_SCOPE):
+                s.refs = [(p, "root") for p, _ in s.refs]
+                continue
+            if self.phrase(*_PARENT_SCOPE):
+                tok = self.peek()
+                if tok is not None and tok.kind == "attr":
+                    self.i += 1
+                self.phrase("item", "sequence item", "sequence")
+                s.refs = [(p, "parent") for p, _ in s.refs]
+                continue
+            if self.phrase("in", "within", "of", "in the", "within the", "in an item of",
+                           "in control points specified within", "in all items of", "in every item of",
+                           "in any item of", "in an item in", "in any item in", "in the item of",
+                           "in a", "in any", "in an", "included in", "in the same item of"):  # fmt: skip
+                tok = self.peek()
+                if tok is not None and tok.kind == "attr" and tok.value.sequence:  # type: ignore[union-attr]
+                    outer = tok.value.tag  # type: ignore[union-attr]
+                    self.i += 1
+                    self.phrase("item", "items", "sequence item", "sequence items")
+                    if (outer in (SHARED_FG, PER_FRAME_FG) and self.word() == "or"
+                            and (t2 := self.peek(1)) is not None and t2.kind == "attr"
+                            and t2.value.tag in (SHARED_FG, PER_FRAME_FG)):  # type: ignore[union-attr]  # fmt: skip
+                        self.i += 2
+                    if outer in (SHARED_FG, PER_FRAME_FG):
+                        s.refs = [(p, "frame") for p, _ in s.refs]
+                    else:
+                        s.refs = [((outer, *p), sc) for p, sc in s.refs]
+                    continue
+                if tok is not None and tok.kind == "module":
+                    self.i += 1
+                    names, kind, _conj = tok.value  # type: ignore[misc]
+                    while (self.word() in ("or", ",") and (t2 := self.peek(1)) is not None
+                           and t2.kind == "module"):  # fmt: skip
+                        self.i += 2
+                    if kind == "iod":
+                        s.guards.append(Module(names[0], "iod"))
+                    elif kind == "functional-group":
+                        s.refs = [(p, "frame") for p, _ in s.refs]
+                    else:
+                        s.refs = [(p, "root") for p, _ in s.refs]
+                    continue
+                self.i = save
+            break
+
+    # -- verb phrases ---------------------------------------------------------------------
+
+    def verb_phrase(self, s: _Subject) -> Callable[[Ref, int | None], Predicate]:
+        if s.count:
+            op_n = self.comparison(require_verb=True)
+            if op_n is None:
+                raise _Fail
+            op, n = op_n
+            return lambda r, i: Count(r, op, int(n))
+        if self.phrase(*_CHANGES):
+            # "changes during Beam": compares items with each other and with what the
+            # device did; no single dataset answers it.
+            raise _NotInDataset
+        counted = self.count_phrase()
+        if counted is not None:
+            op, n = counted
+            return lambda r, i: Count(r, op, n)
+        if self.phrase(*_EMPTY):
+            return lambda r, i: And((Present(r), Not(HasValue(r))))
+        save = self.i
+        if self.phrase(*_NO_VALUE):
+            if not self._value_follows():
+                return lambda r, i: Not(HasValue(r))
+            self.i = save
+        save = self.i
+        if self.phrase(*_HAS_VALUE):
+            if not self._value_follows():
+                return lambda r, i: HasValue(r)
+            self.i = save
+        if self.phrase(*_NON_ZERO):
+            return lambda r, i: Compare(r, "!=", 0, i)
+        if self.phrase(*_ZERO):
+            return lambda r, i: Compare(r, "==", 0, i)
+        save = self.i
+        pres = self.presence()
+        if pres is not None and not self._continues_with_value():
+            return (lambda r, i: Present(r)) if pres else (lambda r, i: Absent(r))
+        self.i = save
+        # "is present and …" / "is present with …" before a value test
+        self.phrase(
+            "is present and", "is present, and", "are present and",
+            "is present and the value", "is present and its value", "is present in this item and",
+            "is sent and", "exists and", "is provided and", "is included and",
+        )  # fmt: skip
+        cmp = self.comparison(require_verb=False)
+        if cmp is not None:
+            op, n = cmp
+            return lambda r, i: Compare(r, op, n, i)
+        if self.phrase(*_OTHER_THAN):
+            vals = self.values()
+            return lambda r, i: _value_pred(r, i, vals, other=True)
+        neg = self.phrase(*_IS_NOT)
+        if neg is None and self.phrase(*_IS) is None:
+            raise _Fail
+        self.phrase("an item with the value of", "an item with the value", "an item with the code", "an item with value",
+                    "an item with", "an item whose value is", "the value", "the code", "the value of", "a value",
+                    "one of the following", "one of", "either", "any of", "the following")  # fmt: skip
+        if self.word() == ":":
+            self.i += 1
+        if neg is None and (tok := self.peek()) is not None and tok.kind == "num":
+            # "is 2 or 3"; but "is 0 or more" is not a value list
+            pass
+        vals = self.values()
+        if neg is not None:
+            return lambda r, i: Not(_value_pred(r, i, vals, other=False))
+        return lambda r, i: _value_pred(r, i, vals, other=False)
+
+    def _value_follows(self) -> bool:
+        """After "has a value": is it "has a value of X" / "has a value greater than"?"""
+        w = self.word()
+        tok = self.peek()
+        if w in ("of", "equal", "greater", "less", "other", "that", "=", "not", "in", ">", "<"):
+            return True
+        return tok is not None and (
+            tok.kind in ("str", "code", "num") or (tok.kind == "word" and tok.text.isupper())
+        )
+
+    def _continues_with_value(self) -> bool:
+        """After "is present", does "with a value of …"/"and equals …" follow?"""
+        save = self.i
+        ok = self.phrase("and", ", and", "with", "and has", "and the value") is not None and (
+            self.word() in _VALUE_VERBS | {"not", "other"}
+            or self.phrase("a value", "the value", "value", "an item value", "values",
+                           "a non-zero value", "an item", "the values") is not None  # fmt: skip
+        )
+        self.i = save
+        return ok
+
+    def comparison(self, *, require_verb: bool) -> tuple[str, float | int] | None:
+        save = self.i
+        verb = self.phrase("is", "are", "has a value", "has a value that is", "value is", "has",
+                           "is a value", "has value", "with a value", "equals", "of",
+                           "has a value of", "is present and", "is present with a value",
+                           "contains a value")  # fmt: skip
+        if require_verb and verb is None and self.word() not in ("greater", "less", ">", "<"):
+            self.i = save
+            return None
+        op = None
+        for words, o in _COMPARISONS:
+            if self.phrase(words):
+                op = o
+                break
+        if op is None:
+            self.i = save
+            return None
+        tok = self.peek()
+        n: float | int | None = None
+        if tok is not None and tok.kind == "num":
+            n = tok.value  # type: ignore[assignment]
+        elif tok is not None and tok.low in _NUMBER_WORDS:
+            n = _NUMBER_WORDS[tok.low]
+        if n is None:
+            self.i = save
+            return None
+        self.i += 1
+        return op, n
+
+    def count_phrase(self) -> tuple[str, int] | None:
+        save = self.i
+        if self.phrase("contains", "has", "includes", "contain", "have", "is present and contains",
+                       "is present and has", "consists of") is None:  # fmt: skip
+            return None
+        for words, op, n in _COUNTS:
+            if self.phrase(words):
+                if self.phrase("item", "items", "value", "values", "sequence item",
+                               "sequence items", "entries", "entry") is not None:  # fmt: skip
+                    return op, n
+                break
+        self.i = save
+        return None
+
+    def values(self) -> tuple[object, ...]:
+        vals: list[object] = []
+        v = self.value()
+        if v is None:
+            raise _Fail
+        vals.append(v)
+        while True:
+            save = self.i
+            sep = False
+            while self.word() in (",", ";"):
+                self.i += 1
+                sep = True
+            if self.phrase("or", "and/or", "or to", "or one of", "or is"):
+                sep = True
+            elif sep and self.phrase("and") is not None and self._value_then_end():
+                pass  # "A, B, and C" inside a value list
+            if not sep:
+                break
+            v = self.value()
+            if v is None:
+                self.i = save
+                break
+            vals.append(v)
+        return tuple(vals)
+
+    def _value_then_end(self) -> bool:
+        tok = self.peek()
+        nxt = self.peek(1)
+        return (
+            tok is not None
+            and tok.kind in ("word", "str", "num", "code")
+            and (nxt is None or nxt.text in (".", ",", ";") or nxt.kind == "paren")
+        )
+
+    def value(self) -> object | None:
+        save = self.i
+        if self.phrase(*_TAG_OF) and (tok := self.peek()) is not None and tok.kind == "attr":
+            self.i += 1
+            self.skip_noise()
+            return _Tag(tok.value.tag)  # type: ignore[union-attr]
+        self.i = save
+        tok = self.peek()
+        if tok is None:
+            return None
+        # "CT ("1.2.840…")": a name, then the value in parentheses
+        if tok.kind == "word":
+            j = self.i
+            while j < len(self.t) and j < self.i + 12 and self.t[j].kind == "word":
+                j += 1
+            if j + 2 < len(self.t) and self.t[j].text == "(" and self.t[j + 1].kind == "str":
+                if self.t[j + 2].text == ")":
+                    self.i = j + 3
+                    return _Str(str(self.t[j + 1].value))
+            if not _VALUE_WORD.match(tok.text):
+                return None
+        nxt = self.peek(1)
+        if nxt is not None and nxt.kind == "word" and nxt.low in _VALUE_VERBS | {"are"}:
+            if tok.kind in ("attr", "word"):
+                return None  # the subject of the next clause, not a value
+        if tok.kind == "str":
+            self.i += 1
+            self.skip_noise()
+            return _Str(str(tok.value))
+        if tok.kind == "num":
+            self.i += 1
+            self.skip_noise()
+            return tok.value
+        if tok.kind == "code":
+            self.i += 1
+            self.skip_noise()
+            return _Code(*tok.value)  # type: ignore[misc]
+        if tok.kind == "attr":
+            if nxt is not None and nxt.kind != "paren" and nxt.text.lower() not in _VALUE_END:
+                return None  # an attribute with more to say is the next clause's subject
+            self.i += 1
+            self.skip_noise()
+            return _Tag(tok.value.tag)  # type: ignore[union-attr]
+        if tok.kind == "word" and _VALUE_WORD.match(tok.text) and tok.text not in ("a", "I"):
+            words = [tok.text]
+            self.i += 1
+            while (t := self.peek()) is not None and t.kind == "word" and _VALUE_WORD.match(t.text):
+                n2 = self.peek(1)
+                if n2 is not None and n2.kind == "word" and n2.low in _VALUE_VERBS:
+                    break
+                words.append(t.text)
+                self.i += 1
+            self.skip_noise()
+            return " ".join(words)
+        if tok.kind == "word" and tok.low in _NUMBER_WORDS:
+            self.i += 1
+            return _NUMBER_WORDS[tok.low]
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Str:
+    """A quoted value: a string even when it looks like a number ("01")."""
+
+    s: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Code:
+    value: str
+    scheme: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Tag:
+    tag: int
+
+
+def _value_pred(r: Ref, index: int | None, vals: tuple[object, ...], *, other: bool) -> Predicate:
+    codes = tuple((v.value, v.scheme) for v in vals if isinstance(v, _Code))
+    tags = tuple(v.tag for v in vals if isinstance(v, _Tag))
+    plain = tuple(v.s if isinstance(v, _Str) else v for v in vals if not isinstance(v, (_Code, _Tag)))
+    preds: list[Predicate] = []
+    if codes:
+        preds.append(CodeIn(r, codes))
+    if tags:
+        preds.append(PointsTo(r, tags))
+    if plain:
+        cls = NotEquals if other else Equals
+        preds.append(cls(r, plain, index))  # type: ignore[arg-type]
+    if other and (codes or tags):
+        preds = [Not(p) if not isinstance(p, NotEquals) else p for p in preds]
+        return preds[0] if len(preds) == 1 else And(tuple(preds))
+    return preds[0] if len(preds) == 1 else Or(tuple(preds))
+
+
+def _index_of(phrase: str) -> int | None:
+    for word, n in (("first", 1), ("second", 2), ("third", 3), ("fourth", 4)):
+        if word in phrase:
+            return n
+    m = re.search(r"value (\d)", phrase)
+    return int(m.group(1)) if m else None
+
+
+_LEVELS = (",or", ",and", "or", "and")
+
+
+def _combine(items: list[tuple[str | None, Predicate]]) -> Predicate:
+    """Build the tree from units and connectives: ", or" binds loosest, then ", and", "or",
+    "and". A bare comma takes the kind of the next explicit connective (lists "A, B and C")."""
+    conns = [c for c, _ in items[1:]]
+    for k, c in enumerate(conns):
+        if c == ",":
+            nxt = next((d for d in conns[k + 1 :] if d != ","), ",and")
+            conns[k] = nxt if nxt.startswith(",") else "," + nxt
+            if nxt in ("and", "or"):
+                conns[k] = nxt
+    preds = [p for _, p in items]
+    return _split(preds, conns)
+
+
+def _split(preds: list[Predicate], conns: list[str]) -> Predicate:
+    if len(preds) == 1:
+        return preds[0]
+    for level in _LEVELS:
+        if level in conns:
+            groups: list[Predicate] = []
+            start = 0
+            for k, c in enumerate(conns):
+                if c == level:
+                    groups.append(_split(preds[start : k + 1], conns[start:k]))
+                    start = k + 1
+            groups.append(_split(preds[start:], conns[start:]))
+            flat: list[Predicate] = []
+            cls = Or if level.endswith("or") else And
+            for g in groups:
+                flat.extend(g.items if isinstance(g, cls) else (g,))
+            return cls(tuple(flat))
+    return And(tuple(preds))
+
+
+_PRESENT = (
+    "is present", "are present", "is also present", "are both present", "exists", "exist",
+    "is included", "are included", "is sent", "is used", "are used", "is provided",
+    "are provided", "was present", "were present", "is specified", "are specified",
+    "has been included", "present", "is given", "is encoded", "has been sent", "is defined",
+    "is present in the dataset", "is present in the data set", "has been provided", "is available",
+    "is not absent", "are not absent", "is populated", "has been populated", "is valued",
+)  # fmt: skip
+_ABSENT = (
+    "is not present", "are not present", "is absent", "are absent", "does not exist",
+    "do not exist", "is not included", "are not included", "is not sent", "is not used",
+    "are not used", "is not provided", "are not provided", "are both absent",
+    "are both not present", "is not specified", "are not specified", "is not given",
+    "is missing", "are missing", "was not present", "were not present", "not present",
+    "is not encoded", "has not been sent", "is not defined", "has not been included",
+    "is not available", "are neither present", "is not populated", "absent",
+)  # fmt: skip
+_HAS_VALUE = (
+    "is non-null", "is not null", "are non-null",
+    "is non-zero length", "has non-zero length", "is of non-zero length", "is not of zero length",
+    "has a value", "is present with a value", "is present and has a value", "is not empty",
+    "is present and not empty", "is present and is not empty", "has a non-empty value",
+    "is non-empty", "is present with a non-empty value", "is not zero length",
+    "is present and has a non-null value", "has a non-zero length", "has a value present",
+    "is present and non-empty", "is present with value", "has value", "have a value",
+    "have values", "has values", "is not zero-length", "is present and is non-empty",
+    "is present and has a non-empty value",
+)  # fmt: skip
+_EMPTY = (
+    "is empty", "is zero length", "is zero-length", "has no value", "is present but empty",
+    "is present and empty", "has zero length", "is present with no value", "is present and has no value",
+    "are empty", "has an empty value", "is present but has no value",
+)  # fmt: skip
+_NON_ZERO = (
+    "is non-zero", "is nonzero", "is not zero", "is non zero", "is present and has a non-zero value",
+    "has a non-zero value", "is present and non-zero", "is present and is non-zero",
+    "has a nonzero value",
+    "is present with a non-zero value", "are non-zero", "is not 0", "is present and not zero",
+    "has a value other than zero", "is other than zero", "non-zero", "is present and is not zero",
+)  # fmt: skip
+_NO_VALUE = (
+    "do not contain a value", "does not contain a value", "do not have a value",
+    "does not have a value", "is absent or empty", "is not present or empty",
+    "is not present or has no value", "is absent or has no value", "are absent or empty",
+    "is null", "is not present or is empty", "is empty or absent", "is empty or not present",
+)  # fmt: skip
+_ZERO = ("is zero", "equals zero", "has a value of zero", "is equal to zero")
+_CHANGES = (
+    "changes", "change", "changes during beam", "has changed", "varies", "vary",
+    "is changed", "are changed",
+)
+_VALUE_VERBS = {"is", "equals", "has", "contains", "includes", "=", "value", "are", "was", "does"}
+_IS = (
+    "is", "are", "equals", "equal", "=", "is equal to", "has a value of", "has the value",
+    "has the value of", "has value", "has a value", "value is", "is set to", "contains the value",
+    "has values of", "is one of", "equals one of", "is either", "has a value equal to",
+    "with a value of", "with value", "with the value", "is present with a value of",
+    "is present with value", "is present and has a value of", "the value is", "and the value is",
+    "is present and equals", "is present and is", "is present and has the value",
+    "is present and has value", "is present and contains", "includes", "include", "contains",
+    "contain", "values are", "has a value of either", "is present with the value",
+    "points to", "point to", "references", "is present and the value is", "has the values",
+    "value equals", "is present with a value equal to", "was", "were", "contains a value of",
+    "includes the value", "include the value", "contains the values", "is specified as",
+    "is set as", "is present and set to", "has been set to", "is of", "has an item with",
+    "contains an item with", "includes an item with", "has an item", "contains an item",
+    "values include", "value includes", "value contains", "is present and includes",
+    "with a value", "of", "has a value that is", "is present and its value is",
+    "is present and values are", "are present and have the value", "are present and equal",
+    "with values", "has values", "includes value", "include value", "contains value",
+    "equals one of the following values", "is one of the following values", "has a value of one of",
+    "is of value", "is of the value",
+)  # fmt: skip
+_IS_NOT = (
+    "not", "is not", "are not", "does not equal", "is not equal to", "value is not",
+    "does not have a value of", "does not have the value", "is neither", "is not one of",
+    "is present and is not", "is present and not", "does not contain", "does not include",
+    "do not contain", "do not include", "is present and does not equal",
+    "does not have the value of", "is present and not equal to", "is present with a value not",
+    "is not set to", "is present but not", "is present and has a value that is not",
+    "does not point to", "is not equal", "not equal to", "!=", "is present and does not contain",
+    "has a value that is not",
+)  # fmt: skip
+_OTHER_THAN = (
+    "equals other than", "is other than", "has a value other than", "is present with a value other than",
+    "is present and has a value other than", "is present and is other than", "is present and other than",
+    "other than", "equals a value other than", "is present and equals other than", "has value other than",
+    "contains a value other than", "is any value other than", "is present with value other than",
+    "is anything other than", "is a value other than", "is present and has any value other than",
+    "is present with an item value other than", "with an item value other than", "has an item value other than",
+    "contains an item with a value other than", "with a value other than",
+    "is present and contains a value other than", "has any value other than",
+)  # fmt: skip
+_COMPARISONS = (
+    ("greater than or equal to", ">="),
+    ("more than or equal to", ">="),
+    ("equal to or greater than", ">="),
+    ("less than or equal to", "<="),
+    ("equal to or less than", "<="),
+    ("at least", ">="),
+    ("not greater than", "<="),
+    ("not less than", ">="),
+    ("greater than", ">"),
+    ("more than", ">"),
+    ("larger than", ">"),
+    ("less than", "<"),
+    ("smaller than", "<"),
+    (">=", ">="),
+    ("<=", "<="),
+    (">", ">"),
+    ("<", "<"),
+)
+_COUNTS = (
+    ("more than one", ">", 1),
+    ("two or more", ">=", 2),
+    ("one or more", ">=", 1),
+    ("at least one", ">=", 1),
+    ("at least two", ">=", 2),
+    ("more than two", ">", 2),
+    ("only one", "==", 1),
+    ("exactly one", "==", 1),
+    ("a single", "==", 1),
+    ("one", "==", 1),
+    ("no", "==", 0),
+    ("zero", "==", 0),
+    ("any", ">=", 1),
+)
+_TAG_OF = (
+    "the tag for", "the tag of", "the data element tag of", "the attribute tag of", "the tag",
+    "the", "the data element tag for", "the attribute",
+)  # fmt: skip
+_FRAME_WORDS = (
+    "of this frame", "for this frame", "in this frame", "for the frame", "of the frame",
+    "for this image", "of this image", "in this image", "in this instance",
+    "in this sop instance", "in the image", "of the image", "in the instance", "in the dataset",
+    "in the data set", "in this data set", "in this dataset", "in the sop instance",
+    "for any frame in the sop instance", "for any frame", "in any frame", "for any frame in the instance",
+    "item value", "in this functional group", "for the current frame", "of the current frame",
+)  # fmt: skip
+_ITEM_SCOPE = (
+    "in this sequence item", "in this item", "in the same item", "in the same sequence item",
+    "of this item", "in the sequence item", "within this item", "within this sequence item",
+    "in this sequence", "of this sequence item", "within the same item", "in the item",
+    "in the current item", "of the current item", "in this same item", "at the same level",
+    "in the same sequence", "within the sequence item",
+)  # fmt: skip
+_ROOT_SCOPE = (
+    "at the image level", "in the top level data set", "in the top-level data set",
+    "in the top level dataset", "in the top-level dataset", "at the top level",
+    "in the top level", "at the instance level", "at the top-level", "in the main data set",
+    "at the series level", "in the enclosing data set",
+)  # fmt: skip
+_PARENT_SCOPE = (
+    "in the containing", "of the containing", "in the enclosing", "of the enclosing",
+    "in the parent", "of the parent", "in the higher level", "in the enclosing sequence item",
+    "in the parent sequence item", "in the containing item", "in the enclosing item",
+)  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------
+# API
+
+
+def parse_clause(text: str, *, resolve: Resolver | None = None) -> Predicate:
+    """One condition clause (trigger words already removed) → predicate."""
+    toks = _Tokens(normalize(text), resolve or dictionary_resolver).tokens
+    if not toks:
+        return Unknown(text, NOT_IN_DATASET)
+    return _Parser(toks).parse()
+
+
+def parse_condition(text: str, *, resolve: Resolver | None = None) -> Condition:
+    """A cell of the standard (attribute description, IOD/functional-group usage, include row)
+    → :class:`Condition`.
+
+    ``resolve`` maps attribute names (as written) to tags for names written without a tag;
+    the default uses pydicom's dictionary. The condition keeps the sentences it was read from.
+    """
+    norm = normalize(text)
+    head = _INCLUDE.match(norm)
+    if head:
+        norm = norm[head.end() :]
+        if not _REQUIRED.search(norm):
+            norm = re.sub(r"(?i)^(?:only\s+)?if\s+and\s+only\s+if\b", "Required if and only if", norm)
+            norm = re.sub(r"(?i)^(?:only\s+)?if\b", "Required if", norm)
+    else:
+        usage = _USAGE.match(norm)
+        if usage:
+            norm = norm[usage.end() :]
+    s = condition_sentences(norm)
+    if not s.required:
+        return Condition(s.text or norm, None, s.otherwise)
+    preds = [parse_clause(c, resolve=resolve) for c in s.required]
+    pred = preds[0] if len(preds) == 1 else Or(tuple(preds))
+    forbidden = None
+    if s.forbidden:
+        fs = [parse_clause(c, resolve=resolve) for c in s.forbidden]
+        forbidden = fs[0] if len(fs) == 1 else Or(tuple(fs))
+    return Condition(s.text, pred, s.otherwise, forbidden)
+
+
+# ---------------------------------------------------------------------------------------------
+# Corpus and coverage
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    """Where a condition was found: kind (attribute, iod-module, functional-group, include),
+    the table id, the row's first cell (attribute or module name) and the cell text."""
+
+    kind: str
+    table: str
+    name: str
+    text: str
+
+
+def corpus(doc: object) -> list[Occurrence]:
+    """Every condition of a PS3.3 document (:class:`iodkit.codegen.sources.model.Document`)."""
+    out: list[Occurrence] = []
+    for table in doc.tables.values():  # type: ignore[attr-defined]
+        header = table.header_texts
+        if not header:
+            continue
+        grid = table.grid()
+        first = header[0].lower()
+        if first in ("attribute name", "key", "nesting") or "Tag" in header:
+            tcol = header.index("Type") if "Type" in header else None
+            for row in grid:
+                if not row:
+                    continue
+                name = row[0].text
+                if name.lstrip("> ").startswith("Include"):
+                    tail = _INCLUDE.sub("", normalize(name), count=1)
+                    if tail and re.search(r"(?i)\b(if|required|unless|when)\b", tail):
+                        out.append(Occurrence("include", table.id, name, name))
+                    continue
+                if tcol is not None and len(row) > tcol and row[tcol].text.strip() in ("1C", "2C"):
+                    out.append(Occurrence("attribute", table.id, name, row[-1].text))
+        elif header in (("IE", "Module", "Reference", "Usage"),):
+            for row in grid:
+                if row and row[-1].text.strip().startswith("C"):
+                    out.append(Occurrence("iod-module", table.id, row[1].text, row[-1].text))
+        elif header == ("Functional Group Macro", "Section", "Usage"):
+            for row in grid:
+                if row and row[-1].text.strip().startswith("C"):
+                    out.append(Occurrence("functional-group", table.id, row[0].text, row[-1].text))
+    return out
+
+
+@dataclass(slots=True)
+class Coverage:
+    total: int
+    by_kind: dict[str, dict[str, int]]
+    unparsed: list[tuple[Occurrence, Condition]]
+    not_decidable: list[tuple[Occurrence, Condition]]
+    partly: int
+
+    def count(self, status: str) -> int:
+        return sum(k.get(status, 0) for k in self.by_kind.values())
+
+    @property
+    def executable_share(self) -> float:
+        """Executable conditions among those a dataset can decide at all."""
+        decidable = self.total - self.count("not-decidable")
+        return self.count("executable") / decidable if decidable else 0.0
+
+
+def coverage(occurrences: Iterable[Occurrence], resolve: Resolver | None = None) -> Coverage:
+    """Parse every occurrence and count executable / not decidable / unparsed per kind."""
+    by_kind: dict[str, dict[str, int]] = {}
+    unparsed: list[tuple[Occurrence, Condition]] = []
+    nd: list[tuple[Occurrence, Condition]] = []
+    partly = 0
+    total = 0
+    for occ in occurrences:
+        cond = parse_condition(occ.text, resolve=resolve)
+        status = cond.status
+        total += 1
+        kind = by_kind.setdefault(occ.kind, {})
+        kind[status] = kind.get(status, 0) + 1
+        if status == "unparsed":
+            unparsed.append((occ, cond))
+        elif status == "not-decidable":
+            nd.append((occ, cond))
+        partly += cond.partly_executable
+    return Coverage(total, by_kind, unparsed, nd, partly)
+
+
+def shape(text: str) -> str:
+    """A condition with its particulars blanked, to group unparsed conditions by shape."""
+    s = _CODE.sub("(CODE)", normalize(text))
+    s = _QUOTED.sub('"…"', s)
+    s = re.sub(r"[A-Z][\w/\-]*(?:\s+(?:of|for|in|[A-Z][\w/\-]*))*\s*" + _TAG.pattern, "ATTR", s)
+    s = re.sub(r"\b[A-Z][A-Z0-9_]+\b", "V", s)
+    return s
+
+
+def report(cov: Coverage, *, examples: int = 40) -> str:
+    lines = [f"conditions found: {cov.total}"]
+    for status in ("executable", "not-decidable", "unparsed"):
+        n = cov.count(status)
+        lines.append(f"  {status:14} {n:5}  ({n / cov.total:.1%})" if cov.total else status)
+    lines.append(f"  partly executable (among not-decidable/unparsed): {cov.partly}")
+    lines.append(f"executable among decidable: {cov.executable_share:.1%}")
+    for kind, counts in sorted(cov.by_kind.items()):
+        total = sum(counts.values())
+        detail = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+        lines.append(f"  {kind:17} {total:5}: {detail}")
+    groups: dict[str, list[str]] = {}
+    for _occ, cond in cov.unparsed:
+        for leaf in _unknown_leaves(cond, UNPARSED):
+            groups.setdefault(shape(leaf), []).append(leaf)
+    lines.append(f"unparsed shapes ({len(groups)}):")
+    for sh, texts in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:examples]:
+        lines.append(f"  {len(texts):4}  {sh[:160]}")
+    nd_groups: dict[str, int] = {}
+    for _occ, cond in cov.not_decidable:
+        for leaf in _unknown_leaves(cond, NOT_IN_DATASET):
+            nd_groups[leaf[:100]] = nd_groups.get(leaf[:100], 0) + 1
+    lines.append(f"not decidable from the dataset, most frequent ({len(nd_groups)} texts):")
+    for text, n in sorted(nd_groups.items(), key=lambda kv: (-kv[1], kv[0]))[:examples]:
+        lines.append(f"  {n:4}  {text}")
+    return "\n".join(lines)
+
+
+def _unknown_leaves(cond: Condition, reason: str) -> list[str]:
+    from iodkit.validation.conditions import walk
+
+    out = []
+    for p in (cond.predicate, cond.forbidden):
+        if p is not None:
+            out += [n.text for n in walk(p) if isinstance(n, Unknown) and n.reason == reason]
+    if cond.predicate is None and reason == UNPARSED:
+        out.append(cond.text)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    from pathlib import Path
+
+    from iodkit.codegen.sources.chtml import read_chtml_part
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    ap.add_argument("--source", required=True, type=Path, help="an edition folder (with chtml/)")
+    ap.add_argument("--examples", type=int, default=40)
+    ap.add_argument("--list", choices=("unparsed", "not-decidable"), help="print every one")
+    args = ap.parse_args(argv)
+    src: Path = args.source
+    edition = src.name
+    doc = read_chtml_part(src / "chtml" / "part03", 3, edition)
+    cov = coverage(corpus(doc))
+    print(report(cov, examples=args.examples))
+    if args.list:
+        rows = cov.unparsed if args.list == "unparsed" else cov.not_decidable
+        for occ, cond in rows:
+            print(f"\n[{occ.kind} {occ.table} {occ.name!r}]\n  {cond.text}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
