@@ -32,7 +32,7 @@ test: $(VENV)/.installed-test
 
 # Regenerate spec and code from an edition (default: $(IODKIT_STANDARD)/$(EDITION)).
 generate: $(VENV)/.installed-test
-	$(BIN)/iodkit generate --source $(IODKIT_STANDARD)/$(EDITION)
+	$(BIN)/iodkit generate --source $(IODKIT_STANDARD)/$(EDITION) --out generated
 
 # Download an edition's DocBook sources into standard_xml/<edition>/ (needs network).
 standard: $(VENV)/.installed-test

@@ -1,0 +1,637 @@
+"""Runtime base of the generated builders: typed attributes, checks, Dataset in and out.
+
+Every generated module, macro, sequence item and IOD class is a subclass of :class:`Builder`
+whose attributes are :class:`Attr` descriptors carrying the standard's facts for that attribute
+(tag, VR, VM, type, Enumerated Values). The generated code is declarative; all behaviour lives
+here, so it is written and tested once.
+
+Checks happen **at assignment** (and so in ``__init__``): a value of the wrong Python type, a
+value outside the Enumerated Values, or a wrong number of values raises
+:class:`AttributeValueError` naming the attribute, the rule and the standard's table. Presence
+rules (Type 1/2 and conditions) depend on the whole dataset and are the validator's job
+(:mod:`iodkit.validation`).
+
+Values:
+
+* ``None`` (or never set): the attribute is absent.
+* :data:`EMPTY`: present with zero length (what Type 2 allows when the value is unknown).
+  ``to_dataset()`` writes unset unconditional Type 2 attributes as empty by default.
+* DA/TM/DT take :class:`datetime.date`/``time``/``datetime`` or DICOM strings; values read by
+  ``from_dataset()`` are pydicom's DA/TM/DT (subclasses of the datetime types that keep their
+  original string, so a read-write round trip changes nothing).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, ClassVar, Generic, TypeVar, overload
+
+from pydicom.dataelem import DataElement
+from pydicom.dataset import Dataset
+from pydicom.multival import MultiValue
+from pydicom.valuerep import DA, DT, TM, PersonName
+
+T = TypeVar("T")
+B = TypeVar("B", bound="Builder")
+
+
+class _Empty:
+    """Sentinel: the attribute is present with an empty value (zero length)."""
+
+    _instance: _Empty | None = None
+
+    def __new__(cls) -> _Empty:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "EMPTY"
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __reduce__(self) -> str:
+        return "EMPTY"
+
+
+EMPTY = _Empty()
+
+
+class AttributeValueError(ValueError):
+    """A value breaks a rule of the standard for this attribute."""
+
+
+# Python types accepted per VR (after the conversions in _coerce).
+_STR_VRS = frozenset("AE AS CS LO LT SH ST UC UT UR UI".split())
+_INT_VRS = frozenset("IS SS US SL UL SV UV AT".split())
+_FLOAT_VRS = frozenset("DS FL FD".split())
+_BYTES_VRS = frozenset("OB OW OD OF OL OV UN".split())
+_MAX_LEN = {"AE": 16, "AS": 4, "CS": 16, "LO": 64, "SH": 16, "UI": 64, "LT": 10240, "ST": 1024}
+
+
+def _vm_bounds(vm: str) -> tuple[int, int | None, int]:
+    """"1" → (1, 1, 1); "1-n" → (1, None, 1); "2-2n" → (2, None, 2); "3-3n" → (3, None, 3)."""
+    if "-" not in vm:
+        n = int(vm)
+        return n, n, 1
+    lo, hi = vm.split("-", 1)
+    low = int(lo)
+    if hi.endswith("n"):
+        step = int(hi[:-1]) if hi[:-1] else 1
+        return low, None, step
+    return low, int(hi), 1
+
+
+class Attr(Generic[T]):
+    """A typed DICOM attribute of a builder class.
+
+    ``vr`` may be ambiguous as in PS3.6 ("US or SS", "OB or OW"); pydicom resolves it from the
+    dataset when writing. ``enum`` holds unconditional Enumerated Values; ``enum_by_value``
+    maps a value position (1-based) to the Enumerated Values for that position ("Value 1 shall
+    be …").
+    """
+
+    __slots__ = (
+        "tag",
+        "keyword",
+        "vr",
+        "vm",
+        "type",
+        "enum",
+        "enum_by_value",
+        "_item",
+        "name",
+        "owner",
+        "table",
+        "_vm",
+        "_multi",
+    )
+
+    def __init__(
+        self,
+        tag: int,
+        keyword: str,
+        vr: str,
+        vm: str,
+        type: str,
+        *,
+        enum: tuple[str, ...] | None = None,
+        enum_by_value: dict[int, tuple[str, ...]] | None = None,
+        item: type[Builder] | str | None = None,
+    ) -> None:
+        self.tag = tag
+        self.keyword = keyword
+        self.vr = vr
+        self.vm = vm
+        self.type = type
+        self.enum = enum
+        self.enum_by_value = enum_by_value
+        self._item = item
+        self.name = keyword
+        self.owner = ""
+        self.table = ""
+        self._vm = _vm_bounds(vm) if vm and vr != "SQ" else (1, 1, 1)
+        self._multi = self._vm[1] != 1
+
+    @property
+    def item(self) -> type[Builder] | None:
+        """The item class of a sequence; given as "module:Class" when the class could not be
+        defined first (recursive structures such as SR content trees), resolved on first use."""
+        item = self._item
+        if isinstance(item, str):
+            import importlib
+
+            module, _, name = item.partition(":")
+            item = getattr(importlib.import_module(module), name)
+            self._item = item
+        return item
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+        self.owner = owner.__name__
+        self.table = getattr(owner, "__table__", "")
+
+    @overload
+    def __get__(self, obj: None, objtype: type | None = None) -> Attr[T]: ...
+
+    @overload
+    def __get__(self, obj: object, objtype: type | None = None) -> T | None: ...
+
+    def __get__(self, obj: object | None, objtype: type | None = None) -> Any:
+        if obj is None:
+            return self
+        return obj._values.get(self.tag)  # type: ignore[attr-defined]
+
+    def __set__(self, obj: object, value: T | _Empty | None) -> None:
+        values = obj._values  # type: ignore[attr-defined]
+        if value is None:
+            values.pop(self.tag, None)
+            return
+        values[self.tag] = self.check(value, self.table)
+
+    # -- checks -----------------------------------------------------------------------------
+    def fail(self, table: str, message: str) -> AttributeValueError:
+        where = f" ({table})" if table else ""
+        return AttributeValueError(
+            f"{self.owner}.{self.name} {_fmt_tag(self.tag)}: {message}{where}"
+        )
+
+    def check(self, value: Any, table: str = "") -> Any:
+        if value is EMPTY:
+            return value
+        if self.vr == "SQ":
+            return self._check_items(value, table)
+        if self._multi:
+            if isinstance(value, str | bytes | PersonName) or not isinstance(value, Iterable):
+                values = [value]
+            else:
+                values = list(value)
+            lo, hi, step = self._vm
+            n = len(values)
+            if n < lo or (hi is not None and n > hi) or (hi is None and step > 1 and n % step):
+                raise self.fail(table, f"{n} values given, VM is {self.vm}")
+            out = [self._coerce(v, table) for v in values]
+            self._check_enum(out, table)
+            return out
+        if isinstance(value, list | tuple | MultiValue):
+            raise self.fail(table, f"{len(value)} values given, VM is {self.vm}")
+        v = self._coerce(value, table)
+        self._check_enum([v], table)
+        return v
+
+    def _check_enum(self, values: Sequence[Any], table: str) -> None:
+        if self.enum is not None:
+            for v in values:
+                if str(v) not in self.enum:
+                    raise self.fail(
+                        table, f"{v!r} is not one of the Enumerated Values {', '.join(self.enum)}"
+                    )
+        if self.enum_by_value:
+            for pos, allowed in self.enum_by_value.items():
+                if len(values) >= pos and str(values[pos - 1]) not in allowed:
+                    raise self.fail(
+                        table,
+                        f"value {pos} is {values[pos - 1]!r}, Enumerated Values are "
+                        f"{', '.join(allowed)}",
+                    )
+
+    def _coerce(self, v: Any, table: str) -> Any:
+        vr = self.vr
+        if " or " in vr:
+            # ambiguous VR ("US or SS", "OB or OW"): accept what either side accepts
+            if isinstance(v, bytes | bytearray | memoryview):
+                return bytes(v)
+            if isinstance(v, int) and not isinstance(v, bool):
+                return v
+            raise self.fail(table, f"expected int or bytes for VR {vr}, got {type(v).__name__}")
+        if vr in _STR_VRS:
+            if not isinstance(v, str):
+                raise self.fail(table, f"expected str for VR {vr}, got {type(v).__name__} {v!r}")
+            limit = _MAX_LEN.get(vr)
+            if limit is not None and len(v) > limit:
+                raise self.fail(table, f"{v[:20]!r}… is {len(v)} characters, VR {vr} allows {limit}")
+            if "\\" in v and vr not in ("LT", "ST", "UT", "UR"):
+                raise self.fail(table, "contains a backslash (the value delimiter); pass a list")
+            return v
+        if vr in _INT_VRS:
+            if isinstance(v, bool) or not isinstance(v, int):
+                if vr == "IS" and isinstance(v, str) and v.strip().lstrip("+-").isdigit():
+                    return int(v)
+                raise self.fail(table, f"expected int for VR {vr}, got {type(v).__name__} {v!r}")
+            return v
+        if vr in _FLOAT_VRS:
+            if isinstance(v, bool) or not isinstance(v, int | float):
+                if vr == "DS" and isinstance(v, str):
+                    try:
+                        float(v)
+                        return v
+                    except ValueError:
+                        pass
+                raise self.fail(table, f"expected float for VR {vr}, got {type(v).__name__} {v!r}")
+            return v
+        if vr == "PN":
+            if isinstance(v, PersonName):
+                return v
+            if isinstance(v, str):
+                return PersonName(v)
+            raise self.fail(table, f"expected PersonName or str, got {type(v).__name__}")
+        if vr == "DA":
+            if isinstance(v, datetime.date) and not isinstance(v, datetime.datetime):
+                return v
+            if isinstance(v, str):
+                return _parse(DA, v)
+            raise self.fail(table, f"expected datetime.date or 'YYYYMMDD', got {type(v).__name__}")
+        if vr == "TM":
+            if isinstance(v, datetime.time):
+                return v
+            if isinstance(v, str):
+                return _parse(TM, v)
+            raise self.fail(table, f"expected datetime.time or 'HHMMSS', got {type(v).__name__}")
+        if vr == "DT":
+            if isinstance(v, datetime.datetime):
+                return v
+            if isinstance(v, str):
+                return _parse(DT, v)
+            raise self.fail(table, f"expected datetime.datetime or DT string, got {type(v).__name__}")
+        if vr in _BYTES_VRS:
+            if isinstance(v, bytes | bytearray | memoryview):
+                return bytes(v)
+            raise self.fail(table, f"expected bytes for VR {vr}, got {type(v).__name__}")
+        return v
+
+    def _check_items(self, value: Any, table: str) -> list[Any]:
+        if isinstance(value, Builder | Dataset) or not isinstance(value, Iterable):
+            value = [value]
+        out: list[Any] = []
+        for i, item in enumerate(value):
+            if self.item is not None and not isinstance(item, self.item):
+                converted = _convert_item(item, self.item)
+                if converted is None:
+                    raise self.fail(
+                        table,
+                        f"item {i} is a {type(item).__name__}, expected {self.item.__name__}",
+                    )
+                item = converted
+            elif not isinstance(item, Builder | Dataset):
+                raise self.fail(table, f"item {i} is a {type(item).__name__}, not an item")
+            out.append(item)
+        return out
+
+    # -- encoding ---------------------------------------------------------------------------
+    def element(self, value: Any, vr: str | None = None) -> DataElement:
+        """The pydicom element for a checked value (``vr``: the VR it was read with, for
+        attributes whose VR is ambiguous)."""
+        vr = vr or self.vr
+        if value is EMPTY:
+            return DataElement(self.tag, _element_vr(vr), _empty_value(vr))
+        if vr == "SQ":
+            return DataElement(self.tag, "SQ", [_item_dataset(i) for i in value])
+        if isinstance(value, list):
+            return DataElement(self.tag, _element_vr(vr), [_encode(vr, v) for v in value])
+        return DataElement(self.tag, _element_vr(vr), _encode(vr, value))
+
+    def decode(self, elem: DataElement) -> Any:
+        """A value for this attribute from a pydicom element (never raises on odd data: a value
+        that does not fit the rules is kept as pydicom read it)."""
+        value = elem.value
+        if elem.VR == "SQ" or self.vr == "SQ":
+            if value is None or len(value) == 0:
+                return EMPTY
+            if self.item is None:
+                return list(value)
+            return [self.item.from_dataset(it) for it in value]
+        if value is None or value == "" or (isinstance(value, MultiValue | list) and len(value) == 0):
+            return EMPTY
+        if self.vr in ("DA", "TM", "DT"):
+            cls = {"DA": DA, "TM": TM, "DT": DT}[self.vr]
+            if isinstance(value, MultiValue | list):
+                return [_parse(cls, v) if isinstance(v, str) else v for v in value]
+            return _parse(cls, value) if isinstance(value, str) else value
+        if isinstance(value, MultiValue):
+            return list(value)
+        if self._multi and not isinstance(value, bytes):
+            return [value]
+        return value
+
+
+def _fmt_tag(tag: int) -> str:
+    return f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
+
+
+def _parse(cls: type, text: str) -> Any:
+    """pydicom's DA/TM/DT keep the original string; text they cannot read stays text."""
+    try:
+        v = cls(text)
+    except (ValueError, TypeError, OverflowError):
+        return text
+    return text if v is None else v
+
+
+def _element_vr(vr: str) -> str:
+    # Ambiguous VRs ("US or SS", "OB or OW") stay as PS3.6 writes them: pydicom resolves them
+    # from the dataset's Pixel Representation / Bits Allocated when the dataset is written.
+    return vr
+
+
+_TEXT_VRS = _STR_VRS | {"PN", "DA", "TM", "DT", "IS", "DS"}
+
+
+def _empty_value(vr: str) -> Any:
+    """The value pydicom itself gives an empty element of this VR, so read-write is exact."""
+    if vr == "SQ":
+        return []
+    return "" if vr in _TEXT_VRS else None
+
+
+def _encode(vr: str, v: Any) -> Any:
+    if isinstance(v, DA | TM | DT):
+        return str(v)  # pydicom's types keep the string they were read from
+    if vr == "DA" and isinstance(v, datetime.date):
+        return v.strftime("%Y%m%d")
+    if vr == "TM" and isinstance(v, datetime.time):
+        return v.strftime("%H%M%S.%f") if v.microsecond else v.strftime("%H%M%S")
+    if vr == "DT" and isinstance(v, datetime.datetime):
+        s = v.strftime("%Y%m%d%H%M%S.%f") if v.microsecond else v.strftime("%Y%m%d%H%M%S")
+        if v.utcoffset() is not None:
+            s += v.strftime("%z")
+        return s
+    if vr == "PN" and isinstance(v, str) and not isinstance(v, PersonName):
+        return PersonName(v)
+    return v
+
+
+def _item_dataset(item: Any) -> Dataset:
+    if isinstance(item, Builder):
+        return item.to_dataset()
+    return item  # type: ignore[no-any-return]
+
+
+def _convert_item(item: Any, cls: type[Builder]) -> Builder | None:
+    """Accept for an item: a pydicom Dataset, a dict of attribute names to values, and a coded
+    concept (``iodkit.codes.Code``) for items that hold the Code Sequence Macro."""
+    if isinstance(item, Dataset):
+        return cls.from_dataset(item)
+    if isinstance(item, dict):
+        return cls(**item)
+    to_item = getattr(item, "to_item", None)
+    if callable(to_item):
+        try:
+            return to_item(cls)  # type: ignore[no-any-return]
+        except AttributeValueError:
+            raise
+        except (AttributeError, TypeError):
+            return None
+    return None
+
+
+class Builder:
+    """Base of every generated module, macro, item and IOD builder.
+
+    ``__attrs__`` lists the class's attributes in the standard's order (its own and those of the
+    macros it includes), computed once per class.
+    """
+
+    __table__: ClassVar[str] = ""  # "PS3.3 2024c Table C.8.20-2"
+    __order__: ClassVar[tuple[int, ...]] = ()  # the standard's order of the attributes' tags
+    __attrs__: ClassVar[tuple[Attr[Any], ...]] = ()
+    __by_tag__: ClassVar[dict[int, Attr[Any]]] = {}
+    __slots__ = ("_values", "_vrs")
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        seen: dict[int, Attr[Any]] = {}
+        # bases first (included macros come first in the class's MRO order), then own
+        for klass in reversed(cls.__mro__):
+            for v in vars(klass).values():
+                if isinstance(v, Attr):
+                    seen.pop(v.tag, None)
+                    seen[v.tag] = v
+        order = getattr(cls, "__order__", None)
+        attrs = list(seen.values())
+        if order:
+            rank = {t: i for i, t in enumerate(order)}
+            attrs.sort(key=lambda a: rank.get(a.tag, len(rank)))
+        cls.__attrs__ = tuple(attrs)
+        cls.__by_tag__ = {a.tag: a for a in attrs}
+
+    def __init__(self, **values: Any) -> None:
+        self._values: dict[int, Any] = {}
+        self._vrs: dict[int, str] = {}
+        for name, value in values.items():
+            attr = getattr(type(self), name, None)
+            if not isinstance(attr, Attr):
+                raise TypeError(f"{type(self).__name__} has no attribute {name!r}")
+            attr.__set__(self, value)
+
+    def _init(self, args: dict[str, Any]) -> None:
+        """Body of the generated typed ``__init__``: set every argument that is not None."""
+        self._values = {}
+        self._vrs = {}
+        cls = type(self)
+        for name, value in args.items():
+            if value is not None and name not in ("self", "_", "__class__"):
+                getattr(cls, name).__set__(self, value)
+
+    @classmethod
+    def item_type(cls, name: str) -> type[Builder] | None:
+        """The item class of the sequence attribute ``name`` (e.g. ``"segment_sequence"``)."""
+        attr = getattr(cls, name, None)
+        if not isinstance(attr, Attr) or attr.vr != "SQ":
+            raise AttributeError(f"{cls.__name__} has no sequence attribute {name!r}")
+        return attr.item
+
+    # -- Dataset in and out -----------------------------------------------------------------
+    def to_dataset(self, *, fill_type2: bool = True) -> Dataset:
+        """A pydicom Dataset with this builder's attributes, with correct VRs.
+
+        With ``fill_type2`` (default) unset Type 2 attributes whose presence has no condition
+        are written empty, as PS3.5 7.4.3 requires.
+        """
+        ds = Dataset()
+        values = self._values
+        vrs = getattr(self, "_vrs", None) or {}
+        for attr in self.__attrs__:
+            value = values.get(attr.tag)
+            if value is None:
+                if fill_type2 and attr.type == "2":
+                    ds.add(attr.element(EMPTY))
+                continue
+            ds.add(attr.element(value, vrs.get(attr.tag)))
+        return ds
+
+    @classmethod
+    def from_dataset(cls: type[B], ds: Dataset) -> B:
+        """Read the attributes this builder models from ``ds``; others are ignored.
+
+        Values are taken as the file has them (no checks), so any real file can be read; use the
+        validator to judge it.
+        """
+        obj = cls.__new__(cls)
+        obj._values = {}
+        obj._vrs = {}
+        by_tag = cls.__by_tag__
+        for elem in ds:
+            attr = by_tag.get(elem.tag)
+            if attr is not None:
+                obj._values[attr.tag] = attr.decode(elem)
+                if " or " in attr.vr and " or " not in elem.VR:
+                    obj._vrs[attr.tag] = elem.VR  # keep the VR the file chose
+        return obj
+
+    # -- conveniences -----------------------------------------------------------------------
+    def __iter__(self) -> Iterator[tuple[str, Any]]:
+        for attr in self.__attrs__:
+            if attr.tag in self._values:
+                yield attr.name, self._values[attr.tag]
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other._values == self._values  # type: ignore[attr-defined]
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{k}={v!r}" for k, v in self)
+        return f"{type(self).__name__}({inner})"
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class ModuleBuilder(Builder):
+    """A module (PS3.3 Annex C) or macro: attributes at the level where it is used."""
+
+    __slots__ = ()
+
+
+class ItemBuilder(Builder):
+    """A Sequence Item type: the attributes allowed in one item of one sequence."""
+
+    __slots__ = ()
+
+
+class IODBuilder:
+    """An IOD: its modules by name, composed into one Dataset.
+
+    ``__modules__`` maps each module attribute name to (module class, IE, usage); ``to_dataset``
+    merges the modules' datasets, checking that attributes shared by two modules (e.g. Bits
+    Allocated in Image Pixel and Segmentation Image) agree.
+    """
+
+    __table__: ClassVar[str] = ""
+    __modules__: ClassVar[dict[str, tuple[type[ModuleBuilder], str, str]]] = {}
+    __functional_groups__: ClassVar[dict[str, type[ModuleBuilder]]] = {}
+    sop_class_uid: ClassVar[str] = ""
+    sop_class_uids: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, **modules: Any) -> None:
+        self._modules: dict[str, ModuleBuilder] = {}
+        for name, module in modules.items():
+            setattr(self, name, module)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name in self.__modules__:
+            return self._modules.get(name)
+        raise AttributeError(f"{type(self).__name__} has no module {name!r}")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name.startswith("_"):
+            object.__setattr__(self, name, value)
+            return
+        spec = self.__modules__.get(name)
+        if spec is None:
+            raise AttributeError(f"{type(self).__name__} has no module {name!r}")
+        if value is None:
+            self._modules.pop(name, None)
+            return
+        if not isinstance(value, spec[0]):
+            raise TypeError(
+                f"{type(self).__name__}.{name} takes a {spec[0].__name__}, got {type(value).__name__}"
+            )
+        self._modules[name] = value
+
+    def to_dataset(self, *, file_meta: bool = False, fill_type2: bool = True) -> Dataset:
+        """Merge the modules into one Dataset; SOP Class UID from PS3.4 unless a module set it.
+
+        With ``file_meta`` a File Meta Information group (PS3.10) is added for Explicit VR
+        Little Endian, so ``ds.save_as(path)`` writes a conformant Part 10 file.
+        """
+        ds = Dataset()
+        origin: dict[int, str] = {}
+        for name, module in self._modules.items():
+            part = module.to_dataset(fill_type2=fill_type2)
+            for elem in part:
+                if elem.tag in ds:
+                    old = ds[elem.tag]
+                    if old.value != elem.value and not (
+                        old.is_empty and module.__by_tag__[elem.tag].type == "2"
+                    ):
+                        if elem.is_empty:
+                            continue  # an empty Type 2 default never overrides a value
+                        raise AttributeValueError(
+                            f"{elem.keyword or _fmt_tag(elem.tag)} differs between modules "
+                            f"{origin[elem.tag]} ({old.value!r}) and {name} ({elem.value!r})"
+                        )
+                ds[elem.tag] = elem
+                origin.setdefault(elem.tag, name)
+        if "SOPClassUID" not in ds or not ds.SOPClassUID:
+            ds.SOPClassUID = self.sop_class_uid
+        _correct_ambiguous(ds)
+        if file_meta:
+            add_file_meta(ds)
+        return ds
+
+    @classmethod
+    def from_dataset(cls, ds: Dataset) -> IODBuilder:
+        """Read every module of the IOD from ``ds``; modules with no attribute present are
+        left unset."""
+        obj = cls()
+        for name, (module_cls, _ie, _usage) in cls.__modules__.items():
+            if any(tag in ds for tag in module_cls.__by_tag__):
+                obj._modules[name] = module_cls.from_dataset(ds)
+        return obj
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(self._modules)})"
+
+
+def _correct_ambiguous(ds: Dataset) -> None:
+    from pydicom.filewriter import correct_ambiguous_vr
+
+    correct_ambiguous_vr(ds, True)
+
+
+def add_file_meta(ds: Dataset, transfer_syntax_uid: str = "1.2.840.10008.1.2.1") -> Dataset:
+    """Add a PS3.10 File Meta Information group matching ``ds`` (Explicit VR Little Endian by
+    default)."""
+    from pydicom.dataset import FileMetaDataset
+    from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, UID
+
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = ds.SOPClassUID
+    meta.MediaStorageSOPInstanceUID = UID(ds.get("SOPInstanceUID", ""))
+    meta.TransferSyntaxUID = UID(transfer_syntax_uid)
+    meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
+    meta.ImplementationVersionName = "IODKIT_0_1"
+    ds.file_meta = meta
+    return ds

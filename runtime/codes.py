@@ -1,0 +1,140 @@
+"""Coded concepts and context groups (PS3.16), with the generated code tables behind them.
+
+``from iodkit.codes import cid7150`` loads the generated table of CID 7150 on first use; its
+constants are :class:`Code` s (``cid7150.TISSUE``) and ``cid7150.GROUP`` is the
+:class:`ContextGroup`. A :class:`Code` can be given wherever a builder expects an item of a
+code sequence (the item is filled in per the Code Sequence Macro, PS3.3 Table 8.8-1).
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Code", "ContextGroup", "context_group"]
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    """A coded concept: value, coding scheme designator, meaning (PS3.3 Section 8.1)."""
+
+    value: str
+    scheme: str
+    meaning: str
+    scheme_version: str | None = field(default=None, compare=False)
+
+    def to_item(self, item_class: type) -> Any:
+        """This code as an item of ``item_class`` (a class holding the Code Sequence Macro).
+
+        Per PS3.3 8.8, values longer than 16 characters go into Long Code Value, URNs/URLs
+        into URN Code Value.
+        """
+        fields: dict[str, Any] = {"coding_scheme_designator": self.scheme, "code_meaning": self.meaning}
+        if re.match(r"^[a-z][a-z0-9+.-]*:", self.value) and self.scheme != "UCUM":
+            fields["urn_code_value"] = self.value
+        elif len(self.value) > 16:
+            fields["long_code_value"] = self.value
+        else:
+            fields["code_value"] = self.value
+        if self.scheme_version:
+            fields["coding_scheme_version"] = self.scheme_version
+        return item_class(**fields)
+
+    def to_dataset(self) -> Any:
+        """A pydicom Dataset holding this code (one item of a code sequence)."""
+        from pydicom.dataset import Dataset
+
+        ds = Dataset()
+        if len(self.value) > 16:
+            ds.LongCodeValue = self.value
+        else:
+            ds.CodeValue = self.value
+        ds.CodingSchemeDesignator = self.scheme
+        if self.scheme_version:
+            ds.CodingSchemeVersion = self.scheme_version
+        ds.CodeMeaning = self.meaning
+        return ds
+
+    @classmethod
+    def from_dataset(cls, ds: Any) -> Code:
+        value = ds.get("CodeValue") or ds.get("LongCodeValue") or ds.get("URNCodeValue") or ""
+        return cls(
+            str(value),
+            str(ds.get("CodingSchemeDesignator", "")),
+            str(ds.get("CodeMeaning", "")),
+            ds.get("CodingSchemeVersion"),
+        )
+
+    def __str__(self) -> str:
+        return f"({self.value}, {self.scheme}, \"{self.meaning}\")"
+
+
+@dataclass(frozen=True, slots=True)
+class ContextGroup:
+    """A PS3.16 context group: its own codes and the groups it includes."""
+
+    cid: int
+    name: str
+    keyword: str = ""
+    uid: str = ""
+    extensible: bool = True
+    version: str = ""
+    codes: tuple[Code, ...] = ()
+    includes: tuple[int, ...] = ()
+
+    def all_codes(self) -> tuple[Code, ...]:
+        """Own codes and those of included groups, recursively, without repeats."""
+        seen: dict[tuple[str, str], Code] = {}
+        stack = [self]
+        visited: set[int] = set()
+        while stack:
+            g = stack.pop(0)
+            if g.cid in visited:
+                continue
+            visited.add(g.cid)
+            for c in g.codes:
+                seen.setdefault((c.value, c.scheme), c)
+            stack.extend(context_group(i) for i in g.includes if _exists(i))
+        return tuple(seen.values())
+
+    def __contains__(self, code: object) -> bool:
+        if not isinstance(code, Code):
+            return False
+        return any(c == code for c in self.all_codes())
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.all_codes())
+
+    def __len__(self) -> int:
+        return len(self.all_codes())
+
+
+def _exists(cid: int) -> bool:
+    try:
+        importlib.import_module(f"iodkit.generated.codes.cid{cid}")
+    except ModuleNotFoundError:
+        return False
+    return True
+
+
+def context_group(cid: int) -> ContextGroup:
+    """The generated context group ``cid`` (e.g. ``context_group(7150)``)."""
+    try:
+        module = importlib.import_module(f"iodkit.generated.codes.cid{int(cid)}")
+    except ModuleNotFoundError:
+        raise KeyError(f"CID {cid} is not a context group of the generated edition") from None
+    return module.GROUP  # type: ignore[no-any-return]
+
+
+def __getattr__(name: str) -> Any:
+    m = re.fullmatch(r"cid(\d+)", name)
+    if m is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    try:
+        module = importlib.import_module(f"iodkit.generated.codes.{name}")
+    except ModuleNotFoundError:
+        raise AttributeError(f"CID {m.group(1)} is not a context group of the generated edition") from None
+    globals()[name] = module
+    return module
