@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
+from iodkit.pixels import encode_frames, write_dataset
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import (
     DeflatedExplicitVRLittleEndian,
@@ -35,8 +36,6 @@ from pydicom.uid import (
     RLELossless,
     generate_uid,
 )
-
-from iodkit.pixels import encode_frames, write_dataset
 
 DCIODVFY = shutil.which("dciodvfy") or str(Path(sys.executable).with_name("dciodvfy"))
 if not Path(DCIODVFY).exists():
@@ -55,10 +54,15 @@ ALL = [
 
 
 def dciodvfy_errors(path: Path) -> list[str]:
-    if pydicom.dcmread(path, stop_before_pixels=True).file_meta.TransferSyntaxUID == DeflatedExplicitVRLittleEndian:
+    if (
+        pydicom.dcmread(path, stop_before_pixels=True).file_meta.TransferSyntaxUID
+        == DeflatedExplicitVRLittleEndian
+    ):
         path = inflate(path)
     result = subprocess.run([DCIODVFY, str(path)], capture_output=True, text=True, timeout=120)
-    return [line for line in (result.stderr + result.stdout).splitlines() if line.startswith("Error -")]
+    return [
+        line for line in (result.stderr + result.stdout).splitlines() if line.startswith("Error -")
+    ]
 
 
 def inflate(path: Path) -> Path:
@@ -135,7 +139,9 @@ CASES = {
 
 @pytest.mark.parametrize("transfer_syntax", ALL, ids=lambda u: u.name)
 @pytest.mark.parametrize("case", list(CASES))
-def test_secondary_capture_has_no_dciodvfy_errors(tmp_path: Path, transfer_syntax: str, case: str) -> None:
+def test_secondary_capture_has_no_dciodvfy_errors(
+    tmp_path: Path, transfer_syntax: str, case: str
+) -> None:
     dtype, samples, options = CASES[case]
     if transfer_syntax == JPEGBaseline8Bit and dtype != np.uint8:
         pytest.skip("JPEG Baseline is 8-bit only")
@@ -167,10 +173,17 @@ PIXEL_WORDS = ("Pixel", "Bits", "Offset", "Fragment", "Item", "length", "Frames"
 
 @pytest.mark.parametrize(
     "transfer_syntax",
-    [ExplicitVRLittleEndian, ImplicitVRLittleEndian, DeflatedExplicitVRLittleEndian, JPEG2000Lossless],
+    [
+        ExplicitVRLittleEndian,
+        ImplicitVRLittleEndian,
+        DeflatedExplicitVRLittleEndian,
+        JPEG2000Lossless,
+    ],
     ids=lambda u: u.name,
 )
-def test_binary_segmentation_pixel_data_adds_no_errors(tmp_path: Path, transfer_syntax: str) -> None:
+def test_binary_segmentation_pixel_data_adds_no_errors(
+    tmp_path: Path, transfer_syntax: str
+) -> None:
     """highdicom's SEG, its 1-bit pixel data re-encoded by iodkit: no new dciodvfy errors."""
     hd = pytest.importorskip("highdicom")
     from test_pixels_interop import hd_ct_series
@@ -186,7 +199,9 @@ def test_binary_segmentation_pixel_data_adds_no_errors(tmp_path: Path, transfer_
             hd.seg.SegmentDescription(
                 segment_number=1,
                 segment_label="lesion",
-                segmented_property_category=hd.sr.CodedConcept("91723000", "SCT", "Anatomical Structure"),
+                segmented_property_category=hd.sr.CodedConcept(
+                    "91723000", "SCT", "Anatomical Structure"
+                ),
                 segmented_property_type=hd.sr.CodedConcept("27440000", "SCT", "Lesion"),
                 algorithm_type=hd.seg.SegmentAlgorithmTypeValues.MANUAL,
             )
@@ -218,7 +233,9 @@ def test_binary_segmentation_pixel_data_adds_no_errors(tmp_path: Path, transfer_
     [ExplicitVRLittleEndian, ImplicitVRLittleEndian, DeflatedExplicitVRLittleEndian],
     ids=lambda u: u.name,
 )
-def test_float_parametric_map_pixel_data_adds_no_errors(tmp_path: Path, transfer_syntax: str) -> None:
+def test_float_parametric_map_pixel_data_adds_no_errors(
+    tmp_path: Path, transfer_syntax: str
+) -> None:
     hd = pytest.importorskip("highdicom")
     from test_pixels_interop import hd_ct_series
 

@@ -10,8 +10,10 @@ import zlib
 import numpy as np
 import pydicom
 import pytest
+from iodkit.pixels import FrameReader, encode_frames, pack_bits, unpack_bits, write_dataset
+from iodkit.pixels.encapsulation import encapsulate as iodkit_encapsulate
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.encaps import encapsulate, generate_frames
+from pydicom.encaps import encapsulate
 from pydicom.uid import (
     DeflatedExplicitVRLittleEndian,
     ExplicitVRLittleEndian,
@@ -20,9 +22,6 @@ from pydicom.uid import (
     RLELossless,
     generate_uid,
 )
-
-from iodkit.pixels import FrameReader, encode_frames, pack_bits, unpack_bits, write_dataset
-from iodkit.pixels.encapsulation import encapsulate as iodkit_encapsulate
 
 
 def new_dataset() -> Dataset:
@@ -194,7 +193,9 @@ def test_apply_to_replaces_stale_pixel_elements() -> None:
     ds = new_dataset()
     encode_frames(frames16(), transfer_syntax_uid=RLELossless).apply_to(ds, offset_table="extended")
     assert "ExtendedOffsetTable" in ds
-    encode_frames(frames16()[:, :, :, np.newaxis].repeat(3, -1).astype(np.uint16) & 0xFF).apply_to(ds)
+    encode_frames(frames16()[:, :, :, np.newaxis].repeat(3, -1).astype(np.uint16) & 0xFF).apply_to(
+        ds
+    )
     assert "ExtendedOffsetTable" not in ds and ds.PlanarConfiguration == 0
     assert ds.file_meta.TransferSyntaxUID == ExplicitVRLittleEndian
     assert ds.SamplesPerPixel == 3 and ds.NumberOfFrames == 5

@@ -8,16 +8,6 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
-from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import (
-    ExplicitVRLittleEndian,
-    JPEG2000Lossless,
-    JPEGBaseline8Bit,
-    JPEGLSLossless,
-    RLELossless,
-    generate_uid,
-)
-
 from iodkit.pixels import (
     FrameReader,
     FrameReadError,
@@ -26,6 +16,15 @@ from iodkit.pixels import (
     pack_bits,
     write_dataset,
     write_frames,
+)
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import (
+    ExplicitVRLittleEndian,
+    JPEG2000Lossless,
+    JPEGBaseline8Bit,
+    JPEGLSLossless,
+    RLELossless,
+    generate_uid,
 )
 
 
@@ -77,7 +76,9 @@ def test_one_bit_values_other_than_zero_and_one_are_refused() -> None:
 
 def test_mismatched_frame_shapes_are_named() -> None:
     frames = [np.zeros((256, 256), np.uint16)] * 3 + [np.zeros((256, 255), np.uint16)]
-    with pytest.raises(PixelEncodingError, match=r"frame 3 has shape \(256, 255\), expected \(256, 256\)"):
+    with pytest.raises(
+        PixelEncodingError, match=r"frame 3 has shape \(256, 255\), expected \(256, 256\)"
+    ):
         encode_frames(frames)
     with pytest.raises(PixelEncodingError, match=r"frame 3 has shape"):
         encode_frames(iter(frames), transfer_syntax_uid=RLELossless)
@@ -160,7 +161,9 @@ def test_truncated_stream_without_offset_table_is_found_on_open() -> None:
     ds = pydicom.dcmread(io.BytesIO(encapsulated_file()))
     from pydicom.encaps import encapsulate, generate_frames
 
-    ds.PixelData = encapsulate(list(generate_frames(ds.PixelData, number_of_frames=4)), has_bot=False)
+    ds.PixelData = encapsulate(
+        list(generate_frames(ds.PixelData, number_of_frames=4)), has_bot=False
+    )
     buffer = io.BytesIO()
     ds.save_as(buffer)
     data = buffer.getvalue()[:-300]

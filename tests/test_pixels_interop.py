@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
+from iodkit.pixels import FrameReader, encode_frames, write_dataset
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import (
     DeflatedExplicitVRLittleEndian,
@@ -24,8 +25,6 @@ from pydicom.uid import (
     RLELossless,
     generate_uid,
 )
-
-from iodkit.pixels import FrameReader, encode_frames, write_dataset
 
 hd = pytest.importorskip("highdicom")
 
@@ -48,7 +47,16 @@ REAL_FILES = [
     "pynetdicom/RTImageStorage.dcm",
 ]
 
-PYDICOM_FILES = ["MR_small_jp2klossless.dcm", "JPEG2000.dcm", "MR_small_RLE.dcm", "SC_rgb_rle_2frame.dcm", "image_dfl.dcm"]
+PYDICOM_FILES = [
+    "MR_small_jp2klossless.dcm",
+    "J2K_pixelrep_mismatch.dcm",
+    "MR_small_jpeg_ls_lossless.dcm",
+    "693_J2KI.dcm",
+    "JPEG2000.dcm",
+    "MR_small_RLE.dcm",
+    "SC_rgb_rle_2frame.dcm",
+    "image_dfl.dcm",
+]
 
 
 def _frames(ds: Dataset) -> np.ndarray:
@@ -100,7 +108,8 @@ def test_pydicom_bundled_files_decode_like_pydicom(name: str) -> None:
 
 
 def test_frames_inconsistent_with_rows_and_columns_are_a_clear_error(testdata: Path) -> None:
-    """fodicom's multiframe.dcm says 240×240 but some JPEG frames are smaller (pydicom fails too)."""
+    """fodicom's multiframe.dcm says 240×240 but some JPEG frames are smaller; pydicom fails
+    on them too."""
     from iodkit.pixels import PixelDecodingError
 
     path = testdata / "fodicom/multiframe.dcm"
@@ -108,7 +117,9 @@ def test_frames_inconsistent_with_rows_and_columns_are_a_clear_error(testdata: P
         pytest.skip("multiframe.dcm not in the test data")
     with FrameReader(path) as reader:
         assert reader.number_of_frames == 140
-        with pytest.raises(PixelDecodingError, match=r"frame 13: JPEG Baseline.*could not be decoded"):
+        with pytest.raises(
+            PixelDecodingError, match=r"frame 13: JPEG Baseline.*could not be decoded"
+        ):
             reader.read_frame(13)
 
 
@@ -135,11 +146,20 @@ def sc_dataset() -> Dataset:
 
 @pytest.mark.parametrize(
     "transfer_syntax",
-    [ExplicitVRLittleEndian, RLELossless, JPEGLSLossless, JPEG2000Lossless, HTJ2KLossless, JPEGBaseline8Bit],
+    [
+        ExplicitVRLittleEndian,
+        RLELossless,
+        JPEGLSLossless,
+        JPEG2000Lossless,
+        HTJ2KLossless,
+        JPEGBaseline8Bit,
+    ],
     ids=lambda u: u.name,
 )
 @pytest.mark.parametrize("kind", ["mono8", "mono16", "rgb8"])
-def test_highdicom_decodes_what_iodkit_encodes(tmp_path: Path, transfer_syntax: str, kind: str) -> None:
+def test_highdicom_decodes_what_iodkit_encodes(
+    tmp_path: Path, transfer_syntax: str, kind: str
+) -> None:
     rng = np.random.default_rng(11)
     if kind == "mono16":
         if transfer_syntax == JPEGBaseline8Bit:

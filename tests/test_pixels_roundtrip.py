@@ -14,6 +14,7 @@ import pydicom
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from iodkit.pixels import FrameReader, encode_frames, write_dataset
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import (
     DeflatedExplicitVRLittleEndian,
@@ -25,8 +26,6 @@ from pydicom.uid import (
     RLELossless,
     generate_uid,
 )
-
-from iodkit.pixels import FrameReader, encode_frames, write_dataset
 
 NATIVE = [ExplicitVRLittleEndian, ImplicitVRLittleEndian, DeflatedExplicitVRLittleEndian]
 LOSSLESS = [RLELossless, JPEGLSLossless, JPEG2000Lossless, HTJ2KLossless]
@@ -73,7 +72,9 @@ def integer_frames(draw, transfer_syntax: str):
     bits_allocated, samples = draw(st.sampled_from(ALLOWED[transfer_syntax]))
     signed = samples == 1 and draw(st.booleans())
     low_bits = 2 if transfer_syntax == JPEGLSLossless else 1
-    bits_stored = draw(st.sampled_from(sorted({bits_allocated, max(low_bits, bits_allocated - 4), low_bits + 1})))
+    bits_stored = draw(
+        st.sampled_from(sorted({bits_allocated, max(low_bits, bits_allocated - 4), low_bits + 1}))
+    )
     frames = draw(st.integers(1, 3))
     smallest = 6 if transfer_syntax == JPEGLSLossless else 1  # pyjpegls: frames ≥ 32 bytes
     rows = draw(st.integers(smallest, 24))
@@ -116,7 +117,9 @@ def test_integer_frames_round_trip(transfer_syntax: str) -> None:
 
 @pytest.mark.parametrize("transfer_syntax", NATIVE + [RLELossless], ids=lambda u: u.name)
 @pytest.mark.parametrize("planar_configuration", [0, 1])
-def test_colour_planar_configuration_round_trips(transfer_syntax: str, planar_configuration: int) -> None:
+def test_colour_planar_configuration_round_trips(
+    transfer_syntax: str, planar_configuration: int
+) -> None:
     frames = np.random.default_rng(3).integers(0, 255, (2, 7, 5, 3), dtype=np.uint8)
     encoded = encode_frames(
         frames, transfer_syntax_uid=transfer_syntax, planar_configuration=planar_configuration
@@ -190,7 +193,11 @@ def test_frames_from_a_generator_equal_frames_from_an_array() -> None:
     rng = np.random.default_rng(6)
     frames = rng.integers(0, 4095, (5, 9, 11), dtype=np.uint16)
     masks = rng.random((5, 9, 11)) < 0.5
-    for data, ts in [(frames, ExplicitVRLittleEndian), (frames, JPEGLSLossless), (masks, ExplicitVRLittleEndian)]:
+    for data, ts in [
+        (frames, ExplicitVRLittleEndian),
+        (frames, JPEGLSLossless),
+        (masks, ExplicitVRLittleEndian),
+    ]:
         a = encode_frames(data, transfer_syntax_uid=ts, threads=1)
         b = encode_frames((f for f in data), transfer_syntax_uid=ts, threads=2)
         assert a.value() == b.value()

@@ -21,7 +21,6 @@ import math
 from collections.abc import Iterable, Iterator
 
 import numpy as np
-
 from iodkit.pixels.errors import PixelEncodingError
 
 #: Samples packed per NumPy call: large enough to amortise call overhead, small enough that
@@ -151,7 +150,9 @@ def _pack_iterable(
             out += np.packbits(staging.reshape(-1), bitorder="little").tobytes()
             filled = 0
     if staging is None:
-        raise PixelEncodingError("no frames given; at least one frame shall be present (PS3.5 8.1.1)")
+        raise PixelEncodingError(
+            "no frames given; at least one frame shall be present (PS3.5 8.1.1)"
+        )
     if filled:
         out += np.packbits(staging[:filled].reshape(-1), bitorder="little").tobytes()
     if pad and len(out) & 1:
@@ -184,9 +185,9 @@ def unpack_bits(
             f"{first_frame + number_of_frames - 1} of {rows}×{columns} need {stop_byte}"
         )
     count = number_of_frames * per_frame
-    bits = np.unpackbits(
-        raw[first_byte:stop_byte], bitorder="little", count=bit_offset + count
-    )[bit_offset:]
+    bits = np.unpackbits(raw[first_byte:stop_byte], bitorder="little", count=bit_offset + count)[
+        bit_offset:
+    ]
     if bit_offset:
         bits = np.ascontiguousarray(bits)
     out = bits.reshape(number_of_frames, rows, columns)
@@ -194,7 +195,10 @@ def unpack_bits(
 
 
 def unpack_frame(
-    buffer: bytes | bytearray | memoryview | np.ndarray, rows: int, columns: int, bit_offset: int = 0
+    buffer: bytes | bytearray | memoryview | np.ndarray,
+    rows: int,
+    columns: int,
+    bit_offset: int = 0,
 ) -> np.ndarray:
     """Unpack one (rows, columns) frame that starts ``bit_offset`` bits into ``buffer``."""
     raw = np.frombuffer(buffer, dtype=np.uint8) if not isinstance(buffer, np.ndarray) else buffer

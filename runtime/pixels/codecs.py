@@ -15,8 +15,12 @@ JPEG Baseline 8-bit (8.2.1)       imagecodecs/libjpeg-turbo
 native, Deflated (A.5)            NumPy (:mod:`iodkit.pixels.native`)
 ================================  ==============================================================
 
-Decoding of encapsulated frames always goes through pydicom's decoders, so a frame read by
-iodkit is what pydicom's ``pixel_array`` (and highdicom, which uses the same decoders) returns.
+Decoding of encapsulated frames goes through pydicom's decoders, so a frame read by iodkit is
+what pydicom's ``pixel_array`` (and highdicom, which uses the same decoders) returns. The
+lossless JPEG-LS, JPEG 2000 and HTJ2K syntaxes take a shorter path when imagecodecs is
+installed (:func:`decode_lossless_fast`): the codestream is decoded directly and the same
+sign handling applied, which saves pydicom's ~3 ms of per-call set-up on every frame; any
+case it does not handle (YBR colour conversion, 1-bit, unexpected shapes) goes to pydicom.
 
 Each codec also checks the Image Pixel description against the "Valid Values of Pixel Data
 Related Attributes" table of its PS3.5 section before anything is encoded.
@@ -30,11 +34,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from pydicom import uid as pduid
-from pydicom.uid import UID
-
 from iodkit.pixels.description import PixelDescription
 from iodkit.pixels.errors import CodecUnavailableError, PixelDecodingError, PixelEncodingError
+from pydicom import uid as pduid
+from pydicom.uid import UID
 
 EncodeFunction = Callable[[np.ndarray, PixelDescription, dict[str, Any]], bytes]
 
@@ -103,7 +106,8 @@ class Codec:
         allowed = sorted({p for row in self.allowed for p in row.photometric})
         raise PixelEncodingError(
             f"{self.name} does not allow Photometric Interpretation "
-            f"{desc.photometric_interpretation} (allowed: {', '.join(allowed)}; PS3.5 {self.section})"
+            f"{desc.photometric_interpretation} "
+            f"(allowed: {', '.join(allowed)}; PS3.5 {self.section})"
         )
 
     def encoder_for(self, desc: PixelDescription) -> tuple[str, EncodeFunction]:
@@ -197,7 +201,9 @@ def _pydicom_encoder(transfer_syntax_uid: UID) -> EncodeFunction:
     return encode
 
 
-def _jpegls_imagecodecs(frame: np.ndarray, desc: PixelDescription, options: dict[str, Any]) -> bytes:
+def _jpegls_imagecodecs(
+    frame: np.ndarray, desc: PixelDescription, options: dict[str, Any]
+) -> bytes:
     import imagecodecs
 
     data = _as_unsigned_pattern(frame, desc)
@@ -354,7 +360,13 @@ def _build_registry() -> dict[UID, Codec]:
             ),
             encoders=(
                 *(
-                    (("imagecodecs-charls", lambda d: d.bits_stored == d.bits_allocated, _jpegls_imagecodecs),)
+                    (
+                        (
+                            "imagecodecs-charls",
+                            lambda d: d.bits_stored == d.bits_allocated,
+                            _jpegls_imagecodecs,
+                        ),
+                    )
                     if ic_jls
                     else ()
                 ),
@@ -372,11 +384,7 @@ def _build_registry() -> dict[UID, Codec]:
                 Allowed(("YBR_RCT", "RGB", "YBR_FULL"), (8, 16), 16, False),
             ),
             encoders=(
-                *(
-                    (("imagecodecs-openjpeg", _always, _j2k_imagecodecs),)
-                    if ic_j2k
-                    else ()
-                ),
+                *((("imagecodecs-openjpeg", _always, _j2k_imagecodecs),) if ic_j2k else ()),
                 *((("pylibjpeg-openjpeg", _always, _j2k_openjpeg),) if _has("openjpeg") else ()),
             ),
         ),
@@ -442,6 +450,49 @@ def supported_transfer_syntaxes() -> list[UID]:
 _EMPTY_BOT = b"\xfe\xff\x00\xe0\x00\x00\x00\x00"
 
 
+_FAST_DECODERS = {
+    pduid.JPEGLSLossless: "jpegls_decode",
+    pduid.JPEG2000Lossless: "jpeg2k_decode",
+    pduid.HTJ2KLossless: "jpeg2k_decode",  # OpenJPEG ≥ 2.5 decodes the HT block coder
+}
+
+
+def decode_lossless_fast(
+    encoded: bytes | bytearray | memoryview, desc: PixelDescription, transfer_syntax_uid: str
+) -> np.ndarray | None:
+    """Decode a lossless JPEG-LS / JPEG 2000 / HTJ2K frame with imagecodecs, or ``None`` when
+    the frame needs pydicom's processing. Lossless decoding is exact, so the result equals
+    pydicom's once samples are cast to the stored dtype and, for Pixel Representation 1,
+    sign-extended from Bits Stored (PS3.5 8.2.3: JPEG-LS carries no sign)."""
+    name = _FAST_DECODERS.get(UID(transfer_syntax_uid))
+    if (
+        name is None
+        or desc.bits_allocated == 1
+        or desc.photometric_interpretation in ("YBR_FULL", "YBR_FULL_422", "YBR_ICT")
+        or not _imagecodecs_has("JPEGLS" if name == "jpegls_decode" else "JPEG2K")
+    ):
+        return None
+    import imagecodecs
+
+    try:
+        array = getattr(imagecodecs, name)(bytes(encoded))
+    except Exception:
+        return None  # let pydicom try its plugins and report
+    if array.shape != desc.frame_shape or array.dtype.kind not in "ui":
+        return None
+    target = desc.dtype
+    if not desc.pixel_representation:
+        return array if array.dtype == target else array.astype(target)
+    if array.dtype.kind == "i":
+        return array.astype(target, copy=False)
+    signed = array.astype(target)  # the Bits Stored-bit two's complement pattern
+    shift = desc.bits_allocated - desc.bits_stored
+    if shift:
+        signed <<= shift
+        signed >>= shift
+    return signed
+
+
 def decode_with_pydicom(
     encoded: bytes | bytearray | memoryview,
     desc: PixelDescription,
@@ -483,7 +534,7 @@ def decode_with_pydicom(
     else:
         src = encoded
     try:
-        array, _ = decoder.as_array(src, index=0, as_rgb=as_rgb, **options)
+        array, _ = decoder.as_array(src, index=0, as_rgb=as_rgb, **options)  # type: ignore[arg-type]
     except Exception as exc:  # pydicom and the plugins raise many types
         raise PixelDecodingError(f"{ts.name} frame could not be decoded: {exc}") from exc
     return array

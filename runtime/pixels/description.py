@@ -15,9 +15,8 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
-from pydicom.dataset import Dataset
-
 from iodkit.pixels.errors import PixelEncodingError
+from pydicom.dataset import Dataset
 
 PixelKeyword = Literal["PixelData", "FloatPixelData", "DoubleFloatPixelData"]
 
@@ -84,30 +83,37 @@ class PixelDescription:
         ).checked()
 
     @classmethod
-    def from_dataset(cls, ds: Dataset, pixel_keyword: PixelKeyword | None = None) -> PixelDescription:
+    def from_dataset(
+        cls, ds: Dataset, pixel_keyword: PixelKeyword | None = None
+    ) -> PixelDescription:
         """Read the description from a dataset's Image Pixel attributes.
 
         ``pixel_keyword`` defaults to whichever pixel data element the dataset holds (or
         *Pixel Data* when it holds none, as with metadata read with ``stop_before_pixels``).
         """
-        if pixel_keyword is None:
-            pixel_keyword = next(
-                (k for k in ("FloatPixelData", "DoubleFloatPixelData") if k in ds), "PixelData"
-            )
+        keyword: PixelKeyword = "PixelData"
+        if pixel_keyword is not None:
+            keyword = pixel_keyword
+        elif "FloatPixelData" in ds:
+            keyword = "FloatPixelData"
+        elif "DoubleFloatPixelData" in ds:
+            keyword = "DoubleFloatPixelData"
         try:
             bits_allocated = int(ds.BitsAllocated)
-            is_float = pixel_keyword != "PixelData"
+            is_float = keyword != "PixelData"
             return cls(
                 rows=int(ds.Rows),
                 columns=int(ds.Columns),
                 bits_allocated=bits_allocated,
-                bits_stored=bits_allocated if is_float else int(ds.get("BitsStored", bits_allocated)),
+                bits_stored=bits_allocated
+                if is_float
+                else int(ds.get("BitsStored", bits_allocated)),
                 pixel_representation=0 if is_float else int(ds.get("PixelRepresentation", 0)),
                 samples_per_pixel=int(ds.get("SamplesPerPixel", 1)),
                 photometric_interpretation=str(ds.get("PhotometricInterpretation", "MONOCHROME2")),
                 planar_configuration=int(ds.get("PlanarConfiguration", 0) or 0),
                 number_of_frames=int(ds.get("NumberOfFrames", 1) or 1),
-                pixel_keyword=pixel_keyword,
+                pixel_keyword=keyword,
             )
         except AttributeError as exc:
             raise PixelEncodingError(f"the dataset lacks an Image Pixel attribute: {exc}") from exc
@@ -120,7 +126,9 @@ class PixelDescription:
     def checked(self) -> PixelDescription:
         """Return ``self`` after checking the attributes agree (PS3.5 8.1.1, PS3.3 C.7.6.3)."""
         if self.rows < 1 or self.columns < 1:
-            raise PixelEncodingError(f"Rows and Columns must be ≥ 1, got {self.rows}×{self.columns}")
+            raise PixelEncodingError(
+                f"Rows and Columns must be ≥ 1, got {self.rows}×{self.columns}"
+            )
         if self.rows > 0xFFFF or self.columns > 0xFFFF:
             raise PixelEncodingError(
                 f"Rows and Columns are US (at most 65535), got {self.rows}×{self.columns}"

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from typing import BinaryIO, Literal
 
 import numpy as np
-
 from iodkit.pixels.errors import FrameReadError, PixelDecodingError
 
 ITEM_TAG = b"\xfe\xff\x00\xe0"
@@ -61,7 +60,9 @@ def _last_offset(fragments: Sequence[bytes]) -> int:
     return sum(8 + len(f) for f in fragments[:-1])
 
 
-def encapsulate(fragments: Sequence[bytes], offset_table: OffsetTable = "auto") -> EncapsulatedValue:
+def encapsulate(
+    fragments: Sequence[bytes], offset_table: OffsetTable = "auto"
+) -> EncapsulatedValue:
     """Encapsulate one fragment per frame (each already of even length).
 
     The value is joined in one allocation: memory is the fragments plus the value.
@@ -214,10 +215,13 @@ def parse_extended_offsets(
     table = np.frombuffer(offsets, dtype="<u8")
     if table.size != number_of_frames:
         raise FrameReadError(
-            f"Extended Offset Table has {table.size} entries, Number of Frames is {number_of_frames}"
+            f"Extended Offset Table has {table.size} entries, "
+            f"Number of Frames is {number_of_frames}"
         )
     if lengths is None:
-        raise FrameReadError("Extended Offset Table is present without Extended Offset Table Lengths")
+        raise FrameReadError(
+            "Extended Offset Table is present without Extended Offset Table Lengths"
+        )
     sizes = np.frombuffer(lengths, dtype="<u8")
     if sizes.size != number_of_frames:
         raise FrameReadError(

@@ -3,7 +3,7 @@
 The one entry point writers (Segmentation, Parametric Map, Secondary Capture…) call::
 
     encoded = encode_frames(masks, transfer_syntax_uid=ExplicitVRLittleEndian)   # bool → 1-bit
-    encoded.apply_to(ds)                                                         # attributes + value
+    encoded.apply_to(ds)  # Image Pixel attributes + the pixel data element
 
 Frames come as one array (frames, rows, columns[, samples]) or any iterable of frames, so a
 writer can stream them from a generator; nothing is expanded beyond one packing group (native)
@@ -26,14 +26,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import UID, ExplicitVRLittleEndian
-
 from iodkit.pixels.codecs import Codec, get_codec
 from iodkit.pixels.description import PixelDescription, PixelKeyword
 from iodkit.pixels.encapsulation import EncapsulatedValue, OffsetTable, encapsulate
 from iodkit.pixels.errors import PixelEncodingError
 from iodkit.pixels.native import encode_native, iter_checked_frames
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import UID, ExplicitVRLittleEndian
 
 #: Tags written by :meth:`EncodedPixelData.apply_to` (PS3.6): replaced, never left stale.
 _PIXEL_ELEMENTS = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
@@ -102,9 +101,11 @@ class EncodedPixelData:
         for keyword in (*_PIXEL_ELEMENTS, *_EXTENDED_TABLES):
             if keyword in ds:
                 delattr(ds, keyword)
-        tag = {"PixelData": 0x7FE00010, "FloatPixelData": 0x7FE00008, "DoubleFloatPixelData": 0x7FE00009}[
-            desc.pixel_keyword
-        ]
+        tag = {
+            "PixelData": 0x7FE00010,
+            "FloatPixelData": 0x7FE00008,
+            "DoubleFloatPixelData": 0x7FE00009,
+        }[desc.pixel_keyword]
         if self.native is not None:
             vr = _VR_BY_KEYWORD.get(desc.pixel_keyword, "OB" if desc.bits_allocated <= 8 else "OW")
             ds.add_new(tag, vr, self.native)
@@ -169,7 +170,12 @@ def describe_frames(
     samples = first.shape[2] if first.ndim == 3 else 1
     kind = first.dtype.kind
     photometric = photometric_interpretation or _default_photometric(samples, transfer_syntax_uid)
-    if kind == "f" and bits_allocated in (None, 32, 64) and pixel_representation is None and bits_stored is None:
+    if (
+        kind == "f"
+        and bits_allocated in (None, 32, 64)
+        and pixel_representation is None
+        and bits_stored is None
+    ):
         size = bits_allocated or (64 if first.dtype.itemsize == 8 else 32)
         return PixelDescription.for_float(rows, columns, size, number_of_frames, photometric)
     if bits_allocated is None:
@@ -305,7 +311,9 @@ def _frames_source(
                 f"expected frames shaped (frames, rows, columns[, samples]), got {frames.shape}"
             )
         if frames.shape[0] == 0:
-            raise PixelEncodingError("no frames given; at least one frame shall be present (PS3.5 8.1.1)")
+            raise PixelEncodingError(
+                "no frames given; at least one frame shall be present (PS3.5 8.1.1)"
+            )
         return frames, None, frames.shape[0]
     count = len(frames) if hasattr(frames, "__len__") else None  # type: ignore[arg-type]
     return None, iter(frames), count
@@ -353,7 +361,9 @@ def _encode_encapsulated(
     window: deque[Future[bytes]] = deque()
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="iodkit-encode") as pool:
         try:
-            for index, frame in enumerate(frames):  # checks run here, in order, while workers encode
+            for index, frame in enumerate(
+                frames
+            ):  # checks run here, in order, while workers encode
                 window.append(pool.submit(encode_one, index, frame))
                 if len(window) >= 2 * workers:  # bound the frames held in memory
                     fragments.append(window.popleft().result())

@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 import numpy as np
-
 from iodkit.pixels.bitpacking import pack_bits, unpack_frame
 from iodkit.pixels.description import PixelDescription
 from iodkit.pixels.errors import PixelEncodingError
@@ -30,7 +29,10 @@ def _target_name(desc: PixelDescription) -> str:
     if desc.is_float:
         return f"{desc.pixel_keyword} (Bits Allocated {desc.bits_allocated})"
     sign = "signed" if desc.pixel_representation else "unsigned"
-    return f"{sign} integer Pixel Data (Bits Allocated {desc.bits_allocated}, Bits Stored {desc.bits_stored})"
+    return (
+        f"{sign} integer Pixel Data "
+        f"(Bits Allocated {desc.bits_allocated}, Bits Stored {desc.bits_stored})"
+    )
 
 
 def check_frames(frames: np.ndarray, desc: PixelDescription, first_index: int = 0) -> None:
@@ -104,9 +106,7 @@ def _stored_view(out: np.ndarray, count: int, desc: PixelDescription) -> np.ndar
     return typed.reshape(count, *desc.frame_shape)
 
 
-def encode_native(
-    frames: np.ndarray | Iterable[np.ndarray], desc: PixelDescription
-) -> bytes:
+def encode_native(frames: np.ndarray | Iterable[np.ndarray], desc: PixelDescription) -> bytes:
     """Native value field for ``frames`` described by ``desc`` (PS3.5 8.1.1), padded to even.
 
     ``frames`` is a stack (frames, *frame_shape) or an iterable of frames. Memory: the output
@@ -148,7 +148,9 @@ def _encode_iterable(frames: Iterator[np.ndarray], desc: PixelDescription) -> by
         view[0] = frame
         out += scratch.data
     if count == 0:
-        raise PixelEncodingError("no frames given; at least one frame shall be present (PS3.5 8.1.1)")
+        raise PixelEncodingError(
+            "no frames given; at least one frame shall be present (PS3.5 8.1.1)"
+        )
     if len(out) & 1:
         out.append(0)
     return bytes(out)
@@ -186,9 +188,7 @@ def decode_native_frame(
         return unpack_frame(buffer, desc.rows, desc.columns, bit_offset)
     raw = buffer if isinstance(buffer, np.ndarray) else np.frombuffer(buffer, dtype=np.uint8)
     if raw.size < desc.frame_length:
-        raise PixelEncodingError(
-            f"native frame needs {desc.frame_length} bytes, got {raw.size}"
-        )
+        raise PixelEncodingError(f"native frame needs {desc.frame_length} bytes, got {raw.size}")
     arr = _stored_view(raw, 1, desc)[0]
     if not desc.is_float and desc.bits_stored < desc.bits_allocated:
         arr = _correct_unused_bits(arr, desc)

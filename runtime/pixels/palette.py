@@ -10,9 +10,8 @@ table with pydicom's ``apply_color_lut``.
 from __future__ import annotations
 
 import numpy as np
-from pydicom.dataset import Dataset
-
 from iodkit.pixels.errors import PixelEncodingError
+from pydicom.dataset import Dataset
 
 _CHANNELS = ("Red", "Green", "Blue")
 
@@ -34,7 +33,9 @@ def set_palette_color_lut(ds: Dataset, lut: np.ndarray, first_mapped: int = 0) -
             data = np.concatenate([data, np.zeros(len(data) & 1, dtype=np.uint8)])
         setattr(ds, descriptor_keyword, [entries, first_mapped, bits])
         ds[descriptor_keyword].VR = "US"
-        setattr(ds, f"{channel}PaletteColorLookupTableData", data.astype(f"<u{bits // 8}").tobytes())
+        setattr(
+            ds, f"{channel}PaletteColorLookupTableData", data.astype(f"<u{bits // 8}").tobytes()
+        )
 
 
 def apply_palette(frames: np.ndarray, ds: Dataset) -> np.ndarray:

@@ -29,27 +29,24 @@ from typing import BinaryIO
 
 import numpy as np
 import pydicom
-from pydicom.dataset import Dataset
-from pydicom.filereader import _at_pixel_data, _read_file_meta_info, read_dataset, read_preamble
-from pydicom.uid import UID, DeflatedExplicitVRLittleEndian
-
 from iodkit.pixels.bitpacking import frame_span, unpack_frame
-from iodkit.pixels.codecs import decode_with_pydicom
+from iodkit.pixels.codecs import decode_lossless_fast, decode_with_pydicom
 from iodkit.pixels.description import PIXEL_DATA_TAGS, PixelDescription
 from iodkit.pixels.encapsulation import (
     ITEM_TAG,
     SEQUENCE_DELIMITER,
     UNDEFINED_LENGTH,
     Item,
-    frames_from_offsets,
     group_items,
     parse_extended_offsets,
     read_basic_offset_table,
-    read_item_header,
     scan_items,
 )
 from iodkit.pixels.errors import FrameReadError, PixelError
 from iodkit.pixels.native import decode_native_frame
+from pydicom.dataset import Dataset
+from pydicom.filereader import _at_pixel_data, _read_file_meta_info, read_dataset, read_preamble
+from pydicom.uid import UID, DeflatedExplicitVRLittleEndian
 
 _LONG_VRS = {b"OB", b"OW", b"OF", b"OD", b"OL", b"OV", b"UN", b"SQ", b"UC", b"UR", b"UT"}
 _INFLATE_CHUNK = 1 << 20
@@ -73,7 +70,11 @@ class FrameReader:
         self.as_rgb = as_rgb
         self._lock = threading.Lock()
         self._owns_file = isinstance(source, (str, os.PathLike))
-        self._fp: BinaryIO = open(source, "rb") if self._owns_file else source  # type: ignore[arg-type]  # noqa: SIM115
+        self._fp: BinaryIO
+        if isinstance(source, (str, os.PathLike)):
+            self._fp = open(source, "rb")  # noqa: SIM115 - closed in close()
+        else:
+            self._fp = source
         self._fd: int | None = None
         try:
             self._open()
@@ -147,7 +148,9 @@ class FrameReader:
         implicit = self.transfer_syntax_uid.is_implicit_VR
         header = self._pread(position, 12)
         if len(header) < 8:
-            raise FrameReadError("the file has no pixel data element (Pixel Data, Float or Double Float)")
+            raise FrameReadError(
+                "the file has no pixel data element (Pixel Data, Float or Double Float)"
+            )
         group, element = struct.unpack("<HH", header[:4])
         tag = group << 16 | element
         if tag not in PIXEL_DATA_TAGS:
@@ -232,7 +235,7 @@ class FrameReader:
 
     def _read_native_into(self, offset: int, buffer: np.ndarray) -> None:
         if self._fd is not None:
-            got = os.preadv(self._fd, [buffer], offset)
+            got = os.preadv(self._fd, [buffer.data], offset)
         else:
             with self._lock:
                 self._source.seek(offset)
@@ -296,8 +299,12 @@ class FrameReader:
         desc = self.description
         try:
             if self.is_encapsulated:
+                encoded = self.read_frame_bytes(index)
+                fast = decode_lossless_fast(encoded, desc, self.transfer_syntax_uid)
+                if fast is not None:
+                    return fast
                 return decode_with_pydicom(
-                    self.read_frame_bytes(index), desc, self.transfer_syntax_uid, as_rgb=self.as_rgb
+                    encoded, desc, self.transfer_syntax_uid, as_rgb=self.as_rgb
                 )
             if desc.bits_allocated == 1:
                 first, stop, bit_offset = frame_span(index, desc.samples_per_frame)
