@@ -288,17 +288,19 @@ _LEX = re.compile(
 def _name_start(prefix: str, tag: int) -> int:
     """Where the attribute name written before a tag starts in ``prefix``.
 
-    The dictionary's name is tried first (exact, case-insensitive); otherwise words are taken
+    The dictionary's name is matched first (case-insensitive); the standard's name may be
+    longer (renamed attributes, "Imaging Energy Derivation Code Sequence"), so capitalised words
+    right before it are taken too, as they are when the dictionary does not know the tag:
     backwards while they look like a name (capitalised words, joined by "of", "for", …).
     """
     stripped = prefix.rstrip()
+    end = len(stripped)
     known = _dictionary_name(tag)
     if known and stripped.lower().endswith(known.lower()):
         start = len(stripped) - len(known)
         if start == 0 or not stripped[start - 1].isalnum():
-            return start
-    words = list(re.finditer(r"\S+", stripped))
-    start = len(stripped)
+            end = start
+    words = list(re.finditer(r"\S+", stripped[:end]))
     taken: list[re.Match[str]] = []
     for w in reversed(words):
         word = w.group(0)
@@ -306,14 +308,14 @@ def _name_start(prefix: str, tag: int) -> int:
             break
         if word.lower() in _NAME_STOP and not (taken and word[0].isupper() and word != "If"):
             break
+        if end < len(stripped) and not (word[0].isupper() or word[0].isdigit()):
+            break  # extending a dictionary name: capitalised words only
         if not (word[0].isupper() or word[0].isdigit() or word.lower() in _CONNECTOR):
             break
         taken.append(w)
     while taken and (taken[-1].group(0).lower() in _CONNECTOR | _NAME_STOP):
         taken.pop()  # a name does not start with "of" or "The"
-    if taken:
-        start = taken[-1].start()
-    return start
+    return taken[-1].start() if taken else end
 
 
 class _Tokens:
@@ -445,6 +447,7 @@ def tokenize(text: str, resolve: Resolver | None = None) -> list[Tok]:
 # ---------------------------------------------------------------------------------------------
 # The parser
 
+_ACRONYMS = {"sop", "iod", "uid", "rt", "ct", "mr", "vr", "vm", "dicom", "lut", "voi", "ie"}
 _VALUE_END = {",", ";", ".", "or", "and", ")", "and/or", ":"}
 _FRAGMENT_START = {
     "is", "are", "has", "have", "equals", "of", "greater", "less", "value", "values", "or",
@@ -452,11 +455,22 @@ _FRAGMENT_START = {
 }  # fmt: skip
 _VALUE_WORD = re.compile(r"^[A-Z0-9][A-Z0-9_\-+/.]*$")
 _NUMBER_WORDS = {"zero": 0, "one": 1, "two": 2, "three": 3}
-# Words saying the attribute lives in another SOP Instance or outside the dataset.
+# Words saying the condition is about another SOP Instance, about what the device or the
+# creator did or knows, or about how the data will be used: facts no dataset records.
 _ELSEWHERE = re.compile(
     r"(?i)\b(referenced\s+(?:sop\s+)?instance|instance\s+referenced|in\s+the\s+referenced|"
     r"of\s+the\s+referenced|classic\s+images?|source\s+images?|contributing|"
-    r"original\s+image|in\s+the\s+source|converted|other\s+sop\s+instance|another\s+sop)"
+    r"original\s+image|in\s+the\s+source|converted|other\s+sop\s+instance|another\s+sop|"
+    r"capable\s+of|insufficient\s+precision|does\s+not\s+fully\s+(?:describe|specify)|"
+    r"(?:does|do)\s+not\s+apply\s+to|applies\s+to\s+a\s+subset|is\s+known|"
+    r"may\s+be\s+retrieved|derived\s+from\s+an\s+instance|is\s+to\s+be\s+transferred|"
+    r"differs\s+from|is\s+being\s+transmitted|not\s+to\s+be\s+used\s+for|"
+    r"the\s+referenced\s+plan|referenced\s+by\s+the|is\s+not\s+that\s+which|"
+    r"standard\s+palette|one-way\s+interaction|whose\s+treatment\s+position|"
+    r"represents\s+a\s+dose|frame\s+level\s+retrieve|a\s+template|"
+    r"associated\s+with\s+only|associated\s+to\s+only|"
+    r"the\s+directory\s+record\s+references|contains\s+a\s+reference\s+to|"
+    r"in\s+the\s+(?:rt\s+ion\s+)?plan\s+referenced|changes?\s+during)"
 )
 
 
@@ -499,8 +513,11 @@ class _Parser:
         if tok is None:
             return ""
         if tok.kind == "word":
-            # An all-capital word is a value (PRESENT, NONE), never a verb.
-            return "" if len(tok.text) > 1 and tok.text.isupper() else tok.text.lower()
+            # An all-capital word is a value (PRESENT, NONE), never a verb; acronyms excepted.
+            low = tok.text.lower()
+            if len(tok.text) > 1 and tok.text.isupper() and low not in _ACRONYMS:
+                return ""
+            return low
         return tok.text if tok.kind in ("punct", "num") else ""
 
     def phrase(self, *phrases: str) -> str | None:
@@ -610,7 +627,8 @@ class _Parser:
     def unit(self) -> Predicate:
         while self.word() == ":":
             self.i += 1
-        self.phrase("required if", "if", "when", "where", "whose", "that", "the case that")
+        self.phrase("required if", "if", "when", "where", "whose", "that", "the case that",
+                    "that is", "i.e.", "i.e.,")  # fmt: skip
         if self.phrase("not") and self.word() == "(":
             self.i += 1
             inner = self._until_close()
@@ -733,7 +751,8 @@ class _Parser:
             "the value 1 of", "value 1 of", "value 2 of", "value 3 of", "value 4 of",
             "the value 2 of", "the value 3 of", "the value 4 of", "the value in", "the content of",
             "the contents of", "the", "a value of", "attribute", "the attribute", "any of the values of",
-            "attributes", "the attributes", "value", "the values", "the value",
+            "attributes", "the attributes", "value", "the values", "the value", "one", "any",
+            "an item of", "any item of", "any item in",
             "one of the values of", "a value in", "any value in",
         )  # fmt: skip
         if idx:
@@ -796,6 +815,9 @@ class _Parser:
                 continue
             if self.phrase("in", "within", "of", "in the", "within the", "in an item of",
                            "in control points specified within", "in all items of", "in every item of",
+                           "in every item of the", "in all items of the", "in any of the items in",
+                           "in any of the items in the", "in any item of the", "in an item of the",
+                           "in any of the items of", "in any of the items of the",
                            "in any item of", "in an item in", "in any item in", "in the item of",
                            "in a", "in any", "in an", "included in", "in the same item of"):  # fmt: skip
                 tok = self.peek()
@@ -899,7 +921,7 @@ class _Parser:
         """After "has a value": is it "has a value of X" / "has a value greater than"?"""
         w = self.word()
         tok = self.peek()
-        if w in ("of", "equal", "greater", "less", "other", "that", "=", "not", "in", ">", "<"):
+        if w in ("of", "equal", "greater", "less", "other", "that", "=", "not", ">", "<"):
             return True
         return tok is not None and (
             tok.kind in ("str", "code", "num") or (tok.kind == "word" and tok.text.isupper())
