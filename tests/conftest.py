@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from iodkit.codegen.spec.model import Edition
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,3 +51,17 @@ def testdata() -> Path:
     if not p.exists():
         pytest.skip(f"third-party DICOM files not found at {p}: set IODKIT_TESTDATA")
     return p
+
+
+@pytest.fixture(scope="session")
+def edition_2024c(chtml_2024c: Path) -> Edition:
+    """The 2024c spec, built once per test process (once per xdist worker).
+
+    Under pytest-xdist the build runs in the worker itself (``jobs=1``): each worker is already
+    one of the processes the suite runs in, and spawning two more per worker would oversubscribe.
+    Tests must treat the edition as read-only; copy what they change.
+    """
+    from iodkit.codegen.spec.build import build_edition
+
+    jobs = 1 if os.environ.get("PYTEST_XDIST_WORKER") else None
+    return build_edition(chtml_2024c.parent, jobs=jobs)

@@ -50,7 +50,13 @@ def _flatten(rules: list[Rule], prefix: str = "") -> dict[str, Rule]:
 
 
 def _values(r: AttributeRule) -> dict[tuple[str, str, int | None], list[str]]:
-    return {(v.kind, v.condition, v.value_index): v.values for v in r.value_sets}
+    out: dict[tuple[str, str, int | None], list[str]] = {}
+    for v in r.value_sets:
+        kind = f"retired {v.kind}" if v.retired else v.kind
+        # several lists of one kind and qualifier (e.g. a cell's own and a linked section's)
+        # are compared together rather than the last hiding the others
+        out.setdefault((kind, v.condition, v.value_index), []).extend(v.values)
+    return out
 
 
 def diff_tables(d: SpecDiff, a: AttributeTable, b: AttributeTable) -> None:

@@ -22,10 +22,13 @@ AttributeType = Literal["1", "1C", "2", "2C", "3", ""]  # "" for normalized (DIM
 class ValueSet:
     """Enumerated Values (kind "enumerated") or Defined Terms ("defined") of an attribute.
 
-    ``condition`` keeps the words after "if" when the standard qualifies the list (e.g.
-    "Segmentation Type (0062,0001) is BINARY"); ``value_index`` is set for lists that apply to
-    one value of a multi-valued attribute ("Value 1"); ``source`` is the table or section id
-    the list was read from (the attribute's own cell, or a section its description links to).
+    ``condition`` keeps the words after "if"/"when" when the standard qualifies the list (e.g.
+    "Segmentation Type (0062,0001) is BINARY"), or the "for …" phrase when the list covers only
+    part of the value or some cases ("for Bit 0 (lsb)", "for CT"): a list with a condition is
+    never a constraint on the whole value. ``value_index`` is set for lists that apply to one
+    value of a multi-valued attribute ("Value 1"); ``retired`` for "Retired Defined Terms";
+    ``source`` is the table or section id the list was read from (the attribute's own cell, or
+    a section its description links to).
     """
 
     kind: Literal["enumerated", "defined"]
@@ -33,6 +36,7 @@ class ValueSet:
     condition: str = ""
     value_index: int | None = None
     source: str = ""
+    retired: bool = False
 
 
 @dataclass

@@ -38,6 +38,7 @@ from .text import (
     context_groups,
     parse_tag,
     split_nesting,
+    starts_with_condition,
     value_sets,
 )
 
@@ -158,7 +159,10 @@ class Ps33Extractor:
         first = row[0]
         depth, name = split_nesting(first.text.split("\n")[0])
         distinct = _distinct(row)
-        if _INCLUDE.match(name):
+        # "Include Non-DICOM Objects (2200,0008)" is an attribute whose name starts "Include":
+        # a row with its own tag cell is an attribute row, whatever its name says.
+        own_tag = len(row) > 1 and row[1] is not first and parse_tag(row[1].text) is not None
+        if _INCLUDE.match(name) and not own_tag:
             return self.include(t, row, distinct), depth
         if len(distinct) == 1:
             return NoteRule(first.text, t.id), depth
@@ -178,9 +182,21 @@ class Ps33Extractor:
         description = desc.text
         condition, otherwise = ("", "")
         if type_ in ("1C", "2C") or not has_type:
-            condition, otherwise = conditional_text(description) if has_type else condition_text(description)
+            condition, otherwise = (
+                conditional_text(description, desc.blocks)
+                if has_type
+                else condition_text(description, desc.blocks)
+            )
         sets = cell_value_sets(desc, t.id, tag)
+        # Lists from a section the description links to complete the cell's own, never
+        # contradict them: an unconditional linked list is dropped when the cell has its own
+        # unconditional list for the same value (PET's Acquisition Termination Condition links
+        # NM's section, whose Defined Terms lack RDD; Modality "Enumerated Values: PR" links the
+        # General Series list of all modalities).
+        own_plain = {v.value_index for v in sets if not v.condition}
         for vs in self.linked_value_sets(name, tag, desc):
+            if not vs.condition and vs.value_index in own_plain:
+                continue
             if not any(v.values == vs.values and v.kind == vs.kind for v in sets):
                 sets.append(vs)
         return (
@@ -211,22 +227,15 @@ class Ps33Extractor:
                 if found:
                     target = found
                     break
-        text = cell.text.split("\n")[0]
-        _, text = split_nesting(text)
+        first_line = cell.text.split("\n")[0]
+        _, text = split_nesting(first_line)
         # the qualifier: whatever the include cell says after the table's title, and the
         # description cell when the row has one
-        rest = cell.text[len(cell.text.split("\n")[0]) :].strip()
-        after_title = re.split(r"[”\"]", text, maxsplit=2)
-        tail = after_title[2].strip(" .") if len(after_title) == 3 else ""
-        qualifier = " ".join(x for x in (tail, rest) if x)
-        if len(distinct) > 1 and distinct[-1] is not cell:
-            qualifier = " ".join(x for x in (qualifier, distinct[-1].text) if x)
-        qualifier = qualifier.strip()
-        cond, _ = condition_text(qualifier)
-        if not cond:
-            m = re.search(r"\b(if and only if|only if|if)\b.*", qualifier, re.I)
-            if m and not re.match(r"^(B|D)?CID\b", qualifier):
-                cond = m.group(0)
+        rest = cell.text[len(first_line) :].strip()
+        tail = _after_title(text)
+        described = distinct[-1].text if len(distinct) > 1 and distinct[-1] is not cell else ""
+        qualifier = " ".join(x for x in (tail.strip(" ."), rest, described) if x).strip()
+        cond = include_condition(tail, rest, described)
         placeholder = ""
         if not target:
             if re.search(r"Functional Group Macros", text):
@@ -299,17 +308,25 @@ class Ps33Extractor:
         return (sec.parent or sec.id) if sec else t.section_id
 
     def resolve_module(self, t: Table, name: str, reference: str, kind: str) -> str:
+        wanted = _simplify(f"{name} {kind}")
+        named = [at.id for at in self.tables.values() if _simplify(at.name) == wanted]
         sec = self.doc.sections.get(reference)
         if sec is not None:
             found = self.first_attribute_table(sec)
             if found:
+                if _simplify(self.tables[found].name) != wanted and len(named) == 1:
+                    # The row's name and its link disagree, and the name is exactly one table's
+                    # (2024c Table A.66.3-1: "Enhanced Contrast/Bolus" links C.7.6.4, the
+                    # Contrast/Bolus Module; the Enhanced Contrast/Bolus Module is C.7.6.4b).
+                    self.problem(
+                        t,
+                        f"{kind.lower()} {name!r} links {reference} ({self.tables[found].name}); "
+                        f"using {named[0]} ({self.tables[named[0]].name}) by name",
+                    )
+                    return named[0]
                 return found
         # fall back on the name: "<Name> Module Attributes"
-        wanted = _simplify(f"{name} {kind}")
-        for at in self.tables.values():
-            if _simplify(at.name) == wanted:
-                return at.id
-        return ""
+        return named[0] if named else ""
 
     def iod_table(self, t: Table) -> Iod | None:
         h = _lower(t.header_texts)
@@ -407,6 +424,88 @@ class Ps33Extractor:
                         f"PS3.3 {self.doc.edition}: {at.id}: include of {rule.table} "
                         f"({t.caption if t else 'no such table'}) is not an attribute table"
                     )
+        for cycle in include_cycles(self.tables):
+            self.problems.append(
+                f"PS3.3 {self.doc.edition}: {cycle[0]}: includes itself through "
+                + " → ".join(cycle)
+                + " (a generator that expands includes would not terminate)"
+            )
+
+
+def include_cycles(tables: dict[str, AttributeTable]) -> list[list[str]]:
+    """Chains of includes that come back to where they started (the 2016c excerpt's Table
+    10-18 includes itself), each listed once, starting from its smallest table id."""
+    edges = {
+        tid: sorted(
+            {
+                r.table
+                for r in walk_rules(t.rules)
+                if isinstance(r, IncludeRule) and r.table in tables
+            }
+        )
+        for tid, t in tables.items()
+    }
+    found: set[tuple[str, ...]] = set()
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+    path: list[str] = []
+
+    def visit(tid: str) -> None:
+        state[tid] = 1
+        path.append(tid)
+        for nxt in edges[tid]:
+            if state.get(nxt) == 1:
+                loop = path[path.index(nxt) :]
+                i = loop.index(min(loop))
+                found.add(tuple(loop[i:] + loop[:i]))
+            elif nxt not in state:
+                visit(nxt)
+        path.pop()
+        state[tid] = 2
+
+    for tid in sorted(edges):
+        if tid not in state:
+            visit(tid)
+    return [[*c, c[0]] for c in sorted(found)]
+
+
+_QUOTED_TITLE = re.compile(r"“[^”]*”|\"[^\"]*\"")
+_TABLE_LABEL = re.compile(r"^Include\s+Table\s+[\w.-]+", re.I)
+_TAIL_CONDITION = re.compile(r"^(?:if\s+and\s+only\s+if|only\s+if|if|when|unless)\b", re.I)
+_INCLUDE_IF = re.compile(r"^Include(?:d)?\s+(?:only\s+)?(?=(?:if|when|unless)\b)", re.I)
+
+
+def _after_title(text: str) -> str:
+    """What an include's text says after the included table's title: 'Include Table C.18.1-1
+    “Numeric Measurement Macro Attributes” if and only if …' → 'if and only if …'."""
+    m = _QUOTED_TITLE.search(text) or _TABLE_LABEL.match(text)
+    return text[m.end() :].lstrip(" .,").strip() if m else ""
+
+
+def include_condition(tail: str, rest: str, described: str) -> str:
+    """The words that make an inclusion conditional, or "".
+
+    Either the include's own text goes on with "if …" / "if and only if …" (Table C.17-5), or
+    a paragraph of the description starts the condition ("Required if …", "Include if …",
+    Table C.7-11a). An "if" elsewhere is not the inclusion's condition: "May not be necessary
+    if the anatomy is implicit …", "If Treatment Tolerance Violation Category … is CLINICAL,
+    Defined CID is 9566" (a choice of context group), "In this Module, Primary Anatomic
+    Structure Sequence is specialized to be Type 1C; required if …" (one attribute's type).
+    """
+    if _TAIL_CONDITION.match(tail):
+        return tail
+    for block in (rest, described):
+        paras = [p for p in block.split("\n") if p]
+        for i, para in enumerate(paras):
+            m = _INCLUDE_IF.match(para)
+            if m:
+                chunk = [para[m.end() :]]
+                if i + 1 < len(paras) and re.search(r"\botherwise\b", paras[i + 1], re.I):
+                    chunk.append(paras[i + 1])
+                return " ".join(chunk)
+        cond, _ = condition_text(block)
+        if cond and starts_with_condition(cond):
+            return cond
+    return ""
 
 
 def walk_rules(rules: list[Rule]) -> Iterator[Rule]:

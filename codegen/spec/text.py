@@ -6,8 +6,10 @@ These work on text and on the document model's blocks, so they serve every part'
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 
-from ..sources.model import Cell, Paragraph, VariableList
+from ..sources.model import Block, Cell, ItemizedList, Paragraph, VariableList
 from .model import ContextGroupRef, ValueSet
 
 TAG = re.compile(r"\(\s*([0-9A-Fa-fxX]{4})\s*,\s*([0-9A-Fa-fxX]{4})\s*\)")
@@ -29,10 +31,6 @@ _OTHERWISE_NOT = re.compile(
     re.I,
 )
 _SENTENCE_END = re.compile(r"(?<=[.;])\s+(?=[A-Z])")
-_VALUES_HEAD = re.compile(
-    r"^(?P<kind>Enumerated\s+Values?|Defined\s+Terms?)(?P<rest>[^:]*):?\s*$", re.I
-)
-_VALUE_INDEX = re.compile(r"\b(?:for\s+)?Value\s+(\d+)\b", re.I)
 
 
 def format_tag(group: str, element: str) -> str:
@@ -69,16 +67,48 @@ def context_groups(text: str) -> list[ContextGroupRef]:
     return out
 
 
-def condition_text(description: str) -> tuple[str, str]:
+_CONTINUES = re.compile(r":\s*$")
+# Sentences after the condition's own in its paragraph are kept only when they still speak of
+# presence ("May be present otherwise.", "Required if …", "It shall not be present otherwise.");
+# "See Section …", "Location of the left edge …", "One or more Items shall be included …" are
+# the attribute's description, not its condition.
+_STILL_CONDITION = re.compile(
+    r"\b(?:required|present|otherwise|absent|mutually\s+exclusive)\b", re.I
+)
+_SENTENCE_SPLIT = re.compile(r"(?<!e\.g\.)(?<!i\.e\.)(?<=\.)\s+(?=[A-Z\"“])")
+
+
+def _lines(description: str, blocks: Sequence[Block] | None) -> list[tuple[str, str]]:
+    """(kind, text) per paragraph ("p"), list item ("li") or value list ("vl")."""
+    if blocks is None:
+        return [("p", line) for line in description.split("\n")]
+    out: list[tuple[str, str]] = []
+    for b in blocks:
+        if isinstance(b, Paragraph):
+            if b.text:
+                out.append(("p", b.text))
+        elif isinstance(b, ItemizedList):
+            out.extend(("li", " ".join(p.text for p in item if p.text)) for item in b.items)
+        elif isinstance(b, VariableList):
+            out.append(("vl", " ".join((b.title or "").split())))
+    return out
+
+
+def condition_text(description: str, blocks: Sequence[Block] | None = None) -> tuple[str, str]:
     """The condition sentences of a description and what holds otherwise.
 
-    Returns ``(condition, otherwise)``: the sentences from the first "Required if …"-like phrase
-    to the end of its paragraph (plus an immediately following "May be present otherwise."
-    paragraph), and "may" / "shall-not" / "" for the otherwise clause. The words are the
-    standard's; interpreting them is the condition parser's job.
+    Returns ``(condition, otherwise)``: the sentence holding the first "Required if …"-like
+    phrase and those after it in its paragraph that still speak of presence; when it ends with a
+    colon ("Required if:", "… and the SOP Class UID is not:"), what it introduces (the list
+    items, or the paragraphs up to one ending with a full stop); then an immediately following
+    "May be present otherwise." paragraph. ``otherwise`` is "may" / "shall-not" / "" for the
+    otherwise clause. Pass the cell's ``blocks`` so list items are told from paragraphs. The
+    words are the standard's; interpreting them is the condition parser's job.
     """
-    paras = description.split("\n")
-    for i, para in enumerate(paras):
+    lines = _lines(description, blocks)
+    for i, (kind, para) in enumerate(lines):
+        if kind == "vl":
+            continue
         m = _CONDITION_START.search(para)
         if not m:
             continue
@@ -86,8 +116,22 @@ def condition_text(description: str) -> tuple[str, str]:
         start = 0
         for sm in _SENTENCE_END.finditer(para[: m.start() + 1]):
             start = sm.end()
-        chunk = [para[start:]]
-        for nxt in paras[i + 1 : i + 3]:
+        sentences = _SENTENCE_SPLIT.split(para[start:])
+        kept = [x for x in sentences[1:] if _STILL_CONDITION.search(x)]
+        chunk = [" ".join([sentences[0], *kept])]
+        j = i + 1
+        if _CONTINUES.search(chunk[0]):
+            if j < len(lines) and lines[j][0] == "li":
+                while j < len(lines) and lines[j][0] == "li":
+                    chunk.append(lines[j][1])
+                    j += 1
+            else:
+                while j < len(lines) and lines[j][0] == "p" and j - i <= 8:
+                    chunk.append(lines[j][1])
+                    j += 1
+                    if chunk[-1].rstrip().endswith("."):
+                        break
+        for _, nxt in lines[j : j + 2]:
             if re.match(r"^(May|Shall|Otherwise)\b.*\botherwise\b", nxt, re.I) or re.match(
                 r"^Otherwise\b", nxt, re.I
             ):
@@ -104,16 +148,88 @@ def condition_text(description: str) -> tuple[str, str]:
     return "", ""
 
 
-def conditional_text(description: str) -> tuple[str, str]:
+def starts_with_condition(text: str) -> bool:
+    """Whether the text opens with a condition phrase ("Required if …", "Shall be present
+    only if …") rather than mentioning one later in a sentence."""
+    return _CONDITION_START.match(text) is not None
+
+
+def conditional_text(description: str, blocks: Sequence[Block] | None = None) -> tuple[str, str]:
     """:func:`condition_text` for a type 1C/2C row: falls back on the whole description, so a
     condition phrased in an unforeseen way is kept (and reported unparsed), never lost."""
-    text, otherwise = condition_text(description)
+    text, otherwise = condition_text(description, blocks)
     if text:
         return text, otherwise
     return " ".join(description.split("\n")), ""
 
 
-_OWNER = re.compile(r"^\s*(?:of|for)\s+[^(]*\(\s*([0-9A-Fa-fxX]{4})\s*,\s*([0-9A-Fa-fxX]{4})\s*\)", re.I)
+_HEAD = re.compile(
+    r"^(?:(?:for\s+)?Value\s+(?P<vi>\d+)\s*,?\s+)?(?P<retired>Retired\s+)?"
+    r"(?P<kind>Enumerated\s+Values?|Defined\s+Terms?)\b(?P<rest>[^:]*):?\s*$",
+    re.I,
+)
+_HEAD_ANYWHERE = re.compile(
+    r"(?P<retired>Retired\s+)?(?P<kind>Enumerated\s+Values?|Defined\s+Terms?)\b"
+    r"(?P<rest>[^:]*):?\s*$",
+    re.I,
+)
+_IF_WHEN = re.compile(r"\b(?:if|when)\b", re.I)
+_OWNER_START = re.compile(r"^\s*(?:of|for)\s", re.I)
+_LEADING_VALUE = re.compile(r"^\s*(?:for\s+)?Value\s+(\d+)\b", re.I)
+
+
+@dataclass(frozen=True)
+class ValueListHead:
+    """What a value list's heading says: "Value 1 Enumerated Values:", "Defined Terms for Image
+    Type (0008,0008) Value 3:", "Enumerated Values if Segmentation Type (0062,0001) is BINARY:",
+    "Enumerated Values for Bit 0 (lsb):", "Retired Defined Terms:"."""
+
+    kind: str  # "enumerated" | "defined"
+    owners: tuple[str, ...] = ()  # tags it is for: "for Strain Nomenclature (…) and …"
+    value_index: int | None = None
+    condition: str = ""  # words after if/when, or the "for …" phrase that restricts the list
+    retired: bool = False
+
+
+def parse_value_list_head(head: str) -> ValueListHead | None:
+    """Read a value list's heading; None when it is not an Enumerated Values / Defined Terms list.
+
+    The value index comes only from "Value n" before the kind or right after it (or after the
+    owner), never from inside the condition ("if Image Type (0008,0008) Value 3 is …" qualifies
+    the list, it does not say which value the list is for). A "for …" phrase that names no
+    attribute and no value ("for Bit 0 (lsb)", "for CT") restricts the list to part of the value
+    or to some cases; it is kept as the condition, so consumers never enforce such a list as
+    the whole attribute's values.
+    """
+    text = " ".join(head.split())
+    m = _HEAD.match(text) or _HEAD_ANYWHERE.search(text)
+    if m is None:
+        return None
+    kind = "enumerated" if m.group("kind").lower().startswith("enum") else "defined"
+    vi_text = m.groupdict().get("vi")
+    value_index = int(vi_text) if vi_text else None
+    rest = m.group("rest").strip().rstrip(":").strip()
+    rest = re.sub(r"\s+are$", "", rest)
+    cm = _IF_WHEN.search(rest)
+    pre, cond = (rest[: cm.start()], rest[cm.end() :]) if cm else (rest, "")
+    cond = cond.strip().rstrip(":").strip()
+    owners: tuple[str, ...] = ()
+    if _OWNER_START.match(pre):
+        tags = list(TAG.finditer(pre))
+        if tags:
+            owners = tuple(format_tag(t.group(1), t.group(2)) for t in tags)
+            pre = pre[tags[-1].end() :]
+    pre = pre.strip().rstrip(",").strip()
+    vm = _LEADING_VALUE.match(pre)
+    if vm:
+        if value_index is None:
+            value_index = int(vm.group(1))
+        pre = pre[vm.end() :].strip()
+    if pre and not cond:
+        cond = pre  # "for Bit 0 (lsb)", "for CT", "for Multi-energy CT Images"
+    elif pre:
+        cond = f"{pre} if {cond}"
+    return ValueListHead(kind, owners, value_index, cond, bool(m.group("retired")))
 
 
 def value_sets(
@@ -129,35 +245,26 @@ def value_sets(
     for b in blocks:
         if not isinstance(b, VariableList):
             continue
-        head = b.title or b.intro
-        m = _VALUES_HEAD.match(head.strip()) if head else None
-        if not m:
-            # "Enumerated Values for Value 1 are:" written as an intro sentence
-            m2 = re.search(r"(Enumerated\s+Values?|Defined\s+Terms?)([^:]*):?\s*$", head or "", re.I)
-            if not m2:
-                continue
-            kind_word, rest = m2.group(1), m2.group(2)
-        else:
-            kind_word, rest = m.group("kind"), m.group("rest")
-        kind = "enumerated" if kind_word.lower().startswith("enum") else "defined"
+        head = parse_value_list_head(b.title or b.intro or "")
+        if head is None:
+            continue
         values = [e.term for e in b.entries if e.term]
         if not values:
             continue
-        rest = rest.strip()
-        owner = _OWNER.match(rest)
-        if owner is not None:
-            if tag is not None and format_tag(owner.group(1), owner.group(2)) != tag:
+        if head.owners:
+            if tag is not None and tag not in head.owners:
                 continue
-            rest = rest[owner.end() :]
         elif owned_only:
             continue
-        vi = _VALUE_INDEX.search(rest)
-        cond = ""
-        cm = re.search(r"\b(?:if|when)\b\s*(.*)$", rest, re.I)
-        if cm:
-            cond = cm.group(1).strip().rstrip(":").strip()
         out.append(
-            ValueSet(kind, values, cond, int(vi.group(1)) if vi else None, source)  # type: ignore[arg-type]
+            ValueSet(
+                head.kind,  # type: ignore[arg-type]
+                values,
+                head.condition,
+                head.value_index,
+                source,
+                retired=head.retired,
+            )
         )
     return out
 
