@@ -448,6 +448,7 @@ def tokenize(text: str, resolve: Resolver | None = None) -> list[Tok]:
 # The parser
 
 _ACRONYMS = {"sop", "iod", "uid", "rt", "ct", "mr", "vr", "vm", "dicom", "lut", "voi", "ie"}
+_ELLIPSIS_VERBS = {"is", "are", "has", "have", "equals", "contains", "includes", "does", "was"}
 _VALUE_END = {",", ";", ".", "or", "and", ")", "and/or", ":"}
 _FRAGMENT_START = {
     "is", "are", "has", "have", "equals", "of", "greater", "less", "value", "values", "or",
@@ -498,6 +499,7 @@ class _Parser:
         self.t = toks
         self.i = 0
         self.last: _Subject | None = None
+        self.elliptic = False  # the last unit reused the previous subject
 
     # -- token helpers --------------------------------------------------------------------
 
@@ -547,8 +549,11 @@ class _Parser:
         conn: str | None = None
         while True:
             start = self.i
+            self.elliptic = False
             try:
                 p = self.unit()
+                if self.elliptic and conn is not None:
+                    conn = "~" + conn.lstrip(",")  # "A is absent, or is present and …"
             except _NotInDataset:
                 self.i = start
                 p = self.recover(start)
@@ -582,6 +587,8 @@ class _Parser:
         w = {"and/or": "or", "but": "and", "nor": "and", "and also": "and", "as well as": "and"}.get(
             w, w
         )
+        if self.word() in ("if", "when"):
+            comma = True  # "… and if …" starts a new clause, like a comma
         return f",{w}" if comma else w
 
     def recover(self, start: int) -> Predicate:
@@ -649,6 +656,8 @@ class _Parser:
                 raise _Fail
             subject = _Subject(self.last.refs, self.last.conj, False, self.last.index,
                                guards=list(self.last.guards))  # fmt: skip
+            # "… is absent, or is TIME": a bare verb phrase continues the previous clause
+            self.elliptic = self.word() in _ELLIPSIS_VERBS
         else:
             self.last = subject
         self.subject_modifiers(subject)
@@ -1119,27 +1128,60 @@ def _index_of(phrase: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-_LEVELS = (",or", ",and", "or", "and")
-
-
 def _combine(items: list[tuple[str | None, Predicate]]) -> Predicate:
-    """Build the tree from units and connectives: ", or" binds loosest, then ", and", "or",
-    "and". A bare comma takes the kind of the next explicit connective (lists "A, B and C")."""
-    conns = [c for c, _ in items[1:]]
+    """Build the tree from units and the connectives between them.
+
+    The standard's sentences read like this: an elliptical continuation ("A is absent, or is
+    present and has the value NO") binds tightest to its subject; then bare "and" before bare
+    "or"; clauses separated by commas (or by "and if"/"or if") combine left to right, as in
+    "Required for the first Item, or if B changes, and if C is absent" = (first or B) and C.
+    A bare comma takes the kind of the next explicit connective ("A, B and C").
+    """
+    conns = [c or "and" for c, _ in items[1:]]
     for k, c in enumerate(conns):
         if c == ",":
             nxt = next((d for d in conns[k + 1 :] if d != ","), ",and")
-            conns[k] = nxt if nxt.startswith(",") else "," + nxt
-            if nxt in ("and", "or"):
-                conns[k] = nxt
+            conns[k] = "," + nxt.lstrip(",~")
     preds = [p for _, p in items]
-    return _split(preds, conns)
+    # 1. elliptical continuations
+    merged: list[Predicate] = [preds[0]]
+    outer: list[str] = []
+    for c, p in zip(conns, preds[1:], strict=True):
+        if c.startswith("~"):
+            merged[-1] = _join(Or if c == "~or" else And, merged[-1], p)
+        else:
+            merged.append(p)
+            outer.append(c)
+    # 2. segments between comma-level connectives, "and" before "or"
+    segments: list[list[Predicate]] = [[merged[0]]]
+    seg_conns: list[list[str]] = [[]]
+    joins: list[str] = []
+    for c, p in zip(outer, merged[1:], strict=True):
+        if c.startswith(","):
+            joins.append(c[1:])
+            segments.append([p])
+            seg_conns.append([])
+        else:
+            segments[-1].append(p)
+            seg_conns[-1].append(c)
+    parts = [_split(sp, sc) for sp, sc in zip(segments, seg_conns, strict=True)]
+    # 3. left to right
+    acc = parts[0]
+    for c, p in zip(joins, parts[1:], strict=True):
+        acc = _join(Or if c == "or" else And, acc, p)
+    return acc
+
+
+def _join(cls: type[And] | type[Or], a: Predicate, b: Predicate) -> Predicate:
+    items = [*(a.items if isinstance(a, cls) else (a,)), *(b.items if isinstance(b, cls) else (b,))]
+    return cls(tuple(items))
 
 
 def _split(preds: list[Predicate], conns: list[str]) -> Predicate:
+    """Bare connectives: split at "or" first, so "and" binds tighter."""
     if len(preds) == 1:
         return preds[0]
-    for level in _LEVELS:
+    for level, cls in (("or", Or), ("and", And)):
         if level in conns:
             groups: list[Predicate] = []
             start = 0
@@ -1149,7 +1191,6 @@ def _split(preds: list[Predicate], conns: list[str]) -> Predicate:
                     start = k + 1
             groups.append(_split(preds[start:], conns[start:]))
             flat: list[Predicate] = []
-            cls = Or if level.endswith("or") else And
             for g in groups:
                 flat.extend(g.items if isinstance(g, cls) else (g,))
             return cls(tuple(flat))
