@@ -58,6 +58,16 @@ def is_attribute_table(t: Table) -> bool:
     return len(h) >= 3 and h[0] == "attribute name" and h[1] == "tag"
 
 
+def has_attribute_columns(t: Table) -> bool:
+    """Attribute Name, Tag, [Type,] [Attribute] Description and nothing else: a table that starts
+    like an attribute table but has another third or last column would be misread (its third
+    column taken for the type or the description), so it is reported instead."""
+    h = _lower(t.header_texts)
+    if not h or h[-1] not in ("attribute description", "description"):
+        return False
+    return len(h) == 3 or (len(h) == 4 and h[2] == "type")
+
+
 def is_iod_table(t: Table) -> bool:
     return t.caption.endswith("IOD Modules")
 
@@ -83,12 +93,14 @@ class Ps33Extractor:
     # -- attribute tables -----------------------------------------------------------------
     def run(self) -> None:
         for t in self.doc.tables.values():
-            if is_attribute_table(t):
+            if is_attribute_table(t) and has_attribute_columns(t):
                 try:
                     self.tables[t.id] = self.attribute_table(t)
                 except Exception as exc:  # noqa: BLE001 - a broken table must not stop the edition
                     self.problem(t, f"cannot read attribute table: {exc}")
-            elif t.caption.endswith(("Module Attributes", "Macro Attributes")):
+            elif is_attribute_table(t) or t.caption.endswith(
+                ("Module Attributes", "Macro Attributes")
+            ):
                 self.problem(
                     t,
                     f"unexpected columns {t.header_texts!r} for an attribute table "
@@ -424,17 +436,16 @@ class Ps33Extractor:
                         f"PS3.3 {self.doc.edition}: {at.id}: include of {rule.table} "
                         f"({t.caption if t else 'no such table'}) is not an attribute table"
                     )
-        for cycle in include_cycles(self.tables):
-            self.problems.append(
-                f"PS3.3 {self.doc.edition}: {cycle[0]}: includes itself through "
-                + " → ".join(cycle)
-                + " (a generator that expands includes would not terminate)"
-            )
 
 
 def include_cycles(tables: dict[str, AttributeTable]) -> list[list[str]]:
-    """Chains of includes that come back to where they started (the 2016c excerpt's Table
-    10-18 includes itself), each listed once, starting from its smallest table id."""
+    """Chains of includes that come back to where they started, each listed once, starting
+    from its smallest table id.
+
+    The standard recurses on purpose: Table C.17-6 (Document Relationship Macro) includes itself
+    for the SR content tree, Table C.38.2-3 (Inventory Reference Macro) "Recursive inclusion to
+    describe a tree". A generator that expands includes inline must stop at these; they are not
+    problems of the source, so they are not reported as such."""
     edges = {
         tid: sorted(
             {
