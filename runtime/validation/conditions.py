@@ -891,6 +891,12 @@ _CONSTANTS: dict[str, Predicate] = {
 }
 
 
+_OPERATORS = frozenset(
+    "present absent has_value equals other_than compare count code points_to any_item "
+    "every_item module and or not unknown".split()
+)
+
+
 def predicate_from_data(data: Any) -> Predicate:
     """Inverse of ``to_data()`` for every predicate; raises ValueError on unknown shapes."""
     if isinstance(data, str):
@@ -899,7 +905,10 @@ def predicate_from_data(data: Any) -> Predicate:
         raise ValueError(f"unknown predicate {data!r}")
     if not isinstance(data, dict) or not data:
         raise ValueError(f"unknown predicate {data!r}")
-    key = next(iter(data))
+    keys = [k for k in data if k in _OPERATORS]  # YAML may have sorted the keys
+    if len(keys) != 1:
+        raise ValueError(f"unknown predicate {data!r}")
+    key = keys[0]
     idx = data.get("index")
     if key == "present":
         return Present(Ref.from_data(data[key]))
