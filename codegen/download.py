@@ -131,6 +131,7 @@ class Progress:
         self.tty = stream.isatty()
         self.last = 0.0
         self.next_quarter = 0
+        self.shown = -1
 
     def update(self, done: int, total: int | None, final: bool = False) -> None:
         of = f"{total:,}" if total else "?"
@@ -142,8 +143,9 @@ class Progress:
                 self.last = now
                 self.stream.write("\r" + line + ("\n" if final else ""))
                 self.stream.flush()
-        elif final or (total and 4 * done >= self.next_quarter * total):
+        elif done != self.shown and (final or (total and 4 * done >= self.next_quarter * total)):
             self.next_quarter = 4 * done // total + 1 if total else 0
+            self.shown = done
             self.stream.write(line + "\n")
             self.stream.flush()
 
@@ -338,6 +340,8 @@ class Manifest:
         editions = {e.get("edition") for e in self.data["parts"].values()}
         if len(editions) == 1:
             self.data["edition"] = editions.pop()
+        else:  # parts of different editions: the folder as a whole is none of them
+            self.data.pop("edition", None)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(self.path.name + ".tmp")
         tmp.write_text(json.dumps(self.data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
@@ -440,6 +444,12 @@ def download_edition(
             worst = max(worst, exc.code)
     if edition == "current" and found:
         stream.write(f"current is {', '.join(sorted(found))}\n")
+        if len(found) > 1:  # NEMA published a new edition between two parts
+            stream.write(
+                f"error: the parts of current come from different editions; run again with "
+                f"--force to fetch them all from {max(found)}\n"
+            )
+            worst = max(worst, Rejected.code)
     if worst == 0:
         stream.write(f"{edition}: {len(parts)} part(s) in {dest / edition / 'docbook'}\n")
     return worst

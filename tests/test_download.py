@@ -90,6 +90,7 @@ def sources(standard: Path) -> dict[str, bytes]:
         LAYOUT.format(edition="2020c", part="04"): p4,
         LAYOUT.format(edition="current", part="04"): p4,
         LAYOUT.format(edition="2015b", part="06"): p6,
+        LAYOUT.format(edition="current", part="06"): p6,  # as if NEMA moved on mid-download
         LAYOUT.format(edition="2016a", part="06"): p6,  # says 2015b inside
         LAYOUT.format(edition="2020b", part="04"): p4[: len(p4) // 2],  # cut in half
     }
@@ -283,6 +284,16 @@ def test_current_records_which_edition_it_was(
     assert "current is 2020c" in capsys.readouterr().err
     manifest = json.loads((tmp_path / "current" / "download.json").read_text())
     assert manifest["edition"] == "2020c"
+
+
+def test_current_from_two_editions_is_an_error(
+    tmp_path: Path, server: tuple[str, Served], capsys
+) -> None:
+    base, _ = server
+    assert download(tmp_path, base, "current", "--parts", "04,06") == 1
+    err = capsys.readouterr().err
+    assert "current is 2015b, 2020c" in err and "different editions" in err
+    assert "edition" not in json.loads((tmp_path / "current" / "download.json").read_text())
 
 
 def test_base_url_from_the_environment(

@@ -116,8 +116,7 @@ _TARGET_NAMES = (
 _SPAN = {None: 1, "1": 1, "2": 2, "3": 3, "4": 4, "5": 5, "6": 6}
 
 
-def _norm(text: str) -> str:
-    return normalize_text(text)
+_norm = normalize_text
 
 
 def _int(value: str | None, default: int = 1) -> int:
@@ -699,7 +698,7 @@ class _BookReader:
             return ()
         n = self.n
         td, th, para, tr_tag = n.td, n.th, n.para, n.tr
-        plain = self.plain
+        plain, known = self.plain, self._plain
         cell = self.cell
         out: list[Row] = []
         for tr in parent:
@@ -710,12 +709,16 @@ class _BookReader:
                 tag = c.tag
                 if tag != td and tag != th:
                     continue
-                colspan = _SPAN.get(c.get("colspan")) or _int(c.get("colspan"))
-                rowspan = _SPAN.get(c.get("rowspan")) or _int(c.get("rowspan"))
+                value = c.get("colspan")
+                colspan = _SPAN.get(value) or _int(value)
+                value = c.get("rowspan")
+                rowspan = _SPAN.get(value) or _int(value)
                 if len(c) == 1:
                     p = c[0]
                     if p.tag == para and len(p) == 0:
-                        row.append(Cell((plain(p.text),), colspan, rowspan, header))
+                        text = p.text or ""
+                        paragraph = known.get(text) or plain(text)
+                        row.append(Cell((paragraph,), colspan, rowspan, header))
                         continue
                 row.append(cell(c, header, colspan, rowspan))
             out.append(tuple(row))
