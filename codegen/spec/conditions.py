@@ -45,7 +45,6 @@ from iodkit.validation.conditions import (
     Equals,
     FirstItem,
     HasValue,
-    ItemsWhere,
     Module,
     Not,
     NotEquals,
@@ -252,12 +251,33 @@ class Tok:
     def low(self) -> str:
         return self.text.lower() if self.kind == "word" else ""
 
+    @property
+    def attr(self) -> AttrRef:
+        """The attribute of an ``attr`` token."""
+        assert isinstance(self.value, AttrRef)
+        return self.value
+
+    @property
+    def modules(self) -> ModuleNames:
+        """The module names of a ``module`` token."""
+        assert isinstance(self.value, ModuleNames)
+        return self.value
+
 
 @dataclass(frozen=True, slots=True)
 class AttrRef:
     tag: int
     name: str
     sequence: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleNames:
+    """ "X or Y Functional Group Macros": names, kind, and how they are joined."""
+
+    names: tuple[str, ...]
+    kind: str
+    conj: str
 
 
 _TAG = re.compile(r"\(\s*([0-9A-Fa-f]{2}[0-9A-Fa-fxX]{2})\s*,\s*([0-9A-Fa-fxX]{4})\s*\)")
@@ -357,8 +377,10 @@ class _Tokens:
     def _module(self, m: re.Match[str]) -> str:
         names = re.split(r"\s*,\s*(?:or\s+|and\s+)?|\s+or\s+|\s+and\s+", m.group(1))
         kind_word = m.group(2).lower()
-        kind = "functional-group" if "functional" in kind_word else (
-            "macro" if "macro" in kind_word else "iod" if "iod" in kind_word else "module"
+        kind = (
+            "functional-group"
+            if "functional" in kind_word
+            else ("macro" if "macro" in kind_word else "iod" if "iod" in kind_word else "module")
         )
         if len(names) > 1 and any(self.resolve(n) for n in names):
             return m.group(0)  # "X and Y Module": X is an attribute, not a module
@@ -366,7 +388,7 @@ class _Tokens:
         names = [n.strip() for n in names if n.strip()]
         if not names or any(n.lower() in _NAME_STOP for n in names):
             return m.group(0)
-        return self._slot("module", m.group(0), (tuple(names), kind, conj))
+        return self._slot("module", m.group(0), ModuleNames(tuple(names), kind, conj))
 
     def _bare_names(self, s: str) -> str:
         """Attribute names written without a tag ("Number of Frames is greater than 1")."""
@@ -584,9 +606,13 @@ class _Parser:
         w = self.phrase("and", "or", "and/or", "but", "nor", "and also", "as well as")
         if w is None:
             return "," if comma else None
-        w = {"and/or": "or", "but": "and", "nor": "and", "and also": "and", "as well as": "and"}.get(
-            w, w
-        )
+        w = {
+            "and/or": "or",
+            "but": "and",
+            "nor": "and",
+            "and also": "and",
+            "as well as": "and",
+        }.get(w, w)
         if self.word() in ("if", "when"):
             comma = True  # "… and if …" starts a new clause, like a comma
         return f",{w}" if comma else w
@@ -621,7 +647,8 @@ class _Parser:
         refers = any(t.kind in ("attr", "module") for t in toks)
         elsewhere = bool(_ELSEWHERE.search(text))
         fragment = bool(toks) and (
-            toks[0].low in _FRAGMENT_START or toks[0].kind in ("num", "str", "code")
+            toks[0].low in _FRAGMENT_START
+            or toks[0].kind in ("num", "str", "code")
             or (toks[0].kind == "word" and toks[0].text.isupper() and len(toks[0].text) > 1)
         )
         if re.search(r"\b(?:Section|Annex|Table)\s+[A-Z0-9]", text):
@@ -648,7 +675,9 @@ class _Parser:
         tok = self.peek()
         if tok is None:
             raise _Fail
-        if tok.kind == "module" or (self.word() == "the" and (n := self.peek(1)) and n.kind == "module"):
+        if tok.kind == "module" or (
+            self.word() == "the" and (n := self.peek(1)) and n.kind == "module"
+        ):
             return self.module_unit()
         subject = self.subject()
         if subject is None:
@@ -684,7 +713,7 @@ class _Parser:
         return inner.parse()
 
     def for_unit(self) -> Predicate:
-        """"Required for first Item of X", "for images where …", "for Control Point 0 of X"."""
+        """Reads "Required for first Item of X", "for images where …", "for Control Point 0"."""
         self.phrase("the")
         if self.phrase("first item", "first control point", "control point 0", "first items"):
             if self.phrase("of", "in") is not None:
@@ -706,7 +735,7 @@ class _Parser:
         self.phrase("the")
         tok = self.t[self.i]
         self.i += 1
-        names, kind, conj = tok.value  # type: ignore[misc]
+        names, kind, conj = tok.modules.names, tok.modules.kind, tok.modules.conj
         mods = [(n, kind) for n in names]
         while True:  # "the Display Shutter Module or Bitmap Display Shutter Module"
             save = self.i
@@ -718,7 +747,7 @@ class _Parser:
                 break
             self.i += 1
             conj = "or" if sep.endswith("or") else "and"
-            mods += [(n, nxt.value[1]) for n in nxt.value[0]]  # type: ignore[index]
+            mods += [(n, nxt.modules.kind) for n in nxt.modules.names]
         present = self.presence()
         if present is None:
             raise _Fail
@@ -756,10 +785,12 @@ class _Parser:
             count = True
         idx = self.phrase(
             "the value of", "the value for", "the values of", "value of", "any value of",
-            "the first value of", "the second value of", "the third value of", "the fourth value of",
+            "the first value of", "the second value of", "the third value of",
+            "the fourth value of",
             "the value 1 of", "value 1 of", "value 2 of", "value 3 of", "value 4 of",
             "the value 2 of", "the value 3 of", "the value 4 of", "the value in", "the content of",
-            "the contents of", "the", "a value of", "attribute", "the attribute", "any of the values of",
+            "the contents of", "the", "a value of", "attribute", "the attribute",
+            "any of the values of",
             "attributes", "the attributes", "value", "the values", "the value", "one", "any",
             "an item of", "any item of", "any item in",
             "one of the values of", "a value in", "any value in",
@@ -769,7 +800,7 @@ class _Parser:
         refs: list[tuple[tuple[int, ...], str]] = []
         seq = False
         while (tok := self.peek()) is not None and tok.kind == "attr":
-            a: AttrRef = tok.value  # type: ignore[assignment]
+            a = tok.attr
             refs.append(((a.tag,), "auto"))
             seq = a.sequence
             self.i += 1
@@ -791,7 +822,8 @@ class _Parser:
         return _Subject(refs, conj, negate, index, count, seq)
 
     def subject_modifiers(self, s: _Subject) -> None:
-        """"Value 2", "in this Sequence Item", "within X", "of this frame", "at the image level"."""
+        """Reads "Value 2", "in this Sequence Item", "within X", "of this frame", "at the image
+        level"."""
         while True:
             self.skip_noise()
             save = self.i
@@ -822,21 +854,15 @@ class _Parser:
                 self.phrase("item", "sequence item", "sequence")
                 s.refs = [(p, "parent") for p, _ in s.refs]
                 continue
-            if self.phrase("in", "within", "of", "in the", "within the", "in an item of",
-                           "in control points specified within", "in all items of", "in every item of",
-                           "in every item of the", "in all items of the", "in any of the items in",
-                           "in any of the items in the", "in any item of the", "in an item of the",
-                           "in any of the items of", "in any of the items of the",
-                           "in any item of", "in an item in", "in any item in", "in the item of",
-                           "in a", "in any", "in an", "included in", "in the same item of"):  # fmt: skip
+            if self.phrase(*_WITHIN):
                 tok = self.peek()
-                if tok is not None and tok.kind == "attr" and tok.value.sequence:  # type: ignore[union-attr]
-                    outer = tok.value.tag  # type: ignore[union-attr]
+                if tok is not None and tok.kind == "attr" and tok.attr.sequence:
+                    outer = tok.attr.tag
                     self.i += 1
                     self.phrase("item", "items", "sequence item", "sequence items")
                     if (outer in (SHARED_FG, PER_FRAME_FG) and self.word() == "or"
                             and (t2 := self.peek(1)) is not None and t2.kind == "attr"
-                            and t2.value.tag in (SHARED_FG, PER_FRAME_FG)):  # type: ignore[union-attr]  # fmt: skip
+                            and t2.attr.tag in (SHARED_FG, PER_FRAME_FG)):  # fmt: skip
                         self.i += 2
                     if outer in (SHARED_FG, PER_FRAME_FG):
                         s.refs = [(p, "frame") for p, _ in s.refs]
@@ -845,7 +871,7 @@ class _Parser:
                     continue
                 if tok is not None and tok.kind == "module":
                     self.i += 1
-                    names, kind, _conj = tok.value  # type: ignore[misc]
+                    names, kind = tok.modules.names, tok.modules.kind
                     while (self.word() in ("or", ",") and (t2 := self.peek(1)) is not None
                            and t2.kind == "module"):  # fmt: skip
                         self.i += 2
@@ -913,9 +939,7 @@ class _Parser:
         neg = self.phrase(*_IS_NOT)
         if neg is None and self.phrase(*_IS) is None:
             raise _Fail
-        self.phrase("an item with the value of", "an item with the value", "an item with the code", "an item with value",
-                    "an item with", "an item whose value is", "the value", "the code", "the value of", "a value",
-                    "one of the following", "one of", "either", "any of", "the following")  # fmt: skip
+        self.phrase(*_BEFORE_VALUES)
         if self.word() == ":":
             self.i += 1
         if neg is None and (tok := self.peek()) is not None and tok.kind == "num":
@@ -941,8 +965,17 @@ class _Parser:
         save = self.i
         ok = self.phrase("and", ", and", "with", "and has", "and the value") is not None and (
             self.word() in _VALUE_VERBS | {"not", "other"}
-            or self.phrase("a value", "the value", "value", "an item value", "values",
-                           "a non-zero value", "an item", "the values") is not None  # fmt: skip
+            or self.phrase(
+                "a value",
+                "the value",
+                "value",
+                "an item value",
+                "values",
+                "a non-zero value",
+                "an item",
+                "the values",
+            )
+            is not None  # fmt: skip
         )
         self.i = save
         return ok
@@ -1029,7 +1062,7 @@ class _Parser:
         if self.phrase(*_TAG_OF) and (tok := self.peek()) is not None and tok.kind == "attr":
             self.i += 1
             self.skip_noise()
-            return _Tag(tok.value.tag)  # type: ignore[union-attr]
+            return _Tag(tok.attr.tag)
         self.i = save
         tok = self.peek()
         if tok is None:
@@ -1066,7 +1099,7 @@ class _Parser:
                 return None  # an attribute with more to say is the next clause's subject
             self.i += 1
             self.skip_noise()
-            return _Tag(tok.value.tag)  # type: ignore[union-attr]
+            return _Tag(tok.attr.tag)
         if tok.kind == "word" and _VALUE_WORD.match(tok.text) and tok.text not in ("a", "I"):
             words = [tok.text]
             self.i += 1
@@ -1105,7 +1138,9 @@ class _Tag:
 def _value_pred(r: Ref, index: int | None, vals: tuple[object, ...], *, other: bool) -> Predicate:
     codes = tuple((v.value, v.scheme) for v in vals if isinstance(v, _Code))
     tags = tuple(v.tag for v in vals if isinstance(v, _Tag))
-    plain = tuple(v.s if isinstance(v, _Str) else v for v in vals if not isinstance(v, (_Code, _Tag)))
+    plain = tuple(
+        v.s if isinstance(v, _Str) else v for v in vals if not isinstance(v, (_Code, _Tag))
+    )
     preds: list[Predicate] = []
     if codes:
         preds.append(CodeIn(r, codes))
@@ -1227,11 +1262,13 @@ _HAS_VALUE = (
 )  # fmt: skip
 _EMPTY = (
     "is empty", "is zero length", "is zero-length", "has no value", "is present but empty",
-    "is present and empty", "has zero length", "is present with no value", "is present and has no value",
+    "is present and empty", "has zero length", "is present with no value",
+    "is present and has no value",
     "are empty", "has an empty value", "is present but has no value",
 )  # fmt: skip
 _NON_ZERO = (
-    "is non-zero", "is nonzero", "is not zero", "is non zero", "is present and has a non-zero value",
+    "is non-zero", "is nonzero", "is not zero", "is non zero",
+    "is present and has a non-zero value",
     "has a non-zero value", "is present and non-zero", "is present and is non-zero",
     "has a nonzero value",
     "is present with a non-zero value", "are non-zero", "is not 0", "is present and not zero",
@@ -1245,8 +1282,14 @@ _NO_VALUE = (
 )  # fmt: skip
 _ZERO = ("is zero", "equals zero", "has a value of zero", "is equal to zero")
 _CHANGES = (
-    "changes", "change", "changes during beam", "has changed", "varies", "vary",
-    "is changed", "are changed",
+    "changes",
+    "change",
+    "changes during beam",
+    "has changed",
+    "varies",
+    "vary",
+    "is changed",
+    "are changed",
 )
 _VALUE_VERBS = {"is", "equals", "has", "contains", "includes", "=", "value", "are", "was", "does"}
 _IS = (
@@ -1281,12 +1324,16 @@ _IS_NOT = (
     "has a value that is not",
 )  # fmt: skip
 _OTHER_THAN = (
-    "equals other than", "is other than", "has a value other than", "is present with a value other than",
-    "is present and has a value other than", "is present and is other than", "is present and other than",
-    "other than", "equals a value other than", "is present and equals other than", "has value other than",
+    "equals other than", "is other than", "has a value other than",
+    "is present with a value other than",
+    "is present and has a value other than", "is present and is other than",
+    "is present and other than",
+    "other than", "equals a value other than", "is present and equals other than",
+    "has value other than",
     "contains a value other than", "is any value other than", "is present with value other than",
     "is anything other than", "is a value other than", "is present and has any value other than",
-    "is present with an item value other than", "with an item value other than", "has an item value other than",
+    "is present with an item value other than", "with an item value other than",
+    "has an item value other than",
     "contains an item with a value other than", "with a value other than",
     "is present and contains a value other than", "has any value other than",
 )  # fmt: skip
@@ -1324,6 +1371,20 @@ _COUNTS = (
     ("zero", "==", 0),
     ("any", ">=", 1),
 )
+_WITHIN = (
+    "in", "within", "of", "in the", "within the", "in an item of", "in every item of",
+    "in control points specified within", "in all items of", "in every item of the",
+    "in all items of the", "in any of the items in", "in any of the items in the",
+    "in any item of the", "in an item of the", "in any of the items of",
+    "in any of the items of the", "in any item of", "in an item in", "in any item in",
+    "in the item of", "in a", "in any", "in an", "included in", "in the same item of",
+)  # fmt: skip
+_BEFORE_VALUES = (
+    "an item with the value of", "an item with the value", "an item with the code",
+    "an item with value", "an item with", "an item whose value is", "the value", "the code",
+    "the value of", "a value", "one of the following", "one of", "either", "any of",
+    "the following",
+)  # fmt: skip
 _TAG_OF = (
     "the tag for", "the tag of", "the data element tag of", "the attribute tag of", "the tag",
     "the", "the data element tag for", "the attribute",
@@ -1333,7 +1394,8 @@ _FRAME_WORDS = (
     "for this image", "of this image", "in this image", "in this instance",
     "in this sop instance", "in the image", "of the image", "in the instance", "in the dataset",
     "in the data set", "in this data set", "in this dataset", "in the sop instance",
-    "for any frame in the sop instance", "for any frame", "in any frame", "for any frame in the instance",
+    "for any frame in the sop instance", "for any frame", "in any frame",
+    "for any frame in the instance",
     "item value", "in this functional group", "for the current frame", "of the current frame",
 )  # fmt: skip
 _ITEM_SCOPE = (
@@ -1380,7 +1442,9 @@ def parse_condition(text: str, *, resolve: Resolver | None = None) -> Condition:
     if head:
         norm = norm[head.end() :]
         if not _REQUIRED.search(norm):
-            norm = re.sub(r"(?i)^(?:only\s+)?if\s+and\s+only\s+if\b", "Required if and only if", norm)
+            norm = re.sub(
+                r"(?i)^(?:only\s+)?if\s+and\s+only\s+if\b", "Required if and only if", norm
+            )
             norm = re.sub(r"(?i)^(?:only\s+)?if\b", "Required if", norm)
     else:
         usage = _USAGE.match(norm)

@@ -183,7 +183,9 @@ class Context:
     def current(self) -> Dataset:
         return self.stack[-1]
 
-    def child(self, item: Dataset, index: int | None = None, sequence: int | None = None) -> Context:
+    def child(
+        self, item: Dataset, index: int | None = None, sequence: int | None = None
+    ) -> Context:
         """The context inside ``item`` (the ``index``-th item of sequence tag ``sequence``).
 
         Stepping into the Per-frame Functional Groups Sequence sets the current frame.
@@ -304,8 +306,10 @@ def _is_empty(elem: Any) -> bool:
         return False
     if value is None:
         return True
-    if isinstance(value, (str, bytes, bytearray)):
-        return not value.strip(b" \x00" if isinstance(value, (bytes, bytearray)) else " \x00")
+    if isinstance(value, str):
+        return not value.strip(" \x00")
+    if isinstance(value, (bytes, bytearray)):
+        return not bytes(value).strip(b" \x00")
     try:
         return len(value) == 0
     except TypeError:
@@ -428,7 +432,7 @@ class FirstItem:
 
 @dataclass(frozen=True, slots=True)
 class Present:
-    """"X is present" (an empty type 2 value counts as present, as in PS3.5)."""
+    """Reads "X is present" (an empty type 2 value counts as present, as in PS3.5)."""
 
     ref: Ref
 
@@ -441,7 +445,7 @@ class Present:
 
 @dataclass(frozen=True, slots=True)
 class Absent:
-    """"X is not present" / "is absent"."""
+    """Reads "X is not present" / "is absent"."""
 
     ref: Ref
 
@@ -454,7 +458,7 @@ class Absent:
 
 @dataclass(frozen=True, slots=True)
 class HasValue:
-    """"X is present with a value" / "has a value" / "is not empty" (non-zero length)."""
+    """Reads "X is present with a value" / "has a value" / "is not empty" (non-zero length)."""
 
     ref: Ref
 
@@ -467,7 +471,7 @@ class HasValue:
 
 @dataclass(frozen=True, slots=True)
 class Equals:
-    """"X is V1 or V2" / "X Value N is V": some (the N-th, 1-based) value equals one of ``values``.
+    """Reads "X is V1 or V2" / "X Value N is V": some (the N-th, 1-based) value is in ``values``.
 
     Strings compare exactly after stripping padding; numbers compare numerically. An absent or
     empty attribute is not equal to anything (so "X is not V" = ``Not(Equals)`` is true then).
@@ -494,7 +498,7 @@ class Equals:
 
 @dataclass(frozen=True, slots=True)
 class NotEquals:
-    """"X equals other than V" / "has a value other than V": X has a value, and it is none of
+    """Reads "X equals other than V" / "has a value other than V": X has a value, and it is none of
     ``values``. Unlike ``Not(Equals)``, an absent or empty X makes this false."""
 
     ref: Ref
@@ -517,7 +521,7 @@ class NotEquals:
 
 @dataclass(frozen=True, slots=True)
 class Compare:
-    """"X is greater than N", "is non-zero" (``!=`` 0), "is less than or equal to N".
+    """Reads "X is greater than N", "is non-zero" (``!=`` 0), "is less than or equal to N".
 
     Absent or empty → false; a value that is not a number → cannot decide.
     """
@@ -548,7 +552,7 @@ class Compare:
 
 @dataclass(frozen=True, slots=True)
 class Count:
-    """"Sequence X contains more than one Item" / "X has more than one value".
+    """Reads "Sequence X contains more than one Item" / "X has more than one value".
 
     Counts the items of a sequence, or the values of any other element; absent counts 0.
     """
@@ -573,7 +577,7 @@ def _is_sequence(elem: Any) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class CodeIn:
-    """"Code Sequence X contains an Item with the value (V, S, "meaning")" or "X is (V, S, …)".
+    """Reads "Code Sequence X contains an Item with the value (V, S, "meaning")", "X is (V, S, …)".
 
     ``codes`` are (code value, coding scheme designator) pairs; the meaning is not compared
     (it may legitimately differ). An item matches through its Code Value, Long Code Value or URN
@@ -611,7 +615,7 @@ class CodeIn:
 
 @dataclass(frozen=True, slots=True)
 class PointsTo:
-    """"Frame Increment Pointer points to Frame Time (0018,1063)": an AT value among ``tags``."""
+    """Reads "Frame Increment Pointer points to Frame Time (0018,1063)": an AT value in ``tags``."""
 
     ref: Ref
     tags: tuple[int, ...]
@@ -666,7 +670,7 @@ class ItemsWhere:
 
 @dataclass(frozen=True, slots=True)
 class Module:
-    """"the X Module is present", "X Functional Group Macro is present": asked of the engine.
+    """Reads "the X Module is present", "X Functional Group Macro is present": asked of the engine.
 
     ``kind`` is "module", "macro" or "functional-group"; the context's module oracle answers,
     ``None`` when it does not know.
