@@ -273,7 +273,7 @@ class AttrRef:
 
 @dataclass(frozen=True, slots=True)
 class ModuleNames:
-    """ "X or Y Functional Group Macros": names, kind, and how they are joined."""
+    """Module names of "X or Y Functional Group Macros": names, kind, how they are joined."""
 
     names: tuple[str, ...]
     kind: str

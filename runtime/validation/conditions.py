@@ -225,8 +225,32 @@ def _items(elem: Any) -> list[Dataset]:
     return []
 
 
-def _fg_items(ctx: Context) -> tuple[list[Dataset], list[Dataset]]:
-    """(shared items, per-frame items for the current frame or all frames), once per context."""
+_Index: TypeAlias = dict[int, list[Any]]
+
+
+def _group_index(items: list[Dataset]) -> _Index:
+    """tag → elements in functional group items: the macros' sequences themselves and the
+    attributes one item down (where every functional group macro keeps them)."""
+    index: _Index = {}
+    for group in items:
+        try:
+            macros = list(group)
+        except Exception:
+            continue
+        for macro in macros:
+            index.setdefault(int(macro.tag), []).append(macro)
+            for inner in _items(macro):
+                try:
+                    elems = list(inner)
+                except Exception:
+                    continue
+                for elem in elems:
+                    index.setdefault(int(elem.tag), []).append(elem)
+    return index
+
+
+def _fg_index(ctx: Context) -> tuple[_Index, _Index]:
+    """(shared, per-frame) indexes for the current frame (or all frames), once per file."""
     key = ("fg", ctx.frame)
     hit = ctx.cache.get(key)
     if hit is None:
@@ -235,39 +259,17 @@ def _fg_items(ctx: Context) -> tuple[list[Dataset], list[Dataset]]:
         frames = _items(_get(root, PER_FRAME_FG))
         if ctx.frame is not None:
             frames = frames[ctx.frame : ctx.frame + 1]
-        hit = (shared, frames)
+        hit = (_group_index(shared), _group_index(frames))
         ctx.cache[key] = hit
     return hit
-
-
-def _find_in_groups(items: list[Dataset], tag: int) -> list[Any]:
-    """``tag`` in functional group items: directly (the macro's sequence) or one item down."""
-    out: list[Any] = []
-    for group in items:
-        elem = _get(group, tag)
-        if elem is not None:
-            out.append(elem)
-            continue
-        try:
-            elems = list(group)
-        except Exception:
-            continue
-        for macro in elems:
-            for inner in _items(macro):
-                found = _get(inner, tag)
-                if found is not None:
-                    out.append(found)
-    return out
 
 
 def _functional_groups(ctx: Context, tag: int) -> list[Any]:
-    key = ("fgtag", ctx.frame, tag)
-    hit = ctx.cache.get(key)
-    if hit is None:
-        shared, frames = _fg_items(ctx)
-        hit = _find_in_groups(shared, tag) or _find_in_groups(frames, tag)
-        ctx.cache[key] = hit
-    return hit
+    """``tag`` in the Shared Functional Groups, else in the (current or any) frame's."""
+    if tag >> 16 == 0x0002:
+        return []
+    shared, frames = _fg_index(ctx)
+    return shared.get(tag) or frames.get(tag) or []
 
 
 def _first(ctx: Context, tag: int, scope: str) -> list[Any]:
