@@ -209,7 +209,11 @@ class Ps33Extractor:
         for vs in self.linked_value_sets(name, tag, desc):
             if not vs.condition and vs.value_index in own_plain:
                 continue
-            if not any(v.values == vs.values and v.kind == vs.kind for v in sets):
+            if not any(
+                (v.kind, v.values, v.condition, v.value_index)
+                == (vs.kind, vs.values, vs.condition, vs.value_index)
+                for v in sets
+            ):
                 sets.append(vs)
         return (
             AttributeRule(
