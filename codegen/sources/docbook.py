@@ -47,7 +47,6 @@ from .model import (
 )
 from .xmlsafe import SourceError, parse_file
 
-DOCBOOK_NS = "http://docbook.org/ns/docbook"
 XML_ID = "{http://www.w3.org/XML/1998/namespace}id"
 XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 
