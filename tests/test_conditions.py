@@ -311,7 +311,6 @@ CASES: dict[str, Case] = {
         "is not present.",
         lambda: _enhanced_ct(0),
         lambda: _enhanced_ct(1),
-        "may",
     ),
     "shall-not-otherwise": Case(
         "table_C.8-55",
@@ -513,6 +512,18 @@ def test_partly_decidable_conditions_use_three_valued_logic() -> None:
     assert evaluate(Module("Enhanced Contrast/Bolus"), Context.of(ds())) is None
 
 
+def test_may_be_present_if_is_a_permission() -> None:
+    # table_C.8-50, Compensator Transmission Data
+    c = parse_condition(
+        "Required if Material ID (300A,00E1) is zero-length. May be present if Material ID "
+        "(300A,00E1) is non-zero length."
+    )
+    assert c.otherwise == "unspecified" and c.permitted is not None
+    assert c.requirement(Context.of(ds(MaterialID=""))) == "required"
+    assert c.requirement(Context.of(ds(MaterialID="LEAD"))) == "optional"
+    assert c.requirement(Context.of(ds())) == "forbidden"  # neither required nor permitted
+
+
 def test_requirement_verdicts() -> None:
     forbid = parse_condition(CASES["explicit-shall-not-if"].text)
     assert forbid.requirement(Context.of(ds(WaveformAmplifierType="AC"))) == "required"
@@ -521,6 +532,8 @@ def test_requirement_verdicts() -> None:
         FilterLowFrequencyCharacteristicsSequence=[ds()]))) == "optional"  # fmt: skip
     only = parse_condition(CASES["shall-not-otherwise"].text)
     assert only.requirement(Context.of(ds(MeasuredDoseReferenceNumber=1))) == "forbidden"
+    silent = parse_condition(CASES["present"].text)  # says nothing about the other case
+    assert silent.requirement(Context.of(ds())) == "unspecified"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -141,6 +141,10 @@ _SHALL_NOT_OTHERWISE = re.compile(
     r"|[,;.]?\s*otherwise,?\s+(?:it\s+|this\s+\w+\s+)?shall\s+not\s+be\s+(?:present|included|used)"
     r"|[,;.]?\s*otherwise\s+not\s+used"
 )
+_MAY_IF = re.compile(
+    r"(?i)[,;.]?\s*(?:otherwise,?\s+)?(?:it\s+)?may\s+be\s+(?:present|included)"
+    r"(?:\s+otherwise)?,?\s+(?:only\s+)?if\s+(?P<cond>.+)$"
+)
 _FORBIDDEN = re.compile(
     r"(?i)\b(?:(?:it|this\s+\w+|the\s+macro)\s+)?shall\s+not\s+be\s+(?:present|included|used)"
     r",?\s+(?:if|when)\b"
@@ -164,6 +168,7 @@ class Sentences:
     forbidden: tuple[str, ...]  # "Shall not be present if …" clauses, trigger removed
     text: str  # the sentences the condition was read from, verbatim (normalised spaces)
     iff: bool = False  # "if and only if"
+    permitted: tuple[str, ...] = ()  # "May be present if …" clauses, trigger removed
 
 
 _CONTINUES = re.compile(r"(?i)(?::|,|;|\b(?:and|or|and/or|if))$")
@@ -189,6 +194,7 @@ def condition_sentences(text: str) -> Sentences:
     text = normalize(text)
     required: list[str] = []
     forbidden: list[str] = []
+    permitted: list[str] = []
     used: list[str] = []
     otherwise: Otherwise = "unspecified"
     iff = False
@@ -199,8 +205,13 @@ def condition_sentences(text: str) -> Sentences:
             otherwise = "shall-not"
             rest = _SHALL_NOT_OTHERWISE.sub("", rest)
             hit = True
-        if _MAY_OTHERWISE.search(rest):
-            # "May be present otherwise if X" keeps its own condition: it only loosens.
+        may_if = _MAY_IF.search(rest)
+        if may_if:
+            # "May be present (otherwise) if X": a permission with its own condition
+            permitted.append(may_if.group("cond").strip(" .;,"))
+            rest = rest[: may_if.start()]
+            hit = True
+        elif _MAY_OTHERWISE.search(rest):
             otherwise = "may" if otherwise == "unspecified" else otherwise
             rest = _MAY_OTHERWISE.split(rest, maxsplit=1)[0]
             hit = True
@@ -213,7 +224,7 @@ def condition_sentences(text: str) -> Sentences:
         m = _REQUIRED.search(rest)
         if m:
             trigger = m.group(0).lower()
-            if "only if" in trigger or "if and only if" in trigger:
+            if "if and only if" in trigger or re.search(r"present\s+only\s+if", trigger):
                 iff = True
             clause = rest[m.end() :].strip(" .;,")
             last = trigger.split()[-1]
@@ -232,7 +243,9 @@ def condition_sentences(text: str) -> Sentences:
             used.append(sentence)
     if iff and otherwise == "unspecified":
         otherwise = "shall-not"
-    return Sentences(tuple(required), otherwise, tuple(forbidden), " ".join(used), iff)
+    return Sentences(
+        tuple(required), otherwise, tuple(forbidden), " ".join(used), iff, tuple(permitted)
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -506,6 +519,7 @@ class _Subject:
     count: bool = False  # "the number of Items in X"
     sequence: bool = False
     guards: list[Predicate] = field(default_factory=list)  # "… in the CT Image IOD"
+    conns: list[str] = field(default_factory=list)  # between subjects: "A or B, and C"
 
 
 class _Fail(Exception):
@@ -684,7 +698,7 @@ class _Parser:
             if self.last is None:
                 raise _Fail
             subject = _Subject(self.last.refs, self.last.conj, False, self.last.index,
-                               guards=list(self.last.guards))  # fmt: skip
+                               guards=list(self.last.guards), conns=list(self.last.conns))  # fmt: skip
             # "… is absent, or is TIME": a bare verb phrase continues the previous clause
             self.elliptic = self.word() in _ELLIPSIS_VERBS
         else:
@@ -700,7 +714,10 @@ class _Parser:
             preds = [And((*subject.guards, p)) for p in preds]
         if len(preds) == 1:
             return preds[0]
-        return And(tuple(preds)) if subject.conj == "and" else Or(tuple(preds))
+        conns: list[str | None] = [None, *subject.conns]
+        if len(conns) != len(preds):
+            conns = [None] + [subject.conj] * (len(preds) - 1)
+        return _combine(list(zip(conns, preds, strict=True)))
 
     def _until_close(self) -> Predicate:
         depth = 1
@@ -770,6 +787,7 @@ class _Parser:
     def subject(self) -> _Subject | None:
         save = self.i
         negate = False
+        either = False
         conj = "and"
         count = False
         index: int | None = None
@@ -777,6 +795,7 @@ class _Parser:
             negate = True
         elif self.phrase("either", "one of", "any of", "at least one of"):
             conj = "or"
+            either = True
         else:
             self.phrase("both", "all of")
         if self.phrase("the number of items in", "the number of items of", "the number of items",
@@ -798,6 +817,7 @@ class _Parser:
         if idx:
             index = _index_of(idx)
         refs: list[tuple[tuple[int, ...], str]] = []
+        conns: list[str] = []
         seq = False
         while (tok := self.peek()) is not None and tok.kind == "attr":
             a = tok.attr
@@ -811,6 +831,7 @@ class _Parser:
             if sep in ("and", ",and", "or", ",or", ",") and nxt is not None and nxt.kind == "attr":
                 if sep.endswith("or"):
                     conj = "or"
+                conns.append(sep)
                 continue
             self.i = save2
             break
@@ -819,7 +840,9 @@ class _Parser:
             return None
         if negate:
             conj = "and"
-        return _Subject(refs, conj, negate, index, count, seq)
+        elif either:  # "either A or B", "one of A, B and C"
+            conns = [c.replace("and", "or") for c in conns]
+        return _Subject(refs, conj, negate, index, count, seq, conns=conns)
 
     def subject_modifiers(self, s: _Subject) -> None:
         """Reads "Value 2", "in this Sequence Item", "within X", "of this frame", "at the image
@@ -1455,11 +1478,20 @@ def parse_condition(text: str, *, resolve: Resolver | None = None) -> Condition:
         return Condition(s.text or norm, None, s.otherwise)
     preds = [parse_clause(c, resolve=resolve) for c in s.required]
     pred = preds[0] if len(preds) == 1 else Or(tuple(preds))
-    forbidden = None
-    if s.forbidden:
-        fs = [parse_clause(c, resolve=resolve) for c in s.forbidden]
-        forbidden = fs[0] if len(fs) == 1 else Or(tuple(fs))
-    return Condition(s.text, pred, s.otherwise, forbidden)
+    return Condition(
+        s.text,
+        pred,
+        s.otherwise,
+        _any_of(s.forbidden, resolve),
+        _any_of(s.permitted, resolve),
+    )
+
+
+def _any_of(clauses: tuple[str, ...], resolve: Resolver | None) -> Predicate | None:
+    preds = [parse_clause(c, resolve=resolve) for c in clauses]
+    if not preds:
+        return None
+    return preds[0] if len(preds) == 1 else Or(tuple(preds))
 
 
 # ---------------------------------------------------------------------------------------------

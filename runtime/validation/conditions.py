@@ -803,6 +803,7 @@ def walk(p: Predicate) -> Iterator[Predicate]:
 
 
 Status: TypeAlias = Literal["executable", "not-decidable", "unparsed"]
+Requirement: TypeAlias = Literal["required", "forbidden", "optional", "unspecified"] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -810,21 +811,27 @@ class Condition:
     """One condition as the standard states it, and what it means.
 
     ``predicate`` is when the attribute/module/macro is *required* (``None``: no condition
-    text at all). ``otherwise`` is what holds when it is false: ``may`` be present ("May be
+    text was found). ``otherwise`` is what holds when it is false: ``may`` be present ("May be
     present otherwise"), ``shall-not`` ("shall not be present otherwise", "if and only if"), or
     ``unspecified`` (the text says nothing). ``forbidden`` is an explicit "Shall not be present
-    if …". ``text`` keeps the standard's words the predicate was read from.
+    if …"; ``permitted`` an explicit "May be present if …" (which implies: not otherwise).
+    ``text`` keeps the standard's words the predicates were read from.
     """
 
     text: str
     predicate: Predicate | None
     otherwise: Otherwise = "unspecified"
     forbidden: Predicate | None = None
+    permitted: Predicate | None = None
 
     @property
     def status(self) -> Status:
         """``executable`` (no unknown words), ``not-decidable`` (only facts the dataset does
-        not record are unknown), or ``unparsed`` (some words were not understood)."""
+        not record are unknown), or ``unparsed`` (some words were not understood).
+
+        Judged on what decides presence: the requirement and the prohibition. A permission
+        ("May be present if …") only softens a finding and does not count.
+        """
         reasons = {
             n.reason
             for p in (self.predicate, self.forbidden)
@@ -847,13 +854,15 @@ class Condition:
             not isinstance(n, Unknown) for n in leaves
         )
 
-    def requirement(self, ctx: Context) -> Literal["required", "forbidden", "optional", None]:
+    def requirement(self, ctx: Context) -> Requirement:
         """What the condition demands of the dataset in ``ctx``.
 
-        ``required`` when the predicate holds; ``forbidden`` when an explicit "shall not be
-        present if" holds or the text says "shall not be present otherwise"; ``optional`` when
-        it says "may be present otherwise", or says nothing (the validator may still warn);
-        ``None`` when the words cannot be decided on this dataset.
+        ``required`` when the predicate holds. Otherwise ``forbidden`` when an explicit "shall
+        not be present if" holds, when a "may be present if" does not, or when the text says
+        "shall not be present otherwise"; ``optional`` when a "may be present (if …)" holds;
+        ``unspecified`` when the text says nothing about that case (PS3.3 writes "May be
+        present otherwise" when it means it, so a validator may warn). ``None`` when the words
+        cannot be decided on this dataset.
         """
         verdict = evaluate(self.predicate, ctx)
         if verdict:
@@ -864,9 +873,16 @@ class Condition:
             f = evaluate(self.forbidden, ctx)
             if f:
                 return "forbidden"
-            if f is None and self.otherwise != "may":
+            if f is None:
                 return None
-        return "forbidden" if self.otherwise == "shall-not" else "optional"
+        if self.permitted is not None:
+            p = evaluate(self.permitted, ctx)
+            if p is None:
+                return None
+            return "optional" if p else "forbidden"
+        if self.otherwise == "shall-not":
+            return "forbidden"
+        return "optional" if self.otherwise == "may" else "unspecified"
 
     def to_data(self) -> dict[str, Any]:
         d: dict[str, Any] = {"text": self.text}
@@ -876,17 +892,21 @@ class Condition:
             d["otherwise"] = self.otherwise
         if self.forbidden is not None:
             d["forbidden_if"] = self.forbidden.to_data()
+        if self.permitted is not None:
+            d["permitted_if"] = self.permitted.to_data()
         return d
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> Condition:
-        pred = data.get("if")
-        forb = data.get("forbidden_if")
+        def opt(key: str) -> Predicate | None:
+            return None if data.get(key) is None else predicate_from_data(data[key])
+
         return cls(
             text=data["text"],
-            predicate=None if pred is None else predicate_from_data(pred),
+            predicate=opt("if"),
             otherwise=data.get("otherwise", "unspecified"),
-            forbidden=None if forb is None else predicate_from_data(forb),
+            forbidden=opt("forbidden_if"),
+            permitted=opt("permitted_if"),
         )
 
 
