@@ -697,8 +697,11 @@ class _Parser:
         if subject is None:
             if self.last is None:
                 raise _Fail
-            subject = _Subject(self.last.refs, self.last.conj, False, self.last.index,
-                               guards=list(self.last.guards), conns=list(self.last.conns))  # fmt: skip
+            last = self.last
+            subject = _Subject(
+                last.refs, last.conj, False, last.index, guards=list(last.guards),
+                conns=list(last.conns),
+            )  # fmt: skip
             # "… is absent, or is TIME": a bare verb phrase continues the previous clause
             self.elliptic = self.word() in _ELLIPSIS_VERBS
         else:
