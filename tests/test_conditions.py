@@ -628,3 +628,21 @@ def test_coverage_on_2024c(chtml_2024c) -> None:  # type: ignore[no-untyped-def]
     for occ in occurrences[::7]:
         cond = parse_condition(occ.text)
         assert Condition.from_data(cond.to_data()) == cond
+
+
+def test_spec_can_qualify_references() -> None:
+    from iodkit.validation.conditions import map_refs, refs
+
+    # "… is greater than zero for one or more fraction groups" (table_A.20.3-1): the spec knows
+    # the attribute lives in Fraction Group Sequence (300A,0070) and qualifies the reference.
+    p = Compare(ref(0x300A00A0), ">", 0)
+    fraction_groups = 0x300A0070
+    q = map_refs(p, lambda r: Ref((fraction_groups, *r.path), r.scope))
+    plan = ds(FractionGroupSequence=[ds(NumberOfBrachyApplicationSetups=0),
+                                     ds(NumberOfBrachyApplicationSetups=2)])  # fmt: skip
+    assert evaluate(p, Context.of(plan)) is False  # not at the top level
+    assert evaluate(q, Context.of(plan)) is True
+    assert [r.path for r in refs(And((q, Absent(ref(0x00100010)))))] == [
+        (fraction_groups, 0x300A00A0),
+        (0x00100010,),
+    ]

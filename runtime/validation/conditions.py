@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeAlias
 
 from pydicom.dataset import Dataset
@@ -796,6 +796,32 @@ def walk(p: Predicate) -> Iterator[Predicate]:
         yield from walk(p.item)
     elif isinstance(p, ItemsWhere):
         yield from walk(p.where)
+
+
+def refs(p: Predicate) -> Iterator[Ref]:
+    """Every attribute reference in a predicate (what a condition depends on)."""
+    for node in walk(p):
+        r = getattr(node, "ref", None)
+        if isinstance(r, Ref):
+            yield r
+
+
+def map_refs(p: Predicate, fn: Callable[[Ref], Ref]) -> Predicate:
+    """A copy of ``p`` with every reference replaced by ``fn(ref)``.
+
+    The parser only knows the words; the spec knows where an attribute lives. Spec
+    extraction uses this to qualify references, e.g. to give the path of an attribute nested
+    in a sequence of the same module (``Ref((0x300A0070, 0x300A00A0))`` for "Number of Brachy
+    Application Setups … for one or more fraction groups") or to pin a scope.
+    """
+    if isinstance(p, (And, Or)):
+        return type(p)(tuple(map_refs(q, fn) for q in p.items))
+    if isinstance(p, Not):
+        return Not(map_refs(p.item, fn))
+    if isinstance(p, ItemsWhere):
+        return ItemsWhere(fn(p.ref), map_refs(p.where, fn), p.every)
+    r = getattr(p, "ref", None)
+    return replace(p, ref=fn(r)) if isinstance(r, Ref) else p  # type: ignore[call-arg, arg-type]
 
 
 # ---------------------------------------------------------------------------------------------
