@@ -154,6 +154,11 @@ _PLACEMENT = re.compile(
     r"(?i)[,;.]?\s*(?:it\s+)?(?:may|shall)\s+not\s+be\s+used\s+as\s+an?\s+"
     r"(?:shared|per-frame)\s+functional\s+group\.?"
 )
+# "… - See Section A.26.4", "…; see A.76.4.2": a pointer to more text, not part of the condition
+_SEE_ALSO = re.compile(
+    r"(?i)\s*[-;,.]?\s*\(?\bsee\s+(?:section\s+|table\s+|annex\s+|note\s+|ps3\.?)?"
+    r"[A-Z]?[\d.]+[^()]*\)?\.?$"
+)
 _LEAD_IF = re.compile(r"(?i)^.*?\bif\s+")
 _USAGE = re.compile(r"^\s*([CMU])\s*(?:[-:]\s*|\n|$)", re.S)
 _INCLUDE = re.compile(r'^[>\s]*Include\s+(?:Table\s+)?[\w.\-]+(?:,)?\s*(?:"[^"]*")?\.?\s*', re.S)
@@ -237,7 +242,7 @@ def condition_sentences(text: str) -> Sentences:
                 # "If X is present, Y is required" / "If required by …, shall be present for …"
                 cond = _LEAD_IF.sub("", lead).strip(" ,")
                 clause = f"{cond} and {clause}"
-            required.append(clause)
+            required.append(_SEE_ALSO.sub("", clause))
             hit = True
         if hit:
             used.append(sentence)
@@ -259,6 +264,8 @@ class Tok:
     kind: str
     text: str  # as written (for Unknown leaves and error messages)
     value: object = None
+    start: int = 0  # where in the placeholder text (see _Tokens.span)
+    end: int = 0
 
     @property
     def low(self) -> str:
@@ -311,6 +318,7 @@ _MODULE = re.compile(
     r"\s+(Modules?|Macros?|Functional\s+Group\s+Macros?|Functional\s+Groups?|IODs?)\b"
     r"(?:\s*\(\s*(?:Section\s+)?[A-Z]?\.?[\d.]+\s*\))?"
 )
+_SENTINEL = re.compile("\x01(\\d+)\x01")
 _PAREN = re.compile(r"\([^()\x00-\x08]*\)")
 _LEX = re.compile(
     r"\x01(\d+)\x01|(-?\d+(?:\.\d+)?)(?![\w.])|(and/or)|([A-Za-z0-9][\w\-/'+.]*[\w+]|[A-Za-z0-9])"
@@ -365,11 +373,22 @@ class _Tokens:
         s = self._bare_names(s)
         s = _UID.sub(lambda m: self._slot("str", m.group(0), m.group(0)), s)
         s = _PAREN.sub(self._paren, s)
+        self.source = s
         self.tokens = self._lex(s)
+
+    def restore(self, segment: str) -> str:
+        """The words as written for a stretch of the placeholder text."""
+        return _SENTINEL.sub(lambda m: self.slots[int(m.group(1))].text, segment)
+
+    def span(self, toks: list[Tok]) -> str:
+        """The words as written from the first to the last of ``toks``."""
+        if not toks:
+            return ""
+        return self.restore(self.source[toks[0].start : toks[-1].end]).strip()
 
     def _slot(self, kind: str, text: str, value: object) -> str:
         self.slots.append(Tok(kind, text, value))
-        return f" \x01{len(self.slots) - 1}\x01 "
+        return f"\x01{len(self.slots) - 1}\x01"
 
     def _attributes(self, s: str) -> str:
         out: list[str] = []
@@ -382,7 +401,8 @@ class _Tokens:
             name = prefix[start:].strip()
             out.append(prefix[:start])
             seq = _is_sequence_tag(tag, name)
-            out.append(self._slot("attr", f"{name} {m.group(0)}".strip(), AttrRef(tag, name, seq)))
+            written = self.restore(s[pos + start : m.end()])
+            out.append(self._slot("attr", written, AttrRef(tag, name, seq)))
             pos = m.end()
         out.append(s[pos:])
         return "".join(out)
@@ -454,23 +474,25 @@ class _Tokens:
     def _paren(self, m: re.Match[str]) -> str:
         inner = m.group(0)
         if "\x01" in inner and not re.match(r"(?i)\(\s*(?:i\.e\.|e\.g\.|see\b)", inner):
-            return f" ( {inner[1:-1]} ) "
+            return f"({inner[1:-1]})"
         return self._slot("paren", inner, inner)
 
     def _lex(self, s: str) -> list[Tok]:
         toks: list[Tok] = []
         for m in _LEX.finditer(s):
+            a, b = m.span()
             if m.group(1) is not None:
-                toks.append(self.slots[int(m.group(1))])
+                slot = self.slots[int(m.group(1))]
+                toks.append(Tok(slot.kind, slot.text, slot.value, a, b))
             elif m.group(2) is not None:
                 text = m.group(2)
-                toks.append(Tok("num", text, float(text) if "." in text else int(text)))
+                toks.append(Tok("num", text, float(text) if "." in text else int(text), a, b))
             elif m.group(3) is not None:
-                toks.append(Tok("word", m.group(3)))
+                toks.append(Tok("word", m.group(3), None, a, b))
             elif m.group(4) is not None:
-                toks.append(Tok("word", m.group(4).rstrip(".")))
+                toks.append(Tok("word", m.group(4).rstrip("."), None, a, b))
             else:
-                toks.append(Tok("punct", m.group(5)))
+                toks.append(Tok("punct", m.group(5), None, a, b))
         return toks
 
 
@@ -531,7 +553,8 @@ class _NotInDataset(_Fail):
 
 
 class _Parser:
-    def __init__(self, toks: list[Tok]) -> None:
+    def __init__(self, toks: list[Tok], src: _Tokens | None = None) -> None:
+        self.src = src
         self.t = toks
         self.i = 0
         self.last: _Subject | None = None
@@ -576,6 +599,8 @@ class _Parser:
             self.i += 1
 
     def text(self, a: int, b: int) -> str:
+        if self.src is not None:
+            return self.src.span(self.t[a:b])
         return " ".join(t.text for t in self.t[a:b]).replace(" ,", ",").strip()
 
     # -- expressions ----------------------------------------------------------------------
@@ -648,7 +673,7 @@ class _Parser:
             j += 1
         if j >= len(self.t):
             return False
-        trial = _Parser(self.t[j:])
+        trial = _Parser(self.t[j:], self.src)
         try:
             trial.unit()
         except _Fail:
@@ -728,7 +753,7 @@ class _Parser:
         while j < len(self.t) and depth:
             depth += {"(": 1, ")": -1}.get(self.t[j].text, 0)
             j += 1
-        inner = _Parser(self.t[self.i : j - 1])
+        inner = _Parser(self.t[self.i : j - 1], self.src)
         self.i = j
         return inner.parse()
 
@@ -1450,10 +1475,10 @@ _PARENT_SCOPE = (
 
 def parse_clause(text: str, *, resolve: Resolver | None = None) -> Predicate:
     """One condition clause (trigger words already removed) → predicate."""
-    toks = _Tokens(normalize(text), resolve or dictionary_resolver).tokens
-    if not toks:
+    src = _Tokens(normalize(text), resolve or dictionary_resolver)
+    if not src.tokens:
         return Unknown(text, NOT_IN_DATASET)
-    return _Parser(toks).parse()
+    return _Parser(src.tokens, src).parse()
 
 
 def parse_condition(text: str, *, resolve: Resolver | None = None) -> Condition:
@@ -1586,7 +1611,7 @@ def coverage(occurrences: Iterable[Occurrence], resolve: Resolver | None = None)
 
 def shape(text: str) -> str:
     """A condition with its particulars blanked, to group unparsed conditions by shape."""
-    s = _CODE.sub("(CODE)", normalize(text))
+    s = _CODE.sub("(CODE)", " ".join(normalize(text).split()))
     s = _QUOTED.sub('"…"', s)
     s = re.sub(r"[A-Z][\w/\-]*(?:\s+(?:of|for|in|[A-Z][\w/\-]*))*\s*" + _TAG.pattern, "ATTR", s)
     s = re.sub(r"\b[A-Z][A-Z0-9_]+\b", "V", s)
