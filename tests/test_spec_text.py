@@ -255,3 +255,21 @@ def test_context_group_strengths() -> None:
         (9566, "defined"),
         (7150, "enumerated"),
     ]
+
+
+def test_required_if_wins_over_an_earlier_is_required() -> None:
+    # Table C.8-125 (CT X-Ray Details Macro), Filter Material: a note says "At least one value
+    # is required to be present." before the condition paragraph
+    desc = (
+        "The X-Ray absorbing material used in the filter. May be multi-valued.\n"
+        "At least one value is required to be present.\n"
+        "Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL or Image Type "
+        "(0008,0008) Value 1 is ORIGINAL, and the value of Filter Type (0018,1160) is other than "
+        "NONE. May be present otherwise."
+    )
+    cond, otherwise = condition_text(desc)
+    assert cond.startswith("Required if Frame Type (0008,9007)")
+    assert otherwise == "may"
+    # with no "Required if …", the weaker phrases still give the condition (Table C.10-11)
+    cond, _ = condition_text("Mutually exclusive with Concept Name Code Sequence (0040,A043).")
+    assert cond == "Mutually exclusive with Concept Name Code Sequence (0040,A043)."

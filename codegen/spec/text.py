@@ -18,13 +18,20 @@ _CID = re.compile(
     r"\b(?:(?P<short>[BD])?CID|(?P<long>Baseline|Defined|Enumerated)\s+(?:Context\s+(?:Group\s+)?ID|CID)"
     r"(?:\s+is)?(?:\s+CID)?)\s*(?P<num>\d+)"
 )
-_CONDITION_START = re.compile(
+_STRONG_CONDITION = (
     r"(?:\b(?:Required|Shall\s+be\s+present|Shall\s+be\s+included|Shall\s+be\s+provided|"
     r"Shall\s+only\s+be\s+present|May\s+only\s+be\s+present|Shall\s+not\s+be\s+present|"
-    r"Required\s+only|Present\s+only|Only\s+present|May\s+be\s+present)\b[^.]*?\b(?:if|when|unless|for)(?![a-z]))"
-    r"|\bRequired\s+as\s+described\b|\bMutually\s+exclusive\b|\b(?:is|are)\s+required\b",
-    re.I,
+    r"Required\s+only|Present\s+only|Only\s+present|May\s+be\s+present)\b[^.]*?"
+    r"\b(?:if|when|unless|for)(?![a-z]))"
+    r"|\bRequired\s+as\s+described\b"
 )
+_CONDITION_START = re.compile(
+    _STRONG_CONDITION + r"|\bMutually\s+exclusive\b|\b(?:is|are)\s+required\b", re.I
+)
+# "Required if …" anywhere in a description wins over a weaker "… is required …" before it
+# (Table C.8-125 Filter Material: a note "At least one value is required to be present." comes
+# before "Required if Frame Type (0008,9007) Value 1 …").
+_CONDITION_STRONG = re.compile(_STRONG_CONDITION, re.I)
 _OTHERWISE_MAY = re.compile(r"\bmay\s+be\s+present\s+otherwise\b|\botherwise\s+(?:it\s+)?may\s+be\s+present\b", re.I)
 _OTHERWISE_NOT = re.compile(
     r"\bshall\s+not\s+be\s+present\s+otherwise\b|\botherwise\s+(?:it\s+)?shall\s+not\s+be\s+present\b",
@@ -106,10 +113,13 @@ def condition_text(description: str, blocks: Sequence[Block] | None = None) -> t
     words are the standard's; interpreting them is the condition parser's job.
     """
     lines = _lines(description, blocks)
+    pattern = _CONDITION_START
+    if any(kind != "vl" and _CONDITION_STRONG.search(para) for kind, para in lines):
+        pattern = _CONDITION_STRONG
     for i, (kind, para) in enumerate(lines):
         if kind == "vl":
             continue
-        m = _CONDITION_START.search(para)
+        m = pattern.search(para)
         if not m:
             continue
         # start at the beginning of the sentence holding the phrase
