@@ -646,3 +646,19 @@ def test_spec_can_qualify_references() -> None:
         (fraction_groups, 0x300A00A0),
         (0x00100010,),
     ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # table_C.17-5, as the include row has it, and as the spec's extraction passes it on
+        "Include Table C.18.2-1 \u201cCode Macro Attributes\u201d if and only if Value Type "
+        "(0040,A040) is CODE.",
+        "if and only if Value Type (0040,A040) is CODE.",
+    ],
+)
+def test_bare_include_qualifiers(text: str) -> None:
+    c = parse_condition(text)
+    assert c.otherwise == "shall-not"
+    assert evaluate(c, Context.of(ds(ValueType="CODE"))) is True
+    assert c.requirement(Context.of(ds(ValueType="NUM"))) == "forbidden"

@@ -160,6 +160,8 @@ _SEE_ALSO = re.compile(
     r"[A-Z]?[\d.]+[^()]*\)?\.?$"
 )
 _LEAD_IF = re.compile(r"(?i)^.*?\bif\s+")
+_BARE_IF_IFF = re.compile(r"(?i)^(?:include\s+)?(?:only\s+)?if\s+and\s+only\s+if\b")
+_BARE_IF = re.compile(r"(?i)^(?:include\s+)?(?:only\s+)?(?:if|when)\b")
 _USAGE = re.compile(r"^\s*([CMU])\s*(?:[-:]\s*|\n|$)", re.S)
 _INCLUDE = re.compile(r'^[>\s]*Include\s+(?:Table\s+)?[\w.\-]+(?:,)?\s*(?:"[^"]*")?\.?\s*', re.S)
 
@@ -1492,15 +1494,15 @@ def parse_condition(text: str, *, resolve: Resolver | None = None) -> Condition:
     head = _INCLUDE.match(norm)
     if head:
         norm = norm[head.end() :]
-        if not _REQUIRED.search(norm):
-            norm = re.sub(
-                r"(?i)^(?:only\s+)?if\s+and\s+only\s+if\b", "Required if and only if", norm
-            )
-            norm = re.sub(r"(?i)^(?:only\s+)?if\b", "Required if", norm)
     else:
         usage = _USAGE.match(norm)
         if usage:
             norm = norm[usage.end() :]
+    if not _REQUIRED.search(norm):
+        # a bare qualifier, as include rows and the spec's extracted texts have it:
+        # "if and only if Value Type (0040,A040) is NUM", "Include if …", "when …"
+        norm = _BARE_IF_IFF.sub("Required if and only if", norm, count=1)
+        norm = _BARE_IF.sub("Required if", norm, count=1)
     s = condition_sentences(norm)
     if not s.required:
         return Condition(s.text or norm, None, s.otherwise)
