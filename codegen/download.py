@@ -233,8 +233,10 @@ def fetch(url: str, target: Path, *, timeout: float, stream: IO[str]) -> None:
         etag, modified = response.headers.get("ETag"), response.headers.get("Last-Modified")
         if status == 206:
             start, total = _content_range(response.headers.get("Content-Range", ""))
-            if start != have or (known.total is not None and total != known.total):
-                # Not the continuation we asked for (or the file's size changed): start over.
+            moved = known.etag is not None and etag is not None and etag != known.etag
+            if start != have or moved or (known.total is not None and total != known.total):
+                # Not the continuation we asked for, or another file (a server that ignores
+                # If-Range but says what it sends): start over.
                 response.close()
                 target.unlink(missing_ok=True)
                 meta_path.unlink(missing_ok=True)

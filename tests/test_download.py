@@ -27,6 +27,7 @@ class Served:
     files: dict[str, bytes]
     etag: str = '"v1"'
     ignore_range: bool = False
+    ignore_if_range: bool = False  # answers a Range request even when If-Range does not match
     cut_after: int | None = None  # close the connection after this many body bytes, once
     requests: list[dict[str, str | None]] = field(default_factory=list)
 
@@ -52,7 +53,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         start, status = 0, 200
         rng, if_range = self.headers.get("Range"), self.headers.get("If-Range")
-        if rng and not s.ignore_range and (if_range is None or if_range == s.etag):
+        fresh = if_range is None or if_range == s.etag or s.ignore_if_range
+        if rng and not s.ignore_range and fresh:
             start = int(rng.removeprefix("bytes=").split("-")[0])
             if start >= len(data):
                 self.send_response(416)
@@ -240,6 +242,25 @@ def test_a_file_changed_on_the_server_is_fetched_anew(
     assert served.requests[0]["range"] == "bytes=5000-"
     assert served.requests[0]["if_range"] == '"v0"'
     assert "file changed on the server; starting over" in capsys.readouterr().err
+    assert (tmp_path / "2020c" / "docbook" / "part04.xml").read_bytes() == data
+
+
+def test_a_changed_file_is_noticed_even_if_the_server_ignores_if_range(
+    tmp_path: Path, server: tuple[str, Served], sources: dict[str, bytes], capsys
+) -> None:
+    base, served = server
+    served.ignore_if_range = True
+    data = sources[LAYOUT.format(edition="2020c", part="04")]
+    url = f"{base}/2020c/source/docbook/part04/part04.xml"
+    partial = tmp_path / "2020c" / "docbook" / "part04.xml.part"
+    partial.parent.mkdir(parents=True)
+    partial.write_bytes(b"z" * 5000)
+    partial.with_name("part04.xml.part.json").write_text(
+        json.dumps({"url": url, "etag": '"v0"', "last_modified": None, "total": len(data)})
+    )
+    assert download(tmp_path, base, "2020c", "--parts", "04") == 0
+    assert served.ranges() == ["bytes=5000-", None]  # the 206 was dropped, then a fresh GET
+    assert "the file on the server changed; starting over" in capsys.readouterr().err
     assert (tmp_path / "2020c" / "docbook" / "part04.xml").read_bytes() == data
 
 
