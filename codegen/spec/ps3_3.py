@@ -329,6 +329,8 @@ class Ps33Extractor:
         sec = self.doc.sections.get(reference)
         if sec is not None:
             found = self.first_attribute_table(sec)
+            if found and found not in self.tables:
+                return ""  # the table could not be read (reported); the row stays unresolved
             if found:
                 if _simplify(self.tables[found].name) != wanted and len(named) == 1:
                     # The row's name and its link disagree, and the name is exactly one table's
@@ -414,7 +416,7 @@ class Ps33Extractor:
             reference = next(
                 (lk for lk in ref_cell.links if lk in self.doc.sections or lk in self.doc.tables), ""
             )
-            table = reference if reference in self.doc.tables else ""
+            table = reference if reference in self.tables else ""
             if not table:
                 table = self.resolve_module(t, name, reference, "Macro")
             m = _USAGE.match(row[2].text)
