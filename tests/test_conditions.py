@@ -662,3 +662,16 @@ def test_bare_include_qualifiers(text: str) -> None:
     assert c.otherwise == "shall-not"
     assert evaluate(c, Context.of(ds(ValueType="CODE"))) is True
     assert c.requirement(Context.of(ds(ValueType="NUM"))) == "forbidden"
+
+
+def test_names_from_the_spec_resolve_bare_names() -> None:
+    from iodkit.codegen.spec.conditions import Names
+
+    # An attribute pydicom's dictionary may not know yet, as a newer edition's PS3.6 lists it.
+    names = Names.from_entries([(0x0019_1001, "Widget Flavor", "WidgetFlavor", "CS")])
+    p = parse_clause("Widget Flavor is SWEET", resolve=names)
+    assert p == Equals(ref(0x00191001), ("SWEET",))
+    # and pydicom's dictionary still answers for the rest
+    assert parse_clause("Number of Frames is greater than 1", resolve=names) == Compare(
+        ref(0x00280008), ">", 1
+    )

@@ -95,6 +95,43 @@ def _dictionary_name(tag: int) -> str | None:
     return _dictionary()[1].get(tag)
 
 
+@dataclass(frozen=True)
+class Names:
+    """A resolver over the spec's own dictionary (PS3.6 of the same edition).
+
+    Pass it as ``resolve=``: it maps names and keywords to tags, and also tells the tokenizer
+    an attribute's name (to find where a name written before its tag starts) and whether it
+    is a sequence. Whatever it does not know falls back on pydicom's dictionary.
+    """
+
+    by_name: dict[str, int]
+    by_tag: dict[int, tuple[str, str]]  # tag → (name, VR)
+
+    @classmethod
+    def from_entries(cls, entries: Iterable[tuple[int, str, str, str]]) -> Names:
+        """From (tag, name, keyword, VR) rows."""
+        by_name: dict[str, int] = {}
+        by_tag: dict[int, tuple[str, str]] = {}
+        for tag, name, keyword, vr in entries:
+            by_tag[tag] = (name, vr)
+            for key in (name, keyword):
+                if key:
+                    by_name.setdefault(" ".join(key.split()), tag)
+        return cls(by_name, by_tag)
+
+    def __call__(self, name: str) -> int | None:
+        found = self.by_name.get(" ".join(name.split()))
+        return found if found is not None else dictionary_resolver(name)
+
+    def name_of(self, tag: int) -> str | None:
+        entry = self.by_tag.get(tag)
+        return entry[0] if entry else _dictionary_name(tag)
+
+    def is_sequence(self, tag: int, name: str) -> bool:
+        entry = self.by_tag.get(tag)
+        return entry[1] == "SQ" if entry else _is_sequence_tag(tag, name)
+
+
 def _is_sequence_tag(tag: int, name: str) -> bool:
     from pydicom.datadict import dictionary_VR
 
@@ -124,7 +161,7 @@ def normalize(text: str) -> str:
 
 # A sentence ends at a newline, or at ". " / "; " before a capital (not inside a UID or a
 # section number, which have no space after the dot).
-_SENTENCE = re.compile(r"(?<=[.])\s+(?=[A-Z\"(])|\n")
+_SENTENCE = re.compile(r"(?<=[.])\s+(?=[A-Z\"(])|\n|\s+(?=[CMU]\s+-\s+[A-Z])")
 _REQUIRED = re.compile(
     r"(?i)(?:\bis\s+)?(?<![a-z] )\b(?:required|shall\s+be\s+present|is\s+required|"
     r"shall\s+be\s+included|(?:must|shall)\s+be\s+(?:present|sent))"
@@ -142,7 +179,8 @@ _SHALL_NOT_OTHERWISE = re.compile(
     r"|[,;.]?\s*otherwise\s+not\s+used"
 )
 _MAY_IF = re.compile(
-    r"(?i)[,;.]?\s*(?:otherwise,?\s+)?(?:it\s+)?may\s+be\s+(?:present|included)"
+    r"(?i)[,;.]?\s*(?:U\s+-\s+)?(?:otherwise,?\s+)?(?:it\s+)?"
+    r"(?:may\s+be\s+(?:present|included|used)|optional)"
     r"(?:\s+otherwise)?,?\s+(?:only\s+)?if\s+(?P<cond>.+)$"
 )
 _FORBIDDEN = re.compile(
@@ -328,7 +366,7 @@ _LEX = re.compile(
 )
 
 
-def _name_start(prefix: str, tag: int) -> int:
+def _name_start(prefix: str, tag: int, name_of: Callable[[int], str | None]) -> int:
     """Where the attribute name written before a tag starts in ``prefix``.
 
     The dictionary's name is matched first (case-insensitive); the standard's name may be
@@ -338,7 +376,7 @@ def _name_start(prefix: str, tag: int) -> int:
     """
     stripped = prefix.rstrip()
     end = len(stripped)
-    known = _dictionary_name(tag)
+    known = name_of(tag)
     if known and stripped.lower().endswith(known.lower()):
         start = len(stripped) - len(known)
         if start == 0 or not stripped[start - 1].isalnum():
@@ -399,15 +437,19 @@ class _Tokens:
             group, elem = m.group(1).upper(), m.group(2).upper()
             tag = int((group + elem).replace("X", "0"), 16)
             prefix = s[pos : m.start()]
-            start = _name_start(prefix, tag)
+            start = _name_start(prefix, tag, getattr(self.resolve, "name_of", _dictionary_name))
             name = prefix[start:].strip()
             out.append(prefix[:start])
-            seq = _is_sequence_tag(tag, name)
+            seq = self._is_sequence(tag, name)
             written = self.restore(s[pos + start : m.end()])
             out.append(self._slot("attr", written, AttrRef(tag, name, seq)))
             pos = m.end()
         out.append(s[pos:])
         return "".join(out)
+
+    def _is_sequence(self, tag: int, name: str) -> bool:
+        check = getattr(self.resolve, "is_sequence", _is_sequence_tag)
+        return bool(check(tag, name))
 
     def _module(self, m: re.Match[str]) -> str:
         names = re.split(r"\s*,\s*(?:or\s+|and\s+)?|\s+or\s+|\s+and\s+", m.group(1))
@@ -463,7 +505,7 @@ class _Tokens:
                 if found:
                     j, tag, span = found
                     out.append(part[pos : words[i].start()])
-                    seq = _is_sequence_tag(tag, span)
+                    seq = self._is_sequence(tag, span)
                     out.append(self._slot("attr", span, AttrRef(tag, span, seq)))
                     pos = words[j - 1].end()
                     i = j
@@ -1504,13 +1546,9 @@ def parse_condition(text: str, *, resolve: Resolver | None = None) -> Condition:
         norm = _BARE_IF_IFF.sub("Required if and only if", norm, count=1)
         norm = _BARE_IF.sub("Required if", norm, count=1)
     s = condition_sentences(norm)
-    if not s.required:
-        return Condition(s.text or norm, None, s.otherwise)
-    preds = [parse_clause(c, resolve=resolve) for c in s.required]
-    pred = preds[0] if len(preds) == 1 else Or(tuple(preds))
     return Condition(
-        s.text,
-        pred,
+        s.text or norm,
+        _any_of(s.required, resolve),
         s.otherwise,
         _any_of(s.forbidden, resolve),
         _any_of(s.permitted, resolve),

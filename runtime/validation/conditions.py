@@ -856,16 +856,16 @@ class Condition:
         not record are unknown), or ``unparsed`` (some words were not understood).
 
         Judged on what decides presence: the requirement and the prohibition. A permission
-        ("May be present if …") only softens a finding and does not count.
+        ("May be present if …") only softens a finding and counts only when it is all there is
+        ("U - May be used only if …").
         """
+        judged = (self.predicate, self.forbidden)
+        if self.predicate is None and self.forbidden is None:
+            judged = (self.permitted, None)  # "U - May be used only if …"
         reasons = {
-            n.reason
-            for p in (self.predicate, self.forbidden)
-            if p is not None
-            for n in walk(p)
-            if isinstance(n, Unknown)
+            n.reason for p in judged if p is not None for n in walk(p) if isinstance(n, Unknown)
         }
-        if self.predicate is None and not reasons:
+        if judged == (None, None):
             return "unparsed"
         if UNPARSED in reasons:
             return "unparsed"
