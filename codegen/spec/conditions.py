@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from iodkit.validation.conditions import (
@@ -78,7 +78,7 @@ def _dictionary() -> tuple[dict[str, int], dict[int, str]]:
         if not name or name.startswith("Retired"):
             continue
         by_tag[tag] = name
-        if retired:
+        if retired or tag >> 16 == 0xFFFE:  # "Item", "Sequence Delimitation Item"
             continue
         by_name.setdefault(name, tag)
         if keyword and sum(c.isupper() for c in keyword) > 1 and " " not in keyword:
@@ -493,7 +493,7 @@ class _Tokens:
                             continue
                         if j - i == 1:
                             nxt = "=" if after.startswith("=") else nxt_word.lower()
-                            prev = words[i - 1].group(0).lower() if i else "if"
+                            prev = words[i - 1].group(0).lower() if i else ("if" if n == 0 else "")
                             if nxt not in {"is", "equals", "has", "value", "contains", "=", "are"}:
                                 continue
                             if prev not in {"if", "when", "and", "or", "the", "that", "where"}:
@@ -775,10 +775,30 @@ class _Parser:
             self.elliptic = self.word() in _ELLIPSIS_VERBS
         else:
             self.last = subject
+        base = list(subject.refs)
         self.subject_modifiers(subject)
         build = self.verb_phrase(subject)
         self.subject_modifiers(subject)
         self.skip_noise()
+        pred = self._build(subject, build)
+        # "… is not present in this Sequence Item nor in the containing … Item"
+        while True:
+            save = self.i
+            conn = self.phrase("nor", "or", "and", ", nor", ", or", ", and")
+            if conn is None or self.word() not in ("in", "within", "at"):
+                self.i = save
+                break
+            again = replace(subject, refs=list(base), guards=list(subject.guards))
+            before = self.i
+            self.subject_modifiers(again)
+            if self.i == before:
+                self.i = save
+                break
+            other = self._build(again, build)
+            pred = _join(Or if conn.lstrip(", ") == "or" else And, pred, other)
+        return pred
+
+    def _build(self, subject: _Subject, build: Callable[[Ref, int | None], Predicate]) -> Predicate:
         preds = [build(Ref(path, scope), subject.index) for path, scope in subject.refs]
         if subject.negate:
             preds = [Not(p) for p in preds]
@@ -1132,6 +1152,8 @@ class _Parser:
                 sep = True
             if self.phrase("or", "and/or", "or to", "or one of", "or is"):
                 sep = True
+            elif (t := self.peek()) is not None and t.kind == "str" and isinstance(vals[-1], _Str):
+                sep = True  # a list of UIDs, one per line, without separators
             elif sep and self.phrase("and") is not None and self._value_then_end():
                 pass  # "A, B, and C" inside a value list
             if not sep:
