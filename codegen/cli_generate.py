@@ -49,6 +49,7 @@ def generate(source: Path, out: Path, *, jobs: int | None = None, quiet: bool = 
     t = time.perf_counter()
     written, removed = write_tree(files, out)
     times["write"] = time.perf_counter() - t
+    times["files"], times["written"], times["removed"] = len(files), written, removed
     times["total"] = time.perf_counter() - t0
     say(
         f"generated {len(files)} files ({written} changed, {removed} removed) for {ed.edition}; "

@@ -169,16 +169,22 @@ class Attr(Generic[T]):
         if value is None:
             values.pop(self.tag, None)
             return
-        values[self.tag] = self.check(value, self.table)
+        values[self.tag] = self.check(value, self.table, type(obj).__name__)
 
     # -- checks -----------------------------------------------------------------------------
-    def fail(self, table: str, message: str) -> AttributeValueError:
-        where = f" ({table})" if table else ""
+    def fail(self, where: tuple[str, str], message: str) -> AttributeValueError:
+        """An error naming the builder class being set (the Attr may be inherited from a
+        macro), the attribute, the rule broken and the table that states the rule."""
+        table, cls = where
+        suffix = f" ({table})" if table else ""
         return AttributeValueError(
-            f"{self.owner}.{self.name} {_fmt_tag(self.tag)}: {message}{where}"
+            f"{cls or self.owner}.{self.name} {_fmt_tag(self.tag)}: {message}{suffix}"
         )
 
-    def check(self, value: Any, table: str = "") -> Any:
+    def check(self, value: Any, table: str = "", cls: str = "") -> Any:
+        return self._check(value, (table, cls))
+
+    def _check(self, value: Any, table: tuple[str, str]) -> Any:
         if value is EMPTY:
             return value
         if self.vr == "SQ":
@@ -201,7 +207,7 @@ class Attr(Generic[T]):
         self._check_enum([v], table)
         return v
 
-    def _check_enum(self, values: Sequence[Any], table: str) -> None:
+    def _check_enum(self, values: Sequence[Any], table: tuple[str, str]) -> None:
         if self.enum is not None:
             for v in values:
                 if str(v) not in self.enum:
@@ -217,7 +223,7 @@ class Attr(Generic[T]):
                         f"{', '.join(allowed)}",
                     )
 
-    def _coerce(self, v: Any, table: str) -> Any:
+    def _coerce(self, v: Any, table: tuple[str, str]) -> Any:
         vr = self.vr
         if " or " in vr:
             # ambiguous VR ("US or SS", "OB or OW"): accept what either side accepts
@@ -281,7 +287,7 @@ class Attr(Generic[T]):
             raise self.fail(table, f"expected bytes for VR {vr}, got {type(v).__name__}")
         return v
 
-    def _check_items(self, value: Any, table: str) -> list[Any]:
+    def _check_items(self, value: Any, table: tuple[str, str]) -> list[Any]:
         if isinstance(value, Builder | Dataset) or not isinstance(value, Iterable):
             value = [value]
         out: list[Any] = []
@@ -300,14 +306,14 @@ class Attr(Generic[T]):
         return out
 
     # -- encoding ---------------------------------------------------------------------------
-    def element(self, value: Any, vr: str | None = None) -> DataElement:
+    def element(self, value: Any, vr: str | None = None, fill_type2: bool = True) -> DataElement:
         """The pydicom element for a checked value (``vr``: the VR it was read with, for
         attributes whose VR is ambiguous)."""
         vr = vr or self.vr
         if value is EMPTY:
             return DataElement(self.tag, _element_vr(vr), _empty_value(vr))
         if vr == "SQ":
-            return DataElement(self.tag, "SQ", [_item_dataset(i) for i in value])
+            return DataElement(self.tag, "SQ", [_item_dataset(i, fill_type2) for i in value])
         if isinstance(value, list):
             return DataElement(self.tag, _element_vr(vr), [_encode(vr, v) for v in value])
         return DataElement(self.tag, _element_vr(vr), _encode(vr, value))
@@ -329,8 +335,8 @@ class Attr(Generic[T]):
             if isinstance(value, MultiValue | list):
                 return [_parse(cls, v) if isinstance(v, str) else v for v in value]
             return _parse(cls, value) if isinstance(value, str) else value
-        if isinstance(value, MultiValue):
-            return list(value)
+        if isinstance(value, MultiValue | list | tuple):
+            return list(value)  # pydicom gives binary VRs (FL, FD, US…) as plain lists
         if self._multi and not isinstance(value, bytes):
             return [value]
         return value
@@ -355,7 +361,7 @@ def _element_vr(vr: str) -> str:
     return vr
 
 
-_TEXT_VRS = _STR_VRS | {"PN", "DA", "TM", "DT", "IS", "DS"}
+_TEXT_VRS = _STR_VRS | {"PN", "DA", "TM", "DT"}  # pydicom reads empty IS/DS as None
 
 
 def _empty_value(vr: str) -> Any:
@@ -382,9 +388,9 @@ def _encode(vr: str, v: Any) -> Any:
     return v
 
 
-def _item_dataset(item: Any) -> Dataset:
+def _item_dataset(item: Any, fill_type2: bool = True) -> Dataset:
     if isinstance(item, Builder):
-        return item.to_dataset()
+        return item.to_dataset(fill_type2=fill_type2)
     return item  # type: ignore[no-any-return]
 
 
@@ -415,6 +421,8 @@ class Builder:
 
     __table__: ClassVar[str] = ""  # "PS3.3 2024c Table C.8.20-2"
     __order__: ClassVar[tuple[int, ...]] = ()  # the standard's order of the attributes' tags
+    __conditional__: ClassVar[tuple[int, ...]] = ()  # tags from conditional includes
+    __nofill__: ClassVar[frozenset[int]] = frozenset()  # __conditional__ of the class and its bases
     __attrs__: ClassVar[tuple[Attr[Any], ...]] = ()
     __by_tag__: ClassVar[dict[int, Attr[Any]]] = {}
     __slots__ = ("_values", "_vrs")
@@ -435,6 +443,9 @@ class Builder:
             attrs.sort(key=lambda a: rank.get(a.tag, len(rank)))
         cls.__attrs__ = tuple(attrs)
         cls.__by_tag__ = {a.tag: a for a in attrs}
+        cls.__nofill__ = frozenset(
+            t for klass in cls.__mro__ for t in vars(klass).get("__conditional__", ())
+        )
 
     def __init__(self, **values: Any) -> None:
         self._values: dict[int, Any] = {}
@@ -467,18 +478,20 @@ class Builder:
         """A pydicom Dataset with this builder's attributes, with correct VRs.
 
         With ``fill_type2`` (default) unset Type 2 attributes whose presence has no condition
-        are written empty, as PS3.5 7.4.3 requires.
+        (neither their own nor that of a conditional include) are written empty, as PS3.5 7.4.3
+        requires; the same holds inside sequence items.
         """
         ds = Dataset()
         values = self._values
         vrs = getattr(self, "_vrs", None) or {}
+        nofill = self.__nofill__
         for attr in self.__attrs__:
             value = values.get(attr.tag)
             if value is None:
-                if fill_type2 and attr.type == "2":
+                if fill_type2 and attr.type == "2" and attr.tag not in nofill:
                     ds.add(attr.element(EMPTY))
                 continue
-            ds.add(attr.element(value, vrs.get(attr.tag)))
+            ds.add(attr.element(value, vrs.get(attr.tag), fill_type2))
         return ds
 
     @classmethod
@@ -606,8 +619,16 @@ class IODBuilder:
         """Read every module of the IOD from ``ds``; modules with no attribute present are
         left unset."""
         obj = cls()
+        owners: dict[int, int] = {}
+        for module_cls, _ie, _usage in cls.__modules__.values():
+            for tag in module_cls.__by_tag__:
+                owners[tag] = owners.get(tag, 0) + 1
         for name, (module_cls, _ie, _usage) in cls.__modules__.items():
-            if any(tag in ds for tag in module_cls.__by_tag__):
+            tags = module_cls.__by_tag__
+            own = [t for t in tags if owners[t] == 1]
+            # A module is there when one of its own attributes is; a module made only of
+            # attributes other modules also have is there when any of them is.
+            if any(t in ds for t in (own or tags)):
                 obj._modules[name] = module_cls.from_dataset(ds)
         return obj
 
@@ -635,3 +656,15 @@ def add_file_meta(ds: Dataset, transfer_syntax_uid: str = "1.2.840.10008.1.2.1")
     meta.ImplementationVersionName = "IODKIT_0_1"
     ds.file_meta = meta
     return ds
+
+
+def _register_dictionary() -> None:
+    """Teach pydicom the edition's tags and UIDs it lacks before any dataset is built."""
+    try:
+        from iodkit.generated.dictionary import register
+    except ImportError:  # generated/ not built yet (a fresh checkout before `make generate`)
+        return
+    register()
+
+
+_register_dictionary()

@@ -12,7 +12,7 @@ import keyword
 import re
 
 _WORD = re.compile(r"[A-Za-z0-9]+")
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 
 def class_name(text: str) -> str:
@@ -25,13 +25,17 @@ def class_name(text: str) -> str:
 
 
 def snake(text: str) -> str:
-    """"SegmentationType" → "segmentation_type"; "RTPlan" → "rt_plan"; keywords safe."""
+    """"SegmentationType" → "segmentation_type"; "RTPlan" → "rt_plan"; "Comprehensive 3D SR" →
+    "comprehensive_3d_sr" (digits stay with their word); Python keywords get a trailing "_"."""
+    # plurals of acronyms and lower-case units stay one word: "IDs", "UIDs", "InmA", "InuAs"
+    text = re.sub(r"(UID|ID)s(?=[A-Z]|$)", lambda m: m.group(1).capitalize() + "s", text)
+    text = re.sub(r"In([mu])(As|A)(?=[A-Z]|$)", lambda m: f"In{m.group(1).upper()}{m.group(2).lower()}", text)
     parts = []
     for word in _WORD.findall(text):
         parts.extend(p for p in _CAMEL.split(word) if p)
     out = "_".join(p.lower() for p in parts)
     if not out or out[0].isdigit():
-        out = "_" + out
+        out = "t" + out  # like class_name's "T" prefix: "3D Spatial…" → T3DSpatial…, t3d_spatial…
     if keyword.iskeyword(out):
         out += "_"
     return out

@@ -75,6 +75,9 @@ class ClassDef:
     bases: list[ClassDef] = field(default_factory=list)
     attrs: list[AttrDef] = field(default_factory=list)
     order: list[int] = field(default_factory=list)
+    # tags brought in by conditional includes ("if and only if Value Type is NUM"): their Type 2
+    # attributes are not written empty by default, since the include may not apply
+    conditional: list[int] = field(default_factory=list)
     params: list[AttrDef] = field(default_factory=list)  # typed __init__ (all attributes)
     source_table: str = ""  # spec table id for table classes; "" for items
 
@@ -186,10 +189,11 @@ class Planner:
     # -- entry ------------------------------------------------------------------------------
     def run(self) -> Plan:
         # 1. names for every table class, in a stable order (by table id)
+        modules: set[str] = set()
         for tid in sorted(self.ed.tables):
             t = self.ed.tables[tid]
             name = unique(class_name(t.name), self.global_names, class_name(t.label))
-            module = f"modules.{snake(name)}"
+            module = unique(f"modules.{snake(name if name != class_name(t.name) else t.name)}", modules, "_")
             cls = ClassDef(
                 name=name,
                 module=module,
@@ -258,7 +262,10 @@ class Planner:
                     continue
                 if base not in cls.bases:
                     cls.bases.append(base)
-                order.extend(self.table_order(rule.table))
+                tags = self.table_order(rule.table)
+                order.extend(tags)
+                if rule.condition:
+                    cls.conditional.extend(t for t in tags if t not in cls.conditional)
                 if rule.nested:
                     self.extend_included_sequence(cls, rule, file, t)
             elif isinstance(rule, AttributeRule):
@@ -451,7 +458,18 @@ class Planner:
             for a in self.flat_attrs(bad):
                 if all(x.tag != a.tag for x in cls.attrs):
                     cls.attrs.append(a)
+            for t in self.all_conditional(bad):
+                if t not in cls.conditional:
+                    cls.conditional.append(t)
             self.plan.skipped.append(f"{cls.name}: base {bad.name} flattened (MRO)")
+
+    def all_conditional(self, cls: ClassDef, seen: frozenset[int] = frozenset()) -> list[int]:
+        if id(cls) in seen:
+            return []
+        out = list(cls.conditional)
+        for b in cls.bases:
+            out.extend(t for t in self.all_conditional(b, seen | {id(cls)}) if t not in out)
+        return out
 
     def flat_attrs(self, cls: ClassDef, seen: frozenset[int] = frozenset()) -> list[AttrDef]:
         if id(cls) in seen:
@@ -479,7 +497,7 @@ class Planner:
     # -- IODs -------------------------------------------------------------------------------
     def plan_iod(self, iod: Iod, taken: set[str]) -> IodDef:
         name = unique(class_name(iod.name) + "IOD", taken)
-        module = f"iods.{snake(class_name(iod.name))}"
+        module = f"iods.{snake(iod.name)}"
         sops = [(uid, self.ed.sop_classes[uid].name) for uid in iod.sop_classes if uid in self.ed.sop_classes]
         sop_text = "; ".join(f"{n} ({u})" for u, n in sops) or "none in PS3.4"
         doc = (

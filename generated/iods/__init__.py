@@ -34,11 +34,11 @@ _INDEX: dict[str, str] = {
     "CTDefinedProcedureProtocolIOD": "ct_defined_procedure_protocol",
     "CTImageIOD": "ct_image",
     "CTPerformedProcedureProtocolIOD": "ct_performed_procedure_protocol",
-    "ChestCADSRIOD": "chest_cadsr",
-    "ColonCADSRIOD": "colon_cadsr",
+    "ChestCADSRIOD": "chest_cad_sr",
+    "ColonCADSRIOD": "colon_cad_sr",
     "ColorPaletteIOD": "color_palette",
     "ColorSoftcopyPresentationStateIOD": "color_softcopy_presentation_state",
-    "Comprehensive3DSRIOD": "comprehensive3_dsr",
+    "Comprehensive3DSRIOD": "comprehensive_3d_sr",
     "ComprehensiveSRIOD": "comprehensive_sr",
     "ComputedRadiographyImageIOD": "computed_radiography_image",
     "ConfocalMicroscopyImageIOD": "confocal_microscopy_image",
@@ -70,7 +70,7 @@ _INDEX: dict[str, str] = {
     "EnhancedXRFImageIOD": "enhanced_xrf_image",
     "EnhancedXRayRadiationDoseSRIOD": "enhanced_x_ray_radiation_dose_sr",
     "ExtensibleSRIOD": "extensible_sr",
-    "General32BitECGIOD": "general32_bit_ecg",
+    "General32BitECGIOD": "general_32_bit_ecg",
     "GeneralAudioWaveformIOD": "general_audio_waveform",
     "GeneralECGIOD": "general_ecg",
     "GenericImplantTemplateIOD": "generic_implant_template",
@@ -94,7 +94,7 @@ _INDEX: dict[str, str] = {
     "MRImageIOD": "mr_image",
     "MRSpectroscopyIOD": "mr_spectroscopy",
     "MacularGridThicknessAndVolumeReportIOD": "macular_grid_thickness_and_volume_report",
-    "MammographyCADSRIOD": "mammography_cadsr",
+    "MammographyCADSRIOD": "mammography_cad_sr",
     "MediaCreationManagementIOD": "media_creation_management",
     "MicroscopyBulkSimpleAnnotationsIOD": "microscopy_bulk_simple_annotations",
     "ModalityPerformedProcedureStepIOD": "modality_performed_procedure_step",
@@ -107,8 +107,8 @@ _INDEX: dict[str, str] = {
     "OphthalmicAxialMeasurementsIOD": "ophthalmic_axial_measurements",
     "OphthalmicOpticalCoherenceTomographyBScanVolumeAnalysisIOD": "ophthalmic_optical_coherence_tomography_b_scan_volume_analysis",
     "OphthalmicOpticalCoherenceTomographyEnFaceImageIOD": "ophthalmic_optical_coherence_tomography_en_face_image",
-    "OphthalmicPhotography16BitImageIOD": "ophthalmic_photography16_bit_image",
-    "OphthalmicPhotography8BitImageIOD": "ophthalmic_photography8_bit_image",
+    "OphthalmicPhotography16BitImageIOD": "ophthalmic_photography_16_bit_image",
+    "OphthalmicPhotography8BitImageIOD": "ophthalmic_photography_8_bit_image",
     "OphthalmicThicknessMapIOD": "ophthalmic_thickness_map",
     "OphthalmicTomographyImageIOD": "ophthalmic_tomography_image",
     "OphthalmicVisualFieldStaticPerimetryMeasurementsIOD": "ophthalmic_visual_field_static_perimetry_measurements",
@@ -190,13 +190,13 @@ _INDEX: dict[str, str] = {
     "VisualAcuityMeasurementsIOD": "visual_acuity_measurements",
     "VolumeRenderingVolumetricPresentationStateIOD": "volume_rendering_volumetric_presentation_state",
     "WaveformAnnotationSRIOD": "waveform_annotation_sr",
-    "WideFieldOphthalmicPhotography3DCoordinatesImageIOD": "wide_field_ophthalmic_photography3_d_coordinates_image",
+    "WideFieldOphthalmicPhotography3DCoordinatesImageIOD": "wide_field_ophthalmic_photography_3d_coordinates_image",
     "WideFieldOphthalmicPhotographyStereographicProjectionImageIOD": "wide_field_ophthalmic_photography_stereographic_projection_image",
     "XADefinedProcedureProtocolIOD": "xa_defined_procedure_protocol",
     "XAPerformedProcedureProtocolIOD": "xa_performed_procedure_protocol",
-    "XAXRFGrayscaleSoftcopyPresentationStateIOD": "xaxrf_grayscale_softcopy_presentation_state",
-    "XRay3DAngiographicImageIOD": "x_ray3_d_angiographic_image",
-    "XRay3DCraniofacialImageIOD": "x_ray3_d_craniofacial_image",
+    "XAXRFGrayscaleSoftcopyPresentationStateIOD": "xa_xrf_grayscale_softcopy_presentation_state",
+    "XRay3DAngiographicImageIOD": "x_ray_3d_angiographic_image",
+    "XRay3DCraniofacialImageIOD": "x_ray_3d_craniofacial_image",
     "XRayAngiographicImageIOD": "x_ray_angiographic_image",
     "XRayRadiationDoseSRIOD": "x_ray_radiation_dose_sr",
     "XRayRadiofluoroscopicImageIOD": "x_ray_radiofluoroscopic_image",
@@ -242,11 +242,11 @@ if TYPE_CHECKING:
     from .ct_defined_procedure_protocol import CTDefinedProcedureProtocolIOD
     from .ct_image import CTImageIOD
     from .ct_performed_procedure_protocol import CTPerformedProcedureProtocolIOD
-    from .chest_cadsr import ChestCADSRIOD
-    from .colon_cadsr import ColonCADSRIOD
+    from .chest_cad_sr import ChestCADSRIOD
+    from .colon_cad_sr import ColonCADSRIOD
     from .color_palette import ColorPaletteIOD
     from .color_softcopy_presentation_state import ColorSoftcopyPresentationStateIOD
-    from .comprehensive3_dsr import Comprehensive3DSRIOD
+    from .comprehensive_3d_sr import Comprehensive3DSRIOD
     from .comprehensive_sr import ComprehensiveSRIOD
     from .computed_radiography_image import ComputedRadiographyImageIOD
     from .confocal_microscopy_image import ConfocalMicroscopyImageIOD
@@ -278,7 +278,7 @@ if TYPE_CHECKING:
     from .enhanced_xrf_image import EnhancedXRFImageIOD
     from .enhanced_x_ray_radiation_dose_sr import EnhancedXRayRadiationDoseSRIOD
     from .extensible_sr import ExtensibleSRIOD
-    from .general32_bit_ecg import General32BitECGIOD
+    from .general_32_bit_ecg import General32BitECGIOD
     from .general_audio_waveform import GeneralAudioWaveformIOD
     from .general_ecg import GeneralECGIOD
     from .generic_implant_template import GenericImplantTemplateIOD
@@ -302,7 +302,7 @@ if TYPE_CHECKING:
     from .mr_image import MRImageIOD
     from .mr_spectroscopy import MRSpectroscopyIOD
     from .macular_grid_thickness_and_volume_report import MacularGridThicknessAndVolumeReportIOD
-    from .mammography_cadsr import MammographyCADSRIOD
+    from .mammography_cad_sr import MammographyCADSRIOD
     from .media_creation_management import MediaCreationManagementIOD
     from .microscopy_bulk_simple_annotations import MicroscopyBulkSimpleAnnotationsIOD
     from .modality_performed_procedure_step import ModalityPerformedProcedureStepIOD
@@ -315,8 +315,8 @@ if TYPE_CHECKING:
     from .ophthalmic_axial_measurements import OphthalmicAxialMeasurementsIOD
     from .ophthalmic_optical_coherence_tomography_b_scan_volume_analysis import OphthalmicOpticalCoherenceTomographyBScanVolumeAnalysisIOD
     from .ophthalmic_optical_coherence_tomography_en_face_image import OphthalmicOpticalCoherenceTomographyEnFaceImageIOD
-    from .ophthalmic_photography16_bit_image import OphthalmicPhotography16BitImageIOD
-    from .ophthalmic_photography8_bit_image import OphthalmicPhotography8BitImageIOD
+    from .ophthalmic_photography_16_bit_image import OphthalmicPhotography16BitImageIOD
+    from .ophthalmic_photography_8_bit_image import OphthalmicPhotography8BitImageIOD
     from .ophthalmic_thickness_map import OphthalmicThicknessMapIOD
     from .ophthalmic_tomography_image import OphthalmicTomographyImageIOD
     from .ophthalmic_visual_field_static_perimetry_measurements import OphthalmicVisualFieldStaticPerimetryMeasurementsIOD
@@ -398,13 +398,13 @@ if TYPE_CHECKING:
     from .visual_acuity_measurements import VisualAcuityMeasurementsIOD
     from .volume_rendering_volumetric_presentation_state import VolumeRenderingVolumetricPresentationStateIOD
     from .waveform_annotation_sr import WaveformAnnotationSRIOD
-    from .wide_field_ophthalmic_photography3_d_coordinates_image import WideFieldOphthalmicPhotography3DCoordinatesImageIOD
+    from .wide_field_ophthalmic_photography_3d_coordinates_image import WideFieldOphthalmicPhotography3DCoordinatesImageIOD
     from .wide_field_ophthalmic_photography_stereographic_projection_image import WideFieldOphthalmicPhotographyStereographicProjectionImageIOD
     from .xa_defined_procedure_protocol import XADefinedProcedureProtocolIOD
     from .xa_performed_procedure_protocol import XAPerformedProcedureProtocolIOD
-    from .xaxrf_grayscale_softcopy_presentation_state import XAXRFGrayscaleSoftcopyPresentationStateIOD
-    from .x_ray3_d_angiographic_image import XRay3DAngiographicImageIOD
-    from .x_ray3_d_craniofacial_image import XRay3DCraniofacialImageIOD
+    from .xa_xrf_grayscale_softcopy_presentation_state import XAXRFGrayscaleSoftcopyPresentationStateIOD
+    from .x_ray_3d_angiographic_image import XRay3DAngiographicImageIOD
+    from .x_ray_3d_craniofacial_image import XRay3DCraniofacialImageIOD
     from .x_ray_angiographic_image import XRayAngiographicImageIOD
     from .x_ray_radiation_dose_sr import XRayRadiationDoseSRIOD
     from .x_ray_radiofluoroscopic_image import XRayRadiofluoroscopicImageIOD

@@ -38,7 +38,7 @@ from iodkit.generated.modules.frame_content_macro import FrameContentMacro
 from iodkit.generated.modules.frame_display_shutter_macro import FrameDisplayShutterMacro
 from iodkit.generated.modules.frame_extraction_module import FrameExtractionModule
 from iodkit.generated.modules.frame_of_reference_module import FrameOfReferenceModule
-from iodkit.generated.modules.frame_voilut_with_lut_macro import FrameVOILUTWithLUTMacro
+from iodkit.generated.modules.frame_voi_lut_with_lut_macro import FrameVOILUTWithLUTMacro
 from iodkit.generated.modules.general_equipment_module import GeneralEquipmentModule
 from iodkit.generated.modules.general_series_module import GeneralSeriesModule
 from iodkit.generated.modules.general_study_module import GeneralStudyModule
@@ -79,7 +79,7 @@ if TYPE_CHECKING:
     from iodkit.generated.modules import identity_pixel_value_transformation_macro
     from iodkit.generated.modules import irradiation_event_identification_macro
     from iodkit.generated.modules import referenced_image_macro
-    from iodkit.generated.modules import voilut_macro
+    from iodkit.generated.modules import voi_lut_macro
     from iodkit.generated.modules import x_ray_calibration_device_usage_macro
     from iodkit.generated.modules import x_ray_collimator_macro
     from iodkit.generated.modules import x_ray_field_of_view_macro
@@ -98,7 +98,7 @@ class BreastProjectionXRayImageFunctionalGroups(FrameContentMacro, ReferencedIma
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table A.74-2"
-    __order__ = (0x00209111, 0x00081140, 0x00089124, 0x00209071, 0x00289145, 0x00289132, 0x00189341, 0x00189472, 0x00189477, 0x00189412, 0x00189432, 0x00289443, 0x00189451, 0x00189455, 0x00189417, 0x00189407, 0x00189405, 0x00189541, 0x00189476, 0x00189542, 0x00189462, 0x00189555, 0x00187040, 0x00187041, 0x00187042, 0x00187044, 0x00187046, 0x00187048, 0x0018704C, 0x00181006, 0x00189556)
+    __order__: ClassVar[tuple[int, ...]] = (0x00209111, 0x00081140, 0x00089124, 0x00209071, 0x00289145, 0x00289132, 0x00189341, 0x00189472, 0x00189477, 0x00189412, 0x00189432, 0x00289443, 0x00189451, 0x00189455, 0x00189417, 0x00189407, 0x00189405, 0x00189541, 0x00189476, 0x00189542, 0x00189462, 0x00189555, 0x00187040, 0x00187041, 0x00187042, 0x00187044, 0x00187046, 0x00187048, 0x0018704C, 0x00181006, 0x00189556)
 
     def __init__(
         self,
@@ -108,7 +108,7 @@ class BreastProjectionXRayImageFunctionalGroups(FrameContentMacro, ReferencedIma
         derivation_image_sequence: list[derivation_image_macro.DerivationImageSequenceItem] | None = None,
         frame_anatomy_sequence: list[frame_anatomy_macro.FrameAnatomySequenceItem] | None = None,
         pixel_value_transformation_sequence: list[identity_pixel_value_transformation_macro.PixelValueTransformationSequenceItem] | None = None,
-        frame_voilut_sequence: list[voilut_macro.VOILUTMacro] | None = None,
+        frame_voilut_sequence: list[voi_lut_macro.VOILUTMacro] | None = None,
         contrast_bolus_usage_sequence: list[contrast_bolus_usage_macro.ContrastBolusUsageSequenceItem] | None = None,
         frame_display_shutter_sequence: list[display_shutter_macro.DisplayShutterMacro] | None = None,
         irradiation_event_identification_sequence: list[irradiation_event_identification_macro.IrradiationEventIdentificationSequenceItem] | None = None,

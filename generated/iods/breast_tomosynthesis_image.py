@@ -32,7 +32,7 @@ from iodkit.generated.modules.frame_anatomy_macro import FrameAnatomyMacro
 from iodkit.generated.modules.frame_content_macro import FrameContentMacro
 from iodkit.generated.modules.frame_extraction_module import FrameExtractionModule
 from iodkit.generated.modules.frame_of_reference_module import FrameOfReferenceModule
-from iodkit.generated.modules.frame_voilut_with_lut_macro import FrameVOILUTWithLUTMacro
+from iodkit.generated.modules.frame_voi_lut_with_lut_macro import FrameVOILUTWithLUTMacro
 from iodkit.generated.modules.general_equipment_module import GeneralEquipmentModule
 from iodkit.generated.modules.general_series_module import GeneralSeriesModule
 from iodkit.generated.modules.general_study_module import GeneralStudyModule
@@ -52,9 +52,9 @@ from iodkit.generated.modules.referenced_image_macro import ReferencedImageMacro
 from iodkit.generated.modules.sop_common_module import SOPCommonModule
 from iodkit.generated.modules.specimen_module import SpecimenModule
 from iodkit.generated.modules.synchronization_module import SynchronizationModule
-from iodkit.generated.modules.x_ray3_d_frame_type_macro import XRay3DFrameTypeMacro
-from iodkit.generated.modules.x_ray3_d_image_module import XRay3DImageModule
-from iodkit.generated.modules.x_ray3_d_reconstruction_module import XRay3DReconstructionModule
+from iodkit.generated.modules.x_ray_3d_frame_type_macro import XRay3DFrameTypeMacro
+from iodkit.generated.modules.x_ray_3d_image_module import XRay3DImageModule
+from iodkit.generated.modules.x_ray_3d_reconstruction_module import XRay3DReconstructionModule
 
 if TYPE_CHECKING:
     from iodkit.generated.modules import breast_biopsy_target_macro
@@ -68,8 +68,8 @@ if TYPE_CHECKING:
     from iodkit.generated.modules import plane_position_patient_macro
     from iodkit.generated.modules import real_world_value_mapping_item_macro
     from iodkit.generated.modules import referenced_image_macro
-    from iodkit.generated.modules import voilut_macro
-    from iodkit.generated.modules import x_ray3_d_frame_type_macro
+    from iodkit.generated.modules import voi_lut_macro
+    from iodkit.generated.modules import x_ray_3d_frame_type_macro
 
 
 class BreastTomosynthesisImageFunctionalGroups(PixelMeasuresMacro, FrameContentMacro, PlanePositionPatientMacro, PlaneOrientationPatientMacro, ReferencedImageMacro, DerivationImageMacro, FrameAnatomyMacro, IdentityPixelValueTransformationMacro, FrameVOILUTWithLUTMacro, RealWorldValueMappingMacro, ContrastBolusUsageMacro, XRay3DFrameTypeMacro, BreastBiopsyTargetMacro, ItemBuilder):
@@ -79,7 +79,7 @@ class BreastTomosynthesisImageFunctionalGroups(PixelMeasuresMacro, FrameContentM
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table A.55-2"
-    __order__ = (0x00289110, 0x00209111, 0x00209113, 0x00209116, 0x00081140, 0x00089124, 0x00209071, 0x00289145, 0x00289132, 0x00409096, 0x00189341, 0x00189504, 0x00182041)
+    __order__: ClassVar[tuple[int, ...]] = (0x00289110, 0x00209111, 0x00209113, 0x00209116, 0x00081140, 0x00089124, 0x00209071, 0x00289145, 0x00289132, 0x00409096, 0x00189341, 0x00189504, 0x00182041)
 
     def __init__(
         self,
@@ -92,10 +92,10 @@ class BreastTomosynthesisImageFunctionalGroups(PixelMeasuresMacro, FrameContentM
         derivation_image_sequence: list[derivation_image_macro.DerivationImageSequenceItem] | None = None,
         frame_anatomy_sequence: list[frame_anatomy_macro.FrameAnatomySequenceItem] | None = None,
         pixel_value_transformation_sequence: list[identity_pixel_value_transformation_macro.PixelValueTransformationSequenceItem] | None = None,
-        frame_voilut_sequence: list[voilut_macro.VOILUTMacro] | None = None,
+        frame_voilut_sequence: list[voi_lut_macro.VOILUTMacro] | None = None,
         real_world_value_mapping_sequence: list[real_world_value_mapping_item_macro.RealWorldValueMappingItemMacro] | None = None,
         contrast_bolus_usage_sequence: list[contrast_bolus_usage_macro.ContrastBolusUsageSequenceItem] | None = None,
-        x_ray3_d_frame_type_sequence: list[x_ray3_d_frame_type_macro.XRay3DFrameTypeSequenceItem] | None = None,
+        x_ray3d_frame_type_sequence: list[x_ray_3d_frame_type_macro.XRay3DFrameTypeSequenceItem] | None = None,
         biopsy_target_sequence: list[breast_biopsy_target_macro.BiopsyTargetSequenceItem] | None = None,
         **_: Any,
     ) -> None:
@@ -133,10 +133,10 @@ class BreastTomosynthesisImageIOD(IODBuilder):
     - ``multi_frame_dimension``: Multi-frame Dimension (Table C.7.6.17-1), Image, U
     - ``image_equipment_coordinate_relationship``: Image - Equipment Coordinate Relationship (Table C.7.6.21-1), Image, U
     - ``specimen``: Specimen (Table C.7.6.22-1), Image, U
-    - ``x_ray_3_d_image``: X-Ray 3D Image (Table C.8.21.1-1), Image, M
+    - ``x_ray_3d_image``: X-Ray 3D Image (Table C.8.21.1-1), Image, M
     - ``breast_tomosynthesis_contributing_sources``: Breast Tomosynthesis Contributing Sources (Table C.8.21.2.3-1), Image, U
     - ``breast_tomosynthesis_acquisition``: Breast Tomosynthesis Acquisition (Table C.8.21.3.4-1), Image, U
-    - ``x_ray_3_d_reconstruction``: X-Ray 3D Reconstruction (Table C.8.21.4-1), Image, U
+    - ``x_ray_3d_reconstruction``: X-Ray 3D Reconstruction (Table C.8.21.4-1), Image, U
     - ``breast_view``: Breast View (Table C.8.21.6-1), Image, M
     - ``sop_common``: SOP Common (Table C.12-1), Image, M
     - ``common_instance_reference``: Common Instance Reference (Table C.12-8), Image, U
@@ -168,10 +168,10 @@ class BreastTomosynthesisImageIOD(IODBuilder):
         "multi_frame_dimension": (MultiFrameDimensionModule, "Image", "U"),
         "image_equipment_coordinate_relationship": (ImageEquipmentCoordinateRelationshipModule, "Image", "U"),
         "specimen": (SpecimenModule, "Image", "U"),
-        "x_ray_3_d_image": (XRay3DImageModule, "Image", "M"),
+        "x_ray_3d_image": (XRay3DImageModule, "Image", "M"),
         "breast_tomosynthesis_contributing_sources": (BreastTomosynthesisContributingSourcesModule, "Image", "U"),
         "breast_tomosynthesis_acquisition": (BreastTomosynthesisAcquisitionModule, "Image", "U"),
-        "x_ray_3_d_reconstruction": (XRay3DReconstructionModule, "Image", "U"),
+        "x_ray_3d_reconstruction": (XRay3DReconstructionModule, "Image", "U"),
         "breast_view": (BreastViewModule, "Image", "M"),
         "sop_common": (SOPCommonModule, "Image", "M"),
         "common_instance_reference": (CommonInstanceReferenceModule, "Image", "U"),
@@ -216,10 +216,10 @@ class BreastTomosynthesisImageIOD(IODBuilder):
         multi_frame_dimension: MultiFrameDimensionModule | None
         image_equipment_coordinate_relationship: ImageEquipmentCoordinateRelationshipModule | None
         specimen: SpecimenModule | None
-        x_ray_3_d_image: XRay3DImageModule | None
+        x_ray_3d_image: XRay3DImageModule | None
         breast_tomosynthesis_contributing_sources: BreastTomosynthesisContributingSourcesModule | None
         breast_tomosynthesis_acquisition: BreastTomosynthesisAcquisitionModule | None
-        x_ray_3_d_reconstruction: XRay3DReconstructionModule | None
+        x_ray_3d_reconstruction: XRay3DReconstructionModule | None
         breast_view: BreastViewModule | None
         sop_common: SOPCommonModule | None
         common_instance_reference: CommonInstanceReferenceModule | None
@@ -249,10 +249,10 @@ class BreastTomosynthesisImageIOD(IODBuilder):
         multi_frame_dimension: MultiFrameDimensionModule | None = None,
         image_equipment_coordinate_relationship: ImageEquipmentCoordinateRelationshipModule | None = None,
         specimen: SpecimenModule | None = None,
-        x_ray_3_d_image: XRay3DImageModule | None = None,
+        x_ray_3d_image: XRay3DImageModule | None = None,
         breast_tomosynthesis_contributing_sources: BreastTomosynthesisContributingSourcesModule | None = None,
         breast_tomosynthesis_acquisition: BreastTomosynthesisAcquisitionModule | None = None,
-        x_ray_3_d_reconstruction: XRay3DReconstructionModule | None = None,
+        x_ray_3d_reconstruction: XRay3DReconstructionModule | None = None,
         breast_view: BreastViewModule | None = None,
         sop_common: SOPCommonModule | None = None,
         common_instance_reference: CommonInstanceReferenceModule | None = None,

@@ -42,7 +42,7 @@ from iodkit.generated.modules.patient_module import PatientModule
 from iodkit.generated.modules.patient_study_module import PatientStudyModule
 from iodkit.generated.modules.sop_common_module import SOPCommonModule
 from iodkit.generated.modules.specimen_module import SpecimenModule
-from iodkit.generated.modules.voilut_module import VOILUTModule
+from iodkit.generated.modules.voi_lut_module import VOILUTModule
 from iodkit.generated.modules.x_ray_acquisition_dose_module import XRayAcquisitionDoseModule
 from iodkit.generated.modules.x_ray_collimator_module import XRayCollimatorModule
 from iodkit.generated.modules.x_ray_filtration_module import XRayFiltrationModule

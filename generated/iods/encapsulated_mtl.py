@@ -23,7 +23,7 @@ from iodkit.generated.modules.enhanced_general_equipment_module import EnhancedG
 from iodkit.generated.modules.general_equipment_module import GeneralEquipmentModule
 from iodkit.generated.modules.general_study_module import GeneralStudyModule
 from iodkit.generated.modules.icc_profile_module import ICCProfileModule
-from iodkit.generated.modules.manufacturing3_d_model_module import Manufacturing3DModelModule
+from iodkit.generated.modules.manufacturing_3d_model_module import Manufacturing3DModelModule
 from iodkit.generated.modules.patient_module import PatientModule
 from iodkit.generated.modules.patient_study_module import PatientStudyModule
 from iodkit.generated.modules.sop_common_module import SOPCommonModule
@@ -47,7 +47,7 @@ class EncapsulatedMTLIOD(IODBuilder):
     - ``general_equipment``: General Equipment (Table C.7-8), Equipment, M
     - ``enhanced_general_equipment``: Enhanced General Equipment (Table C.7-8b), Equipment, M
     - ``encapsulated_document``: Encapsulated Document (Table C.24-2), Encapsulated Document, M
-    - ``manufacturing_3_d_model``: Manufacturing 3D Model (Table C.35.1-1), Encapsulated Document, M
+    - ``manufacturing_3d_model``: Manufacturing 3D Model (Table C.35.1-1), Encapsulated Document, M
     - ``icc_profile``: ICC Profile (Table C.11.15-1), Encapsulated Document, U
     - ``sop_common``: SOP Common (Table C.12-1), Encapsulated Document, M
     - ``common_instance_reference``: Common Instance Reference (Table C.12-8), Encapsulated Document, C — Required if other Instances are referenced
@@ -67,7 +67,7 @@ class EncapsulatedMTLIOD(IODBuilder):
         "general_equipment": (GeneralEquipmentModule, "Equipment", "M"),
         "enhanced_general_equipment": (EnhancedGeneralEquipmentModule, "Equipment", "M"),
         "encapsulated_document": (EncapsulatedDocumentModule, "Encapsulated Document", "M"),
-        "manufacturing_3_d_model": (Manufacturing3DModelModule, "Encapsulated Document", "M"),
+        "manufacturing_3d_model": (Manufacturing3DModelModule, "Encapsulated Document", "M"),
         "icc_profile": (ICCProfileModule, "Encapsulated Document", "U"),
         "sop_common": (SOPCommonModule, "Encapsulated Document", "M"),
         "common_instance_reference": (CommonInstanceReferenceModule, "Encapsulated Document", "C"),
@@ -86,7 +86,7 @@ class EncapsulatedMTLIOD(IODBuilder):
         general_equipment: GeneralEquipmentModule | None
         enhanced_general_equipment: EnhancedGeneralEquipmentModule | None
         encapsulated_document: EncapsulatedDocumentModule | None
-        manufacturing_3_d_model: Manufacturing3DModelModule | None
+        manufacturing_3d_model: Manufacturing3DModelModule | None
         icc_profile: ICCProfileModule | None
         sop_common: SOPCommonModule | None
         common_instance_reference: CommonInstanceReferenceModule | None
@@ -104,7 +104,7 @@ class EncapsulatedMTLIOD(IODBuilder):
         general_equipment: GeneralEquipmentModule | None = None,
         enhanced_general_equipment: EnhancedGeneralEquipmentModule | None = None,
         encapsulated_document: EncapsulatedDocumentModule | None = None,
-        manufacturing_3_d_model: Manufacturing3DModelModule | None = None,
+        manufacturing_3d_model: Manufacturing3DModelModule | None = None,
         icc_profile: ICCProfileModule | None = None,
         sop_common: SOPCommonModule | None = None,
         common_instance_reference: CommonInstanceReferenceModule | None = None,

@@ -32,7 +32,7 @@ from iodkit.generated.modules.ct_position_macro import CTPositionMacro
 from iodkit.generated.modules.ct_reconstruction_macro import CTReconstructionMacro
 from iodkit.generated.modules.ct_series_module import CTSeriesModule
 from iodkit.generated.modules.ct_table_dynamics_macro import CTTableDynamicsMacro
-from iodkit.generated.modules.ctx_ray_details_macro import CTXRayDetailsMacro
+from iodkit.generated.modules.ct_x_ray_details_macro import CTXRayDetailsMacro
 from iodkit.generated.modules.derivation_image_macro import DerivationImageMacro
 from iodkit.generated.modules.device_module import DeviceModule
 from iodkit.generated.modules.enhanced_contrast_bolus_module import EnhancedContrastBolusModule
@@ -43,7 +43,7 @@ from iodkit.generated.modules.frame_anatomy_macro import FrameAnatomyMacro
 from iodkit.generated.modules.frame_content_macro import FrameContentMacro
 from iodkit.generated.modules.frame_extraction_module import FrameExtractionModule
 from iodkit.generated.modules.frame_of_reference_module import FrameOfReferenceModule
-from iodkit.generated.modules.frame_voilut_macro import FrameVOILUTMacro
+from iodkit.generated.modules.frame_voi_lut_macro import FrameVOILUTMacro
 from iodkit.generated.modules.general_equipment_module import GeneralEquipmentModule
 from iodkit.generated.modules.general_series_module import GeneralSeriesModule
 from iodkit.generated.modules.general_study_module import GeneralStudyModule
@@ -82,11 +82,11 @@ if TYPE_CHECKING:
     from iodkit.generated.modules import ct_position_macro
     from iodkit.generated.modules import ct_reconstruction_macro
     from iodkit.generated.modules import ct_table_dynamics_macro
-    from iodkit.generated.modules import ctx_ray_details_macro
+    from iodkit.generated.modules import ct_x_ray_details_macro
     from iodkit.generated.modules import derivation_image_macro
     from iodkit.generated.modules import frame_anatomy_macro
     from iodkit.generated.modules import frame_content_macro
-    from iodkit.generated.modules import frame_voilut_macro
+    from iodkit.generated.modules import frame_voi_lut_macro
     from iodkit.generated.modules import irradiation_event_identification_macro
     from iodkit.generated.modules import multi_energy_ct_characteristics_macro
     from iodkit.generated.modules import multi_energy_ct_processing_macro
@@ -106,7 +106,7 @@ class EnhancedCTImageFunctionalGroups(PixelMeasuresMacro, FrameContentMacro, Pla
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table A.38-2"
-    __order__ = (0x00289110, 0x00209111, 0x00209113, 0x00209116, 0x00081140, 0x00089124, 0x00189118, 0x00209071, 0x00289132, 0x00409096, 0x00189341, 0x00209253, 0x00189477, 0x00189329, 0x00189301, 0x00189304, 0x00189308, 0x00189326, 0x00189312, 0x00189314, 0x00189321, 0x00189325, 0x00289145, 0x00189360, 0x00189363, 0x00189364, 0x00209310)
+    __order__: ClassVar[tuple[int, ...]] = (0x00289110, 0x00209111, 0x00209113, 0x00209116, 0x00081140, 0x00089124, 0x00189118, 0x00209071, 0x00289132, 0x00409096, 0x00189341, 0x00209253, 0x00189477, 0x00189329, 0x00189301, 0x00189304, 0x00189308, 0x00189326, 0x00189312, 0x00189314, 0x00189321, 0x00189325, 0x00289145, 0x00189360, 0x00189363, 0x00189364, 0x00209310)
 
     def __init__(
         self,
@@ -119,7 +119,7 @@ class EnhancedCTImageFunctionalGroups(PixelMeasuresMacro, FrameContentMacro, Pla
         derivation_image_sequence: list[derivation_image_macro.DerivationImageSequenceItem] | None = None,
         cardiac_synchronization_sequence: list[cardiac_synchronization_macro.CardiacSynchronizationSequenceItem] | None = None,
         frame_anatomy_sequence: list[frame_anatomy_macro.FrameAnatomySequenceItem] | None = None,
-        frame_voilut_sequence: list[frame_voilut_macro.FrameVOILUTSequenceItem] | None = None,
+        frame_voilut_sequence: list[frame_voi_lut_macro.FrameVOILUTSequenceItem] | None = None,
         real_world_value_mapping_sequence: list[real_world_value_mapping_item_macro.RealWorldValueMappingItemMacro] | None = None,
         contrast_bolus_usage_sequence: list[contrast_bolus_usage_macro.ContrastBolusUsageSequenceItem] | None = None,
         respiratory_synchronization_sequence: list[respiratory_synchronization_macro.RespiratorySynchronizationSequenceItem] | None = None,
@@ -132,7 +132,7 @@ class EnhancedCTImageFunctionalGroups(PixelMeasuresMacro, FrameContentMacro, Pla
         ct_geometry_sequence: list[ct_geometry_macro.CTGeometrySequenceItem] | None = None,
         ct_reconstruction_sequence: list[ct_reconstruction_macro.CTReconstructionSequenceItem] | None = None,
         ct_exposure_sequence: list[ct_exposure_macro.CTExposureSequenceItem] | None = None,
-        ctx_ray_details_sequence: list[ctx_ray_details_macro.CTXRayDetailsSequenceItem] | None = None,
+        ctx_ray_details_sequence: list[ct_x_ray_details_macro.CTXRayDetailsSequenceItem] | None = None,
         pixel_value_transformation_sequence: list[ct_pixel_value_transformation_macro.PixelValueTransformationSequenceItem] | None = None,
         ct_additional_x_ray_source_sequence: list[ct_additional_x_ray_source_macro.CTAdditionalXRaySourceSequenceItem] | None = None,
         multienergy_ct_processing_sequence: list[multi_energy_ct_processing_macro.MultienergyCTProcessingSequenceItem] | None = None,

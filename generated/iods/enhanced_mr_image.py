@@ -31,7 +31,7 @@ from iodkit.generated.modules.frame_anatomy_macro import FrameAnatomyMacro
 from iodkit.generated.modules.frame_content_macro import FrameContentMacro
 from iodkit.generated.modules.frame_extraction_module import FrameExtractionModule
 from iodkit.generated.modules.frame_of_reference_module import FrameOfReferenceModule
-from iodkit.generated.modules.frame_voilut_macro import FrameVOILUTMacro
+from iodkit.generated.modules.frame_voi_lut_macro import FrameVOILUTMacro
 from iodkit.generated.modules.functional_mr_macro import FunctionalMRMacro
 from iodkit.generated.modules.general_equipment_module import GeneralEquipmentModule
 from iodkit.generated.modules.general_series_module import GeneralSeriesModule
@@ -42,6 +42,7 @@ from iodkit.generated.modules.mr_arterial_spin_labeling_macro import MRArterialS
 from iodkit.generated.modules.mr_averages_macro import MRAveragesMacro
 from iodkit.generated.modules.mr_diffusion_macro import MRDiffusionMacro
 from iodkit.generated.modules.mr_echo_macro import MREchoMacro
+from iodkit.generated.modules.mr_fov_geometry_macro import MRFOVGeometryMacro
 from iodkit.generated.modules.mr_image_frame_type_macro import MRImageFrameTypeMacro
 from iodkit.generated.modules.mr_imaging_modifier_macro import MRImagingModifierMacro
 from iodkit.generated.modules.mr_metabolite_map_macro import MRMetaboliteMapMacro
@@ -53,7 +54,6 @@ from iodkit.generated.modules.mr_spatial_saturation_macro import MRSpatialSatura
 from iodkit.generated.modules.mr_timing_and_related_parameters_macro import MRTimingAndRelatedParametersMacro
 from iodkit.generated.modules.mr_transmit_coil_macro import MRTransmitCoilMacro
 from iodkit.generated.modules.mr_velocity_encoding_macro import MRVelocityEncodingMacro
-from iodkit.generated.modules.mrfov_geometry_macro import MRFOVGeometryMacro
 from iodkit.generated.modules.multi_frame_dimension_module import MultiFrameDimensionModule
 from iodkit.generated.modules.multi_frame_functional_groups_module import MultiFrameFunctionalGroupsModule
 from iodkit.generated.modules.patient_module import PatientModule
@@ -78,12 +78,13 @@ if TYPE_CHECKING:
     from iodkit.generated.modules import derivation_image_macro
     from iodkit.generated.modules import frame_anatomy_macro
     from iodkit.generated.modules import frame_content_macro
-    from iodkit.generated.modules import frame_voilut_macro
+    from iodkit.generated.modules import frame_voi_lut_macro
     from iodkit.generated.modules import functional_mr_macro
     from iodkit.generated.modules import mr_arterial_spin_labeling_macro
     from iodkit.generated.modules import mr_averages_macro
     from iodkit.generated.modules import mr_diffusion_macro
     from iodkit.generated.modules import mr_echo_macro
+    from iodkit.generated.modules import mr_fov_geometry_macro
     from iodkit.generated.modules import mr_image_frame_type_macro
     from iodkit.generated.modules import mr_imaging_modifier_macro
     from iodkit.generated.modules import mr_metabolite_map_macro
@@ -93,7 +94,6 @@ if TYPE_CHECKING:
     from iodkit.generated.modules import mr_timing_and_related_parameters_macro
     from iodkit.generated.modules import mr_transmit_coil_macro
     from iodkit.generated.modules import mr_velocity_encoding_macro
-    from iodkit.generated.modules import mrfov_geometry_macro
     from iodkit.generated.modules import pixel_measures_macro
     from iodkit.generated.modules import pixel_value_transformation_macro
     from iodkit.generated.modules import plane_orientation_patient_macro
@@ -111,7 +111,7 @@ class EnhancedMRImageFunctionalGroups(PixelMeasuresMacro, FrameContentMacro, Pla
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table A.36-2"
-    __order__ = (0x00289110, 0x00209111, 0x00209113, 0x00209116, 0x00081140, 0x00089124, 0x00189118, 0x00209071, 0x00289145, 0x00289132, 0x00409096, 0x00189341, 0x00209253, 0x00189226, 0x00189112, 0x00189125, 0x00189114, 0x00189115, 0x00189006, 0x00189042, 0x00189049, 0x00189117, 0x00189119, 0x00189107, 0x00189152, 0x00189197, 0x00189251, 0x00189621, 0x00209310)
+    __order__: ClassVar[tuple[int, ...]] = (0x00289110, 0x00209111, 0x00209113, 0x00209116, 0x00081140, 0x00089124, 0x00189118, 0x00209071, 0x00289145, 0x00289132, 0x00409096, 0x00189341, 0x00209253, 0x00189226, 0x00189112, 0x00189125, 0x00189114, 0x00189115, 0x00189006, 0x00189042, 0x00189049, 0x00189117, 0x00189119, 0x00189107, 0x00189152, 0x00189197, 0x00189251, 0x00189621, 0x00209310)
 
     def __init__(
         self,
@@ -125,13 +125,13 @@ class EnhancedMRImageFunctionalGroups(PixelMeasuresMacro, FrameContentMacro, Pla
         cardiac_synchronization_sequence: list[cardiac_synchronization_macro.CardiacSynchronizationSequenceItem] | None = None,
         frame_anatomy_sequence: list[frame_anatomy_macro.FrameAnatomySequenceItem] | None = None,
         pixel_value_transformation_sequence: list[pixel_value_transformation_macro.PixelValueTransformationSequenceItem] | None = None,
-        frame_voilut_sequence: list[frame_voilut_macro.FrameVOILUTSequenceItem] | None = None,
+        frame_voilut_sequence: list[frame_voi_lut_macro.FrameVOILUTSequenceItem] | None = None,
         real_world_value_mapping_sequence: list[real_world_value_mapping_item_macro.RealWorldValueMappingItemMacro] | None = None,
         contrast_bolus_usage_sequence: list[contrast_bolus_usage_macro.ContrastBolusUsageSequenceItem] | None = None,
         respiratory_synchronization_sequence: list[respiratory_synchronization_macro.RespiratorySynchronizationSequenceItem] | None = None,
         mr_image_frame_type_sequence: list[mr_image_frame_type_macro.MRImageFrameTypeSequenceItem] | None = None,
         mr_timing_and_related_parameters_sequence: list[mr_timing_and_related_parameters_macro.MRTimingAndRelatedParametersSequenceItem] | None = None,
-        mrfov_geometry_sequence: list[mrfov_geometry_macro.MRFOVGeometrySequenceItem] | None = None,
+        mrfov_geometry_sequence: list[mr_fov_geometry_macro.MRFOVGeometrySequenceItem] | None = None,
         mr_echo_sequence: list[mr_echo_macro.MREchoSequenceItem] | None = None,
         mr_modifier_sequence: list[mr_modifier_macro.MRModifierSequenceItem] | None = None,
         mr_imaging_modifier_sequence: list[mr_imaging_modifier_macro.MRImagingModifierSequenceItem] | None = None,

@@ -30,7 +30,7 @@ from iodkit.generated.modules.enhanced_rt_series_module import EnhancedRTSeriesM
 from iodkit.generated.modules.frame_content_macro import FrameContentMacro
 from iodkit.generated.modules.frame_extraction_module import FrameExtractionModule
 from iodkit.generated.modules.frame_of_reference_module import FrameOfReferenceModule
-from iodkit.generated.modules.frame_voilut_macro import FrameVOILUTMacro
+from iodkit.generated.modules.frame_voi_lut_macro import FrameVOILUTMacro
 from iodkit.generated.modules.general_equipment_module import GeneralEquipmentModule
 from iodkit.generated.modules.general_reference_module import GeneralReferenceModule
 from iodkit.generated.modules.general_series_module import GeneralSeriesModule
@@ -61,7 +61,7 @@ if TYPE_CHECKING:
     from iodkit.generated.modules import contrast_bolus_usage_macro
     from iodkit.generated.modules import derivation_image_macro
     from iodkit.generated.modules import frame_content_macro
-    from iodkit.generated.modules import frame_voilut_macro
+    from iodkit.generated.modules import frame_voi_lut_macro
     from iodkit.generated.modules import matrix_based_rt_imaging_geometry_macro
     from iodkit.generated.modules import pixel_measures_macro
     from iodkit.generated.modules import plane_orientation_patient_macro
@@ -82,7 +82,7 @@ class EnhancedRTImageFunctionalGroups(PixelMeasuresMacro, FrameContentMacro, Pla
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table A.86.1.15-2"
-    __order__ = (0x00289110, 0x00209111, 0x00209113, 0x00209116, 0x00081140, 0x00089124, 0x00189118, 0x00209253, 0x00189341, 0x30020102, 0x30020109, 0x3002010C, 0x30020103, 0x300A0656, 0x00289132, 0x00409096)
+    __order__: ClassVar[tuple[int, ...]] = (0x00289110, 0x00209111, 0x00209113, 0x00209116, 0x00081140, 0x00089124, 0x00189118, 0x00209253, 0x00189341, 0x30020102, 0x30020109, 0x3002010C, 0x30020103, 0x300A0656, 0x00289132, 0x00409096)
 
     def __init__(
         self,
@@ -101,7 +101,7 @@ class EnhancedRTImageFunctionalGroups(PixelMeasuresMacro, FrameContentMacro, Pla
         rt_image_frame_radiation_acquisition_sequence: list[rt_image_frame_radiation_acquisition_parameters_macro.RTImageFrameRadiationAcquisitionSequenceItem] | None = None,
         rt_image_frame_context_sequence: list[rt_image_frame_context_macro.RTImageFrameContextSequenceItem] | None = None,
         rt_beam_limiting_device_opening_sequence: list[rt_beam_limiting_device_opening_definition_macro.RTBeamLimitingDeviceOpeningDefinitionMacro] | None = None,
-        frame_voilut_sequence: list[frame_voilut_macro.FrameVOILUTSequenceItem] | None = None,
+        frame_voilut_sequence: list[frame_voi_lut_macro.FrameVOILUTSequenceItem] | None = None,
         real_world_value_mapping_sequence: list[real_world_value_mapping_item_macro.RealWorldValueMappingItemMacro] | None = None,
         **_: Any,
     ) -> None:

@@ -33,7 +33,7 @@ from iodkit.generated.modules.frame_content_macro import FrameContentMacro
 from iodkit.generated.modules.frame_display_shutter_macro import FrameDisplayShutterMacro
 from iodkit.generated.modules.frame_extraction_module import FrameExtractionModule
 from iodkit.generated.modules.frame_of_reference_module import FrameOfReferenceModule
-from iodkit.generated.modules.frame_voilut_macro import FrameVOILUTMacro
+from iodkit.generated.modules.frame_voi_lut_macro import FrameVOILUTMacro
 from iodkit.generated.modules.general_acquisition_module import GeneralAcquisitionModule
 from iodkit.generated.modules.general_equipment_module import GeneralEquipmentModule
 from iodkit.generated.modules.general_image_module import GeneralImageModule
@@ -71,7 +71,7 @@ if TYPE_CHECKING:
     from iodkit.generated.modules import derivation_image_macro
     from iodkit.generated.modules import display_shutter_macro
     from iodkit.generated.modules import frame_content_macro
-    from iodkit.generated.modules import frame_voilut_macro
+    from iodkit.generated.modules import frame_voi_lut_macro
     from iodkit.generated.modules import image_data_type_macro
     from iodkit.generated.modules import patient_orientation_in_frame_macro
     from iodkit.generated.modules import pixel_measures_macro
@@ -93,7 +93,7 @@ class EnhancedUSVolumeFunctionalGroups(FrameContentMacro, PixelMeasuresMacro, Pl
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table A.59-2"
-    __order__ = (0x00209111, 0x00289110, 0x00209113, 0x00209116, 0x00081140, 0x00089124, 0x00189118, 0x00289132, 0x00409096, 0x00189341, 0x00209450, 0x00189472, 0x00209253, 0x0020930E, 0x0020930F, 0x00209310, 0x00189807, 0x00189806)
+    __order__: ClassVar[tuple[int, ...]] = (0x00209111, 0x00289110, 0x00209113, 0x00209116, 0x00081140, 0x00089124, 0x00189118, 0x00289132, 0x00409096, 0x00189341, 0x00209450, 0x00189472, 0x00209253, 0x0020930E, 0x0020930F, 0x00209310, 0x00189807, 0x00189806)
 
     def __init__(
         self,
@@ -105,7 +105,7 @@ class EnhancedUSVolumeFunctionalGroups(FrameContentMacro, PixelMeasuresMacro, Pl
         referenced_image_sequence: list[referenced_image_macro.ReferencedImageSequenceItem] | None = None,
         derivation_image_sequence: list[derivation_image_macro.DerivationImageSequenceItem] | None = None,
         cardiac_synchronization_sequence: list[cardiac_synchronization_macro.CardiacSynchronizationSequenceItem] | None = None,
-        frame_voilut_sequence: list[frame_voilut_macro.FrameVOILUTSequenceItem] | None = None,
+        frame_voilut_sequence: list[frame_voi_lut_macro.FrameVOILUTSequenceItem] | None = None,
         real_world_value_mapping_sequence: list[real_world_value_mapping_item_macro.RealWorldValueMappingItemMacro] | None = None,
         contrast_bolus_usage_sequence: list[contrast_bolus_usage_macro.ContrastBolusUsageSequenceItem] | None = None,
         patient_orientation_in_frame_sequence: list[patient_orientation_in_frame_macro.PatientOrientationInFrameSequenceItem] | None = None,

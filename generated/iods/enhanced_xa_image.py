@@ -25,14 +25,14 @@ from iodkit.generated.modules.derivation_image_macro import DerivationImageMacro
 from iodkit.generated.modules.device_module import DeviceModule
 from iodkit.generated.modules.enhanced_contrast_bolus_module import EnhancedContrastBolusModule
 from iodkit.generated.modules.enhanced_general_equipment_module import EnhancedGeneralEquipmentModule
-from iodkit.generated.modules.enhanced_xaxrf_image_module_table import EnhancedXAXRFImageModuleTable
+from iodkit.generated.modules.enhanced_xa_xrf_image_module_table import EnhancedXAXRFImageModuleTable
 from iodkit.generated.modules.frame_anatomy_macro import FrameAnatomyMacro
 from iodkit.generated.modules.frame_content_macro import FrameContentMacro
 from iodkit.generated.modules.frame_display_shutter_macro import FrameDisplayShutterMacro
 from iodkit.generated.modules.frame_extraction_module import FrameExtractionModule
 from iodkit.generated.modules.frame_of_reference_module import FrameOfReferenceModule
 from iodkit.generated.modules.frame_pixel_shift_macro import FramePixelShiftMacro
-from iodkit.generated.modules.frame_voilut_macro import FrameVOILUTMacro
+from iodkit.generated.modules.frame_voi_lut_macro import FrameVOILUTMacro
 from iodkit.generated.modules.general_equipment_module import GeneralEquipmentModule
 from iodkit.generated.modules.general_series_module import GeneralSeriesModule
 from iodkit.generated.modules.general_study_module import GeneralStudyModule
@@ -70,9 +70,9 @@ from iodkit.generated.modules.x_ray_object_thickness_macro import XRayObjectThic
 from iodkit.generated.modules.x_ray_positioner_macro import XRayPositionerMacro
 from iodkit.generated.modules.x_ray_projection_pixel_calibration_macro import XRayProjectionPixelCalibrationMacro
 from iodkit.generated.modules.x_ray_table_position_macro import XRayTablePositionMacro
-from iodkit.generated.modules.xaxrf_acquisition_module import XAXRFAcquisitionModule
-from iodkit.generated.modules.xaxrf_multi_frame_presentation_module import XAXRFMultiFramePresentationModule
-from iodkit.generated.modules.xaxrf_series_module import XAXRFSeriesModule
+from iodkit.generated.modules.xa_xrf_acquisition_module import XAXRFAcquisitionModule
+from iodkit.generated.modules.xa_xrf_multi_frame_presentation_module import XAXRFMultiFramePresentationModule
+from iodkit.generated.modules.xa_xrf_series_module import XAXRFSeriesModule
 
 if TYPE_CHECKING:
     from iodkit.generated.modules import cardiac_synchronization_macro
@@ -82,7 +82,7 @@ if TYPE_CHECKING:
     from iodkit.generated.modules import frame_anatomy_macro
     from iodkit.generated.modules import frame_content_macro
     from iodkit.generated.modules import frame_pixel_shift_macro
-    from iodkit.generated.modules import frame_voilut_macro
+    from iodkit.generated.modules import frame_voi_lut_macro
     from iodkit.generated.modules import irradiation_event_identification_macro
     from iodkit.generated.modules import patient_orientation_in_frame_macro
     from iodkit.generated.modules import pixel_intensity_relationship_lut_macro
@@ -111,7 +111,7 @@ class EnhancedXAImageFunctionalGroups(FrameContentMacro, ReferencedImageMacro, D
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table A.47-2"
-    __order__ = (0x00209111, 0x00081140, 0x00089124, 0x00189118, 0x00209071, 0x00289132, 0x00189341, 0x00289422, 0x00289415, 0x00209450, 0x00189472, 0x00209253, 0x00189477, 0x00189412, 0x00189432, 0x00189434, 0x00289443, 0x00189451, 0x00189455, 0x00189456, 0x00189417, 0x00189401, 0x00189405, 0x00189406, 0x00189407, 0x00189462, 0x00189476)
+    __order__: ClassVar[tuple[int, ...]] = (0x00209111, 0x00081140, 0x00089124, 0x00189118, 0x00209071, 0x00289132, 0x00189341, 0x00289422, 0x00289415, 0x00209450, 0x00189472, 0x00209253, 0x00189477, 0x00189412, 0x00189432, 0x00189434, 0x00289443, 0x00189451, 0x00189455, 0x00189456, 0x00189417, 0x00189401, 0x00189405, 0x00189406, 0x00189407, 0x00189462, 0x00189476)
 
     def __init__(
         self,
@@ -121,7 +121,7 @@ class EnhancedXAImageFunctionalGroups(FrameContentMacro, ReferencedImageMacro, D
         derivation_image_sequence: list[derivation_image_macro.DerivationImageSequenceItem] | None = None,
         cardiac_synchronization_sequence: list[cardiac_synchronization_macro.CardiacSynchronizationSequenceItem] | None = None,
         frame_anatomy_sequence: list[frame_anatomy_macro.FrameAnatomySequenceItem] | None = None,
-        frame_voilut_sequence: list[frame_voilut_macro.FrameVOILUTSequenceItem] | None = None,
+        frame_voilut_sequence: list[frame_voi_lut_macro.FrameVOILUTSequenceItem] | None = None,
         contrast_bolus_usage_sequence: list[contrast_bolus_usage_macro.ContrastBolusUsageSequenceItem] | None = None,
         pixel_intensity_relationship_lut_sequence: list[pixel_intensity_relationship_lut_macro.PixelIntensityRelationshipLUTSequenceItem] | None = None,
         frame_pixel_shift_sequence: list[frame_pixel_shift_macro.FramePixelShiftSequenceItem] | None = None,

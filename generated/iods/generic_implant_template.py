@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, ClassVar
 
 from iodkit.builders import IODBuilder, ModuleBuilder
 
-from iodkit.generated.modules.generic_implant_template2_d_drawings_module import GenericImplantTemplate2DDrawingsModule
-from iodkit.generated.modules.generic_implant_template3_d_models_module import GenericImplantTemplate3DModelsModule
+from iodkit.generated.modules.generic_implant_template_2d_drawings_module import GenericImplantTemplate2DDrawingsModule
+from iodkit.generated.modules.generic_implant_template_3d_models_module import GenericImplantTemplate3DModelsModule
 from iodkit.generated.modules.generic_implant_template_description_module import GenericImplantTemplateDescriptionModule
 from iodkit.generated.modules.generic_implant_template_mating_features_module import GenericImplantTemplateMatingFeaturesModule
 from iodkit.generated.modules.generic_implant_template_planning_landmarks_module import GenericImplantTemplatePlanningLandmarksModule
@@ -31,8 +31,8 @@ class GenericImplantTemplateIOD(IODBuilder):
     Modules (attribute: module, IE, usage):
 
     - ``generic_implant_template_description``: Generic Implant Template Description (Table C.29.1.1-1), Implant Template, M
-    - ``generic_implant_template_2_d_drawings``: Generic Implant Template 2D Drawings (Table C.29.1.2-1), Implant Template, U
-    - ``generic_implant_template_3_d_models``: Generic Implant Template 3D Models (Table C.29.1.3-1), Implant Template, U
+    - ``generic_implant_template_2d_drawings``: Generic Implant Template 2D Drawings (Table C.29.1.2-1), Implant Template, U
+    - ``generic_implant_template_3d_models``: Generic Implant Template 3D Models (Table C.29.1.3-1), Implant Template, U
     - ``generic_implant_template_mating_features``: Generic Implant Template Mating Features (Table C.29.1.4-1), Implant Template, U
     - ``generic_implant_template_planning_landmarks``: Generic Implant Template Planning Landmarks (Table C.29.1.5-1), Implant Template, U
     - ``sop_common``: SOP Common (Table C.12-1), Implant Template, M
@@ -44,8 +44,8 @@ class GenericImplantTemplateIOD(IODBuilder):
     sop_class_uids: ClassVar[tuple[str, ...]] = ("1.2.840.10008.5.1.4.43.1",)
     __modules__: ClassVar[dict[str, tuple[type[ModuleBuilder], str, str]]] = {
         "generic_implant_template_description": (GenericImplantTemplateDescriptionModule, "Implant Template", "M"),
-        "generic_implant_template_2_d_drawings": (GenericImplantTemplate2DDrawingsModule, "Implant Template", "U"),
-        "generic_implant_template_3_d_models": (GenericImplantTemplate3DModelsModule, "Implant Template", "U"),
+        "generic_implant_template_2d_drawings": (GenericImplantTemplate2DDrawingsModule, "Implant Template", "U"),
+        "generic_implant_template_3d_models": (GenericImplantTemplate3DModelsModule, "Implant Template", "U"),
         "generic_implant_template_mating_features": (GenericImplantTemplateMatingFeaturesModule, "Implant Template", "U"),
         "generic_implant_template_planning_landmarks": (GenericImplantTemplatePlanningLandmarksModule, "Implant Template", "U"),
         "sop_common": (SOPCommonModule, "Implant Template", "M"),
@@ -56,8 +56,8 @@ class GenericImplantTemplateIOD(IODBuilder):
 
     if TYPE_CHECKING:
         generic_implant_template_description: GenericImplantTemplateDescriptionModule | None
-        generic_implant_template_2_d_drawings: GenericImplantTemplate2DDrawingsModule | None
-        generic_implant_template_3_d_models: GenericImplantTemplate3DModelsModule | None
+        generic_implant_template_2d_drawings: GenericImplantTemplate2DDrawingsModule | None
+        generic_implant_template_3d_models: GenericImplantTemplate3DModelsModule | None
         generic_implant_template_mating_features: GenericImplantTemplateMatingFeaturesModule | None
         generic_implant_template_planning_landmarks: GenericImplantTemplatePlanningLandmarksModule | None
         sop_common: SOPCommonModule | None
@@ -67,8 +67,8 @@ class GenericImplantTemplateIOD(IODBuilder):
         self,
         *,
         generic_implant_template_description: GenericImplantTemplateDescriptionModule | None = None,
-        generic_implant_template_2_d_drawings: GenericImplantTemplate2DDrawingsModule | None = None,
-        generic_implant_template_3_d_models: GenericImplantTemplate3DModelsModule | None = None,
+        generic_implant_template_2d_drawings: GenericImplantTemplate2DDrawingsModule | None = None,
+        generic_implant_template_3d_models: GenericImplantTemplate3DModelsModule | None = None,
         generic_implant_template_mating_features: GenericImplantTemplateMatingFeaturesModule | None = None,
         generic_implant_template_planning_landmarks: GenericImplantTemplatePlanningLandmarksModule | None = None,
         sop_common: SOPCommonModule | None = None,

@@ -29,7 +29,7 @@ from iodkit.generated.modules.frame_anatomy_macro import FrameAnatomyMacro
 from iodkit.generated.modules.frame_content_macro import FrameContentMacro
 from iodkit.generated.modules.frame_extraction_module import FrameExtractionModule
 from iodkit.generated.modules.frame_of_reference_module import FrameOfReferenceModule
-from iodkit.generated.modules.frame_voilut_macro import FrameVOILUTMacro
+from iodkit.generated.modules.frame_voi_lut_macro import FrameVOILUTMacro
 from iodkit.generated.modules.general_equipment_module import GeneralEquipmentModule
 from iodkit.generated.modules.general_series_module import GeneralSeriesModule
 from iodkit.generated.modules.general_study_module import GeneralStudyModule
@@ -57,7 +57,7 @@ if TYPE_CHECKING:
     from iodkit.generated.modules import derivation_image_macro
     from iodkit.generated.modules import frame_anatomy_macro
     from iodkit.generated.modules import frame_content_macro
-    from iodkit.generated.modules import frame_voilut_macro
+    from iodkit.generated.modules import frame_voi_lut_macro
     from iodkit.generated.modules import intravascular_frame_content_macro
     from iodkit.generated.modules import intravascular_oct_frame_content_macro
     from iodkit.generated.modules import intravascular_oct_frame_type_macro
@@ -72,7 +72,7 @@ class IntravascularOpticalCoherenceTomographyImageFunctionalGroups(PixelMeasures
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table A.66.4.3-1"
-    __order__ = (0x00289110, 0x00209111, 0x00089124, 0x00209071, 0x00189118, 0x00289132, 0x00289422, 0x00520025, 0x00520027, 0x00520029)
+    __order__: ClassVar[tuple[int, ...]] = (0x00289110, 0x00209111, 0x00089124, 0x00209071, 0x00189118, 0x00289132, 0x00289422, 0x00520025, 0x00520027, 0x00520029)
 
     def __init__(
         self,
@@ -82,7 +82,7 @@ class IntravascularOpticalCoherenceTomographyImageFunctionalGroups(PixelMeasures
         derivation_image_sequence: list[derivation_image_macro.DerivationImageSequenceItem] | None = None,
         frame_anatomy_sequence: list[frame_anatomy_macro.FrameAnatomySequenceItem] | None = None,
         cardiac_synchronization_sequence: list[cardiac_synchronization_macro.CardiacSynchronizationSequenceItem] | None = None,
-        frame_voilut_sequence: list[frame_voilut_macro.FrameVOILUTSequenceItem] | None = None,
+        frame_voilut_sequence: list[frame_voi_lut_macro.FrameVOILUTSequenceItem] | None = None,
         pixel_intensity_relationship_lut_sequence: list[pixel_intensity_relationship_lut_macro.PixelIntensityRelationshipLUTSequenceItem] | None = None,
         intravascular_oct_frame_type_sequence: list[intravascular_oct_frame_type_macro.IntravascularOCTFrameTypeSequenceItem] | None = None,
         intravascular_frame_content_sequence: list[intravascular_frame_content_macro.IntravascularFrameContentSequenceItem] | None = None,

@@ -33,7 +33,7 @@ from iodkit.generated.modules.frame_anatomy_macro import FrameAnatomyMacro
 from iodkit.generated.modules.frame_content_macro import FrameContentMacro
 from iodkit.generated.modules.frame_extraction_module import FrameExtractionModule
 from iodkit.generated.modules.frame_of_reference_module import FrameOfReferenceModule
-from iodkit.generated.modules.frame_voilut_macro import FrameVOILUTMacro
+from iodkit.generated.modules.frame_voi_lut_macro import FrameVOILUTMacro
 from iodkit.generated.modules.general_equipment_module import GeneralEquipmentModule
 from iodkit.generated.modules.general_series_module import GeneralSeriesModule
 from iodkit.generated.modules.general_study_module import GeneralStudyModule
@@ -66,7 +66,7 @@ if TYPE_CHECKING:
     from iodkit.generated.modules import derivation_image_macro
     from iodkit.generated.modules import frame_anatomy_macro
     from iodkit.generated.modules import frame_content_macro
-    from iodkit.generated.modules import frame_voilut_macro
+    from iodkit.generated.modules import frame_voi_lut_macro
     from iodkit.generated.modules import image_sop_instance_reference_macro
     from iodkit.generated.modules import mr_image_frame_type_macro
     from iodkit.generated.modules import pixel_measures_macro
@@ -86,7 +86,7 @@ class LegacyConvertedEnhancedMRImageFunctionalGroups(PixelMeasuresMacro, FrameCo
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table A.71-2"
-    __order__ = (0x00289110, 0x00209111, 0x00209113, 0x00209116, 0x00081140, 0x00089124, 0x00189118, 0x00209071, 0x00289145, 0x00289132, 0x00409096, 0x00189341, 0x00209253, 0x00189226, 0x00209310, 0x00209170, 0x00209171, 0x00209172)
+    __order__: ClassVar[tuple[int, ...]] = (0x00289110, 0x00209111, 0x00209113, 0x00209116, 0x00081140, 0x00089124, 0x00189118, 0x00209071, 0x00289145, 0x00289132, 0x00409096, 0x00189341, 0x00209253, 0x00189226, 0x00209310, 0x00209170, 0x00209171, 0x00209172)
 
     def __init__(
         self,
@@ -100,7 +100,7 @@ class LegacyConvertedEnhancedMRImageFunctionalGroups(PixelMeasuresMacro, FrameCo
         cardiac_synchronization_sequence: list[cardiac_synchronization_macro.CardiacSynchronizationSequenceItem] | None = None,
         frame_anatomy_sequence: list[frame_anatomy_macro.FrameAnatomySequenceItem] | None = None,
         pixel_value_transformation_sequence: list[pixel_value_transformation_macro.PixelValueTransformationSequenceItem] | None = None,
-        frame_voilut_sequence: list[frame_voilut_macro.FrameVOILUTSequenceItem] | None = None,
+        frame_voilut_sequence: list[frame_voi_lut_macro.FrameVOILUTSequenceItem] | None = None,
         real_world_value_mapping_sequence: list[real_world_value_mapping_item_macro.RealWorldValueMappingItemMacro] | None = None,
         contrast_bolus_usage_sequence: list[contrast_bolus_usage_macro.ContrastBolusUsageSequenceItem] | None = None,
         respiratory_synchronization_sequence: list[respiratory_synchronization_macro.RespiratorySynchronizationSequenceItem] | None = None,

@@ -34,7 +34,7 @@ from iodkit.generated.modules.patient_module import PatientModule
 from iodkit.generated.modules.patient_study_module import PatientStudyModule
 from iodkit.generated.modules.sop_common_module import SOPCommonModule
 from iodkit.generated.modules.specimen_module import SpecimenModule
-from iodkit.generated.modules.voilut_module import VOILUTModule
+from iodkit.generated.modules.voi_lut_module import VOILUTModule
 
 
 class MRImageIOD(IODBuilder):

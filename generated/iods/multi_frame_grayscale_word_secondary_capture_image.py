@@ -44,7 +44,7 @@ from iodkit.generated.modules.sc_multi_frame_vector_module import SCMultiFrameVe
 from iodkit.generated.modules.sop_common_module import SOPCommonModule
 from iodkit.generated.modules.specimen_module import SpecimenModule
 from iodkit.generated.modules.synchronization_module import SynchronizationModule
-from iodkit.generated.modules.voilut_module import VOILUTModule
+from iodkit.generated.modules.voi_lut_module import VOILUTModule
 
 if TYPE_CHECKING:
     from iodkit.generated.modules import pixel_measures_macro
@@ -59,7 +59,7 @@ class MultiFrameGrayscaleWordSecondaryCaptureImageFunctionalGroups(PixelMeasures
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table A.8-4b"
-    __order__ = (0x00289110, 0x00209113, 0x00209116)
+    __order__: ClassVar[tuple[int, ...]] = (0x00289110, 0x00209113, 0x00209116)
 
     def __init__(
         self,

@@ -37,17 +37,17 @@ from iodkit.generated.modules.nm_image_pixel_module import NMImagePixelModule
 from iodkit.generated.modules.nm_isotope_module import NMIsotopeModule
 from iodkit.generated.modules.nm_multi_frame_module import NMMultiFrameModule
 from iodkit.generated.modules.nm_multi_gated_acquisition_module import NMMultiGatedAcquisitionModule
+from iodkit.generated.modules.nm_pet_patient_orientation_module import NMPETPatientOrientationModule
 from iodkit.generated.modules.nm_phase_module import NMPhaseModule
 from iodkit.generated.modules.nm_reconstruction_module import NMReconstructionModule
 from iodkit.generated.modules.nm_tomo_acquisition_module import NMTomoAcquisitionModule
-from iodkit.generated.modules.nmpet_patient_orientation_module import NMPETPatientOrientationModule
 from iodkit.generated.modules.overlay_plane_module import OverlayPlaneModule
 from iodkit.generated.modules.patient_module import PatientModule
 from iodkit.generated.modules.patient_study_module import PatientStudyModule
 from iodkit.generated.modules.sop_common_module import SOPCommonModule
 from iodkit.generated.modules.specimen_module import SpecimenModule
 from iodkit.generated.modules.synchronization_module import SynchronizationModule
-from iodkit.generated.modules.voilut_module import VOILUTModule
+from iodkit.generated.modules.voi_lut_module import VOILUTModule
 
 
 class NuclearMedicineImageIOD(IODBuilder):

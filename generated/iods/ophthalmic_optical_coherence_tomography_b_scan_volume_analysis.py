@@ -23,7 +23,7 @@ from iodkit.generated.modules.frame_anatomy_macro import FrameAnatomyMacro
 from iodkit.generated.modules.frame_content_macro import FrameContentMacro
 from iodkit.generated.modules.frame_extraction_module import FrameExtractionModule
 from iodkit.generated.modules.frame_of_reference_module import FrameOfReferenceModule
-from iodkit.generated.modules.frame_voilut_with_lut_macro import FrameVOILUTWithLUTMacro
+from iodkit.generated.modules.frame_voi_lut_with_lut_macro import FrameVOILUTWithLUTMacro
 from iodkit.generated.modules.general_equipment_module import GeneralEquipmentModule
 from iodkit.generated.modules.general_series_module import GeneralSeriesModule
 from iodkit.generated.modules.general_study_module import GeneralStudyModule
@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     from iodkit.generated.modules import plane_position_patient_macro
     from iodkit.generated.modules import real_world_value_mapping_item_macro
     from iodkit.generated.modules import referenced_image_macro
-    from iodkit.generated.modules import voilut_macro
+    from iodkit.generated.modules import voi_lut_macro
 
 
 class OphthalmicOpticalCoherenceTomographyBScanVolumeAnalysisFunctionalGroups(PixelMeasuresMacro, PlaneOrientationPatientMacro, PlanePositionPatientMacro, FrameContentMacro, ReferencedImageMacro, DerivationImageMacro, FrameAnatomyMacro, FrameVOILUTWithLUTMacro, RealWorldValueMappingMacro, ItemBuilder):
@@ -61,7 +61,7 @@ class OphthalmicOpticalCoherenceTomographyBScanVolumeAnalysisFunctionalGroups(Pi
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table A.84.3.2-1"
-    __order__ = (0x00289110, 0x00209116, 0x00209113, 0x00209111, 0x00081140, 0x00089124, 0x00209071, 0x00289132, 0x00409096)
+    __order__: ClassVar[tuple[int, ...]] = (0x00289110, 0x00209116, 0x00209113, 0x00209111, 0x00081140, 0x00089124, 0x00209071, 0x00289132, 0x00409096)
 
     def __init__(
         self,
@@ -73,7 +73,7 @@ class OphthalmicOpticalCoherenceTomographyBScanVolumeAnalysisFunctionalGroups(Pi
         referenced_image_sequence: list[referenced_image_macro.ReferencedImageSequenceItem] | None = None,
         derivation_image_sequence: list[derivation_image_macro.DerivationImageSequenceItem] | None = None,
         frame_anatomy_sequence: list[frame_anatomy_macro.FrameAnatomySequenceItem] | None = None,
-        frame_voilut_sequence: list[voilut_macro.VOILUTMacro] | None = None,
+        frame_voilut_sequence: list[voi_lut_macro.VOILUTMacro] | None = None,
         real_world_value_mapping_sequence: list[real_world_value_mapping_item_macro.RealWorldValueMappingItemMacro] | None = None,
         **_: Any,
     ) -> None:

@@ -32,7 +32,7 @@ from iodkit.generated.modules.frame_anatomy_macro import FrameAnatomyMacro
 from iodkit.generated.modules.frame_content_macro import FrameContentMacro
 from iodkit.generated.modules.frame_extraction_module import FrameExtractionModule
 from iodkit.generated.modules.frame_of_reference_module import FrameOfReferenceModule
-from iodkit.generated.modules.frame_voilut_with_lut_macro import FrameVOILUTWithLUTMacro
+from iodkit.generated.modules.frame_voi_lut_with_lut_macro import FrameVOILUTWithLUTMacro
 from iodkit.generated.modules.general_acquisition_module import GeneralAcquisitionModule
 from iodkit.generated.modules.general_equipment_module import GeneralEquipmentModule
 from iodkit.generated.modules.general_image_module import GeneralImageModule
@@ -82,7 +82,7 @@ if TYPE_CHECKING:
     from iodkit.generated.modules import referenced_image_macro
     from iodkit.generated.modules import respiratory_synchronization_macro
     from iodkit.generated.modules import stored_value_color_range_macro
-    from iodkit.generated.modules import voilut_macro
+    from iodkit.generated.modules import voi_lut_macro
 
 
 class ParametricMapFunctionalGroups(PixelMeasuresMacro, PlanePositionPatientMacro, PlaneOrientationPatientMacro, PlanePositionSlideMacro, ReferencedImageMacro, DerivationImageMacro, FrameContentMacro, CardiacSynchronizationMacro, FrameAnatomyMacro, IdentityPixelValueTransformationMacro, FrameVOILUTWithLUTMacro, RealWorldValueMappingMacro, ContrastBolusUsageMacro, RespiratorySynchronizationMacro, StoredValueColorRangeMacro, ParametricMapFrameTypeMacro, UnassignedSharedConvertedAttributesMacro, UnassignedPerFrameConvertedAttributesMacro, ItemBuilder):
@@ -92,7 +92,7 @@ class ParametricMapFunctionalGroups(PixelMeasuresMacro, PlanePositionPatientMacr
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table PS3.3_A.75-2"
-    __order__ = (0x00289110, 0x00209113, 0x00209116, 0x0048021A, 0x00081140, 0x00089124, 0x00209111, 0x00189118, 0x00209071, 0x00289145, 0x00289132, 0x00409096, 0x00189341, 0x00209253, 0x00281230, 0x00409092, 0x00209170, 0x00209171)
+    __order__: ClassVar[tuple[int, ...]] = (0x00289110, 0x00209113, 0x00209116, 0x0048021A, 0x00081140, 0x00089124, 0x00209111, 0x00189118, 0x00209071, 0x00289145, 0x00289132, 0x00409096, 0x00189341, 0x00209253, 0x00281230, 0x00409092, 0x00209170, 0x00209171)
 
     def __init__(
         self,
@@ -107,7 +107,7 @@ class ParametricMapFunctionalGroups(PixelMeasuresMacro, PlanePositionPatientMacr
         cardiac_synchronization_sequence: list[cardiac_synchronization_macro.CardiacSynchronizationSequenceItem] | None = None,
         frame_anatomy_sequence: list[frame_anatomy_macro.FrameAnatomySequenceItem] | None = None,
         pixel_value_transformation_sequence: list[identity_pixel_value_transformation_macro.PixelValueTransformationSequenceItem] | None = None,
-        frame_voilut_sequence: list[voilut_macro.VOILUTMacro] | None = None,
+        frame_voilut_sequence: list[voi_lut_macro.VOILUTMacro] | None = None,
         real_world_value_mapping_sequence: list[real_world_value_mapping_item_macro.RealWorldValueMappingItemMacro] | None = None,
         contrast_bolus_usage_sequence: list[contrast_bolus_usage_macro.ContrastBolusUsageSequenceItem] | None = None,
         respiratory_synchronization_sequence: list[respiratory_synchronization_macro.RespiratorySynchronizationSequenceItem] | None = None,

@@ -28,7 +28,7 @@ from iodkit.generated.modules.general_series_module import GeneralSeriesModule
 from iodkit.generated.modules.general_study_module import GeneralStudyModule
 from iodkit.generated.modules.image_pixel_module import ImagePixelModule
 from iodkit.generated.modules.image_plane_module import ImagePlaneModule
-from iodkit.generated.modules.nmpet_patient_orientation_module import NMPETPatientOrientationModule
+from iodkit.generated.modules.nm_pet_patient_orientation_module import NMPETPatientOrientationModule
 from iodkit.generated.modules.overlay_plane_module import OverlayPlaneModule
 from iodkit.generated.modules.patient_module import PatientModule
 from iodkit.generated.modules.patient_study_module import PatientStudyModule
@@ -39,7 +39,7 @@ from iodkit.generated.modules.pet_series_module import PETSeriesModule
 from iodkit.generated.modules.sop_common_module import SOPCommonModule
 from iodkit.generated.modules.specimen_module import SpecimenModule
 from iodkit.generated.modules.synchronization_module import SynchronizationModule
-from iodkit.generated.modules.voilut_module import VOILUTModule
+from iodkit.generated.modules.voi_lut_module import VOILUTModule
 
 
 class PositronEmissionTomographyImageIOD(IODBuilder):

@@ -38,7 +38,7 @@ from iodkit.generated.modules.presentation_state_identification_module import Pr
 from iodkit.generated.modules.presentation_state_mask_module import PresentationStateMaskModule
 from iodkit.generated.modules.presentation_state_relationship_module import PresentationStateRelationshipModule
 from iodkit.generated.modules.presentation_state_shutter_module import PresentationStateShutterModule
-from iodkit.generated.modules.softcopy_voilut_module import SoftcopyVOILUTModule
+from iodkit.generated.modules.softcopy_voi_lut_module import SoftcopyVOILUTModule
 from iodkit.generated.modules.sop_common_module import SOPCommonModule
 from iodkit.generated.modules.spatial_transformation_module import SpatialTransformationModule
 from iodkit.generated.modules.specimen_module import SpecimenModule

@@ -28,8 +28,8 @@ from iodkit.generated.modules.multi_frame_module import MultiFrameModule
 from iodkit.generated.modules.patient_module import PatientModule
 from iodkit.generated.modules.patient_study_module import PatientStudyModule
 from iodkit.generated.modules.rt_dose_module import RTDoseModule
+from iodkit.generated.modules.rt_dvh_module import RTDVHModule
 from iodkit.generated.modules.rt_series_module import RTSeriesModule
-from iodkit.generated.modules.rtdvh_module import RTDVHModule
 from iodkit.generated.modules.sop_common_module import SOPCommonModule
 
 

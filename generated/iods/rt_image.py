@@ -36,7 +36,7 @@ from iodkit.generated.modules.patient_study_module import PatientStudyModule
 from iodkit.generated.modules.rt_image_module import RTImageModule
 from iodkit.generated.modules.rt_series_module import RTSeriesModule
 from iodkit.generated.modules.sop_common_module import SOPCommonModule
-from iodkit.generated.modules.voilut_module import VOILUTModule
+from iodkit.generated.modules.voi_lut_module import VOILUTModule
 
 
 class RTImageIOD(IODBuilder):

@@ -25,8 +25,8 @@ from iodkit.generated.modules.general_study_module import GeneralStudyModule
 from iodkit.generated.modules.patient_module import PatientModule
 from iodkit.generated.modules.patient_study_module import PatientStudyModule
 from iodkit.generated.modules.roi_contour_module import ROIContourModule
+from iodkit.generated.modules.rt_roi_observations_module import RTROIObservationsModule
 from iodkit.generated.modules.rt_series_module import RTSeriesModule
-from iodkit.generated.modules.rtroi_observations_module import RTROIObservationsModule
 from iodkit.generated.modules.sop_common_module import SOPCommonModule
 from iodkit.generated.modules.structure_set_module import StructureSetModule
 

@@ -37,7 +37,7 @@ from iodkit.generated.modules.sc_image_module import SCImageModule
 from iodkit.generated.modules.sop_common_module import SOPCommonModule
 from iodkit.generated.modules.specimen_module import SpecimenModule
 from iodkit.generated.modules.synchronization_module import SynchronizationModule
-from iodkit.generated.modules.voilut_module import VOILUTModule
+from iodkit.generated.modules.voi_lut_module import VOILUTModule
 
 
 class SecondaryCaptureImageIOD(IODBuilder):

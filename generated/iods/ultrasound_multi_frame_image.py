@@ -42,7 +42,7 @@ from iodkit.generated.modules.specimen_module import SpecimenModule
 from iodkit.generated.modules.synchronization_module import SynchronizationModule
 from iodkit.generated.modules.us_image_module import USImageModule
 from iodkit.generated.modules.us_region_calibration_module import USRegionCalibrationModule
-from iodkit.generated.modules.voilut_module import VOILUTModule
+from iodkit.generated.modules.voi_lut_module import VOILUTModule
 
 
 class UltrasoundMultiFrameImageIOD(IODBuilder):

@@ -42,7 +42,7 @@ from iodkit.generated.modules.patient_study_module import PatientStudyModule
 from iodkit.generated.modules.sop_common_module import SOPCommonModule
 from iodkit.generated.modules.specimen_module import SpecimenModule
 from iodkit.generated.modules.synchronization_module import SynchronizationModule
-from iodkit.generated.modules.voilut_module import VOILUTModule
+from iodkit.generated.modules.voi_lut_module import VOILUTModule
 from iodkit.generated.modules.x_ray_acquisition_module import XRayAcquisitionModule
 from iodkit.generated.modules.x_ray_collimator_module import XRayCollimatorModule
 from iodkit.generated.modules.x_ray_image_module import XRayImageModule

@@ -61,7 +61,7 @@ _INDEX: dict[str, str] = {
     "CTReconstructionMacro": "ct_reconstruction_macro",
     "CTSeriesModule": "ct_series_module",
     "CTTableDynamicsMacro": "ct_table_dynamics_macro",
-    "CTXRayDetailsMacro": "ctx_ray_details_macro",
+    "CTXRayDetailsMacro": "ct_x_ray_details_macro",
     "CalculatedDoseReferenceRecordModule": "calculated_dose_reference_record_module",
     "CalculatedIOLMacro": "calculated_iol_macro",
     "CalculatedToricPowerMacro": "calculated_toric_power_macro",
@@ -76,7 +76,7 @@ _INDEX: dict[str, str] = {
     "CodeMacro": "code_macro",
     "CodeSequenceMacro": "code_sequence_macro",
     "ColorPaletteDefinitionModule": "color_palette_definition_module",
-    "CommonCTMRAndPhotoacousticImageDescriptionMacro": "common_ctmr_and_photoacoustic_image_description_macro",
+    "CommonCTMRAndPhotoacousticImageDescriptionMacro": "common_ct_mr_and_photoacoustic_image_description_macro",
     "CommonInstanceReferenceModule": "common_instance_reference_module",
     "CompensatorsDefinitionMacro": "compensators_definition_macro",
     "CompositeObjectReferenceMacro": "composite_object_reference_macro",
@@ -150,7 +150,7 @@ _INDEX: dict[str, str] = {
     "EnhancedSeriesModule": "enhanced_series_module",
     "EnhancedUSImageModule": "enhanced_us_image_module",
     "EnhancedUSSeriesModule": "enhanced_us_series_module",
-    "EnhancedXAXRFImageModuleTable": "enhanced_xaxrf_image_module_table",
+    "EnhancedXAXRFImageModuleTable": "enhanced_xa_xrf_image_module_table",
     "EntityLabelingMacro": "entity_labeling_macro",
     "EntityLongLabelingMacro": "entity_long_labeling_macro",
     "EquipmentSpecificationModule": "equipment_specification_module",
@@ -174,8 +174,8 @@ _INDEX: dict[str, str] = {
     "FramePixelShiftMacro": "frame_pixel_shift_macro",
     "FramePointersModule": "frame_pointers_module",
     "FrameUsefulnessFunctionalGroupMacro": "frame_usefulness_functional_group_macro",
-    "FrameVOILUTMacro": "frame_voilut_macro",
-    "FrameVOILUTWithLUTMacro": "frame_voilut_with_lut_macro",
+    "FrameVOILUTMacro": "frame_voi_lut_macro",
+    "FrameVOILUTWithLUTMacro": "frame_voi_lut_with_lut_macro",
     "FunctionalMRMacro": "functional_mr_macro",
     "GeneralAccessoriesDefinitionMacro": "general_accessories_definition_macro",
     "GeneralAcquisitionModule": "general_acquisition_module",
@@ -192,8 +192,8 @@ _INDEX: dict[str, str] = {
     "GeneralReferenceModule": "general_reference_module",
     "GeneralSeriesModule": "general_series_module",
     "GeneralStudyModule": "general_study_module",
-    "GenericImplantTemplate2DDrawingsModule": "generic_implant_template2_d_drawings_module",
-    "GenericImplantTemplate3DModelsModule": "generic_implant_template3_d_models_module",
+    "GenericImplantTemplate2DDrawingsModule": "generic_implant_template_2d_drawings_module",
+    "GenericImplantTemplate3DModelsModule": "generic_implant_template_3d_models_module",
     "GenericImplantTemplateDescriptionModule": "generic_implant_template_description_module",
     "GenericImplantTemplateMatingFeaturesModule": "generic_implant_template_mating_features_module",
     "GenericImplantTemplatePlanningLandmarksModule": "generic_implant_template_planning_landmarks_module",
@@ -270,7 +270,7 @@ _INDEX: dict[str, str] = {
     "MRAveragesMacro": "mr_averages_macro",
     "MRDiffusionMacro": "mr_diffusion_macro",
     "MREchoMacro": "mr_echo_macro",
-    "MRFOVGeometryMacro": "mrfov_geometry_macro",
+    "MRFOVGeometryMacro": "mr_fov_geometry_macro",
     "MRImageAndSpectroscopyInstanceMacro": "mr_image_and_spectroscopy_instance_macro",
     "MRImageDescriptionMacro": "mr_image_description_macro",
     "MRImageFrameTypeMacro": "mr_image_frame_type_macro",
@@ -295,7 +295,7 @@ _INDEX: dict[str, str] = {
     "MammographyImageModule": "mammography_image_module",
     "MammographySeriesModule": "mammography_series_module",
     "MandatoryViewAndSliceProgressionDirectionMacro": "mandatory_view_and_slice_progression_direction_macro",
-    "Manufacturing3DModelModule": "manufacturing3_d_model_module",
+    "Manufacturing3DModelModule": "manufacturing_3d_model_module",
     "MaskModule": "mask_module",
     "MatrixBasedRTImagingGeometryMacro": "matrix_based_rt_imaging_geometry_macro",
     "MeasuredDoseReferenceRecordModule": "measured_dose_reference_record_module",
@@ -309,8 +309,8 @@ _INDEX: dict[str, str] = {
     "MultiEnergyCTImageModule": "multi_energy_ct_image_module",
     "MultiEnergyCTPathMacro": "multi_energy_ct_path_macro",
     "MultiEnergyCTProcessingMacro": "multi_energy_ct_processing_macro",
-    "MultiEnergyCTXRayDetectorMacro": "multi_energy_ctx_ray_detector_macro",
-    "MultiEnergyCTXRaySourceMacro": "multi_energy_ctx_ray_source_macro",
+    "MultiEnergyCTXRayDetectorMacro": "multi_energy_ct_x_ray_detector_macro",
+    "MultiEnergyCTXRaySourceMacro": "multi_energy_ct_x_ray_source_macro",
     "MultiFrameDimensionModule": "multi_frame_dimension_module",
     "MultiFrameFunctionalGroupsModule": "multi_frame_functional_groups_module",
     "MultiFrameModule": "multi_frame_module",
@@ -324,7 +324,7 @@ _INDEX: dict[str, str] = {
     "NMIsotopeModule": "nm_isotope_module",
     "NMMultiFrameModule": "nm_multi_frame_module",
     "NMMultiGatedAcquisitionModule": "nm_multi_gated_acquisition_module",
-    "NMPETPatientOrientationModule": "nmpet_patient_orientation_module",
+    "NMPETPatientOrientationModule": "nm_pet_patient_orientation_module",
     "NMPhaseModule": "nm_phase_module",
     "NMReconstructionModule": "nm_reconstruction_module",
     "NMTomoAcquisitionModule": "nm_tomo_acquisition_module",
@@ -471,7 +471,7 @@ _INDEX: dict[str, str] = {
     "RTBrachySessionRecordModule": "rt_brachy_session_record_module",
     "RTControlPointGeneralMacro": "rt_control_point_general_macro",
     "RTConventionalMachineVerificationModule": "rt_conventional_machine_verification_module",
-    "RTDVHModule": "rtdvh_module",
+    "RTDVHModule": "rt_dvh_module",
     "RTDeliveryDeviceCommonModule": "rt_delivery_device_common_module",
     "RTDoseContributionModule": "rt_dose_contribution_module",
     "RTDoseContributionRecordModule": "rt_dose_contribution_record_module",
@@ -503,7 +503,7 @@ _INDEX: dict[str, str] = {
     "RTPhysicianIntentModule": "rt_physician_intent_module",
     "RTPrescriptionModule": "rt_prescription_module",
     "RTProjectionImagingRequestGeometryMacro": "rt_projection_imaging_request_geometry_macro",
-    "RTROIObservationsModule": "rtroi_observations_module",
+    "RTROIObservationsModule": "rt_roi_observations_module",
     "RTRadiationCommonBaseMacro": "rt_radiation_common_base_macro",
     "RTRadiationCommonModule": "rt_radiation_common_module",
     "RTRadiationRecordCommonModule": "rt_radiation_record_common_module",
@@ -570,7 +570,7 @@ _INDEX: dict[str, str] = {
     "SlideCoordinatesModule": "slide_coordinates_module",
     "SlideLabelModule": "slide_label_module",
     "SoftcopyPresentationLUTModule": "softcopy_presentation_lut_module",
-    "SoftcopyVOILUTModule": "softcopy_voilut_module",
+    "SoftcopyVOILUTModule": "softcopy_voi_lut_module",
     "SparseMultiFrameFunctionalGroupsModule": "sparse_multi_frame_functional_groups_module",
     "SpatialCoordinatesMacro": "spatial_coordinates_macro",
     "SpatialFiducialsModule": "spatial_fiducials_module",
@@ -602,8 +602,8 @@ _INDEX: dict[str, str] = {
     "SurfaceMeshPrimitivesMacro": "surface_mesh_primitives_macro",
     "SurfaceSegmentationModule": "surface_segmentation_module",
     "SynchronizationModule": "synchronization_module",
-    "T3DRTConeBeamImagingGeometryMacro": "t3_drt_cone_beam_imaging_geometry_macro",
-    "T3DSpatialCoordinatesMacro": "t3_d_spatial_coordinates_macro",
+    "T3DRTConeBeamImagingGeometryMacro": "t3d_rt_cone_beam_imaging_geometry_macro",
+    "T3DSpatialCoordinatesMacro": "t3d_spatial_coordinates_macro",
     "TableContentItemMacro": "table_content_item_macro",
     "TableSummaryStatisticsMacro": "table_summary_statistics_macro",
     "TargetLuminanceCharacteristicsModule": "target_luminance_characteristics_module",
@@ -634,8 +634,8 @@ _INDEX: dict[str, str] = {
     "VLPhotographicAcquisitionModule": "vl_photographic_acquisition_module",
     "VLPhotographicEquipmentModule": "vl_photographic_equipment_module",
     "VLPhotographicGeolocationModule": "vl_photographic_geolocation_module",
-    "VOILUTMacro": "voilut_macro",
-    "VOILUTModule": "voilut_module",
+    "VOILUTMacro": "voi_lut_macro",
+    "VOILUTModule": "voi_lut_module",
     "VariableModalityLUTModule": "variable_modality_lut_module",
     "VectorsMacro": "vectors_macro",
     "VisitAdmissionModule": "visit_admission_module",
@@ -667,28 +667,28 @@ _INDEX: dict[str, str] = {
     "WholeSlideMicroscopyImageFrameTypeMacro": "whole_slide_microscopy_image_frame_type_macro",
     "WholeSlideMicroscopyImageModule": "whole_slide_microscopy_image_module",
     "WholeSlideMicroscopySeriesModule": "whole_slide_microscopy_series_module",
-    "WideFieldOphthalmicPhotography3DCoordinatesModule": "wide_field_ophthalmic_photography3_d_coordinates_module",
+    "WideFieldOphthalmicPhotography3DCoordinatesModule": "wide_field_ophthalmic_photography_3d_coordinates_module",
     "WideFieldOphthalmicPhotographyQualityRatingModule": "wide_field_ophthalmic_photography_quality_rating_module",
     "WideFieldOphthalmicPhotographyStereographicProjectionModule": "wide_field_ophthalmic_photography_stereographic_projection_module",
     "XAPositionerModule": "xa_positioner_module",
     "XAProtocolSeriesModule": "xa_protocol_series_module",
-    "XAXRFAcquisitionModule": "xaxrf_acquisition_module",
-    "XAXRFMultiFramePresentationModule": "xaxrf_multi_frame_presentation_module",
-    "XAXRFPresentationStateMaskModule": "xaxrf_presentation_state_mask_module",
-    "XAXRFPresentationStatePresentationModule": "xaxrf_presentation_state_presentation_module",
-    "XAXRFPresentationStateShutterModule": "xaxrf_presentation_state_shutter_module",
-    "XAXRFSeriesModule": "xaxrf_series_module",
+    "XAXRFAcquisitionModule": "xa_xrf_acquisition_module",
+    "XAXRFMultiFramePresentationModule": "xa_xrf_multi_frame_presentation_module",
+    "XAXRFPresentationStateMaskModule": "xa_xrf_presentation_state_mask_module",
+    "XAXRFPresentationStatePresentationModule": "xa_xrf_presentation_state_presentation_module",
+    "XAXRFPresentationStateShutterModule": "xa_xrf_presentation_state_shutter_module",
+    "XAXRFSeriesModule": "xa_xrf_series_module",
     "XRFPositionerModule": "xrf_positioner_module",
-    "XRay3DAngiographicAcquisitionModule": "x_ray3_d_angiographic_acquisition_module",
-    "XRay3DAngiographicImageContributingSourcesModule": "x_ray3_d_angiographic_image_contributing_sources_module",
-    "XRay3DCraniofacialAcquisitionModule": "x_ray3_d_craniofacial_acquisition_module",
-    "XRay3DCraniofacialImageContributingSourcesModule": "x_ray3_d_craniofacial_image_contributing_sources_module",
-    "XRay3DFrameTypeMacro": "x_ray3_d_frame_type_macro",
-    "XRay3DGeneralPerProjectionAcquisitionMacro": "x_ray3_d_general_per_projection_acquisition_macro",
-    "XRay3DGeneralPositionerMovementMacro": "x_ray3_d_general_positioner_movement_macro",
-    "XRay3DGeneralSharedAcquisitionMacro": "x_ray3_d_general_shared_acquisition_macro",
-    "XRay3DImageModule": "x_ray3_d_image_module",
-    "XRay3DReconstructionModule": "x_ray3_d_reconstruction_module",
+    "XRay3DAngiographicAcquisitionModule": "x_ray_3d_angiographic_acquisition_module",
+    "XRay3DAngiographicImageContributingSourcesModule": "x_ray_3d_angiographic_image_contributing_sources_module",
+    "XRay3DCraniofacialAcquisitionModule": "x_ray_3d_craniofacial_acquisition_module",
+    "XRay3DCraniofacialImageContributingSourcesModule": "x_ray_3d_craniofacial_image_contributing_sources_module",
+    "XRay3DFrameTypeMacro": "x_ray_3d_frame_type_macro",
+    "XRay3DGeneralPerProjectionAcquisitionMacro": "x_ray_3d_general_per_projection_acquisition_macro",
+    "XRay3DGeneralPositionerMovementMacro": "x_ray_3d_general_positioner_movement_macro",
+    "XRay3DGeneralSharedAcquisitionMacro": "x_ray_3d_general_shared_acquisition_macro",
+    "XRay3DImageModule": "x_ray_3d_image_module",
+    "XRay3DReconstructionModule": "x_ray_3d_reconstruction_module",
     "XRayAcquisitionDoseModule": "x_ray_acquisition_dose_module",
     "XRayAcquisitionModule": "x_ray_acquisition_module",
     "XRayCalibrationDeviceUsageMacro": "x_ray_calibration_device_usage_macro",
@@ -788,7 +788,7 @@ if TYPE_CHECKING:
     from .ct_reconstruction_macro import CTReconstructionMacro
     from .ct_series_module import CTSeriesModule
     from .ct_table_dynamics_macro import CTTableDynamicsMacro
-    from .ctx_ray_details_macro import CTXRayDetailsMacro
+    from .ct_x_ray_details_macro import CTXRayDetailsMacro
     from .calculated_dose_reference_record_module import CalculatedDoseReferenceRecordModule
     from .calculated_iol_macro import CalculatedIOLMacro
     from .calculated_toric_power_macro import CalculatedToricPowerMacro
@@ -803,7 +803,7 @@ if TYPE_CHECKING:
     from .code_macro import CodeMacro
     from .code_sequence_macro import CodeSequenceMacro
     from .color_palette_definition_module import ColorPaletteDefinitionModule
-    from .common_ctmr_and_photoacoustic_image_description_macro import CommonCTMRAndPhotoacousticImageDescriptionMacro
+    from .common_ct_mr_and_photoacoustic_image_description_macro import CommonCTMRAndPhotoacousticImageDescriptionMacro
     from .common_instance_reference_module import CommonInstanceReferenceModule
     from .compensators_definition_macro import CompensatorsDefinitionMacro
     from .composite_object_reference_macro import CompositeObjectReferenceMacro
@@ -877,7 +877,7 @@ if TYPE_CHECKING:
     from .enhanced_series_module import EnhancedSeriesModule
     from .enhanced_us_image_module import EnhancedUSImageModule
     from .enhanced_us_series_module import EnhancedUSSeriesModule
-    from .enhanced_xaxrf_image_module_table import EnhancedXAXRFImageModuleTable
+    from .enhanced_xa_xrf_image_module_table import EnhancedXAXRFImageModuleTable
     from .entity_labeling_macro import EntityLabelingMacro
     from .entity_long_labeling_macro import EntityLongLabelingMacro
     from .equipment_specification_module import EquipmentSpecificationModule
@@ -901,8 +901,8 @@ if TYPE_CHECKING:
     from .frame_pixel_shift_macro import FramePixelShiftMacro
     from .frame_pointers_module import FramePointersModule
     from .frame_usefulness_functional_group_macro import FrameUsefulnessFunctionalGroupMacro
-    from .frame_voilut_macro import FrameVOILUTMacro
-    from .frame_voilut_with_lut_macro import FrameVOILUTWithLUTMacro
+    from .frame_voi_lut_macro import FrameVOILUTMacro
+    from .frame_voi_lut_with_lut_macro import FrameVOILUTWithLUTMacro
     from .functional_mr_macro import FunctionalMRMacro
     from .general_accessories_definition_macro import GeneralAccessoriesDefinitionMacro
     from .general_acquisition_module import GeneralAcquisitionModule
@@ -919,8 +919,8 @@ if TYPE_CHECKING:
     from .general_reference_module import GeneralReferenceModule
     from .general_series_module import GeneralSeriesModule
     from .general_study_module import GeneralStudyModule
-    from .generic_implant_template2_d_drawings_module import GenericImplantTemplate2DDrawingsModule
-    from .generic_implant_template3_d_models_module import GenericImplantTemplate3DModelsModule
+    from .generic_implant_template_2d_drawings_module import GenericImplantTemplate2DDrawingsModule
+    from .generic_implant_template_3d_models_module import GenericImplantTemplate3DModelsModule
     from .generic_implant_template_description_module import GenericImplantTemplateDescriptionModule
     from .generic_implant_template_mating_features_module import GenericImplantTemplateMatingFeaturesModule
     from .generic_implant_template_planning_landmarks_module import GenericImplantTemplatePlanningLandmarksModule
@@ -997,7 +997,7 @@ if TYPE_CHECKING:
     from .mr_averages_macro import MRAveragesMacro
     from .mr_diffusion_macro import MRDiffusionMacro
     from .mr_echo_macro import MREchoMacro
-    from .mrfov_geometry_macro import MRFOVGeometryMacro
+    from .mr_fov_geometry_macro import MRFOVGeometryMacro
     from .mr_image_and_spectroscopy_instance_macro import MRImageAndSpectroscopyInstanceMacro
     from .mr_image_description_macro import MRImageDescriptionMacro
     from .mr_image_frame_type_macro import MRImageFrameTypeMacro
@@ -1022,7 +1022,7 @@ if TYPE_CHECKING:
     from .mammography_image_module import MammographyImageModule
     from .mammography_series_module import MammographySeriesModule
     from .mandatory_view_and_slice_progression_direction_macro import MandatoryViewAndSliceProgressionDirectionMacro
-    from .manufacturing3_d_model_module import Manufacturing3DModelModule
+    from .manufacturing_3d_model_module import Manufacturing3DModelModule
     from .mask_module import MaskModule
     from .matrix_based_rt_imaging_geometry_macro import MatrixBasedRTImagingGeometryMacro
     from .measured_dose_reference_record_module import MeasuredDoseReferenceRecordModule
@@ -1036,8 +1036,8 @@ if TYPE_CHECKING:
     from .multi_energy_ct_image_module import MultiEnergyCTImageModule
     from .multi_energy_ct_path_macro import MultiEnergyCTPathMacro
     from .multi_energy_ct_processing_macro import MultiEnergyCTProcessingMacro
-    from .multi_energy_ctx_ray_detector_macro import MultiEnergyCTXRayDetectorMacro
-    from .multi_energy_ctx_ray_source_macro import MultiEnergyCTXRaySourceMacro
+    from .multi_energy_ct_x_ray_detector_macro import MultiEnergyCTXRayDetectorMacro
+    from .multi_energy_ct_x_ray_source_macro import MultiEnergyCTXRaySourceMacro
     from .multi_frame_dimension_module import MultiFrameDimensionModule
     from .multi_frame_functional_groups_module import MultiFrameFunctionalGroupsModule
     from .multi_frame_module import MultiFrameModule
@@ -1051,7 +1051,7 @@ if TYPE_CHECKING:
     from .nm_isotope_module import NMIsotopeModule
     from .nm_multi_frame_module import NMMultiFrameModule
     from .nm_multi_gated_acquisition_module import NMMultiGatedAcquisitionModule
-    from .nmpet_patient_orientation_module import NMPETPatientOrientationModule
+    from .nm_pet_patient_orientation_module import NMPETPatientOrientationModule
     from .nm_phase_module import NMPhaseModule
     from .nm_reconstruction_module import NMReconstructionModule
     from .nm_tomo_acquisition_module import NMTomoAcquisitionModule
@@ -1198,7 +1198,7 @@ if TYPE_CHECKING:
     from .rt_brachy_session_record_module import RTBrachySessionRecordModule
     from .rt_control_point_general_macro import RTControlPointGeneralMacro
     from .rt_conventional_machine_verification_module import RTConventionalMachineVerificationModule
-    from .rtdvh_module import RTDVHModule
+    from .rt_dvh_module import RTDVHModule
     from .rt_delivery_device_common_module import RTDeliveryDeviceCommonModule
     from .rt_dose_contribution_module import RTDoseContributionModule
     from .rt_dose_contribution_record_module import RTDoseContributionRecordModule
@@ -1230,7 +1230,7 @@ if TYPE_CHECKING:
     from .rt_physician_intent_module import RTPhysicianIntentModule
     from .rt_prescription_module import RTPrescriptionModule
     from .rt_projection_imaging_request_geometry_macro import RTProjectionImagingRequestGeometryMacro
-    from .rtroi_observations_module import RTROIObservationsModule
+    from .rt_roi_observations_module import RTROIObservationsModule
     from .rt_radiation_common_base_macro import RTRadiationCommonBaseMacro
     from .rt_radiation_common_module import RTRadiationCommonModule
     from .rt_radiation_record_common_module import RTRadiationRecordCommonModule
@@ -1297,7 +1297,7 @@ if TYPE_CHECKING:
     from .slide_coordinates_module import SlideCoordinatesModule
     from .slide_label_module import SlideLabelModule
     from .softcopy_presentation_lut_module import SoftcopyPresentationLUTModule
-    from .softcopy_voilut_module import SoftcopyVOILUTModule
+    from .softcopy_voi_lut_module import SoftcopyVOILUTModule
     from .sparse_multi_frame_functional_groups_module import SparseMultiFrameFunctionalGroupsModule
     from .spatial_coordinates_macro import SpatialCoordinatesMacro
     from .spatial_fiducials_module import SpatialFiducialsModule
@@ -1329,8 +1329,8 @@ if TYPE_CHECKING:
     from .surface_mesh_primitives_macro import SurfaceMeshPrimitivesMacro
     from .surface_segmentation_module import SurfaceSegmentationModule
     from .synchronization_module import SynchronizationModule
-    from .t3_drt_cone_beam_imaging_geometry_macro import T3DRTConeBeamImagingGeometryMacro
-    from .t3_d_spatial_coordinates_macro import T3DSpatialCoordinatesMacro
+    from .t3d_rt_cone_beam_imaging_geometry_macro import T3DRTConeBeamImagingGeometryMacro
+    from .t3d_spatial_coordinates_macro import T3DSpatialCoordinatesMacro
     from .table_content_item_macro import TableContentItemMacro
     from .table_summary_statistics_macro import TableSummaryStatisticsMacro
     from .target_luminance_characteristics_module import TargetLuminanceCharacteristicsModule
@@ -1361,8 +1361,8 @@ if TYPE_CHECKING:
     from .vl_photographic_acquisition_module import VLPhotographicAcquisitionModule
     from .vl_photographic_equipment_module import VLPhotographicEquipmentModule
     from .vl_photographic_geolocation_module import VLPhotographicGeolocationModule
-    from .voilut_macro import VOILUTMacro
-    from .voilut_module import VOILUTModule
+    from .voi_lut_macro import VOILUTMacro
+    from .voi_lut_module import VOILUTModule
     from .variable_modality_lut_module import VariableModalityLUTModule
     from .vectors_macro import VectorsMacro
     from .visit_admission_module import VisitAdmissionModule
@@ -1394,28 +1394,28 @@ if TYPE_CHECKING:
     from .whole_slide_microscopy_image_frame_type_macro import WholeSlideMicroscopyImageFrameTypeMacro
     from .whole_slide_microscopy_image_module import WholeSlideMicroscopyImageModule
     from .whole_slide_microscopy_series_module import WholeSlideMicroscopySeriesModule
-    from .wide_field_ophthalmic_photography3_d_coordinates_module import WideFieldOphthalmicPhotography3DCoordinatesModule
+    from .wide_field_ophthalmic_photography_3d_coordinates_module import WideFieldOphthalmicPhotography3DCoordinatesModule
     from .wide_field_ophthalmic_photography_quality_rating_module import WideFieldOphthalmicPhotographyQualityRatingModule
     from .wide_field_ophthalmic_photography_stereographic_projection_module import WideFieldOphthalmicPhotographyStereographicProjectionModule
     from .xa_positioner_module import XAPositionerModule
     from .xa_protocol_series_module import XAProtocolSeriesModule
-    from .xaxrf_acquisition_module import XAXRFAcquisitionModule
-    from .xaxrf_multi_frame_presentation_module import XAXRFMultiFramePresentationModule
-    from .xaxrf_presentation_state_mask_module import XAXRFPresentationStateMaskModule
-    from .xaxrf_presentation_state_presentation_module import XAXRFPresentationStatePresentationModule
-    from .xaxrf_presentation_state_shutter_module import XAXRFPresentationStateShutterModule
-    from .xaxrf_series_module import XAXRFSeriesModule
+    from .xa_xrf_acquisition_module import XAXRFAcquisitionModule
+    from .xa_xrf_multi_frame_presentation_module import XAXRFMultiFramePresentationModule
+    from .xa_xrf_presentation_state_mask_module import XAXRFPresentationStateMaskModule
+    from .xa_xrf_presentation_state_presentation_module import XAXRFPresentationStatePresentationModule
+    from .xa_xrf_presentation_state_shutter_module import XAXRFPresentationStateShutterModule
+    from .xa_xrf_series_module import XAXRFSeriesModule
     from .xrf_positioner_module import XRFPositionerModule
-    from .x_ray3_d_angiographic_acquisition_module import XRay3DAngiographicAcquisitionModule
-    from .x_ray3_d_angiographic_image_contributing_sources_module import XRay3DAngiographicImageContributingSourcesModule
-    from .x_ray3_d_craniofacial_acquisition_module import XRay3DCraniofacialAcquisitionModule
-    from .x_ray3_d_craniofacial_image_contributing_sources_module import XRay3DCraniofacialImageContributingSourcesModule
-    from .x_ray3_d_frame_type_macro import XRay3DFrameTypeMacro
-    from .x_ray3_d_general_per_projection_acquisition_macro import XRay3DGeneralPerProjectionAcquisitionMacro
-    from .x_ray3_d_general_positioner_movement_macro import XRay3DGeneralPositionerMovementMacro
-    from .x_ray3_d_general_shared_acquisition_macro import XRay3DGeneralSharedAcquisitionMacro
-    from .x_ray3_d_image_module import XRay3DImageModule
-    from .x_ray3_d_reconstruction_module import XRay3DReconstructionModule
+    from .x_ray_3d_angiographic_acquisition_module import XRay3DAngiographicAcquisitionModule
+    from .x_ray_3d_angiographic_image_contributing_sources_module import XRay3DAngiographicImageContributingSourcesModule
+    from .x_ray_3d_craniofacial_acquisition_module import XRay3DCraniofacialAcquisitionModule
+    from .x_ray_3d_craniofacial_image_contributing_sources_module import XRay3DCraniofacialImageContributingSourcesModule
+    from .x_ray_3d_frame_type_macro import XRay3DFrameTypeMacro
+    from .x_ray_3d_general_per_projection_acquisition_macro import XRay3DGeneralPerProjectionAcquisitionMacro
+    from .x_ray_3d_general_positioner_movement_macro import XRay3DGeneralPositionerMovementMacro
+    from .x_ray_3d_general_shared_acquisition_macro import XRay3DGeneralSharedAcquisitionMacro
+    from .x_ray_3d_image_module import XRay3DImageModule
+    from .x_ray_3d_reconstruction_module import XRay3DReconstructionModule
     from .x_ray_acquisition_dose_module import XRayAcquisitionDoseModule
     from .x_ray_acquisition_module import XRayAcquisitionModule
     from .x_ray_calibration_device_usage_macro import XRayCalibrationDeviceUsageMacro

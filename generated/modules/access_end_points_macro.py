@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class AccessEndPointsMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.38.2-4"
-    __order__ = (0x00080054, 0x00081190, 0x00080407)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080054, 0x00081190, 0x00080407)
 
     retrieve_ae_title: Attr[list[str]] = Attr(
         0x00080054, "RetrieveAETitle", "AE", "1-n", "3",

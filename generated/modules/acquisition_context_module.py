@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -23,7 +23,7 @@ class AcquisitionContextModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.14-1"
-    __order__ = (0x00400555, 0x00400556)
+    __order__: ClassVar[tuple[int, ...]] = (0x00400555, 0x00400556)
 
     acquisition_context_sequence: Attr[list[content_item_with_modifiers_macro.ContentItemWithModifiersMacro]] = Attr(
         0x00400555, "AcquisitionContextSequence", "SQ", "1", "2",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class BlendingDisplayInputSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.34.1-1"
-    __order__ = (0x00701B02,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00701B02,)
 
     blending_input_number: Attr[int] = Attr(
         0x00701B02, "BlendingInputNumber", "US", "1", "1",
@@ -47,7 +47,7 @@ class BlendingDisplaySequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.34.1-1"
-    __order__ = (0x00701B03, 0x00700403, 0x00701B06, 0x00701B02)
+    __order__: ClassVar[tuple[int, ...]] = (0x00701B03, 0x00700403, 0x00701B06, 0x00701B02)
 
     blending_display_input_sequence: Attr[list[BlendingDisplayInputSequenceItem]] = Attr(
         0x00701B03, "BlendingDisplayInputSequence", "SQ", "1", "1",
@@ -109,7 +109,7 @@ class AdvancedBlendingPresentationStateDisplayModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.34.1-1"
-    __order__ = (0x00089205, 0x00701B04)
+    __order__: ClassVar[tuple[int, ...]] = (0x00089205, 0x00701B04)
 
     pixel_presentation: Attr[Literal["TRUE_COLOR"]] = Attr(
         0x00089205, "PixelPresentation", "CS", "1", "1",

@@ -4,20 +4,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
 
 from iodkit.generated.modules.image_sop_instance_reference_macro import ImageSOPInstanceReferenceMacro
 from iodkit.generated.modules.threshold_sequence_macro import ThresholdSequenceMacro
-from iodkit.generated.modules.voilut_macro import VOILUTMacro
+from iodkit.generated.modules.voi_lut_macro import VOILUTMacro
 
 if TYPE_CHECKING:
     from iodkit.generated.modules import hierarchical_sop_instance_reference_macro
     from iodkit.generated.modules import palette_color_lookup_table_macro
     from iodkit.generated.modules import threshold_sequence_macro
-    from iodkit.generated.modules import voilut_macro
+    from iodkit.generated.modules import voi_lut_macro
 
 
 
@@ -28,7 +28,7 @@ class ReferencedImageSequenceItem(ImageSOPInstanceReferenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.33-1"
-    __order__ = (0x00081150, 0x00081155, 0x00081160, 0x0062000B, 0x006A000E)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x00081160, 0x0062000B, 0x006A000E)
 
     referenced_optical_path_identifier: Attr[list[str]] = Attr(
         0x006A000E, "ReferencedOpticalPathIdentifier", "SH", "1-n", "1C",
@@ -62,7 +62,7 @@ class ReferencedImageSequenceItemInSoftcopyVOILUTSequenceItem(ImageSOPInstanceRe
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.33-1"
-    __order__ = (0x00081150, 0x00081155, 0x00081160, 0x0062000B, 0x006A000E)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x00081160, 0x0062000B, 0x006A000E)
 
     referenced_optical_path_identifier: Attr[list[str]] = Attr(
         0x006A000E, "ReferencedOpticalPathIdentifier", "SH", "1-n", "1C",
@@ -96,7 +96,7 @@ class SoftcopyVOILUTSequenceItem(VOILUTMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.33-1"
-    __order__ = (0x00081140, 0x00283010, 0x00281050, 0x00281051, 0x00281055, 0x00281056)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081140, 0x00283010, 0x00281050, 0x00281051, 0x00281055, 0x00281056)
 
     referenced_image_sequence: Attr[list[ReferencedImageSequenceItemInSoftcopyVOILUTSequenceItem]] = Attr(
         0x00081140, "ReferencedImageSequence", "SQ", "1", "1C",
@@ -115,7 +115,7 @@ class SoftcopyVOILUTSequenceItem(VOILUTMacro, ItemBuilder):
         self,
         *,
         referenced_image_sequence: list[ReferencedImageSequenceItemInSoftcopyVOILUTSequenceItem] | None = None,
-        voilut_sequence: list[voilut_macro.VOILUTSequenceItem] | None = None,
+        voilut_sequence: list[voi_lut_macro.VOILUTSequenceItem] | None = None,
         window_center: list[float] | None = None,
         window_width: list[float] | None = None,
         window_center_width_explanation: list[str] | None = None,
@@ -134,7 +134,7 @@ class AdvancedBlendingSequenceItem(ThresholdSequenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.33-1"
-    __order__ = (0x00701B02, 0x0020000D, 0x0020000E, 0x00081140, 0x00700404, 0x00701B11, 0x00283110, 0x00480120, 0x00701B07, 0x00701B08)
+    __order__: ClassVar[tuple[int, ...]] = (0x00701B02, 0x0020000D, 0x0020000E, 0x00081140, 0x00700404, 0x00701B11, 0x00283110, 0x00480120, 0x00701B07, 0x00701B08)
 
     blending_input_number: Attr[int] = Attr(
         0x00701B02, "BlendingInputNumber", "US", "1", "1",
@@ -265,7 +265,7 @@ class AdvancedBlendingPresentationStateModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.33-1"
-    __order__ = (0x00701B01,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00701B01,)
 
     advanced_blending_sequence: Attr[list[AdvancedBlendingSequenceItem]] = Attr(
         0x00701B01, "AdvancedBlendingSequence", "SQ", "1", "1",

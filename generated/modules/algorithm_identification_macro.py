@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -23,7 +23,7 @@ class AlgorithmIdentificationMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10-19"
-    __order__ = (0x0066002F, 0x00660030, 0x00660036, 0x00660031, 0x00660032, 0x00240202)
+    __order__: ClassVar[tuple[int, ...]] = (0x0066002F, 0x00660030, 0x00660036, 0x00660031, 0x00660032, 0x00240202)
 
     algorithm_family_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x0066002F, "AlgorithmFamilyCodeSequence", "SQ", "1", "1",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
@@ -22,7 +22,7 @@ class ApprovalModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-52"
-    __order__ = (0x300E0002, 0x300E0004, 0x300E0005, 0x300E0008)
+    __order__: ClassVar[tuple[int, ...]] = (0x300E0002, 0x300E0004, 0x300E0005, 0x300E0008)
 
     approval_status: Attr[Literal["APPROVED", "UNAPPROVED", "REJECTED"]] = Attr(
         0x300E0002, "ApprovalStatus", "CS", "1", "1",

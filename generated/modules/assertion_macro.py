@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -24,7 +24,7 @@ class PertinentDocumentsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10.30-1"
-    __order__ = (0x00081150, 0x00081155, 0x0040E001, 0x0040E010)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x0040E001, 0x0040E010)
 
     referenced_sop_class_uid: Attr[str] = Attr(
         0x00081150, "ReferencedSOPClassUID", "UI", "1", "3",
@@ -43,7 +43,7 @@ class PertinentDocumentsSequenceItem(ItemBuilder):
     Section C.12.1.1.6).
     """
 
-    hl7_instance_identifier: Attr[str] = Attr(
+    hl7instance_identifier: Attr[str] = Attr(
         0x0040E001, "HL7InstanceIdentifier", "ST", "1", "3",
     )
     """HL7 Instance Identifier (0040,E001): Type 3, VR ST, VM 1.
@@ -65,7 +65,7 @@ class PertinentDocumentsSequenceItem(ItemBuilder):
         *,
         referenced_sop_class_uid: str | None = None,
         referenced_sop_instance_uid: str | None = None,
-        hl7_instance_identifier: str | None = None,
+        hl7instance_identifier: str | None = None,
         retrieve_uri: str | None = None,
         **_: Any,
     ) -> None:
@@ -81,7 +81,7 @@ class RelatedAssertionSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10.30-1"
-    __order__ = (0x00440108,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00440108,)
 
     referenced_assertion_uid: Attr[str] = Attr(
         0x00440108, "ReferencedAssertionUID", "UI", "1", "1",
@@ -110,7 +110,7 @@ class AssertionMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10.30-1"
-    __order__ = (0x00440101, 0x00440102, 0x00440103, 0x00440104, 0x00440105, 0x00440106, 0x00380100, 0x00440107)
+    __order__: ClassVar[tuple[int, ...]] = (0x00440101, 0x00440102, 0x00440103, 0x00440104, 0x00440105, 0x00440106, 0x00380100, 0x00440107)
 
     assertion_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x00440101, "AssertionCodeSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -27,7 +27,7 @@ class AttributeValueConstraintMacro(ExtendedSelectorAttributeMacro, ModuleBuilde
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10.25-1"
-    __order__ = (0x00820018, 0x00820019, 0x00720050, 0x00720026, 0x00720028, 0x00720052, 0x00720054, 0x00741057, 0x00720056, 0x00820032, 0x00820036, 0x00820037, 0x00820034, 0x00820035, 0x004008EA, 0x00820033)
+    __order__: ClassVar[tuple[int, ...]] = (0x00820018, 0x00820019, 0x00720050, 0x00720026, 0x00720028, 0x00720052, 0x00720054, 0x00741057, 0x00720056, 0x00820032, 0x00820036, 0x00820037, 0x00820034, 0x00820035, 0x004008EA, 0x00820033)
 
     constraint_type: Attr[Literal["RANGE_INCL", "RANGE_EXCL", "GREATER_OR_EQUAL", "LESS_OR_EQUAL", "GREATER_THAN", "LESS_THAN", "EQUAL", "MEMBER_OF", "NOT_MEMBER_OF", "MEMBER_OF_CID", "UNCONSTRAINED"]] = Attr(
         0x00820032, "ConstraintType", "CS", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -23,7 +23,7 @@ class AutorefractionRightEyeSequenceItem(CylinderSequenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.9-1"
-    __order__ = (0x00460146, 0x00460018, 0x00460044, 0x00460046, 0x0022000F)
+    __order__: ClassVar[tuple[int, ...]] = (0x00460146, 0x00460018, 0x00460044, 0x00460046, 0x0022000F)
 
     sphere_power: Attr[float] = Attr(
         0x00460146, "SpherePower", "FD", "1", "1",
@@ -80,7 +80,7 @@ class AutorefractionLeftEyeSequenceItem(CylinderSequenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.9-1"
-    __order__ = (0x00460146, 0x00460018, 0x00460044, 0x00460046, 0x0022000F)
+    __order__: ClassVar[tuple[int, ...]] = (0x00460146, 0x00460018, 0x00460044, 0x00460046, 0x0022000F)
 
     sphere_power: Attr[float] = Attr(
         0x00460146, "SpherePower", "FD", "1", "1",
@@ -138,7 +138,7 @@ class AutorefractionMeasurementsModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.9-1"
-    __order__ = (0x00460050, 0x00460052, 0x00460060, 0x00460062)
+    __order__: ClassVar[tuple[int, ...]] = (0x00460050, 0x00460052, 0x00460060, 0x00460062)
 
     autorefraction_right_eye_sequence: Attr[list[AutorefractionRightEyeSequenceItem]] = Attr(
         0x00460050, "AutorefractionRightEyeSequence", "SQ", "1", "1C",

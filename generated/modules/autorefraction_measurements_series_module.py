@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -23,7 +23,7 @@ class AutorefractionMeasurementsSeriesModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.2-1"
-    __order__ = (0x00080060, 0x00081111)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080060, 0x00081111)
 
     modality: Attr[Literal["AR"]] = Attr(
         0x00080060, "Modality", "CS", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class BasicAnnotationPresentationModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.13-7"
-    __order__ = (0x20300010, 0x20300020)
+    __order__: ClassVar[tuple[int, ...]] = (0x20300010, 0x20300020)
 
     annotation_position: Attr[int] = Attr(
         0x20300010, "AnnotationPosition", "US", "1", "",

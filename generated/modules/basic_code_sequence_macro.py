@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class BasicCodeSequenceMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 8.8-1a"
-    __order__ = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120)
 
     code_value: Attr[str] = Attr(
         0x00080100, "CodeValue", "SH", "1", "1C",

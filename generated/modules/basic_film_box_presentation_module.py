@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class BasicFilmBoxPresentationModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.13-3"
-    __order__ = (0x20100010, 0x20100030, 0x20100040, 0x20100050, 0x20100060, 0x20100080, 0x20100100, 0x20100110, 0x20100120, 0x20100130, 0x20100140, 0x20100150, 0x2010015E, 0x20100160, 0x20200050, 0x00282000)
+    __order__: ClassVar[tuple[int, ...]] = (0x20100010, 0x20100030, 0x20100040, 0x20100050, 0x20100060, 0x20100080, 0x20100100, 0x20100110, 0x20100120, 0x20100130, 0x20100140, 0x20100150, 0x2010015E, 0x20100160, 0x20200050, 0x00282000)
 
     image_display_format: Attr[str] = Attr(
         0x20100010, "ImageDisplayFormat", "ST", "1", "",

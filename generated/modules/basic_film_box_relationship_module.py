@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -23,7 +23,7 @@ class BasicFilmBoxRelationshipModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.13-4"
-    __order__ = (0x20100500, 0x20100510, 0x20100520, 0x20500500)
+    __order__: ClassVar[tuple[int, ...]] = (0x20100500, 0x20100510, 0x20100520, 0x20500500)
 
     referenced_film_session_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
         0x20100500, "ReferencedFilmSessionSequence", "SQ", "1", "",

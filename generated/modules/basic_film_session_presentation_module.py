@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class BasicFilmSessionPresentationModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.13-1"
-    __order__ = (0x20000010, 0x20000020, 0x20000030, 0x20000040, 0x20000050, 0x20000060, 0x21000160)
+    __order__: ClassVar[tuple[int, ...]] = (0x20000010, 0x20000020, 0x20000030, 0x20000040, 0x20000050, 0x20000060, 0x21000160)
 
     number_of_copies: Attr[int] = Attr(
         0x20000010, "NumberOfCopies", "IS", "1", "",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydicom.valuerep import PersonName
 
@@ -25,7 +25,7 @@ class ProposedStudySequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.13-2"
-    __order__ = (0x00100010, 0x00100020, 0x00100030, 0x00100032, 0x00100040, 0x00101010, 0x00102160, 0x00102161, 0x00104000, 0x0020000D, 0x00080020, 0x00080030, 0x00200010, 0x00081030, 0x00080050, 0x00080090, 0x00081060, 0x00081080, 0x00200011)
+    __order__: ClassVar[tuple[int, ...]] = (0x00100010, 0x00100020, 0x00100030, 0x00100032, 0x00100040, 0x00101010, 0x00102160, 0x00102161, 0x00104000, 0x0020000D, 0x00080020, 0x00080030, 0x00200010, 0x00081030, 0x00080050, 0x00080090, 0x00081060, 0x00081080, 0x00200011)
 
     patient_name: Attr[PersonName | str] = Attr(
         0x00100010, "PatientName", "PN", "1", "",
@@ -217,7 +217,7 @@ class BasicFilmSessionRelationshipModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.13-2"
-    __order__ = (0x20000500, 0x213000A0)
+    __order__: ClassVar[tuple[int, ...]] = (0x20000500, 0x213000A0)
 
     referenced_film_box_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
         0x20000500, "ReferencedFilmBoxSequence", "SQ", "1", "",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class BasicPixelSpacingCalibrationMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10-10"
-    __order__ = (0x00280030, 0x00280A02, 0x00280A04)
+    __order__: ClassVar[tuple[int, ...]] = (0x00280030, 0x00280A02, 0x00280A04)
 
     pixel_spacing: Attr[list[float]] = Attr(
         0x00280030, "PixelSpacing", "DS", "2", "1C",

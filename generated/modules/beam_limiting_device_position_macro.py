@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class BeamLimitingDevicePositionSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.27-1"
-    __order__ = (0x300A00B8, 0x300A011C)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A00B8, 0x300A011C)
 
     rt_beam_limiting_device_type: Attr[Literal["X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"]] = Attr(
         0x300A00B8, "RTBeamLimitingDeviceType", "CS", "1", "1",
@@ -66,7 +66,7 @@ class BeamLimitingDevicePositionMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.27-1"
-    __order__ = (0x300A011A,)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A011A,)
 
     beam_limiting_device_position_sequence: Attr[list[BeamLimitingDevicePositionSequenceItem]] = Attr(
         0x300A011A, "BeamLimitingDevicePositionSequence", "SQ", "1", "1C",

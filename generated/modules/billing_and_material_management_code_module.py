@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -22,7 +22,7 @@ class FilmConsumptionSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.4-17"
-    __order__ = (0x21000170, 0x20000030, 0x20100050)
+    __order__: ClassVar[tuple[int, ...]] = (0x21000170, 0x20000030, 0x20100050)
 
     number_of_films: Attr[int] = Attr(
         0x21000170, "NumberOfFilms", "IS", "1", "",
@@ -68,7 +68,7 @@ class QuantitySequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.4-17"
-    __order__ = (0x00400294, 0x00400295)
+    __order__: ClassVar[tuple[int, ...]] = (0x00400294, 0x00400295)
 
     quantity: Attr[float] = Attr(
         0x00400294, "Quantity", "DS", "1", "",
@@ -106,7 +106,7 @@ class BillingSuppliesAndDevicesSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.4-17"
-    __order__ = (0x00400296, 0x00400293)
+    __order__: ClassVar[tuple[int, ...]] = (0x00400296, 0x00400293)
 
     billing_item_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x00400296, "BillingItemSequence", "SQ", "1", "",
@@ -146,7 +146,7 @@ class BillingAndMaterialManagementCodeModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.4-17"
-    __order__ = (0x00400320, 0x00400321, 0x00400324)
+    __order__: ClassVar[tuple[int, ...]] = (0x00400320, 0x00400321, 0x00400324)
 
     billing_procedure_step_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x00400320, "BillingProcedureStepSequence", "SQ", "1", "",

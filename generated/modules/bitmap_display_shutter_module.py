@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class BitmapDisplayShutterModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.15-1"
-    __order__ = (0x00181600, 0x00181623, 0x00181622, 0x00181624)
+    __order__: ClassVar[tuple[int, ...]] = (0x00181600, 0x00181623, 0x00181622, 0x00181624)
 
     shutter_shape: Attr[list[Literal["BITMAP"]]] = Attr(
         0x00181600, "ShutterShape", "CS", "1-3", "1",

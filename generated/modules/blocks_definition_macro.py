@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -25,7 +25,7 @@ class BlockEdgeDataSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.2.13-1"
-    __order__ = (0x300A066B,)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A066B,)
 
     block_edge_data: Attr[bytes] = Attr(
         0x300A066B, "BlockEdgeData", "OF", "1", "1",
@@ -54,7 +54,7 @@ class BlockSlabSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.2.13-1"
-    __order__ = (0x300A0443, 0x300A066E, 0x3010001B, 0x3010001C, 0x3010001D)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0443, 0x300A066E, 0x3010001B, 0x3010001C, 0x3010001D)
 
     block_slab_number: Attr[int] = Attr(
         0x300A0443, "BlockSlabNumber", "US", "1", "1",
@@ -121,7 +121,7 @@ class BlockDefinitionSequenceItem(RTAccessoryDeviceIdentificationMacro, ItemBuil
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.2.13-1"
-    __order__ = (0x00080070, 0x00081090, 0x3010001A, 0x3010002E, 0x3010002D, 0x00500021, 0x00181000, 0x00181020, 0x00181204, 0x00181205, 0x0018100A, 0x30100043, 0x3010001B, 0x3010001C, 0x3010001D, 0x300A0615, 0x300A0613, 0x300A060E, 0x300A0611, 0x30100039, 0x300A0602, 0x300A0645, 0x300A00E1, 0x300A00FA, 0x300A066C, 0x300A066D, 0x300A066F, 0x300A0440, 0x300A0441)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080070, 0x00081090, 0x3010001A, 0x3010002E, 0x3010002D, 0x00500021, 0x00181000, 0x00181020, 0x00181204, 0x00181205, 0x0018100A, 0x30100043, 0x3010001B, 0x3010001C, 0x3010001D, 0x300A0615, 0x300A0613, 0x300A060E, 0x300A0611, 0x30100039, 0x300A0602, 0x300A0645, 0x300A00E1, 0x300A00FA, 0x300A066C, 0x300A066D, 0x300A066F, 0x300A0440, 0x300A0441)
 
     device_index: Attr[int] = Attr(
         0x30100039, "DeviceIndex", "US", "1", "1",
@@ -272,7 +272,7 @@ class BlocksDefinitionMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.2.13-1"
-    __order__ = (0x300A00F0, 0x300A066A)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A00F0, 0x300A066A)
 
     number_of_blocks: Attr[int] = Attr(
         0x300A00F0, "NumberOfBlocks", "IS", "1", "1C",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class BiopsyTargetSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.21.5.2-1"
-    __order__ = (0x00182042, 0x00182043, 0x00182044, 0x00182046, 0x00182045)
+    __order__: ClassVar[tuple[int, ...]] = (0x00182042, 0x00182043, 0x00182044, 0x00182046, 0x00182045)
 
     target_uid: Attr[str] = Attr(
         0x00182042, "TargetUID", "UI", "1", "1",
@@ -89,7 +89,7 @@ class BreastBiopsyTargetMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.21.5.2-1"
-    __order__ = (0x00182041,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00182041,)
 
     biopsy_target_sequence: Attr[list[BiopsyTargetSequenceItem]] = Attr(
         0x00182041, "BiopsyTargetSequence", "SQ", "1", "1C",

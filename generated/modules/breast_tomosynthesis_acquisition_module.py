@@ -5,15 +5,15 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
 
 from iodkit.generated.modules.exposure_index_macro import ExposureIndexMacro
-from iodkit.generated.modules.x_ray3_d_general_per_projection_acquisition_macro import XRay3DGeneralPerProjectionAcquisitionMacro
-from iodkit.generated.modules.x_ray3_d_general_positioner_movement_macro import XRay3DGeneralPositionerMovementMacro
-from iodkit.generated.modules.x_ray3_d_general_shared_acquisition_macro import XRay3DGeneralSharedAcquisitionMacro
+from iodkit.generated.modules.x_ray_3d_general_per_projection_acquisition_macro import XRay3DGeneralPerProjectionAcquisitionMacro
+from iodkit.generated.modules.x_ray_3d_general_positioner_movement_macro import XRay3DGeneralPositionerMovementMacro
+from iodkit.generated.modules.x_ray_3d_general_shared_acquisition_macro import XRay3DGeneralSharedAcquisitionMacro
 
 if TYPE_CHECKING:
     from iodkit.generated.modules import code_sequence_macro
@@ -28,7 +28,7 @@ class PerProjectionAcquisitionSequenceItem(XRay3DGeneralPerProjectionAcquisition
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.21.3.4-1"
-    __order__ = (0x00180060, 0x00189330, 0x00189220, 0x00181700, 0x00181702, 0x00181704, 0x00181706, 0x00181708, 0x00181710, 0x00181712, 0x00181720, 0x00181510, 0x00189559, 0x00181511, 0x00189328, 0x00189332, 0x00181405, 0x00400316, 0x00408302, 0x00408303, 0x00181411, 0x00181412, 0x00181413, 0x00083010)
+    __order__: ClassVar[tuple[int, ...]] = (0x00180060, 0x00189330, 0x00189220, 0x00181700, 0x00181702, 0x00181704, 0x00181706, 0x00181708, 0x00181710, 0x00181712, 0x00181720, 0x00181510, 0x00189559, 0x00181511, 0x00189328, 0x00189332, 0x00181405, 0x00400316, 0x00408302, 0x00408303, 0x00181411, 0x00181412, 0x00181413, 0x00083010)
 
     positioner_primary_angle: Attr[float] = Attr(
         0x00181510, "PositionerPrimaryAngle", "DS", "1", "1",
@@ -68,7 +68,7 @@ class PerProjectionAcquisitionSequenceItem(XRay3DGeneralPerProjectionAcquisition
     Duration of X-Ray exposure in milliseconds. See Section C.8.7.2.1.1.
     """
 
-    exposure_inm_as: Attr[float] = Attr(
+    exposure_in_mas: Attr[float] = Attr(
         0x00189332, "ExposureInmAs", "FD", "1", "1",
     )
     """Exposure in mAs (0018,9332): Type 1, VR FD, VM 1.
@@ -126,7 +126,7 @@ class PerProjectionAcquisitionSequenceItem(XRay3DGeneralPerProjectionAcquisition
         self,
         *,
         kvp: float | None = None,
-        x_ray_tube_current_inm_a: float | None = None,
+        x_ray_tube_current_in_ma: float | None = None,
         frame_acquisition_duration: float | None = None,
         collimator_shape: list[Literal["RECTANGULAR", "CIRCULAR", "POLYGONAL"]] | None = None,
         collimator_left_vertical_edge: int | None = None,
@@ -140,7 +140,7 @@ class PerProjectionAcquisitionSequenceItem(XRay3DGeneralPerProjectionAcquisition
         positioner_primary_angle_direction: Literal["CW", "CC"] | None = None,
         positioner_secondary_angle: float | None = None,
         exposure_time_inms: float | None = None,
-        exposure_inm_as: float | None = None,
+        exposure_in_mas: float | None = None,
         relative_x_ray_exposure: int | None = None,
         organ_dose: float | None = None,
         entrance_dose_inm_gy: float | None = None,
@@ -163,7 +163,7 @@ class XRay3DAcquisitionSequenceItem(XRay3DGeneralSharedAcquisitionMacro, XRay3DG
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.21.3.4-1"
-    __order__ = (0x00181147, 0x00189420, 0x00082112, 0x00189461, 0x00187030, 0x00187032, 0x00187034, 0x00181166, 0x00187040, 0x00187041, 0x00187042, 0x00187044, 0x00187046, 0x00187048, 0x0018704C, 0x00181006, 0x00180060, 0x00189330, 0x00189328, 0x00189332, 0x00180010, 0x00180012, 0x00189516, 0x00189517, 0x00189508, 0x00189510, 0x00189514, 0x00189518, 0x00189509, 0x00189511, 0x00189515, 0x00189519, 0x00181110, 0x00181111, 0x00181114, 0x00181191, 0x001811A0, 0x00187060, 0x00187062, 0x00400314, 0x00400316, 0x00408302, 0x00408303, 0x00181190, 0x0018701A, 0x00187001, 0x00181160, 0x00187050, 0x00187052, 0x00187054, 0x00187056, 0x00187058, 0x001811A2, 0x001811A3, 0x001811A5, 0x001811A4, 0x00189538)
+    __order__: ClassVar[tuple[int, ...]] = (0x00181147, 0x00189420, 0x00082112, 0x00189461, 0x00187030, 0x00187032, 0x00187034, 0x00181166, 0x00187040, 0x00187041, 0x00187042, 0x00187044, 0x00187046, 0x00187048, 0x0018704C, 0x00181006, 0x00180060, 0x00189330, 0x00189328, 0x00189332, 0x00180010, 0x00180012, 0x00189516, 0x00189517, 0x00189508, 0x00189510, 0x00189514, 0x00189518, 0x00189509, 0x00189511, 0x00189515, 0x00189519, 0x00181110, 0x00181111, 0x00181114, 0x00181191, 0x001811A0, 0x00187060, 0x00187062, 0x00400314, 0x00400316, 0x00408302, 0x00408303, 0x00181190, 0x0018701A, 0x00187001, 0x00181160, 0x00187050, 0x00187052, 0x00187054, 0x00187056, 0x00187058, 0x001811A2, 0x001811A3, 0x001811A5, 0x001811A4, 0x00189538)
 
     field_of_view_shape: Attr[Literal["RECTANGLE"]] = Attr(
         0x00181147, "FieldOfViewShape", "CS", "1", "1",
@@ -423,9 +423,9 @@ class XRay3DAcquisitionSequenceItem(XRay3DGeneralSharedAcquisitionMacro, XRay3DG
         grid_focal_distance: float | None = None,
         grid_id: str | None = None,
         kvp: float | None = None,
-        x_ray_tube_current_inm_a: float | None = None,
+        x_ray_tube_current_in_ma: float | None = None,
         exposure_time_inms: float | None = None,
-        exposure_inm_as: float | None = None,
+        exposure_in_mas: float | None = None,
         contrast_bolus_agent: str | None = None,
         contrast_bolus_agent_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
         start_acquisition_date_time: datetime.datetime | str | None = None,
@@ -478,9 +478,9 @@ class BreastTomosynthesisAcquisitionModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.21.3.4-1"
-    __order__ = (0x00189507,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189507,)
 
-    x_ray3_d_acquisition_sequence: Attr[list[XRay3DAcquisitionSequenceItem]] = Attr(
+    x_ray3d_acquisition_sequence: Attr[list[XRay3DAcquisitionSequenceItem]] = Attr(
         0x00189507, "XRay3DAcquisitionSequence", "SQ", "1", "1",
         item=XRay3DAcquisitionSequenceItem,
     )
@@ -492,7 +492,7 @@ class BreastTomosynthesisAcquisitionModule(ModuleBuilder):
     def __init__(
         self,
         *,
-        x_ray3_d_acquisition_sequence: list[XRay3DAcquisitionSequenceItem] | None = None,
+        x_ray3d_acquisition_sequence: list[XRay3DAcquisitionSequenceItem] | None = None,
         **_: Any,
     ) -> None:
         if _:

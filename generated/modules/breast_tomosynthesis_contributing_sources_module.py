@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
@@ -28,7 +28,7 @@ class ContributingSourcesSequenceItem(GeneralContributingSourcesMacro, Contribut
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.21.2.3-1"
-    __order__ = (0x00209529, 0x00080070, 0x00081090, 0x00181000, 0x00181020, 0x00181204, 0x00181205, 0x0008002A, 0x00081010, 0x00081070, 0x00081072, 0x00181030, 0x00400260, 0x00189423, 0x00280010, 0x00280011, 0x00280101, 0x00282110, 0x00282112, 0x00282114, 0x00187004, 0x0018700A, 0x0018700C, 0x0018700E, 0x00187022)
+    __order__: ClassVar[tuple[int, ...]] = (0x00209529, 0x00080070, 0x00081090, 0x00181000, 0x00181020, 0x00181204, 0x00181205, 0x0008002A, 0x00081010, 0x00081070, 0x00081072, 0x00181030, 0x00400260, 0x00189423, 0x00280010, 0x00280011, 0x00280101, 0x00282110, 0x00282112, 0x00282114, 0x00187004, 0x0018700A, 0x0018700C, 0x0018700E, 0x00187022)
 
     detector_type: Attr[str] = Attr(
         0x00187004, "DetectorType", "CS", "1", "1",
@@ -118,7 +118,7 @@ class BreastTomosynthesisContributingSourcesModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.21.2.3-1"
-    __order__ = (0x00189506,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189506,)
 
     contributing_sources_sequence: Attr[list[ContributingSourcesSequenceItem]] = Attr(
         0x00189506, "ContributingSourcesSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class XRayAcquisitionDoseSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.31.5-1"
-    __order__ = (0x00189328, 0x00189332, 0x00181405, 0x00400314, 0x00400316, 0x00408302, 0x00408303)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189328, 0x00189332, 0x00181405, 0x00400314, 0x00400316, 0x00408302, 0x00408303)
 
     exposure_time_inms: Attr[float] = Attr(
         0x00189328, "ExposureTimeInms", "FD", "1", "1",
@@ -29,7 +29,7 @@ class XRayAcquisitionDoseSequenceItem(ItemBuilder):
     Duration of X-Ray exposure in milliseconds.
     """
 
-    exposure_inm_as: Attr[float] = Attr(
+    exposure_in_mas: Attr[float] = Attr(
         0x00189332, "ExposureInmAs", "FD", "1", "1",
     )
     """Exposure in mAs (0018,9332): Type 1, VR FD, VM 1.
@@ -87,7 +87,7 @@ class XRayAcquisitionDoseSequenceItem(ItemBuilder):
         self,
         *,
         exposure_time_inms: float | None = None,
-        exposure_inm_as: float | None = None,
+        exposure_in_mas: float | None = None,
         relative_x_ray_exposure: int | None = None,
         half_value_layer: float | None = None,
         organ_dose: float | None = None,
@@ -108,7 +108,7 @@ class BreastXRayAcquisitionDoseMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.31.5-1"
-    __order__ = (0x00189542,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189542,)
 
     x_ray_acquisition_dose_sequence: Attr[list[XRayAcquisitionDoseSequenceItem]] = Attr(
         0x00189542, "XRayAcquisitionDoseSequence", "SQ", "1", "1",

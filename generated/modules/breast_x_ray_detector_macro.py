@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class DetectorPositionSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.31.3-1"
-    __order__ = (0x00181530, 0x00181531)
+    __order__: ClassVar[tuple[int, ...]] = (0x00181530, 0x00181531)
 
     detector_primary_angle: Attr[float] = Attr(
         0x00181530, "DetectorPrimaryAngle", "DS", "1", "1C",
@@ -64,7 +64,7 @@ class BreastXRayDetectorMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.31.3-1"
-    __order__ = (0x00189541,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189541,)
 
     detector_position_sequence: Attr[list[DetectorPositionSequenceItem]] = Attr(
         0x00189541, "DetectorPositionSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class XRayGeometrySequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.31.4-1"
-    __order__ = (0x00181110, 0x00181111, 0x00189402, 0x00400306, 0x00181114)
+    __order__: ClassVar[tuple[int, ...]] = (0x00181110, 0x00181111, 0x00189402, 0x00400306, 0x00181114)
 
     distance_source_to_detector: Attr[float] = Attr(
         0x00181110, "DistanceSourceToDetector", "DS", "1", "1C",
@@ -89,7 +89,7 @@ class BreastXRayGeometryMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.31.4-1"
-    __order__ = (0x00189476,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189476,)
 
     x_ray_geometry_sequence: Attr[list[XRayGeometrySequenceItem]] = Attr(
         0x00189476, "XRayGeometrySequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class IsocenterReferenceSystemSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.31.6-1"
-    __order__ = (0x00189543, 0x00189544, 0x00189545, 0x00189546, 0x00189547, 0x00189548, 0x00189549, 0x00189550, 0x00189551, 0x00189552, 0x00189553, 0x00189554, 0x00189557, 0x00189558)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189543, 0x00189544, 0x00189545, 0x00189546, 0x00189547, 0x00189548, 0x00189549, 0x00189550, 0x00189551, 0x00189552, 0x00189553, 0x00189554, 0x00189557, 0x00189558)
 
     x_ray_source_isocenter_primary_angle: Attr[float] = Attr(
         0x00189543, "XRaySourceIsocenterPrimaryAngle", "FD", "1", "1",
@@ -175,7 +175,7 @@ class BreastXRayIsocenterReferenceSystemMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.31.6-1"
-    __order__ = (0x00189462,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189462,)
 
     isocenter_reference_system_sequence: Attr[list[IsocenterReferenceSystemSequenceItem]] = Attr(
         0x00189462, "IsocenterReferenceSystemSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class PositionerPositionSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.31.2-1"
-    __order__ = (0x00181510, 0x00189559, 0x00181511)
+    __order__: ClassVar[tuple[int, ...]] = (0x00181510, 0x00189559, 0x00181511)
 
     positioner_primary_angle: Attr[float] = Attr(
         0x00181510, "PositionerPrimaryAngle", "DS", "1", "1C",
@@ -76,7 +76,7 @@ class BreastXRayPositionerMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.31.2-1"
-    __order__ = (0x00189405,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189405,)
 
     positioner_position_sequence: Attr[list[PositionerPositionSequenceItem]] = Attr(
         0x00189405, "PositionerPositionSequence", "SQ", "1", "1",

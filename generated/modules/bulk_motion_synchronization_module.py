@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class BulkMotionSynchronizationModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.18-3"
-    __order__ = (0x00189172, 0x00189173)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189172, 0x00189173)
 
     bulk_motion_compensation_technique: Attr[str] = Attr(
         0x00189172, "BulkMotionCompensationTechnique", "CS", "1", "1C",

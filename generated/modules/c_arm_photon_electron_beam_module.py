@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -29,7 +29,7 @@ class CArmPhotonElectronControlPointSequenceItem(ExternalBeamControlPointGeneral
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.15-1"
-    __order__ = (0x300A0600, 0x300A063C, 0x300A060B, 0x300A073A, 0x300A073B, 0x300A063D, 0x300A063E, 0x300A0689, 0x300A0605, 0x300A0657, 0x300A0656, 0x300A0655, 0x300A0116, 0x300A067A, 0x300A0679, 0x300A0634, 0x300A0132)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0600, 0x300A063C, 0x300A060B, 0x300A073A, 0x300A073B, 0x300A063D, 0x300A063E, 0x300A0689, 0x300A0605, 0x300A0657, 0x300A0656, 0x300A0655, 0x300A0116, 0x300A067A, 0x300A0679, 0x300A0634, 0x300A0132)
 
     referenced_radiation_generation_mode_index: Attr[int] = Attr(
         0x300A0605, "ReferencedRadiationGenerationModeIndex", "US", "1", "1C",
@@ -121,7 +121,7 @@ class CArmPhotonElectronBeamModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.15-1"
-    __order__ = (0x300A0604, 0x300A062F)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0604, 0x300A062F)
 
     number_of_rt_control_points: Attr[int] = Attr(
         0x300A0604, "NumberOfRTControlPoints", "US", "1", "1",

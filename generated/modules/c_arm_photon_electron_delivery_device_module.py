@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -45,7 +45,7 @@ class CArmPhotonElectronDeliveryDeviceModule(RadiationGenerationModeMacro, RTBea
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.14-1"
-    __order__ = (0x300A0640, 0x300A0685, 0x300A067B, 0x300A0641, 0x300A064D, 0x300A00D0, 0x300A0651, 0x300A00E0, 0x300A0662, 0x300A00F0, 0x300A066A, 0x300A0670, 0x300A0614, 0x300A0672, 0x300A0671, 0x300A0674, 0x300A0673)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0640, 0x300A0685, 0x300A067B, 0x300A0641, 0x300A064D, 0x300A00D0, 0x300A0651, 0x300A00E0, 0x300A0662, 0x300A00F0, 0x300A066A, 0x300A0670, 0x300A0614, 0x300A0672, 0x300A0671, 0x300A0674, 0x300A0673)
 
     radiation_source_axis_distance: Attr[float] = Attr(
         0x300A0640, "RadiationSourceAxisDistance", "FD", "1", "1",

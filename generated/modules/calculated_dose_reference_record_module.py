@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class CalculatedDoseReferenceSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-56"
-    __order__ = (0x300C0051, 0x30080072, 0x30080076, 0x30080074)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C0051, 0x30080072, 0x30080076, 0x30080074)
 
     referenced_dose_reference_number: Attr[int] = Attr(
         0x300C0051, "ReferencedDoseReferenceNumber", "IS", "1", "1C",
@@ -80,7 +80,7 @@ class CalculatedDoseReferenceRecordModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-56"
-    __order__ = (0x30080070,)
+    __order__: ClassVar[tuple[int, ...]] = (0x30080070,)
 
     calculated_dose_reference_sequence: Attr[list[CalculatedDoseReferenceSequenceItem]] = Attr(
         0x30080070, "CalculatedDoseReferenceSequence", "SQ", "1", "1",

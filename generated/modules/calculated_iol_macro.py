@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -23,7 +23,7 @@ class LensConstantSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.16-5"
-    __order__ = (0x0040A043, 0x0040A30A)
+    __order__: ClassVar[tuple[int, ...]] = (0x0040A043, 0x0040A30A)
 
     concept_name_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x0040A043, "ConceptNameCodeSequence", "SQ", "1", "1",
@@ -61,7 +61,7 @@ class IOLPowerSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.16-5"
-    __order__ = (0x00221053, 0x00221047, 0x00221054, 0x00221048, 0x00221097, 0x00221049)
+    __order__: ClassVar[tuple[int, ...]] = (0x00221053, 0x00221047, 0x00221054, 0x00221048, 0x00221097, 0x00221049)
 
     iol_power: Attr[float] = Attr(
         0x00221053, "IOLPower", "FL", "1", "1",
@@ -142,7 +142,7 @@ class CalculationCommentSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.16-5"
-    __order__ = (0x0022112B, 0x0022112C)
+    __order__: ClassVar[tuple[int, ...]] = (0x0022112B, 0x0022112C)
 
     calculation_comment_type: Attr[str] = Attr(
         0x0022112B, "CalculationCommentType", "CS", "1", "1",
@@ -181,7 +181,7 @@ class CalculatedIOLMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.16-5"
-    __order__ = (0x00221093, 0x00221095, 0x00221046, 0x00221092, 0x00221090, 0x00221121, 0x0022104A, 0x00221122, 0x0022104B, 0x0022112A)
+    __order__: ClassVar[tuple[int, ...]] = (0x00221093, 0x00221095, 0x00221046, 0x00221092, 0x00221090, 0x00221121, 0x0022104A, 0x00221122, 0x0022104B, 0x0022112A)
 
     iol_manufacturer: Attr[str] = Attr(
         0x00221093, "IOLManufacturer", "LO", "1", "1",

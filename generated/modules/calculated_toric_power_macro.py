@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class CalculatedToricPowerMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.16-7"
-    __order__ = (0x00460146, 0x00460147, 0x00220009)
+    __order__: ClassVar[tuple[int, ...]] = (0x00460146, 0x00460147, 0x00220009)
 
     sphere_power: Attr[float] = Attr(
         0x00460146, "SpherePower", "FD", "1", "3",

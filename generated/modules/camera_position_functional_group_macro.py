@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class CameraPositionGroupSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.16.2.28-1"
-    __order__ = (0x00701602, 0x00701603, 0x00701604, 0x00701605, 0x00701606)
+    __order__: ClassVar[tuple[int, ...]] = (0x00701602, 0x00701603, 0x00701604, 0x00701605, 0x00701606)
 
     render_projection: Attr[Literal["PERSPECTIVE"]] = Attr(
         0x00701602, "RenderProjection", "CS", "1", "1",
@@ -87,7 +87,7 @@ class CameraPositionFunctionalGroupMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.16.2.28-1"
-    __order__ = (0x0034000B,)
+    __order__: ClassVar[tuple[int, ...]] = (0x0034000B,)
 
     camera_position_group_sequence: Attr[list[CameraPositionGroupSequenceItem]] = Attr(
         0x0034000B, "CameraPositionGroupSequence", "SQ", "1", "1",

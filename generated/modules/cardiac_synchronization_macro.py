@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class CardiacSynchronizationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.16-8"
-    __order__ = (0x00209241, 0x00209153, 0x00209252, 0x00209154, 0x00209155, 0x00181083, 0x00181084, 0x00181088, 0x00209251, 0x00181081, 0x00181082)
+    __order__: ClassVar[tuple[int, ...]] = (0x00209241, 0x00209153, 0x00209252, 0x00209154, 0x00209155, 0x00181083, 0x00181084, 0x00181088, 0x00209251, 0x00181081, 0x00181082)
 
     nominal_percentage_of_cardiac_phase: Attr[float] = Attr(
         0x00209241, "NominalPercentageOfCardiacPhase", "FL", "1", "1C",
@@ -154,7 +154,7 @@ class CardiacSynchronizationMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.16-8"
-    __order__ = (0x00189118,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189118,)
 
     cardiac_synchronization_sequence: Attr[list[CardiacSynchronizationSequenceItem]] = Attr(
         0x00189118, "CardiacSynchronizationSequence", "SQ", "1", "1",

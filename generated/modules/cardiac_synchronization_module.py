@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class CardiacSynchronizationModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.18-1"
-    __order__ = (0x00189037, 0x00189085, 0x00189070, 0x00189169, 0x00181081, 0x00181082, 0x00181083, 0x00181084, 0x00181086, 0x00181064)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189037, 0x00189085, 0x00189070, 0x00189169, 0x00181081, 0x00181082, 0x00181083, 0x00181084, 0x00181086, 0x00181064)
 
     cardiac_synchronization_technique: Attr[Literal["NONE", "REALTIME", "PROSPECTIVE", "RETROSPECTIVE", "PACED"]] = Attr(
         0x00189037, "CardiacSynchronizationTechnique", "CS", "1", "1C",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -22,7 +22,7 @@ class MultiplexedAudioChannelsDescriptionCodeSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7-13"
-    __order__ = (0x003A0301, 0x003A0302, 0x003A0208)
+    __order__: ClassVar[tuple[int, ...]] = (0x003A0301, 0x003A0302, 0x003A0208)
 
     channel_identification_code: Attr[int] = Attr(
         0x003A0301, "ChannelIdentificationCode", "IS", "1", "1",
@@ -73,7 +73,7 @@ class CineModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7-13"
-    __order__ = (0x00181244, 0x00181063, 0x00181065, 0x00082142, 0x00082143, 0x00082144, 0x00180040, 0x00181066, 0x00181067, 0x00180072, 0x00181242, 0x003A0300)
+    __order__: ClassVar[tuple[int, ...]] = (0x00181244, 0x00181063, 0x00181065, 0x00082142, 0x00082143, 0x00082144, 0x00180040, 0x00181066, 0x00181067, 0x00180072, 0x00181242, 0x003A0300)
 
     preferred_playback_sequencing: Attr[int] = Attr(
         0x00181244, "PreferredPlaybackSequencing", "US", "1", "3",

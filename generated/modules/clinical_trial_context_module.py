@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -21,7 +21,7 @@ class ClinicalTrialContextModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.34.4-1"
-    __order__ = (0x00120010, 0x00120020, 0x00120021, 0x00120030, 0x00120031, 0x00120081, 0x00120082, 0x00120086, 0x00120087, 0x00120060)
+    __order__: ClassVar[tuple[int, ...]] = (0x00120010, 0x00120020, 0x00120021, 0x00120030, 0x00120031, 0x00120081, 0x00120082, 0x00120086, 0x00120087, 0x00120060)
 
     clinical_trial_sponsor_name: Attr[str] = Attr(
         0x00120010, "ClinicalTrialSponsorName", "LO", "1", "1",

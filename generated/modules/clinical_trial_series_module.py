@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class ClinicalTrialSeriesModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7-5b"
-    __order__ = (0x00120060, 0x00120071, 0x00120073, 0x00120072)
+    __order__: ClassVar[tuple[int, ...]] = (0x00120060, 0x00120071, 0x00120073, 0x00120072)
 
     clinical_trial_coordinating_center_name: Attr[str] = Attr(
         0x00120060, "ClinicalTrialCoordinatingCenterName", "LO", "1", "2",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -22,7 +22,7 @@ class ConsentForClinicalTrialUseSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7-4b"
-    __order__ = (0x00120084, 0x00120020, 0x00120022, 0x00120085)
+    __order__: ClassVar[tuple[int, ...]] = (0x00120084, 0x00120020, 0x00120022, 0x00120085)
 
     distribution_type: Attr[str] = Attr(
         0x00120084, "DistributionType", "CS", "1", "1C",
@@ -86,7 +86,7 @@ class ClinicalTrialStudyModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7-4b"
-    __order__ = (0x00120050, 0x00120055, 0x00120051, 0x00120054, 0x00120052, 0x00120053, 0x00120083)
+    __order__: ClassVar[tuple[int, ...]] = (0x00120050, 0x00120055, 0x00120051, 0x00120054, 0x00120052, 0x00120053, 0x00120083)
 
     clinical_trial_time_point_id: Attr[str] = Attr(
         0x00120050, "ClinicalTrialTimePointID", "LO", "1", "2",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class OtherClinicalTrialProtocolIDsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7-2b"
-    __order__ = (0x00120020, 0x00120022)
+    __order__: ClassVar[tuple[int, ...]] = (0x00120020, 0x00120022)
 
     clinical_trial_protocol_id: Attr[str] = Attr(
         0x00120020, "ClinicalTrialProtocolID", "LO", "1", "1",
@@ -58,7 +58,7 @@ class ClinicalTrialSubjectModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7-2b"
-    __order__ = (0x00120010, 0x00120020, 0x00120022, 0x00120023, 0x00120021, 0x00120030, 0x00120032, 0x00120031, 0x00120040, 0x00120041, 0x00120042, 0x00120043, 0x00120081, 0x00120082)
+    __order__: ClassVar[tuple[int, ...]] = (0x00120010, 0x00120020, 0x00120022, 0x00120023, 0x00120021, 0x00120030, 0x00120032, 0x00120031, 0x00120040, 0x00120041, 0x00120042, 0x00120043, 0x00120081, 0x00120082)
 
     clinical_trial_sponsor_name: Attr[str] = Attr(
         0x00120010, "ClinicalTrialSponsorName", "LO", "1", "1",
@@ -85,7 +85,7 @@ class ClinicalTrialSubjectModule(ModuleBuilder):
     (0012,0020).
     """
 
-    other_clinical_trial_protocol_i_ds_sequence: Attr[list[OtherClinicalTrialProtocolIDsSequenceItem]] = Attr(
+    other_clinical_trial_protocol_ids_sequence: Attr[list[OtherClinicalTrialProtocolIDsSequenceItem]] = Attr(
         0x00120023, "OtherClinicalTrialProtocolIDsSequence", "SQ", "1", "3",
         item=OtherClinicalTrialProtocolIDsSequenceItem,
     )
@@ -189,7 +189,7 @@ class ClinicalTrialSubjectModule(ModuleBuilder):
         clinical_trial_sponsor_name: str | None = None,
         clinical_trial_protocol_id: str | None = None,
         issuer_of_clinical_trial_protocol_id: str | None = None,
-        other_clinical_trial_protocol_i_ds_sequence: list[OtherClinicalTrialProtocolIDsSequenceItem] | None = None,
+        other_clinical_trial_protocol_ids_sequence: list[OtherClinicalTrialProtocolIDsSequenceItem] | None = None,
         clinical_trial_protocol_name: str | None = None,
         clinical_trial_site_id: str | None = None,
         issuer_of_clinical_trial_site_id: str | None = None,

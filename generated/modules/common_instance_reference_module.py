@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -24,7 +24,7 @@ class ReferencedSeriesSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.12-8"
-    __order__ = (0x0020000E, 0x0008114A)
+    __order__: ClassVar[tuple[int, ...]] = (0x0020000E, 0x0008114A)
 
     series_instance_uid: Attr[str] = Attr(
         0x0020000E, "SeriesInstanceUID", "UI", "1", "1",
@@ -63,7 +63,7 @@ class StudiesContainingOtherReferencedInstancesSequenceItem(SeriesAndInstanceRef
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.12-8"
-    __order__ = (0x0020000D, 0x00081115)
+    __order__: ClassVar[tuple[int, ...]] = (0x0020000D, 0x00081115)
 
     study_instance_uid: Attr[str] = Attr(
         0x0020000D, "StudyInstanceUID", "UI", "1", "1",
@@ -93,7 +93,7 @@ class CommonInstanceReferenceModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.12-8"
-    __order__ = (0x00081115, 0x00081200)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081115, 0x00081200)
 
     referenced_series_sequence: Attr[list[ReferencedSeriesSequenceItem]] = Attr(
         0x00081115, "ReferencedSeriesSequence", "SQ", "1", "1C",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -25,7 +25,7 @@ class CompensatorShapeSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.2.12-1"
-    __order__ = (0x300A02E0, 0x300A00E1, 0x300A0664, 0x300A0665, 0x300A0667, 0x300A0669)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A02E0, 0x300A00E1, 0x300A0664, 0x300A0665, 0x300A0667, 0x300A0669)
 
     compensator_divergence: Attr[Literal["PRESENT", "ABSENT"]] = Attr(
         0x300A02E0, "CompensatorDivergence", "CS", "1", "1",
@@ -109,7 +109,7 @@ class CompensatorDefinitionSequenceItem(RTAccessoryDeviceIdentificationMacro, It
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.2.12-1"
-    __order__ = (0x00080070, 0x00081090, 0x3010001A, 0x3010002E, 0x3010002D, 0x00500021, 0x00181000, 0x00181020, 0x00181204, 0x00181205, 0x0018100A, 0x30100043, 0x3010001B, 0x3010001C, 0x3010001D, 0x300A0615, 0x300A0613, 0x300A060E, 0x300A0611, 0x30100039, 0x300A0602, 0x300A0645, 0x300A0666, 0x300A0663, 0x300A0668)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080070, 0x00081090, 0x3010001A, 0x3010002E, 0x3010002D, 0x00500021, 0x00181000, 0x00181020, 0x00181204, 0x00181205, 0x0018100A, 0x30100043, 0x3010001B, 0x3010001C, 0x3010001D, 0x300A0615, 0x300A0613, 0x300A060E, 0x300A0611, 0x30100039, 0x300A0602, 0x300A0645, 0x300A0666, 0x300A0663, 0x300A0668)
 
     device_index: Attr[int] = Attr(
         0x30100039, "DeviceIndex", "US", "1", "1",
@@ -217,7 +217,7 @@ class CompensatorsDefinitionMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.2.12-1"
-    __order__ = (0x300A00E0, 0x300A0662)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A00E0, 0x300A0662)
 
     number_of_compensators: Attr[int] = Attr(
         0x300A00E0, "NumberOfCompensators", "IS", "1", "1C",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -23,7 +23,7 @@ class CompositeObjectReferenceMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.18.3-1"
-    __order__ = (0x00081199,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081199,)
 
     referenced_sop_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
         0x00081199, "ReferencedSOPSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -23,7 +23,7 @@ class EquivalentConceptualVolumesSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10.33-1"
-    __order__ = (0x3010000B, 0x30100009)
+    __order__: ClassVar[tuple[int, ...]] = (0x3010000B, 0x30100009)
 
     referenced_conceptual_volume_uid: Attr[str] = Attr(
         0x3010000B, "ReferencedConceptualVolumeUID", "UI", "1", "1",
@@ -62,7 +62,7 @@ class ConceptualVolumeConstituentSegmentationReferenceSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10.33-1"
-    __order__ = (0x3010004A, 0x30100020)
+    __order__: ClassVar[tuple[int, ...]] = (0x3010004A, 0x30100020)
 
     referenced_direct_segment_instance_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
         0x3010004A, "ReferencedDirectSegmentInstanceSequence", "SQ", "1", "1",
@@ -102,7 +102,7 @@ class SourceConceptualVolumeSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10.33-1"
-    __order__ = (0x30100015, 0x3010000D, 0x30100012)
+    __order__: ClassVar[tuple[int, ...]] = (0x30100015, 0x3010000D, 0x30100012)
 
     source_conceptual_volume_uid: Attr[str] = Attr(
         0x30100015, "SourceConceptualVolumeUID", "UI", "1", "1",
@@ -151,7 +151,7 @@ class DerivationConceptualVolumeSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10.33-1"
-    __order__ = (0x00082111, 0x30100018, 0x30100016)
+    __order__: ClassVar[tuple[int, ...]] = (0x00082111, 0x30100018, 0x30100016)
 
     derivation_description: Attr[str] = Attr(
         0x00082111, "DerivationDescription", "ST", "1", "3",
@@ -200,7 +200,7 @@ class ConceptualVolumeMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10.33-1"
-    __order__ = (0x30100006, 0x30100007, 0x3010000A, 0x30100014)
+    __order__: ClassVar[tuple[int, ...]] = (0x30100006, 0x30100007, 0x3010000A, 0x30100014)
 
     conceptual_volume_uid: Attr[str] = Attr(
         0x30100006, "ConceptualVolumeUID", "UI", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -24,7 +24,7 @@ class ConceptualVolumeConstituentSegmentationReferenceSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10.34-1"
-    __order__ = (0x3010004A, 0x30100020)
+    __order__: ClassVar[tuple[int, ...]] = (0x3010004A, 0x30100020)
 
     referenced_direct_segment_instance_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
         0x3010004A, "ReferencedDirectSegmentInstanceSequence", "SQ", "1", "1",
@@ -64,7 +64,7 @@ class ConceptualVolumeConstituentSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10.34-1"
-    __order__ = (0x3010000D, 0x30100013, 0x30100007, 0x30100012)
+    __order__: ClassVar[tuple[int, ...]] = (0x3010000D, 0x30100013, 0x30100007, 0x30100012)
 
     conceptual_volume_constituent_index: Attr[int] = Attr(
         0x3010000D, "ConceptualVolumeConstituentIndex", "US", "1", "1",
@@ -127,7 +127,7 @@ class ConceptualVolumeSegmentationReferenceSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10.34-1"
-    __order__ = (0x3010004A, 0x30100020)
+    __order__: ClassVar[tuple[int, ...]] = (0x3010004A, 0x30100020)
 
     referenced_direct_segment_instance_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
         0x3010004A, "ReferencedDirectSegmentInstanceSequence", "SQ", "1", "1",
@@ -170,7 +170,7 @@ class ConceptualVolumeSegmentationReferenceAndCombinationMacro(ConceptualVolumeM
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10.34-1"
-    __order__ = (0x30100006, 0x30100007, 0x3010000A, 0x30100014, 0x3010000E, 0x30100008, 0x3010000C, 0x3010000F, 0x30100010, 0x30100011)
+    __order__: ClassVar[tuple[int, ...]] = (0x30100006, 0x30100007, 0x3010000A, 0x30100014, 0x3010000E, 0x30100008, 0x3010000C, 0x3010000F, 0x30100010, 0x30100011)
 
     conceptual_volume_combination_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x3010000E, "ConceptualVolumeCombinationFlag", "CS", "1", "1",

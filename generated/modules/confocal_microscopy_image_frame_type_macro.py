@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class ConfocalMicroscopyImageFrameTypeSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.35.4.1-1"
-    __order__ = (0x00089007,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00089007,)
 
     frame_type: Attr[list[str]] = Attr(
         0x00089007, "FrameType", "CS", "4-5", "1",
@@ -50,7 +50,7 @@ class ConfocalMicroscopyImageFrameTypeMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.35.4.1-1"
-    __order__ = (0x00480116,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00480116,)
 
     confocal_microscopy_image_frame_type_sequence: Attr[list[ConfocalMicroscopyImageFrameTypeSequenceItem]] = Attr(
         0x00480116, "ConfocalMicroscopyImageFrameTypeSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class ConfocalMicroscopyImageModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.35.1-1"
-    __order__ = (0x00080008, 0x00280004, 0x00280100, 0x00280101, 0x00280102, 0x00280103, 0x00280002, 0x00280006, 0x00282110, 0x00480114, 0x00480115)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080008, 0x00280004, 0x00280100, 0x00280101, 0x00280102, 0x00280103, 0x00280002, 0x00280006, 0x00282110, 0x00480114, 0x00480115)
 
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class ConfocalMicroscopyTiledPyramidalImageModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.35.2-1"
-    __order__ = (0x00480001, 0x00480002, 0x00480003, 0x00089206)
+    __order__: ClassVar[tuple[int, ...]] = (0x00480001, 0x00480002, 0x00480003, 0x00089206)
 
     imaged_volume_width: Attr[float] = Attr(
         0x00480001, "ImagedVolumeWidth", "FL", "1", "1",

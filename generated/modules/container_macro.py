@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class ContentTemplateSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.18.8-1"
-    __order__ = (0x00080105, 0x00080118, 0x0040DB00)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080105, 0x00080118, 0x0040DB00)
 
     mapping_resource: Attr[str] = Attr(
         0x00080105, "MappingResource", "CS", "1", "1",
@@ -67,7 +67,7 @@ class ContainerMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.18.8-1"
-    __order__ = (0x0040A050, 0x0040A504)
+    __order__: ClassVar[tuple[int, ...]] = (0x0040A050, 0x0040A504)
 
     continuity_of_content: Attr[Literal["SEPARATE", "CONTINUOUS"]] = Attr(
         0x0040A050, "ContinuityOfContent", "CS", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -27,7 +27,7 @@ class AssessedSOPInstanceSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.33.1-1"
-    __order__ = (0x00081150, 0x00081155, 0x00820005)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x00820005)
 
     referenced_comparison_sop_instance_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
         0x00820005, "ReferencedComparisonSOPInstanceSequence", "SQ", "1", "1C",
@@ -59,7 +59,7 @@ class PertinentResourcesSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.33.1-1"
-    __order__ = (0x0040E010, 0x00380102)
+    __order__: ClassVar[tuple[int, ...]] = (0x0040E010, 0x00380102)
 
     retrieve_uri: Attr[str] = Attr(
         0x0040E010, "RetrieveURI", "UR", "1", "1",
@@ -97,7 +97,7 @@ class StructuredConstraintObservationSequenceItem(AttributeValueConstraintMacro,
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.33.1-1"
-    __order__ = (0x00820018, 0x00820019, 0x00720050, 0x00720026, 0x00720028, 0x00720052, 0x00720054, 0x00741057, 0x00720056, 0x00820032, 0x00820036, 0x00820037, 0x00820034, 0x00820035, 0x004008EA, 0x00820033, 0x00820010)
+    __order__: ClassVar[tuple[int, ...]] = (0x00820018, 0x00820019, 0x00720050, 0x00720026, 0x00720028, 0x00720052, 0x00720054, 0x00741057, 0x00720056, 0x00820032, 0x00820036, 0x00820037, 0x00820034, 0x00820035, 0x004008EA, 0x00820033, 0x00820010)
 
     assessed_attribute_value_sequence: Attr[list[attribute_value_macro.AttributeValueMacro]] = Attr(
         0x00820010, "AssessedAttributeValueSequence", "SQ", "1", "1",
@@ -142,7 +142,7 @@ class AssessmentObservationsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.33.1-1"
-    __order__ = (0x00820008, 0x00820022, 0x0082000A, 0x0082000C)
+    __order__: ClassVar[tuple[int, ...]] = (0x00820008, 0x00820022, 0x0082000A, 0x0082000C)
 
     observation_significance: Attr[Literal["MAJOR", "MODERATE", "MINOR", "CONSISTENT"]] = Attr(
         0x00820008, "ObservationSignificance", "CS", "1", "1",
@@ -204,7 +204,7 @@ class ContentAssessmentResultsModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.33.1-1"
-    __order__ = (0x00820023, 0x00820021, 0x00820016, 0x00820017, 0x00820004, 0x00820001, 0x00820003, 0x00380101, 0x00820006, 0x00820007)
+    __order__: ClassVar[tuple[int, ...]] = (0x00820023, 0x00820021, 0x00820016, 0x00820017, 0x00820004, 0x00820001, 0x00820003, 0x00380101, 0x00820006, 0x00820007)
 
     assessment_label: Attr[str] = Attr(
         0x00820023, "AssessmentLabel", "LO", "1", "1",

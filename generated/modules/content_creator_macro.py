@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydicom.valuerep import PersonName
 
@@ -24,7 +24,7 @@ class ContentCreatorMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10.9.3-1"
-    __order__ = (0x00700084, 0x00700086)
+    __order__: ClassVar[tuple[int, ...]] = (0x00700084, 0x00700086)
 
     content_creator_name: Attr[PersonName | str] = Attr(
         0x00700084, "ContentCreatorName", "PN", "1", "3",

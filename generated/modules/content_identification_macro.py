@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydicom.valuerep import PersonName
 
@@ -25,7 +25,7 @@ class AlternateContentDescriptionSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10-12"
-    __order__ = (0x00700081, 0x00080006, 0x0040A043)
+    __order__: ClassVar[tuple[int, ...]] = (0x00700081, 0x00080006, 0x0040A043)
 
     content_description: Attr[str] = Attr(
         0x00700081, "ContentDescription", "LO", "1", "1",
@@ -77,7 +77,7 @@ class ContentIdentificationMacro(ContentCreatorMacro, ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10-12"
-    __order__ = (0x00200013, 0x00700080, 0x00700081, 0x0040A043, 0x00700087, 0x00700084, 0x00700086)
+    __order__: ClassVar[tuple[int, ...]] = (0x00200013, 0x00700080, 0x00700081, 0x0040A043, 0x00700087, 0x00700084, 0x00700086)
 
     instance_number: Attr[int] = Attr(
         0x00200013, "InstanceNumber", "IS", "1", "1",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
@@ -23,7 +23,7 @@ class ReferencedSOPSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10-2"
-    __order__ = (0x00081150, 0x00081155, 0x00081160, 0x0062000B, 0x0040A0B0)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x00081160, 0x0062000B, 0x0040A0B0)
 
     referenced_frame_number: Attr[list[int]] = Attr(
         0x00081160, "ReferencedFrameNumber", "IS", "1-n", "1C",
@@ -81,7 +81,7 @@ class ContentItemMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10-2"
-    __order__ = (0x0040A040, 0x0040A032, 0x0040A033, 0x0040A043, 0x0040A120, 0x0040A121, 0x0040A122, 0x0040A123, 0x0040A124, 0x0040A160, 0x0040A168, 0x0040A30A, 0x0040A161, 0x0040A162, 0x0040A163, 0x004008EA, 0x00081199)
+    __order__: ClassVar[tuple[int, ...]] = (0x0040A040, 0x0040A032, 0x0040A033, 0x0040A043, 0x0040A120, 0x0040A121, 0x0040A122, 0x0040A123, 0x0040A124, 0x0040A160, 0x0040A168, 0x0040A30A, 0x0040A161, 0x0040A162, 0x0040A163, 0x004008EA, 0x00081199)
 
     value_type: Attr[Literal["DATE", "TIME", "DATETIME", "PNAME", "UIDREF", "TEXT", "CODE", "NUMERIC", "COMPOSITE", "IMAGE", "WAVEFORM"]] = Attr(
         0x0040A040, "ValueType", "CS", "1", "1",

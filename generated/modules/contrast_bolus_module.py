@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -24,7 +24,7 @@ class ContrastBolusAdministrationRouteSequenceItem(CodeSequenceMacro, ItemBuilde
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7-12"
-    __order__ = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x0018002A)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x0018002A)
 
     additional_drug_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x0018002A, "AdditionalDrugSequence", "SQ", "1", "3",
@@ -71,7 +71,7 @@ class ContrastBolusModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7-12"
-    __order__ = (0x00180010, 0x00180012, 0x00181040, 0x00180014, 0x00181041, 0x00181042, 0x00181043, 0x00181044, 0x00181046, 0x00181047, 0x00181048, 0x00181049)
+    __order__: ClassVar[tuple[int, ...]] = (0x00180010, 0x00180012, 0x00181040, 0x00180014, 0x00181041, 0x00181042, 0x00181043, 0x00181044, 0x00181046, 0x00181047, 0x00181048, 0x00181049)
 
     contrast_bolus_agent: Attr[str] = Attr(
         0x00180010, "ContrastBolusAgent", "LO", "1", "2",

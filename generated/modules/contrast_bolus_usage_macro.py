@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class ContrastBolusUsageSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.16-13"
-    __order__ = (0x00189337, 0x00189342, 0x00189343, 0x00189344)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189337, 0x00189342, 0x00189343, 0x00189344)
 
     contrast_bolus_agent_number: Attr[int] = Attr(
         0x00189337, "ContrastBolusAgentNumber", "US", "1", "1",
@@ -86,7 +86,7 @@ class ContrastBolusUsageMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.16-13"
-    __order__ = (0x00189341,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189341,)
 
     contrast_bolus_usage_sequence: Attr[list[ContrastBolusUsageSequenceItem]] = Attr(
         0x00189341, "ContrastBolusUsageSequence", "SQ", "1", "1",

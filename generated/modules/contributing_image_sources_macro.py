@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class ContributingImageSourcesMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10-14"
-    __order__ = (0x00280010, 0x00280011, 0x00280101, 0x00282110, 0x00282112, 0x00282114)
+    __order__: ClassVar[tuple[int, ...]] = (0x00280010, 0x00280011, 0x00280101, 0x00282110, 0x00282112, 0x00282114)
 
     rows: Attr[int] = Attr(
         0x00280010, "Rows", "US", "1", "1",

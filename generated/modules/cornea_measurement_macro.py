@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -22,7 +22,7 @@ class SteepCornealAxisSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.16-8"
-    __order__ = (0x00460075, 0x00460114, 0x00460115)
+    __order__: ClassVar[tuple[int, ...]] = (0x00460075, 0x00460114, 0x00460115)
 
     radius_of_curvature: Attr[float] = Attr(
         0x00460075, "RadiusOfCurvature", "FD", "1", "1",
@@ -68,7 +68,7 @@ class FlatCornealAxisSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.16-8"
-    __order__ = (0x00460075, 0x00460114, 0x00460115)
+    __order__: ClassVar[tuple[int, ...]] = (0x00460075, 0x00460114, 0x00460115)
 
     radius_of_curvature: Attr[float] = Attr(
         0x00460075, "RadiusOfCurvature", "FD", "1", "1",
@@ -115,7 +115,7 @@ class CorneaMeasurementMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.16-8"
-    __order__ = (0x00460112, 0x00460113, 0x00460116, 0x00221033, 0x00460117, 0x00460118)
+    __order__: ClassVar[tuple[int, ...]] = (0x00460112, 0x00460113, 0x00460116, 0x00221033, 0x00460117, 0x00460118)
 
     steep_corneal_axis_sequence: Attr[list[SteepCornealAxisSequenceItem]] = Attr(
         0x00460112, "SteepCornealAxisSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -26,7 +26,7 @@ class MinimumKeratometricSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.30.3-1"
-    __order__ = (0x00460075, 0x00460076, 0x00460077)
+    __order__: ClassVar[tuple[int, ...]] = (0x00460075, 0x00460076, 0x00460077)
 
     radius_of_curvature: Attr[float] = Attr(
         0x00460075, "RadiusOfCurvature", "FD", "1", "1",
@@ -73,7 +73,7 @@ class SimulatedKeratometricCylinderSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.30.3-1"
-    __order__ = (0x00460076, 0x00460077)
+    __order__: ClassVar[tuple[int, ...]] = (0x00460076, 0x00460077)
 
     keratometric_power: Attr[float] = Attr(
         0x00460076, "KeratometricPower", "FD", "1", "1",
@@ -110,7 +110,7 @@ class MaximumCornealCurvatureSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.30.3-1"
-    __order__ = (0x00460212, 0x00460213)
+    __order__: ClassVar[tuple[int, ...]] = (0x00460212, 0x00460213)
 
     maximum_corneal_curvature: Attr[float] = Attr(
         0x00460212, "MaximumCornealCurvature", "FL", "1", "1",
@@ -147,7 +147,7 @@ class SourceImageSequenceItem(ImageSOPInstanceReferenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.30.3-1"
-    __order__ = (0x00081150, 0x00081155, 0x00081160, 0x0062000B, 0x0040A170)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x00081160, 0x0062000B, 0x0040A170)
 
     purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "1",
@@ -182,7 +182,7 @@ class SourceImageCornealProcessedDataSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.30.3-1"
-    __order__ = (0x00460247, 0x00460248, 0x00460249, 0x00460250, 0x00460251, 0x00460252, 0x00460253)
+    __order__: ClassVar[tuple[int, ...]] = (0x00460247, 0x00460248, 0x00460249, 0x00460250, 0x00460251, 0x00460252, 0x00460253)
 
     corneal_point_location: Attr[list[float]] = Attr(
         0x00460247, "CornealPointLocation", "FL", "3", "1",
@@ -280,7 +280,7 @@ class CornealTopographyMapAnalysisModule(KeratometricMeasurementsMacro, ModuleBu
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.30.3-1"
-    __order__ = (0x00221415, 0x00460202, 0x00460201, 0x00460203, 0x00460204, 0x00460205, 0x00460208, 0x00460074, 0x00460080, 0x00460215, 0x00460218, 0x00460220, 0x00460224, 0x00460227, 0x00460211, 0x00460230, 0x00460232, 0x00460234, 0x00460236, 0x00460238, 0x00460242, 0x00460207, 0x00460210, 0x00082112, 0x00460244)
+    __order__: ClassVar[tuple[int, ...]] = (0x00221415, 0x00460202, 0x00460201, 0x00460203, 0x00460204, 0x00460205, 0x00460208, 0x00460074, 0x00460080, 0x00460215, 0x00460218, 0x00460220, 0x00460224, 0x00460227, 0x00460211, 0x00460230, 0x00460232, 0x00460234, 0x00460236, 0x00460238, 0x00460242, 0x00460207, 0x00460210, 0x00082112, 0x00460244)
 
     ophthalmic_mapping_device_type: Attr[str] = Attr(
         0x00221415, "OphthalmicMappingDeviceType", "CS", "1", "1",

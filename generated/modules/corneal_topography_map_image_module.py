@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -32,7 +32,7 @@ class CornealTopographyMapImageModule(BasicPixelSpacingCalibrationMacro, RealWor
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.30.2-1"
-    __order__ = (0x00200013, 0x00080023, 0x00080033, 0x0008002A, 0x00080008, 0x00280002, 0x00280004, 0x00280103, 0x00280030, 0x00280A02, 0x00280A04, 0x00280034, 0x00280100, 0x00280101, 0x00280102, 0x00282110, 0x00282112, 0x00282114, 0x00280301, 0x00280302, 0x00200062, 0x00409096, 0x00082218, 0x00082228)
+    __order__: ClassVar[tuple[int, ...]] = (0x00200013, 0x00080023, 0x00080033, 0x0008002A, 0x00080008, 0x00280002, 0x00280004, 0x00280103, 0x00280030, 0x00280A02, 0x00280A04, 0x00280034, 0x00280100, 0x00280101, 0x00280102, 0x00282110, 0x00282112, 0x00282114, 0x00280301, 0x00280302, 0x00200062, 0x00409096, 0x00082218, 0x00082228)
 
     instance_number: Attr[int] = Attr(
         0x00200013, "InstanceNumber", "IS", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -30,7 +30,7 @@ class CRImageModule(BasicPixelSpacingCalibrationMacro, GeneralAnatomyOptionalMac
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-2"
-    __order__ = (0x00280004, 0x00180060, 0x00181004, 0x00181110, 0x00181111, 0x00181150, 0x00181151, 0x00181152, 0x00181153, 0x00181164, 0x00280030, 0x00280A02, 0x00280A04, 0x00181170, 0x00181400, 0x00181401, 0x00181402, 0x00181403, 0x00181404, 0x00181405, 0x00186000, 0x00082218, 0x00082228, 0x00181411, 0x00181412, 0x00181413)
+    __order__: ClassVar[tuple[int, ...]] = (0x00280004, 0x00180060, 0x00181004, 0x00181110, 0x00181111, 0x00181150, 0x00181151, 0x00181152, 0x00181153, 0x00181164, 0x00280030, 0x00280A02, 0x00280A04, 0x00181170, 0x00181400, 0x00181401, 0x00181402, 0x00181403, 0x00181404, 0x00181405, 0x00186000, 0x00082218, 0x00082228, 0x00181411, 0x00181412, 0x00181413)
 
     photometric_interpretation: Attr[Literal["MONOCHROME1", "MONOCHROME2"]] = Attr(
         0x00280004, "PhotometricInterpretation", "CS", "1", "1",
@@ -99,7 +99,7 @@ class CRImageModule(BasicPixelSpacingCalibrationMacro, GeneralAnatomyOptionalMac
     Current.
     """
 
-    exposure_inu_as: Attr[int] = Attr(
+    exposure_in_uas: Attr[int] = Attr(
         0x00181153, "ExposureInuAs", "IS", "1", "3",
     )
     """Exposure in µAs (0018,1153): Type 3, VR IS, VM 1.
@@ -200,7 +200,7 @@ class CRImageModule(BasicPixelSpacingCalibrationMacro, GeneralAnatomyOptionalMac
         exposure_time: int | None = None,
         x_ray_tube_current: int | None = None,
         exposure: int | None = None,
-        exposure_inu_as: int | None = None,
+        exposure_in_uas: int | None = None,
         imager_pixel_spacing: list[float] | None = None,
         pixel_spacing: list[float] | None = None,
         pixel_spacing_calibration_type: Literal["GEOMETRY", "FIDUCIAL"] | None = None,

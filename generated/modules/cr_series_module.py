@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class CRSeriesModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-1"
-    __order__ = (0x00180015, 0x00185101, 0x00181160, 0x00181180, 0x00181190, 0x00181260, 0x00181261)
+    __order__: ClassVar[tuple[int, ...]] = (0x00180015, 0x00185101, 0x00181160, 0x00181180, 0x00181190, 0x00181260, 0x00181261)
 
     body_part_examined: Attr[str] = Attr(
         0x00180015, "BodyPartExamined", "CS", "1", "2",

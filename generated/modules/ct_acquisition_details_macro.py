@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class CTAcquisitionDetailsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-119"
-    __order__ = (0x00189378, 0x00181140, 0x00189305, 0x00189306, 0x00189307, 0x00181130, 0x00181120, 0x00180090)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189378, 0x00181140, 0x00189305, 0x00189306, 0x00189307, 0x00181130, 0x00181120, 0x00180090)
 
     referenced_path_index: Attr[list[int]] = Attr(
         0x00189378, "ReferencedPathIndex", "US", "1-n", "1C",
@@ -141,7 +141,7 @@ class CTAcquisitionDetailsMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-119"
-    __order__ = (0x00189304,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189304,)
 
     ct_acquisition_details_sequence: Attr[list[CTAcquisitionDetailsSequenceItem]] = Attr(
         0x00189304, "CTAcquisitionDetailsSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class CTAcquisitionTypeSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-118"
-    __order__ = (0x00189302, 0x00189303, 0x00189333, 0x00189334)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189302, 0x00189303, 0x00189333, 0x00189334)
 
     acquisition_type: Attr[str] = Attr(
         0x00189302, "AcquisitionType", "CS", "1", "1C",
@@ -95,7 +95,7 @@ class CTAcquisitionTypeMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-118"
-    __order__ = (0x00189301,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189301,)
 
     ct_acquisition_type_sequence: Attr[list[CTAcquisitionTypeSequenceItem]] = Attr(
         0x00189301, "CTAcquisitionTypeSequence", "SQ", "1", "1",

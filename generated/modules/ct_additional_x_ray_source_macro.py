@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class CTAdditionalXRaySourceSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-126b"
-    __order__ = (0x00180060, 0x00189330, 0x00180090, 0x00181190, 0x00181160, 0x00187050, 0x00189332, 0x00189353)
+    __order__: ClassVar[tuple[int, ...]] = (0x00180060, 0x00189330, 0x00180090, 0x00181190, 0x00181160, 0x00187050, 0x00189332, 0x00189353)
 
     kvp: Attr[float] = Attr(
         0x00180060, "KVP", "DS", "1", "1",
@@ -29,7 +29,7 @@ class CTAdditionalXRaySourceSequenceItem(ItemBuilder):
     Peak kilo voltage output of the X-Ray generator used.
     """
 
-    x_ray_tube_current_inm_a: Attr[float] = Attr(
+    x_ray_tube_current_in_ma: Attr[float] = Attr(
         0x00189330, "XRayTubeCurrentInmA", "FD", "1", "1",
     )
     """X-Ray Tube Current in mA (0018,9330): Type 1, VR FD, VM 1.
@@ -69,7 +69,7 @@ class CTAdditionalXRaySourceSequenceItem(ItemBuilder):
     The X-Ray absorbing material used in the filter. May be multi-valued.
     """
 
-    exposure_inm_as: Attr[float] = Attr(
+    exposure_in_mas: Attr[float] = Attr(
         0x00189332, "ExposureInmAs", "FD", "1", "1",
     )
     """Exposure in mAs (0018,9332): Type 1, VR FD, VM 1.
@@ -93,12 +93,12 @@ class CTAdditionalXRaySourceSequenceItem(ItemBuilder):
         self,
         *,
         kvp: float | None = None,
-        x_ray_tube_current_inm_a: float | None = None,
+        x_ray_tube_current_in_ma: float | None = None,
         data_collection_diameter: float | None = None,
         focal_spots: list[float] | None = None,
         filter_type: str | None = None,
         filter_material: list[str] | None = None,
-        exposure_inm_as: float | None = None,
+        exposure_in_mas: float | None = None,
         energy_weighting_factor: float | None = None,
         **_: Any,
     ) -> None:
@@ -115,7 +115,7 @@ class CTAdditionalXRaySourceMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-126b"
-    __order__ = (0x00189360,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189360,)
 
     ct_additional_x_ray_source_sequence: Attr[list[CTAdditionalXRaySourceSequenceItem]] = Attr(
         0x00189360, "CTAdditionalXRaySourceSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -20,7 +20,7 @@ class CTExposureSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-124"
-    __order__ = (0x00189377, 0x00189328, 0x00189330, 0x00189332, 0x00189323, 0x00189345, 0x00189346, 0x00181271, 0x00181272, 0x0018115E)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189377, 0x00189328, 0x00189330, 0x00189332, 0x00189323, 0x00189345, 0x00189346, 0x00181271, 0x00181272, 0x0018115E)
 
     referenced_x_ray_source_index: Attr[list[int]] = Attr(
         0x00189377, "ReferencedXRaySourceIndex", "US", "1-n", "1C",
@@ -45,7 +45,7 @@ class CTExposureSequenceItem(ItemBuilder):
     present otherwise.
     """
 
-    x_ray_tube_current_inm_a: Attr[float] = Attr(
+    x_ray_tube_current_in_ma: Attr[float] = Attr(
         0x00189330, "XRayTubeCurrentInmA", "FD", "1", "1C",
     )
     """X-Ray Tube Current in mA (0018,9330): Type 1C, VR FD, VM 1.
@@ -55,7 +55,7 @@ class CTExposureSequenceItem(ItemBuilder):
     (0008,0008) Value 1 is ORIGINAL. May be present otherwise.
     """
 
-    exposure_inm_as: Attr[float] = Attr(
+    exposure_in_mas: Attr[float] = Attr(
         0x00189332, "ExposureInmAs", "FD", "1", "1C",
     )
     """Exposure in mAs (0018,9332): Type 1C, VR FD, VM 1.
@@ -132,8 +132,8 @@ class CTExposureSequenceItem(ItemBuilder):
         *,
         referenced_x_ray_source_index: list[int] | None = None,
         exposure_time_inms: float | None = None,
-        x_ray_tube_current_inm_a: float | None = None,
-        exposure_inm_as: float | None = None,
+        x_ray_tube_current_in_ma: float | None = None,
+        exposure_in_mas: float | None = None,
         exposure_modulation_type: list[str] | None = None,
         ctd_ivol: float | None = None,
         ctdi_phantom_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
@@ -155,7 +155,7 @@ class CTExposureMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-124"
-    __order__ = (0x00189321,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189321,)
 
     ct_exposure_sequence: Attr[list[CTExposureSequenceItem]] = Attr(
         0x00189321, "CTExposureSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -17,7 +17,7 @@ class CTGeometrySequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-122"
-    __order__ = (0x00189378, 0x00181110, 0x00189335)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189378, 0x00181110, 0x00189335)
 
     referenced_path_index: Attr[list[int]] = Attr(
         0x00189378, "ReferencedPathIndex", "US", "1-n", "1C",
@@ -70,7 +70,7 @@ class CTGeometryMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-122"
-    __order__ = (0x00189312,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189312,)
 
     ct_geometry_sequence: Attr[list[CTGeometrySequenceItem]] = Attr(
         0x00189312, "CTGeometrySequence", "SQ", "1", "1",

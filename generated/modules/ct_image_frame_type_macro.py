@@ -4,12 +4,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
 
-from iodkit.generated.modules.common_ctmr_and_photoacoustic_image_description_macro import CommonCTMRAndPhotoacousticImageDescriptionMacro
+from iodkit.generated.modules.common_ct_mr_and_photoacoustic_image_description_macro import CommonCTMRAndPhotoacousticImageDescriptionMacro
 
 
 
@@ -20,7 +20,7 @@ class CTImageFrameTypeSequenceItem(CommonCTMRAndPhotoacousticImageDescriptionMac
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-117"
-    __order__ = (0x00089007, 0x00089205, 0x00089206, 0x00089207)
+    __order__: ClassVar[tuple[int, ...]] = (0x00089007, 0x00089205, 0x00089206, 0x00089207)
 
     frame_type: Attr[list[str]] = Attr(
         0x00089007, "FrameType", "CS", "4-5", "1",
@@ -52,7 +52,7 @@ class CTImageFrameTypeMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-117"
-    __order__ = (0x00189329,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189329,)
 
     ct_image_frame_type_sequence: Attr[list[CTImageFrameTypeSequenceItem]] = Attr(
         0x00189329, "CTImageFrameTypeSequence", "SQ", "1", "1",

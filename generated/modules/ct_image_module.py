@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -30,7 +30,7 @@ class CTAdditionalXRaySourceSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-3"
-    __order__ = (0x00180060, 0x00189330, 0x00180090, 0x00181190, 0x00181160, 0x00187050, 0x00189332, 0x00189353)
+    __order__: ClassVar[tuple[int, ...]] = (0x00180060, 0x00189330, 0x00180090, 0x00181190, 0x00181160, 0x00187050, 0x00189332, 0x00189353)
 
     kvp: Attr[float] = Attr(
         0x00180060, "KVP", "DS", "1", "1",
@@ -40,7 +40,7 @@ class CTAdditionalXRaySourceSequenceItem(ItemBuilder):
     Peak kilo voltage output of the X-Ray generator used.
     """
 
-    x_ray_tube_current_inm_a: Attr[float] = Attr(
+    x_ray_tube_current_in_ma: Attr[float] = Attr(
         0x00189330, "XRayTubeCurrentInmA", "FD", "1", "1",
     )
     """X-Ray Tube Current in mA (0018,9330): Type 1, VR FD, VM 1.
@@ -80,7 +80,7 @@ class CTAdditionalXRaySourceSequenceItem(ItemBuilder):
     The X-Ray absorbing material used in the filter. May be multi-valued.
     """
 
-    exposure_inm_as: Attr[float] = Attr(
+    exposure_in_mas: Attr[float] = Attr(
         0x00189332, "ExposureInmAs", "FD", "1", "3",
     )
     """Exposure in mAs (0018,9332): Type 3, VR FD, VM 1.
@@ -104,12 +104,12 @@ class CTAdditionalXRaySourceSequenceItem(ItemBuilder):
         self,
         *,
         kvp: float | None = None,
-        x_ray_tube_current_inm_a: float | None = None,
+        x_ray_tube_current_in_ma: float | None = None,
         data_collection_diameter: float | None = None,
         focal_spots: list[float] | None = None,
         filter_type: str | None = None,
         filter_material: list[str] | None = None,
-        exposure_inm_as: float | None = None,
+        exposure_in_mas: float | None = None,
         energy_weighting_factor: float | None = None,
         **_: Any,
     ) -> None:
@@ -130,7 +130,7 @@ class CTImageModule(GeneralAnatomyOptionalMacro, OptionalViewAndSliceProgression
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-3"
-    __order__ = (0x00080008, 0x00189361, 0x00280002, 0x00280004, 0x00280100, 0x00280101, 0x00280102, 0x00281052, 0x00281053, 0x00281054, 0x00180060, 0x00200012, 0x00180022, 0x00180090, 0x00189313, 0x00181100, 0x00189318, 0x00181110, 0x00181111, 0x00181120, 0x00181130, 0x00181140, 0x00181150, 0x00181151, 0x00181152, 0x00181153, 0x00181160, 0x00187050, 0x00181170, 0x00181190, 0x00181210, 0x00189305, 0x00189306, 0x00189307, 0x00189309, 0x00189310, 0x00189311, 0x00189323, 0x00189345, 0x00189346, 0x00181271, 0x00181272, 0x0018115E, 0x00082218, 0x00082228, 0x00540220, 0x00540500, 0x00189351, 0x00189352, 0x00189353, 0x00189360, 0x300A0675, 0x300A07A1, 0x300A012C, 0x300A07A0, 0x300A079F, 0x300C0002)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080008, 0x00189361, 0x00280002, 0x00280004, 0x00280100, 0x00280101, 0x00280102, 0x00281052, 0x00281053, 0x00281054, 0x00180060, 0x00200012, 0x00180022, 0x00180090, 0x00189313, 0x00181100, 0x00189318, 0x00181110, 0x00181111, 0x00181120, 0x00181130, 0x00181140, 0x00181150, 0x00181151, 0x00181152, 0x00181153, 0x00181160, 0x00187050, 0x00181170, 0x00181190, 0x00181210, 0x00189305, 0x00189306, 0x00189307, 0x00189309, 0x00189310, 0x00189311, 0x00189323, 0x00189345, 0x00189346, 0x00181271, 0x00181272, 0x0018115E, 0x00082218, 0x00082228, 0x00540220, 0x00540500, 0x00189351, 0x00189352, 0x00189353, 0x00189360, 0x300A0675, 0x300A07A1, 0x300A012C, 0x300A07A0, 0x300A079F, 0x300C0002)
 
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",
@@ -362,7 +362,7 @@ class CTImageModule(GeneralAnatomyOptionalMacro, OptionalViewAndSliceProgression
     Current.
     """
 
-    exposure_inu_as: Attr[int] = Attr(
+    exposure_in_uas: Attr[int] = Attr(
         0x00181153, "ExposureInuAs", "IS", "1", "3",
     )
     """Exposure in µAs (0018,1153): Type 3, VR IS, VM 1.
@@ -585,7 +585,7 @@ class CTImageModule(GeneralAnatomyOptionalMacro, OptionalViewAndSliceProgression
         exposure_time: int | None = None,
         x_ray_tube_current: int | None = None,
         exposure: int | None = None,
-        exposure_inu_as: int | None = None,
+        exposure_in_uas: int | None = None,
         filter_type: str | None = None,
         filter_material: list[str] | None = None,
         generator_power: int | None = None,

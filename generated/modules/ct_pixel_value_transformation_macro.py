@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class PixelValueTransformationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-126"
-    __order__ = (0x00281052, 0x00281053, 0x00281054)
+    __order__: ClassVar[tuple[int, ...]] = (0x00281052, 0x00281053, 0x00281054)
 
     rescale_intercept: Attr[float] = Attr(
         0x00281052, "RescaleIntercept", "DS", "1", "1",
@@ -66,7 +66,7 @@ class CTPixelValueTransformationMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-126"
-    __order__ = (0x00289145,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00289145,)
 
     pixel_value_transformation_sequence: Attr[list[PixelValueTransformationSequenceItem]] = Attr(
         0x00289145, "PixelValueTransformationSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -17,7 +17,7 @@ class CTPositionSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-121"
-    __order__ = (0x00189327, 0x00189313, 0x00189318)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189327, 0x00189313, 0x00189318)
 
     table_position: Attr[float] = Attr(
         0x00189327, "TablePosition", "FD", "1", "1C",
@@ -76,7 +76,7 @@ class CTPositionMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-121"
-    __order__ = (0x00189326,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189326,)
 
     ct_position_sequence: Attr[list[CTPositionSequenceItem]] = Attr(
         0x00189326, "CTPositionSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class CTReconstructionSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-123"
-    __order__ = (0x00189315, 0x00181210, 0x00189316, 0x00181100, 0x00189317, 0x00189322, 0x00189319, 0x00189320)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189315, 0x00181210, 0x00189316, 0x00181100, 0x00189317, 0x00189322, 0x00189319, 0x00189320)
 
     reconstruction_algorithm: Attr[str] = Attr(
         0x00189315, "ReconstructionAlgorithm", "CS", "1", "1C",
@@ -140,7 +140,7 @@ class CTReconstructionMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-123"
-    __order__ = (0x00189314,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189314,)
 
     ct_reconstruction_sequence: Attr[list[CTReconstructionSequenceItem]] = Attr(
         0x00189314, "CTReconstructionSequence", "SQ", "1", "1",

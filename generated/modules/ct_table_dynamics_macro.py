@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class CTTableDynamicsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-120"
-    __order__ = (0x00189309, 0x00189310, 0x00189311)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189309, 0x00189310, 0x00189311)
 
     table_speed: Attr[float] = Attr(
         0x00189309, "TableSpeed", "FD", "1", "1C",
@@ -78,7 +78,7 @@ class CTTableDynamicsMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-120"
-    __order__ = (0x00189308,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189308,)
 
     ct_table_dynamics_sequence: Attr[list[CTTableDynamicsSequenceItem]] = Attr(
         0x00189308, "CTTableDynamicsSequence", "SQ", "1", "1",

@@ -6,7 +6,7 @@ C.8.35.3-1.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -22,7 +22,7 @@ class CutaneousConfocalMicroscopyImageAcquisitionParametersModule(ModuleBuilder)
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.35.3-1"
-    __order__ = (0x00161005, 0x00480117, 0x00181147, 0x00181149, 0x00620020, 0x00620021)
+    __order__: ClassVar[tuple[int, ...]] = (0x00161005, 0x00480117, 0x00181147, 0x00181149, 0x00620020, 0x00620021)
 
     optical_magnification_factor: Attr[float] = Attr(
         0x00161005, "OpticalMagnificationFactor", "DS", "1", "2",

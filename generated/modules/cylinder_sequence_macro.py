@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class CylinderSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.6.1-1"
-    __order__ = (0x00460147, 0x00220009)
+    __order__: ClassVar[tuple[int, ...]] = (0x00460147, 0x00220009)
 
     cylinder_power: Attr[float] = Attr(
         0x00460147, "CylinderPower", "FD", "1", "1",
@@ -57,7 +57,7 @@ class CylinderSequenceMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.6.1-1"
-    __order__ = (0x00460018,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00460018,)
 
     cylinder_sequence: Attr[list[CylinderSequenceItem]] = Attr(
         0x00460018, "CylinderSequence", "SQ", "1", "1C",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -24,7 +24,7 @@ class ParametersSpecificationSequenceItem(AttributeValueConstraintMacro, ItemBui
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.34.13-1"
-    __order__ = (0x00820018, 0x00820019, 0x00720050, 0x00720026, 0x00720028, 0x00720052, 0x00720054, 0x00741057, 0x00720056, 0x00820032, 0x00820036, 0x00820037, 0x00820034, 0x00820035, 0x004008EA, 0x00820033, 0x00820038)
+    __order__: ClassVar[tuple[int, ...]] = (0x00820018, 0x00820019, 0x00720050, 0x00720026, 0x00720028, 0x00720052, 0x00720054, 0x00741057, 0x00720056, 0x00820032, 0x00820036, 0x00820037, 0x00820034, 0x00820035, 0x004008EA, 0x00820033, 0x00820038)
 
     modifiable_constraint_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x00820038, "ModifiableConstraintFlag", "CS", "1", "1C",
@@ -72,7 +72,7 @@ class StorageProtocolElementSpecificationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.34.13-1"
-    __order__ = (0x00189921, 0x00189913)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189921, 0x00189913)
 
     protocol_element_number: Attr[int] = Attr(
         0x00189921, "ProtocolElementNumber", "US", "1", "1",
@@ -111,7 +111,7 @@ class DefinedStorageModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.34.13-1"
-    __order__ = (0x00189935,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189935,)
 
     storage_protocol_element_specification_sequence: Attr[list[StorageProtocolElementSpecificationSequenceItem]] = Attr(
         0x00189935, "StorageProtocolElementSpecificationSequence", "SQ", "1", "1",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
@@ -29,7 +29,7 @@ class PreDeformationMatrixRegistrationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.20.3-1"
-    __order__ = (0x300600C6, 0x0070030C)
+    __order__: ClassVar[tuple[int, ...]] = (0x300600C6, 0x0070030C)
 
     frame_of_reference_transformation_matrix: Attr[list[float]] = Attr(
         0x300600C6, "FrameOfReferenceTransformationMatrix", "DS", "16", "1",
@@ -69,7 +69,7 @@ class PostDeformationMatrixRegistrationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.20.3-1"
-    __order__ = (0x300600C6, 0x0070030C)
+    __order__: ClassVar[tuple[int, ...]] = (0x300600C6, 0x0070030C)
 
     frame_of_reference_transformation_matrix: Attr[list[float]] = Attr(
         0x300600C6, "FrameOfReferenceTransformationMatrix", "DS", "16", "1",
@@ -108,7 +108,7 @@ class DeformableRegistrationGridSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.20.3-1"
-    __order__ = (0x00200037, 0x00200032, 0x00640007, 0x00640008, 0x00640009)
+    __order__: ClassVar[tuple[int, ...]] = (0x00200037, 0x00200032, 0x00640007, 0x00640008, 0x00640009)
 
     image_orientation_patient: Attr[list[float]] = Attr(
         0x00200037, "ImageOrientationPatient", "DS", "6", "1",
@@ -178,7 +178,7 @@ class UsedFiducialsSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.20.3-1"
-    __order__ = (0x00081150, 0x00081155, 0x0070031A)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x0070031A)
 
     fiducial_uid: Attr[str] = Attr(
         0x0070031A, "FiducialUID", "UI", "1", "1",
@@ -208,7 +208,7 @@ class DeformableRegistrationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.20.3-1"
-    __order__ = (0x00640003, 0x00081140, 0x300600C8, 0x0070030D, 0x0064000F, 0x00640010, 0x00640005, 0x00700314)
+    __order__: ClassVar[tuple[int, ...]] = (0x00640003, 0x00081140, 0x300600C8, 0x0070030D, 0x0064000F, 0x00640010, 0x00640005, 0x00700314)
 
     source_frame_of_reference_uid: Attr[str] = Attr(
         0x00640003, "SourceFrameOfReferenceUID", "UI", "1", "1",
@@ -315,7 +315,7 @@ class DeformableSpatialRegistrationModule(ContentIdentificationMacro, ModuleBuil
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.20.3-1"
-    __order__ = (0x00080023, 0x00080033, 0x00200013, 0x00700080, 0x00700081, 0x0040A043, 0x00700087, 0x00700084, 0x00700086, 0x00640002)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080023, 0x00080033, 0x00200013, 0x00700080, 0x00700081, 0x0040A043, 0x00700087, 0x00700084, 0x00700086, 0x00640002)
 
     content_date: Attr[datetime.date | str] = Attr(
         0x00080023, "ContentDate", "DA", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -23,7 +23,7 @@ class SourceImageSequenceItem(ImageSOPInstanceReferenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.16-7"
-    __order__ = (0x00081150, 0x00081155, 0x00081160, 0x0062000B, 0x0040A170, 0x0028135A, 0x00200020)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x00081160, 0x0062000B, 0x0040A170, 0x0028135A, 0x00200020)
 
     purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "1C",
@@ -83,7 +83,7 @@ class DerivationImageSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.16-7"
-    __order__ = (0x00082111, 0x00089215, 0x00082112)
+    __order__: ClassVar[tuple[int, ...]] = (0x00082111, 0x00089215, 0x00082112)
 
     derivation_description: Attr[str] = Attr(
         0x00082111, "DerivationDescription", "ST", "1", "3",
@@ -138,7 +138,7 @@ class DerivationImageMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.16-7"
-    __order__ = (0x00089124,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00089124,)
 
     derivation_image_sequence: Attr[list[DerivationImageSequenceItem]] = Attr(
         0x00089124, "DerivationImageSequence", "SQ", "1", "2",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class DermoscopicImageModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.12.13-1"
-    __order__ = (0x00280302, 0x00161001, 0x00161002, 0x00161003, 0x00161004, 0x00161005, 0x00281350, 0x00281351, 0x00620020, 0x00620021)
+    __order__: ClassVar[tuple[int, ...]] = (0x00280302, 0x00161001, 0x00161002, 0x00161003, 0x00161004, 0x00161005, 0x00281350, 0x00281351, 0x00620020, 0x00620021)
 
     recognizable_visual_features: Attr[Literal["YES", "NO"]] = Attr(
         0x00280302, "RecognizableVisualFeatures", "CS", "1", "1",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -25,7 +25,7 @@ class DeviceIdentificationMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10.36-1"
-    __order__ = (0x3010002E, 0x3010002D, 0x00500021, 0x00181000, 0x00181020, 0x00181204, 0x00181205, 0x0018100A, 0x30100043, 0x3010001B, 0x3010001C, 0x3010001D)
+    __order__: ClassVar[tuple[int, ...]] = (0x3010002E, 0x3010002D, 0x00500021, 0x00181000, 0x00181020, 0x00181204, 0x00181205, 0x0018100A, 0x30100043, 0x3010001B, 0x3010001C, 0x3010001D)
 
     device_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x3010002E, "DeviceTypeCodeSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class DeviceModelMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10.35-1"
-    __order__ = (0x00080070, 0x00081090, 0x3010001A)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080070, 0x00081090, 0x3010001A)
 
     manufacturer: Attr[str] = Attr(
         0x00080070, "Manufacturer", "LO", "1", "2",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -22,7 +22,7 @@ class DeviceSequenceItem(CodeSequenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7-18"
-    __order__ = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00080070, 0x00081090, 0x00181000, 0x00181204, 0x00181003, 0x00500014, 0x00500016, 0x00500017, 0x00500018, 0x00500019, 0x00500020)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00080070, 0x00081090, 0x00181000, 0x00181204, 0x00181003, 0x00500014, 0x00500016, 0x00500017, 0x00500018, 0x00500019, 0x00500020)
 
     manufacturer: Attr[str] = Attr(
         0x00080070, "Manufacturer", "LO", "1", "3",
@@ -159,7 +159,7 @@ class DeviceModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7-18"
-    __order__ = (0x00500010,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00500010,)
 
     device_sequence: Attr[list[DeviceSequenceItem]] = Attr(
         0x00500010, "DeviceSequence", "SQ", "1", "1",

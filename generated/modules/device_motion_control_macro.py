@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -22,7 +22,7 @@ class DeviceMotionControlSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10-28"
-    __order__ = (0x300A0453, 0x300A0451, 0x300A0452)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0453, 0x300A0451, 0x300A0452)
 
     device_motion_parameter_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x300A0453, "DeviceMotionParameterCodeSequence", "SQ", "1", "1",
@@ -75,7 +75,7 @@ class DeviceMotionControlMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10-28"
-    __order__ = (0x300A0450,)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0450,)
 
     device_motion_control_sequence: Attr[list[DeviceMotionControlSequenceItem]] = Attr(
         0x300A0450, "DeviceMotionControlSequence", "SQ", "1", "3",

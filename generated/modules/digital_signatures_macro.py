@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -23,7 +23,7 @@ class MACParametersSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.12-6"
-    __order__ = (0x04000005, 0x04000010, 0x04000015, 0x04000020)
+    __order__: ClassVar[tuple[int, ...]] = (0x04000005, 0x04000010, 0x04000015, 0x04000020)
 
     macid_number: Attr[int] = Attr(
         0x04000005, "MACIDNumber", "US", "1", "1",
@@ -82,7 +82,7 @@ class DigitalSignaturesSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.12-6"
-    __order__ = (0x04000005, 0x04000100, 0x04000105, 0x04000110, 0x04000115, 0x04000120, 0x04000305, 0x04000310, 0x04000401)
+    __order__: ClassVar[tuple[int, ...]] = (0x04000005, 0x04000100, 0x04000105, 0x04000110, 0x04000115, 0x04000120, 0x04000305, 0x04000310, 0x04000401)
 
     macid_number: Attr[int] = Attr(
         0x04000005, "MACIDNumber", "US", "1", "1",
@@ -195,7 +195,7 @@ class DigitalSignaturesMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.12-6"
-    __order__ = (0x4FFE0001, 0xFFFAFFFA)
+    __order__: ClassVar[tuple[int, ...]] = (0x4FFE0001, 0xFFFAFFFA)
 
     mac_parameters_sequence: Attr[list[MACParametersSequenceItem]] = Attr(
         0x4FFE0001, "MACParametersSequence", "SQ", "1", "3",

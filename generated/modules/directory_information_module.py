@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class DirectoryRecordSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table F.3-3"
-    __order__ = (0x00041400, 0x00041410, 0x00041420, 0x00041430, 0x00041432, 0x00041500, 0x00041510, 0x00041511, 0x00041512, 0x0004151A)
+    __order__: ClassVar[tuple[int, ...]] = (0x00041400, 0x00041410, 0x00041420, 0x00041430, 0x00041432, 0x00041500, 0x00041510, 0x00041511, 0x00041512, 0x0004151A)
 
     offset_of_the_next_directory_record: Attr[int] = Attr(
         0x00041400, "OffsetOfTheNextDirectoryRecord", "UL", "1", "1",
@@ -162,7 +162,7 @@ class DirectoryInformationModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table F.3-3"
-    __order__ = (0x00041200, 0x00041202, 0x00041212, 0x00041220)
+    __order__: ClassVar[tuple[int, ...]] = (0x00041200, 0x00041202, 0x00041212, 0x00041220)
 
     offset_of_the_first_directory_record_of_the_root_directory_entity: Attr[int] = Attr(
         0x00041200, "OffsetOfTheFirstDirectoryRecordOfTheRootDirectoryEntity", "UL", "1", "1",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
@@ -24,7 +24,7 @@ class ActualHumanPerformersSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.32.3.1-1"
-    __order__ = (0x00404009, 0x00404037, 0x00404036)
+    __order__: ClassVar[tuple[int, ...]] = (0x00404009, 0x00404037, 0x00404036)
 
     human_performer_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x00404009, "HumanPerformerCodeSequence", "SQ", "1", "",
@@ -71,7 +71,7 @@ class MeasurementEquipmentSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.32.3.1-1"
-    __order__ = (0x00287013, 0x00287026, 0x00287014, 0x00080070, 0x00081090, 0x00181000, 0x00181204, 0x00181205, 0x00181202)
+    __order__: ClassVar[tuple[int, ...]] = (0x00287013, 0x00287026, 0x00287014, 0x00080070, 0x00081090, 0x00181000, 0x00181204, 0x00181205, 0x00181202)
 
     measurement_functions: Attr[list[Literal["PHOTOMETER", "COLORIMETER", "ILLUMINOMETER"]]] = Attr(
         0x00287013, "MeasurementFunctions", "CS", "1-n", "",
@@ -180,7 +180,7 @@ class DisplayQAResultContextMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.32.3.1-1"
-    __order__ = (0x00404050, 0x00404051, 0x00404035, 0x00287012)
+    __order__: ClassVar[tuple[int, ...]] = (0x00404050, 0x00404051, 0x00404035, 0x00287012)
 
     performed_procedure_step_start_date_time: Attr[datetime.datetime | str] = Attr(
         0x00404050, "PerformedProcedureStepStartDateTime", "DT", "1", "",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class DisplayShutterMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7-17a"
-    __order__ = (0x00181600, 0x00181602, 0x00181604, 0x00181606, 0x00181608, 0x00181610, 0x00181612, 0x00181620, 0x00181622, 0x00181624)
+    __order__: ClassVar[tuple[int, ...]] = (0x00181600, 0x00181602, 0x00181604, 0x00181606, 0x00181608, 0x00181610, 0x00181612, 0x00181620, 0x00181622, 0x00181624)
 
     shutter_shape: Attr[list[Literal["RECTANGULAR", "CIRCULAR", "POLYGONAL"]]] = Attr(
         0x00181600, "ShutterShape", "CS", "1-3", "1",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
@@ -25,7 +25,7 @@ class EquipmentAdministratorSequenceItem(PersonIdentificationMacro, ItemBuilder)
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.32.1-1"
-    __order__ = (0x0040A123, 0x00401101, 0x00401102, 0x00401103, 0x00401104, 0x00080080, 0x00080081, 0x00080082, 0x00081040, 0x00081041)
+    __order__: ClassVar[tuple[int, ...]] = (0x0040A123, 0x00401101, 0x00401102, 0x00401103, 0x00401104, 0x00080080, 0x00080081, 0x00080082, 0x00081040, 0x00081041)
 
     person_name: Attr[PersonName | str] = Attr(
         0x0040A123, "PersonName", "PN", "1", "",
@@ -62,7 +62,7 @@ class DisplaySubsystemConfigurationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.32.1-1"
-    __order__ = (0x0028700B, 0x0028700C, 0x0028700D, 0x0028700E)
+    __order__: ClassVar[tuple[int, ...]] = (0x0028700B, 0x0028700C, 0x0028700D, 0x0028700E)
 
     configuration_id: Attr[int] = Attr(
         0x0028700B, "ConfigurationID", "US", "1", "",
@@ -119,7 +119,7 @@ class MeasurementEquipmentSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.32.1-1"
-    __order__ = (0x00287013, 0x00287026, 0x00287014, 0x00080070, 0x00081090, 0x00181000, 0x00181204, 0x00181205, 0x00181202)
+    __order__: ClassVar[tuple[int, ...]] = (0x00287013, 0x00287026, 0x00287014, 0x00080070, 0x00081090, 0x00181000, 0x00181204, 0x00181205, 0x00181202)
 
     measurement_functions: Attr[list[Literal["PHOTOMETER", "COLORIMETER", "ILLUMINOMETER"]]] = Attr(
         0x00287013, "MeasurementFunctions", "CS", "1-n", "",
@@ -227,7 +227,7 @@ class DisplaySubsystemSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.32.1-1"
-    __order__ = (0x00287003, 0x00287004, 0x00287005, 0x00287022, 0x00080070, 0x00181000, 0x00081090, 0x00181204, 0x00181205, 0x00287006, 0x00287007, 0x0028700A, 0x00287002, 0x00287012)
+    __order__: ClassVar[tuple[int, ...]] = (0x00287003, 0x00287004, 0x00287005, 0x00287022, 0x00080070, 0x00181000, 0x00081090, 0x00181204, 0x00181205, 0x00287006, 0x00287007, 0x0028700A, 0x00287002, 0x00287012)
 
     display_subsystem_id: Attr[int] = Attr(
         0x00287003, "DisplaySubsystemID", "US", "1", "",
@@ -380,7 +380,7 @@ class DisplaySystemModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.32.1-1"
-    __order__ = (0x00080070, 0x00080080, 0x00080081, 0x00181000, 0x00081010, 0x00081040, 0x00081041, 0x00081090, 0x00181204, 0x00181205, 0x00287000, 0x00287001, 0x00287023)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080070, 0x00080080, 0x00080081, 0x00181000, 0x00081010, 0x00081040, 0x00081041, 0x00081090, 0x00181204, 0x00181205, 0x00287000, 0x00287001, 0x00287023)
 
     manufacturer: Attr[str] = Attr(
         0x00080070, "Manufacturer", "LO", "1", "",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -22,7 +22,7 @@ class DisplayedAreaSelectionSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.10-4"
-    __order__ = (0x00081140, 0x00480301, 0x00700052, 0x00700053, 0x00700100, 0x00700101, 0x00700102, 0x00700103)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081140, 0x00480301, 0x00700052, 0x00700053, 0x00700100, 0x00700101, 0x00700102, 0x00700103)
 
     referenced_image_sequence: Attr[list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro]] = Attr(
         0x00081140, "ReferencedImageSequence", "SQ", "1", "1C",
@@ -144,7 +144,7 @@ class DisplayedAreaModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.10-4"
-    __order__ = (0x0070005A,)
+    __order__: ClassVar[tuple[int, ...]] = (0x0070005A,)
 
     displayed_area_selection_sequence: Attr[list[DisplayedAreaSelectionSequenceItem]] = Attr(
         0x0070005A, "DisplayedAreaSelectionSequence", "SQ", "1", "1",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
@@ -28,7 +28,7 @@ class DosimetricObjectiveParameterSequenceItem(ContentItemMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.1.4-1"
-    __order__ = (0x0040A040, 0x0040A032, 0x0040A033, 0x0040A043, 0x0040A120, 0x0040A121, 0x0040A122, 0x0040A123, 0x0040A124, 0x0040A160, 0x0040A168, 0x0040A30A, 0x0040A161, 0x0040A162, 0x0040A163, 0x004008EA, 0x00081199, 0x30100001)
+    __order__: ClassVar[tuple[int, ...]] = (0x0040A040, 0x0040A032, 0x0040A033, 0x0040A043, 0x0040A120, 0x0040A121, 0x0040A122, 0x0040A123, 0x0040A124, 0x0040A160, 0x0040A168, 0x0040A30A, 0x0040A161, 0x0040A162, 0x0040A163, 0x004008EA, 0x00081199, 0x30100001)
 
     radiobiological_dose_effect_sequence: Attr[list[radiobiological_dose_effect_description_macro.RadiobiologicalDoseEffectDescriptionMacro]] = Attr(
         0x30100001, "RadiobiologicalDoseEffectSequence", "SQ", "1", "1C",
@@ -77,7 +77,7 @@ class DosimetricObjectiveMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.1.4-1"
-    __order__ = (0x3010006E, 0x30100007, 0x3010006D, 0x30100070, 0x30100073, 0x30100075)
+    __order__: ClassVar[tuple[int, ...]] = (0x3010006E, 0x30100007, 0x3010006D, 0x30100070, 0x30100073, 0x30100075)
 
     dosimetric_objective_uid: Attr[str] = Attr(
         0x3010006E, "DosimetricObjectiveUID", "UI", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -27,7 +27,7 @@ class DXAnatomyImagedModule(GeneralAnatomyRequiredMacro, ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-69"
-    __order__ = (0x00200062, 0x00082218, 0x00082228)
+    __order__: ClassVar[tuple[int, ...]] = (0x00200062, 0x00082218, 0x00082228)
 
     image_laterality: Attr[Literal["R", "L", "U", "B"]] = Attr(
         0x00200062, "ImageLaterality", "CS", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -17,7 +17,7 @@ class VOILUTSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-70"
-    __order__ = (0x00283002, 0x00283003, 0x00283006)
+    __order__: ClassVar[tuple[int, ...]] = (0x00283002, 0x00283003, 0x00283006)
 
     lut_descriptor: Attr[list[int]] = Attr(
         0x00283002, "LUTDescriptor", "US or SS", "3", "1",
@@ -64,7 +64,7 @@ class DXImageModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-70"
-    __order__ = (0x00080008, 0x00280002, 0x00280004, 0x00280100, 0x00280101, 0x00280102, 0x00280103, 0x00281040, 0x00281041, 0x00281052, 0x00281053, 0x00281054, 0x20500020, 0x00282110, 0x00282112, 0x00082111, 0x00181400, 0x00181401, 0x00200020, 0x00500004, 0x00280301, 0x00283010, 0x00281050, 0x00281051, 0x00281055)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080008, 0x00280002, 0x00280004, 0x00280100, 0x00280101, 0x00280102, 0x00280103, 0x00281040, 0x00281041, 0x00281052, 0x00281053, 0x00281054, 0x20500020, 0x00282110, 0x00282112, 0x00082111, 0x00181400, 0x00181401, 0x00200020, 0x00500004, 0x00280301, 0x00283010, 0x00281050, 0x00281051, 0x00281055)
 
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",

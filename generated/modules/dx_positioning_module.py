@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -22,7 +22,7 @@ class ViewCodeSequenceItem(CodeSequenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-72"
-    __order__ = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00540222)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00540222)
 
     view_modifier_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x00540222, "ViewModifierCodeSequence", "SQ", "1", "3",
@@ -67,7 +67,7 @@ class PatientOrientationCodeSequenceItem(CodeSequenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-72"
-    __order__ = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00540412)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00540412)
 
     patient_orientation_modifier_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x00540412, "PatientOrientationModifierCodeSequence", "SQ", "1", "3",
@@ -113,7 +113,7 @@ class DXPositioningModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-72"
-    __order__ = (0x00185104, 0x00185100, 0x00185101, 0x00540220, 0x00540410, 0x00540414, 0x00181111, 0x00181110, 0x00181114, 0x00181508, 0x00181510, 0x00181511, 0x00181530, 0x00181531, 0x00181450, 0x0018113A, 0x00181138, 0x001811A0, 0x001811A2, 0x001811A3, 0x001811A5, 0x001811A4)
+    __order__: ClassVar[tuple[int, ...]] = (0x00185104, 0x00185100, 0x00185101, 0x00540220, 0x00540410, 0x00540414, 0x00181111, 0x00181110, 0x00181114, 0x00181508, 0x00181510, 0x00181511, 0x00181530, 0x00181531, 0x00181450, 0x0018113A, 0x00181138, 0x001811A0, 0x001811A2, 0x001811A3, 0x001811A5, 0x001811A4)
 
     projection_eponymous_name_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x00185104, "ProjectionEponymousNameCodeSequence", "SQ", "1", "3",

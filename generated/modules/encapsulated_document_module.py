@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
@@ -34,7 +34,7 @@ class SourceInstanceSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.24-2"
-    __order__ = (0x00081150, 0x00081155, 0x0040A170)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x0040A170)
 
     purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "3",
@@ -66,7 +66,7 @@ class ReferencedImageSequenceItem(ImageSOPInstanceReferenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.24-2"
-    __order__ = (0x00081150, 0x00081155, 0x00081160, 0x0062000B, 0x00687005)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x00081160, 0x0062000B, 0x00687005)
 
     relative_uri_reference_within_encapsulated_document: Attr[str] = Attr(
         0x00687005, "RelativeURIReferenceWithinEncapsulatedDocument", "UR", "1", "1C",
@@ -101,7 +101,7 @@ class ReferencedInstanceSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.24-2"
-    __order__ = (0x00081150, 0x00081155, 0x00687005)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x00687005)
 
     relative_uri_reference_within_encapsulated_document: Attr[str] = Attr(
         0x00687005, "RelativeURIReferenceWithinEncapsulatedDocument", "UR", "1", "1C",
@@ -134,7 +134,7 @@ class ContentSequenceItem(DocumentRelationshipMacro, DocumentContentMacro, ItemB
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.24-2"
-    __order__ = (0x0040A010, 0x0040A032, 0x0040A171, 0x0040A730, 0x0040A040, 0x0040A043, 0x0040A160, 0x0040A120, 0x0040A121, 0x0040A122, 0x0040A123, 0x0040A124, 0x0040A300, 0x0040A301, 0x0040A168, 0x00081199, 0x00700022, 0x00700023, 0x00480301, 0x0070031A, 0x30060024, 0x0040A130, 0x0040A132, 0x0040A138, 0x0040A13A, 0x0040A050, 0x0040A504, 0x0040A801)
+    __order__: ClassVar[tuple[int, ...]] = (0x0040A010, 0x0040A032, 0x0040A171, 0x0040A730, 0x0040A040, 0x0040A043, 0x0040A160, 0x0040A120, 0x0040A121, 0x0040A122, 0x0040A123, 0x0040A124, 0x0040A300, 0x0040A301, 0x0040A168, 0x00081199, 0x00700022, 0x00700023, 0x00480301, 0x0070031A, 0x30060024, 0x0040A130, 0x0040A132, 0x0040A138, 0x0040A13A, 0x0040A050, 0x0040A504, 0x0040A801)
 
     relationship_type: Attr[Literal["CONTAINS", "HAS OBS CONTEXT", "HAS ACQ CONTEXT", "HAS CONCEPT MOD"]] = Attr(
         0x0040A010, "RelationshipType", "CS", "1", "1",
@@ -192,7 +192,7 @@ class ContentTemplateSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.24-2"
-    __order__ = (0x00080105, 0x00080118, 0x0040DB00)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080105, 0x00080118, 0x0040DB00)
 
     mapping_resource: Attr[str] = Attr(
         0x00080105, "MappingResource", "CS", "1", "1",
@@ -240,7 +240,7 @@ class EncapsulatedDocumentModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.24-2"
-    __order__ = (0x00200013, 0x00080023, 0x00080033, 0x0008002A, 0x00200062, 0x00280301, 0x00280302, 0x00420013, 0x00081140, 0x0008114A, 0x00420010, 0x0040A043, 0x0040E008, 0x0040A493, 0x0040E001, 0x0040A360, 0x0040A525, 0x00420012, 0x00420014, 0x00420011, 0x00420015, 0x0040A040, 0x0040A730, 0x0040A050, 0x0040A504)
+    __order__: ClassVar[tuple[int, ...]] = (0x00200013, 0x00080023, 0x00080033, 0x0008002A, 0x00200062, 0x00280301, 0x00280302, 0x00420013, 0x00081140, 0x0008114A, 0x00420010, 0x0040A043, 0x0040E008, 0x0040A493, 0x0040E001, 0x0040A360, 0x0040A525, 0x00420012, 0x00420014, 0x00420011, 0x00420015, 0x0040A040, 0x0040A730, 0x0040A050, 0x0040A504)
 
     instance_number: Attr[int] = Attr(
         0x00200013, "InstanceNumber", "IS", "1", "1",
@@ -373,7 +373,7 @@ class EncapsulatedDocumentModule(ModuleBuilder):
     Enumerated Values: UNVERIFIED, VERIFIED.
     """
 
-    hl7_instance_identifier: Attr[str] = Attr(
+    hl7instance_identifier: Attr[str] = Attr(
         0x0040E001, "HL7InstanceIdentifier", "ST", "1", "1C",
     )
     """HL7 Instance Identifier (0040,E001): Type 1C, VR ST, VM 1.
@@ -502,7 +502,7 @@ class EncapsulatedDocumentModule(ModuleBuilder):
         concept_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
         document_class_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
         verification_flag: Literal["UNVERIFIED", "VERIFIED"] | None = None,
-        hl7_instance_identifier: str | None = None,
+        hl7instance_identifier: str | None = None,
         predecessor_documents_sequence: list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | None = None,
         identical_documents_sequence: list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | None = None,
         mime_type_of_encapsulated_document: str | None = None,

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -30,7 +30,7 @@ class EncapsulatedDocumentSeriesModule(PerformedProcedureStepSummaryMacro, Modul
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.24-1"
-    __order__ = (0x00080060, 0x0020000E, 0x00200011, 0x00080021, 0x00080031, 0x00081111, 0x00181030, 0x0008103E, 0x0008103F, 0x00400275, 0x00400253, 0x00400244, 0x00400245, 0x00400250, 0x00400251, 0x00400254, 0x00400260, 0x00400280, 0x300A0700)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080060, 0x0020000E, 0x00200011, 0x00080021, 0x00080031, 0x00081111, 0x00181030, 0x0008103E, 0x0008103F, 0x00400275, 0x00400253, 0x00400244, 0x00400245, 0x00400250, 0x00400251, 0x00400254, 0x00400260, 0x00400280, 0x300A0700)
 
     modality: Attr[str] = Attr(
         0x00080060, "Modality", "CS", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class ModifiedAttributesSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.12-7"
-    __order__ = ()
+    __order__: ClassVar[tuple[int, ...]] = ()
 
     def __init__(
         self,
@@ -38,7 +38,7 @@ class EncryptedAttributesDataSetAttributes(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.12-7"
-    __order__ = (0x04000550,)
+    __order__: ClassVar[tuple[int, ...]] = (0x04000550,)
 
     modified_attributes_sequence: Attr[list[ModifiedAttributesSequenceItem]] = Attr(
         0x04000550, "ModifiedAttributesSequence", "SQ", "1", "1",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -21,7 +21,7 @@ class EnhancedCodeSequenceMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 8.8-1b"
-    __order__ = (0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D)
+    __order__: ClassVar[tuple[int, ...]] = (0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D)
 
     context_identifier: Attr[str] = Attr(
         0x0008010F, "ContextIdentifier", "CS", "1", "3",

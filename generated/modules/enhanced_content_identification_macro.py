@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydicom.valuerep import PersonName
 
@@ -27,7 +27,7 @@ class EnhancedContentIdentificationMacro(ContentCreatorMacro, ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10.9.1-1"
-    __order__ = (0x30100033, 0x00700081, 0x00700084, 0x00700086)
+    __order__: ClassVar[tuple[int, ...]] = (0x30100033, 0x00700081, 0x00700084, 0x00700086)
 
     user_content_label: Attr[str] = Attr(
         0x30100033, "UserContentLabel", "SH", "1", "1",

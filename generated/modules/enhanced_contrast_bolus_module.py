@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -24,7 +24,7 @@ class ContrastAdministrationProfileSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7-12b"
-    __order__ = (0x00181041, 0x00181042, 0x00181043, 0x00181046, 0x00181047)
+    __order__: ClassVar[tuple[int, ...]] = (0x00181041, 0x00181042, 0x00181043, 0x00181046, 0x00181047)
 
     contrast_bolus_volume: Attr[float] = Attr(
         0x00181041, "ContrastBolusVolume", "DS", "1", "2",
@@ -88,7 +88,7 @@ class ContrastBolusAgentSequenceItem(CodeSequenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7-12b"
-    __order__ = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00189337, 0x00180014, 0x00189338, 0x00181041, 0x00181049, 0x00520001, 0x00189425, 0x00180013, 0x00189340)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00189337, 0x00180014, 0x00189338, 0x00181041, 0x00181049, 0x00520001, 0x00189425, 0x00180013, 0x00189340)
 
     contrast_bolus_agent_number: Attr[int] = Attr(
         0x00189337, "ContrastBolusAgentNumber", "US", "1", "1",
@@ -152,7 +152,7 @@ class ContrastBolusAgentSequenceItem(CodeSequenceMacro, ItemBuilder):
     Enumerated Values: YES, NO.
     """
 
-    contrast_bolus_t1_relaxivity: Attr[float] = Attr(
+    contrast_bolus_t1relaxivity: Attr[float] = Attr(
         0x00180013, "ContrastBolusT1Relaxivity", "FL", "1", "3",
     )
     """Contrast/Bolus T1 Relaxivity (0018,0013): Type 3, VR FL, VM 1.
@@ -196,7 +196,7 @@ class ContrastBolusAgentSequenceItem(CodeSequenceMacro, ItemBuilder):
         contrast_bolus_ingredient_concentration: float | None = None,
         contrast_bolus_ingredient_percent_by_volume: float | None = None,
         contrast_bolus_ingredient_opaque: Literal["YES", "NO"] | None = None,
-        contrast_bolus_t1_relaxivity: float | None = None,
+        contrast_bolus_t1relaxivity: float | None = None,
         contrast_administration_profile_sequence: list[ContrastAdministrationProfileSequenceItem] | None = None,
         **_: Any,
     ) -> None:
@@ -213,7 +213,7 @@ class EnhancedContrastBolusModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7-12b"
-    __order__ = (0x00180012,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00180012,)
 
     contrast_bolus_agent_sequence: Attr[list[ContrastBolusAgentSequenceItem]] = Attr(
         0x00180012, "ContrastBolusAgentSequence", "SQ", "1", "1",

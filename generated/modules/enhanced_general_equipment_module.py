@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class EnhancedGeneralEquipmentModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7-8b"
-    __order__ = (0x00080070, 0x00081090, 0x00181000, 0x00181020)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080070, 0x00081090, 0x00181000, 0x00181020)
 
     manufacturer: Attr[str] = Attr(
         0x00080070, "Manufacturer", "LO", "1", "1",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -27,7 +27,7 @@ class EnhancedMammographyImageModule(DigitalXRayDetectorMacro, ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.31-1"
-    __order__ = (0x00181500, 0x00181508, 0x00189004, 0x0008002A, 0x00189073, 0x00187004, 0x00187005, 0x00187006, 0x00187008, 0x0018700A, 0x0018700C, 0x0018700E, 0x00187010, 0x00187011, 0x00187012, 0x0018701A, 0x0018702A, 0x0018702B, 0x00187000, 0x00187001, 0x00186000, 0x00187020, 0x00187022, 0x00187024, 0x00187026, 0x00187028, 0x00181411, 0x00181412, 0x00181413, 0x00180060, 0x00189330, 0x00189328, 0x00189332, 0x00181190, 0x00181191, 0x001811A0, 0x001811A2, 0x001811A3, 0x001811A5, 0x001811A4, 0x00187060, 0x00187062, 0x00200020, 0x00204000, 0x00280002, 0x00280004, 0x00280100, 0x00280101, 0x00280102, 0x00280103, 0x00280300, 0x00280301, 0x00282110, 0x00282112, 0x00282114, 0x00400316, 0x00408302, 0x00408303, 0x00540202, 0x00880200, 0x20500020)
+    __order__: ClassVar[tuple[int, ...]] = (0x00181500, 0x00181508, 0x00189004, 0x0008002A, 0x00189073, 0x00187004, 0x00187005, 0x00187006, 0x00187008, 0x0018700A, 0x0018700C, 0x0018700E, 0x00187010, 0x00187011, 0x00187012, 0x0018701A, 0x0018702A, 0x0018702B, 0x00187000, 0x00187001, 0x00186000, 0x00187020, 0x00187022, 0x00187024, 0x00187026, 0x00187028, 0x00181411, 0x00181412, 0x00181413, 0x00180060, 0x00189330, 0x00189328, 0x00189332, 0x00181190, 0x00181191, 0x001811A0, 0x001811A2, 0x001811A3, 0x001811A5, 0x001811A4, 0x00187060, 0x00187062, 0x00200020, 0x00204000, 0x00280002, 0x00280004, 0x00280100, 0x00280101, 0x00280102, 0x00280103, 0x00280300, 0x00280301, 0x00282110, 0x00282112, 0x00282114, 0x00400316, 0x00408302, 0x00408303, 0x00540202, 0x00880200, 0x20500020)
 
     positioner_motion: Attr[str] = Attr(
         0x00181500, "PositionerMotion", "CS", "1", "1",
@@ -79,7 +79,7 @@ class EnhancedMammographyImageModule(DigitalXRayDetectorMacro, ModuleBuilder):
     Average of the peak kilo voltage outputs of the X-Ray generator used for all frames.
     """
 
-    x_ray_tube_current_inm_a: Attr[float] = Attr(
+    x_ray_tube_current_in_ma: Attr[float] = Attr(
         0x00189330, "XRayTubeCurrentInmA", "FD", "1", "1C",
     )
     """X-Ray Tube Current in mA (0018,9330): Type 1C, VR FD, VM 1.
@@ -97,7 +97,7 @@ class EnhancedMammographyImageModule(DigitalXRayDetectorMacro, ModuleBuilder):
     Required if Exposure in mAs (0018,9332) is not present. May be present otherwise.
     """
 
-    exposure_inm_as: Attr[float] = Attr(
+    exposure_in_mas: Attr[float] = Attr(
         0x00189332, "ExposureInmAs", "FD", "1", "1C",
     )
     """Exposure in mAs (0018,9332): Type 1C, VR FD, VM 1.
@@ -405,9 +405,9 @@ class EnhancedMammographyImageModule(DigitalXRayDetectorMacro, ModuleBuilder):
         target_exposure_index: float | None = None,
         deviation_index: float | None = None,
         kvp: float | None = None,
-        x_ray_tube_current_inm_a: float | None = None,
+        x_ray_tube_current_in_ma: float | None = None,
         exposure_time_inms: float | None = None,
-        exposure_inm_as: float | None = None,
+        exposure_in_mas: float | None = None,
         focal_spots: list[float] | None = None,
         anode_target_material: str | None = None,
         body_part_thickness: float | None = None,

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -24,7 +24,7 @@ class EnhancedMammographySeriesModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-76b"
-    __order__ = (0x00080060, 0x00081111, 0x00400275)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080060, 0x00081111, 0x00400275)
 
     modality: Attr[Literal["MG"]] = Attr(
         0x00080060, "Modality", "CS", "1", "1",

@@ -4,19 +4,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import ModuleBuilder
 
 from iodkit.generated.modules.multi_energy_ct_path_macro import MultiEnergyCTPathMacro
-from iodkit.generated.modules.multi_energy_ctx_ray_detector_macro import MultiEnergyCTXRayDetectorMacro
-from iodkit.generated.modules.multi_energy_ctx_ray_source_macro import MultiEnergyCTXRaySourceMacro
+from iodkit.generated.modules.multi_energy_ct_x_ray_detector_macro import MultiEnergyCTXRayDetectorMacro
+from iodkit.generated.modules.multi_energy_ct_x_ray_source_macro import MultiEnergyCTXRaySourceMacro
 
 if TYPE_CHECKING:
     from iodkit.generated.modules import multi_energy_ct_path_macro
-    from iodkit.generated.modules import multi_energy_ctx_ray_detector_macro
-    from iodkit.generated.modules import multi_energy_ctx_ray_source_macro
+    from iodkit.generated.modules import multi_energy_ct_x_ray_detector_macro
+    from iodkit.generated.modules import multi_energy_ct_x_ray_source_macro
 
 
 
@@ -31,13 +31,13 @@ class EnhancedMultiEnergyCTAcquisitionModule(MultiEnergyCTXRaySourceMacro, Multi
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.15.4-1"
-    __order__ = (0x00189365, 0x0018936F, 0x00189379)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189365, 0x0018936F, 0x00189379)
 
     def __init__(
         self,
         *,
-        multienergy_ctx_ray_source_sequence: list[multi_energy_ctx_ray_source_macro.MultienergyCTXRaySourceSequenceItem] | None = None,
-        multienergy_ctx_ray_detector_sequence: list[multi_energy_ctx_ray_detector_macro.MultienergyCTXRayDetectorSequenceItem] | None = None,
+        multienergy_ctx_ray_source_sequence: list[multi_energy_ct_x_ray_source_macro.MultienergyCTXRaySourceSequenceItem] | None = None,
+        multienergy_ctx_ray_detector_sequence: list[multi_energy_ct_x_ray_detector_macro.MultienergyCTXRayDetectorSequenceItem] | None = None,
         multienergy_ct_path_sequence: list[multi_energy_ct_path_macro.MultienergyCTPathSequenceItem] | None = None,
         **_: Any,
     ) -> None:

@@ -4,15 +4,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
 
-from iodkit.generated.modules.voilut_macro import VOILUTMacro
+from iodkit.generated.modules.voi_lut_macro import VOILUTMacro
 
 if TYPE_CHECKING:
-    from iodkit.generated.modules import voilut_macro
+    from iodkit.generated.modules import voi_lut_macro
 
 
 
@@ -23,7 +23,7 @@ class DataFrameAssignmentSequenceItem(VOILUTMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.23-1"
-    __order__ = (0x00189808, 0x00281402, 0x00281403, 0x00283010, 0x00281050, 0x00281051, 0x00281055, 0x00281056)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189808, 0x00281402, 0x00281403, 0x00283010, 0x00281050, 0x00281051, 0x00281055, 0x00281056)
 
     data_type: Attr[str] = Attr(
         0x00189808, "DataType", "CS", "1", "1",
@@ -59,7 +59,7 @@ class DataFrameAssignmentSequenceItem(VOILUTMacro, ItemBuilder):
         data_type: str | None = None,
         data_path_assignment: Literal["PRIMARY_PVALUES", "PRIMARY_SINGLE", "SECONDARY_SINGLE", "SECONDARY_HIGH", "SECONDARY_LOW"] | None = None,
         bits_mapped_to_color_lookup_table: int | None = None,
-        voilut_sequence: list[voilut_macro.VOILUTSequenceItem] | None = None,
+        voilut_sequence: list[voi_lut_macro.VOILUTSequenceItem] | None = None,
         window_center: list[float] | None = None,
         window_width: list[float] | None = None,
         window_center_width_explanation: list[str] | None = None,
@@ -78,9 +78,9 @@ class BlendingLUT1SequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.23-1"
-    __order__ = (0x00281405, 0x00281406, 0x00281407, 0x00281408)
+    __order__: ClassVar[tuple[int, ...]] = (0x00281405, 0x00281406, 0x00281407, 0x00281408)
 
-    blending_lut1_transfer_function: Attr[Literal["CONSTANT", "ALPHA_1", "ALPHA_2", "TABLE"]] = Attr(
+    blending_lut1transfer_function: Attr[Literal["CONSTANT", "ALPHA_1", "ALPHA_2", "TABLE"]] = Attr(
         0x00281405, "BlendingLUT1TransferFunction", "CS", "1", "1",
         enum=("CONSTANT", "ALPHA_1", "ALPHA_2", "TABLE"),
     )
@@ -121,7 +121,7 @@ class BlendingLUT1SequenceItem(ItemBuilder):
     def __init__(
         self,
         *,
-        blending_lut1_transfer_function: Literal["CONSTANT", "ALPHA_1", "ALPHA_2", "TABLE"] | None = None,
+        blending_lut1transfer_function: Literal["CONSTANT", "ALPHA_1", "ALPHA_2", "TABLE"] | None = None,
         blending_weight_constant: float | None = None,
         blending_lookup_table_descriptor: list[int] | None = None,
         blending_lookup_table_data: bytes | None = None,
@@ -139,9 +139,9 @@ class BlendingLUT2SequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.23-1"
-    __order__ = (0x0028140D, 0x00281406, 0x00281407, 0x00281408)
+    __order__: ClassVar[tuple[int, ...]] = (0x0028140D, 0x00281406, 0x00281407, 0x00281408)
 
-    blending_lut2_transfer_function: Attr[Literal["CONSTANT", "ONE_MINUS", "ALPHA_1", "ALPHA_2", "TABLE"]] = Attr(
+    blending_lut2transfer_function: Attr[Literal["CONSTANT", "ONE_MINUS", "ALPHA_1", "ALPHA_2", "TABLE"]] = Attr(
         0x0028140D, "BlendingLUT2TransferFunction", "CS", "1", "1",
         enum=("CONSTANT", "ONE_MINUS", "ALPHA_1", "ALPHA_2", "TABLE"),
     )
@@ -182,7 +182,7 @@ class BlendingLUT2SequenceItem(ItemBuilder):
     def __init__(
         self,
         *,
-        blending_lut2_transfer_function: Literal["CONSTANT", "ONE_MINUS", "ALPHA_1", "ALPHA_2", "TABLE"] | None = None,
+        blending_lut2transfer_function: Literal["CONSTANT", "ONE_MINUS", "ALPHA_1", "ALPHA_2", "TABLE"] | None = None,
         blending_weight_constant: float | None = None,
         blending_lookup_table_descriptor: list[int] | None = None,
         blending_lookup_table_data: bytes | None = None,
@@ -200,7 +200,7 @@ class EnhancedPaletteColorLookupTableSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.23-1"
-    __order__ = (0x0028140E, 0x0028140F, 0x00281410, 0x00281101, 0x00281102, 0x00281103, 0x00281104, 0x00281201, 0x00281202, 0x00281203, 0x00281204)
+    __order__: ClassVar[tuple[int, ...]] = (0x0028140E, 0x0028140F, 0x00281410, 0x00281101, 0x00281102, 0x00281103, 0x00281104, 0x00281201, 0x00281202, 0x00281203, 0x00281204)
 
     data_path_id: Attr[Literal["PRIMARY", "SECONDARY"]] = Attr(
         0x0028140E, "DataPathID", "CS", "1", "1",
@@ -334,7 +334,7 @@ class EnhancedPaletteColorLookupTableModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.23-1"
-    __order__ = (0x00281401, 0x00281404, 0x0028140C, 0x0028140B, 0x00282000, 0x00282002)
+    __order__: ClassVar[tuple[int, ...]] = (0x00281401, 0x00281404, 0x0028140C, 0x0028140B, 0x00282000, 0x00282002)
 
     data_frame_assignment_sequence: Attr[list[DataFrameAssignmentSequenceItem]] = Attr(
         0x00281401, "DataFrameAssignmentSequence", "SQ", "1", "1",
@@ -346,7 +346,7 @@ class EnhancedPaletteColorLookupTableModule(ModuleBuilder):
     a data path in the Enhanced Blending and Display Pipeline.
     """
 
-    blending_lut1_sequence: Attr[list[BlendingLUT1SequenceItem]] = Attr(
+    blending_lut1sequence: Attr[list[BlendingLUT1SequenceItem]] = Attr(
         0x00281404, "BlendingLUT1Sequence", "SQ", "1", "1C",
         item=BlendingLUT1SequenceItem,
     )
@@ -358,7 +358,7 @@ class EnhancedPaletteColorLookupTableModule(ModuleBuilder):
     other than PRIMARY_PVALUES.
     """
 
-    blending_lut2_sequence: Attr[list[BlendingLUT2SequenceItem]] = Attr(
+    blending_lut2sequence: Attr[list[BlendingLUT2SequenceItem]] = Attr(
         0x0028140C, "BlendingLUT2Sequence", "SQ", "1", "1C",
         item=BlendingLUT2SequenceItem,
     )
@@ -406,8 +406,8 @@ class EnhancedPaletteColorLookupTableModule(ModuleBuilder):
         self,
         *,
         data_frame_assignment_sequence: list[DataFrameAssignmentSequenceItem] | None = None,
-        blending_lut1_sequence: list[BlendingLUT1SequenceItem] | None = None,
-        blending_lut2_sequence: list[BlendingLUT2SequenceItem] | None = None,
+        blending_lut1sequence: list[BlendingLUT1SequenceItem] | None = None,
+        blending_lut2sequence: list[BlendingLUT2SequenceItem] | None = None,
         enhanced_palette_color_lookup_table_sequence: list[EnhancedPaletteColorLookupTableSequenceItem] | None = None,
         icc_profile: bytes | None = None,
         color_space: str | None = None,

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -23,7 +23,7 @@ class EnergyWindowRangeSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.22-2"
-    __order__ = (0x00540014, 0x00540015)
+    __order__: ClassVar[tuple[int, ...]] = (0x00540014, 0x00540015)
 
     energy_window_lower_limit: Attr[float] = Attr(
         0x00540014, "EnergyWindowLowerLimit", "DS", "1", "1",
@@ -63,7 +63,7 @@ class EnhancedPETAcquisitionModule(MandatoryViewAndSliceProgressionDirectionMacr
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.22-2"
-    __order__ = (0x00180073, 0x00189715, 0x00189716, 0x00189717, 0x00189718, 0x00180071, 0x00189719, 0x00189720, 0x00189721, 0x00189722, 0x00189723, 0x00189724, 0x00540202, 0x00189725, 0x00189726, 0x00189727, 0x00181181, 0x00541210, 0x00540013, 0x00181134, 0x00189755, 0x00540220, 0x00540500, 0x300A012C, 0x00540501)
+    __order__: ClassVar[tuple[int, ...]] = (0x00180073, 0x00189715, 0x00189716, 0x00189717, 0x00189718, 0x00180071, 0x00189719, 0x00189720, 0x00189721, 0x00189722, 0x00189723, 0x00189724, 0x00540202, 0x00189725, 0x00189726, 0x00189727, 0x00181181, 0x00541210, 0x00540013, 0x00181134, 0x00189755, 0x00540220, 0x00540500, 0x300A012C, 0x00540501)
 
     acquisition_start_condition: Attr[str] = Attr(
         0x00180073, "AcquisitionStartCondition", "CS", "1", "1C",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -21,7 +21,7 @@ class EnhancedPETCorrectionsModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.22-19"
-    __order__ = (0x00541002, 0x00189758, 0x00189759, 0x00189760, 0x00189761, 0x00189762, 0x00189763, 0x00189764, 0x00189765, 0x00189766, 0x00189767, 0x00189768, 0x00541100, 0x00189738, 0x00189770, 0x00541105, 0x00189701)
+    __order__: ClassVar[tuple[int, ...]] = (0x00541002, 0x00189758, 0x00189759, 0x00189760, 0x00189761, 0x00189762, 0x00189763, 0x00189764, 0x00189765, 0x00189766, 0x00189767, 0x00189768, 0x00541100, 0x00189738, 0x00189770, 0x00541105, 0x00189701)
 
     counts_source: Attr[Literal["EMISSION", "TRANSMISSION"]] = Attr(
         0x00541002, "CountsSource", "CS", "1", "1",

@@ -5,12 +5,12 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
 
-from iodkit.generated.modules.common_ctmr_and_photoacoustic_image_description_macro import CommonCTMRAndPhotoacousticImageDescriptionMacro
+from iodkit.generated.modules.common_ct_mr_and_photoacoustic_image_description_macro import CommonCTMRAndPhotoacousticImageDescriptionMacro
 from iodkit.generated.modules.hierarchical_evidence_reference_macro import HierarchicalEvidenceReferenceMacro
 from iodkit.generated.modules.rt_equipment_mapping_and_plan_reference_macro import RTEquipmentMappingAndPlanReferenceMacro
 
@@ -34,7 +34,7 @@ class EnhancedPETImageModule(CommonCTMRAndPhotoacousticImageDescriptionMacro, Hi
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.22-3"
-    __order__ = (0x00080008, 0x00089205, 0x00089206, 0x00089207, 0x00200012, 0x0008002A, 0x00189073, 0x00089121, 0x0008113A, 0x00089092, 0x00089154, 0x00089237, 0x00280002, 0x00280004, 0x00280100, 0x00280101, 0x00280102, 0x00189004, 0x00204000, 0x00280301, 0x00280302, 0x00282110, 0x00282112, 0x00282114, 0x20500020, 0x00880200, 0x300A0675, 0x300A07A1, 0x300A012C, 0x300A07A0, 0x300A079F, 0x300C0002)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080008, 0x00089205, 0x00089206, 0x00089207, 0x00200012, 0x0008002A, 0x00189073, 0x00089121, 0x0008113A, 0x00089092, 0x00089154, 0x00089237, 0x00280002, 0x00280004, 0x00280100, 0x00280101, 0x00280102, 0x00189004, 0x00204000, 0x00280301, 0x00280302, 0x00282110, 0x00282112, 0x00282114, 0x20500020, 0x00880200, 0x300A0675, 0x300A07A1, 0x300A012C, 0x300A07A0, 0x300A079F, 0x300C0002)
 
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",

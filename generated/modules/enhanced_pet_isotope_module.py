@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -23,7 +23,7 @@ class RadiopharmaceuticalInformationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.22-9"
-    __order__ = (0x00189729, 0x00540300, 0x00540302, 0x00181071, 0x00181078, 0x00181079, 0x00181074, 0x00083012, 0x00181075, 0x00181076, 0x00181077, 0x00540304)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189729, 0x00540300, 0x00540302, 0x00181071, 0x00181078, 0x00181079, 0x00181074, 0x00083012, 0x00181075, 0x00181076, 0x00181077, 0x00540304)
 
     radiopharmaceutical_agent_number: Attr[int] = Attr(
         0x00189729, "RadiopharmaceuticalAgentNumber", "US", "1", "1",
@@ -161,7 +161,7 @@ class EnhancedPETIsotopeModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.22-9"
-    __order__ = (0x00540016,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00540016,)
 
     radiopharmaceutical_information_sequence: Attr[list[RadiopharmaceuticalInformationSequenceItem]] = Attr(
         0x00540016, "RadiopharmaceuticalInformationSequence", "SQ", "1", "1",

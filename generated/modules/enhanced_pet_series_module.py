@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -23,7 +23,7 @@ class RelatedSeriesSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.22-1"
-    __order__ = (0x0020000D, 0x0020000E, 0x0040A170)
+    __order__: ClassVar[tuple[int, ...]] = (0x0020000D, 0x0020000E, 0x0040A170)
 
     study_instance_uid: Attr[str] = Attr(
         0x0020000D, "StudyInstanceUID", "UI", "1", "1",
@@ -71,7 +71,7 @@ class EnhancedPETSeriesModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.22-1"
-    __order__ = (0x00080060, 0x00081111, 0x00081250)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080060, 0x00081111, 0x00081250)
 
     modality: Attr[Literal["PT"]] = Attr(
         0x00080060, "Modality", "CS", "1", "1",

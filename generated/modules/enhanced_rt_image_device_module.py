@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -35,7 +35,7 @@ class EnhancedRTImageDeviceModule(RTPatientSupportDevicesMacro, GeneralAccessori
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.26-1"
-    __order__ = (0x300A0675, 0x30020105, 0x300A0659, 0x300A0688, 0x300A0687, 0x300A0686, 0x300A0672, 0x300A0671, 0x300A0641, 0x300A064D, 0x30020116, 0x30020117)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0675, 0x30020105, 0x300A0659, 0x300A0688, 0x300A0687, 0x300A0686, 0x300A0672, 0x300A0671, 0x300A0641, 0x300A064D, 0x30020116, 0x30020117)
 
     equipment_frame_of_reference_uid: Attr[str] = Attr(
         0x300A0675, "EquipmentFrameOfReferenceUID", "UI", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -30,7 +30,7 @@ class EnhancedRTImageModule(EntityLongLabelingMacro, RTTreatmentPositionMacro, M
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.27-1"
-    __order__ = (0x30100038, 0x30100037, 0x00080008, 0x300A0700, 0x30020106, 0x30020107, 0x300A0658, 0x00188150, 0x00540410, 0x30100030, 0x300A063F)
+    __order__: ClassVar[tuple[int, ...]] = (0x30100038, 0x30100037, 0x00080008, 0x300A0700, 0x30020106, 0x30020107, 0x300A0658, 0x00188150, 0x00540410, 0x30100030, 0x300A063F)
 
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -24,7 +24,7 @@ class EnhancedRTSeriesModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.3-1"
-    __order__ = (0x00080060, 0x00200011, 0x00080021, 0x00080031, 0x00081111, 0x300A0700)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080060, 0x00200011, 0x00080021, 0x00080031, 0x00081111, 0x300A0700)
 
     modality: Attr[Literal["RTINTENT", "RTRAD", "RTSEGANN", "PLAN"]] = Attr(
         0x00080060, "Modality", "CS", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -23,7 +23,7 @@ class EnhancedSeriesModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7-5c"
-    __order__ = (0x00200011, 0x00081111)
+    __order__: ClassVar[tuple[int, ...]] = (0x00200011, 0x00081111)
 
     series_number: Attr[int] = Attr(
         0x00200011, "SeriesNumber", "IS", "1", "1",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -33,7 +33,7 @@ class SourceImageSequenceItem(ImageSOPInstanceReferenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.24.3-1"
-    __order__ = (0x00081150, 0x00081155, 0x00081160, 0x0062000B, 0x0040A170)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x00081160, 0x0062000B, 0x0040A170)
 
     purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "1",
@@ -66,7 +66,7 @@ class ReferencedImageSequenceItem(ImageSOPInstanceReferenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.24.3-1"
-    __order__ = (0x00081150, 0x00081155, 0x00081160, 0x0062000B, 0x0040A170)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x00081160, 0x0062000B, 0x0040A170)
 
     purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "1",
@@ -99,7 +99,7 @@ class ReferencedInstanceSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.24.3-1"
-    __order__ = (0x00081150, 0x00081155, 0x0040A170)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x0040A170)
 
     purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "1",
@@ -130,7 +130,7 @@ class EventTimerSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.24.3-1"
-    __order__ = (0x00082134, 0x00082135, 0x00082132)
+    __order__: ClassVar[tuple[int, ...]] = (0x00082134, 0x00082135, 0x00082132)
 
     event_time_offset: Attr[float] = Attr(
         0x00082134, "EventTimeOffset", "FD", "1", "1",
@@ -184,7 +184,7 @@ class EnhancedUSImageModule(MandatoryViewAndSliceProgressionDirectionMacro, Gene
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.24.3-1"
-    __order__ = (0x00080008, 0x00280002, 0x00280004, 0x00280100, 0x00280101, 0x00280102, 0x00280103, 0x00209311, 0x0008002A, 0x00189073, 0x0018980C, 0x00282110, 0x00282112, 0x00282114, 0x20500020, 0x00281052, 0x00281053, 0x00082112, 0x00081140, 0x00089121, 0x0008114A, 0x00082124, 0x00082122, 0x0040000A, 0x00540220, 0x00540500, 0x00082133, 0x00082218, 0x00082228, 0x00280301, 0x00280302, 0x00880200, 0x00185010, 0x00185011, 0x00189809, 0x0018980D, 0x0018980E, 0x0018980F, 0x00185020, 0x00185022, 0x00185024, 0x00185026, 0x00185027, 0x00189801, 0x00185050)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080008, 0x00280002, 0x00280004, 0x00280100, 0x00280101, 0x00280102, 0x00280103, 0x00209311, 0x0008002A, 0x00189073, 0x0018980C, 0x00282110, 0x00282112, 0x00282114, 0x20500020, 0x00281052, 0x00281053, 0x00082112, 0x00081140, 0x00089121, 0x0008114A, 0x00082124, 0x00082122, 0x0040000A, 0x00540220, 0x00540500, 0x00082133, 0x00082218, 0x00082228, 0x00280301, 0x00280302, 0x00880200, 0x00185010, 0x00185011, 0x00189809, 0x0018980D, 0x0018980E, 0x0018980F, 0x00185020, 0x00185022, 0x00185024, 0x00185026, 0x00185027, 0x00189801, 0x00185050)
 
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",

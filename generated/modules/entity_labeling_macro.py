@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class EntityLabelingMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10.31-1"
-    __order__ = (0x30100035, 0x30100036, 0x30100037)
+    __order__: ClassVar[tuple[int, ...]] = (0x30100035, 0x30100036, 0x30100037)
 
     entity_label: Attr[str] = Attr(
         0x30100035, "EntityLabel", "SH", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class EntityLongLabelingMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10.32-1"
-    __order__ = (0x30100038, 0x30100037)
+    __order__: ClassVar[tuple[int, ...]] = (0x30100038, 0x30100037)
 
     entity_long_label: Attr[str] = Attr(
         0x30100038, "EntityLongLabel", "LO", "1", "1",

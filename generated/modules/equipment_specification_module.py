@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -20,7 +20,7 @@ class GeneralAccessorySequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.34.6-1"
-    __order__ = (0x300A00F9,)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A00F9,)
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "1",
@@ -48,7 +48,7 @@ class ModelSpecificationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.34.6-1"
-    __order__ = (0x00080070, 0x00080222, 0x00081090, 0x00181020, 0x300A0420, 0x00181000, 0x00181204, 0x00181205)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080070, 0x00080222, 0x00081090, 0x00181020, 0x300A0420, 0x00181000, 0x00181204, 0x00181205)
 
     manufacturer: Attr[str] = Attr(
         0x00080070, "Manufacturer", "LO", "1", "1",
@@ -146,7 +146,7 @@ class EquipmentSpecificationModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.34.6-1"
-    __order__ = (0x00080221, 0x00189912)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080221, 0x00189912)
 
     equipment_modality: Attr[str] = Attr(
         0x00080221, "EquipmentModality", "CS", "1", "1",

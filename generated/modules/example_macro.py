@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import ModuleBuilder
@@ -20,7 +20,7 @@ class ExampleMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 5.4-2"
-    __order__ = ()
+    __order__: ClassVar[tuple[int, ...]] = ()
 
     def __init__(
         self,

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -20,7 +20,7 @@ class ExcludedIntervalsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.24.5-1"
-    __order__ = (0x00189804, 0x00189805)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189804, 0x00189805)
 
     exclusion_start_date_time: Attr[datetime.datetime | str] = Attr(
         0x00189804, "ExclusionStartDateTime", "DT", "1", "1",
@@ -59,7 +59,7 @@ class ExcludedIntervalsModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.24.5-1"
-    __order__ = (0x00189803,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189803,)
 
     excluded_intervals_sequence: Attr[list[ExcludedIntervalsSequenceItem]] = Attr(
         0x00189803, "ExcludedIntervalsSequence", "SQ", "1", "1C",

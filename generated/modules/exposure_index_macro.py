@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class ExposureIndexMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10-23"
-    __order__ = (0x00181411, 0x00181412, 0x00181413)
+    __order__: ClassVar[tuple[int, ...]] = (0x00181411, 0x00181412, 0x00181413)
 
     exposure_index: Attr[float] = Attr(
         0x00181411, "ExposureIndex", "DS", "1", "3",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -23,7 +23,7 @@ class ExtendedSelectorAttributeMacro(SelectorAttributeMacro, ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10-20a"
-    __order__ = (0x00820018, 0x00820019, 0x00720050, 0x00720026, 0x00720028, 0x00720052, 0x00720054, 0x00741057, 0x00720056)
+    __order__: ClassVar[tuple[int, ...]] = (0x00820018, 0x00820019, 0x00720050, 0x00720026, 0x00720028, 0x00720052, 0x00720054, 0x00741057, 0x00720056)
 
     selector_attribute_name: Attr[str] = Attr(
         0x00820018, "SelectorAttributeName", "LO", "1", "1",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -28,7 +28,7 @@ class ExternalBeamControlPointGeneralMacro(RTControlPointGeneralMacro, ModuleBui
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.2.6-1"
-    __order__ = (0x300A0600, 0x300A063C, 0x300A060B, 0x300A073A, 0x300A073B, 0x300A063D, 0x300A063E, 0x300A0689)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0600, 0x300A063C, 0x300A060B, 0x300A073A, 0x300A073B, 0x300A063D, 0x300A063E, 0x300A0689)
 
     delivery_rate: Attr[float] = Attr(
         0x300A063D, "DeliveryRate", "FD", "1", "2C",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class ExternallySourcedDataSetIdentificationMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10-22"
-    __order__ = (0x00240306, 0x00240307, 0x00240308, 0x00240309)
+    __order__: ClassVar[tuple[int, ...]] = (0x00240306, 0x00240307, 0x00240308, 0x00240309)
 
     data_set_name: Attr[str] = Attr(
         0x00240306, "DataSetName", "LO", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class FileSetIdentificationModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table F.3-2"
-    __order__ = (0x00041130, 0x00041141, 0x00041142)
+    __order__: ClassVar[tuple[int, ...]] = (0x00041130, 0x00041141, 0x00041142)
 
     file_set_id: Attr[str] = Attr(
         0x00041130, "FileSetID", "CS", "1", "2",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class FillStyleSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.10-5c"
-    __order__ = (0x00700251, 0x00700252, 0x00700284, 0x00700285, 0x00700257, 0x00700256)
+    __order__: ClassVar[tuple[int, ...]] = (0x00700251, 0x00700252, 0x00700284, 0x00700285, 0x00700257, 0x00700256)
 
     pattern_on_color_cie_lab_value: Attr[list[int]] = Attr(
         0x00700251, "PatternOnColorCIELabValue", "US", "3", "1",
@@ -101,7 +101,7 @@ class FillStyleSequenceMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.10-5c"
-    __order__ = (0x00700233,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00700233,)
 
     fill_style_sequence: Attr[list[FillStyleSequenceItem]] = Attr(
         0x00700233, "FillStyleSequence", "SQ", "1", "3",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -24,7 +24,7 @@ class FrameAnatomySequenceItem(GeneralAnatomyMandatoryMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.16-9"
-    __order__ = (0x00209072, 0x00082218, 0x00082228)
+    __order__: ClassVar[tuple[int, ...]] = (0x00209072, 0x00082218, 0x00082228)
 
     frame_laterality: Attr[Literal["R", "L", "U", "B"]] = Attr(
         0x00209072, "FrameLaterality", "CS", "1", "1",
@@ -58,7 +58,7 @@ class FrameAnatomyMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.16-9"
-    __order__ = (0x00209071,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00209071,)
 
     frame_anatomy_sequence: Attr[list[FrameAnatomySequenceItem]] = Attr(
         0x00209071, "FrameAnatomySequence", "SQ", "1", "1",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -20,7 +20,7 @@ class FrameContentSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.16-3"
-    __order__ = (0x00209156, 0x00189151, 0x00189074, 0x00189220, 0x00189236, 0x00189214, 0x00209157, 0x00209128, 0x00209056, 0x00209057, 0x00209158, 0x00209453)
+    __order__: ClassVar[tuple[int, ...]] = (0x00209156, 0x00189151, 0x00189074, 0x00189220, 0x00189236, 0x00189214, 0x00209157, 0x00209128, 0x00209056, 0x00209057, 0x00209158, 0x00209453)
 
     frame_acquisition_number: Attr[int] = Attr(
         0x00209156, "FrameAcquisitionNumber", "US", "1", "3",
@@ -181,7 +181,7 @@ class FrameContentMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.16-3"
-    __order__ = (0x00209111,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00209111,)
 
     frame_content_sequence: Attr[list[FrameContentSequenceItem]] = Attr(
         0x00209111, "FrameContentSequence", "SQ", "1", "1",

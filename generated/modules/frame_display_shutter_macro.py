@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -23,7 +23,7 @@ class FrameDisplayShutterMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.16-17"
-    __order__ = (0x00189472,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189472,)
 
     frame_display_shutter_sequence: Attr[list[display_shutter_macro.DisplayShutterMacro]] = Attr(
         0x00189472, "FrameDisplayShutterSequence", "SQ", "1", "1",

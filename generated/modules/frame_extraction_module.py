@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class FrameExtractionSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.12-9"
-    __order__ = (0x00081167, 0x00081161, 0x00081162, 0x00081163)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081167, 0x00081161, 0x00081162, 0x00081163)
 
     multi_frame_source_sop_instance_uid: Attr[str] = Attr(
         0x00081167, "MultiFrameSourceSOPInstanceUID", "UI", "1", "1",
@@ -81,7 +81,7 @@ class FrameExtractionModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.12-9"
-    __order__ = (0x00081164,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081164,)
 
     frame_extraction_sequence: Attr[list[FrameExtractionSequenceItem]] = Attr(
         0x00081164, "FrameExtractionSequence", "SQ", "1", "1",

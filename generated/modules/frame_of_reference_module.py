@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class FrameOfReferenceModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7-6"
-    __order__ = (0x00200052, 0x00201040)
+    __order__: ClassVar[tuple[int, ...]] = (0x00200052, 0x00201040)
 
     frame_of_reference_uid: Attr[str] = Attr(
         0x00200052, "FrameOfReferenceUID", "UI", "1", "1",

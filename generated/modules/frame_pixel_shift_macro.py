@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class FramePixelShiftSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.16-15"
-    __order__ = (0x00289416, 0x00286114)
+    __order__: ClassVar[tuple[int, ...]] = (0x00289416, 0x00286114)
 
     subtraction_item_id: Attr[int] = Attr(
         0x00289416, "SubtractionItemID", "US", "1", "1",
@@ -60,7 +60,7 @@ class FramePixelShiftMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.16-15"
-    __order__ = (0x00289415,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00289415,)
 
     frame_pixel_shift_sequence: Attr[list[FramePixelShiftSequenceItem]] = Attr(
         0x00289415, "FramePixelShiftSequence", "SQ", "1", "1",

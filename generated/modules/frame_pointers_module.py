@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class FramePointersModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7-15"
-    __order__ = (0x00286010, 0x00286020, 0x00286022, 0x00286023)
+    __order__: ClassVar[tuple[int, ...]] = (0x00286010, 0x00286020, 0x00286022, 0x00286023)
 
     representative_frame_number: Attr[int] = Attr(
         0x00286010, "RepresentativeFrameNumber", "US", "1", "3",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class FrameUsefulnessGroupSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.16.2.27-1"
-    __order__ = (0x0034000C, 0x00340008)
+    __order__: ClassVar[tuple[int, ...]] = (0x0034000C, 0x00340008)
 
     includes_information: Attr[Literal["YES", "NO"]] = Attr(
         0x0034000C, "IncludesInformation", "CS", "1", "3",
@@ -61,7 +61,7 @@ class FrameUsefulnessFunctionalGroupMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.16.2.27-1"
-    __order__ = (0x00340009,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00340009,)
 
     frame_usefulness_group_sequence: Attr[list[FrameUsefulnessGroupSequenceItem]] = Attr(
         0x00340009, "FrameUsefulnessGroupSequence", "SQ", "1", "1",

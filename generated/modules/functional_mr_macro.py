@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -20,7 +20,7 @@ class FunctionalMRSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-100c"
-    __order__ = (0x00189624, 0x00189623)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189624, 0x00189623)
 
     settling_phase_frame: Attr[Literal["YES", "NO"]] = Attr(
         0x00189624, "SettlingPhaseFrame", "CS", "1", "1C",
@@ -63,7 +63,7 @@ class FunctionalMRMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-100c"
-    __order__ = (0x00189621,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189621,)
 
     functional_mr_sequence: Attr[list[FunctionalMRSequenceItem]] = Attr(
         0x00189621, "FunctionalMRSequence", "SQ", "1", "1",

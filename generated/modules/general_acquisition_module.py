@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -21,7 +21,7 @@ class GeneralAcquisitionModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.10.1-1"
-    __order__ = (0x00080017, 0x00200012, 0x00080022, 0x00080032, 0x0008002A, 0x00189073, 0x00201002, 0x00083010)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080017, 0x00200012, 0x00080022, 0x00080032, 0x0008002A, 0x00189073, 0x00201002, 0x00083010)
 
     acquisition_uid: Attr[str] = Attr(
         0x00080017, "AcquisitionUID", "UI", "1", "3",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -26,7 +26,7 @@ class AnatomicRegionSequenceItem(CodeSequenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10-5"
-    __order__ = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00082220)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00082220)
 
     anatomic_region_modifier_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x00082220, "AnatomicRegionModifierSequence", "SQ", "1", "3",
@@ -74,7 +74,7 @@ class GeneralAnatomyMandatoryMacro(PrimaryAnatomicStructureMacro, ModuleBuilder)
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10-5"
-    __order__ = (0x00082218, 0x00082228)
+    __order__: ClassVar[tuple[int, ...]] = (0x00082218, 0x00082228)
 
     anatomic_region_sequence: Attr[list[AnatomicRegionSequenceItem]] = Attr(
         0x00082218, "AnatomicRegionSequence", "SQ", "1", "1",

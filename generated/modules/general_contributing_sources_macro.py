@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydicom.valuerep import PersonName
 
@@ -26,7 +26,7 @@ class ReferencedInstanceSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10-13"
-    __order__ = (0x00081150, 0x00081155, 0x00200013)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x00200013)
 
     instance_number: Attr[int] = Attr(
         0x00200013, "InstanceNumber", "IS", "1", "2",
@@ -56,7 +56,7 @@ class ReferencedSeriesSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10-13"
-    __order__ = (0x0020000E, 0x00200011, 0x0008114A)
+    __order__: ClassVar[tuple[int, ...]] = (0x0020000E, 0x00200011, 0x0008114A)
 
     series_instance_uid: Attr[str] = Attr(
         0x0020000E, "SeriesInstanceUID", "UI", "1", "1",
@@ -104,7 +104,7 @@ class ContributingSOPInstancesReferenceSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10-13"
-    __order__ = (0x0020000D, 0x00081115)
+    __order__: ClassVar[tuple[int, ...]] = (0x0020000D, 0x00081115)
 
     study_instance_uid: Attr[str] = Attr(
         0x0020000D, "StudyInstanceUID", "UI", "1", "1",
@@ -143,7 +143,7 @@ class GeneralContributingSourcesMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10-13"
-    __order__ = (0x00209529, 0x00080070, 0x00081090, 0x00181000, 0x00181020, 0x00181204, 0x00181205, 0x0008002A, 0x00081010, 0x00081070, 0x00081072, 0x00181030, 0x00400260, 0x00189423)
+    __order__: ClassVar[tuple[int, ...]] = (0x00209529, 0x00080070, 0x00081090, 0x00181000, 0x00181020, 0x00181204, 0x00181205, 0x0008002A, 0x00081010, 0x00081070, 0x00081072, 0x00181030, 0x00400260, 0x00189423)
 
     contributing_sop_instances_reference_sequence: Attr[list[ContributingSOPInstancesReferenceSequenceItem]] = Attr(
         0x00209529, "ContributingSOPInstancesReferenceSequence", "SQ", "1", "1C",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -25,7 +25,7 @@ class GeneralEquipmentModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7-8"
-    __order__ = (0x00080070, 0x00080080, 0x00080081, 0x00081010, 0x00081040, 0x00081041, 0x00081090, 0x0018100B, 0x00181000, 0x00181020, 0x00181008, 0x0018100A, 0x00181002, 0x00181050, 0x00181204, 0x00181205, 0x00181200, 0x00181201, 0x00280120)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080070, 0x00080080, 0x00080081, 0x00081010, 0x00081040, 0x00081041, 0x00081090, 0x0018100B, 0x00181000, 0x00181020, 0x00181008, 0x0018100A, 0x00181002, 0x00181050, 0x00181204, 0x00181205, 0x00181200, 0x00181201, 0x00280120)
 
     manufacturer: Attr[str] = Attr(
         0x00080070, "Manufacturer", "LO", "1", "2",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -24,7 +24,7 @@ class GeneralOphthalmicRefractiveMeasurementsModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.7-1"
-    __order__ = (0x00200013, 0x00080023, 0x00080033, 0x00240113, 0x00204000, 0x00460145)
+    __order__: ClassVar[tuple[int, ...]] = (0x00200013, 0x00080023, 0x00080033, 0x00240113, 0x00204000, 0x00460145)
 
     instance_number: Attr[int] = Attr(
         0x00200013, "InstanceNumber", "IS", "1", "1",

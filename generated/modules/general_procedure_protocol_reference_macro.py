@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -20,7 +20,7 @@ class ReferencedDefinedProtocolSequenceItem(SOPInstanceReferenceMacro, ItemBuild
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10.41-1"
-    __order__ = (0x00081150, 0x00081155, 0x00189938, 0x0018993A)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x00189938, 0x0018993A)
 
     source_acquisition_protocol_element_number: Attr[list[int]] = Attr(
         0x00189938, "SourceAcquisitionProtocolElementNumber", "US", "1-n", "3",
@@ -62,7 +62,7 @@ class ReferencedPerformedProtocolSequenceItem(SOPInstanceReferenceMacro, ItemBui
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10.41-1"
-    __order__ = (0x00081150, 0x00081155, 0x00189938, 0x0018993A)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x00189938, 0x0018993A)
 
     source_acquisition_protocol_element_number: Attr[list[int]] = Attr(
         0x00189938, "SourceAcquisitionProtocolElementNumber", "US", "1-n", "3",
@@ -104,7 +104,7 @@ class GeneralProcedureProtocolReferenceMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10.41-1"
-    __order__ = (0x0018990C, 0x0018990D)
+    __order__: ClassVar[tuple[int, ...]] = (0x0018990C, 0x0018990D)
 
     referenced_defined_protocol_sequence: Attr[list[ReferencedDefinedProtocolSequenceItem]] = Attr(
         0x0018990C, "ReferencedDefinedProtocolSequence", "SQ", "1", "1C",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -24,7 +24,7 @@ class ReferencedImageSequenceItem(ImageSOPInstanceReferenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.12-10"
-    __order__ = (0x00081150, 0x00081155, 0x00081160, 0x0062000B, 0x0040A170)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x00081160, 0x0062000B, 0x0040A170)
 
     purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "3",
@@ -57,7 +57,7 @@ class ReferencedInstanceSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.12-10"
-    __order__ = (0x00081150, 0x00081155, 0x0040A170)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x0040A170)
 
     purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "1",
@@ -88,7 +88,7 @@ class SourceImageSequenceItem(ImageSOPInstanceReferenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.12-10"
-    __order__ = (0x00081150, 0x00081155, 0x00081160, 0x0062000B, 0x0040A170, 0x0028135A, 0x00200020)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x00081160, 0x0062000B, 0x0040A170, 0x0028135A, 0x00200020)
 
     purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "3",
@@ -144,7 +144,7 @@ class SourceInstanceSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.12-10"
-    __order__ = (0x00081150, 0x00081155, 0x0040A170)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x0040A170)
 
     purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "3",
@@ -177,7 +177,7 @@ class GeneralReferenceModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.12-10"
-    __order__ = (0x00081140, 0x0008114A, 0x00082111, 0x00089215, 0x00082112, 0x00420013)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081140, 0x0008114A, 0x00082111, 0x00089215, 0x00082112, 0x00420013)
 
     referenced_image_sequence: Attr[list[ReferencedImageSequenceItem]] = Attr(
         0x00081140, "ReferencedImageSequence", "SQ", "1", "3",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
@@ -29,7 +29,7 @@ class RelatedSeriesSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7-5a"
-    __order__ = (0x0020000D, 0x0020000E, 0x0040A170)
+    __order__: ClassVar[tuple[int, ...]] = (0x0020000D, 0x0020000E, 0x0040A170)
 
     study_instance_uid: Attr[str] = Attr(
         0x0020000D, "StudyInstanceUID", "UI", "1", "1",
@@ -79,7 +79,7 @@ class GeneralSeriesModule(PerformedProcedureStepSummaryMacro, ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7-5a"
-    __order__ = (0x00080060, 0x0020000E, 0x00200011, 0x00200060, 0x00080021, 0x00080031, 0x00081050, 0x00081052, 0x00181030, 0x0008103E, 0x0008103F, 0x00081070, 0x00081072, 0x00081111, 0x00081250, 0x00180015, 0x00185100, 0x00280108, 0x00280109, 0x00400275, 0x00400253, 0x00400244, 0x00400245, 0x00400250, 0x00400251, 0x00400254, 0x00400260, 0x00400280, 0x00102210, 0x300A0700)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080060, 0x0020000E, 0x00200011, 0x00200060, 0x00080021, 0x00080031, 0x00081050, 0x00081052, 0x00181030, 0x0008103E, 0x0008103F, 0x00081070, 0x00081072, 0x00081111, 0x00081250, 0x00180015, 0x00185100, 0x00280108, 0x00280109, 0x00400275, 0x00400253, 0x00400244, 0x00400245, 0x00400250, 0x00400251, 0x00400254, 0x00400260, 0x00400280, 0x00102210, 0x300A0700)
 
     modality: Attr[str] = Attr(
         0x00080060, "Modality", "CS", "1", "1",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydicom.valuerep import PersonName
 
@@ -28,7 +28,7 @@ class GeneralStudyModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7-3"
-    __order__ = (0x0020000D, 0x00080020, 0x00080030, 0x00080090, 0x00080096, 0x0008009C, 0x0008009D, 0x00200010, 0x00080050, 0x00080051, 0x00081030, 0x00081048, 0x00081049, 0x00081060, 0x00081062, 0x00321033, 0x00321034, 0x00081110, 0x00081032, 0x00401012)
+    __order__: ClassVar[tuple[int, ...]] = (0x0020000D, 0x00080020, 0x00080030, 0x00080090, 0x00080096, 0x0008009C, 0x0008009D, 0x00200010, 0x00080050, 0x00080051, 0x00081030, 0x00081048, 0x00081049, 0x00081060, 0x00081062, 0x00321033, 0x00321034, 0x00081110, 0x00081032, 0x00401012)
 
     study_instance_uid: Attr[str] = Attr(
         0x0020000D, "StudyInstanceUID", "UI", "1", "1",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -24,7 +24,7 @@ class ImplantTargetAnatomySequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.29.1.1-1"
-    __order__ = (0x00082218,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00082218,)
 
     anatomic_region_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x00082218, "AnatomicRegionSequence", "SQ", "1", "1",
@@ -54,7 +54,7 @@ class NotificationFromManufacturerSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.29.1.1-1"
-    __order__ = (0x00686270, 0x00686280, 0x00420011, 0x00420012)
+    __order__: ClassVar[tuple[int, ...]] = (0x00686270, 0x00686280, 0x00420011, 0x00420012)
 
     information_issue_date_time: Attr[datetime.datetime | str] = Attr(
         0x00686270, "InformationIssueDateTime", "DT", "1", "1",
@@ -113,7 +113,7 @@ class InformationFromManufacturerSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.29.1.1-1"
-    __order__ = (0x00686270, 0x00686280, 0x00420011, 0x00420012)
+    __order__: ClassVar[tuple[int, ...]] = (0x00686270, 0x00686280, 0x00420011, 0x00420012)
 
     information_issue_date_time: Attr[datetime.datetime | str] = Attr(
         0x00686270, "InformationIssueDateTime", "DT", "1", "1",
@@ -173,7 +173,7 @@ class GenericImplantTemplateDescriptionModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.29.1.1-1"
-    __order__ = (0x00080070, 0x00200052, 0x00221095, 0x00686210, 0x00221097, 0x00686221, 0x00686222, 0x00686223, 0x00686225, 0x00686224, 0x00686226, 0x00686230, 0x00686265, 0x00686260, 0x006862A0, 0x006862A5, 0x006863A0, 0x006863A4, 0x006863A8, 0x006863AC)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080070, 0x00200052, 0x00221095, 0x00686210, 0x00221097, 0x00686221, 0x00686222, 0x00686223, 0x00686225, 0x00686224, 0x00686226, 0x00686230, 0x00686265, 0x00686260, 0x006862A0, 0x006862A5, 0x006863A0, 0x006863A4, 0x006863A8, 0x006863AC)
 
     manufacturer: Attr[str] = Attr(
         0x00080070, "Manufacturer", "LO", "1", "1",

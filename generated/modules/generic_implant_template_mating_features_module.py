@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class TwoDMatingFeatureCoordinatesSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.29.1.4-1"
-    __order__ = (0x00686440, 0x00686450, 0x00686460)
+    __order__: ClassVar[tuple[int, ...]] = (0x00686440, 0x00686450, 0x00686460)
 
     referenced_hpgl_document_id: Attr[int] = Attr(
         0x00686440, "ReferencedHPGLDocumentID", "US", "1", "1",
@@ -66,7 +66,7 @@ class TwoDDegreeOfFreedomSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.29.1.4-1"
-    __order__ = (0x00686440, 0x006864F0, 0x006864A0)
+    __order__: ClassVar[tuple[int, ...]] = (0x00686440, 0x006864F0, 0x006864A0)
 
     referenced_hpgl_document_id: Attr[int] = Attr(
         0x00686440, "ReferencedHPGLDocumentID", "US", "1", "1",
@@ -113,7 +113,7 @@ class MatingFeatureDegreeOfFreedomSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.29.1.4-1"
-    __order__ = (0x00686410, 0x00686420, 0x00686470, 0x00686490, 0x006864A0)
+    __order__: ClassVar[tuple[int, ...]] = (0x00686410, 0x00686420, 0x00686470, 0x00686490, 0x006864A0)
 
     degree_of_freedom_id: Attr[int] = Attr(
         0x00686410, "DegreeOfFreedomID", "US", "1", "1",
@@ -185,7 +185,7 @@ class MatingFeatureSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.29.1.4-1"
-    __order__ = (0x006863F0, 0x006864C0, 0x006864D0, 0x00686430, 0x00686400)
+    __order__: ClassVar[tuple[int, ...]] = (0x006863F0, 0x006864C0, 0x006864D0, 0x00686430, 0x00686400)
 
     mating_feature_id: Attr[int] = Attr(
         0x006863F0, "MatingFeatureID", "US", "1", "1",
@@ -258,7 +258,7 @@ class MatingFeatureSetsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.29.1.4-1"
-    __order__ = (0x006863C0, 0x006863D0, 0x006863E0)
+    __order__: ClassVar[tuple[int, ...]] = (0x006863C0, 0x006863D0, 0x006863E0)
 
     mating_feature_set_id: Attr[int] = Attr(
         0x006863C0, "MatingFeatureSetID", "US", "1", "1",
@@ -307,7 +307,7 @@ class GenericImplantTemplateMatingFeaturesModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.29.1.4-1"
-    __order__ = (0x006863B0,)
+    __order__: ClassVar[tuple[int, ...]] = (0x006863B0,)
 
     mating_feature_sets_sequence: Attr[list[MatingFeatureSetsSequenceItem]] = Attr(
         0x006863B0, "MatingFeatureSetsSequence", "SQ", "1", "3",

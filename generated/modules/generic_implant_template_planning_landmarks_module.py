@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -28,7 +28,7 @@ class PlanningLandmarkPointSequenceItem(PlanningLandmarkPointMacro, ItemBuilder)
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.29.1.5-1"
-    __order__ = (0x00686550, 0x00686590, 0x00686530, 0x00686540, 0x00686545)
+    __order__: ClassVar[tuple[int, ...]] = (0x00686550, 0x00686590, 0x00686530, 0x00686540, 0x00686545)
 
     planning_landmark_id: Attr[int] = Attr(
         0x00686530, "PlanningLandmarkID", "US", "1", "1",
@@ -78,7 +78,7 @@ class PlanningLandmarkLineSequenceItem(PlanningLandmarkLineMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.29.1.5-1"
-    __order__ = (0x006865A0, 0x006865D0, 0x00686530, 0x00686540, 0x00686545)
+    __order__: ClassVar[tuple[int, ...]] = (0x006865A0, 0x006865D0, 0x00686530, 0x00686540, 0x00686545)
 
     planning_landmark_id: Attr[int] = Attr(
         0x00686530, "PlanningLandmarkID", "US", "1", "1",
@@ -128,7 +128,7 @@ class PlanningLandmarkPlaneSequenceItem(PlanningLandmarkPlaneMacro, ItemBuilder)
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.29.1.5-1"
-    __order__ = (0x006865E0, 0x00686610, 0x00686620, 0x00686530, 0x00686540, 0x00686545)
+    __order__: ClassVar[tuple[int, ...]] = (0x006865E0, 0x00686610, 0x00686620, 0x00686530, 0x00686540, 0x00686545)
 
     planning_landmark_id: Attr[int] = Attr(
         0x00686530, "PlanningLandmarkID", "US", "1", "1",
@@ -180,7 +180,7 @@ class GenericImplantTemplatePlanningLandmarksModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.29.1.5-1"
-    __order__ = (0x00686500, 0x00686510, 0x00686520)
+    __order__: ClassVar[tuple[int, ...]] = (0x00686500, 0x00686510, 0x00686520)
 
     planning_landmark_point_sequence: Attr[list[PlanningLandmarkPointSequenceItem]] = Attr(
         0x00686500, "PlanningLandmarkPointSequence", "SQ", "1", "3",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -28,7 +28,7 @@ class TextObjectSequenceItem(TextStyleSequenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.10-5"
-    __order__ = (0x00700003, 0x00700004, 0x00700006, 0x00700231, 0x00700010, 0x00700011, 0x00700012, 0x00700014, 0x00700015, 0x00700226, 0x00700295, 0x00620020, 0x00620021)
+    __order__: ClassVar[tuple[int, ...]] = (0x00700003, 0x00700004, 0x00700006, 0x00700231, 0x00700010, 0x00700011, 0x00700012, 0x00700014, 0x00700015, 0x00700226, 0x00700295, 0x00620020, 0x00620021)
 
     bounding_box_annotation_units: Attr[Literal["PIXEL", "DISPLAY", "MATRIX"]] = Attr(
         0x00700003, "BoundingBoxAnnotationUnits", "CS", "1", "1C",
@@ -184,7 +184,7 @@ class GraphicObjectSequenceItem(LineStyleSequenceMacro, FillStyleSequenceMacro, 
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.10-5"
-    __order__ = (0x00700005, 0x00700020, 0x00700021, 0x00700022, 0x00700023, 0x00700232, 0x00700024, 0x00700233, 0x00700226, 0x00700295, 0x00620020, 0x00620021)
+    __order__: ClassVar[tuple[int, ...]] = (0x00700005, 0x00700020, 0x00700021, 0x00700022, 0x00700023, 0x00700232, 0x00700024, 0x00700233, 0x00700226, 0x00700295, 0x00620020, 0x00620021)
 
     graphic_annotation_units: Attr[str] = Attr(
         0x00700005, "GraphicAnnotationUnits", "CS", "1", "1",
@@ -310,7 +310,7 @@ class MajorTicksSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.10-5"
-    __order__ = (0x00700288, 0x00700289)
+    __order__: ClassVar[tuple[int, ...]] = (0x00700288, 0x00700289)
 
     tick_position: Attr[float] = Attr(
         0x00700288, "TickPosition", "FL", "1", "1",
@@ -347,7 +347,8 @@ class CompoundGraphicSequenceItem(TextStyleSequenceMacro, LineStyleSequenceMacro
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.10-5"
-    __order__ = (0x00700226, 0x00700282, 0x00700020, 0x00700021, 0x00700022, 0x00700294, 0x00700231, 0x00700232, 0x00700230, 0x00700273, 0x00700261, 0x00700262, 0x00700287, 0x00700274, 0x00700279, 0x00700278, 0x00700024, 0x00700233, 0x00700295)
+    __order__: ClassVar[tuple[int, ...]] = (0x00700226, 0x00700282, 0x00700020, 0x00700021, 0x00700022, 0x00700294, 0x00700231, 0x00700232, 0x00700230, 0x00700273, 0x00700261, 0x00700262, 0x00700287, 0x00700274, 0x00700279, 0x00700278, 0x00700024, 0x00700233, 0x00700295)
+    __conditional__: ClassVar[tuple[int, ...]] = (0x00700233,)
 
     compound_graphic_instance_id: Attr[int] = Attr(
         0x00700226, "CompoundGraphicInstanceID", "UL", "1", "1",
@@ -543,7 +544,7 @@ class GraphicAnnotationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.10-5"
-    __order__ = (0x00081140, 0x00700002, 0x00700008, 0x00700009, 0x00700209)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081140, 0x00700002, 0x00700008, 0x00700009, 0x00700209)
 
     referenced_image_sequence: Attr[list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro]] = Attr(
         0x00081140, "ReferencedImageSequence", "SQ", "1", "1C",
@@ -620,7 +621,7 @@ class GraphicAnnotationModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.10-5"
-    __order__ = (0x00700001,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00700001,)
 
     graphic_annotation_sequence: Attr[list[GraphicAnnotationSequenceItem]] = Attr(
         0x00700001, "GraphicAnnotationSequence", "SQ", "1", "1",

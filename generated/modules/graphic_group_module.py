@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class GraphicGroupSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.10-12"
-    __order__ = (0x00700295, 0x00700207, 0x00700208)
+    __order__: ClassVar[tuple[int, ...]] = (0x00700295, 0x00700207, 0x00700208)
 
     graphic_group_id: Attr[int] = Attr(
         0x00700295, "GraphicGroupID", "UL", "1", "1",
@@ -66,7 +66,7 @@ class GraphicGroupModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.10-12"
-    __order__ = (0x00700234,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00700234,)
 
     graphic_group_sequence: Attr[list[GraphicGroupSequenceItem]] = Attr(
         0x00700234, "GraphicGroupSequence", "SQ", "1", "1",

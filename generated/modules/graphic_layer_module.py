@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class GraphicLayerSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.10-7"
-    __order__ = (0x00700002, 0x00700062, 0x00700066, 0x00700401, 0x00700068)
+    __order__: ClassVar[tuple[int, ...]] = (0x00700002, 0x00700062, 0x00700066, 0x00700401, 0x00700068)
 
     graphic_layer: Attr[str] = Attr(
         0x00700002, "GraphicLayer", "CS", "1", "1",
@@ -89,7 +89,7 @@ class GraphicLayerModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.10-7"
-    __order__ = (0x00700060,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00700060,)
 
     graphic_layer_sequence: Attr[list[GraphicLayerSequenceItem]] = Attr(
         0x00700060, "GraphicLayerSequence", "SQ", "1", "1",

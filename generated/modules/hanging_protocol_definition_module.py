@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
@@ -27,7 +27,7 @@ class HangingProtocolDefinitionSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.23.1-1"
-    __order__ = (0x00080060, 0x00082218, 0x00200060, 0x00081032, 0x0040100A)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080060, 0x00082218, 0x00200060, 0x00081032, 0x0040100A)
 
     modality: Attr[str] = Attr(
         0x00080060, "Modality", "CS", "1", "1C",
@@ -108,7 +108,7 @@ class ImageSetSelectorSequenceItem(HangingProtocolSelectorAttributeContextMacro,
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.23.1-1"
-    __order__ = (0x00720024, 0x00720026, 0x00720050, 0x00720052, 0x00209167, 0x00720054, 0x00209238, 0x00720056, 0x00720060, 0x00720062, 0x00720064, 0x00720066, 0x00720068, 0x0072006A, 0x0072006C, 0x0072006E, 0x00720070, 0x00720072, 0x00720074, 0x00720076, 0x00720078, 0x0072007A, 0x0072007C, 0x0072007E, 0x00720080, 0x0072007F, 0x00720028)
+    __order__: ClassVar[tuple[int, ...]] = (0x00720024, 0x00720026, 0x00720050, 0x00720052, 0x00209167, 0x00720054, 0x00209238, 0x00720056, 0x00720060, 0x00720062, 0x00720064, 0x00720066, 0x00720068, 0x0072006A, 0x0072006C, 0x0072006E, 0x00720070, 0x00720072, 0x00720074, 0x00720076, 0x00720078, 0x0072007A, 0x0072007C, 0x0072007E, 0x00720080, 0x0072007F, 0x00720028)
 
     image_set_selector_usage_flag: Attr[Literal["MATCH", "NO_MATCH"]] = Attr(
         0x00720024, "ImageSetSelectorUsageFlag", "CS", "1", "1",
@@ -192,7 +192,7 @@ class TimeBasedImageSetsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.23.1-1"
-    __order__ = (0x00720032, 0x00720034, 0x00720038, 0x0072003A, 0x0072003C, 0x0072003E, 0x00720040)
+    __order__: ClassVar[tuple[int, ...]] = (0x00720032, 0x00720034, 0x00720038, 0x0072003A, 0x0072003C, 0x0072003E, 0x00720040)
 
     image_set_number: Attr[int] = Attr(
         0x00720032, "ImageSetNumber", "US", "1", "1",
@@ -288,7 +288,7 @@ class ImageSetsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.23.1-1"
-    __order__ = (0x00720022, 0x00720030)
+    __order__: ClassVar[tuple[int, ...]] = (0x00720022, 0x00720030)
 
     image_set_selector_sequence: Attr[list[ImageSetSelectorSequenceItem]] = Attr(
         0x00720022, "ImageSetSelectorSequence", "SQ", "1", "1",
@@ -330,7 +330,7 @@ class HangingProtocolDefinitionModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.23.1-1"
-    __order__ = (0x00720002, 0x00720004, 0x00720006, 0x00720008, 0x0072000A, 0x0072000C, 0x00720014, 0x00720020, 0x0072000E, 0x00720010, 0x00720012)
+    __order__: ClassVar[tuple[int, ...]] = (0x00720002, 0x00720004, 0x00720006, 0x00720008, 0x0072000A, 0x0072000C, 0x00720014, 0x00720020, 0x0072000E, 0x00720010, 0x00720012)
 
     hanging_protocol_name: Attr[str] = Attr(
         0x00720002, "HangingProtocolName", "SH", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
@@ -26,7 +26,7 @@ class ImageBoxesSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.23.3-1"
-    __order__ = (0x00720302, 0x00720108, 0x00720304, 0x00720306, 0x00720308, 0x00720310, 0x00720312, 0x00720314, 0x00720316, 0x00720318, 0x00720320, 0x00181244, 0x00082144, 0x00720330)
+    __order__: ClassVar[tuple[int, ...]] = (0x00720302, 0x00720108, 0x00720304, 0x00720306, 0x00720308, 0x00720310, 0x00720312, 0x00720314, 0x00720316, 0x00720318, 0x00720320, 0x00181244, 0x00082144, 0x00720330)
 
     image_box_number: Attr[int] = Attr(
         0x00720302, "ImageBoxNumber", "US", "1", "1",
@@ -210,7 +210,7 @@ class FilterOperationsSequenceItem(HangingProtocolSelectorAttributeContextMacro,
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.23.3-1"
-    __order__ = (0x00720402, 0x00720404, 0x00720026, 0x00720050, 0x00720052, 0x00209167, 0x00720054, 0x00209238, 0x00720056, 0x00720060, 0x00720062, 0x00720064, 0x00720066, 0x00720068, 0x0072006A, 0x0072006C, 0x0072006E, 0x00720070, 0x00720072, 0x00720074, 0x00720076, 0x00720078, 0x0072007A, 0x0072007C, 0x0072007E, 0x00720080, 0x0072007F, 0x00720028, 0x00720406, 0x00720024)
+    __order__: ClassVar[tuple[int, ...]] = (0x00720402, 0x00720404, 0x00720026, 0x00720050, 0x00720052, 0x00209167, 0x00720054, 0x00209238, 0x00720056, 0x00720060, 0x00720062, 0x00720064, 0x00720066, 0x00720068, 0x0072006A, 0x0072006C, 0x0072006E, 0x00720070, 0x00720072, 0x00720074, 0x00720076, 0x00720078, 0x0072007A, 0x0072007C, 0x0072007E, 0x00720080, 0x0072007F, 0x00720028, 0x00720406, 0x00720024)
 
     filter_by_category: Attr[str] = Attr(
         0x00720402, "FilterByCategory", "CS", "1", "1C",
@@ -341,7 +341,7 @@ class SortingOperationsSequenceItem(HangingProtocolSelectorAttributeContextMacro
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.23.3-1"
-    __order__ = (0x00720026, 0x00720052, 0x00209167, 0x00720054, 0x00209238, 0x00720056, 0x00720028, 0x00720602, 0x00720604)
+    __order__: ClassVar[tuple[int, ...]] = (0x00720026, 0x00720052, 0x00209167, 0x00720054, 0x00209238, 0x00720056, 0x00720028, 0x00720602, 0x00720604)
 
     selector_attribute: Attr[int] = Attr(
         0x00720026, "SelectorAttribute", "AT", "1", "1C",
@@ -411,7 +411,7 @@ class DisplaySetsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.23.3-1"
-    __order__ = (0x00720202, 0x00720203, 0x00720204, 0x00720032, 0x00720300, 0x00720400, 0x00720600, 0x00720500, 0x00720510, 0x00720512, 0x00720514, 0x00720516, 0x00720520, 0x00720700, 0x00720717, 0x00720718, 0x00720702, 0x00720704, 0x00720705, 0x00720706, 0x00720710, 0x00720712, 0x00720714, 0x00720716, 0x00720206)
+    __order__: ClassVar[tuple[int, ...]] = (0x00720202, 0x00720203, 0x00720204, 0x00720032, 0x00720300, 0x00720400, 0x00720600, 0x00720500, 0x00720510, 0x00720512, 0x00720514, 0x00720516, 0x00720520, 0x00720700, 0x00720717, 0x00720718, 0x00720702, 0x00720704, 0x00720705, 0x00720706, 0x00720710, 0x00720712, 0x00720714, 0x00720716, 0x00720206)
 
     display_set_number: Attr[int] = Attr(
         0x00720202, "DisplaySetNumber", "US", "1", "1",
@@ -714,7 +714,7 @@ class SynchronizedScrollingSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.23.3-1"
-    __order__ = (0x00720212,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00720212,)
 
     display_set_scrolling_group: Attr[list[int]] = Attr(
         0x00720212, "DisplaySetScrollingGroup", "US", "2-n", "1",
@@ -744,7 +744,7 @@ class NavigationIndicatorSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.23.3-1"
-    __order__ = (0x00720216, 0x00720218)
+    __order__: ClassVar[tuple[int, ...]] = (0x00720216, 0x00720218)
 
     navigation_display_set: Attr[int] = Attr(
         0x00720216, "NavigationDisplaySet", "US", "1", "1C",
@@ -785,7 +785,7 @@ class HangingProtocolDisplayModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.23.3-1"
-    __order__ = (0x00720200, 0x00720208, 0x00720210, 0x00720214)
+    __order__: ClassVar[tuple[int, ...]] = (0x00720200, 0x00720208, 0x00720210, 0x00720214)
 
     display_sets_sequence: Attr[list[DisplaySetsSequenceItem]] = Attr(
         0x00720200, "DisplaySetsSequence", "SQ", "1", "1",

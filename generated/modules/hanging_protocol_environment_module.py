@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -23,7 +23,7 @@ class HangingProtocolEnvironmentModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.23.2-1"
-    __order__ = (0x00720100, 0x00720102)
+    __order__: ClassVar[tuple[int, ...]] = (0x00720100, 0x00720102)
 
     number_of_screens: Attr[int] = Attr(
         0x00720100, "NumberOfScreens", "US", "1", "2",

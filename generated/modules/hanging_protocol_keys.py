@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -23,7 +23,7 @@ class HangingProtocolDefinitionSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table F.5-31"
-    __order__ = (0x00080060, 0x00082218, 0x00200060, 0x00081032, 0x0040100A)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080060, 0x00082218, 0x00200060, 0x00081032, 0x0040100A)
 
     modality: Attr[str] = Attr(
         0x00080060, "Modality", "CS", "1", "1C",
@@ -92,7 +92,7 @@ class HangingProtocolKeys(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table F.5-31"
-    __order__ = (0x00080005, 0x00720002, 0x00720004, 0x00720006, 0x00720008, 0x0072000A, 0x0072000C, 0x00720014, 0x0072000E)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080005, 0x00720002, 0x00720004, 0x00720006, 0x00720008, 0x0072000A, 0x0072000C, 0x00720014, 0x0072000E)
 
     specific_character_set: Attr[list[str]] = Attr(
         0x00080005, "SpecificCharacterSet", "CS", "1-n", "1C",

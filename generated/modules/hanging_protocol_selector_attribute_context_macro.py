@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class HangingProtocolSelectorAttributeContextMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.23.4-1"
-    __order__ = (0x00720052, 0x00209167, 0x00720054, 0x00209238, 0x00720056)
+    __order__: ClassVar[tuple[int, ...]] = (0x00720052, 0x00209167, 0x00720054, 0x00209238, 0x00720056)
 
     selector_sequence_pointer: Attr[list[int]] = Attr(
         0x00720052, "SelectorSequencePointer", "AT", "1-n", "1C",

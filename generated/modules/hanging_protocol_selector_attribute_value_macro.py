@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydicom.valuerep import PersonName
 
@@ -24,7 +24,7 @@ class HangingProtocolSelectorAttributeValueMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.23.4-2"
-    __order__ = (0x00720060, 0x00720062, 0x00720064, 0x00720066, 0x00720068, 0x0072006A, 0x0072006C, 0x0072006E, 0x00720070, 0x00720072, 0x00720074, 0x00720076, 0x00720078, 0x0072007A, 0x0072007C, 0x0072007E, 0x00720080, 0x0072007F)
+    __order__: ClassVar[tuple[int, ...]] = (0x00720060, 0x00720062, 0x00720064, 0x00720066, 0x00720068, 0x0072006A, 0x0072006C, 0x0072006E, 0x00720070, 0x00720072, 0x00720074, 0x00720076, 0x00720078, 0x0072007A, 0x0072007C, 0x0072007E, 0x00720080, 0x0072007F)
 
     selector_at_value: Attr[list[int]] = Attr(
         0x00720060, "SelectorATValue", "AT", "1-n", "1C",

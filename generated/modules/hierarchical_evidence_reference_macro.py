@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -23,7 +23,7 @@ class HierarchicalEvidenceReferenceMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10.42-1"
-    __order__ = (0x00089121, 0x0008113A, 0x00089092, 0x00089154, 0x00089237)
+    __order__: ClassVar[tuple[int, ...]] = (0x00089121, 0x0008113A, 0x00089092, 0x00089154, 0x00089237)
 
     referenced_raw_data_sequence: Attr[list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro]] = Attr(
         0x00089121, "ReferencedRawDataSequence", "SQ", "1", "3",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -23,7 +23,7 @@ class ReferencedDigitalSignatureSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.17-3a"
-    __order__ = (0x04000100, 0x04000120)
+    __order__: ClassVar[tuple[int, ...]] = (0x04000100, 0x04000120)
 
     digital_signature_uid: Attr[str] = Attr(
         0x04000100, "DigitalSignatureUID", "UI", "1", "1",
@@ -61,7 +61,7 @@ class ReferencedSOPInstanceMACSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.17-3a"
-    __order__ = (0x04000010, 0x04000015, 0x04000020, 0x04000404)
+    __order__: ClassVar[tuple[int, ...]] = (0x04000010, 0x04000015, 0x04000020, 0x04000404)
 
     mac_calculation_transfer_syntax_uid: Attr[str] = Attr(
         0x04000010, "MACCalculationTransferSyntaxUID", "UI", "1", "1",
@@ -121,7 +121,7 @@ class ReferencedSOPSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.17-3a"
-    __order__ = (0x00081150, 0x00081155, 0x0040A170, 0x04000402, 0x04000403)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x0040A170, 0x04000402, 0x04000403)
 
     purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "3",
@@ -174,7 +174,7 @@ class HierarchicalSeriesReferenceMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.17-3a"
-    __order__ = (0x0020000E, 0x00080054, 0x0040E011, 0x00081190, 0x00880130, 0x00880140, 0x00081199)
+    __order__: ClassVar[tuple[int, ...]] = (0x0020000E, 0x00080054, 0x0040E011, 0x00081190, 0x00880130, 0x00880140, 0x00081199)
 
     series_instance_uid: Attr[str] = Attr(
         0x0020000E, "SeriesInstanceUID", "UI", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -23,7 +23,7 @@ class HierarchicalSOPInstanceReferenceMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.17-3"
-    __order__ = (0x0020000D, 0x00081115)
+    __order__: ClassVar[tuple[int, ...]] = (0x0020000D, 0x00081115)
 
     study_instance_uid: Attr[str] = Attr(
         0x0020000D, "StudyInstanceUID", "UI", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class HL7v2HierarchicDesignatorMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10-17"
-    __order__ = (0x00400031, 0x00400032, 0x00400033)
+    __order__: ClassVar[tuple[int, ...]] = (0x00400031, 0x00400032, 0x00400033)
 
     local_namespace_entity_id: Attr[str] = Attr(
         0x00400031, "LocalNamespaceEntityID", "UT", "1", "1C",

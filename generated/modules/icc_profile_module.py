@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class ICCProfileModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.15-1"
-    __order__ = (0x00282000, 0x00282002)
+    __order__: ClassVar[tuple[int, ...]] = (0x00282000, 0x00282002)
 
     icc_profile: Attr[bytes] = Attr(
         0x00282000, "ICCProfile", "OB", "1", "1",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
@@ -25,7 +25,7 @@ class IdentifiedPersonOrDeviceMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.17-3b"
-    __order__ = (0x0040A084, 0x0040A123, 0x00401101, 0x0044010A, 0x00081010, 0x00181002, 0x00080070, 0x00081090, 0x00080055, 0x00181000, 0x00181020, 0x00181204, 0x00181205, 0x00080080, 0x00080082, 0x00081040, 0x00081041)
+    __order__: ClassVar[tuple[int, ...]] = (0x0040A084, 0x0040A123, 0x00401101, 0x0044010A, 0x00081010, 0x00181002, 0x00080070, 0x00081090, 0x00080055, 0x00181000, 0x00181020, 0x00181204, 0x00181205, 0x00080080, 0x00080082, 0x00081040, 0x00081041)
 
     observer_type: Attr[Literal["PSN", "DEV"]] = Attr(
         0x0040A084, "ObserverType", "CS", "1", "1",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
@@ -30,7 +30,7 @@ class ProtocolContextSequenceItem(ContentItemMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.4-15"
-    __order__ = (0x0040A040, 0x0040A032, 0x0040A033, 0x0040A043, 0x0040A120, 0x0040A121, 0x0040A122, 0x0040A123, 0x0040A124, 0x0040A160, 0x0040A168, 0x0040A30A, 0x0040A161, 0x0040A162, 0x0040A163, 0x004008EA, 0x00081199, 0x00400441)
+    __order__: ClassVar[tuple[int, ...]] = (0x0040A040, 0x0040A032, 0x0040A033, 0x0040A043, 0x0040A120, 0x0040A121, 0x0040A122, 0x0040A123, 0x0040A124, 0x0040A160, 0x0040A168, 0x0040A30A, 0x0040A161, 0x0040A162, 0x0040A163, 0x004008EA, 0x00081199, 0x00400441)
 
     content_item_modifier_sequence: Attr[list[content_item_macro.ContentItemMacro]] = Attr(
         0x00400441, "ContentItemModifierSequence", "SQ", "1", "",
@@ -76,7 +76,7 @@ class PerformedProtocolCodeSequenceItem(CodeSequenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.4-15"
-    __order__ = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00400440)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00400440)
 
     protocol_context_sequence: Attr[list[ProtocolContextSequenceItem]] = Attr(
         0x00400440, "ProtocolContextSequence", "SQ", "1", "",
@@ -122,7 +122,7 @@ class SpecimenDescriptionSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.4-15"
-    __order__ = (0x00400551, 0x00400554)
+    __order__: ClassVar[tuple[int, ...]] = (0x00400551, 0x00400554)
 
     specimen_identifier: Attr[str] = Attr(
         0x00400551, "SpecimenIdentifier", "LO", "1", "",
@@ -159,7 +159,7 @@ class ReferencedImageSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.4-15"
-    __order__ = (0x00081150, 0x00081155, 0x00400512, 0x00400560)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x00400512, 0x00400560)
 
     container_identifier: Attr[str] = Attr(
         0x00400512, "ContainerIdentifier", "LO", "1", "",
@@ -199,7 +199,7 @@ class PerformedSeriesSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.4-15"
-    __order__ = (0x00081050, 0x00081052, 0x00081070, 0x00081072, 0x00181030, 0x0020000E, 0x0008103E, 0x0008103F, 0x00080054, 0x0040A494, 0x00081140, 0x00400220)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081050, 0x00081052, 0x00081070, 0x00081072, 0x00181030, 0x0020000E, 0x0008103E, 0x0008103F, 0x00080054, 0x0040A494, 0x00081140, 0x00400220)
 
     performing_physician_name: Attr[list[PersonName | str]] = Attr(
         0x00081050, "PerformingPhysicianName", "PN", "1-n", "",
@@ -339,7 +339,7 @@ class ImageAcquisitionResultsModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.4-15"
-    __order__ = (0x00080060, 0x00200010, 0x00400260, 0x00400340)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080060, 0x00200010, 0x00400260, 0x00400340)
 
     modality: Attr[str] = Attr(
         0x00080060, "Modality", "CS", "1", "",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class BasicGrayscaleImageSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.13-5"
-    __order__ = (0x00280002, 0x00280004, 0x00280010, 0x00280011, 0x00280034, 0x00280100, 0x00280101, 0x00280102, 0x00280103, 0x7FE00010)
+    __order__: ClassVar[tuple[int, ...]] = (0x00280002, 0x00280004, 0x00280010, 0x00280011, 0x00280034, 0x00280100, 0x00280101, 0x00280102, 0x00280103, 0x7FE00010)
 
     samples_per_pixel: Attr[int] = Attr(
         0x00280002, "SamplesPerPixel", "US", "1", "",
@@ -140,7 +140,7 @@ class BasicColorImageSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.13-5"
-    __order__ = (0x00280002, 0x00280004, 0x00280006, 0x00280010, 0x00280011, 0x00280034, 0x00280100, 0x00280101, 0x00280102, 0x00280103, 0x7FE00010)
+    __order__: ClassVar[tuple[int, ...]] = (0x00280002, 0x00280004, 0x00280006, 0x00280010, 0x00280011, 0x00280034, 0x00280100, 0x00280101, 0x00280102, 0x00280103, 0x7FE00010)
 
     samples_per_pixel: Attr[int] = Attr(
         0x00280002, "SamplesPerPixel", "US", "1", "",
@@ -271,7 +271,7 @@ class OriginalImageSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.13-5"
-    __order__ = (0x0020000D, 0x0020000E, 0x00100020, 0x00081150, 0x00081155)
+    __order__: ClassVar[tuple[int, ...]] = (0x0020000D, 0x0020000E, 0x00100020, 0x00081150, 0x00081155)
 
     study_instance_uid: Attr[str] = Attr(
         0x0020000D, "StudyInstanceUID", "UI", "1", "",
@@ -336,7 +336,7 @@ class ImageBoxPixelPresentationModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.13-5"
-    __order__ = (0x20200010, 0x20200020, 0x20100060, 0x20100080, 0x20100150, 0x20200030, 0x20200040, 0x20200110, 0x20200111, 0x213000C0)
+    __order__: ClassVar[tuple[int, ...]] = (0x20200010, 0x20200020, 0x20100060, 0x20100080, 0x20100150, 0x20200030, 0x20200040, 0x20200110, 0x20200111, 0x213000C0)
 
     image_box_position: Attr[int] = Attr(
         0x20200010, "ImageBoxPosition", "US", "1", "",

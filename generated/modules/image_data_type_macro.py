@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class ImageDataTypeSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.16.2.24-1"
-    __order__ = (0x00189808, 0x0018980B, 0x00189810)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189808, 0x0018980B, 0x00189810)
 
     data_type: Attr[str] = Attr(
         0x00189808, "DataType", "CS", "1", "1",
@@ -70,7 +70,7 @@ class ImageDataTypeMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.16.2.24-1"
-    __order__ = (0x00189807,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189807,)
 
     image_data_type_sequence: Attr[list[ImageDataTypeSequenceItem]] = Attr(
         0x00189807, "ImageDataTypeSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class ImageEquipmentCoordinateRelationshipModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.21-1"
-    __order__ = (0x00289520, 0x00289537)
+    __order__: ClassVar[tuple[int, ...]] = (0x00289520, 0x00289537)
 
     image_to_equipment_mapping_matrix: Attr[list[float]] = Attr(
         0x00289520, "ImageToEquipmentMappingMatrix", "DS", "16", "1",

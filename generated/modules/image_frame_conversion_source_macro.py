@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -23,7 +23,7 @@ class ImageFrameConversionSourceMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.16.2.25.3-1"
-    __order__ = (0x00209172,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00209172,)
 
     conversion_source_attributes_sequence: Attr[list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro]] = Attr(
         0x00209172, "ConversionSourceAttributesSequence", "SQ", "1", "1",

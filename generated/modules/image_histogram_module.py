@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class HistogramSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.5-1"
-    __order__ = (0x00603002, 0x00603004, 0x00603006, 0x00603008, 0x00603010, 0x00603020)
+    __order__: ClassVar[tuple[int, ...]] = (0x00603002, 0x00603004, 0x00603006, 0x00603008, 0x00603010, 0x00603020)
 
     histogram_number_of_bins: Attr[int] = Attr(
         0x00603002, "HistogramNumberOfBins", "US", "1", "1",
@@ -96,7 +96,7 @@ class ImageHistogramModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.5-1"
-    __order__ = (0x00603000,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00603000,)
 
     histogram_sequence: Attr[list[HistogramSequenceItem]] = Attr(
         0x00603000, "HistogramSequence", "SQ", "1", "1",

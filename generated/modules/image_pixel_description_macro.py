@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class ImagePixelDescriptionMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7-11c"
-    __order__ = (0x00280002, 0x00280004, 0x00280010, 0x00280011, 0x00280100, 0x00280101, 0x00280102, 0x00280103, 0x00280006, 0x00280034, 0x00280106, 0x00280107, 0x00281101, 0x00281102, 0x00281103, 0x00281201, 0x00281202, 0x00281203, 0x00282000, 0x00282002)
+    __order__: ClassVar[tuple[int, ...]] = (0x00280002, 0x00280004, 0x00280010, 0x00280011, 0x00280100, 0x00280101, 0x00280102, 0x00280103, 0x00280006, 0x00280034, 0x00280106, 0x00280107, 0x00281101, 0x00281102, 0x00281103, 0x00281201, 0x00281202, 0x00281203, 0x00282000, 0x00282002)
 
     samples_per_pixel: Attr[int] = Attr(
         0x00280002, "SamplesPerPixel", "US", "1", "1",

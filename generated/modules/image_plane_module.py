@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class ImagePlaneModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7-10"
-    __order__ = (0x00280030, 0x00200037, 0x00200032, 0x00180050, 0x00180088, 0x00201041)
+    __order__: ClassVar[tuple[int, ...]] = (0x00280030, 0x00200037, 0x00200032, 0x00180050, 0x00180088, 0x00201041)
 
     pixel_spacing: Attr[list[float]] = Attr(
         0x00280030, "PixelSpacing", "DS", "2", "1",

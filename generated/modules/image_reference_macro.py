@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -25,7 +25,7 @@ class ReferencedSOPSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.18.4-1"
-    __order__ = (0x00081150, 0x00081155, 0x00081160, 0x0062000B, 0x00081199, 0x0008114B, 0x00880200)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x00081160, 0x0062000B, 0x00081199, 0x0008114B, 0x00880200)
 
     referenced_frame_number: Attr[list[int]] = Attr(
         0x00081160, "ReferencedFrameNumber", "IS", "1-n", "1C",
@@ -102,7 +102,7 @@ class ImageReferenceMacro(CompositeObjectReferenceMacro, ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.18.4-1"
-    __order__ = (0x00081199,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081199,)
 
     referenced_sop_sequence: Attr[list[ReferencedSOPSequenceItem]] = Attr(
         0x00081199, "ReferencedSOPSequence", "SQ", "1", "1",

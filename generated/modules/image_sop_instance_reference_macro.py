@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -23,7 +23,7 @@ class ImageSOPInstanceReferenceMacro(SOPInstanceReferenceMacro, ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10-3"
-    __order__ = (0x00081150, 0x00081155, 0x00081160, 0x0062000B)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x00081160, 0x0062000B)
 
     referenced_frame_number: Attr[list[int]] = Attr(
         0x00081160, "ReferencedFrameNumber", "IS", "1-n", "1C",

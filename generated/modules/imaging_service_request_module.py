@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydicom.valuerep import PersonName
 
@@ -27,7 +27,7 @@ class ImagingServiceRequestModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.4-12"
-    __order__ = (0x00402400, 0x00321032, 0x00321031, 0x00080090, 0x00080096, 0x00321033, 0x00321034, 0x00080050, 0x00080051, 0x00402004, 0x00402005, 0x00402016, 0x00400026, 0x00402017, 0x00400027, 0x00402008, 0x00402009, 0x00402010, 0x00402011, 0x00380010, 0x00380014, 0x00321066, 0x00321067)
+    __order__: ClassVar[tuple[int, ...]] = (0x00402400, 0x00321032, 0x00321031, 0x00080090, 0x00080096, 0x00321033, 0x00321034, 0x00080050, 0x00080051, 0x00402004, 0x00402005, 0x00402016, 0x00400026, 0x00402017, 0x00400027, 0x00402008, 0x00402009, 0x00402010, 0x00402011, 0x00380010, 0x00380014, 0x00321066, 0x00321067)
 
     imaging_service_request_comments: Attr[str] = Attr(
         0x00402400, "ImagingServiceRequestComments", "LT", "1", "",

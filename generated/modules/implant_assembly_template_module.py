@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -25,7 +25,7 @@ class ImplantAssemblyTemplateTargetAnatomySequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.29.2-1"
-    __order__ = (0x00082218,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00082218,)
 
     anatomic_region_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x00082218, "AnatomicRegionSequence", "SQ", "1", "1",
@@ -55,7 +55,7 @@ class ComponentSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.29.2-1"
-    __order__ = (0x00081150, 0x00081155, 0x00760055)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x00760055)
 
     component_id: Attr[int] = Attr(
         0x00760055, "ComponentID", "US", "1", "1",
@@ -86,7 +86,7 @@ class ComponentTypesSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.29.2-1"
-    __order__ = (0x00760034, 0x00760036, 0x00760038, 0x00760040)
+    __order__: ClassVar[tuple[int, ...]] = (0x00760034, 0x00760036, 0x00760038, 0x00760040)
 
     component_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x00760034, "ComponentTypeCodeSequence", "SQ", "1", "1",
@@ -145,9 +145,9 @@ class ComponentAssemblySequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.29.2-1"
-    __order__ = (0x00760070, 0x00760080, 0x00760090, 0x007600A0, 0x007600B0, 0x007600C0)
+    __order__: ClassVar[tuple[int, ...]] = (0x00760070, 0x00760080, 0x00760090, 0x007600A0, 0x007600B0, 0x007600C0)
 
-    component1_referenced_id: Attr[int] = Attr(
+    component1referenced_id: Attr[int] = Attr(
         0x00760070, "Component1ReferencedID", "US", "1", "1",
     )
     """Component 1 Referenced ID (0076,0070): Type 1, VR US, VM 1.
@@ -156,7 +156,7 @@ class ComponentAssemblySequenceItem(ItemBuilder):
     the assembly implant components.
     """
 
-    component1_referenced_mating_feature_set_id: Attr[int] = Attr(
+    component1referenced_mating_feature_set_id: Attr[int] = Attr(
         0x00760080, "Component1ReferencedMatingFeatureSetID", "US", "1", "1",
     )
     """Component 1 Referenced Mating Feature Set ID (0076,0080): Type 1, VR US, VM 1.
@@ -165,7 +165,7 @@ class ComponentAssemblySequenceItem(ItemBuilder):
     (0068,63B0) that contains the Mating Feature Sets.
     """
 
-    component1_referenced_mating_feature_id: Attr[int] = Attr(
+    component1referenced_mating_feature_id: Attr[int] = Attr(
         0x00760090, "Component1ReferencedMatingFeatureID", "US", "1", "1",
     )
     """Component 1 Referenced Mating Feature ID (0076,0090): Type 1, VR US, VM 1.
@@ -174,7 +174,7 @@ class ComponentAssemblySequenceItem(ItemBuilder):
     (0068,63E0) that contains the Mating Features.
     """
 
-    component2_referenced_id: Attr[int] = Attr(
+    component2referenced_id: Attr[int] = Attr(
         0x007600A0, "Component2ReferencedID", "US", "1", "1",
     )
     """Component 2 Referenced ID (0076,00A0): Type 1, VR US, VM 1.
@@ -183,7 +183,7 @@ class ComponentAssemblySequenceItem(ItemBuilder):
     the assembly implant components.
     """
 
-    component2_referenced_mating_feature_set_id: Attr[int] = Attr(
+    component2referenced_mating_feature_set_id: Attr[int] = Attr(
         0x007600B0, "Component2ReferencedMatingFeatureSetID", "US", "1", "1",
     )
     """Component 2 Referenced Mating Feature Set ID (0076,00B0): Type 1, VR US, VM 1.
@@ -192,7 +192,7 @@ class ComponentAssemblySequenceItem(ItemBuilder):
     (0068,63B0) that contains the Mating Feature Sets.
     """
 
-    component2_referenced_mating_feature_id: Attr[int] = Attr(
+    component2referenced_mating_feature_id: Attr[int] = Attr(
         0x007600C0, "Component2ReferencedMatingFeatureID", "US", "1", "1",
     )
     """Component 2 Referenced Mating Feature ID (0076,00C0): Type 1, VR US, VM 1.
@@ -204,12 +204,12 @@ class ComponentAssemblySequenceItem(ItemBuilder):
     def __init__(
         self,
         *,
-        component1_referenced_id: int | None = None,
-        component1_referenced_mating_feature_set_id: int | None = None,
-        component1_referenced_mating_feature_id: int | None = None,
-        component2_referenced_id: int | None = None,
-        component2_referenced_mating_feature_set_id: int | None = None,
-        component2_referenced_mating_feature_id: int | None = None,
+        component1referenced_id: int | None = None,
+        component1referenced_mating_feature_set_id: int | None = None,
+        component1referenced_mating_feature_id: int | None = None,
+        component2referenced_id: int | None = None,
+        component2referenced_mating_feature_set_id: int | None = None,
+        component2referenced_mating_feature_id: int | None = None,
         **_: Any,
     ) -> None:
         if _:
@@ -225,7 +225,7 @@ class ImplantAssemblyTemplateModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.29.2-1"
-    __order__ = (0x00686226, 0x00760001, 0x00760003, 0x00760006, 0x00760008, 0x0076000A, 0x0076000C, 0x0076000E, 0x00760010, 0x00760020, 0x00760030, 0x00420012, 0x00420011, 0x00760032, 0x00760060)
+    __order__: ClassVar[tuple[int, ...]] = (0x00686226, 0x00760001, 0x00760003, 0x00760006, 0x00760008, 0x0076000A, 0x0076000C, 0x0076000E, 0x00760010, 0x00760020, 0x00760030, 0x00420012, 0x00420011, 0x00760032, 0x00760060)
 
     effective_date_time: Attr[datetime.datetime | str] = Attr(
         0x00686226, "EffectiveDateTime", "DT", "1", "1",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -25,7 +25,7 @@ class ImplantTemplateGroupTargetAnatomySequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.29.3-1"
-    __order__ = (0x00082218,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00082218,)
 
     anatomic_region_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x00082218, "AnatomicRegionSequence", "SQ", "1", "1",
@@ -55,7 +55,7 @@ class ImplantTemplateGroupMemberMatching2DCoordinatesSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.29.3-1"
-    __order__ = (0x00686440, 0x00780090, 0x007800A0)
+    __order__: ClassVar[tuple[int, ...]] = (0x00686440, 0x00780090, 0x007800A0)
 
     referenced_hpgl_document_id: Attr[int] = Attr(
         0x00686440, "ReferencedHPGLDocumentID", "US", "1", "1",
@@ -103,7 +103,7 @@ class ImplantTemplateGroupMembersSequenceItem(SOPInstanceReferenceMacro, ItemBui
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.29.3-1"
-    __order__ = (0x00081150, 0x00081155, 0x0078002E, 0x00780050, 0x00780060, 0x00780070)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x0078002E, 0x00780050, 0x00780060, 0x00780070)
 
     implant_template_group_member_id: Attr[int] = Attr(
         0x0078002E, "ImplantTemplateGroupMemberID", "US", "1", "1",
@@ -133,7 +133,7 @@ class ImplantTemplateGroupMembersSequenceItem(SOPInstanceReferenceMacro, ItemBui
     Required if 3D Implant Template Group Matching Point (0078,0050) is present.
     """
 
-    implant_template_group_member_matching2_d_coordinates_sequence: Attr[list[ImplantTemplateGroupMemberMatching2DCoordinatesSequenceItem]] = Attr(
+    implant_template_group_member_matching2d_coordinates_sequence: Attr[list[ImplantTemplateGroupMemberMatching2DCoordinatesSequenceItem]] = Attr(
         0x00780070, "ImplantTemplateGroupMemberMatching2DCoordinatesSequence", "SQ", "1", "1C",
         item=ImplantTemplateGroupMemberMatching2DCoordinatesSequenceItem,
     )
@@ -153,7 +153,7 @@ class ImplantTemplateGroupMembersSequenceItem(SOPInstanceReferenceMacro, ItemBui
         implant_template_group_member_id: int | None = None,
         three_d_implant_template_group_member_matching_point: list[float] | None = None,
         three_d_implant_template_group_member_matching_axes: list[float] | None = None,
-        implant_template_group_member_matching2_d_coordinates_sequence: list[ImplantTemplateGroupMemberMatching2DCoordinatesSequenceItem] | None = None,
+        implant_template_group_member_matching2d_coordinates_sequence: list[ImplantTemplateGroupMemberMatching2DCoordinatesSequenceItem] | None = None,
         **_: Any,
     ) -> None:
         if _:
@@ -168,7 +168,7 @@ class ImplantTemplateGroupVariationDimensionRankSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.29.3-1"
-    __order__ = (0x007800B6, 0x007800B8)
+    __order__: ClassVar[tuple[int, ...]] = (0x007800B6, 0x007800B8)
 
     referenced_implant_template_group_member_id: Attr[int] = Attr(
         0x007800B6, "ReferencedImplantTemplateGroupMemberID", "US", "1", "1",
@@ -209,7 +209,7 @@ class ImplantTemplateGroupVariationDimensionSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.29.3-1"
-    __order__ = (0x007800B2, 0x007800B4)
+    __order__: ClassVar[tuple[int, ...]] = (0x007800B2, 0x007800B4)
 
     implant_template_group_variation_dimension_name: Attr[str] = Attr(
         0x007800B2, "ImplantTemplateGroupVariationDimensionName", "LO", "1", "1",
@@ -248,7 +248,7 @@ class ImplantTemplateGroupModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.29.3-1"
-    __order__ = (0x00686226, 0x00780001, 0x00780010, 0x00780020, 0x00780024, 0x00780026, 0x00780028, 0x0078002A, 0x007800B0)
+    __order__: ClassVar[tuple[int, ...]] = (0x00686226, 0x00780001, 0x00780010, 0x00780020, 0x00780024, 0x00780026, 0x00780028, 0x0078002A, 0x007800B0)
 
     effective_date_time: Attr[datetime.datetime | str] = Attr(
         0x00686226, "EffectiveDateTime", "DT", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -23,7 +23,7 @@ class ReferencedPerformedProcedureStepSequenceItem(SOPInstanceReferenceMacro, It
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.4.23-1"
-    __order__ = (0x00081150, 0x00081155, 0x00404019)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x00404019)
 
     performed_workitem_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x00404019, "PerformedWorkitemCodeSequence", "SQ", "1", "",
@@ -54,7 +54,7 @@ class ReferencedSOPSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.4.23-1"
-    __order__ = (0x00081150, 0x00081155, 0x00080056, 0x00080054, 0x0040E011, 0x0040E010, 0x00081190, 0x00880130, 0x00880140)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x00080056, 0x00080054, 0x0040E011, 0x0040E010, 0x00081190, 0x00880130, 0x00880140)
 
     instance_availability: Attr[Literal["ONLINE", "NEARLINE", "OFFLINE", "UNAVAILABLE"]] = Attr(
         0x00080056, "InstanceAvailability", "CS", "1", "",
@@ -144,7 +144,7 @@ class ReferencedSeriesSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.4.23-1"
-    __order__ = (0x0020000E, 0x00081199)
+    __order__: ClassVar[tuple[int, ...]] = (0x0020000E, 0x00081199)
 
     series_instance_uid: Attr[str] = Attr(
         0x0020000E, "SeriesInstanceUID", "UI", "1", "",
@@ -184,7 +184,7 @@ class InstanceAvailabilityNotificationModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.4.23-1"
-    __order__ = (0x00081111, 0x0020000D, 0x00081115)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081111, 0x0020000D, 0x00081115)
 
     referenced_performed_procedure_step_sequence: Attr[list[ReferencedPerformedProcedureStepSequenceItem]] = Attr(
         0x00081111, "ReferencedPerformedProcedureStepSequence", "SQ", "1", "",

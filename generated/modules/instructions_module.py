@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -20,7 +20,7 @@ class InstructionSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.34.7-1"
-    __order__ = (0x00189915, 0x00189916, 0x00189917, 0x00189918, 0x00189919, 0x0018991A)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189915, 0x00189916, 0x00189917, 0x00189918, 0x00189919, 0x0018991A)
 
     instruction_index: Attr[int] = Attr(
         0x00189915, "InstructionIndex", "US", "1", "1",
@@ -101,7 +101,7 @@ class InstructionsModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.34.7-1"
-    __order__ = (0x00189914,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189914,)
 
     instruction_sequence: Attr[list[InstructionSequenceItem]] = Attr(
         0x00189914, "InstructionSequence", "SQ", "1", "1",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -26,7 +26,7 @@ class InterlockMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.2.18-1"
-    __order__ = (0x300A0741, 0x300A0742, 0x300A0783, 0x300A0743, 0x300A0744, 0x300A0745, 0x300A0746)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0741, 0x300A0742, 0x300A0783, 0x300A0743, 0x300A0744, 0x300A0745, 0x300A0746)
 
     interlock_date_time: Attr[datetime.datetime | str] = Attr(
         0x300A0741, "InterlockDateTime", "DT", "1", "1",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -22,7 +22,7 @@ class InterventionSequenceItem(CodeSequenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7-19"
-    __order__ = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00180038, 0x00180029, 0x00180035, 0x00180027, 0x00540302, 0x0018003A)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00180038, 0x00180029, 0x00180035, 0x00180027, 0x00540302, 0x0018003A)
 
     intervention_status: Attr[Literal["PRE", "INTERMEDIATE", "POST", "NONE"]] = Attr(
         0x00180038, "InterventionStatus", "CS", "1", "2",
@@ -116,7 +116,7 @@ class InterventionModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7-19"
-    __order__ = (0x00180036,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00180036,)
 
     intervention_sequence: Attr[list[InterventionSequenceItem]] = Attr(
         0x00180036, "InterventionSequence", "SQ", "1", "3",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -32,7 +32,7 @@ class CornealSizeSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.16-2"
-    __order__ = (0x00460046, 0x00221036, 0x00081199)
+    __order__: ClassVar[tuple[int, ...]] = (0x00460046, 0x00221036, 0x00081199)
 
     corneal_size: Attr[float] = Attr(
         0x00460046, "CornealSize", "FD", "1", "1",
@@ -82,7 +82,7 @@ class LensThicknessSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.16-2"
-    __order__ = (0x00221130, 0x00221132, 0x00081199)
+    __order__: ClassVar[tuple[int, ...]] = (0x00221130, 0x00221132, 0x00081199)
 
     lens_thickness: Attr[float] = Attr(
         0x00221130, "LensThickness", "FL", "1", "1",
@@ -132,7 +132,7 @@ class AnteriorChamberDepthSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.16-2"
-    __order__ = (0x00221131, 0x00221133, 0x00081199)
+    __order__: ClassVar[tuple[int, ...]] = (0x00221131, 0x00221133, 0x00081199)
 
     anterior_chamber_depth: Attr[float] = Attr(
         0x00221131, "AnteriorChamberDepth", "FL", "1", "1",
@@ -182,7 +182,7 @@ class SourceOfRefractiveMeasurementsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.16-2"
-    __order__ = (0x00221135, 0x00081199)
+    __order__: ClassVar[tuple[int, ...]] = (0x00221135, 0x00081199)
 
     source_of_refractive_measurements_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x00221135, "SourceOfRefractiveMeasurementsCodeSequence", "SQ", "1", "1",
@@ -223,7 +223,7 @@ class RefractiveStateSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.16-2"
-    __order__ = (0x00220007, 0x00220008, 0x00220009, 0x0022000F, 0x00221134)
+    __order__: ClassVar[tuple[int, ...]] = (0x00220007, 0x00220008, 0x00220009, 0x0022000F, 0x00221134)
 
     spherical_lens_power: Attr[float] = Attr(
         0x00220007, "SphericalLensPower", "FL", "1", "1",
@@ -288,7 +288,7 @@ class CorneaMeasurementsSequenceItem(CorneaMeasurementMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.16-2"
-    __order__ = (0x00460112, 0x00460113, 0x00460116, 0x00221033, 0x00460117, 0x00460118, 0x00460111, 0x00081199)
+    __order__: ClassVar[tuple[int, ...]] = (0x00460112, 0x00460113, 0x00460116, 0x00221033, 0x00460117, 0x00460118, 0x00460111, 0x00081199)
 
     source_of_cornea_measurement_data_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x00460111, "SourceOfCorneaMeasurementDataCodeSequence", "SQ", "1", "1",
@@ -336,7 +336,7 @@ class SurgicallyInducedAstigmatismSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.16-2"
-    __order__ = (0x00460147, 0x00220009)
+    __order__: ClassVar[tuple[int, ...]] = (0x00460147, 0x00220009)
 
     cylinder_power: Attr[float] = Attr(
         0x00460147, "CylinderPower", "FD", "1", "1",
@@ -377,7 +377,7 @@ class IntraocularLensCalculationsMacro(KeratometryMacro, IOLOphthalmicAxialLengt
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.16-2"
-    __order__ = (0x00221037, 0x00221039, 0x00221040, 0x00221103, 0x00460047, 0x00221127, 0x00221128, 0x0022001B, 0x00460074, 0x00460080, 0x00221096, 0x00221033, 0x00460110, 0x00221028, 0x00221029, 0x00221012, 0x00221045, 0x00221093, 0x00221095, 0x00221046, 0x00221092, 0x00221090, 0x00221121, 0x0022104A, 0x00221122, 0x0022104B, 0x0022112A)
+    __order__: ClassVar[tuple[int, ...]] = (0x00221037, 0x00221039, 0x00221040, 0x00221103, 0x00460047, 0x00221127, 0x00221128, 0x0022001B, 0x00460074, 0x00460080, 0x00221096, 0x00221033, 0x00460110, 0x00221028, 0x00221029, 0x00221012, 0x00221045, 0x00221093, 0x00221095, 0x00221046, 0x00221092, 0x00221090, 0x00221121, 0x0022104A, 0x00221122, 0x0022104B, 0x0022112A)
 
     target_refraction: Attr[float] = Attr(
         0x00221037, "TargetRefraction", "FL", "1", "1",

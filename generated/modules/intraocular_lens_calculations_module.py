@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -23,7 +23,7 @@ class IntraocularLensCalculationsModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.16-1"
-    __order__ = (0x00221300, 0x00221310)
+    __order__: ClassVar[tuple[int, ...]] = (0x00221300, 0x00221310)
 
     intraocular_lens_calculations_right_eye_sequence: Attr[list[intraocular_lens_calculations_macro.IntraocularLensCalculationsMacro]] = Attr(
         0x00221300, "IntraocularLensCalculationsRightEyeSequence", "SQ", "1", "1C",

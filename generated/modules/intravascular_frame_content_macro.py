@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class IntravascularFrameContentSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.27.6.2-1"
-    __order__ = (0x00520028, 0x00520033)
+    __order__: ClassVar[tuple[int, ...]] = (0x00520028, 0x00520033)
 
     intravascular_longitudinal_distance: Attr[float] = Attr(
         0x00520028, "IntravascularLongitudinalDistance", "FD", "1", "1C",
@@ -62,7 +62,7 @@ class IntravascularFrameContentMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.27.6.2-1"
-    __order__ = (0x00520027,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00520027,)
 
     intravascular_frame_content_sequence: Attr[list[IntravascularFrameContentSequenceItem]] = Attr(
         0x00520027, "IntravascularFrameContentSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -23,7 +23,7 @@ class IntravascularImageAcquisitionParametersModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.27.5-1"
-    __order__ = (0x00183100, 0x00183101, 0x00183103, 0x00183104, 0x00520031, 0x00520013, 0x00520016)
+    __order__: ClassVar[tuple[int, ...]] = (0x00183100, 0x00183101, 0x00183103, 0x00183104, 0x00520031, 0x00520013, 0x00520016)
 
     ivus_acquisition: Attr[Literal["MOTORIZED", "MANUAL", "SELECTIVE", "MEASURED"]] = Attr(
         0x00183100, "IVUSAcquisition", "CS", "1", "1",

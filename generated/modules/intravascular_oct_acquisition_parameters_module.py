@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class IntravascularOCTAcquisitionParametersModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.27.3-1"
-    __order__ = (0x00520002, 0x00520003, 0x00520004, 0x00520006, 0x00520007, 0x00520008, 0x00520009, 0x00520011, 0x00520012)
+    __order__: ClassVar[tuple[int, ...]] = (0x00520002, 0x00520003, 0x00520004, 0x00520006, 0x00520007, 0x00520008, 0x00520009, 0x00520011, 0x00520012)
 
     oct_focal_distance: Attr[float] = Attr(
         0x00520002, "OCTFocalDistance", "FD", "1", "2",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class IntravascularOCTFrameContentSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.27.6.3-1"
-    __order__ = (0x00520030, 0x00520036, 0x00520038)
+    __order__: ClassVar[tuple[int, ...]] = (0x00520030, 0x00520036, 0x00520038)
 
     octz_offset_correction: Attr[int] = Attr(
         0x00520030, "OCTZOffsetCorrection", "SS", "1", "1",
@@ -69,7 +69,7 @@ class IntravascularOCTFrameContentMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.27.6.3-1"
-    __order__ = (0x00520029,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00520029,)
 
     intravascular_oct_frame_content_sequence: Attr[list[IntravascularOCTFrameContentSequenceItem]] = Attr(
         0x00520029, "IntravascularOCTFrameContentSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class IntravascularOCTFrameTypeSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.27.6.1-1"
-    __order__ = (0x00089007,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00089007,)
 
     frame_type: Attr[list[str]] = Attr(
         0x00089007, "FrameType", "CS", "4-5", "1",
@@ -48,7 +48,7 @@ class IntravascularOCTFrameTypeMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.27.6.1-1"
-    __order__ = (0x00520025,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00520025,)
 
     intravascular_oct_frame_type_sequence: Attr[list[IntravascularOCTFrameTypeSequenceItem]] = Attr(
         0x00520025, "IntravascularOCTFrameTypeSequence", "SQ", "1", "1",

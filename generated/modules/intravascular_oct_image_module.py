@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -24,7 +24,7 @@ class ReferencedInstanceSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.27.2-1"
-    __order__ = (0x00081150, 0x00081155, 0x0040A170)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x0040A170)
 
     purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "1",
@@ -57,7 +57,7 @@ class IntravascularOCTImageModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.27.2-1"
-    __order__ = (0x00080008, 0x00089206, 0x00089205, 0x00280002, 0x0008002A, 0x00189073, 0x00200012, 0x00280004, 0x00280103, 0x00280100, 0x00280101, 0x00280102, 0x20500020, 0x00282110, 0x00282112, 0x00282114, 0x00280301, 0x00280302, 0x0008114A, 0x00204000, 0x00082144, 0x00520039, 0x00280304)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080008, 0x00089206, 0x00089205, 0x00280002, 0x0008002A, 0x00189073, 0x00200012, 0x00280004, 0x00280103, 0x00280100, 0x00280101, 0x00280102, 0x20500020, 0x00282110, 0x00282112, 0x00282114, 0x00280301, 0x00280302, 0x0008114A, 0x00204000, 0x00082144, 0x00520039, 0x00280304)
 
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class IntravascularOCTProcessingParametersModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.27.4-1"
-    __order__ = (0x00520026, 0x0052003A, 0x00520014, 0x00281040, 0x00520034)
+    __order__: ClassVar[tuple[int, ...]] = (0x00520026, 0x0052003A, 0x00520014, 0x00281040, 0x00520034)
 
     octz_offset_applied: Attr[Literal["YES", "NO"]] = Attr(
         0x00520026, "OCTZOffsetApplied", "CS", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class ReferencedPerformedProcedureStepSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.27.1-1"
-    __order__ = (0x00081150, 0x00081155)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155)
 
     referenced_sop_class_uid: Attr[str] = Attr(
         0x00081150, "ReferencedSOPClassUID", "UI", "1", "1",
@@ -57,7 +57,7 @@ class IntravascularOCTSeriesModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.27.1-1"
-    __order__ = (0x00080060, 0x00200011, 0x00081111, 0x00080068)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080060, 0x00200011, 0x00081111, 0x00080068)
 
     modality: Attr[Literal["IVOCT"]] = Attr(
         0x00080060, "Modality", "CS", "1", "1",

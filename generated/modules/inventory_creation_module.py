@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -29,7 +29,7 @@ class InventoryCreationModule(ScopeOfInventoryMacro, StoredFileAccessMacro, Modu
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.38.3-1"
-    __order__ = (0x00080400, 0x00081195, 0x00080417, 0x00080418, 0x00080416, 0x00080401, 0x00080403, 0x00081150, 0x00081155, 0x00080054, 0x00081190, 0x00080407, 0x00080409, 0x0008040A, 0x0008040B, 0x0008040C, 0x0008040D, 0x0008040E, 0x00282112, 0x04000015, 0x04000404, 0x00080428, 0x00080414, 0x00080415)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080400, 0x00081195, 0x00080417, 0x00080418, 0x00080416, 0x00080401, 0x00080403, 0x00081150, 0x00081155, 0x00080054, 0x00081190, 0x00080407, 0x00080409, 0x0008040A, 0x0008040B, 0x0008040C, 0x0008040D, 0x0008040E, 0x00282112, 0x04000015, 0x04000404, 0x00080428, 0x00080414, 0x00080415)
 
     transaction_uid: Attr[str] = Attr(
         0x00081195, "TransactionUID", "UI", "1", "",

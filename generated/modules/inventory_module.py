@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
@@ -37,7 +37,7 @@ class FileSetAccessSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.38.1-1"
-    __order__ = (0x00080408, 0x00080409, 0x0008040A)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080408, 0x00080409, 0x0008040A)
 
     folder_access_uri: Attr[str] = Attr(
         0x00080408, "FolderAccessURI", "UR", "1", "3",
@@ -86,7 +86,7 @@ class OtherPatientIDsSequenceItem(IssuerOfPatientIDMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.38.1-1"
-    __order__ = (0x00100020, 0x00100021, 0x00100024)
+    __order__: ClassVar[tuple[int, ...]] = (0x00100020, 0x00100021, 0x00100024)
 
     patient_id: Attr[str] = Attr(
         0x00100020, "PatientID", "LO", "1", "2",
@@ -116,7 +116,7 @@ class FileSetAccessSequenceItemInInventoriedSeriesSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.38.1-1"
-    __order__ = (0x00080408, 0x00080409, 0x0008040A)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080408, 0x00080409, 0x0008040A)
 
     folder_access_uri: Attr[str] = Attr(
         0x00080408, "FolderAccessURI", "UR", "1", "3",
@@ -165,7 +165,7 @@ class ContentTemplateSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.38.1-1"
-    __order__ = (0x0040DB00, 0x00080105)
+    __order__: ClassVar[tuple[int, ...]] = (0x0040DB00, 0x00080105)
 
     template_identifier: Attr[str] = Attr(
         0x0040DB00, "TemplateIdentifier", "CS", "1", "1",
@@ -202,7 +202,7 @@ class SpecimenDescriptionSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.38.1-1"
-    __order__ = (0x00400551, 0x00400554)
+    __order__: ClassVar[tuple[int, ...]] = (0x00400551, 0x00400554)
 
     specimen_identifier: Attr[str] = Attr(
         0x00400551, "SpecimenIdentifier", "LO", "1", "1",
@@ -237,7 +237,7 @@ class FileAccessSequenceItem(StoredFileAccessMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.38.1-1"
-    __order__ = (0x00080409, 0x0008040A, 0x0008040B, 0x0008040C, 0x0008040D, 0x0008040E, 0x00282112, 0x04000015, 0x04000404, 0x00080416)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080409, 0x0008040A, 0x0008040B, 0x0008040C, 0x0008040D, 0x0008040E, 0x00282112, 0x04000015, 0x04000404, 0x00080416)
 
     expiration_date_time: Attr[datetime.datetime | str] = Attr(
         0x00080416, "ExpirationDateTime", "DT", "1", "3",
@@ -276,7 +276,7 @@ class AlternateRepresentationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.38.1-1"
-    __order__ = (0x0020000E, 0x00080016, 0x00080018, 0x0040A170)
+    __order__: ClassVar[tuple[int, ...]] = (0x0020000E, 0x00080016, 0x00080018, 0x0040A170)
 
     series_instance_uid: Attr[str] = Attr(
         0x0020000E, "SeriesInstanceUID", "UI", "1", "1C",
@@ -334,7 +334,7 @@ class InventoriedInstancesSequenceItem(OriginalAttributesMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.38.1-1"
-    __order__ = (0x00080005, 0x00080016, 0x00080018, 0x00200013, 0x0008001A, 0x00080023, 0x00080033, 0x00080201, 0x00280010, 0x00280011, 0x00280008, 0x00280100, 0x0040A032, 0x0040A043, 0x0040A504, 0x0040A370, 0x00400512, 0x00400560, 0x00700080, 0x00700081, 0x00700082, 0x00700083, 0x00700084, 0x00080405, 0x00080406, 0x04000561, 0x00080056, 0x0008041A, 0x00880130, 0x00083001)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080005, 0x00080016, 0x00080018, 0x00200013, 0x0008001A, 0x00080023, 0x00080033, 0x00080201, 0x00280010, 0x00280011, 0x00280008, 0x00280100, 0x0040A032, 0x0040A043, 0x0040A504, 0x0040A370, 0x00400512, 0x00400560, 0x00700080, 0x00700081, 0x00700082, 0x00700083, 0x00700084, 0x00080405, 0x00080406, 0x04000561, 0x00080056, 0x0008041A, 0x00880130, 0x00083001)
 
     specific_character_set: Attr[list[str]] = Attr(
         0x00080005, "SpecificCharacterSet", "CS", "1-n", "1C",
@@ -644,7 +644,7 @@ class InventoriedSeriesSequenceItem(OriginalAttributesMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.38.1-1"
-    __order__ = (0x00080005, 0x0020000E, 0x00080060, 0x00080405, 0x00080406, 0x00200011, 0x0008103E, 0x00080021, 0x00080031, 0x00180015, 0x00200060, 0x00400275, 0x04000561, 0x00080407, 0x00080056, 0x00080419, 0x00880130, 0x00080425)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080005, 0x0020000E, 0x00080060, 0x00080405, 0x00080406, 0x00200011, 0x0008103E, 0x00080021, 0x00080031, 0x00180015, 0x00200060, 0x00400275, 0x04000561, 0x00080407, 0x00080056, 0x00080419, 0x00880130, 0x00080425)
 
     specific_character_set: Attr[list[str]] = Attr(
         0x00080005, "SpecificCharacterSet", "CS", "1-n", "1C",
@@ -837,7 +837,7 @@ class InventoriedStudiesSequenceItem(OriginalAttributesMacro, IssuerOfPatientIDM
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.38.1-1"
-    __order__ = (0x00080005, 0x0020000D, 0x00080061, 0x00080404, 0x00080405, 0x00080406, 0x00201206, 0x00201208, 0x0008041F, 0x00200010, 0x00080020, 0x00080030, 0x00081030, 0x00080063, 0x00081032, 0x00081060, 0x00081062, 0x0008009C, 0x0008009D, 0x00081048, 0x00081049, 0x04000561, 0x00080054, 0x00081190, 0x00080407, 0x00080056, 0x00080419, 0x00880130, 0x00080050, 0x00080051, 0x00080090, 0x00080096, 0x00100010, 0x00100020, 0x00100021, 0x00100024, 0x00101002, 0x00100030, 0x00100040, 0x00101001, 0x00080424)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080005, 0x0020000D, 0x00080061, 0x00080404, 0x00080405, 0x00080406, 0x00201206, 0x00201208, 0x0008041F, 0x00200010, 0x00080020, 0x00080030, 0x00081030, 0x00080063, 0x00081032, 0x00081060, 0x00081062, 0x0008009C, 0x0008009D, 0x00081048, 0x00081049, 0x04000561, 0x00080054, 0x00081190, 0x00080407, 0x00080056, 0x00080419, 0x00880130, 0x00080050, 0x00080051, 0x00080090, 0x00080096, 0x00100010, 0x00100020, 0x00100021, 0x00100024, 0x00101002, 0x00100030, 0x00100040, 0x00101001, 0x00080424)
 
     specific_character_set: Attr[list[str]] = Attr(
         0x00080005, "SpecificCharacterSet", "CS", "1-n", "1C",
@@ -1134,7 +1134,7 @@ class InventoriedStudiesSequenceItem(OriginalAttributesMacro, IssuerOfPatientIDM
     Primary identifier for the Patient.
     """
 
-    other_patient_i_ds_sequence: Attr[list[OtherPatientIDsSequenceItem]] = Attr(
+    other_patient_ids_sequence: Attr[list[OtherPatientIDsSequenceItem]] = Attr(
         0x00101002, "OtherPatientIDsSequence", "SQ", "1", "3",
         item=OtherPatientIDsSequenceItem,
     )
@@ -1216,7 +1216,7 @@ class InventoriedStudiesSequenceItem(OriginalAttributesMacro, IssuerOfPatientIDM
         patient_id: str | None = None,
         issuer_of_patient_id: str | None = None,
         issuer_of_patient_id_qualifiers_sequence: list[issuer_of_patient_id_macro.IssuerOfPatientIDQualifiersSequenceItem] | None = None,
-        other_patient_i_ds_sequence: list[OtherPatientIDsSequenceItem] | None = None,
+        other_patient_ids_sequence: list[OtherPatientIDsSequenceItem] | None = None,
         patient_birth_date: datetime.date | str | None = None,
         patient_sex: str | None = None,
         other_patient_names: list[PersonName | str] | None = None,
@@ -1238,7 +1238,7 @@ class InventoryModule(ScopeOfInventoryMacro, ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.38.1-1"
-    __order__ = (0x00080023, 0x00080033, 0x00080400, 0x00081195, 0x00080401, 0x00080402, 0x00080403, 0x00080426, 0x00080427, 0x00080428, 0x00080420, 0x00080421, 0x00080422, 0x00080423)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080023, 0x00080033, 0x00080400, 0x00081195, 0x00080401, 0x00080402, 0x00080403, 0x00080426, 0x00080427, 0x00080428, 0x00080420, 0x00080421, 0x00080422, 0x00080423)
 
     content_date: Attr[datetime.date | str] = Attr(
         0x00080023, "ContentDate", "DA", "1", "1",

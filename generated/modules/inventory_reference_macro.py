@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -26,7 +26,7 @@ class InventoryReferenceMacro(StoredFileAccessMacro, ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.38.2-3"
-    __order__ = (0x00081150, 0x00081155, 0x00080420, 0x00080409, 0x0008040A, 0x0008040B, 0x0008040C, 0x0008040D, 0x0008040E, 0x00282112, 0x04000015, 0x04000404, 0x00080422)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x00080420, 0x00080409, 0x0008040A, 0x0008040B, 0x0008040C, 0x0008040D, 0x0008040E, 0x00282112, 0x04000015, 0x04000404, 0x00080422)
 
     referenced_sop_class_uid: Attr[str] = Attr(
         0x00081150, "ReferencedSOPClassUID", "UI", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -23,7 +23,7 @@ class OphthalmicAxialLengthSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.16-4"
-    __order__ = (0x00221019, 0x00221250, 0x00221035, 0x00081199, 0x00221044)
+    __order__: ClassVar[tuple[int, ...]] = (0x00221019, 0x00221250, 0x00221035, 0x00081199, 0x00221044)
 
     ophthalmic_axial_length: Attr[float] = Attr(
         0x00221019, "OphthalmicAxialLength", "FL", "1", "1",
@@ -95,7 +95,7 @@ class IOLOphthalmicAxialLengthMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.16-4"
-    __order__ = (0x00221012,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00221012,)
 
     ophthalmic_axial_length_sequence: Attr[list[OphthalmicAxialLengthSequenceItem]] = Attr(
         0x00221012, "OphthalmicAxialLengthSequence", "SQ", "1", "1",

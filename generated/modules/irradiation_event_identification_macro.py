@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class IrradiationEventIdentificationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.16-19"
-    __order__ = (0x00083010,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00083010,)
 
     irradiation_event_uid: Attr[list[str]] = Attr(
         0x00083010, "IrradiationEventUID", "UI", "1-n", "1",
@@ -49,7 +49,7 @@ class IrradiationEventIdentificationMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.16-19"
-    __order__ = (0x00189477,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189477,)
 
     irradiation_event_identification_sequence: Attr[list[IrradiationEventIdentificationSequenceItem]] = Attr(
         0x00189477, "IrradiationEventIdentificationSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -23,7 +23,7 @@ class IssuerOfPatientIDQualifiersSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10-18"
-    __order__ = (0x00400032, 0x00400033, 0x00400035, 0x00400036, 0x00400039, 0x0040003A)
+    __order__: ClassVar[tuple[int, ...]] = (0x00400032, 0x00400033, 0x00400035, 0x00400036, 0x00400039, 0x0040003A)
 
     universal_entity_id: Attr[str] = Attr(
         0x00400032, "UniversalEntityID", "UT", "1", "3",
@@ -107,7 +107,7 @@ class IssuerOfPatientIDMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10-18"
-    __order__ = (0x00100021, 0x00100024)
+    __order__: ClassVar[tuple[int, ...]] = (0x00100021, 0x00100024)
 
     issuer_of_patient_id: Attr[str] = Attr(
         0x00100021, "IssuerOfPatientID", "LO", "1", "3",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class IVUSImageModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.24.4-1"
-    __order__ = (0x00183100, 0x00183101, 0x00183102, 0x00183103, 0x00183104)
+    __order__: ClassVar[tuple[int, ...]] = (0x00183100, 0x00183101, 0x00183102, 0x00183103, 0x00183104)
 
     ivus_acquisition: Attr[str] = Attr(
         0x00183100, "IVUSAcquisition", "CS", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -22,7 +22,7 @@ class SteepKeratometricAxisSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.16-3"
-    __order__ = (0x00460075, 0x00460076, 0x00460077)
+    __order__: ClassVar[tuple[int, ...]] = (0x00460075, 0x00460076, 0x00460077)
 
     radius_of_curvature: Attr[float] = Attr(
         0x00460075, "RadiusOfCurvature", "FD", "1", "1",
@@ -68,7 +68,7 @@ class FlatKeratometricAxisSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.16-3"
-    __order__ = (0x00460075, 0x00460076, 0x00460077)
+    __order__: ClassVar[tuple[int, ...]] = (0x00460075, 0x00460076, 0x00460077)
 
     radius_of_curvature: Attr[float] = Attr(
         0x00460075, "RadiusOfCurvature", "FD", "1", "1",
@@ -115,7 +115,7 @@ class KeratometryMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.16-3"
-    __order__ = (0x00460074, 0x00460080, 0x00221096, 0x00221033)
+    __order__: ClassVar[tuple[int, ...]] = (0x00460074, 0x00460080, 0x00221096, 0x00221033)
 
     steep_keratometric_axis_sequence: Attr[list[SteepKeratometricAxisSequenceItem]] = Attr(
         0x00460074, "SteepKeratometricAxisSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -23,7 +23,7 @@ class KeratometryMeasurementsModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.10-1"
-    __order__ = (0x00460070, 0x00460071)
+    __order__: ClassVar[tuple[int, ...]] = (0x00460070, 0x00460071)
 
     keratometry_right_eye_sequence: Attr[list[keratometric_measurements_macro.KeratometricMeasurementsMacro]] = Attr(
         0x00460070, "KeratometryRightEyeSequence", "SQ", "1", "1C",

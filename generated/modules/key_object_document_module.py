@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -25,7 +25,7 @@ class KeyObjectDocumentModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.17.6-2"
-    __order__ = (0x00200013, 0x00080023, 0x00080033, 0x0040A370, 0x0040A375, 0x0040A525)
+    __order__: ClassVar[tuple[int, ...]] = (0x00200013, 0x00080023, 0x00080033, 0x0040A370, 0x0040A375, 0x0040A525)
 
     instance_number: Attr[int] = Attr(
         0x00200013, "InstanceNumber", "IS", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -24,7 +24,7 @@ class KVRadiationImageAcquisitionParametersMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.4.6-1"
-    __order__ = (0x30020133, 0x00180060, 0x00188151, 0x00188150, 0x00181154, 0x0018115A, 0x00189556)
+    __order__: ClassVar[tuple[int, ...]] = (0x30020133, 0x00180060, 0x00188151, 0x00188150, 0x00181154, 0x0018115A, 0x00189556)
 
     energy_derivation_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x30020133, "EnergyDerivationCodeSequence", "SQ", "1", "1C",
@@ -45,7 +45,7 @@ class KVRadiationImageAcquisitionParametersMacro(ModuleBuilder):
     Required if Imaging Energy Derivation Code Sequence (3002,0133) is not present.
     """
 
-    x_ray_tube_current_inu_a: Attr[float] = Attr(
+    x_ray_tube_current_in_ua: Attr[float] = Attr(
         0x00188151, "XRayTubeCurrentInuA", "DS", "1", "3",
     )
     """X-Ray Tube Current in µA (0018,8151): Type 3, VR DS, VM 1.
@@ -93,7 +93,7 @@ class KVRadiationImageAcquisitionParametersMacro(ModuleBuilder):
         *,
         energy_derivation_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
         kvp: float | None = None,
-        x_ray_tube_current_inu_a: float | None = None,
+        x_ray_tube_current_in_ua: float | None = None,
         exposure_time_inu_s: float | None = None,
         average_pulse_width: float | None = None,
         radiation_mode: Literal["CONTINUOUS", "PULSED"] | None = None,

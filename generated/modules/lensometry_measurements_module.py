@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -23,7 +23,7 @@ class LensometryMeasurementsModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.8-1"
-    __order__ = (0x00460012, 0x00460014, 0x00460015, 0x00460016)
+    __order__: ClassVar[tuple[int, ...]] = (0x00460012, 0x00460014, 0x00460015, 0x00460016)
 
     lens_description: Attr[str] = Attr(
         0x00460012, "LensDescription", "LO", "1", "2",

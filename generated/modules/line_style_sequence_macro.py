@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class LineStyleSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.10-5b"
-    __order__ = (0x00700251, 0x00700252, 0x00700284, 0x00700285, 0x00700253, 0x00700254, 0x00700255, 0x00700244, 0x00700245, 0x00700246, 0x00700247, 0x00700258)
+    __order__: ClassVar[tuple[int, ...]] = (0x00700251, 0x00700252, 0x00700284, 0x00700285, 0x00700253, 0x00700254, 0x00700255, 0x00700244, 0x00700245, 0x00700246, 0x00700247, 0x00700258)
 
     pattern_on_color_cie_lab_value: Attr[list[int]] = Attr(
         0x00700251, "PatternOnColorCIELabValue", "US", "3", "1",
@@ -163,7 +163,7 @@ class LineStyleSequenceMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.10-5b"
-    __order__ = (0x00700232,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00700232,)
 
     line_style_sequence: Attr[list[LineStyleSequenceItem]] = Attr(
         0x00700232, "LineStyleSequence", "SQ", "1", "3",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class LuminanceResponseSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.32.3.4-1"
-    __order__ = (0x00287017, 0x0028701F, 0x00287018)
+    __order__: ClassVar[tuple[int, ...]] = (0x00287017, 0x0028701F, 0x00287018)
 
     ddl_value: Attr[int] = Attr(
         0x00287017, "DDLValue", "US", "1", "",
@@ -66,7 +66,7 @@ class LuminanceResultMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.32.3.4-1"
-    __order__ = (0x0028701B, 0x0028701C, 0x20100160, 0x00287025)
+    __order__: ClassVar[tuple[int, ...]] = (0x0028701B, 0x0028701C, 0x20100160, 0x00287025)
 
     number_of_luminance_points: Attr[int] = Attr(
         0x0028701B, "NumberOfLuminancePoints", "US", "1", "",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -27,7 +27,7 @@ class ViewCodeSequenceItem(CodeSequenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-74"
-    __order__ = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00540222)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00540222)
 
     view_modifier_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x00540222, "ViewModifierCodeSequence", "SQ", "1", "2",
@@ -72,7 +72,7 @@ class BiopsyTargetSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-74"
-    __order__ = (0x00182042, 0x00182043, 0x00182044, 0x00182046, 0x00182045)
+    __order__: ClassVar[tuple[int, ...]] = (0x00182042, 0x00182043, 0x00182044, 0x00182046, 0x00182045)
 
     target_uid: Attr[str] = Attr(
         0x00182042, "TargetUID", "UI", "1", "1",
@@ -144,7 +144,7 @@ class MammographyImageModule(GeneralAnatomyMandatoryMacro, ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-74"
-    __order__ = (0x00080008, 0x00181508, 0x00181110, 0x00181111, 0x00181510, 0x00189559, 0x00181511, 0x00200062, 0x00400318, 0x00281300, 0x00281350, 0x00281351, 0x00281352, 0x00082218, 0x00082228, 0x00540220, 0x00182041)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080008, 0x00181508, 0x00181110, 0x00181111, 0x00181510, 0x00189559, 0x00181511, 0x00200062, 0x00400318, 0x00281300, 0x00281350, 0x00281351, 0x00281352, 0x00082218, 0x00082228, 0x00540220, 0x00182041)
 
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",

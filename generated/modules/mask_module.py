@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -17,7 +17,7 @@ class MaskSubtractionSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7-16"
-    __order__ = (0x00286101, 0x00289416, 0x00286102, 0x00286110, 0x00286112, 0x00286114, 0x00286120, 0x00286190, 0x00289454)
+    __order__: ClassVar[tuple[int, ...]] = (0x00286101, 0x00289416, 0x00286102, 0x00286110, 0x00286112, 0x00286114, 0x00286120, 0x00286190, 0x00289454)
 
     mask_operation: Attr[str] = Attr(
         0x00286101, "MaskOperation", "CS", "1", "1",
@@ -138,7 +138,7 @@ class MaskModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7-16"
-    __order__ = (0x00286100, 0x00281090)
+    __order__: ClassVar[tuple[int, ...]] = (0x00286100, 0x00281090)
 
     mask_subtraction_sequence: Attr[list[MaskSubtractionSequenceItem]] = Attr(
         0x00286100, "MaskSubtractionSequence", "SQ", "1", "1",

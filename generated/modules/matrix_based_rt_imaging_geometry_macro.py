@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -22,7 +22,7 @@ class ImagingSourcePositionSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.4.2-1"
-    __order__ = (0x300A0602, 0x3002010F, 0x30020110)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0602, 0x3002010F, 0x30020110)
 
     referenced_defined_device_index: Attr[int] = Attr(
         0x300A0602, "ReferencedDefinedDeviceIndex", "US", "1", "1C",
@@ -76,7 +76,7 @@ class ImageReceptorPositionSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.4.2-1"
-    __order__ = (0x300A0602, 0x3002010F, 0x30020110)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0602, 0x3002010F, 0x30020110)
 
     referenced_defined_device_index: Attr[int] = Attr(
         0x300A0602, "ReferencedDefinedDeviceIndex", "US", "1", "1C",
@@ -131,7 +131,7 @@ class MatrixBasedRTImagingGeometryMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.4.2-1"
-    __order__ = (0x3002010D, 0x3002010E)
+    __order__: ClassVar[tuple[int, ...]] = (0x3002010D, 0x3002010E)
 
     imaging_source_position_sequence: Attr[list[ImagingSourcePositionSequenceItem]] = Attr(
         0x3002010D, "ImagingSourcePositionSequence", "SQ", "1", "1",

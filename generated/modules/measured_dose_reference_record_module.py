@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class MeasuredDoseReferenceSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-55"
-    __order__ = (0x300C0051, 0x30080064, 0x30040002, 0x30080016, 0x30080014, 0x30080012)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C0051, 0x30080064, 0x30040002, 0x30080016, 0x30080014, 0x30080012)
 
     referenced_dose_reference_number: Attr[int] = Attr(
         0x300C0051, "ReferencedDoseReferenceNumber", "IS", "1", "1C",
@@ -100,7 +100,7 @@ class MeasuredDoseReferenceRecordModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-55"
-    __order__ = (0x30080010,)
+    __order__: ClassVar[tuple[int, ...]] = (0x30080010,)
 
     measured_dose_reference_sequence: Attr[list[MeasuredDoseReferenceSequenceItem]] = Attr(
         0x30080010, "MeasuredDoseReferenceSequence", "SQ", "1", "1",

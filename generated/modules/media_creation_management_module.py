@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -23,7 +23,7 @@ class ReferencedSOPSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.22.1-1"
-    __order__ = (0x00081150, 0x00081155, 0x2200000C, 0x00880200)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x2200000C, 0x00880200)
 
     requested_media_application_profile: Attr[str] = Attr(
         0x2200000C, "RequestedMediaApplicationProfile", "LO", "1", "",
@@ -63,7 +63,7 @@ class FailedSOPSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.22.1-1"
-    __order__ = (0x00081150, 0x00081155, 0x2200000C, 0x00081197, 0x2200000E)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x2200000C, 0x00081197, 0x2200000E)
 
     requested_media_application_profile: Attr[str] = Attr(
         0x2200000C, "RequestedMediaApplicationProfile", "LO", "1", "",
@@ -112,7 +112,7 @@ class ReferencedStorageMediaSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.22.1-1"
-    __order__ = (0x00880130, 0x00880140)
+    __order__: ClassVar[tuple[int, ...]] = (0x00880130, 0x00880140)
 
     storage_media_file_set_id: Attr[str] = Attr(
         0x00880130, "StorageMediaFileSetID", "SH", "1", "",
@@ -151,7 +151,7 @@ class MediaCreationManagementModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.22.1-1"
-    __order__ = (0x00880130, 0x00880140, 0x20000010, 0x22000020, 0x22000001, 0x22000002, 0x22000003, 0x22000004, 0x22000005, 0x22000006, 0x22000007, 0x2200000F, 0x22000008, 0x22000009, 0x2200000A, 0x00081199, 0x21000020, 0x21000030, 0x2200000B, 0x00081198, 0x2200000D)
+    __order__: ClassVar[tuple[int, ...]] = (0x00880130, 0x00880140, 0x20000010, 0x22000020, 0x22000001, 0x22000002, 0x22000003, 0x22000004, 0x22000005, 0x22000006, 0x22000007, 0x2200000F, 0x22000008, 0x22000009, 0x2200000A, 0x00081199, 0x21000020, 0x21000030, 0x2200000B, 0x00081198, 0x2200000D)
 
     storage_media_file_set_id: Attr[str] = Attr(
         0x00880130, "StorageMediaFileSetID", "SH", "1", "",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class TotalPixelMatrixOriginSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.12.14-1"
-    __order__ = (0x0040072A, 0x0040073A, 0x0040074A)
+    __order__: ClassVar[tuple[int, ...]] = (0x0040072A, 0x0040073A, 0x0040074A)
 
     x_offset_in_slide_coordinate_system: Attr[float] = Attr(
         0x0040072A, "XOffsetInSlideCoordinateSystem", "DS", "1", "1",
@@ -68,7 +68,7 @@ class MicroscopeSlideLayerTileOrganizationModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.12.14-1"
-    __order__ = (0x00480006, 0x00480007, 0x00480303, 0x00480008, 0x00480102)
+    __order__: ClassVar[tuple[int, ...]] = (0x00480006, 0x00480007, 0x00480303, 0x00480008, 0x00480102)
 
     total_pixel_matrix_columns: Attr[int] = Attr(
         0x00480006, "TotalPixelMatrixColumns", "UL", "1", "1",

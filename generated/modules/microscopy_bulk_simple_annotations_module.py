@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
@@ -33,7 +33,7 @@ class AnnotationPropertyTypeCodeSequenceItem(CodeSequenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.37.1-2"
-    __order__ = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x006A000B)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x006A000B)
 
     annotation_property_type_modifier_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x006A000B, "AnnotationPropertyTypeModifierCodeSequence", "SQ", "1", "3",
@@ -78,7 +78,7 @@ class MeasurementValuesSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.37.1-2"
-    __order__ = (0x00660125, 0x006A0011)
+    __order__: ClassVar[tuple[int, ...]] = (0x00660125, 0x006A0011)
 
     floating_point_values: Attr[bytes] = Attr(
         0x00660125, "FloatingPointValues", "OF", "1", "1",
@@ -119,7 +119,7 @@ class MeasurementsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.37.1-2"
-    __order__ = (0x0040A043, 0x004008EA, 0x00660132)
+    __order__: ClassVar[tuple[int, ...]] = (0x0040A043, 0x004008EA, 0x00660132)
 
     concept_name_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x0040A043, "ConceptNameCodeSequence", "SQ", "1", "1",
@@ -168,7 +168,7 @@ class AnnotationGroupSequenceItem(MultipleSiteGeneralAnatomyOptionalMacro, ItemB
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.37.1-2"
-    __order__ = (0x0040A180, 0x006A0003, 0x006A0005, 0x006A0006, 0x006A0007, 0x006A0008, 0x00082218, 0x00082228, 0x006A0009, 0x006A000A, 0x006A000C, 0x00700023, 0x006A000D, 0x006A000E, 0x006A000F, 0x006A0010, 0x00660016, 0x00660022, 0x00660040, 0x0062000D, 0x00660121)
+    __order__: ClassVar[tuple[int, ...]] = (0x0040A180, 0x006A0003, 0x006A0005, 0x006A0006, 0x006A0007, 0x006A0008, 0x00082218, 0x00082228, 0x006A0009, 0x006A000A, 0x006A000C, 0x00700023, 0x006A000D, 0x006A000E, 0x006A000F, 0x006A0010, 0x00660016, 0x00660022, 0x00660040, 0x0062000D, 0x00660121)
 
     annotation_group_number: Attr[int] = Attr(
         0x0040A180, "AnnotationGroupNumber", "US", "1", "1",
@@ -395,7 +395,7 @@ class MicroscopyBulkSimpleAnnotationsModule(ContentIdentificationMacro, ModuleBu
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.37.1-2"
-    __order__ = (0x00200013, 0x00700080, 0x00700081, 0x0040A043, 0x00700087, 0x00700084, 0x00700086, 0x00080023, 0x00080033, 0x006A0001, 0x00480301, 0x00081140, 0x006A0002)
+    __order__: ClassVar[tuple[int, ...]] = (0x00200013, 0x00700080, 0x00700081, 0x0040A043, 0x00700087, 0x00700084, 0x00700086, 0x00080023, 0x00080033, 0x006A0001, 0x00480301, 0x00081140, 0x006A0002)
 
     content_date: Attr[datetime.date | str] = Attr(
         0x00080023, "ContentDate", "DA", "1", "1",

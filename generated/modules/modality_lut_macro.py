@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -17,7 +17,7 @@ class ModalityLUTSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11-1b"
-    __order__ = (0x00283002, 0x00283003, 0x00283004, 0x00283006)
+    __order__: ClassVar[tuple[int, ...]] = (0x00283002, 0x00283003, 0x00283004, 0x00283006)
 
     lut_descriptor: Attr[list[int]] = Attr(
         0x00283002, "LUTDescriptor", "US or SS", "3", "1",
@@ -73,7 +73,7 @@ class ModalityLUTMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11-1b"
-    __order__ = (0x00283000, 0x00281052, 0x00281053, 0x00281054)
+    __order__: ClassVar[tuple[int, ...]] = (0x00283000, 0x00281052, 0x00281053, 0x00281054)
 
     modality_lut_sequence: Attr[list[ModalityLUTSequenceItem]] = Attr(
         0x00283000, "ModalityLUTSequence", "SQ", "1", "1C",

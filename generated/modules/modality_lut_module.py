@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import ModuleBuilder
@@ -26,7 +26,7 @@ class ModalityLUTModule(ModalityLUTMacro, ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11-1"
-    __order__ = (0x00283000, 0x00281052, 0x00281053, 0x00281054)
+    __order__: ClassVar[tuple[int, ...]] = (0x00283000, 0x00281052, 0x00281053, 0x00281054)
 
     def __init__(
         self,

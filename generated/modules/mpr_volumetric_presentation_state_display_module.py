@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class ComponentInputSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.27-1"
-    __order__ = (0x00701804, 0x00281403)
+    __order__: ClassVar[tuple[int, ...]] = (0x00701804, 0x00281403)
 
     volumetric_presentation_input_index: Attr[int] = Attr(
         0x00701804, "VolumetricPresentationInputIndex", "US", "1", "1",
@@ -58,7 +58,7 @@ class PresentationStateClassificationComponentSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.27-1"
-    __order__ = (0x00701802, 0x00701803, 0x0028140F, 0x00281410, 0x00281101, 0x00281102, 0x00281103, 0x00281104, 0x00281199, 0x00281201, 0x00281202, 0x00281203, 0x00281204, 0x00281221, 0x00281222, 0x00281223, 0x00281224)
+    __order__: ClassVar[tuple[int, ...]] = (0x00701802, 0x00701803, 0x0028140F, 0x00281410, 0x00281101, 0x00281102, 0x00281103, 0x00281104, 0x00281199, 0x00281201, 0x00281202, 0x00281203, 0x00281204, 0x00281221, 0x00281222, 0x00281223, 0x00281224)
 
     component_type: Attr[Literal["ONE_TO_RGBA", "TWO_TO_RGBA"]] = Attr(
         0x00701802, "ComponentType", "CS", "1", "1",
@@ -255,7 +255,7 @@ class WeightingTransferFunctionSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.27-1"
-    __order__ = (0x00283002, 0x00283006)
+    __order__: ClassVar[tuple[int, ...]] = (0x00283002, 0x00283006)
 
     lut_descriptor: Attr[list[int]] = Attr(
         0x00283002, "LUTDescriptor", "US or SS", "3", "1",
@@ -292,7 +292,7 @@ class PresentationStateCompositorComponentSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.27-1"
-    __order__ = (0x00701806,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00701806,)
 
     weighting_transfer_function_sequence: Attr[list[WeightingTransferFunctionSequenceItem]] = Attr(
         0x00701806, "WeightingTransferFunctionSequence", "SQ", "1", "1",
@@ -323,7 +323,7 @@ class MPRVolumetricPresentationStateDisplayModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.27-1"
-    __order__ = (0x00089205, 0x00701801, 0x00701805, 0x20500020, 0x00282000, 0x00282002)
+    __order__: ClassVar[tuple[int, ...]] = (0x00089205, 0x00701801, 0x00701805, 0x20500020, 0x00282000, 0x00282002)
 
     pixel_presentation: Attr[Literal["MONOCHROME", "TRUE_COLOR"]] = Attr(
         0x00089205, "PixelPresentation", "CS", "1", "1",

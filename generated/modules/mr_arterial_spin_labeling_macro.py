@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -24,7 +24,7 @@ class ASLSlabSequenceItem(GeneralAnatomyOptionalMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-100b"
-    __order__ = (0x00189253, 0x00082218, 0x00082228, 0x00189254, 0x00189255, 0x00189256, 0x00189258)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189253, 0x00082218, 0x00082228, 0x00189254, 0x00189255, 0x00189256, 0x00189258)
 
     asl_slab_number: Attr[int] = Attr(
         0x00189253, "ASLSlabNumber", "US", "1", "1",
@@ -92,7 +92,7 @@ class ASLBolusCutoffTimingSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-100b"
-    __order__ = (0x0018925F, 0x0018925E)
+    __order__: ClassVar[tuple[int, ...]] = (0x0018925F, 0x0018925E)
 
     asl_bolus_cutoff_delay_time: Attr[int] = Attr(
         0x0018925F, "ASLBolusCutoffDelayTime", "UL", "1", "1",
@@ -129,7 +129,7 @@ class MRArterialSpinLabelingSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-100b"
-    __order__ = (0x00189252, 0x00189257, 0x00189260, 0x00189259, 0x0018925A, 0x0018925B, 0x0018925C, 0x0018925D)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189252, 0x00189257, 0x00189260, 0x00189259, 0x0018925A, 0x0018925B, 0x0018925C, 0x0018925D)
 
     asl_technique_description: Attr[str] = Attr(
         0x00189252, "ASLTechniqueDescription", "LO", "1", "2",
@@ -234,7 +234,7 @@ class MRArterialSpinLabelingMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-100b"
-    __order__ = (0x00189251,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189251,)
 
     mr_arterial_spin_labeling_sequence: Attr[list[MRArterialSpinLabelingSequenceItem]] = Attr(
         0x00189251, "MRArterialSpinLabelingSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -17,7 +17,7 @@ class MRAveragesSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-97"
-    __order__ = (0x00180083,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00180083,)
 
     number_of_averages: Attr[float] = Attr(
         0x00180083, "NumberOfAverages", "DS", "1", "1C",
@@ -48,7 +48,7 @@ class MRAveragesMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-97"
-    __order__ = (0x00189119,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189119,)
 
     mr_averages_sequence: Attr[list[MRAveragesSequenceItem]] = Attr(
         0x00189119, "MRAveragesSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class DiffusionGradientDirectionSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-96"
-    __order__ = (0x00189089,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189089,)
 
     diffusion_gradient_orientation: Attr[list[float]] = Attr(
         0x00189089, "DiffusionGradientOrientation", "FD", "3", "1C",
@@ -49,7 +49,7 @@ class DiffusionBMatrixSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-96"
-    __order__ = (0x00189602, 0x00189603, 0x00189604, 0x00189605, 0x00189606, 0x00189607)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189602, 0x00189603, 0x00189604, 0x00189605, 0x00189606, 0x00189607)
 
     diffusion_b_value_xx: Attr[float] = Attr(
         0x00189602, "DiffusionBValueXX", "FD", "1", "1",
@@ -120,7 +120,7 @@ class MRDiffusionSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-96"
-    __order__ = (0x00189087, 0x00189075, 0x00189076, 0x00189601, 0x00189147)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189087, 0x00189075, 0x00189076, 0x00189601, 0x00189147)
 
     diffusion_b_value: Attr[float] = Attr(
         0x00189087, "DiffusionBValue", "FD", "1", "1C",
@@ -201,7 +201,7 @@ class MRDiffusionMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-96"
-    __order__ = (0x00189117,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189117,)
 
     mr_diffusion_sequence: Attr[list[MRDiffusionSequenceItem]] = Attr(
         0x00189117, "MRDiffusionSequence", "SQ", "1", "1",

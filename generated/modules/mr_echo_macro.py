@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -17,7 +17,7 @@ class MREchoSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-91"
-    __order__ = (0x00189082,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189082,)
 
     effective_echo_time: Attr[float] = Attr(
         0x00189082, "EffectiveEchoTime", "FD", "1", "1C",
@@ -49,7 +49,7 @@ class MREchoMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-91"
-    __order__ = (0x00189114,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189114,)
 
     mr_echo_sequence: Attr[list[MREchoSequenceItem]] = Attr(
         0x00189114, "MREchoSequence", "SQ", "1", "1",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -27,7 +27,7 @@ class MRImageAndSpectroscopyInstanceMacro(HierarchicalEvidenceReferenceMacro, Mo
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-83"
-    __order__ = (0x00200012, 0x0008002A, 0x00189073, 0x00089121, 0x0008113A, 0x00089092, 0x00089154, 0x00089237, 0x00189004, 0x00189100, 0x00189064, 0x00180087, 0x00189174, 0x00189175, 0x00204000, 0x300A012C, 0x00181320)
+    __order__: ClassVar[tuple[int, ...]] = (0x00200012, 0x0008002A, 0x00189073, 0x00089121, 0x0008113A, 0x00089092, 0x00089154, 0x00089237, 0x00189004, 0x00189100, 0x00189064, 0x00180087, 0x00189174, 0x00189175, 0x00204000, 0x300A012C, 0x00181320)
 
     acquisition_number: Attr[int] = Attr(
         0x00200012, "AcquisitionNumber", "IS", "1", "3",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class MRImageDescriptionMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-84"
-    __order__ = (0x00089208, 0x00089209, 0x00189622)
+    __order__: ClassVar[tuple[int, ...]] = (0x00089208, 0x00089209, 0x00189622)
 
     complex_image_component: Attr[str] = Attr(
         0x00089208, "ComplexImageComponent", "CS", "1", "1C",

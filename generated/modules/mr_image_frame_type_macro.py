@@ -4,12 +4,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
 
-from iodkit.generated.modules.common_ctmr_and_photoacoustic_image_description_macro import CommonCTMRAndPhotoacousticImageDescriptionMacro
+from iodkit.generated.modules.common_ct_mr_and_photoacoustic_image_description_macro import CommonCTMRAndPhotoacousticImageDescriptionMacro
 from iodkit.generated.modules.mr_image_description_macro import MRImageDescriptionMacro
 
 
@@ -21,7 +21,7 @@ class MRImageFrameTypeSequenceItem(CommonCTMRAndPhotoacousticImageDescriptionMac
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-88"
-    __order__ = (0x00089007, 0x00089205, 0x00089206, 0x00089207, 0x00089208, 0x00089209, 0x00189622)
+    __order__: ClassVar[tuple[int, ...]] = (0x00089007, 0x00089205, 0x00089206, 0x00089207, 0x00089208, 0x00089209, 0x00189622)
 
     frame_type: Attr[list[str]] = Attr(
         0x00089007, "FrameType", "CS", "4-5", "1",
@@ -56,7 +56,7 @@ class MRImageFrameTypeMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-88"
-    __order__ = (0x00189226,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189226,)
 
     mr_image_frame_type_sequence: Attr[list[MRImageFrameTypeSequenceItem]] = Attr(
         0x00189226, "MRImageFrameTypeSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class MRImagingModifierSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-93"
-    __order__ = (0x00189020, 0x00189022, 0x00189028, 0x00189030, 0x00189218, 0x00189019, 0x00189219, 0x00189035, 0x00189184, 0x00189098, 0x00180095)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189020, 0x00189022, 0x00189028, 0x00189030, 0x00189218, 0x00189019, 0x00189219, 0x00189035, 0x00189184, 0x00189098, 0x00180095)
 
     magnetization_transfer: Attr[Literal["ON_RESONANCE", "OFF_RESONANCE", "NONE"]] = Attr(
         0x00189020, "MagnetizationTransfer", "CS", "1", "1C",
@@ -166,7 +166,7 @@ class MRImagingModifierMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-93"
-    __order__ = (0x00189006,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189006,)
 
     mr_imaging_modifier_sequence: Attr[list[MRImagingModifierSequenceItem]] = Attr(
         0x00189006, "MRImagingModifierSequence", "SQ", "1", "1",

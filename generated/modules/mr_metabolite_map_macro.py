@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -22,7 +22,7 @@ class ChemicalShiftSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-99"
-    __order__ = (0x00189295, 0x00189296)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189295, 0x00189296)
 
     chemical_shift_minimum_integration_limit_inppm: Attr[float] = Attr(
         0x00189295, "ChemicalShiftMinimumIntegrationLimitInppm", "FD", "1", "1",
@@ -59,7 +59,7 @@ class MRMetaboliteMapSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-99"
-    __order__ = (0x00189080, 0x00189083, 0x00189084)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189080, 0x00189083, 0x00189084)
 
     metabolite_map_description: Attr[str] = Attr(
         0x00189080, "MetaboliteMapDescription", "ST", "1", "1C",
@@ -112,7 +112,7 @@ class MRMetaboliteMapMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-99"
-    __order__ = (0x00189152,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189152,)
 
     mr_metabolite_map_sequence: Attr[list[MRMetaboliteMapSequenceItem]] = Attr(
         0x00189152, "MRMetaboliteMapSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -17,7 +17,7 @@ class MRModifierSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-92"
-    __order__ = (0x00189009, 0x00189079, 0x00189010, 0x00189183, 0x00189016, 0x00189021, 0x00189026, 0x00189027, 0x00189081, 0x00189036, 0x00189077, 0x00189078, 0x00189069, 0x00189155, 0x00189168)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189009, 0x00189079, 0x00189010, 0x00189183, 0x00189016, 0x00189021, 0x00189026, 0x00189027, 0x00189081, 0x00189036, 0x00189077, 0x00189078, 0x00189069, 0x00189155, 0x00189168)
 
     inversion_recovery: Attr[Literal["YES", "NO"]] = Attr(
         0x00189009, "InversionRecovery", "CS", "1", "1C",
@@ -81,7 +81,7 @@ class MRModifierSequenceItem(ItemBuilder):
     Enumerated Values: RF, GRADIENT, RF_AND_GRADIENT, NONE.
     """
 
-    t2_preparation: Attr[Literal["YES", "NO"]] = Attr(
+    t2preparation: Attr[Literal["YES", "NO"]] = Attr(
         0x00189021, "T2Preparation", "CS", "1", "1C",
         enum=("YES", "NO"),
     )
@@ -207,7 +207,7 @@ class MRModifierSequenceItem(ItemBuilder):
         flow_compensation: str | None = None,
         flow_compensation_direction: Literal["PHASE", "FREQUENCY", "SLICE_SELECT", "SLICE_AND_FREQ", "SLICE_FREQ_PHASE", "PHASE_AND_FREQ", "SLICE_AND_PHASE", "OTHER"] | None = None,
         spoiling: Literal["RF", "GRADIENT", "RF_AND_GRADIENT", "NONE"] | None = None,
-        t2_preparation: Literal["YES", "NO"] | None = None,
+        t2preparation: Literal["YES", "NO"] | None = None,
         spectrally_selected_excitation: Literal["WATER", "FAT", "NONE"] | None = None,
         spatial_presaturation: str | None = None,
         partial_fourier: Literal["YES", "NO"] | None = None,
@@ -232,7 +232,7 @@ class MRModifierMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-92"
-    __order__ = (0x00189115,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189115,)
 
     mr_modifier_sequence: Attr[list[MRModifierSequenceItem]] = Attr(
         0x00189115, "MRModifierSequence", "SQ", "1", "1",

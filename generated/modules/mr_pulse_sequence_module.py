@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class VelocityEncodingAcquisitionSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-87"
-    __order__ = (0x00189090,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189090,)
 
     velocity_encoding_direction: Attr[list[float]] = Attr(
         0x00189090, "VelocityEncodingDirection", "FD", "3", "1",
@@ -49,7 +49,7 @@ class MRPulseSequenceModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-87"
-    __order__ = (0x00189005, 0x00180023, 0x00189008, 0x00189011, 0x00189012, 0x00189014, 0x00189092, 0x00189015, 0x00189250, 0x00189017, 0x00189018, 0x00189024, 0x00189025, 0x00189029, 0x00189032, 0x00189034, 0x00189033, 0x00189094, 0x00189093)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189005, 0x00180023, 0x00189008, 0x00189011, 0x00189012, 0x00189014, 0x00189092, 0x00189015, 0x00189250, 0x00189017, 0x00189018, 0x00189024, 0x00189025, 0x00189029, 0x00189032, 0x00189034, 0x00189033, 0x00189094, 0x00189093)
 
     pulse_sequence_name: Attr[str] = Attr(
         0x00189005, "PulseSequenceName", "SH", "1", "1C",

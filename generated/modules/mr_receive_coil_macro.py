@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class MultiCoilDefinitionSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-94"
-    __order__ = (0x00189047, 0x00189048)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189047, 0x00189048)
 
     multi_coil_element_name: Attr[str] = Attr(
         0x00189047, "MultiCoilElementName", "SH", "1", "1",
@@ -58,7 +58,7 @@ class MRReceiveCoilSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-94"
-    __order__ = (0x00181250, 0x00189041, 0x00189043, 0x00189044, 0x00189045, 0x00189046)
+    __order__: ClassVar[tuple[int, ...]] = (0x00181250, 0x00189041, 0x00189043, 0x00189044, 0x00189045, 0x00189046)
 
     receive_coil_name: Attr[str] = Attr(
         0x00181250, "ReceiveCoilName", "SH", "1", "1C",
@@ -150,7 +150,7 @@ class MRReceiveCoilMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-94"
-    __order__ = (0x00189042,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189042,)
 
     mr_receive_coil_sequence: Attr[list[MRReceiveCoilSequenceItem]] = Attr(
         0x00189042, "MRReceiveCoilSequence", "SQ", "1", "1",

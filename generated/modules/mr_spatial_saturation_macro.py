@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class MRSpatialSaturationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-98"
-    __order__ = (0x00189104, 0x00189105, 0x00189106)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189104, 0x00189105, 0x00189106)
 
     slab_thickness: Attr[float] = Attr(
         0x00189104, "SlabThickness", "FD", "1", "1",
@@ -68,7 +68,7 @@ class MRSpatialSaturationMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-98"
-    __order__ = (0x00189107,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189107,)
 
     mr_spatial_saturation_sequence: Attr[list[MRSpatialSaturationSequenceItem]] = Attr(
         0x00189107, "MRSpatialSaturationSequence", "SQ", "1", "2",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class MRSpectroscopyDataModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-106"
-    __order__ = (0x00280010, 0x00280011, 0x00289001, 0x00289002, 0x00289108, 0x00289003, 0x00289235, 0x56000010, 0x56000020)
+    __order__: ClassVar[tuple[int, ...]] = (0x00280010, 0x00280011, 0x00289001, 0x00289002, 0x00289108, 0x00289003, 0x00289235, 0x56000010, 0x56000020)
 
     rows: Attr[int] = Attr(
         0x00280010, "Rows", "US", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class MRSpectroscopyDescriptionMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-107"
-    __order__ = (0x00089206, 0x00089207, 0x00089208, 0x00089209)
+    __order__: ClassVar[tuple[int, ...]] = (0x00089206, 0x00089207, 0x00089208, 0x00089209)
 
     volumetric_properties: Attr[str] = Attr(
         0x00089206, "VolumetricProperties", "CS", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class MRSpectroscopyFOVGeometrySequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-105"
-    __order__ = (0x00189127, 0x00189095, 0x00189234, 0x00189159, 0x00180093, 0x00180094)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189127, 0x00189095, 0x00189234, 0x00189159, 0x00180093, 0x00180094)
 
     spectroscopy_acquisition_data_columns: Attr[int] = Attr(
         0x00189127, "SpectroscopyAcquisitionDataColumns", "UL", "1", "1C",
@@ -103,7 +103,7 @@ class MRSpectroscopyFOVGeometryMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-105"
-    __order__ = (0x00189103,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189103,)
 
     mr_spectroscopy_fov_geometry_sequence: Attr[list[MRSpectroscopyFOVGeometrySequenceItem]] = Attr(
         0x00189103, "MRSpectroscopyFOVGeometrySequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -20,7 +20,7 @@ class MRSpectroscopyFrameTypeSequenceItem(MRSpectroscopyDescriptionMacro, ItemBu
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-104"
-    __order__ = (0x00089007, 0x00089206, 0x00089207, 0x00089208, 0x00089209)
+    __order__: ClassVar[tuple[int, ...]] = (0x00089007, 0x00089206, 0x00089207, 0x00089208, 0x00089209)
 
     frame_type: Attr[list[str]] = Attr(
         0x00089007, "FrameType", "CS", "4-5", "1",
@@ -53,7 +53,7 @@ class MRSpectroscopyFrameTypeMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-104"
-    __order__ = (0x00189227,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189227,)
 
     mr_spectroscopy_frame_type_sequence: Attr[list[MRSpectroscopyFrameTypeSequenceItem]] = Attr(
         0x00189227, "MRSpectroscopyFrameTypeSequence", "SQ", "1", "1",

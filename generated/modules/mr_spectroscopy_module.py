@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -27,7 +27,7 @@ class VolumeLocalizationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-102"
-    __order__ = (0x00189104, 0x00189105, 0x00189106)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189104, 0x00189105, 0x00189106)
 
     slab_thickness: Attr[float] = Attr(
         0x00189104, "SlabThickness", "FD", "1", "1",
@@ -75,7 +75,7 @@ class ReferencedInstanceSequenceItem(ImageSOPInstanceReferenceMacro, ItemBuilder
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-102"
-    __order__ = (0x00081150, 0x00081155, 0x00081160, 0x0062000B, 0x0040A170)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x00081160, 0x0062000B, 0x0040A170)
 
     purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "1",
@@ -112,7 +112,7 @@ class MRSpectroscopyModule(MRImageAndSpectroscopyInstanceMacro, MRSpectroscopyDe
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-102"
-    __order__ = (0x00200012, 0x0008002A, 0x00189073, 0x00089121, 0x0008113A, 0x00089092, 0x00089154, 0x00089237, 0x00189004, 0x00189100, 0x00189064, 0x00180087, 0x00189174, 0x00189175, 0x00204000, 0x300A012C, 0x00181320, 0x00080008, 0x00089206, 0x00089207, 0x00089208, 0x00089209, 0x00189098, 0x00189052, 0x00189053, 0x00189054, 0x00189126, 0x00189059, 0x00189060, 0x00189061, 0x00189062, 0x00189063, 0x00189065, 0x00189066, 0x00189067, 0x00189101, 0x00189198, 0x00189199, 0x00189297, 0x0008114A)
+    __order__: ClassVar[tuple[int, ...]] = (0x00200012, 0x0008002A, 0x00189073, 0x00089121, 0x0008113A, 0x00089092, 0x00089154, 0x00089237, 0x00189004, 0x00189100, 0x00189064, 0x00180087, 0x00189174, 0x00189175, 0x00204000, 0x300A012C, 0x00181320, 0x00080008, 0x00089206, 0x00089207, 0x00089208, 0x00089209, 0x00189098, 0x00189052, 0x00189053, 0x00189054, 0x00189126, 0x00189059, 0x00189060, 0x00189061, 0x00189062, 0x00189063, 0x00189065, 0x00189066, 0x00189067, 0x00189101, 0x00189198, 0x00189199, 0x00189297, 0x0008114A)
 
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class MRSpectroscopyPulseSequenceModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-103"
-    __order__ = (0x00189005, 0x00189200, 0x00189008, 0x00189011, 0x00189012, 0x00189017, 0x00189018, 0x00189025, 0x00189032, 0x00189034, 0x00189033, 0x00189094, 0x00189093, 0x00189298)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189005, 0x00189200, 0x00189008, 0x00189011, 0x00189012, 0x00189017, 0x00189018, 0x00189025, 0x00189032, 0x00189034, 0x00189033, 0x00189094, 0x00189093, 0x00189298)
 
     pulse_sequence_name: Attr[str] = Attr(
         0x00189005, "PulseSequenceName", "SH", "1", "1C",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class SpecificAbsorptionRateSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-89"
-    __order__ = (0x00189179, 0x00189181)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189179, 0x00189181)
 
     specific_absorption_rate_definition: Attr[str] = Attr(
         0x00189179, "SpecificAbsorptionRateDefinition", "CS", "1", "1",
@@ -58,7 +58,7 @@ class OperatingModeSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-89"
-    __order__ = (0x00189177, 0x00189178)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189177, 0x00189178)
 
     operating_mode_type: Attr[str] = Attr(
         0x00189177, "OperatingModeType", "CS", "1", "1",
@@ -96,7 +96,7 @@ class MRTimingAndRelatedParametersSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-89"
-    __order__ = (0x00180080, 0x00181314, 0x00180091, 0x00189240, 0x00189241, 0x00189239, 0x00189180, 0x00189182, 0x00189176)
+    __order__: ClassVar[tuple[int, ...]] = (0x00180080, 0x00181314, 0x00180091, 0x00189240, 0x00189241, 0x00189239, 0x00189180, 0x00189182, 0x00189176)
 
     repetition_time: Attr[float] = Attr(
         0x00180080, "RepetitionTime", "DS", "1", "1C",
@@ -224,7 +224,7 @@ class MRTimingAndRelatedParametersMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-89"
-    __order__ = (0x00189112,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189112,)
 
     mr_timing_and_related_parameters_sequence: Attr[list[MRTimingAndRelatedParametersSequenceItem]] = Attr(
         0x00189112, "MRTimingAndRelatedParametersSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class MRTransmitCoilSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-95"
-    __order__ = (0x00181251, 0x00189050, 0x00189051)
+    __order__: ClassVar[tuple[int, ...]] = (0x00181251, 0x00189050, 0x00189051)
 
     transmit_coil_name: Attr[str] = Attr(
         0x00181251, "TransmitCoilName", "SH", "1", "1C",
@@ -73,7 +73,7 @@ class MRTransmitCoilMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-95"
-    __order__ = (0x00189049,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189049,)
 
     mr_transmit_coil_sequence: Attr[list[MRTransmitCoilSequenceItem]] = Attr(
         0x00189049, "MRTransmitCoilSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class MRVelocityEncodingSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-100"
-    __order__ = (0x00189090, 0x00189091, 0x00189217)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189090, 0x00189091, 0x00189217)
 
     velocity_encoding_direction: Attr[list[float]] = Attr(
         0x00189090, "VelocityEncodingDirection", "FD", "3", "1C",
@@ -73,7 +73,7 @@ class MRVelocityEncodingMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-100"
-    __order__ = (0x00189197,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189197,)
 
     mr_velocity_encoding_sequence: Attr[list[MRVelocityEncodingSequenceItem]] = Attr(
         0x00189197, "MRVelocityEncodingSequence", "SQ", "1", "1",

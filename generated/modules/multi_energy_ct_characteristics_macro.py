@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -23,7 +23,7 @@ class MultienergyCTCharacteristicsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.15.3.12-1"
-    __order__ = (0x0018937C, 0x00221612, 0x00741212)
+    __order__: ClassVar[tuple[int, ...]] = (0x0018937C, 0x00221612, 0x00741212)
 
     monoenergetic_energy_equivalent: Attr[float] = Attr(
         0x0018937C, "MonoenergeticEnergyEquivalent", "FD", "1", "1C",
@@ -75,7 +75,7 @@ class MultiEnergyCTCharacteristicsMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.15.3.12-1"
-    __order__ = (0x00189364,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189364,)
 
     multienergy_ct_characteristics_sequence: Attr[list[MultienergyCTCharacteristicsSequenceItem]] = Attr(
         0x00189364, "MultienergyCTCharacteristicsSequence", "SQ", "1", "1C",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -12,23 +12,23 @@ from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
 from iodkit.generated.modules.ct_acquisition_details_macro import CTAcquisitionDetailsMacro
 from iodkit.generated.modules.ct_exposure_macro import CTExposureMacro
 from iodkit.generated.modules.ct_geometry_macro import CTGeometryMacro
-from iodkit.generated.modules.ctx_ray_details_macro import CTXRayDetailsMacro
+from iodkit.generated.modules.ct_x_ray_details_macro import CTXRayDetailsMacro
 from iodkit.generated.modules.multi_energy_ct_characteristics_macro import MultiEnergyCTCharacteristicsMacro
 from iodkit.generated.modules.multi_energy_ct_path_macro import MultiEnergyCTPathMacro
 from iodkit.generated.modules.multi_energy_ct_processing_macro import MultiEnergyCTProcessingMacro
-from iodkit.generated.modules.multi_energy_ctx_ray_detector_macro import MultiEnergyCTXRayDetectorMacro
-from iodkit.generated.modules.multi_energy_ctx_ray_source_macro import MultiEnergyCTXRaySourceMacro
+from iodkit.generated.modules.multi_energy_ct_x_ray_detector_macro import MultiEnergyCTXRayDetectorMacro
+from iodkit.generated.modules.multi_energy_ct_x_ray_source_macro import MultiEnergyCTXRaySourceMacro
 
 if TYPE_CHECKING:
     from iodkit.generated.modules import ct_acquisition_details_macro
     from iodkit.generated.modules import ct_exposure_macro
     from iodkit.generated.modules import ct_geometry_macro
-    from iodkit.generated.modules import ctx_ray_details_macro
+    from iodkit.generated.modules import ct_x_ray_details_macro
     from iodkit.generated.modules import multi_energy_ct_characteristics_macro
     from iodkit.generated.modules import multi_energy_ct_path_macro
     from iodkit.generated.modules import multi_energy_ct_processing_macro
-    from iodkit.generated.modules import multi_energy_ctx_ray_detector_macro
-    from iodkit.generated.modules import multi_energy_ctx_ray_source_macro
+    from iodkit.generated.modules import multi_energy_ct_x_ray_detector_macro
+    from iodkit.generated.modules import multi_energy_ct_x_ray_source_macro
 
 
 
@@ -39,7 +39,7 @@ class MultienergyCTAcquisitionSequenceItem(MultiEnergyCTXRaySourceMacro, MultiEn
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.2.2-1"
-    __order__ = (0x0018937B, 0x00189365, 0x0018936F, 0x00189379, 0x00189321, 0x00189325, 0x00189304, 0x00189312)
+    __order__: ClassVar[tuple[int, ...]] = (0x0018937B, 0x00189365, 0x0018936F, 0x00189379, 0x00189321, 0x00189325, 0x00189304, 0x00189312)
 
     multienergy_acquisition_description: Attr[str] = Attr(
         0x0018937B, "MultienergyAcquisitionDescription", "UT", "1", "3",
@@ -53,11 +53,11 @@ class MultienergyCTAcquisitionSequenceItem(MultiEnergyCTXRaySourceMacro, MultiEn
         self,
         *,
         multienergy_acquisition_description: str | None = None,
-        multienergy_ctx_ray_source_sequence: list[multi_energy_ctx_ray_source_macro.MultienergyCTXRaySourceSequenceItem] | None = None,
-        multienergy_ctx_ray_detector_sequence: list[multi_energy_ctx_ray_detector_macro.MultienergyCTXRayDetectorSequenceItem] | None = None,
+        multienergy_ctx_ray_source_sequence: list[multi_energy_ct_x_ray_source_macro.MultienergyCTXRaySourceSequenceItem] | None = None,
+        multienergy_ctx_ray_detector_sequence: list[multi_energy_ct_x_ray_detector_macro.MultienergyCTXRayDetectorSequenceItem] | None = None,
         multienergy_ct_path_sequence: list[multi_energy_ct_path_macro.MultienergyCTPathSequenceItem] | None = None,
         ct_exposure_sequence: list[ct_exposure_macro.CTExposureSequenceItem] | None = None,
-        ctx_ray_details_sequence: list[ctx_ray_details_macro.CTXRayDetailsSequenceItem] | None = None,
+        ctx_ray_details_sequence: list[ct_x_ray_details_macro.CTXRayDetailsSequenceItem] | None = None,
         ct_acquisition_details_sequence: list[ct_acquisition_details_macro.CTAcquisitionDetailsSequenceItem] | None = None,
         ct_geometry_sequence: list[ct_geometry_macro.CTGeometrySequenceItem] | None = None,
         **_: Any,
@@ -78,7 +78,7 @@ class MultiEnergyCTImageModule(MultiEnergyCTProcessingMacro, MultiEnergyCTCharac
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.2.2-1"
-    __order__ = (0x00189362, 0x00189363, 0x00189364)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189362, 0x00189363, 0x00189364)
 
     multienergy_ct_acquisition_sequence: Attr[list[MultienergyCTAcquisitionSequenceItem]] = Attr(
         0x00189362, "MultienergyCTAcquisitionSequence", "SQ", "1", "1",

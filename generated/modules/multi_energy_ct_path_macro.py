@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class MultienergyCTPathSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.2.2-4"
-    __order__ = (0x0018937A, 0x00189377, 0x00189376)
+    __order__: ClassVar[tuple[int, ...]] = (0x0018937A, 0x00189377, 0x00189376)
 
     multienergy_ct_path_index: Attr[int] = Attr(
         0x0018937A, "MultienergyCTPathIndex", "US", "1", "1",
@@ -68,7 +68,7 @@ class MultiEnergyCTPathMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.2.2-4"
-    __order__ = (0x00189379,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189379,)
 
     multienergy_ct_path_sequence: Attr[list[MultienergyCTPathSequenceItem]] = Attr(
         0x00189379, "MultienergyCTPathSequence", "SQ", "1", "1",

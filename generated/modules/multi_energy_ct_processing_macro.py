@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -23,7 +23,7 @@ class MaterialAttenuationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.15.3.13-1"
-    __order__ = (0x00189383, 0x00189384)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189383, 0x00189384)
 
     photon_energy: Attr[float] = Attr(
         0x00189383, "PhotonEnergy", "DS", "1", "1",
@@ -61,7 +61,7 @@ class DecompositionMaterialSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.15.3.13-1"
-    __order__ = (0x0018937D, 0x00189382)
+    __order__: ClassVar[tuple[int, ...]] = (0x0018937D, 0x00189382)
 
     material_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x0018937D, "MaterialCodeSequence", "SQ", "1", "1",
@@ -100,7 +100,7 @@ class MultienergyCTProcessingSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.15.3.13-1"
-    __order__ = (0x0018937E, 0x0018937F, 0x00189380, 0x00189381)
+    __order__: ClassVar[tuple[int, ...]] = (0x0018937E, 0x0018937F, 0x00189380, 0x00189381)
 
     decomposition_method: Attr[str] = Attr(
         0x0018937E, "DecompositionMethod", "CS", "1", "1",
@@ -159,7 +159,7 @@ class MultiEnergyCTProcessingMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.15.3.13-1"
-    __order__ = (0x00189363,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189363,)
 
     multienergy_ct_processing_sequence: Attr[list[MultienergyCTProcessingSequenceItem]] = Attr(
         0x00189363, "MultienergyCTProcessingSequence", "SQ", "1", "3",

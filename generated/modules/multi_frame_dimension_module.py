@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class DimensionOrganizationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.17-1"
-    __order__ = (0x00209164,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00209164,)
 
     dimension_organization_uid: Attr[str] = Attr(
         0x00209164, "DimensionOrganizationUID", "UI", "1", "1",
@@ -48,7 +48,7 @@ class DimensionIndexSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.17-1"
-    __order__ = (0x00209165, 0x00209213, 0x00209167, 0x00209238, 0x00209164, 0x00209421)
+    __order__: ClassVar[tuple[int, ...]] = (0x00209165, 0x00209213, 0x00209167, 0x00209238, 0x00209164, 0x00209421)
 
     dimension_index_pointer: Attr[int] = Attr(
         0x00209165, "DimensionIndexPointer", "AT", "1", "1",
@@ -132,7 +132,7 @@ class MultiFrameDimensionModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.17-1"
-    __order__ = (0x00209221, 0x00209311, 0x00209222)
+    __order__: ClassVar[tuple[int, ...]] = (0x00209221, 0x00209311, 0x00209222)
 
     dimension_organization_sequence: Attr[list[DimensionOrganizationSequenceItem]] = Attr(
         0x00209221, "DimensionOrganizationSequence", "SQ", "1", "1",

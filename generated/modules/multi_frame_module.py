@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class MultiFrameModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7-14"
-    __order__ = (0x00280008, 0x00280009, 0x00220028, 0x7FE00003)
+    __order__: ClassVar[tuple[int, ...]] = (0x00280008, 0x00280009, 0x00220028, 0x7FE00003)
 
     number_of_frames: Attr[int] = Attr(
         0x00280008, "NumberOfFrames", "IS", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class MultiPlanarReconstructionGeometryModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.26-1"
-    __order__ = (0x00701501, 0x00701502, 0x00701503, 0x00701507, 0x00701508, 0x00701511, 0x00701512, 0x00701505)
+    __order__: ClassVar[tuple[int, ...]] = (0x00701501, 0x00701502, 0x00701503, 0x00701507, 0x00701508, 0x00701511, 0x00701512, 0x00701505)
 
     multi_planar_reconstruction_style: Attr[Literal["PLANAR"]] = Attr(
         0x00701501, "MultiPlanarReconstructionStyle", "CS", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class MultiResolutionPyramidModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.11.1-1"
-    __order__ = (0x00080019, 0x00200027, 0x00081088)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080019, 0x00200027, 0x00081088)
 
     pyramid_uid: Attr[str] = Attr(
         0x00080019, "PyramidUID", "UI", "1", "1",

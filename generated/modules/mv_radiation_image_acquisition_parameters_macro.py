@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -24,7 +24,7 @@ class MVRadiationImageAcquisitionParametersMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.4.7-1"
-    __order__ = (0x30020133, 0x300A067B, 0x30020134, 0x300A0658, 0x300A063D, 0x300A063E)
+    __order__: ClassVar[tuple[int, ...]] = (0x30020133, 0x300A067B, 0x30020134, 0x300A0658, 0x300A063D, 0x300A063E)
 
     energy_derivation_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x30020133, "EnergyDerivationCodeSequence", "SQ", "1", "1C",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -22,7 +22,7 @@ class ViewCodeSequenceItem(CodeSequenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-11"
-    __order__ = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00540222)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00540222)
 
     view_modifier_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x00540222, "ViewModifierCodeSequence", "SQ", "1", "2C",
@@ -67,7 +67,7 @@ class DetectorInformationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-11"
-    __order__ = (0x00181180, 0x00181181, 0x00181147, 0x00181149, 0x00181182, 0x00181183, 0x00181184, 0x00280032, 0x00280031, 0x00181145, 0x00181120, 0x00181110, 0x00540200, 0x00181142, 0x00200037, 0x00200032, 0x00540220)
+    __order__: ClassVar[tuple[int, ...]] = (0x00181180, 0x00181181, 0x00181147, 0x00181149, 0x00181182, 0x00181183, 0x00181184, 0x00280032, 0x00280031, 0x00181145, 0x00181120, 0x00181110, 0x00540200, 0x00181142, 0x00200037, 0x00200032, 0x00540220)
 
     collimator_grid_name: Attr[str] = Attr(
         0x00181180, "CollimatorGridName", "SH", "1", "3",
@@ -258,7 +258,7 @@ class NMDetectorModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-11"
-    __order__ = (0x00540022,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00540022,)
 
     detector_information_sequence: Attr[list[DetectorInformationSequenceItem]] = Attr(
         0x00540022, "DetectorInformationSequence", "SQ", "1", "2",

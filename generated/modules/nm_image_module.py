@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -28,7 +28,7 @@ class NMImageModule(GeneralAnatomyOptionalMacro, ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-9"
-    __order__ = (0x00080008, 0x00540400, 0x00282110, 0x00180070, 0x00180071, 0x00181130, 0x00181131, 0x00181242, 0x00181243, 0x00185020, 0x00280051, 0x00181301, 0x00181300, 0x00181302, 0x00181061, 0x00082218, 0x00082228, 0x00409096, 0x00540501)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080008, 0x00540400, 0x00282110, 0x00180070, 0x00180071, 0x00181130, 0x00181131, 0x00181242, 0x00181243, 0x00185020, 0x00280051, 0x00181301, 0x00181300, 0x00181302, 0x00181061, 0x00082218, 0x00082228, 0x00409096, 0x00540501)
 
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",

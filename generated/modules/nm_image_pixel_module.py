@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class NMImagePixelModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-6"
-    __order__ = (0x00280002, 0x00280004, 0x00280100, 0x00280101, 0x00280102, 0x00280030)
+    __order__: ClassVar[tuple[int, ...]] = (0x00280002, 0x00280004, 0x00280100, 0x00280101, 0x00280102, 0x00280030)
 
     samples_per_pixel: Attr[int] = Attr(
         0x00280002, "SamplesPerPixel", "US", "1", "1",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -23,7 +23,7 @@ class EnergyWindowRangeSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-10"
-    __order__ = (0x00540014, 0x00540015)
+    __order__: ClassVar[tuple[int, ...]] = (0x00540014, 0x00540015)
 
     energy_window_lower_limit: Attr[float] = Attr(
         0x00540014, "EnergyWindowLowerLimit", "DS", "1", "3",
@@ -62,7 +62,7 @@ class EnergyWindowInformationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-10"
-    __order__ = (0x00540018, 0x00540013)
+    __order__: ClassVar[tuple[int, ...]] = (0x00540018, 0x00540013)
 
     energy_window_name: Attr[str] = Attr(
         0x00540018, "EnergyWindowName", "SH", "1", "3",
@@ -100,7 +100,7 @@ class CalibrationDataSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-10"
-    __order__ = (0x00540308, 0x00181045, 0x00540017)
+    __order__: ClassVar[tuple[int, ...]] = (0x00540308, 0x00181045, 0x00540017)
 
     energy_window_number: Attr[int] = Attr(
         0x00540308, "EnergyWindowNumber", "US", "1", "1",
@@ -149,7 +149,7 @@ class RadiopharmaceuticalInformationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-10"
-    __order__ = (0x00540300, 0x00181070, 0x00540302, 0x00181071, 0x00181072, 0x00181073, 0x00181074, 0x00083012, 0x00540306, 0x00180031, 0x00540304)
+    __order__: ClassVar[tuple[int, ...]] = (0x00540300, 0x00181070, 0x00540302, 0x00181071, 0x00181072, 0x00181073, 0x00181074, 0x00083012, 0x00540306, 0x00180031, 0x00540304)
 
     radionuclide_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x00540300, "RadionuclideCodeSequence", "SQ", "1", "2",
@@ -271,7 +271,7 @@ class InterventionDrugInformationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-10"
-    __order__ = (0x00180034, 0x00180029, 0x00540302, 0x00180035, 0x00180027, 0x00180028)
+    __order__: ClassVar[tuple[int, ...]] = (0x00180034, 0x00180029, 0x00540302, 0x00180035, 0x00180027, 0x00180028)
 
     intervention_drug_name: Attr[str] = Attr(
         0x00180034, "InterventionDrugName", "LO", "1", "3",
@@ -349,7 +349,7 @@ class NMIsotopeModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-10"
-    __order__ = (0x00540012, 0x00540016, 0x00180026)
+    __order__: ClassVar[tuple[int, ...]] = (0x00540012, 0x00540016, 0x00180026)
 
     energy_window_information_sequence: Attr[list[EnergyWindowInformationSequenceItem]] = Attr(
         0x00540012, "EnergyWindowInformationSequence", "SQ", "1", "2",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class NMMultiFrameModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-7"
-    __order__ = (0x00280009, 0x00540010, 0x00540011, 0x00540020, 0x00540021, 0x00540030, 0x00540031, 0x00540050, 0x00540051, 0x00540060, 0x00540061, 0x00540070, 0x00540071, 0x00540080, 0x00540081, 0x00540090, 0x00540100)
+    __order__: ClassVar[tuple[int, ...]] = (0x00280009, 0x00540010, 0x00540011, 0x00540020, 0x00540021, 0x00540030, 0x00540031, 0x00540050, 0x00540051, 0x00540060, 0x00540061, 0x00540070, 0x00540071, 0x00540080, 0x00540081, 0x00540090, 0x00540100)
 
     frame_increment_pointer: Attr[list[int]] = Attr(
         0x00280009, "FrameIncrementPointer", "AT", "1-n", "1",

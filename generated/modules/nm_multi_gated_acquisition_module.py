@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class TimeSlotInformationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-13"
-    __order__ = (0x00540073,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00540073,)
 
     time_slot_time: Attr[float] = Attr(
         0x00540073, "TimeSlotTime", "DS", "1", "3",
@@ -48,7 +48,7 @@ class DataInformationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-13"
-    __order__ = (0x00181063, 0x00181062, 0x00181081, 0x00181082, 0x00181083, 0x00181084, 0x00540072)
+    __order__: ClassVar[tuple[int, ...]] = (0x00181063, 0x00181062, 0x00181081, 0x00181082, 0x00181083, 0x00181084, 0x00540072)
 
     frame_time: Attr[float] = Attr(
         0x00181063, "FrameTime", "DS", "1", "1",
@@ -135,7 +135,7 @@ class GatedInformationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-13"
-    __order__ = (0x00181060, 0x00181064, 0x00540063)
+    __order__: ClassVar[tuple[int, ...]] = (0x00181060, 0x00181064, 0x00540063)
 
     trigger_time: Attr[float] = Attr(
         0x00181060, "TriggerTime", "DS", "1", "3",
@@ -185,7 +185,7 @@ class NMMultiGatedAcquisitionModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-13"
-    __order__ = (0x00181080, 0x00181085, 0x00181086, 0x00181088, 0x00540062)
+    __order__: ClassVar[tuple[int, ...]] = (0x00181080, 0x00181085, 0x00181086, 0x00181088, 0x00540062)
 
     beat_rejection_flag: Attr[Literal["Y", "N"]] = Attr(
         0x00181080, "BeatRejectionFlag", "CS", "1", "3",

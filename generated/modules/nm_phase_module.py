@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class PhaseInformationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-14"
-    __order__ = (0x00540036, 0x00181242, 0x00540038, 0x00540033, 0x00540210, 0x00540211, 0x00540039)
+    __order__: ClassVar[tuple[int, ...]] = (0x00540036, 0x00181242, 0x00540038, 0x00540033, 0x00540210, 0x00540211, 0x00540039)
 
     phase_delay: Attr[int] = Attr(
         0x00540036, "PhaseDelay", "IS", "1", "1",
@@ -107,7 +107,7 @@ class NMPhaseModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-14"
-    __order__ = (0x00540032,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00540032,)
 
     phase_information_sequence: Attr[list[PhaseInformationSequenceItem]] = Attr(
         0x00540032, "PhaseInformationSequence", "SQ", "1", "2C",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class NMReconstructionModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-15"
-    __order__ = (0x00180088, 0x00181100, 0x00181210, 0x00180050, 0x00201041, 0x00540500)
+    __order__: ClassVar[tuple[int, ...]] = (0x00180088, 0x00181100, 0x00181210, 0x00180050, 0x00201041, 0x00540500)
 
     spacing_between_slices: Attr[float] = Attr(
         0x00180088, "SpacingBetweenSlices", "DS", "1", "2",

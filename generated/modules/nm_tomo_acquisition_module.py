@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class RotationInformationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-12"
-    __order__ = (0x00540200, 0x00181144, 0x00181140, 0x00181143, 0x00181242, 0x00181142, 0x00181110, 0x00540053, 0x00181131, 0x00181130)
+    __order__: ClassVar[tuple[int, ...]] = (0x00540200, 0x00181144, 0x00181140, 0x00181143, 0x00181242, 0x00181142, 0x00181110, 0x00540053, 0x00181131, 0x00181130)
 
     start_angle: Attr[float] = Attr(
         0x00540200, "StartAngle", "DS", "1", "1",
@@ -141,7 +141,7 @@ class NMTomoAcquisitionModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-12"
-    __order__ = (0x00540052, 0x00540202)
+    __order__: ClassVar[tuple[int, ...]] = (0x00540052, 0x00540202)
 
     rotation_information_sequence: Attr[list[RotationInformationSequenceItem]] = Attr(
         0x00540052, "RotationInformationSequence", "SQ", "1", "2",

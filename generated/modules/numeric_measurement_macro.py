@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -22,7 +22,7 @@ class MeasuredValueSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.18.1-1"
-    __order__ = (0x0040A30A, 0x0040A161, 0x0040A162, 0x0040A163, 0x004008EA)
+    __order__: ClassVar[tuple[int, ...]] = (0x0040A30A, 0x0040A161, 0x0040A162, 0x0040A163, 0x004008EA)
 
     numeric_value: Attr[list[float]] = Attr(
         0x0040A30A, "NumericValue", "DS", "1-n", "1",
@@ -96,7 +96,7 @@ class NumericMeasurementMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.18.1-1"
-    __order__ = (0x0040A300, 0x0040A301)
+    __order__: ClassVar[tuple[int, ...]] = (0x0040A300, 0x0040A301)
 
     measured_value_sequence: Attr[list[MeasuredValueSequenceItem]] = Attr(
         0x0040A300, "MeasuredValueSequence", "SQ", "1", "2",

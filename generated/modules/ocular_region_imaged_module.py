@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -28,7 +28,7 @@ class OcularRegionImagedModule(GeneralAnatomyMandatoryMacro, ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.17.5-1"
-    __order__ = (0x00200062, 0x0022001D, 0x00221624, 0x00221626, 0x00082218, 0x00082228)
+    __order__: ClassVar[tuple[int, ...]] = (0x00200062, 0x0022001D, 0x00221624, 0x00221626, 0x00082218, 0x00082228)
 
     image_laterality: Attr[Literal["R", "L", "B"]] = Attr(
         0x00200062, "ImageLaterality", "CS", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -22,7 +22,7 @@ class RefractiveStateSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.17.8-2"
-    __order__ = (0x00220007, 0x00220008, 0x00220009, 0x0022000F)
+    __order__: ClassVar[tuple[int, ...]] = (0x00220007, 0x00220008, 0x00220009, 0x0022000F)
 
     spherical_lens_power: Attr[float] = Attr(
         0x00220007, "SphericalLensPower", "FL", "1", "1",
@@ -77,7 +77,7 @@ class MydriaticAgentSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.17.8-2"
-    __order__ = (0x0022001C, 0x0022004E, 0x00220042)
+    __order__: ClassVar[tuple[int, ...]] = (0x0022001C, 0x0022004E, 0x00220042)
 
     mydriatic_agent_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x0022001C, "MydriaticAgentCodeSequence", "SQ", "1", "1",
@@ -127,7 +127,7 @@ class OphthalmicAcquisitionParametersMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.17.8-2"
-    __order__ = (0x0022001B, 0x0022000A, 0x0022000B, 0x0022000D, 0x00220058, 0x0022000E)
+    __order__: ClassVar[tuple[int, ...]] = (0x0022001B, 0x0022000A, 0x0022000B, 0x0022000D, 0x00220058, 0x0022000E)
 
     refractive_state_sequence: Attr[list[RefractiveStateSequenceItem]] = Attr(
         0x0022001B, "RefractiveStateSequence", "SQ", "1", "2",

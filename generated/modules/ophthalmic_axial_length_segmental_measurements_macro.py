@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -27,7 +27,7 @@ class OphthalmicAxialLengthSegmentalMeasurementsMacro(OphthalmicAxialMeasurement
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.14-3"
-    __order__ = (0x00221019, 0x00221140, 0x00221101, 0x00221220, 0x00221225)
+    __order__: ClassVar[tuple[int, ...]] = (0x00221019, 0x00221140, 0x00221101, 0x00221220, 0x00221225)
 
     ophthalmic_axial_length: Attr[float] = Attr(
         0x00221019, "OphthalmicAxialLength", "FL", "1", "1",

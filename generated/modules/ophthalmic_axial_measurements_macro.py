@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -26,7 +26,7 @@ class MydriaticAgentSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.14-2"
-    __order__ = (0x0022001C, 0x0022004E, 0x00220042)
+    __order__: ClassVar[tuple[int, ...]] = (0x0022001C, 0x0022004E, 0x00220042)
 
     mydriatic_agent_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x0022001C, "MydriaticAgentCodeSequence", "SQ", "1", "1",
@@ -75,7 +75,7 @@ class OphthalmicAxialLengthMeasurementsTotalLengthSequenceItem(OphthalmicAxialMe
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.14-2"
-    __order__ = (0x00221019, 0x00221140, 0x00221330, 0x00221220, 0x00221225)
+    __order__: ClassVar[tuple[int, ...]] = (0x00221019, 0x00221140, 0x00221330, 0x00221220, 0x00221225)
 
     ophthalmic_axial_length: Attr[float] = Attr(
         0x00221019, "OphthalmicAxialLength", "FL", "1", "1",
@@ -128,7 +128,7 @@ class OphthalmicAxialLengthMeasurementsLengthSummationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.14-2"
-    __order__ = (0x00221019, 0x00221140, 0x00221330, 0x00221211)
+    __order__: ClassVar[tuple[int, ...]] = (0x00221019, 0x00221140, 0x00221330, 0x00221211)
 
     ophthalmic_axial_length: Attr[float] = Attr(
         0x00221019, "OphthalmicAxialLength", "FL", "1", "1",
@@ -191,7 +191,7 @@ class OphthalmicAxialLengthMeasurementsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.14-2"
-    __order__ = (0x00221010, 0x00221210, 0x00221212, 0x00221211)
+    __order__: ClassVar[tuple[int, ...]] = (0x00221010, 0x00221210, 0x00221212, 0x00221211)
 
     ophthalmic_axial_length_measurements_type: Attr[Literal["TOTAL LENGTH", "LENGTH SUMMATION", "SEGMENTAL LENGTH"]] = Attr(
         0x00221010, "OphthalmicAxialLengthMeasurementsType", "CS", "1", "1",
@@ -260,7 +260,7 @@ class OphthalmicAxialMeasurementsMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.14-2"
-    __order__ = (0x00221024, 0x00221065, 0x00221025, 0x00221066, 0x0022000D, 0x0022000E, 0x00220058, 0x00221050)
+    __order__: ClassVar[tuple[int, ...]] = (0x00221024, 0x00221065, 0x00221025, 0x00221066, 0x0022000D, 0x0022000E, 0x00220058, 0x00221050)
 
     lens_status_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x00221024, "LensStatusCodeSequence", "SQ", "1", "1",

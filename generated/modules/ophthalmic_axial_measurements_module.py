@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -26,7 +26,7 @@ class OphthalmicAxialMeasurementsRightEyeSequenceItem(OphthalmicAxialMeasurement
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.14-1"
-    __order__ = (0x00221024, 0x00221065, 0x00221025, 0x00221066, 0x0022000D, 0x0022000E, 0x00220058, 0x00221050, 0x00221230, 0x00221255)
+    __order__: ClassVar[tuple[int, ...]] = (0x00221024, 0x00221065, 0x00221025, 0x00221066, 0x0022000D, 0x0022000E, 0x00220058, 0x00221050, 0x00221230, 0x00221255)
 
     def __init__(
         self,
@@ -55,7 +55,7 @@ class OphthalmicAxialMeasurementsLeftEyeSequenceItem(OphthalmicAxialMeasurements
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.14-1"
-    __order__ = (0x00221024, 0x00221065, 0x00221025, 0x00221066, 0x0022000D, 0x0022000E, 0x00220058, 0x00221050, 0x00221230, 0x00221255)
+    __order__: ClassVar[tuple[int, ...]] = (0x00221024, 0x00221065, 0x00221025, 0x00221066, 0x0022000D, 0x0022000E, 0x00220058, 0x00221050, 0x00221230, 0x00221255)
 
     def __init__(
         self,
@@ -85,7 +85,7 @@ class OphthalmicAxialMeasurementsModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.14-1"
-    __order__ = (0x00221009, 0x00221044, 0x00221125, 0x00221007, 0x00221008)
+    __order__: ClassVar[tuple[int, ...]] = (0x00221009, 0x00221044, 0x00221125, 0x00221007, 0x00221008)
 
     ophthalmic_axial_measurements_device_type: Attr[str] = Attr(
         0x00221009, "OphthalmicAxialMeasurementsDeviceType", "CS", "1", "1",

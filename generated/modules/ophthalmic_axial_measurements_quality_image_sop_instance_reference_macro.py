@@ -6,7 +6,7 @@ C.8.25.16-6.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -22,7 +22,7 @@ class OphthalmicAxialMeasurementsQualityImageSOPInstanceReferenceMacro(ModuleBui
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.16-6"
-    __order__ = (0x00081150, 0x00081155, 0x00081160)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x00081160)
 
     referenced_sop_class_uid: Attr[Literal["1.2.840.10008.5.1.4.1.1.7.2", "1.2.840.10008.5.1.4.1.1.7.4"]] = Attr(
         0x00081150, "ReferencedSOPClassUID", "UI", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -22,7 +22,7 @@ class UltrasoundOphthalmicAxialLengthMeasurementsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.14-4"
-    __order__ = (0x00221059, 0x0040A084, 0x00221150, 0x00221159)
+    __order__: ClassVar[tuple[int, ...]] = (0x00221059, 0x0040A084, 0x00221150, 0x00221159)
 
     ophthalmic_axial_length_velocity: Attr[float] = Attr(
         0x00221059, "OphthalmicAxialLengthVelocity", "FL", "1", "1",
@@ -81,7 +81,7 @@ class OpticalOphthalmicAxialLengthMeasurementsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.14-4"
-    __order__ = (0x00221155, 0x00221150, 0x00221159)
+    __order__: ClassVar[tuple[int, ...]] = (0x00221155, 0x00221150, 0x00221159)
 
     signal_to_noise_ratio: Attr[float] = Attr(
         0x00221155, "SignalToNoiseRatio", "FL", "1", "3",
@@ -129,7 +129,7 @@ class OphthalmicAxialMeasurementsRelatedInformationMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.14-4"
-    __order__ = (0x00221220, 0x00221225)
+    __order__: ClassVar[tuple[int, ...]] = (0x00221220, 0x00221225)
 
     ultrasound_ophthalmic_axial_length_measurements_sequence: Attr[list[UltrasoundOphthalmicAxialLengthMeasurementsSequenceItem]] = Attr(
         0x00221220, "UltrasoundOphthalmicAxialLengthMeasurementsSequence", "SQ", "1", "1C",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -24,7 +24,7 @@ class SelectedSegmentalOphthalmicAxialLengthSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.14-5"
-    __order__ = (0x00221019, 0x00221101)
+    __order__: ClassVar[tuple[int, ...]] = (0x00221019, 0x00221101)
 
     ophthalmic_axial_length: Attr[float] = Attr(
         0x00221019, "OphthalmicAxialLength", "FL", "1", "1",
@@ -63,7 +63,7 @@ class UltrasoundSelectedOphthalmicAxialLengthSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.14-5"
-    __order__ = (0x00221010, 0x00221019, 0x00221250, 0x00221330, 0x00221262, 0x00221257)
+    __order__: ClassVar[tuple[int, ...]] = (0x00221010, 0x00221019, 0x00221250, 0x00221330, 0x00221262, 0x00221257)
 
     ophthalmic_axial_length_measurements_type: Attr[Literal["TOTAL LENGTH", "LENGTH SUMMATION"]] = Attr(
         0x00221010, "OphthalmicAxialLengthMeasurementsType", "CS", "1", "3",
@@ -147,7 +147,7 @@ class SelectedTotalOphthalmicAxialLengthSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.14-5"
-    __order__ = (0x00221019, 0x00221330, 0x00221262)
+    __order__: ClassVar[tuple[int, ...]] = (0x00221019, 0x00221330, 0x00221262)
 
     ophthalmic_axial_length: Attr[float] = Attr(
         0x00221019, "OphthalmicAxialLength", "FL", "1", "1",
@@ -196,7 +196,7 @@ class SelectedSegmentalOphthalmicAxialLengthSequenceItemInOpticalSelectedOphthal
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.14-5"
-    __order__ = (0x00221101, 0x00221019, 0x00221330, 0x00221262)
+    __order__: ClassVar[tuple[int, ...]] = (0x00221101, 0x00221019, 0x00221330, 0x00221262)
 
     ophthalmic_axial_length_measurements_segment_name_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x00221101, "OphthalmicAxialLengthMeasurementsSegmentNameCodeSequence", "SQ", "1", "1",
@@ -256,7 +256,7 @@ class OpticalSelectedOphthalmicAxialLengthSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.14-5"
-    __order__ = (0x00221010, 0x00221260, 0x00221257)
+    __order__: ClassVar[tuple[int, ...]] = (0x00221010, 0x00221260, 0x00221257)
 
     ophthalmic_axial_length_measurements_type: Attr[Literal["TOTAL LENGTH", "LENGTH SUMMATION", "SEGMENTAL LENGTH"]] = Attr(
         0x00221010, "OphthalmicAxialLengthMeasurementsType", "CS", "1", "3",
@@ -312,7 +312,7 @@ class OphthalmicAxialMeasurementsSelectedMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.14-5"
-    __order__ = (0x00221230, 0x00221255)
+    __order__: ClassVar[tuple[int, ...]] = (0x00221230, 0x00221255)
 
     ultrasound_selected_ophthalmic_axial_length_sequence: Attr[list[UltrasoundSelectedOphthalmicAxialLengthSequenceItem]] = Attr(
         0x00221230, "UltrasoundSelectedOphthalmicAxialLengthSequence", "SQ", "1", "1C",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -23,7 +23,7 @@ class OphthalmicFrameLocationSequenceItem(ImageSOPInstanceReferenceMacro, ItemBu
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.17.10-1"
-    __order__ = (0x00081150, 0x00081155, 0x00081160, 0x0062000B, 0x0040A170, 0x00220032, 0x00220041, 0x00220039)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x00081160, 0x0062000B, 0x0040A170, 0x00220032, 0x00220041, 0x00220039)
 
     purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "3",
@@ -87,7 +87,7 @@ class OphthalmicFrameLocationMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.17.10-1"
-    __order__ = (0x00220031,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00220031,)
 
     ophthalmic_frame_location_sequence: Attr[list[OphthalmicFrameLocationSequenceItem]] = Attr(
         0x00220031, "OphthalmicFrameLocationSequence", "SQ", "1", "1",

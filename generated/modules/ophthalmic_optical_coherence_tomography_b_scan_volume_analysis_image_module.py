@@ -7,7 +7,7 @@ C.8.17.16-1.
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -27,7 +27,7 @@ class OCTBscanAnalysisAcquisitionParametersSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.17.16-1"
-    __order__ = (0x00221618, 0x00221642, 0x00221643, 0x00221644, 0x00221645, 0x00221646, 0x00221649, 0x00221650)
+    __order__: ClassVar[tuple[int, ...]] = (0x00221618, 0x00221642, 0x00221643, 0x00221644, 0x00221645, 0x00221646, 0x00221649, 0x00221650)
 
     scan_pattern_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x00221618, "ScanPatternTypeCodeSequence", "SQ", "1", "1",
@@ -127,7 +127,7 @@ class OphthalmicOpticalCoherenceTomographyBScanVolumeAnalysisImageModule(ModuleB
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.17.16-1"
-    __order__ = (0x00080008, 0x00200013, 0x00080033, 0x00080023, 0x00280100, 0x00280101, 0x00280102, 0x00280002, 0x00280004, 0x00280103, 0x20500020, 0x00282110, 0x00282112, 0x00282114, 0x00280301, 0x00280302, 0x00221423, 0x00221640, 0x00209228, 0x00209162, 0x00209163, 0x00204000)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080008, 0x00200013, 0x00080033, 0x00080023, 0x00280100, 0x00280101, 0x00280102, 0x00280002, 0x00280004, 0x00280103, 0x20500020, 0x00282110, 0x00282112, 0x00282114, 0x00280301, 0x00280302, 0x00221423, 0x00221640, 0x00209228, 0x00209162, 0x00209163, 0x00204000)
 
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",

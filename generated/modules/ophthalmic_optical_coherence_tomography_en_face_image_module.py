@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -25,7 +25,7 @@ class SourceImageSequenceItem(ImageSOPInstanceReferenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.17.14-1"
-    __order__ = (0x00081150, 0x00081155, 0x00081160, 0x0062000B, 0x0040A170)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x00081160, 0x0062000B, 0x0040A170)
 
     purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "1",
@@ -59,7 +59,7 @@ class ReferencedSurfaceMeshIdentificationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.17.14-1"
-    __order__ = (0x00081155, 0x0066002C, 0x0062000F, 0x00221658)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081155, 0x0066002C, 0x0062000F, 0x00221658)
 
     referenced_sop_instance_uid: Attr[str] = Attr(
         0x00081155, "ReferencedSOPInstanceUID", "UI", "1", "1",
@@ -118,7 +118,7 @@ class OphthalmicOpticalCoherenceTomographyEnFaceImageModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.17.14-1"
-    __order__ = (0x00080008, 0x00200013, 0x00280100, 0x00280101, 0x00280102, 0x00280002, 0x00280004, 0x00280103, 0x00280030, 0x00080033, 0x00080023, 0x00082112, 0x00221612, 0x00221615, 0x00221616, 0x00281050, 0x00281051, 0x00221517, 0x00221620, 0x00221019, 0x00221515, 0x00282110, 0x00282112, 0x00282114, 0x20500020, 0x00500004, 0x00280301, 0x00280302)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080008, 0x00200013, 0x00280100, 0x00280101, 0x00280102, 0x00280002, 0x00280004, 0x00280103, 0x00280030, 0x00080033, 0x00080023, 0x00082112, 0x00221612, 0x00221615, 0x00221616, 0x00281050, 0x00281051, 0x00221517, 0x00221620, 0x00221019, 0x00221515, 0x00282110, 0x00282112, 0x00282114, 0x20500020, 0x00500004, 0x00280301, 0x00280302)
 
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",

@@ -6,7 +6,7 @@ C.8.17.15-1.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -26,7 +26,7 @@ class OphthalmicEnFaceImageQualityRatingSequenceItem(NumericValueMacro, Algorith
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.17.15-1"
-    __order__ = (0x0040A043, 0x0040A30A, 0x004008EA, 0x00221630, 0x0066002F, 0x00660030, 0x00660036, 0x00660031, 0x00660032, 0x00240202)
+    __order__: ClassVar[tuple[int, ...]] = (0x0040A043, 0x0040A30A, 0x004008EA, 0x00221630, 0x0066002F, 0x00660030, 0x00660036, 0x00660031, 0x00660032, 0x00240202)
 
     quality_threshold: Attr[float] = Attr(
         0x00221630, "QualityThreshold", "DS", "1", "1",
@@ -65,7 +65,7 @@ class OphthalmicOpticalCoherenceTomographyEnFaceImageQualityRatingModule(ModuleB
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.17.15-1"
-    __order__ = (0x00221628,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00221628,)
 
     ophthalmic_en_face_image_quality_rating_sequence: Attr[list[OphthalmicEnFaceImageQualityRatingSequenceItem]] = Attr(
         0x00221628, "OphthalmicEnFaceImageQualityRatingSequence", "SQ", "1", "1",

@@ -6,7 +6,7 @@ C.8.26.6-2.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -24,7 +24,7 @@ class RefractiveParametersUsedOnPatientSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.26.6-2"
-    __order__ = (0x00220007, 0x00220008, 0x00220009, 0x0022000F)
+    __order__: ClassVar[tuple[int, ...]] = (0x00220007, 0x00220008, 0x00220009, 0x0022000F)
 
     spherical_lens_power: Attr[float] = Attr(
         0x00220007, "SphericalLensPower", "FL", "1", "1",
@@ -80,7 +80,7 @@ class OphthalmicPatientClinicalInformationAndTestLensParametersMacro(ModuleBuild
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.26.6-2"
-    __order__ = (0x00240112, 0x00460044, 0x0022000D, 0x0022000B, 0x00240110)
+    __order__: ClassVar[tuple[int, ...]] = (0x00240112, 0x00460044, 0x0022000D, 0x0022000B, 0x00240110)
 
     refractive_parameters_used_on_patient_sequence: Attr[list[RefractiveParametersUsedOnPatientSequenceItem]] = Attr(
         0x00240112, "RefractiveParametersUsedOnPatientSequence", "SQ", "1", "2",

@@ -6,7 +6,7 @@ C.8.26.6-1.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -25,7 +25,7 @@ class OphthalmicPatientClinicalInformationAndTestLensParametersModule(ModuleBuil
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.26.6-1"
-    __order__ = (0x00240114, 0x00240115)
+    __order__: ClassVar[tuple[int, ...]] = (0x00240114, 0x00240115)
 
     ophthalmic_patient_clinical_information_left_eye_sequence: Attr[list[ophthalmic_patient_clinical_information_and_test_lens_parameters_macro.OphthalmicPatientClinicalInformationAndTestLensParametersMacro]] = Attr(
         0x00240114, "OphthalmicPatientClinicalInformationLeftEyeSequence", "SQ", "1", "1C",

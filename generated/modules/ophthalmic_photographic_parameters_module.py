@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -23,7 +23,7 @@ class OphthalmicPhotographicParametersModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.17.3-1"
-    __order__ = (0x00220015, 0x00220016, 0x00220017, 0x00220001, 0x00220002, 0x00220018, 0x00220003, 0x00220004, 0x00220019, 0x00187004, 0x0022001A, 0x0022001E)
+    __order__: ClassVar[tuple[int, ...]] = (0x00220015, 0x00220016, 0x00220017, 0x00220001, 0x00220002, 0x00220018, 0x00220003, 0x00220004, 0x00220019, 0x00187004, 0x0022001A, 0x0022001E)
 
     acquisition_device_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x00220015, "AcquisitionDeviceTypeCodeSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -27,7 +27,7 @@ class OphthalmicPhotographyAcquisitionParametersModule(OphthalmicAcquisitionPara
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.17.4-1"
-    __order__ = (0x00220005, 0x00220006, 0x0022000C, 0x0022001B, 0x0022000A, 0x0022000B, 0x0022000D, 0x00220058, 0x0022000E)
+    __order__: ClassVar[tuple[int, ...]] = (0x00220005, 0x00220006, 0x0022000C, 0x0022001B, 0x0022000A, 0x0022000B, 0x0022000D, 0x00220058, 0x0022000E)
 
     patient_eye_movement_commanded: Attr[Literal["YES", "NO"]] = Attr(
         0x00220005, "PatientEyeMovementCommanded", "CS", "1", "2",

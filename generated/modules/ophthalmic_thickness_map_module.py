@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -32,7 +32,7 @@ class PixelValueMappingToCodedConceptSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.28.2-1"
-    __order__ = (0x00221452, 0x00409098, 0x00221454)
+    __order__: ClassVar[tuple[int, ...]] = (0x00221452, 0x00409098, 0x00221454)
 
     mapped_pixel_value: Attr[int] = Attr(
         0x00221452, "MappedPixelValue", "US or SS", "1", "1",
@@ -79,7 +79,7 @@ class RelevantOPTAttributesSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.28.2-1"
-    __order__ = (0x00220035, 0x00220036)
+    __order__: ClassVar[tuple[int, ...]] = (0x00220035, 0x00220036)
 
     depth_spatial_resolution: Attr[float] = Attr(
         0x00220035, "DepthSpatialResolution", "FL", "1", "1",
@@ -118,7 +118,7 @@ class SourceImageSequenceItem(ImageSOPInstanceReferenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.28.2-1"
-    __order__ = (0x00081150, 0x00081155, 0x00081160, 0x0062000B, 0x0040A170)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x00081160, 0x0062000B, 0x0040A170)
 
     purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "1",
@@ -153,7 +153,7 @@ class ReferencedInstanceSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.28.2-1"
-    __order__ = (0x00081150, 0x00081155, 0x0040A170)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x0040A170)
 
     purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "1",
@@ -184,7 +184,7 @@ class RegistrationToLocalizerSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.28.2-1"
-    __order__ = (0x00221466, 0x00221467, 0x00221468)
+    __order__: ClassVar[tuple[int, ...]] = (0x00221466, 0x00221467, 0x00221468)
 
     registered_localizer_units: Attr[Literal["PIXEL"]] = Attr(
         0x00221466, "RegisteredLocalizerUnits", "CS", "1", "1",
@@ -240,7 +240,8 @@ class OphthalmicThicknessMapModule(RealWorldValueMappingMacro, GeneralAnatomyMan
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.28.2-1"
-    __order__ = (0x00221415, 0x00221420, 0x00221423, 0x00200013, 0x00080023, 0x00080033, 0x0008002A, 0x00080008, 0x00280002, 0x00280004, 0x00280103, 0x00280030, 0x00280034, 0x00280100, 0x00280101, 0x00280102, 0x00089205, 0x00280304, 0x00282110, 0x00282112, 0x00282114, 0x00280301, 0x00280302, 0x00200062, 0x00221436, 0x00409096, 0x00221450, 0x00221443, 0x00221472, 0x00082112, 0x0008114A, 0x00221465, 0x00082218, 0x00082228, 0x0022001D, 0x00221463, 0x00221445)
+    __order__: ClassVar[tuple[int, ...]] = (0x00221415, 0x00221420, 0x00221423, 0x00200013, 0x00080023, 0x00080033, 0x0008002A, 0x00080008, 0x00280002, 0x00280004, 0x00280103, 0x00280030, 0x00280034, 0x00280100, 0x00280101, 0x00280102, 0x00089205, 0x00280304, 0x00282110, 0x00282112, 0x00282114, 0x00280301, 0x00280302, 0x00200062, 0x00221436, 0x00409096, 0x00221450, 0x00221443, 0x00221472, 0x00082112, 0x0008114A, 0x00221465, 0x00082218, 0x00082228, 0x0022001D, 0x00221463, 0x00221445)
+    __conditional__: ClassVar[tuple[int, ...]] = (0x00409096,)
 
     ophthalmic_mapping_device_type: Attr[str] = Attr(
         0x00221415, "OphthalmicMappingDeviceType", "CS", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -24,7 +24,7 @@ class OphthalmicThicknessMapQualityThresholdSequenceItem(AlgorithmIdentification
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.28.3-1"
-    __order__ = (0x00221460, 0x0066002F, 0x00660030, 0x00660036, 0x00660031, 0x00660032, 0x00240202)
+    __order__: ClassVar[tuple[int, ...]] = (0x00221460, 0x0066002F, 0x00660030, 0x00660036, 0x00660031, 0x00660032, 0x00240202)
 
     ophthalmic_thickness_map_threshold_quality_rating: Attr[float] = Attr(
         0x00221460, "OphthalmicThicknessMapThresholdQualityRating", "FL", "1", "1",
@@ -58,7 +58,7 @@ class OphthalmicThicknessMapQualityRatingSequenceItem(NumericValueMacro, ItemBui
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.28.3-1"
-    __order__ = (0x0040A043, 0x0040A30A, 0x004008EA, 0x00221458)
+    __order__: ClassVar[tuple[int, ...]] = (0x0040A043, 0x0040A30A, 0x004008EA, 0x00221458)
 
     ophthalmic_thickness_map_quality_threshold_sequence: Attr[list[OphthalmicThicknessMapQualityThresholdSequenceItem]] = Attr(
         0x00221458, "OphthalmicThicknessMapQualityThresholdSequence", "SQ", "1", "1",
@@ -92,7 +92,7 @@ class OphthalmicThicknessMapQualityRatingModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.28.3-1"
-    __order__ = (0x00221470,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00221470,)
 
     ophthalmic_thickness_map_quality_rating_sequence: Attr[list[OphthalmicThicknessMapQualityRatingSequenceItem]] = Attr(
         0x00221470, "OphthalmicThicknessMapQualityRatingSequence", "SQ", "1", "1",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -21,7 +21,7 @@ class OphthalmicTomographyImageModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.17.7-1"
-    __order__ = (0x00221622, 0x00080008, 0x00280002, 0x0008002A, 0x00189073, 0x00200012, 0x00280004, 0x00280103, 0x00280100, 0x00280101, 0x00280102, 0x20500020, 0x00282110, 0x00282112, 0x00282114, 0x00280301, 0x00280302, 0x00209228, 0x00209162, 0x00209163, 0x00204000)
+    __order__: ClassVar[tuple[int, ...]] = (0x00221622, 0x00080008, 0x00280002, 0x0008002A, 0x00189073, 0x00200012, 0x00280004, 0x00280103, 0x00280100, 0x00280101, 0x00280102, 0x20500020, 0x00282110, 0x00282112, 0x00282114, 0x00280301, 0x00280302, 0x00209228, 0x00209162, 0x00209163, 0x00204000)
 
     ophthalmic_volumetric_properties_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x00221622, "OphthalmicVolumetricPropertiesFlag", "CS", "1", "1C",

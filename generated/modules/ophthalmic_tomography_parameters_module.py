@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -24,7 +24,7 @@ class LightPathFilterTypeStackCodeSequenceItem(CodeSequenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.17.9-1"
-    __order__ = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00220001, 0x00220002)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00220001, 0x00220002)
 
     light_path_filter_pass_through_wavelength: Attr[int] = Attr(
         0x00220001, "LightPathFilterPassThroughWavelength", "US", "1", "3",
@@ -80,7 +80,7 @@ class OphthalmicTomographyParametersModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.17.9-1"
-    __order__ = (0x00220015, 0x00220017, 0x00187004, 0x00221618, 0x00220055, 0x00220056, 0x00220057, 0x00220035, 0x00220036, 0x00220037, 0x00220038, 0x00220048, 0x00220049)
+    __order__: ClassVar[tuple[int, ...]] = (0x00220015, 0x00220017, 0x00187004, 0x00221618, 0x00220055, 0x00220056, 0x00220057, 0x00220035, 0x00220036, 0x00220037, 0x00220038, 0x00220048, 0x00220049)
 
     acquisition_device_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x00220015, "AcquisitionDeviceTypeCodeSequence", "SQ", "1", "1",

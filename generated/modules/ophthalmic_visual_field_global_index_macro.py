@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -24,7 +24,7 @@ class IndexProbabilitySequenceItem(AlgorithmIdentificationMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.26.3-2"
-    __order__ = (0x00240341, 0x0066002F, 0x00660030, 0x00660036, 0x00660031, 0x00660032, 0x00240202)
+    __order__: ClassVar[tuple[int, ...]] = (0x00240341, 0x0066002F, 0x00660030, 0x00660036, 0x00660031, 0x00660032, 0x00240202)
 
     index_probability: Attr[float] = Attr(
         0x00240341, "IndexProbability", "FL", "1", "1",
@@ -59,7 +59,7 @@ class OphthalmicVisualFieldGlobalIndexMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.26.3-2"
-    __order__ = (0x00240325, 0x00240338, 0x00240344)
+    __order__: ClassVar[tuple[int, ...]] = (0x00240325, 0x00240338, 0x00240344)
 
     data_observation_sequence: Attr[list[content_item_macro.ContentItemMacro]] = Attr(
         0x00240325, "DataObservationSequence", "SQ", "1", "1",

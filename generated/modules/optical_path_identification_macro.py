@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class OpticalPathIdentificationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.12.6.2-1"
-    __order__ = (0x00480106,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00480106,)
 
     optical_path_identifier: Attr[str] = Attr(
         0x00480106, "OpticalPathIdentifier", "SH", "1", "1",
@@ -49,7 +49,7 @@ class OpticalPathIdentificationMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.12.6.2-1"
-    __order__ = (0x00480207,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00480207,)
 
     optical_path_identification_sequence: Attr[list[OpticalPathIdentificationSequenceItem]] = Attr(
         0x00480207, "OpticalPathIdentificationSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -23,7 +23,7 @@ class OpticalPathSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.12.5-1"
-    __order__ = (0x00480106, 0x00480107, 0x00480100, 0x00220055, 0x00480108, 0x00220016, 0x00220017, 0x00220001, 0x00220002, 0x00220018, 0x00220003, 0x00220004, 0x00220019, 0x00480111, 0x00480112, 0x00480113, 0x0022001A, 0x00480120, 0x00282000, 0x00282002)
+    __order__: ClassVar[tuple[int, ...]] = (0x00480106, 0x00480107, 0x00480100, 0x00220055, 0x00480108, 0x00220016, 0x00220017, 0x00220001, 0x00220002, 0x00220018, 0x00220003, 0x00220004, 0x00220019, 0x00480111, 0x00480112, 0x00480113, 0x0022001A, 0x00480120, 0x00282000, 0x00282002)
 
     optical_path_identifier: Attr[str] = Attr(
         0x00480106, "OpticalPathIdentifier", "SH", "1", "1",
@@ -248,7 +248,7 @@ class OpticalPathModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.12.5-1"
-    __order__ = (0x00480302, 0x00480105)
+    __order__: ClassVar[tuple[int, ...]] = (0x00480302, 0x00480105)
 
     number_of_optical_paths: Attr[int] = Attr(
         0x00480302, "NumberOfOpticalPaths", "UL", "1", "1C",

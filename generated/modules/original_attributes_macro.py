@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -21,7 +21,7 @@ class ModifiedAttributesSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.12.1.1.9-1"
-    __order__ = ()
+    __order__: ClassVar[tuple[int, ...]] = ()
 
     def __init__(
         self,
@@ -39,7 +39,7 @@ class NonconformingModifiedAttributesSequenceItem(SelectorAttributeMacro, ItemBu
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.12.1.1.9-1"
-    __order__ = (0x00720026, 0x00720028, 0x00720052, 0x00720054, 0x00741057, 0x00720056, 0x04000552)
+    __order__: ClassVar[tuple[int, ...]] = (0x00720026, 0x00720028, 0x00720052, 0x00720054, 0x00741057, 0x00720056, 0x04000552)
 
     nonconforming_data_element_value: Attr[bytes] = Attr(
         0x04000552, "NonconformingDataElementValue", "OB", "1", "1",
@@ -73,7 +73,7 @@ class OriginalAttributesSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.12.1.1.9-1"
-    __order__ = (0x04000564, 0x04000562, 0x04000563, 0x04000565, 0x04000550, 0x04000551)
+    __order__: ClassVar[tuple[int, ...]] = (0x04000564, 0x04000562, 0x04000563, 0x04000565, 0x04000550, 0x04000551)
 
     source_of_previous_values: Attr[str] = Attr(
         0x04000564, "SourceOfPreviousValues", "LO", "1", "2",
@@ -153,7 +153,7 @@ class OriginalAttributesMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.12.1.1.9-1"
-    __order__ = (0x04000561,)
+    __order__: ClassVar[tuple[int, ...]] = (0x04000561,)
 
     original_attributes_sequence: Attr[list[OriginalAttributesSequenceItem]] = Attr(
         0x04000561, "OriginalAttributesSequence", "SQ", "1", "3",

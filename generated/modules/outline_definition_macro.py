@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class OutlineDefinitionMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10.38-1"
-    __order__ = (0x00181630, 0x00181631, 0x00181632, 0x00181633, 0x00181634, 0x00181635, 0x00181636, 0x00181637, 0x00181638)
+    __order__: ClassVar[tuple[int, ...]] = (0x00181630, 0x00181631, 0x00181632, 0x00181633, 0x00181634, 0x00181635, 0x00181636, 0x00181637, 0x00181638)
 
     outline_shape_type: Attr[Literal["RECTANGULAR", "CIRCULAR", "POLYGONAL"]] = Attr(
         0x00181630, "OutlineShapeType", "CS", "1", "1",

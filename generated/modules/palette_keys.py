@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class PaletteKeys(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table F.5-36"
-    __order__ = (0x00080005, 0x00700080, 0x00700081)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080005, 0x00700080, 0x00700081)
 
     specific_character_set: Attr[list[str]] = Attr(
         0x00080005, "SpecificCharacterSet", "CS", "1-n", "1C",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class ParametricMapFrameTypeSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.32-3"
-    __order__ = (0x00089007,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00089007,)
 
     frame_type: Attr[list[str]] = Attr(
         0x00089007, "FrameType", "CS", "4-5", "1",
@@ -48,7 +48,7 @@ class ParametricMapFrameTypeMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.32-3"
-    __order__ = (0x00409092,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00409092,)
 
     parametric_map_frame_type_sequence: Attr[list[ParametricMapFrameTypeSequenceItem]] = Attr(
         0x00409092, "ParametricMapFrameTypeSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
@@ -29,7 +29,7 @@ class ParametricMapImageModule(ContentIdentificationMacro, ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.32-2"
-    __order__ = (0x00080008, 0x00200013, 0x00700080, 0x00700081, 0x0040A043, 0x00700087, 0x00700084, 0x00700086, 0x00089205, 0x00280002, 0x00280004, 0x00280100, 0x00280101, 0x00280102, 0x20500020, 0x00282110, 0x00282112, 0x00282114, 0x00280301, 0x00280302, 0x00189004, 0x00281199, 0x00282000, 0x00282002)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080008, 0x00200013, 0x00700080, 0x00700081, 0x0040A043, 0x00700087, 0x00700084, 0x00700086, 0x00089205, 0x00280002, 0x00280004, 0x00280100, 0x00280101, 0x00280102, 0x20500020, 0x00282110, 0x00282112, 0x00282114, 0x00280301, 0x00280302, 0x00189004, 0x00281199, 0x00282000, 0x00282002)
 
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",

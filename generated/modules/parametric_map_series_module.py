@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -23,7 +23,7 @@ class ParametricMapSeriesModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.32-1"
-    __order__ = (0x00080060, 0x00200011, 0x00081111)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080060, 0x00200011, 0x00081111)
 
     modality: Attr[str] = Attr(
         0x00080060, "Modality", "CS", "1", "1",

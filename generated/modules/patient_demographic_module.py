@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
@@ -25,7 +25,7 @@ class PatientPrimaryLanguageCodeSequenceItem(CodeSequenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.2-3"
-    __order__ = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00100102)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00100102)
 
     patient_primary_language_modifier_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x00100102, "PatientPrimaryLanguageModifierCodeSequence", "SQ", "1", "",
@@ -71,7 +71,7 @@ class BreedRegistrationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.2-3"
-    __order__ = (0x00102295, 0x00102296)
+    __order__: ClassVar[tuple[int, ...]] = (0x00102295, 0x00102296)
 
     breed_registration_number: Attr[str] = Attr(
         0x00102295, "BreedRegistrationNumber", "LO", "1", "",
@@ -109,7 +109,7 @@ class StrainStockSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.2-3"
-    __order__ = (0x00100214, 0x00100217, 0x00100215)
+    __order__: ClassVar[tuple[int, ...]] = (0x00100214, 0x00100217, 0x00100215)
 
     strain_stock_number: Attr[str] = Attr(
         0x00100214, "StrainStockNumber", "LO", "1", "",
@@ -160,7 +160,7 @@ class GeneticModificationsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.2-3"
-    __order__ = (0x00100222, 0x00100223, 0x00100229)
+    __order__: ClassVar[tuple[int, ...]] = (0x00100222, 0x00100223, 0x00100229)
 
     genetic_modifications_description: Attr[str] = Attr(
         0x00100222, "GeneticModificationsDescription", "UC", "1", "",
@@ -208,7 +208,7 @@ class PatientDemographicModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.2-3"
-    __order__ = (0x00101010, 0x00102180, 0x00403001, 0x00100030, 0x00100032, 0x00100040, 0x00100200, 0x00100050, 0x00100101, 0x00101020, 0x00101030, 0x00101021, 0x00101040, 0x00101080, 0x00101081, 0x00102150, 0x00102152, 0x00102154, 0x00102155, 0x00102160, 0x00102161, 0x001021F0, 0x00104000, 0x00102297, 0x00102298, 0x00102299, 0x00102201, 0x00102202, 0x00102292, 0x00102293, 0x00102294, 0x00100212, 0x00100213, 0x00100219, 0x00100218, 0x00100216, 0x00100221)
+    __order__: ClassVar[tuple[int, ...]] = (0x00101010, 0x00102180, 0x00403001, 0x00100030, 0x00100032, 0x00100040, 0x00100200, 0x00100050, 0x00100101, 0x00101020, 0x00101030, 0x00101021, 0x00101040, 0x00101080, 0x00101081, 0x00102150, 0x00102152, 0x00102154, 0x00102155, 0x00102160, 0x00102161, 0x001021F0, 0x00104000, 0x00102297, 0x00102298, 0x00102299, 0x00102201, 0x00102202, 0x00102292, 0x00102293, 0x00102294, 0x00100212, 0x00100213, 0x00100219, 0x00100218, 0x00100216, 0x00100221)
 
     patient_age: Attr[str] = Attr(
         0x00101010, "PatientAge", "AS", "1", "",

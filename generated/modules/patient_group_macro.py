@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -23,7 +23,7 @@ class SourcePatientGroupIdentificationSequenceItem(IssuerOfPatientIDMacro, ItemB
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.1.4-1"
-    __order__ = (0x00100020, 0x00100021, 0x00100024)
+    __order__: ClassVar[tuple[int, ...]] = (0x00100020, 0x00100021, 0x00100024)
 
     patient_id: Attr[str] = Attr(
         0x00100020, "PatientID", "LO", "1", "1",
@@ -53,7 +53,7 @@ class GroupOfPatientsIdentificationSequenceItem(IssuerOfPatientIDMacro, ItemBuil
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.1.4-1"
-    __order__ = (0x00100020, 0x00100021, 0x00100024, 0x00100028, 0x00185100)
+    __order__: ClassVar[tuple[int, ...]] = (0x00100020, 0x00100021, 0x00100024, 0x00100028, 0x00185100)
 
     patient_id: Attr[str] = Attr(
         0x00100020, "PatientID", "LO", "1", "1",
@@ -105,7 +105,7 @@ class PatientGroupMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.1.4-1"
-    __order__ = (0x00100026, 0x00100027)
+    __order__: ClassVar[tuple[int, ...]] = (0x00100026, 0x00100027)
 
     source_patient_group_identification_sequence: Attr[list[SourcePatientGroupIdentificationSequenceItem]] = Attr(
         0x00100026, "SourcePatientGroupIdentificationSequence", "SQ", "1", "3",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydicom.valuerep import PersonName
 
@@ -27,7 +27,7 @@ class OtherPatientIDsSequenceItem(IssuerOfPatientIDMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.2-2"
-    __order__ = (0x00100020, 0x00100021, 0x00100024, 0x00100022)
+    __order__: ClassVar[tuple[int, ...]] = (0x00100020, 0x00100021, 0x00100024, 0x00100022)
 
     patient_id: Attr[str] = Attr(
         0x00100020, "PatientID", "LO", "1", "",
@@ -70,7 +70,7 @@ class PatientIdentificationModule(IssuerOfPatientIDMacro, PatientGroupMacro, Mod
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.2-2"
-    __order__ = (0x00100010, 0x00100020, 0x00100021, 0x00100024, 0x00100022, 0x00101002, 0x00101001, 0x00101005, 0x00101060, 0x00101100, 0x00100026, 0x00100027)
+    __order__: ClassVar[tuple[int, ...]] = (0x00100010, 0x00100020, 0x00100021, 0x00100024, 0x00100022, 0x00101002, 0x00101001, 0x00101005, 0x00101060, 0x00101100, 0x00100026, 0x00100027)
 
     patient_name: Attr[PersonName | str] = Attr(
         0x00100010, "PatientName", "PN", "1", "",
@@ -97,7 +97,7 @@ class PatientIdentificationModule(IssuerOfPatientIDMacro, PatientGroupMacro, Mod
     Defined Terms: TEXT, RFID, BARCODE.
     """
 
-    other_patient_i_ds_sequence: Attr[list[OtherPatientIDsSequenceItem]] = Attr(
+    other_patient_ids_sequence: Attr[list[OtherPatientIDsSequenceItem]] = Attr(
         0x00101002, "OtherPatientIDsSequence", "SQ", "1", "",
         item=OtherPatientIDsSequenceItem,
     )
@@ -149,7 +149,7 @@ class PatientIdentificationModule(IssuerOfPatientIDMacro, PatientGroupMacro, Mod
         issuer_of_patient_id: str | None = None,
         issuer_of_patient_id_qualifiers_sequence: list[issuer_of_patient_id_macro.IssuerOfPatientIDQualifiersSequenceItem] | None = None,
         type_of_patient_id: str | None = None,
-        other_patient_i_ds_sequence: list[OtherPatientIDsSequenceItem] | None = None,
+        other_patient_ids_sequence: list[OtherPatientIDsSequenceItem] | None = None,
         other_patient_names: list[PersonName | str] | None = None,
         patient_birth_name: PersonName | str | None = None,
         patient_mother_birth_name: PersonName | str | None = None,

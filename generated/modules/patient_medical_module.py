@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -24,7 +24,7 @@ class PertinentDocumentsSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.2-4"
-    __order__ = (0x00081150, 0x00081155, 0x0040A170, 0x00420010)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x0040A170, 0x00420010)
 
     purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "",
@@ -65,7 +65,7 @@ class PertinentResourcesSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.2-4"
-    __order__ = (0x0040E010, 0x00380102)
+    __order__: ClassVar[tuple[int, ...]] = (0x0040E010, 0x00380102)
 
     retrieve_uri: Attr[str] = Attr(
         0x0040E010, "RetrieveURI", "UR", "1", "",
@@ -103,7 +103,7 @@ class PatientClinicalTrialParticipationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.2-4"
-    __order__ = (0x00120010, 0x00120020, 0x00120021, 0x00120030, 0x00120031, 0x00120040, 0x00120042)
+    __order__: ClassVar[tuple[int, ...]] = (0x00120010, 0x00120020, 0x00120021, 0x00120030, 0x00120031, 0x00120040, 0x00120042)
 
     clinical_trial_sponsor_name: Attr[str] = Attr(
         0x00120010, "ClinicalTrialSponsorName", "LO", "1", "",
@@ -189,7 +189,7 @@ class PatientMedicalModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.2-4"
-    __order__ = (0x00102000, 0x00102110, 0x001021A0, 0x001021B0, 0x001021C0, 0x001021D0, 0x00102203, 0x00101022, 0x00101023, 0x00101024, 0x00380050, 0x00380500, 0x00380100, 0x00380101, 0x00380502)
+    __order__: ClassVar[tuple[int, ...]] = (0x00102000, 0x00102110, 0x001021A0, 0x001021B0, 0x001021C0, 0x001021D0, 0x00102203, 0x00101022, 0x00101023, 0x00101024, 0x00380050, 0x00380500, 0x00380100, 0x00380101, 0x00380502)
 
     medical_alerts: Attr[list[str]] = Attr(
         0x00102000, "MedicalAlerts", "LO", "1-n", "",

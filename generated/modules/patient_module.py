@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
@@ -28,7 +28,7 @@ class OtherPatientIDsSequenceItem(IssuerOfPatientIDMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7-1"
-    __order__ = (0x00100020, 0x00100021, 0x00100024, 0x00100022)
+    __order__: ClassVar[tuple[int, ...]] = (0x00100020, 0x00100021, 0x00100024, 0x00100022)
 
     patient_id: Attr[str] = Attr(
         0x00100020, "PatientID", "LO", "1", "1",
@@ -66,7 +66,7 @@ class BreedRegistrationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7-1"
-    __order__ = (0x00102295, 0x00102296)
+    __order__: ClassVar[tuple[int, ...]] = (0x00102295, 0x00102296)
 
     breed_registration_number: Attr[str] = Attr(
         0x00102295, "BreedRegistrationNumber", "LO", "1", "1",
@@ -102,7 +102,7 @@ class StrainStockSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7-1"
-    __order__ = (0x00100214, 0x00100217, 0x00100215)
+    __order__: ClassVar[tuple[int, ...]] = (0x00100214, 0x00100217, 0x00100215)
 
     strain_stock_number: Attr[str] = Attr(
         0x00100214, "StrainStockNumber", "LO", "1", "1",
@@ -153,7 +153,7 @@ class GeneticModificationsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7-1"
-    __order__ = (0x00100222, 0x00100223, 0x00100229)
+    __order__: ClassVar[tuple[int, ...]] = (0x00100222, 0x00100223, 0x00100229)
 
     genetic_modifications_description: Attr[str] = Attr(
         0x00100222, "GeneticModificationsDescription", "UC", "1", "1",
@@ -203,7 +203,7 @@ class PatientModule(IssuerOfPatientIDMacro, PatientGroupMacro, ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7-1"
-    __order__ = (0x00100010, 0x00100020, 0x00100021, 0x00100024, 0x00100022, 0x00100030, 0x00100033, 0x00100034, 0x00100035, 0x00100040, 0x00101100, 0x00100200, 0x00081120, 0x00100032, 0x00101002, 0x00101001, 0x00102160, 0x00102161, 0x00104000, 0x00102201, 0x00102202, 0x00102292, 0x00102293, 0x00102294, 0x00100212, 0x00100213, 0x00100219, 0x00100218, 0x00100216, 0x00100221, 0x00102297, 0x00102298, 0x00102299, 0x00120062, 0x00120063, 0x00120064, 0x00100026, 0x00100027)
+    __order__: ClassVar[tuple[int, ...]] = (0x00100010, 0x00100020, 0x00100021, 0x00100024, 0x00100022, 0x00100030, 0x00100033, 0x00100034, 0x00100035, 0x00100040, 0x00101100, 0x00100200, 0x00081120, 0x00100032, 0x00101002, 0x00101001, 0x00102160, 0x00102161, 0x00104000, 0x00102201, 0x00102202, 0x00102292, 0x00102293, 0x00102294, 0x00100212, 0x00100213, 0x00100219, 0x00100218, 0x00100216, 0x00100221, 0x00102297, 0x00102298, 0x00102299, 0x00120062, 0x00120063, 0x00120064, 0x00100026, 0x00100027)
 
     patient_name: Attr[PersonName | str] = Attr(
         0x00100010, "PatientName", "PN", "1", "2",
@@ -314,7 +314,7 @@ class PatientModule(IssuerOfPatientIDMacro, PatientGroupMacro, ModuleBuilder):
     Birth time of the Patient.
     """
 
-    other_patient_i_ds_sequence: Attr[list[OtherPatientIDsSequenceItem]] = Attr(
+    other_patient_ids_sequence: Attr[list[OtherPatientIDsSequenceItem]] = Attr(
         0x00101002, "OtherPatientIDsSequence", "SQ", "1", "3",
         item=OtherPatientIDsSequenceItem,
     )
@@ -542,7 +542,7 @@ class PatientModule(IssuerOfPatientIDMacro, PatientGroupMacro, ModuleBuilder):
         quality_control_subject: Literal["YES", "NO"] | None = None,
         referenced_patient_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
         patient_birth_time: datetime.time | str | None = None,
-        other_patient_i_ds_sequence: list[OtherPatientIDsSequenceItem] | None = None,
+        other_patient_ids_sequence: list[OtherPatientIDsSequenceItem] | None = None,
         other_patient_names: list[PersonName | str] | None = None,
         ethnic_group: str | None = None,
         ethnic_group_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class PatientOrientationInFrameSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.16-16"
-    __order__ = (0x00200020,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00200020,)
 
     patient_orientation: Attr[list[str]] = Attr(
         0x00200020, "PatientOrientation", "CS", "2", "1",
@@ -48,7 +48,7 @@ class PatientOrientationInFrameMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.16-16"
-    __order__ = (0x00209450,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00209450,)
 
     patient_orientation_in_frame_sequence: Attr[list[PatientOrientationInFrameSequenceItem]] = Attr(
         0x00209450, "PatientOrientationInFrameSequence", "SQ", "1", "1",

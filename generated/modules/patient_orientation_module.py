@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import ModuleBuilder
@@ -27,7 +27,7 @@ class PatientOrientationModule(PatientOrientationMacro, ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.20-1"
-    __order__ = (0x00540410, 0x00540414)
+    __order__: ClassVar[tuple[int, ...]] = (0x00540410, 0x00540414)
 
     def __init__(
         self,

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -22,7 +22,7 @@ class PatientPhysiologicalStateSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.16.2-21"
-    __order__ = (0x00189772,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189772,)
 
     patient_physiological_state_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x00189772, "PatientPhysiologicalStateCodeSequence", "SQ", "1", "1",
@@ -52,7 +52,7 @@ class PatientPhysiologicalStateMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.16.2-21"
-    __order__ = (0x00189771,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189771,)
 
     patient_physiological_state_sequence: Attr[list[PatientPhysiologicalStateSequenceItem]] = Attr(
         0x00189771, "PatientPhysiologicalStateSequence", "SQ", "1", "1",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -25,7 +25,7 @@ class PatientPositioningInstructionSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.34.8-1"
-    __order__ = (0x00189915, 0x00189916, 0x00189917, 0x00189918, 0x00189919)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189915, 0x00189916, 0x00189917, 0x00189918, 0x00189919)
 
     instruction_index: Attr[int] = Attr(
         0x00189915, "InstructionIndex", "US", "1", "1",
@@ -95,7 +95,7 @@ class AnatomicRegionSequenceItem(CodeSequenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.34.8-1"
-    __order__ = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00082220)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00082220)
 
     anatomic_region_modifier_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x00082220, "AnatomicRegionModifierSequence", "SQ", "1", "3",
@@ -140,7 +140,7 @@ class PrimaryAnatomicStructureSequenceItem(CodeSequenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.34.8-1"
-    __order__ = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00082230)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00082230)
 
     primary_anatomic_structure_modifier_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x00082230, "PrimaryAnatomicStructureModifierSequence", "SQ", "1", "3",
@@ -186,7 +186,7 @@ class PatientPositioningModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.34.8-1"
-    __order__ = (0x00189947, 0x0018991B, 0x0018991C, 0x0018991D, 0x0018991E, 0x0020103F, 0x00082218, 0x00082228)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189947, 0x0018991B, 0x0018991C, 0x0018991D, 0x0018991E, 0x0020103F, 0x00082218, 0x00082228)
 
     protocol_defined_patient_position: Attr[str] = Attr(
         0x00189947, "ProtocolDefinedPatientPosition", "CS", "1", "1",

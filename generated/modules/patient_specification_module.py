@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -23,7 +23,7 @@ class PatientSpecificationModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.34.5-1"
-    __order__ = (0x00189911,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189911,)
 
     patient_specification_sequence: Attr[list[attribute_value_constraint_macro.AttributeValueConstraintMacro]] = Attr(
         0x00189911, "PatientSpecificationSequence", "SQ", "1", "1",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -25,7 +25,7 @@ class PatientStudyModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7-4a"
-    __order__ = (0x00081080, 0x00081084, 0x00101010, 0x00101020, 0x00101030, 0x00101022, 0x00101023, 0x00101024, 0x00101021, 0x00102000, 0x00102110, 0x001021A0, 0x001021C0, 0x001021D0, 0x00380500, 0x00102180, 0x001021B0, 0x00380010, 0x00380014, 0x00321066, 0x00321067, 0x00380060, 0x00380064, 0x00380062, 0x00102203)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081080, 0x00081084, 0x00101010, 0x00101020, 0x00101030, 0x00101022, 0x00101023, 0x00101024, 0x00101021, 0x00102000, 0x00102110, 0x001021A0, 0x001021C0, 0x001021D0, 0x00380500, 0x00102180, 0x001021B0, 0x00380010, 0x00380014, 0x00321066, 0x00321067, 0x00380060, 0x00380064, 0x00380062, 0x00102203)
 
     admitting_diagnoses_description: Attr[list[str]] = Attr(
         0x00081080, "AdmittingDiagnosesDescription", "LO", "1-n", "3",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class PatientSupportIdentificationMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.28-1"
-    __order__ = (0x300A0350, 0x300A0352, 0x300A0354)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0350, 0x300A0352, 0x300A0354)
 
     patient_support_type: Attr[str] = Attr(
         0x300A0350, "PatientSupportType", "CS", "1", "1",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
@@ -26,7 +26,7 @@ class PatientSupportPositionParameterSequenceItem(ContentItemMacro, ItemBuilder)
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10.40-1"
-    __order__ = (0x300A065F, 0x0040A040, 0x0040A032, 0x0040A033, 0x0040A043, 0x0040A120, 0x0040A121, 0x0040A122, 0x0040A123, 0x0040A124, 0x0040A160, 0x0040A168, 0x0040A30A, 0x0040A161, 0x0040A162, 0x0040A163, 0x004008EA, 0x00081199)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A065F, 0x0040A040, 0x0040A032, 0x0040A033, 0x0040A043, 0x0040A120, 0x0040A121, 0x0040A122, 0x0040A123, 0x0040A124, 0x0040A160, 0x0040A168, 0x0040A30A, 0x0040A161, 0x0040A162, 0x0040A163, 0x004008EA, 0x00081199)
 
     patient_support_position_parameter_order_index: Attr[int] = Attr(
         0x300A065F, "PatientSupportPositionParameterOrderIndex", "US", "1", "1C",
@@ -74,7 +74,7 @@ class PatientSupportPositionDeviceParameterSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10.40-1"
-    __order__ = (0x300A0607, 0x300A065E, 0x300A065B)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0607, 0x300A065E, 0x300A065B)
 
     referenced_device_index: Attr[int] = Attr(
         0x300A0607, "ReferencedDeviceIndex", "US", "1", "1C",
@@ -128,7 +128,7 @@ class PatientSupportPositionMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10.40-1"
-    __order__ = (0x300A065C, 0x300A065D)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A065C, 0x300A065D)
 
     patient_support_position_specification_method: Attr[Literal["ABSENT", "GLOBAL", "DEVICE_SPECIFIC"]] = Attr(
         0x300A065C, "PatientSupportPositionSpecificationMethod", "CS", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -23,7 +23,7 @@ class PatientLocationCoordinatesSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10.39-1"
-    __order__ = (0x00686590, 0x300600CA)
+    __order__: ClassVar[tuple[int, ...]] = (0x00686590, 0x300600CA)
 
     three_d_point_coordinates: Attr[list[float]] = Attr(
         0x00686590, "ThreeDPointCoordinates", "FD", "3", "1",
@@ -64,7 +64,7 @@ class PatientToEquipmentRelationshipMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10.39-1"
-    __order__ = (0x00289520, 0x300600C8, 0x300600C9, 0x300600CB)
+    __order__: ClassVar[tuple[int, ...]] = (0x00289520, 0x300600C8, 0x300600C9, 0x300600CB)
 
     image_to_equipment_mapping_matrix: Attr[list[float]] = Attr(
         0x00289520, "ImageToEquipmentMappingMatrix", "DS", "16", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -24,7 +24,7 @@ class CTXRayDetailsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.34.10-1"
-    __order__ = (0x300A00C0, 0x00180060, 0x00189328, 0x00189330, 0x00189332, 0x00189944, 0x00189945, 0x00189946, 0x00189323, 0x00181190, 0x00180090, 0x00181160, 0x00189037, 0x00189085, 0x00189070, 0x00189169, 0x00181081, 0x00181082, 0x00181086, 0x00181064, 0x00189170, 0x00189171, 0x00209256, 0x00209250)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A00C0, 0x00180060, 0x00189328, 0x00189330, 0x00189332, 0x00189944, 0x00189945, 0x00189946, 0x00189323, 0x00181190, 0x00180090, 0x00181160, 0x00189037, 0x00189085, 0x00189070, 0x00189169, 0x00181081, 0x00181082, 0x00181086, 0x00181064, 0x00189170, 0x00189171, 0x00209256, 0x00209250)
 
     beam_number: Attr[int] = Attr(
         0x300A00C0, "BeamNumber", "IS", "1", "1",
@@ -50,7 +50,7 @@ class CTXRayDetailsSequenceItem(ItemBuilder):
     Duration of exposure for this Acquisition Protocol Element in milliseconds.
     """
 
-    x_ray_tube_current_inm_a: Attr[float] = Attr(
+    x_ray_tube_current_in_ma: Attr[float] = Attr(
         0x00189330, "XRayTubeCurrentInmA", "FD", "1", "1",
     )
     """X-Ray Tube Current in mA (0018,9330): Type 1, VR FD, VM 1.
@@ -58,7 +58,7 @@ class CTXRayDetailsSequenceItem(ItemBuilder):
     Nominal X-Ray tube current in milliamperes.
     """
 
-    exposure_inm_as: Attr[float] = Attr(
+    exposure_in_mas: Attr[float] = Attr(
         0x00189332, "ExposureInmAs", "FD", "1", "1",
     )
     """Exposure in mAs (0018,9332): Type 1, VR FD, VM 1.
@@ -253,8 +253,8 @@ class CTXRayDetailsSequenceItem(ItemBuilder):
         beam_number: int | None = None,
         kvp: float | None = None,
         exposure_time_inms: float | None = None,
-        x_ray_tube_current_inm_a: float | None = None,
-        exposure_inm_as: float | None = None,
+        x_ray_tube_current_in_ma: float | None = None,
+        exposure_in_mas: float | None = None,
         auto_kvp_selection_type: str | None = None,
         auto_kvp_upper_bound: float | None = None,
         auto_kvp_lower_bound: float | None = None,
@@ -288,7 +288,7 @@ class AcquisitionProtocolElementSequenceItem(ProtocolElementIdentificationMacro,
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.34.10-1"
-    __order__ = (0x00189921, 0x00189922, 0x00189924, 0x00189923, 0x00189302, 0x00189303, 0x00189333, 0x00189334, 0x00189305, 0x00189306, 0x00189307, 0x00181130, 0x00181120, 0x00189309, 0x00189310, 0x00189311, 0x00189345, 0x00189346, 0x00189942, 0x00189943, 0x00189930, 0x00189931, 0x00189932, 0x00189325, 0x00189937, 0x001811C1, 0x00189004)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189921, 0x00189922, 0x00189924, 0x00189923, 0x00189302, 0x00189303, 0x00189333, 0x00189334, 0x00189305, 0x00189306, 0x00189307, 0x00181130, 0x00181120, 0x00189309, 0x00189310, 0x00189311, 0x00189345, 0x00189346, 0x00189942, 0x00189943, 0x00189930, 0x00189931, 0x00189932, 0x00189325, 0x00189937, 0x001811C1, 0x00189004)
 
     acquisition_type: Attr[str] = Attr(
         0x00189302, "AcquisitionType", "CS", "1", "1",
@@ -555,7 +555,7 @@ class PerformedCTAcquisitionModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.34.10-1"
-    __order__ = (0x00189920,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189920,)
 
     acquisition_protocol_element_sequence: Attr[list[AcquisitionProtocolElementSequenceItem]] = Attr(
         0x00189920, "AcquisitionProtocolElementSequence", "SQ", "1", "2",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -25,7 +25,7 @@ class ReconstructionProtocolElementSequenceItem(ProtocolElementIdentificationMac
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.34.12-1"
-    __order__ = (0x00189921, 0x00189922, 0x00189924, 0x00189923, 0x00189938, 0x00189939, 0x00081150, 0x00081155, 0x0018993B, 0x0018993C, 0x0018993D, 0x00181210, 0x00189316, 0x00181100, 0x00189317, 0x00189318, 0x0018993E, 0x00189322, 0x00280010, 0x00280011, 0x00189319, 0x00189320, 0x00189941, 0x00089215, 0x00180050, 0x00180088, 0x00281050, 0x00281051, 0x00189937, 0x001811C1, 0x00189004)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189921, 0x00189922, 0x00189924, 0x00189923, 0x00189938, 0x00189939, 0x00081150, 0x00081155, 0x0018993B, 0x0018993C, 0x0018993D, 0x00181210, 0x00189316, 0x00181100, 0x00189317, 0x00189318, 0x0018993E, 0x00189322, 0x00280010, 0x00280011, 0x00189319, 0x00189320, 0x00189941, 0x00089215, 0x00180050, 0x00180088, 0x00281050, 0x00281051, 0x00189937, 0x001811C1, 0x00189004)
 
     source_acquisition_protocol_element_number: Attr[list[int]] = Attr(
         0x00189938, "SourceAcquisitionProtocolElementNumber", "US", "1-n", "1",
@@ -323,7 +323,7 @@ class PerformedCTReconstructionModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.34.12-1"
-    __order__ = (0x00189934,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189934,)
 
     reconstruction_protocol_element_sequence: Attr[list[ReconstructionProtocolElementSequenceItem]] = Attr(
         0x00189934, "ReconstructionProtocolElementSequence", "SQ", "1", "1",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -24,7 +24,7 @@ class PerformedProcedureStepInformationModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.4-14"
-    __order__ = (0x00400241, 0x00400242, 0x00400243, 0x00400244, 0x00400245, 0x00400253, 0x00400250, 0x00400251, 0x00400252, 0x00400254, 0x00400280, 0x00400255, 0x00081032, 0x00401012, 0x00400281)
+    __order__: ClassVar[tuple[int, ...]] = (0x00400241, 0x00400242, 0x00400243, 0x00400244, 0x00400245, 0x00400253, 0x00400250, 0x00400251, 0x00400252, 0x00400254, 0x00400280, 0x00400255, 0x00081032, 0x00401012, 0x00400281)
 
     performed_station_ae_title: Attr[str] = Attr(
         0x00400241, "PerformedStationAETitle", "AE", "1", "",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
@@ -31,7 +31,7 @@ class ProtocolContextSequenceItem(ContentItemMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.4-13"
-    __order__ = (0x0040A040, 0x0040A032, 0x0040A033, 0x0040A043, 0x0040A120, 0x0040A121, 0x0040A122, 0x0040A123, 0x0040A124, 0x0040A160, 0x0040A168, 0x0040A30A, 0x0040A161, 0x0040A162, 0x0040A163, 0x004008EA, 0x00081199, 0x00400441)
+    __order__: ClassVar[tuple[int, ...]] = (0x0040A040, 0x0040A032, 0x0040A033, 0x0040A043, 0x0040A120, 0x0040A121, 0x0040A122, 0x0040A123, 0x0040A124, 0x0040A160, 0x0040A168, 0x0040A30A, 0x0040A161, 0x0040A162, 0x0040A163, 0x004008EA, 0x00081199, 0x00400441)
 
     content_item_modifier_sequence: Attr[list[content_item_macro.ContentItemMacro]] = Attr(
         0x00400441, "ContentItemModifierSequence", "SQ", "1", "",
@@ -77,7 +77,7 @@ class ScheduledProtocolCodeSequenceItem(CodeSequenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.4-13"
-    __order__ = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00400440)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00400440)
 
     protocol_context_sequence: Attr[list[ProtocolContextSequenceItem]] = Attr(
         0x00400440, "ProtocolContextSequence", "SQ", "1", "",
@@ -123,7 +123,7 @@ class ScheduledStepAttributesSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.4-13"
-    __order__ = (0x0020000D, 0x00081110, 0x00080050, 0x00080051, 0x00402016, 0x00400026, 0x00402017, 0x00400027, 0x00401001, 0x00321060, 0x00321064, 0x00400009, 0x00400007, 0x00400008)
+    __order__: ClassVar[tuple[int, ...]] = (0x0020000D, 0x00081110, 0x00080050, 0x00080051, 0x00402016, 0x00400026, 0x00402017, 0x00400027, 0x00401001, 0x00321060, 0x00321064, 0x00400009, 0x00400007, 0x00400008)
 
     study_instance_uid: Attr[str] = Attr(
         0x0020000D, "StudyInstanceUID", "UI", "1", "",
@@ -279,7 +279,7 @@ class PerformedProcedureStepRelationshipModule(IssuerOfPatientIDMacro, ModuleBui
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.4-13"
-    __order__ = (0x00100010, 0x00100020, 0x00100021, 0x00100024, 0x00100030, 0x00100033, 0x00100034, 0x00100035, 0x00100040, 0x00081120, 0x00380010, 0x00380014, 0x00380060, 0x00380064, 0x00380062, 0x00400270)
+    __order__: ClassVar[tuple[int, ...]] = (0x00100010, 0x00100020, 0x00100021, 0x00100024, 0x00100030, 0x00100033, 0x00100034, 0x00100035, 0x00100040, 0x00081120, 0x00380010, 0x00380014, 0x00380060, 0x00380064, 0x00380062, 0x00400270)
 
     patient_name: Attr[PersonName | str] = Attr(
         0x00100010, "PatientName", "PN", "1", "",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
@@ -27,7 +27,7 @@ class ProtocolContextSequenceItem(ContentItemMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10-16"
-    __order__ = (0x0040A040, 0x0040A032, 0x0040A033, 0x0040A043, 0x0040A120, 0x0040A121, 0x0040A122, 0x0040A123, 0x0040A124, 0x0040A160, 0x0040A168, 0x0040A30A, 0x0040A161, 0x0040A162, 0x0040A163, 0x004008EA, 0x00081199, 0x00400441)
+    __order__: ClassVar[tuple[int, ...]] = (0x0040A040, 0x0040A032, 0x0040A033, 0x0040A043, 0x0040A120, 0x0040A121, 0x0040A122, 0x0040A123, 0x0040A124, 0x0040A160, 0x0040A168, 0x0040A30A, 0x0040A161, 0x0040A162, 0x0040A163, 0x004008EA, 0x00081199, 0x00400441)
 
     content_item_modifier_sequence: Attr[list[content_item_macro.ContentItemMacro]] = Attr(
         0x00400441, "ContentItemModifierSequence", "SQ", "1", "3",
@@ -73,7 +73,7 @@ class PerformedProtocolCodeSequenceItem(CodeSequenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10-16"
-    __order__ = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00400440)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00400440)
 
     protocol_context_sequence: Attr[list[ProtocolContextSequenceItem]] = Attr(
         0x00400440, "ProtocolContextSequence", "SQ", "1", "3",
@@ -120,7 +120,7 @@ class PerformedProcedureStepSummaryMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10-16"
-    __order__ = (0x00400253, 0x00400244, 0x00400245, 0x00400250, 0x00400251, 0x00400254, 0x00400260, 0x00400280)
+    __order__: ClassVar[tuple[int, ...]] = (0x00400253, 0x00400244, 0x00400245, 0x00400250, 0x00400251, 0x00400254, 0x00400260, 0x00400280)
 
     performed_procedure_step_id: Attr[str] = Attr(
         0x00400253, "PerformedProcedureStepID", "SH", "1", "3",

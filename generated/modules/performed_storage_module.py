@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -23,7 +23,7 @@ class StorageProtocolElementSequenceItem(ProtocolElementIdentificationMacro, Ite
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.34.14-1"
-    __order__ = (0x00189921, 0x00189922, 0x00189924, 0x00189923, 0x00189938, 0x0018993A, 0x00189939, 0x00081150, 0x00081155, 0x00404033)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189921, 0x00189922, 0x00189924, 0x00189923, 0x00189938, 0x0018993A, 0x00189939, 0x00081150, 0x00081155, 0x00404033)
 
     source_acquisition_protocol_element_number: Attr[list[int]] = Attr(
         0x00189938, "SourceAcquisitionProtocolElementNumber", "US", "1-n", "1C",
@@ -121,7 +121,7 @@ class PerformedStorageModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.34.14-1"
-    __order__ = (0x00189936,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189936,)
 
     storage_protocol_element_sequence: Attr[list[StorageProtocolElementSequenceItem]] = Attr(
         0x00189936, "StorageProtocolElementSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -25,7 +25,7 @@ class XAAcquisitionPhaseDetailsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.34.17-1"
-    __order__ = (0x001811BD, 0x001811B9)
+    __order__: ClassVar[tuple[int, ...]] = (0x001811BD, 0x001811B9)
 
     xa_acquisition_duration: Attr[float] = Attr(
         0x001811BD, "XAAcquisitionDuration", "FD", "1", "3",
@@ -62,7 +62,7 @@ class XRayFilterDetailsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.34.17-1"
-    __order__ = (0x00187052, 0x00187054, 0x00181160, 0x00187050)
+    __order__: ClassVar[tuple[int, ...]] = (0x00187052, 0x00187054, 0x00181160, 0x00187050)
 
     filter_thickness_minimum: Attr[list[float]] = Attr(
         0x00187052, "FilterThicknessMinimum", "DS", "1-n", "3",
@@ -122,7 +122,7 @@ class XAPlaneDetailsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.34.17-1"
-    __order__ = (0x00189457, 0x300A00C0, 0x00180060, 0x00189330, 0x00189328, 0x00189332, 0x00181154, 0x00181190, 0x001811BB, 0x00189461, 0x001811BC, 0x0018701A, 0x00280101, 0x00280010, 0x00280011, 0x00189510, 0x00189511, 0x00189508, 0x00189509, 0x00189514, 0x00189515, 0x00181110)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189457, 0x300A00C0, 0x00180060, 0x00189330, 0x00189328, 0x00189332, 0x00181154, 0x00181190, 0x001811BB, 0x00189461, 0x001811BC, 0x0018701A, 0x00280101, 0x00280010, 0x00280011, 0x00189510, 0x00189511, 0x00189508, 0x00189509, 0x00189514, 0x00189515, 0x00181110)
 
     plane_identification: Attr[str] = Attr(
         0x00189457, "PlaneIdentification", "CS", "1", "1",
@@ -149,7 +149,7 @@ class XAPlaneDetailsSequenceItem(ItemBuilder):
     Peak kilo voltage output of the x-ray generator.
     """
 
-    x_ray_tube_current_inm_a: Attr[float] = Attr(
+    x_ray_tube_current_in_ma: Attr[float] = Attr(
         0x00189330, "XRayTubeCurrentInmA", "FD", "1", "3",
     )
     """X-Ray Tube Current in mA (0018,9330): Type 3, VR FD, VM 1.
@@ -165,7 +165,7 @@ class XAPlaneDetailsSequenceItem(ItemBuilder):
     Duration of exposure for this Acquisition Protocol Element in milliseconds.
     """
 
-    exposure_inm_as: Attr[float] = Attr(
+    exposure_in_mas: Attr[float] = Attr(
         0x00189332, "ExposureInmAs", "FD", "1", "3",
     )
     """Exposure in mAs (0018,9332): Type 3, VR FD, VM 1.
@@ -316,9 +316,9 @@ class XAPlaneDetailsSequenceItem(ItemBuilder):
         plane_identification: str | None = None,
         beam_number: int | None = None,
         kvp: float | None = None,
-        x_ray_tube_current_inm_a: float | None = None,
+        x_ray_tube_current_in_ma: float | None = None,
         exposure_time_inms: float | None = None,
-        exposure_inm_as: float | None = None,
+        exposure_in_mas: float | None = None,
         average_pulse_width: float | None = None,
         focal_spots: list[float] | None = None,
         acquisition_field_of_view_label: str | None = None,
@@ -349,7 +349,7 @@ class AcquisitionProtocolElementSequenceItem(ProtocolElementIdentificationMacro,
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.34.17-1"
-    __order__ = (0x00189921, 0x00189922, 0x00189924, 0x00189923, 0x0018990C, 0x0018990D, 0x00181155, 0x001811B0, 0x00180022, 0x001811B1, 0x001811B2, 0x001811B3, 0x001811B4, 0x001811B5, 0x001811B6, 0x001811B7, 0x00189425, 0x001811B8, 0x00189410, 0x001811BA, 0x00189937, 0x001811C1, 0x00189004)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189921, 0x00189922, 0x00189924, 0x00189923, 0x0018990C, 0x0018990D, 0x00181155, 0x001811B0, 0x00180022, 0x001811B1, 0x001811B2, 0x001811B3, 0x001811B4, 0x001811B5, 0x001811B6, 0x001811B7, 0x00189425, 0x001811B8, 0x00189410, 0x001811BA, 0x00189937, 0x001811C1, 0x00189004)
 
     radiation_setting: Attr[Literal["SC", "GR"]] = Attr(
         0x00181155, "RadiationSetting", "CS", "1", "1",
@@ -556,7 +556,7 @@ class PerformedXAAcquisitionModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.34.17-1"
-    __order__ = (0x00189920,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189920,)
 
     acquisition_protocol_element_sequence: Attr[list[AcquisitionProtocolElementSequenceItem]] = Attr(
         0x00189920, "AcquisitionProtocolElementSequence", "SQ", "1", "2",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -25,7 +25,7 @@ class ImageFilterDetailsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.34.18-1"
-    __order__ = (0x00189320, 0x00189941)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189320, 0x00189941)
 
     image_filter: Attr[str] = Attr(
         0x00189320, "ImageFilter", "SH", "1", "1",
@@ -62,7 +62,7 @@ class ReconstructionProtocolElementSequenceItem(ProtocolElementIdentificationMac
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.34.18-1"
-    __order__ = (0x00189921, 0x00189922, 0x00189924, 0x00189923, 0x0018990C, 0x0018990D, 0x00189938, 0x00189939, 0x00081150, 0x00081155, 0x001811BE, 0x00281050, 0x00281051, 0x001811BF, 0x001811C0, 0x00289478, 0x00280010, 0x00280011, 0x00700042, 0x00700041, 0x00189527, 0x00181210, 0x00540081, 0x00180050, 0x00180088, 0x00189317, 0x00089215, 0x00189937, 0x001811C1, 0x00189004)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189921, 0x00189922, 0x00189924, 0x00189923, 0x0018990C, 0x0018990D, 0x00189938, 0x00189939, 0x00081150, 0x00081155, 0x001811BE, 0x00281050, 0x00281051, 0x001811BF, 0x001811C0, 0x00289478, 0x00280010, 0x00280011, 0x00700042, 0x00700041, 0x00189527, 0x00181210, 0x00540081, 0x00180050, 0x00180088, 0x00189317, 0x00089215, 0x00189937, 0x001811C1, 0x00189004)
 
     source_acquisition_protocol_element_number: Attr[list[int]] = Attr(
         0x00189938, "SourceAcquisitionProtocolElementNumber", "US", "1-n", "1",
@@ -335,7 +335,7 @@ class PerformedXAReconstructionModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.34.18-1"
-    __order__ = (0x00189934,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189934,)
 
     reconstruction_protocol_element_sequence: Attr[list[ReconstructionProtocolElementSequenceItem]] = Attr(
         0x00189934, "ReconstructionProtocolElementSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -23,7 +23,7 @@ class PersonIdentificationMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10-1"
-    __order__ = (0x00401101, 0x00401102, 0x00401103, 0x00401104, 0x00080080, 0x00080081, 0x00080082, 0x00081040, 0x00081041)
+    __order__: ClassVar[tuple[int, ...]] = (0x00401101, 0x00401102, 0x00401103, 0x00401104, 0x00080080, 0x00080081, 0x00080082, 0x00081040, 0x00081041)
 
     person_identification_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x00401101, "PersonIdentificationCodeSequence", "SQ", "1", "1",

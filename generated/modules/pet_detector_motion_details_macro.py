@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class PETDetectorMotionDetailsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.22-12"
-    __order__ = (0x00181140, 0x00189305)
+    __order__: ClassVar[tuple[int, ...]] = (0x00181140, 0x00189305)
 
     rotation_direction: Attr[Literal["CW", "CC"]] = Attr(
         0x00181140, "RotationDirection", "CS", "1", "1",
@@ -60,7 +60,7 @@ class PETDetectorMotionDetailsMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.22-12"
-    __order__ = (0x00189733,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189733,)
 
     pet_detector_motion_details_sequence: Attr[list[PETDetectorMotionDetailsSequenceItem]] = Attr(
         0x00189733, "PETDetectorMotionDetailsSequence", "SQ", "1", "1",

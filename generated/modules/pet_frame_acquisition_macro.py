@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class PETFrameAcquisitionSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.22-11"
-    __order__ = (0x00181130, 0x00181120, 0x00181121, 0x00180090)
+    __order__: ClassVar[tuple[int, ...]] = (0x00181130, 0x00181120, 0x00181121, 0x00180090)
 
     table_height: Attr[float] = Attr(
         0x00181130, "TableHeight", "DS", "1", "1",
@@ -80,7 +80,7 @@ class PETFrameAcquisitionMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.22-11"
-    __order__ = (0x00189732,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189732,)
 
     pet_frame_acquisition_sequence: Attr[list[PETFrameAcquisitionSequenceItem]] = Attr(
         0x00189732, "PETFrameAcquisitionSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class PETFrameCorrectionFactorsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.22-15"
-    __order__ = (0x00541310, 0x00541320, 0x00541321, 0x00541323, 0x00541324)
+    __order__: ClassVar[tuple[int, ...]] = (0x00541310, 0x00541320, 0x00541321, 0x00541323, 0x00541324)
 
     primary_prompts_counts_accumulated: Attr[int] = Attr(
         0x00541310, "PrimaryPromptsCountsAccumulated", "IS", "1", "1C",
@@ -94,7 +94,7 @@ class PETFrameCorrectionFactorsMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.22-15"
-    __order__ = (0x00189736,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189736,)
 
     pet_frame_correction_factors_sequence: Attr[list[PETFrameCorrectionFactorsSequenceItem]] = Attr(
         0x00189736, "PETFrameCorrectionFactorsSequence", "SQ", "1", "1",

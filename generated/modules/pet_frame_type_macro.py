@@ -4,12 +4,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
 
-from iodkit.generated.modules.common_ctmr_and_photoacoustic_image_description_macro import CommonCTMRAndPhotoacousticImageDescriptionMacro
+from iodkit.generated.modules.common_ct_mr_and_photoacoustic_image_description_macro import CommonCTMRAndPhotoacousticImageDescriptionMacro
 
 
 
@@ -20,7 +20,7 @@ class PETFrameTypeSequenceItem(CommonCTMRAndPhotoacousticImageDescriptionMacro, 
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.22-10"
-    __order__ = (0x00089007, 0x00089205, 0x00089206, 0x00089207)
+    __order__: ClassVar[tuple[int, ...]] = (0x00089007, 0x00089205, 0x00089206, 0x00089207)
 
     frame_type: Attr[list[str]] = Attr(
         0x00089007, "FrameType", "CS", "4-5", "1",
@@ -52,7 +52,7 @@ class PETFrameTypeMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.22-10"
-    __order__ = (0x00189751,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189751,)
 
     pet_frame_type_sequence: Attr[list[PETFrameTypeSequenceItem]] = Attr(
         0x00189751, "PETFrameTypeSequence", "SQ", "1", "1",

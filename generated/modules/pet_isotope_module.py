@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -23,7 +23,7 @@ class RadiopharmaceuticalInformationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-61"
-    __order__ = (0x00540300, 0x00181070, 0x00540302, 0x00181071, 0x00181072, 0x00181078, 0x00181073, 0x00181079, 0x00181074, 0x00083012, 0x00181075, 0x00181076, 0x00181077, 0x00180031, 0x00540304)
+    __order__: ClassVar[tuple[int, ...]] = (0x00540300, 0x00181070, 0x00540302, 0x00181071, 0x00181072, 0x00181078, 0x00181073, 0x00181079, 0x00181074, 0x00083012, 0x00181075, 0x00181076, 0x00181077, 0x00180031, 0x00540304)
 
     radionuclide_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x00540300, "RadionuclideCodeSequence", "SQ", "1", "2",
@@ -189,7 +189,7 @@ class InterventionDrugInformationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-61"
-    __order__ = (0x00180034, 0x00180029, 0x00180035, 0x00180027, 0x00180028)
+    __order__: ClassVar[tuple[int, ...]] = (0x00180034, 0x00180029, 0x00180035, 0x00180027, 0x00180028)
 
     intervention_drug_name: Attr[str] = Attr(
         0x00180034, "InterventionDrugName", "LO", "1", "3",
@@ -257,7 +257,7 @@ class PETIsotopeModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-61"
-    __order__ = (0x00540016, 0x00180026)
+    __order__: ClassVar[tuple[int, ...]] = (0x00540016, 0x00180026)
 
     radiopharmaceutical_information_sequence: Attr[list[RadiopharmaceuticalInformationSequenceItem]] = Attr(
         0x00540016, "RadiopharmaceuticalInformationSequence", "SQ", "1", "2",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class PETMultiGatedAcquisitionModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-62"
-    __order__ = (0x00181080, 0x00181061, 0x00181085, 0x00181086, 0x00181088, 0x00181064)
+    __order__: ClassVar[tuple[int, ...]] = (0x00181080, 0x00181061, 0x00181085, 0x00181086, 0x00181088, 0x00181064)
 
     beat_rejection_flag: Attr[Literal["Y", "N"]] = Attr(
         0x00181080, "BeatRejectionFlag", "CS", "1", "2",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class PETReconstructionSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.22-17"
-    __order__ = (0x00189756, 0x00189315, 0x00189769, 0x00189739, 0x00189740, 0x00181100, 0x00189317)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189756, 0x00189315, 0x00189769, 0x00189739, 0x00189740, 0x00181100, 0x00189317)
 
     reconstruction_type: Attr[str] = Attr(
         0x00189756, "ReconstructionType", "CS", "1", "1C",
@@ -123,7 +123,7 @@ class PETReconstructionMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.22-17"
-    __order__ = (0x00189749,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189749,)
 
     pet_reconstruction_sequence: Attr[list[PETReconstructionSequenceItem]] = Attr(
         0x00189749, "PETReconstructionSequence", "SQ", "1", "1",

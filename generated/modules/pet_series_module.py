@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -20,7 +20,7 @@ class EnergyWindowRangeSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-60"
-    __order__ = (0x00540014, 0x00540015)
+    __order__: ClassVar[tuple[int, ...]] = (0x00540014, 0x00540015)
 
     energy_window_lower_limit: Attr[float] = Attr(
         0x00540014, "EnergyWindowLowerLimit", "DS", "1", "3",
@@ -58,7 +58,7 @@ class PETSeriesModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-60"
-    __order__ = (0x00080021, 0x00080031, 0x00541001, 0x00541006, 0x00541002, 0x00541000, 0x00541004, 0x00540061, 0x00540071, 0x00540101, 0x00540081, 0x00280051, 0x00541100, 0x00541101, 0x00541105, 0x00541102, 0x00181100, 0x00181210, 0x00541103, 0x00541104, 0x00180073, 0x00180074, 0x00180071, 0x00180075, 0x00181147, 0x00181149, 0x00181120, 0x00181121, 0x00540202, 0x00181181, 0x00181180, 0x00541200, 0x00541201, 0x00541202, 0x00541203, 0x00541210, 0x00540013, 0x00541220, 0x00540501)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080021, 0x00080031, 0x00541001, 0x00541006, 0x00541002, 0x00541000, 0x00541004, 0x00540061, 0x00540071, 0x00540101, 0x00540081, 0x00280051, 0x00541100, 0x00541101, 0x00541105, 0x00541102, 0x00181100, 0x00181210, 0x00541103, 0x00541104, 0x00180073, 0x00180074, 0x00180071, 0x00180075, 0x00181147, 0x00181149, 0x00181120, 0x00181121, 0x00540202, 0x00181181, 0x00181180, 0x00541200, 0x00541201, 0x00541202, 0x00541203, 0x00541210, 0x00540013, 0x00541220, 0x00540501)
 
     series_date: Attr[datetime.date | str] = Attr(
         0x00080021, "SeriesDate", "DA", "1", "1",

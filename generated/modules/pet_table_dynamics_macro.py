@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class PETTableDynamicsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.22-18"
-    __order__ = (0x00189309,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189309,)
 
     table_speed: Attr[float] = Attr(
         0x00189309, "TableSpeed", "FD", "1", "1",
@@ -49,7 +49,7 @@ class PETTableDynamicsMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.22-18"
-    __order__ = (0x00189734,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189734,)
 
     pet_table_dynamics_sequence: Attr[list[PETTableDynamicsSequenceItem]] = Attr(
         0x00189734, "PETTableDynamicsSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -22,7 +22,7 @@ class ExcitationWavelengthSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.34.2-1"
-    __order__ = (0x00189826,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189826,)
 
     excitation_wavelength: Attr[float] = Attr(
         0x00189826, "ExcitationWavelength", "FD", "1", "1",
@@ -51,7 +51,7 @@ class PhotoacousticAcquisitionParametersModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.34.2-1"
-    __order__ = (0x00189825, 0x00189828, 0x00220016, 0x00189829, 0x0018982A, 0x0018982B)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189825, 0x00189828, 0x00220016, 0x00189829, 0x0018982A, 0x0018982B)
 
     excitation_wavelength_sequence: Attr[list[ExcitationWavelengthSequenceItem]] = Attr(
         0x00189825, "ExcitationWavelengthSequence", "SQ", "1", "1",

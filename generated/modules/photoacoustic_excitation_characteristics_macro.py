@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class PhotoacousticExcitationCharacteristicsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.34.5.1-1"
-    __order__ = (0x00189826, 0x00189822, 0x00189823, 0x00189824)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189826, 0x00189822, 0x00189823, 0x00189824)
 
     excitation_wavelength: Attr[float] = Attr(
         0x00189826, "ExcitationWavelength", "FD", "1", "1",
@@ -76,7 +76,7 @@ class PhotoacousticExcitationCharacteristicsMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.34.5.1-1"
-    __order__ = (0x00189821,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189821,)
 
     photoacoustic_excitation_characteristics_sequence: Attr[list[PhotoacousticExcitationCharacteristicsSequenceItem]] = Attr(
         0x00189821, "PhotoacousticExcitationCharacteristicsSequence", "SQ", "1", "1",

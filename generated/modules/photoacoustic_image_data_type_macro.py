@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -22,7 +22,7 @@ class ImageDataTypeSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.34.5.3-1"
-    __order__ = (0x00189836,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189836,)
 
     image_data_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x00189836, "ImageDataTypeCodeSequence", "SQ", "1", "1",
@@ -52,7 +52,7 @@ class PhotoacousticImageDataTypeMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.34.5.3-1"
-    __order__ = (0x00189807,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189807,)
 
     image_data_type_sequence: Attr[list[ImageDataTypeSequenceItem]] = Attr(
         0x00189807, "ImageDataTypeSequence", "SQ", "1", "1",

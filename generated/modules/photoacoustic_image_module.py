@@ -5,12 +5,12 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
 
-from iodkit.generated.modules.common_ctmr_and_photoacoustic_image_description_macro import CommonCTMRAndPhotoacousticImageDescriptionMacro
+from iodkit.generated.modules.common_ct_mr_and_photoacoustic_image_description_macro import CommonCTMRAndPhotoacousticImageDescriptionMacro
 
 if TYPE_CHECKING:
     from iodkit.generated.modules import image_pixel_macro
@@ -27,7 +27,7 @@ class PhotoacousticImageModule(CommonCTMRAndPhotoacousticImageDescriptionMacro, 
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.34.1-1"
-    __order__ = (0x00080008, 0x00209311, 0x0008002A, 0x00089205, 0x00089206, 0x00089207, 0x00280002, 0x00280004, 0x00280100, 0x00280101, 0x00280102, 0x00280103, 0x00280006, 0x0018980C, 0x00282110, 0x00282112, 0x00282114, 0x20500020, 0x00280301, 0x00280302, 0x00880200)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080008, 0x00209311, 0x0008002A, 0x00089205, 0x00089206, 0x00089207, 0x00280002, 0x00280004, 0x00280100, 0x00280101, 0x00280102, 0x00280103, 0x00280006, 0x0018980C, 0x00282110, 0x00282112, 0x00282114, 0x20500020, 0x00280301, 0x00280302, 0x00880200)
 
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -23,7 +23,7 @@ class PhotoacousticReconstructionAlgorithmMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.34.5.4-1"
-    __order__ = (0x0018993D,)
+    __order__: ClassVar[tuple[int, ...]] = (0x0018993D,)
 
     reconstruction_algorithm_sequence: Attr[list[algorithm_identification_macro.AlgorithmIdentificationMacro]] = Attr(
         0x0018993D, "ReconstructionAlgorithmSequence", "SQ", "1", "3",

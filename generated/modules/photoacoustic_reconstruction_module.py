@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -25,7 +25,7 @@ class SoundSpeedCorrectionMechanismCodeSequenceItem(CodeSequenceMacro, ItemBuild
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.34.4-1"
-    __order__ = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00189833, 0x00189834, 0x00081140)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00189833, 0x00189834, 0x00081140)
 
     object_sound_speed: Attr[float] = Attr(
         0x00189833, "ObjectSoundSpeed", "FD", "1", "1C",
@@ -98,7 +98,7 @@ class PhotoacousticReconstructionModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.34.4-1"
-    __order__ = (0x00189832,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189832,)
 
     sound_speed_correction_mechanism_code_sequence: Attr[list[SoundSpeedCorrectionMechanismCodeSequenceItem]] = Attr(
         0x00189832, "SoundSpeedCorrectionMechanismCodeSequence", "SQ", "1", "1",

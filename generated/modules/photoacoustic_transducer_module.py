@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -22,7 +22,7 @@ class TransducerResponseSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.34.3-1"
-    __order__ = (0x0018982D, 0x0018982E, 0x0018982F, 0x00189830)
+    __order__: ClassVar[tuple[int, ...]] = (0x0018982D, 0x0018982E, 0x0018982F, 0x00189830)
 
     center_frequency: Attr[float] = Attr(
         0x0018982D, "CenterFrequency", "FD", "1", "3",
@@ -80,7 +80,7 @@ class PhotoacousticTransducerModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.34.3-1"
-    __order__ = (0x0018980D, 0x0018982C, 0x00189831)
+    __order__: ClassVar[tuple[int, ...]] = (0x0018980D, 0x0018982C, 0x00189831)
 
     transducer_geometry_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x0018980D, "TransducerGeometryCodeSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class PixelIntensityRelationshipLUTSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.16-14"
-    __order__ = (0x00283002, 0x00283006, 0x00289474)
+    __order__: ClassVar[tuple[int, ...]] = (0x00283002, 0x00283006, 0x00289474)
 
     lut_descriptor: Attr[list[int]] = Attr(
         0x00283002, "LUTDescriptor", "US or SS", "3", "1",
@@ -67,7 +67,7 @@ class PixelIntensityRelationshipLUTMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.16-14"
-    __order__ = (0x00289422,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00289422,)
 
     pixel_intensity_relationship_lut_sequence: Attr[list[PixelIntensityRelationshipLUTSequenceItem]] = Attr(
         0x00289422, "PixelIntensityRelationshipLUTSequence", "SQ", "1", "1",

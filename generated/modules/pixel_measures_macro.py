@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class PixelMeasuresSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.16-2"
-    __order__ = (0x00280030, 0x00180050, 0x00180088)
+    __order__: ClassVar[tuple[int, ...]] = (0x00280030, 0x00180050, 0x00180088)
 
     pixel_spacing: Attr[list[float]] = Attr(
         0x00280030, "PixelSpacing", "DS", "2", "1C",
@@ -88,7 +88,7 @@ class PixelMeasuresMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.16-2"
-    __order__ = (0x00289110,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00289110,)
 
     pixel_measures_sequence: Attr[list[PixelMeasuresSequenceItem]] = Attr(
         0x00289110, "PixelMeasuresSequence", "SQ", "1", "1",

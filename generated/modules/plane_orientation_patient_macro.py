@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class PlaneOrientationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.16-5"
-    __order__ = (0x00200037,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00200037,)
 
     image_orientation_patient: Attr[list[float]] = Attr(
         0x00200037, "ImageOrientationPatient", "DS", "6", "1C",
@@ -58,7 +58,7 @@ class PlaneOrientationPatientMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.16-5"
-    __order__ = (0x00209116,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00209116,)
 
     plane_orientation_sequence: Attr[list[PlaneOrientationSequenceItem]] = Attr(
         0x00209116, "PlaneOrientationSequence", "SQ", "1", "1",

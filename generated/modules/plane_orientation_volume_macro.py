@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class PlaneOrientationVolumeSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.16.2.22-1"
-    __order__ = (0x00209302,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00209302,)
 
     image_orientation_volume: Attr[list[float]] = Attr(
         0x00209302, "ImageOrientationVolume", "FD", "6", "1",
@@ -49,7 +49,7 @@ class PlaneOrientationVolumeMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.16.2.22-1"
-    __order__ = (0x0020930F,)
+    __order__: ClassVar[tuple[int, ...]] = (0x0020930F,)
 
     plane_orientation_volume_sequence: Attr[list[PlaneOrientationVolumeSequenceItem]] = Attr(
         0x0020930F, "PlaneOrientationVolumeSequence", "SQ", "1", "1",

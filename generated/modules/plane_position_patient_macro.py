@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class PlanePositionSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.16-4"
-    __order__ = (0x00200032,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00200032,)
 
     image_position_patient: Attr[list[float]] = Attr(
         0x00200032, "ImagePositionPatient", "DS", "3", "1C",
@@ -57,7 +57,7 @@ class PlanePositionPatientMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.16-4"
-    __order__ = (0x00209113,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00209113,)
 
     plane_position_sequence: Attr[list[PlanePositionSequenceItem]] = Attr(
         0x00209113, "PlanePositionSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class PlanePositionSlideSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.12.6.1-1"
-    __order__ = (0x0048021E, 0x0048021F, 0x0040072A, 0x0040073A, 0x0040074A)
+    __order__: ClassVar[tuple[int, ...]] = (0x0048021E, 0x0048021F, 0x0040072A, 0x0040073A, 0x0040074A)
 
     column_position_in_total_image_pixel_matrix: Attr[int] = Attr(
         0x0048021E, "ColumnPositionInTotalImagePixelMatrix", "SL", "1", "1",
@@ -89,7 +89,7 @@ class PlanePositionSlideMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.12.6.1-1"
-    __order__ = (0x0048021A,)
+    __order__: ClassVar[tuple[int, ...]] = (0x0048021A,)
 
     plane_position_slide_sequence: Attr[list[PlanePositionSlideSequenceItem]] = Attr(
         0x0048021A, "PlanePositionSlideSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class PlanePositionVolumeSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.16.2.21-1"
-    __order__ = (0x00209301,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00209301,)
 
     image_position_volume: Attr[list[float]] = Attr(
         0x00209301, "ImagePositionVolume", "FD", "3", "1",
@@ -49,7 +49,7 @@ class PlanePositionVolumeMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.16.2.21-1"
-    __order__ = (0x0020930E,)
+    __order__: ClassVar[tuple[int, ...]] = (0x0020930E,)
 
     plane_position_volume_sequence: Attr[list[PlanePositionVolumeSequenceItem]] = Attr(
         0x0020930E, "PlanePositionVolumeSequence", "SQ", "1", "1",

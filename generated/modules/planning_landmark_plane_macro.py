@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class TwoDPlaneCoordinatesSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.29.1.5-4"
-    __order__ = (0x00686440, 0x006865F0)
+    __order__: ClassVar[tuple[int, ...]] = (0x00686440, 0x006865F0)
 
     referenced_hpgl_document_id: Attr[int] = Attr(
         0x00686440, "ReferencedHPGLDocumentID", "US", "1", "1",
@@ -59,7 +59,7 @@ class PlanningLandmarkPlaneMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.29.1.5-4"
-    __order__ = (0x006865E0, 0x00686610, 0x00686620)
+    __order__: ClassVar[tuple[int, ...]] = (0x006865E0, 0x00686610, 0x00686620)
 
     two_d_plane_coordinates_sequence: Attr[list[TwoDPlaneCoordinatesSequenceItem]] = Attr(
         0x006865E0, "TwoDPlaneCoordinatesSequence", "SQ", "1", "1C",

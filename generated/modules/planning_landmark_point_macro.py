@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class TwoDPointCoordinatesSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.29.1.5-2"
-    __order__ = (0x00686440, 0x00686560)
+    __order__: ClassVar[tuple[int, ...]] = (0x00686440, 0x00686560)
 
     referenced_hpgl_document_id: Attr[int] = Attr(
         0x00686440, "ReferencedHPGLDocumentID", "US", "1", "1",
@@ -59,7 +59,7 @@ class PlanningLandmarkPointMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.29.1.5-2"
-    __order__ = (0x00686550, 0x00686590)
+    __order__: ClassVar[tuple[int, ...]] = (0x00686550, 0x00686590)
 
     two_d_point_coordinates_sequence: Attr[list[TwoDPointCoordinatesSequenceItem]] = Attr(
         0x00686550, "TwoDPointCoordinatesSequence", "SQ", "1", "1C",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -23,7 +23,7 @@ class SurfacePointsSequenceItem(PointsMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.27.5-1"
-    __order__ = (0x00660015, 0x00660016, 0x00660017, 0x00660018, 0x00660019, 0x0066001A, 0x0066001B, 0x0066001C, 0x00620003, 0x0062000F)
+    __order__: ClassVar[tuple[int, ...]] = (0x00660015, 0x00660016, 0x00660017, 0x00660018, 0x00660019, 0x0066001A, 0x0066001B, 0x0066001C, 0x00620003, 0x0062000F)
 
     segmented_property_category_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x00620003, "SegmentedPropertyCategoryCodeSequence", "SQ", "1", "3",
@@ -71,7 +71,7 @@ class PointCloudModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.27.5-1"
-    __order__ = (0x00660011, 0x00800006, 0x00800007)
+    __order__: ClassVar[tuple[int, ...]] = (0x00660011, 0x00800006, 0x00800007)
 
     surface_points_sequence: Attr[list[SurfacePointsSequenceItem]] = Attr(
         0x00660011, "SurfacePointsSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class PointsMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.27-2"
-    __order__ = (0x00660015, 0x00660016, 0x00660017, 0x00660018, 0x00660019, 0x0066001A, 0x0066001B, 0x0066001C)
+    __order__: ClassVar[tuple[int, ...]] = (0x00660015, 0x00660016, 0x00660017, 0x00660018, 0x00660019, 0x0066001A, 0x0066001B, 0x0066001C)
 
     number_of_surface_points: Attr[int] = Attr(
         0x00660015, "NumberOfSurfacePoints", "UL", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class AnimationCurveSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.29-1"
-    __order__ = (0x0070150C, 0x0070150D, 0x00701A07)
+    __order__: ClassVar[tuple[int, ...]] = (0x0070150C, 0x0070150D, 0x00701A07)
 
     number_of_volumetric_curve_points: Attr[int] = Attr(
         0x0070150C, "NumberOfVolumetricCurvePoints", "UL", "1", "1",
@@ -70,7 +70,7 @@ class PresentationAnimationModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.29-1"
-    __order__ = (0x00701A01, 0x00701A03, 0x00701A04, 0x00701A05, 0x00701A06)
+    __order__: ClassVar[tuple[int, ...]] = (0x00701A01, 0x00701A03, 0x00701A04, 0x00701A05, 0x00701A06)
 
     presentation_animation_style: Attr[Literal["INPUT_SEQ", "PRESENTATION_SEQ", "CROSSCURVE", "FLYTHROUGH", "SWIVEL"]] = Attr(
         0x00701A01, "PresentationAnimationStyle", "CS", "1", "1",

@@ -4,21 +4,21 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
 
 from iodkit.generated.modules.modality_lut_macro import ModalityLUTMacro
 from iodkit.generated.modules.presentation_state_relationship_macro import PresentationStateRelationshipMacro
-from iodkit.generated.modules.voilut_macro import VOILUTMacro
+from iodkit.generated.modules.voi_lut_macro import VOILUTMacro
 
 if TYPE_CHECKING:
     from iodkit.generated.modules import hierarchical_sop_instance_reference_macro
     from iodkit.generated.modules import image_sop_instance_reference_macro
     from iodkit.generated.modules import modality_lut_macro
     from iodkit.generated.modules import presentation_state_relationship_macro
-    from iodkit.generated.modules import voilut_macro
+    from iodkit.generated.modules import voi_lut_macro
 
 
 
@@ -29,7 +29,7 @@ class SoftcopyVOILUTSequenceItem(VOILUTMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.14-1"
-    __order__ = (0x00081140, 0x00283010, 0x00281050, 0x00281051, 0x00281055, 0x00281056)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081140, 0x00283010, 0x00281050, 0x00281051, 0x00281055, 0x00281056)
 
     referenced_image_sequence: Attr[list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro]] = Attr(
         0x00081140, "ReferencedImageSequence", "SQ", "1", "1C",
@@ -47,7 +47,7 @@ class SoftcopyVOILUTSequenceItem(VOILUTMacro, ItemBuilder):
         self,
         *,
         referenced_image_sequence: list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | None = None,
-        voilut_sequence: list[voilut_macro.VOILUTSequenceItem] | None = None,
+        voilut_sequence: list[voi_lut_macro.VOILUTSequenceItem] | None = None,
         window_center: list[float] | None = None,
         window_width: list[float] | None = None,
         window_center_width_explanation: list[str] | None = None,
@@ -66,7 +66,8 @@ class BlendingSequenceItem(PresentationStateRelationshipMacro, ModalityLUTMacro,
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.14-1"
-    __order__ = (0x00700405, 0x0020000D, 0x00081115, 0x00283000, 0x00281052, 0x00281053, 0x00281054, 0x00283110)
+    __order__: ClassVar[tuple[int, ...]] = (0x00700405, 0x0020000D, 0x00081115, 0x00283000, 0x00281052, 0x00281053, 0x00281054, 0x00283110)
+    __conditional__: ClassVar[tuple[int, ...]] = (0x00283000, 0x00281052, 0x00281053, 0x00281054)
 
     blending_position: Attr[Literal["SUPERIMPOSED", "UNDERLYING"]] = Attr(
         0x00700405, "BlendingPosition", "CS", "1", "1",
@@ -124,7 +125,7 @@ class PresentationStateBlendingModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.14-1"
-    __order__ = (0x00700402, 0x00700403, 0x00700404)
+    __order__: ClassVar[tuple[int, ...]] = (0x00700402, 0x00700403, 0x00700404)
 
     blending_sequence: Attr[list[BlendingSequenceItem]] = Attr(
         0x00700402, "BlendingSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class MaskSubtractionSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.13-1"
-    __order__ = (0x00286101, 0x00286112)
+    __order__: ClassVar[tuple[int, ...]] = (0x00286101, 0x00286112)
 
     mask_operation: Attr[Literal["AVG_SUB", "TID"]] = Attr(
         0x00286101, "MaskOperation", "CS", "1", "1",
@@ -62,7 +62,7 @@ class PresentationStateMaskModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.13-1"
-    __order__ = (0x00286100, 0x00281090)
+    __order__: ClassVar[tuple[int, ...]] = (0x00286100, 0x00281090)
 
     mask_subtraction_sequence: Attr[list[MaskSubtractionSequenceItem]] = Attr(
         0x00286100, "MaskSubtractionSequence", "SQ", "1", "1C",

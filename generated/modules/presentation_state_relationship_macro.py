@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -22,7 +22,7 @@ class ReferencedSeriesSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.11-1b"
-    __order__ = (0x0020000E, 0x00081140)
+    __order__: ClassVar[tuple[int, ...]] = (0x0020000E, 0x00081140)
 
     series_instance_uid: Attr[str] = Attr(
         0x0020000E, "SeriesInstanceUID", "UI", "1", "1",
@@ -64,7 +64,7 @@ class PresentationStateRelationshipMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.11-1b"
-    __order__ = (0x00081115,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081115,)
 
     referenced_series_sequence: Attr[list[ReferencedSeriesSequenceItem]] = Attr(
         0x00081115, "ReferencedSeriesSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import ModuleBuilder
@@ -26,7 +26,7 @@ class PresentationStateRelationshipModule(PresentationStateRelationshipMacro, Mo
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.11-1"
-    __order__ = (0x00081115,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081115,)
 
     def __init__(
         self,

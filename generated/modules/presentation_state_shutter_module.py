@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class PresentationStateShutterModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.12-1"
-    __order__ = (0x00181622, 0x00181624)
+    __order__: ClassVar[tuple[int, ...]] = (0x00181622, 0x00181624)
 
     shutter_presentation_value: Attr[int] = Attr(
         0x00181622, "ShutterPresentationValue", "US", "1", "1C",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -21,7 +21,7 @@ class PrintJobModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.13-8"
-    __order__ = (0x21000020, 0x21000030, 0x21000040, 0x21000050, 0x20000020, 0x21100030, 0x21000070)
+    __order__: ClassVar[tuple[int, ...]] = (0x21000020, 0x21000030, 0x21000040, 0x21000050, 0x20000020, 0x21100030, 0x21000070)
 
     execution_status: Attr[Literal["PENDING", "PRINTING", "DONE", "FAILURE"]] = Attr(
         0x21000020, "ExecutionStatus", "CS", "1", "",

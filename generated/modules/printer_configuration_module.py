@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class MediaInstalledSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.13-13"
-    __order__ = (0x00200019, 0x20000030, 0x20100050, 0x20100120, 0x20100130)
+    __order__: ClassVar[tuple[int, ...]] = (0x00200019, 0x20000030, 0x20100050, 0x20100120, 0x20100130)
 
     item_number: Attr[int] = Attr(
         0x00200019, "ItemNumber", "IS", "1", "",
@@ -83,7 +83,7 @@ class OtherMediaAvailableSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.13-13"
-    __order__ = (0x20000030, 0x20100050, 0x20100120, 0x20100130)
+    __order__: ClassVar[tuple[int, ...]] = (0x20000030, 0x20100050, 0x20100120, 0x20100130)
 
     medium_type: Attr[str] = Attr(
         0x20000030, "MediumType", "CS", "1", "",
@@ -138,7 +138,7 @@ class SupportedImageDisplayFormatsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.13-13"
-    __order__ = (0x00280010, 0x00280011, 0x20100010, 0x20100040, 0x20100050, 0x20100052, 0x20100376, 0x202000A0)
+    __order__: ClassVar[tuple[int, ...]] = (0x00280010, 0x00280011, 0x20100010, 0x20100040, 0x20100050, 0x20100052, 0x20100376, 0x202000A0)
 
     rows: Attr[int] = Attr(
         0x00280010, "Rows", "US", "1", "",
@@ -235,7 +235,7 @@ class PrinterConfigurationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.13-13"
-    __order__ = (0x0008115A, 0x20000061, 0x200000A0, 0x200000A1, 0x200000A2, 0x200000A4, 0x200000A8, 0x20100054, 0x201000A6, 0x201000A7, 0x201000A8, 0x201000A9, 0x20100152, 0x20100154, 0x202000A2)
+    __order__: ClassVar[tuple[int, ...]] = (0x0008115A, 0x20000061, 0x200000A0, 0x200000A1, 0x200000A2, 0x200000A4, 0x200000A8, 0x20100054, 0x201000A6, 0x201000A7, 0x201000A8, 0x201000A9, 0x20100152, 0x20100154, 0x202000A2)
 
     sop_classes_supported: Attr[list[str]] = Attr(
         0x0008115A, "SOPClassesSupported", "UI", "1-n", "",
@@ -410,7 +410,7 @@ class PrinterConfigurationModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.13-13"
-    __order__ = (0x2000001E,)
+    __order__: ClassVar[tuple[int, ...]] = (0x2000001E,)
 
     printer_configuration_sequence: Attr[list[PrinterConfigurationSequenceItem]] = Attr(
         0x2000001E, "PrinterConfigurationSequence", "SQ", "1", "",

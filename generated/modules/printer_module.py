@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -21,7 +21,7 @@ class PrinterModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.13-9"
-    __order__ = (0x21100010, 0x21100020, 0x21100030, 0x00080070, 0x00081090, 0x00181000, 0x00181020, 0x00181204, 0x00181205, 0x00181200, 0x00181201)
+    __order__: ClassVar[tuple[int, ...]] = (0x21100010, 0x21100020, 0x21100030, 0x00080070, 0x00081090, 0x00181000, 0x00181020, 0x00181204, 0x00181205, 0x00181200, 0x00181201)
 
     printer_status: Attr[Literal["NORMAL", "WARNING", "FAILURE"]] = Attr(
         0x21100010, "PrinterStatus", "CS", "1", "",

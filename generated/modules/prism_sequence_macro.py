@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -17,7 +17,7 @@ class PrismSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.6.2-1"
-    __order__ = (0x00460030, 0x00460032, 0x00460034, 0x00460036)
+    __order__: ClassVar[tuple[int, ...]] = (0x00460030, 0x00460032, 0x00460034, 0x00460036)
 
     horizontal_prism_power: Attr[float] = Attr(
         0x00460030, "HorizontalPrismPower", "FD", "1", "1",
@@ -78,7 +78,7 @@ class PrismSequenceMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.6.2-1"
-    __order__ = (0x00460028,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00460028,)
 
     prism_sequence: Attr[list[PrismSequenceItem]] = Attr(
         0x00460028, "PrismSequence", "SQ", "1", "1C",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -24,7 +24,7 @@ class PertinentDocumentsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.26-1"
-    __order__ = (0x00081150, 0x00081155, 0x0040E001, 0x0040E010)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x0040E001, 0x0040E010)
 
     referenced_sop_class_uid: Attr[str] = Attr(
         0x00081150, "ReferencedSOPClassUID", "UI", "1", "",
@@ -43,7 +43,7 @@ class PertinentDocumentsSequenceItem(ItemBuilder):
     references (see Section C.12.1.1.6).
     """
 
-    hl7_instance_identifier: Attr[str] = Attr(
+    hl7instance_identifier: Attr[str] = Attr(
         0x0040E001, "HL7InstanceIdentifier", "ST", "1", "",
     )
     """HL7 Instance Identifier (0040,E001): Type -, VR ST, VM 1.
@@ -67,7 +67,7 @@ class PertinentDocumentsSequenceItem(ItemBuilder):
         *,
         referenced_sop_class_uid: str | None = None,
         referenced_sop_instance_uid: str | None = None,
-        hl7_instance_identifier: str | None = None,
+        hl7instance_identifier: str | None = None,
         retrieve_uri: str | None = None,
         **_: Any,
     ) -> None:
@@ -84,7 +84,7 @@ class ProductCharacteristicsModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.26-1"
-    __order__ = (0x00440001, 0x00080070, 0x00440007, 0x00440008, 0x00440009, 0x0044000A, 0x0044000B, 0x00440013, 0x00380100)
+    __order__: ClassVar[tuple[int, ...]] = (0x00440001, 0x00080070, 0x00440007, 0x00440008, 0x00440009, 0x0044000A, 0x0044000B, 0x00440013, 0x00380100)
 
     product_package_identifier: Attr[str] = Attr(
         0x00440001, "ProductPackageIdentifier", "ST", "1", "",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -27,7 +27,7 @@ class ApprovalSequenceItem(AssertionMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.34.15-1"
-    __order__ = (0x00440101, 0x00440102, 0x00440103, 0x00440104, 0x00440105, 0x00440106, 0x00380100, 0x00440107, 0x00080082, 0x00120020)
+    __order__: ClassVar[tuple[int, ...]] = (0x00440101, 0x00440102, 0x00440103, 0x00440104, 0x00440105, 0x00440106, 0x00380100, 0x00440107, 0x00080082, 0x00120020)
 
     institution_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x00080082, "InstitutionCodeSequence", "SQ", "1", "1C",
@@ -83,7 +83,7 @@ class ProtocolApprovalModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.34.15-1"
-    __order__ = (0x00440109, 0x00440100)
+    __order__: ClassVar[tuple[int, ...]] = (0x00440109, 0x00440100)
 
     approval_subject_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
         0x00440109, "ApprovalSubjectSequence", "SQ", "1", "1",

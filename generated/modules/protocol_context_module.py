@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydicom.valuerep import PersonName
 
@@ -26,7 +26,7 @@ class CustodialOrganizationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.34.2-1"
-    __order__ = (0x00080080, 0x00080082)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080080, 0x00080082)
 
     institution_name: Attr[str] = Attr(
         0x00080080, "InstitutionName", "LO", "1", "2",
@@ -65,7 +65,7 @@ class ProtocolContextModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.34.2-1"
-    __order__ = (0x0040A07C, 0x00080220, 0x00181030, 0x00189906, 0x00189907, 0x00189908, 0x00189909, 0x0018990A, 0x0018990B, 0x0018990E, 0x00700084, 0x00700086, 0x00189910, 0x0018990F, 0x00080012, 0x00080013)
+    __order__: ClassVar[tuple[int, ...]] = (0x0040A07C, 0x00080220, 0x00181030, 0x00189906, 0x00189907, 0x00189908, 0x00189909, 0x0018990A, 0x0018990B, 0x0018990E, 0x00700084, 0x00700086, 0x00189910, 0x0018990F, 0x00080012, 0x00080013)
 
     custodial_organization_sequence: Attr[list[CustodialOrganizationSequenceItem]] = Attr(
         0x0040A07C, "CustodialOrganizationSequence", "SQ", "1", "3",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class ProtocolElementIdentificationMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10.28-1"
-    __order__ = (0x00189921, 0x00189922, 0x00189924, 0x00189923)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189921, 0x00189922, 0x00189924, 0x00189923)
 
     protocol_element_number: Attr[int] = Attr(
         0x00189921, "ProtocolElementNumber", "US", "1", "1",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -31,7 +31,7 @@ class DisplayCalibrationResultSequenceItem(DisplayQAResultContextMacro, ItemBuil
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.32.3-1"
-    __order__ = (0x00404050, 0x00404051, 0x00404035, 0x00287012, 0x00287009)
+    __order__: ClassVar[tuple[int, ...]] = (0x00404050, 0x00404051, 0x00404035, 0x00287012, 0x00287009)
 
     luminance_characteristics_id: Attr[int] = Attr(
         0x00287009, "LuminanceCharacteristicsID", "US", "1", "",
@@ -64,7 +64,7 @@ class VisualEvaluationResultSequenceItem(DisplayQAResultContextMacro, VisualEval
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.32.3-1"
-    __order__ = (0x00404050, 0x00404051, 0x00404035, 0x00287012, 0x00287028, 0x0028702E)
+    __order__: ClassVar[tuple[int, ...]] = (0x00404050, 0x00404051, 0x00404035, 0x00287012, 0x00287028, 0x0028702E)
 
     def __init__(
         self,
@@ -89,7 +89,7 @@ class LuminanceUniformityResultSequenceItem(DisplayQAResultContextMacro, Luminan
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.32.3-1"
-    __order__ = (0x00404050, 0x00404051, 0x00404035, 0x00287012, 0x0028701B, 0x0028702D, 0x00287017, 0x00287021, 0x0028701C, 0x20100160, 0x00287025)
+    __order__: ClassVar[tuple[int, ...]] = (0x00404050, 0x00404051, 0x00404035, 0x00287012, 0x0028701B, 0x0028702D, 0x00287017, 0x00287021, 0x0028701C, 0x20100160, 0x00287025)
 
     def __init__(
         self,
@@ -119,7 +119,7 @@ class LuminanceResultSequenceItem(DisplayQAResultContextMacro, LuminanceResultMa
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.32.3-1"
-    __order__ = (0x00404050, 0x00404051, 0x00404035, 0x00287012, 0x0028701B, 0x0028701C, 0x20100160, 0x00287025)
+    __order__: ClassVar[tuple[int, ...]] = (0x00404050, 0x00404051, 0x00404035, 0x00287012, 0x0028701B, 0x0028701C, 0x20100160, 0x00287025)
 
     def __init__(
         self,
@@ -146,7 +146,7 @@ class ConfigurationQAResultsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.32.3-1"
-    __order__ = (0x00287016, 0x00287015, 0x00287027, 0x00287024)
+    __order__: ClassVar[tuple[int, ...]] = (0x00287016, 0x00287015, 0x00287027, 0x00287024)
 
     display_calibration_result_sequence: Attr[list[DisplayCalibrationResultSequenceItem]] = Attr(
         0x00287016, "DisplayCalibrationResultSequence", "SQ", "1", "",
@@ -205,7 +205,7 @@ class DisplaySubsystemQAResultsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.32.3-1"
-    __order__ = (0x0028700B, 0x00287011)
+    __order__: ClassVar[tuple[int, ...]] = (0x0028700B, 0x00287011)
 
     configuration_id: Attr[int] = Attr(
         0x0028700B, "ConfigurationID", "US", "1", "",
@@ -243,7 +243,7 @@ class QAResultsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.32.3-1"
-    __order__ = (0x00287003, 0x00287010)
+    __order__: ClassVar[tuple[int, ...]] = (0x00287003, 0x00287010)
 
     display_subsystem_id: Attr[int] = Attr(
         0x00287003, "DisplaySubsystemID", "US", "1", "",
@@ -283,7 +283,7 @@ class QAResultsModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.32.3-1"
-    __order__ = (0x0028700F,)
+    __order__: ClassVar[tuple[int, ...]] = (0x0028700F,)
 
     qa_results_sequence: Attr[list[QAResultsSequenceItem]] = Attr(
         0x0028700F, "QAResultsSequence", "SQ", "1", "",

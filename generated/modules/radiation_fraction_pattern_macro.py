@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -20,7 +20,7 @@ class WeekdayFractionPatternSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.1.1-1"
-    __order__ = (0x300A007B, 0x30100086)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A007B, 0x30100086)
 
     fraction_pattern: Attr[str] = Attr(
         0x300A007B, "FractionPattern", "LT", "1", "3",
@@ -61,7 +61,7 @@ class FractionPatternSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.1.1-1"
-    __order__ = (0x300A0079, 0x300A007A, 0x30100087, 0x30100084, 0x30100085)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0079, 0x300A007A, 0x30100087, 0x30100084, 0x30100085)
 
     number_of_fraction_pattern_digits_per_day: Attr[int] = Attr(
         0x300A0079, "NumberOfFractionPatternDigitsPerDay", "IS", "1", "1C",
@@ -130,7 +130,7 @@ class RadiationFractionPatternMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.1.1-1"
-    __order__ = (0x30100079,)
+    __order__: ClassVar[tuple[int, ...]] = (0x30100079,)
 
     fraction_pattern_sequence: Attr[list[FractionPatternSequenceItem]] = Attr(
         0x30100079, "FractionPatternSequence", "SQ", "1", "1C",

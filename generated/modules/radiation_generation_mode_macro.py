@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -23,7 +23,7 @@ class RadiationGenerationModeSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.2.7-1"
-    __order__ = (0x300A0601, 0x300A067C, 0x300A067D, 0x300A067E, 0x300A067F, 0x300A0684, 0x300A0680, 0x300A0681, 0x300A0682, 0x300A0683, 0x300A065A)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0601, 0x300A067C, 0x300A067D, 0x300A067E, 0x300A067F, 0x300A0684, 0x300A0680, 0x300A0681, 0x300A0682, 0x300A0683, 0x300A065A)
 
     radiation_generation_mode_index: Attr[int] = Attr(
         0x300A0601, "RadiationGenerationModeIndex", "US", "1", "1",
@@ -159,7 +159,7 @@ class RadiationGenerationModeMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.2.7-1"
-    __order__ = (0x300A0685, 0x300A067B)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0685, 0x300A067B)
 
     number_of_radiation_generation_modes: Attr[int] = Attr(
         0x300A0685, "NumberOfRadiationGenerationModes", "US", "1", "1C",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -24,7 +24,7 @@ class EffectiveDoseCalculationMethodCategoryCodeSequenceItem(CodeSequenceMacro, 
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.1.5-1"
-    __order__ = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x30100004)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x30100004)
 
     effective_dose_calculation_method_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x30100004, "EffectiveDoseCalculationMethodCodeSequence", "SQ", "1", "3",
@@ -70,7 +70,7 @@ class RadiobiologicalDoseEffectDescriptionMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.1.5-1"
-    __order__ = (0x30100002, 0x30100003, 0x30100005)
+    __order__: ClassVar[tuple[int, ...]] = (0x30100002, 0x30100003, 0x30100005)
 
     radiobiological_dose_effect_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x30100002, "RadiobiologicalDoseEffectFlag", "CS", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class RadiopharmaceuticalUsageSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.16.2-20"
-    __order__ = (0x00189729,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189729,)
 
     radiopharmaceutical_agent_number: Attr[int] = Attr(
         0x00189729, "RadiopharmaceuticalAgentNumber", "US", "1", "1",
@@ -49,7 +49,7 @@ class RadiopharmaceuticalUsageMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.16.2-20"
-    __order__ = (0x00189737,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189737,)
 
     radiopharmaceutical_usage_sequence: Attr[list[RadiopharmaceuticalUsageSequenceItem]] = Attr(
         0x00189737, "RadiopharmaceuticalUsageSequence", "SQ", "1", "1",

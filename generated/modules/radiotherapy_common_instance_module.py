@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -25,7 +25,7 @@ class RadiotherapyCommonInstanceModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.4-1"
-    __order__ = (0x00080012, 0x00080013, 0x00080023, 0x00080033, 0x30100019, 0x30100044)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080012, 0x00080013, 0x00080023, 0x00080033, 0x30100019, 0x30100044)
 
     instance_creation_date: Attr[datetime.date | str] = Attr(
         0x00080012, "InstanceCreationDate", "DA", "1", "1",

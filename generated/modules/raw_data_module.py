@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -24,7 +24,7 @@ class ReferencedInstanceSequenceItem(ImageSOPInstanceReferenceMacro, ItemBuilder
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.19-1"
-    __order__ = (0x00081150, 0x00081155, 0x00081160, 0x0062000B, 0x0040A170)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x00081160, 0x0062000B, 0x0040A170)
 
     purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "1",
@@ -58,7 +58,7 @@ class RawDataModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.19-1"
-    __order__ = (0x00200013, 0x00080023, 0x00080033, 0x0008002A, 0x00700080, 0x00700081, 0x0040A043, 0x00200062, 0x00089123, 0x0008114A)
+    __order__: ClassVar[tuple[int, ...]] = (0x00200013, 0x00080023, 0x00080033, 0x0008002A, 0x00700080, 0x00700081, 0x0040A043, 0x00200062, 0x00089123, 0x0008114A)
 
     instance_number: Attr[int] = Attr(
         0x00200013, "InstanceNumber", "IS", "1", "2",

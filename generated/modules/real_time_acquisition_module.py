@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydicom.dataset import Dataset
 
@@ -21,7 +21,7 @@ class RealTimeAcquisitionModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.28-1"
-    __order__ = (0x52009229, 0x00220028)
+    __order__: ClassVar[tuple[int, ...]] = (0x52009229, 0x00220028)
 
     shared_functional_groups_sequence: Attr[list[Dataset]] = Attr(
         0x52009229, "SharedFunctionalGroupsSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class FlowIdentifierSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.26-1"
-    __order__ = (0x00340002, 0x00340003, 0x00340004)
+    __order__: ClassVar[tuple[int, ...]] = (0x00340002, 0x00340003, 0x00340004)
 
     flow_identifier: Attr[bytes] = Attr(
         0x00340002, "FlowIdentifier", "OB", "1", "1",
@@ -65,7 +65,7 @@ class RealTimeBulkDataFlowSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.26-1"
-    __order__ = (0x00340005, 0x00340001)
+    __order__: ClassVar[tuple[int, ...]] = (0x00340005, 0x00340001)
 
     source_identifier: Attr[bytes] = Attr(
         0x00340005, "SourceIdentifier", "OB", "1", "1",
@@ -104,7 +104,7 @@ class RealTimeBulkDataFlowModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.26-1"
-    __order__ = (0x0034000A,)
+    __order__: ClassVar[tuple[int, ...]] = (0x0034000A,)
 
     real_time_bulk_data_flow_sequence: Attr[list[RealTimeBulkDataFlowSequenceItem]] = Attr(
         0x0034000A, "RealTimeBulkDataFlowSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -24,7 +24,7 @@ class RealWorldValueMappingItemMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.16-12b"
-    __order__ = (0x00409216, 0x00409211, 0x00409214, 0x00409213, 0x00409224, 0x00409225, 0x00409212, 0x00283003, 0x00409210, 0x004008EA, 0x00409220)
+    __order__: ClassVar[tuple[int, ...]] = (0x00409216, 0x00409211, 0x00409214, 0x00409213, 0x00409224, 0x00409225, 0x00409212, 0x00283003, 0x00409210, 0x004008EA, 0x00409220)
 
     real_world_value_first_value_mapped: Attr[int] = Attr(
         0x00409216, "RealWorldValueFirstValueMapped", "US or SS", "1", "1C",

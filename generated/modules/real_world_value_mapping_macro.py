@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -23,7 +23,7 @@ class RealWorldValueMappingMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.16-12"
-    __order__ = (0x00409096,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00409096,)
 
     real_world_value_mapping_sequence: Attr[list[real_world_value_mapping_item_macro.RealWorldValueMappingItemMacro]] = Attr(
         0x00409096, "RealWorldValueMappingSequence", "SQ", "1", "1",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydicom.valuerep import PersonName
 
@@ -30,7 +30,7 @@ class ReferencedImageRealWorldValueMappingSequenceItem(RealWorldValueMappingMacr
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.25.2-1"
-    __order__ = (0x00409096, 0x00081140)
+    __order__: ClassVar[tuple[int, ...]] = (0x00409096, 0x00081140)
 
     referenced_image_sequence: Attr[list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro]] = Attr(
         0x00081140, "ReferencedImageSequence", "SQ", "1", "1",
@@ -63,7 +63,7 @@ class RealWorldValueMappingModule(ContentIdentificationMacro, ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.25.2-1"
-    __order__ = (0x00080023, 0x00080033, 0x00200013, 0x00700080, 0x00700081, 0x0040A043, 0x00700087, 0x00700084, 0x00700086, 0x00409094)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080023, 0x00080033, 0x00200013, 0x00700080, 0x00700081, 0x0040A043, 0x00700087, 0x00700084, 0x00700086, 0x00409094)
 
     content_date: Attr[datetime.date | str] = Attr(
         0x00080023, "ContentDate", "DA", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -23,7 +23,7 @@ class ReferenceLocationMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10.27-1"
-    __order__ = (0x00189900, 0x00189901, 0x00189902, 0x00189903, 0x00189904, 0x00189905)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189900, 0x00189901, 0x00189902, 0x00189903, 0x00189904, 0x00189905)
 
     reference_location_label: Attr[str] = Attr(
         0x00189900, "ReferenceLocationLabel", "LO", "1", "1",

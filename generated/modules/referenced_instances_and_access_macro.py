@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class ReferencedSOPSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10-3b"
-    __order__ = (0x00081150, 0x00081155, 0x0040E001, 0x00081160, 0x0062000B)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x0040E001, 0x00081160, 0x0062000B)
 
     referenced_sop_class_uid: Attr[str] = Attr(
         0x00081150, "ReferencedSOPClassUID", "UI", "1", "1",
@@ -37,7 +37,7 @@ class ReferencedSOPSequenceItem(ItemBuilder):
     Uniquely identifies the referenced SOP Instance.
     """
 
-    hl7_instance_identifier: Attr[str] = Attr(
+    hl7instance_identifier: Attr[str] = Attr(
         0x0040E001, "HL7InstanceIdentifier", "ST", "1", "1C",
     )
     """HL7 Instance Identifier (0040,E001): Type 1C, VR ST, VM 1.
@@ -74,7 +74,7 @@ class ReferencedSOPSequenceItem(ItemBuilder):
         *,
         referenced_sop_class_uid: str | None = None,
         referenced_sop_instance_uid: str | None = None,
-        hl7_instance_identifier: str | None = None,
+        hl7instance_identifier: str | None = None,
         referenced_frame_number: list[int] | None = None,
         referenced_segment_number: list[int] | None = None,
         **_: Any,
@@ -91,7 +91,7 @@ class DICOMRetrievalSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10-3b"
-    __order__ = (0x00080054,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080054,)
 
     retrieve_ae_title: Attr[list[str]] = Attr(
         0x00080054, "RetrieveAETitle", "AE", "1-n", "1",
@@ -120,7 +120,7 @@ class DICOMMediaRetrievalSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10-3b"
-    __order__ = (0x00880130, 0x00880140)
+    __order__: ClassVar[tuple[int, ...]] = (0x00880130, 0x00880140)
 
     storage_media_file_set_id: Attr[str] = Attr(
         0x00880130, "StorageMediaFileSetID", "SH", "1", "2",
@@ -158,7 +158,7 @@ class WADORetrievalSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10-3b"
-    __order__ = (0x0040E010,)
+    __order__: ClassVar[tuple[int, ...]] = (0x0040E010,)
 
     retrieve_uri: Attr[str] = Attr(
         0x0040E010, "RetrieveURI", "UR", "1", "1",
@@ -187,7 +187,7 @@ class XDSRetrievalSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10-3b"
-    __order__ = (0x0040E030, 0x0040E031)
+    __order__: ClassVar[tuple[int, ...]] = (0x0040E030, 0x0040E031)
 
     repository_unique_id: Attr[str] = Attr(
         0x0040E030, "RepositoryUniqueID", "UI", "1", "1",
@@ -225,7 +225,7 @@ class WADORSRetrievalSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10-3b"
-    __order__ = (0x00081190,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081190,)
 
     retrieve_url: Attr[str] = Attr(
         0x00081190, "RetrieveURL", "UR", "1", "1",
@@ -254,7 +254,7 @@ class ReferencedInstancesAndAccessMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10-3b"
-    __order__ = (0x0040E020, 0x0020000D, 0x0020000E, 0x00081199, 0x0040E021, 0x0040E022, 0x0040E023, 0x0040E024, 0x0040E025)
+    __order__: ClassVar[tuple[int, ...]] = (0x0040E020, 0x0020000D, 0x0020000E, 0x00081199, 0x0040E021, 0x0040E022, 0x0040E023, 0x0040E024, 0x0040E025)
 
     type_of_instances: Attr[str] = Attr(
         0x0040E020, "TypeOfInstances", "CS", "1", "1",

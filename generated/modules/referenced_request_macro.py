@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -25,7 +25,7 @@ class ReferencedRequestMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.17-3c"
-    __order__ = (0x0020000D, 0x00081110, 0x00080050, 0x00080051, 0x00402016, 0x00400026, 0x00402017, 0x00400027, 0x00401001, 0x00321060, 0x00321064, 0x00401002, 0x0040100A)
+    __order__: ClassVar[tuple[int, ...]] = (0x0020000D, 0x00081110, 0x00080050, 0x00080051, 0x00402016, 0x00400026, 0x00402017, 0x00400027, 0x00401001, 0x00321060, 0x00321064, 0x00401002, 0x0040100A)
 
     study_instance_uid: Attr[str] = Attr(
         0x0020000D, "StudyInstanceUID", "UI", "1", "1",

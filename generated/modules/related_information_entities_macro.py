@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -24,7 +24,7 @@ class ReferencedSeriesSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10.37-1"
-    __order__ = (0x0020000E, 0x30100053, 0x00081140, 0x0008114A)
+    __order__: ClassVar[tuple[int, ...]] = (0x0020000E, 0x30100053, 0x00081140, 0x0008114A)
 
     series_instance_uid: Attr[str] = Attr(
         0x0020000E, "SeriesInstanceUID", "UI", "1", "1",
@@ -81,7 +81,7 @@ class ReferencedStudySequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10.37-1"
-    __order__ = (0x0020000D, 0x30100052, 0x00081115)
+    __order__: ClassVar[tuple[int, ...]] = (0x0020000D, 0x30100052, 0x00081115)
 
     study_instance_uid: Attr[str] = Attr(
         0x0020000D, "StudyInstanceUID", "UI", "1", "1",
@@ -129,7 +129,7 @@ class RelatedInformationEntitiesMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10.37-1"
-    __order__ = (0x0040A170, 0x00081110)
+    __order__: ClassVar[tuple[int, ...]] = (0x0040A170, 0x00081110)
 
     purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class ComponentInputSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.32-1"
-    __order__ = (0x00701804, 0x00281403)
+    __order__: ClassVar[tuple[int, ...]] = (0x00701804, 0x00281403)
 
     volumetric_presentation_input_index: Attr[int] = Attr(
         0x00701804, "VolumetricPresentationInputIndex", "US", "1", "1",
@@ -58,7 +58,7 @@ class PresentationStateClassificationComponentSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.32-1"
-    __order__ = (0x00701A09, 0x00701802, 0x00701803, 0x0028140F, 0x00281410, 0x00281101, 0x00281102, 0x00281103, 0x00281104, 0x00281199, 0x00281201, 0x00281202, 0x00281203, 0x00281204, 0x00281221, 0x00281222, 0x00281223, 0x00281224)
+    __order__: ClassVar[tuple[int, ...]] = (0x00701A09, 0x00701802, 0x00701803, 0x0028140F, 0x00281410, 0x00281101, 0x00281102, 0x00281103, 0x00281104, 0x00281199, 0x00281201, 0x00281202, 0x00281203, 0x00281204, 0x00281221, 0x00281222, 0x00281223, 0x00281224)
 
     rgba_transfer_function_description: Attr[str] = Attr(
         0x00701A09, "RGBATransferFunctionDescription", "LO", "1", "3",
@@ -263,7 +263,7 @@ class VolumeStreamSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.32-1"
-    __order__ = (0x00701209, 0x00701801)
+    __order__: ClassVar[tuple[int, ...]] = (0x00701209, 0x00701801)
 
     volumetric_presentation_input_set_uid: Attr[str] = Attr(
         0x00701209, "VolumetricPresentationInputSetUID", "UI", "1", "1",
@@ -303,7 +303,7 @@ class WeightingTransferFunctionSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.32-1"
-    __order__ = (0x00283002, 0x00283006)
+    __order__: ClassVar[tuple[int, ...]] = (0x00283002, 0x00283006)
 
     lut_descriptor: Attr[list[int]] = Attr(
         0x00283002, "LUTDescriptor", "US or SS", "3", "1",
@@ -340,7 +340,7 @@ class PresentationStateCompositorComponentSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.32-1"
-    __order__ = (0x00701806,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00701806,)
 
     weighting_transfer_function_sequence: Attr[list[WeightingTransferFunctionSequenceItem]] = Attr(
         0x00701806, "WeightingTransferFunctionSequence", "SQ", "1", "1",
@@ -371,7 +371,7 @@ class RenderDisplayModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.32-1"
-    __order__ = (0x00089205, 0x00701A08, 0x00701805, 0x00282000, 0x00282002)
+    __order__: ClassVar[tuple[int, ...]] = (0x00089205, 0x00701A08, 0x00701805, 0x00282000, 0x00282002)
 
     pixel_presentation: Attr[Literal["TRUE_COLOR"]] = Attr(
         0x00089205, "PixelPresentation", "CS", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class RenderShadingModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.31-1"
-    __order__ = (0x00701701, 0x00701702, 0x00701703, 0x00701704, 0x00701705, 0x00701706)
+    __order__: ClassVar[tuple[int, ...]] = (0x00701701, 0x00701702, 0x00701703, 0x00701704, 0x00701705, 0x00701706)
 
     shading_style: Attr[Literal["SINGLESIDED", "DOUBLESIDED"]] = Attr(
         0x00701701, "ShadingStyle", "CS", "1", "1",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydicom.valuerep import PersonName
 
@@ -27,7 +27,7 @@ class RequestedProcedureModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.4-11"
-    __order__ = (0x00401001, 0x00401002, 0x00401400, 0x0040100A, 0x00321064, 0x00321065, 0x0020000D, 0x00080020, 0x00080030, 0x00081110, 0x00321060, 0x00401003, 0x00401004, 0x00401005, 0x00401008, 0x00401009, 0x00401010, 0x00401011)
+    __order__: ClassVar[tuple[int, ...]] = (0x00401001, 0x00401002, 0x00401400, 0x0040100A, 0x00321064, 0x00321065, 0x0020000D, 0x00080020, 0x00080030, 0x00081110, 0x00321060, 0x00401003, 0x00401004, 0x00401005, 0x00401008, 0x00401009, 0x00401010, 0x00401011)
 
     requested_procedure_id: Attr[str] = Attr(
         0x00401001, "RequestedProcedureID", "SH", "1", "",

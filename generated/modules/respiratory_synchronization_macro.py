@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class RespiratorySynchronizationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.16-18"
-    __order__ = (0x00209254, 0x00209245, 0x00209255, 0x00209257, 0x00209246, 0x00209247, 0x00209248, 0x00209249)
+    __order__: ClassVar[tuple[int, ...]] = (0x00209254, 0x00209245, 0x00209255, 0x00209257, 0x00209246, 0x00209247, 0x00209248, 0x00209249)
 
     respiratory_interval_time: Attr[float] = Attr(
         0x00209254, "RespiratoryIntervalTime", "FD", "1", "1C",
@@ -131,7 +131,7 @@ class RespiratorySynchronizationMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.16-18"
-    __order__ = (0x00209253,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00209253,)
 
     respiratory_synchronization_sequence: Attr[list[RespiratorySynchronizationSequenceItem]] = Attr(
         0x00209253, "RespiratorySynchronizationSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class RespiratorySynchronizationModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.18-2"
-    __order__ = (0x00189170, 0x00189171, 0x00209256, 0x00209250)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189170, 0x00189171, 0x00209256, 0x00209250)
 
     respiratory_motion_compensation_technique: Attr[str] = Attr(
         0x00189170, "RespiratoryMotionCompensationTechnique", "CS", "1", "1C",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import ModuleBuilder
@@ -32,7 +32,7 @@ class RoboticArmDeliveryDeviceModule(RadiationGenerationModeMacro, RTBeamLimitin
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.18-1"
-    __order__ = (0x300A0685, 0x300A067B, 0x300A0641, 0x300A064D, 0x300A0670, 0x300A0614)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0685, 0x300A067B, 0x300A0641, 0x300A064D, 0x300A0670, 0x300A0614)
 
     def __init__(
         self,

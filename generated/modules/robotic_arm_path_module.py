@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -27,7 +27,7 @@ class RoboticPathControlPointSequenceItem(ExternalBeamControlPointGeneralMacro, 
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.19-1"
-    __order__ = (0x300A0600, 0x300A063C, 0x300A060B, 0x300A073A, 0x300A073B, 0x300A063D, 0x300A063E, 0x300A0689, 0x300A0605, 0x30100092, 0x30100093, 0x30100094, 0x30100095, 0x30100096, 0x300A0657, 0x300A0656)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0600, 0x300A063C, 0x300A060B, 0x300A073A, 0x300A073B, 0x300A063D, 0x300A063E, 0x300A0689, 0x300A0605, 0x30100092, 0x30100093, 0x30100094, 0x30100095, 0x30100096, 0x300A0657, 0x300A0656)
 
     referenced_radiation_generation_mode_index: Attr[int] = Attr(
         0x300A0605, "ReferencedRadiationGenerationModeIndex", "US", "1", "1C",
@@ -128,7 +128,7 @@ class RoboticArmPathModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.19-1"
-    __order__ = (0x30100091, 0x300A0604, 0x30100097)
+    __order__: ClassVar[tuple[int, ...]] = (0x30100091, 0x300A0604, 0x30100097)
 
     robotic_path_node_set_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x30100091, "RoboticPathNodeSetCodeSequence", "SQ", "1", "1C",

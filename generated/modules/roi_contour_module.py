@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -22,7 +22,7 @@ class SourcePixelPlanesCharacteristicsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-42"
-    __order__ = (0x00280030, 0x00180088, 0x00200037, 0x00200032, 0x00280008, 0x00280010, 0x00280011)
+    __order__: ClassVar[tuple[int, ...]] = (0x00280030, 0x00180088, 0x00200037, 0x00200032, 0x00280008, 0x00280010, 0x00280011)
 
     pixel_spacing: Attr[list[float]] = Attr(
         0x00280030, "PixelSpacing", "DS", "2", "1",
@@ -107,7 +107,7 @@ class SourceSeriesSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-42"
-    __order__ = (0x0020000E,)
+    __order__: ClassVar[tuple[int, ...]] = (0x0020000E,)
 
     series_instance_uid: Attr[str] = Attr(
         0x0020000E, "SeriesInstanceUID", "UI", "1", "1",
@@ -133,7 +133,7 @@ class ContourSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-42"
-    __order__ = (0x30060048, 0x30060016, 0x30060042, 0x30060046, 0x30060050)
+    __order__: ClassVar[tuple[int, ...]] = (0x30060048, 0x30060016, 0x30060042, 0x30060046, 0x30060050)
 
     contour_number: Attr[int] = Attr(
         0x30060048, "ContourNumber", "IS", "1", "3",
@@ -201,7 +201,7 @@ class ROIContourSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-42"
-    __order__ = (0x30060084, 0x3006002A, 0x0062000C, 0x0062000D, 0x3006004A, 0x3006004B, 0x30060040)
+    __order__: ClassVar[tuple[int, ...]] = (0x30060084, 0x3006002A, 0x0062000C, 0x0062000D, 0x3006004A, 0x3006004B, 0x30060040)
 
     referenced_roi_number: Attr[int] = Attr(
         0x30060084, "ReferencedROINumber", "IS", "1", "1",
@@ -293,7 +293,7 @@ class ROIContourModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-42"
-    __order__ = (0x30060039,)
+    __order__: ClassVar[tuple[int, ...]] = (0x30060039,)
 
     roi_contour_sequence: Attr[list[ROIContourSequenceItem]] = Attr(
         0x30060039, "ROIContourSequence", "SQ", "1", "1",

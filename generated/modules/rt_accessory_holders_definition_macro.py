@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -25,7 +25,7 @@ class RTAccessoryHolderSlotSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.2.14-1"
-    __order__ = (0x300A0611, 0x300A0612)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0611, 0x300A0612)
 
     rt_accessory_holder_slot_id: Attr[str] = Attr(
         0x300A0611, "RTAccessoryHolderSlotID", "LO", "1", "1",
@@ -63,7 +63,7 @@ class RTAccessoryHolderDefinitionSequenceItem(RTAccessoryDeviceIdentificationMac
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.2.14-1"
-    __order__ = (0x00080070, 0x00081090, 0x3010001A, 0x3010002E, 0x3010002D, 0x00500021, 0x00181000, 0x00181020, 0x00181204, 0x00181205, 0x0018100A, 0x30100043, 0x3010001B, 0x3010001C, 0x3010001D, 0x300A0615, 0x300A0613, 0x300A060E, 0x300A0611, 0x30100039, 0x300A0602, 0x300A0645, 0x300A060D, 0x300A060F, 0x300A0610)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080070, 0x00081090, 0x3010001A, 0x3010002E, 0x3010002D, 0x00500021, 0x00181000, 0x00181020, 0x00181204, 0x00181205, 0x0018100A, 0x30100043, 0x3010001B, 0x3010001C, 0x3010001D, 0x300A0615, 0x300A0613, 0x300A060E, 0x300A0611, 0x30100039, 0x300A0602, 0x300A0645, 0x300A060D, 0x300A060F, 0x300A0610)
 
     device_index: Attr[int] = Attr(
         0x30100039, "DeviceIndex", "US", "1", "1",
@@ -169,7 +169,7 @@ class RTAccessoryHoldersDefinitionMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.2.14-1"
-    __order__ = (0x300A0670, 0x300A0614)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0670, 0x300A0614)
 
     number_of_rt_accessory_holders: Attr[int] = Attr(
         0x300A0670, "NumberOfRTAccessoryHolders", "US", "1", "1C",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -26,7 +26,7 @@ class ParallelRTBeamDelimiterDeviceSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.2.19-1"
-    __order__ = (0x300A0648, 0x300A0644, 0x300A064E, 0x300A0649, 0x300A064F, 0x300800A4)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0648, 0x300A0644, 0x300A064E, 0x300A0649, 0x300A064F, 0x300800A4)
 
     number_of_parallel_rt_beam_delimiters: Attr[int] = Attr(
         0x300A0648, "NumberOfParallelRTBeamDelimiters", "US", "1", "1",
@@ -117,7 +117,7 @@ class RTBeamLimitingDeviceDefinitionMacro(RTAccessoryDeviceIdentificationMacro, 
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.2.19-1"
-    __order__ = (0x30100039, 0x300A0602, 0x00080070, 0x00081090, 0x3010001A, 0x3010002E, 0x3010002D, 0x00500021, 0x00181000, 0x00181020, 0x00181204, 0x00181205, 0x0018100A, 0x30100043, 0x3010001B, 0x3010001C, 0x3010001D, 0x300A0615, 0x300A0613, 0x300A060E, 0x300A0611, 0x300A0645, 0x300A0642, 0x300A0643, 0x300A0647, 0x300A0646)
+    __order__: ClassVar[tuple[int, ...]] = (0x30100039, 0x300A0602, 0x00080070, 0x00081090, 0x3010001A, 0x3010002E, 0x3010002D, 0x00500021, 0x00181000, 0x00181020, 0x00181204, 0x00181205, 0x0018100A, 0x30100043, 0x3010001B, 0x3010001C, 0x3010001D, 0x300A0615, 0x300A0613, 0x300A060E, 0x300A0611, 0x300A0645, 0x300A0642, 0x300A0643, 0x300A0647, 0x300A0646)
 
     device_index: Attr[int] = Attr(
         0x30100039, "DeviceIndex", "US", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -23,7 +23,7 @@ class RTBeamLimitingDeviceOpeningDefinitionMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.2.20-1"
-    __order__ = (0x300A0607, 0x300A064B, 0x300A064A, 0x300A064C)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0607, 0x300A064B, 0x300A064A, 0x300A064C)
 
     referenced_device_index: Attr[int] = Attr(
         0x300A0607, "ReferencedDeviceIndex", "US", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -23,7 +23,7 @@ class RTBeamLimitingDeviceOpeningSequenceMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.2.21-1"
-    __order__ = (0x300A0656,)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0656,)
 
     rt_beam_limiting_device_opening_sequence: Attr[list[rt_beam_limiting_device_opening_definition_macro.RTBeamLimitingDeviceOpeningDefinitionMacro]] = Attr(
         0x300A0656, "RTBeamLimitingDeviceOpeningSequence", "SQ", "1", "1C",

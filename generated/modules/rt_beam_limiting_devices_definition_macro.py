@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -23,7 +23,7 @@ class RTBeamLimitingDevicesDefinitionMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.2.8-1"
-    __order__ = (0x300A0641, 0x300A064D)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0641, 0x300A064D)
 
     number_of_rt_beam_limiting_devices: Attr[int] = Attr(
         0x300A0641, "NumberOfRTBeamLimitingDevices", "US", "1", "1C",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -24,7 +24,7 @@ class DeliveryVerificationImageSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.29-1"
-    __order__ = (0x00741032, 0x300C0008, 0x30020032, 0x300C0009, 0x00741034, 0x00741036, 0x00741338, 0x0074133A, 0x3002000D, 0x00741040)
+    __order__: ClassVar[tuple[int, ...]] = (0x00741032, 0x300C0008, 0x30020032, 0x300C0009, 0x00741034, 0x00741036, 0x00741338, 0x0074133A, 0x3002000D, 0x00741040)
 
     verification_image_timing: Attr[Literal["BEFORE_BEAM", "DURING_BEAM", "AFTER_BEAM"]] = Attr(
         0x00741032, "VerificationImageTiming", "CS", "1", "1",
@@ -154,7 +154,7 @@ class BeamTaskSequenceItem(DeviceMotionControlMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.29-1"
-    __order__ = (0x00741022, 0x300A00CE, 0x300A00B3, 0x00740120, 0x00740121, 0x30080022, 0x300C0022, 0x300C0006, 0x00741324, 0x00741025, 0x300A0054, 0x00741026, 0x00741027, 0x00741028, 0x0074102A, 0x0074102B, 0x0074102C, 0x0074102D, 0x300A01D2, 0x300A01D4, 0x300A01D6, 0x300A0450, 0x00741030)
+    __order__: ClassVar[tuple[int, ...]] = (0x00741022, 0x300A00CE, 0x300A00B3, 0x00740120, 0x00740121, 0x30080022, 0x300C0022, 0x300C0006, 0x00741324, 0x00741025, 0x300A0054, 0x00741026, 0x00741027, 0x00741028, 0x0074102A, 0x0074102B, 0x0074102C, 0x0074102D, 0x300A01D2, 0x300A01D4, 0x300A01D6, 0x300A0450, 0x00741030)
 
     beam_task_type: Attr[Literal["VERIFY", "TREAT", "VERIFY_AND_TREAT"]] = Attr(
         0x00741022, "BeamTaskType", "CS", "1", "1",
@@ -411,7 +411,7 @@ class OmittedBeamTaskSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.29-1"
-    __order__ = (0x300C0006, 0x300C0112, 0x300C0113)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C0006, 0x300C0112, 0x300C0113)
 
     referenced_beam_number: Attr[int] = Attr(
         0x300C0006, "ReferencedBeamNumber", "IS", "1", "1",
@@ -461,7 +461,7 @@ class RTBeamsDeliveryInstructionModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.29-1"
-    __order__ = (0x300C0002, 0x00741020, 0x300C0111)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C0002, 0x00741020, 0x300C0111)
 
     referenced_rt_plan_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
         0x300C0002, "ReferencedRTPlanSequence", "SQ", "1", "1",

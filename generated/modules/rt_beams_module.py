@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -27,7 +27,7 @@ class PrimaryFluenceModeSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-50"
-    __order__ = (0x30020051, 0x30020052)
+    __order__: ClassVar[tuple[int, ...]] = (0x30020051, 0x30020052)
 
     fluence_mode: Attr[Literal["STANDARD", "NON_STANDARD"]] = Attr(
         0x30020051, "FluenceMode", "CS", "1", "1",
@@ -67,7 +67,7 @@ class BeamLimitingDeviceSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-50"
-    __order__ = (0x300A00B8, 0x300A00BA, 0x300A00BC, 0x300A00BE)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A00B8, 0x300A00BA, 0x300A00BC, 0x300A00BE)
 
     rt_beam_limiting_device_type: Attr[Literal["X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"]] = Attr(
         0x300A00B8, "RTBeamLimitingDeviceType", "CS", "1", "1",
@@ -129,7 +129,7 @@ class ReferencedReferenceImageSequenceItem(SOPInstanceReferenceMacro, ItemBuilde
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-50"
-    __order__ = (0x00081150, 0x00081155, 0x300A00C8, 0x300C0008, 0x300C0009)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x300A00C8, 0x300C0008, 0x300C0009)
 
     reference_image_number: Attr[int] = Attr(
         0x300A00C8, "ReferenceImageNumber", "IS", "1", "1",
@@ -177,7 +177,7 @@ class PlannedVerificationImageSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-50"
-    __order__ = (0x300C0008, 0x30020032, 0x300C0009, 0x3002000C, 0x3002000E, 0x30020010, 0x30020012, 0x30020026, 0x300A00CC, 0x300C0007)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C0008, 0x30020032, 0x300C0009, 0x3002000C, 0x3002000E, 0x30020010, 0x30020012, 0x30020026, 0x300A00CC, 0x300C0007)
 
     start_cumulative_meterset_weight: Attr[float] = Attr(
         0x300C0008, "StartCumulativeMetersetWeight", "DS", "1", "3",
@@ -293,7 +293,7 @@ class WedgeSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-50"
-    __order__ = (0x300A00D2, 0x300A00D3, 0x300A00D4, 0x300A00F9, 0x300A00D5, 0x300A00D6, 0x300A00D8, 0x300A00DA, 0x300A00DE)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A00D2, 0x300A00D3, 0x300A00D4, 0x300A00F9, 0x300A00D5, 0x300A00D6, 0x300A00D8, 0x300A00DA, 0x300A00DE)
 
     wedge_number: Attr[int] = Attr(
         0x300A00D2, "WedgeNumber", "IS", "1", "1",
@@ -396,7 +396,7 @@ class CompensatorSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-50"
-    __order__ = (0x300A02EB, 0x300A00E4, 0x300A00EE, 0x300A00E1, 0x300A00E5, 0x300A00F9, 0x300A00EF, 0x300A0355, 0x300A00E6, 0x300A02E0, 0x300A02E1, 0x300A00E7, 0x300A00E8, 0x300A00E9, 0x300A00EA, 0x300A00EB, 0x300A00EC, 0x300A02E2)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A02EB, 0x300A00E4, 0x300A00EE, 0x300A00E1, 0x300A00E5, 0x300A00F9, 0x300A00EF, 0x300A0355, 0x300A00E6, 0x300A02E0, 0x300A02E1, 0x300A00E7, 0x300A00E8, 0x300A00E9, 0x300A00EA, 0x300A00EB, 0x300A00EC, 0x300A02E2)
 
     compensator_description: Attr[str] = Attr(
         0x300A02EB, "CompensatorDescription", "LT", "1", "3",
@@ -610,7 +610,7 @@ class ReferencedBolusSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-50"
-    __order__ = (0x30060084, 0x300A00DC, 0x300A00DD, 0x300A00F9)
+    __order__: ClassVar[tuple[int, ...]] = (0x30060084, 0x300A00DC, 0x300A00DD, 0x300A00F9)
 
     referenced_roi_number: Attr[int] = Attr(
         0x30060084, "ReferencedROINumber", "IS", "1", "1",
@@ -665,7 +665,7 @@ class BlockSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-50"
-    __order__ = (0x300A00F5, 0x300A0355, 0x300A00F9, 0x300A00F6, 0x300A00F8, 0x300A00FA, 0x300A00FB, 0x300A00FC, 0x300A00FE, 0x300A00E1, 0x300A0100, 0x300A0102, 0x300A0104, 0x300A0106)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A00F5, 0x300A0355, 0x300A00F9, 0x300A00F6, 0x300A00F8, 0x300A00FA, 0x300A00FB, 0x300A00FC, 0x300A00FE, 0x300A00E1, 0x300A0100, 0x300A0102, 0x300A0104, 0x300A0106)
 
     block_tray_id: Attr[str] = Attr(
         0x300A00F5, "BlockTrayID", "SH", "1", "3",
@@ -825,7 +825,7 @@ class ApplicatorGeometrySequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-50"
-    __order__ = (0x300A0432, 0x300A0433, 0x300A0434, 0x300A0435)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0432, 0x300A0433, 0x300A0434, 0x300A0435)
 
     applicator_aperture_shape: Attr[str] = Attr(
         0x300A0432, "ApplicatorApertureShape", "CS", "1", "1",
@@ -886,7 +886,7 @@ class ApplicatorSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-50"
-    __order__ = (0x300A0108, 0x300A00F9, 0x300A0109, 0x300A0431, 0x300A0436, 0x300A010A)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0108, 0x300A00F9, 0x300A0109, 0x300A0431, 0x300A0436, 0x300A010A)
 
     applicator_id: Attr[str] = Attr(
         0x300A0108, "ApplicatorID", "SH", "1", "1",
@@ -962,7 +962,7 @@ class GeneralAccessorySequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-50"
-    __order__ = (0x300A0424, 0x300A0421, 0x300A0422, 0x300A0423, 0x300A00F9, 0x300A0425)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0424, 0x300A0421, 0x300A0422, 0x300A0423, 0x300A00F9, 0x300A0425)
 
     general_accessory_number: Attr[int] = Attr(
         0x300A0424, "GeneralAccessoryNumber", "IS", "1", "1",
@@ -1037,7 +1037,7 @@ class BeamDoseVerificationControlPointSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-50"
-    __order__ = (0x300A0134, 0x300C00F0, 0x300A0088, 0x300A0089, 0x300A008A, 0x300A0094)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0134, 0x300C00F0, 0x300A0088, 0x300A0089, 0x300A008A, 0x300A0094)
 
     cumulative_meterset_weight: Attr[float] = Attr(
         0x300A0134, "CumulativeMetersetWeight", "DS", "1", "1",
@@ -1126,7 +1126,7 @@ class ReferencedDoseReferenceSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-50"
-    __order__ = (0x300C0051, 0x300A0093, 0x300A008C)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C0051, 0x300A0093, 0x300A008C)
 
     referenced_dose_reference_number: Attr[int] = Attr(
         0x300C0051, "ReferencedDoseReferenceNumber", "IS", "1", "1",
@@ -1178,7 +1178,7 @@ class ReferencedDoseReferenceSequenceItemInControlPointSequenceItem(ItemBuilder)
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-50"
-    __order__ = (0x300C0051, 0x300A010C)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C0051, 0x300A010C)
 
     referenced_dose_reference_number: Attr[int] = Attr(
         0x300C0051, "ReferencedDoseReferenceNumber", "IS", "1", "1",
@@ -1215,7 +1215,7 @@ class WedgePositionSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-50"
-    __order__ = (0x300C00C0, 0x300A0118)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C00C0, 0x300A0118)
 
     referenced_wedge_number: Attr[int] = Attr(
         0x300C00C0, "ReferencedWedgeNumber", "IS", "1", "1",
@@ -1255,7 +1255,7 @@ class BeamLimitingDevicePositionSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-50"
-    __order__ = (0x300A00B8, 0x300A011C)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A00B8, 0x300A011C)
 
     rt_beam_limiting_device_type: Attr[Literal["X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"]] = Attr(
         0x300A00B8, "RTBeamLimitingDeviceType", "CS", "1", "1",
@@ -1299,7 +1299,7 @@ class ControlPointSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-50"
-    __order__ = (0x300A0112, 0x300A0134, 0x300C0050, 0x300C0080, 0x300A0114, 0x300A0115, 0x300A0116, 0x300A011A, 0x300800A2, 0x300A011E, 0x300A011F, 0x300A014A, 0x300A014C, 0x300A0120, 0x300A0121, 0x300A0122, 0x300A0123, 0x300A0124, 0x300A0125, 0x300A0126, 0x300A0140, 0x300A0142, 0x300A0144, 0x300A0146, 0x300A0128, 0x300A0129, 0x300A012A, 0x300A012C, 0x300A012E, 0x300A0133, 0x300A0130, 0x300A0132)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0112, 0x300A0134, 0x300C0050, 0x300C0080, 0x300A0114, 0x300A0115, 0x300A0116, 0x300A011A, 0x300800A2, 0x300A011E, 0x300A011F, 0x300A014A, 0x300A014C, 0x300A0120, 0x300A0121, 0x300A0122, 0x300A0123, 0x300A0124, 0x300A0125, 0x300A0126, 0x300A0140, 0x300A0142, 0x300A0144, 0x300A0146, 0x300A0128, 0x300A0129, 0x300A012A, 0x300A012C, 0x300A012E, 0x300A0133, 0x300A0130, 0x300A0132)
 
     control_point_index: Attr[int] = Attr(
         0x300A0112, "ControlPointIndex", "IS", "1", "1",
@@ -1697,7 +1697,7 @@ class BeamSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-50"
-    __order__ = (0x300A00C0, 0x300A00C2, 0x30100038, 0x300A00C3, 0x00081156, 0x300A00C4, 0x300A00C6, 0x30020050, 0x300A00C7, 0x30100080, 0x300A00B2, 0x00080070, 0x00080080, 0x00080081, 0x00081040, 0x00081041, 0x00081090, 0x00181000, 0x00181204, 0x00181205, 0x300A00B3, 0x300A0054, 0x300C00A0, 0x300A00B4, 0x300800A3, 0x300A00B6, 0x300800A1, 0x300C006A, 0x300C0042, 0x300A00CA, 0x300A00CE, 0x300C0080, 0x300A00D0, 0x300A00D1, 0x300A00E0, 0x300A00E2, 0x300A00E3, 0x300A00ED, 0x300C00B0, 0x300A00F0, 0x300A00F2, 0x300A00F4, 0x300A0107, 0x300A0420, 0x300C0050, 0x300A010E, 0x300A0110, 0x300A0111)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A00C0, 0x300A00C2, 0x30100038, 0x300A00C3, 0x00081156, 0x300A00C4, 0x300A00C6, 0x30020050, 0x300A00C7, 0x30100080, 0x300A00B2, 0x00080070, 0x00080080, 0x00080081, 0x00081040, 0x00081041, 0x00081090, 0x00181000, 0x00181204, 0x00181205, 0x300A00B3, 0x300A0054, 0x300C00A0, 0x300A00B4, 0x300800A3, 0x300A00B6, 0x300800A1, 0x300C006A, 0x300C0042, 0x300A00CA, 0x300A00CE, 0x300C0080, 0x300A00D0, 0x300A00D1, 0x300A00E0, 0x300A00E2, 0x300A00E3, 0x300A00ED, 0x300C00B0, 0x300A00F0, 0x300A00F2, 0x300A00F4, 0x300A0107, 0x300A0420, 0x300C0050, 0x300A010E, 0x300A0110, 0x300A0111)
 
     beam_number: Attr[int] = Attr(
         0x300A00C0, "BeamNumber", "IS", "1", "1",
@@ -2205,7 +2205,7 @@ class RTBeamsModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-50"
-    __order__ = (0x300A00B0,)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A00B0,)
 
     beam_sequence: Attr[list[BeamSequenceItem]] = Attr(
         0x300A00B0, "BeamSequence", "SQ", "1", "1",

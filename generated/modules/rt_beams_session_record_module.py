@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
@@ -32,7 +32,7 @@ class PrimaryFluenceModeSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-57"
-    __order__ = (0x30020051, 0x30020052)
+    __order__: ClassVar[tuple[int, ...]] = (0x30020051, 0x30020052)
 
     fluence_mode: Attr[Literal["STANDARD", "NON_STANDARD"]] = Attr(
         0x30020051, "FluenceMode", "CS", "1", "1",
@@ -72,7 +72,7 @@ class ReferencedVerificationImageSequenceItem(SOPInstanceReferenceMacro, ItemBui
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-57"
-    __order__ = (0x00081150, 0x00081155, 0x30080078, 0x3008007A)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x30080078, 0x3008007A)
 
     start_meterset: Attr[float] = Attr(
         0x30080078, "StartMeterset", "DS", "1", "3",
@@ -113,7 +113,7 @@ class ReferencedMeasuredDoseReferenceSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-57"
-    __order__ = (0x300C0051, 0x30080082, 0x30080016)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C0051, 0x30080082, 0x30080016)
 
     referenced_dose_reference_number: Attr[int] = Attr(
         0x300C0051, "ReferencedDoseReferenceNumber", "IS", "1", "1C",
@@ -166,7 +166,7 @@ class ReferencedCalculatedDoseReferenceSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-57"
-    __order__ = (0x300C0051, 0x30080092, 0x30080076)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C0051, 0x30080092, 0x30080076)
 
     referenced_dose_reference_number: Attr[int] = Attr(
         0x300C0051, "ReferencedDoseReferenceNumber", "IS", "1", "1C",
@@ -216,7 +216,7 @@ class BeamLimitingDeviceLeafPairsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-57"
-    __order__ = (0x300A00B8, 0x300A00BC)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A00B8, 0x300A00BC)
 
     rt_beam_limiting_device_type: Attr[Literal["X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"]] = Attr(
         0x300A00B8, "RTBeamLimitingDeviceType", "CS", "1", "1",
@@ -255,7 +255,7 @@ class RecordedWedgeSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-57"
-    __order__ = (0x300A00D2, 0x300A00D3, 0x300A00D4, 0x300A00F9, 0x300A00D5, 0x300A00D8)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A00D2, 0x300A00D3, 0x300A00D4, 0x300A00F9, 0x300A00D5, 0x300A00D8)
 
     wedge_number: Attr[int] = Attr(
         0x300A00D2, "WedgeNumber", "IS", "1", "3",
@@ -331,7 +331,7 @@ class RecordedCompensatorSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-57"
-    __order__ = (0x300C00D0, 0x300A00EE, 0x300A00E5, 0x300A00F9, 0x300A00EF, 0x300A0355)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C00D0, 0x300A00EE, 0x300A00E5, 0x300A00F9, 0x300A00EF, 0x300A0355)
 
     referenced_compensator_number: Attr[int] = Attr(
         0x300C00D0, "ReferencedCompensatorNumber", "IS", "1", "1",
@@ -406,7 +406,7 @@ class ReferencedBolusSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-57"
-    __order__ = (0x30060084, 0x300A00DC, 0x300A00F9)
+    __order__: ClassVar[tuple[int, ...]] = (0x30060084, 0x300A00DC, 0x300A00F9)
 
     referenced_roi_number: Attr[int] = Attr(
         0x30060084, "ReferencedROINumber", "IS", "1", "1",
@@ -455,7 +455,7 @@ class RecordedBlockSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-57"
-    __order__ = (0x300A00F5, 0x300A0355, 0x300A00F9, 0x300C00E0, 0x300A00FE)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A00F5, 0x300A0355, 0x300A00F9, 0x300C00E0, 0x300A00FE)
 
     block_tray_id: Attr[str] = Attr(
         0x300A00F5, "BlockTrayID", "SH", "1", "3",
@@ -520,7 +520,7 @@ class ApplicatorGeometrySequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-57"
-    __order__ = (0x300A0432, 0x300A0433, 0x300A0434, 0x300A0435)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0432, 0x300A0433, 0x300A0434, 0x300A0435)
 
     applicator_aperture_shape: Attr[str] = Attr(
         0x300A0432, "ApplicatorApertureShape", "CS", "1", "1",
@@ -583,7 +583,7 @@ class ApplicatorSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-57"
-    __order__ = (0x300A0108, 0x300A00F9, 0x300A0109, 0x300A0431, 0x300A0436, 0x300A010A)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0108, 0x300A00F9, 0x300A0109, 0x300A0431, 0x300A0436, 0x300A010A)
 
     applicator_id: Attr[str] = Attr(
         0x300A0108, "ApplicatorID", "SH", "1", "1",
@@ -659,7 +659,7 @@ class GeneralAccessorySequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-57"
-    __order__ = (0x300A0424, 0x300A0421, 0x300A0422, 0x300A0423, 0x300A00F9, 0x300A0425)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0424, 0x300A0421, 0x300A0422, 0x300A0423, 0x300A00F9, 0x300A0425)
 
     general_accessory_number: Attr[int] = Attr(
         0x300A0424, "GeneralAccessoryNumber", "IS", "1", "1",
@@ -734,7 +734,7 @@ class DoseCalibrationConditionsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-57"
-    __order__ = (0x300C0121, 0x300C0122, 0x300C0124, 0x300A0130, 0x00181203)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C0121, 0x300C0122, 0x300C0124, 0x300A0130, 0x00181203)
 
     absorbed_dose_to_meterset_ratio: Attr[float] = Attr(
         0x300C0121, "AbsorbedDoseToMetersetRatio", "FD", "1", "1",
@@ -800,7 +800,7 @@ class GatingBeamHoldTransitionSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-57"
-    __order__ = (0x300C0126, 0x300C0129, 0x300C0127, 0x300C0128)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C0126, 0x300C0129, 0x300C0127, 0x300C0128)
 
     beam_hold_transition: Attr[Literal["HOLD", "RESTART"]] = Attr(
         0x300C0126, "BeamHoldTransition", "CS", "1", "1",
@@ -862,7 +862,7 @@ class WedgePositionSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-57"
-    __order__ = (0x300C00C0, 0x300A0118)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C00C0, 0x300A0118)
 
     referenced_wedge_number: Attr[int] = Attr(
         0x300C00C0, "ReferencedWedgeNumber", "IS", "1", "1",
@@ -902,7 +902,7 @@ class BeamLimitingDevicePositionSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-57"
-    __order__ = (0x300A00B8, 0x300A011C)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A00B8, 0x300A011C)
 
     rt_beam_limiting_device_type: Attr[Literal["X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"]] = Attr(
         0x300A00B8, "RTBeamLimitingDeviceType", "CS", "1", "1",
@@ -947,7 +947,7 @@ class CorrectedParameterSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-57"
-    __order__ = (0x30080061, 0x30080063, 0x30080065, 0x3008006A)
+    __order__: ClassVar[tuple[int, ...]] = (0x30080061, 0x30080063, 0x30080065, 0x3008006A)
 
     parameter_sequence_pointer: Attr[int] = Attr(
         0x30080061, "ParameterSequencePointer", "AT", "1", "1",
@@ -1005,7 +1005,7 @@ class OverrideSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-57"
-    __order__ = (0x30080062, 0x30080061, 0x30080063, 0x30080067, 0x00081070, 0x00081072, 0x30080066)
+    __order__: ClassVar[tuple[int, ...]] = (0x30080062, 0x30080061, 0x30080063, 0x30080067, 0x00081070, 0x00081072, 0x30080066)
 
     override_parameter_pointer: Attr[int] = Attr(
         0x30080062, "OverrideParameterPointer", "AT", "1", "2",
@@ -1095,7 +1095,7 @@ class ControlPointDeliverySequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-57"
-    __order__ = (0x300C00F0, 0x30080024, 0x30080025, 0x30080042, 0x30080044, 0x300A0115, 0x30080048, 0x300A0114, 0x300A0015, 0x300A0116, 0x300A011A, 0x300800A2, 0x300A011E, 0x300A011F, 0x300A014A, 0x300A014C, 0x30080230, 0x300A0120, 0x300A0121, 0x300A0122, 0x300A0123, 0x300A0124, 0x300A0125, 0x300A0126, 0x300A0140, 0x300A0142, 0x300A0144, 0x300A0146, 0x300A0128, 0x300A0129, 0x300A012A, 0x30080068, 0x30080060)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C00F0, 0x30080024, 0x30080025, 0x30080042, 0x30080044, 0x300A0115, 0x30080048, 0x300A0114, 0x300A0015, 0x300A0116, 0x300A011A, 0x300800A2, 0x300A011E, 0x300A011F, 0x300A014A, 0x300A014C, 0x30080230, 0x300A0120, 0x300A0121, 0x300A0122, 0x300A0123, 0x300A0124, 0x300A0125, 0x300A0126, 0x300A0140, 0x300A0142, 0x300A0144, 0x300A0146, 0x300A0128, 0x300A0129, 0x300A012A, 0x30080068, 0x30080060)
 
     referenced_control_point_index: Attr[int] = Attr(
         0x300C00F0, "ReferencedControlPointIndex", "IS", "1", "3",
@@ -1503,7 +1503,7 @@ class TreatmentSessionBeamSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-57"
-    __order__ = (0x300C0006, 0x300A00C2, 0x30100038, 0x300A00C3, 0x00081156, 0x300A00C4, 0x300A00C6, 0x30020050, 0x300A00C7, 0x300C0040, 0x30080080, 0x30080090, 0x300A00B4, 0x300800A3, 0x300800A0, 0x300800A1, 0x300C006A, 0x300A00D0, 0x300800B0, 0x300A00E0, 0x300800C0, 0x300A00ED, 0x300C00B0, 0x300A00F0, 0x300800D0, 0x300A0107, 0x300A0420, 0x30080022, 0x300A00CE, 0x3008002A, 0x300A0715, 0x300A0716, 0x300A0730, 0x3008002C, 0x30080032, 0x30080033, 0x30080036, 0x30080037, 0x300C0123, 0x300C0120, 0x300A065A, 0x300A0740, 0x3008003A, 0x3008003B, 0x300C0125, 0x300A0110, 0x30080040)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C0006, 0x300A00C2, 0x30100038, 0x300A00C3, 0x00081156, 0x300A00C4, 0x300A00C6, 0x30020050, 0x300A00C7, 0x300C0040, 0x30080080, 0x30080090, 0x300A00B4, 0x300800A3, 0x300800A0, 0x300800A1, 0x300C006A, 0x300A00D0, 0x300800B0, 0x300A00E0, 0x300800C0, 0x300A00ED, 0x300C00B0, 0x300A00F0, 0x300800D0, 0x300A0107, 0x300A0420, 0x30080022, 0x300A00CE, 0x3008002A, 0x300A0715, 0x300A0716, 0x300A0730, 0x3008002C, 0x30080032, 0x30080033, 0x30080036, 0x30080037, 0x300C0123, 0x300C0120, 0x300A065A, 0x300A0740, 0x3008003A, 0x3008003B, 0x300C0125, 0x300A0110, 0x30080040)
 
     referenced_beam_number: Attr[int] = Attr(
         0x300C0006, "ReferencedBeamNumber", "IS", "1", "3",
@@ -1998,7 +1998,7 @@ class RTBeamsSessionRecordModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-57"
-    __order__ = (0x300C0022, 0x300A0078, 0x300A00B3, 0x30080020)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C0022, 0x300A0078, 0x300A00B3, 0x30080020)
 
     referenced_fraction_group_number: Attr[int] = Attr(
         0x300C0022, "ReferencedFractionGroupNumber", "IS", "1", "3",

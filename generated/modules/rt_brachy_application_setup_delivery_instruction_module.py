@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -22,7 +22,7 @@ class ChannelDeliveryOrderSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.30-1"
-    __order__ = (0x00741406, 0x0074140C)
+    __order__: ClassVar[tuple[int, ...]] = (0x00741406, 0x0074140C)
 
     referenced_channel_number: Attr[int] = Attr(
         0x00741406, "ReferencedChannelNumber", "IS", "1", "1",
@@ -61,7 +61,7 @@ class ChannelDeliveryContinuationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.30-1"
-    __order__ = (0x00741406, 0x00741407, 0x00741408)
+    __order__: ClassVar[tuple[int, ...]] = (0x00741406, 0x00741407, 0x00741408)
 
     referenced_channel_number: Attr[int] = Attr(
         0x00741406, "ReferencedChannelNumber", "IS", "1", "1",
@@ -108,7 +108,7 @@ class BrachyTaskSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.30-1"
-    __order__ = (0x300A00CE, 0x00741402, 0x00741403, 0x300C000C, 0x00741405, 0x0074140D)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A00CE, 0x00741402, 0x00741403, 0x300C000C, 0x00741405, 0x0074140D)
 
     treatment_delivery_type: Attr[Literal["TREATMENT", "CONTINUATION"]] = Attr(
         0x300A00CE, "TreatmentDeliveryType", "CS", "1", "1",
@@ -192,7 +192,7 @@ class OmittedChannelSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.30-1"
-    __order__ = (0x00741406, 0x0074140A, 0x0074140B)
+    __order__: ClassVar[tuple[int, ...]] = (0x00741406, 0x0074140A, 0x0074140B)
 
     referenced_channel_number: Attr[int] = Attr(
         0x00741406, "ReferencedChannelNumber", "IS", "1", "1",
@@ -240,7 +240,7 @@ class OmittedApplicationSetupSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.30-1"
-    __order__ = (0x300C000C, 0x00741409)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C000C, 0x00741409)
 
     referenced_brachy_application_setup_number: Attr[int] = Attr(
         0x300C000C, "ReferencedBrachyApplicationSetupNumber", "IS", "1", "1",
@@ -280,7 +280,7 @@ class RTBrachyApplicationSetupDeliveryInstructionModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.30-1"
-    __order__ = (0x300C0002, 0x300C0022, 0x30080022, 0x00741404, 0x00741401, 0x0074140E)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C0002, 0x300C0022, 0x30080022, 0x00741404, 0x00741401, 0x0074140E)
 
     referenced_rt_plan_sequence: Attr[list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro]] = Attr(
         0x300C0002, "ReferencedRTPlanSequence", "SQ", "1", "1",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -24,7 +24,7 @@ class TreatmentMachineSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-51"
-    __order__ = (0x300A00B2, 0x00080070, 0x00080080, 0x00080081, 0x00081040, 0x00081041, 0x00081090, 0x00181000, 0x00181204, 0x00181205)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A00B2, 0x00080070, 0x00080080, 0x00080081, 0x00081040, 0x00081041, 0x00081090, 0x00181000, 0x00181204, 0x00181205)
 
     treatment_machine_name: Attr[str] = Attr(
         0x300A00B2, "TreatmentMachineName", "SH", "1", "2",
@@ -139,7 +139,7 @@ class SourceSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-51"
-    __order__ = (0x300A0212, 0x30080105, 0x300A021B, 0x300A021C, 0x300A0214, 0x300A0216, 0x300A0218, 0x300A021A, 0x300A00E1, 0x300A0222, 0x300A0224, 0x300A0226, 0x300A0228, 0x300A0229, 0x300A022A, 0x300A022B, 0x300A022C, 0x300A022E)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0212, 0x30080105, 0x300A021B, 0x300A021C, 0x300A0214, 0x300A0216, 0x300A0218, 0x300A021A, 0x300A00E1, 0x300A0222, 0x300A0224, 0x300A0226, 0x300A0228, 0x300A0229, 0x300A022A, 0x300A022B, 0x300A022C, 0x300A022E)
 
     source_number: Attr[int] = Attr(
         0x300A0212, "SourceNumber", "IS", "1", "1",
@@ -333,7 +333,7 @@ class BrachyAccessoryDeviceSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-51"
-    __order__ = (0x300A0262, 0x300A0263, 0x300A0264, 0x300A0266, 0x300A00E1, 0x300A026A, 0x300A026C, 0x30060084)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0262, 0x300A0263, 0x300A0264, 0x300A0266, 0x300A00E1, 0x300A026A, 0x300A026C, 0x30060084)
 
     brachy_accessory_device_number: Attr[int] = Attr(
         0x300A0262, "BrachyAccessoryDeviceNumber", "IS", "1", "2",
@@ -430,7 +430,7 @@ class ChannelShieldSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-51"
-    __order__ = (0x300A02B2, 0x300A02B3, 0x300A02B4, 0x300A00E1, 0x300A02B8, 0x300A02BA, 0x30060084)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A02B2, 0x300A02B3, 0x300A02B4, 0x300A00E1, 0x300A02B8, 0x300A02BA, 0x30060084)
 
     channel_shield_number: Attr[int] = Attr(
         0x300A02B2, "ChannelShieldNumber", "IS", "1", "1",
@@ -516,7 +516,7 @@ class BrachyReferencedDoseReferenceSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-51"
-    __order__ = (0x300C0051, 0x300A010C)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C0051, 0x300A010C)
 
     referenced_dose_reference_number: Attr[int] = Attr(
         0x300C0051, "ReferencedDoseReferenceNumber", "IS", "1", "1",
@@ -555,7 +555,7 @@ class BrachyControlPointSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-51"
-    __order__ = (0x300A0112, 0x300A02D6, 0x300A02D2, 0x300A02D4, 0x300A0412, 0x300C0055)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0112, 0x300A02D6, 0x300A02D2, 0x300A02D4, 0x300A0412, 0x300C0055)
 
     control_point_index: Attr[int] = Attr(
         0x300A0112, "ControlPointIndex", "IS", "1", "1",
@@ -584,7 +584,7 @@ class BrachyControlPointSequenceItem(ItemBuilder):
     Source position in current Channel (mm). See Section C.8.8.15.9.
     """
 
-    control_point3_d_position: Attr[list[float]] = Attr(
+    control_point3d_position: Attr[list[float]] = Attr(
         0x300A02D4, "ControlPoint3DPosition", "DS", "3", "3",
     )
     """Control Point 3D Position (300A,02D4): Type 3, VR DS, VM 3.
@@ -617,7 +617,7 @@ class BrachyControlPointSequenceItem(ItemBuilder):
         control_point_index: int | None = None,
         cumulative_time_weight: float | None = None,
         control_point_relative_position: float | None = None,
-        control_point3_d_position: list[float] | None = None,
+        control_point3d_position: list[float] | None = None,
         control_point_orientation: list[float] | None = None,
         brachy_referenced_dose_reference_sequence: list[BrachyReferencedDoseReferenceSequenceItem] | None = None,
         **_: Any,
@@ -634,7 +634,7 @@ class ChannelSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-51"
-    __order__ = (0x300A0282, 0x300A0284, 0x300A0286, 0x300A0288, 0x300A028A, 0x300A028C, 0x300A0290, 0x300A0291, 0x300A0292, 0x300A0294, 0x300A0296, 0x300A0274, 0x300A0298, 0x300A00E1, 0x300A029C, 0x300A029E, 0x300A02A0, 0x300A02A1, 0x30060084, 0x300A02A2, 0x300A02A4, 0x300A0271, 0x300A0272, 0x300A0273, 0x300A02B0, 0x300C000E, 0x300A0110, 0x300A02C8, 0x300A02D0)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0282, 0x300A0284, 0x300A0286, 0x300A0288, 0x300A028A, 0x300A028C, 0x300A0290, 0x300A0291, 0x300A0292, 0x300A0294, 0x300A0296, 0x300A0274, 0x300A0298, 0x300A00E1, 0x300A029C, 0x300A029E, 0x300A02A0, 0x300A02A1, 0x30060084, 0x300A02A2, 0x300A02A4, 0x300A0271, 0x300A0272, 0x300A0273, 0x300A02B0, 0x300C000E, 0x300A0110, 0x300A02C8, 0x300A02D0)
 
     channel_number: Attr[int] = Attr(
         0x300A0282, "ChannelNumber", "IS", "1", "1",
@@ -941,7 +941,7 @@ class ApplicationSetupSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-51"
-    __order__ = (0x300A0232, 0x300A0234, 0x300A0236, 0x300A0238, 0x300A0240, 0x300A0242, 0x300A0244, 0x300C0042, 0x300A0250, 0x300A0260, 0x300A0280)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0232, 0x300A0234, 0x300A0236, 0x300A0238, 0x300A0240, 0x300A0242, 0x300A0244, 0x300C0042, 0x300A0250, 0x300A0260, 0x300A0280)
 
     application_setup_type: Attr[str] = Attr(
         0x300A0232, "ApplicationSetupType", "CS", "1", "1",
@@ -1069,7 +1069,7 @@ class RTBrachyApplicationSetupsModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-51"
-    __order__ = (0x300A0200, 0x300A0202, 0x300A0206, 0x300A0210, 0x300A0230)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0200, 0x300A0202, 0x300A0206, 0x300A0210, 0x300A0230)
 
     brachy_treatment_technique: Attr[Literal["INTRALUMENARY", "INTRACAVITARY", "INTERSTITIAL", "CONTACT", "INTRAVASCULAR", "PERMANENT"]] = Attr(
         0x300A0200, "BrachyTreatmentTechnique", "CS", "1", "1",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
@@ -26,7 +26,7 @@ class RecordedSourceSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-58"
-    __order__ = (0x300A0212, 0x300A0214, 0x300A021B, 0x300A0216, 0x30080105, 0x300A0226, 0x300A0228, 0x300A0229, 0x300A022A, 0x300A022B, 0x300A022C, 0x300A022E)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0212, 0x300A0214, 0x300A021B, 0x300A0216, 0x30080105, 0x300A0226, 0x300A0228, 0x300A0229, 0x300A022A, 0x300A022B, 0x300A022C, 0x300A022E)
 
     source_number: Attr[int] = Attr(
         0x300A0212, "SourceNumber", "IS", "1", "1",
@@ -164,7 +164,7 @@ class ReferencedMeasuredDoseReferenceSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-58"
-    __order__ = (0x300C0051, 0x30080082, 0x30080016)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C0051, 0x30080082, 0x30080016)
 
     referenced_dose_reference_number: Attr[int] = Attr(
         0x300C0051, "ReferencedDoseReferenceNumber", "IS", "1", "1C",
@@ -217,7 +217,7 @@ class ReferencedCalculatedDoseReferenceSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-58"
-    __order__ = (0x300C0051, 0x30080092, 0x30080076)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C0051, 0x30080092, 0x30080076)
 
     referenced_dose_reference_number: Attr[int] = Attr(
         0x300C0051, "ReferencedDoseReferenceNumber", "IS", "1", "1",
@@ -268,7 +268,7 @@ class RecordedBrachyAccessoryDeviceSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-58"
-    __order__ = (0x30080122, 0x300A0263, 0x300A0264, 0x300A0266)
+    __order__: ClassVar[tuple[int, ...]] = (0x30080122, 0x300A0263, 0x300A0264, 0x300A0266)
 
     referenced_brachy_accessory_device_number: Attr[int] = Attr(
         0x30080122, "ReferencedBrachyAccessoryDeviceNumber", "IS", "1", "2",
@@ -325,7 +325,7 @@ class ReferencedMeasuredDoseReferenceSequenceItemInRecordedChannelSequenceItem(I
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-58"
-    __order__ = (0x300C0051, 0x30080082, 0x30080016)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C0051, 0x30080082, 0x30080016)
 
     referenced_dose_reference_number: Attr[int] = Attr(
         0x300C0051, "ReferencedDoseReferenceNumber", "IS", "1", "1C",
@@ -376,7 +376,7 @@ class ReferencedCalculatedDoseReferenceSequenceItemInRecordedChannelSequenceItem
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-58"
-    __order__ = (0x300C0051, 0x30080092, 0x30080076)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C0051, 0x30080092, 0x30080076)
 
     referenced_dose_reference_number: Attr[int] = Attr(
         0x300C0051, "ReferencedDoseReferenceNumber", "IS", "1", "1C",
@@ -427,7 +427,7 @@ class RecordedSourceApplicatorSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-58"
-    __order__ = (0x30080142, 0x300A0291, 0x300A0292, 0x300A0294, 0x300A0296, 0x300A0274, 0x300A0298, 0x300A02A0)
+    __order__: ClassVar[tuple[int, ...]] = (0x30080142, 0x300A0291, 0x300A0292, 0x300A0294, 0x300A0296, 0x300A0274, 0x300A0298, 0x300A02A0)
 
     referenced_source_applicator_number: Attr[int] = Attr(
         0x30080142, "ReferencedSourceApplicatorNumber", "IS", "1", "2",
@@ -524,7 +524,7 @@ class RecordedChannelShieldSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-58"
-    __order__ = (0x30080152, 0x300A02B3, 0x300A02B4)
+    __order__: ClassVar[tuple[int, ...]] = (0x30080152, 0x300A02B3, 0x300A02B4)
 
     referenced_channel_shield_number: Attr[int] = Attr(
         0x30080152, "ReferencedChannelShieldNumber", "IS", "1", "2",
@@ -571,7 +571,7 @@ class OverrideSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-58"
-    __order__ = (0x30080062, 0x00081070, 0x00081072, 0x30080066)
+    __order__: ClassVar[tuple[int, ...]] = (0x30080062, 0x00081070, 0x00081072, 0x30080066)
 
     override_parameter_pointer: Attr[int] = Attr(
         0x30080062, "OverrideParameterPointer", "AT", "1", "2",
@@ -629,7 +629,7 @@ class BrachyControlPointDeliveredSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-58"
-    __order__ = (0x300C00F0, 0x30080024, 0x30080025, 0x300A02D2, 0x30080060)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C00F0, 0x30080024, 0x30080025, 0x300A02D2, 0x30080060)
 
     referenced_control_point_index: Attr[int] = Attr(
         0x300C00F0, "ReferencedControlPointIndex", "IS", "1", "3",
@@ -699,7 +699,7 @@ class OverrideSequenceItemInBrachyPulseControlPointDeliveredSequenceItem(ItemBui
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-58"
-    __order__ = (0x30080062, 0x00081070, 0x00081072, 0x30080066)
+    __order__: ClassVar[tuple[int, ...]] = (0x30080062, 0x00081070, 0x00081072, 0x30080066)
 
     override_parameter_pointer: Attr[int] = Attr(
         0x30080062, "OverrideParameterPointer", "AT", "1", "2",
@@ -756,7 +756,7 @@ class BrachyPulseControlPointDeliveredSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-58"
-    __order__ = (0x300C00F0, 0x30080024, 0x30080025, 0x300A02D2, 0x30080060)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C00F0, 0x30080024, 0x30080025, 0x300A02D2, 0x30080060)
 
     referenced_control_point_index: Attr[int] = Attr(
         0x300C00F0, "ReferencedControlPointIndex", "IS", "1", "3",
@@ -824,7 +824,7 @@ class PulseSpecificBrachyControlPointDeliveredSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-58"
-    __order__ = (0x30080172, 0x30080162, 0x30080164, 0x30080166, 0x30080168, 0x30080173)
+    __order__: ClassVar[tuple[int, ...]] = (0x30080172, 0x30080162, 0x30080164, 0x30080166, 0x30080168, 0x30080173)
 
     pulse_number: Attr[int] = Attr(
         0x30080172, "PulseNumber", "US", "1", "1",
@@ -898,7 +898,7 @@ class RecordedChannelSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-58"
-    __order__ = (0x300A0282, 0x00741406, 0x300A0284, 0x300A0271, 0x300A0272, 0x300A0273, 0x30080132, 0x30080134, 0x300A0288, 0x30080136, 0x30080138, 0x3008013A, 0x3008013C, 0x30080080, 0x30080090, 0x30080140, 0x300A02A2, 0x300A02A4, 0x30080150, 0x300C000E, 0x30080162, 0x30080164, 0x30080166, 0x30080168, 0x300A0110, 0x30080160, 0x30080171)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0282, 0x00741406, 0x300A0284, 0x300A0271, 0x300A0272, 0x300A0273, 0x30080132, 0x30080134, 0x300A0288, 0x30080136, 0x30080138, 0x3008013A, 0x3008013C, 0x30080080, 0x30080090, 0x30080140, 0x300A02A2, 0x300A02A4, 0x30080150, 0x300C000E, 0x30080162, 0x30080164, 0x30080166, 0x30080168, 0x300A0110, 0x30080160, 0x30080171)
 
     channel_number: Attr[int] = Attr(
         0x300A0282, "ChannelNumber", "IS", "1", "1",
@@ -1187,7 +1187,7 @@ class TreatmentSessionApplicationSetupSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-58"
-    __order__ = (0x300A0232, 0x300C000C, 0x300A0236, 0x300A0238, 0x300A0240, 0x300A0242, 0x300A0244, 0x30080116, 0x300C0040, 0x300A0250, 0x30080080, 0x30080090, 0x30080022, 0x300A00CE, 0x3008002A, 0x300A0715, 0x300A0716, 0x300A0730, 0x3008002C, 0x30080120, 0x30080130)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0232, 0x300C000C, 0x300A0236, 0x300A0238, 0x300A0240, 0x300A0242, 0x300A0244, 0x30080116, 0x300C0040, 0x300A0250, 0x30080080, 0x30080090, 0x30080022, 0x300A00CE, 0x3008002A, 0x300A0715, 0x300A0716, 0x300A0730, 0x3008002C, 0x30080120, 0x30080130)
 
     application_setup_type: Attr[str] = Attr(
         0x300A0232, "ApplicationSetupType", "CS", "1", "1",
@@ -1416,7 +1416,7 @@ class RTBrachySessionRecordModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-58"
-    __order__ = (0x300C0022, 0x300A0078, 0x300A0200, 0x300A0202, 0x30080100, 0x30080110)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C0022, 0x300A0078, 0x300A0200, 0x300A0202, 0x30080100, 0x30080110)
 
     referenced_fraction_group_number: Attr[int] = Attr(
         0x300C0022, "ReferencedFractionGroupNumber", "IS", "1", "3",

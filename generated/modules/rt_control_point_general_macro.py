@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -21,7 +21,7 @@ class RTControlPointGeneralMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.2.5-1"
-    __order__ = (0x300A0600, 0x300A063C, 0x300A060B, 0x300A073A, 0x300A073B)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0600, 0x300A063C, 0x300A060B, 0x300A073A, 0x300A073B)
 
     rt_control_point_index: Attr[int] = Attr(
         0x300A0600, "RTControlPointIndex", "US", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class WedgePositionSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.31-2"
-    __order__ = (0x300A0118, 0x300C00C0)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0118, 0x300C00C0)
 
     wedge_position: Attr[Literal["IN", "OUT"]] = Attr(
         0x300A0118, "WedgePosition", "CS", "1", "",
@@ -59,7 +59,7 @@ class BeamLimitingDevicePositionSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.31-2"
-    __order__ = (0x300A00B8, 0x300A011C)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A00B8, 0x300A011C)
 
     rt_beam_limiting_device_type: Attr[Literal["X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"]] = Attr(
         0x300A00B8, "RTBeamLimitingDeviceType", "CS", "1", "",
@@ -104,7 +104,7 @@ class ConventionalControlPointVerificationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.31-2"
-    __order__ = (0x300A0114, 0x300A0115, 0x300A0116, 0x300A011A, 0x300A011E, 0x300A011F, 0x300A0120, 0x300A0121, 0x300A0122, 0x300A0123, 0x300A0124, 0x300A0125, 0x300A0126, 0x300A0128, 0x300A0129, 0x300A012A, 0x300A0140, 0x300A0142, 0x300A0144, 0x300A0146, 0x300C00F0)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0114, 0x300A0115, 0x300A0116, 0x300A011A, 0x300A011E, 0x300A011F, 0x300A0120, 0x300A0121, 0x300A0122, 0x300A0123, 0x300A0124, 0x300A0125, 0x300A0126, 0x300A0128, 0x300A0129, 0x300A012A, 0x300A0140, 0x300A0142, 0x300A0144, 0x300A0146, 0x300C00F0)
 
     nominal_beam_energy: Attr[float] = Attr(
         0x300A0114, "NominalBeamEnergy", "DS", "1", "",
@@ -346,7 +346,7 @@ class ConventionalMachineVerificationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.31-2"
-    __order__ = (0x0074104C,)
+    __order__: ClassVar[tuple[int, ...]] = (0x0074104C,)
 
     conventional_control_point_verification_sequence: Attr[list[ConventionalControlPointVerificationSequenceItem]] = Attr(
         0x0074104C, "ConventionalControlPointVerificationSequence", "SQ", "1", "",
@@ -376,7 +376,7 @@ class RTConventionalMachineVerificationModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.31-2"
-    __order__ = (0x00741044,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00741044,)
 
     conventional_machine_verification_sequence: Attr[list[ConventionalMachineVerificationSequenceItem]] = Attr(
         0x00741044, "ConventionalMachineVerificationSequence", "SQ", "1", "",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -25,7 +25,7 @@ class EquipmentReferencePointCoordinatesSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.12-1"
-    __order__ = (0x00686590, 0x300A0678)
+    __order__: ClassVar[tuple[int, ...]] = (0x00686590, 0x300A0678)
 
     three_d_point_coordinates: Attr[list[float]] = Attr(
         0x00686590, "ThreeDPointCoordinates", "FD", "3", "1",
@@ -67,7 +67,7 @@ class RTDeliveryDeviceCommonModule(RTPatientSupportDevicesMacro, ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.12-1"
-    __order__ = (0x300A063A, 0x300A0658, 0x300A0659, 0x300A0688, 0x300A0675, 0x300A0676, 0x300A0677, 0x300A0687, 0x300A0686)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A063A, 0x300A0658, 0x300A0659, 0x300A0688, 0x300A0675, 0x300A0676, 0x300A0677, 0x300A0687, 0x300A0686)
 
     treatment_device_identification_sequence: Attr[list[treatment_device_identification_macro.TreatmentDeviceIdentificationMacro]] = Attr(
         0x300A063A, "TreatmentDeviceIdentificationSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -25,7 +25,7 @@ class RadiationDoseIdentificationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.11-1"
-    __order__ = (0x300A0603, 0x300A0619, 0x300A061A, 0x300A061E, 0x30100025)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0603, 0x300A0619, 0x300A061A, 0x300A061E, 0x30100025)
 
     radiation_dose_identification_index: Attr[int] = Attr(
         0x300A0603, "RadiationDoseIdentificationIndex", "US", "1", "1",
@@ -93,7 +93,7 @@ class MetersetToDoseMappingSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.11-1"
-    __order__ = (0x300A063C, 0x300A0625)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A063C, 0x300A0625)
 
     cumulative_meterset: Attr[float] = Attr(
         0x300A063C, "CumulativeMeterset", "FD", "1", "1",
@@ -130,7 +130,7 @@ class DoseValuesSequenceItem(RadiobiologicalDoseEffectDescriptionMacro, ItemBuil
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.11-1"
-    __order__ = (0x300A061D, 0x30100002, 0x30100003, 0x30100005, 0x300A0620)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A061D, 0x30100002, 0x30100003, 0x30100005, 0x300A0620)
 
     dose_value_purpose: Attr[list[str]] = Attr(
         0x300A061D, "DoseValuePurpose", "CS", "1-n", "1",
@@ -172,7 +172,7 @@ class RadiationDoseValuesParametersSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.11-1"
-    __order__ = (0x300A061B, 0x300A060C, 0x300A061C)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A061B, 0x300A060C, 0x300A061C)
 
     primary_dose_value_indicator: Attr[Literal["YES", "NO"]] = Attr(
         0x300A061B, "PrimaryDoseValueIndicator", "CS", "1", "1",
@@ -225,7 +225,7 @@ class MetersetToDoseMappingSequenceItemInExpectedInVivoMeasurementValuesSequence
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.11-1"
-    __order__ = (0x300A063C, 0x300A0625)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A063C, 0x300A0625)
 
     cumulative_meterset: Attr[float] = Attr(
         0x300A063C, "CumulativeMeterset", "FD", "1", "1",
@@ -262,7 +262,7 @@ class ExpectedInVivoMeasurementValuesSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.11-1"
-    __order__ = (0x300A0622, 0x300A0623, 0x300A0624, 0x300A0620, 0x300A0626, 0x300A0628, 0x300A0627)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0622, 0x300A0623, 0x300A0624, 0x300A0620, 0x300A0626, 0x300A0628, 0x300A0627)
 
     expected_in_vivo_measurement_value_index: Attr[int] = Attr(
         0x300A0622, "ExpectedInVivoMeasurementValueIndex", "US", "1", "1",
@@ -353,7 +353,7 @@ class RadiationDoseSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.11-1"
-    __order__ = (0x300A0630, 0x300A061F, 0x300A0621)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0630, 0x300A061F, 0x300A0621)
 
     referenced_rt_radiation_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
         0x300A0630, "ReferencedRTRadiationSequence", "SQ", "1", "1",
@@ -406,7 +406,7 @@ class RTDoseContributionModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.11-1"
-    __order__ = (0x300A0618, 0x300A0617)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0618, 0x300A0617)
 
     radiation_dose_identification_sequence: Attr[list[RadiationDoseIdentificationSequenceItem]] = Attr(
         0x300A0618, "RadiationDoseIdentificationSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -26,7 +26,7 @@ class RadiationDoseIdentificationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.21-1"
-    __order__ = (0x300A0603, 0x300A060C, 0x300A0619, 0x30100025)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0603, 0x300A060C, 0x300A0619, 0x30100025)
 
     radiation_dose_identification_index: Attr[int] = Attr(
         0x300A0603, "RadiationDoseIdentificationIndex", "US", "1", "1",
@@ -86,7 +86,7 @@ class MetersetToDoseMappingSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.21-1"
-    __order__ = (0x300A063C, 0x300A0625)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A063C, 0x300A0625)
 
     cumulative_meterset: Attr[float] = Attr(
         0x300A063C, "CumulativeMeterset", "FD", "1", "1",
@@ -123,7 +123,7 @@ class RadiationDoseValuesParametersSequenceItem(RadiobiologicalDoseEffectDescrip
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.21-1"
-    __order__ = (0x300A060C, 0x30100002, 0x30100003, 0x30100005, 0x300A0620)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A060C, 0x30100002, 0x30100003, 0x30100005, 0x300A0620)
 
     referenced_radiation_dose_identification_index: Attr[int] = Attr(
         0x300A060C, "ReferencedRadiationDoseIdentificationIndex", "US", "1", "1",
@@ -166,7 +166,7 @@ class MeasuredMetersetToDoseMappingSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.21-1"
-    __order__ = (0x300A0773, 0x300A063C, 0x300A0625, 0x300A0774, 0x30080012)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0773, 0x300A063C, 0x300A0625, 0x300A0774, 0x30080012)
 
     referenced_expected_in_vivo_measurement_value_index: Attr[int] = Attr(
         0x300A0773, "ReferencedExpectedInVivoMeasurementValueIndex", "US", "1", "3",
@@ -233,7 +233,7 @@ class RadiationDoseSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.21-1"
-    __order__ = (0x300A0703, 0x300A061F, 0x300A0772)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0703, 0x300A061F, 0x300A0772)
 
     referenced_rt_radiation_record_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
         0x300A0703, "ReferencedRTRadiationRecordSequence", "SQ", "1", "1",
@@ -289,7 +289,7 @@ class RTDoseContributionRecordModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.21-1"
-    __order__ = (0x300A0618, 0x300A0617)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0618, 0x300A0617)
 
     radiation_dose_identification_sequence: Attr[list[RadiationDoseIdentificationSequenceItem]] = Attr(
         0x300A0618, "RadiationDoseIdentificationSequence", "SQ", "1", "1",

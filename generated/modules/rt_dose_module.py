@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -26,7 +26,7 @@ class ReferencedControlPointSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-39"
-    __order__ = (0x300C00F4, 0x300C00F6)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C00F4, 0x300C00F6)
 
     referenced_start_control_point_index: Attr[int] = Attr(
         0x300C00F4, "ReferencedStartControlPointIndex", "IS", "1", "1",
@@ -65,7 +65,7 @@ class ReferencedBeamSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-39"
-    __order__ = (0x300C0006, 0x300C00F2)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C0006, 0x300C00F2)
 
     referenced_beam_number: Attr[int] = Attr(
         0x300C0006, "ReferencedBeamNumber", "IS", "1", "1",
@@ -107,7 +107,7 @@ class ReferencedBrachyApplicationSetupSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-39"
-    __order__ = (0x300C000C,)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C000C,)
 
     referenced_brachy_application_setup_number: Attr[int] = Attr(
         0x300C000C, "ReferencedBrachyApplicationSetupNumber", "IS", "1", "1",
@@ -137,7 +137,7 @@ class ReferencedFractionGroupSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-39"
-    __order__ = (0x300C0022, 0x300C0004, 0x300C000A)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C0022, 0x300C0004, 0x300C000A)
 
     referenced_fraction_group_number: Attr[int] = Attr(
         0x300C0022, "ReferencedFractionGroupNumber", "IS", "1", "1",
@@ -190,7 +190,7 @@ class ReferencedRTPlanSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-39"
-    __order__ = (0x00081150, 0x00081155, 0x300C0118, 0x300C0020)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x300C0118, 0x300C0020)
 
     referenced_plan_overview_index: Attr[int] = Attr(
         0x300C0118, "ReferencedPlanOverviewIndex", "US", "1", "1C",
@@ -234,7 +234,7 @@ class ReferencedBeamSequenceItemInReferencedTreatmentRecordSequenceItem(ItemBuil
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-39"
-    __order__ = (0x300C0006,)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C0006,)
 
     referenced_beam_number: Attr[int] = Attr(
         0x300C0006, "ReferencedBeamNumber", "IS", "1", "1",
@@ -267,7 +267,7 @@ class ReferencedTreatmentRecordSequenceItem(SOPInstanceReferenceMacro, ItemBuild
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-39"
-    __order__ = (0x00081150, 0x00081155, 0x300C0004)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x300C0004)
 
     referenced_beam_sequence: Attr[list[ReferencedBeamSequenceItemInReferencedTreatmentRecordSequenceItem]] = Attr(
         0x300C0004, "ReferencedBeamSequence", "SQ", "1", "1C",
@@ -300,7 +300,7 @@ class ReferencedInstanceSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-39"
-    __order__ = (0x00081150, 0x00081155, 0x0040A170)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x0040A170)
 
     purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "1",
@@ -331,7 +331,7 @@ class TreatmentSiteCodeSequenceItem(CodeSequenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-39"
-    __order__ = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x30100089)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x30100089)
 
     treatment_site_modifier_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x30100089, "TreatmentSiteModifierCodeSequence", "SQ", "1", "3",
@@ -376,7 +376,7 @@ class PrescriptionOverviewSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-39"
-    __order__ = (0x30100038, 0x300C0115, 0x30060084)
+    __order__: ClassVar[tuple[int, ...]] = (0x30100038, 0x300C0115, 0x30060084)
 
     entity_long_label: Attr[str] = Attr(
         0x30100038, "EntityLongLabel", "LO", "1", "1C",
@@ -424,7 +424,7 @@ class PlanOverviewSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-39"
-    __order__ = (0x300C0117, 0x300A0002, 0x300C0119, 0x30080022, 0x30100077, 0x30100078, 0x300C0114, 0x300C0060, 0x00081140)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C0117, 0x300A0002, 0x300C0119, 0x30080022, 0x30100077, 0x30100078, 0x300C0114, 0x300C0060, 0x00081140)
 
     plan_overview_index: Attr[int] = Attr(
         0x300C0117, "PlanOverviewIndex", "US", "1", "1",
@@ -533,7 +533,7 @@ class RTDoseModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-39"
-    __order__ = (0x00280002, 0x00280004, 0x00280100, 0x00280101, 0x00280102, 0x00280103, 0x00080023, 0x00080033, 0x30040002, 0x30040004, 0x30040005, 0x00700404, 0x00200013, 0x30100038, 0x30040006, 0x30040008, 0x3004000A, 0x300C0002, 0x30080030, 0x3004000C, 0x3004000E, 0x30040014, 0x00089215, 0x0008114A, 0x300C0116)
+    __order__: ClassVar[tuple[int, ...]] = (0x00280002, 0x00280004, 0x00280100, 0x00280101, 0x00280102, 0x00280103, 0x00080023, 0x00080033, 0x30040002, 0x30040004, 0x30040005, 0x00700404, 0x00200013, 0x30100038, 0x30040006, 0x30040008, 0x3004000A, 0x300C0002, 0x30080030, 0x3004000C, 0x3004000E, 0x30040014, 0x00089215, 0x0008114A, 0x300C0116)
 
     samples_per_pixel: Attr[int] = Attr(
         0x00280002, "SamplesPerPixel", "US", "1", "1C",

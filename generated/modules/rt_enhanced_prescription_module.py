@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -32,7 +32,7 @@ class ReferencedDosimetricObjectivesSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.6-1"
-    __order__ = (0x3010006F, 0x30100074)
+    __order__: ClassVar[tuple[int, ...]] = (0x3010006F, 0x30100074)
 
     referenced_dosimetric_objective_uid: Attr[str] = Attr(
         0x3010006F, "ReferencedDosimetricObjectiveUID", "UI", "1", "1",
@@ -74,7 +74,7 @@ class RTAnatomicPrescriptionSequenceItem(EntityLabelingMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.6-1"
-    __order__ = (0x30100035, 0x30100036, 0x30100037, 0x30100064, 0x30100065, 0x30100066, 0x0062000D, 0x30100068, 0x30100067, 0x30100069, 0x3010006A, 0x30100025, 0x30100017)
+    __order__: ClassVar[tuple[int, ...]] = (0x30100035, 0x30100036, 0x30100037, 0x30100064, 0x30100065, 0x30100066, 0x0062000D, 0x30100068, 0x30100067, 0x30100069, 0x3010006A, 0x30100025, 0x30100017)
 
     therapeutic_role_category_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x30100064, "TherapeuticRoleCategoryCodeSequence", "SQ", "1", "1",
@@ -198,7 +198,7 @@ class ReferencedRTTreatmentPhaseSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.6-1"
-    __order__ = (0x30100040,)
+    __order__: ClassVar[tuple[int, ...]] = (0x30100040,)
 
     referenced_rt_treatment_phase_index: Attr[int] = Attr(
         0x30100040, "ReferencedRTTreatmentPhaseIndex", "US", "1", "1",
@@ -227,7 +227,7 @@ class FractionBasedRelationshipSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.6-1"
-    __order__ = (0x30100041, 0x30100083, 0x3010007C)
+    __order__: ClassVar[tuple[int, ...]] = (0x30100041, 0x30100083, 0x3010007C)
 
     referenced_rt_prescription_index: Attr[int] = Attr(
         0x30100041, "ReferencedRTPrescriptionIndex", "US", "1", "1",
@@ -278,7 +278,7 @@ class RTPrescriptionSequenceItem(RadiationFractionPatternMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.6-1"
-    __order__ = (0x30100054, 0x3010003C, 0x3010005E, 0x30100042, 0x30100071, 0x30100060, 0x30100049, 0x30100082, 0x30100061, 0x30100062, 0x30100076, 0x3010007B, 0x3010007D, 0x3010007E, 0x3010007F, 0x30100088, 0x30100079, 0x3010007A, 0x30100046, 0x30100047, 0x30100048, 0x30100080, 0x30100032, 0x30100081)
+    __order__: ClassVar[tuple[int, ...]] = (0x30100054, 0x3010003C, 0x3010005E, 0x30100042, 0x30100071, 0x30100060, 0x30100049, 0x30100082, 0x30100061, 0x30100062, 0x30100076, 0x3010007B, 0x3010007D, 0x3010007E, 0x3010007F, 0x30100088, 0x30100079, 0x3010007A, 0x30100046, 0x30100047, 0x30100048, 0x30100080, 0x30100032, 0x30100081)
 
     rt_prescription_label: Attr[str] = Attr(
         0x30100054, "RTPrescriptionLabel", "LO", "1", "1",
@@ -530,7 +530,7 @@ class DosimetricObjectiveSequenceItem(DosimetricObjectiveMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.6-1"
-    __order__ = (0x3010006E, 0x30100007, 0x3010006D, 0x30100070, 0x30100073, 0x30100075, 0x3010000B, 0x30100063)
+    __order__: ClassVar[tuple[int, ...]] = (0x3010006E, 0x30100007, 0x3010006D, 0x30100070, 0x30100073, 0x30100075, 0x3010000B, 0x30100063)
 
     referenced_conceptual_volume_uid: Attr[str] = Attr(
         0x3010000B, "ReferencedConceptualVolumeUID", "UI", "1", "1C",
@@ -579,7 +579,7 @@ class RTEnhancedPrescriptionModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.6-1"
-    __order__ = (0x3010006B, 0x3010006C)
+    __order__: ClassVar[tuple[int, ...]] = (0x3010006B, 0x3010006C)
 
     rt_prescription_sequence: Attr[list[RTPrescriptionSequenceItem]] = Attr(
         0x3010006B, "RTPrescriptionSequence", "SQ", "1", "1",

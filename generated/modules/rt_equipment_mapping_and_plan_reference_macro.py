@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -24,7 +24,7 @@ class ImagingEquipmentToTreatmentDeliveryDeviceRelationshipSequenceItem(ItemBuil
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.4.12-1"
-    __order__ = (0x3002010F, 0x30020110)
+    __order__: ClassVar[tuple[int, ...]] = (0x3002010F, 0x30020110)
 
     device_position_to_equipment_mapping_matrix: Attr[list[float]] = Attr(
         0x3002010F, "DevicePositionToEquipmentMappingMatrix", "FD", "16", "1",
@@ -65,7 +65,7 @@ class PatientToEquipmentRelationshipSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.4.12-1"
-    __order__ = (0x00289520, 0x300A065B)
+    __order__: ClassVar[tuple[int, ...]] = (0x00289520, 0x300A065B)
 
     image_to_equipment_mapping_matrix: Attr[list[float]] = Attr(
         0x00289520, "ImageToEquipmentMappingMatrix", "DS", "16", "1",
@@ -106,7 +106,7 @@ class ReferencedBeamSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.4.12-1"
-    __order__ = (0x300C0006,)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C0006,)
 
     referenced_beam_number: Attr[int] = Attr(
         0x300C0006, "ReferencedBeamNumber", "IS", "1", "1",
@@ -135,7 +135,7 @@ class ReferencedRTPlanSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.4.12-1"
-    __order__ = (0x00081150, 0x00081155, 0x300C0004)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x300C0004)
 
     referenced_beam_sequence: Attr[list[ReferencedBeamSequenceItem]] = Attr(
         0x300C0004, "ReferencedBeamSequence", "SQ", "1", "3",
@@ -167,7 +167,7 @@ class RTEquipmentMappingAndPlanReferenceMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.4.12-1"
-    __order__ = (0x300A0675, 0x300A07A1, 0x300A012C, 0x300A07A0, 0x300A079F, 0x300C0002)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0675, 0x300A07A1, 0x300A012C, 0x300A07A0, 0x300A079F, 0x300C0002)
 
     equipment_frame_of_reference_uid: Attr[str] = Attr(
         0x300A0675, "EquipmentFrameOfReferenceUID", "UI", "1", "1C",

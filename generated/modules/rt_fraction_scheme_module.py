@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -24,7 +24,7 @@ class ReferencedDoseReferenceSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-49"
-    __order__ = (0x300C0051, 0x300A0021, 0x300A0022, 0x300A0023, 0x300A0025, 0x300A0026, 0x300A0027, 0x300A0028, 0x300A002A, 0x300A002B, 0x300A002C, 0x300A002D)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C0051, 0x300A0021, 0x300A0022, 0x300A0023, 0x300A0025, 0x300A0026, 0x300A0027, 0x300A0028, 0x300A002A, 0x300A002B, 0x300A002C, 0x300A002D)
 
     referenced_dose_reference_number: Attr[int] = Attr(
         0x300C0051, "ReferencedDoseReferenceNumber", "IS", "1", "1",
@@ -168,7 +168,7 @@ class DoseCalibrationConditionsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-49"
-    __order__ = (0x300C0121, 0x300C0122, 0x300C0124, 0x300A0130, 0x00181203)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C0121, 0x300C0122, 0x300C0124, 0x300A0130, 0x00181203)
 
     absorbed_dose_to_meterset_ratio: Attr[float] = Attr(
         0x300C0121, "AbsorbedDoseToMetersetRatio", "FD", "1", "1",
@@ -234,7 +234,7 @@ class ReferencedBeamSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-49"
-    __order__ = (0x300C0006, 0x300A0083, 0x300A0084, 0x300A0090, 0x300A0091, 0x300A0092, 0x300A0086, 0x300A00C5, 0x300C0123, 0x300C0120, 0x300A065A)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C0006, 0x300A0083, 0x300A0084, 0x300A0090, 0x300A0091, 0x300A0092, 0x300A0086, 0x300A00C5, 0x300C0123, 0x300C0120, 0x300A065A)
 
     referenced_beam_number: Attr[int] = Attr(
         0x300C0006, "ReferencedBeamNumber", "IS", "1", "1",
@@ -375,7 +375,7 @@ class ReferencedBrachyApplicationSetupSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-49"
-    __order__ = (0x300C000C, 0x300A00A2, 0x300A00A4, 0x300A0083)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C000C, 0x300A00A2, 0x300A00A4, 0x300A0083)
 
     referenced_brachy_application_setup_number: Attr[int] = Attr(
         0x300C000C, "ReferencedBrachyApplicationSetupNumber", "IS", "1", "1",
@@ -436,7 +436,7 @@ class FractionGroupSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-49"
-    __order__ = (0x300A0071, 0x300A0072, 0x00081156, 0x300C0080, 0x300C0050, 0x300A0078, 0x300A0079, 0x300A007A, 0x300A007B, 0x300A008B, 0x300A0080, 0x300C0004, 0x300A00A0, 0x300C000A)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0071, 0x300A0072, 0x00081156, 0x300C0080, 0x300C0050, 0x300A0078, 0x300A0079, 0x300A007A, 0x300A007B, 0x300A008B, 0x300A0080, 0x300C0004, 0x300A00A0, 0x300C000A)
 
     fraction_group_number: Attr[int] = Attr(
         0x300A0071, "FractionGroupNumber", "IS", "1", "1",
@@ -597,7 +597,7 @@ class RTFractionSchemeModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-49"
-    __order__ = (0x300A0070,)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0070,)
 
     fraction_group_sequence: Attr[list[FractionGroupSequenceItem]] = Attr(
         0x300A0070, "FractionGroupSequence", "SQ", "1", "1",

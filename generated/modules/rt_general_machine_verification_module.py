@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
@@ -28,7 +28,7 @@ class OverriddenAttributesSequenceItem(SelectorAttributeMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.31-1"
-    __order__ = (0x00720026, 0x00720028, 0x00720052, 0x00720054, 0x00741057, 0x00720056, 0x00081070, 0x00081072, 0x30080066)
+    __order__: ClassVar[tuple[int, ...]] = (0x00720026, 0x00720028, 0x00720052, 0x00720054, 0x00741057, 0x00720056, 0x00081070, 0x00081072, 0x30080066)
 
     operators_name: Attr[list[PersonName | str]] = Attr(
         0x00081070, "OperatorsName", "PN", "1-n", "",
@@ -82,7 +82,7 @@ class BeamLimitingDeviceLeafPairsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.31-1"
-    __order__ = (0x300A00B8, 0x300A00BC)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A00B8, 0x300A00BC)
 
     rt_beam_limiting_device_type: Attr[Literal["X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"]] = Attr(
         0x300A00B8, "RTBeamLimitingDeviceType", "CS", "1", "",
@@ -121,7 +121,7 @@ class RecordedWedgeSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.31-1"
-    __order__ = (0x300A00D2, 0x300A00D4, 0x300A00D5, 0x300A00D8, 0x300A00F9)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A00D2, 0x300A00D4, 0x300A00D5, 0x300A00D8, 0x300A00F9)
 
     wedge_number: Attr[int] = Attr(
         0x300A00D2, "WedgeNumber", "IS", "1", "",
@@ -187,7 +187,7 @@ class RecordedCompensatorSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.31-1"
-    __order__ = (0x300A00E5, 0x300A00F9, 0x300A00EF, 0x300C00D0)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A00E5, 0x300A00F9, 0x300A00EF, 0x300C00D0)
 
     compensator_id: Attr[str] = Attr(
         0x300A00E5, "CompensatorID", "SH", "1", "",
@@ -243,7 +243,7 @@ class RecordedBlockSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.31-1"
-    __order__ = (0x300A00F5, 0x300A00F9, 0x300C00E0)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A00F5, 0x300A00F9, 0x300C00E0)
 
     block_tray_id: Attr[str] = Attr(
         0x300A00F5, "BlockTrayID", "SH", "1", "",
@@ -290,7 +290,7 @@ class ApplicatorSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.31-1"
-    __order__ = (0x300A00F9, 0x300A0108, 0x300A0109)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A00F9, 0x300A0108, 0x300A0109)
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "",
@@ -339,7 +339,7 @@ class FixationDeviceSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.31-1"
-    __order__ = (0x300A00F9, 0x300A0192)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A00F9, 0x300A0192)
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "",
@@ -379,7 +379,7 @@ class PatientSetupSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.31-1"
-    __order__ = (0x300A0182, 0x300A0190)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0182, 0x300A0190)
 
     patient_setup_number: Attr[int] = Attr(
         0x300A0182, "PatientSetupNumber", "IS", "1", "",
@@ -417,7 +417,7 @@ class ReferencedBolusSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.31-1"
-    __order__ = (0x30060084, 0x300A00F9)
+    __order__: ClassVar[tuple[int, ...]] = (0x30060084, 0x300A00F9)
 
     referenced_roi_number: Attr[int] = Attr(
         0x30060084, "ReferencedROINumber", "IS", "1", "",
@@ -456,7 +456,7 @@ class GeneralMachineVerificationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.31-1"
-    __order__ = (0x30080032, 0x30080033, 0x3008003A, 0x300800A0, 0x300800B0, 0x300800C0, 0x300800D0, 0x300A00B2, 0x300A00C2, 0x300A00C6, 0x300A00D0, 0x300A00E0, 0x300A00ED, 0x300A00F0, 0x300A0107, 0x300A0110, 0x300A0180, 0x300C0006, 0x300C00B0)
+    __order__: ClassVar[tuple[int, ...]] = (0x30080032, 0x30080033, 0x3008003A, 0x300800A0, 0x300800B0, 0x300800C0, 0x300800D0, 0x300A00B2, 0x300A00C2, 0x300A00C6, 0x300A00D0, 0x300A00E0, 0x300A00ED, 0x300A00F0, 0x300A0107, 0x300A0110, 0x300A0180, 0x300C0006, 0x300C00B0)
 
     specified_primary_meterset: Attr[float] = Attr(
         0x30080032, "SpecifiedPrimaryMeterset", "DS", "1", "",
@@ -665,7 +665,7 @@ class RTGeneralMachineVerificationModule(IssuerOfPatientIDMacro, ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.31-1"
-    __order__ = (0x300C0002, 0x300C0022, 0x00100020, 0x00100021, 0x00100024, 0x3008002C, 0x00741048, 0x0074104A, 0x00741042)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C0002, 0x300C0022, 0x00100020, 0x00100021, 0x00100024, 0x3008002C, 0x00741048, 0x0074104A, 0x00741042)
 
     referenced_rt_plan_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
         0x300C0002, "ReferencedRTPlanSequence", "SQ", "1", "",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -26,7 +26,7 @@ class TreatmentSiteCodeSequenceItem(CodeSequenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-45"
-    __order__ = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x30100089)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x30100089)
 
     treatment_site_modifier_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x30100089, "TreatmentSiteModifierCodeSequence", "SQ", "1", "3",
@@ -71,7 +71,7 @@ class ReferencedRTPlanSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-45"
-    __order__ = (0x00081150, 0x00081155, 0x300A0055)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x300A0055)
 
     rt_plan_relationship: Attr[str] = Attr(
         0x300A0055, "RTPlanRelationship", "CS", "1", "1",
@@ -103,7 +103,7 @@ class RTGeneralPlanModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-45"
-    __order__ = (0x300A0002, 0x300A0003, 0x300A0004, 0x00200013, 0x300A0006, 0x300A0007, 0x300A0009, 0x300A000A, 0x30100077, 0x30100078, 0x300A000C, 0x300C0060, 0x300C0080, 0x300C0002, 0x0070030B)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0002, 0x300A0003, 0x300A0004, 0x00200013, 0x300A0006, 0x300A0007, 0x300A0009, 0x300A000A, 0x30100077, 0x30100078, 0x300A000C, 0x300C0060, 0x300C0080, 0x300C0002, 0x0070030B)
 
     rt_plan_label: Attr[str] = Attr(
         0x300A0002, "RTPlanLabel", "SH", "1", "1",

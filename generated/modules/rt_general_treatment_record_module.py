@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -24,7 +24,7 @@ class RTGeneralTreatmentRecordModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-53"
-    __order__ = (0x00200013, 0x30080250, 0x30080251, 0x300C0002, 0x30080030)
+    __order__: ClassVar[tuple[int, ...]] = (0x00200013, 0x30080250, 0x30080251, 0x300C0002, 0x30080030)
 
     instance_number: Attr[int] = Attr(
         0x00200013, "InstanceNumber", "IS", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -22,7 +22,7 @@ class RTImageFrameContextSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.4.11-1"
-    __order__ = (0x30020104, 0x300A0704, 0x300A0705)
+    __order__: ClassVar[tuple[int, ...]] = (0x30020104, 0x300A0704, 0x300A0705)
 
     rt_image_scope_sequence: Attr[list[rt_patient_position_scope_with_legacy_support_macro.RTPatientPositionScopeWithLegacySupportMacro]] = Attr(
         0x30020104, "RTImageScopeSequence", "SQ", "1", "1",
@@ -75,7 +75,7 @@ class RTImageFrameContextMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.4.11-1"
-    __order__ = (0x30020103,)
+    __order__: ClassVar[tuple[int, ...]] = (0x30020103,)
 
     rt_image_frame_context_sequence: Attr[list[RTImageFrameContextSequenceItem]] = Attr(
         0x30020103, "RTImageFrameContextSequence", "SQ", "1", "1",

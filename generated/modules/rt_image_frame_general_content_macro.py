@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class RTImageFrameGeneralContentSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.4.8-1"
-    __order__ = (0x00089007, 0x300A060B, 0x30020106)
+    __order__: ClassVar[tuple[int, ...]] = (0x00089007, 0x300A060B, 0x30020106)
 
     frame_type: Attr[list[str]] = Attr(
         0x00089007, "FrameType", "CS", "4-5", "1",
@@ -74,7 +74,7 @@ class RTImageFrameGeneralContentMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.4.8-1"
-    __order__ = (0x30020102,)
+    __order__: ClassVar[tuple[int, ...]] = (0x30020102,)
 
     rt_image_frame_general_content_sequence: Attr[list[RTImageFrameGeneralContentSequenceItem]] = Attr(
         0x30020102, "RTImageFrameGeneralContentSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -23,7 +23,7 @@ class RTImageFrameImagingDevicePositionMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.4.9-1"
-    __order__ = (0x30020109,)
+    __order__: ClassVar[tuple[int, ...]] = (0x30020109,)
 
     rt_image_frame_imaging_device_position_sequence: Attr[list[matrix_based_rt_imaging_geometry_macro.MatrixBasedRTImagingGeometryMacro]] = Attr(
         0x30020109, "RTImageFrameImagingDevicePositionSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -23,7 +23,7 @@ class RTImageFrameRadiationAcquisitionSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.4.10-1"
-    __order__ = (0x3002010A, 0x3002010B)
+    __order__: ClassVar[tuple[int, ...]] = (0x3002010A, 0x3002010B)
 
     rt_image_framek_v_radiation_acquisition_sequence: Attr[list[kv_radiation_image_acquisition_parameters_macro.KVRadiationImageAcquisitionParametersMacro]] = Attr(
         0x3002010A, "RTImageFramekVRadiationAcquisitionSequence", "SQ", "1", "1C",
@@ -65,7 +65,7 @@ class RTImageFrameRadiationAcquisitionParametersMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.4.10-1"
-    __order__ = (0x3002010C,)
+    __order__: ClassVar[tuple[int, ...]] = (0x3002010C,)
 
     rt_image_frame_radiation_acquisition_sequence: Attr[list[RTImageFrameRadiationAcquisitionSequenceItem]] = Attr(
         0x3002010C, "RTImageFrameRadiationAcquisitionSequence", "SQ", "1", "1",

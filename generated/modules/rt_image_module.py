@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -24,7 +24,7 @@ class PrimaryFluenceModeSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-38"
-    __order__ = (0x30020051, 0x30020052)
+    __order__: ClassVar[tuple[int, ...]] = (0x30020051, 0x30020052)
 
     fluence_mode: Attr[Literal["STANDARD", "NON_STANDARD"]] = Attr(
         0x30020051, "FluenceMode", "CS", "1", "1",
@@ -64,7 +64,7 @@ class BeamLimitingDeviceSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-38"
-    __order__ = (0x300A00B8, 0x300A00BA, 0x300A00BC, 0x300A00BE, 0x300A011C)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A00B8, 0x300A00BA, 0x300A00BC, 0x300A00BE, 0x300A011C)
 
     rt_beam_limiting_device_type: Attr[Literal["X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"]] = Attr(
         0x300A00B8, "RTBeamLimitingDeviceType", "CS", "1", "1",
@@ -140,7 +140,7 @@ class ApplicatorGeometrySequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-38"
-    __order__ = (0x300A0432, 0x300A0433, 0x300A0434, 0x300A0435)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0432, 0x300A0433, 0x300A0434, 0x300A0435)
 
     applicator_aperture_shape: Attr[str] = Attr(
         0x300A0432, "ApplicatorApertureShape", "CS", "1", "1",
@@ -201,7 +201,7 @@ class ApplicatorSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-38"
-    __order__ = (0x300A0108, 0x300A00F9, 0x300A0109, 0x300A0431, 0x300A0436, 0x300A010A)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0108, 0x300A00F9, 0x300A0109, 0x300A0431, 0x300A0436, 0x300A010A)
 
     applicator_id: Attr[str] = Attr(
         0x300A0108, "ApplicatorID", "SH", "1", "1",
@@ -277,7 +277,7 @@ class GeneralAccessorySequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-38"
-    __order__ = (0x300A0424, 0x300A0421, 0x300A0422, 0x300A0423, 0x300A00F9, 0x300A0425)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0424, 0x300A0421, 0x300A0422, 0x300A0423, 0x300A00F9, 0x300A0425)
 
     general_accessory_number: Attr[int] = Attr(
         0x300A0424, "GeneralAccessoryNumber", "IS", "1", "1",
@@ -350,7 +350,7 @@ class BlockSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-38"
-    __order__ = (0x300A00F5, 0x300A0355, 0x300A00F9, 0x300A00F6, 0x300A00F8, 0x300A00FA, 0x300A00FB, 0x300A00FC, 0x300A00FE, 0x300A00E1, 0x300A0100, 0x300A0104, 0x300A0106)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A00F5, 0x300A0355, 0x300A00F9, 0x300A00F6, 0x300A00F8, 0x300A00FA, 0x300A00FB, 0x300A00FC, 0x300A00FE, 0x300A00E1, 0x300A0100, 0x300A0104, 0x300A0106)
 
     block_tray_id: Attr[str] = Attr(
         0x300A00F5, "BlockTrayID", "SH", "1", "3",
@@ -494,7 +494,7 @@ class ExposureSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-38"
-    __order__ = (0x00081160, 0x00180060, 0x30020050, 0x00181151, 0x00189330, 0x00181150, 0x00189328, 0x30020032, 0x30020034, 0x300A00B6, 0x300800A2, 0x300A011E, 0x300A014A, 0x300A0120, 0x300A0122, 0x300A0140, 0x300A0144, 0x300A0128, 0x300A0129, 0x300A012A, 0x300A0107, 0x300A0420, 0x300A00F0, 0x300A00F4)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081160, 0x00180060, 0x30020050, 0x00181151, 0x00189330, 0x00181150, 0x00189328, 0x30020032, 0x30020034, 0x300A00B6, 0x300800A2, 0x300A011E, 0x300A014A, 0x300A0120, 0x300A0122, 0x300A0140, 0x300A0144, 0x300A0128, 0x300A0129, 0x300A012A, 0x300A0107, 0x300A0420, 0x300A00F0, 0x300A00F4)
 
     referenced_frame_number: Attr[list[int]] = Attr(
         0x00081160, "ReferencedFrameNumber", "IS", "1-n", "1C",
@@ -533,7 +533,7 @@ class ExposureSequenceItem(ItemBuilder):
     SIMULATOR or RADIOGRAPH. May be present otherwise.
     """
 
-    x_ray_tube_current_inm_a: Attr[float] = Attr(
+    x_ray_tube_current_in_ma: Attr[float] = Attr(
         0x00189330, "XRayTubeCurrentInmA", "FD", "1", "3",
     )
     """X-Ray Tube Current in mA (0018,9330): Type 3, VR FD, VM 1.
@@ -719,7 +719,7 @@ class ExposureSequenceItem(ItemBuilder):
         kvp: float | None = None,
         primary_fluence_mode_sequence: list[PrimaryFluenceModeSequenceItem] | None = None,
         x_ray_tube_current: int | None = None,
-        x_ray_tube_current_inm_a: float | None = None,
+        x_ray_tube_current_in_ma: float | None = None,
         exposure_time: int | None = None,
         exposure_time_inms: float | None = None,
         meterset_exposure: float | None = None,
@@ -751,7 +751,7 @@ class FluenceMapSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-38"
-    __order__ = (0x30020041, 0x30020042)
+    __order__: ClassVar[tuple[int, ...]] = (0x30020041, 0x30020042)
 
     fluence_data_source: Attr[Literal["CALCULATED", "MEASURED"]] = Attr(
         0x30020041, "FluenceDataSource", "CS", "1", "1",
@@ -793,7 +793,7 @@ class RTImageModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-38"
-    __order__ = (0x00280002, 0x00280004, 0x00280100, 0x00280101, 0x00280102, 0x00280103, 0x00281040, 0x00281041, 0x30020002, 0x30020003, 0x30020004, 0x00080008, 0x00080064, 0x3002000A, 0x3002000C, 0x3002000D, 0x3002000E, 0x30020010, 0x30020011, 0x30020012, 0x30020020, 0x300A00B3, 0x30020022, 0x30020024, 0x30020026, 0x300800A3, 0x300800A1, 0x30020028, 0x300C0002, 0x300C0006, 0x300C0022, 0x30020029, 0x300C0008, 0x300C0009, 0x30020030, 0x30020040, 0x300A011E, 0x300A014A, 0x300A0120, 0x300A0122, 0x300A0124, 0x300A0125, 0x300A0140, 0x300A0144, 0x300A0128, 0x300A0129, 0x300A012A, 0x300A012C, 0x00185100, 0x00181150, 0x00189328, 0x30020032)
+    __order__: ClassVar[tuple[int, ...]] = (0x00280002, 0x00280004, 0x00280100, 0x00280101, 0x00280102, 0x00280103, 0x00281040, 0x00281041, 0x30020002, 0x30020003, 0x30020004, 0x00080008, 0x00080064, 0x3002000A, 0x3002000C, 0x3002000D, 0x3002000E, 0x30020010, 0x30020011, 0x30020012, 0x30020020, 0x300A00B3, 0x30020022, 0x30020024, 0x30020026, 0x300800A3, 0x300800A1, 0x30020028, 0x300C0002, 0x300C0006, 0x300C0022, 0x30020029, 0x300C0008, 0x300C0009, 0x30020030, 0x30020040, 0x300A011E, 0x300A014A, 0x300A0120, 0x300A0122, 0x300A0124, 0x300A0125, 0x300A0140, 0x300A0144, 0x300A0128, 0x300A0129, 0x300A012A, 0x300A012C, 0x00185100, 0x00181150, 0x00189328, 0x30020032)
 
     samples_per_pixel: Attr[int] = Attr(
         0x00280002, "SamplesPerPixel", "US", "1", "1",

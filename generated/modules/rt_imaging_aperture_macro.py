@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -23,7 +23,7 @@ class RTImagingApertureMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.4.4-1"
-    __order__ = (0x30020115, 0x3002012D, 0x300A073B, 0x30020114)
+    __order__: ClassVar[tuple[int, ...]] = (0x30020115, 0x3002012D, 0x300A073B, 0x30020114)
 
     imaging_aperture_specification_type: Attr[Literal["OPEN", "BEAM", "RELATIVE_TO_BEAM", "CUSTOM"]] = Attr(
         0x30020115, "ImagingApertureSpecificationType", "CS", "1", "3",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -30,7 +30,7 @@ class DepthDoseParametersSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.25-1"
-    __order__ = (0x300A0512, 0x300A0502, 0x300A0501, 0x300A0504, 0x300A0503)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0512, 0x300A0502, 0x300A0501, 0x300A0504, 0x300A0503)
 
     reference_dose_definition: Attr[str] = Attr(
         0x300A0512, "ReferenceDoseDefinition", "CS", "1", "1",
@@ -100,7 +100,7 @@ class IonBeamLimitingDeviceSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.25-1"
-    __order__ = (0x300A00B8, 0x300A00BB, 0x300A00BC, 0x300A00BE)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A00B8, 0x300A00BB, 0x300A00BC, 0x300A00BE)
 
     rt_beam_limiting_device_type: Attr[Literal["X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"]] = Attr(
         0x300A00B8, "RTBeamLimitingDeviceType", "CS", "1", "1",
@@ -162,7 +162,7 @@ class ReferencedReferenceImageSequenceItem(SOPInstanceReferenceMacro, ItemBuilde
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.25-1"
-    __order__ = (0x00081150, 0x00081155, 0x300A00C8)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x300A00C8)
 
     reference_image_number: Attr[int] = Attr(
         0x300A00C8, "ReferenceImageNumber", "IS", "1", "1",
@@ -192,7 +192,7 @@ class IonWedgeSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.25-1"
-    __order__ = (0x300A00D2, 0x300A00D3, 0x300A00D4, 0x300A00F9, 0x300A00D5, 0x300A00D8, 0x300A00D9)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A00D2, 0x300A00D3, 0x300A00D4, 0x300A00F9, 0x300A00D5, 0x300A00D8, 0x300A00D9)
 
     wedge_number: Attr[int] = Attr(
         0x300A00D2, "WedgeNumber", "IS", "1", "1",
@@ -277,7 +277,7 @@ class IonRangeCompensatorSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.25-1"
-    __order__ = (0x300A02EB, 0x300A00E4, 0x300A00E1, 0x300A00E5, 0x300A00F9, 0x300A02E4, 0x300A02E0, 0x300A02E1, 0x300A00E7, 0x300A00E8, 0x300A00E9, 0x300A00EA, 0x300A02E5, 0x300A00EC, 0x300A02E6, 0x300A02E7, 0x300A02E8)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A02EB, 0x300A00E4, 0x300A00E1, 0x300A00E5, 0x300A00F9, 0x300A02E4, 0x300A02E0, 0x300A02E1, 0x300A00E7, 0x300A00E8, 0x300A00E9, 0x300A00EA, 0x300A02E5, 0x300A00EC, 0x300A02E6, 0x300A02E7, 0x300A02E8)
 
     compensator_description: Attr[str] = Attr(
         0x300A02EB, "CompensatorDescription", "LT", "1", "3",
@@ -476,7 +476,7 @@ class ReferencedBolusSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.25-1"
-    __order__ = (0x30060084, 0x300A00F9)
+    __order__: ClassVar[tuple[int, ...]] = (0x30060084, 0x300A00F9)
 
     referenced_roi_number: Attr[int] = Attr(
         0x30060084, "ReferencedROINumber", "IS", "1", "1",
@@ -515,7 +515,7 @@ class BlockSlabSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.25-1"
-    __order__ = (0x300A0443, 0x300A0442, 0x300A00F9)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0443, 0x300A0442, 0x300A00F9)
 
     block_slab_number: Attr[int] = Attr(
         0x300A0443, "BlockSlabNumber", "US", "1", "1",
@@ -561,7 +561,7 @@ class IonBlockSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.25-1"
-    __order__ = (0x300A00F5, 0x300A00F9, 0x300A00F7, 0x300A00F8, 0x300A00FA, 0x300A00FB, 0x300A00FC, 0x300A00FE, 0x300A00E1, 0x300A0100, 0x300A0104, 0x300A0106, 0x300A0440, 0x300A0441)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A00F5, 0x300A00F9, 0x300A00F7, 0x300A00F8, 0x300A00FA, 0x300A00FB, 0x300A00FC, 0x300A00FE, 0x300A00E1, 0x300A0100, 0x300A0104, 0x300A0106, 0x300A0440, 0x300A0441)
 
     block_tray_id: Attr[str] = Attr(
         0x300A00F5, "BlockTrayID", "SH", "1", "3",
@@ -717,7 +717,7 @@ class SnoutSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.25-1"
-    __order__ = (0x300A030F, 0x300A00F9)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A030F, 0x300A00F9)
 
     snout_id: Attr[str] = Attr(
         0x300A030F, "SnoutID", "SH", "1", "1",
@@ -754,7 +754,7 @@ class ApplicatorSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.25-1"
-    __order__ = (0x300A0108, 0x300A00F9, 0x300A0109, 0x300A010A)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0108, 0x300A00F9, 0x300A0109, 0x300A010A)
 
     applicator_id: Attr[str] = Attr(
         0x300A0108, "ApplicatorID", "SH", "1", "1",
@@ -811,7 +811,7 @@ class GeneralAccessorySequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.25-1"
-    __order__ = (0x300A0424, 0x300A0421, 0x300A0422, 0x300A0423, 0x300A00F9, 0x300A0426)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0424, 0x300A0421, 0x300A0422, 0x300A0423, 0x300A00F9, 0x300A0426)
 
     general_accessory_number: Attr[int] = Attr(
         0x300A0424, "GeneralAccessoryNumber", "IS", "1", "1",
@@ -886,7 +886,7 @@ class RangeShifterSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.25-1"
-    __order__ = (0x300A0316, 0x300A0318, 0x300A00F9, 0x300A0320, 0x300A0322)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0316, 0x300A0318, 0x300A00F9, 0x300A0320, 0x300A0322)
 
     range_shifter_number: Attr[int] = Attr(
         0x300A0316, "RangeShifterNumber", "IS", "1", "1",
@@ -952,7 +952,7 @@ class LateralSpreadingDeviceSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.25-1"
-    __order__ = (0x300A0334, 0x300A0336, 0x300A00F9, 0x300A0338, 0x300A033A)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0334, 0x300A0336, 0x300A00F9, 0x300A0338, 0x300A033A)
 
     lateral_spreading_device_number: Attr[int] = Attr(
         0x300A0334, "LateralSpreadingDeviceNumber", "IS", "1", "1",
@@ -1018,7 +1018,7 @@ class RangeModulatorSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.25-1"
-    __order__ = (0x300A0344, 0x300A0346, 0x300A00F9, 0x300A0348, 0x300A034A, 0x300A034C)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0344, 0x300A0346, 0x300A00F9, 0x300A0348, 0x300A034A, 0x300A034C)
 
     range_modulator_number: Attr[int] = Attr(
         0x300A0344, "RangeModulatorNumber", "IS", "1", "1",
@@ -1094,7 +1094,7 @@ class ReferencedDoseReferenceSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.25-1"
-    __order__ = (0x300C0051, 0x300A010C)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C0051, 0x300A010C)
 
     referenced_dose_reference_number: Attr[int] = Attr(
         0x300C0051, "ReferencedDoseReferenceNumber", "IS", "1", "1",
@@ -1133,7 +1133,7 @@ class IonWedgePositionSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.25-1"
-    __order__ = (0x300C00C0, 0x300A0118, 0x300A00DB)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C00C0, 0x300A0118, 0x300A00DB)
 
     referenced_wedge_number: Attr[int] = Attr(
         0x300C00C0, "ReferencedWedgeNumber", "IS", "1", "1",
@@ -1186,7 +1186,7 @@ class RangeShifterSettingsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.25-1"
-    __order__ = (0x300C0100, 0x300A0362, 0x300A0364, 0x300A0366)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C0100, 0x300A0362, 0x300A0364, 0x300A0366)
 
     referenced_range_shifter_number: Attr[int] = Attr(
         0x300C0100, "ReferencedRangeShifterNumber", "IS", "1", "1",
@@ -1245,7 +1245,7 @@ class LateralSpreadingDeviceSettingsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.25-1"
-    __order__ = (0x300C0102, 0x300A0372, 0x300A0374, 0x300A033C)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C0102, 0x300A0372, 0x300A0374, 0x300A033C)
 
     referenced_lateral_spreading_device_number: Attr[int] = Attr(
         0x300C0102, "ReferencedLateralSpreadingDeviceNumber", "IS", "1", "1",
@@ -1304,7 +1304,7 @@ class RangeModulatorSettingsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.25-1"
-    __order__ = (0x300C0104, 0x300A0382, 0x300A0384, 0x300A0386, 0x300A0388, 0x300A038A)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C0104, 0x300A0382, 0x300A0384, 0x300A0386, 0x300A0388, 0x300A038A)
 
     referenced_range_modulator_number: Attr[int] = Attr(
         0x300C0104, "ReferencedRangeModulatorNumber", "IS", "1", "1",
@@ -1383,7 +1383,7 @@ class IonControlPointSequenceItem(BeamLimitingDevicePositionMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.25-1"
-    __order__ = (0x300A0112, 0x300A0134, 0x300C0050, 0x300A0114, 0x00180060, 0x300A035A, 0x300A03AC, 0x300A0360, 0x300A0370, 0x300A0380, 0x300A011A, 0x300800A2, 0x300A011E, 0x300A011F, 0x300A014A, 0x300A014C, 0x300A0120, 0x300A0121, 0x300A0390, 0x300A0395, 0x300A0392, 0x300A0394, 0x300A0396, 0x300A0398, 0x300A039A, 0x300A0122, 0x300A0123, 0x300A0140, 0x300A0142, 0x300A0144, 0x300A0146, 0x300A0148, 0x300A0151, 0x300A0128, 0x300A0129, 0x300A012A, 0x300A030D, 0x300A012C, 0x300A012E, 0x300A0133)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0112, 0x300A0134, 0x300C0050, 0x300A0114, 0x00180060, 0x300A035A, 0x300A03AC, 0x300A0360, 0x300A0370, 0x300A0380, 0x300A011A, 0x300800A2, 0x300A011E, 0x300A011F, 0x300A014A, 0x300A014C, 0x300A0120, 0x300A0121, 0x300A0390, 0x300A0395, 0x300A0392, 0x300A0394, 0x300A0396, 0x300A0398, 0x300A039A, 0x300A0122, 0x300A0123, 0x300A0140, 0x300A0142, 0x300A0144, 0x300A0146, 0x300A0148, 0x300A0151, 0x300A0128, 0x300A0129, 0x300A012A, 0x300A030D, 0x300A012C, 0x300A012E, 0x300A0133)
 
     control_point_index: Attr[int] = Attr(
         0x300A0112, "ControlPointIndex", "IS", "1", "1",
@@ -1853,7 +1853,7 @@ class IonBeamSequenceItem(PatientSupportIdentificationMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.25-1"
-    __order__ = (0x300A00C0, 0x300A00C2, 0x30100038, 0x300A00C3, 0x300A00C4, 0x300A00C6, 0x300A0302, 0x300A0304, 0x300A0306, 0x300A0308, 0x300A0309, 0x300A00B2, 0x00080070, 0x00080080, 0x00080081, 0x00081040, 0x00081041, 0x00081090, 0x00181000, 0x00181204, 0x00181205, 0x300A00B3, 0x300A0054, 0x300C00A0, 0x300A030A, 0x300A0505, 0x300800A3, 0x300A03A4, 0x300800A1, 0x300C006A, 0x300C0042, 0x300A00CE, 0x300C0080, 0x300A00D0, 0x300A00D7, 0x300A03AA, 0x300A00E0, 0x300A02E3, 0x300A02EA, 0x300A00ED, 0x300C00B0, 0x300A00F0, 0x300A00F3, 0x300A03A6, 0x300A030C, 0x300A0107, 0x300A0420, 0x300A0312, 0x300A0314, 0x300A0330, 0x300A0332, 0x300A0340, 0x300A0342, 0x300A0350, 0x300A0352, 0x300A0354, 0x300A0356, 0x300A0358, 0x300A0150, 0x300A010E, 0x300A0110, 0x300A03A8)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A00C0, 0x300A00C2, 0x30100038, 0x300A00C3, 0x300A00C4, 0x300A00C6, 0x300A0302, 0x300A0304, 0x300A0306, 0x300A0308, 0x300A0309, 0x300A00B2, 0x00080070, 0x00080080, 0x00080081, 0x00081040, 0x00081041, 0x00081090, 0x00181000, 0x00181204, 0x00181205, 0x300A00B3, 0x300A0054, 0x300C00A0, 0x300A030A, 0x300A0505, 0x300800A3, 0x300A03A4, 0x300800A1, 0x300C006A, 0x300C0042, 0x300A00CE, 0x300C0080, 0x300A00D0, 0x300A00D7, 0x300A03AA, 0x300A00E0, 0x300A02E3, 0x300A02EA, 0x300A00ED, 0x300C00B0, 0x300A00F0, 0x300A00F3, 0x300A03A6, 0x300A030C, 0x300A0107, 0x300A0420, 0x300A0312, 0x300A0314, 0x300A0330, 0x300A0332, 0x300A0340, 0x300A0342, 0x300A0350, 0x300A0352, 0x300A0354, 0x300A0356, 0x300A0358, 0x300A0150, 0x300A010E, 0x300A0110, 0x300A03A8)
 
     beam_number: Attr[int] = Attr(
         0x300A00C0, "BeamNumber", "IS", "1", "1",
@@ -2466,7 +2466,7 @@ class RTIonBeamsModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.25-1"
-    __order__ = (0x300A03A2,)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A03A2,)
 
     ion_beam_sequence: Attr[list[IonBeamSequenceItem]] = Attr(
         0x300A03A2, "IonBeamSequence", "SQ", "1", "1",

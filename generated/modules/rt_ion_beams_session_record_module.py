@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
@@ -32,7 +32,7 @@ class BeamLimitingDeviceLeafPairsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.26-1"
-    __order__ = (0x300A00B8, 0x300A00BC)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A00B8, 0x300A00BC)
 
     rt_beam_limiting_device_type: Attr[Literal["X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"]] = Attr(
         0x300A00B8, "RTBeamLimitingDeviceType", "CS", "1", "1",
@@ -71,7 +71,7 @@ class ReferencedMeasuredDoseReferenceSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.26-1"
-    __order__ = (0x300C0051, 0x30080082, 0x30080016)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C0051, 0x30080082, 0x30080016)
 
     referenced_dose_reference_number: Attr[int] = Attr(
         0x300C0051, "ReferencedDoseReferenceNumber", "IS", "1", "1C",
@@ -123,7 +123,7 @@ class ReferencedCalculatedDoseReferenceSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.26-1"
-    __order__ = (0x300C0051, 0x30080092, 0x30080076)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C0051, 0x30080092, 0x30080076)
 
     referenced_dose_reference_number: Attr[int] = Attr(
         0x300C0051, "ReferencedDoseReferenceNumber", "IS", "1", "1C",
@@ -173,7 +173,7 @@ class RecordedWedgeSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.26-1"
-    __order__ = (0x300A00D2, 0x300A00D3, 0x300A00D4, 0x300A00F9, 0x300A00D5, 0x300A00D8)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A00D2, 0x300A00D3, 0x300A00D4, 0x300A00F9, 0x300A00D5, 0x300A00D8)
 
     wedge_number: Attr[int] = Attr(
         0x300A00D2, "WedgeNumber", "IS", "1", "1",
@@ -249,7 +249,7 @@ class RecordedCompensatorSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.26-1"
-    __order__ = (0x300C00D0, 0x300A00E5, 0x300A00F9)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C00D0, 0x300A00E5, 0x300A00F9)
 
     referenced_compensator_number: Attr[int] = Attr(
         0x300C00D0, "ReferencedCompensatorNumber", "IS", "1", "1",
@@ -296,7 +296,7 @@ class ReferencedBolusSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.26-1"
-    __order__ = (0x30060084, 0x300A00F9)
+    __order__: ClassVar[tuple[int, ...]] = (0x30060084, 0x300A00F9)
 
     referenced_roi_number: Attr[int] = Attr(
         0x30060084, "ReferencedROINumber", "IS", "1", "1",
@@ -335,7 +335,7 @@ class RecordedBlockSlabSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.26-1"
-    __order__ = (0x300A0443, 0x300A00F9)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0443, 0x300A00F9)
 
     block_slab_number: Attr[int] = Attr(
         0x300A0443, "BlockSlabNumber", "US", "1", "1",
@@ -372,7 +372,7 @@ class RecordedBlockSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.26-1"
-    __order__ = (0x300A00F5, 0x300A00F9, 0x300C00E0, 0x300A00FE, 0x300A0440, 0x300800D1)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A00F5, 0x300A00F9, 0x300C00E0, 0x300A00FE, 0x300A0440, 0x300800D1)
 
     block_tray_id: Attr[str] = Attr(
         0x300A00F5, "BlockTrayID", "SH", "1", "3",
@@ -449,7 +449,7 @@ class RecordedSnoutSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.26-1"
-    __order__ = (0x300A030F, 0x300A00F9)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A030F, 0x300A00F9)
 
     snout_id: Attr[str] = Attr(
         0x300A030F, "SnoutID", "SH", "1", "1",
@@ -486,7 +486,7 @@ class ApplicatorSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.26-1"
-    __order__ = (0x300A0108, 0x300A00F9, 0x300A0109, 0x300A010A)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0108, 0x300A00F9, 0x300A0109, 0x300A010A)
 
     applicator_id: Attr[str] = Attr(
         0x300A0108, "ApplicatorID", "SH", "1", "1",
@@ -543,7 +543,7 @@ class GeneralAccessorySequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.26-1"
-    __order__ = (0x300A0424, 0x300A0421, 0x300A0422, 0x300A0423, 0x300A00F9)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0424, 0x300A0421, 0x300A0422, 0x300A0423, 0x300A00F9)
 
     general_accessory_number: Attr[int] = Attr(
         0x300A0424, "GeneralAccessoryNumber", "IS", "1", "1",
@@ -609,7 +609,7 @@ class RecordedRangeShifterSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.26-1"
-    __order__ = (0x300C0100, 0x300A0318, 0x300A00F9)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C0100, 0x300A0318, 0x300A00F9)
 
     referenced_range_shifter_number: Attr[int] = Attr(
         0x300C0100, "ReferencedRangeShifterNumber", "IS", "1", "1",
@@ -656,7 +656,7 @@ class RecordedLateralSpreadingDeviceSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.26-1"
-    __order__ = (0x300C0102, 0x300A0336, 0x300A00F9)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C0102, 0x300A0336, 0x300A00F9)
 
     referenced_lateral_spreading_device_number: Attr[int] = Attr(
         0x300C0102, "ReferencedLateralSpreadingDeviceNumber", "IS", "1", "1",
@@ -703,7 +703,7 @@ class RecordedRangeModulatorSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.26-1"
-    __order__ = (0x300C0104, 0x300A0346, 0x300A00F9, 0x300A0348, 0x300A034C)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C0104, 0x300A0346, 0x300A00F9, 0x300A0348, 0x300A034C)
 
     referenced_range_modulator_number: Attr[int] = Attr(
         0x300C0104, "ReferencedRangeModulatorNumber", "IS", "1", "1",
@@ -770,7 +770,7 @@ class DeliveredDepthDoseParametersSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.26-1"
-    __order__ = (0x300A0511, 0x300A0508, 0x300A0507, 0x300A0510, 0x300A0509)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0511, 0x300A0508, 0x300A0507, 0x300A0510, 0x300A0509)
 
     delivered_reference_dose_definition: Attr[str] = Attr(
         0x300A0511, "DeliveredReferenceDoseDefinition", "CS", "1", "1",
@@ -840,7 +840,7 @@ class IonWedgePositionSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.26-1"
-    __order__ = (0x300C00C0, 0x300A0118, 0x300A00DB)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C00C0, 0x300A0118, 0x300A00DB)
 
     referenced_wedge_number: Attr[int] = Attr(
         0x300C00C0, "ReferencedWedgeNumber", "IS", "1", "1",
@@ -893,7 +893,7 @@ class RangeShifterSettingsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.26-1"
-    __order__ = (0x300C0100, 0x300A0362)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C0100, 0x300A0362)
 
     referenced_range_shifter_number: Attr[int] = Attr(
         0x300C0100, "ReferencedRangeShifterNumber", "IS", "1", "1",
@@ -932,7 +932,7 @@ class LateralSpreadingDeviceSettingsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.26-1"
-    __order__ = (0x300C0102, 0x300A0372)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C0102, 0x300A0372)
 
     referenced_lateral_spreading_device_number: Attr[int] = Attr(
         0x300C0102, "ReferencedLateralSpreadingDeviceNumber", "IS", "1", "1",
@@ -971,7 +971,7 @@ class RangeModulatorSettingsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.26-1"
-    __order__ = (0x300C0104, 0x300A0382, 0x300A0384)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C0104, 0x300A0382, 0x300A0384)
 
     referenced_range_modulator_number: Attr[int] = Attr(
         0x300C0104, "ReferencedRangeModulatorNumber", "IS", "1", "1",
@@ -1022,7 +1022,7 @@ class CorrectedParameterSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.26-1"
-    __order__ = (0x30080061, 0x30080063, 0x30080065, 0x3008006A)
+    __order__: ClassVar[tuple[int, ...]] = (0x30080061, 0x30080063, 0x30080065, 0x3008006A)
 
     parameter_sequence_pointer: Attr[int] = Attr(
         0x30080061, "ParameterSequencePointer", "AT", "1", "1",
@@ -1081,7 +1081,7 @@ class OverrideSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.26-1"
-    __order__ = (0x30080061, 0x30080062, 0x30080063, 0x30080067, 0x00081070, 0x00081072, 0x30080066)
+    __order__: ClassVar[tuple[int, ...]] = (0x30080061, 0x30080062, 0x30080063, 0x30080067, 0x00081070, 0x00081072, 0x30080066)
 
     parameter_sequence_pointer: Attr[int] = Attr(
         0x30080061, "ParameterSequencePointer", "AT", "1", "1",
@@ -1171,7 +1171,7 @@ class IonControlPointDeliverySequenceItem(BeamLimitingDevicePositionMacro, ItemB
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.26-1"
-    __order__ = (0x300C00F0, 0x30080024, 0x30080025, 0x30080042, 0x30080044, 0x30080045, 0x30080046, 0x300A0114, 0x00180060, 0x300A03AC, 0x300A011A, 0x300800A2, 0x300A0360, 0x300A0370, 0x300A0380, 0x300A011E, 0x300A011F, 0x300A014A, 0x300A014C, 0x300A0120, 0x300A0121, 0x300A0390, 0x300A0392, 0x300A0394, 0x30080047, 0x300A038F, 0x300A0399, 0x300A039A, 0x300A0393, 0x300A0391, 0x300A0122, 0x300A0123, 0x300A0140, 0x300A0142, 0x300A0144, 0x300A0146, 0x300A0148, 0x300A0151, 0x300A0128, 0x300A0129, 0x300A012A, 0x300A030D, 0x30080068, 0x30080060)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C00F0, 0x30080024, 0x30080025, 0x30080042, 0x30080044, 0x30080045, 0x30080046, 0x300A0114, 0x00180060, 0x300A03AC, 0x300A011A, 0x300800A2, 0x300A0360, 0x300A0370, 0x300A0380, 0x300A011E, 0x300A011F, 0x300A014A, 0x300A014C, 0x300A0120, 0x300A0121, 0x300A0390, 0x300A0392, 0x300A0394, 0x30080047, 0x300A038F, 0x300A0399, 0x300A039A, 0x300A0393, 0x300A0391, 0x300A0122, 0x300A0123, 0x300A0140, 0x300A0142, 0x300A0144, 0x300A0146, 0x300A0148, 0x300A0151, 0x300A0128, 0x300A0129, 0x300A012A, 0x300A030D, 0x30080068, 0x30080060)
 
     referenced_control_point_index: Attr[int] = Attr(
         0x300C00F0, "ReferencedControlPointIndex", "IS", "1", "1",
@@ -1698,7 +1698,7 @@ class TreatmentSessionIonBeamSequenceItem(PatientSupportIdentificationMacro, Ite
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.26-1"
-    __order__ = (0x300C0006, 0x300A00C2, 0x30100038, 0x300A00C3, 0x300A00C4, 0x300A00C6, 0x300A0302, 0x300A0304, 0x300A0306, 0x300A0308, 0x300A0309, 0x300C00A0, 0x300800A3, 0x300800A0, 0x300800A1, 0x300C006A, 0x300C0040, 0x30080080, 0x30080090, 0x300A00D0, 0x300800B0, 0x300A00E0, 0x300800C0, 0x300A00ED, 0x300C00B0, 0x300A00F0, 0x300800D0, 0x300800F0, 0x300A0107, 0x300A0420, 0x300A0312, 0x300800F2, 0x300A0330, 0x300800F4, 0x300A0340, 0x300800F6, 0x300A0350, 0x300A0352, 0x300A0354, 0x300A0356, 0x300A0358, 0x300A0150, 0x30080022, 0x300A00CE, 0x3008002A, 0x300A0715, 0x300A0716, 0x300A0730, 0x3008002C, 0x30080032, 0x30080033, 0x30080036, 0x30080037, 0x3008003A, 0x3008003B, 0x300A0506, 0x300A0110, 0x30080041, 0x300A0740)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C0006, 0x300A00C2, 0x30100038, 0x300A00C3, 0x300A00C4, 0x300A00C6, 0x300A0302, 0x300A0304, 0x300A0306, 0x300A0308, 0x300A0309, 0x300C00A0, 0x300800A3, 0x300800A0, 0x300800A1, 0x300C006A, 0x300C0040, 0x30080080, 0x30080090, 0x300A00D0, 0x300800B0, 0x300A00E0, 0x300800C0, 0x300A00ED, 0x300C00B0, 0x300A00F0, 0x300800D0, 0x300800F0, 0x300A0107, 0x300A0420, 0x300A0312, 0x300800F2, 0x300A0330, 0x300800F4, 0x300A0340, 0x300800F6, 0x300A0350, 0x300A0352, 0x300A0354, 0x300A0356, 0x300A0358, 0x300A0150, 0x30080022, 0x300A00CE, 0x3008002A, 0x300A0715, 0x300A0716, 0x300A0730, 0x3008002C, 0x30080032, 0x30080033, 0x30080036, 0x30080037, 0x3008003A, 0x3008003B, 0x300A0506, 0x300A0110, 0x30080041, 0x300A0740)
 
     referenced_beam_number: Attr[int] = Attr(
         0x300C0006, "ReferencedBeamNumber", "IS", "1", "1",
@@ -2283,7 +2283,7 @@ class RTIonBeamsSessionRecordModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.26-1"
-    __order__ = (0x300C0022, 0x300A0078, 0x300A00B3, 0x30080021)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C0022, 0x300A0078, 0x300A00B3, 0x30080021)
 
     referenced_fraction_group_number: Attr[int] = Attr(
         0x300C0022, "ReferencedFractionGroupNumber", "IS", "1", "3",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class BeamLimitingDevicePositionSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.31-3"
-    __order__ = (0x300A00B8, 0x300A011C)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A00B8, 0x300A011C)
 
     rt_beam_limiting_device_type: Attr[Literal["X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"]] = Attr(
         0x300A00B8, "RTBeamLimitingDeviceType", "CS", "1", "",
@@ -64,7 +64,7 @@ class RangeShifterSettingsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.31-3"
-    __order__ = (0x300A0362, 0x300C0100)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0362, 0x300C0100)
 
     range_shifter_setting: Attr[str] = Attr(
         0x300A0362, "RangeShifterSetting", "LO", "1", "",
@@ -102,7 +102,7 @@ class LateralSpreadingDeviceSettingsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.31-3"
-    __order__ = (0x300A0372, 0x300C0102)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0372, 0x300C0102)
 
     lateral_spreading_device_setting: Attr[str] = Attr(
         0x300A0372, "LateralSpreadingDeviceSetting", "LO", "1", "",
@@ -140,7 +140,7 @@ class RangeModulatorSettingsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.31-3"
-    __order__ = (0x300A0382, 0x300A0384, 0x300C0104)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0382, 0x300A0384, 0x300C0104)
 
     range_modulator_gating_start_value: Attr[float] = Attr(
         0x300A0382, "RangeModulatorGatingStartValue", "FL", "1", "",
@@ -187,7 +187,7 @@ class IonWedgePositionSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.31-3"
-    __order__ = (0x300A00DB, 0x300A0118)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A00DB, 0x300A0118)
 
     wedge_thin_edge_position: Attr[float] = Attr(
         0x300A00DB, "WedgeThinEdgePosition", "FL", "1", "",
@@ -228,7 +228,7 @@ class IonControlPointVerificationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.31-3"
-    __order__ = (0x30080045, 0x300A0114, 0x300A011A, 0x300A011E, 0x300A011F, 0x300A0120, 0x300A0121, 0x300A0122, 0x300A0123, 0x300A0128, 0x300A0129, 0x300A012A, 0x300A0140, 0x300A0142, 0x300A0144, 0x300A0146, 0x300A0148, 0x300A014A, 0x300A014C, 0x300A030D, 0x300A0360, 0x300A0370, 0x300A0380, 0x300A03AC, 0x300C00F0)
+    __order__: ClassVar[tuple[int, ...]] = (0x30080045, 0x300A0114, 0x300A011A, 0x300A011E, 0x300A011F, 0x300A0120, 0x300A0121, 0x300A0122, 0x300A0123, 0x300A0128, 0x300A0129, 0x300A012A, 0x300A0140, 0x300A0142, 0x300A0144, 0x300A0146, 0x300A0148, 0x300A014A, 0x300A014C, 0x300A030D, 0x300A0360, 0x300A0370, 0x300A0380, 0x300A03AC, 0x300C00F0)
 
     meterset_rate_set: Attr[float] = Attr(
         0x30080045, "MetersetRateSet", "FL", "1", "",
@@ -514,7 +514,7 @@ class RecordedSnoutSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.31-3"
-    __order__ = (0x300A00F9, 0x300A030F)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A00F9, 0x300A030F)
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "",
@@ -551,7 +551,7 @@ class RecordedRangeShifterSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.31-3"
-    __order__ = (0x300A00F9, 0x300A0318, 0x300C0100)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A00F9, 0x300A0318, 0x300C0100)
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "",
@@ -598,7 +598,7 @@ class RecordedLateralSpreadingDeviceSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.31-3"
-    __order__ = (0x300A00F9, 0x300A0336, 0x300C0102)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A00F9, 0x300A0336, 0x300C0102)
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "",
@@ -645,7 +645,7 @@ class RecordedRangeModulatorSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.31-3"
-    __order__ = (0x300A00F9, 0x300A0346, 0x300A0348, 0x300A034C, 0x300C0104)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A00F9, 0x300A0346, 0x300A0348, 0x300A034C, 0x300C0104)
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "",
@@ -711,7 +711,7 @@ class IonMachineVerificationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.31-3"
-    __order__ = (0x0074104E, 0x300800F0, 0x300800F2, 0x300800F4, 0x300800F6, 0x300A0302, 0x300A0304, 0x300A0306, 0x300A0308, 0x300A0312, 0x300A0330, 0x300A0340, 0x300A0350, 0x300A0352, 0x300A0354, 0x300A0356, 0x300A0358)
+    __order__: ClassVar[tuple[int, ...]] = (0x0074104E, 0x300800F0, 0x300800F2, 0x300800F4, 0x300800F6, 0x300A0302, 0x300A0304, 0x300A0306, 0x300A0308, 0x300A0312, 0x300A0330, 0x300A0340, 0x300A0350, 0x300A0352, 0x300A0354, 0x300A0356, 0x300A0358)
 
     ion_control_point_verification_sequence: Attr[list[IonControlPointVerificationSequenceItem]] = Attr(
         0x0074104E, "IonControlPointVerificationSequence", "SQ", "1", "",
@@ -893,7 +893,7 @@ class RTIonMachineVerificationModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.31-3"
-    __order__ = (0x00741046,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00741046,)
 
     ion_machine_verification_sequence: Attr[list[IonMachineVerificationSequenceItem]] = Attr(
         0x00741046, "IonMachineVerificationSequence", "SQ", "1", "",

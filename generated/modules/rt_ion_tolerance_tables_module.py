@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class BeamLimitingDeviceToleranceSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.24-1"
-    __order__ = (0x300A00B8, 0x300A004A)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A00B8, 0x300A004A)
 
     rt_beam_limiting_device_type: Attr[Literal["X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"]] = Attr(
         0x300A00B8, "RTBeamLimitingDeviceType", "CS", "1", "1",
@@ -59,7 +59,7 @@ class IonToleranceTableSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.24-1"
-    __order__ = (0x300A0042, 0x300A0043, 0x300A0044, 0x300A0046, 0x300A0048, 0x300A004C, 0x300A0051, 0x300A0052, 0x300A0053, 0x300A004F, 0x300A0050, 0x300A004B, 0x300A0152, 0x300A0153, 0x300A0154, 0x300A0155)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0042, 0x300A0043, 0x300A0044, 0x300A0046, 0x300A0048, 0x300A004C, 0x300A0051, 0x300A0052, 0x300A0053, 0x300A004F, 0x300A0050, 0x300A004B, 0x300A0152, 0x300A0153, 0x300A0154, 0x300A0155)
 
     tolerance_table_number: Attr[int] = Attr(
         0x300A0042, "ToleranceTableNumber", "IS", "1", "1",
@@ -236,7 +236,7 @@ class RTIonToleranceTablesModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.8.24-1"
-    __order__ = (0x300A03A0,)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A03A0,)
 
     ion_tolerance_table_sequence: Attr[list[IonToleranceTableSequenceItem]] = Attr(
         0x300A03A0, "IonToleranceTableSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -37,7 +37,7 @@ class RTPatientPositionAcquisitionDeviceModule(RTPatientSupportDevicesMacro, RTA
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.28-1"
-    __order__ = (0x300A0675, 0x300A0687, 0x300A0686, 0x300A0670, 0x300A0614, 0x300A0672, 0x300A0671, 0x300A0641, 0x300A064D, 0x30020116, 0x30020117)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0675, 0x300A0687, 0x300A0686, 0x300A0670, 0x300A0614, 0x300A0672, 0x300A0671, 0x300A0641, 0x300A064D, 0x30020116, 0x30020117)
 
     equipment_frame_of_reference_uid: Attr[str] = Attr(
         0x300A0675, "EquipmentFrameOfReferenceUID", "UI", "1", "1C",

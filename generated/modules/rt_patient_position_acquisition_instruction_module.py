@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from iodkit.generated.modules import rt_patient_position_macro
     from iodkit.generated.modules import rt_patient_position_scope_with_legacy_support_macro
     from iodkit.generated.modules import rt_projection_imaging_request_geometry_macro
-    from iodkit.generated.modules import t3_drt_cone_beam_imaging_geometry_macro
+    from iodkit.generated.modules import t3d_rt_cone_beam_imaging_geometry_macro
 
 
 
@@ -36,7 +36,7 @@ class PositionAcquisitionTemplateIdentificationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.29-1"
-    __order__ = (0x30020121, 0x30020122, 0x30020120, 0x30020123)
+    __order__: ClassVar[tuple[int, ...]] = (0x30020121, 0x30020122, 0x30020120, 0x30020123)
 
     position_acquisition_template_name: Attr[str] = Attr(
         0x30020121, "PositionAcquisitionTemplateName", "LO", "1", "1",
@@ -96,7 +96,7 @@ class ReferencedBaselineParametersRTRadiationInstanceSequenceItem(SOPInstanceRef
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.29-1"
-    __order__ = (0x00081150, 0x00081155, 0x300C0006)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x300C0006)
 
     referenced_beam_number: Attr[int] = Attr(
         0x300C0006, "ReferencedBeamNumber", "IS", "1", "1C",
@@ -129,7 +129,7 @@ class ProjectionImagingAcquisitionParameterSequenceItem(RTProjectionImagingReque
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.29-1"
-    __order__ = (0x30020111, 0x30020112, 0x30020113, 0x30020115, 0x3002012D, 0x300A073B, 0x30020114)
+    __order__: ClassVar[tuple[int, ...]] = (0x30020111, 0x30020112, 0x30020113, 0x30020115, 0x3002012D, 0x300A073B, 0x30020114)
 
     def __init__(
         self,
@@ -155,7 +155,7 @@ class AdditionalRTAccessoryDeviceSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.29-1"
-    __order__ = (0x300A0607, 0x30020131)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0607, 0x30020131)
 
     referenced_device_index: Attr[int] = Attr(
         0x300A0607, "ReferencedDeviceIndex", "US", "1", "1",
@@ -195,7 +195,7 @@ class AcquisitionSubtaskSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.29-1"
-    __order__ = (0x3002011D, 0x3002011B, 0x30020129, 0x3002012A, 0x3002011F, 0x3002011E, 0x300A0607, 0x300A0659, 0x300A0688, 0x30020135, 0x30020127, 0x30020128, 0x30020125, 0x30020126, 0x30020131, 0x30020130, 0x30020132)
+    __order__: ClassVar[tuple[int, ...]] = (0x3002011D, 0x3002011B, 0x30020129, 0x3002012A, 0x3002011F, 0x3002011E, 0x300A0607, 0x300A0659, 0x300A0688, 0x30020135, 0x30020127, 0x30020128, 0x30020125, 0x30020126, 0x30020131, 0x30020130, 0x30020132)
 
     acquisition_subtask_index: Attr[int] = Attr(
         0x3002011D, "AcquisitionSubtaskIndex", "US", "1", "1",
@@ -327,9 +327,9 @@ class AcquisitionSubtaskSequenceItem(ItemBuilder):
     Required if the value of Acquisition Method (3002,012A) is PROJECTION.
     """
 
-    ct_imaging_acquisition_parameter_sequence: Attr[list[t3_drt_cone_beam_imaging_geometry_macro.T3DRTConeBeamImagingGeometryMacro]] = Attr(
+    ct_imaging_acquisition_parameter_sequence: Attr[list[t3d_rt_cone_beam_imaging_geometry_macro.T3DRTConeBeamImagingGeometryMacro]] = Attr(
         0x30020126, "CTImagingAcquisitionParameterSequence", "SQ", "1", "1C",
-        item="iodkit.generated.modules.t3_drt_cone_beam_imaging_geometry_macro:T3DRTConeBeamImagingGeometryMacro",
+        item="iodkit.generated.modules.t3d_rt_cone_beam_imaging_geometry_macro:T3DRTConeBeamImagingGeometryMacro",
     )
     """CT Imaging Acquisition Parameter Sequence (3002,0126): Type 1C, VR SQ, VM 1.
 
@@ -384,7 +384,7 @@ class AcquisitionSubtaskSequenceItem(ItemBuilder):
         kv_imaging_generation_parameters_sequence: list[kv_radiation_image_acquisition_parameters_macro.KVRadiationImageAcquisitionParametersMacro] | None = None,
         mv_imaging_generation_parameters_sequence: list[mv_radiation_image_acquisition_parameters_macro.MVRadiationImageAcquisitionParametersMacro] | None = None,
         projection_imaging_acquisition_parameter_sequence: list[ProjectionImagingAcquisitionParameterSequenceItem] | None = None,
-        ct_imaging_acquisition_parameter_sequence: list[t3_drt_cone_beam_imaging_geometry_macro.T3DRTConeBeamImagingGeometryMacro] | None = None,
+        ct_imaging_acquisition_parameter_sequence: list[t3d_rt_cone_beam_imaging_geometry_macro.T3DRTConeBeamImagingGeometryMacro] | None = None,
         device_specific_acquisition_parameter_sequence: list[content_item_macro.ContentItemMacro] | None = None,
         additional_rt_accessory_device_sequence: list[AdditionalRTAccessoryDeviceSequenceItem] | None = None,
         referenced_position_reference_instance_sequence: list[related_information_entities_macro.RelatedInformationEntitiesMacro] | None = None,
@@ -402,7 +402,7 @@ class AcquisitionTaskSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.29-1"
-    __order__ = (0x3002011C, 0x30020119, 0x30020124, 0x30020108, 0x3002011A)
+    __order__: ClassVar[tuple[int, ...]] = (0x3002011C, 0x30020119, 0x30020124, 0x30020108, 0x3002011A)
 
     acquisition_task_index: Attr[int] = Attr(
         0x3002011C, "AcquisitionTaskIndex", "US", "1", "1",
@@ -476,7 +476,7 @@ class RTPatientPositionAcquisitionInstructionModule(EntityLongLabelingMacro, Mod
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.29-1"
-    __order__ = (0x30100038, 0x30100037, 0x30020118)
+    __order__: ClassVar[tuple[int, ...]] = (0x30100038, 0x30100037, 0x30020118)
 
     acquisition_task_sequence: Attr[list[AcquisitionTaskSequenceItem]] = Attr(
         0x30020118, "AcquisitionTaskSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -27,7 +27,7 @@ class RTPatientPositionDisplacementSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.3.2-1"
-    __order__ = (0x300A079A, 0x300A079D, 0x30100025, 0x300A079B, 0x300A079C)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A079A, 0x300A079D, 0x30100025, 0x300A079B, 0x300A079C)
 
     displacement_reference_label: Attr[str] = Attr(
         0x300A079A, "DisplacementReferenceLabel", "LO", "1", "3",
@@ -101,7 +101,7 @@ class RTPatientPositionMacro(PatientOrientationAndEquipmentRelationshipMacro, Mo
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.3.2-1"
-    __order__ = (0x00540410, 0x30100030, 0x300A0799, 0x300A0798)
+    __order__: ClassVar[tuple[int, ...]] = (0x00540410, 0x30100030, 0x300A0799, 0x300A0798)
 
     rt_patient_position_sequence: Attr[list[patient_to_equipment_relationship_macro.PatientToEquipmentRelationshipMacro]] = Attr(
         0x300A0799, "RTPatientPositionSequence", "SQ", "1", "2C",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -23,7 +23,7 @@ class TreatmentPositionGroupSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.3.3-1"
-    __order__ = (0x300A0785,)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0785,)
 
     referenced_treatment_position_group_uid: Attr[str] = Attr(
         0x300A0785, "ReferencedTreatmentPositionGroupUID", "UI", "1", "1",
@@ -51,7 +51,7 @@ class ReferencedRTRadiationSetSequenceItem(SOPInstanceReferenceMacro, ItemBuilde
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.3.3-1"
-    __order__ = (0x00081150, 0x00081155, 0x300A0630, 0x300A060A)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x300A0630, 0x300A060A)
 
     referenced_rt_radiation_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
         0x300A0630, "ReferencedRTRadiationSequence", "SQ", "1", "1C",
@@ -98,7 +98,7 @@ class BeamSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.3.3-1"
-    __order__ = (0x300C0006,)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C0006,)
 
     referenced_beam_number: Attr[int] = Attr(
         0x300C0006, "ReferencedBeamNumber", "IS", "1", "1",
@@ -126,7 +126,7 @@ class ReferencedRTPlanSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.3.3-1"
-    __order__ = (0x00081150, 0x00081155, 0x300A00B0)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x300A00B0)
 
     beam_sequence: Attr[list[BeamSequenceItem]] = Attr(
         0x300A00B0, "BeamSequence", "SQ", "1", "1C",
@@ -160,7 +160,7 @@ class RTPatientPositionScopeWithLegacySupportMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.3.3-1"
-    __order__ = (0x300A0630, 0x300A0702, 0x300C0002)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0630, 0x300A0702, 0x300C0002)
 
     referenced_rt_radiation_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
         0x300A0630, "ReferencedRTRadiationSequence", "SQ", "1", "1C",

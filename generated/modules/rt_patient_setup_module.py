@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -23,7 +23,7 @@ class ReferencedSetupImageSequenceItem(ImageSOPInstanceReferenceMacro, ItemBuild
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-48"
-    __order__ = (0x300A0402, 0x00081150, 0x00081155, 0x00081160, 0x0062000B)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0402, 0x00081150, 0x00081155, 0x00081160, 0x0062000B)
 
     setup_image_comment: Attr[str] = Attr(
         0x300A0402, "SetupImageComment", "ST", "1", "3",
@@ -55,7 +55,7 @@ class FixationDeviceSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-48"
-    __order__ = (0x300A0192, 0x300A0194, 0x300A0196, 0x300A0198, 0x300A0199, 0x300A019A, 0x300A00F9)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0192, 0x300A0194, 0x300A0196, 0x300A0198, 0x300A0199, 0x300A019A, 0x300A00F9)
 
     fixation_device_type: Attr[str] = Attr(
         0x300A0192, "FixationDeviceType", "CS", "1", "1",
@@ -143,7 +143,7 @@ class ShieldingDeviceSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-48"
-    __order__ = (0x300A01A2, 0x300A01A4, 0x300A01A6, 0x300A01A8, 0x300A00F9)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A01A2, 0x300A01A4, 0x300A01A6, 0x300A01A8, 0x300A00F9)
 
     shielding_device_type: Attr[str] = Attr(
         0x300A01A2, "ShieldingDeviceType", "CS", "1", "1",
@@ -208,7 +208,7 @@ class SetupDeviceSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-48"
-    __order__ = (0x300A01B6, 0x300A01B8, 0x300A01BA, 0x300A01BC, 0x300A01D0, 0x300A00F9)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A01B6, 0x300A01B8, 0x300A01BA, 0x300A01BC, 0x300A01D0, 0x300A00F9)
 
     setup_device_type: Attr[str] = Attr(
         0x300A01B6, "SetupDeviceType", "CS", "1", "1",
@@ -282,7 +282,7 @@ class MotionSynchronizationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-48"
-    __order__ = (0x00189170, 0x00189171, 0x00189185, 0x00189186)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189170, 0x00189171, 0x00189185, 0x00189186)
 
     respiratory_motion_compensation_technique: Attr[str] = Attr(
         0x00189170, "RespiratoryMotionCompensationTechnique", "CS", "1", "1",
@@ -341,7 +341,7 @@ class PatientSetupSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-48"
-    __order__ = (0x300A0182, 0x300A0183, 0x00185100, 0x300A0184, 0x300A079F, 0x300A0401, 0x300A0190, 0x300A01A0, 0x300A01B0, 0x300A01B2, 0x300A01B4, 0x300A01D2, 0x300A01D4, 0x300A01D6, 0x300A0410)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0182, 0x300A0183, 0x00185100, 0x300A0184, 0x300A079F, 0x300A0401, 0x300A0190, 0x300A01A0, 0x300A01B0, 0x300A01B2, 0x300A01B4, 0x300A01D2, 0x300A01D4, 0x300A01D6, 0x300A0410)
 
     patient_setup_number: Attr[int] = Attr(
         0x300A0182, "PatientSetupNumber", "IS", "1", "1",
@@ -514,7 +514,7 @@ class RTPatientSetupModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-48"
-    __order__ = (0x300A0180,)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0180,)
 
     patient_setup_sequence: Attr[list[PatientSetupSequenceItem]] = Attr(
         0x300A0180, "PatientSetupSequence", "SQ", "1", "1",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -27,7 +27,7 @@ class PatientSupportDevicesSequenceItem(DeviceModelMacro, DeviceIdentificationMa
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.2.2-1"
-    __order__ = (0x30100039, 0x00080070, 0x00081090, 0x3010001A, 0x3010002E, 0x3010002D, 0x00500021, 0x00181000, 0x00181020, 0x00181204, 0x00181205, 0x0018100A, 0x30100043, 0x3010001B, 0x3010001C, 0x3010001D, 0x30100025)
+    __order__: ClassVar[tuple[int, ...]] = (0x30100039, 0x00080070, 0x00081090, 0x3010001A, 0x3010002E, 0x3010002D, 0x00500021, 0x00181000, 0x00181020, 0x00181204, 0x00181205, 0x0018100A, 0x30100043, 0x3010001B, 0x3010001C, 0x3010001D, 0x30100025)
 
     device_index: Attr[int] = Attr(
         0x30100039, "DeviceIndex", "US", "1", "1",
@@ -82,7 +82,7 @@ class RTPatientSupportDevicesMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.2.2-1"
-    __order__ = (0x300A0687, 0x300A0686)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0687, 0x300A0686)
 
     number_of_patient_support_devices: Attr[int] = Attr(
         0x300A0687, "NumberOfPatientSupportDevices", "US", "1", "1",

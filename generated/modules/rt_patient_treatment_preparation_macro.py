@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -25,7 +25,7 @@ class ReferencedPatientSetupPhotoSequenceItem(SOPInstanceReferenceMacro, ItemBui
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.3.4-1"
-    __order__ = (0x00081150, 0x00081155, 0x300A0794, 0x300A0796)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x300A0794, 0x300A0796)
 
     patient_setup_photo_description: Attr[str] = Attr(
         0x300A0794, "PatientSetupPhotoDescription", "LT", "1", "2",
@@ -68,7 +68,7 @@ class PatientTreatmentPreparationProcedureSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.3.4-1"
-    __order__ = (0x300A0795, 0x300A0791, 0x300A078F, 0x300A078E, 0x300A0793)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0795, 0x300A0791, 0x300A078F, 0x300A078E, 0x300A0793)
 
     patient_treatment_preparation_procedure_index: Attr[int] = Attr(
         0x300A0795, "PatientTreatmentPreparationProcedureIndex", "US", "1", "1",
@@ -137,7 +137,7 @@ class RTPatientTreatmentPreparationMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.3.4-1"
-    __order__ = (0x300A078D, 0x300A0792, 0x300A078C, 0x300A0790)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A078D, 0x300A0792, 0x300A078C, 0x300A0790)
 
     patient_treatment_preparation_method_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x300A078D, "PatientTreatmentPreparationMethodCodeSequence", "SQ", "1", "1",

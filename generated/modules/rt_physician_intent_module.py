@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
@@ -29,7 +29,7 @@ class TreatmentSiteCodeSequenceItem(CodeSequenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.5-1"
-    __order__ = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x30100089)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x30100089)
 
     treatment_site_modifier_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x30100089, "TreatmentSiteModifierCodeSequence", "SQ", "1", "3",
@@ -74,7 +74,7 @@ class RTPhysicianIntentPredecessorSequenceItem(SOPInstanceReferenceMacro, ItemBu
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.5-1"
-    __order__ = (0x00081150, 0x00081155, 0x3010005C)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x3010005C)
 
     reason_for_superseding: Attr[str] = Attr(
         0x3010005C, "ReasonForSuperseding", "ST", "1", "2",
@@ -104,7 +104,7 @@ class RTPhysicianIntentSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.5-1"
-    __order__ = (0x30100058, 0x30100077, 0x30100078, 0x3010005A, 0x30100059, 0x30100055, 0x30100056, 0x3010005B, 0x3010005D, 0x3010005F)
+    __order__: ClassVar[tuple[int, ...]] = (0x30100058, 0x30100077, 0x30100078, 0x3010005A, 0x30100059, 0x30100055, 0x30100056, 0x3010005B, 0x3010005D, 0x3010005F)
 
     rt_physician_intent_index: Attr[int] = Attr(
         0x30100058, "RTPhysicianIntentIndex", "US", "1", "1",
@@ -224,7 +224,7 @@ class RTPhysicianIntentModule(ExtendedContentIdentificationMacro, ModuleBuilder)
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.5-1"
-    __order__ = (0x30100034, 0x00700081, 0x00700084, 0x00700086, 0x30100045, 0x30100057)
+    __order__: ClassVar[tuple[int, ...]] = (0x30100034, 0x00700081, 0x00700084, 0x00700086, 0x30100045, 0x30100057)
 
     rt_treatment_phase_intent_presence_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x30100045, "RTTreatmentPhaseIntentPresenceFlag", "CS", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class DoseReferenceSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-46"
-    __order__ = (0x300A0012, 0x300A0013, 0x300A0014, 0x300A061D, 0x300A068B, 0x300A0016, 0x30060084, 0x300A0018, 0x300A001A, 0x300A0020, 0x300A0021, 0x300A0022, 0x300A0023, 0x300A0025, 0x300A0026, 0x300A0027, 0x300A0028, 0x300A002A, 0x300A002B, 0x300A002C, 0x300A002D)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0012, 0x300A0013, 0x300A0014, 0x300A061D, 0x300A068B, 0x300A0016, 0x30060084, 0x300A0018, 0x300A001A, 0x300A0020, 0x300A0021, 0x300A0022, 0x300A0023, 0x300A0025, 0x300A0026, 0x300A0027, 0x300A0028, 0x300A002A, 0x300A002B, 0x300A002C, 0x300A002D)
 
     dose_reference_number: Attr[int] = Attr(
         0x300A0012, "DoseReferenceNumber", "IS", "1", "1",
@@ -251,7 +251,7 @@ class RTPrescriptionModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-46"
-    __order__ = (0x300A000E, 0x300A0010)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A000E, 0x300A0010)
 
     prescription_description: Attr[str] = Attr(
         0x300A000E, "PrescriptionDescription", "ST", "1", "3",

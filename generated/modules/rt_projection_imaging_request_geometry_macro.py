@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -24,7 +24,7 @@ class ImagingDeviceLocationParameterSequenceItem(ParameterizedRTImagingGeometryM
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.4.1-1"
-    __order__ = (0x300A073B, 0x3002010D, 0x3002010E)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A073B, 0x3002010D, 0x3002010E)
 
     referenced_radiation_rt_control_point_index: Attr[int] = Attr(
         0x300A073B, "ReferencedRadiationRTControlPointIndex", "US", "1", "1C",
@@ -59,7 +59,7 @@ class RTProjectionImagingRequestGeometryMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.4.1-1"
-    __order__ = (0x30020111, 0x30020112, 0x30020113)
+    __order__: ClassVar[tuple[int, ...]] = (0x30020111, 0x30020112, 0x30020113)
 
     imaging_source_location_specification_type: Attr[Literal["ABSOLUTE_MATRIX", "ABSOLUTE_PARAMS", "RELATIVE_PARAMS"]] = Attr(
         0x30020111, "ImagingSourceLocationSpecificationType", "CS", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -27,7 +27,7 @@ class DefinitionSourceSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.1.6-1"
-    __order__ = (0x00081150, 0x00081155, 0x300C0006)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x300C0006)
 
     referenced_beam_number: Attr[int] = Attr(
         0x300C0006, "ReferencedBeamNumber", "IS", "1", "1",
@@ -61,7 +61,7 @@ class RTRadiationCommonBaseMacro(RTTreatmentPositionMacro, ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.1.6-1"
-    __order__ = (0x300A0638, 0x300A0639, 0x30100080, 0x00540410, 0x30100030, 0x300A063F, 0x300A0629, 0x300A0635, 0x00081156)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0638, 0x300A0639, 0x30100080, 0x00540410, 0x30100030, 0x300A063F, 0x300A0629, 0x300A0635, 0x00081156)
 
     rt_radiation_physical_and_geometric_content_detail_flag: Attr[Literal["FULL", "IDENT_ONLY", "GEOMETRY_ONLY"]] = Attr(
         0x300A0638, "RTRadiationPhysicalAndGeometricContentDetailFlag", "CS", "1", "1",

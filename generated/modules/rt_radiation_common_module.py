@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
@@ -34,7 +34,7 @@ class RTRadiationCommonModule(EnhancedContentIdentificationMacro, RTRadiationCom
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.13-1"
-    __order__ = (0x30100033, 0x00700081, 0x00700084, 0x00700086, 0x300A0638, 0x300A0639, 0x30100080, 0x00540410, 0x30100030, 0x300A063F, 0x300A0629, 0x300A0635, 0x00081156, 0x300A062E)
+    __order__: ClassVar[tuple[int, ...]] = (0x30100033, 0x00700081, 0x00700084, 0x00700086, 0x300A0638, 0x300A0639, 0x30100080, 0x00540410, 0x30100030, 0x300A063F, 0x300A0629, 0x300A0635, 0x00081156, 0x300A062E)
 
     treatment_time_limit: Attr[float] = Attr(
         0x300A062E, "TreatmentTimeLimit", "FD", "1", "3",

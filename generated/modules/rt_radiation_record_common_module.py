@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
@@ -38,7 +38,7 @@ class OverrideSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.22-1"
-    __order__ = (0x00081072, 0x300A0760, 0x30080066, 0x300A073E)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081072, 0x300A0760, 0x30080066, 0x300A073E)
 
     operator_identification_sequence: Attr[list[identified_person_or_device_macro.IdentifiedPersonOrDeviceMacro]] = Attr(
         0x00081072, "OperatorIdentificationSequence", "SQ", "1", "1",
@@ -96,7 +96,7 @@ class TreatmentToleranceViolationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.22-1"
-    __order__ = (0x300A0736, 0x300A0732, 0x300A0761, 0x300A0762, 0x300A0733, 0x300A0735, 0x300A0734, 0x30080060)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0736, 0x300A0732, 0x300A0761, 0x300A0762, 0x300A0733, 0x300A0735, 0x300A0734, 0x30080060)
 
     treatment_tolerance_violation_date_time: Attr[datetime.datetime | str] = Attr(
         0x300A0736, "TreatmentToleranceViolationDateTime", "DT", "1", "1",
@@ -199,7 +199,7 @@ class AdditionalParameterRecordingInstanceSequenceItem(SOPInstanceReferenceMacro
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.22-1"
-    __order__ = (0x00081150, 0x00081155, 0x00089123)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x00089123)
 
     creator_version_uid: Attr[str] = Attr(
         0x00089123, "CreatorVersionUID", "UI", "1", "1C",
@@ -236,7 +236,7 @@ class RTRadiationRecordCommonModule(ExtendedContentIdentificationMacro, RTRadiat
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.22-1"
-    __order__ = (0x30100034, 0x00700081, 0x00700084, 0x00700086, 0x300A0638, 0x300A0639, 0x30100080, 0x00540410, 0x30100030, 0x300A063F, 0x300A0629, 0x300A0635, 0x00081156, 0x300A0700, 0x300A0631, 0x300A0701, 0x300A0709, 0x300A0708, 0x300A0714, 0x300A0715, 0x300A0716, 0x300A0730, 0x300A0731, 0x300A073F, 0x300A0740, 0x300A0780)
+    __order__: ClassVar[tuple[int, ...]] = (0x30100034, 0x00700081, 0x00700084, 0x00700086, 0x300A0638, 0x300A0639, 0x30100080, 0x00540410, 0x30100030, 0x300A063F, 0x300A0629, 0x300A0635, 0x00081156, 0x300A0700, 0x300A0631, 0x300A0701, 0x300A0709, 0x300A0708, 0x300A0714, 0x300A0715, 0x300A0716, 0x300A0730, 0x300A0731, 0x300A073F, 0x300A0740, 0x300A0780)
 
     treatment_session_uid: Attr[str] = Attr(
         0x300A0700, "TreatmentSessionUID", "UI", "1", "1",

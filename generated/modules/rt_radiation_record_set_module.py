@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
@@ -28,7 +28,7 @@ class RTRadiationRecordSetModule(ExtendedContentIdentificationMacro, ModuleBuild
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.20-1"
-    __order__ = (0x30100034, 0x00700081, 0x00700084, 0x00700086, 0x300A0700, 0x300A0702, 0x300A0707, 0x300A0703, 0x300A0704, 0x300A0705, 0x300A0706)
+    __order__: ClassVar[tuple[int, ...]] = (0x30100034, 0x00700081, 0x00700084, 0x00700086, 0x300A0700, 0x300A0702, 0x300A0707, 0x300A0703, 0x300A0704, 0x300A0705, 0x300A0706)
 
     treatment_session_uid: Attr[str] = Attr(
         0x300A0700, "TreatmentSessionUID", "UI", "1", "1",

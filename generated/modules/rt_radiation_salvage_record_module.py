@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -25,7 +25,7 @@ class RTRadiationSalvageRecordControlPointSequenceItem(RTControlPointGeneralMacr
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.23-1"
-    __order__ = (0x300A0600, 0x300A063C, 0x300A060B, 0x300A073A, 0x300A073B, 0x300A0605)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0600, 0x300A063C, 0x300A060B, 0x300A073A, 0x300A073B, 0x300A0605)
 
     referenced_radiation_generation_mode_index: Attr[int] = Attr(
         0x300A0605, "ReferencedRadiationGenerationModeIndex", "US", "1", "1C",
@@ -65,7 +65,7 @@ class RTRadiationSalvageRecordModule(RadiationGenerationModeMacro, ModuleBuilder
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.23-1"
-    __order__ = (0x300A0685, 0x300A067B, 0x300A0723, 0x300A0604, 0x300A0722)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0685, 0x300A067B, 0x300A0723, 0x300A0604, 0x300A0722)
 
     starting_meterset_value_known_flag: Attr[Literal["NO", "YES"]] = Attr(
         0x300A0723, "StartingMetersetValueKnownFlag", "CS", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -28,7 +28,7 @@ class RTRadiationTaskSequenceItem(DeviceMotionControlMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.24-1"
-    __order__ = (0x300A0630, 0x300A0789, 0x300A0708, 0x00740120, 0x00740121, 0x300A0786, 0x300A078B, 0x300A0450)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0630, 0x300A0789, 0x300A0708, 0x00740120, 0x00740121, 0x300A0786, 0x300A078B, 0x300A0450)
 
     referenced_rt_radiation_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
         0x300A0630, "ReferencedRTRadiationSequence", "SQ", "1", "1",
@@ -125,7 +125,7 @@ class OmittedRadiationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.24-1"
-    __order__ = (0x300A0630, 0x300A0788, 0x00440103, 0x300C0113)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0630, 0x300A0788, 0x00440103, 0x300C0113)
 
     referenced_rt_radiation_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
         0x300A0630, "ReferencedRTRadiationSequence", "SQ", "1", "1",
@@ -184,7 +184,7 @@ class RTRadiationSetDeliveryInstructionModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.24-1"
-    __order__ = (0x300A0702, 0x300A063A, 0x300A079E, 0x300A0704, 0x300A0705, 0x300A0797, 0x300A0787)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0702, 0x300A063A, 0x300A079E, 0x300A0704, 0x300A0705, 0x300A0797, 0x300A0787)
 
     referenced_rt_radiation_set_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
         0x300A0702, "ReferencedRTRadiationSetSequence", "SQ", "1", "1",

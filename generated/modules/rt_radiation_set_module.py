@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydicom.valuerep import PersonName
 
@@ -28,7 +28,7 @@ class ReferencedRTPrescriptionSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.10-1"
-    __order__ = (0x30100041,)
+    __order__: ClassVar[tuple[int, ...]] = (0x30100041,)
 
     referenced_rt_prescription_index: Attr[int] = Attr(
         0x30100041, "ReferencedRTPrescriptionIndex", "US", "1", "1",
@@ -57,7 +57,7 @@ class ReferencedRTPhysicianIntentSequenceItem(SOPInstanceReferenceMacro, ItemBui
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.10-1"
-    __order__ = (0x00081150, 0x00081155, 0x300A068A)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x300A068A)
 
     referenced_rt_prescription_sequence: Attr[list[ReferencedRTPrescriptionSequenceItem]] = Attr(
         0x300A068A, "ReferencedRTPrescriptionSequence", "SQ", "1", "1",
@@ -88,7 +88,7 @@ class TreatmentPositionGroupSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.10-1"
-    __order__ = (0x300A0609, 0x300A0608, 0x300A0630)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0609, 0x300A0608, 0x300A0630)
 
     treatment_position_group_uid: Attr[str] = Attr(
         0x300A0609, "TreatmentPositionGroupUID", "UI", "1", "1",
@@ -139,7 +139,7 @@ class RTRadiationSetModule(EnhancedContentIdentificationMacro, RadiationFraction
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.10-1"
-    __order__ = (0x30100033, 0x00700081, 0x00700084, 0x00700086, 0x300A0636, 0x30100079, 0x300A063B, 0x300A0637, 0x300A060A, 0x300A0616, 0x00081156)
+    __order__: ClassVar[tuple[int, ...]] = (0x30100033, 0x00700081, 0x00700084, 0x00700086, 0x300A0636, 0x30100079, 0x300A063B, 0x300A0637, 0x300A060A, 0x300A0616, 0x00081156)
 
     intended_number_of_fractions: Attr[int] = Attr(
         0x300A0636, "IntendedNumberOfFractions", "US", "1", "1C",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
@@ -32,7 +32,7 @@ class SegmentAnnotationTypeCodeSequenceItem(CodeSequenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.8-1"
-    __order__ = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x3010002F)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x3010002F)
 
     segment_annotation_type_modifier_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x3010002F, "SegmentAnnotationTypeModifierCodeSequence", "SQ", "1", "3",
@@ -77,7 +77,7 @@ class SegmentedRTAccessoryDeviceSequenceItem(DeviceModelMacro, DeviceIdentificat
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.8-1"
-    __order__ = (0x30100039, 0x00080070, 0x00081090, 0x3010001A, 0x3010002E, 0x3010002D, 0x00500021, 0x00181000, 0x00181020, 0x00181204, 0x00181205, 0x0018100A, 0x30100043, 0x3010001B, 0x3010001C, 0x3010001D)
+    __order__: ClassVar[tuple[int, ...]] = (0x30100039, 0x00080070, 0x00081090, 0x3010001A, 0x3010002E, 0x3010002D, 0x00500021, 0x00181000, 0x00181020, 0x00181204, 0x00181205, 0x0018100A, 0x30100043, 0x3010001B, 0x3010001C, 0x3010001D)
 
     device_index: Attr[int] = Attr(
         0x30100039, "DeviceIndex", "US", "1", "1",
@@ -120,7 +120,7 @@ class RTSegmentAnnotationSequenceItem(EntityLongLabelingMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.8-1"
-    __order__ = (0x3010003D, 0x30100038, 0x30100037, 0x30100020, 0x3010002B, 0x3010002C, 0x3010001E, 0x30100026, 0x30100029, 0x30100027, 0x0062000C, 0x0062000D, 0x0066000C, 0x0066000D)
+    __order__: ClassVar[tuple[int, ...]] = (0x3010003D, 0x30100038, 0x30100037, 0x30100020, 0x3010002B, 0x3010002C, 0x3010001E, 0x30100026, 0x30100029, 0x30100027, 0x0062000C, 0x0062000D, 0x0066000C, 0x0066000D)
 
     rt_segment_annotation_index: Attr[int] = Attr(
         0x3010003D, "RTSegmentAnnotationIndex", "US", "1", "1",
@@ -262,7 +262,7 @@ class RTSegmentAnnotationModule(ExtendedContentIdentificationMacro, ModuleBuilde
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.8-1"
-    __order__ = (0x30100034, 0x00700081, 0x00700084, 0x00700086, 0x3010002A)
+    __order__: ClassVar[tuple[int, ...]] = (0x30100034, 0x00700081, 0x00700084, 0x00700086, 0x3010002A)
 
     rt_segment_annotation_sequence: Attr[list[RTSegmentAnnotationSequenceItem]] = Attr(
         0x3010002A, "RTSegmentAnnotationSequence", "SQ", "1", "1",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
@@ -27,7 +27,7 @@ class AttributeToleranceValuesSequenceItem(SelectorAttributeMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.2.17-1"
-    __order__ = (0x00720026, 0x00720028, 0x00720052, 0x00720054, 0x00741057, 0x00720056, 0x300A062C)
+    __order__: ClassVar[tuple[int, ...]] = (0x00720026, 0x00720028, 0x00720052, 0x00720054, 0x00741057, 0x00720056, 0x300A062C)
 
     tolerance_value: Attr[float] = Attr(
         0x300A062C, "ToleranceValue", "FD", "1", "1",
@@ -62,7 +62,7 @@ class PatientSupportPositionToleranceSequenceItem(ContentItemMacro, ItemBuilder)
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.2.17-1"
-    __order__ = (0x300A0661, 0x0040A040, 0x0040A032, 0x0040A033, 0x0040A043, 0x0040A120, 0x0040A121, 0x0040A122, 0x0040A123, 0x0040A124, 0x0040A160, 0x0040A168, 0x0040A30A, 0x0040A161, 0x0040A162, 0x0040A163, 0x004008EA, 0x00081199)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0661, 0x0040A040, 0x0040A032, 0x0040A033, 0x0040A043, 0x0040A120, 0x0040A121, 0x0040A122, 0x0040A123, 0x0040A124, 0x0040A160, 0x0040A168, 0x0040A30A, 0x0040A161, 0x0040A162, 0x0040A163, 0x004008EA, 0x00081199)
 
     patient_support_position_tolerance_order_index: Attr[int] = Attr(
         0x300A0661, "PatientSupportPositionToleranceOrderIndex", "US", "1", "1C",
@@ -110,7 +110,7 @@ class PatientSupportPositionDeviceToleranceSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.2.17-1"
-    __order__ = (0x300A0607, 0x300A065E, 0x300A062D)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0607, 0x300A065E, 0x300A062D)
 
     referenced_device_index: Attr[int] = Attr(
         0x300A0607, "ReferencedDeviceIndex", "US", "1", "1C",
@@ -164,7 +164,7 @@ class RTToleranceSetMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.2.17-1"
-    __order__ = (0x300A062A, 0x300A062B, 0x300A065C, 0x300A0660)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A062A, 0x300A062B, 0x300A065C, 0x300A0660)
 
     rt_tolerance_set_label: Attr[str] = Attr(
         0x300A062A, "RTToleranceSetLabel", "LO", "1", "1",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -23,7 +23,7 @@ class TreatmentMachineSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-54"
-    __order__ = (0x300A00B2, 0x00080070, 0x00080080, 0x00080081, 0x00081040, 0x00081041, 0x00081090, 0x00181000, 0x00181204, 0x00181205, 0x300A0054)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A00B2, 0x00080070, 0x00080080, 0x00080081, 0x00081040, 0x00081041, 0x00081090, 0x00181000, 0x00181204, 0x00181205, 0x300A0054)
 
     treatment_machine_name: Attr[str] = Attr(
         0x300A00B2, "TreatmentMachineName", "SH", "1", "2",
@@ -150,7 +150,7 @@ class RTTreatmentMachineRecordModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-54"
-    __order__ = (0x300A0206,)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0206,)
 
     treatment_machine_sequence: Attr[list[TreatmentMachineSequenceItem]] = Attr(
         0x300A0206, "TreatmentMachineSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -27,7 +27,7 @@ class RTTreatmentPhaseIntentModule(RTTreatmentPhaseIntervalMacro, ModuleBuilder)
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.7-1"
-    __order__ = (0x3010004B, 0x3010004E)
+    __order__: ClassVar[tuple[int, ...]] = (0x3010004B, 0x3010004E)
 
     intended_rt_treatment_phase_sequence: Attr[list[rt_treatment_phase_macro.RTTreatmentPhaseMacro]] = Attr(
         0x3010004B, "IntendedRTTreatmentPhaseSequence", "SQ", "1", "1",

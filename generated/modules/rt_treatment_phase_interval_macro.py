@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class RTTreatmentPhaseIntervalSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.1.3-1"
-    __order__ = (0x3010003E, 0x3010003F, 0x3010004F, 0x30100050, 0x30100051)
+    __order__: ClassVar[tuple[int, ...]] = (0x3010003E, 0x3010003F, 0x3010004F, 0x30100050, 0x30100051)
 
     basis_rt_treatment_phase_index: Attr[int] = Attr(
         0x3010003E, "BasisRTTreatmentPhaseIndex", "US", "1", "1",
@@ -93,7 +93,7 @@ class RTTreatmentPhaseIntervalMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.1.3-1"
-    __order__ = (0x3010004E,)
+    __order__: ClassVar[tuple[int, ...]] = (0x3010004E,)
 
     rt_treatment_phase_interval_sequence: Attr[list[RTTreatmentPhaseIntervalSequenceItem]] = Attr(
         0x3010004E, "RTTreatmentPhaseIntervalSequence", "SQ", "1", "2",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -24,7 +24,7 @@ class RTTreatmentPhaseMacro(EntityLabelingMacro, ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.1.2-1"
-    __order__ = (0x3010003A, 0x3010003B, 0x30100035, 0x30100036, 0x30100037, 0x3010004C, 0x3010004D)
+    __order__: ClassVar[tuple[int, ...]] = (0x3010003A, 0x3010003B, 0x30100035, 0x30100036, 0x30100037, 0x3010004C, 0x3010004D)
 
     rt_treatment_phase_index: Attr[int] = Attr(
         0x3010003A, "RTTreatmentPhaseIndex", "US", "1", "1",

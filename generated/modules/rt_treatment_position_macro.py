@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -27,7 +27,7 @@ class TreatmentPositionSequenceItem(PatientToEquipmentRelationshipMacro, ItemBui
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.2.4-1"
-    __order__ = (0x300A0606, 0x00289520, 0x300600C8, 0x300600C9, 0x300600CB)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0606, 0x00289520, 0x300600C8, 0x300600C9, 0x300600CB)
 
     treatment_position_index: Attr[int] = Attr(
         0x300A0606, "TreatmentPositionIndex", "US", "1", "1",
@@ -62,7 +62,7 @@ class RTTreatmentPositionMacro(PatientOrientationAndEquipmentRelationshipMacro, 
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.2.4-1"
-    __order__ = (0x00540410, 0x30100030, 0x300A063F)
+    __order__: ClassVar[tuple[int, ...]] = (0x00540410, 0x30100030, 0x300A063F)
 
     treatment_position_sequence: Attr[list[TreatmentPositionSequenceItem]] = Attr(
         0x300A063F, "TreatmentPositionSequence", "SQ", "1", "1C",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -31,7 +31,7 @@ class RTTreatmentPreparationModule(EntityLongLabelingMacro, RTPatientTreatmentPr
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.25-1"
-    __order__ = (0x30100038, 0x30100037, 0x300A0784, 0x300A078A, 0x300A078D, 0x300A0792, 0x300A078C, 0x300A0790)
+    __order__: ClassVar[tuple[int, ...]] = (0x30100038, 0x30100037, 0x300A0784, 0x300A078A, 0x300A078D, 0x300A0792, 0x300A078C, 0x300A0790)
 
     rt_patient_position_scope_sequence: Attr[list[rt_patient_position_scope_with_legacy_support_macro.RTPatientPositionScopeWithLegacySupportMacro]] = Attr(
         0x300A0784, "RTPatientPositionScopeSequence", "SQ", "1", "1",

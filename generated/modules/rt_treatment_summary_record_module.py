@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -20,7 +20,7 @@ class FractionStatusSummarySequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-59"
-    __order__ = (0x30080223, 0x30080250, 0x30080251, 0x3008002A)
+    __order__: ClassVar[tuple[int, ...]] = (0x30080223, 0x30080250, 0x30080251, 0x3008002A)
 
     referenced_fraction_number: Attr[int] = Attr(
         0x30080223, "ReferencedFractionNumber", "IS", "1", "1",
@@ -77,7 +77,7 @@ class FractionGroupSummarySequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-59"
-    __order__ = (0x300C0022, 0x30080224, 0x300A0078, 0x3008005A, 0x30080240)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C0022, 0x30080224, 0x300A0078, 0x3008005A, 0x30080240)
 
     referenced_fraction_group_number: Attr[int] = Attr(
         0x300C0022, "ReferencedFractionGroupNumber", "IS", "1", "3",
@@ -145,7 +145,7 @@ class TreatmentSummaryMeasuredDoseReferenceSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-59"
-    __order__ = (0x300C0051, 0x300A0016, 0x30080052)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C0051, 0x300A0016, 0x30080052)
 
     referenced_dose_reference_number: Attr[int] = Attr(
         0x300C0051, "ReferencedDoseReferenceNumber", "IS", "1", "3",
@@ -193,7 +193,7 @@ class TreatmentSummaryCalculatedDoseReferenceSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-59"
-    __order__ = (0x300C0051, 0x300A0016, 0x30080052)
+    __order__: ClassVar[tuple[int, ...]] = (0x300C0051, 0x300A0016, 0x30080052)
 
     referenced_dose_reference_number: Attr[int] = Attr(
         0x300C0051, "ReferencedDoseReferenceNumber", "IS", "1", "3",
@@ -242,7 +242,7 @@ class RTTreatmentSummaryRecordModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-59"
-    __order__ = (0x30080200, 0x30080202, 0x30080054, 0x30080056, 0x30080220, 0x300800E0, 0x30080050)
+    __order__: ClassVar[tuple[int, ...]] = (0x30080200, 0x30080202, 0x30080054, 0x30080056, 0x30080220, 0x300800E0, 0x30080050)
 
     current_treatment_status: Attr[Literal["NOT_STARTED", "ON_TREATMENT", "ON_BREAK", "SUSPENDED", "STOPPED", "COMPLETED"]] = Attr(
         0x30080200, "CurrentTreatmentStatus", "CS", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class SCEquipmentModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-24"
-    __order__ = (0x00080064, 0x00080060, 0x00181010, 0x00181016, 0x00181018, 0x00181019, 0x00181022, 0x00181023)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080064, 0x00080060, 0x00181010, 0x00181016, 0x00181018, 0x00181019, 0x00181022, 0x00181023)
 
     conversion_type: Attr[str] = Attr(
         0x00080064, "ConversionType", "CS", "1", "1",

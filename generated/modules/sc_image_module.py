@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -30,7 +30,7 @@ class SCImageModule(BasicPixelSpacingCalibrationMacro, OptionalViewAndSliceProgr
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-25"
-    __order__ = (0x00181012, 0x00181014, 0x00182010, 0x0040E008, 0x00280030, 0x00280A02, 0x00280A04, 0x00540220, 0x00540500)
+    __order__: ClassVar[tuple[int, ...]] = (0x00181012, 0x00181014, 0x00182010, 0x0040E008, 0x00280030, 0x00280A02, 0x00280A04, 0x00540220, 0x00540500)
 
     date_of_secondary_capture: Attr[datetime.date | str] = Attr(
         0x00181012, "DateOfSecondaryCapture", "DA", "1", "3",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -23,7 +23,7 @@ class SCMultiFrameImageModule(BasicPixelSpacingCalibrationMacro, ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-25b"
-    __order__ = (0x00280301, 0x00280302, 0x20500020, 0x2010015E, 0x20100160, 0x00281052, 0x00281053, 0x00281054, 0x00280009, 0x00182010, 0x00280030, 0x00280A02, 0x00280A04, 0x00182020, 0x00182030)
+    __order__: ClassVar[tuple[int, ...]] = (0x00280301, 0x00280302, 0x20500020, 0x2010015E, 0x20100160, 0x00281052, 0x00281053, 0x00281054, 0x00280009, 0x00182010, 0x00280030, 0x00280A02, 0x00280A04, 0x00182020, 0x00182030)
 
     burned_in_annotation: Attr[Literal["YES", "NO"]] = Attr(
         0x00280301, "BurnedInAnnotation", "CS", "1", "1",

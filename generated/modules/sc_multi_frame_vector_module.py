@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class SCMultiFrameVectorModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-25c"
-    __order__ = (0x00181065, 0x00182001, 0x00182002, 0x00182003, 0x00182004, 0x00182005, 0x00182006)
+    __order__: ClassVar[tuple[int, ...]] = (0x00181065, 0x00182001, 0x00182002, 0x00182003, 0x00182004, 0x00182005, 0x00182006)
 
     frame_time_vector: Attr[list[float]] = Attr(
         0x00181065, "FrameTimeVector", "DS", "1-n", "1C",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -24,7 +24,7 @@ class ScanProcedureModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.29-2"
-    __order__ = (0x00800001, 0x00800002, 0x00800003, 0x00200013, 0x00200012, 0x0008002A, 0x00800004, 0x00800005)
+    __order__: ClassVar[tuple[int, ...]] = (0x00800001, 0x00800002, 0x00800003, 0x00200013, 0x00200012, 0x0008002A, 0x00800004, 0x00800005)
 
     surface_scan_acquisition_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x00800001, "SurfaceScanAcquisitionTypeCodeSequence", "SQ", "1", "1",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
@@ -29,7 +29,7 @@ class ReferencedDefinedProtocolSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.4-10"
-    __order__ = (0x00081150, 0x00081155)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155)
 
     referenced_sop_class_uid: Attr[str] = Attr(
         0x00081150, "ReferencedSOPClassUID", "UI", "1", "",
@@ -66,7 +66,7 @@ class ReferencedPerformedProtocolSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.4-10"
-    __order__ = (0x00081150, 0x00081155)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155)
 
     referenced_sop_class_uid: Attr[str] = Attr(
         0x00081150, "ReferencedSOPClassUID", "UI", "1", "",
@@ -103,7 +103,7 @@ class ProtocolContextSequenceItem(ContentItemMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.4-10"
-    __order__ = (0x0040A040, 0x0040A032, 0x0040A033, 0x0040A043, 0x0040A120, 0x0040A121, 0x0040A122, 0x0040A123, 0x0040A124, 0x0040A160, 0x0040A168, 0x0040A30A, 0x0040A161, 0x0040A162, 0x0040A163, 0x004008EA, 0x00081199, 0x00400441)
+    __order__: ClassVar[tuple[int, ...]] = (0x0040A040, 0x0040A032, 0x0040A033, 0x0040A043, 0x0040A120, 0x0040A121, 0x0040A122, 0x0040A123, 0x0040A124, 0x0040A160, 0x0040A168, 0x0040A30A, 0x0040A161, 0x0040A162, 0x0040A163, 0x004008EA, 0x00081199, 0x00400441)
 
     content_item_modifier_sequence: Attr[list[content_item_macro.ContentItemMacro]] = Attr(
         0x00400441, "ContentItemModifierSequence", "SQ", "1", "",
@@ -149,7 +149,7 @@ class ScheduledProtocolCodeSequenceItem(CodeSequenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.4-10"
-    __order__ = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00400440)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00400440)
 
     protocol_context_sequence: Attr[list[ProtocolContextSequenceItem]] = Attr(
         0x00400440, "ProtocolContextSequence", "SQ", "1", "",
@@ -195,7 +195,7 @@ class ScheduledProcedureStepSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.4-10"
-    __order__ = (0x00400001, 0x00400010, 0x00400011, 0x0018990C, 0x0018990D, 0x00400002, 0x00400003, 0x00400004, 0x00400005, 0x00400006, 0x0040000B, 0x00400007, 0x00400008, 0x00400009, 0x00400020, 0x00400400, 0x00080060, 0x00321070, 0x00400012, 0x00102210, 0x300A0700)
+    __order__: ClassVar[tuple[int, ...]] = (0x00400001, 0x00400010, 0x00400011, 0x0018990C, 0x0018990D, 0x00400002, 0x00400003, 0x00400004, 0x00400005, 0x00400006, 0x0040000B, 0x00400007, 0x00400008, 0x00400009, 0x00400020, 0x00400400, 0x00080060, 0x00321070, 0x00400012, 0x00102210, 0x300A0700)
 
     scheduled_station_ae_title: Attr[list[str]] = Attr(
         0x00400001, "ScheduledStationAETitle", "AE", "1-n", "",
@@ -425,7 +425,7 @@ class ScheduledProcedureStepModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.4-10"
-    __order__ = (0x00400100, 0x00400500, 0x22000005)
+    __order__: ClassVar[tuple[int, ...]] = (0x00400100, 0x00400500, 0x22000005)
 
     scheduled_procedure_step_sequence: Attr[list[ScheduledProcedureStepSequenceItem]] = Attr(
         0x00400100, "ScheduledProcedureStepSequence", "SQ", "1", "",

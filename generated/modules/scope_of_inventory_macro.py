@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class RangeMatchingSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.38.2-1"
-    __order__ = ()
+    __order__: ClassVar[tuple[int, ...]] = ()
 
     def __init__(
         self,
@@ -37,7 +37,7 @@ class ListOfUIDMatchingSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.38.2-1"
-    __order__ = ()
+    __order__: ClassVar[tuple[int, ...]] = ()
 
     def __init__(
         self,
@@ -55,7 +55,7 @@ class EmptyValueMatchingSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.38.2-1"
-    __order__ = ()
+    __order__: ClassVar[tuple[int, ...]] = ()
 
     def __init__(
         self,
@@ -73,7 +73,7 @@ class GeneralMatchingSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.38.2-1"
-    __order__ = ()
+    __order__: ClassVar[tuple[int, ...]] = ()
 
     def __init__(
         self,
@@ -91,7 +91,7 @@ class ScopeOfInventorySequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.38.2-1"
-    __order__ = (0x0008040F, 0x00080005, 0x00080201, 0x00080052, 0x00080410, 0x00080411, 0x00080412, 0x00080413)
+    __order__: ClassVar[tuple[int, ...]] = (0x0008040F, 0x00080005, 0x00080201, 0x00080052, 0x00080410, 0x00080411, 0x00080412, 0x00080413)
 
     extended_matching_mechanisms: Attr[list[Literal["RELATIONAL", "COMBINED_DT", "FUZZY_SEMANTIC", "TIMEZONE_ADJUST", "EMPTY_VALUE", "MULTIPLE_VALUE"]]] = Attr(
         0x0008040F, "ExtendedMatchingMechanisms", "CS", "1-n", "1C",
@@ -209,7 +209,7 @@ class ScopeOfInventoryMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.38.2-1"
-    __order__ = (0x00080400,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080400,)
 
     scope_of_inventory_sequence: Attr[list[ScopeOfInventorySequenceItem]] = Attr(
         0x00080400, "ScopeOfInventorySequence", "SQ", "1", "2",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class ScreenSpecificationsMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.23.2-2"
-    __order__ = (0x00720104, 0x00720106, 0x00720108, 0x0072010A, 0x0072010C, 0x0072010E)
+    __order__: ClassVar[tuple[int, ...]] = (0x00720104, 0x00720106, 0x00720108, 0x0072010A, 0x0072010C, 0x0072010E)
 
     number_of_vertical_pixels: Attr[int] = Attr(
         0x00720104, "NumberOfVerticalPixels", "US", "1", "1",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
@@ -31,7 +31,7 @@ class SegmentedPropertyTypeCodeSequenceItem(CodeSequenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.20-4"
-    __order__ = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00620011)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00620011)
 
     segmented_property_type_modifier_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x00620011, "SegmentedPropertyTypeModifierCodeSequence", "SQ", "1", "3",
@@ -76,7 +76,7 @@ class DefinitionSourceSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.20-4"
-    __order__ = (0x00081150, 0x00081155, 0x30060084)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x30060084)
 
     referenced_roi_number: Attr[int] = Attr(
         0x30060084, "ReferencedROINumber", "IS", "1", "1C",
@@ -113,7 +113,7 @@ class SegmentDescriptionMacro(MultipleSiteGeneralAnatomyOptionalMacro, ContentCr
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.20-4"
-    __order__ = (0x00620004, 0x00620005, 0x00620006, 0x00620008, 0x00082218, 0x00082228, 0x00620003, 0x0062000F, 0x00620020, 0x00620021, 0x00081156, 0x00700084, 0x00700086)
+    __order__: ClassVar[tuple[int, ...]] = (0x00620004, 0x00620005, 0x00620006, 0x00620008, 0x00082218, 0x00082228, 0x00620003, 0x0062000F, 0x00620020, 0x00620021, 0x00081156, 0x00700084, 0x00700086)
 
     segment_number: Attr[int] = Attr(
         0x00620004, "SegmentNumber", "US", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -27,7 +27,7 @@ class DirectSegmentReferenceSequenceItem(ConceptualVolumeMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.9-1"
-    __order__ = (0x30100006, 0x30100007, 0x3010000A, 0x30100014, 0x00081199, 0x0062000B, 0x30100031, 0x30060084, 0x0066002C)
+    __order__: ClassVar[tuple[int, ...]] = (0x30100006, 0x30100007, 0x3010000A, 0x30100014, 0x00081199, 0x0062000B, 0x30100031, 0x30060084, 0x0066002C)
 
     referenced_sop_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
         0x00081199, "ReferencedSOPSequence", "SQ", "1", "1",
@@ -100,7 +100,7 @@ class CombinationSegmentReferenceSequenceItem(ConceptualVolumeSegmentationRefere
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.9-1"
-    __order__ = (0x30100006, 0x30100007, 0x3010000A, 0x30100014, 0x3010000E, 0x30100008, 0x3010000C, 0x3010000F, 0x30100010, 0x30100011, 0x00620003, 0x0062000F)
+    __order__: ClassVar[tuple[int, ...]] = (0x30100006, 0x30100007, 0x3010000A, 0x30100014, 0x3010000E, 0x30100008, 0x3010000C, 0x3010000F, 0x30100010, 0x30100011, 0x00620003, 0x0062000F)
 
     segmented_property_category_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x00620003, "SegmentedPropertyCategoryCodeSequence", "SQ", "1", "2",
@@ -150,7 +150,7 @@ class SegmentReferenceSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.9-1"
-    __order__ = (0x30100022, 0x30100023, 0x30100024)
+    __order__: ClassVar[tuple[int, ...]] = (0x30100022, 0x30100023, 0x30100024)
 
     segment_reference_index: Attr[int] = Attr(
         0x30100022, "SegmentReferenceIndex", "US", "1", "1",
@@ -202,7 +202,7 @@ class SegmentReferenceModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.9-1"
-    __order__ = (0x30100021, 0x00700404)
+    __order__: ClassVar[tuple[int, ...]] = (0x30100021, 0x00700404)
 
     segment_reference_sequence: Attr[list[SegmentReferenceSequenceItem]] = Attr(
         0x30100021, "SegmentReferenceSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
@@ -31,7 +31,7 @@ class SegmentSequenceItem(SegmentDescriptionMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.20-2"
-    __order__ = (0x00620004, 0x00620005, 0x00620006, 0x00620008, 0x00082218, 0x00082228, 0x00620003, 0x0062000F, 0x00620020, 0x00620021, 0x00081156, 0x00700084, 0x00700086, 0x00620009, 0x00620007, 0x0062000C, 0x0062000D)
+    __order__: ClassVar[tuple[int, ...]] = (0x00620004, 0x00620005, 0x00620006, 0x00620008, 0x00082218, 0x00082228, 0x00620003, 0x0062000F, 0x00620020, 0x00620021, 0x00081156, 0x00700084, 0x00700086, 0x00620009, 0x00620007, 0x0062000C, 0x0062000D)
 
     segment_algorithm_name: Attr[list[str]] = Attr(
         0x00620009, "SegmentAlgorithmName", "LO", "1-n", "1C",
@@ -108,7 +108,7 @@ class SegmentationImageModule(ContentIdentificationMacro, ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.20-2"
-    __order__ = (0x00080008, 0x00200013, 0x00700080, 0x00700081, 0x0040A043, 0x00700087, 0x00700084, 0x00700086, 0x00280002, 0x00280004, 0x00280103, 0x00280100, 0x00280101, 0x00280102, 0x00282110, 0x00282112, 0x00282114, 0x00620001, 0x00620010, 0x0062000E, 0x00620013, 0x00620002)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080008, 0x00200013, 0x00700080, 0x00700081, 0x0040A043, 0x00700087, 0x00700084, 0x00700086, 0x00280002, 0x00280004, 0x00280103, 0x00280100, 0x00280101, 0x00280102, 0x00282110, 0x00282112, 0x00282114, 0x00620001, 0x00620010, 0x0062000E, 0x00620013, 0x00620002)
 
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class SegmentIdentificationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.20-3"
-    __order__ = (0x0062000B,)
+    __order__: ClassVar[tuple[int, ...]] = (0x0062000B,)
 
     referenced_segment_number: Attr[list[int]] = Attr(
         0x0062000B, "ReferencedSegmentNumber", "US", "1-n", "1",
@@ -49,7 +49,7 @@ class SegmentationMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.20-3"
-    __order__ = (0x0062000A,)
+    __order__: ClassVar[tuple[int, ...]] = (0x0062000A,)
 
     segment_identification_sequence: Attr[list[SegmentIdentificationSequenceItem]] = Attr(
         0x0062000A, "SegmentIdentificationSequence", "SQ", "1", "1",

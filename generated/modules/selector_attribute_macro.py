@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class SelectorAttributeMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10-20"
-    __order__ = (0x00720026, 0x00720028, 0x00720052, 0x00720054, 0x00741057, 0x00720056)
+    __order__: ClassVar[tuple[int, ...]] = (0x00720026, 0x00720028, 0x00720052, 0x00720054, 0x00741057, 0x00720056)
 
     selector_attribute: Attr[int] = Attr(
         0x00720026, "SelectorAttribute", "AT", "1", "1C",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -22,7 +22,7 @@ class ReferencedSeriesSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10-4"
-    __order__ = (0x0020000E, 0x0008114A)
+    __order__: ClassVar[tuple[int, ...]] = (0x0020000E, 0x0008114A)
 
     series_instance_uid: Attr[str] = Attr(
         0x0020000E, "SeriesInstanceUID", "UI", "1", "1",
@@ -62,7 +62,7 @@ class SeriesAndInstanceReferenceMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10-4"
-    __order__ = (0x00081115,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081115,)
 
     referenced_series_sequence: Attr[list[ReferencedSeriesSequenceItem]] = Attr(
         0x00081115, "ReferencedSeriesSequence", "SQ", "1", "1",

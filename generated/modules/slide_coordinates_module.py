@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class ImageCenterPointCoordinatesSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-78"
-    __order__ = (0x0040072A, 0x0040073A, 0x0040074A)
+    __order__: ClassVar[tuple[int, ...]] = (0x0040072A, 0x0040073A, 0x0040074A)
 
     x_offset_in_slide_coordinate_system: Attr[float] = Attr(
         0x0040072A, "XOffsetInSlideCoordinateSystem", "DS", "1", "1",
@@ -69,7 +69,7 @@ class SlideCoordinatesModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-78"
-    __order__ = (0x0040071A,)
+    __order__: ClassVar[tuple[int, ...]] = (0x0040071A,)
 
     image_center_point_coordinates_sequence: Attr[list[ImageCenterPointCoordinatesSequenceItem]] = Attr(
         0x0040071A, "ImageCenterPointCoordinatesSequence", "SQ", "1", "2",

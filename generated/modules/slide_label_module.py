@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class SlideLabelModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.12.8-1"
-    __order__ = (0x22000005, 0x22000002)
+    __order__: ClassVar[tuple[int, ...]] = (0x22000005, 0x22000002)
 
     barcode_value: Attr[str] = Attr(
         0x22000005, "BarcodeValue", "LT", "1", "2",

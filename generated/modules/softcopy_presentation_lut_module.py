@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class PresentationLUTSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.6-1"
-    __order__ = (0x00283002, 0x00283003, 0x00283006)
+    __order__: ClassVar[tuple[int, ...]] = (0x00283002, 0x00283003, 0x00283006)
 
     lut_descriptor: Attr[list[int]] = Attr(
         0x00283002, "LUTDescriptor", "US or SS", "3", "1",
@@ -66,7 +66,7 @@ class SoftcopyPresentationLUTModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.6-1"
-    __order__ = (0x20500010, 0x20500020)
+    __order__: ClassVar[tuple[int, ...]] = (0x20500010, 0x20500020)
 
     presentation_lut_sequence: Attr[list[PresentationLUTSequenceItem]] = Attr(
         0x20500010, "PresentationLUTSequence", "SQ", "1", "1C",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
@@ -34,7 +34,7 @@ class CodingSchemeResourcesSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.12-1"
-    __order__ = (0x0008010A, 0x0008010E)
+    __order__: ClassVar[tuple[int, ...]] = (0x0008010A, 0x0008010E)
 
     coding_scheme_url_type: Attr[str] = Attr(
         0x0008010A, "CodingSchemeURLType", "CS", "1", "1",
@@ -72,7 +72,7 @@ class CodingSchemeIdentificationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.12-1"
-    __order__ = (0x00080102, 0x00080112, 0x0008010C, 0x00080114, 0x00080115, 0x00080103, 0x00080116, 0x00080109)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080102, 0x00080112, 0x0008010C, 0x00080114, 0x00080115, 0x00080103, 0x00080116, 0x00080109)
 
     coding_scheme_designator: Attr[str] = Attr(
         0x00080102, "CodingSchemeDesignator", "SH", "1", "1",
@@ -169,7 +169,7 @@ class ContextGroupIdentificationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.12-1"
-    __order__ = (0x0008010F, 0x00080117, 0x00080105, 0x00080106)
+    __order__: ClassVar[tuple[int, ...]] = (0x0008010F, 0x00080117, 0x00080105, 0x00080106)
 
     context_identifier: Attr[str] = Attr(
         0x0008010F, "ContextIdentifier", "CS", "1", "1",
@@ -225,7 +225,7 @@ class MappingResourceIdentificationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.12-1"
-    __order__ = (0x00080105, 0x00080118, 0x00080122)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080105, 0x00080118, 0x00080122)
 
     mapping_resource: Attr[str] = Attr(
         0x00080105, "MappingResource", "CS", "1", "1",
@@ -272,7 +272,7 @@ class ContributingEquipmentSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.12-1"
-    __order__ = (0x0040A170, 0x00080070, 0x00080080, 0x00080081, 0x00081010, 0x00081040, 0x00081041, 0x00081070, 0x00081072, 0x00081090, 0x00181000, 0x00181020, 0x00181204, 0x00181205, 0x00181002, 0x0018100A, 0x00181050, 0x00181200, 0x00181201, 0x0018A002, 0x0018A003)
+    __order__: ClassVar[tuple[int, ...]] = (0x0040A170, 0x00080070, 0x00080080, 0x00080081, 0x00081010, 0x00081040, 0x00081041, 0x00081070, 0x00081072, 0x00081090, 0x00181000, 0x00181020, 0x00181204, 0x00181205, 0x00181002, 0x0018100A, 0x00181050, 0x00181200, 0x00181201, 0x0018A002, 0x0018A003)
 
     purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "1",
@@ -495,7 +495,7 @@ class EncryptedAttributesSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.12-1"
-    __order__ = (0x04000510, 0x04000520)
+    __order__: ClassVar[tuple[int, ...]] = (0x04000510, 0x04000520)
 
     encrypted_content_transfer_syntax_uid: Attr[str] = Attr(
         0x04000510, "EncryptedContentTransferSyntaxUID", "UI", "1", "1",
@@ -533,9 +533,9 @@ class HL7StructuredDocumentReferenceSequenceItem(SOPInstanceReferenceMacro, Item
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.12-1"
-    __order__ = (0x00081150, 0x00081155, 0x0040E001, 0x0040E010)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x0040E001, 0x0040E010)
 
-    hl7_instance_identifier: Attr[str] = Attr(
+    hl7instance_identifier: Attr[str] = Attr(
         0x0040E001, "HL7InstanceIdentifier", "ST", "1", "1",
     )
     """HL7 Instance Identifier (0040,E001): Type 1, VR ST, VM 1.
@@ -559,7 +559,7 @@ class HL7StructuredDocumentReferenceSequenceItem(SOPInstanceReferenceMacro, Item
         *,
         referenced_sop_class_uid: str | None = None,
         referenced_sop_instance_uid: str | None = None,
-        hl7_instance_identifier: str | None = None,
+        hl7instance_identifier: str | None = None,
         retrieve_uri: str | None = None,
         **_: Any,
     ) -> None:
@@ -575,7 +575,7 @@ class PrivateDataElementDefinitionSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.12-1"
-    __order__ = (0x00080308, 0x00080309, 0x0008030A, 0x0008030B, 0x0008030D, 0x0008030C, 0x0008030E, 0x0008030F, 0x0040E010)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080308, 0x00080309, 0x0008030A, 0x0008030B, 0x0008030D, 0x0008030C, 0x0008030E, 0x0008030F, 0x0040E010)
 
     private_data_element: Attr[int] = Attr(
         0x00080308, "PrivateDataElement", "US", "1", "1",
@@ -676,7 +676,7 @@ class DeidentificationActionSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.12-1"
-    __order__ = (0x00080306, 0x00080307)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080306, 0x00080307)
 
     identifying_private_elements: Attr[list[int]] = Attr(
         0x00080306, "IdentifyingPrivateElements", "US", "1-n", "1",
@@ -717,7 +717,7 @@ class PrivateDataElementCharacteristicsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.12-1"
-    __order__ = (0x00080301, 0x00080302, 0x00080310, 0x00080303, 0x00080304, 0x00080305)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080301, 0x00080302, 0x00080310, 0x00080303, 0x00080304, 0x00080305)
 
     private_group_reference: Attr[int] = Attr(
         0x00080301, "PrivateGroupReference", "US", "1", "1",
@@ -802,7 +802,7 @@ class SOPCommonModule(DigitalSignaturesMacro, OriginalAttributesMacro, GeneralPr
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.12-1"
-    __order__ = (0x00080016, 0x00080018, 0x00080005, 0x00080012, 0x00080013, 0x00080015, 0x00080014, 0x0008001A, 0x0008001B, 0x0008001C, 0x00080110, 0x00080123, 0x00080124, 0x00080201, 0x0018A001, 0x00200013, 0x01000410, 0x01000420, 0x01000424, 0x01000426, 0x4FFE0001, 0xFFFAFFFA, 0x04000500, 0x04000561, 0x0040A390, 0x00280303, 0x00080053, 0x00209172, 0x00189004, 0x00080300, 0x04000600, 0x22000005, 0x0018990C, 0x0018990D)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080016, 0x00080018, 0x00080005, 0x00080012, 0x00080013, 0x00080015, 0x00080014, 0x0008001A, 0x0008001B, 0x0008001C, 0x00080110, 0x00080123, 0x00080124, 0x00080201, 0x0018A001, 0x00200013, 0x01000410, 0x01000420, 0x01000424, 0x01000426, 0x4FFE0001, 0xFFFAFFFA, 0x04000500, 0x04000561, 0x0040A390, 0x00280303, 0x00080053, 0x00209172, 0x00189004, 0x00080300, 0x04000600, 0x22000005, 0x0018990C, 0x0018990D)
 
     sop_class_uid: Attr[str] = Attr(
         0x00080016, "SOPClassUID", "UI", "1", "1",
@@ -997,7 +997,7 @@ class SOPCommonModule(DigitalSignaturesMacro, OriginalAttributesMacro, GeneralPr
     to decrypt all or portions of the Encrypted Attributes Data Set.
     """
 
-    hl7_structured_document_reference_sequence: Attr[list[HL7StructuredDocumentReferenceSequenceItem]] = Attr(
+    hl7structured_document_reference_sequence: Attr[list[HL7StructuredDocumentReferenceSequenceItem]] = Attr(
         0x0040A390, "HL7StructuredDocumentReferenceSequence", "SQ", "1", "1C",
         item=HL7StructuredDocumentReferenceSequenceItem,
     )
@@ -1111,7 +1111,7 @@ class SOPCommonModule(DigitalSignaturesMacro, OriginalAttributesMacro, GeneralPr
         digital_signatures_sequence: list[digital_signatures_macro.DigitalSignaturesSequenceItem] | None = None,
         encrypted_attributes_sequence: list[EncryptedAttributesSequenceItem] | None = None,
         original_attributes_sequence: list[original_attributes_macro.OriginalAttributesSequenceItem] | None = None,
-        hl7_structured_document_reference_sequence: list[HL7StructuredDocumentReferenceSequenceItem] | None = None,
+        hl7structured_document_reference_sequence: list[HL7StructuredDocumentReferenceSequenceItem] | None = None,
         longitudinal_temporal_information_modified: Literal["UNMODIFIED", "MODIFIED", "REMOVED"] | None = None,
         query_retrieve_view: Literal["CLASSIC", "ENHANCED"] | None = None,
         conversion_source_attributes_sequence: list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | None = None,

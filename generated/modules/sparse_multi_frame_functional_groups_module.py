@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydicom.dataset import Dataset
 
@@ -21,7 +21,7 @@ class SelectedFrameFunctionalGroupsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.29-1"
-    __order__ = (0x30020100,)
+    __order__: ClassVar[tuple[int, ...]] = (0x30020100,)
 
     selected_frame_number: Attr[int] = Attr(
         0x30020100, "SelectedFrameNumber", "IS", "1", "1",
@@ -50,7 +50,7 @@ class SparseMultiFrameFunctionalGroupsModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.29-1"
-    __order__ = (0x52009229, 0x30020101, 0x00200013, 0x00080023, 0x00080033, 0x00280008, 0x00220028, 0x00209228, 0x00286010, 0x00209161, 0x00200242, 0x00209162, 0x00209163)
+    __order__: ClassVar[tuple[int, ...]] = (0x52009229, 0x30020101, 0x00200013, 0x00080023, 0x00080033, 0x00280008, 0x00220028, 0x00209228, 0x00286010, 0x00209161, 0x00200242, 0x00209162, 0x00209163)
 
     shared_functional_groups_sequence: Attr[list[Dataset]] = Attr(
         0x52009229, "SharedFunctionalGroupsSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class SpatialCoordinatesMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.18.6-1"
-    __order__ = (0x00700022, 0x00700023, 0x00480301, 0x0070031A)
+    __order__: ClassVar[tuple[int, ...]] = (0x00700022, 0x00700023, 0x00480301, 0x0070031A)
 
     graphic_data: Attr[list[float]] = Attr(
         0x00700022, "GraphicData", "FL", "2-n", "1",

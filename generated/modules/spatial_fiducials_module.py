@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydicom.valuerep import PersonName
 
@@ -29,7 +29,7 @@ class GraphicCoordinatesDataSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.21.2-1"
-    __order__ = (0x00700022, 0x00081140)
+    __order__: ClassVar[tuple[int, ...]] = (0x00700022, 0x00081140)
 
     graphic_data: Attr[list[float]] = Attr(
         0x00700022, "GraphicData", "FL", "2-n", "1",
@@ -69,7 +69,7 @@ class DefinitionSourceSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.21.2-1"
-    __order__ = (0x00081150, 0x00081155, 0x30060084)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x30060084)
 
     referenced_roi_number: Attr[int] = Attr(
         0x30060084, "ReferencedROINumber", "IS", "1", "1C",
@@ -102,7 +102,7 @@ class FiducialSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.21.2-1"
-    __order__ = (0x00700310, 0x0070031F, 0x00700311, 0x0070031A, 0x0070030F, 0x00700306, 0x30060046, 0x30060050, 0x00700312, 0x00700318, 0x00081156)
+    __order__: ClassVar[tuple[int, ...]] = (0x00700310, 0x0070031F, 0x00700311, 0x0070031A, 0x0070030F, 0x00700306, 0x30060046, 0x30060050, 0x00700312, 0x00700318, 0x00081156)
 
     fiducial_identifier: Attr[str] = Attr(
         0x00700310, "FiducialIdentifier", "SH", "1", "1",
@@ -236,7 +236,7 @@ class FiducialSetSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.21.2-1"
-    __order__ = (0x00200052, 0x00081140, 0x0070031E)
+    __order__: ClassVar[tuple[int, ...]] = (0x00200052, 0x00081140, 0x0070031E)
 
     frame_of_reference_uid: Attr[str] = Attr(
         0x00200052, "FrameOfReferenceUID", "UI", "1", "1C",
@@ -290,7 +290,7 @@ class SpatialFiducialsModule(ContentIdentificationMacro, ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.21.2-1"
-    __order__ = (0x00080023, 0x00080033, 0x00200013, 0x00700080, 0x00700081, 0x0040A043, 0x00700087, 0x00700084, 0x00700086, 0x0070031C)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080023, 0x00080033, 0x00200013, 0x00700080, 0x00700081, 0x0040A043, 0x00700087, 0x00700084, 0x00700086, 0x0070031C)
 
     content_date: Attr[datetime.date | str] = Attr(
         0x00080023, "ContentDate", "DA", "1", "1",

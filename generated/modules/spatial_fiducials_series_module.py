@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class SpatialFiducialsSeriesModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.21.1-1"
-    __order__ = (0x00080060,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080060,)
 
     modality: Attr[Literal["FID"]] = Attr(
         0x00080060, "Modality", "CS", "1", "1",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
@@ -29,7 +29,7 @@ class MatrixSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.20.2-1"
-    __order__ = (0x300600C6, 0x0070030C)
+    __order__: ClassVar[tuple[int, ...]] = (0x300600C6, 0x0070030C)
 
     frame_of_reference_transformation_matrix: Attr[list[float]] = Attr(
         0x300600C6, "FrameOfReferenceTransformationMatrix", "DS", "16", "1",
@@ -69,7 +69,7 @@ class MatrixRegistrationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.20.2-1"
-    __order__ = (0x300600C8, 0x0070030D, 0x0070030A)
+    __order__: ClassVar[tuple[int, ...]] = (0x300600C8, 0x0070030D, 0x0070030A)
 
     frame_of_reference_transformation_comment: Attr[str] = Attr(
         0x300600C8, "FrameOfReferenceTransformationComment", "LO", "1", "3",
@@ -118,7 +118,7 @@ class UsedFiducialsSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.20.2-1"
-    __order__ = (0x00081150, 0x00081155, 0x0070031A)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x0070031A)
 
     fiducial_uid: Attr[str] = Attr(
         0x0070031A, "FiducialUID", "UI", "1", "1",
@@ -148,7 +148,7 @@ class UsedSegmentsSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.20.2-1"
-    __order__ = (0x00081150, 0x00081155, 0x0062000B)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x0062000B)
 
     referenced_segment_number: Attr[list[int]] = Attr(
         0x0062000B, "ReferencedSegmentNumber", "US", "1-n", "1",
@@ -179,7 +179,7 @@ class UsedRTStructureSetROISequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.20.2-1"
-    __order__ = (0x00081150, 0x00081155, 0x30060084)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x30060084)
 
     referenced_roi_number: Attr[int] = Attr(
         0x30060084, "ReferencedROINumber", "IS", "1", "1",
@@ -210,7 +210,7 @@ class RegistrationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.20.2-1"
-    __order__ = (0x00200052, 0x00081140, 0x00700309, 0x00700314, 0x00620012, 0x00700315)
+    __order__: ClassVar[tuple[int, ...]] = (0x00200052, 0x00081140, 0x00700309, 0x00700314, 0x00620012, 0x00700315)
 
     frame_of_reference_uid: Attr[str] = Attr(
         0x00200052, "FrameOfReferenceUID", "UI", "1", "1C",
@@ -295,7 +295,7 @@ class SpatialRegistrationModule(ContentIdentificationMacro, ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.20.2-1"
-    __order__ = (0x00080023, 0x00080033, 0x00200013, 0x00700080, 0x00700081, 0x0040A043, 0x00700087, 0x00700084, 0x00700086, 0x00700308)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080023, 0x00080033, 0x00200013, 0x00700080, 0x00700081, 0x0040A043, 0x00700087, 0x00700084, 0x00700086, 0x00700308)
 
     content_date: Attr[datetime.date | str] = Attr(
         0x00080023, "ContentDate", "DA", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class SpatialTransformationModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.10-6"
-    __order__ = (0x00700042, 0x00700041)
+    __order__: ClassVar[tuple[int, ...]] = (0x00700042, 0x00700041)
 
     image_rotation: Attr[int] = Attr(
         0x00700042, "ImageRotation", "US", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -26,7 +26,7 @@ class AlternateContainerIdentifierSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.22-2"
-    __order__ = (0x00400512, 0x00400513)
+    __order__: ClassVar[tuple[int, ...]] = (0x00400512, 0x00400513)
 
     container_identifier: Attr[str] = Attr(
         0x00400512, "ContainerIdentifier", "LO", "1", "1",
@@ -64,7 +64,7 @@ class ContainerComponentSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.22-2"
-    __order__ = (0x00500012, 0x00080070, 0x00081090, 0x0050001B, 0x0050001C, 0x00500015, 0x0050001D, 0x00500013, 0x0050001A, 0x0050001E)
+    __order__: ClassVar[tuple[int, ...]] = (0x00500012, 0x00080070, 0x00081090, 0x0050001B, 0x0050001C, 0x00500015, 0x0050001D, 0x00500013, 0x0050001A, 0x0050001E)
 
     container_component_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x00500012, "ContainerComponentTypeCodeSequence", "SQ", "1", "1",
@@ -175,7 +175,7 @@ class SpecimenPreparationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.22-2"
-    __order__ = (0x00400612,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00400612,)
 
     specimen_preparation_step_content_item_sequence: Attr[list[content_item_macro.ContentItemMacro]] = Attr(
         0x00400612, "SpecimenPreparationStepContentItemSequence", "SQ", "1", "1",
@@ -205,7 +205,7 @@ class SpecimenDescriptionSequenceItem(PrimaryAnatomicStructureMacro, ItemBuilder
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.22-2"
-    __order__ = (0x00400551, 0x00400562, 0x00400554, 0x0040059A, 0x00400600, 0x00400602, 0x00400610, 0x00082228, 0x00400620)
+    __order__: ClassVar[tuple[int, ...]] = (0x00400551, 0x00400562, 0x00400554, 0x0040059A, 0x00400600, 0x00400602, 0x00400610, 0x00082228, 0x00400620)
 
     specimen_identifier: Attr[str] = Attr(
         0x00400551, "SpecimenIdentifier", "LO", "1", "1",
@@ -306,7 +306,7 @@ class SpecimenMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.22-2"
-    __order__ = (0x00400512, 0x00400513, 0x00400515, 0x00400518, 0x0040051A, 0x00400520, 0x00400560)
+    __order__: ClassVar[tuple[int, ...]] = (0x00400512, 0x00400513, 0x00400515, 0x00400518, 0x0040051A, 0x00400520, 0x00400560)
 
     container_identifier: Attr[str] = Attr(
         0x00400512, "ContainerIdentifier", "LO", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import ModuleBuilder
@@ -28,7 +28,7 @@ class SpecimenModule(SpecimenMacro, ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.22-1"
-    __order__ = (0x00400512, 0x00400513, 0x00400515, 0x00400518, 0x0040051A, 0x00400520, 0x00400560)
+    __order__: ClassVar[tuple[int, ...]] = (0x00400512, 0x00400513, 0x00400515, 0x00400518, 0x0040051A, 0x00400520, 0x00400560)
 
     def __init__(
         self,

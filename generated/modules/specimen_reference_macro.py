@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class SpecimenReferenceSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.12.6.3-1"
-    __order__ = (0x00400554,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00400554,)
 
     specimen_uid: Attr[str] = Attr(
         0x00400554, "SpecimenUID", "UI", "1", "1",
@@ -48,7 +48,7 @@ class SpecimenReferenceMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.12.6.3-1"
-    __order__ = (0x00480110,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00480110,)
 
     specimen_reference_sequence: Attr[list[SpecimenReferenceSequenceItem]] = Attr(
         0x00480110, "SpecimenReferenceSequence", "SQ", "1", "2",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
@@ -32,7 +32,8 @@ class SRDocumentContentModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.17-4"
-    __order__ = (0x0040A040, 0x0040A043, 0x0040A160, 0x0040A120, 0x0040A121, 0x0040A122, 0x0040A123, 0x0040A124, 0x0040A300, 0x0040A301, 0x0040A168, 0x00081199, 0x00700022, 0x00700023, 0x00480301, 0x0070031A, 0x30060024, 0x0040A130, 0x0040A132, 0x0040A138, 0x0040A13A, 0x0040A050, 0x0040A504, 0x0040A801, 0x0040A032, 0x0040A171, 0x0040A730)
+    __order__: ClassVar[tuple[int, ...]] = (0x0040A040, 0x0040A043, 0x0040A160, 0x0040A120, 0x0040A121, 0x0040A122, 0x0040A123, 0x0040A124, 0x0040A300, 0x0040A301, 0x0040A168, 0x00081199, 0x00700022, 0x00700023, 0x00480301, 0x0070031A, 0x30060024, 0x0040A130, 0x0040A132, 0x0040A138, 0x0040A13A, 0x0040A050, 0x0040A504, 0x0040A801, 0x0040A032, 0x0040A171, 0x0040A730)
+    __conditional__: ClassVar[tuple[int, ...]] = (0x0040A300, 0x0040A301, 0x0040A168, 0x00081199, 0x00700022, 0x00700023, 0x00480301, 0x0070031A, 0x30060024, 0x0040A130, 0x0040A132, 0x0040A138, 0x0040A13A, 0x0040A050, 0x0040A504, 0x0040A801)
 
     observation_date_time: Attr[datetime.datetime | str] = Attr(
         0x0040A032, "ObservationDateTime", "DT", "1", "1C",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
@@ -29,7 +29,7 @@ class VerifyingObserverSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.17-2"
-    __order__ = (0x0040A075, 0x0040A088, 0x0040A027, 0x0040A030)
+    __order__: ClassVar[tuple[int, ...]] = (0x0040A075, 0x0040A088, 0x0040A027, 0x0040A030)
 
     verifying_observer_name: Attr[PersonName | str] = Attr(
         0x0040A075, "VerifyingObserverName", "PN", "1", "1",
@@ -87,7 +87,7 @@ class ParticipantSequenceItem(IdentifiedPersonOrDeviceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.17-2"
-    __order__ = (0x0040A080, 0x0040A082, 0x0040A084, 0x0040A123, 0x00401101, 0x0044010A, 0x00081010, 0x00181002, 0x00080070, 0x00081090, 0x00080055, 0x00181000, 0x00181020, 0x00181204, 0x00181205, 0x00080080, 0x00080082, 0x00081040, 0x00081041)
+    __order__: ClassVar[tuple[int, ...]] = (0x0040A080, 0x0040A082, 0x0040A084, 0x0040A123, 0x00401101, 0x0044010A, 0x00081010, 0x00181002, 0x00080070, 0x00081090, 0x00080055, 0x00181000, 0x00181020, 0x00181204, 0x00181205, 0x00080080, 0x00080082, 0x00081040, 0x00081041)
 
     participation_type: Attr[str] = Attr(
         0x0040A080, "ParticipationType", "CS", "1", "1",
@@ -143,7 +143,7 @@ class CustodialOrganizationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.17-2"
-    __order__ = (0x00080080, 0x00080082, 0x00080220)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080080, 0x00080082, 0x00080220)
 
     institution_name: Attr[str] = Attr(
         0x00080080, "InstitutionName", "LO", "1", "2",
@@ -191,7 +191,7 @@ class ReferencedInstanceSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.17-2"
-    __order__ = (0x00081150, 0x00081155, 0x0040A170)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x0040A170)
 
     purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "1",
@@ -223,7 +223,7 @@ class SRDocumentGeneralModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.17-2"
-    __order__ = (0x00200013, 0x0040A496, 0x0040A491, 0x0040A492, 0x0040A493, 0x00080023, 0x00080033, 0x0040A073, 0x0040A078, 0x0040A07A, 0x0040A07C, 0x0040A360, 0x0040A525, 0x0040A370, 0x0040A372, 0x0040A375, 0x0040A385, 0x0008114A)
+    __order__: ClassVar[tuple[int, ...]] = (0x00200013, 0x0040A496, 0x0040A491, 0x0040A492, 0x0040A493, 0x00080023, 0x00080033, 0x0040A073, 0x0040A078, 0x0040A07A, 0x0040A07C, 0x0040A360, 0x0040A525, 0x0040A370, 0x0040A372, 0x0040A375, 0x0040A385, 0x0008114A)
 
     instance_number: Attr[int] = Attr(
         0x00200013, "InstanceNumber", "IS", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -22,7 +22,7 @@ class StereoPairsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.18.2-1"
-    __order__ = (0x00220010, 0x00220011, 0x00220012, 0x00220013, 0x00220014, 0x00220021, 0x00220022)
+    __order__: ClassVar[tuple[int, ...]] = (0x00220010, 0x00220011, 0x00220012, 0x00220013, 0x00220014, 0x00220021, 0x00220022)
 
     stereo_baseline_angle: Attr[float] = Attr(
         0x00220010, "StereoBaselineAngle", "FL", "1", "3",
@@ -111,7 +111,7 @@ class StereometricRelationshipModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.18.2-1"
-    __order__ = (0x00220020,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00220020,)
 
     stereo_pairs_sequence: Attr[list[StereoPairsSequenceItem]] = Attr(
         0x00220020, "StereoPairsSequence", "SQ", "1", "1",

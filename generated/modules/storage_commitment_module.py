@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -20,7 +20,7 @@ class ReferencedSOPSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.14-1"
-    __order__ = (0x00081150, 0x00081155, 0x00080054, 0x00880130, 0x00880140)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x00080054, 0x00880130, 0x00880140)
 
     retrieve_ae_title: Attr[list[str]] = Attr(
         0x00080054, "RetrieveAETitle", "AE", "1-n", "",
@@ -70,7 +70,7 @@ class FailedSOPSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.14-1"
-    __order__ = (0x00081150, 0x00081155, 0x00081197)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x00081197)
 
     failure_reason: Attr[int] = Attr(
         0x00081197, "FailureReason", "US", "1", "",
@@ -102,7 +102,7 @@ class StorageCommitmentModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.14-1"
-    __order__ = (0x00081195, 0x00080054, 0x00880130, 0x00880140, 0x00081199, 0x00081198)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081195, 0x00080054, 0x00880130, 0x00880140, 0x00081199, 0x00081198)
 
     transaction_uid: Attr[str] = Attr(
         0x00081195, "TransactionUID", "UI", "1", "",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -17,7 +17,7 @@ class DICOMStorageSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10-3c"
-    __order__ = (0x21000140,)
+    __order__: ClassVar[tuple[int, ...]] = (0x21000140,)
 
     destination_ae: Attr[str] = Attr(
         0x21000140, "DestinationAE", "AE", "1", "1",
@@ -43,7 +43,7 @@ class STOWRSStorageSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10-3c"
-    __order__ = (0x00404073,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00404073,)
 
     storage_url: Attr[str] = Attr(
         0x00404073, "StorageURL", "UR", "1", "1",
@@ -70,7 +70,7 @@ class XDSStorageSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10-3c"
-    __order__ = (0x0040E030, 0x0040E031)
+    __order__: ClassVar[tuple[int, ...]] = (0x0040E030, 0x0040E031)
 
     repository_unique_id: Attr[str] = Attr(
         0x0040E030, "RepositoryUniqueID", "UI", "1", "1",
@@ -109,7 +109,7 @@ class StorageMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10-3c"
-    __order__ = (0x00081150, 0x00404071, 0x00404072, 0x00404074)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00404071, 0x00404072, 0x00404074)
 
     referenced_sop_class_uid: Attr[str] = Attr(
         0x00081150, "ReferencedSOPClassUID", "UI", "1", "1C",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class StoredFileAccessMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.38.2-2"
-    __order__ = (0x00080409, 0x0008040A, 0x0008040B, 0x0008040C, 0x0008040D, 0x0008040E, 0x00282112, 0x04000015, 0x04000404)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080409, 0x0008040A, 0x0008040B, 0x0008040C, 0x0008040D, 0x0008040E, 0x00282112, 0x04000015, 0x04000404)
 
     file_access_uri: Attr[str] = Attr(
         0x00080409, "FileAccessURI", "UR", "1", "1C",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class StoredValueColorRangeSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.16.2.26-1"
-    __order__ = (0x00281231, 0x00281232)
+    __order__: ClassVar[tuple[int, ...]] = (0x00281231, 0x00281232)
 
     minimum_stored_value_mapped: Attr[float] = Attr(
         0x00281231, "MinimumStoredValueMapped", "FD", "1", "1",
@@ -57,7 +57,7 @@ class StoredValueColorRangeMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.16.2.26-1"
-    __order__ = (0x00281230,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00281230,)
 
     stored_value_color_range_sequence: Attr[list[StoredValueColorRangeSequenceItem]] = Attr(
         0x00281230, "StoredValueColorRangeSequence", "SQ", "1", "1",

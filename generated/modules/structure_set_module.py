@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -29,7 +29,7 @@ class RTReferencedSeriesSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-41"
-    __order__ = (0x0020000E, 0x30060016)
+    __order__: ClassVar[tuple[int, ...]] = (0x0020000E, 0x30060016)
 
     series_instance_uid: Attr[str] = Attr(
         0x0020000E, "SeriesInstanceUID", "UI", "1", "1",
@@ -68,7 +68,7 @@ class RTReferencedStudySequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-41"
-    __order__ = (0x00081150, 0x00081155, 0x30060014)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x30060014)
 
     rt_referenced_series_sequence: Attr[list[RTReferencedSeriesSequenceItem]] = Attr(
         0x30060014, "RTReferencedSeriesSequence", "SQ", "1", "1",
@@ -100,7 +100,7 @@ class ReferencedFrameOfReferenceSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-41"
-    __order__ = (0x00200052, 0x30060012)
+    __order__: ClassVar[tuple[int, ...]] = (0x00200052, 0x30060012)
 
     frame_of_reference_uid: Attr[str] = Attr(
         0x00200052, "FrameOfReferenceUID", "UI", "1", "1",
@@ -138,7 +138,7 @@ class SourceSeriesInformationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-41"
-    __order__ = (0x00080060, 0x00080021, 0x00080031, 0x0008103E, 0x0020000E, 0x00200011)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080060, 0x00080021, 0x00080031, 0x0008103E, 0x0020000E, 0x00200011)
 
     modality: Attr[str] = Attr(
         0x00080060, "Modality", "CS", "1", "1",
@@ -212,7 +212,7 @@ class DefinitionSourceSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-41"
-    __order__ = (0x00081150, 0x00081155, 0x0062000B, 0x0070031B)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x0062000B, 0x0070031B)
 
     referenced_segment_number: Attr[list[int]] = Attr(
         0x0062000B, "ReferencedSegmentNumber", "US", "1-n", "1C",
@@ -257,7 +257,7 @@ class StructureSetROISequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-41"
-    __order__ = (0x30060022, 0x301000A0, 0x30060024, 0x30060026, 0x30060028, 0x3006002C, 0x3006002D, 0x30060036, 0x30060038, 0x3010005B, 0x3006004D, 0x30060037, 0x00089215, 0x00081156)
+    __order__: ClassVar[tuple[int, ...]] = (0x30060022, 0x301000A0, 0x30060024, 0x30060026, 0x30060028, 0x3006002C, 0x3006002D, 0x30060036, 0x30060038, 0x3010005B, 0x3006004D, 0x30060037, 0x00089215, 0x00081156)
 
     roi_number: Attr[int] = Attr(
         0x30060022, "ROINumber", "IS", "1", "1",
@@ -412,7 +412,7 @@ class StructureSetModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-41"
-    __order__ = (0x30060002, 0x30060004, 0x30060006, 0x00200013, 0x30060008, 0x30060009, 0x30060010, 0x3006004C, 0x30060020, 0x30060018)
+    __order__: ClassVar[tuple[int, ...]] = (0x30060002, 0x30060004, 0x30060006, 0x00200013, 0x30060008, 0x30060009, 0x30060010, 0x3006004C, 0x30060020, 0x30060018)
 
     structure_set_label: Attr[str] = Attr(
         0x30060002, "StructureSetLabel", "SH", "1", "1",

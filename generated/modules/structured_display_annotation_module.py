@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class StructuredDisplayTextBoxSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.18-1"
-    __order__ = (0x00700006, 0x00720108, 0x00700012, 0x00700401)
+    __order__: ClassVar[tuple[int, ...]] = (0x00700006, 0x00720108, 0x00700012, 0x00700401)
 
     unformatted_text_value: Attr[str] = Attr(
         0x00700006, "UnformattedTextValue", "ST", "1", "1",
@@ -82,7 +82,7 @@ class StructuredDisplayAnnotationModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.18-1"
-    __order__ = (0x00720424,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00720424,)
 
     structured_display_text_box_sequence: Attr[list[StructuredDisplayTextBoxSequenceItem]] = Attr(
         0x00720424, "StructuredDisplayTextBoxSequence", "SQ", "1", "1",

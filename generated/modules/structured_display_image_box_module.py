@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -24,7 +24,7 @@ class ReferencedImageSequenceItem(ImageSOPInstanceReferenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.17-1"
-    __order__ = (0x00081150, 0x00081155, 0x00081160, 0x0062000B, 0x00089237)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x00081160, 0x0062000B, 0x00089237)
 
     referenced_presentation_state_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
         0x00089237, "ReferencedPresentationStateSequence", "SQ", "1", "1C",
@@ -60,7 +60,7 @@ class StructuredDisplayImageBoxSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.17-1"
-    __order__ = (0x00720108, 0x00720302, 0x00720304, 0x00720306, 0x00720308, 0x00720320, 0x00720717, 0x00720718, 0x00181244, 0x00082144, 0x00720330, 0x00180042, 0x00082142, 0x00082143, 0x00720427, 0x00081140, 0x00089237, 0x0008114A, 0x00081134)
+    __order__: ClassVar[tuple[int, ...]] = (0x00720108, 0x00720302, 0x00720304, 0x00720306, 0x00720308, 0x00720320, 0x00720717, 0x00720718, 0x00181244, 0x00082144, 0x00720330, 0x00180042, 0x00082142, 0x00082143, 0x00720427, 0x00081140, 0x00089237, 0x0008114A, 0x00081134)
 
     display_environment_spatial_position: Attr[list[float]] = Attr(
         0x00720108, "DisplayEnvironmentSpatialPosition", "FD", "4", "1",
@@ -301,7 +301,7 @@ class ImageBoxSynchronizationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.17-1"
-    __order__ = (0x00720432, 0x00720434)
+    __order__: ClassVar[tuple[int, ...]] = (0x00720432, 0x00720434)
 
     synchronized_image_box_list: Attr[list[int]] = Attr(
         0x00720432, "SynchronizedImageBoxList", "US", "2-n", "1",
@@ -341,7 +341,7 @@ class StructuredDisplayImageBoxModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.17-1"
-    __order__ = (0x00720422, 0x00720430)
+    __order__: ClassVar[tuple[int, ...]] = (0x00720422, 0x00720430)
 
     structured_display_image_box_sequence: Attr[list[StructuredDisplayImageBoxSequenceItem]] = Attr(
         0x00720422, "StructuredDisplayImageBoxSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -25,7 +25,7 @@ class AddNearSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.11-2"
-    __order__ = (0x00460104, 0x00460106)
+    __order__: ClassVar[tuple[int, ...]] = (0x00460104, 0x00460106)
 
     add_power: Attr[float] = Attr(
         0x00460104, "AddPower", "FD", "1", "1",
@@ -64,7 +64,7 @@ class AddIntermediateSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.11-2"
-    __order__ = (0x00460104, 0x00460106)
+    __order__: ClassVar[tuple[int, ...]] = (0x00460104, 0x00460106)
 
     add_power: Attr[float] = Attr(
         0x00460104, "AddPower", "FD", "1", "1",
@@ -103,7 +103,7 @@ class AddOtherSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.11-2"
-    __order__ = (0x00460104, 0x00460106)
+    __order__: ClassVar[tuple[int, ...]] = (0x00460104, 0x00460106)
 
     add_power: Attr[float] = Attr(
         0x00460104, "AddPower", "FD", "1", "1",
@@ -146,7 +146,7 @@ class SubjectiveRefractionMeasurementsMacro(CylinderSequenceMacro, PrismSequence
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.11-2"
-    __order__ = (0x00460146, 0x00460018, 0x00460028, 0x0022000F, 0x00460100, 0x00460101, 0x00460102)
+    __order__: ClassVar[tuple[int, ...]] = (0x00460146, 0x00460018, 0x00460028, 0x0022000F, 0x00460100, 0x00460101, 0x00460102)
 
     sphere_power: Attr[float] = Attr(
         0x00460146, "SpherePower", "FD", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -23,7 +23,7 @@ class SubjectiveRefractionMeasurementsModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.11-1"
-    __order__ = (0x00460097, 0x00460098, 0x00460060, 0x00460062, 0x00460063, 0x00460064)
+    __order__: ClassVar[tuple[int, ...]] = (0x00460097, 0x00460098, 0x00460060, 0x00460062, 0x00460063, 0x00460064)
 
     subjective_refraction_right_eye_sequence: Attr[list[subjective_refraction_measurements_macro.SubjectiveRefractionMeasurementsMacro]] = Attr(
         0x00460097, "SubjectiveRefractionRightEyeSequence", "SQ", "1", "1C",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydicom.valuerep import PersonName
 
@@ -28,7 +28,7 @@ class OperatorIdentificationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.26-4"
-    __order__ = (0x00401101,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00401101,)
 
     person_identification_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x00401101, "PersonIdentificationCodeSequence", "SQ", "1", "",
@@ -60,7 +60,7 @@ class SubstanceAdministrationLogModule(IssuerOfPatientIDMacro, ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.26-4"
-    __order__ = (0x00100010, 0x00100020, 0x00100021, 0x00100024, 0x00380010, 0x00380014, 0x00440001, 0x00440008, 0x00440009, 0x00440010, 0x00440011, 0x00440012, 0x00540302, 0x00440019, 0x00081072)
+    __order__: ClassVar[tuple[int, ...]] = (0x00100010, 0x00100020, 0x00100021, 0x00100024, 0x00380010, 0x00380014, 0x00440001, 0x00440008, 0x00440009, 0x00440010, 0x00440011, 0x00440012, 0x00540302, 0x00440019, 0x00081072)
 
     patient_name: Attr[PersonName | str] = Attr(
         0x00100010, "PatientName", "PN", "1", "",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -23,7 +23,7 @@ class SubstanceAdministrationModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.26-3"
-    __order__ = (0x00540302,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00540302,)
 
     administration_route_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x00540302, "AdministrationRouteCodeSequence", "SQ", "1", "",

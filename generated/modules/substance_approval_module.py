@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -21,7 +21,7 @@ class SubstanceApprovalModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.26-2"
-    __order__ = (0x00440002, 0x00440003, 0x00440004)
+    __order__: ClassVar[tuple[int, ...]] = (0x00440002, 0x00440003, 0x00440004)
 
     substance_administration_approval: Attr[Literal["APPROVED", "WARNING", "CONTRA_INDICATED"]] = Attr(
         0x00440002, "SubstanceAdministrationApproval", "CS", "1", "",

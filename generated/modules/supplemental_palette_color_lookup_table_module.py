@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class SupplementalPaletteColorLookupTableModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.19-1"
-    __order__ = (0x00281101, 0x00281102, 0x00281103, 0x00281201, 0x00281202, 0x00281203)
+    __order__: ClassVar[tuple[int, ...]] = (0x00281101, 0x00281102, 0x00281103, 0x00281201, 0x00281202, 0x00281203)
 
     red_palette_color_lookup_table_descriptor: Attr[list[int]] = Attr(
         0x00281101, "RedPaletteColorLookupTableDescriptor", "US or SS", "3", "1",

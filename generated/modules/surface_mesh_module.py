@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -24,7 +24,7 @@ class SurfaceSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.27-1"
-    __order__ = (0x00660003, 0x00660004, 0x00620003, 0x0062000F, 0x00660009, 0x0066000A, 0x0066000B, 0x00660035, 0x0062000C, 0x0062000D, 0x0066000C, 0x0066000D, 0x00660037, 0x00660038, 0x0066000E, 0x00660010, 0x00660011, 0x00660012, 0x00660013)
+    __order__: ClassVar[tuple[int, ...]] = (0x00660003, 0x00660004, 0x00620003, 0x0062000F, 0x00660009, 0x0066000A, 0x0066000B, 0x00660035, 0x0062000C, 0x0062000D, 0x0066000C, 0x0066000D, 0x00660037, 0x00660038, 0x0066000E, 0x00660010, 0x00660011, 0x00660012, 0x00660013)
 
     surface_number: Attr[int] = Attr(
         0x00660003, "SurfaceNumber", "UL", "1", "1",
@@ -239,7 +239,7 @@ class SurfaceMeshModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.27-1"
-    __order__ = (0x00660001, 0x00660002)
+    __order__: ClassVar[tuple[int, ...]] = (0x00660001, 0x00660002)
 
     number_of_surfaces: Attr[int] = Attr(
         0x00660001, "NumberOfSurfaces", "UL", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class TriangleStripSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.27-4"
-    __order__ = (0x00660040,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00660040,)
 
     long_primitive_point_index_list: Attr[bytes] = Attr(
         0x00660040, "LongPrimitivePointIndexList", "OL", "1", "1",
@@ -47,7 +47,7 @@ class TriangleFanSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.27-4"
-    __order__ = (0x00660040,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00660040,)
 
     long_primitive_point_index_list: Attr[bytes] = Attr(
         0x00660040, "LongPrimitivePointIndexList", "OL", "1", "1",
@@ -75,7 +75,7 @@ class LineSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.27-4"
-    __order__ = (0x00660040,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00660040,)
 
     long_primitive_point_index_list: Attr[bytes] = Attr(
         0x00660040, "LongPrimitivePointIndexList", "OL", "1", "1",
@@ -103,7 +103,7 @@ class FacetSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.27-4"
-    __order__ = (0x00660040,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00660040,)
 
     long_primitive_point_index_list: Attr[bytes] = Attr(
         0x00660040, "LongPrimitivePointIndexList", "OL", "1", "1",
@@ -132,7 +132,7 @@ class SurfaceMeshPrimitivesMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.27-4"
-    __order__ = (0x00660043, 0x00660042, 0x00660041, 0x00660026, 0x00660027, 0x00660028, 0x00660034)
+    __order__: ClassVar[tuple[int, ...]] = (0x00660043, 0x00660042, 0x00660041, 0x00660026, 0x00660027, 0x00660028, 0x00660034)
 
     long_vertex_point_index_list: Attr[bytes] = Attr(
         0x00660043, "LongVertexPointIndexList", "OL", "1", "2",

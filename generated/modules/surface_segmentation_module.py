@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
@@ -33,7 +33,7 @@ class ReferencedSurfaceSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.23-1"
-    __order__ = (0x0066002C, 0x0066002D, 0x0066002E)
+    __order__: ClassVar[tuple[int, ...]] = (0x0066002C, 0x0066002D, 0x0066002E)
 
     referenced_surface_number: Attr[int] = Attr(
         0x0066002C, "ReferencedSurfaceNumber", "UL", "1", "1",
@@ -84,7 +84,7 @@ class SegmentSequenceItem(SegmentDescriptionMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.23-1"
-    __order__ = (0x00620004, 0x00620005, 0x00620006, 0x00620008, 0x00082218, 0x00082228, 0x00620003, 0x0062000F, 0x00620020, 0x00620021, 0x00081156, 0x00700084, 0x00700086, 0x0066002A, 0x0066002B)
+    __order__: ClassVar[tuple[int, ...]] = (0x00620004, 0x00620005, 0x00620006, 0x00620008, 0x00082218, 0x00082228, 0x00620003, 0x0062000F, 0x00620020, 0x00620021, 0x00081156, 0x00700084, 0x00700086, 0x0066002A, 0x0066002B)
 
     surface_count: Attr[int] = Attr(
         0x0066002A, "SurfaceCount", "UL", "1", "1",
@@ -138,7 +138,7 @@ class SurfaceSegmentationModule(ContentIdentificationMacro, ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.23-1"
-    __order__ = (0x00200013, 0x00700080, 0x00700081, 0x0040A043, 0x00700087, 0x00700084, 0x00700086, 0x00080023, 0x00080033, 0x00620002)
+    __order__: ClassVar[tuple[int, ...]] = (0x00200013, 0x00700080, 0x00700081, 0x0040A043, 0x00700087, 0x00700084, 0x00700086, 0x00080023, 0x00080033, 0x00620002)
 
     content_date: Attr[datetime.date | str] = Attr(
         0x00080023, "ContentDate", "DA", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class SynchronizationModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7-7"
-    __order__ = (0x00200200, 0x0018106A, 0x00181061, 0x0018106C, 0x00181800, 0x00181801, 0x00181802, 0x00181803)
+    __order__: ClassVar[tuple[int, ...]] = (0x00200200, 0x0018106A, 0x00181061, 0x0018106C, 0x00181800, 0x00181801, 0x00181802, 0x00181803)
 
     synchronization_frame_of_reference_uid: Attr[str] = Attr(
         0x00200200, "SynchronizationFrameOfReferenceUID", "UI", "1", "1",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -23,7 +23,7 @@ class TableRowDefinitionSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.18.10-1"
-    __order__ = (0x0040A804, 0x0040A043, 0x004008EA)
+    __order__: ClassVar[tuple[int, ...]] = (0x0040A804, 0x0040A043, 0x004008EA)
 
     table_row_number: Attr[int] = Attr(
         0x0040A804, "TableRowNumber", "UL", "1", "1C",
@@ -74,7 +74,7 @@ class TableColumnDefinitionSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.18.10-1"
-    __order__ = (0x0040A805, 0x0040A043, 0x004008EA)
+    __order__: ClassVar[tuple[int, ...]] = (0x0040A805, 0x0040A043, 0x004008EA)
 
     table_column_number: Attr[int] = Attr(
         0x0040A805, "TableColumnNumber", "UL", "1", "1C",
@@ -125,7 +125,7 @@ class CellValuesSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.18.10-1"
-    __order__ = (0x0040A804, 0x0040A805, 0x0040DB73, 0x00720050, 0x00720072, 0x00720063, 0x00720074, 0x00720076, 0x00720064, 0x0072007C, 0x0072007E, 0x00720082, 0x0072006F, 0x00720078, 0x0072007A, 0x00720083, 0x0040A168, 0x004008EA, 0x0040A301)
+    __order__: ClassVar[tuple[int, ...]] = (0x0040A804, 0x0040A805, 0x0040DB73, 0x00720050, 0x00720072, 0x00720063, 0x00720074, 0x00720076, 0x00720064, 0x0072007C, 0x0072007E, 0x00720082, 0x0072006F, 0x00720078, 0x0072007A, 0x00720083, 0x0040A168, 0x004008EA, 0x0040A301)
 
     table_row_number: Attr[int] = Attr(
         0x0040A804, "TableRowNumber", "UL", "1", "1C",
@@ -358,7 +358,7 @@ class TabulatedValuesSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.18.10-1"
-    __order__ = (0x0040A802, 0x0040A803, 0x0040A806, 0x0040A807, 0x0040A808)
+    __order__: ClassVar[tuple[int, ...]] = (0x0040A802, 0x0040A803, 0x0040A806, 0x0040A807, 0x0040A808)
 
     number_of_table_rows: Attr[int] = Attr(
         0x0040A802, "NumberOfTableRows", "UL", "1", "1",
@@ -426,7 +426,7 @@ class TableContentItemMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.18.10-1"
-    __order__ = (0x0040A801,)
+    __order__: ClassVar[tuple[int, ...]] = (0x0040A801,)
 
     tabulated_values_sequence: Attr[list[TabulatedValuesSequenceItem]] = Attr(
         0x0040A801, "TabulatedValuesSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -23,7 +23,7 @@ class TableSummaryStatisticsMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.33-3"
-    __order__ = (0x0040A043, 0x0040A195, 0x004008EA, 0x0040A161)
+    __order__: ClassVar[tuple[int, ...]] = (0x0040A043, 0x0040A195, 0x004008EA, 0x0040A161)
 
     concept_name_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x0040A043, "ConceptNameCodeSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class LuminanceResponseSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.32.2-1"
-    __order__ = (0x00287017, 0x0028701F)
+    __order__: ClassVar[tuple[int, ...]] = (0x00287017, 0x0028701F)
 
     ddl_value: Attr[int] = Attr(
         0x00287017, "DDLValue", "US", "1", "",
@@ -56,7 +56,7 @@ class TargetLuminanceCharacteristicsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.32.2-1"
-    __order__ = (0x00287009, 0x00287019, 0x0028701D, 0x0028701E, 0x0028701A, 0x0028701B, 0x0028701C, 0x00287020, 0x00287018, 0x20100160, 0x00287025)
+    __order__: ClassVar[tuple[int, ...]] = (0x00287009, 0x00287019, 0x0028701D, 0x0028701E, 0x0028701A, 0x0028701B, 0x0028701C, 0x00287020, 0x00287018, 0x20100160, 0x00287025)
 
     luminance_characteristics_id: Attr[int] = Attr(
         0x00287009, "LuminanceCharacteristicsID", "US", "1", "",
@@ -187,7 +187,7 @@ class TargetLuminanceCharacteristicsModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.32.2-1"
-    __order__ = (0x00287008,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00287008,)
 
     target_luminance_characteristics_sequence: Attr[list[TargetLuminanceCharacteristicsSequenceItem]] = Attr(
         0x00287008, "TargetLuminanceCharacteristicsSequence", "SQ", "1", "",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -21,7 +21,7 @@ class TemporalCoordinatesMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.18.7-1"
-    __order__ = (0x0040A130, 0x0040A132, 0x0040A138, 0x0040A13A)
+    __order__: ClassVar[tuple[int, ...]] = (0x0040A130, 0x0040A132, 0x0040A138, 0x0040A13A)
 
     temporal_range_type: Attr[Literal["POINT", "MULTIPOINT", "SEGMENT", "MULTISEGMENT", "BEGIN", "END"]] = Attr(
         0x0040A130, "TemporalRangeType", "CS", "1", "1",

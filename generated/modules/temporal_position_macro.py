@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class TemporalPositionSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.16.2.23-1"
-    __order__ = (0x0020930D,)
+    __order__: ClassVar[tuple[int, ...]] = (0x0020930D,)
 
     temporal_position_time_offset: Attr[float] = Attr(
         0x0020930D, "TemporalPositionTimeOffset", "FD", "1", "1",
@@ -48,7 +48,7 @@ class TemporalPositionMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.16.2.23-1"
-    __order__ = (0x00209310,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00209310,)
 
     temporal_position_sequence: Attr[list[TemporalPositionSequenceItem]] = Attr(
         0x00209310, "TemporalPositionSequence", "SQ", "1", "1",

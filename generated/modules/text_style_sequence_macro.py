@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class TextStyleSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.10-5a"
-    __order__ = (0x00700227, 0x00700228, 0x00700229, 0x00700241, 0x00700242, 0x00700243, 0x00700244, 0x00700245, 0x00700246, 0x00700247, 0x00700258, 0x00700248, 0x00700249, 0x00700250)
+    __order__: ClassVar[tuple[int, ...]] = (0x00700227, 0x00700228, 0x00700229, 0x00700241, 0x00700242, 0x00700243, 0x00700244, 0x00700245, 0x00700246, 0x00700247, 0x00700258, 0x00700248, 0x00700249, 0x00700250)
 
     font_name: Attr[str] = Attr(
         0x00700227, "FontName", "LO", "1", "3",
@@ -197,7 +197,7 @@ class TextStyleSequenceMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.10-5a"
-    __order__ = (0x00700231,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00700231,)
 
     text_style_sequence: Attr[list[TextStyleSequenceItem]] = Attr(
         0x00700231, "TextStyleSequence", "SQ", "1", "3",

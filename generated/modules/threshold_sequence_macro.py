@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class ThresholdValueSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.33.1-1"
-    __order__ = (0x00701B14,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00701B14,)
 
     threshold_value: Attr[float] = Attr(
         0x00701B14, "ThresholdValue", "FD", "1", "1",
@@ -47,7 +47,7 @@ class ThresholdSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.33.1-1"
-    __order__ = (0x00701B13, 0x00701B12)
+    __order__: ClassVar[tuple[int, ...]] = (0x00701B13, 0x00701B12)
 
     threshold_type: Attr[Literal["RANGE_INCL", "RANGE_EXCL", "GREATER_OR_EQUAL", "LESS_OR_EQUAL", "GREATER_THAN", "LESS_THAN"]] = Attr(
         0x00701B13, "ThresholdType", "CS", "1", "1",
@@ -89,7 +89,7 @@ class ThresholdSequenceMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.33.1-1"
-    __order__ = (0x00701B11,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00701B11,)
 
     threshold_sequence: Attr[list[ThresholdSequenceItem]] = Attr(
         0x00701B11, "ThresholdSequence", "SQ", "1", "1C",

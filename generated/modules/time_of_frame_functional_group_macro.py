@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class TimeOfFrameGroupSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.16.2.29-1"
-    __order__ = (0x00340007,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00340007,)
 
     frame_origin_timestamp: Attr[bytes] = Attr(
         0x00340007, "FrameOriginTimestamp", "OB", "1", "1",
@@ -49,7 +49,7 @@ class TimeOfFrameFunctionalGroupMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.16.2.29-1"
-    __order__ = (0x0034000D,)
+    __order__: ClassVar[tuple[int, ...]] = (0x0034000D,)
 
     time_of_frame_group_sequence: Attr[list[TimeOfFrameGroupSequenceItem]] = Attr(
         0x0034000D, "TimeOfFrameGroupSequence", "SQ", "1", "1",

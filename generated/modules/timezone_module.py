@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class TimezoneModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.12.5-1"
-    __order__ = (0x00080201,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080201,)
 
     timezone_offset_from_utc: Attr[str] = Attr(
         0x00080201, "TimezoneOffsetFromUTC", "SH", "1", "1",

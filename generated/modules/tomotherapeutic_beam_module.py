@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -27,7 +27,7 @@ class TomotherapeuticControlPointSequenceItem(ExternalBeamControlPointGeneralMac
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.17-1"
-    __order__ = (0x300A0600, 0x300A063C, 0x300A060B, 0x300A073A, 0x300A073B, 0x300A063D, 0x300A063E, 0x300A0689, 0x300A0657, 0x300A0656, 0x300A0605, 0x300A067A, 0x30100099, 0x3010009A)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0600, 0x300A063C, 0x300A060B, 0x300A073A, 0x300A073B, 0x300A063D, 0x300A063E, 0x300A0689, 0x300A0657, 0x300A0656, 0x300A0605, 0x300A067A, 0x30100099, 0x3010009A)
 
     referenced_radiation_generation_mode_index: Attr[int] = Attr(
         0x300A0605, "ReferencedRadiationGenerationModeIndex", "US", "1", "1C",
@@ -107,7 +107,7 @@ class TomotherapeuticBeamModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.17-1"
-    __order__ = (0x00189309, 0x00189305, 0x300A0604, 0x30100098)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189309, 0x00189305, 0x300A0604, 0x30100098)
 
     table_speed: Attr[float] = Attr(
         0x00189309, "TableSpeed", "FD", "1", "1C",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -29,7 +29,7 @@ class TomotherapeuticDeliveryDeviceModule(RadiationGenerationModeMacro, RTBeamLi
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.16-1"
-    __order__ = (0x300A0640, 0x300A0685, 0x300A067B, 0x300A0641, 0x300A064D)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0640, 0x300A0685, 0x300A067B, 0x300A0641, 0x300A064D)
 
     radiation_source_axis_distance: Attr[float] = Attr(
         0x300A0640, "RadiationSourceAxisDistance", "FD", "1", "1",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
@@ -31,7 +31,7 @@ class TrackSetAnatomicalTypeCodeSequenceItem(CodeSequenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.33-2"
-    __order__ = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x0040A195)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x0040A195)
 
     modifier_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x0040A195, "ModifierCodeSequence", "SQ", "1", "3",
@@ -76,7 +76,7 @@ class TrackSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.33-2"
-    __order__ = (0x00660016, 0x00660103, 0x0062000D)
+    __order__: ClassVar[tuple[int, ...]] = (0x00660016, 0x00660103, 0x0062000D)
 
     point_coordinates_data: Attr[bytes] = Attr(
         0x00660016, "PointCoordinatesData", "OF", "1", "1",
@@ -131,7 +131,7 @@ class MeasurementValuesSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.33-2"
-    __order__ = (0x00660125, 0x00660129)
+    __order__: ClassVar[tuple[int, ...]] = (0x00660125, 0x00660129)
 
     floating_point_values: Attr[bytes] = Attr(
         0x00660125, "FloatingPointValues", "OF", "1", "1",
@@ -172,7 +172,7 @@ class MeasurementsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.33-2"
-    __order__ = (0x0040A043, 0x004008EA, 0x00660132)
+    __order__: ClassVar[tuple[int, ...]] = (0x0040A043, 0x004008EA, 0x00660132)
 
     concept_name_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x0040A043, "ConceptNameCodeSequence", "SQ", "1", "1",
@@ -221,7 +221,7 @@ class TrackStatisticsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.33-2"
-    __order__ = (0x0040A043, 0x0040A195, 0x004008EA, 0x00660125)
+    __order__: ClassVar[tuple[int, ...]] = (0x0040A043, 0x0040A195, 0x004008EA, 0x00660125)
 
     concept_name_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x0040A043, "ConceptNameCodeSequence", "SQ", "1", "1",
@@ -280,7 +280,7 @@ class TrackSetSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.33-2"
-    __order__ = (0x00660105, 0x00660106, 0x00660107, 0x00660108, 0x00660102, 0x0062000D, 0x00660038, 0x00660121, 0x00660130, 0x00660124, 0x00660133, 0x00660134, 0x00660104)
+    __order__: ClassVar[tuple[int, ...]] = (0x00660105, 0x00660106, 0x00660107, 0x00660108, 0x00660102, 0x0062000D, 0x00660038, 0x00660121, 0x00660130, 0x00660124, 0x00660133, 0x00660134, 0x00660104)
 
     track_set_number: Attr[int] = Attr(
         0x00660105, "TrackSetNumber", "UL", "1", "1",
@@ -434,7 +434,7 @@ class TractographyResultsModule(ContentIdentificationMacro, ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.33-2"
-    __order__ = (0x00200013, 0x00700080, 0x00700081, 0x0040A043, 0x00700087, 0x00700084, 0x00700086, 0x00080023, 0x00080033, 0x00660101, 0x0008114A)
+    __order__: ClassVar[tuple[int, ...]] = (0x00200013, 0x00700080, 0x00700081, 0x0040A043, 0x00700087, 0x00700084, 0x00700086, 0x00080023, 0x00080033, 0x00660101, 0x0008114A)
 
     content_date: Attr[datetime.date | str] = Attr(
         0x00080023, "ContentDate", "DA", "1", "1",

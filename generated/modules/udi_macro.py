@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class UDIMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table 10.29-1"
-    __order__ = (0x00181009, 0x00500020)
+    __order__: ClassVar[tuple[int, ...]] = (0x00181009, 0x00500020)
 
     unique_device_identifier: Attr[str] = Attr(
         0x00181009, "UniqueDeviceIdentifier", "UT", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class UltrasoundFrameOfReferenceModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.24.2-1"
-    __order__ = (0x00209312, 0x00209307, 0x00209308, 0x0020930B, 0x00209309, 0x0020930C, 0x00209313, 0x0020930A)
+    __order__: ClassVar[tuple[int, ...]] = (0x00209312, 0x00209307, 0x00209308, 0x0020930B, 0x00209309, 0x0020930C, 0x00209313, 0x0020930A)
 
     volume_frame_of_reference_uid: Attr[str] = Attr(
         0x00209312, "VolumeFrameOfReferenceUID", "UI", "1", "1",

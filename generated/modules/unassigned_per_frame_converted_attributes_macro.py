@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from pydicom.dataset import Dataset
 
@@ -21,7 +21,7 @@ class UnassignedPerFrameConvertedAttributesMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.16.2.25.2-1"
-    __order__ = (0x00209171,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00209171,)
 
     unassigned_per_frame_converted_attributes_sequence: Attr[list[Dataset]] = Attr(
         0x00209171, "UnassignedPerFrameConvertedAttributesSequence", "SQ", "1", "1C",

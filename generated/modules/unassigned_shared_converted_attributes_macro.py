@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from pydicom.dataset import Dataset
 
@@ -21,7 +21,7 @@ class UnassignedSharedConvertedAttributesMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.7.6.16.2.25.1-1"
-    __order__ = (0x00209170,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00209170,)
 
     unassigned_shared_converted_attributes_sequence: Attr[list[Dataset]] = Attr(
         0x00209170, "UnassignedSharedConvertedAttributesSequence", "SQ", "1", "1C",

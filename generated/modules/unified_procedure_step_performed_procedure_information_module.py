@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
@@ -27,7 +27,7 @@ class ActualHumanPerformersSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.30.3-1"
-    __order__ = (0x00404009, 0x00404037, 0x00404036)
+    __order__: ClassVar[tuple[int, ...]] = (0x00404009, 0x00404037, 0x00404036)
 
     human_performer_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x00404009, "HumanPerformerCodeSequence", "SQ", "1", "",
@@ -75,7 +75,7 @@ class PerformedProcessingParametersSequenceItem(ContentItemMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.30.3-1"
-    __order__ = (0x0040A040, 0x0040A032, 0x0040A033, 0x0040A043, 0x0040A120, 0x0040A121, 0x0040A122, 0x0040A123, 0x0040A124, 0x0040A160, 0x0040A168, 0x0040A30A, 0x0040A161, 0x0040A162, 0x0040A163, 0x004008EA, 0x00081199, 0x00400441)
+    __order__: ClassVar[tuple[int, ...]] = (0x0040A040, 0x0040A032, 0x0040A033, 0x0040A043, 0x0040A120, 0x0040A121, 0x0040A122, 0x0040A123, 0x0040A124, 0x0040A160, 0x0040A168, 0x0040A30A, 0x0040A161, 0x0040A162, 0x0040A163, 0x004008EA, 0x00081199, 0x00400441)
 
     content_item_modifier_sequence: Attr[list[content_item_macro.ContentItemMacro]] = Attr(
         0x00400441, "ContentItemModifierSequence", "SQ", "1", "",
@@ -121,7 +121,7 @@ class UnifiedProcedureStepPerformedProcedureSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.30.3-1"
-    __order__ = (0x00404035, 0x00404028, 0x00404029, 0x00404030, 0x00404050, 0x00400254, 0x00400280, 0x00404019, 0x00741212, 0x00404051, 0x00404033)
+    __order__: ClassVar[tuple[int, ...]] = (0x00404035, 0x00404028, 0x00404029, 0x00404030, 0x00404050, 0x00400254, 0x00400280, 0x00404019, 0x00741212, 0x00404051, 0x00404033)
 
     actual_human_performers_sequence: Attr[list[ActualHumanPerformersSequenceItem]] = Attr(
         0x00404035, "ActualHumanPerformersSequence", "SQ", "1", "",
@@ -250,7 +250,7 @@ class UnifiedProcedureStepPerformedProcedureInformationModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.30.3-1"
-    __order__ = (0x00741216,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00741216,)
 
     unified_procedure_step_performed_procedure_sequence: Attr[list[UnifiedProcedureStepPerformedProcedureSequenceItem]] = Attr(
         0x00741216, "UnifiedProcedureStepPerformedProcedureSequence", "SQ", "1", "",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
@@ -26,7 +26,7 @@ class ProcedureStepProgressParametersSequenceItem(ContentItemMacro, ItemBuilder)
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.30.1-1"
-    __order__ = (0x0040A040, 0x0040A032, 0x0040A033, 0x0040A043, 0x0040A120, 0x0040A121, 0x0040A122, 0x0040A123, 0x0040A124, 0x0040A160, 0x0040A168, 0x0040A30A, 0x0040A161, 0x0040A162, 0x0040A163, 0x004008EA, 0x00081199, 0x00400441)
+    __order__: ClassVar[tuple[int, ...]] = (0x0040A040, 0x0040A032, 0x0040A033, 0x0040A043, 0x0040A120, 0x0040A121, 0x0040A122, 0x0040A123, 0x0040A124, 0x0040A160, 0x0040A168, 0x0040A30A, 0x0040A161, 0x0040A162, 0x0040A163, 0x004008EA, 0x00081199, 0x00400441)
 
     content_item_modifier_sequence: Attr[list[content_item_macro.ContentItemMacro]] = Attr(
         0x00400441, "ContentItemModifierSequence", "SQ", "1", "",
@@ -72,7 +72,7 @@ class ProcedureStepCommunicationsURISequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.30.1-1"
-    __order__ = (0x0074100A, 0x0074100C)
+    __order__: ClassVar[tuple[int, ...]] = (0x0074100A, 0x0074100C)
 
     contact_uri: Attr[str] = Attr(
         0x0074100A, "ContactURI", "UR", "1", "",
@@ -111,7 +111,7 @@ class ProcedureStepProgressInformationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.30.1-1"
-    __order__ = (0x00741004, 0x00741006, 0x00741007, 0x00741008, 0x00404052, 0x00741238, 0x0074100E)
+    __order__: ClassVar[tuple[int, ...]] = (0x00741004, 0x00741006, 0x00741007, 0x00741008, 0x00404052, 0x00741238, 0x0074100E)
 
     procedure_step_progress: Attr[float] = Attr(
         0x00741004, "ProcedureStepProgress", "DS", "1", "",
@@ -198,7 +198,7 @@ class UnifiedProcedureStepProgressInformationModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.30.1-1"
-    __order__ = (0x00741000, 0x00741002)
+    __order__: ClassVar[tuple[int, ...]] = (0x00741000, 0x00741002)
 
     procedure_step_state: Attr[Literal["SCHEDULED", "IN PROGRESS", "CANCELED", "COMPLETED"]] = Attr(
         0x00741000, "ProcedureStepState", "CS", "1", "",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydicom.dataset import Dataset
 from pydicom.valuerep import PersonName
@@ -30,7 +30,7 @@ class OtherPatientIDsSequenceItem(IssuerOfPatientIDMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.30.4-1"
-    __order__ = (0x00100020, 0x00100021, 0x00100024, 0x00100022)
+    __order__: ClassVar[tuple[int, ...]] = (0x00100020, 0x00100021, 0x00100024, 0x00100022)
 
     patient_id: Attr[str] = Attr(
         0x00100020, "PatientID", "LO", "1", "",
@@ -70,7 +70,7 @@ class ReferencedRequestSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.30.4-1"
-    __order__ = (0x0020000D, 0x00080050, 0x00080051, 0x00321064, 0x00402016, 0x00400026, 0x00402017, 0x00400027, 0x00401001, 0x00321060, 0x00401002, 0x0040100A, 0x00401400, 0x00401008, 0x00401010, 0x00402400, 0x00321032, 0x00321033, 0x00321034, 0x00402004, 0x00402005, 0x00080090)
+    __order__: ClassVar[tuple[int, ...]] = (0x0020000D, 0x00080050, 0x00080051, 0x00321064, 0x00402016, 0x00400026, 0x00402017, 0x00400027, 0x00401001, 0x00321060, 0x00401002, 0x0040100A, 0x00401400, 0x00401008, 0x00401010, 0x00402400, 0x00321032, 0x00321033, 0x00321034, 0x00402004, 0x00402005, 0x00080090)
 
     study_instance_uid: Attr[str] = Attr(
         0x0020000D, "StudyInstanceUID", "UI", "1", "",
@@ -298,7 +298,7 @@ class UnifiedProcedureStepRelationshipModule(IssuerOfPatientIDMacro, ModuleBuild
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.30.4-1"
-    __order__ = (0x00100010, 0x00100020, 0x00100021, 0x00100024, 0x00100022, 0x00101002, 0x00100033, 0x00100034, 0x00100035, 0x00100030, 0x00100040, 0x00101100, 0x00380010, 0x00380014, 0x00081080, 0x00081084, 0x00321066, 0x00321067, 0x0040A370, 0x00741224)
+    __order__: ClassVar[tuple[int, ...]] = (0x00100010, 0x00100020, 0x00100021, 0x00100024, 0x00100022, 0x00101002, 0x00100033, 0x00100034, 0x00100035, 0x00100030, 0x00100040, 0x00101100, 0x00380010, 0x00380014, 0x00081080, 0x00081084, 0x00321066, 0x00321067, 0x0040A370, 0x00741224)
 
     patient_name: Attr[PersonName | str] = Attr(
         0x00100010, "PatientName", "PN", "1", "",
@@ -325,7 +325,7 @@ class UnifiedProcedureStepRelationshipModule(IssuerOfPatientIDMacro, ModuleBuild
     Defined Terms: TEXT, RFID, BARCODE.
     """
 
-    other_patient_i_ds_sequence: Attr[list[OtherPatientIDsSequenceItem]] = Attr(
+    other_patient_ids_sequence: Attr[list[OtherPatientIDsSequenceItem]] = Attr(
         0x00101002, "OtherPatientIDsSequence", "SQ", "1", "",
         item=OtherPatientIDsSequenceItem,
     )
@@ -470,7 +470,7 @@ class UnifiedProcedureStepRelationshipModule(IssuerOfPatientIDMacro, ModuleBuild
         issuer_of_patient_id: str | None = None,
         issuer_of_patient_id_qualifiers_sequence: list[issuer_of_patient_id_macro.IssuerOfPatientIDQualifiersSequenceItem] | None = None,
         type_of_patient_id: str | None = None,
-        other_patient_i_ds_sequence: list[OtherPatientIDsSequenceItem] | None = None,
+        other_patient_ids_sequence: list[OtherPatientIDsSequenceItem] | None = None,
         patient_birth_date_in_alternative_calendar: str | None = None,
         patient_death_date_in_alternative_calendar: str | None = None,
         patient_alternative_calendar: Literal["PROLEPTIC GREGN", "JULIAN", "PROLEPTIC JULIAN", "EGYPTIAN REGNAL", "HEBREW", "HIJRI"] | None = None,

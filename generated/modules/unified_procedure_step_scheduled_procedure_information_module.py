@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
@@ -28,7 +28,7 @@ class ScheduledHumanPerformersSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.30.2-1"
-    __order__ = (0x00404009, 0x00404037, 0x00404036)
+    __order__: ClassVar[tuple[int, ...]] = (0x00404009, 0x00404037, 0x00404036)
 
     human_performer_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x00404009, "HumanPerformerCodeSequence", "SQ", "1", "",
@@ -76,7 +76,7 @@ class ScheduledProcessingParametersSequenceItem(ContentItemMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.30.2-1"
-    __order__ = (0x0040A040, 0x0040A032, 0x0040A033, 0x0040A043, 0x0040A120, 0x0040A121, 0x0040A122, 0x0040A123, 0x0040A124, 0x0040A160, 0x0040A168, 0x0040A30A, 0x0040A161, 0x0040A162, 0x0040A163, 0x004008EA, 0x00081199, 0x00400441)
+    __order__: ClassVar[tuple[int, ...]] = (0x0040A040, 0x0040A032, 0x0040A033, 0x0040A043, 0x0040A120, 0x0040A121, 0x0040A122, 0x0040A123, 0x0040A124, 0x0040A160, 0x0040A168, 0x0040A30A, 0x0040A161, 0x0040A162, 0x0040A163, 0x004008EA, 0x00081199, 0x00400441)
 
     content_item_modifier_sequence: Attr[list[content_item_macro.ContentItemMacro]] = Attr(
         0x00400441, "ContentItemModifierSequence", "SQ", "1", "",
@@ -123,7 +123,7 @@ class UnifiedProcedureStepScheduledProcedureInformationModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.30.2-1"
-    __order__ = (0x00741200, 0x00404010, 0x00741202, 0x00741204, 0x00400400, 0x00404025, 0x00404026, 0x00404027, 0x00404034, 0x00404005, 0x00404011, 0x00404008, 0x00404018, 0x00741210, 0x00404041, 0x00404021, 0x0020000D, 0x00404070, 0x300A0700)
+    __order__: ClassVar[tuple[int, ...]] = (0x00741200, 0x00404010, 0x00741202, 0x00741204, 0x00400400, 0x00404025, 0x00404026, 0x00404027, 0x00404034, 0x00404005, 0x00404011, 0x00404008, 0x00404018, 0x00741210, 0x00404041, 0x00404021, 0x0020000D, 0x00404070, 0x300A0700)
 
     scheduled_procedure_step_priority: Attr[Literal["HIGH", "MEDIUM", "LOW"]] = Attr(
         0x00741200, "ScheduledProcedureStepPriority", "CS", "1", "",

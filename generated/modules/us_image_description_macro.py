@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class USImageDescriptionSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.24.6.1-1"
-    __order__ = (0x00089007, 0x00089206, 0x00089207)
+    __order__: ClassVar[tuple[int, ...]] = (0x00089007, 0x00089206, 0x00089207)
 
     frame_type: Attr[list[str]] = Attr(
         0x00089007, "FrameType", "CS", "4-5", "1",
@@ -66,7 +66,7 @@ class USImageDescriptionMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.24.6.1-1"
-    __order__ = (0x00189806,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189806,)
 
     us_image_description_sequence: Attr[list[USImageDescriptionSequenceItem]] = Attr(
         0x00189806, "USImageDescriptionSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -22,7 +22,7 @@ class SequenceOfUltrasoundRegionsItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-17"
-    __order__ = (0x00186018, 0x0018601A, 0x0018601C, 0x0018601E, 0x00186024, 0x00186026, 0x0018602C, 0x0018602E, 0x00186020, 0x00186022, 0x00186028, 0x0018602A, 0x00186012, 0x00186014, 0x00186016, 0x00186044, 0x00186046, 0x00186048, 0x0018604A, 0x0018604C, 0x0018604E, 0x00186050, 0x00186052, 0x00186054, 0x00186056, 0x00186058, 0x0018605A, 0x00409098, 0x00186030, 0x00186032, 0x00186034, 0x00186036, 0x00186039, 0x0018603B, 0x0018603D, 0x0018603F, 0x00186041, 0x00186043, 0x00186070)
+    __order__: ClassVar[tuple[int, ...]] = (0x00186018, 0x0018601A, 0x0018601C, 0x0018601E, 0x00186024, 0x00186026, 0x0018602C, 0x0018602E, 0x00186020, 0x00186022, 0x00186028, 0x0018602A, 0x00186012, 0x00186014, 0x00186016, 0x00186044, 0x00186046, 0x00186048, 0x0018604A, 0x0018604C, 0x0018604E, 0x00186050, 0x00186052, 0x00186054, 0x00186056, 0x00186058, 0x0018605A, 0x00409098, 0x00186030, 0x00186032, 0x00186034, 0x00186036, 0x00186039, 0x0018603B, 0x0018603D, 0x0018603F, 0x00186041, 0x00186043, 0x00186070)
 
     region_location_min_x0: Attr[int] = Attr(
         0x00186018, "RegionLocationMinX0", "UL", "1", "1",
@@ -150,6 +150,8 @@ class SequenceOfUltrasoundRegionsItem(ItemBuilder):
 
     Flags used for special handling of the region.
     Enumerated Values if for Bit 0 (lsb): 0, 1.
+    Enumerated Values if for Bit 1 Scaling Protection: 0, 1.
+    Enumerated Values if for Bit 2 Doppler Scale Type: 0, 1.
     Enumerated Values if for Bit 3-4 Scrolling Region: 00, 01, 10, 11.
     """
 
@@ -445,7 +447,7 @@ class USRegionCalibrationModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-17"
-    __order__ = (0x00186011,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00186011,)
 
     sequence_of_ultrasound_regions: Attr[list[SequenceOfUltrasoundRegionsItem]] = Attr(
         0x00186011, "SequenceOfUltrasoundRegions", "SQ", "1", "1",

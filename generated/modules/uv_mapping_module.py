@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -20,7 +20,7 @@ class UVMappingSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.27.6-1"
-    __order__ = (0x0066002C, 0x00800009, 0x00800010, 0x00800011, 0x00800012)
+    __order__: ClassVar[tuple[int, ...]] = (0x0066002C, 0x00800009, 0x00800010, 0x00800011, 0x00800012)
 
     referenced_surface_number: Attr[int] = Attr(
         0x0066002C, "ReferencedSurfaceNumber", "UL", "1", "1C",
@@ -93,7 +93,7 @@ class UVMappingModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.27.6-1"
-    __order__ = (0x00800008,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00800008,)
 
     uv_mapping_sequence: Attr[list[UVMappingSequenceItem]] = Attr(
         0x00800008, "UVMappingSequence", "SQ", "1", "1",

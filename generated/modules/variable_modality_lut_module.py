@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -24,7 +24,7 @@ class VariableModalityLUTSequenceItem(ModalityLUTMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.35-1"
-    __order__ = (0x00081140, 0x00283000, 0x00281052, 0x00281053, 0x00281054)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081140, 0x00283000, 0x00281052, 0x00281053, 0x00281054)
 
     referenced_image_sequence: Attr[list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro]] = Attr(
         0x00081140, "ReferencedImageSequence", "SQ", "1", "1",
@@ -60,7 +60,7 @@ class VariableModalityLUTModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.35-1"
-    __order__ = (0x00283001,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00283001,)
 
     variable_modality_lut_sequence: Attr[list[VariableModalityLUTSequenceItem]] = Attr(
         0x00283001, "VariableModalityLUTSequence", "SQ", "1", "1",

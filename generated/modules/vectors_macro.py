@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class VectorsMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.27-3"
-    __order__ = (0x0066001E, 0x0066001F, 0x00660020, 0x00660021)
+    __order__: ClassVar[tuple[int, ...]] = (0x0066001E, 0x0066001F, 0x00660020, 0x00660021)
 
     number_of_vectors: Attr[int] = Attr(
         0x0066001E, "NumberOfVectors", "UL", "1", "1",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydicom.valuerep import PersonName
 
@@ -26,7 +26,7 @@ class VisitAdmissionModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.3-4"
-    __order__ = (0x00080090, 0x00080092, 0x00080094, 0x00080096, 0x0008009C, 0x0008009D, 0x00081080, 0x00081084, 0x00380016, 0x00380020, 0x00380021)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080090, 0x00080092, 0x00080094, 0x00080096, 0x0008009C, 0x0008009D, 0x00081080, 0x00081084, 0x00380016, 0x00380020, 0x00380021)
 
     referring_physician_name: Attr[PersonName | str] = Attr(
         0x00080090, "ReferringPhysicianName", "PN", "1", "",

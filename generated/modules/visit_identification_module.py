@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -24,7 +24,7 @@ class VisitIdentificationModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.3-2"
-    __order__ = (0x00080080, 0x00080081, 0x00080082, 0x00081040, 0x00081041, 0x00380010, 0x00380014, 0x00321066, 0x00321067, 0x00380060, 0x00380064, 0x00380062)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080080, 0x00080081, 0x00080082, 0x00081040, 0x00081041, 0x00380010, 0x00380014, 0x00321066, 0x00321067, 0x00380060, 0x00380064, 0x00380062)
 
     institution_name: Attr[str] = Attr(
         0x00080080, "InstitutionName", "LO", "1", "",

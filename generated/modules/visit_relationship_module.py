@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -23,7 +23,7 @@ class VisitRelationshipModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.3-1"
-    __order__ = (0x00081110, 0x00081120)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081110, 0x00081120)
 
     referenced_study_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
         0x00081110, "ReferencedStudySequence", "SQ", "1", "",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class VisitStatusModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.3-3"
-    __order__ = (0x00380008, 0x00380300, 0x00380400, 0x00384000)
+    __order__: ClassVar[tuple[int, ...]] = (0x00380008, 0x00380300, 0x00380400, 0x00384000)
 
     visit_status_id: Attr[str] = Attr(
         0x00380008, "VisitStatusID", "CS", "1", "",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class VisualAcuityMeasurementsMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.12-2"
-    __order__ = (0x00460137, 0x00460135)
+    __order__: ClassVar[tuple[int, ...]] = (0x00460137, 0x00460135)
 
     decimal_visual_acuity: Attr[float] = Attr(
         0x00460137, "DecimalVisualAcuity", "FD", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -24,7 +24,7 @@ class VisualAcuityMeasurementsModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.25.12-1"
-    __order__ = (0x00460125, 0x00460121, 0x00460092, 0x00460094, 0x00460139, 0x00460095, 0x00460122, 0x00460123, 0x00460124)
+    __order__: ClassVar[tuple[int, ...]] = (0x00460125, 0x00460121, 0x00460092, 0x00460094, 0x00460139, 0x00460095, 0x00460122, 0x00460123, 0x00460124)
 
     viewing_distance_type: Attr[Literal["DISTANCE", "NEAR", "INTERMEDIATE", "OTHER"]] = Attr(
         0x00460125, "ViewingDistanceType", "CS", "1", "1",

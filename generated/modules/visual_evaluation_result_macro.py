@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -22,7 +22,7 @@ class ReferencedImageSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.32.3.2-1"
-    __order__ = (0x0028702B,)
+    __order__: ClassVar[tuple[int, ...]] = (0x0028702B,)
 
     test_image_validation: Attr[Literal["MATCHED", "UNMATCHED"]] = Attr(
         0x0028702B, "TestImageValidation", "CS", "1", "",
@@ -53,7 +53,7 @@ class VisualEvaluationTestSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.32.3.2-1"
-    __order__ = (0x00287029, 0x0028702A, 0x0028702C, 0x00081140)
+    __order__: ClassVar[tuple[int, ...]] = (0x00287029, 0x0028702A, 0x0028702C, 0x00081140)
 
     test_result: Attr[Literal["PASS", "FAIL", "SKIP"]] = Attr(
         0x00287029, "TestResult", "CS", "1", "",
@@ -115,7 +115,7 @@ class VisualEvaluationResultMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.32.3.2-1"
-    __order__ = (0x00287028, 0x0028702E)
+    __order__: ClassVar[tuple[int, ...]] = (0x00287028, 0x0028702E)
 
     visual_evaluation_test_sequence: Attr[list[VisualEvaluationTestSequenceItem]] = Attr(
         0x00287028, "VisualEvaluationTestSequence", "SQ", "1", "",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -29,7 +29,7 @@ class VisualFieldStaticPerimetryMeasurementsSeriesModule(PerformedProcedureStepS
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.26.1-1"
-    __order__ = (0x00080060, 0x00081111, 0x00400275, 0x00400253, 0x00400244, 0x00400245, 0x00400250, 0x00400251, 0x00400254, 0x00400260, 0x00400280)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080060, 0x00081111, 0x00400275, 0x00400253, 0x00400244, 0x00400245, 0x00400250, 0x00400251, 0x00400254, 0x00400260, 0x00400280)
 
     modality: Attr[Literal["OPV"]] = Attr(
         0x00080060, "Modality", "CS", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -23,7 +23,7 @@ class ScreeningBaselineMeasuredSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.26.4-1"
-    __order__ = (0x00240124, 0x00240126)
+    __order__: ClassVar[tuple[int, ...]] = (0x00240124, 0x00240126)
 
     screening_baseline_type: Attr[Literal["CENTRAL", "PERIPHERAL"]] = Attr(
         0x00240124, "ScreeningBaselineType", "CS", "1", "1",
@@ -62,7 +62,7 @@ class VisualFieldTestPointNormalsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.26.4-1"
-    __order__ = (0x00240092, 0x00240100, 0x00240102, 0x00240103, 0x00240104)
+    __order__: ClassVar[tuple[int, ...]] = (0x00240092, 0x00240100, 0x00240102, 0x00240103, 0x00240104)
 
     age_corrected_sensitivity_deviation_value: Attr[float] = Attr(
         0x00240092, "AgeCorrectedSensitivityDeviationValue", "FL", "1", "1",
@@ -136,7 +136,7 @@ class VisualFieldTestPointSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.26.4-1"
-    __order__ = (0x00240090, 0x00240091, 0x00240093, 0x00240094, 0x00240095, 0x00240096, 0x00240098, 0x00240097)
+    __order__: ClassVar[tuple[int, ...]] = (0x00240090, 0x00240091, 0x00240093, 0x00240094, 0x00240095, 0x00240096, 0x00240098, 0x00240097)
 
     visual_field_test_point_x_coordinate: Attr[float] = Attr(
         0x00240090, "VisualFieldTestPointXCoordinate", "FL", "1", "1",
@@ -240,7 +240,7 @@ class VisualFieldStaticPerimetryTestMeasurementsModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.26.4-1"
-    __order__ = (0x00240113, 0x00240037, 0x00240038, 0x00240088, 0x00240086, 0x00240087, 0x00240117, 0x00240118, 0x00240120, 0x00240122, 0x00240106, 0x00240107, 0x00240108, 0x00240105, 0x00240057, 0x00240058, 0x00240065, 0x00240067, 0x00240089)
+    __order__: ClassVar[tuple[int, ...]] = (0x00240113, 0x00240037, 0x00240038, 0x00240088, 0x00240086, 0x00240087, 0x00240117, 0x00240118, 0x00240120, 0x00240122, 0x00240106, 0x00240107, 0x00240108, 0x00240105, 0x00240057, 0x00240058, 0x00240065, 0x00240067, 0x00240089)
 
     measurement_laterality: Attr[Literal["R", "L", "B"]] = Attr(
         0x00240113, "MeasurementLaterality", "CS", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -23,7 +23,7 @@ class VisualFieldStaticPerimetryTestParametersModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.26.2-1"
-    __order__ = (0x00240010, 0x00240011, 0x00240012, 0x00240016, 0x00240018, 0x00240020, 0x00240021, 0x00240024, 0x00240025, 0x00240028)
+    __order__: ClassVar[tuple[int, ...]] = (0x00240010, 0x00240011, 0x00240012, 0x00240016, 0x00240018, 0x00240020, 0x00240021, 0x00240024, 0x00240025, 0x00240028)
 
     visual_field_horizontal_extent: Attr[float] = Attr(
         0x00240010, "VisualFieldHorizontalExtent", "FL", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -23,7 +23,7 @@ class FixationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.26.3-1"
-    __order__ = (0x00240033, 0x00240035, 0x00240036, 0x00240039, 0x00240040)
+    __order__: ClassVar[tuple[int, ...]] = (0x00240033, 0x00240035, 0x00240036, 0x00240039, 0x00240040)
 
     fixation_monitoring_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x00240033, "FixationMonitoringCodeSequence", "SQ", "1", "1",
@@ -99,7 +99,7 @@ class VisualFieldCatchTrialSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.26.3-1"
-    __order__ = (0x00240055, 0x00240048, 0x00240050, 0x00240045, 0x00240046, 0x00240051, 0x00240052, 0x00240056, 0x00240060, 0x00240053, 0x00240054, 0x00240061, 0x00240062)
+    __order__: ClassVar[tuple[int, ...]] = (0x00240055, 0x00240048, 0x00240050, 0x00240045, 0x00240046, 0x00240051, 0x00240052, 0x00240056, 0x00240060, 0x00240053, 0x00240054, 0x00240061, 0x00240062)
 
     catch_trials_data_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x00240055, "CatchTrialsDataFlag", "CS", "1", "1",
@@ -265,7 +265,7 @@ class VisualFieldStaticPerimetryTestReliabilityModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.26.3-1"
-    __order__ = (0x00240032, 0x00240034, 0x00240042, 0x00240069, 0x00240044, 0x00240317)
+    __order__: ClassVar[tuple[int, ...]] = (0x00240032, 0x00240034, 0x00240042, 0x00240069, 0x00240044, 0x00240317)
 
     fixation_sequence: Attr[list[FixationSequenceItem]] = Attr(
         0x00240032, "FixationSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -25,7 +25,7 @@ class GlobalDeviationProbabilitySequenceItem(AlgorithmIdentificationMacro, ItemB
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.26.5-1"
-    __order__ = (0x00240071, 0x0066002F, 0x00660030, 0x00660036, 0x00660031, 0x00660032, 0x00240202)
+    __order__: ClassVar[tuple[int, ...]] = (0x00240071, 0x0066002F, 0x00660030, 0x00660036, 0x00660031, 0x00660032, 0x00240202)
 
     global_deviation_probability: Attr[float] = Attr(
         0x00240071, "GlobalDeviationProbability", "FL", "1", "1",
@@ -60,7 +60,7 @@ class LocalizedDeviationProbabilitySequenceItem(AlgorithmIdentificationMacro, It
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.26.5-1"
-    __order__ = (0x00240073, 0x0066002F, 0x00660030, 0x00660036, 0x00660031, 0x00660032, 0x00240202)
+    __order__: ClassVar[tuple[int, ...]] = (0x00240073, 0x0066002F, 0x00660030, 0x00660036, 0x00660031, 0x00660032, 0x00240202)
 
     localized_deviation_probability: Attr[float] = Attr(
         0x00240073, "LocalizedDeviationProbability", "FL", "1", "1",
@@ -95,7 +95,7 @@ class ResultsNormalsSequenceItem(ExternallySourcedDataSetIdentificationMacro, It
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.26.5-1"
-    __order__ = (0x00240306, 0x00240307, 0x00240308, 0x00240309, 0x00240066, 0x00240059, 0x00240083, 0x00240068, 0x00240072, 0x00240085)
+    __order__: ClassVar[tuple[int, ...]] = (0x00240306, 0x00240307, 0x00240308, 0x00240309, 0x00240066, 0x00240059, 0x00240083, 0x00240068, 0x00240072, 0x00240085)
 
     global_deviation_from_normal: Attr[float] = Attr(
         0x00240066, "GlobalDeviationFromNormal", "FL", "1", "1",
@@ -183,7 +183,7 @@ class VisualFieldStaticPerimetryTestResultsModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.26.5-1"
-    __order__ = (0x00240070, 0x00240063, 0x00240064, 0x00240074, 0x00240075, 0x00240076, 0x00240077, 0x00240078, 0x00240079, 0x00240080, 0x00240081, 0x00240320)
+    __order__: ClassVar[tuple[int, ...]] = (0x00240070, 0x00240063, 0x00240064, 0x00240074, 0x00240075, 0x00240076, 0x00240077, 0x00240078, 0x00240079, 0x00240080, 0x00240081, 0x00240320)
 
     visual_field_mean_sensitivity: Attr[float] = Attr(
         0x00240070, "VisualFieldMeanSensitivity", "FL", "1", "1C",

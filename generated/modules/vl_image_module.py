@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -25,7 +25,7 @@ class ReferencedImageSequenceItem(ImageSOPInstanceReferenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-77"
-    __order__ = (0x00081150, 0x00081155, 0x00081160, 0x0062000B, 0x0040A170)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x00081160, 0x0062000B, 0x0040A170)
 
     purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "2",
@@ -56,7 +56,7 @@ class AnatomicRegionSequenceItem(CodeSequenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-77"
-    __order__ = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00082220)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00082220)
 
     anatomic_region_modifier_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x00082220, "AnatomicRegionModifierSequence", "SQ", "1", "3",
@@ -104,7 +104,7 @@ class VLImageModule(PrimaryAnatomicStructureMacro, ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-77"
-    __order__ = (0x00080008, 0x00280004, 0x00280100, 0x00280101, 0x00280102, 0x00280103, 0x00280002, 0x00280006, 0x00080033, 0x00282110, 0x00081140, 0x00281050, 0x00281051, 0x00200062, 0x00082218, 0x00082228, 0x0022001A, 0x00280030, 0x00181164)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080008, 0x00280004, 0x00280100, 0x00280101, 0x00280102, 0x00280103, 0x00280002, 0x00280006, 0x00080033, 0x00282110, 0x00081140, 0x00281050, 0x00281051, 0x00200062, 0x00082218, 0x00082228, 0x0022001A, 0x00280030, 0x00181164)
 
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",

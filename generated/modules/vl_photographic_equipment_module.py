@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class VLPhotographicEquipmentModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.12.10-1"
-    __order__ = (0x0016004D, 0x0016004E, 0x0016004F, 0x00160050, 0x00160051)
+    __order__: ClassVar[tuple[int, ...]] = (0x0016004D, 0x0016004E, 0x0016004F, 0x00160050, 0x00160051)
 
     camera_owner_name: Attr[str] = Attr(
         0x0016004D, "CameraOwnerName", "UT", "1", "3",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -22,7 +22,7 @@ class ObliqueCroppingPlaneSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.24-1"
-    __order__ = (0x00701305, 0x00701306)
+    __order__: ClassVar[tuple[int, ...]] = (0x00701305, 0x00701306)
 
     plane: Attr[list[float]] = Attr(
         0x00701305, "Plane", "FD", "4", "1",
@@ -63,7 +63,7 @@ class VolumeCroppingSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.24-1"
-    __order__ = (0x00701309, 0x00701302, 0x00701303, 0x00701304, 0x00081140)
+    __order__: ClassVar[tuple[int, ...]] = (0x00701309, 0x00701302, 0x00701303, 0x00701304, 0x00081140)
 
     cropping_specification_number: Attr[int] = Attr(
         0x00701309, "CroppingSpecificationNumber", "US", "1", "1",
@@ -140,7 +140,7 @@ class VolumeCroppingModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.24-1"
-    __order__ = (0x00701301,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00701301,)
 
     volume_cropping_sequence: Attr[list[VolumeCroppingSequenceItem]] = Attr(
         0x00701301, "VolumeCroppingSequence", "SQ", "1", "1",

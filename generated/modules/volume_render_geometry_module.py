@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class VolumeRenderGeometryModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.30-1"
-    __order__ = (0x00701602, 0x00701603, 0x00701604, 0x00701605, 0x00701606, 0x0070120D, 0x00701607)
+    __order__: ClassVar[tuple[int, ...]] = (0x00701602, 0x00701603, 0x00701604, 0x00701605, 0x00701606, 0x0070120D, 0x00701607)
 
     render_projection: Attr[Literal["ORTHOGRAPHIC", "PERSPECTIVE"]] = Attr(
         0x00701602, "RenderProjection", "CS", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -20,7 +20,7 @@ class TextObjectSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.28-1"
-    __order__ = (0x00700006, 0x00700010, 0x00700011, 0x00700012)
+    __order__: ClassVar[tuple[int, ...]] = (0x00700006, 0x00700010, 0x00700011, 0x00700012)
 
     unformatted_text_value: Attr[str] = Attr(
         0x00700006, "UnformattedTextValue", "ST", "1", "1",
@@ -86,7 +86,7 @@ class ReferencedStructuredContextSequenceItem(SOPInstanceReferenceMacro, ItemBui
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.28-1"
-    __order__ = (0x00081150, 0x00081155, 0x00701904)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x00701904)
 
     referenced_content_item: Attr[str] = Attr(
         0x00701904, "ReferencedContentItem", "UI", "1", "1",
@@ -117,7 +117,7 @@ class VolumetricAnnotationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.28-1"
-    __order__ = (0x00700022, 0x00700023, 0x00700002, 0x00701907, 0x00700008, 0x00701903)
+    __order__: ClassVar[tuple[int, ...]] = (0x00700022, 0x00700023, 0x00700002, 0x00701907, 0x00700008, 0x00701903)
 
     graphic_data: Attr[list[float]] = Attr(
         0x00700022, "GraphicData", "FL", "2-n", "1",
@@ -200,7 +200,7 @@ class TextObjectSequenceItemInVolumetricPresentationInputAnnotationSequenceItem(
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.28-1"
-    __order__ = (0x00700006, 0x00700010, 0x00700011, 0x00700012)
+    __order__: ClassVar[tuple[int, ...]] = (0x00700006, 0x00700010, 0x00700011, 0x00700012)
 
     unformatted_text_value: Attr[str] = Attr(
         0x00700006, "UnformattedTextValue", "ST", "1", "1",
@@ -264,7 +264,7 @@ class ReferencedStructuredContextSequenceItemInVolumetricPresentationInputAnnota
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.28-1"
-    __order__ = (0x00081150, 0x00081155, 0x00701904)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x00701904)
 
     referenced_content_item: Attr[str] = Attr(
         0x00701904, "ReferencedContentItem", "UI", "1", "1",
@@ -295,7 +295,7 @@ class VolumetricPresentationInputAnnotationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.28-1"
-    __order__ = (0x00701804, 0x00700002, 0x00700008, 0x00701903)
+    __order__: ClassVar[tuple[int, ...]] = (0x00701804, 0x00700002, 0x00700008, 0x00701903)
 
     volumetric_presentation_input_index: Attr[int] = Attr(
         0x00701804, "VolumetricPresentationInputIndex", "US", "1", "1",
@@ -355,7 +355,7 @@ class VolumetricGraphicAnnotationModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.28-1"
-    __order__ = (0x00701901, 0x00701905)
+    __order__: ClassVar[tuple[int, ...]] = (0x00701901, 0x00701905)
 
     volumetric_annotation_sequence: Attr[list[VolumetricAnnotationSequenceItem]] = Attr(
         0x00701901, "VolumetricAnnotationSequence", "SQ", "1", "1C",

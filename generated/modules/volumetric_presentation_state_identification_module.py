@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydicom.valuerep import PersonName
 
@@ -31,7 +31,7 @@ class VolumetricPresentationStateIdentificationModule(ContentIdentificationMacro
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.22-1"
-    __order__ = (0x00700082, 0x00700083, 0x00200013, 0x00700080, 0x00700081, 0x0040A043, 0x00700087, 0x00700084, 0x00700086, 0x00701104, 0x00701101, 0x00701102, 0x00701103)
+    __order__: ClassVar[tuple[int, ...]] = (0x00700082, 0x00700083, 0x00200013, 0x00700080, 0x00700081, 0x0040A043, 0x00700087, 0x00700084, 0x00700086, 0x00701104, 0x00701101, 0x00701102, 0x00701103)
 
     presentation_creation_date: Attr[datetime.date | str] = Attr(
         0x00700082, "PresentationCreationDate", "DA", "1", "1",

@@ -4,17 +4,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
 
-from iodkit.generated.modules.voilut_macro import VOILUTMacro
+from iodkit.generated.modules.voi_lut_macro import VOILUTMacro
 
 if TYPE_CHECKING:
     from iodkit.generated.modules import image_sop_instance_reference_macro
     from iodkit.generated.modules import sop_instance_reference_macro
-    from iodkit.generated.modules import voilut_macro
+    from iodkit.generated.modules import voi_lut_macro
 
 
 
@@ -25,7 +25,7 @@ class VolumetricPresentationInputSetSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.23-1"
-    __order__ = (0x00701209, 0x00701202, 0x00081140, 0x00700404)
+    __order__: ClassVar[tuple[int, ...]] = (0x00701209, 0x00701202, 0x00081140, 0x00700404)
 
     volumetric_presentation_input_set_uid: Attr[str] = Attr(
         0x00701209, "VolumetricPresentationInputSetUID", "UI", "1", "1",
@@ -91,7 +91,7 @@ class VolumetricPresentationStateInputSequenceItem(VOILUTMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.23-1"
-    __order__ = (0x00701207, 0x00701209, 0x00701203, 0x00283010, 0x00281050, 0x00281051, 0x00281055, 0x00281056, 0x00701204, 0x00701205, 0x0070120D)
+    __order__: ClassVar[tuple[int, ...]] = (0x00701207, 0x00701209, 0x00701203, 0x00283010, 0x00281050, 0x00281051, 0x00281055, 0x00281056, 0x00701204, 0x00701205, 0x0070120D)
 
     volumetric_presentation_input_number: Attr[int] = Attr(
         0x00701207, "VolumetricPresentationInputNumber", "US", "1", "1",
@@ -157,7 +157,7 @@ class VolumetricPresentationStateInputSequenceItem(VOILUTMacro, ItemBuilder):
         volumetric_presentation_input_number: int | None = None,
         volumetric_presentation_input_set_uid: str | None = None,
         input_sequence_position_index: int | None = None,
-        voilut_sequence: list[voilut_macro.VOILUTSequenceItem] | None = None,
+        voilut_sequence: list[voi_lut_macro.VOILUTSequenceItem] | None = None,
         window_center: list[float] | None = None,
         window_width: list[float] | None = None,
         window_center_width_explanation: list[str] | None = None,
@@ -180,7 +180,7 @@ class VolumetricPresentationStateRelationshipModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.11.23-1"
-    __order__ = (0x0070120A, 0x00701201, 0x0070120B, 0x0070120C)
+    __order__: ClassVar[tuple[int, ...]] = (0x0070120A, 0x00701201, 0x0070120B, 0x0070120C)
 
     volumetric_presentation_input_set_sequence: Attr[list[VolumetricPresentationInputSetSequenceItem]] = Attr(
         0x0070120A, "VolumetricPresentationInputSetSequence", "SQ", "1", "1",

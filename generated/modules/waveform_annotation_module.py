@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -24,7 +24,7 @@ class ConceptNameCodeSequenceItem(CodeSequenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.10-11"
-    __order__ = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x0040A195)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x0040A195)
 
     modifier_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x0040A195, "ModifierCodeSequence", "SQ", "1", "1C",
@@ -71,7 +71,7 @@ class ConceptCodeSequenceItem(CodeSequenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.10-11"
-    __order__ = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x0040A195)
+    __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x0040A195)
 
     modifier_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x0040A195, "ModifierCodeSequence", "SQ", "1", "1C",
@@ -118,7 +118,7 @@ class WaveformAnnotationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.10-11"
-    __order__ = (0x00700006, 0x0040A043, 0x0040A168, 0x0040A30A, 0x004008EA, 0x0040A0B0, 0x0040A130, 0x0040A132, 0x0040A138, 0x0040A13A, 0x0040A180)
+    __order__: ClassVar[tuple[int, ...]] = (0x00700006, 0x0040A043, 0x0040A168, 0x0040A30A, 0x004008EA, 0x0040A0B0, 0x0040A130, 0x0040A132, 0x0040A138, 0x0040A13A, 0x0040A180)
 
     unformatted_text_value: Attr[str] = Attr(
         0x00700006, "UnformattedTextValue", "ST", "1", "1C",
@@ -253,7 +253,7 @@ class WaveformAnnotationModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.10-11"
-    __order__ = (0x0040B020,)
+    __order__: ClassVar[tuple[int, ...]] = (0x0040B020,)
 
     waveform_annotation_sequence: Attr[list[WaveformAnnotationSequenceItem]] = Attr(
         0x0040B020, "WaveformAnnotationSequence", "SQ", "1", "1",

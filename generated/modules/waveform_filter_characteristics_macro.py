@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -23,7 +23,7 @@ class AnalogFilterCharacteristicsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.10.12-1"
-    __order__ = (0x003A0324, 0x003A0325)
+    __order__: ClassVar[tuple[int, ...]] = (0x003A0324, 0x003A0325)
 
     analog_filter_roll_off: Attr[float] = Attr(
         0x003A0324, "AnalogFilterRollOff", "DS", "1", "1",
@@ -61,7 +61,7 @@ class DigitalFilterCharacteristicsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.10.12-1"
-    __order__ = (0x003A0327, 0x003A0328)
+    __order__: ClassVar[tuple[int, ...]] = (0x003A0327, 0x003A0328)
 
     digital_filter_order: Attr[int] = Attr(
         0x003A0327, "DigitalFilterOrder", "IS", "1", "1",
@@ -100,7 +100,7 @@ class WaveformFilterCharacteristicsMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.10.12-1"
-    __order__ = (0x003A0322, 0x003A0220, 0x003A0221, 0x003A0222, 0x003A0223, 0x003A0323, 0x003A0326, 0x003A0329, 0x003A032A)
+    __order__: ClassVar[tuple[int, ...]] = (0x003A0322, 0x003A0220, 0x003A0221, 0x003A0222, 0x003A0223, 0x003A0323, 0x003A0326, 0x003A0329, 0x003A032A)
 
     waveform_filter_type: Attr[Literal["ANALOG", "DIGITAL"]] = Attr(
         0x003A0322, "WaveformFilterType", "CS", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -23,7 +23,7 @@ class WaveformFilterLookupTableMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.10.13-1"
-    __order__ = (0x003A032B, 0x003A032C, 0x003A032D, 0x003A032E)
+    __order__: ClassVar[tuple[int, ...]] = (0x003A032B, 0x003A032C, 0x003A032D, 0x003A032E)
 
     filter_lookup_table_description: Attr[str] = Attr(
         0x003A032B, "FilterLookupTableDescription", "ST", "1", "3",

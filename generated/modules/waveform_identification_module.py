@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -24,7 +24,7 @@ class ReferencedInstanceSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.10-8"
-    __order__ = (0x00081150, 0x00081155, 0x0040A170)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x0040A170)
 
     purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "3",
@@ -56,7 +56,7 @@ class WaveformIdentificationModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.10-8"
-    __order__ = (0x00200013, 0x00080023, 0x00080033, 0x0008002A, 0x0008114A)
+    __order__: ClassVar[tuple[int, ...]] = (0x00200013, 0x00080023, 0x00080033, 0x0008002A, 0x0008114A)
 
     instance_number: Attr[int] = Attr(
         0x00200013, "InstanceNumber", "IS", "1", "1",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -24,7 +24,7 @@ class SourceWaveformSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.10-9"
-    __order__ = (0x00081150, 0x00081155, 0x0040A0B0)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x0040A0B0)
 
     referenced_waveform_channels: Attr[list[int]] = Attr(
         0x0040A0B0, "ReferencedWaveformChannels", "US", "2-2n", "1",
@@ -55,7 +55,7 @@ class ChannelImpedanceSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.10-9"
-    __order__ = (0x003A0313, 0x003A0314, 0x003A0315, 0x003A0316)
+    __order__: ClassVar[tuple[int, ...]] = (0x003A0313, 0x003A0314, 0x003A0315, 0x003A0316)
 
     impedance_value: Attr[float] = Attr(
         0x003A0313, "ImpedanceValue", "DS", "1", "1",
@@ -111,7 +111,7 @@ class ChannelDefinitionSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.10-9"
-    __order__ = (0x003A0202, 0x003A0203, 0x003A0205, 0x003A0208, 0x003A0209, 0x003A020A, 0x003A020C, 0x003A0210, 0x003A0211, 0x003A0212, 0x003A0213, 0x003A0214, 0x003A0215, 0x003A0218, 0x003A021A, 0x003A0317, 0x003A0220, 0x003A0318, 0x003A0221, 0x003A0319, 0x003A0222, 0x003A0223, 0x003A0321, 0x003A0320, 0x003A0312, 0x54000110, 0x54000112)
+    __order__: ClassVar[tuple[int, ...]] = (0x003A0202, 0x003A0203, 0x003A0205, 0x003A0208, 0x003A0209, 0x003A020A, 0x003A020C, 0x003A0210, 0x003A0211, 0x003A0212, 0x003A0213, 0x003A0214, 0x003A0215, 0x003A0218, 0x003A021A, 0x003A0317, 0x003A0220, 0x003A0318, 0x003A0221, 0x003A0319, 0x003A0222, 0x003A0223, 0x003A0321, 0x003A0320, 0x003A0312, 0x54000110, 0x54000112)
 
     waveform_channel_number: Attr[int] = Attr(
         0x003A0202, "WaveformChannelNumber", "IS", "1", "3",
@@ -408,7 +408,7 @@ class WaveformSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.10-9"
-    __order__ = (0x00181068, 0x00181069, 0x0018106E, 0x003A0004, 0x003A0005, 0x003A0010, 0x003A001A, 0x003A0020, 0x003A0310, 0x003A0311, 0x003A0200, 0x54001004, 0x54001006, 0x5400100A, 0x54001010)
+    __order__: ClassVar[tuple[int, ...]] = (0x00181068, 0x00181069, 0x0018106E, 0x003A0004, 0x003A0005, 0x003A0010, 0x003A001A, 0x003A0020, 0x003A0310, 0x003A0311, 0x003A0200, 0x54001004, 0x54001006, 0x5400100A, 0x54001010)
 
     multiplex_group_time_offset: Attr[float] = Attr(
         0x00181068, "MultiplexGroupTimeOffset", "DS", "1", "1C",
@@ -569,7 +569,7 @@ class ChannelDisplaySequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.10-9"
-    __order__ = (0x0040A0B0, 0x003A0218, 0x003A0244, 0x003A0245, 0x003A0246, 0x003A0247, 0x003A0248)
+    __order__: ClassVar[tuple[int, ...]] = (0x0040A0B0, 0x003A0218, 0x003A0244, 0x003A0245, 0x003A0246, 0x003A0247, 0x003A0248)
 
     referenced_waveform_channels: Attr[list[int]] = Attr(
         0x0040A0B0, "ReferencedWaveformChannels", "US", "2-2n", "1",
@@ -663,7 +663,7 @@ class WaveformPresentationGroupSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.10-9"
-    __order__ = (0x003A0241, 0x003A0242)
+    __order__: ClassVar[tuple[int, ...]] = (0x003A0241, 0x003A0242)
 
     presentation_group_number: Attr[int] = Attr(
         0x003A0241, "PresentationGroupNumber", "US", "1", "1",
@@ -702,7 +702,7 @@ class WaveformModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.10-9"
-    __order__ = (0x54000100, 0x003A0230, 0x003A0231, 0x003A0240)
+    __order__: ClassVar[tuple[int, ...]] = (0x54000100, 0x003A0230, 0x003A0231, 0x003A0240)
 
     waveform_sequence: Attr[list[WaveformSequenceItem]] = Attr(
         0x54000100, "WaveformSequence", "SQ", "1", "1",

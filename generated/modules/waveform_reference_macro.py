@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -21,7 +21,7 @@ class ReferencedSOPSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.18.5-1"
-    __order__ = (0x00081150, 0x00081155, 0x0040A0B0)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x0040A0B0)
 
     referenced_waveform_channels: Attr[list[int]] = Attr(
         0x0040A0B0, "ReferencedWaveformChannels", "US", "2-2n", "1C",
@@ -56,7 +56,7 @@ class WaveformReferenceMacro(CompositeObjectReferenceMacro, ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.18.5-1"
-    __order__ = (0x00081199,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081199,)
 
     referenced_sop_sequence: Attr[list[ReferencedSOPSequenceItem]] = Attr(
         0x00081199, "ReferencedSOPSequence", "SQ", "1", "1",

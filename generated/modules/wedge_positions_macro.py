@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class WedgePositionSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.2.11-1"
-    __order__ = (0x300A0607, 0x300A0118, 0x300A0653)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0607, 0x300A0118, 0x300A0653)
 
     referenced_device_index: Attr[int] = Attr(
         0x300A0607, "ReferencedDeviceIndex", "US", "1", "1",
@@ -72,7 +72,7 @@ class WedgePositionsMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.36.2.2.11-1"
-    __order__ = (0x300A0655, 0x300A0116)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0655, 0x300A0116)
 
     number_of_wedge_positions: Attr[int] = Attr(
         0x300A0655, "NumberOfWedgePositions", "US", "1", "1C",

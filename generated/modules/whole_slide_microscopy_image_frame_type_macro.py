@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class WholeSlideMicroscopyImageFrameTypeSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.12.9-1"
-    __order__ = (0x00089007,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00089007,)
 
     frame_type: Attr[list[str]] = Attr(
         0x00089007, "FrameType", "CS", "4-5", "1",
@@ -48,7 +48,7 @@ class WholeSlideMicroscopyImageFrameTypeMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.12.9-1"
-    __order__ = (0x00400710,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00400710,)
 
     whole_slide_microscopy_image_frame_type_sequence: Attr[list[WholeSlideMicroscopyImageFrameTypeSequenceItem]] = Attr(
         0x00400710, "WholeSlideMicroscopyImageFrameTypeSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -24,7 +24,7 @@ class WideFieldOphthalmicPhotographyQualityThresholdSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.17.13-1"
-    __order__ = (0x00221527,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00221527,)
 
     wide_field_ophthalmic_photography_threshold_quality_rating: Attr[float] = Attr(
         0x00221527, "WideFieldOphthalmicPhotographyThresholdQualityRating", "FL", "1", "1",
@@ -53,7 +53,7 @@ class WideFieldOphthalmicPhotographyQualityRatingSequenceItem(NumericValueMacro,
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.17.13-1"
-    __order__ = (0x0040A043, 0x0040A30A, 0x004008EA, 0x00221526, 0x0066002F, 0x00660030, 0x00660036, 0x00660031, 0x00660032, 0x00240202)
+    __order__: ClassVar[tuple[int, ...]] = (0x0040A043, 0x0040A30A, 0x004008EA, 0x00221526, 0x0066002F, 0x00660030, 0x00660036, 0x00660031, 0x00660032, 0x00240202)
 
     wide_field_ophthalmic_photography_quality_threshold_sequence: Attr[list[WideFieldOphthalmicPhotographyQualityThresholdSequenceItem]] = Attr(
         0x00221526, "WideFieldOphthalmicPhotographyQualityThresholdSequence", "SQ", "1", "1",
@@ -94,7 +94,7 @@ class WideFieldOphthalmicPhotographyQualityRatingModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.17.13-1"
-    __order__ = (0x00221525,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00221525,)
 
     wide_field_ophthalmic_photography_quality_rating_sequence: Attr[list[WideFieldOphthalmicPhotographyQualityRatingSequenceItem]] = Attr(
         0x00221525, "WideFieldOphthalmicPhotographyQualityRatingSequence", "SQ", "1", "1",

@@ -6,7 +6,7 @@ C.8.17.11-1.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -30,7 +30,7 @@ class WideFieldOphthalmicPhotographyStereographicProjectionModule(GeneralAnatomy
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.17.11-1"
-    __order__ = (0x00082218, 0x00082228, 0x00221513, 0x00221019, 0x00221515, 0x00221528, 0x00221529, 0x00221517)
+    __order__: ClassVar[tuple[int, ...]] = (0x00082218, 0x00082228, 0x00221513, 0x00221019, 0x00221515, 0x00221528, 0x00221529, 0x00221517)
 
     transformation_algorithm_sequence: Attr[list[algorithm_identification_macro.AlgorithmIdentificationMacro]] = Attr(
         0x00221513, "TransformationAlgorithmSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -24,7 +24,7 @@ class XRayAcquisitionDoseModule(XRayFiltrationMacro, ExposureIndexMacro, ModuleB
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-33"
-    __order__ = (0x00180060, 0x00181151, 0x00188151, 0x00181150, 0x00188150, 0x00181152, 0x00181153, 0x00181110, 0x00181111, 0x0018115E, 0x001811A0, 0x00181405, 0x00400302, 0x00408302, 0x00408303, 0x00400303, 0x00400306, 0x00400310, 0x00400312, 0x00400314, 0x00400316, 0x00400318, 0x00181191, 0x00181160, 0x00187050, 0x00187052, 0x00187054, 0x00187056, 0x00187058, 0x00181156, 0x00181411, 0x00181412, 0x00181413)
+    __order__: ClassVar[tuple[int, ...]] = (0x00180060, 0x00181151, 0x00188151, 0x00181150, 0x00188150, 0x00181152, 0x00181153, 0x00181110, 0x00181111, 0x0018115E, 0x001811A0, 0x00181405, 0x00400302, 0x00408302, 0x00408303, 0x00400303, 0x00400306, 0x00400310, 0x00400312, 0x00400314, 0x00400316, 0x00400318, 0x00181191, 0x00181160, 0x00187050, 0x00187052, 0x00187054, 0x00187056, 0x00187058, 0x00181156, 0x00181411, 0x00181412, 0x00181413)
 
     kvp: Attr[float] = Attr(
         0x00180060, "KVP", "DS", "1", "3",
@@ -42,7 +42,7 @@ class XRayAcquisitionDoseModule(XRayFiltrationMacro, ExposureIndexMacro, ModuleB
     X-Ray Tube Current in mA.
     """
 
-    x_ray_tube_current_inu_a: Attr[float] = Attr(
+    x_ray_tube_current_in_ua: Attr[float] = Attr(
         0x00188151, "XRayTubeCurrentInuA", "DS", "1", "3",
     )
     """X-Ray Tube Current in µA (0018,8151): Type 3, VR DS, VM 1.
@@ -75,7 +75,7 @@ class XRayAcquisitionDoseModule(XRayFiltrationMacro, ExposureIndexMacro, ModuleB
     Current.
     """
 
-    exposure_inu_as: Attr[int] = Attr(
+    exposure_in_uas: Attr[int] = Attr(
         0x00181153, "ExposureInuAs", "IS", "1", "3",
     )
     """Exposure in µAs (0018,1153): Type 3, VR IS, VM 1.
@@ -242,11 +242,11 @@ class XRayAcquisitionDoseModule(XRayFiltrationMacro, ExposureIndexMacro, ModuleB
         *,
         kvp: float | None = None,
         x_ray_tube_current: int | None = None,
-        x_ray_tube_current_inu_a: float | None = None,
+        x_ray_tube_current_in_ua: float | None = None,
         exposure_time: int | None = None,
         exposure_time_inu_s: float | None = None,
         exposure: int | None = None,
-        exposure_inu_as: int | None = None,
+        exposure_in_uas: int | None = None,
         distance_source_to_detector: float | None = None,
         distance_source_to_patient: float | None = None,
         image_and_fluoroscopy_area_dose_product: float | None = None,

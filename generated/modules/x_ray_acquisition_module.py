@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -23,7 +23,7 @@ class XRayAcquisitionModule(BasicPixelSpacingCalibrationMacro, ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-27"
-    __order__ = (0x00180060, 0x00181155, 0x00181151, 0x00188151, 0x00181150, 0x00188150, 0x00181152, 0x00181153, 0x00181166, 0x00181154, 0x0018115A, 0x00181161, 0x00181162, 0x00181147, 0x00181149, 0x00181164, 0x00280030, 0x00280A02, 0x00280A04, 0x00181190, 0x0018115E)
+    __order__: ClassVar[tuple[int, ...]] = (0x00180060, 0x00181155, 0x00181151, 0x00188151, 0x00181150, 0x00188150, 0x00181152, 0x00181153, 0x00181166, 0x00181154, 0x0018115A, 0x00181161, 0x00181162, 0x00181147, 0x00181149, 0x00181164, 0x00280030, 0x00280A02, 0x00280A04, 0x00181190, 0x0018115E)
 
     kvp: Attr[float] = Attr(
         0x00180060, "KVP", "DS", "1", "2",
@@ -52,7 +52,7 @@ class XRayAcquisitionModule(BasicPixelSpacingCalibrationMacro, ModuleBuilder):
     otherwise.
     """
 
-    x_ray_tube_current_inu_a: Attr[float] = Attr(
+    x_ray_tube_current_in_ua: Attr[float] = Attr(
         0x00188151, "XRayTubeCurrentInuA", "DS", "1", "3",
     )
     """X-Ray Tube Current in µA (0018,8151): Type 3, VR DS, VM 1.
@@ -87,7 +87,7 @@ class XRayAcquisitionModule(BasicPixelSpacingCalibrationMacro, ModuleBuilder):
     not present. May be present otherwise.
     """
 
-    exposure_inu_as: Attr[int] = Attr(
+    exposure_in_uas: Attr[int] = Attr(
         0x00181153, "ExposureInuAs", "IS", "1", "3",
     )
     """Exposure in µAs (0018,1153): Type 3, VR IS, VM 1.
@@ -190,11 +190,11 @@ class XRayAcquisitionModule(BasicPixelSpacingCalibrationMacro, ModuleBuilder):
         kvp: float | None = None,
         radiation_setting: Literal["SC", "GR"] | None = None,
         x_ray_tube_current: int | None = None,
-        x_ray_tube_current_inu_a: float | None = None,
+        x_ray_tube_current_in_ua: float | None = None,
         exposure_time: int | None = None,
         exposure_time_inu_s: float | None = None,
         exposure: int | None = None,
-        exposure_inu_as: int | None = None,
+        exposure_in_uas: int | None = None,
         grid: list[str] | None = None,
         average_pulse_width: float | None = None,
         radiation_mode: str | None = None,

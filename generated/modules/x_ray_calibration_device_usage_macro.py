@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class CalibrationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.19.6-6"
-    __order__ = (0x00500004,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00500004,)
 
     calibration_image: Attr[Literal["YES", "NO"]] = Attr(
         0x00500004, "CalibrationImage", "CS", "1", "1",
@@ -51,7 +51,7 @@ class XRayCalibrationDeviceUsageMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.19.6-6"
-    __order__ = (0x00189455,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189455,)
 
     calibration_sequence: Attr[list[CalibrationSequenceItem]] = Attr(
         0x00189455, "CalibrationSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class XRayCollimatorDimensionsMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-28b"
-    __order__ = (0x00181702, 0x00181704, 0x00181706, 0x00181708, 0x00181710, 0x00181712, 0x00181720)
+    __order__: ClassVar[tuple[int, ...]] = (0x00181702, 0x00181704, 0x00181706, 0x00181708, 0x00181710, 0x00181712, 0x00181720)
 
     collimator_left_vertical_edge: Attr[int] = Attr(
         0x00181702, "CollimatorLeftVerticalEdge", "IS", "1", "1C",

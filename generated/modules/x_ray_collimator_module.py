@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -23,7 +23,7 @@ class XRayCollimatorModule(XRayCollimatorDimensionsMacro, ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-28"
-    __order__ = (0x00181700, 0x00181702, 0x00181704, 0x00181706, 0x00181708, 0x00181710, 0x00181712, 0x00181720)
+    __order__: ClassVar[tuple[int, ...]] = (0x00181700, 0x00181702, 0x00181704, 0x00181706, 0x00181708, 0x00181710, 0x00181712, 0x00181720)
 
     collimator_shape: Attr[list[Literal["RECTANGULAR", "CIRCULAR", "POLYGONAL"]]] = Attr(
         0x00181700, "CollimatorShape", "CS", "1-3", "1",

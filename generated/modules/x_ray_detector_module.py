@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -24,7 +24,7 @@ class XRayDetectorModule(DigitalXRayDetectorMacro, ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.19.5-1"
-    __order__ = (0x00187004, 0x00187005, 0x00187006, 0x00187008, 0x0018700A, 0x0018700C, 0x0018700E, 0x00187010, 0x00187011, 0x00187012, 0x0018701A, 0x0018702A, 0x0018702B, 0x00187000, 0x00187001, 0x00186000, 0x00187020, 0x00187022, 0x00187024, 0x00187026, 0x00187028, 0x00181411, 0x00181412, 0x00181413, 0x00189429, 0x00189430)
+    __order__: ClassVar[tuple[int, ...]] = (0x00187004, 0x00187005, 0x00187006, 0x00187008, 0x0018700A, 0x0018700C, 0x0018700E, 0x00187010, 0x00187011, 0x00187012, 0x0018701A, 0x0018702A, 0x0018702B, 0x00187000, 0x00187001, 0x00186000, 0x00187020, 0x00187022, 0x00187024, 0x00187026, 0x00187028, 0x00181411, 0x00181412, 0x00181413, 0x00189429, 0x00189430)
 
     physical_detector_size: Attr[list[float]] = Attr(
         0x00189429, "PhysicalDetectorSize", "FL", "2", "1",

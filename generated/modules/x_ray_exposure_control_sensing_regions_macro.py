@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class ExposureControlSensingRegionsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.19.6-3"
-    __order__ = (0x00189435, 0x00189436, 0x00189437, 0x00189438, 0x00189439, 0x00189440, 0x00189441, 0x00189442)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189435, 0x00189436, 0x00189437, 0x00189438, 0x00189439, 0x00189440, 0x00189441, 0x00189442)
 
     exposure_control_sensing_region_shape: Attr[Literal["RECTANGULAR", "CIRCULAR", "POLYGONAL"]] = Attr(
         0x00189435, "ExposureControlSensingRegionShape", "CS", "1", "1",
@@ -126,7 +126,7 @@ class XRayExposureControlSensingRegionsMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.19.6-3"
-    __order__ = (0x00189434,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189434,)
 
     exposure_control_sensing_regions_sequence: Attr[list[ExposureControlSensingRegionsSequenceItem]] = Attr(
         0x00189434, "ExposureControlSensingRegionsSequence", "SQ", "1", "1",

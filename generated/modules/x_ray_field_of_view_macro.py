@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class FieldOfViewSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.19.6-2"
-    __order__ = (0x00181147, 0x00189461, 0x00187030, 0x00187032, 0x00187034, 0x00189433)
+    __order__: ClassVar[tuple[int, ...]] = (0x00181147, 0x00189461, 0x00187030, 0x00187032, 0x00187034, 0x00189433)
 
     field_of_view_shape: Attr[Literal["RECTANGLE", "ROUND", "HEXAGONAL"]] = Attr(
         0x00181147, "FieldOfViewShape", "CS", "1", "3",
@@ -107,7 +107,7 @@ class XRayFieldOfViewMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.19.6-2"
-    __order__ = (0x00189432,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189432,)
 
     field_of_view_sequence: Attr[list[FieldOfViewSequenceItem]] = Attr(
         0x00189432, "FieldOfViewSequence", "SQ", "1", "1",

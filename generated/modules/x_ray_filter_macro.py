@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -23,7 +23,7 @@ class XRayFilterMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.31.8-1"
-    __order__ = (0x00189556,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189556,)
 
     x_ray_filter_sequence: Attr[list[x_ray_filtration_macro.XRayFiltrationMacro]] = Attr(
         0x00189556, "XRayFilterSequence", "SQ", "1", "1",

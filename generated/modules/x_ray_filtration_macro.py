@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class XRayFiltrationMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-35a"
-    __order__ = (0x00181160, 0x00187050, 0x00187052, 0x00187054, 0x00187056, 0x00187058)
+    __order__: ClassVar[tuple[int, ...]] = (0x00181160, 0x00187050, 0x00187052, 0x00187054, 0x00187056, 0x00187058)
 
     filter_type: Attr[str] = Attr(
         0x00181160, "FilterType", "SH", "1", "3",

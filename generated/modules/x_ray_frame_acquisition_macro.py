@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class FrameAcquisitionSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.19.6-8"
-    __order__ = (0x00180060, 0x00189330)
+    __order__: ClassVar[tuple[int, ...]] = (0x00180060, 0x00189330)
 
     kvp: Attr[float] = Attr(
         0x00180060, "KVP", "DS", "1", "1",
@@ -29,7 +29,7 @@ class FrameAcquisitionSequenceItem(ItemBuilder):
     Exact peak kilo voltage output of the X-Ray generator used for this frame.
     """
 
-    x_ray_tube_current_inm_a: Attr[float] = Attr(
+    x_ray_tube_current_in_ma: Attr[float] = Attr(
         0x00189330, "XRayTubeCurrentInmA", "FD", "1", "1",
     )
     """X-Ray Tube Current in mA (0018,9330): Type 1, VR FD, VM 1.
@@ -42,7 +42,7 @@ class FrameAcquisitionSequenceItem(ItemBuilder):
         self,
         *,
         kvp: float | None = None,
-        x_ray_tube_current_inm_a: float | None = None,
+        x_ray_tube_current_in_ma: float | None = None,
         **_: Any,
     ) -> None:
         if _:
@@ -58,7 +58,7 @@ class XRayFrameAcquisitionMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.19.6-8"
-    __order__ = (0x00189417,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189417,)
 
     frame_acquisition_sequence: Attr[list[FrameAcquisitionSequenceItem]] = Attr(
         0x00189417, "FrameAcquisitionSequence", "SQ", "1", "1",

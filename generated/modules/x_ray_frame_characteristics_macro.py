@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -22,7 +22,7 @@ class XAXRFFrameCharacteristicsSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.19.6-1"
-    __order__ = (0x00082111, 0x00089215, 0x00181400, 0x00181401)
+    __order__: ClassVar[tuple[int, ...]] = (0x00082111, 0x00089215, 0x00181400, 0x00181401)
 
     derivation_description: Attr[str] = Attr(
         0x00082111, "DerivationDescription", "ST", "1", "3",
@@ -81,7 +81,7 @@ class XRayFrameCharacteristicsMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.19.6-1"
-    __order__ = (0x00189412,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189412,)
 
     xaxrf_frame_characteristics_sequence: Attr[list[XAXRFFrameCharacteristicsSequenceItem]] = Attr(
         0x00189412, "XAXRFFrameCharacteristicsSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class FrameDetectorParametersSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.19.6-5"
-    __order__ = (0x00187014, 0x00187016)
+    __order__: ClassVar[tuple[int, ...]] = (0x00187014, 0x00187016)
 
     detector_active_time: Attr[float] = Attr(
         0x00187014, "DetectorActiveTime", "DS", "1", "3",
@@ -58,7 +58,7 @@ class XRayFrameDetectorParametersMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.19.6-5"
-    __order__ = (0x00189451,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189451,)
 
     frame_detector_parameters_sequence: Attr[list[FrameDetectorParametersSequenceItem]] = Attr(
         0x00189451, "FrameDetectorParametersSequence", "SQ", "1", "1",

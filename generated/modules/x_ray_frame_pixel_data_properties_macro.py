@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class FramePixelDataPropertiesSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.19.6-4"
-    __order__ = (0x00089007, 0x00281040, 0x00281041, 0x00181164, 0x00187036, 0x00187038, 0x00289444, 0x00289445, 0x00289446)
+    __order__: ClassVar[tuple[int, ...]] = (0x00089007, 0x00281040, 0x00281041, 0x00181164, 0x00187036, 0x00187038, 0x00289444, 0x00289445, 0x00289446)
 
     frame_type: Attr[list[str]] = Attr(
         0x00089007, "FrameType", "CS", "4-5", "1",
@@ -138,7 +138,7 @@ class XRayFramePixelDataPropertiesMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.19.6-4"
-    __order__ = (0x00289443,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00289443,)
 
     frame_pixel_data_properties_sequence: Attr[list[FramePixelDataPropertiesSequenceItem]] = Attr(
         0x00289443, "FramePixelDataPropertiesSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class XRayGenerationModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-34"
-    __order__ = (0x00180060, 0x00181151, 0x00188151, 0x00181150, 0x00188150, 0x00181152, 0x00181153, 0x00187060, 0x00187062, 0x00187064, 0x00187065, 0x00181190, 0x00181191, 0x00181156, 0x00181005)
+    __order__: ClassVar[tuple[int, ...]] = (0x00180060, 0x00181151, 0x00188151, 0x00181150, 0x00188150, 0x00181152, 0x00181153, 0x00187060, 0x00187062, 0x00187064, 0x00187065, 0x00181190, 0x00181191, 0x00181156, 0x00181005)
 
     kvp: Attr[float] = Attr(
         0x00180060, "KVP", "DS", "1", "3",
@@ -38,7 +38,7 @@ class XRayGenerationModule(ModuleBuilder):
     X-Ray Tube Current in mA.
     """
 
-    x_ray_tube_current_inu_a: Attr[float] = Attr(
+    x_ray_tube_current_in_ua: Attr[float] = Attr(
         0x00188151, "XRayTubeCurrentInuA", "DS", "1", "3",
     )
     """X-Ray Tube Current in µA (0018,8151): Type 3, VR DS, VM 1.
@@ -71,7 +71,7 @@ class XRayGenerationModule(ModuleBuilder):
     Current.
     """
 
-    exposure_inu_as: Attr[int] = Attr(
+    exposure_in_uas: Attr[int] = Attr(
         0x00181153, "ExposureInuAs", "IS", "1", "3",
     )
     """Exposure in µAs (0018,1153): Type 3, VR IS, VM 1.
@@ -154,11 +154,11 @@ class XRayGenerationModule(ModuleBuilder):
         *,
         kvp: float | None = None,
         x_ray_tube_current: int | None = None,
-        x_ray_tube_current_inu_a: float | None = None,
+        x_ray_tube_current_in_ua: float | None = None,
         exposure_time: int | None = None,
         exposure_time_inu_s: float | None = None,
         exposure: int | None = None,
-        exposure_inu_as: int | None = None,
+        exposure_in_uas: int | None = None,
         exposure_control_mode: str | None = None,
         exposure_control_mode_description: str | None = None,
         exposure_status: str | None = None,

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class XRayGeometrySequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.19.6-14"
-    __order__ = (0x00189402, 0x00181110)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189402, 0x00181110)
 
     distance_source_to_isocenter: Attr[float] = Attr(
         0x00189402, "DistanceSourceToIsocenter", "FL", "1", "1",
@@ -57,7 +57,7 @@ class XRayGeometryMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.19.6-14"
-    __order__ = (0x00189476,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189476,)
 
     x_ray_geometry_sequence: Attr[list[XRayGeometrySequenceItem]] = Attr(
         0x00189476, "XRayGeometrySequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class XRayGridDescriptionMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-36b"
-    __order__ = (0x00187040, 0x00187041, 0x00187042, 0x00187044, 0x00187046, 0x00187048, 0x0018704C, 0x00181006)
+    __order__: ClassVar[tuple[int, ...]] = (0x00187040, 0x00187041, 0x00187042, 0x00187044, 0x00187046, 0x00187048, 0x0018704C, 0x00181006)
 
     grid_absorbing_material: Attr[str] = Attr(
         0x00187040, "GridAbsorbingMaterial", "LT", "1", "3",

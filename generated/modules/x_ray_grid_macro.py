@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -18,7 +18,7 @@ class XRayGridSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.31.7-1"
-    __order__ = (0x00181166,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00181166,)
 
     grid: Attr[list[str]] = Attr(
         0x00181166, "Grid", "CS", "1-n", "1",
@@ -50,7 +50,7 @@ class XRayGridMacro(XRayGridDescriptionMacro, ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.31.7-1"
-    __order__ = (0x00189555, 0x00187040, 0x00187041, 0x00187042, 0x00187044, 0x00187046, 0x00187048, 0x0018704C, 0x00181006)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189555, 0x00187040, 0x00187041, 0x00187042, 0x00187044, 0x00187046, 0x00187048, 0x0018704C, 0x00181006)
 
     x_ray_grid_sequence: Attr[list[XRayGridSequenceItem]] = Attr(
         0x00189555, "XRayGridSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class XRayImageIntensifierModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.19.4-1"
-    __order__ = (0x00181162, 0x00189427, 0x00189428)
+    __order__: ClassVar[tuple[int, ...]] = (0x00181162, 0x00189427, 0x00189428)
 
     intensifier_size: Attr[float] = Attr(
         0x00181162, "IntensifierSize", "DS", "1", "1",

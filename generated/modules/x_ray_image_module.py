@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -28,7 +28,7 @@ class ReferencedImageSequenceItem(ImageSOPInstanceReferenceMacro, ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-26"
-    __order__ = (0x00081150, 0x00081155, 0x00081160, 0x0062000B, 0x0040A170)
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x00081160, 0x0062000B, 0x0040A170)
 
     purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "3",
@@ -65,7 +65,7 @@ class XRayImageModule(GeneralAnatomyOptionalMacro, GeneralProcedureProtocolRefer
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-26"
-    __order__ = (0x00280009, 0x00282110, 0x00080008, 0x00281040, 0x00280002, 0x00280004, 0x00280100, 0x00280101, 0x00280102, 0x00280103, 0x00180022, 0x00082218, 0x00082228, 0x00286040, 0x00081140, 0x00082111, 0x00181400, 0x00182002, 0x0028000A, 0x00500004, 0x0018990C, 0x0018990D)
+    __order__: ClassVar[tuple[int, ...]] = (0x00280009, 0x00282110, 0x00080008, 0x00281040, 0x00280002, 0x00280004, 0x00280100, 0x00280101, 0x00280102, 0x00280103, 0x00180022, 0x00082218, 0x00082228, 0x00286040, 0x00081140, 0x00082111, 0x00181400, 0x00182002, 0x0028000A, 0x00500004, 0x0018990C, 0x0018990D)
 
     frame_increment_pointer: Attr[list[int]] = Attr(
         0x00280009, "FrameIncrementPointer", "AT", "1-n", "1C",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class IsocenterReferenceSystemSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.19.6-13"
-    __order__ = (0x00189463, 0x00189464, 0x00189465, 0x00189466, 0x00189467, 0x00189468, 0x00189469, 0x00189470, 0x00189471)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189463, 0x00189464, 0x00189465, 0x00189466, 0x00189467, 0x00189468, 0x00189469, 0x00189470, 0x00189471)
 
     positioner_isocenter_primary_angle: Attr[float] = Attr(
         0x00189463, "PositionerIsocenterPrimaryAngle", "FL", "1", "1",
@@ -122,7 +122,7 @@ class XRayIsocenterReferenceSystemMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.19.6-13"
-    __order__ = (0x00189462,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189462,)
 
     isocenter_reference_system_sequence: Attr[list[IsocenterReferenceSystemSequenceItem]] = Attr(
         0x00189462, "IsocenterReferenceSystemSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class ObjectThicknessSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.19.6-7"
-    __order__ = (0x00189452,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189452,)
 
     calculated_anatomy_thickness: Attr[float] = Attr(
         0x00189452, "CalculatedAnatomyThickness", "FL", "1", "1",
@@ -49,7 +49,7 @@ class XRayObjectThicknessMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.19.6-7"
-    __order__ = (0x00189456,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189456,)
 
     object_thickness_sequence: Attr[list[ObjectThicknessSequenceItem]] = Attr(
         0x00189456, "ObjectThicknessSequence", "SQ", "1", "1",

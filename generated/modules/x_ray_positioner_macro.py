@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class PositionerPositionSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.19.6-10"
-    __order__ = (0x00181510, 0x00181511, 0x00189447)
+    __order__: ClassVar[tuple[int, ...]] = (0x00181510, 0x00181511, 0x00189447)
 
     positioner_primary_angle: Attr[float] = Attr(
         0x00181510, "PositionerPrimaryAngle", "DS", "1", "1C",
@@ -72,7 +72,7 @@ class XRayPositionerMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.19.6-10"
-    __order__ = (0x00189405,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189405,)
 
     positioner_position_sequence: Attr[list[PositionerPositionSequenceItem]] = Attr(
         0x00189405, "PositionerPositionSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class ProjectionPixelCalibrationSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.19.6-9"
-    __order__ = (0x00189403, 0x00189404, 0x00181130, 0x00189449)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189403, 0x00189404, 0x00181130, 0x00189449)
 
     distance_object_to_table_top: Attr[float] = Attr(
         0x00189403, "DistanceObjectToTableTop", "FL", "1", "2",
@@ -84,7 +84,7 @@ class XRayProjectionPixelCalibrationMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.19.6-9"
-    __order__ = (0x00189401,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189401,)
 
     projection_pixel_calibration_sequence: Attr[list[ProjectionPixelCalibrationSequenceItem]] = Attr(
         0x00189401, "ProjectionPixelCalibrationSequence", "SQ", "1", "1",

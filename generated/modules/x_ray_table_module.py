@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class XRayTableModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-29"
-    __order__ = (0x00181134, 0x00181135, 0x00181137, 0x00181136, 0x00181138)
+    __order__: ClassVar[tuple[int, ...]] = (0x00181134, 0x00181135, 0x00181137, 0x00181136, 0x00181138)
 
     table_motion: Attr[str] = Attr(
         0x00181134, "TableMotion", "CS", "1", "2",

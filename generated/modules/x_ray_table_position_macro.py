@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -19,7 +19,7 @@ class TablePositionSequenceItem(ItemBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.19.6-11"
-    __order__ = (0x300A0128, 0x300A0129, 0x300A012A, 0x00189469, 0x00189470, 0x00189471)
+    __order__: ClassVar[tuple[int, ...]] = (0x300A0128, 0x300A0129, 0x300A012A, 0x00189469, 0x00189470, 0x00189471)
 
     table_top_vertical_position: Attr[float] = Attr(
         0x300A0128, "TableTopVerticalPosition", "DS", "1", "1",
@@ -100,7 +100,7 @@ class XRayTablePositionMacro(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8.19.6-11"
-    __order__ = (0x00189406,)
+    __order__: ClassVar[tuple[int, ...]] = (0x00189406,)
 
     table_position_sequence: Attr[list[TablePositionSequenceItem]] = Attr(
         0x00189406, "TablePositionSequence", "SQ", "1", "1",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class XRayTomographyAcquisitionModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-32"
-    __order__ = (0x00181460, 0x00181470, 0x00181480, 0x00181490, 0x00181491, 0x00181495)
+    __order__: ClassVar[tuple[int, ...]] = (0x00181460, 0x00181470, 0x00181480, 0x00181490, 0x00181491, 0x00181495)
 
     tomo_layer_height: Attr[float] = Attr(
         0x00181460, "TomoLayerHeight", "DS", "1", "1",

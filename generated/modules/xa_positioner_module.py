@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class XAPositionerModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-30"
-    __order__ = (0x00181111, 0x00181110, 0x00181114, 0x00181500, 0x00181510, 0x00181511, 0x00181520, 0x00181521, 0x00181530, 0x00181531)
+    __order__: ClassVar[tuple[int, ...]] = (0x00181111, 0x00181110, 0x00181114, 0x00181500, 0x00181510, 0x00181511, 0x00181520, 0x00181521, 0x00181530, 0x00181531)
 
     distance_source_to_patient: Attr[float] = Attr(
         0x00181111, "DistanceSourceToPatient", "DS", "1", "3",

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 from iodkit.builders import Attr, ModuleBuilder
@@ -20,7 +20,7 @@ class XRFPositionerModule(ModuleBuilder):
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table C.8-31"
-    __order__ = (0x00181110, 0x00181111, 0x00181114, 0x00181450)
+    __order__: ClassVar[tuple[int, ...]] = (0x00181110, 0x00181111, 0x00181114, 0x00181450)
 
     distance_source_to_detector: Attr[float] = Attr(
         0x00181110, "DistanceSourceToDetector", "DS", "1", "3",
