@@ -124,7 +124,9 @@ def test_attribute_table_with_unexpected_columns(mini: Path) -> None:
     # and the IOD row that names it does not point at a table the spec does not have
     row = next(m for m in ed.iods["table_A.51-1"].modules if m.name == "Segmentation Image")
     assert row.table == ""
-    assert any("table_A.51-1: module 'Segmentation Image' (sect_C.8.20.2)" in p for p in ed.problems)
+    assert any(
+        "table_A.51-1: module 'Segmentation Image' (sect_C.8.20.2)" in p for p in ed.problems
+    )
 
 
 def test_iod_table_with_unexpected_columns(mini: Path) -> None:
