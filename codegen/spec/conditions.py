@@ -550,6 +550,8 @@ def tokenize(text: str, resolve: Resolver | None = None) -> list[Tok]:
 
 _ACRONYMS = {"sop", "iod", "uid", "rt", "ct", "mr", "vr", "vm", "dicom", "lut", "voi", "ie"}
 _ELLIPSIS_VERBS = {"is", "are", "has", "have", "equals", "contains", "includes", "does", "was"}
+_ELLIPSIS_START = _ELLIPSIS_VERBS | {"not", "value", "=", "equal", "with"}
+_UID_NAMED = re.compile(r"^(\d+(?:\.\d+){3,})\s*\(")
 _VALUE_END = {",", ";", ".", "or", "and", ")", "and/or", ":"}
 _FRAGMENT_START = {
     "is", "are", "has", "have", "equals", "of", "greater", "less", "value", "values", "or",
@@ -764,7 +766,7 @@ class _Parser:
             return self.module_unit()
         subject = self.subject()
         if subject is None:
-            if self.last is None:
+            if self.last is None or self.word() not in _ELLIPSIS_START:
                 raise _Fail
             last = self.last
             subject = _Subject(
@@ -1050,7 +1052,7 @@ class _Parser:
             return lambda r, i: Compare(r, op, n, i)
         if self.phrase(*_OTHER_THAN):
             vals = self.values()
-            return lambda r, i: _value_pred(r, i, vals, other=True)
+            return lambda r, i: _value_pred(r, i, vals, other=True, sequence=s.sequence)
         neg = self.phrase(*_IS_NOT)
         if neg is None and self.phrase(*_IS) is None:
             raise _Fail
@@ -1062,8 +1064,8 @@ class _Parser:
             pass
         vals = self.values()
         if neg is not None:
-            return lambda r, i: Not(_value_pred(r, i, vals, other=False))
-        return lambda r, i: _value_pred(r, i, vals, other=False)
+            return lambda r, i: Not(_value_pred(r, i, vals, other=False, sequence=s.sequence))
+        return lambda r, i: _value_pred(r, i, vals, other=False, sequence=s.sequence)
 
     def _value_follows(self) -> bool:
         """After "has a value": is it "has a value of X" / "has a value greater than"?"""
@@ -1177,9 +1179,11 @@ class _Parser:
     def value(self) -> object | None:
         save = self.i
         if self.phrase(*_TAG_OF) and (tok := self.peek()) is not None and tok.kind == "attr":
-            self.i += 1
-            self.skip_noise()
-            return _Tag(tok.attr.tag)
+            after = self.peek(1)
+            if after is None or after.kind == "paren" or after.text.lower() in _VALUE_END:
+                self.i += 1
+                self.skip_noise()
+                return _Tag(tok.attr.tag)
         self.i = save
         tok = self.peek()
         if tok is None:
@@ -1202,7 +1206,9 @@ class _Parser:
         if tok.kind == "str":
             self.i += 1
             self.skip_noise()
-            return _Str(str(tok.value))
+            # '"1.2.840.10008.5.1.4.1.1.2.2 (Legacy Converted …)"': the UID, not its name
+            uid = _UID_NAMED.match(str(tok.value))
+            return _Str(uid.group(1) if uid else str(tok.value))
         if tok.kind == "num":
             self.i += 1
             self.skip_noise()
@@ -1252,9 +1258,17 @@ class _Tag:
     tag: int
 
 
-def _value_pred(r: Ref, index: int | None, vals: tuple[object, ...], *, other: bool) -> Predicate:
-    codes = tuple((v.value, v.scheme) for v in vals if isinstance(v, _Code))
+def _value_pred(
+    r: Ref, index: int | None, vals: tuple[object, ...], *, other: bool, sequence: bool = False
+) -> Predicate:
     tags = tuple(v.tag for v in vals if isinstance(v, _Tag))
+    if sequence and tags and len(tags) == len(vals):
+        # "Study Access End Points Sequence does not include Retrieve AE Title (0008,0054)":
+        # an attribute inside the sequence's items, not a tag value
+        found = [Present(Ref((*r.path, t), r.scope)) for t in tags]
+        one = found[0] if len(found) == 1 else Or(tuple(found))
+        return Not(one) if other else one
+    codes = tuple((v.value, v.scheme) for v in vals if isinstance(v, _Code))
     plain = tuple(
         v.s if isinstance(v, _Str) else v for v in vals if not isinstance(v, (_Code, _Tag))
     )
