@@ -598,6 +598,18 @@ class _NotInDataset(_Fail):
     """A unit was read, and it speaks of something no dataset records."""
 
 
+@lru_cache(maxsize=512)
+def _phrase_index(phrases: tuple[str, ...]) -> dict[str, list[tuple[str, ...]]]:
+    """Phrases by first word, longest first: the parser asks for them thousands of times."""
+    index: dict[str, list[tuple[str, ...]]] = {}
+    for p in phrases:
+        words = tuple(p.split())
+        index.setdefault(words[0], []).append(words)
+    for group in index.values():
+        group.sort(key=len, reverse=True)
+    return index
+
+
 class _Parser:
     def __init__(self, toks: list[Tok], src: _Tokens | None = None) -> None:
         self.src = src
@@ -629,16 +641,14 @@ class _Parser:
 
     def phrase(self, *phrases: str) -> str | None:
         """Consume the longest of ``phrases`` (space-separated words) that follows."""
-        best: tuple[int, str] | None = None
-        for p in phrases:
-            ws = p.split()
-            if all(self.word(k) == w for k, w in enumerate(ws)):
-                if best is None or len(ws) > best[0]:
-                    best = (len(ws), p)
-        if best is None:
+        candidates = _phrase_index(phrases).get(self.word())
+        if not candidates:
             return None
-        self.i += best[0]
-        return best[1]
+        for words in candidates:  # longest first
+            if all(self.word(k) == w for k, w in enumerate(words[1:], 1)):
+                self.i += len(words)
+                return " ".join(words)
+        return None
 
     def skip_noise(self) -> None:
         while (tok := self.peek()) is not None and tok.kind == "paren":
