@@ -264,6 +264,10 @@ def test_ps3_4_2020c(ps4_2020c: Document) -> None:
     ct = next(r for r in t.body if r[0].text == "CT Image Storage")
     assert ct[1].text == "1.2.840.10008.5.1.4.1.1.2"
     assert (ct[2].text, ct[2].links) == ("", ("PS3.3:sect_A.3",))
+    # <td><olink targetdoc="PS3.3" targetptr="sect_A.81" xrefstyle="select: title"/></td>: no
+    # para around it and no text to show, yet the link stays.
+    car = next(r for r in t.body if r[0].text == "Content Assessment Results Storage")
+    assert car[2].blocks == (Paragraph("", ("PS3.3:sect_A.81",)),)
     # xrefstyle "template:Annex %n" and an olink to a whole part.
     sequences = doc.sections["sect_5.2"].blocks[1]
     assert sequences == Paragraph(

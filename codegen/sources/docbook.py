@@ -578,7 +578,7 @@ class _BookReader:
             run = _Run()
             self.inline_child(el, run)
             p = run.paragraph()
-            if p.text:
+            if p.text or p.links:  # a link keeps a paragraph whose title is unknown here
                 out.append(p)
 
     def flat_paragraphs(self, el: etree._Element) -> list[Paragraph]:
@@ -625,7 +625,7 @@ class _BookReader:
                 if part.tag == n.term:
                     terms.append(self.inline_text(part))
                 elif part.tag == n.listitem:
-                    definition = tuple(p for p in self.flat_paragraphs(part) if p.text)
+                    definition = tuple(p for p in self.flat_paragraphs(part) if p.text or p.links)
             entries.append(VariableListEntry(", ".join(terms), definition))
         return VariableList(title, tuple(entries), intro)
 
@@ -643,7 +643,7 @@ class _BookReader:
                 elif part.tag == n.acronym:
                     acronym = self.inline_text(part)
                 elif part.tag == n.glossdef:
-                    definition.extend(p for p in self.flat_paragraphs(part) if p.text)
+                    definition.extend(p for p in self.flat_paragraphs(part) if p.text or p.links)
             if acronym:
                 term = f"{term} ({acronym})"
             out.append(VariableListEntry(term, tuple(definition)))
@@ -680,7 +680,7 @@ class _BookReader:
             run = _Run()
             self.inline(el, run)
             para = run.paragraph()
-            if para.text:
+            if para.text or para.links:
                 blocks = [para]
         return Cell(tuple(blocks), colspan, rowspan, header)
 
