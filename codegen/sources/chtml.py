@@ -108,7 +108,7 @@ class _PageReader:
     # -- inline ---------------------------------------------------------------------------
     def paragraph(self, el: etree._Element) -> Paragraph:
         n = len(el)
-        if n == 0:
+        if n == 0 and el.tag not in (_A, _SPAN):  # an <a href>/<span> carries its own link/italic
             return Paragraph(_norm(el.text or ""))
         if n == 1:
             # The common shape of a table cell: <p><a id="para_…"/>text</p>.
