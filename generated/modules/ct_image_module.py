@@ -139,7 +139,7 @@ class CTImageModule(GeneralAnatomyOptionalMacro, OptionalViewAndSliceProgression
 
     Image identification characteristics. See Section C.8.2.1.1.1 for specialization.
     Defined Terms for Value 3: AXIAL, LOCALIZER.
-    Defined Terms for Value 4 if for Multi-energy CT Images: VMI, MAT_SPECIFIC, MAT_REMOVED,
+    Defined Terms for Value 4 for Multi-energy CT Images: VMI, MAT_SPECIFIC, MAT_REMOVED,
     MAT_FRACTIONAL, EFF_ATOMIC_NUM, ELECTRON_DENSITY, MAT_MODIFIED, MAT_VALUE_BASED.
     """
 

@@ -43,7 +43,7 @@ class FrameVOILUTSequenceItem(ItemBuilder):
     """Window Center & Width Explanation (0028,1055): Type 3, VR LO, VM 1-n.
 
     Explanation of the Window Center and Width.
-    Defined Terms if for CT: BRAIN, SOFT_TISSUE, LUNG, BONE.
+    Defined Terms for CT: BRAIN, SOFT_TISSUE, LUNG, BONE.
     """
 
     voilut_function: Attr[str] = Attr(

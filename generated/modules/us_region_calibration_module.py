@@ -149,10 +149,10 @@ class SequenceOfUltrasoundRegionsItem(ItemBuilder):
     """Region Flags (0018,6016): Type 1, VR UL, VM 1.
 
     Flags used for special handling of the region.
-    Enumerated Values if for Bit 0 (lsb): 0, 1.
-    Enumerated Values if for Bit 1 Scaling Protection: 0, 1.
-    Enumerated Values if for Bit 2 Doppler Scale Type: 0, 1.
-    Enumerated Values if for Bit 3-4 Scrolling Region: 00, 01, 10, 11.
+    Enumerated Values for Bit 0 (lsb): 0, 1.
+    Enumerated Values for Bit 1 Scaling Protection: 0, 1.
+    Enumerated Values for Bit 2 Doppler Scale Type: 0, 1.
+    Enumerated Values for Bit 3-4 Scrolling Region: 00, 01, 10, 11.
     """
 
     pixel_component_organization: Attr[int] = Attr(

@@ -218,13 +218,13 @@ class XRayImageModule(GeneralAnatomyOptionalMacro, GeneralProcedureProtocolRefer
 
     Contains the Data Element Tags of one or more Attributes that vary or increment for the
     frames of a multi-frame image. See Section C.8.7.1.1.12.
-    Defined Terms if for multi-frame cine from the Cine Module (see Section C.7.6.5): 00181063H,
+    Defined Terms for multi-frame cine from the Cine Module (see Section C.7.6.5): 00181063H,
     00181065H.
-    Defined Terms if for rotational acquisition from the XA Positioner Module (see Section
+    Defined Terms for rotational acquisition from the XA Positioner Module (see Section
     C.8.7.5): 00181520H, 00181521H.
-    Defined Terms if for stepped acquisition from the X-Ray Table Module (see Section C.8.7.4):
+    Defined Terms for stepped acquisition from the X-Ray Table Module (see Section C.8.7.4):
     00181135H, 00181137H, 00181136H.
-    Defined Terms if for an arbitrary labeled increment: 00182002H.
+    Defined Terms for an arbitrary labeled increment: 00182002H.
     """
 
     calibration_image: Attr[Literal["YES", "NO"]] = Attr(
