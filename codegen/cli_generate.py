@@ -16,13 +16,19 @@ DEFAULT_OUT = Path(__file__).resolve().parent.parent / "generated"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--source", required=True, type=Path, help="edition folder (chtml/ and/or docbook/)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default: generated/)")
+    parser.add_argument(
+        "--source", required=True, type=Path, help="edition folder (chtml/ and/or docbook/)"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, help="output folder (default: generated/)"
+    )
     parser.add_argument("--jobs", type=int, default=None, help="processes for reading (default: 2)")
     parser.add_argument("-q", "--quiet", action="store_true")
 
 
-def generate(source: Path, out: Path, *, jobs: int | None = None, quiet: bool = False) -> dict[str, float]:
+def generate(
+    source: Path, out: Path, *, jobs: int | None = None, quiet: bool = False
+) -> dict[str, float]:
     from .emit.plan import make_plan
     from .emit.render import render, write_tree
     from .spec.build import build_edition

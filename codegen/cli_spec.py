@@ -11,7 +11,9 @@ from pathlib import Path
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", required=True)
     b = sub.add_parser("build", help="read an edition folder into a YAML spec")
-    b.add_argument("--source", required=True, type=Path, help="edition folder (chtml/ and/or docbook/)")
+    b.add_argument(
+        "--source", required=True, type=Path, help="edition folder (chtml/ and/or docbook/)"
+    )
     b.add_argument("--out", required=True, type=Path, help="folder for the YAML spec")
     b.add_argument("--jobs", type=int, default=None, help="processes (default: 2 on 2+ cores)")
     b.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")

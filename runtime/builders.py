@@ -72,7 +72,7 @@ _MAX_LEN = {"AE": 16, "AS": 4, "CS": 16, "LO": 64, "SH": 16, "UI": 64, "LT": 102
 
 
 def _vm_bounds(vm: str) -> tuple[int, int | None, int]:
-    """"1" → (1, 1, 1); "1-n" → (1, None, 1); "2-2n" → (2, None, 2); "3-3n" → (3, None, 3)."""
+    """ "1" → (1, 1, 1); "1-n" → (1, None, 1); "2-2n" → (2, None, 2); "3-3n" → (3, None, 3)."""
     if "-" not in vm:
         n = int(vm)
         return n, n, 1
@@ -237,7 +237,9 @@ class Attr(Generic[T]):
                 raise self.fail(table, f"expected str for VR {vr}, got {type(v).__name__} {v!r}")
             limit = _MAX_LEN.get(vr)
             if limit is not None and len(v) > limit:
-                raise self.fail(table, f"{v[:20]!r}… is {len(v)} characters, VR {vr} allows {limit}")
+                raise self.fail(
+                    table, f"{v[:20]!r}… is {len(v)} characters, VR {vr} allows {limit}"
+                )
             if "\\" in v and vr not in ("LT", "ST", "UT", "UR"):
                 raise self.fail(table, "contains a backslash (the value delimiter); pass a list")
             return v
@@ -280,7 +282,9 @@ class Attr(Generic[T]):
                 return v
             if isinstance(v, str):
                 return _parse(DT, v)
-            raise self.fail(table, f"expected datetime.datetime or DT string, got {type(v).__name__}")
+            raise self.fail(
+                table, f"expected datetime.datetime or DT string, got {type(v).__name__}"
+            )
         if vr in _BYTES_VRS:
             if isinstance(v, bytes | bytearray | memoryview):
                 return bytes(v)
@@ -328,7 +332,11 @@ class Attr(Generic[T]):
             if self.item is None:
                 return list(value)
             return [self.item.from_dataset(it) for it in value]
-        if value is None or value == "" or (isinstance(value, MultiValue | list) and len(value) == 0):
+        if (
+            value is None
+            or value == ""
+            or (isinstance(value, MultiValue | list) and len(value) == 0)
+        ):
             return EMPTY
         if self.vr in ("DA", "TM", "DT"):
             cls = {"DA": DA, "TM": TM, "DT": DT}[self.vr]
@@ -579,7 +587,8 @@ class IODBuilder:
             return
         if not isinstance(value, spec[0]):
             raise TypeError(
-                f"{type(self).__name__}.{name} takes a {spec[0].__name__}, got {type(value).__name__}"
+                f"{type(self).__name__}.{name} takes a {spec[0].__name__}, "
+                f"got {type(value).__name__}"
             )
         self._modules[name] = value
 

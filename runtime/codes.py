@@ -31,7 +31,10 @@ class Code:
         Per PS3.3 8.8, values longer than 16 characters go into Long Code Value, URNs/URLs
         into URN Code Value.
         """
-        fields: dict[str, Any] = {"coding_scheme_designator": self.scheme, "code_meaning": self.meaning}
+        fields: dict[str, Any] = {
+            "coding_scheme_designator": self.scheme,
+            "code_meaning": self.meaning,
+        }
         if re.match(r"^[a-z][a-z0-9+.-]*:", self.value) and self.scheme != "UCUM":
             fields["urn_code_value"] = self.value
         elif len(self.value) > 16:
@@ -68,7 +71,7 @@ class Code:
         )
 
     def __str__(self) -> str:
-        return f"({self.value}, {self.scheme}, \"{self.meaning}\")"
+        return f'({self.value}, {self.scheme}, "{self.meaning}")'
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +138,8 @@ def __getattr__(name: str) -> Any:
     try:
         module = importlib.import_module(f"iodkit.generated.codes.{name}")
     except ModuleNotFoundError:
-        raise AttributeError(f"CID {m.group(1)} is not a context group of the generated edition") from None
+        raise AttributeError(
+            f"CID {m.group(1)} is not a context group of the generated edition"
+        ) from None
     globals()[name] = module
     return module

@@ -16,7 +16,7 @@ _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 
 def class_name(text: str) -> str:
-    """"Plane Position (Patient) Macro" → "PlanePositionPatientMacro"."""
+    """ "Plane Position (Patient) Macro" → "PlanePositionPatientMacro"."""
     words = _WORD.findall(text.replace("'", ""))
     out = "".join(w[:1].upper() + w[1:] for w in words)
     if not out or out[0].isdigit():
@@ -25,11 +25,13 @@ def class_name(text: str) -> str:
 
 
 def snake(text: str) -> str:
-    """"SegmentationType" → "segmentation_type"; "RTPlan" → "rt_plan"; "Comprehensive 3D SR" →
+    """ "SegmentationType" → "segmentation_type"; "RTPlan" → "rt_plan"; "Comprehensive 3D SR" →
     "comprehensive_3d_sr" (digits stay with their word); Python keywords get a trailing "_"."""
     # plurals of acronyms and lower-case units stay one word: "IDs", "UIDs", "InmA", "InuAs"
     text = re.sub(r"(UID|ID)s(?=[A-Z]|$)", lambda m: m.group(1).capitalize() + "s", text)
-    text = re.sub(r"In([mu])(As|A)(?=[A-Z]|$)", lambda m: f"In{m.group(1).upper()}{m.group(2).lower()}", text)
+    text = re.sub(
+        r"In([mu])(As|A)(?=[A-Z]|$)", lambda m: f"In{m.group(1).upper()}{m.group(2).lower()}", text
+    )
     parts = []
     for word in _WORD.findall(text):
         parts.extend(p for p in _CAMEL.split(word) if p)
@@ -42,7 +44,7 @@ def snake(text: str) -> str:
 
 
 def constant_name(text: str) -> str:
-    """"Tissue" → "TISSUE"; "T1 weighted (MR)" → "T1_WEIGHTED_MR"."""
+    """ "Tissue" → "TISSUE"; "T1 weighted (MR)" → "T1_WEIGHTED_MR"."""
     words = _WORD.findall(text)
     out = "_".join(w.upper() for w in words)
     if not out or out[0].isdigit():

@@ -146,7 +146,7 @@ def table_ref(edition: str, t: AttributeTable) -> str:
 
 def annotation_in(a: AttrDef, module: str) -> str:
     """The attribute's annotation as written in ``module``: item classes of other files are
-    named through their module (``segment_description_macro.SegmentedPropertyTypeCodeSequenceItem``),
+    named through their module (``code_sequence_macro.CodeSequenceMacro``),
     since item class names are unique only within their file."""
     if a.item_class is not None and a.item_class.module != module:
         return f"list[{a.item_class.module.rsplit('.', 1)[-1]}.{a.item_class.name}]"
@@ -171,8 +171,14 @@ def _doc_first_paragraph(text: str, limit: int = 600) -> str:
 
 def _wrap(text: str, indent: str = "") -> str:
     return "\n".join(
-        textwrap.fill(p, 96, initial_indent=indent, subsequent_indent=indent, break_long_words=False,
-                      break_on_hyphens=False)
+        textwrap.fill(
+            p,
+            96,
+            initial_indent=indent,
+            subsequent_indent=indent,
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
         for p in text.split("\n")
         if p.strip()
     )
@@ -193,7 +199,9 @@ class Planner:
         for tid in sorted(self.ed.tables):
             t = self.ed.tables[tid]
             name = unique(class_name(t.name), self.global_names, class_name(t.label))
-            module = unique(f"modules.{snake(name if name != class_name(t.name) else t.name)}", modules, "_")
+            module = unique(
+                f"modules.{snake(name if name != class_name(t.name) else t.name)}", modules, "_"
+            )
             cls = ClassDef(
                 name=name,
                 module=module,
@@ -203,7 +211,9 @@ class Planner:
                 source_table=tid,
             )
             self.plan.table_classes[tid] = cls
-            self.plan.files[module] = FileDef(module, doc=f"{t.name} — {table_ref(self.ed.edition, t)}.")
+            self.plan.files[module] = FileDef(
+                module, doc=f"{t.name} — {table_ref(self.ed.edition, t)}."
+            )
             self.file_names[module] = {name}
         # 2. fill each table class
         for tid in sorted(self.ed.tables):
@@ -240,7 +250,8 @@ class Planner:
         )
         cls.doc = f"{t.name}.\n\n{cls.table} (Section {self.section_label(t.section)})."
         if t.kind == "other":
-            cls.doc = f"{t.name} (attribute table).\n\n{cls.table} (Section {self.section_label(t.section)})."
+            where = self.section_label(t.section)
+            cls.doc = f"{t.name} (attribute table).\n\n{cls.table} (Section {where})."
         if inc_text:
             cls.doc += f"\n\nIncludes {inc_text}."
         self.fill_class(cls, t.rules, file, t)
@@ -249,7 +260,9 @@ class Planner:
     def section_label(self, section_id: str) -> str:
         return section_id.removeprefix("sect_").removeprefix("chapter_")
 
-    def fill_class(self, cls: ClassDef, rules: list[Rule], file: FileDef, t: AttributeTable) -> None:
+    def fill_class(
+        self, cls: ClassDef, rules: list[Rule], file: FileDef, t: AttributeTable
+    ) -> None:
         """Bases from includes, attributes from rows, items for sequences; ``order`` is the
         standard's order of every attribute the class has (its own and its bases')."""
         order: list[int] = []
@@ -334,7 +347,9 @@ class Planner:
         build_items: bool = True,
     ) -> AttrDef | None:
         if "x" in rule.tag:
-            self.plan.skipped.append(f"{t.id}: {rule.name} {rule.tag}: repeating group, not emitted")
+            self.plan.skipped.append(
+                f"{t.id}: {rule.name} {rule.tag}: repeating group, not emitted"
+            )
             return None
         entry = self.ed.dictionary.get(rule.tag)
         if entry is None or not rule.keyword:
@@ -373,11 +388,17 @@ class Planner:
             item_class=item_class,
         )
 
-    def enums(self, rule: AttributeRule, vr: str) -> tuple[tuple[str, ...] | None, dict[int, tuple[str, ...]] | None]:
+    def enums(
+        self, rule: AttributeRule, vr: str
+    ) -> tuple[tuple[str, ...] | None, dict[int, tuple[str, ...]] | None]:
         """Enumerated Values the builder enforces at assignment: only unconditional lists, and
         only where a value's text can be compared (string VRs, or integers written in decimal).
         Conditional lists ("if Segmentation Type is BINARY") are the validator's."""
-        sets = [v for v in rule.value_sets if v.kind == "enumerated" and not getattr(v, "retired", False)]
+        sets = [
+            v
+            for v in rule.value_sets
+            if v.kind == "enumerated" and not getattr(v, "retired", False)
+        ]
         if not sets or any(v.condition for v in sets):
             return None, None
         comparable = vr in ("CS", "SH", "LO", "AE", "UI", "AS") or (
@@ -392,7 +413,9 @@ class Planner:
         by_value: dict[int, tuple[str, ...]] = {}
         for v in indexed:
             assert v.value_index is not None
-            by_value[v.value_index] = tuple(dict.fromkeys([*by_value.get(v.value_index, ()), *v.values]))
+            by_value[v.value_index] = tuple(
+                dict.fromkeys([*by_value.get(v.value_index, ()), *v.values])
+            )
         if enum is not None and indexed:
             return None, None  # mixed forms: leave it to the validator
         return enum, (by_value or None)
@@ -413,7 +436,11 @@ class Planner:
                 label += f" for Value {vs.value_index}"
             if vs.condition:
                 lead = vs.condition.split(" ", 1)[0].lower()
-                label += f" {vs.condition}" if lead in ("for", "of", "if", "when") else f" if {vs.condition}"
+                label += (
+                    f" {vs.condition}"
+                    if lead in ("for", "of", "if", "when")
+                    else f" if {vs.condition}"
+                )
             vals = ", ".join(vs.values)
             if len(vals) > 400:
                 vals = vals[:400].rsplit(",", 1)[0] + ", …"
@@ -435,7 +462,11 @@ class Planner:
             target = self.plan.table_classes.get(inc.table)
             if target is None:
                 return None, None
-            if target.module == file.module and target is not owner and target in self.plan.files[file.module].classes:
+            if (
+                target.module == file.module
+                and target is not owner
+                and target in self.plan.files[file.module].classes
+            ):
                 return target, target.name
             return target, repr(target.qualname)
         name = unique(f"{rule.keyword}Item", self.file_names[file.module], f"In{owner.name}")
@@ -501,7 +532,11 @@ class Planner:
     def plan_iod(self, iod: Iod, taken: set[str]) -> IodDef:
         name = unique(class_name(iod.name) + "IOD", taken)
         module = f"iods.{snake(iod.name)}"
-        sops = [(uid, self.ed.sop_classes[uid].name) for uid in iod.sop_classes if uid in self.ed.sop_classes]
+        sops = [
+            (uid, self.ed.sop_classes[uid].name)
+            for uid in iod.sop_classes
+            if uid in self.ed.sop_classes
+        ]
         sop_text = "; ".join(f"{n} ({u})" for u, n in sops) or "none in PS3.4"
         doc = (
             f"{iod.name} IOD.\n\nPS3.3 {self.ed.edition} Table {iod.id.removeprefix('table_')} "
@@ -525,6 +560,7 @@ class Planner:
                 d.fg_macros.append((fg.name, cls))
                 if cls not in fg_bases:
                     fg_bases.append(cls)
+            fg_label = iod.functional_groups_table.removeprefix("table_")
             fg_cls = ClassDef(
                 name=f"{class_name(iod.name)}FunctionalGroups",
                 module=module,
@@ -534,7 +570,7 @@ class Planner:
                     f"{iod.name} IOD: the functional group macros of PS3.3 {self.ed.edition} "
                     f"Table {iod.functional_groups_table.removeprefix('table_')}."
                 ),
-                table=f"PS3.3 {self.ed.edition} Table {iod.functional_groups_table.removeprefix('table_')}",
+                table=f"PS3.3 {self.ed.edition} Table {fg_label}",
                 bases=fg_bases,
             )
             for b in fg_bases:
@@ -549,12 +585,18 @@ class Planner:
         taken: set[str] = {"GROUP", "CID", "CODES"}
         codes = []
         for c in g.codes:
-            const = unique(constant_name(c.meaning) or constant_name(c.value), taken, "_" + constant_name(c.value).lstrip("_"))
+            const = unique(
+                constant_name(c.meaning) or constant_name(c.value),
+                taken,
+                "_" + constant_name(c.value).lstrip("_"),
+            )
             codes.append(CodeDef(const, c.value, c.scheme, c.meaning))
         return CodeTableDef(module=f"codes.cid{g.cid}", group=g, codes=codes)
 
 
-def _c3(cls: ClassDef, memo: dict[int, list[int]] | None = None, stack: frozenset[int] = frozenset()) -> list[int] | None:
+def _c3(
+    cls: ClassDef, memo: dict[int, list[int]] | None = None, stack: frozenset[int] = frozenset()
+) -> list[int] | None:
     """C3 linearisation of the generated class graph (ids), or None when it does not exist."""
     memo = {} if memo is None else memo
     key = id(cls)

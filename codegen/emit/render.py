@@ -149,8 +149,15 @@ def _file_context(plan: Plan, f: FileDef) -> dict[str, Any]:
     imports: dict[str, set[str]] = {}
     type_modules: set[str] = set()
     uses = dict(
-        datetime=False, literal=False, dataset=False, person_name=False,
-        item_builder=False, module_builder=False, type_checking=False, attr=False, any=False,
+        datetime=False,
+        literal=False,
+        dataset=False,
+        person_name=False,
+        item_builder=False,
+        module_builder=False,
+        type_checking=False,
+        attr=False,
+        any=False,
     )
     bases: dict[str, str] = {}
     for c in f.classes:
@@ -194,7 +201,9 @@ def _scan_annotation(ann: str, uses: dict[str, bool]) -> None:
         uses["person_name"] = True
 
 
-def render(plan: Plan, ed: Edition, progress: Callable[[str], None] | None = None) -> dict[str, str]:
+def render(
+    plan: Plan, ed: Edition, progress: Callable[[str], None] | None = None
+) -> dict[str, str]:
     env = make_env()
     head = header(ed)
     out: dict[str, str] = {}
@@ -211,7 +220,9 @@ def render(plan: Plan, ed: Edition, progress: Callable[[str], None] | None = Non
         )
     t_codes = env.get_template("codes.py.j2")
     for t in plan.code_tables:
-        out[t.module.replace(".", "/") + ".py"] = t_codes.render(header=head, t=t, edition=ed.edition)
+        out[t.module.replace(".", "/") + ".py"] = t_codes.render(
+            header=head, t=t, edition=ed.edition
+        )
     t_index = env.get_template("index.py.j2")
     out["modules/__init__.py"] = t_index.render(
         header=head,

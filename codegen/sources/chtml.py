@@ -352,7 +352,6 @@ def _read_pages(
     select: Callable[[str], bool] | None,
     progress: Callable[[int, int], None] | None,
 ) -> None:
-    part = doc.part
     pages = [p for p in page_order(folder) if select is None or select(p.name)]
     ups: dict[str, str] = {}
     top_of_page: dict[str, str] = {}
@@ -377,7 +376,9 @@ def _read_pages(
             reader.section(div, None)
         if len(doc.sections) > count:
             # dicts keep insertion order: the first new section is the page's top section
-            top_of_page[page.stem] = next(islice(reversed(doc.sections), len(doc.sections) - count - 1, None))
+            top_of_page[page.stem] = next(
+                islice(reversed(doc.sections), len(doc.sections) - count - 1, None)
+            )
     # Parents of each page's top sections come from the page's "up" link.
     for stem, sid in top_of_page.items():
         up = ups.get(stem)

@@ -23,11 +23,11 @@ from ..sources.model import Document
 from ..sources.xmlsafe import SourceError
 from .model import (
     AttributeRule,
+    AttributeTable,
     ContextGroup,
     DictionaryEntry,
     Edition,
     Iod,
-    AttributeTable,
     SopClass,
     Template,
     Uid,
@@ -38,8 +38,21 @@ Progress = Callable[[str], None]
 # Pages of each chunked-XHTML part that hold what the spec needs.
 _CHTML_SELECT: dict[int, Callable[[str], bool] | None] = {
     3: None,
-    4: lambda n: n.startswith(("sect_B", "chapter_B", "sect_GG", "chapter_GG", "sect_I.", "chapter_I.", "sect_KK", "chapter_KK")),
-    6: lambda n: n.startswith(("chapter_A", "sect_A", "chapter_6", "chapter_7", "chapter_8", "sect_6", "sect_7", "sect_8")),
+    4: lambda n: n.startswith(
+        (
+            "sect_B",
+            "chapter_B",
+            "sect_GG",
+            "chapter_GG",
+            "sect_I.",
+            "chapter_I.",
+            "sect_KK",
+            "chapter_KK",
+        )
+    ),
+    6: lambda n: n.startswith(
+        ("chapter_A", "sect_A", "chapter_6", "chapter_7", "chapter_8", "sect_6", "sect_7", "sect_8")
+    ),
     16: lambda n: n.startswith(("sect_CID_", "sect_TID_")),
 }
 
@@ -78,7 +91,10 @@ def read_part(ps: PartSource, edition: str | None, progress: Progress | None = N
         from ..sources.chtml import detect_edition, read_chtml_part
 
         doc = read_chtml_part(
-            ps.path, ps.part, edition or detect_edition(ps.path) or "", select=_CHTML_SELECT.get(ps.part)
+            ps.path,
+            ps.part,
+            edition or detect_edition(ps.path) or "",
+            select=_CHTML_SELECT.get(ps.part),
         )
     if progress:
         progress(
@@ -157,13 +173,15 @@ def build_edition(
 ) -> Edition:
     """Read an edition folder into a spec. ``jobs`` = processes (default: 2 when the machine
     has two or more cores)."""
+    from .ps3_3 import walk_rules
     from .ps3_4 import link_sop_classes
     from .ps3_6 import fill_from_pydicom
-    from .ps3_3 import walk_rules
 
     source = Path(source)
     if not source.is_dir():
-        raise BuildError(f"{source}: not a folder (expected an edition folder with chtml/ or docbook/)")
+        raise BuildError(
+            f"{source}: not a folder (expected an edition folder with chtml/ or docbook/)"
+        )
     parts = find_parts(source)
     if 3 not in parts:
         raise BuildError(
@@ -189,7 +207,9 @@ def build_edition(
     ed.iods, ed.tables = r3.iods, r3.tables
     ed.problems = list(r3.problems) + list(ro.problems)
     for p in missing:
-        ed.problems.append(f"PS3.{p}: not in {source} (neither docbook/part{p:02d}.xml nor chtml/part{p:02d}/)")
+        ed.problems.append(
+            f"PS3.{p}: not in {source} (neither docbook/part{p:02d}.xml nor chtml/part{p:02d}/)"
+        )
     for part, ed_name in ro.editions.items():
         if ed_name and ed_name != ed.edition:
             ed.problems.append(f"PS3.{part} is edition {ed_name}, PS3.3 is {ed.edition}")

@@ -76,7 +76,8 @@ def diff_tables(d: SpecDiff, a: AttributeTable, b: AttributeTable) -> None:
             if ra.condition != rb.condition:
                 d.add(
                     "conditions changed",
-                    f"  {where}: {rb.name} {rb.tag} condition\n      - {ra.condition}\n      + {rb.condition}",
+                    f"  {where}: {rb.name} {rb.tag} condition"
+                    f"\n      - {ra.condition}\n      + {rb.condition}",
                 )
             va, vb = _values(ra), _values(rb)
             for k in sorted(va.keys() | vb.keys(), key=str):
@@ -84,7 +85,11 @@ def diff_tables(d: SpecDiff, a: AttributeTable, b: AttributeTable) -> None:
                 if old != new:
                     added = [v for v in new if v not in old]
                     removed = [v for v in old if v not in new]
-                    label = k[0] + (f" if {k[1]}" if k[1] else "") + (f" (value {k[2]})" if k[2] else "")
+                    label = (
+                        k[0]
+                        + (f" if {k[1]}" if k[1] else "")
+                        + (f" (value {k[2]})" if k[2] else "")
+                    )
                     d.add(
                         "value sets changed",
                         f"  {where}: {rb.name} {rb.tag} {label}: +{added} -{removed}",
@@ -93,7 +98,8 @@ def diff_tables(d: SpecDiff, a: AttributeTable, b: AttributeTable) -> None:
             if ra.condition != rb.condition:
                 d.add(
                     "conditions changed",
-                    f"  {where}: include {rb.table} condition\n      - {ra.condition}\n      + {rb.condition}",
+                    f"  {where}: include {rb.table} condition"
+                    f"\n      - {ra.condition}\n      + {rb.condition}",
                 )
 
 
@@ -117,7 +123,8 @@ def diff_iods(d: SpecDiff, a: Iod, b: Iod) -> None:
         if x.usage != y.usage or x.condition != y.condition:
             d.add(
                 "IOD module usages changed",
-                f"  {b.name} IOD: module {name} usage {x.usage} {x.condition!r} → {y.usage} {y.condition!r}",
+                f"  {b.name} IOD: module {name} usage {x.usage} {x.condition!r}"
+                f" → {y.usage} {y.condition!r}",
             )
     fa = {f.name: f for f in a.functional_groups}
     fb = {f.name: f for f in b.functional_groups}
@@ -156,6 +163,7 @@ def diff_editions(a: Edition, b: Edition) -> SpecDiff:
         if ca != cb:
             d.add(
                 "context groups changed",
-                f"CID {cid} {b.context_groups[cid].name}: {len(cb - ca)} codes added, {len(ca - cb)} removed",
+                f"CID {cid} {b.context_groups[cid].name}: "
+                f"{len(cb - ca)} codes added, {len(ca - cb)} removed",
             )
     return d

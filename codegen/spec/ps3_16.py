@@ -40,7 +40,11 @@ def extract_context_groups(doc: Document) -> tuple[dict[int, ContextGroup], list
                         group.version = val
                     elif key == "uid":
                         group.uid = val.replace(" ", "")
-        tables = [doc.tables[b.table_id] for b in sec.blocks if isinstance(b, TableRef) and b.table_id in doc.tables]
+        tables = [
+            doc.tables[b.table_id]
+            for b in sec.blocks
+            if isinstance(b, TableRef) and b.table_id in doc.tables
+        ]
         found = False
         for t in tables:
             h = [x.lower() for x in t.header_texts]
@@ -58,12 +62,15 @@ def extract_context_groups(doc: Document) -> tuple[dict[int, ContextGroup], list
                     group.includes.append(int(inc.group(1)))
                     continue
                 if len(row) <= max(ci, vi, mi):
-                    problems.append(f"PS3.16 {doc.edition}: {t.source}: {t.id}: short row {first!r}")
+                    problems.append(
+                        f"PS3.16 {doc.edition}: {t.source}: {t.id}: short row {first!r}"
+                    )
                     continue
                 group.codes.append(Code(row[ci].text, row[vi].text, row[mi].text))
         if not found and not group.retired:
             problems.append(
-                f"PS3.16 {doc.edition}: {sec.source}: {sec.id}: no code table (codes not enumerated here)"
+                f"PS3.16 {doc.edition}: {sec.source}: {sec.id}: "
+                "no code table (codes not enumerated here)"
             )
         out[cid] = group
     return out, problems

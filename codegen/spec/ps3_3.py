@@ -153,12 +153,17 @@ class Ps33Extractor:
                 elif isinstance(parent, IncludeRule):
                     target = parent.nested
                 else:
-                    self.problem(t, f"row {_row_text(row)!r} is nested {depth} deep under no sequence")
+                    self.problem(
+                        t, f"row {_row_text(row)!r} is nested {depth} deep under no sequence"
+                    )
                     deepest = max((d for d in last if d < depth), default=None)
                     p = last[deepest] if deepest is not None else None
                     target = (
-                        p.items if isinstance(p, AttributeRule)
-                        else p.nested if isinstance(p, IncludeRule) else table.rules
+                        p.items
+                        if isinstance(p, AttributeRule)
+                        else p.nested
+                        if isinstance(p, IncludeRule)
+                        else table.rules
                     )
             target.append(rule)
             if isinstance(rule, (AttributeRule, IncludeRule)):
@@ -311,7 +316,7 @@ class Ps33Extractor:
 
     # -- IODs -------------------------------------------------------------------------------
     def iod_section(self, t: Table) -> str:
-        """The IOD's own section: the nearest ancestor titled "… IOD" (e.g. "A.51 Segmentation IOD")."""
+        """The IOD's own section: the nearest ancestor titled "… IOD" ("A.51 Segmentation IOD")."""
         sid: str | None = t.section_id
         while sid:
             sec = self.doc.sections.get(sid)
@@ -377,7 +382,9 @@ class Ps33Extractor:
                 self.problem(t, f"module {mname!r} has unreadable usage {usage_text!r}")
             table = self.resolve_module(t, mname, reference, "Module")
             if not table:
-                self.problem(t, f"module {mname!r} ({reference or 'no link'}) does not resolve to a table")
+                self.problem(
+                    t, f"module {mname!r} ({reference or 'no link'}) does not resolve to a table"
+                )
             iod.modules.append(
                 IodModule(
                     ie=row[cols["ie"]].text if "ie" in cols else "",
@@ -414,15 +421,20 @@ class Ps33Extractor:
             name = row[0].text
             ref_cell = row[1]
             reference = next(
-                (lk for lk in ref_cell.links if lk in self.doc.sections or lk in self.doc.tables), ""
+                (lk for lk in ref_cell.links if lk in self.doc.sections or lk in self.doc.tables),
+                "",
             )
             table = reference if reference in self.tables else ""
             if not table:
                 table = self.resolve_module(t, name, reference, "Macro")
             m = _USAGE.match(row[2].text)
-            usage, condition = (m.group(1), " ".join(m.group(2).split())) if m else ("C", row[2].text)
+            usage, condition = (
+                (m.group(1), " ".join(m.group(2).split())) if m else ("C", row[2].text)
+            )
             if not table:
-                self.problem(t, f"functional group {name!r} ({reference}) does not resolve to a table")
+                self.problem(
+                    t, f"functional group {name!r} ({reference}) does not resolve to a table"
+                )
             iod.functional_groups.append(
                 FunctionalGroup(
                     name=name,

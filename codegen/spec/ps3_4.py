@@ -28,9 +28,13 @@ def extract_sop_classes(doc: Document) -> tuple[dict[str, SopClass], list[str]]:
         for row in t.grid():
             name, uid, iod_cell = row[0].text, row[1].text.replace(" ", ""), row[2]
             if not _UID.match(uid):
-                problems.append(f"PS3.4 {doc.edition}: {t.source}: {t.id}: {name!r} has no UID ({uid!r})")
+                problems.append(
+                    f"PS3.4 {doc.edition}: {t.source}: {t.id}: {name!r} has no UID ({uid!r})"
+                )
                 continue
-            ref = next((lk.split(":", 1)[1] for lk in iod_cell.links if lk.startswith("PS3.3:")), "")
+            ref = next(
+                (lk.split(":", 1)[1] for lk in iod_cell.links if lk.startswith("PS3.3:")), ""
+            )
             if uid in out:
                 continue  # listed twice (e.g. in B.5-1 and a specialised table): first wins
             out[uid] = SopClass(

@@ -98,6 +98,12 @@ def fill_from_pydicom(
             continue
         vr, vm, name, retired, keyword = entry
         added[tag] = DictionaryEntry(
-            tag=tag, name=name, keyword=keyword, vr=vr, vm=vm, retired=retired == "Retired", source=source
+            tag=tag,
+            name=name,
+            keyword=keyword,
+            vr=vr,
+            vm=vm,
+            retired=retired == "Retired",
+            source=source,
         )
     return added, unknown

@@ -32,7 +32,9 @@ _CONDITION_START = re.compile(
 # (Table C.8-125 Filter Material: a note "At least one value is required to be present." comes
 # before "Required if Frame Type (0008,9007) Value 1 …").
 _CONDITION_STRONG = re.compile(_STRONG_CONDITION, re.I)
-_OTHERWISE_MAY = re.compile(r"\bmay\s+be\s+present\s+otherwise\b|\botherwise\s+(?:it\s+)?may\s+be\s+present\b", re.I)
+_OTHERWISE_MAY = re.compile(
+    r"\bmay\s+be\s+present\s+otherwise\b|\botherwise\s+(?:it\s+)?may\s+be\s+present\b", re.I
+)
 _OTHERWISE_NOT = re.compile(
     r"\bshall\s+not\s+be\s+present\s+otherwise\b|\botherwise\s+(?:it\s+)?shall\s+not\s+be\s+present\b",
     re.I,
@@ -45,13 +47,13 @@ def format_tag(group: str, element: str) -> str:
 
 
 def parse_tag(text: str) -> str | None:
-    """"(0062,0001)" → "(0062,0001)" (normalised); None when the cell holds no tag."""
+    """ "(0062,0001)" → "(0062,0001)" (normalised); None when the cell holds no tag."""
     m = TAG.search(text)
     return format_tag(m.group(1), m.group(2)) if m else None
 
 
 def split_nesting(text: str) -> tuple[int, str]:
-    """">>Referenced SOP Class UID" → (2, "Referenced SOP Class UID")."""
+    """ ">>Referenced SOP Class UID" → (2, "Referenced SOP Class UID")."""
     m = _NESTING.match(text)
     marks = m.group(1) if m else ""
     return marks.count(">"), text[m.end() if m else 0 :].strip()
@@ -67,9 +69,12 @@ def context_groups(text: str) -> list[ContextGroupRef]:
             continue
         seen.add(num)
         word = (m.group("short") or m.group("long") or "").lower()
-        strength = {"b": "baseline", "baseline": "baseline", "d": "defined", "defined": "defined"}.get(
-            word, "enumerated"
-        )
+        strength = {
+            "b": "baseline",
+            "baseline": "baseline",
+            "d": "defined",
+            "defined": "defined",
+        }.get(word, "enumerated")
         out.append(ContextGroupRef(num, strength))  # type: ignore[arg-type]
     return out
 

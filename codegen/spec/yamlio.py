@@ -269,6 +269,8 @@ def load_edition(folder: Path) -> m.Edition:
     ed.uids = from_data(dict[str, m.Uid], _load(folder / "uids.yaml") or {})
     ed.dictionary = from_data(dict[str, m.DictionaryEntry], _load(folder / "dictionary.yaml") or {})
     ed.templates = from_data(dict[int, m.Template], _load(folder / "templates.yaml") or {})
-    groups = [from_data(m.ContextGroup, _load(p)) for p in (folder / "context_groups").glob("*.yaml")]
+    groups = [
+        from_data(m.ContextGroup, _load(p)) for p in (folder / "context_groups").glob("*.yaml")
+    ]
     ed.context_groups = {g.cid: g for g in sorted(groups, key=lambda g: g.cid)}
     return ed

@@ -93,7 +93,9 @@ def _list_lines(items: list[Any], indent: int) -> list[str]:
     out: list[str] = []
     for v in items:
         if isinstance(v, dict | list) and v:
-            block = _dict_lines(v, indent + 2) if isinstance(v, dict) else _list_lines(v, indent + 2)
+            block = (
+                _dict_lines(v, indent + 2) if isinstance(v, dict) else _list_lines(v, indent + 2)
+            )
             out.append(pad + "- " + block[0][indent + 2 :])
             out.extend(block[1:])
         else:
