@@ -179,11 +179,15 @@ def bench_reads(directory: Path, frames: int, size: int, reads: int) -> dict[str
 
         def ours(path: Path = path) -> np.ndarray:
             with FrameReader(path) as reader:
-                return [reader.read_frame(i) for i in indices][-1]
+                for i in indices:  # keep one frame alive at a time, as a reader loop would
+                    frame = reader.read_frame(i)
+            return frame
 
         def theirs(path: Path = path) -> np.ndarray:
             with hd.io.ImageFileReader(path) as reader:
-                return [reader.read_frame(i, correct_color=False) for i in indices][-1]
+                for i in indices:
+                    frame = reader.read_frame(i, correct_color=False)
+            return frame
 
         with FrameReader(path) as a, hd.io.ImageFileReader(path) as b:
             for i in indices[:20]:
