@@ -1,0 +1,351 @@
+"""The source images a segmentation is derived from, and the geometry it inherits from them.
+
+Four kinds of source (PS3.3 C.8.20, A.51 "derived from one or more source images"):
+
+* ``series`` — single-frame images of one series in one frame of reference (CT, MR, PET…):
+  one mask plane per image, positioned by *Image Position (Patient)* (C.7.6.2);
+* ``multiframe`` — one enhanced multi-frame image (Enhanced CT/MR…): one mask plane per frame,
+  positioned by its Plane Position (Patient) functional group (C.7.6.16.2.3);
+* ``tiled`` — one level of a tiled whole slide image (VL WSI, A.32.8): the mask is the total
+  pixel matrix (C.7.6.17.3), positioned in the slide coordinate system (C.8.12.2.1);
+* ``image`` — one image without a Frame of Reference: the mask is spatially aligned with its
+  pixels and the Derivation Image functional group carries the relation (A.51.1).
+
+:func:`describe_sources` checks the images agree (one study, one frame of reference, one
+frame size and orientation) and raises :class:`~iodkit.seg.errors.SegmentationError` naming
+the disagreement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+from pydicom.dataset import Dataset
+
+from iodkit.seg.errors import SegmentationError
+
+SourceKind = Literal["series", "multiframe", "tiled", "image"]
+
+
+@dataclass(frozen=True)
+class FrameReference:
+    """One source frame: the instance and, for multi-frame sources, its 1-based frame number."""
+
+    sop_class_uid: str
+    sop_instance_uid: str
+    frame_number: int | None = None
+
+
+@dataclass
+class SourceImages:
+    """What a segmentation needs to know about its source images."""
+
+    kind: SourceKind
+    datasets: list[Dataset]
+    rows: int
+    columns: int
+    frame_of_reference_uid: str | None
+    #: One reference per mask plane (series, multiframe, image); per source tile (tiled).
+    references: list[FrameReference]
+    #: (planes, 3) Image Position (Patient) as floats and as the source's DS strings.
+    positions: np.ndarray = field(default_factory=lambda: np.empty((0, 3)))
+    position_strings: list[list[str]] = field(default_factory=list)
+    orientation: list[str] | None = None  # Image Orientation (Patient) or (Slide)
+    pixel_spacing: list[str] | None = None
+    slice_thickness: str | None = None
+    spacing_between_slices: str | None = None
+    # tiled sources
+    total_rows: int = 0
+    total_columns: int = 0
+    origin: list[str] | None = None  # X, Y, Z offsets of the total pixel matrix
+    tiled_full: bool = False
+    tile_frames: dict[tuple[int, int], int] = field(default_factory=dict)
+
+    @property
+    def first(self) -> Dataset:
+        return self.datasets[0]
+
+    @property
+    def planes(self) -> int:
+        """Number of mask planes these sources call for."""
+        return 1 if self.kind in ("tiled", "image") else len(self.references)
+
+    @property
+    def plane_shape(self) -> tuple[int, int]:
+        """(rows, columns) of one mask plane: the total pixel matrix of a tiled source."""
+        if self.kind == "tiled":
+            return self.total_rows, self.total_columns
+        return self.rows, self.columns
+
+
+def _strings(value: Any) -> list[str]:
+    """DS/IS values as their original strings (pydicom keeps them), else formatted."""
+    if value is None:
+        return []
+    values = value if isinstance(value, Sequence) and not isinstance(value, str) else [value]
+    out = []
+    for v in values:
+        original = getattr(v, "original_string", None)
+        out.append(str(original).strip() if original else str(v))
+    return out
+
+
+def _nonempty(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    return _strings(value)[0]
+
+
+def _number_of_frames(ds: Dataset) -> int:
+    try:
+        return int(ds.get("NumberOfFrames", 1) or 1)
+    except (TypeError, ValueError):
+        return 1
+
+
+def describe_sources(source_images: Sequence[Dataset]) -> SourceImages:
+    """Check ``source_images`` and describe them (see the module docstring)."""
+    if isinstance(source_images, Dataset):
+        source_images = [source_images]
+    images = list(source_images)
+    if not images:
+        raise SegmentationError("no source images given; a Segmentation is derived from at "
+                                "least one image (PS3.3 C.8.20)")
+    for i, ds in enumerate(images):
+        if not isinstance(ds, Dataset):
+            raise SegmentationError(
+                f"source image {i} is a {type(ds).__name__}, not a pydicom Dataset"
+            )
+        for keyword in ("SOPClassUID", "SOPInstanceUID", "StudyInstanceUID", "Rows", "Columns"):
+            if keyword not in ds:
+                raise SegmentationError(f"source image {i} has no {keyword}")
+    studies = {str(ds.StudyInstanceUID) for ds in images}
+    if len(studies) > 1:
+        raise SegmentationError(
+            f"source images belong to {len(studies)} studies; a Segmentation's source images "
+            "share one study"
+        )
+    frames = {str(ds.get("FrameOfReferenceUID", "")) for ds in images}
+    if len(frames) > 1:
+        listed = ", ".join(sorted(f or "(none)" for f in frames))
+        raise SegmentationError(
+            f"source images are in {len(frames)} frames of reference ({listed}); the "
+            "segmentation's planes must share one Frame of Reference (PS3.3 C.7.4.1)"
+        )
+    uids = [str(ds.SOPInstanceUID) for ds in images]
+    if len(set(uids)) != len(uids):
+        raise SegmentationError("the same source SOP Instance UID is given twice")
+    shapes = {(int(ds.Rows), int(ds.Columns)) for ds in images}
+    if len(shapes) > 1:
+        raise SegmentationError(
+            f"source images have different sizes {sorted(shapes)}; a segmentation's frames "
+            "all have one size"
+        )
+    multi = [ds for ds in images if _is_multiframe(ds)]
+    if multi and len(images) > 1:
+        raise SegmentationError(
+            "give either one multi-frame image or a series of single-frame images as sources, "
+            f"not {len(images)} images of which {len(multi)} are multi-frame"
+        )
+    first = images[0]
+    if "FrameOfReferenceUID" not in first or not first.FrameOfReferenceUID:
+        return _image_without_frame_of_reference(images)
+    if "TotalPixelMatrixRows" in first or "ImageOrientationSlide" in first:
+        return _tiled(first)
+    if multi:
+        return _multiframe(first)
+    return _series(images)
+
+
+def _is_multiframe(ds: Dataset) -> bool:
+    return "PerFrameFunctionalGroupsSequence" in ds or (
+        "SharedFunctionalGroupsSequence" in ds and _number_of_frames(ds) >= 1
+        and "NumberOfFrames" in ds
+    )
+
+
+def _image_without_frame_of_reference(images: list[Dataset]) -> SourceImages:
+    ds = images[0]
+    if len(images) > 1 or _number_of_frames(ds) > 1:
+        raise SegmentationError(
+            "source images without a Frame of Reference: only a single single-frame image is "
+            "supported, since nothing relates the planes of several (PS3.3 A.51.1)"
+        )
+    return SourceImages(
+        kind="image",
+        datasets=images,
+        rows=int(ds.Rows),
+        columns=int(ds.Columns),
+        frame_of_reference_uid=None,
+        references=[FrameReference(str(ds.SOPClassUID), str(ds.SOPInstanceUID))],
+    )
+
+
+def _series(images: list[Dataset]) -> SourceImages:
+    first = images[0]
+    orientations = set()
+    spacings = set()
+    positions: list[list[str]] = []
+    for i, ds in enumerate(images):
+        for keyword in ("ImagePositionPatient", "ImageOrientationPatient", "PixelSpacing"):
+            if keyword not in ds or ds[keyword].is_empty:
+                raise SegmentationError(
+                    f"source image {i} ({ds.SOPInstanceUID}) has no {keyword}; single-frame "
+                    "sources need the Image Plane Module (PS3.3 C.7.6.2)"
+                )
+        orientations.add(tuple(round(float(v), 4) for v in ds.ImageOrientationPatient))
+        spacings.add(tuple(round(float(v), 5) for v in ds.PixelSpacing))
+        positions.append(_strings(ds.ImagePositionPatient))
+    if len(orientations) > 1:
+        raise SegmentationError(
+            "source images have different Image Orientation (Patient); the segmentation's "
+            "planes share one orientation"
+        )
+    if len(spacings) > 1:
+        raise SegmentationError("source images have different Pixel Spacing")
+    points = np.array([[float(v) for v in p] for p in positions], dtype=np.float64)
+    if len(np.unique(points, axis=0)) != len(points):
+        raise SegmentationError("two source images have the same Image Position (Patient)")
+    return SourceImages(
+        kind="series",
+        datasets=images,
+        rows=int(first.Rows),
+        columns=int(first.Columns),
+        frame_of_reference_uid=str(first.FrameOfReferenceUID),
+        references=[FrameReference(str(d.SOPClassUID), str(d.SOPInstanceUID)) for d in images],
+        positions=points,
+        position_strings=positions,
+        orientation=_strings(first.ImageOrientationPatient),
+        pixel_spacing=_strings(first.PixelSpacing),
+        slice_thickness=_nonempty(first.get("SliceThickness")),
+        spacing_between_slices=_nonempty(first.get("SpacingBetweenSlices")),
+    )
+
+
+def _functional(ds: Dataset, frame: Dataset | None, sequence: str) -> Dataset | None:
+    """The item of a functional group for one frame: per-frame if there, else shared."""
+    if frame is not None and sequence in frame and len(frame[sequence].value):
+        return frame[sequence].value[0]  # type: ignore[no-any-return]
+    shared = ds.get("SharedFunctionalGroupsSequence")
+    if shared and sequence in shared[0] and len(shared[0][sequence].value):
+        return shared[0][sequence].value[0]  # type: ignore[no-any-return]
+    return None
+
+
+def _multiframe(ds: Dataset) -> SourceImages:
+    n = _number_of_frames(ds)
+    per_frame = list(ds.get("PerFrameFunctionalGroupsSequence", []))
+    if per_frame and len(per_frame) != n:
+        raise SegmentationError(
+            f"source image has {n} frames but {len(per_frame)} Per-Frame Functional Groups items"
+        )
+    positions: list[list[str]] = []
+    orientations = set()
+    orientation: list[str] | None = None
+    for k in range(n):
+        frame = per_frame[k] if per_frame else None
+        position = _functional(ds, frame, "PlanePositionSequence")
+        plane = _functional(ds, frame, "PlaneOrientationSequence")
+        if position is None or "ImagePositionPatient" not in position:
+            raise SegmentationError(
+                f"source frame {k + 1} has no Plane Position (Patient) functional group "
+                "(PS3.3 C.7.6.16.2.3)"
+            )
+        if plane is None or "ImageOrientationPatient" not in plane:
+            raise SegmentationError(
+                f"source frame {k + 1} has no Plane Orientation (Patient) functional group "
+                "(PS3.3 C.7.6.16.2.4)"
+            )
+        positions.append(_strings(position.ImagePositionPatient))
+        orientation = orientation or _strings(plane.ImageOrientationPatient)
+        orientations.add(tuple(round(float(v), 4) for v in plane.ImageOrientationPatient))
+    if len(orientations) > 1:
+        raise SegmentationError(
+            "source frames have different orientations; the segmentation's planes share one"
+        )
+    measures = _functional(ds, per_frame[0] if per_frame else None, "PixelMeasuresSequence")
+    if measures is None or "PixelSpacing" not in measures:
+        raise SegmentationError("source image has no Pixel Measures functional group with "
+                                "Pixel Spacing (PS3.3 C.7.6.16.2.1)")
+    points = np.array([[float(v) for v in p] for p in positions], dtype=np.float64)
+    if len(np.unique(points, axis=0)) != len(points):
+        raise SegmentationError("two source frames have the same Image Position (Patient)")
+    return SourceImages(
+        kind="multiframe",
+        datasets=[ds],
+        rows=int(ds.Rows),
+        columns=int(ds.Columns),
+        frame_of_reference_uid=str(ds.FrameOfReferenceUID),
+        references=[
+            FrameReference(str(ds.SOPClassUID), str(ds.SOPInstanceUID), k + 1) for k in range(n)
+        ],
+        positions=points,
+        position_strings=positions,
+        orientation=orientation,
+        pixel_spacing=_strings(measures.PixelSpacing),
+        slice_thickness=_nonempty(measures.get("SliceThickness")),
+        spacing_between_slices=_nonempty(measures.get("SpacingBetweenSlices")),
+    )
+
+
+def _tiled(ds: Dataset) -> SourceImages:
+    for keyword in (
+        "TotalPixelMatrixRows",
+        "TotalPixelMatrixColumns",
+        "TotalPixelMatrixOriginSequence",
+        "ImageOrientationSlide",
+    ):
+        if keyword not in ds:
+            raise SegmentationError(
+                f"tiled source image has no {keyword} (PS3.3 C.8.12.4, C.7.6.17.3)"
+            )
+    measures = _functional(ds, None, "PixelMeasuresSequence")
+    if measures is None or "PixelSpacing" not in measures:
+        raise SegmentationError("tiled source image has no shared Pixel Measures with Pixel "
+                                "Spacing (PS3.3 C.7.6.16.2.1)")
+    origin_item = ds.TotalPixelMatrixOriginSequence[0]
+    origin = [
+        _strings(origin_item.XOffsetInSlideCoordinateSystem)[0],
+        _strings(origin_item.YOffsetInSlideCoordinateSystem)[0],
+        _nonempty(origin_item.get("ZOffsetInSlideCoordinateSystem")) or "0.0",
+    ]
+    tiled_full = str(ds.get("DimensionOrganizationType", "")) == "TILED_FULL"
+    tile_frames: dict[tuple[int, int], int] = {}
+    rows, columns = int(ds.Rows), int(ds.Columns)
+    total_rows, total_columns = int(ds.TotalPixelMatrixRows), int(ds.TotalPixelMatrixColumns)
+    if tiled_full:
+        k = 1
+        for r in range(1, total_rows + 1, rows):
+            for c in range(1, total_columns + 1, columns):
+                tile_frames[(r, c)] = k
+                k += 1
+    else:
+        for k, frame in enumerate(ds.get("PerFrameFunctionalGroupsSequence", []), start=1):
+            position = _functional(ds, frame, "PlanePositionSlideSequence")
+            if position is None:
+                continue
+            key = (
+                int(position.RowPositionInTotalImagePixelMatrix),
+                int(position.ColumnPositionInTotalImagePixelMatrix),
+            )
+            tile_frames.setdefault(key, k)
+    return SourceImages(
+        kind="tiled",
+        datasets=[ds],
+        rows=rows,
+        columns=columns,
+        frame_of_reference_uid=str(ds.FrameOfReferenceUID),
+        references=[FrameReference(str(ds.SOPClassUID), str(ds.SOPInstanceUID))],
+        orientation=_strings(ds.ImageOrientationSlide),
+        pixel_spacing=_strings(measures.PixelSpacing),
+        slice_thickness=_nonempty(measures.get("SliceThickness")),
+        spacing_between_slices=_nonempty(measures.get("SpacingBetweenSlices")),
+        total_rows=total_rows,
+        total_columns=total_columns,
+        origin=origin,
+        tiled_full=tiled_full,
+        tile_frames=tile_frames,
+    )
