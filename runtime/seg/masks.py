@@ -144,33 +144,56 @@ def scan(
             overlap = None
         for i, cell in enumerate(cells):
             region = _region(mask, cell)
-            flat = region.reshape(-1, region.shape[-1])
+            # whole-region reductions are fast; per-channel ones run on strided views
             if mask.dtype.kind == "b":
-                present[i] = flat.any(axis=0)
+                if region.any():
+                    present[i] = [bool(region[..., j].any()) for j in range(len(numbers))]
             else:
-                low, high = flat.min(axis=0), flat.max(axis=0)
-                if fractional:
-                    _check_fractions(low, high, cell, numbers)
-                else:
-                    _check_binary_channels(flat, low, high, cell, numbers)
-                present[i] = high > 0
+                low, high = region.min(), region.max()
+                if fractional and not (low >= 0.0 and high <= 1.0):  # NaN fails both
+                    flat = region.reshape(-1, region.shape[-1])
+                    _check_fractions(flat.min(axis=0), flat.max(axis=0), cell, numbers)
+                elif not fractional and (low < 0 or high > 1 or (
+                        mask.dtype.kind == "f" and not np.isin(region, (0, 1)).all())):
+                    flat = region.reshape(-1, region.shape[-1])
+                    _check_binary_channels(flat, flat.min(axis=0), flat.max(axis=0), cell,
+                                           numbers)
+                if high > 0:
+                    present[i] = [bool(region[..., j].max() > 0) for j in range(len(numbers))]
             if overlap is False and np.count_nonzero(present[i]) > 1:
                 overlap = _channels_overlap(region, present[i])
     else:
         described = np.zeros(max(numbers) + 1 if numbers else 1, dtype=bool)
         described[numbers] = True
         if mask.dtype.kind == "b":
-            if numbers != [1] and 1 not in numbers:
+            if 1 not in numbers:
                 raise SegmentationError(
                     "a bool mask marks segment 1, but no segment description has Segment "
                     f"Number 1 (described: {_listing(numbers)})"
                 )
         index = {n: j for j, n in enumerate(numbers)}
+        # Segments numbered 1…N (always so for BINARY and FRACTIONAL): the maximum checks the
+        # labels and a comparison per segment finds them — much faster than a histogram.
+        contiguous = numbers == list(range(1, len(numbers) + 1)) and len(numbers) <= 16
         for i, cell in enumerate(cells):
             region = _region(mask, cell)
             if mask.dtype.kind == "b":
                 if region.any():
                     present[i, index[1]] = True
+                continue
+            if contiguous and mask.dtype.kind in "ui":
+                high = int(region.max())
+                if mask.dtype.kind == "i" and int(region.min()) < 0:
+                    _label_counts(region, cell)  # raises, naming the negative label
+                if high == 0:
+                    continue
+                if high > len(numbers):
+                    raise SegmentationError(
+                        f"mask holds label {high} (in {_where(cell)}), which no segment "
+                        f"description has; described segments: {_listing(numbers)}"
+                    )
+                for j in range(len(numbers)):
+                    present[i, j] = bool((region == j + 1).any())
                 continue
             counts = _label_counts(region, cell)
             found = np.flatnonzero(counts)
@@ -287,7 +310,9 @@ def frames(
             if segmentation_type == "BINARY":
                 yield values if values.dtype == np.bool_ else values != 0
             elif values.dtype.kind == "f":
-                yield np.rint(values * max_fractional_value).astype(np.uint8)
+                scaled = np.multiply(values, values.dtype.type(max_fractional_value))
+                np.rint(scaled, out=scaled)  # round half to even, then exact in uint8
+                yield scaled.astype(np.uint8)
             else:
                 yield (values != 0).astype(np.uint8) * np.uint8(max_fractional_value)
         else:

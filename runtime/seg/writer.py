@@ -478,11 +478,11 @@ class Segmentation:
 
     def _dataset_and_pixels(self) -> tuple[Dataset, np.ndarray | None]:
         description, native, encoded = self.encode_pixels()
-        ds = self._metadata()
+        implicit = self.transfer_syntax_uid == ImplicitVRLittleEndian
+        ds = self._metadata(implicit)
         description.apply_to(ds)
         if self.segmentation_type == "LABELMAP":
             _set_labelmap(ds, self.palette)
-        implicit = self.transfer_syntax_uid == ImplicitVRLittleEndian
         if self.dimension_organization_type != "TILED_FULL":
             ds[0x52009230] = raw_sequence_element(
                 0x52009230, self._per_frame_items(ds, implicit), implicit_vr=implicit
@@ -492,11 +492,14 @@ class Segmentation:
                 ds, offset_table="extended" if self.use_extended_offset_table else "basic"
             )
         ds.file_meta.TransferSyntaxUID = self.transfer_syntax_uid
-        ds.set_original_encoding(implicit, True, ds.get("SpecificCharacterSet"))
+        ds.set_original_encoding(implicit, True, ds._character_set)  # write the raw items as they are
         return ds, native
 
-    def _metadata(self) -> Dataset:
-        """Every attribute but the per-frame items and the pixel data, from the builders."""
+    def _metadata(self, implicit: bool) -> Dataset:
+        """Every attribute but the per-frame items and the pixel data, from the builders.
+
+        The two sequences with one item per source image (Source Image Sequence, Referenced
+        Instance Sequence) are built with their first item and stamped for the rest."""
         from iodkit.generated import modules as m
         from iodkit.generated.iods import SegmentationIOD
 
@@ -573,13 +576,7 @@ class Segmentation:
                 ),
             ),
             general_reference=m.GeneralReferenceModule(
-                source_image_sequence=[
-                    {
-                        "referenced_sop_class_uid": str(d.SOPClassUID),
-                        "referenced_sop_instance_uid": str(d.SOPInstanceUID),
-                    }
-                    for d in sources.datasets
-                ]
+                source_image_sequence=[_instance_reference(src)]
             ),
             image_pixel=m.ImagePixelModule(
                 samples_per_pixel=1,
@@ -604,13 +601,7 @@ class Segmentation:
                 referenced_series_sequence=[
                     {
                         "series_instance_uid": str(src.SeriesInstanceUID),
-                        "referenced_instance_sequence": [
-                            {
-                                "referenced_sop_class_uid": str(d.SOPClassUID),
-                                "referenced_sop_instance_uid": str(d.SOPInstanceUID),
-                            }
-                            for d in sources.datasets
-                        ],
+                        "referenced_instance_sequence": [_instance_reference(src)],
                     }
                 ]
             ),
@@ -665,7 +656,19 @@ class Segmentation:
             specimen = m.SpecimenModule.from_dataset(src)
             if any(True for _ in specimen):
                 iod.specimen = specimen
-        return iod.to_dataset(file_meta=True)
+        ds = iod.to_dataset(file_meta=True)
+        if len(sources.datasets) > 1:
+            charset = ds.get("SpecificCharacterSet")
+            source_items = ds.SourceImageSequence[0]
+            ds[0x00082112] = _stamped_references(0x00082112, source_items, sources.datasets,
+                                                 implicit, charset)
+            series_item = ds.ReferencedSeriesSequence[0]
+            series_item[0x0008114A] = _stamped_references(
+                0x0008114A, series_item.ReferencedInstanceSequence[0], sources.datasets,
+                implicit, charset,
+            )
+            series_item.set_original_encoding(implicit, True, ds._character_set)
+        return ds
 
     def _shared_group(self, FG: type) -> Any:
         sources = self.sources
@@ -847,6 +850,29 @@ class Segmentation:
 # -- helpers -----------------------------------------------------------------------------------
 
 
+def _instance_reference(ds: Dataset) -> dict[str, str]:
+    return {
+        "referenced_sop_class_uid": str(ds.SOPClassUID),
+        "referenced_sop_instance_uid": str(ds.SOPInstanceUID),
+    }
+
+
+def _stamped_references(
+    tag: int, first: Dataset, datasets: Sequence[Dataset], implicit: bool, charset: Any
+) -> Any:
+    """A sequence of SOP instance references, one per dataset, stamped from ``first`` (the
+    builder-made item)."""
+    template = ItemTemplate(
+        first, [(_REFERENCED_SOP_CLASS,), (_REFERENCED_SOP_INSTANCE,)],
+        implicit_vr=implicit, encodings=charset,
+    )
+    items = template.encode([
+        text_values([str(d.SOPClassUID) for d in datasets], vr="UI"),
+        text_values([str(d.SOPInstanceUID) for d in datasets], vr="UI"),
+    ])
+    return raw_sequence_element(tag, items, implicit_vr=implicit)
+
+
 def _now() -> tuple[str, str]:
     now = datetime.datetime.now()
     return now.strftime("%Y%m%d"), now.strftime("%H%M%S.%f")
@@ -883,7 +909,8 @@ def _native_value(frames: Any, description: Any) -> np.ndarray:
     from iodkit.pixels.bitpacking import frames_per_group
 
     length = description.native_length
-    out = np.zeros(length + (length & 1), dtype=np.uint8)
+    out = np.empty(length + (length & 1), dtype=np.uint8)
+    out[-1] = 0  # the padding byte (and the unused bits of the last 1-bit byte)
     rows, columns = description.rows, description.columns
     if description.bits_allocated == 1:
         group = frames_per_group(rows * columns)

@@ -1,0 +1,257 @@
+"""What each frame of a Segmentation is: its segment, position, source and dimension indices.
+
+Read once from the functional groups (PS3.3 C.7.6.16) into NumPy arrays, so every query of
+:class:`~iodkit.seg.reader.SegmentationReader` is array arithmetic:
+
+* segment — Referenced Segment Number of the Segmentation functional group (C.8.20.3.1),
+  per-frame or shared; for TILED_FULL the segment of frame *i* follows from the frame order
+  (C.7.6.17.3: all tiles of segment 1, then of segment 2…); none for LABELMAP;
+* dimension index values — Frame Content (C.7.6.16.2.2) against the Dimension Index
+  Sequence (C.7.6.17.1); for TILED_FULL computed from the implied positions;
+* position — Image Position (Patient) of Plane Position (Patient), Row/Column Position In
+  Total Image Pixel Matrix of Plane Position (Slide) (C.7.6.16.2.3), implied for TILED_FULL;
+* sources — every Source Image Sequence item of the Derivation Image functional group
+  (C.7.6.16.2.6): instance, frame number, Spatial Locations Preserved;
+* referenced instances — Referenced Series Sequence (C.12.2), Studies Containing Other
+  Referenced Instances Sequence and Source Image Evidence Sequence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from pydicom.dataset import Dataset
+from pydicom.multival import MultiValue
+
+from iodkit.seg import geometry
+
+REFERENCED_SEGMENT_NUMBER = 0x0062000B
+SEGMENT_IDENTIFICATION = 0x0062000A
+ROW_POSITION = 0x0048021F
+COLUMN_POSITION = 0x0048021E
+X_OFFSET, Y_OFFSET, Z_OFFSET = 0x0040072A, 0x0040073A, 0x0040074A
+PLANE_POSITION_SLIDE = 0x0048021A
+
+
+@dataclass(frozen=True)
+class SourceFrameReference:
+    frame: int  # 0-based frame of the segmentation
+    sop_instance_uid: str
+    frame_number: int | None
+    spatial_locations_preserved: str | None
+
+
+@dataclass
+class FrameTable:
+    number_of_frames: int
+    rows: int
+    columns: int
+    tiled_full: bool = False
+    #: Referenced Segment Number per frame (−1 where unknown); None for LABELMAP.
+    segments: np.ndarray | None = None
+    dimension_pointers: list[int] = field(default_factory=list)
+    functional_group_pointers: list[int | None] = field(default_factory=list)
+    #: (frames, dimensions) Dimension Index Values.
+    dimension_indices: np.ndarray = field(default_factory=lambda: np.empty((0, 0), np.int64))
+    #: (frames, 3) Image Position (Patient), or None.
+    positions: np.ndarray | None = None
+    orientation: list[float] | None = None
+    pixel_spacing: list[float] | None = None
+    spacing_between_slices: float | None = None
+    #: 1-based Row / Column Position In Total Image Pixel Matrix per frame (tiled), or None.
+    tile_rows: np.ndarray | None = None
+    tile_columns: np.ndarray | None = None
+    references: list[SourceFrameReference] = field(default_factory=list)
+    referenced_instances: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def _first(item: Dataset | None, sequence: int) -> Dataset | None:
+    if item is None:
+        return None
+    elem = item.get(sequence)
+    if elem is None or not elem.value:
+        return None
+    return elem.value[0]  # type: ignore[no-any-return]
+
+
+def _group(shared: Dataset | None, frame: Dataset | None, sequence: int) -> Dataset | None:
+    return _first(frame, sequence) or _first(shared, sequence)
+
+
+def _as_list(value: Any) -> list[Any]:
+    if isinstance(value, MultiValue | list | tuple):
+        return list(value)
+    return [value]
+
+
+def build_frame_table(ds: Dataset) -> FrameTable:
+    """The :class:`FrameTable` of a Segmentation data set (pixel data not needed)."""
+    n = int(ds.get("NumberOfFrames", 1) or 1)
+    table = FrameTable(n, int(ds.Rows), int(ds.Columns))
+    table.referenced_instances = referenced_instances(ds)
+    shared = _first(ds, 0x52009229)
+    per_frame: Sequence[Dataset] = ds.get("PerFrameFunctionalGroupsSequence") or []
+    labelmap = str(ds.get("SegmentationType", "")) == "LABELMAP"
+    table.tiled_full = str(ds.get("DimensionOrganizationType", "")) == "TILED_FULL"
+
+    for item in ds.get("DimensionIndexSequence") or []:
+        table.dimension_pointers.append(int(item.DimensionIndexPointer))
+        pointer = item.get("FunctionalGroupPointer")
+        table.functional_group_pointers.append(None if pointer is None else int(pointer))
+
+    orientation_item = _group(shared, per_frame[0] if per_frame else None, 0x00209116)
+    if orientation_item is not None and "ImageOrientationPatient" in orientation_item:
+        table.orientation = [float(v) for v in orientation_item.ImageOrientationPatient]
+    measures = _group(shared, per_frame[0] if per_frame else None, 0x00289110)
+    if measures is not None:
+        if measures.get("PixelSpacing"):
+            table.pixel_spacing = [float(v) for v in measures.PixelSpacing]
+        if measures.get("SpacingBetweenSlices") not in (None, ""):
+            table.spacing_between_slices = float(measures.SpacingBetweenSlices)
+
+    if table.tiled_full:
+        _tiled_full(ds, table, labelmap)
+        return table
+
+    segments = np.full(n, -1, dtype=np.int64)
+    dims = len(table.dimension_pointers)
+    indices = np.zeros((n, dims), dtype=np.int64)
+    positions = np.full((n, 3), np.nan)
+    tile_rows = np.zeros(n, dtype=np.int64)
+    tile_columns = np.zeros(n, dtype=np.int64)
+    has_position = has_tile = False
+    shared_segment = _first(shared, SEGMENT_IDENTIFICATION)
+    shared_position = _first(shared, 0x00209113)
+    shared_slide = _first(shared, PLANE_POSITION_SLIDE)
+    for k in range(n):
+        frame = per_frame[k] if k < len(per_frame) else None
+        content = _first(frame, 0x00209111)
+        if dims and content is not None and "DimensionIndexValues" in content:
+            values = _as_list(content.DimensionIndexValues)
+            if len(values) != dims:
+                raise ValueError(
+                    f"frame {k + 1} has {len(values)} Dimension Index Values, the Dimension "
+                    f"Index Sequence has {dims} items"
+                )
+            indices[k] = values
+        identification = _first(frame, SEGMENT_IDENTIFICATION) or shared_segment
+        if identification is not None and "ReferencedSegmentNumber" in identification:
+            segments[k] = int(_as_list(identification.ReferencedSegmentNumber)[0])
+        position = _first(frame, 0x00209113) or shared_position
+        if position is not None and position.get("ImagePositionPatient"):
+            positions[k] = [float(v) for v in position.ImagePositionPatient]
+            has_position = True
+        slide = _first(frame, PLANE_POSITION_SLIDE) or shared_slide
+        if slide is not None and "RowPositionInTotalImagePixelMatrix" in slide:
+            tile_rows[k] = int(slide.RowPositionInTotalImagePixelMatrix)
+            tile_columns[k] = int(slide.ColumnPositionInTotalImagePixelMatrix)
+            has_tile = True
+        for derivation in (frame.get("DerivationImageSequence") or []) if frame else []:
+            for source in derivation.get("SourceImageSequence") or []:
+                number = source.get("ReferencedFrameNumber")
+                table.references.append(
+                    SourceFrameReference(
+                        k,
+                        str(source.ReferencedSOPInstanceUID),
+                        None if number in (None, "") else int(_as_list(number)[0]),
+                        None
+                        if source.get("SpatialLocationsPreserved") in (None, "")
+                        else str(source.SpatialLocationsPreserved),
+                    )
+                )
+    table.segments = None if labelmap else segments
+    table.dimension_indices = indices
+    table.positions = positions if has_position else None
+    if has_tile:
+        table.tile_rows, table.tile_columns = tile_rows, tile_columns
+    return table
+
+
+def _tiled_full(ds: Dataset, table: FrameTable, labelmap: bool) -> None:
+    """Implied positions and segments of TILED_FULL frames (PS3.3 C.7.6.17.3): tiles row by
+    row, then focal planes, then segments (for LABELMAP, no segments)."""
+    tile_rows, tile_columns = geometry.tile_grid(
+        int(ds.TotalPixelMatrixRows), int(ds.TotalPixelMatrixColumns), table.rows, table.columns
+    )
+    focal_planes = int(ds.get("TotalPixelMatrixFocalPlanes", 1) or 1)
+    per_channel = len(tile_rows) * focal_planes
+    n = table.number_of_frames
+    repeat = -(-n // per_channel)
+    table.tile_rows = np.tile(np.repeat(tile_rows[None], focal_planes, 0).ravel(), repeat)[:n]
+    table.tile_columns = np.tile(
+        np.repeat(tile_columns[None], focal_planes, 0).ravel(), repeat
+    )[:n]
+    channel = np.arange(n) // per_channel
+    if not labelmap:
+        numbers = [int(item.SegmentNumber) for item in ds.get("SegmentSequence") or []]
+        table.segments = np.array(
+            [numbers[c] if c < len(numbers) else c + 1 for c in channel], dtype=np.int64
+        )
+    offsets = _tiled_full_offsets(ds, table, focal_planes, per_channel)
+    columns: list[np.ndarray] = []
+    for pointer in table.dimension_pointers:
+        if pointer == ROW_POSITION:
+            values = table.tile_rows
+        elif pointer == COLUMN_POSITION:
+            values = table.tile_columns
+        elif pointer == REFERENCED_SEGMENT_NUMBER and table.segments is not None:
+            values = table.segments
+        elif pointer in (X_OFFSET, Y_OFFSET, Z_OFFSET) and offsets is not None:
+            values = offsets[:, (X_OFFSET, Y_OFFSET, Z_OFFSET).index(pointer)]
+        else:
+            values = np.zeros(n, dtype=np.int64)
+        _, inverse = np.unique(values, return_inverse=True)
+        columns.append(inverse.reshape(-1) + 1)
+    table.dimension_indices = (
+        np.stack(columns, axis=1) if columns else np.zeros((n, 0), dtype=np.int64)
+    )
+
+
+def _tiled_full_offsets(
+    ds: Dataset, table: FrameTable, focal_planes: int, per_channel: int
+) -> np.ndarray | None:
+    """Slide coordinates of each TILED_FULL frame's first pixel: the total pixel matrix
+    origin moved along the rows and columns, focal plane k at (k − 1) × Spacing Between
+    Slices (C.7.6.17.3)."""
+    if table.pixel_spacing is None or "ImageOrientationSlide" not in ds:
+        return None
+    origin = ds.TotalPixelMatrixOriginSequence[0]
+    n = table.number_of_frames
+    plane = (np.arange(n) % per_channel) // (per_channel // focal_planes)
+    assert table.tile_rows is not None and table.tile_columns is not None
+    xy = geometry.slide_offsets(
+        [float(origin.XOffsetInSlideCoordinateSystem),
+         float(origin.YOffsetInSlideCoordinateSystem), 0.0],
+        [float(v) for v in ds.ImageOrientationSlide], table.pixel_spacing,
+        table.tile_rows, table.tile_columns,
+    )
+    xy[:, 2] = plane * (table.spacing_between_slices or 1.0)
+    return xy
+
+
+def referenced_instances(ds: Dataset) -> list[tuple[str, str, str]]:
+    """(study, series, SOP instance) UIDs of every instance the data set references."""
+    found: dict[tuple[str, str, str], None] = {}
+
+    def add(container: Dataset) -> None:
+        study = str(container.get("StudyInstanceUID", ""))
+        for series in container.get("ReferencedSeriesSequence") or []:
+            instances = series.get("ReferencedSOPSequence") or series.get(
+                "ReferencedInstanceSequence"
+            ) or []
+            for instance in instances:
+                key = (study, str(series.get("SeriesInstanceUID", "")),
+                       str(instance.ReferencedSOPInstanceUID))
+                found[key] = None
+
+    add(ds)
+    for keyword in (
+        "StudiesContainingOtherReferencedInstancesSequence",
+        "SourceImageEvidenceSequence",
+    ):
+        for item in ds.get(keyword) or []:
+            add(item)
+    return list(found)
