@@ -18,15 +18,16 @@ Read once from the functional groups (PS3.3 C.7.6.16) into NumPy arrays, so ever
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+import struct
 
 import numpy as np
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 
-from iodkit.seg import geometry
+from iodkit.seg import geometry, rawitems
 
 REFERENCED_SEGMENT_NUMBER = 0x0062000B
 SEGMENT_IDENTIFICATION = 0x0062000A
@@ -93,7 +94,6 @@ def build_frame_table(ds: Dataset) -> FrameTable:
     table = FrameTable(n, int(ds.Rows), int(ds.Columns))
     table.referenced_instances = referenced_instances(ds)
     shared = _first(ds, 0x52009229)
-    per_frame: Sequence[Dataset] = ds.get("PerFrameFunctionalGroupsSequence") or []
     labelmap = str(ds.get("SegmentationType", "")) == "LABELMAP"
     table.tiled_full = str(ds.get("DimensionOrganizationType", "")) == "TILED_FULL"
 
@@ -102,10 +102,14 @@ def build_frame_table(ds: Dataset) -> FrameTable:
         pointer = item.get("FunctionalGroupPointer")
         table.functional_group_pointers.append(None if pointer is None else int(pointer))
 
-    orientation_item = _group(shared, per_frame[0] if per_frame else None, 0x00209116)
+    orientation_item = _first(shared, 0x00209116)
+    measures = _first(shared, 0x00289110)
+    if (orientation_item is None or measures is None) and "PerFrameFunctionalGroupsSequence" in ds:
+        first_frame = _first(ds, 0x52009230)  # not shared: read the (whole) sequence
+        orientation_item = orientation_item or _first(first_frame, 0x00209116)
+        measures = measures or _first(first_frame, 0x00289110)
     if orientation_item is not None and "ImageOrientationPatient" in orientation_item:
         table.orientation = [float(v) for v in orientation_item.ImageOrientationPatient]
-    measures = _group(shared, per_frame[0] if per_frame else None, 0x00289110)
     if measures is not None:
         if measures.get("PixelSpacing"):
             table.pixel_spacing = [float(v) for v in measures.PixelSpacing]
@@ -123,51 +127,116 @@ def build_frame_table(ds: Dataset) -> FrameTable:
     tile_rows = np.zeros(n, dtype=np.int64)
     tile_columns = np.zeros(n, dtype=np.int64)
     has_position = has_tile = False
-    shared_segment = _first(shared, SEGMENT_IDENTIFICATION)
-    shared_position = _first(shared, 0x00209113)
-    shared_slide = _first(shared, PLANE_POSITION_SLIDE)
+    shared_facts = _facts(shared) if shared is not None else _Facts()
+    frames_facts = _per_frame_facts(ds, n)
     for k in range(n):
-        frame = per_frame[k] if k < len(per_frame) else None
-        content = _first(frame, 0x00209111)
-        if dims and content is not None and "DimensionIndexValues" in content:
-            values = _as_list(content.DimensionIndexValues)
-            if len(values) != dims:
+        facts = frames_facts[k] if k < len(frames_facts) else _Facts()
+        if dims and facts.indices is not None:
+            if len(facts.indices) != dims:
                 raise ValueError(
-                    f"frame {k + 1} has {len(values)} Dimension Index Values, the Dimension "
-                    f"Index Sequence has {dims} items"
+                    f"frame {k + 1} has {len(facts.indices)} Dimension Index Values, the "
+                    f"Dimension Index Sequence has {dims} items"
                 )
-            indices[k] = values
-        identification = _first(frame, SEGMENT_IDENTIFICATION) or shared_segment
-        if identification is not None and "ReferencedSegmentNumber" in identification:
-            segments[k] = int(_as_list(identification.ReferencedSegmentNumber)[0])
-        position = _first(frame, 0x00209113) or shared_position
-        if position is not None and position.get("ImagePositionPatient"):
-            positions[k] = [float(v) for v in position.ImagePositionPatient]
+            indices[k] = facts.indices
+        segment = facts.segment if facts.segment is not None else shared_facts.segment
+        if segment is not None:
+            segments[k] = segment
+        position = facts.position if facts.position is not None else shared_facts.position
+        if position is not None:
+            positions[k] = position
             has_position = True
-        slide = _first(frame, PLANE_POSITION_SLIDE) or shared_slide
-        if slide is not None and "RowPositionInTotalImagePixelMatrix" in slide:
-            tile_rows[k] = int(slide.RowPositionInTotalImagePixelMatrix)
-            tile_columns[k] = int(slide.ColumnPositionInTotalImagePixelMatrix)
+        tile = facts.tile if facts.tile is not None else shared_facts.tile
+        if tile is not None:
+            tile_rows[k], tile_columns[k] = tile
             has_tile = True
-        for derivation in (frame.get("DerivationImageSequence") or []) if frame else []:
-            for source in derivation.get("SourceImageSequence") or []:
-                number = source.get("ReferencedFrameNumber")
-                table.references.append(
-                    SourceFrameReference(
-                        k,
-                        str(source.ReferencedSOPInstanceUID),
-                        None if number in (None, "") else int(_as_list(number)[0]),
-                        None
-                        if source.get("SpatialLocationsPreserved") in (None, "")
-                        else str(source.SpatialLocationsPreserved),
-                    )
-                )
+        for uid, number, preserved in facts.sources:
+            table.references.append(SourceFrameReference(k, uid, number, preserved))
     table.segments = None if labelmap else segments
     table.dimension_indices = indices
     table.positions = positions if has_position else None
     if has_tile:
         table.tile_rows, table.tile_columns = tile_rows, tile_columns
     return table
+
+
+@dataclass
+class _Facts:
+    """What one functional groups item says about its frame."""
+
+    indices: list[int] | None = None
+    segment: int | None = None
+    position: list[float] | None = None
+    tile: tuple[int, int] | None = None
+    sources: list[tuple[str, int | None, str | None]] = field(default_factory=list)
+
+
+def _per_frame_facts(ds: Dataset, n: int) -> list[_Facts]:
+    """Facts of every Per-Frame Functional Groups item: parsed from the raw bytes when the
+    sequence is still encoded (:mod:`iodkit.seg.rawitems`), else through pydicom."""
+    from pydicom.dataelem import RawDataElement
+
+    raw = ds.get_item(0x52009230) if 0x52009230 in ds else None
+    if isinstance(raw, RawDataElement) and isinstance(raw.value, bytes) and raw.is_little_endian:
+        try:
+            return [_raw_facts(item) for item in rawitems.parse_items(raw.value,
+                                                                      raw.is_implicit_VR)]
+        except (ValueError, KeyError, IndexError, struct.error, UnicodeDecodeError):
+            pass  # unusual encoding: let pydicom read it
+    return [_facts(item) for item in ds.get("PerFrameFunctionalGroupsSequence") or []]
+
+
+def _facts(frame: Dataset) -> _Facts:
+    facts = _Facts()
+    content = _first(frame, 0x00209111)
+    if content is not None and "DimensionIndexValues" in content:
+        facts.indices = [int(v) for v in _as_list(content.DimensionIndexValues)]
+    identification = _first(frame, SEGMENT_IDENTIFICATION)
+    if identification is not None and "ReferencedSegmentNumber" in identification:
+        facts.segment = int(_as_list(identification.ReferencedSegmentNumber)[0])
+    position = _first(frame, 0x00209113)
+    if position is not None and position.get("ImagePositionPatient"):
+        facts.position = [float(v) for v in position.ImagePositionPatient]
+    slide = _first(frame, PLANE_POSITION_SLIDE)
+    if slide is not None and "RowPositionInTotalImagePixelMatrix" in slide:
+        facts.tile = (int(slide.RowPositionInTotalImagePixelMatrix),
+                      int(slide.ColumnPositionInTotalImagePixelMatrix))
+    for derivation in frame.get("DerivationImageSequence") or []:
+        for source in derivation.get("SourceImageSequence") or []:
+            number = source.get("ReferencedFrameNumber")
+            preserved = source.get("SpatialLocationsPreserved")
+            facts.sources.append((
+                str(source.ReferencedSOPInstanceUID),
+                None if number in (None, "") else int(_as_list(number)[0]),
+                None if preserved in (None, "") else str(preserved),
+            ))
+    return facts
+
+
+def _raw_facts(frame: rawitems.Item) -> _Facts:
+    facts = _Facts()
+    content = rawitems.first(frame, 0x00209111)
+    if content is not None and 0x00209157 in content:
+        facts.indices = rawitems.integers(content[0x00209157], "UL")
+    identification = rawitems.first(frame, SEGMENT_IDENTIFICATION)
+    if identification is not None and REFERENCED_SEGMENT_NUMBER in identification:
+        facts.segment = rawitems.integers(identification[REFERENCED_SEGMENT_NUMBER], "US")[0]
+    position = rawitems.first(frame, 0x00209113)
+    if position is not None and position.get(0x00200032):
+        facts.position = [float(v) for v in rawitems.text(position[0x00200032])]
+    slide = rawitems.first(frame, PLANE_POSITION_SLIDE)
+    if slide is not None and ROW_POSITION in slide:
+        facts.tile = (rawitems.integers(slide[ROW_POSITION], "SL")[0],
+                      rawitems.integers(slide[COLUMN_POSITION], "SL")[0])
+    for derivation in frame.get(0x00089124) or []:
+        for source in derivation.get(0x00082112) or []:
+            number = rawitems.text(source.get(0x00081160))
+            preserved = rawitems.text(source.get(0x0028135A))
+            facts.sources.append((
+                rawitems.text(source[0x00081155])[0],
+                int(number[0]) if number else None,
+                preserved[0] if preserved else None,
+            ))
+    return facts
 
 
 def _tiled_full(ds: Dataset, table: FrameTable, labelmap: bool) -> None:

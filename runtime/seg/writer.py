@@ -116,7 +116,8 @@ class Segmentation:
 
     Options: ``segmentation_type`` BINARY / FRACTIONAL / LABELMAP; ``fractional_type``
     PROBABILITY or OCCUPANCY and ``max_fractional_value`` (1–255) for FRACTIONAL; ``palette``
-    an (entries, 3) uint8/uint16 RGB table making a LABELMAP PALETTE COLOR;
+    an (entries, 3) uint8/uint16 RGB table making a LABELMAP PALETTE COLOR, with
+    ``icc_profile`` bytes (default: a built-in sRGB profile, :mod:`iodkit.seg.icc`);
     ``omit_empty_frames`` (default True, except TILED_FULL which stores every tile);
     ``transfer_syntax_uid`` native or a lossless codec of :mod:`iodkit.pixels` (BINARY: native
     or JPEG 2000 Lossless); ``tile_size`` and ``dimension_organization_type`` (TILED_SPARSE
@@ -135,6 +136,7 @@ class Segmentation:
         fractional_type: Literal["PROBABILITY", "OCCUPANCY"] = "PROBABILITY",
         max_fractional_value: int = 255,
         palette: np.ndarray | None = None,
+        icc_profile: bytes | None = None,
         omit_empty_frames: bool | None = None,
         transfer_syntax_uid: str = ExplicitVRLittleEndian,
         tile_size: int | tuple[int, int] | None = None,
@@ -170,6 +172,10 @@ class Segmentation:
             omit_empty_frames,
         )
         self.palette = None if palette is None else np.asarray(palette)
+        if icc_profile is not None and palette is None:
+            raise SegmentationError("an ICC profile is for a PALETTE COLOR label map: give a "
+                                    "palette too")
+        self.icc_profile = icc_profile
         self.transfer_syntax_uid = UID(transfer_syntax_uid)
         self.use_extended_offset_table = use_extended_offset_table
         self.threads = threads
@@ -482,7 +488,7 @@ class Segmentation:
         ds = self._metadata(implicit)
         description.apply_to(ds)
         if self.segmentation_type == "LABELMAP":
-            _set_labelmap(ds, self.palette)
+            _set_labelmap(ds, self.palette, self.icc_profile)
         if self.dimension_organization_type != "TILED_FULL":
             ds[0x52009230] = raw_sequence_element(
                 0x52009230, self._per_frame_items(ds, implicit), implicit_vr=implicit
@@ -891,14 +897,20 @@ def _patient_orientation(src: Dataset) -> Any:
     return EMPTY_
 
 
-def _set_labelmap(ds: Dataset, palette: np.ndarray | None) -> None:
-    """The Sup 243 attributes the 2024c builders do not model (see the module docstring)."""
+def _set_labelmap(ds: Dataset, palette: np.ndarray | None, icc_profile: bytes | None) -> None:
+    """The Sup 243 attributes the 2024c builders do not model (see the module docstring):
+    Segmentation Type, Pixel Padding Value 0 (the background) and, for PALETTE COLOR, the
+    palette (C.7.6.3.1.5) and an ICC Profile (C.11.15; sRGB unless one is given)."""
     from iodkit.pixels import set_palette_color_lut
+    from iodkit.seg.icc import srgb_profile
 
     ds.SegmentationType = "LABELMAP"
     ds.add_new(0x00280120, "US", 0)  # Pixel Padding Value: 0 is the background
     if palette is not None:
         set_palette_color_lut(ds, palette, first_mapped=0)
+        ds.add_new(0x00282000, "OB", icc_profile if icc_profile is not None else srgb_profile())
+        if icc_profile is None:
+            ds.ColorSpace = "SRGB"
 
 
 def _native_value(frames: Any, description: Any) -> np.ndarray:
