@@ -30,7 +30,8 @@ def generate(
     source: Path, out: Path, *, jobs: int | None = None, quiet: bool = False
 ) -> dict[str, float]:
     from .emit.plan import make_plan
-    from .emit.render import render, write_tree
+    from .emit.render import header, make_env, render, write_tree
+    from .emit.rules import render_rules
     from .spec.build import build_edition
     from .spec.yamlio import dump_edition
 
@@ -51,6 +52,7 @@ def generate(
     times["plan"] = time.perf_counter() - t
     t = time.perf_counter()
     files = render(plan, ed, progress=say)
+    files.update(render_rules(ed, make_env(), header(ed)))  # validation rules (generated/rules/)
     times["render"] = time.perf_counter() - t
     t = time.perf_counter()
     written, removed = write_tree(files, out)

@@ -18,7 +18,7 @@ from ..spec.model import Edition
 from .plan import PACKAGE, FileDef, IodDef, Plan, annotation_in
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-GENERATED_PACKAGES = ("modules", "iods", "codes")
+GENERATED_PACKAGES = ("modules", "iods", "codes", "rules/iods", "rules/tables")
 
 
 def _docstring(text: str, indent: int = 0) -> str:

@@ -37,6 +37,7 @@ class ValueSet:
     value_index: int | None = None
     source: str = ""
     retired: bool = False
+    predicate: Any = None  # parsed form of ``condition`` (plain data), or None when not parsed
 
 
 @dataclass

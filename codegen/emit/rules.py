@@ -1,0 +1,269 @@
+"""Spec → validation rules as generated Python data (``generated/rules/``).
+
+The validator (:mod:`iodkit.validation`) must run without the standard, without YAML and
+without the condition parser, and must load the rules of one IOD in milliseconds. So the
+generator writes them as plain Python literals (tuples, strings, ints, and the predicates'
+plain data), one module per attribute table and one per IOD, plus an index:
+
+``rules/__init__.py``
+    ``EDITION``, ``SOP_CLASSES`` (UID → IOD module, SOP Class name), ``IODS`` (IOD table id →
+    module), ``TABLES`` (table id → module).
+``rules/iods/<iod>.py``
+    ``IOD = (table id, name, section)``, ``MODULES`` rows ``(name, IE, table id, usage,
+    condition)`` and ``FUNCTIONAL_GROUPS`` rows ``(name, table id, usage, condition,
+    placement)``.
+``rules/tables/<table>.py``
+    ``TABLE = (table id, label, name, kind)`` and ``RULES``, a tuple of rows:
+
+    * ``("a", tag, mask, type, name, keyword, VR, VM, condition, value_sets, items, count)``
+      — an attribute; ``mask`` is ``0xFFFFFFFF`` except for repeating groups (``60xx``:
+      ``0xFF00FFFF``); ``items`` is ``None`` for a non-sequence, else the rows of its items;
+      ``count`` the number of items the description demands, ``(min, max or None)``;
+    * ``("i", table id, condition, nested rows)`` — an "Include Table …" row, kept by
+      reference (the runtime resolves and caches it);
+    * ``("fg",)`` — "Include one or more Functional Group Macros" (the IOD says which);
+    * ``("open", text)`` — a row that admits attributes the table does not list ("Any
+      Attribute …", an include the standard names only in words).
+
+    A ``condition`` is ``None`` or ``(text, data)``: the standard's words and the parsed
+    predicate (see :mod:`iodkit.codegen.spec.predicates`). A value set is ``(kind, values,
+    value index or None, predicate or None, condition text)`` with kind ``enumerated``,
+    ``defined`` or ``retired``.
+
+Includes stay references so a macro used by a hundred modules is written once.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..spec.model import AttributeRule, Edition, IncludeRule, NoteRule, Rule, ValueSet
+from .names import snake
+
+RULES_PACKAGE = "rules"
+
+# "Only a single Item shall be included in this Sequence" and its siblings, as PS3.3 writes them.
+_COUNT_PHRASES: tuple[tuple[re.Pattern[str], tuple[int, int | None]], ...] = tuple(
+    (re.compile(p, re.I), c)
+    for p, c in (
+        (r"\bzero\s+or\s+one\s+items?\s+(?:shall|may)\s+be\s+(?:included|present)", (0, 1)),
+        (r"\bzero\s+or\s+more\s+items?\s+(?:shall|may)\s+be\s+(?:included|present)", (0, None)),
+        (
+            r"\b(?:one|1)\s+or\s+more\s+items?\s+(?:shall|may)\s+be\s+(?:included|present)",
+            (1, None),
+        ),
+        (r"\bat\s+least\s+one\s+item\s+shall\s+be\s+(?:included|present)", (1, None)),
+        (r"\btwo\s+or\s+more\s+items?\s+shall\s+be\s+(?:included|present)", (2, None)),
+        (r"\bexactly\s+two\s+items\s+shall\s+be\s+(?:included|present)", (2, 2)),
+        (
+            r"(?<!zero or )(?<!more than )\b(?:only\s+a\s+single|only\s+one|exactly\s+one"
+            r"|a\s+single|^one)\s+item\s+shall\s+be\s+(?:included|present|permitted)",
+            (1, 1),
+        ),
+    )
+)
+# a count that holds only in some cases is not a constraint on every dataset
+_COUNT_QUALIFIED = re.compile(r"(?i)\b(?:if|unless|when|for\s+each|per)\b")
+
+
+def item_count(description: str) -> tuple[int, int | None] | None:
+    """The number of items a sequence's description demands, when it says so unconditionally."""
+    for sentence in re.split(r"(?<=\.)\s+|\n", description):
+        for pattern, count in _COUNT_PHRASES:
+            m = pattern.search(sentence)
+            if m and not _COUNT_QUALIFIED.search(sentence[m.end() :]):
+                return count
+    return None
+
+
+def table_module(table_id: str) -> str:
+    """``table_C.8.20-2`` → ``t_C_8_20__2`` (a file name that keeps the label readable)."""
+    label = table_id.removeprefix("table_")
+    return "t_" + re.sub(r"[^0-9A-Za-z]", "_", label.replace("-", "__"))
+
+
+def _tag_and_mask(tag: str) -> tuple[int, int]:
+    """ "(60xx,0010)" → (0x60000010, 0xFF00FFFF)."""
+    digits = tag.strip("()").replace(",", "")
+    mask = 0
+    value = 0
+    for ch in digits:
+        mask <<= 4
+        value <<= 4
+        if ch.lower() != "x":
+            mask |= 0xF
+            value |= int(ch, 16)
+    return value, mask
+
+
+def _condition(text: str, predicate: Any) -> tuple[str, Any] | None:
+    if not text or not isinstance(predicate, dict):
+        return None
+    data = {k: v for k, v in predicate.items() if k not in ("placement", "text")}
+    if not data.get("status"):
+        return None
+    return (" ".join(str(predicate.get("text") or text).split()), data)
+
+
+def _value_set(vs: ValueSet) -> tuple[Any, ...]:
+    kind = "retired" if vs.retired else vs.kind
+    return (kind, tuple(vs.values), vs.value_index, vs.predicate, vs.condition)
+
+
+class _Tables:
+    """Rows of each table as plain data, with the edition's dictionary at hand."""
+
+    def __init__(self, ed: Edition) -> None:
+        self.ed = ed
+
+    def rows(self, rules: list[Rule]) -> tuple[Any, ...]:
+        out: list[Any] = []
+        for r in rules:
+            if isinstance(r, AttributeRule):
+                out.append(self.attribute(r))
+            elif isinstance(r, IncludeRule):
+                if r.placeholder == "functional-groups":
+                    out.append(("fg",))
+                elif r.table in self.ed.tables:
+                    out.append(
+                        ("i", r.table, _condition(r.condition, r.predicate), self.rows(r.nested))
+                    )
+                else:
+                    out.append(("open", " ".join(r.text.split())))
+            elif isinstance(r, NoteRule) and re.search(r"(?i)\bany\b|\boptionally\b", r.text):
+                out.append(("open", " ".join(r.text.split())))
+        return tuple(out)
+
+    def attribute(self, r: AttributeRule) -> tuple[Any, ...]:
+        tag, mask = _tag_and_mask(r.tag)
+        entry = self.ed.dictionary.get(r.tag)
+        vr = entry.vr if entry else ""
+        vm = entry.vm if entry else ""
+        sequence = vr == "SQ" or bool(r.items)
+        return (
+            "a",
+            tag,
+            mask,
+            r.type,
+            r.name,
+            r.keyword,
+            vr,
+            vm,
+            _condition(r.condition, r.predicate),
+            tuple(_value_set(vs) for vs in r.value_sets),
+            self.rows(r.items) if sequence else None,
+            item_count(r.description) if sequence else None,
+        )
+
+
+def literal(value: Any, indent: int = 0) -> str:
+    """A deterministic Python literal: double quotes, rule rows one per line, nested rows
+    indented under their sequence."""
+    pad = "    " * indent
+    if isinstance(value, tuple) and value and all(_is_row(v) for v in value):
+        inner = "".join(f"{pad}    {literal(v, indent + 1)},\n" for v in value)
+        return f"(\n{inner}{pad})"
+    if isinstance(value, tuple):
+        body = ", ".join(literal(v, indent) for v in value)
+        return f"({body},)" if len(value) == 1 else f"({body})"
+    if isinstance(value, list):
+        return "[" + ", ".join(literal(v, indent) for v in value) + "]"
+    if isinstance(value, dict):
+        return (
+            "{" + ", ".join(f"{literal(k)}: {literal(v, indent)}" for k, v in value.items()) + "}"
+        )
+    if isinstance(value, str):
+        r = repr(value)
+        if r.startswith("'") and '"' not in value:
+            r = '"' + r[1:-1].replace("\\'", "'") + '"'
+        return r
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0xFFFF:
+        return f"0x{value:08X}"
+    return repr(value)
+
+
+def _is_row(v: Any) -> bool:
+    return isinstance(v, tuple) and bool(v) and v[0] in ("a", "i", "fg", "open")
+
+
+def iod_module_names(ed: Edition) -> dict[str, str]:
+    """IOD table id → file name (from the IOD's name; unique)."""
+    names: dict[str, str] = {}
+    taken: set[str] = set()
+    for iod_id in sorted(ed.iods):
+        iod = ed.iods[iod_id]
+        base = "i_" + snake(iod.name)
+        name, n = base, 2
+        while name in taken:
+            name, n = f"{base}_{n}", n + 1
+        taken.add(name)
+        names[iod_id] = name
+    return names
+
+
+def render_rules(ed: Edition, env: Any, header: str) -> dict[str, str]:
+    """``{relative path: text}`` for ``generated/rules/``."""
+    tables = _Tables(ed)
+    out: dict[str, str] = {}
+    t_table = env.get_template("rules_table.py.j2")
+    table_modules: dict[str, str] = {}
+    for tid in sorted(ed.tables):
+        t = ed.tables[tid]
+        mod = table_module(tid)
+        table_modules[tid] = mod
+        out[f"{RULES_PACKAGE}/tables/{mod}.py"] = t_table.render(
+            header=header,
+            edition=ed.edition,
+            table=t,
+            head=literal((t.id, t.label, t.name, t.kind)),
+            rules=literal(tables.rows(t.rules)),
+        )
+    t_iod = env.get_template("rules_iod.py.j2")
+    iod_modules = iod_module_names(ed)
+    composite = {k: v for k, v in ed.iods.items() if not v.normalized}
+    for iod_id, iod in sorted(composite.items()):
+        modules = tuple(
+            (m.name, m.ie, m.table, m.usage, _condition(m.condition, m.predicate))
+            for m in iod.modules
+        )
+        groups = tuple(
+            (
+                fg.name,
+                fg.table,
+                fg.usage,
+                _condition(fg.condition, fg.predicate),
+                (fg.predicate or {}).get("placement", "") if isinstance(fg.predicate, dict) else "",
+            )
+            for fg in iod.functional_groups
+        )
+        out[f"{RULES_PACKAGE}/iods/{iod_modules[iod_id]}.py"] = t_iod.render(
+            header=header,
+            edition=ed.edition,
+            iod=iod,
+            head=literal((iod.id, iod.name, iod.section)),
+            modules=_rows_literal(modules),
+            groups=_rows_literal(groups),
+        )
+    sop_classes = {
+        uid: (iod_modules[sc.iod], sc.name)
+        for uid, sc in sorted(ed.sop_classes.items())
+        if sc.iod in composite
+    }
+    out[f"{RULES_PACKAGE}/__init__.py"] = env.get_template("rules_index.py.j2").render(
+        header=header,
+        edition=ed.edition,
+        sop_classes=sorted(sop_classes.items()),
+        iods=sorted((k, iod_modules[k]) for k in composite),
+        tables=sorted(table_modules.items()),
+        lit=literal,
+    )
+    out[f"{RULES_PACKAGE}/iods/__init__.py"] = f'{header}\n"""Validation rules per IOD."""\n'
+    out[f"{RULES_PACKAGE}/tables/__init__.py"] = f'{header}\n"""Validation rules per table."""\n'
+    return out
+
+
+def _rows_literal(rows: tuple[Any, ...]) -> str:
+    if not rows:
+        return "()"
+    return "(\n" + "".join(f"    {literal(r, 1)},\n" for r in rows) + ")"
