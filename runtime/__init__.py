@@ -5,7 +5,25 @@
 * ``iodkit.codegen`` — the generator: standard XML → spec → Jinja templates → code;
 * this package — the thin runtime: pixels and frames, validation, high-level objects, CLI.
 
-Importing ``iodkit`` is cheap: builders and codecs load on first use.
+Importing ``iodkit`` is cheap: builders, codecs and the validator load on first use
+(``iodkit.validate`` imports the validation engine when it is first called for).
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from .validation.engine import validate
+
+__all__ = ["__version__", "validate"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "validate":
+        from .validation.engine import validate
+
+        return validate
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

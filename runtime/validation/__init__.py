@@ -1,1 +1,27 @@
-"""Validation of datasets against the spec: conditions, rules, findings."""
+"""Validation of datasets against the spec: conditions, rules, findings.
+
+``validate(dataset_or_path)`` → list of :class:`Finding`; the engine and the reader load on first
+use so ``import iodkit.validation`` stays cheap.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .engine import validate, validate_bytes, validate_file
+    from .findings import Finding, Reference
+
+__all__ = ["Finding", "Reference", "validate", "validate_bytes", "validate_file"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("validate", "validate_bytes", "validate_file"):
+        from . import engine
+
+        return getattr(engine, name)
+    if name in ("Finding", "Reference"):
+        from . import findings
+
+        return getattr(findings, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

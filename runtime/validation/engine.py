@@ -1,0 +1,1098 @@
+"""The validator: dataset → IOD → modules → attribute rules, recursively → findings.
+
+One :class:`_Check` per dataset walks, in this order:
+
+1. what the reader found wrong with the bytes (:mod:`iodkit.validation.reader`);
+2. every element's VR, value format and VM against the dictionary (:mod:`iodkit.validation.vr`);
+3. the File Meta Information against the dataset (PS3.10 7.1);
+4. the IOD of the SOP Class UID: each module by its usage (M checked; C checked when its
+   condition holds, or when it is present and allowed; U checked when present), each attribute
+   rule by its type and condition, value lists, sequences and their items, recursively; the
+   functional group macros in the Shared and Per-frame Functional Groups items;
+5. attributes the IOD (or a sequence item) does not define.
+
+Conditions are three-valued: a condition that cannot be decided (the standard's words speak of
+facts no dataset records, or were not parsed) never passes silently as "optional"; it yields an
+``undecided`` finding (severity info) when it matters, i.e. when the attribute or module is absent.
+
+Several modules may define the same attribute (a top-level tag is one element, whatever module
+lists it): the rules of every module for a tag are judged together, so an attribute one module
+forbids but another allows is allowed, and one any checked module requires is required.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from .conditions import Context, Verdict, evaluate, normalize_module_name
+from .dictionary import entry, keyword_of, tag_text
+from .findings import Finding, Reference, Severity
+from .reader import (
+    PIXEL_DATA,
+    Element,
+    Node,
+    ParsedFile,
+    ReadIssue,
+    from_dataset,
+    parse,
+    read,
+)
+from .rules import Attr, GroupUse, IodRules, RuleBook, Scope, rule_book
+from .vr import check_value, check_vm, vr_matches
+
+SHARED_FG = 0x52009229
+PER_FRAME_FG = 0x52009230
+SOP_CLASS_UID = 0x00080016
+SOP_INSTANCE_UID = 0x00080018
+_ALWAYS_ALLOWED = frozenset({0xFFFCFFFC, 0xFFFAFFFA})  # Data Set Trailing Padding, Digital Sig.
+_NATIVE = frozenset(
+    (
+        "1.2.840.10008.1.2",
+        "1.2.840.10008.1.2.1",
+        "1.2.840.10008.1.2.2",
+        "1.2.840.10008.1.2.1.99",
+        "1.2.840.10008.1.2.8.1",
+    )
+)
+PS33 = "PS3.3"
+
+
+@dataclass(frozen=True, slots=True)
+class _Use:
+    """One rule for a tag at one dataset level, and the module it belongs to."""
+
+    attr: Attr
+    module: str
+    checked: bool  # the module is checked (its required attributes must be there)
+
+
+class _Check:
+    def __init__(self, parsed: ParsedFile, book: RuleBook) -> None:
+        self.parsed = parsed
+        self.book = book
+        self.edition = book.edition
+        self.root = parsed.dataset
+        self.findings: list[Finding] = []
+        self._seen: set[tuple[str, str, str, str]] = set()
+        self.presence: dict[str, bool] = {}
+        self.groups: dict[str, GroupUse] = {}
+        self.iod_rules: IodRules | None = None
+
+    # -- reporting ----------------------------------------------------------------------------
+    def add(
+        self,
+        severity: Severity,
+        code: str,
+        path: str,
+        message: str,
+        *,
+        module: str = "",
+        rule: str = "",
+        ref: Reference | None = None,
+        tag: int | None = None,
+    ) -> None:
+        key = (code, path, message, module)
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        self.findings.append(Finding(severity, code, path, message, module, rule, ref, tag))
+
+    def ref(self, table: str) -> Reference:
+        return Reference(PS33, table, self.edition)
+
+    # -- the whole dataset --------------------------------------------------------------------
+    def run(self) -> list[Finding]:
+        for issue in self.parsed.issues:
+            self.read_issue(issue)
+        self.encoding(self.parsed.meta, "")
+        self.encoding(self.root, "")
+        uid = self.sop_class()
+        self.meta()
+        if uid is None:
+            return self.findings
+        iod = self.book.iod_for(uid)
+        if iod is None:
+            self.add(
+                "error",
+                "sop-class",
+                "SOPClassUID",
+                f"SOP Class {uid} is not a storage SOP Class of an IOD in PS3.3 {self.edition}; "
+                "only the encoding was checked",
+                ref=Reference("PS3.4", "", self.edition),
+                tag=SOP_CLASS_UID,
+            )
+            return self.findings
+        self.iod(iod)
+        return self.findings
+
+    def read_issue(self, issue: ReadIssue) -> None:
+        code = "meta" if issue.code == "no-preamble" else "encoding"
+        ref = Reference("PS3.10", "sect_7.1", "") if code == "meta" else Reference("PS3.5")
+        self.add(issue.severity, code, issue.path, issue.message, ref=ref, tag=issue.tag)  # type: ignore[arg-type]
+
+    def sop_class(self) -> str | None:
+        el = self.root.elems.get(SOP_CLASS_UID)
+        uid = el.strings()[0] if el is not None and el.strings() else ""
+        if uid:
+            return uid
+        meta = self.parsed.meta.elems.get(0x00020002)
+        meta_uid = meta.strings()[0] if meta is not None and meta.strings() else ""
+        self.add(
+            "error",
+            "sop-class",
+            "SOPClassUID",
+            "SOP Class UID (0008,0016) is absent or empty"
+            + (f"; the File Meta Information says {meta_uid}" if meta_uid else ""),
+            ref=self.ref("table_C.12-1"),
+            tag=SOP_CLASS_UID,
+        )
+        return meta_uid or None
+
+    # -- File Meta Information (PS3.10 7.1) ----------------------------------------------------
+    def meta(self) -> None:
+        meta = self.parsed.meta.elems
+        ref = Reference("PS3.10", "sect_7.1", "")
+        if not meta:
+            if self.parsed.preamble or not any(i.code == "no-preamble" for i in self.parsed.issues):
+                self.add("error", "meta", "", "no File Meta Information (group 0002)", ref=ref)
+            return
+        for tag in (0x00020001, 0x00020002, 0x00020003, 0x00020010, 0x00020012):
+            el = meta.get(tag)
+            if el is None or el.is_empty:
+                what = "absent" if el is None else "empty"
+                self.add(
+                    "error",
+                    "meta",
+                    keyword_of(tag),
+                    f"Type 1 File Meta element {what}",
+                    ref=ref,
+                    tag=tag,
+                )
+        for mtag, dtag in ((0x00020002, SOP_CLASS_UID), (0x00020003, SOP_INSTANCE_UID)):
+            m, d = meta.get(mtag), self.root.elems.get(dtag)
+            mv = m.strings()[0] if m is not None and m.strings() else ""
+            dv = d.strings()[0] if d is not None and d.strings() else ""
+            if mv and dv and mv != dv:
+                self.add(
+                    "error",
+                    "meta",
+                    keyword_of(mtag),
+                    f"{keyword_of(mtag)} {mv} differs from {keyword_of(dtag)} {dv}",
+                    ref=ref,
+                    tag=mtag,
+                )
+            elif mv and not dv:
+                self.add(
+                    "error",
+                    "meta",
+                    keyword_of(dtag),
+                    f"{keyword_of(mtag)} is set but {keyword_of(dtag)} is absent",
+                    ref=ref,
+                    tag=dtag,
+                )
+        ts = self.parsed.transfer_syntax
+        pixels = self.root.elems.get(PIXEL_DATA)
+        if ts and pixels is not None:
+            if ts in _NATIVE and pixels.fragments is not None:
+                self.add(
+                    "error",
+                    "encoding",
+                    "PixelData",
+                    f"encapsulated Pixel Data in a native transfer syntax ({ts})",
+                    ref=Reference("PS3.5", "sect_A.4", ""),
+                    tag=PIXEL_DATA,
+                )
+            elif ts not in _NATIVE and pixels.fragments is None and pixels.length:
+                self.add(
+                    "error",
+                    "encoding",
+                    "PixelData",
+                    f"native Pixel Data in an encapsulated transfer syntax ({ts})",
+                    ref=Reference("PS3.5", "sect_A.4", ""),
+                    tag=PIXEL_DATA,
+                )
+        if pixels is not None and pixels.fragments is None:
+            self.pixel_length(pixels)
+
+    def pixel_length(self, pixels: Element) -> None:
+        """Native Pixel Data is exactly rows × columns × samples × frames × bits (PS3.5 8.1.1)."""
+
+        def num(tag: int, default: int | None = None) -> int | None:
+            el = self.root.elems.get(tag)
+            try:
+                vals = el.numbers() if el is not None else ()
+                return int(str(vals[0]).strip()) if vals else default
+            except (ValueError, TypeError, IndexError):
+                return None
+
+        rows, cols, bits = num(0x00280010), num(0x00280011), num(0x00280100)
+        spp, frames = num(0x00280002, 1), num(0x00280008, 1)
+        if None in (rows, cols, bits, spp, frames):
+            return
+        assert rows is not None and cols is not None and bits is not None
+        assert spp is not None and frames is not None
+        expected = (rows * cols * spp * frames * bits + 7) // 8
+        actual = pixels.length
+        if actual not in (expected, expected + (expected & 1)):
+            self.add(
+                "error",
+                "value",
+                "PixelData",
+                f"Pixel Data is {actual} bytes; Rows, Columns, Samples per Pixel, Number of "
+                f"Frames and Bits Allocated make {expected}",
+                ref=Reference("PS3.5", "sect_8.1.1", ""),
+                tag=PIXEL_DATA,
+            )
+
+    # -- encoding of every element --------------------------------------------------------------
+    def encoding(self, node: Node, path: str) -> None:
+        for tag, el in node.elems.items():
+            private_or_length = bool(tag >> 16 & 1) or not tag & 0xFFFF
+            if el.items is not None:
+                sub = _join(path, tag)
+                for i, item in enumerate(el.items):
+                    self.encoding(item, f"{sub}[{i}]")
+                continue
+            e = entry(tag)
+            if not private_or_length:
+                if (
+                    el.written_vr
+                    and el.written_vr != "UN"
+                    and e.vr
+                    and not vr_matches(el.written_vr, e.vr)
+                ):
+                    self.add(
+                        "error",
+                        "vr",
+                        _join(path, tag),
+                        f"VR {el.written_vr}, the dictionary says {e.vr}",
+                        ref=Reference("PS3.6", "", self.edition),
+                        tag=tag,
+                    )
+                    continue
+                if e.retired:
+                    self.add(
+                        "warning",
+                        "retired",
+                        _join(path, tag),
+                        f"{e.name or tag_text(tag)} is retired",
+                        ref=Reference("PS3.6", "", self.edition),
+                        tag=tag,
+                    )
+            for code, message in check_value(el):
+                self.add(
+                    "error",
+                    code,
+                    _join(path, tag),
+                    message,
+                    ref=Reference("PS3.5", "sect_6.2", ""),
+                    tag=tag,
+                )
+            if e.vm and not private_or_length:
+                p = check_vm(el, e.vm)
+                if p is not None:
+                    self.add(
+                        "error",
+                        p[0],
+                        _join(path, tag),
+                        p[1],
+                        ref=Reference("PS3.6", "", self.edition),
+                        tag=tag,
+                    )
+
+    # -- IOD, modules ----------------------------------------------------------------------------
+    def iod(self, iod: IodRules) -> None:
+        root = self.root
+        present = root.elems
+        for mu in iod.modules:
+            here = any(t in present for t in mu.own_tags) or any(
+                (t & a.mask) == a.tag for a in mu.scope.masked for t in present
+            )  # a module all of whose attributes other modules also list is never "seen"
+            self.presence[normalize_module_name(mu.name)] = here or mu.usage == "M"
+        shared, frames = _fg_items(root)
+        group_presence: dict[str, tuple[bool, list[int]]] = {}
+        for g in iod.groups:
+            in_shared = bool(shared) and any(t in shared[0].elems for t in g.tags)
+            with_it = [i for i, f in enumerate(frames) if any(t in f.elems for t in g.tags)]
+            group_presence[g.name] = (in_shared, with_it)
+            self.presence[normalize_module_name(g.name)] = in_shared or bool(with_it)
+        ctx = Context.of(root, modules=self.module_oracle)
+        self.groups = {g.name: g for g in iod.groups}
+        self.iod_rules = iod
+
+        flags = []
+        for mu in iod.modules:
+            checked = self.module_checked(iod, mu, ctx)
+            flags.append(checked)
+            if checked and mu.scope.masked:
+                self.masked(root, mu.scope.masked, ctx, "", mu.name)
+        for tag, lst, optional in _root_plan(iod, tuple(flags)):
+            if optional and tag not in present:
+                continue
+            self.attribute(root, tag, lst, ctx, "")
+        if iod.groups and (shared or frames or SHARED_FG in present):
+            self.functional_group_usage(iod, ctx, group_presence, len(frames))
+        for tag in present:
+            if tag in _ALWAYS_ALLOWED or tag >> 16 in (0x0002,) or tag >> 16 & 1:
+                continue
+            if tag & 0xFFFF == 0 or iod.allows(tag):
+                continue
+            e = entry(tag)
+            what = "not in the dictionary" if not e.vr else "not defined by any module of the IOD"
+            self.add(
+                "warning",
+                "not-in-iod",
+                keyword_of(tag),
+                f"{e.name or tag_text(tag)} is {what} ({iod.name})",
+                ref=self.ref(iod.id),
+                tag=tag,
+            )
+
+    def module_oracle(self, name: str, kind: str) -> Verdict:
+        return self.presence.get(normalize_module_name(name))
+
+    def module_checked(self, iod: IodRules, mu: Any, ctx: Context) -> bool:
+        """Whether a module's required attributes must be there; reports C modules that are
+        present against their condition, and conditions that cannot be decided."""
+        here = self.presence.get(normalize_module_name(mu.name), False)
+        if mu.usage == "M":
+            return True
+        if mu.usage != "C":
+            return here
+        ref = self.ref(iod.id)
+        rule = f"C: {mu.condition.text}" if mu.condition else "C"
+        if mu.condition is None:
+            if not here:
+                self.add(
+                    "info",
+                    "undecided",
+                    "",
+                    f"{mu.name} Module: conditional, but its "
+                    "condition was not read from the standard",
+                    module=mu.name,
+                    rule=rule,
+                    ref=ref,
+                )
+            return here
+        req = mu.condition.condition.requirement(ctx)
+        if req == "required":
+            return True
+        if req in ("forbidden", "unspecified"):
+            if here:
+                self.add(
+                    "error",
+                    "module-not-allowed",
+                    "",
+                    f"{mu.name} Module is present but "
+                    "its condition is not met (PS3.3 A.1.3.2: then no Attribute of it shall "
+                    "be present)",
+                    module=mu.name,
+                    rule=rule,
+                    ref=ref,
+                )
+            return here
+        if req is None and not here:
+            self.add(
+                "info",
+                "undecided",
+                "",
+                f"cannot decide whether the {mu.name} Module is "
+                f"required ({mu.condition.status}): {mu.condition.text}",
+                module=mu.name,
+                rule=rule,
+                ref=ref,
+            )
+        return here
+
+    # -- attributes ------------------------------------------------------------------------------
+    def attribute(self, node: Node, tag: int, uses: list[_Use], ctx: Context, path: str) -> None:
+        """Judge one tag at one dataset level against every rule that lists it.
+
+        Findings are per module: an attribute two checked modules require (Manufacturer: Type 2
+        in General Equipment, Type 1 in Enhanced General Equipment) is reported for each, as the
+        standard states two requirements.
+        """
+        el = node.elems.get(tag)
+        if el is None and all(u.attr.type in _OPTIONAL_TYPES or not u.checked for u in uses):
+            return  # absent and nothing requires it: the common case, keep it cheap
+        verdicts = [
+            (
+                "required"
+                if u.attr.type in ("1", "2") and not u.attr.guards
+                else self.requirement(u.attr, ctx),
+                u,
+            )
+            for u in uses
+        ]
+        sub = _join(path, tag)
+        if el is None:
+            reported = False
+            for _, u in _per_module(verdicts, "required"):
+                a = u.attr
+                self.add(
+                    "error",
+                    "missing",
+                    sub,
+                    f"Type {a.type} {a.name} is absent"
+                    + (" (its condition holds)" if a.type.endswith("C") else ""),
+                    module=u.module,
+                    rule=a.rule_text(),
+                    ref=self.ref(a.table),
+                    tag=tag,
+                )
+                reported = True
+            if reported:
+                return
+            for req, u in verdicts:
+                if req is None and u.checked and u.attr.type in ("1C", "2C", "1", "2"):
+                    a = u.attr
+                    status = a.condition.status if a.condition else "missing"
+                    self.add(
+                        "info",
+                        "undecided",
+                        sub,
+                        f"cannot decide whether Type {a.type} {a.name} is required ({status})",
+                        module=u.module,
+                        rule=a.rule_text(),
+                        ref=self.ref(a.table),
+                        tag=tag,
+                    )
+                    return
+            return
+        # present
+        live = [(r, u) for r, u in verdicts if r != "n/a"]
+        empty = _empty(el)
+        if verdicts and all(r in ("forbidden", "unspecified", "n/a") for r, _ in verdicts):
+            for _, u in _per_module(verdicts, "forbidden", "unspecified", checked_only=False):
+                a = u.attr
+                self.add(
+                    "error",
+                    "not-allowed",
+                    sub,
+                    f"Type {a.type} {a.name} is present"
+                    + (" (empty)" if empty else "")
+                    + " but its condition is not met"
+                    + (
+                        " (PS3.5 7.4: then it shall not be present)"
+                        if a.type in ("1C", "2C")
+                        else ""
+                    ),
+                    module=u.module,
+                    rule=a.rule_text(),
+                    ref=self.ref(a.table),
+                    tag=tag,
+                )
+        elif empty:
+            self.emptiness(live, sub, tag)
+        uses_live = [u for _, u in live] or [verdicts[0][1]]
+        if not empty and any(u.attr.value_sets for u in uses_live):
+            self.values(el, uses_live, ctx, sub)
+        if el.items is not None:
+            self.sequence(el, uses_live, ctx, sub)
+
+    def emptiness(self, live: list[tuple[str | None, _Use]], path: str, tag: int) -> None:
+        """Type 1 (and required 1C) attributes need a value; so does a Type 1C attribute that is
+        present at all (PS3.5 7.4.4: when its condition is not met it shall not be there), unless
+        another rule for the same tag lets it be empty (Type 2 or 3 elsewhere)."""
+        strict = [u for r, u in _per_module(live, "required") if u.attr.type in ("1", "1C")]
+        for u in strict:
+            a = u.attr
+            self.add(
+                "error",
+                "empty",
+                path,
+                f"Type {a.type} {a.name} is empty",
+                module=u.module,
+                rule=a.rule_text(),
+                ref=self.ref(a.table),
+                tag=tag,
+            )
+        if strict:
+            return
+        lenient = any(u.attr.type in ("2", "2C", "3", "") for _, u in live)
+        if lenient:
+            return
+        for r, u in live:
+            if u.attr.type == "1C" and r in (None, "optional"):
+                a = u.attr
+                self.add(
+                    "error",
+                    "empty",
+                    path,
+                    f"Type 1C {a.name} is present without a value "
+                    "(a Type 1C attribute is either absent or has a value, PS3.5 7.4.4)",
+                    module=u.module,
+                    rule=a.rule_text(),
+                    ref=self.ref(a.table),
+                    tag=tag,
+                )
+                return
+
+    def requirement(self, a: Attr, ctx: Context) -> str | None:
+        """ "required", "forbidden", "optional", "unspecified", "n/a" (an include's condition
+        is false), or None (cannot decide)."""
+        guard: Verdict = True
+        for g in a.guards:
+            v = evaluate(g.condition.condition.predicate, ctx)
+            if v is False:
+                cond = g.condition.condition
+                return "n/a" if cond.otherwise != "shall-not" else "n/a"
+            if v is None:
+                guard = None
+        t = a.type
+        if t in ("1", "2"):
+            req: str | None = "required"
+        elif t in ("1C", "2C"):
+            req = a.condition.condition.requirement(ctx) if a.condition else None
+            if req == "required" and a.self_referencing and a.tag not in ctx.current.elems:
+                # "Required if Rescale Type is not HU": about the value it would have, so its
+                # absence cannot make it required
+                req = None
+        else:
+            req = "optional"
+        if guard is None and req == "required":
+            return None
+        return req
+
+    def values(self, el: Element, uses: list[_Use], ctx: Context, path: str) -> None:
+        """Enumerated Values (error) and Defined Terms (warning) that apply here."""
+        enum: dict[int | None, set[str]] = {}
+        defined: dict[int | None, set[str]] = {}
+        retired: set[str] = set()
+        owner: _Use | None = None
+        for u in uses:
+            for vs in u.attr.value_sets:
+                if vs.condition and (
+                    vs.predicate is None or evaluate(vs.predicate, ctx) is not True
+                ):
+                    continue
+                if vs.kind == "enumerated":
+                    enum.setdefault(vs.index, set()).update(vs.values)
+                    owner = owner or u
+                elif vs.kind == "defined":
+                    defined.setdefault(vs.index, set()).update(vs.values)
+                    owner = owner or u
+                else:
+                    retired.update(vs.values)
+        if owner is None:
+            return
+        try:
+            vals = el.strings()
+        except Exception:
+            return
+        a = owner.attr
+        numeric = el.vr in _NUMERIC_VRS
+        for i, v in enumerate(vals):
+            if not v:
+                continue
+            idx = i + 1
+            e = enum.get(idx) if idx in enum else enum.get(None)
+            d = defined.get(idx) if idx in defined else defined.get(None)
+            where = f"value {idx} " if len(vals) > 1 else ""
+            known = (e or set()) | (d or set()) | retired
+            if numeric and _number_in(v, known):
+                continue
+            if e is not None and v not in known:
+                self.add(
+                    "error",
+                    "enumerated",
+                    path,
+                    f"{where}{v!r} is not an Enumerated Value "
+                    f"of {a.name} ({', '.join(sorted(e)[:12])})",
+                    module=owner.module,
+                    rule=a.rule_text(),
+                    ref=self.ref(a.table),
+                    tag=a.tag,
+                )
+            elif e is None and d is not None and v not in known:
+                self.add(
+                    "warning",
+                    "defined-term",
+                    path,
+                    f"{where}{v!r} is not a Defined Term of {a.name}",
+                    module=owner.module,
+                    rule=a.rule_text(),
+                    ref=self.ref(a.table),
+                    tag=a.tag,
+                )
+
+    def sequence(self, el: Element, uses: list[_Use], ctx: Context, path: str) -> None:
+        items = el.items or []
+        seqs = [u for u in uses if u.attr.items is not None]
+        if not seqs:
+            return
+        u0 = seqs[0]
+        a = u0.attr
+        count = next((u.attr.count for u in seqs if u.attr.count), None)
+        n = len(items)
+        if count is not None and (n or a.type in ("1", "1C")):
+            lo, hi = count
+            if n < lo or (hi is not None and n > hi):
+                want = (
+                    f"exactly {lo}"
+                    if lo == hi
+                    else f"{lo} or more"
+                    if hi is None
+                    else f"{lo} to {hi}"
+                )
+                self.add(
+                    "error",
+                    "items",
+                    path,
+                    f"{n} item{'s' if n != 1 else ''}; the standard says {want}",
+                    module=u0.module,
+                    rule=a.rule_text(),
+                    ref=self.ref(a.table),
+                    tag=a.tag,
+                )
+        segments = {(id(rows), tid): (rows, tid) for u in seqs for rows, tid in u.attr.items or ()}
+        scope = self.book.scope(tuple(segments.values()))
+        for i, item in enumerate(items):
+            ictx = ctx.child(item, i, el.tag)
+            ipath = f"{path}[{i}]"
+            self.item(item, scope, ictx, ipath, u0.module)
+
+    def item(self, node: Node, scope: Scope, ctx: Context, path: str, module: str) -> None:
+        plan = _item_plan(scope, module)
+        elements = node.elems
+        for tag, uses, optional in plan:
+            if optional and tag not in elements:
+                continue
+            self.attribute(node, tag, uses, ctx, path)
+        if scope.masked:
+            self.masked(node, scope.masked, ctx, path, module)
+        allowed_groups: frozenset[int] = frozenset()
+        if scope.functional_groups:
+            allowed_groups = self.functional_group_item(node, ctx, path)
+        if scope.open:
+            return
+        for tag in node.elems:
+            if tag >> 16 & 1 or tag & 0xFFFF == 0 or tag in _ALWAYS_ALLOWED:
+                continue
+            if scope.allows(tag) or tag in allowed_groups:
+                continue
+            e = entry(tag)
+            self.add(
+                "warning",
+                "not-in-iod",
+                _join(path, tag),
+                f"{e.name or tag_text(tag)} is not defined for this sequence item",
+                module=module,
+                tag=tag,
+            )
+
+    def masked(
+        self, node: Node, rules: Iterable[Attr], ctx: Context, path: str, module: str
+    ) -> None:
+        """Repeating-group rows (Overlay 60xx, …): each group present is one instance of the
+        module, whose Type 1 and 2 rows must then be there."""
+        rules = list(rules)
+        instances: dict[int, set[int]] = {}
+        for a in rules:
+            for tag in node.elems:
+                if (tag & a.mask) == a.tag:
+                    instances.setdefault(a.mask, set()).add(tag & ~a.mask & 0xFFFFFFFF)
+        for a in rules:
+            for inst in sorted(instances.get(a.mask, ())):
+                tag = a.tag | inst
+                sub = _join(path, tag)
+                el = node.elems.get(tag)
+                if el is None:
+                    if a.type in ("1", "2"):
+                        self.add(
+                            "error",
+                            "missing",
+                            sub,
+                            f"Type {a.type} {a.name} is absent (group {tag >> 16:04X})",
+                            module=module,
+                            rule=a.rule_text(),
+                            ref=self.ref(a.table),
+                            tag=tag,
+                        )
+                    continue
+                if a.type in ("1", "1C") and _empty(el):
+                    self.add(
+                        "error",
+                        "empty",
+                        sub,
+                        f"Type {a.type} {a.name} is empty",
+                        module=module,
+                        rule=a.rule_text(),
+                        ref=self.ref(a.table),
+                        tag=tag,
+                    )
+                elif not _empty(el):
+                    self.values(el, [_Use(a, module, True)], ctx, sub)
+
+    # -- functional groups -------------------------------------------------------------------------
+    def functional_group_item(self, node: Node, ctx: Context, path: str) -> frozenset[int]:
+        """Check the functional group macros present in one Shared or Per-frame item."""
+        per_frame = ctx.frame is not None or "PerFrame" in path.rsplit(".", 1)[-1]
+        allowed: set[int] = set()
+        for g in self.groups.values():
+            allowed.update(g.tags)
+            if not any(t in node.elems for t in g.tags):
+                continue
+            where = "per-frame" if per_frame else "shared"
+            if g.placement and g.placement != where:
+                self.add(
+                    "error",
+                    "functional-group",
+                    path,
+                    f"{g.name} Functional Group is in the "
+                    f"{where.replace('-', ' ')} functional groups; the IOD allows it only "
+                    f"{'per frame' if g.placement == 'per-frame' else 'as shared'}",
+                    module=g.name,
+                    ref=self.ref(self.iod_rules.id if self.iod_rules else ""),
+                )
+            self.item(node, _closed(g.scope), ctx, path, f"{g.name} Functional Group")
+        return frozenset(allowed)
+
+    def functional_group_usage(
+        self,
+        iod: IodRules,
+        ctx: Context,
+        presence: dict[str, tuple[bool, list[int]]],
+        n_frames: int,
+    ) -> None:
+        """Each macro: required ones in the shared item or in every frame, never in both."""
+        ref = self.ref(iod.id)
+        for g in iod.groups:
+            in_shared, with_it = presence[g.name]
+            anywhere = in_shared or bool(with_it)
+            if in_shared and with_it:
+                self.add(
+                    "error",
+                    "functional-group",
+                    "",
+                    f"{g.name} Functional Group is in the "
+                    f"shared item and in {len(with_it)} per-frame item(s); it shall be in one "
+                    "or the other (PS3.3 C.7.6.16)",
+                    module=g.name,
+                    ref=ref,
+                )
+            req = self.group_requirement(g, ctx)
+            rule = f"{g.usage}: {g.condition.text}" if g.condition else g.usage
+            if req == "required":
+                if not in_shared and len(with_it) < n_frames:
+                    missing = [i for i in range(n_frames) if i not in set(with_it)]
+                    if not anywhere:
+                        msg = (
+                            f"{g.name} Functional Group is required but neither in the shared "
+                            "nor in the per-frame functional groups"
+                        )
+                    else:
+                        msg = (
+                            f"{g.name} Functional Group is required but missing from "
+                            f"{len(missing)} of {n_frames} frames (e.g. frame {missing[0] + 1})"
+                        )
+                    self.add(
+                        "error",
+                        "functional-group",
+                        _group_path(g, in_shared),
+                        msg,
+                        module=g.name,
+                        rule=rule,
+                        ref=ref,
+                    )
+                elif not in_shared and n_frames == 0:
+                    self.add(
+                        "error",
+                        "functional-group",
+                        "",
+                        f"{g.name} Functional Group is "
+                        "required but there are no functional group items",
+                        module=g.name,
+                        rule=rule,
+                        ref=ref,
+                    )
+            elif req in ("forbidden", "unspecified") and anywhere:
+                self.add(
+                    "error",
+                    "module-not-allowed",
+                    "",
+                    f"{g.name} Functional Group is present but its condition is not met",
+                    module=g.name,
+                    rule=rule,
+                    ref=ref,
+                )
+            elif req is None and not anywhere:
+                status = g.condition.status if g.condition else "missing"
+                self.add(
+                    "info",
+                    "undecided",
+                    "",
+                    f"cannot decide whether the {g.name} Functional Group is required ({status})",
+                    module=g.name,
+                    rule=rule,
+                    ref=ref,
+                )
+
+    def group_requirement(self, g: GroupUse, ctx: Context) -> str | None:
+        if g.usage == "M":
+            return "required"
+        if g.usage == "U":
+            return "optional"
+        if g.condition is None:
+            return None
+        return g.condition.condition.requirement(ctx)
+
+
+_OPTIONAL_TYPES = frozenset(("3", ""))
+_ROOT_PLANS: dict[tuple[str, tuple[bool, ...]], tuple[IodRules, list[Any]]] = {}
+
+
+def _root_plan(iod: IodRules, checked: tuple[bool, ...]) -> list[tuple[int, list[_Use], bool]]:
+    """Every top-level tag with the rules of every module for it (which modules are checked
+    varies with the dataset; the combinations seen are few)."""
+    key = (iod.id, checked)
+    hit = _ROOT_PLANS.get(key)
+    if hit is None or hit[0] is not iod:
+        uses: dict[int, list[_Use]] = {}
+        for mu, flag in zip(iod.modules, checked, strict=True):
+            for tag, attrs in mu.scope.by_tag.items():
+                uses.setdefault(tag, []).extend(_Use(a, mu.name, flag) for a in attrs)
+        plan = [
+            (tag, lst, all(u.attr.type in _OPTIONAL_TYPES or not u.checked for u in lst))
+            for tag, lst in uses.items()
+        ]
+        if len(_ROOT_PLANS) > 2000:
+            _ROOT_PLANS.clear()
+        hit = (iod, plan)
+        _ROOT_PLANS[key] = hit
+    return hit[1]
+
+
+_PLANS: dict[tuple[int, str], tuple[Scope, list[tuple[int, list[_Use], bool]]]] = {}
+
+
+def _item_plan(scope: Scope, module: str) -> list[tuple[int, list[_Use], bool]]:
+    """(tag, rules, all optional) for each tag of an item scope, built once per scope and module
+    (scopes live as long as their rule book; the cache holds the scope so ids stay unique)."""
+    key = (id(scope), module)
+    hit = _PLANS.get(key)
+    if hit is None or hit[0] is not scope:
+        plan = [
+            (
+                tag,
+                [_Use(a, module, True) for a in attrs],
+                all(a.type in _OPTIONAL_TYPES for a in attrs),
+            )
+            for tag, attrs in scope.by_tag.items()
+        ]
+        hit = (scope, plan)
+        if len(_PLANS) > 50_000:
+            _PLANS.clear()
+        _PLANS[key] = hit
+    return hit[1]
+
+
+def _per_module(
+    verdicts: list[tuple[str | None, _Use]], *wanted: str, checked_only: bool = True
+) -> list[tuple[str | None, _Use]]:
+    """The first rule per module whose verdict is one of ``wanted`` (strictest type first)."""
+    out: dict[str, tuple[str | None, _Use]] = {}
+    for req, u in sorted(verdicts, key=lambda v: v[1].attr.type):
+        if req in wanted and (u.checked or not checked_only) and u.module not in out:
+            out[u.module] = (req, u)
+    return list(out.values())
+
+
+def _group_path(g: GroupUse, in_shared: bool) -> str:
+    return "PerFrameFunctionalGroupsSequence" if not in_shared else "SharedFunctionalGroupsSequence"
+
+
+_CLOSED: dict[int, tuple[Scope, Scope]] = {}
+
+
+def _closed(scope: Scope) -> Scope:
+    """A macro's scope checked inside a functional group item: the item holds other macros
+    too, so its own unexpected-attribute check is done by the caller. (Cached: the item plan
+    cache is keyed by scope identity.)"""
+    hit = _CLOSED.get(id(scope))
+    if hit is None or hit[0] is not scope:
+        hit = (scope, Scope(scope.attrs, scope.by_tag, scope.masked, True, False))
+        _CLOSED[id(scope)] = hit
+    return hit[1]
+
+
+def _fg_items(root: Node) -> tuple[list[Node], list[Node]]:
+    s = root.elems.get(SHARED_FG)
+    p = root.elems.get(PER_FRAME_FG)
+    return ((s.items or [])[:1] if s is not None else [], (p.items or []) if p is not None else [])
+
+
+def _join(path: str, tag: int) -> str:
+    kw = keyword_of(tag)
+    return f"{path}.{kw}" if path else kw
+
+
+def _empty(el: Element) -> bool:
+    """No value: zero length, no items, or only empty values ("\\\\" alone, PS3.5 7.4.1)."""
+    if el.is_empty:
+        return True
+    if el.items is None and el.fragments is None and el.vr in _TEXT_MULTI:
+        try:
+            return not any(el.strings())
+        except Exception:
+            return False
+    return False
+
+
+_NUMERIC_VRS = frozenset("DS IS US SS UL SL FL FD SV UV".split())
+
+
+def _number_in(value: str, allowed: set[str]) -> bool:
+    """Numeric VRs compare by value: DS "1.0" is the Enumerated Value "1", SS 1 is "+1"."""
+    try:
+        x = float(value)
+    except ValueError:
+        return False
+    for a in allowed:
+        try:
+            if float(a) == x:
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+_TEXT_MULTI = frozenset("AE AS CS DA DS DT IS LO PN SH TM UC UI".split())
+
+
+# ---------------------------------------------------------------------------------------------
+# API
+
+
+@dataclass(frozen=True, slots=True)
+class FileReport:
+    """The findings for one file and what it was taken for (IOD name, "" when unknown)."""
+
+    path: str
+    iod: str
+    findings: list[Finding]
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for f in self.findings if f.severity == "error")
+
+
+def _run(parsed: ParsedFile, book: RuleBook | None) -> tuple[list[Finding], str]:
+    book = book or rule_book()
+    check = _Check(parsed, book)
+    try:
+        findings = collapse_frames(check.run())
+    except RecursionError:
+        check.add("error", "read", "", "the dataset nests too deeply to be checked")
+        findings = check.findings
+    except Exception as exc:  # never a traceback for a bad input: say what happened
+        check.add("error", "read", "", f"validation stopped: {type(exc).__name__}: {exc}")
+        findings = check.findings
+    return findings, check.iod_rules.name if check.iod_rules else ""
+
+
+def check_parsed(parsed: ParsedFile, book: RuleBook | None = None) -> list[Finding]:
+    """Findings for an already parsed file; a failure of the validator itself is a finding."""
+    return _run(parsed, book)[0]
+
+
+def report_file(path: str | Path, book: RuleBook | None = None) -> FileReport:
+    """:func:`validate_file` with the IOD the file was validated against."""
+    try:
+        parsed = read(path)
+    except OSError as exc:
+        msg = f"cannot read {path}: {exc.strerror or exc}"
+        return FileReport(str(path), "", [Finding("error", "read", "", msg)])
+    except Exception as exc:
+        msg = f"cannot parse {path}: {type(exc).__name__}: {exc}"
+        return FileReport(str(path), "", [Finding("error", "read", "", msg)])
+    findings, iod = _run(parsed, book)
+    return FileReport(str(path), iod, findings)
+
+
+_FRAME = re.compile(r"^PerFrameFunctionalGroupsSequence\[(\d+)\]")
+
+
+def collapse_frames(findings: list[Finding]) -> list[Finding]:
+    """One finding for the same problem in many frames ("… in 250 of the frames, first 3").
+
+    A 2000-frame file missing one attribute in every frame is one problem, not 2000 lines.
+    """
+    groups: dict[tuple[str, str, str, str], list[tuple[int, Finding]]] = {}
+    order: list[tuple[str, str, str, str] | Finding] = []
+    for f in findings:
+        m = _FRAME.match(f.path)
+        if m is None:
+            order.append(f)
+            continue
+        key = (
+            f.code,
+            _FRAME.sub("PerFrameFunctionalGroupsSequence[*]", f.path),
+            f.message,
+            f.module,
+        )
+        if key not in groups:
+            groups[key] = []
+            order.append(key)
+        groups[key].append((int(m.group(1)), f))
+    out: list[Finding] = []
+    for item in order:
+        if isinstance(item, Finding):
+            out.append(item)
+            continue
+        hits = groups[item]
+        first = hits[0][1]
+        if len(hits) == 1:
+            out.append(first)
+            continue
+        frames = sorted(i + 1 for i, _ in hits)
+        shown = ", ".join(str(i) for i in frames[:5]) + (", …" if len(frames) > 5 else "")
+        out.append(
+            replace(
+                first, path=item[1], message=f"{first.message} (in {len(frames)} frames: {shown})"
+            )
+        )
+    return out
+
+
+def validate_bytes(data: bytes, book: RuleBook | None = None) -> list[Finding]:
+    try:
+        parsed = parse(data)
+    except Exception as exc:
+        return [Finding("error", "read", "", f"cannot parse: {type(exc).__name__}: {exc}")]
+    return check_parsed(parsed, book)
+
+
+def validate_file(path: str | Path, book: RuleBook | None = None) -> list[Finding]:
+    """Validate one file; an unreadable or unparsable file is a finding, not an exception."""
+    return report_file(path, book).findings
+
+
+def validate(source: Any, book: RuleBook | None = None) -> list[Finding]:
+    """Validate a pydicom ``Dataset``, a path, or the bytes of a file against its IOD.
+
+    >>> findings = validate("image.dcm")            # doctest: +SKIP
+    >>> [str(f) for f in findings if f.severity == "error"]  # doctest: +SKIP
+    """
+    from pydicom.dataset import Dataset
+
+    if isinstance(source, Dataset):
+        try:
+            parsed = from_dataset(source)
+        except Exception as exc:
+            return [Finding("error", "read", "", f"cannot read the dataset: {exc}")]
+        return check_parsed(parsed, book)
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return validate_bytes(bytes(source), book)
+    return validate_file(source, book)
+
+
+def summarize(findings: Iterable[Finding]) -> dict[str, int]:
+    out = {"error": 0, "warning": 0, "info": 0}
+    for f in findings:
+        out[f.severity] = out.get(f.severity, 0) + 1
+    return out

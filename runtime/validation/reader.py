@@ -1,0 +1,771 @@
+"""A tolerant, fast DICOM reader for validation: bytes → a tree of :class:`Node` s.
+
+Why not :func:`pydicom.dcmread`? Two reasons. Validation must never stop at the first broken
+byte: this reader records what is wrong (truncation, odd lengths, bad VRs, tags out of order,
+an item where a value was expected) as :class:`ReadIssue` s and keeps every element it could
+read. And validation touches every element of every item: pydicom builds a full ``Dataset``
+and converts each value on access (~30 µs per element, mostly sequence items), while this reader
+only slices the file (~2 µs per element) and decodes a value when a check asks for it.
+
+A :class:`Node` *is* a :class:`pydicom.dataset.Dataset` (a light subclass that never runs
+``Dataset.__init__``), and an :class:`Element` quacks like a ``DataElement`` (``tag``, ``VR``,
+``value``), so the condition evaluator of :mod:`iodkit.validation.conditions` runs on it as it
+runs on any pydicom dataset. :func:`from_dataset` builds the same tree from a pydicom
+``Dataset`` for in-memory validation.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydicom.dataset import Dataset
+
+from .dictionary import entry
+
+ITEM = 0xFFFEE000
+ITEM_DELIMITER = 0xFFFEE00D
+SEQUENCE_DELIMITER = 0xFFFEE0DD
+PIXEL_DATA = 0x7FE00010
+SPECIFIC_CHARACTER_SET = 0x00080005
+UNDEFINED = 0xFFFFFFFF
+MAX_DEPTH = 48  # nested sequences deeper than this are not real data
+
+IMPLICIT_LE = "1.2.840.10008.1.2"
+EXPLICIT_LE = "1.2.840.10008.1.2.1"
+EXPLICIT_BE = "1.2.840.10008.1.2.2"
+DEFLATED = ("1.2.840.10008.1.2.1.99", "1.2.840.10008.1.2.8.1")
+
+_LONG_VRS = frozenset(b"OB OD OF OL OV OW SQ UC UN UR UT SV UV".split())
+_VALID_VRS = frozenset(
+    "AE AS AT CS DA DS DT FD FL IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV TM UC UI UL UN "
+    "UR US UT UV".split()
+)
+TEXT_VRS = frozenset("AE AS CS DA DS DT IS LO LT PN SH ST TM UC UI UR UT".split())
+SINGLE_TEXT_VRS = frozenset(("LT", "ST", "UT", "UR"))  # a backslash is text, not a separator
+CHARSET_VRS = frozenset(("SH", "LO", "ST", "LT", "UT", "PN", "UC"))
+_NUMBER_FORMATS = {
+    "US": "H",
+    "SS": "h",
+    "UL": "I",
+    "SL": "i",
+    "FL": "f",
+    "FD": "d",
+    "SV": "q",
+    "UV": "Q",
+    "OF": "f",
+    "OD": "d",
+    "OL": "I",
+    "OV": "Q",
+    "OW": "H",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ReadIssue:
+    """Something wrong with the encoding itself, found while reading."""
+
+    severity: str  # "error" | "warning"
+    code: str  # "truncated", "odd-length", "bad-vr", "order", "no-preamble", "unreadable", …
+    message: str
+    path: str = ""
+    tag: int | None = None
+
+
+class Element:
+    """One data element as read: where its value is, and its value decoded on demand.
+
+    ``vr`` is the VR the element is treated with (as written in explicit VR files, else from
+    the dictionary, "UN" when unknown); ``written_vr`` is the explicit VR as written (or
+    ``None``). ``items`` holds the items of a sequence; ``fragments`` the number of fragments
+    of encapsulated (undefined length) pixel data.
+    """
+
+    __slots__ = (
+        "tag",
+        "vr",
+        "written_vr",
+        "length",
+        "_buf",
+        "_start",
+        "items",
+        "fragments",
+        "_value",
+        "_strings",
+        "enc",
+    )
+
+    def __init__(
+        self,
+        tag: int,
+        vr: str,
+        length: int,
+        buf: Any = None,
+        start: int = 0,
+        written_vr: str | None = None,
+    ) -> None:
+        self.tag = tag
+        self.vr = vr
+        self.written_vr = written_vr
+        self.length = length
+        self._buf = buf
+        self._start = start
+        self.items: list[Node] | None = None
+        self.fragments: int | None = None
+        self._value: Any = _UNSET
+        self._strings: tuple[str, ...] | None = None
+        self.enc: Encoding | None = None  # character set and byte order in force here
+
+    # -- pydicom DataElement look-alike (for the condition evaluator) --------------------------
+    @property
+    def VR(self) -> str:  # noqa: N802 - pydicom's spelling
+        return self.vr
+
+    @property
+    def value(self) -> Any:
+        """The value as pydicom would give it: items for a sequence, a scalar for one value, a
+        list for several, "" / None when empty."""
+        if self._value is _UNSET:
+            self._value = self._decode()
+        return self._value
+
+    @property
+    def raw(self) -> bytes:
+        """The value bytes (b"" for sequences and encapsulated data)."""
+        if self._buf is None or self.items is not None or self.fragments is not None:
+            return b""
+        return bytes(self._buf[self._start : self._start + self.length])
+
+    @property
+    def is_empty(self) -> bool:
+        """Zero length (no items for a sequence)."""
+        if self.items is not None:
+            return not self.items
+        if self.fragments is not None:
+            return self.length == 0
+        if self._buf is None:
+            return _empty_value(self.value)
+        return self.length == 0
+
+    def strings(self) -> tuple[str, ...]:
+        """Text values split on backslash (one value for LT/ST/UT/UR), trailing padding removed;
+        for non-text VRs the decoded numbers as text."""
+        if self._strings is None:
+            self._strings = self._make_strings()
+        return self._strings
+
+    def numbers(self) -> tuple[Any, ...]:
+        v = self.value
+        if v is None or v == "":
+            return ()
+        if isinstance(v, (list, tuple)):
+            return tuple(v)
+        return (v,)
+
+    def _make_strings(self) -> tuple[str, ...]:
+        if self.items is not None:
+            return ()
+        if self._buf is None:  # built from a pydicom DataElement
+            v = self.value
+            if v is None or v == "" or isinstance(v, (bytes, bytearray)):
+                return ()
+            vals = v if isinstance(v, (list, tuple)) else [v]
+            return tuple(_text(x) for x in vals)
+        if self.vr in TEXT_VRS:
+            text = self._text()
+            if not text.strip(" \x00"):
+                return ()
+            if self.vr in SINGLE_TEXT_VRS:
+                return (text.rstrip(" \x00"),)
+            return tuple(
+                s.rstrip(" \x00") if self.vr != "UI" else s.strip("\x00 ") for s in text.split("\\")
+            )
+        return tuple(_text(x) for x in self.numbers())
+
+    def _text(self) -> str:
+        data = self.raw
+        if self.vr in CHARSET_VRS and self.enc is not None:
+            encodings = self.enc.encodings()
+            if encodings:
+                try:
+                    from pydicom.charset import decode_bytes
+
+                    return decode_bytes(
+                        data, encodings, {0x5C, 0x3D, 0x5E} if self.vr == "PN" else {0x5C}
+                    )
+                except Exception:
+                    pass
+        return data.decode("latin-1")
+
+    def _decode(self) -> Any:
+        if self.items is not None:
+            return self.items
+        if self._buf is None or self.fragments is not None:
+            return None
+        vr = self.vr
+        if vr in TEXT_VRS:
+            vals = self.strings()
+            if not vals:
+                return ""
+            return vals[0] if len(vals) == 1 else list(vals)
+        if vr == "AT":
+            raw = self.raw
+            n = len(raw) // 4
+            if not n:
+                return None
+            fmt = self._endian() + "HH" * n
+            words = struct.unpack(fmt, raw[: n * 4])
+            tags = [words[i] << 16 | words[i + 1] for i in range(0, len(words), 2)]
+            return tags[0] if n == 1 else tags
+        code = _NUMBER_FORMATS.get(vr.split(" or ")[0])
+        if code is None or vr in ("OB", "UN", "OW", "OF", "OD", "OL", "OV"):
+            return self.raw or None
+        size = struct.calcsize(code)
+        raw = self.raw
+        n = len(raw) // size
+        if not n:
+            return None
+        numbers = list(struct.unpack(f"{self._endian()}{n}{code}", raw[: n * size]))
+        return numbers[0] if n == 1 else numbers
+
+    def _endian(self) -> str:
+        enc = self.enc
+        return ">" if enc is not None and enc.big_endian else "<"
+
+    def __repr__(self) -> str:
+        return f"Element({self.tag:08X}, {self.vr}, length={self.length})"
+
+
+class _Unset:
+    pass
+
+
+_UNSET = _Unset()
+
+
+def _text(v: Any) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v)) if abs(v) < 1e15 else repr(v)
+    return str(v).rstrip(" \x00")
+
+
+def _empty_value(v: Any) -> bool:
+    if v is None:
+        return True
+    if isinstance(v, str):
+        return not v.strip(" \x00\\")
+    if isinstance(v, (bytes, bytearray, list, tuple)):
+        return len(v) == 0
+    return False
+
+
+class Node(Dataset):
+    """A dataset (the top level, or a sequence item) read by this module.
+
+    Subclasses pydicom's ``Dataset`` only so that code written for datasets (the condition
+    evaluator) accepts it; none of ``Dataset``'s own storage is used.
+    """
+
+    def __init__(self, enc: Encoding | None = None) -> None:  # not Dataset.__init__
+        d = self.__dict__
+        d["elems"] = {}
+        d["enc"] = enc or Encoding(False, None)
+
+    elems: dict[int, Element]
+    enc: Encoding
+
+    # -- mapping protocol used by the condition evaluator -------------------------------------
+    def __contains__(self, tag: object) -> bool:
+        return tag in self.elems
+
+    def __getitem__(self, tag: Any) -> Any:
+        return self.elems[tag]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.elems.values())
+
+    def __len__(self) -> int:
+        return len(self.elems)
+
+    def keys(self) -> Any:  # type: ignore[override]
+        return self.elems.keys()
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return self.elems.get(key, default)
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    def __ne__(self, other: object) -> bool:
+        return self is not other
+
+    __hash__ = object.__hash__
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self.__dict__[name] = value
+
+    def __getattr__(self, name: str) -> Any:
+        # keyword access (ds.PatientName) for convenience; never Dataset's machinery
+        if name.startswith("_") or name in ("elems", "enc", "file_meta"):
+            raise AttributeError(name)
+        from pydicom.datadict import tag_for_keyword
+
+        tag = tag_for_keyword(name)
+        if tag is not None and tag in self.elems:
+            return self.elems[tag].value
+        raise AttributeError(name)
+
+    def __repr__(self) -> str:
+        return f"Node({len(self.elems)} elements)"
+
+    __str__ = __repr__
+
+    def encodings(self) -> list[str] | None:
+        return self.enc.encodings()
+
+
+class Encoding:
+    """Byte order and Specific Character Set in force in a dataset (an item inherits its
+    parent's unless it has its own (0008,0005)).
+
+    Elements point here rather than at their dataset so that the tree has no reference
+    cycles: a validated file is freed by reference counting, without the garbage collector.
+    """
+
+    __slots__ = ("big_endian", "parent", "terms", "_cache")
+
+    def __init__(self, big_endian: bool, parent: Encoding | None) -> None:
+        self.big_endian = big_endian
+        self.parent = parent
+        self.terms: list[str] | None = None
+        self._cache: list[str] | None = None
+
+    def encodings(self) -> list[str] | None:
+        """Python encodings for the character set (None: the default repertoire)."""
+        enc = self._cache
+        if enc is None:
+            if self.terms is not None:
+                terms = self.terms
+                enc = []
+                if any(terms) and terms != ["ISO_IR 6"]:
+                    try:
+                        from pydicom.charset import convert_encodings
+
+                        enc = list(convert_encodings(terms))
+                    except Exception:
+                        enc = []
+            elif self.parent is not None:
+                enc = self.parent.encodings() or []
+            else:
+                enc = []
+            self._cache = enc
+        return enc or None
+
+
+@dataclass(slots=True)
+class ParsedFile:
+    """What :func:`read` found: the dataset, its file meta, the transfer syntax, and issues."""
+
+    dataset: Node
+    meta: Node
+    transfer_syntax: str
+    issues: list[ReadIssue]
+    preamble: bool
+
+
+class _Reader:
+    def __init__(self, buf: Any, explicit: bool, little: bool) -> None:
+        self.buf = buf
+        self.explicit = explicit
+        self.little = little
+        self.issues: list[ReadIssue] = []
+        e = "<" if little else ">"
+        self.u16 = struct.Struct(e + "H").unpack_from
+        self.u32 = struct.Struct(e + "I").unpack_from
+        self.tag = struct.Struct(e + "HH").unpack_from
+
+    def issue(self, sev: str, code: str, msg: str, path: str = "", tag: int | None = None) -> None:
+        if len(self.issues) < 200:
+            self.issues.append(ReadIssue(sev, code, msg, path, tag))
+
+    def dataset(
+        self, pos: int, end: int, depth: int, path: str, in_item: bool, parent: Node | None
+    ) -> tuple[Node, int]:
+        """Read elements from ``pos`` until ``end`` (or an item delimiter when ``in_item`` and
+        the item has undefined length); returns the node and the position after it."""
+        buf = self.buf
+        node = Node(Encoding(not self.little, parent.enc if parent is not None else None))
+        enc = node.enc
+        elements = node.elems
+        last = -1
+        explicit = self.explicit
+        while pos < end:
+            if pos + 8 > end:
+                self.issue("error", "truncated", f"{end - pos} stray bytes at the end", path)
+                return node, end
+            g, e = self.tag(buf, pos)
+            tag = g << 16 | e
+            if g == 0xFFFE:
+                length = self.u32(buf, pos + 4)[0]
+                if tag == ITEM_DELIMITER and in_item:
+                    return node, pos + 8
+                if tag == SEQUENCE_DELIMITER and in_item:
+                    # a sequence delimiter where the item's end was expected: the item ends here
+                    self.issue("error", "delimiter", "item not closed before sequence end", path)
+                    return node, pos
+                self.issue(
+                    "error",
+                    "delimiter",
+                    f"unexpected ({g:04X},{e:04X}) in a dataset",
+                    path,
+                    tag,
+                )
+                pos += 8 + (length if length != UNDEFINED and tag == ITEM else 0)
+                continue
+            if tag <= last:
+                self.issue(
+                    "error",
+                    "order",
+                    f"({g:04X},{e:04X}) out of order "
+                    f"(after ({last >> 16:04X},{last & 0xFFFF:04X}))",
+                    path,
+                    tag,
+                )
+            last = tag
+            written = None
+            if explicit:
+                vrb = bytes(buf[pos + 4 : pos + 6])
+                if vrb in _LONG_VRS:
+                    length = self.u32(buf, pos + 8)[0]
+                    hdr = 12
+                    written = vrb.decode()
+                elif len(vrb) == 2 and 0x41 <= vrb[0] <= 0x5A and 0x41 <= vrb[1] <= 0x5A:
+                    length = self.u16(buf, pos + 6)[0]
+                    hdr = 8
+                    written = vrb.decode()
+                    if written not in _VALID_VRS:
+                        self.issue("error", "bad-vr", f"unknown VR {written!r}", path, tag)
+                        written = "UN"
+                else:
+                    # not a VR: read this element as implicit VR (some writers mix them)
+                    self.issue(
+                        "error",
+                        "bad-vr",
+                        f"no valid VR (bytes {vrb!r}); read as implicit VR",
+                        path,
+                        tag,
+                    )
+                    length = self.u32(buf, pos + 4)[0]
+                    hdr = 8
+            else:
+                length = self.u32(buf, pos + 4)[0]
+                hdr = 8
+            vr = written or _dictionary_vr(tag, length)
+            start = pos + hdr
+            el = Element(tag, vr, length, buf, start, written)
+            el.enc = enc
+            sub = f"{path}.{_name(tag)}" if path else _name(tag)
+            if vr == "SQ" or (length == UNDEFINED and vr == "UN" and tag != PIXEL_DATA):
+                if vr == "UN":
+                    el.vr = "SQ"
+                pos = self.sequence(el, start, length, end, depth, sub, node, vr == "UN")
+            elif length == UNDEFINED:
+                pos = self.fragments(el, start, end, sub)
+            else:
+                if start + length > end:
+                    self.issue(
+                        "error",
+                        "truncated",
+                        f"value of {length} bytes runs past the end ({end - start} left)",
+                        sub,
+                        tag,
+                    )
+                    el.length = max(0, end - start)
+                    elements[tag] = el
+                    return node, end
+                if length & 1:
+                    self.issue("error", "odd-length", f"odd value length {length}", sub, tag)
+                if tag == SPECIFIC_CHARACTER_SET:
+                    text = bytes(buf[start : start + length]).decode("latin-1")
+                    enc.terms = [t.strip(" \x00") for t in text.split("\\")]
+                pos = start + length
+            elements[tag] = el
+        return node, pos
+
+    def sequence(
+        self,
+        el: Element,
+        start: int,
+        length: int,
+        end: int,
+        depth: int,
+        path: str,
+        node: Node,
+        implicit_un: bool,
+    ) -> int:
+        el.items = []
+        if depth >= MAX_DEPTH:
+            self.issue("error", "depth", "sequences nested too deep; not read further", path)
+            if length == UNDEFINED:
+                return end
+            return min(end, start + length)
+        stop = end if length == UNDEFINED else min(end, start + length)
+        if length != UNDEFINED and start + length > end:
+            self.issue(
+                "error", "truncated", f"sequence of {length} bytes runs past the end", path, el.tag
+            )
+        reader = self
+        if implicit_un and (self.explicit or not self.little):
+            # UN of undefined length: a sequence in Implicit VR Little Endian (PS3.5 6.2.2)
+            reader = _Reader(self.buf, False, True)
+            reader.issues = self.issues
+        pos = start
+        while pos < stop:
+            if pos + 8 > stop:
+                self.issue("error", "truncated", "sequence ends inside an item header", path)
+                return stop
+            g, e = reader.tag(self.buf, pos)
+            tag = g << 16 | e
+            ilen = reader.u32(self.buf, pos + 4)[0]
+            if tag == SEQUENCE_DELIMITER:
+                return pos + 8
+            if tag != ITEM:
+                self.issue(
+                    "error",
+                    "not-an-item",
+                    f"({g:04X},{e:04X}) where a sequence item was expected",
+                    path,
+                    el.tag,
+                )
+                return stop if length != UNDEFINED else end
+            ipath = f"{path}[{len(el.items)}]"
+            istart = pos + 8
+            if ilen == UNDEFINED:
+                item, pos = reader.dataset(istart, stop, depth + 1, ipath, True, node)
+            else:
+                iend = istart + ilen
+                if iend > stop:
+                    self.issue("error", "truncated", "item runs past its sequence", ipath)
+                    iend = stop
+                item, _ = reader.dataset(istart, iend, depth + 1, ipath, False, node)
+                pos = iend
+            el.items.append(item)
+        if length == UNDEFINED:
+            self.issue("error", "truncated", "sequence without a delimiter", path, el.tag)
+        return stop
+
+    def fragments(self, el: Element, start: int, end: int, path: str) -> int:
+        """Encapsulated data (undefined length OB/OW): items of bytes up to the delimiter."""
+        count = 0
+        pos = start
+        while pos + 8 <= end:
+            g, e = self.tag(self.buf, pos)
+            tag = g << 16 | e
+            flen = self.u32(self.buf, pos + 4)[0]
+            if tag == SEQUENCE_DELIMITER:
+                el.fragments = count
+                el.length = pos - start
+                return pos + 8
+            if tag != ITEM or flen == UNDEFINED:
+                self.issue(
+                    "error", "fragments", "encapsulated value not made of items", path, el.tag
+                )
+                break
+            count += 1
+            pos += 8 + flen
+        else:
+            self.issue("error", "truncated", "encapsulated value without a delimiter", path, el.tag)
+        el.fragments = count
+        el.length = max(0, min(pos, end) - start)
+        return end
+
+
+def _dictionary_vr(tag: int, length: int) -> str:
+    vr = entry(tag).vr
+    if not vr:
+        return "UN"
+    if " or " in vr:
+        if tag == PIXEL_DATA or vr.startswith("OB"):
+            return "OW"
+        return vr.split(" or ")[0]
+    return vr
+
+
+def _name(tag: int) -> str:
+    kw = entry(tag).keyword
+    return kw or f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
+
+
+def sop_class_of(path: str | Path) -> str:
+    """The Media Storage SOP Class UID of a Part 10 file, from its first bytes ("" if none)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8192)
+    except OSError:
+        return ""
+    if len(head) < 140 or head[128:132] != b"DICM":
+        return ""
+    meta, _ = _Reader(head, True, True).dataset(132, _meta_end(head, 132), 0, "", False, None)
+    el = meta.elems.get(0x00020002)
+    return el.strings()[0] if el is not None and el.strings() else ""
+
+
+def _meta_end(data: bytes, pos: int) -> int:
+    """Where group 0002 (explicit VR little endian, always) ends."""
+    while pos + 8 <= len(data):
+        if struct.unpack_from("<H", data, pos)[0] != 0x0002:
+            break
+        vrb = data[pos + 4 : pos + 6]
+        if vrb in _LONG_VRS:
+            ln = struct.unpack_from("<I", data, pos + 8)[0]
+            pos += 12 + (0 if ln == UNDEFINED else ln)
+        else:
+            pos += 8 + struct.unpack_from("<H", data, pos + 6)[0]
+    return min(pos, len(data))
+
+
+def read(path: str | Path) -> ParsedFile:
+    """Read a file; never raises for bad content (only for an unreadable path: OSError)."""
+    data = Path(path).read_bytes()
+    return parse(data)
+
+
+def parse(data: bytes) -> ParsedFile:
+    """Parse a DICOM file's bytes (Part 10 with preamble, or a bare dataset)."""
+    issues: list[ReadIssue] = []
+    preamble = len(data) >= 132 and data[128:132] == b"DICM"
+    pos = 132 if preamble else 0
+    if not preamble:
+        if data[:4] == b"DICM":
+            pos = 4
+        issues.append(
+            ReadIssue("error", "no-preamble", "no 128-byte preamble and DICM prefix (PS3.10 7.1)")
+        )
+    meta_reader = _Reader(data, True, True)
+    # file meta: group 0002, always explicit VR little endian
+    meta_end = pos
+    while meta_end + 8 <= len(data):
+        g = struct.unpack_from("<H", data, meta_end)[0]
+        if g != 0x0002:
+            break
+        vrb = data[meta_end + 4 : meta_end + 6]
+        if vrb in _LONG_VRS:
+            ln = struct.unpack_from("<I", data, meta_end + 8)[0]
+            meta_end += 12 + (0 if ln == UNDEFINED else ln)
+        elif len(vrb) == 2 and vrb.isalpha() and vrb.isupper():
+            meta_end += 8 + struct.unpack_from("<H", data, meta_end + 6)[0]
+        else:  # implicit VR file meta (not allowed, but seen)
+            meta_end += 8 + struct.unpack_from("<I", data, meta_end + 4)[0]
+            meta_reader = _Reader(data, False, True)
+    meta_end = min(meta_end, len(data))
+    meta, _ = meta_reader.dataset(pos, meta_end, 0, "", False, None)
+    issues.extend(meta_reader.issues)
+    ts_el = meta.elems.get(0x00020010)
+    ts = ts_el.strings()[0] if ts_el is not None and ts_el.strings() else ""
+    body = data
+    start = meta_end
+    if ts in DEFLATED:
+        try:
+            body = zlib.decompressobj(-zlib.MAX_WBITS).decompress(data[meta_end:])
+            start = 0
+        except zlib.error as exc:
+            issues.append(
+                ReadIssue("error", "unreadable", f"deflated data cannot be inflated: {exc}")
+            )
+            body, start = b"", 0
+    if ts == IMPLICIT_LE:
+        explicit, little = False, True
+    elif ts == EXPLICIT_BE:
+        explicit, little = True, False
+    elif ts:
+        explicit, little = True, True
+    else:
+        explicit, little = _sniff(body, start)
+    if explicit and start + 6 <= len(body) and not _looks_explicit(body, start):
+        issues.append(
+            ReadIssue(
+                "error",
+                "transfer-syntax",
+                "the dataset is not encoded as its transfer syntax says (implicit VR found)",
+            )
+        )
+        explicit = False
+    elif not explicit and ts and _looks_explicit(body, start):
+        issues.append(
+            ReadIssue(
+                "error",
+                "transfer-syntax",
+                "the dataset is not encoded as its transfer syntax says (explicit VR found)",
+            )
+        )
+        explicit = True
+    reader = _Reader(body, explicit, little)
+    dataset, _ = reader.dataset(start, len(body), 0, "", False, None)
+    dataset.__dict__["file_meta"] = meta
+    issues.extend(reader.issues)
+    return ParsedFile(dataset, meta, ts, issues, preamble)
+
+
+def _looks_explicit(buf: bytes, pos: int) -> bool:
+    vr = buf[pos + 4 : pos + 6]
+    return len(vr) == 2 and vr.decode("latin-1") in _VALID_VRS
+
+
+def _sniff(buf: bytes, pos: int) -> tuple[bool, bool]:
+    """Guess explicit/implicit and endianness of a bare dataset from its first element."""
+    if pos + 8 > len(buf):
+        return True, True
+    explicit = _looks_explicit(buf, pos)
+    little = struct.unpack_from("<H", buf, pos)[0] <= 0x00FF or buf[pos] != 0
+    return explicit, little
+
+
+def from_dataset(ds: Dataset) -> ParsedFile:
+    """The same tree for a pydicom ``Dataset`` (values already decoded by pydicom)."""
+    meta_ds = getattr(ds, "file_meta", None)
+    meta = _node_from(meta_ds, None, 0) if isinstance(meta_ds, Dataset) else Node()
+    root = _node_from(ds, None, 0)
+    root.__dict__["file_meta"] = meta
+    ts_el = meta.elems.get(0x00020010)
+    ts = ts_el.strings()[0] if ts_el is not None and ts_el.strings() else ""
+    return ParsedFile(root, meta, ts, [], True)
+
+
+def _node_from(ds: Dataset, parent: Node | None, depth: int) -> Node:
+    node = Node(Encoding(False, parent.enc if parent is not None else None))
+    for tag in list(ds.keys()):
+        try:
+            de = ds[tag]
+            value = de.value
+            vr = str(de.VR or "UN")
+        except Exception:
+            continue
+        el = Element(int(tag), vr, 0, None, 0, None)
+        el.enc = node.enc
+        if vr == "SQ" and depth < MAX_DEPTH:
+            items = value if isinstance(value, (list, tuple)) or value is not None else []
+            el.items = [_node_from(it, node, depth + 1) for it in items if isinstance(it, Dataset)]
+        else:
+            if isinstance(value, (bytes, bytearray)):
+                el.length = len(value)
+            elif value is None or value == "":
+                el.length = 0
+            else:
+                el.length = 2
+            el._value = _plain(value)
+            if tag == SPECIFIC_CHARACTER_SET:
+                node.enc.terms = list(el.strings()) or [""]
+        node.elems[int(tag)] = el
+    return node
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (str, bytes, bytearray, int, float)) or value is None:
+        return value
+    if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
+        return [_plain(v) for v in value]
+    return str(value)

@@ -1,0 +1,390 @@
+"""The generated validation rules (:mod:`iodkit.generated.rules`), compiled for the engine.
+
+The generator writes each attribute table once, with its "Include Table …" rows as references
+(:mod:`iodkit.codegen.emit.rules` documents the row layout). Here a table's rows are flattened
+into a :class:`Scope` — the attributes one dataset level may hold, each carrying the conditions
+of the includes it came through (:class:`Guard`) — and an IOD into its module and functional
+group uses. Item scopes are compiled only when a file has items to check, and everything is
+cached in the :class:`RuleBook`, so the rules of one IOD load in a few milliseconds and the
+next file of the same IOD costs nothing.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from .conditions import Condition, Predicate, predicate_from_data, refs
+
+FULL_MASK = 0xFFFFFFFF
+Rows = tuple[Any, ...]
+Segments = tuple[tuple[Rows, str], ...]  # (rows, table id the rows come from)
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledCondition:
+    """A condition as the engine uses it: the standard's words, what they mean, and whether
+    they could be read (``status``: executable, not-decidable, unparsed)."""
+
+    text: str
+    condition: Condition
+    status: str
+
+
+def compile_condition(spec: Any) -> CompiledCondition | None:
+    if not spec:
+        return None
+    text, data = spec
+    try:
+        cond = Condition.from_data({**data, "text": text})
+    except (ValueError, KeyError, TypeError):
+        return None
+    return CompiledCondition(text, cond, str(data.get("status", "unparsed")))
+
+
+@dataclass(frozen=True, slots=True)
+class Guard:
+    """The condition of an "Include Table …" row the attribute came through."""
+
+    condition: CompiledCondition
+    table: str  # the table holding the include row
+
+
+@dataclass(frozen=True, slots=True)
+class ValueSet:
+    kind: str  # "enumerated" | "defined" | "retired"
+    values: frozenset[str]
+    index: int | None  # 1-based value number, None for every value
+    predicate: Predicate | None
+    condition: str  # "" when unconditional
+
+    @property
+    def conditional(self) -> bool:
+        return bool(self.condition)
+
+
+@dataclass(eq=False, slots=True)
+class Attr:
+    """One attribute row, flattened into the scope of a dataset level."""
+
+    tag: int
+    mask: int
+    type: str
+    name: str
+    keyword: str
+    vr: str
+    vm: str
+    condition: CompiledCondition | None
+    value_sets: tuple[ValueSet, ...]
+    items: Segments | None  # rows of the items of a sequence (with their tables)
+    count: tuple[int, int | None] | None
+    table: str
+    guards: tuple[Guard, ...] = ()
+    self_referencing: bool = False  # the condition speaks of the attribute's own value
+
+    @property
+    def is_sequence(self) -> bool:
+        return self.items is not None
+
+    def rule_text(self) -> str:
+        """The rule in the standard's terms: "Type 1C: Required if …"."""
+        t = f"Type {self.type}" if self.type else "Attribute"
+        return f"{t}: {self.condition.text}" if self.condition else t
+
+
+@dataclass(eq=False, slots=True)
+class Scope:
+    """The attributes of one dataset level (a module's top level, or a sequence's items)."""
+
+    attrs: tuple[Attr, ...]
+    by_tag: dict[int, tuple[Attr, ...]]
+    masked: tuple[Attr, ...]  # repeating-group rows (60xx,…): matched by mask
+    open: bool  # admits attributes it does not list ("Any Attribute …", unresolved includes)
+    functional_groups: bool  # "Include one or more Functional Group Macros" (the IOD's)
+
+    @property
+    def tags(self) -> frozenset[int]:
+        return frozenset(self.by_tag)
+
+    def allows(self, tag: int) -> bool:
+        if self.open or tag in self.by_tag:
+            return True
+        return any((tag & a.mask) == a.tag for a in self.masked)
+
+
+@dataclass(eq=False, slots=True)
+class ModuleUse:
+    name: str
+    ie: str
+    table: str
+    usage: str
+    condition: CompiledCondition | None
+    scope: Scope
+    own_tags: frozenset[int] = frozenset()
+
+
+@dataclass(eq=False, slots=True)
+class GroupUse:
+    """A functional group macro of a multi-frame IOD."""
+
+    name: str
+    table: str
+    usage: str
+    condition: CompiledCondition | None
+    placement: str  # "", "shared" or "per-frame"
+    scope: Scope
+    tags: frozenset[int] = frozenset()
+
+
+@dataclass(eq=False, slots=True)
+class IodRules:
+    id: str
+    name: str
+    section: str
+    modules: tuple[ModuleUse, ...]
+    groups: tuple[GroupUse, ...]
+    tags: frozenset[int]  # every top-level tag of every module
+    masked: tuple[Attr, ...]
+    open: bool
+    group_tags: frozenset[int] = field(default_factory=frozenset)
+
+    def allows(self, tag: int) -> bool:
+        if self.open or tag in self.tags:
+            return True
+        return any((tag & a.mask) == a.tag for a in self.masked)
+
+
+class RuleBook:
+    """All rules of one generated edition, loaded and compiled on demand, then cached."""
+
+    def __init__(self, package: str = "iodkit.generated.rules") -> None:
+        self.package = package
+        index = importlib.import_module(package)
+        self.edition: str = index.EDITION
+        self.sop_classes: dict[str, tuple[str, str]] = index.SOP_CLASSES
+        self.table_modules: dict[str, str] = index.TABLES
+        self._tables: dict[str, tuple[tuple[Any, ...], Rows]] = {}
+        self._scopes: dict[tuple[Any, ...], Scope] = {}
+        self._iods: dict[str, IodRules] = {}
+
+    # -- tables -------------------------------------------------------------------------------
+    def table(self, table_id: str) -> tuple[tuple[Any, ...], Rows] | None:
+        """(header, rows) of a table, or None when the edition has no such table."""
+        hit = self._tables.get(table_id)
+        if hit is None:
+            mod = self.table_modules.get(table_id)
+            if mod is None:
+                return None
+            m = importlib.import_module(f"{self.package}.tables.{mod}")
+            hit = (m.TABLE, m.RULES)
+            self._tables[table_id] = hit
+        return hit
+
+    def table_name(self, table_id: str) -> str:
+        t = self.table(table_id)
+        return str(t[0][2]) if t else table_id
+
+    def scope(self, segments: Segments) -> Scope:
+        """The flattened scope of rows (cached by the identity of the row tuples)."""
+        key = tuple((id(rows), tid) for rows, tid in segments)
+        hit = self._scopes.get(key)
+        if hit is None:
+            hit = self._flatten_scope(segments)
+            self._scopes[key] = hit
+        return hit
+
+    def table_scope(self, table_id: str) -> Scope:
+        t = self.table(table_id)
+        if t is None:
+            return Scope((), {}, (), True, False)
+        return self.scope(((t[1], table_id),))
+
+    def _flatten_scope(self, segments: Segments) -> Scope:
+        attrs: list[Attr] = []
+        flags = {"open": False, "fg": False}
+        for rows, tid in segments:
+            self._flatten(rows, tid, (), frozenset({tid}), attrs, flags)
+        by_tag: dict[int, list[Attr]] = {}
+        masked: list[Attr] = []
+        for a in attrs:
+            if a.mask != FULL_MASK:
+                masked.append(a)
+            else:
+                by_tag.setdefault(a.tag, []).append(a)
+        return Scope(
+            tuple(attrs),
+            {k: tuple(v) for k, v in by_tag.items()},
+            tuple(masked),
+            flags["open"],
+            flags["fg"],
+        )
+
+    def _flatten(
+        self,
+        rows: Rows,
+        table_id: str,
+        guards: tuple[Guard, ...],
+        stack: frozenset[str],
+        out: list[Attr],
+        flags: dict[str, bool],
+    ) -> None:
+        for row in rows:
+            kind = row[0]
+            if kind == "a":
+                out.append(_attr(row, table_id, guards))
+            elif kind == "i":
+                _, tid, cond, nested = row
+                t = self.table(tid)
+                if t is None or tid in stack:
+                    flags["open"] = True  # unknown or recursive include: cannot list its rows
+                    continue
+                g = guards
+                cc = compile_condition(cond)
+                if cc is not None:
+                    g = (*guards, Guard(cc, table_id))
+                start = len(out)
+                self._flatten(t[1], tid, g, stack | {tid}, out, flags)
+                if nested:
+                    _extend_last_sequence(out, start, nested, table_id)
+            elif kind == "fg":
+                flags["fg"] = True
+            elif kind == "open":
+                flags["open"] = True
+
+    def items(self, attr: Attr) -> Scope:
+        """The scope of a sequence attribute's items."""
+        return self.scope(attr.items or ())
+
+    # -- IODs ---------------------------------------------------------------------------------
+    def iod_for(self, sop_class_uid: str) -> IodRules | None:
+        entry = self.sop_classes.get(sop_class_uid)
+        if entry is None:
+            return None
+        return self.iod(entry[0])
+
+    def iod(self, module: str) -> IodRules:
+        hit = self._iods.get(module)
+        if hit is None:
+            m = importlib.import_module(f"{self.package}.iods.{module}")
+            hit = self._compile_iod(m)
+            self._iods[module] = hit
+        return hit
+
+    def _compile_iod(self, m: Any) -> IodRules:
+        iod_id, name, section = m.IOD
+        modules = []
+        for mname, ie, table, usage, cond in m.MODULES:
+            modules.append(
+                ModuleUse(mname, ie, table, usage, compile_condition(cond), self.table_scope(table))
+            )
+        counts: dict[int, int] = {}
+        for mu in modules:
+            for tag in mu.scope.by_tag:
+                counts[tag] = counts.get(tag, 0) + 1
+        for mu in modules:
+            own = frozenset(t for t in mu.scope.by_tag if counts[t] == 1)
+            mu.own_tags = own
+        groups = []
+        for gname, table, usage, cond, placement in m.FUNCTIONAL_GROUPS:
+            scope = self.table_scope(table)
+            groups.append(
+                GroupUse(gname, table, usage, compile_condition(cond), placement, scope, scope.tags)
+            )
+        tags = frozenset(t for mu in modules for t in mu.scope.by_tag)
+        masked = tuple(a for mu in modules for a in mu.scope.masked)
+        return IodRules(
+            iod_id,
+            name,
+            section,
+            tuple(modules),
+            tuple(groups),
+            tags,
+            masked,
+            any(mu.scope.open or not mu.table for mu in modules),
+            frozenset(t for g in groups for t in g.tags),
+        )
+
+
+def _attr(row: tuple[Any, ...], table_id: str, guards: tuple[Guard, ...]) -> Attr:
+    _, tag, mask, type_, name, keyword, vr, vm, cond, vsets, items, count = row
+    cc = compile_condition(cond)
+    return Attr(
+        tag,
+        mask,
+        type_,
+        name,
+        keyword,
+        vr,
+        vm,
+        cc,
+        tuple(_value_set(v) for v in vsets),
+        None if items is None else ((items, table_id),),
+        count,
+        table_id,
+        guards,
+        cc is not None and _mentions(cc.condition.predicate, tag),
+    )
+
+
+def _mentions(pred: Predicate | None, tag: int) -> bool:
+    if pred is None:
+        return False
+    return any(r.path[-1] == tag for r in refs(pred))
+
+
+def _value_set(v: tuple[Any, ...]) -> ValueSet:
+    kind, values, index, pred, cond = v
+    predicate = None
+    if pred is not None:
+        try:
+            predicate = predicate_from_data(pred)
+        except ValueError:
+            predicate = None
+    return ValueSet(kind, frozenset(_spellings(values)), index, predicate, cond or "")
+
+
+def _spellings(values: tuple[Any, ...]) -> set[str]:
+    """The values as written, plus the decimal form of hexadecimal ones ("0001H" → "1"), which
+    is how binary VRs (US, SS) decode."""
+    out = set()
+    for v in values:
+        s = str(v)
+        out.add(s)
+        if len(s) > 1 and s.endswith("H"):
+            try:
+                out.add(str(int(s[:-1], 16)))
+            except ValueError:
+                pass
+    return out
+
+
+def _extend_last_sequence(out: list[Attr], start: int, nested: Rows, table_id: str) -> None:
+    """Rows nested under an include extend the items of the included table's last sequence."""
+    for i in range(len(out) - 1, start - 1, -1):
+        a = out[i]
+        if a.items is not None:
+            out[i] = Attr(
+                a.tag,
+                a.mask,
+                a.type,
+                a.name,
+                a.keyword,
+                a.vr,
+                a.vm,
+                a.condition,
+                a.value_sets,
+                (*a.items, (nested, table_id)),
+                a.count,
+                a.table,
+                a.guards,
+                a.self_referencing,
+            )
+            return
+
+
+@lru_cache(maxsize=4)
+def rule_book(package: str = "iodkit.generated.rules") -> RuleBook:
+    """The rules of the generated edition (one book per process)."""
+    return RuleBook(package)

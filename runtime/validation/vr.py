@@ -1,0 +1,224 @@
+"""Value formats and multiplicities: PS3.5 Table 6.2-1 and the dictionary's VM, as checks.
+
+Each check takes an :class:`~iodkit.validation.reader.Element` and returns problems as
+``(code, message)`` pairs; nothing here raises on odd input. Lengths count characters after
+decoding with the dataset's Specific Character Set (which is what PS3.5 limits), bytes for the
+VRs restricted to the default repertoire.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from .reader import TEXT_VRS, Element
+
+Problem = tuple[str, str]
+
+# VR: maximum length of one value (characters), None = only the 2^32-2 limit
+_MAX_LEN: dict[str, int | None] = {
+    "AE": 16,
+    "AS": 4,
+    "CS": 16,
+    "DA": 8,
+    "DS": 16,
+    "DT": 26,
+    "IS": 12,
+    "LO": 64,
+    "LT": 10240,
+    "PN": None,  # 64 per component group, checked separately
+    "SH": 16,
+    "ST": 1024,
+    "TM": 14,
+    "UC": None,
+    "UI": 64,
+    "UR": None,
+    "UT": None,
+}
+_BINARY_SIZE = {
+    "US": 2,
+    "SS": 2,
+    "UL": 4,
+    "SL": 4,
+    "FL": 4,
+    "FD": 8,
+    "AT": 4,
+    "SV": 8,
+    "UV": 8,
+    "OW": 2,
+    "OF": 4,
+    "OL": 4,
+    "OD": 8,
+    "OV": 8,
+}
+_FORMAT: dict[str, re.Pattern[str]] = {
+    "AS": re.compile(r"\d{3}[DWMY]"),
+    "CS": re.compile(r"[A-Z0-9_ ]*"),
+    "DA": re.compile(r"\d{8}"),
+    "DS": re.compile(r" *[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)? *"),
+    "DT": re.compile(
+        r"\d{4}(?:\d{2}(?:\d{2}(?:\d{2}(?:\d{2}(?:\d{2}(?:\.\d{1,6})?)?)?)?)?)?"
+        r"(?:[+-]\d{4})?"
+    ),
+    "IS": re.compile(r" *[+-]?\d+ *"),
+    "TM": re.compile(r"\d{2}(?:\d{2}(?:\d{2}(?:\.\d{1,6})?)?)?"),
+    "UI": re.compile(r"(?:0|[1-9]\d*)(?:\.(?:0|[1-9]\d*))*"),
+}
+_UI_CHARS = re.compile(r"[0-9.]*")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1a\x1c-\x1f\x7f]")  # ESC (1B) allowed for ISO 2022
+_TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f\x7f]")  # + TAB, LF, FF, CR
+
+
+def check_value(el: Element) -> list[Problem]:
+    """Format and length of each value of ``el`` for its VR."""
+    vr = el.vr
+    out: list[Problem] = []
+    if el.items is not None or el.fragments is not None:
+        return out
+    size = _BINARY_SIZE.get(vr)
+    if size is not None:
+        if el.length % size and el._buf is not None:
+            out.append(("value", f"length {el.length} is not a multiple of {size} for {vr}"))
+        return out
+    if vr not in TEXT_VRS:
+        return out
+    try:
+        values = el.strings()
+    except Exception as exc:  # undecodable text
+        return [("value", f"cannot decode the value: {exc}")]
+    limit = _MAX_LEN.get(vr)
+    pattern = _FORMAT.get(vr)
+    for i, v in enumerate(values):
+        if not v:
+            continue
+        where = f"value {i + 1} " if len(values) > 1 else ""
+        if limit is not None and len(v) > limit:
+            out.append(("value", f"{where}{v[:40]!r} is {len(v)} long, more than {limit} for {vr}"))
+        if pattern is not None:
+            text = v if vr in ("DS", "IS") else v.strip(" ") if vr != "UI" else v
+            if not pattern.fullmatch(text):
+                out.append(("value", f"{where}{v[:40]!r} is not a valid {vr}{_hint(vr, text)}"))
+                continue
+            if vr == "DA" and not _valid_date(text):
+                out.append(("value", f"{where}{v!r} is not a calendar date"))
+            elif vr == "TM" and not _valid_time(text):
+                out.append(("value", f"{where}{v!r} is not a valid time of day"))
+            elif vr == "IS" and not -(2**31) <= int(text) <= 2**31 - 1:
+                out.append(("value", f"{where}{v!r} is out of the IS range"))
+        elif vr == "PN":
+            for group in v.split("="):
+                if len(group) > 64:
+                    out.append(("value", f"{where}a name component group is {len(group)} long"))
+            if v.count("=") > 2 or any(g.count("^") > 4 for g in v.split("=")):
+                out.append(("value", f"{where}{v[:40]!r} has too many components"))
+        control = _TEXT_CONTROL if vr in ("LT", "ST", "UT") else _CONTROL
+        if vr not in ("UI",) and control.search(v):
+            out.append(("value", f"{where}{v[:40]!r} contains control characters"))
+    return out
+
+
+def _hint(vr: str, v: str) -> str:
+    if vr == "UI":
+        if not _UI_CHARS.fullmatch(v):
+            return " (only digits and dots)"
+        return " (empty or leading-zero component)"
+    if vr in ("DA", "TM") and re.search(r"[.:/-]", v):
+        return " (ACR-NEMA style separators are not DICOM)"
+    if vr == "CS" and v.upper() == v:
+        return ""
+    if vr == "CS":
+        return " (upper case, digits, space and underscore only)"
+    return ""
+
+
+def _valid_date(v: str) -> bool:
+    y, m, d = int(v[:4]), int(v[4:6]), int(v[6:8])
+    if not (1 <= m <= 12 and 1 <= d <= 31):
+        return False
+    days = [
+        31,
+        29 if (y % 4 == 0 and y % 100 != 0) or y % 400 == 0 else 28,
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ]
+    return d <= days[m - 1]
+
+
+def _valid_time(v: str) -> bool:
+    hh = int(v[:2])
+    mm = int(v[2:4]) if len(v) >= 4 else 0
+    ss = int(v[4:6]) if len(v) >= 6 else 0
+    return hh < 24 and mm < 60 and ss < 61  # 60: leap second
+
+
+def value_count(el: Element) -> int:
+    """Number of values (0 for an empty element); sequences and OB-like values count 1."""
+    if el.items is not None or el.fragments is not None:
+        return 1
+    vr = el.vr
+    size = _BINARY_SIZE.get(vr)
+    if el._buf is None:
+        v = el.value
+        if v is None or v == "" or v == b"":
+            return 0
+        return len(v) if isinstance(v, list) else 1
+    if el.length == 0:
+        return 0
+    if vr in ("OB", "OW", "OF", "OD", "OL", "OV", "UN"):
+        return 1
+    if size is not None:
+        return el.length // size
+    if vr in ("LT", "ST", "UT", "UR"):
+        return 1
+    return len(el.strings()) or (1 if el.length else 0)
+
+
+@lru_cache(maxsize=512)
+def _vm_bounds(vm: str) -> tuple[tuple[int, int | None, int], ...]:
+    """(min, max, step) bounds: "1-n" → ((1, None, 1),); "2-2n" → ((2, None, 2),);
+    "1-3" → ((1, 3, 1),)."""
+    out: list[tuple[int, int | None, int]] = []
+    for part in vm.replace(" ", "").split("or"):
+        m = re.fullmatch(r"(\d+)(?:-(\d*)(n)?)?", part)
+        if not m:
+            continue
+        lo = int(m.group(1))
+        if m.group(3):
+            out.append((lo, None, int(m.group(2) or 1)))
+        elif m.group(2):
+            out.append((lo, int(m.group(2)), 1))
+        else:
+            out.append((lo, lo, 1))
+    return tuple(out)
+
+
+def check_vm(el: Element, vm: str) -> Problem | None:
+    """The value count against a VM such as "1", "1-n", "2-2n", "3-3n", "1-32"."""
+    if not vm or el.vr in ("SQ", "OB", "OW", "OF", "OD", "OL", "OV", "UN", "UT", "LT", "ST"):
+        return None
+    n = value_count(el)
+    if n == 0:
+        return None
+    bounds = _vm_bounds(vm)
+    if not bounds:
+        return None
+    for lo, hi, step in bounds:
+        if n < lo or (hi is not None and n > hi) or (hi is None and n % step):
+            continue
+        return None
+    return ("vm", f"{n} value{'s' if n != 1 else ''} where VM is {vm}")
+
+
+def vr_matches(written: str, dictionary: str) -> bool:
+    """Whether an explicit VR fits the dictionary's ("US or SS", "OB or OW" allow either)."""
+    if not dictionary or written == dictionary:
+        return True
+    return written in dictionary.split(" or ")
