@@ -49,9 +49,15 @@ TYPES = [cid7166.BONE, cid7154.LIVER, cid7154.SPLEEN, cid7166.ORGAN]
 def describe(count: int, numbers: list[int] | None = None) -> list[SegmentDescription]:
     numbers = numbers or list(range(1, count + 1))
     return [
-        SegmentDescription(n, f"segment {n}", cid7150.TISSUE, TYPES[i % len(TYPES)],
-                           algorithm=ALGORITHM, tracking_id=f"t{n}",
-                           tracking_uid=f"1.2.826.0.1.3680043.8.498.{n}")
+        SegmentDescription(
+            n,
+            f"segment {n}",
+            cid7150.TISSUE,
+            TYPES[i % len(TYPES)],
+            algorithm=ALGORITHM,
+            tracking_id=f"t{n}",
+            tracking_uid=f"1.2.826.0.1.3680043.8.498.{n}",
+        )
         for i, n in enumerate(numbers)
     ]
 
@@ -108,8 +114,14 @@ CT_CASES = [
 def test_ct_series(ct, tmp_path: Path, kind: str, ts: str) -> None:
     series, labels = ct
     path = tmp_path / "seg.dcm"
-    seg = Segmentation(labels, series, describe(3), segmentation_type=kind,
-                       transfer_syntax_uid=ts, content_label="PHANTOM")
+    seg = Segmentation(
+        labels,
+        series,
+        describe(3),
+        segmentation_type=kind,
+        transfer_syntax_uid=ts,
+        content_label="PHANTOM",
+    )
     seg.save(path)
     assert_valid(path)
     uids = [ds.SOPInstanceUID for ds in series]
@@ -142,8 +154,14 @@ def test_ct_fractional_probabilities_round_trip(ct, tmp_path: Path) -> None:
     steps = rng.integers(0, 201, size=(*labels.shape, 2))
     fractions = (steps.astype(np.float32) / np.float32(200)) * (labels[..., None] > 0)
     path = tmp_path / "fractional.dcm"
-    Segmentation(fractions, series, describe(2), segmentation_type="FRACTIONAL",
-                 max_fractional_value=200, fractional_type="OCCUPANCY").save(path)
+    Segmentation(
+        fractions,
+        series,
+        describe(2),
+        segmentation_type="FRACTIONAL",
+        max_fractional_value=200,
+        fractional_type="OCCUPANCY",
+    ).save(path)
     assert_valid(path)
     uids = [ds.SOPInstanceUID for ds in series]
     read = hd.seg.segread(path).get_pixels_by_source_instance(uids)
@@ -179,16 +197,18 @@ def test_ct_labelmap_palette_and_sparse_numbers(ct, tmp_path: Path) -> None:
     palette = np.zeros((301, 3), dtype=np.uint16)
     palette[numbers] = [[65535, 0, 0], [0, 65535, 0], [0, 0, 65535]]
     path = tmp_path / "palette.dcm"
-    Segmentation(remapped, series, describe(3, numbers), segmentation_type="LABELMAP",
-                 palette=palette).save(path)
+    Segmentation(
+        remapped, series, describe(3, numbers), segmentation_type="LABELMAP", palette=palette
+    ).save(path)
     assert_valid(path)
     ds = pydicom.dcmread(path, stop_before_pixels=True)
     assert ds.PhotometricInterpretation == "PALETTE COLOR"
     assert ds.BitsAllocated == 16
     uids = [d.SOPInstanceUID for d in series]
     hd_seg = hd.seg.segread(path)
-    assert np.array_equal(hd_seg.get_pixels_by_source_instance(uids, combine_segments=True),
-                          remapped)
+    assert np.array_equal(
+        hd_seg.get_pixels_by_source_instance(uids, combine_segments=True), remapped
+    )
     # highdicom 0.28 reads 16-bit label values through a uint8 array whenever it remaps
     # segments (relabel, a subset, one channel per segment), so segment 300 comes back as 0
     # there: iodkit's reader is compared with the input instead.
@@ -199,8 +219,9 @@ def test_ct_labelmap_palette_and_sparse_numbers(ct, tmp_path: Path) -> None:
         assert np.array_equal(relabelled, (remapped == 7) * 1 + (remapped == 5) * 2)
         one_hot = ours.get_pixels_by_source_instance(uids)
         assert np.array_equal(one_hot, np.stack([remapped == n for n in numbers], axis=-1))
-        rgb = ours.get_pixels_by_source_instance(uids, combine_segments=True,
-                                                 apply_palette_color_lut=True)
+        rgb = ours.get_pixels_by_source_instance(
+            uids, combine_segments=True, apply_palette_color_lut=True
+        )
         assert rgb.shape == (*labels.shape, 3)
         assert (rgb[remapped == 300] == [0, 65535, 0]).all()
 
@@ -221,8 +242,12 @@ def test_enhanced_mr(tmp_path: Path, kind: str) -> None:
     assert np.array_equal(read, labels)
     with read_segmentation(path) as ours:
         assert np.array_equal(
-            ours.get_pixels_by_source_frame(mr.SOPInstanceUID, frames, combine_segments=True,
-                                            assert_missing_frames_are_empty=True),
+            ours.get_pixels_by_source_frame(
+                mr.SOPInstanceUID,
+                frames,
+                combine_segments=True,
+                assert_missing_frames_are_empty=True,
+            ),
             labels,
         )
         volume = ours.get_volume(combine_segments=True)
@@ -250,13 +275,22 @@ SLIDE_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("organization", "kind", "ts"), SLIDE_CASES,
-                         ids=[f"{o}-{k}-{t.name}" for o, k, t in SLIDE_CASES])
+@pytest.mark.parametrize(
+    ("organization", "kind", "ts"),
+    SLIDE_CASES,
+    ids=[f"{o}-{k}-{t.name}" for o, k, t in SLIDE_CASES],
+)
 def test_tiled_slide(slide, tmp_path: Path, organization: str, kind: str, ts: str) -> None:
     source, labels = slide
     path = tmp_path / "slide.dcm"
-    seg = Segmentation(labels, source, describe(3), segmentation_type=kind,
-                       dimension_organization_type=organization, transfer_syntax_uid=ts)
+    seg = Segmentation(
+        labels,
+        source,
+        describe(3),
+        segmentation_type=kind,
+        dimension_organization_type=organization,
+        transfer_syntax_uid=ts,
+    )
     seg.save(path)
     assert_valid(path)
     ds = pydicom.dcmread(path, stop_before_pixels=True)
@@ -270,8 +304,10 @@ def test_tiled_slide(slide, tmp_path: Path, organization: str, kind: str, ts: st
     with read_segmentation(path) as ours:
         assert np.array_equal(ours.get_total_pixel_matrix(combine_segments=True), labels)
         region = dict(row_start=4, row_end=37, column_start=9, column_end=50)
-        assert np.array_equal(ours.get_total_pixel_matrix(**region),
-                              hd.seg.segread(path).get_total_pixel_matrix(**region))
+        assert np.array_equal(
+            ours.get_total_pixel_matrix(**region),
+            hd.seg.segread(path).get_total_pixel_matrix(**region),
+        )
 
 
 def test_tiled_slide_other_tile_size(slide, tmp_path: Path) -> None:
@@ -312,10 +348,11 @@ def test_to_dataset_is_a_complete_dataset(ct) -> None:
     assert len(items) == seg.number_of_frames == ds.NumberOfFrames
     first = items[0]
     assert first.SegmentIdentificationSequence[0].ReferencedSegmentNumber == 1
-    assert first.DerivationImageSequence[0].SourceImageSequence[0].SpatialLocationsPreserved \
-        == "YES"
+    assert (
+        first.DerivationImageSequence[0].SourceImageSequence[0].SpatialLocationsPreserved == "YES"
+    )
     positions = [float(i.PlanePositionSequence[0].ImagePositionPatient[2]) for i in items]
-    assert positions[: 10] == sorted(positions[: 10], reverse=True)  # along the normal (−z)
+    assert positions[:10] == sorted(positions[:10], reverse=True)  # along the normal (−z)
     uids = [d.SOPInstanceUID for d in series]
     with read_segmentation(ds) as ours:
         combined = ours.get_pixels_by_source_instance(uids, combine_segments=True)

@@ -18,16 +18,14 @@ Read once from the functional groups (PS3.3 C.7.6.16) into NumPy arrays, so ever
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass, field
 from typing import Any
 
-import struct
-
 import numpy as np
+from iodkit.seg import geometry, rawitems
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
-
-from iodkit.seg import geometry, rawitems
 
 REFERENCED_SEGMENT_NUMBER = 0x0062000B
 SEGMENT_IDENTIFICATION = 0x0062000A
@@ -178,8 +176,9 @@ def _per_frame_facts(ds: Dataset, n: int) -> list[_Facts]:
     raw = ds.get_item(0x52009230) if 0x52009230 in ds else None
     if isinstance(raw, RawDataElement) and isinstance(raw.value, bytes) and raw.is_little_endian:
         try:
-            return [_raw_facts(item) for item in rawitems.parse_items(raw.value,
-                                                                      raw.is_implicit_VR)]
+            return [
+                _raw_facts(item) for item in rawitems.parse_items(raw.value, raw.is_implicit_VR)
+            ]
         except (ValueError, KeyError, IndexError, struct.error, UnicodeDecodeError):
             pass  # unusual encoding: let pydicom read it
     return [_facts(item) for item in ds.get("PerFrameFunctionalGroupsSequence") or []]
@@ -198,17 +197,21 @@ def _facts(frame: Dataset) -> _Facts:
         facts.position = [float(v) for v in position.ImagePositionPatient]
     slide = _first(frame, PLANE_POSITION_SLIDE)
     if slide is not None and "RowPositionInTotalImagePixelMatrix" in slide:
-        facts.tile = (int(slide.RowPositionInTotalImagePixelMatrix),
-                      int(slide.ColumnPositionInTotalImagePixelMatrix))
+        facts.tile = (
+            int(slide.RowPositionInTotalImagePixelMatrix),
+            int(slide.ColumnPositionInTotalImagePixelMatrix),
+        )
     for derivation in frame.get("DerivationImageSequence") or []:
         for source in derivation.get("SourceImageSequence") or []:
             number = source.get("ReferencedFrameNumber")
             preserved = source.get("SpatialLocationsPreserved")
-            facts.sources.append((
-                str(source.ReferencedSOPInstanceUID),
-                None if number in (None, "") else int(_as_list(number)[0]),
-                None if preserved in (None, "") else str(preserved),
-            ))
+            facts.sources.append(
+                (
+                    str(source.ReferencedSOPInstanceUID),
+                    None if number in (None, "") else int(_as_list(number)[0]),
+                    None if preserved in (None, "") else str(preserved),
+                )
+            )
     return facts
 
 
@@ -225,17 +228,21 @@ def _raw_facts(frame: rawitems.Item) -> _Facts:
         facts.position = [float(v) for v in rawitems.text(position[0x00200032])]
     slide = rawitems.first(frame, PLANE_POSITION_SLIDE)
     if slide is not None and ROW_POSITION in slide:
-        facts.tile = (rawitems.integers(slide[ROW_POSITION], "SL")[0],
-                      rawitems.integers(slide[COLUMN_POSITION], "SL")[0])
+        facts.tile = (
+            rawitems.integers(slide[ROW_POSITION], "SL")[0],
+            rawitems.integers(slide[COLUMN_POSITION], "SL")[0],
+        )
     for derivation in frame.get(0x00089124) or []:
         for source in derivation.get(0x00082112) or []:
             number = rawitems.text(source.get(0x00081160))
             preserved = rawitems.text(source.get(0x0028135A))
-            facts.sources.append((
-                rawitems.text(source[0x00081155])[0],
-                int(number[0]) if number else None,
-                preserved[0] if preserved else None,
-            ))
+            facts.sources.append(
+                (
+                    rawitems.text(source[0x00081155])[0],
+                    int(number[0]) if number else None,
+                    preserved[0] if preserved else None,
+                )
+            )
     return facts
 
 
@@ -250,9 +257,7 @@ def _tiled_full(ds: Dataset, table: FrameTable, labelmap: bool) -> None:
     n = table.number_of_frames
     repeat = -(-n // per_channel)
     table.tile_rows = np.tile(np.repeat(tile_rows[None], focal_planes, 0).ravel(), repeat)[:n]
-    table.tile_columns = np.tile(
-        np.repeat(tile_columns[None], focal_planes, 0).ravel(), repeat
-    )[:n]
+    table.tile_columns = np.tile(np.repeat(tile_columns[None], focal_planes, 0).ravel(), repeat)[:n]
     channel = np.arange(n) // per_channel
     if not labelmap:
         numbers = [int(item.SegmentNumber) for item in ds.get("SegmentSequence") or []]
@@ -292,10 +297,15 @@ def _tiled_full_offsets(
     plane = (np.arange(n) % per_channel) // (per_channel // focal_planes)
     assert table.tile_rows is not None and table.tile_columns is not None
     xy = geometry.slide_offsets(
-        [float(origin.XOffsetInSlideCoordinateSystem),
-         float(origin.YOffsetInSlideCoordinateSystem), 0.0],
-        [float(v) for v in ds.ImageOrientationSlide], table.pixel_spacing,
-        table.tile_rows, table.tile_columns,
+        [
+            float(origin.XOffsetInSlideCoordinateSystem),
+            float(origin.YOffsetInSlideCoordinateSystem),
+            0.0,
+        ],
+        [float(v) for v in ds.ImageOrientationSlide],
+        table.pixel_spacing,
+        table.tile_rows,
+        table.tile_columns,
     )
     xy[:, 2] = plane * (table.spacing_between_slices or 1.0)
     return xy
@@ -308,12 +318,17 @@ def referenced_instances(ds: Dataset) -> list[tuple[str, str, str]]:
     def add(container: Dataset) -> None:
         study = str(container.get("StudyInstanceUID", ""))
         for series in container.get("ReferencedSeriesSequence") or []:
-            instances = series.get("ReferencedSOPSequence") or series.get(
-                "ReferencedInstanceSequence"
-            ) or []
+            instances = (
+                series.get("ReferencedSOPSequence")
+                or series.get("ReferencedInstanceSequence")
+                or []
+            )
             for instance in instances:
-                key = (study, str(series.get("SeriesInstanceUID", "")),
-                       str(instance.ReferencedSOPInstanceUID))
+                key = (
+                    study,
+                    str(series.get("SeriesInstanceUID", "")),
+                    str(instance.ReferencedSOPInstanceUID),
+                )
                 found[key] = None
 
     add(ds)

@@ -26,7 +26,7 @@ PERPENDICULAR_TOLERANCE = 1e-3
 EQUALITY_TOLERANCE = 1e-5
 
 
-def slice_normal(orientation: Sequence[float]) -> np.ndarray:
+def slice_normal(orientation: Sequence[float] | np.ndarray) -> np.ndarray:
     """Unit normal of the planes, pointing the way slices of a volume are stacked."""
     iop = np.asarray(orientation, dtype=np.float64)
     return np.cross(iop[3:], iop[:3])
@@ -98,7 +98,9 @@ def volume_positions(
     spans = unique[order[1:]] - unique[order[0]]
     spans /= np.linalg.norm(spans, axis=1)[:, None]
     dots = spans @ normal
-    if not np.all((np.abs(dots - 1.0) < perpendicular_tol) | (np.abs(dots + 1.0) < perpendicular_tol)):
+    if not np.all(
+        (np.abs(dots - 1.0) < perpendicular_tol) | (np.abs(dots + 1.0) < perpendicular_tol)
+    ):
         return None
     return abs(spacing), unique_index[inverse]
 

@@ -45,9 +45,11 @@ def _description() -> bytes:
     ascii_text = _DESCRIPTION + b"\x00"
     return (
         b"desc\x00\x00\x00\x00"
-        + struct.pack(">I", len(ascii_text)) + ascii_text
+        + struct.pack(">I", len(ascii_text))
+        + ascii_text
         + struct.pack(">II", 0, 0)  # no Unicode description
-        + struct.pack(">HB", 0, 0) + b"\x00" * 67  # no ScriptCode description
+        + struct.pack(">HB", 0, 0)
+        + b"\x00" * 67  # no ScriptCode description
     )
 
 
@@ -79,7 +81,9 @@ def srgb_profile() -> bytes:
         struct.pack(">I", size)
         + b"\x00\x00\x00\x00"  # preferred CMM
         + bytes([2, 0x10, 0, 0])  # version 2.1
-        + b"mntr" + b"RGB " + b"XYZ "
+        + b"mntr"
+        + b"RGB "
+        + b"XYZ "
         + struct.pack(">6H", 2024, 1, 1, 0, 0, 0)
         + b"acsp"
         + b"\x00" * 4  # primary platform

@@ -163,9 +163,7 @@ def binary_values(values: np.ndarray, vr: str) -> list[bytes]:
     return [data[i : i + step] for i in range(0, len(data), step)]
 
 
-def raw_sequence_element(
-    tag: int, items: bytes, *, implicit_vr: bool = False
-) -> RawDataElement:
+def raw_sequence_element(tag: int, items: bytes, *, implicit_vr: bool = False) -> RawDataElement:
     """A defined-length SQ element holding already encoded ``items``; pydicom writes it as it
     is and decodes it when first accessed."""
     return RawDataElement(Tag(tag), "SQ", len(items), items, 0, implicit_vr, True)

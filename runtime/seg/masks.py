@@ -20,7 +20,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-
 from iodkit.seg.errors import SegmentationError
 
 SegmentationType = str  # "BINARY" | "FRACTIONAL" | "LABELMAP"
@@ -55,8 +54,13 @@ class ScannedMask:
         return not bool(self.present.any())
 
 
-def normalize(mask: object, planes: int, plane_shape: tuple[int, int],
-              segment_numbers: Sequence[int], segmentation_type: str) -> tuple[np.ndarray, bool]:
+def normalize(
+    mask: object,
+    planes: int,
+    plane_shape: tuple[int, int],
+    segment_numbers: Sequence[int],
+    segmentation_type: str,
+) -> tuple[np.ndarray, bool]:
     """Check the mask's shape and dtype; return it as (planes, rows, columns[, segments]) and
     whether it has segment channels."""
     if not isinstance(mask, np.ndarray):
@@ -64,9 +68,7 @@ def normalize(mask: object, planes: int, plane_shape: tuple[int, int],
     if mask.size == 0:
         raise SegmentationError(f"the mask is empty (shape {mask.shape}): it has no pixels")
     if mask.dtype.kind not in "buif":
-        raise SegmentationError(
-            f"mask dtype {mask.dtype} is not bool, integer or float"
-        )
+        raise SegmentationError(f"mask dtype {mask.dtype} is not bool, integer or float")
     if mask.ndim == 2:
         mask = mask[np.newaxis]
     if mask.ndim not in (3, 4):
@@ -109,8 +111,9 @@ def normalize(mask: object, planes: int, plane_shape: tuple[int, int],
     return mask, channels
 
 
-def make_cells(planes: int, plane_shape: tuple[int, int],
-               tile_shape: tuple[int, int] | None) -> list[Cell]:
+def make_cells(
+    planes: int, plane_shape: tuple[int, int], tile_shape: tuple[int, int] | None
+) -> list[Cell]:
     rows, columns = plane_shape
     if tile_shape is None:
         return [Cell(k, 0, 0, rows, columns) for k in range(planes)]
@@ -123,7 +126,9 @@ def make_cells(planes: int, plane_shape: tuple[int, int],
 
 
 def _region(mask: np.ndarray, cell: Cell) -> np.ndarray:
-    return mask[cell.plane, cell.row : cell.row + cell.rows, cell.column : cell.column + cell.columns]
+    return mask[
+        cell.plane, cell.row : cell.row + cell.rows, cell.column : cell.column + cell.columns
+    ]
 
 
 def scan(
@@ -153,11 +158,13 @@ def scan(
                 if fractional and not (low >= 0.0 and high <= 1.0):  # NaN fails both
                     flat = region.reshape(-1, region.shape[-1])
                     _check_fractions(flat.min(axis=0), flat.max(axis=0), cell, numbers)
-                elif not fractional and (low < 0 or high > 1 or (
-                        mask.dtype.kind == "f" and not np.isin(region, (0, 1)).all())):
+                elif not fractional and (
+                    low < 0
+                    or high > 1
+                    or (mask.dtype.kind == "f" and not np.isin(region, (0, 1)).all())
+                ):
                     flat = region.reshape(-1, region.shape[-1])
-                    _check_binary_channels(flat, flat.min(axis=0), flat.max(axis=0), cell,
-                                           numbers)
+                    _check_binary_channels(flat, flat.min(axis=0), flat.max(axis=0), cell, numbers)
                 if high > 0:
                     present[i] = [bool(region[..., j].max() > 0) for j in range(len(numbers))]
             if overlap is False and np.count_nonzero(present[i]) > 1:
@@ -242,11 +249,12 @@ def _check_fractions(low: np.ndarray, high: np.ndarray, cell: Cell, numbers: lis
         )
 
 
-def _check_binary_channels(flat: np.ndarray, low: np.ndarray, high: np.ndarray, cell: Cell,
-                           numbers: list[int]) -> None:
-    bad = (low < 0) | (high > 1)
+def _check_binary_channels(
+    flat: np.ndarray, low: np.ndarray, high: np.ndarray, cell: Cell, numbers: list[int]
+) -> None:
+    bad: np.ndarray = np.asarray((low < 0) | (high > 1))
     if not bad.any() and flat.dtype.kind == "f":
-        bad = ~np.isin(flat, (0, 1)).all(axis=0)
+        bad = np.asarray(~np.isin(flat, (0, 1)).all(axis=0))
     if bad.any():
         j = int(np.flatnonzero(bad)[0])
         raise SegmentationError(
@@ -301,8 +309,13 @@ def frames(
     for cell_index, segment in plan:
         region = frame_region(scanned, scanned.cells[cell_index])
         if segmentation_type == "LABELMAP":
-            yield _labelmap_frame(region, scanned.channels, numbers, dtype or np.dtype(np.uint8),
-                                  scanned.cells[cell_index])
+            yield _labelmap_frame(
+                region,
+                scanned.channels,
+                numbers,
+                dtype or np.dtype(np.uint8),
+                scanned.cells[cell_index],
+            )
             continue
         assert segment is not None
         if scanned.channels:
@@ -323,8 +336,9 @@ def frames(
                 yield hit.astype(np.uint8) * np.uint8(max_fractional_value)
 
 
-def _labelmap_frame(region: np.ndarray, channels: bool, numbers: list[int], dtype: np.dtype,
-                    cell: Cell) -> np.ndarray:
+def _labelmap_frame(
+    region: np.ndarray, channels: bool, numbers: list[int], dtype: np.dtype, cell: Cell
+) -> np.ndarray:
     if not channels:
         return region.astype(dtype, copy=False)
     out = np.zeros(region.shape[:2], dtype=dtype)

@@ -18,8 +18,9 @@ _ITEM = 0xFFFEE000
 _ITEM_END = 0xFFFEE00D
 _SEQUENCE_END = 0xFFFEE0DD
 _UNDEFINED = 0xFFFFFFFF
-_LONG_VRS = frozenset({b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"UC", b"UN", b"UR",
-                       b"UT", b"SV", b"UV"})
+_LONG_VRS = frozenset(
+    {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"UC", b"UN", b"UR", b"UT", b"SV", b"UV"}
+)
 _HEADER = struct.Struct("<HHI")
 _SHORT = struct.Struct("<HH2sH")
 _LONG_LENGTH = struct.Struct("<I")
@@ -42,8 +43,9 @@ def parse_items(data: bytes, implicit_vr: bool = False) -> list[Item]:
     return items
 
 
-def _items(buf: memoryview, pos: int, end: int, implicit: bool,
-           stop_at_delimiter: bool) -> tuple[list[Item], int]:
+def _items(
+    buf: memoryview, pos: int, end: int, implicit: bool, stop_at_delimiter: bool
+) -> tuple[list[Item], int]:
     items: list[Item] = []
     while pos < end:
         group, element, length = _HEADER.unpack_from(buf, pos)
@@ -66,8 +68,9 @@ def _items(buf: memoryview, pos: int, end: int, implicit: bool,
     return items, pos
 
 
-def _dataset(buf: memoryview, pos: int, end: int, implicit: bool,
-             until_delimiter: bool) -> tuple[Item, int]:
+def _dataset(
+    buf: memoryview, pos: int, end: int, implicit: bool, until_delimiter: bool
+) -> tuple[Item, int]:
     out: Item = {}
     while pos < end:
         if implicit:

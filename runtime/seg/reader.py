@@ -35,11 +35,10 @@ from typing import Any, BinaryIO
 
 import numpy as np
 import pydicom
-from pydicom.dataset import Dataset
-
 from iodkit.seg import geometry
 from iodkit.seg.errors import SegmentationReadError
 from iodkit.seg.frametable import REFERENCED_SEGMENT_NUMBER, FrameTable, build_frame_table
+from pydicom.dataset import Dataset
 
 SEGMENTATION_SOP_CLASSES = ("1.2.840.10008.5.1.4.1.1.66.4", "1.2.840.10008.5.1.4.1.1.66.7")
 
@@ -213,18 +212,27 @@ class SegmentationReader:
         uids = [str(u) for u in source_sop_instance_uids]
         if not uids:
             raise SegmentationReadError("no source SOP Instance UIDs given")
-        self._check_source_indexing(uids, None, ignore_spatial_locations,
-                                    assert_missing_frames_are_empty)
+        self._check_source_indexing(
+            uids, None, ignore_spatial_locations, assert_missing_frames_are_empty
+        )
         position = {uid: i for i, uid in enumerate(uids)}
-        stack = {}
+        stack: dict[int, list[int]] = {}
         for ref in self.table.references:
             if not ignore_spatial_locations and ref.spatial_locations_preserved != "YES":
                 continue
             if ref.sop_instance_uid in position:
                 stack.setdefault(ref.frame, []).append(position[ref.sop_instance_uid])
-        return self._stacked(len(uids), stack, segments, combine_segments, relabel,
-                             rescale_fractional, skip_overlap_checks, dtype,
-                             apply_palette_color_lut)
+        return self._stacked(
+            len(uids),
+            stack,
+            segments,
+            combine_segments,
+            relabel,
+            rescale_fractional,
+            skip_overlap_checks,
+            dtype,
+            apply_palette_color_lut,
+        )
 
     def get_pixels_by_source_frame(
         self,
@@ -249,8 +257,9 @@ class SegmentationReader:
                 raise SegmentationReadError("no source frame numbers given")
             if not all(int(f) > 0 for f in source_frame_numbers):
                 raise SegmentationReadError("frame numbers are 1-based and must be > 0")
-        self._check_source_indexing([uid], source_frame_numbers, ignore_spatial_locations,
-                                    assert_missing_frames_are_empty)
+        self._check_source_indexing(
+            [uid], source_frame_numbers, ignore_spatial_locations, assert_missing_frames_are_empty
+        )
         if source_frame_numbers is None:
             highest = self._max_referenced_frame(uid)
             if highest is None:
@@ -266,9 +275,17 @@ class SegmentationReader:
                 continue
             if ref.sop_instance_uid == uid and ref.frame_number in position:
                 stack.setdefault(ref.frame, []).append(position[ref.frame_number])
-        return self._stacked(len(source_frame_numbers), stack, segments, combine_segments,
-                             relabel, rescale_fractional, skip_overlap_checks, dtype,
-                             apply_palette_color_lut)
+        return self._stacked(
+            len(source_frame_numbers),
+            stack,
+            segments,
+            combine_segments,
+            relabel,
+            rescale_fractional,
+            skip_overlap_checks,
+            dtype,
+            apply_palette_color_lut,
+        )
 
     def get_pixels_by_dimension_index_values(
         self,
@@ -324,9 +341,17 @@ class SegmentationReader:
         for i, row in enumerate(wanted):
             position.setdefault(row, []).append(i)
         stack = {k: position[key] for k, key in enumerate(keys) if key in position}
-        return self._stacked(len(wanted), stack, segments, combine_segments, relabel,
-                             rescale_fractional, skip_overlap_checks, dtype,
-                             apply_palette_color_lut)
+        return self._stacked(
+            len(wanted),
+            stack,
+            segments,
+            combine_segments,
+            relabel,
+            rescale_fractional,
+            skip_overlap_checks,
+            dtype,
+            apply_palette_color_lut,
+        )
 
     def get_volume(
         self,
@@ -355,27 +380,47 @@ class SegmentationReader:
         ds = self.dataset
         total_rows = int(ds.TotalPixelMatrixRows) if self.is_tiled else self.table.rows
         total_columns = int(ds.TotalPixelMatrixColumns) if self.is_tiled else self.table.columns
-        r0, r1, c0, c1 = _row_column_indices(row_start, row_end, column_start, column_end,
-                                             total_rows, total_columns, as_indices, True)
+        r0, r1, c0, c1 = _row_column_indices(
+            row_start,
+            row_end,
+            column_start,
+            column_end,
+            total_rows,
+            total_columns,
+            as_indices,
+            True,
+        )
         frame_of_reference = ds.get("FrameOfReferenceUID")
         if self.is_tiled:
             s0, s1 = _slice_indices(slice_start, slice_end, 1, as_indices)
             array = self.get_total_pixel_matrix(
-                r0, r1, c0, c1, segment_numbers=segments, combine_segments=combine_segments,
-                relabel=relabel, rescale_fractional=rescale_fractional,
-                skip_overlap_checks=skip_overlap_checks, dtype=dtype, as_indices=True,
+                r0,
+                r1,
+                c0,
+                c1,
+                segment_numbers=segments,
+                combine_segments=combine_segments,
+                relabel=relabel,
+                rescale_fractional=rescale_fractional,
+                skip_overlap_checks=skip_overlap_checks,
+                dtype=dtype,
+                as_indices=True,
             )[None]
             origin = ds.TotalPixelMatrixOriginSequence[0]
-            position = [float(origin.XOffsetInSlideCoordinateSystem),
-                        float(origin.YOffsetInSlideCoordinateSystem),
-                        float(origin.get("ZOffsetInSlideCoordinateSystem", 0.0) or 0.0)]
+            position = [
+                float(origin.XOffsetInSlideCoordinateSystem),
+                float(origin.YOffsetInSlideCoordinateSystem),
+                float(origin.get("ZOffsetInSlideCoordinateSystem", 0.0) or 0.0),
+            ]
             orientation = [float(v) for v in ds.ImageOrientationSlide]
             spacing = self.table.pixel_spacing or [1.0, 1.0]
             affine = geometry.volume_affine(
                 position, orientation, spacing, self.table.spacing_between_slices or 1.0
             )
             return SegmentationVolume(
-                array, _shift(affine, 0, r0, c0), frame_of_reference,
+                array,
+                _shift(affine, 0, r0, c0),
+                frame_of_reference,
                 None if combine_segments else list(segments),
             )
         table = self.table
@@ -385,8 +430,12 @@ class SegmentationReader:
                 "segmentation is not a volume"
             )
         found = geometry.volume_positions(
-            table.positions, table.orientation, allow_missing=allow_missing_positions,
-            spacing_hint=table.spacing_between_slices, rtol=rtol, atol=atol,
+            table.positions,
+            table.orientation,
+            allow_missing=allow_missing_positions,
+            spacing_hint=table.spacing_between_slices,
+            rtol=rtol,
+            atol=atol,
             perpendicular_tol=perpendicular_tol,
         )
         if found is None:
@@ -398,15 +447,26 @@ class SegmentationReader:
         for k, v in enumerate(volume_index):
             if s0 <= v < s1:
                 stack[k] = [int(v) - s0]
-        array = self._stacked(s1 - s0, stack, segments, combine_segments, relabel,
-                              rescale_fractional, skip_overlap_checks, dtype, False)
+        array = self._stacked(
+            s1 - s0,
+            stack,
+            segments,
+            combine_segments,
+            relabel,
+            rescale_fractional,
+            skip_overlap_checks,
+            dtype,
+            False,
+        )
         array = array[:, r0:r1, c0:c1]
         origin_frame = int(np.flatnonzero(volume_index == 0)[0])
         affine = geometry.volume_affine(
             table.positions[origin_frame], table.orientation, table.pixel_spacing, spacing
         )
         return SegmentationVolume(
-            array, _shift(affine, s0, r0, c0), frame_of_reference,
+            array,
+            _shift(affine, s0, r0, c0),
+            frame_of_reference,
             None if combine_segments else list(segments),
         )
 
@@ -438,8 +498,14 @@ class SegmentationReader:
         segments = self._requested(segment_numbers)
         ds = self.dataset
         r0, r1, c0, c1 = _row_column_indices(
-            row_start, row_end, column_start, column_end, int(ds.TotalPixelMatrixRows),
-            int(ds.TotalPixelMatrixColumns), as_indices, True,
+            row_start,
+            row_end,
+            column_start,
+            column_end,
+            int(ds.TotalPixelMatrixRows),
+            int(ds.TotalPixelMatrixColumns),
+            as_indices,
+            True,
         )
         th, tw = table.rows, table.columns
         rows = table.tile_rows - 1  # 0-based
@@ -448,16 +514,29 @@ class SegmentationReader:
         instructions_by_frame: dict[int, tuple[tuple[slice, slice], tuple[Any, ...]]] = {}
         for k in np.flatnonzero(hit):
             rp, cp = int(rows[k]), int(columns[k])
-            source = (slice(max(r0 - rp, 0), min(r1 - rp, th)),
-                      slice(max(c0 - cp, 0), min(c1 - cp, tw)))
-            target = (slice(max(rp - r0, 0), min(rp + th - r0, r1 - r0)),
-                      slice(max(cp - c0, 0), min(cp + tw - c0, c1 - c0)))
+            source = (
+                slice(max(r0 - rp, 0), min(r1 - rp, th)),
+                slice(max(c0 - cp, 0), min(c1 - cp, tw)),
+            )
+            target = (
+                slice(max(rp - r0, 0), min(rp + th - r0, r1 - r0)),
+                slice(max(cp - c0, 0), min(cp + tw - c0, c1 - c0)),
+            )
             instructions_by_frame[int(k)] = (source, target)
-        instructions = self._instructions(instructions_by_frame, segments, combine_segments,
-                                          relabel)
-        return self._assemble((r1 - r0, c1 - c0), instructions, segments, combine_segments,
-                              relabel, rescale_fractional, skip_overlap_checks, dtype,
-                              apply_palette_color_lut)
+        instructions = self._instructions(
+            instructions_by_frame, segments, combine_segments, relabel
+        )
+        return self._assemble(
+            (r1 - r0, c1 - c0),
+            instructions,
+            segments,
+            combine_segments,
+            relabel,
+            rescale_fractional,
+            skip_overlap_checks,
+            dtype,
+            apply_palette_color_lut,
+        )
 
     # -- machinery ------------------------------------------------------------------------
 
@@ -476,8 +555,11 @@ class SegmentationReader:
         return wanted
 
     def _max_referenced_frame(self, uid: str) -> int | None:
-        numbers = [r.frame_number for r in self.table.references
-                   if r.sop_instance_uid == uid and r.frame_number is not None]
+        numbers = [
+            r.frame_number
+            for r in self.table.references
+            if r.sop_instance_uid == uid and r.frame_number is not None
+        ]
         return max(numbers) if numbers else None
 
     def _check_source_indexing(
@@ -565,12 +647,10 @@ class SegmentationReader:
                 continue
             j = position[segment]
             source, target = placement[k]
-            key = (_hashable(target), j)
-            if key in seen:
-                raise SegmentationReadError(
-                    "the chosen dimensions do not identify frames uniquely"
-                )
-            seen.add(key)
+            where = (_hashable(target), j)
+            if where in seen:
+                raise SegmentationReadError("the chosen dimensions do not identify frames uniquely")
+            seen.add(where)
             channel = (j + 1 if relabel else segment) if combine else j
             out.append((k, source, target, channel))
         return out
@@ -604,8 +684,17 @@ class SegmentationReader:
                 instructions += self._instructions(more, segments, combine, relabel)
                 more.clear()
         shape = (count, self.table.rows, self.table.columns)
-        return self._assemble(shape, instructions, segments, combine, relabel, rescale,
-                              skip_overlap_checks, dtype, palette)
+        return self._assemble(
+            shape,
+            instructions,
+            segments,
+            combine,
+            relabel,
+            rescale,
+            skip_overlap_checks,
+            dtype,
+            palette,
+        )
 
     def _assemble(
         self,
@@ -632,13 +721,14 @@ class SegmentationReader:
             out_dtype = np.dtype(dtype)
         if out_dtype.kind not in "uifb":
             raise SegmentationReadError(f"dtype {out_dtype} cannot hold segmentation pixels")
-        if out_dtype.kind in "ui" and max_output > np.iinfo(out_dtype).max:
+        if out_dtype.kind in "ui" and max_output > np.iinfo(out_dtype.type).max:  # type: ignore[type-var]
             raise SegmentationReadError(f"dtype {out_dtype} cannot hold the value {max_output}")
         if palette:
             return self._palette_pixels(spatial_shape, instructions, segments, combine, relabel)
         if self.is_labelmap:
-            return self._labelmap_pixels(spatial_shape, instructions, segments, combine,
-                                         relabel, out_dtype)
+            return self._labelmap_pixels(
+                spatial_shape, instructions, segments, combine, relabel, out_dtype
+            )
         if combine:
             if fractional and not rescale:
                 raise SegmentationReadError(
@@ -648,6 +738,7 @@ class SegmentationReader:
             out = np.zeros(spatial_shape, dtype=out_dtype)
             maximum = self.max_fractional_value or 1
             for k, source, target, label in instructions:
+                assert label is not None
                 pixels = self._frame(k)[source]
                 if fractional:
                     if not np.isin(pixels, (0, maximum)).all():
@@ -664,18 +755,14 @@ class SegmentationReader:
             return out
         intermediate = np.dtype(np.uint8) if rescaled else out_dtype
         if rescaled and out_dtype.kind != "f":
-            raise SegmentationReadError(
-                "rescaled fractional pixels need a floating point dtype"
-            )
+            raise SegmentationReadError("rescaled fractional pixels need a floating point dtype")
         out = np.zeros((*spatial_shape, len(segments)), dtype=intermediate)
         for k, source, target, channel in instructions:
             out[(*target, channel)] = self._frame(k)[source]
         if rescaled:
             maximum = self.max_fractional_value or 1
             if out.size and out.max() > maximum:
-                raise SegmentationReadError(
-                    "pixel values exceed the Maximum Fractional Value"
-                )
+                raise SegmentationReadError("pixel values exceed the Maximum Fractional Value")
             return out.astype(out_dtype) / maximum
         return out
 
@@ -725,8 +812,9 @@ class SegmentationReader:
             )
         from pydicom.pixels import apply_color_lut
 
-        labels = self._labelmap_pixels(spatial_shape, instructions, segments, True, False,
-                                       np.dtype(np.uint16))
+        labels = self._labelmap_pixels(
+            spatial_shape, instructions, segments, True, False, np.dtype(np.uint16)
+        )
         return apply_color_lut(labels, self.dataset)  # type: ignore[no-any-return]
 
     def _frame(self, index: int) -> np.ndarray:
@@ -761,8 +849,9 @@ def _shift(affine: np.ndarray, slices: int, rows: int, columns: int) -> np.ndarr
     return shifted
 
 
-def _slice_indices(start: int | None, end: int | None, count: int,
-                   as_indices: bool) -> tuple[int, int]:
+def _slice_indices(
+    start: int | None, end: int | None, count: int, as_indices: bool
+) -> tuple[int, int]:
     original = end
     if not as_indices:
         if start is not None:
@@ -785,8 +874,14 @@ def _slice_indices(start: int | None, end: int | None, count: int,
 
 
 def _row_column_indices(
-    row_start: int | None, row_end: int | None, column_start: int | None,
-    column_end: int | None, rows: int, columns: int, as_indices: bool, outputs_as_indices: bool,
+    row_start: int | None,
+    row_end: int | None,
+    column_start: int | None,
+    column_end: int | None,
+    rows: int,
+    columns: int,
+    as_indices: bool,
+    outputs_as_indices: bool,
 ) -> tuple[int, int, int, int]:
     """Normalise 1-based (or 0-based) region bounds, negatives counting from the end."""
 

@@ -23,9 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
-from pydicom.dataset import Dataset
-
 from iodkit.seg.errors import SegmentationError
+from pydicom.dataset import Dataset
 
 SourceKind = Literal["series", "multiframe", "tiled", "image"]
 
@@ -112,8 +111,10 @@ def describe_sources(source_images: Sequence[Dataset]) -> SourceImages:
         source_images = [source_images]
     images = list(source_images)
     if not images:
-        raise SegmentationError("no source images given; a Segmentation is derived from at "
-                                "least one image (PS3.3 C.8.20)")
+        raise SegmentationError(
+            "no source images given; a Segmentation is derived from at "
+            "least one image (PS3.3 C.8.20)"
+        )
     for i, ds in enumerate(images):
         if not isinstance(ds, Dataset):
             raise SegmentationError(
@@ -162,7 +163,8 @@ def describe_sources(source_images: Sequence[Dataset]) -> SourceImages:
 
 def _is_multiframe(ds: Dataset) -> bool:
     return "PerFrameFunctionalGroupsSequence" in ds or (
-        "SharedFunctionalGroupsSequence" in ds and _number_of_frames(ds) >= 1
+        "SharedFunctionalGroupsSequence" in ds
+        and _number_of_frames(ds) >= 1
         and "NumberOfFrames" in ds
     )
 
@@ -268,8 +270,10 @@ def _multiframe(ds: Dataset) -> SourceImages:
         )
     measures = _functional(ds, per_frame[0] if per_frame else None, "PixelMeasuresSequence")
     if measures is None or "PixelSpacing" not in measures:
-        raise SegmentationError("source image has no Pixel Measures functional group with "
-                                "Pixel Spacing (PS3.3 C.7.6.16.2.1)")
+        raise SegmentationError(
+            "source image has no Pixel Measures functional group with "
+            "Pixel Spacing (PS3.3 C.7.6.16.2.1)"
+        )
     points = np.array([[float(v) for v in p] for p in positions], dtype=np.float64)
     if len(np.unique(points, axis=0)) != len(points):
         raise SegmentationError("two source frames have the same Image Position (Patient)")
@@ -304,8 +308,10 @@ def _tiled(ds: Dataset) -> SourceImages:
             )
     measures = _functional(ds, None, "PixelMeasuresSequence")
     if measures is None or "PixelSpacing" not in measures:
-        raise SegmentationError("tiled source image has no shared Pixel Measures with Pixel "
-                                "Spacing (PS3.3 C.7.6.16.2.1)")
+        raise SegmentationError(
+            "tiled source image has no shared Pixel Measures with Pixel "
+            "Spacing (PS3.3 C.7.6.16.2.1)"
+        )
     origin_item = ds.TotalPixelMatrixOriginSequence[0]
     origin = [
         _strings(origin_item.XOffsetInSlideCoordinateSystem)[0],

@@ -43,9 +43,6 @@ from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
 import numpy as np
-from pydicom.dataset import Dataset
-from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian, generate_uid
-
 from iodkit.builders import EMPTY as EMPTY_
 from iodkit.codes import Code
 from iodkit.seg import geometry
@@ -55,6 +52,8 @@ from iodkit.seg.itemcodec import ItemTemplate, binary_values, raw_sequence_eleme
 from iodkit.seg.masks import ScannedMask, make_cells, normalize, scan
 from iodkit.seg.masks import frames as mask_frames
 from iodkit.seg.sources import SourceImages, describe_sources
+from pydicom.dataset import Dataset
+from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian, generate_uid
 
 SEGMENTATION_STORAGE = "1.2.840.10008.5.1.4.1.1.66.4"
 #: Label Map Segmentation Storage (Sup 243; not in the 2024c edition).
@@ -168,13 +167,18 @@ class Segmentation:
         self.max_fractional_value = int(max_fractional_value)
         self.segments = list(segments)
         self._check_options(
-            fractional_type, palette, transfer_syntax_uid, tile_size, dimension_organization_type,
+            fractional_type,
+            palette,
+            transfer_syntax_uid,
+            tile_size,
+            dimension_organization_type,
             omit_empty_frames,
         )
         self.palette = None if palette is None else np.asarray(palette)
         if icc_profile is not None and palette is None:
-            raise SegmentationError("an ICC profile is for a PALETTE COLOR label map: give a "
-                                    "palette too")
+            raise SegmentationError(
+                "an ICC profile is for a PALETTE COLOR label map: give a palette too"
+            )
         self.icc_profile = icc_profile
         self.transfer_syntax_uid = UID(transfer_syntax_uid)
         self.use_extended_offset_table = use_extended_offset_table
@@ -203,8 +207,9 @@ class Segmentation:
         tiled = self.sources.kind == "tiled"
         if tiled:
             size = tile_size or (self.sources.rows, self.sources.columns)
-            self.tile_shape: tuple[int, int] = (size, size) if isinstance(size, int) else (
-                int(size[0]), int(size[1]))
+            self.tile_shape: tuple[int, int] = (
+                (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
+            )
             self.dimension_organization_type: str | None = (
                 dimension_organization_type or "TILED_SPARSE"
             )
@@ -217,22 +222,24 @@ class Segmentation:
             else omit_empty_frames
         )
         array, channels = normalize(
-            mask, self.sources.planes, self.sources.plane_shape, self.segment_numbers,
+            mask,
+            self.sources.planes,
+            self.sources.plane_shape,
+            self.segment_numbers,
             segmentation_type,
         )
-        cells = make_cells(self.sources.planes, self.sources.plane_shape,
-                           self.tile_shape if tiled else None)
+        cells = make_cells(
+            self.sources.planes, self.sources.plane_shape, self.tile_shape if tiled else None
+        )
         self.scanned: ScannedMask = scan(
             array, channels, cells, self.segment_numbers, segmentation_type, self.tile_shape
         )
-        if self.scanned.empty:
+        if self.scanned.empty and self.omit_empty_frames:
             raise SegmentationError(
                 "the mask is empty: no pixel belongs to any described segment "
                 f"({', '.join(str(n) for n in self.segment_numbers)}); a Segmentation with no "
                 "segmented pixel is almost always a mistake (pass omit_empty_frames=False to "
-                "store empty frames anyway)"
-                if self.omit_empty_frames
-                else "the mask is empty: no pixel belongs to any described segment"
+                "store its empty frames anyway)"
             )
         if segmentation_type == "LABELMAP" and self.scanned.overlap:
             raise SegmentationError(
@@ -240,6 +247,7 @@ class Segmentation:
                 "pixel (use BINARY for overlapping segments)"
             )
         self.frames = self._plan_frames()
+        self._check_encoding()
         self.content_date, self.content_time = _now()
 
     # -- checks ---------------------------------------------------------------------------
@@ -303,6 +311,16 @@ class Segmentation:
                 "lossless codec)"
             )
 
+    def _check_encoding(self) -> None:
+        """The transfer syntax must allow these pixels (PS3.5 8.2), checked before encoding."""
+        from iodkit.pixels import get_codec
+        from iodkit.pixels.errors import PixelError
+
+        try:
+            get_codec(self.transfer_syntax_uid).check(self._pixel_description())
+        except PixelError as exc:
+            raise SegmentationError(f"{self.segmentation_type} frames: {exc}") from exc
+
     def _check_segments(self) -> list[int]:
         if not self.segments:
             raise SegmentationError("no segment descriptions given; describe each segment")
@@ -358,10 +376,13 @@ class Segmentation:
             dimensions.append(
                 (_ROW_POSITION, _PLANE_POSITION_SLIDE, "Row Position In Total Image Pixel Matrix")
             )
-            dimensions.append((
-                _COLUMN_POSITION, _PLANE_POSITION_SLIDE,
-                "Column Position In Total Image Pixel Matrix",
-            ))
+            dimensions.append(
+                (
+                    _COLUMN_POSITION,
+                    _PLANE_POSITION_SLIDE,
+                    "Column Position In Total Image Pixel Matrix",
+                )
+            )
             cells = scanned.cells
             row_rank = {r: i for i, r in enumerate(sorted({cells[c].row for c in included}), 1)}
             column_rank = {
@@ -391,8 +412,12 @@ class Segmentation:
                     frame_cells.append(c)
                     frame_segments.append(j)
                     values.append([j + 1, *position_values[c]])
-        return _Frames(frame_cells, frame_segments,
-                       np.array(values, dtype=np.int64).reshape(len(values), -1), dimensions)
+        return _Frames(
+            frame_cells,
+            frame_segments,
+            np.array(values, dtype=np.int64).reshape(len(values), -1),
+            dimensions,
+        )
 
     @property
     def number_of_frames(self) -> int:
@@ -430,8 +455,11 @@ class Segmentation:
         dtype = np.dtype(np.uint8 if self.bits_allocated <= 8 else np.uint16)
         plan = list(zip(self.frames.cells, self.frames.segments, strict=True))
         return mask_frames(
-            self.scanned, plan, self.segmentation_type,
-            max_fractional_value=self.max_fractional_value, dtype=dtype,
+            self.scanned,
+            plan,
+            self.segmentation_type,
+            max_fractional_value=self.max_fractional_value,
+            dtype=dtype,
         )
 
     def encode_pixels(self) -> tuple[Any, np.ndarray | None, Any]:
@@ -498,7 +526,9 @@ class Segmentation:
                 ds, offset_table="extended" if self.use_extended_offset_table else "basic"
             )
         ds.file_meta.TransferSyntaxUID = self.transfer_syntax_uid
-        ds.set_original_encoding(implicit, True, ds._character_set)  # write the raw items as they are
+        ds.set_original_encoding(
+            implicit, True, ds._character_set
+        )  # write the raw items as they are
         return ds, native
 
     def _metadata(self, implicit: bool) -> Dataset:
@@ -666,12 +696,16 @@ class Segmentation:
         if len(sources.datasets) > 1:
             charset = ds.get("SpecificCharacterSet")
             source_items = ds.SourceImageSequence[0]
-            ds[0x00082112] = _stamped_references(0x00082112, source_items, sources.datasets,
-                                                 implicit, charset)
+            ds[0x00082112] = _stamped_references(
+                0x00082112, source_items, sources.datasets, implicit, charset
+            )
             series_item = ds.ReferencedSeriesSequence[0]
             series_item[0x0008114A] = _stamped_references(
-                0x0008114A, series_item.ReferencedInstanceSequence[0], sources.datasets,
-                implicit, charset,
+                0x0008114A,
+                series_item.ReferencedInstanceSequence[0],
+                sources.datasets,
+                implicit,
+                charset,
             )
             series_item.set_original_encoding(implicit, True, ds._character_set)
         return ds
@@ -773,19 +807,27 @@ class Segmentation:
             row_positions = np.array([cells[c].row + 1 for c in frames.cells])
             column_positions = np.array([cells[c].column + 1 for c in frames.cells])
             offsets = geometry.slide_offsets(
-                [float(v) for v in sources.origin], [float(v) for v in sources.orientation],
-                [float(v) for v in sources.pixel_spacing], row_positions, column_positions,
+                [float(v) for v in sources.origin],
+                [float(v) for v in sources.orientation],
+                [float(v) for v in sources.pixel_spacing],
+                row_positions,
+                column_positions,
             )
             texts = [geometry.format_ds(offsets[:, axis]) for axis in range(3)]
-            first["plane_position_slide_sequence"] = [{
-                "x_offset_in_slide_coordinate_system": texts[0][0],
-                "y_offset_in_slide_coordinate_system": texts[1][0],
-                "z_offset_in_slide_coordinate_system": texts[2][0],
-                "column_position_in_total_image_pixel_matrix": int(column_positions[0]),
-                "row_position_in_total_image_pixel_matrix": int(row_positions[0]),
-            }]
-            for tag, values in ((_X_OFFSET, texts[0]), (_Y_OFFSET, texts[1]),
-                                (_Z_OFFSET, texts[2])):
+            first["plane_position_slide_sequence"] = [
+                {
+                    "x_offset_in_slide_coordinate_system": texts[0][0],
+                    "y_offset_in_slide_coordinate_system": texts[1][0],
+                    "z_offset_in_slide_coordinate_system": texts[2][0],
+                    "column_position_in_total_image_pixel_matrix": int(column_positions[0]),
+                    "row_position_in_total_image_pixel_matrix": int(row_positions[0]),
+                }
+            ]
+            for tag, values in (
+                (_X_OFFSET, texts[0]),
+                (_Y_OFFSET, texts[1]),
+                (_Z_OFFSET, texts[2]),
+            ):
                 slots.append((_PLANE_POSITION_SLIDE, tag))
                 columns.append(text_values(values, vr="DS"))
             slots.append((_PLANE_POSITION_SLIDE, _COLUMN_POSITION))
@@ -809,10 +851,12 @@ class Segmentation:
                 source_item["referenced_frame_number"] = [numbers[0]]
                 slots.append((_DERIVATION_IMAGE, _SOURCE_IMAGE, _REFERENCED_FRAME_NUMBER))
                 columns.append(text_values([str(v) for v in numbers], vr="IS"))
-            first["derivation_image_sequence"] = [{
-                "derivation_code_sequence": [DERIVATION_SEGMENTATION],
-                "source_image_sequence": [source_item],
-            }]
+            first["derivation_image_sequence"] = [
+                {
+                    "derivation_code_sequence": [DERIVATION_SEGMENTATION],
+                    "source_image_sequence": [source_item],
+                }
+            ]
         if self.segmentation_type != "LABELMAP":
             numbers_ = np.array([self.segment_numbers[s] for s in frames.segments])  # type: ignore[index]
             first["segment_identification_sequence"] = [
@@ -869,13 +913,17 @@ def _stamped_references(
     """A sequence of SOP instance references, one per dataset, stamped from ``first`` (the
     builder-made item)."""
     template = ItemTemplate(
-        first, [(_REFERENCED_SOP_CLASS,), (_REFERENCED_SOP_INSTANCE,)],
-        implicit_vr=implicit, encodings=charset,
+        first,
+        [(_REFERENCED_SOP_CLASS,), (_REFERENCED_SOP_INSTANCE,)],
+        implicit_vr=implicit,
+        encodings=charset,
     )
-    items = template.encode([
-        text_values([str(d.SOPClassUID) for d in datasets], vr="UI"),
-        text_values([str(d.SOPInstanceUID) for d in datasets], vr="UI"),
-    ])
+    items = template.encode(
+        [
+            text_values([str(d.SOPClassUID) for d in datasets], vr="UI"),
+            text_values([str(d.SOPInstanceUID) for d in datasets], vr="UI"),
+        ]
+    )
     return raw_sequence_element(tag, items, implicit_vr=implicit)
 
 
@@ -959,7 +1007,7 @@ def _write_with_tail(
     def write(fp: BinaryIO) -> None:
         pydicom.dcmwrite(fp, ds, enforce_file_format=True)
         fp.write(header)
-        fp.write(memoryview(value))
+        fp.write(value.data)
 
     if not isinstance(destination, str | os.PathLike):
         write(destination)
