@@ -76,10 +76,6 @@ def _first(item: Dataset | None, sequence: int) -> Dataset | None:
     return elem.value[0]  # type: ignore[no-any-return]
 
 
-def _group(shared: Dataset | None, frame: Dataset | None, sequence: int) -> Dataset | None:
-    return _first(frame, sequence) or _first(shared, sequence)
-
-
 def _as_list(value: Any) -> list[Any]:
     if isinstance(value, MultiValue | list | tuple):
         return list(value)
@@ -102,17 +98,33 @@ def build_frame_table(ds: Dataset) -> FrameTable:
 
     orientation_item = _first(shared, 0x00209116)
     measures = _first(shared, 0x00289110)
-    if (orientation_item is None or measures is None) and "PerFrameFunctionalGroupsSequence" in ds:
-        first_frame = _first(ds, 0x52009230)  # not shared: read the (whole) sequence
-        orientation_item = orientation_item or _first(first_frame, 0x00209116)
-        measures = measures or _first(first_frame, 0x00289110)
+    slide = "ImageOrientationSlide" in ds  # slides: orientation at the top level
     if orientation_item is not None and "ImageOrientationPatient" in orientation_item:
         table.orientation = [float(v) for v in orientation_item.ImageOrientationPatient]
     if measures is not None:
-        if measures.get("PixelSpacing"):
-            table.pixel_spacing = [float(v) for v in measures.PixelSpacing]
-        if measures.get("SpacingBetweenSlices") not in (None, ""):
-            table.spacing_between_slices = float(measures.SpacingBetweenSlices)
+        _measures(table, measures.get("PixelSpacing"), measures.get("SpacingBetweenSlices"))
+    raw_frames = _raw_per_frame_items(ds)
+    if (table.orientation is None and not slide) or table.pixel_spacing is None:
+        # not shared: take them from the first frame (raw if possible, else via pydicom)
+        if raw_frames:
+            first = raw_frames[0]
+            orientation_raw = rawitems.first(first, 0x00209116)
+            if table.orientation is None and not slide and orientation_raw:
+                values = rawitems.text(orientation_raw.get(0x00200037))
+                table.orientation = [float(v) for v in values] or None
+            measures_raw = rawitems.first(first, 0x00289110)
+            if table.pixel_spacing is None and measures_raw:
+                _measures(table, rawitems.text(measures_raw.get(0x00280030)) or None,
+                          (rawitems.text(measures_raw.get(0x00180088)) or [None])[0])
+        elif "PerFrameFunctionalGroupsSequence" in ds:
+            first_frame = _first(ds, 0x52009230)
+            orientation_item = _first(first_frame, 0x00209116)
+            if table.orientation is None and orientation_item is not None:
+                table.orientation = [float(v) for v in orientation_item.ImageOrientationPatient]
+            measures = _first(first_frame, 0x00289110)
+            if table.pixel_spacing is None and measures is not None:
+                _measures(table, measures.get("PixelSpacing"),
+                          measures.get("SpacingBetweenSlices"))
 
     if table.tiled_full:
         _tiled_full(ds, table, labelmap)
@@ -126,7 +138,11 @@ def build_frame_table(ds: Dataset) -> FrameTable:
     tile_columns = np.zeros(n, dtype=np.int64)
     has_position = has_tile = False
     shared_facts = _facts(shared) if shared is not None else _Facts()
-    frames_facts = _per_frame_facts(ds, n)
+    frames_facts = (
+        [_raw_facts(item) for item in raw_frames]
+        if raw_frames is not None
+        else [_facts(item) for item in ds.get("PerFrameFunctionalGroupsSequence") or []]
+    )
     for k in range(n):
         facts = frames_facts[k] if k < len(frames_facts) else _Facts()
         if dims and facts.indices is not None:
@@ -168,20 +184,26 @@ class _Facts:
     sources: list[tuple[str, int | None, str | None]] = field(default_factory=list)
 
 
-def _per_frame_facts(ds: Dataset, n: int) -> list[_Facts]:
-    """Facts of every Per-Frame Functional Groups item: parsed from the raw bytes when the
-    sequence is still encoded (:mod:`iodkit.seg.rawitems`), else through pydicom."""
+def _raw_per_frame_items(ds: Dataset) -> list[rawitems.Item] | None:
+    """The Per-Frame Functional Groups items parsed from their raw bytes
+    (:mod:`iodkit.seg.rawitems`) while pydicom has not decoded the sequence; None otherwise
+    (absent, already decoded, or an encoding the small parser does not handle)."""
     from pydicom.dataelem import RawDataElement
 
     raw = ds.get_item(0x52009230) if 0x52009230 in ds else None
     if isinstance(raw, RawDataElement) and isinstance(raw.value, bytes) and raw.is_little_endian:
         try:
-            return [
-                _raw_facts(item) for item in rawitems.parse_items(raw.value, raw.is_implicit_VR)
-            ]
+            return rawitems.parse_items(raw.value, raw.is_implicit_VR)
         except (ValueError, KeyError, IndexError, struct.error, UnicodeDecodeError):
-            pass  # unusual encoding: let pydicom read it
-    return [_facts(item) for item in ds.get("PerFrameFunctionalGroupsSequence") or []]
+            return None
+    return None
+
+
+def _measures(table: FrameTable, spacing: Any, between: Any) -> None:
+    if spacing:
+        table.pixel_spacing = [float(v) for v in _as_list(spacing)]
+    if between not in (None, ""):
+        table.spacing_between_slices = float(between)
 
 
 def _facts(frame: Dataset) -> _Facts:

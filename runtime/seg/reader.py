@@ -748,10 +748,13 @@ class SegmentationReader:
                         )
                     pixels = (pixels // maximum).astype(np.uint8)
                 region = out[target]
-                hit = pixels > 0
-                if not skip_overlap_checks and np.any(hit & (region > 0)):
+                # pixels are 0/1: label them; an overlap is a pixel set in both, i.e. fewer
+                # labelled pixels after the update than before plus added
+                before = 0 if skip_overlap_checks else np.count_nonzero(region)
+                added = 0 if skip_overlap_checks else np.count_nonzero(pixels)
+                np.maximum(region, np.multiply(pixels, label, dtype=out_dtype), out=region)
+                if not skip_overlap_checks and np.count_nonzero(region) != before + added:
                     raise SegmentationReadError("cannot combine segments: they overlap")
-                np.maximum(region, (hit * label).astype(out_dtype), out=region)
             return out
         intermediate = np.dtype(np.uint8) if rescaled else out_dtype
         if rescaled and out_dtype.kind != "f":
