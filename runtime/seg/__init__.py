@@ -24,6 +24,7 @@ per-frame items), :mod:`~iodkit.seg.synthetic` (source images for demos and benc
 
 from iodkit.seg.description import AlgorithmIdentification, SegmentDescription
 from iodkit.seg.errors import SegmentationError, SegmentationReadError
+from iodkit.seg.reader import SegmentationReader, SegmentationVolume, read_segmentation
 from iodkit.seg.writer import (
     LABEL_MAP_SEGMENTATION_STORAGE,
     SEGMENTATION_STORAGE,
@@ -38,4 +39,7 @@ __all__ = [
     "Segmentation",
     "SegmentationError",
     "SegmentationReadError",
+    "SegmentationReader",
+    "SegmentationVolume",
+    "read_segmentation",
 ]

@@ -783,22 +783,27 @@ class SegmentationReader:
         for k, source, target, _ in instructions:
             stored[target] = self._frame(k)[source]
         background = int(self.dataset.get("PixelPaddingValue", 0) or 0)
+        if not combine:  # one channel per requested segment, written in one pass
+            wanted = np.asarray(segments, dtype=stored.dtype)
+            if out_dtype.itemsize == 1 and out_dtype.kind in "ub":
+                out = np.empty((*spatial_shape, len(segments)), dtype=out_dtype)
+                np.equal(stored[..., None], wanted, out=out.view(np.bool_))
+                return out
+            return np.equal(stored[..., None], wanted).astype(out_dtype)
+        if not relabel and set(segments) == set(self.segment_numbers):
+            return stored.astype(out_dtype, copy=False)  # every segment: values as stored
         size = max(max(self.segment_numbers, default=0), background) + 2
         size = max(size, int(stored.max()) + 1 if stored.size else 1)
-        if combine and not relabel:
+        if not relabel:
             remap = np.full(size, background, dtype=out_dtype)
             for s in segments:
                 remap[s] = s
             remap[background] = background
             return remap[stored]
-        remap = np.zeros(size, dtype=np.uint32)
+        remap = np.zeros(size, dtype=out_dtype)
         for j, s in enumerate(segments):
             remap[s] = j + 1
-        labels = remap[stored]
-        if combine:
-            return labels.astype(out_dtype)
-        eye = np.eye(len(segments) + 1, dtype=out_dtype)[:, 1:]
-        return eye[labels]
+        return remap[stored]
 
     def _palette_pixels(
         self,

@@ -961,6 +961,10 @@ def _set_labelmap(ds: Dataset, palette: np.ndarray | None, icc_profile: bytes | 
             ds.ColorSpace = "SRGB"
 
 
+#: Samples of 1-bit frames packed per call: 1 MiB of staging, large enough for full speed.
+_STAGING_SAMPLES = 1 << 20
+
+
 def _native_value(frames: Any, description: Any) -> np.ndarray:
     """The native pixel data value (PS3.5 8.1.1) in one preallocated buffer, padded to even
     length: 1-bit frames packed back to back in groups (:func:`iodkit.pixels.pack_bits`),
@@ -973,7 +977,7 @@ def _native_value(frames: Any, description: Any) -> np.ndarray:
     out[-1] = 0  # the padding byte (and the unused bits of the last 1-bit byte)
     rows, columns = description.rows, description.columns
     if description.bits_allocated == 1:
-        group = frames_per_group(rows * columns)
+        group = frames_per_group(rows * columns, target_samples=_STAGING_SAMPLES)
         staging = np.empty((group, rows, columns), dtype=bool)
         filled = 0
         at = 0
