@@ -100,7 +100,7 @@ def _tag_and_mask(tag: str) -> tuple[int, int]:
 def _condition(text: str, predicate: Any) -> tuple[str, Any] | None:
     if not text or not isinstance(predicate, dict):
         return None
-    data = {k: v for k, v in predicate.items() if k not in ("placement", "text")}
+    data = {k: v for k, v in predicate.items() if k not in ("placement", "text", "partly")}
     if not data.get("status"):
         return None
     return (" ".join(str(predicate.get("text") or text).split()), data)

@@ -27,11 +27,22 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from iodkit.validation.conditions import Condition, Predicate, Ref, map_refs
+from iodkit.validation.conditions import (
+    And,
+    Condition,
+    Not,
+    Or,
+    Predicate,
+    Present,
+    Ref,
+    Unknown,
+    map_refs,
+)
 
 from .conditions import Names, condition_sentences, parse_clause, parse_condition
 from .model import AttributeRule, Edition, IncludeRule, Rule
 
+STATUSES = ("executable", "not-decidable", "unparsed")
 KINDS = ("iod-module", "functional-group", "attribute", "include", "value-set")
 
 # Where a functional group macro may sit is a placement rule, not a condition: "May not be used
@@ -67,14 +78,17 @@ class PredicateStats:
 
     by_kind: dict[str, Counter[str]] = field(default_factory=dict)
 
-    def add(self, kind: str, status: str) -> None:
-        self.by_kind.setdefault(kind, Counter())[status] += 1
+    def add(self, kind: str, status: str, partly: bool = False) -> None:
+        counts = self.by_kind.setdefault(kind, Counter())
+        counts[status] += 1
+        if partly:
+            counts["partly"] += 1
 
     def count(self, status: str, kinds: tuple[str, ...] = KINDS[:4]) -> int:
         return sum(self.by_kind.get(k, Counter())[status] for k in kinds)
 
     def total(self, kinds: tuple[str, ...] = KINDS[:4]) -> int:
-        return sum(sum(self.by_kind.get(k, Counter()).values()) for k in kinds)
+        return sum(self.count(s, kinds) for s in STATUSES)
 
 
 def names_of(ed: Edition) -> Names:
@@ -92,6 +106,8 @@ def condition_data(cond: Condition) -> dict[str, Any]:
     data = cond.to_data()
     data.pop("text", None)
     data["status"] = cond.status
+    if cond.partly_executable:
+        data["partly"] = True  # some datasets get a verdict although words remain unknown
     return data
 
 
@@ -116,7 +132,7 @@ class _Parser:
     def parse(self, text: str) -> Condition:
         hit = self.parsed.get(text)
         if hit is None:
-            hit = parse_condition(text, resolve=self.names)
+            hit = with_evidence(parse_condition(text, resolve=self.names))
             self.parsed[text] = hit
         return hit
 
@@ -172,6 +188,45 @@ class _Parser:
         return frozenset(tags)
 
 
+# Facts the words speak of that the standard's own rules let a dataset show. Each maps the
+# words of an Unknown leaf to a predicate that is true when the dataset shows the fact; the
+# Unknown stays as the alternative, so the absence of evidence still means "cannot decide".
+_EVIDENCE: tuple[tuple[re.Pattern[str], Predicate], ...] = (
+    # PS3.3 C.7.1.1: Patient Species Description / Code Sequence are Type 1C "Required if the
+    # Patient is a non-human organism" with no "may be present otherwise": either one present
+    # says the patient is one.
+    (
+        re.compile(r"(?i)^(?:the\s+)?patient\s+is\s+a\s+non-human\s+organism$"),
+        Or((Present(Ref((0x00102201,))), Present(Ref((0x00102202,))))),
+    ),
+)
+
+
+def with_evidence(cond: Condition) -> Condition:
+    """Unknown leaves for which the dataset may hold evidence become "evidence or unknown"."""
+
+    def fix(p: Predicate | None) -> Predicate | None:
+        if p is None:
+            return None
+        if isinstance(p, Unknown):
+            for pattern, evidence in _EVIDENCE:
+                if pattern.match(" ".join(p.text.split()).rstrip(".")):
+                    return Or((evidence, p))
+            return p
+        if isinstance(p, (And, Or)):
+            return type(p)(tuple(fix(q) or q for q in p.items))
+        if isinstance(p, Not):
+            return Not(fix(p.item) or p.item)
+        return p
+
+    return replace(
+        cond,
+        predicate=fix(cond.predicate),
+        forbidden=fix(cond.forbidden),
+        permitted=fix(cond.permitted),
+    )
+
+
 def pin_siblings(cond: Condition, siblings: frozenset[int]) -> Condition:
     """References to attributes of the same item read in that item (scope ``item``).
 
@@ -211,7 +266,7 @@ def attach_predicates(ed: Edition) -> PredicateStats:
             return
         data = parser.condition(text)
         obj.predicate = data
-        stats.add(kind, data["status"])
+        stats.add(kind, data["status"], bool(data.get("partly")))
 
     for iod in ed.iods.values():
         for m in iod.modules:
@@ -237,7 +292,7 @@ def attach_predicates(ed: Edition) -> PredicateStats:
                 data = parser.attribute(r, siblings)
                 if data is not None:
                     r.predicate = data
-                    stats.add("attribute", data["status"])
+                    stats.add("attribute", data["status"], bool(data.get("partly")))
                 for vs in r.value_sets:
                     if vs.condition:
                         vs.predicate, status = parser.clause(vs.condition)
@@ -248,7 +303,7 @@ def attach_predicates(ed: Edition) -> PredicateStats:
                 if r.condition:
                     data = condition_data(pin_siblings(parser.parse(r.condition), siblings))
                     r.predicate = data
-                    stats.add("include", data["status"])
+                    stats.add("include", data["status"], bool(data.get("partly")))
                 if r.nested:
                     visit(r.nested, True)
 
@@ -262,16 +317,37 @@ def report(stats: PredicateStats) -> str:
     lines = []
     for kind in KINDS:
         c = stats.by_kind.get(kind, Counter())
-        total = sum(c.values())
+        total = sum(c[s] for s in STATUSES)
         if not total:
             continue
-        detail = ", ".join(f"{s} {c[s]}" for s in ("executable", "not-decidable", "unparsed"))
-        lines.append(f"{kind:17} {total:5}: {detail}")
+        detail = ", ".join(f"{s} {c[s]}" for s in STATUSES)
+        lines.append(f"{kind:17} {total:5}: {detail} (partly executable: {c['partly']})")
     total = stats.total()
     ex, nd, un = (stats.count(s) for s in ("executable", "not-decidable", "unparsed"))
+    partly = stats.count("partly")
     lines.append(
         f"conditions {total}: executable {ex} ({ex / total:.1%}), not decidable from a dataset "
         f"{nd} ({nd / total:.1%}), unparsed {un} ({un / total:.1%}); "
-        f"executable among decidable {ex / max(1, total - nd):.1%}"
+        f"executable among decidable {ex / max(1, total - nd):.1%}; "
+        f"{partly} of the others still decide some datasets"
     )
     return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m iodkit.codegen.spec.predicates --source <edition folder>``: the coverage."""
+    import argparse
+    from pathlib import Path
+
+    from .build import build_edition
+
+    ap = argparse.ArgumentParser(description="condition coverage of an edition")
+    ap.add_argument("--source", required=True, type=Path, help="an edition folder")
+    args = ap.parse_args(argv)
+    ed = build_edition(args.source)  # attaches the predicates
+    print(report(attach_predicates(ed)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
