@@ -81,7 +81,34 @@ def categorize(line: str) -> Message | None:
     severity, text = m.group(1), m.group(2)
     element = _ELEMENT.search(text)
     keyword = element.group(1) if element else ""
-    if text.startswith("Missing attribute"):
+    prefix = _TAG.match(line)  # "(0x7fe0,0x0010) OX Pixel Data  - Error - Bad Value Length …"
+    if prefix and not keyword:
+        from pydicom.datadict import keyword_for_tag
+
+        t = int(prefix.group(1) + prefix.group(2), 16)
+        keyword = keyword_for_tag(t) or f"({prefix.group(1).upper()},{prefix.group(2).upper()})"
+    if text.startswith(("Dicom dataset contains", "Dicom dataset read failed")):
+        cat = "summary"  # "… contains invalid data values …": a summary of the lines above
+    elif text.startswith(
+        (
+            "Bad Value Length",
+            "Tags out of order",
+            "Tag read failed",
+            "Dicom dataset read failed",
+            "Illegal zero bytes",
+            "Bad private owner",
+        )
+    ):
+        cat = "encoding"
+    elif text.startswith("PixelData has incorrect value length"):
+        cat, keyword = "pixel-length", "PixelData"
+    elif text.startswith("Value Representation for encapsulated compressed PixelData") or (
+        text.startswith("Invalid Value Representation - Pixel Data")
+    ):
+        cat, keyword = "vr", "PixelData"
+    elif "has same value as" in text:
+        cat, keyword = "uid", text.split()[0]
+    elif text.startswith("Missing attribute"):
         cat = "missing"
     elif text.startswith("Empty attribute"):
         cat = "empty"
@@ -162,6 +189,11 @@ class FileComparison:
     def errors(self, category: str) -> int:
         return sum(1 for m in self.dciodvfy if m.severity == "Error" and m.category == category)
 
+    @property
+    def error_count(self) -> int:
+        """dciodvfy's errors, without its summary lines ("Dicom dataset read failed" …)."""
+        return sum(1 for m in self.dciodvfy if m.severity == "Error" and m.category != "summary")
+
 
 _CODE_FOR = {
     "missing": ("missing", "functional-group"),
@@ -174,6 +206,9 @@ _CODE_FOR = {
     "vr": ("vr",),
     "value": ("value",),
     "meta": ("meta",),
+    "encoding": ("encoding",),
+    "pixel-length": ("value", "encoding"),  # wrong length, or odd (unpadded) length
+    "uid": ("uid",),
 }
 
 
@@ -193,13 +228,20 @@ def compare(file: str, dv: list[Message], findings: list[object]) -> FileCompari
     pool = Counter((code, kw) for code, kw, _ in mine)
     used: Counter[tuple[str, str]] = Counter()
     for m in dv:
-        if m.severity != "Error":
+        if m.severity != "Error" or m.category == "summary":
             continue
         codes = _CODE_FOR.get(m.category, ())
         hit = None
-        if m.category == "meta":  # dciodvfy names no attribute: any meta finding of iodkit's
+        if m.category in ("meta", "encoding"):  # often no attribute named: any of that code
             hit = next(
-                ((c, k) for c, k in pool if c == "meta" and pool[(c, k)] > used[(c, k)]), None
+                (
+                    (c, k)
+                    for c, k in pool
+                    if c == m.category
+                    and (k == m.keyword or not m.keyword or not k)
+                    and pool[(c, k)] > used[(c, k)]
+                ),
+                None,
             )
         for code in () if hit else codes:
             key = (code, m.keyword)
@@ -288,7 +330,7 @@ def report(rows: list[FileComparison], *, markdown: bool = False, differences: b
         )
         lines.append("|---|---:|---:|" + "---:|" * len(cats))
     for fc in rows:
-        dv_err = sum(1 for m in fc.dciodvfy if m.severity == "Error")
+        dv_err = fc.error_count
         cells = []
         for c in cats:
             n = fc.errors(c)

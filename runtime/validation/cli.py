@@ -27,7 +27,7 @@ _SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("files", nargs="+", type=Path, help="DICOM files or folders")
+    parser.add_argument("files", nargs="*", type=Path, help="DICOM files or folders")
     parser.add_argument("--json", action="store_true", help="one JSON document on stdout")
     parser.add_argument(
         "-j", "--jobs", type=int, default=1, help="processes to use (default 1; 0 = all cores)"
@@ -44,6 +44,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-progress", action="store_true", help="no progress on stderr, even for many files"
     )
+    parser.add_argument(
+        "--coverage",
+        action="store_true",
+        help="print how many of the edition's conditions are executable, and exit",
+    )
 
 
 _NOT_DICOM = frozenset(
@@ -59,9 +64,8 @@ def expand(paths: Iterable[Path]) -> tuple[list[Path], list[Path]]:
     missing: list[Path] = []
     for p in paths:
         if p.is_dir():
-            files.extend(
-                sorted(q for q in p.rglob("*") if q.is_file() and q.suffix.lower() not in _NOT_DICOM)
-            )
+            found = (q for q in p.rglob("*") if q.is_file())
+            files.extend(sorted(q for q in found if q.suffix.lower() not in _NOT_DICOM))
         elif p.exists():
             files.append(p)
         else:
@@ -130,10 +134,7 @@ class _Progress:
             return
         self.last = now
         rate = done / max(now - self.started, 1e-9)
-        msg = (
-            f"validated {done}/{self.total} files ({rate:.0f} files/s), "
-            f"{errors} with errors"
-        )
+        msg = f"validated {done}/{self.total} files ({rate:.0f} files/s), {errors} with errors"
         if self.tty:
             end = "\n" if done == self.total else ""
             print(f"\r{msg}", end=end, file=self.stream, flush=True)
@@ -159,6 +160,8 @@ def _text(report: FileReport, verbose: bool, quiet: bool, out: TextIO) -> None:
 
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
+    if args.coverage:
+        return _coverage(out)
     files, missing = expand(args.files)
     for m in missing:
         print(f"iodkit validate: {m}: no such file or folder", file=sys.stderr)
@@ -201,6 +204,29 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     except BrokenPipeError:
         return _broken_pipe()
     return 1 if files_with_errors else 0
+
+
+def _coverage(out: TextIO) -> int:
+    from .rules import condition_counts, rule_book
+
+    book = rule_book()
+    counts = condition_counts(book)
+    statuses = ("executable", "not-decidable", "unparsed")
+    total = {s: sum(c.get(s, 0) for c in counts.values()) for s in statuses}
+    n = sum(total.values())
+    print(f"conditions of DICOM {book.edition} in the validation rules:", file=out)
+    for kind, c in sorted(counts.items()):
+        detail = ", ".join(f"{s} {c.get(s, 0)}" for s in statuses)
+        print(f"  {kind:17} {sum(c.values()):5}  {detail}", file=out)
+    decidable = n - total["not-decidable"]
+    print(
+        f"  {'all':17} {n:5}  executable {total['executable']} ({total['executable'] / n:.1%}), "
+        f"not decidable from a dataset {total['not-decidable']}, unparsed {total['unparsed']}; "
+        f"executable among those a dataset can decide: "
+        f"{total['executable'] / max(1, decidable):.1%}",
+        file=out,
+    )
+    return 0
 
 
 def _broken_pipe() -> int:

@@ -112,6 +112,8 @@ class _Check:
         self.encoding(self.root, "")
         uid = self.sop_class()
         self.meta()
+        self.pixel_data()
+        self.distinct_uids()
         if uid is None:
             return self.findings
         iod = self.book.iod_for(uid)
@@ -194,6 +196,9 @@ class _Check:
                     ref=ref,
                     tag=dtag,
                 )
+
+    def pixel_data(self) -> None:
+        """Pixel Data against the transfer syntax and the Image Pixel description."""
         ts = self.parsed.transfer_syntax
         pixels = self.root.elems.get(PIXEL_DATA)
         if ts and pixels is not None:
@@ -217,6 +222,68 @@ class _Check:
                 )
         if pixels is not None and pixels.fragments is None:
             self.pixel_length(pixels)
+        if pixels is not None:
+            self.pixel_vr(pixels)
+
+    def pixel_vr(self, pixels: Element) -> None:
+        """Encapsulated Pixel Data is OB (PS3.5 A.4); native Pixel Data with more than 8 Bits
+        Allocated is OW in explicit VR transfer syntaxes (PS3.5 8.1.1)."""
+        vr = pixels.written_vr
+        if vr is None:
+            return
+        ref = Reference("PS3.5", "sect_A.4" if pixels.fragments is not None else "sect_8.1.1", "")
+        if pixels.fragments is not None and vr != "OB":
+            self.add(
+                "error",
+                "vr",
+                "PixelData",
+                f"encapsulated Pixel Data has VR {vr}, not OB",
+                ref=ref,
+                tag=PIXEL_DATA,
+            )
+            return
+        bits = self.root.elems.get(0x00280100)
+        try:
+            allocated = int(bits.numbers()[0]) if bits is not None and bits.numbers() else 0
+        except (TypeError, ValueError):
+            return
+        if pixels.fragments is None and vr == "OB" and allocated > 8:
+            self.add(
+                "error",
+                "vr",
+                "PixelData",
+                f"Pixel Data is OB with Bits Allocated "
+                f"{allocated}; more than 8 bits are encoded as OW",
+                ref=ref,
+                tag=PIXEL_DATA,
+            )
+
+    def distinct_uids(self) -> None:
+        """Study, Series, SOP Instance and Frame of Reference UIDs name different things, so
+        they differ (PS3.5 9.1: a UID identifies one object)."""
+        names = {
+            0x0020000D: "StudyInstanceUID",
+            0x0020000E: "SeriesInstanceUID",
+            SOP_INSTANCE_UID: "SOPInstanceUID",
+            0x00200052: "FrameOfReferenceUID",
+        }
+        seen: dict[str, str] = {}
+        for tag, name in names.items():
+            el = self.root.elems.get(tag)
+            value = el.strings()[0] if el is not None and el.strings() else ""
+            if not value:
+                continue
+            if value in seen:
+                self.add(
+                    "error",
+                    "uid",
+                    name,
+                    f"{name} has the same value as {seen[value]} ({value})",
+                    ref=Reference("PS3.5", "sect_9.1", ""),
+                    tag=tag,
+                )
+            else:
+                seen[value] = name
 
     def pixel_length(self, pixels: Element) -> None:
         """Native Pixel Data is exactly rows × columns × samples × frames × bits (PS3.5 8.1.1)."""
@@ -235,23 +302,54 @@ class _Check:
             return
         assert rows is not None and cols is not None and bits is not None
         assert spp is not None and frames is not None
-        expected = (rows * cols * spp * frames * bits + 7) // 8
+        needed = (rows * cols * spp * frames * bits + 7) // 8
+        expected = needed + (needed & 1)  # padded to an even length (PS3.5 8.1.1)
         actual = pixels.length
-        if actual not in (expected, expected + (expected & 1)):
+        if actual != expected:
+            padded = f", padded to an even {expected}" if expected != needed else ""
             self.add(
                 "error",
                 "value",
                 "PixelData",
                 f"Pixel Data is {actual} bytes; Rows, Columns, Samples per Pixel, Number of "
-                f"Frames and Bits Allocated make {expected}",
+                f"Frames and Bits Allocated make {needed}{padded}",
                 ref=Reference("PS3.5", "sect_8.1.1", ""),
                 tag=PIXEL_DATA,
             )
 
     # -- encoding of every element --------------------------------------------------------------
     def encoding(self, node: Node, path: str) -> None:
+        creators: set[int] | None = None
         for tag, el in node.elems.items():
             private_or_length = bool(tag >> 16 & 1) or not tag & 0xFFFF
+            if tag >> 16 & 1 and tag & 0xFFFF:
+                elem = tag & 0xFFFF
+                if elem < 0x0010 or 0x0100 <= elem < 0x1000:
+                    self.add(
+                        "error",
+                        "encoding",
+                        _join(path, tag),
+                        "private element number "
+                        f"{elem:04X} is not allowed (only 0010-00FF creators and 1000-FFFF "
+                        "data)",
+                        ref=Reference("PS3.5", "sect_7.8.1", ""),
+                        tag=tag,
+                    )
+                elif elem >= 0x1000:
+                    if creators is None:
+                        creators = {
+                            t for t in node.elems if t >> 16 & 1 and 0x10 <= t & 0xFFFF <= 0xFF
+                        }
+                    if (tag & 0xFFFF0000) | (elem >> 8) not in creators:
+                        self.add(
+                            "error",
+                            "encoding",
+                            _join(path, tag),
+                            "private data element "
+                            f"without its Private Creator ({tag >> 16:04X},00{elem >> 8:02X})",
+                            ref=Reference("PS3.5", "sect_7.8.1", ""),
+                            tag=tag,
+                        )
             if el.items is not None:
                 sub = _join(path, tag)
                 for i, item in enumerate(el.items):
@@ -378,7 +476,7 @@ class _Check:
                     ref=ref,
                 )
             return here
-        req = mu.condition.condition.requirement(ctx)
+        req = mu.condition.requirement(ctx)
         if req == "required":
             return True
         if req in ("forbidden", "unspecified"):
@@ -417,6 +515,16 @@ class _Check:
         standard states two requirements.
         """
         el = node.elems.get(tag)
+        if len(uses) == 1 and el is not None:
+            a = uses[0].attr
+            if a.items is None and not a.value_sets and not a.guards:
+                # one plain rule for a present attribute: only emptiness can be wrong
+                if a.type in _OPTIONAL_TYPES or a.type == "2":
+                    return
+                if a.type == "1":
+                    if uses[0].checked and _empty(el):
+                        self.emptiness([("required", uses[0])], _join(path, tag), tag)
+                    return
         if el is None and all(u.attr.type in _OPTIONAL_TYPES or not u.checked for u in uses):
             return  # absent and nothing requires it: the common case, keep it cheap
         verdicts = [
@@ -547,7 +655,7 @@ class _Check:
         if t in ("1", "2"):
             req: str | None = "required"
         elif t in ("1C", "2C"):
-            req = a.condition.condition.requirement(ctx) if a.condition else None
+            req = a.condition.requirement(ctx) if a.condition else None
             if req == "required" and a.self_referencing and a.tag not in ctx.current.elems:
                 # "Required if Rescale Type is not HU": about the value it would have, so its
                 # absence cannot make it required
@@ -586,6 +694,12 @@ class _Check:
             return
         a = owner.attr
         numeric = el.vr in _NUMERIC_VRS
+        if el.vr == "AT":
+            # tags are listed by name and tag: "Frame Time (0018,1063)"
+            vals = tuple(_tag_text(v) for v in el.numbers())
+            enum = {k: {_at_term(x) for x in v} for k, v in enum.items()}
+            defined = {k: {_at_term(x) for x in v} for k, v in defined.items()}
+            retired = {_at_term(x) for x in retired}
         for i, v in enumerate(vals):
             if not v:
                 continue
@@ -839,7 +953,7 @@ class _Check:
             return "optional"
         if g.condition is None:
             return None
-        return g.condition.condition.requirement(ctx)
+        return g.condition.requirement(ctx)
 
 
 _OPTIONAL_TYPES = frozenset(("3", ""))
@@ -941,6 +1055,23 @@ def _empty(el: Element) -> bool:
         except Exception:
             return False
     return False
+
+
+_AT_TAG = re.compile(r"\(([0-9A-Fa-f]{4}),([0-9A-Fa-f]{4})\)")
+
+
+def _tag_text(v: Any) -> str:
+    try:
+        t = int(v)
+    except (TypeError, ValueError):
+        return str(v)
+    return f"({t >> 16:04X},{t & 0xFFFF:04X})"
+
+
+def _at_term(term: str) -> str:
+    """ "Frame Time (0018,1063)" and "00181063" → "(0018,1063)" (other terms stay as they are)."""
+    m = _AT_TAG.search(term) or re.fullmatch(r"([0-9A-Fa-f]{4})([0-9A-Fa-f]{4})H?", term.strip())
+    return f"({m.group(1).upper()},{m.group(2).upper()})" if m else term
 
 
 _NUMERIC_VRS = frozenset("DS IS US SS UL SL FL FD SV UV".split())

@@ -97,6 +97,7 @@ class Element:
         "_value",
         "_strings",
         "enc",
+        "decode_error",
     )
 
     def __init__(
@@ -119,6 +120,7 @@ class Element:
         self._value: Any = _UNSET
         self._strings: tuple[str, ...] | None = None
         self.enc: Encoding | None = None  # character set and byte order in force here
+        self.decode_error = ""  # why the text could not be decoded with its character set
 
     # -- pydicom DataElement look-alike (for the condition evaluator) --------------------------
     @property
@@ -179,11 +181,13 @@ class Element:
             text = self._text()
             if not text.strip(" \x00"):
                 return ()
+            # trailing spaces are padding (PS3.5 6.2); NUL pads only UI, elsewhere it is a
+            # character the value check reports
             if self.vr in SINGLE_TEXT_VRS:
-                return (text.rstrip(" \x00"),)
-            return tuple(
-                s.rstrip(" \x00") if self.vr != "UI" else s.strip("\x00 ") for s in text.split("\\")
-            )
+                return (text.rstrip(" "),)
+            if self.vr == "UI":
+                return tuple(s.strip("\x00 ") for s in text.split("\\"))
+            return tuple(s.rstrip(" ") for s in text.split("\\"))
         return tuple(_text(x) for x in self.numbers())
 
     def _text(self) -> str:
@@ -192,13 +196,9 @@ class Element:
             encodings = self.enc.encodings()
             if encodings:
                 try:
-                    from pydicom.charset import decode_bytes
-
-                    return decode_bytes(
-                        data, encodings, {0x5C, 0x3D, 0x5E} if self.vr == "PN" else {0x5C}
-                    )
-                except Exception:
-                    pass
+                    return _decode_text(data, encodings, self.vr == "PN")
+                except Exception as exc:  # reported by the value check; read as Latin-1
+                    self.decode_error = str(exc)
         return data.decode("latin-1")
 
     def _decode(self) -> Any:
@@ -245,6 +245,21 @@ class _Unset:
 
 
 _UNSET = _Unset()
+
+
+def _decode_text(data: bytes, encodings: list[str], person_name: bool) -> str:
+    """Decode with pydicom's character set handling, turning its "replacement characters"
+    warning into an error the value check reports (a validator must say so, not warn)."""
+    import warnings
+
+    from pydicom.charset import decode_bytes
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        text = decode_bytes(data, encodings, {0x5C, 0x3D, 0x5E} if person_name else {0x5C})
+    if caught:
+        raise UnicodeError(f"not valid in the Specific Character Set ({', '.join(encodings)})")
+    return text
 
 
 def _text(v: Any) -> str:

