@@ -14,11 +14,13 @@ Operations: *write* = construct + save to a file; *read* = open the file highdic
 over all source instances, one channel per segment; the slide's
 ``get_total_pixel_matrix(combine_segments=True)``).
 
-Each (workload, tool, operation) runs in its own process: the inputs are built, one warm-up
-run, then the median wall time of ``--repeat`` runs (default 3), then one more run under
-tracemalloc for the peak traced memory (NumPy reports its buffers to it), and the growth of
-the process's peak RSS over the inputs (``ru_maxrss``). Files go to a RAM disk
-(``/dev/shm``) when there is one, so disk speed does not blur the comparison.
+Timing: one process per (workload, operation) builds the inputs once, runs each tool once
+as a warm-up, then ``--repeat`` rounds (default 3) alternating highdicom and iodkit, so load
+from other work on the machine hits both alike; the median of each is reported. Memory: one
+process per tool runs it once under tracemalloc (peak traced memory; NumPy reports its buffers
+to it) and reports the growth of the process's peak RSS over its inputs and imports
+(``ru_maxrss``). Files go to a RAM disk (``/dev/shm``) when there is one, so disk speed does
+not blur the comparison.
 
 ``--quick`` shrinks every workload for a smoke run (40×256×256, 4096×4096 slide).
 """
@@ -27,7 +29,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import resource
 import statistics
 import subprocess
@@ -134,7 +135,9 @@ def write_iodkit(data: dict[str, Any], path: Path) -> None:
     ]
     sources = data["sources"]
     Segmentation(
-        data["mask"], sources if len(sources) > 1 else sources[0], segments,
+        data["mask"],
+        sources if len(sources) > 1 else sources[0],
+        segments,
         segmentation_type=data["kind"],
     ).save(path)
 
@@ -149,10 +152,12 @@ def write_highdicom(data: dict[str, Any], path: Path) -> None:
     )
     segments = [
         hd.seg.SegmentDescription(
-            segment_number=n, segment_label=f"segment {n}",
+            segment_number=n,
+            segment_label=f"segment {n}",
             segmented_property_category=codes.SCT.Tissue,
             segmented_property_type=codes.SCT.Bone,
-            algorithm_type="AUTOMATIC", algorithm_identification=algorithm,
+            algorithm_type="AUTOMATIC",
+            algorithm_identification=algorithm,
         )
         for n in (1, 2, 3)
     ]
@@ -162,10 +167,14 @@ def write_highdicom(data: dict[str, Any], path: Path) -> None:
         pixel_array=data["mask"][None] if tiled else data["mask"],
         segmentation_type=data["kind"],
         segment_descriptions=segments,
-        series_instance_uid=generate_uid(), series_number=2,
-        sop_instance_uid=generate_uid(), instance_number=1,
-        manufacturer="bench", manufacturer_model_name="bench",
-        software_versions="1", device_serial_number="1",
+        series_instance_uid=generate_uid(),
+        series_number=2,
+        sop_instance_uid=generate_uid(),
+        instance_number=1,
+        manufacturer="bench",
+        manufacturer_model_name="bench",
+        software_versions="1",
+        device_serial_number="1",
         tile_pixel_array=tiled,
     )
     seg.save_as(path)
@@ -175,8 +184,10 @@ def _source_uids(path: Path) -> list[str]:
     import pydicom
 
     ds = pydicom.dcmread(path, stop_before_pixels=True)
-    return [str(i.ReferencedSOPInstanceUID)
-            for i in ds.ReferencedSeriesSequence[0].ReferencedInstanceSequence]
+    return [
+        str(i.ReferencedSOPInstanceUID)
+        for i in ds.ReferencedSeriesSequence[0].ReferencedInstanceSequence
+    ]
 
 
 def read_iodkit(path: Path, uids: list[str], tiled: bool) -> np.ndarray:
@@ -197,80 +208,118 @@ def read_highdicom(path: Path, uids: list[str], tiled: bool) -> np.ndarray:
     return seg.get_pixels_by_source_instance(uids)
 
 
-# -- one measurement per process ------------------------------------------------------------
+# -- measurements, each in its own process ---------------------------------------------------
 
 
 def _max_rss() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def worker(workload: str, tool: str, operation: str, folder: Path, repeat: int,
-           quick: bool) -> dict[str, Any]:
-    logging.disable(logging.WARNING)
-    if tool == "highdicom":  # libraries loaded before the baseline: RSS growth is the work's
-        import highdicom.seg  # noqa: F401
-    else:
-        import iodkit.generated.iods  # noqa: F401
-        import iodkit.pixels  # noqa: F401
-        import iodkit.seg  # noqa: F401
+def _operation(
+    workload: str, tool: str, operation: str, folder: Path, data: dict[str, Any] | None
+) -> Any:
+    """A no-argument callable doing one write or read with one tool."""
     hd_file = folder / f"{workload}-highdicom.dcm"
     tiled = workload.startswith("slide")
     if operation == "write":
-        data = inputs(workload, quick)
+        assert data is not None
         target = hd_file if tool == "highdicom" else folder / f"{workload}-iodkit.dcm"
         write = write_highdicom if tool == "highdicom" else write_iodkit
+        return lambda: write(data, target)
+    uids = [] if tiled else _source_uids(hd_file)
+    read = read_highdicom if tool == "highdicom" else read_iodkit
+    return lambda: read(hd_file, uids, tiled)
 
-        def run() -> Any:
-            write(data, target)
-    else:
-        uids = [] if tiled else _source_uids(hd_file)
-        read = read_highdicom if tool == "highdicom" else read_iodkit
 
-        def run() -> Any:
-            return read(hd_file, uids, tiled)
-
-    baseline = _max_rss()
-    started = time.perf_counter()
-    result = run()  # warm-up: imports, codec set-up, first-touch memory
-    first = time.perf_counter() - started
-    summary = None if result is None else [int(np.count_nonzero(result)), list(result.shape)]
-    del result
-    times = []
-    for _ in range(repeat):
+def time_worker(
+    workload: str, operation: str, folder: Path, repeat: int, quick: bool
+) -> dict[str, Any]:
+    """Both tools in one process, runs alternated, so load from elsewhere on the machine hits
+    both alike: one warm-up each, then ``repeat`` rounds of (highdicom, iodkit)."""
+    logging.disable(logging.WARNING)
+    data = inputs(workload, quick) if operation == "write" else None
+    out: dict[str, Any] = {}
+    runs = {}
+    for tool in ("highdicom", "iodkit"):  # highdicom first: reads use its file
+        runs[tool] = _operation(workload, tool, operation, folder, data)
         started = time.perf_counter()
-        result = run()
-        times.append(time.perf_counter() - started)
+        result = runs[tool]()
+        out[tool] = {
+            "first_s": time.perf_counter() - started,
+            "times_s": [],
+            "summary": None
+            if result is None
+            else [int(np.count_nonzero(result)), list(result.shape), str(result.dtype)],
+        }
         del result
-    rss_growth = _max_rss() - baseline
+    for _ in range(repeat):
+        for tool in ("highdicom", "iodkit"):
+            started = time.perf_counter()
+            result = runs[tool]()
+            out[tool]["times_s"].append(time.perf_counter() - started)
+            del result
+    for tool in out:
+        out[tool]["median_s"] = statistics.median(out[tool]["times_s"])
+        if operation == "write":
+            out[tool]["file_bytes"] = (folder / f"{workload}-{tool}.dcm").stat().st_size
+    return out
+
+
+def memory_worker(
+    workload: str, tool: str, operation: str, folder: Path, quick: bool
+) -> dict[str, Any]:
+    """One run of one tool: tracemalloc's peak, and the growth of the process's peak RSS over
+    its inputs and imported libraries (first touch of memory included)."""
+    logging.disable(logging.WARNING)
+    _warm_up(tool, folder)
+    data = inputs(workload, quick) if operation == "write" else None
+    run = _operation(workload, tool, operation, folder, data)
+    if operation == "write":  # keep highdicom's file for the reads
+        run = _operation(workload, tool, operation, folder / "scratch", data)
+        (folder / "scratch").mkdir(exist_ok=True)
+    baseline = _max_rss()
     tracemalloc.start()
     base, _ = tracemalloc.get_traced_memory()
     result = run()
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    size = (folder / f"{workload}-{tool}.dcm").stat().st_size if operation == "write" else None
-    return {
-        "median_s": statistics.median(times),
-        "times_s": times,
-        "first_s": first,
-        "peak_traced_bytes": peak - base,
-        "rss_growth_bytes": rss_growth,
-        "file_bytes": size,
-        "summary": summary,
+    del result
+    return {"peak_traced_bytes": peak - base, "rss_growth_bytes": _max_rss() - baseline}
+
+
+def _warm_up(tool: str, folder: Path) -> None:
+    """A tiny write and read of each kind, so the libraries' lazy imports and caches are not
+    counted as the measured run's memory."""
+    from iodkit.seg import synthetic
+
+    scratch = folder / "warm-up"
+    scratch.mkdir(exist_ok=True)
+    labels = np.zeros((2, 16, 16), dtype=np.uint8)
+    labels[:, 2:6, 3:9] = 1
+    tiny = {
+        "ct": {"sources": synthetic.ct_series(2, 16, 16, with_pixels=False), "mask": labels},
+        "slide": {
+            "sources": [synthetic.slide_image(32, 32, tile_size=16)],
+            "mask": np.tile(labels[0], (2, 2)),
+        },
     }
+    write = write_highdicom if tool == "highdicom" else write_iodkit
+    read = read_highdicom if tool == "highdicom" else read_iodkit
+    for name, data in tiny.items():
+        for kind in ("BINARY", "FRACTIONAL", "LABELMAP"):
+            path = scratch / f"{tool}-{name}-{kind}.dcm"
+            write({**data, "kind": kind}, path)
+            read(path, [] if name == "slide" else _source_uids(path), name == "slide")
 
 
-def _run_worker(workload: str, tool: str, operation: str, folder: Path, repeat: int,
-                quick: bool) -> dict[str, Any]:
-    command = [sys.executable, "-m", "bench.bench_seg", "--worker", workload, tool, operation,
-               str(folder), str(repeat), "1" if quick else "0"]
-    started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, check=False,
-                          cwd=Path(__file__).parent.parent)
+def _worker(*args: str) -> dict[str, Any]:
+    command = [sys.executable, "-m", "bench.bench_seg", "--worker", *args]
+    done = subprocess.run(
+        command, capture_output=True, text=True, check=False, cwd=Path(__file__).parent.parent
+    )
     if done.returncode != 0:
-        raise RuntimeError(f"{workload} {tool} {operation} failed:\n{done.stderr[-3000:]}")
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    result["process_s"] = time.perf_counter() - started
-    return result
+        raise RuntimeError(f"{' '.join(args[:4])} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
 def _mib(n: float) -> str:
@@ -286,47 +335,85 @@ def main(argv: list[str]) -> None:
     try:
         import highdicom
     except ImportError:
-        print("highdicom is not installed: run `make bench` (it installs iodkit[bench]) or "
-              "pip install 'highdicom==0.28.*'")
+        print(
+            "highdicom is not installed: run `make bench` (it installs iodkit[bench]) or "
+            "pip install 'highdicom==0.28.*'"
+        )
         return
-    print(f"highdicom {highdicom.__version__}; CT {ct_shape(quick)}, slide "
-          f"{slide_size(quick)}² in 256-pixel tiles; median of {repeat} runs after a warm-up")
+    print(
+        f"highdicom {highdicom.__version__}; CT {ct_shape(quick)}, slide "
+        f"{slide_size(quick)}² in 256-pixel tiles; median of {repeat} runs after a warm-up"
+    )
     shm = Path("/dev/shm")
     rows: list[list[str]] = []
-    results: dict[str, Any] = {"quick": quick, "repeat": repeat,
-                               "highdicom": highdicom.__version__, "cases": {}}
-    with tempfile.TemporaryDirectory(prefix="iodkit-bench-seg-",
-                                     dir=shm if shm.is_dir() else None) as directory:
+    results: dict[str, Any] = {
+        "quick": quick,
+        "repeat": repeat,
+        "highdicom": highdicom.__version__,
+        "cases": {},
+    }
+    with tempfile.TemporaryDirectory(
+        prefix="iodkit-bench-seg-", dir=shm if shm.is_dir() else None
+    ) as directory:
         folder = Path(directory)
         for workload in WORKLOADS:
             for operation in ("write", "read"):
-                measured = {}
-                for tool in ("highdicom", "iodkit"):  # highdicom first: reads use its file
-                    measured[tool] = _run_worker(workload, tool, operation, folder, repeat,
-                                                 quick)
-                    print(f"  {workload} {operation} {tool}: "
-                          f"{measured[tool]['median_s']:.3f} s", flush=True)
+                flag = "1" if quick else "0"
+                measured = _worker("time", workload, operation, str(folder), str(repeat), flag)
+                for tool in ("highdicom", "iodkit"):
+                    measured[tool].update(
+                        _worker("memory", workload, operation, str(folder), tool, flag)
+                    )
+                    print(
+                        f"  {workload} {operation} {tool}: {measured[tool]['median_s']:.3f} s",
+                        flush=True,
+                    )
                 if operation == "read":
                     same = measured["iodkit"]["summary"] == measured["highdicom"]["summary"]
                     measured["same_output"] = same
                 ours, theirs = measured["iodkit"], measured["highdicom"]
                 ratio = theirs["median_s"] / ours["median_s"]
                 target = TARGETS[(workload, operation)]
-                results["cases"][f"{workload} {operation}"] = {**measured, "ratio": ratio,
-                                                               "target": target}
-                rows.append([
-                    workload, operation, f"{ours['median_s']:.3f}", f"{theirs['median_s']:.3f}",
-                    f"{ratio:.1f}×", f"≥{target:g}×", "ok" if ratio >= target else "MISSED",
-                    _mib(ours["peak_traced_bytes"]), _mib(theirs["peak_traced_bytes"]),
-                    _mib(ours["rss_growth_bytes"]), _mib(theirs["rss_growth_bytes"]),
-                ])
+                results["cases"][f"{workload} {operation}"] = {
+                    **measured,
+                    "ratio": ratio,
+                    "target": target,
+                }
+                rows.append(
+                    [
+                        workload,
+                        operation,
+                        f"{ours['median_s']:.3f}",
+                        f"{theirs['median_s']:.3f}",
+                        f"{ratio:.1f}×",
+                        f"≥{target:g}×",
+                        "ok" if ratio >= target else "MISSED",
+                        _mib(ours["peak_traced_bytes"]),
+                        _mib(theirs["peak_traced_bytes"]),
+                        _mib(ours["rss_growth_bytes"]),
+                        _mib(theirs["rss_growth_bytes"]),
+                    ]
+                )
                 if workload.startswith("slide") and operation == "write":
                     (folder / f"{workload}-iodkit.dcm").unlink(missing_ok=True)
-    header = ["workload", "op", "iodkit s", "highdicom s", "speed-up", "target", "",
-              "iodkit peak", "highdicom peak", "iodkit RSS+", "highdicom RSS+"]
+    header = [
+        "workload",
+        "op",
+        "iodkit s",
+        "highdicom s",
+        "speed-up",
+        "target",
+        "",
+        "iodkit peak",
+        "highdicom peak",
+        "iodkit RSS+",
+        "highdicom RSS+",
+    ]
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
-    print("\nmedian wall time; peak = tracemalloc peak of one run; RSS+ = growth of the "
-          "process's peak RSS over its inputs")
+    print(
+        "\nmedian wall time; peak = tracemalloc peak of one run; RSS+ = growth of the "
+        "process's peak RSS over its inputs"
+    )
     print("  " + "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
     for row in rows:
         print("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
@@ -336,10 +423,12 @@ def main(argv: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "--worker":
-        workload, tool, operation, folder, repeat, quick = sys.argv[2:8]
-        os.environ.setdefault("PYTHONHASHSEED", "0")
-        out = worker(workload, tool, operation, Path(folder), int(repeat), quick == "1")
+    if len(sys.argv) > 2 and sys.argv[1] == "--worker":
+        kind, workload, operation, folder, extra, quick = sys.argv[2:8]
+        if kind == "time":
+            out = time_worker(workload, operation, Path(folder), int(extra), quick == "1")
+        else:
+            out = memory_worker(workload, extra, operation, Path(folder), quick == "1")
         print(json.dumps(out))
     else:
         main(sys.argv[1:])

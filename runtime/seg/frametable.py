@@ -114,8 +114,11 @@ def build_frame_table(ds: Dataset) -> FrameTable:
                 table.orientation = [float(v) for v in values] or None
             measures_raw = rawitems.first(first, 0x00289110)
             if table.pixel_spacing is None and measures_raw:
-                _measures(table, rawitems.text(measures_raw.get(0x00280030)) or None,
-                          (rawitems.text(measures_raw.get(0x00180088)) or [None])[0])
+                _measures(
+                    table,
+                    rawitems.text(measures_raw.get(0x00280030)) or None,
+                    (rawitems.text(measures_raw.get(0x00180088)) or [None])[0],
+                )
         elif "PerFrameFunctionalGroupsSequence" in ds:
             first_frame = _first(ds, 0x52009230)
             orientation_item = _first(first_frame, 0x00209116)
@@ -123,8 +126,7 @@ def build_frame_table(ds: Dataset) -> FrameTable:
                 table.orientation = [float(v) for v in orientation_item.ImageOrientationPatient]
             measures = _first(first_frame, 0x00289110)
             if table.pixel_spacing is None and measures is not None:
-                _measures(table, measures.get("PixelSpacing"),
-                          measures.get("SpacingBetweenSlices"))
+                _measures(table, measures.get("PixelSpacing"), measures.get("SpacingBetweenSlices"))
 
     if table.tiled_full:
         _tiled_full(ds, table, labelmap)

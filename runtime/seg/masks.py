@@ -303,37 +303,66 @@ def frames(
     max_fractional_value: int = 255,
     dtype: np.dtype | None = None,
 ) -> Iterator[np.ndarray]:
-    """Each planned frame's stored values; ``plan`` lists (cell index, segment position or
-    None for a label-map frame)."""
-    numbers = scanned.segment_numbers
+    """Each planned frame's stored values, in plan order; ``plan`` lists (cell index, segment
+    position or None for a label-map frame)."""
     for cell_index, segment in plan:
-        region = frame_region(scanned, scanned.cells[cell_index])
-        if segmentation_type == "LABELMAP":
-            yield _labelmap_frame(
-                region,
-                scanned.channels,
-                numbers,
-                dtype or np.dtype(np.uint8),
-                scanned.cells[cell_index],
-            )
-            continue
+        yield cell_frames(
+            scanned,
+            cell_index,
+            [segment],
+            segmentation_type,
+            max_fractional_value=max_fractional_value,
+            dtype=dtype,
+        )[0]
+
+
+def cell_frames(
+    scanned: ScannedMask,
+    cell_index: int,
+    segments: Sequence[int | None],
+    segmentation_type: str,
+    *,
+    max_fractional_value: int = 255,
+    dtype: np.dtype | None = None,
+) -> list[np.ndarray]:
+    """The frames of one cell for the given segment positions (None: the label-map frame),
+    sharing the work between them: fractions are quantised once for all channels."""
+    numbers = scanned.segment_numbers
+    cell = scanned.cells[cell_index]
+    region = frame_region(scanned, cell)
+    if segmentation_type == "LABELMAP":
+        frame = _labelmap_frame(
+            region, scanned.channels, numbers, dtype or np.dtype(np.uint8), cell
+        )
+        return [frame for _ in segments]
+    out: list[np.ndarray] = []
+    quantised: np.ndarray | None = None
+    for segment in segments:
         assert segment is not None
         if scanned.channels:
             values = region[..., segment]
             if segmentation_type == "BINARY":
-                yield values if values.dtype == np.bool_ else values != 0
+                out.append(values if values.dtype == np.bool_ else values != 0)
             elif values.dtype.kind == "f":
-                scaled = np.multiply(values, values.dtype.type(max_fractional_value))
-                np.rint(scaled, out=scaled)  # round half to even, then exact in uint8
-                yield scaled.astype(np.uint8)
+                if len(segments) > 1:  # one contiguous pass over all channels
+                    if quantised is None:
+                        scaled = np.multiply(region, region.dtype.type(max_fractional_value))
+                        np.rint(scaled, out=scaled)  # round half to even, then exact in uint8
+                        quantised = scaled.astype(np.uint8)
+                    out.append(quantised[..., segment])
+                else:
+                    scaled = np.multiply(values, values.dtype.type(max_fractional_value))
+                    np.rint(scaled, out=scaled)
+                    out.append(scaled.astype(np.uint8))
             else:
-                yield (values != 0).astype(np.uint8) * np.uint8(max_fractional_value)
+                out.append((values != 0).astype(np.uint8) * np.uint8(max_fractional_value))
         else:
             hit = region if region.dtype == np.bool_ else region == numbers[segment]
             if segmentation_type == "BINARY":
-                yield hit
+                out.append(hit)
             else:
-                yield hit.astype(np.uint8) * np.uint8(max_fractional_value)
+                out.append(hit.astype(np.uint8) * np.uint8(max_fractional_value))
+    return out
 
 
 def _labelmap_frame(

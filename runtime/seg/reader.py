@@ -779,17 +779,24 @@ class SegmentationReader:
         out_dtype: np.dtype,
     ) -> np.ndarray:
         bits = int(self.dataset.BitsStored)
+        background = int(self.dataset.get("PixelPaddingValue", 0) or 0)
+        if not combine:  # one channel per requested segment, frame by frame, segment by segment
+            out = np.zeros((*spatial_shape, len(segments)), dtype=out_dtype)
+            for j, number in enumerate(segments):
+                if number == 0:  # where no frame is stored the value is 0: segment 0, if any
+                    out[..., j] = 1
+            flags = out.view(np.bool_) if out_dtype.itemsize == 1 else None
+            for k, source, target, _ in instructions:
+                frame = self._frame(k)[source]
+                for j, number in enumerate(segments):
+                    if flags is not None:
+                        np.equal(frame, number, out=flags[(*target, j)])
+                    else:
+                        out[(*target, j)] = frame == number
+            return out
         stored = np.zeros(spatial_shape, dtype=_unsigned_dtype((1 << bits) - 1))
         for k, source, target, _ in instructions:
             stored[target] = self._frame(k)[source]
-        background = int(self.dataset.get("PixelPaddingValue", 0) or 0)
-        if not combine:  # one channel per requested segment, written in one pass
-            wanted = np.asarray(segments, dtype=stored.dtype)
-            if out_dtype.itemsize == 1 and out_dtype.kind in "ub":
-                out = np.empty((*spatial_shape, len(segments)), dtype=out_dtype)
-                np.equal(stored[..., None], wanted, out=out.view(np.bool_))
-                return out
-            return np.equal(stored[..., None], wanted).astype(out_dtype)
         if not relabel and set(segments) == set(self.segment_numbers):
             return stored.astype(out_dtype, copy=False)  # every segment: values as stored
         size = max(max(self.segment_numbers, default=0), background) + 2

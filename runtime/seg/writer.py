@@ -462,6 +462,36 @@ class Segmentation:
             dtype=dtype,
         )
 
+    def _native_by_cell(self, description: Any) -> np.ndarray:
+        """8/16-bit native pixel data written cell by cell into one buffer: the frames of one
+        plane or tile (one per segment) are made together, whatever their order in the file."""
+        from iodkit.seg.masks import cell_frames
+
+        length = description.native_length
+        out = np.empty(length + (length & 1), dtype=np.uint8)
+        out[-1] = 0
+        typed = (
+            out[:length].view(description.dtype).reshape(-1, description.rows, description.columns)
+        )
+        by_cell: dict[int, list[tuple[int, int | None]]] = {}
+        for k, (cell, segment) in enumerate(
+            zip(self.frames.cells, self.frames.segments, strict=True)
+        ):
+            by_cell.setdefault(cell, []).append((k, segment))
+        dtype = np.dtype(np.uint8 if self.bits_allocated <= 8 else np.uint16)
+        for cell, slots in by_cell.items():
+            arrays = cell_frames(
+                self.scanned,
+                cell,
+                [segment for _, segment in slots],
+                self.segmentation_type,
+                max_fractional_value=self.max_fractional_value,
+                dtype=dtype,
+            )
+            for (k, _), array in zip(slots, arrays, strict=True):
+                typed[k] = array
+        return out
+
     def encode_pixels(self) -> tuple[Any, np.ndarray | None, Any]:
         """Encode the frames: (description, native value as a uint8 array or None, encoded
         pixel data for an encapsulated transfer syntax or None)."""
@@ -473,7 +503,9 @@ class Segmentation:
         try:
             codec.check(description)
             if not codec.encapsulated:
-                return description, _native_value(self._frame_iterator(), description), None
+                if description.bits_allocated == 1:  # packed in frame order
+                    return description, _native_value(self._frame_iterator(), description), None
+                return description, self._native_by_cell(description), None
             encoded = encode_frames(
                 self._frame_iterator(),
                 transfer_syntax_uid=self.transfer_syntax_uid,
