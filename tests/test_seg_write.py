@@ -371,3 +371,29 @@ def test_iodkit_validate(ct, tmp_path: Path) -> None:
     Segmentation(labels, series, describe(3)).save(path)
     errors = [str(f) for f in validate(path) if f.severity == "error"]
     assert errors == []
+
+
+def test_character_set_and_extended_offset_table(tmp_path: Path) -> None:
+    """Non-ASCII text in UTF-8 (copied Specific Character Set) and an Extended Offset Table."""
+    series = synthetic.ct_series(4, 16, 16, with_pixels=False)
+    for ds in series:
+        ds.SpecificCharacterSet = "ISO_IR 192"
+        ds.PatientName = "Müller^Jürgen"
+    labels = np.zeros((4, 16, 16), dtype=np.uint8)
+    labels[1:3, 4:9, 5:10] = 1
+    path = tmp_path / "utf8.dcm"
+    Segmentation(
+        labels,
+        series,
+        [SegmentDescription(1, "Knochen – ä", cid7150.TISSUE, cid7166.BONE, algorithm=ALGORITHM)],
+        content_creator_name="Ärztin^Ö",
+        transfer_syntax_uid=JPEG2000Lossless,
+        use_extended_offset_table=True,
+    ).save(path)
+    assert_valid(path)
+    ds = pydicom.dcmread(path)
+    assert str(ds.PatientName) == "Müller^Jürgen"
+    assert ds.SegmentSequence[0].SegmentLabel == "Knochen – ä"
+    assert "ExtendedOffsetTable" in ds
+    uids = [d.SOPInstanceUID for d in series]
+    assert np.array_equal(hd.seg.segread(path).get_pixels_by_source_instance(uids)[..., 0], labels)

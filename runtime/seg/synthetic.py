@@ -17,12 +17,11 @@ metadata alone.
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Sequence
 
 import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, UID, ExplicitVRLittleEndian, generate_uid
+from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, ExplicitVRLittleEndian, generate_uid
 
 CT_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.2"
 ENHANCED_MR_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.4.1"
@@ -33,7 +32,7 @@ SECONDARY_CAPTURE_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.7"
 AIR, SOFT_TISSUE, LIVER, SPLEEN, BONE = -1000, 40, 60, 50, 700
 
 
-def _patient_and_study(ds: Dataset, study_uid: str, rng_seed: int = 0) -> None:
+def _patient_and_study(ds: Dataset, study_uid: str) -> None:
     ds.PatientName = "Phantom^Synthetic"
     ds.PatientID = "IODKIT-PHANTOM"
     ds.PatientBirthDate = "19700101"
@@ -301,16 +300,10 @@ def threshold_masks(volume: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
-def today() -> tuple[str, str]:
-    now = datetime.datetime.now()
-    return now.strftime("%Y%m%d"), now.strftime("%H%M%S")
-
-
 __all__ = [
     "CT_IMAGE_STORAGE",
     "ENHANCED_MR_IMAGE_STORAGE",
     "SECONDARY_CAPTURE_IMAGE_STORAGE",
-    "UID",
     "VL_WHOLE_SLIDE_MICROSCOPY_IMAGE_STORAGE",
     "ct_series",
     "enhanced_mr",
