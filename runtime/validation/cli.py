@@ -81,16 +81,22 @@ def _validate_one(path: str) -> FileReport:
 
 def reports(files: list[Path], jobs: int) -> Iterator[FileReport]:
     """Validate ``files`` in order, in ``jobs`` processes."""
+    import gc
+
     names = [str(f) for f in files]
     if jobs <= 1 or len(names) < 2:
         for name in names:
             yield _validate_one(name)
+            # the rules loaded so far live as long as the process: keep the collector from
+            # scanning them again and again (a validated file's tree has no cycles to collect)
+            gc.freeze()
         return
     import multiprocessing as mp
 
     method = "fork" if sys.platform.startswith("linux") else "spawn"
     if method == "fork":
         _warm(files)
+        gc.freeze()  # shared with the workers, never scanned again
     ctx = mp.get_context(method)
     chunk = max(1, min(16, len(names) // (jobs * 8) or 1))
     with ctx.Pool(jobs) as pool:

@@ -159,10 +159,17 @@ class _Check:
         meta = self.parsed.meta.elems
         ref = Reference("PS3.10", "sect_7.1", "")
         if not meta:
+            if self.parsed.in_memory:
+                return  # pydicom writes the file meta when the dataset is saved
             if self.parsed.preamble or not any(i.code == "no-preamble" for i in self.parsed.issues):
                 self.add("error", "meta", "", "no File Meta Information (group 0002)", ref=ref)
             return
-        for tag in (0x00020001, 0x00020002, 0x00020003, 0x00020010, 0x00020012):
+        required = (
+            ()
+            if self.parsed.in_memory
+            else (0x00020001, 0x00020002, 0x00020003, 0x00020010, 0x00020012)
+        )
+        for tag in required:
             el = meta.get(tag)
             if el is None or el.is_empty:
                 what = "absent" if el is None else "empty"

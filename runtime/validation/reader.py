@@ -390,6 +390,7 @@ class ParsedFile:
     transfer_syntax: str
     issues: list[ReadIssue]
     preamble: bool
+    in_memory: bool = False  # built from a pydicom Dataset (its file meta is filled on writing)
 
 
 class _Reader:
@@ -747,7 +748,7 @@ def from_dataset(ds: Dataset) -> ParsedFile:
     root.__dict__["file_meta"] = meta
     ts_el = meta.elems.get(0x00020010)
     ts = ts_el.strings()[0] if ts_el is not None and ts_el.strings() else ""
-    return ParsedFile(root, meta, ts, [], True)
+    return ParsedFile(root, meta, ts, [], True, in_memory=True)
 
 
 def _node_from(ds: Dataset, parent: Node | None, depth: int) -> Node:
@@ -757,7 +758,13 @@ def _node_from(ds: Dataset, parent: Node | None, depth: int) -> Node:
             de = ds[tag]
             value = de.value
             vr = str(de.VR or "UN")
-        except Exception:
+        except Exception as exc:  # pydicom could not convert the raw value: a finding
+            raw = ds.get_item(tag)
+            el = Element(int(tag), str(getattr(raw, "VR", None) or "UN"), 0, None, 0, None)
+            el.enc = node.enc
+            el._value = None
+            el.decode_error = f"cannot read the value: {exc}"
+            node.elems[int(tag)] = el
             continue
         el = Element(int(tag), vr, 0, None, 0, None)
         el.enc = node.enc
@@ -772,6 +779,10 @@ def _node_from(ds: Dataset, parent: Node | None, depth: int) -> Node:
             else:
                 el.length = 2
             el._value = _plain(value)
+            if vr in _NUMBER_FORMATS and vr not in ("OB", "OW", "OF", "OD", "OL", "OV"):
+                bad = [v for v in el.numbers() if not isinstance(v, (int, float))]
+                if bad:
+                    el.decode_error = f"{type(bad[0]).__name__} value {bad[0]!r} for VR {vr}"
             if tag == SPECIFIC_CHARACTER_SET:
                 node.enc.terms = list(el.strings()) or [""]
         node.elems[int(tag)] = el

@@ -75,6 +75,8 @@ def check_value(el: Element) -> list[Problem]:
     out: list[Problem] = []
     if el.items is not None or el.fragments is not None:
         return out
+    if el.decode_error and el._buf is None:  # an in-memory value pydicom could not give
+        return [("value", el.decode_error)]
     size = _BINARY_SIZE.get(vr)
     if size is not None:
         if el.length % size and el._buf is not None:
