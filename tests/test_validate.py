@@ -320,3 +320,17 @@ def test_import_iodkit_stays_cheap_and_validate_is_lazy() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "ok"
+
+
+def test_code_not_in_a_defined_context_group(seg: Dataset) -> None:
+    ds = copy.deepcopy(seg)
+    code = (
+        ds.PerFrameFunctionalGroupsSequence[0].DerivationImageSequence[0].DerivationCodeSequence[0]
+    )
+    code.CodeValue, code.CodingSchemeDesignator = "99999", "99LOCAL"  # DCID 7203, extensible
+    f = one(
+        findings(ds),
+        "context-group",
+        "PerFrameFunctionalGroupsSequence[0].DerivationImageSequence[0].DerivationCodeSequence[0]",
+    )
+    assert f.severity == "warning" and "DCID 7203 Image Derivation" in f.message

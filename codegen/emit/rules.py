@@ -18,7 +18,9 @@ plain data), one module per attribute table and one per IOD, plus an index:
     * ``("a", tag, mask, type, name, keyword, VR, VM, condition, value_sets, items, count)``
       — an attribute; ``mask`` is ``0xFFFFFFFF`` except for repeating groups (``60xx``:
       ``0xFF00FFFF``); ``items`` is ``None`` for a non-sequence, else the rows of its items;
-      ``count`` the number of items the description demands, ``(min, max or None)``;
+      ``count`` the number of items the description demands, ``(min, max or None)``; a code
+      sequence whose items the standard draws from Defined or Enumerated context groups has a
+      13th element, ``((cid, "defined" | "enumerated"), …)``;
     * ``("i", table id, condition, nested rows)`` — an "Include Table …" row, kept by
       reference (the runtime resolves and caches it);
     * ``("fg",)`` — "Include one or more Functional Group Macros" (the IOD says which);
@@ -141,7 +143,7 @@ class _Tables:
         vr = entry.vr if entry else ""
         vm = entry.vm if entry else ""
         sequence = vr == "SQ" or bool(r.items)
-        return (
+        row: tuple[Any, ...] = (
             "a",
             tag,
             mask,
@@ -155,6 +157,23 @@ class _Tables:
             self.rows(r.items) if sequence else None,
             item_count(r.description) if sequence else None,
         )
+        groups = code_groups(r) if sequence else ()
+        return (*row, groups) if groups else row
+
+
+def code_groups(r: AttributeRule) -> tuple[tuple[int, str], ...]:
+    """The context groups a code sequence's items are drawn from, when the standard makes it a
+    constraint: Defined (DCID) or Enumerated (CID), on the sequence row or on the "Include Table
+    8.8-1 …" row of its items. Baseline groups (BCID) are suggestions and are left out."""
+    refs = list(r.context_groups)
+    for item in r.items:
+        if isinstance(item, IncludeRule):
+            refs.extend(item.context_groups)
+    out: dict[int, str] = {}
+    for g in refs:
+        if g.strength in ("defined", "enumerated"):
+            out.setdefault(g.cid, g.strength)
+    return tuple(sorted(out.items()))
 
 
 def literal(value: Any, indent: int = 0) -> str:

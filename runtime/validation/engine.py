@@ -770,12 +770,55 @@ class _Check:
                     ref=self.ref(a.table),
                     tag=a.tag,
                 )
+        groups = next((u.attr.code_groups for u in seqs if u.attr.code_groups), ())
+        if groups and items:
+            self.codes(items, groups, path, u0)
         segments = {(id(rows), tid): (rows, tid) for u in seqs for rows, tid in u.attr.items or ()}
         scope = self.book.scope(tuple(segments.values()))
         for i, item in enumerate(items):
             ictx = ctx.child(item, i, el.tag)
             ipath = f"{path}[{i}]"
             self.item(item, scope, ictx, ipath, u0.module)
+
+    def codes(
+        self, items: list[Node], groups: tuple[tuple[int, str], ...], path: str, use: _Use
+    ) -> None:
+        """Codes of a sequence's items against its Defined/Enumerated context groups (PS3.16
+        Conventions): not in an Enumerated group or a non-extensible Defined one is an error;
+        not in an extensible Defined group, a warning (the group may be extended)."""
+        known = [(cid, strength, self.book.codes_of(cid)) for cid, strength in groups]
+        # a group listed without codes (CID 82: "any UCUM unit") cannot be checked
+        known = [k for k in known if k[2] is not None and k[2][0]]
+        if not known:
+            return
+        for i, item in enumerate(items):
+            code = _item_code(item)
+            if code is None or any(code in k[2][0] for k in known):  # type: ignore[index]
+                continue
+            strict = any(s == "enumerated" or not k[1] for _, s, k in known)  # type: ignore[index]
+            legacy = code[1] in _LEGACY_SCHEMES
+            strict = strict and not legacy
+            names = " or ".join(
+                f"{'CID' if s == 'enumerated' else 'DCID'} {cid} {k[2]}"
+                for cid, s, k in known  # type: ignore[index]
+            )
+            self.add(
+                "error" if strict else "warning",
+                "context-group",
+                f"{path}[{i}]",
+                f"({code[0]}, {code[1]}) is not in {names}"
+                + (
+                    f" ({code[1]} is a retired coding scheme; the group now uses SCT)"
+                    if legacy
+                    else ""
+                    if strict
+                    else " (an extensible group: other codes are allowed)"
+                ),
+                module=use.module,
+                rule=use.attr.rule_text(),
+                ref=self.ref(use.attr.table),
+                tag=use.attr.tag,
+            )
 
     def item(self, node: Node, scope: Scope, ctx: Context, path: str, module: str) -> None:
         plan = _item_plan(scope, module)
@@ -1010,6 +1053,22 @@ def _item_plan(scope: Scope, module: str) -> list[tuple[int, list[_Use], bool]]:
             _PLANS.clear()
         _PLANS[key] = hit
     return hit[1]
+
+
+_CODE_VALUE_TAGS = (0x00080100, 0x00080119, 0x00080120)  # Code Value, Long, URN
+# SNOMED designators of earlier editions (PS3.16 8.1): codes under them were once valid members
+_LEGACY_SCHEMES = frozenset(("SRT", "SNM3", "99SDM"))
+
+
+def _item_code(item: Node) -> tuple[str, str] | None:
+    """(code value, coding scheme designator) of a code sequence item, None when incomplete."""
+    scheme = item.elems.get(0x00080102)
+    scheme_text = scheme.strings()[0] if scheme is not None and scheme.strings() else ""
+    for tag in _CODE_VALUE_TAGS:
+        el = item.elems.get(tag)
+        if el is not None and el.strings():
+            return (el.strings()[0], scheme_text) if scheme_text or tag == 0x00080120 else None
+    return None
 
 
 def _per_module(

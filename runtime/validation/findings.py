@@ -32,6 +32,7 @@ CODES: dict[str, str] = {
     "functional-group": "a functional group macro missing, both shared and per-frame, or misplaced",
     "not-in-iod": "an attribute the IOD (or this sequence item) does not define",
     "retired": "a retired attribute",
+    "context-group": "a code not in the Defined or Enumerated context group of its sequence",
     "uid": "one UID used for two different things (study, series, instance, frame of reference)",
 }
 

@@ -112,6 +112,7 @@ class Attr:
     table: str
     guards: tuple[Guard, ...] = ()
     self_referencing: bool = False  # the condition speaks of the attribute's own value
+    code_groups: tuple[tuple[int, str], ...] = ()  # (CID, "defined" | "enumerated") of its items
 
     @property
     def is_sequence(self) -> bool:
@@ -197,6 +198,7 @@ class RuleBook:
         self._tables: dict[str, tuple[tuple[Any, ...], Rows]] = {}
         self._scopes: dict[tuple[Any, ...], Scope] = {}
         self._iods: dict[str, IodRules] = {}
+        self._codes: dict[int, tuple[frozenset[tuple[str, str]], bool, str] | None] = {}
 
     # -- tables -------------------------------------------------------------------------------
     def table(self, table_id: str) -> tuple[tuple[Any, ...], Rows] | None:
@@ -282,6 +284,24 @@ class RuleBook:
             elif kind == "open":
                 flags["open"] = True
 
+    def codes_of(self, cid: int) -> tuple[frozenset[tuple[str, str]], bool, str] | None:
+        """(code value, scheme) pairs of a context group with the groups it includes, whether it
+        is extensible, its name; None when the edition has no such group."""
+        hit = self._codes.get(cid)
+        if hit is None and cid not in self._codes:
+            try:
+                from iodkit.codes import context_group
+
+                g = context_group(cid)
+                codes = frozenset((c.value, c.scheme) for c in g.all_codes())
+                if _open_group(g):  # includes a group given by reference only (CID 82: UCUM)
+                    codes = frozenset()
+                hit = (codes, bool(g.extensible), g.name)
+            except Exception:  # no generated codes for this CID
+                hit = None
+            self._codes[cid] = hit
+        return hit
+
     def items(self, attr: Attr) -> Scope:
         """The scope of a sequence attribute's items."""
         return self.scope(attr.items or ())
@@ -337,7 +357,7 @@ class RuleBook:
 
 
 def _attr(row: tuple[Any, ...], table_id: str, guards: tuple[Guard, ...]) -> Attr:
-    _, tag, mask, type_, name, keyword, vr, vm, cond, vsets, items, count = row
+    _, tag, mask, type_, name, keyword, vr, vm, cond, vsets, items, count = row[:12]
     cc = compile_condition(cond)
     return Attr(
         tag,
@@ -354,6 +374,7 @@ def _attr(row: tuple[Any, ...], table_id: str, guards: tuple[Guard, ...]) -> Att
         table_id,
         guards,
         cc is not None and _mentions(cc.condition.predicate, tag),
+        tuple(row[12]) if len(row) > 12 else (),
     )
 
 
@@ -409,6 +430,7 @@ def _extend_last_sequence(out: list[Attr], start: int, nested: Rows, table_id: s
                 a.table,
                 a.guards,
                 a.self_referencing,
+                a.code_groups,
             )
             return
 
@@ -417,6 +439,27 @@ def _extend_last_sequence(out: list[Attr], start: int, nested: Rows, table_id: s
 def rule_book(package: str = "iodkit.generated.rules") -> RuleBook:
     """The rules of the generated edition (one book per process)."""
     return RuleBook(package)
+
+
+def _open_group(group: Any) -> bool:
+    """Whether a group, or one it includes, lists no codes (defined by an external system)."""
+    from iodkit.codes import context_group
+
+    seen: set[int] = set()
+    stack = [group]
+    while stack:
+        g = stack.pop()
+        if g.cid in seen:
+            continue
+        seen.add(g.cid)
+        if not g.codes and not g.includes:
+            return True
+        for cid in g.includes:
+            try:
+                stack.append(context_group(cid))
+            except KeyError:
+                return True  # an included group the edition does not have: cannot judge
+    return False
 
 
 def condition_counts(book: RuleBook) -> dict[str, dict[str, int]]:

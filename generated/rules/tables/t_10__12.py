@@ -18,7 +18,7 @@ RULES = (
         ("a", 0x00700081, 0xFFFFFFFF, "1", "Content Description", "ContentDescription", "LO", "1", None, (), None, None),
         ("a", 0x00080006, 0xFFFFFFFF, "1", "Language Code Sequence", "LanguageCodeSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1)),
+        ), (1, 1), ((5000, "defined"),)),
         ("a", 0x0040A043, 0xFFFFFFFF, "3", "Concept Name Code Sequence", "ConceptNameCodeSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
         ), None),

@@ -16,6 +16,6 @@ RULES = (
         ("i", "table_10-11", None, ()),
         ("a", 0x0040A170, 0xFFFFFFFF, "3", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), None),
+        ), None, ((7004, "defined"),)),
     ), None),
 )

@@ -37,7 +37,7 @@ RULES = (
             ("a", 0x003A0210, 0xFFFFFFFF, "1C", "Channel Sensitivity", "ChannelSensitivity", "DS", "1", ("Required if samples represent defined (not arbitrary) units.", {"if": {"unknown": "dataset", "text": "samples represent defined (not arbitrary) units"}, "status": "not-decidable"}), (), None, None),
             ("a", 0x003A0211, 0xFFFFFFFF, "1C", "Channel Sensitivity Units Sequence", "ChannelSensitivityUnitsSequence", "SQ", "1", ("Required if Channel Sensitivity (003A,0210) is present.", {"if": {"present": "item:003A,0210"}, "status": "executable"}), (), (
                 ("i", "table_8.8-1", None, ()),
-            ), (1, 1)),
+            ), (1, 1), ((82, "defined"),)),
             ("a", 0x003A0212, 0xFFFFFFFF, "1C", "Channel Sensitivity Correction Factor", "ChannelSensitivityCorrectionFactor", "DS", "1", ("Required if Channel Sensitivity (003A,0210) is present.", {"if": {"present": "item:003A,0210"}, "status": "executable"}), (), None, None),
             ("a", 0x003A0213, 0xFFFFFFFF, "1C", "Channel Baseline", "ChannelBaseline", "DS", "1", ("Required if Channel Sensitivity (003A,0210) is present.", {"if": {"present": "item:003A,0210"}, "status": "executable"}), (), None, None),
             ("a", 0x003A0214, 0xFFFFFFFF, "1C", "Channel Time Skew", "ChannelTimeSkew", "DS", "1", ("Required if Channel Sample Skew is not present.", {"if": {"absent": "item:003A,0215"}, "status": "executable"}), (), None, None),

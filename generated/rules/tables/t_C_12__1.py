@@ -46,7 +46,7 @@ RULES = (
     ("a", 0x0018A001, 0xFFFFFFFF, "3", "Contributing Equipment Sequence", "ContributingEquipmentSequence", "SQ", "1", None, (), (
         ("a", 0x0040A170, 0xFFFFFFFF, "1", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1)),
+        ), (1, 1), ((7005, "defined"),)),
         ("a", 0x00080070, 0xFFFFFFFF, "1", "Manufacturer", "Manufacturer", "LO", "1", None, (), None, None),
         ("a", 0x00080080, 0xFFFFFFFF, "3", "Institution Name", "InstitutionName", "LO", "1", None, (), None, None),
         ("a", 0x00080081, 0xFFFFFFFF, "3", "Institution Address", "InstitutionAddress", "ST", "1", None, (), None, None),

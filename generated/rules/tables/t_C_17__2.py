@@ -42,7 +42,7 @@ RULES = (
     ), None),
     ("a", 0x0040A360, 0xFFFFFFFF, "1C", "Predecessor Documents Sequence", "PredecessorDocumentsSequence", "SQ", "1", ("Required if this document includes content from other documents.", {"if": {"unknown": "dataset", "text": "this document includes content from other documents"}, "status": "not-decidable"}), (), (
         ("i", "table_C.17-3", None, ()),
-    ), (1, None)),
+    ), (1, None), ((7009, "defined"),)),
     ("a", 0x0040A525, 0xFFFFFFFF, "1C", "Identical Documents Sequence", "IdenticalDocumentsSequence", "SQ", "1", ("Required if this document is stored with different SOP Instance UIDs in one or more other Studies.", {"if": {"unknown": "dataset", "text": "this document is stored with different SOP Instance UIDs in one or more other Studies"}, "status": "not-decidable"}), (), (
         ("i", "table_C.17-3", None, ()),
     ), (1, None)),
@@ -62,6 +62,6 @@ RULES = (
         ("i", "table_10-11", None, ()),
         ("a", 0x0040A170, 0xFFFFFFFF, "1", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1)),
+        ), (1, 1), ((7006, "defined"),)),
     ), (1, None)),
 )

@@ -18,7 +18,7 @@ RULES = (
             ), (1, 1)),
             ("a", 0x004008EA, 0xFFFFFFFF, "1C", "Measurement Units Code Sequence", "MeasurementUnitsCodeSequence", "SQ", "1", ("Required if all the columns in this row are numeric values (Selector Attribute VR is DS, FD, FL, IS, SL, SS, UL, or US), have units (are not dimensionless), and have the same units.", {"if": {"unknown": "unparsed", "text": "all the columns in this row are numeric values (Selector Attribute VR is DS, FD, FL, IS, SL, SS, UL, or US), have units (are not dimensionless), and have the same units"}, "status": "unparsed"}), (), (
                 ("i", "table_8.8-1", None, ()),
-            ), (1, 1)),
+            ), (1, 1), ((82, "defined"),)),
         ), None),
         ("a", 0x0040A807, 0xFFFFFFFF, "3", "Table Column Definition Sequence", "TableColumnDefinitionSequence", "SQ", "1", None, (), (
             ("a", 0x0040A805, 0xFFFFFFFF, "1C", "Table Column Number", "TableColumnNumber", "UL", "1", ("Required if the concept does not apply to all columns.", {"if": {"unknown": "dataset", "text": "the concept does not apply to all columns"}, "status": "not-decidable"}), (), None, None),
@@ -27,7 +27,7 @@ RULES = (
             ), (1, 1)),
             ("a", 0x004008EA, 0xFFFFFFFF, "1C", "Measurement Units Code Sequence", "MeasurementUnitsCodeSequence", "SQ", "1", ("Required if all the rows in this column are numeric values (Selector Attribute VR is DS, FD, FL, IS, SL, SS, UL, or US), have units (are not dimensionless), and have the same units.", {"if": {"unknown": "unparsed", "text": "all the rows in this column are numeric values (Selector Attribute VR is DS, FD, FL, IS, SL, SS, UL, or US), have units (are not dimensionless), and have the same units"}, "status": "unparsed"}), (), (
                 ("i", "table_8.8-1", None, ()),
-            ), (1, 1)),
+            ), (1, 1), ((82, "defined"),)),
         ), None),
         ("a", 0x0040A808, 0xFFFFFFFF, "1", "Cell Values Sequence", "CellValuesSequence", "SQ", "1", None, (), (
             ("a", 0x0040A804, 0xFFFFFFFF, "1C", "Table Row Number", "TableRowNumber", "UL", "1", ("Required if Table Column Number is absent, or all the rows for the column specified in Table Column Number are not encoded in a single Attribute (containing multiple values) in this Item (i.e., with a single VR).", {"if": {"or": [{"absent": "item:0040,A805"}, {"unknown": "unparsed", "text": "all the rows for the column specified in Table Column Number are not encoded in a single Attribute (containing multiple values) in this Item (i.e., with a single VR)"}]}, "status": "unparsed"}), (), None, None),
@@ -51,10 +51,10 @@ RULES = (
             ), (1, None)),
             ("a", 0x004008EA, 0xFFFFFFFF, "1C", "Measurement Units Code Sequence", "MeasurementUnitsCodeSequence", "SQ", "1", ("Required if this cell is a numeric value (Selector Attribute VR is DS, FD, FL, IS, SL, SS, SV, UL, US or UV) has a unit (is not dimensionless), and the unit is not specified within the Table Row Definition Sequence for this row or Table Column Definition Sequence for this column.", {"if": {"unknown": "unparsed", "text": "this cell is a numeric value (Selector Attribute VR is DS, FD, FL, IS, SL, SS, SV, UL, US or UV) has a unit (is not dimensionless), and the unit is not specified within the Table Row Definition Sequence for this row or Table Column Definition Sequence for this column"}, "status": "unparsed"}), (), (
                 ("i", "table_8.8-1", None, ()),
-            ), (1, 1)),
+            ), (1, 1), ((82, "defined"),)),
             ("a", 0x0040A301, 0xFFFFFFFF, "1C", "Numeric Value Qualifier Code Sequence", "NumericValueQualifierCodeSequence", "SQ", "1", ("Required if this cell is a numeric value (Selector Attribute VR is DS, FD, FL, IS, SL, SS, SV, UL, US or UV), and the numeric value cannot be provided.", {"if": {"unknown": "unparsed", "text": "this cell is a numeric value (Selector Attribute VR is DS, FD, FL, IS, SL, SS, SV, UL, US or UV), and the numeric value cannot be provided"}, "status": "unparsed"}), (), (
                 ("i", "table_8.8-1", None, ()),
-            ), None),
+            ), None, ((42, "defined"),)),
         ), (1, None)),
     ), (1, 1)),
 )

@@ -15,9 +15,9 @@ RULES = (
         ("a", 0x0040A163, 0xFFFFFFFF, "1C", "Rational Denominator Value", "RationalDenominatorValue", "UL", "1-n", ("Required if Rational Numerator Value (0040,A162) is present.", {"if": {"present": "item:0040,A162"}, "status": "executable"}), (), None, None),
         ("a", 0x004008EA, 0xFFFFFFFF, "1", "Measurement Units Code Sequence", "MeasurementUnitsCodeSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1)),
+        ), (1, 1), ((82, "defined"),)),
     ), (0, 1)),
     ("a", 0x0040A301, 0xFFFFFFFF, "1C", "Numeric Value Qualifier Code Sequence", "NumericValueQualifierCodeSequence", "SQ", "1", ("Required if Measured Value Sequence (0040,A300) is empty.", {"if": {"and": [{"present": "item:0040,A300"}, {"not": {"has_value": "item:0040,A300"}}]}, "status": "executable"}), (), (
         ("i", "table_8.8-1", None, ()),
-    ), None),
+    ), None, ((42, "defined"),)),
 )

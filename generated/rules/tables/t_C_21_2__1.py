@@ -20,10 +20,10 @@ RULES = (
             ("a", 0x00700310, 0xFFFFFFFF, "1", "Fiducial Identifier", "FiducialIdentifier", "SH", "1", None, (), None, None),
             ("a", 0x0070031F, 0xFFFFFFFF, "3", "Fiducials Property Category Code Sequence", "FiducialsPropertyCategoryCodeSequence", "SQ", "1", None, (), (
                 ("i", "table_8.8-1", None, ()),
-            ), None),
+            ), None, ((7110, "defined"),)),
             ("a", 0x00700311, 0xFFFFFFFF, "1C", "Fiducial Identifier Code Sequence", "FiducialIdentifierCodeSequence", "SQ", "1", ("Required if Identifier (0070,0310) is absent. May be present otherwise.", {"if": {"absent": "item:0070,0310"}, "otherwise": "may", "status": "executable"}), (), (
                 ("i", "table_8.8-1", None, ()),
-            ), (1, 1)),
+            ), (1, 1), ((7111, "defined"),)),
             ("a", 0x0070031A, 0xFFFFFFFF, "3", "Fiducial UID", "FiducialUID", "UI", "1", None, (), None, None),
             ("a", 0x0070030F, 0xFFFFFFFF, "3", "Fiducial Description", "FiducialDescription", "ST", "1", None, (), None, None),
             ("a", 0x00700306, 0xFFFFFFFF, "1", "Shape Type", "ShapeType", "CS", "1", None, (("defined", ("POINT", "LINE", "PLANE", "SURFACE", "RULER", "L_SHAPE", "T_SHAPE", "SHAPE"), None, None, ""),), None, None),

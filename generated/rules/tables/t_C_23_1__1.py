@@ -17,7 +17,7 @@ RULES = (
         ("a", 0x00080060, 0xFFFFFFFF, "1C", "Modality", "Modality", "CS", "1", ("Required if Anatomic Region Sequence (0008,2218) is not present. May be present otherwise.", {"if": {"absent": "item:0008,2218"}, "otherwise": "may", "status": "executable"}), (("defined", ("ANN", "AR", "ASMT", "AU", "BDUS", "BI", "BMD", "CFM", "CR", "CT", "CTPROTOCOL", "DMS", "DG", "DOC", "DX", "ECG", "EEG", "EMG", "EOG", "EPS", "ES", "FID", "GM", "HC", "HD", "IO", "IOL", "IVOCT", "IVUS", "KER", "KO", "LEN", "LS", "MG", "MR", "M3D", "NM", "OAM", "OCT", "OP", "OPM", "OPT", "OPTBSV", "OPTENF", "OPV", "OSS", "OT", "PA", "PLAN", "POS", "PR", "PT", "PX", "REG", "RESP", "RF", "RG", "RTDOSE", "RTIMAGE", "RTINTENT", "RTPLAN", "RTRAD", "RTRECORD", "RTSEGANN", "RTSTRUCT", "RWV", "SEG", "SM", "SMR", "SR", "SRF", "STAIN", "TEXTUREMAP", "TG", "US", "VA", "XA", "XAPROTOCOL", "XC"), None, None, ""), ("retired", ("AS", "CD", "CF", "CP", "CS", "DD", "DF", "DM", "DS", "EC", "FA", "FS", "LP", "MA", "MS", "OPR", "ST", "VF"), None, None, "")), None, None),
         ("a", 0x00082218, 0xFFFFFFFF, "1C", "Anatomic Region Sequence", "AnatomicRegionSequence", "SQ", "1", ("Required if Modality (0008,0060) is not present. May be present otherwise.", {"if": {"absent": "item:0008,0060"}, "otherwise": "may", "status": "executable"}), (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, None)),
+        ), (1, None), ((4, "defined"),)),
         ("a", 0x00200060, 0xFFFFFFFF, "2C", "Laterality", "Laterality", "CS", "1", ("Required if Anatomic Region Sequence (0008,2218) is present.", {"if": {"present": "item:0008,2218"}, "status": "executable"}), (("enumerated", ("R", "L", "B", "U"), None, None, ""),), None, None),
         ("a", 0x00081032, 0xFFFFFFFF, "2", "Procedure Code Sequence", "ProcedureCodeSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
@@ -44,7 +44,7 @@ RULES = (
             ("a", 0x0072003C, 0xFFFFFFFF, "1C", "Abstract Prior Value", "AbstractPriorValue", "SS", "2", ("Required if Image Set Selector Category (0072,0034) is ABSTRACT_PRIOR and Abstract Prior Code Sequence (0072,003E) is not present.", {"if": {"and": [{"equals": "item:0072,0034", "values": ["ABSTRACT_PRIOR"]}, {"absent": "item:0072,003E"}]}, "status": "executable"}), (), None, None),
             ("a", 0x0072003E, 0xFFFFFFFF, "1C", "Abstract Prior Code Sequence", "AbstractPriorCodeSequence", "SQ", "1", ("Required if Image Set Selector Category (0072,0034) is ABSTRACT_PRIOR and Abstract Prior Value (0072,003C) is not present.", {"if": {"and": [{"equals": "item:0072,0034", "values": ["ABSTRACT_PRIOR"]}, {"absent": "item:0072,003C"}]}, "status": "executable"}), (), (
                 ("i", "table_8.8-1", None, ()),
-            ), (1, 1)),
+            ), (1, 1), ((31, "defined"),)),
             ("a", 0x00720040, 0xFFFFFFFF, "3", "Image Set Label", "ImageSetLabel", "LO", "1", None, (), None, None),
         ), (1, None)),
     ), (1, None)),

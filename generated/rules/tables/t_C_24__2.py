@@ -19,7 +19,7 @@ RULES = (
         ("i", "table_10-11", None, ()),
         ("a", 0x0040A170, 0xFFFFFFFF, "3", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), None),
+        ), None, ((7060, "defined"),)),
     ), (1, None)),
     ("a", 0x00081140, 0xFFFFFFFF, "3", "Referenced Image Sequence", "ReferencedImageSequence", "SQ", "1", None, (), (
         ("i", "table_10-3", None, ()),
@@ -40,7 +40,7 @@ RULES = (
     ("a", 0x0040E001, 0xFFFFFFFF, "1C", "HL7 Instance Identifier", "HL7InstanceIdentifier", "ST", "1", ("Required if encapsulated document is a CDA document.", {"if": {"unknown": "dataset", "text": "encapsulated document is a CDA document"}, "status": "not-decidable"}), (), None, None),
     ("a", 0x0040A360, 0xFFFFFFFF, "3", "Predecessor Documents Sequence", "PredecessorDocumentsSequence", "SQ", "1", None, (), (
         ("i", "table_C.17-3", None, ()),
-    ), None),
+    ), None, ((7009, "defined"), (7062, "defined"))),
     ("a", 0x0040A525, 0xFFFFFFFF, "3", "Identical Documents Sequence", "IdenticalDocumentsSequence", "SQ", "1", None, (), (
         ("i", "table_C.17-3", None, ()),
     ), None),

@@ -16,5 +16,5 @@ RULES = (
         ("a", 0x00081140, 0xFFFFFFFF, "1", "Referenced Image Sequence", "ReferencedImageSequence", "SQ", "1", None, (), (
             ("i", "table_10-3", None, ()),
         ), (1, None)),
-    ), (1, None)),
+    ), (1, None), ((83, "defined"),)),
 )

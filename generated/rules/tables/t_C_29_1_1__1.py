@@ -28,7 +28,7 @@ RULES = (
     ("a", 0x00686230, 0xFFFFFFFF, "3", "Implant Target Anatomy Sequence", "ImplantTargetAnatomySequence", "SQ", "1", None, (), (
         ("a", 0x00082218, 0xFFFFFFFF, "1", "Anatomic Region Sequence", "AnatomicRegionSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1)),
+        ), (1, 1), ((7304, "defined"),)),
     ), None),
     ("a", 0x00686265, 0xFFFFFFFF, "1C", "Notification From Manufacturer Sequence", "NotificationFromManufacturerSequence", "SQ", "1", ("Required if such information has been issued.", {"if": {"unknown": "dataset", "text": "such information has been issued"}, "status": "not-decidable"}), (), (
         ("a", 0x00686270, 0xFFFFFFFF, "1", "Information Issue DateTime", "InformationIssueDateTime", "DT", "1", None, (), None, None),
@@ -44,7 +44,7 @@ RULES = (
     ), (1, None)),
     ("a", 0x006862A0, 0xFFFFFFFF, "1C", "Implant Regulatory Disapproval Code Sequence", "ImplantRegulatoryDisapprovalCodeSequence", "SQ", "1", ("Required if the implant has been disapproved in a country or a region.", {"if": {"unknown": "dataset", "text": "the implant has been disapproved in a country or a region"}, "status": "not-decidable"}), (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, None)),
+    ), (1, None), ((5001, "defined"),)),
     ("a", 0x006862A5, 0xFFFFFFFF, "2", "Overall Template Spatial Tolerance", "OverallTemplateSpatialTolerance", "FD", "1", None, (), None, None),
     ("a", 0x006863A0, 0xFFFFFFFF, "1", "Materials Code Sequence", "MaterialsCodeSequence", "SQ", "1", None, (), (
         ("i", "table_8.8-1", None, ()),

@@ -25,7 +25,7 @@ RULES = (
     ("a", 0x00760010, 0xFFFFFFFF, "1", "Implant Assembly Template Target Anatomy Sequence", "ImplantAssemblyTemplateTargetAnatomySequence", "SQ", "1", None, (), (
         ("a", 0x00082218, 0xFFFFFFFF, "1", "Anatomic Region Sequence", "AnatomicRegionSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1)),
+        ), (1, 1), ((7304, "defined"),)),
     ), (1, None)),
     ("a", 0x00760020, 0xFFFFFFFF, "1", "Procedure Type Code Sequence", "ProcedureTypeCodeSequence", "SQ", "1", None, (), (
         ("i", "table_8.8-1", None, ()),

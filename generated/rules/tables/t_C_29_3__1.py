@@ -19,7 +19,7 @@ RULES = (
     ("a", 0x00780028, 0xFFFFFFFF, "3", "Implant Template Group Target Anatomy Sequence", "ImplantTemplateGroupTargetAnatomySequence", "SQ", "1", None, (), (
         ("a", 0x00082218, 0xFFFFFFFF, "1", "Anatomic Region Sequence", "AnatomicRegionSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1)),
+        ), (1, 1), ((7304, "defined"),)),
     ), None),
     ("a", 0x0078002A, 0xFFFFFFFF, "1", "Implant Template Group Members Sequence", "ImplantTemplateGroupMembersSequence", "SQ", "1", None, (), (
         ("i", "table_10-11", None, ()),

@@ -48,16 +48,16 @@ RULES = (
     ("a", 0x00102201, 0xFFFFFFFF, "", "Patient Species Description", "PatientSpeciesDescription", "LO", "1", None, (), None, None),
     ("a", 0x00102202, 0xFFFFFFFF, "", "Patient Species Code Sequence", "PatientSpeciesCodeSequence", "SQ", "1", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, 1)),
+    ), (1, 1), ((7454, "defined"),)),
     ("a", 0x00102292, 0xFFFFFFFF, "", "Patient Breed Description", "PatientBreedDescription", "LO", "1", None, (), None, None),
     ("a", 0x00102293, 0xFFFFFFFF, "", "Patient Breed Code Sequence", "PatientBreedCodeSequence", "SQ", "1", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (0, None)),
+    ), (0, None), ((7480, "defined"),)),
     ("a", 0x00102294, 0xFFFFFFFF, "", "Breed Registration Sequence", "BreedRegistrationSequence", "SQ", "1", None, (), (
         ("a", 0x00102295, 0xFFFFFFFF, "", "Breed Registration Number", "BreedRegistrationNumber", "LO", "1", None, (), None, None),
         ("a", 0x00102296, 0xFFFFFFFF, "", "Breed Registry Code Sequence", "BreedRegistryCodeSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1)),
+        ), (1, 1), ((7481, "defined"),)),
     ), (0, None)),
     ("a", 0x00100212, 0xFFFFFFFF, "", "Strain Description", "StrainDescription", "UC", "1", None, (), None, None),
     ("a", 0x00100213, 0xFFFFFFFF, "", "Strain Nomenclature", "StrainNomenclature", "LO", "1", None, (("defined", ("MGI_2013",), None, None, ""),), None, None),
@@ -70,7 +70,7 @@ RULES = (
         ("a", 0x00100217, 0xFFFFFFFF, "", "Strain Source", "StrainSource", "LO", "1", None, (), None, None),
         ("a", 0x00100215, 0xFFFFFFFF, "", "Strain Source Registry Code Sequence", "StrainSourceRegistryCodeSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), None),
+        ), None, ((7490, "defined"),)),
     ), None),
     ("a", 0x00100221, 0xFFFFFFFF, "", "Genetic Modifications Sequence", "GeneticModificationsSequence", "SQ", "1", None, (), (
         ("a", 0x00100222, 0xFFFFFFFF, "", "Genetic Modifications Description", "GeneticModificationsDescription", "UC", "1", None, (), None, None),

@@ -26,6 +26,6 @@ RULES = (
         ("a", 0x00741238, 0xFFFFFFFF, "", "Reason For Cancellation", "ReasonForCancellation", "LT", "1", None, (), None, None),
         ("a", 0x0074100E, 0xFFFFFFFF, "", "Procedure Step Discontinuation Reason Code Sequence", "ProcedureStepDiscontinuationReasonCodeSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (0, None)),
+        ), (0, None), ((9300, "defined"),)),
     ), (0, 1)),
 )

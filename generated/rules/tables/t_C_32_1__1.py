@@ -31,7 +31,7 @@ RULES = (
         ("a", 0x00287005, 0xFFFFFFFF, "", "Display Subsystem Description", "DisplaySubsystemDescription", "LO", "1", None, (), None, None),
         ("a", 0x00287022, 0xFFFFFFFF, "", "Display Device Type Code Sequence", "DisplayDeviceTypeCodeSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), None),
+        ), None, ((8303, "defined"),)),
         ("a", 0x00080070, 0xFFFFFFFF, "", "Manufacturer", "Manufacturer", "LO", "1", None, (), None, None),
         ("a", 0x00181000, 0xFFFFFFFF, "", "Device Serial Number", "DeviceSerialNumber", "LO", "1", None, (), None, None),
         ("a", 0x00081090, 0xFFFFFFFF, "", "Manufacturer's Model Name", "ManufacturerModelName", "LO", "1", None, (), None, None),

@@ -25,7 +25,7 @@ RULES = (
         ("a", 0x00189345, 0xFFFFFFFF, "1C", "CTDIvol", "CTDIvol", "FD", "1", ("Required if Acquisition Type (0018,9302) is not CONSTANT_ANGLE. May be present otherwise.", {"if": {"not": {"equals": "item:0018,9302", "values": ["CONSTANT_ANGLE"]}}, "otherwise": "may", "status": "executable"}), (), None, None),
         ("a", 0x00189346, 0xFFFFFFFF, "1C", "CTDI Phantom Type Code Sequence", "CTDIPhantomTypeCodeSequence", "SQ", "1", ("Required if CTDIvol (0018,9345) is present.", {"if": {"present": "item:0018,9345"}, "status": "executable"}), (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1)),
+        ), (1, 1), ((4052, "defined"),)),
         ("a", 0x00189942, 0xFFFFFFFF, "3", "CTDIvol Notification Trigger", "CTDIvolNotificationTrigger", "FD", "1", None, (), None, None),
         ("a", 0x00189943, 0xFFFFFFFF, "3", "DLP Notification Trigger", "DLPNotificationTrigger", "FD", "1", None, (), None, None),
         ("a", 0x00189930, 0xFFFFFFFF, "1", "Acquisition Motion", "AcquisitionMotion", "CS", "1", None, (("defined", ("SINGLE", "SHUTTLE", "NO_MOTION", "NOT_IMPORTANT"), None, None, ""),), None, None),

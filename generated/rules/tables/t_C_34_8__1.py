@@ -28,12 +28,12 @@ RULES = (
         ("i", "table_8.8-1", None, ()),
         ("a", 0x00082220, 0xFFFFFFFF, "3", "Anatomic Region Modifier Sequence", "AnatomicRegionModifierSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), None),
+        ), None, ((2, "defined"),)),
     ), (0, 1)),
     ("a", 0x00082228, 0xFFFFFFFF, "2", "Primary Anatomic Structure Sequence", "PrimaryAnatomicStructureSequence", "SQ", "1", None, (), (
         ("i", "table_8.8-1", None, ()),
         ("a", 0x00082230, 0xFFFFFFFF, "3", "Primary Anatomic Structure Modifier Sequence", "PrimaryAnatomicStructureModifierSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), None),
+        ), None, ((2, "defined"),)),
     ), (0, None)),
 )

@@ -10,7 +10,7 @@ TABLE = ("table_C.35.1-1", "C.35.1-1", "Manufacturing 3D Model Module", "module"
 RULES = (
     ("a", 0x004008EA, 0xFFFFFFFF, "1", "Measurement Units Code Sequence", "MeasurementUnitsCodeSequence", "SQ", "1", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, 1)),
+    ), (1, 1), ((7063, "defined"),)),
     ("a", 0x00687001, 0xFFFFFFFF, "3", "Model Modification", "ModelModification", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
     ("a", 0x00687002, 0xFFFFFFFF, "3", "Model Mirroring", "ModelMirroring", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
     ("a", 0x00687003, 0xFFFFFFFF, "3", "Model Usage Code Sequence", "ModelUsageCodeSequence", "SQ", "1", None, (), (

@@ -16,7 +16,7 @@ RULES = (
     ), (1, 1)),
     ("a", 0x300A0659, 0xFFFFFFFF, "1", "RT Device Distance Reference Location Code Sequence", "RTDeviceDistanceReferenceLocationCodeSequence", "SQ", "1", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, 1)),
+    ), (1, 1), ((9544, "defined"),)),
     ("a", 0x300A0688, 0xFFFFFFFF, "1", "RT Beam Modifier Definition Distance", "RTBeamModifierDefinitionDistance", "FD", "1", None, (), None, None),
     ("a", 0x300A0675, 0xFFFFFFFF, "1", "Equipment Frame of Reference UID", "EquipmentFrameOfReferenceUID", "UI", "1", None, (), None, None),
     ("a", 0x300A0676, 0xFFFFFFFF, "3", "Equipment Frame of Reference Description", "EquipmentFrameOfReferenceDescription", "ST", "1", None, (), None, None),
@@ -24,7 +24,7 @@ RULES = (
         ("a", 0x00686590, 0xFFFFFFFF, "1", "3D Point Coordinates", "ThreeDPointCoordinates", "FD", "3", None, (), None, None),
         ("a", 0x300A0678, 0xFFFFFFFF, "1", "Equipment Reference Point Code Sequence", "EquipmentReferencePointCodeSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1)),
+        ), (1, 1), ((9554, "defined"),)),
     ), (0, None)),
     ("i", "table_C.36.2.2.2-1", None, ()),
 )

@@ -18,5 +18,5 @@ RULES = (
         ("a", 0x300A0679, 0xFFFFFFFF, "1C", "RT Beam Limiting Device Angle", "RTBeamLimitingDeviceAngle", "FD", "1", ("Required if the conditions in Section C.36.2.2.5.1.1 are satisfied.", {"if": {"unknown": "unparsed", "text": "the conditions in Section C.36.2.2.5.1.1 are satisfied"}, "status": "unparsed"}), (), None, None),
         ("a", 0x300A0634, 0xFFFFFFFF, "2C", "Source to Patient Surface Distance", "SourceToPatientSurfaceDistance", "FD", "1", ("Required if the conditions in Section C.36.2.2.5.1.1 are satisfied.", {"if": {"unknown": "unparsed", "text": "the conditions in Section C.36.2.2.5.1.1 are satisfied"}, "status": "unparsed"}), (), None, None),
         ("a", 0x300A0132, 0xFFFFFFFF, "2C", "Source to External Contour Distance", "SourceToExternalContourDistance", "FL", "1", ("Required if the conditions in Section C.36.2.2.5.1.1 are satisfied.", {"if": {"unknown": "unparsed", "text": "the conditions in Section C.36.2.2.5.1.1 are satisfied"}, "status": "unparsed"}), (), None, None),
-    ), None),
+    ), None, ((9550, "defined"),)),
 )

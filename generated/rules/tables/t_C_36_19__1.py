@@ -10,7 +10,7 @@ TABLE = ("table_C.36.19-1", "C.36.19-1", "Robotic-Arm Path Module", "module")
 RULES = (
     ("a", 0x30100091, 0xFFFFFFFF, "1C", "Robotic Path Node Set Code Sequence", "RoboticPathNodeSetCodeSequence", "SQ", "1", ("Required if RT Record Flag (300A,0639) is NO. May be present otherwise.", {"if": {"equals": "300A,0639", "values": ["NO"]}, "otherwise": "may", "status": "executable"}), (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, 1)),
+    ), (1, 1), ((9556, "defined"),)),
     ("a", 0x300A0604, 0xFFFFFFFF, "1", "Number of RT Control Points", "NumberOfRTControlPoints", "US", "1", None, (), None, None),
     ("a", 0x30100097, 0xFFFFFFFF, "1", "Robotic Path Control Point Sequence", "RoboticPathControlPointSequence", "SQ", "1", None, (), (
         ("i", "table_C.36.2.2.6-1", None, ()),
@@ -21,5 +21,5 @@ RULES = (
         ("a", 0x30100095, 0xFFFFFFFF, "1C", "Radiation Source Coordinate System Roll Angle", "RadiationSourceCoordinateSystemRollAngle", "FD", "1", ("Required if RT Record Flag (300A,0639) is NO and the conditions in Section C.36.2.2.5.1.1 are satisfied. May be present if RT Record Flag (300A,0639) is YES and the conditions in Section C.36.2.2.5.1.1 are satisfied.", {"if": {"and": [{"equals": "300A,0639", "values": ["NO"]}, {"unknown": "unparsed", "text": "the conditions in Section C.36.2.2.5.1.1 are satisfied"}]}, "permitted_if": {"and": [{"equals": "300A,0639", "values": ["YES"]}, {"unknown": "unparsed", "text": "the conditions in Section C.36.2.2.5.1.1 are satisfied"}]}, "status": "unparsed"}), (), None, None),
         ("a", 0x30100096, 0xFFFFFFFF, "1C", "Radiation Source Coordinate System Pitch Angle", "RadiationSourceCoordinateSystemPitchAngle", "FD", "1", ("Required if RT Record Flag (300A,0639) is NO and the conditions in Section C.36.2.2.5.1.1 are satisfied. May be present if RT Record Flag (300A,0639) is YES and the conditions in Section C.36.2.2.5.1.1 are satisfied.", {"if": {"and": [{"equals": "300A,0639", "values": ["NO"]}, {"unknown": "unparsed", "text": "the conditions in Section C.36.2.2.5.1.1 are satisfied"}]}, "permitted_if": {"and": [{"equals": "300A,0639", "values": ["YES"]}, {"unknown": "unparsed", "text": "the conditions in Section C.36.2.2.5.1.1 are satisfied"}]}, "status": "unparsed"}), (), None, None),
         ("i", "table_C.36.2.2.9-1", None, ()),
-    ), None),
+    ), None, ((9560, "defined"),)),
 )

@@ -34,7 +34,7 @@ RULES = (
             ("a", 0x300A0625, 0xFFFFFFFF, "1", "Radiation Dose Value", "RadiationDoseValue", "FD", "1", None, (), None, None),
             ("a", 0x300A0774, 0xFFFFFFFF, "2", "Dose Measurement Device Code Sequence", "DoseMeasurementDeviceCodeSequence", "SQ", "1", None, (), (
                 ("i", "table_8.8-1", None, ()),
-            ), (0, 1)),
+            ), (0, 1), ((7026, "defined"),)),
             ("a", 0x30080012, 0xFFFFFFFF, "3", "Measured Dose Description", "MeasuredDoseDescription", "ST", "1", None, (), None, None),
         ), (1, None)),
     ), (1, 1)),

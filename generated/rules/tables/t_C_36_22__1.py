@@ -20,7 +20,7 @@ RULES = (
     ("a", 0x300A0714, 0xFFFFFFFF, "1", "RT Treatment Termination Status", "RTTreatmentTerminationStatus", "CS", "1", None, (("enumerated", ("NORMAL", "ABNORMAL"), None, None, ""),), None, None),
     ("a", 0x300A0715, 0xFFFFFFFF, "2C", "RT Treatment Termination Reason Code Sequence", "RTTreatmentTerminationReasonCodeSequence", "SQ", "1", ("Required if RT Treatment Termination Status (300A,0714) is ABNORMAL.", {"if": {"equals": "300A,0714", "values": ["ABNORMAL"]}, "status": "executable"}), (), (
         ("i", "table_8.8-1", None, ()),
-    ), (0, None)),
+    ), (0, None), ((9561, "defined"),)),
     ("a", 0x300A0716, 0xFFFFFFFF, "3", "Machine-Specific Treatment Termination Code Sequence", "MachineSpecificTreatmentTerminationCodeSequence", "SQ", "1", None, (), (
         ("i", "table_8.8-1", None, ()),
     ), None),
@@ -30,10 +30,10 @@ RULES = (
         ("a", 0x300A0732, 0xFFFFFFFF, "1", "Treatment Tolerance Violation Category", "TreatmentToleranceViolationCategory", "CS", "1", None, (("defined", ("CLINICAL", "MACHINE"), None, None, ""),), None, None),
         ("a", 0x300A0761, 0xFFFFFFFF, "1", "Treatment Tolerance Violation Type Code Sequence", "TreatmentToleranceViolationTypeCodeSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, None)),
+        ), (1, None), ((9566, "defined"), (9567, "defined"))),
         ("a", 0x300A0762, 0xFFFFFFFF, "1", "Treatment Tolerance Violation Cause Code Sequence", "TreatmentToleranceViolationCauseCodeSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, None)),
+        ), (1, None), ((9565, "defined"),)),
         ("a", 0x300A0733, 0xFFFFFFFF, "2C", "Treatment Tolerance Violation Attribute Sequence", "TreatmentToleranceViolationAttributeSequence", "SQ", "1", ("Required if the violation corresponds to an Attribute in the current SOP Instance.", {"if": {"unknown": "dataset", "text": "the violation corresponds to an Attribute in the current SOP Instance"}, "status": "not-decidable"}), (), (
             ("i", "table_10-20a", None, ()),
         ), (0, 1)),

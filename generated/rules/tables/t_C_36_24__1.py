@@ -39,7 +39,7 @@ RULES = (
         ), (1, 1)),
         ("a", 0x300A0788, 0xFFFFFFFF, "1", "Reason for Omission Code Sequence", "ReasonForOmissionCodeSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1)),
+        ), (1, 1), ((9576, "defined"),)),
         ("a", 0x00440103, 0xFFFFFFFF, "1", "Asserter Identification Sequence", "AsserterIdentificationSequence", "SQ", "1", None, (), (
             ("i", "table_C.17-3b", None, ()),
         ), (1, 1)),

@@ -12,7 +12,7 @@ RULES = (
     ("a", 0x30020105, 0xFFFFFFFF, "1", "Beam Modifier Coordinates Presence Flag", "BeamModifierCoordinatesPresenceFlag", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
     ("a", 0x300A0659, 0xFFFFFFFF, "1C", "RT Device Distance Reference Location Code Sequence", "RTDeviceDistanceReferenceLocationCodeSequence", "SQ", "1", ("Required if Beam Modifier Coordinates Presence Flag (3002,0105) equals YES.", {"if": {"equals": "3002,0105", "values": ["YES"]}, "status": "executable"}), (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, 1)),
+    ), (1, 1), ((9261, "defined"),)),
     ("a", 0x300A0688, 0xFFFFFFFF, "1C", "RT Beam Modifier Definition Distance", "RTBeamModifierDefinitionDistance", "FD", "1", ("Required if Beam Modifier Coordinates Presence Flag (3002,0105) equals YES.", {"if": {"equals": "3002,0105", "values": ["YES"]}, "status": "executable"}), (), None, None),
     ("i", "table_C.36.2.2.2-1", None, ()),
     ("i", "table_C.36.2.2.15-1", None, ()),

@@ -15,7 +15,7 @@ RULES = (
     ("a", 0x30020107, 0xFFFFFFFF, "2C", "Stop Cumulative Meterset", "StopCumulativeMeterset", "FD", "1", ("Required if the image was acquired while therapeutic radiation was applied. May be present otherwise.", {"if": {"unknown": "dataset", "text": "the image was acquired while therapeutic radiation was applied"}, "otherwise": "may", "status": "not-decidable"}), (), None, None),
     ("a", 0x300A0658, 0xFFFFFFFF, "1C", "Radiation Dosimeter Unit Sequence", "RadiationDosimeterUnitSequence", "SQ", "1", ("Required if Start Cumulative Meterset (3002,0106) or Stop Cumulative Meterset (3002,0107) is present in this Module or in a Functional Group Macro of the current SOP Instance and has a value.", {"if": {"and": [{"or": [{"present": "3002,0106"}, {"present": "3002,0107"}]}, {"unknown": "unparsed", "text": "in this Module or in a Functional Group Macro of the current SOP Instance and has a value"}]}, "status": "unparsed"}), (), (
         ("i", "table_8.8-1", None, ()),
-    ), None),
+    ), None, ((9269, "defined"),)),
     ("a", 0x00188150, 0xFFFFFFFF, "2", "Exposure Time in µS", "ExposureTimeInuS", "DS", "1", None, (), None, None),
     ("i", "table_C.36.2.2.4-1", None, ()),
 )

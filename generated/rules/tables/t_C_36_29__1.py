@@ -13,7 +13,7 @@ RULES = (
         ("a", 0x3002011C, 0xFFFFFFFF, "1", "Acquisition Task Index", "AcquisitionTaskIndex", "US", "1", None, (), None, None),
         ("a", 0x30020119, 0xFFFFFFFF, "1", "Acquisition Task Workitem Code Sequence", "AcquisitionTaskWorkitemCodeSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1)),
+        ), (1, 1), ((9242, "defined"),)),
         ("a", 0x30020124, 0xFFFFFFFF, "1C", "Acquisition Task Applicability Sequence", "AcquisitionTaskApplicabilitySequence", "SQ", "1", ("Required if RT Radiation Set, RT Radiation Instances or Treatment Position Groups exist whose treatment position is guided by this acquisition task.", {"if": {"unknown": "dataset", "text": "RT Radiation Set, RT Radiation Instances or Treatment Position Groups exist whose treatment position is guided by this acquisition task"}, "status": "not-decidable"}), (), (
             ("i", "table_C.36.2.3.3-1", None, ()),
         ), None),
@@ -24,7 +24,7 @@ RULES = (
             ("a", 0x3002011D, 0xFFFFFFFF, "1", "Acquisition Subtask Index", "AcquisitionSubtaskIndex", "US", "1", None, (), None, None),
             ("a", 0x3002011B, 0xFFFFFFFF, "1", "Subtask Workitem Code Sequence", "SubtaskWorkitemCodeSequence", "SQ", "1", None, (), (
                 ("i", "table_8.8-1", None, ()),
-            ), (1, 1)),
+            ), (1, 1), ((9263, "defined"), (9264, "defined"))),
             ("a", 0x30020129, 0xFFFFFFFF, "1", "Acquisition Signal Type", "AcquisitionSignalType", "CS", "1", None, (("defined", ("KV", "MV"), None, None, ""),), None, None),
             ("a", 0x3002012A, 0xFFFFFFFF, "1", "Acquisition Method", "AcquisitionMethod", "CS", "1", None, (("defined", ("PROJECTION", "CT"), None, None, ""),), None, None),
             ("a", 0x3002011F, 0xFFFFFFFF, "3", "Position Acquisition Template Identification Sequence", "PositionAcquisitionTemplateIdentificationSequence", "SQ", "1", None, (), (
@@ -42,7 +42,7 @@ RULES = (
             ("a", 0x300A0607, 0xFFFFFFFF, "1C", "Referenced Device Index", "ReferencedDeviceIndex", "US", "1", ("Required if Number of Acquisition Devices (3002,0116) is greater than one.", {"if": {"compare": "3002,0116", "op": ">", "value": 1}, "status": "executable"}), (), None, None),
             ("a", 0x300A0659, 0xFFFFFFFF, "1C", "RT Device Distance Reference Location Code Sequence", "RTDeviceDistanceReferenceLocationCodeSequence", "SQ", "1", ("Required if the current Item contains any Attributes which refer to the Base Beam Modifier Coordinate System.", {"if": {"unknown": "dataset", "text": "the current Item contains any Attributes which refer to the Base Beam Modifier Coordinate System"}, "status": "not-decidable"}), (), (
                 ("i", "table_8.8-1", None, ()),
-            ), (1, 1)),
+            ), (1, 1), ((9261, "defined"),)),
             ("a", 0x300A0688, 0xFFFFFFFF, "1C", "RT Beam Modifier Definition Distance", "RTBeamModifierDefinitionDistance", "FD", "1", ("Required if RT Device Distance Reference Location Code Sequence (300A,0659) is present.", {"if": {"present": "item:300A,0659"}, "status": "executable"}), (), None, None),
             ("a", 0x30020135, 0xFFFFFFFF, "3", "Acquisition Initiation Sequence", "AcquisitionInitiationSequence", "SQ", "1", None, (), (
                 ("i", "table_10-2", None, ()),
@@ -71,7 +71,7 @@ RULES = (
             ), (1, None)),
             ("a", 0x30020132, 0xFFFFFFFF, "3", "Referenced Position Reference Instance Sequence", "ReferencedPositionReferenceInstanceSequence", "SQ", "1", None, (), (
                 ("i", "table_10.37-1", None, ()),
-            ), None),
+            ), None, ((9267, "defined"),)),
         ), (1, None)),
     ), (1, None)),
 )

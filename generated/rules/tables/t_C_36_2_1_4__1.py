@@ -14,7 +14,7 @@ RULES = (
     ), (1, 1)),
     ("a", 0x3010006D, 0xFFFFFFFF, "1", "Dosimetric Objective Type Code Sequence", "DosimetricObjectiveTypeCodeSequence", "SQ", "1", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, 1)),
+    ), (1, 1), ((9500, "defined"),)),
     ("a", 0x30100070, 0xFFFFFFFF, "2", "Dosimetric Objective Parameter Sequence", "DosimetricObjectiveParameterSequence", "SQ", "1", None, (), (
         ("i", "table_10-2", None, ()),
         ("a", 0x30100001, 0xFFFFFFFF, "1C", "Radiobiological Dose Effect Sequence", "RadiobiologicalDoseEffectSequence", "SQ", "1", ("Required if Dosimetric Objective Parameter Sequence (3010,0070) contains a parameter which represents a dose.", {"if": {"unknown": "dataset", "text": "Dosimetric Objective Parameter Sequence (3010,0070) contains a parameter which represents a dose"}, "status": "not-decidable"}), (), (

@@ -14,6 +14,6 @@ RULES = (
         ("a", 0x30100004, 0xFFFFFFFF, "3", "Effective Dose Calculation Method Code Sequence", "EffectiveDoseCalculationMethodCodeSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
         ), None),
-    ), (0, None)),
+    ), (0, None), ((9537, "defined"),)),
     ("a", 0x30100005, 0xFFFFFFFF, "2C", "Effective Dose Calculation Method Description", "EffectiveDoseCalculationMethodDescription", "LO", "1", ("Required if Radiobiological Dose Effect Flag (3010,0002) is YES.", {"if": {"equals": "item:3010,0002", "values": ["YES"]}, "status": "executable"}), (), None, None),
 )

@@ -16,5 +16,5 @@ RULES = (
         ("a", 0x300A0652, 0xFFFFFFFF, "1", "Radiation Beam Wedge Angle", "RadiationBeamWedgeAngle", "FD", "1", None, (), None, None),
         ("a", 0x300A0654, 0xFFFFFFFF, "2", "Radiation Beam Effective Wedge Angle", "RadiationBeamEffectiveWedgeAngle", "FD", "1", None, (), None, None),
         ("a", 0x300A0645, 0xFFFFFFFF, "1", "Beam Modifier Orientation Angle", "BeamModifierOrientationAngle", "FD", "1", None, (), None, None),
-    ), None),
+    ), None, ((9546, "defined"),)),
 )

@@ -26,5 +26,5 @@ RULES = (
             ), (0, None)),
             ("a", 0x300A0669, 0xFFFFFFFF, "2", "Radiation Beam Compensator Milling Tool Diameter", "RadiationBeamCompensatorMillingToolDiameter", "FD", "1", None, (), None, None),
         ), (1, 1)),
-    ), None),
+    ), None, ((9542, "defined"),)),
 )

@@ -29,5 +29,5 @@ RULES = (
             ("a", 0x3010001C, 0xFFFFFFFF, "1C", "Device Alternate Identifier Type", "DeviceAlternateIdentifierType", "CS", "1", ("Required if Device Alternate Identifier (3010,001B) has a value.", {"if": {"has_value": "item:3010,001B"}, "status": "executable"}), (("defined", ("BARCODE", "RFID"), None, None, ""),), None, None),
             ("a", 0x3010001D, 0xFFFFFFFF, "1C", "Device Alternate Identifier Format", "DeviceAlternateIdentifierFormat", "LT", "1", ("Required if Device Alternate Identifier (3010,001B) has a value.", {"if": {"has_value": "item:3010,001B"}, "status": "executable"}), (), None, None),
         ), None),
-    ), None),
+    ), None, ((9517, "defined"),)),
 )

@@ -20,5 +20,5 @@ RULES = (
             ("a", 0x300A0611, 0xFFFFFFFF, "1", "RT Accessory Holder Slot ID", "RTAccessoryHolderSlotID", "LO", "1", None, (), None, None),
             ("a", 0x300A0612, 0xFFFFFFFF, "2", "RT Accessory Holder Slot Distance", "RTAccessoryHolderSlotDistance", "FD", "1", None, (), None, None),
         ), (1, None)),
-    ), None),
+    ), None, ((9518, "defined"), (9519, "defined"))),
 )

@@ -19,7 +19,7 @@ RULES = (
     ), (1, None)),
     ("a", 0x300A0745, 0xFFFFFFFF, "1", "Interlock Resolution Code Sequence", "InterlockResolutionCodeSequence", "SQ", "1", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, None)),
+    ), (1, None), ((9563, "defined"),)),
     ("a", 0x300A0746, 0xFFFFFFFF, "2", "Interlock Resolution User Sequence", "InterlockResolutionUserSequence", "SQ", "1", None, (), (
         ("i", "table_10-1", None, ()),
     ), (0, None)),

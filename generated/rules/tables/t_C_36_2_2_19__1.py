@@ -18,7 +18,7 @@ RULES = (
         ("a", 0x300A0648, 0xFFFFFFFF, "1", "Number of Parallel RT Beam Delimiters", "NumberOfParallelRTBeamDelimiters", "US", "1", None, (), None, None),
         ("a", 0x300A0644, 0xFFFFFFFF, "1", "Parallel RT Beam Delimiter Device Orientation Label Code Sequence", "ParallelRTBeamDelimiterDeviceOrientationLabelCodeSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1)),
+        ), (1, 1), ((9547, "defined"),)),
         ("a", 0x300A064E, 0xFFFFFFFF, "1", "Parallel RT Beam Delimiter Opening Mode", "ParallelRTBeamDelimiterOpeningMode", "CS", "1", None, (("enumerated", ("BINARY", "VARIABLE"), None, None, ""),), None, None),
         ("a", 0x300A0649, 0xFFFFFFFF, "1", "Parallel RT Beam Delimiter Boundaries", "ParallelRTBeamDelimiterBoundaries", "FD", "2-n", None, (), None, None),
         ("a", 0x300A064F, 0xFFFFFFFF, "1C", "Parallel RT Beam Delimiter Leaf Mounting Side", "ParallelRTBeamDelimiterLeafMountingSide", "CS", "1-n", ('Required if Device Type Code Sequence (3010,002E) contains (130333, DCM, "Single Leaves").', {"if": {"code": "3010,002E", "values": [["130333", "DCM"]]}, "status": "executable"}), (("enumerated", ("P", "N", "M"), None, None, ""),), None, None),
@@ -26,5 +26,5 @@ RULES = (
     ), (1, 1)),
     ("a", 0x300A0646, 0xFFFFFFFF, "1C", "Fixed RT Beam Delimiter Device Sequence", "FixedRTBeamDelimiterDeviceSequence", "SQ", "1", ("Required if Device Type Code Sequence (3010,002E) is part of CID 9545 Fixed Beam Limiting Device Types.", {"if": {"unknown": "unparsed", "text": "Device Type Code Sequence (3010,002E) is part of CID 9545 Fixed Beam Limiting Device Types"}, "status": "unparsed"}), (), (
         ("i", "table_10.38-1", None, ()),
-    ), (1, 1)),
+    ), (1, 1), ((9545, "enumerated"),)),
 )

@@ -16,5 +16,5 @@ RULES = (
         ("a", 0x30100025, 0xFFFFFFFF, "2", "Conceptual Volume Sequence", "ConceptualVolumeSequence", "SQ", "1", None, (), (
             ("i", "table_10.34-1", None, ()),
         ), (0, 1)),
-    ), None),
+    ), None, ((9505, "defined"),)),
 )

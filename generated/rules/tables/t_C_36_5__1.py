@@ -17,7 +17,7 @@ RULES = (
             ("i", "table_8.8-1", None, ()),
             ("a", 0x30100089, 0xFFFFFFFF, "3", "Treatment Site Modifier Code Sequence", "TreatmentSiteModifierCodeSequence", "SQ", "1", None, (), (
                 ("i", "table_8.8-1", None, ()),
-            ), None),
+            ), None, ((244, "defined"),)),
         ), (0, None)),
         ("a", 0x3010005A, 0xFFFFFFFF, "2", "RT Physician Intent Narrative", "RTPhysicianIntentNarrative", "UT", "1", None, (), None, None),
         ("a", 0x30100059, 0xFFFFFFFF, "2", "RT Treatment Intent Type", "RTTreatmentIntentType", "CS", "1", None, (("defined", ("CURATIVE", "PALLIATIVE", "PROPHYLACTIC"), None, None, ""),), None, None),
@@ -34,6 +34,6 @@ RULES = (
         ), (0, None)),
         ("a", 0x3010005F, 0xFFFFFFFF, "2", "RT Physician Intent Input Instance Sequence", "RTPhysicianIntentInputInstanceSequence", "SQ", "1", None, (), (
             ("i", "table_10.37-1", None, ()),
-        ), (0, None)),
+        ), (0, None), ((9509, "defined"),)),
     ), (1, None)),
 )

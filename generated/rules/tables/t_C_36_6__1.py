@@ -21,7 +21,7 @@ RULES = (
             ("i", "table_10.31-1", None, ()),
             ("a", 0x30100064, 0xFFFFFFFF, "1", "Therapeutic Role Category Code Sequence", "TherapeuticRoleCategoryCodeSequence", "SQ", "1", None, (), (
                 ("i", "table_8.8-1", None, ()),
-            ), (1, 1)),
+            ), (1, 1), ((9503, "defined"),)),
             ("a", 0x30100065, 0xFFFFFFFF, "1", "Therapeutic Role Type Code Sequence", "TherapeuticRoleTypeCodeSequence", "SQ", "1", None, (), (
                 ("i", "table_8.8-1", None, ()),
             ), (1, 1)),
@@ -30,13 +30,13 @@ RULES = (
             ("a", 0x30100068, 0xFFFFFFFF, "2", "Conceptual Volume Blocking Constraint", "ConceptualVolumeBlockingConstraint", "CS", "1", None, (("enumerated", ("NONE", "UPSTREAM", "DOWNSTREAM", "TOTAL"), None, None, ""),), None, None),
             ("a", 0x30100067, 0xFFFFFFFF, "2", "Conceptual Volume Category Code Sequence", "ConceptualVolumeCategoryCodeSequence", "SQ", "1", None, (), (
                 ("i", "table_8.8-1", None, ()),
-            ), (0, 1)),
+            ), (0, 1), ((9501, "defined"),)),
             ("a", 0x30100069, 0xFFFFFFFF, "1C", "Conceptual Volume Type Code Sequence", "ConceptualVolumeTypeCodeSequence", "SQ", "1", ("Required if Conceptual Volume Category Code Sequence (3010,0067) sequence contains one Item.", {"if": {"count": "item:3010,0067", "op": "==", "value": 1}, "status": "executable"}), (), (
                 ("i", "table_8.8-1", None, ()),
             ), (1, 1)),
             ("a", 0x3010006A, 0xFFFFFFFF, "3", "Conceptual Volume Type Modifier Code Sequence", "ConceptualVolumeTypeModifierCodeSequence", "SQ", "1", None, (), (
                 ("i", "table_8.8-1", None, ()),
-            ), None),
+            ), None, ((244, "defined"),)),
             ("a", 0x30100025, 0xFFFFFFFF, "1", "Conceptual Volume Sequence", "ConceptualVolumeSequence", "SQ", "1", None, (), (
                 ("i", "table_10.34-1", None, ()),
             ), (1, 1)),
@@ -56,7 +56,7 @@ RULES = (
         ), (0, None)),
         ("a", 0x30100076, 0xFFFFFFFF, "2", "Planning Input Information Sequence", "PlanningInputInformationSequence", "SQ", "1", None, (), (
             ("i", "table_10.37-1", None, ()),
-        ), (0, None)),
+        ), (0, None), ((9510, "defined"),)),
         ("a", 0x3010007B, 0xFFFFFFFF, "3", "Prescription Notes", "PrescriptionNotes", "UT", "1", None, (), None, None),
         ("a", 0x3010007D, 0xFFFFFFFF, "3", "Number of Fractions", "NumberOfFractions", "US", "1", None, (), None, None),
         ("a", 0x3010007E, 0xFFFFFFFF, "3", "Intended Delivery Duration", "IntendedDeliveryDuration", "US", "1", None, (), None, None),
@@ -71,7 +71,7 @@ RULES = (
         ("a", 0x30100048, 0xFFFFFFFF, "3", "Brachytherapy Source Type", "BrachytherapySourceType", "CS", "1-n", None, (("defined", ("ISOTOPIC", "ELECTRONIC"), None, None, ""),), None, None),
         ("a", 0x30100080, 0xFFFFFFFF, "3", "RT Treatment Technique Code Sequence", "RTTreatmentTechniqueCodeSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), None),
+        ), None, ((9524, "defined"),)),
         ("a", 0x30100032, 0xFFFFFFFF, "2", "Patient Treatment Orientation Sequence", "PatientTreatmentOrientationSequence", "SQ", "1", None, (), (
             ("i", "table_10-15a", None, ()),
         ), (0, 1)),

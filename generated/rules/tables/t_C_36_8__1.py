@@ -15,19 +15,19 @@ RULES = (
         ("a", 0x30100020, 0xFFFFFFFF, "1", "Referenced Segment Reference Index", "ReferencedSegmentReferenceIndex", "US", "1", None, (), None, None),
         ("a", 0x3010002B, 0xFFFFFFFF, "2", "Segment Annotation Category Code Sequence", "SegmentAnnotationCategoryCodeSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (0, 1)),
+        ), (0, 1), ((9502, "defined"),)),
         ("a", 0x3010002C, 0xFFFFFFFF, "1C", "Segment Annotation Type Code Sequence", "SegmentAnnotationTypeCodeSequence", "SQ", "1", ("Required if Segment Annotation Category Code Sequence (3010,002B) has a value.", {"if": {"has_value": "item:3010,002B"}, "status": "executable"}), (), (
             ("i", "table_8.8-1", None, ()),
             ("a", 0x3010002F, 0xFFFFFFFF, "3", "Segment Annotation Type Modifier Code Sequence", "SegmentAnnotationTypeModifierCodeSequence", "SQ", "1", None, (), (
                 ("i", "table_8.8-1", None, ()),
-            ), None),
+            ), None, ((244, "defined"),)),
         ), (1, 1)),
         ("a", 0x3010001E, 0xFFFFFFFF, "3", "Segmentation Creation Template Label", "SegmentationCreationTemplateLabel", "LO", "1", None, (), None, None),
         ("a", 0x30100026, 0xFFFFFFFF, "2", "Segmented RT Accessory Device Sequence", "SegmentedRTAccessoryDeviceSequence", "SQ", "1", None, (), (
             ("a", 0x30100039, 0xFFFFFFFF, "1", "Device Index", "DeviceIndex", "US", "1", None, (), None, None),
             ("i", "table_10.35-1", None, ()),
             ("i", "table_10.36-1", None, ()),
-        ), (0, None)),
+        ), (0, None), ((9520, "defined"),)),
         ("a", 0x30100029, 0xFFFFFFFF, "2", "Segment Characteristics Precedence", "SegmentCharacteristicsPrecedence", "US", "1", None, (), None, None),
         ("a", 0x30100027, 0xFFFFFFFF, "3", "Segment Characteristics Sequence", "SegmentCharacteristicsSequence", "SQ", "1", None, (), (
             ("i", "table_10.2.1-1", None, ()),

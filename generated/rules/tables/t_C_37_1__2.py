@@ -48,10 +48,10 @@ RULES = (
         ("a", 0x00660121, 0xFFFFFFFF, "3", "Measurements Sequence", "MeasurementsSequence", "SQ", "1", None, (), (
             ("a", 0x0040A043, 0xFFFFFFFF, "1", "Concept Name Code Sequence", "ConceptNameCodeSequence", "SQ", "1", None, (), (
                 ("i", "table_8.8-1", None, ()),
-            ), (1, 1)),
+            ), (1, 1), ((8136, "defined"),)),
             ("a", 0x004008EA, 0xFFFFFFFF, "1", "Measurement Units Code Sequence", "MeasurementUnitsCodeSequence", "SQ", "1", None, (), (
                 ("i", "table_8.8-1", None, ()),
-            ), (1, 1)),
+            ), (1, 1), ((82, "defined"),)),
             ("a", 0x00660132, 0xFFFFFFFF, "1", "Measurement Values Sequence", "MeasurementValuesSequence", "SQ", "1", None, (), (
                 ("a", 0x00660125, 0xFFFFFFFF, "1", "Floating Point Values", "FloatingPointValues", "OF", "1", None, (), None, None),
                 ("a", 0x006A0011, 0xFFFFFFFF, "1C", "Annotation Index List", "AnnotationIndexList", "OL", "1", ("Required if Measurement Values stored in Floating Point Values (0066,0125) are associated with only a subset of Annotations.", {"if": {"unknown": "dataset", "text": "Measurement Values stored in Floating Point Values (0066,0125) are associated with only a subset of Annotations"}, "status": "not-decidable"}), (), None, None),

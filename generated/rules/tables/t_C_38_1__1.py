@@ -35,7 +35,7 @@ RULES = (
         ("a", 0x00080405, 0xFFFFFFFF, "1C", "Removed from Operational Use", "RemovedFromOperationalUse", "CS", "1", ("Required if this Study is not to be used for operational purposes. May be present otherwise.", {"if": {"unknown": "dataset", "text": "this Study is not to be used for operational purposes"}, "otherwise": "may", "status": "not-decidable"}), (("enumerated", ("Y", "N"), None, None, ""),), None, None),
         ("a", 0x00080406, 0xFFFFFFFF, "2C", "Reason for Removal Code Sequence", "ReasonForRemovalCodeSequence", "SQ", "1", ("Required if Removed from Operational Use (0008,0405) value is Y.", {"if": {"equals": "item:0008,0405", "values": ["Y"]}, "status": "executable"}), (), (
             ("i", "table_8.8-1", None, ()),
-        ), (0, 1)),
+        ), (0, 1), ((7031, "defined"),)),
         ("a", 0x00201206, 0xFFFFFFFF, "2", "Number of Study Related Series", "NumberOfStudyRelatedSeries", "IS", "1", None, (), None, None),
         ("a", 0x00201208, 0xFFFFFFFF, "2", "Number of Study Related Instances", "NumberOfStudyRelatedInstances", "IS", "1", None, (), None, None),
         ("a", 0x0008041F, 0xFFFFFFFF, "2", "Study Update DateTime", "StudyUpdateDateTime", "DT", "1", None, (), None, None),
@@ -97,7 +97,7 @@ RULES = (
             ("a", 0x00080405, 0xFFFFFFFF, "1C", "Removed from Operational Use", "RemovedFromOperationalUse", "CS", "1", ("Required if this Series is not to be used for operational purposes, and Removed from Operational Use (0008,0405) Attribute at Study level does not have the value Y. May be present otherwise.", {"if": {"unknown": "dataset", "text": "this Series is not to be used for operational purposes, and Removed from Operational Use (0008,0405) Attribute at Study level does not have the value Y"}, "otherwise": "may", "status": "not-decidable"}), (("enumerated", ("Y", "N"), None, None, ""),), None, None),
             ("a", 0x00080406, 0xFFFFFFFF, "2C", "Reason for Removal Code Sequence", "ReasonForRemovalCodeSequence", "SQ", "1", ("Required if Removed from Operational Use (0008,0405) value is Y.", {"if": {"equals": "item:0008,0405", "values": ["Y"]}, "status": "executable"}), (), (
                 ("i", "table_8.8-1", None, ()),
-            ), (0, 1)),
+            ), (0, 1), ((7031, "defined"),)),
             ("a", 0x00200011, 0xFFFFFFFF, "2", "Series Number", "SeriesNumber", "IS", "1", None, (), None, None),
             ("a", 0x0008103E, 0xFFFFFFFF, "3", "Series Description", "SeriesDescription", "LO", "1", None, (), None, None),
             ("a", 0x00080021, 0xFFFFFFFF, "3", "Series Date", "SeriesDate", "DA", "1", None, (), None, None),
@@ -153,7 +153,7 @@ RULES = (
                 ("a", 0x00080405, 0xFFFFFFFF, "1C", "Removed from Operational Use", "RemovedFromOperationalUse", "CS", "1", ("Required if this SOP Instance is not to be used for operational purposes, and Removed from Operational Use (0008,0405) Attribute at Study or Series level does not have the value Y. May be present otherwise.", {"if": {"unknown": "dataset", "text": "this SOP Instance is not to be used for operational purposes, and Removed from Operational Use (0008,0405) Attribute at Study or Series level does not have the value Y"}, "otherwise": "may", "status": "not-decidable"}), (("enumerated", ("Y", "N"), None, None, ""),), None, None),
                 ("a", 0x00080406, 0xFFFFFFFF, "2C", "Reason for Removal Code Sequence", "ReasonForRemovalCodeSequence", "SQ", "1", ("Required if Removed from Operational Use (0008,0405) value is Y.", {"if": {"equals": "item:0008,0405", "values": ["Y"]}, "status": "executable"}), (), (
                     ("i", "table_8.8-1", None, ()),
-                ), (0, 1)),
+                ), (0, 1), ((7031, "defined"),)),
                 ("i", "table_C.12.1.1.9-1", None, ()),
                 ("a", 0x00080056, 0xFFFFFFFF, "3", "Instance Availability", "InstanceAvailability", "CS", "1", None, (("enumerated", ("ONLINE", "NEARLINE", "OFFLINE", "UNAVAILABLE"), None, None, ""),), None, None),
                 ("a", 0x0008041A, 0xFFFFFFFF, "3", "File Access Sequence", "FileAccessSequence", "SQ", "1", None, (), (

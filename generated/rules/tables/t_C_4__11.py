@@ -19,7 +19,7 @@ RULES = (
     ), (1, 1)),
     ("a", 0x00321065, 0xFFFFFFFF, "", "Requested Laterality Code Sequence", "RequestedLateralityCodeSequence", "SQ", "1", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, 1)),
+    ), (1, 1), ((244, "defined"),)),
     ("a", 0x0020000D, 0xFFFFFFFF, "", "Study Instance UID", "StudyInstanceUID", "UI", "1", None, (), None, None),
     ("a", 0x00080020, 0xFFFFFFFF, "", "Study Date", "StudyDate", "DA", "1", None, (), None, None),
     ("a", 0x00080030, 0xFFFFFFFF, "", "Study Time", "StudyTime", "TM", "1", None, (), None, None),

@@ -20,7 +20,7 @@ RULES = (
     ("a", 0x00321033, 0xFFFFFFFF, "", "Requesting Service", "RequestingService", "LO", "1", None, (), None, None),
     ("a", 0x00321034, 0xFFFFFFFF, "", "Requesting Service Code Sequence", "RequestingServiceCodeSequence", "SQ", "1", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, 1)),
+    ), (1, 1), ((7030, "defined"),)),
     ("a", 0x00080050, 0xFFFFFFFF, "", "Accession Number", "AccessionNumber", "SH", "1", None, (), None, None),
     ("a", 0x00080051, 0xFFFFFFFF, "", "Issuer of Accession Number Sequence", "IssuerOfAccessionNumberSequence", "SQ", "1", None, (), (
         ("i", "table_10-17", None, ()),

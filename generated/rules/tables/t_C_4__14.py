@@ -28,5 +28,5 @@ RULES = (
     ), (1, None)),
     ("a", 0x00400281, 0xFFFFFFFF, "", "Performed Procedure Step Discontinuation Reason Code Sequence", "PerformedProcedureStepDiscontinuationReasonCodeSequence", "SQ", "1", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), None),
+    ), None, ((9300, "defined"),)),
 )

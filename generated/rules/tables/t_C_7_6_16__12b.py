@@ -19,7 +19,7 @@ RULES = (
     ("a", 0x00409210, 0xFFFFFFFF, "1", "LUT Label", "LUTLabel", "SH", "1", None, (), None, None),
     ("a", 0x004008EA, 0xFFFFFFFF, "1", "Measurement Units Code Sequence", "MeasurementUnitsCodeSequence", "SQ", "1", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, 1)),
+    ), (1, 1), ((7181, "defined"),)),
     ("a", 0x00409220, 0xFFFFFFFF, "3", "Quantity Definition Sequence", "QuantityDefinitionSequence", "SQ", "1", None, (), (
         ("i", "table_10.2.1-1", None, ()),
     ), None),

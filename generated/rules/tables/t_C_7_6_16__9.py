@@ -11,5 +11,5 @@ RULES = (
     ("a", 0x00209071, 0xFFFFFFFF, "1", "Frame Anatomy Sequence", "FrameAnatomySequence", "SQ", "1", None, (), (
         ("a", 0x00209072, 0xFFFFFFFF, "1", "Frame Laterality", "FrameLaterality", "CS", "1", None, (("enumerated", ("R", "L", "U", "B"), None, None, ""),), None, None),
         ("i", "table_10-5", None, ()),
-    ), (1, 1)),
+    ), (1, 1), ((2, "defined"), (4030, "defined"))),
 )

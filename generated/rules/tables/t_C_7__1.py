@@ -39,16 +39,16 @@ RULES = (
     ("a", 0x00102201, 0xFFFFFFFF, "1C", "Patient Species Description", "PatientSpeciesDescription", "LO", "1", ("Required if the Patient is a non-human organism and if Patient Species Code Sequence (0010,2202) is not present. May be present otherwise.", {"if": {"and": [{"or": [{"or": [{"present": "0010,2201"}, {"present": "0010,2202"}]}, {"unknown": "dataset", "text": "the Patient is a non-human organism"}]}, {"absent": "0010,2202"}]}, "otherwise": "may", "status": "not-decidable"}), (), None, None),
     ("a", 0x00102202, 0xFFFFFFFF, "1C", "Patient Species Code Sequence", "PatientSpeciesCodeSequence", "SQ", "1", ("Required if the Patient is a non-human organism and if Patient Species Description (0010,2201) is not present. May be present otherwise.", {"if": {"and": [{"or": [{"or": [{"present": "0010,2201"}, {"present": "0010,2202"}]}, {"unknown": "dataset", "text": "the Patient is a non-human organism"}]}, {"absent": "0010,2201"}]}, "otherwise": "may", "status": "not-decidable"}), (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, 1)),
+    ), (1, 1), ((7454, "defined"),)),
     ("a", 0x00102292, 0xFFFFFFFF, "2C", "Patient Breed Description", "PatientBreedDescription", "LO", "1", ("Required if the Patient is a non-human organism and if Patient Breed Code Sequence (0010,2293) is empty. May be present otherwise.", {"if": {"and": [{"or": [{"or": [{"present": "0010,2201"}, {"present": "0010,2202"}]}, {"unknown": "dataset", "text": "the Patient is a non-human organism"}]}, {"present": "0010,2293"}, {"not": {"has_value": "0010,2293"}}]}, "otherwise": "may", "status": "not-decidable"}), (), None, None),
     ("a", 0x00102293, 0xFFFFFFFF, "2C", "Patient Breed Code Sequence", "PatientBreedCodeSequence", "SQ", "1", ("Required if the Patient is a non-human organism.", {"if": {"or": [{"or": [{"present": "0010,2201"}, {"present": "0010,2202"}]}, {"unknown": "dataset", "text": "the Patient is a non-human organism"}]}, "status": "not-decidable"}), (), (
         ("i", "table_8.8-1", None, ()),
-    ), (0, None)),
+    ), (0, None), ((7480, "defined"),)),
     ("a", 0x00102294, 0xFFFFFFFF, "2C", "Breed Registration Sequence", "BreedRegistrationSequence", "SQ", "1", ("Required if the Patient is a non-human organism.", {"if": {"or": [{"or": [{"present": "0010,2201"}, {"present": "0010,2202"}]}, {"unknown": "dataset", "text": "the Patient is a non-human organism"}]}, "status": "not-decidable"}), (), (
         ("a", 0x00102295, 0xFFFFFFFF, "1", "Breed Registration Number", "BreedRegistrationNumber", "LO", "1", None, (), None, None),
         ("a", 0x00102296, 0xFFFFFFFF, "1", "Breed Registry Code Sequence", "BreedRegistryCodeSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1)),
+        ), (1, 1), ((7481, "defined"),)),
     ), (0, None)),
     ("a", 0x00100212, 0xFFFFFFFF, "3", "Strain Description", "StrainDescription", "UC", "1", None, (), None, None),
     ("a", 0x00100213, 0xFFFFFFFF, "3", "Strain Nomenclature", "StrainNomenclature", "LO", "1", None, (("defined", ("MGI_2013",), None, None, ""),), None, None),
@@ -61,7 +61,7 @@ RULES = (
         ("a", 0x00100217, 0xFFFFFFFF, "1", "Strain Source", "StrainSource", "LO", "1", None, (), None, None),
         ("a", 0x00100215, 0xFFFFFFFF, "1", "Strain Source Registry Code Sequence", "StrainSourceRegistryCodeSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), None),
+        ), None, ((7490, "defined"),)),
     ), None),
     ("a", 0x00100221, 0xFFFFFFFF, "3", "Genetic Modifications Sequence", "GeneticModificationsSequence", "SQ", "1", None, (), (
         ("a", 0x00100222, 0xFFFFFFFF, "1", "Genetic Modifications Description", "GeneticModificationsDescription", "UC", "1", None, (), None, None),
@@ -77,6 +77,6 @@ RULES = (
     ("a", 0x00120063, 0xFFFFFFFF, "1C", "De-identification Method", "DeidentificationMethod", "LO", "1-n", ("Required if Patient Identity Removed (0012,0062) is present and has a value of YES and De-identification Method Code Sequence (0012,0064) is not present. May be present otherwise.", {"if": {"and": [{"equals": "0012,0062", "values": ["YES"]}, {"absent": "0012,0064"}]}, "otherwise": "may", "status": "executable"}), (), None, None),
     ("a", 0x00120064, 0xFFFFFFFF, "1C", "De-identification Method Code Sequence", "DeidentificationMethodCodeSequence", "SQ", "1", ("Required if Patient Identity Removed (0012,0062) is present and has a value of YES and De-identification Method (0012,0063) is not present. May be present otherwise.", {"if": {"and": [{"equals": "0012,0062", "values": ["YES"]}, {"absent": "0012,0063"}]}, "otherwise": "may", "status": "executable"}), (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, None)),
+    ), (1, None), ((7050, "defined"),)),
     ("i", "table_C.7.1.4-1", None, ()),
 )

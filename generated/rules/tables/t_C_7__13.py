@@ -24,6 +24,6 @@ RULES = (
         ("a", 0x003A0302, 0xFFFFFFFF, "1", "Channel Mode", "ChannelMode", "CS", "1", None, (("enumerated", ("MONO", "STEREO"), None, None, ""),), None, None),
         ("a", 0x003A0208, 0xFFFFFFFF, "1", "Channel Source Sequence", "ChannelSourceSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1)),
+        ), (1, 1), ((3000, "defined"),)),
     ), (0, None)),
 )

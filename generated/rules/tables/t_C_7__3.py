@@ -36,7 +36,7 @@ RULES = (
     ("a", 0x00321033, 0xFFFFFFFF, "3", "Requesting Service", "RequestingService", "LO", "1", None, (), None, None),
     ("a", 0x00321034, 0xFFFFFFFF, "3", "Requesting Service Code Sequence", "RequestingServiceCodeSequence", "SQ", "1", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), None),
+    ), None, ((7030, "defined"),)),
     ("a", 0x00081110, 0xFFFFFFFF, "3", "Referenced Study Sequence", "ReferencedStudySequence", "SQ", "1", None, (), (
         ("i", "table_10-11", None, ()),
     ), None),

@@ -35,7 +35,7 @@ RULES = (
         ("a", 0x0020000E, 0xFFFFFFFF, "1", "Series Instance UID", "SeriesInstanceUID", "UI", "1", None, (), None, None),
         ("a", 0x0040A170, 0xFFFFFFFF, "2", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (0, None)),
+        ), (0, None), ((7210, "defined"),)),
     ), None),
     ("a", 0x00180015, 0xFFFFFFFF, "3", "Body Part Examined", "BodyPartExamined", "CS", "1", None, (), None, None),
     ("a", 0x00185100, 0xFFFFFFFF, "2C", "Patient Position", "PatientPosition", "CS", "1", ('Required for images where Patient Orientation Code Sequence (0054,0410) is not present and whose SOP Class is one of the following: CT ("1.2.840.10008.5.1.4.1.1.2") or MR ("1.2.840.10008.5.1.4.1.1.4") or Enhanced CT ("1.2.840.10008.5.1.4.1.1.2.1") or Enhanced MR Image ("1.2.840.10008.5.1.4.1.1.4.1") or Enhanced Color MR Image ("1.2.840.10008.5.1.4.1.1.4.3") or MR Spectroscopy ("1.2.840.10008.5.1.4.1.1.4.2") Storage SOP Classes. May be present for other SOP Classes if Patient Orientation Code Sequence (0054,0410) is not present.', {"if": {"and": [{"absent": "0054,0410"}, {"unknown": "dataset", "text": 'whose SOP Class is one of the following: CT ("1.2.840.10008.5.1.4.1.1.2") or MR ("1.2.840.10008.5.1.4.1.1.4") or Enhanced CT ("1.2.840.10008.5.1.4.1.1.2.1") or Enhanced MR Image ("1.2.840.10008.5.1.4.1.1.4.1") or Enhanced Color MR Image ("1.2.840.10008.5.1.4.1.1.4.3") or MR Spectroscopy ("1.2.840.10008.5.1.4.1.1.4.2") Storage SOP Classes'}]}, "otherwise": "may", "status": "not-decidable"}), (("defined", ("HFP", "HFS", "HFDR", "HFDL", "FFDR", "FFDL", "FFP", "FFS", "LFP", "LFS", "RFP", "RFS", "AFDR", "AFDL", "PFDR", "PFDL"), None, None, ""),), None, None),

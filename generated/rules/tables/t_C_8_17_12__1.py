@@ -11,7 +11,7 @@ RULES = (
     ("i", "table_10-5", None, ()),
     ("a", 0x00221512, 0xFFFFFFFF, "1", "Transformation Method Code Sequence", "TransformationMethodCodeSequence", "SQ", "1", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, 1)),
+    ), (1, 1), ((4245, "defined"),)),
     ("a", 0x00221513, 0xFFFFFFFF, "1", "Transformation Algorithm Sequence", "TransformationAlgorithmSequence", "SQ", "1", None, (), (
         ("i", "table_10-19", None, ()),
     ), (1, 1)),

@@ -14,5 +14,5 @@ RULES = (
             ("a", 0x00221527, 0xFFFFFFFF, "1", "Wide Field Ophthalmic Photography Threshold Quality Rating", "WideFieldOphthalmicPhotographyThresholdQualityRating", "FL", "1", None, (), None, None),
         ), (1, 1)),
         ("i", "table_10-19", None, ()),
-    ), (1, 1)),
+    ), (1, 1), ((4243, "defined"),)),
 )

@@ -23,14 +23,14 @@ RULES = (
         ("i", "table_10-3", None, ()),
         ("a", 0x0040A170, 0xFFFFFFFF, "1", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1)),
+        ), (1, 1), ((7202, "defined"),)),
     ), (1, None)),
     ("a", 0x00221612, 0xFFFFFFFF, "1", "Derivation Algorithm Sequence", "DerivationAlgorithmSequence", "SQ", "1", None, (), (
         ("i", "table_10-19", None, ()),
-    ), (1, 1)),
+    ), (1, 1), ((4270, "defined"),)),
     ("a", 0x00221615, 0xFFFFFFFF, "1", "Ophthalmic Image Type Code Sequence", "OphthalmicImageTypeCodeSequence", "SQ", "1", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, 1)),
+    ), (1, 1), ((4271, "defined"),)),
     ("a", 0x00221616, 0xFFFFFFFF, "3", "Ophthalmic Image Type Description", "OphthalmicImageTypeDescription", "LO", "1", None, (), None, None),
     ("a", 0x00281050, 0xFFFFFFFF, "1", "Window Center", "WindowCenter", "DS", "1-n", None, (), None, None),
     ("a", 0x00281051, 0xFFFFFFFF, "1", "Window Width", "WindowWidth", "DS", "1-n", None, (), None, None),

@@ -12,5 +12,5 @@ RULES = (
         ("i", "table_10-26", None, ()),
         ("a", 0x00221630, 0xFFFFFFFF, "1", "Quality Threshold", "QualityThreshold", "DS", "1", None, (), None, None),
         ("i", "table_10-19", None, ()),
-    ), (1, 1)),
+    ), (1, 1), ((4243, "defined"),)),
 )

@@ -30,7 +30,7 @@ RULES = (
     ("a", 0x00221640, 0xFFFFFFFF, "1", "OCT B-scan Analysis Acquisition Parameters Sequence", "OCTBscanAnalysisAcquisitionParametersSequence", "SQ", "1", None, (), (
         ("a", 0x00221618, 0xFFFFFFFF, "1", "Scan Pattern Type Code Sequence", "ScanPatternTypeCodeSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1)),
+        ), (1, 1), ((4272, "defined"),)),
         ("a", 0x00221642, 0xFFFFFFFF, "1", "Number Of B-scans Per Frame", "NumberOfBscansPerFrame", "UL", "1", None, (), None, None),
         ("a", 0x00221643, 0xFFFFFFFF, "1", "B-scan Slab Thickness", "BscanSlabThickness", "FL", "1", None, (), None, None),
         ("a", 0x00221644, 0xFFFFFFFF, "1", "Distance Between B-scan Slabs", "DistanceBetweenBscanSlabs", "FL", "1", None, (), None, None),

@@ -23,7 +23,7 @@ RULES = (
         ("i", "table_10-3", None, ()),
         ("a", 0x0040A170, 0xFFFFFFFF, "1", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1)),
+        ), (1, 1), ((7202, "defined"),)),
     ), (0, None)),
     ("a", 0x00282110, 0xFFFFFFFF, "1", "Lossy Image Compression", "LossyImageCompression", "CS", "1", None, (("enumerated", ("00", "01"), None, None, ""),), None, None),
     ("a", 0x00282112, 0xFFFFFFFF, "1C", "Lossy Image Compression Ratio", "LossyImageCompressionRatio", "DS", "1-n", ('Required if Lossy Image Compression (0028,2110) is "01".', {"if": {"equals": "0028,2110", "values": ["01"]}, "status": "executable"}), (), None, None),

@@ -24,7 +24,7 @@ RULES = (
         ("a", 0x0022004E, 0xFFFFFFFF, "3", "Mydriatic Agent Concentration", "MydriaticAgentConcentration", "DS", "1", None, (), None, None),
         ("a", 0x00220042, 0xFFFFFFFF, "1C", "Mydriatic Agent Concentration Units Sequence", "MydriaticAgentConcentrationUnitsSequence", "SQ", "1", ("Required if Mydriatic Agent Concentration (0022,004E) is present.", {"if": {"present": "item:0022,004E"}, "status": "executable"}), (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1)),
+        ), (1, 1), ((82, "defined"),)),
     ), (0, None)),
     ("a", 0x0022000E, 0xFFFFFFFF, "2C", "Degree of Dilation", "DegreeOfDilation", "FL", "1", ("Required if the value of Pupil Dilated (0022,000D) is YES.", {"if": {"equals": "item:0022,000D", "values": ["YES"]}, "status": "executable"}), (), None, None),
 )

@@ -19,7 +19,7 @@ RULES = (
     ("a", 0x00187004, 0xFFFFFFFF, "1", "Detector Type", "DetectorType", "CS", "1", None, (("defined", ("CCD", "CMOS", "PHOTO", "INT"), None, None, ""),), None, None),
     ("a", 0x00221618, 0xFFFFFFFF, "3", "Scan Pattern Type Code Sequence", "ScanPatternTypeCodeSequence", "SQ", "1", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), None),
+    ), None, ((4272, "defined"),)),
     ("a", 0x00220055, 0xFFFFFFFF, "1C", "Illumination Wave Length", "IlluminationWaveLength", "FL", "1", ('Required if Acquisition Device Type Code Sequence (0022,0015) contains an Item with the value (392012008, SCT, "Optical Coherence Tomography Scanner"). May be present otherwise.', {"if": {"code": "0022,0015", "values": [["392012008", "SCT"]]}, "otherwise": "may", "status": "executable"}), (), None, None),
     ("a", 0x00220056, 0xFFFFFFFF, "1C", "Illumination Power", "IlluminationPower", "FL", "1", ('Required if Acquisition Device Type Code Sequence (0022,0015) contains an Item with the value (392012008, SCT, "Optical Coherence Tomography Scanner"). May be present otherwise.', {"if": {"code": "0022,0015", "values": [["392012008", "SCT"]]}, "otherwise": "may", "status": "executable"}), (), None, None),
     ("a", 0x00220057, 0xFFFFFFFF, "1C", "Illumination Bandwidth", "IlluminationBandwidth", "FL", "1", ('Required if Acquisition Device Type Code Sequence (0022,0015) contains an Item with the value (392012008, SCT, "Optical Coherence Tomography Scanner"). May be present otherwise.', {"if": {"code": "0022,0015", "values": [["392012008", "SCT"]]}, "otherwise": "may", "status": "executable"}), (), None, None),

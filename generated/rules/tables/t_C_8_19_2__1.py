@@ -51,7 +51,7 @@ RULES = (
         ("i", "table_10-11", None, ()),
         ("a", 0x0040A170, 0xFFFFFFFF, "1", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1)),
+        ), (1, 1), ((7004, "defined"),)),
     ), None),
     ("i", "table_10.41-1", None, ()),
     ("a", 0x00204000, 0xFFFFFFFF, "3", "Image Comments", "ImageComments", "LT", "1", None, (), None, None),

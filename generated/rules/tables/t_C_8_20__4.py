@@ -20,7 +20,7 @@ RULES = (
         ("i", "table_8.8-1", None, ()),
         ("a", 0x00620011, 0xFFFFFFFF, "3", "Segmented Property Type Modifier Code Sequence", "SegmentedPropertyTypeModifierCodeSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), None),
+        ), None, ((244, "defined"),)),
     ), (1, 1)),
     ("a", 0x00620020, 0xFFFFFFFF, "1C", "Tracking ID", "TrackingID", "UT", "1", ("Required if Tracking UID (0062,0021) is present.", {"if": {"present": "item:0062,0021"}, "status": "executable"}), (), None, None),
     ("a", 0x00620021, 0xFFFFFFFF, "1C", "Tracking UID", "TrackingUID", "UI", "1", ("Required if Tracking ID (0062,0020) is present.", {"if": {"present": "item:0062,0020"}, "status": "executable"}), (), None, None),

@@ -13,11 +13,11 @@ RULES = (
         ("i", "table_8.8-1", None, ()),
         ("a", 0x00540222, 0xFFFFFFFF, "2", "View Modifier Code Sequence", "ViewModifierCodeSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (0, None)),
-    ), (1, 1)),
+        ), (0, None), ((4015, "defined"),)),
+    ), (1, 1), ((4014, "defined"),)),
     ("a", 0x00281300, 0xFFFFFFFF, "1C", "Breast Implant Present", "BreastImplantPresent", "CS", "1", ("Required if Modality (0008,0060) is MG. May be present otherwise.", {"if": {"equals": "0008,0060", "values": ["MG"]}, "otherwise": "may", "status": "executable"}), (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
     ("a", 0x00281350, 0xFFFFFFFF, "3", "Partial View", "PartialView", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
     ("a", 0x00281352, 0xFFFFFFFF, "1C", "Partial View Code Sequence", "PartialViewCodeSequence", "SQ", "1", ("Required if Partial View (0028,1350) is present with a value of YES.", {"if": {"equals": "0028,1350", "values": ["YES"]}, "status": "executable"}), (), (
         ("i", "table_8.8-1", None, ()),
-    ), None),
+    ), None, ((4005, "defined"),)),
 )

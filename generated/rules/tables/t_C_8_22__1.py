@@ -17,6 +17,6 @@ RULES = (
         ("a", 0x0020000E, 0xFFFFFFFF, "1", "Series Instance UID", "SeriesInstanceUID", "UI", "1", None, (), None, None),
         ("a", 0x0040A170, 0xFFFFFFFF, "2", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (0, None)),
+        ), (0, None), ((7210, "defined"),)),
     ), (1, None)),
 )

@@ -29,13 +29,13 @@ RULES = (
         ("i", "table_10-3", None, ()),
         ("a", 0x0040A170, 0xFFFFFFFF, "1", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1)),
+        ), (1, 1), ((7202, "defined"),)),
     ), (1, None)),
     ("a", 0x00081140, 0xFFFFFFFF, "3", "Referenced Image Sequence", "ReferencedImageSequence", "SQ", "1", None, (), (
         ("i", "table_10-3", None, ()),
         ("a", 0x0040A170, 0xFFFFFFFF, "1", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1)),
+        ), (1, 1), ((7201, "defined"),)),
     ), None),
     ("a", 0x00089121, 0xFFFFFFFF, "3", "Referenced Raw Data Sequence", "ReferencedRawDataSequence", "SQ", "1", None, (), (
         ("i", "table_C.17-3", None, ()),
@@ -44,7 +44,7 @@ RULES = (
         ("i", "table_10-11", None, ()),
         ("a", 0x0040A170, 0xFFFFFFFF, "1", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1)),
+        ), (1, 1), ((7004, "defined"),)),
     ), (1, None)),
     ("a", 0x00082124, 0xFFFFFFFF, "1C", "Number of Stages", "NumberOfStages", "IS", "1", ("Required if Performed Protocol Type (0040,0261) is present with value STAGED.", {"if": {"equals": "0040,0261", "values": ["STAGED"]}, "status": "executable"}), (), None, None),
     ("a", 0x00082122, 0xFFFFFFFF, "1C", "Stage Number", "StageNumber", "IS", "1", ("Required if Performed Protocol Type (0040,0261) is present with value STAGED.", {"if": {"equals": "0040,0261", "values": ["STAGED"]}, "status": "executable"}), (), None, None),
@@ -56,7 +56,7 @@ RULES = (
         ("a", 0x00082134, 0xFFFFFFFF, "1", "Event Time Offset", "EventTimeOffset", "FD", "1", None, (), None, None),
         ("a", 0x00082135, 0xFFFFFFFF, "1", "Event Code Sequence", "EventCodeSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1)),
+        ), (1, 1), ((12031, "defined"),)),
         ("a", 0x00082132, 0xFFFFFFFF, "3", "Event Timer Name(s)", "EventTimerNames", "LO", "1-n", None, (), None, None),
     ), None),
     ("i", "table_10-5", None, ()),
@@ -71,16 +71,16 @@ RULES = (
     ), None),
     ("a", 0x00189809, 0xFFFFFFFF, "1", "Transducer Scan Pattern Code Sequence", "TransducerScanPatternCodeSequence", "SQ", "1", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, 1)),
+    ), (1, 1), ((12032, "defined"),)),
     ("a", 0x0018980D, 0xFFFFFFFF, "1", "Transducer Geometry Code Sequence", "TransducerGeometryCodeSequence", "SQ", "1", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, 1)),
+    ), (1, 1), ((12033, "defined"),)),
     ("a", 0x0018980E, 0xFFFFFFFF, "1", "Transducer Beam Steering Code Sequence", "TransducerBeamSteeringCodeSequence", "SQ", "1", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, None)),
+    ), (1, None), ((12034, "defined"),)),
     ("a", 0x0018980F, 0xFFFFFFFF, "1", "Transducer Application Code Sequence", "TransducerApplicationCodeSequence", "SQ", "1", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, 1)),
+    ), (1, 1), ((12035, "defined"),)),
     ("a", 0x00185020, 0xFFFFFFFF, "3", "Processing Function", "ProcessingFunction", "LO", "1", None, (), None, None),
     ("a", 0x00185022, 0xFFFFFFFF, "1", "Mechanical Index", "MechanicalIndex", "DS", "1", None, (), None, None),
     ("a", 0x00185024, 0xFFFFFFFF, "1", "Bone Thermal Index", "BoneThermalIndex", "DS", "1", None, (), None, None),

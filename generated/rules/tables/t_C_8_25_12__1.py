@@ -11,7 +11,7 @@ RULES = (
     ("a", 0x00460125, 0xFFFFFFFF, "1", "Viewing Distance Type", "ViewingDistanceType", "CS", "1", None, (("enumerated", ("DISTANCE", "NEAR", "INTERMEDIATE", "OTHER"), None, None, ""),), None, None),
     ("a", 0x00460121, 0xFFFFFFFF, "1", "Visual Acuity Type Code Sequence", "VisualAcuityTypeCodeSequence", "SQ", "1", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, 1)),
+    ), (1, 1), ((4216, "defined"),)),
     ("a", 0x00460092, 0xFFFFFFFF, "1", "Background Color", "BackgroundColor", "CS", "1", None, (("defined", ("RED", "GREEN", "WHITE", "REDGREENSPLIT"), None, None, ""),), None, None),
     ("a", 0x00460094, 0xFFFFFFFF, "1", "Optotype", "Optotype", "CS", "1", None, (("defined", ("LETTERS", "NUMBERS", "PICTURES", "TUMBLING E", "LANDOLT C"), None, None, ""),), None, None),
     ("a", 0x00460139, 0xFFFFFFFF, "1C", "Optotype Detailed Definition", "OptotypeDetailedDefinition", "LO", "1", ("Required if the Optotype (0046,0094) Attribute value is LETTERS or NUMBERS or PICTURES.", {"if": {"equals": "0046,0094", "values": ["LETTERS", "NUMBERS", "PICTURES"]}, "status": "executable"}), (), None, None),

@@ -10,11 +10,11 @@ TABLE = ("table_C.8.25.14-2", "C.8.25.14-2", "Ophthalmic Axial Measurements Macr
 RULES = (
     ("a", 0x00221024, 0xFFFFFFFF, "1", "Lens Status Code Sequence", "LensStatusCodeSequence", "SQ", "1", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, 1)),
+    ), (1, 1), ((4231, "defined"),)),
     ("a", 0x00221065, 0xFFFFFFFF, "3", "Lens Status Description", "LensStatusDescription", "LO", "1", None, (), None, None),
     ("a", 0x00221025, 0xFFFFFFFF, "1", "Vitreous Status Code Sequence", "VitreousStatusCodeSequence", "SQ", "1", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, 1)),
+    ), (1, 1), ((4232, "defined"),)),
     ("a", 0x00221066, 0xFFFFFFFF, "3", "Vitreous Status Description", "VitreousStatusDescription", "LO", "1", None, (), None, None),
     ("a", 0x0022000D, 0xFFFFFFFF, "2", "Pupil Dilated", "PupilDilated", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
     ("a", 0x0022000E, 0xFFFFFFFF, "2C", "Degree of Dilation", "DegreeOfDilation", "FL", "1", ("Required if the value of Pupil Dilated (0022,000D) is YES.", {"if": {"equals": "item:0022,000D", "values": ["YES"]}, "status": "executable"}), (), None, None),
@@ -25,7 +25,7 @@ RULES = (
         ("a", 0x0022004E, 0xFFFFFFFF, "3", "Mydriatic Agent Concentration", "MydriaticAgentConcentration", "DS", "1", None, (), None, None),
         ("a", 0x00220042, 0xFFFFFFFF, "1C", "Mydriatic Agent Concentration Units Sequence", "MydriaticAgentConcentrationUnitsSequence", "SQ", "1", ("Required if Mydriatic Agent Concentration (0022,004E) is present.", {"if": {"present": "item:0022,004E"}, "status": "executable"}), (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1)),
+        ), (1, 1), ((4244, "defined"),)),
     ), (0, None)),
     ("a", 0x00221050, 0xFFFFFFFF, "1", "Ophthalmic Axial Length Measurements Sequence", "OphthalmicAxialLengthMeasurementsSequence", "SQ", "1", None, (), (
         ("a", 0x00221010, 0xFFFFFFFF, "1", "Ophthalmic Axial Length Measurements Type", "OphthalmicAxialLengthMeasurementsType", "CS", "1", None, (("enumerated", ("TOTAL LENGTH", "LENGTH SUMMATION", "SEGMENTAL LENGTH"), None, None, ""),), None, None),

@@ -12,6 +12,6 @@ RULES = (
     ("a", 0x00221140, 0xFFFFFFFF, "1", "Ophthalmic Axial Length Measurement Modified", "OphthalmicAxialLengthMeasurementModified", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
     ("a", 0x00221101, 0xFFFFFFFF, "1", "Ophthalmic Axial Length Measurements Segment Name Code Sequence", "OphthalmicAxialLengthMeasurementsSegmentNameCodeSequence", "SQ", "1", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, 1)),
+    ), (1, 1), ((4233, "defined"),)),
     ("i", "table_C.8.25.14-4", None, ()),
 )

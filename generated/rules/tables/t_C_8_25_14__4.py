@@ -13,14 +13,14 @@ RULES = (
         ("a", 0x0040A084, 0xFFFFFFFF, "1", "Observer Type", "ObserverType", "CS", "1", None, (("enumerated", ("PSN", "DEV"), None, None, ""),), None, None),
         ("a", 0x00221150, 0xFFFFFFFF, "1", "Ophthalmic Axial Length Data Source Code Sequence", "OphthalmicAxialLengthDataSourceCodeSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1)),
+        ), (1, 1), ((4240, "defined"),)),
         ("a", 0x00221159, 0xFFFFFFFF, "3", "Ophthalmic Axial Length Data Source Description", "OphthalmicAxialLengthDataSourceDescription", "LO", "1", None, (), None, None),
     ), (1, 1)),
     ("a", 0x00221225, 0xFFFFFFFF, "1C", "Optical Ophthalmic Axial Length Measurements Sequence", "OpticalOphthalmicAxialLengthMeasurementsSequence", "SQ", "1", ("Required if Ophthalmic Axial Measurements Device Type (0022,1009) is OPTICAL.", {"if": {"equals": "0022,1009", "values": ["OPTICAL"]}, "status": "executable"}), (), (
         ("a", 0x00221155, 0xFFFFFFFF, "3", "Signal to Noise Ratio", "SignalToNoiseRatio", "FL", "1", None, (), None, None),
         ("a", 0x00221150, 0xFFFFFFFF, "1", "Ophthalmic Axial Length Data Source Code Sequence", "OphthalmicAxialLengthDataSourceCodeSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1)),
+        ), (1, 1), ((4240, "defined"),)),
         ("a", 0x00221159, 0xFFFFFFFF, "3", "Ophthalmic Axial Length Data Source Description", "OphthalmicAxialLengthDataSourceDescription", "LO", "1", None, (), None, None),
     ), (1, 1)),
 )

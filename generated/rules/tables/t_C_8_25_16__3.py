@@ -20,6 +20,6 @@ RULES = (
     ), (1, 1)),
     ("a", 0x00221096, 0xFFFFFFFF, "2", "Keratometry Measurement Type Code Sequence", "KeratometryMeasurementTypeCodeSequence", "SQ", "1", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (0, 1)),
+    ), (0, 1), ((4235, "defined"),)),
     ("a", 0x00221033, 0xFFFFFFFF, "2", "Keratometer Index", "KeratometerIndex", "FL", "1", None, (), None, None),
 )

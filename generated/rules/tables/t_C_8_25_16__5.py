@@ -14,7 +14,7 @@ RULES = (
     ("a", 0x00221092, 0xFFFFFFFF, "1", "Lens Constant Sequence", "LensConstantSequence", "SQ", "1", None, (), (
         ("a", 0x0040A043, 0xFFFFFFFF, "1", "Concept Name Code Sequence", "ConceptNameCodeSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1)),
+        ), (1, 1), ((4237, "defined"),)),
         ("a", 0x0040A30A, 0xFFFFFFFF, "1", "Numeric Value", "NumericValue", "DS", "1-n", None, (), None, None),
     ), (1, None)),
     ("a", 0x00221090, 0xFFFFFFFF, "1", "IOL Power Sequence", "IOLPowerSequence", "SQ", "1", None, (), (

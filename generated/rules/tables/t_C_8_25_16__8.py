@@ -20,7 +20,7 @@ RULES = (
     ), (1, 1)),
     ("a", 0x00460116, 0xFFFFFFFF, "1", "Cornea Measurement Method Code Sequence", "CorneaMeasurementMethodCodeSequence", "SQ", "1", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, 1)),
+    ), (1, 1), ((4242, "defined"),)),
     ("a", 0x00221033, 0xFFFFFFFF, "2", "Keratometer Index", "KeratometerIndex", "FL", "1", None, (), None, None),
     ("a", 0x00460117, 0xFFFFFFFF, "1C", "Refractive Index of Cornea", "RefractiveIndexOfCornea", "FL", "1", ('Required if Cornea Measurement Type Code Sequence (0046,0116) contains an item with the value (111759, DCM, "Posterior Cornea Surface Measurement").', {"if": {"code": "item:0046,0116", "values": [["111759", "DCM"]]}, "status": "executable"}), (), None, None),
     ("a", 0x00460118, 0xFFFFFFFF, "1C", "Refractive Index of Aqueous Humor", "RefractiveIndexOfAqueousHumor", "FL", "1", ('Required if Cornea Measurement Type Code Sequence (0046,0116) contains an item with the value (111759, DCM, "Posterior Cornea Surface Measurement").', {"if": {"code": "item:0046,0116", "values": [["111759", "DCM"]]}, "status": "executable"}), (), None, None),

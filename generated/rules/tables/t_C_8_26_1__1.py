@@ -14,6 +14,6 @@ RULES = (
     ), (1, 1)),
     ("a", 0x00400275, 0xFFFFFFFF, "3", "Request Attributes Sequence", "RequestAttributesSequence", "SQ", "1", None, (), (
         ("i", "table_10-9", None, ()),
-    ), None),
+    ), None, ((4256, "defined"),)),
     ("i", "table_10-16", None, ()),
 )

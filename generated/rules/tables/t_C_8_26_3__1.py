@@ -11,7 +11,7 @@ RULES = (
     ("a", 0x00240032, 0xFFFFFFFF, "1", "Fixation Sequence", "FixationSequence", "SQ", "1", None, (), (
         ("a", 0x00240033, 0xFFFFFFFF, "1", "Fixation Monitoring Code Sequence", "FixationMonitoringCodeSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, None)),
+        ), (1, None), ((4253, "defined"),)),
         ("a", 0x00240035, 0xFFFFFFFF, "1C", "Fixation Checked Quantity", "FixationCheckedQuantity", "US", "1", ('Required if Fixation Monitoring Code Sequence (0024,0033) contains an Item with the value (111844, DCM, "Blind Spot Monitoring") or (111845, DCM, "Macular Fixation Testing"). May be present otherwise.', {"if": {"code": "item:0024,0033", "values": [["111844", "DCM"], ["111845", "DCM"]]}, "otherwise": "may", "status": "executable"}), (), None, None),
         ("a", 0x00240036, 0xFFFFFFFF, "1C", "Patient Not Properly Fixated Quantity", "PatientNotProperlyFixatedQuantity", "US", "1", ('Required if Fixation Monitoring Code Sequence (0024,0033) contains an Item with the value (111844, DCM, "Blind Spot Monitoring") or (111845, DCM, "Macular Fixation Testing"). May be present otherwise.', {"if": {"code": "item:0024,0033", "values": [["111844", "DCM"], ["111845", "DCM"]]}, "otherwise": "may", "status": "executable"}), (), None, None),
         ("a", 0x00240039, 0xFFFFFFFF, "1", "Excessive Fixation Losses Data Flag", "ExcessiveFixationLossesDataFlag", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),

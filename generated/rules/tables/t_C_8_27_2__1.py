@@ -30,7 +30,7 @@ RULES = (
         ("i", "table_10-11", None, ()),
         ("a", 0x0040A170, 0xFFFFFFFF, "1", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1)),
+        ), (1, 1), ((7004, "defined"),)),
     ), None),
     ("a", 0x00204000, 0xFFFFFFFF, "3", "Image Comments", "ImageComments", "LT", "1", None, (), None, None),
     ("a", 0x00082144, 0xFFFFFFFF, "3", "Recommended Display Frame Rate", "RecommendedDisplayFrameRate", "IS", "1", None, (), None, None),

@@ -16,5 +16,5 @@ RULES = (
     ("a", 0x00520013, 0xFFFFFFFF, "1C", "Catheter Rotational Rate", "CatheterRotationalRate", "FD", "1", ("Required if rotational catheter is used.", {"if": {"unknown": "dataset", "text": "rotational catheter is used"}, "status": "not-decidable"}), (), None, None),
     ("a", 0x00520016, 0xFFFFFFFF, "2", "Mode of Percutaneous Access Sequence", "ModeOfPercutaneousAccessSequence", "SQ", "1", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (0, 1)),
+    ), (0, 1), ((3746, "defined"),)),
 )

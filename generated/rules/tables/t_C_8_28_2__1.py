@@ -11,7 +11,7 @@ RULES = (
     ("a", 0x00221415, 0xFFFFFFFF, "1", "Ophthalmic Mapping Device Type", "OphthalmicMappingDeviceType", "CS", "1", None, (("defined", ("OCT", "POLARIMETRY", "SLO_TOMO"), None, None, ""),), None, None),
     ("a", 0x00221420, 0xFFFFFFFF, "1", "Acquisition Method Code Sequence", "AcquisitionMethodCodeSequence", "SQ", "1", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, 1)),
+    ), (1, 1), ((4261, "defined"),)),
     ("a", 0x00221423, 0xFFFFFFFF, "1C", "Acquisition Method Algorithm Sequence", "AcquisitionMethodAlgorithmSequence", "SQ", "1", ('Required if Acquisition Method Code Sequence (0022,1420) contains an Item with the value of (111923, DCM, "Corneal birefringence compensation") May be present otherwise.', {"if": {"code": "0022,1420", "values": [["111923", "DCM"]]}, "otherwise": "may", "status": "executable"}), (), (
         ("i", "table_10-19", None, ()),
     ), (1, 1)),
@@ -38,13 +38,13 @@ RULES = (
     ("a", 0x00200062, 0xFFFFFFFF, "1", "Image Laterality", "ImageLaterality", "CS", "1", None, (("enumerated", ("R", "L"), None, None, ""),), None, None),
     ("a", 0x00221436, 0xFFFFFFFF, "1", "Ophthalmic Thickness Map Type Code Sequence", "OphthalmicThicknessMapTypeCodeSequence", "SQ", "1", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, 1)),
+    ), (1, 1), ((4263, "defined"),)),
     ("i", "table_C.7.6.16-12", ('if Ophthalmic Thickness Map Type Code Sequence (0022,1436) contains an Item with the value (111930, DCM, "Absolute ophthalmic thickness") or (111932, DCM, "Thickness deviation from normative data"). May be present otherwise.', {"if": {"code": "0022,1436", "values": [["111930", "DCM"], ["111932", "DCM"]]}, "otherwise": "may", "status": "executable"}), ()),
     ("a", 0x00221450, 0xFFFFFFFF, "1C", "Pixel Value Mapping to Coded Concept Sequence", "PixelValueMappingToCodedConceptSequence", "SQ", "1", ('Required if Ophthalmic Thickness Map Type Code Sequence (0022,1436) contains an Item with the value (111931, DCM, "Thickness deviation category from normative data"). May be present otherwise.', {"if": {"code": "0022,1436", "values": [["111931", "DCM"]]}, "otherwise": "may", "status": "executable"}), (), (
         ("a", 0x00221452, 0xFFFFFFFF, "1", "Mapped Pixel Value", "MappedPixelValue", "US or SS", "1", None, (), None, None),
         ("a", 0x00409098, 0xFFFFFFFF, "1", "Pixel Value Mapping Code Sequence", "PixelValueMappingCodeSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1)),
+        ), (1, 1), ((4265, "defined"),)),
         ("a", 0x00221454, 0xFFFFFFFF, "3", "Pixel Value Mapping Explanation", "PixelValueMappingExplanation", "LO", "1", None, (), None, None),
     ), (1, None)),
     ("a", 0x00221443, 0xFFFFFFFF, "1C", "Ophthalmic Thickness Mapping Normals Sequence", "OphthalmicThicknessMappingNormalsSequence", "SQ", "1", ('Required if Ophthalmic Thickness Map Type Code Sequence (0022,1436) contains an Item with the value or (111931, DCM, "Thickness deviation category from normative data") or (111932, DCM, "Thickness deviation from normative data"). May be present otherwise.', {"if": {"unknown": "unparsed", "text": 'Ophthalmic Thickness Map Type Code Sequence (0022,1436) contains an Item with the value or (111931, DCM, "Thickness deviation category from normative data") or (111932, DCM, "Thickness deviation from normative data")'}, "otherwise": "may", "status": "unparsed"}), (), (
@@ -58,13 +58,13 @@ RULES = (
         ("i", "table_10-3", None, ()),
         ("a", 0x0040A170, 0xFFFFFFFF, "1", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1)),
+        ), (1, 1), ((7202, "defined"),)),
     ), (1, 1)),
     ("a", 0x0008114A, 0xFFFFFFFF, "1C", "Referenced Instance Sequence", "ReferencedInstanceSequence", "SQ", "1", ("Required if Ophthalmic Photography Reference Image available. May be present otherwise.", {"if": {"unknown": "dataset", "text": "Ophthalmic Photography Reference Image available"}, "otherwise": "may", "status": "not-decidable"}), (), (
         ("i", "table_10-11", None, ()),
         ("a", 0x0040A170, 0xFFFFFFFF, "1", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1)),
+        ), (1, 1), ((4264, "defined"),)),
     ), (0, None)),
     ("a", 0x00221465, 0xFFFFFFFF, "3", "Registration to Localizer Sequence", "RegistrationToLocalizerSequence", "SQ", "1", None, (), (
         ("a", 0x00221466, 0xFFFFFFFF, "1", "Registered Localizer Units", "RegisteredLocalizerUnits", "CS", "1", None, (("enumerated", ("PIXEL",), None, None, ""),), None, None),
@@ -78,5 +78,5 @@ RULES = (
     ("a", 0x00221463, 0xFFFFFFFF, "1C", "Anatomic Structure Reference Point", "AnatomicStructureReferencePoint", "FL", "2", ('Required if Primary Anatomic Structure Sequence (0008,2228) contains an Item with the value (67046006, SCT, "Fovea centralis") or (81016008, SCT, "Optic nerve head") or (49755003, SCT, "Lesion") or (111934, DCM, "Disc-Fovea"). May be present otherwise.', {"if": {"code": "0008,2228", "values": [["67046006", "SCT"], ["81016008", "SCT"], ["49755003", "SCT"], ["111934", "DCM"]]}, "otherwise": "may", "status": "executable"}), (), None, None),
     ("a", 0x00221445, 0xFFFFFFFF, "1C", "Retinal Thickness Definition Code Sequence", "RetinalThicknessDefinitionCodeSequence", "SQ", "1", ("Required if Attribute Image Type (0008,0008) value 3 is RETINAL_THICK.", {"if": {"equals": "0008,0008", "values": ["RETINAL_THICK"], "index": 3}, "status": "executable"}), (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, 1)),
+    ), (1, 1), ((4262, "defined"),)),
 )

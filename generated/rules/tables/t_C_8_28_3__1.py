@@ -14,5 +14,5 @@ RULES = (
             ("a", 0x00221460, 0xFFFFFFFF, "1", "Ophthalmic Thickness Map Threshold Quality Rating", "OphthalmicThicknessMapThresholdQualityRating", "FL", "1", None, (), None, None),
             ("i", "table_10-19", None, ()),
         ), (1, 1)),
-    ), (1, 1)),
+    ), (1, 1), ((4243, "defined"),)),
 )

@@ -40,7 +40,7 @@ RULES = (
     ("a", 0x00460242, 0xFFFFFFFF, "1C", "Corneal Topography Map Quality Evaluation", "CornealTopographyMapQualityEvaluation", "CS", "1", ("Required if a quality rating value exists for the corneal topography map.", {"if": {"unknown": "dataset", "text": "a quality rating value exists for the corneal topography map"}, "status": "not-decidable"}), (("enumerated", ("ACCEPTABLE", "MARGINAL", "NOT_ACCEPTABLE"), None, None, ""),), None, None),
     ("a", 0x00460207, 0xFFFFFFFF, "1", "Corneal Topography Map Type Code Sequence", "CornealTopographyMapTypeCodeSequence", "SQ", "1", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, 1)),
+    ), (1, 1), ((4268, "defined"),)),
     ("a", 0x00460210, 0xFFFFFFFF, "1C", "Corneal Topography Mapping Normals Sequence", "CornealTopographyMappingNormalsSequence", "SQ", "1", ("Required if a normative data base was used.", {"if": {"unknown": "dataset", "text": "a normative data base was used"}, "status": "not-decidable"}), (), (
         ("i", "table_10-22", None, ()),
     ), (1, 1)),

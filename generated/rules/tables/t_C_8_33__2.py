@@ -19,7 +19,7 @@ RULES = (
             ("i", "table_8.8-1", None, ()),
             ("a", 0x0040A195, 0xFFFFFFFF, "3", "Modifier Code Sequence", "ModifierCodeSequence", "SQ", "1", None, (), (
                 ("i", "table_8.8-1", None, ()),
-            ), (1, None)),
+            ), (1, None), ((244, "defined"),)),
         ), (1, 1)),
         ("a", 0x00660102, 0xFFFFFFFF, "1", "Track Sequence", "TrackSequence", "SQ", "1", None, (), (
             ("a", 0x00660016, 0xFFFFFFFF, "1", "Point Coordinates Data", "PointCoordinatesData", "OF", "1", None, (), None, None),
@@ -31,10 +31,10 @@ RULES = (
         ("a", 0x00660121, 0xFFFFFFFF, "3", "Measurements Sequence", "MeasurementsSequence", "SQ", "1", None, (), (
             ("a", 0x0040A043, 0xFFFFFFFF, "1", "Concept Name Code Sequence", "ConceptNameCodeSequence", "SQ", "1", None, (), (
                 ("i", "table_8.8-1", None, ()),
-            ), (1, 1)),
+            ), (1, 1), ((7263, "defined"),)),
             ("a", 0x004008EA, 0xFFFFFFFF, "1", "Measurement Units Code Sequence", "MeasurementUnitsCodeSequence", "SQ", "1", None, (), (
                 ("i", "table_8.8-1", None, ()),
-            ), (1, 1)),
+            ), (1, 1), ((82, "defined"),)),
             ("a", 0x00660132, 0xFFFFFFFF, "1", "Measurement Values Sequence", "MeasurementValuesSequence", "SQ", "1", None, (), (
                 ("a", 0x00660125, 0xFFFFFFFF, "1", "Floating Point Values", "FloatingPointValues", "OF", "1", None, (), None, None),
                 ("a", 0x00660129, 0xFFFFFFFF, "1C", "Track Point Index List", "TrackPointIndexList", "OL", "1", ("Required if Measurement Values stored in Floating Point Values (0066,0125) shall be associated to only a subset of points in Point Coordinates Data (0066,0016).", {"if": {"unknown": "dataset", "text": "Measurement Values stored in Floating Point Values (0066,0125) shall be associated to only a subset of points in Point Coordinates Data (0066,0016)"}, "status": "not-decidable"}), (), None, None),
@@ -43,27 +43,27 @@ RULES = (
         ("a", 0x00660130, 0xFFFFFFFF, "3", "Track Statistics Sequence", "TrackStatisticsSequence", "SQ", "1", None, (), (
             ("a", 0x0040A043, 0xFFFFFFFF, "1", "Concept Name Code Sequence", "ConceptNameCodeSequence", "SQ", "1", None, (), (
                 ("i", "table_8.8-1", None, ()),
-            ), (1, 1)),
+            ), (1, 1), ((7263, "defined"),)),
             ("a", 0x0040A195, 0xFFFFFFFF, "1", "Modifier Code Sequence", "ModifierCodeSequence", "SQ", "1", None, (), (
                 ("i", "table_8.8-1", None, ()),
-            ), (1, 1)),
+            ), (1, 1), ((7464, "defined"),)),
             ("a", 0x004008EA, 0xFFFFFFFF, "1", "Measurement Units Code Sequence", "MeasurementUnitsCodeSequence", "SQ", "1", None, (), (
                 ("i", "table_8.8-1", None, ()),
-            ), (1, 1)),
+            ), (1, 1), ((82, "defined"),)),
             ("a", 0x00660125, 0xFFFFFFFF, "1", "Floating Point Values", "FloatingPointValues", "OF", "1", None, (), None, None),
         ), (1, None)),
         ("a", 0x00660124, 0xFFFFFFFF, "3", "Track Set Statistics Sequence", "TrackSetStatisticsSequence", "SQ", "1", None, (), (
             ("i", "table_C.8.33-3", None, ()),
-        ), (1, None)),
+        ), (1, None), ((7263, "defined"),)),
         ("a", 0x00660133, 0xFFFFFFFF, "3", "Diffusion Acquisition Code Sequence", "DiffusionAcquisitionCodeSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1)),
+        ), (1, 1), ((7260, "defined"),)),
         ("a", 0x00660134, 0xFFFFFFFF, "1", "Diffusion Model Code Sequence", "DiffusionModelCodeSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1)),
+        ), (1, 1), ((7261, "defined"),)),
         ("a", 0x00660104, 0xFFFFFFFF, "1", "Tracking Algorithm Identification Sequence", "TrackingAlgorithmIdentificationSequence", "SQ", "1", None, (), (
             ("i", "table_10-19", None, ()),
-        ), (1, None)),
+        ), (1, None), ((7262, "defined"),)),
     ), (1, None)),
     ("a", 0x0008114A, 0xFFFFFFFF, "1C", "Referenced Instance Sequence", "ReferencedInstanceSequence", "SQ", "1", ("Required if this Instance was created from DICOM images.", {"if": {"unknown": "dataset", "text": "this Instance was created from DICOM images"}, "status": "not-decidable"}), (), (
         ("i", "table_10-3", None, ()),

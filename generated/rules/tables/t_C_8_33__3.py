@@ -13,9 +13,9 @@ RULES = (
     ), (1, 1)),
     ("a", 0x0040A195, 0xFFFFFFFF, "1", "Modifier Code Sequence", "ModifierCodeSequence", "SQ", "1", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, 1)),
+    ), (1, 1), ((7464, "defined"),)),
     ("a", 0x004008EA, 0xFFFFFFFF, "1", "Measurement Units Code Sequence", "MeasurementUnitsCodeSequence", "SQ", "1", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, 1)),
+    ), (1, 1), ((82, "defined"),)),
     ("a", 0x0040A161, 0xFFFFFFFF, "1", "Floating Point Value", "FloatingPointValue", "FD", "1-n", None, (), None, None),
 )

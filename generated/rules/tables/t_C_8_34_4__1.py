@@ -15,5 +15,5 @@ RULES = (
         ("a", 0x00081140, 0xFFFFFFFF, "1C", "Referenced Image Sequence", "ReferencedImageSequence", "SQ", "1", ('Required if Sound Speed Correction Mechanism (0018,9832) is (130820, DCM, "Speed of Sound Map Correction"). May be present otherwise.', {"if": {"code": "0018,9832", "values": [["130820", "DCM"]]}, "otherwise": "may", "status": "executable"}), (), (
             ("i", "table_10-3", None, ()),
         ), (1, 1)),
-    ), (1, 1)),
+    ), (1, 1), ((11004, "defined"),)),
 )

@@ -18,7 +18,7 @@ RULES = (
             ("a", 0x00189255, 0xFFFFFFFF, "1", "ASL Slab Orientation", "ASLSlabOrientation", "FD", "3", None, (), None, None),
             ("a", 0x00189256, 0xFFFFFFFF, "1", "ASL Mid Slab Position", "ASLMidSlabPosition", "FD", "3", None, (), None, None),
             ("a", 0x00189258, 0xFFFFFFFF, "1", "ASL Pulse Train Duration", "ASLPulseTrainDuration", "UL", "1", None, (), None, None),
-        ), (1, None)),
+        ), (1, None), ((2, "defined"), (4030, "defined"))),
         ("a", 0x00189259, 0xFFFFFFFF, "1", "ASL Crusher Flag", "ASLCrusherFlag", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
         ("a", 0x0018925A, 0xFFFFFFFF, "1C", "ASL Crusher Flow Limit", "ASLCrusherFlowLimit", "FD", "1", ("Required if ASL Crusher Flag (0018,9259) is YES.", {"if": {"equals": "item:0018,9259", "values": ["YES"]}, "status": "executable"}), (), None, None),
         ("a", 0x0018925B, 0xFFFFFFFF, "1C", "ASL Crusher Description", "ASLCrusherDescription", "LO", "1", ("Required if ASL Crusher Flag (0018,9259) is YES.", {"if": {"equals": "item:0018,9259", "values": ["YES"]}, "status": "executable"}), (), None, None),

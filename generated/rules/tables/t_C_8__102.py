@@ -36,6 +36,6 @@ RULES = (
         ("i", "table_10-3", None, ()),
         ("a", 0x0040A170, 0xFFFFFFFF, "1", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1)),
+        ), (1, 1), ((7215, "defined"),)),
     ), (1, None)),
 )

@@ -17,11 +17,11 @@ RULES = (
         ("a", 0x00189345, 0xFFFFFFFF, "2C", "CTDIvol", "CTDIvol", "FD", "1", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL or Image Type (0008,0008) Value 1 is ORIGINAL. May be present otherwise.", {"if": {"or": [{"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, {"equals": "0008,0008", "values": ["ORIGINAL"], "index": 1}]}, "otherwise": "may", "status": "executable"}), (), None, None),
         ("a", 0x00189346, 0xFFFFFFFF, "3", "CTDI Phantom Type Code Sequence", "CTDIPhantomTypeCodeSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), None),
+        ), None, ((4052, "defined"),)),
         ("a", 0x00181271, 0xFFFFFFFF, "3", "Water Equivalent Diameter", "WaterEquivalentDiameter", "FD", "1", None, (), None, None),
         ("a", 0x00181272, 0xFFFFFFFF, "1C", "Water Equivalent Diameter Calculation Method Code Sequence", "WaterEquivalentDiameterCalculationMethodCodeSequence", "SQ", "1", ("Required if Water Equivalent Diameter (0018,1271) is present.", {"if": {"present": "item:0018,1271"}, "status": "executable"}), (), (
             ("i", "table_8.8-1", None, ()),
-        ), None),
+        ), None, ((10024, "defined"),)),
         ("a", 0x0018115E, 0xFFFFFFFF, "3", "Image and Fluoroscopy Area Dose Product", "ImageAndFluoroscopyAreaDoseProduct", "DS", "1", None, (), None, None),
     ), (1, 1)),
 )

@@ -25,7 +25,7 @@ RULES = (
         ("i", "table_10-3", None, ()),
         ("a", 0x0040A170, 0xFFFFFFFF, "3", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), None),
+        ), None, ((7201, "defined"),)),
     ), (1, None)),
     ("a", 0x00082111, 0xFFFFFFFF, "3", "Derivation Description", "DerivationDescription", "ST", "1", None, (), None, None),
     ("a", 0x00181400, 0xFFFFFFFF, "3", "Acquisition Device Processing Description", "AcquisitionDeviceProcessingDescription", "LO", "1", None, (), None, None),

@@ -49,11 +49,11 @@ RULES = (
     ("a", 0x00189345, 0xFFFFFFFF, "3", "CTDIvol", "CTDIvol", "FD", "1", None, (), None, None),
     ("a", 0x00189346, 0xFFFFFFFF, "3", "CTDI Phantom Type Code Sequence", "CTDIPhantomTypeCodeSequence", "SQ", "1", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), None),
+    ), None, ((4052, "defined"),)),
     ("a", 0x00181271, 0xFFFFFFFF, "3", "Water Equivalent Diameter", "WaterEquivalentDiameter", "FD", "1", None, (), None, None),
     ("a", 0x00181272, 0xFFFFFFFF, "1C", "Water Equivalent Diameter Calculation Method Code Sequence", "WaterEquivalentDiameterCalculationMethodCodeSequence", "SQ", "1", ("Required if Water Equivalent Diameter (0018,1271) is present.", {"if": {"present": "0018,1271"}, "status": "executable"}), (), (
         ("i", "table_8.8-1", None, ()),
-    ), None),
+    ), None, ((10024, "defined"),)),
     ("a", 0x0018115E, 0xFFFFFFFF, "3", "Image and Fluoroscopy Area Dose Product", "ImageAndFluoroscopyAreaDoseProduct", "DS", "1", None, (), None, None),
     ("i", "table_10-7", None, ()),
     ("i", "table_10-25", None, ()),

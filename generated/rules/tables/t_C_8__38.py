@@ -36,7 +36,7 @@ RULES = (
     ("a", 0x300800A3, 0xFFFFFFFF, "3", "Enhanced RT Beam Limiting Device Definition Flag", "EnhancedRTBeamLimitingDeviceDefinitionFlag", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
     ("a", 0x300800A1, 0xFFFFFFFF, "1C", "Enhanced RT Beam Limiting Device Sequence", "EnhancedRTBeamLimitingDeviceSequence", "SQ", "1", ("Required if Enhanced RT Beam Limiting Device Definition Flag (3008,00A3) is present and has the value YES.", {"if": {"equals": "3008,00A3", "values": ["YES"]}, "status": "executable"}), (), (
         ("i", "table_C.36.2.2.19-1", None, ()),
-    ), (1, None)),
+    ), (1, None), ((9540, "defined"),)),
     ("a", 0x30020028, 0xFFFFFFFF, "3", "Source to Reference Object Distance", "SourceToReferenceObjectDistance", "DS", "1", None, (), None, None),
     ("a", 0x300C0002, 0xFFFFFFFF, "3", "Referenced RT Plan Sequence", "ReferencedRTPlanSequence", "SQ", "1", None, (), (
         ("i", "table_10-11", None, ()),

@@ -55,12 +55,12 @@ RULES = (
     ("a", 0x30040014, 0xFFFFFFFF, "3", "Tissue Heterogeneity Correction", "TissueHeterogeneityCorrection", "CS", "1-3", None, (("enumerated", ("IMAGE", "ROI_OVERRIDE", "WATER"), None, None, ""),), None, None),
     ("a", 0x00089215, 0xFFFFFFFF, "3", "Derivation Code Sequence", "DerivationCodeSequence", "SQ", "1", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), None),
+    ), None, ((7220, "defined"),)),
     ("a", 0x0008114A, 0xFFFFFFFF, "3", "Referenced Instance Sequence", "ReferencedInstanceSequence", "SQ", "1", None, (), (
         ("i", "table_10-11", None, ()),
         ("a", 0x0040A170, 0xFFFFFFFF, "1", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), None),
+        ), None, ((7221, "defined"),)),
     ), None),
     ("a", 0x300C0116, 0xFFFFFFFF, "1C", "Plan Overview Sequence", "PlanOverviewSequence", "SQ", "1", ("Required if Dose Summation Type (3004,000A) is PLAN_OVERVIEW. May be present if Dose Summation Type (3004,000A) is PLAN, MULTI_PLAN or RECORD.", {"if": {"equals": "3004,000A", "values": ["PLAN_OVERVIEW"]}, "permitted_if": {"equals": "3004,000A", "values": ["PLAN", "MULTI_PLAN", "RECORD"]}, "status": "executable"}), (), (
         ("a", 0x300C0117, 0xFFFFFFFF, "1", "Plan Overview Index", "PlanOverviewIndex", "US", "1", None, (), None, None),

@@ -51,7 +51,7 @@ RULES = (
         ), None),
         ("a", 0x3006004D, 0xFFFFFFFF, "3", "ROI Creator Sequence", "ROICreatorSequence", "SQ", "1", None, (), (
             ("i", "table_C.17-3b", None, ()),
-        ), None),
+        ), None, ((9555, "defined"),)),
         ("a", 0x30060037, 0xFFFFFFFF, "3", "ROI Derivation Algorithm Identification Sequence", "ROIDerivationAlgorithmIdentificationSequence", "SQ", "1", None, (), (
             ("i", "table_10-19", None, ()),
         ), None),

@@ -27,7 +27,7 @@ RULES = (
             ("i", "table_8.8-1", None, ()),
             ("a", 0x00620011, 0xFFFFFFFF, "3", "Segmented Property Type Modifier Code Sequence", "SegmentedPropertyTypeModifierCodeSequence", "SQ", "1", None, (), (
                 ("i", "table_8.8-1", None, ()),
-            ), None),
+            ), None, ((244, "defined"),)),
         ), None),
         ("a", 0x30100064, 0xFFFFFFFF, "3", "Therapeutic Role Category Code Sequence", "TherapeuticRoleCategoryCodeSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
@@ -42,7 +42,7 @@ RULES = (
         ("a", 0x300600A6, 0xFFFFFFFF, "2", "ROI Interpreter", "ROIInterpreter", "PN", "1", None, (), None, None),
         ("a", 0x3006004E, 0xFFFFFFFF, "1C", "ROI Interpreter Sequence", "ROIInterpreterSequence", "SQ", "1", ("Required if ROI Creator Sequence (3006,004D) is present in the Structure Set Module, and the person or device performing the interpretation differs from ROI Creator Sequence (3006,004D). May be present otherwise.", {"if": {"and": [{"present": "root:3006,004D"}, {"unknown": "dataset", "text": "the person or device performing the interpretation differs from ROI Creator Sequence (3006,004D)"}]}, "otherwise": "may", "status": "not-decidable"}), (), (
             ("i", "table_C.17-3b", None, ()),
-        ), (1, 1)),
+        ), (1, 1), ((9555, "defined"),)),
         ("a", 0x300A00E1, 0xFFFFFFFF, "3", "Material ID", "MaterialID", "SH", "1", None, (), None, None),
         ("a", 0x300600B0, 0xFFFFFFFF, "3", "ROI Physical Properties Sequence", "ROIPhysicalPropertiesSequence", "SQ", "1", None, (), (
             ("a", 0x300600B2, 0xFFFFFFFF, "1", "ROI Physical Property", "ROIPhysicalProperty", "CS", "1", None, (("defined", ("REL_MASS_DENSITY", "REL_ELEC_DENSITY", "EFFECTIVE_Z", "EFF_Z_PER_A", "REL_STOP_RATIO", "ELEM_FRACTION", "MEAN_EXCI_ENERGY"), None, None, ""),), None, None),

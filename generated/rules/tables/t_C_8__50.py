@@ -51,7 +51,7 @@ RULES = (
         ), (1, None)),
         ("a", 0x300800A1, 0xFFFFFFFF, "1C", "Enhanced RT Beam Limiting Device Sequence", "EnhancedRTBeamLimitingDeviceSequence", "SQ", "1", ("Required if Enhanced RT Beam Limiting Device Definition Flag (3008,00A3) is present and has the value YES.", {"if": {"equals": "item:3008,00A3", "values": ["YES"]}, "status": "executable"}), (), (
             ("i", "table_C.36.2.2.19-1", None, ()),
-        ), (1, None)),
+        ), (1, None), ((9540, "defined"),)),
         ("a", 0x300C006A, 0xFFFFFFFF, "3", "Referenced Patient Setup Number", "ReferencedPatientSetupNumber", "IS", "1", None, (), None, None),
         ("a", 0x300C0042, 0xFFFFFFFF, "3", "Referenced Reference Image Sequence", "ReferencedReferenceImageSequence", "SQ", "1", None, (), (
             ("i", "table_10-11", None, ()),

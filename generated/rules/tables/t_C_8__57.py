@@ -49,7 +49,7 @@ RULES = (
         ), (1, None)),
         ("a", 0x300800A1, 0xFFFFFFFF, "1C", "Enhanced RT Beam Limiting Device Sequence", "EnhancedRTBeamLimitingDeviceSequence", "SQ", "1", ("Required if Enhanced RT Beam Limiting Device Definition Flag (3008,00A3) is present and has the value YES.", {"if": {"equals": "item:3008,00A3", "values": ["YES"]}, "status": "executable"}), (), (
             ("i", "table_C.36.2.2.19-1", None, ()),
-        ), (1, None)),
+        ), (1, None), ((9540, "defined"),)),
         ("a", 0x300C006A, 0xFFFFFFFF, "3", "Referenced Patient Setup Number", "ReferencedPatientSetupNumber", "IS", "1", None, (), None, None),
         ("a", 0x300A00D0, 0xFFFFFFFF, "1", "Number of Wedges", "NumberOfWedges", "IS", "1", None, (), None, None),
         ("a", 0x300800B0, 0xFFFFFFFF, "1C", "Recorded Wedge Sequence", "RecordedWedgeSequence", "SQ", "1", ("Required if Number of Wedges (300A,00D0) is non-zero.", {"if": {"compare": "item:300A,00D0", "op": "!=", "value": 0}, "status": "executable"}), (), (
@@ -109,7 +109,7 @@ RULES = (
         ("a", 0x3008002A, 0xFFFFFFFF, "1", "Treatment Termination Status", "TreatmentTerminationStatus", "CS", "1", None, (("enumerated", ("NORMAL", "OPERATOR", "MACHINE", "UNKNOWN"), None, None, ""),), None, None),
         ("a", 0x300A0715, 0xFFFFFFFF, "3", "RT Treatment Termination Reason Code Sequence", "RTTreatmentTerminationReasonCodeSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), None),
+        ), None, ((9561, "defined"),)),
         ("a", 0x300A0716, 0xFFFFFFFF, "3", "Machine-Specific Treatment Termination Code Sequence", "MachineSpecificTreatmentTerminationCodeSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
         ), None),

@@ -54,7 +54,7 @@ RULES = (
         ("a", 0x3008002A, 0xFFFFFFFF, "1", "Treatment Termination Status", "TreatmentTerminationStatus", "CS", "1", None, (("enumerated", ("NORMAL", "OPERATOR", "MACHINE", "UNKNOWN"), None, None, ""),), None, None),
         ("a", 0x300A0715, 0xFFFFFFFF, "3", "RT Treatment Termination Reason Code Sequence", "RTTreatmentTerminationReasonCodeSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), None),
+        ), None, ((9561, "defined"),)),
         ("a", 0x300A0716, 0xFFFFFFFF, "3", "Machine-Specific Treatment Termination Code Sequence", "MachineSpecificTreatmentTerminationCodeSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
         ), None),

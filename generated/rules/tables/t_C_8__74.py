@@ -22,14 +22,14 @@ RULES = (
     ("a", 0x00281351, 0xFFFFFFFF, "3", "Partial View Description", "PartialViewDescription", "ST", "1", None, (), None, None),
     ("a", 0x00281352, 0xFFFFFFFF, "3", "Partial View Code Sequence", "PartialViewCodeSequence", "SQ", "1", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), None),
+    ), None, ((4005, "defined"),)),
     ("i", "table_10-5", None, ()),
     ("a", 0x00540220, 0xFFFFFFFF, "1", "View Code Sequence", "ViewCodeSequence", "SQ", "1", None, (), (
         ("i", "table_8.8-1", None, ()),
         ("a", 0x00540222, 0xFFFFFFFF, "2", "View Modifier Code Sequence", "ViewModifierCodeSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (0, None)),
-    ), (1, 1)),
+        ), (0, None), ((4015, "defined"),)),
+    ), (1, 1), ((4014, "defined"),)),
     ("a", 0x00182041, 0xFFFFFFFF, "3", "Biopsy Target Sequence", "BiopsyTargetSequence", "SQ", "1", None, (), (
         ("a", 0x00182042, 0xFFFFFFFF, "1", "Target UID", "TargetUID", "UI", "1", None, (), None, None),
         ("a", 0x00182043, 0xFFFFFFFF, "1", "Localizing Cursor Position", "LocalizingCursorPosition", "FL", "2", None, (), None, None),

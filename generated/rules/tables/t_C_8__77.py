@@ -22,7 +22,7 @@ RULES = (
         ("i", "table_10-3", None, ()),
         ("a", 0x0040A170, 0xFFFFFFFF, "2", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (0, 1)),
+        ), (0, 1), ((7201, "defined"),)),
     ), None),
     ("a", 0x00281050, 0xFFFFFFFF, "3", "Window Center", "WindowCenter", "DS", "1-n", None, (), None, None),
     ("a", 0x00281051, 0xFFFFFFFF, "1C", "Window Width", "WindowWidth", "DS", "1-n", ("Required if Window Center (0028,1050) is present.", {"if": {"present": "0028,1050"}, "status": "executable"}), (), None, None),
@@ -32,7 +32,7 @@ RULES = (
         ("a", 0x00082220, 0xFFFFFFFF, "3", "Anatomic Region Modifier Sequence", "AnatomicRegionModifierSequence", "SQ", "1", None, (), (
             ("i", "table_8.8-1", None, ()),
         ), None),
-    ), (1, 1)),
+    ), (1, 1), ((4040, "defined"),)),
     ("i", "table_10-8", None, ()),
     ("a", 0x0022001A, 0xFFFFFFFF, "3", "Channel Description Code Sequence", "ChannelDescriptionCodeSequence", "SQ", "1", None, (), (
         ("i", "table_8.8-1", None, ()),

@@ -26,6 +26,6 @@ RULES = (
     ("i", "table_10-7", None, ()),
     ("a", 0x00409096, 0xFFFFFFFF, "3", "Real World Value Mapping Sequence", "RealWorldValueMappingSequence", "SQ", "1", None, (), (
         ("i", "table_C.7.6.16-12b", None, ()),
-    ), None),
+    ), None, ((84, "defined"),)),
     ("a", 0x00540501, 0xFFFFFFFF, "3", "Scan Progression Direction", "ScanProgressionDirection", "CS", "1", None, (("enumerated", ("FEET_TO_HEAD", "HEAD_TO_FEET"), None, None, ""),), None, None),
 )
