@@ -756,17 +756,21 @@ class SegmentationReader:
                 if not skip_overlap_checks and np.count_nonzero(region) != before + added:
                     raise SegmentationReadError("cannot combine segments: they overlap")
             return out
-        intermediate = np.dtype(np.uint8) if rescaled else out_dtype
         if rescaled and out_dtype.kind != "f":
             raise SegmentationReadError("rescaled fractional pixels need a floating point dtype")
-        out = np.zeros((*spatial_shape, len(segments)), dtype=intermediate)
+        out = np.zeros((*spatial_shape, len(segments)), dtype=out_dtype)
+        maximum = self.max_fractional_value or 1
+        scale = out_dtype.type(maximum) if rescaled else None
         for k, source, target, channel in instructions:
-            out[(*target, channel)] = self._frame(k)[source]
-        if rescaled:
-            maximum = self.max_fractional_value or 1
-            if out.size and out.max() > maximum:
+            frame = self._frame(k)[source]
+            if scale is None:
+                out[(*target, channel)] = frame
+                continue
+            if frame.size and frame.max() > maximum:
                 raise SegmentationReadError("pixel values exceed the Maximum Fractional Value")
-            return out.astype(out_dtype) / maximum
+            # stored / maximum in the output type, frame by frame (no integer copy of the
+            # whole output): the same values as dividing the whole array at the end
+            out[(*target, channel)] = frame.astype(out_dtype) / scale
         return out
 
     def _labelmap_pixels(
