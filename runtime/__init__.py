@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from .validation.engine import validate
+    from .validation.api import validate
 
 __all__ = ["__version__", "validate"]
 
 
 def __getattr__(name: str) -> Any:
     if name == "validate":
-        from .validation.engine import validate
+        from .validation.api import validate
 
         return validate
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -316,7 +316,8 @@ def test_cli_json_and_jobs_agree(testdata: Path) -> None:
 def test_import_iodkit_stays_cheap_and_validate_is_lazy() -> None:
     code = (
         "import sys, iodkit; assert 'iodkit.validation.engine' not in sys.modules; "
-        "v = iodkit.validate; assert 'iodkit.validation.engine' in sys.modules; print('ok')"
+        "assert 'pydicom' not in sys.modules; v = iodkit.validate; "
+        "assert 'iodkit.validation.engine' in sys.modules; print('ok')"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "ok"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .engine import validate, validate_bytes, validate_file
+    from .api import validate, validate_bytes, validate_file
     from .findings import Finding, Reference
 
 __all__ = ["Finding", "Reference", "validate", "validate_bytes", "validate_file"]
@@ -17,9 +17,9 @@ __all__ = ["Finding", "Reference", "validate", "validate_bytes", "validate_file"
 
 def __getattr__(name: str) -> Any:
     if name in ("validate", "validate_bytes", "validate_file"):
-        from . import engine
+        from . import api
 
-        return getattr(engine, name)
+        return getattr(api, name)
     if name in ("Finding", "Reference"):
         from . import findings
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
-    from .engine import FileReport
+    from .api import FileReport
 
 _SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 
@@ -74,7 +74,7 @@ def expand(paths: Iterable[Path]) -> tuple[list[Path], list[Path]]:
 
 
 def _validate_one(path: str) -> FileReport:
-    from .engine import report_file
+    from .api import report_file
 
     return report_file(path)
 

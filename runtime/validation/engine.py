@@ -24,41 +24,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 from .conditions import Context, Verdict, evaluate, normalize_module_name
 from .dictionary import entry, keyword_of, tag_text
-from .findings import Finding, Reference, Severity
-from .reader import (
-    PIXEL_DATA,
-    Element,
-    Node,
-    ParsedFile,
-    ReadIssue,
-    from_dataset,
-    parse,
-    read,
-)
-from .rules import Attr, GroupUse, IodRules, RuleBook, Scope, rule_book
-from .vr import check_value, check_vm, vr_matches
+from .filelevel import SOP_CLASS_UID, FileChecks, join
+from .findings import Finding, Reference
+from .reader import Element, Node, ParsedFile
+from .rules import Attr, GroupUse, IodRules, RuleBook, Scope
 
 SHARED_FG = 0x52009229
 PER_FRAME_FG = 0x52009230
-SOP_CLASS_UID = 0x00080016
-SOP_INSTANCE_UID = 0x00080018
 _ALWAYS_ALLOWED = frozenset({0xFFFCFFFC, 0xFFFAFFFA})  # Data Set Trailing Padding, Digital Sig.
-_NATIVE = frozenset(
-    (
-        "1.2.840.10008.1.2",
-        "1.2.840.10008.1.2.1",
-        "1.2.840.10008.1.2.2",
-        "1.2.840.10008.1.2.1.99",
-        "1.2.840.10008.1.2.8.1",
-    )
-)
-PS33 = "PS3.3"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,39 +48,14 @@ class _Use:
     checked: bool  # the module is checked (its required attributes must be there)
 
 
-class _Check:
+class _Check(FileChecks):
+    """One dataset against the rules of its IOD (the file-level checks come from the base)."""
+
     def __init__(self, parsed: ParsedFile, book: RuleBook) -> None:
-        self.parsed = parsed
-        self.book = book
-        self.edition = book.edition
-        self.root = parsed.dataset
-        self.findings: list[Finding] = []
-        self._seen: set[tuple[str, str, str, str]] = set()
+        super().__init__(parsed, book)
         self.presence: dict[str, bool] = {}
         self.groups: dict[str, GroupUse] = {}
         self.iod_rules: IodRules | None = None
-
-    # -- reporting ----------------------------------------------------------------------------
-    def add(
-        self,
-        severity: Severity,
-        code: str,
-        path: str,
-        message: str,
-        *,
-        module: str = "",
-        rule: str = "",
-        ref: Reference | None = None,
-        tag: int | None = None,
-    ) -> None:
-        key = (code, path, message, module)
-        if key in self._seen:
-            return
-        self._seen.add(key)
-        self.findings.append(Finding(severity, code, path, message, module, rule, ref, tag))
-
-    def ref(self, table: str) -> Reference:
-        return Reference(PS33, table, self.edition)
 
     # -- the whole dataset --------------------------------------------------------------------
     def run(self) -> list[Finding]:
@@ -130,284 +83,6 @@ class _Check:
             return self.findings
         self.iod(iod)
         return self.findings
-
-    def read_issue(self, issue: ReadIssue) -> None:
-        code = "meta" if issue.code == "no-preamble" else "encoding"
-        ref = Reference("PS3.10", "sect_7.1", "") if code == "meta" else Reference("PS3.5")
-        self.add(issue.severity, code, issue.path, issue.message, ref=ref, tag=issue.tag)  # type: ignore[arg-type]
-
-    def sop_class(self) -> str | None:
-        el = self.root.elems.get(SOP_CLASS_UID)
-        uid = el.strings()[0] if el is not None and el.strings() else ""
-        if uid:
-            return uid
-        meta = self.parsed.meta.elems.get(0x00020002)
-        meta_uid = meta.strings()[0] if meta is not None and meta.strings() else ""
-        self.add(
-            "error",
-            "sop-class",
-            "SOPClassUID",
-            "SOP Class UID (0008,0016) is absent or empty"
-            + (f"; the File Meta Information says {meta_uid}" if meta_uid else ""),
-            ref=self.ref("table_C.12-1"),
-            tag=SOP_CLASS_UID,
-        )
-        return meta_uid or None
-
-    # -- File Meta Information (PS3.10 7.1) ----------------------------------------------------
-    def meta(self) -> None:
-        meta = self.parsed.meta.elems
-        ref = Reference("PS3.10", "sect_7.1", "")
-        if not meta:
-            if self.parsed.in_memory:
-                return  # pydicom writes the file meta when the dataset is saved
-            if self.parsed.preamble or not any(i.code == "no-preamble" for i in self.parsed.issues):
-                self.add("error", "meta", "", "no File Meta Information (group 0002)", ref=ref)
-            return
-        required = (
-            ()
-            if self.parsed.in_memory
-            else (0x00020001, 0x00020002, 0x00020003, 0x00020010, 0x00020012)
-        )
-        for tag in required:
-            el = meta.get(tag)
-            if el is None or el.is_empty:
-                what = "absent" if el is None else "empty"
-                self.add(
-                    "error",
-                    "meta",
-                    keyword_of(tag),
-                    f"Type 1 File Meta element {what}",
-                    ref=ref,
-                    tag=tag,
-                )
-        for mtag, dtag in ((0x00020002, SOP_CLASS_UID), (0x00020003, SOP_INSTANCE_UID)):
-            m, d = meta.get(mtag), self.root.elems.get(dtag)
-            mv = m.strings()[0] if m is not None and m.strings() else ""
-            dv = d.strings()[0] if d is not None and d.strings() else ""
-            if mv and dv and mv != dv:
-                self.add(
-                    "error",
-                    "meta",
-                    keyword_of(mtag),
-                    f"{keyword_of(mtag)} {mv} differs from {keyword_of(dtag)} {dv}",
-                    ref=ref,
-                    tag=mtag,
-                )
-            elif mv and not dv:
-                self.add(
-                    "error",
-                    "meta",
-                    keyword_of(dtag),
-                    f"{keyword_of(mtag)} is set but {keyword_of(dtag)} is absent",
-                    ref=ref,
-                    tag=dtag,
-                )
-
-    def pixel_data(self) -> None:
-        """Pixel Data against the transfer syntax and the Image Pixel description."""
-        ts = self.parsed.transfer_syntax
-        pixels = self.root.elems.get(PIXEL_DATA)
-        if ts and pixels is not None:
-            if ts in _NATIVE and pixels.fragments is not None:
-                self.add(
-                    "error",
-                    "encoding",
-                    "PixelData",
-                    f"encapsulated Pixel Data in a native transfer syntax ({ts})",
-                    ref=Reference("PS3.5", "sect_A.4", ""),
-                    tag=PIXEL_DATA,
-                )
-            elif ts not in _NATIVE and pixels.fragments is None and pixels.length:
-                self.add(
-                    "error",
-                    "encoding",
-                    "PixelData",
-                    f"native Pixel Data in an encapsulated transfer syntax ({ts})",
-                    ref=Reference("PS3.5", "sect_A.4", ""),
-                    tag=PIXEL_DATA,
-                )
-        if pixels is not None and pixels.fragments is None:
-            self.pixel_length(pixels)
-        if pixels is not None:
-            self.pixel_vr(pixels)
-
-    def pixel_vr(self, pixels: Element) -> None:
-        """Encapsulated Pixel Data is OB (PS3.5 A.4); native Pixel Data with more than 8 Bits
-        Allocated is OW in explicit VR transfer syntaxes (PS3.5 8.1.1)."""
-        vr = pixels.written_vr
-        if vr is None:
-            return
-        ref = Reference("PS3.5", "sect_A.4" if pixels.fragments is not None else "sect_8.1.1", "")
-        if pixels.fragments is not None and vr != "OB":
-            self.add(
-                "error",
-                "vr",
-                "PixelData",
-                f"encapsulated Pixel Data has VR {vr}, not OB",
-                ref=ref,
-                tag=PIXEL_DATA,
-            )
-            return
-        bits = self.root.elems.get(0x00280100)
-        try:
-            allocated = int(bits.numbers()[0]) if bits is not None and bits.numbers() else 0
-        except (TypeError, ValueError):
-            return
-        if pixels.fragments is None and vr == "OB" and allocated > 8:
-            self.add(
-                "error",
-                "vr",
-                "PixelData",
-                f"Pixel Data is OB with Bits Allocated "
-                f"{allocated}; more than 8 bits are encoded as OW",
-                ref=ref,
-                tag=PIXEL_DATA,
-            )
-
-    def distinct_uids(self) -> None:
-        """Study, Series, SOP Instance and Frame of Reference UIDs name different things, so
-        they differ (PS3.5 9.1: a UID identifies one object)."""
-        names = {
-            0x0020000D: "StudyInstanceUID",
-            0x0020000E: "SeriesInstanceUID",
-            SOP_INSTANCE_UID: "SOPInstanceUID",
-            0x00200052: "FrameOfReferenceUID",
-        }
-        seen: dict[str, str] = {}
-        for tag, name in names.items():
-            el = self.root.elems.get(tag)
-            value = el.strings()[0] if el is not None and el.strings() else ""
-            if not value:
-                continue
-            if value in seen:
-                self.add(
-                    "error",
-                    "uid",
-                    name,
-                    f"{name} has the same value as {seen[value]} ({value})",
-                    ref=Reference("PS3.5", "sect_9.1", ""),
-                    tag=tag,
-                )
-            else:
-                seen[value] = name
-
-    def pixel_length(self, pixels: Element) -> None:
-        """Native Pixel Data is exactly rows × columns × samples × frames × bits (PS3.5 8.1.1)."""
-
-        def num(tag: int, default: int | None = None) -> int | None:
-            el = self.root.elems.get(tag)
-            try:
-                vals = el.numbers() if el is not None else ()
-                return int(str(vals[0]).strip()) if vals else default
-            except (ValueError, TypeError, IndexError):
-                return None
-
-        rows, cols, bits = num(0x00280010), num(0x00280011), num(0x00280100)
-        spp, frames = num(0x00280002, 1), num(0x00280008, 1)
-        if None in (rows, cols, bits, spp, frames):
-            return
-        assert rows is not None and cols is not None and bits is not None
-        assert spp is not None and frames is not None
-        needed = (rows * cols * spp * frames * bits + 7) // 8
-        expected = needed + (needed & 1)  # padded to an even length (PS3.5 8.1.1)
-        actual = pixels.length
-        if actual != expected:
-            padded = f", padded to an even {expected}" if expected != needed else ""
-            self.add(
-                "error",
-                "value",
-                "PixelData",
-                f"Pixel Data is {actual} bytes; Rows, Columns, Samples per Pixel, Number of "
-                f"Frames and Bits Allocated make {needed}{padded}",
-                ref=Reference("PS3.5", "sect_8.1.1", ""),
-                tag=PIXEL_DATA,
-            )
-
-    # -- encoding of every element --------------------------------------------------------------
-    def encoding(self, node: Node, path: str) -> None:
-        creators: set[int] | None = None
-        for tag, el in node.elems.items():
-            private_or_length = bool(tag >> 16 & 1) or not tag & 0xFFFF
-            if tag >> 16 & 1 and tag & 0xFFFF:
-                elem = tag & 0xFFFF
-                if elem < 0x0010 or 0x0100 <= elem < 0x1000:
-                    self.add(
-                        "error",
-                        "encoding",
-                        _join(path, tag),
-                        "private element number "
-                        f"{elem:04X} is not allowed (only 0010-00FF creators and 1000-FFFF "
-                        "data)",
-                        ref=Reference("PS3.5", "sect_7.8.1", ""),
-                        tag=tag,
-                    )
-                elif elem >= 0x1000:
-                    if creators is None:
-                        creators = {
-                            t for t in node.elems if t >> 16 & 1 and 0x10 <= t & 0xFFFF <= 0xFF
-                        }
-                    if (tag & 0xFFFF0000) | (elem >> 8) not in creators:
-                        self.add(
-                            "error",
-                            "encoding",
-                            _join(path, tag),
-                            "private data element "
-                            f"without its Private Creator ({tag >> 16:04X},00{elem >> 8:02X})",
-                            ref=Reference("PS3.5", "sect_7.8.1", ""),
-                            tag=tag,
-                        )
-            if el.items is not None:
-                sub = _join(path, tag)
-                for i, item in enumerate(el.items):
-                    self.encoding(item, f"{sub}[{i}]")
-                continue
-            e = entry(tag)
-            if not private_or_length:
-                if (
-                    el.written_vr
-                    and el.written_vr != "UN"
-                    and e.vr
-                    and not vr_matches(el.written_vr, e.vr)
-                ):
-                    self.add(
-                        "error",
-                        "vr",
-                        _join(path, tag),
-                        f"VR {el.written_vr}, the dictionary says {e.vr}",
-                        ref=Reference("PS3.6", "", self.edition),
-                        tag=tag,
-                    )
-                    continue
-                if e.retired:
-                    self.add(
-                        "warning",
-                        "retired",
-                        _join(path, tag),
-                        f"{e.name or tag_text(tag)} is retired",
-                        ref=Reference("PS3.6", "", self.edition),
-                        tag=tag,
-                    )
-            for code, message in check_value(el):
-                self.add(
-                    "error",
-                    code,
-                    _join(path, tag),
-                    message,
-                    ref=Reference("PS3.5", "sect_6.2", ""),
-                    tag=tag,
-                )
-            if e.vm and not private_or_length:
-                p = check_vm(el, e.vm)
-                if p is not None:
-                    self.add(
-                        "error",
-                        p[0],
-                        _join(path, tag),
-                        p[1],
-                        ref=Reference("PS3.6", "", self.edition),
-                        tag=tag,
-                    )
 
     # -- IOD, modules ----------------------------------------------------------------------------
     def iod(self, iod: IodRules) -> None:
@@ -530,7 +205,7 @@ class _Check:
                     return
                 if a.type == "1":
                     if uses[0].checked and _empty(el):
-                        self.emptiness([("required", uses[0])], _join(path, tag), tag)
+                        self.emptiness([("required", uses[0])], join(path, tag), tag)
                     return
         if el is None and all(u.attr.type in _OPTIONAL_TYPES or not u.checked for u in uses):
             return  # absent and nothing requires it: the common case, keep it cheap
@@ -543,7 +218,7 @@ class _Check:
             )
             for u in uses
         ]
-        sub = _join(path, tag)
+        sub = join(path, tag)
         if el is None:
             reported = False
             for _, u in _per_module(verdicts, "required"):
@@ -786,21 +461,24 @@ class _Check:
         """Codes of a sequence's items against its Defined/Enumerated context groups (PS3.16
         Conventions): not in an Enumerated group or a non-extensible Defined one is an error;
         not in an extensible Defined group, a warning (the group may be extended)."""
-        known = [(cid, strength, self.book.codes_of(cid)) for cid, strength in groups]
-        # a group listed without codes (CID 82: "any UCUM unit") cannot be checked
-        known = [k for k in known if k[2] is not None and k[2][0]]
+        # (cid, strength, codes, extensible, name); a group listed without codes (CID 82:
+        # "any UCUM unit") cannot be checked
+        known: list[tuple[int, str, frozenset[tuple[str, str]], bool, str]] = []
+        for cid, strength in groups:
+            found = self.book.codes_of(cid)
+            if found is not None and found[0]:
+                known.append((cid, strength, *found))
         if not known:
             return
         for i, item in enumerate(items):
             code = _item_code(item)
-            if code is None or any(code in k[2][0] for k in known):  # type: ignore[index]
+            if code is None or any(code in k[2] for k in known):
                 continue
-            strict = any(s == "enumerated" or not k[1] for _, s, k in known)  # type: ignore[index]
+            strict = any(k[1] == "enumerated" or not k[3] for k in known)
             legacy = code[1] in _LEGACY_SCHEMES
             strict = strict and not legacy
             names = " or ".join(
-                f"{'CID' if s == 'enumerated' else 'DCID'} {cid} {k[2]}"
-                for cid, s, k in known  # type: ignore[index]
+                f"{'CID' if k[1] == 'enumerated' else 'DCID'} {k[0]} {k[4]}" for k in known
             )
             self.add(
                 "error" if strict else "warning",
@@ -843,7 +521,7 @@ class _Check:
             self.add(
                 "warning",
                 "not-in-iod",
-                _join(path, tag),
+                join(path, tag),
                 f"{e.name or tag_text(tag)} is not defined for this sequence item",
                 module=module,
                 tag=tag,
@@ -863,7 +541,7 @@ class _Check:
         for a in rules:
             for inst in sorted(instances.get(a.mask, ())):
                 tag = a.tag | inst
-                sub = _join(path, tag)
+                sub = join(path, tag)
                 el = node.elems.get(tag)
                 if el is None:
                     if a.type in ("1", "2"):
@@ -1106,11 +784,6 @@ def _fg_items(root: Node) -> tuple[list[Node], list[Node]]:
     return ((s.items or [])[:1] if s is not None else [], (p.items or []) if p is not None else [])
 
 
-def _join(path: str, tag: int) -> str:
-    kw = keyword_of(tag)
-    return f"{path}.{kw}" if path else kw
-
-
 def _empty(el: Element) -> bool:
     """No value: zero length, no items, or only empty values ("\\\\" alone, PS3.5 7.4.1)."""
     if el.is_empty:
@@ -1159,137 +832,3 @@ def _number_in(value: str, allowed: set[str]) -> bool:
 
 
 _TEXT_MULTI = frozenset("AE AS CS DA DS DT IS LO PN SH TM UC UI".split())
-
-
-# ---------------------------------------------------------------------------------------------
-# API
-
-
-@dataclass(frozen=True, slots=True)
-class FileReport:
-    """The findings for one file and what it was taken for (IOD name, "" when unknown)."""
-
-    path: str
-    iod: str
-    findings: list[Finding]
-
-    @property
-    def errors(self) -> int:
-        return sum(1 for f in self.findings if f.severity == "error")
-
-
-def _run(parsed: ParsedFile, book: RuleBook | None) -> tuple[list[Finding], str]:
-    book = book or rule_book()
-    check = _Check(parsed, book)
-    try:
-        findings = collapse_frames(check.run())
-    except RecursionError:
-        check.add("error", "read", "", "the dataset nests too deeply to be checked")
-        findings = check.findings
-    except Exception as exc:  # never a traceback for a bad input: say what happened
-        check.add("error", "read", "", f"validation stopped: {type(exc).__name__}: {exc}")
-        findings = check.findings
-    return findings, check.iod_rules.name if check.iod_rules else ""
-
-
-def check_parsed(parsed: ParsedFile, book: RuleBook | None = None) -> list[Finding]:
-    """Findings for an already parsed file; a failure of the validator itself is a finding."""
-    return _run(parsed, book)[0]
-
-
-def report_file(path: str | Path, book: RuleBook | None = None) -> FileReport:
-    """:func:`validate_file` with the IOD the file was validated against."""
-    try:
-        parsed = read(path)
-    except OSError as exc:
-        msg = f"cannot read {path}: {exc.strerror or exc}"
-        return FileReport(str(path), "", [Finding("error", "read", "", msg)])
-    except Exception as exc:
-        msg = f"cannot parse {path}: {type(exc).__name__}: {exc}"
-        return FileReport(str(path), "", [Finding("error", "read", "", msg)])
-    findings, iod = _run(parsed, book)
-    return FileReport(str(path), iod, findings)
-
-
-_FRAME = re.compile(r"^PerFrameFunctionalGroupsSequence\[(\d+)\]")
-
-
-def collapse_frames(findings: list[Finding]) -> list[Finding]:
-    """One finding for the same problem in many frames ("… in 250 of the frames, first 3").
-
-    A 2000-frame file missing one attribute in every frame is one problem, not 2000 lines.
-    """
-    groups: dict[tuple[str, str, str, str], list[tuple[int, Finding]]] = {}
-    order: list[tuple[str, str, str, str] | Finding] = []
-    for f in findings:
-        m = _FRAME.match(f.path)
-        if m is None:
-            order.append(f)
-            continue
-        key = (
-            f.code,
-            _FRAME.sub("PerFrameFunctionalGroupsSequence[*]", f.path),
-            f.message,
-            f.module,
-        )
-        if key not in groups:
-            groups[key] = []
-            order.append(key)
-        groups[key].append((int(m.group(1)), f))
-    out: list[Finding] = []
-    for item in order:
-        if isinstance(item, Finding):
-            out.append(item)
-            continue
-        hits = groups[item]
-        first = hits[0][1]
-        if len(hits) == 1:
-            out.append(first)
-            continue
-        frames = sorted(i + 1 for i, _ in hits)
-        shown = ", ".join(str(i) for i in frames[:5]) + (", …" if len(frames) > 5 else "")
-        out.append(
-            replace(
-                first, path=item[1], message=f"{first.message} (in {len(frames)} frames: {shown})"
-            )
-        )
-    return out
-
-
-def validate_bytes(data: bytes, book: RuleBook | None = None) -> list[Finding]:
-    try:
-        parsed = parse(data)
-    except Exception as exc:
-        return [Finding("error", "read", "", f"cannot parse: {type(exc).__name__}: {exc}")]
-    return check_parsed(parsed, book)
-
-
-def validate_file(path: str | Path, book: RuleBook | None = None) -> list[Finding]:
-    """Validate one file; an unreadable or unparsable file is a finding, not an exception."""
-    return report_file(path, book).findings
-
-
-def validate(source: Any, book: RuleBook | None = None) -> list[Finding]:
-    """Validate a pydicom ``Dataset``, a path, or the bytes of a file against its IOD.
-
-    >>> findings = validate("image.dcm")            # doctest: +SKIP
-    >>> [str(f) for f in findings if f.severity == "error"]  # doctest: +SKIP
-    """
-    from pydicom.dataset import Dataset
-
-    if isinstance(source, Dataset):
-        try:
-            parsed = from_dataset(source)
-        except Exception as exc:
-            return [Finding("error", "read", "", f"cannot read the dataset: {exc}")]
-        return check_parsed(parsed, book)
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        return validate_bytes(bytes(source), book)
-    return validate_file(source, book)
-
-
-def summarize(findings: Iterable[Finding]) -> dict[str, int]:
-    out = {"error": 0, "warning": 0, "info": 0}
-    for f in findings:
-        out[f.severity] = out.get(f.severity, 0) + 1
-    return out

@@ -1,0 +1,149 @@
+"""The validator's entry points: a pydicom Dataset, a path or a file's bytes → findings.
+
+``iodkit.validate`` is :func:`validate`. Whatever the input, the result is a list of
+:class:`~iodkit.validation.findings.Finding`; an unreadable input or a failure of the validator
+itself is a finding too, never an exception.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from .engine import _Check
+from .findings import Finding
+from .reader import ParsedFile, from_dataset, parse, read
+from .rules import RuleBook, rule_book
+
+
+@dataclass(frozen=True, slots=True)
+class FileReport:
+    """The findings for one file and what it was taken for (IOD name, "" when unknown)."""
+
+    path: str
+    iod: str
+    findings: list[Finding]
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for f in self.findings if f.severity == "error")
+
+
+def _run(parsed: ParsedFile, book: RuleBook | None) -> tuple[list[Finding], str]:
+    book = book or rule_book()
+    check = _Check(parsed, book)
+    try:
+        findings = collapse_frames(check.run())
+    except RecursionError:
+        check.add("error", "read", "", "the dataset nests too deeply to be checked")
+        findings = check.findings
+    except Exception as exc:  # never a traceback for a bad input: say what happened
+        check.add("error", "read", "", f"validation stopped: {type(exc).__name__}: {exc}")
+        findings = check.findings
+    return findings, check.iod_rules.name if check.iod_rules else ""
+
+
+def check_parsed(parsed: ParsedFile, book: RuleBook | None = None) -> list[Finding]:
+    """Findings for an already parsed file; a failure of the validator itself is a finding."""
+    return _run(parsed, book)[0]
+
+
+def report_file(path: str | Path, book: RuleBook | None = None) -> FileReport:
+    """:func:`validate_file` with the IOD the file was validated against."""
+    try:
+        parsed = read(path)
+    except OSError as exc:
+        msg = f"cannot read {path}: {exc.strerror or exc}"
+        return FileReport(str(path), "", [Finding("error", "read", "", msg)])
+    except Exception as exc:
+        msg = f"cannot parse {path}: {type(exc).__name__}: {exc}"
+        return FileReport(str(path), "", [Finding("error", "read", "", msg)])
+    findings, iod = _run(parsed, book)
+    return FileReport(str(path), iod, findings)
+
+
+_FRAME = re.compile(r"^PerFrameFunctionalGroupsSequence\[(\d+)\]")
+
+
+def collapse_frames(findings: list[Finding]) -> list[Finding]:
+    """One finding for the same problem in many frames ("… in 250 of the frames, first 3").
+
+    A 2000-frame file missing one attribute in every frame is one problem, not 2000 lines.
+    """
+    groups: dict[tuple[str, str, str, str], list[tuple[int, Finding]]] = {}
+    order: list[tuple[str, str, str, str] | Finding] = []
+    for f in findings:
+        m = _FRAME.match(f.path)
+        if m is None:
+            order.append(f)
+            continue
+        key = (
+            f.code,
+            _FRAME.sub("PerFrameFunctionalGroupsSequence[*]", f.path),
+            f.message,
+            f.module,
+        )
+        if key not in groups:
+            groups[key] = []
+            order.append(key)
+        groups[key].append((int(m.group(1)), f))
+    out: list[Finding] = []
+    for item in order:
+        if isinstance(item, Finding):
+            out.append(item)
+            continue
+        hits = groups[item]
+        first = hits[0][1]
+        if len(hits) == 1:
+            out.append(first)
+            continue
+        frames = sorted(i + 1 for i, _ in hits)
+        shown = ", ".join(str(i) for i in frames[:5]) + (", …" if len(frames) > 5 else "")
+        out.append(
+            replace(
+                first, path=item[1], message=f"{first.message} (in {len(frames)} frames: {shown})"
+            )
+        )
+    return out
+
+
+def validate_bytes(data: bytes, book: RuleBook | None = None) -> list[Finding]:
+    try:
+        parsed = parse(data)
+    except Exception as exc:
+        return [Finding("error", "read", "", f"cannot parse: {type(exc).__name__}: {exc}")]
+    return check_parsed(parsed, book)
+
+
+def validate_file(path: str | Path, book: RuleBook | None = None) -> list[Finding]:
+    """Validate one file; an unreadable or unparsable file is a finding, not an exception."""
+    return report_file(path, book).findings
+
+
+def validate(source: Any, book: RuleBook | None = None) -> list[Finding]:
+    """Validate a pydicom ``Dataset``, a path, or the bytes of a file against its IOD.
+
+    >>> findings = validate("image.dcm")            # doctest: +SKIP
+    >>> [str(f) for f in findings if f.severity == "error"]  # doctest: +SKIP
+    """
+    from pydicom.dataset import Dataset
+
+    if isinstance(source, Dataset):
+        try:
+            parsed = from_dataset(source)
+        except Exception as exc:
+            return [Finding("error", "read", "", f"cannot read the dataset: {exc}")]
+        return check_parsed(parsed, book)
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return validate_bytes(bytes(source), book)
+    return validate_file(source, book)
+
+
+def summarize(findings: Iterable[Finding]) -> dict[str, int]:
+    out = {"error": 0, "warning": 0, "info": 0}
+    for f in findings:
+        out[f.severity] = out.get(f.severity, 0) + 1
+    return out

@@ -1,0 +1,344 @@
+"""Checks of the file as a whole: what the reader found, every element's VR, value and VM,
+the File Meta Information, Pixel Data against its transfer syntax and description, UIDs.
+
+:class:`FileChecks` is the base of the engine's per-dataset check (:mod:`.engine`): it holds the
+findings and the reporting (one finding per code, path, message and module) and these checks,
+which need no IOD; the engine adds the IOD's module and attribute rules.
+"""
+
+from __future__ import annotations
+
+from .dictionary import entry, keyword_of, tag_text
+from .findings import Finding, Reference, Severity
+from .reader import PIXEL_DATA, Element, Node, ParsedFile, ReadIssue
+from .rules import RuleBook
+from .vr import check_value, check_vm, vr_matches
+
+SOP_CLASS_UID = 0x00080016
+SOP_INSTANCE_UID = 0x00080018
+PS33 = "PS3.3"
+_NATIVE = frozenset(
+    (
+        "1.2.840.10008.1.2",
+        "1.2.840.10008.1.2.1",
+        "1.2.840.10008.1.2.2",
+        "1.2.840.10008.1.2.1.99",
+        "1.2.840.10008.1.2.8.1",
+    )
+)
+
+
+def join(path: str, tag: int) -> str:
+    """An attribute path: ``Seq[0].Keyword`` (``(gggg,eeee)`` for tags without a keyword)."""
+    kw = keyword_of(tag)
+    return f"{path}.{kw}" if path else kw
+
+
+class FileChecks:
+    def __init__(self, parsed: ParsedFile, book: RuleBook) -> None:
+        self.parsed = parsed
+        self.book = book
+        self.edition = book.edition
+        self.root = parsed.dataset
+        self.findings: list[Finding] = []
+        self._seen: set[tuple[str, str, str, str]] = set()
+
+    # -- reporting ----------------------------------------------------------------------------
+    def add(
+        self,
+        severity: Severity,
+        code: str,
+        path: str,
+        message: str,
+        *,
+        module: str = "",
+        rule: str = "",
+        ref: Reference | None = None,
+        tag: int | None = None,
+    ) -> None:
+        key = (code, path, message, module)
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        self.findings.append(Finding(severity, code, path, message, module, rule, ref, tag))
+
+    def ref(self, table: str) -> Reference:
+        return Reference(PS33, table, self.edition)
+
+    def read_issue(self, issue: ReadIssue) -> None:
+        code = "meta" if issue.code == "no-preamble" else "encoding"
+        ref = Reference("PS3.10", "sect_7.1", "") if code == "meta" else Reference("PS3.5")
+        self.add(issue.severity, code, issue.path, issue.message, ref=ref, tag=issue.tag)  # type: ignore[arg-type]
+
+    def sop_class(self) -> str | None:
+        el = self.root.elems.get(SOP_CLASS_UID)
+        uid = el.strings()[0] if el is not None and el.strings() else ""
+        if uid:
+            return uid
+        meta = self.parsed.meta.elems.get(0x00020002)
+        meta_uid = meta.strings()[0] if meta is not None and meta.strings() else ""
+        self.add(
+            "error",
+            "sop-class",
+            "SOPClassUID",
+            "SOP Class UID (0008,0016) is absent or empty"
+            + (f"; the File Meta Information says {meta_uid}" if meta_uid else ""),
+            ref=self.ref("table_C.12-1"),
+            tag=SOP_CLASS_UID,
+        )
+        return meta_uid or None
+
+    # -- File Meta Information (PS3.10 7.1) ----------------------------------------------------
+    def meta(self) -> None:
+        meta = self.parsed.meta.elems
+        ref = Reference("PS3.10", "sect_7.1", "")
+        if not meta:
+            if self.parsed.in_memory:
+                return  # pydicom writes the file meta when the dataset is saved
+            if self.parsed.preamble or not any(i.code == "no-preamble" for i in self.parsed.issues):
+                self.add("error", "meta", "", "no File Meta Information (group 0002)", ref=ref)
+            return
+        required = (
+            ()
+            if self.parsed.in_memory
+            else (0x00020001, 0x00020002, 0x00020003, 0x00020010, 0x00020012)
+        )
+        for tag in required:
+            el = meta.get(tag)
+            if el is None or el.is_empty:
+                what = "absent" if el is None else "empty"
+                self.add(
+                    "error",
+                    "meta",
+                    keyword_of(tag),
+                    f"Type 1 File Meta element {what}",
+                    ref=ref,
+                    tag=tag,
+                )
+        for mtag, dtag in ((0x00020002, SOP_CLASS_UID), (0x00020003, SOP_INSTANCE_UID)):
+            m, d = meta.get(mtag), self.root.elems.get(dtag)
+            mv = m.strings()[0] if m is not None and m.strings() else ""
+            dv = d.strings()[0] if d is not None and d.strings() else ""
+            if mv and dv and mv != dv:
+                self.add(
+                    "error",
+                    "meta",
+                    keyword_of(mtag),
+                    f"{keyword_of(mtag)} {mv} differs from {keyword_of(dtag)} {dv}",
+                    ref=ref,
+                    tag=mtag,
+                )
+            elif mv and not dv:
+                self.add(
+                    "error",
+                    "meta",
+                    keyword_of(dtag),
+                    f"{keyword_of(mtag)} is set but {keyword_of(dtag)} is absent",
+                    ref=ref,
+                    tag=dtag,
+                )
+
+    def pixel_data(self) -> None:
+        """Pixel Data against the transfer syntax and the Image Pixel description."""
+        ts = self.parsed.transfer_syntax
+        pixels = self.root.elems.get(PIXEL_DATA)
+        if ts and pixels is not None:
+            if ts in _NATIVE and pixels.fragments is not None:
+                self.add(
+                    "error",
+                    "encoding",
+                    "PixelData",
+                    f"encapsulated Pixel Data in a native transfer syntax ({ts})",
+                    ref=Reference("PS3.5", "sect_A.4", ""),
+                    tag=PIXEL_DATA,
+                )
+            elif ts not in _NATIVE and pixels.fragments is None and pixels.length:
+                self.add(
+                    "error",
+                    "encoding",
+                    "PixelData",
+                    f"native Pixel Data in an encapsulated transfer syntax ({ts})",
+                    ref=Reference("PS3.5", "sect_A.4", ""),
+                    tag=PIXEL_DATA,
+                )
+        if pixels is not None and pixels.fragments is None:
+            self.pixel_length(pixels)
+        if pixels is not None:
+            self.pixel_vr(pixels)
+
+    def pixel_vr(self, pixels: Element) -> None:
+        """Encapsulated Pixel Data is OB (PS3.5 A.4); native Pixel Data with more than 8 Bits
+        Allocated is OW in explicit VR transfer syntaxes (PS3.5 8.1.1)."""
+        vr = pixels.written_vr
+        if vr is None:
+            return
+        ref = Reference("PS3.5", "sect_A.4" if pixels.fragments is not None else "sect_8.1.1", "")
+        if pixels.fragments is not None and vr != "OB":
+            self.add(
+                "error",
+                "vr",
+                "PixelData",
+                f"encapsulated Pixel Data has VR {vr}, not OB",
+                ref=ref,
+                tag=PIXEL_DATA,
+            )
+            return
+        bits = self.root.elems.get(0x00280100)
+        try:
+            allocated = int(bits.numbers()[0]) if bits is not None and bits.numbers() else 0
+        except (TypeError, ValueError):
+            return
+        if pixels.fragments is None and vr == "OB" and allocated > 8:
+            self.add(
+                "error",
+                "vr",
+                "PixelData",
+                f"Pixel Data is OB with Bits Allocated "
+                f"{allocated}; more than 8 bits are encoded as OW",
+                ref=ref,
+                tag=PIXEL_DATA,
+            )
+
+    def distinct_uids(self) -> None:
+        """Study, Series, SOP Instance and Frame of Reference UIDs name different things, so
+        they differ (PS3.5 9.1: a UID identifies one object)."""
+        names = {
+            0x0020000D: "StudyInstanceUID",
+            0x0020000E: "SeriesInstanceUID",
+            SOP_INSTANCE_UID: "SOPInstanceUID",
+            0x00200052: "FrameOfReferenceUID",
+        }
+        seen: dict[str, str] = {}
+        for tag, name in names.items():
+            el = self.root.elems.get(tag)
+            value = el.strings()[0] if el is not None and el.strings() else ""
+            if not value:
+                continue
+            if value in seen:
+                self.add(
+                    "error",
+                    "uid",
+                    name,
+                    f"{name} has the same value as {seen[value]} ({value})",
+                    ref=Reference("PS3.5", "sect_9.1", ""),
+                    tag=tag,
+                )
+            else:
+                seen[value] = name
+
+    def pixel_length(self, pixels: Element) -> None:
+        """Native Pixel Data is exactly rows × columns × samples × frames × bits (PS3.5 8.1.1)."""
+
+        def num(tag: int, default: int | None = None) -> int | None:
+            el = self.root.elems.get(tag)
+            try:
+                vals = el.numbers() if el is not None else ()
+                return int(str(vals[0]).strip()) if vals else default
+            except (ValueError, TypeError, IndexError):
+                return None
+
+        rows, cols, bits = num(0x00280010), num(0x00280011), num(0x00280100)
+        spp, frames = num(0x00280002, 1), num(0x00280008, 1)
+        if None in (rows, cols, bits, spp, frames):
+            return
+        assert rows is not None and cols is not None and bits is not None
+        assert spp is not None and frames is not None
+        needed = (rows * cols * spp * frames * bits + 7) // 8
+        expected = needed + (needed & 1)  # padded to an even length (PS3.5 8.1.1)
+        actual = pixels.length
+        if actual != expected:
+            padded = f", padded to an even {expected}" if expected != needed else ""
+            self.add(
+                "error",
+                "value",
+                "PixelData",
+                f"Pixel Data is {actual} bytes; Rows, Columns, Samples per Pixel, Number of "
+                f"Frames and Bits Allocated make {needed}{padded}",
+                ref=Reference("PS3.5", "sect_8.1.1", ""),
+                tag=PIXEL_DATA,
+            )
+
+    # -- encoding of every element --------------------------------------------------------------
+    def encoding(self, node: Node, path: str) -> None:
+        creators: set[int] | None = None
+        for tag, el in node.elems.items():
+            private_or_length = bool(tag >> 16 & 1) or not tag & 0xFFFF
+            if tag >> 16 & 1 and tag & 0xFFFF:
+                elem = tag & 0xFFFF
+                if elem < 0x0010 or 0x0100 <= elem < 0x1000:
+                    self.add(
+                        "error",
+                        "encoding",
+                        join(path, tag),
+                        "private element number "
+                        f"{elem:04X} is not allowed (only 0010-00FF creators and 1000-FFFF "
+                        "data)",
+                        ref=Reference("PS3.5", "sect_7.8.1", ""),
+                        tag=tag,
+                    )
+                elif elem >= 0x1000:
+                    if creators is None:
+                        creators = {
+                            t for t in node.elems if t >> 16 & 1 and 0x10 <= t & 0xFFFF <= 0xFF
+                        }
+                    if (tag & 0xFFFF0000) | (elem >> 8) not in creators:
+                        self.add(
+                            "error",
+                            "encoding",
+                            join(path, tag),
+                            "private data element "
+                            f"without its Private Creator ({tag >> 16:04X},00{elem >> 8:02X})",
+                            ref=Reference("PS3.5", "sect_7.8.1", ""),
+                            tag=tag,
+                        )
+            if el.items is not None:
+                sub = join(path, tag)
+                for i, item in enumerate(el.items):
+                    self.encoding(item, f"{sub}[{i}]")
+                continue
+            e = entry(tag)
+            if not private_or_length:
+                if (
+                    el.written_vr
+                    and el.written_vr != "UN"
+                    and e.vr
+                    and not vr_matches(el.written_vr, e.vr)
+                ):
+                    self.add(
+                        "error",
+                        "vr",
+                        join(path, tag),
+                        f"VR {el.written_vr}, the dictionary says {e.vr}",
+                        ref=Reference("PS3.6", "", self.edition),
+                        tag=tag,
+                    )
+                    continue
+                if e.retired:
+                    self.add(
+                        "warning",
+                        "retired",
+                        join(path, tag),
+                        f"{e.name or tag_text(tag)} is retired",
+                        ref=Reference("PS3.6", "", self.edition),
+                        tag=tag,
+                    )
+            for code, message in check_value(el):
+                self.add(
+                    "error",
+                    code,
+                    join(path, tag),
+                    message,
+                    ref=Reference("PS3.5", "sect_6.2", ""),
+                    tag=tag,
+                )
+            if e.vm and not private_or_length:
+                p = check_vm(el, e.vm)
+                if p is not None:
+                    self.add(
+                        "error",
+                        p[0],
+                        join(path, tag),
+                        p[1],
+                        ref=Reference("PS3.6", "", self.edition),
+                        tag=tag,
+                    )
