@@ -110,7 +110,7 @@ class _Check(FileChecks):
             flags.append(checked)
             if checked and mu.scope.masked:
                 self.masked(root, mu.scope.masked, ctx, "", mu.name)
-        for tag, lst, optional in _root_plan(iod, tuple(flags)):
+        for tag, lst, optional in _root_plan(self.book.plans, iod, tuple(flags)):
             if optional and tag not in present:
                 continue
             self.attribute(root, tag, lst, ctx, "")
@@ -499,7 +499,7 @@ class _Check(FileChecks):
             )
 
     def item(self, node: Node, scope: Scope, ctx: Context, path: str, module: str) -> None:
-        plan = _item_plan(scope, module)
+        plan = _item_plan(self.book.plans, scope, module)
         elements = node.elems
         for tag, uses, optional in plan:
             if optional and tag not in elements:
@@ -591,7 +591,9 @@ class _Check(FileChecks):
                     module=g.name,
                     ref=self.ref(self.iod_rules.id if self.iod_rules else ""),
                 )
-            self.item(node, _closed(g.scope), ctx, path, f"{g.name} Functional Group")
+            self.item(
+                node, _closed(self.book.plans, g.scope), ctx, path, f"{g.name} Functional Group"
+            )
         return frozenset(allowed)
 
     def functional_group_usage(
@@ -685,14 +687,15 @@ class _Check(FileChecks):
 
 
 _OPTIONAL_TYPES = frozenset(("3", ""))
-_ROOT_PLANS: dict[tuple[str, tuple[bool, ...]], tuple[IodRules, list[Any]]] = {}
 
 
-def _root_plan(iod: IodRules, checked: tuple[bool, ...]) -> list[tuple[int, list[_Use], bool]]:
+def _root_plan(
+    cache: dict[Any, Any], iod: IodRules, checked: tuple[bool, ...]
+) -> list[tuple[int, list[_Use], bool]]:
     """Every top-level tag with the rules of every module for it (which modules are checked
     varies with the dataset; the combinations seen are few)."""
-    key = (iod.id, checked)
-    hit = _ROOT_PLANS.get(key)
+    key = ("root", iod.id, checked)
+    hit = cache.get(key)
     if hit is None or hit[0] is not iod:
         uses: dict[int, list[_Use]] = {}
         for mu, flag in zip(iod.modules, checked, strict=True):
@@ -702,21 +705,18 @@ def _root_plan(iod: IodRules, checked: tuple[bool, ...]) -> list[tuple[int, list
             (tag, lst, all(u.attr.type in _OPTIONAL_TYPES or not u.checked for u in lst))
             for tag, lst in uses.items()
         ]
-        if len(_ROOT_PLANS) > 2000:
-            _ROOT_PLANS.clear()
         hit = (iod, plan)
-        _ROOT_PLANS[key] = hit
+        cache[key] = hit
     return hit[1]
 
 
-_PLANS: dict[tuple[int, str], tuple[Scope, list[tuple[int, list[_Use], bool]]]] = {}
-
-
-def _item_plan(scope: Scope, module: str) -> list[tuple[int, list[_Use], bool]]:
+def _item_plan(
+    cache: dict[Any, Any], scope: Scope, module: str
+) -> list[tuple[int, list[_Use], bool]]:
     """(tag, rules, all optional) for each tag of an item scope, built once per scope and module
     (scopes live as long as their rule book; the cache holds the scope so ids stay unique)."""
-    key = (id(scope), module)
-    hit = _PLANS.get(key)
+    key = ("item", id(scope), module)
+    hit = cache.get(key)
     if hit is None or hit[0] is not scope:
         plan = [
             (
@@ -727,9 +727,7 @@ def _item_plan(scope: Scope, module: str) -> list[tuple[int, list[_Use], bool]]:
             for tag, attrs in scope.by_tag.items()
         ]
         hit = (scope, plan)
-        if len(_PLANS) > 50_000:
-            _PLANS.clear()
-        _PLANS[key] = hit
+        cache[key] = hit
     return hit[1]
 
 
@@ -764,17 +762,15 @@ def _group_path(g: GroupUse, in_shared: bool) -> str:
     return "PerFrameFunctionalGroupsSequence" if not in_shared else "SharedFunctionalGroupsSequence"
 
 
-_CLOSED: dict[int, tuple[Scope, Scope]] = {}
-
-
-def _closed(scope: Scope) -> Scope:
+def _closed(cache: dict[Any, Any], scope: Scope) -> Scope:
     """A macro's scope checked inside a functional group item: the item holds other macros
     too, so its own unexpected-attribute check is done by the caller. (Cached: the item plan
     cache is keyed by scope identity.)"""
-    hit = _CLOSED.get(id(scope))
+    key = ("closed", id(scope))
+    hit = cache.get(key)
     if hit is None or hit[0] is not scope:
         hit = (scope, Scope(scope.attrs, scope.by_tag, scope.masked, True, False))
-        _CLOSED[id(scope)] = hit
+        cache[key] = hit
     return hit[1]
 
 

@@ -199,6 +199,8 @@ class RuleBook:
         self._scopes: dict[tuple[Any, ...], Scope] = {}
         self._iods: dict[str, IodRules] = {}
         self._codes: dict[int, tuple[frozenset[tuple[str, str]], bool, str] | None] = {}
+        # the engine's per-scope plans, kept with the rules they are made of (and as long)
+        self.plans: dict[Any, Any] = {}
 
     # -- tables -------------------------------------------------------------------------------
     def table(self, table_id: str) -> tuple[tuple[Any, ...], Rows] | None:
