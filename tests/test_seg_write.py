@@ -359,18 +359,43 @@ def test_to_dataset_is_a_complete_dataset(ct) -> None:
     assert np.array_equal(combined, labels)
 
 
-def test_iodkit_validate(ct, tmp_path: Path) -> None:
-    """``iodkit validate`` (the 2024c validator) finds no error in a BINARY segmentation."""
+VALIDATE_CASES = [
+    "ct-BINARY",
+    "ct-FRACTIONAL",
+    "ct-LABELMAP",
+    "mr-BINARY",
+    "slide-TILED_FULL",
+    "slide-TILED_SPARSE",
+    "photo-FRACTIONAL",
+]
+
+
+@pytest.mark.parametrize("case", VALIDATE_CASES)
+def test_iodkit_validate(ct, slide, tmp_path: Path, case: str) -> None:
+    """``iodkit validate`` (generated from PS3.3 2024c) finds no error; for a LABELMAP only
+    that its SOP Class (Sup 243) is not in 2024c."""
     validation = pytest.importorskip("iodkit.validation")
-    try:
-        validate = validation.validate
-    except (AttributeError, ImportError) as exc:
-        pytest.skip(f"iodkit.validation has no usable validate yet: {exc}")
     series, labels = ct
-    path = tmp_path / "binary.dcm"
-    Segmentation(labels, series, describe(3)).save(path)
-    errors = [str(f) for f in validate(path) if f.severity == "error"]
-    assert errors == []
+    kind, option = case.split("-")
+    path = tmp_path / f"{case}.dcm"
+    if kind == "ct":
+        seg = Segmentation(labels, series, describe(3), segmentation_type=option)
+    elif kind == "mr":
+        mr = synthetic.enhanced_mr(6, 16, 12)
+        seg = Segmentation(np.ones((6, 16, 12), dtype=np.uint8), mr, describe(1))
+    elif kind == "slide":
+        source, tpm = slide
+        seg = Segmentation(tpm, source, describe(3), dimension_organization_type=option)
+    else:
+        photo = synthetic.photograph(16, 16)
+        seg = Segmentation(np.eye(16, dtype=bool), photo, describe(1), segmentation_type=option)
+    seg.save(path)
+    errors = [f for f in validation.validate(path) if f.severity == "error"]
+    if option == "LABELMAP":
+        assert [f.code for f in errors] == ["sop-class"]
+        assert LABEL_MAP_SEGMENTATION_STORAGE in errors[0].message
+    else:
+        assert errors == [], "\n".join(str(f) for f in errors)
 
 
 def test_character_set_and_extended_offset_table(tmp_path: Path) -> None:

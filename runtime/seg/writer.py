@@ -420,6 +420,15 @@ class Segmentation:
         )
 
     @property
+    def has_derivation_image(self) -> bool:
+        """Whether frames carry the Derivation Image functional group (C.7.6.16.2.6): not in
+        TILED_FULL (no per-frame groups) nor when tiles do not map onto source frames. The
+        Common Instance Reference Module is present exactly then (Table A.51-1)."""
+        return self.dimension_organization_type != "TILED_FULL" and (
+            self._frame_references() is not None
+        )
+
+    @property
     def number_of_frames(self) -> int:
         return len(self.frames.cells)
 
@@ -665,14 +674,6 @@ class Segmentation:
                 instance_number=self.instance_number,
             ),
             multi_frame_dimension=self._dimension_module(m),
-            common_instance_reference=m.CommonInstanceReferenceModule(
-                referenced_series_sequence=[
-                    {
-                        "series_instance_uid": str(src.SeriesInstanceUID),
-                        "referenced_instance_sequence": [_instance_reference(src)],
-                    }
-                ]
-            ),
             sop_common=m.SOPCommonModule(
                 sop_class_uid=(
                     LABEL_MAP_SEGMENTATION_STORAGE if kind == "LABELMAP" else SEGMENTATION_STORAGE
@@ -687,6 +688,15 @@ class Segmentation:
                 instance_creation_time=self.content_time,
             ),
         )
+        if self.has_derivation_image:  # the module's condition (Table A.51-1); else absent
+            iod.common_instance_reference = m.CommonInstanceReferenceModule(
+                referenced_series_sequence=[
+                    {
+                        "series_instance_uid": str(src.SeriesInstanceUID),
+                        "referenced_instance_sequence": [_instance_reference(src)],
+                    }
+                ]
+            )
         for name, module_cls in (
             ("clinical_trial_subject", m.ClinicalTrialSubjectModule),
             ("clinical_trial_study", m.ClinicalTrialStudyModule),
@@ -731,15 +741,16 @@ class Segmentation:
             ds[0x00082112] = _stamped_references(
                 0x00082112, source_items, sources.datasets, implicit, charset
             )
-            series_item = ds.ReferencedSeriesSequence[0]
-            series_item[0x0008114A] = _stamped_references(
-                0x0008114A,
-                series_item.ReferencedInstanceSequence[0],
-                sources.datasets,
-                implicit,
-                charset,
-            )
-            series_item.set_original_encoding(implicit, True, ds._character_set)
+            if "ReferencedSeriesSequence" in ds:
+                series_item = ds.ReferencedSeriesSequence[0]
+                series_item[0x0008114A] = _stamped_references(
+                    0x0008114A,
+                    series_item.ReferencedInstanceSequence[0],
+                    sources.datasets,
+                    implicit,
+                    charset,
+                )
+                series_item.set_original_encoding(implicit, True, ds._character_set)
         return ds
 
     def _shared_group(self, FG: type) -> Any:
