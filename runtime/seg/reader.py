@@ -737,6 +737,10 @@ class SegmentationReader:
                 )
             out = np.zeros(spatial_shape, dtype=out_dtype)
             maximum = self.max_fractional_value or 1
+            shared: dict[tuple[Any, ...], int] = {}
+            for _, _, target, _ in instructions:
+                key = _hashable(target)
+                shared[key] = shared.get(key, 0) + 1
             for k, source, target, label in instructions:
                 assert label is not None
                 pixels = self._frame(k)[source]
@@ -748,6 +752,9 @@ class SegmentationReader:
                         )
                     pixels = (pixels // maximum).astype(np.uint8)
                 region = out[target]
+                if shared[_hashable(target)] == 1 and not region.any():  # nothing to overlap
+                    np.multiply(pixels, label, out=region, dtype=out_dtype, casting="unsafe")
+                    continue
                 # pixels are 0/1: label them; an overlap is a pixel set in both, i.e. fewer
                 # labelled pixels after the update than before plus added
                 before = 0 if skip_overlap_checks else np.count_nonzero(region)
@@ -768,9 +775,9 @@ class SegmentationReader:
                 continue
             if frame.size and frame.max() > maximum:
                 raise SegmentationReadError("pixel values exceed the Maximum Fractional Value")
-            # stored / maximum in the output type, frame by frame (no integer copy of the
-            # whole output): the same values as dividing the whole array at the end
-            out[(*target, channel)] = frame.astype(out_dtype) / scale
+            # stored / maximum in the output type, frame by frame, straight into the output:
+            # the same values as converting and dividing the whole array at the end
+            np.divide(frame, scale, out=out[(*target, channel)], dtype=out_dtype)
         return out
 
     def _labelmap_pixels(
