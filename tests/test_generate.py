@@ -708,3 +708,16 @@ def test_fast_yaml_writer_loads_back_exactly() -> None:
     for p in list((GENERATED / "spec" / "tables").glob("C.8.20*.yaml"))[:5]:
         data = yaml.safe_load(p.read_text(encoding="utf-8"))
         assert yaml.safe_load(dumps(data)) == data
+
+
+def test_functional_group_items_write_only_what_is_given() -> None:
+    """Which macros an item holds depends on shared vs per-frame use, so a functional groups item
+    writes no Type 2 attribute of a macro it was not given (dciodvfy: "Functional Group Sequence
+    already used in SharedFunctionalGroupsSequence" otherwise)."""
+    from iodkit.generated.iods import SegmentationIOD
+
+    assert len(SegmentationIOD.FunctionalGroups().to_dataset()) == 0
+    item = SegmentationIOD.FunctionalGroups(
+        pixel_measures_sequence=[{"pixel_spacing": [0.5, 0.5], "slice_thickness": 1.0}]
+    ).to_dataset()
+    assert [e.keyword for e in item] == ["PixelMeasuresSequence"]

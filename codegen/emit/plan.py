@@ -575,6 +575,9 @@ class Planner:
             )
             for b in fg_bases:
                 fg_cls.order.extend(b.order)
+            # Which functional groups an item holds is decided per item (shared or per-frame,
+            # each macro's own usage), so no macro's Type 2 attributes are written by default.
+            fg_cls.conditional = list(dict.fromkeys(fg_cls.order))
             self.fix_bases(fg_cls)
             self.compute_params(fg_cls)
             d.functional_groups = fg_cls

@@ -80,6 +80,7 @@ class BreastTomosynthesisImageFunctionalGroups(PixelMeasuresMacro, FrameContentM
     __slots__ = ()
     __table__ = "PS3.3 2024c Table A.55-2"
     __order__: ClassVar[tuple[int, ...]] = (0x00289110, 0x00209111, 0x00209113, 0x00209116, 0x00081140, 0x00089124, 0x00209071, 0x00289145, 0x00289132, 0x00409096, 0x00189341, 0x00189504, 0x00182041)
+    __conditional__: ClassVar[tuple[int, ...]] = (0x00289110, 0x00209111, 0x00209113, 0x00209116, 0x00081140, 0x00089124, 0x00209071, 0x00289145, 0x00289132, 0x00409096, 0x00189341, 0x00189504, 0x00182041)
 
     def __init__(
         self,

@@ -73,6 +73,7 @@ class ConfocalMicroscopyTiledPyramidalImageFunctionalGroups(PixelMeasuresMacro, 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table A.90.2.5-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00289110, 0x00089124, 0x00480207, 0x00480110, 0x00081140, 0x00209111, 0x00409096, 0x0048021A, 0x00480116, 0x00209071)
+    __conditional__: ClassVar[tuple[int, ...]] = (0x00289110, 0x00089124, 0x00480207, 0x00480110, 0x00081140, 0x00209111, 0x00409096, 0x0048021A, 0x00480116, 0x00209071)
 
     def __init__(
         self,

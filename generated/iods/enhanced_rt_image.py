@@ -83,6 +83,7 @@ class EnhancedRTImageFunctionalGroups(PixelMeasuresMacro, FrameContentMacro, Pla
     __slots__ = ()
     __table__ = "PS3.3 2024c Table A.86.1.15-2"
     __order__: ClassVar[tuple[int, ...]] = (0x00289110, 0x00209111, 0x00209113, 0x00209116, 0x00081140, 0x00089124, 0x00189118, 0x00209253, 0x00189341, 0x30020102, 0x30020109, 0x3002010C, 0x30020103, 0x300A0656, 0x00289132, 0x00409096)
+    __conditional__: ClassVar[tuple[int, ...]] = (0x00289110, 0x00209111, 0x00209113, 0x00209116, 0x00081140, 0x00089124, 0x00189118, 0x00209253, 0x00189341, 0x30020102, 0x30020109, 0x3002010C, 0x30020103, 0x300A0656, 0x00289132, 0x00409096)
 
     def __init__(
         self,

@@ -73,6 +73,7 @@ class IntravascularOpticalCoherenceTomographyImageFunctionalGroups(PixelMeasures
     __slots__ = ()
     __table__ = "PS3.3 2024c Table A.66.4.3-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00289110, 0x00209111, 0x00089124, 0x00209071, 0x00189118, 0x00289132, 0x00289422, 0x00520025, 0x00520027, 0x00520029)
+    __conditional__: ClassVar[tuple[int, ...]] = (0x00289110, 0x00209111, 0x00089124, 0x00209071, 0x00189118, 0x00289132, 0x00289422, 0x00520025, 0x00520027, 0x00520029)
 
     def __init__(
         self,

@@ -60,6 +60,7 @@ class MultiFrameTrueColorSecondaryCaptureImageFunctionalGroups(PixelMeasuresMacr
     __slots__ = ()
     __table__ = "PS3.3 2024c Table A.8-5b"
     __order__: ClassVar[tuple[int, ...]] = (0x00289110, 0x00209113, 0x00209116)
+    __conditional__: ClassVar[tuple[int, ...]] = (0x00289110, 0x00209113, 0x00209116)
 
     def __init__(
         self,

@@ -62,6 +62,7 @@ class OphthalmicOpticalCoherenceTomographyBScanVolumeAnalysisFunctionalGroups(Pi
     __slots__ = ()
     __table__ = "PS3.3 2024c Table A.84.3.2-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00289110, 0x00209116, 0x00209113, 0x00209111, 0x00081140, 0x00089124, 0x00209071, 0x00289132, 0x00409096)
+    __conditional__: ClassVar[tuple[int, ...]] = (0x00289110, 0x00209116, 0x00209113, 0x00209111, 0x00081140, 0x00089124, 0x00209071, 0x00289132, 0x00409096)
 
     def __init__(
         self,

@@ -70,6 +70,7 @@ class OphthalmicTomographyImageFunctionalGroups(PixelMeasuresMacro, FrameContent
     __slots__ = ()
     __table__ = "PS3.3 2024c Table A.52.4.3-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00289110, 0x00209111, 0x00209113, 0x00209116, 0x00081140, 0x00089124, 0x00209071, 0x00189118, 0x00189341, 0x00220031)
+    __conditional__: ClassVar[tuple[int, ...]] = (0x00289110, 0x00209111, 0x00209113, 0x00209116, 0x00081140, 0x00089124, 0x00209071, 0x00189118, 0x00189341, 0x00220031)
 
     def __init__(
         self,

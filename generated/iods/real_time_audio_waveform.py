@@ -41,6 +41,7 @@ class RealTimeAudioWaveformFunctionalGroups(TimeOfFrameFunctionalGroupMacro, Ite
     __slots__ = ()
     __table__ = "PS3.3 2024c Table A.34.11-2"
     __order__: ClassVar[tuple[int, ...]] = (0x0034000D,)
+    __conditional__: ClassVar[tuple[int, ...]] = (0x0034000D,)
 
     def __init__(
         self,

@@ -56,6 +56,7 @@ class RealTimeVideoPhotographicImageFunctionalGroups(TimeOfFrameFunctionalGroupM
     __slots__ = ()
     __table__ = "PS3.3 2024c Table A.32.10-2"
     __order__: ClassVar[tuple[int, ...]] = (0x0034000D, 0x00209111, 0x00340009, 0x0034000B)
+    __conditional__: ClassVar[tuple[int, ...]] = (0x0034000D, 0x00209111, 0x00340009, 0x0034000B)
 
     def __init__(
         self,

@@ -63,6 +63,7 @@ class SegmentationFunctionalGroups(PixelMeasuresMacro, PlanePositionPatientMacro
     __slots__ = ()
     __table__ = "PS3.3 2024c Table A.51-2"
     __order__: ClassVar[tuple[int, ...]] = (0x00289110, 0x00209113, 0x00209116, 0x0048021A, 0x00089124, 0x00209111, 0x0062000A)
+    __conditional__: ClassVar[tuple[int, ...]] = (0x00289110, 0x00209113, 0x00209116, 0x0048021A, 0x00089124, 0x00209111, 0x0062000A)
 
     def __init__(
         self,

@@ -70,6 +70,7 @@ class VLWholeSlideMicroscopyImageFunctionalGroups(PixelMeasuresMacro, FrameConte
     __slots__ = ()
     __table__ = "PS3.3 2024c Table A.32.8-2"
     __order__: ClassVar[tuple[int, ...]] = (0x00289110, 0x00209111, 0x00081140, 0x00089124, 0x00409096, 0x0048021A, 0x00480207, 0x00480110, 0x00400710)
+    __conditional__: ClassVar[tuple[int, ...]] = (0x00289110, 0x00209111, 0x00081140, 0x00089124, 0x00409096, 0x0048021A, 0x00480207, 0x00480110, 0x00400710)
 
     def __init__(
         self,

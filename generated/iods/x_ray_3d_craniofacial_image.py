@@ -77,6 +77,7 @@ class XRay3DCraniofacialImageFunctionalGroups(PixelMeasuresMacro, FrameContentMa
     __slots__ = ()
     __table__ = "PS3.3 2024c Table A.54-2"
     __order__: ClassVar[tuple[int, ...]] = (0x00289110, 0x00209111, 0x00209113, 0x00209116, 0x00081140, 0x00089124, 0x00209071, 0x00289145, 0x00289132, 0x00409096, 0x00189341, 0x00189504)
+    __conditional__: ClassVar[tuple[int, ...]] = (0x00289110, 0x00209111, 0x00209113, 0x00209116, 0x00081140, 0x00089124, 0x00209071, 0x00289145, 0x00289132, 0x00409096, 0x00189341, 0x00189504)
 
     def __init__(
         self,
