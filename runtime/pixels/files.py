@@ -11,11 +11,35 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
 import pydicom
 from pydicom.dataset import Dataset
+
+
+def write_atomically(
+    destination: str | os.PathLike[str] | BinaryIO, write: Callable[[BinaryIO], None]
+) -> None:
+    """Call ``write(fp)`` on a temporary file beside ``destination`` and rename it into place
+    (fsynced first); on any error the temporary file is removed. An open binary file is
+    written to directly."""
+    if not isinstance(destination, (str, os.PathLike)):
+        write(destination)
+        return
+    path = Path(destination)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fp:
+            write(fp)
+            fp.flush()
+            os.fsync(fp.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
 
 
 def write_dataset(
@@ -26,21 +50,9 @@ def write_dataset(
     With ``enforce_file_format`` (default) pydicom writes the preamble and File Meta
     Information, filling in what it can from the data set.
     """
-    if not isinstance(destination, (str, os.PathLike)):
-        pydicom.dcmwrite(destination, ds, enforce_file_format=enforce_file_format)
-        return
-    path = Path(destination)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fp:
-            pydicom.dcmwrite(fp, ds, enforce_file_format=enforce_file_format)
-            fp.flush()
-            os.fsync(fp.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
+    write_atomically(
+        destination, lambda fp: pydicom.dcmwrite(fp, ds, enforce_file_format=enforce_file_format)
+    )
 
 
 def write_frames(

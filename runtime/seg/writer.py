@@ -39,7 +39,6 @@ import datetime
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
 import numpy as np
@@ -1045,29 +1044,14 @@ def _native_value(frames: Any, description: Any) -> np.ndarray:
 def _write_with_tail(
     ds: Dataset, destination: str | os.PathLike[str] | BinaryIO, header: bytes, value: np.ndarray
 ) -> None:
-    """Write ``ds`` then one more element (``header`` + ``value``, the last tag in the file)."""
-    import contextlib
-    import tempfile
-
+    """Write ``ds`` then one more element (``header`` + ``value``, the last tag in the file),
+    atomically when ``destination`` is a path."""
     import pydicom
+    from iodkit.pixels.files import write_atomically
 
     def write(fp: BinaryIO) -> None:
         pydicom.dcmwrite(fp, ds, enforce_file_format=True)
         fp.write(header)
         fp.write(value.data)
 
-    if not isinstance(destination, str | os.PathLike):
-        write(destination)
-        return
-    path = Path(destination)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fp:
-            write(fp)
-            fp.flush()
-            os.fsync(fp.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
+    write_atomically(destination, write)
