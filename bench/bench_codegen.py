@@ -68,7 +68,9 @@ def _import_time(statement: str, setup: str = "", runs: int = 9) -> float:
     )
     times = []
     for _ in range(runs):
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
         times.append(float(out.stdout.strip().splitlines()[-1]))
     return _median(times)
 
@@ -96,7 +98,11 @@ def bench_imports(runs: int) -> dict[str, float]:
 def generated_size() -> dict[str, float]:
     out: dict[str, float] = {}
     for sub in ("modules", "iods", "codes", "spec"):
-        files = [p for p in (ROOT / "generated" / sub).rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+        files = [
+            p
+            for p in (ROOT / "generated" / sub).rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts
+        ]
         out[f"generated_{sub}_files"] = len(files)
         out[f"generated_{sub}_MB"] = sum(p.stat().st_size for p in files) / 1e6
     out["generated_total_MB"] = sum(v for k, v in out.items() if k.endswith("_MB"))

@@ -19,10 +19,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import ROOT, standard_root
 from pydicom import dcmread
 from pydicom.dataset import Dataset
-
-from conftest import ROOT, standard_root
 
 GENERATED = ROOT / "generated"
 
@@ -81,9 +80,8 @@ def test_generated_files_say_do_not_edit() -> None:
 
 # -- coverage of the spec ------------------------------------------------------------------------
 def test_every_iod_of_the_spec_has_a_builder() -> None:
-    import yaml
-
     import iodkit.generated.iods as iods
+    import yaml
 
     tables = set()
     for p in (GENERATED / "spec" / "iods").glob("*.yaml"):
@@ -94,9 +92,8 @@ def test_every_iod_of_the_spec_has_a_builder() -> None:
 
 
 def test_every_table_has_a_builder_class() -> None:
-    import yaml
-
     import iodkit.generated.modules as modules
+    import yaml
 
     labels = {
         yaml.safe_load(p.read_text(encoding="utf-8"))["label"]
@@ -130,19 +127,29 @@ def _common(modality: str) -> dict[str, object]:
 
     return dict(
         patient=m.PatientModule(
-            patient_name="Doe^Jane", patient_id="P-0042", patient_birth_date="19700412",
+            patient_name="Doe^Jane",
+            patient_id="P-0042",
+            patient_birth_date="19700412",
             patient_sex="F",
         ),
         general_study=m.GeneralStudyModule(
-            study_instance_uid=_uid(1), study_date="20240311", study_time="093000.25",
-            referring_physician_name="House^Gregory", study_id="S1", accession_number="A123",
+            study_instance_uid=_uid(1),
+            study_date="20240311",
+            study_time="093000.25",
+            referring_physician_name="House^Gregory",
+            study_id="S1",
+            accession_number="A123",
             study_description="CT abdomen",
         ),
         general_equipment=m.GeneralEquipmentModule(
-            manufacturer="iodkit", manufacturer_model_name="tests", software_versions=["0.1"],
+            manufacturer="iodkit",
+            manufacturer_model_name="tests",
+            software_versions=["0.1"],
             device_serial_number="42",
         ),
-        sop_common=m.SOPCommonModule(sop_instance_uid=_uid(99), specific_character_set="ISO_IR 100"),
+        sop_common=m.SOPCommonModule(
+            sop_instance_uid=_uid(99), specific_character_set="ISO_IR 100"
+        ),
     )
 
 
@@ -150,7 +157,9 @@ def _enhanced() -> object:
     from iodkit.generated import modules as m
 
     return m.EnhancedGeneralEquipmentModule(
-        manufacturer="iodkit", manufacturer_model_name="tests", device_serial_number="42",
+        manufacturer="iodkit",
+        manufacturer_model_name="tests",
+        device_serial_number="42",
         software_versions=["0.1"],
     )
 
@@ -159,7 +168,10 @@ def _series(modality: str) -> object:
     from iodkit.generated import modules as m
 
     return m.GeneralSeriesModule(
-        modality=modality, series_instance_uid=_uid(2), series_number=3, series_date="20240311",
+        modality=modality,
+        series_instance_uid=_uid(2),
+        series_number=3,
+        series_date="20240311",
         series_description="round trip",
     )
 
@@ -179,21 +191,35 @@ def build_ct() -> object:
             frame_of_reference_uid=_uid(3), position_reference_indicator=""
         ),
         general_image=m.GeneralImageModule(
-            instance_number=1, content_date="20240311", content_time="093012",
+            instance_number=1,
+            content_date="20240311",
+            content_time="093012",
             patient_orientation=["L", "P"],
         ),
         image_plane=m.ImagePlaneModule(
-            pixel_spacing=[0.7, 0.7], image_orientation_patient=[1.0, 0.0, 0.0, 0.0, 1.0, 0.0],
-            image_position_patient=[-180.0, -180.0, 12.5], slice_thickness=1.25,
+            pixel_spacing=[0.7, 0.7],
+            image_orientation_patient=[1.0, 0.0, 0.0, 0.0, 1.0, 0.0],
+            image_position_patient=[-180.0, -180.0, 12.5],
+            slice_thickness=1.25,
         ),
         image_pixel=m.ImagePixelModule(
-            samples_per_pixel=1, photometric_interpretation="MONOCHROME2", rows=2, columns=2,
-            bits_allocated=16, bits_stored=12, high_bit=11, pixel_representation=1,
+            samples_per_pixel=1,
+            photometric_interpretation="MONOCHROME2",
+            rows=2,
+            columns=2,
+            bits_allocated=16,
+            bits_stored=12,
+            high_bit=11,
+            pixel_representation=1,
             pixel_data=b"\x01\x00\x02\x00\x03\x00\xff\xff",
         ),
         ct_image=m.CTImageModule(
-            image_type=["ORIGINAL", "PRIMARY", "AXIAL"], rescale_intercept=-1024.0,
-            rescale_slope=1.0, kvp=120.0, acquisition_number=1, convolution_kernel=["B30f"],
+            image_type=["ORIGINAL", "PRIMARY", "AXIAL"],
+            rescale_intercept=-1024.0,
+            rescale_slope=1.0,
+            kvp=120.0,
+            acquisition_number=1,
+            convolution_kernel=["B30f"],
         ),
     )
 
@@ -225,16 +251,29 @@ def build_segmentation() -> object:
         enhanced_general_equipment=_enhanced(),
         general_image=m.GeneralImageModule(instance_number=1),
         image_pixel=m.ImagePixelModule(
-            rows=2, columns=3, pixel_data=b"\x2d\x00",
+            rows=2,
+            columns=3,
+            pixel_data=b"\x2d\x00",
         ),
         segmentation_image=m.SegmentationImageModule(
-            image_type=["DERIVED", "PRIMARY"], content_label="LIVER", content_description="",
-            content_creator_name="", instance_number=1, samples_per_pixel=1,
-            photometric_interpretation="MONOCHROME2", pixel_representation=0, bits_allocated=1,
-            bits_stored=1, high_bit=0, lossy_image_compression="00", segmentation_type="BINARY",
+            image_type=["DERIVED", "PRIMARY"],
+            content_label="LIVER",
+            content_description="",
+            content_creator_name="",
+            instance_number=1,
+            samples_per_pixel=1,
+            photometric_interpretation="MONOCHROME2",
+            pixel_representation=0,
+            bits_allocated=1,
+            bits_stored=1,
+            high_bit=0,
+            lossy_image_compression="00",
+            segmentation_type="BINARY",
             segment_sequence=[
                 SegmentSequenceItem(
-                    segment_number=1, segment_label="liver", segment_algorithm_type="AUTOMATIC",
+                    segment_number=1,
+                    segment_label="liver",
+                    segment_algorithm_type="AUTOMATIC",
                     segment_algorithm_name=["threshold"],
                     segmented_property_category_code_sequence=[cid7150.TISSUE],
                     segmented_property_type_code_sequence=[_code("10200004", "SCT", "Liver")],
@@ -244,16 +283,24 @@ def build_segmentation() -> object:
         multi_frame_functional_groups=m.MultiFrameFunctionalGroupsModule(
             shared_functional_groups_sequence=[shared],
             per_frame_functional_groups_sequence=per_frame,
-            number_of_frames=2, content_date="20240311", content_time="100000",
+            number_of_frames=2,
+            content_date="20240311",
+            content_time="100000",
             instance_number=1,
         ),
         multi_frame_dimension=m.MultiFrameDimensionModule(
             dimension_organization_sequence=[{"dimension_organization_uid": _uid(4)}],
             dimension_index_sequence=[
-                {"dimension_index_pointer": 0x0062000B, "functional_group_pointer": 0x0062000A,
-                 "dimension_organization_uid": _uid(4)},
-                {"dimension_index_pointer": 0x00200032, "functional_group_pointer": 0x00209113,
-                 "dimension_organization_uid": _uid(4)},
+                {
+                    "dimension_index_pointer": 0x0062000B,
+                    "functional_group_pointer": 0x0062000A,
+                    "dimension_organization_uid": _uid(4),
+                },
+                {
+                    "dimension_index_pointer": 0x00200032,
+                    "functional_group_pointer": 0x00209113,
+                    "dimension_organization_uid": _uid(4),
+                },
             ],
         ),
     )
@@ -269,8 +316,11 @@ def build_comprehensive_3d_sr() -> object:
             modality="SR", series_instance_uid=_uid(2), series_number=5
         ),
         sr_document_general=m.SRDocumentGeneralModule(
-            instance_number=1, completion_flag="COMPLETE", verification_flag="UNVERIFIED",
-            content_date="20240311", content_time="101500",
+            instance_number=1,
+            completion_flag="COMPLETE",
+            verification_flag="UNVERIFIED",
+            content_date="20240311",
+            content_time="101500",
         ),
         sr_document_content=m.SRDocumentContentModule(
             value_type="CONTAINER",
@@ -285,7 +335,9 @@ def build_comprehensive_3d_sr() -> object:
                     "measured_value_sequence": [
                         {
                             "numeric_value": 12.5,
-                            "measurement_units_code_sequence": [_code("cm3", "UCUM", "cubic centimeter")],
+                            "measurement_units_code_sequence": [
+                                _code("cm3", "UCUM", "cubic centimeter")
+                            ],
                         }
                     ],
                 },
@@ -313,26 +365,49 @@ def build_wsi() -> object:
         frame_of_reference=m.FrameOfReferenceModule(frame_of_reference_uid=_uid(3)),
         enhanced_general_equipment=_enhanced(),
         image_pixel=m.ImagePixelModule(
-            rows=2, columns=2, samples_per_pixel=3, photometric_interpretation="RGB",
-            bits_allocated=8, bits_stored=8, high_bit=7, pixel_representation=0,
-            planar_configuration=0, pixel_data=bytes(range(12)),
+            rows=2,
+            columns=2,
+            samples_per_pixel=3,
+            photometric_interpretation="RGB",
+            bits_allocated=8,
+            bits_stored=8,
+            high_bit=7,
+            pixel_representation=0,
+            planar_configuration=0,
+            pixel_data=bytes(range(12)),
         ),
         whole_slide_microscopy_image=m.WholeSlideMicroscopyImageModule(
-            image_type=["ORIGINAL", "PRIMARY", "VOLUME", "NONE"], imaged_volume_width=15.0,
-            imaged_volume_height=15.0, imaged_volume_depth=0.005, samples_per_pixel=3,
-            photometric_interpretation="RGB", number_of_frames=1, bits_allocated=8,
-            bits_stored=8, high_bit=7, pixel_representation=0, planar_configuration=0,
-            acquisition_date_time="20240311101010", burned_in_annotation="NO",
-            specimen_label_in_image="NO", focus_method="AUTO", extended_depth_of_field="NO",
-            volumetric_properties="VOLUME", lossy_image_compression="00",
+            image_type=["ORIGINAL", "PRIMARY", "VOLUME", "NONE"],
+            imaged_volume_width=15.0,
+            imaged_volume_height=15.0,
+            imaged_volume_depth=0.005,
+            samples_per_pixel=3,
+            photometric_interpretation="RGB",
+            number_of_frames=1,
+            bits_allocated=8,
+            bits_stored=8,
+            high_bit=7,
+            pixel_representation=0,
+            planar_configuration=0,
+            acquisition_date_time="20240311101010",
+            burned_in_annotation="NO",
+            specimen_label_in_image="NO",
+            focus_method="AUTO",
+            extended_depth_of_field="NO",
+            volumetric_properties="VOLUME",
+            lossy_image_compression="00",
         ),
         optical_path=m.OpticalPathModule(
             number_of_optical_paths=1,
             optical_path_sequence=[
                 {
                     "optical_path_identifier": "1",
-                    "illumination_type_code_sequence": [_code("111744", "DCM", "Brightfield illumination")],
-                    "illumination_color_code_sequence": [_code("414298005", "SCT", "Full Spectrum")],
+                    "illumination_type_code_sequence": [
+                        _code("111744", "DCM", "Brightfield illumination")
+                    ],
+                    "illumination_color_code_sequence": [
+                        _code("414298005", "SCT", "Full Spectrum")
+                    ],
                 }
             ],
         ),
@@ -350,13 +425,22 @@ def build_parametric_map() -> object:
         frame_of_reference=m.FrameOfReferenceModule(frame_of_reference_uid=_uid(3)),
         enhanced_general_equipment=_enhanced(),
         floating_point_image_pixel=m.FloatingPointImagePixelModule(
-            rows=1, columns=2, float_pixel_data=b"\x00\x00\x80\x3f\x00\x00\x00\x40",
+            rows=1,
+            columns=2,
+            float_pixel_data=b"\x00\x00\x80\x3f\x00\x00\x00\x40",
         ),
         parametric_map_image=m.ParametricMapImageModule(
-            image_type=["DERIVED", "PRIMARY"], content_label="ADC", content_description="",
-            content_creator_name="", samples_per_pixel=1, photometric_interpretation="MONOCHROME2",
-            bits_allocated=32, presentation_lut_shape="IDENTITY", lossy_image_compression="00",
-            burned_in_annotation="NO", recognizable_visual_features="NO",
+            image_type=["DERIVED", "PRIMARY"],
+            content_label="ADC",
+            content_description="",
+            content_creator_name="",
+            samples_per_pixel=1,
+            photometric_interpretation="MONOCHROME2",
+            bits_allocated=32,
+            presentation_lut_shape="IDENTITY",
+            lossy_image_compression="00",
+            burned_in_annotation="NO",
+            recognizable_visual_features="NO",
         ),
     )
 
@@ -373,8 +457,11 @@ def build_annotations() -> object:
         ),
         enhanced_general_equipment=_enhanced(),
         microscopy_bulk_simple_annotations=m.MicroscopyBulkSimpleAnnotationsModule(
-            instance_number=1, content_label="NUCLEI", content_date="20240311",
-            content_time="101010", annotation_coordinate_type="2D",
+            instance_number=1,
+            content_label="NUCLEI",
+            content_date="20240311",
+            content_time="101010",
+            annotation_coordinate_type="2D",
             pixel_origin_interpretation="VOLUME",
             annotation_group_sequence=[
                 {
@@ -382,7 +469,9 @@ def build_annotations() -> object:
                     "annotation_group_uid": _uid(7),
                     "annotation_group_label": "nuclei",
                     "annotation_group_generation_type": "AUTOMATIC",
-                    "annotation_property_category_code_sequence": [_code("91723000", "SCT", "Anatomical Structure")],
+                    "annotation_property_category_code_sequence": [
+                        _code("91723000", "SCT", "Anatomical Structure")
+                    ],
                     "annotation_property_type_code_sequence": [_code("84640000", "SCT", "Nucleus")],
                     "graphic_type": "POINT",
                     "number_of_annotations": 2,
@@ -404,7 +493,9 @@ def build_key_objects() -> object:
             modality="KO", series_instance_uid=_uid(2), series_number=1
         ),
         key_object_document=m.KeyObjectDocumentModule(
-            instance_number=1, content_date="20240311", content_time="120000",
+            instance_number=1,
+            content_date="20240311",
+            content_time="120000",
             current_requested_procedure_evidence_sequence=[
                 {
                     "study_instance_uid": _uid(1),
@@ -412,8 +503,10 @@ def build_key_objects() -> object:
                         {
                             "series_instance_uid": _uid(20),
                             "referenced_sop_sequence": [
-                                {"referenced_sop_class_uid": "1.2.840.10008.5.1.4.1.1.2",
-                                 "referenced_sop_instance_uid": _uid(21)}
+                                {
+                                    "referenced_sop_class_uid": "1.2.840.10008.5.1.4.1.1.2",
+                                    "referenced_sop_instance_uid": _uid(21),
+                                }
                             ],
                         }
                     ],
@@ -524,16 +617,21 @@ def test_real_file_round_trips_every_modeled_attribute(testdata: Path, rel: str)
     from pydicom.datadict import dictionary_VR
 
     vr_fixes = {
-        k: d for k, d in differences.items()
-        if d[0] is not None and d[0][1] == d[1][1] and d[1][0] == dictionary_VR(int(k[1:10].replace(",", ""), 16))
+        k: d
+        for k, d in differences.items()
+        if d[0] is not None
+        and d[0][1] == d[1][1]
+        and d[1][0] == dictionary_VR(int(k[1:10].replace(",", ""), 16))
     }
     assert {k: d for k, d in differences.items() if k not in vr_fixes} == {}
     assert len(vr_fixes) <= 1, vr_fixes
     # Which top-level attributes the builders do not model: private tags only, plus
     # attributes of modules this IOD does not have (listed, so a change is visible).
     unmodeled = [e for e in ds if e.tag not in out]
-    assert all(e.tag.is_private or e.tag.group in (0x0002,) or not _in_any_module(cls, e.tag)
-               for e in unmodeled), [e.keyword for e in unmodeled if not e.tag.is_private]
+    assert all(
+        e.tag.is_private or e.tag.group in (0x0002,) or not _in_any_module(cls, e.tag)
+        for e in unmodeled
+    ), [e.keyword for e in unmodeled if not e.tag.is_private]
 
 
 def _in_any_module(cls: type, tag: int) -> bool:
@@ -545,7 +643,10 @@ def test_wrong_python_type_names_attribute_and_vr() -> None:
     from iodkit.builders import AttributeValueError
     from iodkit.generated.modules import ImagePixelModule
 
-    with pytest.raises(AttributeValueError, match=r"ImagePixelModule\.rows \(0028,0010\): expected int for VR US, got str '512'"):
+    with pytest.raises(
+        AttributeValueError,
+        match=r"ImagePixelModule\.rows \(0028,0010\): expected int for VR US, got str '512'",
+    ):
         ImagePixelModule(rows="512")
 
 
@@ -641,9 +742,8 @@ def test_context_group_codes_fill_code_sequences() -> None:
 
 def test_uids_missing_from_pydicom_are_registered() -> None:
     import iodkit.builders  # noqa: F401  (registers on import)
-    from pydicom.uid import UID
-
     from iodkit.generated.dictionary import UIDS
+    from pydicom.uid import UID
 
     assert len(UIDS) > 400
     # Well-known UIDs of the edition (e.g. PS3.6 Table A-1's 1.2.840.10008.9.x) that pydicom lacks
@@ -671,7 +771,9 @@ def test_generated_code_passes_ruff() -> None:
     ruff = Path(sys.executable).parent / "ruff"
     if not ruff.exists():
         pytest.skip("ruff not installed (pip install -e '.[test]')")
-    out = subprocess.run([str(ruff), "check", str(GENERATED)], capture_output=True, text=True, cwd=ROOT)
+    out = subprocess.run(
+        [str(ruff), "check", str(GENERATED)], capture_output=True, text=True, cwd=ROOT
+    )
     assert out.returncode == 0, out.stdout[-3000:]
 
 
@@ -682,9 +784,17 @@ def test_generated_code_passes_mypy(tmp_path: Path) -> None:
     if not mypy.exists():
         pytest.skip("mypy not installed (pip install -e '.[test]')")
     out = subprocess.run(
-        [str(mypy), "--cache-dir", str(tmp_path / "cache"), "generated", "runtime/builders.py",
-         "runtime/codes.py"],
-        capture_output=True, text=True, cwd=ROOT,
+        [
+            str(mypy),
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "generated",
+            "runtime/builders.py",
+            "runtime/codes.py",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     )
     assert out.returncode == 0, out.stdout[-3000:]
 
@@ -693,13 +803,40 @@ def test_fast_yaml_writer_loads_back_exactly() -> None:
     """The spec's YAML writer (codegen/spec/yamlwrite.py) against PyYAML's loader, on tricky
     strings and on the committed spec files themselves."""
     import yaml
-
     from iodkit.codegen.spec.yamlwrite import dumps
 
     tricky = {
-        "a": ["yes", "No", "on", "1", "1.5", "-3", "0x1F", "2024-01-01", "~", "null", "", " x", "x ",
-              "a: b", "a #b", "#c", "- d", "[e]", "{f}", "'g'", '"h"', "line1\nline2", "tab\tx",
-              "trailing\n", "\u2028", "Value “1”…", "(0008,0008)", "1.2.840.10008.1.2", "="],
+        "a": [
+            "yes",
+            "No",
+            "on",
+            "1",
+            "1.5",
+            "-3",
+            "0x1F",
+            "2024-01-01",
+            "~",
+            "null",
+            "",
+            " x",
+            "x ",
+            "a: b",
+            "a #b",
+            "#c",
+            "- d",
+            "[e]",
+            "{f}",
+            "'g'",
+            '"h"',
+            "line1\nline2",
+            "tab\tx",
+            "trailing\n",
+            "\u2028",
+            "Value “1”…",
+            "(0008,0008)",
+            "1.2.840.10008.1.2",
+            "=",
+        ],
         "n": [1, -2, True, False, None, [], {}, [[1, "2"], {"k": "v"}]],
         "(0062,0001)": {"deep": [{"x": ["y", {"z": "multi\nline\ntext"}]}]},
         7150: "int key",

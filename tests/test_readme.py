@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import ROOT
 
 BLOCKS = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"), re.S)
@@ -16,10 +15,15 @@ BLOCKS = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(encod
 @pytest.mark.parametrize("index", range(len(BLOCKS)))
 def test_readme_example_runs(index: int, tmp_path) -> None:
     out = subprocess.run(
-        [sys.executable, "-c", BLOCKS[index]], capture_output=True, text=True, cwd=tmp_path,
+        [sys.executable, "-c", BLOCKS[index]],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
         timeout=300,
     )
-    assert out.returncode == 0, f"README example {index} failed:\n{BLOCKS[index]}\n{out.stderr[-2000:]}"
+    assert out.returncode == 0, (
+        f"README example {index} failed:\n{BLOCKS[index]}\n{out.stderr[-2000:]}"
+    )
 
 
 def test_readme_shows_the_two_commands() -> None:
