@@ -32,7 +32,7 @@ def snake(text: str) -> str:
     text = re.sub(
         r"In([mu])(As|A)(?=[A-Z]|$)", lambda m: f"In{m.group(1).upper()}{m.group(2).lower()}", text
     )
-    parts = []
+    parts: list[str] = []
     for word in _WORD.findall(text):
         parts.extend(p for p in _CAMEL.split(word) if p)
     out = "_".join(p.lower() for p in parts)

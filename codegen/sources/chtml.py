@@ -66,6 +66,11 @@ def _norm(text: str) -> str:
     return normalize_text(text)
 
 
+def _itertext(el: etree._Element) -> str:
+    """All text below ``el`` (lxml's stubs type itertext() as str | bytes; parsed XML is str)."""
+    return "".join(str(t) for t in el.itertext())
+
+
 def _local(el: etree._Element) -> str:
     tag = el.tag
     if not isinstance(tag, str):
@@ -115,7 +120,7 @@ class _PageReader:
             a = el[0]
             if a.tag == _A and len(a) == 0 and a.get("href") is None:
                 return Paragraph(_norm((el.text or "") + (a.text or "") + (a.tail or "")))
-        text = _norm("".join(el.itertext()))
+        text = _norm(_itertext(el))
         links: list[str] = []
         italic: list[str] = []
         for sub in el.iter(_A, _SPAN):
@@ -126,7 +131,7 @@ class _PageReader:
                     if t:
                         links.append(t)
             elif "italic" in _classes(sub):
-                italic.append(_norm("".join(sub.itertext())))
+                italic.append(_norm(_itertext(sub)))
         return Paragraph(text, tuple(links), tuple(italic))
 
     # -- blocks ---------------------------------------------------------------------------
@@ -164,7 +169,7 @@ class _PageReader:
                 out.append(self.variable_list_dl(el, "", ""))
             elif name in ("ul", "ol"):
                 out.append(self.itemized_list(el))
-            elif name in ("span", "strong", "em", "a") and "".join(el.itertext()).strip():
+            elif name in ("span", "strong", "em", "a") and _itertext(el).strip():
                 out.append(self.paragraph(el))
         return out
 
@@ -172,7 +177,7 @@ class _PageReader:
         title = ""
         for t in el:
             if _local(t) == "p" and "title" in _classes(t):
-                title = _norm("".join(t.itertext()))
+                title = _norm(_itertext(t))
                 break
         intro = ""
         if not title and previous and isinstance(previous[-1], Paragraph):
@@ -190,7 +195,7 @@ class _PageReader:
             if name == "dt":
                 if term is not None:
                     entries.append(VariableListEntry(term))
-                term = _norm("".join(el.itertext()))
+                term = _norm(_itertext(el))
             elif name == "dd":
                 paras = tuple(
                     p for p in (self.paragraph(p) for p in el.iter(f"{XHTML}p")) if p.text
@@ -212,7 +217,7 @@ class _PageReader:
     def cell(self, el: etree._Element, header: bool) -> Cell:
         blocks = self.blocks(el, "")
         if not blocks:
-            text = _norm("".join(el.itertext()))
+            text = _norm(_itertext(el))
             if text:
                 blocks = [self.paragraph(el)]
         return Cell(
@@ -238,7 +243,7 @@ class _PageReader:
         title = ""
         for t in div:
             if _local(t) == "p" and "title" in _classes(t):
-                title = _norm("".join(t.itertext()))
+                title = _norm(_itertext(t))
         tbl = next(iter(div.iter(f"{XHTML}table")), None)
         if tbl is None:
             return None
@@ -280,7 +285,7 @@ class _PageReader:
         if heading is not None:
             a = next((x for x in heading.iter(f"{XHTML}a") if x.get("id")), None)
             sid = a.get("id") if a is not None else None
-            title = _norm("".join(heading.itertext()))
+            title = _norm(_itertext(heading))
         if not sid:
             # untitled wrappers: their children belong to the parent
             for child in div:

@@ -48,11 +48,11 @@ def link_sop_classes(
 ) -> list[str]:
     """Point each SOP class at the IOD whose section is (or lies under) the one PS3.4 names."""
     by_section: dict[str, Iod] = {}
-    for iod in iods.values():
-        by_section.setdefault(iod.section, iod)
+    for each in iods.values():
+        by_section.setdefault(each.section, each)
     problems: list[str] = []
     for sc in sop_classes.values():
-        iod = by_section.get(sc.iod_reference)
+        iod: Iod | None = by_section.get(sc.iod_reference)
         if iod is None:
             # the reference may name a parent section ("A.35" for a family): search below it
             candidates = [
