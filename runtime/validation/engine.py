@@ -56,6 +56,7 @@ class _Check(FileChecks):
         self.presence: dict[str, bool] = {}
         self.groups: dict[str, GroupUse] = {}
         self.iod_rules: IodRules | None = None
+        self._requirements: dict[tuple[int, int, int | None, int | None], Any] = {}
 
     # -- the whole dataset --------------------------------------------------------------------
     def run(self) -> list[Finding]:
@@ -218,7 +219,6 @@ class _Check(FileChecks):
             )
             for u in uses
         ]
-        sub = join(path, tag)
         if el is None:
             reported = False
             for _, u in _per_module(verdicts, "required"):
@@ -226,7 +226,7 @@ class _Check(FileChecks):
                 self.add(
                     "error",
                     "missing",
-                    sub,
+                    join(path, tag),
                     f"Type {a.type} {a.name} is absent"
                     + (" (its condition holds)" if a.type.endswith("C") else ""),
                     module=u.module,
@@ -244,7 +244,7 @@ class _Check(FileChecks):
                     self.add(
                         "info",
                         "undecided",
-                        sub,
+                        join(path, tag),
                         f"cannot decide whether Type {a.type} {a.name} is required ({status})",
                         module=u.module,
                         rule=a.rule_text(),
@@ -254,6 +254,7 @@ class _Check(FileChecks):
                     return
             return
         # present
+        sub = join(path, tag)
         live = [(r, u) for r, u in verdicts if r != "n/a"]
         empty = _empty(el)
         if verdicts and all(r in ("forbidden", "unspecified", "n/a") for r, _ in verdicts):
@@ -337,7 +338,7 @@ class _Check(FileChecks):
         if t in ("1", "2"):
             req: str | None = "required"
         elif t in ("1C", "2C"):
-            req = a.condition.requirement(ctx) if a.condition else None
+            req = self.condition_requirement(a.condition, ctx) if a.condition else None
             if req == "required" and a.self_referencing and a.tag not in ctx.current.elems:
                 # "Required if Rescale Type is not HU": about the value it would have, so its
                 # absence cannot make it required
@@ -347,6 +348,17 @@ class _Check(FileChecks):
         if guard is None and req == "required":
             return None
         return req
+
+    def condition_requirement(self, cc: Any, ctx: Context) -> str | None:
+        """A condition's requirement in this item, once: the same sentence recurs for several
+        attributes of a module ("Required if Samples per Pixel is greater than 1"). The item
+        (and its index) fixes the context, since each item is reached by one path."""
+        key = (id(cc), id(ctx.current), ctx.index, ctx.frame)
+        hit = self._requirements.get(key, _MISS)
+        if hit is _MISS:
+            hit = cc.requirement(ctx)
+            self._requirements[key] = hit
+        return hit  # type: ignore[no-any-return]
 
     def values(self, el: Element, uses: list[_Use], ctx: Context, path: str) -> None:
         """Enumerated Values (error) and Defined Terms (warning) that apply here."""
@@ -687,6 +699,7 @@ class _Check(FileChecks):
 
 
 _OPTIONAL_TYPES = frozenset(("3", ""))
+_MISS = object()
 
 
 def _root_plan(
@@ -751,6 +764,9 @@ def _per_module(
     verdicts: list[tuple[str | None, _Use]], *wanted: str, checked_only: bool = True
 ) -> list[tuple[str | None, _Use]]:
     """The first rule per module whose verdict is one of ``wanted`` (strictest type first)."""
+    if len(verdicts) == 1:
+        req, u = verdicts[0]
+        return list(verdicts) if req in wanted and (u.checked or not checked_only) else []
     out: dict[str, tuple[str | None, _Use]] = {}
     for req, u in sorted(verdicts, key=lambda v: v[1].attr.type):
         if req in wanted and (u.checked or not checked_only) and u.module not in out:

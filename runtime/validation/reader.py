@@ -484,14 +484,16 @@ class _Reader:
             start = pos + hdr
             el = Element(tag, vr, length, buf, start, written)
             el.enc = enc
-            sub = f"{path}.{_name(tag)}" if path else _name(tag)
             if vr == "SQ" or (length == UNDEFINED and vr == "UN" and tag != PIXEL_DATA):
                 if vr == "UN":
                     el.vr = "SQ"
+                sub = f"{path}.{_name(tag)}" if path else _name(tag)
                 pos = self.sequence(el, start, length, end, depth, sub, node, vr == "UN")
             elif length == UNDEFINED:
-                pos = self.fragments(el, start, end, sub)
+                pos = self.fragments(el, start, end, f"{path}.{_name(tag)}" if path else _name(tag))
             else:
+                if start + length > end or length & 1:  # the element's path, for the issue
+                    sub = f"{path}.{_name(tag)}" if path else _name(tag)
                 if start + length > end:
                     self.issue(
                         "error",

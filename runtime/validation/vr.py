@@ -114,7 +114,7 @@ def check_value(el: Element) -> list[Problem]:
             if v.count("=") > 2 or any(g.count("^") > 4 for g in v.split("=")):
                 out.append(("value", f"{where}{v[:40]!r} has too many components"))
         control = _TEXT_CONTROL if vr in ("LT", "ST", "UT") else _CONTROL
-        if vr not in ("UI",) and control.search(v):
+        if pattern is None and control.search(v):  # a format pattern excludes them already
             out.append(("value", f"{where}{v[:40]!r} contains control characters"))
     return out
 
