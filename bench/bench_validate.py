@@ -79,18 +79,21 @@ def _dciodvfy(files: list[str], exe: str, parallel: int) -> float:
     return time.perf_counter() - t
 
 
-def _in_process(files: list[str], runs: int) -> float:
+def _in_process(files: list[str], runs: int) -> list[float]:
+    import gc
+
     from iodkit.validation import validate_file
 
     for f in files:  # warm-up: rules of every IOD loaded and compiled
         validate_file(f)
+    gc.freeze()  # as the CLI does: the loaded rules are not scanned by every collection
     times = []
     for _ in range(runs):
         t = time.perf_counter()
         for f in files:
             validate_file(f)
         times.append(time.perf_counter() - t)
-    return statistics.median(times)
+    return times
 
 
 def main(options: list[str]) -> None:
@@ -116,7 +119,8 @@ def main(options: list[str]) -> None:
             if exe:
                 times["dv_seq"].append(_dciodvfy(files, exe, 1))
                 times["dv_par2"].append(_dciodvfy(files, exe, 2))
-    steady = _in_process(files, runs)
+    steady_times = _in_process(files, runs * 2)
+    steady = statistics.median(steady_times)
     labels = {
         "seq": "iodkit validate (CLI, sequential, end to end)",
         "jobs2": "iodkit validate --jobs 2 (CLI, end to end)",
@@ -126,17 +130,20 @@ def main(options: list[str]) -> None:
     rows = []
     for key, label in labels.items():
         if times[key]:
-            med = statistics.median(times[key])
+            med, best = statistics.median(times[key]), min(times[key])
             results[f"{key}_s"] = med
             results[f"{key}_files_per_s"] = n / med
-            rows.append((label, med, n / med))
+            results[f"{key}_best_files_per_s"] = n / best
+            rows.append((label, med, n / med, n / best))
+    best = min(steady_times)
     results["iodkit_steady_state_s"] = steady
     results["iodkit_steady_state_files_per_s"] = n / steady
-    rows.insert(2, ("iodkit in process, steady state (sequential)", steady, n / steady))
-    print(f"{n} files from {root} on {results['cores']} cores; medians of {runs} runs")
+    results["iodkit_steady_state_best_files_per_s"] = n / best
+    rows.insert(2, ("iodkit in process, steady state (sequential)", steady, n / steady, n / best))
+    print(f"{n} files from {root} on {results['cores']} cores; medians of {runs} runs (best)")
     width = max(len(r[0]) for r in rows)
-    for label, med, rate in rows:
-        print(f"  {label:<{width}}  {med:7.3f} s  {rate:7.1f} files/s")
+    for label, med, rate, best_rate in rows:
+        print(f"  {label:<{width}}  {med:7.3f} s  {rate:7.1f} files/s  ({best_rate:6.1f})")
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "bench_validate.json").write_text(json.dumps(results, indent=2) + "\n")
 
