@@ -111,6 +111,9 @@ class _Ps3Result:
     tables: dict[str, AttributeTable]
     parents: dict[str, str | None]
     problems: list[str]
+    dictionary: dict[str, DictionaryEntry]
+    unknown_tags: list[str]
+    ps3_6: _OtherResult
 
 
 @dataclass
@@ -128,15 +131,50 @@ def _stderr(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def _job_ps3_3(ps: PartSource, edition: str | None, verbose: bool) -> _Ps3Result:
-    from .ps3_3 import Ps33Extractor
+def _job_ps3_3(
+    ps: PartSource, ps6: PartSource | None, edition: str | None, verbose: bool
+) -> _Ps3Result:
+    """PS3.3 and everything that needs only PS3.3 and PS3.6: extraction, the dictionary of the
+    tags PS3.3 uses, keywords, and the condition predicates (the slowest pass after parsing),
+    so that all of it runs in parallel with reading PS3.16."""
+    from .ps3_3 import Ps33Extractor, walk_rules
+    from .ps3_6 import fill_from_pydicom
 
     progress = _stderr if verbose else None
     doc = read_part(ps, edition, progress)
     ex = Ps33Extractor(doc)
     ex.run()
     parents = {s.id: s.parent for s in doc.sections.values()}
-    return _Ps3Result(doc.edition, ex.iods, ex.tables, parents, doc.problems + ex.problems)
+    r6 = _job_others([ps6] if ps6 else [], edition, verbose)
+
+    # Dictionary: PS3.6's own registry where the rendering has it, pydicom's for the rest.
+    used: set[str] = set()
+    for t in ex.tables.values():
+        for r in walk_rules(t.rules):
+            if isinstance(r, AttributeRule):
+                used.add(r.tag)
+    registry = r6.dictionary
+    dictionary = {tag: registry[tag] for tag in sorted(used) if tag in registry}
+    added, unknown = fill_from_pydicom(dictionary, used)
+    dictionary.update(added)
+    partial = Edition(edition=doc.edition, iods=ex.iods, tables=ex.tables)
+    partial.dictionary = dict(sorted(dictionary.items()))
+    for t in ex.tables.values():
+        for r in walk_rules(t.rules):
+            if isinstance(r, AttributeRule):
+                entry = partial.dictionary.get(r.tag)
+                r.keyword = entry.keyword if entry else ""
+    _attach_predicates(partial)
+    return _Ps3Result(
+        doc.edition,
+        ex.iods,
+        ex.tables,
+        parents,
+        doc.problems + ex.problems,
+        partial.dictionary,
+        unknown,
+        r6,
+    )
 
 
 def _job_others(parts: list[PartSource], edition: str | None, verbose: bool) -> _OtherResult:
@@ -173,9 +211,7 @@ def build_edition(
 ) -> Edition:
     """Read an edition folder into a spec. ``jobs`` = processes (default: 2 when the machine
     has two or more cores)."""
-    from .ps3_3 import walk_rules
     from .ps3_4 import link_sop_classes
-    from .ps3_6 import fill_from_pydicom
 
     source = Path(source)
     if not source.is_dir():
@@ -188,53 +224,36 @@ def build_edition(
             f"{source}: no PS3.3 found (looked for docbook/part03.xml and chtml/part03/); "
             "download an edition with `make standard EDITION=…`"
         )
-    others = [parts[p] for p in (16, 4, 6) if p in parts]
+    others = [parts[p] for p in (16, 4) if p in parts]
     missing = [p for p in (4, 6, 16) if p not in parts]
     if jobs is None:
         jobs = 2 if (os.cpu_count() or 1) >= 2 else 1
     started = time.perf_counter()
     if jobs > 1:
         with ProcessPoolExecutor(max_workers=2) as pool:
-            f3 = pool.submit(_job_ps3_3, parts[3], edition, verbose)
+            f3 = pool.submit(_job_ps3_3, parts[3], parts.get(6), edition, verbose)
             fo = pool.submit(_job_others, others, edition, verbose)
             r3, ro = f3.result(), fo.result()
     else:
-        r3 = _job_ps3_3(parts[3], edition, verbose)
+        r3 = _job_ps3_3(parts[3], parts.get(6), edition, verbose)
         ro = _job_others(others, edition, verbose)
+    r6 = r3.ps3_6
 
     ed = Edition(edition=edition or r3.edition or source.name)
     ed.formats = {f"PS3.{p}": parts[p].format for p in sorted(parts)}
     ed.iods, ed.tables = r3.iods, r3.tables
-    ed.problems = list(r3.problems) + list(ro.problems)
+    ed.problems = list(r3.problems) + list(r6.problems) + list(ro.problems)
     for p in missing:
         ed.problems.append(
             f"PS3.{p}: not in {source} (neither docbook/part{p:02d}.xml nor chtml/part{p:02d}/)"
         )
-    for part, ed_name in ro.editions.items():
+    for part, ed_name in sorted({**r6.editions, **ro.editions}.items()):
         if ed_name and ed_name != ed.edition:
             ed.problems.append(f"PS3.{part} is edition {ed_name}, PS3.3 is {ed.edition}")
-    ed.sop_classes, ed.uids = ro.sop_classes, ro.uids
+    ed.sop_classes, ed.uids = ro.sop_classes, r6.uids
     ed.context_groups, ed.templates = ro.context_groups, ro.templates
     ed.problems.extend(link_sop_classes(ed.sop_classes, ed.iods, r3.parents))
-
-    # Dictionary: PS3.6's own registry where the rendering has it, pydicom's for the rest.
-    used: set[str] = set()
-    for t in ed.tables.values():
-        for r in walk_rules(t.rules):
-            if isinstance(r, AttributeRule):
-                used.add(r.tag)
-    registry = ro.dictionary
-    dictionary = {tag: registry[tag] for tag in sorted(used) if tag in registry}
-    added, unknown = fill_from_pydicom(dictionary, used)
-    dictionary.update(added)
-    ed.dictionary = dict(sorted(dictionary.items()))
-    ed.unknown_tags = unknown
-    for t in ed.tables.values():
-        for r in walk_rules(t.rules):
-            if isinstance(r, AttributeRule):
-                entry = ed.dictionary.get(r.tag)
-                r.keyword = entry.keyword if entry else ""
-    _attach_predicates(ed)
+    ed.dictionary, ed.unknown_tags = r3.dictionary, r3.unknown_tags
     if verbose:
         _stderr(
             f"spec {ed.edition}: {len(ed.iods)} IODs, {len(ed.tables)} attribute tables, "
