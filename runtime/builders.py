@@ -215,8 +215,12 @@ class Attr(Generic[T]):
                         table, f"{v!r} is not one of the Enumerated Values {', '.join(self.enum)}"
                     )
         if self.enum_by_value:
+            # an empty value is no value: PS3.3 C.7.6.1.1.2 lets Image Type Value 3 and beyond
+            # be zero length, and C.8.11.7.1.4 requires an empty Value 3 for most mammograms
             for pos, allowed in self.enum_by_value.items():
-                if len(values) >= pos and str(values[pos - 1]) not in allowed:
+                if len(values) < pos or values[pos - 1] in ("", None):
+                    continue
+                if str(values[pos - 1]) not in allowed:
                     raise self.fail(
                         table,
                         f"value {pos} is {values[pos - 1]!r}, Enumerated Values are "

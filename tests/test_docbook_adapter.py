@@ -487,3 +487,63 @@ def test_cals_tables_spans(tmp_path: Path) -> None:
         TableRef("table_9-1"),
         TableRef("chapter_9#informal2"),
     ]
+
+
+# -- term lists inside list items -----------------------------------------------------------------
+
+_LIST_IN_ITEM = """<?xml version="1.0" encoding="utf-8"?>
+<book xmlns="http://docbook.org/ns/docbook" label="PS3.3" version="5.0" xml:id="PS3.3">
+  <title>PS3.3</title>
+  <subtitle>DICOM PS3.3 2024c - Information Object Definitions</subtitle>
+  <chapter label="C" xml:id="chapter_C"><title>Information Module Definitions</title>
+    <section label="C.7.6.1.1.2" xml:id="sect_C.7.6.1.1.2"><title>Image Type</title>
+      <para>The Image Type Attribute is multi-valued and shall be provided in the following
+        manner:</para>
+      <orderedlist numeration="loweralpha">
+        <listitem>
+          <para>Value 1 shall identify the Pixel Data Characteristics</para>
+          <variablelist spacing="compact"><title>Enumerated Values:</title>
+            <varlistentry><term>ORIGINAL</term><listitem><para>identifies an Original
+              Image</para></listitem></varlistentry>
+            <varlistentry><term>DERIVED</term><listitem><para>identifies a Derived
+              Image</para></listitem></varlistentry>
+          </variablelist>
+        </listitem>
+        <listitem><para>Value 3 shall identify any Image IOD specific specialization
+          (optional)</para></listitem>
+      </orderedlist>
+    </section>
+  </chapter>
+</book>
+"""
+
+
+def test_term_lists_inside_list_items_are_kept_docbook(tmp_path: Path) -> None:
+    path = tmp_path / "part03.xml"
+    path.write_text(_LIST_IN_ITEM, encoding="utf-8")
+    doc = read_docbook_part(path, 3)
+    lst = next(b for b in doc.sections["sect_C.7.6.1.1.2"].blocks if isinstance(b, ItemizedList))
+    assert lst.items[0][0].text == "Value 1 shall identify the Pixel Data Characteristics"
+    [terms] = lst.item_lists[0]
+    assert terms.title == "Enumerated Values:"
+    assert [e.term for e in terms.entries] == ["ORIGINAL", "DERIVED"]
+    assert lst.item_lists[1] == ()
+
+
+def test_term_lists_inside_list_items_are_kept_xhtml(chtml_2024c: Path) -> None:
+    # the same section as NEMA renders it (sect_C.7.6.html)
+    doc = read_chtml_part(
+        chtml_2024c / "part03", 3, "2024c", select=lambda n: n == "sect_C.7.6.html"
+    )
+    blocks = doc.sections["sect_C.7.6.1.1.2"].blocks
+    lst = next(
+        b
+        for b in blocks
+        if isinstance(b, ItemizedList) and b.items[0][0].text.startswith("Value 1 shall")
+    )
+    assert [[e.term for e in vl.entries] for vl in lst.item_lists[0]] == [["ORIGINAL", "DERIVED"]]
+    assert [[e.term for e in vl.entries] for vl in lst.item_lists[1]] == [["PRIMARY", "SECONDARY"]]
+    assert lst.item_lists[2] == ()
+    # a list without term lists carries none
+    other = next(b for b in blocks if isinstance(b, ItemizedList) and b is not lst)
+    assert other.item_lists == ()

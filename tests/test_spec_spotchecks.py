@@ -447,6 +447,79 @@ def test_region_flags_bit_lists_are_not_whole_value_lists(edition_2024c: Edition
     }
 
 
+def test_value_lists_inside_list_items_keep_the_items_value_number(
+    edition_2024c: Edition,
+) -> None:
+    # sect_C.7.6.html, C.7.6.1.1.2 (linked from General Image's Image Type): "Value 1 shall
+    # identify the Pixel Data Characteristics" and, in the same list item, "Enumerated Values:
+    # ORIGINAL, DERIVED"
+    it = attributes(edition_2024c.tables["table_C.7-9"].rules)["(0008,0008)"]
+    assert values(it) == [
+        ("enumerated", ["ORIGINAL", "DERIVED"], "", 1),
+        ("enumerated", ["PRIMARY", "SECONDARY"], "", 2),
+    ]
+    # sect_C.8.7.1.1.1 (X-Ray Image): Value 3 "SINGLE PLANE", "BIPLANE A", "BIPLANE B"
+    xa = attributes(edition_2024c.tables["table_C.8-26"].rules)["(0008,0008)"]
+    assert ("enumerated", ["SINGLE PLANE", "BIPLANE A", "BIPLANE B"], "", 3) in values(xa)
+    # 10.20.1.1: "If View Code Sequence … indicates a short axis view …:" qualifies its list
+    spd = attributes(edition_2024c.tables["table_10-24"].rules)["(0054,0500)"]
+    assert all(v.condition.startswith("View Code Sequence (0054,0220) indicates") for v in
+               spd.value_sets)  # fmt: skip
+
+
+def test_value_lists_in_tables_of_linked_sections(edition_2024c: Edition) -> None:
+    # sect_C.8.11.7.1.4 (Mammography Image): Value 3 is empty "except when used to identify a
+    # stereotactic mammography image, digital breast tomosynthesis projection or generated 2D
+    # image, or contrast enhanced image", with a table of Enumerated Values for each
+    mg = attributes(edition_2024c.tables["table_C.8-74"].rules)["(0008,0008)"]
+    v3 = [v for v in mg.value_sets if v.value_index == 3]
+    assert {v.source for v in v3} == {"table_C.8-74a", "table_C.8-74b", "table_C.8-74c"}
+    assert all(v.kind == "enumerated" and not v.condition for v in v3)
+    assert {"STEREO_SCOUT", "TOMO_PROJ", "PRE_CONTRAST"} <= {x for v in v3 for x in v.values}
+    # sect_C.8.16.1.1 (a sub-section of the linked C.8.16.1): "Value 1 of Image Type
+    # (0008,0008) and Frame Type (0008,9007) shall use one of the following Enumerated Values
+    # from Table C.8-127"
+    ct = attributes(edition_2024c.tables["table_C.8-114"].rules)["(0008,0008)"]
+    assert ("enumerated", ["ORIGINAL", "DERIVED", "MIXED"], "", 1) in values(ct)
+    # a heading row spanning the table is not a value (Table C.8.21.6-1a "Contrast")
+    bv = attributes(edition_2024c.tables["table_C.8.21.6-1"].rules)["(0008,0008)"]
+    assert not {"Contrast", "Tomosynthesis", "Biopsy"} & {x for v in bv.value_sets for x in v.values}
+    # a table without a header, named by its sentence: "Value 3 (Image Flavor) shall have the
+    # Defined Terms in Table C.8.12.4-2" (Whole Slide Microscopy Image)
+    wsi = attributes(edition_2024c.tables["table_C.8.12.4-1"].rules)["(0008,0008)"]
+    assert ("defined", ["VOLUME", "LABEL", "OVERVIEW", "THUMBNAIL"], "", 3) in values(wsi)
+
+
+def test_required_values_stated_in_sentences(edition_2024c: Edition) -> None:
+    # Table C.8.20-2: "Value 1 shall be DERIVED. Value 2 shall be PRIMARY."
+    seg = attributes(edition_2024c.tables["table_C.8.20-2"].rules)["(0008,0008)"]
+    assert values(seg) == [("enumerated", ["DERIVED"], "", 1), ("enumerated", ["PRIMARY"], "", 2)]
+    # Table C.8-126: "If Frame Type (0008,9007) Value 1 of this frame is ORIGINAL and …, the
+    # value shall be HU (Hounsfield Units)."
+    rt = find(edition_2024c.tables["table_C.8-126"].rules, "(0028,9145)", "(0028,1054)")
+    hu = next(v for v in rt.value_sets if v.values == ["HU"])
+    assert hu.kind == "enumerated" and hu.condition.startswith("Frame Type (0008,9007) Value 1")
+    assert hu.predicate is not None
+    # sect_C.8.19.2.1.1.4: "Value 4 of Image Type (0008,0008) and Frame Type (0008,9007) is
+    # discussed in Section C.8.16.1.4. The value shall be NONE."
+    xa3d = attributes(edition_2024c.tables["table_C.8.19.2-1"].rules)["(0008,0008)"]
+    assert ("enumerated", ["NONE"], "", 4) in values(xa3d)
+    # sect_C.8.11.3.1.1 (DX): "… where the Enumerated Values are defined to be ORIGINAL or
+    # DERIVED"
+    dx = attributes(edition_2024c.tables["table_C.8-70"].rules)["(0008,0008)"]
+    assert ("enumerated", ["ORIGINAL", "DERIVED"], "", 1) in values(dx)
+
+
+def test_defined_terms_that_are_those_of_another_section_plus_more(
+    edition_2024c: Edition,
+) -> None:
+    # sect_C.8.8.12.1.2 (RT Image's Patient Position): "Defined Terms for Patient Position
+    # shall be those specified in Section C.7.3.1.1.2, plus the following: SITTING"
+    pp = attributes(edition_2024c.tables["table_C.8-38"].rules)["(0018,5100)"]
+    terms = {x for v in pp.value_sets if v.kind == "defined" for x in v.values}
+    assert {"SITTING", "HFS", "FFS", "HFP", "LFP"} <= terms
+
+
 # -- PS3.16: sect_CID_7150.html, CID 7150 "Segmentation Property Category" ------------------------
 
 

@@ -16,6 +16,7 @@ from iodkit.codegen.spec.text import (
     context_groups,
     parse_tag,
     parse_value_list_head,
+    prose_value_sets,
     split_nesting,
     value_sets,
 )
@@ -273,3 +274,94 @@ def test_required_if_wins_over_an_earlier_is_required() -> None:
     # with no "Required if …", the weaker phrases still give the condition (Table C.10-11)
     cond, _ = condition_text("Mutually exclusive with Concept Name Code Sequence (0040,A043).")
     assert cond == "Mutually exclusive with Concept Name Code Sequence (0040,A043)."
+
+
+# -- value lists written as sentences -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        # Table C.8.20-2 (Segmentation Image Module)
+        (
+            "Value 1 shall be DERIVED. Value 2 shall be PRIMARY. No other values shall be present.",
+            [(["DERIVED"], 1, ""), (["PRIMARY"], 2, "")],
+        ),
+        # sect_C.8.12.4.1.1 (Whole Slide Microscopy Image)
+        ("Value 1 shall have a value of ORIGINAL or DERIVED", [(["ORIGINAL", "DERIVED"], 1, "")]),
+        # Table C.8-126: an "If …," clause is the list's condition; the meaning in parentheses
+        # is not part of the value
+        (
+            "If Frame Type (0008,9007) Value 1 of this frame is ORIGINAL and Frame Type "
+            "(0008,9007) Value 3 is not LOCALIZER, the value shall be HU (Hounsfield Units).",
+            [
+                (
+                    ["HU"],
+                    None,
+                    "Frame Type (0008,9007) Value 1 of this frame is ORIGINAL and Frame Type "
+                    "(0008,9007) Value 3 is not LOCALIZER",
+                )
+            ],
+        ),
+        # sect_C.8.19.2.1.1.4: "The value" is the value the sentence before names
+        (
+            "Value 4 of Image Type (0008,0008) and Frame Type (0008,9007) is discussed in "
+            "Section C.8.16.1.4. The value shall be NONE.",
+            [(["NONE"], 4, "")],
+        ),
+        # Table C.8-6 (NM Image Pixel)
+        ("Number of samples (color planes) in this image. The value shall be 1.", [(["1"], None, "")]),
+        # not values: descriptions, exceptions, typos, two rules in one sentence
+        ("A number that identifies this raw data. The value shall be unique within a Series.", []),
+        ("The value shall be positive.", []),
+        ("Value 4 shall be NONE except for applicable contrast enhanced images.", []),
+        ("This value shall be 12 or16.", []),
+        (
+            "The value shall be 1 if Plane Identification (0018,9457) equals MONOPLANE or PLANE A,"
+            " and shall be 2 if Plane Identification (0018,9457) equals PLANE B.",
+            [],
+        ),
+        (
+            "Value 3 (which is specific to the IOD) shall be present and have zero length (null "
+            "value).",
+            [],
+        ),
+    ],
+)
+def test_required_values_in_sentences(
+    sentence: str, expected: list[tuple[list[str], int | None, str]]
+) -> None:
+    got = [(v.values, v.value_index, v.condition) for v, _ in prose_value_sets(sentence, "s")]
+    assert got == expected
+    assert all(v.kind == "enumerated" for v, _ in prose_value_sets(sentence, "s"))
+
+
+def test_sentence_lists_name_their_attributes() -> None:
+    text = (
+        "Value 4 of Image Type (0008,0008) and Frame Type (0008,9007) is discussed in Section "
+        "C.8.16.1.4. The value shall be NONE."
+    )
+    [(vs, owners)] = prose_value_sets(text, "s")
+    assert owners == ("(0008,0008)", "(0008,9007)")
+    blocks = [Paragraph(text)]
+    assert value_sets(blocks, "s", tag="(0008,9007)", owned_only=True, prose=True)
+    assert not value_sets(blocks, "s", tag="(0028,0002)", owned_only=True, prose=True)
+    assert not value_sets(blocks, "s", tag="(0008,9007)", owned_only=True)  # prose off
+
+
+def test_lists_inside_list_items() -> None:
+    # PS3.3 C.7.6.1.1.2: the term list sits in the list item that says which value it is for
+    item = (Paragraph("Value 1 shall identify the Pixel Data Characteristics"),)
+    lst = ItemizedList((item,), ((vlist("Enumerated Values:", "ORIGINAL", "DERIVED"),),))
+    [vs] = value_sets([lst], "s", tag="(0008,0008)")
+    assert (vs.kind, vs.values, vs.value_index, vs.condition) == (
+        "enumerated",
+        ["ORIGINAL", "DERIVED"],
+        1,
+        "",
+    )
+    # an "If …:" item qualifies its list (PS3.3 10.20.1.1)
+    item = (Paragraph("If View Code Sequence (0054,0220) indicates a short axis view:"),)
+    lst = ItemizedList((item,), ((vlist("Enumerated Values", "APEX_TO_BASE", "BASE_TO_APEX"),),))
+    [vs] = value_sets([lst], "s")
+    assert vs.condition == "View Code Sequence (0054,0220) indicates a short axis view"

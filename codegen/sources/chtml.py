@@ -208,10 +208,30 @@ class _PageReader:
 
     def itemized_list(self, el: etree._Element) -> ItemizedList:
         items = []
+        lists: list[tuple[VariableList, ...]] = []
         for li in el.iter(f"{XHTML}li"):
             paras = tuple(self.paragraph(p) for p in li.iter(f"{XHTML}p"))
             items.append(paras or (self.paragraph(li),))
-        return ItemizedList(tuple(items))
+            lists.append(tuple(self.item_variable_lists(li)))
+        return ItemizedList(tuple(items), tuple(lists) if any(lists) else ())
+
+    def item_variable_lists(self, li: etree._Element) -> list[VariableList]:
+        """The variable lists of one list item, not those of the items nested in it."""
+        out: list[VariableList] = []
+        for div in li.iter(_DIV):
+            if "variablelist" not in _classes(div):
+                continue
+            owner = div.getparent()
+            while owner is not None and owner.tag != f"{XHTML}li":
+                owner = owner.getparent()
+            if owner is not li:
+                continue
+            prev = div.getprevious()
+            previous: list[Block] = []
+            if prev is not None and prev.tag == _P and "title" not in _classes(prev):
+                previous = [self.paragraph(prev)]
+            out.append(self.variable_list(div, previous))
+        return out
 
     # -- tables ---------------------------------------------------------------------------
     def cell(self, el: etree._Element, header: bool) -> Cell:

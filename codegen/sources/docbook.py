@@ -652,6 +652,7 @@ class _BookReader:
     def itemized_list(self, el: etree._Element) -> ItemizedList:
         n = self.n
         items: list[tuple[Paragraph, ...]] = []
+        lists: list[tuple[VariableList, ...]] = []
         # Every list item below, nested ones too (the XHTML adapter reads every <li>).
         for li in el.iter(n.listitem):
             parent = li.getparent()
@@ -663,7 +664,29 @@ class _BookReader:
                 self.inline(li, run)
                 paras = (run.paragraph(),)
             items.append(paras)
-        return ItemizedList(tuple(items))
+            lists.append(tuple(self.item_variable_lists(li)))
+        return ItemizedList(tuple(items), tuple(lists) if any(lists) else ())
+
+    def item_variable_lists(self, li: etree._Element) -> list[VariableList]:
+        """The variable lists of one list item, not those of the items nested in it (as the
+        XHTML adapter reads them: a term/definition list inside a list item)."""
+        n = self.n
+        out: list[VariableList] = []
+        for vl in li.iter(n.variablelist):
+            owner = vl.getparent()
+            while owner is not None and not (
+                owner.tag == n.listitem
+                and (owner.getparent() is None or owner.getparent().tag != n.varlistentry)
+            ):
+                owner = owner.getparent()
+            if owner is not li:
+                continue
+            prev = vl.getprevious()
+            previous: list[Block] = []
+            if prev is not None and prev.tag in (n.para, n.simpara):
+                previous = [Paragraph(self.inline_text(prev))]
+            out.append(self.variable_list(vl, previous))
+        return out
 
     # -- tables -----------------------------------------------------------------------------
     def cell(self, el: etree._Element, header: bool, colspan: int, rowspan: int) -> Cell:

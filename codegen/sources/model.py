@@ -71,7 +71,17 @@ class VariableList:
 
 @dataclass(frozen=True, slots=True)
 class ItemizedList:
+    """A bulleted or numbered list; each item is its paragraphs, nested lists flattened.
+
+    ``item_lists`` holds, per item (same order as ``items``), the term/definition lists that
+    sit in that item itself (not in a nested item). The standard writes value lists this way:
+    "Value 1 shall identify the Pixel Data Characteristics" followed, inside the same list
+    item, by "Enumerated Values: ORIGINAL, DERIVED" (PS3.3 C.7.6.1.1.2); flattened into
+    paragraphs the terms would be lost. Empty when no item holds such a list.
+    """
+
     items: tuple[tuple[Paragraph, ...], ...]
+    item_lists: tuple[tuple[VariableList, ...], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 
-from ..sources.model import Cell, Document, Section, Table, TableRef
+from ..sources.model import Cell, Document, Paragraph, Section, Table, TableRef
 from .model import (
     AttributeRule,
     AttributeTable,
@@ -204,14 +204,16 @@ class Ps33Extractor:
                 if has_type
                 else condition_text(description, desc.blocks)
             )
-        sets = cell_value_sets(desc, t.id, tag)
+        # a sequence's description speaks of its items, never of a value it would have
+        prose = not name.endswith("Sequence")
+        sets = cell_value_sets(desc, t.id, tag, tables=self.doc.tables, prose=prose)
         # Lists from a section the description links to complete the cell's own, never
         # contradict them: an unconditional linked list is dropped when the cell has its own
         # unconditional list for the same value (PET's Acquisition Termination Condition links
         # NM's section, whose Defined Terms lack RDD; Modality "Enumerated Values: PR" links the
         # General Series list of all modalities).
         own_plain = {v.value_index for v in sets if not v.condition}
-        for vs in self.linked_value_sets(name, tag, desc):
+        for vs in self.linked_value_sets(name, tag, desc, prose):
             if not vs.condition and vs.value_index in own_plain:
                 continue
             if not any(
@@ -274,11 +276,16 @@ class Ps33Extractor:
             source=t.id,
         )
 
-    def linked_value_sets(self, name: str, tag: str, desc: Cell) -> list[ValueSet]:
-        """Value lists from a section the description sends the reader to ("See C.8.20.2.1").
+    def linked_value_sets(
+        self, name: str, tag: str, desc: Cell, prose: bool = True
+    ) -> list[ValueSet]:
+        """Value lists from a section the description sends the reader to ("See C.8.20.2.1"),
+        and from its sub-sections (PS3.3 C.8.16.1 "Image Type and Frame Type" gives each
+        value its own sub-section, C.8.16.1.1 "Pixel Data Characteristics" …).
 
-        A list is taken when its heading names this attribute's tag, or when the section is
-        about this attribute alone (its title is the attribute's name).
+        A list is taken when its heading (or the sentence introducing it) names this
+        attribute's tag, or when the section is about this attribute alone (its title, or the
+        title of the linked section it is a sub-section of, is the attribute's name).
         """
         out: list[ValueSet] = []
         key = _simplify(name)
@@ -287,8 +294,31 @@ class Ps33Extractor:
             if sec is None:
                 continue
             alone = bool(key) and _simplify(sec.title) == key
-            out.extend(value_sets(sec.blocks, sec.id, tag=tag, owned_only=not alone))
+            for s in self._with_subsections(sec):
+                out.extend(self._section_value_sets(s, tag, alone, prose))
+                # "Defined Terms for Patient Position shall be those specified in Section
+                # C.7.3.1.1.2, plus the following:" (C.8.8.12.1.2): that section's lists too
+                for b in s.blocks:
+                    if isinstance(b, Paragraph) and _THOSE_IN.search(b.text):
+                        for other in dict.fromkeys(b.links):
+                            o = self.doc.sections.get(other)
+                            if o is not None and o.id != s.id:
+                                same = bool(key) and _simplify(o.title) == key
+                                out.extend(self._section_value_sets(o, tag, same, prose))
         return out
+
+    def _section_value_sets(
+        self, sec: Section, tag: str, alone: bool, prose: bool
+    ) -> list[ValueSet]:
+        return value_sets(
+            sec.blocks, sec.id, tag=tag, owned_only=not alone, tables=self.doc.tables, prose=prose
+        )
+
+    def _with_subsections(self, sec: Section, depth: int = 0) -> Iterator[Section]:
+        yield sec
+        if depth < 2:
+            for child in self._children().get(sec.id, []):
+                yield from self._with_subsections(child, depth + 1)
 
     def first_attribute_table(self, sec: Section) -> str:
         """The first attribute table in a section or, failing that, in its sub-sections."""
@@ -509,6 +539,10 @@ def include_cycles(tables: dict[str, AttributeTable]) -> list[list[str]]:
     return [[*c, c[0]] for c in sorted(found)]
 
 
+_THOSE_IN = re.compile(
+    r"(?i)\b(?:Enumerated\s+Values|Defined\s+Terms)\b[^.]*?\b(?:shall\s+be|are)\s+those\s+"
+    r"(?:specified|defined|listed)\s+in\b"
+)
 _QUOTED_TITLE = re.compile(r"“[^”]*”|\"[^\"]*\"")
 _TABLE_LABEL = re.compile(r"^Include\s+Table\s+[\w.-]+", re.I)
 _TAIL_CONDITION = re.compile(r"^(?:if\s+and\s+only\s+if|only\s+if|if|when|unless)\b", re.I)

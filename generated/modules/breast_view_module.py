@@ -76,6 +76,10 @@ class BreastViewModule(ModuleBuilder):
     """Image Type (0008,0008): Type 1, VR CS, VM 2-n.
 
     Image identification characteristics.
+    Defined Terms for Value 3: PRE_CONTRAST, POST_CONTRAST, TOMO_PROJ, TOMOSYNTHESIS,
+    TOMO_SCOUT, PREFIRE, POSTFIRE, POSTBIOPSY, POSTMARKER.
+    Defined Terms for Value 4: GENERATED_2D, MAXIMUM, MEAN, ADDITION, SUBTRACTION.
+    Defined Terms for Value 5: LOW_ENERGY, HIGH_ENERGY.
     """
 
     view_code_sequence: Attr[list[ViewCodeSequenceItem]] = Attr(

@@ -43,6 +43,8 @@ class PixelValueTransformationSequenceItem(ItemBuilder):
     """Rescale Type (0028,1054): Type 1, VR LO, VM 1.
 
     Specifies the output units of Rescale Slope (0028,1053) and Rescale Intercept (0028,1052).
+    Enumerated Values if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL and Frame Type
+    (0008,9007) Value 3 is not LOCALIZER: HU.
     """
 
     def __init__(

@@ -41,10 +41,22 @@ class EnhancedCTImageModule(CommonCTMRAndPhotoacousticImageDescriptionMacro, Hie
 
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",
+        enum_by_value={1: ("ORIGINAL", "DERIVED", "MIXED"), 2: ("PRIMARY",)},
     )
     """Image Type (0008,0008): Type 1, VR CS, VM 2-n.
 
     Image characteristics. See Section C.8.16.1 and Section C.8.15.2.1.1.
+    Enumerated Values for Value 1: ORIGINAL, DERIVED, MIXED.
+    Enumerated Values for Value 2: PRIMARY.
+    Defined Terms for Value 3: ANGIO, CARDIAC, CARDIAC_GATED, CARDRESP_GATED, DYNAMIC,
+    FLUOROSCOPY, LOCALIZER, MOTION, PERFUSION, PRE_CONTRAST, POST_CONTRAST, RESP_GATED, REST,
+    STATIC, STRESS, VOLUME, NON_PARALLEL, PARALLEL, WHOLE_BODY.
+    Defined Terms for Value 4: ADDITION, DIVISION, MASKED, MAXIMUM, MEAN, MINIMUM,
+    MULTIPLICATION, RESAMPLED, STD_DEVIATION, SUBTRACTION, NONE, QUANTITY, MIXED.
+    Defined Terms for Value 3: ATTENUATION, CARDIAC_CTA, CARDIAC_CASCORE, REFERENCE.
+    Defined Terms for Value 4: FILTERED, MEDIAN, ENERGY_PROP_WT.
+    Defined Terms for Value 5: VMI, MAT_SPECIFIC, MAT_REMOVED, MAT_FRACTIONAL, EFF_ATOMIC_NUM,
+    ELECTRON_DENSITY, MAT_MODIFIED, MAT_VALUE_BASED, MIXED.
     """
 
     multienergy_ct_acquisition: Attr[Literal["YES", "NO"]] = Attr(
@@ -89,10 +101,12 @@ class EnhancedCTImageModule(CommonCTMRAndPhotoacousticImageDescriptionMacro, Hie
 
     samples_per_pixel: Attr[int] = Attr(
         0x00280002, "SamplesPerPixel", "US", "1", "1",
+        enum=("1",),
     )
     """Samples per Pixel (0028,0002): Type 1, VR US, VM 1.
 
     Number of samples (planes) in this image. This value shall be 1.
+    Enumerated Values: 1.
     """
 
     photometric_interpretation: Attr[Literal["MONOCHROME2"]] = Attr(
@@ -107,11 +121,13 @@ class EnhancedCTImageModule(CommonCTMRAndPhotoacousticImageDescriptionMacro, Hie
 
     bits_allocated: Attr[int] = Attr(
         0x00280100, "BitsAllocated", "US", "1", "1",
+        enum=("16",),
     )
     """Bits Allocated (0028,0100): Type 1, VR US, VM 1.
 
     Number of bits allocated for each pixel sample. Each sample shall have the same number of
     bits allocated. This value shall be 16.
+    Enumerated Values: 16.
     """
 
     bits_stored: Attr[int] = Attr(
@@ -234,8 +250,8 @@ class EnhancedCTImageModule(CommonCTMRAndPhotoacousticImageDescriptionMacro, Hie
         *,
         image_type: list[str] | None = None,
         multienergy_ct_acquisition: Literal["YES", "NO"] | None = None,
-        pixel_presentation: str | None = None,
-        volumetric_properties: str | None = None,
+        pixel_presentation: Literal["COLOR", "MONOCHROME", "MIXED", "TRUE_COLOR"] | None = None,
+        volumetric_properties: Literal["VOLUME", "SAMPLED", "DISTORTED", "MIXED"] | None = None,
         volume_based_calculation_technique: str | None = None,
         acquisition_number: int | None = None,
         acquisition_date_time: datetime.datetime | str | None = None,

@@ -35,6 +35,8 @@ class EnhancedMammographyImageModule(DigitalXRayDetectorMacro, ModuleBuilder):
     """Positioner Motion (0018,1500): Type 1, VR CS, VM 1.
 
     Describes the activity of the X-Ray Source during acquisition.
+    Defined Terms: STATIONARY, ROTATION_STEP, ROTATION_CONT, TRANSLATION_STEP, TRANSLATION_CONT,
+    COMPLEX_STEP, COMPLEX_CONT.
     """
 
     positioner_type: Attr[Literal["MAMMOGRAPHIC"]] = Attr(
@@ -349,6 +351,8 @@ class EnhancedMammographyImageModule(DigitalXRayDetectorMacro, ModuleBuilder):
     """Type of Detector Motion (0054,0202): Type 1, VR CS, VM 1.
 
     Describes the activity of the Detector during acquisition.
+    Defined Terms: STATIONARY, ROTATION_STEP, ROTATION_CONT, TRANSLATION_STEP, TRANSLATION_CONT,
+    COMPLEX_STEP, COMPLEX_CONT.
     """
 
     icon_image_sequence: Attr[list[image_pixel_macro.ImagePixelMacro]] = Attr(

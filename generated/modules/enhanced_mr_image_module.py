@@ -42,10 +42,21 @@ class EnhancedMRImageModule(MRImageAndSpectroscopyInstanceMacro, CommonCTMRAndPh
 
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",
+        enum_by_value={1: ("ORIGINAL", "DERIVED", "MIXED"), 2: ("PRIMARY",)},
     )
     """Image Type (0008,0008): Type 1, VR CS, VM 2-n.
 
     Image characteristics. See Section C.8.16.1 and Section C.8.13.1.1.1.
+    Enumerated Values for Value 1: ORIGINAL, DERIVED, MIXED.
+    Enumerated Values for Value 2: PRIMARY.
+    Defined Terms for Value 3: ANGIO, CARDIAC, CARDIAC_GATED, CARDRESP_GATED, DYNAMIC,
+    FLUOROSCOPY, LOCALIZER, MOTION, PERFUSION, PRE_CONTRAST, POST_CONTRAST, RESP_GATED, REST,
+    STATIC, STRESS, VOLUME, NON_PARALLEL, PARALLEL, WHOLE_BODY.
+    Defined Terms for Value 4: ADDITION, DIVISION, MASKED, MAXIMUM, MEAN, MINIMUM,
+    MULTIPLICATION, RESAMPLED, STD_DEVIATION, SUBTRACTION, NONE, QUANTITY, MIXED.
+    Defined Terms for Value 3: ANGIO_TIME, ASL, CINE, DIFFUSION, DIXON, FLOW_ENCODED,
+    FLUID_ATTENUATED, FMRI, MAX_IP, MIN_IP, M_MODE, METABOLITE_MAP, MULTIECHO, PROTON_DENSITY,
+    REALTIME, STIR, TAGGING, TEMPERATURE, T1, T2, T2_STAR, TOF, VELOCITY.
     """
 
     samples_per_pixel: Attr[int] = Attr(
@@ -214,8 +225,8 @@ class EnhancedMRImageModule(MRImageAndSpectroscopyInstanceMacro, CommonCTMRAndPh
         isocenter_position: list[float] | None = None,
         b1rms: float | None = None,
         image_type: list[str] | None = None,
-        pixel_presentation: str | None = None,
-        volumetric_properties: str | None = None,
+        pixel_presentation: Literal["COLOR", "MONOCHROME", "MIXED", "TRUE_COLOR"] | None = None,
+        volumetric_properties: Literal["VOLUME", "SAMPLED", "DISTORTED", "MIXED"] | None = None,
         volume_based_calculation_technique: str | None = None,
         complex_image_component: str | None = None,
         acquisition_contrast: str | None = None,

@@ -76,10 +76,12 @@ class EnhancedPETImageModule(CommonCTMRAndPhotoacousticImageDescriptionMacro, Hi
 
     samples_per_pixel: Attr[int] = Attr(
         0x00280002, "SamplesPerPixel", "US", "1", "1",
+        enum=("1",),
     )
     """Samples per Pixel (0028,0002): Type 1, VR US, VM 1.
 
     Number of samples (planes) in this image. This value shall be 1.
+    Enumerated Values: 1.
     """
 
     photometric_interpretation: Attr[Literal["MONOCHROME2"]] = Attr(
@@ -94,20 +96,24 @@ class EnhancedPETImageModule(CommonCTMRAndPhotoacousticImageDescriptionMacro, Hi
 
     bits_allocated: Attr[int] = Attr(
         0x00280100, "BitsAllocated", "US", "1", "1",
+        enum=("16",),
     )
     """Bits Allocated (0028,0100): Type 1, VR US, VM 1.
 
     Number of bits allocated for each pixel sample. Each sample shall have the same number of
     bits allocated. This value shall be 16.
+    Enumerated Values: 16.
     """
 
     bits_stored: Attr[int] = Attr(
         0x00280101, "BitsStored", "US", "1", "1",
+        enum=("16",),
     )
     """Bits Stored (0028,0101): Type 1, VR US, VM 1.
 
     Number of bits stored for each pixel sample. Each sample shall have the same number of bits
     stored. This value shall be 16.
+    Enumerated Values: 16.
     """
 
     high_bit: Attr[int] = Attr(
@@ -217,8 +223,8 @@ class EnhancedPETImageModule(CommonCTMRAndPhotoacousticImageDescriptionMacro, Hi
         self,
         *,
         image_type: list[str] | None = None,
-        pixel_presentation: str | None = None,
-        volumetric_properties: str | None = None,
+        pixel_presentation: Literal["COLOR", "MONOCHROME", "MIXED", "TRUE_COLOR"] | None = None,
+        volumetric_properties: Literal["VOLUME", "SAMPLED", "DISTORTED", "MIXED"] | None = None,
         volume_based_calculation_technique: str | None = None,
         acquisition_number: int | None = None,
         acquisition_date_time: datetime.datetime | str | None = None,

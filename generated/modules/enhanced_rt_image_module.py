@@ -34,10 +34,18 @@ class EnhancedRTImageModule(EntityLongLabelingMacro, RTTreatmentPositionMacro, M
 
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",
+        enum_by_value={1: ("ORIGINAL", "DERIVED", "MIXED"), 2: ("PRIMARY",)},
     )
     """Image Type (0008,0008): Type 1, VR CS, VM 2-n.
 
     Image characteristics. See Section C.8.16.1 and Section C.36.27.1.1.
+    Enumerated Values for Value 1: ORIGINAL, DERIVED, MIXED.
+    Enumerated Values for Value 2: PRIMARY.
+    Defined Terms for Value 3: ANGIO, CARDIAC, CARDIAC_GATED, CARDRESP_GATED, DYNAMIC,
+    FLUOROSCOPY, LOCALIZER, MOTION, PERFUSION, PRE_CONTRAST, POST_CONTRAST, RESP_GATED, REST,
+    STATIC, STRESS, VOLUME, NON_PARALLEL, PARALLEL, WHOLE_BODY.
+    Defined Terms for Value 4: ADDITION, DIVISION, MASKED, MAXIMUM, MEAN, MINIMUM,
+    MULTIPLICATION, RESAMPLED, STD_DEVIATION, SUBTRACTION, NONE, QUANTITY, MIXED.
     """
 
     treatment_session_uid: Attr[str] = Attr(

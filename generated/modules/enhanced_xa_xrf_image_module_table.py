@@ -114,10 +114,12 @@ class EnhancedXAXRFImageModuleTable(GeneralProcedureProtocolReferenceMacro, Modu
 
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",
+        enum_by_value={4: ("NONE",)},
     )
     """Image Type (0008,0008): Type 1, VR CS, VM 2-n.
 
     Image identification characteristics.
+    Enumerated Values for Value 4: NONE.
     """
 
     planes_in_acquisition: Attr[Literal["SINGLE PLANE", "BIPLANE", "UNDEFINED"]] = Attr(

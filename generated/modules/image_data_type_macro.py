@@ -27,6 +27,8 @@ class ImageDataTypeSequenceItem(ItemBuilder):
     """Data Type (0018,9808): Type 1, VR CS, VM 1.
 
     Identification of the data type of a frame.
+    Defined Terms: TISSUE_INTENSITY, TISSUE_VELOCITY, FLOW_VELOCITY, FLOW_POWER,
+    DIRECTION_POWER, FLOW_VARIANCE, ELASTICITY, PERFUSION, SOUND_SPEED, ATTENUATION.
     """
 
     aliased_data_type: Attr[Literal["YES", "NO"]] = Attr(

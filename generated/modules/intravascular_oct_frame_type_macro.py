@@ -27,6 +27,7 @@ class IntravascularOCTFrameTypeSequenceItem(ItemBuilder):
     """Frame Type (0008,9007): Type 1, VR CS, VM 4-5.
 
     Type of Frame. A multi-valued Attribute analogous to Image Type (0008,0008).
+    Defined Terms for Value 3: AXIAL, LONGITUDINAL.
     """
 
     def __init__(

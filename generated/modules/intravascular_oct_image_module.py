@@ -65,24 +65,29 @@ class IntravascularOCTImageModule(ModuleBuilder):
     """Image Type (0008,0008): Type 1, VR CS, VM 2-n.
 
     Image identification characteristics.
+    Defined Terms for Value 3: AXIAL, LONGITUDINAL.
     """
 
-    volumetric_properties: Attr[str] = Attr(
+    volumetric_properties: Attr[Literal["DISTORTED"]] = Attr(
         0x00089206, "VolumetricProperties", "CS", "1", "1",
+        enum=("DISTORTED",),
     )
     """Volumetric Properties (0008,9206): Type 1, VR CS, VM 1.
 
     Indication if geometric manipulations are possible with frames in the SOP Instance. See
     Section C.8.27.2.2.
+    Enumerated Values: DISTORTED.
     """
 
-    pixel_presentation: Attr[str] = Attr(
+    pixel_presentation: Attr[Literal["COLOR", "COLOR_REF", "MONOCHROME"]] = Attr(
         0x00089205, "PixelPresentation", "CS", "1", "1",
+        enum=("COLOR", "COLOR_REF", "MONOCHROME"),
     )
     """Pixel Presentation (0008,9205): Type 1, VR CS, VM 1.
 
     Indication of the presence or absence of color information that may be used during
     rendering. See Section C.8.27.2.3 for a description and Enumerated Values.
+    Enumerated Values: COLOR, COLOR_REF, MONOCHROME.
     """
 
     samples_per_pixel: Attr[int] = Attr(
@@ -284,8 +289,8 @@ class IntravascularOCTImageModule(ModuleBuilder):
         self,
         *,
         image_type: list[str] | None = None,
-        volumetric_properties: str | None = None,
-        pixel_presentation: str | None = None,
+        volumetric_properties: Literal["DISTORTED"] | None = None,
+        pixel_presentation: Literal["COLOR", "COLOR_REF", "MONOCHROME"] | None = None,
         samples_per_pixel: int | None = None,
         acquisition_date_time: datetime.datetime | str | None = None,
         acquisition_duration: float | None = None,

@@ -148,10 +148,19 @@ class MammographyImageModule(GeneralAnatomyMandatoryMacro, ModuleBuilder):
 
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",
+        enum_by_value={3: ("STEREO_SCOUT", "STEREO_MINUS", "STEREO_PLUS", "PREFIRE_MINUS", "PREFIRE_PLUS", "POSTFIRE_MINUS", "POSTFIRE_PLUS", "POSTBIOPSY_MINUS", "POSTBIOPSY_PLUS", "POSTBIOPSY", "POSTMARKER_MINUS", "POSTMARKER_PLUS", "POSTMARKER", "TOMO_PROJ", "TOMOSYNTHESIS", "TOMO_SCOUT", "PREFIRE", "POSTFIRE", "PRE_CONTRAST", "POST_CONTRAST")},
     )
     """Image Type (0008,0008): Type 1, VR CS, VM 2-n.
 
     Image identification characteristics.
+    Enumerated Values for Value 3: STEREO_SCOUT, STEREO_MINUS, STEREO_PLUS, PREFIRE_MINUS,
+    PREFIRE_PLUS, POSTFIRE_MINUS, POSTFIRE_PLUS, POSTBIOPSY_MINUS, POSTBIOPSY_PLUS, POSTBIOPSY,
+    POSTMARKER_MINUS, POSTMARKER_PLUS, POSTMARKER.
+    Enumerated Values for Value 3: TOMO_PROJ, TOMOSYNTHESIS, TOMO_SCOUT, PREFIRE, POSTFIRE,
+    POSTBIOPSY, POSTMARKER.
+    Enumerated Values for Value 3: PRE_CONTRAST, POST_CONTRAST.
+    Defined Terms for Value 4: GENERATED_2D, ADDITION, SUBTRACTION.
+    Defined Terms for Value 5: LOW_ENERGY, HIGH_ENERGY.
     """
 
     positioner_type: Attr[Literal["MAMMOGRAPHIC", "NONE"]] = Attr(

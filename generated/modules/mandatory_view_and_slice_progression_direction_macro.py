@@ -92,6 +92,13 @@ class MandatoryViewAndSliceProgressionDirectionMacro(ModuleBuilder):
     Required if View Code Sequence (0054,0220) equals (103340004, SCT, "Short Axis") or
     (131185001, SCT, "Vertical Long Axis") or (131186000, SCT, "Horizontal Long Axis"). May be
     present otherwise.
+    Enumerated Values if View Code Sequence (0054,0220) indicates a short axis view, such as
+    when it equals (103340004, SCT, "Short Axis"): APEX_TO_BASE, BASE_TO_APEX.
+    Enumerated Values if View Code Sequence (0054,0220) indicates a vertical long axis view,
+    such as when it equals (131185001, SCT, "Vertical Long Axis"): ANT_TO_INF, INF_TO_ANT.
+    Enumerated Values if View Code Sequence (0054,0220) indicates a horizontal long axis view,
+    such as when it equals (131186000, SCT, "Horizontal Long Axis"): SEPTUM_TO_WALL,
+    WALL_TO_SEPTUM.
     """
 
     def __init__(

@@ -31,6 +31,7 @@ class MRImageDescriptionMacro(ModuleBuilder):
     description and Defined Terms.
     Required if SOP Class UID is not "1.2.840.10008.5.1.4.1.1.4.4" (Legacy Converted). May be
     present otherwise.
+    Defined Terms: MAGNITUDE, PHASE, REAL, IMAGINARY, MIXED.
     """
 
     acquisition_contrast: Attr[str] = Attr(
@@ -42,6 +43,8 @@ class MRImageDescriptionMacro(ModuleBuilder):
     C.8.13.3.1.2 for a description and Defined Terms.
     Required if SOP Class UID is not "1.2.840.10008.5.1.4.1.1.4.4" (Legacy Converted). May be
     present otherwise.
+    Defined Terms: DIFFUSION, FLOW_ENCODED, FLUID_ATTENUATED, PERFUSION, PROTON_DENSITY, STIR,
+    TAGGING, T1, T2, T2_STAR, TOF, UNKNOWN, MIXED.
     """
 
     functional_settling_phase_frames_present: Attr[Literal["YES", "NO"]] = Attr(

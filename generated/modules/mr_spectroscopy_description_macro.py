@@ -38,6 +38,7 @@ class MRSpectroscopyDescriptionMacro(ModuleBuilder):
 
     Method used for volume calculations with frames in the SOP Instance. See Section
     C.8.14.5.1.3 for a description and Defined Terms.
+    Defined Terms: MAX_IP, MIN_IP, NONE, MIXED.
     """
 
     complex_image_component: Attr[str] = Attr(
@@ -47,6 +48,7 @@ class MRSpectroscopyDescriptionMacro(ModuleBuilder):
 
     Representation of complex data of frames in the SOP Instance. See Section C.8.14.5.1.4 for a
     description and Defined Terms.
+    Defined Terms: MAGNITUDE, PHASE, REAL, IMAGINARY, COMPLEX, MIXED.
     """
 
     acquisition_contrast: Attr[str] = Attr(
@@ -56,6 +58,7 @@ class MRSpectroscopyDescriptionMacro(ModuleBuilder):
 
     Indication of acquisition contrast used with frames in the SOP Instance. See Section
     C.8.14.5.1.5 for a description and Defined Terms.
+    Defined Terms: PROTON_DENSITY, T1, T2, UNKNOWN, MIXED.
     """
 
     def __init__(

@@ -28,6 +28,9 @@ class MRSpectroscopyFrameTypeSequenceItem(MRSpectroscopyDescriptionMacro, ItemBu
     """Frame Type (0008,9007): Type 1, VR CS, VM 4-5.
 
     Spectroscopy data characteristics. See Section C.8.14.5.1.1.
+    Defined Terms for Value 3: SPECTROSCOPY.
+    Defined Terms for Value 4: ADDITION, DIVISION, MAXIMUM, MEAN, MINIMUM, MULTIPLICATION,
+    STD_DEVIATION, SUBTRACTION, NONE, MIXED.
     """
 
     def __init__(

@@ -120,6 +120,9 @@ class MRSpectroscopyModule(MRImageAndSpectroscopyInstanceMacro, MRSpectroscopyDe
     """Image Type (0008,0008): Type 1, VR CS, VM 2-n.
 
     Spectroscopy data characteristics. See Section C.8.14.5.1.1.
+    Defined Terms for Value 3: SPECTROSCOPY.
+    Defined Terms for Value 4: ADDITION, DIVISION, MAXIMUM, MEAN, MINIMUM, MULTIPLICATION,
+    STD_DEVIATION, SUBTRACTION, NONE, MIXED.
     """
 
     transmitter_frequency: Attr[list[float]] = Attr(

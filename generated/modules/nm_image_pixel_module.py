@@ -24,10 +24,12 @@ class NMImagePixelModule(ModuleBuilder):
 
     samples_per_pixel: Attr[int] = Attr(
         0x00280002, "SamplesPerPixel", "US", "1", "1",
+        enum=("1",),
     )
     """Samples per Pixel (0028,0002): Type 1, VR US, VM 1.
 
     Number of samples (color planes) in this image. The value shall be 1.
+    Enumerated Values: 1.
     """
 
     photometric_interpretation: Attr[Literal["MONOCHROME2", "PALETTE COLOR"]] = Attr(

@@ -122,10 +122,14 @@ class OphthalmicOpticalCoherenceTomographyEnFaceImageModule(ModuleBuilder):
 
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",
+        enum_by_value={1: ("DERIVED",), 2: ("PRIMARY",)},
     )
     """Image Type (0008,0008): Type 1, VR CS, VM 2-n.
 
     Image identification characteristics.
+    Enumerated Values for Value 1: DERIVED.
+    Enumerated Values for Value 2: PRIMARY.
+    Defined Terms for Value 3: MONTAGE.
     """
 
     instance_number: Attr[int] = Attr(

@@ -37,11 +37,14 @@ class OphthalmicTomographyImageModule(ModuleBuilder):
 
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",
+        enum_by_value={1: ("ORIGINAL", "DERIVED"), 2: ("PRIMARY", "SECONDARY")},
     )
     """Image Type (0008,0008): Type 1, VR CS, VM 2-n.
 
     Image identification characteristics. See Section C.7.6.1.1.2 for Enumerated Values and
     Defined Terms and further explanation.
+    Enumerated Values for Value 1: ORIGINAL, DERIVED.
+    Enumerated Values for Value 2: PRIMARY, SECONDARY.
     """
 
     samples_per_pixel: Attr[int] = Attr(

@@ -88,6 +88,13 @@ class OptionalViewAndSliceProgressionDirectionMacro(ModuleBuilder):
 
     Describes the anatomical direction in which a set of slices is progressing (see Section
     10.20.1.1). Meaningful only for cardiac images.
+    Enumerated Values if View Code Sequence (0054,0220) indicates a short axis view, such as
+    when it equals (103340004, SCT, "Short Axis"): APEX_TO_BASE, BASE_TO_APEX.
+    Enumerated Values if View Code Sequence (0054,0220) indicates a vertical long axis view,
+    such as when it equals (131185001, SCT, "Vertical Long Axis"): ANT_TO_INF, INF_TO_ANT.
+    Enumerated Values if View Code Sequence (0054,0220) indicates a horizontal long axis view,
+    such as when it equals (131186000, SCT, "Horizontal Long Axis"): SEPTUM_TO_WALL,
+    WALL_TO_SEPTUM.
     """
 
     def __init__(

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -28,14 +28,15 @@ class PhotoacousticImageFrameTypeSequenceItem(CommonCTMRAndPhotoacousticImageDes
     """Frame Type (0008,9007): Type 1, VR CS, VM 4-5.
 
     Type of frame. A multi-valued Attribute analogous to Image Type (0008,0008).
+    Defined Terms for Value 3: VOLUME, NON_PARALLEL, PARALLEL.
     """
 
     def __init__(
         self,
         *,
         frame_type: list[str] | None = None,
-        pixel_presentation: str | None = None,
-        volumetric_properties: str | None = None,
+        pixel_presentation: Literal["COLOR", "MONOCHROME", "MIXED", "TRUE_COLOR"] | None = None,
+        volumetric_properties: Literal["VOLUME", "SAMPLED", "DISTORTED", "MIXED"] | None = None,
         volume_based_calculation_technique: str | None = None,
         **_: Any,
     ) -> None:

@@ -35,6 +35,7 @@ class PhotoacousticImageModule(CommonCTMRAndPhotoacousticImageDescriptionMacro, 
     """Image Type (0008,0008): Type 1, VR CS, VM 2-n.
 
     Image characteristics. See Section C.8.34.1.1 for specialization.
+    Defined Terms for Value 3: VOLUME, NON_PARALLEL, PARALLEL.
     """
 
     dimension_organization_type: Attr[str] = Attr(
@@ -213,8 +214,8 @@ class PhotoacousticImageModule(CommonCTMRAndPhotoacousticImageDescriptionMacro, 
         image_type: list[str] | None = None,
         dimension_organization_type: str | None = None,
         acquisition_date_time: datetime.datetime | str | None = None,
-        pixel_presentation: str | None = None,
-        volumetric_properties: str | None = None,
+        pixel_presentation: Literal["COLOR", "MONOCHROME", "MIXED", "TRUE_COLOR"] | None = None,
+        volumetric_properties: Literal["VOLUME", "SAMPLED", "DISTORTED", "MIXED"] | None = None,
         volume_based_calculation_technique: str | None = None,
         samples_per_pixel: int | None = None,
         photometric_interpretation: str | None = None,

@@ -253,6 +253,7 @@ class PrinterConfigurationSequenceItem(ItemBuilder):
 
     Maximum number of kilobytes of memory that can be allocated for a Film Session. The value
     shall be 0 if Memory Allocation (2000,0060) is not supported.
+    Enumerated Values if Memory Allocation (2000,0060) is not supported: 0.
     """
 
     memory_bit_depth: Attr[int] = Attr(
@@ -362,6 +363,7 @@ class PrinterConfigurationSequenceItem(ItemBuilder):
 
     The maximum number of films that can be collated for an N-ACTION of the Film Session. The
     value shall be 0 if N-ACTION of the Film Session is not supported.
+    Enumerated Values if N-ACTION of the Film Session is not supported: 0.
     """
 
     decimate_crop_result: Attr[str] = Attr(

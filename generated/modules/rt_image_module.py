@@ -903,11 +903,14 @@ class RTImageModule(ModuleBuilder):
 
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",
+        enum_by_value={1: ("ORIGINAL", "DERIVED"), 2: ("PRIMARY", "SECONDARY")},
     )
     """Image Type (0008,0008): Type 1, VR CS, VM 2-n.
 
     Image identification characteristics (see Section C.7.6.1.1.2).
     Defined Terms for Value 3: DRR, PORTAL, SIMULATOR, RADIOGRAPH, BLANK, FLUENCE.
+    Enumerated Values for Value 1: ORIGINAL, DERIVED.
+    Enumerated Values for Value 2: PRIMARY, SECONDARY.
     """
 
     conversion_type: Attr[str] = Attr(
@@ -1259,6 +1262,8 @@ class RTImageModule(ModuleBuilder):
     Patient position descriptor relative to the patient support device.
     Required if Isocenter Position (300A,012C) is present. May be present otherwise.
     Defined Terms: SITTING.
+    Defined Terms: HFP, HFS, HFDR, HFDL, FFDR, FFDL, FFP, FFS, LFP, LFS, RFP, RFS, AFDR, AFDL,
+    PFDR, PFDL.
     """
 
     exposure_time: Attr[int] = Attr(

@@ -369,6 +369,8 @@ class PatientSetupSequenceItem(ItemBuilder):
     Position (300A,0184) is not present. See Section C.8.8.12.1.2 for Defined Terms and further
     explanation.
     Defined Terms: SITTING.
+    Defined Terms: HFP, HFS, HFDR, HFDL, FFDR, FFDL, FFP, FFS, LFP, LFS, RFP, RFS, AFDR, AFDL,
+    PFDR, PFDL.
     """
 
     patient_additional_position: Attr[str] = Attr(

@@ -112,10 +112,13 @@ class SegmentationImageModule(ContentIdentificationMacro, ModuleBuilder):
 
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",
+        enum_by_value={1: ("DERIVED",), 2: ("PRIMARY",)},
     )
     """Image Type (0008,0008): Type 1, VR CS, VM 2-n.
 
     Value 1 shall be DERIVED. Value 2 shall be PRIMARY. No other values shall be present.
+    Enumerated Values for Value 1: DERIVED.
+    Enumerated Values for Value 2: PRIMARY.
     """
 
     samples_per_pixel: Attr[int] = Attr(

@@ -56,6 +56,8 @@ class StructuredDisplayModule(ContentIdentificationMacro, ModuleBuilder):
     """Number of Screens (0072,0100): Type 1, VR US, VM 1.
 
     The number of screens for this Structured Display.
+    Enumerated Values if SOP Class UID (0008,0016) equals 1.2.840.10008.5.1.4.1.1.131(Basic
+    Structured Display): 1.
     """
 
     nominal_screen_definition_sequence: Attr[list[screen_specifications_macro.ScreenSpecificationsMacro]] = Attr(

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -29,12 +29,14 @@ class USImageDescriptionSequenceItem(ItemBuilder):
     Type of Frame. A multi-valued Attribute analogous to Image Type (0008,0008).
     """
 
-    volumetric_properties: Attr[str] = Attr(
+    volumetric_properties: Attr[Literal["VOLUME", "SAMPLED", "DISTORTED", "MIXED"]] = Attr(
         0x00089206, "VolumetricProperties", "CS", "1", "1",
+        enum=("VOLUME", "SAMPLED", "DISTORTED", "MIXED"),
     )
     """Volumetric Properties (0008,9206): Type 1, VR CS, VM 1.
 
     Indication if geometric manipulations are possible with frames in the SOP Instance.
+    Enumerated Values: VOLUME, SAMPLED, DISTORTED, MIXED.
     """
 
     volume_based_calculation_technique: Attr[str] = Attr(
@@ -43,13 +45,14 @@ class USImageDescriptionSequenceItem(ItemBuilder):
     """Volume Based Calculation Technique (0008,9207): Type 1, VR CS, VM 1.
 
     Method used for volume calculations with frames in the SOP Instance.
+    Defined Terms: MAX_IP, MIN_IP, VOLUME_RENDER, SURFACE_RENDER, MPR, CURVED_MPR, NONE, MIXED.
     """
 
     def __init__(
         self,
         *,
         frame_type: list[str] | None = None,
-        volumetric_properties: str | None = None,
+        volumetric_properties: Literal["VOLUME", "SAMPLED", "DISTORTED", "MIXED"] | None = None,
         volume_based_calculation_technique: str | None = None,
         **_: Any,
     ) -> None:

@@ -108,10 +108,14 @@ class VLImageModule(PrimaryAnatomicStructureMacro, ModuleBuilder):
 
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",
+        enum_by_value={1: ("ORIGINAL", "DERIVED"), 2: ("PRIMARY", "SECONDARY"), 3: ("STEREO L", "STEREO R")},
     )
     """Image Type (0008,0008): Type 1, VR CS, VM 2-n.
 
     Image identification characteristics.
+    Enumerated Values for Value 1: ORIGINAL, DERIVED.
+    Enumerated Values for Value 2: PRIMARY, SECONDARY.
+    Enumerated Values for Value 3: STEREO L, STEREO R.
     """
 
     photometric_interpretation: Attr[Literal["MONOCHROME2", "RGB", "YBR_FULL_422", "YBR_PARTIAL_420", "YBR_RCT", "YBR_ICT"]] = Attr(

@@ -25,10 +25,15 @@ class WholeSlideMicroscopyImageModule(ModuleBuilder):
 
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",
+        enum_by_value={1: ("ORIGINAL", "DERIVED"), 2: ("PRIMARY",)},
     )
     """Image Type (0008,0008): Type 1, VR CS, VM 2-n.
 
     Image identification characteristics.
+    Enumerated Values for Value 1: ORIGINAL, DERIVED.
+    Enumerated Values for Value 2: PRIMARY.
+    Defined Terms for Value 3: VOLUME, LABEL, OVERVIEW, THUMBNAIL.
+    Defined Terms for Value 4: NONE, RESAMPLED.
     """
 
     imaged_volume_width: Attr[float] = Attr(

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 
 from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
@@ -24,10 +24,12 @@ class XRay3DFrameTypeSequenceItem(CommonCTMRAndPhotoacousticImageDescriptionMacr
 
     frame_type: Attr[list[str]] = Attr(
         0x00089007, "FrameType", "CS", "4-5", "1",
+        enum_by_value={4: ("NONE",)},
     )
     """Frame Type (0008,9007): Type 1, VR CS, VM 4-5.
 
     Type of Frame. A multi-valued Attribute analogous to Image Type (0008,0008).
+    Enumerated Values for Value 4: NONE.
     """
 
     reconstruction_index: Attr[int] = Attr(
@@ -44,8 +46,8 @@ class XRay3DFrameTypeSequenceItem(CommonCTMRAndPhotoacousticImageDescriptionMacr
         self,
         *,
         frame_type: list[str] | None = None,
-        pixel_presentation: str | None = None,
-        volumetric_properties: str | None = None,
+        pixel_presentation: Literal["COLOR", "MONOCHROME", "MIXED", "TRUE_COLOR"] | None = None,
+        volumetric_properties: Literal["VOLUME", "SAMPLED", "DISTORTED", "MIXED"] | None = None,
         volume_based_calculation_technique: str | None = None,
         reconstruction_index: int | None = None,
         **_: Any,

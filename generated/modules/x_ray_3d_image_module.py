@@ -63,10 +63,12 @@ class XRay3DImageModule(CommonCTMRAndPhotoacousticImageDescriptionMacro, General
 
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",
+        enum_by_value={4: ("NONE",)},
     )
     """Image Type (0008,0008): Type 1, VR CS, VM 2-n.
 
     Image identification characteristics.
+    Enumerated Values for Value 4: NONE.
     """
 
     bits_allocated: Attr[int] = Attr(
@@ -242,8 +244,8 @@ class XRay3DImageModule(CommonCTMRAndPhotoacousticImageDescriptionMacro, General
         self,
         *,
         image_type: list[str] | None = None,
-        pixel_presentation: str | None = None,
-        volumetric_properties: str | None = None,
+        pixel_presentation: Literal["COLOR", "MONOCHROME", "MIXED", "TRUE_COLOR"] | None = None,
+        volumetric_properties: Literal["VOLUME", "SAMPLED", "DISTORTED", "MIXED"] | None = None,
         volume_based_calculation_technique: str | None = None,
         bits_allocated: int | None = None,
         bits_stored: int | None = None,

@@ -23,10 +23,12 @@ class FramePixelDataPropertiesSequenceItem(ItemBuilder):
 
     frame_type: Attr[list[str]] = Attr(
         0x00089007, "FrameType", "CS", "4-5", "1",
+        enum_by_value={4: ("NONE",)},
     )
     """Frame Type (0008,9007): Type 1, VR CS, VM 4-5.
 
     Type of Frame. A multi-valued Attribute analogous to Image Type (0008,0008).
+    Enumerated Values for Value 4: NONE.
     """
 
     pixel_intensity_relationship: Attr[str] = Attr(

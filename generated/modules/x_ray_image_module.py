@@ -89,10 +89,14 @@ class XRayImageModule(GeneralAnatomyOptionalMacro, GeneralProcedureProtocolRefer
 
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",
+        enum_by_value={1: ("ORIGINAL", "DERIVED"), 2: ("PRIMARY", "SECONDARY"), 3: ("SINGLE PLANE", "BIPLANE A", "BIPLANE B")},
     )
     """Image Type (0008,0008): Type 1, VR CS, VM 2-n.
 
     Image identification characteristics.
+    Enumerated Values for Value 1: ORIGINAL, DERIVED.
+    Enumerated Values for Value 2: PRIMARY, SECONDARY.
+    Enumerated Values for Value 3: SINGLE PLANE, BIPLANE A, BIPLANE B.
     """
 
     pixel_intensity_relationship: Attr[str] = Attr(

@@ -54,6 +54,8 @@ class XAPositionerModule(ModuleBuilder):
     Used to describe the activity of the imaging devices.
     Required if Pixel Data (7FE0,0010) contains more than one frame. May be present otherwise.
     Defined Terms: DYNAMIC, STATIC.
+    Enumerated Values if Pixel Data (7FE0,0010) contains a single frame and a value of
+    Positioner Motion (0018,1500) is provided: STATIC.
     """
 
     positioner_primary_angle: Attr[float] = Attr(

@@ -365,7 +365,9 @@ class _Check(FileChecks):
         enum: dict[int | None, set[str]] = {}
         defined: dict[int | None, set[str]] = {}
         retired: set[str] = set()
-        owner: _Use | None = None
+        # the module whose list a finding cites: the first that lists the value in question
+        # (General Image's Value 1 list does not speak for the MR Image Module's Value 3)
+        owners: dict[tuple[str, int | None], _Use] = {}
         for u in uses:
             for vs in u.attr.value_sets:
                 if vs.condition and (
@@ -374,19 +376,18 @@ class _Check(FileChecks):
                     continue
                 if vs.kind == "enumerated":
                     enum.setdefault(vs.index, set()).update(vs.values)
-                    owner = owner or u
+                    owners.setdefault(("enumerated", vs.index), u)
                 elif vs.kind == "defined":
                     defined.setdefault(vs.index, set()).update(vs.values)
-                    owner = owner or u
+                    owners.setdefault(("defined", vs.index), u)
                 else:
                     retired.update(vs.values)
-        if owner is None:
+        if not owners:
             return
         try:
             vals = el.strings()
         except Exception:
             return
-        a = owner.attr
         numeric = el.vr in _NUMERIC_VRS
         if el.vr == "AT":
             # tags are listed by name and tag: "Frame Time (0018,1063)"
@@ -398,19 +399,25 @@ class _Check(FileChecks):
             if not v:
                 continue
             idx = i + 1
-            e = enum.get(idx) if idx in enum else enum.get(None)
-            d = defined.get(idx) if idx in defined else defined.get(None)
+            ek = idx if idx in enum else None
+            dk = idx if idx in defined else None
+            e = enum.get(ek)
+            d = defined.get(dk)
             where = f"value {idx} " if len(vals) > 1 else ""
             known = (e or set()) | (d or set()) | retired
             if numeric and _number_in(v, known):
                 continue
+            owner = owners.get(("enumerated", ek) if e is not None else ("defined", dk))
+            if owner is None:
+                continue
+            a = owner.attr
             if e is not None and v not in known:
                 self.add(
                     "error",
                     "enumerated",
                     path,
                     f"{where}{v!r} is not an Enumerated Value "
-                    f"of {a.name} ({', '.join(sorted(e)[:12])})",
+                    f"of {a.name} ({', '.join(sorted(e)[:12])}{', …' if len(e) > 12 else ''})",
                     module=owner.module,
                     rule=a.rule_text(),
                     ref=self.ref(a.table),

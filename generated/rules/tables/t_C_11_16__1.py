@@ -11,7 +11,7 @@ RULES = (
     ("i", "table_10-12", None, ()),
     ("a", 0x00700082, 0xFFFFFFFF, "1", "Presentation Creation Date", "PresentationCreationDate", "DA", "1", None, (), None, None),
     ("a", 0x00700083, 0xFFFFFFFF, "1", "Presentation Creation Time", "PresentationCreationTime", "TM", "1", None, (), None, None),
-    ("a", 0x00720100, 0xFFFFFFFF, "1", "Number of Screens", "NumberOfScreens", "US", "1", None, (), None, None),
+    ("a", 0x00720100, 0xFFFFFFFF, "1", "Number of Screens", "NumberOfScreens", "US", "1", None, (("enumerated", ("1",), None, {"equals": "0008,0016", "values": ["1.2.840.10008.5.1.4.1.1.131"]}, "SOP Class UID (0008,0016) equals 1.2.840.10008.5.1.4.1.1.131(Basic Structured Display)"),), None, None),
     ("a", 0x00720102, 0xFFFFFFFF, "1", "Nominal Screen Definition Sequence", "NominalScreenDefinitionSequence", "SQ", "1", None, (), (
         ("i", "table_C.23.2-2", None, ()),
     ), (1, None)),

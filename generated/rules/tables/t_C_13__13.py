@@ -10,7 +10,7 @@ TABLE = ("table_C.13-13", "C.13-13", "Printer Configuration Module", "module")
 RULES = (
     ("a", 0x2000001E, 0xFFFFFFFF, "", "Printer Configuration Sequence", "PrinterConfigurationSequence", "SQ", "1", None, (), (
         ("a", 0x0008115A, 0xFFFFFFFF, "", "SOP Classes Supported", "SOPClassesSupported", "UI", "1-n", None, (), None, None),
-        ("a", 0x20000061, 0xFFFFFFFF, "", "Maximum Memory Allocation", "MaximumMemoryAllocation", "IS", "1", None, (), None, None),
+        ("a", 0x20000061, 0xFFFFFFFF, "", "Maximum Memory Allocation", "MaximumMemoryAllocation", "IS", "1", None, (("enumerated", ("0",), None, {"unknown": "unparsed", "text": "Memory Allocation (2000,0060) is not supported"}, "Memory Allocation (2000,0060) is not supported"),), None, None),
         ("a", 0x200000A0, 0xFFFFFFFF, "", "Memory Bit Depth", "MemoryBitDepth", "US", "1", None, (), None, None),
         ("a", 0x200000A1, 0xFFFFFFFF, "", "Printing Bit Depth", "PrintingBitDepth", "US", "1", None, (), None, None),
         ("a", 0x200000A2, 0xFFFFFFFF, "", "Media Installed Sequence", "MediaInstalledSequence", "SQ", "1", None, (), (
@@ -42,7 +42,7 @@ RULES = (
         ("a", 0x201000A8, 0xFFFFFFFF, "", "Default Smoothing Type", "DefaultSmoothingType", "CS", "1", None, (), None, None),
         ("a", 0x201000A9, 0xFFFFFFFF, "", "Other Smoothing Types Available", "OtherSmoothingTypesAvailable", "CS", "1-n", None, (), None, None),
         ("a", 0x20100152, 0xFFFFFFFF, "", "Configuration Information Description", "ConfigurationInformationDescription", "LT", "1", None, (), None, None),
-        ("a", 0x20100154, 0xFFFFFFFF, "", "Maximum Collated Films", "MaximumCollatedFilms", "IS", "1", None, (), None, None),
+        ("a", 0x20100154, 0xFFFFFFFF, "", "Maximum Collated Films", "MaximumCollatedFilms", "IS", "1", None, (("enumerated", ("0",), None, {"unknown": "unparsed", "text": "N-ACTION of the Film Session is not supported"}, "N-ACTION of the Film Session is not supported"),), None, None),
         ("a", 0x202000A2, 0xFFFFFFFF, "", "Decimate/Crop Result", "DecimateCropResult", "CS", "1", None, (("enumerated", ("DECIMATE", "CROP", "FAIL"), None, {"unknown": "unparsed", "text": "the printer does not support Requested Decimate/Crop Behavior (2020,0040)"}, "the printer does not support Requested Decimate/Crop Behavior (2020,0040)"), ("enumerated", ("DEF DECIMATE", "DEF CROP", "DEF FAIL"), None, {"unknown": "unparsed", "text": "the printer supports Requested Decimate/Crop Behavior (2020,0040)"}, "the printer supports Requested Decimate/Crop Behavior (2020,0040)")), None, None),
     ), None),
 )

@@ -8,7 +8,7 @@ Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validatio
 TABLE = ("table_C.8.12.4-1", "C.8.12.4-1", "Whole Slide Microscopy Image Module", "module")
 
 RULES = (
-    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", None, (), None, None),
+    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", None, (("enumerated", ("ORIGINAL", "DERIVED"), 1, None, ""), ("enumerated", ("PRIMARY",), 2, None, ""), ("defined", ("VOLUME", "LABEL", "OVERVIEW", "THUMBNAIL"), 3, None, ""), ("defined", ("NONE", "RESAMPLED"), 4, None, "")), None, None),
     ("a", 0x00480001, 0xFFFFFFFF, "1C", "Imaged Volume Width", "ImagedVolumeWidth", "FL", "1", ("Required if Image Type (0008,0008) Value 3 is VOLUME. May be present otherwise.", {"if": {"equals": "0008,0008", "values": ["VOLUME"], "index": 3}, "otherwise": "may", "status": "executable"}), (), None, None),
     ("a", 0x00480002, 0xFFFFFFFF, "1C", "Imaged Volume Height", "ImagedVolumeHeight", "FL", "1", ("Required if Image Type (0008,0008) Value 3 is VOLUME. May be present otherwise.", {"if": {"equals": "0008,0008", "values": ["VOLUME"], "index": 3}, "otherwise": "may", "status": "executable"}), (), None, None),
     ("a", 0x00480003, 0xFFFFFFFF, "1C", "Imaged Volume Depth", "ImagedVolumeDepth", "FL", "1", ("Required if Image Type (0008,0008) Value 3 is VOLUME. May be present otherwise.", {"if": {"equals": "0008,0008", "values": ["VOLUME"], "index": 3}, "otherwise": "may", "status": "executable"}), (), None, None),

@@ -8,7 +8,7 @@ Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validatio
 TABLE = ("table_C.8.17.14-1", "C.8.17.14-1", "Ophthalmic Optical Coherence Tomography En Face Image Module", "module")
 
 RULES = (
-    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", None, (), None, None),
+    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", None, (("enumerated", ("DERIVED",), 1, None, ""), ("enumerated", ("PRIMARY",), 2, None, ""), ("defined", ("MONTAGE",), 3, None, "")), None, None),
     ("a", 0x00200013, 0xFFFFFFFF, "1", "Instance Number", "InstanceNumber", "IS", "1", None, (), None, None),
     ("a", 0x00280100, 0xFFFFFFFF, "1", "Bits Allocated", "BitsAllocated", "US", "1", None, (), None, None),
     ("a", 0x00280101, 0xFFFFFFFF, "1", "Bits Stored", "BitsStored", "US", "1", None, (), None, None),

@@ -8,7 +8,7 @@ Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validatio
 TABLE = ("table_C.8.17.2-1", "C.8.17.2-1", "Ophthalmic Photography Image Module", "module")
 
 RULES = (
-    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", None, (), None, None),
+    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", None, (("enumerated", ("ORIGINAL", "DERIVED"), 1, None, ""), ("enumerated", ("PRIMARY",), 2, None, ""), ("defined", ("MONTAGE",), 3, None, ""), ("defined", ("COLOR", "REDFREE", "RED", "BLUE", "FA", "ICG"), 4, None, "")), None, None),
     ("a", 0x00200013, 0xFFFFFFFF, "1", "Instance Number", "InstanceNumber", "IS", "1", None, (), None, None),
     ("a", 0x00280002, 0xFFFFFFFF, "1", "Samples per Pixel", "SamplesPerPixel", "US", "1", None, (("enumerated", ("3", "1"), None, None, ""),), None, None),
     ("a", 0x00280003, 0xFFFFFFFF, "1C", "Samples per Pixel Used", "SamplesPerPixelUsed", "US", "1", ("Required if different from Samples per Pixel (0028,0002).", {"if": {"unknown": "unparsed", "text": "different from Samples per Pixel (0028,0002)"}, "status": "unparsed"}), (("enumerated", ("2",), None, None, ""),), None, None),

@@ -9,7 +9,7 @@ TABLE = ("table_C.8.17.7-1", "C.8.17.7-1", "Ophthalmic Tomography Image Module",
 
 RULES = (
     ("a", 0x00221622, 0xFFFFFFFF, "1C", "Ophthalmic Volumetric Properties Flag", "OphthalmicVolumetricPropertiesFlag", "CS", "1", ("Required if this SOP Instance is suitable for OCT volumetric processing. May be present otherwise.", {"if": {"unknown": "dataset", "text": "this SOP Instance is suitable for OCT volumetric processing"}, "otherwise": "may", "status": "not-decidable"}), (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", None, (), None, None),
+    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", None, (("enumerated", ("ORIGINAL", "DERIVED"), 1, None, ""), ("enumerated", ("PRIMARY", "SECONDARY"), 2, None, "")), None, None),
     ("a", 0x00280002, 0xFFFFFFFF, "1", "Samples Per Pixel", "SamplesPerPixel", "US", "1", None, (("enumerated", ("1",), None, None, ""),), None, None),
     ("a", 0x0008002A, 0xFFFFFFFF, "1", "Acquisition DateTime", "AcquisitionDateTime", "DT", "1", None, (), None, None),
     ("a", 0x00189073, 0xFFFFFFFF, "1C", "Acquisition Duration", "AcquisitionDuration", "FD", "1", ("Required if Image Type (0008,0008) Value 1 is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,0008", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, None),

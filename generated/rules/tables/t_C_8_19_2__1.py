@@ -8,7 +8,7 @@ Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validatio
 TABLE = ("table_C.8.19.2-1", "C.8.19.2-1", "Enhanced XA/XRF Image Module Table", "other")
 
 RULES = (
-    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", None, (), None, None),
+    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", None, (("enumerated", ("NONE",), 4, None, ""),), None, None),
     ("a", 0x00189410, 0xFFFFFFFF, "1", "Planes in Acquisition", "PlanesInAcquisition", "CS", "1", None, (("enumerated", ("SINGLE PLANE", "BIPLANE", "UNDEFINED"), None, None, ""),), None, None),
     ("a", 0x00189457, 0xFFFFFFFF, "1C", "Plane Identification", "PlaneIdentification", "CS", "1", ("Required if Planes in Acquisition (0018,9410) is not equal to UNDEFINED.", {"if": {"not": {"equals": "item:0018,9410", "values": ["UNDEFINED"]}}, "status": "executable"}), (("defined", ("MONOPLANE", "PLANE A", "PLANE B"), None, None, ""),), None, None),
     ("a", 0x00200012, 0xFFFFFFFF, "3", "Acquisition Number", "AcquisitionNumber", "IS", "1", None, (), None, None),

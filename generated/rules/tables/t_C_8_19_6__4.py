@@ -9,7 +9,7 @@ TABLE = ("table_C.8.19.6-4", "C.8.19.6-4", "X-Ray Frame Pixel Data Properties Ma
 
 RULES = (
     ("a", 0x00289443, 0xFFFFFFFF, "1", "Frame Pixel Data Properties Sequence", "FramePixelDataPropertiesSequence", "SQ", "1", None, (), (
-        ("a", 0x00089007, 0xFFFFFFFF, "1", "Frame Type", "FrameType", "CS", "4-5", None, (), None, None),
+        ("a", 0x00089007, 0xFFFFFFFF, "1", "Frame Type", "FrameType", "CS", "4-5", None, (("enumerated", ("NONE",), 4, None, ""),), None, None),
         ("a", 0x00281040, 0xFFFFFFFF, "1", "Pixel Intensity Relationship", "PixelIntensityRelationship", "CS", "1", None, (("defined", ("LIN", "LOG", "OTHER"), None, None, ""),), None, None),
         ("a", 0x00281041, 0xFFFFFFFF, "1", "Pixel Intensity Relationship Sign", "PixelIntensityRelationshipSign", "SS", "1", None, (("enumerated", ("+1", "-1"), None, None, ""),), None, None),
         ("a", 0x00181164, 0xFFFFFFFF, "1C", "Imager Pixel Spacing", "ImagerPixelSpacing", "DS", "2", ("Required if Image Type (0008,0008) Value 1 equals ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,0008", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, None),

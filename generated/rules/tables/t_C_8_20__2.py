@@ -8,7 +8,7 @@ Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validatio
 TABLE = ("table_C.8.20-2", "C.8.20-2", "Segmentation Image Module", "module")
 
 RULES = (
-    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", None, (), None, None),
+    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", None, (("enumerated", ("DERIVED",), 1, None, ""), ("enumerated", ("PRIMARY",), 2, None, "")), None, None),
     ("i", "table_10-12", None, ()),
     ("a", 0x00280002, 0xFFFFFFFF, "1", "Samples Per Pixel", "SamplesPerPixel", "US", "1", None, (("enumerated", ("1",), None, None, ""),), None, None),
     ("a", 0x00280004, 0xFFFFFFFF, "1", "Photometric Interpretation", "PhotometricInterpretation", "CS", "1", None, (("enumerated", ("MONOCHROME2",), None, None, ""),), None, None),

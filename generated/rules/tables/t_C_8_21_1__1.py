@@ -8,7 +8,7 @@ Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validatio
 TABLE = ("table_C.8.21.1-1", "C.8.21.1-1", "X-Ray 3D Image Module", "module")
 
 RULES = (
-    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", None, (), None, None),
+    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", None, (("enumerated", ("NONE",), 4, None, ""),), None, None),
     ("i", "table_C.8-131", None, ()),
     ("a", 0x00280100, 0xFFFFFFFF, "1", "Bits Allocated", "BitsAllocated", "US", "1", None, (("enumerated", ("8", "16"), None, None, ""),), None, None),
     ("a", 0x00280101, 0xFFFFFFFF, "1", "Bits Stored", "BitsStored", "US", "1", None, (("enumerated", ("8", "9", "10", "11", "12", "13", "14", "15", "16"), None, None, ""),), None, None),

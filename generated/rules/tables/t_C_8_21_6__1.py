@@ -8,7 +8,7 @@ Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validatio
 TABLE = ("table_C.8.21.6-1", "C.8.21.6-1", "Breast View Module", "module")
 
 RULES = (
-    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", None, (), None, None),
+    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", None, (("defined", ("PRE_CONTRAST", "POST_CONTRAST", "TOMO_PROJ", "TOMOSYNTHESIS", "TOMO_SCOUT", "PREFIRE", "POSTFIRE", "POSTBIOPSY", "POSTMARKER"), 3, None, ""), ("defined", ("GENERATED_2D", "MAXIMUM", "MEAN", "ADDITION", "SUBTRACTION"), 4, None, ""), ("defined", ("LOW_ENERGY", "HIGH_ENERGY"), 5, None, "")), None, None),
     ("a", 0x00540220, 0xFFFFFFFF, "1", "View Code Sequence", "ViewCodeSequence", "SQ", "1", None, (), (
         ("i", "table_8.8-1", None, ()),
         ("a", 0x00540222, 0xFFFFFFFF, "2", "View Modifier Code Sequence", "ViewModifierCodeSequence", "SQ", "1", None, (), (

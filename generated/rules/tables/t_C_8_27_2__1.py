@@ -8,9 +8,9 @@ Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validatio
 TABLE = ("table_C.8.27.2-1", "C.8.27.2-1", "Intravascular OCT Image Module", "module")
 
 RULES = (
-    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", None, (), None, None),
-    ("a", 0x00089206, 0xFFFFFFFF, "1", "Volumetric Properties", "VolumetricProperties", "CS", "1", None, (), None, None),
-    ("a", 0x00089205, 0xFFFFFFFF, "1", "Pixel Presentation", "PixelPresentation", "CS", "1", None, (), None, None),
+    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", None, (("defined", ("AXIAL", "LONGITUDINAL"), 3, None, ""),), None, None),
+    ("a", 0x00089206, 0xFFFFFFFF, "1", "Volumetric Properties", "VolumetricProperties", "CS", "1", None, (("enumerated", ("DISTORTED",), None, None, ""),), None, None),
+    ("a", 0x00089205, 0xFFFFFFFF, "1", "Pixel Presentation", "PixelPresentation", "CS", "1", None, (("enumerated", ("COLOR", "COLOR_REF", "MONOCHROME"), None, None, ""),), None, None),
     ("a", 0x00280002, 0xFFFFFFFF, "1", "Samples Per Pixel", "SamplesPerPixel", "US", "1", None, (("enumerated", ("1",), None, None, ""),), None, None),
     ("a", 0x0008002A, 0xFFFFFFFF, "1", "Acquisition DateTime", "AcquisitionDateTime", "DT", "1", None, (), None, None),
     ("a", 0x00189073, 0xFFFFFFFF, "1C", "Acquisition Duration", "AcquisitionDuration", "FD", "1", ("Required if Image Type (0008,0008) Value 1 is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,0008", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, None),

@@ -8,7 +8,7 @@ Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validatio
 TABLE = ("table_C.8.31-1", "C.8.31-1", "Enhanced Mammography Image Module", "module")
 
 RULES = (
-    ("a", 0x00181500, 0xFFFFFFFF, "1", "Positioner Motion", "PositionerMotion", "CS", "1", None, (), None, None),
+    ("a", 0x00181500, 0xFFFFFFFF, "1", "Positioner Motion", "PositionerMotion", "CS", "1", None, (("defined", ("STATIONARY", "ROTATION_STEP", "ROTATION_CONT", "TRANSLATION_STEP", "TRANSLATION_CONT", "COMPLEX_STEP", "COMPLEX_CONT"), None, None, ""),), None, None),
     ("a", 0x00181508, 0xFFFFFFFF, "1", "Positioner Type", "PositionerType", "CS", "1", None, (("enumerated", ("MAMMOGRAPHIC",), None, None, ""),), None, None),
     ("a", 0x00189004, 0xFFFFFFFF, "1", "Content Qualification", "ContentQualification", "CS", "1", None, (("enumerated", ("PRODUCT", "RESEARCH", "SERVICE"), None, None, ""),), None, None),
     ("a", 0x0008002A, 0xFFFFFFFF, "1", "Acquisition DateTime", "AcquisitionDateTime", "DT", "1", None, (), None, None),
@@ -43,7 +43,7 @@ RULES = (
     ("a", 0x00400316, 0xFFFFFFFF, "1", "Organ Dose", "OrganDose", "DS", "1", None, (), None, None),
     ("a", 0x00408302, 0xFFFFFFFF, "1", "Entrance Dose in mGy", "EntranceDoseInmGy", "DS", "1", None, (), None, None),
     ("a", 0x00408303, 0xFFFFFFFF, "3", "Entrance Dose Derivation", "EntranceDoseDerivation", "CS", "1", None, (("enumerated", ("IAK", "ESAK", "ESDBS", "ESDNOBS"), None, None, ""),), None, None),
-    ("a", 0x00540202, 0xFFFFFFFF, "1", "Type of Detector Motion", "TypeOfDetectorMotion", "CS", "1", None, (), None, None),
+    ("a", 0x00540202, 0xFFFFFFFF, "1", "Type of Detector Motion", "TypeOfDetectorMotion", "CS", "1", None, (("defined", ("STATIONARY", "ROTATION_STEP", "ROTATION_CONT", "TRANSLATION_STEP", "TRANSLATION_CONT", "COMPLEX_STEP", "COMPLEX_CONT"), None, None, ""),), None, None),
     ("a", 0x00880200, 0xFFFFFFFF, "3", "Icon Image Sequence", "IconImageSequence", "SQ", "1", None, (), (
         ("i", "table_C.7-11b", None, ()),
     ), None),

@@ -8,7 +8,7 @@ Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validatio
 TABLE = ("table_C.8.34.1-1", "C.8.34.1-1", "Photoacoustic Image Module", "module")
 
 RULES = (
-    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", None, (), None, None),
+    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", None, (("defined", ("VOLUME", "NON_PARALLEL", "PARALLEL"), 3, None, ""),), None, None),
     ("a", 0x00209311, 0xFFFFFFFF, "1", "Dimension Organization Type", "DimensionOrganizationType", "CS", "1", None, (("defined", ("3D", "3D_TEMPORAL"), None, None, ""),), None, None),
     ("a", 0x0008002A, 0xFFFFFFFF, "1", "Acquisition DateTime", "AcquisitionDateTime", "DT", "1", None, (), None, None),
     ("i", "table_C.8-131", None, ()),

@@ -8,7 +8,7 @@ Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validatio
 TABLE = ("table_C.8.35.1-1", "C.8.35.1-1", "Confocal Microscopy Image Module", "module")
 
 RULES = (
-    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", None, (), None, None),
+    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", None, (("enumerated", ("ORIGINAL", "DERIVED"), 1, None, ""), ("enumerated", ("PRIMARY",), 2, None, ""), ("defined", ("VOLUME", "THUMBNAIL", "NONTILED"), 3, None, ""), ("defined", ("NONE", "RESAMPLED"), 4, None, "")), None, None),
     ("a", 0x00280004, 0xFFFFFFFF, "1", "Photometric Interpretation", "PhotometricInterpretation", "CS", "1", None, (("enumerated", ("MONOCHROME2", "RGB", "YBR_FULL_422", "YBR_PARTIAL_420", "YBR_RCT", "YBR_ICT"), None, None, ""),), None, None),
     ("a", 0x00280100, 0xFFFFFFFF, "1", "Bits Allocated", "BitsAllocated", "US", "1", None, (("enumerated", ("8",), None, None, ""),), None, None),
     ("a", 0x00280101, 0xFFFFFFFF, "1", "Bits Stored", "BitsStored", "US", "1", None, (("enumerated", ("8",), None, None, ""),), None, None),

@@ -9,7 +9,7 @@ TABLE = ("table_C.8-102", "C.8-102", "MR Spectroscopy Module", "module")
 
 RULES = (
     ("i", "table_C.8-83", None, ()),
-    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", None, (), None, None),
+    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", None, (("defined", ("SPECTROSCOPY",), 3, None, ""), ("defined", ("ADDITION", "DIVISION", "MAXIMUM", "MEAN", "MINIMUM", "MULTIPLICATION", "STD_DEVIATION", "SUBTRACTION", "NONE", "MIXED"), 4, None, "")), None, None),
     ("i", "table_C.8-107", None, ()),
     ("a", 0x00189098, 0xFFFFFFFF, "1C", "Transmitter Frequency", "TransmitterFrequency", "FD", "1-2", ("Required if Image Type (0008,0008) Value 1 is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,0008", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, None),
     ("a", 0x00189052, 0xFFFFFFFF, "1C", "Spectral Width", "SpectralWidth", "FD", "1-2", ("Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED. May be present otherwise.", {"if": {"equals": "0008,0008", "values": ["ORIGINAL", "MIXED"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, None),

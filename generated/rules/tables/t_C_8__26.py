@@ -10,7 +10,7 @@ TABLE = ("table_C.8-26", "C.8-26", "X-Ray Image Module", "module")
 RULES = (
     ("a", 0x00280009, 0xFFFFFFFF, "1C", "Frame Increment Pointer", "FrameIncrementPointer", "AT", "1-n", ("Required if Multi-frame Image.", {"if": {"unknown": "dataset", "text": "Multi-frame Image"}, "status": "not-decidable"}), (("enumerated", ("00181063H", "00181065H"), None, None, ""),), None, None),
     ("a", 0x00282110, 0xFFFFFFFF, "1C", "Lossy Image Compression", "LossyImageCompression", "CS", "1", ("Required if Lossy Compression has been performed on the Image. May be present otherwise.", {"if": {"unknown": "dataset", "text": "Lossy Compression has been performed on the Image"}, "otherwise": "may", "status": "not-decidable"}), (("enumerated", ("00", "01"), None, None, ""),), None, None),
-    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", None, (), None, None),
+    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", None, (("enumerated", ("ORIGINAL", "DERIVED"), 1, None, ""), ("enumerated", ("PRIMARY", "SECONDARY"), 2, None, ""), ("enumerated", ("SINGLE PLANE", "BIPLANE A", "BIPLANE B"), 3, None, "")), None, None),
     ("a", 0x00281040, 0xFFFFFFFF, "1", "Pixel Intensity Relationship", "PixelIntensityRelationship", "CS", "1", None, (("defined", ("LIN", "LOG", "DISP"), None, None, ""),), None, None),
     ("a", 0x00280002, 0xFFFFFFFF, "1", "Samples per Pixel", "SamplesPerPixel", "US", "1", None, (), None, None),
     ("a", 0x00280004, 0xFFFFFFFF, "1", "Photometric Interpretation", "PhotometricInterpretation", "CS", "1", None, (("enumerated", ("MONOCHROME2",), None, None, ""),), None, None),

@@ -11,7 +11,7 @@ RULES = (
     ("a", 0x300A0180, 0xFFFFFFFF, "1", "Patient Setup Sequence", "PatientSetupSequence", "SQ", "1", None, (), (
         ("a", 0x300A0182, 0xFFFFFFFF, "1", "Patient Setup Number", "PatientSetupNumber", "IS", "1", None, (), None, None),
         ("a", 0x300A0183, 0xFFFFFFFF, "3", "Patient Setup Label", "PatientSetupLabel", "LO", "1", None, (), None, None),
-        ("a", 0x00185100, 0xFFFFFFFF, "1C", "Patient Position", "PatientPosition", "CS", "1", ("Required if Patient Additional Position (300A,0184) is not present.", {"if": {"absent": "item:300A,0184"}, "status": "executable"}), (("defined", ("SITTING",), None, None, ""),), None, None),
+        ("a", 0x00185100, 0xFFFFFFFF, "1C", "Patient Position", "PatientPosition", "CS", "1", ("Required if Patient Additional Position (300A,0184) is not present.", {"if": {"absent": "item:300A,0184"}, "status": "executable"}), (("defined", ("SITTING",), None, None, ""), ("defined", ("HFP", "HFS", "HFDR", "HFDL", "FFDR", "FFDL", "FFP", "FFS", "LFP", "LFS", "RFP", "RFS", "AFDR", "AFDL", "PFDR", "PFDL"), None, None, "")), None, None),
         ("a", 0x300A0184, 0xFFFFFFFF, "1C", "Patient Additional Position", "PatientAdditionalPosition", "LO", "1", ("Required if Patient Position (0018,5100) is not present.", {"if": {"absent": "item:0018,5100"}, "status": "executable"}), (), None, None),
         ("a", 0x300A079F, 0xFFFFFFFF, "3", "Patient Treatment Preparation Sequence", "PatientTreatmentPreparationSequence", "SQ", "1", None, (), (
             ("i", "table_C.36.2.3.4-1", None, ()),

@@ -8,7 +8,7 @@ Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validatio
 TABLE = ("table_C.8-70", "C.8-70", "DX Image Module", "module")
 
 RULES = (
-    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", None, (), None, None),
+    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", None, (("enumerated", ("ORIGINAL", "DERIVED"), 1, None, ""), ("enumerated", ("PRIMARY", "SECONDARY"), 2, None, "")), None, None),
     ("a", 0x00280002, 0xFFFFFFFF, "1", "Samples per Pixel", "SamplesPerPixel", "US", "1", None, (("enumerated", ("1",), None, None, ""),), None, None),
     ("a", 0x00280004, 0xFFFFFFFF, "1", "Photometric Interpretation", "PhotometricInterpretation", "CS", "1", None, (("enumerated", ("MONOCHROME1", "MONOCHROME2"), None, None, ""),), None, None),
     ("a", 0x00280100, 0xFFFFFFFF, "1", "Bits Allocated", "BitsAllocated", "US", "1", None, (("enumerated", ("8", "16"), None, None, ""),), None, None),

@@ -8,7 +8,7 @@ Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validatio
 TABLE = ("table_C.8-74", "C.8-74", "Mammography Image Module", "module")
 
 RULES = (
-    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", None, (), None, None),
+    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", None, (("enumerated", ("STEREO_SCOUT", "STEREO_MINUS", "STEREO_PLUS", "PREFIRE_MINUS", "PREFIRE_PLUS", "POSTFIRE_MINUS", "POSTFIRE_PLUS", "POSTBIOPSY_MINUS", "POSTBIOPSY_PLUS", "POSTBIOPSY", "POSTMARKER_MINUS", "POSTMARKER_PLUS", "POSTMARKER"), 3, None, ""), ("enumerated", ("TOMO_PROJ", "TOMOSYNTHESIS", "TOMO_SCOUT", "PREFIRE", "POSTFIRE", "POSTBIOPSY", "POSTMARKER"), 3, None, ""), ("enumerated", ("PRE_CONTRAST", "POST_CONTRAST"), 3, None, ""), ("defined", ("GENERATED_2D", "ADDITION", "SUBTRACTION"), 4, None, ""), ("defined", ("LOW_ENERGY", "HIGH_ENERGY"), 5, None, "")), None, None),
     ("a", 0x00181508, 0xFFFFFFFF, "1", "Positioner Type", "PositionerType", "CS", "1", None, (("enumerated", ("MAMMOGRAPHIC", "NONE"), None, None, ""),), None, None),
     ("a", 0x00181110, 0xFFFFFFFF, "3", "Distance Source to Detector", "DistanceSourceToDetector", "DS", "1", None, (), None, None),
     ("a", 0x00181111, 0xFFFFFFFF, "3", "Distance Source to Patient", "DistanceSourceToPatient", "DS", "1", None, (), None, None),

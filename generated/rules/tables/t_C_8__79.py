@@ -9,7 +9,7 @@ TABLE = ("table_C.8-79", "C.8-79", "Enhanced MR Image Module", "module")
 
 RULES = (
     ("i", "table_C.8-83", None, ()),
-    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", None, (), None, None),
+    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", None, (("enumerated", ("ORIGINAL", "DERIVED", "MIXED"), 1, None, ""), ("enumerated", ("PRIMARY",), 2, None, ""), ("defined", ("ANGIO", "CARDIAC", "CARDIAC_GATED", "CARDRESP_GATED", "DYNAMIC", "FLUOROSCOPY", "LOCALIZER", "MOTION", "PERFUSION", "PRE_CONTRAST", "POST_CONTRAST", "RESP_GATED", "REST", "STATIC", "STRESS", "VOLUME", "NON_PARALLEL", "PARALLEL", "WHOLE_BODY"), 3, None, ""), ("defined", ("ADDITION", "DIVISION", "MASKED", "MAXIMUM", "MEAN", "MINIMUM", "MULTIPLICATION", "RESAMPLED", "STD_DEVIATION", "SUBTRACTION", "NONE", "QUANTITY", "MIXED"), 4, None, ""), ("defined", ("ANGIO_TIME", "ASL", "CINE", "DIFFUSION", "DIXON", "FLOW_ENCODED", "FLUID_ATTENUATED", "FMRI", "MAX_IP", "MIN_IP", "M_MODE", "METABOLITE_MAP", "MULTIECHO", "PROTON_DENSITY", "REALTIME", "STIR", "TAGGING", "TEMPERATURE", "T1", "T2", "T2_STAR", "TOF", "VELOCITY"), 3, None, "")), None, None),
     ("i", "table_C.8-131", None, ()),
     ("i", "table_C.8-84", None, ()),
     ("a", 0x00280002, 0xFFFFFFFF, "1", "Samples per Pixel", "SamplesPerPixel", "US", "1", None, (), None, None),
