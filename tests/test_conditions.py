@@ -140,6 +140,29 @@ def _encapsulated(in_item: bool) -> Context:
     return inside(r, ("ReferencedInstanceSequence", 0))
 
 
+class _Facts:
+    """What the engine tells conditions that need more than the dataset (a stand-in for
+    :class:`iodkit.validation.engine._Check`): PS3.16 Annex L's answers for a few body parts
+    and codes, and which attributes the IOD requires."""
+
+    def __init__(self, requires: dict[int, bool | None] | None = None) -> None:
+        self.requires = requires or {}
+
+    def iod_requires(self, tags: tuple[int, ...], ctx: Context) -> bool | None:
+        verdicts = [self.requires.get(t) for t in tags]
+        if False in verdicts:
+            return False
+        return None if None in verdicts else True
+
+    def body_part_paired(self, term: str) -> bool | None:
+        return {"KNEE": True, "PROSTATE": False, "CHEST": False}.get(term)
+
+    def code_paired(self, value: str, scheme: str, meaning: str) -> bool | None:
+        return {("72696002", "SCT"): True, ("41216001", "SCT"): False}.get((value, scheme))
+
+
+_FACTS = _Facts()
+
 LEGACY_MR = "1.2.840.10008.5.1.4.1.1.4.4"
 ENHANCED_MR = "1.2.840.10008.5.1.4.1.1.4.1"
 SEGMENTATION = "1.2.840.10008.5.1.4.1.1.66.4"
@@ -390,6 +413,47 @@ CASES: dict[str, Case] = {
         root(WaveformAmplifierType="DC"),
         "may",
     ),
+    "within-a-functional-group-sequence": Case(
+        "table_C.8.12.14-1",
+        "Required if Plane Position (Slide) Sequence (0048,021A) is present within a Functional "
+        "Group Sequence or Dimension Organization Type (0020,9311) is present with a value of "
+        "TILED_FULL. May be present otherwise.",
+        root(
+            SharedFunctionalGroupsSequence=[
+                ds(PlanePositionSlideSequence=[ds(XOffsetInSlideCoordinateSystem=1)])
+            ]
+        ),
+        # at the top level the sequence is not "within a Functional Group Sequence"
+        root(PlanePositionSlideSequence=[ds()], DimensionOrganizationType="TILED_SPARSE"),
+        "may",
+    ),
+    "there-is-more-than-one-item": Case(
+        "table_C.8-38",
+        "Required if there is more than one Item in Exposure Sequence (3002,0030), and image is a "
+        "multi-frame image.",
+        root(ExposureSequence=[ds(KVP=90), ds(KVP=100)], NumberOfFrames=2),
+        root(ExposureSequence=[ds(KVP=90)], NumberOfFrames=2),
+    ),
+    "whose-sop-class-is-one-of": Case(
+        "table_C.7-5a",
+        "Required for images where Patient Orientation Code Sequence (0054,0410) is not present "
+        'and whose SOP Class is one of the following: CT ("1.2.840.10008.5.1.4.1.1.2") or MR '
+        '("1.2.840.10008.5.1.4.1.1.4") or Enhanced CT ("1.2.840.10008.5.1.4.1.1.2.1") or '
+        'Enhanced MR Image ("1.2.840.10008.5.1.4.1.1.4.1") or Enhanced Color MR Image '
+        '("1.2.840.10008.5.1.4.1.1.4.3") or MR Spectroscopy ("1.2.840.10008.5.1.4.1.1.4.2") '
+        "Storage SOP Classes.\nMay be present for other SOP Classes if Patient Orientation Code "
+        "Sequence (0054,0410) is not present.",
+        root(SOPClassUID="1.2.840.10008.5.1.4.1.1.2"),
+        root(SOPClassUID="1.2.840.10008.5.1.4.1.1.7"),  # Secondary Capture
+    ),
+    "none-of-these-is-present": Case(
+        "table_C.7-5a",
+        "Required if the body part examined is a paired structure and Image Laterality "
+        "(0020,0062) or Frame Laterality (0020,9072) or Measurement Laterality (0024,0113) are "
+        "not present.",
+        lambda: Context.of(ds(BodyPartExamined="KNEE"), facts=_FACTS),
+        lambda: Context.of(ds(BodyPartExamined="KNEE", ImageLaterality="L"), facts=_FACTS),
+    ),
     "first-item-or-changes": Case(
         "table_C.8-50",
         "Required for first Item of Control Point Sequence (300A,0111), or if Gantry Angle changes "
@@ -534,6 +598,120 @@ def test_requirement_verdicts() -> None:
     assert only.requirement(Context.of(ds(MeasuredDoseReferenceNumber=1))) == "forbidden"
     silent = parse_condition(CASES["present"].text)  # says nothing about the other case
     assert silent.requirement(Context.of(ds())) == "unspecified"
+
+
+# ---------------------------------------------------------------------------------------------
+# Shapes that need the spec or the engine: both branches, and where the words leave it open
+
+
+def test_may_be_present_for_other_sop_classes_if_is_a_permission() -> None:
+    # table_C.7-5a, Patient Position: not "may be present otherwise"
+    c = parse_condition(CASES["whose-sop-class-is-one-of"].text)
+    assert c.otherwise == "unspecified" and c.permitted == Absent(ref(0x00540410))
+    ct, sc = "1.2.840.10008.5.1.4.1.1.2", "1.2.840.10008.5.1.4.1.1.7"
+    coded = [ds(CodeValue="F-10450", CodingSchemeDesignator="SRT", CodeMeaning="recumbent")]
+    assert c.requirement(Context.of(ds(SOPClassUID=ct))) == "required"
+    assert c.requirement(Context.of(ds(SOPClassUID=sc))) == "optional"
+    # with Patient Orientation Code Sequence, Patient Position shall not be there (whatever
+    # the SOP Class): neither required nor permitted
+    for uid in (ct, sc):
+        d = ds(SOPClassUID=uid, PatientOrientationCodeSequence=coded)
+        assert c.requirement(Context.of(d)) == "forbidden"
+
+
+def test_examples_of_an_open_list_decide_yes_and_known_terms_decide_no() -> None:
+    # table_C.8-4 (MR Image), Trigger Time: "Required for Scan Options (0018,0022) that include
+    # heart gating (e.g., CG, PPG, etc.)"
+    from iodkit.codegen.spec.predicates import known_terms
+
+    c = parse_condition("Required for Scan Options (0018,0022) that include heart gating (e.g., "
+                        "CG, PPG, etc.).")  # fmt: skip
+    assert c.status == "not-decidable" and c.partly_executable
+    assert evaluate(c, Context.of(ds(ScanOptions=["SP", "CG"]))) is True
+    assert evaluate(c, Context.of(ds(ScanOptions="PPG"))) is True
+    # another value might mean heart gating too, as far as the sentence goes ("etc.")
+    assert evaluate(c, Context.of(ds(ScanOptions=["SP", "RG"]))) is None
+    assert evaluate(c, Context.of(ds())) is False  # no Scan Options: no gating at all
+    # the MR Image Module's own Defined Terms say what its other values mean: none is
+    # heart gating, so only a value the module does not define leaves the question open
+    mr_terms = frozenset(["PER", "RG", "CG", "PPG", "FC", "PFF", "PFP", "SP", "FS"])
+    assert c.predicate is not None
+    p = known_terms(c.predicate, {0x00180022: mr_terms})
+    assert evaluate(p, Context.of(ds(ScanOptions=["SP", "RG"]))) is False
+    assert evaluate(p, Context.of(ds(ScanOptions=["SP", "CG"]))) is True
+    assert evaluate(p, Context.of(ds(ScanOptions=["EPI_GEMS", "PFF"]))) is None
+
+
+def test_control_point_changes_of_section_c_36_2_2_5_1_1() -> None:
+    from iodkit.codegen.spec.predicates import control_point_changes
+
+    # table_C.36.2.2.9-1 and 25 others: "… and the conditions in Section C.36.2.2.5.1.1 are
+    # satisfied": at RT Control Point Index 1, or where the value changes
+    c = parse_condition("Required if the conditions in Section C.36.2.2.5.1.1 are satisfied.")
+    assert c.status == "unparsed"
+    assert c.predicate is not None
+    own = "(300A,0605)"  # Referenced Radiation Generation Mode Index (table_C.36.15-1)
+    p = control_point_changes(c.predicate, own)
+
+    def point(index: int, **attrs: object) -> Context:
+        r = ds(ControlPointSequence=[ds(RTControlPointIndex=index, **attrs)])
+        return inside(r, ("ControlPointSequence", 0))
+
+    assert evaluate(p, point(1)) is True  # the first control point: required
+    assert evaluate(p, point(2)) is False  # absent later: "stays at the … previous value"
+    # present later: whether it differs from the previous value is in another item
+    assert evaluate(p, point(2, ReferencedRadiationGenerationModeIndex=2)) is None
+
+
+def test_patient_orientation_decides_where_both_readings_agree() -> None:
+    from iodkit.codegen.spec.predicates import patient_orientation_readings
+
+    # table_C.7-9: "Required if image does not require Image Orientation (Patient)
+    # (0020,0037) and Image Position (Patient) (0020,0032) or if image does not require Image
+    # Orientation (Slide) (0048,0102). May be present otherwise."
+    c = parse_condition(
+        "Required if image does not require Image Orientation (Patient) (0020,0037) and Image "
+        "Position (Patient) (0020,0032) or if image does not require Image Orientation (Slide) "
+        "(0048,0102). May be present otherwise."
+    )
+    assert c.predicate is not None
+    p = patient_orientation_readings(c.predicate)
+    iop, ipp, ios = 0x00200037, 0x00200032, 0x00480102
+
+    def image(**requires: bool | None) -> Context:
+        tags = {"iop": iop, "ipp": ipp, "ios": ios}
+        return Context.of(ds(), facts=_Facts({tags[k]: v for k, v in requires.items()}))
+
+    assert evaluate(p, image(iop=False, ipp=False, ios=False)) is True  # CR, SC: required
+    assert evaluate(p, image(iop=True, ipp=True, ios=False)) is None  # CT: the readings differ
+    assert evaluate(p, image(iop=False, ipp=False, ios=True)) is None  # slide: likewise
+    assert evaluate(p, image(iop=True, ipp=True, ios=True)) is False
+    assert evaluate(p, image(iop=None, ipp=None, ios=False)) is None  # the IOD cannot tell
+    assert evaluate(p, Context.of(ds())) is None  # without the engine: cannot decide
+
+
+def test_paired_body_part_from_annex_l() -> None:
+    c = parse_condition(CASES["none-of-these-is-present"].text)
+    assert evaluate(c, Context.of(ds(BodyPartExamined="PROSTATE"), facts=_FACTS)) is False
+    # the coded Anatomic Region Sequence speaks first
+    knee = [ds(CodeValue="72696002", CodingSchemeDesignator="SCT", CodeMeaning="Knee")]
+    d = ds(BodyPartExamined="PROSTATE", AnatomicRegionSequence=knee)
+    assert evaluate(c, Context.of(d, facts=_FACTS)) is True
+    # nothing says what was examined, or Annex L does not know the term: cannot decide
+    assert evaluate(c, Context.of(ds(), facts=_FACTS)) is None
+    assert evaluate(c, Context.of(ds(BodyPartExamined="XYZ"), facts=_FACTS)) is None
+    assert evaluate(c, Context.of(ds(BodyPartExamined="KNEE"))) is None  # no Annex L at hand
+
+
+def test_either_or_keeps_its_or_and_plain_or_not_present_means_none() -> None:
+    p = parse_clause("Image Laterality (0020,0062) or Frame Laterality (0020,9072) are not present")
+    assert p == And((Absent(ref(0x00200062)), Absent(ref(0x00209072))))
+    # table_C.8-85: "Required if either Exposure Time (0018,1150) or X-Ray Tube Current
+    # (0018,1151) are not present."
+    p = parse_clause(
+        "either Exposure Time (0018,1150) or X-Ray Tube Current (0018,1151) are not present"
+    )
+    assert p == Or((Absent(ref(0x00181150)), Absent(ref(0x00181151))))
 
 
 # ---------------------------------------------------------------------------------------------

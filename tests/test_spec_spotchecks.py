@@ -483,7 +483,9 @@ def test_value_lists_in_tables_of_linked_sections(edition_2024c: Edition) -> Non
     assert ("enumerated", ["ORIGINAL", "DERIVED", "MIXED"], "", 1) in values(ct)
     # a heading row spanning the table is not a value (Table C.8.21.6-1a "Contrast")
     bv = attributes(edition_2024c.tables["table_C.8.21.6-1"].rules)["(0008,0008)"]
-    assert not {"Contrast", "Tomosynthesis", "Biopsy"} & {x for v in bv.value_sets for x in v.values}
+    assert not {"Contrast", "Tomosynthesis", "Biopsy"} & {
+        x for v in bv.value_sets for x in v.values
+    }
     # a table without a header, named by its sentence: "Value 3 (Image Flavor) shall have the
     # Defined Terms in Table C.8.12.4-2" (Whole Slide Microscopy Image)
     wsi = attributes(edition_2024c.tables["table_C.8.12.4-1"].rules)["(0008,0008)"]
@@ -639,3 +641,34 @@ def test_dictionary_entries_and_their_provenance(edition_2024c: Edition) -> None
         assert (
             e.source.startswith("pydicom ") and "PS3.6 registry not in this rendering" in e.source
         )
+
+
+# -- PS3.16 Annex L: body parts and paired structures -------------------------------------------
+
+
+def test_annex_l_body_parts_and_pairedness(edition_2024c: Edition) -> None:
+    by_term: dict[str, set[bool | None]] = {}
+    for b in edition_2024c.anatomy:
+        if b.term:
+            by_term.setdefault(b.term, set()).add(b.paired)
+    # Table L-1 ("SCT 72696002 Knee KNEE") joined with Table L-5 ("72696002 Knee Y")
+    knee = next(b for b in edition_2024c.anatomy if b.term == "KNEE")
+    assert (knee.scheme, knee.value, knee.paired, knee.paired_by, knee.source) == (
+        "SCT",
+        "72696002",
+        True,
+        "code and meaning",
+        "table_L-1",
+    )
+    assert by_term["PROSTATE"] == {False} and by_term["BREAST"] == {True}
+    # Table L-1 gives Chest and Thorax code 43799004, Table L-5 the same concepts under
+    # 816094009: found by meaning, and recorded as such
+    chest = next(b for b in edition_2024c.anatomy if b.term == "CHEST")
+    assert (chest.value, chest.paired, chest.paired_by) == ("43799004", False, "meaning")
+    # a term Table L-5 does not list stays undecided
+    assert by_term["PHANTOM"] == {None}
+    # Table L-5 concepts no other table names are kept for code lookups
+    assert any(
+        b.source == "table_L-5" and b.meaning == "Left carotid sinus" for b in edition_2024c.anatomy
+    )
+    assert len(by_term) >= 300

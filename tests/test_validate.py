@@ -335,3 +335,49 @@ def test_code_not_in_a_defined_context_group(seg: Dataset) -> None:
         "PerFrameFunctionalGroupsSequence[0].DerivationImageSequence[0].DerivationCodeSequence[0]",
     )
     assert f.severity == "warning" and "DCID 7203 Image Derivation" in f.message
+
+
+# ---------------------------------------------------------------------------------------------
+# conditions that need the IOD's rules or PS3.16 (decided by the engine)
+
+
+def test_laterality_follows_annex_l(testdata: Path) -> None:
+    # General Series: "Required if the body part examined is a paired structure and Image
+    # Laterality … or Frame Laterality … or Measurement Laterality … are not present"
+    ds = pydicom.dcmread(testdata / CT)
+    ds.BodyPartExamined = "KNEE"  # PS3.16 Table L-1 → 72696002, Table L-5: paired
+    ds.pop("Laterality", None)
+    assert one(findings(ds), "missing", "Laterality").severity == "error"
+    ds.ImageLaterality = "L"  # another laterality attribute says it
+    assert not [f for f in findings(ds) if f.path == "Laterality" and f.severity == "error"]
+    del ds.ImageLaterality
+    ds.BodyPartExamined = "PROSTATE"  # unpaired: Laterality shall not be present
+    ds.Laterality = "L"
+    assert one(findings(ds), "not-allowed", "Laterality").severity == "error"
+    del ds.BodyPartExamined  # nothing says what was examined: cannot decide
+    del ds.Laterality
+    assert one(findings(ds), "undecided", "Laterality").severity == "info"
+
+
+def test_patient_position_not_with_patient_orientation_code_sequence(testdata: Path) -> None:
+    # General Series: "… May be present for other SOP Classes if Patient Orientation Code
+    # Sequence (0054,0410) is not present."
+    ds = pydicom.dcmread(testdata / CT)
+    ds.PatientPosition = "HFS"
+    code = Dataset()
+    code.CodeValue, code.CodingSchemeDesignator, code.CodeMeaning = "F-10450", "SRT", "recumbent"
+    ds.PatientOrientationCodeSequence = Sequence([code])
+    assert one(findings(ds), "not-allowed", "PatientPosition").severity == "error"
+
+
+def test_validating_a_file_does_not_import_pydicom(testdata: Path) -> None:
+    # pydicom (with NumPy) costs more to import than checking a typical file; the validator
+    # needs it only to decode character sets with code extensions
+    code = (
+        "import sys; from iodkit.validation import validate_file; "
+        f"fs = validate_file({str(testdata / SEG)!r}); "
+        "assert fs and 'pydicom' not in sys.modules and 'numpy' not in sys.modules, "
+        "sorted(m for m in sys.modules if m.startswith(('pydicom', 'numpy')))[:5]; print('ok')"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "ok"

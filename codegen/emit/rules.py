@@ -277,9 +277,47 @@ def render_rules(ed: Edition, env: Any, header: str) -> dict[str, str]:
         tables=sorted(table_modules.items()),
         lit=literal,
     )
+    out[f"{RULES_PACKAGE}/anatomy.py"] = render_anatomy(ed, env, header)
     out[f"{RULES_PACKAGE}/iods/__init__.py"] = f'{header}\n"""Validation rules per IOD."""\n'
     out[f"{RULES_PACKAGE}/tables/__init__.py"] = f'{header}\n"""Validation rules per table."""\n'
     return out
+
+
+def render_anatomy(ed: Edition, env: Any, header: str) -> str:
+    """``rules/anatomy.py``: PS3.16 Annex L as three lookup tables (see the template). A term
+    or code whose rows say both paired and unpaired is left out (undecided)."""
+    terms: dict[str, set[bool]] = {}
+    codes: dict[tuple[str, str], set[bool]] = {}
+    meanings: dict[tuple[str, str, str], set[bool]] = {}
+    for b in ed.anatomy:
+        if b.paired is None:
+            continue
+        if b.term:
+            terms.setdefault(b.term, set()).add(b.paired)
+        codes.setdefault((b.scheme, b.value), set()).add(b.paired)
+        meanings.setdefault((b.scheme, b.value, b.meaning.lower()), set()).add(b.paired)
+    body_parts = {k: next(iter(v)) for k, v in sorted(terms.items()) if len(v) == 1}
+    plain = {k: next(iter(v)) for k, v in sorted(codes.items()) if len(v) == 1}
+    by_meaning = {
+        k: next(iter(v))
+        for k, v in sorted(meanings.items())
+        if len(v) == 1 and len(codes[k[:2]]) > 1
+    }
+    return str(
+        env.get_template("rules_anatomy.py.j2").render(
+            header=header,
+            edition=ed.edition,
+            body_parts=_dict_literal(body_parts),
+            codes=_dict_literal(plain),
+            by_meaning=_dict_literal(by_meaning),
+        )
+    )
+
+
+def _dict_literal(d: dict[Any, Any]) -> str:
+    if not d:
+        return "{}"
+    return "{\n" + "".join(f"    {literal(k, 1)}: {literal(v, 1)},\n" for k, v in d.items()) + "}"
 
 
 def _rows_literal(rows: tuple[Any, ...]) -> str:

@@ -674,11 +674,11 @@ class _BookReader:
         out: list[VariableList] = []
         for vl in li.iter(n.variablelist):
             owner = vl.getparent()
-            while owner is not None and not (
-                owner.tag == n.listitem
-                and (owner.getparent() is None or owner.getparent().tag != n.varlistentry)
-            ):
-                owner = owner.getparent()
+            while owner is not None:
+                above = owner.getparent()
+                if owner.tag == n.listitem and (above is None or above.tag != n.varlistentry):
+                    break
+                owner = above
             if owner is not li:
                 continue
             prev = vl.getprevious()

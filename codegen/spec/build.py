@@ -24,6 +24,7 @@ from ..sources.xmlsafe import SourceError
 from .model import (
     AttributeRule,
     AttributeTable,
+    BodyPart,
     ContextGroup,
     DictionaryEntry,
     Edition,
@@ -53,7 +54,7 @@ _CHTML_SELECT: dict[int, Callable[[str], bool] | None] = {
     6: lambda n: n.startswith(
         ("chapter_A", "sect_A", "chapter_6", "chapter_7", "chapter_8", "sect_6", "sect_7", "sect_8")
     ),
-    16: lambda n: n.startswith(("sect_CID_", "sect_TID_")),
+    16: lambda n: n.startswith(("sect_CID_", "sect_TID_", "chapter_L", "sect_L")),
 }
 
 
@@ -124,6 +125,7 @@ class _OtherResult:
     dictionary: dict[str, DictionaryEntry] = field(default_factory=dict)
     context_groups: dict[int, ContextGroup] = field(default_factory=dict)
     templates: dict[int, Template] = field(default_factory=dict)
+    anatomy: list[BodyPart] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
 
@@ -180,7 +182,7 @@ def _job_ps3_3(
 def _job_others(parts: list[PartSource], edition: str | None, verbose: bool) -> _OtherResult:
     from .ps3_4 import extract_sop_classes
     from .ps3_6 import extract_dictionary, extract_uids
-    from .ps3_16 import extract_context_groups, extract_templates
+    from .ps3_16 import extract_anatomy, extract_context_groups, extract_templates
 
     progress = _stderr if verbose else None
     res = _OtherResult()
@@ -203,6 +205,12 @@ def _job_others(parts: list[PartSource], edition: str | None, verbose: bool) -> 
             res.context_groups, probs = extract_context_groups(doc)
             res.problems.extend(probs)
             res.templates = extract_templates(doc)
+            res.anatomy, probs = extract_anatomy(doc)
+            res.problems.extend(probs)
+            if not res.anatomy:
+                res.problems.append(
+                    f"PS3.16 {doc.edition}: Annex L (body parts, paired structures) not found"
+                )
     return res
 
 
@@ -252,6 +260,7 @@ def build_edition(
             ed.problems.append(f"PS3.{part} is edition {ed_name}, PS3.3 is {ed.edition}")
     ed.sop_classes, ed.uids = ro.sop_classes, r6.uids
     ed.context_groups, ed.templates = ro.context_groups, ro.templates
+    ed.anatomy = ro.anatomy
     ed.problems.extend(link_sop_classes(ed.sop_classes, ed.iods, r3.parents))
     ed.dictionary, ed.unknown_tags = r3.dictionary, r3.unknown_tags
     if verbose:

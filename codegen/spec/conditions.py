@@ -45,11 +45,13 @@ from iodkit.validation.conditions import (
     Equals,
     FirstItem,
     HasValue,
+    IodRequires,
     Module,
     Not,
     NotEquals,
     Or,
     Otherwise,
+    PairedBodyPart,
     PointsTo,
     Predicate,
     Present,
@@ -181,7 +183,9 @@ _SHALL_NOT_OTHERWISE = re.compile(
 _MAY_IF = re.compile(
     r"(?i)[,;.]?\s*(?:U\s+-\s+)?(?:otherwise,?\s+)?(?:it\s+)?"
     r"(?:may\s+be\s+(?:present|included|used)|optional)"
-    r"(?:\s+otherwise)?,?\s+(?:only\s+)?if\s+(?P<cond>.+)$"
+    # "May be present for other SOP Classes if …" (General Series, Patient Position): a
+    # permission with its own condition, not "may be present otherwise"
+    r"(?:\s+otherwise|\s+for\s+other\s+[^.;,]*?)?,?\s+(?:only\s+)?if\s+(?P<cond>.+)$"
 )
 _FORBIDDEN = re.compile(
     r"(?i)\b(?:(?:it|this\s+\w+|the\s+macro)\s+)?shall\s+not\s+be\s+(?:present|included|used)"
@@ -588,6 +592,7 @@ class _Subject:
     sequence: bool = False
     guards: list[Predicate] = field(default_factory=list)  # "… in the CT Image IOD"
     conns: list[str] = field(default_factory=list)  # between subjects: "A or B, and C"
+    either: bool = False  # "either A or B …": the alternatives stay alternatives
 
 
 class _Fail(Exception):
@@ -767,6 +772,9 @@ class _Parser:
             return self._until_close()
         if self.phrase("for"):
             return self.for_unit()
+        special = self.special_unit()
+        if special is not None:
+            return special
         tok = self.peek()
         if tok is None:
             raise _Fail
@@ -821,6 +829,11 @@ class _Parser:
         conns: list[str | None] = [None, *subject.conns]
         if len(conns) != len(preds):
             conns = [None] + [subject.conj] * (len(preds) - 1)
+        if not subject.either and all(isinstance(p, Absent) for p in preds):
+            # "Image Laterality (0020,0062) or Frame Laterality (0020,9072) or Measurement
+            # Laterality (0024,0113) are not present" (General Series): none of them is;
+            # "either A or B is not present" keeps its "or"
+            conns = [None if c is None else c.replace("or", "and") for c in conns]
         return _combine(list(zip(conns, preds, strict=True)))
 
     def _until_close(self) -> Predicate:
@@ -833,9 +846,88 @@ class _Parser:
         self.i = j
         return inner.parse()
 
+    def special_unit(self) -> Predicate | None:
+        """Clauses whose subject is not an attribute named with its tag:
+
+        * "there is more than one Item in Exposure Sequence (3002,0030)" (RT Image) → a count;
+        * "image is a multi-frame image" → Number of Frames (0028,0008) greater than 1 (a
+          multi-frame image "contains multiple two-dimensional pixel planes"; an image without
+          Number of Frames has one frame);
+        * "SOP Class is one of the following: CT ("1.2.840.10008.5.1.4.1.1.2") or MR (…) …
+          Storage SOP Classes" (General Series, Patient Position) → SOP Class UID (0008,0016);
+        * "image does not require Image Orientation (Patient) (0020,0037) and …" (General
+          Image, Patient Orientation) → what the IOD's rules require of this dataset;
+        * "the body part examined is a paired structure" (General Series, Laterality) →
+          PS3.16 Annex L, from Body Part Examined or Anatomic Region Sequence.
+        """
+        save = self.i
+        if self.phrase("there is", "there are"):
+            counted = next(((op, n) for words, op, n in _COUNTS if self.phrase(words)), None)
+            if counted is None:
+                self.i = save
+                return None
+            op, n = counted
+            if self.phrase("item", "items", "sequence item", "sequence items") is None:
+                self.i = save
+                return None
+            self.phrase("in the", "in", "of the", "of", "within the", "within")
+            tok = self.peek()
+            if tok is None or tok.kind != "attr":
+                self.i = save
+                return None
+            self.i += 1
+            self.phrase("sequence")
+            if self.word() not in ("", ",", ";", ".", "and", "or"):
+                # "… one or more Items of X other than PRIMARY_PVALUES": items of some kind,
+                # not a count of all of them
+                self.i = save
+                return None
+            return Count(Ref((tok.attr.tag,)), op, n)
+        if self.phrase(
+            "image is a multi-frame image", "the image is a multi-frame image",
+            "the image is multi-frame", "image is multi-frame",
+        ):  # fmt: skip
+            return Compare(Ref((_NUMBER_OF_FRAMES,), "root"), ">", 1)
+        if self.phrase(
+            "sop class is one of the following", "the sop class is one of the following",
+            "sop class is one of", "the sop class is one of",
+            "sop class uid is one of the following",
+        ):  # fmt: skip
+            while self.word() == ":":
+                self.i += 1
+            vals = self.values()
+            self.phrase("storage sop classes", "storage sop class", "sop classes", "sop class")
+            return _value_pred(Ref((_SOP_CLASS_UID,), "root"), None, vals, other=False)
+        negated = self.phrase("image does not require", "the image does not require")
+        if negated or self.phrase("image requires", "the image requires"):
+            tags: list[int] = []
+            while (tok := self.peek()) is not None and tok.kind == "attr":
+                tags.append(tok.attr.tag)
+                self.i += 1
+                nxt = self.peek(1)
+                if self.word() == "and" and nxt is not None and nxt.kind == "attr":
+                    self.i += 1
+                    continue
+                break
+            if not tags:
+                self.i = save
+                return None
+            req = IodRequires(tuple(tags))
+            return Not(req) if negated else req
+        if self.phrase(
+            "the body part examined is a paired structure",
+            "body part examined is a paired structure",
+        ):  # fmt: skip
+            return PairedBodyPart()
+        return None
+
     def for_unit(self) -> Predicate:
-        """Reads "Required for first Item of X", "for images where …", "for Control Point 0"."""
+        """Reads "Required for first Item of X", "for images where …", "for Control Point 0",
+        "for Scan Options (0018,0022) that include heart gating (e.g., CG, PPG, etc.)"."""
         self.phrase("the")
+        tok = self.peek()
+        if tok is not None and tok.kind == "attr" and self.word(1) in ("that", "which"):
+            return self.examples_unit(tok)
         if self.phrase("first item", "first control point", "control point 0", "first items"):
             if self.phrase("of", "in") is not None:
                 self.phrase("the", "this")
@@ -851,6 +943,33 @@ class _Parser:
         if self.phrase("images", "images where", "instances where", "frames where", "images that"):
             return self.unit()
         raise _Fail
+
+    def examples_unit(self, tok: Tok) -> Predicate:
+        """ "Scan Options (0018,0022) that include heart gating (e.g., CG, PPG, etc.)": the
+        examples decide "yes"; a value other than the examples may or may not mean the same
+        (the list is open), so that case stays undecided. The spec pass narrows it to values
+        the edition does not define (:func:`iodkit.codegen.spec.predicates.known_terms`)."""
+        self.i += 1
+        if self.phrase("that include", "that includes", "which include", "which includes",
+                       "that contain", "that contains") is None:  # fmt: skip
+            raise _Fail
+        start = self.i
+        while (t := self.peek()) is not None and t.kind == "word":
+            self.i += 1
+        paren = self.peek()
+        if paren is None or paren.kind != "paren":
+            raise _Fail
+        m = re.match(r"(?i)^\(\s*e\.g\.,?\s*(.+?)(?:,?\s*etc\.?)?\s*\)$", str(paren.value))
+        if m is None:
+            raise _Fail
+        examples = tuple(v.strip() for v in m.group(1).split(",") if v.strip())
+        if not examples or not all(_VALUE_WORD.match(v) for v in examples):
+            raise _Fail
+        self.i += 1
+        what = " ".join(t.text for t in self.t[start : self.i - 1])
+        r = Ref((tok.attr.tag,))
+        other = Unknown(f"{tok.text} has another value that means {what}", NOT_IN_DATASET)
+        return Or((Equals(r, examples), And((NotEquals(r, examples), other))))
 
     def module_unit(self) -> Predicate:
         self.phrase("the")
@@ -946,7 +1065,7 @@ class _Parser:
             conj = "and"
         elif either:  # "either A or B", "one of A, B and C"
             conns = [c.replace("and", "or") for c in conns]
-        return _Subject(refs, conj, negate, index, count, seq, conns=conns)
+        return _Subject(refs, conj, negate, index, count, seq, conns=conns, either=either)
 
     def subject_modifiers(self, s: _Subject) -> None:
         """Reads "Value 2", "in this Sequence Item", "within X", "of this frame", "at the image
@@ -968,6 +1087,9 @@ class _Parser:
             if self.phrase("sequence", "attribute", "item", "items") and self.word() != "of":
                 continue
             self.i = save
+            if self.phrase(*_FG_SCOPE):
+                s.refs = [(p, "frame") for p, _ in s.refs]
+                continue
             if self.phrase(*_ITEM_SCOPE):
                 s.refs = [(p, "item") for p, _ in s.refs]
                 continue
@@ -1546,6 +1668,16 @@ _ITEM_SCOPE = (
     "in the current item", "of the current item", "in this same item", "at the same level",
     "in the same sequence", "within the sequence item",
 )  # fmt: skip
+# "Plane Position (Slide) Sequence (0048,021A) is present within a Functional Group Sequence"
+# (Microscope Slide Layer Tile Organization): in the Shared or a Per-frame Functional Groups item
+_FG_SCOPE = (
+    "within a functional group sequence", "in a functional group sequence",
+    "within a functional groups sequence", "in a functional groups sequence",
+    "within the functional group sequences", "in the functional group sequences",
+    "within a functional group", "in a functional group",
+)  # fmt: skip
+_NUMBER_OF_FRAMES = 0x00280008
+_SOP_CLASS_UID = 0x00080016
 _ROOT_SCOPE = (
     "at the image level", "in the top level data set", "in the top-level data set",
     "in the top level dataset", "in the top-level dataset", "at the top level",

@@ -166,4 +166,15 @@ def diff_editions(a: Edition, b: Edition) -> SpecDiff:
                 f"CID {cid} {b.context_groups[cid].name}: "
                 f"{len(cb - ca)} codes added, {len(ca - cb)} removed",
             )
+    pa = {(x.scheme, x.value, x.meaning, x.term): x.paired for x in a.anatomy}
+    pb = {(x.scheme, x.value, x.meaning, x.term): x.paired for x in b.anatomy}
+    for key in sorted(pa.keys() ^ pb.keys(), key=str):
+        what = f"{key[3] or key[2]} ({key[1]}, {key[0]})"
+        d.add("body parts changed", f"body part {'removed' if key in pa else 'added'}: {what}")
+    for key in sorted(pa.keys() & pb.keys(), key=str):
+        if pa[key] != pb[key]:
+            d.add(
+                "body parts changed",
+                f"body part {key[3] or key[2]} ({key[1]}): paired {pa[key]} → {pb[key]}",
+            )
     return d

@@ -219,6 +219,27 @@ class ContextGroup:
 
 
 @dataclass
+class BodyPart:
+    """One anatomic concept of PS3.16 Annex L "Correspondence of Anatomic Region Codes and Body
+    Part Examined Defined Terms": its code, the Body Part Examined (0018,0015) Defined Term for
+    it (Tables L-1 to L-3; "" for a concept only Table L-5 lists), and whether it is a paired
+    structure (Table L-5 "Pairedness of Anatomic Concepts"; None when Table L-5 does not list it).
+
+    ``paired_by`` says how the Table L-5 row was found: by "code and meaning", by "code" (one
+    row for the code), or by "meaning" (Table L-5 lists the same concept under a newer code:
+    Chest, Thorax and Intra-thoracic are 43799004 in Table L-1 and 816094009 in Table L-5).
+    """
+
+    scheme: str
+    value: str
+    meaning: str
+    term: str = ""
+    paired: bool | None = None
+    paired_by: str = ""
+    source: str = ""  # table id of the row ("table_L-1" …, or "table_L-5")
+
+
+@dataclass
 class Template:
     """PS3.16 template (TID); kept as a place for the SR issue."""
 
@@ -240,5 +261,6 @@ class Edition:
     uids: dict[str, Uid] = field(default_factory=dict)  # by UID
     context_groups: dict[int, ContextGroup] = field(default_factory=dict)
     templates: dict[int, Template] = field(default_factory=dict)
+    anatomy: list[BodyPart] = field(default_factory=list)  # PS3.16 Annex L
     unknown_tags: list[str] = field(default_factory=list)  # in PS3.3 but in no dictionary
     problems: list[str] = field(default_factory=list)  # what could not be read, and where

@@ -28,9 +28,14 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from iodkit.validation.conditions import (
+    NOT_IN_DATASET,
     And,
     Condition,
+    Equals,
+    IodRequires,
+    ItemsWhere,
     Not,
+    NotEquals,
     Or,
     Predicate,
     Present,
@@ -136,7 +141,12 @@ class _Parser:
             self.parsed[text] = hit
         return hit
 
-    def attribute(self, r: AttributeRule, siblings: frozenset[int]) -> dict[str, Any] | None:
+    def attribute(
+        self,
+        r: AttributeRule,
+        siblings: frozenset[int],
+        terms: dict[int, frozenset[str]] | None = None,
+    ) -> dict[str, Any] | None:
         """An attribute's condition, read from the whole description when that finds more.
 
         The spec's ``condition`` keeps the first condition paragraph; some cells state several
@@ -158,8 +168,12 @@ class _Parser:
             head = " ".join(own.text.split())[:60]
             if len(full.text) > len(own.text) and head in " ".join(full.text.split()):
                 chosen = full
+        whole = chosen is not own
+        chosen = _map_condition(chosen, lambda p: control_point_changes(p, r.tag))
+        if terms:
+            chosen = _map_condition(chosen, lambda p: known_terms(p, terms))
         data = condition_data(pin_siblings(chosen, siblings))
-        if chosen is not own:
+        if whole:
             data["text"] = " ".join(chosen.text.split())
         return data
 
@@ -202,6 +216,136 @@ _EVIDENCE: tuple[tuple[re.Pattern[str], Predicate], ...] = (
 )
 
 
+def defined_terms(rules: list[Rule]) -> dict[int, frozenset[str]]:
+    """The values a table lists for its attributes (unconditional Enumerated Values and Defined
+    Terms), by tag: the values whose meaning the table itself states. Per table, because the
+    same attribute's terms differ between modules (Scan Options EKG is ECG gating in one
+    module's list and absent from the MR Image Module's)."""
+    from .ps3_3 import walk_rules
+
+    out: dict[int, set[str]] = {}
+    for r in walk_rules(rules):
+        if isinstance(r, AttributeRule) and "x" not in r.tag.lower():
+            tag = int(r.tag[1:5] + r.tag[6:10], 16)
+            for vs in r.value_sets:
+                if not vs.condition and not vs.retired:
+                    out.setdefault(tag, set()).update(vs.values)
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+_ANOTHER_VALUE = " has another value that means "
+
+
+def known_terms(p: Predicate, terms: dict[int, frozenset[str]]) -> Predicate:
+    """ "Scan Options (0018,0022) that include heart gating (e.g., CG, PPG, etc.)": the parser
+    leaves "a value other than the examples means heart gating too" undecided. A value the
+    standard defines has a stated meaning (Scan Options: PER Phase Encode Reordering, RG
+    Respiratory Gating, …, none of them heart gating besides CG and PPG), so only a value it
+    does not define leaves the question open: the "other value" becomes "a value other than
+    the examples and the edition's Enumerated Values and Defined Terms of the attribute"."""
+    if isinstance(p, And) and len(p.items) == 2:
+        first, second = p.items
+        if (
+            isinstance(first, NotEquals)
+            and isinstance(second, Unknown)
+            and _ANOTHER_VALUE in second.text
+            and first.ref.tag in terms
+        ):
+            known = tuple(dict.fromkeys([*first.values, *sorted(terms[first.ref.tag])]))
+            return And((NotEquals(first.ref, known, first.index), second))
+    return _map_children(p, lambda q: known_terms(q, terms))
+
+
+_CONTROL_POINT_CONDITIONS = re.compile(
+    r"(?i)^(?:if\s+)?the\s+conditions\s+in\s+Section\s+C\.36\.2\.2\.5\.1\.1\s+are\s+satisfied$"
+)
+_RT_CONTROL_POINT_INDEX = 0x300A0600
+
+
+def control_point_changes(p: Predicate, own_tag: str) -> Predicate:
+    """ "… and the conditions in Section C.36.2.2.5.1.1 are satisfied" (26 rows of the RT
+    Radiation modules) as a predicate over the attribute's own item.
+
+    PS3.3 C.36.2.2.5.1.1: "At the first Sequence Item in RT Control Point Sequences (i.e., with
+    an RT Control Point Index (300A,0600) equal to 1) all Attributes affected by this Section
+    shall be present if applicable conditions are met. For Sequence Items other than the first
+    Sequence Item, Attributes shall be present if applicable conditions are met and the value
+    is different from the previously populated value … This means that for an Item in which an
+    Attribute is absent, the application stays at the value of the previously populated Item."
+
+    So: true at RT Control Point Index 1; elsewhere an absent attribute means "unchanged"
+    (false: not required), and a present one may or may not differ from the previous value,
+    which another item holds (cannot decide from this item).
+    """
+    if isinstance(p, Unknown) and _CONTROL_POINT_CONDITIONS.match(" ".join(p.text.split())):
+        try:
+            tag = int(own_tag[1:5] + own_tag[6:10], 16)
+        except ValueError:
+            return p
+        differs = Unknown(
+            "the value differs from the previously populated value (Section C.36.2.2.5.1.1)",
+            NOT_IN_DATASET,
+        )
+        return Or(
+            (
+                Equals(Ref((_RT_CONTROL_POINT_INDEX,)), (1,)),
+                And((Present(Ref((tag,), "item")), differs)),
+            )
+        )
+    return _map_children(p, lambda q: control_point_changes(q, own_tag))
+
+
+def patient_orientation_readings(p: Predicate) -> Predicate:
+    """General Image, Patient Orientation (0020,0020): "Required if image does not require
+    Image Orientation (Patient) (0020,0037) and Image Position (Patient) (0020,0032) or if image
+    does not require Image Orientation (Slide) (0048,0102)."
+
+    Read as written ("or"), the sentence requires Patient Orientation in every image that does
+    not require Image Orientation (Slide): every CT and MR image; read as meant by the
+    amendment that added the slide clause ("neither … nor"), only in images that need neither
+    the patient's nor the slide's orientation attributes. The description's own note ("IODs may
+    have Attributes other than Patient Orientation, Image Orientation, or Image Position
+    (Patient) to describe orientation in which case this Attribute will be zero length") fits
+    either. So the condition decides where both readings agree (an image that requires neither
+    — CR, Secondary Capture: required; one that requires both: not) and is undecided where
+    they differ (CT, MR, slide images).
+    """
+    if (
+        isinstance(p, Or)
+        and len(p.items) == 2
+        and all(isinstance(q, Not) and isinstance(q.item, IodRequires) for q in p.items)
+    ):
+        ambiguous = Unknown(
+            "the sentence's 'or' read as written, or as 'neither … nor' (the two readings "
+            "differ for this image)",
+            NOT_IN_DATASET,
+        )
+        return Or((And(p.items), And((p, ambiguous))))
+    return _map_children(p, patient_orientation_readings)
+
+
+def _map_children(p: Predicate, fn: Any) -> Predicate:
+    if isinstance(p, (And, Or)):
+        return type(p)(tuple(fn(q) for q in p.items))
+    if isinstance(p, Not):
+        return Not(fn(p.item))
+    if isinstance(p, ItemsWhere):
+        return ItemsWhere(p.ref, fn(p.where), p.every)
+    return p
+
+
+def _map_condition(cond: Condition, fn: Any) -> Condition:
+    def one(p: Predicate | None) -> Predicate | None:
+        return None if p is None else fn(p)
+
+    return replace(
+        cond,
+        predicate=one(cond.predicate),
+        forbidden=one(cond.forbidden),
+        permitted=one(cond.permitted),
+    )
+
+
 def with_evidence(cond: Condition) -> Condition:
     """Unknown leaves for which the dataset may hold evidence become "evidence or unknown"."""
 
@@ -219,12 +363,13 @@ def with_evidence(cond: Condition) -> Condition:
             return Not(fix(p.item) or p.item)
         return p
 
-    return replace(
+    cond = replace(
         cond,
         predicate=fix(cond.predicate),
         forbidden=fix(cond.forbidden),
         permitted=fix(cond.permitted),
     )
+    return _map_condition(cond, patient_orientation_readings)
 
 
 def pin_siblings(cond: Condition, siblings: frozenset[int]) -> Condition:
@@ -282,14 +427,14 @@ def attach_predicates(ed: Edition) -> PredicateStats:
             if where:
                 fg.predicate = {**(fg.predicate or {}), "placement": where}
 
-    def visit(rules: list[Rule], nested: bool) -> None:
+    def visit(rules: list[Rule], nested: bool, terms: dict[int, frozenset[str]]) -> None:
         # siblings are pinned inside sequence items and in macros (which are items wherever a
         # sequence includes them); a module's top level keeps the default scope, so a reference
         # to a module attribute an enhanced IOD keeps in a functional group is still found
         siblings = parser.level_tags(rules) if nested else frozenset()
         for r in rules:
             if isinstance(r, AttributeRule):
-                data = parser.attribute(r, siblings)
+                data = parser.attribute(r, siblings, terms)
                 if data is not None:
                     r.predicate = data
                     stats.add("attribute", data["status"], bool(data.get("partly")))
@@ -298,17 +443,17 @@ def attach_predicates(ed: Edition) -> PredicateStats:
                         vs.predicate, status = parser.clause(vs.condition)
                         stats.add("value-set", status)
                 if r.items:
-                    visit(r.items, True)
+                    visit(r.items, True, terms)
             elif isinstance(r, IncludeRule):
                 if r.condition:
                     data = condition_data(pin_siblings(parser.parse(r.condition), siblings))
                     r.predicate = data
                     stats.add("include", data["status"], bool(data.get("partly")))
                 if r.nested:
-                    visit(r.nested, True)
+                    visit(r.nested, True, terms)
 
     for t in ed.tables.values():
-        visit(t.rules, t.kind != "module")
+        visit(t.rules, t.kind != "module", defined_terms(t.rules))
     return stats
 
 

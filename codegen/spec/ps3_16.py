@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from ..sources.model import Document, TableRef, VariableList
-from .model import Code, ContextGroup, Template
+from .model import BodyPart, Code, ContextGroup, Template
 
 _CID_SECTION = re.compile(r"^sect_CID_(\d+)$")
 _TID_SECTION = re.compile(r"^sect_TID_(\d+)$")
@@ -84,3 +84,83 @@ def extract_templates(doc: Document) -> dict[int, Template]:
             tid = int(m.group(1))
             out[tid] = Template(tid, re.sub(r"^TID\s+\d+\s*", "", sec.title), sec.id)
     return out
+
+
+def _columns(header: tuple[str, ...]) -> dict[str, int]:
+    return {" ".join(h.split()).lower(): i for i, h in enumerate(header)}
+
+
+def extract_anatomy(doc: Document) -> tuple[list[BodyPart], list[str]]:
+    """PS3.16 Annex L: Body Part Examined Defined Terms with their codes (Tables L-1 to L-3,
+    recognised by their columns Coding Scheme Designator / Code Value / Code Meaning / Body Part
+    Examined) joined with Table L-5's pairedness (columns SNOMED Code Value / Code Meaning /
+    Paired Structure).
+
+    Table L-5 is matched by code and meaning, else by code when Table L-5 has one answer for
+    it, else by meaning when that is unambiguous (Table L-5 lists some concepts under newer
+    SNOMED codes than Table L-1); a concept it does not list stays undecided (``paired``
+    None). Concepts of Table L-5 that no other table names are kept too, so a code in
+    Anatomic Region Sequence (0008,2218) can be looked up.
+    """
+    problems: list[str] = []
+    terms: list[tuple[str, str, str, str, str]] = []  # scheme, value, meaning, term, table
+    pairs: list[tuple[str, str, bool]] = []  # value, meaning, paired
+    for t in doc.tables.values():
+        cols = _columns(t.header_texts)
+        if {"coding scheme designator", "code value", "code meaning", "body part examined"} <= set(
+            cols
+        ):
+            ci, vi, mi, bi = (
+                cols[k]
+                for k in (
+                    "coding scheme designator",
+                    "code value",
+                    "code meaning",
+                    "body part examined",
+                )
+            )
+            for row in t.grid():
+                if len(row) <= max(ci, vi, mi, bi):
+                    continue
+                scheme, value, meaning, term = (row[i].text.strip() for i in (ci, vi, mi, bi))
+                if scheme and value:
+                    terms.append((scheme, value, meaning, term, t.id))
+        elif {"snomed code value", "code meaning", "paired structure"} <= set(cols):
+            vi, mi, pi = (
+                cols[k] for k in ("snomed code value", "code meaning", "paired structure")
+            )
+            for row in t.grid():
+                if len(row) <= max(vi, mi, pi):
+                    continue
+                flag = row[pi].text.strip().upper()
+                if flag not in ("Y", "N"):
+                    problems.append(
+                        f"PS3.16 {doc.edition}: {t.source}: {t.id}: paired structure "
+                        f"{row[pi].text!r} for {row[vi].text!r} is neither Y nor N"
+                    )
+                    continue
+                pairs.append((row[vi].text.strip(), row[mi].text.strip(), flag == "Y"))
+    by_code_meaning = {(v, m.lower()): p for v, m, p in pairs}
+    by_code: dict[str, set[bool]] = {}
+    by_meaning: dict[str, set[bool]] = {}
+    for v, m, p in pairs:
+        by_code.setdefault(v, set()).add(p)
+        by_meaning.setdefault(m.lower(), set()).add(p)
+    out: list[BodyPart] = []
+    matched: set[tuple[str, str]] = set()
+    for scheme, value, meaning, term, source in terms:
+        paired: bool | None = None
+        how = ""
+        if scheme in ("SCT", "SRT"):
+            if (value, meaning.lower()) in by_code_meaning:
+                paired, how = by_code_meaning[(value, meaning.lower())], "code and meaning"
+                matched.add((value, meaning.lower()))
+            elif len(by_code.get(value, ())) == 1:
+                paired, how = next(iter(by_code[value])), "code"
+            elif len(by_meaning.get(meaning.lower(), ())) == 1:
+                paired, how = next(iter(by_meaning[meaning.lower()])), "meaning"
+        out.append(BodyPart(scheme, value, meaning, term, paired, how, source))
+    for value, meaning, paired in pairs:
+        if (value, meaning.lower()) not in matched:
+            out.append(BodyPart("SCT", value, meaning, "", paired, "code", "table_L-5"))
+    return out, problems

@@ -436,7 +436,16 @@ _PROSE = (
         rf"Enumerated Values are defined to be {_PV_LIST}\.?$"
     ),
 )
-_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4}
+_ORDINALS = {
+    "first": 1,
+    "second": 2,
+    "third": 3,
+    "fourth": 4,
+    "1st": 1,
+    "2nd": 2,
+    "3rd": 3,
+    "4th": 4,
+}
 _PROSE_SPLIT = re.compile(r"(?<=\.)\s+(?=[A-Z])")
 
 

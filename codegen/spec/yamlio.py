@@ -7,6 +7,7 @@ readable diff):
     iods/<IOD name>.yaml    one per IOD: modules with IE, usage and condition; functional groups
     tables/<label>.yaml     one per module/macro/other attribute table, rules nested as in PS3.3
     sop_classes.yaml, uids.yaml, dictionary.yaml, templates.yaml
+    anatomy.yaml            PS3.16 Annex L: body part terms, codes, paired structures
     context_groups/<cid>.yaml
 
 Dataclass fields are written in declaration order, empty/default fields omitted, mappings
@@ -196,6 +197,7 @@ def render_edition(ed: m.Edition) -> dict[str, str]:
         "dictionary_entries": len(ed.dictionary),
         "context_groups": len(ed.context_groups),
         "templates": len(ed.templates),
+        "body_parts": len(ed.anatomy),
     }
     files["edition.yaml"] = _dump(
         {
@@ -221,6 +223,7 @@ def render_edition(ed: m.Edition) -> dict[str, str]:
     files["uids.yaml"] = _dump(to_data(ed.uids))
     files["dictionary.yaml"] = _dump(to_data(ed.dictionary))
     files["templates.yaml"] = _dump(to_data(ed.templates))
+    files["anatomy.yaml"] = _dump(to_data(ed.anatomy))
     for cid, group in ed.context_groups.items():
         files[f"context_groups/{cid}.yaml"] = _dump(to_data(group))
     return files
@@ -269,6 +272,8 @@ def load_edition(folder: Path) -> m.Edition:
     ed.uids = from_data(dict[str, m.Uid], _load(folder / "uids.yaml") or {})
     ed.dictionary = from_data(dict[str, m.DictionaryEntry], _load(folder / "dictionary.yaml") or {})
     ed.templates = from_data(dict[int, m.Template], _load(folder / "templates.yaml") or {})
+    anatomy = folder / "anatomy.yaml"
+    ed.anatomy = from_data(list[m.BodyPart], _load(anatomy) or []) if anatomy.is_file() else []
     groups = [
         from_data(m.ContextGroup, _load(p)) for p in (folder / "context_groups").glob("*.yaml")
     ]

@@ -29,15 +29,43 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
 
-from pydicom.dataset import Dataset
+from .reader import Node
+
+if TYPE_CHECKING:
+    import pydicom.dataset
+
+    # what conditions are evaluated on: the reader's Node or a pydicom Dataset
+    Dataset: TypeAlias = Node | pydicom.dataset.Dataset
 
 Verdict: TypeAlias = bool | None
 Otherwise: TypeAlias = Literal["may", "shall-not", "unspecified"]
 ModuleOracle: TypeAlias = Callable[[str, str], Verdict]
+
+
+class Facts(Protocol):
+    """What some conditions need beyond the dataset: the IOD's rules and the standard's tables.
+
+    The validation engine provides it (:class:`iodkit.validation.engine._Check`); without it
+    (``Context.facts`` is None) the predicates that need it cannot decide.
+    """
+
+    def iod_requires(self, tags: tuple[int, ...], ctx: Context) -> Verdict:
+        """Whether the IOD's rules require every one of ``tags`` in this dataset."""
+        ...
+
+    def body_part_paired(self, term: str) -> Verdict:
+        """PS3.16 Annex L: whether a Body Part Examined Defined Term is a paired structure."""
+        ...
+
+    def code_paired(self, value: str, scheme: str, meaning: str) -> Verdict:
+        """PS3.16 Annex L Table L-5: whether an anatomic code is a paired structure."""
+        ...
+
 
 SHARED_FG = 0x52009229  # Shared Functional Groups Sequence
 PER_FRAME_FG = 0x52009230  # Per-Frame Functional Groups Sequence
@@ -161,6 +189,7 @@ class Context:
     frame: int | None = None
     index: int | None = None
     cache: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+    facts: Facts | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def of(
@@ -169,11 +198,12 @@ class Context:
         *,
         modules: ModuleOracle | Iterable[str] | None = None,
         frame: int | None = None,
+        facts: Facts | None = None,
     ) -> Context:
         """A context at the top level of ``root``; ``modules`` may be an oracle or names."""
         if modules is not None and not callable(modules):
             modules = modules_from_names(modules)
-        return cls((root,), modules, frame)
+        return cls((root,), modules, frame, facts=facts)
 
     @property
     def root(self) -> Dataset:
@@ -191,21 +221,31 @@ class Context:
         Stepping into the Per-frame Functional Groups Sequence sets the current frame.
         """
         frame = index if sequence == PER_FRAME_FG and len(self.stack) == 1 else self.frame
-        return Context((*self.stack, item), self.modules, frame, index, self.cache)
+        return Context((*self.stack, item), self.modules, frame, index, self.cache, self.facts)
 
 
 # ---------------------------------------------------------------------------------------------
 # Lookup helpers (never raise; callers catch as a last resort)
 
 
+def is_dataset(obj: Any) -> bool:
+    """A dataset the evaluator can read: the validation reader's ``Node`` or a pydicom
+    ``Dataset``. pydicom is consulted only when it is already loaded (a pydicom Dataset cannot
+    exist otherwise), so evaluating conditions never imports it."""
+    if isinstance(obj, Node):
+        return True
+    pydicom_dataset = sys.modules.get("pydicom.dataset")
+    return pydicom_dataset is not None and isinstance(obj, pydicom_dataset.Dataset)
+
+
 def _get(ds: Any, tag: int) -> Any:
     """The data element ``tag`` of ``ds`` or None; tolerates non-datasets and broken values."""
-    if not isinstance(ds, Dataset):
+    if not is_dataset(ds):
         return None
     try:
         if tag >> 16 == 0x0002:
-            meta = getattr(ds, "file_meta", None)
-            if isinstance(meta, Dataset) and tag in meta:
+            meta: Any = getattr(ds, "file_meta", None)
+            if is_dataset(meta) and tag in meta:
                 return meta[tag]
         if tag in ds:
             return ds[tag]
@@ -221,7 +261,7 @@ def _items(elem: Any) -> list[Dataset]:
     except Exception:
         return []
     if isinstance(value, (list, tuple)) or type(value).__name__ == "Sequence":
-        return [it for it in value if isinstance(it, Dataset)]
+        return [it for it in value if is_dataset(it)]
     return []
 
 
@@ -693,6 +733,66 @@ class Module:
 
 
 @dataclass(frozen=True, slots=True)
+class IodRequires:
+    """Reads "image requires X (gggg,eeee) and Y (gggg,eeee)": the IOD's own rules require each
+    of ``tags`` in this dataset (a mandatory module, or a module or functional group macro whose
+    condition holds, lists it as Type 1 or 2, or as 1C/2C with its condition met). Asked of the
+    engine (``Context.facts``); cannot decide without it."""
+
+    tags: tuple[int, ...]
+
+    def eval(self, ctx: Context) -> Verdict:
+        if ctx.facts is None:
+            return None
+        return ctx.facts.iod_requires(self.tags, ctx)
+
+    def to_data(self) -> Any:
+        return {"iod_requires": [tag_str(t) for t in self.tags]}
+
+
+_BODY_PART_EXAMINED = 0x00180015
+_ANATOMIC_REGION_SEQUENCE = 0x00082218
+_CODE_MEANING = 0x00080104
+
+
+@dataclass(frozen=True, slots=True)
+class PairedBodyPart:
+    """Reads "the body part examined is a paired structure" (General Series, Laterality).
+
+    PS3.16 Annex L says which body parts are paired: Table L-5 by anatomic code, Tables L-1 to
+    L-3 give the Body Part Examined Defined Term of each code. The coded Anatomic Region
+    Sequence (0008,2218) speaks first; else Body Part Examined (0018,0015). Neither recorded,
+    or not in the tables: cannot decide (the dataset does not say what was examined).
+    """
+
+    def eval(self, ctx: Context) -> Verdict:
+        facts = ctx.facts
+        if facts is None:
+            return None
+        verdicts: set[Verdict] = set()
+        for elem in lookup(Ref((_ANATOMIC_REGION_SEQUENCE,)), ctx):
+            for item in _items(elem):
+                scheme = next(iter(values_of(_get(item, _CODING_SCHEME))), "")
+                meaning = next(iter(values_of(_get(item, _CODE_MEANING))), "")
+                for t in _CODE_VALUE_TAGS:
+                    for v in values_of(_get(item, t)):
+                        verdicts.add(facts.code_paired(str(v), str(scheme), str(meaning)))
+        known = verdicts - {None}
+        if len(known) == 1:
+            return known.pop()
+        if known:
+            return None  # the items disagree
+        for elem in lookup(Ref((_BODY_PART_EXAMINED,)), ctx):
+            for term in values_of(elem):
+                verdicts.add(facts.body_part_paired(str(term)))
+        known = verdicts - {None}
+        return known.pop() if len(known) == 1 else None
+
+    def to_data(self) -> Any:
+        return "paired_body_part"
+
+
+@dataclass(frozen=True, slots=True)
 class And:
     items: tuple[Predicate, ...]
 
@@ -763,6 +863,8 @@ Predicate: TypeAlias = (
     | PointsTo
     | ItemsWhere
     | Module
+    | IodRequires
+    | PairedBodyPart
     | And
     | Or
     | Not
@@ -940,12 +1042,13 @@ _CONSTANTS: dict[str, Predicate] = {
     "always": Always(),
     "never": Never(),
     "first_item": FirstItem(),
+    "paired_body_part": PairedBodyPart(),
 }
 
 
 _OPERATORS = frozenset(
     "present absent has_value equals other_than compare count code points_to any_item "
-    "every_item module and or not unknown".split()
+    "every_item module iod_requires and or not unknown".split()
 )
 
 
@@ -986,6 +1089,8 @@ def predicate_from_data(data: Any) -> Predicate:
         )
     if key == "module":
         return Module(data[key], data.get("kind", "module"))
+    if key == "iod_requires":
+        return IodRequires(tuple(parse_tag(t) for t in data[key]))
     if key == "and":
         return And(tuple(predicate_from_data(p) for p in data[key]))
     if key == "or":

@@ -7,8 +7,11 @@ so results are cached per tag.
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from functools import lru_cache
-from typing import NamedTuple
+from pathlib import Path
+from typing import Any, NamedTuple
 
 
 class Entry(NamedTuple):
@@ -33,11 +36,43 @@ def _additions() -> dict[int, tuple[str, str, str, str, str]]:
     return dict(ENTRIES)
 
 
+@lru_cache(maxsize=1)
+def _pydicom_tables() -> tuple[dict[int, Any], tuple[tuple[int, int, Any], ...]]:
+    """pydicom's data dictionary (``pydicom/_dicom_dict.py``: ``DicomDictionary`` and the
+    repeating-group ``RepeatersDictionary``) as plain data.
+
+    The file is plain data and is loaded on its own, without importing the ``pydicom``
+    package: that import brings NumPy and pydicom's pixel handlers, ~0.3 s, more than the
+    validation of a typical file, and the validator needs nothing else from pydicom for a file
+    in the default character set. When pydicom is already loaded its module is used.
+    """
+    mod: Any = sys.modules.get("pydicom._dicom_dict")
+    if mod is None:
+        try:
+            spec = importlib.util.find_spec("pydicom")  # locates, does not import
+            origin = spec.origin if spec is not None else None
+            if origin is None:
+                raise ImportError("pydicom not found")
+            path = Path(origin).with_name("_dicom_dict.py")
+            file_spec = importlib.util.spec_from_file_location("_iodkit_pydicom_dict", path)
+            if file_spec is None or file_spec.loader is None:
+                raise ImportError(f"cannot load {path}")
+            mod = importlib.util.module_from_spec(file_spec)
+            file_spec.loader.exec_module(mod)
+        except (ImportError, OSError):  # pragma: no cover - an odd pydicom layout
+            import pydicom._dicom_dict
+
+            mod = pydicom._dicom_dict
+    masks: list[tuple[int, int, Any]] = []
+    for key, value in mod.RepeatersDictionary.items():  # "60xx0010" → mask and value
+        keep = int("".join("0" if c in "xX" else "F" for c in key), 16)
+        masks.append((keep, int(key.replace("x", "0").replace("X", "0"), 16), value))
+    return mod.DicomDictionary, tuple(masks)
+
+
 @lru_cache(maxsize=8192)
 def entry(tag: int) -> Entry:
     """The dictionary entry of ``tag`` (:data:`UNKNOWN` for unknown and private tags)."""
-    from pydicom.datadict import DicomDictionary, get_entry
-
     group, elem = tag >> 16, tag & 0xFFFF
     if elem == 0 and group != 0xFFFE:
         return _GROUP_LENGTH
@@ -45,14 +80,33 @@ def entry(tag: int) -> Entry:
         if 0x0010 <= elem <= 0x00FF:
             return _PRIVATE_CREATOR
         return UNKNOWN
-    found = DicomDictionary.get(tag) or _additions().get(tag)
+    dictionary, repeaters = _pydicom_tables()
+    found = dictionary.get(tag) or _additions().get(tag)
     if found is None:
-        try:
-            found = get_entry(tag)  # repeating groups (60xx, 50xx, …)
-        except (KeyError, ValueError):
+        # repeating groups (60xx, 50xx, …)
+        found = next((v for keep, value, v in repeaters if tag & keep == value), None)
+        if found is None:
             return UNKNOWN
     vr, vm, name, retired, keyword = found[:5]
     return Entry(vr, vm, name, keyword, retired == "Retired")
+
+
+@lru_cache(maxsize=1)
+def _keywords() -> dict[str, int]:
+    dictionary, _ = _pydicom_tables()
+    out: dict[str, int] = {}
+    for tag, value in dictionary.items():
+        if value[4]:
+            out.setdefault(value[4], tag)
+    for tag, value in _additions().items():
+        if value[4]:
+            out.setdefault(value[4], tag)
+    return out
+
+
+def tag_for_keyword(keyword: str) -> int | None:
+    """The tag of a keyword ("PatientName" → 0x00100010), None when unknown."""
+    return _keywords().get(keyword)
 
 
 def keyword_of(tag: int) -> str:

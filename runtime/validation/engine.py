@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .conditions import Context, Verdict, evaluate, normalize_module_name
+from .conditions import Context, Ref, Verdict, evaluate, lookup, normalize_module_name
 from .dictionary import entry, keyword_of, tag_text
 from .filelevel import SOP_CLASS_UID, FileChecks, join
 from .findings import Finding, Reference
@@ -56,7 +56,7 @@ class _Check(FileChecks):
         self.presence: dict[str, bool] = {}
         self.groups: dict[str, GroupUse] = {}
         self.iod_rules: IodRules | None = None
-        self._requirements: dict[tuple[int, int, int | None, int | None], Any] = {}
+        self._requirements: dict[Any, Any] = {}
 
     # -- the whole dataset --------------------------------------------------------------------
     def run(self) -> list[Finding]:
@@ -101,7 +101,7 @@ class _Check(FileChecks):
             with_it = [i for i, f in enumerate(frames) if any(t in f.elems for t in g.tags)]
             group_presence[g.name] = (in_shared, with_it)
             self.presence[normalize_module_name(g.name)] = in_shared or bool(with_it)
-        ctx = Context.of(root, modules=self.module_oracle)
+        ctx = Context.of(root, modules=self.module_oracle, facts=self)
         self.groups = {g.name: g for g in iod.groups}
         self.iod_rules = iod
 
@@ -135,6 +135,86 @@ class _Check(FileChecks):
 
     def module_oracle(self, name: str, kind: str) -> Verdict:
         return self.presence.get(normalize_module_name(name))
+
+    # -- facts some conditions need (iodkit.validation.conditions.Facts) ---------------------
+    def iod_requires(self, tags: tuple[int, ...], ctx: Context) -> Verdict:
+        """Whether the IOD's rules require each of ``tags`` of this dataset ("image does not
+        require Image Orientation (Patient)", General Image).
+
+        True when a module that is mandatory, or whose condition holds, lists it as Type 1 or 2
+        (or 1C/2C with its condition met), or a functional group macro that is mandatory or
+        whose condition holds carries it. False when no module or macro of the IOD lists it (a
+        CR image has no Image Plane Module), or when the IOD allows it without requiring it
+        here and the dataset does not have it (Secondary Capture: Image Plane Module "U").
+        An attribute the dataset has although its IOD does not require it (a Segmentation
+        whose Plane Orientation functional group is there although its condition does not
+        hold) is neither: not required, yet the image has it, and which of the two "does not
+        require" is about the standard does not say."""
+        iod = self.iod_rules
+        if iod is None:
+            return None
+        root_ctx = Context.of(ctx.root, modules=self.module_oracle, facts=self)
+        verdicts: list[Verdict] = []
+        for tag in tags:
+            key = ("iod-requires", tag)
+            hit = self._requirements.get(key, _MISS)
+            if hit is _MISS:
+                hit = self._iod_requires_one(iod, tag, root_ctx)
+                self._requirements[key] = hit
+            verdicts.append(hit)
+        if any(v is False for v in verdicts):
+            return False
+        return None if any(v is None for v in verdicts) else True
+
+    def _iod_requires_one(self, iod: IodRules, tag: int, ctx: Context) -> Verdict:
+        listed = False
+        for mu in iod.modules:
+            attrs = mu.scope.by_tag.get(tag)
+            if not attrs:
+                continue
+            listed = True
+            if mu.usage == "M":
+                used: Verdict = True
+            elif mu.usage == "C":
+                used = _required(mu.condition, ctx)
+            else:
+                used = False  # "U": the IOD allows the module, it does not require it
+            if used is False:
+                continue
+            for a in attrs:
+                if a.type in ("1", "2"):
+                    need: Verdict = True
+                elif a.type in ("1C", "2C"):
+                    need = _required(a.condition, ctx)
+                else:
+                    need = False
+                for guard in a.guards:  # the include rows it came through
+                    v = evaluate(guard.condition.condition.predicate, ctx)
+                    need = False if v is False or need is False else None if v is None else need
+                if need and used:
+                    return True
+        for group in iod.groups:
+            # a macro's attributes sit in the items of its sequence (Plane Orientation
+            # Sequence > Image Orientation (Patient))
+            if tag not in group.tags and not any(
+                a.items is not None and tag in self.book.items(a).by_tag for a in group.scope.attrs
+            ):
+                continue
+            listed = True
+            req: Verdict = True if group.usage == "M" else None
+            if group.usage == "C":
+                req = _required(group.condition, ctx)
+            if req:
+                return True
+        if listed and lookup(Ref((tag,)), ctx):
+            return None
+        return False
+
+    def body_part_paired(self, term: str) -> Verdict:
+        return self.book.anatomy().body_part_paired(term)
+
+    def code_paired(self, value: str, scheme: str, meaning: str) -> Verdict:
+        return self.book.anatomy().code_paired(value, scheme, meaning)
 
     def module_checked(self, iod: IodRules, mu: Any, ctx: Context) -> bool:
         """Whether a module's required attributes must be there; reports C modules that are
@@ -703,6 +783,14 @@ class _Check(FileChecks):
         if g.condition is None:
             return None
         return g.condition.requirement(ctx)
+
+
+def _required(cc: Any, ctx: Context) -> Verdict:
+    """Whether a condition requires (its "Required if" part alone: what may be present
+    otherwise does not matter here); None when it cannot be decided."""
+    if cc is None or cc.opaque:
+        return None
+    return evaluate(cc.condition.predicate, ctx)
 
 
 _OPTIONAL_TYPES = frozenset(("3", ""))

@@ -7,11 +7,14 @@ read. And validation touches every element of every item: pydicom builds a full 
 and converts each value on access (~30 µs per element, mostly sequence items), while this reader
 only slices the file (~2 µs per element) and decodes a value when a check asks for it.
 
-A :class:`Node` *is* a :class:`pydicom.dataset.Dataset` (a light subclass that never runs
-``Dataset.__init__``), and an :class:`Element` quacks like a ``DataElement`` (``tag``, ``VR``,
-``value``), so the condition evaluator of :mod:`iodkit.validation.conditions` runs on it as it
-runs on any pydicom dataset. :func:`from_dataset` builds the same tree from a pydicom
-``Dataset`` for in-memory validation.
+A :class:`Node` has the mapping protocol of a :class:`pydicom.dataset.Dataset` (``in``,
+``[tag]``, iteration over elements, keyword attributes) and an :class:`Element` quacks like a
+``DataElement`` (``tag``, ``VR``, ``value``), so the condition evaluator of
+:mod:`iodkit.validation.conditions` runs on it as it runs on any pydicom dataset. It is not a
+pydicom class: validating a file never imports pydicom (whose import, with NumPy, costs a
+third of a second, more than reading and checking a typical file), except to decode text in a
+character set other than the default. :func:`from_dataset` builds the same tree from a
+pydicom ``Dataset`` for in-memory validation.
 """
 
 from __future__ import annotations
@@ -21,11 +24,12 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from pydicom.dataset import Dataset
+from typing import TYPE_CHECKING, Any
 
 from .dictionary import entry
+
+if TYPE_CHECKING:
+    from pydicom.dataset import Dataset
 
 ITEM = 0xFFFEE000
 ITEM_DELIMITER = 0xFFFEE00D
@@ -247,9 +251,41 @@ class _Unset:
 _UNSET = _Unset()
 
 
+# Specific Character Set terms without code extensions whose text is one Python codec's
+# (PS3.3 C.12.1.1.2, Table C.12-2; the delimiters of PN are ASCII in each): decoded here, without
+# loading pydicom. Code extensions (ISO 2022 escape sequences) and ISO_IR 13 go to pydicom.
+_SIMPLE_CHARSETS = {
+    "ISO_IR 100": "latin_1",
+    "ISO_IR 101": "iso8859_2",
+    "ISO_IR 109": "iso8859_3",
+    "ISO_IR 110": "iso8859_4",
+    "ISO_IR 144": "iso8859_5",
+    "ISO_IR 127": "iso8859_6",
+    "ISO_IR 126": "iso8859_7",
+    "ISO_IR 138": "iso8859_8",
+    "ISO_IR 148": "iso8859_9",
+    "ISO_IR 203": "iso8859_15",
+    "ISO_IR 166": "tis_620",
+    "ISO_IR 192": "utf_8",
+    "GB18030": "gb18030",
+    "GBK": "gbk",
+}
+_SIMPLE_CODECS = frozenset(_SIMPLE_CHARSETS.values())
+
+
 def _decode_text(data: bytes, encodings: list[str], person_name: bool) -> str:
     """Decode with pydicom's character set handling, turning its "replacement characters"
-    warning into an error the value check reports (a validator must say so, not warn)."""
+    warning into an error the value check reports (a validator must say so, not warn).
+
+    One character set without code extensions is decoded directly (see
+    :data:`_SIMPLE_CHARSETS`)."""
+    if len(encodings) == 1 and encodings[0] in _SIMPLE_CODECS:
+        try:
+            return data.decode(encodings[0])
+        except UnicodeDecodeError:
+            raise UnicodeError(
+                f"not valid in the Specific Character Set ({encodings[0]})"
+            ) from None
     import warnings
 
     from pydicom.charset import decode_bytes
@@ -278,14 +314,11 @@ def _empty_value(v: Any) -> bool:
     return False
 
 
-class Node(Dataset):
-    """A dataset (the top level, or a sequence item) read by this module.
+class Node:
+    """A dataset (the top level, or a sequence item) read by this module: its elements by tag,
+    with the part of pydicom's ``Dataset`` interface the condition evaluator uses."""
 
-    Subclasses pydicom's ``Dataset`` only so that code written for datasets (the condition
-    evaluator) accepts it; none of ``Dataset``'s own storage is used.
-    """
-
-    def __init__(self, enc: Encoding | None = None) -> None:  # not Dataset.__init__
+    def __init__(self, enc: Encoding | None = None) -> None:
         d = self.__dict__
         d["elems"] = {}
         d["enc"] = enc or Encoding(False, None)
@@ -306,7 +339,7 @@ class Node(Dataset):
     def __len__(self) -> int:
         return len(self.elems)
 
-    def keys(self) -> Any:  # type: ignore[override]
+    def keys(self) -> Any:
         return self.elems.keys()
 
     def get(self, key: Any, default: Any = None) -> Any:
@@ -327,7 +360,7 @@ class Node(Dataset):
         # keyword access (ds.PatientName) for convenience; never Dataset's machinery
         if name.startswith("_") or name in ("elems", "enc", "file_meta"):
             raise AttributeError(name)
-        from pydicom.datadict import tag_for_keyword
+        from .dictionary import tag_for_keyword
 
         tag = tag_for_keyword(name)
         if tag is not None and tag in self.elems:
@@ -366,7 +399,9 @@ class Encoding:
             if self.terms is not None:
                 terms = self.terms
                 enc = []
-                if any(terms) and terms != ["ISO_IR 6"]:
+                if len(terms) == 1 and terms[0] in _SIMPLE_CHARSETS:
+                    enc = [_SIMPLE_CHARSETS[terms[0]]]
+                elif any(terms) and terms != ["ISO_IR 6"]:
                     try:
                         from pydicom.charset import convert_encodings
 
@@ -744,6 +779,8 @@ def _sniff(buf: bytes, pos: int) -> tuple[bool, bool]:
 
 def from_dataset(ds: Dataset) -> ParsedFile:
     """The same tree for a pydicom ``Dataset`` (values already decoded by pydicom)."""
+    from pydicom.dataset import Dataset
+
     meta_ds = getattr(ds, "file_meta", None)
     meta = _node_from(meta_ds, None, 0) if isinstance(meta_ds, Dataset) else Node()
     root = _node_from(ds, None, 0)
@@ -754,6 +791,8 @@ def from_dataset(ds: Dataset) -> ParsedFile:
 
 
 def _node_from(ds: Dataset, parent: Node | None, depth: int) -> Node:
+    from pydicom.dataset import Dataset
+
     node = Node(Encoding(False, parent.enc if parent is not None else None))
     for tag in list(ds.keys()):
         try:

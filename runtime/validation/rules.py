@@ -186,6 +186,33 @@ class IodRules:
         return any((tag & a.mask) == a.tag for a in self.masked)
 
 
+class Anatomy:
+    """PS3.16 Annex L as generated (``rules/anatomy.py``): paired structures by Body Part
+    Examined Defined Term and by anatomic code. Empty (everything undecided) for generated
+    rules that predate it."""
+
+    def __init__(self, module: Any = None) -> None:
+        self.body_parts: dict[str, bool] = dict(getattr(module, "BODY_PARTS", {}))
+        self.codes: dict[tuple[str, str], bool] = dict(getattr(module, "CODES", {}))
+        self.by_meaning: dict[tuple[str, str, str], bool] = dict(
+            getattr(module, "CODES_BY_MEANING", {})
+        )
+
+    def body_part_paired(self, term: str) -> bool | None:
+        return self.body_parts.get(term.strip())
+
+    def code_paired(self, value: str, scheme: str, meaning: str) -> bool | None:
+        # SNOMED codes are SCT (SRT is the retired designator of the same codes)
+        schemes = ("SCT", "SRT") if scheme in ("SCT", "SRT") else (scheme,)
+        for s in schemes:
+            hit = self.codes.get((s, value.strip()))
+            if hit is None:
+                hit = self.by_meaning.get((s, value.strip(), meaning.strip().lower()))
+            if hit is not None:
+                return hit
+        return None
+
+
 class RuleBook:
     """All rules of one generated edition, loaded and compiled on demand, then cached."""
 
@@ -201,6 +228,17 @@ class RuleBook:
         self._codes: dict[int, tuple[frozenset[tuple[str, str]], bool, str] | None] = {}
         # the engine's per-scope plans, kept with the rules they are made of (and as long)
         self.plans: dict[Any, Any] = {}
+        self._anatomy: Anatomy | None = None
+
+    def anatomy(self) -> Anatomy:
+        """PS3.16 Annex L (paired body parts), loaded on first use."""
+        if self._anatomy is None:
+            try:
+                module = importlib.import_module(f"{self.package}.anatomy")
+            except ImportError:
+                module = None
+            self._anatomy = Anatomy(module)
+        return self._anatomy
 
     # -- tables -------------------------------------------------------------------------------
     def table(self, table_id: str) -> tuple[tuple[Any, ...], Rows] | None:

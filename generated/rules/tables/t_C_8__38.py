@@ -47,7 +47,7 @@ RULES = (
     ("a", 0x300C0008, 0xFFFFFFFF, "3", "Start Cumulative Meterset Weight", "StartCumulativeMetersetWeight", "DS", "1", None, (), None, None),
     ("a", 0x300C0009, 0xFFFFFFFF, "3", "End Cumulative Meterset Weight", "EndCumulativeMetersetWeight", "DS", "1", None, (), None, None),
     ("a", 0x30020030, 0xFFFFFFFF, "3", "Exposure Sequence", "ExposureSequence", "SQ", "1", None, (), (
-        ("a", 0x00081160, 0xFFFFFFFF, "1C", "Referenced Frame Number", "ReferencedFrameNumber", "IS", "1-n", ("Required if there is more than one Item in Exposure Sequence (3002,0030), and image is a multi-frame image.", {"if": {"unknown": "unparsed", "text": "there is more than one Item in Exposure Sequence (3002,0030), and image is a multi-frame image"}, "status": "unparsed"}), (), None, None),
+        ("a", 0x00081160, 0xFFFFFFFF, "1C", "Referenced Frame Number", "ReferencedFrameNumber", "IS", "1-n", ("Required if there is more than one Item in Exposure Sequence (3002,0030), and image is a multi-frame image.", {"if": {"and": [{"count": "3002,0030", "op": ">", "value": 1}, {"compare": "root:0028,0008", "op": ">", "value": 1}]}, "status": "executable"}), (), None, None),
         ("a", 0x00180060, 0xFFFFFFFF, "2C", "KVP", "KVP", "DS", "1", ("Required if Value 3 of Image Type (0008,0008) is PORTAL, SIMULATOR or RADIOGRAPH.", {"if": {"equals": "0008,0008", "values": ["PORTAL", "SIMULATOR", "RADIOGRAPH"], "index": 3}, "status": "executable"}), (), None, None),
         ("a", 0x30020050, 0xFFFFFFFF, "3", "Primary Fluence Mode Sequence", "PrimaryFluenceModeSequence", "SQ", "1", None, (), (
             ("a", 0x30020051, 0xFFFFFFFF, "1", "Fluence Mode", "FluenceMode", "CS", "1", None, (("enumerated", ("STANDARD", "NON_STANDARD"), None, None, ""),), None, None),

@@ -22,7 +22,7 @@ RULES = (
     ("a", 0x00180081, 0xFFFFFFFF, "2", "Echo Time", "EchoTime", "DS", "1", None, (), None, None),
     ("a", 0x00180091, 0xFFFFFFFF, "2", "Echo Train Length", "EchoTrainLength", "IS", "1", None, (), None, None),
     ("a", 0x00180082, 0xFFFFFFFF, "2C", "Inversion Time", "InversionTime", "DS", "1", ("Required if Scanning Sequence (0018,0020) has values of IR.", {"if": {"equals": "0018,0020", "values": ["IR"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00181060, 0xFFFFFFFF, "2C", "Trigger Time", "TriggerTime", "DS", "1", ("Required for Scan Options (0018,0022) that include heart gating (e.g., CG, PPG, etc.).", {"if": {"unknown": "unparsed", "text": "for Scan Options (0018,0022) that include heart gating (e.g., CG, PPG, etc.)"}, "status": "unparsed"}), (), None, None),
+    ("a", 0x00181060, 0xFFFFFFFF, "2C", "Trigger Time", "TriggerTime", "DS", "1", ("Required for Scan Options (0018,0022) that include heart gating (e.g., CG, PPG, etc.).", {"if": {"or": [{"equals": "0018,0022", "values": ["CG", "PPG"]}, {"and": [{"other_than": "0018,0022", "values": ["CG", "PPG", "FC", "FS", "PER", "PFF", "PFP", "RG", "SP"]}, {"unknown": "dataset", "text": "Scan Options (0018,0022) has another value that means heart gating"}]}]}, "status": "not-decidable"}), (), None, None),
     ("a", 0x00180024, 0xFFFFFFFF, "3", "Sequence Name", "SequenceName", "SH", "1", None, (), None, None),
     ("a", 0x00180025, 0xFFFFFFFF, "3", "Angio Flag", "AngioFlag", "CS", "1", None, (("enumerated", ("Y", "N"), None, None, ""),), None, None),
     ("a", 0x00180083, 0xFFFFFFFF, "3", "Number of Averages", "NumberOfAverages", "DS", "1", None, (), None, None),
