@@ -310,7 +310,10 @@ def test_required_if_wins_over_an_earlier_is_required() -> None:
             [(["NONE"], 4, "")],
         ),
         # Table C.8-6 (NM Image Pixel)
-        ("Number of samples (color planes) in this image. The value shall be 1.", [(["1"], None, "")]),
+        (
+            "Number of samples (color planes) in this image. The value shall be 1.",
+            [(["1"], None, "")],
+        ),
         # not values: descriptions, exceptions, typos, two rules in one sentence
         ("A number that identifies this raw data. The value shall be unique within a Series.", []),
         ("The value shall be positive.", []),
