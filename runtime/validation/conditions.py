@@ -240,6 +240,8 @@ def is_dataset(obj: Any) -> bool:
 
 def _get(ds: Any, tag: int) -> Any:
     """The data element ``tag`` of ``ds`` or None; tolerates non-datasets and broken values."""
+    if type(ds) is Node and tag >> 16 != 0x0002:  # the validator's own tree: a dict lookup
+        return ds.elems.get(tag)
     if not is_dataset(ds):
         return None
     try:
@@ -260,6 +262,8 @@ def _items(elem: Any) -> list[Dataset]:
         value = elem.value
     except Exception:
         return []
+    if type(value) is list and all(type(it) is Node for it in value):
+        return value  # the reader's items
     if isinstance(value, (list, tuple)) or type(value).__name__ == "Sequence":
         return [it for it in value if is_dataset(it)]
     return []

@@ -419,7 +419,12 @@ class _Check(FileChecks):
             req: str | None = "required"
         elif t in ("1C", "2C"):
             req = self.condition_requirement(a.condition, ctx) if a.condition else None
-            if req == "required" and a.self_referencing and a.tag not in ctx.current.elems:
+            if (
+                req == "required"
+                and a.tag not in ctx.current.elems
+                and a.condition is not None
+                and a.condition.mentions(a.tag)
+            ):
                 # "Required if Rescale Type is not HU": about the value it would have, so its
                 # absence cannot make it required
                 req = None

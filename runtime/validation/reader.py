@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .charset import TERMS, decode, python_encodings
 from .dictionary import entry
 
 if TYPE_CHECKING:
@@ -244,6 +245,11 @@ class Element:
         return f"Element({self.tag:08X}, {self.vr}, length={self.length})"
 
 
+_KNOWN_CODECS = frozenset(TERMS.values())
+_DELIMITERS = frozenset({0x5C})
+_PN_DELIMITERS = frozenset({0x5C, 0x3D, 0x5E})
+
+
 class _Unset:
     pass
 
@@ -251,40 +257,16 @@ class _Unset:
 _UNSET = _Unset()
 
 
-# Specific Character Set terms without code extensions whose text is one Python codec's
-# (PS3.3 C.12.1.1.2, Table C.12-2; the delimiters of PN are ASCII in each): decoded here, without
-# loading pydicom. Code extensions (ISO 2022 escape sequences) and ISO_IR 13 go to pydicom.
-_SIMPLE_CHARSETS = {
-    "ISO_IR 100": "latin_1",
-    "ISO_IR 101": "iso8859_2",
-    "ISO_IR 109": "iso8859_3",
-    "ISO_IR 110": "iso8859_4",
-    "ISO_IR 144": "iso8859_5",
-    "ISO_IR 127": "iso8859_6",
-    "ISO_IR 126": "iso8859_7",
-    "ISO_IR 138": "iso8859_8",
-    "ISO_IR 148": "iso8859_9",
-    "ISO_IR 203": "iso8859_15",
-    "ISO_IR 166": "tis_620",
-    "ISO_IR 192": "utf_8",
-    "GB18030": "gb18030",
-    "GBK": "gbk",
-}
-_SIMPLE_CODECS = frozenset(_SIMPLE_CHARSETS.values())
-
-
 def _decode_text(data: bytes, encodings: list[str], person_name: bool) -> str:
-    """Decode with pydicom's character set handling, turning its "replacement characters"
-    warning into an error the value check reports (a validator must say so, not warn).
-
-    One character set without code extensions is decoded directly (see
-    :data:`_SIMPLE_CHARSETS`)."""
-    if len(encodings) == 1 and encodings[0] in _SIMPLE_CODECS:
+    """Decode a text value in its character set (:mod:`iodkit.validation.charset`; pydicom's
+    handling for terms it does not know as written), raising UnicodeError for bytes the
+    character set does not have: a validator must say so, not substitute characters."""
+    if all(e in _KNOWN_CODECS for e in encodings):
         try:
-            return data.decode(encodings[0])
-        except UnicodeDecodeError:
+            return decode(data, encodings, _PN_DELIMITERS if person_name else _DELIMITERS)
+        except (UnicodeError, LookupError):
             raise UnicodeError(
-                f"not valid in the Specific Character Set ({encodings[0]})"
+                f"not valid in the Specific Character Set ({', '.join(encodings)})"
             ) from None
     import warnings
 
@@ -399,8 +381,9 @@ class Encoding:
             if self.terms is not None:
                 terms = self.terms
                 enc = []
-                if len(terms) == 1 and terms[0] in _SIMPLE_CHARSETS:
-                    enc = [_SIMPLE_CHARSETS[terms[0]]]
+                own = python_encodings(terms)
+                if own is not None:
+                    enc = [] if own == ["iso8859"] else own
                 elif any(terms) and terms != ["ISO_IR 6"]:
                     try:
                         from pydicom.charset import convert_encodings

@@ -34,29 +34,63 @@ Rows = tuple[Any, ...]
 Segments = tuple[tuple[Rows, str], ...]  # (rows, table id the rows come from)
 
 
-@dataclass(frozen=True, slots=True)
 class CompiledCondition:
     """A condition as the engine uses it: the standard's words, what they mean, and whether
-    they could be read (``status``: executable, not-decidable, unparsed)."""
+    they could be read (``status``: executable, not-decidable, unparsed).
 
-    text: str
-    condition: Condition
-    status: str
-    opaque: bool = False  # nothing but unknown words decide it: the verdict is always None
+    The predicate is built from its plain data on first use: an IOD's tables hold thousands of
+    conditions and a file asks for a few hundred (an absent optional attribute's condition is
+    never looked at), so building them all when the rules load would be most of the loading.
+    """
+
+    __slots__ = ("text", "status", "_data", "_condition", "_opaque", "_mentions")
+
+    def __init__(self, text: str, data: dict[str, Any], status: str) -> None:
+        self.text = text
+        self.status = status
+        self._data = data
+        self._condition: Condition | None = None
+        self._opaque: bool | None = None
+        self._mentions: dict[int, bool] = {}
+
+    @property
+    def condition(self) -> Condition:
+        cond = self._condition
+        if cond is None:
+            try:
+                cond = Condition.from_data({**self._data, "text": self.text})
+            except (ValueError, KeyError, TypeError):  # unreadable data: cannot decide
+                cond = Condition(self.text, None)
+            self._condition = cond
+        return cond
+
+    @property
+    def opaque(self) -> bool:
+        """Nothing but unknown words decide it: the verdict is always None."""
+        if self._opaque is None:
+            self._opaque = _opaque(self.condition)
+        return self._opaque
 
     def requirement(self, ctx: Any) -> str | None:
         return None if self.opaque else self.condition.requirement(ctx)
+
+    def mentions(self, tag: int) -> bool:
+        """The condition speaks of the attribute ``tag`` itself ("Required if Rescale Type is
+        not HU", written for Rescale Type)."""
+        hit = self._mentions.get(tag)
+        if hit is None:
+            hit = _mentions(self.condition.predicate, tag)
+            self._mentions[tag] = hit
+        return hit
 
 
 def compile_condition(spec: Any) -> CompiledCondition | None:
     if not spec:
         return None
     text, data = spec
-    try:
-        cond = Condition.from_data({**data, "text": text})
-    except (ValueError, KeyError, TypeError):
+    if not isinstance(data, dict):
         return None
-    return CompiledCondition(text, cond, str(data.get("status", "unparsed")), _opaque(cond))
+    return CompiledCondition(text, data, str(data.get("status", "unparsed")))
 
 
 def _opaque(cond: Condition) -> bool:
@@ -111,7 +145,6 @@ class Attr:
     count: tuple[int, int | None] | None
     table: str
     guards: tuple[Guard, ...] = ()
-    self_referencing: bool = False  # the condition speaks of the attribute's own value
     code_groups: tuple[tuple[int, str], ...] = ()  # (CID, "defined" | "enumerated") of its items
 
     @property
@@ -413,7 +446,6 @@ def _attr(row: tuple[Any, ...], table_id: str, guards: tuple[Guard, ...]) -> Att
         count,
         table_id,
         guards,
-        cc is not None and _mentions(cc.condition.predicate, tag),
         tuple(row[12]) if len(row) > 12 else (),
     )
 
@@ -469,7 +501,6 @@ def _extend_last_sequence(out: list[Attr], start: int, nested: Rows, table_id: s
                 a.count,
                 a.table,
                 a.guards,
-                a.self_referencing,
                 a.code_groups,
             )
             return
