@@ -53,8 +53,8 @@ def test_recall_of_presence_emptiness_and_enumerated_errors(rows: list[FileCompa
     as_errors = sum(t[c][1] for c in ACCEPTANCE)
     with_undecided = as_errors + sum(t[c][2] for c in ACCEPTANCE)
     assert dciodvfy >= 100
-    assert as_errors / dciodvfy >= 0.80
-    assert with_undecided / dciodvfy >= 0.95
+    assert as_errors / dciodvfy >= 0.875
+    assert with_undecided / dciodvfy >= 0.99
     assert t["empty"][1] == t["empty"][0]  # every emptiness error
 
 

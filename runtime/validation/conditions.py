@@ -32,6 +32,7 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
 
 from .reader import Node
@@ -165,6 +166,7 @@ _MODULE_SUFFIX = re.compile(
 )
 
 
+@lru_cache(maxsize=4096)
 def normalize_module_name(name: str) -> str:
     """Lower-case, single spaces, no leading "the", no trailing kind word."""
     n = " ".join(name.lower().split())

@@ -89,10 +89,19 @@ class _Check(FileChecks):
     def iod(self, iod: IodRules) -> None:
         root = self.root
         present = root.elems
+        keys = present.keys()
+        masked_present: dict[int, set[int]] = {}
         for mu in iod.modules:
-            here = any(t in present for t in mu.own_tags) or any(
-                (t & a.mask) == a.tag for a in mu.scope.masked for t in present
-            )  # a module all of whose attributes other modules also list is never "seen"
+            # a module all of whose attributes other modules also list is never "seen"
+            here = not keys.isdisjoint(mu.own_tags)
+            if not here and mu.scope.masked:
+                for a in mu.scope.masked:
+                    hits = masked_present.get(a.mask)
+                    if hits is None:
+                        hits = masked_present[a.mask] = {t & a.mask for t in present}
+                    if a.tag in hits:
+                        here = True
+                        break
             self.presence[normalize_module_name(mu.name)] = here or mu.usage == "M"
         shared, frames = _fg_items(root)
         group_presence: dict[str, tuple[bool, list[int]]] = {}
@@ -111,9 +120,7 @@ class _Check(FileChecks):
             flags.append(checked)
             if checked and mu.scope.masked:
                 self.masked(root, mu.scope.masked, ctx, "", mu.name)
-        for tag, lst, optional in _root_plan(self.book.plans, iod, tuple(flags)):
-            if optional and tag not in present:
-                continue
+        for tag, lst in _root_plan(self.book.plans, iod, tuple(flags)).visit(present):
             self.attribute(root, tag, lst, ctx, "")
         if iod.groups and (shared or frames or SHARED_FG in present):
             self.functional_group_usage(iod, ctx, group_presence, len(frames))
@@ -604,10 +611,7 @@ class _Check(FileChecks):
 
     def item(self, node: Node, scope: Scope, ctx: Context, path: str, module: str) -> None:
         plan = _item_plan(self.book.plans, scope, module)
-        elements = node.elems
-        for tag, uses, optional in plan:
-            if optional and tag not in elements:
-                continue
+        for tag, uses in plan.visit(node.elems):
             self.attribute(node, tag, uses, ctx, path)
         if scope.masked:
             self.masked(node, scope.masked, ctx, path, module)
@@ -802,9 +806,31 @@ _OPTIONAL_TYPES = frozenset(("3", ""))
 _MISS = object()
 
 
-def _root_plan(
-    cache: dict[Any, Any], iod: IodRules, checked: tuple[bool, ...]
-) -> list[tuple[int, list[_Use], bool]]:
+class _Plan:
+    """The tags of one dataset level, each with every rule for it, in the rules' order.
+
+    ``visit`` yields the tags a dataset needs looked at: those some rule requires (absent
+    ones must be reported) and the optional ones it has. Scopes list hundreds of optional
+    attributes and datasets hold a few of them, so walking the dataset's tags against an
+    index beats walking the scope."""
+
+    __slots__ = ("entries", "required", "optional")
+
+    def __init__(self, entries: list[tuple[int, list[_Use], bool]]) -> None:
+        self.entries = [(tag, uses) for tag, uses, _ in entries]
+        self.required = [i for i, (_, _, optional) in enumerate(entries) if not optional]
+        self.optional = {tag: i for i, (tag, _, optional) in enumerate(entries) if optional}
+
+    def visit(self, elements: dict[int, Any]) -> list[tuple[int, list[_Use]]]:
+        optional = self.optional
+        order = [optional[t] for t in elements if t in optional]
+        order += self.required
+        order.sort()
+        entries = self.entries
+        return [entries[i] for i in order]
+
+
+def _root_plan(cache: dict[Any, Any], iod: IodRules, checked: tuple[bool, ...]) -> _Plan:
     """Every top-level tag with the rules of every module for it (which modules are checked
     varies with the dataset; the combinations seen are few)."""
     key = ("root", iod.id, checked)
@@ -814,31 +840,33 @@ def _root_plan(
         for mu, flag in zip(iod.modules, checked, strict=True):
             for tag, attrs in mu.scope.by_tag.items():
                 uses.setdefault(tag, []).extend(_Use(a, mu.name, flag) for a in attrs)
-        plan = [
-            (tag, lst, all(u.attr.type in _OPTIONAL_TYPES or not u.checked for u in lst))
-            for tag, lst in uses.items()
-        ]
+        plan = _Plan(
+            [
+                (tag, lst, all(u.attr.type in _OPTIONAL_TYPES or not u.checked for u in lst))
+                for tag, lst in uses.items()
+            ]
+        )
         hit = (iod, plan)
         cache[key] = hit
     return hit[1]
 
 
-def _item_plan(
-    cache: dict[Any, Any], scope: Scope, module: str
-) -> list[tuple[int, list[_Use], bool]]:
+def _item_plan(cache: dict[Any, Any], scope: Scope, module: str) -> _Plan:
     """(tag, rules, all optional) for each tag of an item scope, built once per scope and module
     (scopes live as long as their rule book; the cache holds the scope so ids stay unique)."""
     key = ("item", id(scope), module)
     hit = cache.get(key)
     if hit is None or hit[0] is not scope:
-        plan = [
-            (
-                tag,
-                [_Use(a, module, True) for a in attrs],
-                all(a.type in _OPTIONAL_TYPES for a in attrs),
-            )
-            for tag, attrs in scope.by_tag.items()
-        ]
+        plan = _Plan(
+            [
+                (
+                    tag,
+                    [_Use(a, module, True) for a in attrs],
+                    all(a.type in _OPTIONAL_TYPES for a in attrs),
+                )
+                for tag, attrs in scope.by_tag.items()
+            ]
+        )
         hit = (scope, plan)
         cache[key] = hit
     return hit[1]
