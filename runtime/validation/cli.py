@@ -98,14 +98,43 @@ def reports(files: list[Path], jobs: int) -> Iterator[FileReport]:
         _warm(files)
         gc.freeze()  # shared with the workers, never scanned again
     ctx = mp.get_context(method)
-    chunk = max(1, min(16, len(names) // (jobs * 8) or 1))
+    # Within each block of files, largest first, one at a time (a large multi-frame file
+    # takes as long as dozens of small ones: handing them out first keeps the workers equally
+    # busy to the end of the block); the reports are put back in the order given, so at most
+    # a block waits for its first file.
+    block = max(64, jobs * 16)
+    order = [
+        i
+        for start in range(0, len(names), block)
+        for i in sorted(
+            range(start, min(start + block, len(names))), key=lambda i: -_size(names[i])
+        )
+    ]
+    done: dict[int, FileReport] = {}
+    nxt = 0
     with ctx.Pool(jobs) as pool:
-        yield from pool.imap(_validate_one, names, chunksize=chunk)
+        for i, report in pool.imap_unordered(_validate_indexed, [(i, names[i]) for i in order]):
+            done[i] = report
+            while nxt in done:
+                yield done.pop(nxt)
+                nxt += 1
+
+
+def _validate_indexed(job: tuple[int, str]) -> tuple[int, FileReport]:
+    return job[0], _validate_one(job[1])
+
+
+def _size(name: str) -> int:
+    try:
+        return os.path.getsize(name)
+    except OSError:
+        return 0
 
 
 def _warm(files: list[Path]) -> None:
     """Load the rules of the IODs the files need before forking, so the workers share them
     instead of each loading its own (the File Meta Information names the SOP Class)."""
+    from . import api  # noqa: F401 - the engine's modules, imported once for all workers
     from .reader import sop_class_of
     from .rules import rule_book
 
