@@ -68,7 +68,7 @@ def _norm(text: str) -> str:
 
 def _itertext(el: etree._Element) -> str:
     """All text below ``el`` (lxml's stubs type itertext() as str | bytes; parsed XML is str)."""
-    return "".join(str(t) for t in el.itertext())
+    return "".join(el.itertext())  # type: ignore[arg-type]
 
 
 def _local(el: etree._Element) -> str:

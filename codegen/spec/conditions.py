@@ -615,10 +615,22 @@ def _phrase_index(phrases: tuple[str, ...]) -> dict[str, list[tuple[str, ...]]]:
     return index
 
 
+def _word_of(tok: Tok) -> str:
+    if tok.kind == "word":
+        # An all-capital word is a value (PRESENT, NONE), never a verb; acronyms excepted.
+        low = tok.text.lower()
+        if len(tok.text) > 1 and tok.text.isupper() and low not in _ACRONYMS:
+            return ""
+        return low
+    return tok.text if tok.kind in ("punct", "num") else ""
+
+
 class _Parser:
     def __init__(self, toks: list[Tok], src: _Tokens | None = None) -> None:
         self.src = src
         self.t = toks
+        # each token's word form, computed once: word() is asked hundreds of thousands of times
+        self.words = [_word_of(tok) for tok in toks]
         self.i = 0
         self.last: _Subject | None = None
         self.elliptic = False  # the last unit reused the previous subject
@@ -633,24 +645,19 @@ class _Parser:
         return self.i >= len(self.t)
 
     def word(self, k: int = 0) -> str:
-        tok = self.peek(k)
-        if tok is None:
-            return ""
-        if tok.kind == "word":
-            # An all-capital word is a value (PRESENT, NONE), never a verb; acronyms excepted.
-            low = tok.text.lower()
-            if len(tok.text) > 1 and tok.text.isupper() and low not in _ACRONYMS:
-                return ""
-            return low
-        return tok.text if tok.kind in ("punct", "num") else ""
+        j = self.i + k
+        return self.words[j] if j < len(self.words) else ""
 
     def phrase(self, *phrases: str) -> str | None:
         """Consume the longest of ``phrases`` (space-separated words) that follows."""
-        candidates = _phrase_index(phrases).get(self.word())
+        i, ws = self.i, self.words
+        if i >= len(ws):
+            return None
+        candidates = _phrase_index(phrases).get(ws[i])
         if not candidates:
             return None
         for words in candidates:  # longest first
-            if all(self.word(k) == w for k, w in enumerate(words[1:], 1)):
+            if ws[i : i + len(words)] == list(words):
                 self.i += len(words)
                 return " ".join(words)
         return None
