@@ -57,7 +57,11 @@ def bench_generate(runs: int) -> dict[str, float]:
     return {
         "generate_median_s": _median(totals),
         "generate_min_s": min(totals),
-        **{f"generate_stage_{k}_s": best[k] for k in ("spec", "yaml", "plan", "render", "write")},
+        **{
+            f"generate_stage_{k}_s": v
+            for k, v in best.items()
+            if k not in ("files", "written", "removed", "total")
+        },
     }
 
 
@@ -97,7 +101,7 @@ def bench_imports(runs: int) -> dict[str, float]:
 
 def generated_size() -> dict[str, float]:
     out: dict[str, float] = {}
-    for sub in ("modules", "iods", "codes", "spec"):
+    for sub in ("modules", "iods", "codes", "rules", "spec"):
         files = [
             p
             for p in (ROOT / "generated" / sub).rglob("*")
