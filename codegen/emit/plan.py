@@ -61,7 +61,6 @@ class AttrDef:
     doc: str
     enum: tuple[str, ...] | None = None
     enum_by_value: dict[int, tuple[str, ...]] | None = None
-    item: str | None = None  # python expression for the item class, or a quoted lazy reference
     item_class: ClassDef | None = None  # the item's class, to order definitions
 
 
@@ -190,7 +189,6 @@ class Planner:
         self.plan = Plan(ed.edition)
         self.global_names: set[str] = set()
         self.file_names: dict[str, set[str]] = {}
-        self.building: set[str] = set()
 
     # -- entry ------------------------------------------------------------------------------
     def run(self) -> Plan:
@@ -319,7 +317,6 @@ class Planner:
         base_attr = self.attr(cls, seq, file, t, build_items=False)
         if base_attr is None:
             return
-        inc_cls = self.plan.table_classes[rule.table]
         # the included table's own item class for that sequence, built when that table is filled
         name = unique(f"{seq.keyword}Item", self.file_names[file.module], f"In{cls.name}")
         item = ClassDef(
@@ -329,14 +326,12 @@ class Planner:
             doc=f"Item of {seq.name} {seq.tag} as extended by {t.name} ({cls.table}).",
             table=cls.table,
         )
-        # base: whatever the included class uses for this sequence's items
+        # the included sequence's own item rules, then the rows this table nests under them
         self.fill_class(item, [*seq.items, *rule.nested], file, t)
         file.classes.append(item)
         base_attr.item_class = item
-        base_attr.item = item.name
         base_attr.annotation = f"list[{item.name}]"
         cls.attrs = [x for x in cls.attrs if x.tag != base_attr.tag] + [base_attr]
-        del inc_cls
 
     def attr(
         self,
@@ -365,11 +360,10 @@ class Planner:
         multi = vm != "1" and vr != "SQ"
         if enum is not None and base == "str":
             base = "Literal[" + ", ".join(_quote(v) for v in enum) + "]"
-        item_expr: str | None = None
         item_class: ClassDef | None = None
+        if vr == "SQ" and build_items:
+            item_class = self.item_for(owner, rule, file, t)
         if vr == "SQ":
-            if build_items:
-                item_class, item_expr = self.item_for(owner, rule, file, t)
             annotation = f"list[{item_class.name}]" if item_class else "list[Dataset]"
         else:
             annotation = f"list[{base}]" if multi else base
@@ -384,7 +378,6 @@ class Planner:
             doc=self.attr_doc(rule, vr, vm),
             enum=enum,
             enum_by_value=enum_by_value,
-            item=item_expr,
             item_class=item_class,
         )
 
@@ -451,24 +444,16 @@ class Planner:
 
     def item_for(
         self, owner: ClassDef, rule: AttributeRule, file: FileDef, t: AttributeTable
-    ) -> tuple[ClassDef | None, str | None]:
+    ) -> ClassDef | None:
         """The item class of a sequence: the included macro's class when the item is exactly
-        one include, else a new item class in this file. Returns (class, expression)."""
+        one include, else a new item class in this file (None: the items are not described)."""
         items = rule.items
         if not items:
-            return None, None
+            return None
         if len(items) == 1 and isinstance(items[0], IncludeRule) and not items[0].nested:
             inc = items[0]
-            target = self.plan.table_classes.get(inc.table)
-            if target is None:
-                return None, None
-            if (
-                target.module == file.module
-                and target is not owner
-                and target in self.plan.files[file.module].classes
-            ):
-                return target, target.name
-            return target, repr(target.qualname)
+            # how the item class is named in this file (directly or lazily) is render's choice
+            return self.plan.table_classes.get(inc.table)
         name = unique(f"{rule.keyword}Item", self.file_names[file.module], f"In{owner.name}")
         item = ClassDef(
             name=name,
@@ -479,7 +464,7 @@ class Planner:
         )
         self.fill_class(item, items, file, t)
         file.classes.append(item)
-        return item, item.name
+        return item
 
     # -- inheritance ------------------------------------------------------------------------
     def fix_bases(self, cls: ClassDef) -> None:
