@@ -238,6 +238,11 @@ def _sentences(text: str) -> list[str]:
     return out
 
 
+# Literal words without which none of the patterns of condition_sentences can match.
+_REQUIRED_WORDS = ("requir", "shall", "must")
+_TRIGGER_WORDS = ("otherwise", "may", "optional", "can", "shall", "requir", "must")
+
+
 def condition_sentences(text: str) -> Sentences:
     """Find the condition inside a cell of the standard (description, usage or include row)."""
     text = normalize(text)
@@ -250,27 +255,33 @@ def condition_sentences(text: str) -> Sentences:
     for sentence in _sentences(text):
         rest = sentence
         hit = False
-        if _SHALL_NOT_OTHERWISE.search(rest):
+        # each pattern below needs one of these words; most sentences of a description have
+        # none, and the patterns (which may start at any position) are the parser's hot spot
+        low = sentence.lower()
+        if not any(w in low for w in _TRIGGER_WORDS):
+            continue
+        if "otherwise" in low and _SHALL_NOT_OTHERWISE.search(rest):
             otherwise = "shall-not"
             rest = _SHALL_NOT_OTHERWISE.sub("", rest)
             hit = True
-        may_if = _MAY_IF.search(rest)
+        may_if = _MAY_IF.search(rest) if "may" in low or "optional" in low else None
         if may_if:
             # "May be present (otherwise) if X": a permission with its own condition
             permitted.append(may_if.group("cond").strip(" .;,"))
             rest = rest[: may_if.start()]
             hit = True
-        elif _MAY_OTHERWISE.search(rest):
+        elif ("may" in low or "can" in low) and _MAY_OTHERWISE.search(rest):
             otherwise = "may" if otherwise == "unspecified" else otherwise
             rest = _MAY_OTHERWISE.split(rest, maxsplit=1)[0]
             hit = True
-        f = _FORBIDDEN.search(rest)
+        f = _FORBIDDEN.search(rest) if "shall" in low else None
         if f:
             forbidden.append(rest[f.end() :].strip(" .;,"))
             rest = rest[: f.start()]
             hit = True
-        rest = _PLACEMENT.sub("", rest)
-        m = _REQUIRED.search(rest)
+        if "functional" in low:
+            rest = _PLACEMENT.sub("", rest)
+        m = _REQUIRED.search(rest) if any(w in low for w in _REQUIRED_WORDS) else None
         if m:
             trigger = m.group(0).lower()
             if "if and only if" in trigger or re.search(r"present\s+only\s+if", trigger):
