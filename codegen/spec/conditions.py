@@ -155,8 +155,10 @@ _TRANSLATE = str.maketrans(
 _GLUED = re.compile(r"\b(if|when|where)(?=[A-Z])")
 
 
+@lru_cache(maxsize=4096)
 def normalize(text: str) -> str:
-    """Straight quotes, plain dashes, single spaces (newlines kept: they end sentences)."""
+    """Straight quotes, plain dashes, single spaces (newlines kept: they end sentences).
+    Cached: a condition's text is normalised by each stage that reads it."""
     text = _GLUED.sub(r"\1 ", text.translate(_TRANSLATE))
     return "\n".join(_SPACE.sub(" ", line).strip() for line in text.splitlines()).strip()
 
