@@ -320,6 +320,13 @@ def _functional_groups(ctx: Context, tag: int) -> list[Any]:
 
 def _first(ctx: Context, tag: int, scope: str) -> list[Any]:
     """The elements for the first tag of a path, following the scope rules of :class:`Ref`."""
+    if scope == "auto":  # the common case first; the reader's nodes are read directly
+        reader_nodes = tag >> 16 != 0x0002
+        for ds in reversed(ctx.stack):
+            e = ds.elems.get(tag) if reader_nodes and type(ds) is Node else _get(ds, tag)
+            if e is not None:
+                return [e]
+        return _functional_groups(ctx, tag)
     if scope == "item":
         e = _get(ctx.current, tag)
         return [e] if e is not None else []
@@ -331,7 +338,7 @@ def _first(ctx: Context, tag: int, scope: str) -> list[Any]:
     if scope == "root":
         e = _get(ctx.root, tag)
         return [e] if e is not None else _functional_groups(ctx, tag)
-    for ds in reversed(ctx.stack):
+    for ds in reversed(ctx.stack):  # an unknown scope reads as "auto"
         e = _get(ds, tag)
         if e is not None:
             return [e]
@@ -340,8 +347,11 @@ def _first(ctx: Context, tag: int, scope: str) -> list[Any]:
 
 def lookup(r: Ref, ctx: Context) -> list[Any]:
     """All data elements a reference designates (empty when absent anywhere on its path)."""
-    elems = _first(ctx, r.path[0], r.scope)
-    for tag in r.path[1:]:
+    path = r.path
+    elems = _first(ctx, path[0], r.scope)
+    if len(path) == 1:
+        return elems
+    for tag in path[1:]:
         found = (_get(item, tag) for el in elems for item in _items(el))
         elems = [e for e in found if e is not None]
     return elems
@@ -998,7 +1008,11 @@ class Condition:
         present otherwise" when it means it, so a validator may warn). ``None`` when the words
         cannot be decided on this dataset.
         """
-        verdict = evaluate(self.predicate, ctx)
+        predicate = self.predicate
+        try:  # evaluate(), inlined: this runs for every conditional attribute of every item
+            verdict = None if predicate is None else predicate.eval(ctx)
+        except Exception:
+            verdict = None
         if verdict:
             return "required"
         if verdict is None:

@@ -12,6 +12,7 @@ next file of the same IOD costs nothing.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -43,7 +44,7 @@ class CompiledCondition:
     never looked at), so building them all when the rules load would be most of the loading.
     """
 
-    __slots__ = ("text", "status", "_data", "_condition", "_opaque", "_mentions")
+    __slots__ = ("text", "status", "_data", "_condition", "_opaque", "_mentions", "_requirement")
 
     def __init__(self, text: str, data: dict[str, Any], status: str) -> None:
         self.text = text
@@ -52,6 +53,7 @@ class CompiledCondition:
         self._condition: Condition | None = None
         self._opaque: bool | None = None
         self._mentions: dict[int, bool] = {}
+        self._requirement: Callable[[Any], str | None] | None = None
 
     @property
     def condition(self) -> Condition:
@@ -72,7 +74,14 @@ class CompiledCondition:
         return self._opaque
 
     def requirement(self, ctx: Any) -> str | None:
-        return None if self.opaque else self.condition.requirement(ctx)
+        """The condition's requirement in ``ctx`` (None when it cannot be decided).
+
+        Asked once per conditional attribute and item, so what to call is settled on the
+        first call: the condition's own method, or nothing for an opaque condition."""
+        fn = self._requirement
+        if fn is None:
+            fn = self._requirement = _undecided if self.opaque else self.condition.requirement
+        return fn(ctx)
 
     def mentions(self, tag: int) -> bool:
         """The condition speaks of the attribute ``tag`` itself ("Required if Rescale Type is
@@ -82,6 +91,10 @@ class CompiledCondition:
             hit = _mentions(self.condition.predicate, tag)
             self._mentions[tag] = hit
         return hit
+
+
+def _undecided(ctx: Any) -> None:
+    return None
 
 
 def compile_condition(spec: Any) -> CompiledCondition | None:
