@@ -12,7 +12,7 @@ from .dictionary import entry, keyword_of, tag_text
 from .findings import Finding, Reference, Severity
 from .reader import PIXEL_DATA, Element, Node, ParsedFile, ReadIssue
 from .rules import RuleBook
-from .vr import check_value, check_vm, vr_matches
+from .vr import check_element, vr_matches
 
 SOP_CLASS_UID = 0x00080016
 SOP_INSTANCE_UID = 0x00080018
@@ -322,7 +322,8 @@ class FileChecks:
                         ref=Reference("PS3.6", "", self.edition),
                         tag=tag,
                     )
-            for code, message in check_value(el):
+            problems, vm_problem = check_element(el, "" if private_or_length else e.vm)
+            for code, message in problems:
                 self.add(
                     "error",
                     code,
@@ -331,14 +332,12 @@ class FileChecks:
                     ref=Reference("PS3.5", "sect_6.2", ""),
                     tag=tag,
                 )
-            if e.vm and not private_or_length:
-                p = check_vm(el, e.vm)
-                if p is not None:
-                    self.add(
-                        "error",
-                        p[0],
-                        join(path, tag),
-                        p[1],
-                        ref=Reference("PS3.6", "", self.edition),
-                        tag=tag,
-                    )
+            if vm_problem is not None:
+                self.add(
+                    "error",
+                    vm_problem[0],
+                    join(path, tag),
+                    vm_problem[1],
+                    ref=Reference("PS3.6", "", self.edition),
+                    tag=tag,
+                )

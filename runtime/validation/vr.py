@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from .reader import TEXT_VRS, Element
+from .reader import CHARSET_VRS, TEXT_VRS, Element
 
 Problem = tuple[str, str]
 
@@ -219,6 +219,34 @@ def check_vm(el: Element, vm: str) -> Problem | None:
             continue
         return None
     return ("vm", f"{n} value{'s' if n != 1 else ''} where VM is {vm}")
+
+
+# Text VRs whose values are read as ASCII whatever the character set: their checks depend on the
+# VR, the VM and the bytes alone (UIDs, codes, dates, numbers recur in every item of a file)
+_BYTES_DECIDE = TEXT_VRS - CHARSET_VRS
+_CHECKED: dict[tuple[str, str, int, bytes], tuple[list[Problem], Problem | None]] = {}
+_CHECKED_MAX = 50_000
+
+
+def check_element(el: Element, vm: str) -> tuple[list[Problem], Problem | None]:
+    """:func:`check_value` and :func:`check_vm` (with the dictionary's ``vm``, "" for none).
+
+    The same values recur across a file's items and across files (the same UIDs in every
+    per-frame item, the same codes, dates and numbers), so for the text VRs whose bytes alone
+    decide (no character set involved) the verdicts are remembered by VR, VM and bytes."""
+    vr = el.vr
+    if vr not in _BYTES_DECIDE or el._buf is None or el.items is not None:
+        return check_value(el), check_vm(el, vm) if vm else None
+    if el.fragments is not None:
+        return check_value(el), check_vm(el, vm) if vm else None
+    key = (vr, vm, el.length, el.raw)
+    hit = _CHECKED.get(key)
+    if hit is None:
+        hit = (check_value(el), check_vm(el, vm) if vm else None)
+        if len(_CHECKED) >= _CHECKED_MAX:
+            _CHECKED.clear()
+        _CHECKED[key] = hit
+    return hit
 
 
 def vr_matches(written: str, dictionary: str) -> bool:
