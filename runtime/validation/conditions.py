@@ -129,10 +129,21 @@ class Ref:
 
     @classmethod
     def from_data(cls, data: str) -> Ref:
+        hit = _REFS.get(data) if cls is Ref else None
+        if hit is not None:
+            return hit
         scope, _, body = data.rpartition(":")
         if scope and scope not in SCOPES:
             raise ValueError(f"unknown scope {scope!r} in {data!r}")
-        return cls(tuple(parse_tag(t) for t in body.split("/")), scope or "auto")
+        made = cls(tuple(parse_tag(t) for t in body.split("/")), scope or "auto")
+        if cls is Ref and len(_REFS) < 65536:
+            _REFS[data] = made
+        return made
+
+
+# References as written in the rules → the same (immutable) Ref: the rules name the same
+# attributes again and again, and parsing each tag is most of building a condition
+_REFS: dict[str, Ref] = {}
 
 
 def ref(*tags: int, scope: str = "auto") -> Ref:

@@ -24,8 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .conditions import Context, Ref, Verdict, evaluate, lookup, normalize_module_name
 from .dictionary import entry, keyword_of, tag_text
@@ -39,9 +38,11 @@ PER_FRAME_FG = 0x52009230
 _ALWAYS_ALLOWED = frozenset({0xFFFCFFFC, 0xFFFAFFFA})  # Data Set Trailing Padding, Digital Sig.
 
 
-@dataclass(frozen=True, slots=True)
-class _Use:
-    """One rule for a tag at one dataset level, and the module it belongs to."""
+class _Use(NamedTuple):
+    """One rule for a tag at one dataset level, and the module it belongs to.
+
+    A named tuple rather than a frozen dataclass: plans make thousands of them when the rules
+    of an IOD are first used, and a tuple is several times cheaper to make."""
 
     attr: Attr
     module: str
@@ -827,68 +828,110 @@ _CONDITIONAL_TYPES = frozenset(("1C", "2C"))
 _MISS = object()
 
 
+# (tag, ((rule, module number), …)): every rule for one tag of a dataset level, in order
+_Rows = list[tuple[int, tuple[tuple[Attr, int], ...]]]
+
+
+class _Layout:
+    """The tags of one dataset level in the rules' order, each with its rules and the modules
+    they belong to: what the plans of that level share, whichever modules are checked.
+
+    ``needs`` lists, for each tag some rule makes Type 1, 2, 1C or 2C, the modules of those
+    rules: the tag must be looked at (even when absent) when one of them is checked."""
+
+    __slots__ = ("rows", "positions", "needs")
+
+    def __init__(self, rows: _Rows) -> None:
+        self.rows = rows
+        self.positions = {tag: i for i, (tag, _) in enumerate(rows)}
+        self.needs: list[tuple[int, tuple[int, ...]]] = []
+        for i, (_, rules) in enumerate(rows):
+            modules = tuple(m for a, m in rules if a.type not in _OPTIONAL_TYPES)
+            if modules:
+                self.needs.append((i, modules))
+
+
 class _Plan:
     """The tags of one dataset level, each with every rule for it, in the rules' order.
 
-    ``visit`` yields the tags a dataset needs looked at: those some rule requires (absent
-    ones must be reported) and the optional ones it has. Scopes list hundreds of optional
-    attributes and datasets hold a few of them, so walking the dataset's tags against an
-    index beats walking the scope."""
+    ``visit`` yields the tags a dataset needs looked at: those some rule of a checked module
+    requires (absent ones must be reported) and the optional ones it has. Scopes list hundreds
+    of optional attributes and datasets hold a few of them, so walking the dataset's tags
+    against an index beats walking the scope. The rules of a tag (:class:`_Use`, with whether
+    their module is checked) are made the first time a dataset needs the tag looked at: most
+    tags of an IOD are never present, and making them all up front was most of the cost of
+    a first file."""
 
-    __slots__ = ("entries", "required", "optional")
+    __slots__ = ("layout", "modules", "checked", "required", "optional", "_uses")
 
-    def __init__(self, entries: list[tuple[int, list[_Use], bool]]) -> None:
-        self.entries = [(tag, uses) for tag, uses, _ in entries]
-        self.required = [i for i, (_, _, optional) in enumerate(entries) if not optional]
-        self.optional = {tag: i for i, (tag, _, optional) in enumerate(entries) if optional}
+    def __init__(
+        self, layout: _Layout, modules: tuple[str, ...], checked: tuple[bool, ...]
+    ) -> None:
+        self.layout = layout
+        self.modules = modules
+        self.checked = checked
+        if all(checked):
+            self.required = [i for i, _ in layout.needs]
+        else:
+            self.required = [i for i, mods in layout.needs if any(checked[m] for m in mods)]
+        self.optional = dict(layout.positions)
+        rows = layout.rows
+        for i in self.required:
+            del self.optional[rows[i][0]]
+        self._uses: list[tuple[int, list[_Use]] | None] = [None] * len(layout.rows)
 
     def visit(self, elements: dict[int, Any]) -> list[tuple[int, list[_Use]]]:
         optional = self.optional
         order = [optional[t] for t in elements if t in optional]
         order += self.required
         order.sort()
-        entries = self.entries
-        return [entries[i] for i in order]
+        made = self._uses
+        out = []
+        for i in order:
+            entry = made[i]
+            if entry is None:
+                entry = made[i] = self._make(i)
+            out.append(entry)
+        return out
+
+    def _make(self, i: int) -> tuple[int, list[_Use]]:
+        tag, rules = self.layout.rows[i]
+        modules, checked = self.modules, self.checked
+        return tag, [_Use(a, modules[m], checked[m]) for a, m in rules]
 
 
 def _root_plan(cache: dict[Any, Any], iod: IodRules, checked: tuple[bool, ...]) -> _Plan:
     """Every top-level tag with the rules of every module for it (which modules are checked
-    varies with the dataset; the combinations seen are few)."""
+    varies with the dataset; the combinations seen are few, and share one layout)."""
     key = ("root", iod.id, checked)
     hit = cache.get(key)
     if hit is None or hit[0] is not iod:
-        uses: dict[int, list[_Use]] = {}
-        for mu, flag in zip(iod.modules, checked, strict=True):
-            for tag, attrs in mu.scope.by_tag.items():
-                uses.setdefault(tag, []).extend(_Use(a, mu.name, flag) for a in attrs)
-        plan = _Plan(
-            [
-                (tag, lst, all(u.attr.type in _OPTIONAL_TYPES or not u.checked for u in lst))
-                for tag, lst in uses.items()
-            ]
-        )
+        lkey = ("root-layout", iod.id)
+        layout = cache.get(lkey)
+        if layout is None or layout[0] is not iod:
+            rows: dict[int, list[tuple[Attr, int]]] = {}
+            for m, mu in enumerate(iod.modules):
+                for tag, attrs in mu.scope.by_tag.items():
+                    rows.setdefault(tag, []).extend((a, m) for a in attrs)
+            layout = cache[lkey] = (iod, _Layout([(t, tuple(r)) for t, r in rows.items()]))
+        plan = _Plan(layout[1], tuple(mu.name for mu in iod.modules), checked)
         hit = (iod, plan)
         cache[key] = hit
     return hit[1]
 
 
 def _item_plan(cache: dict[Any, Any], scope: Scope, module: str) -> _Plan:
-    """(tag, rules, all optional) for each tag of an item scope, built once per scope and module
-    (scopes live as long as their rule book; the cache holds the scope so ids stay unique)."""
+    """(tag, rules) for each tag of an item scope, built once per scope and module (scopes
+    live as long as their rule book; the cache holds the scope so ids stay unique)."""
     key = ("item", id(scope), module)
     hit = cache.get(key)
     if hit is None or hit[0] is not scope:
-        plan = _Plan(
-            [
-                (
-                    tag,
-                    [_Use(a, module, True) for a in attrs],
-                    all(a.type in _OPTIONAL_TYPES for a in attrs),
-                )
-                for tag, attrs in scope.by_tag.items()
-            ]
-        )
-        hit = (scope, plan)
+        lkey = ("item-layout", id(scope))
+        layout = cache.get(lkey)
+        if layout is None or layout[0] is not scope:
+            rows = [(t, tuple((a, 0) for a in attrs)) for t, attrs in scope.by_tag.items()]
+            layout = cache[lkey] = (scope, _Layout(rows))
+        hit = (scope, _Plan(layout[1], (module,), (True,)))
         cache[key] = hit
     return hit[1]
 
