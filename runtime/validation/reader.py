@@ -50,6 +50,7 @@ _VALID_VRS = frozenset(
     "AE AS AT CS DA DS DT FD FL IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV TM UC UI UL UN "
     "UR US UT UV".split()
 )
+_VR_TEXT = {v.encode(): v for v in _VALID_VRS}  # VR bytes as read → the VR's name
 TEXT_VRS = frozenset("AE AS CS DA DS DT IS LO LT PN SH ST TM UC UI UR UT".split())
 SINGLE_TEXT_VRS = frozenset(("LT", "ST", "UT", "UR"))  # a backslash is text, not a separator
 CHARSET_VRS = frozenset(("SH", "LO", "ST", "LT", "UT", "PN", "UC"))
@@ -113,6 +114,7 @@ class Element:
         buf: Any = None,
         start: int = 0,
         written_vr: str | None = None,
+        enc: Encoding | None = None,
     ) -> None:
         self.tag = tag
         self.vr = vr
@@ -124,7 +126,7 @@ class Element:
         self.fragments: int | None = None
         self._value: Any = _UNSET
         self._strings: tuple[str, ...] | None = None
-        self.enc: Encoding | None = None  # character set and byte order in force here
+        self.enc: Encoding | None = enc  # character set and byte order in force here
         self.decode_error = ""  # why the text could not be decoded with its character set
 
     # -- pydicom DataElement look-alike (for the condition evaluator) --------------------------
@@ -421,6 +423,8 @@ class _Reader:
         self.u16 = struct.Struct(e + "H").unpack_from
         self.u32 = struct.Struct(e + "I").unpack_from
         self.tag = struct.Struct(e + "HH").unpack_from
+        # an explicit VR element header at once: group, element, VR bytes, 16-bit length
+        self.header = struct.Struct(e + "HH2sH").unpack_from
 
     def issue(self, sev: str, code: str, msg: str, path: str = "", tag: int | None = None) -> None:
         if len(self.issues) < 200:
@@ -437,11 +441,15 @@ class _Reader:
         elements = node.elems
         last = -1
         explicit = self.explicit
+        header, tag_of, u32 = self.header, self.tag, self.u32
         while pos < end:
             if pos + 8 > end:
                 self.issue("error", "truncated", f"{end - pos} stray bytes at the end", path)
                 return node, end
-            g, e = self.tag(buf, pos)
+            if explicit:
+                g, e, vrb, short_length = header(buf, pos)
+            else:
+                g, e = tag_of(buf, pos)
             tag = g << 16 | e
             if g == 0xFFFE:
                 length = self.u32(buf, pos + 4)[0]
@@ -472,15 +480,14 @@ class _Reader:
             last = tag
             written = None
             if explicit:
-                vrb = bytes(buf[pos + 4 : pos + 6])
                 if vrb in _LONG_VRS:
-                    length = self.u32(buf, pos + 8)[0]
+                    length = u32(buf, pos + 8)[0]
                     hdr = 12
-                    written = vrb.decode()
-                elif len(vrb) == 2 and 0x41 <= vrb[0] <= 0x5A and 0x41 <= vrb[1] <= 0x5A:
-                    length = self.u16(buf, pos + 6)[0]
+                    written = _VR_TEXT[vrb]
+                elif 0x41 <= vrb[0] <= 0x5A and 0x41 <= vrb[1] <= 0x5A:
+                    length = short_length
                     hdr = 8
-                    written = vrb.decode()
+                    written = _VR_TEXT.get(vrb) or vrb.decode()
                     if written not in _VALID_VRS:
                         self.issue("error", "bad-vr", f"unknown VR {written!r}", path, tag)
                         written = "UN"
@@ -496,12 +503,11 @@ class _Reader:
                     length = self.u32(buf, pos + 4)[0]
                     hdr = 8
             else:
-                length = self.u32(buf, pos + 4)[0]
+                length = u32(buf, pos + 4)[0]
                 hdr = 8
             vr = written or _dictionary_vr(tag, length)
             start = pos + hdr
-            el = Element(tag, vr, length, buf, start, written)
-            el.enc = enc
+            el = Element(tag, vr, length, buf, start, written, enc)
             if vr == "SQ" or (length == UNDEFINED and vr == "UN" and tag != PIXEL_DATA):
                 if vr == "UN":
                     el.vr = "SQ"
