@@ -66,6 +66,7 @@ def report_file(path: str | Path, book: RuleBook | None = None) -> FileReport:
 
 
 _FRAME = re.compile(r"^PerFrameFunctionalGroupsSequence\[(\d+)\]")
+_ANY_FRAME = "PerFrameFunctionalGroupsSequence[*]"
 
 
 def collapse_frames(findings: list[Finding]) -> list[Finding]:
@@ -80,12 +81,8 @@ def collapse_frames(findings: list[Finding]) -> list[Finding]:
         if m is None:
             order.append(f)
             continue
-        key = (
-            f.code,
-            _FRAME.sub("PerFrameFunctionalGroupsSequence[*]", f.path),
-            f.message,
-            f.module,
-        )
+        # the path with "[*]" for the frame number (what _FRAME.sub would make, without it)
+        key = (f.code, _ANY_FRAME + f.path[m.end() :], f.message, f.module)
         if key not in groups:
             groups[key] = []
             order.append(key)

@@ -293,7 +293,15 @@ class _Check(FileChecks):
             a = u.attr
             t = a.type
             if el is not None:
-                if a.items is None and not a.value_sets:
+                if a.items is not None:
+                    if not a.value_sets and t in _UNCONDITIONAL_TYPES:
+                        # a sequence with one plain rule: emptiness, then its items
+                        if t == "1" and u.checked and _empty(el):
+                            self.emptiness([("required", u)], join(path, tag), tag)
+                        if el.items is not None:
+                            self.sequence(el, uses, ctx, join(path, tag))
+                        return
+                elif not a.value_sets:
                     if t == "1":
                         if u.checked and _empty(el):
                             self.emptiness([("required", u)], join(path, tag), tag)
@@ -580,12 +588,13 @@ class _Check(FileChecks):
         groups = next((u.attr.code_groups for u in seqs if u.attr.code_groups), ())
         if groups and items:
             self.codes(items, groups, path, u0)
-        segments = {(id(rows), tid): (rows, tid) for u in seqs for rows, tid in u.attr.items or ()}
-        scope = self.book.scope(tuple(segments.values()))
+        if not items:
+            return
+        scope, plan = _sequence_plan(self.book, seqs, u0.module)
         for i, item in enumerate(items):
             ictx = ctx.child(item, i, el.tag)
             ipath = f"{path}[{i}]"
-            self.item(item, scope, ictx, ipath, u0.module)
+            self.item(item, scope, ictx, ipath, u0.module, plan)
 
     def codes(
         self, items: list[Node], groups: tuple[tuple[int, str], ...], path: str, use: _Use
@@ -630,8 +639,19 @@ class _Check(FileChecks):
                 tag=use.attr.tag,
             )
 
-    def item(self, node: Node, scope: Scope, ctx: Context, path: str, module: str) -> None:
-        plan = _item_plan(self.book.plans, scope, module)
+    def item(
+        self,
+        node: Node,
+        scope: Scope,
+        ctx: Context,
+        path: str,
+        module: str,
+        plan: _Plan | None = None,
+    ) -> None:
+        """One item against the scope of its sequence (``plan``: that scope's, when the caller
+        has it at hand)."""
+        if plan is None:
+            plan = _item_plan(self.book.plans, scope, module)
         for tag, uses in plan.visit(node.elems):
             self.attribute(node, tag, uses, ctx, path)
         if scope.masked:
@@ -641,8 +661,9 @@ class _Check(FileChecks):
             allowed_groups = self.functional_group_item(node, ctx, path)
         if scope.open:
             return
+        listed = scope.by_tag
         for tag in node.elems:
-            if tag >> 16 & 1 or tag & 0xFFFF == 0 or tag in _ALWAYS_ALLOWED:
+            if tag in listed or tag >> 16 & 1 or tag & 0xFFFF == 0 or tag in _ALWAYS_ALLOWED:
                 continue
             if scope.allows(tag) or tag in allowed_groups:
                 continue
@@ -825,6 +846,7 @@ def _required(cc: Any, ctx: Context) -> Verdict:
 
 _OPTIONAL_TYPES = frozenset(("3", ""))
 _CONDITIONAL_TYPES = frozenset(("1C", "2C"))
+_UNCONDITIONAL_TYPES = frozenset(("1", "2", "3", ""))
 _MISS = object()
 
 
@@ -918,6 +940,19 @@ def _root_plan(cache: dict[Any, Any], iod: IodRules, checked: tuple[bool, ...]) 
         hit = (iod, plan)
         cache[key] = hit
     return hit[1]
+
+
+def _sequence_plan(book: RuleBook, seqs: list[_Use], module: str) -> tuple[Scope, _Plan]:
+    """The scope of a sequence's items (the item rows of every rule for it) and its plan,
+    kept by the rules' identity: a sequence recurs in every item of its parent (every frame)."""
+    key = ("sequence", module, *[id(u.attr) for u in seqs])
+    hit = book.plans.get(key)
+    if hit is None or any(a is not u.attr for a, u in zip(hit[0], seqs, strict=True)):
+        segments = {(id(rows), tid): (rows, tid) for u in seqs for rows, tid in u.attr.items or ()}
+        scope = book.scope(tuple(segments.values()))
+        hit = (tuple(u.attr for u in seqs), scope, _item_plan(book.plans, scope, module))
+        book.plans[key] = hit
+    return hit[1], hit[2]
 
 
 def _item_plan(cache: dict[Any, Any], scope: Scope, module: str) -> _Plan:

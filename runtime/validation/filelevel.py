@@ -42,6 +42,7 @@ class FileChecks:
         self.root = parsed.dataset
         self.findings: list[Finding] = []
         self._seen: set[tuple[str, str, str, str]] = set()
+        self._refs: dict[str, Reference] = {}
 
     # -- reporting ----------------------------------------------------------------------------
     def add(
@@ -63,7 +64,12 @@ class FileChecks:
         self.findings.append(Finding(severity, code, path, message, module, rule, ref, tag))
 
     def ref(self, table: str) -> Reference:
-        return Reference(PS33, table, self.edition)
+        """The PS3.3 table of a rule (one immutable Reference per table, made once: a rule
+        that cannot be decided is reported in every item it applies to)."""
+        hit = self._refs.get(table)
+        if hit is None:
+            hit = self._refs[table] = Reference(PS33, table, self.edition)
+        return hit
 
     def read_issue(self, issue: ReadIssue) -> None:
         code = "meta" if issue.code == "no-preamble" else "encoding"
