@@ -359,9 +359,16 @@ def _first(ctx: Context, tag: int, scope: str) -> list[Any]:
 def lookup(r: Ref, ctx: Context) -> list[Any]:
     """All data elements a reference designates (empty when absent anywhere on its path)."""
     path = r.path
-    elems = _first(ctx, path[0], r.scope)
     if len(path) == 1:
-        return elems
+        tag = path[0]
+        if r.scope == "auto" and tag >> 16 != 0x0002:  # _first(), inlined for the common case
+            for ds in reversed(ctx.stack):
+                e = ds.elems.get(tag) if type(ds) is Node else _get(ds, tag)
+                if e is not None:
+                    return [e]
+            return _functional_groups(ctx, tag)
+        return _first(ctx, tag, r.scope)
+    elems = _first(ctx, path[0], r.scope)
     for tag in path[1:]:
         found = (_get(item, tag) for el in elems for item in _items(el))
         elems = [e for e in found if e is not None]

@@ -317,7 +317,11 @@ class _Check(FileChecks):
             elif t in _CONDITIONAL_TYPES:
                 if not u.checked:
                     return
-                req = self.requirement(a, ctx)
+                # requirement(), for an absent attribute without guards
+                cc = a.condition
+                req = None if cc is None else cc.requirement(ctx)
+                if req == "required" and cc is not None and cc.mentions(tag):
+                    req = None  # see requirement(): about the value it would have
                 if req == "required" or req is None:
                     self.judge(node, el, tag, [(req, u)], ctx, path)
                 return  # not required: an absent attribute is fine

@@ -233,13 +233,17 @@ def check_element(el: Element, vm: str) -> tuple[list[Problem], Problem | None]:
 
     The same values recur across a file's items and across files (the same UIDs in every
     per-frame item, the same codes, dates and numbers), so for the text VRs whose bytes alone
-    decide (no character set involved) the verdicts are remembered by VR, VM and bytes."""
+    decide (no character set involved) the verdicts are remembered by VR, VM and bytes; for
+    binary VRs, by VR, VM and length, which is all their checks look at."""
     vr = el.vr
-    if vr not in _BYTES_DECIDE or el._buf is None or el.items is not None:
+    if el._buf is None or el.items is not None or el.fragments is not None:
         return check_value(el), check_vm(el, vm) if vm else None
-    if el.fragments is not None:
+    if vr in _BYTES_DECIDE:
+        key = (vr, vm, el.length, el.raw)
+    elif vr not in TEXT_VRS:  # binary: the length alone decides (its multiple, the count)
+        key = (vr, vm, el.length, b"")
+    else:
         return check_value(el), check_vm(el, vm) if vm else None
-    key = (vr, vm, el.length, el.raw)
     hit = _CHECKED.get(key)
     if hit is None:
         hit = (check_value(el), check_vm(el, vm) if vm else None)
