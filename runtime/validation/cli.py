@@ -137,12 +137,20 @@ def _size(name: str) -> int:
 
 
 def _warm(files: list[Path]) -> None:
-    """Load the rules of the IODs the files need before forking, so the workers share them
-    instead of each loading its own (the File Meta Information names the SOP Class)."""
+    """Load what every worker needs before forking, so the workers share it instead of each
+    making its own: the rules of the IODs the files need (the File Meta Information names the
+    SOP Class) with their top-level layouts, the data dictionary, the context groups' index."""
     from . import api  # noqa: F401 - the engine's modules, imported once for all workers
+    from .dictionary import entry
+    from .engine import root_layout
     from .reader import sop_class_of
     from .rules import rule_book
 
+    entry(0x00080016)  # loads the data dictionary
+    try:
+        import iodkit.codes  # noqa: F401 - context groups, for code sequences
+    except ImportError:
+        pass
     book = rule_book()
     seen: set[str] = set()
     for f in files:
@@ -150,7 +158,9 @@ def _warm(files: list[Path]) -> None:
         if uid and uid not in seen:
             seen.add(uid)
             try:
-                book.iod_for(uid)
+                iod = book.iod_for(uid)
+                if iod is not None:
+                    root_layout(book.plans, iod)
             except Exception:  # a broken rule module must not stop the run; the worker reports
                 continue
 

@@ -932,17 +932,23 @@ def _root_plan(cache: dict[Any, Any], iod: IodRules, checked: tuple[bool, ...]) 
     key = ("root", iod.id, checked)
     hit = cache.get(key)
     if hit is None or hit[0] is not iod:
-        lkey = ("root-layout", iod.id)
-        layout = cache.get(lkey)
-        if layout is None or layout[0] is not iod:
-            rows: dict[int, list[tuple[Attr, int]]] = {}
-            for m, mu in enumerate(iod.modules):
-                for tag, attrs in mu.scope.by_tag.items():
-                    rows.setdefault(tag, []).extend((a, m) for a in attrs)
-            layout = cache[lkey] = (iod, _Layout([(t, tuple(r)) for t, r in rows.items()]))
-        plan = _Plan(layout[1], tuple(mu.name for mu in iod.modules), checked)
+        plan = _Plan(root_layout(cache, iod), tuple(mu.name for mu in iod.modules), checked)
         hit = (iod, plan)
         cache[key] = hit
+    return hit[1]
+
+
+def root_layout(cache: dict[Any, Any], iod: IodRules) -> _Layout:
+    """Every top-level tag of an IOD with the rules of every module for it (made once per
+    IOD; ``validate --jobs`` makes it before forking, for all workers)."""
+    key = ("root-layout", iod.id)
+    hit = cache.get(key)
+    if hit is None or hit[0] is not iod:
+        rows: dict[int, list[tuple[Attr, int]]] = {}
+        for m, mu in enumerate(iod.modules):
+            for tag, attrs in mu.scope.by_tag.items():
+                rows.setdefault(tag, []).extend((a, m) for a in attrs)
+        hit = cache[key] = (iod, _Layout([(t, tuple(r)) for t, r in rows.items()]))
     return hit[1]
 
 
