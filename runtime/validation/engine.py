@@ -728,10 +728,10 @@ class _Check(FileChecks):
     def functional_group_item(self, node: Node, ctx: Context, path: str) -> frozenset[int]:
         """Check the functional group macros present in one Shared or Per-frame item."""
         per_frame = ctx.frame is not None or "PerFrame" in path.rsplit(".", 1)[-1]
-        allowed: set[int] = set()
-        for g in self.groups.values():
-            allowed.update(g.tags)
-            if not any(t in node.elems for t in g.tags):
+        macros, allowed = self.macros()
+        present = node.elems.keys()
+        for g, scope, module, plan in macros:
+            if present.isdisjoint(g.tags):
                 continue
             where = "per-frame" if per_frame else "shared"
             if g.placement and g.placement != where:
@@ -745,10 +745,25 @@ class _Check(FileChecks):
                     module=g.name,
                     ref=self.ref(self.iod_rules.id if self.iod_rules else ""),
                 )
-            self.item(
-                node, _closed(self.book.plans, g.scope), ctx, path, f"{g.name} Functional Group"
-            )
-        return frozenset(allowed)
+            self.item(node, scope, ctx, path, module, plan)
+        return allowed
+
+    def macros(self) -> tuple[list[tuple[GroupUse, Scope, str, _Plan]], frozenset[int]]:
+        """The IOD's functional group macros, each with its scope as checked inside a
+        functional group item, its name as a module and its plan; and every tag they may
+        put in an item. Made once per IOD: they are looked at in every frame."""
+        iod = self.iod_rules
+        key = ("macros", iod.id if iod else "")
+        hit = self.book.plans.get(key)
+        if hit is None or hit[0] is not iod:
+            macros = []
+            for g in self.groups.values():
+                scope = _closed(self.book.plans, g.scope)
+                module = f"{g.name} Functional Group"
+                macros.append((g, scope, module, _item_plan(self.book.plans, scope, module)))
+            allowed = frozenset(t for g in self.groups.values() for t in g.tags)
+            hit = self.book.plans[key] = (iod, macros, allowed)
+        return hit[1], hit[2]
 
     def functional_group_usage(
         self,
