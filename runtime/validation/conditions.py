@@ -31,7 +31,7 @@ import math
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import FrozenInstanceError, dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
 
@@ -104,8 +104,47 @@ def parse_tag(text: str) -> int:
     return int(m.group(1) + m.group(2), 16)
 
 
-@dataclass(frozen=True, slots=True)
-class Ref:
+_set = object.__setattr__
+
+
+class _Value:
+    """Base of :class:`Ref` and the predicate classes: immutable values, equal and hashed by
+    class and fields, with the ``repr`` and the errors on assignment of a frozen dataclass.
+
+    Written out rather than made with ``@dataclass(frozen=True, slots=True)``: a dataclass runs
+    ``exec`` for each method it makes, ~3 million instructions a class, and these 21 classes
+    are made at every start of the validator (3% of a ``validate`` run over the test corpus).
+    Each subclass lists its fields in ``__slots__``, in the order of its ``__init__``.
+    """
+
+    __slots__: tuple[str, ...] = ()
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return self._values() == other._values()  # type: ignore[attr-defined]
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"{self.__class__.__qualname__}({fields})"
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (self.__class__, self._values())
+
+
+class Ref(_Value):
     """Where an attribute named in a condition is looked up.
 
     ``path`` is one tag, or several when the text names the sequences on the way ("Content Item
@@ -116,8 +155,13 @@ class Ref:
     ``frame`` (the functional groups only).
     """
 
+    __slots__ = ("path", "scope")
     path: tuple[int, ...]
-    scope: str = "auto"
+    scope: str
+
+    def __init__(self, path: tuple[int, ...], scope: str = "auto") -> None:
+        _set(self, "path", path)
+        _set(self, "scope", scope)
 
     @property
     def tag(self) -> int:
@@ -473,9 +517,10 @@ def _all3(verdicts: Iterable[Verdict]) -> Verdict:
 Value: TypeAlias = str | int | float
 
 
-@dataclass(frozen=True, slots=True)
-class Always:
+class Always(_Value):
     """Unconditionally true (e.g. a condition the text states as always applying)."""
+
+    __slots__ = ()
 
     def eval(self, ctx: Context) -> Verdict:
         return True
@@ -484,9 +529,10 @@ class Always:
         return "always"
 
 
-@dataclass(frozen=True, slots=True)
-class Never:
+class Never(_Value):
     """Unconditionally false."""
+
+    __slots__ = ()
 
     def eval(self, ctx: Context) -> Verdict:
         return False
@@ -495,9 +541,10 @@ class Never:
         return "never"
 
 
-@dataclass(frozen=True, slots=True)
-class FirstItem:
+class FirstItem(_Value):
     """The current item is the first of its sequence ("Required for first Item of …")."""
+
+    __slots__ = ()
 
     def eval(self, ctx: Context) -> Verdict:
         return None if ctx.index is None else ctx.index == 0
@@ -506,11 +553,14 @@ class FirstItem:
         return "first_item"
 
 
-@dataclass(frozen=True, slots=True)
-class Present:
+class Present(_Value):
     """Reads "X is present" (an empty type 2 value counts as present, as in PS3.5)."""
 
+    __slots__ = ("ref",)
     ref: Ref
+
+    def __init__(self, ref: Ref) -> None:
+        _set(self, "ref", ref)
 
     def eval(self, ctx: Context) -> Verdict:
         return bool(lookup(self.ref, ctx))
@@ -519,11 +569,14 @@ class Present:
         return {"present": self.ref.to_data()}
 
 
-@dataclass(frozen=True, slots=True)
-class Absent:
+class Absent(_Value):
     """Reads "X is not present" / "is absent"."""
 
+    __slots__ = ("ref",)
     ref: Ref
+
+    def __init__(self, ref: Ref) -> None:
+        _set(self, "ref", ref)
 
     def eval(self, ctx: Context) -> Verdict:
         return not lookup(self.ref, ctx)
@@ -532,11 +585,14 @@ class Absent:
         return {"absent": self.ref.to_data()}
 
 
-@dataclass(frozen=True, slots=True)
-class HasValue:
+class HasValue(_Value):
     """Reads "X is present with a value" / "has a value" / "is not empty" (non-zero length)."""
 
+    __slots__ = ("ref",)
     ref: Ref
+
+    def __init__(self, ref: Ref) -> None:
+        _set(self, "ref", ref)
 
     def eval(self, ctx: Context) -> Verdict:
         return any(not _is_empty(e) for e in lookup(self.ref, ctx))
@@ -545,17 +601,22 @@ class HasValue:
         return {"has_value": self.ref.to_data()}
 
 
-@dataclass(frozen=True, slots=True)
-class Equals:
+class Equals(_Value):
     """Reads "X is V1 or V2" / "X Value N is V": some (the N-th, 1-based) value is in ``values``.
 
     Strings compare exactly after stripping padding; numbers compare numerically. An absent or
     empty attribute is not equal to anything (so "X is not V" = ``Not(Equals)`` is true then).
     """
 
+    __slots__ = ("ref", "values", "index")
     ref: Ref
     values: tuple[Value, ...]
-    index: int | None = None
+    index: int | None
+
+    def __init__(self, ref: Ref, values: tuple[Value, ...], index: int | None = None) -> None:
+        _set(self, "ref", ref)
+        _set(self, "values", values)
+        _set(self, "index", index)
 
     def eval(self, ctx: Context) -> Verdict:
         for elem in lookup(self.ref, ctx):
@@ -572,14 +633,19 @@ class Equals:
         return d
 
 
-@dataclass(frozen=True, slots=True)
-class NotEquals:
+class NotEquals(_Value):
     """Reads "X equals other than V" / "has a value other than V": X has a value, and it is none of
     ``values``. Unlike ``Not(Equals)``, an absent or empty X makes this false."""
 
+    __slots__ = ("ref", "values", "index")
     ref: Ref
     values: tuple[Value, ...]
-    index: int | None = None
+    index: int | None
+
+    def __init__(self, ref: Ref, values: tuple[Value, ...], index: int | None = None) -> None:
+        _set(self, "ref", ref)
+        _set(self, "values", values)
+        _set(self, "index", index)
 
     def eval(self, ctx: Context) -> Verdict:
         for elem in lookup(self.ref, ctx):
@@ -595,17 +661,23 @@ class NotEquals:
         return d
 
 
-@dataclass(frozen=True, slots=True)
-class Compare:
+class Compare(_Value):
     """Reads "X is greater than N", "is non-zero" (``!=`` 0), "is less than or equal to N".
 
     Absent or empty → false; a value that is not a number → cannot decide.
     """
 
+    __slots__ = ("ref", "op", "value", "index")
     ref: Ref
     op: str
     value: float | int
-    index: int | None = None
+    index: int | None
+
+    def __init__(self, ref: Ref, op: str, value: float | int, index: int | None = None) -> None:
+        _set(self, "ref", ref)
+        _set(self, "op", op)
+        _set(self, "value", value)
+        _set(self, "index", index)
 
     def eval(self, ctx: Context) -> Verdict:
         test = _OPS[self.op]
@@ -626,16 +698,21 @@ class Compare:
         return d
 
 
-@dataclass(frozen=True, slots=True)
-class Count:
+class Count(_Value):
     """Reads "Sequence X contains more than one Item" / "X has more than one value".
 
     Counts the items of a sequence, or the values of any other element; absent counts 0.
     """
 
+    __slots__ = ("ref", "op", "value")
     ref: Ref
     op: str
     value: int
+
+    def __init__(self, ref: Ref, op: str, value: int) -> None:
+        _set(self, "ref", ref)
+        _set(self, "op", op)
+        _set(self, "value", value)
 
     def eval(self, ctx: Context) -> Verdict:
         elems = lookup(self.ref, ctx)
@@ -651,8 +728,7 @@ def _is_sequence(elem: Any) -> bool:
     return getattr(elem, "VR", None) == "SQ"
 
 
-@dataclass(frozen=True, slots=True)
-class CodeIn:
+class CodeIn(_Value):
     """Reads "Code Sequence X contains an Item with the value (V, S, "meaning")", "X is (V, S, …)".
 
     ``codes`` are (code value, coding scheme designator) pairs; the meaning is not compared
@@ -660,8 +736,13 @@ class CodeIn:
     Code Value, or, for content items, through its Concept Code Sequence.
     """
 
+    __slots__ = ("ref", "codes")
     ref: Ref
     codes: tuple[tuple[str, str], ...]
+
+    def __init__(self, ref: Ref, codes: tuple[tuple[str, str], ...]) -> None:
+        _set(self, "ref", ref)
+        _set(self, "codes", codes)
 
     def eval(self, ctx: Context) -> Verdict:
         for elem in lookup(self.ref, ctx):
@@ -689,12 +770,16 @@ class CodeIn:
         return {"code": self.ref.to_data(), "values": [list(c) for c in self.codes]}
 
 
-@dataclass(frozen=True, slots=True)
-class PointsTo:
+class PointsTo(_Value):
     """Reads "Frame Increment Pointer points to Frame Time (0018,1063)": an AT value in ``tags``."""
 
+    __slots__ = ("ref", "tags")
     ref: Ref
     tags: tuple[int, ...]
+
+    def __init__(self, ref: Ref, tags: tuple[int, ...]) -> None:
+        _set(self, "ref", ref)
+        _set(self, "tags", tags)
 
     def eval(self, ctx: Context) -> Verdict:
         for elem in lookup(self.ref, ctx):
@@ -719,17 +804,22 @@ def _as_tag(v: Any) -> int | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
-class ItemsWhere:
+class ItemsWhere(_Value):
     """A condition on the items of a sequence: some item (or, with ``every``, every item).
 
     The inner predicate is evaluated with each item as the current dataset, so its own
     references find siblings inside the item first.
     """
 
+    __slots__ = ("ref", "where", "every")
     ref: Ref
     where: Predicate
-    every: bool = False
+    every: bool
+
+    def __init__(self, ref: Ref, where: Predicate, every: bool = False) -> None:
+        _set(self, "ref", ref)
+        _set(self, "where", where)
+        _set(self, "every", every)
 
     def eval(self, ctx: Context) -> Verdict:
         verdicts = (
@@ -744,16 +834,20 @@ class ItemsWhere:
         return {key: self.ref.to_data(), "where": self.where.to_data()}
 
 
-@dataclass(frozen=True, slots=True)
-class Module:
+class Module(_Value):
     """Reads "the X Module is present", "X Functional Group Macro is present": asked of the engine.
 
     ``kind`` is "module", "macro" or "functional-group"; the context's module oracle answers,
     ``None`` when it does not know.
     """
 
+    __slots__ = ("name", "kind")
     name: str
-    kind: str = "module"
+    kind: str
+
+    def __init__(self, name: str, kind: str = "module") -> None:
+        _set(self, "name", name)
+        _set(self, "kind", kind)
 
     def eval(self, ctx: Context) -> Verdict:
         if ctx.modules is None:
@@ -766,14 +860,17 @@ class Module:
         return {"module": self.name, "kind": self.kind}
 
 
-@dataclass(frozen=True, slots=True)
-class IodRequires:
+class IodRequires(_Value):
     """Reads "image requires X (gggg,eeee) and Y (gggg,eeee)": the IOD's own rules require each
     of ``tags`` in this dataset (a mandatory module, or a module or functional group macro whose
     condition holds, lists it as Type 1 or 2, or as 1C/2C with its condition met). Asked of the
     engine (``Context.facts``); cannot decide without it."""
 
+    __slots__ = ("tags",)
     tags: tuple[int, ...]
+
+    def __init__(self, tags: tuple[int, ...]) -> None:
+        _set(self, "tags", tags)
 
     def eval(self, ctx: Context) -> Verdict:
         if ctx.facts is None:
@@ -789,8 +886,7 @@ _ANATOMIC_REGION_SEQUENCE = 0x00082218
 _CODE_MEANING = 0x00080104
 
 
-@dataclass(frozen=True, slots=True)
-class PairedBodyPart:
+class PairedBodyPart(_Value):
     """Reads "the body part examined is a paired structure" (General Series, Laterality).
 
     PS3.16 Annex L says which body parts are paired: Table L-5 by anatomic code, Tables L-1 to
@@ -798,6 +894,8 @@ class PairedBodyPart:
     Sequence (0008,2218) speaks first; else Body Part Examined (0018,0015). Neither recorded,
     or not in the tables: cannot decide (the dataset does not say what was examined).
     """
+
+    __slots__ = ()
 
     def eval(self, ctx: Context) -> Verdict:
         facts = ctx.facts
@@ -826,9 +924,12 @@ class PairedBodyPart:
         return "paired_body_part"
 
 
-@dataclass(frozen=True, slots=True)
-class And:
+class And(_Value):
+    __slots__ = ("items",)
     items: tuple[Predicate, ...]
+
+    def __init__(self, items: tuple[Predicate, ...]) -> None:
+        _set(self, "items", items)
 
     def eval(self, ctx: Context) -> Verdict:
         return _all3(p.eval(ctx) for p in self.items)
@@ -837,9 +938,12 @@ class And:
         return {"and": [p.to_data() for p in self.items]}
 
 
-@dataclass(frozen=True, slots=True)
-class Or:
+class Or(_Value):
+    __slots__ = ("items",)
     items: tuple[Predicate, ...]
+
+    def __init__(self, items: tuple[Predicate, ...]) -> None:
+        _set(self, "items", items)
 
     def eval(self, ctx: Context) -> Verdict:
         return _any3(p.eval(ctx) for p in self.items)
@@ -848,9 +952,12 @@ class Or:
         return {"or": [p.to_data() for p in self.items]}
 
 
-@dataclass(frozen=True, slots=True)
-class Not:
+class Not(_Value):
+    __slots__ = ("item",)
     item: Predicate
+
+    def __init__(self, item: Predicate) -> None:
+        _set(self, "item", item)
 
     def eval(self, ctx: Context) -> Verdict:
         v = self.item.eval(ctx)
@@ -864,16 +971,20 @@ UNPARSED = "unparsed"
 NOT_IN_DATASET = "dataset"
 
 
-@dataclass(frozen=True, slots=True)
-class Unknown:
+class Unknown(_Value):
     """Words that are not (yet) a predicate: always *cannot decide*.
 
     ``reason`` is ``"unparsed"`` (the parser did not understand the words) or ``"dataset"``
     (the words speak of facts the dataset does not record, e.g. "if contrast was applied").
     """
 
+    __slots__ = ("text", "reason")
     text: str
-    reason: str = UNPARSED
+    reason: str
+
+    def __init__(self, text: str, reason: str = UNPARSED) -> None:
+        _set(self, "text", text)
+        _set(self, "reason", reason)
 
     def eval(self, ctx: Context) -> Verdict:
         return None
@@ -957,7 +1068,11 @@ def map_refs(p: Predicate, fn: Callable[[Ref], Ref]) -> Predicate:
     if isinstance(p, ItemsWhere):
         return ItemsWhere(fn(p.ref), map_refs(p.where, fn), p.every)
     r = getattr(p, "ref", None)
-    return replace(p, ref=fn(r)) if isinstance(r, Ref) else p  # type: ignore[call-arg, arg-type]
+    if not isinstance(r, Ref):
+        return p
+    fields = {name: getattr(p, name) for name in p.__slots__}
+    fields["ref"] = fn(r)
+    return p.__class__(**fields)  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------------------------------------
