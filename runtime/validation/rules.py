@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -120,45 +119,97 @@ def _opaque(cond: Condition) -> bool:
     return bool(leaves) and all(isinstance(n, Unknown) for n in leaves)
 
 
-@dataclass(frozen=True, slots=True)
+# The classes below are written out rather than made with @dataclass: making a dataclass runs
+# exec() for each of its methods (~3 million instructions a class, at every start of the
+# validator). They are the engine's internal records, compared by identity.
+
+
 class Guard:
     """The condition of an "Include Table …" row the attribute came through."""
 
-    condition: CompiledCondition
-    table: str  # the table holding the include row
+    __slots__ = ("condition", "table")
+
+    def __init__(self, condition: CompiledCondition, table: str) -> None:
+        self.condition = condition
+        self.table = table  # the table holding the include row
 
 
-@dataclass(frozen=True, slots=True)
 class ValueSet:
-    kind: str  # "enumerated" | "defined" | "retired"
-    values: frozenset[str]
-    index: int | None  # 1-based value number, None for every value
-    predicate: Predicate | None
-    condition: str  # "" when unconditional
+    """Enumerated Values, Defined Terms or retired values of an attribute (or of one of its
+    values), possibly under a condition."""
+
+    __slots__ = ("kind", "values", "index", "predicate", "condition")
+
+    def __init__(
+        self,
+        kind: str,
+        values: frozenset[str],
+        index: int | None,
+        predicate: Predicate | None,
+        condition: str,
+    ) -> None:
+        self.kind = kind  # "enumerated" | "defined" | "retired"
+        self.values = values
+        self.index = index  # 1-based value number, None for every value
+        self.predicate = predicate
+        self.condition = condition  # "" when unconditional
 
     @property
     def conditional(self) -> bool:
         return bool(self.condition)
 
 
-@dataclass(eq=False, slots=True)
 class Attr:
     """One attribute row, flattened into the scope of a dataset level."""
 
-    tag: int
-    mask: int
-    type: str
-    name: str
-    keyword: str
-    vr: str
-    vm: str
-    condition: CompiledCondition | None
-    value_sets: tuple[ValueSet, ...]
-    items: Segments | None  # rows of the items of a sequence (with their tables)
-    count: tuple[int, int | None] | None
-    table: str
-    guards: tuple[Guard, ...] = ()
-    code_groups: tuple[tuple[int, str], ...] = ()  # (CID, "defined" | "enumerated") of its items
+    __slots__ = (
+        "tag",
+        "mask",
+        "type",
+        "name",
+        "keyword",
+        "vr",
+        "vm",
+        "condition",
+        "value_sets",
+        "items",
+        "count",
+        "table",
+        "guards",
+        "code_groups",
+    )
+
+    def __init__(
+        self,
+        tag: int,
+        mask: int,
+        type: str,
+        name: str,
+        keyword: str,
+        vr: str,
+        vm: str,
+        condition: CompiledCondition | None,
+        value_sets: tuple[ValueSet, ...],
+        items: Segments | None,
+        count: tuple[int, int | None] | None,
+        table: str,
+        guards: tuple[Guard, ...] = (),
+        code_groups: tuple[tuple[int, str], ...] = (),
+    ) -> None:
+        self.tag = tag
+        self.mask = mask
+        self.type = type
+        self.name = name
+        self.keyword = keyword
+        self.vr = vr
+        self.vm = vm
+        self.condition = condition
+        self.value_sets = value_sets
+        self.items = items  # rows of the items of a sequence (with their tables)
+        self.count = count
+        self.table = table
+        self.guards = guards
+        self.code_groups = code_groups  # (CID, "defined" | "enumerated") of its items
 
     @property
     def is_sequence(self) -> bool:
@@ -170,15 +221,26 @@ class Attr:
         return f"{t}: {self.condition.text}" if self.condition else t
 
 
-@dataclass(eq=False, slots=True)
 class Scope:
     """The attributes of one dataset level (a module's top level, or a sequence's items)."""
 
-    attrs: tuple[Attr, ...]
-    by_tag: dict[int, tuple[Attr, ...]]
-    masked: tuple[Attr, ...]  # repeating-group rows (60xx,…): matched by mask
-    open: bool  # admits attributes it does not list ("Any Attribute …", unresolved includes)
-    functional_groups: bool  # "Include one or more Functional Group Macros" (the IOD's)
+    __slots__ = ("attrs", "by_tag", "masked", "open", "functional_groups")
+
+    def __init__(
+        self,
+        attrs: tuple[Attr, ...],
+        by_tag: dict[int, tuple[Attr, ...]],
+        masked: tuple[Attr, ...],
+        open: bool,
+        functional_groups: bool,
+    ) -> None:
+        self.attrs = attrs
+        self.by_tag = by_tag
+        self.masked = masked  # repeating-group rows (60xx,…): matched by mask
+        # admits attributes it does not list ("Any Attribute …", unresolved includes)
+        self.open = open
+        # "Include one or more Functional Group Macros" (the IOD's)
+        self.functional_groups = functional_groups
 
     @property
     def tags(self) -> frozenset[int]:
@@ -190,41 +252,90 @@ class Scope:
         return any((tag & a.mask) == a.tag for a in self.masked)
 
 
-@dataclass(eq=False, slots=True)
 class ModuleUse:
-    name: str
-    ie: str
-    table: str
-    usage: str
-    condition: CompiledCondition | None
-    scope: Scope
-    own_tags: frozenset[int] = frozenset()
+    """A module of an IOD: its usage (M, C, U), condition and scope."""
+
+    __slots__ = ("name", "ie", "table", "usage", "condition", "scope", "own_tags")
+
+    def __init__(
+        self,
+        name: str,
+        ie: str,
+        table: str,
+        usage: str,
+        condition: CompiledCondition | None,
+        scope: Scope,
+        own_tags: frozenset[int] = frozenset(),
+    ) -> None:
+        self.name = name
+        self.ie = ie
+        self.table = table
+        self.usage = usage
+        self.condition = condition
+        self.scope = scope
+        self.own_tags = own_tags
 
 
-@dataclass(eq=False, slots=True)
 class GroupUse:
     """A functional group macro of a multi-frame IOD."""
 
-    name: str
-    table: str
-    usage: str
-    condition: CompiledCondition | None
-    placement: str  # "", "shared" or "per-frame"
-    scope: Scope
-    tags: frozenset[int] = frozenset()
+    __slots__ = ("name", "table", "usage", "condition", "placement", "scope", "tags")
+
+    def __init__(
+        self,
+        name: str,
+        table: str,
+        usage: str,
+        condition: CompiledCondition | None,
+        placement: str,
+        scope: Scope,
+        tags: frozenset[int] = frozenset(),
+    ) -> None:
+        self.name = name
+        self.table = table
+        self.usage = usage
+        self.condition = condition
+        self.placement = placement  # "", "shared" or "per-frame"
+        self.scope = scope
+        self.tags = tags
 
 
-@dataclass(eq=False, slots=True)
 class IodRules:
-    id: str
-    name: str
-    section: str
-    modules: tuple[ModuleUse, ...]
-    groups: tuple[GroupUse, ...]
-    tags: frozenset[int]  # every top-level tag of every module
-    masked: tuple[Attr, ...]
-    open: bool
-    group_tags: frozenset[int] = field(default_factory=frozenset)
+    """An IOD compiled for the engine: its modules and functional group macros."""
+
+    __slots__ = (
+        "id",
+        "name",
+        "section",
+        "modules",
+        "groups",
+        "tags",
+        "masked",
+        "open",
+        "group_tags",
+    )
+
+    def __init__(
+        self,
+        id: str,
+        name: str,
+        section: str,
+        modules: tuple[ModuleUse, ...],
+        groups: tuple[GroupUse, ...],
+        tags: frozenset[int],
+        masked: tuple[Attr, ...],
+        open: bool,
+        group_tags: frozenset[int] = frozenset(),
+    ) -> None:
+        self.id = id
+        self.name = name
+        self.section = section
+        self.modules = modules
+        self.groups = groups
+        self.tags = tags  # every top-level tag of every module
+        self.masked = masked
+        self.open = open
+        self.group_tags = group_tags
 
     def allows(self, tag: int) -> bool:
         if self.open or tag in self.tags:
