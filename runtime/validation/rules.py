@@ -12,6 +12,11 @@ next file of the same IOD costs nothing.
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import marshal
+import os
+import sys
+import types
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -405,7 +410,7 @@ class RuleBook:
             mod = self.table_modules.get(table_id)
             if mod is None:
                 return None
-            m = importlib.import_module(f"{self.package}.tables.{mod}")
+            m = _data_module(f"{self.package}.tables", mod)
             hit = (m.TABLE, m.RULES)
             self._tables[table_id] = hit
         return hit
@@ -513,7 +518,7 @@ class RuleBook:
     def iod(self, module: str) -> IodRules:
         hit = self._iods.get(module)
         if hit is None:
-            m = importlib.import_module(f"{self.package}.iods.{module}")
+            m = _data_module(f"{self.package}.iods", module)
             hit = self._compile_iod(m)
             self._iods[module] = hit
         return hit
@@ -628,6 +633,53 @@ def _extend_last_sequence(out: list[Attr], start: int, nested: Rows, table_id: s
                 a.code_groups,
             )
             return
+
+
+def _data_module(package: str, name: str) -> Any:
+    """A generated rules module (plain data: literals only, no imports), loaded from its cached
+    byte code when that is current, else imported.
+
+    The rules of a file's IOD are tens of such modules; importing one costs ~0.4 million
+    instructions, mostly the import system's finding and bookkeeping, ~3 times what reading
+    and running its byte code costs (over the test corpus: 201 modules, 83 against 31 million
+    instructions, 2% of a validate run). The module is not entered in ``sys.modules`` (the
+    rule book keeps what it loads). The cache is used as
+    the import system would: the same file (``importlib.util.cache_from_source``, which
+    follows ``PYTHONPYCACHEPREFIX``), accepted only with this Python's magic number and the
+    source's modification time and size; otherwise the module is imported, which writes it.
+    """
+    full = f"{package}.{name}"
+    hit = sys.modules.get(full)
+    if hit is not None:
+        return hit
+    folder = _package_folder(package)
+    if folder is not None:
+        source = os.path.join(folder, name + ".py")
+        try:
+            st = os.stat(source)
+            with open(importlib.util.cache_from_source(source), "rb") as fh:
+                data = fh.read()
+        except (OSError, NotImplementedError, ValueError):
+            data = b""
+        if (
+            len(data) > 16
+            and data[:4] == importlib.util.MAGIC_NUMBER
+            and int.from_bytes(data[4:8], "little") == 0  # timestamp-validated
+            and int.from_bytes(data[8:12], "little") == int(st.st_mtime) & 0xFFFFFFFF
+            and int.from_bytes(data[12:16], "little") == st.st_size & 0xFFFFFFFF
+        ):
+            module = types.ModuleType(full)
+            module.__file__ = source
+            exec(marshal.loads(memoryview(data)[16:]), module.__dict__)
+            return module
+    return importlib.import_module(full)
+
+
+@lru_cache(maxsize=16)
+def _package_folder(package: str) -> str | None:
+    """The folder of a (regular) package, None when it is not one."""
+    paths = getattr(importlib.import_module(package), "__path__", None)
+    return str(list(paths)[0]) if paths else None
 
 
 @lru_cache(maxsize=4)
