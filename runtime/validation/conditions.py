@@ -2,9 +2,10 @@
 
 The spec stores each condition of a type 1C/2C attribute, of a conditional module (usage "C")
 or functional group macro, and of a conditional "Include Table …" row as a :class:`Condition`:
-the standard's own words (``text``) plus a predicate tree built from a handful of frozen
-dataclasses. The tree is data, not code, so it can live in YAML and in generated Python literals
-(:meth:`to_data` / :func:`predicate_from_data` use only dicts, lists, str, int, float, bool).
+the standard's own words (``text``) plus a predicate tree built from a handful of small
+immutable value classes. The tree is data, not code, so it can live in YAML and in generated
+Python literals (:meth:`to_data` / :func:`predicate_from_data` use only dicts, lists, str,
+int, float, bool).
 
 Verdicts are three-valued (Kleene logic): ``True``, ``False``, or ``None`` = *cannot decide*.
 ``None`` is what :class:`Unknown` leaves yield (text the parser could not turn into a predicate,
@@ -31,7 +32,7 @@ import math
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import FrozenInstanceError, dataclass, field
+from dataclasses import FrozenInstanceError, dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
 
@@ -229,7 +230,6 @@ def normalize_module_name(name: str) -> str:
     return _MODULE_SUFFIX.sub("", n)
 
 
-@dataclass(frozen=True, slots=True)
 class Context:
     """What a predicate is evaluated against.
 
@@ -239,14 +239,35 @@ class Context:
     a per-frame requirement); ``index`` is the current item's position in its sequence ("first
     Item of Control Point Sequence"). ``cache`` is shared between a context and its children so
     functional-group lookups are done once per file.
+
+    Treated as immutable (a child is a new context). A plain slotted class rather than a frozen
+    dataclass: the engine makes one for every sequence item, and a frozen dataclass sets each
+    field through ``object.__setattr__`` (and costs ~3 million instructions to define).
     """
 
-    stack: tuple[Dataset, ...]
-    modules: ModuleOracle | None = None
-    frame: int | None = None
-    index: int | None = None
-    cache: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
-    facts: Facts | None = field(default=None, compare=False, repr=False)
+    __slots__ = ("stack", "modules", "frame", "index", "cache", "facts")
+
+    def __init__(
+        self,
+        stack: tuple[Dataset, ...],
+        modules: ModuleOracle | None = None,
+        frame: int | None = None,
+        index: int | None = None,
+        cache: dict[Any, Any] | None = None,
+        facts: Facts | None = None,
+    ) -> None:
+        self.stack = stack
+        self.modules = modules
+        self.frame = frame
+        self.index = index
+        self.cache: dict[Any, Any] = {} if cache is None else cache
+        self.facts = facts
+
+    def __repr__(self) -> str:
+        return (
+            f"Context(stack={self.stack!r}, modules={self.modules!r}, frame={self.frame!r}, "
+            f"index={self.index!r})"
+        )
 
     @classmethod
     def of(
