@@ -377,11 +377,13 @@ def _fg_index(ctx: Context) -> tuple[_Index, _Index]:
     hit = ctx.cache.get(key)
     if hit is None:
         root = ctx.root
-        shared = _items(_get(root, SHARED_FG))[:1]
+        shared = ctx.cache.get("fg-shared")  # the same for every frame
+        if shared is None:
+            shared = ctx.cache["fg-shared"] = _group_index(_items(_get(root, SHARED_FG))[:1])
         frames = _items(_get(root, PER_FRAME_FG))
         if ctx.frame is not None:
             frames = frames[ctx.frame : ctx.frame + 1]
-        hit = (_group_index(shared), _group_index(frames))
+        hit = (shared, _group_index(frames))
         ctx.cache[key] = hit
     return hit
 
@@ -424,15 +426,21 @@ def _first(ctx: Context, tag: int, scope: str) -> list[Any]:
 def lookup(r: Ref, ctx: Context) -> list[Any]:
     """All data elements a reference designates (empty when absent anywhere on its path)."""
     path = r.path
-    if len(path) == 1:
+    if len(path) == 1 and path[0] >> 16 != 0x0002:
+        # _first(), inlined for the common cases: the current item, or it and its parents
         tag = path[0]
-        if r.scope == "auto" and tag >> 16 != 0x0002:  # _first(), inlined for the common case
+        scope = r.scope
+        if scope == "item":
+            ds = ctx.stack[-1]
+            e = ds.elems.get(tag) if type(ds) is Node else _get(ds, tag)
+            return [e] if e is not None else []
+        if scope == "auto":
             for ds in reversed(ctx.stack):
                 e = ds.elems.get(tag) if type(ds) is Node else _get(ds, tag)
                 if e is not None:
                     return [e]
             return _functional_groups(ctx, tag)
-        return _first(ctx, tag, r.scope)
+        return _first(ctx, tag, scope)
     elems = _first(ctx, path[0], r.scope)
     for tag in path[1:]:
         found = (_get(item, tag) for el in elems for item in _items(el))
