@@ -185,17 +185,30 @@ class Element:
             vals = v if isinstance(v, (list, tuple)) else [v]
             return tuple(_text(x) for x in vals)
         if self.vr in TEXT_VRS:
-            text = self._text()
-            if not text.strip(" \x00"):
-                return ()
-            # trailing spaces are padding (PS3.5 6.2); NUL pads only UI, elsewhere it is a
-            # character the value check reports
-            if self.vr in SINGLE_TEXT_VRS:
-                return (text.rstrip(" "),)
-            if self.vr == "UI":
-                return tuple(s.strip("\x00 ") for s in text.split("\\"))
-            return tuple(s.rstrip(" ") for s in text.split("\\"))
+            if self.vr not in CHARSET_VRS:
+                # read as ASCII whatever the character set: the bytes alone decide, and the
+                # same UIDs, codes and numbers recur in every item of a file
+                key = (self.vr, self.raw)
+                hit = _ASCII_STRINGS.get(key)
+                if hit is None:
+                    if len(_ASCII_STRINGS) >= 50_000:
+                        _ASCII_STRINGS.clear()
+                    hit = _ASCII_STRINGS[key] = self._split(key[1].decode("latin-1"))
+                return hit
+            return self._split(self._text())
         return tuple(_text(x) for x in self.numbers())
+
+    def _split(self, text: str) -> tuple[str, ...]:
+        """The values of a text element's decoded text (see :meth:`strings`)."""
+        if not text.strip(" \x00"):
+            return ()
+        # trailing spaces are padding (PS3.5 6.2); NUL pads only UI, elsewhere it is a
+        # character the value check reports
+        if self.vr in SINGLE_TEXT_VRS:
+            return (text.rstrip(" "),)
+        if self.vr == "UI":
+            return tuple(s.strip("\x00 ") for s in text.split("\\"))
+        return tuple(s.rstrip(" ") for s in text.split("\\"))
 
     def _text(self) -> str:
         data = self.raw
@@ -248,6 +261,8 @@ class Element:
 
 
 _KNOWN_CODECS = frozenset(TERMS.values())
+# (VR, bytes) → values, for the text VRs no character set applies to (Element.strings)
+_ASCII_STRINGS: dict[tuple[str, bytes], tuple[str, ...]] = {}
 _DELIMITERS = frozenset({0x5C})
 _PN_DELIMITERS = frozenset({0x5C, 0x3D, 0x5E})
 
