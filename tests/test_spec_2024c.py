@@ -257,3 +257,55 @@ def test_problems_are_the_ones_we_judged(edition_2024c: Edition) -> None:
     )
     assert cids == [82, 102, 103, 104, 105, 106, 107, 3672, 3692, 5000, 5001, 5002, 7007, 7020]
     assert len(problems) == len(ps33) + len(cids)
+
+
+def _all_predicates(ed: Edition) -> list[object]:
+    """Every predicate of the spec, in a fixed order (IOD usages, then each table's rules)."""
+    from iodkit.codegen.spec.predicates import _table_predicates
+
+    out: list[object] = []
+    for key in sorted(ed.iods):
+        iod = ed.iods[key]
+        out += [m.predicate for m in iod.modules] + [f.predicate for f in iod.functional_groups]
+    for key in sorted(ed.tables):
+        out += [key, *_table_predicates(ed.tables[key])]
+    return out
+
+
+def test_predicates_are_the_same_on_one_or_two_processes(
+    edition_2024c: Edition, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The predicate pass forks a child for half of the tables; what it sends back must be
+    exactly what one process parses, and the child must really have been used."""
+    import pickle
+
+    from iodkit.codegen.spec import predicates
+
+    used: list[bool] = []
+    forked = predicates._forked
+
+    def spy(work):  # type: ignore[no-untyped-def]
+        wait = forked(work)
+        assert wait is not None, "fork is not available here"
+
+        def result():  # type: ignore[no-untyped-def]
+            got = wait()
+            used.append(got is not None)
+            return got
+
+        return result
+
+    monkeypatch.setattr(predicates, "_forked", spy)
+    blank = pickle.loads(pickle.dumps(edition_2024c))
+    for iod in blank.iods.values():
+        for u in [*iod.modules, *iod.functional_groups]:
+            u.predicate = None
+    for t in blank.tables.values():
+        predicates._set_table_predicates(t, [None] * len(predicates._table_predicates(t)))
+    one, two = pickle.loads(pickle.dumps(blank)), pickle.loads(pickle.dumps(blank))
+    stats_one = predicates.attach_predicates(one, split=False)
+    stats_two = predicates.attach_predicates(two, split=True)
+    assert used == [True], "the child's predicates were not used"
+    assert stats_one.by_kind == stats_two.by_kind
+    assert _all_predicates(one) == _all_predicates(two)
+    assert _all_predicates(two) == _all_predicates(edition_2024c)  # as the build made them

@@ -134,11 +134,12 @@ def _stderr(msg: str) -> None:
 
 
 def _job_ps3_3(
-    ps: PartSource, ps6: PartSource | None, edition: str | None, verbose: bool
+    ps: PartSource, ps6: PartSource | None, edition: str | None, verbose: bool, split: bool = False
 ) -> _Ps3Result:
     """PS3.3 and everything that needs only PS3.3 and PS3.6: extraction, the dictionary of the
     tags PS3.3 uses, keywords, and the condition predicates (the slowest pass after parsing),
-    so that all of it runs in parallel with reading PS3.16."""
+    so that all of it runs in parallel with reading PS3.16. ``split``: the predicate pass forks
+    a second process for half of the tables (by then the PS3.16 worker is done)."""
     from .ps3_3 import Ps33Extractor, walk_rules
     from .ps3_6 import fill_from_pydicom
 
@@ -166,7 +167,7 @@ def _job_ps3_3(
             if isinstance(r, AttributeRule):
                 entry = partial.dictionary.get(r.tag)
                 r.keyword = entry.keyword if entry else ""
-    _attach_predicates(partial)
+    _attach_predicates(partial, split)
     return _Ps3Result(
         doc.edition,
         ex.iods,
@@ -239,7 +240,7 @@ def build_edition(
     started = time.perf_counter()
     if jobs > 1:
         with ProcessPoolExecutor(max_workers=2) as pool:
-            f3 = pool.submit(_job_ps3_3, parts[3], parts.get(6), edition, verbose)
+            f3 = pool.submit(_job_ps3_3, parts[3], parts.get(6), edition, verbose, True)
             fo = pool.submit(_job_others, others, edition, verbose)
             r3, ro = f3.result(), fo.result()
     else:
@@ -272,10 +273,11 @@ def build_edition(
     return ed
 
 
-def _attach_predicates(ed: Edition) -> None:
-    """Parse condition texts into predicates where the condition parser is available."""
+def _attach_predicates(ed: Edition, split: bool = False) -> None:
+    """Parse condition texts into predicates where the condition parser is available
+    (``split``: on two processes, see :func:`~iodkit.codegen.spec.predicates.attach_predicates`)."""
     try:
         from .predicates import attach_predicates
     except ImportError:
         return
-    attach_predicates(ed)
+    attach_predicates(ed, split=split)

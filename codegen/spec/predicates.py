@@ -22,8 +22,12 @@ Parsing is cached by text: the same sentence recurs in hundreds of tables.
 
 from __future__ import annotations
 
+import os
+import pickle
 import re
+import traceback
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -45,7 +49,7 @@ from iodkit.validation.conditions import (
 )
 
 from .conditions import Names, condition_sentences, parse_clause, parse_condition
-from .model import AttributeRule, Edition, IncludeRule, Rule
+from .model import AttributeRule, AttributeTable, Edition, IncludeRule, Rule
 
 STATUSES = ("executable", "not-decidable", "unparsed")
 KINDS = ("iod-module", "functional-group", "attribute", "include", "value-set")
@@ -400,8 +404,18 @@ def pin_siblings(cond: Condition, siblings: frozenset[int]) -> Condition:
     )
 
 
-def attach_predicates(ed: Edition) -> PredicateStats:
-    """Parse every condition of ``ed`` and set ``.predicate`` (in place); return the counts."""
+def attach_predicates(ed: Edition, *, split: bool = False) -> PredicateStats:
+    """Parse every condition of ``ed`` and set ``.predicate`` (in place); return the counts.
+
+    ``split``: parse the attribute tables of the second half in a forked child while this
+    process parses the IODs and the first half. The pass is the last step of the PS3.3 worker
+    and the longest serial stretch of a spec build; by then the other worker (PS3.16, PS3.4)
+    is done and its core idle. The child inherits the spec and the parser (no pickling of
+    tables) and sends back only the plain-data predicates, which are set here in the order
+    the child's walk found them. The result is the same either way (parsing is a pure
+    function of the text and the table); where fork is unavailable or the child fails the
+    second half is parsed here.
+    """
     parser = _Parser(ed)
     stats = PredicateStats()
 
@@ -413,6 +427,46 @@ def attach_predicates(ed: Edition) -> PredicateStats:
         obj.predicate = data
         stats.add(kind, data["status"], bool(data.get("partly")))
 
+    def visit(
+        rules: list[Rule], nested: bool, terms: dict[int, frozenset[str]], into: PredicateStats
+    ) -> None:
+        # siblings are pinned inside sequence items and in macros (which are items wherever a
+        # sequence includes them); a module's top level keeps the default scope, so a reference
+        # to a module attribute an enhanced IOD keeps in a functional group is still found
+        siblings = parser.level_tags(rules) if nested else frozenset()
+        for r in rules:
+            if isinstance(r, AttributeRule):
+                data = parser.attribute(r, siblings, terms)
+                if data is not None:
+                    r.predicate = data
+                    into.add("attribute", data["status"], bool(data.get("partly")))
+                for vs in r.value_sets:
+                    if vs.condition:
+                        vs.predicate, status = parser.clause(vs.condition)
+                        into.add("value-set", status)
+                if r.items:
+                    visit(r.items, True, terms, into)
+            elif isinstance(r, IncludeRule):
+                if r.condition:
+                    data = condition_data(pin_siblings(parser.parse(r.condition), siblings))
+                    r.predicate = data
+                    into.add("include", data["status"], bool(data.get("partly")))
+                if r.nested:
+                    visit(r.nested, True, terms, into)
+
+    def visit_tables(tables: list[AttributeTable], into: PredicateStats) -> None:
+        for t in tables:
+            visit(t.rules, t.kind != "module", defined_terms(t.rules), into)
+
+    tables = list(ed.tables.values())
+    first, second = _halves(tables) if split else (tables, [])
+
+    def child_work() -> tuple[dict[str, Counter[str]], list[list[Any]]]:
+        own = PredicateStats()
+        visit_tables(second, own)
+        return own.by_kind, [_table_predicates(t) for t in second]
+
+    waiting = _forked(child_work) if second else None
     for iod in ed.iods.values():
         for m in iod.modules:
             if m.usage == "C" or (m.condition and states_condition(m.condition)):
@@ -426,35 +480,90 @@ def attach_predicates(ed: Edition) -> PredicateStats:
                 attach(fg, "functional-group", rest or fg.condition)
             if where:
                 fg.predicate = {**(fg.predicate or {}), "placement": where}
-
-    def visit(rules: list[Rule], nested: bool, terms: dict[int, frozenset[str]]) -> None:
-        # siblings are pinned inside sequence items and in macros (which are items wherever a
-        # sequence includes them); a module's top level keeps the default scope, so a reference
-        # to a module attribute an enhanced IOD keeps in a functional group is still found
-        siblings = parser.level_tags(rules) if nested else frozenset()
-        for r in rules:
-            if isinstance(r, AttributeRule):
-                data = parser.attribute(r, siblings, terms)
-                if data is not None:
-                    r.predicate = data
-                    stats.add("attribute", data["status"], bool(data.get("partly")))
-                for vs in r.value_sets:
-                    if vs.condition:
-                        vs.predicate, status = parser.clause(vs.condition)
-                        stats.add("value-set", status)
-                if r.items:
-                    visit(r.items, True, terms)
-            elif isinstance(r, IncludeRule):
-                if r.condition:
-                    data = condition_data(pin_siblings(parser.parse(r.condition), siblings))
-                    r.predicate = data
-                    stats.add("include", data["status"], bool(data.get("partly")))
-                if r.nested:
-                    visit(r.nested, True, terms)
-
-    for t in ed.tables.values():
-        visit(t.rules, t.kind != "module", defined_terms(t.rules))
+    visit_tables(first, stats)
+    result = waiting() if waiting is not None else None
+    if result is None:
+        visit_tables(second, stats)
+    else:
+        by_kind, predicates = result
+        for t, preds in zip(second, predicates, strict=True):
+            _set_table_predicates(t, preds)
+        for kind, counts in by_kind.items():
+            stats.by_kind.setdefault(kind, Counter()).update(counts)
     return stats
+
+
+def _condition_count(t: AttributeTable) -> int:
+    return sum(bool(getattr(obj, "condition", None)) for obj, _ in _rule_slots(t.rules))
+
+
+def _halves(tables: list[AttributeTable]) -> tuple[list[AttributeTable], list[AttributeTable]]:
+    """Split in table order (neighbouring tables share sentences, which each process parses
+    once) so that the second part holds half of the tables' conditions (measured on 2024c:
+    with the IODs' conditions on the first side, the two sides then take about as long)."""
+    counts = [_condition_count(t) for t in tables]
+    target, running = sum(counts) * 0.5, 0
+    for i in range(len(tables) - 1, -1, -1):
+        running += counts[i]
+        if running >= target:
+            return tables[:i], tables[i:]
+    return tables, []
+
+
+def _rule_slots(rules: list[Rule]) -> Iterator[tuple[Any, str]]:
+    """Every object of a rule list that can carry a predicate, in the order of the walk."""
+    for r in rules:
+        if isinstance(r, AttributeRule):
+            yield r, "predicate"
+            for vs in r.value_sets:
+                yield vs, "predicate"
+            if r.items:
+                yield from _rule_slots(r.items)
+        elif isinstance(r, IncludeRule):
+            yield r, "predicate"
+            if r.nested:
+                yield from _rule_slots(r.nested)
+
+
+def _table_predicates(t: AttributeTable) -> list[Any]:
+    return [getattr(obj, name) for obj, name in _rule_slots(t.rules)]
+
+
+def _set_table_predicates(t: AttributeTable, predicates: list[Any]) -> None:
+    for (obj, name), value in zip(_rule_slots(t.rules), predicates, strict=True):
+        setattr(obj, name, value)
+
+
+def _forked(work: Callable[[], Any]) -> Callable[[], Any] | None:
+    """Start ``work`` in a forked child; return a function that waits for its (pickled) result
+    and gives it, or None when the child failed. None at once where fork is not available."""
+    if not hasattr(os, "fork"):
+        return None
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never return into the caller's stack
+        code = 1
+        try:
+            os.close(read_end)
+            payload = pickle.dumps(work(), protocol=pickle.HIGHEST_PROTOCOL)
+            with os.fdopen(write_end, "wb") as out:
+                out.write(payload)
+            code = 0
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            os._exit(code)
+    os.close(write_end)
+
+    def result() -> Any:
+        with os.fdopen(read_end, "rb") as inp:
+            payload = inp.read()
+        _, status = os.waitpid(pid, 0)
+        if status != 0 or not payload:
+            return None
+        return pickle.loads(payload)
+
+    return result
 
 
 def report(stats: PredicateStats) -> str:
