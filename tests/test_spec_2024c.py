@@ -279,10 +279,10 @@ def test_predicates_are_the_same_on_one_or_two_processes(
     exactly what one process parses, and the child must really have been used."""
     import pickle
 
-    from iodkit.codegen.spec import predicates
+    from iodkit.codegen.spec import fork, predicates
 
     used: list[bool] = []
-    forked = predicates._forked
+    forked = fork.start
 
     def spy(work):  # type: ignore[no-untyped-def]
         wait = forked(work)
@@ -295,7 +295,7 @@ def test_predicates_are_the_same_on_one_or_two_processes(
 
         return result
 
-    monkeypatch.setattr(predicates, "_forked", spy)
+    monkeypatch.setattr(fork, "start", spy)
     blank = pickle.loads(pickle.dumps(edition_2024c))
     for iod in blank.iods.values():
         for u in [*iod.modules, *iod.functional_groups]:

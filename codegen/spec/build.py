@@ -2,8 +2,10 @@
 
 An edition folder holds DocBook (``docbook/partNN.xml``) and/or NEMA's chunked XHTML
 (``chtml/partNN/*.html``); for each part the DocBook is preferred when present (it is the
-source), the XHTML otherwise. PS3.3 is read in one process and PS3.16/3.4/3.6 in another, which
-on two cores halves the time (parsing and model building are CPU-bound and hold the GIL).
+source), the XHTML otherwise. PS3.3 (with PS3.6) is read in this process and PS3.16/3.4 in a
+forked child, which on two cores nearly halves the time (parsing and model building are
+CPU-bound and hold the GIL); the condition predicates, the last pass over PS3.3, are again
+shared with a child (:mod:`iodkit.codegen.spec.fork`).
 
 A part that is missing or unreadable is reported in ``Edition.problems`` and the rest still
 builds; only a missing PS3.3 stops the build (there is nothing to generate without it).
@@ -21,6 +23,7 @@ from pathlib import Path
 
 from ..sources.model import Document
 from ..sources.xmlsafe import SourceError
+from . import fork
 from .model import (
     AttributeRule,
     AttributeTable,
@@ -238,7 +241,15 @@ def build_edition(
     if jobs is None:
         jobs = 2 if (os.cpu_count() or 1) >= 2 else 1
     started = time.perf_counter()
-    if jobs > 1:
+    waiting = fork.start(lambda: _job_others(others, edition, verbose)) if jobs > 1 else None
+    if waiting is not None:
+        # PS3.16 and PS3.4 in a forked child, PS3.3 here: only the child's (smaller) result
+        # is pickled, not the PS3.3 tables
+        r3 = _job_ps3_3(parts[3], parts.get(6), edition, verbose, True)
+        ro = waiting()
+        if ro is None:
+            raise BuildError(f"{source}: reading PS3.16/PS3.4 in a child process failed (above)")
+    elif jobs > 1:  # no fork on this platform
         with ProcessPoolExecutor(max_workers=2) as pool:
             f3 = pool.submit(_job_ps3_3, parts[3], parts.get(6), edition, verbose, True)
             fo = pool.submit(_job_others, others, edition, verbose)

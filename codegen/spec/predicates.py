@@ -22,12 +22,9 @@ Parsing is cached by text: the same sentence recurs in hundreds of tables.
 
 from __future__ import annotations
 
-import os
-import pickle
 import re
-import traceback
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -48,6 +45,7 @@ from iodkit.validation.conditions import (
     map_refs,
 )
 
+from . import fork
 from .conditions import Names, condition_sentences, parse_clause, parse_condition
 from .model import AttributeRule, AttributeTable, Edition, IncludeRule, Rule
 
@@ -466,7 +464,7 @@ def attach_predicates(ed: Edition, *, split: bool = False) -> PredicateStats:
         visit_tables(second, own)
         return own.by_kind, [_table_predicates(t) for t in second]
 
-    waiting = _forked(child_work) if second else None
+    waiting = fork.start(child_work) if second else None
     for iod in ed.iods.values():
         for m in iod.modules:
             if m.usage == "C" or (m.condition and states_condition(m.condition)):
@@ -532,38 +530,6 @@ def _table_predicates(t: AttributeTable) -> list[Any]:
 def _set_table_predicates(t: AttributeTable, predicates: list[Any]) -> None:
     for (obj, name), value in zip(_rule_slots(t.rules), predicates, strict=True):
         setattr(obj, name, value)
-
-
-def _forked(work: Callable[[], Any]) -> Callable[[], Any] | None:
-    """Start ``work`` in a forked child; return a function that waits for its (pickled) result
-    and gives it, or None when the child failed. None at once where fork is not available."""
-    if not hasattr(os, "fork"):
-        return None
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: never return into the caller's stack
-        code = 1
-        try:
-            os.close(read_end)
-            payload = pickle.dumps(work(), protocol=pickle.HIGHEST_PROTOCOL)
-            with os.fdopen(write_end, "wb") as out:
-                out.write(payload)
-            code = 0
-        except BaseException:
-            traceback.print_exc()
-        finally:
-            os._exit(code)
-    os.close(write_end)
-
-    def result() -> Any:
-        with os.fdopen(read_end, "rb") as inp:
-            payload = inp.read()
-        _, status = os.waitpid(pid, 0)
-        if status != 0 or not payload:
-            return None
-        return pickle.loads(payload)
-
-    return result
 
 
 def report(stats: PredicateStats) -> str:
