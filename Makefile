@@ -43,7 +43,7 @@ bench: $(VENV)/.installed-test $(VENV)/.installed-bench
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check codegen runtime generated tests
-	$(BIN)/mypy codegen runtime
+	$(BIN)/mypy codegen runtime bench
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
