@@ -42,7 +42,7 @@ bench: $(VENV)/.installed-test $(VENV)/.installed-bench
 	$(BIN)/python -m bench
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check codegen runtime generated tests
+	$(BIN)/ruff check codegen runtime generated tests bench
 	$(BIN)/mypy codegen runtime bench
 
 clean:
