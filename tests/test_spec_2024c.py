@@ -286,7 +286,7 @@ def test_predicates_are_the_same_on_one_or_two_processes(
 
     def spy(work):  # type: ignore[no-untyped-def]
         wait = forked(work)
-        assert wait is not None, "fork is not available here"
+        assert wait is not None, "fork.start refused: no fork here, or other threads are running"
 
         def result():  # type: ignore[no-untyped-def]
             got = wait()

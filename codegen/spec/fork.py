@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import threading
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -17,8 +18,11 @@ from typing import Any
 
 def start(work: Callable[[], Any]) -> Callable[[], Any] | None:
     """Start ``work`` in a forked child; return a function that waits for its (pickled) result
-    and gives it, or None when the child failed. None at once where fork is not available."""
-    if not hasattr(os, "fork"):
+    and gives it, or None when the child failed. None at once where fork is not available, or
+    when other threads are running: a lock one of them holds at the fork (the import lock, a
+    logging handler's) would stay locked forever in the child; callers then do the work
+    themselves."""
+    if not hasattr(os, "fork") or threading.active_count() > 1:
         return None
     read_end, write_end = os.pipe()
     pid = os.fork()
