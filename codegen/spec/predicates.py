@@ -406,13 +406,13 @@ def attach_predicates(ed: Edition, *, split: bool = False) -> PredicateStats:
     """Parse every condition of ``ed`` and set ``.predicate`` (in place); return the counts.
 
     ``split``: parse the attribute tables of the second half in a forked child while this
-    process parses the IODs and the first half. The pass is the last step of the PS3.3 worker
-    and the longest serial stretch of a spec build; by then the other worker (PS3.16, PS3.4)
-    is done and its core idle. The child inherits the spec and the parser (no pickling of
-    tables) and sends back only the plain-data predicates, which are set here in the order
-    the child's walk found them. The result is the same either way (parsing is a pure
-    function of the text and the table); where fork is unavailable or the child fails the
-    second half is parsed here.
+    process parses the IODs and the first half. The pass is the last step of reading PS3.3
+    and the longest serial stretch of a spec build; by then the PS3.16/PS3.4 reader is done
+    and its core idle. The child inherits the spec and the parser (no pickling of tables) and
+    sends back only the plain-data predicates, which are set here in the order the child's
+    walk found them. The result is the same either way (parsing is a pure function of the
+    text and the table); where :func:`~iodkit.codegen.spec.fork.start` declines (no fork,
+    other threads running) or the child fails, the second half is parsed here.
     """
     parser = _Parser(ed)
     stats = PredicateStats()
