@@ -111,9 +111,9 @@ def tag_for_keyword(keyword: str) -> int | None:
 
 def keyword_of(tag: int) -> str:
     """The keyword, or ``(gggg,eeee)`` for tags without one."""
-    kw = entry(tag).keyword
-    return kw or f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
+    return entry(tag).keyword or tag_text(tag)
 
 
 def tag_text(tag: int) -> str:
+    """``0x00280009`` → ``(0028,0009)``."""
     return f"({tag >> 16:04X},{tag & 0xFFFF:04X})"

@@ -1068,7 +1068,7 @@ def _tag_text(v: Any) -> str:
         t = int(v)
     except (TypeError, ValueError):
         return str(v)
-    return f"({t >> 16:04X},{t & 0xFFFF:04X})"
+    return tag_text(t)
 
 
 def _at_term(term: str) -> str:

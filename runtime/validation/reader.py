@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .charset import TERMS, decode, python_encodings
-from .dictionary import entry
+from .dictionary import entry, keyword_of
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
@@ -526,13 +526,15 @@ class _Reader:
             if vr == "SQ" or (length == UNDEFINED and vr == "UN" and tag != PIXEL_DATA):
                 if vr == "UN":
                     el.vr = "SQ"
-                sub = f"{path}.{_name(tag)}" if path else _name(tag)
+                sub = f"{path}.{keyword_of(tag)}" if path else keyword_of(tag)
                 pos = self.sequence(el, start, length, end, depth, sub, node, vr == "UN")
             elif length == UNDEFINED:
-                pos = self.fragments(el, start, end, f"{path}.{_name(tag)}" if path else _name(tag))
+                pos = self.fragments(
+                    el, start, end, f"{path}.{keyword_of(tag)}" if path else keyword_of(tag)
+                )
             else:
                 if start + length > end or length & 1:  # the element's path, for the issue
-                    sub = f"{path}.{_name(tag)}" if path else _name(tag)
+                    sub = f"{path}.{keyword_of(tag)}" if path else keyword_of(tag)
                 if start + length > end:
                     self.issue(
                         "error",
@@ -650,11 +652,6 @@ def _dictionary_vr(tag: int, length: int) -> str:
             return "OW"
         return vr.split(" or ")[0]
     return vr
-
-
-def _name(tag: int) -> str:
-    kw = entry(tag).keyword
-    return kw or f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
 
 
 def sop_class_of(path: str | Path) -> str:
