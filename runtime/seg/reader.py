@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -388,7 +388,6 @@ class SegmentationReader:
             total_rows,
             total_columns,
             as_indices,
-            True,
         )
         frame_of_reference = ds.get("FrameOfReferenceUID")
         if self.is_tiled:
@@ -505,7 +504,6 @@ class SegmentationReader:
             int(ds.TotalPixelMatrixRows),
             int(ds.TotalPixelMatrixColumns),
             as_indices,
-            True,
         )
         th, tw = table.rows, table.columns
         rows = table.tile_rows - 1  # 0-based
@@ -907,9 +905,9 @@ def _row_column_indices(
     rows: int,
     columns: int,
     as_indices: bool,
-    outputs_as_indices: bool,
 ) -> tuple[int, int, int, int]:
-    """Normalise 1-based (or 0-based) region bounds, negatives counting from the end."""
+    """Normalise 1-based (or 0-based) region bounds, negatives counting from the end, to
+    0-based indices with exclusive ends."""
 
     def one(value: int | None, default: int, size: int, name: str, is_end: bool) -> int:
         if value is None:
@@ -931,11 +929,4 @@ def _row_column_indices(
     c1 = one(column_end, columns + 1, columns, "column_end", True)
     if r1 <= r0 or c1 <= c0:
         raise SegmentationReadError("the region is empty")
-    if outputs_as_indices:
-        return r0 - 1, r1 - 1, c0 - 1, c1 - 1
-    return r0, r1, c0, c1
-
-
-def iter_frames(reader: SegmentationReader, indices: Iterable[int]) -> Iterable[np.ndarray]:
-    for k in indices:
-        yield reader._frame(k)
+    return r0 - 1, r1 - 1, c0 - 1, c1 - 1
