@@ -8,7 +8,6 @@ itself is a finding too, never an exception.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -137,10 +136,3 @@ def validate(source: Any, book: RuleBook | None = None) -> list[Finding]:
     if isinstance(source, (bytes, bytearray, memoryview)):
         return validate_bytes(bytes(source), book)
     return validate_file(source, book)
-
-
-def summarize(findings: Iterable[Finding]) -> dict[str, int]:
-    out = {"error": 0, "warning": 0, "info": 0}
-    for f in findings:
-        out[f.severity] = out.get(f.severity, 0) + 1
-    return out

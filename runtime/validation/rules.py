@@ -415,10 +415,6 @@ class RuleBook:
             self._tables[table_id] = hit
         return hit
 
-    def table_name(self, table_id: str) -> str:
-        t = self.table(table_id)
-        return str(t[0][2]) if t else table_id
-
     def scope(self, segments: Segments) -> Scope:
         """The flattened scope of rows (cached by the identity of the row tuples)."""
         key = tuple((id(rows), tid) for rows, tid in segments)
