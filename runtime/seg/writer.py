@@ -476,8 +476,7 @@ class Segmentation:
         from iodkit.seg.masks import cell_frames
 
         length = description.native_length
-        out = np.empty(length + (length & 1), dtype=np.uint8)
-        out[-1] = 0
+        out = _padded_buffer(length)
         typed = (
             out[:length].view(description.dtype).reshape(-1, description.rows, description.columns)
         )
@@ -512,7 +511,8 @@ class Segmentation:
             codec.check(description)
             if not codec.encapsulated:
                 if description.bits_allocated == 1:  # packed in frame order
-                    return description, _native_value(self._frame_iterator(), description), None
+                    frames = self._frame_iterator()
+                    return description, _packed_native_value(frames, description), None
                 return description, self._native_by_cell(description), None
             encoded = encode_frames(
                 self._frame_iterator(),
@@ -1007,37 +1007,37 @@ def _set_labelmap(ds: Dataset, palette: np.ndarray | None, icc_profile: bytes | 
 _STAGING_SAMPLES = 1 << 20
 
 
-def _native_value(frames: Any, description: Any) -> np.ndarray:
-    """The native pixel data value (PS3.5 8.1.1) in one preallocated buffer, padded to even
-    length: 1-bit frames packed back to back in groups (:func:`iodkit.pixels.pack_bits`),
-    8/16-bit frames copied in place."""
+def _padded_buffer(length: int) -> np.ndarray:
+    """A uint8 buffer for a native pixel data value of ``length`` bytes, padded to even
+    length (PS3.5 8.1.1) with the padding byte already 0."""
+    out = np.empty(length + (length & 1), dtype=np.uint8)
+    out[-1] = 0  # the padding byte (and the unused bits of the last 1-bit byte)
+    return out
+
+
+def _packed_native_value(frames: Any, description: Any) -> np.ndarray:
+    """The native value of 1-bit frames in one preallocated buffer: packed back to back in
+    groups (:func:`iodkit.pixels.pack_bits`) in frame order."""
     from iodkit.pixels import pack_bits
     from iodkit.pixels.bitpacking import frames_per_group
 
-    length = description.native_length
-    out = np.empty(length + (length & 1), dtype=np.uint8)
-    out[-1] = 0  # the padding byte (and the unused bits of the last 1-bit byte)
+    out = _padded_buffer(description.native_length)
     rows, columns = description.rows, description.columns
-    if description.bits_allocated == 1:
-        group = frames_per_group(rows * columns, target_samples=_STAGING_SAMPLES)
-        staging = np.empty((group, rows, columns), dtype=bool)
-        filled = 0
-        at = 0
-        for frame in frames:
-            staging[filled] = frame
-            filled += 1
-            if filled == group:
-                packed = pack_bits(staging, pad=False)
-                out[at : at + len(packed)] = np.frombuffer(packed, dtype=np.uint8)
-                at += len(packed)
-                filled = 0
-        if filled:
-            packed = pack_bits(staging[:filled], pad=False)
+    group = frames_per_group(rows * columns, target_samples=_STAGING_SAMPLES)
+    staging = np.empty((group, rows, columns), dtype=bool)
+    filled = 0
+    at = 0
+    for frame in frames:
+        staging[filled] = frame
+        filled += 1
+        if filled == group:
+            packed = pack_bits(staging, pad=False)
             out[at : at + len(packed)] = np.frombuffer(packed, dtype=np.uint8)
-        return out
-    typed = out[:length].view(description.dtype).reshape(-1, rows, columns)
-    for k, frame in enumerate(frames):
-        typed[k] = frame
+            at += len(packed)
+            filled = 0
+    if filled:
+        packed = pack_bits(staging[:filled], pad=False)
+        out[at : at + len(packed)] = np.frombuffer(packed, dtype=np.uint8)
     return out
 
 
