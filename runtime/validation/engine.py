@@ -312,7 +312,7 @@ class _Check(FileChecks):
                         req = self.requirement(a, ctx)
                         if req in ("required", "optional", None) and not _empty(el):
                             return  # allowed and has a value: nothing else to check
-                        self.judge(node, el, tag, [(req, u)], ctx, path)
+                        self.judge(el, tag, [(req, u)], ctx, path)
                         return
             elif t in _CONDITIONAL_TYPES:
                 if not u.checked:
@@ -323,7 +323,7 @@ class _Check(FileChecks):
                 if req == "required" and cc is not None and cc.mentions(tag):
                     req = None  # see requirement(): about the value it would have
                 if req == "required" or req is None:
-                    self.judge(node, el, tag, [(req, u)], ctx, path)
+                    self.judge(el, tag, [(req, u)], ctx, path)
                 return  # not required: an absent attribute is fine
         if el is None and all(u.attr.type in _OPTIONAL_TYPES or not u.checked for u in uses):
             return  # absent and nothing requires it: the common case, keep it cheap
@@ -336,11 +336,10 @@ class _Check(FileChecks):
             )
             for u in uses
         ]
-        self.judge(node, el, tag, verdicts, ctx, path)
+        self.judge(el, tag, verdicts, ctx, path)
 
     def judge(
         self,
-        node: Node,
         el: Element | None,
         tag: int,
         verdicts: list[tuple[str | None, _Use]],
@@ -806,7 +805,7 @@ class _Check(FileChecks):
                     self.add(
                         "error",
                         "functional-group",
-                        _group_path(g, in_shared),
+                        _group_path(in_shared),
                         msg,
                         module=g.name,
                         rule=rule,
@@ -1026,7 +1025,7 @@ def _per_module(
     return list(out.values())
 
 
-def _group_path(g: GroupUse, in_shared: bool) -> str:
+def _group_path(in_shared: bool) -> str:
     return "PerFrameFunctionalGroupsSequence" if not in_shared else "SharedFunctionalGroupsSequence"
 
 

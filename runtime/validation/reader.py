@@ -520,7 +520,7 @@ class _Reader:
             else:
                 length = u32(buf, pos + 4)[0]
                 hdr = 8
-            vr = written or _dictionary_vr(tag, length)
+            vr = written or _dictionary_vr(tag)
             start = pos + hdr
             el = Element(tag, vr, length, buf, start, written, enc)
             if vr == "SQ" or (length == UNDEFINED and vr == "UN" and tag != PIXEL_DATA):
@@ -643,7 +643,7 @@ class _Reader:
         return end
 
 
-def _dictionary_vr(tag: int, length: int) -> str:
+def _dictionary_vr(tag: int) -> str:
     vr = entry(tag).vr
     if not vr:
         return "UN"
