@@ -8,8 +8,6 @@ reported on stderr.
 from __future__ import annotations
 
 import argparse
-import multiprocessing
-import multiprocessing.process
 import sys
 import time
 from pathlib import Path
@@ -34,6 +32,7 @@ def generate(
     from .emit.plan import make_plan
     from .emit.render import header, make_env, render, write_tree
     from .emit.rules import render_rules
+    from .spec import fork
     from .spec.build import build_edition
     from .spec.yamlio import dump_edition
 
@@ -48,8 +47,9 @@ def generate(
     t = time.perf_counter()
     # The YAML spec and the Python code are independent outputs of the same Edition: on two
     # cores the YAML is written by a forked child (no pickling: it shares the parent's memory)
-    # while this process plans and renders the code.
-    child = _fork_dump(ed, out / "spec") if (jobs or 2) > 1 else None
+    # while this process plans and renders the code. The child gives back the files written,
+    # None when it failed.
+    child = fork.start(lambda: dump_edition(ed, out / "spec")) if (jobs or 2) > 1 else None
     if child is None:
         dump_edition(ed, out / "spec")
         times["yaml"] = time.perf_counter() - t
@@ -66,9 +66,9 @@ def generate(
     times["write"] = time.perf_counter() - t
     if child is not None:
         t = time.perf_counter()
-        child.join()
+        dumped = child()
         times["yaml_wait"] = time.perf_counter() - t
-        if child.exitcode != 0:
+        if dumped is None:
             raise RuntimeError(f"writing the YAML spec to {out / 'spec'} failed (see above)")
         say(f"spec written to {out / 'spec'} (in parallel)")
     times["files"], times["written"], times["removed"] = len(files), written, removed
@@ -79,19 +79,6 @@ def generate(
         f"total {times['total']:.2f} s"
     )
     return times
-
-
-def _fork_dump(ed: object, folder: Path) -> multiprocessing.process.BaseProcess | None:
-    """Start writing the YAML spec in a forked process; None where fork is not available."""
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return None
-    from .spec.yamlio import dump_edition
-
-    child = multiprocessing.get_context("fork").Process(
-        target=dump_edition, args=(ed, folder), name="iodkit-spec-yaml"
-    )
-    child.start()
-    return child
 
 
 def run(args: argparse.Namespace) -> int:
