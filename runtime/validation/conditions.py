@@ -397,14 +397,9 @@ def _functional_groups(ctx: Context, tag: int) -> list[Any]:
 
 
 def _first(ctx: Context, tag: int, scope: str) -> list[Any]:
-    """The elements for the first tag of a path, following the scope rules of :class:`Ref`."""
-    if scope == "auto":  # the common case first; the reader's nodes are read directly
-        reader_nodes = tag >> 16 != 0x0002
-        for ds in reversed(ctx.stack):
-            e = ds.elems.get(tag) if reader_nodes and type(ds) is Node else _get(ds, tag)
-            if e is not None:
-                return [e]
-        return _functional_groups(ctx, tag)
+    """The elements for the first tag of a path, following the scope rules of :class:`Ref`.
+
+    (:func:`lookup` reads one-tag paths of scope "item" and "auto" itself.)"""
     if scope == "item":
         e = _get(ctx.current, tag)
         return [e] if e is not None else []
@@ -416,7 +411,7 @@ def _first(ctx: Context, tag: int, scope: str) -> list[Any]:
     if scope == "root":
         e = _get(ctx.root, tag)
         return [e] if e is not None else _functional_groups(ctx, tag)
-    for ds in reversed(ctx.stack):  # an unknown scope reads as "auto"
+    for ds in reversed(ctx.stack):  # "auto" (an unknown scope reads as "auto")
         e = _get(ds, tag)
         if e is not None:
             return [e]
