@@ -192,3 +192,19 @@ def test_lazy_frames_and_segment_filters(testdata: Path) -> None:
                 category.CodeValue, category.CodingSchemeDesignator, category.CodeMeaning
             )
         )
+
+
+def test_repeated_dimension_index_values(testdata: Path) -> None:
+    """A row asked for twice gives the same plane twice (one frame, several outputs)."""
+    path = testdata / "highdicom" / "seg_image_ct_binary.dcm"
+    with read_segmentation(path) as ours:
+        pointers = [p for p in ours.dimension_index_pointers if p != 0x0062000B]
+        columns = [ours.dimension_index_pointers.index(p) for p in pointers]
+        first = [int(v) for v in ours.table.dimension_indices[0, columns]]
+        once = ours.get_pixels_by_dimension_index_values([first])
+        twice = ours.get_pixels_by_dimension_index_values([first, first])
+        combined = ours.get_pixels_by_dimension_index_values([first, first], combine_segments=True)
+        assert once.any()
+        assert np.array_equal(twice, np.concatenate([once, once]))
+        assert np.array_equal(combined[0], combined[1])
+        assert np.array_equal(combined[0] > 0, once[0].any(axis=-1))

@@ -509,7 +509,7 @@ class SegmentationReader:
         rows = table.tile_rows - 1  # 0-based
         columns = table.tile_columns - 1
         hit = (rows < r1) & (rows + th > r0) & (columns < c1) & (columns + tw > c0)
-        instructions_by_frame: dict[int, tuple[tuple[slice, slice], tuple[Any, ...]]] = {}
+        placement: list[tuple[int, tuple[slice, slice], tuple[Any, ...]]] = []
         for k in np.flatnonzero(hit):
             rp, cp = int(rows[k]), int(columns[k])
             source = (
@@ -520,10 +520,8 @@ class SegmentationReader:
                 slice(max(rp - r0, 0), min(rp + th - r0, r1 - r0)),
                 slice(max(cp - c0, 0), min(cp + tw - c0, c1 - c0)),
             )
-            instructions_by_frame[int(k)] = (source, target)
-        instructions = self._instructions(
-            instructions_by_frame, segments, combine_segments, relabel
-        )
+            placement.append((int(k), source, target))
+        instructions = self._instructions(placement, segments, combine_segments, relabel)
         return self._assemble(
             (r1 - r0, c1 - c0),
             instructions,
@@ -616,19 +614,20 @@ class SegmentationReader:
 
     def _instructions(
         self,
-        placement: dict[int, tuple[tuple[slice, slice], tuple[Any, ...]]],
+        placement: list[tuple[int, tuple[slice, slice], tuple[Any, ...]]],
         segments: list[int],
         combine: bool,
         relabel: bool,
     ) -> list[Instruction]:
-        """Frames to read and where to put them; channel = segment position (or the label
-        written with ``combine``); None for a label-map frame."""
+        """Frames to read and where to put them, from (frame, source region, target) entries
+        (a frame may have several targets); channel = segment position (or the label written
+        with ``combine``); None for a label-map frame."""
         table = self.table
         out: list[Instruction] = []
         seen: set[tuple[Any, ...]] = set()
+        placement = sorted(placement, key=lambda entry: entry[0])
         if self.is_labelmap:
-            for k in sorted(placement):
-                source, target = placement[k]
+            for k, source, target in placement:
                 key = (_hashable(target),)
                 if key in seen:
                     raise SegmentationReadError(
@@ -639,12 +638,11 @@ class SegmentationReader:
             return out
         assert table.segments is not None
         position = {s: j for j, s in enumerate(segments)}
-        for k in sorted(placement):
+        for k, source, target in placement:
             segment = int(table.segments[k])
             if segment not in position:
                 continue
             j = position[segment]
-            source, target = placement[k]
             where = (_hashable(target), j)
             if where in seen:
                 raise SegmentationReadError("the chosen dimensions do not identify frames uniquely")
@@ -666,21 +664,14 @@ class SegmentationReader:
         palette: bool,
     ) -> np.ndarray:
         whole = (slice(None), slice(None))
-        placement: dict[int, tuple[tuple[slice, slice], tuple[Any, ...]]] = {}
-        extra: list[tuple[int, tuple[Any, ...]]] = []
-        for k, outputs in stack.items():
-            for o in outputs:
-                if k in placement:
-                    extra.append((k, (o, slice(None), slice(None))))
-                else:
-                    placement[k] = (whole, (o, slice(None), slice(None)))
+        # a frame may go to several outputs (e.g. a repeated row of dimension index values);
+        # the same output twice (one frame referencing one source twice) is placed once
+        placement = [
+            (k, whole, (o, slice(None), slice(None)))
+            for k, outputs in stack.items()
+            for o in dict.fromkeys(outputs)
+        ]
         instructions = self._instructions(placement, segments, combine, relabel)
-        if extra:  # a frame used for several outputs (e.g. duplicated UIDs in the request)
-            more = {}
-            for k, target in extra:
-                more[k] = (whole, target)
-                instructions += self._instructions(more, segments, combine, relabel)
-                more.clear()
         shape = (count, self.table.rows, self.table.columns)
         return self._assemble(
             shape,
