@@ -318,12 +318,8 @@ class Node:
     with the part of pydicom's ``Dataset`` interface the condition evaluator uses."""
 
     def __init__(self, enc: Encoding | None = None) -> None:
-        d = self.__dict__
-        d["elems"] = {}
-        d["enc"] = enc or Encoding(False, None)
-
-    elems: dict[int, Element]
-    enc: Encoding
+        self.elems: dict[int, Element] = {}
+        self.enc: Encoding = enc or Encoding(False, None)
 
     # -- mapping protocol used by the condition evaluator -------------------------------------
     def __contains__(self, tag: object) -> bool:
@@ -347,13 +343,7 @@ class Node:
     def __eq__(self, other: object) -> bool:
         return self is other
 
-    def __ne__(self, other: object) -> bool:
-        return self is not other
-
     __hash__ = object.__hash__
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        self.__dict__[name] = value
 
     def __getattr__(self, name: str) -> Any:
         # keyword access (ds.PatientName) for convenience; never Dataset's machinery
