@@ -422,3 +422,22 @@ def test_character_set_and_extended_offset_table(tmp_path: Path) -> None:
     assert "ExtendedOffsetTable" in ds
     uids = [d.SOPInstanceUID for d in series]
     assert np.array_equal(hd.seg.segread(path).get_pixels_by_source_instance(uids)[..., 0], labels)
+
+
+def test_spatial_locations_not_preserved(ct) -> None:
+    """Frames whose Spatial Locations Preserved is not YES are refused unless
+    ignore_spatial_locations is given; then they are read like the others."""
+    from iodkit.seg import SegmentationReadError
+
+    series, labels = ct
+    ds = Segmentation(labels, series, describe(3)).to_dataset()
+    items = ds.PerFrameFunctionalGroupsSequence
+    items[0].DerivationImageSequence[0].SourceImageSequence[0].SpatialLocationsPreserved = "NO"
+    uids = [d.SOPInstanceUID for d in series]
+    with read_segmentation(ds) as ours:
+        with pytest.raises(SegmentationReadError, match="spatial locations are preserved"):
+            ours.get_pixels_by_source_instance(uids, combine_segments=True)
+        combined = ours.get_pixels_by_source_instance(
+            uids, combine_segments=True, ignore_spatial_locations=True
+        )
+    assert np.array_equal(combined, labels)

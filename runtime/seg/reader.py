@@ -217,9 +217,9 @@ class SegmentationReader:
         )
         position = {uid: i for i, uid in enumerate(uids)}
         stack: dict[int, list[int]] = {}
+        # _check_source_indexing has refused requested frames whose spatial locations are
+        # not preserved (unless ignored): no need to look at that again here
         for ref in self.table.references:
-            if not ignore_spatial_locations and ref.spatial_locations_preserved != "YES":
-                continue
             if ref.sop_instance_uid in position:
                 stack.setdefault(ref.frame, []).append(position[ref.sop_instance_uid])
         return self._stacked(
@@ -270,9 +270,7 @@ class SegmentationReader:
             source_frame_numbers = range(1, highest + 1)
         position = {int(f): i for i, f in enumerate(source_frame_numbers)}
         stack: dict[int, list[int]] = {}
-        for ref in self.table.references:
-            if not ignore_spatial_locations and ref.spatial_locations_preserved != "YES":
-                continue
+        for ref in self.table.references:  # spatial locations checked as above
             if ref.sop_instance_uid == uid and ref.frame_number in position:
                 stack.setdefault(ref.frame, []).append(position[ref.frame_number])
         return self._stacked(
