@@ -47,7 +47,7 @@ from iodkit.validation.conditions import (
 
 from . import fork
 from .conditions import Names, condition_sentences, parse_clause, parse_condition
-from .model import AttributeRule, AttributeTable, Edition, IncludeRule, Rule
+from .model import AttributeRule, AttributeTable, Edition, IncludeRule, Rule, ValueSet
 
 STATUSES = ("executable", "not-decidable", "unparsed")
 KINDS = ("iod-module", "functional-group", "attribute", "include", "value-set")
@@ -492,7 +492,7 @@ def attach_predicates(ed: Edition, *, split: bool = False) -> PredicateStats:
 
 
 def _condition_count(t: AttributeTable) -> int:
-    return sum(bool(getattr(obj, "condition", None)) for obj, _ in _rule_slots(t.rules))
+    return sum(bool(obj.condition) for obj in _rule_slots(t.rules))
 
 
 def _halves(tables: list[AttributeTable]) -> tuple[list[AttributeTable], list[AttributeTable]]:
@@ -508,28 +508,27 @@ def _halves(tables: list[AttributeTable]) -> tuple[list[AttributeTable], list[At
     return tables, []
 
 
-def _rule_slots(rules: list[Rule]) -> Iterator[tuple[Any, str]]:
+def _rule_slots(rules: list[Rule]) -> Iterator[AttributeRule | IncludeRule | ValueSet]:
     """Every object of a rule list that can carry a predicate, in the order of the walk."""
     for r in rules:
         if isinstance(r, AttributeRule):
-            yield r, "predicate"
-            for vs in r.value_sets:
-                yield vs, "predicate"
+            yield r
+            yield from r.value_sets
             if r.items:
                 yield from _rule_slots(r.items)
         elif isinstance(r, IncludeRule):
-            yield r, "predicate"
+            yield r
             if r.nested:
                 yield from _rule_slots(r.nested)
 
 
 def _table_predicates(t: AttributeTable) -> list[Any]:
-    return [getattr(obj, name) for obj, name in _rule_slots(t.rules)]
+    return [obj.predicate for obj in _rule_slots(t.rules)]
 
 
 def _set_table_predicates(t: AttributeTable, predicates: list[Any]) -> None:
-    for (obj, name), value in zip(_rule_slots(t.rules), predicates, strict=True):
-        setattr(obj, name, value)
+    for obj, value in zip(_rule_slots(t.rules), predicates, strict=True):
+        obj.predicate = value
 
 
 def report(stats: PredicateStats) -> str:
