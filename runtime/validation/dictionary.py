@@ -114,6 +114,12 @@ def keyword_of(tag: int) -> str:
     return entry(tag).keyword or tag_text(tag)
 
 
+def join(path: str, tag: int) -> str:
+    """An attribute path: ``Seq[0].Keyword`` (``(gggg,eeee)`` for tags without a keyword)."""
+    kw = keyword_of(tag)
+    return f"{path}.{kw}" if path else kw
+
+
 def tag_text(tag: int) -> str:
     """``0x00280009`` → ``(0028,0009)``."""
     return f"({tag >> 16:04X},{tag & 0xFFFF:04X})"

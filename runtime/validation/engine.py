@@ -27,8 +27,8 @@ from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from .conditions import Context, Ref, Verdict, evaluate, lookup, normalize_module_name
-from .dictionary import entry, keyword_of, tag_text
-from .filelevel import SOP_CLASS_UID, FileChecks, join
+from .dictionary import entry, join, keyword_of, tag_text
+from .filelevel import SOP_CLASS_UID, FileChecks
 from .findings import Finding, Reference
 from .reader import Element, Node, ParsedFile
 from .rules import Attr, GroupUse, IodRules, RuleBook, Scope

@@ -8,7 +8,7 @@ which need no IOD; the engine adds the IOD's module and attribute rules.
 
 from __future__ import annotations
 
-from .dictionary import entry, keyword_of, tag_text
+from .dictionary import entry, join, keyword_of, tag_text
 from .findings import Finding, Reference, Severity
 from .reader import PIXEL_DATA, Element, Node, ParsedFile, ReadIssue
 from .rules import RuleBook
@@ -26,12 +26,6 @@ _NATIVE = frozenset(
         "1.2.840.10008.1.2.8.1",
     )
 )
-
-
-def join(path: str, tag: int) -> str:
-    """An attribute path: ``Seq[0].Keyword`` (``(gggg,eeee)`` for tags without a keyword)."""
-    kw = keyword_of(tag)
-    return f"{path}.{kw}" if path else kw
 
 
 class FileChecks:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .charset import TERMS, decode, python_encodings
-from .dictionary import entry, keyword_of
+from .dictionary import entry, join
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
@@ -516,15 +516,13 @@ class _Reader:
             if vr == "SQ" or (length == UNDEFINED and vr == "UN" and tag != PIXEL_DATA):
                 if vr == "UN":
                     el.vr = "SQ"
-                sub = f"{path}.{keyword_of(tag)}" if path else keyword_of(tag)
+                sub = join(path, tag)
                 pos = self.sequence(el, start, length, end, depth, sub, node, vr == "UN")
             elif length == UNDEFINED:
-                pos = self.fragments(
-                    el, start, end, f"{path}.{keyword_of(tag)}" if path else keyword_of(tag)
-                )
+                pos = self.fragments(el, start, end, join(path, tag))
             else:
                 if start + length > end or length & 1:  # the element's path, for the issue
-                    sub = f"{path}.{keyword_of(tag)}" if path else keyword_of(tag)
+                    sub = join(path, tag)
                 if start + length > end:
                     self.issue(
                         "error",
