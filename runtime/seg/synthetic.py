@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from iodkit.pixels.description import PixelDescription
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, ExplicitVRLittleEndian, generate_uid
 
@@ -99,6 +100,7 @@ def ct_series(
     frame_of_reference_uid = frame_of_reference_uid or generate_uid()
     if with_pixels and volume is None:
         volume = phantom(slices, rows, columns)
+    pixels = PixelDescription(rows, columns, 16, 16, pixel_representation=1).checked()
     images = []
     for k in range(slices):
         ds = Dataset()
@@ -124,14 +126,7 @@ def ct_series(
         ds.PixelSpacing = list(pixel_spacing)
         ds.SliceThickness = slice_spacing
         ds.KVP = 120
-        ds.Rows = rows
-        ds.Columns = columns
-        ds.SamplesPerPixel = 1
-        ds.PhotometricInterpretation = "MONOCHROME2"
-        ds.BitsAllocated = 16
-        ds.BitsStored = 16
-        ds.HighBit = 15
-        ds.PixelRepresentation = 1
+        pixels.apply_to(ds)
         ds.RescaleIntercept = 0
         ds.RescaleSlope = 1
         ds.RescaleType = "HU"
@@ -169,15 +164,8 @@ def enhanced_mr(
     ds.PositionReferenceIndicator = ""
     ds.Manufacturer = "iodkit"
     ds.ImageType = ["ORIGINAL", "PRIMARY", "M", "NONE"]
-    ds.Rows = rows
-    ds.Columns = columns
-    ds.NumberOfFrames = frames
-    ds.SamplesPerPixel = 1
-    ds.PhotometricInterpretation = "MONOCHROME2"
-    ds.BitsAllocated = 16
-    ds.BitsStored = 12
-    ds.HighBit = 11
-    ds.PixelRepresentation = 0
+    ds.NumberOfFrames = frames  # present even for one frame (multi-frame IOD)
+    PixelDescription(rows, columns, 16, 12, number_of_frames=frames).checked().apply_to(ds)
     measures = Dataset()
     measures.PixelSpacing = list(pixel_spacing)
     measures.SliceThickness = slice_spacing
@@ -224,21 +212,21 @@ def slide_image(
     ds.PositionReferenceIndicator = "SLIDE_CORNER"
     ds.Manufacturer = "iodkit"
     ds.ImageType = ["ORIGINAL", "PRIMARY", "VOLUME", "NONE"]
-    ds.Rows = tile_size
-    ds.Columns = tile_size
     ds.TotalPixelMatrixRows = total_rows
     ds.TotalPixelMatrixColumns = total_columns
     ds.TotalPixelMatrixFocalPlanes = 1
     tiles = -(-total_rows // tile_size) * -(-total_columns // tile_size)
-    ds.NumberOfFrames = tiles
+    ds.NumberOfFrames = tiles  # present even for one tile (multi-frame IOD)
     ds.DimensionOrganizationType = "TILED_FULL"
-    ds.SamplesPerPixel = 3
-    ds.PhotometricInterpretation = "RGB"
-    ds.PlanarConfiguration = 0
-    ds.BitsAllocated = 8
-    ds.BitsStored = 8
-    ds.HighBit = 7
-    ds.PixelRepresentation = 0
+    PixelDescription(
+        tile_size,
+        tile_size,
+        8,
+        8,
+        samples_per_pixel=3,
+        photometric_interpretation="RGB",
+        number_of_frames=tiles,
+    ).checked().apply_to(ds)
     origin_item = Dataset()
     origin_item.XOffsetInSlideCoordinateSystem = origin[0]
     origin_item.YOffsetInSlideCoordinateSystem = origin[1]
@@ -279,14 +267,7 @@ def photograph(rows: int = 32, columns: int = 48) -> Dataset:
     ds.SeriesNumber = 1
     ds.InstanceNumber = 1
     ds.PatientOrientation = ["L", "F"]
-    ds.Rows = rows
-    ds.Columns = columns
-    ds.SamplesPerPixel = 1
-    ds.PhotometricInterpretation = "MONOCHROME2"
-    ds.BitsAllocated = 8
-    ds.BitsStored = 8
-    ds.HighBit = 7
-    ds.PixelRepresentation = 0
+    PixelDescription(rows, columns, 8, 8).checked().apply_to(ds)
     _file_meta(ds)
     return ds
 
