@@ -71,7 +71,7 @@ class Facts(Protocol):
 
 SHARED_FG = 0x52009229  # Shared Functional Groups Sequence
 PER_FRAME_FG = 0x52009230  # Per-Frame Functional Groups Sequence
-_CODE_VALUE_TAGS = (0x00080100, 0x00080119, 0x00080120)  # Code Value, Long, URN
+CODE_VALUE_TAGS = (0x00080100, 0x00080119, 0x00080120)  # Code Value, Long, URN
 _CODING_SCHEME = 0x00080102
 _CONCEPT_CODE_SEQUENCE = 0x0040A168
 SCOPES = ("auto", "item", "parent", "root", "frame")
@@ -780,7 +780,7 @@ class CodeIn(_Value):
     def _match(self, item: Dataset) -> bool:
         scheme = _get(item, _CODING_SCHEME)
         schemes = values_of(scheme) if scheme is not None else ()
-        for t in _CODE_VALUE_TAGS:
+        for t in CODE_VALUE_TAGS:
             e = _get(item, t)
             if e is None:
                 continue
@@ -930,7 +930,7 @@ class PairedBodyPart(_Value):
             for item in _items(elem):
                 scheme = next(iter(values_of(_get(item, _CODING_SCHEME))), "")
                 meaning = next(iter(values_of(_get(item, _CODE_MEANING))), "")
-                for t in _CODE_VALUE_TAGS:
+                for t in CODE_VALUE_TAGS:
                     for v in values_of(_get(item, t)):
                         verdicts.add(facts.code_paired(str(v), str(scheme), str(meaning)))
         known = verdicts - {None}

@@ -26,15 +26,23 @@ import re
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
-from .conditions import Context, Ref, Verdict, evaluate, lookup, normalize_module_name
+from .conditions import (
+    CODE_VALUE_TAGS,
+    PER_FRAME_FG,
+    SHARED_FG,
+    Context,
+    Ref,
+    Verdict,
+    evaluate,
+    lookup,
+    normalize_module_name,
+)
 from .dictionary import entry, join, keyword_of, tag_text
 from .filelevel import SOP_CLASS_UID, FileChecks
 from .findings import Finding, Reference
 from .reader import Element, Node, ParsedFile
 from .rules import Attr, GroupUse, IodRules, RuleBook, Scope
 
-SHARED_FG = 0x52009229
-PER_FRAME_FG = 0x52009230
 _ALWAYS_ALLOWED = frozenset({0xFFFCFFFC, 0xFFFAFFFA})  # Data Set Trailing Padding, Digital Sig.
 
 
@@ -995,7 +1003,6 @@ def _item_plan(cache: dict[Any, Any], scope: Scope, module: str) -> _Plan:
     return hit[1]
 
 
-_CODE_VALUE_TAGS = (0x00080100, 0x00080119, 0x00080120)  # Code Value, Long, URN
 # SNOMED designators of earlier editions (PS3.16 8.1): codes under them were once valid members
 _LEGACY_SCHEMES = frozenset(("SRT", "SNM3", "99SDM"))
 
@@ -1004,7 +1011,7 @@ def _item_code(item: Node) -> tuple[str, str] | None:
     """(code value, coding scheme designator) of a code sequence item, None when incomplete."""
     scheme = item.elems.get(0x00080102)
     scheme_text = scheme.strings()[0] if scheme is not None and scheme.strings() else ""
-    for tag in _CODE_VALUE_TAGS:
+    for tag in CODE_VALUE_TAGS:
         el = item.elems.get(tag)
         if el is not None and el.strings():
             return (el.strings()[0], scheme_text) if scheme_text or tag == 0x00080120 else None
