@@ -11,11 +11,13 @@ Importing ``iodkit`` is cheap: builders, codecs and the validator load on first 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 __version__ = "0.1.0"
 
+# not typing.TYPE_CHECKING: importing typing would be most of the cost of ``import iodkit``
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from .validation.api import validate
 
 __all__ = ["__version__", "validate"]
