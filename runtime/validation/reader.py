@@ -278,9 +278,10 @@ def _decode_text(data: bytes, encodings: list[str], person_name: bool) -> str:
     """Decode a text value in its character set (:mod:`iodkit.validation.charset`; pydicom's
     handling for terms it does not know as written), raising UnicodeError for bytes the
     character set does not have: a validator must say so, not substitute characters."""
+    delimiters = _PN_DELIMITERS if person_name else _DELIMITERS
     if all(e in _KNOWN_CODECS for e in encodings):
         try:
-            return decode(data, encodings, _PN_DELIMITERS if person_name else _DELIMITERS)
+            return decode(data, encodings, delimiters)
         except (UnicodeError, LookupError):
             raise UnicodeError(
                 f"not valid in the Specific Character Set ({', '.join(encodings)})"
@@ -291,7 +292,7 @@ def _decode_text(data: bytes, encodings: list[str], person_name: bool) -> str:
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        text = decode_bytes(data, encodings, {0x5C, 0x3D, 0x5E} if person_name else {0x5C})
+        text = decode_bytes(data, encodings, set(delimiters))
     if caught:
         raise UnicodeError(f"not valid in the Specific Character Set ({', '.join(encodings)})")
     return text
