@@ -63,7 +63,6 @@ class _Check(FileChecks):
     def __init__(self, parsed: ParsedFile, book: RuleBook) -> None:
         super().__init__(parsed, book)
         self.presence: dict[str, bool] = {}
-        self.groups: dict[str, GroupUse] = {}
         self.iod_rules: IodRules | None = None
         self._requirements: dict[Any, Any] = {}
 
@@ -120,7 +119,6 @@ class _Check(FileChecks):
             group_presence[g.name] = (in_shared, with_it)
             self.presence[normalize_module_name(g.name)] = in_shared or bool(with_it)
         ctx = Context.of(root, modules=self.module_oracle, facts=self)
-        self.groups = {g.name: g for g in iod.groups}
         self.iod_rules = iod
 
         flags = []
@@ -760,16 +758,17 @@ class _Check(FileChecks):
         functional group item, its name as a module and its plan; and every tag they may
         put in an item. Made once per IOD: they are looked at in every frame."""
         iod = self.iod_rules
-        key = ("macros", iod.id if iod else "")
+        if iod is None:
+            return [], frozenset()
+        key = ("macros", iod.id)
         hit = self.book.plans.get(key)
         if hit is None or hit[0] is not iod:
             macros = []
-            for g in self.groups.values():
+            for g in iod.groups:
                 scope = _closed(self.book.plans, g.scope)
                 module = f"{g.name} Functional Group"
                 macros.append((g, scope, module, _item_plan(self.book.plans, scope, module)))
-            allowed = frozenset(t for g in self.groups.values() for t in g.tags)
-            hit = self.book.plans[key] = (iod, macros, allowed)
+            hit = self.book.plans[key] = (iod, macros, iod.group_tags)
         return hit[1], hit[2]
 
     def functional_group_usage(
