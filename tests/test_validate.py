@@ -381,3 +381,15 @@ def test_validating_a_file_does_not_import_pydicom(testdata: Path) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "ok"
+
+
+def test_validate_of_a_path_does_not_import_pydicom(testdata: Path) -> None:
+    # the public entry point (iodkit.validate) as well as validate_file
+    code = (
+        "import sys, iodkit; "
+        f"fs = iodkit.validate({str(testdata / SEG)!r}); "
+        "assert fs and 'pydicom' not in sys.modules and 'numpy' not in sys.modules, "
+        "sorted(m for m in sys.modules if m.startswith(('pydicom', 'numpy')))[:5]; print('ok')"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "ok"

@@ -8,6 +8,7 @@ itself is a finding too, never an exception.
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -125,9 +126,9 @@ def validate(source: Any, book: RuleBook | None = None) -> list[Finding]:
     >>> findings = validate("image.dcm")            # doctest: +SKIP
     >>> [str(f) for f in findings if f.severity == "error"]  # doctest: +SKIP
     """
-    from pydicom.dataset import Dataset
-
-    if isinstance(source, Dataset):
+    # a pydicom Dataset exists only once pydicom is loaded: a path or bytes never import it
+    pydicom_dataset = sys.modules.get("pydicom.dataset")
+    if pydicom_dataset is not None and isinstance(source, pydicom_dataset.Dataset):
         try:
             parsed = from_dataset(source)
         except Exception as exc:
