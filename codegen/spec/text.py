@@ -461,7 +461,7 @@ def prose_value_sets(text: str, source: str) -> list[tuple[ValueSet, tuple[str, 
         lead = re.match(r"^Value (\d+) (?:of|for) ", sentence)
         if lead:
             index, owners = int(lead.group(1)), _owner_tags(sentence)
-        for n, pattern in enumerate(_PROSE):
+        for pattern in _PROSE:
             m = pattern.match(sentence)
             if m is None:
                 continue
@@ -484,7 +484,7 @@ def prose_value_sets(text: str, source: str) -> list[tuple[ValueSet, tuple[str, 
                 vi = _ORDINALS[gd["ord"].lower()]
                 who = _owner_tags(sentence)
             else:
-                vi, who = (index, owners) if n == 2 else (None, ())
+                vi, who = index, owners  # "The value shall be …": the last "Value n of …"
             vs = ValueSet("enumerated", vals, cond.strip(), vi, source)
             out.append((vs, who))
             break
