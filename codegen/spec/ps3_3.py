@@ -358,17 +358,17 @@ class Ps33Extractor:
         sec = self.doc.sections.get(t.section_id)
         return (sec.parent or sec.id) if sec else t.section_id
 
+    _by_name: dict[str, list[str]] | None = None
+
     def _tables_by_name(self) -> dict[str, list[str]]:
-        """Attribute tables by simplified name, built once (resolve_module runs per IOD row)."""
-        if self._by_name is None or self._by_name_count != len(self.tables):
+        """Attribute tables by simplified name, built once (resolve_module runs per IOD and
+        functional group row, after :meth:`run` has read every attribute table)."""
+        if self._by_name is None:
             index: dict[str, list[str]] = {}
             for at in self.tables.values():
                 index.setdefault(_simplify(at.name), []).append(at.id)
-            self._by_name, self._by_name_count = index, len(self.tables)
+            self._by_name = index
         return self._by_name
-
-    _by_name: dict[str, list[str]] | None = None
-    _by_name_count = -1
 
     def resolve_module(self, t: Table, name: str, reference: str, kind: str) -> str:
         wanted = _simplify(f"{name} {kind}")
