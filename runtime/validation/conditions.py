@@ -380,7 +380,9 @@ def _fg_index(ctx: Context) -> tuple[_Index, _Index]:
         shared = ctx.cache.get("fg-shared")  # the same for every frame
         if shared is None:
             shared = ctx.cache["fg-shared"] = _group_index(_items(_get(root, SHARED_FG))[:1])
-        frames = _items(_get(root, PER_FRAME_FG))
+        frames = ctx.cache.get("fg-frames")  # the items once, not once per frame
+        if frames is None:
+            frames = ctx.cache["fg-frames"] = _items(_get(root, PER_FRAME_FG))
         if ctx.frame is not None:
             frames = frames[ctx.frame : ctx.frame + 1]
         hit = (shared, _group_index(frames))
