@@ -252,7 +252,7 @@ def render_rules(ed: Edition, env: Any, header: str) -> dict[str, str]:
                 fg.table,
                 fg.usage,
                 _condition(fg.condition, fg.predicate),
-                (fg.predicate or {}).get("placement", "") if isinstance(fg.predicate, dict) else "",
+                fg.predicate.get("placement", "") if isinstance(fg.predicate, dict) else "",
             )
             for fg in iod.functional_groups
         )
