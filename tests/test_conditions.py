@@ -168,6 +168,42 @@ ENHANCED_MR = "1.2.840.10008.5.1.4.1.1.4.1"
 SEGMENTATION = "1.2.840.10008.5.1.4.1.1.66.4"
 
 CASES: dict[str, Case] = {
+    "absent-or-not-value": Case(
+        "table_C.7.6.17-1",
+        "Required if Dimension Organization Type (0020,9311) is absent or not TILED_FULL. May "
+        "be present otherwise.",
+        root(DimensionOrganizationType="3D"),
+        root(DimensionOrganizationType="TILED_FULL"),
+        "may",
+    ),
+    "tag-of-a-private-attribute": Case(
+        "table_C.7.6.17-2",
+        "Required if the Dimension Index Pointer (0020,9165) value is the Data Element Tag of "
+        "a Private Attribute.",
+        root(DimensionIndexPointer=0x00291010),
+        root(DimensionIndexPointer=0x00209057),
+    ),
+    "non-human-patient": Case(
+        "table_C.7-1",
+        "Required if the Patient is a non-human organism. May be present otherwise.",
+        root(PatientSpeciesCodeSequence=[code("448771007", "SCT", "Canis lupus familiaris")]),
+        root(PatientSpeciesCodeSequence=[code("337915000", "SCT", "Homo sapiens")]),
+        "may",
+    ),
+    "non-human-and-absent": Case(
+        "table_C.7-1",
+        "Required if the Patient is a non-human organism and if Patient Species Code Sequence "
+        "(0010,2202) is not present. May be present otherwise.",
+        root(PatientSpeciesDescription="Felis catus"),
+        root(PatientName="Doe^J"),
+        "may",
+    ),
+    "expanded-character-set": Case(
+        "table_C.12-1",
+        "Required if an expanded or replacement character set is used.",
+        root(PatientName="Gr\u00fcn^Ana"),
+        root(PatientName="Green^Ana"),
+    ),
     "present": Case(
         "table_10-17",
         "Required if Universal Entity ID (0040,0032) is present.",

@@ -43,15 +43,18 @@ from iodkit.validation.conditions import (
     Condition,
     Count,
     Equals,
+    ExtendedCharacters,
     FirstItem,
     HasValue,
     IodRequires,
     Module,
+    NonHumanPatient,
     Not,
     NotEquals,
     Or,
     Otherwise,
     PairedBodyPart,
+    PointsInto,
     PointsTo,
     Predicate,
     Present,
@@ -566,6 +569,27 @@ def tokenize(text: str, resolve: Resolver | None = None) -> list[Tok]:
 # The parser
 
 _ACRONYMS = {"sop", "iod", "uid", "rt", "ct", "mr", "vr", "vm", "dicom", "lut", "voi", "ie"}
+# "an expanded or replacement character set is used" (SOP Common), "… in one of the Keys"
+# (Directory Records), "Attributes within the Sequence Item use …" (Inventory)
+_CHARSET_USED = (
+    "an expanded or replacement character set is used",
+    "an extended or replacement character set is used",
+    "expanded or replacement character set is used",
+    "extended or replacement character set is used",
+    "attributes within the sequence item use an expanded or replacement character set",
+)
+_NON_HUMAN = (
+    "the patient is a non-human organism",
+    "patient is a non-human organism",
+)
+# "Dimension Index Pointer (0020,9165) value is the Data Element Tag of a Private Attribute"
+_TAG_OF_PRIVATE = (
+    "value is the data element tag of a private attribute",
+    "is the data element tag of a private attribute",
+)
+_TAG_IN_FUNCTIONAL_GROUPS = (
+    "is the data element tag of an attribute that is contained within a functional group sequence",
+)
 _ELLIPSIS_VERBS = {"is", "are", "has", "have", "equals", "contains", "includes", "does", "was"}
 _ELLIPSIS_START = _ELLIPSIS_VERBS | {"not", "value", "=", "equal", "with"}
 _UID_NAMED = re.compile(r"^(\d+(?:\.\d+){3,})\s*\(")
@@ -783,10 +807,12 @@ class _Parser:
             self.i += 1
         self.phrase("required if", "if", "when", "where", "whose", "that", "the case that",
                     "that is", "i.e.", "i.e.,")  # fmt: skip
+        save = self.i
         if self.phrase("not") and self.word() == "(":
             self.i += 1
             inner = self._until_close()
             return Not(inner)
+        self.i = save  # "… is absent or not TILED_FULL": an elliptic clause, read below
         if self.word() == "(":
             self.i += 1
             return self._until_close()
@@ -939,6 +965,11 @@ class _Parser:
             "body part examined is a paired structure",
         ):  # fmt: skip
             return PairedBodyPart()
+        if self.phrase(*_CHARSET_USED):
+            self.phrase("in one of the keys", "in the keys")
+            return ExtendedCharacters()
+        if self.phrase(*_NON_HUMAN):
+            return NonHumanPatient()
         return None
 
     def for_unit(self) -> Predicate:
@@ -1171,6 +1202,10 @@ class _Parser:
         if counted is not None:
             op, n = counted
             return lambda r, i: Count(r, op, n)
+        if self.phrase(*_TAG_OF_PRIVATE):
+            return lambda r, i: PointsInto(r, "private")
+        if self.phrase(*_TAG_IN_FUNCTIONAL_GROUPS):
+            return lambda r, i: PointsInto(r, "functional-group")
         if self.phrase(*_EMPTY):
             return lambda r, i: And((Present(r), Not(HasValue(r))))
         save = self.i

@@ -60,6 +60,10 @@ class Facts(Protocol):
         """Whether the IOD's rules require every one of ``tags`` in this dataset."""
         ...
 
+    def in_functional_group(self, tag: int) -> Verdict:
+        """Whether a functional group macro of the IOD defines ``tag``."""
+        ...
+
     def body_part_paired(self, term: str) -> Verdict:
         """PS3.16 Annex L: whether a Body Part Examined Defined Term is a paired structure."""
         ...
@@ -949,6 +953,170 @@ class PairedBodyPart(_Value):
     def to_data(self) -> Any:
         return "paired_body_part"
 
+    #: what the dataset lacks when this cannot decide (see :func:`wanting`)
+    needs = (
+        "whether the body part examined is a paired structure: record it in Body Part "
+        "Examined (0018,0015) or Anatomic Region Sequence (0008,2218) (PS3.16 Annex L)"
+    )
+
+
+_SPECIFIC_CHARACTER_SET = 0x00080005
+_CHARSET_VRS = frozenset(("SH", "LO", "ST", "LT", "UT", "PN", "UC"))
+
+
+class ExtendedCharacters(_Value):
+    """Reads "an expanded or replacement character set is used" (SOP Common, Specific Character
+    Set), also "… in one of the Keys" and "Attributes within the Sequence Item use …".
+
+    Decided from the dataset at the attribute's own level (the current item, with its nested
+    items): true when Specific Character Set (0008,0005) there declares a character set (a
+    declared set is the one in use, PS3.5 6.1.2.5), or when a value of a VR that the character
+    set governs (SH, LO, ST, LT, UT, PN, UC; PS3.5 6.1.2.3) holds a byte outside the default
+    repertoire (ISO-IR 6: 7-bit, and no ESC, which only code extensions use); false otherwise.
+    """
+
+    __slots__ = ()
+
+    def eval(self, ctx: Context) -> Verdict:
+        ds = ctx.current
+        key = ("extended-characters", id(ds))
+        hit = ctx.cache.get(key)
+        if hit is None:
+            hit = ctx.cache[key] = _declares_charset(ds) or _non_default_text(ds, 0)
+        return hit
+
+    def to_data(self) -> Any:
+        return "extended_characters"
+
+
+def _declares_charset(ds: Any) -> bool:
+    elem = _get(ds, _SPECIFIC_CHARACTER_SET)
+    return elem is not None and any(
+        str(v).strip(" \x00") not in ("", "ISO_IR 6") for v in values_of(elem)
+    )
+
+
+def _non_default_text(ds: Any, depth: int) -> bool:
+    """Any text value outside ISO-IR 6 in ``ds`` or its items (items with their own Specific
+    Character Set excepted: their text is theirs to declare)."""
+    if depth > 16:
+        return False
+    if type(ds) is Node:
+        for el in ds.elems.values():
+            if el.items is not None:
+                for item in el.items:
+                    if _get(item, _SPECIFIC_CHARACTER_SET) is None and _non_default_text(
+                        item, depth + 1
+                    ):
+                        return True
+            elif el.vr in _CHARSET_VRS:
+                if el._buf is None:  # built from a pydicom Dataset: decoded text
+                    if any(not t.isascii() or "\x1b" in t for t in el.strings()):
+                        return True
+                    continue
+                raw = el.raw
+                if not raw.isascii() or b"\x1b" in raw:
+                    return True
+        return False
+    try:
+        elems = list(ds)
+    except Exception:
+        return False
+    for el in elems:
+        try:
+            vr, value = el.VR, el.value
+        except Exception:
+            continue
+        if vr == "SQ":
+            for sub in _items(el):
+                if _get(sub, _SPECIFIC_CHARACTER_SET) is None and _non_default_text(
+                    sub, depth + 1
+                ):
+                    return True
+        elif vr in _CHARSET_VRS and value is not None:
+            values = value if isinstance(value, (list, tuple)) else [value]
+            for v in values:
+                text = v.decode("latin-1") if isinstance(v, (bytes, bytearray)) else str(v)
+                if not text.isascii() or "\x1b" in text:
+                    return True
+    return False
+
+
+_PATIENT_SPECIES_DESCRIPTION = 0x00102201
+_PATIENT_SPECIES_CODE_SEQUENCE = 0x00102202
+_HOMO_SAPIENS = (("337915000", "SCT"), ("L-85B00", "SRT"))  # CID 7454's human, old and new
+
+
+class NonHumanPatient(_Value):
+    """Reads "the Patient is a non-human organism" (Patient Module and the attributes of
+    veterinary imaging that depend on it: breed, responsible person, neutering …).
+
+    A dataset records a non-human patient by its species: Patient Species Description
+    (0010,2201) or Patient Species Code Sequence (0010,2202), Type 1C "Required if the Patient
+    is a non-human organism" (PS3.3 Table C.7-1). So: a species other than Homo sapiens → true;
+    no species recorded, or Homo sapiens → false (were the patient an animal, the missing
+    species would itself be the error, and no dataset could show it).
+    """
+
+    __slots__ = ()
+
+    def eval(self, ctx: Context) -> Verdict:
+        codes = lookup(Ref((_PATIENT_SPECIES_CODE_SEQUENCE,), "root"), ctx)
+        descriptions = lookup(Ref((_PATIENT_SPECIES_DESCRIPTION,), "root"), ctx)
+        species = [
+            (str(next(iter(values_of(_get(item, t))), "")), str(scheme))
+            for elem in codes
+            for item in _items(elem)
+            for scheme in (next(iter(values_of(_get(item, _CODING_SCHEME))), ""),)
+            for t in CODE_VALUE_TAGS
+            if _get(item, t) is not None
+        ]
+        if species:
+            return not all(code in _HOMO_SAPIENS for code in species)
+        words = [str(v).strip().lower() for e in descriptions for v in values_of(e)]
+        words = [w for w in words if w]
+        if words:
+            return not all(w in ("homo sapiens", "human") for w in words)
+        return False
+
+    def to_data(self) -> Any:
+        return "non_human_patient"
+
+
+class PointsInto(_Value):
+    """Reads "X value is the Data Element Tag of a Private Attribute" (``private``: an AT value
+    whose group number is odd, PS3.5 7.8) and "the value of X is the Data Element Tag of an
+    Attribute that is contained within a Functional Group Sequence" (``functional-group``: the
+    tag is one a functional group macro of the IOD defines, asked of the engine; without it,
+    found in this dataset's functional groups, else cannot decide)."""
+
+    __slots__ = ("ref", "where")
+    ref: Ref
+    where: str
+
+    def __init__(self, ref: Ref, where: str) -> None:
+        _set(self, "ref", ref)
+        _set(self, "where", where)
+
+    def eval(self, ctx: Context) -> Verdict:
+        tags = [
+            t for elem in lookup(self.ref, ctx) for v in values_of(elem)
+            if (t := _as_tag(v)) is not None
+        ]  # fmt: skip
+        if self.where == "private":
+            return any(t >> 16 & 1 for t in tags)
+        if self.where == "functional-group":
+            defined = getattr(ctx.facts, "in_functional_group", None)
+            if defined is not None:  # the IOD's macros say it (the engine knows them)
+                verdicts = [defined(t) for t in tags]
+                return _any3(verdicts) if verdicts else False
+            shared, frames = _fg_index(ctx)  # without the engine: what this dataset has
+            return True if any(t in shared or t in frames for t in tags) else None
+        return None
+
+    def to_data(self) -> Any:
+        return {"points_into": self.ref.to_data(), "where": self.where}
+
 
 class And(_Value):
     __slots__ = ("items",)
@@ -1036,6 +1204,9 @@ Predicate: TypeAlias = (
     | Module
     | IodRequires
     | PairedBodyPart
+    | ExtendedCharacters
+    | NonHumanPatient
+    | PointsInto
     | And
     | Or
     | Not
@@ -1057,6 +1228,31 @@ def evaluate(predicate: Predicate | Condition | None, ctx: Context) -> Verdict:
         return predicate.eval(ctx)
     except Exception:
         return None
+
+
+def wanting(predicate: Predicate | None, ctx: Context) -> list[str]:
+    """Why an undecided predicate cannot decide *for want of data the dataset could carry*.
+
+    Some predicates read facts that an optional attribute records (the body part examined, for
+    "paired structure"): when it is absent they cannot decide, and the dataset's author can fix
+    that. Their ``needs`` text is returned for each such leaf that cannot decide here; an
+    empty list means the undecided verdict comes from the words of the standard themselves.
+    """
+    out: list[str] = []
+    if predicate is None:
+        return out
+    for node in walk(predicate):
+        needs = getattr(type(node), "needs", None)
+        if isinstance(needs, str) and evaluate(node, ctx) is None and needs not in out:
+            out.append(needs)
+    return out
+
+
+def unknown_words(predicate: Predicate | None) -> list[str]:
+    """The standard's words a predicate could not turn into a test (its Unknown leaves)."""
+    if predicate is None:
+        return []
+    return [n.text for n in walk(predicate) if isinstance(n, Unknown) and n.text]
 
 
 def walk(p: Predicate) -> Iterator[Predicate]:
@@ -1222,12 +1418,14 @@ _CONSTANTS: dict[str, Predicate] = {
     "never": Never(),
     "first_item": FirstItem(),
     "paired_body_part": PairedBodyPart(),
+    "extended_characters": ExtendedCharacters(),
+    "non_human_patient": NonHumanPatient(),
 }
 
 
 _OPERATORS = frozenset(
     "present absent has_value equals other_than compare count code points_to any_item "
-    "every_item module iod_requires and or not unknown".split()
+    "every_item module iod_requires points_into and or not unknown".split()
 )
 
 
@@ -1266,6 +1464,8 @@ def predicate_from_data(data: Any) -> Predicate:
         return ItemsWhere(
             Ref.from_data(data[key]), predicate_from_data(data["where"]), key == "every_item"
         )
+    if key == "points_into":
+        return PointsInto(Ref.from_data(data[key]), data["where"])
     if key == "module":
         return Module(data[key], data.get("kind", "module"))
     if key == "iod_requires":

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from .conditions import (
     CODE_VALUE_TAGS,
@@ -36,6 +36,8 @@ from .conditions import (
     evaluate,
     lookup,
     normalize_module_name,
+    unknown_words,
+    wanting,
 )
 from .dictionary import entry, join, keyword_of, tag_text
 from .filelevel import SOP_CLASS_UID, FileChecks
@@ -224,6 +226,27 @@ class _Check(FileChecks):
             return None
         return False
 
+    def in_functional_group(self, tag: int) -> Verdict:
+        """Whether one of the IOD's functional group macros defines ``tag`` (its sequence, or an
+        attribute in that sequence's items): what "an Attribute that is contained within a
+        Functional Group Sequence" means in the Multi-frame Dimension Module, whether or not
+        this dataset has per-frame items (TILED_FULL images have none)."""
+        iod = self.iod_rules
+        if iod is None:
+            return None
+        key = ("in-functional-group", tag)
+        hit = self._requirements.get(key, _MISS)
+        if hit is _MISS:
+            hit = self._requirements[key] = any(
+                tag in group.tags
+                or any(
+                    a.items is not None and tag in self.book.items(a).by_tag
+                    for a in group.scope.attrs
+                )
+                for group in iod.groups
+            )
+        return hit  # type: ignore[return-value]
+
     def body_part_paired(self, term: str) -> Verdict:
         return self.book.anatomy().body_part_paired(term)
 
@@ -374,12 +397,21 @@ class _Check(FileChecks):
             for req, u in verdicts:
                 if req is None and u.checked and u.attr.type in ("1C", "2C", "1", "2"):
                     a = u.attr
-                    status = a.condition.status if a.condition else "missing"
+                    predicate = a.condition.condition.predicate if a.condition else None
+                    needs = wanting(predicate, ctx)
+                    severity: Literal["warning", "info"]
+                    if needs:
+                        # the dataset leaves out what would decide: the author can fix that
+                        severity, why = "warning", ": the dataset does not say " + "; ".join(needs)
+                    else:
+                        status = a.condition.status if a.condition else "missing"
+                        words = "; ".join(f'"{w}"' for w in unknown_words(predicate))
+                        severity, why = "info", f" ({status}{': ' + words if words else ''})"
                     self.add(
-                        "info",
+                        severity,
                         "undecided",
                         join(path, tag),
-                        f"cannot decide whether Type {a.type} {a.name} is required ({status})",
+                        f"cannot decide whether Type {a.type} {a.name} is required{why}",
                         module=u.module,
                         rule=a.rule_text(),
                         ref=self.ref(a.table),
@@ -396,7 +428,8 @@ class _Check(FileChecks):
                 a = u.attr
                 self.add(
                     "error",
-                    "not-allowed",
+                    # an empty Type 1C is wrong whatever its condition (PS3.5 7.4.4): say that first
+                    "empty" if empty and a.type == "1C" else "not-allowed",
                     sub,
                     f"Type {a.type} {a.name} is present"
                     + (" (empty)" if empty else "")

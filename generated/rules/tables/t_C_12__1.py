@@ -10,7 +10,7 @@ TABLE = ("table_C.12-1", "C.12-1", "SOP Common Module", "module")
 RULES = (
     ("a", 0x00080016, 0xFFFFFFFF, "1", "SOP Class UID", "SOPClassUID", "UI", "1", None, (), None, None),
     ("a", 0x00080018, 0xFFFFFFFF, "1", "SOP Instance UID", "SOPInstanceUID", "UI", "1", None, (), None, None),
-    ("a", 0x00080005, 0xFFFFFFFF, "1C", "Specific Character Set", "SpecificCharacterSet", "CS", "1-n", ("Required if an expanded or replacement character set is used.", {"if": {"unknown": "dataset", "text": "an expanded or replacement character set is used"}, "status": "not-decidable"}), (), None, None),
+    ("a", 0x00080005, 0xFFFFFFFF, "1C", "Specific Character Set", "SpecificCharacterSet", "CS", "1-n", ("Required if an expanded or replacement character set is used.", {"if": "extended_characters", "status": "executable"}), (), None, None),
     ("a", 0x00080012, 0xFFFFFFFF, "3", "Instance Creation Date", "InstanceCreationDate", "DA", "1", None, (), None, None),
     ("a", 0x00080013, 0xFFFFFFFF, "3", "Instance Creation Time", "InstanceCreationTime", "TM", "1", None, (), None, None),
     ("a", 0x00080015, 0xFFFFFFFF, "3", "Instance Coercion DateTime", "InstanceCoercionDateTime", "DT", "1", None, (), None, None),

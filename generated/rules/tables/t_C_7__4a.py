@@ -42,5 +42,5 @@ RULES = (
         ("i", "table_10-17", None, ()),
     ), None),
     ("a", 0x00380062, 0xFFFFFFFF, "3", "Service Episode Description", "ServiceEpisodeDescription", "LO", "1", None, (), None, None),
-    ("a", 0x00102203, 0xFFFFFFFF, "2C", "Patient's Sex Neutered", "PatientSexNeutered", "CS", "1", ("Required if Patient is a non-human organism. May be present otherwise.", {"if": {"or": [{"or": [{"present": "0010,2201"}, {"present": "0010,2202"}]}, {"unknown": "dataset", "text": "Patient is a non-human organism"}]}, "otherwise": "may", "status": "not-decidable"}), (("enumerated", ("ALTERED", "UNALTERED"), None, None, ""),), None, None),
+    ("a", 0x00102203, 0xFFFFFFFF, "2C", "Patient's Sex Neutered", "PatientSexNeutered", "CS", "1", ("Required if Patient is a non-human organism. May be present otherwise.", {"if": "non_human_patient", "otherwise": "may", "status": "executable"}), (("enumerated", ("ALTERED", "UNALTERED"), None, None, ""),), None, None),
 )

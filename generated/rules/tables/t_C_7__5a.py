@@ -45,6 +45,6 @@ RULES = (
         ("i", "table_10-9", None, ()),
     ), None),
     ("i", "table_10-16", None, ()),
-    ("a", 0x00102210, 0xFFFFFFFF, "1C", "Anatomical Orientation Type", "AnatomicalOrientationType", "CS", "1", ("Required if the Patient is a non-human organism and the anatomical Frame of Reference is not bipedal. May be present otherwise.", {"if": {"unknown": "dataset", "text": "the Patient is a non-human organism and the anatomical Frame of Reference is not bipedal"}, "otherwise": "may", "status": "not-decidable"}), (("enumerated", ("BIPED", "QUADRUPED"), None, None, ""),), None, None),
+    ("a", 0x00102210, 0xFFFFFFFF, "1C", "Anatomical Orientation Type", "AnatomicalOrientationType", "CS", "1", ("Required if the Patient is a non-human organism and the anatomical Frame of Reference is not bipedal. May be present otherwise.", {"if": {"and": ["non_human_patient", {"unknown": "dataset", "text": "the anatomical Frame of Reference is not bipedal"}]}, "otherwise": "may", "status": "not-decidable"}), (("enumerated", ("BIPED", "QUADRUPED"), None, None, ""),), None, None),
     ("a", 0x300A0700, 0xFFFFFFFF, "3", "Treatment Session UID", "TreatmentSessionUID", "UI", "1", None, (), None, None),
 )

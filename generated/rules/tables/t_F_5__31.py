@@ -8,7 +8,7 @@ Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validatio
 TABLE = ("table_F.5-31", "F.5-31", "Hanging Protocol Keys", "other")
 
 RULES = (
-    ("a", 0x00080005, 0xFFFFFFFF, "1C", "Specific Character Set", "SpecificCharacterSet", "CS", "1-n", ("Required if an extended or replacement character set is used in one of the Keys.", {"if": {"unknown": "dataset", "text": "an extended or replacement character set is used in one of the Keys"}, "status": "not-decidable"}), (), None, None),
+    ("a", 0x00080005, 0xFFFFFFFF, "1C", "Specific Character Set", "SpecificCharacterSet", "CS", "1-n", ("Required if an extended or replacement character set is used in one of the Keys.", {"if": "extended_characters", "status": "executable"}), (), None, None),
     ("a", 0x00720002, 0xFFFFFFFF, "1", "Hanging Protocol Name", "HangingProtocolName", "SH", "1", None, (), None, None),
     ("a", 0x00720004, 0xFFFFFFFF, "1", "Hanging Protocol Description", "HangingProtocolDescription", "LO", "1", None, (), None, None),
     ("a", 0x00720006, 0xFFFFFFFF, "1", "Hanging Protocol Level", "HangingProtocolLevel", "CS", "1", None, (), None, None),
