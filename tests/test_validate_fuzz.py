@@ -34,7 +34,7 @@ _VRS = [
 ]
 _VR_AT = re.compile(b"(?=(" + b"|".join(_VRS) + b"))")
 FUZZ = settings(
-    max_examples=700,
+    max_examples=2000,
     deadline=None,
     derandomize=True,
     database=None,
@@ -110,7 +110,7 @@ def test_mutated_files_never_raise(corpus_case: tuple[int, list[tuple[str, float
     check(mutate(_CORPUS[index], ops))
 
 
-@settings(FUZZ, max_examples=400)
+@settings(FUZZ, max_examples=1000)
 @given(
     st.integers(min_value=0, max_value=len(SMALL) - 1),
     st.binary(min_size=0, max_size=64),

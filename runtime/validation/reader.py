@@ -393,10 +393,16 @@ class Encoding:
                 if own is not None:
                     enc = [] if own == ["iso8859"] else own
                 elif any(terms) and terms != ["ISO_IR 6"]:
+                    import warnings
+
                     try:
                         from pydicom.charset import convert_encodings
 
-                        enc = list(convert_encodings(terms))
+                        # an unknown term is a finding of the value check, not a warning
+                        # printed by pydicom
+                        with warnings.catch_warnings():
+                            warnings.simplefilter("ignore")
+                            enc = list(convert_encodings(terms))
                     except Exception:
                         enc = []
             elif self.parent is not None:
