@@ -434,3 +434,30 @@ def test_spatial_locations_not_preserved(ct) -> None:
             uids, combine_segments=True, ignore_spatial_locations=True
         )
     assert np.array_equal(combined, labels)
+
+
+def test_an_unpaired_body_part_comes_from_the_sources(ct, tmp_path: Path) -> None:
+    # General Series: a segmentation depicts what its sources depict; with the body part a
+    # validator can decide Laterality (Type 2C, "Required if the body part examined is a paired
+    # structure …"): ABDOMEN is not paired (PS3.16 Annex L), so no Laterality is needed.
+    import copy
+
+    from iodkit.validation import validate
+
+    series, labels = ct
+    sources = copy.deepcopy(series)
+    path = tmp_path / "seg.dcm"
+    for body_part, carried in (("ABDOMEN", True), ("KNEE", False)):
+        for ds in sources:
+            ds.BodyPartExamined = body_part
+        Segmentation(labels, sources, describe(3), content_label="X").save(path)
+        seg = pydicom.dcmread(path)
+        assert seg.get("BodyPartExamined") == (body_part if carried else None)
+        assert "Laterality" not in seg
+        laterality = [f for f in validate(path) if f.path == "Laterality"]
+        # decided when carried; a paired one is left out (see _series_anatomy): undecided
+        assert [f.severity for f in laterality] == ([] if carried else ["warning"])
+        assert_valid(path)
+    sources[0].BodyPartExamined = "CHEST"  # sources that disagree give no body part
+    Segmentation(labels, sources, describe(3), content_label="X").save(path)
+    assert "BodyPartExamined" not in pydicom.dcmread(path)

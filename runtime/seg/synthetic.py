@@ -115,6 +115,7 @@ def ct_series(
         ds.PositionReferenceIndicator = ""
         ds.Manufacturer = "iodkit"
         ds.ImageType = ["ORIGINAL", "PRIMARY", "AXIAL"]
+        ds.BodyPartExamined = "ABDOMEN"  # the phantom's liver and spleen
         ds.ContentDate = "20240311"
         ds.ContentTime = "101500"
         ds.ImagePositionPatient = [

@@ -632,6 +632,7 @@ class Segmentation:
                 series_instance_uid=self.series_instance_uid,
                 series_number=self.series_number,
                 series_description=self.series_description,
+                **_series_anatomy(sources.datasets),
             ),
             segmentation_series=m.SegmentationSeriesModule(
                 modality="SEG", series_number=self.series_number
@@ -978,6 +979,32 @@ def _as_list(value: Any) -> list[Any]:
     if isinstance(value, str | bytes) or not isinstance(value, Sequence):
         return [value]
     return list(value)
+
+
+def _series_anatomy(images: Sequence[Dataset]) -> dict[str, Any]:
+    """Body Part Examined of the segmentation's series, from its sources, when it is safe.
+
+    A segmentation depicts what its source images depict, so the body part they agree on is
+    the segmentation's too (General Series, PS3.3 C.7.3.1; archives route and hang series by
+    it), and it lets a validator decide General Series Laterality, Type 2C "Required if the
+    body part examined is a paired structure and Image Laterality … or Frame Laterality … or
+    Measurement Laterality … are not present". Only a body part PS3.16 Annex L lists as
+    unpaired is carried: for a paired one the standard then requires Laterality, which
+    dciodvfy (2026) rejects in a Segmentation whatever the body part, so a paired body part is
+    left out rather than written into a file one of the two validators refuses. Sources that
+    disagree, or do not say, give nothing.
+    """
+    values = {str(ds.get("BodyPartExamined", "") or "").strip() for ds in images}
+    if len(values) != 1 or "" in values:
+        return {}
+    body_part = values.pop()
+    try:
+        from iodkit.validation.rules import rule_book
+
+        paired = rule_book().anatomy().body_part_paired(body_part)
+    except Exception:  # no generated rules: nothing says whether it is paired
+        paired = None
+    return {"body_part_examined": body_part} if paired is False else {}
 
 
 def _patient_orientation(src: Dataset) -> Any:
