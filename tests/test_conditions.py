@@ -29,6 +29,7 @@ from iodkit.validation.conditions import (
     Compare,
     Condition,
     Context,
+    DesignatorSufficient,
     Equals,
     Module,
     Not,
@@ -159,6 +160,11 @@ class _Facts:
 
     def code_paired(self, value: str, scheme: str, meaning: str) -> bool | None:
         return {("72696002", "SCT"): True, ("41216001", "SCT"): False}.get((value, scheme))
+
+    def designator_sufficient(self, designator: str) -> bool | None:
+        # PS3.16 Table 8-1: DCM and SCT are listed; BI is listed with "Coding Scheme Version
+        # (0008,0103) is required"; anything else (99MYCO) is not listed
+        return {"DCM": True, "SCT": True, "BI": False}.get(designator)
 
 
 _FACTS = _Facts()
@@ -490,6 +496,16 @@ CASES: dict[str, Case] = {
         lambda: Context.of(ds(BodyPartExamined="KNEE"), facts=_FACTS),
         lambda: Context.of(ds(BodyPartExamined="KNEE", ImageLaterality="L"), facts=_FACTS),
     ),
+    "designator-not-sufficient": Case(
+        "table_8.8-1a",
+        "Required if the value of Coding Scheme Designator (0008,0102) is present and is not "
+        "sufficient to identify the Code Value (0008,0100) or Long Code Value (0008,0119) "
+        "unambiguously. Shall not be present if Coding Scheme Designator (0008,0102) is absent. "
+        "May be present otherwise.",
+        lambda: Context.of(code("I.D.1", "BI", "Tubular Density"), facts=_FACTS),
+        lambda: Context.of(code("113076", "DCM", "Segmentation"), facts=_FACTS),
+        otherwise="may",
+    ),
     "first-item-or-changes": Case(
         "table_C.8-50",
         "Required for first Item of Control Point Sequence (300A,0111), or if Gantry Angle changes "
@@ -737,6 +753,58 @@ def test_paired_body_part_from_annex_l() -> None:
     assert evaluate(c, Context.of(ds(), facts=_FACTS)) is None
     assert evaluate(c, Context.of(ds(BodyPartExamined="XYZ"), facts=_FACTS)) is None
     assert evaluate(c, Context.of(ds(BodyPartExamined="KNEE"))) is None  # no Annex L at hand
+
+
+CSD = 0x00080102  # Coding Scheme Designator
+
+
+def test_coding_scheme_version_from_table_8_1() -> None:
+    c = parse_condition(CASES["designator-not-sufficient"].text)
+    assert c.status == "executable"
+    assert c.predicate == And((Present(ref(CSD)), Not(DesignatorSufficient())))
+    # "Shall not be present if … is absent. May be present otherwise." read as before
+    assert c.forbidden == Absent(ref(CSD)) and c.otherwise == "may"
+
+    def requirement(item: Dataset, facts: object = _FACTS) -> object:
+        return c.requirement(Context.of(item, facts=facts))  # type: ignore[arg-type]
+
+    # a designator Table 8-1 lists identifies its scheme as currently published: optional
+    assert requirement(code("113076", "DCM")) == "optional"
+    assert requirement(code("72696002", "SCT")) == "optional"
+    # BI-RADS: Table 8-1 says its version is required
+    assert requirement(code("I.D.1", "BI")) == "required"
+    # a private designator: the standard cannot say, and it is not read as "optional"
+    assert requirement(code("X1", "99MYCO")) is None
+    assert evaluate(DesignatorSufficient(), Context.of(code("X1", "99MYCO"), facts=_FACTS)) is None
+    # no designator: the version shall not be present
+    assert requirement(ds(CodeValue="X1", CodeMeaning="x")) == "forbidden"
+    # without the engine (no Table 8-1 at hand): cannot decide
+    assert requirement(code("113076", "DCM"), None) is None
+    assert evaluate(DesignatorSufficient(), Context.of(code("113076", "DCM"))) is None
+    # read from the item in hand, not from an enclosing item
+    outer = code("113076", "DCM")
+    outer.EquivalentCodeSequence = Sequence([ds(CodeValue="X1", CodeMeaning="x")])
+    inner = inside(outer, ("EquivalentCodeSequence", 0), facts=_FACTS)
+    assert evaluate(DesignatorSufficient(), inner) is None
+    # the variants of PS3.4 2024c and of PS3.3 2016c read the same way
+    for text in (
+        "Required if the value of Coding Scheme Designator (0008,0102) is not sufficient to "
+        "identify the Code Value (0008,0100) unambiguously.",
+        "Required if the value of Coding Scheme Designator (0008,0102) is present and is not "
+        "sufficient to identify the Code Value (0008,0100) or Long Code Value (0008,0119) or URN "
+        "Code Value (0008,0120) unambiguously.",
+    ):
+        v = parse_condition(text)
+        assert v.status == "executable" and v.predicate == c.predicate, v.to_data()
+    # "sufficient" said of anything but a designator, or of no code value, is not read
+    assert (
+        parse_condition(
+            "Required if Code Meaning (0008,0104) is not sufficient to identify the Code Value "
+            "(0008,0100) unambiguously."
+        ).status
+        == "unparsed"
+    )
+    assert predicate_from_data("designator_sufficient") == DesignatorSufficient()
 
 
 def test_either_or_keeps_its_or_and_plain_or_not_present_means_none() -> None:

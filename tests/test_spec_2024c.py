@@ -232,6 +232,41 @@ def test_context_groups(edition_2024c: Edition, standard: Path) -> None:
     assert with_codes > 1300
 
 
+def test_coding_schemes_of_table_8_1(edition_2024c: Edition, chtml_2024c: Path) -> None:
+    schemes = edition_2024c.coding_schemes
+    by = {c.designator: c for c in schemes}
+    # every body row of the table, counted in the page's markup, and no designator twice
+    page = (chtml_2024c / "part16" / "chapter_8.html").read_text(encoding="utf-8")
+    table = page[page.index('id="table_8-1"') :]
+    body = table[table.index("<tbody>") : table.index("</tbody>")]
+    assert len(schemes) == body.count("<tr") == len(by) == 66
+    # UIDs as printed in Table 8-1 (the page breaks them with U+200B; the spec has none)
+    assert {d: by[d].uid for d in ("DCM", "SCT", "LN", "UCUM")} == {
+        "DCM": "1.2.840.10008.2.16.4",
+        "SCT": "2.16.840.1.113883.6.96",
+        "LN": "2.16.840.1.113883.6.1",
+        "UCUM": "2.16.840.1.113883.6.8",
+    }
+    assert (by["DCM"].name, by["DCM"].organization) == ("DICOM Controlled Terminology", "DICOM")
+    assert (by["SCT"].name, by["LN"].name, by["UCUM"].name) == ("SNOMED CT", "LOINC", "UCUM")
+    assert by["SRT"].uid == by["SCT"].uid  # the retired SNOMED-RT style codes, the same UID
+    assert "99SDM" in by  # a "99" designator the standard itself lists (retired)
+    assert by["BARI"].uid == "" and by["caDSR"].uid == "2.16.840.1.113883.3.26.2"
+    # only BI-RADS says "Coding Scheme Version (0008,0103) is required"
+    assert [c.designator for c in schemes if c.version_required] == ["BI"]
+    assert all(c.source == "table_8-1" for c in schemes)
+    assert not any("Table 8-1" in p or "table_8-1" in p for p in edition_2024c.problems)
+
+
+def test_coding_schemes_missing_is_a_problem() -> None:
+    from iodkit.codegen.sources.model import Document
+    from iodkit.codegen.spec.ps3_16 import extract_coding_schemes
+
+    schemes, problems = extract_coding_schemes(Document(16, "2024c", "chtml"))
+    assert schemes == []
+    assert problems == ["PS3.16 2024c: Table 8-1 (Coding Schemes) not found"]
+
+
 def test_problems_are_the_ones_we_judged(edition_2024c: Edition) -> None:
     """Every problem the 2024c build reports, each looked at on its page."""
     problems = list(edition_2024c.problems)

@@ -21,14 +21,18 @@ def test_full_edition_round_trip(edition_2024c: Edition, tmp_path: Path) -> None
     written = dump_edition(edition_2024c, a)
     files = sorted(p.relative_to(a).as_posix() for p in a.rglob("*.yaml"))
     assert files == sorted(p.relative_to(a).as_posix() for p in written)
-    assert len(files) == 1 + 189 + 708 + 5 + 1384  # edition, IODs, tables, 5 registries, CIDs
+    assert len(files) == 1 + 189 + 708 + 6 + 1384  # edition, IODs, tables, 6 registries, CIDs
+    assert {"anatomy.yaml", "coding_schemes.yaml"} <= set(files)
     # a second dump is byte for byte the first
     second = render_edition(edition_2024c)
     assert sorted(second) == files
     for rel, text in second.items():
         assert (a / rel).read_bytes() == text.encode("utf-8"), rel
     # and loading gives the same Edition (which therefore dumps to the same bytes again)
-    assert load_edition(a) == edition_2024c
+    loaded = load_edition(a)
+    assert loaded == edition_2024c
+    assert loaded.anatomy == edition_2024c.anatomy and len(loaded.anatomy) > 500
+    assert loaded.coding_schemes == edition_2024c.coding_schemes and len(loaded.coding_schemes) > 60
 
 
 def small_spec(ed: Edition) -> Edition:
@@ -127,6 +131,36 @@ def test_spec_diff_reports_what_changed(
     seg = edited.tables["table_C.8.20-2"]
     frac = next(r for r in seg.rules if isinstance(r, AttributeRule) and r.tag == "(0062,0010)")
     assert frac.type == "1" and frac.source == "table_C.8.20-2"
+
+
+def test_spec_diff_reports_coding_schemes(
+    edition_2024c: Edition, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old, new = tmp_path / "old", tmp_path / "new"
+    small = Edition(edition=edition_2024c.edition, formats=dict(edition_2024c.formats))
+    small.coding_schemes = copy.deepcopy(edition_2024c.coding_schemes)
+    dump_edition(small, old)
+    assert load_edition(old).coding_schemes == small.coding_schemes
+    shutil.copytree(old, new)
+
+    def change(data: list) -> None:  # type: ignore[type-arg]
+        data[:] = [c for c in data if c["designator"] != "ACR"]  # removed
+        ln = next(c for c in data if c["designator"] == "LN")
+        ln["uid"] = "1.2.3"
+        bi = next(c for c in data if c["designator"] == "BI")
+        del bi["version_required"]  # BI-RADS no longer needs its version
+        data.append({"designator": "99NEW", "name": "New"})
+
+    edit_yaml(new / "coding_schemes.yaml", change)
+    assert main(["spec", "diff", str(old), str(new)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [
+        "spec diff 2024c → 2024c: 4 coding schemes changed",
+        "coding scheme removed: ACR (ACR Index)",
+        "coding scheme added: 99NEW (New)",
+        "coding scheme BI: version required True → False",
+        "coding scheme LN: uid '2.16.840.1.113883.6.1' → '1.2.3'",
+    ]
 
 
 def test_diff_of_a_missing_spec(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

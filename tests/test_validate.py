@@ -376,6 +376,28 @@ def test_laterality_follows_annex_l(testdata: Path) -> None:
     assert one(findings(ds), "missing", "Laterality").severity == "error"
 
 
+def test_coding_scheme_version_follows_table_8_1(seg: Dataset) -> None:
+    # Code Sequence Macro: Coding Scheme Version is "Required if the value of Coding Scheme
+    # Designator (0008,0102) is present and is not sufficient to identify the Code Value …
+    # unambiguously"; PS3.16 Table 8-1 lists the designators the standard defines
+    ds = copy.deepcopy(seg)
+    item = ds.SegmentSequence[0].SegmentedPropertyCategoryCodeSequence[0]
+    path = "SegmentSequence[0].SegmentedPropertyCategoryCodeSequence[0].CodingSchemeVersion"
+    item.pop("CodingSchemeVersion", None)
+    for designator in ("DCM", "SCT"):  # listed: the designator suffices, no version needed
+        item.CodingSchemeDesignator = designator
+        assert [str(f) for f in findings(ds) if f.path == path] == []
+    item.CodingSchemeDesignator = "99MYCO"  # private: the standard cannot say
+    note = one(findings(ds), "undecided", path)
+    assert note.severity == "info" and "PS3.16 Table 8-1" in note.message
+    item.CodingSchemeDesignator = "BI"  # Table 8-1: "Coding Scheme Version … is required"
+    assert one(findings(ds), "missing", path).severity == "error"
+    item.CodingSchemeVersion = "4"
+    assert [str(f) for f in findings(ds) if f.path == path] == []
+    del item.CodingSchemeDesignator  # no designator: the version shall not be present
+    assert one(findings(ds), "not-allowed", path).severity == "error"
+
+
 def test_patient_position_not_with_patient_orientation_code_sequence(testdata: Path) -> None:
     # General Series: "… May be present for other SOP Classes if Patient Orientation Code
     # Sequence (0054,0410) is not present."

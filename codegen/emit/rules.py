@@ -278,6 +278,7 @@ def render_rules(ed: Edition, env: Any, header: str) -> dict[str, str]:
         lit=literal,
     )
     out[f"{RULES_PACKAGE}/anatomy.py"] = render_anatomy(ed, env, header)
+    out[f"{RULES_PACKAGE}/coding_schemes.py"] = render_coding_schemes(ed, env, header)
     out[f"{RULES_PACKAGE}/iods/__init__.py"] = f'{header}\n"""Validation rules per IOD."""\n'
     out[f"{RULES_PACKAGE}/tables/__init__.py"] = f'{header}\n"""Validation rules per table."""\n'
     return out
@@ -312,6 +313,30 @@ def render_anatomy(ed: Edition, env: Any, header: str) -> str:
             by_meaning=_dict_literal(by_meaning),
         )
     )
+
+
+def render_coding_schemes(ed: Edition, env: Any, header: str) -> str:
+    """``rules/coding_schemes.py``: PS3.16 Table 8-1's designators with their UIDs, and those
+    whose entry requires Coding Scheme Version (0008,0103) (see the template). A designator
+    listed twice keeps its first UID."""
+    designators: dict[str, str] = {}
+    for c in ed.coding_schemes:
+        designators.setdefault(c.designator, c.uid)
+    version_required = sorted({c.designator for c in ed.coding_schemes if c.version_required})
+    return str(
+        env.get_template("rules_coding_schemes.py.j2").render(
+            header=header,
+            edition=ed.edition,
+            designators=_dict_literal(dict(sorted(designators.items()))),
+            version_required=_set_literal(version_required),
+        )
+    )
+
+
+def _set_literal(items: list[Any]) -> str:
+    if not items:
+        return "frozenset()"
+    return "frozenset({" + ", ".join(literal(x) for x in items) + "})"
 
 
 def _dict_literal(d: dict[Any, Any]) -> str:

@@ -28,6 +28,7 @@ from .model import (
     AttributeRule,
     AttributeTable,
     BodyPart,
+    CodingScheme,
     ContextGroup,
     DictionaryEntry,
     Edition,
@@ -57,7 +58,8 @@ _CHTML_SELECT: dict[int, Callable[[str], bool] | None] = {
     6: lambda n: n.startswith(
         ("chapter_A", "sect_A", "chapter_6", "chapter_7", "chapter_8", "sect_6", "sect_7", "sect_8")
     ),
-    16: lambda n: n.startswith(("sect_CID_", "sect_TID_", "chapter_L", "sect_L")),
+    # context groups, templates, Annex L (body parts), Chapter 8 (Table 8-1, coding schemes)
+    16: lambda n: n.startswith(("sect_CID_", "sect_TID_", "chapter_L", "sect_L", "chapter_8")),
 }
 
 
@@ -129,6 +131,7 @@ class _OtherResult:
     context_groups: dict[int, ContextGroup] = field(default_factory=dict)
     templates: dict[int, Template] = field(default_factory=dict)
     anatomy: list[BodyPart] = field(default_factory=list)
+    coding_schemes: list[CodingScheme] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
 
@@ -186,7 +189,12 @@ def _job_ps3_3(
 def _job_others(parts: list[PartSource], edition: str | None, verbose: bool) -> _OtherResult:
     from .ps3_4 import extract_sop_classes
     from .ps3_6 import extract_dictionary, extract_uids
-    from .ps3_16 import extract_anatomy, extract_context_groups, extract_templates
+    from .ps3_16 import (
+        extract_anatomy,
+        extract_coding_schemes,
+        extract_context_groups,
+        extract_templates,
+    )
 
     progress = _stderr if verbose else None
     res = _OtherResult()
@@ -215,6 +223,8 @@ def _job_others(parts: list[PartSource], edition: str | None, verbose: bool) -> 
                 res.problems.append(
                     f"PS3.16 {doc.edition}: Annex L (body parts, paired structures) not found"
                 )
+            res.coding_schemes, probs = extract_coding_schemes(doc)
+            res.problems.extend(probs)
     return res
 
 
@@ -273,6 +283,7 @@ def build_edition(
     ed.sop_classes, ed.uids = ro.sop_classes, r6.uids
     ed.context_groups, ed.templates = ro.context_groups, ro.templates
     ed.anatomy = ro.anatomy
+    ed.coding_schemes = ro.coding_schemes
     ed.problems.extend(link_sop_classes(ed.sop_classes, ed.iods, r3.parents))
     ed.dictionary, ed.unknown_tags = r3.dictionary, r3.unknown_tags
     if verbose:

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from iodkit.validation.conditions import (
+    CODE_VALUE_TAGS,
     NOT_IN_DATASET,
     PER_FRAME_FG,
     SHARED_FG,
@@ -42,6 +43,7 @@ from iodkit.validation.conditions import (
     Compare,
     Condition,
     Count,
+    DesignatorSufficient,
     Equals,
     ExtendedCharacters,
     FirstItem,
@@ -590,6 +592,18 @@ _TAG_OF_PRIVATE = (
 _TAG_IN_FUNCTIONAL_GROUPS = (
     "is the data element tag of an attribute that is contained within a functional group sequence",
 )
+# "Coding Scheme Designator (0008,0102) is (not) sufficient to identify the Code Value …"
+_NOT_SUFFICIENT = (
+    "is not sufficient to identify", "are not sufficient to identify",
+    "is insufficient to identify", "does not suffice to identify",
+    "is not sufficient to unambiguously identify",
+)  # fmt: skip
+_SUFFICIENT = (
+    "is sufficient to identify", "are sufficient to identify", "suffices to identify",
+    "is sufficient to unambiguously identify",
+)  # fmt: skip
+_CODE_VALUE_SEPARATORS = frozenset((",", "or", "and", "and/or"))
+_CODING_SCHEME = 0x00080102
 _ELLIPSIS_VERBS = {"is", "are", "has", "have", "equals", "contains", "includes", "does", "was"}
 _ELLIPSIS_START = _ELLIPSIS_VERBS | {"not", "value", "=", "equal", "with"}
 _UID_NAMED = re.compile(r"^(\d+(?:\.\d+){3,})\s*\(")
@@ -1206,6 +1220,9 @@ class _Parser:
             return lambda r, i: PointsInto(r, "private")
         if self.phrase(*_TAG_IN_FUNCTIONAL_GROUPS):
             return lambda r, i: PointsInto(r, "functional-group")
+        sufficient = self.designator_sufficiency(s)
+        if sufficient is not None:
+            return sufficient
         if self.phrase(*_EMPTY):
             return lambda r, i: And((Present(r), Not(HasValue(r))))
         save = self.i
@@ -1253,6 +1270,51 @@ class _Parser:
         if neg is not None:
             return lambda r, i: Not(_value_pred(r, i, vals, other=False, sequence=s.sequence))
         return lambda r, i: _value_pred(r, i, vals, other=False, sequence=s.sequence)
+
+    def designator_sufficiency(self, s: _Subject) -> Callable[[Ref, int | None], Predicate] | None:
+        """ "[the value of] Coding Scheme Designator (0008,0102) [is present and] is (not)
+        sufficient to identify the Code Value (0008,0100) or Long Code Value (0008,0119) [or
+        URN Code Value (0008,0120)] unambiguously" (Code Sequence Macro, Coding Scheme Version)
+        → the designator is present and (not) :class:`DesignatorSufficient` (PS3.16 Table
+        8-1, PS3.3 Section 8.2). Only with the designator as subject and code values as
+        object; None (nothing consumed) otherwise."""
+        save = self.i
+        if s.count or not s.refs or any(path[-1] != _CODING_SCHEME for path, _ in s.refs):
+            return None
+        self.phrase("is present and", "is present , and")
+        negated = self.phrase(*_NOT_SUFFICIENT) is not None
+        if not negated and self.phrase(*_SUFFICIENT) is None:
+            self.i = save
+            return None
+        identified = 0
+        while True:
+            self.phrase("the")
+            tok = self.peek()
+            if tok is None or tok.kind != "attr" or tok.attr.tag not in CODE_VALUE_TAGS:
+                break
+            identified += 1
+            self.i += 1
+            if not self._code_value_follows():
+                break
+            while self.word() in _CODE_VALUE_SEPARATORS:
+                self.i += 1
+        if not identified:
+            self.i = save
+            return None
+        self.phrase("unambiguously")
+        if negated:
+            return lambda r, i: And((Present(r), Not(DesignatorSufficient())))
+        return lambda r, i: And((Present(r), DesignatorSufficient()))
+
+    def _code_value_follows(self) -> bool:
+        """After a code value: "or [the] <another code value>"."""
+        j = 0
+        if self.word(j) not in _CODE_VALUE_SEPARATORS:
+            return False
+        while self.word(j) in _CODE_VALUE_SEPARATORS or self.word(j) == "the":
+            j += 1
+        tok = self.peek(j)
+        return tok is not None and tok.kind == "attr" and tok.attr.tag in CODE_VALUE_TAGS
 
     def _value_follows(self) -> bool:
         """After "has a value": is it "has a value of X" / "has a value greater than"?"""

@@ -177,4 +177,25 @@ def diff_editions(a: Edition, b: Edition) -> SpecDiff:
                 "body parts changed",
                 f"body part {key[3] or key[2]} ({key[1]}): paired {pa[key]} → {pb[key]}",
             )
+    diff_coding_schemes(d, a, b)
     return d
+
+
+def diff_coding_schemes(d: SpecDiff, a: Edition, b: Edition) -> None:
+    """PS3.16 Table 8-1: designators added or removed; a UID, name or "version required"
+    that changed."""
+    sa = {x.designator: x for x in a.coding_schemes}
+    sb = {x.designator: x for x in b.coding_schemes}
+    for key in sorted(sa.keys() - sb.keys()):
+        d.add("coding schemes changed", f"coding scheme removed: {key} ({sa[key].name})")
+    for key in sorted(sb.keys() - sa.keys()):
+        d.add("coding schemes changed", f"coding scheme added: {key} ({sb[key].name})")
+    for key in sorted(sa.keys() & sb.keys()):
+        x, y = sa[key], sb[key]
+        for what in ("uid", "name", "version_required"):
+            old, new = getattr(x, what), getattr(y, what)
+            if old != new:
+                d.add(
+                    "coding schemes changed",
+                    f"coding scheme {key}: {what.replace('_', ' ')} {old!r} → {new!r}",
+                )

@@ -240,6 +240,28 @@ class BodyPart:
 
 
 @dataclass
+class CodingScheme:
+    """One row of PS3.16 Table 8-1 "Coding Schemes": a Coding Scheme Designator (0008,0102)
+    the standard defines for use in DICOM, with the coding scheme's UID (0008,010C; "" where
+    the table gives none), name (0008,0115), responsible organization (0008,0116) and the
+    table's description.
+
+    ``version_required``: the description says Coding Scheme Version (0008,0103) is required
+    (BI-RADS, "BI"): for that scheme the designator alone does not identify a code
+    unambiguously (PS3.3 Section 8.2, Table 8.8-1a). For the others the designator names the
+    scheme "as a whole as currently published by the responsible organization".
+    """
+
+    designator: str
+    uid: str = ""
+    name: str = ""
+    organization: str = ""
+    description: str = ""
+    version_required: bool = False
+    source: str = ""  # table id of the row ("table_8-1")
+
+
+@dataclass
 class Template:
     """PS3.16 template (TID); kept as a place for the SR issue."""
 
@@ -262,5 +284,6 @@ class Edition:
     context_groups: dict[int, ContextGroup] = field(default_factory=dict)
     templates: dict[int, Template] = field(default_factory=dict)
     anatomy: list[BodyPart] = field(default_factory=list)  # PS3.16 Annex L
+    coding_schemes: list[CodingScheme] = field(default_factory=list)  # PS3.16 Table 8-1
     unknown_tags: list[str] = field(default_factory=list)  # in PS3.3 but in no dictionary
     problems: list[str] = field(default_factory=list)  # what could not be read, and where

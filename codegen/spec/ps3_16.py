@@ -1,4 +1,6 @@
-"""PS3.16 → context groups (CIDs); templates (TIDs) are listed by number and name for now.
+"""PS3.16 → context groups (CIDs); templates (TIDs) are listed by number and name for now;
+Annex L's body parts (:func:`extract_anatomy`) and Table 8-1's coding schemes
+(:func:`extract_coding_schemes`).
 
 A context group is a section ``sect_CID_<n>`` with a variable list of properties (Keyword, Type:
 Extensible / Non-extensible, Version, UID) and a table whose columns include Coding Scheme
@@ -10,7 +12,7 @@ from __future__ import annotations
 import re
 
 from ..sources.model import Document, TableRef, VariableList
-from .model import BodyPart, Code, ContextGroup, Template
+from .model import BodyPart, Code, CodingScheme, ContextGroup, Template
 
 _CID_SECTION = re.compile(r"^sect_CID_(\d+)$")
 _TID_SECTION = re.compile(r"^sect_TID_(\d+)$")
@@ -163,4 +165,74 @@ def extract_anatomy(doc: Document) -> tuple[list[BodyPart], list[str]]:
     for value, meaning, paired in pairs:
         if (value, meaning.lower()) not in matched:
             out.append(BodyPart("SCT", value, meaning, "", paired, "code", "table_L-5"))
+    return out, problems
+
+
+CODING_SCHEMES_TABLE = "table_8-1"
+# "Coding Scheme Version (0008,0103) is required" (BI-RADS, in the Description column)
+_VERSION_REQUIRED = re.compile(
+    r"coding scheme version(?:\s*\(0008,0103\))?\s+(?:is|shall be)\s+(?:required|present)", re.I
+)
+
+
+def extract_coding_schemes(doc: Document) -> tuple[list[CodingScheme], list[str]]:
+    """PS3.16 Table 8-1 "Coding Schemes": the Coding Scheme Designators the standard defines,
+    in the table's order, with UID, name, responsible organization and description.
+
+    Columns are found by their names (Coding Scheme Designator / UID / Name / Responsible
+    Organization, Description), so a reordering does not shift them; UIDs lose the blanks the
+    rendering breaks them with. A missing table or column is a problem, not an error.
+    """
+    where = f"PS3.16 {doc.edition}"
+    t = doc.tables.get(CODING_SCHEMES_TABLE) or next(
+        (x for x in doc.tables.values() if x.caption.strip().lower() == "coding schemes"), None
+    )
+    if t is None:
+        return [], [f"{where}: Table 8-1 (Coding Schemes) not found"]
+    cols = _columns(t.header_texts)
+
+    def column(name: str) -> int | None:
+        return next((i for k, i in cols.items() if k.startswith(name)), None)
+
+    di, ui, ni, oi, xi = (
+        column(k)
+        for k in (
+            "coding scheme designator",
+            "coding scheme uid",
+            "coding scheme name",
+            "coding scheme responsible organization",
+            "description",
+        )
+    )
+    if di is None or ui is None:
+        return [], [
+            f"{where}: {t.source}: {t.id}: no Coding Scheme Designator / Coding Scheme UID "
+            f"columns in {list(t.header_texts)!r}"
+        ]
+    problems: list[str] = []
+    out: list[CodingScheme] = []
+    seen: set[str] = set()
+    for row in t.grid():
+        texts = [c.text.strip() for c in row]
+        designator, uid, name, organization, description = (
+            texts[i] if i is not None and i < len(texts) else "" for i in (di, ui, ni, oi, xi)
+        )
+        if not designator:
+            continue
+        if designator in seen:
+            problems.append(f"{where}: {t.source}: {t.id}: designator {designator!r} listed twice")
+        seen.add(designator)
+        out.append(
+            CodingScheme(
+                designator=designator,
+                uid="".join(uid.split()),
+                name=name,
+                organization=organization,
+                description=description,
+                version_required=bool(_VERSION_REQUIRED.search(description)),
+                source=t.id,
+            )
+        )
+    if not out:
+        problems.append(f"{where}: {t.source}: {t.id}: no coding schemes in the table")
     return out, problems

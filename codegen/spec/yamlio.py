@@ -8,6 +8,7 @@ readable diff):
     tables/<label>.yaml     one per module/macro/other attribute table, rules nested as in PS3.3
     sop_classes.yaml, uids.yaml, dictionary.yaml, templates.yaml
     anatomy.yaml            PS3.16 Annex L: body part terms, codes, paired structures
+    coding_schemes.yaml     PS3.16 Table 8-1: coding scheme designators, UIDs, names
     context_groups/<cid>.yaml
 
 Dataclass fields are written in declaration order, empty/default fields omitted, mappings
@@ -198,6 +199,7 @@ def render_edition(ed: m.Edition) -> dict[str, str]:
         "context_groups": len(ed.context_groups),
         "templates": len(ed.templates),
         "body_parts": len(ed.anatomy),
+        "coding_schemes": len(ed.coding_schemes),
     }
     files["edition.yaml"] = _dump(
         {
@@ -224,6 +226,7 @@ def render_edition(ed: m.Edition) -> dict[str, str]:
     files["dictionary.yaml"] = _dump(to_data(ed.dictionary))
     files["templates.yaml"] = _dump(to_data(ed.templates))
     files["anatomy.yaml"] = _dump(to_data(ed.anatomy))
+    files["coding_schemes.yaml"] = _dump(to_data(ed.coding_schemes))
     for cid, group in ed.context_groups.items():
         files[f"context_groups/{cid}.yaml"] = _dump(to_data(group))
     return files
@@ -274,6 +277,10 @@ def load_edition(folder: Path) -> m.Edition:
     ed.templates = from_data(dict[int, m.Template], _load(folder / "templates.yaml") or {})
     anatomy = folder / "anatomy.yaml"
     ed.anatomy = from_data(list[m.BodyPart], _load(anatomy) or []) if anatomy.is_file() else []
+    schemes = folder / "coding_schemes.yaml"
+    ed.coding_schemes = (
+        from_data(list[m.CodingScheme], _load(schemes) or []) if schemes.is_file() else []
+    )
     groups = [
         from_data(m.ContextGroup, _load(p)) for p in (folder / "context_groups").glob("*.yaml")
     ]

@@ -72,6 +72,12 @@ class Facts(Protocol):
         """PS3.16 Annex L Table L-5: whether an anatomic code is a paired structure."""
         ...
 
+    def designator_sufficient(self, designator: str) -> Verdict:
+        """PS3.16 Table 8-1: whether a Coding Scheme Designator alone identifies a code
+        unambiguously (True: listed; False: listed, but its entry requires Coding Scheme
+        Version; None: not listed)."""
+        ...
+
 
 SHARED_FG = 0x52009229  # Shared Functional Groups Sequence
 PER_FRAME_FG = 0x52009230  # Per-Frame Functional Groups Sequence
@@ -960,6 +966,42 @@ class PairedBodyPart(_Value):
     )
 
 
+class DesignatorSufficient(_Value):
+    """Reads "the value of Coding Scheme Designator (0008,0102) is sufficient to identify the
+    Code Value (0008,0100) or Long Code Value (0008,0119) unambiguously" (Code Sequence Macro,
+    Coding Scheme Version (0008,0103); the parser writes the standard's "is present and is not
+    sufficient …" as ``And(Present(CSD), Not(DesignatorSufficient()))``).
+
+    Read from the item in hand and asked of the engine (PS3.16 Table 8-1, through
+    ``Context.facts``): a designator the table lists names its scheme "as a whole as currently
+    published by the responsible organization" (PS3.3 Section 8.2), so it suffices (True),
+    unless its entry requires the version (BI-RADS: False). Of any other designator (private
+    "99…", local "L", HL7's registry) the standard says nothing: cannot decide; likewise
+    without a designator or without the engine. No ``needs``: what a private scheme requires
+    is not something the dataset's author fixes by adding an attribute.
+    """
+
+    __slots__ = ()
+
+    def eval(self, ctx: Context) -> Verdict:
+        facts = ctx.facts
+        if facts is None:
+            return None
+        elem = _get(ctx.current, _CODING_SCHEME)
+        designators = {str(v) for v in values_of(elem)} if elem is not None else set()
+        verdicts = {facts.designator_sufficient(d) for d in designators if d}
+        return verdicts.pop() if len(verdicts) == 1 else None
+
+    def to_data(self) -> Any:
+        return "designator_sufficient"
+
+    #: why it cannot decide, for the validator's note (see :func:`undecided_because`)
+    because = (
+        "the Coding Scheme Designator is not one PS3.16 Table 8-1 defines, so the standard "
+        "does not say whether it identifies the code without a Coding Scheme Version"
+    )
+
+
 _SPECIFIC_CHARACTER_SET = 0x00080005
 _CHARSET_VRS = frozenset(("SH", "LO", "ST", "LT", "UT", "PN", "UC"))
 
@@ -1029,9 +1071,7 @@ def _non_default_text(ds: Any, depth: int) -> bool:
             continue
         if vr == "SQ":
             for sub in _items(el):
-                if _get(sub, _SPECIFIC_CHARACTER_SET) is None and _non_default_text(
-                    sub, depth + 1
-                ):
+                if _get(sub, _SPECIFIC_CHARACTER_SET) is None and _non_default_text(sub, depth + 1):
                     return True
         elif vr in _CHARSET_VRS and value is not None:
             values = value if isinstance(value, (list, tuple)) else [value]
@@ -1204,6 +1244,7 @@ Predicate: TypeAlias = (
     | Module
     | IodRequires
     | PairedBodyPart
+    | DesignatorSufficient
     | ExtendedCharacters
     | NonHumanPatient
     | PointsInto
@@ -1245,6 +1286,20 @@ def wanting(predicate: Predicate | None, ctx: Context) -> list[str]:
         needs = getattr(type(node), "needs", None)
         if isinstance(needs, str) and evaluate(node, ctx) is None and needs not in out:
             out.append(needs)
+    return out
+
+
+def undecided_because(predicate: Predicate | None, ctx: Context) -> list[str]:
+    """Why an undecided predicate cannot decide when neither unknown words nor missing data
+    are the cause: the ``because`` text of each leaf that has one and cannot decide here
+    (a Coding Scheme Designator the standard does not list)."""
+    out: list[str] = []
+    if predicate is None:
+        return out
+    for node in walk(predicate):
+        because = getattr(type(node), "because", None)
+        if isinstance(because, str) and evaluate(node, ctx) is None and because not in out:
+            out.append(because)
     return out
 
 
@@ -1418,6 +1473,7 @@ _CONSTANTS: dict[str, Predicate] = {
     "never": Never(),
     "first_item": FirstItem(),
     "paired_body_part": PairedBodyPart(),
+    "designator_sufficient": DesignatorSufficient(),
     "extended_characters": ExtendedCharacters(),
     "non_human_patient": NonHumanPatient(),
 }

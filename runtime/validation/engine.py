@@ -36,6 +36,7 @@ from .conditions import (
     evaluate,
     lookup,
     normalize_module_name,
+    undecided_because,
     unknown_words,
     wanting,
 )
@@ -253,6 +254,9 @@ class _Check(FileChecks):
     def code_paired(self, value: str, scheme: str, meaning: str) -> Verdict:
         return self.book.anatomy().code_paired(value, scheme, meaning)
 
+    def designator_sufficient(self, designator: str) -> Verdict:
+        return self.book.coding_schemes().designator_sufficient(designator)
+
     def module_checked(self, iod: IodRules, mu: Any, ctx: Context) -> bool:
         """Whether a module's required attributes must be there; reports C modules that are
         present against their condition, and conditions that cannot be decided."""
@@ -403,6 +407,9 @@ class _Check(FileChecks):
                     if needs:
                         # the dataset leaves out what would decide: the author can fix that
                         severity, why = "warning", ": the dataset does not say " + "; ".join(needs)
+                    elif because := undecided_because(predicate, ctx):
+                        # the standard does not say (a coding scheme it does not list)
+                        severity, why = "info", ": " + "; ".join(because)
                     else:
                         status = a.condition.status if a.condition else "missing"
                         words = "; ".join(f'"{w}"' for w in unknown_words(predicate))

@@ -375,6 +375,26 @@ class Anatomy:
         return None
 
 
+class CodingSchemes:
+    """PS3.16 Table 8-1 as generated (``rules/coding_schemes.py``): the Coding Scheme
+    Designators the standard defines. Empty (everything undecided) for generated rules that
+    predate it."""
+
+    def __init__(self, module: Any = None) -> None:
+        self.designators: dict[str, str] = dict(getattr(module, "DESIGNATORS", {}))
+        self.version_required: frozenset[str] = frozenset(getattr(module, "VERSION_REQUIRED", ()))
+
+    def designator_sufficient(self, designator: str) -> bool | None:
+        """Whether a Coding Scheme Designator alone identifies its codes unambiguously: True
+        for one Table 8-1 lists (PS3.3 Section 8.2: it names the scheme as currently
+        published), False for one whose entry requires Coding Scheme Version (0008,0103),
+        None for any other (private, local, HL7's, or no designator: nothing is known)."""
+        d = designator.strip(" \x00")
+        if d not in self.designators:
+            return None
+        return d not in self.version_required
+
+
 class RuleBook:
     """All rules of one generated edition, loaded and compiled on demand, then cached."""
 
@@ -391,6 +411,7 @@ class RuleBook:
         # the engine's per-scope plans, kept with the rules they are made of (and as long)
         self.plans: dict[Any, Any] = {}
         self._anatomy: Anatomy | None = None
+        self._coding_schemes: CodingSchemes | None = None
 
     def anatomy(self) -> Anatomy:
         """PS3.16 Annex L (paired body parts), loaded on first use."""
@@ -401,6 +422,16 @@ class RuleBook:
                 module = None
             self._anatomy = Anatomy(module)
         return self._anatomy
+
+    def coding_schemes(self) -> CodingSchemes:
+        """PS3.16 Table 8-1 (coding scheme designators), loaded on first use."""
+        if self._coding_schemes is None:
+            try:
+                module = importlib.import_module(f"{self.package}.coding_schemes")
+            except ImportError:
+                module = None
+            self._coding_schemes = CodingSchemes(module)
+        return self._coding_schemes
 
     # -- tables -------------------------------------------------------------------------------
     def table(self, table_id: str) -> tuple[tuple[Any, ...], Rows] | None:
