@@ -34,7 +34,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import FrozenInstanceError, dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol, TypeAlias
 
 from .reader import Node
 
@@ -1271,43 +1271,50 @@ def evaluate(predicate: Predicate | Condition | None, ctx: Context) -> Verdict:
         return None
 
 
-def wanting(predicate: Predicate | None, ctx: Context) -> list[str]:
-    """Why an undecided predicate cannot decide *for want of data the dataset could carry*.
+class Explanation(NamedTuple):
+    """What can say why a predicate cannot decide, found once per predicate (see
+    :func:`explanation`): its leaves with a ``needs`` text, those with a ``because`` text, and
+    the standard's words it could not turn into a test (its Unknown leaves)."""
 
-    Some predicates read facts that an optional attribute records (the body part examined, for
-    "paired structure"): when it is absent they cannot decide, and the dataset's author can fix
-    that. Their ``needs`` text is returned for each such leaf that cannot decide here; an
-    empty list means the undecided verdict comes from the words of the standard themselves.
-    """
+    needs: tuple[Predicate, ...]
+    because: tuple[Predicate, ...]
+    words: tuple[str, ...]
+
+    def wanting(self, ctx: Context) -> list[str]:
+        """Why it cannot decide *for want of data the dataset could carry*.
+
+        Some predicates read facts that an optional attribute records (the body part examined,
+        for "paired structure"): when it is absent they cannot decide, and the dataset's author
+        can fix that. Their ``needs`` text for each such leaf that cannot decide here; empty
+        when the undecided verdict comes from the words of the standard themselves."""
+        return _texts(self.needs, "needs", ctx)
+
+    def undecided_because(self, ctx: Context) -> list[str]:
+        """Why it cannot decide when neither unknown words nor missing data are the cause: the
+        ``because`` text of each leaf that has one and cannot decide here (a Coding Scheme
+        Designator the standard does not list)."""
+        return _texts(self.because, "because", ctx)
+
+
+def _texts(nodes: tuple[Predicate, ...], attr: str, ctx: Context) -> list[str]:
     out: list[str] = []
-    if predicate is None:
-        return out
-    for node in walk(predicate):
-        needs = getattr(type(node), "needs", None)
-        if isinstance(needs, str) and evaluate(node, ctx) is None and needs not in out:
-            out.append(needs)
+    for node in nodes:
+        text = getattr(type(node), attr)
+        if text not in out and evaluate(node, ctx) is None:
+            out.append(text)
     return out
 
 
-def undecided_because(predicate: Predicate | None, ctx: Context) -> list[str]:
-    """Why an undecided predicate cannot decide when neither unknown words nor missing data
-    are the cause: the ``because`` text of each leaf that has one and cannot decide here
-    (a Coding Scheme Designator the standard does not list)."""
-    out: list[str] = []
+def explanation(predicate: Predicate | None) -> Explanation:
+    """The :class:`Explanation` of a predicate (the validator keeps one per condition)."""
     if predicate is None:
-        return out
-    for node in walk(predicate):
-        because = getattr(type(node), "because", None)
-        if isinstance(because, str) and evaluate(node, ctx) is None and because not in out:
-            out.append(because)
-    return out
-
-
-def unknown_words(predicate: Predicate | None) -> list[str]:
-    """The standard's words a predicate could not turn into a test (its Unknown leaves)."""
-    if predicate is None:
-        return []
-    return [n.text for n in walk(predicate) if isinstance(n, Unknown) and n.text]
+        return Explanation((), (), ())
+    nodes = list(walk(predicate))
+    return Explanation(
+        tuple(n for n in nodes if isinstance(getattr(type(n), "needs", None), str)),
+        tuple(n for n in nodes if isinstance(getattr(type(n), "because", None), str)),
+        tuple(n.text for n in nodes if isinstance(n, Unknown) and n.text),
+    )
 
 
 def walk(p: Predicate) -> Iterator[Predicate]:

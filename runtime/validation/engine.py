@@ -34,11 +34,9 @@ from .conditions import (
     Ref,
     Verdict,
     evaluate,
+    explanation,
     lookup,
     normalize_module_name,
-    undecided_because,
-    unknown_words,
-    wanting,
 )
 from .dictionary import entry, join, keyword_of, tag_text
 from .filelevel import SOP_CLASS_UID, FileChecks
@@ -58,6 +56,9 @@ class _Use(NamedTuple):
     attr: Attr
     module: str
     checked: bool  # the module is checked (its required attributes must be there)
+
+
+NO_EXPLANATION = explanation(None)
 
 
 class _Check(FileChecks):
@@ -401,18 +402,18 @@ class _Check(FileChecks):
             for req, u in verdicts:
                 if req is None and u.checked and u.attr.type in ("1C", "2C", "1", "2"):
                     a = u.attr
-                    predicate = a.condition.condition.predicate if a.condition else None
-                    needs = wanting(predicate, ctx)
+                    explained = a.condition.explanation if a.condition else NO_EXPLANATION
+                    needs = explained.wanting(ctx)
                     severity: Literal["warning", "info"]
                     if needs:
                         # the dataset leaves out what would decide: the author can fix that
                         severity, why = "warning", ": the dataset does not say " + "; ".join(needs)
-                    elif because := undecided_because(predicate, ctx):
+                    elif because := explained.undecided_because(ctx):
                         # the standard does not say (a coding scheme it does not list)
                         severity, why = "info", ": " + "; ".join(because)
                     else:
                         status = a.condition.status if a.condition else "missing"
-                        words = "; ".join(f'"{w}"' for w in unknown_words(predicate))
+                        words = "; ".join(f'"{w}"' for w in explained.words)
                         severity, why = "info", f" ({status}{': ' + words if words else ''})"
                     self.add(
                         severity,

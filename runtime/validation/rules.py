@@ -24,11 +24,13 @@ from typing import Any
 from .conditions import (
     And,
     Condition,
+    Explanation,
     ItemsWhere,
     Not,
     Or,
     Predicate,
     Unknown,
+    explanation,
     predicate_from_data,
     refs,
     walk,
@@ -48,7 +50,16 @@ class CompiledCondition:
     never looked at), so building them all when the rules load would be most of the loading.
     """
 
-    __slots__ = ("text", "status", "_data", "_condition", "_opaque", "_mentions", "_requirement")
+    __slots__ = (
+        "text",
+        "status",
+        "_data",
+        "_condition",
+        "_opaque",
+        "_mentions",
+        "_requirement",
+        "_explanation",
+    )
 
     def __init__(self, text: str, data: dict[str, Any], status: str) -> None:
         self.text = text
@@ -58,6 +69,7 @@ class CompiledCondition:
         self._opaque: bool | None = None
         self._mentions: dict[int, bool] = {}
         self._requirement: Callable[[Any], str | None] | None = None
+        self._explanation: Explanation | None = None
 
     @property
     def condition(self) -> Condition:
@@ -86,6 +98,15 @@ class CompiledCondition:
         if fn is None:
             fn = self._requirement = _undecided if self.opaque else self.condition.requirement
         return fn(ctx)
+
+    @property
+    def explanation(self) -> Explanation:
+        """What says why the requirement cannot decide, found once (asked per undecided
+        finding, and the same few conditions are undecided in every file)."""
+        hit = self._explanation
+        if hit is None:
+            hit = self._explanation = explanation(self.condition.predicate)
+        return hit
 
     def mentions(self, tag: int) -> bool:
         """The condition speaks of the attribute ``tag`` itself ("Required if Rescale Type is
