@@ -957,3 +957,25 @@ def test_names_from_the_spec_resolve_bare_names() -> None:
     assert parse_clause("Number of Frames is greater than 1", resolve=names) == Compare(
         ref(0x00280008), ">", 1
     )
+
+
+def test_pixel_aspect_ratio_is_decided_by_the_spacing() -> None:
+    # Image Pixel Module (Table C.7-11c): "Required if the aspect ratio values do not have a
+    # ratio of 1:1 and the physical pixel spacing is not specified by Pixel Spacing …, or
+    # Imager Pixel Spacing … or Nominal Scanned Pixel Spacing …, either for the entire Image or
+    # per-frame in a Functional Group Macro." The ratio is the attribute's own value (no
+    # dataset says it when it is absent), but a recorded spacing settles the conjunction.
+    c = parse_condition(
+        "Required if the aspect ratio values do not have a ratio of 1:1 and the physical pixel "
+        "spacing is not specified by Pixel Spacing (0028,0030), or Imager Pixel Spacing "
+        "(0018,1164) or Nominal Scanned Pixel Spacing (0018,2010), either for the entire Image "
+        "or per-frame in a Functional Group Macro."
+    )
+    assert c.status == "not-decidable"
+    assert evaluate(c, Context.of(ds(PixelSpacing=[0.5, 0.5]))) is False
+    assert evaluate(c, Context.of(ds(NominalScannedPixelSpacing=[0.1, 0.1]))) is False
+    in_frames = ds(
+        SharedFunctionalGroupsSequence=[ds(PixelMeasuresSequence=[ds(PixelSpacing=[1, 1])])]
+    )
+    assert evaluate(c, Context.of(in_frames)) is False
+    assert evaluate(c, Context.of(ds(Rows=8))) is None  # nothing says the ratio

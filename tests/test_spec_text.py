@@ -368,3 +368,17 @@ def test_lists_inside_list_items() -> None:
     lst = ItemizedList((item,), ((vlist("Enumerated Values", "APEX_TO_BASE", "BASE_TO_APEX"),),))
     [vs] = value_sets([lst], "s")
     assert vs.condition == "View Code Sequence (0054,0220) indicates a short axis view"
+
+
+def test_a_note_on_how_many_values_is_not_the_condition() -> None:
+    # Table C.37.1-2, Referenced Optical Path Identifier: the first "may be present if" speaks
+    # of the number of values; the condition is the "Required if" sentence after it
+    desc = (
+        "Identifies one or more optical paths to which this Annotation applies.\n"
+        "More than one value may be present if the Annotations apply to more than one (but not "
+        "all) Optical Paths.\n"
+        "Required if Annotation Applies to All Optical Paths (006A,000D) is NO."
+    )
+    cond, otherwise = condition_text(desc)
+    assert cond == "Required if Annotation Applies to All Optical Paths (006A,000D) is NO."
+    assert otherwise == ""

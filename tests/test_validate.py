@@ -474,3 +474,15 @@ def test_private_creator_of_a_dimension_pointing_to_a_private_tag(seg: Dataset) 
     item.DimensionIndexPointer = 0x00091001  # an odd group: private
     fs = [f for f in findings(ds) if f.path.endswith("DimensionIndexPrivateCreator")]
     assert [f.code for f in fs] == ["missing"]
+
+
+def test_an_undecided_note_says_why(testdata: Path) -> None:
+    # Modality LUT Module: Modality LUT Sequence "Shall not be present if Rescale Intercept
+    # (0028,1052) is present." — nothing says when it is required; CT Image: Rescale Type
+    # "Required if the Rescale Type is not HU …" speaks of its own value
+    fs = validate_file(testdata / "fodicom" / "CT-MONO2-16-ankle.dcm")
+    note = one(fs, "undecided", "ModalityLUTSequence")
+    assert note.severity == "info"
+    assert note.message.endswith("the standard says only when it shall not be present")
+    rescale = one(validate_file(testdata / CT), "undecided", "RescaleType")
+    assert rescale.message.endswith("its condition speaks of its own value")

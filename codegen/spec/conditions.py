@@ -187,6 +187,10 @@ _SHALL_NOT_OTHERWISE = re.compile(
     r"|[,;.]?\s*otherwise,?\s+(?:it\s+|this\s+\w+\s+)?shall\s+not\s+be\s+(?:present|included|used)"
     r"|[,;.]?\s*otherwise\s+not\s+used"
 )
+# "More than one value may be present if …" (VM notes): the subject is values, not the attribute
+_COUNT_NOTE = re.compile(
+    r"(?i)\s*(?:more\s+than\s+one|one\s+or\s+more|multiple)\s+values?\s+(?:may|can|shall)\b"
+)
 _MAY_IF = re.compile(
     r"(?i)[,;.]?\s*(?:U\s+-\s+)?(?:otherwise,?\s+)?(?:it\s+)?"
     r"(?:may\s+be\s+(?:present|included|used)|optional)"
@@ -271,6 +275,8 @@ def condition_sentences(text: str) -> Sentences:
             otherwise = "shall-not"
             rest = _SHALL_NOT_OTHERWISE.sub("", rest)
             hit = True
+        if _COUNT_NOTE.match(sentence):
+            continue  # "More than one value may be present if …": how many values, not whether
         may_if = _MAY_IF.search(rest) if "may" in low or "optional" in low else None
         if may_if:
             # "May be present (otherwise) if X": a permission with its own condition
@@ -579,6 +585,14 @@ _CHARSET_USED = (
     "expanded or replacement character set is used",
     "extended or replacement character set is used",
     "attributes within the sequence item use an expanded or replacement character set",
+)
+_SPACING_NOT_SPECIFIED = (
+    "the physical pixel spacing is not specified by",
+    "physical pixel spacing is not specified by",
+)
+_SPACING_SPECIFIED = (
+    "the physical pixel spacing is specified by",
+    "physical pixel spacing is specified by",
 )
 _NON_HUMAN = (
     "the patient is a non-human organism",
@@ -984,7 +998,49 @@ class _Parser:
             return ExtendedCharacters()
         if self.phrase(*_NON_HUMAN):
             return NonHumanPatient()
+        negated = self.phrase(*_SPACING_NOT_SPECIFIED)
+        if negated or self.phrase(*_SPACING_SPECIFIED):
+            return self.spacing_unit(negated is not None, save)
         return None
+
+    def spacing_unit(self, negated: bool, save: int) -> Predicate | None:
+        """ "the physical pixel spacing is (not) specified by Pixel Spacing (0028,0030), or
+        Imager Pixel Spacing (0018,1164) or Nominal Scanned Pixel Spacing (0018,2010), either
+        for the entire Image or per-frame in a Functional Group Macro" (Image Pixel, Pixel
+        Aspect Ratio): some (none) of them is present, at the top level or in a functional
+        group (where a reference looks anyway)."""
+        tags: list[int] = []
+        while (tok := self.peek()) is not None and tok.kind == "attr":
+            tags.append(tok.attr.tag)
+            self.i += 1
+            self.phrase(",")
+            if self.phrase("or", ", or") is None and (n := self.peek()) is not None:
+                if n.kind != "attr":
+                    break
+        if not tags:
+            self.i = save
+            return None
+        self.phrase(",")
+        if (
+            self.phrase(
+                "either for the entire image or per-frame in a",
+                "for the entire image or per-frame in a",
+            )
+            and (tok := self.peek()) is not None
+            and tok.kind == "module"
+        ):
+            self.i += 1  # "… Functional Group Macro"
+        if negated:
+            return (
+                And(tuple(Absent(Ref((t,))) for t in tags))
+                if len(tags) > 1
+                else Absent(Ref((tags[0],)))
+            )
+        return (
+            Or(tuple(Present(Ref((t,))) for t in tags))
+            if len(tags) > 1
+            else Present(Ref((tags[0],)))
+        )
 
     def for_unit(self) -> Predicate:
         """Reads "Required for first Item of X", "for images where …", "for Control Point 0",

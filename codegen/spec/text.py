@@ -39,6 +39,12 @@ _OTHERWISE_NOT = re.compile(
     r"\bshall\s+not\s+be\s+present\s+otherwise\b|\botherwise\s+(?:it\s+)?shall\s+not\s+be\s+present\b",
     re.I,
 )
+# "More than one value may be present if the Annotations apply to more than one (but not all)
+# Optical Paths." (Table C.37.1-2): how many values, not whether the attribute is present
+_VM_NOTE = re.compile(
+    r"(?i)(?:^|(?<=[.;])\s+)(?:more\s+than\s+one|one\s+or\s+more|multiple)\s+values?\s+"
+    r"(?:may|can|shall)\b[^.]*\.(?=\s|$)"
+)
 _SENTENCE_END = re.compile(r"(?<=[.;])\s+(?=[A-Z])")
 
 
@@ -117,7 +123,7 @@ def condition_text(description: str, blocks: Sequence[Block] | None = None) -> t
     otherwise clause. Pass the cell's ``blocks`` so list items are told from paragraphs. The
     words are the standard's; interpreting them is the condition parser's job.
     """
-    lines = _lines(description, blocks)
+    lines = [(kind, _VM_NOTE.sub("", para)) for kind, para in _lines(description, blocks)]
     pattern = _CONDITION_START
     if any(kind != "vl" and _CONDITION_STRONG.search(para) for kind, para in lines):
         pattern = _CONDITION_STRONG

@@ -277,8 +277,7 @@ class AnnotationGroupSequenceItem(MultipleSiteGeneralAnatomyOptionalMacro, ItemB
     """Referenced Optical Path Identifier (006A,000E): Type 1C, VR SH, VM 1-n.
 
     Identifies one or more optical paths to which this Annotation applies.
-    More than one value may be present if the Annotations apply to more than one (but not all)
-    Optical Paths.
+    Required if Annotation Applies to All Optical Paths (006A,000D) is NO.
     """
 
     annotation_applies_to_all_z_planes: Attr[Literal["YES", "NO"]] = Attr(
@@ -302,8 +301,9 @@ class AnnotationGroupSequenceItem(MultipleSiteGeneralAnatomyOptionalMacro, ItemB
     The Z coordinate(s) common to all points in Point Coordinates Data (0066,0016) or Double
     Point Coordinates Data (0066,0022), in mm in the Slide Coordinate System (Section
     C.8.12.2.1.1) associated with the Frame of Reference.
-    More than one value may be present if the Annotations apply to more than one (but not all) Z
-    planes.
+    Required if Annotation Coordinate Type (006A,0001) is 3D, and all points in Point
+    Coordinates Data (0066,0016) or Double Point Coordinates Data (0066,0022) are in the same Z
+    plane(s).
     """
 
     point_coordinates_data: Attr[bytes] = Attr(

@@ -411,6 +411,15 @@ class _Check(FileChecks):
                     elif because := explained.undecided_because(ctx):
                         # the standard does not say (a coding scheme it does not list)
                         severity, why = "info", ": " + "; ".join(because)
+                    elif a.condition is not None and a.condition.status == "executable":
+                        # every word was read, yet no verdict: say which of the known causes
+                        if a.condition.condition.predicate is None:
+                            detail = "the standard says only when it shall not be present"
+                        elif a.condition.mentions(tag):
+                            detail = "its condition speaks of its own value"
+                        else:
+                            detail = "its condition cannot be evaluated on this dataset"
+                        severity, why = "info", f": {detail}"
                     else:
                         status = a.condition.status if a.condition else "missing"
                         words = "; ".join(f'"{w}"' for w in explained.words)
