@@ -979,3 +979,20 @@ def test_pixel_aspect_ratio_is_decided_by_the_spacing() -> None:
     )
     assert evaluate(c, Context.of(in_frames)) is False
     assert evaluate(c, Context.of(ds(Rows=8))) is None  # nothing says the ratio
+
+
+def test_expanded_character_set_in_an_item() -> None:
+    # Inventory (Table C.38.2-1), an item's Specific Character Set: "Required if Attributes
+    # within the Sequence Item use an expanded or replacement character set."
+    c = parse_condition(
+        "Required if Attributes within the Sequence Item use an expanded or replacement "
+        "character set."
+    )
+    plain = ds(ReferencedStudySequence=[ds(StudyDescription="Knee")])
+    assert evaluate(c, inside(plain, ("ReferencedStudySequence", 0))) is False
+    latin = ds(ReferencedStudySequence=[ds(StudyDescription="Kn\u00e4")])
+    assert evaluate(c, inside(latin, ("ReferencedStudySequence", 0))) is True
+    # the dataset declares the set the item's text is in: the sentence does not say whether
+    # the item must declare it again
+    latin.SpecificCharacterSet = "ISO_IR 100"
+    assert evaluate(c, inside(latin, ("ReferencedStudySequence", 0))) is None

@@ -1022,13 +1022,26 @@ class ExtendedCharacters(_Value):
     def eval(self, ctx: Context) -> Verdict:
         ds = ctx.current
         key = ("extended-characters", id(ds))
-        hit = ctx.cache.get(key)
-        if hit is None:
-            hit = ctx.cache[key] = _declares_charset(ds) or _non_default_text(ds, 0)
-        return hit
+        hit = ctx.cache.get(key, _MISSING)
+        if hit is _MISSING:
+            if _declares_charset(ds):
+                hit = True
+            elif not _non_default_text(ds, 0):
+                hit = False
+            elif any(_declares_charset(outer) for outer in ctx.stack[:-1]):
+                # an item's text in the set its dataset declares: whether the item must say
+                # it again is not this sentence's to tell
+                hit = None
+            else:
+                hit = True
+            ctx.cache[key] = hit
+        return hit  # type: ignore[no-any-return]
 
     def to_data(self) -> Any:
         return "extended_characters"
+
+
+_MISSING = object()
 
 
 def _declares_charset(ds: Any) -> bool:
