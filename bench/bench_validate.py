@@ -98,6 +98,25 @@ def _in_process(files: list[str], runs: int) -> list[float]:
     return times
 
 
+Row = tuple[str, float, float, float]  # label, median s, files/s at the median, at the best
+
+
+def _rates(
+    labels: dict[str, str], times: dict[str, list[float]], count: int, results: dict[str, float]
+) -> list[Row]:
+    """A row per measured key (median and best rate over ``count`` files), also into
+    ``results``."""
+    rows = []
+    for key, label in labels.items():
+        if times.get(key):
+            med, best = statistics.median(times[key]), min(times[key])
+            results[f"{key}_s"] = med
+            results[f"{key}_files_per_s"] = count / med
+            results[f"{key}_best_files_per_s"] = count / best
+            rows.append((label, med, count / med, count / best))
+    return rows
+
+
 def main(options: list[str]) -> None:
     quick = "--quick" in options
     runs = 3 if quick else 7
@@ -142,14 +161,7 @@ def main(options: list[str]) -> None:
         "dv_seq": "dciodvfy, one process per file, sequential",
         "dv_par2": "dciodvfy, one process per file, 2 at a time",
     }
-    rows = []
-    for key, label in labels.items():
-        if times[key]:
-            med, best = statistics.median(times[key]), min(times[key])
-            results[f"{key}_s"] = med
-            results[f"{key}_files_per_s"] = n / med
-            results[f"{key}_best_files_per_s"] = n / best
-            rows.append((label, med, n / med, n / best))
+    rows = _rates(labels, times, n, results)
     best = min(steady_times)
     results["iodkit_steady_state_s"] = steady
     results["iodkit_steady_state_files_per_s"] = n / steady
@@ -161,13 +173,7 @@ def main(options: list[str]) -> None:
         "long_dv_seq": "dciodvfy, sequential",
         "long_dv_par2": "dciodvfy, 2 at a time",
     }
-    long_rows = []
-    for key, label in long_labels.items():
-        if times.get(key):
-            med, best = statistics.median(times[key]), min(times[key])
-            results[f"{key}_s"] = med
-            results[f"{key}_files_per_s"] = n * REPEAT / med
-            long_rows.append((label, med, n * REPEAT / med, n * REPEAT / best))
+    long_rows = _rates(long_labels, times, n * REPEAT, results)
     print(f"{n} files from {root} on {results['cores']} cores; medians of {runs} runs (best)")
     width = max(len(r[0]) for r in rows)
     for label, med, rate, best_rate in rows:
