@@ -996,3 +996,30 @@ def test_expanded_character_set_in_an_item() -> None:
     # the item must declare it again
     latin.SpecificCharacterSet = "ISO_IR 100"
     assert evaluate(c, inside(latin, ("ReferencedStudySequence", 0))) is None
+
+
+class _AnnexL:
+    """The engine's PS3.16 Annex L answers, for two terms."""
+
+    def body_part_paired(self, term: str) -> bool | None:
+        return {"KNEE": True, "ABDOMEN": False}.get(term)
+
+
+def test_body_part_defined_in_annex_l() -> None:
+    # Legacy Converted Enhanced CT Image IOD, Frame Anatomy functional group: "Required if Body
+    # Part Examined (0018,0015) is present and contains a value defined in Annex L
+    # "Correspondence of Anatomic Region Codes and Body Part Examined Defined Terms" in PS3.16,
+    # or Anatomic Region Sequence (0008,2218) was present in any of the Classic Images that
+    # were converted."
+    c = parse_condition(
+        "Required if Body Part Examined (0018,0015) is present and contains a value defined in "
+        'Annex L "Correspondence of Anatomic Region Codes and Body Part Examined Defined Terms" '
+        "in PS3.16, or Anatomic Region Sequence (0008,2218) was present in any of the Classic "
+        "Images that were converted."
+    )
+    facts = _AnnexL()
+    assert evaluate(c, Context.of(ds(BodyPartExamined="ABDOMEN"), facts=facts)) is True
+    assert evaluate(c, Context.of(ds(BodyPartExamined="KNEE"), facts=facts)) is True
+    # a term Annex L does not define, and no Anatomic Region Sequence: not required
+    assert evaluate(c, Context.of(ds(BodyPartExamined="PHANTOM"), facts=facts)) is False
+    assert evaluate(c, Context.of(ds(BodyPartExamined="KNEE"))) is None  # no engine: no tables

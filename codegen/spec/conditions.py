@@ -48,6 +48,7 @@ from iodkit.validation.conditions import (
     ExtendedCharacters,
     FirstItem,
     HasValue,
+    InAnnexL,
     IodRequires,
     Module,
     NonHumanPatient,
@@ -597,6 +598,11 @@ _SPACING_SPECIFIED = (
 _NON_HUMAN = (
     "the patient is a non-human organism",
     "patient is a non-human organism",
+)
+# "Body Part Examined (0018,0015) is present and contains a value defined in Annex L …"
+_IN_ANNEX_L = (
+    "is present and contains a value defined in annex l",
+    "contains a value defined in annex l",
 )
 # "Dimension Index Pointer (0020,9165) value is the Data Element Tag of a Private Attribute"
 _TAG_OF_PRIVATE = (
@@ -1272,6 +1278,16 @@ class _Parser:
         if counted is not None:
             op, n = counted
             return lambda r, i: Count(r, op, n)
+        if self.phrase(*_IN_ANNEX_L):
+            # … "Correspondence of Anatomic Region Codes and Body Part Examined Defined Terms"
+            # in PS3.16: the title and the part are the reference, not more condition
+            title = self.peek()
+            if title is not None and title.kind == "str":
+                self.i += 1
+            part = self.peek(1)
+            if self.word() == "in" and part is not None and part.text.startswith("PS3"):
+                self.i += 2
+            return lambda r, i: InAnnexL(r)
         if self.phrase(*_TAG_OF_PRIVATE):
             return lambda r, i: PointsInto(r, "private")
         if self.phrase(*_TAG_IN_FUNCTIONAL_GROUPS):

@@ -966,6 +966,33 @@ class PairedBodyPart(_Value):
     )
 
 
+class InAnnexL(_Value):
+    """Reads "Body Part Examined (0018,0015) is present and contains a value defined in Annex L
+    "Correspondence of Anatomic Region Codes and Body Part Examined Defined Terms" in PS3.16"
+    (the Frame Anatomy functional group of the Legacy Converted Enhanced IODs): a value of
+    ``ref`` is one of the Body Part Examined Defined Terms of PS3.16 Tables L-1 to L-3, asked
+    of the engine (which holds them with their pairedness); absent → false; cannot decide
+    without the engine."""
+
+    __slots__ = ("ref",)
+    ref: Ref
+
+    def __init__(self, ref: Ref) -> None:
+        _set(self, "ref", ref)
+
+    def eval(self, ctx: Context) -> Verdict:
+        terms = [str(v) for e in lookup(self.ref, ctx) for v in values_of(e) if str(v).strip()]
+        if not terms:
+            return False
+        facts = ctx.facts
+        if facts is None:
+            return None
+        return any(facts.body_part_paired(t) is not None for t in terms)
+
+    def to_data(self) -> Any:
+        return {"annex_l": self.ref.to_data()}
+
+
 class DesignatorSufficient(_Value):
     """Reads "the value of Coding Scheme Designator (0008,0102) is sufficient to identify the
     Code Value (0008,0100) or Long Code Value (0008,0119) unambiguously" (Code Sequence Macro,
@@ -1257,6 +1284,7 @@ Predicate: TypeAlias = (
     | Module
     | IodRequires
     | PairedBodyPart
+    | InAnnexL
     | DesignatorSufficient
     | ExtendedCharacters
     | NonHumanPatient
@@ -1501,7 +1529,7 @@ _CONSTANTS: dict[str, Predicate] = {
 
 _OPERATORS = frozenset(
     "present absent has_value equals other_than compare count code points_to any_item "
-    "every_item module iod_requires points_into and or not unknown".split()
+    "every_item module iod_requires points_into annex_l and or not unknown".split()
 )
 
 
@@ -1540,6 +1568,8 @@ def predicate_from_data(data: Any) -> Predicate:
         return ItemsWhere(
             Ref.from_data(data[key]), predicate_from_data(data["where"]), key == "every_item"
         )
+    if key == "annex_l":
+        return InAnnexL(Ref.from_data(data[key]))
     if key == "points_into":
         return PointsInto(Ref.from_data(data[key]), data["where"])
     if key == "module":
