@@ -254,8 +254,7 @@ def test_float_parametric_map_from_highdicom(tmp_path: Path) -> None:
         device_serial_number="1",
         contains_recognizable_visual_features=False,
         real_world_value_mappings=[mapping],
-        window_center=0,
-        window_width=4,
+        voi_lut_transformations=[hd.VOILUTTransformation(window_center=0, window_width=4)],
     )
     path = _write(pm, tmp_path / "pm.dcm")
     expected = pydicom.dcmread(path).pixel_array
