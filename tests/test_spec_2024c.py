@@ -237,9 +237,18 @@ def test_coding_schemes_of_table_8_1(edition_2024c: Edition, chtml_2024c: Path) 
     by = {c.designator: c for c in schemes}
     # every body row of the table, counted in the page's markup, and no designator twice
     page = (chtml_2024c / "part16" / "chapter_8.html").read_text(encoding="utf-8")
-    table = page[page.index('id="table_8-1"') :]
-    body = table[table.index("<tbody>") : table.index("</tbody>")]
-    assert len(schemes) == body.count("<tr") == len(by) == 66
+
+    def rows(table_id: str) -> int:
+        table = page[page.index(f'id="{table_id}"') :]
+        return table[table.index("<tbody>") : table.index("</tbody>")].count("<tr")
+
+    table_8_1 = [c for c in schemes if c.source == "table_8-1"]
+    hl7 = [c for c in schemes if c.source == "table_8-2"]  # Table 8-2, HL7v3 Coding Schemes
+    assert len(table_8_1) == rows("table_8-1") == 66
+    assert len(hl7) == rows("table_8-2") == 8
+    assert len(schemes) == len(by) == 74  # no designator twice
+    assert schemes[: len(table_8_1)] == table_8_1  # Table 8-1 first, in its order
+    assert {c.designator: c.uid for c in hl7}["ActCode"] == "2.16.840.1.113883.5.4"
     # UIDs as printed in Table 8-1 (the page breaks them with U+200B; the spec has none)
     assert {d: by[d].uid for d in ("DCM", "SCT", "LN", "UCUM")} == {
         "DCM": "1.2.840.10008.2.16.4",
@@ -254,7 +263,6 @@ def test_coding_schemes_of_table_8_1(edition_2024c: Edition, chtml_2024c: Path) 
     assert by["BARI"].uid == "" and by["caDSR"].uid == "2.16.840.1.113883.3.26.2"
     # only BI-RADS says "Coding Scheme Version (0008,0103) is required"
     assert [c.designator for c in schemes if c.version_required] == ["BI"]
-    assert all(c.source == "table_8-1" for c in schemes)
     assert not any("Table 8-1" in p or "table_8-1" in p for p in edition_2024c.problems)
 
 

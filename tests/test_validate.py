@@ -384,7 +384,8 @@ def test_coding_scheme_version_follows_table_8_1(seg: Dataset) -> None:
     item = ds.SegmentSequence[0].SegmentedPropertyCategoryCodeSequence[0]
     path = "SegmentSequence[0].SegmentedPropertyCategoryCodeSequence[0].CodingSchemeVersion"
     item.pop("CodingSchemeVersion", None)
-    for designator in ("DCM", "SCT"):  # listed: the designator suffices, no version needed
+    # listed in Table 8-1, or in Table 8-2 (HL7v3): the designator suffices, no version needed
+    for designator in ("DCM", "SCT", "ActCode"):
         item.CodingSchemeDesignator = designator
         assert [str(f) for f in findings(ds) if f.path == path] == []
     item.CodingSchemeDesignator = "99MYCO"  # private: the standard cannot say

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from ..sources.model import Document, TableRef, VariableList
+from ..sources.model import Document, Table, TableRef, VariableList
 from .model import BodyPart, Code, CodingScheme, ContextGroup, Template
 
 _CID_SECTION = re.compile(r"^sect_CID_(\d+)$")
@@ -169,6 +169,7 @@ def extract_anatomy(doc: Document) -> tuple[list[BodyPart], list[str]]:
 
 
 CODING_SCHEMES_TABLE = "table_8-1"
+HL7_CODING_SCHEMES_TABLE = "table_8-2"
 # "Coding Scheme Version (0008,0103) is required" (BI-RADS, in the Description column)
 _VERSION_REQUIRED = re.compile(
     r"coding scheme version(?:\s*\(0008,0103\))?\s+(?:is|shall be)\s+(?:required|present)", re.I
@@ -176,12 +177,14 @@ _VERSION_REQUIRED = re.compile(
 
 
 def extract_coding_schemes(doc: Document) -> tuple[list[CodingScheme], list[str]]:
-    """PS3.16 Table 8-1 "Coding Schemes": the Coding Scheme Designators the standard defines,
-    in the table's order, with UID, name, responsible organization and description.
+    """PS3.16 Table 8-1 "Coding Schemes", then Table 8-2 "HL7v3 Coding Schemes": the Coding
+    Scheme Designators the standard defines, in the tables' order, with UID, name,
+    responsible organization and description (Table 8-2 has designator, UID and description).
 
     Columns are found by their names (Coding Scheme Designator / UID / Name / Responsible
     Organization, Description), so a reordering does not shift them; UIDs lose the blanks the
-    rendering breaks them with. A missing table or column is a problem, not an error.
+    rendering breaks them with. A missing Table 8-1 or column is a problem, not an error;
+    Table 8-2 is read when the edition has it.
     """
     where = f"PS3.16 {doc.edition}"
     t = doc.tables.get(CODING_SCHEMES_TABLE) or next(
@@ -189,6 +192,21 @@ def extract_coding_schemes(doc: Document) -> tuple[list[CodingScheme], list[str]
     )
     if t is None:
         return [], [f"{where}: Table 8-1 (Coding Schemes) not found"]
+    problems: list[str] = []
+    out: list[CodingScheme] = []
+    seen: set[str] = set()
+    _read_coding_schemes(t, where, out, seen, problems)
+    if not out:
+        problems.append(f"{where}: {t.source}: {t.id}: no coding schemes in the table")
+    hl7 = doc.tables.get(HL7_CODING_SCHEMES_TABLE)
+    if hl7 is not None:
+        _read_coding_schemes(hl7, where, out, seen, problems)
+    return out, problems
+
+
+def _read_coding_schemes(
+    t: Table, where: str, out: list[CodingScheme], seen: set[str], problems: list[str]
+) -> None:
     cols = _columns(t.header_texts)
 
     def column(name: str) -> int | None:
@@ -205,13 +223,11 @@ def extract_coding_schemes(doc: Document) -> tuple[list[CodingScheme], list[str]
         )
     )
     if di is None or ui is None:
-        return [], [
+        problems.append(
             f"{where}: {t.source}: {t.id}: no Coding Scheme Designator / Coding Scheme UID "
             f"columns in {list(t.header_texts)!r}"
-        ]
-    problems: list[str] = []
-    out: list[CodingScheme] = []
-    seen: set[str] = set()
+        )
+        return
     for row in t.grid():
         texts = [c.text.strip() for c in row]
         designator, uid, name, organization, description = (
@@ -233,6 +249,3 @@ def extract_coding_schemes(doc: Document) -> tuple[list[CodingScheme], list[str]
                 source=t.id,
             )
         )
-    if not out:
-        problems.append(f"{where}: {t.source}: {t.id}: no coding schemes in the table")
-    return out, problems
