@@ -263,6 +263,8 @@ def test_coding_schemes_of_table_8_1(edition_2024c: Edition, chtml_2024c: Path) 
     assert by["BARI"].uid == "" and by["caDSR"].uid == "2.16.840.1.113883.3.26.2"
     # only BI-RADS says "Coding Scheme Version (0008,0103) is required"
     assert [c.designator for c in schemes if c.version_required] == ["BI"]
+    # "This coding scheme is deprecated." (SRT, SNM3), "(retired)", "(not used)"
+    assert {c.designator for c in schemes if c.deprecated} == {"SRT", "SNM3", "99SDM", "ISO5218_1"}
     assert not any("Table 8-1" in p or "table_8-1" in p for p in edition_2024c.problems)
 
 

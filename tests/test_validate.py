@@ -487,3 +487,20 @@ def test_an_undecided_note_says_why(testdata: Path) -> None:
     assert note.message.endswith("the standard says only when it shall not be present")
     rescale = one(validate_file(testdata / CT), "undecided", "RescaleType")
     assert rescale.message.endswith("its condition speaks of its own value")
+
+
+def test_coding_scheme_designators_follow_ps3_16_section_8(seg: Dataset) -> None:
+    # PS3.16 Section 8: a designator of Table 8-1 or 8-2, a private one beginning with "99",
+    # or an HL7 Registry symbolic name (not checkable offline: a warning); SRT is deprecated
+    ds = copy.deepcopy(seg)
+    item = ds.SegmentSequence[0].SegmentedPropertyCategoryCodeSequence[0]
+    path = "SegmentSequence[0].SegmentedPropertyCategoryCodeSequence[0].CodingSchemeDesignator"
+
+    def warnings(designator: str) -> list[str]:
+        item.CodingSchemeDesignator = designator
+        return [f.message for f in validate(ds) if f.path == path and f.code == "coding-scheme"]
+
+    assert warnings("SCT") == [] and warnings("99MYCO") == [] and warnings("ActCode") == []
+    assert warnings("SRT") == ["Coding Scheme Designator 'SRT' is deprecated (PS3.16 Table 8-1)"]
+    (local,) = warnings("LOCAL")
+    assert "not in PS3.16 Table 8-1 or 8-2" in local and "HL7 Registry" in local

@@ -323,12 +323,14 @@ def render_coding_schemes(ed: Edition, env: Any, header: str) -> str:
     for c in ed.coding_schemes:
         designators.setdefault(c.designator, c.uid)
     version_required = sorted({c.designator for c in ed.coding_schemes if c.version_required})
+    deprecated = sorted({c.designator for c in ed.coding_schemes if c.deprecated})
     return str(
         env.get_template("rules_coding_schemes.py.j2").render(
             header=header,
             edition=ed.edition,
             designators=_dict_literal(dict(sorted(designators.items()))),
             version_required=_set_literal(version_required),
+            deprecated=_set_literal(deprecated),
         )
     )
 

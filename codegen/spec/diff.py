@@ -192,7 +192,7 @@ def diff_coding_schemes(d: SpecDiff, a: Edition, b: Edition) -> None:
         d.add("coding schemes changed", f"coding scheme added: {key} ({sb[key].name})")
     for key in sorted(sa.keys() & sb.keys()):
         x, y = sa[key], sb[key]
-        for what in ("uid", "name", "version_required"):
+        for what in ("uid", "name", "version_required", "deprecated"):
             old, new = getattr(x, what), getattr(y, what)
             if old != new:
                 d.add(

@@ -250,6 +250,8 @@ class CodingScheme:
     (BI-RADS, "BI"): for that scheme the designator alone does not identify a code
     unambiguously (PS3.3 Section 8.2, Table 8.8-1a). For the others the designator names the
     scheme "as a whole as currently published by the responsible organization".
+    ``deprecated``: the description says the scheme is deprecated, retired or not used (SRT,
+    SNM3, 99SDM, ISO5218_1): listed for the codes of older objects, not for new ones.
     """
 
     designator: str
@@ -258,6 +260,7 @@ class CodingScheme:
     organization: str = ""
     description: str = ""
     version_required: bool = False
+    deprecated: bool = False
     source: str = ""  # table id of the row ("table_8-1")
 
 

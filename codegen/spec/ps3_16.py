@@ -171,6 +171,9 @@ def extract_anatomy(doc: Document) -> tuple[list[BodyPart], list[str]]:
 CODING_SCHEMES_TABLE = "table_8-1"
 HL7_CODING_SCHEMES_TABLE = "table_8-2"
 # "Coding Scheme Version (0008,0103) is required" (BI-RADS, in the Description column)
+# "This coding scheme is deprecated." (SRT, SNM3), "… (retired)" (99SDM), "(not used)"
+# (ISO5218_1)
+_DEPRECATED = re.compile(r"\bis deprecated\b|\bretired\b|\(not used\)", re.I)
 _VERSION_REQUIRED = re.compile(
     r"coding scheme version(?:\s*\(0008,0103\))?\s+(?:is|shall be)\s+(?:required|present)", re.I
 )
@@ -246,6 +249,7 @@ def _read_coding_schemes(
                 organization=organization,
                 description=description,
                 version_required=bool(_VERSION_REQUIRED.search(description)),
+                deprecated=bool(_DEPRECATED.search(f"{name} {description}")),
                 source=t.id,
             )
         )

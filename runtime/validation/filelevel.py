@@ -28,6 +28,9 @@ _NATIVE = frozenset(
 )
 
 
+CODING_SCHEME_DESIGNATOR = 0x00080102
+
+
 class FileChecks:
     def __init__(self, parsed: ParsedFile, book: RuleBook) -> None:
         self.parsed = parsed
@@ -258,6 +261,23 @@ class FileChecks:
                 tag=PIXEL_DATA,
             )
 
+    def designator(self, el: Element, path: str) -> None:
+        """A Coding Scheme Designator against PS3.16 Section 8: one of Tables 8-1 and 8-2, a
+        private "99…" one, or an HL7 Registry symbolic name (which cannot be checked here, so a
+        warning); a deprecated one (SRT, SNM3, 99SDM) is a warning too."""
+        schemes = self.book.coding_schemes()
+        for value in el.strings():
+            problem = schemes.problem(value)
+            if problem is not None:
+                self.add(
+                    "warning",
+                    "coding-scheme",
+                    path,
+                    problem,
+                    ref=Reference("PS3.16", "table_8-1", self.edition),
+                    tag=CODING_SCHEME_DESIGNATOR,
+                )
+
     # -- encoding of every element --------------------------------------------------------------
     def encoding(self, node: Node, path: str) -> None:
         creators: set[int] | None = None
@@ -297,6 +317,8 @@ class FileChecks:
                     self.encoding(item, f"{sub}[{i}]")
                 continue
             e = entry(tag)
+            if tag == CODING_SCHEME_DESIGNATOR:
+                self.designator(el, join(path, tag))
             if not private_or_length:
                 if (
                     el.written_vr

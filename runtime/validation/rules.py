@@ -404,6 +404,7 @@ class CodingSchemes:
     def __init__(self, module: Any = None) -> None:
         self.designators: dict[str, str] = dict(getattr(module, "DESIGNATORS", {}))
         self.version_required: frozenset[str] = frozenset(getattr(module, "VERSION_REQUIRED", ()))
+        self.deprecated: frozenset[str] = frozenset(getattr(module, "DEPRECATED", ()))
 
     def designator_sufficient(self, designator: str) -> bool | None:
         """Whether a Coding Scheme Designator alone identifies its codes unambiguously: True
@@ -414,6 +415,24 @@ class CodingSchemes:
         if d not in self.designators:
             return None
         return d not in self.version_required
+
+    def problem(self, designator: str) -> str | None:
+        """What PS3.16 Section 8 says against a Coding Scheme Designator, or None: deprecated
+        in Table 8-1, or in neither table and not a private ("99…") one (then it is valid only
+        as an HL7 Registry symbolic name, which cannot be checked here). Nothing is said when
+        the tables were not generated."""
+        d = designator.strip(" \x00")
+        if not self.designators or not d:
+            return None
+        if d in self.deprecated:
+            return f"Coding Scheme Designator {d!r} is deprecated (PS3.16 Table 8-1)"
+        if d in self.designators or d.startswith("99"):
+            return None
+        return (
+            f"Coding Scheme Designator {d!r} is not in PS3.16 Table 8-1 or 8-2 and does not "
+            'begin with "99" (private or local schemes): it is valid only as a symbolic name of '
+            "the HL7 Registry of Coding Schemes (PS3.16 Section 8)"
+        )
 
 
 class RuleBook:
