@@ -504,3 +504,45 @@ def test_coding_scheme_designators_follow_ps3_16_section_8(seg: Dataset) -> None
     assert warnings("SRT") == ["Coding Scheme Designator 'SRT' is deprecated (PS3.16 Table 8-1)"]
     (local,) = warnings("LOCAL")
     assert "not in PS3.16 Table 8-1 or 8-2" in local and "HL7 Registry" in local
+
+
+SR = "highdicom/sr_document.dcm"
+
+
+def test_sr_content_items_are_checked_at_every_depth(testdata: Path) -> None:
+    # Document Relationship Macro (Table C.17-6): each Content Sequence item includes the
+    # Document Relationship and Document Content Macros "if the Target Content Item is included
+    # by-value", i.e. unless Referenced Content Item Identifier (0040,DB73) denotes it
+    # by-reference; the macros recurse, one level per item
+    ds = pydicom.dcmread(testdata / SR)
+    num = ds.ContentSequence[7].ContentSequence[0].ContentSequence[5]
+    assert num.ValueType == "NUM"  # three levels down
+    base = "ContentSequence[7].ContentSequence[0].ContentSequence[5]"
+    measured = num.MeasuredValueSequence[0]
+    del measured.MeasurementUnitsCodeSequence  # Type 1 in the Numeric Measurement Macro
+    measured.NumericValue = [1.5, 2.5]  # "Only a single value shall be present."
+    fs = findings(ds)
+    assert one(fs, "missing", f"{base}.MeasuredValueSequence[0].MeasurementUnitsCodeSequence")
+    vm = one(fs, "vm", f"{base}.MeasuredValueSequence[0].NumericValue")
+    assert vm.severity == "error" and "Only a single value shall be present" in vm.message
+
+
+def test_a_content_item_by_reference_has_no_content_macros(testdata: Path) -> None:
+    ds = pydicom.dcmread(testdata / SR)
+    item = ds.ContentSequence[7].ContentSequence[0]
+    path = "ContentSequence[7].ContentSequence[0]"
+    del item.ValueType  # by-value (no Referenced Content Item Identifier): Value Type is Type 1
+    fs = findings(ds)
+    assert one(fs, "missing", f"{path}.ValueType").severity == "error"
+    # and without the Document Content Macro, the item must reference its target
+    assert one(fs, "missing", f"{path}.ReferencedContentItemIdentifier").severity == "error"
+    ref = ds.ContentSequence[6]  # a by-reference item: the identifier and the relationship only
+    for elem in list(ref):
+        if elem.keyword != "RelationshipType":
+            del ref[elem.tag]
+    ref.ReferencedContentItemIdentifier = [1, 7]
+    assert not [f for f in findings(ds) if f.path.startswith("ContentSequence[6]")]
+    ref.ValueType = "TEXT"  # content macros in a by-reference item: not allowed
+    assert [f.code for f in findings(ds) if f.path == "ContentSequence[6].ValueType"] == [
+        "not-allowed"
+    ]

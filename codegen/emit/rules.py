@@ -69,6 +69,17 @@ _COUNT_PHRASES: tuple[tuple[re.Pattern[str], tuple[int, int | None]], ...] = tup
 _COUNT_QUALIFIED = re.compile(r"(?i)\b(?:if|unless|when|for\s+each|per)\b")
 
 
+# "Only a single value shall be present." (Numeric Value in the Numeric Measurement Macro, Contrast
+# Flow Rate …): the module allows one value where the dictionary's VM allows more
+_SINGLE_VALUE = re.compile(r"(?i)(?:^|[.\n]\s*)only a single value shall be present\s*(?:\.|$)")
+
+
+def module_vm(description: str) -> str:
+    """The VM a module's own words give an attribute, when narrower than the dictionary's
+    ("1" for "Only a single value shall be present."); "" when they say nothing."""
+    return "1" if _SINGLE_VALUE.search(description) else ""
+
+
 def item_count(description: str) -> tuple[int, int | None] | None:
     """The number of items a sequence's description demands, when it says so unconditionally."""
     for sentence in re.split(r"(?<=\.)\s+|\n", description):
@@ -141,7 +152,7 @@ class _Tables:
         tag, mask = _tag_and_mask(r.tag)
         entry = self.ed.dictionary.get(r.tag)
         vr = entry.vr if entry else ""
-        vm = entry.vm if entry else ""
+        vm = module_vm(r.description) or (entry.vm if entry else "")
         sequence = vr == "SQ" or bool(r.items)
         row: tuple[Any, ...] = (
             "a",

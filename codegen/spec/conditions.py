@@ -587,6 +587,11 @@ _CHARSET_USED = (
     "extended or replacement character set is used",
     "attributes within the sequence item use an expanded or replacement character set",
 )
+_BY_VALUE = ("the target content item is included by-value in the source content item",)
+_BY_REFERENCE = ("the relationship is by-reference",)
+_DENOTED_BY_REFERENCE = ("the target content item is denoted by-reference",)
+_REFERENCED_CONTENT_ITEM_IDENTIFIER = 0x0040DB73
+_VALUE_TYPE = 0x0040A040
 _SPACING_NOT_SPECIFIED = (
     "the physical pixel spacing is not specified by",
     "physical pixel spacing is not specified by",
@@ -1004,6 +1009,23 @@ class _Parser:
             return ExtendedCharacters()
         if self.phrase(*_NON_HUMAN):
             return NonHumanPatient()
+        by_value = self.phrase(*_BY_VALUE)
+        if by_value or self.phrase(*_BY_REFERENCE):
+            # Document Relationship Macro (Table C.17-6): a Content Sequence item is by-value or
+            # by-reference, and by-reference is what Referenced Content Item Identifier
+            # (0040,DB73) denotes; an item without it includes the content macros
+            rcii = Ref((_REFERENCED_CONTENT_ITEM_IDENTIFIER,), "item")
+            return Absent(rcii) if by_value else Present(rcii)
+        if self.phrase(*_DENOTED_BY_REFERENCE):
+            # "…, i.e., the Document Relationship Macro and Document Content Macro are not
+            # included" (Referenced Content Item Identifier): the standard's own definition,
+            # read from the Document Content Macro's Type 1 Value Type (0040,A040)
+            j = self.i
+            while j < len(self.t) and j - self.i < 12 and self.words[j] != "included":
+                j += 1
+            if j < len(self.t) and self.words[j] == "included":
+                self.i = j + 1
+            return Absent(Ref((_VALUE_TYPE,), "item"))
         negated = self.phrase(*_SPACING_NOT_SPECIFIED)
         if negated or self.phrase(*_SPACING_SPECIFIED):
             return self.spacing_unit(negated is not None, save)

@@ -43,6 +43,7 @@ from .filelevel import SOP_CLASS_UID, FileChecks
 from .findings import Finding, Reference
 from .reader import Element, Node, ParsedFile
 from .rules import Attr, GroupUse, IodRules, RuleBook, Scope
+from .vr import check_vm
 
 _ALWAYS_ALLOWED = frozenset({0xFFFCFFFC, 0xFFFAFFFA})  # Data Set Trailing Padding, Digital Sig.
 
@@ -335,7 +336,7 @@ class _Check(FileChecks):
                         if el.items is not None:
                             self.sequence(el, uses, ctx, join(path, tag))
                         return
-                elif not a.value_sets:
+                elif not a.value_sets and not a.module_vm:
                     if t == "1":
                         if u.checked and _empty(el):
                             self.emptiness([("required", u)], join(path, tag), tag)
@@ -466,6 +467,8 @@ class _Check(FileChecks):
         uses_live = [u for _, u in live] or [verdicts[0][1]]
         if not empty and any(u.attr.value_sets for u in uses_live):
             self.values(el, uses_live, ctx, sub)
+        if not empty:
+            self.module_vm(el, uses_live, sub)
         if el.items is not None:
             self.sequence(el, uses_live, ctx, sub)
 
@@ -512,10 +515,22 @@ class _Check(FileChecks):
         is false), or None (cannot decide)."""
         guard: Verdict = True
         for g in a.guards:
-            v = evaluate(g.condition.condition.predicate, ctx)
+            # one include row guards all the rows it brings (an SR content item: the rows of
+            # every Value Type's macro): decided once per item, not once per row
+            key = (id(g), id(ctx.current))
+            v = ctx.cache.get(key, _MISS)
+            if v is _MISS:
+                v = ctx.cache[key] = evaluate(g.condition.condition.predicate, ctx)
             if v is False:
+                # the include does not apply here; where its words say the macro "shall not be
+                # present" then ("if and only if", "The Macro shall not be present if …"), its
+                # attributes are forbidden, else this rule says nothing
                 cond = g.condition.condition
-                return "n/a" if cond.otherwise != "shall-not" else "n/a"
+                if cond.otherwise == "shall-not" or (
+                    cond.forbidden is not None and evaluate(cond.forbidden, ctx) is True
+                ):
+                    return "forbidden"
+                return "n/a"
             if v is None:
                 guard = None
         t = a.type
@@ -539,6 +554,28 @@ class _Check(FileChecks):
         if guard is None and req == "required":
             return None
         return req
+
+    def module_vm(self, el: Element, uses: list[_Use], path: str) -> None:
+        """The value count against a module's own VM where its words narrow the dictionary's
+        ("Only a single value shall be present.": Numeric Value in the Numeric Measurement
+        Macro may not carry several numbers there, though its VM in PS3.6 is 1-n)."""
+        for u in uses:
+            vm = u.attr.module_vm
+            problem = check_vm(el, vm) if vm else None
+            if problem is not None:
+                a = u.attr
+                self.add(
+                    "error",
+                    "vm",
+                    path,
+                    f"{problem[1]}: the {u.module} Module allows {vm} "
+                    f'({a.name}: "Only a single value shall be present.")',
+                    module=u.module,
+                    rule=a.rule_text(),
+                    ref=self.ref(a.table),
+                    tag=a.tag,
+                )
+                return
 
     def values(self, el: Element, uses: list[_Use], ctx: Context, path: str) -> None:
         """Enumerated Values (error) and Defined Terms (warning) that apply here."""

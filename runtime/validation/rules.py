@@ -35,6 +35,7 @@ from .conditions import (
     refs,
     walk,
 )
+from .dictionary import entry
 
 FULL_MASK = 0xFFFFFFFF
 Rows = tuple[Any, ...]
@@ -203,6 +204,7 @@ class Attr:
         "table",
         "guards",
         "code_groups",
+        "module_vm",
     )
 
     def __init__(
@@ -236,6 +238,9 @@ class Attr:
         self.table = table
         self.guards = guards
         self.code_groups = code_groups  # (CID, "defined" | "enumerated") of its items
+        # the module's own VM where it narrows the dictionary's ("Only a single value shall be
+        # present."): checked by the engine, since the file-level check knows only the dictionary
+        self.module_vm = vm if vm and mask == FULL_MASK and vm != entry(tag).vm else ""
 
     @property
     def is_sequence(self) -> bool:
@@ -505,7 +510,13 @@ class RuleBook:
         attrs: list[Attr] = []
         flags = {"open": False, "fg": False}
         for rows, tid in segments:
-            self._flatten(rows, tid, (), frozenset({tid}), attrs, flags)
+            # A table's own rows start the include stack with the table (a table that includes
+            # itself directly has no end). A sequence's item rows do not: "Include Table C.17-6"
+            # inside the Content Sequence items of Table C.17-6 is the SR content tree, one
+            # level per item, and item scopes are made only when items are visited.
+            whole = self.table(tid)
+            stack = frozenset({tid}) if whole is not None and whole[1] is rows else frozenset()
+            self._flatten(rows, tid, (), stack, attrs, flags)
         by_tag: dict[int, list[Attr]] = {}
         masked: list[Attr] = []
         for a in attrs:

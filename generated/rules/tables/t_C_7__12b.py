@@ -26,8 +26,8 @@ RULES = (
             ("a", 0x00181041, 0xFFFFFFFF, "2", "Contrast/Bolus Volume", "ContrastBolusVolume", "DS", "1", None, (), None, None),
             ("a", 0x00181042, 0xFFFFFFFF, "3", "Contrast/Bolus Start Time", "ContrastBolusStartTime", "TM", "1", None, (), None, None),
             ("a", 0x00181043, 0xFFFFFFFF, "3", "Contrast/Bolus Stop Time", "ContrastBolusStopTime", "TM", "1", None, (), None, None),
-            ("a", 0x00181046, 0xFFFFFFFF, "3", "Contrast Flow Rate", "ContrastFlowRate", "DS", "1-n", None, (), None, None),
-            ("a", 0x00181047, 0xFFFFFFFF, "3", "Contrast Flow Duration", "ContrastFlowDuration", "DS", "1-n", None, (), None, None),
+            ("a", 0x00181046, 0xFFFFFFFF, "3", "Contrast Flow Rate", "ContrastFlowRate", "DS", "1", None, (), None, None),
+            ("a", 0x00181047, 0xFFFFFFFF, "3", "Contrast Flow Duration", "ContrastFlowDuration", "DS", "1", None, (), None, None),
         ), None),
     ), (1, None)),
 )

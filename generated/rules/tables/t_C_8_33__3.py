@@ -17,5 +17,5 @@ RULES = (
     ("a", 0x004008EA, 0xFFFFFFFF, "1", "Measurement Units Code Sequence", "MeasurementUnitsCodeSequence", "SQ", "1", None, (), (
         ("i", "table_8.8-1", None, ()),
     ), (1, 1), ((82, "defined"),)),
-    ("a", 0x0040A161, 0xFFFFFFFF, "1", "Floating Point Value", "FloatingPointValue", "FD", "1-n", None, (), None, None),
+    ("a", 0x0040A161, 0xFFFFFFFF, "1", "Floating Point Value", "FloatingPointValue", "FD", "1", None, (), None, None),
 )

@@ -16,7 +16,7 @@ RULES = (
     ("a", 0x00188150, 0xFFFFFFFF, "3", "Exposure Time in µS", "ExposureTimeInuS", "DS", "1", None, (), None, None),
     ("a", 0x00181152, 0xFFFFFFFF, "2C", "Exposure", "Exposure", "IS", "1", ("Required if either Exposure Time (0018,1150) or X-Ray Tube Current (0018,1151) are not present. May be present otherwise.", {"if": {"or": [{"absent": "0018,1150"}, {"absent": "0018,1151"}]}, "otherwise": "may", "status": "executable"}), (), None, None),
     ("a", 0x00181153, 0xFFFFFFFF, "3", "Exposure in µAs", "ExposureInuAs", "IS", "1", None, (), None, None),
-    ("a", 0x00181166, 0xFFFFFFFF, "3", "Grid", "Grid", "CS", "1-n", None, (("defined", ("IN", "NONE"), None, None, ""),), None, None),
+    ("a", 0x00181166, 0xFFFFFFFF, "3", "Grid", "Grid", "CS", "1", None, (("defined", ("IN", "NONE"), None, None, ""),), None, None),
     ("a", 0x00181154, 0xFFFFFFFF, "3", "Average Pulse Width", "AveragePulseWidth", "DS", "1", None, (), None, None),
     ("a", 0x0018115A, 0xFFFFFFFF, "3", "Radiation Mode", "RadiationMode", "CS", "1", None, (("defined", ("CONTINUOUS", "PULSED"), None, None, ""),), None, None),
     ("a", 0x00181161, 0xFFFFFFFF, "3", "Type of Filters", "TypeOfFilters", "LO", "1-n", None, (), None, None),
