@@ -959,7 +959,7 @@ class PairedBodyPart(_Value):
     def to_data(self) -> Any:
         return "paired_body_part"
 
-    #: what the dataset lacks when this cannot decide (see :func:`wanting`)
+    #: what the dataset lacks when this cannot decide (see :meth:`Explanation.wanting`)
     needs = (
         "whether the body part examined is a paired structure: record it in Body Part "
         "Examined (0018,0015) or Anatomic Region Sequence (0008,2218) (PS3.16 Annex L)"
@@ -1022,7 +1022,7 @@ class DesignatorSufficient(_Value):
     def to_data(self) -> Any:
         return "designator_sufficient"
 
-    #: why it cannot decide, for the validator's note (see :func:`undecided_because`)
+    #: why it cannot decide, for the validator's note (see :meth:`Explanation.undecided_because`)
     because = (
         "the Coding Scheme Designator is not one PS3.16 Table 8-1 defines, so the standard "
         "does not say whether it identifies the code without a Coding Scheme Version"
