@@ -546,3 +546,23 @@ def test_a_content_item_by_reference_has_no_content_macros(testdata: Path) -> No
     assert [f.code for f in findings(ds) if f.path == "ContentSequence[6].ValueType"] == [
         "not-allowed"
     ]
+
+
+def test_the_same_note_in_many_items_is_one_note(testdata: Path) -> None:
+    # every SR content item asks "Required if the enclosing Content Item has relationships"
+    # (Content Sequence): one note with the count, not one per item; errors keep every path
+    fs = validate_file(testdata / "dcmqi" / "sr-example_sr.dcm")
+    notes = [f for f in fs if f.severity == "info" and f.path.endswith("].ContentSequence")]
+    collapsed = [f for f in notes if "[*]" in f.path]
+    assert collapsed and all(" items, first ContentSequence[" in f.message for f in collapsed)
+    # one note per question and place pattern (a single item keeps its own path)
+    assert sum(int(f.message.split(" (in ")[1].split()[0]) for f in collapsed) > 100
+    assert len({(f.path, f.message) for f in fs if f.severity == "info"}) == len(
+        [f for f in fs if f.severity == "info"]
+    )
+    ds = pydicom.dcmread(testdata / SR)
+    for i in (0, 1):
+        del ds.ContentSequence[i].RelationshipType  # Type 1, in two items
+    missing = [f.path for f in findings(ds) if f.code == "missing"]
+    assert "ContentSequence[0].RelationshipType" in missing
+    assert "ContentSequence[1].RelationshipType" in missing

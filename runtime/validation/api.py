@@ -36,7 +36,7 @@ def _run(parsed: ParsedFile, book: RuleBook | None) -> tuple[list[Finding], str]
     book = book or rule_book()
     check = _Check(parsed, book)
     try:
-        findings = collapse_frames(check.run())
+        findings = collapse_notes(collapse_frames(check.run()))
     except RecursionError:
         check.add("error", "read", "", "the dataset nests too deeply to be checked")
         findings = check.findings
@@ -102,6 +102,46 @@ def collapse_frames(findings: list[Finding]) -> list[Finding]:
         out.append(
             replace(
                 first, path=item[1], message=f"{first.message} (in {len(frames)} frames: {shown})"
+            )
+        )
+    return out
+
+
+_INDEX = re.compile(r"\[\d+\]")
+
+
+def collapse_notes(findings: list[Finding]) -> list[Finding]:
+    """One note for the same "cannot decide" in many sequence items.
+
+    An SR tree asks the same undecidable question of every content item ("Required if the
+    enclosing Content Item has relationships"): 240 notes that differ only in their item
+    numbers say one thing. Notes (severity info) only; errors and warnings keep every path.
+    """
+    groups: dict[tuple[str, str, str, str], list[Finding]] = {}
+    order: list[tuple[str, str, str, str] | Finding] = []
+    for f in findings:
+        if f.severity != "info" or "[" not in f.path:
+            order.append(f)
+            continue
+        key = (f.code, _INDEX.sub("[*]", f.path), f.message, f.module)
+        if key not in groups:
+            groups[key] = []
+            order.append(key)
+        groups[key].append(f)
+    out: list[Finding] = []
+    for item in order:
+        if isinstance(item, Finding):
+            out.append(item)
+            continue
+        hits = groups[item]
+        if len(hits) == 1:
+            out.append(hits[0])
+            continue
+        out.append(
+            replace(
+                hits[0],
+                path=item[1],
+                message=f"{hits[0].message} (in {len(hits)} items, first {hits[0].path})",
             )
         )
     return out
