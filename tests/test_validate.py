@@ -566,3 +566,11 @@ def test_the_same_note_in_many_items_is_one_note(testdata: Path) -> None:
     missing = [f.path for f in findings(ds) if f.code == "missing"]
     assert "ContentSequence[0].RelationshipType" in missing
     assert "ContentSequence[1].RelationshipType" in missing
+
+
+def test_every_finding_code_is_documented(testdata: Path) -> None:
+    from iodkit.validation.findings import CODES
+
+    used = {f.code for path in sorted(testdata.rglob("*.dcm")) for f in validate_file(path)}
+    assert used <= set(CODES), sorted(used - set(CODES))
+    assert {"missing", "undecided", "coding-scheme", "not-in-iod"} <= used

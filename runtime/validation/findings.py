@@ -27,12 +27,15 @@ CODES: dict[str, str] = {
     "defined-term": "a value not among the Defined Terms",
     "vr": "the VR differs from the dictionary's",
     "value": "a value does not follow the format of its VR (PS3.5 6.2)",
-    "vm": "the number of values differs from the dictionary's VM",
+    "vm": "the number of values differs from the dictionary's VM (or the module's, where its "
+    'words narrow it: "Only a single value shall be present.")',
     "items": "a sequence has fewer or more items than the standard says",
     "functional-group": "a functional group macro missing, both shared and per-frame, or misplaced",
     "not-in-iod": "an attribute the IOD (or this sequence item) does not define",
     "retired": "a retired attribute",
     "context-group": "a code not in the Defined or Enumerated context group of its sequence",
+    "coding-scheme": "a Coding Scheme Designator PS3.16 deprecates, or one in neither Table 8-1 "
+    'nor 8-2 and not private ("99…")',
     "uid": "one UID used for two different things (study, series, instance, frame of reference)",
 }
 
