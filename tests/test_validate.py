@@ -574,3 +574,21 @@ def test_every_finding_code_is_documented(testdata: Path) -> None:
     used = {f.code for path in sorted(testdata.rglob("*.dcm")) for f in validate_file(path)}
     assert used <= set(CODES), sorted(used - set(CODES))
     assert {"missing", "undecided", "coding-scheme", "not-in-iod"} <= used
+
+
+def test_coverage_lists_the_conditions_it_cannot_execute() -> None:
+    code, text = _cli(["--coverage", "-v"])
+    assert code == 0
+    lines = text.splitlines()
+    summary = next(line for line in lines if line.strip().startswith("all "))
+    not_decidable = int(summary.split("not decidable from a dataset ")[1].split(",")[0])
+    unparsed = int(summary.split("unparsed ")[1].split(";")[0])
+    listed = [line for line in lines if line.startswith("[")]
+    assert len(listed) == not_decidable + unparsed
+    # each with where it is and the standard's words
+    assert any(
+        line.startswith("[not-decidable] iod-module ")
+        and "Contrast/Bolus Module: Required if contrast media was used" in line
+        for line in listed
+    )
+    assert sum(line.startswith("[unparsed] ") for line in listed) == unparsed

@@ -47,7 +47,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--coverage",
         action="store_true",
-        help="print how many of the edition's conditions are executable, and exit",
+        help="print how many of the edition's conditions are executable (with -v: list the "
+        "others), and exit",
     )
 
 
@@ -211,7 +212,7 @@ def _text(report: FileReport, verbose: bool, quiet: bool, out: TextIO) -> None:
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     if args.coverage:
-        return _coverage(out)
+        return _coverage(out, args.verbose)
     files, missing = expand(args.files)
     for m in missing:
         print(f"iodkit validate: {m}: no such file or folder", file=sys.stderr)
@@ -256,11 +257,19 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     return 1 if files_with_errors else 0
 
 
-def _coverage(out: TextIO) -> int:
+def _coverage(out: TextIO, verbose: bool = False) -> int:
+    try:
+        return _print_coverage(out, verbose)
+    except BrokenPipeError:  # `iodkit validate --coverage -v | head`
+        return _broken_pipe()
+
+
+def _print_coverage(out: TextIO, verbose: bool) -> int:
     from .rules import condition_counts, rule_book
 
     book = rule_book()
-    counts = condition_counts(book)
+    listing: list[tuple[str, str, str, str, str]] = []
+    counts = condition_counts(book, listing)
     statuses = ("executable", "not-decidable", "unparsed")
     total = {s: sum(c.get(s, 0) for c in counts.values()) for s in statuses}
     n = sum(total.values())
@@ -276,6 +285,9 @@ def _coverage(out: TextIO) -> int:
         f"{total['executable'] / max(1, decidable):.1%}",
         file=out,
     )
+    if verbose:  # every condition that is not executable, with the standard's words
+        for status, kind, where, name, text in sorted(listing):
+            print(f"[{status}] {kind} {where} {name}: {' '.join(text.split())}", file=out)
     return 0
 
 

@@ -787,38 +787,44 @@ def _open_group(group: Any) -> bool:
     return False
 
 
-def condition_counts(book: RuleBook) -> dict[str, dict[str, int]]:
+def condition_counts(
+    book: RuleBook, listing: list[tuple[str, str, str, str, str]] | None = None
+) -> dict[str, dict[str, int]]:
     """How many conditions of the generated rules are executable, not decidable, unparsed:
-    by kind (iod-module, functional-group, attribute, include), counted once per table row."""
+    by kind (iod-module, functional-group, attribute, include), counted once per table row.
+    With ``listing``, each condition that is not executable is appended to it as (status,
+    kind, where, name, the standard's words)."""
     import importlib
 
     out: dict[str, dict[str, int]] = {}
 
-    def add(kind: str, cond: Any) -> None:
+    def add(kind: str, cond: Any, where: str, name: str) -> None:
         if cond:
             status = str(cond[1].get("status", "unparsed"))
             counts = out.setdefault(kind, {})
             counts[status] = counts.get(status, 0) + 1
+            if listing is not None and status != "executable":
+                listing.append((status, kind, where, name, str(cond[0])))
 
-    def rows(rs: Rows) -> None:
+    def rows(rs: Rows, table_id: str) -> None:
         for r in rs:
             if r[0] == "a":
-                add("attribute", r[8])
+                add("attribute", r[8], table_id, r[4])
                 if r[10] is not None:
-                    rows(r[10])
+                    rows(r[10], table_id)
             elif r[0] == "i":
-                add("include", r[2])
-                rows(r[3])
+                add("include", r[2], table_id, f"Include {r[1]}")
+                rows(r[3], table_id)
 
     for table_id in sorted(book.table_modules):
         t = book.table(table_id)
         if t is not None:
-            rows(t[1])
+            rows(t[1], table_id)
     index = importlib.import_module(book.package)
     for module in sorted(set(index.IODS.values())):
         m = importlib.import_module(f"{book.package}.iods.{module}")
         for row in m.MODULES:
-            add("iod-module", row[4])
+            add("iod-module", row[4], m.IOD[0], f"{row[0]} Module")
         for row in m.FUNCTIONAL_GROUPS:
-            add("functional-group", row[3])
+            add("functional-group", row[3], m.IOD[0], row[0])
     return out
