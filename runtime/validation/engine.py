@@ -213,11 +213,7 @@ class _Check(FileChecks):
                 if need and used:
                     return True
         for group in iod.groups:
-            # a macro's attributes sit in the items of its sequence (Plane Orientation
-            # Sequence > Image Orientation (Patient))
-            if tag not in group.tags and not any(
-                a.items is not None and tag in self.book.items(a).by_tag for a in group.scope.attrs
-            ):
+            if not self.group_defines(group, tag):
                 continue
             listed = True
             req: Verdict = True if group.usage == "M" else None
@@ -240,15 +236,16 @@ class _Check(FileChecks):
         key = ("in-functional-group", tag)
         hit = self._requirements.get(key, _MISS)
         if hit is _MISS:
-            hit = self._requirements[key] = any(
-                tag in group.tags
-                or any(
-                    a.items is not None and tag in self.book.items(a).by_tag
-                    for a in group.scope.attrs
-                )
-                for group in iod.groups
-            )
+            hit = self._requirements[key] = any(self.group_defines(g, tag) for g in iod.groups)
         return hit  # type: ignore[return-value]
+
+    def group_defines(self, group: GroupUse, tag: int) -> bool:
+        """A functional group macro lists ``tag``: its sequence, or an attribute in that
+        sequence's items, where every macro keeps them (Plane Orientation Sequence > Image
+        Orientation (Patient))."""
+        return tag in group.tags or any(
+            a.items is not None and tag in self.book.items(a).by_tag for a in group.scope.attrs
+        )
 
     def body_part_paired(self, term: str) -> Verdict:
         return self.book.anatomy().body_part_paired(term)
