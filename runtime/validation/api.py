@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -69,42 +70,55 @@ _FRAME = re.compile(r"^PerFrameFunctionalGroupsSequence\[(\d+)\]")
 _ANY_FRAME = "PerFrameFunctionalGroupsSequence[*]"
 
 
-def collapse_frames(findings: list[Finding]) -> list[Finding]:
-    """One finding for the same problem in many frames ("… in 250 of the frames, first 3").
+_FrameKey = tuple[str, str, str, str]
 
-    A 2000-frame file missing one attribute in every frame is one problem, not 2000 lines.
-    """
-    groups: dict[tuple[str, str, str, str], list[tuple[int, Finding]]] = {}
-    order: list[tuple[str, str, str, str] | Finding] = []
+
+def _collapse(
+    findings: list[Finding],
+    key_of: Callable[[Finding], _FrameKey | None],
+    merge: Callable[[_FrameKey, list[Finding]], Finding],
+) -> list[Finding]:
+    """Findings with the same key (``key_of``; None: keep as is) made one by ``merge``, at the
+    place of the first; a key met once keeps its finding unchanged."""
+    groups: dict[_FrameKey, list[Finding]] = {}
+    order: list[_FrameKey | Finding] = []
     for f in findings:
-        m = _FRAME.match(f.path)
-        if m is None:
+        key = key_of(f)
+        if key is None:
             order.append(f)
             continue
-        # the path with "[*]" for the frame number (what _FRAME.sub would make, without it)
-        key = (f.code, _ANY_FRAME + f.path[m.end() :], f.message, f.module)
         if key not in groups:
             groups[key] = []
             order.append(key)
-        groups[key].append((int(m.group(1)), f))
+        groups[key].append(f)
     out: list[Finding] = []
     for item in order:
         if isinstance(item, Finding):
             out.append(item)
             continue
         hits = groups[item]
-        first = hits[0][1]
-        if len(hits) == 1:
-            out.append(first)
-            continue
-        frames = sorted(i + 1 for i, _ in hits)
-        shown = ", ".join(str(i) for i in frames[:5]) + (", …" if len(frames) > 5 else "")
-        out.append(
-            replace(
-                first, path=item[1], message=f"{first.message} (in {len(frames)} frames: {shown})"
-            )
-        )
+        out.append(hits[0] if len(hits) == 1 else merge(item, hits))
     return out
+
+
+def collapse_frames(findings: list[Finding]) -> list[Finding]:
+    """One finding for the same problem in many frames ("… in 250 of the frames, first 3").
+
+    A 2000-frame file missing one attribute in every frame is one problem, not 2000 lines.
+    """
+
+    def key_of(f: Finding) -> _FrameKey | None:
+        m = _FRAME.match(f.path)
+        # the path with "[*]" for the frame number (what _FRAME.sub would make, without it)
+        return None if m is None else (f.code, _ANY_FRAME + f.path[m.end() :], f.message, f.module)
+
+    def merge(key: _FrameKey, hits: list[Finding]) -> Finding:
+        frames = sorted(int(_FRAME.findall(f.path)[0]) + 1 for f in hits)
+        shown = ", ".join(str(i) for i in frames[:5]) + (", …" if len(frames) > 5 else "")
+        message = f"{hits[0].message} (in {len(frames)} frames: {shown})"
+        return replace(hits[0], path=key[1], message=message)
+
+    return _collapse(findings, key_of, merge)
 
 
 _INDEX = re.compile(r"\[\d+\]")
@@ -117,34 +131,17 @@ def collapse_notes(findings: list[Finding]) -> list[Finding]:
     enclosing Content Item has relationships"): 240 notes that differ only in their item
     numbers say one thing. Notes (severity info) only; errors and warnings keep every path.
     """
-    groups: dict[tuple[str, str, str, str], list[Finding]] = {}
-    order: list[tuple[str, str, str, str] | Finding] = []
-    for f in findings:
+
+    def key_of(f: Finding) -> _FrameKey | None:
         if f.severity != "info" or "[" not in f.path:
-            order.append(f)
-            continue
-        key = (f.code, _INDEX.sub("[*]", f.path), f.message, f.module)
-        if key not in groups:
-            groups[key] = []
-            order.append(key)
-        groups[key].append(f)
-    out: list[Finding] = []
-    for item in order:
-        if isinstance(item, Finding):
-            out.append(item)
-            continue
-        hits = groups[item]
-        if len(hits) == 1:
-            out.append(hits[0])
-            continue
-        out.append(
-            replace(
-                hits[0],
-                path=item[1],
-                message=f"{hits[0].message} (in {len(hits)} items, first {hits[0].path})",
-            )
-        )
-    return out
+            return None
+        return (f.code, _INDEX.sub("[*]", f.path), f.message, f.module)
+
+    def merge(key: _FrameKey, hits: list[Finding]) -> Finding:
+        message = f"{hits[0].message} (in {len(hits)} items, first {hits[0].path})"
+        return replace(hits[0], path=key[1], message=message)
+
+    return _collapse(findings, key_of, merge)
 
 
 def validate_bytes(data: bytes, book: RuleBook | None = None) -> list[Finding]:
