@@ -33,6 +33,7 @@ from functools import lru_cache
 
 from iodkit.validation.conditions import (
     CODE_VALUE_TAGS,
+    CODING_SCHEME_DESIGNATOR,
     NOT_IN_DATASET,
     PER_FRAME_FG,
     SHARED_FG,
@@ -628,7 +629,6 @@ _SUFFICIENT = (
     "is sufficient to unambiguously identify",
 )  # fmt: skip
 _CODE_VALUE_SEPARATORS = frozenset((",", "or", "and", "and/or"))
-_CODING_SCHEME = 0x00080102
 _ELLIPSIS_VERBS = {"is", "are", "has", "have", "equals", "contains", "includes", "does", "was"}
 _ELLIPSIS_START = _ELLIPSIS_VERBS | {"not", "value", "=", "equal", "with"}
 _UID_NAMED = re.compile(r"^(\d+(?:\.\d+){3,})\s*\(")
@@ -1373,7 +1373,7 @@ class _Parser:
         8-1, PS3.3 Section 8.2). Only with the designator as subject and code values as
         object; None (nothing consumed) otherwise."""
         save = self.i
-        if s.count or not s.refs or any(path[-1] != _CODING_SCHEME for path, _ in s.refs):
+        if s.count or not s.refs or any(path[-1] != CODING_SCHEME_DESIGNATOR for path, _ in s.refs):
             return None
         self.phrase("is present and", "is present , and")
         negated = self.phrase(*_NOT_SUFFICIENT) is not None

@@ -36,7 +36,7 @@ from dataclasses import FrozenInstanceError, dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol, TypeAlias
 
-from .reader import Node
+from .reader import CHARSET_VRS, SPECIFIC_CHARACTER_SET, Node
 
 if TYPE_CHECKING:
     import pydicom.dataset
@@ -82,7 +82,8 @@ class Facts(Protocol):
 SHARED_FG = 0x52009229  # Shared Functional Groups Sequence
 PER_FRAME_FG = 0x52009230  # Per-Frame Functional Groups Sequence
 CODE_VALUE_TAGS = (0x00080100, 0x00080119, 0x00080120)  # Code Value, Long, URN
-_CODING_SCHEME = 0x00080102
+CODING_SCHEME_DESIGNATOR = 0x00080102
+_CODING_SCHEME = CODING_SCHEME_DESIGNATOR
 _CONCEPT_CODE_SEQUENCE = 0x0040A168
 SCOPES = ("auto", "item", "parent", "root", "frame")
 _OPS: dict[str, Callable[[float, float], bool]] = {
@@ -489,6 +490,11 @@ def values_of(elem: Any) -> tuple[Any, ...]:
     if isinstance(value, (list, tuple)) or type(value).__name__ in ("MultiValue", "Sequence"):
         return tuple(v.strip(" \x00") if isinstance(v, str) else v for v in value)
     return (value,)
+
+
+def _first_text(ds: Any, tag: int) -> str:
+    """The first value of ``tag`` in ``ds`` as text ("" when absent or empty)."""
+    return str(next(iter(values_of(_get(ds, tag))), ""))
 
 
 def _as_number(v: Any) -> float | None:
@@ -940,11 +946,11 @@ class PairedBodyPart(_Value):
         verdicts: set[Verdict] = set()
         for elem in lookup(Ref((_ANATOMIC_REGION_SEQUENCE,)), ctx):
             for item in _items(elem):
-                scheme = next(iter(values_of(_get(item, _CODING_SCHEME))), "")
-                meaning = next(iter(values_of(_get(item, _CODE_MEANING))), "")
+                scheme = _first_text(item, _CODING_SCHEME)
+                meaning = _first_text(item, _CODE_MEANING)
                 for t in CODE_VALUE_TAGS:
                     for v in values_of(_get(item, t)):
-                        verdicts.add(facts.code_paired(str(v), str(scheme), str(meaning)))
+                        verdicts.add(facts.code_paired(str(v), scheme, meaning))
         known = verdicts - {None}
         if len(known) == 1:
             return known.pop()
@@ -1029,10 +1035,6 @@ class DesignatorSufficient(_Value):
     )
 
 
-_SPECIFIC_CHARACTER_SET = 0x00080005
-_CHARSET_VRS = frozenset(("SH", "LO", "ST", "LT", "UT", "PN", "UC"))
-
-
 class ExtendedCharacters(_Value):
     """Reads "an expanded or replacement character set is used" (SOP Common, Specific Character
     Set), also "… in one of the Keys" and "Attributes within the Sequence Item use …".
@@ -1072,7 +1074,7 @@ _MISSING = object()
 
 
 def _declares_charset(ds: Any) -> bool:
-    elem = _get(ds, _SPECIFIC_CHARACTER_SET)
+    elem = _get(ds, SPECIFIC_CHARACTER_SET)
     return elem is not None and any(
         str(v).strip(" \x00") not in ("", "ISO_IR 6") for v in values_of(elem)
     )
@@ -1080,43 +1082,25 @@ def _declares_charset(ds: Any) -> bool:
 
 def _non_default_text(ds: Any, depth: int) -> bool:
     """Any text value outside ISO-IR 6 in ``ds`` or its items (items with their own Specific
-    Character Set excepted: their text is theirs to declare)."""
+    Character Set excepted: their text is theirs to declare). Read from the values as decoded
+    (the reader keeps the bytes it cannot decode as Latin-1, so they stay non-ASCII)."""
     if depth > 16:
-        return False
-    if type(ds) is Node:
-        for el in ds.elems.values():
-            if el.items is not None:
-                for item in el.items:
-                    if _get(item, _SPECIFIC_CHARACTER_SET) is None and _non_default_text(
-                        item, depth + 1
-                    ):
-                        return True
-            elif el.vr in _CHARSET_VRS:
-                if el._buf is None:  # built from a pydicom Dataset: decoded text
-                    if any(not t.isascii() or "\x1b" in t for t in el.strings()):
-                        return True
-                    continue
-                raw = el.raw
-                if not raw.isascii() or b"\x1b" in raw:
-                    return True
         return False
     try:
         elems = list(ds)
     except Exception:
         return False
     for el in elems:
-        try:
-            vr, value = el.VR, el.value
-        except Exception:
-            continue
+        vr = getattr(el, "VR", None)
         if vr == "SQ":
-            for sub in _items(el):
-                if _get(sub, _SPECIFIC_CHARACTER_SET) is None and _non_default_text(sub, depth + 1):
+            for item in _items(el):
+                if _get(item, SPECIFIC_CHARACTER_SET) is None and _non_default_text(
+                    item, depth + 1
+                ):
                     return True
-        elif vr in _CHARSET_VRS and value is not None:
-            values = value if isinstance(value, (list, tuple)) else [value]
-            for v in values:
-                text = v.decode("latin-1") if isinstance(v, (bytes, bytearray)) else str(v)
+        elif vr in CHARSET_VRS:
+            for v in values_of(el):
+                text = str(v)
                 if not text.isascii() or "\x1b" in text:
                     return True
     return False
@@ -1144,10 +1128,9 @@ class NonHumanPatient(_Value):
         codes = lookup(Ref((_PATIENT_SPECIES_CODE_SEQUENCE,), "root"), ctx)
         descriptions = lookup(Ref((_PATIENT_SPECIES_DESCRIPTION,), "root"), ctx)
         species = [
-            (str(next(iter(values_of(_get(item, t))), "")), str(scheme))
+            (_first_text(item, t), _first_text(item, _CODING_SCHEME))
             for elem in codes
             for item in _items(elem)
-            for scheme in (next(iter(values_of(_get(item, _CODING_SCHEME))), ""),)
             for t in CODE_VALUE_TAGS
             if _get(item, t) is not None
         ]

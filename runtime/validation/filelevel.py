@@ -8,6 +8,7 @@ which need no IOD; the engine adds the IOD's module and attribute rules.
 
 from __future__ import annotations
 
+from .conditions import CODING_SCHEME_DESIGNATOR
 from .dictionary import entry, join, keyword_of, tag_text
 from .findings import Finding, Reference, Severity
 from .reader import PIXEL_DATA, Element, Node, ParsedFile, ReadIssue
@@ -26,9 +27,6 @@ _NATIVE = frozenset(
         "1.2.840.10008.1.2.8.1",
     )
 )
-
-
-CODING_SCHEME_DESIGNATOR = 0x00080102
 
 
 class FileChecks:
