@@ -1058,17 +1058,10 @@ class _Parser:
             and tok.kind == "module"
         ):
             self.i += 1  # "… Functional Group Macro"
-        if negated:
-            return (
-                And(tuple(Absent(Ref((t,))) for t in tags))
-                if len(tags) > 1
-                else Absent(Ref((tags[0],)))
-            )
-        return (
-            Or(tuple(Present(Ref((t,))) for t in tags))
-            if len(tags) > 1
-            else Present(Ref((tags[0],)))
-        )
+        preds = [Absent(Ref((t,))) if negated else Present(Ref((t,))) for t in tags]
+        if len(preds) == 1:
+            return preds[0]
+        return And(tuple(preds)) if negated else Or(tuple(preds))
 
     def for_unit(self) -> Predicate:
         """Reads "Required for first Item of X", "for images where …", "for Control Point 0",
