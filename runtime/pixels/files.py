@@ -4,13 +4,21 @@ A writer that fails half way (bad frame found late, disk full, codec error) must
 truncated DICOM file that other tools would later choke on. :func:`write_dataset` writes to a
 temporary file in the destination's folder (same file system, so the rename is atomic), syncs
 it, and renames it over the destination; on any error the temporary file is removed.
+
+The file ends up with the permissions an ordinary ``open(path, "wb")`` would give it: a new
+file gets ``0o666`` less the process's umask (the temporary file is created with exactly that
+request, so the kernel applies the umask), and a file that is replaced keeps its mode. A PACS
+sender, a viewer or another user reads it as they would any other file the user writes.
+(``tempfile.mkstemp`` would make every file ``0o600``.)
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
-import tempfile
+import secrets
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
@@ -29,7 +37,7 @@ def write_atomically(
         write(destination)
         return
     path = Path(destination)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, temporary = _create_beside(path)
     try:
         with os.fdopen(fd, "wb") as fp:
             write(fp)
@@ -40,6 +48,39 @@ def write_atomically(
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+
+
+def _create_beside(path: Path) -> tuple[int, str]:
+    """A new temporary file in ``path``'s folder, opened for writing: mode ``0o666`` filtered
+    by the umask, or ``path``'s own mode when it exists already (as ``open()`` keeps it).
+
+    Errors name the destination, not the temporary file a user never asked for."""
+    folder = path.parent
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        temporary = str(folder / f".{path.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            fd = os.open(temporary, flags, 0o666)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            if not folder.is_dir():
+                reason = (
+                    f"its folder {str(folder)!r} does not exist"
+                    if not folder.exists()
+                    else f"{str(folder)!r} is not a folder"
+                )
+            else:
+                reason = exc.strerror or str(exc)
+            raise type(exc)(exc.errno, f"cannot write {str(path)!r}: {reason}") from None
+        try:
+            os.fchmod(fd, stat.S_IMODE(os.stat(path).st_mode))
+        except FileNotFoundError:
+            pass  # a new file: the umask has applied
+        except (AttributeError, OSError):  # no fchmod (Windows) or not ours to change
+            pass
+        return fd, temporary
+    raise FileExistsError(errno.EEXIST, f"cannot write {str(path)!r}: no free temporary name")
 
 
 def write_dataset(
