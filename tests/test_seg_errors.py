@@ -150,11 +150,23 @@ def test_fractional_values_within_unit_interval(series) -> None:
         describe(1, 2),
         segmentation_type="FRACTIONAL",
     )
+    probabilities = np.zeros((4, 8, 10), dtype=np.float32)
+    probabilities[2, 3, 4] = 0.75
     raises(
-        r"a float mask .* holds fractions: use segmentation_type FRACTIONAL",
-        np.zeros((4, 8, 10), dtype=np.float32),
+        r"a float mask holds 0\.75 in plane 2, not a label: BINARY .* Use segmentation_type "
+        r"FRACTIONAL for probabilities",
+        probabilities,
         series,
         describe(1),
+    )
+    probabilities[2, 3, 4] = np.inf
+    raises(r"a float mask holds inf in plane 2", probabilities, series, describe(1))
+    raises(
+        r"negative label -1",
+        np.full((4, 8, 10), -1.0),
+        series,
+        describe(1),
+        segmentation_type="LABELMAP",
     )
     raises(r"holds values other than 0 and 1", np.full((4, 8, 10, 1), 0.5), series, describe(1))
     raises(
@@ -312,3 +324,19 @@ def test_codes_from_any_context_group(series, tmp_path: Path) -> None:
         labels() > 0, series, [SegmentDescription(1, "x", code, code, algorithm=ALGORITHM)]
     )
     seg.save(tmp_path / "local.dcm")
+
+
+def test_save_into_a_missing_folder_names_the_target(tmp_path: Path, series) -> None:
+    target = tmp_path / "no-such-folder" / "seg.dcm"
+    with pytest.raises(FileNotFoundError) as info:
+        Segmentation(labels(), series, describe(1, 2)).save(target)
+    assert str(target) in str(info.value) and ".tmp" not in str(info.value)
+    assert not target.parent.exists()
+
+
+def test_reading_a_file_that_is_not_dicom(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("not a DICOM file\n" * 20)
+    with pytest.raises(SegmentationReadError, match="not a DICOM file") as info:
+        read_segmentation(path)
+    assert "force" not in str(info.value)

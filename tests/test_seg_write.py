@@ -461,3 +461,60 @@ def test_an_unpaired_body_part_comes_from_the_sources(ct, tmp_path: Path) -> Non
     sources[0].BodyPartExamined = "CHEST"  # sources that disagree give no body part
     Segmentation(labels, sources, describe(3), content_label="X").save(path)
     assert "BodyPartExamined" not in pydicom.dcmread(path)
+
+
+def test_sources_from_two_series_are_referenced_under_their_own_series(tmp_path: Path) -> None:
+    """Sources from two series of one study (one frame of reference): each instance is listed
+    under its own series in Referenced Series Sequence (C.12.2 allows one item per series);
+    highdicom and dciodvfy accept it."""
+    first = synthetic.ct_series(3, 16, 16, with_pixels=False)
+    second = synthetic.ct_series(
+        3,
+        16,
+        16,
+        with_pixels=False,
+        study_uid=first[0].StudyInstanceUID,
+        frame_of_reference_uid=first[0].FrameOfReferenceUID,
+    )
+    for k, ds in enumerate(second):  # the second series continues the first along z
+        ds.ImagePositionPatient = [*ds.ImagePositionPatient[:2], 2.5 * (k + 3)]
+    sources = first + second
+    labels = np.zeros((6, 16, 16), dtype=np.uint8)
+    labels[:, 4:10, 5:12] = 1
+    path = tmp_path / "two-series.dcm"
+    Segmentation(labels, sources, describe(1)).save(path)
+    assert_valid(path)
+    ds = pydicom.dcmread(path, stop_before_pixels=True)
+    listed = {
+        str(item.SeriesInstanceUID): [
+            str(i.ReferencedSOPInstanceUID) for i in item.ReferencedInstanceSequence
+        ]
+        for item in ds.ReferencedSeriesSequence
+    }
+    assert listed == {
+        str(part[0].SeriesInstanceUID): [str(d.SOPInstanceUID) for d in part]
+        for part in (first, second)
+    }
+    uids = [str(d.SOPInstanceUID) for d in sources]
+    read = hd.seg.segread(path).get_pixels_by_source_instance(uids, combine_segments=True)
+    assert np.array_equal(read, labels)
+    with read_segmentation(path) as ours:
+        assert {s for _, s, _ in ours.get_source_image_uids()} == set(listed)
+        assert np.array_equal(
+            ours.get_pixels_by_source_instance(uids, combine_segments=True), labels
+        )
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_a_float_mask_of_zeros_and_ones_is_binary(ct, tmp_path: Path, dtype: type) -> None:
+    """A model's thresholded output (exactly 0.0 / 1.0, any float dtype) is a BINARY mask."""
+    series, labels = ct
+    mask = (labels == 2).astype(dtype)
+    path = tmp_path / "float.dcm"
+    Segmentation(mask, series, describe(1)).save(path)
+    uids = [ds.SOPInstanceUID for ds in series]
+    with read_segmentation(path) as ours:
+        back = ours.get_pixels_by_source_instance(uids)[..., 0]
+    assert np.array_equal(back, labels == 2)
+    as_bool = Segmentation(labels == 2, series, describe(1))
+    assert as_bool.number_of_frames == Segmentation(mask, series, describe(1)).number_of_frames

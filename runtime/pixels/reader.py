@@ -91,9 +91,15 @@ class FrameReader:
         start = fp.tell()
         try:
             read_preamble(fp, False)
+        except Exception as exc:  # pydicom's message suggests force=True, which is not ours
+            raise FrameReadError(
+                "not a DICOM file: no 'DICM' prefix after the 128-byte preamble (a PS3.10 "
+                "file starts with one)"
+            ) from exc
+        try:
             meta = _read_file_meta_info(fp)
         except Exception as exc:
-            raise FrameReadError(f"not a DICOM file with File Meta Information: {exc}") from exc
+            raise FrameReadError(f"the File Meta Information cannot be read: {exc}") from exc
         if "TransferSyntaxUID" not in meta:
             raise FrameReadError("the file has no File Meta Information Transfer Syntax UID")
         self.transfer_syntax_uid = UID(meta.TransferSyntaxUID)

@@ -77,13 +77,9 @@ def normalize(
             "columns, segments) channels"
         )
     channels = mask.ndim == 4
+    if not channels and mask.dtype.kind == "f" and segmentation_type != "FRACTIONAL":
+        mask = _float_labels(mask, segmentation_type)
     if not channels and mask.dtype.kind == "f":
-        if segmentation_type != "FRACTIONAL":
-            raise SegmentationError(
-                f"a float mask (dtype {mask.dtype}) holds fractions: use segmentation_type "
-                "FRACTIONAL, or give integer labels / a (planes, rows, columns, segments) "
-                f"channel array for {segmentation_type}"
-            )
         if len(segment_numbers) != 1:
             raise SegmentationError(
                 f"a 3-D float mask holds the fractions of one segment, but "
@@ -109,6 +105,36 @@ def normalize(
             "descriptions; give one description per channel, in channel order"
         )
     return mask, channels
+
+
+def _float_labels(mask: np.ndarray, segmentation_type: str) -> np.ndarray:
+    """A float label mask (what a model's thresholded output often is: exactly 0.0 and 1.0)
+    as the unsigned integers it holds; fractions, NaN or infinities are refused, naming the
+    first plane that holds one."""
+    with np.errstate(invalid="ignore"):
+        whole = bool(np.isfinite(mask).all()) and bool(np.equal(np.mod(mask, 1), 0).all())
+    for k, plane in enumerate([] if whole else mask):
+        with np.errstate(invalid="ignore"):
+            bad = ~np.isfinite(plane) | (np.mod(plane, 1) != 0)
+        if bad.any():
+            value = float(plane[bad][0])
+            raise SegmentationError(
+                f"a float mask holds {value!r} in plane {k}, not a label: {segmentation_type} "
+                "masks hold labels (0 background, n segment n; a float mask of exactly 0.0 "
+                "and 1.0 is segment 1). Use segmentation_type FRACTIONAL for probabilities, "
+                "or threshold the mask first"
+            )
+    low = float(mask.min())
+    high = float(mask.max())
+    if low < 0:
+        raise SegmentationError(
+            f"mask holds negative label {low:g}; labels are 0 (background) or segment numbers"
+        )
+    if high > 0xFFFF:
+        raise SegmentationError(
+            f"mask holds label {high:g}; Segment Numbers are at most 65535 (VR US)"
+        )
+    return mask.astype(np.uint8 if high <= 0xFF else np.uint16)
 
 
 def make_cells(

@@ -120,7 +120,14 @@ def describe_sources(source_images: Sequence[Dataset]) -> SourceImages:
             raise SegmentationError(
                 f"source image {i} is a {type(ds).__name__}, not a pydicom Dataset"
             )
-        for keyword in ("SOPClassUID", "SOPInstanceUID", "StudyInstanceUID", "Rows", "Columns"):
+        for keyword in (
+            "SOPClassUID",
+            "SOPInstanceUID",
+            "StudyInstanceUID",
+            "SeriesInstanceUID",
+            "Rows",
+            "Columns",
+        ):
             if keyword not in ds:
                 raise SegmentationError(f"source image {i} has no {keyword}")
     studies = {str(ds.StudyInstanceUID) for ds in images}

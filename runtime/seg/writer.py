@@ -688,13 +688,17 @@ class Segmentation:
                 instance_creation_time=self.content_time,
             ),
         )
+        by_series = _by_series(sources.datasets)
         if self.has_derivation_image:  # the module's condition (Table A.51-1); else absent
+            # one item per series, each listing its own instances (C.12.2: sources from
+            # several series of the study are referenced under their own series)
             iod.common_instance_reference = m.CommonInstanceReferenceModule(
                 referenced_series_sequence=[
                     {
-                        "series_instance_uid": str(src.SeriesInstanceUID),
-                        "referenced_instance_sequence": [_instance_reference(src)],
+                        "series_instance_uid": uid,
+                        "referenced_instance_sequence": [_instance_reference(members[0])],
                     }
+                    for uid, members in by_series.items()
                 ]
             )
         for name, module_cls in (
@@ -741,12 +745,15 @@ class Segmentation:
             ds[0x00082112] = _stamped_references(
                 0x00082112, source_items, sources.datasets, implicit, charset
             )
-            if "ReferencedSeriesSequence" in ds:
-                series_item = ds.ReferencedSeriesSequence[0]
+            for series_item, members in zip(
+                ds.get("ReferencedSeriesSequence") or [], by_series.values(), strict=False
+            ):
+                if len(members) < 2:
+                    continue
                 series_item[0x0008114A] = _stamped_references(
                     0x0008114A,
                     series_item.ReferencedInstanceSequence[0],
-                    sources.datasets,
+                    members,
                     implicit,
                     charset,
                 )
@@ -968,6 +975,14 @@ def _stamped_references(
         ]
     )
     return raw_sequence_element(tag, items, implicit_vr=implicit)
+
+
+def _by_series(images: Sequence[Dataset]) -> dict[str, list[Dataset]]:
+    """The source images grouped by Series Instance UID, in the order given."""
+    out: dict[str, list[Dataset]] = {}
+    for ds in images:
+        out.setdefault(str(ds.SeriesInstanceUID), []).append(ds)
+    return out
 
 
 def _now() -> tuple[str, str]:
