@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from iodkit.derived.errors import DerivedObjectError
 
-class SegmentationError(ValueError):
+
+class SegmentationError(DerivedObjectError):
     """The inputs cannot make a valid Segmentation (PS3.3 A.51, C.8.20): wrong mask shape or
     values, undescribed segments, inconsistent source images, an impossible option."""
 

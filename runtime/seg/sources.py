@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
+from iodkit.derived import SourceInstances, errors_as
 from iodkit.seg.errors import SegmentationError
 from pydicom.dataset import Dataset
 
@@ -107,35 +108,13 @@ def _number_of_frames(ds: Dataset) -> int:
 
 def describe_sources(source_images: Sequence[Dataset]) -> SourceImages:
     """Check ``source_images`` and describe them (see the module docstring)."""
-    if isinstance(source_images, Dataset):
-        source_images = [source_images]
-    images = list(source_images)
-    if not images:
-        raise SegmentationError(
-            "no source images given; a Segmentation is derived from at "
-            "least one image (PS3.3 C.8.20)"
-        )
+    with errors_as(SegmentationError):
+        instances = SourceInstances(source_images, what="source image")
+    images = instances.datasets
     for i, ds in enumerate(images):
-        if not isinstance(ds, Dataset):
-            raise SegmentationError(
-                f"source image {i} is a {type(ds).__name__}, not a pydicom Dataset"
-            )
-        for keyword in (
-            "SOPClassUID",
-            "SOPInstanceUID",
-            "StudyInstanceUID",
-            "SeriesInstanceUID",
-            "Rows",
-            "Columns",
-        ):
+        for keyword in ("Rows", "Columns"):
             if keyword not in ds:
                 raise SegmentationError(f"source image {i} has no {keyword}")
-    studies = {str(ds.StudyInstanceUID) for ds in images}
-    if len(studies) > 1:
-        raise SegmentationError(
-            f"source images belong to {len(studies)} studies; a Segmentation's source images "
-            "share one study"
-        )
     frames = {str(ds.get("FrameOfReferenceUID", "")) for ds in images}
     if len(frames) > 1:
         listed = ", ".join(sorted(f or "(none)" for f in frames))
@@ -143,9 +122,6 @@ def describe_sources(source_images: Sequence[Dataset]) -> SourceImages:
             f"source images are in {len(frames)} frames of reference ({listed}); the "
             "segmentation's planes must share one Frame of Reference (PS3.3 C.7.4.1)"
         )
-    uids = [str(ds.SOPInstanceUID) for ds in images]
-    if len(set(uids)) != len(uids):
-        raise SegmentationError("the same source SOP Instance UID is given twice")
     shapes = {(int(ds.Rows), int(ds.Columns)) for ds in images}
     if len(shapes) > 1:
         raise SegmentationError(

@@ -44,6 +44,7 @@ from typing import Any, BinaryIO, Literal
 import numpy as np
 from iodkit.builders import EMPTY as EMPTY_
 from iodkit.codes import Code
+from iodkit.derived import Equipment, Identification, common_modules, general_series
 from iodkit.seg import geometry
 from iodkit.seg.description import SegmentDescription, background_item
 from iodkit.seg.errors import SegmentationError
@@ -185,20 +186,15 @@ class Segmentation:
         self.content_label = content_label
         self.content_description = content_description
         self.content_creator_name = content_creator_name
-        self.series_instance_uid = series_instance_uid or generate_uid()
-        self.series_number = series_number
-        self.series_description = series_description
-        self.sop_instance_uid = sop_instance_uid or generate_uid()
-        self.instance_number = instance_number
-        self.manufacturer = manufacturer
-        self.manufacturer_model_name = manufacturer_model_name
-        self.device_serial_number = device_serial_number
-        if software_versions is None:
-            from iodkit import __version__
-
-            software_versions = f"iodkit {__version__}"
-        self.software_versions = (
-            [software_versions] if isinstance(software_versions, str) else list(software_versions)
+        self.identification = Identification.of(
+            series_number=series_number,
+            instance_number=instance_number,
+            series_instance_uid=series_instance_uid,
+            sop_instance_uid=sop_instance_uid,
+            series_description=series_description,
+        )
+        self.equipment = Equipment.of(
+            manufacturer, manufacturer_model_name, device_serial_number, software_versions
         )
         self.segment_numbers = self._check_segments()
 
@@ -247,7 +243,15 @@ class Segmentation:
             )
         self.frames = self._plan_frames()
         self._check_encoding()
-        self.content_date, self.content_time = _now()
+        self.identification.created = datetime.datetime.now()
+
+    @property
+    def sop_instance_uid(self) -> str:
+        return self.identification.sop_instance_uid
+
+    @property
+    def series_instance_uid(self) -> str:
+        return self.identification.series_instance_uid
 
     # -- checks ---------------------------------------------------------------------------
 
@@ -594,7 +598,7 @@ class Segmentation:
         lossy = str(src.get("LossyImageCompression", "00")) == "01"
         image = m.SegmentationImageModule(
             image_type=["DERIVED", "PRIMARY"],
-            instance_number=self.instance_number,
+            instance_number=self.identification.instance_number,
             content_label=self.content_label,
             content_description=self.content_description or EMPTY_,
             content_creator_name=self.content_creator_name or EMPTY_,
@@ -624,30 +628,26 @@ class Segmentation:
         overlap = self.scanned.overlap
         image.segments_overlap = "UNDEFINED" if overlap is None else ("YES" if overlap else "NO")
 
+        ident = self.identification
         iod = SegmentationIOD(
-            patient=m.PatientModule.from_dataset(src),
-            general_study=m.GeneralStudyModule.from_dataset(src),
-            general_series=m.GeneralSeriesModule(
-                modality="SEG",
-                series_instance_uid=self.series_instance_uid,
-                series_number=self.series_number,
-                series_description=self.series_description,
-                **_series_anatomy(sources.datasets),
+            **common_modules(
+                SegmentationIOD,
+                src,
+                identification=ident,
+                equipment=self.equipment,
+                sop_class_uid=(
+                    LABEL_MAP_SEGMENTATION_STORAGE if kind == "LABELMAP" else SEGMENTATION_STORAGE
+                ),
+                frame_of_reference_uid=sources.frame_of_reference_uid,
             ),
+            general_series=general_series("SEG", ident, sources.datasets),
             segmentation_series=m.SegmentationSeriesModule(
-                modality="SEG", series_number=self.series_number
-            ),
-            general_equipment=m.GeneralEquipmentModule(manufacturer=self.manufacturer),
-            enhanced_general_equipment=m.EnhancedGeneralEquipmentModule(
-                manufacturer=self.manufacturer,
-                manufacturer_model_name=self.manufacturer_model_name,
-                device_serial_number=self.device_serial_number,
-                software_versions=self.software_versions,
+                modality="SEG", series_number=ident.series_number
             ),
             general_image=m.GeneralImageModule(
-                instance_number=self.instance_number,
-                content_date=self.content_date,
-                content_time=self.content_time,
+                instance_number=ident.instance_number,
+                content_date=ident.date,
+                content_time=ident.time,
                 patient_orientation=(
                     _patient_orientation(src) if sources.frame_of_reference_uid is None else None
                 ),
@@ -669,24 +669,11 @@ class Segmentation:
             multi_frame_functional_groups=m.MultiFrameFunctionalGroupsModule(
                 shared_functional_groups_sequence=[self._shared_group(FG)],
                 number_of_frames=self.number_of_frames,
-                content_date=self.content_date,
-                content_time=self.content_time,
-                instance_number=self.instance_number,
+                content_date=ident.date,
+                content_time=ident.time,
+                instance_number=ident.instance_number,
             ),
             multi_frame_dimension=self._dimension_module(m),
-            sop_common=m.SOPCommonModule(
-                sop_class_uid=(
-                    LABEL_MAP_SEGMENTATION_STORAGE if kind == "LABELMAP" else SEGMENTATION_STORAGE
-                ),
-                sop_instance_uid=self.sop_instance_uid,
-                specific_character_set=(
-                    list(_as_list(src.SpecificCharacterSet))
-                    if "SpecificCharacterSet" in src
-                    else None
-                ),
-                instance_creation_date=self.content_date,
-                instance_creation_time=self.content_time,
-            ),
         )
         by_series = _by_series(sources.datasets)
         if self.has_derivation_image:  # the module's condition (Table A.51-1); else absent
@@ -700,23 +687,6 @@ class Segmentation:
                     }
                     for uid, members in by_series.items()
                 ]
-            )
-        for name, module_cls in (
-            ("clinical_trial_subject", m.ClinicalTrialSubjectModule),
-            ("clinical_trial_study", m.ClinicalTrialStudyModule),
-            ("patient_study", m.PatientStudyModule),
-        ):
-            copied = module_cls.from_dataset(src)
-            if any(True for _ in copied):
-                setattr(iod, name, copied)
-        if sources.frame_of_reference_uid is not None:
-            iod.frame_of_reference = m.FrameOfReferenceModule(
-                frame_of_reference_uid=sources.frame_of_reference_uid,
-                position_reference_indicator=(
-                    str(src.PositionReferenceIndicator)
-                    if src.get("PositionReferenceIndicator")
-                    else EMPTY_
-                ),
             )
         if sources.kind == "tiled":
             assert sources.origin is not None and sources.orientation is not None
@@ -985,41 +955,10 @@ def _by_series(images: Sequence[Dataset]) -> dict[str, list[Dataset]]:
     return out
 
 
-def _now() -> tuple[str, str]:
-    now = datetime.datetime.now()
-    return now.strftime("%Y%m%d"), now.strftime("%H%M%S.%f")
-
-
 def _as_list(value: Any) -> list[Any]:
     if isinstance(value, str | bytes) or not isinstance(value, Sequence):
         return [value]
     return list(value)
-
-
-def _series_anatomy(images: Sequence[Dataset]) -> dict[str, Any]:
-    """Body Part Examined of the segmentation's series, from its sources, when it is safe.
-
-    A segmentation depicts what its source images depict, so the body part they agree on is
-    the segmentation's too (General Series, PS3.3 C.7.3.1; archives route and hang series by
-    it), and it lets a validator decide General Series Laterality, Type 2C "Required if the
-    body part examined is a paired structure and Image Laterality … or Frame Laterality … or
-    Measurement Laterality … are not present". Only a body part PS3.16 Annex L lists as
-    unpaired is carried: for a paired one the standard then requires Laterality, which
-    dciodvfy (2026) rejects in a Segmentation whatever the body part, so a paired body part is
-    left out rather than written into a file one of the two validators refuses. Sources that
-    disagree, or do not say, give nothing.
-    """
-    values = {str(ds.get("BodyPartExamined", "") or "").strip() for ds in images}
-    if len(values) != 1 or "" in values:
-        return {}
-    body_part = values.pop()
-    try:
-        from iodkit.validation.rules import rule_book
-
-        paired = rule_book().anatomy().body_part_paired(body_part)
-    except Exception:  # no generated rules: nothing says whether it is paired
-        paired = None
-    return {"body_part_examined": body_part} if paired is False else {}
 
 
 def _patient_orientation(src: Dataset) -> Any:

@@ -1,0 +1,253 @@
+"""The modules every derived object copies from its sources or fills the same way.
+
+A derived object joins its sources' patient and study, gets a new series and
+instance, and names the equipment that made it. These modules are the same for a
+Segmentation, a Parametric Map, an SR document or a presentation state, so they are built here
+once, with the generated builders, and handed to any IOD class:
+
+* Patient (C.7.1.1), General Study (C.7.2.1) — copied from the first source;
+  Clinical Trial Subject (C.7.1.3), Clinical Trial Study (C.7.2.3), Patient Study (C.7.2.2) —
+  copied when the source has any of their attributes;
+* General Equipment (C.7.5.1), Enhanced General Equipment (C.7.5.2) — :class:`Equipment`;
+* SOP Common (C.12.1) — SOP Class and Instance, Specific Character Set copied from the source
+  (the patient's name is copied too, so the same character set is needed), creation date/time;
+* Frame of Reference (C.7.4.1) — the sources' frame of reference, when they have one;
+* General Series (C.7.3.1) for image-like objects — :func:`general_series`, with the body part
+  the sources agree on (:func:`series_body_part`). Objects with another series module (SR
+  Document Series, Presentation Series) take :class:`Identification` and fill their own.
+
+:func:`common_modules` returns them as a ``dict`` of the IOD's module names, keeping only those
+the IOD class has (``IOD.__modules__``), ready for ``IOD(**modules, …)``.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from iodkit.builders import EMPTY
+from pydicom.dataset import Dataset
+from pydicom.uid import generate_uid
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now()
+
+
+@dataclass
+class Identification:
+    """Series and instance identification of a new derived object, and when it was made.
+
+    UIDs default to new ones; ``created`` (default: now) gives Content Date/Time and Instance
+    Creation Date/Time, so an object's dates agree whatever module carries them.
+    """
+
+    series_number: int = 1
+    instance_number: int = 1
+    series_instance_uid: str = field(default_factory=generate_uid)
+    sop_instance_uid: str = field(default_factory=generate_uid)
+    series_description: str | None = None
+    created: datetime.datetime = field(default_factory=_now)
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        series_number: int,
+        instance_number: int = 1,
+        series_instance_uid: str | None = None,
+        sop_instance_uid: str | None = None,
+        series_description: str | None = None,
+    ) -> Identification:
+        """From the keyword arguments objects take (``None`` UIDs: new ones)."""
+        return cls(
+            series_number=series_number,
+            instance_number=instance_number,
+            series_instance_uid=series_instance_uid or generate_uid(),
+            sop_instance_uid=sop_instance_uid or generate_uid(),
+            series_description=series_description,
+        )
+
+    @property
+    def date(self) -> str:
+        """DA value of ``created``."""
+        return self.created.strftime("%Y%m%d")
+
+    @property
+    def time(self) -> str:
+        """TM value of ``created`` (with microseconds)."""
+        return self.created.strftime("%H%M%S.%f")
+
+
+def _default_software_versions() -> list[str]:
+    from iodkit import __version__
+
+    return [f"iodkit {__version__}"]
+
+
+@dataclass
+class Equipment:
+    """The equipment (here: software) that made the object: General Equipment (C.7.5.1) and
+    Enhanced General Equipment (C.7.5.2), whose Manufacturer, Manufacturer's Model Name,
+    Device Serial Number and Software Versions are Type 1 there."""
+
+    manufacturer: str = "iodkit"
+    manufacturer_model_name: str = "iodkit"
+    device_serial_number: str = "0"
+    software_versions: list[str] = field(default_factory=_default_software_versions)
+    institution_name: str | None = None
+
+    @classmethod
+    def of(
+        cls,
+        manufacturer: str = "iodkit",
+        manufacturer_model_name: str = "iodkit",
+        device_serial_number: str = "0",
+        software_versions: str | Sequence[str] | None = None,
+        institution_name: str | None = None,
+    ) -> Equipment:
+        """From the keyword arguments objects take (a single software version as a string)."""
+        if software_versions is None:
+            versions = _default_software_versions()
+        elif isinstance(software_versions, str):
+            versions = [software_versions]
+        else:
+            versions = list(software_versions)
+        return cls(
+            manufacturer, manufacturer_model_name, device_serial_number, versions, institution_name
+        )
+
+    def general_equipment(self) -> Any:
+        from iodkit.generated.modules import GeneralEquipmentModule
+
+        return GeneralEquipmentModule(
+            manufacturer=self.manufacturer,
+            manufacturer_model_name=self.manufacturer_model_name,
+            device_serial_number=self.device_serial_number,
+            software_versions=self.software_versions,
+            institution_name=self.institution_name,
+        )
+
+    def enhanced_general_equipment(self) -> Any:
+        from iodkit.generated.modules import EnhancedGeneralEquipmentModule
+
+        return EnhancedGeneralEquipmentModule(
+            manufacturer=self.manufacturer,
+            manufacturer_model_name=self.manufacturer_model_name,
+            device_serial_number=self.device_serial_number,
+            software_versions=self.software_versions,
+        )
+
+
+def _as_list(value: Any) -> list[Any]:
+    if isinstance(value, str | bytes) or not isinstance(value, Sequence):
+        return [value]
+    return list(value)
+
+
+def character_set(source: Dataset) -> list[str] | None:
+    """The source's Specific Character Set (copied with its patient and study text)."""
+    if "SpecificCharacterSet" not in source:
+        return None
+    return [str(v) for v in _as_list(source.SpecificCharacterSet)]
+
+
+def common_modules(
+    iod: type,
+    source: Dataset,
+    *,
+    identification: Identification,
+    equipment: Equipment,
+    sop_class_uid: str | None = None,
+    frame_of_reference_uid: str | None = None,
+) -> dict[str, Any]:
+    """Patient, study, equipment, SOP Common and (given a UID) Frame of Reference modules for
+    an instance of ``iod`` (a generated IOD class) derived from ``source``: only the modules
+    ``iod`` has, keyed by its module names.
+
+    ``sop_class_uid`` defaults to the IOD's own (PS3.4); give it for IODs with several SOP
+    classes. The Frame of Reference's Position Reference Indicator (Type 2) is copied from the
+    source, empty when it has none.
+    """
+    from iodkit.generated import modules as m
+
+    names = iod.__modules__  # type: ignore[attr-defined]
+    out: dict[str, Any] = {
+        "patient": m.PatientModule.from_dataset(source),
+        "general_study": m.GeneralStudyModule.from_dataset(source),
+    }
+    for name, module_cls in (
+        ("clinical_trial_subject", m.ClinicalTrialSubjectModule),
+        ("clinical_trial_study", m.ClinicalTrialStudyModule),
+        ("patient_study", m.PatientStudyModule),
+    ):
+        copied = module_cls.from_dataset(source)
+        if any(True for _ in copied):
+            out[name] = copied
+    out["general_equipment"] = equipment.general_equipment()
+    out["enhanced_general_equipment"] = equipment.enhanced_general_equipment()
+    out["sop_common"] = m.SOPCommonModule(
+        sop_class_uid=sop_class_uid or iod.sop_class_uid,  # type: ignore[attr-defined]
+        sop_instance_uid=identification.sop_instance_uid,
+        specific_character_set=character_set(source),
+        instance_creation_date=identification.date,
+        instance_creation_time=identification.time,
+    )
+    if frame_of_reference_uid is not None:
+        out["frame_of_reference"] = m.FrameOfReferenceModule(
+            frame_of_reference_uid=frame_of_reference_uid,
+            position_reference_indicator=(
+                str(source.PositionReferenceIndicator)
+                if source.get("PositionReferenceIndicator")
+                else EMPTY
+            ),
+        )
+    return {name: module for name, module in out.items() if name in names}
+
+
+def general_series(
+    modality: str,
+    identification: Identification,
+    sources: Sequence[Dataset] = (),
+    **values: Any,
+) -> Any:
+    """General Series Module (C.7.3.1) of a new series of ``modality``, with the body part
+    the ``sources`` agree on (:func:`series_body_part`); ``values`` adds other attributes."""
+    from iodkit.generated.modules import GeneralSeriesModule
+
+    return GeneralSeriesModule(
+        modality=modality,
+        series_instance_uid=identification.series_instance_uid,
+        series_number=identification.series_number,
+        series_description=identification.series_description,
+        **series_body_part(sources),
+        **values,
+    )
+
+
+def series_body_part(images: Sequence[Dataset]) -> dict[str, Any]:
+    """Body Part Examined of a derived series, from its sources, when it is safe.
+
+    A derived image depicts what its source images depict, so the body part they agree on is
+    its too (General Series, PS3.3 C.7.3.1; archives route and hang series by it), and it lets
+    a validator decide General Series Laterality, Type 2C "Required if the body part examined
+    is a paired structure and Image Laterality … or Frame Laterality … or Measurement
+    Laterality … are not present". Only a body part PS3.16 Annex L lists as unpaired is
+    carried: for a paired one the standard then requires Laterality, which dciodvfy (2026)
+    rejects in a Segmentation whatever the body part, so a paired body part is left out rather
+    than written into a file one of the two validators refuses. Sources that disagree, or do
+    not say, give nothing.
+    """
+    values = {str(ds.get("BodyPartExamined", "") or "").strip() for ds in images}
+    if len(values) != 1 or "" in values:
+        return {}
+    body_part = values.pop()
+    try:
+        from iodkit.validation.rules import rule_book
+
+        paired = rule_book().anatomy().body_part_paired(body_part)
+    except Exception:  # no generated rules: nothing says whether it is paired
+        paired = None
+    return {"body_part_examined": body_part} if paired is False else {}
