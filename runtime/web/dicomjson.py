@@ -1,0 +1,150 @@
+"""DICOM JSON (PS3.18 F.2): instance metadata as JSON, in files and in DICOMweb answers.
+
+A metadata document is an array of instance objects (PS3.18 F.2.1.1, what WADO-RS metadata
+and QIDO-RS answer) or, for archives too large for one document, one instance object a line
+("JSON lines"). Either is read here one instance at a time, each into a pydicom ``Dataset``.
+
+Bulk data (PS3.18 F.2.6: Pixel Data and other large values given as ``BulkDataURI``) is not
+fetched: the element is kept out of the dataset and its tag and URI are listed in
+:attr:`MetadataInstance.bulk_data`, so a reader knows the value exists and where it is, and a
+validator can say what it could not check rather than report it absent. ``InlineBinary`` values
+are decoded as usual.
+
+This module needs only pydicom; it never imports the DICOMweb client.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from iodkit.pixels.description import PIXEL_DATA_TAGS
+from pydicom.dataset import Dataset
+from pydicom.tag import Tag
+
+
+class DicomJsonError(ValueError):
+    """A DICOM JSON document that cannot be read; the message names where."""
+
+
+@dataclass(slots=True)
+class MetadataInstance:
+    """One instance of a metadata document: its dataset (bulk data left out), the bulk data
+    elements of the top level (tag → BulkDataURI) and where it came from (``file:line``)."""
+
+    dataset: Dataset
+    bulk_data: dict[int, str] = field(default_factory=dict)
+    source: str = ""
+
+    @property
+    def sop_instance_uid(self) -> str:
+        return str(self.dataset.get("SOPInstanceUID", ""))
+
+
+def dataset_from_json(obj: dict[str, Any], source: str = "") -> MetadataInstance:
+    """One DICOM JSON instance object → :class:`MetadataInstance`.
+
+    Top-level elements given by ``BulkDataURI`` go into ``bulk_data``; inside sequence items
+    they are left out too (their URIs are not kept: nothing reads nested bulk data).
+    """
+    if not isinstance(obj, dict):
+        raise DicomJsonError(
+            f"{source or 'DICOM JSON'}: an instance is a JSON object, not {type(obj).__name__}"
+        )
+    bulk: dict[int, str] = {}
+    top: dict[str, Any] = {}
+    for key, element in obj.items():
+        if isinstance(element, dict) and "BulkDataURI" in element:
+            try:
+                bulk[int(Tag(key))] = str(element["BulkDataURI"])
+            except (ValueError, OverflowError) as exc:
+                raise DicomJsonError(f"{source}: bad tag {key!r}: {exc}") from exc
+            continue
+        top[key] = element
+    try:
+        dataset = Dataset.from_json(top, bulk_data_uri_handler=_nested_bulk_data)
+    except Exception as exc:  # pydicom raises several kinds for malformed JSON elements
+        raise DicomJsonError(f"{source or 'DICOM JSON'}: {type(exc).__name__}: {exc}") from exc
+    return MetadataInstance(dataset, bulk, source)
+
+
+def _nested_bulk_data(tag: str, vr: str, uri: str) -> None:
+    """Bulk data inside a sequence item: not fetched; the element is read as empty."""
+    return None
+
+
+def iter_dicom_json(path: str | Path) -> Iterator[MetadataInstance]:
+    """Instances of a DICOM JSON file: a JSON array (or one object) or JSON lines."""
+    name = str(path)
+    with open(path, encoding="utf-8") as fp:
+        first = _first_character(fp)
+        fp.seek(0)
+        if first == "[":
+            try:
+                document = json.load(fp)
+            except json.JSONDecodeError as exc:
+                raise DicomJsonError(f"{name}: not JSON: {exc}") from exc
+            for i, obj in enumerate(document):
+                yield dataset_from_json(obj, f"{name}[{i}]")
+            return
+        yield from _json_lines(fp, name)
+
+
+def _json_lines(fp: IO[str], name: str) -> Iterator[MetadataInstance]:
+    for number, line in enumerate(fp, 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            if number == 1:  # one object over several lines: a document, not JSON lines
+                fp.seek(0)
+                try:
+                    obj = json.load(fp)
+                except json.JSONDecodeError:
+                    raise DicomJsonError(f"{name}:{number}: not JSON: {exc}") from exc
+                yield dataset_from_json(obj, name)
+                return
+            raise DicomJsonError(f"{name}:{number}: not JSON: {exc}") from exc
+        yield dataset_from_json(obj, f"{name}:{number}")
+
+
+def _first_character(fp: IO[str]) -> str:
+    while chunk := fp.read(256):
+        stripped = chunk.lstrip()
+        if stripped:
+            return stripped[0]
+    return ""
+
+
+def looks_like_dicom_json(path: str | Path) -> bool:
+    """A ``.json``/``.jsonl``/``.ndjson`` file whose first character opens an array or object."""
+    p = Path(path)
+    if p.suffix.lower() not in (".json", ".jsonl", ".ndjson"):
+        return False
+    try:
+        with open(p, encoding="utf-8") as fp:
+            return _first_character(fp) in ("[", "{")
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def dataset_to_json_line(dataset: Dataset, bulk_data_uri: str | None = None) -> str:
+    """One line of a JSON-lines metadata document for ``dataset``: the pixel data element
+    (and nothing else) as ``BulkDataURI`` ``{bulk_data_uri}/bulk/{tag}`` when ``bulk_data_uri``
+    is given, else left out; every other value inline, as WADO-RS metadata would carry it."""
+    kept = Dataset()
+    pixels: list[tuple[str, str]] = []
+    for element in dataset:
+        if int(element.tag) in PIXEL_DATA_TAGS:
+            pixels.append((f"{int(element.tag):08X}", str(element.VR)))
+        else:
+            kept.add(element)
+    obj = kept.to_json_dict(bulk_data_threshold=1 << 62)
+    if bulk_data_uri:
+        for key, vr in pixels:
+            obj[key] = {"vr": vr, "BulkDataURI": f"{bulk_data_uri}/bulk/{key}"}
+    return json.dumps(obj, separators=(",", ":"))

@@ -1,0 +1,340 @@
+"""DICOMweb against a real Orthanc: store, search, retrieve, lazy frames, the fallbacks.
+
+Every object type iodkit writes goes through the same round trip (the table ``OBJECTS``: one
+line per type): store it (STOW-RS), find it by study, series and modality (QIDO-RS), retrieve it
+(WADO-RS) — every attribute equal and the pixel data byte-identical. Frame reads of a tiled
+Segmentation fetch exactly the frames asked for, counted on the client's requests.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pydicom
+import pytest
+from iodkit.web.address import AddressError, parse_address
+from iodkit.web.dicomjson import dataset_from_json, dataset_to_json_line, iter_dicom_json
+from pydicom.dataset import Dataset
+from pydicom.uid import generate_uid
+
+from tests import orthanc as orthanc_process
+
+pytest.importorskip(
+    "dicomweb_client", reason="dicomweb-client is not installed: pip install 'iodkit[web]'"
+)
+
+
+# -- objects iodkit writes: one line per type --------------------------------------------------
+
+
+def _ct(rows: int = 32, columns: int = 32, slices: int = 4) -> list[Dataset]:
+    from iodkit.seg.synthetic import ct_series
+
+    return ct_series(slices, rows, columns)  # fresh UIDs on every call
+
+
+def _segmentation(segmentation_type: str, rows: int = 32, columns: int = 32) -> Dataset:
+    from iodkit.codes import cid7150, cid7166
+    from iodkit.seg import AlgorithmIdentification, Segmentation, SegmentDescription
+
+    series = _ct(rows, columns)
+    mask = np.zeros((len(series), rows, columns), dtype=np.uint8)
+    mask[1:3, 4:20, 6:24] = 1
+    mask[2:4, 10:14, 2:8] = 2
+    algorithm = AlgorithmIdentification("threshold", "1.0")
+    segments = [
+        SegmentDescription(1, "bone", cid7150.TISSUE, cid7166.BONE, algorithm=algorithm),
+        SegmentDescription(2, "more bone", cid7150.TISSUE, cid7166.BONE, algorithm=algorithm),
+    ]
+    pixels = mask  # labels; FRACTIONAL: one channel a segment, in halves
+    if segmentation_type == "FRACTIONAL":
+        pixels = np.stack([mask == 1, mask == 2], axis=-1).astype(np.float32) * 0.5
+    return Segmentation(pixels, series, segments, segmentation_type=segmentation_type).to_dataset()
+
+
+def _tiled_segmentation(rows: int = 24, columns: int = 24) -> Dataset:
+    """A TILED_FULL BINARY Segmentation of a synthetic slide (tiles of ``rows``×``columns``)."""
+    from iodkit.codes import cid7150, cid7166
+    from iodkit.seg import AlgorithmIdentification, Segmentation, SegmentDescription
+    from iodkit.seg.synthetic import slide_image
+
+    slide = slide_image(96, 96, tile_size=24)
+    mask = np.zeros((1, int(slide.TotalPixelMatrixRows), int(slide.TotalPixelMatrixColumns)), "u1")
+    mask[0, 3:70, 7:60] = 1
+    segment = SegmentDescription(
+        1,
+        "tissue",
+        cid7150.TISSUE,
+        cid7166.BONE,
+        algorithm=AlgorithmIdentification("threshold", "1.0"),
+    )
+    return Segmentation(
+        mask, [slide], [segment], segmentation_type="BINARY", tile_size=(rows, columns)
+    ).to_dataset()
+
+
+#: name -> a function making a fresh instance of that type (add a line per new object type)
+OBJECTS: dict[str, Callable[[], Dataset]] = {
+    "SEG BINARY": lambda: _segmentation("BINARY"),
+    "SEG FRACTIONAL": lambda: _segmentation("FRACTIONAL"),
+    "SEG LABELMAP": lambda: _segmentation("LABELMAP"),
+    "SEG BINARY tiled": _tiled_segmentation,
+}
+
+
+# -- the server --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[orthanc_process.Orthanc]:
+    reason = orthanc_process.missing_reason()
+    if reason:
+        pytest.skip(reason)
+    with orthanc_process.Orthanc(tmp_path_factory.mktemp("orthanc")) as running:
+        yield running
+
+
+@pytest.fixture
+def web(server: orthanc_process.Orthanc):  # type: ignore[no-untyped-def]
+    from iodkit.web import DicomWeb
+
+    return DicomWeb(server.dicomweb_url)
+
+
+def _file_bytes(ds: Dataset) -> bytes:
+    buffer = io.BytesIO()
+    pydicom.dcmwrite(buffer, ds, enforce_file_format=True)
+    return buffer.getvalue()
+
+
+def _pixel_element(ds: Dataset) -> str:
+    return next(k for k in ("PixelData", "FloatPixelData", "DoubleFloatPixelData") if k in ds)
+
+
+# -- round trips -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", sorted(OBJECTS))
+def test_round_trip(web, kind: str) -> None:  # type: ignore[no-untyped-def]
+    original = OBJECTS[kind]()
+    stored = web.store([original])
+    assert [u.instance for u in stored] == [original.SOPInstanceUID]
+
+    study, series, sop = (
+        original.StudyInstanceUID,
+        original.SeriesInstanceUID,
+        original.SOPInstanceUID,
+    )
+    assert [str(d.StudyInstanceUID) for d in web.search_studies(StudyInstanceUID=study)] == [study]
+    found_series = web.search_series(study, Modality=original.Modality)
+    assert [str(d.SeriesInstanceUID) for d in found_series] == [series]
+    assert str(found_series[0].Modality) == original.Modality
+    found = web.search_instances(study, series)
+    assert [str(d.SOPInstanceUID) for d in found] == [sop]
+    assert str(found[0].SOPClassUID) == original.SOPClassUID
+
+    back = web.retrieve_instance(study, series, sop)
+    keyword = _pixel_element(original)
+    assert back[keyword].value == original[keyword].value  # byte-identical pixel data
+    assert back.file_meta.TransferSyntaxUID == original.file_meta.TransferSyntaxUID
+    sent = pydicom.dcmread(io.BytesIO(_file_bytes(original)))
+    differing = [e.keyword or str(e.tag) for e in sent if back.get(e.tag) != e]
+    differing += [e.keyword or str(e.tag) for e in back if e.tag not in sent]
+    assert differing == []
+
+
+def test_store_refusal_names_the_instance(web) -> None:  # type: ignore[no-untyped-def]
+    from iodkit.web import DicomWebError
+
+    ds = _ct(8, 8, 1)[0]
+    del ds.SOPInstanceUID  # a server cannot index an instance without its UID
+    with pytest.raises((DicomWebError, ValueError)):
+        web.store([ds])
+
+
+def test_store_rejects_what_is_not_dicom(web) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(TypeError, match="cannot store a dict"):
+        web.store([{"not": "a dataset"}])
+
+
+# -- metadata ----------------------------------------------------------------------------------
+
+
+def test_metadata_keeps_bulk_data_on_the_server(web) -> None:  # type: ignore[no-untyped-def]
+    seg = _segmentation("BINARY")
+    web.store([seg])
+    (meta,) = web.retrieve_metadata(seg.StudyInstanceUID, seg.SeriesInstanceUID, seg.SOPInstanceUID)
+    assert 0x7FE00010 in meta.bulk_data and meta.bulk_data[0x7FE00010].startswith(
+        "http://127.0.0.1:"
+    )
+    assert "PixelData" not in meta.dataset
+    assert meta.dataset.SegmentSequence[1].SegmentLabel == "more bone"
+    assert len(meta.dataset.PerFrameFunctionalGroupsSequence) == int(seg.NumberOfFrames)
+    series = web.retrieve_metadata(seg.StudyInstanceUID, seg.SeriesInstanceUID)
+    assert [m.sop_instance_uid for m in series] == [seg.SOPInstanceUID]
+
+
+# -- lazy frames -------------------------------------------------------------------------------
+
+
+def _frames_requests(web) -> list[str]:  # type: ignore[no-untyped-def]
+    return [r.url for r in web.requests if "/frames/" in r.url]
+
+
+def test_tiled_segmentation_fetches_only_the_frames_asked_for(web) -> None:  # type: ignore[no-untyped-def]
+    from iodkit.pixels import FrameReader
+
+    seg = _tiled_segmentation()
+    assert (int(seg.Rows) * int(seg.Columns)) % 8 == 0  # whole bytes: the server serves frames
+    web.store([seg])
+    web.requests.clear()
+    with (
+        FrameReader(io.BytesIO(_file_bytes(seg))) as local,
+        web.open_frames(seg.StudyInstanceUID, seg.SeriesInstanceUID, seg.SOPInstanceUID) as remote,
+    ):
+        assert remote.number_of_frames == local.number_of_frames > 8
+        assert np.array_equal(remote.read_frame(5), local.read_frame(5))
+        assert np.array_equal(remote.read_frames([2, 7, 5]), local.read_frames([2, 7, 5]))
+        assert remote.fetched_frames == [6, 3, 8]  # frame 6 once, then 3 and 8 in one request
+        assert not remote.fell_back
+    frame_urls = _frames_requests(web)
+    assert [u.rsplit("/frames/", 1)[1] for u in frame_urls] == ["6", "3,8"]
+    assert all(r.status == 200 for r in web.requests)
+    assert not any(r.url.endswith(seg.SOPInstanceUID) for r in web.requests)  # never the whole
+
+
+def test_frames_not_whole_bytes_fall_back_to_the_instance(web, caplog) -> None:  # type: ignore[no-untyped-def]
+    from iodkit.pixels import FrameReader
+
+    seg = _segmentation("BINARY", rows=30, columns=30)  # 900 bits: frame 2 starts mid-byte
+    web.store([seg])
+    web.requests.clear()
+    with (
+        caplog.at_level(logging.WARNING, logger="iodkit.web"),
+        FrameReader(io.BytesIO(_file_bytes(seg))) as local,
+        web.open_frames(seg.StudyInstanceUID, seg.SeriesInstanceUID, seg.SOPInstanceUID) as remote,
+    ):
+        got = remote.read_frames(range(remote.number_of_frames))
+        assert np.array_equal(got, local.read_frames())
+        assert remote.fell_back and remote.fetched_frames == []
+    assert [r.status for r in web.requests if "/frames/" in r.url] == [400]
+    instance_gets = [r for r in web.requests if r.url.endswith(seg.SOPInstanceUID)]
+    assert len(instance_gets) == 1  # the instance fetched once for all its frames
+    assert "answered 400 to a frame request" in caplog.text and seg.SOPInstanceUID in caplog.text
+
+
+def test_float_frames_fall_back_to_the_instance(web, caplog) -> None:  # type: ignore[no-untyped-def]
+    """A float Parametric Map (written by highdicom, a test-time oracle, until iodkit's own)."""
+    hd = pytest.importorskip("highdicom")
+    from highdicom.sr.coding import CodedConcept
+    from iodkit.pixels import FrameReader
+
+    source = _ct(16, 16, 3)
+    values = np.random.default_rng(3).normal(size=(3, 16, 16)).astype(np.float32)
+    pm = hd.pm.ParametricMap(
+        source_images=source,
+        pixel_array=values,
+        series_instance_uid=generate_uid(),
+        series_number=90,
+        sop_instance_uid=generate_uid(),
+        instance_number=1,
+        manufacturer="iodkit tests",
+        manufacturer_model_name="tests",
+        software_versions="0",
+        device_serial_number="1",
+        contains_recognizable_visual_features=False,
+        real_world_value_mappings=[
+            hd.pm.RealWorldValueMapping(
+                lut_label="v",
+                lut_explanation="value",
+                unit=CodedConcept("1", "UCUM", "no units"),
+                value_range=(-10.0, 10.0),
+                slope=1.0,
+                intercept=0.0,
+            )
+        ],
+        voi_lut_transformations=[hd.VOILUTTransformation(window_center=0, window_width=4)],
+    )
+    web.store([pm])
+    web.requests.clear()
+    with (
+        caplog.at_level(logging.WARNING, logger="iodkit.web"),
+        FrameReader(io.BytesIO(_file_bytes(pm))) as local,
+        web.open_frames(pm.StudyInstanceUID, pm.SeriesInstanceUID, pm.SOPInstanceUID) as remote,
+    ):
+        assert remote.description.pixel_keyword == "FloatPixelData"
+        assert np.array_equal(remote.read_frame(1), local.read_frame(1))
+        assert np.array_equal(remote.read_frame(2), local.read_frame(2))
+        assert remote.fell_back
+    assert [r.status for r in web.requests if "/frames/" in r.url] == [400]
+    assert len([r for r in web.requests if r.url.endswith(pm.SOPInstanceUID)]) == 1
+    assert "answered 400 to a frame request" in caplog.text
+
+
+def test_missing_instance_is_a_clear_error(web) -> None:  # type: ignore[no-untyped-def]
+    from iodkit.web import DicomWebError
+
+    with pytest.raises(DicomWebError, match="404") as caught:
+        web.retrieve_instance(generate_uid(), generate_uid(), generate_uid())
+    assert caught.value.status == 404
+
+
+# -- addresses and DICOM JSON (no server) -----------------------------------------------------
+
+
+def test_addresses() -> None:
+    a = parse_address("https://pacs.example/dicom-web/studies/1.2.3/series/4.5/instances/6.7")
+    assert (a.root, a.study, a.series, a.instance, a.level) == (
+        "https://pacs.example/dicom-web",
+        "1.2.3",
+        "4.5",
+        "6.7",
+        "instance",
+    )
+    s = parse_address("http://h:8042/dicom-web/studies/1.2.3/metadata")
+    assert (s.level, s.metadata, s.url) == (
+        "study",
+        True,
+        "http://h:8042/dicom-web/studies/1.2.3/metadata",
+    )
+    assert s.of_instance("4.5", "6.7").url.endswith(
+        "/studies/1.2.3/series/4.5/instances/6.7/metadata"
+    )
+    for bad in ("ftp://h/studies/1.2", "http://h/dicom-web/series/1.2", "http://h/studies/1.2/x"):
+        with pytest.raises(AddressError):
+            parse_address(bad)
+
+
+def test_dicom_json_lines_and_arrays(tmp_path: Path) -> None:
+    seg = _segmentation("BINARY")
+    line = dataset_to_json_line(seg, "http://archive/bulk")
+    lines = tmp_path / "meta.jsonl"
+    lines.write_text(line + "\n\n" + dataset_to_json_line(_ct(8, 8, 1)[0]) + "\n")
+    first, second = iter_dicom_json(lines)
+    assert first.source.endswith("meta.jsonl:1") and second.source.endswith("meta.jsonl:3")
+    assert first.bulk_data == {0x7FE00010: "http://archive/bulk/bulk/7FE00010"}
+    assert "PixelData" not in first.dataset and "PixelData" not in second.dataset
+    expected = Dataset()
+    for element in seg:
+        if element.keyword != "PixelData":
+            expected.add(element)
+    assert first.dataset == expected
+    array = tmp_path / "meta.json"
+    array.write_text("[" + line + "]")
+    (only,) = iter_dicom_json(array)
+    assert only.dataset == expected
+
+
+def test_dicom_json_errors_name_the_place(tmp_path: Path) -> None:
+    from iodkit.web.dicomjson import DicomJsonError
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"00100010": {"vr": "PN", "Value": [{"Alphabetic": "A"}]}}\n{oops\n')
+    with pytest.raises(DicomJsonError, match=r"bad.jsonl:2: not JSON"):
+        list(iter_dicom_json(bad))
+    with pytest.raises(DicomJsonError, match="an instance is a JSON object"):
+        dataset_from_json([1, 2], "x")  # type: ignore[arg-type]
