@@ -1,0 +1,517 @@
+"""Spec → template builders: one module per PS3.16 template (``iodkit.templates.tid1500``).
+
+This pass makes every decision about the generated template builders; ``template.py.j2``
+lays them out and :mod:`iodkit.sr.template` gives them their behaviour. The passes:
+
+1. the rows of each template become a tree by their nesting level (">" marks);
+2. each row gets a Python name from the standard's words — its EV/DT concept's meaning
+   ("Image Region" → ``image_region``), the included template's name, the parameter
+   (``$QualType`` → ``qual_type``), the context group, else its value type — made unique
+   among its siblings by the value type, then by the row label;
+3. a row with children, or whose concept name is the user's to give, gets a nested builder
+   class; a template of one top row (not an INCLUDE) is that row's builder;
+4. the row's constraints become runtime data (:class:`iodkit.sr.template.Row`): EV/DT codes
+   as :class:`~iodkit.codes.Code` s, DCID/BCID as ``ValueSet``, ``$Parameter`` as ``Param``,
+   INCLUDEs as a lazy "module:Class" reference with their bindings;
+5. typed ``__init__`` arguments and docstrings citing "PS3.16 <edition> TID n, row k".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .names import class_name, snake
+
+PACKAGE = "iodkit.templates"
+
+_ANNOTATIONS = {
+    "CODE": "Code",
+    "NUM": "Numeric | tuple[float, Code]",
+    "NUMERIC": "Numeric | tuple[float, Code]",
+    "TEXT": "str",
+    "UIDREF": "str",
+    "PNAME": "str",
+    "DATE": "str | datetime.date",
+    "TIME": "str | datetime.time",
+    "DATETIME": "str | datetime.datetime",
+    "IMAGE": "Reference | Dataset",
+    "COMPOSITE": "Reference | Dataset",
+    "WAVEFORM": "Reference | Dataset",
+    "SCOORD": "Scoord",
+    "SCOORD3D": "Scoord3D",
+    "TCOORD": "Tcoord",
+    "CONTAINER": 'Literal["SEPARATE", "CONTINUOUS"]',
+    "TABLE": "Any",
+}
+_RESERVED = frozenset(("value", "concept_name", "content", "item", "where", "fail"))
+
+
+@dataclass
+class ArgDef:
+    name: str
+    annotation: str
+    required: bool
+    doc: str
+
+
+@dataclass
+class RowDef:
+    label: str
+    name: str
+    expr: str  # the Row(...) expression
+    doc: str
+
+
+@dataclass
+class NodeDef:
+    """A builder class: a template, or a row with children / an open concept name."""
+
+    name: str
+    qualname: str
+    doc: str
+    row: RowDef | None
+    rows: list[RowDef] = field(default_factory=list)
+    args: list[ArgDef] = field(default_factory=list)
+    nested: list[NodeDef] = field(default_factory=list)
+    template_root: bool = False
+
+
+@dataclass
+class TemplateDef:
+    tid: str
+    module: str  # "tid1500"
+    node: NodeDef
+    imports: list[str] = field(default_factory=list)  # template modules used in annotations
+    uses: dict[str, bool] = field(default_factory=dict)
+
+
+def module_name(tid: str) -> str:
+    return "tid" + tid.lower()
+
+
+def _code_expr(code: Any) -> str:
+    args = [repr(code.value), repr(code.scheme), repr(code.meaning)]
+    if getattr(code, "version", ""):
+        args.append(repr(code.version))
+    return "Code(" + ", ".join(_q(a) for a in args) + ")"
+
+
+def _q(text: str) -> str:
+    """Double quotes, as the rest of the generated code."""
+    if text.startswith("'") and '"' not in text:
+        return '"' + text[1:-1].replace("\\'", "'") + '"'
+    return text
+
+
+def _one(vc: Any, concept: bool = False) -> str | None:
+    if vc.code is not None and (vc.strength in ("EV", "") or concept):
+        return _code_expr(vc.code)  # a DT concept name is the builder's default name
+    if vc.code is not None and vc.strength == "DT":
+        return f'ValueSet("DT", code={_code_expr(vc.code)})'
+    if vc.cid is not None and not vc.member_of:
+        kind = "DCID" if vc.strength in ("DCID", "CID") else "BCID"
+        return f"ValueSet({_q(repr(kind))}, {vc.cid}, {_q(repr(vc.name))})"
+    if vc.parameter:
+        return f"Param({_q(repr(vc.parameter.lstrip('$')))})"
+    return None
+
+
+def constraint_expr(values: list[Any]) -> str:
+    """Runtime constraint for a list of spec constraints; words it cannot use leave it open."""
+    if not values:
+        return "None"
+    found = [_one(v) for v in values if not v.default]
+    parts = [p for p in found if p is not None]
+    if not parts or len(parts) != len(found):
+        return "None"
+    return parts[0] if len(parts) == 1 else "(" + ", ".join(parts) + ",)"
+
+
+def describe(vc: Any) -> str:
+    if vc is None:
+        return ""
+    if vc.code is not None:
+        c = vc.code
+        return f'{vc.strength + " " if vc.strength else ""}({c.value}, {c.scheme}, "{c.meaning}")'
+    if vc.cid is not None:
+        return f"{vc.strength} {vc.cid} “{vc.name}”".strip()
+    if vc.tid:
+        return f"{vc.strength} {vc.tid} “{vc.name}”".strip()
+    if vc.parameter:
+        return vc.parameter
+    if vc.row:
+        return f"value of Row {vc.row}"
+    return ""
+
+
+def _vm(vm: str) -> tuple[int, int | None]:
+    m = re.fullmatch(r"(\d+)(?:-(\d+|n))?", vm.strip())
+    if not m:
+        return (1, None)
+    low = int(m.group(1))
+    high = m.group(2)
+    return (low, low if high is None else (None if high == "n" else int(high)))
+
+
+def predicate_expr(row: Any) -> str:
+    """The row's parsed condition in the builders' form — ``("xor", labels)``, ``("if",
+    labels)``, ``("iff", labels)``, ``("ifnot", labels)``, ``("oneof", labels)`` — when it speaks
+    only of other rows' presence; "None" otherwise (the validator decides the rest)."""
+    p = row.predicate
+    if not isinstance(p, dict):
+        return "None"
+    kind = p.get("op") or p.get("kind")
+    labels = p.get("rows")
+    if kind in ("xor", "if", "iff", "ifnot", "oneof") and isinstance(labels, list | tuple):
+        inner = ", ".join(_q(repr(str(x))) for x in labels)
+        return f"({_q(repr(kind))}, ({inner}{',' if len(labels) == 1 else ''}))"
+    return "None"
+
+
+class TemplatePlanner:
+    def __init__(self, ed: Any) -> None:
+        self.ed = ed
+        self.templates = ed.templates
+        self.source = f"PS3.16 {ed.edition}"
+
+    def plan(self) -> list[TemplateDef]:
+        return [self.template(t) for _, t in sorted(self.templates.items(), key=_tid_key)]
+
+    # -- names ------------------------------------------------------------------------------
+    def class_of(self, tid: str) -> str:
+        t = self.templates.get(tid)
+        return class_name(t.name) if t is not None else f"TID{tid}"
+
+    def _base_name(self, row: Any) -> str:
+        c = row.concept
+        if row.value_type == "INCLUDE" and c is not None and c.tid:
+            t = self.templates.get(c.tid)
+            return snake(t.name if t is not None else c.name or f"tid {c.tid}")
+        if c is not None:
+            if c.code is not None:
+                return snake(c.code.meaning)
+            if c.parameter:
+                return snake(c.parameter.lstrip("$"))
+            if c.cid is not None and c.name:
+                return snake(c.name)
+        rel = snake(row.relationship) + "_" if row.relationship else ""
+        return f"{rel}{snake(row.value_type)}" if row.value_type else f"row_{row.row}"
+
+    def _names(self, rows: list[Any]) -> dict[str, str]:
+        base = {r.row: self._base_name(r) for r in rows}
+        counts: dict[str, int] = {}
+        for n in base.values():
+            counts[n] = counts.get(n, 0) + 1
+        out: dict[str, str] = {}
+        taken: set[str] = set()
+        for r in rows:
+            name = base[r.row]
+            if counts[name] > 1 or name in _RESERVED:
+                name = f"{name}_{snake(r.value_type)}"
+            if name in taken:
+                name = f"{base[r.row]}_row_{snake(r.row)}"
+            taken.add(name)
+            out[r.row] = name
+        return out
+
+    # -- rows -------------------------------------------------------------------------------
+    def template(self, t: Any) -> TemplateDef:
+        tdef = TemplateDef(t.tid, module_name(t.tid), NodeDef("", "", "", None))
+        self._imports: set[str] = set()
+        self._uses = {"datetime": False, "dataset": False, "literal": False, "any": False}
+        children = _tree(t.rows)
+        top = children[None]
+        cls = self.class_of(t.tid)
+        if len(top) == 1 and top[0].value_type != "INCLUDE":
+            node = self.node(t, cls, cls, top[0], children.get(top[0].row, []), children)
+            node.template_root = top[0].value_type == "CONTAINER"
+        else:
+            node = self.node(t, cls, cls, None, top, children)
+        node.doc = self.template_doc(t) + ("\n\n" + node.doc if node.doc else "")
+        tdef.node = node
+        tdef.imports = sorted(self._imports - {tdef.module})
+        tdef.uses = self._uses
+        return tdef
+
+    def node(
+        self,
+        t: Any,
+        name: str,
+        qualname: str,
+        row: Any,
+        rows: list[Any],
+        children: dict[str | None, list[Any]],
+    ) -> NodeDef:
+        names = self._names(rows)
+        node = NodeDef(name, qualname, "", self.row_def(t, row, "value", None) if row else None)
+        if row is not None:
+            if _open_name(row):
+                node.args.append(
+                    ArgDef(
+                        "concept_name",
+                        "Code",
+                        _name_required(row),
+                        f"the concept name of row {row.row}: {describe(row.concept) or 'any'}",
+                    )
+                )
+            if row.value_type not in ("CONTAINER", "INCLUDE"):
+                node.args.append(
+                    ArgDef(
+                        "value",
+                        self._annotation(row.value_type),
+                        True,
+                        f"the value of row {row.row} ({row.value_type})",
+                    )
+                )
+            node.doc = f"Row {row.row} of {self.source} TID {t.tid}: {self.summary(row)}."
+        for r in rows:
+            nested: NodeDef | None = None
+            kids = children.get(r.row, [])
+            if r.value_type != "INCLUDE" and (kids or _name_required(r)):
+                cname = class_name(names[r.row].replace("_", " "))
+                nested = self.node(t, cname, f"{qualname}.{cname}", r, kids, children)
+                node.nested.append(nested)
+            rd = self.row_def(t, r, names[r.row], nested.name if nested else None)
+            node.rows.append(rd)
+            node.args.append(
+                ArgDef(names[r.row], self._arg_annotation(r, nested), _required(r), rd.doc)
+            )
+        return node
+
+    def _annotation(self, vt: str) -> str:
+        ann = _ANNOTATIONS.get(vt, "Any")
+        self._uses["datetime"] |= "datetime." in ann
+        self._uses["dataset"] |= "Dataset" in ann
+        self._uses["literal"] |= "Literal" in ann
+        self._uses["any"] |= "Any" in ann
+        return ann
+
+    def _arg_annotation(self, r: Any, nested: NodeDef | None) -> str:
+        if r.value_type == "INCLUDE" and r.concept is not None and r.concept.tid:
+            mod = module_name(r.concept.tid)
+            self._imports.add(mod)
+            one = f"{mod}.{self.class_of(r.concept.tid)}"
+        elif nested is not None:
+            one = nested.qualname
+            if _fixed(r) and r.value_type not in ("CONTAINER", "INCLUDE"):
+                one += " | " + self._annotation(r.value_type)  # a bare value: children left out
+        else:
+            one = self._annotation(r.value_type)
+        if r.by_reference:
+            one = "TemplateNode | ContentItem"
+        return f"Sequence[{one}]" if _vm(r.vm)[1] != 1 else one
+
+    def row_def(self, t: Any, r: Any, name: str, builder: str | None) -> RowDef:
+        vt = "NUM" if r.value_type == "NUMERIC" else r.value_type
+        args = [f"{_q(repr(r.row))}", f"{_q(repr(name))}", f"{_q(repr(vt))}"]
+        kw: list[str] = []
+        if r.relationship:
+            kw.append(f"relationship={_q(repr(r.relationship))}")
+        if r.by_reference:
+            kw.append("by_reference=True")
+        c = r.concept
+        if vt == "INCLUDE" and c is not None and c.tid:
+            mod = module_name(c.tid)
+            kw.append(f'include="{PACKAGE}.{mod}:{self.class_of(c.tid)}"')
+            if r.bindings:
+                pairs = ", ".join(
+                    f"{_q(repr(b.parameter.lstrip('$')))}: {constraint_expr(b.values)}"
+                    for b in r.bindings
+                )
+                kw.append(f"bindings={{{pairs}}}")
+        elif c is not None:
+            expr = _one(c, concept=True) or "None"
+            if expr != "None":
+                kw.append(f"concept={expr}")
+            if _fixed(r):
+                kw.append("concept_fixed=True")
+        if r.vm.strip() not in ("", "1"):
+            kw.append(f"vm={_vm(r.vm)!r}")
+        if r.requirement and r.requirement != "U":
+            kw.append(f"requirement={_q(repr(r.requirement))}")
+        if r.condition:
+            kw.append(f"condition={_q(repr(r.condition))}")
+        pred = predicate_expr(r)
+        if pred != "None":
+            kw.append(f"predicate={pred}")
+        if vt != "INCLUDE":
+            values = constraint_expr(r.value_sets)
+            if values != "None" and vt in ("CODE",):
+                kw.append(f"values={values}")
+            units = constraint_expr(r.units)
+            if units != "None":
+                kw.append(f"units={units}")
+        if r.graphic_types:
+            key = "not_graphic_types" if r.graphic_types_excluded else "graphic_types"
+            kw.append(f"{key}={tuple(r.graphic_types)!r}".replace("'", '"'))
+        if builder:
+            kw.append(f"builder={_q(repr(builder))}")
+        expr = "Row(" + ", ".join(args + kw) + ")"
+        return RowDef(
+            r.row, name, expr, f"{self.source} TID {t.tid}, row {r.row}: {self.summary(r)}."
+        )
+
+    def summary(self, r: Any) -> str:
+        parts = [
+            p
+            for p in (
+                r.relationship and ("R-" if r.by_reference else "") + r.relationship,
+                r.value_type,
+                describe(r.concept),
+            )
+            if p
+        ]
+        text = " ".join(parts) + f"; VM {r.vm or '1'}; {r.requirement or 'U'}"
+        if r.condition:
+            text += f" ({r.condition})"
+        constraint = " ".join(r.constraint.split())
+        if constraint:
+            text += f"; {constraint}"
+        return text.rstrip(".")
+
+    def template_doc(self, t: Any) -> str:
+        props = []
+        if t.extensible is not None:
+            props.append("Extensible" if t.extensible else "Non-extensible")
+        if t.order_significant is not None:
+            props.append("order significant" if t.order_significant else "order not significant")
+        if t.root:
+            props.append("root template")
+        doc = f"TID {t.tid} {t.name} — {self.source} TID {t.tid}."
+        if props:
+            doc += "\n\n" + ", ".join(props) + "."
+        if t.parameters:
+            doc += (
+                "\n\nParameters (bound by the INCLUDE row that includes this template): "
+                + "; ".join(f"{p.name}: {p.usage}" for p in t.parameters)
+                + "."
+            )
+        return doc
+
+
+def _fixed(row: Any) -> bool:
+    c = row.concept
+    return c is not None and c.code is not None and c.strength in ("EV", "DT")
+
+
+# PS3.3 C.17.3 Concept Name Code Sequence is required for these value types (and for the
+# containers templates name); references and coordinates may go unnamed (the same set as
+# iodkit.sr.template's, which checks it at run time)
+_NAME_REQUIRED = frozenset(
+    "TEXT NUM NUMERIC CODE DATETIME DATE TIME UIDREF PNAME CONTAINER".split()
+)
+
+
+def _open_name(row: Any) -> bool:
+    """The user gives this row's concept name (required or optional)."""
+    return not _fixed(row)
+
+
+def _name_required(row: Any) -> bool:
+    return not _fixed(row) and row.value_type in _NAME_REQUIRED
+
+
+def _required(row: Any) -> bool:
+    return row.requirement == "M" and row.predicate is None and _vm(row.vm)[0] >= 1
+
+
+def _tree(rows: list[Any]) -> dict[str | None, list[Any]]:
+    """Children of each row label by nesting level (None: the template's top rows)."""
+    out: dict[str | None, list[Any]] = {None: []}
+    stack: list[Any] = []
+    for r in rows:
+        while stack and stack[-1].nl >= r.nl:
+            stack.pop()
+        parent = stack[-1].row if stack and r.nl > 0 else None
+        out.setdefault(parent, []).append(r)
+        stack.append(r)
+    return out
+
+
+def _tid_key(item: tuple[str, Any]) -> tuple[int, str]:
+    m = re.match(r"(\d+)(.*)", item[0])
+    return (int(m.group(1)), m.group(2)) if m else (0, item[0])
+
+
+# -- rendering ---------------------------------------------------------------------------------
+def _args_doc(node: NodeDef) -> str:
+    from .render import _docstring
+
+    lines = ["Arguments (checked as they are given; see :mod:`iodkit.sr.template`):", ""]
+    for a in node.args:
+        lines.append(f"{a.name}: {a.doc}")
+    return _docstring("\n".join(lines), 8)
+
+
+_RUNTIME_NAMES = {
+    "iodkit.codes": ("Code",),
+    "iodkit.sr.content": ("ContentItem", "Numeric", "Reference", "Scoord", "Scoord3D", "Tcoord"),
+    "iodkit.sr.template": ("Row", "TemplateNode"),
+    "iodkit.sr.valuesets": ("Param", "ValueSet"),
+}
+
+
+def _import_block(body: str, tdef: TemplateDef) -> str:
+    """Exactly the imports the rendered body uses (ruff checks generated code too)."""
+    lines: list[str] = []
+    if "datetime." in body:
+        lines.append("import datetime")
+    if "Sequence[" in body:
+        lines.append("from collections.abc import Sequence")
+    typing = [
+        n
+        for n in ("TYPE_CHECKING", "Any", "Literal")
+        if n == "TYPE_CHECKING"
+        and tdef.imports
+        or n != "TYPE_CHECKING"
+        and re.search(rf"\b{n}\b", body)
+    ]
+    lines.append(f"from typing import {', '.join(typing)}")
+    if re.search(r"\bDataset\b", body):
+        lines += ["", "from pydicom.dataset import Dataset"]
+    lines.append("")
+    for module, names in _RUNTIME_NAMES.items():
+        used = [n for n in names if re.search(rf"(?<![\w.]){n}\b", body)]
+        if used:
+            lines.append(f"from {module} import {', '.join(used)}")
+    if tdef.imports:
+        lines += ["", "if TYPE_CHECKING:"]
+        lines += [f"    from {PACKAGE} import {m}" for m in tdef.imports]
+    return "\n".join(lines)
+
+
+def render_templates(ed: Any, env: Any, head: str) -> dict[str, str]:
+    """``templates/tidNNNN.py`` for every template of the edition, and the package index."""
+    env.filters["args_doc"] = _args_doc
+    tmpl = env.get_template("template.py.j2")
+    planner = TemplatePlanner(ed)
+    out: dict[str, str] = {}
+    entries: list[tuple[str, str, str]] = []
+    for tdef in planner.plan():
+        t = ed.templates[tdef.tid]
+        context = dict(
+            t=tdef,
+            source=f"{planner.source} TID {tdef.tid}",
+            header=head,
+            doc=f"TID {tdef.tid} {t.name} — {planner.source}.",
+        )
+        body = tmpl.render(imports="", **context)
+        out[f"templates/{tdef.module}.py"] = tmpl.render(
+            imports=_import_block(body, tdef), **context
+        )
+        entries.append((tdef.tid, tdef.module, tdef.node.name))
+    index = [
+        head,
+        f'"""Template builders of PS3.16 {ed.edition}, one module per template: '
+        "``from iodkit.templates import tid1500``.\n\n"
+        'Generated; see :mod:`iodkit.sr.template` for how they behave."""',
+        "",
+        "TEMPLATES: dict[str, tuple[str, str]] = {",
+        *(f'    "{tid}": ("{mod}", "{cls}"),' for tid, mod, cls in entries),
+        "}",
+        "",
+    ]
+    out["templates/__init__.py"] = "\n".join(index)
+    return out
