@@ -20,7 +20,7 @@ from iodkit.codegen.spec.conditions import (
     parse_clause,
     parse_condition,
 )
-from iodkit.validation.conditions import (
+from iodkit.rulemodel import (
     PER_FRAME_FG,
     SHARED_FG,
     Absent,
@@ -913,7 +913,7 @@ def test_coverage_on_2024c(chtml_2024c) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_spec_can_qualify_references() -> None:
-    from iodkit.validation.conditions import map_refs, refs
+    from iodkit.rulemodel import map_refs, refs
 
     # "… is greater than zero for one or more fraction groups" (table_A.20.3-1): the spec knows
     # the attribute lives in Fraction Group Sequence (300A,0070) and qualifies the reference.

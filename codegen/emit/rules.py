@@ -6,31 +6,20 @@ generator writes them as plain Python literals (tuples, strings, ints, and the p
 plain data), one module per attribute table and one per IOD, plus an index:
 
 ``rules/__init__.py``
-    ``EDITION``, ``SOP_CLASSES`` (UID → IOD module, SOP Class name), ``IODS`` (IOD table id →
-    module), ``TABLES`` (table id → module).
+    ``LAYOUT`` (the row layout version), ``EDITION``, ``SOP_CLASSES`` (UID → IOD module, SOP
+    Class name), ``IODS`` (IOD table id → module), ``TABLES`` (table id → module).
 ``rules/iods/<iod>.py``
-    ``IOD = (table id, name, section)``, ``MODULES`` rows ``(name, IE, table id, usage,
-    condition)`` and ``FUNCTIONAL_GROUPS`` rows ``(name, table id, usage, condition,
-    placement)``.
+    ``IOD`` (an :class:`~iodkit.rulemodel.rows.IodHead`), ``MODULES``
+    (:class:`~iodkit.rulemodel.rows.ModuleRow`) and ``FUNCTIONAL_GROUPS``
+    (:class:`~iodkit.rulemodel.rows.FunctionalGroupRow`).
 ``rules/tables/<table>.py``
-    ``TABLE = (table id, label, name, kind)`` and ``RULES``, a tuple of rows:
+    ``TABLE`` (a :class:`~iodkit.rulemodel.rows.TableHead`) and ``RULES``, a tuple of rows.
 
-    * ``("a", tag, mask, type, name, keyword, VR, VM, condition, value_sets, items, count)``
-      — an attribute; ``mask`` is ``0xFFFFFFFF`` except for repeating groups (``60xx``:
-      ``0xFF00FFFF``); ``items`` is ``None`` for a non-sequence, else the rows of its items;
-      ``count`` the number of items the description demands, ``(min, max or None)``; a code
-      sequence whose items the standard draws from Defined or Enumerated context groups has a
-      13th element, ``((cid, "defined" | "enumerated"), …)``;
-    * ``("i", table id, condition, nested rows)`` — an "Include Table …" row, kept by
-      reference (the runtime resolves and caches it);
-    * ``("fg",)`` — "Include one or more Functional Group Macros" (the IOD says which);
-    * ``("open", text)`` — a row that admits attributes the table does not list ("Any
-      Attribute …", an include the standard names only in words).
-
-    A ``condition`` is ``None`` or ``(text, data)``: the standard's words and the parsed
-    predicate (see :mod:`iodkit.codegen.spec.predicates`). A value set is ``(kind, values,
-    value index or None, predicate or None, condition text)`` with kind ``enumerated``,
-    ``defined`` or ``retired``.
+Every row is one of the named tuples of :mod:`iodkit.rulemodel.rows` (attribute, include,
+functional groups, open), written as a plain tuple literal; the validator reads them back
+through the same definitions and refuses rules of another layout version (``LAYOUT`` in the
+index). Item counts and module VMs come from the spec (``item_counts``, ``module_vm``), like
+every other rule, so the YAML shows them.
 
 Includes stay references so a macro used by a hundred modules is written once.
 """
@@ -40,54 +29,27 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..spec.model import AttributeRule, Edition, IncludeRule, NoteRule, Rule, ValueSet
+from iodkit.rulemodel.rows import (
+    LAYOUT_VERSION,
+    ROW_KINDS,
+    AttributeRow,
+    ConditionSpec,
+    FunctionalGroupRow,
+    FunctionalGroupsRow,
+    IncludeRow,
+    IodHead,
+    ItemCountRow,
+    ModuleRow,
+    OpenRow,
+    Row,
+    TableHead,
+    ValueSetRow,
+)
+
+from ..spec.model import AttributeRule, Edition, IncludeRule, ItemCount, NoteRule, Rule, ValueSet
 from .names import snake
 
 RULES_PACKAGE = "rules"
-
-# "Only a single Item shall be included in this Sequence" and its siblings, as PS3.3 writes them.
-_COUNT_PHRASES: tuple[tuple[re.Pattern[str], tuple[int, int | None]], ...] = tuple(
-    (re.compile(p, re.I), c)
-    for p, c in (
-        (r"\bzero\s+or\s+one\s+items?\s+(?:shall|may)\s+be\s+(?:included|present)", (0, 1)),
-        (r"\bzero\s+or\s+more\s+items?\s+(?:shall|may)\s+be\s+(?:included|present)", (0, None)),
-        (
-            r"\b(?:one|1)\s+or\s+more\s+items?\s+(?:shall|may)\s+be\s+(?:included|present)",
-            (1, None),
-        ),
-        (r"\bat\s+least\s+one\s+item\s+shall\s+be\s+(?:included|present)", (1, None)),
-        (r"\btwo\s+or\s+more\s+items?\s+shall\s+be\s+(?:included|present)", (2, None)),
-        (r"\bexactly\s+two\s+items\s+shall\s+be\s+(?:included|present)", (2, 2)),
-        (
-            r"(?<!zero or )(?<!more than )\b(?:only\s+a\s+single|only\s+one|exactly\s+one"
-            r"|a\s+single|^one)\s+item\s+shall\s+be\s+(?:included|present|permitted)",
-            (1, 1),
-        ),
-    )
-)
-# a count that holds only in some cases is not a constraint on every dataset
-_COUNT_QUALIFIED = re.compile(r"(?i)\b(?:if|unless|when|for\s+each|per)\b")
-
-
-# "Only a single value shall be present." (Numeric Value in the Numeric Measurement Macro, Contrast
-# Flow Rate …): the module allows one value where the dictionary's VM allows more
-_SINGLE_VALUE = re.compile(r"(?i)(?:^|[.\n]\s*)only a single value shall be present\s*(?:\.|$)")
-
-
-def module_vm(description: str) -> str:
-    """The VM a module's own words give an attribute, when narrower than the dictionary's
-    ("1" for "Only a single value shall be present."); "" when they say nothing."""
-    return "1" if _SINGLE_VALUE.search(description) else ""
-
-
-def item_count(description: str) -> tuple[int, int | None] | None:
-    """The number of items a sequence's description demands, when it says so unconditionally."""
-    for sentence in re.split(r"(?<=\.)\s+|\n", description):
-        for pattern, count in _COUNT_PHRASES:
-            m = pattern.search(sentence)
-            if m and not _COUNT_QUALIFIED.search(sentence[m.end() :]):
-                return count
-    return None
 
 
 def table_module(table_id: str) -> str:
@@ -110,7 +72,7 @@ def _tag_and_mask(tag: str) -> tuple[int, int]:
     return value, mask
 
 
-def _condition(text: str, predicate: Any) -> tuple[str, Any] | None:
+def _condition(text: str, predicate: Any) -> ConditionSpec:
     if not text or not isinstance(predicate, dict):
         return None
     data = {k: v for k, v in predicate.items() if k not in ("placement", "text", "partly")}
@@ -119,9 +81,17 @@ def _condition(text: str, predicate: Any) -> tuple[str, Any] | None:
     return (" ".join(str(predicate.get("text") or text).split()), data)
 
 
-def _value_set(vs: ValueSet) -> tuple[Any, ...]:
+def _value_set(vs: ValueSet) -> ValueSetRow:
     kind = "retired" if vs.retired else vs.kind
-    return (kind, tuple(vs.values), vs.value_index, vs.predicate, vs.condition)
+    return ValueSetRow(kind, tuple(vs.values), vs.value_index, vs.predicate, vs.condition)
+
+
+def _item_count(c: ItemCount) -> ItemCountRow:
+    condition: ConditionSpec = None
+    if c.condition:
+        words = f"unless {c.condition}" if c.negated else f"if {c.condition}"
+        condition = (words, {"if": c.predicate, "status": c.status or "unparsed"})
+    return ItemCountRow(c.minimum, c.maximum, condition)
 
 
 class _Tables:
@@ -130,46 +100,45 @@ class _Tables:
     def __init__(self, ed: Edition) -> None:
         self.ed = ed
 
-    def rows(self, rules: list[Rule]) -> tuple[Any, ...]:
-        out: list[Any] = []
+    def rows(self, rules: list[Rule]) -> tuple[Row, ...]:
+        out: list[Row] = []
         for r in rules:
             if isinstance(r, AttributeRule):
                 out.append(self.attribute(r))
             elif isinstance(r, IncludeRule):
                 if r.placeholder == "functional-groups":
-                    out.append(("fg",))
+                    out.append(FunctionalGroupsRow("fg"))
                 elif r.table in self.ed.tables:
-                    out.append(
-                        ("i", r.table, _condition(r.condition, r.predicate), self.rows(r.nested))
-                    )
+                    cond = _condition(r.condition, r.predicate)
+                    out.append(IncludeRow("i", r.table, cond, self.rows(r.nested)))
                 else:
-                    out.append(("open", " ".join(r.text.split())))
+                    out.append(OpenRow("open", " ".join(r.text.split())))
             elif isinstance(r, NoteRule) and re.search(r"(?i)\bany\b|\boptionally\b", r.text):
-                out.append(("open", " ".join(r.text.split())))
+                out.append(OpenRow("open", " ".join(r.text.split())))
         return tuple(out)
 
-    def attribute(self, r: AttributeRule) -> tuple[Any, ...]:
+    def attribute(self, r: AttributeRule) -> AttributeRow:
         tag, mask = _tag_and_mask(r.tag)
         entry = self.ed.dictionary.get(r.tag)
         vr = entry.vr if entry else ""
-        vm = module_vm(r.description) or (entry.vm if entry else "")
+        vm = entry.vm if entry else ""
         sequence = vr == "SQ" or bool(r.items)
-        row: tuple[Any, ...] = (
-            "a",
-            tag,
-            mask,
-            r.type,
-            r.name,
-            r.keyword,
-            vr,
-            vm,
-            _condition(r.condition, r.predicate),
-            tuple(_value_set(vs) for vs in r.value_sets),
-            self.rows(r.items) if sequence else None,
-            item_count(r.description) if sequence else None,
+        return AttributeRow(
+            kind="a",
+            tag=tag,
+            mask=mask,
+            type=r.type,
+            name=r.name,
+            keyword=r.keyword,
+            vr=vr,
+            vm=vm,
+            module_vm=r.module_vm if r.module_vm != vm else "",
+            condition=_condition(r.condition, r.predicate),
+            value_sets=tuple(_value_set(vs) for vs in r.value_sets),
+            items=self.rows(r.items) if sequence else None,
+            item_counts=tuple(_item_count(c) for c in r.item_counts) if sequence else (),
+            code_groups=code_groups(r) if sequence else (),
         )
-        groups = code_groups(r) if sequence else ()
-        return (*row, groups) if groups else row
 
 
 def code_groups(r: AttributeRule) -> tuple[tuple[int, str], ...]:
@@ -214,7 +183,7 @@ def literal(value: Any, indent: int = 0) -> str:
 
 
 def _is_row(v: Any) -> bool:
-    return isinstance(v, tuple) and bool(v) and v[0] in ("a", "i", "fg", "open")
+    return isinstance(v, tuple) and bool(v) and isinstance(v[0], str) and v[0] in ROW_KINDS
 
 
 def iod_module_names(ed: Edition) -> dict[str, str]:
@@ -246,7 +215,7 @@ def render_rules(ed: Edition, env: Any, header: str) -> dict[str, str]:
             header=header,
             edition=ed.edition,
             table=t,
-            head=literal((t.id, t.label, t.name, t.kind)),
+            head=literal(TableHead(t.id, t.label, t.name, t.kind)),
             rules=literal(tables.rows(t.rules)),
         )
     t_iod = env.get_template("rules_iod.py.j2")
@@ -254,11 +223,11 @@ def render_rules(ed: Edition, env: Any, header: str) -> dict[str, str]:
     composite = {k: v for k, v in ed.iods.items() if not v.normalized}
     for iod_id, iod in sorted(composite.items()):
         modules = tuple(
-            (m.name, m.ie, m.table, m.usage, _condition(m.condition, m.predicate))
+            ModuleRow(m.name, m.ie, m.table, m.usage, _condition(m.condition, m.predicate))
             for m in iod.modules
         )
         groups = tuple(
-            (
+            FunctionalGroupRow(
                 fg.name,
                 fg.table,
                 fg.usage,
@@ -271,7 +240,7 @@ def render_rules(ed: Edition, env: Any, header: str) -> dict[str, str]:
             header=header,
             edition=ed.edition,
             iod=iod,
-            head=literal((iod.id, iod.name, iod.section)),
+            head=literal(IodHead(iod.id, iod.name, iod.section)),
             modules=_rows_literal(modules),
             groups=_rows_literal(groups),
         )
@@ -283,6 +252,7 @@ def render_rules(ed: Edition, env: Any, header: str) -> dict[str, str]:
     out[f"{RULES_PACKAGE}/__init__.py"] = env.get_template("rules_index.py.j2").render(
         header=header,
         edition=ed.edition,
+        layout=LAYOUT_VERSION,
         sop_classes=sorted(sop_classes.items()),
         iods=sorted((k, iod_modules[k]) for k in composite),
         tables=sorted(table_modules.items()),

@@ -1,4 +1,4 @@
-"""The standard's condition sentences → executable predicates (:mod:`iodkit.validation.conditions`).
+"""The standard's condition sentences → executable predicates (:mod:`iodkit.rulemodel`).
 
 PS3.3 states when a type 1C/2C attribute, a "C" module or functional group macro, or an
 "Include Table …" row applies in plain English: "Required if Image Type (0008,0008) Value 1 is
@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
-from iodkit.validation.conditions import (
+from iodkit.rulemodel import (
     CODE_VALUE_TAGS,
     CODING_SCHEME_DESIGNATOR,
     NOT_IN_DATASET,
@@ -63,6 +63,7 @@ from iodkit.validation.conditions import (
     Predicate,
     Present,
     Ref,
+    Transferred,
     Unknown,
 )
 
@@ -578,7 +579,9 @@ def tokenize(text: str, resolve: Resolver | None = None) -> list[Tok]:
 # ---------------------------------------------------------------------------------------------
 # The parser
 
-_ACRONYMS = {"sop", "iod", "uid", "rt", "ct", "mr", "vr", "vm", "dicom", "lut", "voi", "ie"}
+_ACRONYMS = {
+    "sop", "iod", "uid", "rt", "ct", "mr", "vr", "vm", "dicom", "lut", "voi", "ie", "stow-rs",
+}  # fmt: skip
 # "an expanded or replacement character set is used" (SOP Common), "… in one of the Keys"
 # (Directory Records), "Attributes within the Sequence Item use …" (Inventory)
 _CHARSET_USED = (
@@ -600,6 +603,28 @@ _SPACING_NOT_SPECIFIED = (
 _SPACING_SPECIFIED = (
     "the physical pixel spacing is specified by",
     "physical pixel spacing is specified by",
+)
+# Image Pixel Module (Table C.7-11a): "Required if the IOD is not being transferred in a STOW-RS
+# Request and is not encoded as metadata and compressed bulk pixel data."
+_STOW_RS = (
+    "the iod is being transferred in a stow-rs request",
+    "iod is being transferred in a stow-rs request",
+    "being transferred in a stow-rs request",
+)
+_NOT_STOW_RS = (
+    "the iod is not being transferred in a stow-rs request",
+    "iod is not being transferred in a stow-rs request",
+    "not being transferred in a stow-rs request",
+)
+_METADATA = (
+    "the iod is encoded as metadata and compressed bulk pixel data",
+    "is encoded as metadata and compressed bulk pixel data",
+    "encoded as metadata and compressed bulk pixel data",
+)
+_NOT_METADATA = (
+    "the iod is not encoded as metadata and compressed bulk pixel data",
+    "is not encoded as metadata and compressed bulk pixel data",
+    "not encoded as metadata and compressed bulk pixel data",
 )
 _NON_HUMAN = (
     "the patient is a non-human organism",
@@ -1009,6 +1034,14 @@ class _Parser:
             return ExtendedCharacters()
         if self.phrase(*_NON_HUMAN):
             return NonHumanPatient()
+        for phrases, how, denied in (
+            (_NOT_STOW_RS, "stow-rs", True),
+            (_STOW_RS, "stow-rs", False),
+            (_NOT_METADATA, "metadata", True),
+            (_METADATA, "metadata", False),
+        ):
+            if self.phrase(*phrases):
+                return Not(Transferred(how)) if denied else Transferred(how)
         by_value = self.phrase(*_BY_VALUE)
         if by_value or self.phrase(*_BY_REFERENCE):
             # Document Relationship Macro (Table C.17-6): a Content Sequence item is by-value or
@@ -2069,7 +2102,7 @@ def report(cov: Coverage, *, examples: int = 40) -> str:
 
 
 def _unknown_leaves(cond: Condition, reason: str) -> list[str]:
-    from iodkit.validation.conditions import walk
+    from iodkit.rulemodel import walk
 
     out = []
     for p in (cond.predicate, cond.forbidden):

@@ -79,6 +79,19 @@ def diff_tables(d: SpecDiff, a: AttributeTable, b: AttributeTable) -> None:
                     f"  {where}: {rb.name} {rb.tag} condition"
                     f"\n      - {ra.condition}\n      + {rb.condition}",
                 )
+            old_counts, new_counts = _counts(ra), _counts(rb)
+            if old_counts != new_counts:
+                d.add(
+                    "item counts changed",
+                    f"  {where}: {rb.name} {rb.tag} items"
+                    f"\n      - {old_counts or 'not stated'}\n      + {new_counts or 'not stated'}",
+                )
+            if ra.module_vm != rb.module_vm:
+                d.add(
+                    "module VMs changed",
+                    f"  {where}: {rb.name} {rb.tag} module VM "
+                    f"{ra.module_vm or 'dictionary'} → {rb.module_vm or 'dictionary'}",
+                )
             va, vb = _values(ra), _values(rb)
             for k in sorted(va.keys() | vb.keys(), key=str):
                 old, new = va.get(k, []), vb.get(k, [])
@@ -101,6 +114,18 @@ def diff_tables(d: SpecDiff, a: AttributeTable, b: AttributeTable) -> None:
                     f"  {where}: include {rb.table} condition"
                     f"\n      - {ra.condition}\n      + {rb.condition}",
                 )
+
+
+def _counts(r: AttributeRule) -> str:
+    """The item counts as one line: "exactly 1 unless X; 2 or more if X"."""
+    parts = []
+    for c in r.item_counts:
+        lo, hi = c.minimum, c.maximum
+        n = f"exactly {lo}" if lo == hi else f"{lo} or more" if hi is None else f"{lo} to {hi}"
+        if c.condition:
+            n += f" {'unless' if c.negated else 'if'} {c.condition}"
+        parts.append(n)
+    return "; ".join(parts)
 
 
 def _rule_name(r: Rule) -> str:

@@ -53,6 +53,23 @@ class ContextGroupRef:
 
 
 @dataclass
+class ItemCount:
+    """How many items a sequence shall have, as its description says ("Only a single Item shall
+    be included in this Sequence"), and when: ``condition`` keeps the qualifying clause in the
+    standard's words ("Dose Summation Type (3004,000A) is MULTI_PLAN"), ``negated`` when the
+    count holds *unless* it does ("Only a single Item …, unless …, in which case two or more
+    Items …" is two counts: one negated, one not). ``predicate`` is the clause parsed (plain
+    data), ``status`` as for any condition. ``maximum`` None: no upper bound."""
+
+    minimum: int
+    maximum: int | None = None
+    condition: str = ""
+    negated: bool = False
+    predicate: Any = None
+    status: str = ""
+
+
+@dataclass
 class AttributeRule:
     """One attribute row of a module or macro table, with its nested items for sequences."""
 
@@ -65,6 +82,10 @@ class AttributeRule:
     otherwise: str = ""  # "may" when "may be present otherwise", "shall-not", "" unknown
     value_sets: list[ValueSet] = field(default_factory=list)
     context_groups: list[ContextGroupRef] = field(default_factory=list)
+    # the module's own VM where its words narrow the dictionary's ("1" for "Only a single value
+    # shall be present."); "" when they say nothing
+    module_vm: str = ""
+    item_counts: list[ItemCount] = field(default_factory=list)  # of a sequence's items
     items: list[Rule] = field(default_factory=list)  # content of a sequence's items
     source: str = ""  # table id of the row
     keyword: str = ""  # from the dictionary; "" when the tag is not in any dictionary

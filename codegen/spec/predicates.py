@@ -11,7 +11,7 @@ parser at generation time.
 Plain data, per kind:
 
 * conditions (modules, functional groups, attributes, includes) hold
-  :meth:`iodkit.validation.conditions.Condition.to_data` without the text (the spec keeps that
+  :meth:`iodkit.rulemodel.Condition.to_data` without the text (the spec keeps that
   in ``condition``), plus ``status``: ``executable``, ``not-decidable`` (the words speak of facts
   no dataset records) or ``unparsed``; the validator reports the last two as "cannot decide",
   never as "optional";
@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from iodkit.validation.conditions import (
+from iodkit.rulemodel import (
     NOT_IN_DATASET,
     And,
     Condition,
@@ -47,10 +47,18 @@ from iodkit.validation.conditions import (
 
 from . import fork
 from .conditions import Names, condition_sentences, parse_clause, parse_condition
-from .model import AttributeRule, AttributeTable, Edition, IncludeRule, Rule, ValueSet
+from .model import (
+    AttributeRule,
+    AttributeTable,
+    Edition,
+    IncludeRule,
+    ItemCount,
+    Rule,
+    ValueSet,
+)
 
 STATUSES = ("executable", "not-decidable", "unparsed")
-KINDS = ("iod-module", "functional-group", "attribute", "include", "value-set")
+KINDS = ("iod-module", "functional-group", "attribute", "include", "value-set", "item-count")
 
 # Where a functional group macro may sit is a placement rule, not a condition: "May not be used
 # as a Shared Functional Group" (so: per-frame only), "Shall be used as a Shared Functional Group".
@@ -442,6 +450,11 @@ def attach_predicates(ed: Edition, *, split: bool = False) -> PredicateStats:
                     if vs.condition:
                         vs.predicate, status = parser.clause(vs.condition)
                         into.add("value-set", status)
+                for count in r.item_counts:
+                    if count.condition:
+                        data, count.status = parser.clause(count.condition)
+                        count.predicate = {"not": data} if count.negated else data
+                        into.add("item-count", count.status)
                 if r.items:
                     visit(r.items, True, terms, into)
             elif isinstance(r, IncludeRule):
@@ -508,12 +521,15 @@ def _halves(tables: list[AttributeTable]) -> tuple[list[AttributeTable], list[At
     return tables, []
 
 
-def _rule_slots(rules: list[Rule]) -> Iterator[AttributeRule | IncludeRule | ValueSet]:
+def _rule_slots(
+    rules: list[Rule],
+) -> Iterator[AttributeRule | IncludeRule | ValueSet | ItemCount]:
     """Every object of a rule list that can carry a predicate, in the order of the walk."""
     for r in rules:
         if isinstance(r, AttributeRule):
             yield r
             yield from r.value_sets
+            yield from r.item_counts
             if r.items:
                 yield from _rule_slots(r.items)
         elif isinstance(r, IncludeRule):
@@ -523,12 +539,18 @@ def _rule_slots(rules: list[Rule]) -> Iterator[AttributeRule | IncludeRule | Val
 
 
 def _table_predicates(t: AttributeTable) -> list[Any]:
-    return [obj.predicate for obj in _rule_slots(t.rules)]
+    return [
+        (obj.predicate, obj.status) if isinstance(obj, ItemCount) else obj.predicate
+        for obj in _rule_slots(t.rules)
+    ]
 
 
 def _set_table_predicates(t: AttributeTable, predicates: list[Any]) -> None:
     for obj, value in zip(_rule_slots(t.rules), predicates, strict=True):
-        obj.predicate = value
+        if isinstance(obj, ItemCount):
+            obj.predicate, obj.status = value or (None, "")
+        else:
+            obj.predicate = value
 
 
 def report(stats: PredicateStats) -> str:

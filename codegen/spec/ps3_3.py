@@ -20,6 +20,7 @@ import re
 from collections.abc import Callable, Iterator
 
 from ..sources.model import Cell, Document, Paragraph, Section, Table, TableRef
+from .counts import item_counts, module_vm
 from .model import (
     AttributeRule,
     AttributeTable,
@@ -232,6 +233,8 @@ class Ps33Extractor:
                 otherwise=otherwise,
                 value_sets=sets,
                 context_groups=context_groups(description),
+                module_vm=module_vm(description),
+                item_counts=item_counts(description),
                 source=t.id,
             ),
             depth,

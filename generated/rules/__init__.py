@@ -5,6 +5,9 @@ of each IOD and attribute table live (modules under ``iods/`` and ``tables/``, l
 by :mod:`iodkit.validation.rules`).
 """
 
+# the row layout of these rules (iodkit.rulemodel.rows.LAYOUT_VERSION when they were written)
+LAYOUT = 2
+
 EDITION = "2024c"
 
 # SOP Class UID: (IOD module, SOP Class name)

@@ -14,8 +14,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from iodkit.rulemodel.rows import StaleRulesError
+
+from .context import STORED, ValidationContext
 from .engine import _Check
 from .findings import Finding
+from .inputs import Source
 from .reader import ParsedFile, from_dataset, parse, read
 from .rules import RuleBook, rule_book
 
@@ -33,11 +37,15 @@ class FileReport:
         return sum(1 for f in self.findings if f.severity == "error")
 
 
-def _run(parsed: ParsedFile, book: RuleBook | None) -> tuple[list[Finding], str]:
+def _run(
+    parsed: ParsedFile, book: RuleBook | None, context: ValidationContext = STORED
+) -> tuple[list[Finding], str]:
     book = book or rule_book()
-    check = _Check(parsed, book)
+    check = _Check(parsed, book, context)
     try:
         findings = collapse_notes(collapse_frames(check.run()))
+    except StaleRulesError:  # the installation is broken, not the input: say so loudly
+        raise
     except RecursionError:
         check.add("error", "read", "", "the dataset nests too deeply to be checked")
         findings = check.findings
@@ -47,12 +55,22 @@ def _run(parsed: ParsedFile, book: RuleBook | None) -> tuple[list[Finding], str]
     return findings, check.iod_rules.name if check.iod_rules else ""
 
 
-def check_parsed(parsed: ParsedFile, book: RuleBook | None = None) -> list[Finding]:
+def check_parsed(
+    parsed: ParsedFile, book: RuleBook | None = None, context: ValidationContext = STORED
+) -> list[Finding]:
     """Findings for an already parsed file; a failure of the validator itself is a finding."""
-    return _run(parsed, book)[0]
+    return _run(parsed, book, context)[0]
 
 
-def report_file(path: str | Path, book: RuleBook | None = None) -> FileReport:
+def report_source(source: Source, context: ValidationContext = STORED) -> FileReport:
+    """The report of a file source (:mod:`iodkit.validation.inputs`), under its name."""
+    report = report_file(source.location, context=context)
+    return report if source.name == report.path else replace(report, path=source.name)
+
+
+def report_file(
+    path: str | Path, book: RuleBook | None = None, context: ValidationContext = STORED
+) -> FileReport:
     """:func:`validate_file` with the IOD the file was validated against."""
     try:
         parsed = read(path)
@@ -62,7 +80,7 @@ def report_file(path: str | Path, book: RuleBook | None = None) -> FileReport:
     except Exception as exc:
         msg = f"cannot parse {path}: {type(exc).__name__}: {exc}"
         return FileReport(str(path), "", [Finding("error", "read", "", msg)])
-    findings, iod = _run(parsed, book)
+    findings, iod = _run(parsed, book, context)
     return FileReport(str(path), iod, findings)
 
 
@@ -144,21 +162,30 @@ def collapse_notes(findings: list[Finding]) -> list[Finding]:
     return _collapse(findings, key_of, merge)
 
 
-def validate_bytes(data: bytes, book: RuleBook | None = None) -> list[Finding]:
+def validate_bytes(
+    data: bytes, book: RuleBook | None = None, context: ValidationContext = STORED
+) -> list[Finding]:
     try:
         parsed = parse(data)
     except Exception as exc:
         return [Finding("error", "read", "", f"cannot parse: {type(exc).__name__}: {exc}")]
-    return check_parsed(parsed, book)
+    return check_parsed(parsed, book, context)
 
 
-def validate_file(path: str | Path, book: RuleBook | None = None) -> list[Finding]:
+def validate_file(
+    path: str | Path, book: RuleBook | None = None, context: ValidationContext = STORED
+) -> list[Finding]:
     """Validate one file; an unreadable or unparsable file is a finding, not an exception."""
-    return report_file(path, book).findings
+    return report_file(path, book, context).findings
 
 
-def validate(source: Any, book: RuleBook | None = None) -> list[Finding]:
+def validate(
+    source: Any, book: RuleBook | None = None, context: ValidationContext = STORED
+) -> list[Finding]:
     """Validate a pydicom ``Dataset``, a path, or the bytes of a file against its IOD.
+
+    ``context`` says how the dataset reaches its recipient (a stored instance unless told
+    otherwise; see :class:`~iodkit.validation.context.ValidationContext`).
 
     >>> findings = validate("image.dcm")            # doctest: +SKIP
     >>> [str(f) for f in findings if f.severity == "error"]  # doctest: +SKIP
@@ -170,7 +197,7 @@ def validate(source: Any, book: RuleBook | None = None) -> list[Finding]:
             parsed = from_dataset(source)
         except Exception as exc:
             return [Finding("error", "read", "", f"cannot read the dataset: {exc}")]
-        return check_parsed(parsed, book)
+        return check_parsed(parsed, book, context)
     if isinstance(source, (bytes, bytearray, memoryview)):
-        return validate_bytes(bytes(source), book)
-    return validate_file(source, book)
+        return validate_bytes(bytes(source), book, context)
+    return validate_file(source, book, context)

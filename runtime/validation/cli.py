@@ -221,6 +221,15 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     if not files:
         print("iodkit validate: no files to validate", file=sys.stderr)
         return 2
+    from iodkit.rulemodel.rows import StaleRulesError
+
+    from . import rules
+
+    try:
+        rules.rule_book()  # the generated rules are loaded (and their layout checked) first
+    except StaleRulesError as exc:
+        print(f"iodkit validate: {exc}", file=sys.stderr)
+        return 2
     jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
     progress = _Progress(len(files), not args.no_progress and not args.json)
     collected: list[dict[str, Any]] = []

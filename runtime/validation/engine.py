@@ -26,7 +26,7 @@ import re
 from collections.abc import Iterable
 from typing import Any, Literal, NamedTuple
 
-from .conditions import (
+from iodkit.rulemodel import (
     CODE_VALUE_TAGS,
     PER_FRAME_FG,
     SHARED_FG,
@@ -38,6 +38,8 @@ from .conditions import (
     lookup,
     normalize_module_name,
 )
+
+from .context import STORED, ValidationContext
 from .dictionary import entry, join, keyword_of, tag_text
 from .filelevel import SOP_CLASS_UID, FileChecks
 from .findings import Finding, Reference
@@ -65,8 +67,10 @@ NO_EXPLANATION = explanation(None)
 class _Check(FileChecks):
     """One dataset against the rules of its IOD (the file-level checks come from the base)."""
 
-    def __init__(self, parsed: ParsedFile, book: RuleBook) -> None:
-        super().__init__(parsed, book)
+    def __init__(
+        self, parsed: ParsedFile, book: RuleBook, context: ValidationContext = STORED
+    ) -> None:
+        super().__init__(parsed, book, context)
         self.presence: dict[str, bool] = {}
         self.iod_rules: IodRules | None = None
         self._requirements: dict[Any, Any] = {}
@@ -155,7 +159,7 @@ class _Check(FileChecks):
     def module_oracle(self, name: str, kind: str) -> Verdict:
         return self.presence.get(normalize_module_name(name))
 
-    # -- facts some conditions need (iodkit.validation.conditions.Facts) ---------------------
+    # -- facts some conditions need (iodkit.rulemodel.Facts) ---------------------
     def iod_requires(self, tags: tuple[int, ...], ctx: Context) -> Verdict:
         """Whether the IOD's rules require each of ``tags`` of this dataset ("image does not
         require Image Orientation (Patient)", General Image).
@@ -252,6 +256,10 @@ class _Check(FileChecks):
 
     def code_paired(self, value: str, scheme: str, meaning: str) -> Verdict:
         return self.book.anatomy().code_paired(value, scheme, meaning)
+
+    def transferred(self, how: str) -> Verdict:
+        """How the dataset travels ("stow-rs", "metadata"): from the validation context."""
+        return self.context.transferred(how)
 
     def designator_sufficient(self, designator: str) -> Verdict:
         return self.book.coding_schemes().designator_sufficient(designator)
@@ -656,11 +664,11 @@ class _Check(FileChecks):
             return
         u0 = seqs[0]
         a = u0.attr
-        count = next((u.attr.count for u in seqs if u.attr.count), None)
+        counts = next((u.attr.counts for u in seqs if u.attr.counts), ())
         n = len(items)
-        if count is not None and (n or a.type in ("1", "1C")):
-            lo, hi = count
-            if n < lo or (hi is not None and n > hi):
+        for count in counts if (n or a.type in ("1", "1C")) else ():
+            lo, hi = count.minimum, count.maximum
+            if (n < lo or (hi is not None and n > hi)) and count.applies(ctx):
                 want = (
                     f"exactly {lo}"
                     if lo == hi
@@ -672,7 +680,8 @@ class _Check(FileChecks):
                     "error",
                     "items",
                     path,
-                    f"{n} item{'s' if n != 1 else ''}; the standard says {want}",
+                    f"{n} item{'s' if n != 1 else ''}; the standard says {want}"
+                    + (f" {count.condition.text}" if count.condition else ""),
                     module=u0.module,
                     rule=a.rule_text(),
                     ref=self.ref(a.table),

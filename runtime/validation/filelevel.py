@@ -8,7 +8,9 @@ which need no IOD; the engine adds the IOD's module and attribute rules.
 
 from __future__ import annotations
 
-from .conditions import CODING_SCHEME_DESIGNATOR
+from iodkit.rulemodel import CODING_SCHEME_DESIGNATOR
+
+from .context import STORED, ValidationContext
 from .dictionary import entry, join, keyword_of, tag_text
 from .findings import Finding, Reference, Severity
 from .reader import PIXEL_DATA, Element, Node, ParsedFile, ReadIssue
@@ -30,9 +32,12 @@ _NATIVE = frozenset(
 
 
 class FileChecks:
-    def __init__(self, parsed: ParsedFile, book: RuleBook) -> None:
+    def __init__(
+        self, parsed: ParsedFile, book: RuleBook, context: ValidationContext = STORED
+    ) -> None:
         self.parsed = parsed
         self.book = book
+        self.context = context
         self.edition = book.edition
         self.root = parsed.dataset
         self.findings: list[Finding] = []

@@ -10,7 +10,7 @@ only slices the file (~2 µs per element) and decodes a value when a check asks 
 A :class:`Node` has the mapping protocol of a :class:`pydicom.dataset.Dataset` (``in``,
 ``[tag]``, iteration over elements, keyword attributes) and an :class:`Element` quacks like a
 ``DataElement`` (``tag``, ``VR``, ``value``), so the condition evaluator of
-:mod:`iodkit.validation.conditions` runs on it as it runs on any pydicom dataset. It is not a
+:mod:`iodkit.rulemodel` runs on it as it runs on any pydicom dataset. It is not a
 pydicom class: validating a file never imports pydicom (whose import, with NumPy, costs a
 third of a second, more than reading and checking a typical file), except to decode text in a
 character set other than the default. :func:`from_dataset` builds the same tree from a
@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from iodkit.rulemodel.datasets import CHARSET_VRS, SPECIFIC_CHARACTER_SET, IndexedDataset
+
 from .charset import TERMS, decode, python_encodings
 from .dictionary import entry, join
 
@@ -36,7 +38,6 @@ ITEM = 0xFFFEE000
 ITEM_DELIMITER = 0xFFFEE00D
 SEQUENCE_DELIMITER = 0xFFFEE0DD
 PIXEL_DATA = 0x7FE00010
-SPECIFIC_CHARACTER_SET = 0x00080005
 UNDEFINED = 0xFFFFFFFF
 MAX_DEPTH = 48  # nested sequences deeper than this are not real data
 
@@ -53,7 +54,6 @@ _VALID_VRS = frozenset(
 _VR_TEXT = {v.encode(): v for v in _VALID_VRS}  # VR bytes as read → the VR's name
 TEXT_VRS = frozenset("AE AS CS DA DS DT IS LO LT PN SH ST TM UC UI UR UT".split())
 SINGLE_TEXT_VRS = frozenset(("LT", "ST", "UT", "UR"))  # a backslash is text, not a separator
-CHARSET_VRS = frozenset(("SH", "LO", "ST", "LT", "UT", "PN", "UC"))
 _NUMBER_FORMATS = {
     "US": "H",
     "SS": "h",
@@ -314,7 +314,7 @@ def _empty_value(v: Any) -> bool:
     return False
 
 
-class Node:
+class Node(IndexedDataset):
     """A dataset (the top level, or a sequence item) read by this module: its elements by tag,
     with the part of pydicom's ``Dataset`` interface the condition evaluator uses."""
 

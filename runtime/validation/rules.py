@@ -1,12 +1,13 @@
 """The generated validation rules (:mod:`iodkit.generated.rules`), compiled for the engine.
 
-The generator writes each attribute table once, with its "Include Table …" rows as references
-(:mod:`iodkit.codegen.emit.rules` documents the row layout). Here a table's rows are flattened
-into a :class:`Scope` — the attributes one dataset level may hold, each carrying the conditions
-of the includes it came through (:class:`Guard`) — and an IOD into its module and functional
-group uses. Item scopes are compiled only when a file has items to check, and everything is
-cached in the :class:`RuleBook`, so the rules of one IOD load in a few milliseconds and the
-next file of the same IOD costs nothing.
+The generator writes each attribute table once, with its "Include Table …" rows as references,
+in the row layout :mod:`iodkit.rulemodel.rows` defines (and this module checks: rules written
+for another layout raise :class:`~iodkit.rulemodel.rows.StaleRulesError`). Here a table's rows
+are flattened into a :class:`Scope` — the attributes one dataset level may hold, each carrying
+the conditions of the includes it came through (:class:`Guard`) — and an IOD into its module
+and functional group uses. Item scopes are compiled only when a file has items to check, and
+everything is cached in the :class:`RuleBook`, so the rules of one IOD load in a few
+milliseconds and the next file of the same IOD costs nothing.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from .conditions import (
+from iodkit.rulemodel import (
     And,
     Condition,
     Explanation,
@@ -30,12 +31,27 @@ from .conditions import (
     Or,
     Predicate,
     Unknown,
+    Verdict,
+    evaluate,
     explanation,
     predicate_from_data,
     refs,
     walk,
 )
-from .dictionary import entry
+from iodkit.rulemodel.rows import (
+    AttributeRow,
+    FunctionalGroupRow,
+    FunctionalGroupsRow,
+    IncludeRow,
+    IodHead,
+    ItemCountRow,
+    ModuleRow,
+    TableHead,
+    ValueSetRow,
+    check_layout,
+    read_record,
+    read_row,
+)
 
 FULL_MASK = 0xFFFFFFFF
 Rows = tuple[Any, ...]
@@ -200,7 +216,7 @@ class Attr:
         "condition",
         "value_sets",
         "items",
-        "count",
+        "counts",
         "table",
         "guards",
         "code_groups",
@@ -219,10 +235,11 @@ class Attr:
         condition: CompiledCondition | None,
         value_sets: tuple[ValueSet, ...],
         items: Segments | None,
-        count: tuple[int, int | None] | None,
+        counts: tuple[ItemCount, ...],
         table: str,
         guards: tuple[Guard, ...] = (),
         code_groups: tuple[tuple[int, str], ...] = (),
+        module_vm: str = "",
     ) -> None:
         self.tag = tag
         self.mask = mask
@@ -234,13 +251,13 @@ class Attr:
         self.condition = condition
         self.value_sets = value_sets
         self.items = items  # rows of the items of a sequence (with their tables)
-        self.count = count
+        self.counts = counts  # how many items, and when
         self.table = table
         self.guards = guards
         self.code_groups = code_groups  # (CID, "defined" | "enumerated") of its items
         # the module's own VM where it narrows the dictionary's ("Only a single value shall be
         # present."): checked by the engine, since the file-level check knows only the dictionary
-        self.module_vm = vm if vm and mask == FULL_MASK and vm != entry(tag).vm else ""
+        self.module_vm = module_vm if module_vm and mask == FULL_MASK else ""
 
     @property
     def is_sequence(self) -> bool:
@@ -250,6 +267,26 @@ class Attr:
         """The rule in the standard's terms: "Type 1C: Required if …"."""
         t = f"Type {self.type}" if self.type else "Attribute"
         return f"{t}: {self.condition.text}" if self.condition else t
+
+
+class ItemCount:
+    """How many items a sequence shall have (``maximum`` None: no upper bound), and when
+    (``condition`` None: always)."""
+
+    __slots__ = ("minimum", "maximum", "condition")
+
+    def __init__(
+        self, minimum: int, maximum: int | None, condition: CompiledCondition | None
+    ) -> None:
+        self.minimum = minimum
+        self.maximum = maximum
+        self.condition = condition
+
+    def applies(self, ctx: Any) -> Verdict:
+        """Whether the count applies in ``ctx`` (None: its condition cannot be decided)."""
+        if self.condition is None:
+            return True
+        return evaluate(self.condition.condition.predicate, ctx)
 
 
 class Scope:
@@ -446,6 +483,7 @@ class RuleBook:
     def __init__(self, package: str = "iodkit.generated.rules") -> None:
         self.package = package
         index = importlib.import_module(package)
+        check_layout(index, f"the rules in {package}")
         self.edition: str = index.EDITION
         self.sop_classes: dict[str, tuple[str, str]] = index.SOP_CLASSES
         self.table_modules: dict[str, str] = index.TABLES
@@ -487,7 +525,7 @@ class RuleBook:
             if mod is None:
                 return None
             m = _data_module(f"{self.package}.tables", mod)
-            hit = (m.TABLE, m.RULES)
+            hit = (read_record(TableHead, m.TABLE), m.RULES)
             self._tables[table_id] = hit
         return hit
 
@@ -541,12 +579,12 @@ class RuleBook:
         out: list[Attr],
         flags: dict[str, bool],
     ) -> None:
-        for row in rows:
-            kind = row[0]
-            if kind == "a":
+        for raw in rows:
+            row = read_row(raw)
+            if isinstance(row, AttributeRow):
                 out.append(_attr(row, table_id, guards))
-            elif kind == "i":
-                _, tid, cond, nested = row
+            elif isinstance(row, IncludeRow):
+                tid, cond, nested = row.table, row.condition, row.nested
                 t = self.table(tid)
                 if t is None or tid in stack:
                     flags["open"] = True  # unknown or recursive include: cannot list its rows
@@ -559,9 +597,9 @@ class RuleBook:
                 self._flatten(t[1], tid, g, stack | {tid}, out, flags)
                 if nested:
                     _extend_last_sequence(out, start, nested, table_id)
-            elif kind == "fg":
+            elif isinstance(row, FunctionalGroupsRow):
                 flags["fg"] = True
-            elif kind == "open":
+            else:  # OpenRow
                 flags["open"] = True
 
     def codes_of(self, cid: int) -> tuple[frozenset[tuple[str, str]], bool, str] | None:
@@ -602,11 +640,19 @@ class RuleBook:
         return hit
 
     def _compile_iod(self, m: Any) -> IodRules:
-        iod_id, name, section = m.IOD
+        iod_id, name, section = read_record(IodHead, m.IOD)
         modules = []
-        for mname, ie, table, usage, cond in m.MODULES:
+        for row in m.MODULES:
+            mr: ModuleRow = read_record(ModuleRow, row)
             modules.append(
-                ModuleUse(mname, ie, table, usage, compile_condition(cond), self.table_scope(table))
+                ModuleUse(
+                    mr.name,
+                    mr.ie,
+                    mr.table,
+                    mr.usage,
+                    compile_condition(mr.condition),
+                    self.table_scope(mr.table),
+                )
             )
         counts: dict[int, int] = {}
         for mu in modules:
@@ -616,10 +662,19 @@ class RuleBook:
             own = frozenset(t for t in mu.scope.by_tag if counts[t] == 1)
             mu.own_tags = own
         groups = []
-        for gname, table, usage, cond, placement in m.FUNCTIONAL_GROUPS:
-            scope = self.table_scope(table)
+        for row in m.FUNCTIONAL_GROUPS:
+            fg: FunctionalGroupRow = read_record(FunctionalGroupRow, row)
+            scope = self.table_scope(fg.table)
             groups.append(
-                GroupUse(gname, table, usage, compile_condition(cond), placement, scope, scope.tags)
+                GroupUse(
+                    fg.name,
+                    fg.table,
+                    fg.usage,
+                    compile_condition(fg.condition),
+                    fg.placement,
+                    scope,
+                    scope.tags,
+                )
             )
         tags = frozenset(t for mu in modules for t in mu.scope.by_tag)
         masked = tuple(a for mu in modules for a in mu.scope.masked)
@@ -636,25 +691,28 @@ class RuleBook:
         )
 
 
-def _attr(row: tuple[Any, ...], table_id: str, guards: tuple[Guard, ...]) -> Attr:
-    _, tag, mask, type_, name, keyword, vr, vm, cond, vsets, items, count = row[:12]
-    cc = compile_condition(cond)
+def _attr(row: AttributeRow, table_id: str, guards: tuple[Guard, ...]) -> Attr:
     return Attr(
-        tag,
-        mask,
-        type_,
-        name,
-        keyword,
-        vr,
-        vm,
-        cc,
-        tuple(_value_set(v) for v in vsets),
-        None if items is None else ((items, table_id),),
-        count,
+        row.tag,
+        row.mask,
+        row.type,
+        row.name,
+        row.keyword,
+        row.vr,
+        row.vm,
+        compile_condition(row.condition),
+        tuple(_value_set(read_record(ValueSetRow, v)) for v in row.value_sets),
+        None if row.items is None else ((row.items, table_id),),
+        tuple(_item_count(read_record(ItemCountRow, c)) for c in row.item_counts),
         table_id,
         guards,
-        tuple(row[12]) if len(row) > 12 else (),
+        tuple(row.code_groups),
+        row.module_vm,
     )
+
+
+def _item_count(row: ItemCountRow) -> ItemCount:
+    return ItemCount(row.minimum, row.maximum, compile_condition(row.condition))
 
 
 def _mentions(pred: Predicate | None, tag: int) -> bool:
@@ -663,7 +721,7 @@ def _mentions(pred: Predicate | None, tag: int) -> bool:
     return any(r.path[-1] == tag for r in refs(pred))
 
 
-def _value_set(v: tuple[Any, ...]) -> ValueSet:
+def _value_set(v: ValueSetRow) -> ValueSet:
     kind, values, index, pred, cond = v
     predicate = None
     if pred is not None:
@@ -705,10 +763,11 @@ def _extend_last_sequence(out: list[Attr], start: int, nested: Rows, table_id: s
                 a.condition,
                 a.value_sets,
                 (*a.items, (nested, table_id)),
-                a.count,
+                a.counts,
                 a.table,
                 a.guards,
                 a.code_groups,
+                a.module_vm,
             )
             return
 
@@ -807,14 +866,15 @@ def condition_counts(
                 listing.append((status, kind, where, name, str(cond[0])))
 
     def rows(rs: Rows, table_id: str) -> None:
-        for r in rs:
-            if r[0] == "a":
-                add("attribute", r[8], table_id, r[4])
-                if r[10] is not None:
-                    rows(r[10], table_id)
-            elif r[0] == "i":
-                add("include", r[2], table_id, f"Include {r[1]}")
-                rows(r[3], table_id)
+        for raw in rs:
+            r = read_row(raw)
+            if isinstance(r, AttributeRow):
+                add("attribute", r.condition, table_id, r.name)
+                if r.items is not None:
+                    rows(r.items, table_id)
+            elif isinstance(r, IncludeRow):
+                add("include", r.condition, table_id, f"Include {r.table}")
+                rows(r.nested, table_id)
 
     for table_id in sorted(book.table_modules):
         t = book.table(table_id)
@@ -823,8 +883,11 @@ def condition_counts(
     index = importlib.import_module(book.package)
     for module in sorted(set(index.IODS.values())):
         m = importlib.import_module(f"{book.package}.iods.{module}")
+        iod_id = read_record(IodHead, m.IOD).id
         for row in m.MODULES:
-            add("iod-module", row[4], m.IOD[0], f"{row[0]} Module")
+            mr = read_record(ModuleRow, row)
+            add("iod-module", mr.condition, iod_id, f"{mr.name} Module")
         for row in m.FUNCTIONAL_GROUPS:
-            add("functional-group", row[3], m.IOD[0], row[0])
+            fg = read_record(FunctionalGroupRow, row)
+            add("functional-group", fg.condition, iod_id, fg.name)
     return out

@@ -2,12 +2,12 @@
 # generator or its templates and run `make generate`.
 """Validation rules of the Color Palette IOD (PS3.3 2024c Table A.58.3-1).
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 IOD = ("table_A.58.3-1", "Color Palette", "sect_A.58")
 
-# (name, IE, table id, usage, condition)
+# iodkit.rulemodel.rows.ModuleRow: (name, IE, table id, usage, condition)
 MODULES = (
     ("SOP Common", "Color Palette", "table_C.12-1", "M", None),
     ("Color Palette Definition", "Color Palette", "table_C.28.1-1", "M", None),
@@ -15,5 +15,5 @@ MODULES = (
     ("ICC Profile", "Color Palette", "table_C.11.15-1", "M", None),
 )
 
-# (name, table id, usage, condition, placement)
+# iodkit.rulemodel.rows.FunctionalGroupRow: (name, table id, usage, condition, placement)
 FUNCTIONAL_GROUPS = ()

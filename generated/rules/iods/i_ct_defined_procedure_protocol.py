@@ -2,12 +2,12 @@
 # generator or its templates and run `make generate`.
 """Validation rules of the CT Defined Procedure Protocol IOD (PS3.3 2024c Table A.82.2.3-1).
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 IOD = ("table_A.82.2.3-1", "CT Defined Procedure Protocol", "sect_A.82.2")
 
-# (name, IE, table id, usage, condition)
+# iodkit.rulemodel.rows.ModuleRow: (name, IE, table id, usage, condition)
 MODULES = (
     ("General Equipment", "Equipment", "table_C.7-8", "M", None),
     ("Enhanced General Equipment", "Equipment", "table_C.7-8b", "M", None),
@@ -23,5 +23,5 @@ MODULES = (
     ("SOP Common", "Procedure Protocol", "table_C.12-1", "M", None),
 )
 
-# (name, table id, usage, condition, placement)
+# iodkit.rulemodel.rows.FunctionalGroupRow: (name, table id, usage, condition, placement)
 FUNCTIONAL_GROUPS = ()

@@ -2,12 +2,12 @@
 # generator or its templates and run `make generate`.
 """Validation rules of the Encapsulated MTL IOD (PS3.3 2024c Table A.85.3-1).
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 IOD = ("table_A.85.3-1", "Encapsulated MTL", "sect_A.85.3")
 
-# (name, IE, table id, usage, condition)
+# iodkit.rulemodel.rows.ModuleRow: (name, IE, table id, usage, condition)
 MODULES = (
     ("Patient", "Patient", "table_C.7-1", "M", None),
     ("Clinical Trial Subject", "Patient", "table_C.7-2b", "U", None),
@@ -25,5 +25,5 @@ MODULES = (
     ("Common Instance Reference", "Encapsulated Document", "table_C.12-8", "C", ("Required if other Instances are referenced", {"if": {"unknown": "dataset", "text": "other Instances are referenced"}, "status": "not-decidable"})),
 )
 
-# (name, table id, usage, condition, placement)
+# iodkit.rulemodel.rows.FunctionalGroupRow: (name, table id, usage, condition, placement)
 FUNCTIONAL_GROUPS = ()

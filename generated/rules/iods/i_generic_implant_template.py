@@ -2,12 +2,12 @@
 # generator or its templates and run `make generate`.
 """Validation rules of the Generic Implant Template IOD (PS3.3 2024c Table A.61-1).
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 IOD = ("table_A.61-1", "Generic Implant Template", "sect_A.61")
 
-# (name, IE, table id, usage, condition)
+# iodkit.rulemodel.rows.ModuleRow: (name, IE, table id, usage, condition)
 MODULES = (
     ("Generic Implant Template Description", "Implant Template", "table_C.29.1.1-1", "M", None),
     ("Generic Implant Template 2D Drawings", "Implant Template", "table_C.29.1.2-1", "U", None),
@@ -18,5 +18,5 @@ MODULES = (
     ("Surface Mesh", "Surface Mesh", "table_C.27-1", "C", ("Required if Generic Implant Template 3D Models Module is present.", {"if": {"module": "Generic Implant Template 3D Models"}, "status": "executable"})),
 )
 
-# (name, table id, usage, condition, placement)
+# iodkit.rulemodel.rows.FunctionalGroupRow: (name, table id, usage, condition, placement)
 FUNCTIONAL_GROUPS = ()

@@ -2,12 +2,12 @@
 # generator or its templates and run `make generate`.
 """Validation rules of the Hanging Protocol IOD (PS3.3 2024c Table A.44.3-1).
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 IOD = ("table_A.44.3-1", "Hanging Protocol", "sect_A.44")
 
-# (name, IE, table id, usage, condition)
+# iodkit.rulemodel.rows.ModuleRow: (name, IE, table id, usage, condition)
 MODULES = (
     ("SOP Common", "Hanging Protocol", "table_C.12-1", "M", None),
     ("Hanging Protocol Definition", "Hanging Protocol", "table_C.23.1-1", "M", None),
@@ -15,5 +15,5 @@ MODULES = (
     ("Hanging Protocol Display", "Hanging Protocol", "table_C.23.3-1", "M", None),
 )
 
-# (name, table id, usage, condition, placement)
+# iodkit.rulemodel.rows.FunctionalGroupRow: (name, table id, usage, condition, placement)
 FUNCTIONAL_GROUPS = ()

@@ -2,16 +2,16 @@
 # generator or its templates and run `make generate`.
 """Validation rules of the Implant Template Group IOD (PS3.3 2024c Table A.63-1).
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 IOD = ("table_A.63-1", "Implant Template Group", "sect_A.63")
 
-# (name, IE, table id, usage, condition)
+# iodkit.rulemodel.rows.ModuleRow: (name, IE, table id, usage, condition)
 MODULES = (
     ("Implant Template Group", "Implant Template Group", "table_C.29.3-1", "M", None),
     ("SOP Common", "Implant Template Group", "table_C.12-1", "M", None),
 )
 
-# (name, table id, usage, condition, placement)
+# iodkit.rulemodel.rows.FunctionalGroupRow: (name, table id, usage, condition, placement)
 FUNCTIONAL_GROUPS = ()

@@ -2,17 +2,17 @@
 # generator or its templates and run `make generate`.
 """Validation rules of the Inventory IOD (PS3.3 2024c Table A.88.3-1).
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 IOD = ("table_A.88.3-1", "Inventory", "sect_A.88")
 
-# (name, IE, table id, usage, condition)
+# iodkit.rulemodel.rows.ModuleRow: (name, IE, table id, usage, condition)
 MODULES = (
     ("General Equipment", "Equipment", "table_C.7-8", "M", None),
     ("Inventory", "Inventory", "table_C.38.1-1", "M", None),
     ("SOP Common", "Inventory", "table_C.12-1", "M", None),
 )
 
-# (name, table id, usage, condition, placement)
+# iodkit.rulemodel.rows.FunctionalGroupRow: (name, table id, usage, condition, placement)
 FUNCTIONAL_GROUPS = ()

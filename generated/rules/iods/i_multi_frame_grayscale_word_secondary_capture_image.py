@@ -2,12 +2,12 @@
 # generator or its templates and run `make generate`.
 """Validation rules of the Multi-frame Grayscale Word Secondary Capture Image IOD (PS3.3 2024c Table A.8-4).
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 IOD = ("table_A.8-4", "Multi-frame Grayscale Word Secondary Capture Image", "sect_A.8.4")
 
-# (name, IE, table id, usage, condition)
+# iodkit.rulemodel.rows.ModuleRow: (name, IE, table id, usage, condition)
 MODULES = (
     ("Patient", "Patient", "table_C.7-1", "M", None),
     ("Clinical Trial Subject", "Patient", "table_C.7-2b", "U", None),
@@ -40,7 +40,7 @@ MODULES = (
     ("Frame Extraction", "Image", "table_C.12-9", "C", ("Required if the SOP Instance was created in response to a Frame-Level retrieve request", {"if": {"unknown": "dataset", "text": "the SOP Instance was created in response to a Frame-Level retrieve request"}, "status": "not-decidable"})),
 )
 
-# (name, table id, usage, condition, placement)
+# iodkit.rulemodel.rows.FunctionalGroupRow: (name, table id, usage, condition, placement)
 FUNCTIONAL_GROUPS = (
     ("Pixel Measures", "table_C.7.6.16-2", "C", ("Required if Plane Position (Patient) or Plane Orientation (Patient) Macros Present", {"if": {"or": [{"module": "Plane Position (Patient)", "kind": "macro"}, {"module": "Plane Orientation (Patient)", "kind": "macro"}]}, "status": "executable"}), ""),
     ("Plane Position (Patient)", "table_C.7.6.16-4", "C", ("Required if Pixel Measures or Plane Orientation (Patient) Macros Present", {"if": {"or": [{"module": "Pixel Measures", "kind": "macro"}, {"module": "Plane Orientation (Patient)", "kind": "macro"}]}, "status": "executable"}), ""),

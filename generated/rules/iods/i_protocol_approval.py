@@ -2,12 +2,12 @@
 # generator or its templates and run `make generate`.
 """Validation rules of the Protocol Approval IOD (PS3.3 2024c Table A.82.3.1.3-1).
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 IOD = ("table_A.82.3.1.3-1", "Protocol Approval", "sect_A.82.3.1")
 
-# (name, IE, table id, usage, condition)
+# iodkit.rulemodel.rows.ModuleRow: (name, IE, table id, usage, condition)
 MODULES = (
     ("General Equipment", "Equipment", "table_C.7-8", "M", None),
     ("Enhanced General Equipment", "Equipment", "table_C.7-8b", "M", None),
@@ -15,5 +15,5 @@ MODULES = (
     ("Protocol Approval", "Approval", "table_C.34.15-1", "M", None),
 )
 
-# (name, table id, usage, condition, placement)
+# iodkit.rulemodel.rows.FunctionalGroupRow: (name, table id, usage, condition, placement)
 FUNCTIONAL_GROUPS = ()

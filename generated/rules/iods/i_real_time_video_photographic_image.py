@@ -2,12 +2,12 @@
 # generator or its templates and run `make generate`.
 """Validation rules of the Real-Time Video Photographic Image IOD (PS3.3 2024c Table A.32.10-1).
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 IOD = ("table_A.32.10-1", "Real-Time Video Photographic Image", "sect_A.32.10")
 
-# (name, IE, table id, usage, condition)
+# iodkit.rulemodel.rows.ModuleRow: (name, IE, table id, usage, condition)
 MODULES = (
     ("Patient", "Patient", "table_C.7-1", "M", None),
     ("Clinical Trial Subject", "Patient", "table_C.7-2b", "U", None),
@@ -35,7 +35,7 @@ MODULES = (
     ("Current Frame Functional Groups", "Image", "table_C.7.6.27-1", "M", None),
 )
 
-# (name, table id, usage, condition, placement)
+# iodkit.rulemodel.rows.FunctionalGroupRow: (name, table id, usage, condition, placement)
 FUNCTIONAL_GROUPS = (
     ("Time of Frame", "table_C.7.6.16.2.29-1", "M", None, "per-frame"),
     ("Frame Content", "table_C.7.6.16-3", "M", None, "per-frame"),

@@ -2,12 +2,12 @@
 # generator or its templates and run `make generate`.
 """Validation rules of the RT Radiation Record Set IOD (PS3.3 2024c Table A.86.1.8-1).
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 IOD = ("table_A.86.1.8-1", "RT Radiation Record Set", "sect_A.86.1.8")
 
-# (name, IE, table id, usage, condition)
+# iodkit.rulemodel.rows.ModuleRow: (name, IE, table id, usage, condition)
 MODULES = (
     ("Patient", "Patient", "table_C.7-1", "M", None),
     ("Clinical Trial Subject", "Patient", "table_C.7-2b", "U", None),
@@ -27,5 +27,5 @@ MODULES = (
     ("Radiotherapy Common Instance", "RT Delivered Radiation", "table_C.36.4-1", "M", None),
 )
 
-# (name, table id, usage, condition, placement)
+# iodkit.rulemodel.rows.FunctionalGroupRow: (name, table id, usage, condition, placement)
 FUNCTIONAL_GROUPS = ()

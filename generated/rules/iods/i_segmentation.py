@@ -2,12 +2,12 @@
 # generator or its templates and run `make generate`.
 """Validation rules of the Segmentation IOD (PS3.3 2024c Table A.51-1).
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 IOD = ("table_A.51-1", "Segmentation", "sect_A.51")
 
-# (name, IE, table id, usage, condition)
+# iodkit.rulemodel.rows.ModuleRow: (name, IE, table id, usage, condition)
 MODULES = (
     ("Patient", "Patient", "table_C.7-1", "M", None),
     ("Clinical Trial Subject", "Patient", "table_C.7-2b", "U", None),
@@ -35,7 +35,7 @@ MODULES = (
     ("Frame Extraction", "Image", "table_C.12-9", "C", ("Required if the SOP Instance was created in response to a Frame-Level retrieve request", {"if": {"unknown": "dataset", "text": "the SOP Instance was created in response to a Frame-Level retrieve request"}, "status": "not-decidable"})),
 )
 
-# (name, table id, usage, condition, placement)
+# iodkit.rulemodel.rows.FunctionalGroupRow: (name, table id, usage, condition, placement)
 FUNCTIONAL_GROUPS = (
     ("Pixel Measures", "table_C.7.6.16-2", "C", ("Required if Derivation Image Functional Group (C.7.6.16.2.6) is not present and the Frame of Reference is defined in the patient-relative Reference Coordinate System. May be present otherwise if the Frame of Reference is defined in the patient-relative Reference Coordinate System. See Section A.51.5.1", {"if": {"and": [{"not": {"module": "Derivation Image", "kind": "functional-group"}}, {"unknown": "dataset", "text": "the Frame of Reference is defined in the patient-relative Reference Coordinate System"}]}, "permitted_if": {"unknown": "dataset", "text": "the Frame of Reference is defined in the patient-relative Reference Coordinate System"}, "status": "not-decidable"}), ""),
     ("Plane Position (Patient)", "table_C.7.6.16-4", "C", ("Required if Derivation Image Functional Group (C.7.6.16.2.6) is not present and the Frame of Reference is defined in the patient-relative Reference Coordinate System. May be present otherwise if the Frame of Reference is defined in the patient-relative Reference Coordinate System. See Section A.51.5.1", {"if": {"and": [{"not": {"module": "Derivation Image", "kind": "functional-group"}}, {"unknown": "dataset", "text": "the Frame of Reference is defined in the patient-relative Reference Coordinate System"}]}, "permitted_if": {"unknown": "dataset", "text": "the Frame of Reference is defined in the patient-relative Reference Coordinate System"}, "status": "not-decidable"}), ""),

@@ -2,12 +2,12 @@
 # generator or its templates and run `make generate`.
 """Validation rules of the Video Microscopic Image IOD (PS3.3 2024c Table A.32.6-1).
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 IOD = ("table_A.32.6-1", "Video Microscopic Image", "sect_A.32.6")
 
-# (name, IE, table id, usage, condition)
+# iodkit.rulemodel.rows.ModuleRow: (name, IE, table id, usage, condition)
 MODULES = (
     ("Patient", "Patient", "table_C.7-1", "M", None),
     ("Clinical Trial Subject", "Patient", "table_C.7-2b", "U", None),
@@ -33,5 +33,5 @@ MODULES = (
     ("Frame Extraction", "Image", "table_C.12-9", "C", ("Required if the SOP Instance was created in response to a Frame-Level retrieve request", {"if": {"unknown": "dataset", "text": "the SOP Instance was created in response to a Frame-Level retrieve request"}, "status": "not-decidable"})),
 )
 
-# (name, table id, usage, condition, placement)
+# iodkit.rulemodel.rows.FunctionalGroupRow: (name, table id, usage, condition, placement)
 FUNCTIONAL_GROUPS = ()

@@ -2,12 +2,12 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table 10.29-1 "UDI Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_10.29-1", "10.29-1", "UDI Macro", "macro")
 
 RULES = (
-    ("a", 0x00181009, 0xFFFFFFFF, "1", "Unique Device Identifier", "UniqueDeviceIdentifier", "UT", "1", None, (), None, None),
-    ("a", 0x00500020, 0xFFFFFFFF, "3", "Device Description", "DeviceDescription", "LO", "1", None, (), None, None),
+    ("a", 0x00181009, 0xFFFFFFFF, "1", "Unique Device Identifier", "UniqueDeviceIdentifier", "UT", "1", "", None, (), None, (), ()),
+    ("a", 0x00500020, 0xFFFFFFFF, "3", "Device Description", "DeviceDescription", "LO", "1", "", None, (), None, (), ()),
 )

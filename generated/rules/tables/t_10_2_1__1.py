@@ -2,14 +2,14 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table 10.2.1-1 "Content Item with Modifiers Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_10.2.1-1", "10.2.1-1", "Content Item with Modifiers Macro", "macro")
 
 RULES = (
     ("i", "table_10-2", None, ()),
-    ("a", 0x00400441, 0xFFFFFFFF, "3", "Content Item Modifier Sequence", "ContentItemModifierSequence", "SQ", "1", None, (), (
+    ("a", 0x00400441, 0xFFFFFFFF, "3", "Content Item Modifier Sequence", "ContentItemModifierSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-2", None, ()),
-    ), None),
+    ), (), ()),
 )

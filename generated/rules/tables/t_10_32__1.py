@@ -2,12 +2,12 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table 10.32-1 "Entity Long Labeling Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_10.32-1", "10.32-1", "Entity Long Labeling Macro", "macro")
 
 RULES = (
-    ("a", 0x30100038, 0xFFFFFFFF, "1", "Entity Long Label", "EntityLongLabel", "LO", "1", None, (), None, None),
-    ("a", 0x30100037, 0xFFFFFFFF, "3", "Entity Description", "EntityDescription", "ST", "1", None, (), None, None),
+    ("a", 0x30100038, 0xFFFFFFFF, "1", "Entity Long Label", "EntityLongLabel", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x30100037, 0xFFFFFFFF, "3", "Entity Description", "EntityDescription", "ST", "1", "", None, (), None, (), ()),
 )

@@ -2,13 +2,13 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table 10.35-1 "Device Model Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_10.35-1", "10.35-1", "Device Model Macro", "macro")
 
 RULES = (
-    ("a", 0x00080070, 0xFFFFFFFF, "2", "Manufacturer", "Manufacturer", "LO", "1", None, (), None, None),
-    ("a", 0x00081090, 0xFFFFFFFF, "2", "Manufacturer's Model Name", "ManufacturerModelName", "LO", "1", None, (), None, None),
-    ("a", 0x3010001A, 0xFFFFFFFF, "2", "Manufacturer's Model Version", "ManufacturerModelVersion", "LO", "1", None, (), None, None),
+    ("a", 0x00080070, 0xFFFFFFFF, "2", "Manufacturer", "Manufacturer", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00081090, 0xFFFFFFFF, "2", "Manufacturer's Model Name", "ManufacturerModelName", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x3010001A, 0xFFFFFFFF, "2", "Manufacturer's Model Version", "ManufacturerModelVersion", "LO", "1", "", None, (), None, (), ()),
 )

@@ -2,26 +2,26 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table 10.36-1 "Device Identification Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_10.36-1", "10.36-1", "Device Identification Macro", "macro")
 
 RULES = (
-    ("a", 0x3010002E, 0xFFFFFFFF, "1", "Device Type Code Sequence", "DeviceTypeCodeSequence", "SQ", "1", None, (), (
+    ("a", 0x3010002E, 0xFFFFFFFF, "1", "Device Type Code Sequence", "DeviceTypeCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, 1)),
-    ("a", 0x3010002D, 0xFFFFFFFF, "1", "Device Label", "DeviceLabel", "LO", "1", None, (), None, None),
-    ("a", 0x00500021, 0xFFFFFFFF, "3", "Long Device Description", "LongDeviceDescription", "ST", "1", None, (), None, None),
-    ("a", 0x00181000, 0xFFFFFFFF, "2", "Device Serial Number", "DeviceSerialNumber", "LO", "1", None, (), None, None),
-    ("a", 0x00181020, 0xFFFFFFFF, "2", "Software Versions", "SoftwareVersions", "LO", "1-n", None, (), None, None),
-    ("a", 0x00181204, 0xFFFFFFFF, "3", "Date of Manufacture", "DateOfManufacture", "DA", "1", None, (), None, None),
-    ("a", 0x00181205, 0xFFFFFFFF, "3", "Date of Installation", "DateOfInstallation", "DA", "1", None, (), None, None),
-    ("a", 0x0018100A, 0xFFFFFFFF, "3", "UDI Sequence", "UDISequence", "SQ", "1", None, (), (
+    ), ((1, 1, None),), ()),
+    ("a", 0x3010002D, 0xFFFFFFFF, "1", "Device Label", "DeviceLabel", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00500021, 0xFFFFFFFF, "3", "Long Device Description", "LongDeviceDescription", "ST", "1", "", None, (), None, (), ()),
+    ("a", 0x00181000, 0xFFFFFFFF, "2", "Device Serial Number", "DeviceSerialNumber", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00181020, 0xFFFFFFFF, "2", "Software Versions", "SoftwareVersions", "LO", "1-n", "", None, (), None, (), ()),
+    ("a", 0x00181204, 0xFFFFFFFF, "3", "Date of Manufacture", "DateOfManufacture", "DA", "1", "", None, (), None, (), ()),
+    ("a", 0x00181205, 0xFFFFFFFF, "3", "Date of Installation", "DateOfInstallation", "DA", "1", "", None, (), None, (), ()),
+    ("a", 0x0018100A, 0xFFFFFFFF, "3", "UDI Sequence", "UDISequence", "SQ", "1", "", None, (), (
         ("i", "table_10.29-1", None, ()),
-    ), None),
-    ("a", 0x30100043, 0xFFFFFFFF, "2", "Manufacturer's Device Identifier", "ManufacturerDeviceIdentifier", "ST", "1", None, (), None, None),
-    ("a", 0x3010001B, 0xFFFFFFFF, "2", "Device Alternate Identifier", "DeviceAlternateIdentifier", "UC", "1", None, (), None, None),
-    ("a", 0x3010001C, 0xFFFFFFFF, "1C", "Device Alternate Identifier Type", "DeviceAlternateIdentifierType", "CS", "1", ("Required if Device Alternate Identifier (3010,001B) has a value.", {"if": {"has_value": "item:3010,001B"}, "status": "executable"}), (("defined", ("BARCODE", "RFID"), None, None, ""),), None, None),
-    ("a", 0x3010001D, 0xFFFFFFFF, "1C", "Device Alternate Identifier Format", "DeviceAlternateIdentifierFormat", "LT", "1", ("Required if Device Alternate Identifier (3010,001B) has a value.", {"if": {"has_value": "item:3010,001B"}, "status": "executable"}), (), None, None),
+    ), (), ()),
+    ("a", 0x30100043, 0xFFFFFFFF, "2", "Manufacturer's Device Identifier", "ManufacturerDeviceIdentifier", "ST", "1", "", None, (), None, (), ()),
+    ("a", 0x3010001B, 0xFFFFFFFF, "2", "Device Alternate Identifier", "DeviceAlternateIdentifier", "UC", "1", "", None, (), None, (), ()),
+    ("a", 0x3010001C, 0xFFFFFFFF, "1C", "Device Alternate Identifier Type", "DeviceAlternateIdentifierType", "CS", "1", "", ("Required if Device Alternate Identifier (3010,001B) has a value.", {"if": {"has_value": "item:3010,001B"}, "status": "executable"}), (("defined", ("BARCODE", "RFID"), None, None, ""),), None, (), ()),
+    ("a", 0x3010001D, 0xFFFFFFFF, "1C", "Device Alternate Identifier Format", "DeviceAlternateIdentifierFormat", "LT", "1", "", ("Required if Device Alternate Identifier (3010,001B) has a value.", {"if": {"has_value": "item:3010,001B"}, "status": "executable"}), (), None, (), ()),
 )

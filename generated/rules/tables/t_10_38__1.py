@@ -2,19 +2,19 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table 10.38-1 "Outline Definition Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_10.38-1", "10.38-1", "Outline Definition Macro", "macro")
 
 RULES = (
-    ("a", 0x00181630, 0xFFFFFFFF, "1", "Outline Shape Type", "OutlineShapeType", "CS", "1", None, (("enumerated", ("RECTANGULAR", "CIRCULAR", "POLYGONAL"), None, None, ""),), None, None),
-    ("a", 0x00181631, 0xFFFFFFFF, "1C", "Outline Left Vertical Edge", "OutlineLeftVerticalEdge", "FD", "1", ("Required if Outline Shape Type (0018,1630) is RECTANGULAR.", {"if": {"equals": "item:0018,1630", "values": ["RECTANGULAR"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00181632, 0xFFFFFFFF, "1C", "Outline Right Vertical Edge", "OutlineRightVerticalEdge", "FD", "1", ("Required if Outline Shape Type (0018,1630) is RECTANGULAR.", {"if": {"equals": "item:0018,1630", "values": ["RECTANGULAR"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00181633, 0xFFFFFFFF, "1C", "Outline Upper Horizontal Edge", "OutlineUpperHorizontalEdge", "FD", "1", ("Required if Outline Shape Type (0018,1630) is RECTANGULAR.", {"if": {"equals": "item:0018,1630", "values": ["RECTANGULAR"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00181634, 0xFFFFFFFF, "1C", "Outline Lower Horizontal Edge", "OutlineLowerHorizontalEdge", "FD", "1", ("Required if Outline Shape Type (0018,1630) is RECTANGULAR.", {"if": {"equals": "item:0018,1630", "values": ["RECTANGULAR"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00181635, 0xFFFFFFFF, "1C", "Center of Circular Outline", "CenterOfCircularOutline", "FD", "2", ("Required if Outline Shape Type (0018,1630) is CIRCULAR.", {"if": {"equals": "item:0018,1630", "values": ["CIRCULAR"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00181636, 0xFFFFFFFF, "1C", "Diameter of Circular Outline", "DiameterOfCircularOutline", "FD", "1", ("Required if Outline Shape Type (0018,1630) is CIRCULAR.", {"if": {"equals": "item:0018,1630", "values": ["CIRCULAR"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00181637, 0xFFFFFFFF, "1C", "Number of Polygonal Vertices", "NumberOfPolygonalVertices", "UL", "1", ("Required if Outline Shape Type (0018,1630) is POLYGONAL.", {"if": {"equals": "item:0018,1630", "values": ["POLYGONAL"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00181638, 0xFFFFFFFF, "1C", "Vertices of the Polygonal Outline", "VerticesOfThePolygonalOutline", "OF", "1", ("Required if Outline Shape Type (0018,1630) is POLYGONAL.", {"if": {"equals": "item:0018,1630", "values": ["POLYGONAL"]}, "status": "executable"}), (), None, None),
+    ("a", 0x00181630, 0xFFFFFFFF, "1", "Outline Shape Type", "OutlineShapeType", "CS", "1", "", None, (("enumerated", ("RECTANGULAR", "CIRCULAR", "POLYGONAL"), None, None, ""),), None, (), ()),
+    ("a", 0x00181631, 0xFFFFFFFF, "1C", "Outline Left Vertical Edge", "OutlineLeftVerticalEdge", "FD", "1", "", ("Required if Outline Shape Type (0018,1630) is RECTANGULAR.", {"if": {"equals": "item:0018,1630", "values": ["RECTANGULAR"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00181632, 0xFFFFFFFF, "1C", "Outline Right Vertical Edge", "OutlineRightVerticalEdge", "FD", "1", "", ("Required if Outline Shape Type (0018,1630) is RECTANGULAR.", {"if": {"equals": "item:0018,1630", "values": ["RECTANGULAR"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00181633, 0xFFFFFFFF, "1C", "Outline Upper Horizontal Edge", "OutlineUpperHorizontalEdge", "FD", "1", "", ("Required if Outline Shape Type (0018,1630) is RECTANGULAR.", {"if": {"equals": "item:0018,1630", "values": ["RECTANGULAR"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00181634, 0xFFFFFFFF, "1C", "Outline Lower Horizontal Edge", "OutlineLowerHorizontalEdge", "FD", "1", "", ("Required if Outline Shape Type (0018,1630) is RECTANGULAR.", {"if": {"equals": "item:0018,1630", "values": ["RECTANGULAR"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00181635, 0xFFFFFFFF, "1C", "Center of Circular Outline", "CenterOfCircularOutline", "FD", "2", "", ("Required if Outline Shape Type (0018,1630) is CIRCULAR.", {"if": {"equals": "item:0018,1630", "values": ["CIRCULAR"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00181636, 0xFFFFFFFF, "1C", "Diameter of Circular Outline", "DiameterOfCircularOutline", "FD", "1", "", ("Required if Outline Shape Type (0018,1630) is CIRCULAR.", {"if": {"equals": "item:0018,1630", "values": ["CIRCULAR"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00181637, 0xFFFFFFFF, "1C", "Number of Polygonal Vertices", "NumberOfPolygonalVertices", "UL", "1", "", ("Required if Outline Shape Type (0018,1630) is POLYGONAL.", {"if": {"equals": "item:0018,1630", "values": ["POLYGONAL"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00181638, 0xFFFFFFFF, "1C", "Vertices of the Polygonal Outline", "VerticesOfThePolygonalOutline", "OF", "1", "", ("Required if Outline Shape Type (0018,1630) is POLYGONAL.", {"if": {"equals": "item:0018,1630", "values": ["POLYGONAL"]}, "status": "executable"}), (), None, (), ()),
 )

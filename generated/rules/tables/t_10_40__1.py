@@ -2,19 +2,19 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table 10.40-1 "Patient Support Position Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_10.40-1", "10.40-1", "Patient Support Position Macro", "macro")
 
 RULES = (
-    ("a", 0x300A065C, 0xFFFFFFFF, "1", "Patient Support Position Specification Method", "PatientSupportPositionSpecificationMethod", "CS", "1", None, (("enumerated", ("ABSENT", "GLOBAL", "DEVICE_SPECIFIC"), None, None, ""),), None, None),
-    ("a", 0x300A065D, 0xFFFFFFFF, "1C", "Patient Support Position Device Parameter Sequence", "PatientSupportPositionDeviceParameterSequence", "SQ", "1", ("Required if Patient Support Position Specification Method (300A,065C) does not equal ABSENT.", {"if": {"not": {"equals": "item:300A,065C", "values": ["ABSENT"]}}, "status": "executable"}), (), (
-        ("a", 0x300A0607, 0xFFFFFFFF, "1C", "Referenced Device Index", "ReferencedDeviceIndex", "US", "1", ("Required if Patient Support Position Specification Method (300A,065C) equals DEVICE_SPECIFIC.", {"if": {"equals": "300A,065C", "values": ["DEVICE_SPECIFIC"]}, "status": "executable"}), (), None, None),
-        ("a", 0x300A065E, 0xFFFFFFFF, "1C", "Device Order Index", "DeviceOrderIndex", "US", "1", ("Required if Patient Support Position Specification Method (300A,065C) equals DEVICE_SPECIFIC.", {"if": {"equals": "300A,065C", "values": ["DEVICE_SPECIFIC"]}, "status": "executable"}), (), None, None),
-        ("a", 0x300A065B, 0xFFFFFFFF, "1", "Patient Support Position Parameter Sequence", "PatientSupportPositionParameterSequence", "SQ", "1", None, (), (
-            ("a", 0x300A065F, 0xFFFFFFFF, "1C", "Patient Support Position Parameter Order Index", "PatientSupportPositionParameterOrderIndex", "US", "1", ("Required if Patient Support Position Specification Method (300A,065C) equals DEVICE_SPECIFIC.", {"if": {"equals": "300A,065C", "values": ["DEVICE_SPECIFIC"]}, "status": "executable"}), (), None, None),
+    ("a", 0x300A065C, 0xFFFFFFFF, "1", "Patient Support Position Specification Method", "PatientSupportPositionSpecificationMethod", "CS", "1", "", None, (("enumerated", ("ABSENT", "GLOBAL", "DEVICE_SPECIFIC"), None, None, ""),), None, (), ()),
+    ("a", 0x300A065D, 0xFFFFFFFF, "1C", "Patient Support Position Device Parameter Sequence", "PatientSupportPositionDeviceParameterSequence", "SQ", "1", "", ("Required if Patient Support Position Specification Method (300A,065C) does not equal ABSENT.", {"if": {"not": {"equals": "item:300A,065C", "values": ["ABSENT"]}}, "status": "executable"}), (), (
+        ("a", 0x300A0607, 0xFFFFFFFF, "1C", "Referenced Device Index", "ReferencedDeviceIndex", "US", "1", "", ("Required if Patient Support Position Specification Method (300A,065C) equals DEVICE_SPECIFIC.", {"if": {"equals": "300A,065C", "values": ["DEVICE_SPECIFIC"]}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x300A065E, 0xFFFFFFFF, "1C", "Device Order Index", "DeviceOrderIndex", "US", "1", "", ("Required if Patient Support Position Specification Method (300A,065C) equals DEVICE_SPECIFIC.", {"if": {"equals": "300A,065C", "values": ["DEVICE_SPECIFIC"]}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x300A065B, 0xFFFFFFFF, "1", "Patient Support Position Parameter Sequence", "PatientSupportPositionParameterSequence", "SQ", "1", "", None, (), (
+            ("a", 0x300A065F, 0xFFFFFFFF, "1C", "Patient Support Position Parameter Order Index", "PatientSupportPositionParameterOrderIndex", "US", "1", "", ("Required if Patient Support Position Specification Method (300A,065C) equals DEVICE_SPECIFIC.", {"if": {"equals": "300A,065C", "values": ["DEVICE_SPECIFIC"]}, "status": "executable"}), (), None, (), ()),
             ("i", "table_10-2", None, ()),
-        ), (1, None)),
-    ), None),
+        ), ((1, None, None),), ()),
+    ), ((1, None, ("if Patient Support Position Specification Method (300A,065C) equals DEVICE_SPECIFIC", {"if": {"equals": "300A,065C", "values": ["DEVICE_SPECIFIC"]}, "status": "executable"})), (1, 1, ("if Patient Support Position Specification Method (300A,065C) equals GLOBAL", {"if": {"equals": "300A,065C", "values": ["GLOBAL"]}, "status": "executable"}))), ()),
 )

@@ -2,13 +2,13 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table 10.9.1-1 "Enhanced Content Identification Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_10.9.1-1", "10.9.1-1", "Enhanced Content Identification Macro", "macro")
 
 RULES = (
-    ("a", 0x30100033, 0xFFFFFFFF, "1", "User Content Label", "UserContentLabel", "SH", "1", None, (), None, None),
-    ("a", 0x00700081, 0xFFFFFFFF, "2", "Content Description", "ContentDescription", "LO", "1", None, (), None, None),
+    ("a", 0x30100033, 0xFFFFFFFF, "1", "User Content Label", "UserContentLabel", "SH", "1", "", None, (), None, (), ()),
+    ("a", 0x00700081, 0xFFFFFFFF, "2", "Content Description", "ContentDescription", "LO", "1", "", None, (), None, (), ()),
     ("i", "table_10.9.3-1", None, ()),
 )

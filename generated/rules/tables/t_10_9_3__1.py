@@ -2,14 +2,14 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table 10.9.3-1 "Content Creator Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_10.9.3-1", "10.9.3-1", "Content Creator Macro", "macro")
 
 RULES = (
-    ("a", 0x00700084, 0xFFFFFFFF, "3", "Content Creator's Name", "ContentCreatorName", "PN", "1", None, (), None, None),
-    ("a", 0x00700086, 0xFFFFFFFF, "3", "Content Creator's Identification Code Sequence", "ContentCreatorIdentificationCodeSequence", "SQ", "1", None, (), (
+    ("a", 0x00700084, 0xFFFFFFFF, "3", "Content Creator's Name", "ContentCreatorName", "PN", "1", "", None, (), None, (), ()),
+    ("a", 0x00700086, 0xFFFFFFFF, "3", "Content Creator's Identification Code Sequence", "ContentCreatorIdentificationCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-1", None, ()),
-    ), None),
+    ), (), ()),
 )

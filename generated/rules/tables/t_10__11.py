@@ -2,12 +2,12 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table 10-11 "SOP Instance Reference Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_10-11", "10-11", "SOP Instance Reference Macro", "macro")
 
 RULES = (
-    ("a", 0x00081150, 0xFFFFFFFF, "1", "Referenced SOP Class UID", "ReferencedSOPClassUID", "UI", "1", None, (), None, None),
-    ("a", 0x00081155, 0xFFFFFFFF, "1", "Referenced SOP Instance UID", "ReferencedSOPInstanceUID", "UI", "1", None, (), None, None),
+    ("a", 0x00081150, 0xFFFFFFFF, "1", "Referenced SOP Class UID", "ReferencedSOPClassUID", "UI", "1", "", None, (), None, (), ()),
+    ("a", 0x00081155, 0xFFFFFFFF, "1", "Referenced SOP Instance UID", "ReferencedSOPInstanceUID", "UI", "1", "", None, (), None, (), ()),
 )

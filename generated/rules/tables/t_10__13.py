@@ -2,38 +2,38 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table 10-13 "General Contributing Sources Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_10-13", "10-13", "General Contributing Sources Macro", "macro")
 
 RULES = (
-    ("a", 0x00209529, 0xFFFFFFFF, "1C", "Contributing SOP Instances Reference Sequence", "ContributingSOPInstancesReferenceSequence", "SQ", "1", ("Required if this SOP Instance is created from other DICOM SOP Instances.", {"if": {"unknown": "dataset", "text": "this SOP Instance is created from other DICOM SOP Instances"}, "status": "not-decidable"}), (), (
-        ("a", 0x0020000D, 0xFFFFFFFF, "1", "Study Instance UID", "StudyInstanceUID", "UI", "1", None, (), None, None),
-        ("a", 0x00081115, 0xFFFFFFFF, "1", "Referenced Series Sequence", "ReferencedSeriesSequence", "SQ", "1", None, (), (
-            ("a", 0x0020000E, 0xFFFFFFFF, "1", "Series Instance UID", "SeriesInstanceUID", "UI", "1", None, (), None, None),
-            ("a", 0x00200011, 0xFFFFFFFF, "2", "Series Number", "SeriesNumber", "IS", "1", None, (), None, None),
-            ("a", 0x0008114A, 0xFFFFFFFF, "1", "Referenced Instance Sequence", "ReferencedInstanceSequence", "SQ", "1", None, (), (
+    ("a", 0x00209529, 0xFFFFFFFF, "1C", "Contributing SOP Instances Reference Sequence", "ContributingSOPInstancesReferenceSequence", "SQ", "1", "", ("Required if this SOP Instance is created from other DICOM SOP Instances.", {"if": {"unknown": "dataset", "text": "this SOP Instance is created from other DICOM SOP Instances"}, "status": "not-decidable"}), (), (
+        ("a", 0x0020000D, 0xFFFFFFFF, "1", "Study Instance UID", "StudyInstanceUID", "UI", "1", "", None, (), None, (), ()),
+        ("a", 0x00081115, 0xFFFFFFFF, "1", "Referenced Series Sequence", "ReferencedSeriesSequence", "SQ", "1", "", None, (), (
+            ("a", 0x0020000E, 0xFFFFFFFF, "1", "Series Instance UID", "SeriesInstanceUID", "UI", "1", "", None, (), None, (), ()),
+            ("a", 0x00200011, 0xFFFFFFFF, "2", "Series Number", "SeriesNumber", "IS", "1", "", None, (), None, (), ()),
+            ("a", 0x0008114A, 0xFFFFFFFF, "1", "Referenced Instance Sequence", "ReferencedInstanceSequence", "SQ", "1", "", None, (), (
                 ("i", "table_10-11", None, ()),
-                ("a", 0x00200013, 0xFFFFFFFF, "2", "Instance Number", "InstanceNumber", "IS", "1", None, (), None, None),
-            ), (1, None)),
-        ), (1, None)),
-    ), (1, None)),
-    ("a", 0x00080070, 0xFFFFFFFF, "2", "Manufacturer", "Manufacturer", "LO", "1", None, (), None, None),
-    ("a", 0x00081090, 0xFFFFFFFF, "1C", "Manufacturer's Model Name", "ManufacturerModelName", "LO", "1", ("Required if present and consistent in the contributing SOP Instances.", {"if": {"unknown": "dataset", "text": "present and consistent in the contributing SOP Instances"}, "status": "not-decidable"}), (), None, None),
-    ("a", 0x00181000, 0xFFFFFFFF, "1C", "Device Serial Number", "DeviceSerialNumber", "LO", "1", ("Required if present and consistent in the contributing SOP Instances.", {"if": {"unknown": "dataset", "text": "present and consistent in the contributing SOP Instances"}, "status": "not-decidable"}), (), None, None),
-    ("a", 0x00181020, 0xFFFFFFFF, "1C", "Software Versions", "SoftwareVersions", "LO", "1-n", ("Required if present and consistent in the contributing SOP Instances.", {"if": {"unknown": "dataset", "text": "present and consistent in the contributing SOP Instances"}, "status": "not-decidable"}), (), None, None),
-    ("a", 0x00181204, 0xFFFFFFFF, "3", "Date of Manufacture", "DateOfManufacture", "DA", "1", None, (), None, None),
-    ("a", 0x00181205, 0xFFFFFFFF, "3", "Date of Installation", "DateOfInstallation", "DA", "1", None, (), None, None),
-    ("a", 0x0008002A, 0xFFFFFFFF, "1C", "Acquisition DateTime", "AcquisitionDateTime", "DT", "1", ("Required if present and consistent in the contributing SOP Instances.", {"if": {"unknown": "dataset", "text": "present and consistent in the contributing SOP Instances"}, "status": "not-decidable"}), (), None, None),
-    ("a", 0x00081010, 0xFFFFFFFF, "1C", "Station Name", "StationName", "SH", "1", ("Required if present and consistent in the contributing SOP Instances.", {"if": {"unknown": "dataset", "text": "present and consistent in the contributing SOP Instances"}, "status": "not-decidable"}), (), None, None),
-    ("a", 0x00081070, 0xFFFFFFFF, "1C", "Operators' Name", "OperatorsName", "PN", "1-n", ("Required if present and consistent in the contributing SOP Instances.", {"if": {"unknown": "dataset", "text": "present and consistent in the contributing SOP Instances"}, "status": "not-decidable"}), (), None, None),
-    ("a", 0x00081072, 0xFFFFFFFF, "1C", "Operator Identification Sequence", "OperatorIdentificationSequence", "SQ", "1", ("Required if present and consistent in the contributing SOP Instances.", {"if": {"unknown": "dataset", "text": "present and consistent in the contributing SOP Instances"}, "status": "not-decidable"}), (), (
+                ("a", 0x00200013, 0xFFFFFFFF, "2", "Instance Number", "InstanceNumber", "IS", "1", "", None, (), None, (), ()),
+            ), ((1, None, None),), ()),
+        ), ((1, None, None),), ()),
+    ), ((1, None, None),), ()),
+    ("a", 0x00080070, 0xFFFFFFFF, "2", "Manufacturer", "Manufacturer", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00081090, 0xFFFFFFFF, "1C", "Manufacturer's Model Name", "ManufacturerModelName", "LO", "1", "", ("Required if present and consistent in the contributing SOP Instances.", {"if": {"unknown": "dataset", "text": "present and consistent in the contributing SOP Instances"}, "status": "not-decidable"}), (), None, (), ()),
+    ("a", 0x00181000, 0xFFFFFFFF, "1C", "Device Serial Number", "DeviceSerialNumber", "LO", "1", "", ("Required if present and consistent in the contributing SOP Instances.", {"if": {"unknown": "dataset", "text": "present and consistent in the contributing SOP Instances"}, "status": "not-decidable"}), (), None, (), ()),
+    ("a", 0x00181020, 0xFFFFFFFF, "1C", "Software Versions", "SoftwareVersions", "LO", "1-n", "", ("Required if present and consistent in the contributing SOP Instances.", {"if": {"unknown": "dataset", "text": "present and consistent in the contributing SOP Instances"}, "status": "not-decidable"}), (), None, (), ()),
+    ("a", 0x00181204, 0xFFFFFFFF, "3", "Date of Manufacture", "DateOfManufacture", "DA", "1", "", None, (), None, (), ()),
+    ("a", 0x00181205, 0xFFFFFFFF, "3", "Date of Installation", "DateOfInstallation", "DA", "1", "", None, (), None, (), ()),
+    ("a", 0x0008002A, 0xFFFFFFFF, "1C", "Acquisition DateTime", "AcquisitionDateTime", "DT", "1", "", ("Required if present and consistent in the contributing SOP Instances.", {"if": {"unknown": "dataset", "text": "present and consistent in the contributing SOP Instances"}, "status": "not-decidable"}), (), None, (), ()),
+    ("a", 0x00081010, 0xFFFFFFFF, "1C", "Station Name", "StationName", "SH", "1", "", ("Required if present and consistent in the contributing SOP Instances.", {"if": {"unknown": "dataset", "text": "present and consistent in the contributing SOP Instances"}, "status": "not-decidable"}), (), None, (), ()),
+    ("a", 0x00081070, 0xFFFFFFFF, "1C", "Operators' Name", "OperatorsName", "PN", "1-n", "", ("Required if present and consistent in the contributing SOP Instances.", {"if": {"unknown": "dataset", "text": "present and consistent in the contributing SOP Instances"}, "status": "not-decidable"}), (), None, (), ()),
+    ("a", 0x00081072, 0xFFFFFFFF, "1C", "Operator Identification Sequence", "OperatorIdentificationSequence", "SQ", "1", "", ("Required if present and consistent in the contributing SOP Instances.", {"if": {"unknown": "dataset", "text": "present and consistent in the contributing SOP Instances"}, "status": "not-decidable"}), (), (
         ("i", "table_10-1", None, ()),
-    ), (1, None)),
-    ("a", 0x00181030, 0xFFFFFFFF, "1C", "Protocol Name", "ProtocolName", "LO", "1", ("Required if present and consistent in the contributing SOP Instances.", {"if": {"unknown": "dataset", "text": "present and consistent in the contributing SOP Instances"}, "status": "not-decidable"}), (), None, None),
-    ("a", 0x00400260, 0xFFFFFFFF, "1C", "Performed Protocol Code Sequence", "PerformedProtocolCodeSequence", "SQ", "1", ("Required if present and consistent in the contributing SOP Instances.", {"if": {"unknown": "dataset", "text": "present and consistent in the contributing SOP Instances"}, "status": "not-decidable"}), (), (
+    ), ((1, None, None),), ()),
+    ("a", 0x00181030, 0xFFFFFFFF, "1C", "Protocol Name", "ProtocolName", "LO", "1", "", ("Required if present and consistent in the contributing SOP Instances.", {"if": {"unknown": "dataset", "text": "present and consistent in the contributing SOP Instances"}, "status": "not-decidable"}), (), None, (), ()),
+    ("a", 0x00400260, 0xFFFFFFFF, "1C", "Performed Protocol Code Sequence", "PerformedProtocolCodeSequence", "SQ", "1", "", ("Required if present and consistent in the contributing SOP Instances.", {"if": {"unknown": "dataset", "text": "present and consistent in the contributing SOP Instances"}, "status": "not-decidable"}), (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, None)),
-    ("a", 0x00189423, 0xFFFFFFFF, "1C", "Acquisition Protocol Name", "AcquisitionProtocolName", "LO", "1", ("Required if present and consistent in the contributing SOP Instances.", {"if": {"unknown": "dataset", "text": "present and consistent in the contributing SOP Instances"}, "status": "not-decidable"}), (), None, None),
+    ), ((1, None, None),), ()),
+    ("a", 0x00189423, 0xFFFFFFFF, "1C", "Acquisition Protocol Name", "AcquisitionProtocolName", "LO", "1", "", ("Required if present and consistent in the contributing SOP Instances.", {"if": {"unknown": "dataset", "text": "present and consistent in the contributing SOP Instances"}, "status": "not-decidable"}), (), None, (), ()),
 )

@@ -2,19 +2,19 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table 10-15 "Patient Orientation Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_10-15", "10-15", "Patient Orientation Macro", "macro")
 
 RULES = (
-    ("a", 0x00540410, 0xFFFFFFFF, "1", "Patient Orientation Code Sequence", "PatientOrientationCodeSequence", "SQ", "1", None, (), (
+    ("a", 0x00540410, 0xFFFFFFFF, "1", "Patient Orientation Code Sequence", "PatientOrientationCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-        ("a", 0x00540412, 0xFFFFFFFF, "1C", "Patient Orientation Modifier Code Sequence", "PatientOrientationModifierCodeSequence", "SQ", "1", ("Required if needed to fully specify the orientation of the Patient with respect to gravity.", {"if": {"unknown": "dataset", "text": "needed to fully specify the orientation of the Patient with respect to gravity"}, "status": "not-decidable"}), (), (
+        ("a", 0x00540412, 0xFFFFFFFF, "1C", "Patient Orientation Modifier Code Sequence", "PatientOrientationModifierCodeSequence", "SQ", "1", "", ("Required if needed to fully specify the orientation of the Patient with respect to gravity.", {"if": {"unknown": "dataset", "text": "needed to fully specify the orientation of the Patient with respect to gravity"}, "status": "not-decidable"}), (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1)),
-    ), (1, 1)),
-    ("a", 0x00540414, 0xFFFFFFFF, "3", "Patient Gantry Relationship Code Sequence", "PatientGantryRelationshipCodeSequence", "SQ", "1", None, (), (
+        ), ((1, 1, None),), ()),
+    ), ((1, 1, None),), ()),
+    ("a", 0x00540414, 0xFFFFFFFF, "3", "Patient Gantry Relationship Code Sequence", "PatientGantryRelationshipCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), None),
+    ), (), ()),
 )

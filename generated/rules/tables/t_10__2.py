@@ -2,38 +2,38 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table 10-2 "Content Item Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_10-2", "10-2", "Content Item Macro", "macro")
 
 RULES = (
-    ("a", 0x0040A040, 0xFFFFFFFF, "1", "Value Type", "ValueType", "CS", "1", None, (("enumerated", ("DATE", "TIME", "DATETIME", "PNAME", "UIDREF", "TEXT", "CODE", "NUMERIC", "COMPOSITE", "IMAGE", "WAVEFORM"), None, None, ""),), None, None),
-    ("a", 0x0040A032, 0xFFFFFFFF, "3", "Observation DateTime", "ObservationDateTime", "DT", "1", None, (), None, None),
-    ("a", 0x0040A033, 0xFFFFFFFF, "3", "Observation Start DateTime", "ObservationStartDateTime", "DT", "1", None, (), None, None),
-    ("a", 0x0040A043, 0xFFFFFFFF, "1", "Concept Name Code Sequence", "ConceptNameCodeSequence", "SQ", "1", None, (), (
+    ("a", 0x0040A040, 0xFFFFFFFF, "1", "Value Type", "ValueType", "CS", "1", "", None, (("enumerated", ("DATE", "TIME", "DATETIME", "PNAME", "UIDREF", "TEXT", "CODE", "NUMERIC", "COMPOSITE", "IMAGE", "WAVEFORM"), None, None, ""),), None, (), ()),
+    ("a", 0x0040A032, 0xFFFFFFFF, "3", "Observation DateTime", "ObservationDateTime", "DT", "1", "", None, (), None, (), ()),
+    ("a", 0x0040A033, 0xFFFFFFFF, "3", "Observation Start DateTime", "ObservationStartDateTime", "DT", "1", "", None, (), None, (), ()),
+    ("a", 0x0040A043, 0xFFFFFFFF, "1", "Concept Name Code Sequence", "ConceptNameCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, 1)),
-    ("a", 0x0040A120, 0xFFFFFFFF, "1C", "DateTime", "DateTime", "DT", "1", ("Required if Value Type (0040,A040) is DATETIME.", {"if": {"equals": "item:0040,A040", "values": ["DATETIME"]}, "status": "executable"}), (), None, None),
-    ("a", 0x0040A121, 0xFFFFFFFF, "1C", "Date", "Date", "DA", "1", ("Required if Value Type (0040,A040) is DATE.", {"if": {"equals": "item:0040,A040", "values": ["DATE"]}, "status": "executable"}), (), None, None),
-    ("a", 0x0040A122, 0xFFFFFFFF, "1C", "Time", "Time", "TM", "1", ("Required if Value Type (0040,A040) is TIME.", {"if": {"equals": "item:0040,A040", "values": ["TIME"]}, "status": "executable"}), (), None, None),
-    ("a", 0x0040A123, 0xFFFFFFFF, "1C", "Person Name", "PersonName", "PN", "1", ("Required if Value Type (0040,A040) is PNAME.", {"if": {"equals": "item:0040,A040", "values": ["PNAME"]}, "status": "executable"}), (), None, None),
-    ("a", 0x0040A124, 0xFFFFFFFF, "1C", "UID", "UID", "UI", "1", ("Required if Value Type (0040,A040) is UIDREF.", {"if": {"equals": "item:0040,A040", "values": ["UIDREF"]}, "status": "executable"}), (), None, None),
-    ("a", 0x0040A160, 0xFFFFFFFF, "1C", "Text Value", "TextValue", "UT", "1", ("Required if Value Type (0040,A040) is TEXT.", {"if": {"equals": "item:0040,A040", "values": ["TEXT"]}, "status": "executable"}), (), None, None),
-    ("a", 0x0040A168, 0xFFFFFFFF, "1C", "Concept Code Sequence", "ConceptCodeSequence", "SQ", "1", ("Required if Value Type (0040,A040) is CODE.", {"if": {"equals": "item:0040,A040", "values": ["CODE"]}, "status": "executable"}), (), (
+    ), ((1, 1, None),), ()),
+    ("a", 0x0040A120, 0xFFFFFFFF, "1C", "DateTime", "DateTime", "DT", "1", "", ("Required if Value Type (0040,A040) is DATETIME.", {"if": {"equals": "item:0040,A040", "values": ["DATETIME"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x0040A121, 0xFFFFFFFF, "1C", "Date", "Date", "DA", "1", "", ("Required if Value Type (0040,A040) is DATE.", {"if": {"equals": "item:0040,A040", "values": ["DATE"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x0040A122, 0xFFFFFFFF, "1C", "Time", "Time", "TM", "1", "", ("Required if Value Type (0040,A040) is TIME.", {"if": {"equals": "item:0040,A040", "values": ["TIME"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x0040A123, 0xFFFFFFFF, "1C", "Person Name", "PersonName", "PN", "1", "", ("Required if Value Type (0040,A040) is PNAME.", {"if": {"equals": "item:0040,A040", "values": ["PNAME"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x0040A124, 0xFFFFFFFF, "1C", "UID", "UID", "UI", "1", "", ("Required if Value Type (0040,A040) is UIDREF.", {"if": {"equals": "item:0040,A040", "values": ["UIDREF"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x0040A160, 0xFFFFFFFF, "1C", "Text Value", "TextValue", "UT", "1", "", ("Required if Value Type (0040,A040) is TEXT.", {"if": {"equals": "item:0040,A040", "values": ["TEXT"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x0040A168, 0xFFFFFFFF, "1C", "Concept Code Sequence", "ConceptCodeSequence", "SQ", "1", "", ("Required if Value Type (0040,A040) is CODE.", {"if": {"equals": "item:0040,A040", "values": ["CODE"]}, "status": "executable"}), (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, 1)),
-    ("a", 0x0040A30A, 0xFFFFFFFF, "1C", "Numeric Value", "NumericValue", "DS", "1", ("Required if Value Type (0040,A040) is NUMERIC.", {"if": {"equals": "item:0040,A040", "values": ["NUMERIC"]}, "status": "executable"}), (), None, None),
-    ("a", 0x0040A161, 0xFFFFFFFF, "1C", "Floating Point Value", "FloatingPointValue", "FD", "1-n", ("Required if Numeric Value (0040,A30A) has insufficient precision to represent the value as a string. May be present otherwise.", {"if": {"unknown": "dataset", "text": "Numeric Value (0040,A30A) has insufficient precision to represent the value as a string"}, "otherwise": "may", "status": "not-decidable"}), (), None, None),
-    ("a", 0x0040A162, 0xFFFFFFFF, "1C", "Rational Numerator Value", "RationalNumeratorValue", "SL", "1-n", ("Required if Numeric Value (0040,A30A) has insufficient precision to represent a rational value as a string. May be present otherwise.", {"if": {"unknown": "dataset", "text": "Numeric Value (0040,A30A) has insufficient precision to represent a rational value as a string"}, "otherwise": "may", "status": "not-decidable"}), (), None, None),
-    ("a", 0x0040A163, 0xFFFFFFFF, "1C", "Rational Denominator Value", "RationalDenominatorValue", "UL", "1-n", ("Required if Rational Numerator Value (0040,A162) is present.", {"if": {"present": "item:0040,A162"}, "status": "executable"}), (), None, None),
-    ("a", 0x004008EA, 0xFFFFFFFF, "1C", "Measurement Units Code Sequence", "MeasurementUnitsCodeSequence", "SQ", "1", ("Required if Value Type (0040,A040) is NUMERIC.", {"if": {"equals": "item:0040,A040", "values": ["NUMERIC"]}, "status": "executable"}), (), (
+    ), ((1, 1, None),), ()),
+    ("a", 0x0040A30A, 0xFFFFFFFF, "1C", "Numeric Value", "NumericValue", "DS", "1-n", "1", ("Required if Value Type (0040,A040) is NUMERIC.", {"if": {"equals": "item:0040,A040", "values": ["NUMERIC"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x0040A161, 0xFFFFFFFF, "1C", "Floating Point Value", "FloatingPointValue", "FD", "1-n", "", ("Required if Numeric Value (0040,A30A) has insufficient precision to represent the value as a string. May be present otherwise.", {"if": {"unknown": "dataset", "text": "Numeric Value (0040,A30A) has insufficient precision to represent the value as a string"}, "otherwise": "may", "status": "not-decidable"}), (), None, (), ()),
+    ("a", 0x0040A162, 0xFFFFFFFF, "1C", "Rational Numerator Value", "RationalNumeratorValue", "SL", "1-n", "", ("Required if Numeric Value (0040,A30A) has insufficient precision to represent a rational value as a string. May be present otherwise.", {"if": {"unknown": "dataset", "text": "Numeric Value (0040,A30A) has insufficient precision to represent a rational value as a string"}, "otherwise": "may", "status": "not-decidable"}), (), None, (), ()),
+    ("a", 0x0040A163, 0xFFFFFFFF, "1C", "Rational Denominator Value", "RationalDenominatorValue", "UL", "1-n", "", ("Required if Rational Numerator Value (0040,A162) is present.", {"if": {"present": "item:0040,A162"}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x004008EA, 0xFFFFFFFF, "1C", "Measurement Units Code Sequence", "MeasurementUnitsCodeSequence", "SQ", "1", "", ("Required if Value Type (0040,A040) is NUMERIC.", {"if": {"equals": "item:0040,A040", "values": ["NUMERIC"]}, "status": "executable"}), (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, 1)),
-    ("a", 0x00081199, 0xFFFFFFFF, "1C", "Referenced SOP Sequence", "ReferencedSOPSequence", "SQ", "1", ("Required if Value Type (0040,A040) is COMPOSITE or IMAGE or WAVEFORM.", {"if": {"equals": "item:0040,A040", "values": ["COMPOSITE", "IMAGE", "WAVEFORM"]}, "status": "executable"}), (), (
+    ), ((1, 1, None),), ()),
+    ("a", 0x00081199, 0xFFFFFFFF, "1C", "Referenced SOP Sequence", "ReferencedSOPSequence", "SQ", "1", "", ("Required if Value Type (0040,A040) is COMPOSITE or IMAGE or WAVEFORM.", {"if": {"equals": "item:0040,A040", "values": ["COMPOSITE", "IMAGE", "WAVEFORM"]}, "status": "executable"}), (), (
         ("i", "table_10-11", None, ()),
-        ("a", 0x00081160, 0xFFFFFFFF, "1C", "Referenced Frame Number", "ReferencedFrameNumber", "IS", "1-n", ("Required if the Referenced SOP Instance is a multi-frame image and the reference does not apply to all frames, and Referenced Segment Number (0062,000B) is not present.", {"if": {"and": [{"unknown": "dataset", "text": "the Referenced SOP Instance is a multi-frame image and the reference does not apply to all frames"}, {"absent": "item:0062,000B"}]}, "status": "not-decidable"}), (), None, None),
-        ("a", 0x0062000B, 0xFFFFFFFF, "1C", "Referenced Segment Number", "ReferencedSegmentNumber", "US", "1-n", ("Required if the Referenced SOP Instance is a Segmentation or Surface Segmentation and the reference does not apply to all segments and Referenced Frame Number (0008,1160) is not present.", {"if": {"and": [{"unknown": "dataset", "text": "the Referenced SOP Instance is a Segmentation or Surface Segmentation and the reference does not apply to all segments"}, {"absent": "item:0008,1160"}]}, "status": "not-decidable"}), (), None, None),
-        ("a", 0x0040A0B0, 0xFFFFFFFF, "1C", "Referenced Waveform Channels", "ReferencedWaveformChannels", "US", "2-2n", ("Required if the Referenced SOP Instance is a Waveform that contains multiple Channels and the reference does not apply to all Channels of all Multiplex Groups.", {"if": {"unknown": "dataset", "text": "the Referenced SOP Instance is a Waveform that contains multiple Channels and the reference does not apply to all Channels of all Multiplex Groups"}, "status": "not-decidable"}), (), None, None),
-    ), (1, 1)),
+        ("a", 0x00081160, 0xFFFFFFFF, "1C", "Referenced Frame Number", "ReferencedFrameNumber", "IS", "1-n", "", ("Required if the Referenced SOP Instance is a multi-frame image and the reference does not apply to all frames, and Referenced Segment Number (0062,000B) is not present.", {"if": {"and": [{"unknown": "dataset", "text": "the Referenced SOP Instance is a multi-frame image and the reference does not apply to all frames"}, {"absent": "item:0062,000B"}]}, "status": "not-decidable"}), (), None, (), ()),
+        ("a", 0x0062000B, 0xFFFFFFFF, "1C", "Referenced Segment Number", "ReferencedSegmentNumber", "US", "1-n", "", ("Required if the Referenced SOP Instance is a Segmentation or Surface Segmentation and the reference does not apply to all segments and Referenced Frame Number (0008,1160) is not present.", {"if": {"and": [{"unknown": "dataset", "text": "the Referenced SOP Instance is a Segmentation or Surface Segmentation and the reference does not apply to all segments"}, {"absent": "item:0008,1160"}]}, "status": "not-decidable"}), (), None, (), ()),
+        ("a", 0x0040A0B0, 0xFFFFFFFF, "1C", "Referenced Waveform Channels", "ReferencedWaveformChannels", "US", "2-2n", "", ("Required if the Referenced SOP Instance is a Waveform that contains multiple Channels and the reference does not apply to all Channels of all Multiplex Groups.", {"if": {"unknown": "dataset", "text": "the Referenced SOP Instance is a Waveform that contains multiple Channels and the reference does not apply to all Channels of all Multiplex Groups"}, "status": "not-decidable"}), (), None, (), ()),
+    ), ((1, 1, None),), ()),
 )

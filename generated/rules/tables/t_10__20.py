@@ -2,16 +2,16 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table 10-20 "Selector Attribute Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_10-20", "10-20", "Selector Attribute Macro", "macro")
 
 RULES = (
-    ("a", 0x00720026, 0xFFFFFFFF, "1C", "Selector Attribute", "SelectorAttribute", "AT", "1", ("Required if the selected content is not a Sequence Item.", {"if": {"unknown": "dataset", "text": "the selected content is not a Sequence Item"}, "status": "not-decidable"}), (), None, None),
-    ("a", 0x00720028, 0xFFFFFFFF, "1C", "Selector Value Number", "SelectorValueNumber", "US", "1", ("Required if the selected content is a single Attribute of any VR other than SQ.", {"if": {"unknown": "dataset", "text": "the selected content is a single Attribute of any VR other than SQ"}, "status": "not-decidable"}), (), None, None),
-    ("a", 0x00720052, 0xFFFFFFFF, "1C", "Selector Sequence Pointer", "SelectorSequencePointer", "AT", "1-n", ("Required if Selector Attribute (0072,0026) is nested in one or more Sequences or is absent.", {"if": {"unknown": "unparsed", "text": "Selector Attribute (0072,0026) is nested in one or more Sequences or is absent"}, "status": "unparsed"}), (), None, None),
-    ("a", 0x00720054, 0xFFFFFFFF, "1C", "Selector Sequence Pointer Private Creator", "SelectorSequencePointerPrivateCreator", "LO", "1-n", ("Required if Selector Sequence Pointer (0072,0052) is present and one or more of the values of Selector Sequence Pointer (0072,0052) is the Data Element Tag of a Private Attribute.", {"if": {"and": [{"present": "item:0072,0052"}, {"unknown": "unparsed", "text": "one or more of the values of Selector Sequence Pointer (0072,0052) is the Data Element Tag of a Private Attribute"}]}, "status": "unparsed"}), (), None, None),
-    ("a", 0x00741057, 0xFFFFFFFF, "1C", "Selector Sequence Pointer Items", "SelectorSequencePointerItems", "IS", "1-n", ("Required if Selector Sequence Pointer (0072,0052) is present.", {"if": {"present": "item:0072,0052"}, "status": "executable"}), (), None, None),
-    ("a", 0x00720056, 0xFFFFFFFF, "1C", "Selector Attribute Private Creator", "SelectorAttributePrivateCreator", "LO", "1", ("Required if the Selector Attribute (0072,0026) value is the Data Element Tag of a Private Attribute.", {"if": {"points_into": "item:0072,0026", "where": "private"}, "status": "executable"}), (), None, None),
+    ("a", 0x00720026, 0xFFFFFFFF, "1C", "Selector Attribute", "SelectorAttribute", "AT", "1", "", ("Required if the selected content is not a Sequence Item.", {"if": {"unknown": "dataset", "text": "the selected content is not a Sequence Item"}, "status": "not-decidable"}), (), None, (), ()),
+    ("a", 0x00720028, 0xFFFFFFFF, "1C", "Selector Value Number", "SelectorValueNumber", "US", "1", "", ("Required if the selected content is a single Attribute of any VR other than SQ.", {"if": {"unknown": "dataset", "text": "the selected content is a single Attribute of any VR other than SQ"}, "status": "not-decidable"}), (), None, (), ()),
+    ("a", 0x00720052, 0xFFFFFFFF, "1C", "Selector Sequence Pointer", "SelectorSequencePointer", "AT", "1-n", "", ("Required if Selector Attribute (0072,0026) is nested in one or more Sequences or is absent.", {"if": {"unknown": "unparsed", "text": "Selector Attribute (0072,0026) is nested in one or more Sequences or is absent"}, "status": "unparsed"}), (), None, (), ()),
+    ("a", 0x00720054, 0xFFFFFFFF, "1C", "Selector Sequence Pointer Private Creator", "SelectorSequencePointerPrivateCreator", "LO", "1-n", "", ("Required if Selector Sequence Pointer (0072,0052) is present and one or more of the values of Selector Sequence Pointer (0072,0052) is the Data Element Tag of a Private Attribute.", {"if": {"and": [{"present": "item:0072,0052"}, {"unknown": "unparsed", "text": "one or more of the values of Selector Sequence Pointer (0072,0052) is the Data Element Tag of a Private Attribute"}]}, "status": "unparsed"}), (), None, (), ()),
+    ("a", 0x00741057, 0xFFFFFFFF, "1C", "Selector Sequence Pointer Items", "SelectorSequencePointerItems", "IS", "1-n", "", ("Required if Selector Sequence Pointer (0072,0052) is present.", {"if": {"present": "item:0072,0052"}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00720056, 0xFFFFFFFF, "1C", "Selector Attribute Private Creator", "SelectorAttributePrivateCreator", "LO", "1", "", ("Required if the Selector Attribute (0072,0026) value is the Data Element Tag of a Private Attribute.", {"if": {"points_into": "item:0072,0026", "where": "private"}, "status": "executable"}), (), None, (), ()),
 )

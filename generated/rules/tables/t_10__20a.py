@@ -2,14 +2,14 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table 10-20a "Extended Selector Attribute Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_10-20a", "10-20a", "Extended Selector Attribute Macro", "macro")
 
 RULES = (
-    ("a", 0x00820018, 0xFFFFFFFF, "1", "Selector Attribute Name", "SelectorAttributeName", "LO", "1", None, (), None, None),
-    ("a", 0x00820019, 0xFFFFFFFF, "3", "Selector Attribute Keyword", "SelectorAttributeKeyword", "LO", "1", None, (), None, None),
-    ("a", 0x00720050, 0xFFFFFFFF, "1", "Selector Attribute VR", "SelectorAttributeVR", "CS", "1", None, (), None, None),
+    ("a", 0x00820018, 0xFFFFFFFF, "1", "Selector Attribute Name", "SelectorAttributeName", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00820019, 0xFFFFFFFF, "3", "Selector Attribute Keyword", "SelectorAttributeKeyword", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00720050, 0xFFFFFFFF, "1", "Selector Attribute VR", "SelectorAttributeVR", "CS", "1", "", None, (), None, (), ()),
     ("i", "table_10-20", None, ()),
 )

@@ -2,17 +2,17 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table 10-24 "Mandatory View and Slice Progression Direction Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_10-24", "10-24", "Mandatory View and Slice Progression Direction Macro", "macro")
 
 RULES = (
-    ("a", 0x00540220, 0xFFFFFFFF, "1", "View Code Sequence", "ViewCodeSequence", "SQ", "1", None, (), (
+    ("a", 0x00540220, 0xFFFFFFFF, "1", "View Code Sequence", "ViewCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-        ("a", 0x00540222, 0xFFFFFFFF, "2C", "View Modifier Code Sequence", "ViewModifierCodeSequence", "SQ", "1", ("Required if needed to fully specify the View.", {"if": {"unknown": "dataset", "text": "needed to fully specify the View"}, "status": "not-decidable"}), (), (
+        ("a", 0x00540222, 0xFFFFFFFF, "2C", "View Modifier Code Sequence", "ViewModifierCodeSequence", "SQ", "1", "", ("Required if needed to fully specify the View.", {"if": {"unknown": "dataset", "text": "needed to fully specify the View"}, "status": "not-decidable"}), (), (
             ("i", "table_8.8-1", None, ()),
-        ), (0, None)),
-    ), (1, 1)),
-    ("a", 0x00540500, 0xFFFFFFFF, "1C", "Slice Progression Direction", "SliceProgressionDirection", "CS", "1", ('Required if View Code Sequence (0054,0220) equals (103340004, SCT, "Short Axis") or (131185001, SCT, "Vertical Long Axis") or (131186000, SCT, "Horizontal Long Axis"). May be present otherwise.', {"if": {"code": "item:0054,0220", "values": [["103340004", "SCT"], ["131185001", "SCT"], ["131186000", "SCT"]]}, "otherwise": "may", "status": "executable"}), (("enumerated", ("APEX_TO_BASE", "BASE_TO_APEX"), None, {"unknown": "unparsed", "text": 'View Code Sequence (0054,0220) indicates a short axis view, such as when it equals (103340004, SCT, "Short Axis")'}, 'View Code Sequence (0054,0220) indicates a short axis view, such as when it equals (103340004, SCT, "Short Axis")'), ("enumerated", ("ANT_TO_INF", "INF_TO_ANT"), None, {"unknown": "unparsed", "text": 'View Code Sequence (0054,0220) indicates a vertical long axis view, such as when it equals (131185001, SCT, "Vertical Long Axis")'}, 'View Code Sequence (0054,0220) indicates a vertical long axis view, such as when it equals (131185001, SCT, "Vertical Long Axis")'), ("enumerated", ("SEPTUM_TO_WALL", "WALL_TO_SEPTUM"), None, {"unknown": "unparsed", "text": 'View Code Sequence (0054,0220) indicates a horizontal long axis view, such as when it equals (131186000, SCT, "Horizontal Long Axis")'}, 'View Code Sequence (0054,0220) indicates a horizontal long axis view, such as when it equals (131186000, SCT, "Horizontal Long Axis")')), None, None),
+        ), ((0, None, None),), ()),
+    ), ((1, 1, None),), ()),
+    ("a", 0x00540500, 0xFFFFFFFF, "1C", "Slice Progression Direction", "SliceProgressionDirection", "CS", "1", "", ('Required if View Code Sequence (0054,0220) equals (103340004, SCT, "Short Axis") or (131185001, SCT, "Vertical Long Axis") or (131186000, SCT, "Horizontal Long Axis"). May be present otherwise.', {"if": {"code": "item:0054,0220", "values": [["103340004", "SCT"], ["131185001", "SCT"], ["131186000", "SCT"]]}, "otherwise": "may", "status": "executable"}), (("enumerated", ("APEX_TO_BASE", "BASE_TO_APEX"), None, {"unknown": "unparsed", "text": 'View Code Sequence (0054,0220) indicates a short axis view, such as when it equals (103340004, SCT, "Short Axis")'}, 'View Code Sequence (0054,0220) indicates a short axis view, such as when it equals (103340004, SCT, "Short Axis")'), ("enumerated", ("ANT_TO_INF", "INF_TO_ANT"), None, {"unknown": "unparsed", "text": 'View Code Sequence (0054,0220) indicates a vertical long axis view, such as when it equals (131185001, SCT, "Vertical Long Axis")'}, 'View Code Sequence (0054,0220) indicates a vertical long axis view, such as when it equals (131185001, SCT, "Vertical Long Axis")'), ("enumerated", ("SEPTUM_TO_WALL", "WALL_TO_SEPTUM"), None, {"unknown": "unparsed", "text": 'View Code Sequence (0054,0220) indicates a horizontal long axis view, such as when it equals (131186000, SCT, "Horizontal Long Axis")'}, 'View Code Sequence (0054,0220) indicates a horizontal long axis view, such as when it equals (131186000, SCT, "Horizontal Long Axis")')), None, (), ()),
 )

@@ -2,17 +2,17 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table 10-25 "Optional View and Slice Progression Direction Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_10-25", "10-25", "Optional View and Slice Progression Direction Macro", "macro")
 
 RULES = (
-    ("a", 0x00540220, 0xFFFFFFFF, "3", "View Code Sequence", "ViewCodeSequence", "SQ", "1", None, (), (
+    ("a", 0x00540220, 0xFFFFFFFF, "3", "View Code Sequence", "ViewCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-        ("a", 0x00540222, 0xFFFFFFFF, "3", "View Modifier Code Sequence", "ViewModifierCodeSequence", "SQ", "1", None, (), (
+        ("a", 0x00540222, 0xFFFFFFFF, "3", "View Modifier Code Sequence", "ViewModifierCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), None),
-    ), None),
-    ("a", 0x00540500, 0xFFFFFFFF, "3", "Slice Progression Direction", "SliceProgressionDirection", "CS", "1", None, (("enumerated", ("APEX_TO_BASE", "BASE_TO_APEX"), None, {"unknown": "unparsed", "text": 'View Code Sequence (0054,0220) indicates a short axis view, such as when it equals (103340004, SCT, "Short Axis")'}, 'View Code Sequence (0054,0220) indicates a short axis view, such as when it equals (103340004, SCT, "Short Axis")'), ("enumerated", ("ANT_TO_INF", "INF_TO_ANT"), None, {"unknown": "unparsed", "text": 'View Code Sequence (0054,0220) indicates a vertical long axis view, such as when it equals (131185001, SCT, "Vertical Long Axis")'}, 'View Code Sequence (0054,0220) indicates a vertical long axis view, such as when it equals (131185001, SCT, "Vertical Long Axis")'), ("enumerated", ("SEPTUM_TO_WALL", "WALL_TO_SEPTUM"), None, {"unknown": "unparsed", "text": 'View Code Sequence (0054,0220) indicates a horizontal long axis view, such as when it equals (131186000, SCT, "Horizontal Long Axis")'}, 'View Code Sequence (0054,0220) indicates a horizontal long axis view, such as when it equals (131186000, SCT, "Horizontal Long Axis")')), None, None),
+        ), (), ()),
+    ), (), ()),
+    ("a", 0x00540500, 0xFFFFFFFF, "3", "Slice Progression Direction", "SliceProgressionDirection", "CS", "1", "", None, (("enumerated", ("APEX_TO_BASE", "BASE_TO_APEX"), None, {"unknown": "unparsed", "text": 'View Code Sequence (0054,0220) indicates a short axis view, such as when it equals (103340004, SCT, "Short Axis")'}, 'View Code Sequence (0054,0220) indicates a short axis view, such as when it equals (103340004, SCT, "Short Axis")'), ("enumerated", ("ANT_TO_INF", "INF_TO_ANT"), None, {"unknown": "unparsed", "text": 'View Code Sequence (0054,0220) indicates a vertical long axis view, such as when it equals (131185001, SCT, "Vertical Long Axis")'}, 'View Code Sequence (0054,0220) indicates a vertical long axis view, such as when it equals (131185001, SCT, "Vertical Long Axis")'), ("enumerated", ("SEPTUM_TO_WALL", "WALL_TO_SEPTUM"), None, {"unknown": "unparsed", "text": 'View Code Sequence (0054,0220) indicates a horizontal long axis view, such as when it equals (131186000, SCT, "Horizontal Long Axis")'}, 'View Code Sequence (0054,0220) indicates a horizontal long axis view, such as when it equals (131186000, SCT, "Horizontal Long Axis")')), None, (), ()),
 )

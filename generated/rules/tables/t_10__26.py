@@ -2,17 +2,17 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table 10-26 "Numeric Value Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_10-26", "10-26", "Numeric Value Macro", "macro")
 
 RULES = (
-    ("a", 0x0040A043, 0xFFFFFFFF, "1", "Concept Name Code Sequence", "ConceptNameCodeSequence", "SQ", "1", None, (), (
+    ("a", 0x0040A043, 0xFFFFFFFF, "1", "Concept Name Code Sequence", "ConceptNameCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, 1)),
-    ("a", 0x0040A30A, 0xFFFFFFFF, "1", "Numeric Value", "NumericValue", "DS", "1-n", None, (), None, None),
-    ("a", 0x004008EA, 0xFFFFFFFF, "1", "Measurement Units Code Sequence", "MeasurementUnitsCodeSequence", "SQ", "1", None, (), (
+    ), ((1, 1, None),), ()),
+    ("a", 0x0040A30A, 0xFFFFFFFF, "1", "Numeric Value", "NumericValue", "DS", "1-n", "", None, (), None, (), ()),
+    ("a", 0x004008EA, 0xFFFFFFFF, "1", "Measurement Units Code Sequence", "MeasurementUnitsCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, 1), ((82, "defined"),)),
+    ), ((1, 1, None),), ((82, "defined"),)),
 )

@@ -2,17 +2,17 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table 10-28 "Device Motion Control Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_10-28", "10-28", "Device Motion Control Macro", "macro")
 
 RULES = (
-    ("a", 0x300A0450, 0xFFFFFFFF, "3", "Device Motion Control Sequence", "DeviceMotionControlSequence", "SQ", "1", None, (), (
-        ("a", 0x300A0453, 0xFFFFFFFF, "1", "Device Motion Parameter Code Sequence", "DeviceMotionParameterCodeSequence", "SQ", "1", None, (), (
+    ("a", 0x300A0450, 0xFFFFFFFF, "3", "Device Motion Control Sequence", "DeviceMotionControlSequence", "SQ", "1", "", None, (), (
+        ("a", 0x300A0453, 0xFFFFFFFF, "1", "Device Motion Parameter Code Sequence", "DeviceMotionParameterCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), None, ((9401, "defined"),)),
-        ("a", 0x300A0451, 0xFFFFFFFF, "1C", "Device Motion Execution Mode", "DeviceMotionExecutionMode", "CS", "1", ("Required if Device Motion Observation Mode (300A,0452) is absent. May be present otherwise.", {"if": {"absent": "item:300A,0452"}, "otherwise": "may", "status": "executable"}), (("enumerated", ("CONTINUOUS", "TRIGGERED", "AUTOMATIC"), None, None, ""),), None, None),
-        ("a", 0x300A0452, 0xFFFFFFFF, "1C", "Device Motion Observation Mode", "DeviceMotionObservationMode", "CS", "1", ("Required Motion Observation Mode for movement.", {"status": "unparsed"}), (("enumerated", ("INROOM", "REMOTE"), None, None, ""),), None, None),
-    ), None),
+        ), (), ((9401, "defined"),)),
+        ("a", 0x300A0451, 0xFFFFFFFF, "1C", "Device Motion Execution Mode", "DeviceMotionExecutionMode", "CS", "1", "", ("Required if Device Motion Observation Mode (300A,0452) is absent. May be present otherwise.", {"if": {"absent": "item:300A,0452"}, "otherwise": "may", "status": "executable"}), (("enumerated", ("CONTINUOUS", "TRIGGERED", "AUTOMATIC"), None, None, ""),), None, (), ()),
+        ("a", 0x300A0452, 0xFFFFFFFF, "1C", "Device Motion Observation Mode", "DeviceMotionObservationMode", "CS", "1", "", ("Required Motion Observation Mode for movement.", {"status": "unparsed"}), (("enumerated", ("INROOM", "REMOTE"), None, None, ""),), None, (), ()),
+    ), (), ()),
 )

@@ -2,13 +2,13 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table 10-3 "Image SOP Instance Reference Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_10-3", "10-3", "Image SOP Instance Reference Macro", "macro")
 
 RULES = (
     ("i", "table_10-11", None, ()),
-    ("a", 0x00081160, 0xFFFFFFFF, "1C", "Referenced Frame Number", "ReferencedFrameNumber", "IS", "1-n", ("Required if the Referenced SOP Instance is a multi-frame image and the reference does not apply to all frames, and Referenced Segment Number (0062,000B) is not present.", {"if": {"and": [{"unknown": "dataset", "text": "the Referenced SOP Instance is a multi-frame image and the reference does not apply to all frames"}, {"absent": "item:0062,000B"}]}, "status": "not-decidable"}), (), None, None),
-    ("a", 0x0062000B, 0xFFFFFFFF, "1C", "Referenced Segment Number", "ReferencedSegmentNumber", "US", "1-n", ("Required if the Referenced SOP Instance is a Segmentation or Surface Segmentation and the reference does not apply to all segments and Referenced Frame Number (0008,1160) is not present.", {"if": {"and": [{"unknown": "dataset", "text": "the Referenced SOP Instance is a Segmentation or Surface Segmentation and the reference does not apply to all segments"}, {"absent": "item:0008,1160"}]}, "status": "not-decidable"}), (), None, None),
+    ("a", 0x00081160, 0xFFFFFFFF, "1C", "Referenced Frame Number", "ReferencedFrameNumber", "IS", "1-n", "", ("Required if the Referenced SOP Instance is a multi-frame image and the reference does not apply to all frames, and Referenced Segment Number (0062,000B) is not present.", {"if": {"and": [{"unknown": "dataset", "text": "the Referenced SOP Instance is a multi-frame image and the reference does not apply to all frames"}, {"absent": "item:0062,000B"}]}, "status": "not-decidable"}), (), None, (), ()),
+    ("a", 0x0062000B, 0xFFFFFFFF, "1C", "Referenced Segment Number", "ReferencedSegmentNumber", "US", "1-n", "", ("Required if the Referenced SOP Instance is a Segmentation or Surface Segmentation and the reference does not apply to all segments and Referenced Frame Number (0008,1160) is not present.", {"if": {"and": [{"unknown": "dataset", "text": "the Referenced SOP Instance is a Segmentation or Surface Segmentation and the reference does not apply to all segments"}, {"absent": "item:0008,1160"}]}, "status": "not-decidable"}), (), None, (), ()),
 )

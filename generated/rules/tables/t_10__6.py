@@ -2,17 +2,17 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table 10-6 "General Anatomy Required Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_10-6", "10-6", "General Anatomy Required Macro", "macro")
 
 RULES = (
-    ("a", 0x00082218, 0xFFFFFFFF, "2", "Anatomic Region Sequence", "AnatomicRegionSequence", "SQ", "1", None, (), (
+    ("a", 0x00082218, 0xFFFFFFFF, "2", "Anatomic Region Sequence", "AnatomicRegionSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-        ("a", 0x00082220, 0xFFFFFFFF, "3", "Anatomic Region Modifier Sequence", "AnatomicRegionModifierSequence", "SQ", "1", None, (), (
+        ("a", 0x00082220, 0xFFFFFFFF, "3", "Anatomic Region Modifier Sequence", "AnatomicRegionModifierSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), None, ((2, "defined"),)),
-    ), (0, 1)),
+        ), (), ((2, "defined"),)),
+    ), ((0, 1, None),), ()),
     ("i", "table_10-8", None, ()),
 )

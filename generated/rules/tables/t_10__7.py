@@ -2,17 +2,17 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table 10-7 "General Anatomy Optional Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_10-7", "10-7", "General Anatomy Optional Macro", "macro")
 
 RULES = (
-    ("a", 0x00082218, 0xFFFFFFFF, "3", "Anatomic Region Sequence", "AnatomicRegionSequence", "SQ", "1", None, (), (
+    ("a", 0x00082218, 0xFFFFFFFF, "3", "Anatomic Region Sequence", "AnatomicRegionSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-        ("a", 0x00082220, 0xFFFFFFFF, "3", "Anatomic Region Modifier Sequence", "AnatomicRegionModifierSequence", "SQ", "1", None, (), (
+        ("a", 0x00082220, 0xFFFFFFFF, "3", "Anatomic Region Modifier Sequence", "AnatomicRegionModifierSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), None, ((2, "defined"),)),
-    ), None),
+        ), (), ((2, "defined"),)),
+    ), (), ()),
     ("i", "table_10-8", None, ()),
 )

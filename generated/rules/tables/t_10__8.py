@@ -2,16 +2,16 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table 10-8 "Primary Anatomic Structure Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_10-8", "10-8", "Primary Anatomic Structure Macro", "macro")
 
 RULES = (
-    ("a", 0x00082228, 0xFFFFFFFF, "3", "Primary Anatomic Structure Sequence", "PrimaryAnatomicStructureSequence", "SQ", "1", None, (), (
+    ("a", 0x00082228, 0xFFFFFFFF, "3", "Primary Anatomic Structure Sequence", "PrimaryAnatomicStructureSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-        ("a", 0x00082230, 0xFFFFFFFF, "3", "Primary Anatomic Structure Modifier Sequence", "PrimaryAnatomicStructureModifierSequence", "SQ", "1", None, (), (
+        ("a", 0x00082230, 0xFFFFFFFF, "3", "Primary Anatomic Structure Modifier Sequence", "PrimaryAnatomicStructureModifierSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), None, ((2, "defined"),)),
-    ), None),
+        ), (), ((2, "defined"),)),
+    ), (), ()),
 )

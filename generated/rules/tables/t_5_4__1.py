@@ -2,14 +2,14 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table 5.4-1 "Example Module Table Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_5.4-1", "5.4-1", "Example Module Table", "other")
 
 RULES = (
-    ("a", 0xAAAAAAAA, 0xFFFFFFFF, "1", "Attribute A", "", "", "", None, (), None, None),
-    ("a", 0xBBBBBBBB, 0xFFFFFFFF, "1", "Attribute B Sequence", "", "", "", None, (), (
+    ("a", 0xAAAAAAAA, 0xFFFFFFFF, "1", "Attribute A", "", "", "", "", None, (), None, (), ()),
+    ("a", 0xBBBBBBBB, 0xFFFFFFFF, "1", "Attribute B Sequence", "", "", "", "", None, (), (
         ("i", "table_5.4-2", None, ()),
-    ), None),
+    ), (), ()),
 )

@@ -2,12 +2,12 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table 5.4-2 "Example Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_5.4-2", "5.4-2", "Example Macro", "macro")
 
 RULES = (
-    ("a", 0xCCCCCCCC, 0xFFFFFFFF, "1", "Attribute C", "", "", "", None, (), None, None),
-    ("a", 0xDDDDDDDD, 0xFFFFFFFF, "3", "Attribute D", "", "", "", None, (), None, None),
+    ("a", 0xCCCCCCCC, 0xFFFFFFFF, "1", "Attribute C", "", "", "", "", None, (), None, (), ()),
+    ("a", 0xDDDDDDDD, 0xFFFFFFFF, "3", "Attribute D", "", "", "", "", None, (), None, (), ()),
 )

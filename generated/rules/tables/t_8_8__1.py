@@ -2,16 +2,16 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table 8.8-1 "Code Sequence Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_8.8-1", "8.8-1", "Code Sequence Macro", "macro")
 
 RULES = (
     ("i", "table_8.8-1a", None, ()),
-    ("a", 0x00080121, 0xFFFFFFFF, "3", "Equivalent Code Sequence", "EquivalentCodeSequence", "SQ", "1", None, (), (
+    ("a", 0x00080121, 0xFFFFFFFF, "3", "Equivalent Code Sequence", "EquivalentCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1a", None, ()),
         ("i", "table_8.8-1b", None, ()),
-    ), None),
+    ), (), ()),
     ("i", "table_8.8-1b", None, ()),
 )

@@ -2,16 +2,16 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table 8.8-1a "Basic Code Sequence Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_8.8-1a", "8.8-1a", "Basic Code Sequence Macro", "macro")
 
 RULES = (
-    ("a", 0x00080100, 0xFFFFFFFF, "1C", "Code Value", "CodeValue", "SH", "1", ("Shall be present if the code value length is 16 characters or less, and the code value is not a URN or URL.", {"if": {"unknown": "dataset", "text": "the code value length is 16 characters or less, and the code value is not a URN or URL"}, "status": "not-decidable"}), (), None, None),
-    ("a", 0x00080102, 0xFFFFFFFF, "1C", "Coding Scheme Designator", "CodingSchemeDesignator", "SH", "1", ("Shall be present if Code Value (0008,0100) or Long Code Value (0008,0119) is present. May be present otherwise.", {"if": {"or": [{"present": "item:0008,0100"}, {"present": "item:0008,0119"}]}, "otherwise": "may", "status": "executable"}), (), None, None),
-    ("a", 0x00080103, 0xFFFFFFFF, "1C", "Coding Scheme Version", "CodingSchemeVersion", "SH", "1", ("Required if the value of Coding Scheme Designator (0008,0102) is present and is not sufficient to identify the Code Value (0008,0100) or Long Code Value (0008,0119) unambiguously. Shall not be present if Coding Scheme Designator (0008,0102) is absent. May be present otherwise.", {"if": {"and": [{"present": "item:0008,0102"}, {"not": "designator_sufficient"}]}, "otherwise": "may", "forbidden_if": {"absent": "item:0008,0102"}, "status": "executable"}), (), None, None),
-    ("a", 0x00080104, 0xFFFFFFFF, "1", "Code Meaning", "CodeMeaning", "LO", "1", None, (), None, None),
-    ("a", 0x00080119, 0xFFFFFFFF, "1C", "Long Code Value", "LongCodeValue", "UC", "1", ("Shall be present if Code Value (0008,0100) is not present and the Code Value is not a URN or URL.", {"if": {"and": [{"absent": "item:0008,0100"}, {"unknown": "unparsed", "text": "the Code Value is not a URN or URL"}]}, "status": "unparsed"}), (), None, None),
-    ("a", 0x00080120, 0xFFFFFFFF, "1C", "URN Code Value", "URNCodeValue", "UR", "1", ("Shall be present if Code Value (0008,0100) is not present and the Code Value is a URN or URL.", {"if": {"and": [{"absent": "item:0008,0100"}, {"unknown": "unparsed", "text": "the Code Value is a URN or URL"}]}, "status": "unparsed"}), (), None, None),
+    ("a", 0x00080100, 0xFFFFFFFF, "1C", "Code Value", "CodeValue", "SH", "1", "", ("Shall be present if the code value length is 16 characters or less, and the code value is not a URN or URL.", {"if": {"unknown": "dataset", "text": "the code value length is 16 characters or less, and the code value is not a URN or URL"}, "status": "not-decidable"}), (), None, (), ()),
+    ("a", 0x00080102, 0xFFFFFFFF, "1C", "Coding Scheme Designator", "CodingSchemeDesignator", "SH", "1", "", ("Shall be present if Code Value (0008,0100) or Long Code Value (0008,0119) is present. May be present otherwise.", {"if": {"or": [{"present": "item:0008,0100"}, {"present": "item:0008,0119"}]}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+    ("a", 0x00080103, 0xFFFFFFFF, "1C", "Coding Scheme Version", "CodingSchemeVersion", "SH", "1", "", ("Required if the value of Coding Scheme Designator (0008,0102) is present and is not sufficient to identify the Code Value (0008,0100) or Long Code Value (0008,0119) unambiguously. Shall not be present if Coding Scheme Designator (0008,0102) is absent. May be present otherwise.", {"if": {"and": [{"present": "item:0008,0102"}, {"not": "designator_sufficient"}]}, "otherwise": "may", "forbidden_if": {"absent": "item:0008,0102"}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00080104, 0xFFFFFFFF, "1", "Code Meaning", "CodeMeaning", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00080119, 0xFFFFFFFF, "1C", "Long Code Value", "LongCodeValue", "UC", "1", "", ("Shall be present if Code Value (0008,0100) is not present and the Code Value is not a URN or URL.", {"if": {"and": [{"absent": "item:0008,0100"}, {"unknown": "unparsed", "text": "the Code Value is not a URN or URL"}]}, "status": "unparsed"}), (), None, (), ()),
+    ("a", 0x00080120, 0xFFFFFFFF, "1C", "URN Code Value", "URNCodeValue", "UR", "1", "", ("Shall be present if Code Value (0008,0100) is not present and the Code Value is a URN or URL.", {"if": {"and": [{"absent": "item:0008,0100"}, {"unknown": "unparsed", "text": "the Code Value is a URN or URL"}]}, "status": "unparsed"}), (), None, (), ()),
 )

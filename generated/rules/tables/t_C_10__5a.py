@@ -2,26 +2,26 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.10-5a "Text Style Sequence Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.10-5a", "C.10-5a", "Text Style Sequence Macro", "macro")
 
 RULES = (
-    ("a", 0x00700231, 0xFFFFFFFF, "3", "Text Style Sequence", "TextStyleSequence", "SQ", "1", None, (), (
-        ("a", 0x00700227, 0xFFFFFFFF, "3", "Font Name", "FontName", "LO", "1", None, (), None, None),
-        ("a", 0x00700228, 0xFFFFFFFF, "1C", "Font Name Type", "FontNameType", "CS", "1", ("Required if Font Name (0070,0227) is present.", {"if": {"present": "item:0070,0227"}, "status": "executable"}), (("defined", ("ISO_32000",), None, None, ""),), None, None),
-        ("a", 0x00700229, 0xFFFFFFFF, "1", "CSS Font Name", "CSSFontName", "LO", "1", None, (), None, None),
-        ("a", 0x00700241, 0xFFFFFFFF, "1", "Text Color CIELab Value", "TextColorCIELabValue", "US", "3", None, (), None, None),
-        ("a", 0x00700242, 0xFFFFFFFF, "1C", "Horizontal Alignment", "HorizontalAlignment", "CS", "1", ("Required if Bounding Box Top Left Hand Corner (0070,0010) is present.", {"if": {"present": "0070,0010"}, "status": "executable"}), (("enumerated", ("LEFT", "CENTER", "RIGHT"), None, None, ""),), None, None),
-        ("a", 0x00700243, 0xFFFFFFFF, "1C", "Vertical Alignment", "VerticalAlignment", "CS", "1", ("Required if Bounding Box Top Left Hand Corner (0070,0010) is present.", {"if": {"present": "0070,0010"}, "status": "executable"}), (("enumerated", ("TOP", "CENTER", "BOTTOM"), None, None, ""),), None, None),
-        ("a", 0x00700244, 0xFFFFFFFF, "1", "Shadow Style", "ShadowStyle", "CS", "1", None, (("enumerated", ("NORMAL", "OUTLINED", "OFF"), None, None, ""),), None, None),
-        ("a", 0x00700245, 0xFFFFFFFF, "1C", "Shadow Offset X", "ShadowOffsetX", "FL", "1", ("Required if Shadow Style (0070,0244) value is not OFF.", {"if": {"not": {"equals": "item:0070,0244", "values": ["OFF"]}}, "status": "executable"}), (), None, None),
-        ("a", 0x00700246, 0xFFFFFFFF, "1C", "Shadow Offset Y", "ShadowOffsetY", "FL", "1", ("Required if Shadow Style (0070,0244) value is not OFF.", {"if": {"not": {"equals": "item:0070,0244", "values": ["OFF"]}}, "status": "executable"}), (), None, None),
-        ("a", 0x00700247, 0xFFFFFFFF, "1C", "Shadow Color CIELab Value", "ShadowColorCIELabValue", "US", "3", ("Required if Shadow Style (0070,0244) value is not OFF.", {"if": {"not": {"equals": "item:0070,0244", "values": ["OFF"]}}, "status": "executable"}), (), None, None),
-        ("a", 0x00700258, 0xFFFFFFFF, "1C", "Shadow Opacity", "ShadowOpacity", "FL", "1", ("Required if Shadow Style (0070,0244) value is not OFF.", {"if": {"not": {"equals": "item:0070,0244", "values": ["OFF"]}}, "status": "executable"}), (), None, None),
-        ("a", 0x00700248, 0xFFFFFFFF, "1", "Underlined", "Underlined", "CS", "1", None, (("enumerated", ("Y", "N"), None, None, ""),), None, None),
-        ("a", 0x00700249, 0xFFFFFFFF, "1", "Bold", "Bold", "CS", "1", None, (("enumerated", ("Y", "N"), None, None, ""),), None, None),
-        ("a", 0x00700250, 0xFFFFFFFF, "1", "Italic", "Italic", "CS", "1", None, (("enumerated", ("Y", "N"), None, None, ""),), None, None),
-    ), (1, 1)),
+    ("a", 0x00700231, 0xFFFFFFFF, "3", "Text Style Sequence", "TextStyleSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00700227, 0xFFFFFFFF, "3", "Font Name", "FontName", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x00700228, 0xFFFFFFFF, "1C", "Font Name Type", "FontNameType", "CS", "1", "", ("Required if Font Name (0070,0227) is present.", {"if": {"present": "item:0070,0227"}, "status": "executable"}), (("defined", ("ISO_32000",), None, None, ""),), None, (), ()),
+        ("a", 0x00700229, 0xFFFFFFFF, "1", "CSS Font Name", "CSSFontName", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x00700241, 0xFFFFFFFF, "1", "Text Color CIELab Value", "TextColorCIELabValue", "US", "3", "", None, (), None, (), ()),
+        ("a", 0x00700242, 0xFFFFFFFF, "1C", "Horizontal Alignment", "HorizontalAlignment", "CS", "1", "", ("Required if Bounding Box Top Left Hand Corner (0070,0010) is present.", {"if": {"present": "0070,0010"}, "status": "executable"}), (("enumerated", ("LEFT", "CENTER", "RIGHT"), None, None, ""),), None, (), ()),
+        ("a", 0x00700243, 0xFFFFFFFF, "1C", "Vertical Alignment", "VerticalAlignment", "CS", "1", "", ("Required if Bounding Box Top Left Hand Corner (0070,0010) is present.", {"if": {"present": "0070,0010"}, "status": "executable"}), (("enumerated", ("TOP", "CENTER", "BOTTOM"), None, None, ""),), None, (), ()),
+        ("a", 0x00700244, 0xFFFFFFFF, "1", "Shadow Style", "ShadowStyle", "CS", "1", "", None, (("enumerated", ("NORMAL", "OUTLINED", "OFF"), None, None, ""),), None, (), ()),
+        ("a", 0x00700245, 0xFFFFFFFF, "1C", "Shadow Offset X", "ShadowOffsetX", "FL", "1", "", ("Required if Shadow Style (0070,0244) value is not OFF.", {"if": {"not": {"equals": "item:0070,0244", "values": ["OFF"]}}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x00700246, 0xFFFFFFFF, "1C", "Shadow Offset Y", "ShadowOffsetY", "FL", "1", "", ("Required if Shadow Style (0070,0244) value is not OFF.", {"if": {"not": {"equals": "item:0070,0244", "values": ["OFF"]}}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x00700247, 0xFFFFFFFF, "1C", "Shadow Color CIELab Value", "ShadowColorCIELabValue", "US", "3", "", ("Required if Shadow Style (0070,0244) value is not OFF.", {"if": {"not": {"equals": "item:0070,0244", "values": ["OFF"]}}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x00700258, 0xFFFFFFFF, "1C", "Shadow Opacity", "ShadowOpacity", "FL", "1", "", ("Required if Shadow Style (0070,0244) value is not OFF.", {"if": {"not": {"equals": "item:0070,0244", "values": ["OFF"]}}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x00700248, 0xFFFFFFFF, "1", "Underlined", "Underlined", "CS", "1", "", None, (("enumerated", ("Y", "N"), None, None, ""),), None, (), ()),
+        ("a", 0x00700249, 0xFFFFFFFF, "1", "Bold", "Bold", "CS", "1", "", None, (("enumerated", ("Y", "N"), None, None, ""),), None, (), ()),
+        ("a", 0x00700250, 0xFFFFFFFF, "1", "Italic", "Italic", "CS", "1", "", None, (("enumerated", ("Y", "N"), None, None, ""),), None, (), ()),
+    ), ((1, 1, None),), ()),
 )

@@ -2,24 +2,24 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.10-5b "Line Style Sequence Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.10-5b", "C.10-5b", "Line Style Sequence Macro", "macro")
 
 RULES = (
-    ("a", 0x00700232, 0xFFFFFFFF, "3", "Line Style Sequence", "LineStyleSequence", "SQ", "1", None, (), (
-        ("a", 0x00700251, 0xFFFFFFFF, "1", "Pattern On Color CIELab Value", "PatternOnColorCIELabValue", "US", "3", None, (), None, None),
-        ("a", 0x00700252, 0xFFFFFFFF, "3", "Pattern Off Color CIELab Value", "PatternOffColorCIELabValue", "US", "3", None, (), None, None),
-        ("a", 0x00700284, 0xFFFFFFFF, "1", "Pattern On Opacity", "PatternOnOpacity", "FL", "1", None, (), None, None),
-        ("a", 0x00700285, 0xFFFFFFFF, "3", "Pattern Off Opacity", "PatternOffOpacity", "FL", "1", None, (), None, None),
-        ("a", 0x00700253, 0xFFFFFFFF, "1", "Line Thickness", "LineThickness", "FL", "1", None, (), None, None),
-        ("a", 0x00700254, 0xFFFFFFFF, "1", "Line Dashing Style", "LineDashingStyle", "CS", "1", None, (("enumerated", ("SOLID", "DASHED"), None, None, ""),), None, None),
-        ("a", 0x00700255, 0xFFFFFFFF, "1C", "Line Pattern", "LinePattern", "UL", "1", ("Required if Line Dashing Style (0070,0254) has a value of DASHED.", {"if": {"equals": "item:0070,0254", "values": ["DASHED"]}, "status": "executable"}), (), None, None),
-        ("a", 0x00700244, 0xFFFFFFFF, "1", "Shadow Style", "ShadowStyle", "CS", "1", None, (("enumerated", ("NORMAL", "OUTLINED", "OFF"), None, None, ""),), None, None),
-        ("a", 0x00700245, 0xFFFFFFFF, "1", "Shadow Offset X", "ShadowOffsetX", "FL", "1", None, (), None, None),
-        ("a", 0x00700246, 0xFFFFFFFF, "1", "Shadow Offset Y", "ShadowOffsetY", "FL", "1", None, (), None, None),
-        ("a", 0x00700247, 0xFFFFFFFF, "1", "Shadow Color CIELab Value", "ShadowColorCIELabValue", "US", "3", None, (), None, None),
-        ("a", 0x00700258, 0xFFFFFFFF, "1", "Shadow Opacity", "ShadowOpacity", "FL", "1", None, (), None, None),
-    ), (1, 1)),
+    ("a", 0x00700232, 0xFFFFFFFF, "3", "Line Style Sequence", "LineStyleSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00700251, 0xFFFFFFFF, "1", "Pattern On Color CIELab Value", "PatternOnColorCIELabValue", "US", "3", "", None, (), None, (), ()),
+        ("a", 0x00700252, 0xFFFFFFFF, "3", "Pattern Off Color CIELab Value", "PatternOffColorCIELabValue", "US", "3", "", None, (), None, (), ()),
+        ("a", 0x00700284, 0xFFFFFFFF, "1", "Pattern On Opacity", "PatternOnOpacity", "FL", "1", "", None, (), None, (), ()),
+        ("a", 0x00700285, 0xFFFFFFFF, "3", "Pattern Off Opacity", "PatternOffOpacity", "FL", "1", "", None, (), None, (), ()),
+        ("a", 0x00700253, 0xFFFFFFFF, "1", "Line Thickness", "LineThickness", "FL", "1", "", None, (), None, (), ()),
+        ("a", 0x00700254, 0xFFFFFFFF, "1", "Line Dashing Style", "LineDashingStyle", "CS", "1", "", None, (("enumerated", ("SOLID", "DASHED"), None, None, ""),), None, (), ()),
+        ("a", 0x00700255, 0xFFFFFFFF, "1C", "Line Pattern", "LinePattern", "UL", "1", "", ("Required if Line Dashing Style (0070,0254) has a value of DASHED.", {"if": {"equals": "item:0070,0254", "values": ["DASHED"]}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x00700244, 0xFFFFFFFF, "1", "Shadow Style", "ShadowStyle", "CS", "1", "", None, (("enumerated", ("NORMAL", "OUTLINED", "OFF"), None, None, ""),), None, (), ()),
+        ("a", 0x00700245, 0xFFFFFFFF, "1", "Shadow Offset X", "ShadowOffsetX", "FL", "1", "", None, (), None, (), ()),
+        ("a", 0x00700246, 0xFFFFFFFF, "1", "Shadow Offset Y", "ShadowOffsetY", "FL", "1", "", None, (), None, (), ()),
+        ("a", 0x00700247, 0xFFFFFFFF, "1", "Shadow Color CIELab Value", "ShadowColorCIELabValue", "US", "3", "", None, (), None, (), ()),
+        ("a", 0x00700258, 0xFFFFFFFF, "1", "Shadow Opacity", "ShadowOpacity", "FL", "1", "", None, (), None, (), ()),
+    ), ((1, 1, None),), ()),
 )

@@ -2,12 +2,12 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.10-6 "Spatial Transformation Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.10-6", "C.10-6", "Spatial Transformation Module", "module")
 
 RULES = (
-    ("a", 0x00700042, 0xFFFFFFFF, "1", "Image Rotation", "ImageRotation", "US", "1", None, (("enumerated", ("270", "180", "90", "0"), None, None, ""),), None, None),
-    ("a", 0x00700041, 0xFFFFFFFF, "1", "Image Horizontal Flip", "ImageHorizontalFlip", "CS", "1", None, (("enumerated", ("Y", "N"), None, None, ""),), None, None),
+    ("a", 0x00700042, 0xFFFFFFFF, "1", "Image Rotation", "ImageRotation", "US", "1", "", None, (("enumerated", ("270", "180", "90", "0"), None, None, ""),), None, (), ()),
+    ("a", 0x00700041, 0xFFFFFFFF, "1", "Image Horizontal Flip", "ImageHorizontalFlip", "CS", "1", "", None, (("enumerated", ("Y", "N"), None, None, ""),), None, (), ()),
 )

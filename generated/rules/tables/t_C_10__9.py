@@ -2,91 +2,91 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.10-9 "Waveform Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.10-9", "C.10-9", "Waveform Module", "module")
 
 RULES = (
-    ("a", 0x54000100, 0xFFFFFFFF, "1", "Waveform Sequence", "WaveformSequence", "SQ", "1", None, (), (
-        ("a", 0x00181068, 0xFFFFFFFF, "1C", "Multiplex Group Time Offset", "MultiplexGroupTimeOffset", "DS", "1", ("Required if Acquisition Time Synchronized (0018,1800) value is Y; may be present otherwise.", {"if": {"equals": "0018,1800", "values": ["Y"]}, "otherwise": "may", "status": "executable"}), (), None, None),
-        ("a", 0x00181069, 0xFFFFFFFF, "1C", "Trigger Time Offset", "TriggerTimeOffset", "DS", "1", ("Required if waveform acquisition is synchronized to a trigger.", {"if": {"unknown": "dataset", "text": "waveform acquisition is synchronized to a trigger"}, "status": "not-decidable"}), (), None, None),
-        ("a", 0x0018106E, 0xFFFFFFFF, "3", "Trigger Sample Position", "TriggerSamplePosition", "UL", "1", None, (), None, None),
-        ("a", 0x003A0004, 0xFFFFFFFF, "1", "Waveform Originality", "WaveformOriginality", "CS", "1", None, (("enumerated", ("ORIGINAL", "DERIVED"), None, None, ""),), None, None),
-        ("a", 0x003A0005, 0xFFFFFFFF, "1", "Number of Waveform Channels", "NumberOfWaveformChannels", "US", "1", None, (), None, None),
-        ("a", 0x003A0010, 0xFFFFFFFF, "1", "Number of Waveform Samples", "NumberOfWaveformSamples", "UL", "1", None, (), None, None),
-        ("a", 0x003A001A, 0xFFFFFFFF, "1", "Sampling Frequency", "SamplingFrequency", "DS", "1", None, (), None, None),
-        ("a", 0x003A0020, 0xFFFFFFFF, "3", "Multiplex Group Label", "MultiplexGroupLabel", "SH", "1", None, (), None, None),
-        ("a", 0x003A0310, 0xFFFFFFFF, "1C", "Multiplex Group UID", "MultiplexGroupUID", "UI", "1", ("Required if the same Multiplex Group is used in more than one SOP Instance. May be present otherwise.", {"if": {"unknown": "dataset", "text": "the same Multiplex Group is used in more than one SOP Instance"}, "otherwise": "may", "status": "not-decidable"}), (), None, None),
-        ("a", 0x003A0311, 0xFFFFFFFF, "3", "Powerline Frequency", "PowerlineFrequency", "DS", "1", None, (), None, None),
-        ("a", 0x003A0200, 0xFFFFFFFF, "1", "Channel Definition Sequence", "ChannelDefinitionSequence", "SQ", "1", None, (), (
-            ("a", 0x003A0202, 0xFFFFFFFF, "3", "Waveform Channel Number", "WaveformChannelNumber", "IS", "1", None, (), None, None),
-            ("a", 0x003A0203, 0xFFFFFFFF, "3", "Channel Label", "ChannelLabel", "SH", "1", None, (), None, None),
-            ("a", 0x003A0205, 0xFFFFFFFF, "3", "Channel Status", "ChannelStatus", "CS", "1-n", None, (("defined", ("OK", "TEST DATA", "DISCONNECTED", "QUESTIONABLE", "INVALID", "UNCALIBRATED", "UNZEROED"), None, None, ""),), None, None),
-            ("a", 0x003A0208, 0xFFFFFFFF, "1", "Channel Source Sequence", "ChannelSourceSequence", "SQ", "1", None, (), (
+    ("a", 0x54000100, 0xFFFFFFFF, "1", "Waveform Sequence", "WaveformSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00181068, 0xFFFFFFFF, "1C", "Multiplex Group Time Offset", "MultiplexGroupTimeOffset", "DS", "1", "", ("Required if Acquisition Time Synchronized (0018,1800) value is Y; may be present otherwise.", {"if": {"equals": "0018,1800", "values": ["Y"]}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+        ("a", 0x00181069, 0xFFFFFFFF, "1C", "Trigger Time Offset", "TriggerTimeOffset", "DS", "1", "", ("Required if waveform acquisition is synchronized to a trigger.", {"if": {"unknown": "dataset", "text": "waveform acquisition is synchronized to a trigger"}, "status": "not-decidable"}), (), None, (), ()),
+        ("a", 0x0018106E, 0xFFFFFFFF, "3", "Trigger Sample Position", "TriggerSamplePosition", "UL", "1", "", None, (), None, (), ()),
+        ("a", 0x003A0004, 0xFFFFFFFF, "1", "Waveform Originality", "WaveformOriginality", "CS", "1", "", None, (("enumerated", ("ORIGINAL", "DERIVED"), None, None, ""),), None, (), ()),
+        ("a", 0x003A0005, 0xFFFFFFFF, "1", "Number of Waveform Channels", "NumberOfWaveformChannels", "US", "1", "", None, (), None, (), ()),
+        ("a", 0x003A0010, 0xFFFFFFFF, "1", "Number of Waveform Samples", "NumberOfWaveformSamples", "UL", "1", "", None, (), None, (), ()),
+        ("a", 0x003A001A, 0xFFFFFFFF, "1", "Sampling Frequency", "SamplingFrequency", "DS", "1", "", None, (), None, (), ()),
+        ("a", 0x003A0020, 0xFFFFFFFF, "3", "Multiplex Group Label", "MultiplexGroupLabel", "SH", "1", "", None, (), None, (), ()),
+        ("a", 0x003A0310, 0xFFFFFFFF, "1C", "Multiplex Group UID", "MultiplexGroupUID", "UI", "1", "", ("Required if the same Multiplex Group is used in more than one SOP Instance. May be present otherwise.", {"if": {"unknown": "dataset", "text": "the same Multiplex Group is used in more than one SOP Instance"}, "otherwise": "may", "status": "not-decidable"}), (), None, (), ()),
+        ("a", 0x003A0311, 0xFFFFFFFF, "3", "Powerline Frequency", "PowerlineFrequency", "DS", "1", "", None, (), None, (), ()),
+        ("a", 0x003A0200, 0xFFFFFFFF, "1", "Channel Definition Sequence", "ChannelDefinitionSequence", "SQ", "1", "", None, (), (
+            ("a", 0x003A0202, 0xFFFFFFFF, "3", "Waveform Channel Number", "WaveformChannelNumber", "IS", "1", "", None, (), None, (), ()),
+            ("a", 0x003A0203, 0xFFFFFFFF, "3", "Channel Label", "ChannelLabel", "SH", "1", "", None, (), None, (), ()),
+            ("a", 0x003A0205, 0xFFFFFFFF, "3", "Channel Status", "ChannelStatus", "CS", "1-n", "", None, (("defined", ("OK", "TEST DATA", "DISCONNECTED", "QUESTIONABLE", "INVALID", "UNCALIBRATED", "UNZEROED"), None, None, ""),), None, (), ()),
+            ("a", 0x003A0208, 0xFFFFFFFF, "1", "Channel Source Sequence", "ChannelSourceSequence", "SQ", "1", "", None, (), (
                 ("i", "table_8.8-1", None, ()),
-            ), (1, 1)),
-            ("a", 0x003A0209, 0xFFFFFFFF, "1C", "Channel Source Modifiers Sequence", "ChannelSourceModifiersSequence", "SQ", "1", ("Required if Channel Source Sequence (003A,0208) does not fully specify the semantics of the source.", {"if": {"unknown": "dataset", "text": "Channel Source Sequence (003A,0208) does not fully specify the semantics of the source"}, "status": "not-decidable"}), (), (
+            ), ((1, 1, None),), ()),
+            ("a", 0x003A0209, 0xFFFFFFFF, "1C", "Channel Source Modifiers Sequence", "ChannelSourceModifiersSequence", "SQ", "1", "", ("Required if Channel Source Sequence (003A,0208) does not fully specify the semantics of the source.", {"if": {"unknown": "dataset", "text": "Channel Source Sequence (003A,0208) does not fully specify the semantics of the source"}, "status": "not-decidable"}), (), (
                 ("i", "table_8.8-1", None, ()),
-            ), (1, None)),
-            ("a", 0x003A020A, 0xFFFFFFFF, "3", "Source Waveform Sequence", "SourceWaveformSequence", "SQ", "1", None, (), (
+            ), ((1, None, None),), ()),
+            ("a", 0x003A020A, 0xFFFFFFFF, "3", "Source Waveform Sequence", "SourceWaveformSequence", "SQ", "1", "", None, (), (
                 ("i", "table_10-11", None, ()),
-                ("a", 0x0040A0B0, 0xFFFFFFFF, "1", "Referenced Waveform Channels", "ReferencedWaveformChannels", "US", "2-2n", None, (), None, None),
-            ), None),
-            ("a", 0x003A020C, 0xFFFFFFFF, "3", "Channel Derivation Description", "ChannelDerivationDescription", "LO", "1", None, (), None, None),
-            ("a", 0x003A0210, 0xFFFFFFFF, "1C", "Channel Sensitivity", "ChannelSensitivity", "DS", "1", ("Required if samples represent defined (not arbitrary) units.", {"if": {"unknown": "dataset", "text": "samples represent defined (not arbitrary) units"}, "status": "not-decidable"}), (), None, None),
-            ("a", 0x003A0211, 0xFFFFFFFF, "1C", "Channel Sensitivity Units Sequence", "ChannelSensitivityUnitsSequence", "SQ", "1", ("Required if Channel Sensitivity (003A,0210) is present.", {"if": {"present": "item:003A,0210"}, "status": "executable"}), (), (
+                ("a", 0x0040A0B0, 0xFFFFFFFF, "1", "Referenced Waveform Channels", "ReferencedWaveformChannels", "US", "2-2n", "", None, (), None, (), ()),
+            ), (), ()),
+            ("a", 0x003A020C, 0xFFFFFFFF, "3", "Channel Derivation Description", "ChannelDerivationDescription", "LO", "1", "", None, (), None, (), ()),
+            ("a", 0x003A0210, 0xFFFFFFFF, "1C", "Channel Sensitivity", "ChannelSensitivity", "DS", "1", "", ("Required if samples represent defined (not arbitrary) units.", {"if": {"unknown": "dataset", "text": "samples represent defined (not arbitrary) units"}, "status": "not-decidable"}), (), None, (), ()),
+            ("a", 0x003A0211, 0xFFFFFFFF, "1C", "Channel Sensitivity Units Sequence", "ChannelSensitivityUnitsSequence", "SQ", "1", "", ("Required if Channel Sensitivity (003A,0210) is present.", {"if": {"present": "item:003A,0210"}, "status": "executable"}), (), (
                 ("i", "table_8.8-1", None, ()),
-            ), (1, 1), ((82, "defined"),)),
-            ("a", 0x003A0212, 0xFFFFFFFF, "1C", "Channel Sensitivity Correction Factor", "ChannelSensitivityCorrectionFactor", "DS", "1", ("Required if Channel Sensitivity (003A,0210) is present.", {"if": {"present": "item:003A,0210"}, "status": "executable"}), (), None, None),
-            ("a", 0x003A0213, 0xFFFFFFFF, "1C", "Channel Baseline", "ChannelBaseline", "DS", "1", ("Required if Channel Sensitivity (003A,0210) is present.", {"if": {"present": "item:003A,0210"}, "status": "executable"}), (), None, None),
-            ("a", 0x003A0214, 0xFFFFFFFF, "1C", "Channel Time Skew", "ChannelTimeSkew", "DS", "1", ("Required if Channel Sample Skew is not present.", {"if": {"absent": "item:003A,0215"}, "status": "executable"}), (), None, None),
-            ("a", 0x003A0215, 0xFFFFFFFF, "1C", "Channel Sample Skew", "ChannelSampleSkew", "DS", "1", ("Required if Channel Time Skew is not present.", {"if": {"absent": "item:003A,0214"}, "status": "executable"}), (), None, None),
-            ("a", 0x003A0218, 0xFFFFFFFF, "3", "Channel Offset", "ChannelOffset", "DS", "1", None, (), None, None),
-            ("a", 0x003A021A, 0xFFFFFFFF, "1", "Waveform Bits Stored", "WaveformBitsStored", "US", "1", None, (), None, None),
-            ("a", 0x003A0317, 0xFFFFFFFF, "3", "Waveform Amplifier Type", "WaveformAmplifierType", "CS", "1", None, (("enumerated", ("AC", "DC"), None, None, ""),), None, None),
-            ("a", 0x003A0220, 0xFFFFFFFF, "1C", "Filter Low Frequency", "FilterLowFrequency", "DS", "1", ("Required if Waveform Amplifier Type (003A,0317) is AC and Filter Low Frequency Characteristics Sequence (003A,0318) is not present. Shall not be present if Waveform Amplifier Type (003A,0317) is DC. May be present otherwise.", {"if": {"and": [{"equals": "item:003A,0317", "values": ["AC"]}, {"absent": "item:003A,0318"}]}, "otherwise": "may", "forbidden_if": {"equals": "item:003A,0317", "values": ["DC"]}, "status": "executable"}), (), None, None),
-            ("a", 0x003A0318, 0xFFFFFFFF, "1C", "Filter Low Frequency Characteristics Sequence", "FilterLowFrequencyCharacteristicsSequence", "SQ", "1", ("Required if Waveform Amplifier Type (003A,0317) is AC and Filter Low Frequency (003A,0220) is not present. May be present otherwise unless Waveform Amplifier Type (003A,0317) is DC.", {"if": {"and": [{"equals": "item:003A,0317", "values": ["AC"]}, {"absent": "item:003A,0220"}]}, "status": "executable"}), (), (
+            ), ((1, 1, None),), ((82, "defined"),)),
+            ("a", 0x003A0212, 0xFFFFFFFF, "1C", "Channel Sensitivity Correction Factor", "ChannelSensitivityCorrectionFactor", "DS", "1", "", ("Required if Channel Sensitivity (003A,0210) is present.", {"if": {"present": "item:003A,0210"}, "status": "executable"}), (), None, (), ()),
+            ("a", 0x003A0213, 0xFFFFFFFF, "1C", "Channel Baseline", "ChannelBaseline", "DS", "1", "", ("Required if Channel Sensitivity (003A,0210) is present.", {"if": {"present": "item:003A,0210"}, "status": "executable"}), (), None, (), ()),
+            ("a", 0x003A0214, 0xFFFFFFFF, "1C", "Channel Time Skew", "ChannelTimeSkew", "DS", "1", "", ("Required if Channel Sample Skew is not present.", {"if": {"absent": "item:003A,0215"}, "status": "executable"}), (), None, (), ()),
+            ("a", 0x003A0215, 0xFFFFFFFF, "1C", "Channel Sample Skew", "ChannelSampleSkew", "DS", "1", "", ("Required if Channel Time Skew is not present.", {"if": {"absent": "item:003A,0214"}, "status": "executable"}), (), None, (), ()),
+            ("a", 0x003A0218, 0xFFFFFFFF, "3", "Channel Offset", "ChannelOffset", "DS", "1", "", None, (), None, (), ()),
+            ("a", 0x003A021A, 0xFFFFFFFF, "1", "Waveform Bits Stored", "WaveformBitsStored", "US", "1", "", None, (), None, (), ()),
+            ("a", 0x003A0317, 0xFFFFFFFF, "3", "Waveform Amplifier Type", "WaveformAmplifierType", "CS", "1", "", None, (("enumerated", ("AC", "DC"), None, None, ""),), None, (), ()),
+            ("a", 0x003A0220, 0xFFFFFFFF, "1C", "Filter Low Frequency", "FilterLowFrequency", "DS", "1", "", ("Required if Waveform Amplifier Type (003A,0317) is AC and Filter Low Frequency Characteristics Sequence (003A,0318) is not present. Shall not be present if Waveform Amplifier Type (003A,0317) is DC. May be present otherwise.", {"if": {"and": [{"equals": "item:003A,0317", "values": ["AC"]}, {"absent": "item:003A,0318"}]}, "otherwise": "may", "forbidden_if": {"equals": "item:003A,0317", "values": ["DC"]}, "status": "executable"}), (), None, (), ()),
+            ("a", 0x003A0318, 0xFFFFFFFF, "1C", "Filter Low Frequency Characteristics Sequence", "FilterLowFrequencyCharacteristicsSequence", "SQ", "1", "", ("Required if Waveform Amplifier Type (003A,0317) is AC and Filter Low Frequency (003A,0220) is not present. May be present otherwise unless Waveform Amplifier Type (003A,0317) is DC.", {"if": {"and": [{"equals": "item:003A,0317", "values": ["AC"]}, {"absent": "item:003A,0220"}]}, "status": "executable"}), (), (
                 ("i", "table_C.10.12-1", None, ()),
-            ), (1, None)),
-            ("a", 0x003A0221, 0xFFFFFFFF, "1C", "Filter High Frequency", "FilterHighFrequency", "DS", "1", ("Required if Waveform Amplifier Type (003A,0317) is present and Filter High Frequency Characteristics Sequence (003A,0319) is not present. May be present otherwise.", {"if": {"and": [{"present": "item:003A,0317"}, {"absent": "item:003A,0319"}]}, "otherwise": "may", "status": "executable"}), (), None, None),
-            ("a", 0x003A0319, 0xFFFFFFFF, "1C", "Filter High Frequency Characteristics Sequence", "FilterHighFrequencyCharacteristicsSequence", "SQ", "1", ("Required if Waveform Amplifier Type (003A,0317) is present and Filter High Frequency (003A,0221) is not present. May be present otherwise.", {"if": {"and": [{"present": "item:003A,0317"}, {"absent": "item:003A,0221"}]}, "otherwise": "may", "status": "executable"}), (), (
+            ), ((1, None, None),), ()),
+            ("a", 0x003A0221, 0xFFFFFFFF, "1C", "Filter High Frequency", "FilterHighFrequency", "DS", "1", "", ("Required if Waveform Amplifier Type (003A,0317) is present and Filter High Frequency Characteristics Sequence (003A,0319) is not present. May be present otherwise.", {"if": {"and": [{"present": "item:003A,0317"}, {"absent": "item:003A,0319"}]}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+            ("a", 0x003A0319, 0xFFFFFFFF, "1C", "Filter High Frequency Characteristics Sequence", "FilterHighFrequencyCharacteristicsSequence", "SQ", "1", "", ("Required if Waveform Amplifier Type (003A,0317) is present and Filter High Frequency (003A,0221) is not present. May be present otherwise.", {"if": {"and": [{"present": "item:003A,0317"}, {"absent": "item:003A,0221"}]}, "otherwise": "may", "status": "executable"}), (), (
                 ("i", "table_C.10.12-1", None, ()),
-            ), (1, None)),
-            ("a", 0x003A0222, 0xFFFFFFFF, "3", "Notch Filter Frequency", "NotchFilterFrequency", "DS", "1", None, (), None, None),
-            ("a", 0x003A0223, 0xFFFFFFFF, "3", "Notch Filter Bandwidth", "NotchFilterBandwidth", "DS", "1", None, (), None, None),
-            ("a", 0x003A0321, 0xFFFFFFFF, "3", "Notch Filter Characteristics Sequence", "NotchFilterCharacteristicsSequence", "SQ", "1", None, (), (
+            ), ((1, None, None),), ()),
+            ("a", 0x003A0222, 0xFFFFFFFF, "3", "Notch Filter Frequency", "NotchFilterFrequency", "DS", "1", "", None, (), None, (), ()),
+            ("a", 0x003A0223, 0xFFFFFFFF, "3", "Notch Filter Bandwidth", "NotchFilterBandwidth", "DS", "1", "", None, (), None, (), ()),
+            ("a", 0x003A0321, 0xFFFFFFFF, "3", "Notch Filter Characteristics Sequence", "NotchFilterCharacteristicsSequence", "SQ", "1", "", None, (), (
                 ("i", "table_C.10.12-1", None, ()),
-            ), None),
-            ("a", 0x003A0320, 0xFFFFFFFF, "3", "Summarized Filter Lookup Table Sequence", "SummarizedFilterLookupTable", "SQ", "1", None, (), (
+            ), (), ()),
+            ("a", 0x003A0320, 0xFFFFFFFF, "3", "Summarized Filter Lookup Table Sequence", "SummarizedFilterLookupTable", "SQ", "1", "", None, (), (
                 ("i", "table_C.10.13-1", None, ()),
-            ), None),
-            ("a", 0x003A0312, 0xFFFFFFFF, "3", "Channel Impedance Sequence", "ChannelImpedanceSequence", "SQ", "1", None, (), (
-                ("a", 0x003A0313, 0xFFFFFFFF, "1", "Impedance Value", "ImpedanceValue", "DS", "1", None, (), None, None),
-                ("a", 0x003A0314, 0xFFFFFFFF, "1", "Impedance Measurement DateTime", "ImpedanceMeasurementDateTime", "DT", "1", None, (), None, None),
-                ("a", 0x003A0315, 0xFFFFFFFF, "3", "Impedance Measurement Frequency", "ImpedanceMeasurementFrequency", "DS", "1", None, (), None, None),
-                ("a", 0x003A0316, 0xFFFFFFFF, "3", "Impedance Measurement Current Type", "ImpedanceMeasurementCurrentType", "CS", "1", None, (("defined", ("AC", "DC"), None, None, ""),), None, None),
-            ), None),
-            ("a", 0x54000110, 0xFFFFFFFF, "3", "Channel Minimum Value", "ChannelMinimumValue", "OB or OW", "1", None, (), None, None),
-            ("a", 0x54000112, 0xFFFFFFFF, "3", "Channel Maximum Value", "ChannelMaximumValue", "OB or OW", "1", None, (), None, None),
-        ), (1, None)),
-        ("a", 0x54001004, 0xFFFFFFFF, "1", "Waveform Bits Allocated", "WaveformBitsAllocated", "US", "1", None, (), None, None),
-        ("a", 0x54001006, 0xFFFFFFFF, "1", "Waveform Sample Interpretation", "WaveformSampleInterpretation", "CS", "1", None, (), None, None),
-        ("a", 0x5400100A, 0xFFFFFFFF, "1C", "Waveform Padding Value", "WaveformPaddingValue", "OB or OW", "1", ("Required if acquisition equipment inserts padding.", {"if": {"unknown": "dataset", "text": "acquisition equipment inserts padding"}, "status": "not-decidable"}), (), None, None),
-        ("a", 0x54001010, 0xFFFFFFFF, "1", "Waveform Data", "WaveformData", "OB or OW", "1", None, (), None, None),
-    ), (1, None)),
-    ("a", 0x003A0230, 0xFFFFFFFF, "3", "Waveform Data Display Scale", "WaveformDataDisplayScale", "FL", "1", None, (), None, None),
-    ("a", 0x003A0231, 0xFFFFFFFF, "3", "Waveform Display Background CIELab Value", "WaveformDisplayBackgroundCIELabValue", "US", "3", None, (), None, None),
-    ("a", 0x003A0240, 0xFFFFFFFF, "3", "Waveform Presentation Group Sequence", "WaveformPresentationGroupSequence", "SQ", "1", None, (), (
-        ("a", 0x003A0241, 0xFFFFFFFF, "1", "Presentation Group Number", "PresentationGroupNumber", "US", "1", None, (), None, None),
-        ("a", 0x003A0242, 0xFFFFFFFF, "1", "Channel Display Sequence", "ChannelDisplaySequence", "SQ", "1", None, (), (
-            ("a", 0x0040A0B0, 0xFFFFFFFF, "1", "Referenced Waveform Channels", "ReferencedWaveformChannels", "US", "2-2n", None, (), None, None),
-            ("a", 0x003A0218, 0xFFFFFFFF, "3", "Channel Offset", "ChannelOffset", "DS", "1", None, (), None, None),
-            ("a", 0x003A0244, 0xFFFFFFFF, "1", "Channel Recommended Display CIELab Value", "ChannelRecommendedDisplayCIELabValue", "US", "3", None, (), None, None),
-            ("a", 0x003A0245, 0xFFFFFFFF, "1", "Channel Position", "ChannelPosition", "FL", "1", None, (), None, None),
-            ("a", 0x003A0246, 0xFFFFFFFF, "3", "Display Shading Flag", "DisplayShadingFlag", "CS", "1", None, (("enumerated", ("NONE", "BASELINE", "ABSOLUTE", "DIFFERENCE"), None, None, ""),), None, None),
-            ("a", 0x003A0247, 0xFFFFFFFF, "1C", "Fractional Channel Display Scale", "FractionalChannelDisplayScale", "FL", "1", ("Required if Absolute Channel Display Scale (003A,0248) is not present, may be present otherwise.", {"if": {"absent": "item:003A,0248"}, "otherwise": "may", "status": "executable"}), (), None, None),
-            ("a", 0x003A0248, 0xFFFFFFFF, "1C", "Absolute Channel Display Scale", "AbsoluteChannelDisplayScale", "FL", "1", ("Required if Fractional Channel Display Scale (003A,0247) is not present, may be present otherwise.", {"if": {"absent": "item:003A,0247"}, "otherwise": "may", "status": "executable"}), (), None, None),
-        ), (1, None)),
-    ), None),
+            ), (), ()),
+            ("a", 0x003A0312, 0xFFFFFFFF, "3", "Channel Impedance Sequence", "ChannelImpedanceSequence", "SQ", "1", "", None, (), (
+                ("a", 0x003A0313, 0xFFFFFFFF, "1", "Impedance Value", "ImpedanceValue", "DS", "1", "", None, (), None, (), ()),
+                ("a", 0x003A0314, 0xFFFFFFFF, "1", "Impedance Measurement DateTime", "ImpedanceMeasurementDateTime", "DT", "1", "", None, (), None, (), ()),
+                ("a", 0x003A0315, 0xFFFFFFFF, "3", "Impedance Measurement Frequency", "ImpedanceMeasurementFrequency", "DS", "1", "", None, (), None, (), ()),
+                ("a", 0x003A0316, 0xFFFFFFFF, "3", "Impedance Measurement Current Type", "ImpedanceMeasurementCurrentType", "CS", "1", "", None, (("defined", ("AC", "DC"), None, None, ""),), None, (), ()),
+            ), (), ()),
+            ("a", 0x54000110, 0xFFFFFFFF, "3", "Channel Minimum Value", "ChannelMinimumValue", "OB or OW", "1", "", None, (), None, (), ()),
+            ("a", 0x54000112, 0xFFFFFFFF, "3", "Channel Maximum Value", "ChannelMaximumValue", "OB or OW", "1", "", None, (), None, (), ()),
+        ), ((1, None, None),), ()),
+        ("a", 0x54001004, 0xFFFFFFFF, "1", "Waveform Bits Allocated", "WaveformBitsAllocated", "US", "1", "", None, (), None, (), ()),
+        ("a", 0x54001006, 0xFFFFFFFF, "1", "Waveform Sample Interpretation", "WaveformSampleInterpretation", "CS", "1", "", None, (), None, (), ()),
+        ("a", 0x5400100A, 0xFFFFFFFF, "1C", "Waveform Padding Value", "WaveformPaddingValue", "OB or OW", "1", "", ("Required if acquisition equipment inserts padding.", {"if": {"unknown": "dataset", "text": "acquisition equipment inserts padding"}, "status": "not-decidable"}), (), None, (), ()),
+        ("a", 0x54001010, 0xFFFFFFFF, "1", "Waveform Data", "WaveformData", "OB or OW", "1", "", None, (), None, (), ()),
+    ), ((1, None, None),), ()),
+    ("a", 0x003A0230, 0xFFFFFFFF, "3", "Waveform Data Display Scale", "WaveformDataDisplayScale", "FL", "1", "", None, (), None, (), ()),
+    ("a", 0x003A0231, 0xFFFFFFFF, "3", "Waveform Display Background CIELab Value", "WaveformDisplayBackgroundCIELabValue", "US", "3", "", None, (), None, (), ()),
+    ("a", 0x003A0240, 0xFFFFFFFF, "3", "Waveform Presentation Group Sequence", "WaveformPresentationGroupSequence", "SQ", "1", "", None, (), (
+        ("a", 0x003A0241, 0xFFFFFFFF, "1", "Presentation Group Number", "PresentationGroupNumber", "US", "1", "", None, (), None, (), ()),
+        ("a", 0x003A0242, 0xFFFFFFFF, "1", "Channel Display Sequence", "ChannelDisplaySequence", "SQ", "1", "", None, (), (
+            ("a", 0x0040A0B0, 0xFFFFFFFF, "1", "Referenced Waveform Channels", "ReferencedWaveformChannels", "US", "2-2n", "", None, (), None, (), ()),
+            ("a", 0x003A0218, 0xFFFFFFFF, "3", "Channel Offset", "ChannelOffset", "DS", "1", "", None, (), None, (), ()),
+            ("a", 0x003A0244, 0xFFFFFFFF, "1", "Channel Recommended Display CIELab Value", "ChannelRecommendedDisplayCIELabValue", "US", "3", "", None, (), None, (), ()),
+            ("a", 0x003A0245, 0xFFFFFFFF, "1", "Channel Position", "ChannelPosition", "FL", "1", "", None, (), None, (), ()),
+            ("a", 0x003A0246, 0xFFFFFFFF, "3", "Display Shading Flag", "DisplayShadingFlag", "CS", "1", "", None, (("enumerated", ("NONE", "BASELINE", "ABSOLUTE", "DIFFERENCE"), None, None, ""),), None, (), ()),
+            ("a", 0x003A0247, 0xFFFFFFFF, "1C", "Fractional Channel Display Scale", "FractionalChannelDisplayScale", "FL", "1", "", ("Required if Absolute Channel Display Scale (003A,0248) is not present, may be present otherwise.", {"if": {"absent": "item:003A,0248"}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+            ("a", 0x003A0248, 0xFFFFFFFF, "1C", "Absolute Channel Display Scale", "AbsoluteChannelDisplayScale", "FL", "1", "", ("Required if Fractional Channel Display Scale (003A,0247) is not present, may be present otherwise.", {"if": {"absent": "item:003A,0247"}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+        ), ((1, None, None),), ()),
+    ), (), ()),
 )

@@ -2,16 +2,16 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.11.11-1b "Presentation State Relationship Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.11.11-1b", "C.11.11-1b", "Presentation State Relationship Macro", "macro")
 
 RULES = (
-    ("a", 0x00081115, 0xFFFFFFFF, "1", "Referenced Series Sequence", "ReferencedSeriesSequence", "SQ", "1", None, (), (
-        ("a", 0x0020000E, 0xFFFFFFFF, "1", "Series Instance UID", "SeriesInstanceUID", "UI", "1", None, (), None, None),
-        ("a", 0x00081140, 0xFFFFFFFF, "1", "Referenced Image Sequence", "ReferencedImageSequence", "SQ", "1", None, (), (
+    ("a", 0x00081115, 0xFFFFFFFF, "1", "Referenced Series Sequence", "ReferencedSeriesSequence", "SQ", "1", "", None, (), (
+        ("a", 0x0020000E, 0xFFFFFFFF, "1", "Series Instance UID", "SeriesInstanceUID", "UI", "1", "", None, (), None, (), ()),
+        ("a", 0x00081140, 0xFFFFFFFF, "1", "Referenced Image Sequence", "ReferencedImageSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-3", None, ()),
-        ), (1, None)),
-    ), (1, None)),
+        ), ((1, None, None),), ()),
+    ), ((1, None, None),), ()),
 )

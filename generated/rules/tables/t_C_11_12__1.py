@@ -2,12 +2,12 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.11.12-1 "Presentation State Shutter Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.11.12-1", "C.11.12-1", "Presentation State Shutter Module", "module")
 
 RULES = (
-    ("a", 0x00181622, 0xFFFFFFFF, "1C", "Shutter Presentation Value", "ShutterPresentationValue", "US", "1", ("Required if the Display Shutter Module or Bitmap Display Shutter Module is present.", {"if": {"or": [{"module": "Display Shutter"}, {"module": "Bitmap Display Shutter"}]}, "status": "executable"}), (), None, None),
-    ("a", 0x00181624, 0xFFFFFFFF, "1C", "Shutter Presentation Color CIELab Value", "ShutterPresentationColorCIELabValue", "US", "3", ("Required if the Display Shutter Module or Bitmap Display Shutter Module is present and the SOP Class is other than Grayscale Softcopy Presentation State Storage.", {"if": {"and": [{"or": [{"module": "Display Shutter"}, {"module": "Bitmap Display Shutter"}]}, {"unknown": "dataset", "text": "the SOP Class is other than Grayscale Softcopy Presentation State Storage"}]}, "status": "not-decidable"}), (), None, None),
+    ("a", 0x00181622, 0xFFFFFFFF, "1C", "Shutter Presentation Value", "ShutterPresentationValue", "US", "1", "", ("Required if the Display Shutter Module or Bitmap Display Shutter Module is present.", {"if": {"or": [{"module": "Display Shutter"}, {"module": "Bitmap Display Shutter"}]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00181624, 0xFFFFFFFF, "1C", "Shutter Presentation Color CIELab Value", "ShutterPresentationColorCIELabValue", "US", "3", "", ("Required if the Display Shutter Module or Bitmap Display Shutter Module is present and the SOP Class is other than Grayscale Softcopy Presentation State Storage.", {"if": {"and": [{"or": [{"module": "Display Shutter"}, {"module": "Bitmap Display Shutter"}]}, {"unknown": "dataset", "text": "the SOP Class is other than Grayscale Softcopy Presentation State Storage"}]}, "status": "not-decidable"}), (), None, (), ()),
 )

@@ -2,15 +2,15 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.11.13-1 "Presentation State Mask Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.11.13-1", "C.11.13-1", "Presentation State Mask Module", "module")
 
 RULES = (
-    ("a", 0x00286100, 0xFFFFFFFF, "1C", "Mask Subtraction Sequence", "MaskSubtractionSequence", "SQ", "1", ("Required if Mask Module is present.", {"if": {"module": "Mask"}, "status": "executable"}), (), (
-        ("a", 0x00286101, 0xFFFFFFFF, "1", "Mask Operation", "MaskOperation", "CS", "1", None, (("enumerated", ("AVG_SUB", "TID"), None, None, ""),), None, None),
-        ("a", 0x00286112, 0xFFFFFFFF, "1C", "Contrast Frame Averaging", "ContrastFrameAveraging", "US", "1", ("Required if Mask Frame Numbers (0028,6110) specifies more than one frame (i.e., is multi-valued).", {"if": {"unknown": "unparsed", "text": "Mask Frame Numbers (0028,6110) specifies more than one frame (i.e., is multi-valued)"}, "status": "unparsed"}), (), None, None),
-    ), (1, 1)),
-    ("a", 0x00281090, 0xFFFFFFFF, "1C", "Recommended Viewing Mode", "RecommendedViewingMode", "CS", "1", ("Required if Mask Subtraction Sequence (0028,6100) is present.", {"if": {"present": "0028,6100"}, "status": "executable"}), (("enumerated", ("SUB",), None, None, ""),), None, None),
+    ("a", 0x00286100, 0xFFFFFFFF, "1C", "Mask Subtraction Sequence", "MaskSubtractionSequence", "SQ", "1", "", ("Required if Mask Module is present.", {"if": {"module": "Mask"}, "status": "executable"}), (), (
+        ("a", 0x00286101, 0xFFFFFFFF, "1", "Mask Operation", "MaskOperation", "CS", "1", "", None, (("enumerated", ("AVG_SUB", "TID"), None, None, ""),), None, (), ()),
+        ("a", 0x00286112, 0xFFFFFFFF, "1C", "Contrast Frame Averaging", "ContrastFrameAveraging", "US", "1", "", ("Required if Mask Frame Numbers (0028,6110) specifies more than one frame (i.e., is multi-valued).", {"if": {"unknown": "unparsed", "text": "Mask Frame Numbers (0028,6110) specifies more than one frame (i.e., is multi-valued)"}, "status": "unparsed"}), (), None, (), ()),
+    ), ((1, 1, None),), ()),
+    ("a", 0x00281090, 0xFFFFFFFF, "1C", "Recommended Viewing Mode", "RecommendedViewingMode", "CS", "1", "", ("Required if Mask Subtraction Sequence (0028,6100) is present.", {"if": {"present": "0028,6100"}, "status": "executable"}), (("enumerated", ("SUB",), None, None, ""),), None, (), ()),
 )

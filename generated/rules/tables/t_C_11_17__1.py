@@ -2,48 +2,48 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.11.17-1 "Structured Display Image Box Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.11.17-1", "C.11.17-1", "Structured Display Image Box Module", "module")
 
 RULES = (
-    ("a", 0x00720422, 0xFFFFFFFF, "1", "Structured Display Image Box Sequence", "StructuredDisplayImageBoxSequence", "SQ", "1", None, (), (
-        ("a", 0x00720108, 0xFFFFFFFF, "1", "Display Environment Spatial Position", "DisplayEnvironmentSpatialPosition", "FD", "4", None, (), None, None),
-        ("a", 0x00720302, 0xFFFFFFFF, "1", "Image Box Number", "ImageBoxNumber", "US", "1", None, (), None, None),
-        ("a", 0x00720304, 0xFFFFFFFF, "1", "Image Box Layout Type", "ImageBoxLayoutType", "CS", "1", None, (("defined", ("TILED", "STACK", "CINE", "VOLUME_VIEW", "VOLUME_CINE", "SINGLE"), None, None, ""),), None, None),
-        ("a", 0x00720306, 0xFFFFFFFF, "1C", "Image Box Tile Horizontal Dimension", "ImageBoxTileHorizontalDimension", "US", "1", ("Required if the value of Image Box Layout Type (0072,0304) is TILED.", {"if": {"equals": "item:0072,0304", "values": ["TILED"]}, "status": "executable"}), (), None, None),
-        ("a", 0x00720308, 0xFFFFFFFF, "1C", "Image Box Tile Vertical Dimension", "ImageBoxTileVerticalDimension", "US", "1", ("Required if the value of Image Box Layout Type (0072,0304) is TILED.", {"if": {"equals": "item:0072,0304", "values": ["TILED"]}, "status": "executable"}), (), None, None),
-        ("a", 0x00720320, 0xFFFFFFFF, "3", "Image Box Overlap Priority", "ImageBoxOverlapPriority", "US", "1", None, (), None, None),
-        ("a", 0x00720717, 0xFFFFFFFF, "3", "Display Set Horizontal Justification", "DisplaySetHorizontalJustification", "CS", "1", None, (("enumerated", ("LEFT", "CENTER", "RIGHT"), None, None, ""),), None, None),
-        ("a", 0x00720718, 0xFFFFFFFF, "3", "Display Set Vertical Justification", "DisplaySetVerticalJustification", "CS", "1", None, (("enumerated", ("TOP", "CENTER", "BOTTOM"), None, None, ""),), None, None),
-        ("a", 0x00181244, 0xFFFFFFFF, "1C", "Preferred Playback Sequencing", "PreferredPlaybackSequencing", "US", "1", ("Required if the value of Image Box Layout Type (0072,0304) is CINE.", {"if": {"equals": "item:0072,0304", "values": ["CINE"]}, "status": "executable"}), (("enumerated", ("0", "1", "2"), None, None, ""),), None, None),
-        ("a", 0x00082144, 0xFFFFFFFF, "1C", "Recommended Display Frame Rate", "RecommendedDisplayFrameRate", "IS", "1", ("Required if the value of Image Box Layout Type (0072,0304) is CINE and if Cine Relative to Real-Time (0072,0330) is not present.", {"if": {"and": [{"equals": "item:0072,0304", "values": ["CINE"]}, {"absent": "item:0072,0330"}]}, "status": "executable"}), (), None, None),
-        ("a", 0x00720330, 0xFFFFFFFF, "1C", "Cine Relative to Real-Time", "CineRelativeToRealTime", "FD", "1", ("Required if the value of Image Box Layout Type (0072,0304) is CINE and if Recommended Display Frame Rate (0008,2144) is not present.", {"if": {"and": [{"equals": "item:0072,0304", "values": ["CINE"]}, {"absent": "item:0008,2144"}]}, "status": "executable"}), (), None, None),
-        ("a", 0x00180042, 0xFFFFFFFF, "1C", "Initial Cine Run State", "InitialCineRunState", "CS", "1", ("Required if the value of Image Box Layout Type (0072,0304) is CINE.", {"if": {"equals": "item:0072,0304", "values": ["CINE"]}, "status": "executable"}), (("defined", ("STOPPED", "RUNNING"), None, None, ""),), None, None),
-        ("a", 0x00082142, 0xFFFFFFFF, "2C", "Start Trim", "StartTrim", "IS", "1", ("Required if the value of Image Box Layout Type (0072,0304) is CINE.", {"if": {"equals": "item:0072,0304", "values": ["CINE"]}, "status": "executable"}), (), None, None),
-        ("a", 0x00082143, 0xFFFFFFFF, "2C", "Stop Trim", "StopTrim", "IS", "1", ("Required if the value of Image Box Layout Type (0072,0304) is CINE.", {"if": {"equals": "item:0072,0304", "values": ["CINE"]}, "status": "executable"}), (), None, None),
-        ("a", 0x00720427, 0xFFFFFFFF, "2C", "Referenced First Frame Sequence", "ReferencedFirstFrameSequence", "SQ", "1", ("Required if the value of Image Box Layout Type (0072,0304) is STACK.", {"if": {"equals": "item:0072,0304", "values": ["STACK"]}, "status": "executable"}), (), (
+    ("a", 0x00720422, 0xFFFFFFFF, "1", "Structured Display Image Box Sequence", "StructuredDisplayImageBoxSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00720108, 0xFFFFFFFF, "1", "Display Environment Spatial Position", "DisplayEnvironmentSpatialPosition", "FD", "4", "", None, (), None, (), ()),
+        ("a", 0x00720302, 0xFFFFFFFF, "1", "Image Box Number", "ImageBoxNumber", "US", "1", "", None, (), None, (), ()),
+        ("a", 0x00720304, 0xFFFFFFFF, "1", "Image Box Layout Type", "ImageBoxLayoutType", "CS", "1", "", None, (("defined", ("TILED", "STACK", "CINE", "VOLUME_VIEW", "VOLUME_CINE", "SINGLE"), None, None, ""),), None, (), ()),
+        ("a", 0x00720306, 0xFFFFFFFF, "1C", "Image Box Tile Horizontal Dimension", "ImageBoxTileHorizontalDimension", "US", "1", "", ("Required if the value of Image Box Layout Type (0072,0304) is TILED.", {"if": {"equals": "item:0072,0304", "values": ["TILED"]}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x00720308, 0xFFFFFFFF, "1C", "Image Box Tile Vertical Dimension", "ImageBoxTileVerticalDimension", "US", "1", "", ("Required if the value of Image Box Layout Type (0072,0304) is TILED.", {"if": {"equals": "item:0072,0304", "values": ["TILED"]}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x00720320, 0xFFFFFFFF, "3", "Image Box Overlap Priority", "ImageBoxOverlapPriority", "US", "1", "", None, (), None, (), ()),
+        ("a", 0x00720717, 0xFFFFFFFF, "3", "Display Set Horizontal Justification", "DisplaySetHorizontalJustification", "CS", "1", "", None, (("enumerated", ("LEFT", "CENTER", "RIGHT"), None, None, ""),), None, (), ()),
+        ("a", 0x00720718, 0xFFFFFFFF, "3", "Display Set Vertical Justification", "DisplaySetVerticalJustification", "CS", "1", "", None, (("enumerated", ("TOP", "CENTER", "BOTTOM"), None, None, ""),), None, (), ()),
+        ("a", 0x00181244, 0xFFFFFFFF, "1C", "Preferred Playback Sequencing", "PreferredPlaybackSequencing", "US", "1", "", ("Required if the value of Image Box Layout Type (0072,0304) is CINE.", {"if": {"equals": "item:0072,0304", "values": ["CINE"]}, "status": "executable"}), (("enumerated", ("0", "1", "2"), None, None, ""),), None, (), ()),
+        ("a", 0x00082144, 0xFFFFFFFF, "1C", "Recommended Display Frame Rate", "RecommendedDisplayFrameRate", "IS", "1", "", ("Required if the value of Image Box Layout Type (0072,0304) is CINE and if Cine Relative to Real-Time (0072,0330) is not present.", {"if": {"and": [{"equals": "item:0072,0304", "values": ["CINE"]}, {"absent": "item:0072,0330"}]}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x00720330, 0xFFFFFFFF, "1C", "Cine Relative to Real-Time", "CineRelativeToRealTime", "FD", "1", "", ("Required if the value of Image Box Layout Type (0072,0304) is CINE and if Recommended Display Frame Rate (0008,2144) is not present.", {"if": {"and": [{"equals": "item:0072,0304", "values": ["CINE"]}, {"absent": "item:0008,2144"}]}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x00180042, 0xFFFFFFFF, "1C", "Initial Cine Run State", "InitialCineRunState", "CS", "1", "", ("Required if the value of Image Box Layout Type (0072,0304) is CINE.", {"if": {"equals": "item:0072,0304", "values": ["CINE"]}, "status": "executable"}), (("defined", ("STOPPED", "RUNNING"), None, None, ""),), None, (), ()),
+        ("a", 0x00082142, 0xFFFFFFFF, "2C", "Start Trim", "StartTrim", "IS", "1", "", ("Required if the value of Image Box Layout Type (0072,0304) is CINE.", {"if": {"equals": "item:0072,0304", "values": ["CINE"]}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x00082143, 0xFFFFFFFF, "2C", "Stop Trim", "StopTrim", "IS", "1", "", ("Required if the value of Image Box Layout Type (0072,0304) is CINE.", {"if": {"equals": "item:0072,0304", "values": ["CINE"]}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x00720427, 0xFFFFFFFF, "2C", "Referenced First Frame Sequence", "ReferencedFirstFrameSequence", "SQ", "1", "", ("Required if the value of Image Box Layout Type (0072,0304) is STACK.", {"if": {"equals": "item:0072,0304", "values": ["STACK"]}, "status": "executable"}), (), (
             ("i", "table_10-3", None, ()),
-        ), (0, 1)),
-        ("a", 0x00081140, 0xFFFFFFFF, "2C", "Referenced Image Sequence", "ReferencedImageSequence", "SQ", "1", ("Required if Referenced Presentation State Sequence (0008,9237), Referenced Stereometric Instance Sequence (0008,1134), and Referenced Instance Sequence (0008,114A) are not present.", {"if": {"and": [{"absent": "item:0008,9237"}, {"absent": "item:0008,1134"}, {"absent": "item:0008,114A"}]}, "status": "executable"}), (), (
+        ), ((0, 1, None),), ()),
+        ("a", 0x00081140, 0xFFFFFFFF, "2C", "Referenced Image Sequence", "ReferencedImageSequence", "SQ", "1", "", ("Required if Referenced Presentation State Sequence (0008,9237), Referenced Stereometric Instance Sequence (0008,1134), and Referenced Instance Sequence (0008,114A) are not present.", {"if": {"and": [{"absent": "item:0008,9237"}, {"absent": "item:0008,1134"}, {"absent": "item:0008,114A"}]}, "status": "executable"}), (), (
             ("i", "table_10-3", None, ()),
-            ("a", 0x00089237, 0xFFFFFFFF, "1C", "Referenced Presentation State Sequence", "ReferencedPresentationStateSequence", "SQ", "1", ("Required if presentation controls are to be applied to the image or image frame before rendering in the Structured Display.", {"if": {"unknown": "dataset", "text": "presentation controls are to be applied to the image or image frame before rendering in the Structured Display"}, "status": "not-decidable"}), (), (
+            ("a", 0x00089237, 0xFFFFFFFF, "1C", "Referenced Presentation State Sequence", "ReferencedPresentationStateSequence", "SQ", "1", "", ("Required if presentation controls are to be applied to the image or image frame before rendering in the Structured Display.", {"if": {"unknown": "dataset", "text": "presentation controls are to be applied to the image or image frame before rendering in the Structured Display"}, "status": "not-decidable"}), (), (
                 ("i", "table_10-11", None, ()),
-            ), (1, 1)),
-        ), (0, None)),
-        ("a", 0x00089237, 0xFFFFFFFF, "1C", "Referenced Presentation State Sequence", "ReferencedPresentationStateSequence", "SQ", "1", ("Required if Referenced Image Sequence (0008,1140), Referenced Stereometric Instance Sequence (0008,1134), and Referenced Instance Sequence (0008,114A) are not present.", {"if": {"and": [{"absent": "item:0008,1140"}, {"absent": "item:0008,1134"}, {"absent": "item:0008,114A"}]}, "status": "executable"}), (), (
+            ), ((1, 1, None),), ()),
+        ), ((0, None, None),), ()),
+        ("a", 0x00089237, 0xFFFFFFFF, "1C", "Referenced Presentation State Sequence", "ReferencedPresentationStateSequence", "SQ", "1", "", ("Required if Referenced Image Sequence (0008,1140), Referenced Stereometric Instance Sequence (0008,1134), and Referenced Instance Sequence (0008,114A) are not present.", {"if": {"and": [{"absent": "item:0008,1140"}, {"absent": "item:0008,1134"}, {"absent": "item:0008,114A"}]}, "status": "executable"}), (), (
             ("i", "table_10-11", None, ()),
-        ), (1, None)),
-        ("a", 0x0008114A, 0xFFFFFFFF, "1C", "Referenced Instance Sequence", "ReferencedInstanceSequence", "SQ", "1", ("Required if Referenced Presentation State Sequence (0008,9237), Referenced Stereometric Instance Sequence (0008,1134), and Referenced Image Sequence (0008,1140) are not present.", {"if": {"and": [{"absent": "item:0008,9237"}, {"absent": "item:0008,1134"}, {"absent": "item:0008,1140"}]}, "status": "executable"}), (), (
+        ), ((1, None, None),), ()),
+        ("a", 0x0008114A, 0xFFFFFFFF, "1C", "Referenced Instance Sequence", "ReferencedInstanceSequence", "SQ", "1", "", ("Required if Referenced Presentation State Sequence (0008,9237), Referenced Stereometric Instance Sequence (0008,1134), and Referenced Image Sequence (0008,1140) are not present.", {"if": {"and": [{"absent": "item:0008,9237"}, {"absent": "item:0008,1134"}, {"absent": "item:0008,1140"}]}, "status": "executable"}), (), (
             ("i", "table_10-11", None, ()),
-        ), (1, 1)),
-        ("a", 0x00081134, 0xFFFFFFFF, "1C", "Referenced Stereometric Instance Sequence", "ReferencedStereometricInstanceSequence", "SQ", "1", ("Required if Referenced Presentation State Sequence (0008,9237), Referenced Instance Sequence (0008,114A), and Referenced Image Sequence (0008,1140) are not present.", {"if": {"and": [{"absent": "item:0008,9237"}, {"absent": "item:0008,114A"}, {"absent": "item:0008,1140"}]}, "status": "executable"}), (), (
+        ), ((1, 1, None),), ()),
+        ("a", 0x00081134, 0xFFFFFFFF, "1C", "Referenced Stereometric Instance Sequence", "ReferencedStereometricInstanceSequence", "SQ", "1", "", ("Required if Referenced Presentation State Sequence (0008,9237), Referenced Instance Sequence (0008,114A), and Referenced Image Sequence (0008,1140) are not present.", {"if": {"and": [{"absent": "item:0008,9237"}, {"absent": "item:0008,114A"}, {"absent": "item:0008,1140"}]}, "status": "executable"}), (), (
             ("i", "table_10-11", None, ()),
-        ), (1, 1)),
-    ), (1, None)),
-    ("a", 0x00720430, 0xFFFFFFFF, "1C", "Image Box Synchronization Sequence", "ImageBoxSynchronizationSequence", "SQ", "1", ("Required if synchronized display is specified between Image Boxes.", {"if": {"unknown": "dataset", "text": "synchronized display is specified between Image Boxes"}, "status": "not-decidable"}), (), (
-        ("a", 0x00720432, 0xFFFFFFFF, "1", "Synchronized Image Box List", "SynchronizedImageBoxList", "US", "2-n", None, (), None, None),
-        ("a", 0x00720434, 0xFFFFFFFF, "1", "Type of Synchronization", "TypeOfSynchronization", "CS", "1", None, (("defined", ("FRAME", "POSITION", "TIME", "PHASE"), None, None, ""),), None, None),
-    ), (1, None)),
+        ), ((1, 1, None),), ()),
+    ), ((1, None, None),), ()),
+    ("a", 0x00720430, 0xFFFFFFFF, "1C", "Image Box Synchronization Sequence", "ImageBoxSynchronizationSequence", "SQ", "1", "", ("Required if synchronized display is specified between Image Boxes.", {"if": {"unknown": "dataset", "text": "synchronized display is specified between Image Boxes"}, "status": "not-decidable"}), (), (
+        ("a", 0x00720432, 0xFFFFFFFF, "1", "Synchronized Image Box List", "SynchronizedImageBoxList", "US", "2-n", "", None, (), None, (), ()),
+        ("a", 0x00720434, 0xFFFFFFFF, "1", "Type of Synchronization", "TypeOfSynchronization", "CS", "1", "", None, (("defined", ("FRAME", "POSITION", "TIME", "PHASE"), None, None, ""),), None, (), ()),
+    ), ((1, None, None),), ()),
 )

@@ -2,33 +2,33 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.11.19-1 "XA/XRF Presentation State Mask Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.11.19-1", "C.11.19-1", "XA/XRF Presentation State Mask Module", "module")
 
 RULES = (
-    ("a", 0x00286100, 0xFFFFFFFF, "1", "Mask Subtraction Sequence", "MaskSubtractionSequence", "SQ", "1", None, (), (
-        ("a", 0x00081140, 0xFFFFFFFF, "1C", "Referenced Image Sequence", "ReferencedImageSequence", "SQ", "1", ("Required if Presentation State Relationship Module references more than one SOP Instance.", {"if": {"unknown": "unparsed", "text": "Presentation State Relationship Module references more than one SOP Instance"}, "status": "unparsed"}), (), (
+    ("a", 0x00286100, 0xFFFFFFFF, "1", "Mask Subtraction Sequence", "MaskSubtractionSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00081140, 0xFFFFFFFF, "1C", "Referenced Image Sequence", "ReferencedImageSequence", "SQ", "1", "", ("Required if Presentation State Relationship Module references more than one SOP Instance.", {"if": {"unknown": "unparsed", "text": "Presentation State Relationship Module references more than one SOP Instance"}, "status": "unparsed"}), (), (
             ("i", "table_10-11", None, ()),
-        ), (1, 1)),
-        ("a", 0x00286101, 0xFFFFFFFF, "1", "Mask Operation", "MaskOperation", "CS", "1", None, (), None, None),
-        ("a", 0x00286102, 0xFFFFFFFF, "1C", "Applicable Frame Range", "ApplicableFrameRange", "US", "2-2n", ("Required if Mask Operation (0028,6101) equals REV_TID. May be present otherwise.", {"if": {"equals": "item:0028,6101", "values": ["REV_TID"]}, "otherwise": "may", "status": "executable"}), (), None, None),
-        ("a", 0x00286110, 0xFFFFFFFF, "1C", "Mask Frame Numbers", "MaskFrameNumbers", "US", "1-n", ("Required if the Mask Operation (0028,6101) is AVG_SUB.", {"if": {"equals": "item:0028,6101", "values": ["AVG_SUB"]}, "status": "executable"}), (), None, None),
-        ("a", 0x00286112, 0xFFFFFFFF, "3", "Contrast Frame Averaging", "ContrastFrameAveraging", "US", "1", None, (), None, None),
-        ("a", 0x00286120, 0xFFFFFFFF, "2C", "TID Offset", "TIDOffset", "SS", "1", ("Required if Mask Operation (0028,6101) is TID or REV_TID.", {"if": {"equals": "item:0028,6101", "values": ["TID", "REV_TID"]}, "status": "executable"}), (), None, None),
-        ("a", 0x00289422, 0xFFFFFFFF, "1C", "Pixel Intensity Relationship LUT Sequence", "PixelIntensityRelationshipLUTSequence", "SQ", "1", ("Required if Pixel Intensity Relationship (0028,1040) is not LOG for frames included in this Item of the Mask Subtraction Sequence (0028,6100).", {"if": {"and": [{"not": {"equals": "0028,1040", "values": ["LOG"]}}, {"unknown": "unparsed", "text": "for frames included in this Item of the Mask Subtraction Sequence (0028,6100)"}]}, "status": "unparsed"}), (), (
-            ("a", 0x00289507, 0xFFFFFFFF, "1", "LUT Frame Range", "LUTFrameRange", "US", "2-2n", None, (), None, None),
-            ("a", 0x00283002, 0xFFFFFFFF, "1", "LUT Descriptor", "LUTDescriptor", "US or SS", "3", None, (), None, None),
-            ("a", 0x00283006, 0xFFFFFFFF, "1", "LUT Data", "LUTData", "US or OW", "1-n", None, (), None, None),
-            ("a", 0x00289474, 0xFFFFFFFF, "1", "LUT Function", "LUTFunction", "CS", "1", None, (("enumerated", ("TO_LOG",), None, None, ""),), None, None),
-        ), (1, None)),
-        ("a", 0x00289501, 0xFFFFFFFF, "1", "Pixel Shift Sequence", "PixelShiftSequence", "SQ", "1", None, (), (
-            ("a", 0x00289506, 0xFFFFFFFF, "1", "Pixel Shift Frame Range", "PixelShiftFrameRange", "US", "2-2n", None, (), None, None),
-            ("a", 0x00289502, 0xFFFFFFFF, "1", "Region Pixel Shift Sequence", "RegionPixelShiftSequence", "SQ", "1", None, (), (
-                ("a", 0x00286114, 0xFFFFFFFF, "1", "Mask Sub-pixel Shift", "MaskSubPixelShift", "FL", "2", None, (), None, None),
-                ("a", 0x00289503, 0xFFFFFFFF, "1C", "Vertices of the Region", "VerticesOfTheRegion", "SS", "2-2n", ("Required if the pixel shift does not apply to the entire set of pixels of the frames.", {"if": {"unknown": "dataset", "text": "the pixel shift does not apply to the entire set of pixels of the frames"}, "status": "not-decidable"}), (), None, None),
-            ), (1, None)),
-        ), (1, None)),
-    ), (1, None)),
+        ), ((1, 1, None),), ()),
+        ("a", 0x00286101, 0xFFFFFFFF, "1", "Mask Operation", "MaskOperation", "CS", "1", "", None, (), None, (), ()),
+        ("a", 0x00286102, 0xFFFFFFFF, "1C", "Applicable Frame Range", "ApplicableFrameRange", "US", "2-2n", "", ("Required if Mask Operation (0028,6101) equals REV_TID. May be present otherwise.", {"if": {"equals": "item:0028,6101", "values": ["REV_TID"]}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+        ("a", 0x00286110, 0xFFFFFFFF, "1C", "Mask Frame Numbers", "MaskFrameNumbers", "US", "1-n", "", ("Required if the Mask Operation (0028,6101) is AVG_SUB.", {"if": {"equals": "item:0028,6101", "values": ["AVG_SUB"]}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x00286112, 0xFFFFFFFF, "3", "Contrast Frame Averaging", "ContrastFrameAveraging", "US", "1", "", None, (), None, (), ()),
+        ("a", 0x00286120, 0xFFFFFFFF, "2C", "TID Offset", "TIDOffset", "SS", "1", "", ("Required if Mask Operation (0028,6101) is TID or REV_TID.", {"if": {"equals": "item:0028,6101", "values": ["TID", "REV_TID"]}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x00289422, 0xFFFFFFFF, "1C", "Pixel Intensity Relationship LUT Sequence", "PixelIntensityRelationshipLUTSequence", "SQ", "1", "", ("Required if Pixel Intensity Relationship (0028,1040) is not LOG for frames included in this Item of the Mask Subtraction Sequence (0028,6100).", {"if": {"and": [{"not": {"equals": "0028,1040", "values": ["LOG"]}}, {"unknown": "unparsed", "text": "for frames included in this Item of the Mask Subtraction Sequence (0028,6100)"}]}, "status": "unparsed"}), (), (
+            ("a", 0x00289507, 0xFFFFFFFF, "1", "LUT Frame Range", "LUTFrameRange", "US", "2-2n", "", None, (), None, (), ()),
+            ("a", 0x00283002, 0xFFFFFFFF, "1", "LUT Descriptor", "LUTDescriptor", "US or SS", "3", "", None, (), None, (), ()),
+            ("a", 0x00283006, 0xFFFFFFFF, "1", "LUT Data", "LUTData", "US or OW", "1-n", "", None, (), None, (), ()),
+            ("a", 0x00289474, 0xFFFFFFFF, "1", "LUT Function", "LUTFunction", "CS", "1", "", None, (("enumerated", ("TO_LOG",), None, None, ""),), None, (), ()),
+        ), ((1, None, None),), ()),
+        ("a", 0x00289501, 0xFFFFFFFF, "1", "Pixel Shift Sequence", "PixelShiftSequence", "SQ", "1", "", None, (), (
+            ("a", 0x00289506, 0xFFFFFFFF, "1", "Pixel Shift Frame Range", "PixelShiftFrameRange", "US", "2-2n", "", None, (), None, (), ()),
+            ("a", 0x00289502, 0xFFFFFFFF, "1", "Region Pixel Shift Sequence", "RegionPixelShiftSequence", "SQ", "1", "", None, (), (
+                ("a", 0x00286114, 0xFFFFFFFF, "1", "Mask Sub-pixel Shift", "MaskSubPixelShift", "FL", "2", "", None, (), None, (), ()),
+                ("a", 0x00289503, 0xFFFFFFFF, "1C", "Vertices of the Region", "VerticesOfTheRegion", "SS", "2-2n", "", ("Required if the pixel shift does not apply to the entire set of pixels of the frames.", {"if": {"unknown": "dataset", "text": "the pixel shift does not apply to the entire set of pixels of the frames"}, "status": "not-decidable"}), (), None, (), ()),
+            ), ((1, None, None),), ()),
+        ), ((1, None, None),), ()),
+    ), ((1, None, None),), ()),
 )

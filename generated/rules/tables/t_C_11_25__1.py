@@ -2,18 +2,18 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.11.25-1 "Presentation View Description Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.11.25-1", "C.11.25-1", "Presentation View Description Module", "module")
 
 RULES = (
     ("i", "table_10-6", None, ()),
-    ("a", 0x00540220, 0xFFFFFFFF, "2", "View Code Sequence", "ViewCodeSequence", "SQ", "1", None, (), (
+    ("a", 0x00540220, 0xFFFFFFFF, "2", "View Code Sequence", "ViewCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-        ("a", 0x00540222, 0xFFFFFFFF, "2", "View Modifier Code Sequence", "ViewModifierCodeSequence", "SQ", "1", None, (), (
+        ("a", 0x00540222, 0xFFFFFFFF, "2", "View Modifier Code Sequence", "ViewModifierCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (0, None)),
-    ), None),
-    ("a", 0x00200062, 0xFFFFFFFF, "2", "Image Laterality", "ImageLaterality", "CS", "1", None, (("enumerated", ("R", "L", "U", "B"), None, None, ""),), None, None),
+        ), ((0, None, None),), ()),
+    ), (), ()),
+    ("a", 0x00200062, 0xFFFFFFFF, "2", "Image Laterality", "ImageLaterality", "CS", "1", "", None, (("enumerated", ("R", "L", "U", "B"), None, None, ""),), None, (), ()),
 )

@@ -2,18 +2,18 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.11.26-1 "Multi-Planar Reconstruction Geometry Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.11.26-1", "C.11.26-1", "Multi-Planar Reconstruction Geometry Module", "module")
 
 RULES = (
-    ("a", 0x00701501, 0xFFFFFFFF, "1", "Multi-Planar Reconstruction Style", "MultiPlanarReconstructionStyle", "CS", "1", None, (("enumerated", ("PLANAR",), None, None, ""),), None, None),
-    ("a", 0x00701502, 0xFFFFFFFF, "1", "MPR Thickness Type", "MPRThicknessType", "CS", "1", None, (("enumerated", ("THIN", "SLAB"), None, None, ""),), None, None),
-    ("a", 0x00701503, 0xFFFFFFFF, "1C", "MPR Slab Thickness", "MPRSlabThickness", "FD", "1", ("Required if MPR Thickness Type (0070,1502) has a value of SLAB.", {"if": {"equals": "0070,1502", "values": ["SLAB"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00701507, 0xFFFFFFFF, "1C", "MPR View Width Direction", "MPRViewWidthDirection", "FD", "3", ("Required if Multi Planar Reconstruction Style (0070,1501) is PLANAR.", {"if": {"equals": "0070,1501", "values": ["PLANAR"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00701508, 0xFFFFFFFF, "1C", "MPR View Width", "MPRViewWidth", "FD", "1", ("Required if Multi Planar Reconstruction Style (0070,1501) is PLANAR.", {"if": {"equals": "0070,1501", "values": ["PLANAR"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00701511, 0xFFFFFFFF, "1C", "MPR View Height Direction", "MPRViewHeightDirection", "FD", "3", ("Required if Multi Planar Reconstruction Style (0070,1501) is PLANAR.", {"if": {"equals": "0070,1501", "values": ["PLANAR"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00701512, 0xFFFFFFFF, "1C", "MPR View Height", "MPRViewHeight", "FD", "1", ("Required if Multi Planar Reconstruction Style (0070,1501) is PLANAR.", {"if": {"equals": "0070,1501", "values": ["PLANAR"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00701505, 0xFFFFFFFF, "1C", "MPR Top Left Hand Corner", "MPRTopLeftHandCorner", "FD", "3", ("Required if Multi-Planar Reconstruction Style (0070,1501) has a value of PLANAR.", {"if": {"equals": "0070,1501", "values": ["PLANAR"]}, "status": "executable"}), (), None, None),
+    ("a", 0x00701501, 0xFFFFFFFF, "1", "Multi-Planar Reconstruction Style", "MultiPlanarReconstructionStyle", "CS", "1", "", None, (("enumerated", ("PLANAR",), None, None, ""),), None, (), ()),
+    ("a", 0x00701502, 0xFFFFFFFF, "1", "MPR Thickness Type", "MPRThicknessType", "CS", "1", "", None, (("enumerated", ("THIN", "SLAB"), None, None, ""),), None, (), ()),
+    ("a", 0x00701503, 0xFFFFFFFF, "1C", "MPR Slab Thickness", "MPRSlabThickness", "FD", "1", "", ("Required if MPR Thickness Type (0070,1502) has a value of SLAB.", {"if": {"equals": "0070,1502", "values": ["SLAB"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00701507, 0xFFFFFFFF, "1C", "MPR View Width Direction", "MPRViewWidthDirection", "FD", "3", "", ("Required if Multi Planar Reconstruction Style (0070,1501) is PLANAR.", {"if": {"equals": "0070,1501", "values": ["PLANAR"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00701508, 0xFFFFFFFF, "1C", "MPR View Width", "MPRViewWidth", "FD", "1", "", ("Required if Multi Planar Reconstruction Style (0070,1501) is PLANAR.", {"if": {"equals": "0070,1501", "values": ["PLANAR"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00701511, 0xFFFFFFFF, "1C", "MPR View Height Direction", "MPRViewHeightDirection", "FD", "3", "", ("Required if Multi Planar Reconstruction Style (0070,1501) is PLANAR.", {"if": {"equals": "0070,1501", "values": ["PLANAR"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00701512, 0xFFFFFFFF, "1C", "MPR View Height", "MPRViewHeight", "FD", "1", "", ("Required if Multi Planar Reconstruction Style (0070,1501) is PLANAR.", {"if": {"equals": "0070,1501", "values": ["PLANAR"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00701505, 0xFFFFFFFF, "1C", "MPR Top Left Hand Corner", "MPRTopLeftHandCorner", "FD", "3", "", ("Required if Multi-Planar Reconstruction Style (0070,1501) has a value of PLANAR.", {"if": {"equals": "0070,1501", "values": ["PLANAR"]}, "status": "executable"}), (), None, (), ()),
 )

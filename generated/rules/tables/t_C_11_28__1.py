@@ -2,40 +2,40 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.11.28-1 "Volumetric Graphic Annotation Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.11.28-1", "C.11.28-1", "Volumetric Graphic Annotation Module", "module")
 
 RULES = (
-    ("a", 0x00701901, 0xFFFFFFFF, "1C", "Volumetric Annotation Sequence", "VolumetricAnnotationSequence", "SQ", "1", ("Required if Volumetric Presentation Input Annotation Sequence (0070,1905) is not present. May be present otherwise.", {"if": {"absent": "0070,1905"}, "otherwise": "may", "status": "executable"}), (), (
-        ("a", 0x00700022, 0xFFFFFFFF, "1", "Graphic Data", "GraphicData", "FL", "2-n", None, (), None, None),
-        ("a", 0x00700023, 0xFFFFFFFF, "1", "Graphic Type", "GraphicType", "CS", "1", None, (("enumerated", ("POINT", "MULTIPOINT", "POLYLINE", "POLYGON", "ELLIPSE", "ELLIPSOID"), None, None, ""),), None, None),
-        ("a", 0x00700002, 0xFFFFFFFF, "1", "Graphic Layer", "GraphicLayer", "CS", "1", None, (), None, None),
-        ("a", 0x00701907, 0xFFFFFFFF, "1", "Annotation Clipping", "AnnotationClipping", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-        ("a", 0x00700008, 0xFFFFFFFF, "3", "Text Object Sequence", "TextObjectSequence", "SQ", "1", None, (), (
-            ("a", 0x00700006, 0xFFFFFFFF, "1", "Unformatted Text Value", "UnformattedTextValue", "ST", "1", None, (), None, None),
-            ("a", 0x00700010, 0xFFFFFFFF, "3", "Bounding Box Top Left Hand Corner", "BoundingBoxTopLeftHandCorner", "FL", "2", None, (), None, None),
-            ("a", 0x00700011, 0xFFFFFFFF, "1C", "Bounding Box Bottom Right Hand Corner", "BoundingBoxBottomRightHandCorner", "FL", "2", ("Required if Bounding Box Top Left Hand Corner (0070,0010) is present.", {"if": {"present": "item:0070,0010"}, "status": "executable"}), (), None, None),
-            ("a", 0x00700012, 0xFFFFFFFF, "1C", "Bounding Box Text Horizontal Justification", "BoundingBoxTextHorizontalJustification", "CS", "1", ("Required if Bounding Box Top Left Hand Corner (0070,0010) is present.", {"if": {"present": "item:0070,0010"}, "status": "executable"}), (("enumerated", ("LEFT", "RIGHT", "CENTER"), None, None, ""),), None, None),
-        ), (1, 1)),
-        ("a", 0x00701903, 0xFFFFFFFF, "3", "Referenced Structured Context Sequence", "ReferencedStructuredContextSequence", "SQ", "1", None, (), (
+    ("a", 0x00701901, 0xFFFFFFFF, "1C", "Volumetric Annotation Sequence", "VolumetricAnnotationSequence", "SQ", "1", "", ("Required if Volumetric Presentation Input Annotation Sequence (0070,1905) is not present. May be present otherwise.", {"if": {"absent": "0070,1905"}, "otherwise": "may", "status": "executable"}), (), (
+        ("a", 0x00700022, 0xFFFFFFFF, "1", "Graphic Data", "GraphicData", "FL", "2-n", "", None, (), None, (), ()),
+        ("a", 0x00700023, 0xFFFFFFFF, "1", "Graphic Type", "GraphicType", "CS", "1", "", None, (("enumerated", ("POINT", "MULTIPOINT", "POLYLINE", "POLYGON", "ELLIPSE", "ELLIPSOID"), None, None, ""),), None, (), ()),
+        ("a", 0x00700002, 0xFFFFFFFF, "1", "Graphic Layer", "GraphicLayer", "CS", "1", "", None, (), None, (), ()),
+        ("a", 0x00701907, 0xFFFFFFFF, "1", "Annotation Clipping", "AnnotationClipping", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+        ("a", 0x00700008, 0xFFFFFFFF, "3", "Text Object Sequence", "TextObjectSequence", "SQ", "1", "", None, (), (
+            ("a", 0x00700006, 0xFFFFFFFF, "1", "Unformatted Text Value", "UnformattedTextValue", "ST", "1", "", None, (), None, (), ()),
+            ("a", 0x00700010, 0xFFFFFFFF, "3", "Bounding Box Top Left Hand Corner", "BoundingBoxTopLeftHandCorner", "FL", "2", "", None, (), None, (), ()),
+            ("a", 0x00700011, 0xFFFFFFFF, "1C", "Bounding Box Bottom Right Hand Corner", "BoundingBoxBottomRightHandCorner", "FL", "2", "", ("Required if Bounding Box Top Left Hand Corner (0070,0010) is present.", {"if": {"present": "item:0070,0010"}, "status": "executable"}), (), None, (), ()),
+            ("a", 0x00700012, 0xFFFFFFFF, "1C", "Bounding Box Text Horizontal Justification", "BoundingBoxTextHorizontalJustification", "CS", "1", "", ("Required if Bounding Box Top Left Hand Corner (0070,0010) is present.", {"if": {"present": "item:0070,0010"}, "status": "executable"}), (("enumerated", ("LEFT", "RIGHT", "CENTER"), None, None, ""),), None, (), ()),
+        ), ((1, 1, None),), ()),
+        ("a", 0x00701903, 0xFFFFFFFF, "3", "Referenced Structured Context Sequence", "ReferencedStructuredContextSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-11", None, ()),
-            ("a", 0x00701904, 0xFFFFFFFF, "1", "Referenced Content Item", "ReferencedContentItem", "UI", "1", None, (), None, None),
-        ), (1, 1)),
-    ), (1, None)),
-    ("a", 0x00701905, 0xFFFFFFFF, "1C", "Volumetric Presentation Input Annotation Sequence", "VolumetricPresentationInputAnnotationSequence", "SQ", "1", ("Required if Volumetric Annotation Sequence (0070,1901) is not present. May be present otherwise.", {"if": {"absent": "0070,1901"}, "otherwise": "may", "status": "executable"}), (), (
-        ("a", 0x00701804, 0xFFFFFFFF, "1", "Volumetric Presentation Input Index", "VolumetricPresentationInputIndex", "US", "1", None, (), None, None),
-        ("a", 0x00700002, 0xFFFFFFFF, "1", "Graphic Layer", "GraphicLayer", "CS", "1", None, (), None, None),
-        ("a", 0x00700008, 0xFFFFFFFF, "1", "Text Object Sequence", "TextObjectSequence", "SQ", "1", None, (), (
-            ("a", 0x00700006, 0xFFFFFFFF, "1", "Unformatted Text Value", "UnformattedTextValue", "ST", "1", None, (), None, None),
-            ("a", 0x00700010, 0xFFFFFFFF, "3", "Bounding Box Top Left Hand Corner", "BoundingBoxTopLeftHandCorner", "FL", "2", None, (), None, None),
-            ("a", 0x00700011, 0xFFFFFFFF, "1C", "Bounding Box Bottom Right Hand Corner", "BoundingBoxBottomRightHandCorner", "FL", "2", ("Required if Bounding Box Top Left Hand Corner (0070,0010) is present.", {"if": {"present": "item:0070,0010"}, "status": "executable"}), (), None, None),
-            ("a", 0x00700012, 0xFFFFFFFF, "1C", "Bounding Box Text Horizontal Justification", "BoundingBoxTextHorizontalJustification", "CS", "1", ("Required if Bounding Box Top Left Hand Corner (0070,0010) is present.", {"if": {"present": "item:0070,0010"}, "status": "executable"}), (("enumerated", ("LEFT", "RIGHT", "CENTER"), None, None, ""),), None, None),
-        ), (1, 1)),
-        ("a", 0x00701903, 0xFFFFFFFF, "3", "Referenced Structured Context Sequence", "ReferencedStructuredContextSequence", "SQ", "1", None, (), (
+            ("a", 0x00701904, 0xFFFFFFFF, "1", "Referenced Content Item", "ReferencedContentItem", "UI", "1", "", None, (), None, (), ()),
+        ), ((1, 1, None),), ()),
+    ), ((1, None, None),), ()),
+    ("a", 0x00701905, 0xFFFFFFFF, "1C", "Volumetric Presentation Input Annotation Sequence", "VolumetricPresentationInputAnnotationSequence", "SQ", "1", "", ("Required if Volumetric Annotation Sequence (0070,1901) is not present. May be present otherwise.", {"if": {"absent": "0070,1901"}, "otherwise": "may", "status": "executable"}), (), (
+        ("a", 0x00701804, 0xFFFFFFFF, "1", "Volumetric Presentation Input Index", "VolumetricPresentationInputIndex", "US", "1", "", None, (), None, (), ()),
+        ("a", 0x00700002, 0xFFFFFFFF, "1", "Graphic Layer", "GraphicLayer", "CS", "1", "", None, (), None, (), ()),
+        ("a", 0x00700008, 0xFFFFFFFF, "1", "Text Object Sequence", "TextObjectSequence", "SQ", "1", "", None, (), (
+            ("a", 0x00700006, 0xFFFFFFFF, "1", "Unformatted Text Value", "UnformattedTextValue", "ST", "1", "", None, (), None, (), ()),
+            ("a", 0x00700010, 0xFFFFFFFF, "3", "Bounding Box Top Left Hand Corner", "BoundingBoxTopLeftHandCorner", "FL", "2", "", None, (), None, (), ()),
+            ("a", 0x00700011, 0xFFFFFFFF, "1C", "Bounding Box Bottom Right Hand Corner", "BoundingBoxBottomRightHandCorner", "FL", "2", "", ("Required if Bounding Box Top Left Hand Corner (0070,0010) is present.", {"if": {"present": "item:0070,0010"}, "status": "executable"}), (), None, (), ()),
+            ("a", 0x00700012, 0xFFFFFFFF, "1C", "Bounding Box Text Horizontal Justification", "BoundingBoxTextHorizontalJustification", "CS", "1", "", ("Required if Bounding Box Top Left Hand Corner (0070,0010) is present.", {"if": {"present": "item:0070,0010"}, "status": "executable"}), (("enumerated", ("LEFT", "RIGHT", "CENTER"), None, None, ""),), None, (), ()),
+        ), ((1, 1, None),), ()),
+        ("a", 0x00701903, 0xFFFFFFFF, "3", "Referenced Structured Context Sequence", "ReferencedStructuredContextSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-11", None, ()),
-            ("a", 0x00701904, 0xFFFFFFFF, "1", "Referenced Content Item", "ReferencedContentItem", "UI", "1", None, (), None, None),
-        ), (1, 1)),
-    ), (1, None)),
+            ("a", 0x00701904, 0xFFFFFFFF, "1", "Referenced Content Item", "ReferencedContentItem", "UI", "1", "", None, (), None, (), ()),
+        ), ((1, 1, None),), ()),
+    ), ((1, None, None),), ()),
 )

@@ -2,45 +2,45 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.11.32-1 "Render Display Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.11.32-1", "C.11.32-1", "Render Display Module", "module")
 
 RULES = (
-    ("a", 0x00089205, 0xFFFFFFFF, "1", "Pixel Presentation", "PixelPresentation", "CS", "1", None, (("enumerated", ("TRUE_COLOR",), None, None, ""),), None, None),
-    ("a", 0x00701A08, 0xFFFFFFFF, "1", "Volume Stream Sequence", "VolumeStreamSequence", "SQ", "1", None, (), (
-        ("a", 0x00701209, 0xFFFFFFFF, "1", "Volumetric Presentation Input Set UID", "VolumetricPresentationInputSetUID", "UI", "1", None, (), None, None),
-        ("a", 0x00701801, 0xFFFFFFFF, "1", "Presentation State Classification Component Sequence", "PresentationStateClassificationComponentSequence", "SQ", "1", None, (), (
-            ("a", 0x00701A09, 0xFFFFFFFF, "3", "RGBA Transfer Function Description", "RGBATransferFunctionDescription", "LO", "1", None, (), None, None),
-            ("a", 0x00701802, 0xFFFFFFFF, "1", "Component Type", "ComponentType", "CS", "1", None, (("enumerated", ("ONE_TO_RGBA", "TWO_TO_RGBA"), None, None, ""),), None, None),
-            ("a", 0x00701803, 0xFFFFFFFF, "1", "Component Input Sequence", "ComponentInputSequence", "SQ", "1", None, (), (
-                ("a", 0x00701804, 0xFFFFFFFF, "1", "Volumetric Presentation Input Index", "VolumetricPresentationInputIndex", "US", "1", None, (), None, None),
-                ("a", 0x00281403, 0xFFFFFFFF, "3", "Bits Mapped to Color Lookup Table", "BitsMappedToColorLookupTable", "US", "1", None, (), None, None),
-            ), None),
-            ("a", 0x0028140F, 0xFFFFFFFF, "1", "RGB LUT Transfer Function", "RGBLUTTransferFunction", "CS", "1", None, (("enumerated", ("EQUAL_RGB", "TABLE"), None, None, ""),), None, None),
-            ("a", 0x00281410, 0xFFFFFFFF, "1", "Alpha LUT Transfer Function", "AlphaLUTTransferFunction", "CS", "1", None, (("enumerated", ("NONE", "IDENTITY", "TABLE"), None, None, ""),), None, None),
-            ("a", 0x00281101, 0xFFFFFFFF, "1C", "Red Palette Color Lookup Table Descriptor", "RedPaletteColorLookupTableDescriptor", "US or SS", "3", ("Required if RGB LUT Transfer Function (0028,140F) has a value of TABLE.", {"if": {"equals": "item:0028,140F", "values": ["TABLE"]}, "status": "executable"}), (), None, None),
-            ("a", 0x00281102, 0xFFFFFFFF, "1C", "Green Palette Color Lookup Table Descriptor", "GreenPaletteColorLookupTableDescriptor", "US or SS", "3", ("Required if RGB LUT Transfer Function (0028,140F) has a value of TABLE.", {"if": {"equals": "item:0028,140F", "values": ["TABLE"]}, "status": "executable"}), (), None, None),
-            ("a", 0x00281103, 0xFFFFFFFF, "1C", "Blue Palette Color Lookup Table Descriptor", "BluePaletteColorLookupTableDescriptor", "US or SS", "3", ("Required if RGB LUT Transfer Function (0028,140F) has a value of TABLE.", {"if": {"equals": "item:0028,140F", "values": ["TABLE"]}, "status": "executable"}), (), None, None),
-            ("a", 0x00281104, 0xFFFFFFFF, "1C", "Alpha Palette Color Lookup Table Descriptor", "AlphaPaletteColorLookupTableDescriptor", "US", "3", ("Required if Alpha LUT Transfer Function (0028,1410) has a value of TABLE.", {"if": {"equals": "item:0028,1410", "values": ["TABLE"]}, "status": "executable"}), (), None, None),
-            ("a", 0x00281199, 0xFFFFFFFF, "3", "Palette Color Lookup Table UID", "PaletteColorLookupTableUID", "UI", "1", None, (), None, None),
-            ("a", 0x00281201, 0xFFFFFFFF, "1C", "Red Palette Color Lookup Table Data", "RedPaletteColorLookupTableData", "OW", "1", ("Required if RGB LUT Transfer Function (0028,140F) has a value of TABLE and Segmented Red Palette Color Lookup Table Data (0028,1221) is not present.", {"if": {"and": [{"equals": "item:0028,140F", "values": ["TABLE"]}, {"absent": "item:0028,1221"}]}, "status": "executable"}), (), None, None),
-            ("a", 0x00281202, 0xFFFFFFFF, "1C", "Green Palette Color Lookup Table Data", "GreenPaletteColorLookupTableData", "OW", "1", ("Required if Red Palette Color Lookup Table Data (0028,1201) is present.", {"if": {"present": "item:0028,1201"}, "status": "executable"}), (), None, None),
-            ("a", 0x00281203, 0xFFFFFFFF, "1C", "Blue Palette Color Lookup Table Data", "BluePaletteColorLookupTableData", "OW", "1", ("Required if Red Palette Color Lookup Table Data (0028,1201) is present.", {"if": {"present": "item:0028,1201"}, "status": "executable"}), (), None, None),
-            ("a", 0x00281204, 0xFFFFFFFF, "1C", "Alpha Palette Color Lookup Table Data", "AlphaPaletteColorLookupTableData", "OW", "1", ("Required if Alpha LUT Transfer Function (0028,1410) has a value of TABLE and Segmented Alpha Palette Color Lookup Table Data (0028,1224) is not present.", {"if": {"and": [{"equals": "item:0028,1410", "values": ["TABLE"]}, {"absent": "item:0028,1224"}]}, "status": "executable"}), (), None, None),
-            ("a", 0x00281221, 0xFFFFFFFF, "1C", "Segmented Red Palette Color Lookup Table Data", "SegmentedRedPaletteColorLookupTableData", "OW", "1", ("Required if RGB LUT Transfer Function (0028,140F) has a value of TABLE and Red Palette Color Lookup Table Data (0028,1201) is not present.", {"if": {"and": [{"equals": "item:0028,140F", "values": ["TABLE"]}, {"absent": "item:0028,1201"}]}, "status": "executable"}), (), None, None),
-            ("a", 0x00281222, 0xFFFFFFFF, "1C", "Segmented Green Palette Color Lookup Table Data", "SegmentedGreenPaletteColorLookupTableData", "OW", "1", ("Required if Segmented Red Palette Color Lookup Table Data (0028,1221) is present.", {"if": {"present": "item:0028,1221"}, "status": "executable"}), (), None, None),
-            ("a", 0x00281223, 0xFFFFFFFF, "1C", "Segmented Blue Palette Color Lookup Table Data", "SegmentedBluePaletteColorLookupTableData", "OW", "1", ("Required if Segmented Red Palette Color Lookup Table Data (0028,1221) is present.", {"if": {"present": "item:0028,1221"}, "status": "executable"}), (), None, None),
-            ("a", 0x00281224, 0xFFFFFFFF, "1C", "Segmented Alpha Palette Color Lookup Table Data", "SegmentedAlphaPaletteColorLookupTableData", "OW", "1", ("Required if Alpha LUT Transfer Function (0028,1410) has a value of TABLE and Alpha Palette Color Lookup Table Data (0028,1204) is not present.", {"if": {"and": [{"equals": "item:0028,1410", "values": ["TABLE"]}, {"absent": "item:0028,1204"}]}, "status": "executable"}), (), None, None),
-        ), (1, None)),
-    ), (1, None)),
-    ("a", 0x00701805, 0xFFFFFFFF, "2", "Presentation State Compositor Component Sequence", "PresentationStateCompositorComponentSequence", "SQ", "1", None, (), (
-        ("a", 0x00701806, 0xFFFFFFFF, "1", "Weighting Transfer Function Sequence", "WeightingTransferFunctionSequence", "SQ", "1", None, (), (
-            ("a", 0x00283002, 0xFFFFFFFF, "1", "LUT Descriptor", "LUTDescriptor", "US or SS", "3", None, (), None, None),
-            ("a", 0x00283006, 0xFFFFFFFF, "1", "LUT Data", "LUTData", "US or OW", "1-n", None, (), None, None),
-        ), None),
-    ), None),
-    ("a", 0x00282000, 0xFFFFFFFF, "1C", "ICC Profile", "ICCProfile", "OB", "1", ("Required if Pixel Presentation (0008,9205) has a value of TRUE_COLOR.", {"if": {"equals": "0008,9205", "values": ["TRUE_COLOR"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00282002, 0xFFFFFFFF, "1C", "Color Space", "ColorSpace", "CS", "1", ("Required if Pixel Presentation (0008,9205) has a value of TRUE_COLOR and a standard color space described by one of the Enumerated Values in Section C.11.15.1.2 is used.", {"if": {"and": [{"equals": "0008,9205", "values": ["TRUE_COLOR"]}, {"unknown": "unparsed", "text": "a standard color space described by one of the Enumerated Values in Section C.11.15.1.2 is used"}]}, "status": "unparsed"}), (("defined", ("SRGB", "ADOBERGB", "ROMMRGB"), None, None, ""),), None, None),
+    ("a", 0x00089205, 0xFFFFFFFF, "1", "Pixel Presentation", "PixelPresentation", "CS", "1", "", None, (("enumerated", ("TRUE_COLOR",), None, None, ""),), None, (), ()),
+    ("a", 0x00701A08, 0xFFFFFFFF, "1", "Volume Stream Sequence", "VolumeStreamSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00701209, 0xFFFFFFFF, "1", "Volumetric Presentation Input Set UID", "VolumetricPresentationInputSetUID", "UI", "1", "", None, (), None, (), ()),
+        ("a", 0x00701801, 0xFFFFFFFF, "1", "Presentation State Classification Component Sequence", "PresentationStateClassificationComponentSequence", "SQ", "1", "", None, (), (
+            ("a", 0x00701A09, 0xFFFFFFFF, "3", "RGBA Transfer Function Description", "RGBATransferFunctionDescription", "LO", "1", "", None, (), None, (), ()),
+            ("a", 0x00701802, 0xFFFFFFFF, "1", "Component Type", "ComponentType", "CS", "1", "", None, (("enumerated", ("ONE_TO_RGBA", "TWO_TO_RGBA"), None, None, ""),), None, (), ()),
+            ("a", 0x00701803, 0xFFFFFFFF, "1", "Component Input Sequence", "ComponentInputSequence", "SQ", "1", "", None, (), (
+                ("a", 0x00701804, 0xFFFFFFFF, "1", "Volumetric Presentation Input Index", "VolumetricPresentationInputIndex", "US", "1", "", None, (), None, (), ()),
+                ("a", 0x00281403, 0xFFFFFFFF, "3", "Bits Mapped to Color Lookup Table", "BitsMappedToColorLookupTable", "US", "1", "", None, (), None, (), ()),
+            ), ((1, 1, ("if Component Type (0070,1802) has a value of ONE_TO_RGBA", {"if": {"equals": "0070,1802", "values": ["ONE_TO_RGBA"]}, "status": "executable"})),), ()),
+            ("a", 0x0028140F, 0xFFFFFFFF, "1", "RGB LUT Transfer Function", "RGBLUTTransferFunction", "CS", "1", "", None, (("enumerated", ("EQUAL_RGB", "TABLE"), None, None, ""),), None, (), ()),
+            ("a", 0x00281410, 0xFFFFFFFF, "1", "Alpha LUT Transfer Function", "AlphaLUTTransferFunction", "CS", "1", "", None, (("enumerated", ("NONE", "IDENTITY", "TABLE"), None, None, ""),), None, (), ()),
+            ("a", 0x00281101, 0xFFFFFFFF, "1C", "Red Palette Color Lookup Table Descriptor", "RedPaletteColorLookupTableDescriptor", "US or SS", "3", "", ("Required if RGB LUT Transfer Function (0028,140F) has a value of TABLE.", {"if": {"equals": "item:0028,140F", "values": ["TABLE"]}, "status": "executable"}), (), None, (), ()),
+            ("a", 0x00281102, 0xFFFFFFFF, "1C", "Green Palette Color Lookup Table Descriptor", "GreenPaletteColorLookupTableDescriptor", "US or SS", "3", "", ("Required if RGB LUT Transfer Function (0028,140F) has a value of TABLE.", {"if": {"equals": "item:0028,140F", "values": ["TABLE"]}, "status": "executable"}), (), None, (), ()),
+            ("a", 0x00281103, 0xFFFFFFFF, "1C", "Blue Palette Color Lookup Table Descriptor", "BluePaletteColorLookupTableDescriptor", "US or SS", "3", "", ("Required if RGB LUT Transfer Function (0028,140F) has a value of TABLE.", {"if": {"equals": "item:0028,140F", "values": ["TABLE"]}, "status": "executable"}), (), None, (), ()),
+            ("a", 0x00281104, 0xFFFFFFFF, "1C", "Alpha Palette Color Lookup Table Descriptor", "AlphaPaletteColorLookupTableDescriptor", "US", "3", "", ("Required if Alpha LUT Transfer Function (0028,1410) has a value of TABLE.", {"if": {"equals": "item:0028,1410", "values": ["TABLE"]}, "status": "executable"}), (), None, (), ()),
+            ("a", 0x00281199, 0xFFFFFFFF, "3", "Palette Color Lookup Table UID", "PaletteColorLookupTableUID", "UI", "1", "", None, (), None, (), ()),
+            ("a", 0x00281201, 0xFFFFFFFF, "1C", "Red Palette Color Lookup Table Data", "RedPaletteColorLookupTableData", "OW", "1", "", ("Required if RGB LUT Transfer Function (0028,140F) has a value of TABLE and Segmented Red Palette Color Lookup Table Data (0028,1221) is not present.", {"if": {"and": [{"equals": "item:0028,140F", "values": ["TABLE"]}, {"absent": "item:0028,1221"}]}, "status": "executable"}), (), None, (), ()),
+            ("a", 0x00281202, 0xFFFFFFFF, "1C", "Green Palette Color Lookup Table Data", "GreenPaletteColorLookupTableData", "OW", "1", "", ("Required if Red Palette Color Lookup Table Data (0028,1201) is present.", {"if": {"present": "item:0028,1201"}, "status": "executable"}), (), None, (), ()),
+            ("a", 0x00281203, 0xFFFFFFFF, "1C", "Blue Palette Color Lookup Table Data", "BluePaletteColorLookupTableData", "OW", "1", "", ("Required if Red Palette Color Lookup Table Data (0028,1201) is present.", {"if": {"present": "item:0028,1201"}, "status": "executable"}), (), None, (), ()),
+            ("a", 0x00281204, 0xFFFFFFFF, "1C", "Alpha Palette Color Lookup Table Data", "AlphaPaletteColorLookupTableData", "OW", "1", "", ("Required if Alpha LUT Transfer Function (0028,1410) has a value of TABLE and Segmented Alpha Palette Color Lookup Table Data (0028,1224) is not present.", {"if": {"and": [{"equals": "item:0028,1410", "values": ["TABLE"]}, {"absent": "item:0028,1224"}]}, "status": "executable"}), (), None, (), ()),
+            ("a", 0x00281221, 0xFFFFFFFF, "1C", "Segmented Red Palette Color Lookup Table Data", "SegmentedRedPaletteColorLookupTableData", "OW", "1", "", ("Required if RGB LUT Transfer Function (0028,140F) has a value of TABLE and Red Palette Color Lookup Table Data (0028,1201) is not present.", {"if": {"and": [{"equals": "item:0028,140F", "values": ["TABLE"]}, {"absent": "item:0028,1201"}]}, "status": "executable"}), (), None, (), ()),
+            ("a", 0x00281222, 0xFFFFFFFF, "1C", "Segmented Green Palette Color Lookup Table Data", "SegmentedGreenPaletteColorLookupTableData", "OW", "1", "", ("Required if Segmented Red Palette Color Lookup Table Data (0028,1221) is present.", {"if": {"present": "item:0028,1221"}, "status": "executable"}), (), None, (), ()),
+            ("a", 0x00281223, 0xFFFFFFFF, "1C", "Segmented Blue Palette Color Lookup Table Data", "SegmentedBluePaletteColorLookupTableData", "OW", "1", "", ("Required if Segmented Red Palette Color Lookup Table Data (0028,1221) is present.", {"if": {"present": "item:0028,1221"}, "status": "executable"}), (), None, (), ()),
+            ("a", 0x00281224, 0xFFFFFFFF, "1C", "Segmented Alpha Palette Color Lookup Table Data", "SegmentedAlphaPaletteColorLookupTableData", "OW", "1", "", ("Required if Alpha LUT Transfer Function (0028,1410) has a value of TABLE and Alpha Palette Color Lookup Table Data (0028,1204) is not present.", {"if": {"and": [{"equals": "item:0028,1410", "values": ["TABLE"]}, {"absent": "item:0028,1204"}]}, "status": "executable"}), (), None, (), ()),
+        ), ((1, None, None),), ()),
+    ), ((1, None, None),), ()),
+    ("a", 0x00701805, 0xFFFFFFFF, "2", "Presentation State Compositor Component Sequence", "PresentationStateCompositorComponentSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00701806, 0xFFFFFFFF, "1", "Weighting Transfer Function Sequence", "WeightingTransferFunctionSequence", "SQ", "1", "", None, (), (
+            ("a", 0x00283002, 0xFFFFFFFF, "1", "LUT Descriptor", "LUTDescriptor", "US or SS", "3", "", None, (), None, (), ()),
+            ("a", 0x00283006, 0xFFFFFFFF, "1", "LUT Data", "LUTData", "US or OW", "1-n", "", None, (), None, (), ()),
+        ), (), ()),
+    ), (), ()),
+    ("a", 0x00282000, 0xFFFFFFFF, "1C", "ICC Profile", "ICCProfile", "OB", "1", "", ("Required if Pixel Presentation (0008,9205) has a value of TRUE_COLOR.", {"if": {"equals": "0008,9205", "values": ["TRUE_COLOR"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00282002, 0xFFFFFFFF, "1C", "Color Space", "ColorSpace", "CS", "1", "", ("Required if Pixel Presentation (0008,9205) has a value of TRUE_COLOR and a standard color space described by one of the Enumerated Values in Section C.11.15.1.2 is used.", {"if": {"and": [{"equals": "0008,9205", "values": ["TRUE_COLOR"]}, {"unknown": "unparsed", "text": "a standard color space described by one of the Enumerated Values in Section C.11.15.1.2 is used"}]}, "status": "unparsed"}), (("defined", ("SRGB", "ADOBERGB", "ROMMRGB"), None, None, ""),), None, (), ()),
 )

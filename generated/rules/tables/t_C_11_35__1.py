@@ -2,16 +2,16 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.11.35-1 "Variable Modality LUT Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.11.35-1", "C.11.35-1", "Variable Modality LUT Module", "module")
 
 RULES = (
-    ("a", 0x00283001, 0xFFFFFFFF, "1", "Variable Modality LUT Sequence", "VariableModalityLUTSequence", "SQ", "1", None, (), (
-        ("a", 0x00081140, 0xFFFFFFFF, "1", "Referenced Image Sequence", "ReferencedImageSequence", "SQ", "1", None, (), (
+    ("a", 0x00283001, 0xFFFFFFFF, "1", "Variable Modality LUT Sequence", "VariableModalityLUTSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00081140, 0xFFFFFFFF, "1", "Referenced Image Sequence", "ReferencedImageSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-3", None, ()),
-        ), (1, None)),
+        ), ((1, None, None),), ()),
         ("i", "table_C.11-1b", None, ()),
-    ), (1, None)),
+    ), ((1, None, None),), ()),
 )

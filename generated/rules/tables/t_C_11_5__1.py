@@ -2,18 +2,18 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.11.5-1 "Image Histogram Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.11.5-1", "C.11.5-1", "Image Histogram Module", "module")
 
 RULES = (
-    ("a", 0x00603000, 0xFFFFFFFF, "1", "Histogram Sequence", "HistogramSequence", "SQ", "1", None, (), (
-        ("a", 0x00603002, 0xFFFFFFFF, "1", "Histogram Number of Bins", "HistogramNumberOfBins", "US", "1", None, (), None, None),
-        ("a", 0x00603004, 0xFFFFFFFF, "1", "Histogram First Bin Value", "HistogramFirstBinValue", "US or SS", "1", None, (), None, None),
-        ("a", 0x00603006, 0xFFFFFFFF, "1", "Histogram Last Bin Value", "HistogramLastBinValue", "US or SS", "1", None, (), None, None),
-        ("a", 0x00603008, 0xFFFFFFFF, "1", "Histogram Bin Width", "HistogramBinWidth", "US", "1", None, (), None, None),
-        ("a", 0x00603010, 0xFFFFFFFF, "3", "Histogram Explanation", "HistogramExplanation", "LO", "1", None, (), None, None),
-        ("a", 0x00603020, 0xFFFFFFFF, "1", "Histogram Data", "HistogramData", "UL", "1-n", None, (), None, None),
-    ), (1, None)),
+    ("a", 0x00603000, 0xFFFFFFFF, "1", "Histogram Sequence", "HistogramSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00603002, 0xFFFFFFFF, "1", "Histogram Number of Bins", "HistogramNumberOfBins", "US", "1", "", None, (), None, (), ()),
+        ("a", 0x00603004, 0xFFFFFFFF, "1", "Histogram First Bin Value", "HistogramFirstBinValue", "US or SS", "1", "", None, (), None, (), ()),
+        ("a", 0x00603006, 0xFFFFFFFF, "1", "Histogram Last Bin Value", "HistogramLastBinValue", "US or SS", "1", "", None, (), None, (), ()),
+        ("a", 0x00603008, 0xFFFFFFFF, "1", "Histogram Bin Width", "HistogramBinWidth", "US", "1", "", None, (), None, (), ()),
+        ("a", 0x00603010, 0xFFFFFFFF, "3", "Histogram Explanation", "HistogramExplanation", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x00603020, 0xFFFFFFFF, "1", "Histogram Data", "HistogramData", "UL", "1-n", "", None, (), None, (), ()),
+    ), ((1, None, None),), ()),
 )

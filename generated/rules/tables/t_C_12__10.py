@@ -2,40 +2,40 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.12-10 "General Reference Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.12-10", "C.12-10", "General Reference Module", "module")
 
 RULES = (
-    ("a", 0x00081140, 0xFFFFFFFF, "3", "Referenced Image Sequence", "ReferencedImageSequence", "SQ", "1", None, (), (
+    ("a", 0x00081140, 0xFFFFFFFF, "3", "Referenced Image Sequence", "ReferencedImageSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-3", None, ()),
-        ("a", 0x0040A170, 0xFFFFFFFF, "3", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", None, (), (
+        ("a", 0x0040A170, 0xFFFFFFFF, "3", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), None, ((7201, "defined"),)),
-    ), None),
-    ("a", 0x0008114A, 0xFFFFFFFF, "3", "Referenced Instance Sequence", "ReferencedInstanceSequence", "SQ", "1", None, (), (
+        ), (), ((7201, "defined"),)),
+    ), (), ()),
+    ("a", 0x0008114A, 0xFFFFFFFF, "3", "Referenced Instance Sequence", "ReferencedInstanceSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-        ("a", 0x0040A170, 0xFFFFFFFF, "1", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", None, (), (
+        ("a", 0x0040A170, 0xFFFFFFFF, "1", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1), ((7004, "defined"), (7022, "defined"))),
-    ), None),
-    ("a", 0x00082111, 0xFFFFFFFF, "3", "Derivation Description", "DerivationDescription", "ST", "1", None, (), None, None),
-    ("a", 0x00089215, 0xFFFFFFFF, "3", "Derivation Code Sequence", "DerivationCodeSequence", "SQ", "1", None, (), (
+        ), ((1, 1, None),), ((7004, "defined"), (7022, "defined"))),
+    ), (), ()),
+    ("a", 0x00082111, 0xFFFFFFFF, "3", "Derivation Description", "DerivationDescription", "ST", "1", "", None, (), None, (), ()),
+    ("a", 0x00089215, 0xFFFFFFFF, "3", "Derivation Code Sequence", "DerivationCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), None, ((7203, "defined"),)),
-    ("a", 0x00082112, 0xFFFFFFFF, "3", "Source Image Sequence", "SourceImageSequence", "SQ", "1", None, (), (
+    ), (), ((7203, "defined"),)),
+    ("a", 0x00082112, 0xFFFFFFFF, "3", "Source Image Sequence", "SourceImageSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-3", None, ()),
-        ("a", 0x0040A170, 0xFFFFFFFF, "3", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", None, (), (
+        ("a", 0x0040A170, 0xFFFFFFFF, "3", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), None, ((7202, "defined"),)),
-        ("a", 0x0028135A, 0xFFFFFFFF, "3", "Spatial Locations Preserved", "SpatialLocationsPreserved", "CS", "1", None, (("enumerated", ("YES", "NO", "REORIENTED_ONLY"), None, None, ""),), None, None),
-        ("a", 0x00200020, 0xFFFFFFFF, "1C", "Patient Orientation", "PatientOrientation", "CS", "2", ("Required if the value of Spatial Locations Preserved (0028,135A) is REORIENTED_ONLY.", {"if": {"equals": "item:0028,135A", "values": ["REORIENTED_ONLY"]}, "status": "executable"}), (), None, None),
-    ), None),
-    ("a", 0x00420013, 0xFFFFFFFF, "3", "Source Instance Sequence", "SourceInstanceSequence", "SQ", "1", None, (), (
+        ), (), ((7202, "defined"),)),
+        ("a", 0x0028135A, 0xFFFFFFFF, "3", "Spatial Locations Preserved", "SpatialLocationsPreserved", "CS", "1", "", None, (("enumerated", ("YES", "NO", "REORIENTED_ONLY"), None, None, ""),), None, (), ()),
+        ("a", 0x00200020, 0xFFFFFFFF, "1C", "Patient Orientation", "PatientOrientation", "CS", "2", "", ("Required if the value of Spatial Locations Preserved (0028,135A) is REORIENTED_ONLY.", {"if": {"equals": "item:0028,135A", "values": ["REORIENTED_ONLY"]}, "status": "executable"}), (), None, (), ()),
+    ), (), ()),
+    ("a", 0x00420013, 0xFFFFFFFF, "3", "Source Instance Sequence", "SourceInstanceSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-        ("a", 0x0040A170, 0xFFFFFFFF, "3", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", None, (), (
+        ("a", 0x0040A170, 0xFFFFFFFF, "3", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), None, ((7013, "defined"),)),
-    ), None),
+        ), (), ((7013, "defined"),)),
+    ), (), ()),
 )

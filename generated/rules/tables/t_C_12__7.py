@@ -2,13 +2,13 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.12-7 "Encrypted Attributes Data Set Attributes Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.12-7", "C.12-7", "Encrypted Attributes Data Set Attributes", "other")
 
 RULES = (
-    ("a", 0x04000550, 0xFFFFFFFF, "1", "Modified Attributes Sequence", "ModifiedAttributesSequence", "SQ", "1", None, (), (
+    ("a", 0x04000550, 0xFFFFFFFF, "1", "Modified Attributes Sequence", "ModifiedAttributesSequence", "SQ", "1", "", None, (), (
         ("open", ">Any Attribute from the top level Data Set that was modified or removed during the de-identification process. >Any Attribute from the top level Data Set that was modified or removed during the de-identification process."),
-    ), (1, 1)),
+    ), ((1, 1, None),), ()),
 )

@@ -2,16 +2,16 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.12-9 "Frame Extraction Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.12-9", "C.12-9", "Frame Extraction Module", "module")
 
 RULES = (
-    ("a", 0x00081164, 0xFFFFFFFF, "1", "Frame Extraction Sequence", "FrameExtractionSequence", "SQ", "1", None, (), (
-        ("a", 0x00081167, 0xFFFFFFFF, "1", "Multi-frame Source SOP Instance UID", "MultiFrameSourceSOPInstanceUID", "UI", "1", None, (), None, None),
-        ("a", 0x00081161, 0xFFFFFFFF, "1C", "Simple Frame List", "SimpleFrameList", "UL", "1-n", ("Required if object extraction is based on a Frame Level Retrieve using the Simple Frame List (0008,1161) Attribute.", {"if": {"unknown": "dataset", "text": "object extraction is based on a Frame Level Retrieve using the Simple Frame List (0008,1161) Attribute"}, "status": "not-decidable"}), (), None, None),
-        ("a", 0x00081162, 0xFFFFFFFF, "1C", "Calculated Frame List", "CalculatedFrameList", "UL", "3-3n", ("Required if object extraction is based on a Frame Level Retrieve using the Calculated Frame List (0008,1162) Attribute.", {"if": {"unknown": "dataset", "text": "object extraction is based on a Frame Level Retrieve using the Calculated Frame List (0008,1162) Attribute"}, "status": "not-decidable"}), (), None, None),
-        ("a", 0x00081163, 0xFFFFFFFF, "1C", "Time Range", "TimeRange", "FD", "2", ("Required if object extraction is based on a Frame Level Retrieve using Time Range (0008,1163).", {"if": {"unknown": "dataset", "text": "object extraction is based on a Frame Level Retrieve using Time Range (0008,1163)"}, "status": "not-decidable"}), (), None, None),
-    ), (1, None)),
+    ("a", 0x00081164, 0xFFFFFFFF, "1", "Frame Extraction Sequence", "FrameExtractionSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00081167, 0xFFFFFFFF, "1", "Multi-frame Source SOP Instance UID", "MultiFrameSourceSOPInstanceUID", "UI", "1", "", None, (), None, (), ()),
+        ("a", 0x00081161, 0xFFFFFFFF, "1C", "Simple Frame List", "SimpleFrameList", "UL", "1-n", "", ("Required if object extraction is based on a Frame Level Retrieve using the Simple Frame List (0008,1161) Attribute.", {"if": {"unknown": "dataset", "text": "object extraction is based on a Frame Level Retrieve using the Simple Frame List (0008,1161) Attribute"}, "status": "not-decidable"}), (), None, (), ()),
+        ("a", 0x00081162, 0xFFFFFFFF, "1C", "Calculated Frame List", "CalculatedFrameList", "UL", "3-3n", "", ("Required if object extraction is based on a Frame Level Retrieve using the Calculated Frame List (0008,1162) Attribute.", {"if": {"unknown": "dataset", "text": "object extraction is based on a Frame Level Retrieve using the Calculated Frame List (0008,1162) Attribute"}, "status": "not-decidable"}), (), None, (), ()),
+        ("a", 0x00081163, 0xFFFFFFFF, "1C", "Time Range", "TimeRange", "FD", "2", "", ("Required if object extraction is based on a Frame Level Retrieve using Time Range (0008,1163).", {"if": {"unknown": "dataset", "text": "object extraction is based on a Frame Level Retrieve using Time Range (0008,1163)"}, "status": "not-decidable"}), (), None, (), ()),
+    ), ((1, None, None),), ()),
 )

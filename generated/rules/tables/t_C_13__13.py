@@ -2,47 +2,47 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.13-13 "Printer Configuration Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.13-13", "C.13-13", "Printer Configuration Module", "module")
 
 RULES = (
-    ("a", 0x2000001E, 0xFFFFFFFF, "", "Printer Configuration Sequence", "PrinterConfigurationSequence", "SQ", "1", None, (), (
-        ("a", 0x0008115A, 0xFFFFFFFF, "", "SOP Classes Supported", "SOPClassesSupported", "UI", "1-n", None, (), None, None),
-        ("a", 0x20000061, 0xFFFFFFFF, "", "Maximum Memory Allocation", "MaximumMemoryAllocation", "IS", "1", None, (("enumerated", ("0",), None, {"unknown": "unparsed", "text": "Memory Allocation (2000,0060) is not supported"}, "Memory Allocation (2000,0060) is not supported"),), None, None),
-        ("a", 0x200000A0, 0xFFFFFFFF, "", "Memory Bit Depth", "MemoryBitDepth", "US", "1", None, (), None, None),
-        ("a", 0x200000A1, 0xFFFFFFFF, "", "Printing Bit Depth", "PrintingBitDepth", "US", "1", None, (), None, None),
-        ("a", 0x200000A2, 0xFFFFFFFF, "", "Media Installed Sequence", "MediaInstalledSequence", "SQ", "1", None, (), (
-            ("a", 0x00200019, 0xFFFFFFFF, "", "Item Number", "ItemNumber", "IS", "1", None, (), None, None),
-            ("a", 0x20000030, 0xFFFFFFFF, "", "Medium Type", "MediumType", "CS", "1", None, (), None, None),
-            ("a", 0x20100050, 0xFFFFFFFF, "", "Film Size ID", "FilmSizeID", "CS", "1", None, (), None, None),
-            ("a", 0x20100120, 0xFFFFFFFF, "", "Min Density", "MinDensity", "US", "1", None, (), None, None),
-            ("a", 0x20100130, 0xFFFFFFFF, "", "Max Density", "MaxDensity", "US", "1", None, (), None, None),
-        ), None),
-        ("a", 0x200000A4, 0xFFFFFFFF, "", "Other Media Available Sequence", "OtherMediaAvailableSequence", "SQ", "1", None, (), (
-            ("a", 0x20000030, 0xFFFFFFFF, "", "Medium Type", "MediumType", "CS", "1", None, (), None, None),
-            ("a", 0x20100050, 0xFFFFFFFF, "", "Film Size ID", "FilmSizeID", "CS", "1", None, (), None, None),
-            ("a", 0x20100120, 0xFFFFFFFF, "", "Min Density", "MinDensity", "US", "1", None, (), None, None),
-            ("a", 0x20100130, 0xFFFFFFFF, "", "Max Density", "MaxDensity", "US", "1", None, (), None, None),
-        ), None),
-        ("a", 0x200000A8, 0xFFFFFFFF, "", "Supported Image Display Formats Sequence", "SupportedImageDisplayFormatsSequence", "SQ", "1", None, (), (
-            ("a", 0x00280010, 0xFFFFFFFF, "", "Rows", "Rows", "US", "1", None, (), None, None),
-            ("a", 0x00280011, 0xFFFFFFFF, "", "Columns", "Columns", "US", "1", None, (), None, None),
-            ("a", 0x20100010, 0xFFFFFFFF, "", "Image Display Format", "ImageDisplayFormat", "ST", "1", None, (), None, None),
-            ("a", 0x20100040, 0xFFFFFFFF, "", "Film Orientation", "FilmOrientation", "CS", "1", None, (), None, None),
-            ("a", 0x20100050, 0xFFFFFFFF, "", "Film Size ID", "FilmSizeID", "CS", "1", None, (), None, None),
-            ("a", 0x20100052, 0xFFFFFFFF, "", "Printer Resolution ID", "PrinterResolutionID", "CS", "1", None, (), None, None),
-            ("a", 0x20100376, 0xFFFFFFFF, "", "Printer Pixel Spacing", "PrinterPixelSpacing", "DS", "2", None, (), None, None),
-            ("a", 0x202000A0, 0xFFFFFFFF, "", "Requested Image Size Flag", "RequestedImageSizeFlag", "CS", "1", None, (("enumerated", ("NO", "YES"), None, None, ""),), None, None),
-        ), None),
-        ("a", 0x20100054, 0xFFFFFFFF, "", "Default Printer Resolution ID", "DefaultPrinterResolutionID", "CS", "1", None, (), None, None),
-        ("a", 0x201000A6, 0xFFFFFFFF, "", "Default Magnification Type", "DefaultMagnificationType", "CS", "1", None, (), None, None),
-        ("a", 0x201000A7, 0xFFFFFFFF, "", "Other Magnification Types Available", "OtherMagnificationTypesAvailable", "CS", "1-n", None, (), None, None),
-        ("a", 0x201000A8, 0xFFFFFFFF, "", "Default Smoothing Type", "DefaultSmoothingType", "CS", "1", None, (), None, None),
-        ("a", 0x201000A9, 0xFFFFFFFF, "", "Other Smoothing Types Available", "OtherSmoothingTypesAvailable", "CS", "1-n", None, (), None, None),
-        ("a", 0x20100152, 0xFFFFFFFF, "", "Configuration Information Description", "ConfigurationInformationDescription", "LT", "1", None, (), None, None),
-        ("a", 0x20100154, 0xFFFFFFFF, "", "Maximum Collated Films", "MaximumCollatedFilms", "IS", "1", None, (("enumerated", ("0",), None, {"unknown": "unparsed", "text": "N-ACTION of the Film Session is not supported"}, "N-ACTION of the Film Session is not supported"),), None, None),
-        ("a", 0x202000A2, 0xFFFFFFFF, "", "Decimate/Crop Result", "DecimateCropResult", "CS", "1", None, (("enumerated", ("DECIMATE", "CROP", "FAIL"), None, {"unknown": "unparsed", "text": "the printer does not support Requested Decimate/Crop Behavior (2020,0040)"}, "the printer does not support Requested Decimate/Crop Behavior (2020,0040)"), ("enumerated", ("DEF DECIMATE", "DEF CROP", "DEF FAIL"), None, {"unknown": "unparsed", "text": "the printer supports Requested Decimate/Crop Behavior (2020,0040)"}, "the printer supports Requested Decimate/Crop Behavior (2020,0040)")), None, None),
-    ), None),
+    ("a", 0x2000001E, 0xFFFFFFFF, "", "Printer Configuration Sequence", "PrinterConfigurationSequence", "SQ", "1", "", None, (), (
+        ("a", 0x0008115A, 0xFFFFFFFF, "", "SOP Classes Supported", "SOPClassesSupported", "UI", "1-n", "", None, (), None, (), ()),
+        ("a", 0x20000061, 0xFFFFFFFF, "", "Maximum Memory Allocation", "MaximumMemoryAllocation", "IS", "1", "", None, (("enumerated", ("0",), None, {"unknown": "unparsed", "text": "Memory Allocation (2000,0060) is not supported"}, "Memory Allocation (2000,0060) is not supported"),), None, (), ()),
+        ("a", 0x200000A0, 0xFFFFFFFF, "", "Memory Bit Depth", "MemoryBitDepth", "US", "1", "", None, (), None, (), ()),
+        ("a", 0x200000A1, 0xFFFFFFFF, "", "Printing Bit Depth", "PrintingBitDepth", "US", "1", "", None, (), None, (), ()),
+        ("a", 0x200000A2, 0xFFFFFFFF, "", "Media Installed Sequence", "MediaInstalledSequence", "SQ", "1", "", None, (), (
+            ("a", 0x00200019, 0xFFFFFFFF, "", "Item Number", "ItemNumber", "IS", "1", "", None, (), None, (), ()),
+            ("a", 0x20000030, 0xFFFFFFFF, "", "Medium Type", "MediumType", "CS", "1", "", None, (), None, (), ()),
+            ("a", 0x20100050, 0xFFFFFFFF, "", "Film Size ID", "FilmSizeID", "CS", "1", "", None, (), None, (), ()),
+            ("a", 0x20100120, 0xFFFFFFFF, "", "Min Density", "MinDensity", "US", "1", "", None, (), None, (), ()),
+            ("a", 0x20100130, 0xFFFFFFFF, "", "Max Density", "MaxDensity", "US", "1", "", None, (), None, (), ()),
+        ), (), ()),
+        ("a", 0x200000A4, 0xFFFFFFFF, "", "Other Media Available Sequence", "OtherMediaAvailableSequence", "SQ", "1", "", None, (), (
+            ("a", 0x20000030, 0xFFFFFFFF, "", "Medium Type", "MediumType", "CS", "1", "", None, (), None, (), ()),
+            ("a", 0x20100050, 0xFFFFFFFF, "", "Film Size ID", "FilmSizeID", "CS", "1", "", None, (), None, (), ()),
+            ("a", 0x20100120, 0xFFFFFFFF, "", "Min Density", "MinDensity", "US", "1", "", None, (), None, (), ()),
+            ("a", 0x20100130, 0xFFFFFFFF, "", "Max Density", "MaxDensity", "US", "1", "", None, (), None, (), ()),
+        ), (), ()),
+        ("a", 0x200000A8, 0xFFFFFFFF, "", "Supported Image Display Formats Sequence", "SupportedImageDisplayFormatsSequence", "SQ", "1", "", None, (), (
+            ("a", 0x00280010, 0xFFFFFFFF, "", "Rows", "Rows", "US", "1", "", None, (), None, (), ()),
+            ("a", 0x00280011, 0xFFFFFFFF, "", "Columns", "Columns", "US", "1", "", None, (), None, (), ()),
+            ("a", 0x20100010, 0xFFFFFFFF, "", "Image Display Format", "ImageDisplayFormat", "ST", "1", "", None, (), None, (), ()),
+            ("a", 0x20100040, 0xFFFFFFFF, "", "Film Orientation", "FilmOrientation", "CS", "1", "", None, (), None, (), ()),
+            ("a", 0x20100050, 0xFFFFFFFF, "", "Film Size ID", "FilmSizeID", "CS", "1", "", None, (), None, (), ()),
+            ("a", 0x20100052, 0xFFFFFFFF, "", "Printer Resolution ID", "PrinterResolutionID", "CS", "1", "", None, (), None, (), ()),
+            ("a", 0x20100376, 0xFFFFFFFF, "", "Printer Pixel Spacing", "PrinterPixelSpacing", "DS", "2", "", None, (), None, (), ()),
+            ("a", 0x202000A0, 0xFFFFFFFF, "", "Requested Image Size Flag", "RequestedImageSizeFlag", "CS", "1", "", None, (("enumerated", ("NO", "YES"), None, None, ""),), None, (), ()),
+        ), (), ()),
+        ("a", 0x20100054, 0xFFFFFFFF, "", "Default Printer Resolution ID", "DefaultPrinterResolutionID", "CS", "1", "", None, (), None, (), ()),
+        ("a", 0x201000A6, 0xFFFFFFFF, "", "Default Magnification Type", "DefaultMagnificationType", "CS", "1", "", None, (), None, (), ()),
+        ("a", 0x201000A7, 0xFFFFFFFF, "", "Other Magnification Types Available", "OtherMagnificationTypesAvailable", "CS", "1-n", "", None, (), None, (), ()),
+        ("a", 0x201000A8, 0xFFFFFFFF, "", "Default Smoothing Type", "DefaultSmoothingType", "CS", "1", "", None, (), None, (), ()),
+        ("a", 0x201000A9, 0xFFFFFFFF, "", "Other Smoothing Types Available", "OtherSmoothingTypesAvailable", "CS", "1-n", "", None, (), None, (), ()),
+        ("a", 0x20100152, 0xFFFFFFFF, "", "Configuration Information Description", "ConfigurationInformationDescription", "LT", "1", "", None, (), None, (), ()),
+        ("a", 0x20100154, 0xFFFFFFFF, "", "Maximum Collated Films", "MaximumCollatedFilms", "IS", "1", "", None, (("enumerated", ("0",), None, {"unknown": "unparsed", "text": "N-ACTION of the Film Session is not supported"}, "N-ACTION of the Film Session is not supported"),), None, (), ()),
+        ("a", 0x202000A2, 0xFFFFFFFF, "", "Decimate/Crop Result", "DecimateCropResult", "CS", "1", "", None, (("enumerated", ("DECIMATE", "CROP", "FAIL"), None, {"unknown": "unparsed", "text": "the printer does not support Requested Decimate/Crop Behavior (2020,0040)"}, "the printer does not support Requested Decimate/Crop Behavior (2020,0040)"), ("enumerated", ("DEF DECIMATE", "DEF CROP", "DEF FAIL"), None, {"unknown": "unparsed", "text": "the printer supports Requested Decimate/Crop Behavior (2020,0040)"}, "the printer supports Requested Decimate/Crop Behavior (2020,0040)")), None, (), ()),
+    ), (), ()),
 )

@@ -2,36 +2,36 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.13-2 "Basic Film Session Relationship Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.13-2", "C.13-2", "Basic Film Session Relationship Module", "module")
 
 RULES = (
-    ("a", 0x20000500, 0xFFFFFFFF, "", "Referenced Film Box Sequence", "ReferencedFilmBoxSequence", "SQ", "1", None, (), (
+    ("a", 0x20000500, 0xFFFFFFFF, "", "Referenced Film Box Sequence", "ReferencedFilmBoxSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-    ), (0, None)),
-    ("a", 0x213000A0, 0xFFFFFFFF, "", "Proposed Study Sequence", "ProposedStudySequence", "SQ", "1", None, (), (
-        ("a", 0x00100010, 0xFFFFFFFF, "", "Patient's Name", "PatientName", "PN", "1", None, (), None, None),
-        ("a", 0x00100020, 0xFFFFFFFF, "", "Patient ID", "PatientID", "LO", "1", None, (), None, None),
-        ("a", 0x00100030, 0xFFFFFFFF, "", "Patient's Birth Date", "PatientBirthDate", "DA", "1", None, (), None, None),
-        ("a", 0x00100032, 0xFFFFFFFF, "", "Patient's Birth Time", "PatientBirthTime", "TM", "1", None, (), None, None),
-        ("a", 0x00100040, 0xFFFFFFFF, "", "Patient's Sex", "PatientSex", "CS", "1", None, (), None, None),
-        ("a", 0x00101010, 0xFFFFFFFF, "", "Patient's Age", "PatientAge", "AS", "1", None, (), None, None),
-        ("a", 0x00102160, 0xFFFFFFFF, "", "Ethnic Group", "EthnicGroup", "SH", "1", None, (), None, None),
-        ("a", 0x00102161, 0xFFFFFFFF, "", "Ethnic Group Code Sequence", "EthnicGroupCodeSequence", "SQ", "1", None, (), (
+    ), ((0, None, None),), ()),
+    ("a", 0x213000A0, 0xFFFFFFFF, "", "Proposed Study Sequence", "ProposedStudySequence", "SQ", "1", "", None, (), (
+        ("a", 0x00100010, 0xFFFFFFFF, "", "Patient's Name", "PatientName", "PN", "1", "", None, (), None, (), ()),
+        ("a", 0x00100020, 0xFFFFFFFF, "", "Patient ID", "PatientID", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x00100030, 0xFFFFFFFF, "", "Patient's Birth Date", "PatientBirthDate", "DA", "1", "", None, (), None, (), ()),
+        ("a", 0x00100032, 0xFFFFFFFF, "", "Patient's Birth Time", "PatientBirthTime", "TM", "1", "", None, (), None, (), ()),
+        ("a", 0x00100040, 0xFFFFFFFF, "", "Patient's Sex", "PatientSex", "CS", "1", "", None, (), None, (), ()),
+        ("a", 0x00101010, 0xFFFFFFFF, "", "Patient's Age", "PatientAge", "AS", "1", "", None, (), None, (), ()),
+        ("a", 0x00102160, 0xFFFFFFFF, "", "Ethnic Group", "EthnicGroup", "SH", "1", "", None, (), None, (), ()),
+        ("a", 0x00102161, 0xFFFFFFFF, "", "Ethnic Group Code Sequence", "EthnicGroupCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), None),
-        ("a", 0x00104000, 0xFFFFFFFF, "", "Patient Comments", "PatientComments", "LT", "1", None, (), None, None),
-        ("a", 0x0020000D, 0xFFFFFFFF, "", "Study Instance UID", "StudyInstanceUID", "UI", "1", None, (), None, None),
-        ("a", 0x00080020, 0xFFFFFFFF, "", "Study Date", "StudyDate", "DA", "1", None, (), None, None),
-        ("a", 0x00080030, 0xFFFFFFFF, "", "Study Time", "StudyTime", "TM", "1", None, (), None, None),
-        ("a", 0x00200010, 0xFFFFFFFF, "", "Study ID", "StudyID", "SH", "1", None, (), None, None),
-        ("a", 0x00081030, 0xFFFFFFFF, "", "Study Description", "StudyDescription", "LO", "1", None, (), None, None),
-        ("a", 0x00080050, 0xFFFFFFFF, "", "Accession Number", "AccessionNumber", "SH", "1", None, (), None, None),
-        ("a", 0x00080090, 0xFFFFFFFF, "", "Referring Physician’s Name", "ReferringPhysicianName", "PN", "1", None, (), None, None),
-        ("a", 0x00081060, 0xFFFFFFFF, "", "Name of Physician(s) Reading Study", "NameOfPhysiciansReadingStudy", "PN", "1-n", None, (), None, None),
-        ("a", 0x00081080, 0xFFFFFFFF, "", "Admitting Diagnoses Description", "AdmittingDiagnosesDescription", "LO", "1-n", None, (), None, None),
-        ("a", 0x00200011, 0xFFFFFFFF, "", "Series Number", "SeriesNumber", "IS", "1", None, (), None, None),
-    ), None),
+        ), (), ()),
+        ("a", 0x00104000, 0xFFFFFFFF, "", "Patient Comments", "PatientComments", "LT", "1", "", None, (), None, (), ()),
+        ("a", 0x0020000D, 0xFFFFFFFF, "", "Study Instance UID", "StudyInstanceUID", "UI", "1", "", None, (), None, (), ()),
+        ("a", 0x00080020, 0xFFFFFFFF, "", "Study Date", "StudyDate", "DA", "1", "", None, (), None, (), ()),
+        ("a", 0x00080030, 0xFFFFFFFF, "", "Study Time", "StudyTime", "TM", "1", "", None, (), None, (), ()),
+        ("a", 0x00200010, 0xFFFFFFFF, "", "Study ID", "StudyID", "SH", "1", "", None, (), None, (), ()),
+        ("a", 0x00081030, 0xFFFFFFFF, "", "Study Description", "StudyDescription", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x00080050, 0xFFFFFFFF, "", "Accession Number", "AccessionNumber", "SH", "1", "", None, (), None, (), ()),
+        ("a", 0x00080090, 0xFFFFFFFF, "", "Referring Physician’s Name", "ReferringPhysicianName", "PN", "1", "", None, (), None, (), ()),
+        ("a", 0x00081060, 0xFFFFFFFF, "", "Name of Physician(s) Reading Study", "NameOfPhysiciansReadingStudy", "PN", "1-n", "", None, (), None, (), ()),
+        ("a", 0x00081080, 0xFFFFFFFF, "", "Admitting Diagnoses Description", "AdmittingDiagnosesDescription", "LO", "1-n", "", None, (), None, (), ()),
+        ("a", 0x00200011, 0xFFFFFFFF, "", "Series Number", "SeriesNumber", "IS", "1", "", None, (), None, (), ()),
+    ), (), ()),
 )

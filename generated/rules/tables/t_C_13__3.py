@@ -2,26 +2,26 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.13-3 "Basic Film Box Presentation Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.13-3", "C.13-3", "Basic Film Box Presentation Module", "module")
 
 RULES = (
-    ("a", 0x20100010, 0xFFFFFFFF, "", "Image Display Format", "ImageDisplayFormat", "ST", "1", None, (("enumerated", ("STANDARD\\C,R", "ROW\\R1,R2,R3, etc.", "COL\\C1,C2,C3, etc.", "SLIDE", "SUPERSLIDE", "CUSTOM\\i"), None, None, ""),), None, None),
-    ("a", 0x20100030, 0xFFFFFFFF, "", "Annotation Display Format ID", "AnnotationDisplayFormatID", "CS", "1", None, (), None, None),
-    ("a", 0x20100040, 0xFFFFFFFF, "", "Film Orientation", "FilmOrientation", "CS", "1", None, (("enumerated", ("PORTRAIT", "LANDSCAPE"), None, None, ""),), None, None),
-    ("a", 0x20100050, 0xFFFFFFFF, "", "Film Size ID", "FilmSizeID", "CS", "1", None, (("defined", ("8INX10IN", "8_5INX11IN", "10INX12IN", "10INX14IN", "11INX14IN", "11INX17IN", "14INX14IN", "14INX17IN", "24CMX24CM", "24CMX30CM", "A4", "A3"), None, None, ""),), None, None),
-    ("a", 0x20100060, 0xFFFFFFFF, "", "Magnification Type", "MagnificationType", "CS", "1", None, (("defined", ("REPLICATE", "BILINEAR", "CUBIC", "NONE"), None, None, ""),), None, None),
-    ("a", 0x20100080, 0xFFFFFFFF, "", "Smoothing Type", "SmoothingType", "CS", "1", None, (), None, None),
-    ("a", 0x20100100, 0xFFFFFFFF, "", "Border Density", "BorderDensity", "CS", "1", None, (("defined", ("BLACK", "WHITE"), None, None, ""),), None, None),
-    ("a", 0x20100110, 0xFFFFFFFF, "", "Empty Image Density", "EmptyImageDensity", "CS", "1", None, (("defined", ("BLACK", "WHITE"), None, None, ""),), None, None),
-    ("a", 0x20100120, 0xFFFFFFFF, "", "Min Density", "MinDensity", "US", "1", None, (), None, None),
-    ("a", 0x20100130, 0xFFFFFFFF, "", "Max Density", "MaxDensity", "US", "1", None, (), None, None),
-    ("a", 0x20100140, 0xFFFFFFFF, "", "Trim", "Trim", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ("a", 0x20100150, 0xFFFFFFFF, "", "Configuration Information", "ConfigurationInformation", "ST", "1", None, (("defined", ("CS000-CS999",), None, None, ""),), None, None),
-    ("a", 0x2010015E, 0xFFFFFFFF, "", "Illumination", "Illumination", "US", "1", None, (), None, None),
-    ("a", 0x20100160, 0xFFFFFFFF, "", "Reflected Ambient Light", "ReflectedAmbientLight", "US", "1", None, (), None, None),
-    ("a", 0x20200050, 0xFFFFFFFF, "", "Requested Resolution ID", "RequestedResolutionID", "CS", "1", None, (("defined", ("STANDARD", "HIGH"), None, None, ""),), None, None),
-    ("a", 0x00282000, 0xFFFFFFFF, "", "ICC Profile", "ICCProfile", "OB", "1", None, (), None, None),
+    ("a", 0x20100010, 0xFFFFFFFF, "", "Image Display Format", "ImageDisplayFormat", "ST", "1", "", None, (("enumerated", ("STANDARD\\C,R", "ROW\\R1,R2,R3, etc.", "COL\\C1,C2,C3, etc.", "SLIDE", "SUPERSLIDE", "CUSTOM\\i"), None, None, ""),), None, (), ()),
+    ("a", 0x20100030, 0xFFFFFFFF, "", "Annotation Display Format ID", "AnnotationDisplayFormatID", "CS", "1", "", None, (), None, (), ()),
+    ("a", 0x20100040, 0xFFFFFFFF, "", "Film Orientation", "FilmOrientation", "CS", "1", "", None, (("enumerated", ("PORTRAIT", "LANDSCAPE"), None, None, ""),), None, (), ()),
+    ("a", 0x20100050, 0xFFFFFFFF, "", "Film Size ID", "FilmSizeID", "CS", "1", "", None, (("defined", ("8INX10IN", "8_5INX11IN", "10INX12IN", "10INX14IN", "11INX14IN", "11INX17IN", "14INX14IN", "14INX17IN", "24CMX24CM", "24CMX30CM", "A4", "A3"), None, None, ""),), None, (), ()),
+    ("a", 0x20100060, 0xFFFFFFFF, "", "Magnification Type", "MagnificationType", "CS", "1", "", None, (("defined", ("REPLICATE", "BILINEAR", "CUBIC", "NONE"), None, None, ""),), None, (), ()),
+    ("a", 0x20100080, 0xFFFFFFFF, "", "Smoothing Type", "SmoothingType", "CS", "1", "", None, (), None, (), ()),
+    ("a", 0x20100100, 0xFFFFFFFF, "", "Border Density", "BorderDensity", "CS", "1", "", None, (("defined", ("BLACK", "WHITE"), None, None, ""),), None, (), ()),
+    ("a", 0x20100110, 0xFFFFFFFF, "", "Empty Image Density", "EmptyImageDensity", "CS", "1", "", None, (("defined", ("BLACK", "WHITE"), None, None, ""),), None, (), ()),
+    ("a", 0x20100120, 0xFFFFFFFF, "", "Min Density", "MinDensity", "US", "1", "", None, (), None, (), ()),
+    ("a", 0x20100130, 0xFFFFFFFF, "", "Max Density", "MaxDensity", "US", "1", "", None, (), None, (), ()),
+    ("a", 0x20100140, 0xFFFFFFFF, "", "Trim", "Trim", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ("a", 0x20100150, 0xFFFFFFFF, "", "Configuration Information", "ConfigurationInformation", "ST", "1", "", None, (("defined", ("CS000-CS999",), None, None, ""),), None, (), ()),
+    ("a", 0x2010015E, 0xFFFFFFFF, "", "Illumination", "Illumination", "US", "1", "", None, (), None, (), ()),
+    ("a", 0x20100160, 0xFFFFFFFF, "", "Reflected Ambient Light", "ReflectedAmbientLight", "US", "1", "", None, (), None, (), ()),
+    ("a", 0x20200050, 0xFFFFFFFF, "", "Requested Resolution ID", "RequestedResolutionID", "CS", "1", "", None, (("defined", ("STANDARD", "HIGH"), None, None, ""),), None, (), ()),
+    ("a", 0x00282000, 0xFFFFFFFF, "", "ICC Profile", "ICCProfile", "OB", "1", "", None, (), None, (), ()),
 )

@@ -2,49 +2,49 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.13-5 "Image Box Pixel Presentation Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.13-5", "C.13-5", "Image Box Pixel Presentation Module", "module")
 
 RULES = (
-    ("a", 0x20200010, 0xFFFFFFFF, "", "Image Box Position", "ImageBoxPosition", "US", "1", None, (), None, None),
-    ("a", 0x20200020, 0xFFFFFFFF, "", "Polarity", "Polarity", "CS", "1", None, (("enumerated", ("NORMAL", "REVERSE"), None, None, ""),), None, None),
-    ("a", 0x20100060, 0xFFFFFFFF, "", "Magnification Type", "MagnificationType", "CS", "1", None, (), None, None),
-    ("a", 0x20100080, 0xFFFFFFFF, "", "Smoothing Type", "SmoothingType", "CS", "1", None, (), None, None),
-    ("a", 0x20100150, 0xFFFFFFFF, "", "Configuration Information", "ConfigurationInformation", "ST", "1", None, (), None, None),
-    ("a", 0x20200030, 0xFFFFFFFF, "", "Requested Image Size", "RequestedImageSize", "DS", "1", None, (), None, None),
-    ("a", 0x20200040, 0xFFFFFFFF, "", "Requested Decimate/Crop Behavior", "RequestedDecimateCropBehavior", "CS", "1", None, (("enumerated", ("DECIMATE", "CROP", "FAIL"), None, None, ""),), None, None),
-    ("a", 0x20200110, 0xFFFFFFFF, "", "Basic Grayscale Image Sequence", "BasicGrayscaleImageSequence", "SQ", "1", None, (), (
-        ("a", 0x00280002, 0xFFFFFFFF, "", "Samples Per Pixel", "SamplesPerPixel", "US", "1", None, (("enumerated", ("1",), None, None, ""),), None, None),
-        ("a", 0x00280004, 0xFFFFFFFF, "", "Photometric Interpretation", "PhotometricInterpretation", "CS", "1", None, (("enumerated", ("MONOCHROME1", "MONOCHROME2"), None, None, ""),), None, None),
-        ("a", 0x00280010, 0xFFFFFFFF, "", "Rows", "Rows", "US", "1", None, (), None, None),
-        ("a", 0x00280011, 0xFFFFFFFF, "", "Columns", "Columns", "US", "1", None, (), None, None),
-        ("a", 0x00280034, 0xFFFFFFFF, "", "Pixel Aspect Ratio", "PixelAspectRatio", "IS", "2", None, (), None, None),
-        ("a", 0x00280100, 0xFFFFFFFF, "", "Bits Allocated", "BitsAllocated", "US", "1", None, (("enumerated", ("8",), None, {"equals": "0028,0101", "values": [8]}, "Bits Stored = 8"), ("enumerated", ("16",), None, {"equals": "0028,0101", "values": [12]}, "Bits Stored = 12")), None, None),
-        ("a", 0x00280101, 0xFFFFFFFF, "", "Bits Stored", "BitsStored", "US", "1", None, (("enumerated", ("8", "12"), None, None, ""),), None, None),
-        ("a", 0x00280102, 0xFFFFFFFF, "", "High Bit", "HighBit", "US", "1", None, (("enumerated", ("7",), None, {"equals": "0028,0101", "values": [8]}, "Bits Stored = 8"), ("enumerated", ("11",), None, {"equals": "0028,0101", "values": [12]}, "Bits Stored = 12")), None, None),
-        ("a", 0x00280103, 0xFFFFFFFF, "", "Pixel Representation", "PixelRepresentation", "US", "1", None, (("enumerated", ("0",), None, None, ""),), None, None),
-        ("a", 0x7FE00010, 0xFFFFFFFF, "", "Pixel Data", "PixelData", "OB or OW", "1", None, (), None, None),
-    ), (0, 1)),
-    ("a", 0x20200111, 0xFFFFFFFF, "", "Basic Color Image Sequence", "BasicColorImageSequence", "SQ", "1", None, (), (
-        ("a", 0x00280002, 0xFFFFFFFF, "", "Samples Per Pixel", "SamplesPerPixel", "US", "1", None, (("enumerated", ("3",), None, None, ""),), None, None),
-        ("a", 0x00280004, 0xFFFFFFFF, "", "Photometric Interpretation", "PhotometricInterpretation", "CS", "1", None, (("enumerated", ("RGB",), None, None, ""),), None, None),
-        ("a", 0x00280006, 0xFFFFFFFF, "", "Planar Configuration", "PlanarConfiguration", "US", "1", None, (("enumerated", ("1",), None, None, ""),), None, None),
-        ("a", 0x00280010, 0xFFFFFFFF, "", "Rows", "Rows", "US", "1", None, (), None, None),
-        ("a", 0x00280011, 0xFFFFFFFF, "", "Columns", "Columns", "US", "1", None, (), None, None),
-        ("a", 0x00280034, 0xFFFFFFFF, "", "Pixel Aspect Ratio", "PixelAspectRatio", "IS", "2", None, (), None, None),
-        ("a", 0x00280100, 0xFFFFFFFF, "", "Bits Allocated", "BitsAllocated", "US", "1", None, (("enumerated", ("8",), None, None, ""),), None, None),
-        ("a", 0x00280101, 0xFFFFFFFF, "", "Bits Stored", "BitsStored", "US", "1", None, (("enumerated", ("8",), None, None, ""),), None, None),
-        ("a", 0x00280102, 0xFFFFFFFF, "", "High Bit", "HighBit", "US", "1", None, (("enumerated", ("7",), None, None, ""),), None, None),
-        ("a", 0x00280103, 0xFFFFFFFF, "", "Pixel Representation", "PixelRepresentation", "US", "1", None, (("enumerated", ("0000H",), None, None, ""),), None, None),
-        ("a", 0x7FE00010, 0xFFFFFFFF, "", "Pixel Data", "PixelData", "OB or OW", "1", None, (), None, None),
-    ), (0, 1)),
-    ("a", 0x213000C0, 0xFFFFFFFF, "", "Original Image Sequence", "OriginalImageSequence", "SQ", "1", None, (), (
-        ("a", 0x0020000D, 0xFFFFFFFF, "", "Study Instance UID", "StudyInstanceUID", "UI", "1", None, (), None, None),
-        ("a", 0x0020000E, 0xFFFFFFFF, "", "Series Instance UID", "SeriesInstanceUID", "UI", "1", None, (), None, None),
-        ("a", 0x00100020, 0xFFFFFFFF, "", "Patient ID", "PatientID", "LO", "1", None, (), None, None),
-        ("a", 0x00081150, 0xFFFFFFFF, "", "Referenced SOP Class UID", "ReferencedSOPClassUID", "UI", "1", None, (), None, None),
-        ("a", 0x00081155, 0xFFFFFFFF, "", "Referenced SOP Instance UID", "ReferencedSOPInstanceUID", "UI", "1", None, (), None, None),
-    ), None),
+    ("a", 0x20200010, 0xFFFFFFFF, "", "Image Box Position", "ImageBoxPosition", "US", "1", "", None, (), None, (), ()),
+    ("a", 0x20200020, 0xFFFFFFFF, "", "Polarity", "Polarity", "CS", "1", "", None, (("enumerated", ("NORMAL", "REVERSE"), None, None, ""),), None, (), ()),
+    ("a", 0x20100060, 0xFFFFFFFF, "", "Magnification Type", "MagnificationType", "CS", "1", "", None, (), None, (), ()),
+    ("a", 0x20100080, 0xFFFFFFFF, "", "Smoothing Type", "SmoothingType", "CS", "1", "", None, (), None, (), ()),
+    ("a", 0x20100150, 0xFFFFFFFF, "", "Configuration Information", "ConfigurationInformation", "ST", "1", "", None, (), None, (), ()),
+    ("a", 0x20200030, 0xFFFFFFFF, "", "Requested Image Size", "RequestedImageSize", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x20200040, 0xFFFFFFFF, "", "Requested Decimate/Crop Behavior", "RequestedDecimateCropBehavior", "CS", "1", "", None, (("enumerated", ("DECIMATE", "CROP", "FAIL"), None, None, ""),), None, (), ()),
+    ("a", 0x20200110, 0xFFFFFFFF, "", "Basic Grayscale Image Sequence", "BasicGrayscaleImageSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00280002, 0xFFFFFFFF, "", "Samples Per Pixel", "SamplesPerPixel", "US", "1", "", None, (("enumerated", ("1",), None, None, ""),), None, (), ()),
+        ("a", 0x00280004, 0xFFFFFFFF, "", "Photometric Interpretation", "PhotometricInterpretation", "CS", "1", "", None, (("enumerated", ("MONOCHROME1", "MONOCHROME2"), None, None, ""),), None, (), ()),
+        ("a", 0x00280010, 0xFFFFFFFF, "", "Rows", "Rows", "US", "1", "", None, (), None, (), ()),
+        ("a", 0x00280011, 0xFFFFFFFF, "", "Columns", "Columns", "US", "1", "", None, (), None, (), ()),
+        ("a", 0x00280034, 0xFFFFFFFF, "", "Pixel Aspect Ratio", "PixelAspectRatio", "IS", "2", "", None, (), None, (), ()),
+        ("a", 0x00280100, 0xFFFFFFFF, "", "Bits Allocated", "BitsAllocated", "US", "1", "", None, (("enumerated", ("8",), None, {"equals": "0028,0101", "values": [8]}, "Bits Stored = 8"), ("enumerated", ("16",), None, {"equals": "0028,0101", "values": [12]}, "Bits Stored = 12")), None, (), ()),
+        ("a", 0x00280101, 0xFFFFFFFF, "", "Bits Stored", "BitsStored", "US", "1", "", None, (("enumerated", ("8", "12"), None, None, ""),), None, (), ()),
+        ("a", 0x00280102, 0xFFFFFFFF, "", "High Bit", "HighBit", "US", "1", "", None, (("enumerated", ("7",), None, {"equals": "0028,0101", "values": [8]}, "Bits Stored = 8"), ("enumerated", ("11",), None, {"equals": "0028,0101", "values": [12]}, "Bits Stored = 12")), None, (), ()),
+        ("a", 0x00280103, 0xFFFFFFFF, "", "Pixel Representation", "PixelRepresentation", "US", "1", "", None, (("enumerated", ("0",), None, None, ""),), None, (), ()),
+        ("a", 0x7FE00010, 0xFFFFFFFF, "", "Pixel Data", "PixelData", "OB or OW", "1", "", None, (), None, (), ()),
+    ), ((0, 1, None),), ()),
+    ("a", 0x20200111, 0xFFFFFFFF, "", "Basic Color Image Sequence", "BasicColorImageSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00280002, 0xFFFFFFFF, "", "Samples Per Pixel", "SamplesPerPixel", "US", "1", "", None, (("enumerated", ("3",), None, None, ""),), None, (), ()),
+        ("a", 0x00280004, 0xFFFFFFFF, "", "Photometric Interpretation", "PhotometricInterpretation", "CS", "1", "", None, (("enumerated", ("RGB",), None, None, ""),), None, (), ()),
+        ("a", 0x00280006, 0xFFFFFFFF, "", "Planar Configuration", "PlanarConfiguration", "US", "1", "", None, (("enumerated", ("1",), None, None, ""),), None, (), ()),
+        ("a", 0x00280010, 0xFFFFFFFF, "", "Rows", "Rows", "US", "1", "", None, (), None, (), ()),
+        ("a", 0x00280011, 0xFFFFFFFF, "", "Columns", "Columns", "US", "1", "", None, (), None, (), ()),
+        ("a", 0x00280034, 0xFFFFFFFF, "", "Pixel Aspect Ratio", "PixelAspectRatio", "IS", "2", "", None, (), None, (), ()),
+        ("a", 0x00280100, 0xFFFFFFFF, "", "Bits Allocated", "BitsAllocated", "US", "1", "", None, (("enumerated", ("8",), None, None, ""),), None, (), ()),
+        ("a", 0x00280101, 0xFFFFFFFF, "", "Bits Stored", "BitsStored", "US", "1", "", None, (("enumerated", ("8",), None, None, ""),), None, (), ()),
+        ("a", 0x00280102, 0xFFFFFFFF, "", "High Bit", "HighBit", "US", "1", "", None, (("enumerated", ("7",), None, None, ""),), None, (), ()),
+        ("a", 0x00280103, 0xFFFFFFFF, "", "Pixel Representation", "PixelRepresentation", "US", "1", "", None, (("enumerated", ("0000H",), None, None, ""),), None, (), ()),
+        ("a", 0x7FE00010, 0xFFFFFFFF, "", "Pixel Data", "PixelData", "OB or OW", "1", "", None, (), None, (), ()),
+    ), ((0, 1, None),), ()),
+    ("a", 0x213000C0, 0xFFFFFFFF, "", "Original Image Sequence", "OriginalImageSequence", "SQ", "1", "", None, (), (
+        ("a", 0x0020000D, 0xFFFFFFFF, "", "Study Instance UID", "StudyInstanceUID", "UI", "1", "", None, (), None, (), ()),
+        ("a", 0x0020000E, 0xFFFFFFFF, "", "Series Instance UID", "SeriesInstanceUID", "UI", "1", "", None, (), None, (), ()),
+        ("a", 0x00100020, 0xFFFFFFFF, "", "Patient ID", "PatientID", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x00081150, 0xFFFFFFFF, "", "Referenced SOP Class UID", "ReferencedSOPClassUID", "UI", "1", "", None, (), None, (), ()),
+        ("a", 0x00081155, 0xFFFFFFFF, "", "Referenced SOP Instance UID", "ReferencedSOPInstanceUID", "UI", "1", "", None, (), None, (), ()),
+    ), (), ()),
 )

@@ -2,12 +2,12 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.13-7 "Basic Annotation Presentation Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.13-7", "C.13-7", "Basic Annotation Presentation Module", "module")
 
 RULES = (
-    ("a", 0x20300010, 0xFFFFFFFF, "", "Annotation Position", "AnnotationPosition", "US", "1", None, (), None, None),
-    ("a", 0x20300020, 0xFFFFFFFF, "", "Text String", "TextString", "LO", "1", None, (), None, None),
+    ("a", 0x20300010, 0xFFFFFFFF, "", "Annotation Position", "AnnotationPosition", "US", "1", "", None, (), None, (), ()),
+    ("a", 0x20300020, 0xFFFFFFFF, "", "Text String", "TextString", "LO", "1", "", None, (), None, (), ()),
 )

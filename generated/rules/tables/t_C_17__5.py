@@ -2,22 +2,22 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.17-5 "Document Content Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.17-5", "C.17-5", "Document Content Macro", "macro")
 
 RULES = (
-    ("a", 0x0040A040, 0xFFFFFFFF, "1", "Value Type", "ValueType", "CS", "1", None, (("enumerated", ("TEXT", "NUM", "CODE", "DATE", "TIME", "DATETIME", "UIDREF", "PNAME", "COMPOSITE", "IMAGE", "WAVEFORM", "SCOORD", "SCOORD3D", "TCOORD", "CONTAINER", "TABLE"), None, None, ""),), None, None),
-    ("a", 0x0040A043, 0xFFFFFFFF, "1C", "Concept Name Code Sequence", "ConceptNameCodeSequence", "SQ", "1", ("Required if Value Type (0040,A040) is TEXT, NUM, CODE, DATETIME, DATE, TIME, UIDREF, TABLE or PNAME. Required if Value Type (0040,A040) is CONTAINER and a heading is present, or this is the Root Content Item. Required if Value Type (0040,A040) is COMPOSITE, IMAGE, WAVEFORM, SCOORD, SCOORD3D or TCOORD, and the Purpose of Reference is conveyed in the Concept Name.", {"if": {"or": [{"equals": "item:0040,A040", "values": ["TEXT", "NUM", "CODE", "DATETIME", "DATE", "TIME", "UIDREF", "TABLE", "PNAME"]}, {"and": [{"equals": "item:0040,A040", "values": ["CONTAINER"]}, {"unknown": "dataset", "text": "a heading is present, or this is the Root Content Item"}]}, {"and": [{"equals": "item:0040,A040", "values": ["COMPOSITE", "IMAGE", "WAVEFORM", "SCOORD", "SCOORD3D", "TCOORD"]}, {"unknown": "dataset", "text": "the Purpose of Reference is conveyed in the Concept Name"}]}]}, "status": "not-decidable"}), (), (
+    ("a", 0x0040A040, 0xFFFFFFFF, "1", "Value Type", "ValueType", "CS", "1", "", None, (("enumerated", ("TEXT", "NUM", "CODE", "DATE", "TIME", "DATETIME", "UIDREF", "PNAME", "COMPOSITE", "IMAGE", "WAVEFORM", "SCOORD", "SCOORD3D", "TCOORD", "CONTAINER", "TABLE"), None, None, ""),), None, (), ()),
+    ("a", 0x0040A043, 0xFFFFFFFF, "1C", "Concept Name Code Sequence", "ConceptNameCodeSequence", "SQ", "1", "", ("Required if Value Type (0040,A040) is TEXT, NUM, CODE, DATETIME, DATE, TIME, UIDREF, TABLE or PNAME. Required if Value Type (0040,A040) is CONTAINER and a heading is present, or this is the Root Content Item. Required if Value Type (0040,A040) is COMPOSITE, IMAGE, WAVEFORM, SCOORD, SCOORD3D or TCOORD, and the Purpose of Reference is conveyed in the Concept Name.", {"if": {"or": [{"equals": "item:0040,A040", "values": ["TEXT", "NUM", "CODE", "DATETIME", "DATE", "TIME", "UIDREF", "TABLE", "PNAME"]}, {"and": [{"equals": "item:0040,A040", "values": ["CONTAINER"]}, {"unknown": "dataset", "text": "a heading is present, or this is the Root Content Item"}]}, {"and": [{"equals": "item:0040,A040", "values": ["COMPOSITE", "IMAGE", "WAVEFORM", "SCOORD", "SCOORD3D", "TCOORD"]}, {"unknown": "dataset", "text": "the Purpose of Reference is conveyed in the Concept Name"}]}]}, "status": "not-decidable"}), (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, 1)),
-    ("a", 0x0040A160, 0xFFFFFFFF, "1C", "Text Value", "TextValue", "UT", "1", ("Required if Value Type (0040,A040) is TEXT.", {"if": {"equals": "item:0040,A040", "values": ["TEXT"]}, "status": "executable"}), (), None, None),
-    ("a", 0x0040A120, 0xFFFFFFFF, "1C", "DateTime", "DateTime", "DT", "1", ("Required if Value Type (0040,A040) is DATETIME.", {"if": {"equals": "item:0040,A040", "values": ["DATETIME"]}, "status": "executable"}), (), None, None),
-    ("a", 0x0040A121, 0xFFFFFFFF, "1C", "Date", "Date", "DA", "1", ("Required if Value Type (0040,A040) is DATE.", {"if": {"equals": "item:0040,A040", "values": ["DATE"]}, "status": "executable"}), (), None, None),
-    ("a", 0x0040A122, 0xFFFFFFFF, "1C", "Time", "Time", "TM", "1", ("Required if Value Type (0040,A040) is TIME.", {"if": {"equals": "item:0040,A040", "values": ["TIME"]}, "status": "executable"}), (), None, None),
-    ("a", 0x0040A123, 0xFFFFFFFF, "1C", "Person Name", "PersonName", "PN", "1", ("Required if Value Type (0040,A040) is PNAME.", {"if": {"equals": "item:0040,A040", "values": ["PNAME"]}, "status": "executable"}), (), None, None),
-    ("a", 0x0040A124, 0xFFFFFFFF, "1C", "UID", "UID", "UI", "1", ("Required if Value Type (0040,A040) is UIDREF.", {"if": {"equals": "item:0040,A040", "values": ["UIDREF"]}, "status": "executable"}), (), None, None),
+    ), ((1, 1, None),), ()),
+    ("a", 0x0040A160, 0xFFFFFFFF, "1C", "Text Value", "TextValue", "UT", "1", "", ("Required if Value Type (0040,A040) is TEXT.", {"if": {"equals": "item:0040,A040", "values": ["TEXT"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x0040A120, 0xFFFFFFFF, "1C", "DateTime", "DateTime", "DT", "1", "", ("Required if Value Type (0040,A040) is DATETIME.", {"if": {"equals": "item:0040,A040", "values": ["DATETIME"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x0040A121, 0xFFFFFFFF, "1C", "Date", "Date", "DA", "1", "", ("Required if Value Type (0040,A040) is DATE.", {"if": {"equals": "item:0040,A040", "values": ["DATE"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x0040A122, 0xFFFFFFFF, "1C", "Time", "Time", "TM", "1", "", ("Required if Value Type (0040,A040) is TIME.", {"if": {"equals": "item:0040,A040", "values": ["TIME"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x0040A123, 0xFFFFFFFF, "1C", "Person Name", "PersonName", "PN", "1", "", ("Required if Value Type (0040,A040) is PNAME.", {"if": {"equals": "item:0040,A040", "values": ["PNAME"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x0040A124, 0xFFFFFFFF, "1C", "UID", "UID", "UI", "1", "", ("Required if Value Type (0040,A040) is UIDREF.", {"if": {"equals": "item:0040,A040", "values": ["UIDREF"]}, "status": "executable"}), (), None, (), ()),
     ("i", "table_C.18.1-1", ("if and only if Value Type (0040,A040) is NUM.", {"if": {"equals": "item:0040,A040", "values": ["NUM"]}, "otherwise": "shall-not", "status": "executable"}), ()),
     ("i", "table_C.18.2-1", ("if and only if Value Type (0040,A040) is CODE.", {"if": {"equals": "item:0040,A040", "values": ["CODE"]}, "otherwise": "shall-not", "status": "executable"}), ()),
     ("i", "table_C.18.3-1", ("if and only if Value Type (0040,A040) is COMPOSITE.", {"if": {"equals": "item:0040,A040", "values": ["COMPOSITE"]}, "otherwise": "shall-not", "status": "executable"}), ()),

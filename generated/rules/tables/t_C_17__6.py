@@ -2,18 +2,18 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.17-6 "Document Relationship Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.17-6", "C.17-6", "Document Relationship Macro", "macro")
 
 RULES = (
-    ("a", 0x0040A032, 0xFFFFFFFF, "1C", "Observation DateTime", "ObservationDateTime", "DT", "1", ("Required if the date and time are different from Content Date (0008,0023) and Content Time (0008,0033) or Observation DateTime (0040,A032) defined in higher Items. May be present otherwise.", {"if": {"unknown": "unparsed", "text": "the date and time are different from Content Date (0008,0023) and Content Time (0008,0033) or Observation DateTime (0040,A032) defined in higher Items"}, "otherwise": "may", "status": "unparsed"}), (), None, None),
-    ("a", 0x0040A171, 0xFFFFFFFF, "3", "Observation UID", "ObservationUID", "UI", "1", None, (), None, None),
-    ("a", 0x0040A730, 0xFFFFFFFF, "1C", "Content Sequence", "ContentSequence", "SQ", "1", ("Required if the enclosing Content Item has relationships.", {"if": {"unknown": "dataset", "text": "the enclosing Content Item has relationships"}, "status": "not-decidable"}), (), (
-        ("a", 0x0040A010, 0xFFFFFFFF, "1", "Relationship Type", "RelationshipType", "CS", "1", None, (("enumerated", ("CONTAINS", "HAS PROPERTIES", "HAS OBS CONTEXT", "HAS ACQ CONTEXT", "INFERRED FROM", "SELECTED FROM", "HAS CONCEPT MOD"), None, None, ""),), None, None),
+    ("a", 0x0040A032, 0xFFFFFFFF, "1C", "Observation DateTime", "ObservationDateTime", "DT", "1", "", ("Required if the date and time are different from Content Date (0008,0023) and Content Time (0008,0033) or Observation DateTime (0040,A032) defined in higher Items. May be present otherwise.", {"if": {"unknown": "unparsed", "text": "the date and time are different from Content Date (0008,0023) and Content Time (0008,0033) or Observation DateTime (0040,A032) defined in higher Items"}, "otherwise": "may", "status": "unparsed"}), (), None, (), ()),
+    ("a", 0x0040A171, 0xFFFFFFFF, "3", "Observation UID", "ObservationUID", "UI", "1", "", None, (), None, (), ()),
+    ("a", 0x0040A730, 0xFFFFFFFF, "1C", "Content Sequence", "ContentSequence", "SQ", "1", "", ("Required if the enclosing Content Item has relationships.", {"if": {"unknown": "dataset", "text": "the enclosing Content Item has relationships"}, "status": "not-decidable"}), (), (
+        ("a", 0x0040A010, 0xFFFFFFFF, "1", "Relationship Type", "RelationshipType", "CS", "1", "", None, (("enumerated", ("CONTAINS", "HAS PROPERTIES", "HAS OBS CONTEXT", "HAS ACQ CONTEXT", "INFERRED FROM", "SELECTED FROM", "HAS CONCEPT MOD"), None, None, ""),), None, (), ()),
         ("i", "table_C.17-6", ("if the Target Content Item is included by-value in the Source Content Item. The Macro shall not be present if the relationship is by-reference.", {"if": {"absent": "item:0040,DB73"}, "forbidden_if": {"present": "item:0040,DB73"}, "status": "executable"}), ()),
         ("i", "table_C.17-5", ("if the Target Content Item is included by-value in the Source Content Item. The Macro shall not be present if the relationship is by-reference.", {"if": {"absent": "item:0040,DB73"}, "forbidden_if": {"present": "item:0040,DB73"}, "status": "executable"}), ()),
-        ("a", 0x0040DB73, 0xFFFFFFFF, "1C", "Referenced Content Item Identifier", "ReferencedContentItemIdentifier", "UL", "1-n", ("Required if the Target Content Item is denoted by-reference, i.e., the Document Relationship Macro and Document Content Macro are not included.", {"if": {"absent": "item:0040,A040"}, "status": "executable"}), (), None, None),
-    ), (1, None)),
+        ("a", 0x0040DB73, 0xFFFFFFFF, "1C", "Referenced Content Item Identifier", "ReferencedContentItemIdentifier", "UL", "1-n", "", ("Required if the Target Content Item is denoted by-reference, i.e., the Document Relationship Macro and Document Content Macro are not included.", {"if": {"absent": "item:0040,A040"}, "status": "executable"}), (), None, (), ()),
+    ), ((1, None, None),), ()),
 )

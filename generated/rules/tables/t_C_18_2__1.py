@@ -2,13 +2,13 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.18.2-1 "Code Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.18.2-1", "C.18.2-1", "Code Macro", "macro")
 
 RULES = (
-    ("a", 0x0040A168, 0xFFFFFFFF, "1", "Concept Code Sequence", "ConceptCodeSequence", "SQ", "1", None, (), (
+    ("a", 0x0040A168, 0xFFFFFFFF, "1", "Concept Code Sequence", "ConceptCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, 1)),
+    ), ((1, 1, None),), ()),
 )

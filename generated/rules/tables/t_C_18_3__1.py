@@ -2,13 +2,13 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.18.3-1 "Composite Object Reference Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.18.3-1", "C.18.3-1", "Composite Object Reference Macro", "macro")
 
 RULES = (
-    ("a", 0x00081199, 0xFFFFFFFF, "1", "Referenced SOP Sequence", "ReferencedSOPSequence", "SQ", "1", None, (), (
+    ("a", 0x00081199, 0xFFFFFFFF, "1", "Referenced SOP Sequence", "ReferencedSOPSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-    ), (1, 1)),
+    ), ((1, 1, None),), ()),
 )

@@ -2,13 +2,13 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.18.5-1 "Waveform Reference Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.18.5-1", "C.18.5-1", "Waveform Reference Macro", "macro")
 
 RULES = (
     ("i", "table_C.18.3-1", None, (
-        ("a", 0x0040A0B0, 0xFFFFFFFF, "1C", "Referenced Waveform Channels", "ReferencedWaveformChannels", "US", "2-2n", ("Required if the Referenced SOP Instance is a Waveform that contains multiple Channels and the reference does not apply to all Channels of all Multiplex Groups.", {"if": {"unknown": "dataset", "text": "the Referenced SOP Instance is a Waveform that contains multiple Channels and the reference does not apply to all Channels of all Multiplex Groups"}, "status": "not-decidable"}), (), None, None),
+        ("a", 0x0040A0B0, 0xFFFFFFFF, "1C", "Referenced Waveform Channels", "ReferencedWaveformChannels", "US", "2-2n", "", ("Required if the Referenced SOP Instance is a Waveform that contains multiple Channels and the reference does not apply to all Channels of all Multiplex Groups.", {"if": {"unknown": "dataset", "text": "the Referenced SOP Instance is a Waveform that contains multiple Channels and the reference does not apply to all Channels of all Multiplex Groups"}, "status": "not-decidable"}), (), None, (), ()),
     )),
 )

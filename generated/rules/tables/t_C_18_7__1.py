@@ -2,14 +2,14 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.18.7-1 "Temporal Coordinates Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.18.7-1", "C.18.7-1", "Temporal Coordinates Macro", "macro")
 
 RULES = (
-    ("a", 0x0040A130, 0xFFFFFFFF, "1", "Temporal Range Type", "TemporalRangeType", "CS", "1", None, (("enumerated", ("POINT", "MULTIPOINT", "SEGMENT", "MULTISEGMENT", "BEGIN", "END"), None, None, ""),), None, None),
-    ("a", 0x0040A132, 0xFFFFFFFF, "1C", "Referenced Sample Positions", "ReferencedSamplePositions", "UL", "1-n", ("Required if the Referenced SOP Instance is a Waveform and Referenced Time Offsets (0040,A138) and Referenced DateTime (0040,A13A) are not present.", {"if": {"and": [{"unknown": "dataset", "text": "the Referenced SOP Instance is a Waveform"}, {"absent": "item:0040,A138"}, {"absent": "item:0040,A13A"}]}, "status": "not-decidable"}), (), None, None),
-    ("a", 0x0040A138, 0xFFFFFFFF, "1C", "Referenced Time Offsets", "ReferencedTimeOffsets", "DS", "1-n", ("Required if Referenced Sample Positions (0040,A132) and Referenced DateTime (0040,A13A) are not present.", {"if": {"and": [{"absent": "item:0040,A132"}, {"absent": "item:0040,A13A"}]}, "status": "executable"}), (), None, None),
-    ("a", 0x0040A13A, 0xFFFFFFFF, "1C", "Referenced DateTime", "ReferencedDateTime", "DT", "1-n", ("Required if Referenced Sample Positions (0040,A132) and Referenced Time Offsets (0040,A138) are not present.", {"if": {"and": [{"absent": "item:0040,A132"}, {"absent": "item:0040,A138"}]}, "status": "executable"}), (), None, None),
+    ("a", 0x0040A130, 0xFFFFFFFF, "1", "Temporal Range Type", "TemporalRangeType", "CS", "1", "", None, (("enumerated", ("POINT", "MULTIPOINT", "SEGMENT", "MULTISEGMENT", "BEGIN", "END"), None, None, ""),), None, (), ()),
+    ("a", 0x0040A132, 0xFFFFFFFF, "1C", "Referenced Sample Positions", "ReferencedSamplePositions", "UL", "1-n", "", ("Required if the Referenced SOP Instance is a Waveform and Referenced Time Offsets (0040,A138) and Referenced DateTime (0040,A13A) are not present.", {"if": {"and": [{"unknown": "dataset", "text": "the Referenced SOP Instance is a Waveform"}, {"absent": "item:0040,A138"}, {"absent": "item:0040,A13A"}]}, "status": "not-decidable"}), (), None, (), ()),
+    ("a", 0x0040A138, 0xFFFFFFFF, "1C", "Referenced Time Offsets", "ReferencedTimeOffsets", "DS", "1-n", "", ("Required if Referenced Sample Positions (0040,A132) and Referenced DateTime (0040,A13A) are not present.", {"if": {"and": [{"absent": "item:0040,A132"}, {"absent": "item:0040,A13A"}]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x0040A13A, 0xFFFFFFFF, "1C", "Referenced DateTime", "ReferencedDateTime", "DT", "1-n", "", ("Required if Referenced Sample Positions (0040,A132) and Referenced Time Offsets (0040,A138) are not present.", {"if": {"and": [{"absent": "item:0040,A132"}, {"absent": "item:0040,A138"}]}, "status": "executable"}), (), None, (), ()),
 )

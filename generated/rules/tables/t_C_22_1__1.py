@@ -2,45 +2,45 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.22.1-1 "Media Creation Management Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.22.1-1", "C.22.1-1", "Media Creation Management Module", "module")
 
 RULES = (
-    ("a", 0x00880130, 0xFFFFFFFF, "", "Storage Media File-Set ID", "StorageMediaFileSetID", "SH", "1", None, (), None, None),
-    ("a", 0x00880140, 0xFFFFFFFF, "", "Storage Media File-Set UID", "StorageMediaFileSetUID", "UI", "1", None, (), None, None),
-    ("a", 0x20000010, 0xFFFFFFFF, "", "Number of Copies", "NumberOfCopies", "IS", "1", None, (), None, None),
-    ("a", 0x22000020, 0xFFFFFFFF, "", "Request Priority", "RequestPriority", "CS", "1", None, (("enumerated", ("HIGH", "MED", "LOW"), None, None, ""),), None, None),
-    ("a", 0x22000001, 0xFFFFFFFF, "", "Label Using Information Extracted From Instances", "LabelUsingInformationExtractedFromInstances", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ("a", 0x22000002, 0xFFFFFFFF, "", "Label Text", "LabelText", "UT", "1", None, (), None, None),
-    ("a", 0x22000003, 0xFFFFFFFF, "", "Label Style Selection", "LabelStyleSelection", "CS", "1", None, (), None, None),
-    ("a", 0x22000004, 0xFFFFFFFF, "", "Media Disposition", "MediaDisposition", "LT", "1", None, (), None, None),
-    ("a", 0x22000005, 0xFFFFFFFF, "", "Barcode Value", "BarcodeValue", "LT", "1", None, (), None, None),
-    ("a", 0x22000006, 0xFFFFFFFF, "", "Barcode Symbology", "BarcodeSymbology", "CS", "1", None, (("defined", ("CODE128", "CODE39", "INTER_2_5", "HIBC"), None, None, ""),), None, None),
-    ("a", 0x22000007, 0xFFFFFFFF, "", "Allow Media Splitting", "AllowMediaSplitting", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ("a", 0x2200000F, 0xFFFFFFFF, "", "Allow Lossy Compression", "AllowLossyCompression", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ("a", 0x22000008, 0xFFFFFFFF, "", "Include Non-DICOM Objects", "IncludeNonDICOMObjects", "CS", "1", None, (("defined", ("NO", "FOR_PHYSICIAN", "FOR_PATIENT", "FOR_TEACHING", "FOR_RESEARCH"), None, None, ""),), None, None),
-    ("a", 0x22000009, 0xFFFFFFFF, "", "Include Display Application", "IncludeDisplayApplication", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ("a", 0x2200000A, 0xFFFFFFFF, "", "Preserve Composite Instances After Media Creation", "PreserveCompositeInstancesAfterMediaCreation", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ("a", 0x00081199, 0xFFFFFFFF, "", "Referenced SOP Sequence", "ReferencedSOPSequence", "SQ", "1", None, (), (
+    ("a", 0x00880130, 0xFFFFFFFF, "", "Storage Media File-Set ID", "StorageMediaFileSetID", "SH", "1", "", None, (), None, (), ()),
+    ("a", 0x00880140, 0xFFFFFFFF, "", "Storage Media File-Set UID", "StorageMediaFileSetUID", "UI", "1", "", None, (), None, (), ()),
+    ("a", 0x20000010, 0xFFFFFFFF, "", "Number of Copies", "NumberOfCopies", "IS", "1", "", None, (), None, (), ()),
+    ("a", 0x22000020, 0xFFFFFFFF, "", "Request Priority", "RequestPriority", "CS", "1", "", None, (("enumerated", ("HIGH", "MED", "LOW"), None, None, ""),), None, (), ()),
+    ("a", 0x22000001, 0xFFFFFFFF, "", "Label Using Information Extracted From Instances", "LabelUsingInformationExtractedFromInstances", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ("a", 0x22000002, 0xFFFFFFFF, "", "Label Text", "LabelText", "UT", "1", "", None, (), None, (), ()),
+    ("a", 0x22000003, 0xFFFFFFFF, "", "Label Style Selection", "LabelStyleSelection", "CS", "1", "", None, (), None, (), ()),
+    ("a", 0x22000004, 0xFFFFFFFF, "", "Media Disposition", "MediaDisposition", "LT", "1", "", None, (), None, (), ()),
+    ("a", 0x22000005, 0xFFFFFFFF, "", "Barcode Value", "BarcodeValue", "LT", "1", "", None, (), None, (), ()),
+    ("a", 0x22000006, 0xFFFFFFFF, "", "Barcode Symbology", "BarcodeSymbology", "CS", "1", "", None, (("defined", ("CODE128", "CODE39", "INTER_2_5", "HIBC"), None, None, ""),), None, (), ()),
+    ("a", 0x22000007, 0xFFFFFFFF, "", "Allow Media Splitting", "AllowMediaSplitting", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ("a", 0x2200000F, 0xFFFFFFFF, "", "Allow Lossy Compression", "AllowLossyCompression", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ("a", 0x22000008, 0xFFFFFFFF, "", "Include Non-DICOM Objects", "IncludeNonDICOMObjects", "CS", "1", "", None, (("defined", ("NO", "FOR_PHYSICIAN", "FOR_PATIENT", "FOR_TEACHING", "FOR_RESEARCH"), None, None, ""),), None, (), ()),
+    ("a", 0x22000009, 0xFFFFFFFF, "", "Include Display Application", "IncludeDisplayApplication", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ("a", 0x2200000A, 0xFFFFFFFF, "", "Preserve Composite Instances After Media Creation", "PreserveCompositeInstancesAfterMediaCreation", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ("a", 0x00081199, 0xFFFFFFFF, "", "Referenced SOP Sequence", "ReferencedSOPSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-        ("a", 0x2200000C, 0xFFFFFFFF, "", "Requested Media Application Profile", "RequestedMediaApplicationProfile", "LO", "1", None, (), None, None),
-        ("a", 0x00880200, 0xFFFFFFFF, "", "Icon Image Sequence", "IconImageSequence", "SQ", "1", None, (), (
+        ("a", 0x2200000C, 0xFFFFFFFF, "", "Requested Media Application Profile", "RequestedMediaApplicationProfile", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x00880200, 0xFFFFFFFF, "", "Icon Image Sequence", "IconImageSequence", "SQ", "1", "", None, (), (
             ("i", "table_C.7-11b", None, ()),
-        ), None),
-    ), None),
-    ("a", 0x21000020, 0xFFFFFFFF, "", "Execution Status", "ExecutionStatus", "CS", "1", None, (("enumerated", ("IDLE", "PENDING", "CREATING", "DONE", "FAILURE"), None, None, ""),), None, None),
-    ("a", 0x21000030, 0xFFFFFFFF, "", "Execution Status Info", "ExecutionStatusInfo", "CS", "1", None, (("defined", ("NORMAL",), None, {"equals": "2100,0020", "values": ["DONE", "CREATING", "IDLE"]}, "Execution Status (2100,0020) is DONE, CREATING or IDLE"), ("defined", ("CHECK_MCD_OP", "CHECK_MCD_SRV", "DIR_PROC_ERR", "DUPL_REF_INST", "INST_AP_CONFLICT", "INST_OVERSIZED", "INSUFFIC_MEMORY", "MCD_BUSY", "MCD_FAILURE", "NO_INSTANCE", "NOT_SUPPORTED", "OUT_OF_SUPPLIES", "PROC_FAILURE", "QUEUED", "SET_OVERSIZED", "UNKNOWN"), None, None, "")), None, None),
-    ("a", 0x2200000B, 0xFFFFFFFF, "", "Total Number of Pieces of Media Created", "TotalNumberOfPiecesOfMediaCreated", "US", "1", None, (), None, None),
-    ("a", 0x00081198, 0xFFFFFFFF, "", "Failed SOP Sequence", "FailedSOPSequence", "SQ", "1", None, (), (
+        ), (), ()),
+    ), (), ()),
+    ("a", 0x21000020, 0xFFFFFFFF, "", "Execution Status", "ExecutionStatus", "CS", "1", "", None, (("enumerated", ("IDLE", "PENDING", "CREATING", "DONE", "FAILURE"), None, None, ""),), None, (), ()),
+    ("a", 0x21000030, 0xFFFFFFFF, "", "Execution Status Info", "ExecutionStatusInfo", "CS", "1", "", None, (("defined", ("NORMAL",), None, {"equals": "2100,0020", "values": ["DONE", "CREATING", "IDLE"]}, "Execution Status (2100,0020) is DONE, CREATING or IDLE"), ("defined", ("CHECK_MCD_OP", "CHECK_MCD_SRV", "DIR_PROC_ERR", "DUPL_REF_INST", "INST_AP_CONFLICT", "INST_OVERSIZED", "INSUFFIC_MEMORY", "MCD_BUSY", "MCD_FAILURE", "NO_INSTANCE", "NOT_SUPPORTED", "OUT_OF_SUPPLIES", "PROC_FAILURE", "QUEUED", "SET_OVERSIZED", "UNKNOWN"), None, None, "")), None, (), ()),
+    ("a", 0x2200000B, 0xFFFFFFFF, "", "Total Number of Pieces of Media Created", "TotalNumberOfPiecesOfMediaCreated", "US", "1", "", None, (), None, (), ()),
+    ("a", 0x00081198, 0xFFFFFFFF, "", "Failed SOP Sequence", "FailedSOPSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-        ("a", 0x2200000C, 0xFFFFFFFF, "", "Requested Media Application Profile", "RequestedMediaApplicationProfile", "LO", "1", None, (), None, None),
-        ("a", 0x00081197, 0xFFFFFFFF, "", "Failure Reason", "FailureReason", "US", "1", None, (("defined", ("0110H", "0112H", "0122H", "0119H", "0201H", "0202H", "0203H", "0204H", "0205H", "0120H", "0121H"), None, None, ""),), None, None),
-        ("a", 0x2200000E, 0xFFFFFFFF, "", "Failure Attributes", "FailureAttributes", "AT", "1-n", None, (), None, None),
-    ), None),
-    ("a", 0x2200000D, 0xFFFFFFFF, "", "Referenced Storage Media Sequence", "ReferencedStorageMediaSequence", "SQ", "1", None, (), (
-        ("a", 0x00880130, 0xFFFFFFFF, "", "Storage Media File-Set ID", "StorageMediaFileSetID", "SH", "1", None, (), None, None),
-        ("a", 0x00880140, 0xFFFFFFFF, "", "Storage Media File-Set UID", "StorageMediaFileSetUID", "UI", "1", None, (), None, None),
-    ), None),
+        ("a", 0x2200000C, 0xFFFFFFFF, "", "Requested Media Application Profile", "RequestedMediaApplicationProfile", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x00081197, 0xFFFFFFFF, "", "Failure Reason", "FailureReason", "US", "1", "", None, (("defined", ("0110H", "0112H", "0122H", "0119H", "0201H", "0202H", "0203H", "0204H", "0205H", "0120H", "0121H"), None, None, ""),), None, (), ()),
+        ("a", 0x2200000E, 0xFFFFFFFF, "", "Failure Attributes", "FailureAttributes", "AT", "1-n", "", None, (), None, (), ()),
+    ), (), ()),
+    ("a", 0x2200000D, 0xFFFFFFFF, "", "Referenced Storage Media Sequence", "ReferencedStorageMediaSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00880130, 0xFFFFFFFF, "", "Storage Media File-Set ID", "StorageMediaFileSetID", "SH", "1", "", None, (), None, (), ()),
+        ("a", 0x00880140, 0xFFFFFFFF, "", "Storage Media File-Set UID", "StorageMediaFileSetUID", "UI", "1", "", None, (), None, (), ()),
+    ), (), ()),
 )

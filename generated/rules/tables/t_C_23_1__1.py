@@ -2,57 +2,57 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.23.1-1 "Hanging Protocol Definition Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.23.1-1", "C.23.1-1", "Hanging Protocol Definition Module", "module")
 
 RULES = (
-    ("a", 0x00720002, 0xFFFFFFFF, "1", "Hanging Protocol Name", "HangingProtocolName", "SH", "1", None, (), None, None),
-    ("a", 0x00720004, 0xFFFFFFFF, "1", "Hanging Protocol Description", "HangingProtocolDescription", "LO", "1", None, (), None, None),
-    ("a", 0x00720006, 0xFFFFFFFF, "1", "Hanging Protocol Level", "HangingProtocolLevel", "CS", "1", None, (("enumerated", ("MANUFACTURER", "SITE", "USER_GROUP", "SINGLE_USER"), None, None, ""),), None, None),
-    ("a", 0x00720008, 0xFFFFFFFF, "1", "Hanging Protocol Creator", "HangingProtocolCreator", "LO", "1", None, (), None, None),
-    ("a", 0x0072000A, 0xFFFFFFFF, "1", "Hanging Protocol Creation DateTime", "HangingProtocolCreationDateTime", "DT", "1", None, (), None, None),
-    ("a", 0x0072000C, 0xFFFFFFFF, "1", "Hanging Protocol Definition Sequence", "HangingProtocolDefinitionSequence", "SQ", "1", None, (), (
-        ("a", 0x00080060, 0xFFFFFFFF, "1C", "Modality", "Modality", "CS", "1", ("Required if Anatomic Region Sequence (0008,2218) is not present. May be present otherwise.", {"if": {"absent": "item:0008,2218"}, "otherwise": "may", "status": "executable"}), (("defined", ("ANN", "AR", "ASMT", "AU", "BDUS", "BI", "BMD", "CFM", "CR", "CT", "CTPROTOCOL", "DMS", "DG", "DOC", "DX", "ECG", "EEG", "EMG", "EOG", "EPS", "ES", "FID", "GM", "HC", "HD", "IO", "IOL", "IVOCT", "IVUS", "KER", "KO", "LEN", "LS", "MG", "MR", "M3D", "NM", "OAM", "OCT", "OP", "OPM", "OPT", "OPTBSV", "OPTENF", "OPV", "OSS", "OT", "PA", "PLAN", "POS", "PR", "PT", "PX", "REG", "RESP", "RF", "RG", "RTDOSE", "RTIMAGE", "RTINTENT", "RTPLAN", "RTRAD", "RTRECORD", "RTSEGANN", "RTSTRUCT", "RWV", "SEG", "SM", "SMR", "SR", "SRF", "STAIN", "TEXTUREMAP", "TG", "US", "VA", "XA", "XAPROTOCOL", "XC"), None, None, ""), ("retired", ("AS", "CD", "CF", "CP", "CS", "DD", "DF", "DM", "DS", "EC", "FA", "FS", "LP", "MA", "MS", "OPR", "ST", "VF"), None, None, "")), None, None),
-        ("a", 0x00082218, 0xFFFFFFFF, "1C", "Anatomic Region Sequence", "AnatomicRegionSequence", "SQ", "1", ("Required if Modality (0008,0060) is not present. May be present otherwise.", {"if": {"absent": "item:0008,0060"}, "otherwise": "may", "status": "executable"}), (), (
+    ("a", 0x00720002, 0xFFFFFFFF, "1", "Hanging Protocol Name", "HangingProtocolName", "SH", "1", "", None, (), None, (), ()),
+    ("a", 0x00720004, 0xFFFFFFFF, "1", "Hanging Protocol Description", "HangingProtocolDescription", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00720006, 0xFFFFFFFF, "1", "Hanging Protocol Level", "HangingProtocolLevel", "CS", "1", "", None, (("enumerated", ("MANUFACTURER", "SITE", "USER_GROUP", "SINGLE_USER"), None, None, ""),), None, (), ()),
+    ("a", 0x00720008, 0xFFFFFFFF, "1", "Hanging Protocol Creator", "HangingProtocolCreator", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x0072000A, 0xFFFFFFFF, "1", "Hanging Protocol Creation DateTime", "HangingProtocolCreationDateTime", "DT", "1", "", None, (), None, (), ()),
+    ("a", 0x0072000C, 0xFFFFFFFF, "1", "Hanging Protocol Definition Sequence", "HangingProtocolDefinitionSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00080060, 0xFFFFFFFF, "1C", "Modality", "Modality", "CS", "1", "", ("Required if Anatomic Region Sequence (0008,2218) is not present. May be present otherwise.", {"if": {"absent": "item:0008,2218"}, "otherwise": "may", "status": "executable"}), (("defined", ("ANN", "AR", "ASMT", "AU", "BDUS", "BI", "BMD", "CFM", "CR", "CT", "CTPROTOCOL", "DMS", "DG", "DOC", "DX", "ECG", "EEG", "EMG", "EOG", "EPS", "ES", "FID", "GM", "HC", "HD", "IO", "IOL", "IVOCT", "IVUS", "KER", "KO", "LEN", "LS", "MG", "MR", "M3D", "NM", "OAM", "OCT", "OP", "OPM", "OPT", "OPTBSV", "OPTENF", "OPV", "OSS", "OT", "PA", "PLAN", "POS", "PR", "PT", "PX", "REG", "RESP", "RF", "RG", "RTDOSE", "RTIMAGE", "RTINTENT", "RTPLAN", "RTRAD", "RTRECORD", "RTSEGANN", "RTSTRUCT", "RWV", "SEG", "SM", "SMR", "SR", "SRF", "STAIN", "TEXTUREMAP", "TG", "US", "VA", "XA", "XAPROTOCOL", "XC"), None, None, ""), ("retired", ("AS", "CD", "CF", "CP", "CS", "DD", "DF", "DM", "DS", "EC", "FA", "FS", "LP", "MA", "MS", "OPR", "ST", "VF"), None, None, "")), None, (), ()),
+        ("a", 0x00082218, 0xFFFFFFFF, "1C", "Anatomic Region Sequence", "AnatomicRegionSequence", "SQ", "1", "", ("Required if Modality (0008,0060) is not present. May be present otherwise.", {"if": {"absent": "item:0008,0060"}, "otherwise": "may", "status": "executable"}), (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, None), ((4, "defined"),)),
-        ("a", 0x00200060, 0xFFFFFFFF, "2C", "Laterality", "Laterality", "CS", "1", ("Required if Anatomic Region Sequence (0008,2218) is present.", {"if": {"present": "item:0008,2218"}, "status": "executable"}), (("enumerated", ("R", "L", "B", "U"), None, None, ""),), None, None),
-        ("a", 0x00081032, 0xFFFFFFFF, "2", "Procedure Code Sequence", "ProcedureCodeSequence", "SQ", "1", None, (), (
+        ), ((1, None, None),), ((4, "defined"),)),
+        ("a", 0x00200060, 0xFFFFFFFF, "2C", "Laterality", "Laterality", "CS", "1", "", ("Required if Anatomic Region Sequence (0008,2218) is present.", {"if": {"present": "item:0008,2218"}, "status": "executable"}), (("enumerated", ("R", "L", "B", "U"), None, None, ""),), None, (), ()),
+        ("a", 0x00081032, 0xFFFFFFFF, "2", "Procedure Code Sequence", "ProcedureCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (0, None)),
-        ("a", 0x0040100A, 0xFFFFFFFF, "2", "Reason for Requested Procedure Code Sequence", "ReasonForRequestedProcedureCodeSequence", "SQ", "1", None, (), (
+        ), ((0, None, None),), ()),
+        ("a", 0x0040100A, 0xFFFFFFFF, "2", "Reason for Requested Procedure Code Sequence", "ReasonForRequestedProcedureCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (0, None)),
-    ), (1, None)),
-    ("a", 0x00720014, 0xFFFFFFFF, "1", "Number of Priors Referenced", "NumberOfPriorsReferenced", "US", "1", None, (), None, None),
-    ("a", 0x00720020, 0xFFFFFFFF, "1", "Image Sets Sequence", "ImageSetsSequence", "SQ", "1", None, (), (
-        ("a", 0x00720022, 0xFFFFFFFF, "1", "Image Set Selector Sequence", "ImageSetSelectorSequence", "SQ", "1", None, (), (
-            ("a", 0x00720024, 0xFFFFFFFF, "1", "Image Set Selector Usage Flag", "ImageSetSelectorUsageFlag", "CS", "1", None, (("enumerated", ("MATCH", "NO_MATCH"), None, None, ""),), None, None),
-            ("a", 0x00720026, 0xFFFFFFFF, "1", "Selector Attribute", "SelectorAttribute", "AT", "1", None, (), None, None),
-            ("a", 0x00720050, 0xFFFFFFFF, "1", "Selector Attribute VR", "SelectorAttributeVR", "CS", "1", None, (), None, None),
+        ), ((0, None, None),), ()),
+    ), ((1, None, None),), ()),
+    ("a", 0x00720014, 0xFFFFFFFF, "1", "Number of Priors Referenced", "NumberOfPriorsReferenced", "US", "1", "", None, (), None, (), ()),
+    ("a", 0x00720020, 0xFFFFFFFF, "1", "Image Sets Sequence", "ImageSetsSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00720022, 0xFFFFFFFF, "1", "Image Set Selector Sequence", "ImageSetSelectorSequence", "SQ", "1", "", None, (), (
+            ("a", 0x00720024, 0xFFFFFFFF, "1", "Image Set Selector Usage Flag", "ImageSetSelectorUsageFlag", "CS", "1", "", None, (("enumerated", ("MATCH", "NO_MATCH"), None, None, ""),), None, (), ()),
+            ("a", 0x00720026, 0xFFFFFFFF, "1", "Selector Attribute", "SelectorAttribute", "AT", "1", "", None, (), None, (), ()),
+            ("a", 0x00720050, 0xFFFFFFFF, "1", "Selector Attribute VR", "SelectorAttributeVR", "CS", "1", "", None, (), None, (), ()),
             ("i", "table_C.23.4-1", None, ()),
             ("i", "table_C.23.4-2", None, ()),
-            ("a", 0x00720028, 0xFFFFFFFF, "1", "Selector Value Number", "SelectorValueNumber", "US", "1", None, (), None, None),
-        ), (1, None)),
-        ("a", 0x00720030, 0xFFFFFFFF, "1", "Time Based Image Sets Sequence", "TimeBasedImageSetsSequence", "SQ", "1", None, (), (
-            ("a", 0x00720032, 0xFFFFFFFF, "1", "Image Set Number", "ImageSetNumber", "US", "1", None, (), None, None),
-            ("a", 0x00720034, 0xFFFFFFFF, "1", "Image Set Selector Category", "ImageSetSelectorCategory", "CS", "1", None, (("enumerated", ("RELATIVE_TIME", "ABSTRACT_PRIOR"), None, None, ""),), None, None),
-            ("a", 0x00720038, 0xFFFFFFFF, "1C", "Relative Time", "RelativeTime", "US", "2", ("Required if the value of Image Set Selector Category (0072,0034) is RELATIVE_TIME.", {"if": {"equals": "item:0072,0034", "values": ["RELATIVE_TIME"]}, "status": "executable"}), (), None, None),
-            ("a", 0x0072003A, 0xFFFFFFFF, "1C", "Relative Time Units", "RelativeTimeUnits", "CS", "1", ("Required if Relative Time (0072,0038) is present.", {"if": {"present": "item:0072,0038"}, "status": "executable"}), (("enumerated", ("SECONDS", "MINUTES", "HOURS", "DAYS", "WEEKS", "MONTHS", "YEARS"), None, None, ""),), None, None),
-            ("a", 0x0072003C, 0xFFFFFFFF, "1C", "Abstract Prior Value", "AbstractPriorValue", "SS", "2", ("Required if Image Set Selector Category (0072,0034) is ABSTRACT_PRIOR and Abstract Prior Code Sequence (0072,003E) is not present.", {"if": {"and": [{"equals": "item:0072,0034", "values": ["ABSTRACT_PRIOR"]}, {"absent": "item:0072,003E"}]}, "status": "executable"}), (), None, None),
-            ("a", 0x0072003E, 0xFFFFFFFF, "1C", "Abstract Prior Code Sequence", "AbstractPriorCodeSequence", "SQ", "1", ("Required if Image Set Selector Category (0072,0034) is ABSTRACT_PRIOR and Abstract Prior Value (0072,003C) is not present.", {"if": {"and": [{"equals": "item:0072,0034", "values": ["ABSTRACT_PRIOR"]}, {"absent": "item:0072,003C"}]}, "status": "executable"}), (), (
+            ("a", 0x00720028, 0xFFFFFFFF, "1", "Selector Value Number", "SelectorValueNumber", "US", "1", "", None, (), None, (), ()),
+        ), ((1, None, None),), ()),
+        ("a", 0x00720030, 0xFFFFFFFF, "1", "Time Based Image Sets Sequence", "TimeBasedImageSetsSequence", "SQ", "1", "", None, (), (
+            ("a", 0x00720032, 0xFFFFFFFF, "1", "Image Set Number", "ImageSetNumber", "US", "1", "", None, (), None, (), ()),
+            ("a", 0x00720034, 0xFFFFFFFF, "1", "Image Set Selector Category", "ImageSetSelectorCategory", "CS", "1", "", None, (("enumerated", ("RELATIVE_TIME", "ABSTRACT_PRIOR"), None, None, ""),), None, (), ()),
+            ("a", 0x00720038, 0xFFFFFFFF, "1C", "Relative Time", "RelativeTime", "US", "2", "", ("Required if the value of Image Set Selector Category (0072,0034) is RELATIVE_TIME.", {"if": {"equals": "item:0072,0034", "values": ["RELATIVE_TIME"]}, "status": "executable"}), (), None, (), ()),
+            ("a", 0x0072003A, 0xFFFFFFFF, "1C", "Relative Time Units", "RelativeTimeUnits", "CS", "1", "", ("Required if Relative Time (0072,0038) is present.", {"if": {"present": "item:0072,0038"}, "status": "executable"}), (("enumerated", ("SECONDS", "MINUTES", "HOURS", "DAYS", "WEEKS", "MONTHS", "YEARS"), None, None, ""),), None, (), ()),
+            ("a", 0x0072003C, 0xFFFFFFFF, "1C", "Abstract Prior Value", "AbstractPriorValue", "SS", "2", "", ("Required if Image Set Selector Category (0072,0034) is ABSTRACT_PRIOR and Abstract Prior Code Sequence (0072,003E) is not present.", {"if": {"and": [{"equals": "item:0072,0034", "values": ["ABSTRACT_PRIOR"]}, {"absent": "item:0072,003E"}]}, "status": "executable"}), (), None, (), ()),
+            ("a", 0x0072003E, 0xFFFFFFFF, "1C", "Abstract Prior Code Sequence", "AbstractPriorCodeSequence", "SQ", "1", "", ("Required if Image Set Selector Category (0072,0034) is ABSTRACT_PRIOR and Abstract Prior Value (0072,003C) is not present.", {"if": {"and": [{"equals": "item:0072,0034", "values": ["ABSTRACT_PRIOR"]}, {"absent": "item:0072,003C"}]}, "status": "executable"}), (), (
                 ("i", "table_8.8-1", None, ()),
-            ), (1, 1), ((31, "defined"),)),
-            ("a", 0x00720040, 0xFFFFFFFF, "3", "Image Set Label", "ImageSetLabel", "LO", "1", None, (), None, None),
-        ), (1, None)),
-    ), (1, None)),
-    ("a", 0x0072000E, 0xFFFFFFFF, "2", "Hanging Protocol User Identification Code Sequence", "HangingProtocolUserIdentificationCodeSequence", "SQ", "1", None, (), (
+            ), ((1, 1, None),), ((31, "defined"),)),
+            ("a", 0x00720040, 0xFFFFFFFF, "3", "Image Set Label", "ImageSetLabel", "LO", "1", "", None, (), None, (), ()),
+        ), ((1, None, None),), ()),
+    ), ((1, None, None),), ()),
+    ("a", 0x0072000E, 0xFFFFFFFF, "2", "Hanging Protocol User Identification Code Sequence", "HangingProtocolUserIdentificationCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (0, 1)),
-    ("a", 0x00720010, 0xFFFFFFFF, "3", "Hanging Protocol User Group Name", "HangingProtocolUserGroupName", "LO", "1", None, (), None, None),
-    ("a", 0x00720012, 0xFFFFFFFF, "3", "Source Hanging Protocol Sequence", "SourceHangingProtocolSequence", "SQ", "1", None, (), (
+    ), ((0, 1, None),), ()),
+    ("a", 0x00720010, 0xFFFFFFFF, "3", "Hanging Protocol User Group Name", "HangingProtocolUserGroupName", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00720012, 0xFFFFFFFF, "3", "Source Hanging Protocol Sequence", "SourceHangingProtocolSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-    ), None),
+    ), (), ()),
 )

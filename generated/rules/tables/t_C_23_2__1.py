@@ -2,14 +2,14 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.23.2-1 "Hanging Protocol Environment Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.23.2-1", "C.23.2-1", "Hanging Protocol Environment Module", "module")
 
 RULES = (
-    ("a", 0x00720100, 0xFFFFFFFF, "2", "Number of Screens", "NumberOfScreens", "US", "1", None, (), None, None),
-    ("a", 0x00720102, 0xFFFFFFFF, "2", "Nominal Screen Definition Sequence", "NominalScreenDefinitionSequence", "SQ", "1", None, (), (
+    ("a", 0x00720100, 0xFFFFFFFF, "2", "Number of Screens", "NumberOfScreens", "US", "1", "", None, (), None, (), ()),
+    ("a", 0x00720102, 0xFFFFFFFF, "2", "Nominal Screen Definition Sequence", "NominalScreenDefinitionSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.23.2-2", None, ()),
-    ), (0, None)),
+    ), ((0, None, None),), ()),
 )

@@ -2,15 +2,15 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.23.4-1 "Hanging Protocol Selector Attribute Context Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.23.4-1", "C.23.4-1", "Hanging Protocol Selector Attribute Context Macro", "macro")
 
 RULES = (
-    ("a", 0x00720052, 0xFFFFFFFF, "1C", "Selector Sequence Pointer", "SelectorSequencePointer", "AT", "1-n", ("Required if Selector Attribute (0072,0026) is nested in a Sequence.", {"if": {"unknown": "unparsed", "text": "Selector Attribute (0072,0026) is nested in a Sequence"}, "status": "unparsed"}), (), None, None),
-    ("a", 0x00209167, 0xFFFFFFFF, "1C", "Functional Group Pointer", "FunctionalGroupPointer", "AT", "1", ("Required if the value of Selector Attribute (0072,0026) is the Data Element Tag of an Attribute that is contained within a Functional Group Sequence.", {"if": {"points_into": "0072,0026", "where": "functional-group"}, "status": "executable"}), (), None, None),
-    ("a", 0x00720054, 0xFFFFFFFF, "1C", "Selector Sequence Pointer Private Creator", "SelectorSequencePointerPrivateCreator", "LO", "1-n", ("Required if the Selector Sequence Pointer (0072,0052) value is the Data Element Tag of a Private Attribute.", {"if": {"points_into": "item:0072,0052", "where": "private"}, "status": "executable"}), (), None, None),
-    ("a", 0x00209238, 0xFFFFFFFF, "1C", "Functional Group Private Creator", "FunctionalGroupPrivateCreator", "LO", "1", ("Required if the Functional Group Pointer (0020,9167) value is the Data Element Tag of a Private Attribute.", {"if": {"points_into": "item:0020,9167", "where": "private"}, "status": "executable"}), (), None, None),
-    ("a", 0x00720056, 0xFFFFFFFF, "1C", "Selector Attribute Private Creator", "SelectorAttributePrivateCreator", "LO", "1", ("Required if the Selector Attribute (0072,0026) value is the Data Element Tag of a Private Attribute.", {"if": {"points_into": "0072,0026", "where": "private"}, "status": "executable"}), (), None, None),
+    ("a", 0x00720052, 0xFFFFFFFF, "1C", "Selector Sequence Pointer", "SelectorSequencePointer", "AT", "1-n", "", ("Required if Selector Attribute (0072,0026) is nested in a Sequence.", {"if": {"unknown": "unparsed", "text": "Selector Attribute (0072,0026) is nested in a Sequence"}, "status": "unparsed"}), (), None, (), ()),
+    ("a", 0x00209167, 0xFFFFFFFF, "1C", "Functional Group Pointer", "FunctionalGroupPointer", "AT", "1", "", ("Required if the value of Selector Attribute (0072,0026) is the Data Element Tag of an Attribute that is contained within a Functional Group Sequence.", {"if": {"points_into": "0072,0026", "where": "functional-group"}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00720054, 0xFFFFFFFF, "1C", "Selector Sequence Pointer Private Creator", "SelectorSequencePointerPrivateCreator", "LO", "1-n", "", ("Required if the Selector Sequence Pointer (0072,0052) value is the Data Element Tag of a Private Attribute.", {"if": {"points_into": "item:0072,0052", "where": "private"}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00209238, 0xFFFFFFFF, "1C", "Functional Group Private Creator", "FunctionalGroupPrivateCreator", "LO", "1", "", ("Required if the Functional Group Pointer (0020,9167) value is the Data Element Tag of a Private Attribute.", {"if": {"points_into": "item:0020,9167", "where": "private"}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00720056, 0xFFFFFFFF, "1C", "Selector Attribute Private Creator", "SelectorAttributePrivateCreator", "LO", "1", "", ("Required if the Selector Attribute (0072,0026) value is the Data Element Tag of a Private Attribute.", {"if": {"points_into": "0072,0026", "where": "private"}, "status": "executable"}), (), None, (), ()),
 )

@@ -2,62 +2,62 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.24-2 "Encapsulated Document Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.24-2", "C.24-2", "Encapsulated Document Module", "module")
 
 RULES = (
-    ("a", 0x00200013, 0xFFFFFFFF, "1", "Instance Number", "InstanceNumber", "IS", "1", None, (), None, None),
-    ("a", 0x00080023, 0xFFFFFFFF, "2", "Content Date", "ContentDate", "DA", "1", None, (), None, None),
-    ("a", 0x00080033, 0xFFFFFFFF, "2", "Content Time", "ContentTime", "TM", "1", None, (), None, None),
-    ("a", 0x0008002A, 0xFFFFFFFF, "2", "Acquisition DateTime", "AcquisitionDateTime", "DT", "1", None, (), None, None),
-    ("a", 0x00200062, 0xFFFFFFFF, "3", "Image Laterality", "ImageLaterality", "CS", "1", None, (("enumerated", ("R", "L", "U", "B"), None, None, ""),), None, None),
-    ("a", 0x00280301, 0xFFFFFFFF, "1", "Burned In Annotation", "BurnedInAnnotation", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ("a", 0x00280302, 0xFFFFFFFF, "3", "Recognizable Visual Features", "RecognizableVisualFeatures", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ("a", 0x00420013, 0xFFFFFFFF, "1C", "Source Instance Sequence", "SourceInstanceSequence", "SQ", "1", ("Required if derived from one or more DICOM Instances. May be present otherwise.", {"if": {"unknown": "dataset", "text": "derived from one or more DICOM Instances"}, "otherwise": "may", "status": "not-decidable"}), (), (
+    ("a", 0x00200013, 0xFFFFFFFF, "1", "Instance Number", "InstanceNumber", "IS", "1", "", None, (), None, (), ()),
+    ("a", 0x00080023, 0xFFFFFFFF, "2", "Content Date", "ContentDate", "DA", "1", "", None, (), None, (), ()),
+    ("a", 0x00080033, 0xFFFFFFFF, "2", "Content Time", "ContentTime", "TM", "1", "", None, (), None, (), ()),
+    ("a", 0x0008002A, 0xFFFFFFFF, "2", "Acquisition DateTime", "AcquisitionDateTime", "DT", "1", "", None, (), None, (), ()),
+    ("a", 0x00200062, 0xFFFFFFFF, "3", "Image Laterality", "ImageLaterality", "CS", "1", "", None, (("enumerated", ("R", "L", "U", "B"), None, None, ""),), None, (), ()),
+    ("a", 0x00280301, 0xFFFFFFFF, "1", "Burned In Annotation", "BurnedInAnnotation", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ("a", 0x00280302, 0xFFFFFFFF, "3", "Recognizable Visual Features", "RecognizableVisualFeatures", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ("a", 0x00420013, 0xFFFFFFFF, "1C", "Source Instance Sequence", "SourceInstanceSequence", "SQ", "1", "", ("Required if derived from one or more DICOM Instances. May be present otherwise.", {"if": {"unknown": "dataset", "text": "derived from one or more DICOM Instances"}, "otherwise": "may", "status": "not-decidable"}), (), (
         ("i", "table_10-11", None, ()),
-        ("a", 0x0040A170, 0xFFFFFFFF, "3", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", None, (), (
+        ("a", 0x0040A170, 0xFFFFFFFF, "3", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), None, ((7060, "defined"),)),
-    ), (1, None)),
-    ("a", 0x00081140, 0xFFFFFFFF, "3", "Referenced Image Sequence", "ReferencedImageSequence", "SQ", "1", None, (), (
+        ), (), ((7060, "defined"),)),
+    ), ((1, None, None),), ()),
+    ("a", 0x00081140, 0xFFFFFFFF, "3", "Referenced Image Sequence", "ReferencedImageSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-3", None, ()),
-        ("a", 0x00687005, 0xFFFFFFFF, "1C", "Relative URI Reference Within Encapsulated Document", "RelativeURIReferenceWithinEncapsulatedDocument", "UR", "1", ("Required if the Encapsulated Document (0042,0011) contains a reference to the Image Instance in this Item.", {"if": {"unknown": "dataset", "text": "the Encapsulated Document (0042,0011) contains a reference to the Image Instance in this Item"}, "status": "not-decidable"}), (), None, None),
-    ), None),
-    ("a", 0x0008114A, 0xFFFFFFFF, "3", "Referenced Instance Sequence", "ReferencedInstanceSequence", "SQ", "1", None, (), (
+        ("a", 0x00687005, 0xFFFFFFFF, "1C", "Relative URI Reference Within Encapsulated Document", "RelativeURIReferenceWithinEncapsulatedDocument", "UR", "1", "", ("Required if the Encapsulated Document (0042,0011) contains a reference to the Image Instance in this Item.", {"if": {"unknown": "dataset", "text": "the Encapsulated Document (0042,0011) contains a reference to the Image Instance in this Item"}, "status": "not-decidable"}), (), None, (), ()),
+    ), (), ()),
+    ("a", 0x0008114A, 0xFFFFFFFF, "3", "Referenced Instance Sequence", "ReferencedInstanceSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-        ("a", 0x00687005, 0xFFFFFFFF, "1C", "Relative URI Reference Within Encapsulated Document", "RelativeURIReferenceWithinEncapsulatedDocument", "UR", "1", ("Required if the Encapsulated Document (0042,0011) contains a reference to the SOP Instance in this Item.", {"if": {"unknown": "dataset", "text": "the Encapsulated Document (0042,0011) contains a reference to the SOP Instance in this Item"}, "status": "not-decidable"}), (), None, None),
-    ), None),
-    ("a", 0x00420010, 0xFFFFFFFF, "2", "Document Title", "DocumentTitle", "ST", "1", None, (), None, None),
-    ("a", 0x0040A043, 0xFFFFFFFF, "2", "Concept Name Code Sequence", "ConceptNameCodeSequence", "SQ", "1", None, (), (
+        ("a", 0x00687005, 0xFFFFFFFF, "1C", "Relative URI Reference Within Encapsulated Document", "RelativeURIReferenceWithinEncapsulatedDocument", "UR", "1", "", ("Required if the Encapsulated Document (0042,0011) contains a reference to the SOP Instance in this Item.", {"if": {"unknown": "dataset", "text": "the Encapsulated Document (0042,0011) contains a reference to the SOP Instance in this Item"}, "status": "not-decidable"}), (), None, (), ()),
+    ), (), ()),
+    ("a", 0x00420010, 0xFFFFFFFF, "2", "Document Title", "DocumentTitle", "ST", "1", "", None, (), None, (), ()),
+    ("a", 0x0040A043, 0xFFFFFFFF, "2", "Concept Name Code Sequence", "ConceptNameCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (0, 1)),
-    ("a", 0x0040E008, 0xFFFFFFFF, "3", "Document Class Code Sequence", "DocumentClassCodeSequence", "SQ", "1", None, (), (
+    ), ((0, 1, None),), ()),
+    ("a", 0x0040E008, 0xFFFFFFFF, "3", "Document Class Code Sequence", "DocumentClassCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), None),
-    ("a", 0x0040A493, 0xFFFFFFFF, "3", "Verification Flag", "VerificationFlag", "CS", "1", None, (("enumerated", ("UNVERIFIED", "VERIFIED"), None, None, ""),), None, None),
-    ("a", 0x0040E001, 0xFFFFFFFF, "1C", "HL7 Instance Identifier", "HL7InstanceIdentifier", "ST", "1", ("Required if encapsulated document is a CDA document.", {"if": {"unknown": "dataset", "text": "encapsulated document is a CDA document"}, "status": "not-decidable"}), (), None, None),
-    ("a", 0x0040A360, 0xFFFFFFFF, "3", "Predecessor Documents Sequence", "PredecessorDocumentsSequence", "SQ", "1", None, (), (
+    ), (), ()),
+    ("a", 0x0040A493, 0xFFFFFFFF, "3", "Verification Flag", "VerificationFlag", "CS", "1", "", None, (("enumerated", ("UNVERIFIED", "VERIFIED"), None, None, ""),), None, (), ()),
+    ("a", 0x0040E001, 0xFFFFFFFF, "1C", "HL7 Instance Identifier", "HL7InstanceIdentifier", "ST", "1", "", ("Required if encapsulated document is a CDA document.", {"if": {"unknown": "dataset", "text": "encapsulated document is a CDA document"}, "status": "not-decidable"}), (), None, (), ()),
+    ("a", 0x0040A360, 0xFFFFFFFF, "3", "Predecessor Documents Sequence", "PredecessorDocumentsSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.17-3", None, ()),
-    ), None, ((7009, "defined"), (7062, "defined"))),
-    ("a", 0x0040A525, 0xFFFFFFFF, "3", "Identical Documents Sequence", "IdenticalDocumentsSequence", "SQ", "1", None, (), (
+    ), (), ((7009, "defined"), (7062, "defined"))),
+    ("a", 0x0040A525, 0xFFFFFFFF, "3", "Identical Documents Sequence", "IdenticalDocumentsSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.17-3", None, ()),
-    ), None),
-    ("a", 0x00420012, 0xFFFFFFFF, "1", "MIME Type of Encapsulated Document", "MIMETypeOfEncapsulatedDocument", "LO", "1", None, (), None, None),
-    ("a", 0x00420014, 0xFFFFFFFF, "1C", "List of MIME Types", "ListOfMIMETypes", "LO", "1-n", ("Required if the encapsulated document incorporates subcomponents with MIME types different than the primary MIME Type of the encapsulated document.", {"if": {"unknown": "dataset", "text": "the encapsulated document incorporates subcomponents with MIME types different than the primary MIME Type of the encapsulated document"}, "status": "not-decidable"}), (), None, None),
-    ("a", 0x00420011, 0xFFFFFFFF, "1", "Encapsulated Document", "EncapsulatedDocument", "OB", "1", None, (), None, None),
-    ("a", 0x00420015, 0xFFFFFFFF, "3", "Encapsulated Document Length", "EncapsulatedDocumentLength", "UL", "1", None, (), None, None),
-    ("a", 0x0040A040, 0xFFFFFFFF, "1C", "Value Type", "ValueType", "CS", "1", ("Required if Content Sequence (0040,A730) is present.", {"if": {"present": "0040,A730"}, "status": "executable"}), (("enumerated", ("CONTAINER",), None, None, ""),), None, None),
-    ("a", 0x0040A730, 0xFFFFFFFF, "3", "Content Sequence", "ContentSequence", "SQ", "1", None, (), (
-        ("a", 0x0040A010, 0xFFFFFFFF, "1", "Relationship Type", "RelationshipType", "CS", "1", None, (("enumerated", ("CONTAINS", "HAS OBS CONTEXT", "HAS ACQ CONTEXT", "HAS CONCEPT MOD"), None, None, ""),), None, None),
+    ), (), ()),
+    ("a", 0x00420012, 0xFFFFFFFF, "1", "MIME Type of Encapsulated Document", "MIMETypeOfEncapsulatedDocument", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00420014, 0xFFFFFFFF, "1C", "List of MIME Types", "ListOfMIMETypes", "LO", "1-n", "", ("Required if the encapsulated document incorporates subcomponents with MIME types different than the primary MIME Type of the encapsulated document.", {"if": {"unknown": "dataset", "text": "the encapsulated document incorporates subcomponents with MIME types different than the primary MIME Type of the encapsulated document"}, "status": "not-decidable"}), (), None, (), ()),
+    ("a", 0x00420011, 0xFFFFFFFF, "1", "Encapsulated Document", "EncapsulatedDocument", "OB", "1", "", None, (), None, (), ()),
+    ("a", 0x00420015, 0xFFFFFFFF, "3", "Encapsulated Document Length", "EncapsulatedDocumentLength", "UL", "1", "", None, (), None, (), ()),
+    ("a", 0x0040A040, 0xFFFFFFFF, "1C", "Value Type", "ValueType", "CS", "1", "", ("Required if Content Sequence (0040,A730) is present.", {"if": {"present": "0040,A730"}, "status": "executable"}), (("enumerated", ("CONTAINER",), None, None, ""),), None, (), ()),
+    ("a", 0x0040A730, 0xFFFFFFFF, "3", "Content Sequence", "ContentSequence", "SQ", "1", "", None, (), (
+        ("a", 0x0040A010, 0xFFFFFFFF, "1", "Relationship Type", "RelationshipType", "CS", "1", "", None, (("enumerated", ("CONTAINS", "HAS OBS CONTEXT", "HAS ACQ CONTEXT", "HAS CONCEPT MOD"), None, None, ""),), None, (), ()),
         ("i", "table_C.17-6", None, ()),
         ("i", "table_C.17-5", None, ()),
-    ), None),
-    ("a", 0x0040A050, 0xFFFFFFFF, "1C", "Continuity of Content", "ContinuityOfContent", "CS", "1", ("Required if Content Sequence (0040,A730) is present.", {"if": {"present": "0040,A730"}, "status": "executable"}), (("enumerated", ("SEPARATE", "CONTINUOUS"), None, None, ""),), None, None),
-    ("a", 0x0040A504, 0xFFFFFFFF, "1C", "Content Template Sequence", "ContentTemplateSequence", "SQ", "1", ("Required if Content Sequence (0040,A730) is present and if a Template defined and known to the implementation at the time of encoding was used to define the content of this Item, and the Template consists of a single CONTAINER with nested content, and it is the outermost invocation of a set of nested Templates that start with the same CONTAINER (see Section C.18.8.1.2).", {"if": {"and": [{"present": "0040,A730"}, {"unknown": "dataset", "text": "if a Template defined and known to the implementation at the time of encoding was used to define the content of this Item, and the Template consists of a single CONTAINER with nested content, and it is the outermost invocation of a set of nested Templates that start with the same CONTAINER"}]}, "status": "not-decidable"}), (), (
-        ("a", 0x00080105, 0xFFFFFFFF, "1", "Mapping Resource", "MappingResource", "CS", "1", None, (("defined", ("DCMR",), None, None, ""),), None, None),
-        ("a", 0x00080118, 0xFFFFFFFF, "3", "Mapping Resource UID", "MappingResourceUID", "UI", "1", None, (), None, None),
-        ("a", 0x0040DB00, 0xFFFFFFFF, "1", "Template Identifier", "TemplateIdentifier", "CS", "1", None, (), None, None),
-    ), (1, 1)),
+    ), (), ()),
+    ("a", 0x0040A050, 0xFFFFFFFF, "1C", "Continuity of Content", "ContinuityOfContent", "CS", "1", "", ("Required if Content Sequence (0040,A730) is present.", {"if": {"present": "0040,A730"}, "status": "executable"}), (("enumerated", ("SEPARATE", "CONTINUOUS"), None, None, ""),), None, (), ()),
+    ("a", 0x0040A504, 0xFFFFFFFF, "1C", "Content Template Sequence", "ContentTemplateSequence", "SQ", "1", "", ("Required if Content Sequence (0040,A730) is present and if a Template defined and known to the implementation at the time of encoding was used to define the content of this Item, and the Template consists of a single CONTAINER with nested content, and it is the outermost invocation of a set of nested Templates that start with the same CONTAINER (see Section C.18.8.1.2).", {"if": {"and": [{"present": "0040,A730"}, {"unknown": "dataset", "text": "if a Template defined and known to the implementation at the time of encoding was used to define the content of this Item, and the Template consists of a single CONTAINER with nested content, and it is the outermost invocation of a set of nested Templates that start with the same CONTAINER"}]}, "status": "not-decidable"}), (), (
+        ("a", 0x00080105, 0xFFFFFFFF, "1", "Mapping Resource", "MappingResource", "CS", "1", "", None, (("defined", ("DCMR",), None, None, ""),), None, (), ()),
+        ("a", 0x00080118, 0xFFFFFFFF, "3", "Mapping Resource UID", "MappingResourceUID", "UI", "1", "", None, (), None, (), ()),
+        ("a", 0x0040DB00, 0xFFFFFFFF, "1", "Template Identifier", "TemplateIdentifier", "CS", "1", "", None, (), None, (), ()),
+    ), ((1, 1, None),), ()),
 )

@@ -2,11 +2,11 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.25.1-1 "Real World Value Mapping Series Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.25.1-1", "C.25.1-1", "Real World Value Mapping Series Module", "module")
 
 RULES = (
-    ("a", 0x00080060, 0xFFFFFFFF, "1", "Modality", "Modality", "CS", "1", None, (("enumerated", ("RWV",), None, None, ""),), None, None),
+    ("a", 0x00080060, 0xFFFFFFFF, "1", "Modality", "Modality", "CS", "1", "", None, (("enumerated", ("RWV",), None, None, ""),), None, (), ()),
 )

@@ -2,13 +2,13 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.26-3 "Substance Administration Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.26-3", "C.26-3", "Substance Administration Module", "module")
 
 RULES = (
-    ("a", 0x00540302, 0xFFFFFFFF, "", "Administration Route Code Sequence", "AdministrationRouteCodeSequence", "SQ", "1", None, (), (
+    ("a", 0x00540302, 0xFFFFFFFF, "", "Administration Route Code Sequence", "AdministrationRouteCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, 1)),
+    ), ((1, 1, None),), ()),
 )

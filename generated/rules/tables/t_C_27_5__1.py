@@ -2,21 +2,21 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.27.5-1 "Point Cloud Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.27.5-1", "C.27.5-1", "Point Cloud Module", "module")
 
 RULES = (
-    ("a", 0x00660011, 0xFFFFFFFF, "1", "Surface Points Sequence", "SurfacePointsSequence", "SQ", "1", None, (), (
+    ("a", 0x00660011, 0xFFFFFFFF, "1", "Surface Points Sequence", "SurfacePointsSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.27-2", None, ()),
-        ("a", 0x00620003, 0xFFFFFFFF, "3", "Segmented Property Category Code Sequence", "SegmentedPropertyCategoryCodeSequence", "SQ", "1", None, (), (
+        ("a", 0x00620003, 0xFFFFFFFF, "3", "Segmented Property Category Code Sequence", "SegmentedPropertyCategoryCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), None),
-        ("a", 0x0062000F, 0xFFFFFFFF, "3", "Segmented Property Type Code Sequence", "SegmentedPropertyTypeCodeSequence", "SQ", "1", None, (), (
+        ), (), ()),
+        ("a", 0x0062000F, 0xFFFFFFFF, "3", "Segmented Property Type Code Sequence", "SegmentedPropertyTypeCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), None),
-    ), (1, 1)),
-    ("a", 0x00800006, 0xFFFFFFFF, "3", "Surface Point Presentation Value Data", "SurfacePointPresentationValueData", "US", "1-n", None, (), None, None),
-    ("a", 0x00800007, 0xFFFFFFFF, "3", "Surface Point Color CIELab Value Data", "SurfacePointColorCIELabValueData", "US", "3-3n", None, (), None, None),
+        ), (), ()),
+    ), ((1, 1, None),), ()),
+    ("a", 0x00800006, 0xFFFFFFFF, "3", "Surface Point Presentation Value Data", "SurfacePointPresentationValueData", "US", "1-n", "", None, (), None, (), ()),
+    ("a", 0x00800007, 0xFFFFFFFF, "3", "Surface Point Color CIELab Value Data", "SurfacePointColorCIELabValueData", "US", "3-3n", "", None, (), None, (), ()),
 )

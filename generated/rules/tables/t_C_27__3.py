@@ -2,14 +2,14 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.27-3 "Vectors Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.27-3", "C.27-3", "Vectors Macro", "macro")
 
 RULES = (
-    ("a", 0x0066001E, 0xFFFFFFFF, "1", "Number of Vectors", "NumberOfVectors", "UL", "1", None, (), None, None),
-    ("a", 0x0066001F, 0xFFFFFFFF, "1", "Vector Dimensionality", "VectorDimensionality", "US", "1", None, (), None, None),
-    ("a", 0x00660020, 0xFFFFFFFF, "3", "Vector Accuracy", "VectorAccuracy", "FL", "1-n", None, (), None, None),
-    ("a", 0x00660021, 0xFFFFFFFF, "1", "Vector Coordinate Data", "VectorCoordinateData", "OF", "1", None, (), None, None),
+    ("a", 0x0066001E, 0xFFFFFFFF, "1", "Number of Vectors", "NumberOfVectors", "UL", "1", "", None, (), None, (), ()),
+    ("a", 0x0066001F, 0xFFFFFFFF, "1", "Vector Dimensionality", "VectorDimensionality", "US", "1", "", None, (), None, (), ()),
+    ("a", 0x00660020, 0xFFFFFFFF, "3", "Vector Accuracy", "VectorAccuracy", "FL", "1-n", "", None, (), None, (), ()),
+    ("a", 0x00660021, 0xFFFFFFFF, "1", "Vector Coordinate Data", "VectorCoordinateData", "OF", "1", "", None, (), None, (), ()),
 )

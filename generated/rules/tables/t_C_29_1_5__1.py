@@ -2,34 +2,34 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.29.1.5-1 "Generic Implant Template Planning Landmarks Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.29.1.5-1", "C.29.1.5-1", "Generic Implant Template Planning Landmarks Module", "module")
 
 RULES = (
-    ("a", 0x00686500, 0xFFFFFFFF, "3", "Planning Landmark Point Sequence", "PlanningLandmarkPointSequence", "SQ", "1", None, (), (
+    ("a", 0x00686500, 0xFFFFFFFF, "3", "Planning Landmark Point Sequence", "PlanningLandmarkPointSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.29.1.5-2", None, ()),
-        ("a", 0x00686530, 0xFFFFFFFF, "1", "Planning Landmark ID", "PlanningLandmarkID", "US", "1", None, (), None, None),
-        ("a", 0x00686540, 0xFFFFFFFF, "3", "Planning Landmark Description", "PlanningLandmarkDescription", "LO", "1", None, (), None, None),
-        ("a", 0x00686545, 0xFFFFFFFF, "2", "Planning Landmark Identification Code Sequence", "PlanningLandmarkIdentificationCodeSequence", "SQ", "1", None, (), (
+        ("a", 0x00686530, 0xFFFFFFFF, "1", "Planning Landmark ID", "PlanningLandmarkID", "US", "1", "", None, (), None, (), ()),
+        ("a", 0x00686540, 0xFFFFFFFF, "3", "Planning Landmark Description", "PlanningLandmarkDescription", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x00686545, 0xFFFFFFFF, "2", "Planning Landmark Identification Code Sequence", "PlanningLandmarkIdentificationCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (0, None)),
-    ), None),
-    ("a", 0x00686510, 0xFFFFFFFF, "3", "Planning Landmark Line Sequence", "PlanningLandmarkLineSequence", "SQ", "1", None, (), (
+        ), ((0, None, None),), ()),
+    ), (), ()),
+    ("a", 0x00686510, 0xFFFFFFFF, "3", "Planning Landmark Line Sequence", "PlanningLandmarkLineSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.29.1.5-3", None, ()),
-        ("a", 0x00686530, 0xFFFFFFFF, "1", "Planning Landmark ID", "PlanningLandmarkID", "US", "1", None, (), None, None),
-        ("a", 0x00686540, 0xFFFFFFFF, "3", "Planning Landmark Description", "PlanningLandmarkDescription", "LO", "1", None, (), None, None),
-        ("a", 0x00686545, 0xFFFFFFFF, "2", "Planning Landmark Identification Code Sequence", "PlanningLandmarkIdentificationCodeSequence", "SQ", "1", None, (), (
+        ("a", 0x00686530, 0xFFFFFFFF, "1", "Planning Landmark ID", "PlanningLandmarkID", "US", "1", "", None, (), None, (), ()),
+        ("a", 0x00686540, 0xFFFFFFFF, "3", "Planning Landmark Description", "PlanningLandmarkDescription", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x00686545, 0xFFFFFFFF, "2", "Planning Landmark Identification Code Sequence", "PlanningLandmarkIdentificationCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (0, None)),
-    ), None),
-    ("a", 0x00686520, 0xFFFFFFFF, "3", "Planning Landmark Plane Sequence", "PlanningLandmarkPlaneSequence", "SQ", "1", None, (), (
+        ), ((0, None, None),), ()),
+    ), (), ()),
+    ("a", 0x00686520, 0xFFFFFFFF, "3", "Planning Landmark Plane Sequence", "PlanningLandmarkPlaneSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.29.1.5-4", None, ()),
-        ("a", 0x00686530, 0xFFFFFFFF, "1", "Planning Landmark ID", "PlanningLandmarkID", "US", "1", None, (), None, None),
-        ("a", 0x00686540, 0xFFFFFFFF, "3", "Planning Landmark Description", "PlanningLandmarkDescription", "LO", "1", None, (), None, None),
-        ("a", 0x00686545, 0xFFFFFFFF, "2", "Planning Landmark Identification Code Sequence", "PlanningLandmarkIdentificationCodeSequence", "SQ", "1", None, (), (
+        ("a", 0x00686530, 0xFFFFFFFF, "1", "Planning Landmark ID", "PlanningLandmarkID", "US", "1", "", None, (), None, (), ()),
+        ("a", 0x00686540, 0xFFFFFFFF, "3", "Planning Landmark Description", "PlanningLandmarkDescription", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x00686545, 0xFFFFFFFF, "2", "Planning Landmark Identification Code Sequence", "PlanningLandmarkIdentificationCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (0, None)),
-    ), None),
+        ), ((0, None, None),), ()),
+    ), (), ()),
 )

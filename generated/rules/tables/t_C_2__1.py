@@ -2,16 +2,16 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.2-1 "Patient Relationship Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.2-1", "C.2-1", "Patient Relationship Module", "module")
 
 RULES = (
-    ("a", 0x00081110, 0xFFFFFFFF, "", "Referenced Study Sequence", "ReferencedStudySequence", "SQ", "1", None, (), (
+    ("a", 0x00081110, 0xFFFFFFFF, "", "Referenced Study Sequence", "ReferencedStudySequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-    ), (1, None)),
-    ("a", 0x00081125, 0xFFFFFFFF, "", "Referenced Visit Sequence", "ReferencedVisitSequence", "SQ", "1", None, (), (
+    ), ((1, None, None),), ()),
+    ("a", 0x00081125, 0xFFFFFFFF, "", "Referenced Visit Sequence", "ReferencedVisitSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-    ), (1, None)),
+    ), ((1, None, None),), ()),
 )

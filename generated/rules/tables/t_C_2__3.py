@@ -2,81 +2,81 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.2-3 "Patient Demographic Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.2-3", "C.2-3", "Patient Demographic Module", "module")
 
 RULES = (
-    ("a", 0x00101010, 0xFFFFFFFF, "", "Patient's Age", "PatientAge", "AS", "1", None, (), None, None),
-    ("a", 0x00102180, 0xFFFFFFFF, "", "Occupation", "Occupation", "SH", "1", None, (), None, None),
-    ("a", 0x00403001, 0xFFFFFFFF, "", "Confidentiality Constraint on Patient Data Description", "ConfidentialityConstraintOnPatientDataDescription", "LO", "1", None, (), None, None),
-    ("a", 0x00100030, 0xFFFFFFFF, "", "Patient's Birth Date", "PatientBirthDate", "DA", "1", None, (), None, None),
-    ("a", 0x00100032, 0xFFFFFFFF, "", "Patient's Birth Time", "PatientBirthTime", "TM", "1", None, (), None, None),
-    ("a", 0x00100040, 0xFFFFFFFF, "", "Patient's Sex", "PatientSex", "CS", "1", None, (("enumerated", ("M", "F", "O"), None, None, ""),), None, None),
-    ("a", 0x00100200, 0xFFFFFFFF, "", "Quality Control Subject", "QualityControlSubject", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ("a", 0x00100050, 0xFFFFFFFF, "", "Patient's Insurance Plan Code Sequence", "PatientInsurancePlanCodeSequence", "SQ", "1", None, (), (
+    ("a", 0x00101010, 0xFFFFFFFF, "", "Patient's Age", "PatientAge", "AS", "1", "", None, (), None, (), ()),
+    ("a", 0x00102180, 0xFFFFFFFF, "", "Occupation", "Occupation", "SH", "1", "", None, (), None, (), ()),
+    ("a", 0x00403001, 0xFFFFFFFF, "", "Confidentiality Constraint on Patient Data Description", "ConfidentialityConstraintOnPatientDataDescription", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00100030, 0xFFFFFFFF, "", "Patient's Birth Date", "PatientBirthDate", "DA", "1", "", None, (), None, (), ()),
+    ("a", 0x00100032, 0xFFFFFFFF, "", "Patient's Birth Time", "PatientBirthTime", "TM", "1", "", None, (), None, (), ()),
+    ("a", 0x00100040, 0xFFFFFFFF, "", "Patient's Sex", "PatientSex", "CS", "1", "", None, (("enumerated", ("M", "F", "O"), None, None, ""),), None, (), ()),
+    ("a", 0x00100200, 0xFFFFFFFF, "", "Quality Control Subject", "QualityControlSubject", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ("a", 0x00100050, 0xFFFFFFFF, "", "Patient's Insurance Plan Code Sequence", "PatientInsurancePlanCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (0, None)),
-    ("a", 0x00100101, 0xFFFFFFFF, "", "Patient's Primary Language Code Sequence", "PatientPrimaryLanguageCodeSequence", "SQ", "1", None, (), (
+    ), ((0, None, None),), ()),
+    ("a", 0x00100101, 0xFFFFFFFF, "", "Patient's Primary Language Code Sequence", "PatientPrimaryLanguageCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-        ("a", 0x00100102, 0xFFFFFFFF, "", "Patient's Primary Language Modifier Code Sequence", "PatientPrimaryLanguageModifierCodeSequence", "SQ", "1", None, (), (
+        ("a", 0x00100102, 0xFFFFFFFF, "", "Patient's Primary Language Modifier Code Sequence", "PatientPrimaryLanguageModifierCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1)),
-    ), (0, None)),
-    ("a", 0x00101020, 0xFFFFFFFF, "", "Patient's Size", "PatientSize", "DS", "1", None, (), None, None),
-    ("a", 0x00101030, 0xFFFFFFFF, "", "Patient's Weight", "PatientWeight", "DS", "1", None, (), None, None),
-    ("a", 0x00101021, 0xFFFFFFFF, "", "Patient's Size Code Sequence", "PatientSizeCodeSequence", "SQ", "1", None, (), (
+        ), ((1, 1, None),), ()),
+    ), ((0, None, None),), ()),
+    ("a", 0x00101020, 0xFFFFFFFF, "", "Patient's Size", "PatientSize", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x00101030, 0xFFFFFFFF, "", "Patient's Weight", "PatientWeight", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x00101021, 0xFFFFFFFF, "", "Patient's Size Code Sequence", "PatientSizeCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), None),
-    ("a", 0x00101040, 0xFFFFFFFF, "", "Patient's Address", "PatientAddress", "LO", "1", None, (), None, None),
-    ("a", 0x00101080, 0xFFFFFFFF, "", "Military Rank", "MilitaryRank", "LO", "1", None, (), None, None),
-    ("a", 0x00101081, 0xFFFFFFFF, "", "Branch of Service", "BranchOfService", "LO", "1", None, (), None, None),
-    ("a", 0x00102150, 0xFFFFFFFF, "", "Country of Residence", "CountryOfResidence", "LO", "1", None, (), None, None),
-    ("a", 0x00102152, 0xFFFFFFFF, "", "Region of Residence", "RegionOfResidence", "LO", "1", None, (), None, None),
-    ("a", 0x00102154, 0xFFFFFFFF, "", "Patient's Telephone Numbers", "PatientTelephoneNumbers", "SH", "1-n", None, (), None, None),
-    ("a", 0x00102155, 0xFFFFFFFF, "", "Patient's Telecom Information", "PatientTelecomInformation", "LT", "1", None, (), None, None),
-    ("a", 0x00102160, 0xFFFFFFFF, "", "Ethnic Group", "EthnicGroup", "SH", "1", None, (), None, None),
-    ("a", 0x00102161, 0xFFFFFFFF, "", "Ethnic Group Code Sequence", "EthnicGroupCodeSequence", "SQ", "1", None, (), (
+    ), (), ()),
+    ("a", 0x00101040, 0xFFFFFFFF, "", "Patient's Address", "PatientAddress", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00101080, 0xFFFFFFFF, "", "Military Rank", "MilitaryRank", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00101081, 0xFFFFFFFF, "", "Branch of Service", "BranchOfService", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00102150, 0xFFFFFFFF, "", "Country of Residence", "CountryOfResidence", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00102152, 0xFFFFFFFF, "", "Region of Residence", "RegionOfResidence", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00102154, 0xFFFFFFFF, "", "Patient's Telephone Numbers", "PatientTelephoneNumbers", "SH", "1-n", "", None, (), None, (), ()),
+    ("a", 0x00102155, 0xFFFFFFFF, "", "Patient's Telecom Information", "PatientTelecomInformation", "LT", "1", "", None, (), None, (), ()),
+    ("a", 0x00102160, 0xFFFFFFFF, "", "Ethnic Group", "EthnicGroup", "SH", "1", "", None, (), None, (), ()),
+    ("a", 0x00102161, 0xFFFFFFFF, "", "Ethnic Group Code Sequence", "EthnicGroupCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), None),
-    ("a", 0x001021F0, 0xFFFFFFFF, "", "Patient's Religious Preference", "PatientReligiousPreference", "LO", "1", None, (), None, None),
-    ("a", 0x00104000, 0xFFFFFFFF, "", "Patient Comments", "PatientComments", "LT", "1", None, (), None, None),
-    ("a", 0x00102297, 0xFFFFFFFF, "", "Responsible Person", "ResponsiblePerson", "PN", "1", None, (), None, None),
-    ("a", 0x00102298, 0xFFFFFFFF, "", "Responsible Person Role", "ResponsiblePersonRole", "CS", "1", None, (("defined", ("OWNER", "PARENT", "CHILD", "SPOUSE", "SIBLING", "RELATIVE", "GUARDIAN", "CUSTODIAN", "AGENT", "INVESTIGATOR", "VETERINARIAN"), None, None, ""),), None, None),
-    ("a", 0x00102299, 0xFFFFFFFF, "", "Responsible Organization", "ResponsibleOrganization", "LO", "1", None, (), None, None),
-    ("a", 0x00102201, 0xFFFFFFFF, "", "Patient Species Description", "PatientSpeciesDescription", "LO", "1", None, (), None, None),
-    ("a", 0x00102202, 0xFFFFFFFF, "", "Patient Species Code Sequence", "PatientSpeciesCodeSequence", "SQ", "1", None, (), (
+    ), (), ()),
+    ("a", 0x001021F0, 0xFFFFFFFF, "", "Patient's Religious Preference", "PatientReligiousPreference", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00104000, 0xFFFFFFFF, "", "Patient Comments", "PatientComments", "LT", "1", "", None, (), None, (), ()),
+    ("a", 0x00102297, 0xFFFFFFFF, "", "Responsible Person", "ResponsiblePerson", "PN", "1", "", None, (), None, (), ()),
+    ("a", 0x00102298, 0xFFFFFFFF, "", "Responsible Person Role", "ResponsiblePersonRole", "CS", "1", "", None, (("defined", ("OWNER", "PARENT", "CHILD", "SPOUSE", "SIBLING", "RELATIVE", "GUARDIAN", "CUSTODIAN", "AGENT", "INVESTIGATOR", "VETERINARIAN"), None, None, ""),), None, (), ()),
+    ("a", 0x00102299, 0xFFFFFFFF, "", "Responsible Organization", "ResponsibleOrganization", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00102201, 0xFFFFFFFF, "", "Patient Species Description", "PatientSpeciesDescription", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00102202, 0xFFFFFFFF, "", "Patient Species Code Sequence", "PatientSpeciesCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, 1), ((7454, "defined"),)),
-    ("a", 0x00102292, 0xFFFFFFFF, "", "Patient Breed Description", "PatientBreedDescription", "LO", "1", None, (), None, None),
-    ("a", 0x00102293, 0xFFFFFFFF, "", "Patient Breed Code Sequence", "PatientBreedCodeSequence", "SQ", "1", None, (), (
+    ), ((1, 1, None),), ((7454, "defined"),)),
+    ("a", 0x00102292, 0xFFFFFFFF, "", "Patient Breed Description", "PatientBreedDescription", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00102293, 0xFFFFFFFF, "", "Patient Breed Code Sequence", "PatientBreedCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (0, None), ((7480, "defined"),)),
-    ("a", 0x00102294, 0xFFFFFFFF, "", "Breed Registration Sequence", "BreedRegistrationSequence", "SQ", "1", None, (), (
-        ("a", 0x00102295, 0xFFFFFFFF, "", "Breed Registration Number", "BreedRegistrationNumber", "LO", "1", None, (), None, None),
-        ("a", 0x00102296, 0xFFFFFFFF, "", "Breed Registry Code Sequence", "BreedRegistryCodeSequence", "SQ", "1", None, (), (
+    ), ((0, None, None),), ((7480, "defined"),)),
+    ("a", 0x00102294, 0xFFFFFFFF, "", "Breed Registration Sequence", "BreedRegistrationSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00102295, 0xFFFFFFFF, "", "Breed Registration Number", "BreedRegistrationNumber", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x00102296, 0xFFFFFFFF, "", "Breed Registry Code Sequence", "BreedRegistryCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1), ((7481, "defined"),)),
-    ), (0, None)),
-    ("a", 0x00100212, 0xFFFFFFFF, "", "Strain Description", "StrainDescription", "UC", "1", None, (), None, None),
-    ("a", 0x00100213, 0xFFFFFFFF, "", "Strain Nomenclature", "StrainNomenclature", "LO", "1", None, (("defined", ("MGI_2013",), None, None, ""),), None, None),
-    ("a", 0x00100219, 0xFFFFFFFF, "", "Strain Code Sequence", "StrainCodeSequence", "SQ", "1", None, (), (
+        ), ((1, 1, None),), ((7481, "defined"),)),
+    ), ((0, None, None),), ()),
+    ("a", 0x00100212, 0xFFFFFFFF, "", "Strain Description", "StrainDescription", "UC", "1", "", None, (), None, (), ()),
+    ("a", 0x00100213, 0xFFFFFFFF, "", "Strain Nomenclature", "StrainNomenclature", "LO", "1", "", None, (("defined", ("MGI_2013",), None, None, ""),), None, (), ()),
+    ("a", 0x00100219, 0xFFFFFFFF, "", "Strain Code Sequence", "StrainCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), None),
-    ("a", 0x00100218, 0xFFFFFFFF, "", "Strain Additional Information", "StrainAdditionalInformation", "UT", "1", None, (), None, None),
-    ("a", 0x00100216, 0xFFFFFFFF, "", "Strain Stock Sequence", "StrainStockSequence", "SQ", "1", None, (), (
-        ("a", 0x00100214, 0xFFFFFFFF, "", "Strain Stock Number", "StrainStockNumber", "LO", "1", None, (), None, None),
-        ("a", 0x00100217, 0xFFFFFFFF, "", "Strain Source", "StrainSource", "LO", "1", None, (), None, None),
-        ("a", 0x00100215, 0xFFFFFFFF, "", "Strain Source Registry Code Sequence", "StrainSourceRegistryCodeSequence", "SQ", "1", None, (), (
+    ), (), ()),
+    ("a", 0x00100218, 0xFFFFFFFF, "", "Strain Additional Information", "StrainAdditionalInformation", "UT", "1", "", None, (), None, (), ()),
+    ("a", 0x00100216, 0xFFFFFFFF, "", "Strain Stock Sequence", "StrainStockSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00100214, 0xFFFFFFFF, "", "Strain Stock Number", "StrainStockNumber", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x00100217, 0xFFFFFFFF, "", "Strain Source", "StrainSource", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x00100215, 0xFFFFFFFF, "", "Strain Source Registry Code Sequence", "StrainSourceRegistryCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), None, ((7490, "defined"),)),
-    ), None),
-    ("a", 0x00100221, 0xFFFFFFFF, "", "Genetic Modifications Sequence", "GeneticModificationsSequence", "SQ", "1", None, (), (
-        ("a", 0x00100222, 0xFFFFFFFF, "", "Genetic Modifications Description", "GeneticModificationsDescription", "UC", "1", None, (), None, None),
-        ("a", 0x00100223, 0xFFFFFFFF, "", "Genetic Modifications Nomenclature", "GeneticModificationsNomenclature", "LO", "1", None, (), None, None),
-        ("a", 0x00100229, 0xFFFFFFFF, "", "Genetic Modifications Code Sequence", "GeneticModificationsCodeSequence", "SQ", "1", None, (), (
+        ), (), ((7490, "defined"),)),
+    ), (), ()),
+    ("a", 0x00100221, 0xFFFFFFFF, "", "Genetic Modifications Sequence", "GeneticModificationsSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00100222, 0xFFFFFFFF, "", "Genetic Modifications Description", "GeneticModificationsDescription", "UC", "1", "", None, (), None, (), ()),
+        ("a", 0x00100223, 0xFFFFFFFF, "", "Genetic Modifications Nomenclature", "GeneticModificationsNomenclature", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x00100229, 0xFFFFFFFF, "", "Genetic Modifications Code Sequence", "GeneticModificationsCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), None),
-    ), None),
+        ), (), ()),
+    ), (), ()),
 )

@@ -2,42 +2,42 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.2-4 "Patient Medical Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.2-4", "C.2-4", "Patient Medical Module", "module")
 
 RULES = (
-    ("a", 0x00102000, 0xFFFFFFFF, "", "Medical Alerts", "MedicalAlerts", "LO", "1-n", None, (), None, None),
-    ("a", 0x00102110, 0xFFFFFFFF, "", "Allergies", "Allergies", "LO", "1-n", None, (), None, None),
-    ("a", 0x001021A0, 0xFFFFFFFF, "", "Smoking Status", "SmokingStatus", "CS", "1", None, (("enumerated", ("YES", "NO", "UNKNOWN"), None, None, ""),), None, None),
-    ("a", 0x001021B0, 0xFFFFFFFF, "", "Additional Patient History", "AdditionalPatientHistory", "LT", "1", None, (), None, None),
-    ("a", 0x001021C0, 0xFFFFFFFF, "", "Pregnancy Status", "PregnancyStatus", "US", "1", None, (("enumerated", ("0001", "0002", "0003", "0004"), None, None, ""),), None, None),
-    ("a", 0x001021D0, 0xFFFFFFFF, "", "Last Menstrual Date", "LastMenstrualDate", "DA", "1", None, (), None, None),
-    ("a", 0x00102203, 0xFFFFFFFF, "", "Patient's Sex Neutered", "PatientSexNeutered", "CS", "1", None, (("enumerated", ("ALTERED", "UNALTERED"), None, None, ""),), None, None),
-    ("a", 0x00101022, 0xFFFFFFFF, "", "Patient's Body Mass Index", "PatientBodyMassIndex", "DS", "1", None, (), None, None),
-    ("a", 0x00101023, 0xFFFFFFFF, "", "Measured AP Dimension", "MeasuredAPDimension", "DS", "1", None, (), None, None),
-    ("a", 0x00101024, 0xFFFFFFFF, "", "Measured Lateral Dimension", "MeasuredLateralDimension", "DS", "1", None, (), None, None),
-    ("a", 0x00380050, 0xFFFFFFFF, "", "Special Needs", "SpecialNeeds", "LO", "1", None, (), None, None),
-    ("a", 0x00380500, 0xFFFFFFFF, "", "Patient State", "PatientState", "LO", "1", None, (), None, None),
-    ("a", 0x00380100, 0xFFFFFFFF, "", "Pertinent Documents Sequence", "PertinentDocumentsSequence", "SQ", "1", None, (), (
+    ("a", 0x00102000, 0xFFFFFFFF, "", "Medical Alerts", "MedicalAlerts", "LO", "1-n", "", None, (), None, (), ()),
+    ("a", 0x00102110, 0xFFFFFFFF, "", "Allergies", "Allergies", "LO", "1-n", "", None, (), None, (), ()),
+    ("a", 0x001021A0, 0xFFFFFFFF, "", "Smoking Status", "SmokingStatus", "CS", "1", "", None, (("enumerated", ("YES", "NO", "UNKNOWN"), None, None, ""),), None, (), ()),
+    ("a", 0x001021B0, 0xFFFFFFFF, "", "Additional Patient History", "AdditionalPatientHistory", "LT", "1", "", None, (), None, (), ()),
+    ("a", 0x001021C0, 0xFFFFFFFF, "", "Pregnancy Status", "PregnancyStatus", "US", "1", "", None, (("enumerated", ("0001", "0002", "0003", "0004"), None, None, ""),), None, (), ()),
+    ("a", 0x001021D0, 0xFFFFFFFF, "", "Last Menstrual Date", "LastMenstrualDate", "DA", "1", "", None, (), None, (), ()),
+    ("a", 0x00102203, 0xFFFFFFFF, "", "Patient's Sex Neutered", "PatientSexNeutered", "CS", "1", "", None, (("enumerated", ("ALTERED", "UNALTERED"), None, None, ""),), None, (), ()),
+    ("a", 0x00101022, 0xFFFFFFFF, "", "Patient's Body Mass Index", "PatientBodyMassIndex", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x00101023, 0xFFFFFFFF, "", "Measured AP Dimension", "MeasuredAPDimension", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x00101024, 0xFFFFFFFF, "", "Measured Lateral Dimension", "MeasuredLateralDimension", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x00380050, 0xFFFFFFFF, "", "Special Needs", "SpecialNeeds", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00380500, 0xFFFFFFFF, "", "Patient State", "PatientState", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00380100, 0xFFFFFFFF, "", "Pertinent Documents Sequence", "PertinentDocumentsSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-        ("a", 0x0040A170, 0xFFFFFFFF, "", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", None, (), (
+        ("a", 0x0040A170, 0xFFFFFFFF, "", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (0, None)),
-        ("a", 0x00420010, 0xFFFFFFFF, "", "Document Title", "DocumentTitle", "ST", "1", None, (), None, None),
-    ), (0, None)),
-    ("a", 0x00380101, 0xFFFFFFFF, "", "Pertinent Resources Sequence", "PertinentResourcesSequence", "SQ", "1", None, (), (
-        ("a", 0x0040E010, 0xFFFFFFFF, "", "Retrieve URI", "RetrieveURI", "UR", "1", None, (), None, None),
-        ("a", 0x00380102, 0xFFFFFFFF, "", "Resource Description", "ResourceDescription", "LO", "1", None, (), None, None),
-    ), (0, None)),
-    ("a", 0x00380502, 0xFFFFFFFF, "", "Patient Clinical Trial Participation Sequence", "PatientClinicalTrialParticipationSequence", "SQ", "1", None, (), (
-        ("a", 0x00120010, 0xFFFFFFFF, "", "Clinical Trial Sponsor Name", "ClinicalTrialSponsorName", "LO", "1", None, (), None, None),
-        ("a", 0x00120020, 0xFFFFFFFF, "", "Clinical Trial Protocol ID", "ClinicalTrialProtocolID", "LO", "1", None, (), None, None),
-        ("a", 0x00120021, 0xFFFFFFFF, "", "Clinical Trial Protocol Name", "ClinicalTrialProtocolName", "LO", "1", None, (), None, None),
-        ("a", 0x00120030, 0xFFFFFFFF, "", "Clinical Trial Site ID", "ClinicalTrialSiteID", "LO", "1", None, (), None, None),
-        ("a", 0x00120031, 0xFFFFFFFF, "", "Clinical Trial Site Name", "ClinicalTrialSiteName", "LO", "1", None, (), None, None),
-        ("a", 0x00120040, 0xFFFFFFFF, "", "Clinical Trial Subject ID", "ClinicalTrialSubjectID", "LO", "1", None, (), None, None),
-        ("a", 0x00120042, 0xFFFFFFFF, "", "Clinical Trial Subject Reading ID", "ClinicalTrialSubjectReadingID", "LO", "1", None, (), None, None),
-    ), (0, None)),
+        ), ((0, None, None),), ()),
+        ("a", 0x00420010, 0xFFFFFFFF, "", "Document Title", "DocumentTitle", "ST", "1", "", None, (), None, (), ()),
+    ), ((0, None, None),), ()),
+    ("a", 0x00380101, 0xFFFFFFFF, "", "Pertinent Resources Sequence", "PertinentResourcesSequence", "SQ", "1", "", None, (), (
+        ("a", 0x0040E010, 0xFFFFFFFF, "", "Retrieve URI", "RetrieveURI", "UR", "1", "", None, (), None, (), ()),
+        ("a", 0x00380102, 0xFFFFFFFF, "", "Resource Description", "ResourceDescription", "LO", "1", "", None, (), None, (), ()),
+    ), ((0, None, None),), ()),
+    ("a", 0x00380502, 0xFFFFFFFF, "", "Patient Clinical Trial Participation Sequence", "PatientClinicalTrialParticipationSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00120010, 0xFFFFFFFF, "", "Clinical Trial Sponsor Name", "ClinicalTrialSponsorName", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x00120020, 0xFFFFFFFF, "", "Clinical Trial Protocol ID", "ClinicalTrialProtocolID", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x00120021, 0xFFFFFFFF, "", "Clinical Trial Protocol Name", "ClinicalTrialProtocolName", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x00120030, 0xFFFFFFFF, "", "Clinical Trial Site ID", "ClinicalTrialSiteID", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x00120031, 0xFFFFFFFF, "", "Clinical Trial Site Name", "ClinicalTrialSiteName", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x00120040, 0xFFFFFFFF, "", "Clinical Trial Subject ID", "ClinicalTrialSubjectID", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x00120042, 0xFFFFFFFF, "", "Clinical Trial Subject Reading ID", "ClinicalTrialSubjectReadingID", "LO", "1", "", None, (), None, (), ()),
+    ), ((0, None, None),), ()),
 )

@@ -2,76 +2,76 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.30.4-1 "Unified Procedure Step Relationship Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.30.4-1", "C.30.4-1", "Unified Procedure Step Relationship Module", "module")
 
 RULES = (
-    ("a", 0x00100010, 0xFFFFFFFF, "", "Patient's Name", "PatientName", "PN", "1", None, (), None, None),
-    ("a", 0x00100020, 0xFFFFFFFF, "", "Patient ID", "PatientID", "LO", "1", None, (), None, None),
+    ("a", 0x00100010, 0xFFFFFFFF, "", "Patient's Name", "PatientName", "PN", "1", "", None, (), None, (), ()),
+    ("a", 0x00100020, 0xFFFFFFFF, "", "Patient ID", "PatientID", "LO", "1", "", None, (), None, (), ()),
     ("i", "table_10-18", None, ()),
-    ("a", 0x00100022, 0xFFFFFFFF, "", "Type of Patient ID", "TypeOfPatientID", "CS", "1", None, (("defined", ("TEXT", "RFID", "BARCODE"), None, None, ""),), None, None),
-    ("a", 0x00101002, 0xFFFFFFFF, "", "Other Patient IDs Sequence", "OtherPatientIDsSequence", "SQ", "1", None, (), (
-        ("a", 0x00100020, 0xFFFFFFFF, "", "Patient ID", "PatientID", "LO", "1", None, (), None, None),
+    ("a", 0x00100022, 0xFFFFFFFF, "", "Type of Patient ID", "TypeOfPatientID", "CS", "1", "", None, (("defined", ("TEXT", "RFID", "BARCODE"), None, None, ""),), None, (), ()),
+    ("a", 0x00101002, 0xFFFFFFFF, "", "Other Patient IDs Sequence", "OtherPatientIDsSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00100020, 0xFFFFFFFF, "", "Patient ID", "PatientID", "LO", "1", "", None, (), None, (), ()),
         ("i", "table_10-18", None, ()),
-        ("a", 0x00100022, 0xFFFFFFFF, "", "Type of Patient ID", "TypeOfPatientID", "CS", "1", None, (("defined", ("TEXT", "RFID", "BARCODE"), None, None, ""),), None, None),
-    ), (0, None)),
-    ("a", 0x00100033, 0xFFFFFFFF, "", "Patient's Birth Date in Alternative Calendar", "PatientBirthDateInAlternativeCalendar", "LO", "1", None, (), None, None),
-    ("a", 0x00100034, 0xFFFFFFFF, "", "Patient's Death Date in Alternative Calendar", "PatientDeathDateInAlternativeCalendar", "LO", "1", None, (), None, None),
-    ("a", 0x00100035, 0xFFFFFFFF, "", "Patient's Alternative Calendar", "PatientAlternativeCalendar", "CS", "1", ("Required if either Patient's Birth Date in Alternative Calendar (0010,0033) or Patient's Alternative Death Date in Calendar (0010,0034) is present.", {"if": {"or": [{"present": "0010,0033"}, {"present": "0010,0034"}]}, "status": "executable"}), (("enumerated", ("PROLEPTIC GREGN", "JULIAN", "PROLEPTIC JULIAN", "EGYPTIAN REGNAL", "HEBREW", "HIJRI"), None, None, ""),), None, None),
-    ("a", 0x00100030, 0xFFFFFFFF, "", "Patient's Birth Date", "PatientBirthDate", "DA", "1", None, (), None, None),
-    ("a", 0x00100040, 0xFFFFFFFF, "", "Patient's Sex", "PatientSex", "CS", "1", None, (("enumerated", ("M", "F", "O"), None, None, ""),), None, None),
-    ("a", 0x00101100, 0xFFFFFFFF, "", "Referenced Patient Photo Sequence", "ReferencedPatientPhotoSequence", "SQ", "1", None, (), (
+        ("a", 0x00100022, 0xFFFFFFFF, "", "Type of Patient ID", "TypeOfPatientID", "CS", "1", "", None, (("defined", ("TEXT", "RFID", "BARCODE"), None, None, ""),), None, (), ()),
+    ), ((0, None, None),), ()),
+    ("a", 0x00100033, 0xFFFFFFFF, "", "Patient's Birth Date in Alternative Calendar", "PatientBirthDateInAlternativeCalendar", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00100034, 0xFFFFFFFF, "", "Patient's Death Date in Alternative Calendar", "PatientDeathDateInAlternativeCalendar", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00100035, 0xFFFFFFFF, "", "Patient's Alternative Calendar", "PatientAlternativeCalendar", "CS", "1", "", ("Required if either Patient's Birth Date in Alternative Calendar (0010,0033) or Patient's Alternative Death Date in Calendar (0010,0034) is present.", {"if": {"or": [{"present": "0010,0033"}, {"present": "0010,0034"}]}, "status": "executable"}), (("enumerated", ("PROLEPTIC GREGN", "JULIAN", "PROLEPTIC JULIAN", "EGYPTIAN REGNAL", "HEBREW", "HIJRI"), None, None, ""),), None, (), ()),
+    ("a", 0x00100030, 0xFFFFFFFF, "", "Patient's Birth Date", "PatientBirthDate", "DA", "1", "", None, (), None, (), ()),
+    ("a", 0x00100040, 0xFFFFFFFF, "", "Patient's Sex", "PatientSex", "CS", "1", "", None, (("enumerated", ("M", "F", "O"), None, None, ""),), None, (), ()),
+    ("a", 0x00101100, 0xFFFFFFFF, "", "Referenced Patient Photo Sequence", "ReferencedPatientPhotoSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-3b", None, ()),
-    ), None),
-    ("a", 0x00380010, 0xFFFFFFFF, "", "Admission ID", "AdmissionID", "LO", "1", None, (), None, None),
-    ("a", 0x00380014, 0xFFFFFFFF, "", "Issuer of Admission ID Sequence", "IssuerOfAdmissionIDSequence", "SQ", "1", None, (), (
+    ), (), ()),
+    ("a", 0x00380010, 0xFFFFFFFF, "", "Admission ID", "AdmissionID", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00380014, 0xFFFFFFFF, "", "Issuer of Admission ID Sequence", "IssuerOfAdmissionIDSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-17", None, ()),
-    ), (1, 1)),
-    ("a", 0x00081080, 0xFFFFFFFF, "", "Admitting Diagnoses Description", "AdmittingDiagnosesDescription", "LO", "1-n", None, (), None, None),
-    ("a", 0x00081084, 0xFFFFFFFF, "", "Admitting Diagnoses Code Sequence", "AdmittingDiagnosesCodeSequence", "SQ", "1", None, (), (
+    ), ((1, 1, None),), ()),
+    ("a", 0x00081080, 0xFFFFFFFF, "", "Admitting Diagnoses Description", "AdmittingDiagnosesDescription", "LO", "1-n", "", None, (), None, (), ()),
+    ("a", 0x00081084, 0xFFFFFFFF, "", "Admitting Diagnoses Code Sequence", "AdmittingDiagnosesCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, None)),
-    ("a", 0x00321066, 0xFFFFFFFF, "", "Reason for Visit", "ReasonForVisit", "UT", "1", None, (), None, None),
-    ("a", 0x00321067, 0xFFFFFFFF, "", "Reason for Visit Code Sequence", "ReasonForVisitCodeSequence", "SQ", "1", None, (), (
+    ), ((1, None, None),), ()),
+    ("a", 0x00321066, 0xFFFFFFFF, "", "Reason for Visit", "ReasonForVisit", "UT", "1", "", None, (), None, (), ()),
+    ("a", 0x00321067, 0xFFFFFFFF, "", "Reason for Visit Code Sequence", "ReasonForVisitCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), None),
-    ("a", 0x0040A370, 0xFFFFFFFF, "", "Referenced Request Sequence", "ReferencedRequestSequence", "SQ", "1", None, (), (
-        ("a", 0x0020000D, 0xFFFFFFFF, "", "Study Instance UID", "StudyInstanceUID", "UI", "1", None, (), None, None),
-        ("a", 0x00080050, 0xFFFFFFFF, "", "Accession Number", "AccessionNumber", "SH", "1", None, (), None, None),
-        ("a", 0x00080051, 0xFFFFFFFF, "", "Issuer of Accession Number Sequence", "IssuerOfAccessionNumberSequence", "SQ", "1", None, (), (
+    ), (), ()),
+    ("a", 0x0040A370, 0xFFFFFFFF, "", "Referenced Request Sequence", "ReferencedRequestSequence", "SQ", "1", "", None, (), (
+        ("a", 0x0020000D, 0xFFFFFFFF, "", "Study Instance UID", "StudyInstanceUID", "UI", "1", "", None, (), None, (), ()),
+        ("a", 0x00080050, 0xFFFFFFFF, "", "Accession Number", "AccessionNumber", "SH", "1", "", None, (), None, (), ()),
+        ("a", 0x00080051, 0xFFFFFFFF, "", "Issuer of Accession Number Sequence", "IssuerOfAccessionNumberSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-17", None, ()),
-        ), (1, 1)),
-        ("a", 0x00321064, 0xFFFFFFFF, "", "Requested Procedure Code Sequence", "RequestedProcedureCodeSequence", "SQ", "1", None, (), (
+        ), ((1, 1, None),), ()),
+        ("a", 0x00321064, 0xFFFFFFFF, "", "Requested Procedure Code Sequence", "RequestedProcedureCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (0, 1)),
-        ("a", 0x00402016, 0xFFFFFFFF, "", "Placer Order Number / Imaging Service Request", "PlacerOrderNumberImagingServiceRequest", "LO", "1", None, (), None, None),
-        ("a", 0x00400026, 0xFFFFFFFF, "", "Order Placer Identifier Sequence", "OrderPlacerIdentifierSequence", "SQ", "1", None, (), (
+        ), ((0, 1, None),), ()),
+        ("a", 0x00402016, 0xFFFFFFFF, "", "Placer Order Number / Imaging Service Request", "PlacerOrderNumberImagingServiceRequest", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x00400026, 0xFFFFFFFF, "", "Order Placer Identifier Sequence", "OrderPlacerIdentifierSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-17", None, ()),
-        ), (1, 1)),
-        ("a", 0x00402017, 0xFFFFFFFF, "", "Filler Order Number / Imaging Service Request", "FillerOrderNumberImagingServiceRequest", "LO", "1", None, (), None, None),
-        ("a", 0x00400027, 0xFFFFFFFF, "", "Order Filler Identifier Sequence", "OrderFillerIdentifierSequence", "SQ", "1", None, (), (
+        ), ((1, 1, None),), ()),
+        ("a", 0x00402017, 0xFFFFFFFF, "", "Filler Order Number / Imaging Service Request", "FillerOrderNumberImagingServiceRequest", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x00400027, 0xFFFFFFFF, "", "Order Filler Identifier Sequence", "OrderFillerIdentifierSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-17", None, ()),
-        ), (1, 1)),
-        ("a", 0x00401001, 0xFFFFFFFF, "", "Requested Procedure ID", "RequestedProcedureID", "SH", "1", None, (), None, None),
-        ("a", 0x00321060, 0xFFFFFFFF, "", "Requested Procedure Description", "RequestedProcedureDescription", "LO", "1", None, (), None, None),
-        ("a", 0x00401002, 0xFFFFFFFF, "", "Reason for the Requested Procedure", "ReasonForTheRequestedProcedure", "LO", "1", None, (), None, None),
-        ("a", 0x0040100A, 0xFFFFFFFF, "", "Reason for Requested Procedure Code Sequence", "ReasonForRequestedProcedureCodeSequence", "SQ", "1", None, (), (
+        ), ((1, 1, None),), ()),
+        ("a", 0x00401001, 0xFFFFFFFF, "", "Requested Procedure ID", "RequestedProcedureID", "SH", "1", "", None, (), None, (), ()),
+        ("a", 0x00321060, 0xFFFFFFFF, "", "Requested Procedure Description", "RequestedProcedureDescription", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x00401002, 0xFFFFFFFF, "", "Reason for the Requested Procedure", "ReasonForTheRequestedProcedure", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x0040100A, 0xFFFFFFFF, "", "Reason for Requested Procedure Code Sequence", "ReasonForRequestedProcedureCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (0, None)),
-        ("a", 0x00401400, 0xFFFFFFFF, "", "Requested Procedure Comments", "RequestedProcedureComments", "LT", "1", None, (), None, None),
-        ("a", 0x00401008, 0xFFFFFFFF, "", "Confidentiality Code", "ConfidentialityCode", "LO", "1", None, (), None, None),
-        ("a", 0x00401010, 0xFFFFFFFF, "", "Names of Intended Recipients of Results", "NamesOfIntendedRecipientsOfResults", "PN", "1-n", None, (), None, None),
-        ("a", 0x00402400, 0xFFFFFFFF, "", "Imaging Service Request Comments", "ImagingServiceRequestComments", "LT", "1", None, (), None, None),
-        ("a", 0x00321032, 0xFFFFFFFF, "", "Requesting Physician", "RequestingPhysician", "PN", "1", None, (), None, None),
-        ("a", 0x00321033, 0xFFFFFFFF, "", "Requesting Service", "RequestingService", "LO", "1", None, (), None, None),
-        ("a", 0x00321034, 0xFFFFFFFF, "", "Requesting Service Code Sequence", "RequestingServiceCodeSequence", "SQ", "1", None, (), (), (1, 1)),
-        ("a", 0x00402004, 0xFFFFFFFF, "", "Issue Date of Imaging Service Request", "IssueDateOfImagingServiceRequest", "DA", "1", None, (), None, None),
-        ("a", 0x00402005, 0xFFFFFFFF, "", "Issue Time of Imaging Service Request", "IssueTimeOfImagingServiceRequest", "TM", "1", None, (), None, None),
-        ("a", 0x00080090, 0xFFFFFFFF, "", "Referring Physician's Name", "ReferringPhysicianName", "PN", "1", None, (), None, None),
-    ), (0, None)),
-    ("a", 0x00741224, 0xFFFFFFFF, "", "Replaced Procedure Step Sequence", "ReplacedProcedureStepSequence", "SQ", "1", None, (), (
+        ), ((0, None, None),), ()),
+        ("a", 0x00401400, 0xFFFFFFFF, "", "Requested Procedure Comments", "RequestedProcedureComments", "LT", "1", "", None, (), None, (), ()),
+        ("a", 0x00401008, 0xFFFFFFFF, "", "Confidentiality Code", "ConfidentialityCode", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x00401010, 0xFFFFFFFF, "", "Names of Intended Recipients of Results", "NamesOfIntendedRecipientsOfResults", "PN", "1-n", "", None, (), None, (), ()),
+        ("a", 0x00402400, 0xFFFFFFFF, "", "Imaging Service Request Comments", "ImagingServiceRequestComments", "LT", "1", "", None, (), None, (), ()),
+        ("a", 0x00321032, 0xFFFFFFFF, "", "Requesting Physician", "RequestingPhysician", "PN", "1", "", None, (), None, (), ()),
+        ("a", 0x00321033, 0xFFFFFFFF, "", "Requesting Service", "RequestingService", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x00321034, 0xFFFFFFFF, "", "Requesting Service Code Sequence", "RequestingServiceCodeSequence", "SQ", "1", "", None, (), (), ((1, 1, None),), ()),
+        ("a", 0x00402004, 0xFFFFFFFF, "", "Issue Date of Imaging Service Request", "IssueDateOfImagingServiceRequest", "DA", "1", "", None, (), None, (), ()),
+        ("a", 0x00402005, 0xFFFFFFFF, "", "Issue Time of Imaging Service Request", "IssueTimeOfImagingServiceRequest", "TM", "1", "", None, (), None, (), ()),
+        ("a", 0x00080090, 0xFFFFFFFF, "", "Referring Physician's Name", "ReferringPhysicianName", "PN", "1", "", None, (), None, (), ()),
+    ), ((0, None, None),), ()),
+    ("a", 0x00741224, 0xFFFFFFFF, "", "Replaced Procedure Step Sequence", "ReplacedProcedureStepSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-    ), (0, None)),
+    ), ((0, None, None),), ()),
 )

@@ -2,80 +2,80 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.31-1 "RT General Machine Verification Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.31-1", "C.31-1", "RT General Machine Verification Module", "module")
 
 RULES = (
-    ("a", 0x300C0002, 0xFFFFFFFF, "", "Referenced RT Plan Sequence", "ReferencedRTPlanSequence", "SQ", "1", None, (), (
+    ("a", 0x300C0002, 0xFFFFFFFF, "", "Referenced RT Plan Sequence", "ReferencedRTPlanSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-    ), (1, 1)),
-    ("a", 0x300C0022, 0xFFFFFFFF, "", "Referenced Fraction Group Number", "ReferencedFractionGroupNumber", "IS", "1", None, (), None, None),
-    ("a", 0x00100020, 0xFFFFFFFF, "", "Patient ID", "PatientID", "LO", "1", None, (), None, None),
+    ), ((1, 1, None),), ()),
+    ("a", 0x300C0022, 0xFFFFFFFF, "", "Referenced Fraction Group Number", "ReferencedFractionGroupNumber", "IS", "1", "", None, (), None, (), ()),
+    ("a", 0x00100020, 0xFFFFFFFF, "", "Patient ID", "PatientID", "LO", "1", "", None, (), None, (), ()),
     ("i", "table_10-18", None, ()),
-    ("a", 0x3008002C, 0xFFFFFFFF, "", "Treatment Verification Status", "TreatmentVerificationStatus", "CS", "1", None, (("enumerated", ("VERIFIED", "VERIFIED_OVR", "NOT_VERIFIED"), None, None, ""),), None, None),
-    ("a", 0x00741048, 0xFFFFFFFF, "", "Failed Parameters Sequence", "FailedAttributesSequence", "SQ", "1", None, (), (
+    ("a", 0x3008002C, 0xFFFFFFFF, "", "Treatment Verification Status", "TreatmentVerificationStatus", "CS", "1", "", None, (("enumerated", ("VERIFIED", "VERIFIED_OVR", "NOT_VERIFIED"), None, None, ""),), None, (), ()),
+    ("a", 0x00741048, 0xFFFFFFFF, "", "Failed Parameters Sequence", "FailedAttributesSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-20", None, ()),
-    ), (0, None)),
-    ("a", 0x0074104A, 0xFFFFFFFF, "", "Overridden Parameters Sequence", "OverriddenAttributesSequence", "SQ", "1", None, (), (
+    ), ((0, None, None),), ()),
+    ("a", 0x0074104A, 0xFFFFFFFF, "", "Overridden Parameters Sequence", "OverriddenAttributesSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-20", None, ()),
-        ("a", 0x00081070, 0xFFFFFFFF, "", "Operators' Name", "OperatorsName", "PN", "1-n", None, (), None, None),
-        ("a", 0x00081072, 0xFFFFFFFF, "", "Operator Identification Sequence", "OperatorIdentificationSequence", "SQ", "1", None, (), (
+        ("a", 0x00081070, 0xFFFFFFFF, "", "Operators' Name", "OperatorsName", "PN", "1-n", "", None, (), None, (), ()),
+        ("a", 0x00081072, 0xFFFFFFFF, "", "Operator Identification Sequence", "OperatorIdentificationSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-1", None, ()),
-        ), None),
-        ("a", 0x30080066, 0xFFFFFFFF, "", "Override Reason", "OverrideReason", "ST", "1", None, (), None, None),
-    ), (0, None)),
-    ("a", 0x00741042, 0xFFFFFFFF, "", "General Machine Verification Sequence", "GeneralMachineVerificationSequence", "SQ", "1", None, (), (
-        ("a", 0x30080032, 0xFFFFFFFF, "", "Specified Primary Meterset", "SpecifiedPrimaryMeterset", "DS", "1", None, (), None, None),
-        ("a", 0x30080033, 0xFFFFFFFF, "", "Specified Secondary Meterset", "SpecifiedSecondaryMeterset", "DS", "1", None, (), None, None),
-        ("a", 0x3008003A, 0xFFFFFFFF, "", "Specified Treatment Time", "SpecifiedTreatmentTime", "DS", "1", None, (), None, None),
-        ("a", 0x300800A0, 0xFFFFFFFF, "", "Beam Limiting Device Leaf Pairs Sequence", "BeamLimitingDeviceLeafPairsSequence", "SQ", "1", None, (), (
-            ("a", 0x300A00B8, 0xFFFFFFFF, "", "RT Beam Limiting Device Type", "RTBeamLimitingDeviceType", "CS", "1", None, (("enumerated", ("X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"), None, None, ""),), None, None),
-            ("a", 0x300A00BC, 0xFFFFFFFF, "", "Number of Leaf/Jaw Pairs", "NumberOfLeafJawPairs", "IS", "1", None, (), None, None),
-        ), (1, None)),
-        ("a", 0x300800B0, 0xFFFFFFFF, "", "Recorded Wedge Sequence", "RecordedWedgeSequence", "SQ", "1", None, (), (
-            ("a", 0x300A00D2, 0xFFFFFFFF, "", "Wedge Number", "WedgeNumber", "IS", "1", None, (), None, None),
-            ("a", 0x300A00D4, 0xFFFFFFFF, "", "Wedge ID", "WedgeID", "SH", "1", None, (), None, None),
-            ("a", 0x300A00D5, 0xFFFFFFFF, "", "Wedge Angle", "WedgeAngle", "IS", "1", None, (), None, None),
-            ("a", 0x300A00D8, 0xFFFFFFFF, "", "Wedge Orientation", "WedgeOrientation", "DS", "1", None, (), None, None),
-            ("a", 0x300A00F9, 0xFFFFFFFF, "", "Accessory Code", "AccessoryCode", "LO", "1", None, (), None, None),
-        ), (0, None)),
-        ("a", 0x300800C0, 0xFFFFFFFF, "", "Recorded Compensator Sequence", "RecordedCompensatorSequence", "SQ", "1", None, (), (
-            ("a", 0x300A00E5, 0xFFFFFFFF, "", "Compensator ID", "CompensatorID", "SH", "1", None, (), None, None),
-            ("a", 0x300A00F9, 0xFFFFFFFF, "", "Accessory Code", "AccessoryCode", "LO", "1", None, (), None, None),
-            ("a", 0x300A00EF, 0xFFFFFFFF, "", "Compensator Tray ID", "CompensatorTrayID", "SH", "1", None, (), None, None),
-            ("a", 0x300C00D0, 0xFFFFFFFF, "", "Referenced Compensator Number", "ReferencedCompensatorNumber", "IS", "1", None, (), None, None),
-        ), (0, None)),
-        ("a", 0x300800D0, 0xFFFFFFFF, "", "Recorded Block Sequence", "RecordedBlockSequence", "SQ", "1", None, (), (
-            ("a", 0x300A00F5, 0xFFFFFFFF, "", "Block Tray ID", "BlockTrayID", "SH", "1", None, (), None, None),
-            ("a", 0x300A00F9, 0xFFFFFFFF, "", "Accessory Code", "AccessoryCode", "LO", "1", None, (), None, None),
-            ("a", 0x300C00E0, 0xFFFFFFFF, "", "Referenced Block Number", "ReferencedBlockNumber", "IS", "1", None, (), None, None),
-        ), (0, None)),
-        ("a", 0x300A00B2, 0xFFFFFFFF, "", "Treatment Machine Name", "TreatmentMachineName", "SH", "1", None, (), None, None),
-        ("a", 0x300A00C2, 0xFFFFFFFF, "", "Beam Name", "BeamName", "LO", "1", None, (), None, None),
-        ("a", 0x300A00C6, 0xFFFFFFFF, "", "Radiation Type", "RadiationType", "CS", "1", None, (("enumerated", ("PHOTON", "ELECTRON", "NEUTRON", "PROTON", "ION"), None, None, ""),), None, None),
-        ("a", 0x300A00D0, 0xFFFFFFFF, "", "Number of Wedges", "NumberOfWedges", "IS", "1", None, (), None, None),
-        ("a", 0x300A00E0, 0xFFFFFFFF, "", "Number of Compensators", "NumberOfCompensators", "IS", "1", None, (), None, None),
-        ("a", 0x300A00ED, 0xFFFFFFFF, "", "Number of Boli", "NumberOfBoli", "IS", "1", None, (), None, None),
-        ("a", 0x300A00F0, 0xFFFFFFFF, "", "Number of Blocks", "NumberOfBlocks", "IS", "1", None, (), None, None),
-        ("a", 0x300A0107, 0xFFFFFFFF, "", "Applicator Sequence", "ApplicatorSequence", "SQ", "1", None, (), (
-            ("a", 0x300A00F9, 0xFFFFFFFF, "", "Accessory Code", "AccessoryCode", "LO", "1", None, (), None, None),
-            ("a", 0x300A0108, 0xFFFFFFFF, "", "Applicator ID", "ApplicatorID", "SH", "1", None, (), None, None),
-            ("a", 0x300A0109, 0xFFFFFFFF, "", "Applicator Type", "ApplicatorType", "CS", "1", None, (("enumerated", ("ELECTRON_SQUARE", "ELECTRON_RECT", "ELECTRON_CIRC", "ELECTRON_SHORT", "ELECTRON_OPEN", "INTRAOPERATIVE", "STEREOTACTIC"), None, None, ""),), None, None),
-        ), (0, None)),
-        ("a", 0x300A0110, 0xFFFFFFFF, "", "Number of Control Points", "NumberOfControlPoints", "IS", "1", None, (), None, None),
-        ("a", 0x300A0180, 0xFFFFFFFF, "", "Patient Setup Sequence", "PatientSetupSequence", "SQ", "1", None, (), (
-            ("a", 0x300A0182, 0xFFFFFFFF, "", "Patient Setup Number", "PatientSetupNumber", "IS", "1", None, (), None, None),
-            ("a", 0x300A0190, 0xFFFFFFFF, "", "Fixation Device Sequence", "FixationDeviceSequence", "SQ", "1", None, (), (
-                ("a", 0x300A00F9, 0xFFFFFFFF, "", "Accessory Code", "AccessoryCode", "LO", "1", None, (), None, None),
-                ("a", 0x300A0192, 0xFFFFFFFF, "", "Fixation Device Type", "FixationDeviceType", "CS", "1", None, (("enumerated", ("BITEBLOCK", "HEADFRAME", "MASK", "MOLD", "CAST", "HEADREST", "BREAST_BOARD", "BODY_FRAME", "VACUUM_MOLD", "WHOLE_BODY_POD", "RECTAL_BALLOON"), None, None, ""),), None, None),
-            ), (0, None)),
-        ), None),
-        ("a", 0x300C0006, 0xFFFFFFFF, "", "Referenced Beam Number", "ReferencedBeamNumber", "IS", "1", None, (), None, None),
-        ("a", 0x300C00B0, 0xFFFFFFFF, "", "Referenced Bolus Sequence", "ReferencedBolusSequence", "SQ", "1", None, (), (
-            ("a", 0x30060084, 0xFFFFFFFF, "", "Referenced ROI Number", "ReferencedROINumber", "IS", "1", None, (), None, None),
-            ("a", 0x300A00F9, 0xFFFFFFFF, "", "Accessory Code", "AccessoryCode", "LO", "1", None, (), None, None),
-        ), (0, None)),
-    ), (0, 1)),
+        ), (), ()),
+        ("a", 0x30080066, 0xFFFFFFFF, "", "Override Reason", "OverrideReason", "ST", "1", "", None, (), None, (), ()),
+    ), ((0, None, None),), ()),
+    ("a", 0x00741042, 0xFFFFFFFF, "", "General Machine Verification Sequence", "GeneralMachineVerificationSequence", "SQ", "1", "", None, (), (
+        ("a", 0x30080032, 0xFFFFFFFF, "", "Specified Primary Meterset", "SpecifiedPrimaryMeterset", "DS", "1", "", None, (), None, (), ()),
+        ("a", 0x30080033, 0xFFFFFFFF, "", "Specified Secondary Meterset", "SpecifiedSecondaryMeterset", "DS", "1", "", None, (), None, (), ()),
+        ("a", 0x3008003A, 0xFFFFFFFF, "", "Specified Treatment Time", "SpecifiedTreatmentTime", "DS", "1", "", None, (), None, (), ()),
+        ("a", 0x300800A0, 0xFFFFFFFF, "", "Beam Limiting Device Leaf Pairs Sequence", "BeamLimitingDeviceLeafPairsSequence", "SQ", "1", "", None, (), (
+            ("a", 0x300A00B8, 0xFFFFFFFF, "", "RT Beam Limiting Device Type", "RTBeamLimitingDeviceType", "CS", "1", "", None, (("enumerated", ("X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"), None, None, ""),), None, (), ()),
+            ("a", 0x300A00BC, 0xFFFFFFFF, "", "Number of Leaf/Jaw Pairs", "NumberOfLeafJawPairs", "IS", "1", "", None, (), None, (), ()),
+        ), ((1, None, None),), ()),
+        ("a", 0x300800B0, 0xFFFFFFFF, "", "Recorded Wedge Sequence", "RecordedWedgeSequence", "SQ", "1", "", None, (), (
+            ("a", 0x300A00D2, 0xFFFFFFFF, "", "Wedge Number", "WedgeNumber", "IS", "1", "", None, (), None, (), ()),
+            ("a", 0x300A00D4, 0xFFFFFFFF, "", "Wedge ID", "WedgeID", "SH", "1", "", None, (), None, (), ()),
+            ("a", 0x300A00D5, 0xFFFFFFFF, "", "Wedge Angle", "WedgeAngle", "IS", "1", "", None, (), None, (), ()),
+            ("a", 0x300A00D8, 0xFFFFFFFF, "", "Wedge Orientation", "WedgeOrientation", "DS", "1", "", None, (), None, (), ()),
+            ("a", 0x300A00F9, 0xFFFFFFFF, "", "Accessory Code", "AccessoryCode", "LO", "1", "", None, (), None, (), ()),
+        ), ((0, None, None),), ()),
+        ("a", 0x300800C0, 0xFFFFFFFF, "", "Recorded Compensator Sequence", "RecordedCompensatorSequence", "SQ", "1", "", None, (), (
+            ("a", 0x300A00E5, 0xFFFFFFFF, "", "Compensator ID", "CompensatorID", "SH", "1", "", None, (), None, (), ()),
+            ("a", 0x300A00F9, 0xFFFFFFFF, "", "Accessory Code", "AccessoryCode", "LO", "1", "", None, (), None, (), ()),
+            ("a", 0x300A00EF, 0xFFFFFFFF, "", "Compensator Tray ID", "CompensatorTrayID", "SH", "1", "", None, (), None, (), ()),
+            ("a", 0x300C00D0, 0xFFFFFFFF, "", "Referenced Compensator Number", "ReferencedCompensatorNumber", "IS", "1", "", None, (), None, (), ()),
+        ), ((0, None, None),), ()),
+        ("a", 0x300800D0, 0xFFFFFFFF, "", "Recorded Block Sequence", "RecordedBlockSequence", "SQ", "1", "", None, (), (
+            ("a", 0x300A00F5, 0xFFFFFFFF, "", "Block Tray ID", "BlockTrayID", "SH", "1", "", None, (), None, (), ()),
+            ("a", 0x300A00F9, 0xFFFFFFFF, "", "Accessory Code", "AccessoryCode", "LO", "1", "", None, (), None, (), ()),
+            ("a", 0x300C00E0, 0xFFFFFFFF, "", "Referenced Block Number", "ReferencedBlockNumber", "IS", "1", "", None, (), None, (), ()),
+        ), ((0, None, None),), ()),
+        ("a", 0x300A00B2, 0xFFFFFFFF, "", "Treatment Machine Name", "TreatmentMachineName", "SH", "1", "", None, (), None, (), ()),
+        ("a", 0x300A00C2, 0xFFFFFFFF, "", "Beam Name", "BeamName", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x300A00C6, 0xFFFFFFFF, "", "Radiation Type", "RadiationType", "CS", "1", "", None, (("enumerated", ("PHOTON", "ELECTRON", "NEUTRON", "PROTON", "ION"), None, None, ""),), None, (), ()),
+        ("a", 0x300A00D0, 0xFFFFFFFF, "", "Number of Wedges", "NumberOfWedges", "IS", "1", "", None, (), None, (), ()),
+        ("a", 0x300A00E0, 0xFFFFFFFF, "", "Number of Compensators", "NumberOfCompensators", "IS", "1", "", None, (), None, (), ()),
+        ("a", 0x300A00ED, 0xFFFFFFFF, "", "Number of Boli", "NumberOfBoli", "IS", "1", "", None, (), None, (), ()),
+        ("a", 0x300A00F0, 0xFFFFFFFF, "", "Number of Blocks", "NumberOfBlocks", "IS", "1", "", None, (), None, (), ()),
+        ("a", 0x300A0107, 0xFFFFFFFF, "", "Applicator Sequence", "ApplicatorSequence", "SQ", "1", "", None, (), (
+            ("a", 0x300A00F9, 0xFFFFFFFF, "", "Accessory Code", "AccessoryCode", "LO", "1", "", None, (), None, (), ()),
+            ("a", 0x300A0108, 0xFFFFFFFF, "", "Applicator ID", "ApplicatorID", "SH", "1", "", None, (), None, (), ()),
+            ("a", 0x300A0109, 0xFFFFFFFF, "", "Applicator Type", "ApplicatorType", "CS", "1", "", None, (("enumerated", ("ELECTRON_SQUARE", "ELECTRON_RECT", "ELECTRON_CIRC", "ELECTRON_SHORT", "ELECTRON_OPEN", "INTRAOPERATIVE", "STEREOTACTIC"), None, None, ""),), None, (), ()),
+        ), ((0, None, None),), ()),
+        ("a", 0x300A0110, 0xFFFFFFFF, "", "Number of Control Points", "NumberOfControlPoints", "IS", "1", "", None, (), None, (), ()),
+        ("a", 0x300A0180, 0xFFFFFFFF, "", "Patient Setup Sequence", "PatientSetupSequence", "SQ", "1", "", None, (), (
+            ("a", 0x300A0182, 0xFFFFFFFF, "", "Patient Setup Number", "PatientSetupNumber", "IS", "1", "", None, (), None, (), ()),
+            ("a", 0x300A0190, 0xFFFFFFFF, "", "Fixation Device Sequence", "FixationDeviceSequence", "SQ", "1", "", None, (), (
+                ("a", 0x300A00F9, 0xFFFFFFFF, "", "Accessory Code", "AccessoryCode", "LO", "1", "", None, (), None, (), ()),
+                ("a", 0x300A0192, 0xFFFFFFFF, "", "Fixation Device Type", "FixationDeviceType", "CS", "1", "", None, (("enumerated", ("BITEBLOCK", "HEADFRAME", "MASK", "MOLD", "CAST", "HEADREST", "BREAST_BOARD", "BODY_FRAME", "VACUUM_MOLD", "WHOLE_BODY_POD", "RECTAL_BALLOON"), None, None, ""),), None, (), ()),
+            ), ((0, None, None),), ()),
+        ), (), ()),
+        ("a", 0x300C0006, 0xFFFFFFFF, "", "Referenced Beam Number", "ReferencedBeamNumber", "IS", "1", "", None, (), None, (), ()),
+        ("a", 0x300C00B0, 0xFFFFFFFF, "", "Referenced Bolus Sequence", "ReferencedBolusSequence", "SQ", "1", "", None, (), (
+            ("a", 0x30060084, 0xFFFFFFFF, "", "Referenced ROI Number", "ReferencedROINumber", "IS", "1", "", None, (), None, (), ()),
+            ("a", 0x300A00F9, 0xFFFFFFFF, "", "Accessory Code", "AccessoryCode", "LO", "1", "", None, (), None, (), ()),
+        ), ((0, None, None),), ()),
+    ), ((0, 1, None),), ()),
 )

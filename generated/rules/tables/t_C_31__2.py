@@ -2,41 +2,41 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.31-2 "RT Conventional Machine Verification Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.31-2", "C.31-2", "RT Conventional Machine Verification Module", "module")
 
 RULES = (
-    ("a", 0x00741044, 0xFFFFFFFF, "", "Conventional Machine Verification Sequence", "ConventionalMachineVerificationSequence", "SQ", "1", None, (), (
-        ("a", 0x0074104C, 0xFFFFFFFF, "", "Conventional Control Point Verification Sequence", "ConventionalControlPointVerificationSequence", "SQ", "1", None, (), (
-            ("a", 0x300A0114, 0xFFFFFFFF, "", "Nominal Beam Energy", "NominalBeamEnergy", "DS", "1", None, (), None, None),
-            ("a", 0x300A0115, 0xFFFFFFFF, "", "Dose Rate Set", "DoseRateSet", "DS", "1", None, (), None, None),
-            ("a", 0x300A0116, 0xFFFFFFFF, "", "Wedge Position Sequence", "WedgePositionSequence", "SQ", "1", None, (), (
-                ("a", 0x300A0118, 0xFFFFFFFF, "", "Wedge Position", "WedgePosition", "CS", "1", None, (("enumerated", ("IN", "OUT"), None, None, ""),), None, None),
-                ("a", 0x300C00C0, 0xFFFFFFFF, "", "Referenced Wedge Number", "ReferencedWedgeNumber", "IS", "1", None, (), None, None),
-            ), (1, None)),
-            ("a", 0x300A011A, 0xFFFFFFFF, "", "Beam Limiting Device Position Sequence", "BeamLimitingDevicePositionSequence", "SQ", "1", None, (), (
-                ("a", 0x300A00B8, 0xFFFFFFFF, "", "RT Beam Limiting Device Type", "RTBeamLimitingDeviceType", "CS", "1", None, (("enumerated", ("X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"), None, None, ""),), None, None),
-                ("a", 0x300A011C, 0xFFFFFFFF, "", "Leaf/Jaw Positions", "LeafJawPositions", "DS", "2-2n", None, (), None, None),
-            ), (1, None)),
-            ("a", 0x300A011E, 0xFFFFFFFF, "", "Gantry Angle", "GantryAngle", "DS", "1", None, (), None, None),
-            ("a", 0x300A011F, 0xFFFFFFFF, "", "Gantry Rotation Direction", "GantryRotationDirection", "CS", "1", None, (("enumerated", ("CW", "CC", "NONE"), None, None, ""),), None, None),
-            ("a", 0x300A0120, 0xFFFFFFFF, "", "Beam Limiting Device Angle", "BeamLimitingDeviceAngle", "DS", "1", None, (), None, None),
-            ("a", 0x300A0121, 0xFFFFFFFF, "", "Beam Limiting Device Rotation Direction", "BeamLimitingDeviceRotationDirection", "CS", "1", None, (("enumerated", ("CW", "CC", "NONE"), None, None, ""),), None, None),
-            ("a", 0x300A0122, 0xFFFFFFFF, "", "Patient Support Angle", "PatientSupportAngle", "DS", "1", None, (), None, None),
-            ("a", 0x300A0123, 0xFFFFFFFF, "", "Patient Support Rotation Direction", "PatientSupportRotationDirection", "CS", "1", None, (("enumerated", ("CW", "CC", "NONE"), None, None, ""),), None, None),
-            ("a", 0x300A0124, 0xFFFFFFFF, "", "Table Top Eccentric Axis Distance", "TableTopEccentricAxisDistance", "DS", "1", None, (), None, None),
-            ("a", 0x300A0125, 0xFFFFFFFF, "", "Table Top Eccentric Angle", "TableTopEccentricAngle", "DS", "1", None, (), None, None),
-            ("a", 0x300A0126, 0xFFFFFFFF, "", "Table Top Eccentric Rotation Direction", "TableTopEccentricRotationDirection", "CS", "1", None, (("enumerated", ("CW", "CC", "NONE"), None, None, ""),), None, None),
-            ("a", 0x300A0128, 0xFFFFFFFF, "", "Table Top Vertical Position", "TableTopVerticalPosition", "DS", "1", None, (), None, None),
-            ("a", 0x300A0129, 0xFFFFFFFF, "", "Table Top Longitudinal Position", "TableTopLongitudinalPosition", "DS", "1", None, (), None, None),
-            ("a", 0x300A012A, 0xFFFFFFFF, "", "Table Top Lateral Position", "TableTopLateralPosition", "DS", "1", None, (), None, None),
-            ("a", 0x300A0140, 0xFFFFFFFF, "", "Table Top Pitch Angle", "TableTopPitchAngle", "FL", "1", None, (), None, None),
-            ("a", 0x300A0142, 0xFFFFFFFF, "", "Table Top Pitch Rotation Direction", "TableTopPitchRotationDirection", "CS", "1", None, (("enumerated", ("CW", "CC", "NONE"), None, None, ""),), None, None),
-            ("a", 0x300A0144, 0xFFFFFFFF, "", "Table Top Roll Angle", "TableTopRollAngle", "FL", "1", None, (), None, None),
-            ("a", 0x300A0146, 0xFFFFFFFF, "", "Table Top Roll Rotation Direction", "TableTopRollRotationDirection", "CS", "1", None, (("enumerated", ("CW", "CC", "NONE"), None, None, ""),), None, None),
-            ("a", 0x300C00F0, 0xFFFFFFFF, "", "Referenced Control Point Index", "ReferencedControlPointIndex", "IS", "1", None, (), None, None),
-        ), (1, 1)),
-    ), (0, 1)),
+    ("a", 0x00741044, 0xFFFFFFFF, "", "Conventional Machine Verification Sequence", "ConventionalMachineVerificationSequence", "SQ", "1", "", None, (), (
+        ("a", 0x0074104C, 0xFFFFFFFF, "", "Conventional Control Point Verification Sequence", "ConventionalControlPointVerificationSequence", "SQ", "1", "", None, (), (
+            ("a", 0x300A0114, 0xFFFFFFFF, "", "Nominal Beam Energy", "NominalBeamEnergy", "DS", "1", "", None, (), None, (), ()),
+            ("a", 0x300A0115, 0xFFFFFFFF, "", "Dose Rate Set", "DoseRateSet", "DS", "1", "", None, (), None, (), ()),
+            ("a", 0x300A0116, 0xFFFFFFFF, "", "Wedge Position Sequence", "WedgePositionSequence", "SQ", "1", "", None, (), (
+                ("a", 0x300A0118, 0xFFFFFFFF, "", "Wedge Position", "WedgePosition", "CS", "1", "", None, (("enumerated", ("IN", "OUT"), None, None, ""),), None, (), ()),
+                ("a", 0x300C00C0, 0xFFFFFFFF, "", "Referenced Wedge Number", "ReferencedWedgeNumber", "IS", "1", "", None, (), None, (), ()),
+            ), ((1, None, None),), ()),
+            ("a", 0x300A011A, 0xFFFFFFFF, "", "Beam Limiting Device Position Sequence", "BeamLimitingDevicePositionSequence", "SQ", "1", "", None, (), (
+                ("a", 0x300A00B8, 0xFFFFFFFF, "", "RT Beam Limiting Device Type", "RTBeamLimitingDeviceType", "CS", "1", "", None, (("enumerated", ("X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"), None, None, ""),), None, (), ()),
+                ("a", 0x300A011C, 0xFFFFFFFF, "", "Leaf/Jaw Positions", "LeafJawPositions", "DS", "2-2n", "", None, (), None, (), ()),
+            ), ((1, None, None),), ()),
+            ("a", 0x300A011E, 0xFFFFFFFF, "", "Gantry Angle", "GantryAngle", "DS", "1", "", None, (), None, (), ()),
+            ("a", 0x300A011F, 0xFFFFFFFF, "", "Gantry Rotation Direction", "GantryRotationDirection", "CS", "1", "", None, (("enumerated", ("CW", "CC", "NONE"), None, None, ""),), None, (), ()),
+            ("a", 0x300A0120, 0xFFFFFFFF, "", "Beam Limiting Device Angle", "BeamLimitingDeviceAngle", "DS", "1", "", None, (), None, (), ()),
+            ("a", 0x300A0121, 0xFFFFFFFF, "", "Beam Limiting Device Rotation Direction", "BeamLimitingDeviceRotationDirection", "CS", "1", "", None, (("enumerated", ("CW", "CC", "NONE"), None, None, ""),), None, (), ()),
+            ("a", 0x300A0122, 0xFFFFFFFF, "", "Patient Support Angle", "PatientSupportAngle", "DS", "1", "", None, (), None, (), ()),
+            ("a", 0x300A0123, 0xFFFFFFFF, "", "Patient Support Rotation Direction", "PatientSupportRotationDirection", "CS", "1", "", None, (("enumerated", ("CW", "CC", "NONE"), None, None, ""),), None, (), ()),
+            ("a", 0x300A0124, 0xFFFFFFFF, "", "Table Top Eccentric Axis Distance", "TableTopEccentricAxisDistance", "DS", "1", "", None, (), None, (), ()),
+            ("a", 0x300A0125, 0xFFFFFFFF, "", "Table Top Eccentric Angle", "TableTopEccentricAngle", "DS", "1", "", None, (), None, (), ()),
+            ("a", 0x300A0126, 0xFFFFFFFF, "", "Table Top Eccentric Rotation Direction", "TableTopEccentricRotationDirection", "CS", "1", "", None, (("enumerated", ("CW", "CC", "NONE"), None, None, ""),), None, (), ()),
+            ("a", 0x300A0128, 0xFFFFFFFF, "", "Table Top Vertical Position", "TableTopVerticalPosition", "DS", "1", "", None, (), None, (), ()),
+            ("a", 0x300A0129, 0xFFFFFFFF, "", "Table Top Longitudinal Position", "TableTopLongitudinalPosition", "DS", "1", "", None, (), None, (), ()),
+            ("a", 0x300A012A, 0xFFFFFFFF, "", "Table Top Lateral Position", "TableTopLateralPosition", "DS", "1", "", None, (), None, (), ()),
+            ("a", 0x300A0140, 0xFFFFFFFF, "", "Table Top Pitch Angle", "TableTopPitchAngle", "FL", "1", "", None, (), None, (), ()),
+            ("a", 0x300A0142, 0xFFFFFFFF, "", "Table Top Pitch Rotation Direction", "TableTopPitchRotationDirection", "CS", "1", "", None, (("enumerated", ("CW", "CC", "NONE"), None, None, ""),), None, (), ()),
+            ("a", 0x300A0144, 0xFFFFFFFF, "", "Table Top Roll Angle", "TableTopRollAngle", "FL", "1", "", None, (), None, (), ()),
+            ("a", 0x300A0146, 0xFFFFFFFF, "", "Table Top Roll Rotation Direction", "TableTopRollRotationDirection", "CS", "1", "", None, (("enumerated", ("CW", "CC", "NONE"), None, None, ""),), None, (), ()),
+            ("a", 0x300C00F0, 0xFFFFFFFF, "", "Referenced Control Point Index", "ReferencedControlPointIndex", "IS", "1", "", None, (), None, (), ()),
+        ), ((1, 1, None),), ()),
+    ), ((0, 1, None),), ()),
 )

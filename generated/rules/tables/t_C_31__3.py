@@ -2,88 +2,88 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.31-3 "RT Ion Machine Verification Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.31-3", "C.31-3", "RT Ion Machine Verification Module", "module")
 
 RULES = (
-    ("a", 0x00741046, 0xFFFFFFFF, "", "Ion Machine Verification Sequence", "IonMachineVerificationSequence", "SQ", "1", None, (), (
-        ("a", 0x0074104E, 0xFFFFFFFF, "", "Ion Control Point Verification Sequence", "IonControlPointVerificationSequence", "SQ", "1", None, (), (
-            ("a", 0x30080045, 0xFFFFFFFF, "", "Meterset Rate Set", "MetersetRateSet", "FL", "1", None, (), None, None),
-            ("a", 0x300A0114, 0xFFFFFFFF, "", "Nominal Beam Energy", "NominalBeamEnergy", "DS", "1", None, (), None, None),
-            ("a", 0x300A011A, 0xFFFFFFFF, "", "Beam Limiting Device Position Sequence", "BeamLimitingDevicePositionSequence", "SQ", "1", None, (), (
-                ("a", 0x300A00B8, 0xFFFFFFFF, "", "RT Beam Limiting Device Type", "RTBeamLimitingDeviceType", "CS", "1", None, (("enumerated", ("X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"), None, None, ""),), None, None),
-                ("a", 0x300A011C, 0xFFFFFFFF, "", "Leaf/Jaw Positions", "LeafJawPositions", "DS", "2-2n", None, (), None, None),
-            ), (1, None)),
-            ("a", 0x300A011E, 0xFFFFFFFF, "", "Gantry Angle", "GantryAngle", "DS", "1", None, (), None, None),
-            ("a", 0x300A011F, 0xFFFFFFFF, "", "Gantry Rotation Direction", "GantryRotationDirection", "CS", "1", None, (("enumerated", ("CW", "CC", "NONE"), None, None, ""),), None, None),
-            ("a", 0x300A0120, 0xFFFFFFFF, "", "Beam Limiting Device Angle", "BeamLimitingDeviceAngle", "DS", "1", None, (), None, None),
-            ("a", 0x300A0121, 0xFFFFFFFF, "", "Beam Limiting Device Rotation Direction", "BeamLimitingDeviceRotationDirection", "CS", "1", None, (("enumerated", ("CW", "CC", "NONE"), None, None, ""),), None, None),
-            ("a", 0x300A0122, 0xFFFFFFFF, "", "Patient Support Angle", "PatientSupportAngle", "DS", "1", None, (), None, None),
-            ("a", 0x300A0123, 0xFFFFFFFF, "", "Patient Support Rotation Direction", "PatientSupportRotationDirection", "CS", "1", None, (("enumerated", ("CW", "CC", "NONE"), None, None, ""),), None, None),
-            ("a", 0x300A0128, 0xFFFFFFFF, "", "Table Top Vertical Position", "TableTopVerticalPosition", "DS", "1", None, (), None, None),
-            ("a", 0x300A0129, 0xFFFFFFFF, "", "Table Top Longitudinal Position", "TableTopLongitudinalPosition", "DS", "1", None, (), None, None),
-            ("a", 0x300A012A, 0xFFFFFFFF, "", "Table Top Lateral Position", "TableTopLateralPosition", "DS", "1", None, (), None, None),
-            ("a", 0x300A0140, 0xFFFFFFFF, "", "Table Top Pitch Angle", "TableTopPitchAngle", "FL", "1", None, (), None, None),
-            ("a", 0x300A0142, 0xFFFFFFFF, "", "Table Top Pitch Rotation Direction", "TableTopPitchRotationDirection", "CS", "1", None, (("enumerated", ("CW", "CC", "NONE"), None, None, ""),), None, None),
-            ("a", 0x300A0144, 0xFFFFFFFF, "", "Table Top Roll Angle", "TableTopRollAngle", "FL", "1", None, (), None, None),
-            ("a", 0x300A0146, 0xFFFFFFFF, "", "Table Top Roll Rotation Direction", "TableTopRollRotationDirection", "CS", "1", None, (("enumerated", ("CW", "CC", "NONE"), None, None, ""),), None, None),
-            ("a", 0x300A0148, 0xFFFFFFFF, "", "Head Fixation Angle", "HeadFixationAngle", "FL", "1", None, (), None, None),
-            ("a", 0x300A014A, 0xFFFFFFFF, "", "Gantry Pitch Angle", "GantryPitchAngle", "FL", "1", None, (), None, None),
-            ("a", 0x300A014C, 0xFFFFFFFF, "", "Gantry Pitch Rotation Direction", "GantryPitchRotationDirection", "CS", "1", None, (("enumerated", ("CW", "CC", "NONE"), None, None, ""),), None, None),
-            ("a", 0x300A030D, 0xFFFFFFFF, "", "Snout Position", "SnoutPosition", "FL", "1", None, (), None, None),
-            ("a", 0x300A0360, 0xFFFFFFFF, "", "Range Shifter Settings Sequence", "RangeShifterSettingsSequence", "SQ", "1", None, (), (
-                ("a", 0x300A0362, 0xFFFFFFFF, "", "Range Shifter Setting", "RangeShifterSetting", "LO", "1", None, (), None, None),
-                ("a", 0x300C0100, 0xFFFFFFFF, "", "Referenced Range Shifter Number", "ReferencedRangeShifterNumber", "IS", "1", None, (), None, None),
-            ), (1, None)),
-            ("a", 0x300A0370, 0xFFFFFFFF, "", "Lateral Spreading Device Settings Sequence", "LateralSpreadingDeviceSettingsSequence", "SQ", "1", None, (), (
-                ("a", 0x300A0372, 0xFFFFFFFF, "", "Lateral Spreading Device Setting", "LateralSpreadingDeviceSetting", "LO", "1", None, (), None, None),
-                ("a", 0x300C0102, 0xFFFFFFFF, "", "Referenced Lateral Spreading Device Number", "ReferencedLateralSpreadingDeviceNumber", "IS", "1", None, (), None, None),
-            ), (1, None)),
-            ("a", 0x300A0380, 0xFFFFFFFF, "", "Range Modulator Settings Sequence", "RangeModulatorSettingsSequence", "SQ", "1", None, (), (
-                ("a", 0x300A0382, 0xFFFFFFFF, "", "Range Modulator Gating Start Value", "RangeModulatorGatingStartValue", "FL", "1", None, (), None, None),
-                ("a", 0x300A0384, 0xFFFFFFFF, "", "Range Modulator Gating Stop Value", "RangeModulatorGatingStopValue", "FL", "1", None, (), None, None),
-                ("a", 0x300C0104, 0xFFFFFFFF, "", "Referenced Range Modulator Number", "ReferencedRangeModulatorNumber", "IS", "1", None, (), None, None),
-            ), (1, None)),
-            ("a", 0x300A03AC, 0xFFFFFFFF, "", "Ion Wedge Position Sequence", "IonWedgePositionSequence", "SQ", "1", None, (), (
-                ("a", 0x300A00DB, 0xFFFFFFFF, "", "Wedge Thin Edge Position", "WedgeThinEdgePosition", "FL", "1", None, (), None, None),
-                ("a", 0x300A0118, 0xFFFFFFFF, "", "Wedge Position", "WedgePosition", "CS", "1", None, (("enumerated", ("IN", "OUT"), None, None, ""),), None, None),
-            ), (1, None)),
-            ("a", 0x300C00F0, 0xFFFFFFFF, "", "Referenced Control Point Index", "ReferencedControlPointIndex", "IS", "1", None, (), None, None),
-        ), (1, 1)),
-        ("a", 0x300800F0, 0xFFFFFFFF, "", "Recorded Snout Sequence", "RecordedSnoutSequence", "SQ", "1", None, (), (
-            ("a", 0x300A00F9, 0xFFFFFFFF, "", "Accessory Code", "AccessoryCode", "LO", "1", None, (), None, None),
-            ("a", 0x300A030F, 0xFFFFFFFF, "", "Snout ID", "SnoutID", "SH", "1", None, (), None, None),
-        ), (1, 1)),
-        ("a", 0x300800F2, 0xFFFFFFFF, "", "Recorded Range Shifter Sequence", "RecordedRangeShifterSequence", "SQ", "1", None, (), (
-            ("a", 0x300A00F9, 0xFFFFFFFF, "", "Accessory Code", "AccessoryCode", "LO", "1", None, (), None, None),
-            ("a", 0x300A0318, 0xFFFFFFFF, "", "Range Shifter ID", "RangeShifterID", "SH", "1", None, (), None, None),
-            ("a", 0x300C0100, 0xFFFFFFFF, "", "Referenced Range Shifter Number", "ReferencedRangeShifterNumber", "IS", "1", None, (), None, None),
-        ), (0, None)),
-        ("a", 0x300800F4, 0xFFFFFFFF, "", "Recorded Lateral Spreading Device Sequence", "RecordedLateralSpreadingDeviceSequence", "SQ", "1", None, (), (
-            ("a", 0x300A00F9, 0xFFFFFFFF, "", "Accessory Code", "AccessoryCode", "LO", "1", None, (), None, None),
-            ("a", 0x300A0336, 0xFFFFFFFF, "", "Lateral Spreading Device ID", "LateralSpreadingDeviceID", "SH", "1", None, (), None, None),
-            ("a", 0x300C0102, 0xFFFFFFFF, "", "Referenced Lateral Spreading Device Number", "ReferencedLateralSpreadingDeviceNumber", "IS", "1", None, (), None, None),
-        ), (0, None)),
-        ("a", 0x300800F6, 0xFFFFFFFF, "", "Recorded Range Modulator Sequence", "RecordedRangeModulatorSequence", "SQ", "1", None, (), (
-            ("a", 0x300A00F9, 0xFFFFFFFF, "", "Accessory Code", "AccessoryCode", "LO", "1", None, (), None, None),
-            ("a", 0x300A0346, 0xFFFFFFFF, "", "Range Modulator ID", "RangeModulatorID", "SH", "1", None, (), None, None),
-            ("a", 0x300A0348, 0xFFFFFFFF, "", "Range Modulator Type", "RangeModulatorType", "CS", "1", None, (("defined", ("FIXED", "WHL_FIXEDWEIGHTS", "WHL_MODWEIGHTS"), None, None, ""),), None, None),
-            ("a", 0x300A034C, 0xFFFFFFFF, "", "Beam Current Modulation ID", "BeamCurrentModulationID", "SH", "1", None, (), None, None),
-            ("a", 0x300C0104, 0xFFFFFFFF, "", "Referenced Range Modulator Number", "ReferencedRangeModulatorNumber", "IS", "1", None, (), None, None),
-        ), (0, None)),
-        ("a", 0x300A0302, 0xFFFFFFFF, "", "Radiation Mass Number", "RadiationMassNumber", "IS", "1", None, (), None, None),
-        ("a", 0x300A0304, 0xFFFFFFFF, "", "Radiation Atomic Number", "RadiationAtomicNumber", "IS", "1", None, (), None, None),
-        ("a", 0x300A0306, 0xFFFFFFFF, "", "Radiation Charge State", "RadiationChargeState", "SS", "1", None, (), None, None),
-        ("a", 0x300A0308, 0xFFFFFFFF, "", "Scan Mode", "ScanMode", "CS", "1", None, (("enumerated", ("NONE", "UNIFORM", "MODULATED"), None, None, ""),), None, None),
-        ("a", 0x300A0312, 0xFFFFFFFF, "", "Number of Range Shifters", "NumberOfRangeShifters", "IS", "1", None, (), None, None),
-        ("a", 0x300A0330, 0xFFFFFFFF, "", "Number of Lateral Spreading Devices", "NumberOfLateralSpreadingDevices", "IS", "1", None, (), None, None),
-        ("a", 0x300A0340, 0xFFFFFFFF, "", "Number of Range Modulators", "NumberOfRangeModulators", "IS", "1", None, (), None, None),
-        ("a", 0x300A0350, 0xFFFFFFFF, "", "Patient Support Type", "PatientSupportType", "CS", "1", None, (("defined", ("TABLE", "CHAIR"), None, None, ""),), None, None),
-        ("a", 0x300A0352, 0xFFFFFFFF, "", "Patient Support ID", "PatientSupportID", "SH", "1", None, (), None, None),
-        ("a", 0x300A0354, 0xFFFFFFFF, "", "Patient Support Accessory Code", "PatientSupportAccessoryCode", "LO", "1", None, (), None, None),
-        ("a", 0x300A0356, 0xFFFFFFFF, "", "Fixation Light Azimuthal Angle", "FixationLightAzimuthalAngle", "FL", "1", None, (), None, None),
-        ("a", 0x300A0358, 0xFFFFFFFF, "", "Fixation Light Polar Angle", "FixationLightPolarAngle", "FL", "1", None, (), None, None),
-    ), (0, 1)),
+    ("a", 0x00741046, 0xFFFFFFFF, "", "Ion Machine Verification Sequence", "IonMachineVerificationSequence", "SQ", "1", "", None, (), (
+        ("a", 0x0074104E, 0xFFFFFFFF, "", "Ion Control Point Verification Sequence", "IonControlPointVerificationSequence", "SQ", "1", "", None, (), (
+            ("a", 0x30080045, 0xFFFFFFFF, "", "Meterset Rate Set", "MetersetRateSet", "FL", "1", "", None, (), None, (), ()),
+            ("a", 0x300A0114, 0xFFFFFFFF, "", "Nominal Beam Energy", "NominalBeamEnergy", "DS", "1", "", None, (), None, (), ()),
+            ("a", 0x300A011A, 0xFFFFFFFF, "", "Beam Limiting Device Position Sequence", "BeamLimitingDevicePositionSequence", "SQ", "1", "", None, (), (
+                ("a", 0x300A00B8, 0xFFFFFFFF, "", "RT Beam Limiting Device Type", "RTBeamLimitingDeviceType", "CS", "1", "", None, (("enumerated", ("X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"), None, None, ""),), None, (), ()),
+                ("a", 0x300A011C, 0xFFFFFFFF, "", "Leaf/Jaw Positions", "LeafJawPositions", "DS", "2-2n", "", None, (), None, (), ()),
+            ), ((1, None, None),), ()),
+            ("a", 0x300A011E, 0xFFFFFFFF, "", "Gantry Angle", "GantryAngle", "DS", "1", "", None, (), None, (), ()),
+            ("a", 0x300A011F, 0xFFFFFFFF, "", "Gantry Rotation Direction", "GantryRotationDirection", "CS", "1", "", None, (("enumerated", ("CW", "CC", "NONE"), None, None, ""),), None, (), ()),
+            ("a", 0x300A0120, 0xFFFFFFFF, "", "Beam Limiting Device Angle", "BeamLimitingDeviceAngle", "DS", "1", "", None, (), None, (), ()),
+            ("a", 0x300A0121, 0xFFFFFFFF, "", "Beam Limiting Device Rotation Direction", "BeamLimitingDeviceRotationDirection", "CS", "1", "", None, (("enumerated", ("CW", "CC", "NONE"), None, None, ""),), None, (), ()),
+            ("a", 0x300A0122, 0xFFFFFFFF, "", "Patient Support Angle", "PatientSupportAngle", "DS", "1", "", None, (), None, (), ()),
+            ("a", 0x300A0123, 0xFFFFFFFF, "", "Patient Support Rotation Direction", "PatientSupportRotationDirection", "CS", "1", "", None, (("enumerated", ("CW", "CC", "NONE"), None, None, ""),), None, (), ()),
+            ("a", 0x300A0128, 0xFFFFFFFF, "", "Table Top Vertical Position", "TableTopVerticalPosition", "DS", "1", "", None, (), None, (), ()),
+            ("a", 0x300A0129, 0xFFFFFFFF, "", "Table Top Longitudinal Position", "TableTopLongitudinalPosition", "DS", "1", "", None, (), None, (), ()),
+            ("a", 0x300A012A, 0xFFFFFFFF, "", "Table Top Lateral Position", "TableTopLateralPosition", "DS", "1", "", None, (), None, (), ()),
+            ("a", 0x300A0140, 0xFFFFFFFF, "", "Table Top Pitch Angle", "TableTopPitchAngle", "FL", "1", "", None, (), None, (), ()),
+            ("a", 0x300A0142, 0xFFFFFFFF, "", "Table Top Pitch Rotation Direction", "TableTopPitchRotationDirection", "CS", "1", "", None, (("enumerated", ("CW", "CC", "NONE"), None, None, ""),), None, (), ()),
+            ("a", 0x300A0144, 0xFFFFFFFF, "", "Table Top Roll Angle", "TableTopRollAngle", "FL", "1", "", None, (), None, (), ()),
+            ("a", 0x300A0146, 0xFFFFFFFF, "", "Table Top Roll Rotation Direction", "TableTopRollRotationDirection", "CS", "1", "", None, (("enumerated", ("CW", "CC", "NONE"), None, None, ""),), None, (), ()),
+            ("a", 0x300A0148, 0xFFFFFFFF, "", "Head Fixation Angle", "HeadFixationAngle", "FL", "1", "", None, (), None, (), ()),
+            ("a", 0x300A014A, 0xFFFFFFFF, "", "Gantry Pitch Angle", "GantryPitchAngle", "FL", "1", "", None, (), None, (), ()),
+            ("a", 0x300A014C, 0xFFFFFFFF, "", "Gantry Pitch Rotation Direction", "GantryPitchRotationDirection", "CS", "1", "", None, (("enumerated", ("CW", "CC", "NONE"), None, None, ""),), None, (), ()),
+            ("a", 0x300A030D, 0xFFFFFFFF, "", "Snout Position", "SnoutPosition", "FL", "1", "", None, (), None, (), ()),
+            ("a", 0x300A0360, 0xFFFFFFFF, "", "Range Shifter Settings Sequence", "RangeShifterSettingsSequence", "SQ", "1", "", None, (), (
+                ("a", 0x300A0362, 0xFFFFFFFF, "", "Range Shifter Setting", "RangeShifterSetting", "LO", "1", "", None, (), None, (), ()),
+                ("a", 0x300C0100, 0xFFFFFFFF, "", "Referenced Range Shifter Number", "ReferencedRangeShifterNumber", "IS", "1", "", None, (), None, (), ()),
+            ), ((1, None, None),), ()),
+            ("a", 0x300A0370, 0xFFFFFFFF, "", "Lateral Spreading Device Settings Sequence", "LateralSpreadingDeviceSettingsSequence", "SQ", "1", "", None, (), (
+                ("a", 0x300A0372, 0xFFFFFFFF, "", "Lateral Spreading Device Setting", "LateralSpreadingDeviceSetting", "LO", "1", "", None, (), None, (), ()),
+                ("a", 0x300C0102, 0xFFFFFFFF, "", "Referenced Lateral Spreading Device Number", "ReferencedLateralSpreadingDeviceNumber", "IS", "1", "", None, (), None, (), ()),
+            ), ((1, None, None),), ()),
+            ("a", 0x300A0380, 0xFFFFFFFF, "", "Range Modulator Settings Sequence", "RangeModulatorSettingsSequence", "SQ", "1", "", None, (), (
+                ("a", 0x300A0382, 0xFFFFFFFF, "", "Range Modulator Gating Start Value", "RangeModulatorGatingStartValue", "FL", "1", "", None, (), None, (), ()),
+                ("a", 0x300A0384, 0xFFFFFFFF, "", "Range Modulator Gating Stop Value", "RangeModulatorGatingStopValue", "FL", "1", "", None, (), None, (), ()),
+                ("a", 0x300C0104, 0xFFFFFFFF, "", "Referenced Range Modulator Number", "ReferencedRangeModulatorNumber", "IS", "1", "", None, (), None, (), ()),
+            ), ((1, None, None),), ()),
+            ("a", 0x300A03AC, 0xFFFFFFFF, "", "Ion Wedge Position Sequence", "IonWedgePositionSequence", "SQ", "1", "", None, (), (
+                ("a", 0x300A00DB, 0xFFFFFFFF, "", "Wedge Thin Edge Position", "WedgeThinEdgePosition", "FL", "1", "", None, (), None, (), ()),
+                ("a", 0x300A0118, 0xFFFFFFFF, "", "Wedge Position", "WedgePosition", "CS", "1", "", None, (("enumerated", ("IN", "OUT"), None, None, ""),), None, (), ()),
+            ), ((1, None, None),), ()),
+            ("a", 0x300C00F0, 0xFFFFFFFF, "", "Referenced Control Point Index", "ReferencedControlPointIndex", "IS", "1", "", None, (), None, (), ()),
+        ), ((1, 1, None),), ()),
+        ("a", 0x300800F0, 0xFFFFFFFF, "", "Recorded Snout Sequence", "RecordedSnoutSequence", "SQ", "1", "", None, (), (
+            ("a", 0x300A00F9, 0xFFFFFFFF, "", "Accessory Code", "AccessoryCode", "LO", "1", "", None, (), None, (), ()),
+            ("a", 0x300A030F, 0xFFFFFFFF, "", "Snout ID", "SnoutID", "SH", "1", "", None, (), None, (), ()),
+        ), ((1, 1, None),), ()),
+        ("a", 0x300800F2, 0xFFFFFFFF, "", "Recorded Range Shifter Sequence", "RecordedRangeShifterSequence", "SQ", "1", "", None, (), (
+            ("a", 0x300A00F9, 0xFFFFFFFF, "", "Accessory Code", "AccessoryCode", "LO", "1", "", None, (), None, (), ()),
+            ("a", 0x300A0318, 0xFFFFFFFF, "", "Range Shifter ID", "RangeShifterID", "SH", "1", "", None, (), None, (), ()),
+            ("a", 0x300C0100, 0xFFFFFFFF, "", "Referenced Range Shifter Number", "ReferencedRangeShifterNumber", "IS", "1", "", None, (), None, (), ()),
+        ), ((0, None, None),), ()),
+        ("a", 0x300800F4, 0xFFFFFFFF, "", "Recorded Lateral Spreading Device Sequence", "RecordedLateralSpreadingDeviceSequence", "SQ", "1", "", None, (), (
+            ("a", 0x300A00F9, 0xFFFFFFFF, "", "Accessory Code", "AccessoryCode", "LO", "1", "", None, (), None, (), ()),
+            ("a", 0x300A0336, 0xFFFFFFFF, "", "Lateral Spreading Device ID", "LateralSpreadingDeviceID", "SH", "1", "", None, (), None, (), ()),
+            ("a", 0x300C0102, 0xFFFFFFFF, "", "Referenced Lateral Spreading Device Number", "ReferencedLateralSpreadingDeviceNumber", "IS", "1", "", None, (), None, (), ()),
+        ), ((0, None, None),), ()),
+        ("a", 0x300800F6, 0xFFFFFFFF, "", "Recorded Range Modulator Sequence", "RecordedRangeModulatorSequence", "SQ", "1", "", None, (), (
+            ("a", 0x300A00F9, 0xFFFFFFFF, "", "Accessory Code", "AccessoryCode", "LO", "1", "", None, (), None, (), ()),
+            ("a", 0x300A0346, 0xFFFFFFFF, "", "Range Modulator ID", "RangeModulatorID", "SH", "1", "", None, (), None, (), ()),
+            ("a", 0x300A0348, 0xFFFFFFFF, "", "Range Modulator Type", "RangeModulatorType", "CS", "1", "", None, (("defined", ("FIXED", "WHL_FIXEDWEIGHTS", "WHL_MODWEIGHTS"), None, None, ""),), None, (), ()),
+            ("a", 0x300A034C, 0xFFFFFFFF, "", "Beam Current Modulation ID", "BeamCurrentModulationID", "SH", "1", "", None, (), None, (), ()),
+            ("a", 0x300C0104, 0xFFFFFFFF, "", "Referenced Range Modulator Number", "ReferencedRangeModulatorNumber", "IS", "1", "", None, (), None, (), ()),
+        ), ((0, None, None),), ()),
+        ("a", 0x300A0302, 0xFFFFFFFF, "", "Radiation Mass Number", "RadiationMassNumber", "IS", "1", "", None, (), None, (), ()),
+        ("a", 0x300A0304, 0xFFFFFFFF, "", "Radiation Atomic Number", "RadiationAtomicNumber", "IS", "1", "", None, (), None, (), ()),
+        ("a", 0x300A0306, 0xFFFFFFFF, "", "Radiation Charge State", "RadiationChargeState", "SS", "1", "", None, (), None, (), ()),
+        ("a", 0x300A0308, 0xFFFFFFFF, "", "Scan Mode", "ScanMode", "CS", "1", "", None, (("enumerated", ("NONE", "UNIFORM", "MODULATED"), None, None, ""),), None, (), ()),
+        ("a", 0x300A0312, 0xFFFFFFFF, "", "Number of Range Shifters", "NumberOfRangeShifters", "IS", "1", "", None, (), None, (), ()),
+        ("a", 0x300A0330, 0xFFFFFFFF, "", "Number of Lateral Spreading Devices", "NumberOfLateralSpreadingDevices", "IS", "1", "", None, (), None, (), ()),
+        ("a", 0x300A0340, 0xFFFFFFFF, "", "Number of Range Modulators", "NumberOfRangeModulators", "IS", "1", "", None, (), None, (), ()),
+        ("a", 0x300A0350, 0xFFFFFFFF, "", "Patient Support Type", "PatientSupportType", "CS", "1", "", None, (("defined", ("TABLE", "CHAIR"), None, None, ""),), None, (), ()),
+        ("a", 0x300A0352, 0xFFFFFFFF, "", "Patient Support ID", "PatientSupportID", "SH", "1", "", None, (), None, (), ()),
+        ("a", 0x300A0354, 0xFFFFFFFF, "", "Patient Support Accessory Code", "PatientSupportAccessoryCode", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x300A0356, 0xFFFFFFFF, "", "Fixation Light Azimuthal Angle", "FixationLightAzimuthalAngle", "FL", "1", "", None, (), None, (), ()),
+        ("a", 0x300A0358, 0xFFFFFFFF, "", "Fixation Light Polar Angle", "FixationLightPolarAngle", "FL", "1", "", None, (), None, (), ()),
+    ), ((0, 1, None),), ()),
 )

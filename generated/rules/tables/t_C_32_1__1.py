@@ -2,60 +2,60 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.32.1-1 "Display System Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.32.1-1", "C.32.1-1", "Display System Module", "module")
 
 RULES = (
-    ("a", 0x00080070, 0xFFFFFFFF, "", "Manufacturer", "Manufacturer", "LO", "1", None, (), None, None),
-    ("a", 0x00080080, 0xFFFFFFFF, "", "Institution Name", "InstitutionName", "LO", "1", None, (), None, None),
-    ("a", 0x00080081, 0xFFFFFFFF, "", "Institution Address", "InstitutionAddress", "ST", "1", None, (), None, None),
-    ("a", 0x00181000, 0xFFFFFFFF, "", "Device Serial Number", "DeviceSerialNumber", "LO", "1", None, (), None, None),
-    ("a", 0x00081010, 0xFFFFFFFF, "", "Station Name", "StationName", "SH", "1", None, (), None, None),
-    ("a", 0x00081040, 0xFFFFFFFF, "", "Institutional Department Name", "InstitutionalDepartmentName", "LO", "1", None, (), None, None),
-    ("a", 0x00081041, 0xFFFFFFFF, "", "Institutional Department Type Code Sequence", "InstitutionalDepartmentTypeCodeSequence", "SQ", "1", None, (), (
+    ("a", 0x00080070, 0xFFFFFFFF, "", "Manufacturer", "Manufacturer", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00080080, 0xFFFFFFFF, "", "Institution Name", "InstitutionName", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00080081, 0xFFFFFFFF, "", "Institution Address", "InstitutionAddress", "ST", "1", "", None, (), None, (), ()),
+    ("a", 0x00181000, 0xFFFFFFFF, "", "Device Serial Number", "DeviceSerialNumber", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00081010, 0xFFFFFFFF, "", "Station Name", "StationName", "SH", "1", "", None, (), None, (), ()),
+    ("a", 0x00081040, 0xFFFFFFFF, "", "Institutional Department Name", "InstitutionalDepartmentName", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00081041, 0xFFFFFFFF, "", "Institutional Department Type Code Sequence", "InstitutionalDepartmentTypeCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), None),
-    ("a", 0x00081090, 0xFFFFFFFF, "", "Manufacturer's Model Name", "ManufacturerModelName", "LO", "1", None, (), None, None),
-    ("a", 0x00181204, 0xFFFFFFFF, "", "Date of Manufacture", "DateOfManufacture", "DA", "1", None, (), None, None),
-    ("a", 0x00181205, 0xFFFFFFFF, "", "Date of Installation", "DateOfInstallation", "DA", "1", None, (), None, None),
-    ("a", 0x00287000, 0xFFFFFFFF, "", "Equipment Administrator Sequence", "EquipmentAdministratorSequence", "SQ", "1", None, (), (
-        ("a", 0x0040A123, 0xFFFFFFFF, "", "Person Name", "PersonName", "PN", "1", None, (), None, None),
+    ), (), ()),
+    ("a", 0x00081090, 0xFFFFFFFF, "", "Manufacturer's Model Name", "ManufacturerModelName", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00181204, 0xFFFFFFFF, "", "Date of Manufacture", "DateOfManufacture", "DA", "1", "", None, (), None, (), ()),
+    ("a", 0x00181205, 0xFFFFFFFF, "", "Date of Installation", "DateOfInstallation", "DA", "1", "", None, (), None, (), ()),
+    ("a", 0x00287000, 0xFFFFFFFF, "", "Equipment Administrator Sequence", "EquipmentAdministratorSequence", "SQ", "1", "", None, (), (
+        ("a", 0x0040A123, 0xFFFFFFFF, "", "Person Name", "PersonName", "PN", "1", "", None, (), None, (), ()),
         ("i", "table_10-1", None, ()),
-    ), (0, None)),
-    ("a", 0x00287001, 0xFFFFFFFF, "", "Number of Display Subsystems", "NumberOfDisplaySubsystems", "US", "1", None, (), None, None),
-    ("a", 0x00287023, 0xFFFFFFFF, "", "Display Subsystem Sequence", "DisplaySubsystemSequence", "SQ", "1", None, (), (
-        ("a", 0x00287003, 0xFFFFFFFF, "", "Display Subsystem ID", "DisplaySubsystemID", "US", "1", None, (), None, None),
-        ("a", 0x00287004, 0xFFFFFFFF, "", "Display Subsystem Name", "DisplaySubsystemName", "SH", "1", None, (), None, None),
-        ("a", 0x00287005, 0xFFFFFFFF, "", "Display Subsystem Description", "DisplaySubsystemDescription", "LO", "1", None, (), None, None),
-        ("a", 0x00287022, 0xFFFFFFFF, "", "Display Device Type Code Sequence", "DisplayDeviceTypeCodeSequence", "SQ", "1", None, (), (
+    ), ((0, None, None),), ()),
+    ("a", 0x00287001, 0xFFFFFFFF, "", "Number of Display Subsystems", "NumberOfDisplaySubsystems", "US", "1", "", None, (), None, (), ()),
+    ("a", 0x00287023, 0xFFFFFFFF, "", "Display Subsystem Sequence", "DisplaySubsystemSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00287003, 0xFFFFFFFF, "", "Display Subsystem ID", "DisplaySubsystemID", "US", "1", "", None, (), None, (), ()),
+        ("a", 0x00287004, 0xFFFFFFFF, "", "Display Subsystem Name", "DisplaySubsystemName", "SH", "1", "", None, (), None, (), ()),
+        ("a", 0x00287005, 0xFFFFFFFF, "", "Display Subsystem Description", "DisplaySubsystemDescription", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x00287022, 0xFFFFFFFF, "", "Display Device Type Code Sequence", "DisplayDeviceTypeCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), None, ((8303, "defined"),)),
-        ("a", 0x00080070, 0xFFFFFFFF, "", "Manufacturer", "Manufacturer", "LO", "1", None, (), None, None),
-        ("a", 0x00181000, 0xFFFFFFFF, "", "Device Serial Number", "DeviceSerialNumber", "LO", "1", None, (), None, None),
-        ("a", 0x00081090, 0xFFFFFFFF, "", "Manufacturer's Model Name", "ManufacturerModelName", "LO", "1", None, (), None, None),
-        ("a", 0x00181204, 0xFFFFFFFF, "", "Date of Manufacture", "DateOfManufacture", "DA", "1", None, (), None, None),
-        ("a", 0x00181205, 0xFFFFFFFF, "", "Date of Installation", "DateOfInstallation", "DA", "1", None, (), None, None),
-        ("a", 0x00287006, 0xFFFFFFFF, "", "System Status", "SystemStatus", "CS", "1", None, (("defined", ("NORMAL", "WARNING", "ADJUST", "FAILURE", "UNKNOWN"), None, None, ""),), None, None),
-        ("a", 0x00287007, 0xFFFFFFFF, "", "System Status Comment", "SystemStatusComment", "LO", "1", None, (), None, None),
-        ("a", 0x0028700A, 0xFFFFFFFF, "", "Display Subsystem Configuration Sequence", "DisplaySubsystemConfigurationSequence", "SQ", "1", None, (), (
-            ("a", 0x0028700B, 0xFFFFFFFF, "", "Configuration ID", "ConfigurationID", "US", "1", None, (), None, None),
-            ("a", 0x0028700C, 0xFFFFFFFF, "", "Configuration Name", "ConfigurationName", "SH", "1", None, (), None, None),
-            ("a", 0x0028700D, 0xFFFFFFFF, "", "Configuration Description", "ConfigurationDescription", "LO", "1", None, (), None, None),
-            ("a", 0x0028700E, 0xFFFFFFFF, "", "Referenced Target Luminance Characteristics ID", "ReferencedTargetLuminanceCharacteristicsID", "US", "1", None, (), None, None),
-        ), (1, None)),
-        ("a", 0x00287002, 0xFFFFFFFF, "", "Current Configuration ID", "CurrentConfigurationID", "US", "1", None, (), None, None),
-        ("a", 0x00287012, 0xFFFFFFFF, "", "Measurement Equipment Sequence", "MeasurementEquipmentSequence", "SQ", "1", None, (), (
-            ("a", 0x00287013, 0xFFFFFFFF, "", "Measurement Functions", "MeasurementFunctions", "CS", "1-n", None, (("enumerated", ("PHOTOMETER", "COLORIMETER", "ILLUMINOMETER"), None, None, ""),), None, None),
-            ("a", 0x00287026, 0xFFFFFFFF, "", "Measured Characteristics", "MeasuredCharacteristics", "CS", "1-n", None, (("enumerated", ("UNIFORMITY", "LUMINANCE", "CHROMATICITY", "ILLUMINANCE"), None, None, ""),), None, None),
-            ("a", 0x00287014, 0xFFFFFFFF, "", "Measurement Equipment Type", "MeasurementEquipmentType", "CS", "1", None, (("enumerated", ("BUILT_IN_FRONT", "BUILT_IN_BACK", "NEAR_RANGE", "TELESCOPIC"), None, None, ""),), None, None),
-            ("a", 0x00080070, 0xFFFFFFFF, "", "Manufacturer", "Manufacturer", "LO", "1", None, (), None, None),
-            ("a", 0x00081090, 0xFFFFFFFF, "", "Manufacturer's Model Name", "ManufacturerModelName", "LO", "1", None, (), None, None),
-            ("a", 0x00181000, 0xFFFFFFFF, "", "Device Serial Number", "DeviceSerialNumber", "LO", "1", None, (), None, None),
-            ("a", 0x00181204, 0xFFFFFFFF, "", "Date of Manufacture", "DateOfManufacture", "DA", "1", None, (), None, None),
-            ("a", 0x00181205, 0xFFFFFFFF, "", "Date of Installation", "DateOfInstallation", "DA", "1", None, (), None, None),
-            ("a", 0x00181202, 0xFFFFFFFF, "", "DateTime of Last Calibration", "DateTimeOfLastCalibration", "DT", "1", None, (), None, None),
-        ), (0, None)),
-    ), (1, None)),
+        ), (), ((8303, "defined"),)),
+        ("a", 0x00080070, 0xFFFFFFFF, "", "Manufacturer", "Manufacturer", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x00181000, 0xFFFFFFFF, "", "Device Serial Number", "DeviceSerialNumber", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x00081090, 0xFFFFFFFF, "", "Manufacturer's Model Name", "ManufacturerModelName", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x00181204, 0xFFFFFFFF, "", "Date of Manufacture", "DateOfManufacture", "DA", "1", "", None, (), None, (), ()),
+        ("a", 0x00181205, 0xFFFFFFFF, "", "Date of Installation", "DateOfInstallation", "DA", "1", "", None, (), None, (), ()),
+        ("a", 0x00287006, 0xFFFFFFFF, "", "System Status", "SystemStatus", "CS", "1", "", None, (("defined", ("NORMAL", "WARNING", "ADJUST", "FAILURE", "UNKNOWN"), None, None, ""),), None, (), ()),
+        ("a", 0x00287007, 0xFFFFFFFF, "", "System Status Comment", "SystemStatusComment", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x0028700A, 0xFFFFFFFF, "", "Display Subsystem Configuration Sequence", "DisplaySubsystemConfigurationSequence", "SQ", "1", "", None, (), (
+            ("a", 0x0028700B, 0xFFFFFFFF, "", "Configuration ID", "ConfigurationID", "US", "1", "", None, (), None, (), ()),
+            ("a", 0x0028700C, 0xFFFFFFFF, "", "Configuration Name", "ConfigurationName", "SH", "1", "", None, (), None, (), ()),
+            ("a", 0x0028700D, 0xFFFFFFFF, "", "Configuration Description", "ConfigurationDescription", "LO", "1", "", None, (), None, (), ()),
+            ("a", 0x0028700E, 0xFFFFFFFF, "", "Referenced Target Luminance Characteristics ID", "ReferencedTargetLuminanceCharacteristicsID", "US", "1", "", None, (), None, (), ()),
+        ), ((1, None, None),), ()),
+        ("a", 0x00287002, 0xFFFFFFFF, "", "Current Configuration ID", "CurrentConfigurationID", "US", "1", "", None, (), None, (), ()),
+        ("a", 0x00287012, 0xFFFFFFFF, "", "Measurement Equipment Sequence", "MeasurementEquipmentSequence", "SQ", "1", "", None, (), (
+            ("a", 0x00287013, 0xFFFFFFFF, "", "Measurement Functions", "MeasurementFunctions", "CS", "1-n", "", None, (("enumerated", ("PHOTOMETER", "COLORIMETER", "ILLUMINOMETER"), None, None, ""),), None, (), ()),
+            ("a", 0x00287026, 0xFFFFFFFF, "", "Measured Characteristics", "MeasuredCharacteristics", "CS", "1-n", "", None, (("enumerated", ("UNIFORMITY", "LUMINANCE", "CHROMATICITY", "ILLUMINANCE"), None, None, ""),), None, (), ()),
+            ("a", 0x00287014, 0xFFFFFFFF, "", "Measurement Equipment Type", "MeasurementEquipmentType", "CS", "1", "", None, (("enumerated", ("BUILT_IN_FRONT", "BUILT_IN_BACK", "NEAR_RANGE", "TELESCOPIC"), None, None, ""),), None, (), ()),
+            ("a", 0x00080070, 0xFFFFFFFF, "", "Manufacturer", "Manufacturer", "LO", "1", "", None, (), None, (), ()),
+            ("a", 0x00081090, 0xFFFFFFFF, "", "Manufacturer's Model Name", "ManufacturerModelName", "LO", "1", "", None, (), None, (), ()),
+            ("a", 0x00181000, 0xFFFFFFFF, "", "Device Serial Number", "DeviceSerialNumber", "LO", "1", "", None, (), None, (), ()),
+            ("a", 0x00181204, 0xFFFFFFFF, "", "Date of Manufacture", "DateOfManufacture", "DA", "1", "", None, (), None, (), ()),
+            ("a", 0x00181205, 0xFFFFFFFF, "", "Date of Installation", "DateOfInstallation", "DA", "1", "", None, (), None, (), ()),
+            ("a", 0x00181202, 0xFFFFFFFF, "", "DateTime of Last Calibration", "DateTimeOfLastCalibration", "DT", "1", "", None, (), None, (), ()),
+        ), ((0, None, None),), ()),
+    ), ((1, None, None),), ()),
 )

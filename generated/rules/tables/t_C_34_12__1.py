@@ -2,52 +2,52 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.34.12-1 "Performed CT Reconstruction Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.34.12-1", "C.34.12-1", "Performed CT Reconstruction Module", "module")
 
 RULES = (
-    ("a", 0x00189934, 0xFFFFFFFF, "1", "Reconstruction Protocol Element Sequence", "ReconstructionProtocolElementSequence", "SQ", "1", None, (), (
+    ("a", 0x00189934, 0xFFFFFFFF, "1", "Reconstruction Protocol Element Sequence", "ReconstructionProtocolElementSequence", "SQ", "1", "", None, (), (
         ("i", "table_10.28-1", None, ()),
-        ("a", 0x00189938, 0xFFFFFFFF, "1", "Source Acquisition Protocol Element Number", "SourceAcquisitionProtocolElementNumber", "US", "1-n", None, (), None, None),
-        ("a", 0x00189939, 0xFFFFFFFF, "1", "Source Acquisition Beam Number", "SourceAcquisitionBeamNumber", "US", "1-n", None, (), None, None),
-        ("a", 0x00081150, 0xFFFFFFFF, "1C", "Referenced SOP Class UID", "ReferencedSOPClassUID", "UI", "1", ("Required if the referenced acquisition protocol element is not in this Instance.", {"if": {"unknown": "dataset", "text": "the referenced acquisition protocol element is not in this Instance"}, "status": "not-decidable"}), (), None, None),
-        ("a", 0x00081155, 0xFFFFFFFF, "1C", "Referenced SOP Instance UID", "ReferencedSOPInstanceUID", "UI", "1", ("Required if the referenced acquisition protocol element is not in this Instance.", {"if": {"unknown": "dataset", "text": "the referenced acquisition protocol element is not in this Instance"}, "status": "not-decidable"}), (), None, None),
-        ("a", 0x0018993B, 0xFFFFFFFF, "1", "Reconstruction Start Location Sequence", "ReconstructionStartLocationSequence", "SQ", "1", None, (), (
+        ("a", 0x00189938, 0xFFFFFFFF, "1", "Source Acquisition Protocol Element Number", "SourceAcquisitionProtocolElementNumber", "US", "1-n", "", None, (), None, (), ()),
+        ("a", 0x00189939, 0xFFFFFFFF, "1", "Source Acquisition Beam Number", "SourceAcquisitionBeamNumber", "US", "1-n", "", None, (), None, (), ()),
+        ("a", 0x00081150, 0xFFFFFFFF, "1C", "Referenced SOP Class UID", "ReferencedSOPClassUID", "UI", "1", "", ("Required if the referenced acquisition protocol element is not in this Instance.", {"if": {"unknown": "dataset", "text": "the referenced acquisition protocol element is not in this Instance"}, "status": "not-decidable"}), (), None, (), ()),
+        ("a", 0x00081155, 0xFFFFFFFF, "1C", "Referenced SOP Instance UID", "ReferencedSOPInstanceUID", "UI", "1", "", ("Required if the referenced acquisition protocol element is not in this Instance.", {"if": {"unknown": "dataset", "text": "the referenced acquisition protocol element is not in this Instance"}, "status": "not-decidable"}), (), None, (), ()),
+        ("a", 0x0018993B, 0xFFFFFFFF, "1", "Reconstruction Start Location Sequence", "ReconstructionStartLocationSequence", "SQ", "1", "", None, (), (
             ("i", "table_10.27-1", None, ()),
-        ), None),
-        ("a", 0x0018993C, 0xFFFFFFFF, "1", "Reconstruction End Location Sequence", "ReconstructionEndLocationSequence", "SQ", "1", None, (), (
+        ), (), ()),
+        ("a", 0x0018993C, 0xFFFFFFFF, "1", "Reconstruction End Location Sequence", "ReconstructionEndLocationSequence", "SQ", "1", "", None, (), (
             ("i", "table_10.27-1", None, ()),
-        ), None),
-        ("a", 0x0018993D, 0xFFFFFFFF, "3", "Reconstruction Algorithm Sequence", "ReconstructionAlgorithmSequence", "SQ", "1", None, (), (
+        ), (), ()),
+        ("a", 0x0018993D, 0xFFFFFFFF, "3", "Reconstruction Algorithm Sequence", "ReconstructionAlgorithmSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-19", None, ()),
-        ), None),
-        ("a", 0x00181210, 0xFFFFFFFF, "1", "Convolution Kernel", "ConvolutionKernel", "SH", "1-n", None, (), None, None),
-        ("a", 0x00189316, 0xFFFFFFFF, "1", "Convolution Kernel Group", "ConvolutionKernelGroup", "CS", "1", None, (("defined", ("BRAIN", "SOFT_TISSUE", "LUNG", "BONE", "CONSTANT_ANGLE"), None, None, ""),), None, None),
-        ("a", 0x00181100, 0xFFFFFFFF, "1C", "Reconstruction Diameter", "ReconstructionDiameter", "DS", "1", ("Required if Reconstruction Field of View (0018,9317) is not present.", {"if": {"absent": "item:0018,9317"}, "status": "executable"}), (), None, None),
-        ("a", 0x00189317, 0xFFFFFFFF, "1C", "Reconstruction Field of View", "ReconstructionFieldOfView", "FD", "2", ("Required if Reconstruction Diameter (0018,1100) is not present.", {"if": {"absent": "item:0018,1100"}, "status": "executable"}), (), None, None),
-        ("a", 0x00189318, 0xFFFFFFFF, "3", "Reconstruction Target Center (Patient)", "ReconstructionTargetCenterPatient", "FD", "3", None, (), None, None),
-        ("a", 0x0018993E, 0xFFFFFFFF, "3", "Reconstruction Target Center Location Sequence", "ReconstructionTargetCenterLocationSequence", "SQ", "1", None, (), (
+        ), (), ()),
+        ("a", 0x00181210, 0xFFFFFFFF, "1", "Convolution Kernel", "ConvolutionKernel", "SH", "1-n", "", None, (), None, (), ()),
+        ("a", 0x00189316, 0xFFFFFFFF, "1", "Convolution Kernel Group", "ConvolutionKernelGroup", "CS", "1", "", None, (("defined", ("BRAIN", "SOFT_TISSUE", "LUNG", "BONE", "CONSTANT_ANGLE"), None, None, ""),), None, (), ()),
+        ("a", 0x00181100, 0xFFFFFFFF, "1C", "Reconstruction Diameter", "ReconstructionDiameter", "DS", "1", "", ("Required if Reconstruction Field of View (0018,9317) is not present.", {"if": {"absent": "item:0018,9317"}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x00189317, 0xFFFFFFFF, "1C", "Reconstruction Field of View", "ReconstructionFieldOfView", "FD", "2", "", ("Required if Reconstruction Diameter (0018,1100) is not present.", {"if": {"absent": "item:0018,1100"}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x00189318, 0xFFFFFFFF, "3", "Reconstruction Target Center (Patient)", "ReconstructionTargetCenterPatient", "FD", "3", "", None, (), None, (), ()),
+        ("a", 0x0018993E, 0xFFFFFFFF, "3", "Reconstruction Target Center Location Sequence", "ReconstructionTargetCenterLocationSequence", "SQ", "1", "", None, (), (
             ("i", "table_10.27-1", None, ()),
-        ), None),
-        ("a", 0x00189322, 0xFFFFFFFF, "1", "Reconstruction Pixel Spacing", "ReconstructionPixelSpacing", "FD", "2", None, (), None, None),
-        ("a", 0x00280010, 0xFFFFFFFF, "1", "Rows", "Rows", "US", "1", None, (), None, None),
-        ("a", 0x00280011, 0xFFFFFFFF, "1", "Columns", "Columns", "US", "1", None, (), None, None),
-        ("a", 0x00189319, 0xFFFFFFFF, "1", "Reconstruction Angle", "ReconstructionAngle", "FD", "1", None, (), None, None),
-        ("a", 0x00189320, 0xFFFFFFFF, "3", "Image Filter", "ImageFilter", "SH", "1", None, (), None, None),
-        ("a", 0x00189941, 0xFFFFFFFF, "3", "Image Filter Description", "ImageFilterDescription", "UT", "1", None, (), None, None),
-        ("a", 0x00089215, 0xFFFFFFFF, "3", "Derivation Code Sequence", "DerivationCodeSequence", "SQ", "1", None, (), (
+        ), (), ()),
+        ("a", 0x00189322, 0xFFFFFFFF, "1", "Reconstruction Pixel Spacing", "ReconstructionPixelSpacing", "FD", "2", "", None, (), None, (), ()),
+        ("a", 0x00280010, 0xFFFFFFFF, "1", "Rows", "Rows", "US", "1", "", None, (), None, (), ()),
+        ("a", 0x00280011, 0xFFFFFFFF, "1", "Columns", "Columns", "US", "1", "", None, (), None, (), ()),
+        ("a", 0x00189319, 0xFFFFFFFF, "1", "Reconstruction Angle", "ReconstructionAngle", "FD", "1", "", None, (), None, (), ()),
+        ("a", 0x00189320, 0xFFFFFFFF, "3", "Image Filter", "ImageFilter", "SH", "1", "", None, (), None, (), ()),
+        ("a", 0x00189941, 0xFFFFFFFF, "3", "Image Filter Description", "ImageFilterDescription", "UT", "1", "", None, (), None, (), ()),
+        ("a", 0x00089215, 0xFFFFFFFF, "3", "Derivation Code Sequence", "DerivationCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), None),
-        ("a", 0x00180050, 0xFFFFFFFF, "1", "Slice Thickness", "SliceThickness", "DS", "1", None, (), None, None),
-        ("a", 0x00180088, 0xFFFFFFFF, "1", "Spacing Between Slices", "SpacingBetweenSlices", "DS", "1", None, (), None, None),
-        ("a", 0x00281050, 0xFFFFFFFF, "3", "Window Center", "WindowCenter", "DS", "1-n", None, (), None, None),
-        ("a", 0x00281051, 0xFFFFFFFF, "3", "Window Width", "WindowWidth", "DS", "1-n", None, (), None, None),
-        ("a", 0x00189937, 0xFFFFFFFF, "3", "Requested Series Description", "RequestedSeriesDescription", "LO", "1", None, (), None, None),
-        ("a", 0x001811C1, 0xFFFFFFFF, "3", "Requested Series Description Code Sequence", "RequestedSeriesDescriptionCodeSequence", "SQ", "1", None, (), (
+        ), (), ()),
+        ("a", 0x00180050, 0xFFFFFFFF, "1", "Slice Thickness", "SliceThickness", "DS", "1", "", None, (), None, (), ()),
+        ("a", 0x00180088, 0xFFFFFFFF, "1", "Spacing Between Slices", "SpacingBetweenSlices", "DS", "1", "", None, (), None, (), ()),
+        ("a", 0x00281050, 0xFFFFFFFF, "3", "Window Center", "WindowCenter", "DS", "1-n", "", None, (), None, (), ()),
+        ("a", 0x00281051, 0xFFFFFFFF, "3", "Window Width", "WindowWidth", "DS", "1-n", "", None, (), None, (), ()),
+        ("a", 0x00189937, 0xFFFFFFFF, "3", "Requested Series Description", "RequestedSeriesDescription", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x001811C1, 0xFFFFFFFF, "3", "Requested Series Description Code Sequence", "RequestedSeriesDescriptionCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), None),
-        ("a", 0x00189004, 0xFFFFFFFF, "3", "Content Qualification", "ContentQualification", "CS", "1", None, (("enumerated", ("PRODUCT", "RESEARCH", "SERVICE"), None, None, ""),), None, None),
-    ), (1, None)),
+        ), (), ()),
+        ("a", 0x00189004, 0xFFFFFFFF, "3", "Content Qualification", "ContentQualification", "CS", "1", "", None, (("enumerated", ("PRODUCT", "RESEARCH", "SERVICE"), None, None, ""),), None, (), ()),
+    ), ((1, None, None),), ()),
 )

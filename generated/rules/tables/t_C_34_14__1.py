@@ -2,21 +2,21 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.34.14-1 "Performed Storage Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.34.14-1", "C.34.14-1", "Performed Storage Module", "module")
 
 RULES = (
-    ("a", 0x00189936, 0xFFFFFFFF, "1", "Storage Protocol Element Sequence", "StorageProtocolElementSequence", "SQ", "1", None, (), (
+    ("a", 0x00189936, 0xFFFFFFFF, "1", "Storage Protocol Element Sequence", "StorageProtocolElementSequence", "SQ", "1", "", None, (), (
         ("i", "table_10.28-1", None, ()),
-        ("a", 0x00189938, 0xFFFFFFFF, "1C", "Source Acquisition Protocol Element Number", "SourceAcquisitionProtocolElementNumber", "US", "1-n", ("Required if Source Reconstruction Protocol Element Number (0018,993A) is not present.", {"if": {"absent": "item:0018,993A"}, "status": "executable"}), (), None, None),
-        ("a", 0x0018993A, 0xFFFFFFFF, "1C", "Source Reconstruction Protocol Element Number", "SourceReconstructionProtocolElementNumber", "US", "1-n", ("Required if Source Acquisition Protocol Element Number (0018,9938) is not present.", {"if": {"absent": "item:0018,9938"}, "status": "executable"}), (), None, None),
-        ("a", 0x00189939, 0xFFFFFFFF, "1C", "Source Acquisition Beam Number", "SourceAcquisitionBeamNumber", "US", "1-n", ("Required if: SOP Class UID (0008,0016) has a value of 1.2.840.10008.5.1.4.1.1.200.2 (CT Performed Procedure Protocol Storage) or 1.2.840.10008.5.1.4.1.1.200.8 (XA Performed Procedure Protocol Storage), and Source Acquisition Protocol Element Number (0018,9938) is present and only some of the beams in the Acquisition Protocol Element are to be stored.", {"if": {"and": [{"equals": "0008,0016", "values": ["1.2.840.10008.5.1.4.1.1.200.2", "1.2.840.10008.5.1.4.1.1.200.8"]}, {"present": "item:0018,9938"}, {"unknown": "dataset", "text": "only some of the beams in the Acquisition Protocol Element are to be stored"}]}, "status": "not-decidable"}), (), None, None),
-        ("a", 0x00081150, 0xFFFFFFFF, "1C", "Referenced SOP Class UID", "ReferencedSOPClassUID", "UI", "1", ("Required if the referenced acquisition or reconstruction protocol element is not in this Instance.", {"if": {"unknown": "dataset", "text": "the referenced acquisition or reconstruction protocol element is not in this Instance"}, "status": "not-decidable"}), (("enumerated", ("1.2.840.10008.5.1.4.1.1.200.2", "1.2.840.10008.5.1.4.1.1.200.8"), None, None, ""),), None, None),
-        ("a", 0x00081155, 0xFFFFFFFF, "1C", "Referenced SOP Instance UID", "ReferencedSOPInstanceUID", "UI", "1", ("Required if the referenced acquisition or reconstruction protocol element is not in this Instance.", {"if": {"unknown": "dataset", "text": "the referenced acquisition or reconstruction protocol element is not in this Instance"}, "status": "not-decidable"}), (), None, None),
-        ("a", 0x00404033, 0xFFFFFFFF, "1", "Output Information Sequence", "OutputInformationSequence", "SQ", "1", None, (), (
+        ("a", 0x00189938, 0xFFFFFFFF, "1C", "Source Acquisition Protocol Element Number", "SourceAcquisitionProtocolElementNumber", "US", "1-n", "", ("Required if Source Reconstruction Protocol Element Number (0018,993A) is not present.", {"if": {"absent": "item:0018,993A"}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x0018993A, 0xFFFFFFFF, "1C", "Source Reconstruction Protocol Element Number", "SourceReconstructionProtocolElementNumber", "US", "1-n", "", ("Required if Source Acquisition Protocol Element Number (0018,9938) is not present.", {"if": {"absent": "item:0018,9938"}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x00189939, 0xFFFFFFFF, "1C", "Source Acquisition Beam Number", "SourceAcquisitionBeamNumber", "US", "1-n", "", ("Required if: SOP Class UID (0008,0016) has a value of 1.2.840.10008.5.1.4.1.1.200.2 (CT Performed Procedure Protocol Storage) or 1.2.840.10008.5.1.4.1.1.200.8 (XA Performed Procedure Protocol Storage), and Source Acquisition Protocol Element Number (0018,9938) is present and only some of the beams in the Acquisition Protocol Element are to be stored.", {"if": {"and": [{"equals": "0008,0016", "values": ["1.2.840.10008.5.1.4.1.1.200.2", "1.2.840.10008.5.1.4.1.1.200.8"]}, {"present": "item:0018,9938"}, {"unknown": "dataset", "text": "only some of the beams in the Acquisition Protocol Element are to be stored"}]}, "status": "not-decidable"}), (), None, (), ()),
+        ("a", 0x00081150, 0xFFFFFFFF, "1C", "Referenced SOP Class UID", "ReferencedSOPClassUID", "UI", "1", "", ("Required if the referenced acquisition or reconstruction protocol element is not in this Instance.", {"if": {"unknown": "dataset", "text": "the referenced acquisition or reconstruction protocol element is not in this Instance"}, "status": "not-decidable"}), (("enumerated", ("1.2.840.10008.5.1.4.1.1.200.2", "1.2.840.10008.5.1.4.1.1.200.8"), None, None, ""),), None, (), ()),
+        ("a", 0x00081155, 0xFFFFFFFF, "1C", "Referenced SOP Instance UID", "ReferencedSOPInstanceUID", "UI", "1", "", ("Required if the referenced acquisition or reconstruction protocol element is not in this Instance.", {"if": {"unknown": "dataset", "text": "the referenced acquisition or reconstruction protocol element is not in this Instance"}, "status": "not-decidable"}), (), None, (), ()),
+        ("a", 0x00404033, 0xFFFFFFFF, "1", "Output Information Sequence", "OutputInformationSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-3c", None, ()),
-        ), (1, None)),
-    ), (1, None)),
+        ), ((1, None, None),), ()),
+    ), ((1, None, None),), ()),
 )

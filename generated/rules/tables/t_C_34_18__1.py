@@ -2,45 +2,45 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.34.18-1 "Performed XA Reconstruction Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.34.18-1", "C.34.18-1", "Performed XA Reconstruction Module", "module")
 
 RULES = (
-    ("a", 0x00189934, 0xFFFFFFFF, "1", "Reconstruction Protocol Element Sequence", "ReconstructionProtocolElementSequence", "SQ", "1", None, (), (
+    ("a", 0x00189934, 0xFFFFFFFF, "1", "Reconstruction Protocol Element Sequence", "ReconstructionProtocolElementSequence", "SQ", "1", "", None, (), (
         ("i", "table_10.28-1", None, ()),
         ("i", "table_10.41-1", None, ()),
-        ("a", 0x00189938, 0xFFFFFFFF, "1", "Source Acquisition Protocol Element Number", "SourceAcquisitionProtocolElementNumber", "US", "1-n", None, (), None, None),
-        ("a", 0x00189939, 0xFFFFFFFF, "1", "Source Acquisition Beam Number", "SourceAcquisitionBeamNumber", "US", "1-n", None, (), None, None),
-        ("a", 0x00081150, 0xFFFFFFFF, "1C", "Referenced SOP Class UID", "ReferencedSOPClassUID", "UI", "1", ("Required if the referenced acquisition protocol element is not in this instance.", {"if": {"unknown": "dataset", "text": "the referenced acquisition protocol element is not in this instance"}, "status": "not-decidable"}), (), None, None),
-        ("a", 0x00081155, 0xFFFFFFFF, "1C", "Referenced SOP Instance UID", "ReferencedSOPInstanceUID", "UI", "1", ("Required if the referenced acquisition protocol element is not in this instance.", {"if": {"unknown": "dataset", "text": "the referenced acquisition protocol element is not in this instance"}, "status": "not-decidable"}), (), None, None),
-        ("a", 0x001811BE, 0xFFFFFFFF, "1", "Reconstruction Pipeline Type", "ReconstructionPipelineType", "CS", "1", None, (("enumerated", ("2D", "3D"), None, None, ""),), None, None),
-        ("a", 0x00281050, 0xFFFFFFFF, "3", "Window Center", "WindowCenter", "DS", "1-n", None, (), None, None),
-        ("a", 0x00281051, 0xFFFFFFFF, "3", "Window Width", "WindowWidth", "DS", "1-n", None, (), None, None),
-        ("a", 0x001811BF, 0xFFFFFFFF, "3", "Image Filter Details Sequence", "ImageFilterDetailsSequence", "SQ", "1", None, (), (
-            ("a", 0x00189320, 0xFFFFFFFF, "1", "Image Filter", "ImageFilter", "SH", "1", None, (), None, None),
-            ("a", 0x00189941, 0xFFFFFFFF, "3", "Image Filter Description", "ImageFilterDescription", "UT", "1", None, (), None, None),
-        ), None),
-        ("a", 0x001811C0, 0xFFFFFFFF, "3", "Applied Mask Subtraction Flag", "AppliedMaskSubtractionFlag", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-        ("a", 0x00289478, 0xFFFFFFFF, "3", "Mask Visibility Percentage", "MaskVisibilityPercentage", "FL", "1", None, (), None, None),
-        ("a", 0x00280010, 0xFFFFFFFF, "3", "Rows", "Rows", "US", "1", None, (), None, None),
-        ("a", 0x00280011, 0xFFFFFFFF, "3", "Columns", "Columns", "US", "1", None, (), None, None),
-        ("a", 0x00700042, 0xFFFFFFFF, "3", "Image Rotation", "ImageRotation", "US", "1", None, (("enumerated", ("270", "180", "90", "0"), None, None, ""),), None, None),
-        ("a", 0x00700041, 0xFFFFFFFF, "3", "Image Horizontal Flip", "ImageHorizontalFlip", "CS", "1", None, (("enumerated", ("Y", "N"), None, None, ""),), None, None),
-        ("a", 0x00189527, 0xFFFFFFFF, "3", "Algorithm Type", "AlgorithmType", "CS", "1", None, (("defined", ("FILTER_BACK_PROJ", "ITERATIVE"), None, None, ""),), None, None),
-        ("a", 0x00181210, 0xFFFFFFFF, "3", "Convolution Kernel", "ConvolutionKernel", "SH", "1-n", None, (), None, None),
-        ("a", 0x00540081, 0xFFFFFFFF, "3", "Number Of Slices", "NumberOfSlices", "US", "1", None, (), None, None),
-        ("a", 0x00180050, 0xFFFFFFFF, "3", "Slice Thickness", "SliceThickness", "DS", "1", None, (), None, None),
-        ("a", 0x00180088, 0xFFFFFFFF, "3", "Spacing Between Slices", "SpacingBetweenSlices", "DS", "1", None, (), None, None),
-        ("a", 0x00189317, 0xFFFFFFFF, "3", "Reconstruction Field of View", "ReconstructionFieldOfView", "FD", "2", None, (), None, None),
-        ("a", 0x00089215, 0xFFFFFFFF, "3", "Derivation Code Sequence", "DerivationCodeSequence", "SQ", "1", None, (), (
+        ("a", 0x00189938, 0xFFFFFFFF, "1", "Source Acquisition Protocol Element Number", "SourceAcquisitionProtocolElementNumber", "US", "1-n", "", None, (), None, (), ()),
+        ("a", 0x00189939, 0xFFFFFFFF, "1", "Source Acquisition Beam Number", "SourceAcquisitionBeamNumber", "US", "1-n", "", None, (), None, (), ()),
+        ("a", 0x00081150, 0xFFFFFFFF, "1C", "Referenced SOP Class UID", "ReferencedSOPClassUID", "UI", "1", "", ("Required if the referenced acquisition protocol element is not in this instance.", {"if": {"unknown": "dataset", "text": "the referenced acquisition protocol element is not in this instance"}, "status": "not-decidable"}), (), None, (), ()),
+        ("a", 0x00081155, 0xFFFFFFFF, "1C", "Referenced SOP Instance UID", "ReferencedSOPInstanceUID", "UI", "1", "", ("Required if the referenced acquisition protocol element is not in this instance.", {"if": {"unknown": "dataset", "text": "the referenced acquisition protocol element is not in this instance"}, "status": "not-decidable"}), (), None, (), ()),
+        ("a", 0x001811BE, 0xFFFFFFFF, "1", "Reconstruction Pipeline Type", "ReconstructionPipelineType", "CS", "1", "", None, (("enumerated", ("2D", "3D"), None, None, ""),), None, (), ()),
+        ("a", 0x00281050, 0xFFFFFFFF, "3", "Window Center", "WindowCenter", "DS", "1-n", "", None, (), None, (), ()),
+        ("a", 0x00281051, 0xFFFFFFFF, "3", "Window Width", "WindowWidth", "DS", "1-n", "", None, (), None, (), ()),
+        ("a", 0x001811BF, 0xFFFFFFFF, "3", "Image Filter Details Sequence", "ImageFilterDetailsSequence", "SQ", "1", "", None, (), (
+            ("a", 0x00189320, 0xFFFFFFFF, "1", "Image Filter", "ImageFilter", "SH", "1", "", None, (), None, (), ()),
+            ("a", 0x00189941, 0xFFFFFFFF, "3", "Image Filter Description", "ImageFilterDescription", "UT", "1", "", None, (), None, (), ()),
+        ), (), ()),
+        ("a", 0x001811C0, 0xFFFFFFFF, "3", "Applied Mask Subtraction Flag", "AppliedMaskSubtractionFlag", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+        ("a", 0x00289478, 0xFFFFFFFF, "3", "Mask Visibility Percentage", "MaskVisibilityPercentage", "FL", "1", "", None, (), None, (), ()),
+        ("a", 0x00280010, 0xFFFFFFFF, "3", "Rows", "Rows", "US", "1", "", None, (), None, (), ()),
+        ("a", 0x00280011, 0xFFFFFFFF, "3", "Columns", "Columns", "US", "1", "", None, (), None, (), ()),
+        ("a", 0x00700042, 0xFFFFFFFF, "3", "Image Rotation", "ImageRotation", "US", "1", "", None, (("enumerated", ("270", "180", "90", "0"), None, None, ""),), None, (), ()),
+        ("a", 0x00700041, 0xFFFFFFFF, "3", "Image Horizontal Flip", "ImageHorizontalFlip", "CS", "1", "", None, (("enumerated", ("Y", "N"), None, None, ""),), None, (), ()),
+        ("a", 0x00189527, 0xFFFFFFFF, "3", "Algorithm Type", "AlgorithmType", "CS", "1", "", None, (("defined", ("FILTER_BACK_PROJ", "ITERATIVE"), None, None, ""),), None, (), ()),
+        ("a", 0x00181210, 0xFFFFFFFF, "3", "Convolution Kernel", "ConvolutionKernel", "SH", "1-n", "", None, (), None, (), ()),
+        ("a", 0x00540081, 0xFFFFFFFF, "3", "Number Of Slices", "NumberOfSlices", "US", "1", "", None, (), None, (), ()),
+        ("a", 0x00180050, 0xFFFFFFFF, "3", "Slice Thickness", "SliceThickness", "DS", "1", "", None, (), None, (), ()),
+        ("a", 0x00180088, 0xFFFFFFFF, "3", "Spacing Between Slices", "SpacingBetweenSlices", "DS", "1", "", None, (), None, (), ()),
+        ("a", 0x00189317, 0xFFFFFFFF, "3", "Reconstruction Field of View", "ReconstructionFieldOfView", "FD", "2", "", None, (), None, (), ()),
+        ("a", 0x00089215, 0xFFFFFFFF, "3", "Derivation Code Sequence", "DerivationCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), None),
-        ("a", 0x00189937, 0xFFFFFFFF, "3", "Requested Series Description", "RequestedSeriesDescription", "LO", "1", None, (), None, None),
-        ("a", 0x001811C1, 0xFFFFFFFF, "3", "Requested Series Description Code Sequence", "RequestedSeriesDescriptionCodeSequence", "SQ", "1", None, (), (
+        ), (), ()),
+        ("a", 0x00189937, 0xFFFFFFFF, "3", "Requested Series Description", "RequestedSeriesDescription", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x001811C1, 0xFFFFFFFF, "3", "Requested Series Description Code Sequence", "RequestedSeriesDescriptionCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), None),
-        ("a", 0x00189004, 0xFFFFFFFF, "3", "Content Qualification", "ContentQualification", "CS", "1", None, (("enumerated", ("PRODUCT", "RESEARCH", "SERVICE"), None, None, ""),), None, None),
-    ), (1, None)),
+        ), (), ()),
+        ("a", 0x00189004, 0xFFFFFFFF, "3", "Content Qualification", "ContentQualification", "CS", "1", "", None, (("enumerated", ("PRODUCT", "RESEARCH", "SERVICE"), None, None, ""),), None, (), ()),
+    ), ((1, None, None),), ()),
 )

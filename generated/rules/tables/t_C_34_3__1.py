@@ -2,13 +2,13 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.34.3-1 "Patient Protocol Context Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.34.3-1", "C.34.3-1", "Patient Protocol Context Module", "module")
 
 RULES = (
-    ("a", 0x0018990D, 0xFFFFFFFF, "1", "Referenced Performed Protocol Sequence", "ReferencedPerformedProtocolSequence", "SQ", "1", None, (), (
+    ("a", 0x0018990D, 0xFFFFFFFF, "1", "Referenced Performed Protocol Sequence", "ReferencedPerformedProtocolSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-    ), (1, None)),
+    ), ((1, None, None),), ()),
 )

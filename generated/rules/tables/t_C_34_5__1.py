@@ -2,13 +2,13 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.34.5-1 "Patient Specification Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.34.5-1", "C.34.5-1", "Patient Specification Module", "module")
 
 RULES = (
-    ("a", 0x00189911, 0xFFFFFFFF, "1", "Patient Specification Sequence", "PatientSpecificationSequence", "SQ", "1", None, (), (
+    ("a", 0x00189911, 0xFFFFFFFF, "1", "Patient Specification Sequence", "PatientSpecificationSequence", "SQ", "1", "", None, (), (
         ("i", "table_10.25-1", None, ()),
-    ), (1, None)),
+    ), ((1, None, None),), ()),
 )

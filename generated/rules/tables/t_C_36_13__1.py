@@ -2,7 +2,7 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.36.13-1 "RT Radiation Common Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.36.13-1", "C.36.13-1", "RT Radiation Common Module", "module")
@@ -10,5 +10,5 @@ TABLE = ("table_C.36.13-1", "C.36.13-1", "RT Radiation Common Module", "module")
 RULES = (
     ("i", "table_10.9.1-1", None, ()),
     ("i", "table_C.36.2.1.6-1", None, ()),
-    ("a", 0x300A062E, 0xFFFFFFFF, "3", "Treatment Time Limit", "TreatmentTimeLimit", "FD", "1", None, (), None, None),
+    ("a", 0x300A062E, 0xFFFFFFFF, "3", "Treatment Time Limit", "TreatmentTimeLimit", "FD", "1", "", None, (), None, (), ()),
 )

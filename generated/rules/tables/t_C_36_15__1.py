@@ -2,21 +2,21 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.36.15-1 "C-Arm Photon-Electron Beam Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.36.15-1", "C.36.15-1", "C-Arm Photon-Electron Beam Module", "module")
 
 RULES = (
-    ("a", 0x300A0604, 0xFFFFFFFF, "1", "Number of RT Control Points", "NumberOfRTControlPoints", "US", "1", None, (), None, None),
-    ("a", 0x300A062F, 0xFFFFFFFF, "1", "C-Arm Photon-Electron Control Point Sequence", "CArmPhotonElectronControlPointSequence", "SQ", "1", None, (), (
+    ("a", 0x300A0604, 0xFFFFFFFF, "1", "Number of RT Control Points", "NumberOfRTControlPoints", "US", "1", "", None, (), None, (), ()),
+    ("a", 0x300A062F, 0xFFFFFFFF, "1", "C-Arm Photon-Electron Control Point Sequence", "CArmPhotonElectronControlPointSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.36.2.2.6-1", None, ()),
-        ("a", 0x300A0605, 0xFFFFFFFF, "1C", "Referenced Radiation Generation Mode Index", "ReferencedRadiationGenerationModeIndex", "US", "1", ("Required if Number of Radiation Generation Modes (300A,0685) is present and the conditions in Section C.36.2.2.5.1.1 are satisfied.", {"if": {"and": [{"present": "300A,0685"}, {"or": [{"equals": "item:300A,0600", "values": [1]}, {"and": [{"present": "item:300A,0605"}, {"unknown": "dataset", "text": "the value differs from the previously populated value (Section C.36.2.2.5.1.1)"}]}]}]}, "status": "not-decidable"}), (), None, None),
+        ("a", 0x300A0605, 0xFFFFFFFF, "1C", "Referenced Radiation Generation Mode Index", "ReferencedRadiationGenerationModeIndex", "US", "1", "", ("Required if Number of Radiation Generation Modes (300A,0685) is present and the conditions in Section C.36.2.2.5.1.1 are satisfied.", {"if": {"and": [{"present": "300A,0685"}, {"or": [{"equals": "item:300A,0600", "values": [1]}, {"and": [{"present": "item:300A,0605"}, {"unknown": "dataset", "text": "the value differs from the previously populated value (Section C.36.2.2.5.1.1)"}]}]}]}, "status": "not-decidable"}), (), None, (), ()),
         ("i", "table_C.36.2.2.9-1", None, ()),
         ("i", "table_C.36.2.2.11-1", None, ()),
-        ("a", 0x300A067A, 0xFFFFFFFF, "1C", "Source Roll Angle", "SourceRollAngle", "FD", "1", ("Required if the conditions in Section C.36.2.2.5.1.1 are satisfied.", {"if": {"or": [{"equals": "item:300A,0600", "values": [1]}, {"and": [{"present": "item:300A,067A"}, {"unknown": "dataset", "text": "the value differs from the previously populated value (Section C.36.2.2.5.1.1)"}]}]}, "status": "not-decidable"}), (), None, None),
-        ("a", 0x300A0679, 0xFFFFFFFF, "1C", "RT Beam Limiting Device Angle", "RTBeamLimitingDeviceAngle", "FD", "1", ("Required if the conditions in Section C.36.2.2.5.1.1 are satisfied.", {"if": {"or": [{"equals": "item:300A,0600", "values": [1]}, {"and": [{"present": "item:300A,0679"}, {"unknown": "dataset", "text": "the value differs from the previously populated value (Section C.36.2.2.5.1.1)"}]}]}, "status": "not-decidable"}), (), None, None),
-        ("a", 0x300A0634, 0xFFFFFFFF, "2C", "Source to Patient Surface Distance", "SourceToPatientSurfaceDistance", "FD", "1", ("Required if the conditions in Section C.36.2.2.5.1.1 are satisfied.", {"if": {"or": [{"equals": "item:300A,0600", "values": [1]}, {"and": [{"present": "item:300A,0634"}, {"unknown": "dataset", "text": "the value differs from the previously populated value (Section C.36.2.2.5.1.1)"}]}]}, "status": "not-decidable"}), (), None, None),
-        ("a", 0x300A0132, 0xFFFFFFFF, "2C", "Source to External Contour Distance", "SourceToExternalContourDistance", "FL", "1", ("Required if the conditions in Section C.36.2.2.5.1.1 are satisfied.", {"if": {"or": [{"equals": "item:300A,0600", "values": [1]}, {"and": [{"present": "item:300A,0132"}, {"unknown": "dataset", "text": "the value differs from the previously populated value (Section C.36.2.2.5.1.1)"}]}]}, "status": "not-decidable"}), (), None, None),
-    ), None, ((9550, "defined"),)),
+        ("a", 0x300A067A, 0xFFFFFFFF, "1C", "Source Roll Angle", "SourceRollAngle", "FD", "1", "", ("Required if the conditions in Section C.36.2.2.5.1.1 are satisfied.", {"if": {"or": [{"equals": "item:300A,0600", "values": [1]}, {"and": [{"present": "item:300A,067A"}, {"unknown": "dataset", "text": "the value differs from the previously populated value (Section C.36.2.2.5.1.1)"}]}]}, "status": "not-decidable"}), (), None, (), ()),
+        ("a", 0x300A0679, 0xFFFFFFFF, "1C", "RT Beam Limiting Device Angle", "RTBeamLimitingDeviceAngle", "FD", "1", "", ("Required if the conditions in Section C.36.2.2.5.1.1 are satisfied.", {"if": {"or": [{"equals": "item:300A,0600", "values": [1]}, {"and": [{"present": "item:300A,0679"}, {"unknown": "dataset", "text": "the value differs from the previously populated value (Section C.36.2.2.5.1.1)"}]}]}, "status": "not-decidable"}), (), None, (), ()),
+        ("a", 0x300A0634, 0xFFFFFFFF, "2C", "Source to Patient Surface Distance", "SourceToPatientSurfaceDistance", "FD", "1", "", ("Required if the conditions in Section C.36.2.2.5.1.1 are satisfied.", {"if": {"or": [{"equals": "item:300A,0600", "values": [1]}, {"and": [{"present": "item:300A,0634"}, {"unknown": "dataset", "text": "the value differs from the previously populated value (Section C.36.2.2.5.1.1)"}]}]}, "status": "not-decidable"}), (), None, (), ()),
+        ("a", 0x300A0132, 0xFFFFFFFF, "2C", "Source to External Contour Distance", "SourceToExternalContourDistance", "FL", "1", "", ("Required if the conditions in Section C.36.2.2.5.1.1 are satisfied.", {"if": {"or": [{"equals": "item:300A,0600", "values": [1]}, {"and": [{"present": "item:300A,0132"}, {"unknown": "dataset", "text": "the value differs from the previously populated value (Section C.36.2.2.5.1.1)"}]}]}, "status": "not-decidable"}), (), None, (), ()),
+    ), (), ((9550, "defined"),)),
 )

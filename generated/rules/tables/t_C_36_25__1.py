@@ -2,18 +2,18 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.36.25-1 "RT Treatment Preparation Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.36.25-1", "C.36.25-1", "RT Treatment Preparation Module", "module")
 
 RULES = (
     ("i", "table_10.32-1", None, ()),
-    ("a", 0x300A0784, 0xFFFFFFFF, "1", "RT Patient Position Scope Sequence", "RTPatientPositionScopeSequence", "SQ", "1", None, (), (
+    ("a", 0x300A0784, 0xFFFFFFFF, "1", "RT Patient Position Scope Sequence", "RTPatientPositionScopeSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.36.2.3.3-1", None, ()),
-    ), (1, 1)),
-    ("a", 0x300A078A, 0xFFFFFFFF, "1", "RT Treatment Preparation Patient Position Sequence", "RTTreatmentPreparationPatientPositionSequence", "SQ", "1", None, (), (
+    ), ((1, 1, None),), ()),
+    ("a", 0x300A078A, 0xFFFFFFFF, "1", "RT Treatment Preparation Patient Position Sequence", "RTTreatmentPreparationPatientPositionSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.36.2.3.2-1", None, ()),
-    ), (1, 1)),
+    ), ((1, 1, None),), ()),
     ("i", "table_C.36.2.3.4-1", None, ()),
 )

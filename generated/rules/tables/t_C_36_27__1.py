@@ -2,20 +2,20 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.36.27-1 "Enhanced RT Image Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.36.27-1", "C.36.27-1", "Enhanced RT Image Module", "module")
 
 RULES = (
     ("i", "table_10.32-1", None, ()),
-    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", None, (("enumerated", ("ORIGINAL", "DERIVED", "MIXED"), 1, None, ""), ("enumerated", ("PRIMARY",), 2, None, ""), ("defined", ("ANGIO", "CARDIAC", "CARDIAC_GATED", "CARDRESP_GATED", "DYNAMIC", "FLUOROSCOPY", "LOCALIZER", "MOTION", "PERFUSION", "PRE_CONTRAST", "POST_CONTRAST", "RESP_GATED", "REST", "STATIC", "STRESS", "VOLUME", "NON_PARALLEL", "PARALLEL", "WHOLE_BODY"), 3, None, ""), ("defined", ("ADDITION", "DIVISION", "MASKED", "MAXIMUM", "MEAN", "MINIMUM", "MULTIPLICATION", "RESAMPLED", "STD_DEVIATION", "SUBTRACTION", "NONE", "QUANTITY", "MIXED"), 4, None, "")), None, None),
-    ("a", 0x300A0700, 0xFFFFFFFF, "3", "Treatment Session UID", "TreatmentSessionUID", "UI", "1", None, (), None, None),
-    ("a", 0x30020106, 0xFFFFFFFF, "2C", "Start Cumulative Meterset", "StartCumulativeMeterset", "FD", "1", ("Required if the image was acquired while therapeutic radiation was applied. May be present otherwise.", {"if": {"unknown": "dataset", "text": "the image was acquired while therapeutic radiation was applied"}, "otherwise": "may", "status": "not-decidable"}), (), None, None),
-    ("a", 0x30020107, 0xFFFFFFFF, "2C", "Stop Cumulative Meterset", "StopCumulativeMeterset", "FD", "1", ("Required if the image was acquired while therapeutic radiation was applied. May be present otherwise.", {"if": {"unknown": "dataset", "text": "the image was acquired while therapeutic radiation was applied"}, "otherwise": "may", "status": "not-decidable"}), (), None, None),
-    ("a", 0x300A0658, 0xFFFFFFFF, "1C", "Radiation Dosimeter Unit Sequence", "RadiationDosimeterUnitSequence", "SQ", "1", ("Required if Start Cumulative Meterset (3002,0106) or Stop Cumulative Meterset (3002,0107) is present in this Module or in a Functional Group Macro of the current SOP Instance and has a value.", {"if": {"and": [{"or": [{"present": "3002,0106"}, {"present": "3002,0107"}]}, {"unknown": "unparsed", "text": "in this Module or in a Functional Group Macro of the current SOP Instance and has a value"}]}, "status": "unparsed"}), (), (
+    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", "", None, (("enumerated", ("ORIGINAL", "DERIVED", "MIXED"), 1, None, ""), ("enumerated", ("PRIMARY",), 2, None, ""), ("defined", ("ANGIO", "CARDIAC", "CARDIAC_GATED", "CARDRESP_GATED", "DYNAMIC", "FLUOROSCOPY", "LOCALIZER", "MOTION", "PERFUSION", "PRE_CONTRAST", "POST_CONTRAST", "RESP_GATED", "REST", "STATIC", "STRESS", "VOLUME", "NON_PARALLEL", "PARALLEL", "WHOLE_BODY"), 3, None, ""), ("defined", ("ADDITION", "DIVISION", "MASKED", "MAXIMUM", "MEAN", "MINIMUM", "MULTIPLICATION", "RESAMPLED", "STD_DEVIATION", "SUBTRACTION", "NONE", "QUANTITY", "MIXED"), 4, None, "")), None, (), ()),
+    ("a", 0x300A0700, 0xFFFFFFFF, "3", "Treatment Session UID", "TreatmentSessionUID", "UI", "1", "", None, (), None, (), ()),
+    ("a", 0x30020106, 0xFFFFFFFF, "2C", "Start Cumulative Meterset", "StartCumulativeMeterset", "FD", "1", "", ("Required if the image was acquired while therapeutic radiation was applied. May be present otherwise.", {"if": {"unknown": "dataset", "text": "the image was acquired while therapeutic radiation was applied"}, "otherwise": "may", "status": "not-decidable"}), (), None, (), ()),
+    ("a", 0x30020107, 0xFFFFFFFF, "2C", "Stop Cumulative Meterset", "StopCumulativeMeterset", "FD", "1", "", ("Required if the image was acquired while therapeutic radiation was applied. May be present otherwise.", {"if": {"unknown": "dataset", "text": "the image was acquired while therapeutic radiation was applied"}, "otherwise": "may", "status": "not-decidable"}), (), None, (), ()),
+    ("a", 0x300A0658, 0xFFFFFFFF, "1C", "Radiation Dosimeter Unit Sequence", "RadiationDosimeterUnitSequence", "SQ", "1", "", ("Required if Start Cumulative Meterset (3002,0106) or Stop Cumulative Meterset (3002,0107) is present in this Module or in a Functional Group Macro of the current SOP Instance and has a value.", {"if": {"and": [{"or": [{"present": "3002,0106"}, {"present": "3002,0107"}]}, {"unknown": "unparsed", "text": "in this Module or in a Functional Group Macro of the current SOP Instance and has a value"}]}, "status": "unparsed"}), (), (
         ("i", "table_8.8-1", None, ()),
-    ), None, ((9269, "defined"),)),
-    ("a", 0x00188150, 0xFFFFFFFF, "2", "Exposure Time in µS", "ExposureTimeInuS", "DS", "1", None, (), None, None),
+    ), (), ((9269, "defined"),)),
+    ("a", 0x00188150, 0xFFFFFFFF, "2", "Exposure Time in µS", "ExposureTimeInuS", "DS", "1", "", None, (), None, (), ()),
     ("i", "table_C.36.2.2.4-1", None, ()),
 )

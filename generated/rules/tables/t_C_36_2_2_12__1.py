@@ -2,29 +2,29 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.36.2.2.12-1 "Compensators Definition Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.36.2.2.12-1", "C.36.2.2.12-1", "Compensators Definition Macro", "macro")
 
 RULES = (
-    ("a", 0x300A00E0, 0xFFFFFFFF, "1C", "Number of Compensators", "NumberOfCompensators", "IS", "1", ("Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) equals FULL. May be present otherwise.", {"if": {"equals": "300A,0638", "values": ["FULL"]}, "otherwise": "may", "status": "executable"}), (), None, None),
-    ("a", 0x300A0662, 0xFFFFFFFF, "1C", "Compensator Definition Sequence", "CompensatorDefinitionSequence", "SQ", "1", ("Required if Number of Compensators (300A,00E0) is present and has a non-zero value.", {"if": {"compare": "item:300A,00E0", "op": "!=", "value": 0}, "status": "executable"}), (), (
+    ("a", 0x300A00E0, 0xFFFFFFFF, "1C", "Number of Compensators", "NumberOfCompensators", "IS", "1", "", ("Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) equals FULL. May be present otherwise.", {"if": {"equals": "300A,0638", "values": ["FULL"]}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+    ("a", 0x300A0662, 0xFFFFFFFF, "1C", "Compensator Definition Sequence", "CompensatorDefinitionSequence", "SQ", "1", "", ("Required if Number of Compensators (300A,00E0) is present and has a non-zero value.", {"if": {"compare": "item:300A,00E0", "op": "!=", "value": 0}, "status": "executable"}), (), (
         ("i", "table_C.36.2.2.3-1", None, ()),
-        ("a", 0x30100039, 0xFFFFFFFF, "1", "Device Index", "DeviceIndex", "US", "1", None, (), None, None),
-        ("a", 0x300A0602, 0xFFFFFFFF, "1C", "Referenced Defined Device Index", "ReferencedDefinedDeviceIndex", "US", "1", ("Required if the Instance referenced in Referenced RT Instance Sequence (300A,0631) contains the device that corresponds to the device defined by this Sequence Item.", {"if": {"unknown": "dataset", "text": "the Instance referenced in Referenced RT Instance Sequence (300A,0631) contains the device that corresponds to the device defined by this Sequence Item"}, "status": "not-decidable"}), (), None, None),
-        ("a", 0x300A0645, 0xFFFFFFFF, "1", "Beam Modifier Orientation Angle", "BeamModifierOrientationAngle", "FD", "1", None, (), None, None),
-        ("a", 0x300A0666, 0xFFFFFFFF, "1C", "Compensator Base Plane Offset", "CompensatorBasePlaneOffset", "FD", "1", ("Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) equals FULL. May be present otherwise.", {"if": {"equals": "300A,0638", "values": ["FULL"]}, "otherwise": "may", "status": "executable"}), (), None, None),
-        ("a", 0x300A0663, 0xFFFFFFFF, "1C", "Compensator Map Orientation", "CompensatorMapOrientation", "CS", "1", ("Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) equals FULL. May be present otherwise.", {"if": {"equals": "300A,0638", "values": ["FULL"]}, "otherwise": "may", "status": "executable"}), (("enumerated", ("PATIENT_SIDE", "SOURCE_SIDE", "DOUBLE_SIDED"), None, None, ""),), None, None),
-        ("a", 0x300A0668, 0xFFFFFFFF, "1C", "Compensator Shape Sequence", "CompensatorShapeSequence", "SQ", "1", ("Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) equals FULL. May be present otherwise.", {"if": {"equals": "300A,0638", "values": ["FULL"]}, "otherwise": "may", "status": "executable"}), (), (
-            ("a", 0x300A02E0, 0xFFFFFFFF, "1", "Compensator Divergence", "CompensatorDivergence", "CS", "1", None, (("enumerated", ("PRESENT", "ABSENT"), None, None, ""),), None, None),
-            ("a", 0x300A00E1, 0xFFFFFFFF, "2", "Material ID", "MaterialID", "SH", "1", None, (), None, None),
-            ("a", 0x300A0664, 0xFFFFFFFF, "1C", "Compensator Proximal Thickness Map", "CompensatorProximalThicknessMap", "OF", "1", ("Required if Compensator Map Orientation (300A,0663) is SOURCE_SIDE or DOUBLE_SIDED.", {"if": {"equals": "300A,0663", "values": ["SOURCE_SIDE", "DOUBLE_SIDED"]}, "status": "executable"}), (), None, None),
-            ("a", 0x300A0665, 0xFFFFFFFF, "1C", "Compensator Distal Thickness Map", "CompensatorDistalThicknessMap", "OF", "1", ("Required if Compensator Map Orientation (300A,0663) is PATIENT_SIDE or DOUBLE_SIDED.", {"if": {"equals": "300A,0663", "values": ["PATIENT_SIDE", "DOUBLE_SIDED"]}, "status": "executable"}), (), None, None),
-            ("a", 0x300A0667, 0xFFFFFFFF, "2", "Compensator Shape Fabrication Code Sequence", "CompensatorShapeFabricationCodeSequence", "SQ", "1", None, (), (
+        ("a", 0x30100039, 0xFFFFFFFF, "1", "Device Index", "DeviceIndex", "US", "1", "", None, (), None, (), ()),
+        ("a", 0x300A0602, 0xFFFFFFFF, "1C", "Referenced Defined Device Index", "ReferencedDefinedDeviceIndex", "US", "1", "", ("Required if the Instance referenced in Referenced RT Instance Sequence (300A,0631) contains the device that corresponds to the device defined by this Sequence Item.", {"if": {"unknown": "dataset", "text": "the Instance referenced in Referenced RT Instance Sequence (300A,0631) contains the device that corresponds to the device defined by this Sequence Item"}, "status": "not-decidable"}), (), None, (), ()),
+        ("a", 0x300A0645, 0xFFFFFFFF, "1", "Beam Modifier Orientation Angle", "BeamModifierOrientationAngle", "FD", "1", "", None, (), None, (), ()),
+        ("a", 0x300A0666, 0xFFFFFFFF, "1C", "Compensator Base Plane Offset", "CompensatorBasePlaneOffset", "FD", "1", "", ("Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) equals FULL. May be present otherwise.", {"if": {"equals": "300A,0638", "values": ["FULL"]}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+        ("a", 0x300A0663, 0xFFFFFFFF, "1C", "Compensator Map Orientation", "CompensatorMapOrientation", "CS", "1", "", ("Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) equals FULL. May be present otherwise.", {"if": {"equals": "300A,0638", "values": ["FULL"]}, "otherwise": "may", "status": "executable"}), (("enumerated", ("PATIENT_SIDE", "SOURCE_SIDE", "DOUBLE_SIDED"), None, None, ""),), None, (), ()),
+        ("a", 0x300A0668, 0xFFFFFFFF, "1C", "Compensator Shape Sequence", "CompensatorShapeSequence", "SQ", "1", "", ("Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) equals FULL. May be present otherwise.", {"if": {"equals": "300A,0638", "values": ["FULL"]}, "otherwise": "may", "status": "executable"}), (), (
+            ("a", 0x300A02E0, 0xFFFFFFFF, "1", "Compensator Divergence", "CompensatorDivergence", "CS", "1", "", None, (("enumerated", ("PRESENT", "ABSENT"), None, None, ""),), None, (), ()),
+            ("a", 0x300A00E1, 0xFFFFFFFF, "2", "Material ID", "MaterialID", "SH", "1", "", None, (), None, (), ()),
+            ("a", 0x300A0664, 0xFFFFFFFF, "1C", "Compensator Proximal Thickness Map", "CompensatorProximalThicknessMap", "OF", "1", "", ("Required if Compensator Map Orientation (300A,0663) is SOURCE_SIDE or DOUBLE_SIDED.", {"if": {"equals": "300A,0663", "values": ["SOURCE_SIDE", "DOUBLE_SIDED"]}, "status": "executable"}), (), None, (), ()),
+            ("a", 0x300A0665, 0xFFFFFFFF, "1C", "Compensator Distal Thickness Map", "CompensatorDistalThicknessMap", "OF", "1", "", ("Required if Compensator Map Orientation (300A,0663) is PATIENT_SIDE or DOUBLE_SIDED.", {"if": {"equals": "300A,0663", "values": ["PATIENT_SIDE", "DOUBLE_SIDED"]}, "status": "executable"}), (), None, (), ()),
+            ("a", 0x300A0667, 0xFFFFFFFF, "2", "Compensator Shape Fabrication Code Sequence", "CompensatorShapeFabricationCodeSequence", "SQ", "1", "", None, (), (
                 ("i", "table_8.8-1", None, ()),
-            ), (0, None)),
-            ("a", 0x300A0669, 0xFFFFFFFF, "2", "Radiation Beam Compensator Milling Tool Diameter", "RadiationBeamCompensatorMillingToolDiameter", "FD", "1", None, (), None, None),
-        ), (1, 1)),
-    ), None, ((9542, "defined"),)),
+            ), ((0, None, None),), ()),
+            ("a", 0x300A0669, 0xFFFFFFFF, "2", "Radiation Beam Compensator Milling Tool Diameter", "RadiationBeamCompensatorMillingToolDiameter", "FD", "1", "", None, (), None, (), ()),
+        ), ((1, 1, None),), ()),
+    ), (), ((9542, "defined"),)),
 )

@@ -2,32 +2,32 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.36.2.2.13-1 "Blocks Definition Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.36.2.2.13-1", "C.36.2.2.13-1", "Blocks Definition Macro", "macro")
 
 RULES = (
-    ("a", 0x300A00F0, 0xFFFFFFFF, "1C", "Number of Blocks", "NumberOfBlocks", "IS", "1", ("Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) is FULL. May be present otherwise.", {"if": {"equals": "300A,0638", "values": ["FULL"]}, "otherwise": "may", "status": "executable"}), (), None, None),
-    ("a", 0x300A066A, 0xFFFFFFFF, "1C", "Block Definition Sequence", "BlockDefinitionSequence", "SQ", "1", ("Required if Number of Blocks (300A,00F0) is present and has a non-zero value.", {"if": {"compare": "item:300A,00F0", "op": "!=", "value": 0}, "status": "executable"}), (), (
+    ("a", 0x300A00F0, 0xFFFFFFFF, "1C", "Number of Blocks", "NumberOfBlocks", "IS", "1", "", ("Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) is FULL. May be present otherwise.", {"if": {"equals": "300A,0638", "values": ["FULL"]}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+    ("a", 0x300A066A, 0xFFFFFFFF, "1C", "Block Definition Sequence", "BlockDefinitionSequence", "SQ", "1", "", ("Required if Number of Blocks (300A,00F0) is present and has a non-zero value.", {"if": {"compare": "item:300A,00F0", "op": "!=", "value": 0}, "status": "executable"}), (), (
         ("i", "table_C.36.2.2.3-1", None, ()),
-        ("a", 0x30100039, 0xFFFFFFFF, "1", "Device Index", "DeviceIndex", "US", "1", None, (), None, None),
-        ("a", 0x300A0602, 0xFFFFFFFF, "1C", "Referenced Defined Device Index", "ReferencedDefinedDeviceIndex", "US", "1", ("Required if the Instance referenced in Referenced RT Instance Sequence (300A,0631) contains the device that corresponds to the device defined by this Sequence Item.", {"if": {"unknown": "dataset", "text": "the Instance referenced in Referenced RT Instance Sequence (300A,0631) contains the device that corresponds to the device defined by this Sequence Item"}, "status": "not-decidable"}), (), None, None),
-        ("a", 0x300A0645, 0xFFFFFFFF, "1", "Beam Modifier Orientation Angle", "BeamModifierOrientationAngle", "FD", "1", None, (), None, None),
-        ("a", 0x300A00E1, 0xFFFFFFFF, "2", "Material ID", "MaterialID", "SH", "1", None, (), None, None),
-        ("a", 0x300A00FA, 0xFFFFFFFF, "1C", "Block Divergence", "BlockDivergence", "CS", "1", ("Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) equals FULL. May be present otherwise.", {"if": {"equals": "300A,0638", "values": ["FULL"]}, "otherwise": "may", "status": "executable"}), (("enumerated", ("PRESENT", "ABSENT"), None, None, ""),), None, None),
-        ("a", 0x300A066C, 0xFFFFFFFF, "1C", "Block Orientation", "BlockOrientation", "CS", "1", ("Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) equals FULL. May be present otherwise.", {"if": {"equals": "300A,0638", "values": ["FULL"]}, "otherwise": "may", "status": "executable"}), (("enumerated", ("PATIENT_SIDE", "SOURCE_SIDE"), None, None, ""),), None, None),
-        ("a", 0x300A066D, 0xFFFFFFFF, "2C", "Radiation Beam Block Thickness", "RadiationBeamBlockThickness", "FD", "1", ("Required if Material ID (300A,00E1) has a value. May be present otherwise.", {"if": {"has_value": "item:300A,00E1"}, "otherwise": "may", "status": "executable"}), (), None, None),
-        ("a", 0x300A066F, 0xFFFFFFFF, "2", "Block Edge Data Sequence", "BlockEdgeDataSequence", "SQ", "1", None, (), (
-            ("a", 0x300A066B, 0xFFFFFFFF, "1", "Block Edge Data", "BlockEdgeData", "OF", "1", None, (), None, None),
-        ), (0, None)),
-        ("a", 0x300A0440, 0xFFFFFFFF, "1C", "Number of Block Slab Items", "NumberOfBlockSlabItems", "IS", "1", ("Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) equals FULL. May be present otherwise.", {"if": {"equals": "300A,0638", "values": ["FULL"]}, "otherwise": "may", "status": "executable"}), (), None, None),
-        ("a", 0x300A0441, 0xFFFFFFFF, "1C", "Block Slab Sequence", "BlockSlabSequence", "SQ", "1", ("Required if Number of Block Slab Items (300A,0440) is present and has a value greater than 1.", {"if": {"compare": "item:300A,0440", "op": ">", "value": 1}, "status": "executable"}), (), (
-            ("a", 0x300A0443, 0xFFFFFFFF, "1", "Block Slab Number", "BlockSlabNumber", "US", "1", None, (), None, None),
-            ("a", 0x300A066E, 0xFFFFFFFF, "3", "Radiation Beam Block Slab Thickness", "RadiationBeamBlockSlabThickness", "FD", "1", None, (), None, None),
-            ("a", 0x3010001B, 0xFFFFFFFF, "2", "Device Alternate Identifier", "DeviceAlternateIdentifier", "UC", "1", None, (), None, None),
-            ("a", 0x3010001C, 0xFFFFFFFF, "1C", "Device Alternate Identifier Type", "DeviceAlternateIdentifierType", "CS", "1", ("Required if Device Alternate Identifier (3010,001B) has a value.", {"if": {"has_value": "item:3010,001B"}, "status": "executable"}), (("defined", ("BARCODE", "RFID"), None, None, ""),), None, None),
-            ("a", 0x3010001D, 0xFFFFFFFF, "1C", "Device Alternate Identifier Format", "DeviceAlternateIdentifierFormat", "LT", "1", ("Required if Device Alternate Identifier (3010,001B) has a value.", {"if": {"has_value": "item:3010,001B"}, "status": "executable"}), (), None, None),
-        ), None),
-    ), None, ((9517, "defined"),)),
+        ("a", 0x30100039, 0xFFFFFFFF, "1", "Device Index", "DeviceIndex", "US", "1", "", None, (), None, (), ()),
+        ("a", 0x300A0602, 0xFFFFFFFF, "1C", "Referenced Defined Device Index", "ReferencedDefinedDeviceIndex", "US", "1", "", ("Required if the Instance referenced in Referenced RT Instance Sequence (300A,0631) contains the device that corresponds to the device defined by this Sequence Item.", {"if": {"unknown": "dataset", "text": "the Instance referenced in Referenced RT Instance Sequence (300A,0631) contains the device that corresponds to the device defined by this Sequence Item"}, "status": "not-decidable"}), (), None, (), ()),
+        ("a", 0x300A0645, 0xFFFFFFFF, "1", "Beam Modifier Orientation Angle", "BeamModifierOrientationAngle", "FD", "1", "", None, (), None, (), ()),
+        ("a", 0x300A00E1, 0xFFFFFFFF, "2", "Material ID", "MaterialID", "SH", "1", "", None, (), None, (), ()),
+        ("a", 0x300A00FA, 0xFFFFFFFF, "1C", "Block Divergence", "BlockDivergence", "CS", "1", "", ("Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) equals FULL. May be present otherwise.", {"if": {"equals": "300A,0638", "values": ["FULL"]}, "otherwise": "may", "status": "executable"}), (("enumerated", ("PRESENT", "ABSENT"), None, None, ""),), None, (), ()),
+        ("a", 0x300A066C, 0xFFFFFFFF, "1C", "Block Orientation", "BlockOrientation", "CS", "1", "", ("Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) equals FULL. May be present otherwise.", {"if": {"equals": "300A,0638", "values": ["FULL"]}, "otherwise": "may", "status": "executable"}), (("enumerated", ("PATIENT_SIDE", "SOURCE_SIDE"), None, None, ""),), None, (), ()),
+        ("a", 0x300A066D, 0xFFFFFFFF, "2C", "Radiation Beam Block Thickness", "RadiationBeamBlockThickness", "FD", "1", "", ("Required if Material ID (300A,00E1) has a value. May be present otherwise.", {"if": {"has_value": "item:300A,00E1"}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+        ("a", 0x300A066F, 0xFFFFFFFF, "2", "Block Edge Data Sequence", "BlockEdgeDataSequence", "SQ", "1", "", None, (), (
+            ("a", 0x300A066B, 0xFFFFFFFF, "1", "Block Edge Data", "BlockEdgeData", "OF", "1", "", None, (), None, (), ()),
+        ), ((0, None, None),), ()),
+        ("a", 0x300A0440, 0xFFFFFFFF, "1C", "Number of Block Slab Items", "NumberOfBlockSlabItems", "IS", "1", "", ("Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) equals FULL. May be present otherwise.", {"if": {"equals": "300A,0638", "values": ["FULL"]}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+        ("a", 0x300A0441, 0xFFFFFFFF, "1C", "Block Slab Sequence", "BlockSlabSequence", "SQ", "1", "", ("Required if Number of Block Slab Items (300A,0440) is present and has a value greater than 1.", {"if": {"compare": "item:300A,0440", "op": ">", "value": 1}, "status": "executable"}), (), (
+            ("a", 0x300A0443, 0xFFFFFFFF, "1", "Block Slab Number", "BlockSlabNumber", "US", "1", "", None, (), None, (), ()),
+            ("a", 0x300A066E, 0xFFFFFFFF, "3", "Radiation Beam Block Slab Thickness", "RadiationBeamBlockSlabThickness", "FD", "1", "", None, (), None, (), ()),
+            ("a", 0x3010001B, 0xFFFFFFFF, "2", "Device Alternate Identifier", "DeviceAlternateIdentifier", "UC", "1", "", None, (), None, (), ()),
+            ("a", 0x3010001C, 0xFFFFFFFF, "1C", "Device Alternate Identifier Type", "DeviceAlternateIdentifierType", "CS", "1", "", ("Required if Device Alternate Identifier (3010,001B) has a value.", {"if": {"has_value": "item:3010,001B"}, "status": "executable"}), (("defined", ("BARCODE", "RFID"), None, None, ""),), None, (), ()),
+            ("a", 0x3010001D, 0xFFFFFFFF, "1C", "Device Alternate Identifier Format", "DeviceAlternateIdentifierFormat", "LT", "1", "", ("Required if Device Alternate Identifier (3010,001B) has a value.", {"if": {"has_value": "item:3010,001B"}, "status": "executable"}), (), None, (), ()),
+        ), (), ()),
+    ), (), ((9517, "defined"),)),
 )

@@ -2,16 +2,16 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.36.2.2.1-1 "Treatment Device Identification Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.36.2.2.1-1", "C.36.2.2.1-1", "Treatment Device Identification Macro", "macro")
 
 RULES = (
     ("i", "table_10.35-1", None, ()),
-    ("a", 0x0018100B, 0xFFFFFFFF, "2", "Manufacturer's Device Class UID", "ManufacturerDeviceClassUID", "UI", "1-n", None, (), None, None),
+    ("a", 0x0018100B, 0xFFFFFFFF, "2", "Manufacturer's Device Class UID", "ManufacturerDeviceClassUID", "UI", "1-n", "", None, (), None, (), ()),
     ("i", "table_10.36-1", None, ()),
-    ("a", 0x00080080, 0xFFFFFFFF, "3", "Institution Name", "InstitutionName", "LO", "1", None, (), None, None),
-    ("a", 0x00080081, 0xFFFFFFFF, "3", "Institution Address", "InstitutionAddress", "ST", "1", None, (), None, None),
-    ("a", 0x00081040, 0xFFFFFFFF, "3", "Institutional Department Name", "InstitutionalDepartmentName", "LO", "1", None, (), None, None),
+    ("a", 0x00080080, 0xFFFFFFFF, "3", "Institution Name", "InstitutionName", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00080081, 0xFFFFFFFF, "3", "Institution Address", "InstitutionAddress", "ST", "1", "", None, (), None, (), ()),
+    ("a", 0x00081040, 0xFFFFFFFF, "3", "Institutional Department Name", "InstitutionalDepartmentName", "LO", "1", "", None, (), None, (), ()),
 )

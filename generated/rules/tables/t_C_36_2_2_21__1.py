@@ -2,13 +2,13 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.36.2.2.21-1 "RT Beam Limiting Device Opening Sequence Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.36.2.2.21-1", "C.36.2.2.21-1", "RT Beam Limiting Device Opening Sequence Macro", "macro")
 
 RULES = (
-    ("a", 0x300A0656, 0xFFFFFFFF, "1C", "RT Beam Limiting Device Opening Sequence", "RTBeamLimitingDeviceOpeningSequence", "SQ", "1", ("Required if Number of RT Beam Limiting Devices (300A,0641) is present and has a non-zero value.", {"if": {"compare": "300A,0641", "op": "!=", "value": 0}, "status": "executable"}), (), (
+    ("a", 0x300A0656, 0xFFFFFFFF, "1C", "RT Beam Limiting Device Opening Sequence", "RTBeamLimitingDeviceOpeningSequence", "SQ", "1", "", ("Required if Number of RT Beam Limiting Devices (300A,0641) is present and has a non-zero value.", {"if": {"compare": "300A,0641", "op": "!=", "value": 0}, "status": "executable"}), (), (
         ("i", "table_C.36.2.2.20-1", None, ()),
-    ), (1, None)),
+    ), ((1, None, None),), ()),
 )

@@ -2,7 +2,7 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.36.2.2.3-1 "RT Accessory Device Identification Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.36.2.2.3-1", "C.36.2.2.3-1", "RT Accessory Device Identification Macro", "macro")
@@ -10,8 +10,8 @@ TABLE = ("table_C.36.2.2.3-1", "C.36.2.2.3-1", "RT Accessory Device Identificati
 RULES = (
     ("i", "table_10.35-1", None, ()),
     ("i", "table_10.36-1", None, ()),
-    ("a", 0x300A0615, 0xFFFFFFFF, "2C", "RT Accessory Device Slot ID", "RTAccessoryDeviceSlotID", "LO", "1", ("Required if Referenced RT Accessory Holder Device Index (300A,060E) is not present.", {"if": {"absent": "item:300A,060E"}, "status": "executable"}), (), None, None),
-    ("a", 0x300A0613, 0xFFFFFFFF, "2C", "RT Accessory Slot Distance", "RTAccessorySlotDistance", "FD", "1", ("Required if RT Accessory Device Slot ID (300A,0615) is present and has a value.", {"if": {"has_value": "item:300A,0615"}, "status": "executable"}), (), None, None),
-    ("a", 0x300A060E, 0xFFFFFFFF, "2C", "Referenced RT Accessory Holder Device Index", "ReferencedRTAccessoryHolderDeviceIndex", "US", "1", ("Required if RT Accessory Device Slot ID (300A,0615) is not present.", {"if": {"absent": "item:300A,0615"}, "status": "executable"}), (), None, None),
-    ("a", 0x300A0611, 0xFFFFFFFF, "2C", "RT Accessory Holder Slot ID", "RTAccessoryHolderSlotID", "LO", "1", ("Required if Referenced RT Accessory Holder Device Index (300A,060E) is present and has a value and the referenced RT Accessory Holder Device contains an RT Accessory Holder Slot Sequence (300A,0610).", {"if": {"and": [{"has_value": "item:300A,060E"}, {"unknown": "unparsed", "text": "the referenced RT Accessory Holder Device contains an RT Accessory Holder Slot Sequence (300A,0610)"}]}, "status": "unparsed"}), (), None, None),
+    ("a", 0x300A0615, 0xFFFFFFFF, "2C", "RT Accessory Device Slot ID", "RTAccessoryDeviceSlotID", "LO", "1", "", ("Required if Referenced RT Accessory Holder Device Index (300A,060E) is not present.", {"if": {"absent": "item:300A,060E"}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x300A0613, 0xFFFFFFFF, "2C", "RT Accessory Slot Distance", "RTAccessorySlotDistance", "FD", "1", "", ("Required if RT Accessory Device Slot ID (300A,0615) is present and has a value.", {"if": {"has_value": "item:300A,0615"}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x300A060E, 0xFFFFFFFF, "2C", "Referenced RT Accessory Holder Device Index", "ReferencedRTAccessoryHolderDeviceIndex", "US", "1", "", ("Required if RT Accessory Device Slot ID (300A,0615) is not present.", {"if": {"absent": "item:300A,0615"}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x300A0611, 0xFFFFFFFF, "2C", "RT Accessory Holder Slot ID", "RTAccessoryHolderSlotID", "LO", "1", "", ("Required if Referenced RT Accessory Holder Device Index (300A,060E) is present and has a value and the referenced RT Accessory Holder Device contains an RT Accessory Holder Slot Sequence (300A,0610).", {"if": {"and": [{"has_value": "item:300A,060E"}, {"unknown": "unparsed", "text": "the referenced RT Accessory Holder Device contains an RT Accessory Holder Slot Sequence (300A,0610)"}]}, "status": "unparsed"}), (), None, (), ()),
 )

@@ -2,15 +2,15 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.36.2.2.4-1 "RT Treatment Position Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.36.2.2.4-1", "C.36.2.2.4-1", "RT Treatment Position Macro", "macro")
 
 RULES = (
     ("i", "table_10-15a", None, ()),
-    ("a", 0x300A063F, 0xFFFFFFFF, "1C", "Treatment Position Sequence", "TreatmentPositionSequence", "SQ", "1", ('Required if SOP Class UID is not RT Radiation Salvage Record Storage ("1.2.840.10008.5.1.4.1.1.481.17"), and SOP Class UID is not Enhanced RT Image ("1.2.840.10008.5.1.4.1.1.481.23"), and SOP Class UID is not Enhanced Continuous RT Image ("1.2.840.10008.5.1.4.1.1.481.24"). May be present otherwise.', {"if": {"and": [{"not": {"equals": "0008,0016", "values": ["1.2.840.10008.5.1.4.1.1.481.17"]}}, {"not": {"equals": "0008,0016", "values": ["1.2.840.10008.5.1.4.1.1.481.23"]}}, {"not": {"equals": "0008,0016", "values": ["1.2.840.10008.5.1.4.1.1.481.24"]}}]}, "otherwise": "may", "status": "executable"}), (), (
-        ("a", 0x300A0606, 0xFFFFFFFF, "1", "Treatment Position Index", "TreatmentPositionIndex", "US", "1", None, (), None, None),
+    ("a", 0x300A063F, 0xFFFFFFFF, "1C", "Treatment Position Sequence", "TreatmentPositionSequence", "SQ", "1", "", ('Required if SOP Class UID is not RT Radiation Salvage Record Storage ("1.2.840.10008.5.1.4.1.1.481.17"), and SOP Class UID is not Enhanced RT Image ("1.2.840.10008.5.1.4.1.1.481.23"), and SOP Class UID is not Enhanced Continuous RT Image ("1.2.840.10008.5.1.4.1.1.481.24"). May be present otherwise.', {"if": {"and": [{"not": {"equals": "0008,0016", "values": ["1.2.840.10008.5.1.4.1.1.481.17"]}}, {"not": {"equals": "0008,0016", "values": ["1.2.840.10008.5.1.4.1.1.481.23"]}}, {"not": {"equals": "0008,0016", "values": ["1.2.840.10008.5.1.4.1.1.481.24"]}}]}, "otherwise": "may", "status": "executable"}), (), (
+        ("a", 0x300A0606, 0xFFFFFFFF, "1", "Treatment Position Index", "TreatmentPositionIndex", "US", "1", "", None, (), None, (), ()),
         ("i", "table_10.39-1", None, ()),
-    ), (1, None), ((9553, "defined"),)),
+    ), ((1, None, None),), ((9553, "defined"),)),
 )

@@ -2,17 +2,17 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.36.2.4.11-1 "RT Image Frame Context Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.36.2.4.11-1", "C.36.2.4.11-1", "RT Image Frame Context Macro", "macro")
 
 RULES = (
-    ("a", 0x30020103, 0xFFFFFFFF, "1", "RT Image Frame Context Sequence", "RTImageFrameContextSequence", "SQ", "1", None, (), (
-        ("a", 0x30020104, 0xFFFFFFFF, "1", "RT Image Scope Sequence", "RTImageScopeSequence", "SQ", "1", None, (), (
+    ("a", 0x30020103, 0xFFFFFFFF, "1", "RT Image Frame Context Sequence", "RTImageFrameContextSequence", "SQ", "1", "", None, (), (
+        ("a", 0x30020104, 0xFFFFFFFF, "1", "RT Image Scope Sequence", "RTImageScopeSequence", "SQ", "1", "", None, (), (
             ("i", "table_C.36.2.3.3-1", None, ()),
-        ), (1, 1)),
-        ("a", 0x300A0704, 0xFFFFFFFF, "1C", "RT Radiation Set Delivery Number", "RTRadiationSetDeliveryNumber", "US", "1", ("Required if the Frame is related to a specific Fraction.", {"if": {"unknown": "dataset", "text": "the Frame is related to a specific Fraction"}, "status": "not-decidable"}), (), None, None),
-        ("a", 0x300A0705, 0xFFFFFFFF, "1C", "Clinical Fraction Number", "ClinicalFractionNumber", "US", "1", ("Required if the Frame is related to a specific Fraction.", {"if": {"unknown": "dataset", "text": "the Frame is related to a specific Fraction"}, "status": "not-decidable"}), (), None, None),
-    ), (1, 1)),
+        ), ((1, 1, None),), ()),
+        ("a", 0x300A0704, 0xFFFFFFFF, "1C", "RT Radiation Set Delivery Number", "RTRadiationSetDeliveryNumber", "US", "1", "", ("Required if the Frame is related to a specific Fraction.", {"if": {"unknown": "dataset", "text": "the Frame is related to a specific Fraction"}, "status": "not-decidable"}), (), None, (), ()),
+        ("a", 0x300A0705, 0xFFFFFFFF, "1C", "Clinical Fraction Number", "ClinicalFractionNumber", "US", "1", "", ("Required if the Frame is related to a specific Fraction.", {"if": {"unknown": "dataset", "text": "the Frame is related to a specific Fraction"}, "status": "not-decidable"}), (), None, (), ()),
+    ), ((1, 1, None),), ()),
 )

@@ -2,15 +2,15 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.36.2.4.8-1 "RT Image Frame General Content Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.36.2.4.8-1", "C.36.2.4.8-1", "RT Image Frame General Content Macro", "macro")
 
 RULES = (
-    ("a", 0x30020102, 0xFFFFFFFF, "1", "RT Image Frame General Content Sequence", "RTImageFrameGeneralContentSequence", "SQ", "1", None, (), (
-        ("a", 0x00089007, 0xFFFFFFFF, "1", "Frame Type", "FrameType", "CS", "4-5", None, (("defined", ("PLANNED", "TREATMENT", "SIMULATION"), 3, None, ""), ("defined", ("IMAGE", "PORTFILM", "DOSE", "FLUENCE"), 4, None, ""), ("defined", ("PREDICTED", "ACQUIRED", "REF_MATCHING"), 5, None, "")), None, None),
-        ("a", 0x300A060B, 0xFFFFFFFF, "1C", "Referenced Treatment Position Index", "ReferencedTreatmentPositionIndex", "US", "1", ("Required if the Treatment Position Sequence (300A,063F) is present and the current Frame was acquired at a position specified in an Item of this Sequence.", {"if": {"and": [{"present": "300A,063F"}, {"unknown": "dataset", "text": "the current Frame was acquired at a position specified in an Item of this Sequence"}]}, "status": "not-decidable"}), (), None, None),
-        ("a", 0x30020106, 0xFFFFFFFF, "2C", "Start Cumulative Meterset", "StartCumulativeMeterset", "FD", "1", ("Required if the image was acquired while therapeutic radiation was applied. May be present otherwise.", {"if": {"unknown": "dataset", "text": "the image was acquired while therapeutic radiation was applied"}, "otherwise": "may", "status": "not-decidable"}), (), None, None),
-    ), (1, 1)),
+    ("a", 0x30020102, 0xFFFFFFFF, "1", "RT Image Frame General Content Sequence", "RTImageFrameGeneralContentSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00089007, 0xFFFFFFFF, "1", "Frame Type", "FrameType", "CS", "4-5", "", None, (("defined", ("PLANNED", "TREATMENT", "SIMULATION"), 3, None, ""), ("defined", ("IMAGE", "PORTFILM", "DOSE", "FLUENCE"), 4, None, ""), ("defined", ("PREDICTED", "ACQUIRED", "REF_MATCHING"), 5, None, "")), None, (), ()),
+        ("a", 0x300A060B, 0xFFFFFFFF, "1C", "Referenced Treatment Position Index", "ReferencedTreatmentPositionIndex", "US", "1", "", ("Required if the Treatment Position Sequence (300A,063F) is present and the current Frame was acquired at a position specified in an Item of this Sequence.", {"if": {"and": [{"present": "300A,063F"}, {"unknown": "dataset", "text": "the current Frame was acquired at a position specified in an Item of this Sequence"}]}, "status": "not-decidable"}), (), None, (), ()),
+        ("a", 0x30020106, 0xFFFFFFFF, "2C", "Start Cumulative Meterset", "StartCumulativeMeterset", "FD", "1", "", ("Required if the image was acquired while therapeutic radiation was applied. May be present otherwise.", {"if": {"unknown": "dataset", "text": "the image was acquired while therapeutic radiation was applied"}, "otherwise": "may", "status": "not-decidable"}), (), None, (), ()),
+    ), ((1, 1, None),), ()),
 )

@@ -2,13 +2,13 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.36.2.4.9-1 "RT Image Frame Imaging Device Position Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.36.2.4.9-1", "C.36.2.4.9-1", "RT Image Frame Imaging Device Position Macro", "macro")
 
 RULES = (
-    ("a", 0x30020109, 0xFFFFFFFF, "1", "RT Image Frame Imaging Device Position Sequence", "RTImageFrameImagingDevicePositionSequence", "SQ", "1", None, (), (
+    ("a", 0x30020109, 0xFFFFFFFF, "1", "RT Image Frame Imaging Device Position Sequence", "RTImageFrameImagingDevicePositionSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.36.2.4.2-1", None, ()),
-    ), (1, 1)),
+    ), ((1, 1, None),), ()),
 )

@@ -2,86 +2,86 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.36.6-1 "RT Enhanced Prescription Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.36.6-1", "C.36.6-1", "RT Enhanced Prescription Module", "module")
 
 RULES = (
-    ("a", 0x3010006B, 0xFFFFFFFF, "1", "RT Prescription Sequence", "RTPrescriptionSequence", "SQ", "1", None, (), (
-        ("a", 0x30100054, 0xFFFFFFFF, "1", "RT Prescription Label", "RTPrescriptionLabel", "LO", "1", None, (), None, None),
-        ("a", 0x3010003C, 0xFFFFFFFF, "1", "RT Prescription Index", "RTPrescriptionIndex", "US", "1", None, (), None, None),
-        ("a", 0x3010005E, 0xFFFFFFFF, "1C", "Referenced RT Physician Intent Index", "ReferencedRTPhysicianIntentIndex", "US", "1", ("Required if Referenced Parent RT Prescription Index (3010,0042) is absent.", {"if": {"absent": "item:3010,0042"}, "status": "executable"}), (), None, None),
-        ("a", 0x30100042, 0xFFFFFFFF, "1C", "Referenced Parent RT Prescription Index", "ReferencedParentRTPrescriptionIndex", "US", "1", ("Required if the Referenced RT Physician Intent Index (3010,005E) is absent.", {"if": {"absent": "item:3010,005E"}, "status": "executable"}), (), None, None),
-        ("a", 0x30100071, 0xFFFFFFFF, "2", "Referenced Dosimetric Objectives Sequence", "ReferencedDosimetricObjectivesSequence", "SQ", "1", None, (), (
-            ("a", 0x3010006F, 0xFFFFFFFF, "1", "Referenced Dosimetric Objective UID", "ReferencedDosimetricObjectiveUID", "UI", "1", None, (), None, None),
-            ("a", 0x30100074, 0xFFFFFFFF, "1C", "Dosimetric Objective Weight", "DosimetricObjectiveWeight", "FD", "1", ("Required if Absolute Dosimetric Objective Flag (3010,0073) is NO.", {"if": {"equals": "3010,0073", "values": ["NO"]}, "status": "executable"}), (), None, None),
-        ), (0, None)),
-        ("a", 0x30100060, 0xFFFFFFFF, "1", "RT Anatomic Prescription Sequence", "RTAnatomicPrescriptionSequence", "SQ", "1", None, (), (
+    ("a", 0x3010006B, 0xFFFFFFFF, "1", "RT Prescription Sequence", "RTPrescriptionSequence", "SQ", "1", "", None, (), (
+        ("a", 0x30100054, 0xFFFFFFFF, "1", "RT Prescription Label", "RTPrescriptionLabel", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x3010003C, 0xFFFFFFFF, "1", "RT Prescription Index", "RTPrescriptionIndex", "US", "1", "", None, (), None, (), ()),
+        ("a", 0x3010005E, 0xFFFFFFFF, "1C", "Referenced RT Physician Intent Index", "ReferencedRTPhysicianIntentIndex", "US", "1", "", ("Required if Referenced Parent RT Prescription Index (3010,0042) is absent.", {"if": {"absent": "item:3010,0042"}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x30100042, 0xFFFFFFFF, "1C", "Referenced Parent RT Prescription Index", "ReferencedParentRTPrescriptionIndex", "US", "1", "", ("Required if the Referenced RT Physician Intent Index (3010,005E) is absent.", {"if": {"absent": "item:3010,005E"}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x30100071, 0xFFFFFFFF, "2", "Referenced Dosimetric Objectives Sequence", "ReferencedDosimetricObjectivesSequence", "SQ", "1", "", None, (), (
+            ("a", 0x3010006F, 0xFFFFFFFF, "1", "Referenced Dosimetric Objective UID", "ReferencedDosimetricObjectiveUID", "UI", "1", "", None, (), None, (), ()),
+            ("a", 0x30100074, 0xFFFFFFFF, "1C", "Dosimetric Objective Weight", "DosimetricObjectiveWeight", "FD", "1", "", ("Required if Absolute Dosimetric Objective Flag (3010,0073) is NO.", {"if": {"equals": "3010,0073", "values": ["NO"]}, "status": "executable"}), (), None, (), ()),
+        ), ((0, None, None),), ()),
+        ("a", 0x30100060, 0xFFFFFFFF, "1", "RT Anatomic Prescription Sequence", "RTAnatomicPrescriptionSequence", "SQ", "1", "", None, (), (
             ("i", "table_10.31-1", None, ()),
-            ("a", 0x30100064, 0xFFFFFFFF, "1", "Therapeutic Role Category Code Sequence", "TherapeuticRoleCategoryCodeSequence", "SQ", "1", None, (), (
+            ("a", 0x30100064, 0xFFFFFFFF, "1", "Therapeutic Role Category Code Sequence", "TherapeuticRoleCategoryCodeSequence", "SQ", "1", "", None, (), (
                 ("i", "table_8.8-1", None, ()),
-            ), (1, 1), ((9503, "defined"),)),
-            ("a", 0x30100065, 0xFFFFFFFF, "1", "Therapeutic Role Type Code Sequence", "TherapeuticRoleTypeCodeSequence", "SQ", "1", None, (), (
+            ), ((1, 1, None),), ((9503, "defined"),)),
+            ("a", 0x30100065, 0xFFFFFFFF, "1", "Therapeutic Role Type Code Sequence", "TherapeuticRoleTypeCodeSequence", "SQ", "1", "", None, (), (
                 ("i", "table_8.8-1", None, ()),
-            ), (1, 1)),
-            ("a", 0x30100066, 0xFFFFFFFF, "2", "Conceptual Volume Optimization Precedence", "ConceptualVolumeOptimizationPrecedence", "US", "1", None, (), None, None),
-            ("a", 0x0062000D, 0xFFFFFFFF, "3", "Recommended Display CIELab Value", "RecommendedDisplayCIELabValue", "US", "3", None, (), None, None),
-            ("a", 0x30100068, 0xFFFFFFFF, "2", "Conceptual Volume Blocking Constraint", "ConceptualVolumeBlockingConstraint", "CS", "1", None, (("enumerated", ("NONE", "UPSTREAM", "DOWNSTREAM", "TOTAL"), None, None, ""),), None, None),
-            ("a", 0x30100067, 0xFFFFFFFF, "2", "Conceptual Volume Category Code Sequence", "ConceptualVolumeCategoryCodeSequence", "SQ", "1", None, (), (
+            ), ((1, 1, None),), ()),
+            ("a", 0x30100066, 0xFFFFFFFF, "2", "Conceptual Volume Optimization Precedence", "ConceptualVolumeOptimizationPrecedence", "US", "1", "", None, (), None, (), ()),
+            ("a", 0x0062000D, 0xFFFFFFFF, "3", "Recommended Display CIELab Value", "RecommendedDisplayCIELabValue", "US", "3", "", None, (), None, (), ()),
+            ("a", 0x30100068, 0xFFFFFFFF, "2", "Conceptual Volume Blocking Constraint", "ConceptualVolumeBlockingConstraint", "CS", "1", "", None, (("enumerated", ("NONE", "UPSTREAM", "DOWNSTREAM", "TOTAL"), None, None, ""),), None, (), ()),
+            ("a", 0x30100067, 0xFFFFFFFF, "2", "Conceptual Volume Category Code Sequence", "ConceptualVolumeCategoryCodeSequence", "SQ", "1", "", None, (), (
                 ("i", "table_8.8-1", None, ()),
-            ), (0, 1), ((9501, "defined"),)),
-            ("a", 0x30100069, 0xFFFFFFFF, "1C", "Conceptual Volume Type Code Sequence", "ConceptualVolumeTypeCodeSequence", "SQ", "1", ("Required if Conceptual Volume Category Code Sequence (3010,0067) sequence contains one Item.", {"if": {"count": "item:3010,0067", "op": "==", "value": 1}, "status": "executable"}), (), (
+            ), ((0, 1, None),), ((9501, "defined"),)),
+            ("a", 0x30100069, 0xFFFFFFFF, "1C", "Conceptual Volume Type Code Sequence", "ConceptualVolumeTypeCodeSequence", "SQ", "1", "", ("Required if Conceptual Volume Category Code Sequence (3010,0067) sequence contains one Item.", {"if": {"count": "item:3010,0067", "op": "==", "value": 1}, "status": "executable"}), (), (
                 ("i", "table_8.8-1", None, ()),
-            ), (1, 1)),
-            ("a", 0x3010006A, 0xFFFFFFFF, "3", "Conceptual Volume Type Modifier Code Sequence", "ConceptualVolumeTypeModifierCodeSequence", "SQ", "1", None, (), (
+            ), ((1, 1, None),), ()),
+            ("a", 0x3010006A, 0xFFFFFFFF, "3", "Conceptual Volume Type Modifier Code Sequence", "ConceptualVolumeTypeModifierCodeSequence", "SQ", "1", "", None, (), (
                 ("i", "table_8.8-1", None, ()),
-            ), None, ((244, "defined"),)),
-            ("a", 0x30100025, 0xFFFFFFFF, "1", "Conceptual Volume Sequence", "ConceptualVolumeSequence", "SQ", "1", None, (), (
+            ), (), ((244, "defined"),)),
+            ("a", 0x30100025, 0xFFFFFFFF, "1", "Conceptual Volume Sequence", "ConceptualVolumeSequence", "SQ", "1", "", None, (), (
                 ("i", "table_10.34-1", None, ()),
-            ), (1, 1)),
-            ("a", 0x30100017, 0xFFFFFFFF, "2", "Conceptual Volume Description", "ConceptualVolumeDescription", "ST", "1", None, (), None, None),
-        ), (1, None)),
-        ("a", 0x30100049, 0xFFFFFFFF, "1C", "Referenced RT Treatment Phase Sequence", "ReferencedRTTreatmentPhaseSequence", "SQ", "1", ("Required if RT Treatment Phase Intent Presence Flag (3010,0045) of this RT Physician Intent SOP Instance equals YES.", {"if": {"unknown": "unparsed", "text": "RT Treatment Phase Intent Presence Flag (3010,0045) of this RT Physician Intent SOP Instance equals YES"}, "status": "unparsed"}), (), (
-            ("a", 0x30100040, 0xFFFFFFFF, "1", "Referenced RT Treatment Phase Index", "ReferencedRTTreatmentPhaseIndex", "US", "1", None, (), None, None),
-        ), (1, None)),
-        ("a", 0x30100082, 0xFFFFFFFF, "2", "Fraction-Based Relationship Sequence", "FractionBasedRelationshipSequence", "SQ", "1", None, (), (
-            ("a", 0x30100041, 0xFFFFFFFF, "1", "Referenced RT Prescription Index", "ReferencedRTPrescriptionIndex", "US", "1", None, (), None, None),
-            ("a", 0x30100083, 0xFFFFFFFF, "1", "Fraction-Based Relationship Interval Anchor", "FractionBasedRelationshipIntervalAnchor", "CS", "1", None, (("enumerated", ("START", "END"), None, None, ""),), None, None),
-            ("a", 0x3010007C, 0xFFFFFFFF, "1", "Number of Interval Fractions", "NumberOfIntervalFractions", "IS", "1", None, (), None, None),
-        ), (0, 1)),
-        ("a", 0x30100061, 0xFFFFFFFF, "2", "Prior Treatment Dose Description", "PriorTreatmentDoseDescription", "UT", "1", None, (), None, None),
-        ("a", 0x30100062, 0xFFFFFFFF, "2", "Prior Treatment Reference Sequence", "PriorTreatmentReferenceSequence", "SQ", "1", None, (), (
+            ), ((1, 1, None),), ()),
+            ("a", 0x30100017, 0xFFFFFFFF, "2", "Conceptual Volume Description", "ConceptualVolumeDescription", "ST", "1", "", None, (), None, (), ()),
+        ), ((1, None, None),), ()),
+        ("a", 0x30100049, 0xFFFFFFFF, "1C", "Referenced RT Treatment Phase Sequence", "ReferencedRTTreatmentPhaseSequence", "SQ", "1", "", ("Required if RT Treatment Phase Intent Presence Flag (3010,0045) of this RT Physician Intent SOP Instance equals YES.", {"if": {"unknown": "unparsed", "text": "RT Treatment Phase Intent Presence Flag (3010,0045) of this RT Physician Intent SOP Instance equals YES"}, "status": "unparsed"}), (), (
+            ("a", 0x30100040, 0xFFFFFFFF, "1", "Referenced RT Treatment Phase Index", "ReferencedRTTreatmentPhaseIndex", "US", "1", "", None, (), None, (), ()),
+        ), ((1, None, None),), ()),
+        ("a", 0x30100082, 0xFFFFFFFF, "2", "Fraction-Based Relationship Sequence", "FractionBasedRelationshipSequence", "SQ", "1", "", None, (), (
+            ("a", 0x30100041, 0xFFFFFFFF, "1", "Referenced RT Prescription Index", "ReferencedRTPrescriptionIndex", "US", "1", "", None, (), None, (), ()),
+            ("a", 0x30100083, 0xFFFFFFFF, "1", "Fraction-Based Relationship Interval Anchor", "FractionBasedRelationshipIntervalAnchor", "CS", "1", "", None, (("enumerated", ("START", "END"), None, None, ""),), None, (), ()),
+            ("a", 0x3010007C, 0xFFFFFFFF, "1", "Number of Interval Fractions", "NumberOfIntervalFractions", "IS", "1", "", None, (), None, (), ()),
+        ), ((0, 1, None),), ()),
+        ("a", 0x30100061, 0xFFFFFFFF, "2", "Prior Treatment Dose Description", "PriorTreatmentDoseDescription", "UT", "1", "", None, (), None, (), ()),
+        ("a", 0x30100062, 0xFFFFFFFF, "2", "Prior Treatment Reference Sequence", "PriorTreatmentReferenceSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-11", None, ()),
-        ), (0, None)),
-        ("a", 0x30100076, 0xFFFFFFFF, "2", "Planning Input Information Sequence", "PlanningInputInformationSequence", "SQ", "1", None, (), (
+        ), ((0, None, None),), ()),
+        ("a", 0x30100076, 0xFFFFFFFF, "2", "Planning Input Information Sequence", "PlanningInputInformationSequence", "SQ", "1", "", None, (), (
             ("i", "table_10.37-1", None, ()),
-        ), (0, None), ((9510, "defined"),)),
-        ("a", 0x3010007B, 0xFFFFFFFF, "3", "Prescription Notes", "PrescriptionNotes", "UT", "1", None, (), None, None),
-        ("a", 0x3010007D, 0xFFFFFFFF, "3", "Number of Fractions", "NumberOfFractions", "US", "1", None, (), None, None),
-        ("a", 0x3010007E, 0xFFFFFFFF, "3", "Intended Delivery Duration", "IntendedDeliveryDuration", "US", "1", None, (), None, None),
-        ("a", 0x3010007F, 0xFFFFFFFF, "3", "Fractionation Notes", "FractionationNotes", "UT", "1", None, (), None, None),
-        ("a", 0x30100088, 0xFFFFFFFF, "3", "Delivery Time Structure Code Sequence", "DeliveryTimeStructureCodeSequence", "SQ", "1", None, (), (
+        ), ((0, None, None),), ((9510, "defined"),)),
+        ("a", 0x3010007B, 0xFFFFFFFF, "3", "Prescription Notes", "PrescriptionNotes", "UT", "1", "", None, (), None, (), ()),
+        ("a", 0x3010007D, 0xFFFFFFFF, "3", "Number of Fractions", "NumberOfFractions", "US", "1", "", None, (), None, (), ()),
+        ("a", 0x3010007E, 0xFFFFFFFF, "3", "Intended Delivery Duration", "IntendedDeliveryDuration", "US", "1", "", None, (), None, (), ()),
+        ("a", 0x3010007F, 0xFFFFFFFF, "3", "Fractionation Notes", "FractionationNotes", "UT", "1", "", None, (), None, (), ()),
+        ("a", 0x30100088, 0xFFFFFFFF, "3", "Delivery Time Structure Code Sequence", "DeliveryTimeStructureCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (0, 1)),
+        ), ((0, 1, None),), ()),
         ("i", "table_C.36.2.1.1-1", None, ()),
-        ("a", 0x3010007A, 0xFFFFFFFF, "3", "Treatment Technique Notes", "TreatmentTechniqueNotes", "UT", "1", None, (), None, None),
-        ("a", 0x30100046, 0xFFFFFFFF, "3", "Radiotherapy Treatment Type", "RadiotherapyTreatmentType", "CS", "1", None, (("enumerated", ("TELETHERAPY", "BRACHYTHERAPY"), None, None, ""),), None, None),
-        ("a", 0x30100047, 0xFFFFFFFF, "3", "Teletherapy Radiation Type", "TeletherapyRadiationType", "CS", "1-n", None, (("defined", ("PHOTON", "NEUTRON", "ELECTRON", "ION"), None, None, ""),), None, None),
-        ("a", 0x30100048, 0xFFFFFFFF, "3", "Brachytherapy Source Type", "BrachytherapySourceType", "CS", "1-n", None, (("defined", ("ISOTOPIC", "ELECTRONIC"), None, None, ""),), None, None),
-        ("a", 0x30100080, 0xFFFFFFFF, "3", "RT Treatment Technique Code Sequence", "RTTreatmentTechniqueCodeSequence", "SQ", "1", None, (), (
+        ("a", 0x3010007A, 0xFFFFFFFF, "3", "Treatment Technique Notes", "TreatmentTechniqueNotes", "UT", "1", "", None, (), None, (), ()),
+        ("a", 0x30100046, 0xFFFFFFFF, "3", "Radiotherapy Treatment Type", "RadiotherapyTreatmentType", "CS", "1", "", None, (("enumerated", ("TELETHERAPY", "BRACHYTHERAPY"), None, None, ""),), None, (), ()),
+        ("a", 0x30100047, 0xFFFFFFFF, "3", "Teletherapy Radiation Type", "TeletherapyRadiationType", "CS", "1-n", "", None, (("defined", ("PHOTON", "NEUTRON", "ELECTRON", "ION"), None, None, ""),), None, (), ()),
+        ("a", 0x30100048, 0xFFFFFFFF, "3", "Brachytherapy Source Type", "BrachytherapySourceType", "CS", "1-n", "", None, (("defined", ("ISOTOPIC", "ELECTRONIC"), None, None, ""),), None, (), ()),
+        ("a", 0x30100080, 0xFFFFFFFF, "3", "RT Treatment Technique Code Sequence", "RTTreatmentTechniqueCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), None, ((9524, "defined"),)),
-        ("a", 0x30100032, 0xFFFFFFFF, "2", "Patient Treatment Orientation Sequence", "PatientTreatmentOrientationSequence", "SQ", "1", None, (), (
+        ), (), ((9524, "defined"),)),
+        ("a", 0x30100032, 0xFFFFFFFF, "2", "Patient Treatment Orientation Sequence", "PatientTreatmentOrientationSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-15a", None, ()),
-        ), (0, 1)),
-        ("a", 0x30100081, 0xFFFFFFFF, "3", "Prescription Notes Sequence", "PrescriptionNotesSequence", "SQ", "1", None, (), (
+        ), ((0, 1, None),), ()),
+        ("a", 0x30100081, 0xFFFFFFFF, "3", "Prescription Notes Sequence", "PrescriptionNotesSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-2", None, ()),
-        ), None),
-    ), (1, None)),
-    ("a", 0x3010006C, 0xFFFFFFFF, "1C", "Dosimetric Objective Sequence", "DosimetricObjectiveSequence", "SQ", "1", ("Required if any Item in the Referenced Dosimetric Objectives Sequence (3010,0071) references a Dosimetric Objective.", {"if": {"unknown": "dataset", "text": "any Item in the Referenced Dosimetric Objectives Sequence (3010,0071) references a Dosimetric Objective"}, "status": "not-decidable"}), (), (
+        ), (), ()),
+    ), ((1, None, None),), ()),
+    ("a", 0x3010006C, 0xFFFFFFFF, "1C", "Dosimetric Objective Sequence", "DosimetricObjectiveSequence", "SQ", "1", "", ("Required if any Item in the Referenced Dosimetric Objectives Sequence (3010,0071) references a Dosimetric Objective.", {"if": {"unknown": "dataset", "text": "any Item in the Referenced Dosimetric Objectives Sequence (3010,0071) references a Dosimetric Objective"}, "status": "not-decidable"}), (), (
         ("i", "table_C.36.2.1.4-1", None, ()),
-        ("a", 0x3010000B, 0xFFFFFFFF, "1C", "Referenced Conceptual Volume UID", "ReferencedConceptualVolumeUID", "UI", "1", ("Required if the Dosimetric Objective applies to a specific anatomy.", {"if": {"unknown": "dataset", "text": "the Dosimetric Objective applies to a specific anatomy"}, "status": "not-decidable"}), (), None, None),
-        ("a", 0x30100063, 0xFFFFFFFF, "1", "Dosimetric Objective Evaluation Scope", "DosimetricObjectiveEvaluationScope", "CS", "1", None, (("enumerated", ("CURRENT", "LIFETIME"), None, None, ""),), None, None),
-    ), (1, None)),
+        ("a", 0x3010000B, 0xFFFFFFFF, "1C", "Referenced Conceptual Volume UID", "ReferencedConceptualVolumeUID", "UI", "1", "", ("Required if the Dosimetric Objective applies to a specific anatomy.", {"if": {"unknown": "dataset", "text": "the Dosimetric Objective applies to a specific anatomy"}, "status": "not-decidable"}), (), None, (), ()),
+        ("a", 0x30100063, 0xFFFFFFFF, "1", "Dosimetric Objective Evaluation Scope", "DosimetricObjectiveEvaluationScope", "CS", "1", "", None, (("enumerated", ("CURRENT", "LIFETIME"), None, None, ""),), None, (), ()),
+    ), ((1, None, None),), ()),
 )

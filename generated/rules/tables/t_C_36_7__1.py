@@ -2,14 +2,14 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.36.7-1 "RT Treatment Phase Intent Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.36.7-1", "C.36.7-1", "RT Treatment Phase Intent Module", "module")
 
 RULES = (
-    ("a", 0x3010004B, 0xFFFFFFFF, "1", "Intended RT Treatment Phase Sequence", "IntendedRTTreatmentPhaseSequence", "SQ", "1", None, (), (
+    ("a", 0x3010004B, 0xFFFFFFFF, "1", "Intended RT Treatment Phase Sequence", "IntendedRTTreatmentPhaseSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.36.2.1.2-1", None, ()),
-    ), (1, None)),
+    ), ((1, None, None),), ()),
     ("i", "table_C.36.2.1.3-1", None, ()),
 )

@@ -2,60 +2,60 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.37.1-2 "Microscopy Bulk Simple Annotations Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.37.1-2", "C.37.1-2", "Microscopy Bulk Simple Annotations Module", "module")
 
 RULES = (
     ("i", "table_10-12", None, ()),
-    ("a", 0x00080023, 0xFFFFFFFF, "1", "Content Date", "ContentDate", "DA", "1", None, (), None, None),
-    ("a", 0x00080033, 0xFFFFFFFF, "1", "Content Time", "ContentTime", "TM", "1", None, (), None, None),
-    ("a", 0x006A0001, 0xFFFFFFFF, "1", "Annotation Coordinate Type", "AnnotationCoordinateType", "CS", "1", None, (("enumerated", ("2D", "3D"), None, None, ""),), None, None),
-    ("a", 0x00480301, 0xFFFFFFFF, "1C", "Pixel Origin Interpretation", "PixelOriginInterpretation", "CS", "1", ("Required if Annotation Coordinate Type (006A,0001) is 2D.", {"if": {"equals": "006A,0001", "values": ["2D"]}, "status": "executable"}), (("enumerated", ("FRAME", "VOLUME"), None, None, ""),), None, None),
-    ("a", 0x00081140, 0xFFFFFFFF, "1C", "Referenced Image Sequence", "ReferencedImageSequence", "SQ", "1", ("Required if Annotation Coordinate Type (006A,0001) is 2D. May be present otherwise.", {"if": {"equals": "006A,0001", "values": ["2D"]}, "otherwise": "may", "status": "executable"}), (), (
+    ("a", 0x00080023, 0xFFFFFFFF, "1", "Content Date", "ContentDate", "DA", "1", "", None, (), None, (), ()),
+    ("a", 0x00080033, 0xFFFFFFFF, "1", "Content Time", "ContentTime", "TM", "1", "", None, (), None, (), ()),
+    ("a", 0x006A0001, 0xFFFFFFFF, "1", "Annotation Coordinate Type", "AnnotationCoordinateType", "CS", "1", "", None, (("enumerated", ("2D", "3D"), None, None, ""),), None, (), ()),
+    ("a", 0x00480301, 0xFFFFFFFF, "1C", "Pixel Origin Interpretation", "PixelOriginInterpretation", "CS", "1", "", ("Required if Annotation Coordinate Type (006A,0001) is 2D.", {"if": {"equals": "006A,0001", "values": ["2D"]}, "status": "executable"}), (("enumerated", ("FRAME", "VOLUME"), None, None, ""),), None, (), ()),
+    ("a", 0x00081140, 0xFFFFFFFF, "1C", "Referenced Image Sequence", "ReferencedImageSequence", "SQ", "1", "", ("Required if Annotation Coordinate Type (006A,0001) is 2D. May be present otherwise.", {"if": {"equals": "006A,0001", "values": ["2D"]}, "otherwise": "may", "status": "executable"}), (), (
         ("i", "table_10-3", None, ()),
-    ), (1, 1)),
-    ("a", 0x006A0002, 0xFFFFFFFF, "1", "Annotation Group Sequence", "AnnotationGroupSequence", "SQ", "1", None, (), (
-        ("a", 0x0040A180, 0xFFFFFFFF, "1", "Annotation Group Number", "AnnotationGroupNumber", "US", "1", None, (), None, None),
-        ("a", 0x006A0003, 0xFFFFFFFF, "1", "Annotation Group UID", "AnnotationGroupUID", "UI", "1", None, (), None, None),
-        ("a", 0x006A0005, 0xFFFFFFFF, "1", "Annotation Group Label", "AnnotationGroupLabel", "LO", "1", None, (), None, None),
-        ("a", 0x006A0006, 0xFFFFFFFF, "3", "Annotation Group Description", "AnnotationGroupDescription", "UT", "1", None, (), None, None),
-        ("a", 0x006A0007, 0xFFFFFFFF, "1", "Annotation Group Generation Type", "AnnotationGroupGenerationType", "CS", "1", None, (("enumerated", ("AUTOMATIC", "SEMIAUTOMATIC", "MANUAL"), None, None, ""),), None, None),
-        ("a", 0x006A0008, 0xFFFFFFFF, "1C", "Annotation Group Algorithm Identification Sequence", "AnnotationGroupAlgorithmIdentificationSequence", "SQ", "1", ("Required if Annotation Generation Type (006A,0007) is AUTOMATIC or SEMIAUTOMATIC.", {"if": {"equals": "item:006A,0007", "values": ["AUTOMATIC", "SEMIAUTOMATIC"]}, "status": "executable"}), (), (
+    ), ((1, 1, None),), ()),
+    ("a", 0x006A0002, 0xFFFFFFFF, "1", "Annotation Group Sequence", "AnnotationGroupSequence", "SQ", "1", "", None, (), (
+        ("a", 0x0040A180, 0xFFFFFFFF, "1", "Annotation Group Number", "AnnotationGroupNumber", "US", "1", "", None, (), None, (), ()),
+        ("a", 0x006A0003, 0xFFFFFFFF, "1", "Annotation Group UID", "AnnotationGroupUID", "UI", "1", "", None, (), None, (), ()),
+        ("a", 0x006A0005, 0xFFFFFFFF, "1", "Annotation Group Label", "AnnotationGroupLabel", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x006A0006, 0xFFFFFFFF, "3", "Annotation Group Description", "AnnotationGroupDescription", "UT", "1", "", None, (), None, (), ()),
+        ("a", 0x006A0007, 0xFFFFFFFF, "1", "Annotation Group Generation Type", "AnnotationGroupGenerationType", "CS", "1", "", None, (("enumerated", ("AUTOMATIC", "SEMIAUTOMATIC", "MANUAL"), None, None, ""),), None, (), ()),
+        ("a", 0x006A0008, 0xFFFFFFFF, "1C", "Annotation Group Algorithm Identification Sequence", "AnnotationGroupAlgorithmIdentificationSequence", "SQ", "1", "", ("Required if Annotation Generation Type (006A,0007) is AUTOMATIC or SEMIAUTOMATIC.", {"if": {"equals": "item:006A,0007", "values": ["AUTOMATIC", "SEMIAUTOMATIC"]}, "status": "executable"}), (), (
             ("i", "table_10-19", None, ()),
-        ), (1, None)),
+        ), ((1, None, None),), ()),
         ("i", "table_10-7b", None, ()),
-        ("a", 0x006A0009, 0xFFFFFFFF, "1", "Annotation Property Category Code Sequence", "AnnotationPropertyCategoryCodeSequence", "SQ", "1", None, (), (
+        ("a", 0x006A0009, 0xFFFFFFFF, "1", "Annotation Property Category Code Sequence", "AnnotationPropertyCategoryCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1)),
-        ("a", 0x006A000A, 0xFFFFFFFF, "1", "Annotation Property Type Code Sequence", "AnnotationPropertyTypeCodeSequence", "SQ", "1", None, (), (
+        ), ((1, 1, None),), ()),
+        ("a", 0x006A000A, 0xFFFFFFFF, "1", "Annotation Property Type Code Sequence", "AnnotationPropertyTypeCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-            ("a", 0x006A000B, 0xFFFFFFFF, "3", "Annotation Property Type Modifier Code Sequence", "AnnotationPropertyTypeModifierCodeSequence", "SQ", "1", None, (), (
+            ("a", 0x006A000B, 0xFFFFFFFF, "3", "Annotation Property Type Modifier Code Sequence", "AnnotationPropertyTypeModifierCodeSequence", "SQ", "1", "", None, (), (
                 ("i", "table_8.8-1", None, ()),
-            ), None),
-        ), (1, 1)),
-        ("a", 0x006A000C, 0xFFFFFFFF, "1", "Number of Annotations", "NumberOfAnnotations", "UL", "1", None, (), None, None),
-        ("a", 0x00700023, 0xFFFFFFFF, "1", "Graphic Type", "GraphicType", "CS", "1", None, (("enumerated", ("POINT", "POLYLINE", "POLYGON", "ELLIPSE", "RECTANGLE"), None, None, ""),), None, None),
-        ("a", 0x006A000D, 0xFFFFFFFF, "1", "Annotation Applies to All Optical Paths", "AnnotationAppliesToAllOpticalPaths", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-        ("a", 0x006A000E, 0xFFFFFFFF, "1C", "Referenced Optical Path Identifier", "ReferencedOpticalPathIdentifier", "SH", "1-n", ("Required if Annotation Applies to All Optical Paths (006A,000D) is NO.", {"if": {"equals": "item:006A,000D", "values": ["NO"]}, "status": "executable"}), (), None, None),
-        ("a", 0x006A000F, 0xFFFFFFFF, "1C", "Annotation Applies to All Z Planes", "AnnotationAppliesToAllZPlanes", "CS", "1", ("Required if Annotation Coordinate Type (006A,0001) is 3D.", {"if": {"equals": "006A,0001", "values": ["3D"]}, "status": "executable"}), (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-        ("a", 0x006A0010, 0xFFFFFFFF, "1C", "Common Z Coordinate Value", "CommonZCoordinateValue", "FD", "1-n", ("Required if Annotation Coordinate Type (006A,0001) is 3D, and all points in Point Coordinates Data (0066,0016) or Double Point Coordinates Data (0066,0022) are in the same Z plane(s).", {"if": {"and": [{"equals": "006A,0001", "values": ["3D"]}, {"unknown": "unparsed", "text": "all points in Point Coordinates Data (0066,0016) or Double Point Coordinates Data (0066,0022) are in the same Z plane(s)"}]}, "status": "unparsed"}), (), None, None),
-        ("a", 0x00660016, 0xFFFFFFFF, "1C", "Point Coordinates Data", "PointCoordinatesData", "OF", "1", ("Required if Double Point Coordinates Data (0066,0022) is not present.", {"if": {"absent": "item:0066,0022"}, "status": "executable"}), (), None, None),
-        ("a", 0x00660022, 0xFFFFFFFF, "1C", "Double Point Coordinates Data", "DoublePointCoordinatesData", "OD", "1", ("Required if Point Coordinates Data (0066,0016) is not present.", {"if": {"absent": "item:0066,0016"}, "status": "executable"}), (), None, None),
-        ("a", 0x00660040, 0xFFFFFFFF, "1C", "Long Primitive Point Index List", "LongPrimitivePointIndexList", "OL", "1", ("Required if Graphic Type (0070,0023) is POLYLINE or POLYGON.", {"if": {"equals": "item:0070,0023", "values": ["POLYLINE", "POLYGON"]}, "status": "executable"}), (), None, None),
-        ("a", 0x0062000D, 0xFFFFFFFF, "3", "Recommended Display CIELab Value", "RecommendedDisplayCIELabValue", "US", "3", None, (), None, None),
-        ("a", 0x00660121, 0xFFFFFFFF, "3", "Measurements Sequence", "MeasurementsSequence", "SQ", "1", None, (), (
-            ("a", 0x0040A043, 0xFFFFFFFF, "1", "Concept Name Code Sequence", "ConceptNameCodeSequence", "SQ", "1", None, (), (
+            ), (), ()),
+        ), ((1, 1, None),), ()),
+        ("a", 0x006A000C, 0xFFFFFFFF, "1", "Number of Annotations", "NumberOfAnnotations", "UL", "1", "", None, (), None, (), ()),
+        ("a", 0x00700023, 0xFFFFFFFF, "1", "Graphic Type", "GraphicType", "CS", "1", "", None, (("enumerated", ("POINT", "POLYLINE", "POLYGON", "ELLIPSE", "RECTANGLE"), None, None, ""),), None, (), ()),
+        ("a", 0x006A000D, 0xFFFFFFFF, "1", "Annotation Applies to All Optical Paths", "AnnotationAppliesToAllOpticalPaths", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+        ("a", 0x006A000E, 0xFFFFFFFF, "1C", "Referenced Optical Path Identifier", "ReferencedOpticalPathIdentifier", "SH", "1-n", "", ("Required if Annotation Applies to All Optical Paths (006A,000D) is NO.", {"if": {"equals": "item:006A,000D", "values": ["NO"]}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x006A000F, 0xFFFFFFFF, "1C", "Annotation Applies to All Z Planes", "AnnotationAppliesToAllZPlanes", "CS", "1", "", ("Required if Annotation Coordinate Type (006A,0001) is 3D.", {"if": {"equals": "006A,0001", "values": ["3D"]}, "status": "executable"}), (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+        ("a", 0x006A0010, 0xFFFFFFFF, "1C", "Common Z Coordinate Value", "CommonZCoordinateValue", "FD", "1-n", "", ("Required if Annotation Coordinate Type (006A,0001) is 3D, and all points in Point Coordinates Data (0066,0016) or Double Point Coordinates Data (0066,0022) are in the same Z plane(s).", {"if": {"and": [{"equals": "006A,0001", "values": ["3D"]}, {"unknown": "unparsed", "text": "all points in Point Coordinates Data (0066,0016) or Double Point Coordinates Data (0066,0022) are in the same Z plane(s)"}]}, "status": "unparsed"}), (), None, (), ()),
+        ("a", 0x00660016, 0xFFFFFFFF, "1C", "Point Coordinates Data", "PointCoordinatesData", "OF", "1", "", ("Required if Double Point Coordinates Data (0066,0022) is not present.", {"if": {"absent": "item:0066,0022"}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x00660022, 0xFFFFFFFF, "1C", "Double Point Coordinates Data", "DoublePointCoordinatesData", "OD", "1", "", ("Required if Point Coordinates Data (0066,0016) is not present.", {"if": {"absent": "item:0066,0016"}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x00660040, 0xFFFFFFFF, "1C", "Long Primitive Point Index List", "LongPrimitivePointIndexList", "OL", "1", "", ("Required if Graphic Type (0070,0023) is POLYLINE or POLYGON.", {"if": {"equals": "item:0070,0023", "values": ["POLYLINE", "POLYGON"]}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x0062000D, 0xFFFFFFFF, "3", "Recommended Display CIELab Value", "RecommendedDisplayCIELabValue", "US", "3", "", None, (), None, (), ()),
+        ("a", 0x00660121, 0xFFFFFFFF, "3", "Measurements Sequence", "MeasurementsSequence", "SQ", "1", "", None, (), (
+            ("a", 0x0040A043, 0xFFFFFFFF, "1", "Concept Name Code Sequence", "ConceptNameCodeSequence", "SQ", "1", "", None, (), (
                 ("i", "table_8.8-1", None, ()),
-            ), (1, 1), ((8136, "defined"),)),
-            ("a", 0x004008EA, 0xFFFFFFFF, "1", "Measurement Units Code Sequence", "MeasurementUnitsCodeSequence", "SQ", "1", None, (), (
+            ), ((1, 1, None),), ((8136, "defined"),)),
+            ("a", 0x004008EA, 0xFFFFFFFF, "1", "Measurement Units Code Sequence", "MeasurementUnitsCodeSequence", "SQ", "1", "", None, (), (
                 ("i", "table_8.8-1", None, ()),
-            ), (1, 1), ((82, "defined"),)),
-            ("a", 0x00660132, 0xFFFFFFFF, "1", "Measurement Values Sequence", "MeasurementValuesSequence", "SQ", "1", None, (), (
-                ("a", 0x00660125, 0xFFFFFFFF, "1", "Floating Point Values", "FloatingPointValues", "OF", "1", None, (), None, None),
-                ("a", 0x006A0011, 0xFFFFFFFF, "1C", "Annotation Index List", "AnnotationIndexList", "OL", "1", ("Required if Measurement Values stored in Floating Point Values (0066,0125) are associated with only a subset of Annotations.", {"if": {"unknown": "dataset", "text": "Measurement Values stored in Floating Point Values (0066,0125) are associated with only a subset of Annotations"}, "status": "not-decidable"}), (), None, None),
-            ), (1, None)),
-        ), None),
-    ), (1, None)),
+            ), ((1, 1, None),), ((82, "defined"),)),
+            ("a", 0x00660132, 0xFFFFFFFF, "1", "Measurement Values Sequence", "MeasurementValuesSequence", "SQ", "1", "", None, (), (
+                ("a", 0x00660125, 0xFFFFFFFF, "1", "Floating Point Values", "FloatingPointValues", "OF", "1", "", None, (), None, (), ()),
+                ("a", 0x006A0011, 0xFFFFFFFF, "1C", "Annotation Index List", "AnnotationIndexList", "OL", "1", "", ("Required if Measurement Values stored in Floating Point Values (0066,0125) are associated with only a subset of Annotations.", {"if": {"unknown": "dataset", "text": "Measurement Values stored in Floating Point Values (0066,0125) are associated with only a subset of Annotations"}, "status": "not-decidable"}), (), None, (), ()),
+            ), ((1, None, None),), ()),
+        ), (), ()),
+    ), ((1, None, None),), ()),
 )

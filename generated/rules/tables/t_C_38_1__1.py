@@ -2,174 +2,174 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.38.1-1 "Inventory Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.38.1-1", "C.38.1-1", "Inventory Module", "module")
 
 RULES = (
-    ("a", 0x00080023, 0xFFFFFFFF, "1", "Content Date", "ContentDate", "DA", "1", None, (), None, None),
-    ("a", 0x00080033, 0xFFFFFFFF, "1", "Content Time", "ContentTime", "TM", "1", None, (), None, None),
+    ("a", 0x00080023, 0xFFFFFFFF, "1", "Content Date", "ContentDate", "DA", "1", "", None, (), None, (), ()),
+    ("a", 0x00080033, 0xFFFFFFFF, "1", "Content Time", "ContentTime", "TM", "1", "", None, (), None, (), ()),
     ("i", "table_C.38.2-1", None, ()),
-    ("a", 0x00081195, 0xFFFFFFFF, "1C", "Transaction UID", "TransactionUID", "UI", "1", ("Required if Inventory creation was initiated by a transaction of the Inventory Creation SOP Class. May be present otherwise to identify a local user-initiated or system-initiated Inventory creation.", {"if": {"unknown": "dataset", "text": "Inventory creation was initiated by a transaction of the Inventory Creation SOP Class"}, "status": "not-decidable"}), (), None, None),
-    ("a", 0x00080401, 0xFFFFFFFF, "2", "Inventory Purpose", "InventoryPurpose", "LT", "1", None, (), None, None),
-    ("a", 0x00080402, 0xFFFFFFFF, "3", "Inventory Instance Description", "InventoryInstanceDescription", "LT", "1", None, (), None, None),
-    ("a", 0x00080403, 0xFFFFFFFF, "1", "Inventory Level", "InventoryLevel", "CS", "1", None, (("enumerated", ("STUDY", "SERIES", "INSTANCE"), None, None, ""),), None, None),
-    ("a", 0x00080426, 0xFFFFFFFF, "1", "Inventory Completion Status", "InventoryCompletionStatus", "CS", "1", None, (("enumerated", ("COMPLETE", "FAILURE", "CANCELED", "PARTIAL"), None, None, ""),), None, None),
-    ("a", 0x00080427, 0xFFFFFFFF, "1", "Number of Study Records in Instance", "NumberOfStudyRecordsInInstance", "UL", "1", None, (), None, None),
-    ("a", 0x00080428, 0xFFFFFFFF, "1", "Total Number of Study Records", "TotalNumberOfStudyRecords", "UV", "1", None, (), None, None),
-    ("a", 0x00080420, 0xFFFFFFFF, "3", "Inventory Access End Points Sequence", "InventoryAccessEndPointsSequence", "SQ", "1", None, (), (
+    ("a", 0x00081195, 0xFFFFFFFF, "1C", "Transaction UID", "TransactionUID", "UI", "1", "", ("Required if Inventory creation was initiated by a transaction of the Inventory Creation SOP Class. May be present otherwise to identify a local user-initiated or system-initiated Inventory creation.", {"if": {"unknown": "dataset", "text": "Inventory creation was initiated by a transaction of the Inventory Creation SOP Class"}, "status": "not-decidable"}), (), None, (), ()),
+    ("a", 0x00080401, 0xFFFFFFFF, "2", "Inventory Purpose", "InventoryPurpose", "LT", "1", "", None, (), None, (), ()),
+    ("a", 0x00080402, 0xFFFFFFFF, "3", "Inventory Instance Description", "InventoryInstanceDescription", "LT", "1", "", None, (), None, (), ()),
+    ("a", 0x00080403, 0xFFFFFFFF, "1", "Inventory Level", "InventoryLevel", "CS", "1", "", None, (("enumerated", ("STUDY", "SERIES", "INSTANCE"), None, None, ""),), None, (), ()),
+    ("a", 0x00080426, 0xFFFFFFFF, "1", "Inventory Completion Status", "InventoryCompletionStatus", "CS", "1", "", None, (("enumerated", ("COMPLETE", "FAILURE", "CANCELED", "PARTIAL"), None, None, ""),), None, (), ()),
+    ("a", 0x00080427, 0xFFFFFFFF, "1", "Number of Study Records in Instance", "NumberOfStudyRecordsInInstance", "UL", "1", "", None, (), None, (), ()),
+    ("a", 0x00080428, 0xFFFFFFFF, "1", "Total Number of Study Records", "TotalNumberOfStudyRecords", "UV", "1", "", None, (), None, (), ()),
+    ("a", 0x00080420, 0xFFFFFFFF, "3", "Inventory Access End Points Sequence", "InventoryAccessEndPointsSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.38.2-4", None, ()),
-    ), None),
-    ("a", 0x00080421, 0xFFFFFFFF, "3", "Study Access End Points Sequence", "StudyAccessEndPointsSequence", "SQ", "1", None, (), (
+    ), (), ()),
+    ("a", 0x00080421, 0xFFFFFFFF, "3", "Study Access End Points Sequence", "StudyAccessEndPointsSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.38.2-4", None, ()),
-    ), None),
-    ("a", 0x00080422, 0xFFFFFFFF, "2", "Incorporated Inventory Instance Sequence", "IncorporatedInventoryInstanceSequence", "SQ", "1", None, (), (
+    ), (), ()),
+    ("a", 0x00080422, 0xFFFFFFFF, "2", "Incorporated Inventory Instance Sequence", "IncorporatedInventoryInstanceSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.38.2-3", None, ()),
-    ), (0, None)),
-    ("a", 0x00080423, 0xFFFFFFFF, "2", "Inventoried Studies Sequence", "InventoriedStudiesSequence", "SQ", "1", None, (), (
-        ("a", 0x00080005, 0xFFFFFFFF, "1C", "Specific Character Set", "SpecificCharacterSet", "CS", "1-n", ("Required if an extended or replacement character set, other than those specified in the top level Data Set of the Inventory, is used in the Study level Attributes. May be present otherwise.", {"if": {"unknown": "dataset", "text": "an extended or replacement character set, other than those specified in the top level Data Set of the Inventory, is used in the Study level Attributes"}, "otherwise": "may", "status": "not-decidable"}), (), None, None),
-        ("a", 0x0020000D, 0xFFFFFFFF, "1", "Study Instance UID", "StudyInstanceUID", "UI", "1", None, (), None, None),
-        ("a", 0x00080061, 0xFFFFFFFF, "2", "Modalities in Study", "ModalitiesInStudy", "CS", "1-n", None, (), None, None),
-        ("a", 0x00080404, 0xFFFFFFFF, "1", "Item Inventory DateTime", "ItemInventoryDateTime", "DT", "1", None, (), None, None),
-        ("a", 0x00080405, 0xFFFFFFFF, "1C", "Removed from Operational Use", "RemovedFromOperationalUse", "CS", "1", ("Required if this Study is not to be used for operational purposes. May be present otherwise.", {"if": {"unknown": "dataset", "text": "this Study is not to be used for operational purposes"}, "otherwise": "may", "status": "not-decidable"}), (("enumerated", ("Y", "N"), None, None, ""),), None, None),
-        ("a", 0x00080406, 0xFFFFFFFF, "2C", "Reason for Removal Code Sequence", "ReasonForRemovalCodeSequence", "SQ", "1", ("Required if Removed from Operational Use (0008,0405) value is Y.", {"if": {"equals": "item:0008,0405", "values": ["Y"]}, "status": "executable"}), (), (
+    ), ((0, None, None),), ()),
+    ("a", 0x00080423, 0xFFFFFFFF, "2", "Inventoried Studies Sequence", "InventoriedStudiesSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00080005, 0xFFFFFFFF, "1C", "Specific Character Set", "SpecificCharacterSet", "CS", "1-n", "", ("Required if an extended or replacement character set, other than those specified in the top level Data Set of the Inventory, is used in the Study level Attributes. May be present otherwise.", {"if": {"unknown": "dataset", "text": "an extended or replacement character set, other than those specified in the top level Data Set of the Inventory, is used in the Study level Attributes"}, "otherwise": "may", "status": "not-decidable"}), (), None, (), ()),
+        ("a", 0x0020000D, 0xFFFFFFFF, "1", "Study Instance UID", "StudyInstanceUID", "UI", "1", "", None, (), None, (), ()),
+        ("a", 0x00080061, 0xFFFFFFFF, "2", "Modalities in Study", "ModalitiesInStudy", "CS", "1-n", "", None, (), None, (), ()),
+        ("a", 0x00080404, 0xFFFFFFFF, "1", "Item Inventory DateTime", "ItemInventoryDateTime", "DT", "1", "", None, (), None, (), ()),
+        ("a", 0x00080405, 0xFFFFFFFF, "1C", "Removed from Operational Use", "RemovedFromOperationalUse", "CS", "1", "", ("Required if this Study is not to be used for operational purposes. May be present otherwise.", {"if": {"unknown": "dataset", "text": "this Study is not to be used for operational purposes"}, "otherwise": "may", "status": "not-decidable"}), (("enumerated", ("Y", "N"), None, None, ""),), None, (), ()),
+        ("a", 0x00080406, 0xFFFFFFFF, "2C", "Reason for Removal Code Sequence", "ReasonForRemovalCodeSequence", "SQ", "1", "", ("Required if Removed from Operational Use (0008,0405) value is Y.", {"if": {"equals": "item:0008,0405", "values": ["Y"]}, "status": "executable"}), (), (
             ("i", "table_8.8-1", None, ()),
-        ), (0, 1), ((7031, "defined"),)),
-        ("a", 0x00201206, 0xFFFFFFFF, "2", "Number of Study Related Series", "NumberOfStudyRelatedSeries", "IS", "1", None, (), None, None),
-        ("a", 0x00201208, 0xFFFFFFFF, "2", "Number of Study Related Instances", "NumberOfStudyRelatedInstances", "IS", "1", None, (), None, None),
-        ("a", 0x0008041F, 0xFFFFFFFF, "2", "Study Update DateTime", "StudyUpdateDateTime", "DT", "1", None, (), None, None),
-        ("a", 0x00200010, 0xFFFFFFFF, "2", "Study ID", "StudyID", "SH", "1", None, (), None, None),
-        ("a", 0x00080020, 0xFFFFFFFF, "2", "Study Date", "StudyDate", "DA", "1", None, (), None, None),
-        ("a", 0x00080030, 0xFFFFFFFF, "2", "Study Time", "StudyTime", "TM", "1", None, (), None, None),
-        ("a", 0x00081030, 0xFFFFFFFF, "2", "Study Description", "StudyDescription", "LO", "1", None, (), None, None),
-        ("a", 0x00080063, 0xFFFFFFFF, "3", "Anatomic Regions in Study Code Sequence", "AnatomicRegionsInStudyCodeSequence", "SQ", "1", None, (), (
+        ), ((0, 1, None),), ((7031, "defined"),)),
+        ("a", 0x00201206, 0xFFFFFFFF, "2", "Number of Study Related Series", "NumberOfStudyRelatedSeries", "IS", "1", "", None, (), None, (), ()),
+        ("a", 0x00201208, 0xFFFFFFFF, "2", "Number of Study Related Instances", "NumberOfStudyRelatedInstances", "IS", "1", "", None, (), None, (), ()),
+        ("a", 0x0008041F, 0xFFFFFFFF, "2", "Study Update DateTime", "StudyUpdateDateTime", "DT", "1", "", None, (), None, (), ()),
+        ("a", 0x00200010, 0xFFFFFFFF, "2", "Study ID", "StudyID", "SH", "1", "", None, (), None, (), ()),
+        ("a", 0x00080020, 0xFFFFFFFF, "2", "Study Date", "StudyDate", "DA", "1", "", None, (), None, (), ()),
+        ("a", 0x00080030, 0xFFFFFFFF, "2", "Study Time", "StudyTime", "TM", "1", "", None, (), None, (), ()),
+        ("a", 0x00081030, 0xFFFFFFFF, "2", "Study Description", "StudyDescription", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x00080063, 0xFFFFFFFF, "3", "Anatomic Regions in Study Code Sequence", "AnatomicRegionsInStudyCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), None),
-        ("a", 0x00081032, 0xFFFFFFFF, "3", "Procedure Code Sequence", "ProcedureCodeSequence", "SQ", "1", None, (), (
+        ), (), ()),
+        ("a", 0x00081032, 0xFFFFFFFF, "3", "Procedure Code Sequence", "ProcedureCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), None),
-        ("a", 0x00081060, 0xFFFFFFFF, "3", "Name of Physician(s) Reading Study", "NameOfPhysiciansReadingStudy", "PN", "1-n", None, (), None, None),
-        ("a", 0x00081062, 0xFFFFFFFF, "3", "Physician(s) Reading Study Identification Sequence", "PhysiciansReadingStudyIdentificationSequence", "SQ", "1", None, (), (
+        ), (), ()),
+        ("a", 0x00081060, 0xFFFFFFFF, "3", "Name of Physician(s) Reading Study", "NameOfPhysiciansReadingStudy", "PN", "1-n", "", None, (), None, (), ()),
+        ("a", 0x00081062, 0xFFFFFFFF, "3", "Physician(s) Reading Study Identification Sequence", "PhysiciansReadingStudyIdentificationSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-1", None, ()),
-        ), None),
-        ("a", 0x0008009C, 0xFFFFFFFF, "3", "Consulting Physician's Name", "ConsultingPhysicianName", "PN", "1-n", None, (), None, None),
-        ("a", 0x0008009D, 0xFFFFFFFF, "3", "Consulting Physician Identification Sequence", "ConsultingPhysicianIdentificationSequence", "SQ", "1", None, (), (
+        ), (), ()),
+        ("a", 0x0008009C, 0xFFFFFFFF, "3", "Consulting Physician's Name", "ConsultingPhysicianName", "PN", "1-n", "", None, (), None, (), ()),
+        ("a", 0x0008009D, 0xFFFFFFFF, "3", "Consulting Physician Identification Sequence", "ConsultingPhysicianIdentificationSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-1", None, ()),
-        ), None),
-        ("a", 0x00081048, 0xFFFFFFFF, "3", "Physician(s) of Record", "PhysiciansOfRecord", "PN", "1-n", None, (), None, None),
-        ("a", 0x00081049, 0xFFFFFFFF, "3", "Physician(s) of Record Identification Sequence", "PhysiciansOfRecordIdentificationSequence", "SQ", "1", None, (), (
+        ), (), ()),
+        ("a", 0x00081048, 0xFFFFFFFF, "3", "Physician(s) of Record", "PhysiciansOfRecord", "PN", "1-n", "", None, (), None, (), ()),
+        ("a", 0x00081049, 0xFFFFFFFF, "3", "Physician(s) of Record Identification Sequence", "PhysiciansOfRecordIdentificationSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-1", None, ()),
-        ), None),
+        ), (), ()),
         ("i", "table_C.12.1.1.9-1", None, ()),
-        ("a", 0x00080054, 0xFFFFFFFF, "1C", "Retrieve AE Title", "RetrieveAETitle", "AE", "1-n", ("Required if SOP Instances for this Study may be retrieved using a C-MOVE or C-GET based SOP Class (see PS3.4) and Study Access End Points Sequence (0008,0421) does not include Retrieve AE Title (0008,0054). May be present otherwise.", {"if": {"and": [{"unknown": "dataset", "text": "SOP Instances for this Study may be retrieved using a C-MOVE or C-GET based SOP Class (see PS3.4)"}, {"not": {"present": "0008,0421/0008,0054"}}]}, "otherwise": "may", "status": "not-decidable"}), (), None, None),
-        ("a", 0x00081190, 0xFFFFFFFF, "1C", "Retrieve URL", "RetrieveURL", "UR", "1", ("Required if SOP Instances for this Study may be retrieved using the web-based Studies Service (see PS3.18) and Study Access End Points Sequence (0008,0421) does not include Retrieve URL (0008,1190). May be present otherwise.", {"if": {"and": [{"unknown": "dataset", "text": "SOP Instances for this Study may be retrieved using the web-based Studies Service (see PS3.18)"}, {"not": {"present": "0008,0421/0008,1190"}}]}, "otherwise": "may", "status": "not-decidable"}), (), None, None),
-        ("a", 0x00080407, 0xFFFFFFFF, "3", "Stored Instance Base URI", "StoredInstanceBaseURI", "UR", "1", None, (), None, None),
-        ("a", 0x00080056, 0xFFFFFFFF, "3", "Instance Availability", "InstanceAvailability", "CS", "1", None, (("enumerated", ("ONLINE", "NEARLINE", "OFFLINE", "UNAVAILABLE"), None, None, ""),), None, None),
-        ("a", 0x00080419, 0xFFFFFFFF, "3", "File Set Access Sequence", "FileSetAccessSequence", "SQ", "1", None, (), (
-            ("a", 0x00080408, 0xFFFFFFFF, "3", "Folder Access URI", "FolderAccessURI", "UR", "1", None, (), None, None),
-            ("a", 0x00080409, 0xFFFFFFFF, "3", "File Access URI", "FileAccessURI", "UR", "1", None, (), None, None),
-            ("a", 0x0008040A, 0xFFFFFFFF, "1C", "Container File Type", "ContainerFileType", "CS", "1", ("Required if File Access URI (0008,0409) is present.", {"if": {"present": "item:0008,0409"}, "status": "executable"}), (("defined", ("ZIP", "TAR", "GZIP", "TARGZIP", "BLOB", "DICM"), None, None, ""),), None, None),
-        ), None),
-        ("a", 0x00880130, 0xFFFFFFFF, "3", "Storage Media File-set ID", "StorageMediaFileSetID", "SH", "1", None, (), None, None),
-        ("a", 0x00080050, 0xFFFFFFFF, "2", "Accession Number", "AccessionNumber", "SH", "1", None, (), None, None),
-        ("a", 0x00080051, 0xFFFFFFFF, "3", "Issuer of Accession Number Sequence", "IssuerOfAccessionNumberSequence", "SQ", "1", None, (), (
+        ("a", 0x00080054, 0xFFFFFFFF, "1C", "Retrieve AE Title", "RetrieveAETitle", "AE", "1-n", "", ("Required if SOP Instances for this Study may be retrieved using a C-MOVE or C-GET based SOP Class (see PS3.4) and Study Access End Points Sequence (0008,0421) does not include Retrieve AE Title (0008,0054). May be present otherwise.", {"if": {"and": [{"unknown": "dataset", "text": "SOP Instances for this Study may be retrieved using a C-MOVE or C-GET based SOP Class (see PS3.4)"}, {"not": {"present": "0008,0421/0008,0054"}}]}, "otherwise": "may", "status": "not-decidable"}), (), None, (), ()),
+        ("a", 0x00081190, 0xFFFFFFFF, "1C", "Retrieve URL", "RetrieveURL", "UR", "1", "", ("Required if SOP Instances for this Study may be retrieved using the web-based Studies Service (see PS3.18) and Study Access End Points Sequence (0008,0421) does not include Retrieve URL (0008,1190). May be present otherwise.", {"if": {"and": [{"unknown": "dataset", "text": "SOP Instances for this Study may be retrieved using the web-based Studies Service (see PS3.18)"}, {"not": {"present": "0008,0421/0008,1190"}}]}, "otherwise": "may", "status": "not-decidable"}), (), None, (), ()),
+        ("a", 0x00080407, 0xFFFFFFFF, "3", "Stored Instance Base URI", "StoredInstanceBaseURI", "UR", "1", "", None, (), None, (), ()),
+        ("a", 0x00080056, 0xFFFFFFFF, "3", "Instance Availability", "InstanceAvailability", "CS", "1", "", None, (("enumerated", ("ONLINE", "NEARLINE", "OFFLINE", "UNAVAILABLE"), None, None, ""),), None, (), ()),
+        ("a", 0x00080419, 0xFFFFFFFF, "3", "File Set Access Sequence", "FileSetAccessSequence", "SQ", "1", "", None, (), (
+            ("a", 0x00080408, 0xFFFFFFFF, "3", "Folder Access URI", "FolderAccessURI", "UR", "1", "", None, (), None, (), ()),
+            ("a", 0x00080409, 0xFFFFFFFF, "3", "File Access URI", "FileAccessURI", "UR", "1", "", None, (), None, (), ()),
+            ("a", 0x0008040A, 0xFFFFFFFF, "1C", "Container File Type", "ContainerFileType", "CS", "1", "", ("Required if File Access URI (0008,0409) is present.", {"if": {"present": "item:0008,0409"}, "status": "executable"}), (("defined", ("ZIP", "TAR", "GZIP", "TARGZIP", "BLOB", "DICM"), None, None, ""),), None, (), ()),
+        ), (), ()),
+        ("a", 0x00880130, 0xFFFFFFFF, "3", "Storage Media File-set ID", "StorageMediaFileSetID", "SH", "1", "", None, (), None, (), ()),
+        ("a", 0x00080050, 0xFFFFFFFF, "2", "Accession Number", "AccessionNumber", "SH", "1", "", None, (), None, (), ()),
+        ("a", 0x00080051, 0xFFFFFFFF, "3", "Issuer of Accession Number Sequence", "IssuerOfAccessionNumberSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-17", None, ()),
-        ), None),
-        ("a", 0x00080090, 0xFFFFFFFF, "3", "Referring Physician's Name", "ReferringPhysicianName", "PN", "1", None, (), None, None),
-        ("a", 0x00080096, 0xFFFFFFFF, "3", "Referring Physician Identification Sequence", "ReferringPhysicianIdentificationSequence", "SQ", "1", None, (), (
+        ), (), ()),
+        ("a", 0x00080090, 0xFFFFFFFF, "3", "Referring Physician's Name", "ReferringPhysicianName", "PN", "1", "", None, (), None, (), ()),
+        ("a", 0x00080096, 0xFFFFFFFF, "3", "Referring Physician Identification Sequence", "ReferringPhysicianIdentificationSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-1", None, ()),
-        ), None),
-        ("a", 0x00100010, 0xFFFFFFFF, "2", "Patient's Name", "PatientName", "PN", "1", None, (), None, None),
-        ("a", 0x00100020, 0xFFFFFFFF, "2", "Patient ID", "PatientID", "LO", "1", None, (), None, None),
+        ), (), ()),
+        ("a", 0x00100010, 0xFFFFFFFF, "2", "Patient's Name", "PatientName", "PN", "1", "", None, (), None, (), ()),
+        ("a", 0x00100020, 0xFFFFFFFF, "2", "Patient ID", "PatientID", "LO", "1", "", None, (), None, (), ()),
         ("i", "table_10-18", None, ()),
-        ("a", 0x00101002, 0xFFFFFFFF, "3", "Other Patient IDs Sequence", "OtherPatientIDsSequence", "SQ", "1", None, (), (
-            ("a", 0x00100020, 0xFFFFFFFF, "2", "Patient ID", "PatientID", "LO", "1", None, (), None, None),
+        ("a", 0x00101002, 0xFFFFFFFF, "3", "Other Patient IDs Sequence", "OtherPatientIDsSequence", "SQ", "1", "", None, (), (
+            ("a", 0x00100020, 0xFFFFFFFF, "2", "Patient ID", "PatientID", "LO", "1", "", None, (), None, (), ()),
             ("i", "table_10-18", None, ()),
-        ), None),
-        ("a", 0x00100030, 0xFFFFFFFF, "2", "Patient's Birth Date", "PatientBirthDate", "DA", "1", None, (), None, None),
-        ("a", 0x00100040, 0xFFFFFFFF, "2", "Patient's Sex", "PatientSex", "CS", "1", None, (), None, None),
-        ("a", 0x00101001, 0xFFFFFFFF, "3", "Other Patient Names", "OtherPatientNames", "PN", "1-n", None, (), None, None),
-        ("a", 0x00080424, 0xFFFFFFFF, "2C", "Inventoried Series Sequence", "InventoriedSeriesSequence", "SQ", "1", ("Required if Inventory Level (0008,0403) has value SERIES or INSTANCE.", {"if": {"equals": "0008,0403", "values": ["SERIES", "INSTANCE"]}, "status": "executable"}), (), (
-            ("a", 0x00080005, 0xFFFFFFFF, "1C", "Specific Character Set", "SpecificCharacterSet", "CS", "1-n", ("Required if an extended or replacement character set, other than those specified or implied for the Study level Attributes, is used in the Series level Attributes. May be present otherwise.", {"if": {"unknown": "dataset", "text": "an extended or replacement character set, other than those specified or implied for the Study level Attributes, is used in the Series level Attributes"}, "otherwise": "may", "status": "not-decidable"}), (), None, None),
-            ("a", 0x0020000E, 0xFFFFFFFF, "1", "Series Instance UID", "SeriesInstanceUID", "UI", "1", None, (), None, None),
-            ("a", 0x00080060, 0xFFFFFFFF, "1", "Modality", "Modality", "CS", "1", None, (), None, None),
-            ("a", 0x00080405, 0xFFFFFFFF, "1C", "Removed from Operational Use", "RemovedFromOperationalUse", "CS", "1", ("Required if this Series is not to be used for operational purposes, and Removed from Operational Use (0008,0405) Attribute at Study level does not have the value Y. May be present otherwise.", {"if": {"unknown": "dataset", "text": "this Series is not to be used for operational purposes, and Removed from Operational Use (0008,0405) Attribute at Study level does not have the value Y"}, "otherwise": "may", "status": "not-decidable"}), (("enumerated", ("Y", "N"), None, None, ""),), None, None),
-            ("a", 0x00080406, 0xFFFFFFFF, "2C", "Reason for Removal Code Sequence", "ReasonForRemovalCodeSequence", "SQ", "1", ("Required if Removed from Operational Use (0008,0405) value is Y.", {"if": {"equals": "item:0008,0405", "values": ["Y"]}, "status": "executable"}), (), (
+        ), (), ()),
+        ("a", 0x00100030, 0xFFFFFFFF, "2", "Patient's Birth Date", "PatientBirthDate", "DA", "1", "", None, (), None, (), ()),
+        ("a", 0x00100040, 0xFFFFFFFF, "2", "Patient's Sex", "PatientSex", "CS", "1", "", None, (), None, (), ()),
+        ("a", 0x00101001, 0xFFFFFFFF, "3", "Other Patient Names", "OtherPatientNames", "PN", "1-n", "", None, (), None, (), ()),
+        ("a", 0x00080424, 0xFFFFFFFF, "2C", "Inventoried Series Sequence", "InventoriedSeriesSequence", "SQ", "1", "", ("Required if Inventory Level (0008,0403) has value SERIES or INSTANCE.", {"if": {"equals": "0008,0403", "values": ["SERIES", "INSTANCE"]}, "status": "executable"}), (), (
+            ("a", 0x00080005, 0xFFFFFFFF, "1C", "Specific Character Set", "SpecificCharacterSet", "CS", "1-n", "", ("Required if an extended or replacement character set, other than those specified or implied for the Study level Attributes, is used in the Series level Attributes. May be present otherwise.", {"if": {"unknown": "dataset", "text": "an extended or replacement character set, other than those specified or implied for the Study level Attributes, is used in the Series level Attributes"}, "otherwise": "may", "status": "not-decidable"}), (), None, (), ()),
+            ("a", 0x0020000E, 0xFFFFFFFF, "1", "Series Instance UID", "SeriesInstanceUID", "UI", "1", "", None, (), None, (), ()),
+            ("a", 0x00080060, 0xFFFFFFFF, "1", "Modality", "Modality", "CS", "1", "", None, (), None, (), ()),
+            ("a", 0x00080405, 0xFFFFFFFF, "1C", "Removed from Operational Use", "RemovedFromOperationalUse", "CS", "1", "", ("Required if this Series is not to be used for operational purposes, and Removed from Operational Use (0008,0405) Attribute at Study level does not have the value Y. May be present otherwise.", {"if": {"unknown": "dataset", "text": "this Series is not to be used for operational purposes, and Removed from Operational Use (0008,0405) Attribute at Study level does not have the value Y"}, "otherwise": "may", "status": "not-decidable"}), (("enumerated", ("Y", "N"), None, None, ""),), None, (), ()),
+            ("a", 0x00080406, 0xFFFFFFFF, "2C", "Reason for Removal Code Sequence", "ReasonForRemovalCodeSequence", "SQ", "1", "", ("Required if Removed from Operational Use (0008,0405) value is Y.", {"if": {"equals": "item:0008,0405", "values": ["Y"]}, "status": "executable"}), (), (
                 ("i", "table_8.8-1", None, ()),
-            ), (0, 1), ((7031, "defined"),)),
-            ("a", 0x00200011, 0xFFFFFFFF, "2", "Series Number", "SeriesNumber", "IS", "1", None, (), None, None),
-            ("a", 0x0008103E, 0xFFFFFFFF, "3", "Series Description", "SeriesDescription", "LO", "1", None, (), None, None),
-            ("a", 0x00080021, 0xFFFFFFFF, "3", "Series Date", "SeriesDate", "DA", "1", None, (), None, None),
-            ("a", 0x00080031, 0xFFFFFFFF, "3", "Series Time", "SeriesTime", "TM", "1", None, (), None, None),
-            ("a", 0x00180015, 0xFFFFFFFF, "3", "Body Part Examined", "BodyPartExamined", "CS", "1", None, (), None, None),
-            ("a", 0x00200060, 0xFFFFFFFF, "3", "Laterality", "Laterality", "CS", "1", None, (), None, None),
-            ("a", 0x00400275, 0xFFFFFFFF, "3", "Request Attributes Sequence", "RequestAttributesSequence", "SQ", "1", None, (), (
+            ), ((0, 1, None),), ((7031, "defined"),)),
+            ("a", 0x00200011, 0xFFFFFFFF, "2", "Series Number", "SeriesNumber", "IS", "1", "", None, (), None, (), ()),
+            ("a", 0x0008103E, 0xFFFFFFFF, "3", "Series Description", "SeriesDescription", "LO", "1", "", None, (), None, (), ()),
+            ("a", 0x00080021, 0xFFFFFFFF, "3", "Series Date", "SeriesDate", "DA", "1", "", None, (), None, (), ()),
+            ("a", 0x00080031, 0xFFFFFFFF, "3", "Series Time", "SeriesTime", "TM", "1", "", None, (), None, (), ()),
+            ("a", 0x00180015, 0xFFFFFFFF, "3", "Body Part Examined", "BodyPartExamined", "CS", "1", "", None, (), None, (), ()),
+            ("a", 0x00200060, 0xFFFFFFFF, "3", "Laterality", "Laterality", "CS", "1", "", None, (), None, (), ()),
+            ("a", 0x00400275, 0xFFFFFFFF, "3", "Request Attributes Sequence", "RequestAttributesSequence", "SQ", "1", "", None, (), (
                 ("i", "table_10-9", None, ()),
-            ), None),
+            ), (), ()),
             ("i", "table_C.12.1.1.9-1", None, ()),
-            ("a", 0x00080407, 0xFFFFFFFF, "3", "Stored Instance Base URI", "StoredInstanceBaseURI", "UR", "1", None, (), None, None),
-            ("a", 0x00080056, 0xFFFFFFFF, "3", "Instance Availability", "InstanceAvailability", "CS", "1", None, (("enumerated", ("ONLINE", "NEARLINE", "OFFLINE", "UNAVAILABLE"), None, None, ""),), None, None),
-            ("a", 0x00080419, 0xFFFFFFFF, "3", "File Set Access Sequence", "FileSetAccessSequence", "SQ", "1", None, (), (
-                ("a", 0x00080408, 0xFFFFFFFF, "3", "Folder Access URI", "FolderAccessURI", "UR", "1", None, (), None, None),
-                ("a", 0x00080409, 0xFFFFFFFF, "3", "File Access URI", "FileAccessURI", "UR", "1", None, (), None, None),
-                ("a", 0x0008040A, 0xFFFFFFFF, "1C", "Container File Type", "ContainerFileType", "CS", "1", ("Required if File Access URI (0008,0409) is present.", {"if": {"present": "item:0008,0409"}, "status": "executable"}), (("defined", ("ZIP", "TAR", "GZIP", "TARGZIP", "BLOB", "DICM"), None, None, ""),), None, None),
-            ), None),
-            ("a", 0x00880130, 0xFFFFFFFF, "3", "Storage Media File-set ID", "StorageMediaFileSetID", "SH", "1", None, (), None, None),
-            ("a", 0x00080425, 0xFFFFFFFF, "2C", "Inventoried Instances Sequence", "InventoriedInstancesSequence", "SQ", "1", ("Required if Inventory Level (0008,0403) has value INSTANCE.", {"if": {"equals": "0008,0403", "values": ["INSTANCE"]}, "status": "executable"}), (), (
-                ("a", 0x00080005, 0xFFFFFFFF, "1C", "Specific Character Set", "SpecificCharacterSet", "CS", "1-n", ("Required if an extended or replacement character set, other than those specified or implied for the Series level Attributes, is used in the Instance level Attributes. May be present otherwise.", {"if": {"unknown": "dataset", "text": "an extended or replacement character set, other than those specified or implied for the Series level Attributes, is used in the Instance level Attributes"}, "otherwise": "may", "status": "not-decidable"}), (), None, None),
-                ("a", 0x00080016, 0xFFFFFFFF, "1", "SOP Class UID", "SOPClassUID", "UI", "1", None, (), None, None),
-                ("a", 0x00080018, 0xFFFFFFFF, "1", "SOP Instance UID", "SOPInstanceUID", "UI", "1", None, (), None, None),
-                ("a", 0x00200013, 0xFFFFFFFF, "2", "Instance Number", "InstanceNumber", "IS", "1", None, (), None, None),
-                ("a", 0x0008001A, 0xFFFFFFFF, "3", "Related General SOP Class UID", "RelatedGeneralSOPClassUID", "UI", "1-n", None, (), None, None),
-                ("a", 0x00080023, 0xFFFFFFFF, "3", "Content Date", "ContentDate", "DA", "1", None, (), None, None),
-                ("a", 0x00080033, 0xFFFFFFFF, "3", "Content Time", "ContentTime", "TM", "1", None, (), None, None),
-                ("a", 0x00080201, 0xFFFFFFFF, "3", "Timezone Offset From UTC", "TimezoneOffsetFromUTC", "SH", "1", None, (), None, None),
-                ("a", 0x00280010, 0xFFFFFFFF, "3", "Rows", "Rows", "US", "1", None, (), None, None),
-                ("a", 0x00280011, 0xFFFFFFFF, "3", "Columns", "Columns", "US", "1", None, (), None, None),
-                ("a", 0x00280008, 0xFFFFFFFF, "3", "Number of Frames", "NumberOfFrames", "IS", "1", None, (), None, None),
-                ("a", 0x00280100, 0xFFFFFFFF, "3", "Bits Allocated", "BitsAllocated", "US", "1", None, (), None, None),
-                ("a", 0x0040A032, 0xFFFFFFFF, "3", "Observation DateTime", "ObservationDateTime", "DT", "1", None, (), None, None),
-                ("a", 0x0040A043, 0xFFFFFFFF, "3", "Concept Name Code Sequence", "ConceptNameCodeSequence", "SQ", "1", None, (), (
+            ("a", 0x00080407, 0xFFFFFFFF, "3", "Stored Instance Base URI", "StoredInstanceBaseURI", "UR", "1", "", None, (), None, (), ()),
+            ("a", 0x00080056, 0xFFFFFFFF, "3", "Instance Availability", "InstanceAvailability", "CS", "1", "", None, (("enumerated", ("ONLINE", "NEARLINE", "OFFLINE", "UNAVAILABLE"), None, None, ""),), None, (), ()),
+            ("a", 0x00080419, 0xFFFFFFFF, "3", "File Set Access Sequence", "FileSetAccessSequence", "SQ", "1", "", None, (), (
+                ("a", 0x00080408, 0xFFFFFFFF, "3", "Folder Access URI", "FolderAccessURI", "UR", "1", "", None, (), None, (), ()),
+                ("a", 0x00080409, 0xFFFFFFFF, "3", "File Access URI", "FileAccessURI", "UR", "1", "", None, (), None, (), ()),
+                ("a", 0x0008040A, 0xFFFFFFFF, "1C", "Container File Type", "ContainerFileType", "CS", "1", "", ("Required if File Access URI (0008,0409) is present.", {"if": {"present": "item:0008,0409"}, "status": "executable"}), (("defined", ("ZIP", "TAR", "GZIP", "TARGZIP", "BLOB", "DICM"), None, None, ""),), None, (), ()),
+            ), (), ()),
+            ("a", 0x00880130, 0xFFFFFFFF, "3", "Storage Media File-set ID", "StorageMediaFileSetID", "SH", "1", "", None, (), None, (), ()),
+            ("a", 0x00080425, 0xFFFFFFFF, "2C", "Inventoried Instances Sequence", "InventoriedInstancesSequence", "SQ", "1", "", ("Required if Inventory Level (0008,0403) has value INSTANCE.", {"if": {"equals": "0008,0403", "values": ["INSTANCE"]}, "status": "executable"}), (), (
+                ("a", 0x00080005, 0xFFFFFFFF, "1C", "Specific Character Set", "SpecificCharacterSet", "CS", "1-n", "", ("Required if an extended or replacement character set, other than those specified or implied for the Series level Attributes, is used in the Instance level Attributes. May be present otherwise.", {"if": {"unknown": "dataset", "text": "an extended or replacement character set, other than those specified or implied for the Series level Attributes, is used in the Instance level Attributes"}, "otherwise": "may", "status": "not-decidable"}), (), None, (), ()),
+                ("a", 0x00080016, 0xFFFFFFFF, "1", "SOP Class UID", "SOPClassUID", "UI", "1", "", None, (), None, (), ()),
+                ("a", 0x00080018, 0xFFFFFFFF, "1", "SOP Instance UID", "SOPInstanceUID", "UI", "1", "", None, (), None, (), ()),
+                ("a", 0x00200013, 0xFFFFFFFF, "2", "Instance Number", "InstanceNumber", "IS", "1", "", None, (), None, (), ()),
+                ("a", 0x0008001A, 0xFFFFFFFF, "3", "Related General SOP Class UID", "RelatedGeneralSOPClassUID", "UI", "1-n", "", None, (), None, (), ()),
+                ("a", 0x00080023, 0xFFFFFFFF, "3", "Content Date", "ContentDate", "DA", "1", "", None, (), None, (), ()),
+                ("a", 0x00080033, 0xFFFFFFFF, "3", "Content Time", "ContentTime", "TM", "1", "", None, (), None, (), ()),
+                ("a", 0x00080201, 0xFFFFFFFF, "3", "Timezone Offset From UTC", "TimezoneOffsetFromUTC", "SH", "1", "", None, (), None, (), ()),
+                ("a", 0x00280010, 0xFFFFFFFF, "3", "Rows", "Rows", "US", "1", "", None, (), None, (), ()),
+                ("a", 0x00280011, 0xFFFFFFFF, "3", "Columns", "Columns", "US", "1", "", None, (), None, (), ()),
+                ("a", 0x00280008, 0xFFFFFFFF, "3", "Number of Frames", "NumberOfFrames", "IS", "1", "", None, (), None, (), ()),
+                ("a", 0x00280100, 0xFFFFFFFF, "3", "Bits Allocated", "BitsAllocated", "US", "1", "", None, (), None, (), ()),
+                ("a", 0x0040A032, 0xFFFFFFFF, "3", "Observation DateTime", "ObservationDateTime", "DT", "1", "", None, (), None, (), ()),
+                ("a", 0x0040A043, 0xFFFFFFFF, "3", "Concept Name Code Sequence", "ConceptNameCodeSequence", "SQ", "1", "", None, (), (
                     ("i", "table_8.8-1", None, ()),
-                ), None),
-                ("a", 0x0040A504, 0xFFFFFFFF, "3", "Content Template Sequence", "ContentTemplateSequence", "SQ", "1", None, (), (
-                    ("a", 0x0040DB00, 0xFFFFFFFF, "1", "Template Identifier", "TemplateIdentifier", "CS", "1", None, (), None, None),
-                    ("a", 0x00080105, 0xFFFFFFFF, "1", "Mapping Resource", "MappingResource", "CS", "1", None, (), None, None),
-                ), None),
-                ("a", 0x0040A370, 0xFFFFFFFF, "3", "Referenced Request Sequence", "ReferencedRequestSequence", "SQ", "1", None, (), (
+                ), (), ()),
+                ("a", 0x0040A504, 0xFFFFFFFF, "3", "Content Template Sequence", "ContentTemplateSequence", "SQ", "1", "", None, (), (
+                    ("a", 0x0040DB00, 0xFFFFFFFF, "1", "Template Identifier", "TemplateIdentifier", "CS", "1", "", None, (), None, (), ()),
+                    ("a", 0x00080105, 0xFFFFFFFF, "1", "Mapping Resource", "MappingResource", "CS", "1", "", None, (), None, (), ()),
+                ), (), ()),
+                ("a", 0x0040A370, 0xFFFFFFFF, "3", "Referenced Request Sequence", "ReferencedRequestSequence", "SQ", "1", "", None, (), (
                     ("i", "table_C.17-3c", None, ()),
-                ), None),
-                ("a", 0x00400512, 0xFFFFFFFF, "3", "Container Identifier", "ContainerIdentifier", "LO", "1", None, (), None, None),
-                ("a", 0x00400560, 0xFFFFFFFF, "3", "Specimen Description Sequence", "SpecimenDescriptionSequence", "SQ", "1", None, (), (
-                    ("a", 0x00400551, 0xFFFFFFFF, "1", "Specimen Identifier", "SpecimenIdentifier", "LO", "1", None, (), None, None),
-                    ("a", 0x00400554, 0xFFFFFFFF, "1", "Specimen UID", "SpecimenUID", "UI", "1", None, (), None, None),
-                ), None),
-                ("a", 0x00700080, 0xFFFFFFFF, "3", "Content Label", "ContentLabel", "CS", "1", None, (), None, None),
-                ("a", 0x00700081, 0xFFFFFFFF, "3", "Content Description", "ContentDescription", "LO", "1", None, (), None, None),
-                ("a", 0x00700082, 0xFFFFFFFF, "3", "Presentation Creation Date", "PresentationCreationDate", "DA", "1", None, (), None, None),
-                ("a", 0x00700083, 0xFFFFFFFF, "3", "Presentation Creation Time", "PresentationCreationTime", "TM", "1", None, (), None, None),
-                ("a", 0x00700084, 0xFFFFFFFF, "3", "Content Creator's Name", "ContentCreatorName", "PN", "1", None, (), None, None),
-                ("a", 0x00080405, 0xFFFFFFFF, "1C", "Removed from Operational Use", "RemovedFromOperationalUse", "CS", "1", ("Required if this SOP Instance is not to be used for operational purposes, and Removed from Operational Use (0008,0405) Attribute at Study or Series level does not have the value Y. May be present otherwise.", {"if": {"unknown": "dataset", "text": "this SOP Instance is not to be used for operational purposes, and Removed from Operational Use (0008,0405) Attribute at Study or Series level does not have the value Y"}, "otherwise": "may", "status": "not-decidable"}), (("enumerated", ("Y", "N"), None, None, ""),), None, None),
-                ("a", 0x00080406, 0xFFFFFFFF, "2C", "Reason for Removal Code Sequence", "ReasonForRemovalCodeSequence", "SQ", "1", ("Required if Removed from Operational Use (0008,0405) value is Y.", {"if": {"equals": "item:0008,0405", "values": ["Y"]}, "status": "executable"}), (), (
+                ), (), ()),
+                ("a", 0x00400512, 0xFFFFFFFF, "3", "Container Identifier", "ContainerIdentifier", "LO", "1", "", None, (), None, (), ()),
+                ("a", 0x00400560, 0xFFFFFFFF, "3", "Specimen Description Sequence", "SpecimenDescriptionSequence", "SQ", "1", "", None, (), (
+                    ("a", 0x00400551, 0xFFFFFFFF, "1", "Specimen Identifier", "SpecimenIdentifier", "LO", "1", "", None, (), None, (), ()),
+                    ("a", 0x00400554, 0xFFFFFFFF, "1", "Specimen UID", "SpecimenUID", "UI", "1", "", None, (), None, (), ()),
+                ), (), ()),
+                ("a", 0x00700080, 0xFFFFFFFF, "3", "Content Label", "ContentLabel", "CS", "1", "", None, (), None, (), ()),
+                ("a", 0x00700081, 0xFFFFFFFF, "3", "Content Description", "ContentDescription", "LO", "1", "", None, (), None, (), ()),
+                ("a", 0x00700082, 0xFFFFFFFF, "3", "Presentation Creation Date", "PresentationCreationDate", "DA", "1", "", None, (), None, (), ()),
+                ("a", 0x00700083, 0xFFFFFFFF, "3", "Presentation Creation Time", "PresentationCreationTime", "TM", "1", "", None, (), None, (), ()),
+                ("a", 0x00700084, 0xFFFFFFFF, "3", "Content Creator's Name", "ContentCreatorName", "PN", "1", "", None, (), None, (), ()),
+                ("a", 0x00080405, 0xFFFFFFFF, "1C", "Removed from Operational Use", "RemovedFromOperationalUse", "CS", "1", "", ("Required if this SOP Instance is not to be used for operational purposes, and Removed from Operational Use (0008,0405) Attribute at Study or Series level does not have the value Y. May be present otherwise.", {"if": {"unknown": "dataset", "text": "this SOP Instance is not to be used for operational purposes, and Removed from Operational Use (0008,0405) Attribute at Study or Series level does not have the value Y"}, "otherwise": "may", "status": "not-decidable"}), (("enumerated", ("Y", "N"), None, None, ""),), None, (), ()),
+                ("a", 0x00080406, 0xFFFFFFFF, "2C", "Reason for Removal Code Sequence", "ReasonForRemovalCodeSequence", "SQ", "1", "", ("Required if Removed from Operational Use (0008,0405) value is Y.", {"if": {"equals": "item:0008,0405", "values": ["Y"]}, "status": "executable"}), (), (
                     ("i", "table_8.8-1", None, ()),
-                ), (0, 1), ((7031, "defined"),)),
+                ), ((0, 1, None),), ((7031, "defined"),)),
                 ("i", "table_C.12.1.1.9-1", None, ()),
-                ("a", 0x00080056, 0xFFFFFFFF, "3", "Instance Availability", "InstanceAvailability", "CS", "1", None, (("enumerated", ("ONLINE", "NEARLINE", "OFFLINE", "UNAVAILABLE"), None, None, ""),), None, None),
-                ("a", 0x0008041A, 0xFFFFFFFF, "3", "File Access Sequence", "FileAccessSequence", "SQ", "1", None, (), (
+                ("a", 0x00080056, 0xFFFFFFFF, "3", "Instance Availability", "InstanceAvailability", "CS", "1", "", None, (("enumerated", ("ONLINE", "NEARLINE", "OFFLINE", "UNAVAILABLE"), None, None, ""),), None, (), ()),
+                ("a", 0x0008041A, 0xFFFFFFFF, "3", "File Access Sequence", "FileAccessSequence", "SQ", "1", "", None, (), (
                     ("i", "table_C.38.2-2", None, ()),
-                    ("a", 0x00080416, 0xFFFFFFFF, "3", "Expiration DateTime", "ExpirationDateTime", "DT", "1", None, (), None, None),
-                ), None),
-                ("a", 0x00880130, 0xFFFFFFFF, "3", "Storage Media File-set ID", "StorageMediaFileSetID", "SH", "1", None, (), None, None),
-                ("a", 0x00083001, 0xFFFFFFFF, "3", "Alternate Representation Sequence", "AlternateRepresentationSequence", "SQ", "1", None, (), (
-                    ("a", 0x0020000E, 0xFFFFFFFF, "1C", "Series Instance UID", "SeriesInstanceUID", "UI", "1", ("Required if the alternate representation is in a different Series than the inventoried SOP Instance.", {"if": {"unknown": "dataset", "text": "the alternate representation is in a different Series than the inventoried SOP Instance"}, "status": "not-decidable"}), (), None, None),
-                    ("a", 0x00080016, 0xFFFFFFFF, "1", "SOP Class UID", "SOPClassUID", "UI", "1", None, (), None, None),
-                    ("a", 0x00080018, 0xFFFFFFFF, "1", "SOP Instance UID", "SOPInstanceUID", "UI", "1", None, (), None, None),
-                    ("a", 0x0040A170, 0xFFFFFFFF, "1", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", None, (), (
+                    ("a", 0x00080416, 0xFFFFFFFF, "3", "Expiration DateTime", "ExpirationDateTime", "DT", "1", "", None, (), None, (), ()),
+                ), (), ()),
+                ("a", 0x00880130, 0xFFFFFFFF, "3", "Storage Media File-set ID", "StorageMediaFileSetID", "SH", "1", "", None, (), None, (), ()),
+                ("a", 0x00083001, 0xFFFFFFFF, "3", "Alternate Representation Sequence", "AlternateRepresentationSequence", "SQ", "1", "", None, (), (
+                    ("a", 0x0020000E, 0xFFFFFFFF, "1C", "Series Instance UID", "SeriesInstanceUID", "UI", "1", "", ("Required if the alternate representation is in a different Series than the inventoried SOP Instance.", {"if": {"unknown": "dataset", "text": "the alternate representation is in a different Series than the inventoried SOP Instance"}, "status": "not-decidable"}), (), None, (), ()),
+                    ("a", 0x00080016, 0xFFFFFFFF, "1", "SOP Class UID", "SOPClassUID", "UI", "1", "", None, (), None, (), ()),
+                    ("a", 0x00080018, 0xFFFFFFFF, "1", "SOP Instance UID", "SOPInstanceUID", "UI", "1", "", None, (), None, (), ()),
+                    ("a", 0x0040A170, 0xFFFFFFFF, "1", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", "", None, (), (
                         ("i", "table_8.8-1", None, ()),
-                    ), (1, 1)),
-                ), None),
-            ), (0, None)),
-        ), (0, None)),
-    ), (0, None)),
+                    ), ((1, 1, None),), ()),
+                ), (), ()),
+            ), ((0, None, None),), ()),
+        ), ((0, None, None),), ()),
+    ), ((0, None, None),), ()),
 )

@@ -2,19 +2,19 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.38.2-2 "Stored File Access Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.38.2-2", "C.38.2-2", "Stored File Access Macro", "macro")
 
 RULES = (
-    ("a", 0x00080409, 0xFFFFFFFF, "1C", "File Access URI", "FileAccessURI", "UR", "1", ("Required if the referenced SOP Instance is in the DICOM File Format, and is accessible through a non-DICOM protocol (see Annex P).", {"if": {"unknown": "dataset", "text": "the referenced SOP Instance is in the DICOM File Format, and is accessible through a non-DICOM protocol (see Annex P)"}, "status": "not-decidable"}), (), None, None),
-    ("a", 0x0008040A, 0xFFFFFFFF, "1C", "Container File Type", "ContainerFileType", "CS", "1", ("Required if File Access URI (0008,0409) is present.", {"if": {"present": "item:0008,0409"}, "status": "executable"}), (("defined", ("ZIP", "TAR", "GZIP", "TARGZIP", "BLOB", "DICM"), None, None, ""),), None, None),
-    ("a", 0x0008040B, 0xFFFFFFFF, "1C", "Filename in Container", "FilenameInContainer", "UR", "1", ("Required if Container File Type (0008,040A) is ZIP, TAR, or TARGZIP.", {"if": {"equals": "item:0008,040A", "values": ["ZIP", "TAR", "TARGZIP"]}, "status": "executable"}), (), None, None),
-    ("a", 0x0008040C, 0xFFFFFFFF, "1C", "File Offset in Container", "FileOffsetInContainer", "UV", "1", ("Required if Container File Type (0008,040A) is BLOB. May be present otherwise.", {"if": {"equals": "item:0008,040A", "values": ["BLOB"]}, "otherwise": "may", "status": "executable"}), (), None, None),
-    ("a", 0x0008040D, 0xFFFFFFFF, "1C", "File Length in Container", "FileLengthInContainer", "UV", "1", ("Required if Container File Type (0008,040A) is BLOB. May be present otherwise.", {"if": {"equals": "item:0008,040A", "values": ["BLOB"]}, "otherwise": "may", "status": "executable"}), (), None, None),
-    ("a", 0x0008040E, 0xFFFFFFFF, "1C", "Stored Instance Transfer Syntax UID", "StoredInstanceTransferSyntaxUID", "UI", "1", ("Required if File Access URI (0008,0409) is present.", {"if": {"present": "item:0008,0409"}, "status": "executable"}), (), None, None),
-    ("a", 0x00282112, 0xFFFFFFFF, "3", "Lossy Image Compression Ratio", "LossyImageCompressionRatio", "DS", "1-n", None, (), None, None),
-    ("a", 0x04000015, 0xFFFFFFFF, "1C", "MAC Algorithm", "MACAlgorithm", "CS", "1", ("Required if MAC (0400,0404) is present.", {"if": {"present": "item:0400,0404"}, "status": "executable"}), (), None, None),
-    ("a", 0x04000404, 0xFFFFFFFF, "3", "MAC", "MAC", "OB", "1", None, (), None, None),
+    ("a", 0x00080409, 0xFFFFFFFF, "1C", "File Access URI", "FileAccessURI", "UR", "1", "", ("Required if the referenced SOP Instance is in the DICOM File Format, and is accessible through a non-DICOM protocol (see Annex P).", {"if": {"unknown": "dataset", "text": "the referenced SOP Instance is in the DICOM File Format, and is accessible through a non-DICOM protocol (see Annex P)"}, "status": "not-decidable"}), (), None, (), ()),
+    ("a", 0x0008040A, 0xFFFFFFFF, "1C", "Container File Type", "ContainerFileType", "CS", "1", "", ("Required if File Access URI (0008,0409) is present.", {"if": {"present": "item:0008,0409"}, "status": "executable"}), (("defined", ("ZIP", "TAR", "GZIP", "TARGZIP", "BLOB", "DICM"), None, None, ""),), None, (), ()),
+    ("a", 0x0008040B, 0xFFFFFFFF, "1C", "Filename in Container", "FilenameInContainer", "UR", "1", "", ("Required if Container File Type (0008,040A) is ZIP, TAR, or TARGZIP.", {"if": {"equals": "item:0008,040A", "values": ["ZIP", "TAR", "TARGZIP"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x0008040C, 0xFFFFFFFF, "1C", "File Offset in Container", "FileOffsetInContainer", "UV", "1", "", ("Required if Container File Type (0008,040A) is BLOB. May be present otherwise.", {"if": {"equals": "item:0008,040A", "values": ["BLOB"]}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+    ("a", 0x0008040D, 0xFFFFFFFF, "1C", "File Length in Container", "FileLengthInContainer", "UV", "1", "", ("Required if Container File Type (0008,040A) is BLOB. May be present otherwise.", {"if": {"equals": "item:0008,040A", "values": ["BLOB"]}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+    ("a", 0x0008040E, 0xFFFFFFFF, "1C", "Stored Instance Transfer Syntax UID", "StoredInstanceTransferSyntaxUID", "UI", "1", "", ("Required if File Access URI (0008,0409) is present.", {"if": {"present": "item:0008,0409"}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00282112, 0xFFFFFFFF, "3", "Lossy Image Compression Ratio", "LossyImageCompressionRatio", "DS", "1-n", "", None, (), None, (), ()),
+    ("a", 0x04000015, 0xFFFFFFFF, "1C", "MAC Algorithm", "MACAlgorithm", "CS", "1", "", ("Required if MAC (0400,0404) is present.", {"if": {"present": "item:0400,0404"}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x04000404, 0xFFFFFFFF, "3", "MAC", "MAC", "OB", "1", "", None, (), None, (), ()),
 )

@@ -2,26 +2,26 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.38.3-1 "Inventory Creation Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.38.3-1", "C.38.3-1", "Inventory Creation Module", "module")
 
 RULES = (
     ("i", "table_C.38.2-1", None, ()),
-    ("a", 0x00081195, 0xFFFFFFFF, "", "Transaction UID", "TransactionUID", "UI", "1", None, (), None, None),
-    ("a", 0x00080417, 0xFFFFFFFF, "", "Transaction Status", "TransactionStatus", "CS", "1", None, (("enumerated", ("PROCESSING", "COMPLETE", "FAILURE", "CANCELED", "PAUSED"), None, None, ""),), None, None),
-    ("a", 0x00080418, 0xFFFFFFFF, "", "Transaction Status Comment", "TransactionStatusComment", "LT", "1", None, (), None, None),
-    ("a", 0x00080416, 0xFFFFFFFF, "", "Expiration DateTime", "ExpirationDateTime", "DT", "1", None, (), None, None),
-    ("a", 0x00080401, 0xFFFFFFFF, "", "Inventory Purpose", "InventoryPurpose", "LT", "1", None, (), None, None),
-    ("a", 0x00080403, 0xFFFFFFFF, "", "Inventory Level", "InventoryLevel", "CS", "1", None, (("enumerated", ("STUDY", "SERIES", "INSTANCE"), None, None, ""),), None, None),
-    ("a", 0x00081150, 0xFFFFFFFF, "", "Referenced SOP Class UID", "ReferencedSOPClassUID", "UI", "1", None, (), None, None),
-    ("a", 0x00081155, 0xFFFFFFFF, "", "Referenced SOP Instance UID", "ReferencedSOPInstanceUID", "UI", "1", None, (), None, None),
-    ("a", 0x00080054, 0xFFFFFFFF, "", "Retrieve AE Title", "RetrieveAETitle", "AE", "1-n", None, (), None, None),
-    ("a", 0x00081190, 0xFFFFFFFF, "", "Retrieve URL", "RetrieveURL", "UR", "1", None, (), None, None),
-    ("a", 0x00080407, 0xFFFFFFFF, "", "Stored Instance Base URI", "StoredInstanceBaseURI", "UR", "1", None, (), None, None),
+    ("a", 0x00081195, 0xFFFFFFFF, "", "Transaction UID", "TransactionUID", "UI", "1", "", None, (), None, (), ()),
+    ("a", 0x00080417, 0xFFFFFFFF, "", "Transaction Status", "TransactionStatus", "CS", "1", "", None, (("enumerated", ("PROCESSING", "COMPLETE", "FAILURE", "CANCELED", "PAUSED"), None, None, ""),), None, (), ()),
+    ("a", 0x00080418, 0xFFFFFFFF, "", "Transaction Status Comment", "TransactionStatusComment", "LT", "1", "", None, (), None, (), ()),
+    ("a", 0x00080416, 0xFFFFFFFF, "", "Expiration DateTime", "ExpirationDateTime", "DT", "1", "", None, (), None, (), ()),
+    ("a", 0x00080401, 0xFFFFFFFF, "", "Inventory Purpose", "InventoryPurpose", "LT", "1", "", None, (), None, (), ()),
+    ("a", 0x00080403, 0xFFFFFFFF, "", "Inventory Level", "InventoryLevel", "CS", "1", "", None, (("enumerated", ("STUDY", "SERIES", "INSTANCE"), None, None, ""),), None, (), ()),
+    ("a", 0x00081150, 0xFFFFFFFF, "", "Referenced SOP Class UID", "ReferencedSOPClassUID", "UI", "1", "", None, (), None, (), ()),
+    ("a", 0x00081155, 0xFFFFFFFF, "", "Referenced SOP Instance UID", "ReferencedSOPInstanceUID", "UI", "1", "", None, (), None, (), ()),
+    ("a", 0x00080054, 0xFFFFFFFF, "", "Retrieve AE Title", "RetrieveAETitle", "AE", "1-n", "", None, (), None, (), ()),
+    ("a", 0x00081190, 0xFFFFFFFF, "", "Retrieve URL", "RetrieveURL", "UR", "1", "", None, (), None, (), ()),
+    ("a", 0x00080407, 0xFFFFFFFF, "", "Stored Instance Base URI", "StoredInstanceBaseURI", "UR", "1", "", None, (), None, (), ()),
     ("i", "table_C.38.2-2", None, ()),
-    ("a", 0x00080428, 0xFFFFFFFF, "", "Total Number of Study Records", "TotalNumberOfStudyRecords", "UV", "1", None, (), None, None),
-    ("a", 0x00080414, 0xFFFFFFFF, "", "Requested Status Interval", "RequestedStatusInterval", "US", "1", None, (), None, None),
-    ("a", 0x00080415, 0xFFFFFFFF, "", "Retain Instances", "RetainInstances", "CS", "1", None, (("enumerated", ("Y", "N"), None, None, ""),), None, None),
+    ("a", 0x00080428, 0xFFFFFFFF, "", "Total Number of Study Records", "TotalNumberOfStudyRecords", "UV", "1", "", None, (), None, (), ()),
+    ("a", 0x00080414, 0xFFFFFFFF, "", "Requested Status Interval", "RequestedStatusInterval", "US", "1", "", None, (), None, (), ()),
+    ("a", 0x00080415, 0xFFFFFFFF, "", "Retain Instances", "RetainInstances", "CS", "1", "", None, (("enumerated", ("Y", "N"), None, None, ""),), None, (), ()),
 )

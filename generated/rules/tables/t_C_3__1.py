@@ -2,16 +2,16 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.3-1 "Visit Relationship Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.3-1", "C.3-1", "Visit Relationship Module", "module")
 
 RULES = (
-    ("a", 0x00081110, 0xFFFFFFFF, "", "Referenced Study Sequence", "ReferencedStudySequence", "SQ", "1", None, (), (
+    ("a", 0x00081110, 0xFFFFFFFF, "", "Referenced Study Sequence", "ReferencedStudySequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-    ), (1, None)),
-    ("a", 0x00081120, 0xFFFFFFFF, "", "Referenced Patient Sequence", "ReferencedPatientSequence", "SQ", "1", None, (), (
+    ), ((1, None, None),), ()),
+    ("a", 0x00081120, 0xFFFFFFFF, "", "Referenced Patient Sequence", "ReferencedPatientSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-    ), (1, 1)),
+    ), ((1, 1, None),), ()),
 )

@@ -2,30 +2,30 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.4.23-1 "Instance Availability Notification Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.4.23-1", "C.4.23-1", "Instance Availability Notification Module", "module")
 
 RULES = (
-    ("a", 0x00081111, 0xFFFFFFFF, "", "Referenced Performed Procedure Step Sequence", "ReferencedPerformedProcedureStepSequence", "SQ", "1", None, (), (
+    ("a", 0x00081111, 0xFFFFFFFF, "", "Referenced Performed Procedure Step Sequence", "ReferencedPerformedProcedureStepSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-        ("a", 0x00404019, 0xFFFFFFFF, "", "Performed Workitem Code Sequence", "PerformedWorkitemCodeSequence", "SQ", "1", None, (), (
+        ("a", 0x00404019, 0xFFFFFFFF, "", "Performed Workitem Code Sequence", "PerformedWorkitemCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1)),
-    ), (0, 1)),
-    ("a", 0x0020000D, 0xFFFFFFFF, "", "Study Instance UID", "StudyInstanceUID", "UI", "1", None, (), None, None),
-    ("a", 0x00081115, 0xFFFFFFFF, "", "Referenced Series Sequence", "ReferencedSeriesSequence", "SQ", "1", None, (), (
-        ("a", 0x0020000E, 0xFFFFFFFF, "", "Series Instance UID", "SeriesInstanceUID", "UI", "1", None, (), None, None),
-        ("a", 0x00081199, 0xFFFFFFFF, "", "Referenced SOP Sequence", "ReferencedSOPSequence", "SQ", "1", None, (), (
+        ), ((1, 1, None),), ()),
+    ), ((0, 1, None),), ()),
+    ("a", 0x0020000D, 0xFFFFFFFF, "", "Study Instance UID", "StudyInstanceUID", "UI", "1", "", None, (), None, (), ()),
+    ("a", 0x00081115, 0xFFFFFFFF, "", "Referenced Series Sequence", "ReferencedSeriesSequence", "SQ", "1", "", None, (), (
+        ("a", 0x0020000E, 0xFFFFFFFF, "", "Series Instance UID", "SeriesInstanceUID", "UI", "1", "", None, (), None, (), ()),
+        ("a", 0x00081199, 0xFFFFFFFF, "", "Referenced SOP Sequence", "ReferencedSOPSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-11", None, ()),
-            ("a", 0x00080056, 0xFFFFFFFF, "", "Instance Availability", "InstanceAvailability", "CS", "1", None, (("enumerated", ("ONLINE", "NEARLINE", "OFFLINE", "UNAVAILABLE"), None, None, ""),), None, None),
-            ("a", 0x00080054, 0xFFFFFFFF, "", "Retrieve AE Title", "RetrieveAETitle", "AE", "1-n", None, (), None, None),
-            ("a", 0x0040E011, 0xFFFFFFFF, "", "Retrieve Location UID", "RetrieveLocationUID", "UI", "1", None, (), None, None),
-            ("a", 0x0040E010, 0xFFFFFFFF, "", "Retrieve URI", "RetrieveURI", "UR", "1", None, (), None, None),
-            ("a", 0x00081190, 0xFFFFFFFF, "", "Retrieve URL", "RetrieveURL", "UR", "1", None, (), None, None),
-            ("a", 0x00880130, 0xFFFFFFFF, "", "Storage Media File-Set ID", "StorageMediaFileSetID", "SH", "1", None, (), None, None),
-            ("a", 0x00880140, 0xFFFFFFFF, "", "Storage Media File-Set UID", "StorageMediaFileSetUID", "UI", "1", None, (), None, None),
-        ), (1, None)),
-    ), (1, None)),
+            ("a", 0x00080056, 0xFFFFFFFF, "", "Instance Availability", "InstanceAvailability", "CS", "1", "", None, (("enumerated", ("ONLINE", "NEARLINE", "OFFLINE", "UNAVAILABLE"), None, None, ""),), None, (), ()),
+            ("a", 0x00080054, 0xFFFFFFFF, "", "Retrieve AE Title", "RetrieveAETitle", "AE", "1-n", "", None, (), None, (), ()),
+            ("a", 0x0040E011, 0xFFFFFFFF, "", "Retrieve Location UID", "RetrieveLocationUID", "UI", "1", "", None, (), None, (), ()),
+            ("a", 0x0040E010, 0xFFFFFFFF, "", "Retrieve URI", "RetrieveURI", "UR", "1", "", None, (), None, (), ()),
+            ("a", 0x00081190, 0xFFFFFFFF, "", "Retrieve URL", "RetrieveURL", "UR", "1", "", None, (), None, (), ()),
+            ("a", 0x00880130, 0xFFFFFFFF, "", "Storage Media File-Set ID", "StorageMediaFileSetID", "SH", "1", "", None, (), None, (), ()),
+            ("a", 0x00880140, 0xFFFFFFFF, "", "Storage Media File-Set UID", "StorageMediaFileSetUID", "UI", "1", "", None, (), None, (), ()),
+        ), ((1, None, None),), ()),
+    ), ((1, None, None),), ()),
 )

@@ -2,53 +2,53 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.4-10 "Scheduled Procedure Step Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.4-10", "C.4-10", "Scheduled Procedure Step Module", "module")
 
 RULES = (
-    ("a", 0x00400100, 0xFFFFFFFF, "", "Scheduled Procedure Step Sequence", "ScheduledProcedureStepSequence", "SQ", "1", None, (), (
-        ("a", 0x00400001, 0xFFFFFFFF, "", "Scheduled Station AE Title", "ScheduledStationAETitle", "AE", "1-n", None, (), None, None),
-        ("a", 0x00400010, 0xFFFFFFFF, "", "Scheduled Station Name", "ScheduledStationName", "SH", "1-n", None, (), None, None),
-        ("a", 0x00400011, 0xFFFFFFFF, "", "Scheduled Procedure Step Location", "ScheduledProcedureStepLocation", "SH", "1", None, (), None, None),
-        ("a", 0x0018990C, 0xFFFFFFFF, "", "Referenced Defined Protocol Sequence", "ReferencedDefinedProtocolSequence", "SQ", "1", None, (), (
-            ("a", 0x00081150, 0xFFFFFFFF, "", "Referenced SOP Class UID", "ReferencedSOPClassUID", "UI", "1", None, (), None, None),
-            ("a", 0x00081155, 0xFFFFFFFF, "", "Referenced SOP Instance UID", "ReferencedSOPInstanceUID", "UI", "1", None, (), None, None),
-        ), None),
-        ("a", 0x0018990D, 0xFFFFFFFF, "", "Referenced Performed Protocol Sequence", "ReferencedPerformedProtocolSequence", "SQ", "1", None, (), (
-            ("a", 0x00081150, 0xFFFFFFFF, "", "Referenced SOP Class UID", "ReferencedSOPClassUID", "UI", "1", None, (), None, None),
-            ("a", 0x00081155, 0xFFFFFFFF, "", "Referenced SOP Instance UID", "ReferencedSOPInstanceUID", "UI", "1", None, (), None, None),
-        ), None),
-        ("a", 0x00400002, 0xFFFFFFFF, "", "Scheduled Procedure Step Start Date", "ScheduledProcedureStepStartDate", "DA", "1", None, (), None, None),
-        ("a", 0x00400003, 0xFFFFFFFF, "", "Scheduled Procedure Step Start Time", "ScheduledProcedureStepStartTime", "TM", "1", None, (), None, None),
-        ("a", 0x00400004, 0xFFFFFFFF, "", "Scheduled Procedure Step End Date", "ScheduledProcedureStepEndDate", "DA", "1", None, (), None, None),
-        ("a", 0x00400005, 0xFFFFFFFF, "", "Scheduled Procedure Step End Time", "ScheduledProcedureStepEndTime", "TM", "1", None, (), None, None),
-        ("a", 0x00400006, 0xFFFFFFFF, "", "Scheduled Performing Physician's Name", "ScheduledPerformingPhysicianName", "PN", "1", None, (), None, None),
-        ("a", 0x0040000B, 0xFFFFFFFF, "", "Scheduled Performing Physician Identification Sequence", "ScheduledPerformingPhysicianIdentificationSequence", "SQ", "1", None, (), (
+    ("a", 0x00400100, 0xFFFFFFFF, "", "Scheduled Procedure Step Sequence", "ScheduledProcedureStepSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00400001, 0xFFFFFFFF, "", "Scheduled Station AE Title", "ScheduledStationAETitle", "AE", "1-n", "", None, (), None, (), ()),
+        ("a", 0x00400010, 0xFFFFFFFF, "", "Scheduled Station Name", "ScheduledStationName", "SH", "1-n", "", None, (), None, (), ()),
+        ("a", 0x00400011, 0xFFFFFFFF, "", "Scheduled Procedure Step Location", "ScheduledProcedureStepLocation", "SH", "1", "", None, (), None, (), ()),
+        ("a", 0x0018990C, 0xFFFFFFFF, "", "Referenced Defined Protocol Sequence", "ReferencedDefinedProtocolSequence", "SQ", "1", "", None, (), (
+            ("a", 0x00081150, 0xFFFFFFFF, "", "Referenced SOP Class UID", "ReferencedSOPClassUID", "UI", "1", "", None, (), None, (), ()),
+            ("a", 0x00081155, 0xFFFFFFFF, "", "Referenced SOP Instance UID", "ReferencedSOPInstanceUID", "UI", "1", "", None, (), None, (), ()),
+        ), (), ()),
+        ("a", 0x0018990D, 0xFFFFFFFF, "", "Referenced Performed Protocol Sequence", "ReferencedPerformedProtocolSequence", "SQ", "1", "", None, (), (
+            ("a", 0x00081150, 0xFFFFFFFF, "", "Referenced SOP Class UID", "ReferencedSOPClassUID", "UI", "1", "", None, (), None, (), ()),
+            ("a", 0x00081155, 0xFFFFFFFF, "", "Referenced SOP Instance UID", "ReferencedSOPInstanceUID", "UI", "1", "", None, (), None, (), ()),
+        ), (), ()),
+        ("a", 0x00400002, 0xFFFFFFFF, "", "Scheduled Procedure Step Start Date", "ScheduledProcedureStepStartDate", "DA", "1", "", None, (), None, (), ()),
+        ("a", 0x00400003, 0xFFFFFFFF, "", "Scheduled Procedure Step Start Time", "ScheduledProcedureStepStartTime", "TM", "1", "", None, (), None, (), ()),
+        ("a", 0x00400004, 0xFFFFFFFF, "", "Scheduled Procedure Step End Date", "ScheduledProcedureStepEndDate", "DA", "1", "", None, (), None, (), ()),
+        ("a", 0x00400005, 0xFFFFFFFF, "", "Scheduled Procedure Step End Time", "ScheduledProcedureStepEndTime", "TM", "1", "", None, (), None, (), ()),
+        ("a", 0x00400006, 0xFFFFFFFF, "", "Scheduled Performing Physician's Name", "ScheduledPerformingPhysicianName", "PN", "1", "", None, (), None, (), ()),
+        ("a", 0x0040000B, 0xFFFFFFFF, "", "Scheduled Performing Physician Identification Sequence", "ScheduledPerformingPhysicianIdentificationSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-1", None, ()),
-        ), (1, 1)),
-        ("a", 0x00400007, 0xFFFFFFFF, "", "Scheduled Procedure Step Description", "ScheduledProcedureStepDescription", "LO", "1", None, (), None, None),
-        ("a", 0x00400008, 0xFFFFFFFF, "", "Scheduled Protocol Code Sequence", "ScheduledProtocolCodeSequence", "SQ", "1", None, (), (
+        ), ((1, 1, None),), ()),
+        ("a", 0x00400007, 0xFFFFFFFF, "", "Scheduled Procedure Step Description", "ScheduledProcedureStepDescription", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x00400008, 0xFFFFFFFF, "", "Scheduled Protocol Code Sequence", "ScheduledProtocolCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-            ("a", 0x00400440, 0xFFFFFFFF, "", "Protocol Context Sequence", "ProtocolContextSequence", "SQ", "1", None, (), (
+            ("a", 0x00400440, 0xFFFFFFFF, "", "Protocol Context Sequence", "ProtocolContextSequence", "SQ", "1", "", None, (), (
                 ("i", "table_10-2", None, ()),
-                ("a", 0x00400441, 0xFFFFFFFF, "", "Content Item Modifier Sequence", "ContentItemModifierSequence", "SQ", "1", None, (), (
+                ("a", 0x00400441, 0xFFFFFFFF, "", "Content Item Modifier Sequence", "ContentItemModifierSequence", "SQ", "1", "", None, (), (
                     ("i", "table_10-2", None, ()),
-                ), (1, None)),
-            ), (1, None)),
-        ), (1, None)),
-        ("a", 0x00400009, 0xFFFFFFFF, "", "Scheduled Procedure Step ID", "ScheduledProcedureStepID", "SH", "1", None, (), None, None),
-        ("a", 0x00400020, 0xFFFFFFFF, "", "Scheduled Procedure Step Status", "ScheduledProcedureStepStatus", "CS", "1", None, (("defined", ("SCHEDULED", "ARRIVED", "READY", "STARTED", "DEPARTED"), None, None, ""),), None, None),
-        ("a", 0x00400400, 0xFFFFFFFF, "", "Comments on the Scheduled Procedure Step", "CommentsOnTheScheduledProcedureStep", "LT", "1", None, (), None, None),
-        ("a", 0x00080060, 0xFFFFFFFF, "", "Modality", "Modality", "CS", "1", None, (("defined", ("ANN", "AR", "ASMT", "AU", "BDUS", "BI", "BMD", "CFM", "CR", "CT", "CTPROTOCOL", "DMS", "DG", "DOC", "DX", "ECG", "EEG", "EMG", "EOG", "EPS", "ES", "FID", "GM", "HC", "HD", "IO", "IOL", "IVOCT", "IVUS", "KER", "KO", "LEN", "LS", "MG", "MR", "M3D", "NM", "OAM", "OCT", "OP", "OPM", "OPT", "OPTBSV", "OPTENF", "OPV", "OSS", "OT", "PA", "PLAN", "POS", "PR", "PT", "PX", "REG", "RESP", "RF", "RG", "RTDOSE", "RTIMAGE", "RTINTENT", "RTPLAN", "RTRAD", "RTRECORD", "RTSEGANN", "RTSTRUCT", "RWV", "SEG", "SM", "SMR", "SR", "SRF", "STAIN", "TEXTUREMAP", "TG", "US", "VA", "XA", "XAPROTOCOL", "XC"), None, None, ""), ("retired", ("AS", "CD", "CF", "CP", "CS", "DD", "DF", "DM", "DS", "EC", "FA", "FS", "LP", "MA", "MS", "OPR", "ST", "VF"), None, None, "")), None, None),
-        ("a", 0x00321070, 0xFFFFFFFF, "", "Requested Contrast Agent", "RequestedContrastAgent", "LO", "1", None, (), None, None),
-        ("a", 0x00400012, 0xFFFFFFFF, "", "Pre-Medication", "PreMedication", "LO", "1", None, (), None, None),
-        ("a", 0x00102210, 0xFFFFFFFF, "", "Anatomical Orientation Type", "AnatomicalOrientationType", "CS", "1", None, (("enumerated", ("BIPED", "QUADRUPED"), None, None, ""),), None, None),
-        ("a", 0x300A0700, 0xFFFFFFFF, "", "Treatment Session UID", "TreatmentSessionUID", "UI", "1", None, (), None, None),
-    ), None),
-    ("a", 0x00400500, 0xFFFFFFFF, "", "Scheduled Specimen Sequence", "ScheduledSpecimenSequence", "SQ", "1", None, (), (
+                ), ((1, None, None),), ()),
+            ), ((1, None, None),), ()),
+        ), ((1, None, None),), ()),
+        ("a", 0x00400009, 0xFFFFFFFF, "", "Scheduled Procedure Step ID", "ScheduledProcedureStepID", "SH", "1", "", None, (), None, (), ()),
+        ("a", 0x00400020, 0xFFFFFFFF, "", "Scheduled Procedure Step Status", "ScheduledProcedureStepStatus", "CS", "1", "", None, (("defined", ("SCHEDULED", "ARRIVED", "READY", "STARTED", "DEPARTED"), None, None, ""),), None, (), ()),
+        ("a", 0x00400400, 0xFFFFFFFF, "", "Comments on the Scheduled Procedure Step", "CommentsOnTheScheduledProcedureStep", "LT", "1", "", None, (), None, (), ()),
+        ("a", 0x00080060, 0xFFFFFFFF, "", "Modality", "Modality", "CS", "1", "", None, (("defined", ("ANN", "AR", "ASMT", "AU", "BDUS", "BI", "BMD", "CFM", "CR", "CT", "CTPROTOCOL", "DMS", "DG", "DOC", "DX", "ECG", "EEG", "EMG", "EOG", "EPS", "ES", "FID", "GM", "HC", "HD", "IO", "IOL", "IVOCT", "IVUS", "KER", "KO", "LEN", "LS", "MG", "MR", "M3D", "NM", "OAM", "OCT", "OP", "OPM", "OPT", "OPTBSV", "OPTENF", "OPV", "OSS", "OT", "PA", "PLAN", "POS", "PR", "PT", "PX", "REG", "RESP", "RF", "RG", "RTDOSE", "RTIMAGE", "RTINTENT", "RTPLAN", "RTRAD", "RTRECORD", "RTSEGANN", "RTSTRUCT", "RWV", "SEG", "SM", "SMR", "SR", "SRF", "STAIN", "TEXTUREMAP", "TG", "US", "VA", "XA", "XAPROTOCOL", "XC"), None, None, ""), ("retired", ("AS", "CD", "CF", "CP", "CS", "DD", "DF", "DM", "DS", "EC", "FA", "FS", "LP", "MA", "MS", "OPR", "ST", "VF"), None, None, "")), None, (), ()),
+        ("a", 0x00321070, 0xFFFFFFFF, "", "Requested Contrast Agent", "RequestedContrastAgent", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x00400012, 0xFFFFFFFF, "", "Pre-Medication", "PreMedication", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x00102210, 0xFFFFFFFF, "", "Anatomical Orientation Type", "AnatomicalOrientationType", "CS", "1", "", None, (("enumerated", ("BIPED", "QUADRUPED"), None, None, ""),), None, (), ()),
+        ("a", 0x300A0700, 0xFFFFFFFF, "", "Treatment Session UID", "TreatmentSessionUID", "UI", "1", "", None, (), None, (), ()),
+    ), (), ()),
+    ("a", 0x00400500, 0xFFFFFFFF, "", "Scheduled Specimen Sequence", "ScheduledSpecimenSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.7.6.22-2", None, ()),
-    ), None),
-    ("a", 0x22000005, 0xFFFFFFFF, "", "Barcode Value", "BarcodeValue", "LT", "1", None, (), None, None),
+    ), (), ()),
+    ("a", 0x22000005, 0xFFFFFFFF, "", "Barcode Value", "BarcodeValue", "LT", "1", "", None, (), None, (), ()),
 )

@@ -2,13 +2,13 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.7.11.1-1 "Multi-Resolution Pyramid Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.7.11.1-1", "C.7.11.1-1", "Multi-Resolution Pyramid Module", "module")
 
 RULES = (
-    ("a", 0x00080019, 0xFFFFFFFF, "1", "Pyramid UID", "PyramidUID", "UI", "1", None, (), None, None),
-    ("a", 0x00200027, 0xFFFFFFFF, "3", "Pyramid Label", "PyramidLabel", "LO", "1", None, (), None, None),
-    ("a", 0x00081088, 0xFFFFFFFF, "3", "Pyramid Description", "PyramidDescription", "LO", "1", None, (), None, None),
+    ("a", 0x00080019, 0xFFFFFFFF, "1", "Pyramid UID", "PyramidUID", "UI", "1", "", None, (), None, (), ()),
+    ("a", 0x00200027, 0xFFFFFFFF, "3", "Pyramid Label", "PyramidLabel", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00081088, 0xFFFFFFFF, "3", "Pyramid Description", "PyramidDescription", "LO", "1", "", None, (), None, (), ()),
 )

@@ -2,16 +2,16 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.7.16-13 "Contrast/Bolus Usage Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.7.16-13", "C.7.16-13", "Contrast/Bolus Usage Macro", "macro")
 
 RULES = (
-    ("a", 0x00189341, 0xFFFFFFFF, "1", "Contrast/Bolus Usage Sequence", "ContrastBolusUsageSequence", "SQ", "1", None, (), (
-        ("a", 0x00189337, 0xFFFFFFFF, "1", "Contrast/Bolus Agent Number", "ContrastBolusAgentNumber", "US", "1", None, (), None, None),
-        ("a", 0x00189342, 0xFFFFFFFF, "1", "Contrast/Bolus Agent Administered", "ContrastBolusAgentAdministered", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-        ("a", 0x00189343, 0xFFFFFFFF, "2", "Contrast/Bolus Agent Detected", "ContrastBolusAgentDetected", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-        ("a", 0x00189344, 0xFFFFFFFF, "2C", "Contrast/Bolus Agent Phase", "ContrastBolusAgentPhase", "CS", "1", ('Required if Contrast/Bolus Administration Route Sequence (0018,0014) for the Contrast/Bolus Agent Number (0018,9337) defined in the Contrast/Bolus Agent Sequence (0018,0012) is (47625008, SCT, "Intravenous route") or (47625008, SCT, "Intravenous route"); may be present otherwise.', {"if": {"unknown": "unparsed", "text": 'Contrast/Bolus Administration Route Sequence (0018,0014) for the Contrast/Bolus Agent Number (0018,9337) defined in the Contrast/Bolus Agent Sequence (0018,0012) is (47625008, SCT, "Intravenous route") or (47625008, SCT, "Intravenous route")'}, "otherwise": "may", "status": "unparsed"}), (("defined", ("PRE_CONTRAST", "POST_CONTRAST", "IMMEDIATE", "DYNAMIC", "STEADY_STATE", "DELAYED", "ARTERIAL", "CAPILLARY", "VENOUS", "PORTAL_VENOUS"), None, None, ""),), None, None),
-    ), (1, None)),
+    ("a", 0x00189341, 0xFFFFFFFF, "1", "Contrast/Bolus Usage Sequence", "ContrastBolusUsageSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00189337, 0xFFFFFFFF, "1", "Contrast/Bolus Agent Number", "ContrastBolusAgentNumber", "US", "1", "", None, (), None, (), ()),
+        ("a", 0x00189342, 0xFFFFFFFF, "1", "Contrast/Bolus Agent Administered", "ContrastBolusAgentAdministered", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+        ("a", 0x00189343, 0xFFFFFFFF, "2", "Contrast/Bolus Agent Detected", "ContrastBolusAgentDetected", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+        ("a", 0x00189344, 0xFFFFFFFF, "2C", "Contrast/Bolus Agent Phase", "ContrastBolusAgentPhase", "CS", "1", "", ('Required if Contrast/Bolus Administration Route Sequence (0018,0014) for the Contrast/Bolus Agent Number (0018,9337) defined in the Contrast/Bolus Agent Sequence (0018,0012) is (47625008, SCT, "Intravenous route") or (47625008, SCT, "Intravenous route"); may be present otherwise.', {"if": {"unknown": "unparsed", "text": 'Contrast/Bolus Administration Route Sequence (0018,0014) for the Contrast/Bolus Agent Number (0018,9337) defined in the Contrast/Bolus Agent Sequence (0018,0012) is (47625008, SCT, "Intravenous route") or (47625008, SCT, "Intravenous route")'}, "otherwise": "may", "status": "unparsed"}), (("defined", ("PRE_CONTRAST", "POST_CONTRAST", "IMMEDIATE", "DYNAMIC", "STEADY_STATE", "DELAYED", "ARTERIAL", "CAPILLARY", "VENOUS", "PORTAL_VENOUS"), None, None, ""),), None, (), ()),
+    ), ((1, None, None),), ()),
 )

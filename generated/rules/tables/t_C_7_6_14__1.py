@@ -2,14 +2,14 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.7.6.14-1 "Acquisition Context Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.7.6.14-1", "C.7.6.14-1", "Acquisition Context Module", "module")
 
 RULES = (
-    ("a", 0x00400555, 0xFFFFFFFF, "2", "Acquisition Context Sequence", "AcquisitionContextSequence", "SQ", "1", None, (), (
+    ("a", 0x00400555, 0xFFFFFFFF, "2", "Acquisition Context Sequence", "AcquisitionContextSequence", "SQ", "1", "", None, (), (
         ("i", "table_10.2.1-1", None, ()),
-    ), (0, None)),
-    ("a", 0x00400556, 0xFFFFFFFF, "3", "Acquisition Context Description", "AcquisitionContextDescription", "ST", "1", None, (), None, None),
+    ), ((0, None, None),), ()),
+    ("a", 0x00400556, 0xFFFFFFFF, "3", "Acquisition Context Description", "AcquisitionContextDescription", "ST", "1", "", None, (), None, (), ()),
 )

@@ -2,13 +2,13 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.7.6.16.2.22-1 "Plane Orientation (Volume) Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.7.6.16.2.22-1", "C.7.6.16.2.22-1", "Plane Orientation (Volume) Macro", "macro")
 
 RULES = (
-    ("a", 0x0020930F, 0xFFFFFFFF, "1", "Plane Orientation (Volume) Sequence", "PlaneOrientationVolumeSequence", "SQ", "1", None, (), (
-        ("a", 0x00209302, 0xFFFFFFFF, "1", "Image Orientation (Volume)", "ImageOrientationVolume", "FD", "6", None, (), None, None),
-    ), (1, 1)),
+    ("a", 0x0020930F, 0xFFFFFFFF, "1", "Plane Orientation (Volume) Sequence", "PlaneOrientationVolumeSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00209302, 0xFFFFFFFF, "1", "Image Orientation (Volume)", "ImageOrientationVolume", "FD", "6", "", None, (), None, (), ()),
+    ), ((1, 1, None),), ()),
 )

@@ -2,13 +2,13 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.7.6.16.2.23-1 "Temporal Position Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.7.6.16.2.23-1", "C.7.6.16.2.23-1", "Temporal Position Macro", "macro")
 
 RULES = (
-    ("a", 0x00209310, 0xFFFFFFFF, "1", "Temporal Position Sequence", "TemporalPositionSequence", "SQ", "1", None, (), (
-        ("a", 0x0020930D, 0xFFFFFFFF, "1", "Temporal Position Time Offset", "TemporalPositionTimeOffset", "FD", "1", None, (), None, None),
-    ), (1, 1)),
+    ("a", 0x00209310, 0xFFFFFFFF, "1", "Temporal Position Sequence", "TemporalPositionSequence", "SQ", "1", "", None, (), (
+        ("a", 0x0020930D, 0xFFFFFFFF, "1", "Temporal Position Time Offset", "TemporalPositionTimeOffset", "FD", "1", "", None, (), None, (), ()),
+    ), ((1, 1, None),), ()),
 )

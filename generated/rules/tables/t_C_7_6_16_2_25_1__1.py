@@ -2,11 +2,11 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.7.6.16.2.25.1-1 "Unassigned Shared Converted Attributes Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.7.6.16.2.25.1-1", "C.7.6.16.2.25.1-1", "Unassigned Shared Converted Attributes Macro", "macro")
 
 RULES = (
-    ("a", 0x00209170, 0xFFFFFFFF, "1C", "Unassigned Shared Converted Attributes Sequence", "UnassignedSharedConvertedAttributesSequence", "SQ", "1", ("Required if any unassigned shared Attributes are present.", {"if": {"unknown": "dataset", "text": "any unassigned shared Attributes are present"}, "status": "not-decidable"}), (), (), (1, 1)),
+    ("a", 0x00209170, 0xFFFFFFFF, "1C", "Unassigned Shared Converted Attributes Sequence", "UnassignedSharedConvertedAttributesSequence", "SQ", "1", "", ("Required if any unassigned shared Attributes are present.", {"if": {"unknown": "dataset", "text": "any unassigned shared Attributes are present"}, "status": "not-decidable"}), (), (), ((1, 1, None),), ()),
 )

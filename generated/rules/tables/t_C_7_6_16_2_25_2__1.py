@@ -2,11 +2,11 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.7.6.16.2.25.2-1 "Unassigned Per-Frame Converted Attributes Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.7.6.16.2.25.2-1", "C.7.6.16.2.25.2-1", "Unassigned Per-Frame Converted Attributes Macro", "macro")
 
 RULES = (
-    ("a", 0x00209171, 0xFFFFFFFF, "1C", "Unassigned Per-Frame Converted Attributes Sequence", "UnassignedPerFrameConvertedAttributesSequence", "SQ", "1", ("Required if any unassigned per-frame Attributes are present for this frame.", {"if": {"unknown": "dataset", "text": "any unassigned per-frame Attributes are present for this frame"}, "status": "not-decidable"}), (), (), (1, 1)),
+    ("a", 0x00209171, 0xFFFFFFFF, "1C", "Unassigned Per-Frame Converted Attributes Sequence", "UnassignedPerFrameConvertedAttributesSequence", "SQ", "1", "", ("Required if any unassigned per-frame Attributes are present for this frame.", {"if": {"unknown": "dataset", "text": "any unassigned per-frame Attributes are present for this frame"}, "status": "not-decidable"}), (), (), ((1, 1, None),), ()),
 )

@@ -2,13 +2,13 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.7.6.16.2.25.3-1 "Image Frame Conversion Source Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.7.6.16.2.25.3-1", "C.7.6.16.2.25.3-1", "Image Frame Conversion Source Macro", "macro")
 
 RULES = (
-    ("a", 0x00209172, 0xFFFFFFFF, "1", "Conversion Source Attributes Sequence", "ConversionSourceAttributesSequence", "SQ", "1", None, (), (
+    ("a", 0x00209172, 0xFFFFFFFF, "1", "Conversion Source Attributes Sequence", "ConversionSourceAttributesSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-3", None, ()),
-    ), (1, 1)),
+    ), ((1, 1, None),), ()),
 )

@@ -2,14 +2,14 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.7.6.16.2.26-1 "Stored Value Color Range Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.7.6.16.2.26-1", "C.7.6.16.2.26-1", "Stored Value Color Range Macro", "macro")
 
 RULES = (
-    ("a", 0x00281230, 0xFFFFFFFF, "1", "Stored Value Color Range Sequence", "StoredValueColorRangeSequence", "SQ", "1", None, (), (
-        ("a", 0x00281231, 0xFFFFFFFF, "1", "Minimum Stored Value Mapped", "MinimumStoredValueMapped", "FD", "1", None, (), None, None),
-        ("a", 0x00281232, 0xFFFFFFFF, "1", "Maximum Stored Value Mapped", "MaximumStoredValueMapped", "FD", "1", None, (), None, None),
-    ), (1, 1)),
+    ("a", 0x00281230, 0xFFFFFFFF, "1", "Stored Value Color Range Sequence", "StoredValueColorRangeSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00281231, 0xFFFFFFFF, "1", "Minimum Stored Value Mapped", "MinimumStoredValueMapped", "FD", "1", "", None, (), None, (), ()),
+        ("a", 0x00281232, 0xFFFFFFFF, "1", "Maximum Stored Value Mapped", "MaximumStoredValueMapped", "FD", "1", "", None, (), None, (), ()),
+    ), ((1, 1, None),), ()),
 )

@@ -2,14 +2,14 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.7.6.16.2.27-1 "Frame Usefulness Functional Group Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.7.6.16.2.27-1", "C.7.6.16.2.27-1", "Frame Usefulness Functional Group Macro", "macro")
 
 RULES = (
-    ("a", 0x00340009, 0xFFFFFFFF, "1", "Frame Usefulness Group Sequence", "FrameUsefulnessGroupSequence", "SQ", "1", None, (), (
-        ("a", 0x0034000C, 0xFFFFFFFF, "3", "Includes Information", "IncludesInformation", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-        ("a", 0x00340008, 0xFFFFFFFF, "3", "Includes Imaging Subject", "IncludesImagingSubject", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ), (1, 1)),
+    ("a", 0x00340009, 0xFFFFFFFF, "1", "Frame Usefulness Group Sequence", "FrameUsefulnessGroupSequence", "SQ", "1", "", None, (), (
+        ("a", 0x0034000C, 0xFFFFFFFF, "3", "Includes Information", "IncludesInformation", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+        ("a", 0x00340008, 0xFFFFFFFF, "3", "Includes Imaging Subject", "IncludesImagingSubject", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ), ((1, 1, None),), ()),
 )

@@ -2,17 +2,17 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.7.6.16.2.28-1 "Camera Position Functional Group Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.7.6.16.2.28-1", "C.7.6.16.2.28-1", "Camera Position Functional Group Macro", "macro")
 
 RULES = (
-    ("a", 0x0034000B, 0xFFFFFFFF, "1", "Camera Position Group Sequence", "CameraPositionGroupSequence", "SQ", "1", None, (), (
-        ("a", 0x00701602, 0xFFFFFFFF, "1", "Render Projection", "RenderProjection", "CS", "1", None, (("enumerated", ("PERSPECTIVE",), None, None, ""),), None, None),
-        ("a", 0x00701603, 0xFFFFFFFF, "1", "Viewpoint Position", "ViewpointPosition", "FD", "3", None, (), None, None),
-        ("a", 0x00701604, 0xFFFFFFFF, "1", "Viewpoint LookAt Point", "ViewpointLookAtPoint", "FD", "3", None, (), None, None),
-        ("a", 0x00701605, 0xFFFFFFFF, "1", "Viewpoint Up Direction", "ViewpointUpDirection", "FD", "3", None, (), None, None),
-        ("a", 0x00701606, 0xFFFFFFFF, "1", "Render Field of View", "RenderFieldOfView", "FD", "6", None, (), None, None),
-    ), (1, 1)),
+    ("a", 0x0034000B, 0xFFFFFFFF, "1", "Camera Position Group Sequence", "CameraPositionGroupSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00701602, 0xFFFFFFFF, "1", "Render Projection", "RenderProjection", "CS", "1", "", None, (("enumerated", ("PERSPECTIVE",), None, None, ""),), None, (), ()),
+        ("a", 0x00701603, 0xFFFFFFFF, "1", "Viewpoint Position", "ViewpointPosition", "FD", "3", "", None, (), None, (), ()),
+        ("a", 0x00701604, 0xFFFFFFFF, "1", "Viewpoint LookAt Point", "ViewpointLookAtPoint", "FD", "3", "", None, (), None, (), ()),
+        ("a", 0x00701605, 0xFFFFFFFF, "1", "Viewpoint Up Direction", "ViewpointUpDirection", "FD", "3", "", None, (), None, (), ()),
+        ("a", 0x00701606, 0xFFFFFFFF, "1", "Render Field of View", "RenderFieldOfView", "FD", "6", "", None, (), None, (), ()),
+    ), ((1, 1, None),), ()),
 )

@@ -2,13 +2,13 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.7.6.16.2.29-1 "Time of Frame Functional Group Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.7.6.16.2.29-1", "C.7.6.16.2.29-1", "Time of Frame Functional Group Macro", "macro")
 
 RULES = (
-    ("a", 0x0034000D, 0xFFFFFFFF, "1", "Time of Frame Group Sequence", "TimeOfFrameGroupSequence", "SQ", "1", None, (), (
-        ("a", 0x00340007, 0xFFFFFFFF, "1", "Frame Origin Timestamp", "FrameOriginTimestamp", "OB", "1", None, (), None, None),
-    ), (1, 1)),
+    ("a", 0x0034000D, 0xFFFFFFFF, "1", "Time of Frame Group Sequence", "TimeOfFrameGroupSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00340007, 0xFFFFFFFF, "1", "Frame Origin Timestamp", "FrameOriginTimestamp", "OB", "1", "", None, (), None, (), ()),
+    ), ((1, 1, None),), ()),
 )

@@ -2,13 +2,13 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.7.6.16.2-20 "Radiopharmaceutical Usage Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.7.6.16.2-20", "C.7.6.16.2-20", "Radiopharmaceutical Usage Macro", "macro")
 
 RULES = (
-    ("a", 0x00189737, 0xFFFFFFFF, "1", "Radiopharmaceutical Usage Sequence", "RadiopharmaceuticalUsageSequence", "SQ", "1", None, (), (
-        ("a", 0x00189729, 0xFFFFFFFF, "1", "Radiopharmaceutical Agent Number", "RadiopharmaceuticalAgentNumber", "US", "1", None, (), None, None),
-    ), (1, None)),
+    ("a", 0x00189737, 0xFFFFFFFF, "1", "Radiopharmaceutical Usage Sequence", "RadiopharmaceuticalUsageSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00189729, 0xFFFFFFFF, "1", "Radiopharmaceutical Agent Number", "RadiopharmaceuticalAgentNumber", "US", "1", "", None, (), None, (), ()),
+    ), ((1, None, None),), ()),
 )

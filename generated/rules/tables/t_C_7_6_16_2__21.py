@@ -2,15 +2,15 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.7.6.16.2-21 "Patient Physiological State Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.7.6.16.2-21", "C.7.6.16.2-21", "Patient Physiological State Macro", "macro")
 
 RULES = (
-    ("a", 0x00189771, 0xFFFFFFFF, "1", "Patient Physiological State Sequence", "PatientPhysiologicalStateSequence", "SQ", "1", None, (), (
-        ("a", 0x00189772, 0xFFFFFFFF, "1", "Patient Physiological State Code Sequence", "PatientPhysiologicalStateCodeSequence", "SQ", "1", None, (), (
+    ("a", 0x00189771, 0xFFFFFFFF, "1", "Patient Physiological State Sequence", "PatientPhysiologicalStateSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00189772, 0xFFFFFFFF, "1", "Patient Physiological State Code Sequence", "PatientPhysiologicalStateCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1), ((3101, "defined"),)),
-    ), (1, 1)),
+        ), ((1, 1, None),), ((3101, "defined"),)),
+    ), ((1, 1, None),), ()),
 )

@@ -2,15 +2,15 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.7.6.16-10b "Identity Pixel Value Transformation Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.7.6.16-10b", "C.7.6.16-10b", "Identity Pixel Value Transformation Macro", "macro")
 
 RULES = (
-    ("a", 0x00289145, 0xFFFFFFFF, "1", "Pixel Value Transformation Sequence", "PixelValueTransformationSequence", "SQ", "1", None, (), (
-        ("a", 0x00281052, 0xFFFFFFFF, "1", "Rescale Intercept", "RescaleIntercept", "DS", "1", None, (("enumerated", ("0",), None, None, ""),), None, None),
-        ("a", 0x00281053, 0xFFFFFFFF, "1", "Rescale Slope", "RescaleSlope", "DS", "1", None, (("enumerated", ("1",), None, None, ""),), None, None),
-        ("a", 0x00281054, 0xFFFFFFFF, "1", "Rescale Type", "RescaleType", "LO", "1", None, (("enumerated", ("US",), None, None, ""),), None, None),
-    ), (1, 1)),
+    ("a", 0x00289145, 0xFFFFFFFF, "1", "Pixel Value Transformation Sequence", "PixelValueTransformationSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00281052, 0xFFFFFFFF, "1", "Rescale Intercept", "RescaleIntercept", "DS", "1", "", None, (("enumerated", ("0",), None, None, ""),), None, (), ()),
+        ("a", 0x00281053, 0xFFFFFFFF, "1", "Rescale Slope", "RescaleSlope", "DS", "1", "", None, (("enumerated", ("1",), None, None, ""),), None, (), ()),
+        ("a", 0x00281054, 0xFFFFFFFF, "1", "Rescale Type", "RescaleType", "LO", "1", "", None, (("enumerated", ("US",), None, None, ""),), None, (), ()),
+    ), ((1, 1, None),), ()),
 )

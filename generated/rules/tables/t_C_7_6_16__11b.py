@@ -2,13 +2,13 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.7.6.16-11b "Frame VOI LUT with LUT Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.7.6.16-11b", "C.7.6.16-11b", "Frame VOI LUT with LUT Macro", "macro")
 
 RULES = (
-    ("a", 0x00289132, 0xFFFFFFFF, "1", "Frame VOI LUT Sequence", "FrameVOILUTSequence", "SQ", "1", None, (), (
+    ("a", 0x00289132, 0xFFFFFFFF, "1", "Frame VOI LUT Sequence", "FrameVOILUTSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.11-2b", None, ()),
-    ), None),
+    ), (), ()),
 )

@@ -2,13 +2,13 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.7.6.16-12 "Real World Value Mapping Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.7.6.16-12", "C.7.6.16-12", "Real World Value Mapping Macro", "macro")
 
 RULES = (
-    ("a", 0x00409096, 0xFFFFFFFF, "1", "Real World Value Mapping Sequence", "RealWorldValueMappingSequence", "SQ", "1", None, (), (
+    ("a", 0x00409096, 0xFFFFFFFF, "1", "Real World Value Mapping Sequence", "RealWorldValueMappingSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.7.6.16-12b", None, ()),
-    ), (1, None), ((82, "defined"),)),
+    ), ((1, None, None),), ((82, "defined"),)),
 )

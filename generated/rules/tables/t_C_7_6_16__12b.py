@@ -2,25 +2,25 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.7.6.16-12b "Real World Value Mapping Item Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.7.6.16-12b", "C.7.6.16-12b", "Real World Value Mapping Item Macro", "macro")
 
 RULES = (
-    ("a", 0x00409216, 0xFFFFFFFF, "1C", "Real World Value First Value Mapped", "RealWorldValueFirstValueMapped", "US or SS", "1", ("Required if Pixel Data (7FE0,0010) or Real World Value LUT Data (0040,9212) is present or Double Float Real World Value First Value Mapped (0040,9214) is absent.", {"if": {"or": [{"present": "7FE0,0010"}, {"present": "item:0040,9212"}, {"absent": "item:0040,9214"}]}, "status": "executable"}), (), None, None),
-    ("a", 0x00409211, 0xFFFFFFFF, "1C", "Real World Value Last Value Mapped", "RealWorldValueLastValueMapped", "US or SS", "1", ("Required if Pixel Data (7FE0,0010) or Real World Value LUT Data (0040,9212) is present or Double Float Real World Value Last Value Mapped (0040,9213) is absent.", {"if": {"or": [{"present": "7FE0,0010"}, {"present": "item:0040,9212"}, {"absent": "item:0040,9213"}]}, "status": "executable"}), (), None, None),
-    ("a", 0x00409214, 0xFFFFFFFF, "1C", "Double Float Real World Value First Value Mapped", "DoubleFloatRealWorldValueFirstValueMapped", "FD", "1", ("Required if Real World Value First Value Mapped (0040,9216) is absent.", {"if": {"absent": "item:0040,9216"}, "status": "executable"}), (), None, None),
-    ("a", 0x00409213, 0xFFFFFFFF, "1C", "Double Float Real World Value Last Value Mapped", "DoubleFloatRealWorldValueLastValueMapped", "FD", "1", ("Required if Real World Value Last Value Mapped (0040,9211) is absent.", {"if": {"absent": "item:0040,9211"}, "status": "executable"}), (), None, None),
-    ("a", 0x00409224, 0xFFFFFFFF, "1C", "Real World Value Intercept", "RealWorldValueIntercept", "FD", "1", ("Required if Float Pixel Data (7FE0,0008) or Double Float Pixel Data (7FE0,0009) are present or Real World Value LUT Data (0040,9212) is not present.", {"if": {"or": [{"present": "7FE0,0008"}, {"present": "7FE0,0009"}, {"absent": "item:0040,9212"}]}, "status": "executable"}), (), None, None),
-    ("a", 0x00409225, 0xFFFFFFFF, "1C", "Real World Value Slope", "RealWorldValueSlope", "FD", "1", ("Required if Float Pixel Data (7FE0,0008) or Double Float Pixel Data (7FE0,0009) are present or Real World Value LUT Data (0040,9212) is not present.", {"if": {"or": [{"present": "7FE0,0008"}, {"present": "7FE0,0009"}, {"absent": "item:0040,9212"}]}, "status": "executable"}), (), None, None),
-    ("a", 0x00409212, 0xFFFFFFFF, "1C", "Real World Value LUT Data", "RealWorldValueLUTData", "FD", "1-n", ("Required if Real World Value Intercept (0040,9224) is not present.", {"if": {"absent": "item:0040,9224"}, "status": "executable"}), (), None, None),
-    ("a", 0x00283003, 0xFFFFFFFF, "1", "LUT Explanation", "LUTExplanation", "LO", "1", None, (), None, None),
-    ("a", 0x00409210, 0xFFFFFFFF, "1", "LUT Label", "LUTLabel", "SH", "1", None, (), None, None),
-    ("a", 0x004008EA, 0xFFFFFFFF, "1", "Measurement Units Code Sequence", "MeasurementUnitsCodeSequence", "SQ", "1", None, (), (
+    ("a", 0x00409216, 0xFFFFFFFF, "1C", "Real World Value First Value Mapped", "RealWorldValueFirstValueMapped", "US or SS", "1", "", ("Required if Pixel Data (7FE0,0010) or Real World Value LUT Data (0040,9212) is present or Double Float Real World Value First Value Mapped (0040,9214) is absent.", {"if": {"or": [{"present": "7FE0,0010"}, {"present": "item:0040,9212"}, {"absent": "item:0040,9214"}]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00409211, 0xFFFFFFFF, "1C", "Real World Value Last Value Mapped", "RealWorldValueLastValueMapped", "US or SS", "1", "", ("Required if Pixel Data (7FE0,0010) or Real World Value LUT Data (0040,9212) is present or Double Float Real World Value Last Value Mapped (0040,9213) is absent.", {"if": {"or": [{"present": "7FE0,0010"}, {"present": "item:0040,9212"}, {"absent": "item:0040,9213"}]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00409214, 0xFFFFFFFF, "1C", "Double Float Real World Value First Value Mapped", "DoubleFloatRealWorldValueFirstValueMapped", "FD", "1", "", ("Required if Real World Value First Value Mapped (0040,9216) is absent.", {"if": {"absent": "item:0040,9216"}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00409213, 0xFFFFFFFF, "1C", "Double Float Real World Value Last Value Mapped", "DoubleFloatRealWorldValueLastValueMapped", "FD", "1", "", ("Required if Real World Value Last Value Mapped (0040,9211) is absent.", {"if": {"absent": "item:0040,9211"}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00409224, 0xFFFFFFFF, "1C", "Real World Value Intercept", "RealWorldValueIntercept", "FD", "1", "", ("Required if Float Pixel Data (7FE0,0008) or Double Float Pixel Data (7FE0,0009) are present or Real World Value LUT Data (0040,9212) is not present.", {"if": {"or": [{"present": "7FE0,0008"}, {"present": "7FE0,0009"}, {"absent": "item:0040,9212"}]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00409225, 0xFFFFFFFF, "1C", "Real World Value Slope", "RealWorldValueSlope", "FD", "1", "", ("Required if Float Pixel Data (7FE0,0008) or Double Float Pixel Data (7FE0,0009) are present or Real World Value LUT Data (0040,9212) is not present.", {"if": {"or": [{"present": "7FE0,0008"}, {"present": "7FE0,0009"}, {"absent": "item:0040,9212"}]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00409212, 0xFFFFFFFF, "1C", "Real World Value LUT Data", "RealWorldValueLUTData", "FD", "1-n", "", ("Required if Real World Value Intercept (0040,9224) is not present.", {"if": {"absent": "item:0040,9224"}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00283003, 0xFFFFFFFF, "1", "LUT Explanation", "LUTExplanation", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00409210, 0xFFFFFFFF, "1", "LUT Label", "LUTLabel", "SH", "1", "", None, (), None, (), ()),
+    ("a", 0x004008EA, 0xFFFFFFFF, "1", "Measurement Units Code Sequence", "MeasurementUnitsCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, 1), ((7181, "defined"),)),
-    ("a", 0x00409220, 0xFFFFFFFF, "3", "Quantity Definition Sequence", "QuantityDefinitionSequence", "SQ", "1", None, (), (
+    ), ((1, 1, None),), ((7181, "defined"),)),
+    ("a", 0x00409220, 0xFFFFFFFF, "3", "Quantity Definition Sequence", "QuantityDefinitionSequence", "SQ", "1", "", None, (), (
         ("i", "table_10.2.1-1", None, ()),
-    ), None),
+    ), (), ()),
 )

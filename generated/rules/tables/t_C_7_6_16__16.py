@@ -2,13 +2,13 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.7.6.16-16 "Patient Orientation in Frame Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.7.6.16-16", "C.7.6.16-16", "Patient Orientation in Frame Macro", "macro")
 
 RULES = (
-    ("a", 0x00209450, 0xFFFFFFFF, "1", "Patient Orientation in Frame Sequence", "PatientOrientationInFrameSequence", "SQ", "1", None, (), (
-        ("a", 0x00200020, 0xFFFFFFFF, "1", "Patient Orientation", "PatientOrientation", "CS", "2", None, (), None, None),
-    ), (1, 1)),
+    ("a", 0x00209450, 0xFFFFFFFF, "1", "Patient Orientation in Frame Sequence", "PatientOrientationInFrameSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00200020, 0xFFFFFFFF, "1", "Patient Orientation", "PatientOrientation", "CS", "2", "", None, (), None, (), ()),
+    ), ((1, 1, None),), ()),
 )

@@ -2,13 +2,13 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.7.6.16-17 "Frame Display Shutter Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.7.6.16-17", "C.7.6.16-17", "Frame Display Shutter Macro", "macro")
 
 RULES = (
-    ("a", 0x00189472, 0xFFFFFFFF, "1", "Frame Display Shutter Sequence", "FrameDisplayShutterSequence", "SQ", "1", None, (), (
+    ("a", 0x00189472, 0xFFFFFFFF, "1", "Frame Display Shutter Sequence", "FrameDisplayShutterSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.7-17a", None, ()),
-    ), (1, 1)),
+    ), ((1, 1, None),), ()),
 )

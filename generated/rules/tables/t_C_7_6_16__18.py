@@ -2,20 +2,20 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.7.6.16-18 "Respiratory Synchronization Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.7.6.16-18", "C.7.6.16-18", "Respiratory Synchronization Macro", "macro")
 
 RULES = (
-    ("a", 0x00209253, 0xFFFFFFFF, "1", "Respiratory Synchronization Sequence", "RespiratorySynchronizationSequence", "SQ", "1", None, (), (
-        ("a", 0x00209254, 0xFFFFFFFF, "1C", "Respiratory Interval Time", "RespiratoryIntervalTime", "FD", "1", ("Required if Respiratory Motion Compensation Technique (0018,9170) equals other than NONE or REALTIME and Respiratory Trigger Type (0020,9250) is absent or has a value of TIME or BOTH.", {"if": {"and": [{"other_than": "0018,9170", "values": ["NONE", "REALTIME"]}, {"or": [{"absent": "0020,9250"}, {"equals": "0020,9250", "values": ["TIME", "BOTH"]}]}]}, "status": "executable"}), (), None, None),
-        ("a", 0x00209245, 0xFFFFFFFF, "1C", "Nominal Percentage of Respiratory Phase", "NominalPercentageOfRespiratoryPhase", "FL", "1", ("Required if used as a dimension index, may be present otherwise.", {"if": {"unknown": "dataset", "text": "used as a dimension index"}, "otherwise": "may", "status": "not-decidable"}), (), None, None),
-        ("a", 0x00209255, 0xFFFFFFFF, "1", "Nominal Respiratory Trigger Delay Time", "NominalRespiratoryTriggerDelayTime", "FD", "1", None, (), None, None),
-        ("a", 0x00209257, 0xFFFFFFFF, "1C", "Actual Respiratory Trigger Delay Time", "ActualRespiratoryTriggerDelayTime", "FD", "1", ("Required if Respiratory Trigger Type (0020,9250) is TIME or BOTH.", {"if": {"equals": "0020,9250", "values": ["TIME", "BOTH"]}, "status": "executable"}), (), None, None),
-        ("a", 0x00209246, 0xFFFFFFFF, "1C", "Starting Respiratory Amplitude", "StartingRespiratoryAmplitude", "FL", "1", ("Required if Respiratory Trigger Type (0020,9250) is AMPLITUDE or BOTH.", {"if": {"equals": "0020,9250", "values": ["AMPLITUDE", "BOTH"]}, "status": "executable"}), (), None, None),
-        ("a", 0x00209247, 0xFFFFFFFF, "1C", "Starting Respiratory Phase", "StartingRespiratoryPhase", "CS", "1", ("Required if Starting Respiratory Amplitude (0020,9246) is present.", {"if": {"present": "item:0020,9246"}, "status": "executable"}), (("enumerated", ("INSPIRATION", "MAXIMUM", "EXPIRATION", "MINIMUM"), None, None, ""),), None, None),
-        ("a", 0x00209248, 0xFFFFFFFF, "1C", "Ending Respiratory Amplitude", "EndingRespiratoryAmplitude", "FL", "1", ("Required if Respiratory Trigger Type (0020,9250) is AMPLITUDE or BOTH.", {"if": {"equals": "0020,9250", "values": ["AMPLITUDE", "BOTH"]}, "status": "executable"}), (), None, None),
-        ("a", 0x00209249, 0xFFFFFFFF, "1C", "Ending Respiratory Phase", "EndingRespiratoryPhase", "CS", "1", ("Required if Ending Respiratory Amplitude (0020,9248) is present.", {"if": {"present": "item:0020,9248"}, "status": "executable"}), (("enumerated", ("INSPIRATION", "MAXIMUM", "EXPIRATION", "MINIMUM"), None, None, ""),), None, None),
-    ), (1, 1)),
+    ("a", 0x00209253, 0xFFFFFFFF, "1", "Respiratory Synchronization Sequence", "RespiratorySynchronizationSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00209254, 0xFFFFFFFF, "1C", "Respiratory Interval Time", "RespiratoryIntervalTime", "FD", "1", "", ("Required if Respiratory Motion Compensation Technique (0018,9170) equals other than NONE or REALTIME and Respiratory Trigger Type (0020,9250) is absent or has a value of TIME or BOTH.", {"if": {"and": [{"other_than": "0018,9170", "values": ["NONE", "REALTIME"]}, {"or": [{"absent": "0020,9250"}, {"equals": "0020,9250", "values": ["TIME", "BOTH"]}]}]}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x00209245, 0xFFFFFFFF, "1C", "Nominal Percentage of Respiratory Phase", "NominalPercentageOfRespiratoryPhase", "FL", "1", "", ("Required if used as a dimension index, may be present otherwise.", {"if": {"unknown": "dataset", "text": "used as a dimension index"}, "otherwise": "may", "status": "not-decidable"}), (), None, (), ()),
+        ("a", 0x00209255, 0xFFFFFFFF, "1", "Nominal Respiratory Trigger Delay Time", "NominalRespiratoryTriggerDelayTime", "FD", "1", "", None, (), None, (), ()),
+        ("a", 0x00209257, 0xFFFFFFFF, "1C", "Actual Respiratory Trigger Delay Time", "ActualRespiratoryTriggerDelayTime", "FD", "1", "", ("Required if Respiratory Trigger Type (0020,9250) is TIME or BOTH.", {"if": {"equals": "0020,9250", "values": ["TIME", "BOTH"]}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x00209246, 0xFFFFFFFF, "1C", "Starting Respiratory Amplitude", "StartingRespiratoryAmplitude", "FL", "1", "", ("Required if Respiratory Trigger Type (0020,9250) is AMPLITUDE or BOTH.", {"if": {"equals": "0020,9250", "values": ["AMPLITUDE", "BOTH"]}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x00209247, 0xFFFFFFFF, "1C", "Starting Respiratory Phase", "StartingRespiratoryPhase", "CS", "1", "", ("Required if Starting Respiratory Amplitude (0020,9246) is present.", {"if": {"present": "item:0020,9246"}, "status": "executable"}), (("enumerated", ("INSPIRATION", "MAXIMUM", "EXPIRATION", "MINIMUM"), None, None, ""),), None, (), ()),
+        ("a", 0x00209248, 0xFFFFFFFF, "1C", "Ending Respiratory Amplitude", "EndingRespiratoryAmplitude", "FL", "1", "", ("Required if Respiratory Trigger Type (0020,9250) is AMPLITUDE or BOTH.", {"if": {"equals": "0020,9250", "values": ["AMPLITUDE", "BOTH"]}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x00209249, 0xFFFFFFFF, "1C", "Ending Respiratory Phase", "EndingRespiratoryPhase", "CS", "1", "", ("Required if Ending Respiratory Amplitude (0020,9248) is present.", {"if": {"present": "item:0020,9248"}, "status": "executable"}), (("enumerated", ("INSPIRATION", "MAXIMUM", "EXPIRATION", "MINIMUM"), None, None, ""),), None, (), ()),
+    ), ((1, 1, None),), ()),
 )

@@ -2,13 +2,13 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.7.6.16-19 "Irradiation Event Identification Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.7.6.16-19", "C.7.6.16-19", "Irradiation Event Identification Macro", "macro")
 
 RULES = (
-    ("a", 0x00189477, 0xFFFFFFFF, "1", "Irradiation Event Identification Sequence", "IrradiationEventIdentificationSequence", "SQ", "1", None, (), (
-        ("a", 0x00083010, 0xFFFFFFFF, "1", "Irradiation Event UID", "IrradiationEventUID", "UI", "1-n", None, (), None, None),
-    ), (1, 1)),
+    ("a", 0x00189477, 0xFFFFFFFF, "1", "Irradiation Event Identification Sequence", "IrradiationEventIdentificationSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00083010, 0xFFFFFFFF, "1", "Irradiation Event UID", "IrradiationEventUID", "UI", "1-n", "", None, (), None, (), ()),
+    ), ((1, 1, None),), ()),
 )

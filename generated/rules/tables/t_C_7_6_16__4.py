@@ -2,13 +2,13 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.7.6.16-4 "Plane Position (Patient) Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.7.6.16-4", "C.7.6.16-4", "Plane Position (Patient) Macro", "macro")
 
 RULES = (
-    ("a", 0x00209113, 0xFFFFFFFF, "1", "Plane Position Sequence", "PlanePositionSequence", "SQ", "1", None, (), (
-        ("a", 0x00200032, 0xFFFFFFFF, "1C", "Image Position (Patient)", "ImagePositionPatient", "DS", "3", ('Required if: Frame Type (0008,9007) Value 1 of this frame is ORIGINAL and Volumetric Properties (0008,9206) of this frame is other than DISTORTED, or SOP Class UID is Segmentation Storage ("1.2.840.10008.5.1.4.1.1.66.4") and Frame of Reference UID (0020,0052) is present, or SOP Class UID is Ophthalmic Tomography Image Storage ("1.2.840.10008.5.1.4.1.1.77.1.5.4") and Ophthalmic Volumetric Properties Flag (0022,1622) is YES, or SOP Class UID is Ophthalmic Optical Coherence Tomography B-scan Volume Analysis Storage ("1.2.840.10008.5.1.4.1.1.77.1.5.8"). May be present otherwise.', {"if": {"or": [{"and": [{"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, {"other_than": "0008,9206", "values": ["DISTORTED"]}]}, {"and": [{"equals": "0008,0016", "values": ["1.2.840.10008.5.1.4.1.1.66.4"]}, {"present": "0020,0052"}]}, {"and": [{"equals": "0008,0016", "values": ["1.2.840.10008.5.1.4.1.1.77.1.5.4"]}, {"equals": "0022,1622", "values": ["YES"]}]}, {"equals": "0008,0016", "values": ["1.2.840.10008.5.1.4.1.1.77.1.5.8"]}]}, "otherwise": "may", "status": "executable"}), (), None, None),
-    ), (1, 1)),
+    ("a", 0x00209113, 0xFFFFFFFF, "1", "Plane Position Sequence", "PlanePositionSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00200032, 0xFFFFFFFF, "1C", "Image Position (Patient)", "ImagePositionPatient", "DS", "3", "", ('Required if: Frame Type (0008,9007) Value 1 of this frame is ORIGINAL and Volumetric Properties (0008,9206) of this frame is other than DISTORTED, or SOP Class UID is Segmentation Storage ("1.2.840.10008.5.1.4.1.1.66.4") and Frame of Reference UID (0020,0052) is present, or SOP Class UID is Ophthalmic Tomography Image Storage ("1.2.840.10008.5.1.4.1.1.77.1.5.4") and Ophthalmic Volumetric Properties Flag (0022,1622) is YES, or SOP Class UID is Ophthalmic Optical Coherence Tomography B-scan Volume Analysis Storage ("1.2.840.10008.5.1.4.1.1.77.1.5.8"). May be present otherwise.', {"if": {"or": [{"and": [{"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, {"other_than": "0008,9206", "values": ["DISTORTED"]}]}, {"and": [{"equals": "0008,0016", "values": ["1.2.840.10008.5.1.4.1.1.66.4"]}, {"present": "0020,0052"}]}, {"and": [{"equals": "0008,0016", "values": ["1.2.840.10008.5.1.4.1.1.77.1.5.4"]}, {"equals": "0022,1622", "values": ["YES"]}]}, {"equals": "0008,0016", "values": ["1.2.840.10008.5.1.4.1.1.77.1.5.8"]}]}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+    ), ((1, 1, None),), ()),
 )

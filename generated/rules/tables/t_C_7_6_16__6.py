@@ -2,16 +2,16 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.7.6.16-6 "Referenced Image Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.7.6.16-6", "C.7.6.16-6", "Referenced Image Macro", "macro")
 
 RULES = (
-    ("a", 0x00081140, 0xFFFFFFFF, "2", "Referenced Image Sequence", "ReferencedImageSequence", "SQ", "1", None, (), (
+    ("a", 0x00081140, 0xFFFFFFFF, "2", "Referenced Image Sequence", "ReferencedImageSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-3", None, ()),
-        ("a", 0x0040A170, 0xFFFFFFFF, "1C", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", ('Required if SOP Class UID is not "1.2.840.10008.5.1.4.1.1.2.2" (Legacy Converted Enhanced CT Image Storage) and not "1.2.840.10008.5.1.4.1.1.4.4" (Legacy Converted Enhanced MR Image Storage) and not "1.2.840.10008.5.1.4.1.1.128.1" (Legacy Converted Enhanced PET Image Storage), may be present otherwise.', {"if": {"and": [{"not": {"equals": "0008,0016", "values": ["1.2.840.10008.5.1.4.1.1.2.2"]}}, {"not": {"equals": "0008,0016", "values": ["1.2.840.10008.5.1.4.1.1.4.4"]}}, {"not": {"equals": "0008,0016", "values": ["1.2.840.10008.5.1.4.1.1.128.1"]}}]}, "otherwise": "may", "status": "executable"}), (), (
+        ("a", 0x0040A170, 0xFFFFFFFF, "1C", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", "", ('Required if SOP Class UID is not "1.2.840.10008.5.1.4.1.1.2.2" (Legacy Converted Enhanced CT Image Storage) and not "1.2.840.10008.5.1.4.1.1.4.4" (Legacy Converted Enhanced MR Image Storage) and not "1.2.840.10008.5.1.4.1.1.128.1" (Legacy Converted Enhanced PET Image Storage), may be present otherwise.', {"if": {"and": [{"not": {"equals": "0008,0016", "values": ["1.2.840.10008.5.1.4.1.1.2.2"]}}, {"not": {"equals": "0008,0016", "values": ["1.2.840.10008.5.1.4.1.1.4.4"]}}, {"not": {"equals": "0008,0016", "values": ["1.2.840.10008.5.1.4.1.1.128.1"]}}]}, "otherwise": "may", "status": "executable"}), (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1), ((7201, "defined"),)),
-    ), (0, None)),
+        ), ((1, 1, None),), ((7201, "defined"),)),
+    ), ((0, None, None),), ()),
 )

@@ -2,14 +2,14 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.7.6.16-9 "Frame Anatomy Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.7.6.16-9", "C.7.6.16-9", "Frame Anatomy Macro", "macro")
 
 RULES = (
-    ("a", 0x00209071, 0xFFFFFFFF, "1", "Frame Anatomy Sequence", "FrameAnatomySequence", "SQ", "1", None, (), (
-        ("a", 0x00209072, 0xFFFFFFFF, "1", "Frame Laterality", "FrameLaterality", "CS", "1", None, (("enumerated", ("R", "L", "U", "B"), None, None, ""),), None, None),
+    ("a", 0x00209071, 0xFFFFFFFF, "1", "Frame Anatomy Sequence", "FrameAnatomySequence", "SQ", "1", "", None, (), (
+        ("a", 0x00209072, 0xFFFFFFFF, "1", "Frame Laterality", "FrameLaterality", "CS", "1", "", None, (("enumerated", ("R", "L", "U", "B"), None, None, ""),), None, (), ()),
         ("i", "table_10-5", None, ()),
-    ), (1, 1), ((2, "defined"), (4030, "defined"))),
+    ), ((1, 1, None),), ((2, "defined"), (4030, "defined"))),
 )

@@ -2,12 +2,12 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.7.6.18-3 "Bulk Motion Synchronization Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.7.6.18-3", "C.7.6.18-3", "Bulk Motion Synchronization Module", "module")
 
 RULES = (
-    ("a", 0x00189172, 0xFFFFFFFF, "1C", "Bulk Motion Compensation Technique", "BulkMotionCompensationTechnique", "CS", "1", ("Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED. May be present otherwise.", {"if": {"equals": "0008,0008", "values": ["ORIGINAL", "MIXED"], "index": 1}, "otherwise": "may", "status": "executable"}), (("defined", ("NONE", "REALTIME", "GATING", "TRACKING", "RETROSPECTIVE", "CORRECTION"), None, None, ""),), None, None),
-    ("a", 0x00189173, 0xFFFFFFFF, "1C", "Bulk Motion Signal Source", "BulkMotionSignalSource", "CS", "1", ("Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED and Bulk Motion Compensation Technique (0018,9172) equals other than NONE. Otherwise may be present if Image Type (0008,0008) Value 1 is DERIVED and Bulk Motion Compensation Technique (0018,9172) equals other than NONE.", {"if": {"and": [{"equals": "0008,0008", "values": ["ORIGINAL", "MIXED"], "index": 1}, {"other_than": "0018,9172", "values": ["NONE"]}]}, "permitted_if": {"and": [{"equals": "0008,0008", "values": ["DERIVED"], "index": 1}, {"other_than": "0018,9172", "values": ["NONE"]}]}, "status": "executable"}), (("defined", ("JOINT", "NAVIGATOR", "MR_PHASE"), None, None, ""),), None, None),
+    ("a", 0x00189172, 0xFFFFFFFF, "1C", "Bulk Motion Compensation Technique", "BulkMotionCompensationTechnique", "CS", "1", "", ("Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED. May be present otherwise.", {"if": {"equals": "0008,0008", "values": ["ORIGINAL", "MIXED"], "index": 1}, "otherwise": "may", "status": "executable"}), (("defined", ("NONE", "REALTIME", "GATING", "TRACKING", "RETROSPECTIVE", "CORRECTION"), None, None, ""),), None, (), ()),
+    ("a", 0x00189173, 0xFFFFFFFF, "1C", "Bulk Motion Signal Source", "BulkMotionSignalSource", "CS", "1", "", ("Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED and Bulk Motion Compensation Technique (0018,9172) equals other than NONE. Otherwise may be present if Image Type (0008,0008) Value 1 is DERIVED and Bulk Motion Compensation Technique (0018,9172) equals other than NONE.", {"if": {"and": [{"equals": "0008,0008", "values": ["ORIGINAL", "MIXED"], "index": 1}, {"other_than": "0018,9172", "values": ["NONE"]}]}, "permitted_if": {"and": [{"equals": "0008,0008", "values": ["DERIVED"], "index": 1}, {"other_than": "0018,9172", "values": ["NONE"]}]}, "status": "executable"}), (("defined", ("JOINT", "NAVIGATOR", "MR_PHASE"), None, None, ""),), None, (), ()),
 )

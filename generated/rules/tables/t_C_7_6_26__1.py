@@ -2,18 +2,18 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.7.6.26-1 "Real-Time Bulk Data Flow Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.7.6.26-1", "C.7.6.26-1", "Real-Time Bulk Data Flow Module", "module")
 
 RULES = (
-    ("a", 0x0034000A, 0xFFFFFFFF, "1", "Real-Time Bulk Data Flow Sequence", "RealTimeBulkDataFlowSequence", "SQ", "1", None, (), (
-        ("a", 0x00340005, 0xFFFFFFFF, "1", "Source Identifier", "SourceIdentifier", "OB", "1", None, (), None, None),
-        ("a", 0x00340001, 0xFFFFFFFF, "1", "Flow Identifier Sequence", "FlowIdentifierSequence", "SQ", "1", None, (), (
-            ("a", 0x00340002, 0xFFFFFFFF, "1", "Flow Identifier", "FlowIdentifier", "OB", "1", None, (), None, None),
-            ("a", 0x00340003, 0xFFFFFFFF, "1", "Flow Transfer Syntax UID", "FlowTransferSyntaxUID", "UI", "1", None, (), None, None),
-            ("a", 0x00340004, 0xFFFFFFFF, "1", "Flow RTP Sampling Rate", "FlowRTPSamplingRate", "UL", "1", None, (), None, None),
-        ), (1, None)),
-    ), (1, None)),
+    ("a", 0x0034000A, 0xFFFFFFFF, "1", "Real-Time Bulk Data Flow Sequence", "RealTimeBulkDataFlowSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00340005, 0xFFFFFFFF, "1", "Source Identifier", "SourceIdentifier", "OB", "1", "", None, (), None, (), ()),
+        ("a", 0x00340001, 0xFFFFFFFF, "1", "Flow Identifier Sequence", "FlowIdentifierSequence", "SQ", "1", "", None, (), (
+            ("a", 0x00340002, 0xFFFFFFFF, "1", "Flow Identifier", "FlowIdentifier", "OB", "1", "", None, (), None, (), ()),
+            ("a", 0x00340003, 0xFFFFFFFF, "1", "Flow Transfer Syntax UID", "FlowTransferSyntaxUID", "UI", "1", "", None, (), None, (), ()),
+            ("a", 0x00340004, 0xFFFFFFFF, "1", "Flow RTP Sampling Rate", "FlowRTPSamplingRate", "UL", "1", "", None, (), None, (), ()),
+        ), ((1, None, None),), ()),
+    ), ((1, None, None),), ()),
 )

@@ -2,13 +2,13 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.7.6.27-1 "Current Frame Functional Groups Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.7.6.27-1", "C.7.6.27-1", "Current Frame Functional Groups Module", "module")
 
 RULES = (
-    ("a", 0x00060001, 0xFFFFFFFF, "1", "Current Frame Functional Groups Sequence", "", "", "", None, (), (
+    ("a", 0x00060001, 0xFFFFFFFF, "1", "Current Frame Functional Groups Sequence", "", "", "", "", None, (), (
         ("fg",),
-    ), (1, 1)),
+    ), ((1, 1, None),), ()),
 )

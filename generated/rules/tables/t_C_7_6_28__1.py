@@ -2,14 +2,14 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.7.6.28-1 "Real-Time Acquisition Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.7.6.28-1", "C.7.6.28-1", "Real-Time Acquisition Module", "module")
 
 RULES = (
-    ("a", 0x52009229, 0xFFFFFFFF, "1", "Shared Functional Groups Sequence", "SharedFunctionalGroupsSequence", "SQ", "1", None, (), (
+    ("a", 0x52009229, 0xFFFFFFFF, "1", "Shared Functional Groups Sequence", "SharedFunctionalGroupsSequence", "SQ", "1", "", None, (), (
         ("fg",),
-    ), (1, 1)),
-    ("a", 0x00220028, 0xFFFFFFFF, "1", "Stereo Pairs Present", "StereoPairsPresent", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
+    ), ((1, 1, None),), ()),
+    ("a", 0x00220028, 0xFFFFFFFF, "1", "Stereo Pairs Present", "StereoPairsPresent", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
 )

@@ -2,28 +2,28 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.7.6.29-1 "Sparse Multi-frame Functional Groups Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.7.6.29-1", "C.7.6.29-1", "Sparse Multi-frame Functional Groups Module", "module")
 
 RULES = (
-    ("a", 0x52009229, 0xFFFFFFFF, "1", "Shared Functional Groups Sequence", "SharedFunctionalGroupsSequence", "SQ", "1", None, (), (
+    ("a", 0x52009229, 0xFFFFFFFF, "1", "Shared Functional Groups Sequence", "SharedFunctionalGroupsSequence", "SQ", "1", "", None, (), (
         ("fg",),
-    ), (1, 1)),
-    ("a", 0x30020101, 0xFFFFFFFF, "1C", "Selected Frame Functional Groups Sequence", "SelectedFrameFunctionalGroupsSequence", "SQ", "1", ("Required if for any frame of the selected subset of frames, there are Per-Frame Functional Groups that are not empty.", {"if": {"unknown": "unparsed", "text": "for any frame of the selected subset of frames, there are Per-Frame Functional Groups that are not empty"}, "status": "unparsed"}), (), (
-        ("a", 0x30020100, 0xFFFFFFFF, "1", "Selected Frame Number", "SelectedFrameNumber", "IS", "1", None, (), None, None),
+    ), ((1, 1, None),), ()),
+    ("a", 0x30020101, 0xFFFFFFFF, "1C", "Selected Frame Functional Groups Sequence", "SelectedFrameFunctionalGroupsSequence", "SQ", "1", "", ("Required if for any frame of the selected subset of frames, there are Per-Frame Functional Groups that are not empty.", {"if": {"unknown": "unparsed", "text": "for any frame of the selected subset of frames, there are Per-Frame Functional Groups that are not empty"}, "status": "unparsed"}), (), (
+        ("a", 0x30020100, 0xFFFFFFFF, "1", "Selected Frame Number", "SelectedFrameNumber", "IS", "1", "", None, (), None, (), ()),
         ("fg",),
-    ), (1, None)),
-    ("a", 0x00200013, 0xFFFFFFFF, "1", "Instance Number", "InstanceNumber", "IS", "1", None, (), None, None),
-    ("a", 0x00080023, 0xFFFFFFFF, "1", "Content Date", "ContentDate", "DA", "1", None, (), None, None),
-    ("a", 0x00080033, 0xFFFFFFFF, "1", "Content Time", "ContentTime", "TM", "1", None, (), None, None),
-    ("a", 0x00280008, 0xFFFFFFFF, "1", "Number of Frames", "NumberOfFrames", "IS", "1", None, (), None, None),
-    ("a", 0x00220028, 0xFFFFFFFF, "3", "Stereo Pairs Present", "StereoPairsPresent", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ("a", 0x00209228, 0xFFFFFFFF, "1C", "Concatenation Frame Offset Number", "ConcatenationFrameOffsetNumber", "UL", "1", ("Required if Concatenation UID (0020,9161) is present.", {"if": {"present": "0020,9161"}, "status": "executable"}), (), None, None),
-    ("a", 0x00286010, 0xFFFFFFFF, "3", "Representative Frame Number", "RepresentativeFrameNumber", "US", "1", None, (), None, None),
-    ("a", 0x00209161, 0xFFFFFFFF, "1C", "Concatenation UID", "ConcatenationUID", "UI", "1", ("Required if a group of multi-frame image SOP Instances within a Series are part of a Concatenation.", {"if": {"unknown": "dataset", "text": "a group of multi-frame image SOP Instances within a Series are part of a Concatenation"}, "status": "not-decidable"}), (), None, None),
-    ("a", 0x00200242, 0xFFFFFFFF, "1C", "SOP Instance UID of Concatenation Source", "SOPInstanceUIDOfConcatenationSource", "UI", "1", ("Required if Concatenation UID (0020,9161) is present.", {"if": {"present": "0020,9161"}, "status": "executable"}), (), None, None),
-    ("a", 0x00209162, 0xFFFFFFFF, "1C", "In-concatenation Number", "InConcatenationNumber", "US", "1", ("Required if Concatenation UID (0020,9161) is present.", {"if": {"present": "0020,9161"}, "status": "executable"}), (), None, None),
-    ("a", 0x00209163, 0xFFFFFFFF, "3", "In-concatenation Total Number", "InConcatenationTotalNumber", "US", "1", None, (), None, None),
+    ), ((1, None, None),), ()),
+    ("a", 0x00200013, 0xFFFFFFFF, "1", "Instance Number", "InstanceNumber", "IS", "1", "", None, (), None, (), ()),
+    ("a", 0x00080023, 0xFFFFFFFF, "1", "Content Date", "ContentDate", "DA", "1", "", None, (), None, (), ()),
+    ("a", 0x00080033, 0xFFFFFFFF, "1", "Content Time", "ContentTime", "TM", "1", "", None, (), None, (), ()),
+    ("a", 0x00280008, 0xFFFFFFFF, "1", "Number of Frames", "NumberOfFrames", "IS", "1", "", None, (), None, (), ()),
+    ("a", 0x00220028, 0xFFFFFFFF, "3", "Stereo Pairs Present", "StereoPairsPresent", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ("a", 0x00209228, 0xFFFFFFFF, "1C", "Concatenation Frame Offset Number", "ConcatenationFrameOffsetNumber", "UL", "1", "", ("Required if Concatenation UID (0020,9161) is present.", {"if": {"present": "0020,9161"}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00286010, 0xFFFFFFFF, "3", "Representative Frame Number", "RepresentativeFrameNumber", "US", "1", "", None, (), None, (), ()),
+    ("a", 0x00209161, 0xFFFFFFFF, "1C", "Concatenation UID", "ConcatenationUID", "UI", "1", "", ("Required if a group of multi-frame image SOP Instances within a Series are part of a Concatenation.", {"if": {"unknown": "dataset", "text": "a group of multi-frame image SOP Instances within a Series are part of a Concatenation"}, "status": "not-decidable"}), (), None, (), ()),
+    ("a", 0x00200242, 0xFFFFFFFF, "1C", "SOP Instance UID of Concatenation Source", "SOPInstanceUIDOfConcatenationSource", "UI", "1", "", ("Required if Concatenation UID (0020,9161) is present.", {"if": {"present": "0020,9161"}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00209162, 0xFFFFFFFF, "1C", "In-concatenation Number", "InConcatenationNumber", "US", "1", "", ("Required if Concatenation UID (0020,9161) is present.", {"if": {"present": "0020,9161"}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00209163, 0xFFFFFFFF, "3", "In-concatenation Total Number", "InConcatenationTotalNumber", "US", "1", "", None, (), None, (), ()),
 )

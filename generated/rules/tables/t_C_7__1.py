@@ -2,81 +2,81 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.7-1 "Patient Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.7-1", "C.7-1", "Patient Module", "module")
 
 RULES = (
-    ("a", 0x00100010, 0xFFFFFFFF, "2", "Patient's Name", "PatientName", "PN", "1", None, (), None, None),
-    ("a", 0x00100020, 0xFFFFFFFF, "2", "Patient ID", "PatientID", "LO", "1", None, (), None, None),
+    ("a", 0x00100010, 0xFFFFFFFF, "2", "Patient's Name", "PatientName", "PN", "1", "", None, (), None, (), ()),
+    ("a", 0x00100020, 0xFFFFFFFF, "2", "Patient ID", "PatientID", "LO", "1", "", None, (), None, (), ()),
     ("i", "table_10-18", None, ()),
-    ("a", 0x00100022, 0xFFFFFFFF, "3", "Type of Patient ID", "TypeOfPatientID", "CS", "1", None, (("defined", ("TEXT", "RFID", "BARCODE"), None, None, ""),), None, None),
-    ("a", 0x00100030, 0xFFFFFFFF, "2", "Patient's Birth Date", "PatientBirthDate", "DA", "1", None, (), None, None),
-    ("a", 0x00100033, 0xFFFFFFFF, "3", "Patient's Birth Date in Alternative Calendar", "PatientBirthDateInAlternativeCalendar", "LO", "1", None, (), None, None),
-    ("a", 0x00100034, 0xFFFFFFFF, "3", "Patient's Death Date in Alternative Calendar", "PatientDeathDateInAlternativeCalendar", "LO", "1", None, (), None, None),
-    ("a", 0x00100035, 0xFFFFFFFF, "1C", "Patient's Alternative Calendar", "PatientAlternativeCalendar", "CS", "1", ("Required if either Patient's Birth Date in Alternative Calendar (0010,0033) or Patient's Alternative Death Date in Calendar (0010,0034) is present.", {"if": {"or": [{"present": "0010,0033"}, {"present": "0010,0034"}]}, "status": "executable"}), (("enumerated", ("PROLEPTIC GREGN", "JULIAN", "PROLEPTIC JULIAN", "EGYPTIAN REGNAL", "HEBREW", "HIJRI"), None, None, ""),), None, None),
-    ("a", 0x00100040, 0xFFFFFFFF, "2", "Patient's Sex", "PatientSex", "CS", "1", None, (("enumerated", ("M", "F", "O"), None, None, ""),), None, None),
-    ("a", 0x00101100, 0xFFFFFFFF, "3", "Referenced Patient Photo Sequence", "ReferencedPatientPhotoSequence", "SQ", "1", None, (), (
+    ("a", 0x00100022, 0xFFFFFFFF, "3", "Type of Patient ID", "TypeOfPatientID", "CS", "1", "", None, (("defined", ("TEXT", "RFID", "BARCODE"), None, None, ""),), None, (), ()),
+    ("a", 0x00100030, 0xFFFFFFFF, "2", "Patient's Birth Date", "PatientBirthDate", "DA", "1", "", None, (), None, (), ()),
+    ("a", 0x00100033, 0xFFFFFFFF, "3", "Patient's Birth Date in Alternative Calendar", "PatientBirthDateInAlternativeCalendar", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00100034, 0xFFFFFFFF, "3", "Patient's Death Date in Alternative Calendar", "PatientDeathDateInAlternativeCalendar", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00100035, 0xFFFFFFFF, "1C", "Patient's Alternative Calendar", "PatientAlternativeCalendar", "CS", "1", "", ("Required if either Patient's Birth Date in Alternative Calendar (0010,0033) or Patient's Alternative Death Date in Calendar (0010,0034) is present.", {"if": {"or": [{"present": "0010,0033"}, {"present": "0010,0034"}]}, "status": "executable"}), (("enumerated", ("PROLEPTIC GREGN", "JULIAN", "PROLEPTIC JULIAN", "EGYPTIAN REGNAL", "HEBREW", "HIJRI"), None, None, ""),), None, (), ()),
+    ("a", 0x00100040, 0xFFFFFFFF, "2", "Patient's Sex", "PatientSex", "CS", "1", "", None, (("enumerated", ("M", "F", "O"), None, None, ""),), None, (), ()),
+    ("a", 0x00101100, 0xFFFFFFFF, "3", "Referenced Patient Photo Sequence", "ReferencedPatientPhotoSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-3b", None, ()),
-    ), None),
-    ("a", 0x00100200, 0xFFFFFFFF, "3", "Quality Control Subject", "QualityControlSubject", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ("a", 0x00081120, 0xFFFFFFFF, "3", "Referenced Patient Sequence", "ReferencedPatientSequence", "SQ", "1", None, (), (
+    ), (), ()),
+    ("a", 0x00100200, 0xFFFFFFFF, "3", "Quality Control Subject", "QualityControlSubject", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ("a", 0x00081120, 0xFFFFFFFF, "3", "Referenced Patient Sequence", "ReferencedPatientSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-    ), None),
-    ("a", 0x00100032, 0xFFFFFFFF, "3", "Patient's Birth Time", "PatientBirthTime", "TM", "1", None, (), None, None),
-    ("a", 0x00101002, 0xFFFFFFFF, "3", "Other Patient IDs Sequence", "OtherPatientIDsSequence", "SQ", "1", None, (), (
-        ("a", 0x00100020, 0xFFFFFFFF, "1", "Patient ID", "PatientID", "LO", "1", None, (), None, None),
+    ), (), ()),
+    ("a", 0x00100032, 0xFFFFFFFF, "3", "Patient's Birth Time", "PatientBirthTime", "TM", "1", "", None, (), None, (), ()),
+    ("a", 0x00101002, 0xFFFFFFFF, "3", "Other Patient IDs Sequence", "OtherPatientIDsSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00100020, 0xFFFFFFFF, "1", "Patient ID", "PatientID", "LO", "1", "", None, (), None, (), ()),
         ("i", "table_10-18", None, ()),
-        ("a", 0x00100022, 0xFFFFFFFF, "1", "Type of Patient ID", "TypeOfPatientID", "CS", "1", None, (("defined", ("TEXT", "RFID", "BARCODE"), None, None, ""),), None, None),
-    ), None),
-    ("a", 0x00101001, 0xFFFFFFFF, "3", "Other Patient Names", "OtherPatientNames", "PN", "1-n", None, (), None, None),
-    ("a", 0x00102160, 0xFFFFFFFF, "3", "Ethnic Group", "EthnicGroup", "SH", "1", None, (), None, None),
-    ("a", 0x00102161, 0xFFFFFFFF, "3", "Ethnic Group Code Sequence", "EthnicGroupCodeSequence", "SQ", "1", None, (), (
+        ("a", 0x00100022, 0xFFFFFFFF, "1", "Type of Patient ID", "TypeOfPatientID", "CS", "1", "", None, (("defined", ("TEXT", "RFID", "BARCODE"), None, None, ""),), None, (), ()),
+    ), (), ()),
+    ("a", 0x00101001, 0xFFFFFFFF, "3", "Other Patient Names", "OtherPatientNames", "PN", "1-n", "", None, (), None, (), ()),
+    ("a", 0x00102160, 0xFFFFFFFF, "3", "Ethnic Group", "EthnicGroup", "SH", "1", "", None, (), None, (), ()),
+    ("a", 0x00102161, 0xFFFFFFFF, "3", "Ethnic Group Code Sequence", "EthnicGroupCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), None),
-    ("a", 0x00104000, 0xFFFFFFFF, "3", "Patient Comments", "PatientComments", "LT", "1", None, (), None, None),
-    ("a", 0x00102201, 0xFFFFFFFF, "1C", "Patient Species Description", "PatientSpeciesDescription", "LO", "1", ("Required if the Patient is a non-human organism and if Patient Species Code Sequence (0010,2202) is not present. May be present otherwise.", {"if": {"and": ["non_human_patient", {"absent": "0010,2202"}]}, "otherwise": "may", "status": "executable"}), (), None, None),
-    ("a", 0x00102202, 0xFFFFFFFF, "1C", "Patient Species Code Sequence", "PatientSpeciesCodeSequence", "SQ", "1", ("Required if the Patient is a non-human organism and if Patient Species Description (0010,2201) is not present. May be present otherwise.", {"if": {"and": ["non_human_patient", {"absent": "0010,2201"}]}, "otherwise": "may", "status": "executable"}), (), (
+    ), (), ()),
+    ("a", 0x00104000, 0xFFFFFFFF, "3", "Patient Comments", "PatientComments", "LT", "1", "", None, (), None, (), ()),
+    ("a", 0x00102201, 0xFFFFFFFF, "1C", "Patient Species Description", "PatientSpeciesDescription", "LO", "1", "", ("Required if the Patient is a non-human organism and if Patient Species Code Sequence (0010,2202) is not present. May be present otherwise.", {"if": {"and": ["non_human_patient", {"absent": "0010,2202"}]}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+    ("a", 0x00102202, 0xFFFFFFFF, "1C", "Patient Species Code Sequence", "PatientSpeciesCodeSequence", "SQ", "1", "", ("Required if the Patient is a non-human organism and if Patient Species Description (0010,2201) is not present. May be present otherwise.", {"if": {"and": ["non_human_patient", {"absent": "0010,2201"}]}, "otherwise": "may", "status": "executable"}), (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, 1), ((7454, "defined"),)),
-    ("a", 0x00102292, 0xFFFFFFFF, "2C", "Patient Breed Description", "PatientBreedDescription", "LO", "1", ("Required if the Patient is a non-human organism and if Patient Breed Code Sequence (0010,2293) is empty. May be present otherwise.", {"if": {"and": ["non_human_patient", {"present": "0010,2293"}, {"not": {"has_value": "0010,2293"}}]}, "otherwise": "may", "status": "executable"}), (), None, None),
-    ("a", 0x00102293, 0xFFFFFFFF, "2C", "Patient Breed Code Sequence", "PatientBreedCodeSequence", "SQ", "1", ("Required if the Patient is a non-human organism.", {"if": "non_human_patient", "status": "executable"}), (), (
+    ), ((1, 1, None),), ((7454, "defined"),)),
+    ("a", 0x00102292, 0xFFFFFFFF, "2C", "Patient Breed Description", "PatientBreedDescription", "LO", "1", "", ("Required if the Patient is a non-human organism and if Patient Breed Code Sequence (0010,2293) is empty. May be present otherwise.", {"if": {"and": ["non_human_patient", {"present": "0010,2293"}, {"not": {"has_value": "0010,2293"}}]}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+    ("a", 0x00102293, 0xFFFFFFFF, "2C", "Patient Breed Code Sequence", "PatientBreedCodeSequence", "SQ", "1", "", ("Required if the Patient is a non-human organism.", {"if": "non_human_patient", "status": "executable"}), (), (
         ("i", "table_8.8-1", None, ()),
-    ), (0, None), ((7480, "defined"),)),
-    ("a", 0x00102294, 0xFFFFFFFF, "2C", "Breed Registration Sequence", "BreedRegistrationSequence", "SQ", "1", ("Required if the Patient is a non-human organism.", {"if": "non_human_patient", "status": "executable"}), (), (
-        ("a", 0x00102295, 0xFFFFFFFF, "1", "Breed Registration Number", "BreedRegistrationNumber", "LO", "1", None, (), None, None),
-        ("a", 0x00102296, 0xFFFFFFFF, "1", "Breed Registry Code Sequence", "BreedRegistryCodeSequence", "SQ", "1", None, (), (
+    ), ((0, None, None),), ((7480, "defined"),)),
+    ("a", 0x00102294, 0xFFFFFFFF, "2C", "Breed Registration Sequence", "BreedRegistrationSequence", "SQ", "1", "", ("Required if the Patient is a non-human organism.", {"if": "non_human_patient", "status": "executable"}), (), (
+        ("a", 0x00102295, 0xFFFFFFFF, "1", "Breed Registration Number", "BreedRegistrationNumber", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x00102296, 0xFFFFFFFF, "1", "Breed Registry Code Sequence", "BreedRegistryCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1), ((7481, "defined"),)),
-    ), (0, None)),
-    ("a", 0x00100212, 0xFFFFFFFF, "3", "Strain Description", "StrainDescription", "UC", "1", None, (), None, None),
-    ("a", 0x00100213, 0xFFFFFFFF, "3", "Strain Nomenclature", "StrainNomenclature", "LO", "1", None, (("defined", ("MGI_2013",), None, None, ""),), None, None),
-    ("a", 0x00100219, 0xFFFFFFFF, "3", "Strain Code Sequence", "StrainCodeSequence", "SQ", "1", None, (), (
+        ), ((1, 1, None),), ((7481, "defined"),)),
+    ), ((0, None, None),), ()),
+    ("a", 0x00100212, 0xFFFFFFFF, "3", "Strain Description", "StrainDescription", "UC", "1", "", None, (), None, (), ()),
+    ("a", 0x00100213, 0xFFFFFFFF, "3", "Strain Nomenclature", "StrainNomenclature", "LO", "1", "", None, (("defined", ("MGI_2013",), None, None, ""),), None, (), ()),
+    ("a", 0x00100219, 0xFFFFFFFF, "3", "Strain Code Sequence", "StrainCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), None),
-    ("a", 0x00100218, 0xFFFFFFFF, "3", "Strain Additional Information", "StrainAdditionalInformation", "UT", "1", None, (), None, None),
-    ("a", 0x00100216, 0xFFFFFFFF, "3", "Strain Stock Sequence", "StrainStockSequence", "SQ", "1", None, (), (
-        ("a", 0x00100214, 0xFFFFFFFF, "1", "Strain Stock Number", "StrainStockNumber", "LO", "1", None, (), None, None),
-        ("a", 0x00100217, 0xFFFFFFFF, "1", "Strain Source", "StrainSource", "LO", "1", None, (), None, None),
-        ("a", 0x00100215, 0xFFFFFFFF, "1", "Strain Source Registry Code Sequence", "StrainSourceRegistryCodeSequence", "SQ", "1", None, (), (
+    ), (), ()),
+    ("a", 0x00100218, 0xFFFFFFFF, "3", "Strain Additional Information", "StrainAdditionalInformation", "UT", "1", "", None, (), None, (), ()),
+    ("a", 0x00100216, 0xFFFFFFFF, "3", "Strain Stock Sequence", "StrainStockSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00100214, 0xFFFFFFFF, "1", "Strain Stock Number", "StrainStockNumber", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x00100217, 0xFFFFFFFF, "1", "Strain Source", "StrainSource", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x00100215, 0xFFFFFFFF, "1", "Strain Source Registry Code Sequence", "StrainSourceRegistryCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), None, ((7490, "defined"),)),
-    ), None),
-    ("a", 0x00100221, 0xFFFFFFFF, "3", "Genetic Modifications Sequence", "GeneticModificationsSequence", "SQ", "1", None, (), (
-        ("a", 0x00100222, 0xFFFFFFFF, "1", "Genetic Modifications Description", "GeneticModificationsDescription", "UC", "1", None, (), None, None),
-        ("a", 0x00100223, 0xFFFFFFFF, "1", "Genetic Modifications Nomenclature", "GeneticModificationsNomenclature", "LO", "1", None, (), None, None),
-        ("a", 0x00100229, 0xFFFFFFFF, "3", "Genetic Modifications Code Sequence", "GeneticModificationsCodeSequence", "SQ", "1", None, (), (
+        ), (), ((7490, "defined"),)),
+    ), (), ()),
+    ("a", 0x00100221, 0xFFFFFFFF, "3", "Genetic Modifications Sequence", "GeneticModificationsSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00100222, 0xFFFFFFFF, "1", "Genetic Modifications Description", "GeneticModificationsDescription", "UC", "1", "", None, (), None, (), ()),
+        ("a", 0x00100223, 0xFFFFFFFF, "1", "Genetic Modifications Nomenclature", "GeneticModificationsNomenclature", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x00100229, 0xFFFFFFFF, "3", "Genetic Modifications Code Sequence", "GeneticModificationsCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), None),
-    ), None),
-    ("a", 0x00102297, 0xFFFFFFFF, "2C", "Responsible Person", "ResponsiblePerson", "PN", "1", ("Required if the Patient is a non-human organism. May be present otherwise.", {"if": "non_human_patient", "otherwise": "may", "status": "executable"}), (), None, None),
-    ("a", 0x00102298, 0xFFFFFFFF, "1C", "Responsible Person Role", "ResponsiblePersonRole", "CS", "1", ("Required if Responsible Person is present and has a value.", {"if": {"has_value": "0010,2297"}, "status": "executable"}), (("defined", ("OWNER", "PARENT", "CHILD", "SPOUSE", "SIBLING", "RELATIVE", "GUARDIAN", "CUSTODIAN", "AGENT", "INVESTIGATOR", "VETERINARIAN"), None, None, ""),), None, None),
-    ("a", 0x00102299, 0xFFFFFFFF, "2C", "Responsible Organization", "ResponsibleOrganization", "LO", "1", ("Required if Patient is a non-human organism. May be present otherwise.", {"if": "non_human_patient", "otherwise": "may", "status": "executable"}), (), None, None),
-    ("a", 0x00120062, 0xFFFFFFFF, "3", "Patient Identity Removed", "PatientIdentityRemoved", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ("a", 0x00120063, 0xFFFFFFFF, "1C", "De-identification Method", "DeidentificationMethod", "LO", "1-n", ("Required if Patient Identity Removed (0012,0062) is present and has a value of YES and De-identification Method Code Sequence (0012,0064) is not present. May be present otherwise.", {"if": {"and": [{"equals": "0012,0062", "values": ["YES"]}, {"absent": "0012,0064"}]}, "otherwise": "may", "status": "executable"}), (), None, None),
-    ("a", 0x00120064, 0xFFFFFFFF, "1C", "De-identification Method Code Sequence", "DeidentificationMethodCodeSequence", "SQ", "1", ("Required if Patient Identity Removed (0012,0062) is present and has a value of YES and De-identification Method (0012,0063) is not present. May be present otherwise.", {"if": {"and": [{"equals": "0012,0062", "values": ["YES"]}, {"absent": "0012,0063"}]}, "otherwise": "may", "status": "executable"}), (), (
+        ), (), ()),
+    ), (), ()),
+    ("a", 0x00102297, 0xFFFFFFFF, "2C", "Responsible Person", "ResponsiblePerson", "PN", "1", "", ("Required if the Patient is a non-human organism. May be present otherwise.", {"if": "non_human_patient", "otherwise": "may", "status": "executable"}), (), None, (), ()),
+    ("a", 0x00102298, 0xFFFFFFFF, "1C", "Responsible Person Role", "ResponsiblePersonRole", "CS", "1", "", ("Required if Responsible Person is present and has a value.", {"if": {"has_value": "0010,2297"}, "status": "executable"}), (("defined", ("OWNER", "PARENT", "CHILD", "SPOUSE", "SIBLING", "RELATIVE", "GUARDIAN", "CUSTODIAN", "AGENT", "INVESTIGATOR", "VETERINARIAN"), None, None, ""),), None, (), ()),
+    ("a", 0x00102299, 0xFFFFFFFF, "2C", "Responsible Organization", "ResponsibleOrganization", "LO", "1", "", ("Required if Patient is a non-human organism. May be present otherwise.", {"if": "non_human_patient", "otherwise": "may", "status": "executable"}), (), None, (), ()),
+    ("a", 0x00120062, 0xFFFFFFFF, "3", "Patient Identity Removed", "PatientIdentityRemoved", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ("a", 0x00120063, 0xFFFFFFFF, "1C", "De-identification Method", "DeidentificationMethod", "LO", "1-n", "", ("Required if Patient Identity Removed (0012,0062) is present and has a value of YES and De-identification Method Code Sequence (0012,0064) is not present. May be present otherwise.", {"if": {"and": [{"equals": "0012,0062", "values": ["YES"]}, {"absent": "0012,0064"}]}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+    ("a", 0x00120064, 0xFFFFFFFF, "1C", "De-identification Method Code Sequence", "DeidentificationMethodCodeSequence", "SQ", "1", "", ("Required if Patient Identity Removed (0012,0062) is present and has a value of YES and De-identification Method (0012,0063) is not present. May be present otherwise.", {"if": {"and": [{"equals": "0012,0062", "values": ["YES"]}, {"absent": "0012,0063"}]}, "otherwise": "may", "status": "executable"}), (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, None), ((7050, "defined"),)),
+    ), ((1, None, None),), ((7050, "defined"),)),
     ("i", "table_C.7.1.4-1", None, ()),
 )

@@ -2,16 +2,16 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.7-11a "Image Pixel Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.7-11a", "C.7-11a", "Image Pixel Module", "module")
 
 RULES = (
-    ("i", "table_C.7-11c", ("Required if the IOD is not being transferred in a STOW-RS Request and is not encoded as metadata and compressed bulk pixel data. May be present otherwise.", {"if": {"unknown": "dataset", "text": "the IOD is not being transferred in a STOW-RS Request and is not encoded as metadata and compressed bulk pixel data"}, "otherwise": "may", "status": "not-decidable"}), ()),
-    ("a", 0x7FE00010, 0xFFFFFFFF, "1C", "Pixel Data", "PixelData", "OB or OW", "1", ("Required if Pixel Data Provider URL (0028,7FE0) is not present.", {"if": {"absent": "0028,7FE0"}, "status": "executable"}), (), None, None),
-    ("a", 0x00287FE0, 0xFFFFFFFF, "1C", "Pixel Data Provider URL", "PixelDataProviderURL", "UR", "1", ("Required if the image is to be transferred in one of the following presentation contexts identified by Transfer Syntax UID: 1.2.840.10008.1.2.4.94 (DICOM JPIP Referenced Transfer Syntax) 1.2.840.10008.1.2.4.95 (DICOM JPIP Referenced Deflate Transfer Syntax)", {"if": {"unknown": "dataset", "text": "the image is to be transferred in one of the following presentation contexts identified by Transfer Syntax UID: 1.2.840.10008.1.2.4.94 (DICOM JPIP Referenced Transfer Syntax) 1.2.840.10008.1.2.4.95 (DICOM JPIP Referenced Deflate Transfer Syntax)"}, "status": "not-decidable"}), (), None, None),
-    ("a", 0x00280121, 0xFFFFFFFF, "1C", "Pixel Padding Range Limit", "PixelPaddingRangeLimit", "US or SS", "1", ("Required if pixel padding is to be defined as a range rather than a single value.", {"if": {"unknown": "dataset", "text": "pixel padding is to be defined as a range rather than a single value"}, "status": "not-decidable"}), (), None, None),
-    ("a", 0x7FE00001, 0xFFFFFFFF, "3", "Extended Offset Table", "ExtendedOffsetTable", "OV", "1", None, (), None, None),
-    ("a", 0x7FE00002, 0xFFFFFFFF, "1C", "Extended Offset Table Lengths", "ExtendedOffsetTableLengths", "OV", "1", ("Required if Extended Offset Table (7FE0,0001) is present and every frame is encoded as a single fragment.", {"if": {"and": [{"present": "7FE0,0001"}, {"unknown": "dataset", "text": "every frame is encoded as a single fragment"}]}, "status": "not-decidable"}), (), None, None),
+    ("i", "table_C.7-11c", ("Required if the IOD is not being transferred in a STOW-RS Request and is not encoded as metadata and compressed bulk pixel data. May be present otherwise.", {"if": {"and": [{"not": {"transferred": "stow-rs"}}, {"not": {"transferred": "metadata"}}]}, "otherwise": "may", "status": "executable"}), ()),
+    ("a", 0x7FE00010, 0xFFFFFFFF, "1C", "Pixel Data", "PixelData", "OB or OW", "1", "", ("Required if Pixel Data Provider URL (0028,7FE0) is not present.", {"if": {"absent": "0028,7FE0"}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00287FE0, 0xFFFFFFFF, "1C", "Pixel Data Provider URL", "PixelDataProviderURL", "UR", "1", "", ("Required if the image is to be transferred in one of the following presentation contexts identified by Transfer Syntax UID: 1.2.840.10008.1.2.4.94 (DICOM JPIP Referenced Transfer Syntax) 1.2.840.10008.1.2.4.95 (DICOM JPIP Referenced Deflate Transfer Syntax)", {"if": {"unknown": "dataset", "text": "the image is to be transferred in one of the following presentation contexts identified by Transfer Syntax UID: 1.2.840.10008.1.2.4.94 (DICOM JPIP Referenced Transfer Syntax) 1.2.840.10008.1.2.4.95 (DICOM JPIP Referenced Deflate Transfer Syntax)"}, "status": "not-decidable"}), (), None, (), ()),
+    ("a", 0x00280121, 0xFFFFFFFF, "1C", "Pixel Padding Range Limit", "PixelPaddingRangeLimit", "US or SS", "1", "", ("Required if pixel padding is to be defined as a range rather than a single value.", {"if": {"unknown": "dataset", "text": "pixel padding is to be defined as a range rather than a single value"}, "status": "not-decidable"}), (), None, (), ()),
+    ("a", 0x7FE00001, 0xFFFFFFFF, "3", "Extended Offset Table", "ExtendedOffsetTable", "OV", "1", "", None, (), None, (), ()),
+    ("a", 0x7FE00002, 0xFFFFFFFF, "1C", "Extended Offset Table Lengths", "ExtendedOffsetTableLengths", "OV", "1", "", ("Required if Extended Offset Table (7FE0,0001) is present and every frame is encoded as a single fragment.", {"if": {"and": [{"present": "7FE0,0001"}, {"unknown": "dataset", "text": "every frame is encoded as a single fragment"}]}, "status": "not-decidable"}), (), None, (), ()),
 )

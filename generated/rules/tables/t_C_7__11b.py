@@ -2,12 +2,12 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.7-11b "Image Pixel Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.7-11b", "C.7-11b", "Image Pixel Macro", "macro")
 
 RULES = (
     ("i", "table_C.7-11c", None, ()),
-    ("a", 0x7FE00010, 0xFFFFFFFF, "1", "Pixel Data", "PixelData", "OB or OW", "1", None, (), None, None),
+    ("a", 0x7FE00010, 0xFFFFFFFF, "1", "Pixel Data", "PixelData", "OB or OW", "1", "", None, (), None, (), ()),
 )

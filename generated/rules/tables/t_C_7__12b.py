@@ -2,32 +2,32 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.7-12b "Enhanced Contrast/Bolus Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.7-12b", "C.7-12b", "Enhanced Contrast/Bolus Module", "module")
 
 RULES = (
-    ("a", 0x00180012, 0xFFFFFFFF, "1", "Contrast/Bolus Agent Sequence", "ContrastBolusAgentSequence", "SQ", "1", None, (), (
+    ("a", 0x00180012, 0xFFFFFFFF, "1", "Contrast/Bolus Agent Sequence", "ContrastBolusAgentSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-        ("a", 0x00189337, 0xFFFFFFFF, "1", "Contrast/Bolus Agent Number", "ContrastBolusAgentNumber", "US", "1", None, (), None, None),
-        ("a", 0x00180014, 0xFFFFFFFF, "1", "Contrast/Bolus Administration Route Sequence", "ContrastBolusAdministrationRouteSequence", "SQ", "1", None, (), (
+        ("a", 0x00189337, 0xFFFFFFFF, "1", "Contrast/Bolus Agent Number", "ContrastBolusAgentNumber", "US", "1", "", None, (), None, (), ()),
+        ("a", 0x00180014, 0xFFFFFFFF, "1", "Contrast/Bolus Administration Route Sequence", "ContrastBolusAdministrationRouteSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1)),
-        ("a", 0x00189338, 0xFFFFFFFF, "2", "Contrast/Bolus Ingredient Code Sequence", "ContrastBolusIngredientCodeSequence", "SQ", "1", None, (), (
+        ), ((1, 1, None),), ()),
+        ("a", 0x00189338, 0xFFFFFFFF, "2", "Contrast/Bolus Ingredient Code Sequence", "ContrastBolusIngredientCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (0, None)),
-        ("a", 0x00181041, 0xFFFFFFFF, "2", "Contrast/Bolus Volume", "ContrastBolusVolume", "DS", "1", None, (), None, None),
-        ("a", 0x00181049, 0xFFFFFFFF, "2", "Contrast/Bolus Ingredient Concentration", "ContrastBolusIngredientConcentration", "DS", "1", None, (), None, None),
-        ("a", 0x00520001, 0xFFFFFFFF, "3", "Contrast/Bolus Ingredient Percent by Volume", "ContrastBolusIngredientPercentByVolume", "FL", "1", None, (), None, None),
-        ("a", 0x00189425, 0xFFFFFFFF, "3", "Contrast/Bolus Ingredient Opaque", "ContrastBolusIngredientOpaque", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-        ("a", 0x00180013, 0xFFFFFFFF, "3", "Contrast/Bolus T1 Relaxivity", "ContrastBolusT1Relaxivity", "FL", "1", None, (), None, None),
-        ("a", 0x00189340, 0xFFFFFFFF, "3", "Contrast Administration Profile Sequence", "ContrastAdministrationProfileSequence", "SQ", "1", None, (), (
-            ("a", 0x00181041, 0xFFFFFFFF, "2", "Contrast/Bolus Volume", "ContrastBolusVolume", "DS", "1", None, (), None, None),
-            ("a", 0x00181042, 0xFFFFFFFF, "3", "Contrast/Bolus Start Time", "ContrastBolusStartTime", "TM", "1", None, (), None, None),
-            ("a", 0x00181043, 0xFFFFFFFF, "3", "Contrast/Bolus Stop Time", "ContrastBolusStopTime", "TM", "1", None, (), None, None),
-            ("a", 0x00181046, 0xFFFFFFFF, "3", "Contrast Flow Rate", "ContrastFlowRate", "DS", "1", None, (), None, None),
-            ("a", 0x00181047, 0xFFFFFFFF, "3", "Contrast Flow Duration", "ContrastFlowDuration", "DS", "1", None, (), None, None),
-        ), None),
-    ), (1, None)),
+        ), ((0, None, None),), ()),
+        ("a", 0x00181041, 0xFFFFFFFF, "2", "Contrast/Bolus Volume", "ContrastBolusVolume", "DS", "1", "", None, (), None, (), ()),
+        ("a", 0x00181049, 0xFFFFFFFF, "2", "Contrast/Bolus Ingredient Concentration", "ContrastBolusIngredientConcentration", "DS", "1", "", None, (), None, (), ()),
+        ("a", 0x00520001, 0xFFFFFFFF, "3", "Contrast/Bolus Ingredient Percent by Volume", "ContrastBolusIngredientPercentByVolume", "FL", "1", "", None, (), None, (), ()),
+        ("a", 0x00189425, 0xFFFFFFFF, "3", "Contrast/Bolus Ingredient Opaque", "ContrastBolusIngredientOpaque", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+        ("a", 0x00180013, 0xFFFFFFFF, "3", "Contrast/Bolus T1 Relaxivity", "ContrastBolusT1Relaxivity", "FL", "1", "", None, (), None, (), ()),
+        ("a", 0x00189340, 0xFFFFFFFF, "3", "Contrast Administration Profile Sequence", "ContrastAdministrationProfileSequence", "SQ", "1", "", None, (), (
+            ("a", 0x00181041, 0xFFFFFFFF, "2", "Contrast/Bolus Volume", "ContrastBolusVolume", "DS", "1", "", None, (), None, (), ()),
+            ("a", 0x00181042, 0xFFFFFFFF, "3", "Contrast/Bolus Start Time", "ContrastBolusStartTime", "TM", "1", "", None, (), None, (), ()),
+            ("a", 0x00181043, 0xFFFFFFFF, "3", "Contrast/Bolus Stop Time", "ContrastBolusStopTime", "TM", "1", "", None, (), None, (), ()),
+            ("a", 0x00181046, 0xFFFFFFFF, "3", "Contrast Flow Rate", "ContrastFlowRate", "DS", "1-n", "1", None, (), None, (), ()),
+            ("a", 0x00181047, 0xFFFFFFFF, "3", "Contrast Flow Duration", "ContrastFlowDuration", "DS", "1-n", "1", None, (), None, (), ()),
+        ), (), ()),
+    ), ((1, None, None),), ()),
 )

@@ -2,20 +2,20 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.7-17a "Display Shutter Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.7-17a", "C.7-17a", "Display Shutter Macro", "macro")
 
 RULES = (
-    ("a", 0x00181600, 0xFFFFFFFF, "1", "Shutter Shape", "ShutterShape", "CS", "1-3", None, (("enumerated", ("RECTANGULAR", "CIRCULAR", "POLYGONAL"), None, None, ""),), None, None),
-    ("a", 0x00181602, 0xFFFFFFFF, "1C", "Shutter Left Vertical Edge", "ShutterLeftVerticalEdge", "IS", "1", ("Required if Shutter Shape (0018,1600) is RECTANGULAR.", {"if": {"equals": "item:0018,1600", "values": ["RECTANGULAR"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00181604, 0xFFFFFFFF, "1C", "Shutter Right Vertical Edge", "ShutterRightVerticalEdge", "IS", "1", ("Required if Shutter Shape (0018,1600) is RECTANGULAR.", {"if": {"equals": "item:0018,1600", "values": ["RECTANGULAR"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00181606, 0xFFFFFFFF, "1C", "Shutter Upper Horizontal Edge", "ShutterUpperHorizontalEdge", "IS", "1", ("Required if Shutter Shape (0018,1600) is RECTANGULAR.", {"if": {"equals": "item:0018,1600", "values": ["RECTANGULAR"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00181608, 0xFFFFFFFF, "1C", "Shutter Lower Horizontal Edge", "ShutterLowerHorizontalEdge", "IS", "1", ("Required if Shutter Shape (0018,1600) is RECTANGULAR.", {"if": {"equals": "item:0018,1600", "values": ["RECTANGULAR"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00181610, 0xFFFFFFFF, "1C", "Center of Circular Shutter", "CenterOfCircularShutter", "IS", "2", ("Required if Shutter Shape (0018,1600) is CIRCULAR.", {"if": {"equals": "item:0018,1600", "values": ["CIRCULAR"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00181612, 0xFFFFFFFF, "1C", "Radius of Circular Shutter", "RadiusOfCircularShutter", "IS", "1", ("Required if Shutter Shape (0018,1600) is CIRCULAR.", {"if": {"equals": "item:0018,1600", "values": ["CIRCULAR"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00181620, 0xFFFFFFFF, "1C", "Vertices of the Polygonal Shutter", "VerticesOfThePolygonalShutter", "IS", "2-2n", ("Required if Shutter Shape (0018,1600) is POLYGONAL.", {"if": {"equals": "item:0018,1600", "values": ["POLYGONAL"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00181622, 0xFFFFFFFF, "3", "Shutter Presentation Value", "ShutterPresentationValue", "US", "1", None, (), None, None),
-    ("a", 0x00181624, 0xFFFFFFFF, "3", "Shutter Presentation Color CIELab Value", "ShutterPresentationColorCIELabValue", "US", "3", None, (), None, None),
+    ("a", 0x00181600, 0xFFFFFFFF, "1", "Shutter Shape", "ShutterShape", "CS", "1-3", "", None, (("enumerated", ("RECTANGULAR", "CIRCULAR", "POLYGONAL"), None, None, ""),), None, (), ()),
+    ("a", 0x00181602, 0xFFFFFFFF, "1C", "Shutter Left Vertical Edge", "ShutterLeftVerticalEdge", "IS", "1", "", ("Required if Shutter Shape (0018,1600) is RECTANGULAR.", {"if": {"equals": "item:0018,1600", "values": ["RECTANGULAR"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00181604, 0xFFFFFFFF, "1C", "Shutter Right Vertical Edge", "ShutterRightVerticalEdge", "IS", "1", "", ("Required if Shutter Shape (0018,1600) is RECTANGULAR.", {"if": {"equals": "item:0018,1600", "values": ["RECTANGULAR"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00181606, 0xFFFFFFFF, "1C", "Shutter Upper Horizontal Edge", "ShutterUpperHorizontalEdge", "IS", "1", "", ("Required if Shutter Shape (0018,1600) is RECTANGULAR.", {"if": {"equals": "item:0018,1600", "values": ["RECTANGULAR"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00181608, 0xFFFFFFFF, "1C", "Shutter Lower Horizontal Edge", "ShutterLowerHorizontalEdge", "IS", "1", "", ("Required if Shutter Shape (0018,1600) is RECTANGULAR.", {"if": {"equals": "item:0018,1600", "values": ["RECTANGULAR"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00181610, 0xFFFFFFFF, "1C", "Center of Circular Shutter", "CenterOfCircularShutter", "IS", "2", "", ("Required if Shutter Shape (0018,1600) is CIRCULAR.", {"if": {"equals": "item:0018,1600", "values": ["CIRCULAR"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00181612, 0xFFFFFFFF, "1C", "Radius of Circular Shutter", "RadiusOfCircularShutter", "IS", "1", "", ("Required if Shutter Shape (0018,1600) is CIRCULAR.", {"if": {"equals": "item:0018,1600", "values": ["CIRCULAR"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00181620, 0xFFFFFFFF, "1C", "Vertices of the Polygonal Shutter", "VerticesOfThePolygonalShutter", "IS", "2-2n", "", ("Required if Shutter Shape (0018,1600) is POLYGONAL.", {"if": {"equals": "item:0018,1600", "values": ["POLYGONAL"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00181622, 0xFFFFFFFF, "3", "Shutter Presentation Value", "ShutterPresentationValue", "US", "1", "", None, (), None, (), ()),
+    ("a", 0x00181624, 0xFFFFFFFF, "3", "Shutter Presentation Color CIELab Value", "ShutterPresentationColorCIELabValue", "US", "3", "", None, (), None, (), ()),
 )

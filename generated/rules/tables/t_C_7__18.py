@@ -2,24 +2,24 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.7-18 "Device Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.7-18", "C.7-18", "Device Module", "module")
 
 RULES = (
-    ("a", 0x00500010, 0xFFFFFFFF, "1", "Device Sequence", "DeviceSequence", "SQ", "1", None, (), (
+    ("a", 0x00500010, 0xFFFFFFFF, "1", "Device Sequence", "DeviceSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-        ("a", 0x00080070, 0xFFFFFFFF, "3", "Manufacturer", "Manufacturer", "LO", "1", None, (), None, None),
-        ("a", 0x00081090, 0xFFFFFFFF, "3", "Manufacturer's Model Name", "ManufacturerModelName", "LO", "1", None, (), None, None),
-        ("a", 0x00181000, 0xFFFFFFFF, "3", "Device Serial Number", "DeviceSerialNumber", "LO", "1", None, (), None, None),
-        ("a", 0x00181204, 0xFFFFFFFF, "3", "Date of Manufacture", "DateOfManufacture", "DA", "1", None, (), None, None),
-        ("a", 0x00181003, 0xFFFFFFFF, "3", "Device ID", "DeviceID", "LO", "1", None, (), None, None),
-        ("a", 0x00500014, 0xFFFFFFFF, "3", "Device Length", "DeviceLength", "DS", "1", None, (), None, None),
-        ("a", 0x00500016, 0xFFFFFFFF, "3", "Device Diameter", "DeviceDiameter", "DS", "1", None, (), None, None),
-        ("a", 0x00500017, 0xFFFFFFFF, "2C", "Device Diameter Units", "DeviceDiameterUnits", "CS", "1", ("Required if Device Diameter (0050,0016) is present.", {"if": {"present": "item:0050,0016"}, "status": "executable"}), (("defined", ("FR", "GA", "IN", "MM"), None, None, ""),), None, None),
-        ("a", 0x00500018, 0xFFFFFFFF, "3", "Device Volume", "DeviceVolume", "DS", "1", None, (), None, None),
-        ("a", 0x00500019, 0xFFFFFFFF, "3", "Inter-Marker Distance", "InterMarkerDistance", "DS", "1", None, (), None, None),
-        ("a", 0x00500020, 0xFFFFFFFF, "3", "Device Description", "DeviceDescription", "LO", "1", None, (), None, None),
-    ), (1, None)),
+        ("a", 0x00080070, 0xFFFFFFFF, "3", "Manufacturer", "Manufacturer", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x00081090, 0xFFFFFFFF, "3", "Manufacturer's Model Name", "ManufacturerModelName", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x00181000, 0xFFFFFFFF, "3", "Device Serial Number", "DeviceSerialNumber", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x00181204, 0xFFFFFFFF, "3", "Date of Manufacture", "DateOfManufacture", "DA", "1", "", None, (), None, (), ()),
+        ("a", 0x00181003, 0xFFFFFFFF, "3", "Device ID", "DeviceID", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x00500014, 0xFFFFFFFF, "3", "Device Length", "DeviceLength", "DS", "1", "", None, (), None, (), ()),
+        ("a", 0x00500016, 0xFFFFFFFF, "3", "Device Diameter", "DeviceDiameter", "DS", "1", "", None, (), None, (), ()),
+        ("a", 0x00500017, 0xFFFFFFFF, "2C", "Device Diameter Units", "DeviceDiameterUnits", "CS", "1", "", ("Required if Device Diameter (0050,0016) is present.", {"if": {"present": "item:0050,0016"}, "status": "executable"}), (("defined", ("FR", "GA", "IN", "MM"), None, None, ""),), None, (), ()),
+        ("a", 0x00500018, 0xFFFFFFFF, "3", "Device Volume", "DeviceVolume", "DS", "1", "", None, (), None, (), ()),
+        ("a", 0x00500019, 0xFFFFFFFF, "3", "Inter-Marker Distance", "InterMarkerDistance", "DS", "1", "", None, (), None, (), ()),
+        ("a", 0x00500020, 0xFFFFFFFF, "3", "Device Description", "DeviceDescription", "LO", "1", "", None, (), None, (), ()),
+    ), ((1, None, None),), ()),
 )

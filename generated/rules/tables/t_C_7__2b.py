@@ -2,27 +2,27 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.7-2b "Clinical Trial Subject Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.7-2b", "C.7-2b", "Clinical Trial Subject Module", "module")
 
 RULES = (
-    ("a", 0x00120010, 0xFFFFFFFF, "1", "Clinical Trial Sponsor Name", "ClinicalTrialSponsorName", "LO", "1", None, (), None, None),
-    ("a", 0x00120020, 0xFFFFFFFF, "1", "Clinical Trial Protocol ID", "ClinicalTrialProtocolID", "LO", "1", None, (), None, None),
-    ("a", 0x00120022, 0xFFFFFFFF, "3", "Issuer of Clinical Trial Protocol ID", "IssuerOfClinicalTrialProtocolID", "LO", "1", None, (), None, None),
-    ("a", 0x00120023, 0xFFFFFFFF, "3", "Other Clinical Trial Protocol IDs Sequence", "OtherClinicalTrialProtocolIDsSequence", "SQ", "1", None, (), (
-        ("a", 0x00120020, 0xFFFFFFFF, "1", "Clinical Trial Protocol ID", "ClinicalTrialProtocolID", "LO", "1", None, (), None, None),
-        ("a", 0x00120022, 0xFFFFFFFF, "1", "Issuer of Clinical Trial Protocol ID", "IssuerOfClinicalTrialProtocolID", "LO", "1", None, (), None, None),
-    ), None),
-    ("a", 0x00120021, 0xFFFFFFFF, "2", "Clinical Trial Protocol Name", "ClinicalTrialProtocolName", "LO", "1", None, (), None, None),
-    ("a", 0x00120030, 0xFFFFFFFF, "2", "Clinical Trial Site ID", "ClinicalTrialSiteID", "LO", "1", None, (), None, None),
-    ("a", 0x00120032, 0xFFFFFFFF, "3", "Issuer of Clinical Trial Site ID", "IssuerOfClinicalTrialSiteID", "LO", "1", None, (), None, None),
-    ("a", 0x00120031, 0xFFFFFFFF, "2", "Clinical Trial Site Name", "ClinicalTrialSiteName", "LO", "1", None, (), None, None),
-    ("a", 0x00120040, 0xFFFFFFFF, "1C", "Clinical Trial Subject ID", "ClinicalTrialSubjectID", "LO", "1", ("Shall be present if Clinical Trial Subject Reading ID (0012,0042) is absent. May be present otherwise.", {"if": {"absent": "0012,0042"}, "otherwise": "may", "status": "executable"}), (), None, None),
-    ("a", 0x00120041, 0xFFFFFFFF, "3", "Issuer of Clinical Trial Subject ID", "IssuerOfClinicalTrialSubjectID", "LO", "1", None, (), None, None),
-    ("a", 0x00120042, 0xFFFFFFFF, "1C", "Clinical Trial Subject Reading ID", "ClinicalTrialSubjectReadingID", "LO", "1", ("Shall be present if Clinical Trial Subject ID (0012,0040) is absent. May be present otherwise.", {"if": {"absent": "0012,0040"}, "otherwise": "may", "status": "executable"}), (), None, None),
-    ("a", 0x00120043, 0xFFFFFFFF, "3", "Issuer of Clinical Trial Subject Reading ID", "IssuerOfClinicalTrialSubjectReadingID", "LO", "1", None, (), None, None),
-    ("a", 0x00120081, 0xFFFFFFFF, "1C", "Clinical Trial Protocol Ethics Committee Name", "ClinicalTrialProtocolEthicsCommitteeName", "LO", "1", ("Required if Clinical Trial Protocol Ethics Committee Approval Number (0012,0082) is present.", {"if": {"present": "0012,0082"}, "status": "executable"}), (), None, None),
-    ("a", 0x00120082, 0xFFFFFFFF, "3", "Clinical Trial Protocol Ethics Committee Approval Number", "ClinicalTrialProtocolEthicsCommitteeApprovalNumber", "LO", "1", None, (), None, None),
+    ("a", 0x00120010, 0xFFFFFFFF, "1", "Clinical Trial Sponsor Name", "ClinicalTrialSponsorName", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00120020, 0xFFFFFFFF, "1", "Clinical Trial Protocol ID", "ClinicalTrialProtocolID", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00120022, 0xFFFFFFFF, "3", "Issuer of Clinical Trial Protocol ID", "IssuerOfClinicalTrialProtocolID", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00120023, 0xFFFFFFFF, "3", "Other Clinical Trial Protocol IDs Sequence", "OtherClinicalTrialProtocolIDsSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00120020, 0xFFFFFFFF, "1", "Clinical Trial Protocol ID", "ClinicalTrialProtocolID", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x00120022, 0xFFFFFFFF, "1", "Issuer of Clinical Trial Protocol ID", "IssuerOfClinicalTrialProtocolID", "LO", "1", "", None, (), None, (), ()),
+    ), (), ()),
+    ("a", 0x00120021, 0xFFFFFFFF, "2", "Clinical Trial Protocol Name", "ClinicalTrialProtocolName", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00120030, 0xFFFFFFFF, "2", "Clinical Trial Site ID", "ClinicalTrialSiteID", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00120032, 0xFFFFFFFF, "3", "Issuer of Clinical Trial Site ID", "IssuerOfClinicalTrialSiteID", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00120031, 0xFFFFFFFF, "2", "Clinical Trial Site Name", "ClinicalTrialSiteName", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00120040, 0xFFFFFFFF, "1C", "Clinical Trial Subject ID", "ClinicalTrialSubjectID", "LO", "1", "", ("Shall be present if Clinical Trial Subject Reading ID (0012,0042) is absent. May be present otherwise.", {"if": {"absent": "0012,0042"}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+    ("a", 0x00120041, 0xFFFFFFFF, "3", "Issuer of Clinical Trial Subject ID", "IssuerOfClinicalTrialSubjectID", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00120042, 0xFFFFFFFF, "1C", "Clinical Trial Subject Reading ID", "ClinicalTrialSubjectReadingID", "LO", "1", "", ("Shall be present if Clinical Trial Subject ID (0012,0040) is absent. May be present otherwise.", {"if": {"absent": "0012,0040"}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+    ("a", 0x00120043, 0xFFFFFFFF, "3", "Issuer of Clinical Trial Subject Reading ID", "IssuerOfClinicalTrialSubjectReadingID", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00120081, 0xFFFFFFFF, "1C", "Clinical Trial Protocol Ethics Committee Name", "ClinicalTrialProtocolEthicsCommitteeName", "LO", "1", "", ("Required if Clinical Trial Protocol Ethics Committee Approval Number (0012,0082) is present.", {"if": {"present": "0012,0082"}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00120082, 0xFFFFFFFF, "3", "Clinical Trial Protocol Ethics Committee Approval Number", "ClinicalTrialProtocolEthicsCommitteeApprovalNumber", "LO", "1", "", None, (), None, (), ()),
 )

@@ -2,45 +2,45 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.7-4a "Patient Study Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.7-4a", "C.7-4a", "Patient Study Module", "module")
 
 RULES = (
-    ("a", 0x00081080, 0xFFFFFFFF, "3", "Admitting Diagnoses Description", "AdmittingDiagnosesDescription", "LO", "1-n", None, (), None, None),
-    ("a", 0x00081084, 0xFFFFFFFF, "3", "Admitting Diagnoses Code Sequence", "AdmittingDiagnosesCodeSequence", "SQ", "1", None, (), (
+    ("a", 0x00081080, 0xFFFFFFFF, "3", "Admitting Diagnoses Description", "AdmittingDiagnosesDescription", "LO", "1-n", "", None, (), None, (), ()),
+    ("a", 0x00081084, 0xFFFFFFFF, "3", "Admitting Diagnoses Code Sequence", "AdmittingDiagnosesCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), None),
-    ("a", 0x00101010, 0xFFFFFFFF, "3", "Patient's Age", "PatientAge", "AS", "1", None, (), None, None),
-    ("a", 0x00101020, 0xFFFFFFFF, "3", "Patient's Size", "PatientSize", "DS", "1", None, (), None, None),
-    ("a", 0x00101030, 0xFFFFFFFF, "3", "Patient's Weight", "PatientWeight", "DS", "1", None, (), None, None),
-    ("a", 0x00101022, 0xFFFFFFFF, "3", "Patient's Body Mass Index", "PatientBodyMassIndex", "DS", "1", None, (), None, None),
-    ("a", 0x00101023, 0xFFFFFFFF, "3", "Measured AP Dimension", "MeasuredAPDimension", "DS", "1", None, (), None, None),
-    ("a", 0x00101024, 0xFFFFFFFF, "3", "Measured Lateral Dimension", "MeasuredLateralDimension", "DS", "1", None, (), None, None),
-    ("a", 0x00101021, 0xFFFFFFFF, "3", "Patient's Size Code Sequence", "PatientSizeCodeSequence", "SQ", "1", None, (), (
+    ), (), ()),
+    ("a", 0x00101010, 0xFFFFFFFF, "3", "Patient's Age", "PatientAge", "AS", "1", "", None, (), None, (), ()),
+    ("a", 0x00101020, 0xFFFFFFFF, "3", "Patient's Size", "PatientSize", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x00101030, 0xFFFFFFFF, "3", "Patient's Weight", "PatientWeight", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x00101022, 0xFFFFFFFF, "3", "Patient's Body Mass Index", "PatientBodyMassIndex", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x00101023, 0xFFFFFFFF, "3", "Measured AP Dimension", "MeasuredAPDimension", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x00101024, 0xFFFFFFFF, "3", "Measured Lateral Dimension", "MeasuredLateralDimension", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x00101021, 0xFFFFFFFF, "3", "Patient's Size Code Sequence", "PatientSizeCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), None),
-    ("a", 0x00102000, 0xFFFFFFFF, "3", "Medical Alerts", "MedicalAlerts", "LO", "1-n", None, (), None, None),
-    ("a", 0x00102110, 0xFFFFFFFF, "3", "Allergies", "Allergies", "LO", "1-n", None, (), None, None),
-    ("a", 0x001021A0, 0xFFFFFFFF, "3", "Smoking Status", "SmokingStatus", "CS", "1", None, (("enumerated", ("YES", "NO", "UNKNOWN"), None, None, ""),), None, None),
-    ("a", 0x001021C0, 0xFFFFFFFF, "3", "Pregnancy Status", "PregnancyStatus", "US", "1", None, (("enumerated", ("0001", "0002", "0003", "0004"), None, None, ""),), None, None),
-    ("a", 0x001021D0, 0xFFFFFFFF, "3", "Last Menstrual Date", "LastMenstrualDate", "DA", "1", None, (), None, None),
-    ("a", 0x00380500, 0xFFFFFFFF, "3", "Patient State", "PatientState", "LO", "1", None, (), None, None),
-    ("a", 0x00102180, 0xFFFFFFFF, "3", "Occupation", "Occupation", "SH", "1", None, (), None, None),
-    ("a", 0x001021B0, 0xFFFFFFFF, "3", "Additional Patient History", "AdditionalPatientHistory", "LT", "1", None, (), None, None),
-    ("a", 0x00380010, 0xFFFFFFFF, "3", "Admission ID", "AdmissionID", "LO", "1", None, (), None, None),
-    ("a", 0x00380014, 0xFFFFFFFF, "3", "Issuer of Admission ID Sequence", "IssuerOfAdmissionIDSequence", "SQ", "1", None, (), (
+    ), (), ()),
+    ("a", 0x00102000, 0xFFFFFFFF, "3", "Medical Alerts", "MedicalAlerts", "LO", "1-n", "", None, (), None, (), ()),
+    ("a", 0x00102110, 0xFFFFFFFF, "3", "Allergies", "Allergies", "LO", "1-n", "", None, (), None, (), ()),
+    ("a", 0x001021A0, 0xFFFFFFFF, "3", "Smoking Status", "SmokingStatus", "CS", "1", "", None, (("enumerated", ("YES", "NO", "UNKNOWN"), None, None, ""),), None, (), ()),
+    ("a", 0x001021C0, 0xFFFFFFFF, "3", "Pregnancy Status", "PregnancyStatus", "US", "1", "", None, (("enumerated", ("0001", "0002", "0003", "0004"), None, None, ""),), None, (), ()),
+    ("a", 0x001021D0, 0xFFFFFFFF, "3", "Last Menstrual Date", "LastMenstrualDate", "DA", "1", "", None, (), None, (), ()),
+    ("a", 0x00380500, 0xFFFFFFFF, "3", "Patient State", "PatientState", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00102180, 0xFFFFFFFF, "3", "Occupation", "Occupation", "SH", "1", "", None, (), None, (), ()),
+    ("a", 0x001021B0, 0xFFFFFFFF, "3", "Additional Patient History", "AdditionalPatientHistory", "LT", "1", "", None, (), None, (), ()),
+    ("a", 0x00380010, 0xFFFFFFFF, "3", "Admission ID", "AdmissionID", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00380014, 0xFFFFFFFF, "3", "Issuer of Admission ID Sequence", "IssuerOfAdmissionIDSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-17", None, ()),
-    ), None),
-    ("a", 0x00321066, 0xFFFFFFFF, "3", "Reason for Visit", "ReasonForVisit", "UT", "1", None, (), None, None),
-    ("a", 0x00321067, 0xFFFFFFFF, "3", "Reason for Visit Code Sequence", "ReasonForVisitCodeSequence", "SQ", "1", None, (), (
+    ), (), ()),
+    ("a", 0x00321066, 0xFFFFFFFF, "3", "Reason for Visit", "ReasonForVisit", "UT", "1", "", None, (), None, (), ()),
+    ("a", 0x00321067, 0xFFFFFFFF, "3", "Reason for Visit Code Sequence", "ReasonForVisitCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), None),
-    ("a", 0x00380060, 0xFFFFFFFF, "3", "Service Episode ID", "ServiceEpisodeID", "LO", "1", None, (), None, None),
-    ("a", 0x00380064, 0xFFFFFFFF, "3", "Issuer of Service Episode ID Sequence", "IssuerOfServiceEpisodeIDSequence", "SQ", "1", None, (), (
+    ), (), ()),
+    ("a", 0x00380060, 0xFFFFFFFF, "3", "Service Episode ID", "ServiceEpisodeID", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00380064, 0xFFFFFFFF, "3", "Issuer of Service Episode ID Sequence", "IssuerOfServiceEpisodeIDSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-17", None, ()),
-    ), None),
-    ("a", 0x00380062, 0xFFFFFFFF, "3", "Service Episode Description", "ServiceEpisodeDescription", "LO", "1", None, (), None, None),
-    ("a", 0x00102203, 0xFFFFFFFF, "2C", "Patient's Sex Neutered", "PatientSexNeutered", "CS", "1", ("Required if Patient is a non-human organism. May be present otherwise.", {"if": "non_human_patient", "otherwise": "may", "status": "executable"}), (("enumerated", ("ALTERED", "UNALTERED"), None, None, ""),), None, None),
+    ), (), ()),
+    ("a", 0x00380062, 0xFFFFFFFF, "3", "Service Episode Description", "ServiceEpisodeDescription", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00102203, 0xFFFFFFFF, "2C", "Patient's Sex Neutered", "PatientSexNeutered", "CS", "1", "", ("Required if Patient is a non-human organism. May be present otherwise.", {"if": "non_human_patient", "otherwise": "may", "status": "executable"}), (("enumerated", ("ALTERED", "UNALTERED"), None, None, ""),), None, (), ()),
 )

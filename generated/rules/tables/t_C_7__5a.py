@@ -2,49 +2,49 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.7-5a "General Series Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.7-5a", "C.7-5a", "General Series Module", "module")
 
 RULES = (
-    ("a", 0x00080060, 0xFFFFFFFF, "1", "Modality", "Modality", "CS", "1", None, (("defined", ("ANN", "AR", "ASMT", "AU", "BDUS", "BI", "BMD", "CFM", "CR", "CT", "CTPROTOCOL", "DMS", "DG", "DOC", "DX", "ECG", "EEG", "EMG", "EOG", "EPS", "ES", "FID", "GM", "HC", "HD", "IO", "IOL", "IVOCT", "IVUS", "KER", "KO", "LEN", "LS", "MG", "MR", "M3D", "NM", "OAM", "OCT", "OP", "OPM", "OPT", "OPTBSV", "OPTENF", "OPV", "OSS", "OT", "PA", "PLAN", "POS", "PR", "PT", "PX", "REG", "RESP", "RF", "RG", "RTDOSE", "RTIMAGE", "RTINTENT", "RTPLAN", "RTRAD", "RTRECORD", "RTSEGANN", "RTSTRUCT", "RWV", "SEG", "SM", "SMR", "SR", "SRF", "STAIN", "TEXTUREMAP", "TG", "US", "VA", "XA", "XAPROTOCOL", "XC"), None, None, ""), ("retired", ("AS", "CD", "CF", "CP", "CS", "DD", "DF", "DM", "DS", "EC", "FA", "FS", "LP", "MA", "MS", "OPR", "ST", "VF"), None, None, "")), None, None),
-    ("a", 0x0020000E, 0xFFFFFFFF, "1", "Series Instance UID", "SeriesInstanceUID", "UI", "1", None, (), None, None),
-    ("a", 0x00200011, 0xFFFFFFFF, "2", "Series Number", "SeriesNumber", "IS", "1", None, (), None, None),
-    ("a", 0x00200060, 0xFFFFFFFF, "2C", "Laterality", "Laterality", "CS", "1", ("Required if the body part examined is a paired structure and Image Laterality (0020,0062) or Frame Laterality (0020,9072) or Measurement Laterality (0024,0113) are not present.", {"if": {"and": ["paired_body_part", {"absent": "0020,0062"}, {"absent": "0020,9072"}, {"absent": "0024,0113"}]}, "status": "executable"}), (("enumerated", ("R", "L"), None, None, ""),), None, None),
-    ("a", 0x00080021, 0xFFFFFFFF, "3", "Series Date", "SeriesDate", "DA", "1", None, (), None, None),
-    ("a", 0x00080031, 0xFFFFFFFF, "3", "Series Time", "SeriesTime", "TM", "1", None, (), None, None),
-    ("a", 0x00081050, 0xFFFFFFFF, "3", "Performing Physician's Name", "PerformingPhysicianName", "PN", "1-n", None, (), None, None),
-    ("a", 0x00081052, 0xFFFFFFFF, "3", "Performing Physician Identification Sequence", "PerformingPhysicianIdentificationSequence", "SQ", "1", None, (), (
+    ("a", 0x00080060, 0xFFFFFFFF, "1", "Modality", "Modality", "CS", "1", "", None, (("defined", ("ANN", "AR", "ASMT", "AU", "BDUS", "BI", "BMD", "CFM", "CR", "CT", "CTPROTOCOL", "DMS", "DG", "DOC", "DX", "ECG", "EEG", "EMG", "EOG", "EPS", "ES", "FID", "GM", "HC", "HD", "IO", "IOL", "IVOCT", "IVUS", "KER", "KO", "LEN", "LS", "MG", "MR", "M3D", "NM", "OAM", "OCT", "OP", "OPM", "OPT", "OPTBSV", "OPTENF", "OPV", "OSS", "OT", "PA", "PLAN", "POS", "PR", "PT", "PX", "REG", "RESP", "RF", "RG", "RTDOSE", "RTIMAGE", "RTINTENT", "RTPLAN", "RTRAD", "RTRECORD", "RTSEGANN", "RTSTRUCT", "RWV", "SEG", "SM", "SMR", "SR", "SRF", "STAIN", "TEXTUREMAP", "TG", "US", "VA", "XA", "XAPROTOCOL", "XC"), None, None, ""), ("retired", ("AS", "CD", "CF", "CP", "CS", "DD", "DF", "DM", "DS", "EC", "FA", "FS", "LP", "MA", "MS", "OPR", "ST", "VF"), None, None, "")), None, (), ()),
+    ("a", 0x0020000E, 0xFFFFFFFF, "1", "Series Instance UID", "SeriesInstanceUID", "UI", "1", "", None, (), None, (), ()),
+    ("a", 0x00200011, 0xFFFFFFFF, "2", "Series Number", "SeriesNumber", "IS", "1", "", None, (), None, (), ()),
+    ("a", 0x00200060, 0xFFFFFFFF, "2C", "Laterality", "Laterality", "CS", "1", "", ("Required if the body part examined is a paired structure and Image Laterality (0020,0062) or Frame Laterality (0020,9072) or Measurement Laterality (0024,0113) are not present.", {"if": {"and": ["paired_body_part", {"absent": "0020,0062"}, {"absent": "0020,9072"}, {"absent": "0024,0113"}]}, "status": "executable"}), (("enumerated", ("R", "L"), None, None, ""),), None, (), ()),
+    ("a", 0x00080021, 0xFFFFFFFF, "3", "Series Date", "SeriesDate", "DA", "1", "", None, (), None, (), ()),
+    ("a", 0x00080031, 0xFFFFFFFF, "3", "Series Time", "SeriesTime", "TM", "1", "", None, (), None, (), ()),
+    ("a", 0x00081050, 0xFFFFFFFF, "3", "Performing Physician's Name", "PerformingPhysicianName", "PN", "1-n", "", None, (), None, (), ()),
+    ("a", 0x00081052, 0xFFFFFFFF, "3", "Performing Physician Identification Sequence", "PerformingPhysicianIdentificationSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-1", None, ()),
-    ), None),
-    ("a", 0x00181030, 0xFFFFFFFF, "3", "Protocol Name", "ProtocolName", "LO", "1", None, (), None, None),
-    ("a", 0x0008103E, 0xFFFFFFFF, "3", "Series Description", "SeriesDescription", "LO", "1", None, (), None, None),
-    ("a", 0x0008103F, 0xFFFFFFFF, "3", "Series Description Code Sequence", "SeriesDescriptionCodeSequence", "SQ", "1", None, (), (
+    ), (), ()),
+    ("a", 0x00181030, 0xFFFFFFFF, "3", "Protocol Name", "ProtocolName", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x0008103E, 0xFFFFFFFF, "3", "Series Description", "SeriesDescription", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x0008103F, 0xFFFFFFFF, "3", "Series Description Code Sequence", "SeriesDescriptionCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), None),
-    ("a", 0x00081070, 0xFFFFFFFF, "3", "Operators' Name", "OperatorsName", "PN", "1-n", None, (), None, None),
-    ("a", 0x00081072, 0xFFFFFFFF, "3", "Operator Identification Sequence", "OperatorIdentificationSequence", "SQ", "1", None, (), (
+    ), (), ()),
+    ("a", 0x00081070, 0xFFFFFFFF, "3", "Operators' Name", "OperatorsName", "PN", "1-n", "", None, (), None, (), ()),
+    ("a", 0x00081072, 0xFFFFFFFF, "3", "Operator Identification Sequence", "OperatorIdentificationSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-1", None, ()),
-    ), None),
-    ("a", 0x00081111, 0xFFFFFFFF, "3", "Referenced Performed Procedure Step Sequence", "ReferencedPerformedProcedureStepSequence", "SQ", "1", None, (), (
+    ), (), ()),
+    ("a", 0x00081111, 0xFFFFFFFF, "3", "Referenced Performed Procedure Step Sequence", "ReferencedPerformedProcedureStepSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-    ), None),
-    ("a", 0x00081250, 0xFFFFFFFF, "3", "Related Series Sequence", "RelatedSeriesSequence", "SQ", "1", None, (), (
-        ("a", 0x0020000D, 0xFFFFFFFF, "1", "Study Instance UID", "StudyInstanceUID", "UI", "1", None, (), None, None),
-        ("a", 0x0020000E, 0xFFFFFFFF, "1", "Series Instance UID", "SeriesInstanceUID", "UI", "1", None, (), None, None),
-        ("a", 0x0040A170, 0xFFFFFFFF, "2", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", None, (), (
+    ), (), ()),
+    ("a", 0x00081250, 0xFFFFFFFF, "3", "Related Series Sequence", "RelatedSeriesSequence", "SQ", "1", "", None, (), (
+        ("a", 0x0020000D, 0xFFFFFFFF, "1", "Study Instance UID", "StudyInstanceUID", "UI", "1", "", None, (), None, (), ()),
+        ("a", 0x0020000E, 0xFFFFFFFF, "1", "Series Instance UID", "SeriesInstanceUID", "UI", "1", "", None, (), None, (), ()),
+        ("a", 0x0040A170, 0xFFFFFFFF, "2", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (0, None), ((7210, "defined"),)),
-    ), None),
-    ("a", 0x00180015, 0xFFFFFFFF, "3", "Body Part Examined", "BodyPartExamined", "CS", "1", None, (), None, None),
-    ("a", 0x00185100, 0xFFFFFFFF, "2C", "Patient Position", "PatientPosition", "CS", "1", ('Required for images where Patient Orientation Code Sequence (0054,0410) is not present and whose SOP Class is one of the following: CT ("1.2.840.10008.5.1.4.1.1.2") or MR ("1.2.840.10008.5.1.4.1.1.4") or Enhanced CT ("1.2.840.10008.5.1.4.1.1.2.1") or Enhanced MR Image ("1.2.840.10008.5.1.4.1.1.4.1") or Enhanced Color MR Image ("1.2.840.10008.5.1.4.1.1.4.3") or MR Spectroscopy ("1.2.840.10008.5.1.4.1.1.4.2") Storage SOP Classes. May be present for other SOP Classes if Patient Orientation Code Sequence (0054,0410) is not present.', {"if": {"and": [{"absent": "0054,0410"}, {"equals": "root:0008,0016", "values": ["1.2.840.10008.5.1.4.1.1.2", "1.2.840.10008.5.1.4.1.1.4", "1.2.840.10008.5.1.4.1.1.2.1", "1.2.840.10008.5.1.4.1.1.4.1", "1.2.840.10008.5.1.4.1.1.4.3", "1.2.840.10008.5.1.4.1.1.4.2"]}]}, "permitted_if": {"absent": "0054,0410"}, "status": "executable"}), (("defined", ("HFP", "HFS", "HFDR", "HFDL", "FFDR", "FFDL", "FFP", "FFS", "LFP", "LFS", "RFP", "RFS", "AFDR", "AFDL", "PFDR", "PFDL"), None, None, ""),), None, None),
-    ("a", 0x00280108, 0xFFFFFFFF, "3", "Smallest Pixel Value in Series", "SmallestPixelValueInSeries", "US or SS", "1", None, (), None, None),
-    ("a", 0x00280109, 0xFFFFFFFF, "3", "Largest Pixel Value in Series", "LargestPixelValueInSeries", "US or SS", "1", None, (), None, None),
-    ("a", 0x00400275, 0xFFFFFFFF, "3", "Request Attributes Sequence", "RequestAttributesSequence", "SQ", "1", None, (), (
+        ), ((0, None, None),), ((7210, "defined"),)),
+    ), (), ()),
+    ("a", 0x00180015, 0xFFFFFFFF, "3", "Body Part Examined", "BodyPartExamined", "CS", "1", "", None, (), None, (), ()),
+    ("a", 0x00185100, 0xFFFFFFFF, "2C", "Patient Position", "PatientPosition", "CS", "1", "", ('Required for images where Patient Orientation Code Sequence (0054,0410) is not present and whose SOP Class is one of the following: CT ("1.2.840.10008.5.1.4.1.1.2") or MR ("1.2.840.10008.5.1.4.1.1.4") or Enhanced CT ("1.2.840.10008.5.1.4.1.1.2.1") or Enhanced MR Image ("1.2.840.10008.5.1.4.1.1.4.1") or Enhanced Color MR Image ("1.2.840.10008.5.1.4.1.1.4.3") or MR Spectroscopy ("1.2.840.10008.5.1.4.1.1.4.2") Storage SOP Classes. May be present for other SOP Classes if Patient Orientation Code Sequence (0054,0410) is not present.', {"if": {"and": [{"absent": "0054,0410"}, {"equals": "root:0008,0016", "values": ["1.2.840.10008.5.1.4.1.1.2", "1.2.840.10008.5.1.4.1.1.4", "1.2.840.10008.5.1.4.1.1.2.1", "1.2.840.10008.5.1.4.1.1.4.1", "1.2.840.10008.5.1.4.1.1.4.3", "1.2.840.10008.5.1.4.1.1.4.2"]}]}, "permitted_if": {"absent": "0054,0410"}, "status": "executable"}), (("defined", ("HFP", "HFS", "HFDR", "HFDL", "FFDR", "FFDL", "FFP", "FFS", "LFP", "LFS", "RFP", "RFS", "AFDR", "AFDL", "PFDR", "PFDL"), None, None, ""),), None, (), ()),
+    ("a", 0x00280108, 0xFFFFFFFF, "3", "Smallest Pixel Value in Series", "SmallestPixelValueInSeries", "US or SS", "1", "", None, (), None, (), ()),
+    ("a", 0x00280109, 0xFFFFFFFF, "3", "Largest Pixel Value in Series", "LargestPixelValueInSeries", "US or SS", "1", "", None, (), None, (), ()),
+    ("a", 0x00400275, 0xFFFFFFFF, "3", "Request Attributes Sequence", "RequestAttributesSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-9", None, ()),
-    ), None),
+    ), (), ()),
     ("i", "table_10-16", None, ()),
-    ("a", 0x00102210, 0xFFFFFFFF, "1C", "Anatomical Orientation Type", "AnatomicalOrientationType", "CS", "1", ("Required if the Patient is a non-human organism and the anatomical Frame of Reference is not bipedal. May be present otherwise.", {"if": {"and": ["non_human_patient", {"unknown": "dataset", "text": "the anatomical Frame of Reference is not bipedal"}]}, "otherwise": "may", "status": "not-decidable"}), (("enumerated", ("BIPED", "QUADRUPED"), None, None, ""),), None, None),
-    ("a", 0x300A0700, 0xFFFFFFFF, "3", "Treatment Session UID", "TreatmentSessionUID", "UI", "1", None, (), None, None),
+    ("a", 0x00102210, 0xFFFFFFFF, "1C", "Anatomical Orientation Type", "AnatomicalOrientationType", "CS", "1", "", ("Required if the Patient is a non-human organism and the anatomical Frame of Reference is not bipedal. May be present otherwise.", {"if": {"and": ["non_human_patient", {"unknown": "dataset", "text": "the anatomical Frame of Reference is not bipedal"}]}, "otherwise": "may", "status": "not-decidable"}), (("enumerated", ("BIPED", "QUADRUPED"), None, None, ""),), None, (), ()),
+    ("a", 0x300A0700, 0xFFFFFFFF, "3", "Treatment Session UID", "TreatmentSessionUID", "UI", "1", "", None, (), None, (), ()),
 )

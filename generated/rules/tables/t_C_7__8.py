@@ -2,33 +2,33 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.7-8 "General Equipment Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.7-8", "C.7-8", "General Equipment Module", "module")
 
 RULES = (
-    ("a", 0x00080070, 0xFFFFFFFF, "2", "Manufacturer", "Manufacturer", "LO", "1", None, (), None, None),
-    ("a", 0x00080080, 0xFFFFFFFF, "3", "Institution Name", "InstitutionName", "LO", "1", None, (), None, None),
-    ("a", 0x00080081, 0xFFFFFFFF, "3", "Institution Address", "InstitutionAddress", "ST", "1", None, (), None, None),
-    ("a", 0x00081010, 0xFFFFFFFF, "3", "Station Name", "StationName", "SH", "1", None, (), None, None),
-    ("a", 0x00081040, 0xFFFFFFFF, "3", "Institutional Department Name", "InstitutionalDepartmentName", "LO", "1", None, (), None, None),
-    ("a", 0x00081041, 0xFFFFFFFF, "3", "Institutional Department Type Code Sequence", "InstitutionalDepartmentTypeCodeSequence", "SQ", "1", None, (), (
+    ("a", 0x00080070, 0xFFFFFFFF, "2", "Manufacturer", "Manufacturer", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00080080, 0xFFFFFFFF, "3", "Institution Name", "InstitutionName", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00080081, 0xFFFFFFFF, "3", "Institution Address", "InstitutionAddress", "ST", "1", "", None, (), None, (), ()),
+    ("a", 0x00081010, 0xFFFFFFFF, "3", "Station Name", "StationName", "SH", "1", "", None, (), None, (), ()),
+    ("a", 0x00081040, 0xFFFFFFFF, "3", "Institutional Department Name", "InstitutionalDepartmentName", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00081041, 0xFFFFFFFF, "3", "Institutional Department Type Code Sequence", "InstitutionalDepartmentTypeCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), None),
-    ("a", 0x00081090, 0xFFFFFFFF, "3", "Manufacturer's Model Name", "ManufacturerModelName", "LO", "1", None, (), None, None),
-    ("a", 0x0018100B, 0xFFFFFFFF, "3", "Manufacturer's Device Class UID", "ManufacturerDeviceClassUID", "UI", "1-n", None, (), None, None),
-    ("a", 0x00181000, 0xFFFFFFFF, "3", "Device Serial Number", "DeviceSerialNumber", "LO", "1", None, (), None, None),
-    ("a", 0x00181020, 0xFFFFFFFF, "3", "Software Versions", "SoftwareVersions", "LO", "1-n", None, (), None, None),
-    ("a", 0x00181008, 0xFFFFFFFF, "3", "Gantry ID", "GantryID", "LO", "1", None, (), None, None),
-    ("a", 0x0018100A, 0xFFFFFFFF, "3", "UDI Sequence", "UDISequence", "SQ", "1", None, (), (
+    ), (), ()),
+    ("a", 0x00081090, 0xFFFFFFFF, "3", "Manufacturer's Model Name", "ManufacturerModelName", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x0018100B, 0xFFFFFFFF, "3", "Manufacturer's Device Class UID", "ManufacturerDeviceClassUID", "UI", "1-n", "", None, (), None, (), ()),
+    ("a", 0x00181000, 0xFFFFFFFF, "3", "Device Serial Number", "DeviceSerialNumber", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00181020, 0xFFFFFFFF, "3", "Software Versions", "SoftwareVersions", "LO", "1-n", "", None, (), None, (), ()),
+    ("a", 0x00181008, 0xFFFFFFFF, "3", "Gantry ID", "GantryID", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x0018100A, 0xFFFFFFFF, "3", "UDI Sequence", "UDISequence", "SQ", "1", "", None, (), (
         ("i", "table_10.29-1", None, ()),
-    ), None),
-    ("a", 0x00181002, 0xFFFFFFFF, "3", "Device UID", "DeviceUID", "UI", "1", None, (), None, None),
-    ("a", 0x00181050, 0xFFFFFFFF, "3", "Spatial Resolution", "SpatialResolution", "DS", "1", None, (), None, None),
-    ("a", 0x00181204, 0xFFFFFFFF, "3", "Date of Manufacture", "DateOfManufacture", "DA", "1", None, (), None, None),
-    ("a", 0x00181205, 0xFFFFFFFF, "3", "Date of Installation", "DateOfInstallation", "DA", "1", None, (), None, None),
-    ("a", 0x00181200, 0xFFFFFFFF, "3", "Date of Last Calibration", "DateOfLastCalibration", "DA", "1-n", None, (), None, None),
-    ("a", 0x00181201, 0xFFFFFFFF, "3", "Time of Last Calibration", "TimeOfLastCalibration", "TM", "1-n", None, (), None, None),
-    ("a", 0x00280120, 0xFFFFFFFF, "1C", "Pixel Padding Value", "PixelPaddingValue", "US or SS", "1", ("Required if Pixel Padding Range Limit (0028,0121) is present and either Pixel Data (7FE0,0010) or Pixel Data Provider URL (0028,7FE0) is present. May be present otherwise only if Pixel Data (7FE0,0010) or Pixel Data Provider URL (0028,7FE0) is present.", {"if": {"and": [{"present": "0028,0121"}, {"or": [{"present": "7FE0,0010"}, {"present": "0028,7FE0"}]}]}, "permitted_if": {"or": [{"present": "7FE0,0010"}, {"present": "0028,7FE0"}]}, "status": "executable"}), (), None, None),
+    ), (), ()),
+    ("a", 0x00181002, 0xFFFFFFFF, "3", "Device UID", "DeviceUID", "UI", "1", "", None, (), None, (), ()),
+    ("a", 0x00181050, 0xFFFFFFFF, "3", "Spatial Resolution", "SpatialResolution", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x00181204, 0xFFFFFFFF, "3", "Date of Manufacture", "DateOfManufacture", "DA", "1", "", None, (), None, (), ()),
+    ("a", 0x00181205, 0xFFFFFFFF, "3", "Date of Installation", "DateOfInstallation", "DA", "1", "", None, (), None, (), ()),
+    ("a", 0x00181200, 0xFFFFFFFF, "3", "Date of Last Calibration", "DateOfLastCalibration", "DA", "1-n", "", None, (), None, (), ()),
+    ("a", 0x00181201, 0xFFFFFFFF, "3", "Time of Last Calibration", "TimeOfLastCalibration", "TM", "1-n", "", None, (), None, (), ()),
+    ("a", 0x00280120, 0xFFFFFFFF, "1C", "Pixel Padding Value", "PixelPaddingValue", "US or SS", "1", "", ("Required if Pixel Padding Range Limit (0028,0121) is present and either Pixel Data (7FE0,0010) or Pixel Data Provider URL (0028,7FE0) is present. May be present otherwise only if Pixel Data (7FE0,0010) or Pixel Data Provider URL (0028,7FE0) is present.", {"if": {"and": [{"present": "0028,0121"}, {"or": [{"present": "7FE0,0010"}, {"present": "0028,7FE0"}]}]}, "permitted_if": {"or": [{"present": "7FE0,0010"}, {"present": "0028,7FE0"}]}, "status": "executable"}), (), None, (), ()),
 )

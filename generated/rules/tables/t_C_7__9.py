@@ -2,31 +2,31 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.7-9 "General Image Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.7-9", "C.7-9", "General Image Module", "module")
 
 RULES = (
-    ("a", 0x00200013, 0xFFFFFFFF, "2", "Instance Number", "InstanceNumber", "IS", "1", None, (), None, None),
-    ("a", 0x00200020, 0xFFFFFFFF, "2C", "Patient Orientation", "PatientOrientation", "CS", "2", ("Required if image does not require Image Orientation (Patient) (0020,0037) and Image Position (Patient) (0020,0032) or if image does not require Image Orientation (Slide) (0048,0102). May be present otherwise.", {"if": {"or": [{"and": [{"not": {"iod_requires": ["0020,0037", "0020,0032"]}}, {"not": {"iod_requires": ["0048,0102"]}}]}, {"and": [{"or": [{"not": {"iod_requires": ["0020,0037", "0020,0032"]}}, {"not": {"iod_requires": ["0048,0102"]}}]}, {"unknown": "dataset", "text": "the sentence's 'or' read as written, or as 'neither … nor' (the two readings differ for this image)"}]}]}, "otherwise": "may", "status": "not-decidable"}), (), None, None),
-    ("a", 0x00080023, 0xFFFFFFFF, "2C", "Content Date", "ContentDate", "DA", "1", ("Required if image is part of a Series in which the images are temporally related. May be present otherwise.", {"if": {"unknown": "dataset", "text": "image is part of a Series in which the images are temporally related"}, "otherwise": "may", "status": "not-decidable"}), (), None, None),
-    ("a", 0x00080033, 0xFFFFFFFF, "2C", "Content Time", "ContentTime", "TM", "1", ("Required if image is part of a Series in which the images are temporally related. May be present otherwise.", {"if": {"unknown": "dataset", "text": "image is part of a Series in which the images are temporally related"}, "otherwise": "may", "status": "not-decidable"}), (), None, None),
-    ("a", 0x00080008, 0xFFFFFFFF, "3", "Image Type", "ImageType", "CS", "2-n", None, (("enumerated", ("ORIGINAL", "DERIVED"), 1, None, ""), ("enumerated", ("PRIMARY", "SECONDARY"), 2, None, "")), None, None),
-    ("a", 0x00204000, 0xFFFFFFFF, "3", "Image Comments", "ImageComments", "LT", "1", None, (), None, None),
-    ("a", 0x00280300, 0xFFFFFFFF, "3", "Quality Control Image", "QualityControlImage", "CS", "1", None, (("enumerated", ("YES", "NO", "BOTH"), None, None, ""),), None, None),
-    ("a", 0x00280301, 0xFFFFFFFF, "3", "Burned In Annotation", "BurnedInAnnotation", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ("a", 0x00280302, 0xFFFFFFFF, "3", "Recognizable Visual Features", "RecognizableVisualFeatures", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ("a", 0x00282110, 0xFFFFFFFF, "3", "Lossy Image Compression", "LossyImageCompression", "CS", "1", None, (("enumerated", ("00", "01"), None, None, ""),), None, None),
-    ("a", 0x00282112, 0xFFFFFFFF, "3", "Lossy Image Compression Ratio", "LossyImageCompressionRatio", "DS", "1-n", None, (), None, None),
-    ("a", 0x00282114, 0xFFFFFFFF, "3", "Lossy Image Compression Method", "LossyImageCompressionMethod", "CS", "1-n", None, (("defined", ("ISO_10918_1", "ISO_14495_1", "ISO_15444_1", "ISO_15444_15", "ISO_13818_2", "ISO_14496_10", "ISO_23008_2"), None, None, ""),), None, None),
-    ("a", 0x00880200, 0xFFFFFFFF, "3", "Icon Image Sequence", "IconImageSequence", "SQ", "1", None, (), (
+    ("a", 0x00200013, 0xFFFFFFFF, "2", "Instance Number", "InstanceNumber", "IS", "1", "", None, (), None, (), ()),
+    ("a", 0x00200020, 0xFFFFFFFF, "2C", "Patient Orientation", "PatientOrientation", "CS", "2", "", ("Required if image does not require Image Orientation (Patient) (0020,0037) and Image Position (Patient) (0020,0032) or if image does not require Image Orientation (Slide) (0048,0102). May be present otherwise.", {"if": {"or": [{"and": [{"not": {"iod_requires": ["0020,0037", "0020,0032"]}}, {"not": {"iod_requires": ["0048,0102"]}}]}, {"and": [{"or": [{"not": {"iod_requires": ["0020,0037", "0020,0032"]}}, {"not": {"iod_requires": ["0048,0102"]}}]}, {"unknown": "dataset", "text": "the sentence's 'or' read as written, or as 'neither … nor' (the two readings differ for this image)"}]}]}, "otherwise": "may", "status": "not-decidable"}), (), None, (), ()),
+    ("a", 0x00080023, 0xFFFFFFFF, "2C", "Content Date", "ContentDate", "DA", "1", "", ("Required if image is part of a Series in which the images are temporally related. May be present otherwise.", {"if": {"unknown": "dataset", "text": "image is part of a Series in which the images are temporally related"}, "otherwise": "may", "status": "not-decidable"}), (), None, (), ()),
+    ("a", 0x00080033, 0xFFFFFFFF, "2C", "Content Time", "ContentTime", "TM", "1", "", ("Required if image is part of a Series in which the images are temporally related. May be present otherwise.", {"if": {"unknown": "dataset", "text": "image is part of a Series in which the images are temporally related"}, "otherwise": "may", "status": "not-decidable"}), (), None, (), ()),
+    ("a", 0x00080008, 0xFFFFFFFF, "3", "Image Type", "ImageType", "CS", "2-n", "", None, (("enumerated", ("ORIGINAL", "DERIVED"), 1, None, ""), ("enumerated", ("PRIMARY", "SECONDARY"), 2, None, "")), None, (), ()),
+    ("a", 0x00204000, 0xFFFFFFFF, "3", "Image Comments", "ImageComments", "LT", "1", "", None, (), None, (), ()),
+    ("a", 0x00280300, 0xFFFFFFFF, "3", "Quality Control Image", "QualityControlImage", "CS", "1", "", None, (("enumerated", ("YES", "NO", "BOTH"), None, None, ""),), None, (), ()),
+    ("a", 0x00280301, 0xFFFFFFFF, "3", "Burned In Annotation", "BurnedInAnnotation", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ("a", 0x00280302, 0xFFFFFFFF, "3", "Recognizable Visual Features", "RecognizableVisualFeatures", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ("a", 0x00282110, 0xFFFFFFFF, "3", "Lossy Image Compression", "LossyImageCompression", "CS", "1", "", None, (("enumerated", ("00", "01"), None, None, ""),), None, (), ()),
+    ("a", 0x00282112, 0xFFFFFFFF, "3", "Lossy Image Compression Ratio", "LossyImageCompressionRatio", "DS", "1-n", "", None, (), None, (), ()),
+    ("a", 0x00282114, 0xFFFFFFFF, "3", "Lossy Image Compression Method", "LossyImageCompressionMethod", "CS", "1-n", "", None, (("defined", ("ISO_10918_1", "ISO_14495_1", "ISO_15444_1", "ISO_15444_15", "ISO_13818_2", "ISO_14496_10", "ISO_23008_2"), None, None, ""),), None, (), ()),
+    ("a", 0x00880200, 0xFFFFFFFF, "3", "Icon Image Sequence", "IconImageSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.7-11b", None, ()),
-    ), None),
-    ("a", 0x20500020, 0xFFFFFFFF, "3", "Presentation LUT Shape", "PresentationLUTShape", "CS", "1", None, (("enumerated", ("IDENTITY", "INVERSE"), None, None, ""),), None, None),
-    ("a", 0x00409096, 0xFFFFFFFF, "3", "Real World Value Mapping Sequence", "RealWorldValueMappingSequence", "SQ", "1", None, (), (
+    ), (), ()),
+    ("a", 0x20500020, 0xFFFFFFFF, "3", "Presentation LUT Shape", "PresentationLUTShape", "CS", "1", "", None, (("enumerated", ("IDENTITY", "INVERSE"), None, None, ""),), None, (), ()),
+    ("a", 0x00409096, 0xFFFFFFFF, "3", "Real World Value Mapping Sequence", "RealWorldValueMappingSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.7.6.16-12b", None, ()),
-    ), None),
-    ("a", 0x00200062, 0xFFFFFFFF, "3", "Image Laterality", "ImageLaterality", "CS", "1", None, (("enumerated", ("R", "L", "U", "B"), None, None, ""),), None, None),
+    ), (), ()),
+    ("a", 0x00200062, 0xFFFFFFFF, "3", "Image Laterality", "ImageLaterality", "CS", "1", "", None, (("enumerated", ("R", "L", "U", "B"), None, None, ""),), None, (), ()),
     ("i", "table_10-7", None, ()),
 )

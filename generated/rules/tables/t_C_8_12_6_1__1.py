@@ -2,17 +2,17 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8.12.6.1-1 "Plane Position (Slide) Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8.12.6.1-1", "C.8.12.6.1-1", "Plane Position (Slide) Macro", "macro")
 
 RULES = (
-    ("a", 0x0048021A, 0xFFFFFFFF, "1", "Plane Position (Slide) Sequence", "PlanePositionSlideSequence", "SQ", "1", None, (), (
-        ("a", 0x0048021E, 0xFFFFFFFF, "1", "Column Position In Total Image Pixel Matrix", "ColumnPositionInTotalImagePixelMatrix", "SL", "1", None, (), None, None),
-        ("a", 0x0048021F, 0xFFFFFFFF, "1", "Row Position In Total Image Pixel Matrix", "RowPositionInTotalImagePixelMatrix", "SL", "1", None, (), None, None),
-        ("a", 0x0040072A, 0xFFFFFFFF, "1", "X Offset in Slide Coordinate System", "XOffsetInSlideCoordinateSystem", "DS", "1", None, (), None, None),
-        ("a", 0x0040073A, 0xFFFFFFFF, "1", "Y Offset in Slide Coordinate System", "YOffsetInSlideCoordinateSystem", "DS", "1", None, (), None, None),
-        ("a", 0x0040074A, 0xFFFFFFFF, "1", "Z Offset in Slide Coordinate System", "ZOffsetInSlideCoordinateSystem", "DS", "1", None, (), None, None),
-    ), (1, 1)),
+    ("a", 0x0048021A, 0xFFFFFFFF, "1", "Plane Position (Slide) Sequence", "PlanePositionSlideSequence", "SQ", "1", "", None, (), (
+        ("a", 0x0048021E, 0xFFFFFFFF, "1", "Column Position In Total Image Pixel Matrix", "ColumnPositionInTotalImagePixelMatrix", "SL", "1", "", None, (), None, (), ()),
+        ("a", 0x0048021F, 0xFFFFFFFF, "1", "Row Position In Total Image Pixel Matrix", "RowPositionInTotalImagePixelMatrix", "SL", "1", "", None, (), None, (), ()),
+        ("a", 0x0040072A, 0xFFFFFFFF, "1", "X Offset in Slide Coordinate System", "XOffsetInSlideCoordinateSystem", "DS", "1", "", None, (), None, (), ()),
+        ("a", 0x0040073A, 0xFFFFFFFF, "1", "Y Offset in Slide Coordinate System", "YOffsetInSlideCoordinateSystem", "DS", "1", "", None, (), None, (), ()),
+        ("a", 0x0040074A, 0xFFFFFFFF, "1", "Z Offset in Slide Coordinate System", "ZOffsetInSlideCoordinateSystem", "DS", "1", "", None, (), None, (), ()),
+    ), ((1, 1, None),), ()),
 )

@@ -2,13 +2,13 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8.12.6.2-1 "Optical Path Identification Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8.12.6.2-1", "C.8.12.6.2-1", "Optical Path Identification Macro", "macro")
 
 RULES = (
-    ("a", 0x00480207, 0xFFFFFFFF, "1", "Optical Path Identification Sequence", "OpticalPathIdentificationSequence", "SQ", "1", None, (), (
-        ("a", 0x00480106, 0xFFFFFFFF, "1", "Optical Path Identifier", "OpticalPathIdentifier", "SH", "1", None, (), None, None),
-    ), (1, 1)),
+    ("a", 0x00480207, 0xFFFFFFFF, "1", "Optical Path Identification Sequence", "OpticalPathIdentificationSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00480106, 0xFFFFFFFF, "1", "Optical Path Identifier", "OpticalPathIdentifier", "SH", "1", "", None, (), None, (), ()),
+    ), ((1, 1, None),), ()),
 )

@@ -2,13 +2,13 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8.12.6.3-1 "Specimen Reference Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8.12.6.3-1", "C.8.12.6.3-1", "Specimen Reference Macro", "macro")
 
 RULES = (
-    ("a", 0x00480110, 0xFFFFFFFF, "2", "Specimen Reference Sequence", "SpecimenReferenceSequence", "SQ", "1", None, (), (
-        ("a", 0x00400554, 0xFFFFFFFF, "1", "Specimen UID", "SpecimenUID", "UI", "1", None, (), None, None),
-    ), (0, None)),
+    ("a", 0x00480110, 0xFFFFFFFF, "2", "Specimen Reference Sequence", "SpecimenReferenceSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00400554, 0xFFFFFFFF, "1", "Specimen UID", "SpecimenUID", "UI", "1", "", None, (), None, (), ()),
+    ), ((0, None, None),), ()),
 )

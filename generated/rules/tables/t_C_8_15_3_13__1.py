@@ -2,26 +2,26 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8.15.3.13-1 "Multi-energy CT Processing Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8.15.3.13-1", "C.8.15.3.13-1", "Multi-energy CT Processing Macro", "macro")
 
 RULES = (
-    ("a", 0x00189363, 0xFFFFFFFF, "3", "Multi-energy CT Processing Sequence", "MultienergyCTProcessingSequence", "SQ", "1", None, (), (
-        ("a", 0x0018937E, 0xFFFFFFFF, "1", "Decomposition Method", "DecompositionMethod", "CS", "1", None, (("defined", ("PROJECTION_BASED", "IMAGE_BASED", "HYBRID"), None, None, ""),), None, None),
-        ("a", 0x0018937F, 0xFFFFFFFF, "3", "Decomposition Description", "DecompositionDescription", "UT", "1", None, (), None, None),
-        ("a", 0x00189380, 0xFFFFFFFF, "3", "Decomposition Algorithm Identification Sequence", "DecompositionAlgorithmIdentificationSequence", "SQ", "1", None, (), (
+    ("a", 0x00189363, 0xFFFFFFFF, "3", "Multi-energy CT Processing Sequence", "MultienergyCTProcessingSequence", "SQ", "1", "", None, (), (
+        ("a", 0x0018937E, 0xFFFFFFFF, "1", "Decomposition Method", "DecompositionMethod", "CS", "1", "", None, (("defined", ("PROJECTION_BASED", "IMAGE_BASED", "HYBRID"), None, None, ""),), None, (), ()),
+        ("a", 0x0018937F, 0xFFFFFFFF, "3", "Decomposition Description", "DecompositionDescription", "UT", "1", "", None, (), None, (), ()),
+        ("a", 0x00189380, 0xFFFFFFFF, "3", "Decomposition Algorithm Identification Sequence", "DecompositionAlgorithmIdentificationSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-19", None, ()),
-        ), None),
-        ("a", 0x00189381, 0xFFFFFFFF, "3", "Decomposition Material Sequence", "DecompositionMaterialSequence", "SQ", "1", None, (), (
-            ("a", 0x0018937D, 0xFFFFFFFF, "1", "Material Code Sequence", "MaterialCodeSequence", "SQ", "1", None, (), (
+        ), (), ()),
+        ("a", 0x00189381, 0xFFFFFFFF, "3", "Decomposition Material Sequence", "DecompositionMaterialSequence", "SQ", "1", "", None, (), (
+            ("a", 0x0018937D, 0xFFFFFFFF, "1", "Material Code Sequence", "MaterialCodeSequence", "SQ", "1", "", None, (), (
                 ("i", "table_8.8-1", None, ()),
-            ), (1, 1)),
-            ("a", 0x00189382, 0xFFFFFFFF, "3", "Material Attenuation Sequence", "MaterialAttenuationSequence", "SQ", "1", None, (), (
-                ("a", 0x00189383, 0xFFFFFFFF, "1", "Photon Energy", "PhotonEnergy", "DS", "1", None, (), None, None),
-                ("a", 0x00189384, 0xFFFFFFFF, "1", "X-Ray Mass Attenuation Coefficient", "XRayMassAttenuationCoefficient", "DS", "1", None, (), None, None),
-            ), None),
-        ), None),
-    ), None),
+            ), ((1, 1, None),), ()),
+            ("a", 0x00189382, 0xFFFFFFFF, "3", "Material Attenuation Sequence", "MaterialAttenuationSequence", "SQ", "1", "", None, (), (
+                ("a", 0x00189383, 0xFFFFFFFF, "1", "Photon Energy", "PhotonEnergy", "DS", "1", "", None, (), None, (), ()),
+                ("a", 0x00189384, 0xFFFFFFFF, "1", "X-Ray Mass Attenuation Coefficient", "XRayMassAttenuationCoefficient", "DS", "1", "", None, (), None, (), ()),
+            ), (), ()),
+        ), (), ()),
+    ), (), ()),
 )

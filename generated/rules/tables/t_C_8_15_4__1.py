@@ -2,7 +2,7 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8.15.4-1 "Enhanced Multi-energy CT Acquisition Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8.15.4-1", "C.8.15.4-1", "Enhanced Multi-energy CT Acquisition Module", "module")

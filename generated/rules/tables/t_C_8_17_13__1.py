@@ -2,17 +2,17 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8.17.13-1 "Wide Field Ophthalmic Photography Quality Rating Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8.17.13-1", "C.8.17.13-1", "Wide Field Ophthalmic Photography Quality Rating Module", "module")
 
 RULES = (
-    ("a", 0x00221525, 0xFFFFFFFF, "1", "Wide Field Ophthalmic Photography Quality Rating Sequence", "WideFieldOphthalmicPhotographyQualityRatingSequence", "SQ", "1", None, (), (
+    ("a", 0x00221525, 0xFFFFFFFF, "1", "Wide Field Ophthalmic Photography Quality Rating Sequence", "WideFieldOphthalmicPhotographyQualityRatingSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-26", None, ()),
-        ("a", 0x00221526, 0xFFFFFFFF, "1", "Wide Field Ophthalmic Photography Quality Threshold Sequence", "WideFieldOphthalmicPhotographyQualityThresholdSequence", "SQ", "1", None, (), (
-            ("a", 0x00221527, 0xFFFFFFFF, "1", "Wide Field Ophthalmic Photography Threshold Quality Rating", "WideFieldOphthalmicPhotographyThresholdQualityRating", "FL", "1", None, (), None, None),
-        ), (1, 1)),
+        ("a", 0x00221526, 0xFFFFFFFF, "1", "Wide Field Ophthalmic Photography Quality Threshold Sequence", "WideFieldOphthalmicPhotographyQualityThresholdSequence", "SQ", "1", "", None, (), (
+            ("a", 0x00221527, 0xFFFFFFFF, "1", "Wide Field Ophthalmic Photography Threshold Quality Rating", "WideFieldOphthalmicPhotographyThresholdQualityRating", "FL", "1", "", None, (), None, (), ()),
+        ), ((1, 1, None),), ()),
         ("i", "table_10-19", None, ()),
-    ), (1, 1), ((4243, "defined"),)),
+    ), ((1, 1, None),), ((4243, "defined"),)),
 )

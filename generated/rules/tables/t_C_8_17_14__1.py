@@ -2,54 +2,54 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8.17.14-1 "Ophthalmic Optical Coherence Tomography En Face Image Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8.17.14-1", "C.8.17.14-1", "Ophthalmic Optical Coherence Tomography En Face Image Module", "module")
 
 RULES = (
-    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", None, (("enumerated", ("DERIVED",), 1, None, ""), ("enumerated", ("PRIMARY",), 2, None, ""), ("defined", ("MONTAGE",), 3, None, "")), None, None),
-    ("a", 0x00200013, 0xFFFFFFFF, "1", "Instance Number", "InstanceNumber", "IS", "1", None, (), None, None),
-    ("a", 0x00280100, 0xFFFFFFFF, "1", "Bits Allocated", "BitsAllocated", "US", "1", None, (), None, None),
-    ("a", 0x00280101, 0xFFFFFFFF, "1", "Bits Stored", "BitsStored", "US", "1", None, (), None, None),
-    ("a", 0x00280102, 0xFFFFFFFF, "1", "High Bit", "HighBit", "US", "1", None, (), None, None),
-    ("a", 0x00280002, 0xFFFFFFFF, "1", "Samples per Pixel", "SamplesPerPixel", "US", "1", None, (("enumerated", ("1",), None, None, ""),), None, None),
-    ("a", 0x00280004, 0xFFFFFFFF, "1", "Photometric Interpretation", "PhotometricInterpretation", "CS", "1", None, (("enumerated", ("MONOCHROME2", "PALETTE COLOR"), None, None, ""),), None, None),
-    ("a", 0x00280103, 0xFFFFFFFF, "1", "Pixel Representation", "PixelRepresentation", "US", "1", None, (("enumerated", ("0",), None, None, ""),), None, None),
-    ("a", 0x00280030, 0xFFFFFFFF, "1", "Pixel Spacing", "PixelSpacing", "DS", "2", None, (), None, None),
-    ("a", 0x00080033, 0xFFFFFFFF, "1", "Content Time", "ContentTime", "TM", "1", None, (), None, None),
-    ("a", 0x00080023, 0xFFFFFFFF, "1", "Content Date", "ContentDate", "DA", "1", None, (), None, None),
-    ("a", 0x00082112, 0xFFFFFFFF, "1", "Source Image Sequence", "SourceImageSequence", "SQ", "1", None, (), (
+    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", "", None, (("enumerated", ("DERIVED",), 1, None, ""), ("enumerated", ("PRIMARY",), 2, None, ""), ("defined", ("MONTAGE",), 3, None, "")), None, (), ()),
+    ("a", 0x00200013, 0xFFFFFFFF, "1", "Instance Number", "InstanceNumber", "IS", "1", "", None, (), None, (), ()),
+    ("a", 0x00280100, 0xFFFFFFFF, "1", "Bits Allocated", "BitsAllocated", "US", "1", "", None, (), None, (), ()),
+    ("a", 0x00280101, 0xFFFFFFFF, "1", "Bits Stored", "BitsStored", "US", "1", "", None, (), None, (), ()),
+    ("a", 0x00280102, 0xFFFFFFFF, "1", "High Bit", "HighBit", "US", "1", "", None, (), None, (), ()),
+    ("a", 0x00280002, 0xFFFFFFFF, "1", "Samples per Pixel", "SamplesPerPixel", "US", "1", "", None, (("enumerated", ("1",), None, None, ""),), None, (), ()),
+    ("a", 0x00280004, 0xFFFFFFFF, "1", "Photometric Interpretation", "PhotometricInterpretation", "CS", "1", "", None, (("enumerated", ("MONOCHROME2", "PALETTE COLOR"), None, None, ""),), None, (), ()),
+    ("a", 0x00280103, 0xFFFFFFFF, "1", "Pixel Representation", "PixelRepresentation", "US", "1", "", None, (("enumerated", ("0",), None, None, ""),), None, (), ()),
+    ("a", 0x00280030, 0xFFFFFFFF, "1", "Pixel Spacing", "PixelSpacing", "DS", "2", "", None, (), None, (), ()),
+    ("a", 0x00080033, 0xFFFFFFFF, "1", "Content Time", "ContentTime", "TM", "1", "", None, (), None, (), ()),
+    ("a", 0x00080023, 0xFFFFFFFF, "1", "Content Date", "ContentDate", "DA", "1", "", None, (), None, (), ()),
+    ("a", 0x00082112, 0xFFFFFFFF, "1", "Source Image Sequence", "SourceImageSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-3", None, ()),
-        ("a", 0x0040A170, 0xFFFFFFFF, "1", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", None, (), (
+        ("a", 0x0040A170, 0xFFFFFFFF, "1", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1), ((7202, "defined"),)),
-    ), (1, None)),
-    ("a", 0x00221612, 0xFFFFFFFF, "1", "Derivation Algorithm Sequence", "DerivationAlgorithmSequence", "SQ", "1", None, (), (
+        ), ((1, 1, None),), ((7202, "defined"),)),
+    ), ((1, None, None),), ()),
+    ("a", 0x00221612, 0xFFFFFFFF, "1", "Derivation Algorithm Sequence", "DerivationAlgorithmSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-19", None, ()),
-    ), (1, 1), ((4270, "defined"),)),
-    ("a", 0x00221615, 0xFFFFFFFF, "1", "Ophthalmic Image Type Code Sequence", "OphthalmicImageTypeCodeSequence", "SQ", "1", None, (), (
+    ), ((1, 1, None),), ((4270, "defined"),)),
+    ("a", 0x00221615, 0xFFFFFFFF, "1", "Ophthalmic Image Type Code Sequence", "OphthalmicImageTypeCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, 1), ((4271, "defined"),)),
-    ("a", 0x00221616, 0xFFFFFFFF, "3", "Ophthalmic Image Type Description", "OphthalmicImageTypeDescription", "LO", "1", None, (), None, None),
-    ("a", 0x00281050, 0xFFFFFFFF, "1", "Window Center", "WindowCenter", "DS", "1-n", None, (), None, None),
-    ("a", 0x00281051, 0xFFFFFFFF, "1", "Window Width", "WindowWidth", "DS", "1-n", None, (), None, None),
-    ("a", 0x00221517, 0xFFFFFFFF, "3", "Ophthalmic FOV", "OphthalmicFOV", "FL", "1", None, (), None, None),
-    ("a", 0x00221620, 0xFFFFFFFF, "1", "Referenced Surface Mesh Identification Sequence", "ReferencedSurfaceMeshIdentificationSequence", "SQ", "1", None, (), (
-        ("a", 0x00081155, 0xFFFFFFFF, "1", "Referenced SOP Instance UID", "ReferencedSOPInstanceUID", "UI", "1", None, (), None, None),
-        ("a", 0x0066002C, 0xFFFFFFFF, "1", "Referenced Surface Number", "ReferencedSurfaceNumber", "UL", "1", None, (), None, None),
-        ("a", 0x0062000F, 0xFFFFFFFF, "1", "Segmented Property Type Code Sequence", "SegmentedPropertyTypeCodeSequence", "SQ", "1", None, (), (
+    ), ((1, 1, None),), ((4271, "defined"),)),
+    ("a", 0x00221616, 0xFFFFFFFF, "3", "Ophthalmic Image Type Description", "OphthalmicImageTypeDescription", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00281050, 0xFFFFFFFF, "1", "Window Center", "WindowCenter", "DS", "1-n", "", None, (), None, (), ()),
+    ("a", 0x00281051, 0xFFFFFFFF, "1", "Window Width", "WindowWidth", "DS", "1-n", "", None, (), None, (), ()),
+    ("a", 0x00221517, 0xFFFFFFFF, "3", "Ophthalmic FOV", "OphthalmicFOV", "FL", "1", "", None, (), None, (), ()),
+    ("a", 0x00221620, 0xFFFFFFFF, "1", "Referenced Surface Mesh Identification Sequence", "ReferencedSurfaceMeshIdentificationSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00081155, 0xFFFFFFFF, "1", "Referenced SOP Instance UID", "ReferencedSOPInstanceUID", "UI", "1", "", None, (), None, (), ()),
+        ("a", 0x0066002C, 0xFFFFFFFF, "1", "Referenced Surface Number", "ReferencedSurfaceNumber", "UL", "1", "", None, (), None, (), ()),
+        ("a", 0x0062000F, 0xFFFFFFFF, "1", "Segmented Property Type Code Sequence", "SegmentedPropertyTypeCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), None),
-        ("a", 0x00221658, 0xFFFFFFFF, "1", "Surface Mesh Z-Pixel Offset", "SurfaceMeshZPixelOffset", "UL", "1", None, (), None, None),
-    ), (1, None)),
-    ("a", 0x00221019, 0xFFFFFFFF, "3", "Ophthalmic Axial Length", "OphthalmicAxialLength", "FL", "1", None, (), None, None),
-    ("a", 0x00221515, 0xFFFFFFFF, "3", "Ophthalmic Axial Length Method", "OphthalmicAxialLengthMethod", "CS", "1", None, (("enumerated", ("MEASURED", "ESTIMATED", "POPULATION"), None, None, ""),), None, None),
-    ("a", 0x00282110, 0xFFFFFFFF, "1", "Lossy Image Compression", "LossyImageCompression", "CS", "1", None, (("enumerated", ("00", "01"), None, None, ""),), None, None),
-    ("a", 0x00282112, 0xFFFFFFFF, "1C", "Lossy Image Compression Ratio", "LossyImageCompressionRatio", "DS", "1-n", ('Required if Lossy Image Compression (0028,2110) is "01".', {"if": {"equals": "0028,2110", "values": ["01"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00282114, 0xFFFFFFFF, "1C", "Lossy Image Compression Method", "LossyImageCompressionMethod", "CS", "1-n", ('Required if Lossy Image Compression (0028,2110) is "01".', {"if": {"equals": "0028,2110", "values": ["01"]}, "status": "executable"}), (("defined", ("ISO_10918_1", "ISO_14495_1", "ISO_15444_1", "ISO_15444_15", "ISO_13818_2", "ISO_14496_10", "ISO_23008_2"), None, None, ""),), None, None),
-    ("a", 0x20500020, 0xFFFFFFFF, "1C", "Presentation LUT Shape", "PresentationLUTShape", "CS", "1", ("Required if Photometric Interpretation (0028,0004) is MONOCHROME2.", {"if": {"equals": "0028,0004", "values": ["MONOCHROME2"]}, "status": "executable"}), (("enumerated", ("IDENTITY",), None, None, ""),), None, None),
-    ("a", 0x00500004, 0xFFFFFFFF, "3", "Calibration Image", "CalibrationImage", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ("a", 0x00280301, 0xFFFFFFFF, "1", "Burned In Annotation", "BurnedInAnnotation", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ("a", 0x00280302, 0xFFFFFFFF, "1", "Recognizable Visual Features", "RecognizableVisualFeatures", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
+        ), (), ()),
+        ("a", 0x00221658, 0xFFFFFFFF, "1", "Surface Mesh Z-Pixel Offset", "SurfaceMeshZPixelOffset", "UL", "1", "", None, (), None, (), ()),
+    ), ((1, None, None),), ()),
+    ("a", 0x00221019, 0xFFFFFFFF, "3", "Ophthalmic Axial Length", "OphthalmicAxialLength", "FL", "1", "", None, (), None, (), ()),
+    ("a", 0x00221515, 0xFFFFFFFF, "3", "Ophthalmic Axial Length Method", "OphthalmicAxialLengthMethod", "CS", "1", "", None, (("enumerated", ("MEASURED", "ESTIMATED", "POPULATION"), None, None, ""),), None, (), ()),
+    ("a", 0x00282110, 0xFFFFFFFF, "1", "Lossy Image Compression", "LossyImageCompression", "CS", "1", "", None, (("enumerated", ("00", "01"), None, None, ""),), None, (), ()),
+    ("a", 0x00282112, 0xFFFFFFFF, "1C", "Lossy Image Compression Ratio", "LossyImageCompressionRatio", "DS", "1-n", "", ('Required if Lossy Image Compression (0028,2110) is "01".', {"if": {"equals": "0028,2110", "values": ["01"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00282114, 0xFFFFFFFF, "1C", "Lossy Image Compression Method", "LossyImageCompressionMethod", "CS", "1-n", "", ('Required if Lossy Image Compression (0028,2110) is "01".', {"if": {"equals": "0028,2110", "values": ["01"]}, "status": "executable"}), (("defined", ("ISO_10918_1", "ISO_14495_1", "ISO_15444_1", "ISO_15444_15", "ISO_13818_2", "ISO_14496_10", "ISO_23008_2"), None, None, ""),), None, (), ()),
+    ("a", 0x20500020, 0xFFFFFFFF, "1C", "Presentation LUT Shape", "PresentationLUTShape", "CS", "1", "", ("Required if Photometric Interpretation (0028,0004) is MONOCHROME2.", {"if": {"equals": "0028,0004", "values": ["MONOCHROME2"]}, "status": "executable"}), (("enumerated", ("IDENTITY",), None, None, ""),), None, (), ()),
+    ("a", 0x00500004, 0xFFFFFFFF, "3", "Calibration Image", "CalibrationImage", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ("a", 0x00280301, 0xFFFFFFFF, "1", "Burned In Annotation", "BurnedInAnnotation", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ("a", 0x00280302, 0xFFFFFFFF, "1", "Recognizable Visual Features", "RecognizableVisualFeatures", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
 )

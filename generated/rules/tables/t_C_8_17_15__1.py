@@ -2,15 +2,15 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8.17.15-1 "Ophthalmic Optical Coherence Tomography En Face Image Quality Rating Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8.17.15-1", "C.8.17.15-1", "Ophthalmic Optical Coherence Tomography En Face Image Quality Rating Module", "module")
 
 RULES = (
-    ("a", 0x00221628, 0xFFFFFFFF, "1", "Ophthalmic En Face Image Quality Rating Sequence", "OphthalmicEnFaceImageQualityRatingSequence", "SQ", "1", None, (), (
+    ("a", 0x00221628, 0xFFFFFFFF, "1", "Ophthalmic En Face Image Quality Rating Sequence", "OphthalmicEnFaceImageQualityRatingSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-26", None, ()),
-        ("a", 0x00221630, 0xFFFFFFFF, "1", "Quality Threshold", "QualityThreshold", "DS", "1", None, (), None, None),
+        ("a", 0x00221630, 0xFFFFFFFF, "1", "Quality Threshold", "QualityThreshold", "DS", "1", "", None, (), None, (), ()),
         ("i", "table_10-19", None, ()),
-    ), (1, 1), ((4243, "defined"),)),
+    ), ((1, 1, None),), ((4243, "defined"),)),
 )

@@ -2,45 +2,45 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8.17.16-1 "Ophthalmic Optical Coherence Tomography B-scan Volume Analysis Image Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8.17.16-1", "C.8.17.16-1", "Ophthalmic Optical Coherence Tomography B-scan Volume Analysis Image Module", "module")
 
 RULES = (
-    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", None, (("enumerated", ("ORIGINAL",), 1, None, ""), ("enumerated", ("PRIMARY",), 2, None, "")), None, None),
-    ("a", 0x00200013, 0xFFFFFFFF, "1", "Instance Number", "InstanceNumber", "IS", "1", None, (), None, None),
-    ("a", 0x00080033, 0xFFFFFFFF, "1", "Content Time", "ContentTime", "TM", "1", None, (), None, None),
-    ("a", 0x00080023, 0xFFFFFFFF, "1", "Content Date", "ContentDate", "DA", "1", None, (), None, None),
-    ("a", 0x00280100, 0xFFFFFFFF, "1", "Bits Allocated", "BitsAllocated", "US", "1", None, (("enumerated", ("8", "16"), None, None, ""),), None, None),
-    ("a", 0x00280101, 0xFFFFFFFF, "1", "Bits Stored", "BitsStored", "US", "1", None, (), None, None),
-    ("a", 0x00280102, 0xFFFFFFFF, "1", "High Bit", "HighBit", "US", "1", None, (), None, None),
-    ("a", 0x00280002, 0xFFFFFFFF, "1", "Samples per Pixel", "SamplesPerPixel", "US", "1", None, (("enumerated", ("1",), None, None, ""),), None, None),
-    ("a", 0x00280004, 0xFFFFFFFF, "1", "Photometric Interpretation", "PhotometricInterpretation", "CS", "1", None, (), None, None),
-    ("a", 0x00280103, 0xFFFFFFFF, "1", "Pixel Representation", "PixelRepresentation", "US", "1", None, (), None, None),
-    ("a", 0x20500020, 0xFFFFFFFF, "1", "Presentation LUT Shape", "PresentationLUTShape", "CS", "1", None, (("enumerated", ("IDENTITY",), None, None, ""),), None, None),
-    ("a", 0x00282110, 0xFFFFFFFF, "1", "Lossy Image Compression", "LossyImageCompression", "CS", "1", None, (("enumerated", ("00", "01"), None, None, ""),), None, None),
-    ("a", 0x00282112, 0xFFFFFFFF, "1C", "Lossy Image Compression Ratio", "LossyImageCompressionRatio", "DS", "1-n", ("Required if present in the source images or this IOD Instance has been compressed.", {"if": {"unknown": "dataset", "text": "present in the source images or this IOD Instance has been compressed"}, "status": "not-decidable"}), (), None, None),
-    ("a", 0x00282114, 0xFFFFFFFF, "1C", "Lossy Image Compression Method", "LossyImageCompressionMethod", "CS", "1-n", ("Required if present in the source images or this IOD Instance has been compressed.", {"if": {"unknown": "dataset", "text": "present in the source images or this IOD Instance has been compressed"}, "status": "not-decidable"}), (("defined", ("ISO_10918_1", "ISO_14495_1", "ISO_15444_1", "ISO_15444_15", "ISO_13818_2", "ISO_14496_10", "ISO_23008_2"), None, None, ""),), None, None),
-    ("a", 0x00280301, 0xFFFFFFFF, "1", "Burned In Annotation", "BurnedInAnnotation", "CS", "1", None, (("enumerated", ("NO",), None, None, ""),), None, None),
-    ("a", 0x00280302, 0xFFFFFFFF, "1", "Recognizable Visual Features", "RecognizableVisualFeatures", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ("a", 0x00221423, 0xFFFFFFFF, "1", "Acquisition Method Algorithm Sequence", "AcquisitionMethodAlgorithmSequence", "SQ", "1", None, (), (
+    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", "", None, (("enumerated", ("ORIGINAL",), 1, None, ""), ("enumerated", ("PRIMARY",), 2, None, "")), None, (), ()),
+    ("a", 0x00200013, 0xFFFFFFFF, "1", "Instance Number", "InstanceNumber", "IS", "1", "", None, (), None, (), ()),
+    ("a", 0x00080033, 0xFFFFFFFF, "1", "Content Time", "ContentTime", "TM", "1", "", None, (), None, (), ()),
+    ("a", 0x00080023, 0xFFFFFFFF, "1", "Content Date", "ContentDate", "DA", "1", "", None, (), None, (), ()),
+    ("a", 0x00280100, 0xFFFFFFFF, "1", "Bits Allocated", "BitsAllocated", "US", "1", "", None, (("enumerated", ("8", "16"), None, None, ""),), None, (), ()),
+    ("a", 0x00280101, 0xFFFFFFFF, "1", "Bits Stored", "BitsStored", "US", "1", "", None, (), None, (), ()),
+    ("a", 0x00280102, 0xFFFFFFFF, "1", "High Bit", "HighBit", "US", "1", "", None, (), None, (), ()),
+    ("a", 0x00280002, 0xFFFFFFFF, "1", "Samples per Pixel", "SamplesPerPixel", "US", "1", "", None, (("enumerated", ("1",), None, None, ""),), None, (), ()),
+    ("a", 0x00280004, 0xFFFFFFFF, "1", "Photometric Interpretation", "PhotometricInterpretation", "CS", "1", "", None, (), None, (), ()),
+    ("a", 0x00280103, 0xFFFFFFFF, "1", "Pixel Representation", "PixelRepresentation", "US", "1", "", None, (), None, (), ()),
+    ("a", 0x20500020, 0xFFFFFFFF, "1", "Presentation LUT Shape", "PresentationLUTShape", "CS", "1", "", None, (("enumerated", ("IDENTITY",), None, None, ""),), None, (), ()),
+    ("a", 0x00282110, 0xFFFFFFFF, "1", "Lossy Image Compression", "LossyImageCompression", "CS", "1", "", None, (("enumerated", ("00", "01"), None, None, ""),), None, (), ()),
+    ("a", 0x00282112, 0xFFFFFFFF, "1C", "Lossy Image Compression Ratio", "LossyImageCompressionRatio", "DS", "1-n", "", ("Required if present in the source images or this IOD Instance has been compressed.", {"if": {"unknown": "dataset", "text": "present in the source images or this IOD Instance has been compressed"}, "status": "not-decidable"}), (), None, (), ()),
+    ("a", 0x00282114, 0xFFFFFFFF, "1C", "Lossy Image Compression Method", "LossyImageCompressionMethod", "CS", "1-n", "", ("Required if present in the source images or this IOD Instance has been compressed.", {"if": {"unknown": "dataset", "text": "present in the source images or this IOD Instance has been compressed"}, "status": "not-decidable"}), (("defined", ("ISO_10918_1", "ISO_14495_1", "ISO_15444_1", "ISO_15444_15", "ISO_13818_2", "ISO_14496_10", "ISO_23008_2"), None, None, ""),), None, (), ()),
+    ("a", 0x00280301, 0xFFFFFFFF, "1", "Burned In Annotation", "BurnedInAnnotation", "CS", "1", "", None, (("enumerated", ("NO",), None, None, ""),), None, (), ()),
+    ("a", 0x00280302, 0xFFFFFFFF, "1", "Recognizable Visual Features", "RecognizableVisualFeatures", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ("a", 0x00221423, 0xFFFFFFFF, "1", "Acquisition Method Algorithm Sequence", "AcquisitionMethodAlgorithmSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-19", None, ()),
-    ), (1, 1)),
-    ("a", 0x00221640, 0xFFFFFFFF, "1", "OCT B-scan Analysis Acquisition Parameters Sequence", "OCTBscanAnalysisAcquisitionParametersSequence", "SQ", "1", None, (), (
-        ("a", 0x00221618, 0xFFFFFFFF, "1", "Scan Pattern Type Code Sequence", "ScanPatternTypeCodeSequence", "SQ", "1", None, (), (
+    ), ((1, 1, None),), ()),
+    ("a", 0x00221640, 0xFFFFFFFF, "1", "OCT B-scan Analysis Acquisition Parameters Sequence", "OCTBscanAnalysisAcquisitionParametersSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00221618, 0xFFFFFFFF, "1", "Scan Pattern Type Code Sequence", "ScanPatternTypeCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1), ((4272, "defined"),)),
-        ("a", 0x00221642, 0xFFFFFFFF, "1", "Number Of B-scans Per Frame", "NumberOfBscansPerFrame", "UL", "1", None, (), None, None),
-        ("a", 0x00221643, 0xFFFFFFFF, "1", "B-scan Slab Thickness", "BscanSlabThickness", "FL", "1", None, (), None, None),
-        ("a", 0x00221644, 0xFFFFFFFF, "1", "Distance Between B-scan Slabs", "DistanceBetweenBscanSlabs", "FL", "1", None, (), None, None),
-        ("a", 0x00221645, 0xFFFFFFFF, "1C", "B-scan Cycle Time", "BscanCycleTime", "FL", "1", ("Required if B-scan Cycle Time Vector (0022,1646) is absent.", {"if": {"absent": "item:0022,1646"}, "status": "executable"}), (), None, None),
-        ("a", 0x00221646, 0xFFFFFFFF, "1C", "B-scan Cycle Time Vector", "BscanCycleTimeVector", "FL", "1-n", ("Required if B-scan Cycle Time (0022,1645) is absent.", {"if": {"absent": "item:0022,1645"}, "status": "executable"}), (), None, None),
-        ("a", 0x00221649, 0xFFFFFFFF, "3", "A-scan Rate", "AscanRate", "FL", "1", None, (), None, None),
-        ("a", 0x00221650, 0xFFFFFFFF, "3", "B-scan Rate", "BscanRate", "FL", "1", None, (), None, None),
-    ), None),
-    ("a", 0x00209228, 0xFFFFFFFF, "1", "Concatenation Frame Offset Number", "ConcatenationFrameOffsetNumber", "UL", "1", None, (("enumerated", ("0",), None, None, ""),), None, None),
-    ("a", 0x00209162, 0xFFFFFFFF, "1", "In-concatenation Number", "InConcatenationNumber", "US", "1", None, (("enumerated", ("1",), None, None, ""),), None, None),
-    ("a", 0x00209163, 0xFFFFFFFF, "1", "In-concatenation Total Number", "InConcatenationTotalNumber", "US", "1", None, (("enumerated", ("1",), None, None, ""),), None, None),
-    ("a", 0x00204000, 0xFFFFFFFF, "3", "Image Comments", "ImageComments", "LT", "1", None, (), None, None),
+        ), ((1, 1, None),), ((4272, "defined"),)),
+        ("a", 0x00221642, 0xFFFFFFFF, "1", "Number Of B-scans Per Frame", "NumberOfBscansPerFrame", "UL", "1", "", None, (), None, (), ()),
+        ("a", 0x00221643, 0xFFFFFFFF, "1", "B-scan Slab Thickness", "BscanSlabThickness", "FL", "1", "", None, (), None, (), ()),
+        ("a", 0x00221644, 0xFFFFFFFF, "1", "Distance Between B-scan Slabs", "DistanceBetweenBscanSlabs", "FL", "1", "", None, (), None, (), ()),
+        ("a", 0x00221645, 0xFFFFFFFF, "1C", "B-scan Cycle Time", "BscanCycleTime", "FL", "1", "", ("Required if B-scan Cycle Time Vector (0022,1646) is absent.", {"if": {"absent": "item:0022,1646"}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x00221646, 0xFFFFFFFF, "1C", "B-scan Cycle Time Vector", "BscanCycleTimeVector", "FL", "1-n", "", ("Required if B-scan Cycle Time (0022,1645) is absent.", {"if": {"absent": "item:0022,1645"}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x00221649, 0xFFFFFFFF, "3", "A-scan Rate", "AscanRate", "FL", "1", "", None, (), None, (), ()),
+        ("a", 0x00221650, 0xFFFFFFFF, "3", "B-scan Rate", "BscanRate", "FL", "1", "", None, (), None, (), ()),
+    ), (), ()),
+    ("a", 0x00209228, 0xFFFFFFFF, "1", "Concatenation Frame Offset Number", "ConcatenationFrameOffsetNumber", "UL", "1", "", None, (("enumerated", ("0",), None, None, ""),), None, (), ()),
+    ("a", 0x00209162, 0xFFFFFFFF, "1", "In-concatenation Number", "InConcatenationNumber", "US", "1", "", None, (("enumerated", ("1",), None, None, ""),), None, (), ()),
+    ("a", 0x00209163, 0xFFFFFFFF, "1", "In-concatenation Total Number", "InConcatenationTotalNumber", "US", "1", "", None, (("enumerated", ("1",), None, None, ""),), None, (), ()),
+    ("a", 0x00204000, 0xFFFFFFFF, "3", "Image Comments", "ImageComments", "LT", "1", "", None, (), None, (), ()),
 )

@@ -2,34 +2,34 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8.17.2-1 "Ophthalmic Photography Image Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8.17.2-1", "C.8.17.2-1", "Ophthalmic Photography Image Module", "module")
 
 RULES = (
-    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", None, (("enumerated", ("ORIGINAL", "DERIVED"), 1, None, ""), ("enumerated", ("PRIMARY",), 2, None, ""), ("defined", ("MONTAGE",), 3, None, ""), ("defined", ("COLOR", "REDFREE", "RED", "BLUE", "FA", "ICG"), 4, None, "")), None, None),
-    ("a", 0x00200013, 0xFFFFFFFF, "1", "Instance Number", "InstanceNumber", "IS", "1", None, (), None, None),
-    ("a", 0x00280002, 0xFFFFFFFF, "1", "Samples per Pixel", "SamplesPerPixel", "US", "1", None, (("enumerated", ("3", "1"), None, None, ""),), None, None),
-    ("a", 0x00280003, 0xFFFFFFFF, "1C", "Samples per Pixel Used", "SamplesPerPixelUsed", "US", "1", ("Required if different from Samples per Pixel (0028,0002).", {"if": {"unknown": "unparsed", "text": "different from Samples per Pixel (0028,0002)"}, "status": "unparsed"}), (("enumerated", ("2",), None, None, ""),), None, None),
-    ("a", 0x00280004, 0xFFFFFFFF, "1", "Photometric Interpretation", "PhotometricInterpretation", "CS", "1", None, (("enumerated", ("MONOCHROME2", "RGB", "YBR_FULL_422", "YBR_PARTIAL_420", "YBR_ICT", "YBR_RCT"), None, None, ""),), None, None),
-    ("a", 0x00280103, 0xFFFFFFFF, "1", "Pixel Representation", "PixelRepresentation", "US", "1", None, (("enumerated", ("0",), None, None, ""),), None, None),
-    ("a", 0x00280006, 0xFFFFFFFF, "1C", "Planar Configuration", "PlanarConfiguration", "US", "1", ("Required if Samples per Pixel (0028,0002) has a value greater than 1.", {"if": {"compare": "0028,0002", "op": ">", "value": 1}, "status": "executable"}), (("enumerated", ("0",), None, None, ""),), None, None),
-    ("a", 0x00280030, 0xFFFFFFFF, "1C", "Pixel Spacing", "PixelSpacing", "DS", "2", ('Shall not be present when Two Dimensional to Three Dimensional Map Sequence (0022,1518) or X Coordinates Center Pixel View Angle (0022,1528) and Y Coordinates Center Pixel View Angle (0022,1529) are present. Otherwise, required when Acquisition Device Type Code Sequence (0022,0015) contains an Item with the value (409898007, SCT, "Fundus Camera"). May be present otherwise.', {"if": {"code": "0022,0015", "values": [["409898007", "SCT"]]}, "otherwise": "may", "forbidden_if": {"or": [{"present": "0022,1518"}, {"and": [{"present": "0022,1528"}, {"present": "0022,1529"}]}]}, "status": "executable"}), (), None, None),
-    ("a", 0x00080033, 0xFFFFFFFF, "1", "Content Time", "ContentTime", "TM", "1", None, (), None, None),
-    ("a", 0x00080023, 0xFFFFFFFF, "1", "Content Date", "ContentDate", "DA", "1", None, (), None, None),
-    ("a", 0x0008002A, 0xFFFFFFFF, "1C", "Acquisition DateTime", "AcquisitionDateTime", "DT", "1", ("Required if Image Type (0008,0008) Value 1 is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,0008", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, None),
-    ("a", 0x00082112, 0xFFFFFFFF, "2C", "Source Image Sequence", "SourceImageSequence", "SQ", "1", ("Required if Image Type (0008,0008) Value 1 is DERIVED.", {"if": {"equals": "0008,0008", "values": ["DERIVED"], "index": 1}, "status": "executable"}), (), (
+    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", "", None, (("enumerated", ("ORIGINAL", "DERIVED"), 1, None, ""), ("enumerated", ("PRIMARY",), 2, None, ""), ("defined", ("MONTAGE",), 3, None, ""), ("defined", ("COLOR", "REDFREE", "RED", "BLUE", "FA", "ICG"), 4, None, "")), None, (), ()),
+    ("a", 0x00200013, 0xFFFFFFFF, "1", "Instance Number", "InstanceNumber", "IS", "1", "", None, (), None, (), ()),
+    ("a", 0x00280002, 0xFFFFFFFF, "1", "Samples per Pixel", "SamplesPerPixel", "US", "1", "", None, (("enumerated", ("3", "1"), None, None, ""),), None, (), ()),
+    ("a", 0x00280003, 0xFFFFFFFF, "1C", "Samples per Pixel Used", "SamplesPerPixelUsed", "US", "1", "", ("Required if different from Samples per Pixel (0028,0002).", {"if": {"unknown": "unparsed", "text": "different from Samples per Pixel (0028,0002)"}, "status": "unparsed"}), (("enumerated", ("2",), None, None, ""),), None, (), ()),
+    ("a", 0x00280004, 0xFFFFFFFF, "1", "Photometric Interpretation", "PhotometricInterpretation", "CS", "1", "", None, (("enumerated", ("MONOCHROME2", "RGB", "YBR_FULL_422", "YBR_PARTIAL_420", "YBR_ICT", "YBR_RCT"), None, None, ""),), None, (), ()),
+    ("a", 0x00280103, 0xFFFFFFFF, "1", "Pixel Representation", "PixelRepresentation", "US", "1", "", None, (("enumerated", ("0",), None, None, ""),), None, (), ()),
+    ("a", 0x00280006, 0xFFFFFFFF, "1C", "Planar Configuration", "PlanarConfiguration", "US", "1", "", ("Required if Samples per Pixel (0028,0002) has a value greater than 1.", {"if": {"compare": "0028,0002", "op": ">", "value": 1}, "status": "executable"}), (("enumerated", ("0",), None, None, ""),), None, (), ()),
+    ("a", 0x00280030, 0xFFFFFFFF, "1C", "Pixel Spacing", "PixelSpacing", "DS", "2", "", ('Shall not be present when Two Dimensional to Three Dimensional Map Sequence (0022,1518) or X Coordinates Center Pixel View Angle (0022,1528) and Y Coordinates Center Pixel View Angle (0022,1529) are present. Otherwise, required when Acquisition Device Type Code Sequence (0022,0015) contains an Item with the value (409898007, SCT, "Fundus Camera"). May be present otherwise.', {"if": {"code": "0022,0015", "values": [["409898007", "SCT"]]}, "otherwise": "may", "forbidden_if": {"or": [{"present": "0022,1518"}, {"and": [{"present": "0022,1528"}, {"present": "0022,1529"}]}]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00080033, 0xFFFFFFFF, "1", "Content Time", "ContentTime", "TM", "1", "", None, (), None, (), ()),
+    ("a", 0x00080023, 0xFFFFFFFF, "1", "Content Date", "ContentDate", "DA", "1", "", None, (), None, (), ()),
+    ("a", 0x0008002A, 0xFFFFFFFF, "1C", "Acquisition DateTime", "AcquisitionDateTime", "DT", "1", "", ("Required if Image Type (0008,0008) Value 1 is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,0008", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+    ("a", 0x00082112, 0xFFFFFFFF, "2C", "Source Image Sequence", "SourceImageSequence", "SQ", "1", "", ("Required if Image Type (0008,0008) Value 1 is DERIVED.", {"if": {"equals": "0008,0008", "values": ["DERIVED"], "index": 1}, "status": "executable"}), (), (
         ("i", "table_10-3", None, ()),
-        ("a", 0x0040A170, 0xFFFFFFFF, "1", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", None, (), (
+        ("a", 0x0040A170, 0xFFFFFFFF, "1", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1), ((7202, "defined"),)),
-    ), (0, None)),
-    ("a", 0x00282110, 0xFFFFFFFF, "1", "Lossy Image Compression", "LossyImageCompression", "CS", "1", None, (("enumerated", ("00", "01"), None, None, ""),), None, None),
-    ("a", 0x00282112, 0xFFFFFFFF, "1C", "Lossy Image Compression Ratio", "LossyImageCompressionRatio", "DS", "1-n", ('Required if Lossy Image Compression (0028,2110) is "01".', {"if": {"equals": "0028,2110", "values": ["01"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00282114, 0xFFFFFFFF, "1C", "Lossy Image Compression Method", "LossyImageCompressionMethod", "CS", "1-n", ('Required if Lossy Image Compression (0028,2110) is "01".', {"if": {"equals": "0028,2110", "values": ["01"]}, "status": "executable"}), (("defined", ("ISO_10918_1", "ISO_14495_1", "ISO_15444_1", "ISO_15444_15", "ISO_13818_2", "ISO_14496_10", "ISO_23008_2"), None, None, ""),), None, None),
-    ("a", 0x20500020, 0xFFFFFFFF, "1C", "Presentation LUT Shape", "PresentationLUTShape", "CS", "1", ("Required if Photometric Interpretation (0028,0004) is MONOCHROME2.", {"if": {"equals": "0028,0004", "values": ["MONOCHROME2"]}, "status": "executable"}), (("enumerated", ("IDENTITY",), None, None, ""),), None, None),
-    ("a", 0x00500004, 0xFFFFFFFF, "3", "Calibration Image", "CalibrationImage", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ("a", 0x00280301, 0xFFFFFFFF, "1", "Burned In Annotation", "BurnedInAnnotation", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ("a", 0x00280302, 0xFFFFFFFF, "3", "Recognizable Visual Features", "RecognizableVisualFeatures", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
+        ), ((1, 1, None),), ((7202, "defined"),)),
+    ), ((0, None, None),), ()),
+    ("a", 0x00282110, 0xFFFFFFFF, "1", "Lossy Image Compression", "LossyImageCompression", "CS", "1", "", None, (("enumerated", ("00", "01"), None, None, ""),), None, (), ()),
+    ("a", 0x00282112, 0xFFFFFFFF, "1C", "Lossy Image Compression Ratio", "LossyImageCompressionRatio", "DS", "1-n", "", ('Required if Lossy Image Compression (0028,2110) is "01".', {"if": {"equals": "0028,2110", "values": ["01"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00282114, 0xFFFFFFFF, "1C", "Lossy Image Compression Method", "LossyImageCompressionMethod", "CS", "1-n", "", ('Required if Lossy Image Compression (0028,2110) is "01".', {"if": {"equals": "0028,2110", "values": ["01"]}, "status": "executable"}), (("defined", ("ISO_10918_1", "ISO_14495_1", "ISO_15444_1", "ISO_15444_15", "ISO_13818_2", "ISO_14496_10", "ISO_23008_2"), None, None, ""),), None, (), ()),
+    ("a", 0x20500020, 0xFFFFFFFF, "1C", "Presentation LUT Shape", "PresentationLUTShape", "CS", "1", "", ("Required if Photometric Interpretation (0028,0004) is MONOCHROME2.", {"if": {"equals": "0028,0004", "values": ["MONOCHROME2"]}, "status": "executable"}), (("enumerated", ("IDENTITY",), None, None, ""),), None, (), ()),
+    ("a", 0x00500004, 0xFFFFFFFF, "3", "Calibration Image", "CalibrationImage", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ("a", 0x00280301, 0xFFFFFFFF, "1", "Burned In Annotation", "BurnedInAnnotation", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ("a", 0x00280302, 0xFFFFFFFF, "3", "Recognizable Visual Features", "RecognizableVisualFeatures", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
 )

@@ -2,31 +2,31 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8.17.9-1 "Ophthalmic Tomography Parameters Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8.17.9-1", "C.8.17.9-1", "Ophthalmic Tomography Parameters Module", "module")
 
 RULES = (
-    ("a", 0x00220015, 0xFFFFFFFF, "1", "Acquisition Device Type Code Sequence", "AcquisitionDeviceTypeCodeSequence", "SQ", "1", None, (), (
+    ("a", 0x00220015, 0xFFFFFFFF, "1", "Acquisition Device Type Code Sequence", "AcquisitionDeviceTypeCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, 1)),
-    ("a", 0x00220017, 0xFFFFFFFF, "2", "Light Path Filter Type Stack Code Sequence", "LightPathFilterTypeStackCodeSequence", "SQ", "1", None, (), (
+    ), ((1, 1, None),), ()),
+    ("a", 0x00220017, 0xFFFFFFFF, "2", "Light Path Filter Type Stack Code Sequence", "LightPathFilterTypeStackCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-        ("a", 0x00220001, 0xFFFFFFFF, "3", "Light Path Filter Pass-Through Wavelength", "LightPathFilterPassThroughWavelength", "US", "1", None, (), None, None),
-        ("a", 0x00220002, 0xFFFFFFFF, "3", "Light Path Filter Pass Band", "LightPathFilterPassBand", "US", "2", None, (), None, None),
-    ), (0, None)),
-    ("a", 0x00187004, 0xFFFFFFFF, "1", "Detector Type", "DetectorType", "CS", "1", None, (("defined", ("CCD", "CMOS", "PHOTO", "INT"), None, None, ""),), None, None),
-    ("a", 0x00221618, 0xFFFFFFFF, "3", "Scan Pattern Type Code Sequence", "ScanPatternTypeCodeSequence", "SQ", "1", None, (), (
+        ("a", 0x00220001, 0xFFFFFFFF, "3", "Light Path Filter Pass-Through Wavelength", "LightPathFilterPassThroughWavelength", "US", "1", "", None, (), None, (), ()),
+        ("a", 0x00220002, 0xFFFFFFFF, "3", "Light Path Filter Pass Band", "LightPathFilterPassBand", "US", "2", "", None, (), None, (), ()),
+    ), ((0, None, None),), ()),
+    ("a", 0x00187004, 0xFFFFFFFF, "1", "Detector Type", "DetectorType", "CS", "1", "", None, (("defined", ("CCD", "CMOS", "PHOTO", "INT"), None, None, ""),), None, (), ()),
+    ("a", 0x00221618, 0xFFFFFFFF, "3", "Scan Pattern Type Code Sequence", "ScanPatternTypeCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), None, ((4272, "defined"),)),
-    ("a", 0x00220055, 0xFFFFFFFF, "1C", "Illumination Wave Length", "IlluminationWaveLength", "FL", "1", ('Required if Acquisition Device Type Code Sequence (0022,0015) contains an Item with the value (392012008, SCT, "Optical Coherence Tomography Scanner"). May be present otherwise.', {"if": {"code": "0022,0015", "values": [["392012008", "SCT"]]}, "otherwise": "may", "status": "executable"}), (), None, None),
-    ("a", 0x00220056, 0xFFFFFFFF, "1C", "Illumination Power", "IlluminationPower", "FL", "1", ('Required if Acquisition Device Type Code Sequence (0022,0015) contains an Item with the value (392012008, SCT, "Optical Coherence Tomography Scanner"). May be present otherwise.', {"if": {"code": "0022,0015", "values": [["392012008", "SCT"]]}, "otherwise": "may", "status": "executable"}), (), None, None),
-    ("a", 0x00220057, 0xFFFFFFFF, "1C", "Illumination Bandwidth", "IlluminationBandwidth", "FL", "1", ('Required if Acquisition Device Type Code Sequence (0022,0015) contains an Item with the value (392012008, SCT, "Optical Coherence Tomography Scanner"). May be present otherwise.', {"if": {"code": "0022,0015", "values": [["392012008", "SCT"]]}, "otherwise": "may", "status": "executable"}), (), None, None),
-    ("a", 0x00220035, 0xFFFFFFFF, "1C", "Depth Spatial Resolution", "DepthSpatialResolution", "FL", "1", ('Required if Acquisition Device Type Code Sequence (0022,0015) contains an Item with the value (392012008, SCT, "Optical Coherence Tomography Scanner"). May be present otherwise.', {"if": {"code": "0022,0015", "values": [["392012008", "SCT"]]}, "otherwise": "may", "status": "executable"}), (), None, None),
-    ("a", 0x00220036, 0xFFFFFFFF, "1C", "Maximum Depth Distortion", "MaximumDepthDistortion", "FL", "1", ('Required if Acquisition Device Type Code Sequence (0022,0015) contains an Item with the value (392012008, SCT, "Optical Coherence Tomography Scanner"). May be present otherwise.', {"if": {"code": "0022,0015", "values": [["392012008", "SCT"]]}, "otherwise": "may", "status": "executable"}), (), None, None),
-    ("a", 0x00220037, 0xFFFFFFFF, "1C", "Along-scan Spatial Resolution", "AlongScanSpatialResolution", "FL", "1", ('Required if Acquisition Device Type Code Sequence (0022,0015) contains an Item with the value (392012008, SCT, "Optical Coherence Tomography Scanner"). May be present otherwise.', {"if": {"code": "0022,0015", "values": [["392012008", "SCT"]]}, "otherwise": "may", "status": "executable"}), (), None, None),
-    ("a", 0x00220038, 0xFFFFFFFF, "1C", "Maximum Along-scan Distortion", "MaximumAlongScanDistortion", "FL", "1", ('Required if Acquisition Device Type Code Sequence (0022,0015) contains an Item with the value (392012008, SCT, "Optical Coherence Tomography Scanner"). May be present otherwise.', {"if": {"code": "0022,0015", "values": [["392012008", "SCT"]]}, "otherwise": "may", "status": "executable"}), (), None, None),
-    ("a", 0x00220048, 0xFFFFFFFF, "1C", "Across-scan Spatial Resolution", "AcrossScanSpatialResolution", "FL", "1", ('Required if Acquisition Device Type Code Sequence (0022,0015) contains an Item with the value (392012008, SCT, "Optical Coherence Tomography Scanner"). May be present otherwise.', {"if": {"code": "0022,0015", "values": [["392012008", "SCT"]]}, "otherwise": "may", "status": "executable"}), (), None, None),
-    ("a", 0x00220049, 0xFFFFFFFF, "1C", "Maximum Across-scan Distortion", "MaximumAcrossScanDistortion", "FL", "1", ('Required if Acquisition Device Type Code Sequence (0022,0015) contains an Item with the value (392012008, SCT, "Optical Coherence Tomography Scanner"). May be present otherwise.', {"if": {"code": "0022,0015", "values": [["392012008", "SCT"]]}, "otherwise": "may", "status": "executable"}), (), None, None),
+    ), (), ((4272, "defined"),)),
+    ("a", 0x00220055, 0xFFFFFFFF, "1C", "Illumination Wave Length", "IlluminationWaveLength", "FL", "1", "", ('Required if Acquisition Device Type Code Sequence (0022,0015) contains an Item with the value (392012008, SCT, "Optical Coherence Tomography Scanner"). May be present otherwise.', {"if": {"code": "0022,0015", "values": [["392012008", "SCT"]]}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+    ("a", 0x00220056, 0xFFFFFFFF, "1C", "Illumination Power", "IlluminationPower", "FL", "1", "", ('Required if Acquisition Device Type Code Sequence (0022,0015) contains an Item with the value (392012008, SCT, "Optical Coherence Tomography Scanner"). May be present otherwise.', {"if": {"code": "0022,0015", "values": [["392012008", "SCT"]]}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+    ("a", 0x00220057, 0xFFFFFFFF, "1C", "Illumination Bandwidth", "IlluminationBandwidth", "FL", "1", "", ('Required if Acquisition Device Type Code Sequence (0022,0015) contains an Item with the value (392012008, SCT, "Optical Coherence Tomography Scanner"). May be present otherwise.', {"if": {"code": "0022,0015", "values": [["392012008", "SCT"]]}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+    ("a", 0x00220035, 0xFFFFFFFF, "1C", "Depth Spatial Resolution", "DepthSpatialResolution", "FL", "1", "", ('Required if Acquisition Device Type Code Sequence (0022,0015) contains an Item with the value (392012008, SCT, "Optical Coherence Tomography Scanner"). May be present otherwise.', {"if": {"code": "0022,0015", "values": [["392012008", "SCT"]]}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+    ("a", 0x00220036, 0xFFFFFFFF, "1C", "Maximum Depth Distortion", "MaximumDepthDistortion", "FL", "1", "", ('Required if Acquisition Device Type Code Sequence (0022,0015) contains an Item with the value (392012008, SCT, "Optical Coherence Tomography Scanner"). May be present otherwise.', {"if": {"code": "0022,0015", "values": [["392012008", "SCT"]]}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+    ("a", 0x00220037, 0xFFFFFFFF, "1C", "Along-scan Spatial Resolution", "AlongScanSpatialResolution", "FL", "1", "", ('Required if Acquisition Device Type Code Sequence (0022,0015) contains an Item with the value (392012008, SCT, "Optical Coherence Tomography Scanner"). May be present otherwise.', {"if": {"code": "0022,0015", "values": [["392012008", "SCT"]]}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+    ("a", 0x00220038, 0xFFFFFFFF, "1C", "Maximum Along-scan Distortion", "MaximumAlongScanDistortion", "FL", "1", "", ('Required if Acquisition Device Type Code Sequence (0022,0015) contains an Item with the value (392012008, SCT, "Optical Coherence Tomography Scanner"). May be present otherwise.', {"if": {"code": "0022,0015", "values": [["392012008", "SCT"]]}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+    ("a", 0x00220048, 0xFFFFFFFF, "1C", "Across-scan Spatial Resolution", "AcrossScanSpatialResolution", "FL", "1", "", ('Required if Acquisition Device Type Code Sequence (0022,0015) contains an Item with the value (392012008, SCT, "Optical Coherence Tomography Scanner"). May be present otherwise.', {"if": {"code": "0022,0015", "values": [["392012008", "SCT"]]}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+    ("a", 0x00220049, 0xFFFFFFFF, "1C", "Maximum Across-scan Distortion", "MaximumAcrossScanDistortion", "FL", "1", "", ('Required if Acquisition Device Type Code Sequence (0022,0015) contains an Item with the value (392012008, SCT, "Optical Coherence Tomography Scanner"). May be present otherwise.', {"if": {"code": "0022,0015", "values": [["392012008", "SCT"]]}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
 )

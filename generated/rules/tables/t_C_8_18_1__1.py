@@ -2,11 +2,11 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8.18.1-1 "Stereometric Series Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8.18.1-1", "C.8.18.1-1", "Stereometric Series Module", "module")
 
 RULES = (
-    ("a", 0x00080060, 0xFFFFFFFF, "1", "Modality", "Modality", "CS", "1", None, (("enumerated", ("SMR",), None, None, ""),), None, None),
+    ("a", 0x00080060, 0xFFFFFFFF, "1", "Modality", "Modality", "CS", "1", "", None, (("enumerated", ("SMR",), None, None, ""),), None, (), ()),
 )

@@ -2,62 +2,62 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8.19.2-1 "Enhanced XA/XRF Image Module Table Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8.19.2-1", "C.8.19.2-1", "Enhanced XA/XRF Image Module Table", "other")
 
 RULES = (
-    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", None, (("enumerated", ("NONE",), 4, None, ""),), None, None),
-    ("a", 0x00189410, 0xFFFFFFFF, "1", "Planes in Acquisition", "PlanesInAcquisition", "CS", "1", None, (("enumerated", ("SINGLE PLANE", "BIPLANE", "UNDEFINED"), None, None, ""),), None, None),
-    ("a", 0x00189457, 0xFFFFFFFF, "1C", "Plane Identification", "PlaneIdentification", "CS", "1", ("Required if Planes in Acquisition (0018,9410) is not equal to UNDEFINED.", {"if": {"not": {"equals": "item:0018,9410", "values": ["UNDEFINED"]}}, "status": "executable"}), (("defined", ("MONOPLANE", "PLANE A", "PLANE B"), None, None, ""),), None, None),
-    ("a", 0x00200012, 0xFFFFFFFF, "3", "Acquisition Number", "AcquisitionNumber", "IS", "1", None, (), None, None),
-    ("a", 0x0008002A, 0xFFFFFFFF, "1", "Acquisition DateTime", "AcquisitionDateTime", "DT", "1", None, (), None, None),
-    ("a", 0x00280100, 0xFFFFFFFF, "1", "Bits Allocated", "BitsAllocated", "US", "1", None, (("enumerated", ("8", "16"), None, None, ""),), None, None),
-    ("a", 0x00280101, 0xFFFFFFFF, "1", "Bits Stored", "BitsStored", "US", "1", None, (("enumerated", ("8", "9", "10", "11", "12", "13", "14", "15", "16"), None, None, ""),), None, None),
-    ("a", 0x00280102, 0xFFFFFFFF, "1", "High Bit", "HighBit", "US", "1", None, (), None, None),
-    ("a", 0x00280002, 0xFFFFFFFF, "1", "Samples per Pixel", "SamplesPerPixel", "US", "1", None, (), None, None),
-    ("a", 0x00280103, 0xFFFFFFFF, "1", "Pixel Representation", "PixelRepresentation", "US", "1", None, (), None, None),
-    ("a", 0x00280004, 0xFFFFFFFF, "1", "Photometric Interpretation", "PhotometricInterpretation", "CS", "1", None, (("enumerated", ("MONOCHROME1", "MONOCHROME2"), None, None, ""),), None, None),
-    ("a", 0x00189423, 0xFFFFFFFF, "3", "Acquisition Protocol Name", "AcquisitionProtocolName", "LO", "1", None, (), None, None),
-    ("a", 0x00189424, 0xFFFFFFFF, "3", "Acquisition Protocol Description", "AcquisitionProtocolDescription", "LT", "1", None, (), None, None),
-    ("a", 0x00180022, 0xFFFFFFFF, "3", "Scan Options", "ScanOptions", "CS", "1-n", None, (("defined", ("TOMO", "CHASE", "STEP", "ROTA"), None, None, ""),), None, None),
-    ("a", 0x00189004, 0xFFFFFFFF, "1", "Content Qualification", "ContentQualification", "CS", "1", None, (("enumerated", ("PRODUCT", "RESEARCH", "SERVICE"), None, None, ""),), None, None),
-    ("a", 0x00540410, 0xFFFFFFFF, "1C", "Patient Orientation Code Sequence", "PatientOrientationCodeSequence", "SQ", "1", ("Required if Positioner Type (0018,1508) equals CARM and C-arm Positioner Tabletop Relationship (0018,9474) equals YES. May be present otherwise.", {"if": {"and": [{"equals": "0018,1508", "values": ["CARM"]}, {"equals": "0018,9474", "values": ["YES"]}]}, "otherwise": "may", "status": "executable"}), (), (
+    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", "", None, (("enumerated", ("NONE",), 4, None, ""),), None, (), ()),
+    ("a", 0x00189410, 0xFFFFFFFF, "1", "Planes in Acquisition", "PlanesInAcquisition", "CS", "1", "", None, (("enumerated", ("SINGLE PLANE", "BIPLANE", "UNDEFINED"), None, None, ""),), None, (), ()),
+    ("a", 0x00189457, 0xFFFFFFFF, "1C", "Plane Identification", "PlaneIdentification", "CS", "1", "", ("Required if Planes in Acquisition (0018,9410) is not equal to UNDEFINED.", {"if": {"not": {"equals": "item:0018,9410", "values": ["UNDEFINED"]}}, "status": "executable"}), (("defined", ("MONOPLANE", "PLANE A", "PLANE B"), None, None, ""),), None, (), ()),
+    ("a", 0x00200012, 0xFFFFFFFF, "3", "Acquisition Number", "AcquisitionNumber", "IS", "1", "", None, (), None, (), ()),
+    ("a", 0x0008002A, 0xFFFFFFFF, "1", "Acquisition DateTime", "AcquisitionDateTime", "DT", "1", "", None, (), None, (), ()),
+    ("a", 0x00280100, 0xFFFFFFFF, "1", "Bits Allocated", "BitsAllocated", "US", "1", "", None, (("enumerated", ("8", "16"), None, None, ""),), None, (), ()),
+    ("a", 0x00280101, 0xFFFFFFFF, "1", "Bits Stored", "BitsStored", "US", "1", "", None, (("enumerated", ("8", "9", "10", "11", "12", "13", "14", "15", "16"), None, None, ""),), None, (), ()),
+    ("a", 0x00280102, 0xFFFFFFFF, "1", "High Bit", "HighBit", "US", "1", "", None, (), None, (), ()),
+    ("a", 0x00280002, 0xFFFFFFFF, "1", "Samples per Pixel", "SamplesPerPixel", "US", "1", "", None, (), None, (), ()),
+    ("a", 0x00280103, 0xFFFFFFFF, "1", "Pixel Representation", "PixelRepresentation", "US", "1", "", None, (), None, (), ()),
+    ("a", 0x00280004, 0xFFFFFFFF, "1", "Photometric Interpretation", "PhotometricInterpretation", "CS", "1", "", None, (("enumerated", ("MONOCHROME1", "MONOCHROME2"), None, None, ""),), None, (), ()),
+    ("a", 0x00189423, 0xFFFFFFFF, "3", "Acquisition Protocol Name", "AcquisitionProtocolName", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00189424, 0xFFFFFFFF, "3", "Acquisition Protocol Description", "AcquisitionProtocolDescription", "LT", "1", "", None, (), None, (), ()),
+    ("a", 0x00180022, 0xFFFFFFFF, "3", "Scan Options", "ScanOptions", "CS", "1-n", "", None, (("defined", ("TOMO", "CHASE", "STEP", "ROTA"), None, None, ""),), None, (), ()),
+    ("a", 0x00189004, 0xFFFFFFFF, "1", "Content Qualification", "ContentQualification", "CS", "1", "", None, (("enumerated", ("PRODUCT", "RESEARCH", "SERVICE"), None, None, ""),), None, (), ()),
+    ("a", 0x00540410, 0xFFFFFFFF, "1C", "Patient Orientation Code Sequence", "PatientOrientationCodeSequence", "SQ", "1", "", ("Required if Positioner Type (0018,1508) equals CARM and C-arm Positioner Tabletop Relationship (0018,9474) equals YES. May be present otherwise.", {"if": {"and": [{"equals": "0018,1508", "values": ["CARM"]}, {"equals": "0018,9474", "values": ["YES"]}]}, "otherwise": "may", "status": "executable"}), (), (
         ("i", "table_8.8-1", None, ()),
-        ("a", 0x00540412, 0xFFFFFFFF, "1C", "Patient Orientation Modifier Code Sequence", "PatientOrientationModifierCodeSequence", "SQ", "1", ("Required if needed to fully specify the orientation of the patient with respect to gravity.", {"if": {"unknown": "dataset", "text": "needed to fully specify the orientation of the patient with respect to gravity"}, "status": "not-decidable"}), (), (
+        ("a", 0x00540412, 0xFFFFFFFF, "1C", "Patient Orientation Modifier Code Sequence", "PatientOrientationModifierCodeSequence", "SQ", "1", "", ("Required if needed to fully specify the orientation of the patient with respect to gravity.", {"if": {"unknown": "dataset", "text": "needed to fully specify the orientation of the patient with respect to gravity"}, "status": "not-decidable"}), (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1)),
-    ), (1, 1)),
-    ("a", 0x00540414, 0xFFFFFFFF, "2C", "Patient Gantry Relationship Code Sequence", "PatientGantryRelationshipCodeSequence", "SQ", "1", ("Required if Positioner Type (0018,1508) equals CARM and C-arm Positioner Tabletop Relationship (0018,9474) equals YES. May be present otherwise.", {"if": {"and": [{"equals": "0018,1508", "values": ["CARM"]}, {"equals": "0018,9474", "values": ["YES"]}]}, "otherwise": "may", "status": "executable"}), (), (
+        ), ((1, 1, None),), ()),
+    ), ((1, 1, None),), ()),
+    ("a", 0x00540414, 0xFFFFFFFF, "2C", "Patient Gantry Relationship Code Sequence", "PatientGantryRelationshipCodeSequence", "SQ", "1", "", ("Required if Positioner Type (0018,1508) equals CARM and C-arm Positioner Tabletop Relationship (0018,9474) equals YES. May be present otherwise.", {"if": {"and": [{"equals": "0018,1508", "values": ["CARM"]}, {"equals": "0018,9474", "values": ["YES"]}]}, "otherwise": "may", "status": "executable"}), (), (
         ("i", "table_8.8-1", None, ()),
-    ), (0, 1)),
-    ("a", 0x00109431, 0xFFFFFFFF, "3", "Examined Body Thickness", "ExaminedBodyThickness", "FL", "1", None, (), None, None),
-    ("a", 0x00280301, 0xFFFFFFFF, "1", "Burned In Annotation", "BurnedInAnnotation", "CS", "1", None, (("enumerated", ("NO",), None, None, ""),), None, None),
-    ("a", 0x00280302, 0xFFFFFFFF, "3", "Recognizable Visual Features", "RecognizableVisualFeatures", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ("a", 0x00282110, 0xFFFFFFFF, "1", "Lossy Image Compression", "LossyImageCompression", "CS", "1", None, (("enumerated", ("00", "01"), None, None, ""),), None, None),
-    ("a", 0x00282112, 0xFFFFFFFF, "1C", "Lossy Image Compression Ratio", "LossyImageCompressionRatio", "DS", "1-n", ('Required if Lossy Image Compression (0028,2110) is "01".', {"if": {"equals": "item:0028,2110", "values": ["01"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00282114, 0xFFFFFFFF, "1C", "Lossy Image Compression Method", "LossyImageCompressionMethod", "CS", "1-n", ('Required if Lossy Image Compression (0028,2110) is "01".', {"if": {"equals": "item:0028,2110", "values": ["01"]}, "status": "executable"}), (("defined", ("ISO_10918_1", "ISO_14495_1", "ISO_15444_1", "ISO_15444_15", "ISO_13818_2", "ISO_14496_10", "ISO_23008_2"), None, None, ""),), None, None),
-    ("a", 0x00089410, 0xFFFFFFFF, "1C", "Referenced Other Plane Sequence", "ReferencedOtherPlaneSequence", "SQ", "1", ("Required if Planes in Acquisition (0018,9410) is BIPLANE.", {"if": {"equals": "item:0018,9410", "values": ["BIPLANE"]}, "status": "executable"}), (), (
+    ), ((0, 1, None),), ()),
+    ("a", 0x00109431, 0xFFFFFFFF, "3", "Examined Body Thickness", "ExaminedBodyThickness", "FL", "1", "", None, (), None, (), ()),
+    ("a", 0x00280301, 0xFFFFFFFF, "1", "Burned In Annotation", "BurnedInAnnotation", "CS", "1", "", None, (("enumerated", ("NO",), None, None, ""),), None, (), ()),
+    ("a", 0x00280302, 0xFFFFFFFF, "3", "Recognizable Visual Features", "RecognizableVisualFeatures", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ("a", 0x00282110, 0xFFFFFFFF, "1", "Lossy Image Compression", "LossyImageCompression", "CS", "1", "", None, (("enumerated", ("00", "01"), None, None, ""),), None, (), ()),
+    ("a", 0x00282112, 0xFFFFFFFF, "1C", "Lossy Image Compression Ratio", "LossyImageCompressionRatio", "DS", "1-n", "", ('Required if Lossy Image Compression (0028,2110) is "01".', {"if": {"equals": "item:0028,2110", "values": ["01"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00282114, 0xFFFFFFFF, "1C", "Lossy Image Compression Method", "LossyImageCompressionMethod", "CS", "1-n", "", ('Required if Lossy Image Compression (0028,2110) is "01".', {"if": {"equals": "item:0028,2110", "values": ["01"]}, "status": "executable"}), (("defined", ("ISO_10918_1", "ISO_14495_1", "ISO_15444_1", "ISO_15444_15", "ISO_13818_2", "ISO_14496_10", "ISO_23008_2"), None, None, ""),), None, (), ()),
+    ("a", 0x00089410, 0xFFFFFFFF, "1C", "Referenced Other Plane Sequence", "ReferencedOtherPlaneSequence", "SQ", "1", "", ("Required if Planes in Acquisition (0018,9410) is BIPLANE.", {"if": {"equals": "item:0018,9410", "values": ["BIPLANE"]}, "status": "executable"}), (), (
         ("i", "table_10-3", None, ()),
-    ), (1, 1)),
-    ("a", 0x00089092, 0xFFFFFFFF, "1C", "Referenced Image Evidence Sequence", "ReferencedImageEvidenceSequence", "SQ", "1", ("Required if the Referenced Image Sequence (0008,1140) is present.", {"if": {"present": "0008,1140"}, "status": "executable"}), (), (
+    ), ((1, 1, None),), ()),
+    ("a", 0x00089092, 0xFFFFFFFF, "1C", "Referenced Image Evidence Sequence", "ReferencedImageEvidenceSequence", "SQ", "1", "", ("Required if the Referenced Image Sequence (0008,1140) is present.", {"if": {"present": "0008,1140"}, "status": "executable"}), (), (
         ("i", "table_C.17-3", None, ()),
-    ), (1, None)),
-    ("a", 0x00089154, 0xFFFFFFFF, "1C", "Source Image Evidence Sequence", "SourceImageEvidenceSequence", "SQ", "1", ("Required if the Source Image Sequence (0008,2112) is present.", {"if": {"present": "0008,2112"}, "status": "executable"}), (), (
+    ), ((1, None, None),), ()),
+    ("a", 0x00089154, 0xFFFFFFFF, "1C", "Source Image Evidence Sequence", "SourceImageEvidenceSequence", "SQ", "1", "", ("Required if the Source Image Sequence (0008,2112) is present.", {"if": {"present": "0008,2112"}, "status": "executable"}), (), (
         ("i", "table_C.17-3", None, ()),
-    ), (1, None)),
-    ("a", 0x0008114A, 0xFFFFFFFF, "3", "Referenced Instance Sequence", "ReferencedInstanceSequence", "SQ", "1", None, (), (
+    ), ((1, None, None),), ()),
+    ("a", 0x0008114A, 0xFFFFFFFF, "3", "Referenced Instance Sequence", "ReferencedInstanceSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-        ("a", 0x0040A170, 0xFFFFFFFF, "1", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", None, (), (
+        ("a", 0x0040A170, 0xFFFFFFFF, "1", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1), ((7004, "defined"),)),
-    ), None),
+        ), ((1, 1, None),), ((7004, "defined"),)),
+    ), (), ()),
     ("i", "table_10.41-1", None, ()),
-    ("a", 0x00204000, 0xFFFFFFFF, "3", "Image Comments", "ImageComments", "LT", "1", None, (), None, None),
-    ("a", 0x00280300, 0xFFFFFFFF, "3", "Quality Control Image", "QualityControlImage", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ("a", 0x00880200, 0xFFFFFFFF, "3", "Icon Image Sequence", "IconImageSequence", "SQ", "1", None, (), (
+    ("a", 0x00204000, 0xFFFFFFFF, "3", "Image Comments", "ImageComments", "LT", "1", "", None, (), None, (), ()),
+    ("a", 0x00280300, 0xFFFFFFFF, "3", "Quality Control Image", "QualityControlImage", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ("a", 0x00880200, 0xFFFFFFFF, "3", "Icon Image Sequence", "IconImageSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.7-11b", None, ()),
-    ), None),
-    ("a", 0x20500020, 0xFFFFFFFF, "1", "Presentation LUT Shape", "PresentationLUTShape", "CS", "1", None, (("enumerated", ("IDENTITY", "INVERSE"), None, None, ""),), None, None),
+    ), (), ()),
+    ("a", 0x20500020, 0xFFFFFFFF, "1", "Presentation LUT Shape", "PresentationLUTShape", "CS", "1", "", None, (("enumerated", ("IDENTITY", "INVERSE"), None, None, ""),), None, (), ()),
 )

@@ -2,26 +2,26 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8.19.3-1 "XA/XRF Acquisition Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8.19.3-1", "C.8.19.3-1", "XA/XRF Acquisition Module", "module")
 
 RULES = (
-    ("a", 0x00180060, 0xFFFFFFFF, "1", "KVP", "KVP", "DS", "1", None, (), None, None),
-    ("a", 0x00181155, 0xFFFFFFFF, "1", "Radiation Setting", "RadiationSetting", "CS", "1", None, (("enumerated", ("SC", "GR"), None, None, ""),), None, None),
-    ("a", 0x00189330, 0xFFFFFFFF, "1C", "X-Ray Tube Current in mA", "XRayTubeCurrentInmA", "FD", "1", ("Required if Exposure in mAs (0018,9332) is not present. May be present otherwise.", {"if": {"absent": "0018,9332"}, "otherwise": "may", "status": "executable"}), (), None, None),
-    ("a", 0x00189328, 0xFFFFFFFF, "1C", "Exposure Time in ms", "ExposureTimeInms", "FD", "1", ("Required if Exposure in mAs (0018,9332) is not present. May be present otherwise.", {"if": {"absent": "0018,9332"}, "otherwise": "may", "status": "executable"}), (), None, None),
-    ("a", 0x00189332, 0xFFFFFFFF, "1C", "Exposure in mAs", "ExposureInmAs", "FD", "1", ("Required if either Exposure Time in ms (0018,9328) or X-Ray Tube Current in mA (0018,9330) are not present. May be present otherwise.", {"if": {"or": [{"absent": "0018,9328"}, {"absent": "0018,9330"}]}, "otherwise": "may", "status": "executable"}), (), None, None),
-    ("a", 0x00181154, 0xFFFFFFFF, "1", "Average Pulse Width", "AveragePulseWidth", "DS", "1", None, (), None, None),
-    ("a", 0x00189073, 0xFFFFFFFF, "1", "Acquisition Duration", "AcquisitionDuration", "FD", "1", None, (), None, None),
-    ("a", 0x0018115A, 0xFFFFFFFF, "1", "Radiation Mode", "RadiationMode", "CS", "1", None, (("defined", ("CONTINUOUS", "PULSED"), None, None, ""),), None, None),
-    ("a", 0x00181190, 0xFFFFFFFF, "3", "Focal Spot(s)", "FocalSpots", "DS", "1-n", None, (), None, None),
-    ("a", 0x00181191, 0xFFFFFFFF, "3", "Anode Target Material", "AnodeTargetMaterial", "CS", "1", None, (("defined", ("TUNGSTEN", "MOLYBDENUM", "RHODIUM"), None, None, ""),), None, None),
-    ("a", 0x00181156, 0xFFFFFFFF, "3", "Rectification Type", "RectificationType", "CS", "1", None, (("defined", ("SINGLE PHASE", "THREE PHASE", "CONST POTENTIAL"), None, None, ""),), None, None),
-    ("a", 0x00189420, 0xFFFFFFFF, "1", "X-Ray Receptor Type", "XRayReceptorType", "CS", "1", None, (("enumerated", ("IMG_INTENSIFIER", "DIGITAL_DETECTOR"), None, None, ""),), None, None),
-    ("a", 0x00189426, 0xFFFFFFFF, "2", "Distance Receptor Plane to Detector Housing", "DistanceReceptorPlaneToDetectorHousing", "FL", "1", None, (), None, None),
-    ("a", 0x00181508, 0xFFFFFFFF, "1", "Positioner Type", "PositionerType", "CS", "1", None, (("defined", ("CARM", "COLUMN"), None, None, ""),), None, None),
-    ("a", 0x00189474, 0xFFFFFFFF, "1C", "C-arm Positioner Tabletop Relationship", "CArmPositionerTabletopRelationship", "CS", "1", ("Required if Positioner Type (0018,1508) equals CARM.", {"if": {"equals": "0018,1508", "values": ["CARM"]}, "status": "executable"}), (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ("a", 0x00189473, 0xFFFFFFFF, "2", "Acquired Image Area Dose Product", "AcquiredImageAreaDoseProduct", "FL", "1", None, (), None, None),
+    ("a", 0x00180060, 0xFFFFFFFF, "1", "KVP", "KVP", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x00181155, 0xFFFFFFFF, "1", "Radiation Setting", "RadiationSetting", "CS", "1", "", None, (("enumerated", ("SC", "GR"), None, None, ""),), None, (), ()),
+    ("a", 0x00189330, 0xFFFFFFFF, "1C", "X-Ray Tube Current in mA", "XRayTubeCurrentInmA", "FD", "1", "", ("Required if Exposure in mAs (0018,9332) is not present. May be present otherwise.", {"if": {"absent": "0018,9332"}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+    ("a", 0x00189328, 0xFFFFFFFF, "1C", "Exposure Time in ms", "ExposureTimeInms", "FD", "1", "", ("Required if Exposure in mAs (0018,9332) is not present. May be present otherwise.", {"if": {"absent": "0018,9332"}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+    ("a", 0x00189332, 0xFFFFFFFF, "1C", "Exposure in mAs", "ExposureInmAs", "FD", "1", "", ("Required if either Exposure Time in ms (0018,9328) or X-Ray Tube Current in mA (0018,9330) are not present. May be present otherwise.", {"if": {"or": [{"absent": "0018,9328"}, {"absent": "0018,9330"}]}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+    ("a", 0x00181154, 0xFFFFFFFF, "1", "Average Pulse Width", "AveragePulseWidth", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x00189073, 0xFFFFFFFF, "1", "Acquisition Duration", "AcquisitionDuration", "FD", "1", "", None, (), None, (), ()),
+    ("a", 0x0018115A, 0xFFFFFFFF, "1", "Radiation Mode", "RadiationMode", "CS", "1", "", None, (("defined", ("CONTINUOUS", "PULSED"), None, None, ""),), None, (), ()),
+    ("a", 0x00181190, 0xFFFFFFFF, "3", "Focal Spot(s)", "FocalSpots", "DS", "1-n", "", None, (), None, (), ()),
+    ("a", 0x00181191, 0xFFFFFFFF, "3", "Anode Target Material", "AnodeTargetMaterial", "CS", "1", "", None, (("defined", ("TUNGSTEN", "MOLYBDENUM", "RHODIUM"), None, None, ""),), None, (), ()),
+    ("a", 0x00181156, 0xFFFFFFFF, "3", "Rectification Type", "RectificationType", "CS", "1", "", None, (("defined", ("SINGLE PHASE", "THREE PHASE", "CONST POTENTIAL"), None, None, ""),), None, (), ()),
+    ("a", 0x00189420, 0xFFFFFFFF, "1", "X-Ray Receptor Type", "XRayReceptorType", "CS", "1", "", None, (("enumerated", ("IMG_INTENSIFIER", "DIGITAL_DETECTOR"), None, None, ""),), None, (), ()),
+    ("a", 0x00189426, 0xFFFFFFFF, "2", "Distance Receptor Plane to Detector Housing", "DistanceReceptorPlaneToDetectorHousing", "FL", "1", "", None, (), None, (), ()),
+    ("a", 0x00181508, 0xFFFFFFFF, "1", "Positioner Type", "PositionerType", "CS", "1", "", None, (("defined", ("CARM", "COLUMN"), None, None, ""),), None, (), ()),
+    ("a", 0x00189474, 0xFFFFFFFF, "1C", "C-arm Positioner Tabletop Relationship", "CArmPositionerTabletopRelationship", "CS", "1", "", ("Required if Positioner Type (0018,1508) equals CARM.", {"if": {"equals": "0018,1508", "values": ["CARM"]}, "status": "executable"}), (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ("a", 0x00189473, 0xFFFFFFFF, "2", "Acquired Image Area Dose Product", "AcquiredImageAreaDoseProduct", "FL", "1", "", None, (), None, (), ()),
 )

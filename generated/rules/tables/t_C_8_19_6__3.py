@@ -2,20 +2,20 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8.19.6-3 "X-Ray Exposure Control Sensing Regions Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8.19.6-3", "C.8.19.6-3", "X-Ray Exposure Control Sensing Regions Macro", "macro")
 
 RULES = (
-    ("a", 0x00189434, 0xFFFFFFFF, "1", "Exposure Control Sensing Regions Sequence", "ExposureControlSensingRegionsSequence", "SQ", "1", None, (), (
-        ("a", 0x00189435, 0xFFFFFFFF, "1", "Exposure Control Sensing Region Shape", "ExposureControlSensingRegionShape", "CS", "1", None, (("enumerated", ("RECTANGULAR", "CIRCULAR", "POLYGONAL"), None, None, ""),), None, None),
-        ("a", 0x00189436, 0xFFFFFFFF, "1C", "Exposure Control Sensing Region Left Vertical Edge", "ExposureControlSensingRegionLeftVerticalEdge", "SS", "1", ("Required if Exposure Control Sensing Region Shape (0018,9435) is RECTANGULAR.", {"if": {"equals": "item:0018,9435", "values": ["RECTANGULAR"]}, "status": "executable"}), (), None, None),
-        ("a", 0x00189437, 0xFFFFFFFF, "1C", "Exposure Control Sensing Region Right Vertical Edge", "ExposureControlSensingRegionRightVerticalEdge", "SS", "1", ("Required if Exposure Control Sensing Region Shape (0018,9435) is RECTANGULAR.", {"if": {"equals": "item:0018,9435", "values": ["RECTANGULAR"]}, "status": "executable"}), (), None, None),
-        ("a", 0x00189438, 0xFFFFFFFF, "1C", "Exposure Control Sensing Region Upper Horizontal Edge", "ExposureControlSensingRegionUpperHorizontalEdge", "SS", "1", ("Required if Exposure Control Sensing Region Shape (0018,9435) is RECTANGULAR.", {"if": {"equals": "item:0018,9435", "values": ["RECTANGULAR"]}, "status": "executable"}), (), None, None),
-        ("a", 0x00189439, 0xFFFFFFFF, "1C", "Exposure Control Sensing Region Lower Horizontal Edge", "ExposureControlSensingRegionLowerHorizontalEdge", "SS", "1", ("Required if Exposure Control Sensing Region Shape (0018,9435) is RECTANGULAR.", {"if": {"equals": "item:0018,9435", "values": ["RECTANGULAR"]}, "status": "executable"}), (), None, None),
-        ("a", 0x00189440, 0xFFFFFFFF, "1C", "Center of Circular Exposure Control Sensing Region", "CenterOfCircularExposureControlSensingRegion", "SS", "2", ("Required if Exposure Control Sensing Region Shape (0018,9435) is CIRCULAR.", {"if": {"equals": "item:0018,9435", "values": ["CIRCULAR"]}, "status": "executable"}), (), None, None),
-        ("a", 0x00189441, 0xFFFFFFFF, "1C", "Radius of Circular Exposure Control Sensing Region", "RadiusOfCircularExposureControlSensingRegion", "US", "1", ("Required if Exposure Control Sensing Region Shape (0018,9435) is CIRCULAR.", {"if": {"equals": "item:0018,9435", "values": ["CIRCULAR"]}, "status": "executable"}), (), None, None),
-        ("a", 0x00189442, 0xFFFFFFFF, "1C", "Vertices of the Polygonal Exposure Control Sensing Region", "VerticesOfThePolygonalExposureControlSensingRegion", "SS", "2-n", ("Required if Exposure Control Sensing Region Shape (0018,9435) is POLYGONAL.", {"if": {"equals": "item:0018,9435", "values": ["POLYGONAL"]}, "status": "executable"}), (), None, None),
-    ), (1, None)),
+    ("a", 0x00189434, 0xFFFFFFFF, "1", "Exposure Control Sensing Regions Sequence", "ExposureControlSensingRegionsSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00189435, 0xFFFFFFFF, "1", "Exposure Control Sensing Region Shape", "ExposureControlSensingRegionShape", "CS", "1", "", None, (("enumerated", ("RECTANGULAR", "CIRCULAR", "POLYGONAL"), None, None, ""),), None, (), ()),
+        ("a", 0x00189436, 0xFFFFFFFF, "1C", "Exposure Control Sensing Region Left Vertical Edge", "ExposureControlSensingRegionLeftVerticalEdge", "SS", "1", "", ("Required if Exposure Control Sensing Region Shape (0018,9435) is RECTANGULAR.", {"if": {"equals": "item:0018,9435", "values": ["RECTANGULAR"]}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x00189437, 0xFFFFFFFF, "1C", "Exposure Control Sensing Region Right Vertical Edge", "ExposureControlSensingRegionRightVerticalEdge", "SS", "1", "", ("Required if Exposure Control Sensing Region Shape (0018,9435) is RECTANGULAR.", {"if": {"equals": "item:0018,9435", "values": ["RECTANGULAR"]}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x00189438, 0xFFFFFFFF, "1C", "Exposure Control Sensing Region Upper Horizontal Edge", "ExposureControlSensingRegionUpperHorizontalEdge", "SS", "1", "", ("Required if Exposure Control Sensing Region Shape (0018,9435) is RECTANGULAR.", {"if": {"equals": "item:0018,9435", "values": ["RECTANGULAR"]}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x00189439, 0xFFFFFFFF, "1C", "Exposure Control Sensing Region Lower Horizontal Edge", "ExposureControlSensingRegionLowerHorizontalEdge", "SS", "1", "", ("Required if Exposure Control Sensing Region Shape (0018,9435) is RECTANGULAR.", {"if": {"equals": "item:0018,9435", "values": ["RECTANGULAR"]}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x00189440, 0xFFFFFFFF, "1C", "Center of Circular Exposure Control Sensing Region", "CenterOfCircularExposureControlSensingRegion", "SS", "2", "", ("Required if Exposure Control Sensing Region Shape (0018,9435) is CIRCULAR.", {"if": {"equals": "item:0018,9435", "values": ["CIRCULAR"]}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x00189441, 0xFFFFFFFF, "1C", "Radius of Circular Exposure Control Sensing Region", "RadiusOfCircularExposureControlSensingRegion", "US", "1", "", ("Required if Exposure Control Sensing Region Shape (0018,9435) is CIRCULAR.", {"if": {"equals": "item:0018,9435", "values": ["CIRCULAR"]}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x00189442, 0xFFFFFFFF, "1C", "Vertices of the Polygonal Exposure Control Sensing Region", "VerticesOfThePolygonalExposureControlSensingRegion", "SS", "2-n", "", ("Required if Exposure Control Sensing Region Shape (0018,9435) is POLYGONAL.", {"if": {"equals": "item:0018,9435", "values": ["POLYGONAL"]}, "status": "executable"}), (), None, (), ()),
+    ), ((1, None, None),), ()),
 )

@@ -2,14 +2,14 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8.19.6-5 "X-Ray Frame Detector Parameters Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8.19.6-5", "C.8.19.6-5", "X-Ray Frame Detector Parameters Macro", "macro")
 
 RULES = (
-    ("a", 0x00189451, 0xFFFFFFFF, "1", "Frame Detector Parameters Sequence", "FrameDetectorParametersSequence", "SQ", "1", None, (), (
-        ("a", 0x00187014, 0xFFFFFFFF, "3", "Detector Active Time", "DetectorActiveTime", "DS", "1", None, (), None, None),
-        ("a", 0x00187016, 0xFFFFFFFF, "3", "Detector Activation Offset From Exposure", "DetectorActivationOffsetFromExposure", "DS", "1", None, (), None, None),
-    ), (1, 1)),
+    ("a", 0x00189451, 0xFFFFFFFF, "1", "Frame Detector Parameters Sequence", "FrameDetectorParametersSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00187014, 0xFFFFFFFF, "3", "Detector Active Time", "DetectorActiveTime", "DS", "1", "", None, (), None, (), ()),
+        ("a", 0x00187016, 0xFFFFFFFF, "3", "Detector Activation Offset From Exposure", "DetectorActivationOffsetFromExposure", "DS", "1", "", None, (), None, (), ()),
+    ), ((1, 1, None),), ()),
 )

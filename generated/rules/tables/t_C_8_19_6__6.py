@@ -2,13 +2,13 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8.19.6-6 "X-Ray Calibration Device Usage Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8.19.6-6", "C.8.19.6-6", "X-Ray Calibration Device Usage Macro", "macro")
 
 RULES = (
-    ("a", 0x00189455, 0xFFFFFFFF, "1", "Calibration Sequence", "CalibrationSequence", "SQ", "1", None, (), (
-        ("a", 0x00500004, 0xFFFFFFFF, "1", "Calibration Image", "CalibrationImage", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ), (1, 1)),
+    ("a", 0x00189455, 0xFFFFFFFF, "1", "Calibration Sequence", "CalibrationSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00500004, 0xFFFFFFFF, "1", "Calibration Image", "CalibrationImage", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ), ((1, 1, None),), ()),
 )

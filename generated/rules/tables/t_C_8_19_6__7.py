@@ -2,13 +2,13 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8.19.6-7 "X-Ray Object Thickness Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8.19.6-7", "C.8.19.6-7", "X-Ray Object Thickness Macro", "macro")
 
 RULES = (
-    ("a", 0x00189456, 0xFFFFFFFF, "1", "Object Thickness Sequence", "ObjectThicknessSequence", "SQ", "1", None, (), (
-        ("a", 0x00189452, 0xFFFFFFFF, "1", "Calculated Anatomy Thickness", "CalculatedAnatomyThickness", "FL", "1", None, (), None, None),
-    ), (1, 1)),
+    ("a", 0x00189456, 0xFFFFFFFF, "1", "Object Thickness Sequence", "ObjectThicknessSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00189452, 0xFFFFFFFF, "1", "Calculated Anatomy Thickness", "CalculatedAnatomyThickness", "FL", "1", "", None, (), None, (), ()),
+    ), ((1, 1, None),), ()),
 )

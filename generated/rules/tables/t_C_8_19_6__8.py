@@ -2,14 +2,14 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8.19.6-8 "X-Ray Frame Acquisition Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8.19.6-8", "C.8.19.6-8", "X-Ray Frame Acquisition Macro", "macro")
 
 RULES = (
-    ("a", 0x00189417, 0xFFFFFFFF, "1", "Frame Acquisition Sequence", "FrameAcquisitionSequence", "SQ", "1", None, (), (
-        ("a", 0x00180060, 0xFFFFFFFF, "1", "KVP", "KVP", "DS", "1", None, (), None, None),
-        ("a", 0x00189330, 0xFFFFFFFF, "1", "X-Ray Tube Current in mA", "XRayTubeCurrentInmA", "FD", "1", None, (), None, None),
-    ), (1, 1)),
+    ("a", 0x00189417, 0xFFFFFFFF, "1", "Frame Acquisition Sequence", "FrameAcquisitionSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00180060, 0xFFFFFFFF, "1", "KVP", "KVP", "DS", "1", "", None, (), None, (), ()),
+        ("a", 0x00189330, 0xFFFFFFFF, "1", "X-Ray Tube Current in mA", "XRayTubeCurrentInmA", "FD", "1", "", None, (), None, (), ()),
+    ), ((1, 1, None),), ()),
 )

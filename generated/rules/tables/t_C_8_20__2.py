@@ -2,34 +2,34 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8.20-2 "Segmentation Image Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8.20-2", "C.8.20-2", "Segmentation Image Module", "module")
 
 RULES = (
-    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", None, (("enumerated", ("DERIVED",), 1, None, ""), ("enumerated", ("PRIMARY",), 2, None, "")), None, None),
+    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", "", None, (("enumerated", ("DERIVED",), 1, None, ""), ("enumerated", ("PRIMARY",), 2, None, "")), None, (), ()),
     ("i", "table_10-12", None, ()),
-    ("a", 0x00280002, 0xFFFFFFFF, "1", "Samples Per Pixel", "SamplesPerPixel", "US", "1", None, (("enumerated", ("1",), None, None, ""),), None, None),
-    ("a", 0x00280004, 0xFFFFFFFF, "1", "Photometric Interpretation", "PhotometricInterpretation", "CS", "1", None, (("enumerated", ("MONOCHROME2",), None, None, ""),), None, None),
-    ("a", 0x00280103, 0xFFFFFFFF, "1", "Pixel Representation", "PixelRepresentation", "US", "1", None, (("enumerated", ("0",), None, None, ""),), None, None),
-    ("a", 0x00280100, 0xFFFFFFFF, "1", "Bits Allocated", "BitsAllocated", "US", "1", None, (("enumerated", ("1",), None, {"equals": "0062,0001", "values": ["BINARY"]}, "Segmentation Type (0062,0001) is BINARY"), ("enumerated", ("8",), None, {"not": {"equals": "0062,0001", "values": ["BINARY"]}}, "Segmentation Type (0062,0001) is not BINARY")), None, None),
-    ("a", 0x00280101, 0xFFFFFFFF, "1", "Bits Stored", "BitsStored", "US", "1", None, (("enumerated", ("1",), None, {"equals": "0062,0001", "values": ["BINARY"]}, "Segmentation Type (0062,0001) is BINARY"), ("enumerated", ("8",), None, {"not": {"equals": "0062,0001", "values": ["BINARY"]}}, "Segmentation Type (0062,0001) is not BINARY")), None, None),
-    ("a", 0x00280102, 0xFFFFFFFF, "1", "High Bit", "HighBit", "US", "1", None, (("enumerated", ("0",), None, {"equals": "0062,0001", "values": ["BINARY"]}, "Segmentation Type (0062,0001) is BINARY"), ("enumerated", ("7",), None, {"not": {"equals": "0062,0001", "values": ["BINARY"]}}, "Segmentation Type (0062,0001) is not BINARY")), None, None),
-    ("a", 0x00282110, 0xFFFFFFFF, "1", "Lossy Image Compression", "LossyImageCompression", "CS", "1", None, (("enumerated", ("00", "01"), None, None, ""),), None, None),
-    ("a", 0x00282112, 0xFFFFFFFF, "1C", "Lossy Image Compression Ratio", "LossyImageCompressionRatio", "DS", "1-n", ("Required if present in the source images or this IOD Instance has been compressed.", {"if": {"unknown": "dataset", "text": "present in the source images or this IOD Instance has been compressed"}, "status": "not-decidable"}), (), None, None),
-    ("a", 0x00282114, 0xFFFFFFFF, "1C", "Lossy Image Compression Method", "LossyImageCompressionMethod", "CS", "1-n", ("Required if present in the source images or this IOD Instance has been compressed.", {"if": {"unknown": "dataset", "text": "present in the source images or this IOD Instance has been compressed"}, "status": "not-decidable"}), (("defined", ("ISO_10918_1", "ISO_14495_1", "ISO_15444_1", "ISO_15444_15", "ISO_13818_2", "ISO_14496_10", "ISO_23008_2"), None, None, ""),), None, None),
-    ("a", 0x00620001, 0xFFFFFFFF, "1", "Segmentation Type", "SegmentationType", "CS", "1", None, (("enumerated", ("BINARY", "FRACTIONAL"), None, None, ""),), None, None),
-    ("a", 0x00620010, 0xFFFFFFFF, "1C", "Segmentation Fractional Type", "SegmentationFractionalType", "CS", "1", ("Required if Segmentation Type (0062,0001) is FRACTIONAL.", {"if": {"equals": "0062,0001", "values": ["FRACTIONAL"]}, "status": "executable"}), (("enumerated", ("PROBABILITY", "OCCUPANCY"), None, None, ""),), None, None),
-    ("a", 0x0062000E, 0xFFFFFFFF, "1C", "Maximum Fractional Value", "MaximumFractionalValue", "US", "1", ("Required if Segmentation Type (0062,0001) is FRACTIONAL.", {"if": {"equals": "0062,0001", "values": ["FRACTIONAL"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00620013, 0xFFFFFFFF, "3", "Segments Overlap", "SegmentsOverlap", "CS", "1", None, (("enumerated", ("YES", "UNDEFINED", "NO"), None, None, ""),), None, None),
-    ("a", 0x00620002, 0xFFFFFFFF, "1", "Segment Sequence", "SegmentSequence", "SQ", "1", None, (), (
+    ("a", 0x00280002, 0xFFFFFFFF, "1", "Samples Per Pixel", "SamplesPerPixel", "US", "1", "", None, (("enumerated", ("1",), None, None, ""),), None, (), ()),
+    ("a", 0x00280004, 0xFFFFFFFF, "1", "Photometric Interpretation", "PhotometricInterpretation", "CS", "1", "", None, (("enumerated", ("MONOCHROME2",), None, None, ""),), None, (), ()),
+    ("a", 0x00280103, 0xFFFFFFFF, "1", "Pixel Representation", "PixelRepresentation", "US", "1", "", None, (("enumerated", ("0",), None, None, ""),), None, (), ()),
+    ("a", 0x00280100, 0xFFFFFFFF, "1", "Bits Allocated", "BitsAllocated", "US", "1", "", None, (("enumerated", ("1",), None, {"equals": "0062,0001", "values": ["BINARY"]}, "Segmentation Type (0062,0001) is BINARY"), ("enumerated", ("8",), None, {"not": {"equals": "0062,0001", "values": ["BINARY"]}}, "Segmentation Type (0062,0001) is not BINARY")), None, (), ()),
+    ("a", 0x00280101, 0xFFFFFFFF, "1", "Bits Stored", "BitsStored", "US", "1", "", None, (("enumerated", ("1",), None, {"equals": "0062,0001", "values": ["BINARY"]}, "Segmentation Type (0062,0001) is BINARY"), ("enumerated", ("8",), None, {"not": {"equals": "0062,0001", "values": ["BINARY"]}}, "Segmentation Type (0062,0001) is not BINARY")), None, (), ()),
+    ("a", 0x00280102, 0xFFFFFFFF, "1", "High Bit", "HighBit", "US", "1", "", None, (("enumerated", ("0",), None, {"equals": "0062,0001", "values": ["BINARY"]}, "Segmentation Type (0062,0001) is BINARY"), ("enumerated", ("7",), None, {"not": {"equals": "0062,0001", "values": ["BINARY"]}}, "Segmentation Type (0062,0001) is not BINARY")), None, (), ()),
+    ("a", 0x00282110, 0xFFFFFFFF, "1", "Lossy Image Compression", "LossyImageCompression", "CS", "1", "", None, (("enumerated", ("00", "01"), None, None, ""),), None, (), ()),
+    ("a", 0x00282112, 0xFFFFFFFF, "1C", "Lossy Image Compression Ratio", "LossyImageCompressionRatio", "DS", "1-n", "", ("Required if present in the source images or this IOD Instance has been compressed.", {"if": {"unknown": "dataset", "text": "present in the source images or this IOD Instance has been compressed"}, "status": "not-decidable"}), (), None, (), ()),
+    ("a", 0x00282114, 0xFFFFFFFF, "1C", "Lossy Image Compression Method", "LossyImageCompressionMethod", "CS", "1-n", "", ("Required if present in the source images or this IOD Instance has been compressed.", {"if": {"unknown": "dataset", "text": "present in the source images or this IOD Instance has been compressed"}, "status": "not-decidable"}), (("defined", ("ISO_10918_1", "ISO_14495_1", "ISO_15444_1", "ISO_15444_15", "ISO_13818_2", "ISO_14496_10", "ISO_23008_2"), None, None, ""),), None, (), ()),
+    ("a", 0x00620001, 0xFFFFFFFF, "1", "Segmentation Type", "SegmentationType", "CS", "1", "", None, (("enumerated", ("BINARY", "FRACTIONAL"), None, None, ""),), None, (), ()),
+    ("a", 0x00620010, 0xFFFFFFFF, "1C", "Segmentation Fractional Type", "SegmentationFractionalType", "CS", "1", "", ("Required if Segmentation Type (0062,0001) is FRACTIONAL.", {"if": {"equals": "0062,0001", "values": ["FRACTIONAL"]}, "status": "executable"}), (("enumerated", ("PROBABILITY", "OCCUPANCY"), None, None, ""),), None, (), ()),
+    ("a", 0x0062000E, 0xFFFFFFFF, "1C", "Maximum Fractional Value", "MaximumFractionalValue", "US", "1", "", ("Required if Segmentation Type (0062,0001) is FRACTIONAL.", {"if": {"equals": "0062,0001", "values": ["FRACTIONAL"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00620013, 0xFFFFFFFF, "3", "Segments Overlap", "SegmentsOverlap", "CS", "1", "", None, (("enumerated", ("YES", "UNDEFINED", "NO"), None, None, ""),), None, (), ()),
+    ("a", 0x00620002, 0xFFFFFFFF, "1", "Segment Sequence", "SegmentSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.8.20-4", None, ()),
-        ("a", 0x00620009, 0xFFFFFFFF, "1C", "Segment Algorithm Name", "SegmentAlgorithmName", "LO", "1-n", ("Required if Segment Algorithm Type (0062,0008) is not MANUAL.", {"if": {"not": {"equals": "item:0062,0008", "values": ["MANUAL"]}}, "status": "executable"}), (), None, None),
-        ("a", 0x00620007, 0xFFFFFFFF, "3", "Segmentation Algorithm Identification Sequence", "SegmentationAlgorithmIdentificationSequence", "SQ", "1", None, (), (
+        ("a", 0x00620009, 0xFFFFFFFF, "1C", "Segment Algorithm Name", "SegmentAlgorithmName", "LO", "1-n", "", ("Required if Segment Algorithm Type (0062,0008) is not MANUAL.", {"if": {"not": {"equals": "item:0062,0008", "values": ["MANUAL"]}}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x00620007, 0xFFFFFFFF, "3", "Segmentation Algorithm Identification Sequence", "SegmentationAlgorithmIdentificationSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-19", None, ()),
-        ), None),
-        ("a", 0x0062000C, 0xFFFFFFFF, "3", "Recommended Display Grayscale Value", "RecommendedDisplayGrayscaleValue", "US", "1", None, (), None, None),
-        ("a", 0x0062000D, 0xFFFFFFFF, "3", "Recommended Display CIELab Value", "RecommendedDisplayCIELabValue", "US", "3", None, (), None, None),
-    ), (1, None)),
+        ), (), ()),
+        ("a", 0x0062000C, 0xFFFFFFFF, "3", "Recommended Display Grayscale Value", "RecommendedDisplayGrayscaleValue", "US", "1", "", None, (), None, (), ()),
+        ("a", 0x0062000D, 0xFFFFFFFF, "3", "Recommended Display CIELab Value", "RecommendedDisplayCIELabValue", "US", "3", "", None, (), None, (), ()),
+    ), ((1, None, None),), ()),
 )

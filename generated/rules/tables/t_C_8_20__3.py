@@ -2,13 +2,13 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8.20-3 "Segmentation Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8.20-3", "C.8.20-3", "Segmentation Macro", "macro")
 
 RULES = (
-    ("a", 0x0062000A, 0xFFFFFFFF, "1", "Segment Identification Sequence", "SegmentIdentificationSequence", "SQ", "1", None, (), (
-        ("a", 0x0062000B, 0xFFFFFFFF, "1", "Referenced Segment Number", "ReferencedSegmentNumber", "US", "1-n", None, (), None, None),
-    ), (1, 1)),
+    ("a", 0x0062000A, 0xFFFFFFFF, "1", "Segment Identification Sequence", "SegmentIdentificationSequence", "SQ", "1", "", None, (), (
+        ("a", 0x0062000B, 0xFFFFFFFF, "1", "Referenced Segment Number", "ReferencedSegmentNumber", "US", "1-n", "", None, (), None, (), ()),
+    ), ((1, 1, None),), ()),
 )

@@ -2,17 +2,17 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8.21.2.2-1 "X-Ray 3D Craniofacial Image Contributing Sources Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8.21.2.2-1", "C.8.21.2.2-1", "X-Ray 3D Craniofacial Image Contributing Sources Module", "module")
 
 RULES = (
-    ("a", 0x00189506, 0xFFFFFFFF, "1", "Contributing Sources Sequence", "ContributingSourcesSequence", "SQ", "1", None, (), (
+    ("a", 0x00189506, 0xFFFFFFFF, "1", "Contributing Sources Sequence", "ContributingSourcesSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-13", None, ()),
         ("i", "table_10-14", None, ()),
-        ("a", 0x00181400, 0xFFFFFFFF, "1C", "Acquisition Device Processing Description", "AcquisitionDeviceProcessingDescription", "LO", "1", ("Required if present and consistent in the contributing SOP Instances.", {"if": {"unknown": "dataset", "text": "present and consistent in the contributing SOP Instances"}, "status": "not-decidable"}), (), None, None),
-        ("a", 0x00181401, 0xFFFFFFFF, "1C", "Acquisition Device Processing Code", "AcquisitionDeviceProcessingCode", "LO", "1", ("Required if present and have an equal value in the contributing SOP Instances.", {"if": {"unknown": "dataset", "text": "present and have an equal value in the contributing SOP Instances"}, "status": "not-decidable"}), (), None, None),
-        ("a", 0x00181164, 0xFFFFFFFF, "1C", "Imager Pixel Spacing", "ImagerPixelSpacing", "DS", "2", ("Required if present and consistent in the contributing SOP Instances.", {"if": {"unknown": "dataset", "text": "present and consistent in the contributing SOP Instances"}, "status": "not-decidable"}), (), None, None),
-    ), (1, None)),
+        ("a", 0x00181400, 0xFFFFFFFF, "1C", "Acquisition Device Processing Description", "AcquisitionDeviceProcessingDescription", "LO", "1", "", ("Required if present and consistent in the contributing SOP Instances.", {"if": {"unknown": "dataset", "text": "present and consistent in the contributing SOP Instances"}, "status": "not-decidable"}), (), None, (), ()),
+        ("a", 0x00181401, 0xFFFFFFFF, "1C", "Acquisition Device Processing Code", "AcquisitionDeviceProcessingCode", "LO", "1", "", ("Required if present and have an equal value in the contributing SOP Instances.", {"if": {"unknown": "dataset", "text": "present and have an equal value in the contributing SOP Instances"}, "status": "not-decidable"}), (), None, (), ()),
+        ("a", 0x00181164, 0xFFFFFFFF, "1C", "Imager Pixel Spacing", "ImagerPixelSpacing", "DS", "2", "", ("Required if present and consistent in the contributing SOP Instances.", {"if": {"unknown": "dataset", "text": "present and consistent in the contributing SOP Instances"}, "status": "not-decidable"}), (), None, (), ()),
+    ), ((1, None, None),), ()),
 )

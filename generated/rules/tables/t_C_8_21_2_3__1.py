@@ -2,19 +2,19 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8.21.2.3-1 "Breast Tomosynthesis Contributing Sources Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8.21.2.3-1", "C.8.21.2.3-1", "Breast Tomosynthesis Contributing Sources Module", "module")
 
 RULES = (
-    ("a", 0x00189506, 0xFFFFFFFF, "1", "Contributing Sources Sequence", "ContributingSourcesSequence", "SQ", "1", None, (), (
+    ("a", 0x00189506, 0xFFFFFFFF, "1", "Contributing Sources Sequence", "ContributingSourcesSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-13", None, ()),
         ("i", "table_10-14", None, ()),
-        ("a", 0x00187004, 0xFFFFFFFF, "1", "Detector Type", "DetectorType", "CS", "1", None, (("defined", ("DIRECT", "SCINTILLATOR", "STORAGE"), None, None, ""),), None, None),
-        ("a", 0x0018700A, 0xFFFFFFFF, "1", "Detector ID", "DetectorID", "SH", "1", None, (), None, None),
-        ("a", 0x0018700C, 0xFFFFFFFF, "1", "Date of Last Detector Calibration", "DateOfLastDetectorCalibration", "DA", "1", None, (), None, None),
-        ("a", 0x0018700E, 0xFFFFFFFF, "1", "Time of Last Detector Calibration", "TimeOfLastDetectorCalibration", "TM", "1", None, (), None, None),
-        ("a", 0x00187022, 0xFFFFFFFF, "1", "Detector Element Spacing", "DetectorElementSpacing", "DS", "2", None, (), None, None),
-    ), (1, None)),
+        ("a", 0x00187004, 0xFFFFFFFF, "1", "Detector Type", "DetectorType", "CS", "1", "", None, (("defined", ("DIRECT", "SCINTILLATOR", "STORAGE"), None, None, ""),), None, (), ()),
+        ("a", 0x0018700A, 0xFFFFFFFF, "1", "Detector ID", "DetectorID", "SH", "1", "", None, (), None, (), ()),
+        ("a", 0x0018700C, 0xFFFFFFFF, "1", "Date of Last Detector Calibration", "DateOfLastDetectorCalibration", "DA", "1", "", None, (), None, (), ()),
+        ("a", 0x0018700E, 0xFFFFFFFF, "1", "Time of Last Detector Calibration", "TimeOfLastDetectorCalibration", "TM", "1", "", None, (), None, (), ()),
+        ("a", 0x00187022, 0xFFFFFFFF, "1", "Detector Element Spacing", "DetectorElementSpacing", "DS", "2", "", None, (), None, (), ()),
+    ), ((1, None, None),), ()),
 )

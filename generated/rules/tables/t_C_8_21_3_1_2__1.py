@@ -2,15 +2,15 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8.21.3.1.2-1 "X-Ray 3D General Per Projection Acquisition Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8.21.3.1.2-1", "C.8.21.3.1.2-1", "X-Ray 3D General Per Projection Acquisition Macro", "macro")
 
 RULES = (
-    ("a", 0x00180060, 0xFFFFFFFF, "1C", "KVP", "KVP", "DS", "1", ("Required if present and consistent in the contributing SOP Instances. Required if Modality (0008,0060) is MG.", {"if": {"or": [{"unknown": "dataset", "text": "present and consistent in the contributing SOP Instances"}, {"equals": "0008,0060", "values": ["MG"]}]}, "status": "not-decidable"}), (), None, None),
-    ("a", 0x00189330, 0xFFFFFFFF, "1C", "X-Ray Tube Current in mA", "XRayTubeCurrentInmA", "FD", "1", ("Required if present and consistent in the contributing SOP Instances. Required if Modality (0008,0060) is MG.", {"if": {"or": [{"unknown": "dataset", "text": "present and consistent in the contributing SOP Instances"}, {"equals": "0008,0060", "values": ["MG"]}]}, "status": "not-decidable"}), (), None, None),
-    ("a", 0x00189220, 0xFFFFFFFF, "1C", "Frame Acquisition Duration", "FrameAcquisitionDuration", "FD", "1", ("Required if present and consistent in the contributing SOP Instances.", {"if": {"unknown": "dataset", "text": "present and consistent in the contributing SOP Instances"}, "status": "not-decidable"}), (), None, None),
-    ("a", 0x00181700, 0xFFFFFFFF, "1C", "Collimator Shape", "CollimatorShape", "CS", "1-3", ("Required if present and consistent in the contributing SOP Instances.", {"if": {"unknown": "dataset", "text": "present and consistent in the contributing SOP Instances"}, "status": "not-decidable"}), (("enumerated", ("RECTANGULAR", "CIRCULAR", "POLYGONAL"), None, None, ""),), None, None),
+    ("a", 0x00180060, 0xFFFFFFFF, "1C", "KVP", "KVP", "DS", "1", "", ("Required if present and consistent in the contributing SOP Instances. Required if Modality (0008,0060) is MG.", {"if": {"or": [{"unknown": "dataset", "text": "present and consistent in the contributing SOP Instances"}, {"equals": "0008,0060", "values": ["MG"]}]}, "status": "not-decidable"}), (), None, (), ()),
+    ("a", 0x00189330, 0xFFFFFFFF, "1C", "X-Ray Tube Current in mA", "XRayTubeCurrentInmA", "FD", "1", "", ("Required if present and consistent in the contributing SOP Instances. Required if Modality (0008,0060) is MG.", {"if": {"or": [{"unknown": "dataset", "text": "present and consistent in the contributing SOP Instances"}, {"equals": "0008,0060", "values": ["MG"]}]}, "status": "not-decidable"}), (), None, (), ()),
+    ("a", 0x00189220, 0xFFFFFFFF, "1C", "Frame Acquisition Duration", "FrameAcquisitionDuration", "FD", "1", "", ("Required if present and consistent in the contributing SOP Instances.", {"if": {"unknown": "dataset", "text": "present and consistent in the contributing SOP Instances"}, "status": "not-decidable"}), (), None, (), ()),
+    ("a", 0x00181700, 0xFFFFFFFF, "1C", "Collimator Shape", "CollimatorShape", "CS", "1-3", "", ("Required if present and consistent in the contributing SOP Instances.", {"if": {"unknown": "dataset", "text": "present and consistent in the contributing SOP Instances"}, "status": "not-decidable"}), (("enumerated", ("RECTANGULAR", "CIRCULAR", "POLYGONAL"), None, None, ""),), None, (), ()),
     ("i", "table_C.8-28b", None, ()),
 )

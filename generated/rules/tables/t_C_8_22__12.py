@@ -2,14 +2,14 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8.22-12 "PET Detector Motion Details Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8.22-12", "C.8.22-12", "PET Detector Motion Details Macro", "macro")
 
 RULES = (
-    ("a", 0x00189733, 0xFFFFFFFF, "1", "PET Detector Motion Details Sequence", "PETDetectorMotionDetailsSequence", "SQ", "1", None, (), (
-        ("a", 0x00181140, 0xFFFFFFFF, "1", "Rotation Direction", "RotationDirection", "CS", "1", None, (("enumerated", ("CW", "CC"), None, None, ""),), None, None),
-        ("a", 0x00189305, 0xFFFFFFFF, "1", "Revolution Time", "RevolutionTime", "FD", "1", None, (), None, None),
-    ), (1, 1)),
+    ("a", 0x00189733, 0xFFFFFFFF, "1", "PET Detector Motion Details Sequence", "PETDetectorMotionDetailsSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00181140, 0xFFFFFFFF, "1", "Rotation Direction", "RotationDirection", "CS", "1", "", None, (("enumerated", ("CW", "CC"), None, None, ""),), None, (), ()),
+        ("a", 0x00189305, 0xFFFFFFFF, "1", "Revolution Time", "RevolutionTime", "FD", "1", "", None, (), None, (), ()),
+    ), ((1, 1, None),), ()),
 )

@@ -2,17 +2,17 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8.22-15 "PET Frame Correction Factors Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8.22-15", "C.8.22-15", "PET Frame Correction Factors Macro", "macro")
 
 RULES = (
-    ("a", 0x00189736, 0xFFFFFFFF, "1", "PET Frame Correction Factors Sequence", "PETFrameCorrectionFactorsSequence", "SQ", "1", None, (), (
-        ("a", 0x00541310, 0xFFFFFFFF, "1C", "Primary (Prompts) Counts Accumulated", "PrimaryPromptsCountsAccumulated", "IS", "1", ("Required if Frame Type (0008,9007) Value 1 is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, None),
-        ("a", 0x00541320, 0xFFFFFFFF, "1C", "Slice Sensitivity Factor", "SliceSensitivityFactor", "DS", "1", ("Required if Frame Type (0008,9007) Value 1 is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, None),
-        ("a", 0x00541321, 0xFFFFFFFF, "1C", "Decay Factor", "DecayFactor", "DS", "1", ("Required if Decay Corrected (0018,9758) equals YES.", {"if": {"equals": "0018,9758", "values": ["YES"]}, "status": "executable"}), (), None, None),
-        ("a", 0x00541323, 0xFFFFFFFF, "1C", "Scatter Fraction Factor", "ScatterFractionFactor", "DS", "1", ("Required if Frame Type (0008,9007) Value 1 is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, None),
-        ("a", 0x00541324, 0xFFFFFFFF, "1C", "Dead Time Factor", "DeadTimeFactor", "DS", "1", ("Required if Frame Type (0008,9007) Value 1 is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, None),
-    ), (1, 1)),
+    ("a", 0x00189736, 0xFFFFFFFF, "1", "PET Frame Correction Factors Sequence", "PETFrameCorrectionFactorsSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00541310, 0xFFFFFFFF, "1C", "Primary (Prompts) Counts Accumulated", "PrimaryPromptsCountsAccumulated", "IS", "1", "", ("Required if Frame Type (0008,9007) Value 1 is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+        ("a", 0x00541320, 0xFFFFFFFF, "1C", "Slice Sensitivity Factor", "SliceSensitivityFactor", "DS", "1", "", ("Required if Frame Type (0008,9007) Value 1 is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+        ("a", 0x00541321, 0xFFFFFFFF, "1C", "Decay Factor", "DecayFactor", "DS", "1", "", ("Required if Decay Corrected (0018,9758) equals YES.", {"if": {"equals": "0018,9758", "values": ["YES"]}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x00541323, 0xFFFFFFFF, "1C", "Scatter Fraction Factor", "ScatterFractionFactor", "DS", "1", "", ("Required if Frame Type (0008,9007) Value 1 is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+        ("a", 0x00541324, 0xFFFFFFFF, "1C", "Dead Time Factor", "DeadTimeFactor", "DS", "1", "", ("Required if Frame Type (0008,9007) Value 1 is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+    ), ((1, 1, None),), ()),
 )

@@ -2,13 +2,13 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8.22-18 "PET Table Dynamics Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8.22-18", "C.8.22-18", "PET Table Dynamics Macro", "macro")
 
 RULES = (
-    ("a", 0x00189734, 0xFFFFFFFF, "1", "PET Table Dynamics Sequence", "PETTableDynamicsSequence", "SQ", "1", None, (), (
-        ("a", 0x00189309, 0xFFFFFFFF, "1", "Table Speed", "TableSpeed", "FD", "1", None, (), None, None),
-    ), (1, 1)),
+    ("a", 0x00189734, 0xFFFFFFFF, "1", "PET Table Dynamics Sequence", "PETTableDynamicsSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00189309, 0xFFFFFFFF, "1", "Table Speed", "TableSpeed", "FD", "1", "", None, (), None, (), ()),
+    ), ((1, 1, None),), ()),
 )

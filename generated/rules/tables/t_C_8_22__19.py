@@ -2,27 +2,27 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8.22-19 "Enhanced PET Corrections Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8.22-19", "C.8.22-19", "Enhanced PET Corrections Module", "module")
 
 RULES = (
-    ("a", 0x00541002, 0xFFFFFFFF, "1", "Counts Source", "CountsSource", "CS", "1", None, (("enumerated", ("EMISSION", "TRANSMISSION"), None, None, ""),), None, None),
-    ("a", 0x00189758, 0xFFFFFFFF, "1", "Decay Corrected", "DecayCorrected", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ("a", 0x00189759, 0xFFFFFFFF, "1", "Attenuation Corrected", "AttenuationCorrected", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ("a", 0x00189760, 0xFFFFFFFF, "1", "Scatter Corrected", "ScatterCorrected", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ("a", 0x00189761, 0xFFFFFFFF, "1", "Dead Time Corrected", "DeadTimeCorrected", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ("a", 0x00189762, 0xFFFFFFFF, "1", "Gantry Motion Corrected", "GantryMotionCorrected", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ("a", 0x00189763, 0xFFFFFFFF, "1", "Patient Motion Corrected", "PatientMotionCorrected", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ("a", 0x00189764, 0xFFFFFFFF, "1", "Count Loss Normalization Corrected", "CountLossNormalizationCorrected", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ("a", 0x00189765, 0xFFFFFFFF, "1", "Randoms Corrected", "RandomsCorrected", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ("a", 0x00189766, 0xFFFFFFFF, "1", "Non-uniform Radial Sampling Corrected", "NonUniformRadialSamplingCorrected", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ("a", 0x00189767, 0xFFFFFFFF, "1", "Sensitivity Calibrated", "SensitivityCalibrated", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ("a", 0x00189768, 0xFFFFFFFF, "1", "Detector Normalization Correction", "DetectorNormalizationCorrection", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ("a", 0x00541100, 0xFFFFFFFF, "1C", "Randoms Correction Method", "RandomsCorrectionMethod", "CS", "1", ("Required if Randoms Corrected (0018,9765) equals YES.", {"if": {"equals": "0018,9765", "values": ["YES"]}, "status": "executable"}), (("defined", ("DLYD", "SING", "PDDL"), None, None, ""),), None, None),
-    ("a", 0x00189738, 0xFFFFFFFF, "1C", "Attenuation Correction Source", "AttenuationCorrectionSource", "CS", "1", ("Required if Attenuation Corrected (0018,9759) equals YES.", {"if": {"equals": "0018,9759", "values": ["YES"]}, "status": "executable"}), (("defined", ("CT", "MR", "POSITRON SOURCE", "SINGLE PHOTON", "CALCULATED"), None, None, ""),), None, None),
-    ("a", 0x00189770, 0xFFFFFFFF, "1C", "Attenuation Correction Temporal Relationship", "AttenuationCorrectionTemporalRelationship", "CS", "1", ("Required if Attenuation Corrected (0018,9759) equals YES.", {"if": {"equals": "0018,9759", "values": ["YES"]}, "status": "executable"}), (("defined", ("CONCURRENT", "SEPARATE", "SIMULTANEOUS"), None, None, ""),), None, None),
-    ("a", 0x00541105, 0xFFFFFFFF, "1C", "Scatter Correction Method", "ScatterCorrectionMethod", "LO", "1", ("Required if Scatter Corrected (0018,9760) equals YES.", {"if": {"equals": "0018,9760", "values": ["YES"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00189701, 0xFFFFFFFF, "1C", "Decay Correction DateTime", "DecayCorrectionDateTime", "DT", "1", ("Required if Decay Corrected (0018,9758) equals YES.", {"if": {"equals": "0018,9758", "values": ["YES"]}, "status": "executable"}), (), None, None),
+    ("a", 0x00541002, 0xFFFFFFFF, "1", "Counts Source", "CountsSource", "CS", "1", "", None, (("enumerated", ("EMISSION", "TRANSMISSION"), None, None, ""),), None, (), ()),
+    ("a", 0x00189758, 0xFFFFFFFF, "1", "Decay Corrected", "DecayCorrected", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ("a", 0x00189759, 0xFFFFFFFF, "1", "Attenuation Corrected", "AttenuationCorrected", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ("a", 0x00189760, 0xFFFFFFFF, "1", "Scatter Corrected", "ScatterCorrected", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ("a", 0x00189761, 0xFFFFFFFF, "1", "Dead Time Corrected", "DeadTimeCorrected", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ("a", 0x00189762, 0xFFFFFFFF, "1", "Gantry Motion Corrected", "GantryMotionCorrected", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ("a", 0x00189763, 0xFFFFFFFF, "1", "Patient Motion Corrected", "PatientMotionCorrected", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ("a", 0x00189764, 0xFFFFFFFF, "1", "Count Loss Normalization Corrected", "CountLossNormalizationCorrected", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ("a", 0x00189765, 0xFFFFFFFF, "1", "Randoms Corrected", "RandomsCorrected", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ("a", 0x00189766, 0xFFFFFFFF, "1", "Non-uniform Radial Sampling Corrected", "NonUniformRadialSamplingCorrected", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ("a", 0x00189767, 0xFFFFFFFF, "1", "Sensitivity Calibrated", "SensitivityCalibrated", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ("a", 0x00189768, 0xFFFFFFFF, "1", "Detector Normalization Correction", "DetectorNormalizationCorrection", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ("a", 0x00541100, 0xFFFFFFFF, "1C", "Randoms Correction Method", "RandomsCorrectionMethod", "CS", "1", "", ("Required if Randoms Corrected (0018,9765) equals YES.", {"if": {"equals": "0018,9765", "values": ["YES"]}, "status": "executable"}), (("defined", ("DLYD", "SING", "PDDL"), None, None, ""),), None, (), ()),
+    ("a", 0x00189738, 0xFFFFFFFF, "1C", "Attenuation Correction Source", "AttenuationCorrectionSource", "CS", "1", "", ("Required if Attenuation Corrected (0018,9759) equals YES.", {"if": {"equals": "0018,9759", "values": ["YES"]}, "status": "executable"}), (("defined", ("CT", "MR", "POSITRON SOURCE", "SINGLE PHOTON", "CALCULATED"), None, None, ""),), None, (), ()),
+    ("a", 0x00189770, 0xFFFFFFFF, "1C", "Attenuation Correction Temporal Relationship", "AttenuationCorrectionTemporalRelationship", "CS", "1", "", ("Required if Attenuation Corrected (0018,9759) equals YES.", {"if": {"equals": "0018,9759", "values": ["YES"]}, "status": "executable"}), (("defined", ("CONCURRENT", "SEPARATE", "SIMULTANEOUS"), None, None, ""),), None, (), ()),
+    ("a", 0x00541105, 0xFFFFFFFF, "1C", "Scatter Correction Method", "ScatterCorrectionMethod", "LO", "1", "", ("Required if Scatter Corrected (0018,9760) equals YES.", {"if": {"equals": "0018,9760", "values": ["YES"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00189701, 0xFFFFFFFF, "1C", "Decay Correction DateTime", "DecayCorrectionDateTime", "DT", "1", "", ("Required if Decay Corrected (0018,9758) equals YES.", {"if": {"equals": "0018,9758", "values": ["YES"]}, "status": "executable"}), (), None, (), ()),
 )

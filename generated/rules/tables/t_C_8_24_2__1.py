@@ -2,18 +2,18 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8.24.2-1 "Ultrasound Frame of Reference Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8.24.2-1", "C.8.24.2-1", "Ultrasound Frame of Reference Module", "module")
 
 RULES = (
-    ("a", 0x00209312, 0xFFFFFFFF, "1", "Volume Frame of Reference UID", "VolumeFrameOfReferenceUID", "UI", "1", None, (), None, None),
-    ("a", 0x00209307, 0xFFFFFFFF, "1", "Ultrasound Acquisition Geometry", "UltrasoundAcquisitionGeometry", "CS", "1", None, (("defined", ("APEX", "PATIENT"), None, None, ""),), None, None),
-    ("a", 0x00209308, 0xFFFFFFFF, "1C", "Apex Position", "ApexPosition", "FD", "3", ("Required if value of Ultrasound Acquisition Geometry (0020,9307) is APEX.", {"if": {"equals": "0020,9307", "values": ["APEX"]}, "status": "executable"}), (), None, None),
-    ("a", 0x0020930B, 0xFFFFFFFF, "1C", "Volume to Transducer Relationship", "VolumeToTransducerRelationship", "CS", "1", ("Required if the transducer position and/or orientation relative to the volume is not constant. May be present otherwise.", {"if": {"unknown": "dataset", "text": "the transducer position and/or orientation relative to the volume is not constant"}, "otherwise": "may", "status": "not-decidable"}), (("enumerated", ("FIXED", "POSITION_VAR", "ORIENTATION_VAR", "VARIABLE"), None, None, ""),), None, None),
-    ("a", 0x00209309, 0xFFFFFFFF, "1", "Volume to Transducer Mapping Matrix", "VolumeToTransducerMappingMatrix", "FD", "16", None, (), None, None),
-    ("a", 0x0020930C, 0xFFFFFFFF, "1C", "Patient Frame of Reference Source", "PatientFrameOfReferenceSource", "CS", "1", ("Required if either Image Position (Patient) (0020,0032) or Image Orientation (Patient) (0020,0037) is present.", {"if": {"or": [{"present": "0020,0032"}, {"present": "0020,0037"}]}, "status": "executable"}), (("enumerated", ("TABLE", "ESTIMATED", "REGISTRATION"), None, None, ""),), None, None),
-    ("a", 0x00209313, 0xFFFFFFFF, "1C", "Table Frame of Reference UID", "TableFrameOfReferenceUID", "UI", "1", ("Required if Patient Frame of Reference Source (0020,930C) is TABLE.", {"if": {"equals": "0020,930C", "values": ["TABLE"]}, "status": "executable"}), (), None, None),
-    ("a", 0x0020930A, 0xFFFFFFFF, "1C", "Volume to Table Mapping Matrix", "VolumeToTableMappingMatrix", "FD", "16", ("Required if Patient Frame of Reference Source (0020,930C) is TABLE.", {"if": {"equals": "0020,930C", "values": ["TABLE"]}, "status": "executable"}), (), None, None),
+    ("a", 0x00209312, 0xFFFFFFFF, "1", "Volume Frame of Reference UID", "VolumeFrameOfReferenceUID", "UI", "1", "", None, (), None, (), ()),
+    ("a", 0x00209307, 0xFFFFFFFF, "1", "Ultrasound Acquisition Geometry", "UltrasoundAcquisitionGeometry", "CS", "1", "", None, (("defined", ("APEX", "PATIENT"), None, None, ""),), None, (), ()),
+    ("a", 0x00209308, 0xFFFFFFFF, "1C", "Apex Position", "ApexPosition", "FD", "3", "", ("Required if value of Ultrasound Acquisition Geometry (0020,9307) is APEX.", {"if": {"equals": "0020,9307", "values": ["APEX"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x0020930B, 0xFFFFFFFF, "1C", "Volume to Transducer Relationship", "VolumeToTransducerRelationship", "CS", "1", "", ("Required if the transducer position and/or orientation relative to the volume is not constant. May be present otherwise.", {"if": {"unknown": "dataset", "text": "the transducer position and/or orientation relative to the volume is not constant"}, "otherwise": "may", "status": "not-decidable"}), (("enumerated", ("FIXED", "POSITION_VAR", "ORIENTATION_VAR", "VARIABLE"), None, None, ""),), None, (), ()),
+    ("a", 0x00209309, 0xFFFFFFFF, "1", "Volume to Transducer Mapping Matrix", "VolumeToTransducerMappingMatrix", "FD", "16", "", None, (), None, (), ()),
+    ("a", 0x0020930C, 0xFFFFFFFF, "1C", "Patient Frame of Reference Source", "PatientFrameOfReferenceSource", "CS", "1", "", ("Required if either Image Position (Patient) (0020,0032) or Image Orientation (Patient) (0020,0037) is present.", {"if": {"or": [{"present": "0020,0032"}, {"present": "0020,0037"}]}, "status": "executable"}), (("enumerated", ("TABLE", "ESTIMATED", "REGISTRATION"), None, None, ""),), None, (), ()),
+    ("a", 0x00209313, 0xFFFFFFFF, "1C", "Table Frame of Reference UID", "TableFrameOfReferenceUID", "UI", "1", "", ("Required if Patient Frame of Reference Source (0020,930C) is TABLE.", {"if": {"equals": "0020,930C", "values": ["TABLE"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x0020930A, 0xFFFFFFFF, "1C", "Volume to Table Mapping Matrix", "VolumeToTableMappingMatrix", "FD", "16", "", ("Required if Patient Frame of Reference Source (0020,930C) is TABLE.", {"if": {"equals": "0020,930C", "values": ["TABLE"]}, "status": "executable"}), (), None, (), ()),
 )

@@ -2,90 +2,90 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8.24.3-1 "Enhanced US Image Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8.24.3-1", "C.8.24.3-1", "Enhanced US Image Module", "module")
 
 RULES = (
-    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", None, (), None, None),
-    ("a", 0x00280002, 0xFFFFFFFF, "1", "Samples Per Pixel", "SamplesPerPixel", "US", "1", None, (("enumerated", ("1",), None, None, ""),), None, None),
-    ("a", 0x00280004, 0xFFFFFFFF, "1", "Photometric Interpretation", "PhotometricInterpretation", "CS", "1", None, (("enumerated", ("MONOCHROME2",), None, None, ""),), None, None),
-    ("a", 0x00280100, 0xFFFFFFFF, "1", "Bits Allocated", "BitsAllocated", "US", "1", None, (("enumerated", ("8", "16"), None, None, ""),), None, None),
-    ("a", 0x00280101, 0xFFFFFFFF, "1", "Bits Stored", "BitsStored", "US", "1", None, (), None, None),
-    ("a", 0x00280102, 0xFFFFFFFF, "1", "High Bit", "HighBit", "US", "1", None, (), None, None),
-    ("a", 0x00280103, 0xFFFFFFFF, "1", "Pixel Representation", "PixelRepresentation", "US", "1", None, (("enumerated", ("0000H",), None, None, ""),), None, None),
-    ("a", 0x00209311, 0xFFFFFFFF, "1", "Dimension Organization Type", "DimensionOrganizationType", "CS", "1", None, (("enumerated", ("3D", "3D_TEMPORAL"), None, None, ""),), None, None),
-    ("a", 0x0008002A, 0xFFFFFFFF, "1", "Acquisition DateTime", "AcquisitionDateTime", "DT", "1", None, (), None, None),
-    ("a", 0x00189073, 0xFFFFFFFF, "1", "Acquisition Duration", "AcquisitionDuration", "FD", "1", None, (), None, None),
-    ("a", 0x0018980C, 0xFFFFFFFF, "1C", "Position Measuring Device Used", "PositionMeasuringDeviceUsed", "CS", "1", ("Required if Volumetric Properties (0008,9206) is VOLUME and Volume Based Calculation Technique (0008,9207) is NONE. May be present otherwise.", {"if": {"and": [{"equals": "0008,9206", "values": ["VOLUME"]}, {"equals": "0008,9207", "values": ["NONE"]}]}, "otherwise": "may", "status": "executable"}), (("enumerated", ("RIGID", "TRACKED", "FREEHAND"), None, None, ""),), None, None),
-    ("a", 0x00282110, 0xFFFFFFFF, "1", "Lossy Image Compression", "LossyImageCompression", "CS", "1", None, (("enumerated", ("00", "01"), None, None, ""),), None, None),
-    ("a", 0x00282112, 0xFFFFFFFF, "1C", "Lossy Image Compression Ratio", "LossyImageCompressionRatio", "DS", "1-n", ('Required if Lossy Image Compression (0028,2110) is "01".', {"if": {"equals": "0028,2110", "values": ["01"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00282114, 0xFFFFFFFF, "1C", "Lossy Image Compression Method", "LossyImageCompressionMethod", "CS", "1-n", ('Required if Lossy Image Compression (0028,2110) is "01".', {"if": {"equals": "0028,2110", "values": ["01"]}, "status": "executable"}), (("defined", ("ISO_10918_1", "ISO_14495_1", "ISO_15444_1", "ISO_15444_15", "ISO_13818_2", "ISO_14496_10", "ISO_23008_2"), None, None, ""),), None, None),
-    ("a", 0x20500020, 0xFFFFFFFF, "1", "Presentation LUT Shape", "PresentationLUTShape", "CS", "1", None, (("enumerated", ("IDENTITY",), None, None, ""),), None, None),
-    ("a", 0x00281052, 0xFFFFFFFF, "1", "Rescale Intercept", "RescaleIntercept", "DS", "1", None, (("enumerated", ("0",), None, None, ""),), None, None),
-    ("a", 0x00281053, 0xFFFFFFFF, "1", "Rescale Slope", "RescaleSlope", "DS", "1", None, (("enumerated", ("1",), None, None, ""),), None, None),
-    ("a", 0x00082112, 0xFFFFFFFF, "1C", "Source Image Sequence", "SourceImageSequence", "SQ", "1", ("Required if Image Type (0008,0008) Value 1 is DERIVED.", {"if": {"equals": "0008,0008", "values": ["DERIVED"], "index": 1}, "status": "executable"}), (), (
+    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", "", None, (), None, (), ()),
+    ("a", 0x00280002, 0xFFFFFFFF, "1", "Samples Per Pixel", "SamplesPerPixel", "US", "1", "", None, (("enumerated", ("1",), None, None, ""),), None, (), ()),
+    ("a", 0x00280004, 0xFFFFFFFF, "1", "Photometric Interpretation", "PhotometricInterpretation", "CS", "1", "", None, (("enumerated", ("MONOCHROME2",), None, None, ""),), None, (), ()),
+    ("a", 0x00280100, 0xFFFFFFFF, "1", "Bits Allocated", "BitsAllocated", "US", "1", "", None, (("enumerated", ("8", "16"), None, None, ""),), None, (), ()),
+    ("a", 0x00280101, 0xFFFFFFFF, "1", "Bits Stored", "BitsStored", "US", "1", "", None, (), None, (), ()),
+    ("a", 0x00280102, 0xFFFFFFFF, "1", "High Bit", "HighBit", "US", "1", "", None, (), None, (), ()),
+    ("a", 0x00280103, 0xFFFFFFFF, "1", "Pixel Representation", "PixelRepresentation", "US", "1", "", None, (("enumerated", ("0000H",), None, None, ""),), None, (), ()),
+    ("a", 0x00209311, 0xFFFFFFFF, "1", "Dimension Organization Type", "DimensionOrganizationType", "CS", "1", "", None, (("enumerated", ("3D", "3D_TEMPORAL"), None, None, ""),), None, (), ()),
+    ("a", 0x0008002A, 0xFFFFFFFF, "1", "Acquisition DateTime", "AcquisitionDateTime", "DT", "1", "", None, (), None, (), ()),
+    ("a", 0x00189073, 0xFFFFFFFF, "1", "Acquisition Duration", "AcquisitionDuration", "FD", "1", "", None, (), None, (), ()),
+    ("a", 0x0018980C, 0xFFFFFFFF, "1C", "Position Measuring Device Used", "PositionMeasuringDeviceUsed", "CS", "1", "", ("Required if Volumetric Properties (0008,9206) is VOLUME and Volume Based Calculation Technique (0008,9207) is NONE. May be present otherwise.", {"if": {"and": [{"equals": "0008,9206", "values": ["VOLUME"]}, {"equals": "0008,9207", "values": ["NONE"]}]}, "otherwise": "may", "status": "executable"}), (("enumerated", ("RIGID", "TRACKED", "FREEHAND"), None, None, ""),), None, (), ()),
+    ("a", 0x00282110, 0xFFFFFFFF, "1", "Lossy Image Compression", "LossyImageCompression", "CS", "1", "", None, (("enumerated", ("00", "01"), None, None, ""),), None, (), ()),
+    ("a", 0x00282112, 0xFFFFFFFF, "1C", "Lossy Image Compression Ratio", "LossyImageCompressionRatio", "DS", "1-n", "", ('Required if Lossy Image Compression (0028,2110) is "01".', {"if": {"equals": "0028,2110", "values": ["01"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00282114, 0xFFFFFFFF, "1C", "Lossy Image Compression Method", "LossyImageCompressionMethod", "CS", "1-n", "", ('Required if Lossy Image Compression (0028,2110) is "01".', {"if": {"equals": "0028,2110", "values": ["01"]}, "status": "executable"}), (("defined", ("ISO_10918_1", "ISO_14495_1", "ISO_15444_1", "ISO_15444_15", "ISO_13818_2", "ISO_14496_10", "ISO_23008_2"), None, None, ""),), None, (), ()),
+    ("a", 0x20500020, 0xFFFFFFFF, "1", "Presentation LUT Shape", "PresentationLUTShape", "CS", "1", "", None, (("enumerated", ("IDENTITY",), None, None, ""),), None, (), ()),
+    ("a", 0x00281052, 0xFFFFFFFF, "1", "Rescale Intercept", "RescaleIntercept", "DS", "1", "", None, (("enumerated", ("0",), None, None, ""),), None, (), ()),
+    ("a", 0x00281053, 0xFFFFFFFF, "1", "Rescale Slope", "RescaleSlope", "DS", "1", "", None, (("enumerated", ("1",), None, None, ""),), None, (), ()),
+    ("a", 0x00082112, 0xFFFFFFFF, "1C", "Source Image Sequence", "SourceImageSequence", "SQ", "1", "", ("Required if Image Type (0008,0008) Value 1 is DERIVED.", {"if": {"equals": "0008,0008", "values": ["DERIVED"], "index": 1}, "status": "executable"}), (), (
         ("i", "table_10-3", None, ()),
-        ("a", 0x0040A170, 0xFFFFFFFF, "1", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", None, (), (
+        ("a", 0x0040A170, 0xFFFFFFFF, "1", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1), ((7202, "defined"),)),
-    ), (1, None)),
-    ("a", 0x00081140, 0xFFFFFFFF, "3", "Referenced Image Sequence", "ReferencedImageSequence", "SQ", "1", None, (), (
+        ), ((1, 1, None),), ((7202, "defined"),)),
+    ), ((1, None, None),), ()),
+    ("a", 0x00081140, 0xFFFFFFFF, "3", "Referenced Image Sequence", "ReferencedImageSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-3", None, ()),
-        ("a", 0x0040A170, 0xFFFFFFFF, "1", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", None, (), (
+        ("a", 0x0040A170, 0xFFFFFFFF, "1", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1), ((7201, "defined"),)),
-    ), None),
-    ("a", 0x00089121, 0xFFFFFFFF, "3", "Referenced Raw Data Sequence", "ReferencedRawDataSequence", "SQ", "1", None, (), (
+        ), ((1, 1, None),), ((7201, "defined"),)),
+    ), (), ()),
+    ("a", 0x00089121, 0xFFFFFFFF, "3", "Referenced Raw Data Sequence", "ReferencedRawDataSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.17-3", None, ()),
-    ), None),
-    ("a", 0x0008114A, 0xFFFFFFFF, "1C", "Referenced Instance Sequence", "ReferencedInstanceSequence", "SQ", "1", ("Required if waveforms are acquired in conjunction with image acquisition. May be present otherwise.", {"if": {"unknown": "dataset", "text": "waveforms are acquired in conjunction with image acquisition"}, "otherwise": "may", "status": "not-decidable"}), (), (
+    ), (), ()),
+    ("a", 0x0008114A, 0xFFFFFFFF, "1C", "Referenced Instance Sequence", "ReferencedInstanceSequence", "SQ", "1", "", ("Required if waveforms are acquired in conjunction with image acquisition. May be present otherwise.", {"if": {"unknown": "dataset", "text": "waveforms are acquired in conjunction with image acquisition"}, "otherwise": "may", "status": "not-decidable"}), (), (
         ("i", "table_10-11", None, ()),
-        ("a", 0x0040A170, 0xFFFFFFFF, "1", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", None, (), (
+        ("a", 0x0040A170, 0xFFFFFFFF, "1", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1), ((7004, "defined"),)),
-    ), (1, None)),
-    ("a", 0x00082124, 0xFFFFFFFF, "1C", "Number of Stages", "NumberOfStages", "IS", "1", ("Required if Performed Protocol Type (0040,0261) is present with value STAGED.", {"if": {"equals": "0040,0261", "values": ["STAGED"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00082122, 0xFFFFFFFF, "1C", "Stage Number", "StageNumber", "IS", "1", ("Required if Performed Protocol Type (0040,0261) is present with value STAGED.", {"if": {"equals": "0040,0261", "values": ["STAGED"]}, "status": "executable"}), (), None, None),
-    ("a", 0x0040000A, 0xFFFFFFFF, "1C", "Stage Code Sequence", "StageCodeSequence", "SQ", "1", ("Required if Performed Protocol Type (0040,0261) is present with value STAGED.", {"if": {"equals": "0040,0261", "values": ["STAGED"]}, "status": "executable"}), (), (
+        ), ((1, 1, None),), ((7004, "defined"),)),
+    ), ((1, None, None),), ()),
+    ("a", 0x00082124, 0xFFFFFFFF, "1C", "Number of Stages", "NumberOfStages", "IS", "1", "", ("Required if Performed Protocol Type (0040,0261) is present with value STAGED.", {"if": {"equals": "0040,0261", "values": ["STAGED"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00082122, 0xFFFFFFFF, "1C", "Stage Number", "StageNumber", "IS", "1", "", ("Required if Performed Protocol Type (0040,0261) is present with value STAGED.", {"if": {"equals": "0040,0261", "values": ["STAGED"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x0040000A, 0xFFFFFFFF, "1C", "Stage Code Sequence", "StageCodeSequence", "SQ", "1", "", ("Required if Performed Protocol Type (0040,0261) is present with value STAGED.", {"if": {"equals": "0040,0261", "values": ["STAGED"]}, "status": "executable"}), (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, 1)),
+    ), ((1, 1, None),), ()),
     ("i", "table_10-24", None, ()),
-    ("a", 0x00082133, 0xFFFFFFFF, "3", "Event Timer Sequence", "EventTimerSequence", "SQ", "1", None, (), (
-        ("a", 0x00082134, 0xFFFFFFFF, "1", "Event Time Offset", "EventTimeOffset", "FD", "1", None, (), None, None),
-        ("a", 0x00082135, 0xFFFFFFFF, "1", "Event Code Sequence", "EventCodeSequence", "SQ", "1", None, (), (
+    ("a", 0x00082133, 0xFFFFFFFF, "3", "Event Timer Sequence", "EventTimerSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00082134, 0xFFFFFFFF, "1", "Event Time Offset", "EventTimeOffset", "FD", "1", "", None, (), None, (), ()),
+        ("a", 0x00082135, 0xFFFFFFFF, "1", "Event Code Sequence", "EventCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1), ((12031, "defined"),)),
-        ("a", 0x00082132, 0xFFFFFFFF, "3", "Event Timer Name(s)", "EventTimerNames", "LO", "1-n", None, (), None, None),
-    ), None),
+        ), ((1, 1, None),), ((12031, "defined"),)),
+        ("a", 0x00082132, 0xFFFFFFFF, "3", "Event Timer Name(s)", "EventTimerNames", "LO", "1-n", "", None, (), None, (), ()),
+    ), (), ()),
     ("i", "table_10-5", None, ()),
-    ("a", 0x00280301, 0xFFFFFFFF, "1", "Burned In Annotation", "BurnedInAnnotation", "CS", "1", None, (("enumerated", ("NO",), None, None, ""),), None, None),
-    ("a", 0x00280302, 0xFFFFFFFF, "3", "Recognizable Visual Features", "RecognizableVisualFeatures", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ("a", 0x00880200, 0xFFFFFFFF, "3", "Icon Image Sequence", "IconImageSequence", "SQ", "1", None, (), (
+    ("a", 0x00280301, 0xFFFFFFFF, "1", "Burned In Annotation", "BurnedInAnnotation", "CS", "1", "", None, (("enumerated", ("NO",), None, None, ""),), None, (), ()),
+    ("a", 0x00280302, 0xFFFFFFFF, "3", "Recognizable Visual Features", "RecognizableVisualFeatures", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ("a", 0x00880200, 0xFFFFFFFF, "3", "Icon Image Sequence", "IconImageSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.7-11b", None, ()),
-    ), None),
-    ("a", 0x00185010, 0xFFFFFFFF, "3", "Transducer Data", "TransducerData", "LO", "1-n", None, (), None, None),
-    ("a", 0x00185011, 0xFFFFFFFF, "3", "Transducer Identification Sequence", "TransducerIdentificationSequence", "SQ", "1", None, (), (
+    ), (), ()),
+    ("a", 0x00185010, 0xFFFFFFFF, "3", "Transducer Data", "TransducerData", "LO", "1-n", "", None, (), None, (), ()),
+    ("a", 0x00185011, 0xFFFFFFFF, "3", "Transducer Identification Sequence", "TransducerIdentificationSequence", "SQ", "1", "", None, (), (
         ("i", "table_10.36-1", None, ()),
-    ), None),
-    ("a", 0x00189809, 0xFFFFFFFF, "1", "Transducer Scan Pattern Code Sequence", "TransducerScanPatternCodeSequence", "SQ", "1", None, (), (
+    ), (), ()),
+    ("a", 0x00189809, 0xFFFFFFFF, "1", "Transducer Scan Pattern Code Sequence", "TransducerScanPatternCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, 1), ((12032, "defined"),)),
-    ("a", 0x0018980D, 0xFFFFFFFF, "1", "Transducer Geometry Code Sequence", "TransducerGeometryCodeSequence", "SQ", "1", None, (), (
+    ), ((1, 1, None),), ((12032, "defined"),)),
+    ("a", 0x0018980D, 0xFFFFFFFF, "1", "Transducer Geometry Code Sequence", "TransducerGeometryCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, 1), ((12033, "defined"),)),
-    ("a", 0x0018980E, 0xFFFFFFFF, "1", "Transducer Beam Steering Code Sequence", "TransducerBeamSteeringCodeSequence", "SQ", "1", None, (), (
+    ), ((1, 1, None),), ((12033, "defined"),)),
+    ("a", 0x0018980E, 0xFFFFFFFF, "1", "Transducer Beam Steering Code Sequence", "TransducerBeamSteeringCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, None), ((12034, "defined"),)),
-    ("a", 0x0018980F, 0xFFFFFFFF, "1", "Transducer Application Code Sequence", "TransducerApplicationCodeSequence", "SQ", "1", None, (), (
+    ), ((1, None, None),), ((12034, "defined"),)),
+    ("a", 0x0018980F, 0xFFFFFFFF, "1", "Transducer Application Code Sequence", "TransducerApplicationCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, 1), ((12035, "defined"),)),
-    ("a", 0x00185020, 0xFFFFFFFF, "3", "Processing Function", "ProcessingFunction", "LO", "1", None, (), None, None),
-    ("a", 0x00185022, 0xFFFFFFFF, "1", "Mechanical Index", "MechanicalIndex", "DS", "1", None, (), None, None),
-    ("a", 0x00185024, 0xFFFFFFFF, "1", "Bone Thermal Index", "BoneThermalIndex", "DS", "1", None, (), None, None),
-    ("a", 0x00185026, 0xFFFFFFFF, "1", "Cranial Thermal Index", "CranialThermalIndex", "DS", "1", None, (), None, None),
-    ("a", 0x00185027, 0xFFFFFFFF, "1", "Soft Tissue Thermal Index", "SoftTissueThermalIndex", "DS", "1", None, (), None, None),
-    ("a", 0x00189801, 0xFFFFFFFF, "1", "Depth(s) of Focus", "DepthsOfFocus", "FD", "1-n", None, (), None, None),
-    ("a", 0x00185050, 0xFFFFFFFF, "1", "Depth of Scan Field", "DepthOfScanField", "IS", "1", None, (), None, None),
+    ), ((1, 1, None),), ((12035, "defined"),)),
+    ("a", 0x00185020, 0xFFFFFFFF, "3", "Processing Function", "ProcessingFunction", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00185022, 0xFFFFFFFF, "1", "Mechanical Index", "MechanicalIndex", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x00185024, 0xFFFFFFFF, "1", "Bone Thermal Index", "BoneThermalIndex", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x00185026, 0xFFFFFFFF, "1", "Cranial Thermal Index", "CranialThermalIndex", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x00185027, 0xFFFFFFFF, "1", "Soft Tissue Thermal Index", "SoftTissueThermalIndex", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x00189801, 0xFFFFFFFF, "1", "Depth(s) of Focus", "DepthsOfFocus", "FD", "1-n", "", None, (), None, (), ()),
+    ("a", 0x00185050, 0xFFFFFFFF, "1", "Depth of Scan Field", "DepthOfScanField", "IS", "1", "", None, (), None, (), ()),
 )

@@ -2,15 +2,15 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8.24.4-1 "IVUS Image Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8.24.4-1", "C.8.24.4-1", "IVUS Image Module", "module")
 
 RULES = (
-    ("a", 0x00183100, 0xFFFFFFFF, "1", "IVUS Acquisition", "IVUSAcquisition", "CS", "1", None, (("defined", ("MOTOR_PULLBACK", "MANUAL_PULLBACK", "SELECTIVE", "GATED_PULLBACK"), None, None, ""),), None, None),
-    ("a", 0x00183101, 0xFFFFFFFF, "1C", "IVUS Pullback Rate", "IVUSPullbackRate", "DS", "1", ("Required if IVUS Acquisition (0018,3100) value is MOTOR_PULLBACK.", {"if": {"equals": "0018,3100", "values": ["MOTOR_PULLBACK"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00183102, 0xFFFFFFFF, "1C", "IVUS Gated Rate", "IVUSGatedRate", "DS", "1", ("Required if IVUS Acquisition (0018,3100) value is GATED_PULLBACK.", {"if": {"equals": "0018,3100", "values": ["GATED_PULLBACK"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00183103, 0xFFFFFFFF, "1C", "IVUS Pullback Start Frame Number", "IVUSPullbackStartFrameNumber", "IS", "1", ("Required if IVUS Acquisition (0018,3100) value is MOTOR_PULLBACK or GATED_PULLBACK.", {"if": {"equals": "0018,3100", "values": ["MOTOR_PULLBACK", "GATED_PULLBACK"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00183104, 0xFFFFFFFF, "1C", "IVUS Pullback Stop Frame Number", "IVUSPullbackStopFrameNumber", "IS", "1", ("Required if IVUS Acquisition (0018,3100) value is MOTOR_PULLBACK or GATED_PULLBACK.", {"if": {"equals": "0018,3100", "values": ["MOTOR_PULLBACK", "GATED_PULLBACK"]}, "status": "executable"}), (), None, None),
+    ("a", 0x00183100, 0xFFFFFFFF, "1", "IVUS Acquisition", "IVUSAcquisition", "CS", "1", "", None, (("defined", ("MOTOR_PULLBACK", "MANUAL_PULLBACK", "SELECTIVE", "GATED_PULLBACK"), None, None, ""),), None, (), ()),
+    ("a", 0x00183101, 0xFFFFFFFF, "1C", "IVUS Pullback Rate", "IVUSPullbackRate", "DS", "1", "", ("Required if IVUS Acquisition (0018,3100) value is MOTOR_PULLBACK.", {"if": {"equals": "0018,3100", "values": ["MOTOR_PULLBACK"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00183102, 0xFFFFFFFF, "1C", "IVUS Gated Rate", "IVUSGatedRate", "DS", "1", "", ("Required if IVUS Acquisition (0018,3100) value is GATED_PULLBACK.", {"if": {"equals": "0018,3100", "values": ["GATED_PULLBACK"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00183103, 0xFFFFFFFF, "1C", "IVUS Pullback Start Frame Number", "IVUSPullbackStartFrameNumber", "IS", "1", "", ("Required if IVUS Acquisition (0018,3100) value is MOTOR_PULLBACK or GATED_PULLBACK.", {"if": {"equals": "0018,3100", "values": ["MOTOR_PULLBACK", "GATED_PULLBACK"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00183104, 0xFFFFFFFF, "1C", "IVUS Pullback Stop Frame Number", "IVUSPullbackStopFrameNumber", "IS", "1", "", ("Required if IVUS Acquisition (0018,3100) value is MOTOR_PULLBACK or GATED_PULLBACK.", {"if": {"equals": "0018,3100", "values": ["MOTOR_PULLBACK", "GATED_PULLBACK"]}, "status": "executable"}), (), None, (), ()),
 )

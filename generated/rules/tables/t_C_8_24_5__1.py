@@ -2,14 +2,14 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8.24.5-1 "Excluded Intervals Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8.24.5-1", "C.8.24.5-1", "Excluded Intervals Module", "module")
 
 RULES = (
-    ("a", 0x00189803, 0xFFFFFFFF, "1C", "Excluded Intervals Sequence", "ExcludedIntervalsSequence", "SQ", "1", ("Required if one or more intervals was excluded.", {"if": {"unknown": "dataset", "text": "one or more intervals was excluded"}, "status": "not-decidable"}), (), (
-        ("a", 0x00189804, 0xFFFFFFFF, "1", "Exclusion Start DateTime", "ExclusionStartDateTime", "DT", "1", None, (), None, None),
-        ("a", 0x00189805, 0xFFFFFFFF, "1", "Exclusion Duration", "ExclusionDuration", "FD", "1", None, (), None, None),
-    ), (1, None)),
+    ("a", 0x00189803, 0xFFFFFFFF, "1C", "Excluded Intervals Sequence", "ExcludedIntervalsSequence", "SQ", "1", "", ("Required if one or more intervals was excluded.", {"if": {"unknown": "dataset", "text": "one or more intervals was excluded"}, "status": "not-decidable"}), (), (
+        ("a", 0x00189804, 0xFFFFFFFF, "1", "Exclusion Start DateTime", "ExclusionStartDateTime", "DT", "1", "", None, (), None, (), ()),
+        ("a", 0x00189805, 0xFFFFFFFF, "1", "Exclusion Duration", "ExclusionDuration", "FD", "1", "", None, (), None, (), ()),
+    ), ((1, None, None),), ()),
 )

@@ -2,16 +2,16 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8.25.14-3 "Ophthalmic Axial Length Segmental Measurements Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8.25.14-3", "C.8.25.14-3", "Ophthalmic Axial Length Segmental Measurements Macro", "macro")
 
 RULES = (
-    ("a", 0x00221019, 0xFFFFFFFF, "1", "Ophthalmic Axial Length", "OphthalmicAxialLength", "FL", "1", None, (), None, None),
-    ("a", 0x00221140, 0xFFFFFFFF, "1", "Ophthalmic Axial Length Measurement Modified", "OphthalmicAxialLengthMeasurementModified", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ("a", 0x00221101, 0xFFFFFFFF, "1", "Ophthalmic Axial Length Measurements Segment Name Code Sequence", "OphthalmicAxialLengthMeasurementsSegmentNameCodeSequence", "SQ", "1", None, (), (
+    ("a", 0x00221019, 0xFFFFFFFF, "1", "Ophthalmic Axial Length", "OphthalmicAxialLength", "FL", "1", "", None, (), None, (), ()),
+    ("a", 0x00221140, 0xFFFFFFFF, "1", "Ophthalmic Axial Length Measurement Modified", "OphthalmicAxialLengthMeasurementModified", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ("a", 0x00221101, 0xFFFFFFFF, "1", "Ophthalmic Axial Length Measurements Segment Name Code Sequence", "OphthalmicAxialLengthMeasurementsSegmentNameCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, 1), ((4233, "defined"),)),
+    ), ((1, 1, None),), ((4233, "defined"),)),
     ("i", "table_C.8.25.14-4", None, ()),
 )

@@ -2,13 +2,13 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8.25.16-7 "Calculated Toric Power Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8.25.16-7", "C.8.25.16-7", "Calculated Toric Power Macro", "macro")
 
 RULES = (
-    ("a", 0x00460146, 0xFFFFFFFF, "3", "Sphere Power", "SpherePower", "FD", "1", None, (), None, None),
-    ("a", 0x00460147, 0xFFFFFFFF, "1", "Cylinder Power", "CylinderPower", "FD", "1", None, (), None, None),
-    ("a", 0x00220009, 0xFFFFFFFF, "1", "Cylinder Axis", "CylinderAxis", "FL", "1", None, (), None, None),
+    ("a", 0x00460146, 0xFFFFFFFF, "3", "Sphere Power", "SpherePower", "FD", "1", "", None, (), None, (), ()),
+    ("a", 0x00460147, 0xFFFFFFFF, "1", "Cylinder Power", "CylinderPower", "FD", "1", "", None, (), None, (), ()),
+    ("a", 0x00220009, 0xFFFFFFFF, "1", "Cylinder Axis", "CylinderAxis", "FL", "1", "", None, (), None, (), ()),
 )

@@ -2,14 +2,14 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8.25.6.1-1 "Cylinder Sequence Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8.25.6.1-1", "C.8.25.6.1-1", "Cylinder Sequence Macro", "macro")
 
 RULES = (
-    ("a", 0x00460018, 0xFFFFFFFF, "1C", "Cylinder Sequence", "CylinderSequence", "SQ", "1", ("Required if astigmatic correction or astigmatism is measured.", {"if": {"unknown": "dataset", "text": "astigmatic correction or astigmatism is measured"}, "status": "not-decidable"}), (), (
-        ("a", 0x00460147, 0xFFFFFFFF, "1", "Cylinder Power", "CylinderPower", "FD", "1", None, (), None, None),
-        ("a", 0x00220009, 0xFFFFFFFF, "1", "Cylinder Axis", "CylinderAxis", "FL", "1", None, (), None, None),
-    ), (1, 1)),
+    ("a", 0x00460018, 0xFFFFFFFF, "1C", "Cylinder Sequence", "CylinderSequence", "SQ", "1", "", ("Required if astigmatic correction or astigmatism is measured.", {"if": {"unknown": "dataset", "text": "astigmatic correction or astigmatism is measured"}, "status": "not-decidable"}), (), (
+        ("a", 0x00460147, 0xFFFFFFFF, "1", "Cylinder Power", "CylinderPower", "FD", "1", "", None, (), None, (), ()),
+        ("a", 0x00220009, 0xFFFFFFFF, "1", "Cylinder Axis", "CylinderAxis", "FL", "1", "", None, (), None, (), ()),
+    ), ((1, 1, None),), ()),
 )

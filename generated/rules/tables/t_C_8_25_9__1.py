@@ -2,26 +2,26 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8.25.9-1 "Autorefraction Measurements Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8.25.9-1", "C.8.25.9-1", "Autorefraction Measurements Module", "module")
 
 RULES = (
-    ("a", 0x00460050, 0xFFFFFFFF, "1C", "Autorefraction Right Eye Sequence", "AutorefractionRightEyeSequence", "SQ", "1", ("Required if the right eye is measured.", {"if": {"unknown": "dataset", "text": "the right eye is measured"}, "status": "not-decidable"}), (), (
-        ("a", 0x00460146, 0xFFFFFFFF, "1", "Sphere Power", "SpherePower", "FD", "1", None, (), None, None),
+    ("a", 0x00460050, 0xFFFFFFFF, "1C", "Autorefraction Right Eye Sequence", "AutorefractionRightEyeSequence", "SQ", "1", "", ("Required if the right eye is measured.", {"if": {"unknown": "dataset", "text": "the right eye is measured"}, "status": "not-decidable"}), (), (
+        ("a", 0x00460146, 0xFFFFFFFF, "1", "Sphere Power", "SpherePower", "FD", "1", "", None, (), None, (), ()),
         ("i", "table_C.8.25.6.1-1", None, ()),
-        ("a", 0x00460044, 0xFFFFFFFF, "3", "Pupil Size", "PupilSize", "FD", "1", None, (), None, None),
-        ("a", 0x00460046, 0xFFFFFFFF, "3", "Corneal Size", "CornealSize", "FD", "1", None, (), None, None),
-        ("a", 0x0022000F, 0xFFFFFFFF, "3", "Vertex Distance", "VertexDistance", "FD", "1", None, (), None, None),
-    ), (1, 1)),
-    ("a", 0x00460052, 0xFFFFFFFF, "1C", "Autorefraction Left Eye Sequence", "AutorefractionLeftEyeSequence", "SQ", "1", ("Required if the left eye is measured.", {"if": {"unknown": "dataset", "text": "the left eye is measured"}, "status": "not-decidable"}), (), (
-        ("a", 0x00460146, 0xFFFFFFFF, "1", "Sphere Power", "SpherePower", "FD", "1", None, (), None, None),
+        ("a", 0x00460044, 0xFFFFFFFF, "3", "Pupil Size", "PupilSize", "FD", "1", "", None, (), None, (), ()),
+        ("a", 0x00460046, 0xFFFFFFFF, "3", "Corneal Size", "CornealSize", "FD", "1", "", None, (), None, (), ()),
+        ("a", 0x0022000F, 0xFFFFFFFF, "3", "Vertex Distance", "VertexDistance", "FD", "1", "", None, (), None, (), ()),
+    ), ((1, 1, None),), ()),
+    ("a", 0x00460052, 0xFFFFFFFF, "1C", "Autorefraction Left Eye Sequence", "AutorefractionLeftEyeSequence", "SQ", "1", "", ("Required if the left eye is measured.", {"if": {"unknown": "dataset", "text": "the left eye is measured"}, "status": "not-decidable"}), (), (
+        ("a", 0x00460146, 0xFFFFFFFF, "1", "Sphere Power", "SpherePower", "FD", "1", "", None, (), None, (), ()),
         ("i", "table_C.8.25.6.1-1", None, ()),
-        ("a", 0x00460044, 0xFFFFFFFF, "3", "Pupil Size", "PupilSize", "FD", "1", None, (), None, None),
-        ("a", 0x00460046, 0xFFFFFFFF, "3", "Corneal Size", "CornealSize", "FD", "1", None, (), None, None),
-        ("a", 0x0022000F, 0xFFFFFFFF, "3", "Vertex Distance", "VertexDistance", "FD", "1", None, (), None, None),
-    ), (1, 1)),
-    ("a", 0x00460060, 0xFFFFFFFF, "3", "Distance Pupillary Distance", "DistancePupillaryDistance", "FD", "1", None, (), None, None),
-    ("a", 0x00460062, 0xFFFFFFFF, "3", "Near Pupillary Distance", "NearPupillaryDistance", "FD", "1", None, (), None, None),
+        ("a", 0x00460044, 0xFFFFFFFF, "3", "Pupil Size", "PupilSize", "FD", "1", "", None, (), None, (), ()),
+        ("a", 0x00460046, 0xFFFFFFFF, "3", "Corneal Size", "CornealSize", "FD", "1", "", None, (), None, (), ()),
+        ("a", 0x0022000F, 0xFFFFFFFF, "3", "Vertex Distance", "VertexDistance", "FD", "1", "", None, (), None, (), ()),
+    ), ((1, 1, None),), ()),
+    ("a", 0x00460060, 0xFFFFFFFF, "3", "Distance Pupillary Distance", "DistancePupillaryDistance", "FD", "1", "", None, (), None, (), ()),
+    ("a", 0x00460062, 0xFFFFFFFF, "3", "Near Pupillary Distance", "NearPupillaryDistance", "FD", "1", "", None, (), None, (), ()),
 )

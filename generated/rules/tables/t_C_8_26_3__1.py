@@ -2,40 +2,40 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8.26.3-1 "Visual Field Static Perimetry Test Reliability Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8.26.3-1", "C.8.26.3-1", "Visual Field Static Perimetry Test Reliability Module", "module")
 
 RULES = (
-    ("a", 0x00240032, 0xFFFFFFFF, "1", "Fixation Sequence", "FixationSequence", "SQ", "1", None, (), (
-        ("a", 0x00240033, 0xFFFFFFFF, "1", "Fixation Monitoring Code Sequence", "FixationMonitoringCodeSequence", "SQ", "1", None, (), (
+    ("a", 0x00240032, 0xFFFFFFFF, "1", "Fixation Sequence", "FixationSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00240033, 0xFFFFFFFF, "1", "Fixation Monitoring Code Sequence", "FixationMonitoringCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, None), ((4253, "defined"),)),
-        ("a", 0x00240035, 0xFFFFFFFF, "1C", "Fixation Checked Quantity", "FixationCheckedQuantity", "US", "1", ('Required if Fixation Monitoring Code Sequence (0024,0033) contains an Item with the value (111844, DCM, "Blind Spot Monitoring") or (111845, DCM, "Macular Fixation Testing"). May be present otherwise.', {"if": {"code": "item:0024,0033", "values": [["111844", "DCM"], ["111845", "DCM"]]}, "otherwise": "may", "status": "executable"}), (), None, None),
-        ("a", 0x00240036, 0xFFFFFFFF, "1C", "Patient Not Properly Fixated Quantity", "PatientNotProperlyFixatedQuantity", "US", "1", ('Required if Fixation Monitoring Code Sequence (0024,0033) contains an Item with the value (111844, DCM, "Blind Spot Monitoring") or (111845, DCM, "Macular Fixation Testing"). May be present otherwise.', {"if": {"code": "item:0024,0033", "values": [["111844", "DCM"], ["111845", "DCM"]]}, "otherwise": "may", "status": "executable"}), (), None, None),
-        ("a", 0x00240039, 0xFFFFFFFF, "1", "Excessive Fixation Losses Data Flag", "ExcessiveFixationLossesDataFlag", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-        ("a", 0x00240040, 0xFFFFFFFF, "1C", "Excessive Fixation Losses", "ExcessiveFixationLosses", "CS", "1", ("Required if Excessive Fixation Losses Data Flag (0024,0039) is YES.", {"if": {"equals": "item:0024,0039", "values": ["YES"]}, "status": "executable"}), (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ), (1, 1)),
-    ("a", 0x00240034, 0xFFFFFFFF, "1", "Visual Field Catch Trial Sequence", "VisualFieldCatchTrialSequence", "SQ", "1", None, (), (
-        ("a", 0x00240055, 0xFFFFFFFF, "1", "Catch Trials Data Flag", "CatchTrialsDataFlag", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-        ("a", 0x00240048, 0xFFFFFFFF, "1C", "Negative Catch Trials Quantity", "NegativeCatchTrialsQuantity", "US", "1", ("Required if Catch Trials Data Flag (0024,0055) is YES.", {"if": {"equals": "item:0024,0055", "values": ["YES"]}, "status": "executable"}), (), None, None),
-        ("a", 0x00240050, 0xFFFFFFFF, "1C", "False Negatives Quantity", "FalseNegativesQuantity", "US", "1", ("Required if Catch Trials Data Flag (0024,0055) is YES.", {"if": {"equals": "item:0024,0055", "values": ["YES"]}, "status": "executable"}), (), None, None),
-        ("a", 0x00240045, 0xFFFFFFFF, "1", "False Negatives Estimate Flag", "FalseNegativesEstimateFlag", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-        ("a", 0x00240046, 0xFFFFFFFF, "1C", "False Negatives Estimate", "FalseNegativesEstimate", "FL", "1", ("Required if False Negatives Estimate Flag (0024,0045) is YES.", {"if": {"equals": "item:0024,0045", "values": ["YES"]}, "status": "executable"}), (), None, None),
-        ("a", 0x00240051, 0xFFFFFFFF, "1", "Excessive False Negatives Data Flag", "ExcessiveFalseNegativesDataFlag", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-        ("a", 0x00240052, 0xFFFFFFFF, "1C", "Excessive False Negatives", "ExcessiveFalseNegatives", "CS", "1", ("Required if Excessive False Negatives Data Flag (0024,0051) is YES.", {"if": {"equals": "item:0024,0051", "values": ["YES"]}, "status": "executable"}), (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-        ("a", 0x00240056, 0xFFFFFFFF, "1C", "Positive Catch Trials Quantity", "PositiveCatchTrialsQuantity", "US", "1", ("Required if Catch Trials Data Flag (0024,0055) is YES.", {"if": {"equals": "item:0024,0055", "values": ["YES"]}, "status": "executable"}), (), None, None),
-        ("a", 0x00240060, 0xFFFFFFFF, "1C", "False Positives Quantity", "FalsePositivesQuantity", "US", "1", ("Required if Catch Trials Data Flag (0024,0055) is YES.", {"if": {"equals": "item:0024,0055", "values": ["YES"]}, "status": "executable"}), (), None, None),
-        ("a", 0x00240053, 0xFFFFFFFF, "1", "False Positives Estimate Flag", "FalsePositivesEstimateFlag", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-        ("a", 0x00240054, 0xFFFFFFFF, "1C", "False Positives Estimate", "FalsePositivesEstimate", "FL", "1", ("Required if False Positives Estimate Flag (0024,0053) is YES.", {"if": {"equals": "item:0024,0053", "values": ["YES"]}, "status": "executable"}), (), None, None),
-        ("a", 0x00240061, 0xFFFFFFFF, "1", "Excessive False Positives Data Flag", "ExcessiveFalsePositivesDataFlag", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-        ("a", 0x00240062, 0xFFFFFFFF, "1C", "Excessive False Positives", "ExcessiveFalsePositives", "CS", "1", ("Required if Excessive False Positives Data Flag (0024,0061) is YES.", {"if": {"equals": "item:0024,0061", "values": ["YES"]}, "status": "executable"}), (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ), (1, 1)),
-    ("a", 0x00240042, 0xFFFFFFFF, "3", "Stimuli Retesting Quantity", "StimuliRetestingQuantity", "US", "1", None, (), None, None),
-    ("a", 0x00240069, 0xFFFFFFFF, "3", "Patient Reliability Indicator", "PatientReliabilityIndicator", "LO", "1", None, (), None, None),
-    ("a", 0x00240044, 0xFFFFFFFF, "3", "Comments on Patient's Performance of Visual Field", "CommentsOnPatientPerformanceOfVisualField", "LT", "1", None, (), None, None),
-    ("a", 0x00240317, 0xFFFFFFFF, "3", "Visual Field Test Reliability Global Index Sequence", "VisualFieldTestReliabilityGlobalIndexSequence", "SQ", "1", None, (), (
+        ), ((1, None, None),), ((4253, "defined"),)),
+        ("a", 0x00240035, 0xFFFFFFFF, "1C", "Fixation Checked Quantity", "FixationCheckedQuantity", "US", "1", "", ('Required if Fixation Monitoring Code Sequence (0024,0033) contains an Item with the value (111844, DCM, "Blind Spot Monitoring") or (111845, DCM, "Macular Fixation Testing"). May be present otherwise.', {"if": {"code": "item:0024,0033", "values": [["111844", "DCM"], ["111845", "DCM"]]}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+        ("a", 0x00240036, 0xFFFFFFFF, "1C", "Patient Not Properly Fixated Quantity", "PatientNotProperlyFixatedQuantity", "US", "1", "", ('Required if Fixation Monitoring Code Sequence (0024,0033) contains an Item with the value (111844, DCM, "Blind Spot Monitoring") or (111845, DCM, "Macular Fixation Testing"). May be present otherwise.', {"if": {"code": "item:0024,0033", "values": [["111844", "DCM"], ["111845", "DCM"]]}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+        ("a", 0x00240039, 0xFFFFFFFF, "1", "Excessive Fixation Losses Data Flag", "ExcessiveFixationLossesDataFlag", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+        ("a", 0x00240040, 0xFFFFFFFF, "1C", "Excessive Fixation Losses", "ExcessiveFixationLosses", "CS", "1", "", ("Required if Excessive Fixation Losses Data Flag (0024,0039) is YES.", {"if": {"equals": "item:0024,0039", "values": ["YES"]}, "status": "executable"}), (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ), ((1, 1, None),), ()),
+    ("a", 0x00240034, 0xFFFFFFFF, "1", "Visual Field Catch Trial Sequence", "VisualFieldCatchTrialSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00240055, 0xFFFFFFFF, "1", "Catch Trials Data Flag", "CatchTrialsDataFlag", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+        ("a", 0x00240048, 0xFFFFFFFF, "1C", "Negative Catch Trials Quantity", "NegativeCatchTrialsQuantity", "US", "1", "", ("Required if Catch Trials Data Flag (0024,0055) is YES.", {"if": {"equals": "item:0024,0055", "values": ["YES"]}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x00240050, 0xFFFFFFFF, "1C", "False Negatives Quantity", "FalseNegativesQuantity", "US", "1", "", ("Required if Catch Trials Data Flag (0024,0055) is YES.", {"if": {"equals": "item:0024,0055", "values": ["YES"]}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x00240045, 0xFFFFFFFF, "1", "False Negatives Estimate Flag", "FalseNegativesEstimateFlag", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+        ("a", 0x00240046, 0xFFFFFFFF, "1C", "False Negatives Estimate", "FalseNegativesEstimate", "FL", "1", "", ("Required if False Negatives Estimate Flag (0024,0045) is YES.", {"if": {"equals": "item:0024,0045", "values": ["YES"]}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x00240051, 0xFFFFFFFF, "1", "Excessive False Negatives Data Flag", "ExcessiveFalseNegativesDataFlag", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+        ("a", 0x00240052, 0xFFFFFFFF, "1C", "Excessive False Negatives", "ExcessiveFalseNegatives", "CS", "1", "", ("Required if Excessive False Negatives Data Flag (0024,0051) is YES.", {"if": {"equals": "item:0024,0051", "values": ["YES"]}, "status": "executable"}), (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+        ("a", 0x00240056, 0xFFFFFFFF, "1C", "Positive Catch Trials Quantity", "PositiveCatchTrialsQuantity", "US", "1", "", ("Required if Catch Trials Data Flag (0024,0055) is YES.", {"if": {"equals": "item:0024,0055", "values": ["YES"]}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x00240060, 0xFFFFFFFF, "1C", "False Positives Quantity", "FalsePositivesQuantity", "US", "1", "", ("Required if Catch Trials Data Flag (0024,0055) is YES.", {"if": {"equals": "item:0024,0055", "values": ["YES"]}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x00240053, 0xFFFFFFFF, "1", "False Positives Estimate Flag", "FalsePositivesEstimateFlag", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+        ("a", 0x00240054, 0xFFFFFFFF, "1C", "False Positives Estimate", "FalsePositivesEstimate", "FL", "1", "", ("Required if False Positives Estimate Flag (0024,0053) is YES.", {"if": {"equals": "item:0024,0053", "values": ["YES"]}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x00240061, 0xFFFFFFFF, "1", "Excessive False Positives Data Flag", "ExcessiveFalsePositivesDataFlag", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+        ("a", 0x00240062, 0xFFFFFFFF, "1C", "Excessive False Positives", "ExcessiveFalsePositives", "CS", "1", "", ("Required if Excessive False Positives Data Flag (0024,0061) is YES.", {"if": {"equals": "item:0024,0061", "values": ["YES"]}, "status": "executable"}), (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ), ((1, 1, None),), ()),
+    ("a", 0x00240042, 0xFFFFFFFF, "3", "Stimuli Retesting Quantity", "StimuliRetestingQuantity", "US", "1", "", None, (), None, (), ()),
+    ("a", 0x00240069, 0xFFFFFFFF, "3", "Patient Reliability Indicator", "PatientReliabilityIndicator", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00240044, 0xFFFFFFFF, "3", "Comments on Patient's Performance of Visual Field", "CommentsOnPatientPerformanceOfVisualField", "LT", "1", "", None, (), None, (), ()),
+    ("a", 0x00240317, 0xFFFFFFFF, "3", "Visual Field Test Reliability Global Index Sequence", "VisualFieldTestReliabilityGlobalIndexSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.8.26.3-2", None, ()),
-    ), None),
+    ), (), ()),
 )

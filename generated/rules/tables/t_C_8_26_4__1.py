@@ -2,53 +2,53 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8.26.4-1 "Visual Field Static Perimetry Test Measurements Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8.26.4-1", "C.8.26.4-1", "Visual Field Static Perimetry Test Measurements Module", "module")
 
 RULES = (
-    ("a", 0x00240113, 0xFFFFFFFF, "1", "Measurement Laterality", "MeasurementLaterality", "CS", "1", None, (("enumerated", ("R", "L", "B"), None, None, ""),), None, None),
-    ("a", 0x00240037, 0xFFFFFFFF, "1", "Presented Visual Stimuli Data Flag", "PresentedVisualStimuliDataFlag", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ("a", 0x00240038, 0xFFFFFFFF, "1C", "Number of Visual Stimuli", "NumberOfVisualStimuli", "US", "1", ("Required if Presented Visual Stimuli Data Flag (0024,0037) is YES.", {"if": {"equals": "0024,0037", "values": ["YES"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00240088, 0xFFFFFFFF, "1", "Visual Field Test Duration", "VisualFieldTestDuration", "FL", "1", None, (), None, None),
-    ("a", 0x00240086, 0xFFFFFFFF, "1", "Foveal Sensitivity Measured", "FovealSensitivityMeasured", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ("a", 0x00240087, 0xFFFFFFFF, "1C", "Foveal Sensitivity", "FovealSensitivity", "FL", "1", ("Required if the value for Foveal Sensitivity Measured (0024,0086) is YES.", {"if": {"equals": "0024,0086", "values": ["YES"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00240117, 0xFFFFFFFF, "1", "Foveal Point Normative Data Flag", "FovealPointNormativeDataFlag", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ("a", 0x00240118, 0xFFFFFFFF, "1C", "Foveal Point Probability Value", "FovealPointProbabilityValue", "FL", "1", ("Required if the value for Foveal Sensitivity Measured (0024,0086) is YES and Foveal Point Normative Data Flag (0024,0117) is YES.", {"if": {"and": [{"equals": "0024,0086", "values": ["YES"]}, {"equals": "0024,0117", "values": ["YES"]}]}, "status": "executable"}), (), None, None),
-    ("a", 0x00240120, 0xFFFFFFFF, "1", "Screening Baseline Measured", "ScreeningBaselineMeasured", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ("a", 0x00240122, 0xFFFFFFFF, "1C", "Screening Baseline Measured Sequence", "ScreeningBaselineMeasuredSequence", "SQ", "1", ("Required if the value for Screening Baseline Measured (0024,0120) is YES.", {"if": {"equals": "0024,0120", "values": ["YES"]}, "status": "executable"}), (), (
-        ("a", 0x00240124, 0xFFFFFFFF, "1", "Screening Baseline Type", "ScreeningBaselineType", "CS", "1", None, (("enumerated", ("CENTRAL", "PERIPHERAL"), None, None, ""),), None, None),
-        ("a", 0x00240126, 0xFFFFFFFF, "1", "Screening Baseline Value", "ScreeningBaselineValue", "FL", "1", None, (), None, None),
-    ), (1, None)),
-    ("a", 0x00240106, 0xFFFFFFFF, "1", "Blind Spot Localized", "BlindSpotLocalized", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ("a", 0x00240107, 0xFFFFFFFF, "1C", "Blind Spot X-Coordinate", "BlindSpotXCoordinate", "FL", "1", ("Required if the value for Blind Spot Localized (0024,0106) is YES.", {"if": {"equals": "0024,0106", "values": ["YES"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00240108, 0xFFFFFFFF, "1C", "Blind Spot Y-Coordinate", "BlindSpotYCoordinate", "FL", "1", ("Required if the value for Blind Spot Localized (0024,0106) is YES.", {"if": {"equals": "0024,0106", "values": ["YES"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00240105, 0xFFFFFFFF, "1", "Minimum Sensitivity Value", "MinimumSensitivityValue", "FL", "1", None, (), None, None),
-    ("a", 0x00240057, 0xFFFFFFFF, "1", "Test Point Normals Data Flag", "TestPointNormalsDataFlag", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ("a", 0x00240058, 0xFFFFFFFF, "1C", "Test Point Normals Sequence", "TestPointNormalsSequence", "SQ", "1", ("Required if Test Point Normals Data Flag (0024,0057) is YES.", {"if": {"equals": "0024,0057", "values": ["YES"]}, "status": "executable"}), (), (
+    ("a", 0x00240113, 0xFFFFFFFF, "1", "Measurement Laterality", "MeasurementLaterality", "CS", "1", "", None, (("enumerated", ("R", "L", "B"), None, None, ""),), None, (), ()),
+    ("a", 0x00240037, 0xFFFFFFFF, "1", "Presented Visual Stimuli Data Flag", "PresentedVisualStimuliDataFlag", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ("a", 0x00240038, 0xFFFFFFFF, "1C", "Number of Visual Stimuli", "NumberOfVisualStimuli", "US", "1", "", ("Required if Presented Visual Stimuli Data Flag (0024,0037) is YES.", {"if": {"equals": "0024,0037", "values": ["YES"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00240088, 0xFFFFFFFF, "1", "Visual Field Test Duration", "VisualFieldTestDuration", "FL", "1", "", None, (), None, (), ()),
+    ("a", 0x00240086, 0xFFFFFFFF, "1", "Foveal Sensitivity Measured", "FovealSensitivityMeasured", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ("a", 0x00240087, 0xFFFFFFFF, "1C", "Foveal Sensitivity", "FovealSensitivity", "FL", "1", "", ("Required if the value for Foveal Sensitivity Measured (0024,0086) is YES.", {"if": {"equals": "0024,0086", "values": ["YES"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00240117, 0xFFFFFFFF, "1", "Foveal Point Normative Data Flag", "FovealPointNormativeDataFlag", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ("a", 0x00240118, 0xFFFFFFFF, "1C", "Foveal Point Probability Value", "FovealPointProbabilityValue", "FL", "1", "", ("Required if the value for Foveal Sensitivity Measured (0024,0086) is YES and Foveal Point Normative Data Flag (0024,0117) is YES.", {"if": {"and": [{"equals": "0024,0086", "values": ["YES"]}, {"equals": "0024,0117", "values": ["YES"]}]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00240120, 0xFFFFFFFF, "1", "Screening Baseline Measured", "ScreeningBaselineMeasured", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ("a", 0x00240122, 0xFFFFFFFF, "1C", "Screening Baseline Measured Sequence", "ScreeningBaselineMeasuredSequence", "SQ", "1", "", ("Required if the value for Screening Baseline Measured (0024,0120) is YES.", {"if": {"equals": "0024,0120", "values": ["YES"]}, "status": "executable"}), (), (
+        ("a", 0x00240124, 0xFFFFFFFF, "1", "Screening Baseline Type", "ScreeningBaselineType", "CS", "1", "", None, (("enumerated", ("CENTRAL", "PERIPHERAL"), None, None, ""),), None, (), ()),
+        ("a", 0x00240126, 0xFFFFFFFF, "1", "Screening Baseline Value", "ScreeningBaselineValue", "FL", "1", "", None, (), None, (), ()),
+    ), ((1, None, None),), ()),
+    ("a", 0x00240106, 0xFFFFFFFF, "1", "Blind Spot Localized", "BlindSpotLocalized", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ("a", 0x00240107, 0xFFFFFFFF, "1C", "Blind Spot X-Coordinate", "BlindSpotXCoordinate", "FL", "1", "", ("Required if the value for Blind Spot Localized (0024,0106) is YES.", {"if": {"equals": "0024,0106", "values": ["YES"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00240108, 0xFFFFFFFF, "1C", "Blind Spot Y-Coordinate", "BlindSpotYCoordinate", "FL", "1", "", ("Required if the value for Blind Spot Localized (0024,0106) is YES.", {"if": {"equals": "0024,0106", "values": ["YES"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00240105, 0xFFFFFFFF, "1", "Minimum Sensitivity Value", "MinimumSensitivityValue", "FL", "1", "", None, (), None, (), ()),
+    ("a", 0x00240057, 0xFFFFFFFF, "1", "Test Point Normals Data Flag", "TestPointNormalsDataFlag", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ("a", 0x00240058, 0xFFFFFFFF, "1C", "Test Point Normals Sequence", "TestPointNormalsSequence", "SQ", "1", "", ("Required if Test Point Normals Data Flag (0024,0057) is YES.", {"if": {"equals": "0024,0057", "values": ["YES"]}, "status": "executable"}), (), (
         ("i", "table_10-22", None, ()),
-    ), (1, 1)),
-    ("a", 0x00240065, 0xFFFFFFFF, "1C", "Age Corrected Sensitivity Deviation Algorithm Sequence", "AgeCorrectedSensitivityDeviationAlgorithmSequence", "SQ", "1", ("Required if Test Point Normals Data Flag (0024,0057) is YES.", {"if": {"equals": "0024,0057", "values": ["YES"]}, "status": "executable"}), (), (
+    ), ((1, 1, None),), ()),
+    ("a", 0x00240065, 0xFFFFFFFF, "1C", "Age Corrected Sensitivity Deviation Algorithm Sequence", "AgeCorrectedSensitivityDeviationAlgorithmSequence", "SQ", "1", "", ("Required if Test Point Normals Data Flag (0024,0057) is YES.", {"if": {"equals": "0024,0057", "values": ["YES"]}, "status": "executable"}), (), (
         ("i", "table_10-19", None, ()),
-    ), (1, 1)),
-    ("a", 0x00240067, 0xFFFFFFFF, "1C", "Generalized Defect Sensitivity Deviation Algorithm Sequence", "GeneralizedDefectSensitivityDeviationAlgorithmSequence", "SQ", "1", ("Required if Test Point Normals Data Flag (0024,0057) is YES.", {"if": {"equals": "0024,0057", "values": ["YES"]}, "status": "executable"}), (), (
+    ), ((1, 1, None),), ()),
+    ("a", 0x00240067, 0xFFFFFFFF, "1C", "Generalized Defect Sensitivity Deviation Algorithm Sequence", "GeneralizedDefectSensitivityDeviationAlgorithmSequence", "SQ", "1", "", ("Required if Test Point Normals Data Flag (0024,0057) is YES.", {"if": {"equals": "0024,0057", "values": ["YES"]}, "status": "executable"}), (), (
         ("i", "table_10-19", None, ()),
-    ), (1, 1)),
-    ("a", 0x00240089, 0xFFFFFFFF, "1", "Visual Field Test Point Sequence", "VisualFieldTestPointSequence", "SQ", "1", None, (), (
-        ("a", 0x00240090, 0xFFFFFFFF, "1", "Visual Field Test Point X-Coordinate", "VisualFieldTestPointXCoordinate", "FL", "1", None, (), None, None),
-        ("a", 0x00240091, 0xFFFFFFFF, "1", "Visual Field Test Point Y-Coordinate", "VisualFieldTestPointYCoordinate", "FL", "1", None, (), None, None),
-        ("a", 0x00240093, 0xFFFFFFFF, "1", "Stimulus Results", "StimulusResults", "CS", "1", None, (("enumerated", ("SEEN", "NOT SEEN", "SEEN AT MAX"), None, None, ""),), None, None),
-        ("a", 0x00240094, 0xFFFFFFFF, "1C", "Sensitivity Value", "SensitivityValue", "FL", "1", ('Required if Content Item Modifier Sequence (0040,0441) within Performed Protocol Code Sequence (0040,0260) contains an Item with the value (261004008, SCT, "Diagnostic"). May be present otherwise.', {"if": {"code": "0040,0260/0040,0441", "values": [["261004008", "SCT"]]}, "otherwise": "may", "status": "executable"}), (), None, None),
-        ("a", 0x00240095, 0xFFFFFFFF, "3", "Retest Stimulus Seen", "RetestStimulusSeen", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-        ("a", 0x00240096, 0xFFFFFFFF, "3", "Retest Sensitivity Value", "RetestSensitivityValue", "FL", "1", None, (), None, None),
-        ("a", 0x00240098, 0xFFFFFFFF, "3", "Quantified Defect", "QuantifiedDefect", "FL", "1", None, (), None, None),
-        ("a", 0x00240097, 0xFFFFFFFF, "2C", "Visual Field Test Point Normals Sequence", "VisualFieldTestPointNormalsSequence", "SQ", "1", ("Required if Test Point Normals Data Flag (0024,0057) is YES.", {"if": {"equals": "0024,0057", "values": ["YES"]}, "status": "executable"}), (), (
-            ("a", 0x00240092, 0xFFFFFFFF, "1", "Age Corrected Sensitivity Deviation Value", "AgeCorrectedSensitivityDeviationValue", "FL", "1", None, (), None, None),
-            ("a", 0x00240100, 0xFFFFFFFF, "1", "Age Corrected Sensitivity Deviation Probability Value", "AgeCorrectedSensitivityDeviationProbabilityValue", "FL", "1", None, (), None, None),
-            ("a", 0x00240102, 0xFFFFFFFF, "1", "Generalized Defect Corrected Sensitivity Deviation Flag", "GeneralizedDefectCorrectedSensitivityDeviationFlag", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-            ("a", 0x00240103, 0xFFFFFFFF, "1C", "Generalized Defect Corrected Sensitivity Deviation Value", "GeneralizedDefectCorrectedSensitivityDeviationValue", "FL", "1", ("Required if Generalized Defect Corrected Sensitivity Deviation Flag (0024,0102) is YES.", {"if": {"equals": "item:0024,0102", "values": ["YES"]}, "status": "executable"}), (), None, None),
-            ("a", 0x00240104, 0xFFFFFFFF, "1C", "Generalized Defect Corrected Sensitivity Deviation Probability Value", "GeneralizedDefectCorrectedSensitivityDeviationProbabilityValue", "FL", "1", ("Required if Generalized Defect Corrected Sensitivity Deviation Flag (0024,0102) is YES.", {"if": {"equals": "item:0024,0102", "values": ["YES"]}, "status": "executable"}), (), None, None),
-        ), (0, None)),
-    ), (1, None)),
+    ), ((1, 1, None),), ()),
+    ("a", 0x00240089, 0xFFFFFFFF, "1", "Visual Field Test Point Sequence", "VisualFieldTestPointSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00240090, 0xFFFFFFFF, "1", "Visual Field Test Point X-Coordinate", "VisualFieldTestPointXCoordinate", "FL", "1", "", None, (), None, (), ()),
+        ("a", 0x00240091, 0xFFFFFFFF, "1", "Visual Field Test Point Y-Coordinate", "VisualFieldTestPointYCoordinate", "FL", "1", "", None, (), None, (), ()),
+        ("a", 0x00240093, 0xFFFFFFFF, "1", "Stimulus Results", "StimulusResults", "CS", "1", "", None, (("enumerated", ("SEEN", "NOT SEEN", "SEEN AT MAX"), None, None, ""),), None, (), ()),
+        ("a", 0x00240094, 0xFFFFFFFF, "1C", "Sensitivity Value", "SensitivityValue", "FL", "1", "", ('Required if Content Item Modifier Sequence (0040,0441) within Performed Protocol Code Sequence (0040,0260) contains an Item with the value (261004008, SCT, "Diagnostic"). May be present otherwise.', {"if": {"code": "0040,0260/0040,0441", "values": [["261004008", "SCT"]]}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+        ("a", 0x00240095, 0xFFFFFFFF, "3", "Retest Stimulus Seen", "RetestStimulusSeen", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+        ("a", 0x00240096, 0xFFFFFFFF, "3", "Retest Sensitivity Value", "RetestSensitivityValue", "FL", "1", "", None, (), None, (), ()),
+        ("a", 0x00240098, 0xFFFFFFFF, "3", "Quantified Defect", "QuantifiedDefect", "FL", "1", "", None, (), None, (), ()),
+        ("a", 0x00240097, 0xFFFFFFFF, "2C", "Visual Field Test Point Normals Sequence", "VisualFieldTestPointNormalsSequence", "SQ", "1", "", ("Required if Test Point Normals Data Flag (0024,0057) is YES.", {"if": {"equals": "0024,0057", "values": ["YES"]}, "status": "executable"}), (), (
+            ("a", 0x00240092, 0xFFFFFFFF, "1", "Age Corrected Sensitivity Deviation Value", "AgeCorrectedSensitivityDeviationValue", "FL", "1", "", None, (), None, (), ()),
+            ("a", 0x00240100, 0xFFFFFFFF, "1", "Age Corrected Sensitivity Deviation Probability Value", "AgeCorrectedSensitivityDeviationProbabilityValue", "FL", "1", "", None, (), None, (), ()),
+            ("a", 0x00240102, 0xFFFFFFFF, "1", "Generalized Defect Corrected Sensitivity Deviation Flag", "GeneralizedDefectCorrectedSensitivityDeviationFlag", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+            ("a", 0x00240103, 0xFFFFFFFF, "1C", "Generalized Defect Corrected Sensitivity Deviation Value", "GeneralizedDefectCorrectedSensitivityDeviationValue", "FL", "1", "", ("Required if Generalized Defect Corrected Sensitivity Deviation Flag (0024,0102) is YES.", {"if": {"equals": "item:0024,0102", "values": ["YES"]}, "status": "executable"}), (), None, (), ()),
+            ("a", 0x00240104, 0xFFFFFFFF, "1C", "Generalized Defect Corrected Sensitivity Deviation Probability Value", "GeneralizedDefectCorrectedSensitivityDeviationProbabilityValue", "FL", "1", "", ("Required if Generalized Defect Corrected Sensitivity Deviation Flag (0024,0102) is YES.", {"if": {"equals": "item:0024,0102", "values": ["YES"]}, "status": "executable"}), (), None, (), ()),
+        ), ((0, None, None),), ()),
+    ), ((1, None, None),), ()),
 )

@@ -2,38 +2,38 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8.26.5-1 "Visual Field Static Perimetry Test Results Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8.26.5-1", "C.8.26.5-1", "Visual Field Static Perimetry Test Results Module", "module")
 
 RULES = (
-    ("a", 0x00240070, 0xFFFFFFFF, "1C", "Visual Field Mean Sensitivity", "VisualFieldMeanSensitivity", "FL", "1", ('Required if Content Item Modifier Sequence (0040,0441) within the Performed Protocol Code Sequence (0040,0260) contains an Item with the value (261004008, SCT, "Diagnostic"). May be present otherwise.', {"if": {"code": "0040,0260/0040,0441", "values": [["261004008", "SCT"]]}, "otherwise": "may", "status": "executable"}), (), None, None),
-    ("a", 0x00240063, 0xFFFFFFFF, "1", "Visual Field Test Normals Flag", "VisualFieldTestNormalsFlag", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ("a", 0x00240064, 0xFFFFFFFF, "1C", "Results Normals Sequence", "ResultsNormalsSequence", "SQ", "1", ("Required if Visual Field Test Normals Flag (0024,0063) is YES.", {"if": {"equals": "0024,0063", "values": ["YES"]}, "status": "executable"}), (), (
+    ("a", 0x00240070, 0xFFFFFFFF, "1C", "Visual Field Mean Sensitivity", "VisualFieldMeanSensitivity", "FL", "1", "", ('Required if Content Item Modifier Sequence (0040,0441) within the Performed Protocol Code Sequence (0040,0260) contains an Item with the value (261004008, SCT, "Diagnostic"). May be present otherwise.', {"if": {"code": "0040,0260/0040,0441", "values": [["261004008", "SCT"]]}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+    ("a", 0x00240063, 0xFFFFFFFF, "1", "Visual Field Test Normals Flag", "VisualFieldTestNormalsFlag", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ("a", 0x00240064, 0xFFFFFFFF, "1C", "Results Normals Sequence", "ResultsNormalsSequence", "SQ", "1", "", ("Required if Visual Field Test Normals Flag (0024,0063) is YES.", {"if": {"equals": "0024,0063", "values": ["YES"]}, "status": "executable"}), (), (
         ("i", "table_10-22", None, ()),
-        ("a", 0x00240066, 0xFFFFFFFF, "1", "Global Deviation from Normal", "GlobalDeviationFromNormal", "FL", "1", None, (), None, None),
-        ("a", 0x00240059, 0xFFFFFFFF, "1", "Global Deviation Probability Normals Flag", "GlobalDeviationProbabilityNormalsFlag", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-        ("a", 0x00240083, 0xFFFFFFFF, "1C", "Global Deviation Probability Sequence", "GlobalDeviationProbabilitySequence", "SQ", "1", ("Required if Global Deviation Probability Normals Flag (0024,0059) is YES.", {"if": {"equals": "item:0024,0059", "values": ["YES"]}, "status": "executable"}), (), (
-            ("a", 0x00240071, 0xFFFFFFFF, "1", "Global Deviation Probability", "GlobalDeviationProbability", "FL", "1", None, (), None, None),
+        ("a", 0x00240066, 0xFFFFFFFF, "1", "Global Deviation from Normal", "GlobalDeviationFromNormal", "FL", "1", "", None, (), None, (), ()),
+        ("a", 0x00240059, 0xFFFFFFFF, "1", "Global Deviation Probability Normals Flag", "GlobalDeviationProbabilityNormalsFlag", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+        ("a", 0x00240083, 0xFFFFFFFF, "1C", "Global Deviation Probability Sequence", "GlobalDeviationProbabilitySequence", "SQ", "1", "", ("Required if Global Deviation Probability Normals Flag (0024,0059) is YES.", {"if": {"equals": "item:0024,0059", "values": ["YES"]}, "status": "executable"}), (), (
+            ("a", 0x00240071, 0xFFFFFFFF, "1", "Global Deviation Probability", "GlobalDeviationProbability", "FL", "1", "", None, (), None, (), ()),
             ("i", "table_10-19", None, ()),
-        ), (1, 1)),
-        ("a", 0x00240068, 0xFFFFFFFF, "1", "Localized Deviation From Normal", "LocalizedDeviationFromNormal", "FL", "1", None, (), None, None),
-        ("a", 0x00240072, 0xFFFFFFFF, "1", "Local Deviation Probability Normals Flag", "LocalDeviationProbabilityNormalsFlag", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-        ("a", 0x00240085, 0xFFFFFFFF, "1C", "Localized Deviation Probability Sequence", "LocalizedDeviationProbabilitySequence", "SQ", "1", ("Required if Local Deviation Probability Normals Flag (0024,0072) is YES.", {"if": {"equals": "item:0024,0072", "values": ["YES"]}, "status": "executable"}), (), (
-            ("a", 0x00240073, 0xFFFFFFFF, "1", "Localized Deviation Probability", "LocalizedDeviationProbability", "FL", "1", None, (), None, None),
+        ), ((1, 1, None),), ()),
+        ("a", 0x00240068, 0xFFFFFFFF, "1", "Localized Deviation From Normal", "LocalizedDeviationFromNormal", "FL", "1", "", None, (), None, (), ()),
+        ("a", 0x00240072, 0xFFFFFFFF, "1", "Local Deviation Probability Normals Flag", "LocalDeviationProbabilityNormalsFlag", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+        ("a", 0x00240085, 0xFFFFFFFF, "1C", "Localized Deviation Probability Sequence", "LocalizedDeviationProbabilitySequence", "SQ", "1", "", ("Required if Local Deviation Probability Normals Flag (0024,0072) is YES.", {"if": {"equals": "item:0024,0072", "values": ["YES"]}, "status": "executable"}), (), (
+            ("a", 0x00240073, 0xFFFFFFFF, "1", "Localized Deviation Probability", "LocalizedDeviationProbability", "FL", "1", "", None, (), None, (), ()),
             ("i", "table_10-19", None, ()),
-        ), (1, 1)),
-    ), (1, 1)),
-    ("a", 0x00240074, 0xFFFFFFFF, "1", "Short Term Fluctuation Calculated", "ShortTermFluctuationCalculated", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ("a", 0x00240075, 0xFFFFFFFF, "1C", "Short Term Fluctuation", "ShortTermFluctuation", "FL", "1", ("Required if Short Term Fluctuation Calculated (0024,0074) is YES.", {"if": {"equals": "0024,0074", "values": ["YES"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00240076, 0xFFFFFFFF, "1", "Short Term Fluctuation Probability Calculated", "ShortTermFluctuationProbabilityCalculated", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ("a", 0x00240077, 0xFFFFFFFF, "1C", "Short Term Fluctuation Probability", "ShortTermFluctuationProbability", "FL", "1", ("Required if Short Term Fluctuation Probability Calculated (0024,0076) is YES.", {"if": {"equals": "0024,0076", "values": ["YES"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00240078, 0xFFFFFFFF, "1", "Corrected Localized Deviation From Normal Calculated", "CorrectedLocalizedDeviationFromNormalCalculated", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ("a", 0x00240079, 0xFFFFFFFF, "1C", "Corrected Localized Deviation From Normal", "CorrectedLocalizedDeviationFromNormal", "FL", "1", ("Required if Corrected Localized Deviation From Normal Calculated (0024,0078) is YES.", {"if": {"equals": "0024,0078", "values": ["YES"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00240080, 0xFFFFFFFF, "1", "Corrected Localized Deviation From Normal Probability Calculated", "CorrectedLocalizedDeviationFromNormalProbabilityCalculated", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ("a", 0x00240081, 0xFFFFFFFF, "1C", "Corrected Localized Deviation From Normal Probability", "CorrectedLocalizedDeviationFromNormalProbability", "FL", "1", ("Required if Corrected Localized Deviation From Normal Probability Calculated (0024,0080) is YES.", {"if": {"equals": "0024,0080", "values": ["YES"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00240320, 0xFFFFFFFF, "3", "Visual Field Global Results Index Sequence", "VisualFieldGlobalResultsIndexSequence", "SQ", "1", None, (), (
+        ), ((1, 1, None),), ()),
+    ), ((1, 1, None),), ()),
+    ("a", 0x00240074, 0xFFFFFFFF, "1", "Short Term Fluctuation Calculated", "ShortTermFluctuationCalculated", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ("a", 0x00240075, 0xFFFFFFFF, "1C", "Short Term Fluctuation", "ShortTermFluctuation", "FL", "1", "", ("Required if Short Term Fluctuation Calculated (0024,0074) is YES.", {"if": {"equals": "0024,0074", "values": ["YES"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00240076, 0xFFFFFFFF, "1", "Short Term Fluctuation Probability Calculated", "ShortTermFluctuationProbabilityCalculated", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ("a", 0x00240077, 0xFFFFFFFF, "1C", "Short Term Fluctuation Probability", "ShortTermFluctuationProbability", "FL", "1", "", ("Required if Short Term Fluctuation Probability Calculated (0024,0076) is YES.", {"if": {"equals": "0024,0076", "values": ["YES"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00240078, 0xFFFFFFFF, "1", "Corrected Localized Deviation From Normal Calculated", "CorrectedLocalizedDeviationFromNormalCalculated", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ("a", 0x00240079, 0xFFFFFFFF, "1C", "Corrected Localized Deviation From Normal", "CorrectedLocalizedDeviationFromNormal", "FL", "1", "", ("Required if Corrected Localized Deviation From Normal Calculated (0024,0078) is YES.", {"if": {"equals": "0024,0078", "values": ["YES"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00240080, 0xFFFFFFFF, "1", "Corrected Localized Deviation From Normal Probability Calculated", "CorrectedLocalizedDeviationFromNormalProbabilityCalculated", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ("a", 0x00240081, 0xFFFFFFFF, "1C", "Corrected Localized Deviation From Normal Probability", "CorrectedLocalizedDeviationFromNormalProbability", "FL", "1", "", ("Required if Corrected Localized Deviation From Normal Probability Calculated (0024,0080) is YES.", {"if": {"equals": "0024,0080", "values": ["YES"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00240320, 0xFFFFFFFF, "3", "Visual Field Global Results Index Sequence", "VisualFieldGlobalResultsIndexSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.8.26.3-2", None, ()),
-    ), None),
+    ), (), ()),
 )

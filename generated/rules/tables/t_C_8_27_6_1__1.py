@@ -2,13 +2,13 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8.27.6.1-1 "Intravascular OCT Frame Type Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8.27.6.1-1", "C.8.27.6.1-1", "Intravascular OCT Frame Type Macro", "macro")
 
 RULES = (
-    ("a", 0x00520025, 0xFFFFFFFF, "1", "Intravascular OCT Frame Type Sequence", "IntravascularOCTFrameTypeSequence", "SQ", "1", None, (), (
-        ("a", 0x00089007, 0xFFFFFFFF, "1", "Frame Type", "FrameType", "CS", "4-5", None, (("defined", ("AXIAL", "LONGITUDINAL"), 3, None, ""),), None, None),
-    ), (1, 1)),
+    ("a", 0x00520025, 0xFFFFFFFF, "1", "Intravascular OCT Frame Type Sequence", "IntravascularOCTFrameTypeSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00089007, 0xFFFFFFFF, "1", "Frame Type", "FrameType", "CS", "4-5", "", None, (("defined", ("AXIAL", "LONGITUDINAL"), 3, None, ""),), None, (), ()),
+    ), ((1, 1, None),), ()),
 )

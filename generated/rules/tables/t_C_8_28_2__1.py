@@ -2,81 +2,81 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8.28.2-1 "Ophthalmic Thickness Map Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8.28.2-1", "C.8.28.2-1", "Ophthalmic Thickness Map Module", "module")
 
 RULES = (
-    ("a", 0x00221415, 0xFFFFFFFF, "1", "Ophthalmic Mapping Device Type", "OphthalmicMappingDeviceType", "CS", "1", None, (("defined", ("OCT", "POLARIMETRY", "SLO_TOMO"), None, None, ""),), None, None),
-    ("a", 0x00221420, 0xFFFFFFFF, "1", "Acquisition Method Code Sequence", "AcquisitionMethodCodeSequence", "SQ", "1", None, (), (
+    ("a", 0x00221415, 0xFFFFFFFF, "1", "Ophthalmic Mapping Device Type", "OphthalmicMappingDeviceType", "CS", "1", "", None, (("defined", ("OCT", "POLARIMETRY", "SLO_TOMO"), None, None, ""),), None, (), ()),
+    ("a", 0x00221420, 0xFFFFFFFF, "1", "Acquisition Method Code Sequence", "AcquisitionMethodCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, 1), ((4261, "defined"),)),
-    ("a", 0x00221423, 0xFFFFFFFF, "1C", "Acquisition Method Algorithm Sequence", "AcquisitionMethodAlgorithmSequence", "SQ", "1", ('Required if Acquisition Method Code Sequence (0022,1420) contains an Item with the value of (111923, DCM, "Corneal birefringence compensation") May be present otherwise.', {"if": {"code": "0022,1420", "values": [["111923", "DCM"]]}, "otherwise": "may", "status": "executable"}), (), (
+    ), ((1, 1, None),), ((4261, "defined"),)),
+    ("a", 0x00221423, 0xFFFFFFFF, "1C", "Acquisition Method Algorithm Sequence", "AcquisitionMethodAlgorithmSequence", "SQ", "1", "", ('Required if Acquisition Method Code Sequence (0022,1420) contains an Item with the value of (111923, DCM, "Corneal birefringence compensation") May be present otherwise.', {"if": {"code": "0022,1420", "values": [["111923", "DCM"]]}, "otherwise": "may", "status": "executable"}), (), (
         ("i", "table_10-19", None, ()),
-    ), (1, 1)),
-    ("a", 0x00200013, 0xFFFFFFFF, "1", "Instance Number", "InstanceNumber", "IS", "1", None, (), None, None),
-    ("a", 0x00080023, 0xFFFFFFFF, "1", "Content Date", "ContentDate", "DA", "1", None, (), None, None),
-    ("a", 0x00080033, 0xFFFFFFFF, "1", "Content Time", "ContentTime", "TM", "1", None, (), None, None),
-    ("a", 0x0008002A, 0xFFFFFFFF, "1", "Acquisition DateTime", "AcquisitionDateTime", "DT", "1", None, (), None, None),
-    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", None, (("defined", ("ONH", "RETINAL_THICK"), None, None, ""),), None, None),
-    ("a", 0x00280002, 0xFFFFFFFF, "1", "Samples Per Pixel", "SamplesPerPixel", "US", "1", None, (("enumerated", ("1",), None, None, ""),), None, None),
-    ("a", 0x00280004, 0xFFFFFFFF, "1", "Photometric Interpretation", "PhotometricInterpretation", "CS", "1", None, (("enumerated", ("MONOCHROME2",), None, None, ""),), None, None),
-    ("a", 0x00280103, 0xFFFFFFFF, "1", "Pixel Representation", "PixelRepresentation", "US", "1", None, (("enumerated", ("0000H",), None, None, ""),), None, None),
-    ("a", 0x00280030, 0xFFFFFFFF, "1", "Pixel Spacing", "PixelSpacing", "DS", "2", None, (), None, None),
-    ("a", 0x00280034, 0xFFFFFFFF, "1", "Pixel Aspect Ratio", "PixelAspectRatio", "IS", "2", None, (), None, None),
-    ("a", 0x00280100, 0xFFFFFFFF, "1", "Bits Allocated", "BitsAllocated", "US", "1", None, (("enumerated", ("8", "16"), None, None, ""),), None, None),
-    ("a", 0x00280101, 0xFFFFFFFF, "1", "Bits Stored", "BitsStored", "US", "1", None, (), None, None),
-    ("a", 0x00280102, 0xFFFFFFFF, "1", "High Bit", "HighBit", "US", "1", None, (), None, None),
-    ("a", 0x00089205, 0xFFFFFFFF, "1", "Pixel Presentation", "PixelPresentation", "CS", "1", None, (("enumerated", ("COLOR", "COLOR_REF"), None, None, ""),), None, None),
-    ("a", 0x00280304, 0xFFFFFFFF, "1C", "Referenced Color Palette Instance UID", "ReferencedColorPaletteInstanceUID", "UI", "1", ("Required if Pixel Presentation (0008,9205) is COLOR_REF.", {"if": {"equals": "0008,9205", "values": ["COLOR_REF"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00282110, 0xFFFFFFFF, "1", "Lossy Image Compression", "LossyImageCompression", "CS", "1", None, (("enumerated", ("00", "01"), None, None, ""),), None, None),
-    ("a", 0x00282112, 0xFFFFFFFF, "1C", "Lossy Image Compression Ratio", "LossyImageCompressionRatio", "DS", "1-n", ('Required if Lossy Image Compression (0028,2110) is "01".', {"if": {"equals": "0028,2110", "values": ["01"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00282114, 0xFFFFFFFF, "1C", "Lossy Image Compression Method", "LossyImageCompressionMethod", "CS", "1-n", ('Required if Lossy Image Compression (0028,2110) is "01".', {"if": {"equals": "0028,2110", "values": ["01"]}, "status": "executable"}), (("defined", ("ISO_10918_1", "ISO_14495_1", "ISO_15444_1", "ISO_15444_15", "ISO_13818_2", "ISO_14496_10", "ISO_23008_2"), None, None, ""),), None, None),
-    ("a", 0x00280301, 0xFFFFFFFF, "1", "Burned In Annotation", "BurnedInAnnotation", "CS", "1", None, (("enumerated", ("NO",), None, None, ""),), None, None),
-    ("a", 0x00280302, 0xFFFFFFFF, "1", "Recognizable Visual Features", "RecognizableVisualFeatures", "CS", "1", None, (("enumerated", ("NO",), None, None, ""),), None, None),
-    ("a", 0x00200062, 0xFFFFFFFF, "1", "Image Laterality", "ImageLaterality", "CS", "1", None, (("enumerated", ("R", "L"), None, None, ""),), None, None),
-    ("a", 0x00221436, 0xFFFFFFFF, "1", "Ophthalmic Thickness Map Type Code Sequence", "OphthalmicThicknessMapTypeCodeSequence", "SQ", "1", None, (), (
+    ), ((1, 1, None),), ()),
+    ("a", 0x00200013, 0xFFFFFFFF, "1", "Instance Number", "InstanceNumber", "IS", "1", "", None, (), None, (), ()),
+    ("a", 0x00080023, 0xFFFFFFFF, "1", "Content Date", "ContentDate", "DA", "1", "", None, (), None, (), ()),
+    ("a", 0x00080033, 0xFFFFFFFF, "1", "Content Time", "ContentTime", "TM", "1", "", None, (), None, (), ()),
+    ("a", 0x0008002A, 0xFFFFFFFF, "1", "Acquisition DateTime", "AcquisitionDateTime", "DT", "1", "", None, (), None, (), ()),
+    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", "", None, (("defined", ("ONH", "RETINAL_THICK"), None, None, ""),), None, (), ()),
+    ("a", 0x00280002, 0xFFFFFFFF, "1", "Samples Per Pixel", "SamplesPerPixel", "US", "1", "", None, (("enumerated", ("1",), None, None, ""),), None, (), ()),
+    ("a", 0x00280004, 0xFFFFFFFF, "1", "Photometric Interpretation", "PhotometricInterpretation", "CS", "1", "", None, (("enumerated", ("MONOCHROME2",), None, None, ""),), None, (), ()),
+    ("a", 0x00280103, 0xFFFFFFFF, "1", "Pixel Representation", "PixelRepresentation", "US", "1", "", None, (("enumerated", ("0000H",), None, None, ""),), None, (), ()),
+    ("a", 0x00280030, 0xFFFFFFFF, "1", "Pixel Spacing", "PixelSpacing", "DS", "2", "", None, (), None, (), ()),
+    ("a", 0x00280034, 0xFFFFFFFF, "1", "Pixel Aspect Ratio", "PixelAspectRatio", "IS", "2", "", None, (), None, (), ()),
+    ("a", 0x00280100, 0xFFFFFFFF, "1", "Bits Allocated", "BitsAllocated", "US", "1", "", None, (("enumerated", ("8", "16"), None, None, ""),), None, (), ()),
+    ("a", 0x00280101, 0xFFFFFFFF, "1", "Bits Stored", "BitsStored", "US", "1", "", None, (), None, (), ()),
+    ("a", 0x00280102, 0xFFFFFFFF, "1", "High Bit", "HighBit", "US", "1", "", None, (), None, (), ()),
+    ("a", 0x00089205, 0xFFFFFFFF, "1", "Pixel Presentation", "PixelPresentation", "CS", "1", "", None, (("enumerated", ("COLOR", "COLOR_REF"), None, None, ""),), None, (), ()),
+    ("a", 0x00280304, 0xFFFFFFFF, "1C", "Referenced Color Palette Instance UID", "ReferencedColorPaletteInstanceUID", "UI", "1", "", ("Required if Pixel Presentation (0008,9205) is COLOR_REF.", {"if": {"equals": "0008,9205", "values": ["COLOR_REF"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00282110, 0xFFFFFFFF, "1", "Lossy Image Compression", "LossyImageCompression", "CS", "1", "", None, (("enumerated", ("00", "01"), None, None, ""),), None, (), ()),
+    ("a", 0x00282112, 0xFFFFFFFF, "1C", "Lossy Image Compression Ratio", "LossyImageCompressionRatio", "DS", "1-n", "", ('Required if Lossy Image Compression (0028,2110) is "01".', {"if": {"equals": "0028,2110", "values": ["01"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00282114, 0xFFFFFFFF, "1C", "Lossy Image Compression Method", "LossyImageCompressionMethod", "CS", "1-n", "", ('Required if Lossy Image Compression (0028,2110) is "01".', {"if": {"equals": "0028,2110", "values": ["01"]}, "status": "executable"}), (("defined", ("ISO_10918_1", "ISO_14495_1", "ISO_15444_1", "ISO_15444_15", "ISO_13818_2", "ISO_14496_10", "ISO_23008_2"), None, None, ""),), None, (), ()),
+    ("a", 0x00280301, 0xFFFFFFFF, "1", "Burned In Annotation", "BurnedInAnnotation", "CS", "1", "", None, (("enumerated", ("NO",), None, None, ""),), None, (), ()),
+    ("a", 0x00280302, 0xFFFFFFFF, "1", "Recognizable Visual Features", "RecognizableVisualFeatures", "CS", "1", "", None, (("enumerated", ("NO",), None, None, ""),), None, (), ()),
+    ("a", 0x00200062, 0xFFFFFFFF, "1", "Image Laterality", "ImageLaterality", "CS", "1", "", None, (("enumerated", ("R", "L"), None, None, ""),), None, (), ()),
+    ("a", 0x00221436, 0xFFFFFFFF, "1", "Ophthalmic Thickness Map Type Code Sequence", "OphthalmicThicknessMapTypeCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, 1), ((4263, "defined"),)),
+    ), ((1, 1, None),), ((4263, "defined"),)),
     ("i", "table_C.7.6.16-12", ('if Ophthalmic Thickness Map Type Code Sequence (0022,1436) contains an Item with the value (111930, DCM, "Absolute ophthalmic thickness") or (111932, DCM, "Thickness deviation from normative data"). May be present otherwise.', {"if": {"code": "0022,1436", "values": [["111930", "DCM"], ["111932", "DCM"]]}, "otherwise": "may", "status": "executable"}), ()),
-    ("a", 0x00221450, 0xFFFFFFFF, "1C", "Pixel Value Mapping to Coded Concept Sequence", "PixelValueMappingToCodedConceptSequence", "SQ", "1", ('Required if Ophthalmic Thickness Map Type Code Sequence (0022,1436) contains an Item with the value (111931, DCM, "Thickness deviation category from normative data"). May be present otherwise.', {"if": {"code": "0022,1436", "values": [["111931", "DCM"]]}, "otherwise": "may", "status": "executable"}), (), (
-        ("a", 0x00221452, 0xFFFFFFFF, "1", "Mapped Pixel Value", "MappedPixelValue", "US or SS", "1", None, (), None, None),
-        ("a", 0x00409098, 0xFFFFFFFF, "1", "Pixel Value Mapping Code Sequence", "PixelValueMappingCodeSequence", "SQ", "1", None, (), (
+    ("a", 0x00221450, 0xFFFFFFFF, "1C", "Pixel Value Mapping to Coded Concept Sequence", "PixelValueMappingToCodedConceptSequence", "SQ", "1", "", ('Required if Ophthalmic Thickness Map Type Code Sequence (0022,1436) contains an Item with the value (111931, DCM, "Thickness deviation category from normative data"). May be present otherwise.', {"if": {"code": "0022,1436", "values": [["111931", "DCM"]]}, "otherwise": "may", "status": "executable"}), (), (
+        ("a", 0x00221452, 0xFFFFFFFF, "1", "Mapped Pixel Value", "MappedPixelValue", "US or SS", "1", "", None, (), None, (), ()),
+        ("a", 0x00409098, 0xFFFFFFFF, "1", "Pixel Value Mapping Code Sequence", "PixelValueMappingCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1), ((4265, "defined"),)),
-        ("a", 0x00221454, 0xFFFFFFFF, "3", "Pixel Value Mapping Explanation", "PixelValueMappingExplanation", "LO", "1", None, (), None, None),
-    ), (1, None)),
-    ("a", 0x00221443, 0xFFFFFFFF, "1C", "Ophthalmic Thickness Mapping Normals Sequence", "OphthalmicThicknessMappingNormalsSequence", "SQ", "1", ('Required if Ophthalmic Thickness Map Type Code Sequence (0022,1436) contains an Item with the value or (111931, DCM, "Thickness deviation category from normative data") or (111932, DCM, "Thickness deviation from normative data"). May be present otherwise.', {"if": {"unknown": "unparsed", "text": 'Ophthalmic Thickness Map Type Code Sequence (0022,1436) contains an Item with the value or (111931, DCM, "Thickness deviation category from normative data") or (111932, DCM, "Thickness deviation from normative data")'}, "otherwise": "may", "status": "unparsed"}), (), (
+        ), ((1, 1, None),), ((4265, "defined"),)),
+        ("a", 0x00221454, 0xFFFFFFFF, "3", "Pixel Value Mapping Explanation", "PixelValueMappingExplanation", "LO", "1", "", None, (), None, (), ()),
+    ), ((1, None, None),), ()),
+    ("a", 0x00221443, 0xFFFFFFFF, "1C", "Ophthalmic Thickness Mapping Normals Sequence", "OphthalmicThicknessMappingNormalsSequence", "SQ", "1", "", ('Required if Ophthalmic Thickness Map Type Code Sequence (0022,1436) contains an Item with the value or (111931, DCM, "Thickness deviation category from normative data") or (111932, DCM, "Thickness deviation from normative data"). May be present otherwise.', {"if": {"unknown": "unparsed", "text": 'Ophthalmic Thickness Map Type Code Sequence (0022,1436) contains an Item with the value or (111931, DCM, "Thickness deviation category from normative data") or (111932, DCM, "Thickness deviation from normative data")'}, "otherwise": "may", "status": "unparsed"}), (), (
         ("i", "table_10-22", None, ()),
-    ), (1, 1)),
-    ("a", 0x00221472, 0xFFFFFFFF, "1C", "Relevant OPT Attributes Sequence", "RelevantOPTAttributesSequence", "SQ", "1", ("Required if Ophthalmic Mapping Device Type (0022,1415) is OCT.", {"if": {"equals": "0022,1415", "values": ["OCT"]}, "status": "executable"}), (), (
-        ("a", 0x00220035, 0xFFFFFFFF, "1", "Depth Spatial Resolution", "DepthSpatialResolution", "FL", "1", None, (), None, None),
-        ("a", 0x00220036, 0xFFFFFFFF, "1", "Maximum Depth Distortion", "MaximumDepthDistortion", "FL", "1", None, (), None, None),
-    ), (1, 1)),
-    ("a", 0x00082112, 0xFFFFFFFF, "1C", "Source Image Sequence", "SourceImageSequence", "SQ", "1", ("Required if Ophthalmic Mapping Device Type (0022,1415) is OCT. May be present otherwise.", {"if": {"equals": "0022,1415", "values": ["OCT"]}, "otherwise": "may", "status": "executable"}), (), (
+    ), ((1, 1, None),), ()),
+    ("a", 0x00221472, 0xFFFFFFFF, "1C", "Relevant OPT Attributes Sequence", "RelevantOPTAttributesSequence", "SQ", "1", "", ("Required if Ophthalmic Mapping Device Type (0022,1415) is OCT.", {"if": {"equals": "0022,1415", "values": ["OCT"]}, "status": "executable"}), (), (
+        ("a", 0x00220035, 0xFFFFFFFF, "1", "Depth Spatial Resolution", "DepthSpatialResolution", "FL", "1", "", None, (), None, (), ()),
+        ("a", 0x00220036, 0xFFFFFFFF, "1", "Maximum Depth Distortion", "MaximumDepthDistortion", "FL", "1", "", None, (), None, (), ()),
+    ), ((1, 1, None),), ()),
+    ("a", 0x00082112, 0xFFFFFFFF, "1C", "Source Image Sequence", "SourceImageSequence", "SQ", "1", "", ("Required if Ophthalmic Mapping Device Type (0022,1415) is OCT. May be present otherwise.", {"if": {"equals": "0022,1415", "values": ["OCT"]}, "otherwise": "may", "status": "executable"}), (), (
         ("i", "table_10-3", None, ()),
-        ("a", 0x0040A170, 0xFFFFFFFF, "1", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", None, (), (
+        ("a", 0x0040A170, 0xFFFFFFFF, "1", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1), ((7202, "defined"),)),
-    ), (1, 1)),
-    ("a", 0x0008114A, 0xFFFFFFFF, "1C", "Referenced Instance Sequence", "ReferencedInstanceSequence", "SQ", "1", ("Required if Ophthalmic Photography Reference Image available. May be present otherwise.", {"if": {"unknown": "dataset", "text": "Ophthalmic Photography Reference Image available"}, "otherwise": "may", "status": "not-decidable"}), (), (
+        ), ((1, 1, None),), ((7202, "defined"),)),
+    ), ((1, 1, None),), ()),
+    ("a", 0x0008114A, 0xFFFFFFFF, "1C", "Referenced Instance Sequence", "ReferencedInstanceSequence", "SQ", "1", "", ("Required if Ophthalmic Photography Reference Image available. May be present otherwise.", {"if": {"unknown": "dataset", "text": "Ophthalmic Photography Reference Image available"}, "otherwise": "may", "status": "not-decidable"}), (), (
         ("i", "table_10-11", None, ()),
-        ("a", 0x0040A170, 0xFFFFFFFF, "1", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", None, (), (
+        ("a", 0x0040A170, 0xFFFFFFFF, "1", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1), ((4264, "defined"),)),
-    ), (0, None)),
-    ("a", 0x00221465, 0xFFFFFFFF, "3", "Registration to Localizer Sequence", "RegistrationToLocalizerSequence", "SQ", "1", None, (), (
-        ("a", 0x00221466, 0xFFFFFFFF, "1", "Registered Localizer Units", "RegisteredLocalizerUnits", "CS", "1", None, (("enumerated", ("PIXEL",), None, None, ""),), None, None),
-        ("a", 0x00221467, 0xFFFFFFFF, "1", "Registered Localizer Top Left Hand Corner", "RegisteredLocalizerTopLeftHandCorner", "FL", "2", None, (), None, None),
-        ("a", 0x00221468, 0xFFFFFFFF, "1", "Registered Localizer Bottom Right Hand Corner", "RegisteredLocalizerBottomRightHandCorner", "FL", "2", None, (), None, None),
-    ), None),
+        ), ((1, 1, None),), ((4264, "defined"),)),
+    ), ((0, None, None),), ()),
+    ("a", 0x00221465, 0xFFFFFFFF, "3", "Registration to Localizer Sequence", "RegistrationToLocalizerSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00221466, 0xFFFFFFFF, "1", "Registered Localizer Units", "RegisteredLocalizerUnits", "CS", "1", "", None, (("enumerated", ("PIXEL",), None, None, ""),), None, (), ()),
+        ("a", 0x00221467, 0xFFFFFFFF, "1", "Registered Localizer Top Left Hand Corner", "RegisteredLocalizerTopLeftHandCorner", "FL", "2", "", None, (), None, (), ()),
+        ("a", 0x00221468, 0xFFFFFFFF, "1", "Registered Localizer Bottom Right Hand Corner", "RegisteredLocalizerBottomRightHandCorner", "FL", "2", "", None, (), None, (), ()),
+    ), (), ()),
     ("i", "table_10-5", None, ()),
-    ("a", 0x0022001D, 0xFFFFFFFF, "3", "Relative Image Position Code Sequence", "RelativeImagePositionCodeSequence", "SQ", "1", None, (), (
+    ("a", 0x0022001D, 0xFFFFFFFF, "3", "Relative Image Position Code Sequence", "RelativeImagePositionCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), None),
-    ("a", 0x00221463, 0xFFFFFFFF, "1C", "Anatomic Structure Reference Point", "AnatomicStructureReferencePoint", "FL", "2", ('Required if Primary Anatomic Structure Sequence (0008,2228) contains an Item with the value (67046006, SCT, "Fovea centralis") or (81016008, SCT, "Optic nerve head") or (49755003, SCT, "Lesion") or (111934, DCM, "Disc-Fovea"). May be present otherwise.', {"if": {"code": "0008,2228", "values": [["67046006", "SCT"], ["81016008", "SCT"], ["49755003", "SCT"], ["111934", "DCM"]]}, "otherwise": "may", "status": "executable"}), (), None, None),
-    ("a", 0x00221445, 0xFFFFFFFF, "1C", "Retinal Thickness Definition Code Sequence", "RetinalThicknessDefinitionCodeSequence", "SQ", "1", ("Required if Attribute Image Type (0008,0008) value 3 is RETINAL_THICK.", {"if": {"equals": "0008,0008", "values": ["RETINAL_THICK"], "index": 3}, "status": "executable"}), (), (
+    ), (), ()),
+    ("a", 0x00221463, 0xFFFFFFFF, "1C", "Anatomic Structure Reference Point", "AnatomicStructureReferencePoint", "FL", "2", "", ('Required if Primary Anatomic Structure Sequence (0008,2228) contains an Item with the value (67046006, SCT, "Fovea centralis") or (81016008, SCT, "Optic nerve head") or (49755003, SCT, "Lesion") or (111934, DCM, "Disc-Fovea"). May be present otherwise.', {"if": {"code": "0008,2228", "values": [["67046006", "SCT"], ["81016008", "SCT"], ["49755003", "SCT"], ["111934", "DCM"]]}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+    ("a", 0x00221445, 0xFFFFFFFF, "1C", "Retinal Thickness Definition Code Sequence", "RetinalThicknessDefinitionCodeSequence", "SQ", "1", "", ("Required if Attribute Image Type (0008,0008) value 3 is RETINAL_THICK.", {"if": {"equals": "0008,0008", "values": ["RETINAL_THICK"], "index": 3}, "status": "executable"}), (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, 1), ((4262, "defined"),)),
+    ), ((1, 1, None),), ((4262, "defined"),)),
 )

@@ -2,17 +2,17 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8.28.3-1 "Ophthalmic Thickness Map Quality Rating Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8.28.3-1", "C.8.28.3-1", "Ophthalmic Thickness Map Quality Rating Module", "module")
 
 RULES = (
-    ("a", 0x00221470, 0xFFFFFFFF, "1", "Ophthalmic Thickness Map Quality Rating Sequence", "OphthalmicThicknessMapQualityRatingSequence", "SQ", "1", None, (), (
+    ("a", 0x00221470, 0xFFFFFFFF, "1", "Ophthalmic Thickness Map Quality Rating Sequence", "OphthalmicThicknessMapQualityRatingSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-26", None, ()),
-        ("a", 0x00221458, 0xFFFFFFFF, "1", "Ophthalmic Thickness Map Quality Threshold Sequence", "OphthalmicThicknessMapQualityThresholdSequence", "SQ", "1", None, (), (
-            ("a", 0x00221460, 0xFFFFFFFF, "1", "Ophthalmic Thickness Map Threshold Quality Rating", "OphthalmicThicknessMapThresholdQualityRating", "FL", "1", None, (), None, None),
+        ("a", 0x00221458, 0xFFFFFFFF, "1", "Ophthalmic Thickness Map Quality Threshold Sequence", "OphthalmicThicknessMapQualityThresholdSequence", "SQ", "1", "", None, (), (
+            ("a", 0x00221460, 0xFFFFFFFF, "1", "Ophthalmic Thickness Map Threshold Quality Rating", "OphthalmicThicknessMapThresholdQualityRating", "FL", "1", "", None, (), None, (), ()),
             ("i", "table_10-19", None, ()),
-        ), (1, 1)),
-    ), (1, 1), ((4243, "defined"),)),
+        ), ((1, 1, None),), ()),
+    ), ((1, 1, None),), ((4243, "defined"),)),
 )

@@ -2,31 +2,31 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8.30.2-1 "Corneal Topography Map Image Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8.30.2-1", "C.8.30.2-1", "Corneal Topography Map Image Module", "module")
 
 RULES = (
-    ("a", 0x00200013, 0xFFFFFFFF, "1", "Instance Number", "InstanceNumber", "IS", "1", None, (), None, None),
-    ("a", 0x00080023, 0xFFFFFFFF, "1", "Content Date", "ContentDate", "DA", "1", None, (), None, None),
-    ("a", 0x00080033, 0xFFFFFFFF, "1", "Content Time", "ContentTime", "TM", "1", None, (), None, None),
-    ("a", 0x0008002A, 0xFFFFFFFF, "1", "Acquisition DateTime", "AcquisitionDateTime", "DT", "1", None, (), None, None),
-    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", None, (("defined", ("CORNEAL_TOPO",), 3, None, ""),), None, None),
-    ("a", 0x00280002, 0xFFFFFFFF, "1", "Samples Per Pixel", "SamplesPerPixel", "US", "1", None, (("enumerated", ("1",), None, None, ""),), None, None),
-    ("a", 0x00280004, 0xFFFFFFFF, "1", "Photometric Interpretation", "PhotometricInterpretation", "CS", "1", None, (("enumerated", ("PALETTE COLOR",), None, None, ""),), None, None),
-    ("a", 0x00280103, 0xFFFFFFFF, "1", "Pixel Representation", "PixelRepresentation", "US", "1", None, (("enumerated", ("0000H",), None, None, ""),), None, None),
+    ("a", 0x00200013, 0xFFFFFFFF, "1", "Instance Number", "InstanceNumber", "IS", "1", "", None, (), None, (), ()),
+    ("a", 0x00080023, 0xFFFFFFFF, "1", "Content Date", "ContentDate", "DA", "1", "", None, (), None, (), ()),
+    ("a", 0x00080033, 0xFFFFFFFF, "1", "Content Time", "ContentTime", "TM", "1", "", None, (), None, (), ()),
+    ("a", 0x0008002A, 0xFFFFFFFF, "1", "Acquisition DateTime", "AcquisitionDateTime", "DT", "1", "", None, (), None, (), ()),
+    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", "", None, (("defined", ("CORNEAL_TOPO",), 3, None, ""),), None, (), ()),
+    ("a", 0x00280002, 0xFFFFFFFF, "1", "Samples Per Pixel", "SamplesPerPixel", "US", "1", "", None, (("enumerated", ("1",), None, None, ""),), None, (), ()),
+    ("a", 0x00280004, 0xFFFFFFFF, "1", "Photometric Interpretation", "PhotometricInterpretation", "CS", "1", "", None, (("enumerated", ("PALETTE COLOR",), None, None, ""),), None, (), ()),
+    ("a", 0x00280103, 0xFFFFFFFF, "1", "Pixel Representation", "PixelRepresentation", "US", "1", "", None, (("enumerated", ("0000H",), None, None, ""),), None, (), ()),
     ("i", "table_10-10", None, ()),
-    ("a", 0x00280034, 0xFFFFFFFF, "1", "Pixel Aspect Ratio", "PixelAspectRatio", "IS", "2", None, (), None, None),
-    ("a", 0x00280100, 0xFFFFFFFF, "1", "Bits Allocated", "BitsAllocated", "US", "1", None, (("enumerated", ("8", "16"), None, None, ""),), None, None),
-    ("a", 0x00280101, 0xFFFFFFFF, "1", "Bits Stored", "BitsStored", "US", "1", None, (), None, None),
-    ("a", 0x00280102, 0xFFFFFFFF, "1", "High Bit", "HighBit", "US", "1", None, (), None, None),
-    ("a", 0x00282110, 0xFFFFFFFF, "1", "Lossy Image Compression", "LossyImageCompression", "CS", "1", None, (("enumerated", ("00", "01"), None, None, ""),), None, None),
-    ("a", 0x00282112, 0xFFFFFFFF, "1C", "Lossy Image Compression Ratio", "LossyImageCompressionRatio", "DS", "1-n", ('Required if Lossy Image Compression (0028,2110) is "01".', {"if": {"equals": "0028,2110", "values": ["01"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00282114, 0xFFFFFFFF, "1C", "Lossy Image Compression Method", "LossyImageCompressionMethod", "CS", "1-n", ('Required if Lossy Image Compression (0028,2110) is "01".', {"if": {"equals": "0028,2110", "values": ["01"]}, "status": "executable"}), (("defined", ("ISO_10918_1", "ISO_14495_1", "ISO_15444_1", "ISO_15444_15", "ISO_13818_2", "ISO_14496_10", "ISO_23008_2"), None, None, ""),), None, None),
-    ("a", 0x00280301, 0xFFFFFFFF, "1", "Burned In Annotation", "BurnedInAnnotation", "CS", "1", None, (("enumerated", ("NO",), None, None, ""),), None, None),
-    ("a", 0x00280302, 0xFFFFFFFF, "1", "Recognizable Visual Features", "RecognizableVisualFeatures", "CS", "1", None, (("enumerated", ("YES",), None, None, ""),), None, None),
-    ("a", 0x00200062, 0xFFFFFFFF, "1", "Image Laterality", "ImageLaterality", "CS", "1", None, (("enumerated", ("R", "L"), None, None, ""),), None, None),
+    ("a", 0x00280034, 0xFFFFFFFF, "1", "Pixel Aspect Ratio", "PixelAspectRatio", "IS", "2", "", None, (), None, (), ()),
+    ("a", 0x00280100, 0xFFFFFFFF, "1", "Bits Allocated", "BitsAllocated", "US", "1", "", None, (("enumerated", ("8", "16"), None, None, ""),), None, (), ()),
+    ("a", 0x00280101, 0xFFFFFFFF, "1", "Bits Stored", "BitsStored", "US", "1", "", None, (), None, (), ()),
+    ("a", 0x00280102, 0xFFFFFFFF, "1", "High Bit", "HighBit", "US", "1", "", None, (), None, (), ()),
+    ("a", 0x00282110, 0xFFFFFFFF, "1", "Lossy Image Compression", "LossyImageCompression", "CS", "1", "", None, (("enumerated", ("00", "01"), None, None, ""),), None, (), ()),
+    ("a", 0x00282112, 0xFFFFFFFF, "1C", "Lossy Image Compression Ratio", "LossyImageCompressionRatio", "DS", "1-n", "", ('Required if Lossy Image Compression (0028,2110) is "01".', {"if": {"equals": "0028,2110", "values": ["01"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00282114, 0xFFFFFFFF, "1C", "Lossy Image Compression Method", "LossyImageCompressionMethod", "CS", "1-n", "", ('Required if Lossy Image Compression (0028,2110) is "01".', {"if": {"equals": "0028,2110", "values": ["01"]}, "status": "executable"}), (("defined", ("ISO_10918_1", "ISO_14495_1", "ISO_15444_1", "ISO_15444_15", "ISO_13818_2", "ISO_14496_10", "ISO_23008_2"), None, None, ""),), None, (), ()),
+    ("a", 0x00280301, 0xFFFFFFFF, "1", "Burned In Annotation", "BurnedInAnnotation", "CS", "1", "", None, (("enumerated", ("NO",), None, None, ""),), None, (), ()),
+    ("a", 0x00280302, 0xFFFFFFFF, "1", "Recognizable Visual Features", "RecognizableVisualFeatures", "CS", "1", "", None, (("enumerated", ("YES",), None, None, ""),), None, (), ()),
+    ("a", 0x00200062, 0xFFFFFFFF, "1", "Image Laterality", "ImageLaterality", "CS", "1", "", None, (("enumerated", ("R", "L"), None, None, ""),), None, (), ()),
     ("i", "table_C.7.6.16-12", None, ()),
     ("i", "table_10-5", None, ()),
 )

@@ -2,61 +2,61 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8.30.3-1 "Corneal Topography Map Analysis Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8.30.3-1", "C.8.30.3-1", "Corneal Topography Map Analysis Module", "module")
 
 RULES = (
-    ("a", 0x00221415, 0xFFFFFFFF, "1", "Ophthalmic Mapping Device Type", "OphthalmicMappingDeviceType", "CS", "1", None, (("defined", ("REFLECTION", "SLIT_BASED", "INTERFEROMETRY"), None, None, ""),), None, None),
-    ("a", 0x00460202, 0xFFFFFFFF, "1", "Corneal Vertex Location", "CornealVertexLocation", "FL", "2", None, (), None, None),
-    ("a", 0x00460201, 0xFFFFFFFF, "1", "Corneal Topography Surface", "CornealTopographySurface", "CS", "1", None, (("enumerated", ("A", "P"), None, None, ""),), None, None),
-    ("a", 0x00460203, 0xFFFFFFFF, "1C", "Pupil Centroid X-Coordinate", "PupilCentroidXCoordinate", "FL", "1", ("Required if Attribute Corneal Topography Surface (0046,0201) is A (Anterior).", {"if": {"equals": "0046,0201", "values": ["A"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00460204, 0xFFFFFFFF, "1C", "Pupil Centroid Y-Coordinate", "PupilCentroidYCoordinate", "FL", "1", ("Required if Attribute Corneal Topography Surface (0046,0201) is A (Anterior).", {"if": {"equals": "0046,0201", "values": ["A"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00460205, 0xFFFFFFFF, "1C", "Equivalent Pupil Radius", "EquivalentPupilRadius", "FL", "1", ("Required if Attribute Corneal Topography Surface (0046,0201) is A (Anterior).", {"if": {"equals": "0046,0201", "values": ["A"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00460208, 0xFFFFFFFF, "1C", "Vertices of the Outline of Pupil", "VerticesOfTheOutlineOfPupil", "IS", "2-2n", ("Required if Attribute Corneal Topography Surface (0046,0201) is A (Anterior).", {"if": {"equals": "0046,0201", "values": ["A"]}, "status": "executable"}), (), None, None),
+    ("a", 0x00221415, 0xFFFFFFFF, "1", "Ophthalmic Mapping Device Type", "OphthalmicMappingDeviceType", "CS", "1", "", None, (("defined", ("REFLECTION", "SLIT_BASED", "INTERFEROMETRY"), None, None, ""),), None, (), ()),
+    ("a", 0x00460202, 0xFFFFFFFF, "1", "Corneal Vertex Location", "CornealVertexLocation", "FL", "2", "", None, (), None, (), ()),
+    ("a", 0x00460201, 0xFFFFFFFF, "1", "Corneal Topography Surface", "CornealTopographySurface", "CS", "1", "", None, (("enumerated", ("A", "P"), None, None, ""),), None, (), ()),
+    ("a", 0x00460203, 0xFFFFFFFF, "1C", "Pupil Centroid X-Coordinate", "PupilCentroidXCoordinate", "FL", "1", "", ("Required if Attribute Corneal Topography Surface (0046,0201) is A (Anterior).", {"if": {"equals": "0046,0201", "values": ["A"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00460204, 0xFFFFFFFF, "1C", "Pupil Centroid Y-Coordinate", "PupilCentroidYCoordinate", "FL", "1", "", ("Required if Attribute Corneal Topography Surface (0046,0201) is A (Anterior).", {"if": {"equals": "0046,0201", "values": ["A"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00460205, 0xFFFFFFFF, "1C", "Equivalent Pupil Radius", "EquivalentPupilRadius", "FL", "1", "", ("Required if Attribute Corneal Topography Surface (0046,0201) is A (Anterior).", {"if": {"equals": "0046,0201", "values": ["A"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00460208, 0xFFFFFFFF, "1C", "Vertices of the Outline of Pupil", "VerticesOfTheOutlineOfPupil", "IS", "2-2n", "", ("Required if Attribute Corneal Topography Surface (0046,0201) is A (Anterior).", {"if": {"equals": "0046,0201", "values": ["A"]}, "status": "executable"}), (), None, (), ()),
     ("i", "table_C.8.25.10-2", None, ()),
-    ("a", 0x00460215, 0xFFFFFFFF, "1", "Minimum Keratometric Sequence", "MinimumKeratometricSequence", "SQ", "1", None, (), (
-        ("a", 0x00460075, 0xFFFFFFFF, "1", "Radius of Curvature", "RadiusOfCurvature", "FD", "1", None, (), None, None),
-        ("a", 0x00460076, 0xFFFFFFFF, "1", "Keratometric Power", "KeratometricPower", "FD", "1", None, (), None, None),
-        ("a", 0x00460077, 0xFFFFFFFF, "1", "Keratometric Axis", "KeratometricAxis", "FD", "1", None, (), None, None),
-    ), (1, 1)),
-    ("a", 0x00460218, 0xFFFFFFFF, "1", "Simulated Keratometric Cylinder Sequence", "SimulatedKeratometricCylinderSequence", "SQ", "1", None, (), (
-        ("a", 0x00460076, 0xFFFFFFFF, "1", "Keratometric Power", "KeratometricPower", "FD", "1", None, (), None, None),
-        ("a", 0x00460077, 0xFFFFFFFF, "1", "Keratometric Axis", "KeratometricAxis", "FD", "1", None, (), None, None),
-    ), (1, 1)),
-    ("a", 0x00460220, 0xFFFFFFFF, "1", "Average Corneal Power", "AverageCornealPower", "FL", "1", None, (), None, None),
-    ("a", 0x00460224, 0xFFFFFFFF, "1", "Corneal I-S Value", "CornealISValue", "FL", "1", None, (), None, None),
-    ("a", 0x00460227, 0xFFFFFFFF, "1", "Analyzed Area", "AnalyzedArea", "FL", "1", None, (), None, None),
-    ("a", 0x00460211, 0xFFFFFFFF, "3", "Maximum Corneal Curvature Sequence", "MaximumCornealCurvatureSequence", "SQ", "1", None, (), (
-        ("a", 0x00460212, 0xFFFFFFFF, "1", "Maximum Corneal Curvature", "MaximumCornealCurvature", "FL", "1", None, (), None, None),
-        ("a", 0x00460213, 0xFFFFFFFF, "1", "Maximum Corneal Curvature Location", "MaximumCornealCurvatureLocation", "FL", "2", None, (), None, None),
-    ), None),
-    ("a", 0x00460230, 0xFFFFFFFF, "3", "Surface Regularity Index", "SurfaceRegularityIndex", "FL", "1", None, (), None, None),
-    ("a", 0x00460232, 0xFFFFFFFF, "3", "Surface Asymmetry Index", "SurfaceAsymmetryIndex", "FL", "1", None, (), None, None),
-    ("a", 0x00460234, 0xFFFFFFFF, "3", "Corneal Eccentricity Index", "CornealEccentricityIndex", "FL", "1", None, (), None, None),
-    ("a", 0x00460236, 0xFFFFFFFF, "3", "Keratoconus Prediction Index", "KeratoconusPredictionIndex", "FL", "1", None, (), None, None),
-    ("a", 0x00460238, 0xFFFFFFFF, "3", "Decimal Potential Visual Acuity", "DecimalPotentialVisualAcuity", "FL", "1", None, (), None, None),
-    ("a", 0x00460242, 0xFFFFFFFF, "1C", "Corneal Topography Map Quality Evaluation", "CornealTopographyMapQualityEvaluation", "CS", "1", ("Required if a quality rating value exists for the corneal topography map.", {"if": {"unknown": "dataset", "text": "a quality rating value exists for the corneal topography map"}, "status": "not-decidable"}), (("enumerated", ("ACCEPTABLE", "MARGINAL", "NOT_ACCEPTABLE"), None, None, ""),), None, None),
-    ("a", 0x00460207, 0xFFFFFFFF, "1", "Corneal Topography Map Type Code Sequence", "CornealTopographyMapTypeCodeSequence", "SQ", "1", None, (), (
+    ("a", 0x00460215, 0xFFFFFFFF, "1", "Minimum Keratometric Sequence", "MinimumKeratometricSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00460075, 0xFFFFFFFF, "1", "Radius of Curvature", "RadiusOfCurvature", "FD", "1", "", None, (), None, (), ()),
+        ("a", 0x00460076, 0xFFFFFFFF, "1", "Keratometric Power", "KeratometricPower", "FD", "1", "", None, (), None, (), ()),
+        ("a", 0x00460077, 0xFFFFFFFF, "1", "Keratometric Axis", "KeratometricAxis", "FD", "1", "", None, (), None, (), ()),
+    ), ((1, 1, None),), ()),
+    ("a", 0x00460218, 0xFFFFFFFF, "1", "Simulated Keratometric Cylinder Sequence", "SimulatedKeratometricCylinderSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00460076, 0xFFFFFFFF, "1", "Keratometric Power", "KeratometricPower", "FD", "1", "", None, (), None, (), ()),
+        ("a", 0x00460077, 0xFFFFFFFF, "1", "Keratometric Axis", "KeratometricAxis", "FD", "1", "", None, (), None, (), ()),
+    ), ((1, 1, None),), ()),
+    ("a", 0x00460220, 0xFFFFFFFF, "1", "Average Corneal Power", "AverageCornealPower", "FL", "1", "", None, (), None, (), ()),
+    ("a", 0x00460224, 0xFFFFFFFF, "1", "Corneal I-S Value", "CornealISValue", "FL", "1", "", None, (), None, (), ()),
+    ("a", 0x00460227, 0xFFFFFFFF, "1", "Analyzed Area", "AnalyzedArea", "FL", "1", "", None, (), None, (), ()),
+    ("a", 0x00460211, 0xFFFFFFFF, "3", "Maximum Corneal Curvature Sequence", "MaximumCornealCurvatureSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00460212, 0xFFFFFFFF, "1", "Maximum Corneal Curvature", "MaximumCornealCurvature", "FL", "1", "", None, (), None, (), ()),
+        ("a", 0x00460213, 0xFFFFFFFF, "1", "Maximum Corneal Curvature Location", "MaximumCornealCurvatureLocation", "FL", "2", "", None, (), None, (), ()),
+    ), (), ()),
+    ("a", 0x00460230, 0xFFFFFFFF, "3", "Surface Regularity Index", "SurfaceRegularityIndex", "FL", "1", "", None, (), None, (), ()),
+    ("a", 0x00460232, 0xFFFFFFFF, "3", "Surface Asymmetry Index", "SurfaceAsymmetryIndex", "FL", "1", "", None, (), None, (), ()),
+    ("a", 0x00460234, 0xFFFFFFFF, "3", "Corneal Eccentricity Index", "CornealEccentricityIndex", "FL", "1", "", None, (), None, (), ()),
+    ("a", 0x00460236, 0xFFFFFFFF, "3", "Keratoconus Prediction Index", "KeratoconusPredictionIndex", "FL", "1", "", None, (), None, (), ()),
+    ("a", 0x00460238, 0xFFFFFFFF, "3", "Decimal Potential Visual Acuity", "DecimalPotentialVisualAcuity", "FL", "1", "", None, (), None, (), ()),
+    ("a", 0x00460242, 0xFFFFFFFF, "1C", "Corneal Topography Map Quality Evaluation", "CornealTopographyMapQualityEvaluation", "CS", "1", "", ("Required if a quality rating value exists for the corneal topography map.", {"if": {"unknown": "dataset", "text": "a quality rating value exists for the corneal topography map"}, "status": "not-decidable"}), (("enumerated", ("ACCEPTABLE", "MARGINAL", "NOT_ACCEPTABLE"), None, None, ""),), None, (), ()),
+    ("a", 0x00460207, 0xFFFFFFFF, "1", "Corneal Topography Map Type Code Sequence", "CornealTopographyMapTypeCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), (1, 1), ((4268, "defined"),)),
-    ("a", 0x00460210, 0xFFFFFFFF, "1C", "Corneal Topography Mapping Normals Sequence", "CornealTopographyMappingNormalsSequence", "SQ", "1", ("Required if a normative data base was used.", {"if": {"unknown": "dataset", "text": "a normative data base was used"}, "status": "not-decidable"}), (), (
+    ), ((1, 1, None),), ((4268, "defined"),)),
+    ("a", 0x00460210, 0xFFFFFFFF, "1C", "Corneal Topography Mapping Normals Sequence", "CornealTopographyMappingNormalsSequence", "SQ", "1", "", ("Required if a normative data base was used.", {"if": {"unknown": "dataset", "text": "a normative data base was used"}, "status": "not-decidable"}), (), (
         ("i", "table_10-22", None, ()),
-    ), (1, 1)),
-    ("a", 0x00082112, 0xFFFFFFFF, "1", "Source Image Sequence", "SourceImageSequence", "SQ", "1", None, (), (
+    ), ((1, 1, None),), ()),
+    ("a", 0x00082112, 0xFFFFFFFF, "1", "Source Image Sequence", "SourceImageSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-3", None, ()),
-        ("a", 0x0040A170, 0xFFFFFFFF, "1", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", None, (), (
+        ("a", 0x0040A170, 0xFFFFFFFF, "1", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (1, 1)),
-    ), (1, 1)),
-    ("a", 0x00460244, 0xFFFFFFFF, "1", "Source Image Corneal Processed Data Sequence", "SourceImageCornealProcessedDataSequence", "SQ", "1", None, (), (
-        ("a", 0x00460247, 0xFFFFFFFF, "1", "Corneal Point Location", "CornealPointLocation", "FL", "3", None, (), None, None),
-        ("a", 0x00460248, 0xFFFFFFFF, "1", "Corneal Point Estimated", "CornealPointEstimated", "CS", "1", None, (("enumerated", ("Y", "N"), None, None, ""),), None, None),
-        ("a", 0x00460249, 0xFFFFFFFF, "1", "Axial Power", "AxialPower", "FL", "1", None, (), None, None),
-        ("a", 0x00460250, 0xFFFFFFFF, "1", "Tangential Power", "TangentialPower", "FL", "1", None, (), None, None),
-        ("a", 0x00460251, 0xFFFFFFFF, "1", "Refractive Power", "RefractivePower", "FL", "1", None, (), None, None),
-        ("a", 0x00460252, 0xFFFFFFFF, "1", "Relative Elevation", "RelativeElevation", "FL", "1", None, (), None, None),
-        ("a", 0x00460253, 0xFFFFFFFF, "1", "Corneal Wavefront", "CornealWavefront", "FL", "1", None, (), None, None),
-    ), (1, None)),
+        ), ((1, 1, None),), ()),
+    ), ((1, 1, None),), ()),
+    ("a", 0x00460244, 0xFFFFFFFF, "1", "Source Image Corneal Processed Data Sequence", "SourceImageCornealProcessedDataSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00460247, 0xFFFFFFFF, "1", "Corneal Point Location", "CornealPointLocation", "FL", "3", "", None, (), None, (), ()),
+        ("a", 0x00460248, 0xFFFFFFFF, "1", "Corneal Point Estimated", "CornealPointEstimated", "CS", "1", "", None, (("enumerated", ("Y", "N"), None, None, ""),), None, (), ()),
+        ("a", 0x00460249, 0xFFFFFFFF, "1", "Axial Power", "AxialPower", "FL", "1", "", None, (), None, (), ()),
+        ("a", 0x00460250, 0xFFFFFFFF, "1", "Tangential Power", "TangentialPower", "FL", "1", "", None, (), None, (), ()),
+        ("a", 0x00460251, 0xFFFFFFFF, "1", "Refractive Power", "RefractivePower", "FL", "1", "", None, (), None, (), ()),
+        ("a", 0x00460252, 0xFFFFFFFF, "1", "Relative Elevation", "RelativeElevation", "FL", "1", "", None, (), None, (), ()),
+        ("a", 0x00460253, 0xFFFFFFFF, "1", "Corneal Wavefront", "CornealWavefront", "FL", "1", "", None, (), None, (), ()),
+    ), ((1, None, None),), ()),
 )

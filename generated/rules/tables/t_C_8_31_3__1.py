@@ -2,14 +2,14 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8.31.3-1 "Breast X-Ray Detector Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8.31.3-1", "C.8.31.3-1", "Breast X-Ray Detector Macro", "macro")
 
 RULES = (
-    ("a", 0x00189541, 0xFFFFFFFF, "1", "Detector Position Sequence", "DetectorPositionSequence", "SQ", "1", None, (), (
-        ("a", 0x00181530, 0xFFFFFFFF, "1C", "Detector Primary Angle", "DetectorPrimaryAngle", "DS", "1", ("Required if the detector can be moved in the row direction. May be present otherwise.", {"if": {"unknown": "dataset", "text": "the detector can be moved in the row direction"}, "otherwise": "may", "status": "not-decidable"}), (), None, None),
-        ("a", 0x00181531, 0xFFFFFFFF, "1C", "Detector Secondary Angle", "DetectorSecondaryAngle", "DS", "1", ("Required if the detector can be moved in the column direction. May be present otherwise.", {"if": {"unknown": "dataset", "text": "the detector can be moved in the column direction"}, "otherwise": "may", "status": "not-decidable"}), (), None, None),
-    ), (1, 1)),
+    ("a", 0x00189541, 0xFFFFFFFF, "1", "Detector Position Sequence", "DetectorPositionSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00181530, 0xFFFFFFFF, "1C", "Detector Primary Angle", "DetectorPrimaryAngle", "DS", "1", "", ("Required if the detector can be moved in the row direction. May be present otherwise.", {"if": {"unknown": "dataset", "text": "the detector can be moved in the row direction"}, "otherwise": "may", "status": "not-decidable"}), (), None, (), ()),
+        ("a", 0x00181531, 0xFFFFFFFF, "1C", "Detector Secondary Angle", "DetectorSecondaryAngle", "DS", "1", "", ("Required if the detector can be moved in the column direction. May be present otherwise.", {"if": {"unknown": "dataset", "text": "the detector can be moved in the column direction"}, "otherwise": "may", "status": "not-decidable"}), (), None, (), ()),
+    ), ((1, 1, None),), ()),
 )

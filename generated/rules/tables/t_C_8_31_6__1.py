@@ -2,26 +2,26 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8.31.6-1 "Breast X-Ray Isocenter Reference System Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8.31.6-1", "C.8.31.6-1", "Breast X-Ray Isocenter Reference System Macro", "macro")
 
 RULES = (
-    ("a", 0x00189462, 0xFFFFFFFF, "1", "Isocenter Reference System Sequence", "IsocenterReferenceSystemSequence", "SQ", "1", None, (), (
-        ("a", 0x00189543, 0xFFFFFFFF, "1", "X-Ray Source Isocenter Primary Angle", "XRaySourceIsocenterPrimaryAngle", "FD", "1", None, (), None, None),
-        ("a", 0x00189544, 0xFFFFFFFF, "1", "X-Ray Source Isocenter Secondary Angle", "XRaySourceIsocenterSecondaryAngle", "FD", "1", None, (), None, None),
-        ("a", 0x00189545, 0xFFFFFFFF, "1", "Breast Support Isocenter Primary Angle", "BreastSupportIsocenterPrimaryAngle", "FD", "1", None, (), None, None),
-        ("a", 0x00189546, 0xFFFFFFFF, "1", "Breast Support Isocenter Secondary Angle", "BreastSupportIsocenterSecondaryAngle", "FD", "1", None, (), None, None),
-        ("a", 0x00189547, 0xFFFFFFFF, "1C", "Breast Support X Position to Isocenter", "BreastSupportXPositionToIsocenter", "FD", "1", ("Required if Presentation Intent Type (0008,0068) = FOR PROCESSING. May be present otherwise.", {"if": {"equals": "0008,0068", "values": ["FOR PROCESSING"]}, "otherwise": "may", "status": "executable"}), (), None, None),
-        ("a", 0x00189548, 0xFFFFFFFF, "1C", "Breast Support Y Position to Isocenter", "BreastSupportYPositionToIsocenter", "FD", "1", ("Required if Presentation Intent Type (0008,0068) = FOR PROCESSING. May be present otherwise.", {"if": {"equals": "0008,0068", "values": ["FOR PROCESSING"]}, "otherwise": "may", "status": "executable"}), (), None, None),
-        ("a", 0x00189549, 0xFFFFFFFF, "1C", "Breast Support Z Position to Isocenter", "BreastSupportZPositionToIsocenter", "FD", "1", ("Required if Presentation Intent Type (0008,0068) = FOR PROCESSING. May be present otherwise.", {"if": {"equals": "0008,0068", "values": ["FOR PROCESSING"]}, "otherwise": "may", "status": "executable"}), (), None, None),
-        ("a", 0x00189550, 0xFFFFFFFF, "1", "Detector Isocenter Primary Angle", "DetectorIsocenterPrimaryAngle", "FD", "1", None, (), None, None),
-        ("a", 0x00189551, 0xFFFFFFFF, "1", "Detector Isocenter Secondary Angle", "DetectorIsocenterSecondaryAngle", "FD", "1", None, (), None, None),
-        ("a", 0x00189552, 0xFFFFFFFF, "1C", "Detector X Position to Isocenter", "DetectorXPositionToIsocenter", "FD", "1", ("Required if Presentation Intent Type (0008,0068) = FOR PROCESSING. May be present otherwise.", {"if": {"equals": "0008,0068", "values": ["FOR PROCESSING"]}, "otherwise": "may", "status": "executable"}), (), None, None),
-        ("a", 0x00189553, 0xFFFFFFFF, "1C", "Detector Y Position to Isocenter", "DetectorYPositionToIsocenter", "FD", "1", ("Required if Presentation Intent Type (0008,0068) = FOR PROCESSING. May be present otherwise.", {"if": {"equals": "0008,0068", "values": ["FOR PROCESSING"]}, "otherwise": "may", "status": "executable"}), (), None, None),
-        ("a", 0x00189554, 0xFFFFFFFF, "1C", "Detector Z Position to Isocenter", "DetectorZPositionToIsocenter", "FD", "1", ("Required if Presentation Intent Type (0008,0068) = FOR PROCESSING. May be present otherwise.", {"if": {"equals": "0008,0068", "values": ["FOR PROCESSING"]}, "otherwise": "may", "status": "executable"}), (), None, None),
-        ("a", 0x00189557, 0xFFFFFFFF, "1C", "Detector Active Area TLHC Position", "DetectorActiveAreaTLHCPosition", "FD", "3", ("Required if Presentation Intent Type (0008,0068) = FOR PROCESSING. May be present otherwise.", {"if": {"equals": "0008,0068", "values": ["FOR PROCESSING"]}, "otherwise": "may", "status": "executable"}), (), None, None),
-        ("a", 0x00189558, 0xFFFFFFFF, "1C", "Detector Active Area Orientation", "DetectorActiveAreaOrientation", "FD", "6", ("Required if Presentation Intent Type (0008,0068) = FOR PROCESSING. May be present otherwise.", {"if": {"equals": "0008,0068", "values": ["FOR PROCESSING"]}, "otherwise": "may", "status": "executable"}), (), None, None),
-    ), (1, 1)),
+    ("a", 0x00189462, 0xFFFFFFFF, "1", "Isocenter Reference System Sequence", "IsocenterReferenceSystemSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00189543, 0xFFFFFFFF, "1", "X-Ray Source Isocenter Primary Angle", "XRaySourceIsocenterPrimaryAngle", "FD", "1", "", None, (), None, (), ()),
+        ("a", 0x00189544, 0xFFFFFFFF, "1", "X-Ray Source Isocenter Secondary Angle", "XRaySourceIsocenterSecondaryAngle", "FD", "1", "", None, (), None, (), ()),
+        ("a", 0x00189545, 0xFFFFFFFF, "1", "Breast Support Isocenter Primary Angle", "BreastSupportIsocenterPrimaryAngle", "FD", "1", "", None, (), None, (), ()),
+        ("a", 0x00189546, 0xFFFFFFFF, "1", "Breast Support Isocenter Secondary Angle", "BreastSupportIsocenterSecondaryAngle", "FD", "1", "", None, (), None, (), ()),
+        ("a", 0x00189547, 0xFFFFFFFF, "1C", "Breast Support X Position to Isocenter", "BreastSupportXPositionToIsocenter", "FD", "1", "", ("Required if Presentation Intent Type (0008,0068) = FOR PROCESSING. May be present otherwise.", {"if": {"equals": "0008,0068", "values": ["FOR PROCESSING"]}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+        ("a", 0x00189548, 0xFFFFFFFF, "1C", "Breast Support Y Position to Isocenter", "BreastSupportYPositionToIsocenter", "FD", "1", "", ("Required if Presentation Intent Type (0008,0068) = FOR PROCESSING. May be present otherwise.", {"if": {"equals": "0008,0068", "values": ["FOR PROCESSING"]}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+        ("a", 0x00189549, 0xFFFFFFFF, "1C", "Breast Support Z Position to Isocenter", "BreastSupportZPositionToIsocenter", "FD", "1", "", ("Required if Presentation Intent Type (0008,0068) = FOR PROCESSING. May be present otherwise.", {"if": {"equals": "0008,0068", "values": ["FOR PROCESSING"]}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+        ("a", 0x00189550, 0xFFFFFFFF, "1", "Detector Isocenter Primary Angle", "DetectorIsocenterPrimaryAngle", "FD", "1", "", None, (), None, (), ()),
+        ("a", 0x00189551, 0xFFFFFFFF, "1", "Detector Isocenter Secondary Angle", "DetectorIsocenterSecondaryAngle", "FD", "1", "", None, (), None, (), ()),
+        ("a", 0x00189552, 0xFFFFFFFF, "1C", "Detector X Position to Isocenter", "DetectorXPositionToIsocenter", "FD", "1", "", ("Required if Presentation Intent Type (0008,0068) = FOR PROCESSING. May be present otherwise.", {"if": {"equals": "0008,0068", "values": ["FOR PROCESSING"]}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+        ("a", 0x00189553, 0xFFFFFFFF, "1C", "Detector Y Position to Isocenter", "DetectorYPositionToIsocenter", "FD", "1", "", ("Required if Presentation Intent Type (0008,0068) = FOR PROCESSING. May be present otherwise.", {"if": {"equals": "0008,0068", "values": ["FOR PROCESSING"]}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+        ("a", 0x00189554, 0xFFFFFFFF, "1C", "Detector Z Position to Isocenter", "DetectorZPositionToIsocenter", "FD", "1", "", ("Required if Presentation Intent Type (0008,0068) = FOR PROCESSING. May be present otherwise.", {"if": {"equals": "0008,0068", "values": ["FOR PROCESSING"]}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+        ("a", 0x00189557, 0xFFFFFFFF, "1C", "Detector Active Area TLHC Position", "DetectorActiveAreaTLHCPosition", "FD", "3", "", ("Required if Presentation Intent Type (0008,0068) = FOR PROCESSING. May be present otherwise.", {"if": {"equals": "0008,0068", "values": ["FOR PROCESSING"]}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+        ("a", 0x00189558, 0xFFFFFFFF, "1C", "Detector Active Area Orientation", "DetectorActiveAreaOrientation", "FD", "6", "", ("Required if Presentation Intent Type (0008,0068) = FOR PROCESSING. May be present otherwise.", {"if": {"equals": "0008,0068", "values": ["FOR PROCESSING"]}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+    ), ((1, 1, None),), ()),
 )

@@ -2,14 +2,14 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8.31.7-1 "X-Ray Grid Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8.31.7-1", "C.8.31.7-1", "X-Ray Grid Macro", "macro")
 
 RULES = (
-    ("a", 0x00189555, 0xFFFFFFFF, "1", "X-Ray Grid Sequence", "XRayGridSequence", "SQ", "1", None, (), (
-        ("a", 0x00181166, 0xFFFFFFFF, "1", "Grid", "Grid", "CS", "1-n", None, (("defined", ("FIXED", "FOCUSED", "RECIPROCATING", "PARALLEL", "CROSSED", "NONE"), None, None, ""),), None, None),
-    ), (1, 1)),
+    ("a", 0x00189555, 0xFFFFFFFF, "1", "X-Ray Grid Sequence", "XRayGridSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00181166, 0xFFFFFFFF, "1", "Grid", "Grid", "CS", "1-n", "", None, (("defined", ("FIXED", "FOCUSED", "RECIPROCATING", "PARALLEL", "CROSSED", "NONE"), None, None, ""),), None, (), ()),
+    ), ((1, 1, None),), ()),
     ("i", "table_C.8-36b", None, ()),
 )

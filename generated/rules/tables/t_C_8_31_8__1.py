@@ -2,13 +2,13 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8.31.8-1 "X-Ray Filter Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8.31.8-1", "C.8.31.8-1", "X-Ray Filter Macro", "macro")
 
 RULES = (
-    ("a", 0x00189556, 0xFFFFFFFF, "1", "X-Ray Filter Sequence", "XRayFilterSequence", "SQ", "1", None, (), (
+    ("a", 0x00189556, 0xFFFFFFFF, "1", "X-Ray Filter Sequence", "XRayFilterSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.8-35a", None, ()),
-    ), (1, 1)),
+    ), ((1, 1, None),), ()),
 )

@@ -2,14 +2,14 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8.34.5.2-1 "Photoacoustic Image Frame Type Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8.34.5.2-1", "C.8.34.5.2-1", "Photoacoustic Image Frame Type Macro", "macro")
 
 RULES = (
-    ("a", 0x00189835, 0xFFFFFFFF, "1", "Photoacoustic Image Frame Type Sequence", "PhotoacousticImageFrameTypeSequence", "SQ", "1", None, (), (
-        ("a", 0x00089007, 0xFFFFFFFF, "1", "Frame Type", "FrameType", "CS", "4-5", None, (("defined", ("VOLUME", "NON_PARALLEL", "PARALLEL"), 3, None, ""),), None, None),
+    ("a", 0x00189835, 0xFFFFFFFF, "1", "Photoacoustic Image Frame Type Sequence", "PhotoacousticImageFrameTypeSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00089007, 0xFFFFFFFF, "1", "Frame Type", "FrameType", "CS", "4-5", "", None, (("defined", ("VOLUME", "NON_PARALLEL", "PARALLEL"), 3, None, ""),), None, (), ()),
         ("i", "table_C.8-131", None, ()),
-    ), (1, 1)),
+    ), ((1, 1, None),), ()),
 )

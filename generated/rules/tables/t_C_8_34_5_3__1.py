@@ -2,15 +2,15 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8.34.5.3-1 "Photoacoustic Image Data Type Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8.34.5.3-1", "C.8.34.5.3-1", "Photoacoustic Image Data Type Macro", "macro")
 
 RULES = (
-    ("a", 0x00189807, 0xFFFFFFFF, "1", "Image Data Type Sequence", "ImageDataTypeSequence", "SQ", "1", None, (), (
-        ("a", 0x00189836, 0xFFFFFFFF, "1", "Image Data Type Code Sequence", "ImageDataTypeCodeSequence", "SQ", "1", None, (), (
+    ("a", 0x00189807, 0xFFFFFFFF, "1", "Image Data Type Sequence", "ImageDataTypeSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00189836, 0xFFFFFFFF, "1", "Image Data Type Code Sequence", "ImageDataTypeCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), None, ((11006, "defined"),)),
-    ), (1, None)),
+        ), (), ((11006, "defined"),)),
+    ), ((1, None, None),), ()),
 )

@@ -2,13 +2,13 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8.34.5.4-1 "Photoacoustic Reconstruction Algorithm Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8.34.5.4-1", "C.8.34.5.4-1", "Photoacoustic Reconstruction Algorithm Macro", "macro")
 
 RULES = (
-    ("a", 0x0018993D, 0xFFFFFFFF, "3", "Reconstruction Algorithm Sequence", "ReconstructionAlgorithmSequence", "SQ", "1", None, (), (
+    ("a", 0x0018993D, 0xFFFFFFFF, "3", "Reconstruction Algorithm Sequence", "ReconstructionAlgorithmSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-19", None, ()),
-    ), None),
+    ), (), ()),
 )

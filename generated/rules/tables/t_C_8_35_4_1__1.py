@@ -2,13 +2,13 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8.35.4.1-1 "Confocal Microscopy Image Frame Type Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8.35.4.1-1", "C.8.35.4.1-1", "Confocal Microscopy Image Frame Type Macro", "macro")
 
 RULES = (
-    ("a", 0x00480116, 0xFFFFFFFF, "1", "Confocal Microscopy Image Frame Type Sequence", "ConfocalMicroscopyImageFrameTypeSequence", "SQ", "1", None, (), (
-        ("a", 0x00089007, 0xFFFFFFFF, "1", "Frame Type", "FrameType", "CS", "4-5", None, (), None, None),
-    ), (1, 1)),
+    ("a", 0x00480116, 0xFFFFFFFF, "1", "Confocal Microscopy Image Frame Type Sequence", "ConfocalMicroscopyImageFrameTypeSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00089007, 0xFFFFFFFF, "1", "Frame Type", "FrameType", "CS", "4-5", "", None, (), None, (), ()),
+    ), ((1, 1, None),), ()),
 )

@@ -2,13 +2,13 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8.8.28-1 "Patient Support Identification Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8.8.28-1", "C.8.8.28-1", "Patient Support Identification Macro", "macro")
 
 RULES = (
-    ("a", 0x300A0350, 0xFFFFFFFF, "1", "Patient Support Type", "PatientSupportType", "CS", "1", None, (("defined", ("TABLE", "CHAIR"), None, None, ""),), None, None),
-    ("a", 0x300A0352, 0xFFFFFFFF, "3", "Patient Support ID", "PatientSupportID", "SH", "1", None, (), None, None),
-    ("a", 0x300A0354, 0xFFFFFFFF, "3", "Patient Support Accessory Code", "PatientSupportAccessoryCode", "LO", "1", None, (), None, None),
+    ("a", 0x300A0350, 0xFFFFFFFF, "1", "Patient Support Type", "PatientSupportType", "CS", "1", "", None, (("defined", ("TABLE", "CHAIR"), None, None, ""),), None, (), ()),
+    ("a", 0x300A0352, 0xFFFFFFFF, "3", "Patient Support ID", "PatientSupportID", "SH", "1", "", None, (), None, (), ()),
+    ("a", 0x300A0354, 0xFFFFFFFF, "3", "Patient Support Accessory Code", "PatientSupportAccessoryCode", "LO", "1", "", None, (), None, (), ()),
 )

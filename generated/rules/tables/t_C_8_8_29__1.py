@@ -2,56 +2,56 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8.8.29-1 "RT Beams Delivery Instruction Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8.8.29-1", "C.8.8.29-1", "RT Beams Delivery Instruction Module", "module")
 
 RULES = (
-    ("a", 0x300C0002, 0xFFFFFFFF, "1", "Referenced RT Plan Sequence", "ReferencedRTPlanSequence", "SQ", "1", None, (), (
+    ("a", 0x300C0002, 0xFFFFFFFF, "1", "Referenced RT Plan Sequence", "ReferencedRTPlanSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-    ), (1, 1)),
-    ("a", 0x00741020, 0xFFFFFFFF, "1", "Beam Task Sequence", "BeamTaskSequence", "SQ", "1", None, (), (
-        ("a", 0x00741022, 0xFFFFFFFF, "1", "Beam Task Type", "BeamTaskType", "CS", "1", None, (("enumerated", ("VERIFY", "TREAT", "VERIFY_AND_TREAT"), None, None, ""),), None, None),
-        ("a", 0x300A00CE, 0xFFFFFFFF, "1", "Treatment Delivery Type", "TreatmentDeliveryType", "CS", "1", None, (("enumerated", ("TREATMENT", "CONTINUATION"), None, None, ""),), None, None),
-        ("a", 0x300A00B3, 0xFFFFFFFF, "1C", "Primary Dosimeter Unit", "PrimaryDosimeterUnit", "CS", "1", ("Required if Treatment Delivery Type (300A,00CE) is CONTINUATION.", {"if": {"equals": "item:300A,00CE", "values": ["CONTINUATION"]}, "status": "executable"}), (("enumerated", ("MU", "MINUTE", "NP"), None, None, ""),), None, None),
-        ("a", 0x00740120, 0xFFFFFFFF, "1C", "Continuation Start Meterset", "ContinuationStartMeterset", "FD", "1", ("Required if Treatment Delivery Type (300A,00CE) is CONTINUATION.", {"if": {"equals": "item:300A,00CE", "values": ["CONTINUATION"]}, "status": "executable"}), (), None, None),
-        ("a", 0x00740121, 0xFFFFFFFF, "1C", "Continuation End Meterset", "ContinuationEndMeterset", "FD", "1", ("Required if Treatment Delivery Type (300A,00CE) is CONTINUATION.", {"if": {"equals": "item:300A,00CE", "values": ["CONTINUATION"]}, "status": "executable"}), (), None, None),
-        ("a", 0x30080022, 0xFFFFFFFF, "1", "Current Fraction Number", "CurrentFractionNumber", "IS", "1", None, (), None, None),
-        ("a", 0x300C0022, 0xFFFFFFFF, "1C", "Referenced Fraction Group Number", "ReferencedFractionGroupNumber", "IS", "1", ("Required if the referenced plan has more than one Fraction Group Sequence (300A,0070) Item.", {"if": {"unknown": "dataset", "text": "the referenced plan has more than one Fraction Group Sequence (300A,0070) Item"}, "status": "not-decidable"}), (), None, None),
-        ("a", 0x300C0006, 0xFFFFFFFF, "1", "Referenced Beam Number", "ReferencedBeamNumber", "IS", "1", None, (), None, None),
-        ("a", 0x00741324, 0xFFFFFFFF, "3", "Beam Order Index", "BeamOrderIndex", "UL", "1", None, (), None, None),
-        ("a", 0x00741025, 0xFFFFFFFF, "3", "Autosequence Flag", "AutosequenceFlag", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-        ("a", 0x300A0054, 0xFFFFFFFF, "3", "Table Top Position Alignment UID", "TableTopPositionAlignmentUID", "UI", "1", None, (), None, None),
-        ("a", 0x00741026, 0xFFFFFFFF, "2", "Table Top Vertical Adjusted Position", "TableTopVerticalAdjustedPosition", "FD", "1", None, (), None, None),
-        ("a", 0x00741027, 0xFFFFFFFF, "2", "Table Top Longitudinal Adjusted Position", "TableTopLongitudinalAdjustedPosition", "FD", "1", None, (), None, None),
-        ("a", 0x00741028, 0xFFFFFFFF, "2", "Table Top Lateral Adjusted Position", "TableTopLateralAdjustedPosition", "FD", "1", None, (), None, None),
-        ("a", 0x0074102A, 0xFFFFFFFF, "2", "Patient Support Adjusted Angle", "PatientSupportAdjustedAngle", "FD", "1", None, (), None, None),
-        ("a", 0x0074102B, 0xFFFFFFFF, "2", "Table Top Eccentric Adjusted Angle", "TableTopEccentricAdjustedAngle", "FD", "1", None, (), None, None),
-        ("a", 0x0074102C, 0xFFFFFFFF, "2", "Table Top Pitch Adjusted Angle", "TableTopPitchAdjustedAngle", "FD", "1", None, (), None, None),
-        ("a", 0x0074102D, 0xFFFFFFFF, "2", "Table Top Roll Adjusted Angle", "TableTopRollAdjustedAngle", "FD", "1", None, (), None, None),
-        ("a", 0x300A01D2, 0xFFFFFFFF, "2", "Table Top Vertical Setup Displacement", "TableTopVerticalSetupDisplacement", "DS", "1", None, (), None, None),
-        ("a", 0x300A01D4, 0xFFFFFFFF, "2", "Table Top Longitudinal Setup Displacement", "TableTopLongitudinalSetupDisplacement", "DS", "1", None, (), None, None),
-        ("a", 0x300A01D6, 0xFFFFFFFF, "2", "Table Top Lateral Setup Displacement", "TableTopLateralSetupDisplacement", "DS", "1", None, (), None, None),
+    ), ((1, 1, None),), ()),
+    ("a", 0x00741020, 0xFFFFFFFF, "1", "Beam Task Sequence", "BeamTaskSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00741022, 0xFFFFFFFF, "1", "Beam Task Type", "BeamTaskType", "CS", "1", "", None, (("enumerated", ("VERIFY", "TREAT", "VERIFY_AND_TREAT"), None, None, ""),), None, (), ()),
+        ("a", 0x300A00CE, 0xFFFFFFFF, "1", "Treatment Delivery Type", "TreatmentDeliveryType", "CS", "1", "", None, (("enumerated", ("TREATMENT", "CONTINUATION"), None, None, ""),), None, (), ()),
+        ("a", 0x300A00B3, 0xFFFFFFFF, "1C", "Primary Dosimeter Unit", "PrimaryDosimeterUnit", "CS", "1", "", ("Required if Treatment Delivery Type (300A,00CE) is CONTINUATION.", {"if": {"equals": "item:300A,00CE", "values": ["CONTINUATION"]}, "status": "executable"}), (("enumerated", ("MU", "MINUTE", "NP"), None, None, ""),), None, (), ()),
+        ("a", 0x00740120, 0xFFFFFFFF, "1C", "Continuation Start Meterset", "ContinuationStartMeterset", "FD", "1", "", ("Required if Treatment Delivery Type (300A,00CE) is CONTINUATION.", {"if": {"equals": "item:300A,00CE", "values": ["CONTINUATION"]}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x00740121, 0xFFFFFFFF, "1C", "Continuation End Meterset", "ContinuationEndMeterset", "FD", "1", "", ("Required if Treatment Delivery Type (300A,00CE) is CONTINUATION.", {"if": {"equals": "item:300A,00CE", "values": ["CONTINUATION"]}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x30080022, 0xFFFFFFFF, "1", "Current Fraction Number", "CurrentFractionNumber", "IS", "1", "", None, (), None, (), ()),
+        ("a", 0x300C0022, 0xFFFFFFFF, "1C", "Referenced Fraction Group Number", "ReferencedFractionGroupNumber", "IS", "1", "", ("Required if the referenced plan has more than one Fraction Group Sequence (300A,0070) Item.", {"if": {"unknown": "dataset", "text": "the referenced plan has more than one Fraction Group Sequence (300A,0070) Item"}, "status": "not-decidable"}), (), None, (), ()),
+        ("a", 0x300C0006, 0xFFFFFFFF, "1", "Referenced Beam Number", "ReferencedBeamNumber", "IS", "1", "", None, (), None, (), ()),
+        ("a", 0x00741324, 0xFFFFFFFF, "3", "Beam Order Index", "BeamOrderIndex", "UL", "1", "", None, (), None, (), ()),
+        ("a", 0x00741025, 0xFFFFFFFF, "3", "Autosequence Flag", "AutosequenceFlag", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+        ("a", 0x300A0054, 0xFFFFFFFF, "3", "Table Top Position Alignment UID", "TableTopPositionAlignmentUID", "UI", "1", "", None, (), None, (), ()),
+        ("a", 0x00741026, 0xFFFFFFFF, "2", "Table Top Vertical Adjusted Position", "TableTopVerticalAdjustedPosition", "FD", "1", "", None, (), None, (), ()),
+        ("a", 0x00741027, 0xFFFFFFFF, "2", "Table Top Longitudinal Adjusted Position", "TableTopLongitudinalAdjustedPosition", "FD", "1", "", None, (), None, (), ()),
+        ("a", 0x00741028, 0xFFFFFFFF, "2", "Table Top Lateral Adjusted Position", "TableTopLateralAdjustedPosition", "FD", "1", "", None, (), None, (), ()),
+        ("a", 0x0074102A, 0xFFFFFFFF, "2", "Patient Support Adjusted Angle", "PatientSupportAdjustedAngle", "FD", "1", "", None, (), None, (), ()),
+        ("a", 0x0074102B, 0xFFFFFFFF, "2", "Table Top Eccentric Adjusted Angle", "TableTopEccentricAdjustedAngle", "FD", "1", "", None, (), None, (), ()),
+        ("a", 0x0074102C, 0xFFFFFFFF, "2", "Table Top Pitch Adjusted Angle", "TableTopPitchAdjustedAngle", "FD", "1", "", None, (), None, (), ()),
+        ("a", 0x0074102D, 0xFFFFFFFF, "2", "Table Top Roll Adjusted Angle", "TableTopRollAdjustedAngle", "FD", "1", "", None, (), None, (), ()),
+        ("a", 0x300A01D2, 0xFFFFFFFF, "2", "Table Top Vertical Setup Displacement", "TableTopVerticalSetupDisplacement", "DS", "1", "", None, (), None, (), ()),
+        ("a", 0x300A01D4, 0xFFFFFFFF, "2", "Table Top Longitudinal Setup Displacement", "TableTopLongitudinalSetupDisplacement", "DS", "1", "", None, (), None, (), ()),
+        ("a", 0x300A01D6, 0xFFFFFFFF, "2", "Table Top Lateral Setup Displacement", "TableTopLateralSetupDisplacement", "DS", "1", "", None, (), None, (), ()),
         ("i", "table_10-28", None, ()),
-        ("a", 0x00741030, 0xFFFFFFFF, "2C", "Delivery Verification Image Sequence", "DeliveryVerificationImageSequence", "SQ", "1", ("Required if Beam Task Type (0074,1022) is VERIFY or VERIFY_AND_TREAT.", {"if": {"equals": "item:0074,1022", "values": ["VERIFY", "VERIFY_AND_TREAT"]}, "status": "executable"}), (), (
-            ("a", 0x00741032, 0xFFFFFFFF, "1", "Verification Image Timing", "VerificationImageTiming", "CS", "1", None, (("enumerated", ("BEFORE_BEAM", "DURING_BEAM", "AFTER_BEAM"), None, None, ""),), None, None),
-            ("a", 0x300C0008, 0xFFFFFFFF, "1C", "Start Cumulative Meterset Weight", "StartCumulativeMetersetWeight", "DS", "1", ("Required if Verification Image Timing (0074,1032) is DURING_BEAM.", {"if": {"equals": "item:0074,1032", "values": ["DURING_BEAM"]}, "status": "executable"}), (), None, None),
-            ("a", 0x30020032, 0xFFFFFFFF, "2C", "Meterset Exposure", "MetersetExposure", "DS", "1", ("Required if Verification Image Timing (0074,1032) is BEFORE_BEAM or AFTER_BEAM.", {"if": {"equals": "item:0074,1032", "values": ["BEFORE_BEAM", "AFTER_BEAM"]}, "status": "executable"}), (), None, None),
-            ("a", 0x300C0009, 0xFFFFFFFF, "2C", "End Cumulative Meterset Weight", "EndCumulativeMetersetWeight", "DS", "1", ("Required if Verification Image Timing (0074,1032) is DURING_BEAM.", {"if": {"equals": "item:0074,1032", "values": ["DURING_BEAM"]}, "status": "executable"}), (), None, None),
-            ("a", 0x00741034, 0xFFFFFFFF, "1", "Double Exposure Flag", "DoubleExposureFlag", "CS", "1", None, (("enumerated", ("SINGLE", "DOUBLE"), None, None, ""),), None, None),
-            ("a", 0x00741036, 0xFFFFFFFF, "1C", "Double Exposure Ordering", "DoubleExposureOrdering", "CS", "1", ("Required if Double Exposure Flag (0074,1034) is DOUBLE.", {"if": {"equals": "item:0074,1034", "values": ["DOUBLE"]}, "status": "executable"}), (("defined", ("OPEN_FIRST", "OPEN_SECOND"), None, None, ""),), None, None),
-            ("a", 0x00741338, 0xFFFFFFFF, "2C", "Double Exposure Meterset", "DoubleExposureMeterset", "FD", "1", ("Required if Double Exposure Flag (0074,1034) is DOUBLE.", {"if": {"equals": "item:0074,1034", "values": ["DOUBLE"]}, "status": "executable"}), (), None, None),
-            ("a", 0x0074133A, 0xFFFFFFFF, "2C", "Double Exposure Field Delta", "DoubleExposureFieldDelta", "FD", "4", ("Required if Double Exposure Flag (0074,1034) is DOUBLE.", {"if": {"equals": "item:0074,1034", "values": ["DOUBLE"]}, "status": "executable"}), (), None, None),
-            ("a", 0x3002000D, 0xFFFFFFFF, "2", "X-Ray Image Receptor Translation", "XRayImageReceptorTranslation", "DS", "3", None, (), None, None),
-            ("a", 0x00741040, 0xFFFFFFFF, "3", "Related Reference RT Image Sequence", "RelatedReferenceRTImageSequence", "SQ", "1", None, (), (
+        ("a", 0x00741030, 0xFFFFFFFF, "2C", "Delivery Verification Image Sequence", "DeliveryVerificationImageSequence", "SQ", "1", "", ("Required if Beam Task Type (0074,1022) is VERIFY or VERIFY_AND_TREAT.", {"if": {"equals": "item:0074,1022", "values": ["VERIFY", "VERIFY_AND_TREAT"]}, "status": "executable"}), (), (
+            ("a", 0x00741032, 0xFFFFFFFF, "1", "Verification Image Timing", "VerificationImageTiming", "CS", "1", "", None, (("enumerated", ("BEFORE_BEAM", "DURING_BEAM", "AFTER_BEAM"), None, None, ""),), None, (), ()),
+            ("a", 0x300C0008, 0xFFFFFFFF, "1C", "Start Cumulative Meterset Weight", "StartCumulativeMetersetWeight", "DS", "1", "", ("Required if Verification Image Timing (0074,1032) is DURING_BEAM.", {"if": {"equals": "item:0074,1032", "values": ["DURING_BEAM"]}, "status": "executable"}), (), None, (), ()),
+            ("a", 0x30020032, 0xFFFFFFFF, "2C", "Meterset Exposure", "MetersetExposure", "DS", "1", "", ("Required if Verification Image Timing (0074,1032) is BEFORE_BEAM or AFTER_BEAM.", {"if": {"equals": "item:0074,1032", "values": ["BEFORE_BEAM", "AFTER_BEAM"]}, "status": "executable"}), (), None, (), ()),
+            ("a", 0x300C0009, 0xFFFFFFFF, "2C", "End Cumulative Meterset Weight", "EndCumulativeMetersetWeight", "DS", "1", "", ("Required if Verification Image Timing (0074,1032) is DURING_BEAM.", {"if": {"equals": "item:0074,1032", "values": ["DURING_BEAM"]}, "status": "executable"}), (), None, (), ()),
+            ("a", 0x00741034, 0xFFFFFFFF, "1", "Double Exposure Flag", "DoubleExposureFlag", "CS", "1", "", None, (("enumerated", ("SINGLE", "DOUBLE"), None, None, ""),), None, (), ()),
+            ("a", 0x00741036, 0xFFFFFFFF, "1C", "Double Exposure Ordering", "DoubleExposureOrdering", "CS", "1", "", ("Required if Double Exposure Flag (0074,1034) is DOUBLE.", {"if": {"equals": "item:0074,1034", "values": ["DOUBLE"]}, "status": "executable"}), (("defined", ("OPEN_FIRST", "OPEN_SECOND"), None, None, ""),), None, (), ()),
+            ("a", 0x00741338, 0xFFFFFFFF, "2C", "Double Exposure Meterset", "DoubleExposureMeterset", "FD", "1", "", ("Required if Double Exposure Flag (0074,1034) is DOUBLE.", {"if": {"equals": "item:0074,1034", "values": ["DOUBLE"]}, "status": "executable"}), (), None, (), ()),
+            ("a", 0x0074133A, 0xFFFFFFFF, "2C", "Double Exposure Field Delta", "DoubleExposureFieldDelta", "FD", "4", "", ("Required if Double Exposure Flag (0074,1034) is DOUBLE.", {"if": {"equals": "item:0074,1034", "values": ["DOUBLE"]}, "status": "executable"}), (), None, (), ()),
+            ("a", 0x3002000D, 0xFFFFFFFF, "2", "X-Ray Image Receptor Translation", "XRayImageReceptorTranslation", "DS", "3", "", None, (), None, (), ()),
+            ("a", 0x00741040, 0xFFFFFFFF, "3", "Related Reference RT Image Sequence", "RelatedReferenceRTImageSequence", "SQ", "1", "", None, (), (
                 ("i", "table_10-11", None, ()),
-            ), None),
-        ), None),
-    ), (1, None)),
-    ("a", 0x300C0111, 0xFFFFFFFF, "3", "Omitted Beam Task Sequence", "OmittedBeamTaskSequence", "SQ", "1", None, (), (
-        ("a", 0x300C0006, 0xFFFFFFFF, "1", "Referenced Beam Number", "ReferencedBeamNumber", "IS", "1", None, (), None, None),
-        ("a", 0x300C0112, 0xFFFFFFFF, "1", "Reason for Omission", "ReasonForOmission", "CS", "1", None, (("defined", ("ALREADY_TREATED",), None, None, ""),), None, None),
-        ("a", 0x300C0113, 0xFFFFFFFF, "3", "Reason for Omission Description", "ReasonForOmissionDescription", "LO", "1", None, (), None, None),
-    ), None),
+            ), (), ()),
+        ), ((0, 1, ("if Beam Task Type (0074,1022) is VERIFY", {"if": {"equals": "0074,1022", "values": ["VERIFY"]}, "status": "executable"})), (0, None, ("if Beam Task Type (0074,1022) is VERIFY_AND_TREAT", {"if": {"equals": "0074,1022", "values": ["VERIFY_AND_TREAT"]}, "status": "executable"}))), ()),
+    ), ((1, None, None),), ()),
+    ("a", 0x300C0111, 0xFFFFFFFF, "3", "Omitted Beam Task Sequence", "OmittedBeamTaskSequence", "SQ", "1", "", None, (), (
+        ("a", 0x300C0006, 0xFFFFFFFF, "1", "Referenced Beam Number", "ReferencedBeamNumber", "IS", "1", "", None, (), None, (), ()),
+        ("a", 0x300C0112, 0xFFFFFFFF, "1", "Reason for Omission", "ReasonForOmission", "CS", "1", "", None, (("defined", ("ALREADY_TREATED",), None, None, ""),), None, (), ()),
+        ("a", 0x300C0113, 0xFFFFFFFF, "3", "Reason for Omission Description", "ReasonForOmissionDescription", "LO", "1", "", None, (), None, (), ()),
+    ), (), ()),
 )

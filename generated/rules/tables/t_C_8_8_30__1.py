@@ -2,39 +2,39 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8.8.30-1 "RT Brachy Application Setup Delivery Instruction Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8.8.30-1", "C.8.8.30-1", "RT Brachy Application Setup Delivery Instruction Module", "module")
 
 RULES = (
-    ("a", 0x300C0002, 0xFFFFFFFF, "1", "Referenced RT Plan Sequence", "ReferencedRTPlanSequence", "SQ", "1", None, (), (
+    ("a", 0x300C0002, 0xFFFFFFFF, "1", "Referenced RT Plan Sequence", "ReferencedRTPlanSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.17-3", None, ()),
-    ), (1, 1)),
-    ("a", 0x300C0022, 0xFFFFFFFF, "1", "Referenced Fraction Group Number", "ReferencedFractionGroupNumber", "IS", "1", None, (), None, None),
-    ("a", 0x30080022, 0xFFFFFFFF, "1", "Current Fraction Number", "CurrentFractionNumber", "IS", "1", None, (), None, None),
-    ("a", 0x00741404, 0xFFFFFFFF, "1C", "Continuation Pulse Number", "ContinuationPulseNumber", "IS", "1", ("Required if Brachy Treatment Type (300A,0202) of the referenced RT Plan in the Referenced RT Plan Sequence (300C,0002) is PDR and if Treatment Delivery Type (300A,00CE) is CONTINUATION in any of the Items in the Brachy Task Sequence (0074,1401).", {"if": {"and": [{"unknown": "dataset", "text": "Brachy Treatment Type (300A,0202) of the referenced RT Plan in the Referenced RT Plan Sequence (300C,0002) is PDR"}, {"equals": "0074,1401/300A,00CE", "values": ["CONTINUATION"]}]}, "status": "not-decidable"}), (), None, None),
-    ("a", 0x00741401, 0xFFFFFFFF, "1", "Brachy Task Sequence", "BrachyTaskSequence", "SQ", "1", None, (), (
-        ("a", 0x300A00CE, 0xFFFFFFFF, "1", "Treatment Delivery Type", "TreatmentDeliveryType", "CS", "1", None, (("enumerated", ("TREATMENT", "CONTINUATION"), None, None, ""),), None, None),
-        ("a", 0x00741402, 0xFFFFFFFF, "1C", "Continuation Start Total Reference Air Kerma", "ContinuationStartTotalReferenceAirKerma", "DS", "1", ("Required if Delivery Type (300A,00CE) is CONTINUATION.", {"if": {"equals": "item:300A,00CE", "values": ["CONTINUATION"]}, "status": "executable"}), (), None, None),
-        ("a", 0x00741403, 0xFFFFFFFF, "1C", "Continuation End Total Reference Air Kerma", "ContinuationEndTotalReferenceAirKerma", "DS", "1", ("Required if Delivery Type (300A,00CE) is CONTINUATION.", {"if": {"equals": "item:300A,00CE", "values": ["CONTINUATION"]}, "status": "executable"}), (), None, None),
-        ("a", 0x300C000C, 0xFFFFFFFF, "1", "Referenced Brachy Application Setup Number", "ReferencedBrachyApplicationSetupNumber", "IS", "1", None, (), None, None),
-        ("a", 0x00741405, 0xFFFFFFFF, "3", "Channel Delivery Order Sequence", "ChannelDeliveryOrderSequence", "SQ", "1", None, (), (
-            ("a", 0x00741406, 0xFFFFFFFF, "1", "Referenced Channel Number", "ReferencedChannelNumber", "IS", "1", None, (), None, None),
-            ("a", 0x0074140C, 0xFFFFFFFF, "1", "Channel Delivery Order Index", "ChannelDeliveryOrderIndex", "IS", "1", None, (), None, None),
-        ), None),
-        ("a", 0x0074140D, 0xFFFFFFFF, "1C", "Channel Delivery Continuation Sequence", "ChannelDeliveryContinuationSequence", "SQ", "1", ("Required if Delivery Type (300A,00CE) is CONTINUATION.", {"if": {"equals": "item:300A,00CE", "values": ["CONTINUATION"]}, "status": "executable"}), (), (
-            ("a", 0x00741406, 0xFFFFFFFF, "1", "Referenced Channel Number", "ReferencedChannelNumber", "IS", "1", None, (), None, None),
-            ("a", 0x00741407, 0xFFFFFFFF, "1", "Start Cumulative Time Weight", "StartCumulativeTimeWeight", "DS", "1", None, (), None, None),
-            ("a", 0x00741408, 0xFFFFFFFF, "1", "End Cumulative Time Weight", "EndCumulativeTimeWeight", "DS", "1", None, (), None, None),
-        ), (1, None)),
-    ), (1, None)),
-    ("a", 0x0074140E, 0xFFFFFFFF, "1C", "Omitted Application Setup Sequence", "OmittedApplicationSetupSequence", "SQ", "1", ("Required if Delivery Type (300A,00CE) is CONTINUATION and one or more channels of any Application Setup are omitted.", {"if": {"and": [{"equals": "300A,00CE", "values": ["CONTINUATION"]}, {"unknown": "dataset", "text": "one or more channels of any Application Setup are omitted"}]}, "status": "not-decidable"}), (), (
-        ("a", 0x300C000C, 0xFFFFFFFF, "1", "Referenced Brachy Application Setup Number", "ReferencedBrachyApplicationSetupNumber", "IS", "1", None, (), None, None),
-        ("a", 0x00741409, 0xFFFFFFFF, "1", "Omitted Channel Sequence", "OmittedChannelSequence", "SQ", "1", None, (), (
-            ("a", 0x00741406, 0xFFFFFFFF, "1", "Referenced Channel Number", "ReferencedChannelNumber", "IS", "1", None, (), None, None),
-            ("a", 0x0074140A, 0xFFFFFFFF, "1", "Reason for Channel Omission", "ReasonForChannelOmission", "CS", "1", None, (("defined", ("ALREADY_TREATED", "OTHER"), None, None, ""),), None, None),
-            ("a", 0x0074140B, 0xFFFFFFFF, "3", "Reason for Channel Omission Description", "ReasonForChannelOmissionDescription", "LO", "1", None, (), None, None),
-        ), (1, None)),
-    ), (1, None)),
+    ), ((1, 1, None),), ()),
+    ("a", 0x300C0022, 0xFFFFFFFF, "1", "Referenced Fraction Group Number", "ReferencedFractionGroupNumber", "IS", "1", "", None, (), None, (), ()),
+    ("a", 0x30080022, 0xFFFFFFFF, "1", "Current Fraction Number", "CurrentFractionNumber", "IS", "1", "", None, (), None, (), ()),
+    ("a", 0x00741404, 0xFFFFFFFF, "1C", "Continuation Pulse Number", "ContinuationPulseNumber", "IS", "1", "", ("Required if Brachy Treatment Type (300A,0202) of the referenced RT Plan in the Referenced RT Plan Sequence (300C,0002) is PDR and if Treatment Delivery Type (300A,00CE) is CONTINUATION in any of the Items in the Brachy Task Sequence (0074,1401).", {"if": {"and": [{"unknown": "dataset", "text": "Brachy Treatment Type (300A,0202) of the referenced RT Plan in the Referenced RT Plan Sequence (300C,0002) is PDR"}, {"equals": "0074,1401/300A,00CE", "values": ["CONTINUATION"]}]}, "status": "not-decidable"}), (), None, (), ()),
+    ("a", 0x00741401, 0xFFFFFFFF, "1", "Brachy Task Sequence", "BrachyTaskSequence", "SQ", "1", "", None, (), (
+        ("a", 0x300A00CE, 0xFFFFFFFF, "1", "Treatment Delivery Type", "TreatmentDeliveryType", "CS", "1", "", None, (("enumerated", ("TREATMENT", "CONTINUATION"), None, None, ""),), None, (), ()),
+        ("a", 0x00741402, 0xFFFFFFFF, "1C", "Continuation Start Total Reference Air Kerma", "ContinuationStartTotalReferenceAirKerma", "DS", "1", "", ("Required if Delivery Type (300A,00CE) is CONTINUATION.", {"if": {"equals": "item:300A,00CE", "values": ["CONTINUATION"]}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x00741403, 0xFFFFFFFF, "1C", "Continuation End Total Reference Air Kerma", "ContinuationEndTotalReferenceAirKerma", "DS", "1", "", ("Required if Delivery Type (300A,00CE) is CONTINUATION.", {"if": {"equals": "item:300A,00CE", "values": ["CONTINUATION"]}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x300C000C, 0xFFFFFFFF, "1", "Referenced Brachy Application Setup Number", "ReferencedBrachyApplicationSetupNumber", "IS", "1", "", None, (), None, (), ()),
+        ("a", 0x00741405, 0xFFFFFFFF, "3", "Channel Delivery Order Sequence", "ChannelDeliveryOrderSequence", "SQ", "1", "", None, (), (
+            ("a", 0x00741406, 0xFFFFFFFF, "1", "Referenced Channel Number", "ReferencedChannelNumber", "IS", "1", "", None, (), None, (), ()),
+            ("a", 0x0074140C, 0xFFFFFFFF, "1", "Channel Delivery Order Index", "ChannelDeliveryOrderIndex", "IS", "1", "", None, (), None, (), ()),
+        ), (), ()),
+        ("a", 0x0074140D, 0xFFFFFFFF, "1C", "Channel Delivery Continuation Sequence", "ChannelDeliveryContinuationSequence", "SQ", "1", "", ("Required if Delivery Type (300A,00CE) is CONTINUATION.", {"if": {"equals": "item:300A,00CE", "values": ["CONTINUATION"]}, "status": "executable"}), (), (
+            ("a", 0x00741406, 0xFFFFFFFF, "1", "Referenced Channel Number", "ReferencedChannelNumber", "IS", "1", "", None, (), None, (), ()),
+            ("a", 0x00741407, 0xFFFFFFFF, "1", "Start Cumulative Time Weight", "StartCumulativeTimeWeight", "DS", "1", "", None, (), None, (), ()),
+            ("a", 0x00741408, 0xFFFFFFFF, "1", "End Cumulative Time Weight", "EndCumulativeTimeWeight", "DS", "1", "", None, (), None, (), ()),
+        ), ((1, None, None),), ()),
+    ), ((1, None, None),), ()),
+    ("a", 0x0074140E, 0xFFFFFFFF, "1C", "Omitted Application Setup Sequence", "OmittedApplicationSetupSequence", "SQ", "1", "", ("Required if Delivery Type (300A,00CE) is CONTINUATION and one or more channels of any Application Setup are omitted.", {"if": {"and": [{"equals": "300A,00CE", "values": ["CONTINUATION"]}, {"unknown": "dataset", "text": "one or more channels of any Application Setup are omitted"}]}, "status": "not-decidable"}), (), (
+        ("a", 0x300C000C, 0xFFFFFFFF, "1", "Referenced Brachy Application Setup Number", "ReferencedBrachyApplicationSetupNumber", "IS", "1", "", None, (), None, (), ()),
+        ("a", 0x00741409, 0xFFFFFFFF, "1", "Omitted Channel Sequence", "OmittedChannelSequence", "SQ", "1", "", None, (), (
+            ("a", 0x00741406, 0xFFFFFFFF, "1", "Referenced Channel Number", "ReferencedChannelNumber", "IS", "1", "", None, (), None, (), ()),
+            ("a", 0x0074140A, 0xFFFFFFFF, "1", "Reason for Channel Omission", "ReasonForChannelOmission", "CS", "1", "", None, (("defined", ("ALREADY_TREATED", "OTHER"), None, None, ""),), None, (), ()),
+            ("a", 0x0074140B, 0xFFFFFFFF, "3", "Reason for Channel Omission Description", "ReasonForChannelOmissionDescription", "LO", "1", "", None, (), None, (), ()),
+        ), ((1, None, None),), ()),
+    ), ((1, None, None),), ()),
 )

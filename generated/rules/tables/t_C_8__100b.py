@@ -2,30 +2,30 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8-100b "MR Arterial Spin Labeling Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8-100b", "C.8-100b", "MR Arterial Spin Labeling Macro", "macro")
 
 RULES = (
-    ("a", 0x00189251, 0xFFFFFFFF, "1", "MR Arterial Spin Labeling Sequence", "MRArterialSpinLabelingSequence", "SQ", "1", None, (), (
-        ("a", 0x00189252, 0xFFFFFFFF, "2", "ASL Technique Description", "ASLTechniqueDescription", "LO", "1", None, (), None, None),
-        ("a", 0x00189257, 0xFFFFFFFF, "1C", "ASL Context", "ASLContext", "CS", "1", ("Required if Frame Type (0008,9007) is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"]}, "otherwise": "may", "status": "executable"}), (("enumerated", ("LABEL", "CONTROL", "M_ZERO_SCAN"), None, None, ""),), None, None),
-        ("a", 0x00189260, 0xFFFFFFFF, "1C", "ASL Slab Sequence", "ASLSlabSequence", "SQ", "1", ("Required if ASL Context (0018,9257) is CONTROL or LABEL. May be present otherwise.", {"if": {"equals": "item:0018,9257", "values": ["CONTROL", "LABEL"]}, "otherwise": "may", "status": "executable"}), (), (
-            ("a", 0x00189253, 0xFFFFFFFF, "1", "ASL Slab Number", "ASLSlabNumber", "US", "1", None, (), None, None),
+    ("a", 0x00189251, 0xFFFFFFFF, "1", "MR Arterial Spin Labeling Sequence", "MRArterialSpinLabelingSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00189252, 0xFFFFFFFF, "2", "ASL Technique Description", "ASLTechniqueDescription", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x00189257, 0xFFFFFFFF, "1C", "ASL Context", "ASLContext", "CS", "1", "", ("Required if Frame Type (0008,9007) is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"]}, "otherwise": "may", "status": "executable"}), (("enumerated", ("LABEL", "CONTROL", "M_ZERO_SCAN"), None, None, ""),), None, (), ()),
+        ("a", 0x00189260, 0xFFFFFFFF, "1C", "ASL Slab Sequence", "ASLSlabSequence", "SQ", "1", "", ("Required if ASL Context (0018,9257) is CONTROL or LABEL. May be present otherwise.", {"if": {"equals": "item:0018,9257", "values": ["CONTROL", "LABEL"]}, "otherwise": "may", "status": "executable"}), (), (
+            ("a", 0x00189253, 0xFFFFFFFF, "1", "ASL Slab Number", "ASLSlabNumber", "US", "1", "", None, (), None, (), ()),
             ("i", "table_10-7", None, ()),
-            ("a", 0x00189254, 0xFFFFFFFF, "1", "ASL Slab Thickness", "ASLSlabThickness", "FD", "1", None, (), None, None),
-            ("a", 0x00189255, 0xFFFFFFFF, "1", "ASL Slab Orientation", "ASLSlabOrientation", "FD", "3", None, (), None, None),
-            ("a", 0x00189256, 0xFFFFFFFF, "1", "ASL Mid Slab Position", "ASLMidSlabPosition", "FD", "3", None, (), None, None),
-            ("a", 0x00189258, 0xFFFFFFFF, "1", "ASL Pulse Train Duration", "ASLPulseTrainDuration", "UL", "1", None, (), None, None),
-        ), (1, None), ((2, "defined"), (4030, "defined"))),
-        ("a", 0x00189259, 0xFFFFFFFF, "1", "ASL Crusher Flag", "ASLCrusherFlag", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-        ("a", 0x0018925A, 0xFFFFFFFF, "1C", "ASL Crusher Flow Limit", "ASLCrusherFlowLimit", "FD", "1", ("Required if ASL Crusher Flag (0018,9259) is YES.", {"if": {"equals": "item:0018,9259", "values": ["YES"]}, "status": "executable"}), (), None, None),
-        ("a", 0x0018925B, 0xFFFFFFFF, "1C", "ASL Crusher Description", "ASLCrusherDescription", "LO", "1", ("Required if ASL Crusher Flag (0018,9259) is YES.", {"if": {"equals": "item:0018,9259", "values": ["YES"]}, "status": "executable"}), (), None, None),
-        ("a", 0x0018925C, 0xFFFFFFFF, "1", "ASL Bolus Cut-off Flag", "ASLBolusCutoffFlag", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-        ("a", 0x0018925D, 0xFFFFFFFF, "1C", "ASL Bolus Cut-off Timing Sequence", "ASLBolusCutoffTimingSequence", "SQ", "1", ("Required if ASL Bolus Cut-off Flag (0018,925C) is YES.", {"if": {"equals": "item:0018,925C", "values": ["YES"]}, "status": "executable"}), (), (
-            ("a", 0x0018925F, 0xFFFFFFFF, "1", "ASL Bolus Cut-off Delay Time", "ASLBolusCutoffDelayTime", "UL", "1", None, (), None, None),
-            ("a", 0x0018925E, 0xFFFFFFFF, "2", "ASL Bolus Cut-off Technique", "ASLBolusCutoffTechnique", "LO", "1", None, (), None, None),
-        ), (1, 1)),
-    ), (1, None)),
+            ("a", 0x00189254, 0xFFFFFFFF, "1", "ASL Slab Thickness", "ASLSlabThickness", "FD", "1", "", None, (), None, (), ()),
+            ("a", 0x00189255, 0xFFFFFFFF, "1", "ASL Slab Orientation", "ASLSlabOrientation", "FD", "3", "", None, (), None, (), ()),
+            ("a", 0x00189256, 0xFFFFFFFF, "1", "ASL Mid Slab Position", "ASLMidSlabPosition", "FD", "3", "", None, (), None, (), ()),
+            ("a", 0x00189258, 0xFFFFFFFF, "1", "ASL Pulse Train Duration", "ASLPulseTrainDuration", "UL", "1", "", None, (), None, (), ()),
+        ), ((1, None, None),), ((2, "defined"), (4030, "defined"))),
+        ("a", 0x00189259, 0xFFFFFFFF, "1", "ASL Crusher Flag", "ASLCrusherFlag", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+        ("a", 0x0018925A, 0xFFFFFFFF, "1C", "ASL Crusher Flow Limit", "ASLCrusherFlowLimit", "FD", "1", "", ("Required if ASL Crusher Flag (0018,9259) is YES.", {"if": {"equals": "item:0018,9259", "values": ["YES"]}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x0018925B, 0xFFFFFFFF, "1C", "ASL Crusher Description", "ASLCrusherDescription", "LO", "1", "", ("Required if ASL Crusher Flag (0018,9259) is YES.", {"if": {"equals": "item:0018,9259", "values": ["YES"]}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x0018925C, 0xFFFFFFFF, "1", "ASL Bolus Cut-off Flag", "ASLBolusCutoffFlag", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+        ("a", 0x0018925D, 0xFFFFFFFF, "1C", "ASL Bolus Cut-off Timing Sequence", "ASLBolusCutoffTimingSequence", "SQ", "1", "", ("Required if ASL Bolus Cut-off Flag (0018,925C) is YES.", {"if": {"equals": "item:0018,925C", "values": ["YES"]}, "status": "executable"}), (), (
+            ("a", 0x0018925F, 0xFFFFFFFF, "1", "ASL Bolus Cut-off Delay Time", "ASLBolusCutoffDelayTime", "UL", "1", "", None, (), None, (), ()),
+            ("a", 0x0018925E, 0xFFFFFFFF, "2", "ASL Bolus Cut-off Technique", "ASLBolusCutoffTechnique", "LO", "1", "", None, (), None, (), ()),
+        ), ((1, 1, None),), ()),
+    ), ((1, None, None),), ()),
 )

@@ -2,14 +2,14 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8-100c "Functional MR Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8-100c", "C.8-100c", "Functional MR Macro", "macro")
 
 RULES = (
-    ("a", 0x00189621, 0xFFFFFFFF, "1", "Functional MR Sequence", "FunctionalMRSequence", "SQ", "1", None, (), (
-        ("a", 0x00189624, 0xFFFFFFFF, "1C", "Settling Phase Frame", "SettlingPhaseFrame", "CS", "1", ("Required if Functional Settling Phase Frames Present (0018,9622) is YES.", {"if": {"equals": "0018,9622", "values": ["YES"]}, "status": "executable"}), (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-        ("a", 0x00189623, 0xFFFFFFFF, "1", "Functional Sync Pulse", "FunctionalSyncPulse", "DT", "1", None, (), None, None),
-    ), (1, 1)),
+    ("a", 0x00189621, 0xFFFFFFFF, "1", "Functional MR Sequence", "FunctionalMRSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00189624, 0xFFFFFFFF, "1C", "Settling Phase Frame", "SettlingPhaseFrame", "CS", "1", "", ("Required if Functional Settling Phase Frames Present (0018,9622) is YES.", {"if": {"equals": "0018,9622", "values": ["YES"]}, "status": "executable"}), (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+        ("a", 0x00189623, 0xFFFFFFFF, "1", "Functional Sync Pulse", "FunctionalSyncPulse", "DT", "1", "", None, (), None, (), ()),
+    ), ((1, 1, None),), ()),
 )

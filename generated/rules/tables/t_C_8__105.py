@@ -2,18 +2,18 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8-105 "MR Spectroscopy FOV/Geometry Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8-105", "C.8-105", "MR Spectroscopy FOV/Geometry Macro", "macro")
 
 RULES = (
-    ("a", 0x00189103, 0xFFFFFFFF, "1", "MR Spectroscopy FOV/Geometry Sequence", "MRSpectroscopyFOVGeometrySequence", "SQ", "1", None, (), (
-        ("a", 0x00189127, 0xFFFFFFFF, "1C", "Spectroscopy Acquisition Data Columns", "SpectroscopyAcquisitionDataColumns", "UL", "1", ("Required if Frame Type (0008,9007) Value 1 is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, None),
-        ("a", 0x00189095, 0xFFFFFFFF, "1C", "Spectroscopy Acquisition Phase Rows", "SpectroscopyAcquisitionPhaseRows", "UL", "1", ("Required if Frame Type (0008,9007) Value 1 is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, None),
-        ("a", 0x00189234, 0xFFFFFFFF, "1C", "Spectroscopy Acquisition Phase Columns", "SpectroscopyAcquisitionPhaseColumns", "UL", "1", ("Required if Frame Type (0008,9007) Value 1 is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, None),
-        ("a", 0x00189159, 0xFFFFFFFF, "1C", "Spectroscopy Acquisition Out-of-plane Phase Steps", "SpectroscopyAcquisitionOutOfPlanePhaseSteps", "UL", "1", ("Required if MR Spectroscopy Acquisition Type (0018,9200) equals PLANE and Frame Type (0008,9007) Value 1 is ORIGINAL. May be present otherwise.", {"if": {"and": [{"equals": "0018,9200", "values": ["PLANE"]}, {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}]}, "otherwise": "may", "status": "executable"}), (), None, None),
-        ("a", 0x00180093, 0xFFFFFFFF, "1C", "Percent Sampling", "PercentSampling", "DS", "1", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, None),
-        ("a", 0x00180094, 0xFFFFFFFF, "1C", "Percent Phase Field of View", "PercentPhaseFieldOfView", "DS", "1", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, None),
-    ), (1, 1)),
+    ("a", 0x00189103, 0xFFFFFFFF, "1", "MR Spectroscopy FOV/Geometry Sequence", "MRSpectroscopyFOVGeometrySequence", "SQ", "1", "", None, (), (
+        ("a", 0x00189127, 0xFFFFFFFF, "1C", "Spectroscopy Acquisition Data Columns", "SpectroscopyAcquisitionDataColumns", "UL", "1", "", ("Required if Frame Type (0008,9007) Value 1 is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+        ("a", 0x00189095, 0xFFFFFFFF, "1C", "Spectroscopy Acquisition Phase Rows", "SpectroscopyAcquisitionPhaseRows", "UL", "1", "", ("Required if Frame Type (0008,9007) Value 1 is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+        ("a", 0x00189234, 0xFFFFFFFF, "1C", "Spectroscopy Acquisition Phase Columns", "SpectroscopyAcquisitionPhaseColumns", "UL", "1", "", ("Required if Frame Type (0008,9007) Value 1 is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+        ("a", 0x00189159, 0xFFFFFFFF, "1C", "Spectroscopy Acquisition Out-of-plane Phase Steps", "SpectroscopyAcquisitionOutOfPlanePhaseSteps", "UL", "1", "", ("Required if MR Spectroscopy Acquisition Type (0018,9200) equals PLANE and Frame Type (0008,9007) Value 1 is ORIGINAL. May be present otherwise.", {"if": {"and": [{"equals": "0018,9200", "values": ["PLANE"]}, {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}]}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+        ("a", 0x00180093, 0xFFFFFFFF, "1C", "Percent Sampling", "PercentSampling", "DS", "1", "", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+        ("a", 0x00180094, 0xFFFFFFFF, "1C", "Percent Phase Field of View", "PercentPhaseFieldOfView", "DS", "1", "", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+    ), ((1, 1, None),), ()),
 )

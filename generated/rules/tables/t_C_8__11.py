@@ -2,34 +2,34 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8-11 "NM Detector Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8-11", "C.8-11", "NM Detector Module", "module")
 
 RULES = (
-    ("a", 0x00540022, 0xFFFFFFFF, "2", "Detector Information Sequence", "DetectorInformationSequence", "SQ", "1", None, (), (
-        ("a", 0x00181180, 0xFFFFFFFF, "3", "Collimator/Grid Name", "CollimatorGridName", "SH", "1", None, (), None, None),
-        ("a", 0x00181181, 0xFFFFFFFF, "2", "Collimator Type", "CollimatorType", "CS", "1", None, (("defined", ("PARA", "PINH", "FANB", "CONE", "SLNT", "ASTG", "DIVG", "NONE", "UNKN"), None, None, ""),), None, None),
-        ("a", 0x00181147, 0xFFFFFFFF, "3", "Field of View Shape", "FieldOfViewShape", "CS", "1", None, (("defined", ("RECTANGLE", "ROUND", "HEXAGONAL"), None, None, ""),), None, None),
-        ("a", 0x00181149, 0xFFFFFFFF, "3", "Field of View Dimension(s)", "FieldOfViewDimensions", "IS", "1-2", None, (), None, None),
-        ("a", 0x00181182, 0xFFFFFFFF, "2", "Focal Distance", "FocalDistance", "IS", "1-2", None, (), None, None),
-        ("a", 0x00181183, 0xFFFFFFFF, "3", "X Focus Center", "XFocusCenter", "DS", "1-2", None, (), None, None),
-        ("a", 0x00181184, 0xFFFFFFFF, "3", "Y Focus Center", "YFocusCenter", "DS", "1-2", None, (), None, None),
-        ("a", 0x00280032, 0xFFFFFFFF, "3", "Zoom Center", "ZoomCenter", "DS", "2", None, (), None, None),
-        ("a", 0x00280031, 0xFFFFFFFF, "3", "Zoom Factor", "ZoomFactor", "DS", "2", None, (), None, None),
-        ("a", 0x00181145, 0xFFFFFFFF, "3", "Center of Rotation Offset", "CenterOfRotationOffset", "DS", "1", None, (), None, None),
-        ("a", 0x00181120, 0xFFFFFFFF, "3", "Gantry/Detector Tilt", "GantryDetectorTilt", "DS", "1", None, (), None, None),
-        ("a", 0x00181110, 0xFFFFFFFF, "2C", "Distance Source to Detector", "DistanceSourceToDetector", "DS", "1", ("Required if Image Type (0008,0008) Value 4 is TRANSMISSION and Value 3 is not any of TOMO, GATED TOMO, RECON TOMO or RECON GATED TOMO.", {"if": {"and": [{"equals": "0008,0008", "values": ["TRANSMISSION"], "index": 4}, {"not": {"equals": "0008,0008", "values": ["TOMO", "GATED TOMO", "RECON TOMO", "RECON GATED TOMO"], "index": 3}}]}, "status": "executable"}), (), None, None),
-        ("a", 0x00540200, 0xFFFFFFFF, "3", "Start Angle", "StartAngle", "DS", "1", None, (), None, None),
-        ("a", 0x00181142, 0xFFFFFFFF, "3", "Radial Position", "RadialPosition", "DS", "1-n", None, (), None, None),
-        ("a", 0x00200037, 0xFFFFFFFF, "2", "Image Orientation (Patient)", "ImageOrientationPatient", "DS", "6", None, (), None, None),
-        ("a", 0x00200032, 0xFFFFFFFF, "2", "Image Position (Patient)", "ImagePositionPatient", "DS", "3", None, (), None, None),
-        ("a", 0x00540220, 0xFFFFFFFF, "3", "View Code Sequence", "ViewCodeSequence", "SQ", "1", None, (), (
+    ("a", 0x00540022, 0xFFFFFFFF, "2", "Detector Information Sequence", "DetectorInformationSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00181180, 0xFFFFFFFF, "3", "Collimator/Grid Name", "CollimatorGridName", "SH", "1", "", None, (), None, (), ()),
+        ("a", 0x00181181, 0xFFFFFFFF, "2", "Collimator Type", "CollimatorType", "CS", "1", "", None, (("defined", ("PARA", "PINH", "FANB", "CONE", "SLNT", "ASTG", "DIVG", "NONE", "UNKN"), None, None, ""),), None, (), ()),
+        ("a", 0x00181147, 0xFFFFFFFF, "3", "Field of View Shape", "FieldOfViewShape", "CS", "1", "", None, (("defined", ("RECTANGLE", "ROUND", "HEXAGONAL"), None, None, ""),), None, (), ()),
+        ("a", 0x00181149, 0xFFFFFFFF, "3", "Field of View Dimension(s)", "FieldOfViewDimensions", "IS", "1-2", "", None, (), None, (), ()),
+        ("a", 0x00181182, 0xFFFFFFFF, "2", "Focal Distance", "FocalDistance", "IS", "1-2", "", None, (), None, (), ()),
+        ("a", 0x00181183, 0xFFFFFFFF, "3", "X Focus Center", "XFocusCenter", "DS", "1-2", "", None, (), None, (), ()),
+        ("a", 0x00181184, 0xFFFFFFFF, "3", "Y Focus Center", "YFocusCenter", "DS", "1-2", "", None, (), None, (), ()),
+        ("a", 0x00280032, 0xFFFFFFFF, "3", "Zoom Center", "ZoomCenter", "DS", "2", "", None, (), None, (), ()),
+        ("a", 0x00280031, 0xFFFFFFFF, "3", "Zoom Factor", "ZoomFactor", "DS", "2", "", None, (), None, (), ()),
+        ("a", 0x00181145, 0xFFFFFFFF, "3", "Center of Rotation Offset", "CenterOfRotationOffset", "DS", "1", "", None, (), None, (), ()),
+        ("a", 0x00181120, 0xFFFFFFFF, "3", "Gantry/Detector Tilt", "GantryDetectorTilt", "DS", "1", "", None, (), None, (), ()),
+        ("a", 0x00181110, 0xFFFFFFFF, "2C", "Distance Source to Detector", "DistanceSourceToDetector", "DS", "1", "", ("Required if Image Type (0008,0008) Value 4 is TRANSMISSION and Value 3 is not any of TOMO, GATED TOMO, RECON TOMO or RECON GATED TOMO.", {"if": {"and": [{"equals": "0008,0008", "values": ["TRANSMISSION"], "index": 4}, {"not": {"equals": "0008,0008", "values": ["TOMO", "GATED TOMO", "RECON TOMO", "RECON GATED TOMO"], "index": 3}}]}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x00540200, 0xFFFFFFFF, "3", "Start Angle", "StartAngle", "DS", "1", "", None, (), None, (), ()),
+        ("a", 0x00181142, 0xFFFFFFFF, "3", "Radial Position", "RadialPosition", "DS", "1-n", "", None, (), None, (), ()),
+        ("a", 0x00200037, 0xFFFFFFFF, "2", "Image Orientation (Patient)", "ImageOrientationPatient", "DS", "6", "", None, (), None, (), ()),
+        ("a", 0x00200032, 0xFFFFFFFF, "2", "Image Position (Patient)", "ImagePositionPatient", "DS", "3", "", None, (), None, (), ()),
+        ("a", 0x00540220, 0xFFFFFFFF, "3", "View Code Sequence", "ViewCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-            ("a", 0x00540222, 0xFFFFFFFF, "2C", "View Modifier Code Sequence", "ViewModifierCodeSequence", "SQ", "1", ("Required if needed to fully specify the View.", {"if": {"unknown": "dataset", "text": "needed to fully specify the View"}, "status": "not-decidable"}), (), (
+            ("a", 0x00540222, 0xFFFFFFFF, "2C", "View Modifier Code Sequence", "ViewModifierCodeSequence", "SQ", "1", "", ("Required if needed to fully specify the View.", {"if": {"unknown": "dataset", "text": "needed to fully specify the View"}, "status": "not-decidable"}), (), (
                 ("i", "table_8.8-1", None, ()),
-            ), (0, 1)),
-        ), None),
-    ), (0, None)),
+            ), ((0, 1, None),), ()),
+        ), (), ()),
+    ), ((0, None, None),), ()),
 )

@@ -2,16 +2,16 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8-118 "CT Acquisition Type Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8-118", "C.8-118", "CT Acquisition Type Macro", "macro")
 
 RULES = (
-    ("a", 0x00189301, 0xFFFFFFFF, "1", "CT Acquisition Type Sequence", "CTAcquisitionTypeSequence", "SQ", "1", None, (), (
-        ("a", 0x00189302, 0xFFFFFFFF, "1C", "Acquisition Type", "AcquisitionType", "CS", "1", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (("defined", ("SEQUENCED", "SPIRAL", "CONSTANT_ANGLE", "STATIONARY", "FREE"), None, None, ""),), None, None),
-        ("a", 0x00189303, 0xFFFFFFFF, "1C", "Tube Angle", "TubeAngle", "FD", "1", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL and Acquisition Type (0018,9302) is CONSTANT_ANGLE. May be present otherwise if Frame Type (0008,9007) Value 1 of this frame is DERIVED and Acquisition Type (0018,9302) is CONSTANT_ANGLE.", {"if": {"and": [{"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, {"equals": "item:0018,9302", "values": ["CONSTANT_ANGLE"]}]}, "permitted_if": {"and": [{"equals": "0008,9007", "values": ["DERIVED"], "index": 1}, {"equals": "item:0018,9302", "values": ["CONSTANT_ANGLE"]}]}, "status": "executable"}), (), None, None),
-        ("a", 0x00189333, 0xFFFFFFFF, "1C", "Constant Volume Flag", "ConstantVolumeFlag", "CS", "1", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-        ("a", 0x00189334, 0xFFFFFFFF, "1C", "Fluoroscopy Flag", "FluoroscopyFlag", "CS", "1", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ), (1, 1)),
+    ("a", 0x00189301, 0xFFFFFFFF, "1", "CT Acquisition Type Sequence", "CTAcquisitionTypeSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00189302, 0xFFFFFFFF, "1C", "Acquisition Type", "AcquisitionType", "CS", "1", "", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (("defined", ("SEQUENCED", "SPIRAL", "CONSTANT_ANGLE", "STATIONARY", "FREE"), None, None, ""),), None, (), ()),
+        ("a", 0x00189303, 0xFFFFFFFF, "1C", "Tube Angle", "TubeAngle", "FD", "1", "", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL and Acquisition Type (0018,9302) is CONSTANT_ANGLE. May be present otherwise if Frame Type (0008,9007) Value 1 of this frame is DERIVED and Acquisition Type (0018,9302) is CONSTANT_ANGLE.", {"if": {"and": [{"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, {"equals": "item:0018,9302", "values": ["CONSTANT_ANGLE"]}]}, "permitted_if": {"and": [{"equals": "0008,9007", "values": ["DERIVED"], "index": 1}, {"equals": "item:0018,9302", "values": ["CONSTANT_ANGLE"]}]}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x00189333, 0xFFFFFFFF, "1C", "Constant Volume Flag", "ConstantVolumeFlag", "CS", "1", "", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+        ("a", 0x00189334, 0xFFFFFFFF, "1C", "Fluoroscopy Flag", "FluoroscopyFlag", "CS", "1", "", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ), ((1, 1, None),), ()),
 )

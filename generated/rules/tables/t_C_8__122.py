@@ -2,15 +2,15 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8-122 "CT Geometry Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8-122", "C.8-122", "CT Geometry Macro", "macro")
 
 RULES = (
-    ("a", 0x00189312, 0xFFFFFFFF, "1", "CT Geometry Sequence", "CTGeometrySequence", "SQ", "1", None, (), (
-        ("a", 0x00189378, 0xFFFFFFFF, "1C", "Referenced Path Index", "ReferencedPathIndex", "US", "1-n", ("Required if Multi-energy CT Acquisition (0018,9361) is YES.", {"if": {"equals": "0018,9361", "values": ["YES"]}, "status": "executable"}), (), None, None),
-        ("a", 0x00181110, 0xFFFFFFFF, "1C", "Distance Source to Detector", "DistanceSourceToDetector", "DS", "1", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL or Image Type (0008,0008) Value 1 is ORIGINAL. May be present otherwise.", {"if": {"or": [{"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, {"equals": "0008,0008", "values": ["ORIGINAL"], "index": 1}]}, "otherwise": "may", "status": "executable"}), (), None, None),
-        ("a", 0x00189335, 0xFFFFFFFF, "1C", "Distance Source to Data Collection Center", "DistanceSourceToDataCollectionCenter", "FD", "1", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL or Image Type (0008,0008) Value 1 is ORIGINAL. May be present otherwise.", {"if": {"or": [{"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, {"equals": "0008,0008", "values": ["ORIGINAL"], "index": 1}]}, "otherwise": "may", "status": "executable"}), (), None, None),
-    ), (1, 1)),
+    ("a", 0x00189312, 0xFFFFFFFF, "1", "CT Geometry Sequence", "CTGeometrySequence", "SQ", "1", "", None, (), (
+        ("a", 0x00189378, 0xFFFFFFFF, "1C", "Referenced Path Index", "ReferencedPathIndex", "US", "1-n", "", ("Required if Multi-energy CT Acquisition (0018,9361) is YES.", {"if": {"equals": "0018,9361", "values": ["YES"]}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x00181110, 0xFFFFFFFF, "1C", "Distance Source to Detector", "DistanceSourceToDetector", "DS", "1", "", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL or Image Type (0008,0008) Value 1 is ORIGINAL. May be present otherwise.", {"if": {"or": [{"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, {"equals": "0008,0008", "values": ["ORIGINAL"], "index": 1}]}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+        ("a", 0x00189335, 0xFFFFFFFF, "1C", "Distance Source to Data Collection Center", "DistanceSourceToDataCollectionCenter", "FD", "1", "", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL or Image Type (0008,0008) Value 1 is ORIGINAL. May be present otherwise.", {"if": {"or": [{"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, {"equals": "0008,0008", "values": ["ORIGINAL"], "index": 1}]}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+    ), ((1, 1, ("if Multi-energy CT Acquisition (0018,9361) is NO or is absent", {"if": {"or": [{"equals": "0018,9361", "values": ["NO"]}, {"absent": "0018,9361"}]}, "status": "executable"})), (1, None, ("if Multi-energy CT Acquisition (0018,9361) is YES", {"if": {"equals": "0018,9361", "values": ["YES"]}, "status": "executable"}))), ()),
 )

@@ -2,26 +2,26 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8-124 "CT Exposure Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8-124", "C.8-124", "CT Exposure Macro", "macro")
 
 RULES = (
-    ("a", 0x00189321, 0xFFFFFFFF, "1", "CT Exposure Sequence", "CTExposureSequence", "SQ", "1", None, (), (
-        ("a", 0x00189377, 0xFFFFFFFF, "1C", "Referenced X-Ray Source Index", "ReferencedXRaySourceIndex", "US", "1-n", ("Required if Multi-energy CT Acquisition (0018,9361) is YES.", {"if": {"equals": "0018,9361", "values": ["YES"]}, "status": "executable"}), (), None, None),
-        ("a", 0x00189328, 0xFFFFFFFF, "1C", "Exposure Time in ms", "ExposureTimeInms", "FD", "1", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL, or if Image Type (0008,0008) Value 1 is ORIGINAL and Multi-energy CT Acquisition (0018,9361) is YES. May be present otherwise.", {"if": {"or": [{"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, {"and": [{"equals": "0008,0008", "values": ["ORIGINAL"], "index": 1}, {"equals": "0018,9361", "values": ["YES"]}]}]}, "otherwise": "may", "status": "executable"}), (), None, None),
-        ("a", 0x00189330, 0xFFFFFFFF, "1C", "X-Ray Tube Current in mA", "XRayTubeCurrentInmA", "FD", "1", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL or Image Type (0008,0008) Value 1 is ORIGINAL. May be present otherwise.", {"if": {"or": [{"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, {"equals": "0008,0008", "values": ["ORIGINAL"], "index": 1}]}, "otherwise": "may", "status": "executable"}), (), None, None),
-        ("a", 0x00189332, 0xFFFFFFFF, "1C", "Exposure in mAs", "ExposureInmAs", "FD", "1", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL or Image Type (0008,0008) Value 1 is ORIGINAL. May be present otherwise.", {"if": {"or": [{"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, {"equals": "0008,0008", "values": ["ORIGINAL"], "index": 1}]}, "otherwise": "may", "status": "executable"}), (), None, None),
-        ("a", 0x00189323, 0xFFFFFFFF, "1C", "Exposure Modulation Type", "ExposureModulationType", "CS", "1-n", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL or Image Type (0008,0008) Value 1 is ORIGINAL. May be present otherwise.", {"if": {"or": [{"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, {"equals": "0008,0008", "values": ["ORIGINAL"], "index": 1}]}, "otherwise": "may", "status": "executable"}), (("defined", ("NONE",), None, None, ""),), None, None),
-        ("a", 0x00189345, 0xFFFFFFFF, "2C", "CTDIvol", "CTDIvol", "FD", "1", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL or Image Type (0008,0008) Value 1 is ORIGINAL. May be present otherwise.", {"if": {"or": [{"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, {"equals": "0008,0008", "values": ["ORIGINAL"], "index": 1}]}, "otherwise": "may", "status": "executable"}), (), None, None),
-        ("a", 0x00189346, 0xFFFFFFFF, "3", "CTDI Phantom Type Code Sequence", "CTDIPhantomTypeCodeSequence", "SQ", "1", None, (), (
+    ("a", 0x00189321, 0xFFFFFFFF, "1", "CT Exposure Sequence", "CTExposureSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00189377, 0xFFFFFFFF, "1C", "Referenced X-Ray Source Index", "ReferencedXRaySourceIndex", "US", "1-n", "", ("Required if Multi-energy CT Acquisition (0018,9361) is YES.", {"if": {"equals": "0018,9361", "values": ["YES"]}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x00189328, 0xFFFFFFFF, "1C", "Exposure Time in ms", "ExposureTimeInms", "FD", "1", "", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL, or if Image Type (0008,0008) Value 1 is ORIGINAL and Multi-energy CT Acquisition (0018,9361) is YES. May be present otherwise.", {"if": {"or": [{"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, {"and": [{"equals": "0008,0008", "values": ["ORIGINAL"], "index": 1}, {"equals": "0018,9361", "values": ["YES"]}]}]}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+        ("a", 0x00189330, 0xFFFFFFFF, "1C", "X-Ray Tube Current in mA", "XRayTubeCurrentInmA", "FD", "1", "", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL or Image Type (0008,0008) Value 1 is ORIGINAL. May be present otherwise.", {"if": {"or": [{"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, {"equals": "0008,0008", "values": ["ORIGINAL"], "index": 1}]}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+        ("a", 0x00189332, 0xFFFFFFFF, "1C", "Exposure in mAs", "ExposureInmAs", "FD", "1", "", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL or Image Type (0008,0008) Value 1 is ORIGINAL. May be present otherwise.", {"if": {"or": [{"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, {"equals": "0008,0008", "values": ["ORIGINAL"], "index": 1}]}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+        ("a", 0x00189323, 0xFFFFFFFF, "1C", "Exposure Modulation Type", "ExposureModulationType", "CS", "1-n", "", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL or Image Type (0008,0008) Value 1 is ORIGINAL. May be present otherwise.", {"if": {"or": [{"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, {"equals": "0008,0008", "values": ["ORIGINAL"], "index": 1}]}, "otherwise": "may", "status": "executable"}), (("defined", ("NONE",), None, None, ""),), None, (), ()),
+        ("a", 0x00189345, 0xFFFFFFFF, "2C", "CTDIvol", "CTDIvol", "FD", "1", "", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL or Image Type (0008,0008) Value 1 is ORIGINAL. May be present otherwise.", {"if": {"or": [{"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, {"equals": "0008,0008", "values": ["ORIGINAL"], "index": 1}]}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+        ("a", 0x00189346, 0xFFFFFFFF, "3", "CTDI Phantom Type Code Sequence", "CTDIPhantomTypeCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), None, ((4052, "defined"),)),
-        ("a", 0x00181271, 0xFFFFFFFF, "3", "Water Equivalent Diameter", "WaterEquivalentDiameter", "FD", "1", None, (), None, None),
-        ("a", 0x00181272, 0xFFFFFFFF, "1C", "Water Equivalent Diameter Calculation Method Code Sequence", "WaterEquivalentDiameterCalculationMethodCodeSequence", "SQ", "1", ("Required if Water Equivalent Diameter (0018,1271) is present.", {"if": {"present": "item:0018,1271"}, "status": "executable"}), (), (
+        ), (), ((4052, "defined"),)),
+        ("a", 0x00181271, 0xFFFFFFFF, "3", "Water Equivalent Diameter", "WaterEquivalentDiameter", "FD", "1", "", None, (), None, (), ()),
+        ("a", 0x00181272, 0xFFFFFFFF, "1C", "Water Equivalent Diameter Calculation Method Code Sequence", "WaterEquivalentDiameterCalculationMethodCodeSequence", "SQ", "1", "", ("Required if Water Equivalent Diameter (0018,1271) is present.", {"if": {"present": "item:0018,1271"}, "status": "executable"}), (), (
             ("i", "table_8.8-1", None, ()),
-        ), None, ((10024, "defined"),)),
-        ("a", 0x0018115E, 0xFFFFFFFF, "3", "Image and Fluoroscopy Area Dose Product", "ImageAndFluoroscopyAreaDoseProduct", "DS", "1", None, (), None, None),
-    ), (1, 1)),
+        ), (), ((10024, "defined"),)),
+        ("a", 0x0018115E, 0xFFFFFFFF, "3", "Image and Fluoroscopy Area Dose Product", "ImageAndFluoroscopyAreaDoseProduct", "DS", "1", "", None, (), None, (), ()),
+    ), ((1, 1, ("if Multi-energy CT Acquisition (0018,9361) is NO or is absent", {"if": {"or": [{"equals": "0018,9361", "values": ["NO"]}, {"absent": "0018,9361"}]}, "status": "executable"})), (1, None, ("if Multi-energy CT Acquisition (0018,9361) is YES", {"if": {"equals": "0018,9361", "values": ["YES"]}, "status": "executable"}))), ()),
 )

@@ -2,31 +2,31 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8-2 "CR Image Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8-2", "C.8-2", "CR Image Module", "module")
 
 RULES = (
-    ("a", 0x00280004, 0xFFFFFFFF, "1", "Photometric Interpretation", "PhotometricInterpretation", "CS", "1", None, (("enumerated", ("MONOCHROME1", "MONOCHROME2"), None, None, ""),), None, None),
-    ("a", 0x00180060, 0xFFFFFFFF, "3", "KVP", "KVP", "DS", "1", None, (), None, None),
-    ("a", 0x00181004, 0xFFFFFFFF, "3", "Plate ID", "PlateID", "LO", "1", None, (), None, None),
-    ("a", 0x00181110, 0xFFFFFFFF, "3", "Distance Source to Detector", "DistanceSourceToDetector", "DS", "1", None, (), None, None),
-    ("a", 0x00181111, 0xFFFFFFFF, "3", "Distance Source to Patient", "DistanceSourceToPatient", "DS", "1", None, (), None, None),
-    ("a", 0x00181150, 0xFFFFFFFF, "3", "Exposure Time", "ExposureTime", "IS", "1", None, (), None, None),
-    ("a", 0x00181151, 0xFFFFFFFF, "3", "X-Ray Tube Current", "XRayTubeCurrent", "IS", "1", None, (), None, None),
-    ("a", 0x00181152, 0xFFFFFFFF, "3", "Exposure", "Exposure", "IS", "1", None, (), None, None),
-    ("a", 0x00181153, 0xFFFFFFFF, "3", "Exposure in µAs", "ExposureInuAs", "IS", "1", None, (), None, None),
-    ("a", 0x00181164, 0xFFFFFFFF, "3", "Imager Pixel Spacing", "ImagerPixelSpacing", "DS", "2", None, (), None, None),
+    ("a", 0x00280004, 0xFFFFFFFF, "1", "Photometric Interpretation", "PhotometricInterpretation", "CS", "1", "", None, (("enumerated", ("MONOCHROME1", "MONOCHROME2"), None, None, ""),), None, (), ()),
+    ("a", 0x00180060, 0xFFFFFFFF, "3", "KVP", "KVP", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x00181004, 0xFFFFFFFF, "3", "Plate ID", "PlateID", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00181110, 0xFFFFFFFF, "3", "Distance Source to Detector", "DistanceSourceToDetector", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x00181111, 0xFFFFFFFF, "3", "Distance Source to Patient", "DistanceSourceToPatient", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x00181150, 0xFFFFFFFF, "3", "Exposure Time", "ExposureTime", "IS", "1", "", None, (), None, (), ()),
+    ("a", 0x00181151, 0xFFFFFFFF, "3", "X-Ray Tube Current", "XRayTubeCurrent", "IS", "1", "", None, (), None, (), ()),
+    ("a", 0x00181152, 0xFFFFFFFF, "3", "Exposure", "Exposure", "IS", "1", "", None, (), None, (), ()),
+    ("a", 0x00181153, 0xFFFFFFFF, "3", "Exposure in µAs", "ExposureInuAs", "IS", "1", "", None, (), None, (), ()),
+    ("a", 0x00181164, 0xFFFFFFFF, "3", "Imager Pixel Spacing", "ImagerPixelSpacing", "DS", "2", "", None, (), None, (), ()),
     ("i", "table_10-10", None, ()),
-    ("a", 0x00181170, 0xFFFFFFFF, "3", "Generator Power", "GeneratorPower", "IS", "1", None, (), None, None),
-    ("a", 0x00181400, 0xFFFFFFFF, "3", "Acquisition Device Processing Description", "AcquisitionDeviceProcessingDescription", "LO", "1", None, (), None, None),
-    ("a", 0x00181401, 0xFFFFFFFF, "3", "Acquisition Device Processing Code", "AcquisitionDeviceProcessingCode", "LO", "1", None, (), None, None),
-    ("a", 0x00181402, 0xFFFFFFFF, "3", "Cassette Orientation", "CassetteOrientation", "CS", "1", None, (("enumerated", ("LANDSCAPE", "PORTRAIT"), None, None, ""),), None, None),
-    ("a", 0x00181403, 0xFFFFFFFF, "3", "Cassette Size", "CassetteSize", "CS", "1", None, (("defined", ("18CMX24CM", "8INX10IN", "24CMX30CM", "10INX12IN", "30CMX35CM", "30CMX40CM", "11INX14IN", "35CMX35CM", "14INX14IN", "35CMX43CM", "14INX17IN"), None, None, ""),), None, None),
-    ("a", 0x00181404, 0xFFFFFFFF, "3", "Exposures on Plate", "ExposuresOnPlate", "US", "1", None, (), None, None),
-    ("a", 0x00181405, 0xFFFFFFFF, "3", "Relative X-Ray Exposure", "RelativeXRayExposure", "IS", "1", None, (), None, None),
-    ("a", 0x00186000, 0xFFFFFFFF, "3", "Sensitivity", "Sensitivity", "DS", "1", None, (), None, None),
+    ("a", 0x00181170, 0xFFFFFFFF, "3", "Generator Power", "GeneratorPower", "IS", "1", "", None, (), None, (), ()),
+    ("a", 0x00181400, 0xFFFFFFFF, "3", "Acquisition Device Processing Description", "AcquisitionDeviceProcessingDescription", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00181401, 0xFFFFFFFF, "3", "Acquisition Device Processing Code", "AcquisitionDeviceProcessingCode", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00181402, 0xFFFFFFFF, "3", "Cassette Orientation", "CassetteOrientation", "CS", "1", "", None, (("enumerated", ("LANDSCAPE", "PORTRAIT"), None, None, ""),), None, (), ()),
+    ("a", 0x00181403, 0xFFFFFFFF, "3", "Cassette Size", "CassetteSize", "CS", "1", "", None, (("defined", ("18CMX24CM", "8INX10IN", "24CMX30CM", "10INX12IN", "30CMX35CM", "30CMX40CM", "11INX14IN", "35CMX35CM", "14INX14IN", "35CMX43CM", "14INX17IN"), None, None, ""),), None, (), ()),
+    ("a", 0x00181404, 0xFFFFFFFF, "3", "Exposures on Plate", "ExposuresOnPlate", "US", "1", "", None, (), None, (), ()),
+    ("a", 0x00181405, 0xFFFFFFFF, "3", "Relative X-Ray Exposure", "RelativeXRayExposure", "IS", "1", "", None, (), None, (), ()),
+    ("a", 0x00186000, 0xFFFFFFFF, "3", "Sensitivity", "Sensitivity", "DS", "1", "", None, (), None, (), ()),
     ("i", "table_10-7", None, ()),
     ("i", "table_10-23", None, ()),
 )

@@ -2,18 +2,18 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8-24 "SC Equipment Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8-24", "C.8-24", "SC Equipment Module", "module")
 
 RULES = (
-    ("a", 0x00080064, 0xFFFFFFFF, "1", "Conversion Type", "ConversionType", "CS", "1", None, (("defined", ("DV", "DI", "DF", "WSD", "SD", "SI", "DRW", "SYN"), None, None, ""),), None, None),
-    ("a", 0x00080060, 0xFFFFFFFF, "3", "Modality", "Modality", "CS", "1", None, (("defined", ("ANN", "AR", "ASMT", "AU", "BDUS", "BI", "BMD", "CFM", "CR", "CT", "CTPROTOCOL", "DMS", "DG", "DOC", "DX", "ECG", "EEG", "EMG", "EOG", "EPS", "ES", "FID", "GM", "HC", "HD", "IO", "IOL", "IVOCT", "IVUS", "KER", "KO", "LEN", "LS", "MG", "MR", "M3D", "NM", "OAM", "OCT", "OP", "OPM", "OPT", "OPTBSV", "OPTENF", "OPV", "OSS", "OT", "PA", "PLAN", "POS", "PR", "PT", "PX", "REG", "RESP", "RF", "RG", "RTDOSE", "RTIMAGE", "RTINTENT", "RTPLAN", "RTRAD", "RTRECORD", "RTSEGANN", "RTSTRUCT", "RWV", "SEG", "SM", "SMR", "SR", "SRF", "STAIN", "TEXTUREMAP", "TG", "US", "VA", "XA", "XAPROTOCOL", "XC"), None, None, ""), ("retired", ("AS", "CD", "CF", "CP", "CS", "DD", "DF", "DM", "DS", "EC", "FA", "FS", "LP", "MA", "MS", "OPR", "ST", "VF"), None, None, "")), None, None),
-    ("a", 0x00181010, 0xFFFFFFFF, "3", "Secondary Capture Device ID", "SecondaryCaptureDeviceID", "LO", "1", None, (), None, None),
-    ("a", 0x00181016, 0xFFFFFFFF, "3", "Secondary Capture Device Manufacturer", "SecondaryCaptureDeviceManufacturer", "LO", "1", None, (), None, None),
-    ("a", 0x00181018, 0xFFFFFFFF, "3", "Secondary Capture Device Manufacturer's Model Name", "SecondaryCaptureDeviceManufacturerModelName", "LO", "1", None, (), None, None),
-    ("a", 0x00181019, 0xFFFFFFFF, "3", "Secondary Capture Device Software Versions", "SecondaryCaptureDeviceSoftwareVersions", "LO", "1-n", None, (), None, None),
-    ("a", 0x00181022, 0xFFFFFFFF, "3", "Video Image Format Acquired", "VideoImageFormatAcquired", "SH", "1", None, (), None, None),
-    ("a", 0x00181023, 0xFFFFFFFF, "3", "Digital Image Format Acquired", "DigitalImageFormatAcquired", "LO", "1", None, (), None, None),
+    ("a", 0x00080064, 0xFFFFFFFF, "1", "Conversion Type", "ConversionType", "CS", "1", "", None, (("defined", ("DV", "DI", "DF", "WSD", "SD", "SI", "DRW", "SYN"), None, None, ""),), None, (), ()),
+    ("a", 0x00080060, 0xFFFFFFFF, "3", "Modality", "Modality", "CS", "1", "", None, (("defined", ("ANN", "AR", "ASMT", "AU", "BDUS", "BI", "BMD", "CFM", "CR", "CT", "CTPROTOCOL", "DMS", "DG", "DOC", "DX", "ECG", "EEG", "EMG", "EOG", "EPS", "ES", "FID", "GM", "HC", "HD", "IO", "IOL", "IVOCT", "IVUS", "KER", "KO", "LEN", "LS", "MG", "MR", "M3D", "NM", "OAM", "OCT", "OP", "OPM", "OPT", "OPTBSV", "OPTENF", "OPV", "OSS", "OT", "PA", "PLAN", "POS", "PR", "PT", "PX", "REG", "RESP", "RF", "RG", "RTDOSE", "RTIMAGE", "RTINTENT", "RTPLAN", "RTRAD", "RTRECORD", "RTSEGANN", "RTSTRUCT", "RWV", "SEG", "SM", "SMR", "SR", "SRF", "STAIN", "TEXTUREMAP", "TG", "US", "VA", "XA", "XAPROTOCOL", "XC"), None, None, ""), ("retired", ("AS", "CD", "CF", "CP", "CS", "DD", "DF", "DM", "DS", "EC", "FA", "FS", "LP", "MA", "MS", "OPR", "ST", "VF"), None, None, "")), None, (), ()),
+    ("a", 0x00181010, 0xFFFFFFFF, "3", "Secondary Capture Device ID", "SecondaryCaptureDeviceID", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00181016, 0xFFFFFFFF, "3", "Secondary Capture Device Manufacturer", "SecondaryCaptureDeviceManufacturer", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00181018, 0xFFFFFFFF, "3", "Secondary Capture Device Manufacturer's Model Name", "SecondaryCaptureDeviceManufacturerModelName", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00181019, 0xFFFFFFFF, "3", "Secondary Capture Device Software Versions", "SecondaryCaptureDeviceSoftwareVersions", "LO", "1-n", "", None, (), None, (), ()),
+    ("a", 0x00181022, 0xFFFFFFFF, "3", "Video Image Format Acquired", "VideoImageFormatAcquired", "SH", "1", "", None, (), None, (), ()),
+    ("a", 0x00181023, 0xFFFFFFFF, "3", "Digital Image Format Acquired", "DigitalImageFormatAcquired", "LO", "1", "", None, (), None, (), ()),
 )

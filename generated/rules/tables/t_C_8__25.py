@@ -2,18 +2,18 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8-25 "SC Image Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8-25", "C.8-25", "SC Image Module", "module")
 
 RULES = (
-    ("a", 0x00181012, 0xFFFFFFFF, "3", "Date of Secondary Capture", "DateOfSecondaryCapture", "DA", "1", None, (), None, None),
-    ("a", 0x00181014, 0xFFFFFFFF, "3", "Time of Secondary Capture", "TimeOfSecondaryCapture", "TM", "1", None, (), None, None),
-    ("a", 0x00182010, 0xFFFFFFFF, "3", "Nominal Scanned Pixel Spacing", "NominalScannedPixelSpacing", "DS", "2", None, (), None, None),
-    ("a", 0x0040E008, 0xFFFFFFFF, "3", "Document Class Code Sequence", "DocumentClassCodeSequence", "SQ", "1", None, (), (
+    ("a", 0x00181012, 0xFFFFFFFF, "3", "Date of Secondary Capture", "DateOfSecondaryCapture", "DA", "1", "", None, (), None, (), ()),
+    ("a", 0x00181014, 0xFFFFFFFF, "3", "Time of Secondary Capture", "TimeOfSecondaryCapture", "TM", "1", "", None, (), None, (), ()),
+    ("a", 0x00182010, 0xFFFFFFFF, "3", "Nominal Scanned Pixel Spacing", "NominalScannedPixelSpacing", "DS", "2", "", None, (), None, (), ()),
+    ("a", 0x0040E008, 0xFFFFFFFF, "3", "Document Class Code Sequence", "DocumentClassCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), None),
+    ), (), ()),
     ("i", "table_10-10", None, ()),
     ("i", "table_10-25", None, ()),
 )

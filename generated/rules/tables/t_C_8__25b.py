@@ -2,23 +2,23 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8-25b "SC Multi-frame Image Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8-25b", "C.8-25b", "SC Multi-frame Image Module", "module")
 
 RULES = (
-    ("a", 0x00280301, 0xFFFFFFFF, "1", "Burned In Annotation", "BurnedInAnnotation", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ("a", 0x00280302, 0xFFFFFFFF, "3", "Recognizable Visual Features", "RecognizableVisualFeatures", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ("a", 0x20500020, 0xFFFFFFFF, "1C", "Presentation LUT Shape", "PresentationLUTShape", "CS", "1", ("Required if Photometric Interpretation (0028,0004) is MONOCHROME2, and Bits Stored (0028,0101) is greater than 1.", {"if": {"and": [{"equals": "0028,0004", "values": ["MONOCHROME2"]}, {"compare": "0028,0101", "op": ">", "value": 1}]}, "status": "executable"}), (("enumerated", ("IDENTITY",), None, None, ""),), None, None),
-    ("a", 0x2010015E, 0xFFFFFFFF, "3", "Illumination", "Illumination", "US", "1", None, (), None, None),
-    ("a", 0x20100160, 0xFFFFFFFF, "3", "Reflected Ambient Light", "ReflectedAmbientLight", "US", "1", None, (), None, None),
-    ("a", 0x00281052, 0xFFFFFFFF, "1C", "Rescale Intercept", "RescaleIntercept", "DS", "1", ("Required if Photometric Interpretation (0028,0004) is MONOCHROME2, and Bits Stored (0028,0101) is greater than 1.", {"if": {"and": [{"equals": "0028,0004", "values": ["MONOCHROME2"]}, {"compare": "0028,0101", "op": ">", "value": 1}]}, "status": "executable"}), (), None, None),
-    ("a", 0x00281053, 0xFFFFFFFF, "1C", "Rescale Slope", "RescaleSlope", "DS", "1", ("Required if Photometric Interpretation (0028,0004) is MONOCHROME2, and Bits Stored (0028,0101) is greater than 1.", {"if": {"and": [{"equals": "0028,0004", "values": ["MONOCHROME2"]}, {"compare": "0028,0101", "op": ">", "value": 1}]}, "status": "executable"}), (), None, None),
-    ("a", 0x00281054, 0xFFFFFFFF, "1C", "Rescale Type", "RescaleType", "LO", "1", ("Required if Photometric Interpretation (0028,0004) is MONOCHROME2, and Bits Stored (0028,0101) is greater than 1.", {"if": {"and": [{"equals": "0028,0004", "values": ["MONOCHROME2"]}, {"compare": "0028,0101", "op": ">", "value": 1}]}, "status": "executable"}), (("defined", ("US",), None, None, ""),), None, None),
-    ("a", 0x00280009, 0xFFFFFFFF, "1C", "Frame Increment Pointer", "FrameIncrementPointer", "AT", "1-n", ("Shall be present if Number of Frames is greater than 1, overriding (specializing) the Type 1 requirement on this Attribute in the Multi-frame Module.", {"if": {"and": [{"compare": "0028,0008", "op": ">", "value": 1}, {"unknown": "unparsed", "text": "overriding (specializing) the Type 1 requirement on this Attribute in the Multi-frame Module"}]}, "status": "unparsed"}), (), None, None),
-    ("a", 0x00182010, 0xFFFFFFFF, "1C", "Nominal Scanned Pixel Spacing", "NominalScannedPixelSpacing", "DS", "2", ("Required if Conversion Type (0008,0064) is DF (Digitized Film). May also be present if Conversion Type (0008,0064) is SD (Scanned Document) or SI (Scanned Image).", {"if": {"equals": "0008,0064", "values": ["DF"]}, "status": "executable"}), (), None, None),
+    ("a", 0x00280301, 0xFFFFFFFF, "1", "Burned In Annotation", "BurnedInAnnotation", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ("a", 0x00280302, 0xFFFFFFFF, "3", "Recognizable Visual Features", "RecognizableVisualFeatures", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ("a", 0x20500020, 0xFFFFFFFF, "1C", "Presentation LUT Shape", "PresentationLUTShape", "CS", "1", "", ("Required if Photometric Interpretation (0028,0004) is MONOCHROME2, and Bits Stored (0028,0101) is greater than 1.", {"if": {"and": [{"equals": "0028,0004", "values": ["MONOCHROME2"]}, {"compare": "0028,0101", "op": ">", "value": 1}]}, "status": "executable"}), (("enumerated", ("IDENTITY",), None, None, ""),), None, (), ()),
+    ("a", 0x2010015E, 0xFFFFFFFF, "3", "Illumination", "Illumination", "US", "1", "", None, (), None, (), ()),
+    ("a", 0x20100160, 0xFFFFFFFF, "3", "Reflected Ambient Light", "ReflectedAmbientLight", "US", "1", "", None, (), None, (), ()),
+    ("a", 0x00281052, 0xFFFFFFFF, "1C", "Rescale Intercept", "RescaleIntercept", "DS", "1", "", ("Required if Photometric Interpretation (0028,0004) is MONOCHROME2, and Bits Stored (0028,0101) is greater than 1.", {"if": {"and": [{"equals": "0028,0004", "values": ["MONOCHROME2"]}, {"compare": "0028,0101", "op": ">", "value": 1}]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00281053, 0xFFFFFFFF, "1C", "Rescale Slope", "RescaleSlope", "DS", "1", "", ("Required if Photometric Interpretation (0028,0004) is MONOCHROME2, and Bits Stored (0028,0101) is greater than 1.", {"if": {"and": [{"equals": "0028,0004", "values": ["MONOCHROME2"]}, {"compare": "0028,0101", "op": ">", "value": 1}]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00281054, 0xFFFFFFFF, "1C", "Rescale Type", "RescaleType", "LO", "1", "", ("Required if Photometric Interpretation (0028,0004) is MONOCHROME2, and Bits Stored (0028,0101) is greater than 1.", {"if": {"and": [{"equals": "0028,0004", "values": ["MONOCHROME2"]}, {"compare": "0028,0101", "op": ">", "value": 1}]}, "status": "executable"}), (("defined", ("US",), None, None, ""),), None, (), ()),
+    ("a", 0x00280009, 0xFFFFFFFF, "1C", "Frame Increment Pointer", "FrameIncrementPointer", "AT", "1-n", "", ("Shall be present if Number of Frames is greater than 1, overriding (specializing) the Type 1 requirement on this Attribute in the Multi-frame Module.", {"if": {"and": [{"compare": "0028,0008", "op": ">", "value": 1}, {"unknown": "unparsed", "text": "overriding (specializing) the Type 1 requirement on this Attribute in the Multi-frame Module"}]}, "status": "unparsed"}), (), None, (), ()),
+    ("a", 0x00182010, 0xFFFFFFFF, "1C", "Nominal Scanned Pixel Spacing", "NominalScannedPixelSpacing", "DS", "2", "", ("Required if Conversion Type (0008,0064) is DF (Digitized Film). May also be present if Conversion Type (0008,0064) is SD (Scanned Document) or SI (Scanned Image).", {"if": {"equals": "0008,0064", "values": ["DF"]}, "status": "executable"}), (), None, (), ()),
     ("i", "table_10-10", None, ()),
-    ("a", 0x00182020, 0xFFFFFFFF, "3", "Digitizing Device Transport Direction", "DigitizingDeviceTransportDirection", "CS", "1", None, (("enumerated", ("ROW", "COLUMN"), None, None, ""),), None, None),
-    ("a", 0x00182030, 0xFFFFFFFF, "3", "Rotation of Scanned Film", "RotationOfScannedFilm", "DS", "1", None, (), None, None),
+    ("a", 0x00182020, 0xFFFFFFFF, "3", "Digitizing Device Transport Direction", "DigitizingDeviceTransportDirection", "CS", "1", "", None, (("enumerated", ("ROW", "COLUMN"), None, None, ""),), None, (), ()),
+    ("a", 0x00182030, 0xFFFFFFFF, "3", "Rotation of Scanned Film", "RotationOfScannedFilm", "DS", "1", "", None, (), None, (), ()),
 )

@@ -2,17 +2,17 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8-25c "SC Multi-frame Vector Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8-25c", "C.8-25c", "SC Multi-frame Vector Module", "module")
 
 RULES = (
-    ("a", 0x00181065, 0xFFFFFFFF, "1C", "Frame Time Vector", "FrameTimeVector", "DS", "1-n", ("Required if Frame Increment Pointer (0028,0009) points to Frame Time Vector (0018,1065).", {"if": {"points_to": "0028,0009", "values": ["0018,1065"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00182001, 0xFFFFFFFF, "1C", "Page Number Vector", "PageNumberVector", "IS", "1-n", ("Required if Frame Increment Pointer (0028,0009) points to Page Number Vector (0018,2001).", {"if": {"points_to": "0028,0009", "values": ["0018,2001"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00182002, 0xFFFFFFFF, "1C", "Frame Label Vector", "FrameLabelVector", "SH", "1-n", ("Required if Frame Increment Pointer (0028,0009) points to Frame Label Vector (0018,2002).", {"if": {"points_to": "0028,0009", "values": ["0018,2002"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00182003, 0xFFFFFFFF, "1C", "Frame Primary Angle Vector", "FramePrimaryAngleVector", "DS", "1-n", ("Required if Frame Increment Pointer (0028,0009) points to Frame Primary Angle Vector (0018,2003).", {"if": {"points_to": "0028,0009", "values": ["0018,2003"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00182004, 0xFFFFFFFF, "1C", "Frame Secondary Angle Vector", "FrameSecondaryAngleVector", "DS", "1-n", ("Required if Frame Increment Pointer (0028,0009) points to Frame Secondary Angle Vector (0018,2004).", {"if": {"points_to": "0028,0009", "values": ["0018,2004"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00182005, 0xFFFFFFFF, "1C", "Slice Location Vector", "SliceLocationVector", "DS", "1-n", ("Required if Frame Increment Pointer (0028,0009) points to Slice Location Vector (0018,2005).", {"if": {"points_to": "0028,0009", "values": ["0018,2005"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00182006, 0xFFFFFFFF, "1C", "Display Window Label Vector", "DisplayWindowLabelVector", "SH", "1-n", ("Required if Frame Increment Pointer (0028,0009) points to Display Window Label Vector (0018,2006).", {"if": {"points_to": "0028,0009", "values": ["0018,2006"]}, "status": "executable"}), (), None, None),
+    ("a", 0x00181065, 0xFFFFFFFF, "1C", "Frame Time Vector", "FrameTimeVector", "DS", "1-n", "", ("Required if Frame Increment Pointer (0028,0009) points to Frame Time Vector (0018,1065).", {"if": {"points_to": "0028,0009", "values": ["0018,1065"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00182001, 0xFFFFFFFF, "1C", "Page Number Vector", "PageNumberVector", "IS", "1-n", "", ("Required if Frame Increment Pointer (0028,0009) points to Page Number Vector (0018,2001).", {"if": {"points_to": "0028,0009", "values": ["0018,2001"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00182002, 0xFFFFFFFF, "1C", "Frame Label Vector", "FrameLabelVector", "SH", "1-n", "", ("Required if Frame Increment Pointer (0028,0009) points to Frame Label Vector (0018,2002).", {"if": {"points_to": "0028,0009", "values": ["0018,2002"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00182003, 0xFFFFFFFF, "1C", "Frame Primary Angle Vector", "FramePrimaryAngleVector", "DS", "1-n", "", ("Required if Frame Increment Pointer (0028,0009) points to Frame Primary Angle Vector (0018,2003).", {"if": {"points_to": "0028,0009", "values": ["0018,2003"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00182004, 0xFFFFFFFF, "1C", "Frame Secondary Angle Vector", "FrameSecondaryAngleVector", "DS", "1-n", "", ("Required if Frame Increment Pointer (0028,0009) points to Frame Secondary Angle Vector (0018,2004).", {"if": {"points_to": "0028,0009", "values": ["0018,2004"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00182005, 0xFFFFFFFF, "1C", "Slice Location Vector", "SliceLocationVector", "DS", "1-n", "", ("Required if Frame Increment Pointer (0028,0009) points to Slice Location Vector (0018,2005).", {"if": {"points_to": "0028,0009", "values": ["0018,2005"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00182006, 0xFFFFFFFF, "1C", "Display Window Label Vector", "DisplayWindowLabelVector", "SH", "1-n", "", ("Required if Frame Increment Pointer (0028,0009) points to Display Window Label Vector (0018,2006).", {"if": {"points_to": "0028,0009", "values": ["0018,2006"]}, "status": "executable"}), (), None, (), ()),
 )

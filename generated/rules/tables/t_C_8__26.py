@@ -2,35 +2,35 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8-26 "X-Ray Image Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8-26", "C.8-26", "X-Ray Image Module", "module")
 
 RULES = (
-    ("a", 0x00280009, 0xFFFFFFFF, "1C", "Frame Increment Pointer", "FrameIncrementPointer", "AT", "1-n", ("Required if Multi-frame Image.", {"if": {"unknown": "dataset", "text": "Multi-frame Image"}, "status": "not-decidable"}), (("enumerated", ("00181063H", "00181065H"), None, None, ""),), None, None),
-    ("a", 0x00282110, 0xFFFFFFFF, "1C", "Lossy Image Compression", "LossyImageCompression", "CS", "1", ("Required if Lossy Compression has been performed on the Image. May be present otherwise.", {"if": {"unknown": "dataset", "text": "Lossy Compression has been performed on the Image"}, "otherwise": "may", "status": "not-decidable"}), (("enumerated", ("00", "01"), None, None, ""),), None, None),
-    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", None, (("enumerated", ("ORIGINAL", "DERIVED"), 1, None, ""), ("enumerated", ("PRIMARY", "SECONDARY"), 2, None, ""), ("enumerated", ("SINGLE PLANE", "BIPLANE A", "BIPLANE B"), 3, None, "")), None, None),
-    ("a", 0x00281040, 0xFFFFFFFF, "1", "Pixel Intensity Relationship", "PixelIntensityRelationship", "CS", "1", None, (("defined", ("LIN", "LOG", "DISP"), None, None, ""),), None, None),
-    ("a", 0x00280002, 0xFFFFFFFF, "1", "Samples per Pixel", "SamplesPerPixel", "US", "1", None, (), None, None),
-    ("a", 0x00280004, 0xFFFFFFFF, "1", "Photometric Interpretation", "PhotometricInterpretation", "CS", "1", None, (("enumerated", ("MONOCHROME2",), None, None, ""),), None, None),
-    ("a", 0x00280100, 0xFFFFFFFF, "1", "Bits Allocated", "BitsAllocated", "US", "1", None, (("enumerated", ("8", "16"), None, None, ""),), None, None),
-    ("a", 0x00280101, 0xFFFFFFFF, "1", "Bits Stored", "BitsStored", "US", "1", None, (("enumerated", ("8", "10", "12", "16"), None, None, ""),), None, None),
-    ("a", 0x00280102, 0xFFFFFFFF, "1", "High Bit", "HighBit", "US", "1", None, (), None, None),
-    ("a", 0x00280103, 0xFFFFFFFF, "1", "Pixel Representation", "PixelRepresentation", "US", "1", None, (), None, None),
-    ("a", 0x00180022, 0xFFFFFFFF, "3", "Scan Options", "ScanOptions", "CS", "1-n", None, (("defined", ("EKG", "PHY", "TOMO", "CHASE", "ROTA"), None, None, ""),), None, None),
+    ("a", 0x00280009, 0xFFFFFFFF, "1C", "Frame Increment Pointer", "FrameIncrementPointer", "AT", "1-n", "", ("Required if Multi-frame Image.", {"if": {"unknown": "dataset", "text": "Multi-frame Image"}, "status": "not-decidable"}), (("enumerated", ("00181063H", "00181065H"), None, None, ""),), None, (), ()),
+    ("a", 0x00282110, 0xFFFFFFFF, "1C", "Lossy Image Compression", "LossyImageCompression", "CS", "1", "", ("Required if Lossy Compression has been performed on the Image. May be present otherwise.", {"if": {"unknown": "dataset", "text": "Lossy Compression has been performed on the Image"}, "otherwise": "may", "status": "not-decidable"}), (("enumerated", ("00", "01"), None, None, ""),), None, (), ()),
+    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", "", None, (("enumerated", ("ORIGINAL", "DERIVED"), 1, None, ""), ("enumerated", ("PRIMARY", "SECONDARY"), 2, None, ""), ("enumerated", ("SINGLE PLANE", "BIPLANE A", "BIPLANE B"), 3, None, "")), None, (), ()),
+    ("a", 0x00281040, 0xFFFFFFFF, "1", "Pixel Intensity Relationship", "PixelIntensityRelationship", "CS", "1", "", None, (("defined", ("LIN", "LOG", "DISP"), None, None, ""),), None, (), ()),
+    ("a", 0x00280002, 0xFFFFFFFF, "1", "Samples per Pixel", "SamplesPerPixel", "US", "1", "", None, (), None, (), ()),
+    ("a", 0x00280004, 0xFFFFFFFF, "1", "Photometric Interpretation", "PhotometricInterpretation", "CS", "1", "", None, (("enumerated", ("MONOCHROME2",), None, None, ""),), None, (), ()),
+    ("a", 0x00280100, 0xFFFFFFFF, "1", "Bits Allocated", "BitsAllocated", "US", "1", "", None, (("enumerated", ("8", "16"), None, None, ""),), None, (), ()),
+    ("a", 0x00280101, 0xFFFFFFFF, "1", "Bits Stored", "BitsStored", "US", "1", "", None, (("enumerated", ("8", "10", "12", "16"), None, None, ""),), None, (), ()),
+    ("a", 0x00280102, 0xFFFFFFFF, "1", "High Bit", "HighBit", "US", "1", "", None, (), None, (), ()),
+    ("a", 0x00280103, 0xFFFFFFFF, "1", "Pixel Representation", "PixelRepresentation", "US", "1", "", None, (), None, (), ()),
+    ("a", 0x00180022, 0xFFFFFFFF, "3", "Scan Options", "ScanOptions", "CS", "1-n", "", None, (("defined", ("EKG", "PHY", "TOMO", "CHASE", "ROTA"), None, None, ""),), None, (), ()),
     ("i", "table_10-7", None, ()),
-    ("a", 0x00286040, 0xFFFFFFFF, "3", "R Wave Pointer", "RWavePointer", "US", "1-n", None, (), None, None),
-    ("a", 0x00081140, 0xFFFFFFFF, "1C", "Referenced Image Sequence", "ReferencedImageSequence", "SQ", "1", ("Shall be present if Image Type (0008,0008) Value 3 is BIPLANE A or BIPLANE B. May be present otherwise.", {"if": {"equals": "0008,0008", "values": ["BIPLANE A", "BIPLANE B"], "index": 3}, "otherwise": "may", "status": "executable"}), (), (
+    ("a", 0x00286040, 0xFFFFFFFF, "3", "R Wave Pointer", "RWavePointer", "US", "1-n", "", None, (), None, (), ()),
+    ("a", 0x00081140, 0xFFFFFFFF, "1C", "Referenced Image Sequence", "ReferencedImageSequence", "SQ", "1", "", ("Shall be present if Image Type (0008,0008) Value 3 is BIPLANE A or BIPLANE B. May be present otherwise.", {"if": {"equals": "0008,0008", "values": ["BIPLANE A", "BIPLANE B"], "index": 3}, "otherwise": "may", "status": "executable"}), (), (
         ("i", "table_10-3", None, ()),
-        ("a", 0x0040A170, 0xFFFFFFFF, "3", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", None, (), (
+        ("a", 0x0040A170, 0xFFFFFFFF, "3", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), None, ((7201, "defined"),)),
-    ), (1, None)),
-    ("a", 0x00082111, 0xFFFFFFFF, "3", "Derivation Description", "DerivationDescription", "ST", "1", None, (), None, None),
-    ("a", 0x00181400, 0xFFFFFFFF, "3", "Acquisition Device Processing Description", "AcquisitionDeviceProcessingDescription", "LO", "1", None, (), None, None),
-    ("a", 0x00182002, 0xFFFFFFFF, "3", "Frame Label Vector", "FrameLabelVector", "SH", "1-n", None, (), None, None),
-    ("a", 0x0028000A, 0xFFFFFFFF, "3", "Frame Dimension Pointer", "FrameDimensionPointer", "AT", "1-n", None, (("defined", ("00181063H", "00181065H"), None, {"unknown": "unparsed", "text": "for multi-frame cine from the Cine Module (see Section C.7.6.5)"}, "for multi-frame cine from the Cine Module (see Section C.7.6.5)"), ("defined", ("00181520H", "00181521H"), None, {"unknown": "unparsed", "text": "for rotational acquisition from the XA Positioner Module (see Section C.8.7.5)"}, "for rotational acquisition from the XA Positioner Module (see Section C.8.7.5)"), ("defined", ("00181135H", "00181137H", "00181136H"), None, {"unknown": "unparsed", "text": "for stepped acquisition from the X-Ray Table Module (see Section C.8.7.4)"}, "for stepped acquisition from the X-Ray Table Module (see Section C.8.7.4)"), ("defined", ("00182002H",), None, {"unknown": "dataset", "text": "for an arbitrary labeled increment"}, "for an arbitrary labeled increment")), None, None),
-    ("a", 0x00500004, 0xFFFFFFFF, "3", "Calibration Image", "CalibrationImage", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
+        ), (), ((7201, "defined"),)),
+    ), ((1, None, None),), ()),
+    ("a", 0x00082111, 0xFFFFFFFF, "3", "Derivation Description", "DerivationDescription", "ST", "1", "", None, (), None, (), ()),
+    ("a", 0x00181400, 0xFFFFFFFF, "3", "Acquisition Device Processing Description", "AcquisitionDeviceProcessingDescription", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00182002, 0xFFFFFFFF, "3", "Frame Label Vector", "FrameLabelVector", "SH", "1-n", "", None, (), None, (), ()),
+    ("a", 0x0028000A, 0xFFFFFFFF, "3", "Frame Dimension Pointer", "FrameDimensionPointer", "AT", "1-n", "", None, (("defined", ("00181063H", "00181065H"), None, {"unknown": "unparsed", "text": "for multi-frame cine from the Cine Module (see Section C.7.6.5)"}, "for multi-frame cine from the Cine Module (see Section C.7.6.5)"), ("defined", ("00181520H", "00181521H"), None, {"unknown": "unparsed", "text": "for rotational acquisition from the XA Positioner Module (see Section C.8.7.5)"}, "for rotational acquisition from the XA Positioner Module (see Section C.8.7.5)"), ("defined", ("00181135H", "00181137H", "00181136H"), None, {"unknown": "unparsed", "text": "for stepped acquisition from the X-Ray Table Module (see Section C.8.7.4)"}, "for stepped acquisition from the X-Ray Table Module (see Section C.8.7.4)"), ("defined", ("00182002H",), None, {"unknown": "dataset", "text": "for an arbitrary labeled increment"}, "for an arbitrary labeled increment")), None, (), ()),
+    ("a", 0x00500004, 0xFFFFFFFF, "3", "Calibration Image", "CalibrationImage", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
     ("i", "table_10.41-1", None, ()),
 )

@@ -2,29 +2,29 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8-27 "X-Ray Acquisition Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8-27", "C.8-27", "X-Ray Acquisition Module", "module")
 
 RULES = (
-    ("a", 0x00180060, 0xFFFFFFFF, "2", "KVP", "KVP", "DS", "1", None, (), None, None),
-    ("a", 0x00181155, 0xFFFFFFFF, "1", "Radiation Setting", "RadiationSetting", "CS", "1", None, (("enumerated", ("SC", "GR"), None, None, ""),), None, None),
-    ("a", 0x00181151, 0xFFFFFFFF, "2C", "X-Ray Tube Current", "XRayTubeCurrent", "IS", "1", ("Required if Exposure (0018,1152) is not present. May be present otherwise.", {"if": {"absent": "0018,1152"}, "otherwise": "may", "status": "executable"}), (), None, None),
-    ("a", 0x00188151, 0xFFFFFFFF, "3", "X-Ray Tube Current in µA", "XRayTubeCurrentInuA", "DS", "1", None, (), None, None),
-    ("a", 0x00181150, 0xFFFFFFFF, "2C", "Exposure Time", "ExposureTime", "IS", "1", ("Required if Exposure (0018,1152) is not present. May be present otherwise.", {"if": {"absent": "0018,1152"}, "otherwise": "may", "status": "executable"}), (), None, None),
-    ("a", 0x00188150, 0xFFFFFFFF, "3", "Exposure Time in µS", "ExposureTimeInuS", "DS", "1", None, (), None, None),
-    ("a", 0x00181152, 0xFFFFFFFF, "2C", "Exposure", "Exposure", "IS", "1", ("Required if either Exposure Time (0018,1150) or X-Ray Tube Current (0018,1151) are not present. May be present otherwise.", {"if": {"or": [{"absent": "0018,1150"}, {"absent": "0018,1151"}]}, "otherwise": "may", "status": "executable"}), (), None, None),
-    ("a", 0x00181153, 0xFFFFFFFF, "3", "Exposure in µAs", "ExposureInuAs", "IS", "1", None, (), None, None),
-    ("a", 0x00181166, 0xFFFFFFFF, "3", "Grid", "Grid", "CS", "1", None, (("defined", ("IN", "NONE"), None, None, ""),), None, None),
-    ("a", 0x00181154, 0xFFFFFFFF, "3", "Average Pulse Width", "AveragePulseWidth", "DS", "1", None, (), None, None),
-    ("a", 0x0018115A, 0xFFFFFFFF, "3", "Radiation Mode", "RadiationMode", "CS", "1", None, (("defined", ("CONTINUOUS", "PULSED"), None, None, ""),), None, None),
-    ("a", 0x00181161, 0xFFFFFFFF, "3", "Type of Filters", "TypeOfFilters", "LO", "1-n", None, (), None, None),
-    ("a", 0x00181162, 0xFFFFFFFF, "3", "Intensifier Size", "IntensifierSize", "DS", "1", None, (), None, None),
-    ("a", 0x00181147, 0xFFFFFFFF, "3", "Field of View Shape", "FieldOfViewShape", "CS", "1", None, (("defined", ("ROUND", "RECTANGLE"), None, None, ""),), None, None),
-    ("a", 0x00181149, 0xFFFFFFFF, "3", "Field of View Dimension(s)", "FieldOfViewDimensions", "IS", "1-2", None, (), None, None),
-    ("a", 0x00181164, 0xFFFFFFFF, "3", "Imager Pixel Spacing", "ImagerPixelSpacing", "DS", "2", None, (), None, None),
+    ("a", 0x00180060, 0xFFFFFFFF, "2", "KVP", "KVP", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x00181155, 0xFFFFFFFF, "1", "Radiation Setting", "RadiationSetting", "CS", "1", "", None, (("enumerated", ("SC", "GR"), None, None, ""),), None, (), ()),
+    ("a", 0x00181151, 0xFFFFFFFF, "2C", "X-Ray Tube Current", "XRayTubeCurrent", "IS", "1", "", ("Required if Exposure (0018,1152) is not present. May be present otherwise.", {"if": {"absent": "0018,1152"}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+    ("a", 0x00188151, 0xFFFFFFFF, "3", "X-Ray Tube Current in µA", "XRayTubeCurrentInuA", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x00181150, 0xFFFFFFFF, "2C", "Exposure Time", "ExposureTime", "IS", "1", "", ("Required if Exposure (0018,1152) is not present. May be present otherwise.", {"if": {"absent": "0018,1152"}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+    ("a", 0x00188150, 0xFFFFFFFF, "3", "Exposure Time in µS", "ExposureTimeInuS", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x00181152, 0xFFFFFFFF, "2C", "Exposure", "Exposure", "IS", "1", "", ("Required if either Exposure Time (0018,1150) or X-Ray Tube Current (0018,1151) are not present. May be present otherwise.", {"if": {"or": [{"absent": "0018,1150"}, {"absent": "0018,1151"}]}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+    ("a", 0x00181153, 0xFFFFFFFF, "3", "Exposure in µAs", "ExposureInuAs", "IS", "1", "", None, (), None, (), ()),
+    ("a", 0x00181166, 0xFFFFFFFF, "3", "Grid", "Grid", "CS", "1-n", "1", None, (("defined", ("IN", "NONE"), None, None, ""),), None, (), ()),
+    ("a", 0x00181154, 0xFFFFFFFF, "3", "Average Pulse Width", "AveragePulseWidth", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x0018115A, 0xFFFFFFFF, "3", "Radiation Mode", "RadiationMode", "CS", "1", "", None, (("defined", ("CONTINUOUS", "PULSED"), None, None, ""),), None, (), ()),
+    ("a", 0x00181161, 0xFFFFFFFF, "3", "Type of Filters", "TypeOfFilters", "LO", "1-n", "", None, (), None, (), ()),
+    ("a", 0x00181162, 0xFFFFFFFF, "3", "Intensifier Size", "IntensifierSize", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x00181147, 0xFFFFFFFF, "3", "Field of View Shape", "FieldOfViewShape", "CS", "1", "", None, (("defined", ("ROUND", "RECTANGLE"), None, None, ""),), None, (), ()),
+    ("a", 0x00181149, 0xFFFFFFFF, "3", "Field of View Dimension(s)", "FieldOfViewDimensions", "IS", "1-2", "", None, (), None, (), ()),
+    ("a", 0x00181164, 0xFFFFFFFF, "3", "Imager Pixel Spacing", "ImagerPixelSpacing", "DS", "2", "", None, (), None, (), ()),
     ("i", "table_10-10", None, ()),
-    ("a", 0x00181190, 0xFFFFFFFF, "3", "Focal Spot(s)", "FocalSpots", "DS", "1-n", None, (), None, None),
-    ("a", 0x0018115E, 0xFFFFFFFF, "3", "Image and Fluoroscopy Area Dose Product", "ImageAndFluoroscopyAreaDoseProduct", "DS", "1", None, (), None, None),
+    ("a", 0x00181190, 0xFFFFFFFF, "3", "Focal Spot(s)", "FocalSpots", "DS", "1-n", "", None, (), None, (), ()),
+    ("a", 0x0018115E, 0xFFFFFFFF, "3", "Image and Fluoroscopy Area Dose Product", "ImageAndFluoroscopyAreaDoseProduct", "DS", "1", "", None, (), None, (), ()),
 )

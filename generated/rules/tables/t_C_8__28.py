@@ -2,12 +2,12 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8-28 "X-Ray Collimator Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8-28", "C.8-28", "X-Ray Collimator Module", "module")
 
 RULES = (
-    ("a", 0x00181700, 0xFFFFFFFF, "1", "Collimator Shape", "CollimatorShape", "CS", "1-3", None, (("enumerated", ("RECTANGULAR", "CIRCULAR", "POLYGONAL"), None, None, ""),), None, None),
+    ("a", 0x00181700, 0xFFFFFFFF, "1", "Collimator Shape", "CollimatorShape", "CS", "1-3", "", None, (("enumerated", ("RECTANGULAR", "CIRCULAR", "POLYGONAL"), None, None, ""),), None, (), ()),
     ("i", "table_C.8-28b", None, ()),
 )

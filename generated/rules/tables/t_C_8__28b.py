@@ -2,17 +2,17 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8-28b "X-Ray Collimator Dimensions Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8-28b", "C.8-28b", "X-Ray Collimator Dimensions Macro", "macro")
 
 RULES = (
-    ("a", 0x00181702, 0xFFFFFFFF, "1C", "Collimator Left Vertical Edge", "CollimatorLeftVerticalEdge", "IS", "1", ("Required if a value of Collimator Shape (0018,1700) is RECTANGULAR.", {"if": {"equals": "0018,1700", "values": ["RECTANGULAR"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00181704, 0xFFFFFFFF, "1C", "Collimator Right Vertical Edge", "CollimatorRightVerticalEdge", "IS", "1", ("Required if a value of Collimator Shape (0018,1700) is RECTANGULAR.", {"if": {"equals": "0018,1700", "values": ["RECTANGULAR"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00181706, 0xFFFFFFFF, "1C", "Collimator Upper Horizontal Edge", "CollimatorUpperHorizontalEdge", "IS", "1", ("Required if a value of Collimator Shape (0018,1700) is RECTANGULAR.", {"if": {"equals": "0018,1700", "values": ["RECTANGULAR"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00181708, 0xFFFFFFFF, "1C", "Collimator Lower Horizontal Edge", "CollimatorLowerHorizontalEdge", "IS", "1", ("Required if a value of Collimator Shape (0018,1700) is RECTANGULAR.", {"if": {"equals": "0018,1700", "values": ["RECTANGULAR"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00181710, 0xFFFFFFFF, "1C", "Center of Circular Collimator", "CenterOfCircularCollimator", "IS", "2", ("Required if a value of Collimator Shape (0018,1700) is CIRCULAR.", {"if": {"equals": "0018,1700", "values": ["CIRCULAR"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00181712, 0xFFFFFFFF, "1C", "Radius of Circular Collimator", "RadiusOfCircularCollimator", "IS", "1", ("Required if a value of Collimator Shape (0018,1700) is CIRCULAR.", {"if": {"equals": "0018,1700", "values": ["CIRCULAR"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00181720, 0xFFFFFFFF, "1C", "Vertices of the Polygonal Collimator", "VerticesOfThePolygonalCollimator", "IS", "2-2n", ("Required if a value of Collimator Shape (0018,1700) is POLYGONAL.", {"if": {"equals": "0018,1700", "values": ["POLYGONAL"]}, "status": "executable"}), (), None, None),
+    ("a", 0x00181702, 0xFFFFFFFF, "1C", "Collimator Left Vertical Edge", "CollimatorLeftVerticalEdge", "IS", "1", "", ("Required if a value of Collimator Shape (0018,1700) is RECTANGULAR.", {"if": {"equals": "0018,1700", "values": ["RECTANGULAR"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00181704, 0xFFFFFFFF, "1C", "Collimator Right Vertical Edge", "CollimatorRightVerticalEdge", "IS", "1", "", ("Required if a value of Collimator Shape (0018,1700) is RECTANGULAR.", {"if": {"equals": "0018,1700", "values": ["RECTANGULAR"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00181706, 0xFFFFFFFF, "1C", "Collimator Upper Horizontal Edge", "CollimatorUpperHorizontalEdge", "IS", "1", "", ("Required if a value of Collimator Shape (0018,1700) is RECTANGULAR.", {"if": {"equals": "0018,1700", "values": ["RECTANGULAR"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00181708, 0xFFFFFFFF, "1C", "Collimator Lower Horizontal Edge", "CollimatorLowerHorizontalEdge", "IS", "1", "", ("Required if a value of Collimator Shape (0018,1700) is RECTANGULAR.", {"if": {"equals": "0018,1700", "values": ["RECTANGULAR"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00181710, 0xFFFFFFFF, "1C", "Center of Circular Collimator", "CenterOfCircularCollimator", "IS", "2", "", ("Required if a value of Collimator Shape (0018,1700) is CIRCULAR.", {"if": {"equals": "0018,1700", "values": ["CIRCULAR"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00181712, 0xFFFFFFFF, "1C", "Radius of Circular Collimator", "RadiusOfCircularCollimator", "IS", "1", "", ("Required if a value of Collimator Shape (0018,1700) is CIRCULAR.", {"if": {"equals": "0018,1700", "values": ["CIRCULAR"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00181720, 0xFFFFFFFF, "1C", "Vertices of the Polygonal Collimator", "VerticesOfThePolygonalCollimator", "IS", "2-2n", "", ("Required if a value of Collimator Shape (0018,1700) is POLYGONAL.", {"if": {"equals": "0018,1700", "values": ["POLYGONAL"]}, "status": "executable"}), (), None, (), ()),
 )

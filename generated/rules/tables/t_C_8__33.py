@@ -2,36 +2,36 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8-33 "X-Ray Acquisition Dose Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8-33", "C.8-33", "X-Ray Acquisition Dose Module", "module")
 
 RULES = (
-    ("a", 0x00180060, 0xFFFFFFFF, "3", "KVP", "KVP", "DS", "1", None, (), None, None),
-    ("a", 0x00181151, 0xFFFFFFFF, "3", "X-Ray Tube Current", "XRayTubeCurrent", "IS", "1", None, (), None, None),
-    ("a", 0x00188151, 0xFFFFFFFF, "3", "X-Ray Tube Current in µA", "XRayTubeCurrentInuA", "DS", "1", None, (), None, None),
-    ("a", 0x00181150, 0xFFFFFFFF, "3", "Exposure Time", "ExposureTime", "IS", "1", None, (), None, None),
-    ("a", 0x00188150, 0xFFFFFFFF, "3", "Exposure Time in µS", "ExposureTimeInuS", "DS", "1", None, (), None, None),
-    ("a", 0x00181152, 0xFFFFFFFF, "3", "Exposure", "Exposure", "IS", "1", None, (), None, None),
-    ("a", 0x00181153, 0xFFFFFFFF, "3", "Exposure in µAs", "ExposureInuAs", "IS", "1", None, (), None, None),
-    ("a", 0x00181110, 0xFFFFFFFF, "3", "Distance Source to Detector", "DistanceSourceToDetector", "DS", "1", None, (), None, None),
-    ("a", 0x00181111, 0xFFFFFFFF, "3", "Distance Source to Patient", "DistanceSourceToPatient", "DS", "1", None, (), None, None),
-    ("a", 0x0018115E, 0xFFFFFFFF, "3", "Image and Fluoroscopy Area Dose Product", "ImageAndFluoroscopyAreaDoseProduct", "DS", "1", None, (), None, None),
-    ("a", 0x001811A0, 0xFFFFFFFF, "3", "Body Part Thickness", "BodyPartThickness", "DS", "1", None, (), None, None),
-    ("a", 0x00181405, 0xFFFFFFFF, "3", "Relative X-Ray Exposure", "RelativeXRayExposure", "IS", "1", None, (), None, None),
-    ("a", 0x00400302, 0xFFFFFFFF, "3", "Entrance Dose", "EntranceDose", "US", "1", None, (), None, None),
-    ("a", 0x00408302, 0xFFFFFFFF, "3", "Entrance Dose in mGy", "EntranceDoseInmGy", "DS", "1", None, (), None, None),
-    ("a", 0x00408303, 0xFFFFFFFF, "3", "Entrance Dose Derivation", "EntranceDoseDerivation", "CS", "1", None, (("enumerated", ("IAK", "ESAK", "ESDBS", "ESDNOBS"), None, None, ""),), None, None),
-    ("a", 0x00400303, 0xFFFFFFFF, "3", "Exposed Area", "ExposedArea", "US", "1-2", None, (), None, None),
-    ("a", 0x00400306, 0xFFFFFFFF, "3", "Distance Source to Entrance", "DistanceSourceToEntrance", "DS", "1", None, (), None, None),
-    ("a", 0x00400310, 0xFFFFFFFF, "3", "Comments on Radiation Dose", "CommentsOnRadiationDose", "ST", "1", None, (), None, None),
-    ("a", 0x00400312, 0xFFFFFFFF, "3", "X-Ray Output", "XRayOutput", "DS", "1", None, (), None, None),
-    ("a", 0x00400314, 0xFFFFFFFF, "3", "Half Value Layer", "HalfValueLayer", "DS", "1", None, (), None, None),
-    ("a", 0x00400316, 0xFFFFFFFF, "3", "Organ Dose", "OrganDose", "DS", "1", None, (), None, None),
-    ("a", 0x00400318, 0xFFFFFFFF, "3", "Organ Exposed", "OrganExposed", "CS", "1", None, (("defined", ("BREAST", "GONADS", "BONE MARROW", "FETUS", "LENS"), None, None, ""),), None, None),
-    ("a", 0x00181191, 0xFFFFFFFF, "3", "Anode Target Material", "AnodeTargetMaterial", "CS", "1", None, (("defined", ("TUNGSTEN", "MOLYBDENUM", "RHODIUM"), None, None, ""),), None, None),
+    ("a", 0x00180060, 0xFFFFFFFF, "3", "KVP", "KVP", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x00181151, 0xFFFFFFFF, "3", "X-Ray Tube Current", "XRayTubeCurrent", "IS", "1", "", None, (), None, (), ()),
+    ("a", 0x00188151, 0xFFFFFFFF, "3", "X-Ray Tube Current in µA", "XRayTubeCurrentInuA", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x00181150, 0xFFFFFFFF, "3", "Exposure Time", "ExposureTime", "IS", "1", "", None, (), None, (), ()),
+    ("a", 0x00188150, 0xFFFFFFFF, "3", "Exposure Time in µS", "ExposureTimeInuS", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x00181152, 0xFFFFFFFF, "3", "Exposure", "Exposure", "IS", "1", "", None, (), None, (), ()),
+    ("a", 0x00181153, 0xFFFFFFFF, "3", "Exposure in µAs", "ExposureInuAs", "IS", "1", "", None, (), None, (), ()),
+    ("a", 0x00181110, 0xFFFFFFFF, "3", "Distance Source to Detector", "DistanceSourceToDetector", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x00181111, 0xFFFFFFFF, "3", "Distance Source to Patient", "DistanceSourceToPatient", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x0018115E, 0xFFFFFFFF, "3", "Image and Fluoroscopy Area Dose Product", "ImageAndFluoroscopyAreaDoseProduct", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x001811A0, 0xFFFFFFFF, "3", "Body Part Thickness", "BodyPartThickness", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x00181405, 0xFFFFFFFF, "3", "Relative X-Ray Exposure", "RelativeXRayExposure", "IS", "1", "", None, (), None, (), ()),
+    ("a", 0x00400302, 0xFFFFFFFF, "3", "Entrance Dose", "EntranceDose", "US", "1", "", None, (), None, (), ()),
+    ("a", 0x00408302, 0xFFFFFFFF, "3", "Entrance Dose in mGy", "EntranceDoseInmGy", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x00408303, 0xFFFFFFFF, "3", "Entrance Dose Derivation", "EntranceDoseDerivation", "CS", "1", "", None, (("enumerated", ("IAK", "ESAK", "ESDBS", "ESDNOBS"), None, None, ""),), None, (), ()),
+    ("a", 0x00400303, 0xFFFFFFFF, "3", "Exposed Area", "ExposedArea", "US", "1-2", "", None, (), None, (), ()),
+    ("a", 0x00400306, 0xFFFFFFFF, "3", "Distance Source to Entrance", "DistanceSourceToEntrance", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x00400310, 0xFFFFFFFF, "3", "Comments on Radiation Dose", "CommentsOnRadiationDose", "ST", "1", "", None, (), None, (), ()),
+    ("a", 0x00400312, 0xFFFFFFFF, "3", "X-Ray Output", "XRayOutput", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x00400314, 0xFFFFFFFF, "3", "Half Value Layer", "HalfValueLayer", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x00400316, 0xFFFFFFFF, "3", "Organ Dose", "OrganDose", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x00400318, 0xFFFFFFFF, "3", "Organ Exposed", "OrganExposed", "CS", "1", "", None, (("defined", ("BREAST", "GONADS", "BONE MARROW", "FETUS", "LENS"), None, None, ""),), None, (), ()),
+    ("a", 0x00181191, 0xFFFFFFFF, "3", "Anode Target Material", "AnodeTargetMaterial", "CS", "1", "", None, (("defined", ("TUNGSTEN", "MOLYBDENUM", "RHODIUM"), None, None, ""),), None, (), ()),
     ("i", "table_C.8-35a", None, ()),
-    ("a", 0x00181156, 0xFFFFFFFF, "3", "Rectification Type", "RectificationType", "CS", "1", None, (("defined", ("SINGLE PHASE", "THREE PHASE", "CONST POTENTIAL"), None, None, ""),), None, None),
+    ("a", 0x00181156, 0xFFFFFFFF, "3", "Rectification Type", "RectificationType", "CS", "1", "", None, (("defined", ("SINGLE PHASE", "THREE PHASE", "CONST POTENTIAL"), None, None, ""),), None, (), ()),
     ("i", "table_10-23", None, ()),
 )

@@ -2,25 +2,25 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8-34 "X-Ray Generation Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8-34", "C.8-34", "X-Ray Generation Module", "module")
 
 RULES = (
-    ("a", 0x00180060, 0xFFFFFFFF, "3", "KVP", "KVP", "DS", "1", None, (), None, None),
-    ("a", 0x00181151, 0xFFFFFFFF, "3", "X-Ray Tube Current", "XRayTubeCurrent", "IS", "1", None, (), None, None),
-    ("a", 0x00188151, 0xFFFFFFFF, "3", "X-Ray Tube Current in µA", "XRayTubeCurrentInuA", "DS", "1", None, (), None, None),
-    ("a", 0x00181150, 0xFFFFFFFF, "3", "Exposure Time", "ExposureTime", "IS", "1", None, (), None, None),
-    ("a", 0x00188150, 0xFFFFFFFF, "3", "Exposure Time in µS", "ExposureTimeInuS", "DS", "1", None, (), None, None),
-    ("a", 0x00181152, 0xFFFFFFFF, "3", "Exposure", "Exposure", "IS", "1", None, (), None, None),
-    ("a", 0x00181153, 0xFFFFFFFF, "3", "Exposure in µAs", "ExposureInuAs", "IS", "1", None, (), None, None),
-    ("a", 0x00187060, 0xFFFFFFFF, "3", "Exposure Control Mode", "ExposureControlMode", "CS", "1", None, (("defined", ("MANUAL", "AUTOMATIC"), None, None, ""),), None, None),
-    ("a", 0x00187062, 0xFFFFFFFF, "3", "Exposure Control Mode Description", "ExposureControlModeDescription", "LT", "1", None, (), None, None),
-    ("a", 0x00187064, 0xFFFFFFFF, "3", "Exposure Status", "ExposureStatus", "CS", "1", None, (("defined", ("NORMAL", "ABORTED"), None, None, ""),), None, None),
-    ("a", 0x00187065, 0xFFFFFFFF, "3", "Phototimer Setting", "PhototimerSetting", "DS", "1", None, (), None, None),
-    ("a", 0x00181190, 0xFFFFFFFF, "3", "Focal Spot(s)", "FocalSpots", "DS", "1-n", None, (), None, None),
-    ("a", 0x00181191, 0xFFFFFFFF, "3", "Anode Target Material", "AnodeTargetMaterial", "CS", "1", None, (("defined", ("TUNGSTEN", "MOLYBDENUM", "RHODIUM"), None, None, ""),), None, None),
-    ("a", 0x00181156, 0xFFFFFFFF, "3", "Rectification Type", "RectificationType", "CS", "1", None, (("defined", ("SINGLE PHASE", "THREE PHASE", "CONST POTENTIAL"), None, None, ""),), None, None),
-    ("a", 0x00181005, 0xFFFFFFFF, "3", "Generator ID", "GeneratorID", "LO", "1", None, (), None, None),
+    ("a", 0x00180060, 0xFFFFFFFF, "3", "KVP", "KVP", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x00181151, 0xFFFFFFFF, "3", "X-Ray Tube Current", "XRayTubeCurrent", "IS", "1", "", None, (), None, (), ()),
+    ("a", 0x00188151, 0xFFFFFFFF, "3", "X-Ray Tube Current in µA", "XRayTubeCurrentInuA", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x00181150, 0xFFFFFFFF, "3", "Exposure Time", "ExposureTime", "IS", "1", "", None, (), None, (), ()),
+    ("a", 0x00188150, 0xFFFFFFFF, "3", "Exposure Time in µS", "ExposureTimeInuS", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x00181152, 0xFFFFFFFF, "3", "Exposure", "Exposure", "IS", "1", "", None, (), None, (), ()),
+    ("a", 0x00181153, 0xFFFFFFFF, "3", "Exposure in µAs", "ExposureInuAs", "IS", "1", "", None, (), None, (), ()),
+    ("a", 0x00187060, 0xFFFFFFFF, "3", "Exposure Control Mode", "ExposureControlMode", "CS", "1", "", None, (("defined", ("MANUAL", "AUTOMATIC"), None, None, ""),), None, (), ()),
+    ("a", 0x00187062, 0xFFFFFFFF, "3", "Exposure Control Mode Description", "ExposureControlModeDescription", "LT", "1", "", None, (), None, (), ()),
+    ("a", 0x00187064, 0xFFFFFFFF, "3", "Exposure Status", "ExposureStatus", "CS", "1", "", None, (("defined", ("NORMAL", "ABORTED"), None, None, ""),), None, (), ()),
+    ("a", 0x00187065, 0xFFFFFFFF, "3", "Phototimer Setting", "PhototimerSetting", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x00181190, 0xFFFFFFFF, "3", "Focal Spot(s)", "FocalSpots", "DS", "1-n", "", None, (), None, (), ()),
+    ("a", 0x00181191, 0xFFFFFFFF, "3", "Anode Target Material", "AnodeTargetMaterial", "CS", "1", "", None, (("defined", ("TUNGSTEN", "MOLYBDENUM", "RHODIUM"), None, None, ""),), None, (), ()),
+    ("a", 0x00181156, 0xFFFFFFFF, "3", "Rectification Type", "RectificationType", "CS", "1", "", None, (("defined", ("SINGLE PHASE", "THREE PHASE", "CONST POTENTIAL"), None, None, ""),), None, (), ()),
+    ("a", 0x00181005, 0xFFFFFFFF, "3", "Generator ID", "GeneratorID", "LO", "1", "", None, (), None, (), ()),
 )

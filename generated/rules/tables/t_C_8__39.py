@@ -2,88 +2,88 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8-39 "RT Dose Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8-39", "C.8-39", "RT Dose Module", "module")
 
 RULES = (
-    ("a", 0x00280002, 0xFFFFFFFF, "1C", "Samples per Pixel", "SamplesPerPixel", "US", "1", ("Required if Pixel Data (7FE0,0010) is present.", {"if": {"present": "7FE0,0010"}, "status": "executable"}), (("enumerated", ("1",), None, None, ""),), None, None),
-    ("a", 0x00280004, 0xFFFFFFFF, "1C", "Photometric Interpretation", "PhotometricInterpretation", "CS", "1", ("Required if Pixel Data (7FE0,0010) is present.", {"if": {"present": "7FE0,0010"}, "status": "executable"}), (("enumerated", ("MONOCHROME2",), None, None, ""),), None, None),
-    ("a", 0x00280100, 0xFFFFFFFF, "1C", "Bits Allocated", "BitsAllocated", "US", "1", ("Required if Pixel Data (7FE0,0010) is present.", {"if": {"present": "7FE0,0010"}, "status": "executable"}), (("enumerated", ("16", "32"), None, None, ""),), None, None),
-    ("a", 0x00280101, 0xFFFFFFFF, "1C", "Bits Stored", "BitsStored", "US", "1", ("Required if Pixel Data (7FE0,0010) is present.", {"if": {"present": "7FE0,0010"}, "status": "executable"}), (), None, None),
-    ("a", 0x00280102, 0xFFFFFFFF, "1C", "High Bit", "HighBit", "US", "1", ("Required if Pixel Data (7FE0,0010) is present.", {"if": {"present": "7FE0,0010"}, "status": "executable"}), (), None, None),
-    ("a", 0x00280103, 0xFFFFFFFF, "1C", "Pixel Representation", "PixelRepresentation", "US", "1", ("Required if Pixel Data (7FE0,0010) is present.", {"if": {"present": "7FE0,0010"}, "status": "executable"}), (("enumerated", ("0001H",), None, {"equals": "3004,0004", "values": ["ERROR"]}, "Dose Type (3004,0004) = ERROR"), ("enumerated", ("0000H",), None, {"not": {"equals": "3004,0004", "values": ["ERROR"]}}, "Dose Type (3004,0004) not ERROR")), None, None),
-    ("a", 0x00080023, 0xFFFFFFFF, "3", "Content Date", "ContentDate", "DA", "1", None, (), None, None),
-    ("a", 0x00080033, 0xFFFFFFFF, "3", "Content Time", "ContentTime", "TM", "1", None, (), None, None),
-    ("a", 0x30040002, 0xFFFFFFFF, "1", "Dose Units", "DoseUnits", "CS", "1", None, (("enumerated", ("GY", "RELATIVE"), None, None, ""),), None, None),
-    ("a", 0x30040004, 0xFFFFFFFF, "1", "Dose Type", "DoseType", "CS", "1", None, (("defined", ("PHYSICAL", "EFFECTIVE", "ERROR"), None, None, ""),), None, None),
-    ("a", 0x30040005, 0xFFFFFFFF, "3", "Spatial Transform of Dose", "SpatialTransformOfDose", "CS", "1", None, (("defined", ("NONE", "RIGID", "NON_RIGID"), None, None, ""),), None, None),
-    ("a", 0x00700404, 0xFFFFFFFF, "2C", "Referenced Spatial Registration Sequence", "ReferencedSpatialRegistrationSequence", "SQ", "1", ("Required, if Spatial Transform of Dose (3004,0005) is provided and has a value of RIGID or NON_RIGID.", {"if": {"equals": "3004,0005", "values": ["RIGID", "NON_RIGID"]}, "status": "executable"}), (), (
+    ("a", 0x00280002, 0xFFFFFFFF, "1C", "Samples per Pixel", "SamplesPerPixel", "US", "1", "", ("Required if Pixel Data (7FE0,0010) is present.", {"if": {"present": "7FE0,0010"}, "status": "executable"}), (("enumerated", ("1",), None, None, ""),), None, (), ()),
+    ("a", 0x00280004, 0xFFFFFFFF, "1C", "Photometric Interpretation", "PhotometricInterpretation", "CS", "1", "", ("Required if Pixel Data (7FE0,0010) is present.", {"if": {"present": "7FE0,0010"}, "status": "executable"}), (("enumerated", ("MONOCHROME2",), None, None, ""),), None, (), ()),
+    ("a", 0x00280100, 0xFFFFFFFF, "1C", "Bits Allocated", "BitsAllocated", "US", "1", "", ("Required if Pixel Data (7FE0,0010) is present.", {"if": {"present": "7FE0,0010"}, "status": "executable"}), (("enumerated", ("16", "32"), None, None, ""),), None, (), ()),
+    ("a", 0x00280101, 0xFFFFFFFF, "1C", "Bits Stored", "BitsStored", "US", "1", "", ("Required if Pixel Data (7FE0,0010) is present.", {"if": {"present": "7FE0,0010"}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00280102, 0xFFFFFFFF, "1C", "High Bit", "HighBit", "US", "1", "", ("Required if Pixel Data (7FE0,0010) is present.", {"if": {"present": "7FE0,0010"}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00280103, 0xFFFFFFFF, "1C", "Pixel Representation", "PixelRepresentation", "US", "1", "", ("Required if Pixel Data (7FE0,0010) is present.", {"if": {"present": "7FE0,0010"}, "status": "executable"}), (("enumerated", ("0001H",), None, {"equals": "3004,0004", "values": ["ERROR"]}, "Dose Type (3004,0004) = ERROR"), ("enumerated", ("0000H",), None, {"not": {"equals": "3004,0004", "values": ["ERROR"]}}, "Dose Type (3004,0004) not ERROR")), None, (), ()),
+    ("a", 0x00080023, 0xFFFFFFFF, "3", "Content Date", "ContentDate", "DA", "1", "", None, (), None, (), ()),
+    ("a", 0x00080033, 0xFFFFFFFF, "3", "Content Time", "ContentTime", "TM", "1", "", None, (), None, (), ()),
+    ("a", 0x30040002, 0xFFFFFFFF, "1", "Dose Units", "DoseUnits", "CS", "1", "", None, (("enumerated", ("GY", "RELATIVE"), None, None, ""),), None, (), ()),
+    ("a", 0x30040004, 0xFFFFFFFF, "1", "Dose Type", "DoseType", "CS", "1", "", None, (("defined", ("PHYSICAL", "EFFECTIVE", "ERROR"), None, None, ""),), None, (), ()),
+    ("a", 0x30040005, 0xFFFFFFFF, "3", "Spatial Transform of Dose", "SpatialTransformOfDose", "CS", "1", "", None, (("defined", ("NONE", "RIGID", "NON_RIGID"), None, None, ""),), None, (), ()),
+    ("a", 0x00700404, 0xFFFFFFFF, "2C", "Referenced Spatial Registration Sequence", "ReferencedSpatialRegistrationSequence", "SQ", "1", "", ("Required, if Spatial Transform of Dose (3004,0005) is provided and has a value of RIGID or NON_RIGID.", {"if": {"equals": "3004,0005", "values": ["RIGID", "NON_RIGID"]}, "status": "executable"}), (), (
         ("i", "table_10-11", None, ()),
-    ), (0, None)),
-    ("a", 0x00200013, 0xFFFFFFFF, "3", "Instance Number", "InstanceNumber", "IS", "1", None, (), None, None),
-    ("a", 0x30100038, 0xFFFFFFFF, "3", "Entity Long Label", "EntityLongLabel", "LO", "1", None, (), None, None),
-    ("a", 0x30040006, 0xFFFFFFFF, "3", "Dose Comment", "DoseComment", "LO", "1", None, (), None, None),
-    ("a", 0x30040008, 0xFFFFFFFF, "3", "Normalization Point", "NormalizationPoint", "DS", "3", None, (), None, None),
-    ("a", 0x3004000A, 0xFFFFFFFF, "1", "Dose Summation Type", "DoseSummationType", "CS", "1", None, (("defined", ("PLAN", "MULTI_PLAN", "PLAN_OVERVIEW", "FRACTION", "BEAM", "BRACHY", "FRACTION_SESSION", "BEAM_SESSION", "BRACHY_SESSION", "CONTROL_POINT", "RECORD"), None, None, ""),), None, None),
-    ("a", 0x300C0002, 0xFFFFFFFF, "1C", "Referenced RT Plan Sequence", "ReferencedRTPlanSequence", "SQ", "1", ("Required if Dose Summation Type (3004,000A) is PLAN, MULTI_PLAN, FRACTION, BEAM, BRACHY, FRACTION_SESSION, BEAM_SESSION, BRACHY_SESSION or CONTROL_POINT. May be present if Dose Summation Type (3004,000A) is PLAN_OVERVIEW.", {"if": {"equals": "3004,000A", "values": ["PLAN", "MULTI_PLAN", "FRACTION", "BEAM", "BRACHY", "FRACTION_SESSION", "BEAM_SESSION", "BRACHY_SESSION", "CONTROL_POINT"]}, "permitted_if": {"equals": "3004,000A", "values": ["PLAN_OVERVIEW"]}, "status": "executable"}), (), (
+    ), ((0, None, None),), ()),
+    ("a", 0x00200013, 0xFFFFFFFF, "3", "Instance Number", "InstanceNumber", "IS", "1", "", None, (), None, (), ()),
+    ("a", 0x30100038, 0xFFFFFFFF, "3", "Entity Long Label", "EntityLongLabel", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x30040006, 0xFFFFFFFF, "3", "Dose Comment", "DoseComment", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x30040008, 0xFFFFFFFF, "3", "Normalization Point", "NormalizationPoint", "DS", "3", "", None, (), None, (), ()),
+    ("a", 0x3004000A, 0xFFFFFFFF, "1", "Dose Summation Type", "DoseSummationType", "CS", "1", "", None, (("defined", ("PLAN", "MULTI_PLAN", "PLAN_OVERVIEW", "FRACTION", "BEAM", "BRACHY", "FRACTION_SESSION", "BEAM_SESSION", "BRACHY_SESSION", "CONTROL_POINT", "RECORD"), None, None, ""),), None, (), ()),
+    ("a", 0x300C0002, 0xFFFFFFFF, "1C", "Referenced RT Plan Sequence", "ReferencedRTPlanSequence", "SQ", "1", "", ("Required if Dose Summation Type (3004,000A) is PLAN, MULTI_PLAN, FRACTION, BEAM, BRACHY, FRACTION_SESSION, BEAM_SESSION, BRACHY_SESSION or CONTROL_POINT. May be present if Dose Summation Type (3004,000A) is PLAN_OVERVIEW.", {"if": {"equals": "3004,000A", "values": ["PLAN", "MULTI_PLAN", "FRACTION", "BEAM", "BRACHY", "FRACTION_SESSION", "BEAM_SESSION", "BRACHY_SESSION", "CONTROL_POINT"]}, "permitted_if": {"equals": "3004,000A", "values": ["PLAN_OVERVIEW"]}, "status": "executable"}), (), (
         ("i", "table_10-11", None, ()),
-        ("a", 0x300C0118, 0xFFFFFFFF, "1C", "Referenced Plan Overview Index", "ReferencedPlanOverviewIndex", "US", "1", ("Required if Plan Overview Sequence (300C,0116) is present.", {"if": {"present": "300C,0116"}, "status": "executable"}), (), None, None),
-        ("a", 0x300C0020, 0xFFFFFFFF, "1C", "Referenced Fraction Group Sequence", "ReferencedFractionGroupSequence", "SQ", "1", ("Required if Dose Summation Type (3004,000A) is FRACTION, BEAM, BRACHY, FRACTION_SESSION, BEAM_SESSION, BRACHY_SESSION or CONTROL_POINT.", {"if": {"equals": "3004,000A", "values": ["FRACTION", "BEAM", "BRACHY", "FRACTION_SESSION", "BEAM_SESSION", "BRACHY_SESSION", "CONTROL_POINT"]}, "status": "executable"}), (), (
-            ("a", 0x300C0022, 0xFFFFFFFF, "1", "Referenced Fraction Group Number", "ReferencedFractionGroupNumber", "IS", "1", None, (), None, None),
-            ("a", 0x300C0004, 0xFFFFFFFF, "1C", "Referenced Beam Sequence", "ReferencedBeamSequence", "SQ", "1", ("Required if Dose Summation Type (3004,000A) is BEAM, BEAM_SESSION or CONTROL_POINT.", {"if": {"equals": "3004,000A", "values": ["BEAM", "BEAM_SESSION", "CONTROL_POINT"]}, "status": "executable"}), (), (
-                ("a", 0x300C0006, 0xFFFFFFFF, "1", "Referenced Beam Number", "ReferencedBeamNumber", "IS", "1", None, (), None, None),
-                ("a", 0x300C00F2, 0xFFFFFFFF, "1C", "Referenced Control Point Sequence", "ReferencedControlPointSequence", "SQ", "1", ("Required if Dose Summation Type (3004,000A) is CONTROL_POINT.", {"if": {"equals": "3004,000A", "values": ["CONTROL_POINT"]}, "status": "executable"}), (), (
-                    ("a", 0x300C00F4, 0xFFFFFFFF, "1", "Referenced Start Control Point Index", "ReferencedStartControlPointIndex", "IS", "1", None, (), None, None),
-                    ("a", 0x300C00F6, 0xFFFFFFFF, "1", "Referenced Stop Control Point Index", "ReferencedStopControlPointIndex", "IS", "1", None, (), None, None),
-                ), (1, 1)),
-            ), (1, None)),
-            ("a", 0x300C000A, 0xFFFFFFFF, "1C", "Referenced Brachy Application Setup Sequence", "ReferencedBrachyApplicationSetupSequence", "SQ", "1", ("Required if Dose Summation Type (3004,000A) is BRACHY or BRACHY_SESSION.", {"if": {"equals": "3004,000A", "values": ["BRACHY", "BRACHY_SESSION"]}, "status": "executable"}), (), (
-                ("a", 0x300C000C, 0xFFFFFFFF, "1", "Referenced Brachy Application Setup Number", "ReferencedBrachyApplicationSetupNumber", "IS", "1", None, (), None, None),
-            ), (1, None)),
-        ), (1, 1)),
-    ), (2, None)),
-    ("a", 0x30080030, 0xFFFFFFFF, "1C", "Referenced Treatment Record Sequence", "ReferencedTreatmentRecordSequence", "SQ", "1", ("Required if Dose Summation Type (3004,000A) is RECORD.", {"if": {"equals": "3004,000A", "values": ["RECORD"]}, "status": "executable"}), (), (
+        ("a", 0x300C0118, 0xFFFFFFFF, "1C", "Referenced Plan Overview Index", "ReferencedPlanOverviewIndex", "US", "1", "", ("Required if Plan Overview Sequence (300C,0116) is present.", {"if": {"present": "300C,0116"}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x300C0020, 0xFFFFFFFF, "1C", "Referenced Fraction Group Sequence", "ReferencedFractionGroupSequence", "SQ", "1", "", ("Required if Dose Summation Type (3004,000A) is FRACTION, BEAM, BRACHY, FRACTION_SESSION, BEAM_SESSION, BRACHY_SESSION or CONTROL_POINT.", {"if": {"equals": "3004,000A", "values": ["FRACTION", "BEAM", "BRACHY", "FRACTION_SESSION", "BEAM_SESSION", "BRACHY_SESSION", "CONTROL_POINT"]}, "status": "executable"}), (), (
+            ("a", 0x300C0022, 0xFFFFFFFF, "1", "Referenced Fraction Group Number", "ReferencedFractionGroupNumber", "IS", "1", "", None, (), None, (), ()),
+            ("a", 0x300C0004, 0xFFFFFFFF, "1C", "Referenced Beam Sequence", "ReferencedBeamSequence", "SQ", "1", "", ("Required if Dose Summation Type (3004,000A) is BEAM, BEAM_SESSION or CONTROL_POINT.", {"if": {"equals": "3004,000A", "values": ["BEAM", "BEAM_SESSION", "CONTROL_POINT"]}, "status": "executable"}), (), (
+                ("a", 0x300C0006, 0xFFFFFFFF, "1", "Referenced Beam Number", "ReferencedBeamNumber", "IS", "1", "", None, (), None, (), ()),
+                ("a", 0x300C00F2, 0xFFFFFFFF, "1C", "Referenced Control Point Sequence", "ReferencedControlPointSequence", "SQ", "1", "", ("Required if Dose Summation Type (3004,000A) is CONTROL_POINT.", {"if": {"equals": "3004,000A", "values": ["CONTROL_POINT"]}, "status": "executable"}), (), (
+                    ("a", 0x300C00F4, 0xFFFFFFFF, "1", "Referenced Start Control Point Index", "ReferencedStartControlPointIndex", "IS", "1", "", None, (), None, (), ()),
+                    ("a", 0x300C00F6, 0xFFFFFFFF, "1", "Referenced Stop Control Point Index", "ReferencedStopControlPointIndex", "IS", "1", "", None, (), None, (), ()),
+                ), ((1, 1, None),), ()),
+            ), ((1, None, None),), ()),
+            ("a", 0x300C000A, 0xFFFFFFFF, "1C", "Referenced Brachy Application Setup Sequence", "ReferencedBrachyApplicationSetupSequence", "SQ", "1", "", ("Required if Dose Summation Type (3004,000A) is BRACHY or BRACHY_SESSION.", {"if": {"equals": "3004,000A", "values": ["BRACHY", "BRACHY_SESSION"]}, "status": "executable"}), (), (
+                ("a", 0x300C000C, 0xFFFFFFFF, "1", "Referenced Brachy Application Setup Number", "ReferencedBrachyApplicationSetupNumber", "IS", "1", "", None, (), None, (), ()),
+            ), ((1, None, None),), ()),
+        ), ((1, 1, None),), ()),
+    ), ((1, 1, ("unless Dose Summation Type (3004,000A) is MULTI_PLAN", {"if": {"not": {"equals": "3004,000A", "values": ["MULTI_PLAN"]}}, "status": "executable"})), (2, None, ("if Dose Summation Type (3004,000A) is MULTI_PLAN", {"if": {"equals": "3004,000A", "values": ["MULTI_PLAN"]}, "status": "executable"}))), ()),
+    ("a", 0x30080030, 0xFFFFFFFF, "1C", "Referenced Treatment Record Sequence", "ReferencedTreatmentRecordSequence", "SQ", "1", "", ("Required if Dose Summation Type (3004,000A) is RECORD.", {"if": {"equals": "3004,000A", "values": ["RECORD"]}, "status": "executable"}), (), (
         ("i", "table_10-11", None, ()),
-        ("a", 0x300C0004, 0xFFFFFFFF, "1C", "Referenced Beam Sequence", "ReferencedBeamSequence", "SQ", "1", ("Required, if the dose does not apply to the complete RT Beams Treatment Record referenced in the Referenced Treatment Record Sequence (3008,0030).", {"if": {"unknown": "dataset", "text": "the dose does not apply to the complete RT Beams Treatment Record referenced in the Referenced Treatment Record Sequence (3008,0030)"}, "status": "not-decidable"}), (), (
-            ("a", 0x300C0006, 0xFFFFFFFF, "1", "Referenced Beam Number", "ReferencedBeamNumber", "IS", "1", None, (), None, None),
-        ), (1, None)),
-    ), (1, None)),
-    ("a", 0x3004000C, 0xFFFFFFFF, "1C", "Grid Frame Offset Vector", "GridFrameOffsetVector", "DS", "2-n", ("Required if multi-frame pixel data are present and Frame Increment Pointer (0028,0009) points to Grid Frame Offset Vector (3004,000C).", {"if": {"and": [{"unknown": "dataset", "text": "multi-frame pixel data are present"}, {"points_to": "0028,0009", "values": ["3004,000C"]}]}, "status": "not-decidable"}), (), None, None),
-    ("a", 0x3004000E, 0xFFFFFFFF, "1C", "Dose Grid Scaling", "DoseGridScaling", "DS", "1", ("Required if Pixel Data (7FE0,0010) is present.", {"if": {"present": "7FE0,0010"}, "status": "executable"}), (), None, None),
-    ("a", 0x30040014, 0xFFFFFFFF, "3", "Tissue Heterogeneity Correction", "TissueHeterogeneityCorrection", "CS", "1-3", None, (("enumerated", ("IMAGE", "ROI_OVERRIDE", "WATER"), None, None, ""),), None, None),
-    ("a", 0x00089215, 0xFFFFFFFF, "3", "Derivation Code Sequence", "DerivationCodeSequence", "SQ", "1", None, (), (
+        ("a", 0x300C0004, 0xFFFFFFFF, "1C", "Referenced Beam Sequence", "ReferencedBeamSequence", "SQ", "1", "", ("Required, if the dose does not apply to the complete RT Beams Treatment Record referenced in the Referenced Treatment Record Sequence (3008,0030).", {"if": {"unknown": "dataset", "text": "the dose does not apply to the complete RT Beams Treatment Record referenced in the Referenced Treatment Record Sequence (3008,0030)"}, "status": "not-decidable"}), (), (
+            ("a", 0x300C0006, 0xFFFFFFFF, "1", "Referenced Beam Number", "ReferencedBeamNumber", "IS", "1", "", None, (), None, (), ()),
+        ), ((1, None, None),), ()),
+    ), ((1, None, None),), ()),
+    ("a", 0x3004000C, 0xFFFFFFFF, "1C", "Grid Frame Offset Vector", "GridFrameOffsetVector", "DS", "2-n", "", ("Required if multi-frame pixel data are present and Frame Increment Pointer (0028,0009) points to Grid Frame Offset Vector (3004,000C).", {"if": {"and": [{"unknown": "dataset", "text": "multi-frame pixel data are present"}, {"points_to": "0028,0009", "values": ["3004,000C"]}]}, "status": "not-decidable"}), (), None, (), ()),
+    ("a", 0x3004000E, 0xFFFFFFFF, "1C", "Dose Grid Scaling", "DoseGridScaling", "DS", "1", "", ("Required if Pixel Data (7FE0,0010) is present.", {"if": {"present": "7FE0,0010"}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x30040014, 0xFFFFFFFF, "3", "Tissue Heterogeneity Correction", "TissueHeterogeneityCorrection", "CS", "1-3", "", None, (("enumerated", ("IMAGE", "ROI_OVERRIDE", "WATER"), None, None, ""),), None, (), ()),
+    ("a", 0x00089215, 0xFFFFFFFF, "3", "Derivation Code Sequence", "DerivationCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), None, ((7220, "defined"),)),
-    ("a", 0x0008114A, 0xFFFFFFFF, "3", "Referenced Instance Sequence", "ReferencedInstanceSequence", "SQ", "1", None, (), (
+    ), (), ((7220, "defined"),)),
+    ("a", 0x0008114A, 0xFFFFFFFF, "3", "Referenced Instance Sequence", "ReferencedInstanceSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-        ("a", 0x0040A170, 0xFFFFFFFF, "1", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", None, (), (
+        ("a", 0x0040A170, 0xFFFFFFFF, "1", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), None, ((7221, "defined"),)),
-    ), None),
-    ("a", 0x300C0116, 0xFFFFFFFF, "1C", "Plan Overview Sequence", "PlanOverviewSequence", "SQ", "1", ("Required if Dose Summation Type (3004,000A) is PLAN_OVERVIEW. May be present if Dose Summation Type (3004,000A) is PLAN, MULTI_PLAN or RECORD.", {"if": {"equals": "3004,000A", "values": ["PLAN_OVERVIEW"]}, "permitted_if": {"equals": "3004,000A", "values": ["PLAN", "MULTI_PLAN", "RECORD"]}, "status": "executable"}), (), (
-        ("a", 0x300C0117, 0xFFFFFFFF, "1", "Plan Overview Index", "PlanOverviewIndex", "US", "1", None, (), None, None),
-        ("a", 0x300A0002, 0xFFFFFFFF, "2", "RT Plan Label", "RTPlanLabel", "SH", "1", None, (), None, None),
-        ("a", 0x300C0119, 0xFFFFFFFF, "1C", "Number of Fractions Included", "NumberOfFractionsIncluded", "US", "1", ("Required if Dose Summation Type (3004,000A) is PLAN_OVERVIEW, PLAN or MULTI_PLAN.", {"if": {"equals": "3004,000A", "values": ["PLAN_OVERVIEW", "PLAN", "MULTI_PLAN"]}, "status": "executable"}), (), None, None),
-        ("a", 0x30080022, 0xFFFFFFFF, "1C", "Current Fraction Number", "CurrentFractionNumber", "IS", "1", ("Required if Dose Summation Type (3004,000A) is RECORD.", {"if": {"equals": "3004,000A", "values": ["RECORD"]}, "status": "executable"}), (), None, None),
-        ("a", 0x30100077, 0xFFFFFFFF, "2", "Treatment Site", "TreatmentSite", "LO", "1", None, (), None, None),
-        ("a", 0x30100078, 0xFFFFFFFF, "2", "Treatment Site Code Sequence", "TreatmentSiteCodeSequence", "SQ", "1", None, (), (
+        ), (), ((7221, "defined"),)),
+    ), (), ()),
+    ("a", 0x300C0116, 0xFFFFFFFF, "1C", "Plan Overview Sequence", "PlanOverviewSequence", "SQ", "1", "", ("Required if Dose Summation Type (3004,000A) is PLAN_OVERVIEW. May be present if Dose Summation Type (3004,000A) is PLAN, MULTI_PLAN or RECORD.", {"if": {"equals": "3004,000A", "values": ["PLAN_OVERVIEW"]}, "permitted_if": {"equals": "3004,000A", "values": ["PLAN", "MULTI_PLAN", "RECORD"]}, "status": "executable"}), (), (
+        ("a", 0x300C0117, 0xFFFFFFFF, "1", "Plan Overview Index", "PlanOverviewIndex", "US", "1", "", None, (), None, (), ()),
+        ("a", 0x300A0002, 0xFFFFFFFF, "2", "RT Plan Label", "RTPlanLabel", "SH", "1", "", None, (), None, (), ()),
+        ("a", 0x300C0119, 0xFFFFFFFF, "1C", "Number of Fractions Included", "NumberOfFractionsIncluded", "US", "1", "", ("Required if Dose Summation Type (3004,000A) is PLAN_OVERVIEW, PLAN or MULTI_PLAN.", {"if": {"equals": "3004,000A", "values": ["PLAN_OVERVIEW", "PLAN", "MULTI_PLAN"]}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x30080022, 0xFFFFFFFF, "1C", "Current Fraction Number", "CurrentFractionNumber", "IS", "1", "", ("Required if Dose Summation Type (3004,000A) is RECORD.", {"if": {"equals": "3004,000A", "values": ["RECORD"]}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x30100077, 0xFFFFFFFF, "2", "Treatment Site", "TreatmentSite", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x30100078, 0xFFFFFFFF, "2", "Treatment Site Code Sequence", "TreatmentSiteCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-            ("a", 0x30100089, 0xFFFFFFFF, "3", "Treatment Site Modifier Code Sequence", "TreatmentSiteModifierCodeSequence", "SQ", "1", None, (), (
+            ("a", 0x30100089, 0xFFFFFFFF, "3", "Treatment Site Modifier Code Sequence", "TreatmentSiteModifierCodeSequence", "SQ", "1", "", None, (), (
                 ("i", "table_8.8-1", None, ()),
-            ), None),
-        ), None),
-        ("a", 0x300C0114, 0xFFFFFFFF, "2", "Prescription Overview Sequence", "PrescriptionOverviewSequence", "SQ", "1", None, (), (
-            ("a", 0x30100038, 0xFFFFFFFF, "1C", "Entity Long Label", "EntityLongLabel", "LO", "1", ("Required if Prescription Overview Sequence (300C,0114) has more than one Item. May be present otherwise.", {"if": {"count": "300C,0114", "op": ">", "value": 1}, "otherwise": "may", "status": "executable"}), (), None, None),
-            ("a", 0x300C0115, 0xFFFFFFFF, "1", "Total Prescription Dose", "TotalPrescriptionDose", "FL", "1", None, (), None, None),
-            ("a", 0x30060084, 0xFFFFFFFF, "3", "Referenced ROI Number", "ReferencedROINumber", "IS", "1", None, (), None, None),
-        ), (0, None)),
-        ("a", 0x300C0060, 0xFFFFFFFF, "1C", "Referenced Structure Set Sequence", "ReferencedStructureSetSequence", "SQ", "1", ("Required if Referenced Image Sequence (0008,1140) is not present.", {"if": {"absent": "item:0008,1140"}, "status": "executable"}), (), (
+            ), (), ()),
+        ), (), ()),
+        ("a", 0x300C0114, 0xFFFFFFFF, "2", "Prescription Overview Sequence", "PrescriptionOverviewSequence", "SQ", "1", "", None, (), (
+            ("a", 0x30100038, 0xFFFFFFFF, "1C", "Entity Long Label", "EntityLongLabel", "LO", "1", "", ("Required if Prescription Overview Sequence (300C,0114) has more than one Item. May be present otherwise.", {"if": {"count": "300C,0114", "op": ">", "value": 1}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+            ("a", 0x300C0115, 0xFFFFFFFF, "1", "Total Prescription Dose", "TotalPrescriptionDose", "FL", "1", "", None, (), None, (), ()),
+            ("a", 0x30060084, 0xFFFFFFFF, "3", "Referenced ROI Number", "ReferencedROINumber", "IS", "1", "", None, (), None, (), ()),
+        ), ((0, None, None),), ()),
+        ("a", 0x300C0060, 0xFFFFFFFF, "1C", "Referenced Structure Set Sequence", "ReferencedStructureSetSequence", "SQ", "1", "", ("Required if Referenced Image Sequence (0008,1140) is not present.", {"if": {"absent": "item:0008,1140"}, "status": "executable"}), (), (
             ("i", "table_10-11", None, ()),
-        ), (1, 1)),
-        ("a", 0x00081140, 0xFFFFFFFF, "1C", "Referenced Image Sequence", "ReferencedImageSequence", "SQ", "1", ("Required if Referenced Structure Set Sequence (300C,0060) is not present.", {"if": {"absent": "item:300C,0060"}, "status": "executable"}), (), (
+        ), ((1, 1, None),), ()),
+        ("a", 0x00081140, 0xFFFFFFFF, "1C", "Referenced Image Sequence", "ReferencedImageSequence", "SQ", "1", "", ("Required if Referenced Structure Set Sequence (300C,0060) is not present.", {"if": {"absent": "item:300C,0060"}, "status": "executable"}), (), (
             ("i", "table_10-11", None, ()),
-        ), (1, None)),
-    ), None),
+        ), ((1, None, None),), ()),
+    ), ((1, None, ("if Dose Summation Type (3004,000A) is PLAN_OVERVIEW", {"if": {"equals": "3004,000A", "values": ["PLAN_OVERVIEW"]}, "status": "executable"})), (1, 1, ("if Dose Summation Type (3004,000A) is PLAN or RECORD", {"if": {"equals": "3004,000A", "values": ["PLAN", "RECORD"]}, "status": "executable"})), (2, None, ("if Dose Summation Type (3004,000A) is MULTI_PLAN", {"if": {"equals": "3004,000A", "values": ["MULTI_PLAN"]}, "status": "executable"}))), ()),
 )

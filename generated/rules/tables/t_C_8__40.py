@@ -2,31 +2,31 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8-40 "RT DVH Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8-40", "C.8-40", "RT DVH Module", "module")
 
 RULES = (
-    ("a", 0x300C0060, 0xFFFFFFFF, "1", "Referenced Structure Set Sequence", "ReferencedStructureSetSequence", "SQ", "1", None, (), (
+    ("a", 0x300C0060, 0xFFFFFFFF, "1", "Referenced Structure Set Sequence", "ReferencedStructureSetSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-    ), (1, 1)),
-    ("a", 0x30040040, 0xFFFFFFFF, "3", "DVH Normalization Point", "DVHNormalizationPoint", "DS", "3", None, (), None, None),
-    ("a", 0x30040042, 0xFFFFFFFF, "3", "DVH Normalization Dose Value", "DVHNormalizationDoseValue", "DS", "1", None, (), None, None),
-    ("a", 0x30040050, 0xFFFFFFFF, "1", "DVH Sequence", "DVHSequence", "SQ", "1", None, (), (
-        ("a", 0x30040060, 0xFFFFFFFF, "1", "DVH Referenced ROI Sequence", "DVHReferencedROISequence", "SQ", "1", None, (), (
-            ("a", 0x30060084, 0xFFFFFFFF, "1", "Referenced ROI Number", "ReferencedROINumber", "IS", "1", None, (), None, None),
-            ("a", 0x30040062, 0xFFFFFFFF, "1", "DVH ROI Contribution Type", "DVHROIContributionType", "CS", "1", None, (("enumerated", ("INCLUDED", "EXCLUDED"), None, None, ""),), None, None),
-        ), (1, None)),
-        ("a", 0x30040001, 0xFFFFFFFF, "1", "DVH Type", "DVHType", "CS", "1", None, (("enumerated", ("DIFFERENTIAL", "CUMULATIVE", "NATURAL"), None, None, ""),), None, None),
-        ("a", 0x30040002, 0xFFFFFFFF, "1", "Dose Units", "DoseUnits", "CS", "1", None, (("enumerated", ("GY", "RELATIVE"), None, None, ""),), None, None),
-        ("a", 0x30040004, 0xFFFFFFFF, "1", "Dose Type", "DoseType", "CS", "1", None, (("defined", ("PHYSICAL", "EFFECTIVE", "ERROR"), None, None, ""),), None, None),
-        ("a", 0x30040052, 0xFFFFFFFF, "1", "DVH Dose Scaling", "DVHDoseScaling", "DS", "1", None, (), None, None),
-        ("a", 0x30040054, 0xFFFFFFFF, "1", "DVH Volume Units", "DVHVolumeUnits", "CS", "1", None, (("defined", ("CM3", "PERCENT", "PER_U"), None, None, ""),), None, None),
-        ("a", 0x30040056, 0xFFFFFFFF, "1", "DVH Number of Bins", "DVHNumberOfBins", "IS", "1", None, (), None, None),
-        ("a", 0x30040058, 0xFFFFFFFF, "1", "DVH Data", "DVHData", "DS", "2-2n", None, (), None, None),
-        ("a", 0x30040070, 0xFFFFFFFF, "3", "DVH Minimum Dose", "DVHMinimumDose", "DS", "1", None, (), None, None),
-        ("a", 0x30040072, 0xFFFFFFFF, "3", "DVH Maximum Dose", "DVHMaximumDose", "DS", "1", None, (), None, None),
-        ("a", 0x30040074, 0xFFFFFFFF, "3", "DVH Mean Dose", "DVHMeanDose", "DS", "1", None, (), None, None),
-    ), (1, None)),
+    ), ((1, 1, None),), ()),
+    ("a", 0x30040040, 0xFFFFFFFF, "3", "DVH Normalization Point", "DVHNormalizationPoint", "DS", "3", "", None, (), None, (), ()),
+    ("a", 0x30040042, 0xFFFFFFFF, "3", "DVH Normalization Dose Value", "DVHNormalizationDoseValue", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x30040050, 0xFFFFFFFF, "1", "DVH Sequence", "DVHSequence", "SQ", "1", "", None, (), (
+        ("a", 0x30040060, 0xFFFFFFFF, "1", "DVH Referenced ROI Sequence", "DVHReferencedROISequence", "SQ", "1", "", None, (), (
+            ("a", 0x30060084, 0xFFFFFFFF, "1", "Referenced ROI Number", "ReferencedROINumber", "IS", "1", "", None, (), None, (), ()),
+            ("a", 0x30040062, 0xFFFFFFFF, "1", "DVH ROI Contribution Type", "DVHROIContributionType", "CS", "1", "", None, (("enumerated", ("INCLUDED", "EXCLUDED"), None, None, ""),), None, (), ()),
+        ), ((1, None, None),), ()),
+        ("a", 0x30040001, 0xFFFFFFFF, "1", "DVH Type", "DVHType", "CS", "1", "", None, (("enumerated", ("DIFFERENTIAL", "CUMULATIVE", "NATURAL"), None, None, ""),), None, (), ()),
+        ("a", 0x30040002, 0xFFFFFFFF, "1", "Dose Units", "DoseUnits", "CS", "1", "", None, (("enumerated", ("GY", "RELATIVE"), None, None, ""),), None, (), ()),
+        ("a", 0x30040004, 0xFFFFFFFF, "1", "Dose Type", "DoseType", "CS", "1", "", None, (("defined", ("PHYSICAL", "EFFECTIVE", "ERROR"), None, None, ""),), None, (), ()),
+        ("a", 0x30040052, 0xFFFFFFFF, "1", "DVH Dose Scaling", "DVHDoseScaling", "DS", "1", "", None, (), None, (), ()),
+        ("a", 0x30040054, 0xFFFFFFFF, "1", "DVH Volume Units", "DVHVolumeUnits", "CS", "1", "", None, (("defined", ("CM3", "PERCENT", "PER_U"), None, None, ""),), None, (), ()),
+        ("a", 0x30040056, 0xFFFFFFFF, "1", "DVH Number of Bins", "DVHNumberOfBins", "IS", "1", "", None, (), None, (), ()),
+        ("a", 0x30040058, 0xFFFFFFFF, "1", "DVH Data", "DVHData", "DS", "2-2n", "", None, (), None, (), ()),
+        ("a", 0x30040070, 0xFFFFFFFF, "3", "DVH Minimum Dose", "DVHMinimumDose", "DS", "1", "", None, (), None, (), ()),
+        ("a", 0x30040072, 0xFFFFFFFF, "3", "DVH Maximum Dose", "DVHMaximumDose", "DS", "1", "", None, (), None, (), ()),
+        ("a", 0x30040074, 0xFFFFFFFF, "3", "DVH Mean Dose", "DVHMeanDose", "DS", "1", "", None, (), None, (), ()),
+    ), ((1, None, None),), ()),
 )

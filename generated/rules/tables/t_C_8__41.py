@@ -2,69 +2,69 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8-41 "Structure Set Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8-41", "C.8-41", "Structure Set Module", "module")
 
 RULES = (
-    ("a", 0x30060002, 0xFFFFFFFF, "1", "Structure Set Label", "StructureSetLabel", "SH", "1", None, (), None, None),
-    ("a", 0x30060004, 0xFFFFFFFF, "3", "Structure Set Name", "StructureSetName", "LO", "1", None, (), None, None),
-    ("a", 0x30060006, 0xFFFFFFFF, "3", "Structure Set Description", "StructureSetDescription", "ST", "1", None, (), None, None),
-    ("a", 0x00200013, 0xFFFFFFFF, "3", "Instance Number", "InstanceNumber", "IS", "1", None, (), None, None),
-    ("a", 0x30060008, 0xFFFFFFFF, "2", "Structure Set Date", "StructureSetDate", "DA", "1", None, (), None, None),
-    ("a", 0x30060009, 0xFFFFFFFF, "2", "Structure Set Time", "StructureSetTime", "TM", "1", None, (), None, None),
-    ("a", 0x30060010, 0xFFFFFFFF, "3", "Referenced Frame of Reference Sequence", "ReferencedFrameOfReferenceSequence", "SQ", "1", None, (), (
-        ("a", 0x00200052, 0xFFFFFFFF, "1", "Frame of Reference UID", "FrameOfReferenceUID", "UI", "1", None, (), None, None),
-        ("a", 0x30060012, 0xFFFFFFFF, "3", "RT Referenced Study Sequence", "RTReferencedStudySequence", "SQ", "1", None, (), (
+    ("a", 0x30060002, 0xFFFFFFFF, "1", "Structure Set Label", "StructureSetLabel", "SH", "1", "", None, (), None, (), ()),
+    ("a", 0x30060004, 0xFFFFFFFF, "3", "Structure Set Name", "StructureSetName", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x30060006, 0xFFFFFFFF, "3", "Structure Set Description", "StructureSetDescription", "ST", "1", "", None, (), None, (), ()),
+    ("a", 0x00200013, 0xFFFFFFFF, "3", "Instance Number", "InstanceNumber", "IS", "1", "", None, (), None, (), ()),
+    ("a", 0x30060008, 0xFFFFFFFF, "2", "Structure Set Date", "StructureSetDate", "DA", "1", "", None, (), None, (), ()),
+    ("a", 0x30060009, 0xFFFFFFFF, "2", "Structure Set Time", "StructureSetTime", "TM", "1", "", None, (), None, (), ()),
+    ("a", 0x30060010, 0xFFFFFFFF, "3", "Referenced Frame of Reference Sequence", "ReferencedFrameOfReferenceSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00200052, 0xFFFFFFFF, "1", "Frame of Reference UID", "FrameOfReferenceUID", "UI", "1", "", None, (), None, (), ()),
+        ("a", 0x30060012, 0xFFFFFFFF, "3", "RT Referenced Study Sequence", "RTReferencedStudySequence", "SQ", "1", "", None, (), (
             ("i", "table_10-11", None, ()),
-            ("a", 0x30060014, 0xFFFFFFFF, "1", "RT Referenced Series Sequence", "RTReferencedSeriesSequence", "SQ", "1", None, (), (
-                ("a", 0x0020000E, 0xFFFFFFFF, "1", "Series Instance UID", "SeriesInstanceUID", "UI", "1", None, (), None, None),
-                ("a", 0x30060016, 0xFFFFFFFF, "1", "Contour Image Sequence", "ContourImageSequence", "SQ", "1", None, (), (
+            ("a", 0x30060014, 0xFFFFFFFF, "1", "RT Referenced Series Sequence", "RTReferencedSeriesSequence", "SQ", "1", "", None, (), (
+                ("a", 0x0020000E, 0xFFFFFFFF, "1", "Series Instance UID", "SeriesInstanceUID", "UI", "1", "", None, (), None, (), ()),
+                ("a", 0x30060016, 0xFFFFFFFF, "1", "Contour Image Sequence", "ContourImageSequence", "SQ", "1", "", None, (), (
                     ("i", "table_10-3", None, ()),
-                ), (1, None)),
-            ), (1, None)),
-        ), None),
-    ), None),
-    ("a", 0x3006004C, 0xFFFFFFFF, "3", "Source Series Information Sequence", "SourceSeriesInformationSequence", "SQ", "1", None, (), (
-        ("a", 0x00080060, 0xFFFFFFFF, "1", "Modality", "Modality", "CS", "1", None, (), None, None),
-        ("a", 0x00080021, 0xFFFFFFFF, "1", "Series Date", "SeriesDate", "DA", "1", None, (), None, None),
-        ("a", 0x00080031, 0xFFFFFFFF, "1", "Series Time", "SeriesTime", "TM", "1", None, (), None, None),
-        ("a", 0x0008103E, 0xFFFFFFFF, "1", "Series Description", "SeriesDescription", "LO", "1", None, (), None, None),
-        ("a", 0x0020000E, 0xFFFFFFFF, "1", "Series Instance UID", "SeriesInstanceUID", "UI", "1", None, (), None, None),
-        ("a", 0x00200011, 0xFFFFFFFF, "1", "Series Number", "SeriesNumber", "IS", "1", None, (), None, None),
-    ), None),
-    ("a", 0x30060020, 0xFFFFFFFF, "1", "Structure Set ROI Sequence", "StructureSetROISequence", "SQ", "1", None, (), (
-        ("a", 0x30060022, 0xFFFFFFFF, "1", "ROI Number", "ROINumber", "IS", "1", None, (), None, None),
-        ("a", 0x301000A0, 0xFFFFFFFF, "3", "Conceptual Volume Identification Sequence", "ConceptualVolumeIdentificationSequence", "SQ", "1", None, (), (
+                ), ((1, None, None),), ()),
+            ), ((1, None, None),), ()),
+        ), (), ()),
+    ), (), ()),
+    ("a", 0x3006004C, 0xFFFFFFFF, "3", "Source Series Information Sequence", "SourceSeriesInformationSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00080060, 0xFFFFFFFF, "1", "Modality", "Modality", "CS", "1", "", None, (), None, (), ()),
+        ("a", 0x00080021, 0xFFFFFFFF, "1", "Series Date", "SeriesDate", "DA", "1", "", None, (), None, (), ()),
+        ("a", 0x00080031, 0xFFFFFFFF, "1", "Series Time", "SeriesTime", "TM", "1", "", None, (), None, (), ()),
+        ("a", 0x0008103E, 0xFFFFFFFF, "1", "Series Description", "SeriesDescription", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x0020000E, 0xFFFFFFFF, "1", "Series Instance UID", "SeriesInstanceUID", "UI", "1", "", None, (), None, (), ()),
+        ("a", 0x00200011, 0xFFFFFFFF, "1", "Series Number", "SeriesNumber", "IS", "1", "", None, (), None, (), ()),
+    ), (), ()),
+    ("a", 0x30060020, 0xFFFFFFFF, "1", "Structure Set ROI Sequence", "StructureSetROISequence", "SQ", "1", "", None, (), (
+        ("a", 0x30060022, 0xFFFFFFFF, "1", "ROI Number", "ROINumber", "IS", "1", "", None, (), None, (), ()),
+        ("a", 0x301000A0, 0xFFFFFFFF, "3", "Conceptual Volume Identification Sequence", "ConceptualVolumeIdentificationSequence", "SQ", "1", "", None, (), (
             ("i", "table_10.33-1", None, ()),
-        ), None),
-        ("a", 0x30060024, 0xFFFFFFFF, "1", "Referenced Frame of Reference UID", "ReferencedFrameOfReferenceUID", "UI", "1", None, (), None, None),
-        ("a", 0x30060026, 0xFFFFFFFF, "2", "ROI Name", "ROIName", "LO", "1", None, (), None, None),
-        ("a", 0x30060028, 0xFFFFFFFF, "3", "ROI Description", "ROIDescription", "ST", "1", None, (), None, None),
-        ("a", 0x3006002C, 0xFFFFFFFF, "3", "ROI Volume", "ROIVolume", "DS", "1", None, (), None, None),
-        ("a", 0x3006002D, 0xFFFFFFFF, "3", "ROI DateTime", "ROIDateTime", "DT", "1", None, (), None, None),
-        ("a", 0x30060036, 0xFFFFFFFF, "2", "ROI Generation Algorithm", "ROIGenerationAlgorithm", "CS", "1", None, (("defined", ("AUTOMATIC", "SEMIAUTOMATIC", "MANUAL"), None, None, ""),), None, None),
-        ("a", 0x30060038, 0xFFFFFFFF, "3", "ROI Generation Description", "ROIGenerationDescription", "LO", "1", None, (), None, None),
-        ("a", 0x3010005B, 0xFFFFFFFF, "3", "RT Protocol Code Sequence", "RTProtocolCodeSequence", "SQ", "1", None, (), (
+        ), (), ()),
+        ("a", 0x30060024, 0xFFFFFFFF, "1", "Referenced Frame of Reference UID", "ReferencedFrameOfReferenceUID", "UI", "1", "", None, (), None, (), ()),
+        ("a", 0x30060026, 0xFFFFFFFF, "2", "ROI Name", "ROIName", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x30060028, 0xFFFFFFFF, "3", "ROI Description", "ROIDescription", "ST", "1", "", None, (), None, (), ()),
+        ("a", 0x3006002C, 0xFFFFFFFF, "3", "ROI Volume", "ROIVolume", "DS", "1", "", None, (), None, (), ()),
+        ("a", 0x3006002D, 0xFFFFFFFF, "3", "ROI DateTime", "ROIDateTime", "DT", "1", "", None, (), None, (), ()),
+        ("a", 0x30060036, 0xFFFFFFFF, "2", "ROI Generation Algorithm", "ROIGenerationAlgorithm", "CS", "1", "", None, (("defined", ("AUTOMATIC", "SEMIAUTOMATIC", "MANUAL"), None, None, ""),), None, (), ()),
+        ("a", 0x30060038, 0xFFFFFFFF, "3", "ROI Generation Description", "ROIGenerationDescription", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x3010005B, 0xFFFFFFFF, "3", "RT Protocol Code Sequence", "RTProtocolCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), None),
-        ("a", 0x3006004D, 0xFFFFFFFF, "3", "ROI Creator Sequence", "ROICreatorSequence", "SQ", "1", None, (), (
+        ), (), ()),
+        ("a", 0x3006004D, 0xFFFFFFFF, "3", "ROI Creator Sequence", "ROICreatorSequence", "SQ", "1", "", None, (), (
             ("i", "table_C.17-3b", None, ()),
-        ), None, ((9555, "defined"),)),
-        ("a", 0x30060037, 0xFFFFFFFF, "3", "ROI Derivation Algorithm Identification Sequence", "ROIDerivationAlgorithmIdentificationSequence", "SQ", "1", None, (), (
+        ), (), ((9555, "defined"),)),
+        ("a", 0x30060037, 0xFFFFFFFF, "3", "ROI Derivation Algorithm Identification Sequence", "ROIDerivationAlgorithmIdentificationSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-19", None, ()),
-        ), None),
-        ("a", 0x00089215, 0xFFFFFFFF, "3", "Derivation Code Sequence", "DerivationCodeSequence", "SQ", "1", None, (), (
+        ), (), ()),
+        ("a", 0x00089215, 0xFFFFFFFF, "3", "Derivation Code Sequence", "DerivationCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), None),
-        ("a", 0x00081156, 0xFFFFFFFF, "3", "Definition Source Sequence", "DefinitionSourceSequence", "SQ", "1", None, (), (
+        ), (), ()),
+        ("a", 0x00081156, 0xFFFFFFFF, "3", "Definition Source Sequence", "DefinitionSourceSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-11", None, ()),
-            ("a", 0x0062000B, 0xFFFFFFFF, "1C", "Referenced Segment Number", "ReferencedSegmentNumber", "US", "1-n", ('Required if Referenced SOP Class UID (0008,1150) is Segmentation Storage ("1.2.840.10008.5.1.4.1.1.66.4").', {"if": {"equals": "item:0008,1150", "values": ["1.2.840.10008.5.1.4.1.1.66.4"]}, "status": "executable"}), (), None, None),
-            ("a", 0x0070031B, 0xFFFFFFFF, "1C", "Referenced Fiducial UID", "ReferencedFiducialUID", "UI", "1", ('Required if Referenced SOP Class UID (0008,1150) is Spatial Fiducials Storage ("1.2.840.10008.5.1.4.1.1.66.2").', {"if": {"equals": "item:0008,1150", "values": ["1.2.840.10008.5.1.4.1.1.66.2"]}, "status": "executable"}), (), None, None),
-        ), None),
-    ), (1, None)),
-    ("a", 0x30060018, 0xFFFFFFFF, "3", "Predecessor Structure Set Sequence", "PredecessorStructureSetSequence", "SQ", "1", None, (), (
+            ("a", 0x0062000B, 0xFFFFFFFF, "1C", "Referenced Segment Number", "ReferencedSegmentNumber", "US", "1-n", "", ('Required if Referenced SOP Class UID (0008,1150) is Segmentation Storage ("1.2.840.10008.5.1.4.1.1.66.4").', {"if": {"equals": "item:0008,1150", "values": ["1.2.840.10008.5.1.4.1.1.66.4"]}, "status": "executable"}), (), None, (), ()),
+            ("a", 0x0070031B, 0xFFFFFFFF, "1C", "Referenced Fiducial UID", "ReferencedFiducialUID", "UI", "1", "", ('Required if Referenced SOP Class UID (0008,1150) is Spatial Fiducials Storage ("1.2.840.10008.5.1.4.1.1.66.2").', {"if": {"equals": "item:0008,1150", "values": ["1.2.840.10008.5.1.4.1.1.66.2"]}, "status": "executable"}), (), None, (), ()),
+        ), (), ()),
+    ), ((1, None, None),), ()),
+    ("a", 0x30060018, 0xFFFFFFFF, "3", "Predecessor Structure Set Sequence", "PredecessorStructureSetSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-11", None, ()),
-    ), None),
+    ), (), ()),
 )

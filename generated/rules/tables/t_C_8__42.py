@@ -2,37 +2,37 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8-42 "ROI Contour Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8-42", "C.8-42", "ROI Contour Module", "module")
 
 RULES = (
-    ("a", 0x30060039, 0xFFFFFFFF, "1", "ROI Contour Sequence", "ROIContourSequence", "SQ", "1", None, (), (
-        ("a", 0x30060084, 0xFFFFFFFF, "1", "Referenced ROI Number", "ReferencedROINumber", "IS", "1", None, (), None, None),
-        ("a", 0x3006002A, 0xFFFFFFFF, "3", "ROI Display Color", "ROIDisplayColor", "IS", "3", None, (), None, None),
-        ("a", 0x0062000C, 0xFFFFFFFF, "3", "Recommended Display Grayscale Value", "RecommendedDisplayGrayscaleValue", "US", "1", None, (), None, None),
-        ("a", 0x0062000D, 0xFFFFFFFF, "3", "Recommended Display CIELab Value", "RecommendedDisplayCIELabValue", "US", "3", None, (), None, None),
-        ("a", 0x3006004A, 0xFFFFFFFF, "3", "Source Pixel Planes Characteristics Sequence", "SourcePixelPlanesCharacteristicsSequence", "SQ", "1", None, (), (
-            ("a", 0x00280030, 0xFFFFFFFF, "1", "Pixel Spacing", "PixelSpacing", "DS", "2", None, (), None, None),
-            ("a", 0x00180088, 0xFFFFFFFF, "1", "Spacing Between Slices", "SpacingBetweenSlices", "DS", "1", None, (), None, None),
-            ("a", 0x00200037, 0xFFFFFFFF, "1", "Image Orientation (Patient)", "ImageOrientationPatient", "DS", "6", None, (), None, None),
-            ("a", 0x00200032, 0xFFFFFFFF, "1", "Image Position (Patient)", "ImagePositionPatient", "DS", "3", None, (), None, None),
-            ("a", 0x00280008, 0xFFFFFFFF, "1", "Number of Frames", "NumberOfFrames", "IS", "1", None, (), None, None),
-            ("a", 0x00280010, 0xFFFFFFFF, "1", "Rows", "Rows", "US", "1", None, (), None, None),
-            ("a", 0x00280011, 0xFFFFFFFF, "1", "Columns", "Columns", "US", "1", None, (), None, None),
-        ), None),
-        ("a", 0x3006004B, 0xFFFFFFFF, "3", "Source Series Sequence", "SourceSeriesSequence", "SQ", "1", None, (), (
-            ("a", 0x0020000E, 0xFFFFFFFF, "1", "Series Instance UID", "SeriesInstanceUID", "UI", "1", None, (), None, None),
-        ), None),
-        ("a", 0x30060040, 0xFFFFFFFF, "3", "Contour Sequence", "ContourSequence", "SQ", "1", None, (), (
-            ("a", 0x30060048, 0xFFFFFFFF, "3", "Contour Number", "ContourNumber", "IS", "1", None, (), None, None),
-            ("a", 0x30060016, 0xFFFFFFFF, "3", "Contour Image Sequence", "ContourImageSequence", "SQ", "1", None, (), (
+    ("a", 0x30060039, 0xFFFFFFFF, "1", "ROI Contour Sequence", "ROIContourSequence", "SQ", "1", "", None, (), (
+        ("a", 0x30060084, 0xFFFFFFFF, "1", "Referenced ROI Number", "ReferencedROINumber", "IS", "1", "", None, (), None, (), ()),
+        ("a", 0x3006002A, 0xFFFFFFFF, "3", "ROI Display Color", "ROIDisplayColor", "IS", "3", "", None, (), None, (), ()),
+        ("a", 0x0062000C, 0xFFFFFFFF, "3", "Recommended Display Grayscale Value", "RecommendedDisplayGrayscaleValue", "US", "1", "", None, (), None, (), ()),
+        ("a", 0x0062000D, 0xFFFFFFFF, "3", "Recommended Display CIELab Value", "RecommendedDisplayCIELabValue", "US", "3", "", None, (), None, (), ()),
+        ("a", 0x3006004A, 0xFFFFFFFF, "3", "Source Pixel Planes Characteristics Sequence", "SourcePixelPlanesCharacteristicsSequence", "SQ", "1", "", None, (), (
+            ("a", 0x00280030, 0xFFFFFFFF, "1", "Pixel Spacing", "PixelSpacing", "DS", "2", "", None, (), None, (), ()),
+            ("a", 0x00180088, 0xFFFFFFFF, "1", "Spacing Between Slices", "SpacingBetweenSlices", "DS", "1", "", None, (), None, (), ()),
+            ("a", 0x00200037, 0xFFFFFFFF, "1", "Image Orientation (Patient)", "ImageOrientationPatient", "DS", "6", "", None, (), None, (), ()),
+            ("a", 0x00200032, 0xFFFFFFFF, "1", "Image Position (Patient)", "ImagePositionPatient", "DS", "3", "", None, (), None, (), ()),
+            ("a", 0x00280008, 0xFFFFFFFF, "1", "Number of Frames", "NumberOfFrames", "IS", "1", "", None, (), None, (), ()),
+            ("a", 0x00280010, 0xFFFFFFFF, "1", "Rows", "Rows", "US", "1", "", None, (), None, (), ()),
+            ("a", 0x00280011, 0xFFFFFFFF, "1", "Columns", "Columns", "US", "1", "", None, (), None, (), ()),
+        ), (), ()),
+        ("a", 0x3006004B, 0xFFFFFFFF, "3", "Source Series Sequence", "SourceSeriesSequence", "SQ", "1", "", None, (), (
+            ("a", 0x0020000E, 0xFFFFFFFF, "1", "Series Instance UID", "SeriesInstanceUID", "UI", "1", "", None, (), None, (), ()),
+        ), (), ()),
+        ("a", 0x30060040, 0xFFFFFFFF, "3", "Contour Sequence", "ContourSequence", "SQ", "1", "", None, (), (
+            ("a", 0x30060048, 0xFFFFFFFF, "3", "Contour Number", "ContourNumber", "IS", "1", "", None, (), None, (), ()),
+            ("a", 0x30060016, 0xFFFFFFFF, "3", "Contour Image Sequence", "ContourImageSequence", "SQ", "1", "", None, (), (
                 ("i", "table_10-3", None, ()),
-            ), None),
-            ("a", 0x30060042, 0xFFFFFFFF, "1", "Contour Geometric Type", "ContourGeometricType", "CS", "1", None, (("enumerated", ("POINT", "OPEN_PLANAR", "OPEN_NONPLANAR", "CLOSED_PLANAR", "CLOSEDPLANAR_XOR"), None, None, ""),), None, None),
-            ("a", 0x30060046, 0xFFFFFFFF, "1", "Number of Contour Points", "NumberOfContourPoints", "IS", "1", None, (), None, None),
-            ("a", 0x30060050, 0xFFFFFFFF, "1", "Contour Data", "ContourData", "DS", "3-3n", None, (), None, None),
-        ), None),
-    ), (1, None)),
+            ), (), ()),
+            ("a", 0x30060042, 0xFFFFFFFF, "1", "Contour Geometric Type", "ContourGeometricType", "CS", "1", "", None, (("enumerated", ("POINT", "OPEN_PLANAR", "OPEN_NONPLANAR", "CLOSED_PLANAR", "CLOSEDPLANAR_XOR"), None, None, ""),), None, (), ()),
+            ("a", 0x30060046, 0xFFFFFFFF, "1", "Number of Contour Points", "NumberOfContourPoints", "IS", "1", "", None, (), None, (), ()),
+            ("a", 0x30060050, 0xFFFFFFFF, "1", "Contour Data", "ContourData", "DS", "3-3n", "", None, (), None, (), ()),
+        ), (), ()),
+    ), ((1, None, None),), ()),
 )

@@ -2,34 +2,34 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8-46 "RT Prescription Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8-46", "C.8-46", "RT Prescription Module", "module")
 
 RULES = (
-    ("a", 0x300A000E, 0xFFFFFFFF, "3", "Prescription Description", "PrescriptionDescription", "ST", "1", None, (), None, None),
-    ("a", 0x300A0010, 0xFFFFFFFF, "3", "Dose Reference Sequence", "DoseReferenceSequence", "SQ", "1", None, (), (
-        ("a", 0x300A0012, 0xFFFFFFFF, "1", "Dose Reference Number", "DoseReferenceNumber", "IS", "1", None, (), None, None),
-        ("a", 0x300A0013, 0xFFFFFFFF, "3", "Dose Reference UID", "DoseReferenceUID", "UI", "1", None, (), None, None),
-        ("a", 0x300A0014, 0xFFFFFFFF, "1", "Dose Reference Structure Type", "DoseReferenceStructureType", "CS", "1", None, (("defined", ("POINT", "VOLUME", "COORDINATES", "SITE"), None, None, ""),), None, None),
-        ("a", 0x300A061D, 0xFFFFFFFF, "3", "Dose Value Purpose", "DoseValuePurpose", "CS", "1-n", None, (("defined", ("TRACKING", "QA"), None, None, ""),), None, None),
-        ("a", 0x300A068B, 0xFFFFFFFF, "3", "Dose Value Interpretation", "DoseValueInterpretation", "CS", "1", None, (("enumerated", ("NOMINAL", "ACTUAL"), None, None, ""),), None, None),
-        ("a", 0x300A0016, 0xFFFFFFFF, "3", "Dose Reference Description", "DoseReferenceDescription", "LO", "1", None, (), None, None),
-        ("a", 0x30060084, 0xFFFFFFFF, "1C", "Referenced ROI Number", "ReferencedROINumber", "IS", "1", ("Required if Dose Reference Structure Type (300A,0014) is POINT or VOLUME.", {"if": {"equals": "item:300A,0014", "values": ["POINT", "VOLUME"]}, "status": "executable"}), (), None, None),
-        ("a", 0x300A0018, 0xFFFFFFFF, "1C", "Dose Reference Point Coordinates", "DoseReferencePointCoordinates", "DS", "3", ("Required if Dose Reference Structure Type (300A,0014) is COORDINATES.", {"if": {"equals": "item:300A,0014", "values": ["COORDINATES"]}, "status": "executable"}), (), None, None),
-        ("a", 0x300A001A, 0xFFFFFFFF, "3", "Nominal Prior Dose", "NominalPriorDose", "DS", "1", None, (), None, None),
-        ("a", 0x300A0020, 0xFFFFFFFF, "1", "Dose Reference Type", "DoseReferenceType", "CS", "1", None, (("defined", ("TARGET", "ORGAN_AT_RISK"), None, None, ""),), None, None),
-        ("a", 0x300A0021, 0xFFFFFFFF, "3", "Constraint Weight", "ConstraintWeight", "DS", "1", None, (), None, None),
-        ("a", 0x300A0022, 0xFFFFFFFF, "3", "Delivery Warning Dose", "DeliveryWarningDose", "DS", "1", None, (), None, None),
-        ("a", 0x300A0023, 0xFFFFFFFF, "3", "Delivery Maximum Dose", "DeliveryMaximumDose", "DS", "1", None, (), None, None),
-        ("a", 0x300A0025, 0xFFFFFFFF, "3", "Target Minimum Dose", "TargetMinimumDose", "DS", "1", None, (), None, None),
-        ("a", 0x300A0026, 0xFFFFFFFF, "3", "Target Prescription Dose", "TargetPrescriptionDose", "DS", "1", None, (), None, None),
-        ("a", 0x300A0027, 0xFFFFFFFF, "3", "Target Maximum Dose", "TargetMaximumDose", "DS", "1", None, (), None, None),
-        ("a", 0x300A0028, 0xFFFFFFFF, "3", "Target Underdose Volume Fraction", "TargetUnderdoseVolumeFraction", "DS", "1", None, (), None, None),
-        ("a", 0x300A002A, 0xFFFFFFFF, "3", "Organ at Risk Full-volume Dose", "OrganAtRiskFullVolumeDose", "DS", "1", None, (), None, None),
-        ("a", 0x300A002B, 0xFFFFFFFF, "3", "Organ at Risk Limit Dose", "OrganAtRiskLimitDose", "DS", "1", None, (), None, None),
-        ("a", 0x300A002C, 0xFFFFFFFF, "3", "Organ at Risk Maximum Dose", "OrganAtRiskMaximumDose", "DS", "1", None, (), None, None),
-        ("a", 0x300A002D, 0xFFFFFFFF, "3", "Organ at Risk Overdose Volume Fraction", "OrganAtRiskOverdoseVolumeFraction", "DS", "1", None, (), None, None),
-    ), None),
+    ("a", 0x300A000E, 0xFFFFFFFF, "3", "Prescription Description", "PrescriptionDescription", "ST", "1", "", None, (), None, (), ()),
+    ("a", 0x300A0010, 0xFFFFFFFF, "3", "Dose Reference Sequence", "DoseReferenceSequence", "SQ", "1", "", None, (), (
+        ("a", 0x300A0012, 0xFFFFFFFF, "1", "Dose Reference Number", "DoseReferenceNumber", "IS", "1", "", None, (), None, (), ()),
+        ("a", 0x300A0013, 0xFFFFFFFF, "3", "Dose Reference UID", "DoseReferenceUID", "UI", "1", "", None, (), None, (), ()),
+        ("a", 0x300A0014, 0xFFFFFFFF, "1", "Dose Reference Structure Type", "DoseReferenceStructureType", "CS", "1", "", None, (("defined", ("POINT", "VOLUME", "COORDINATES", "SITE"), None, None, ""),), None, (), ()),
+        ("a", 0x300A061D, 0xFFFFFFFF, "3", "Dose Value Purpose", "DoseValuePurpose", "CS", "1-n", "", None, (("defined", ("TRACKING", "QA"), None, None, ""),), None, (), ()),
+        ("a", 0x300A068B, 0xFFFFFFFF, "3", "Dose Value Interpretation", "DoseValueInterpretation", "CS", "1", "", None, (("enumerated", ("NOMINAL", "ACTUAL"), None, None, ""),), None, (), ()),
+        ("a", 0x300A0016, 0xFFFFFFFF, "3", "Dose Reference Description", "DoseReferenceDescription", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x30060084, 0xFFFFFFFF, "1C", "Referenced ROI Number", "ReferencedROINumber", "IS", "1", "", ("Required if Dose Reference Structure Type (300A,0014) is POINT or VOLUME.", {"if": {"equals": "item:300A,0014", "values": ["POINT", "VOLUME"]}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x300A0018, 0xFFFFFFFF, "1C", "Dose Reference Point Coordinates", "DoseReferencePointCoordinates", "DS", "3", "", ("Required if Dose Reference Structure Type (300A,0014) is COORDINATES.", {"if": {"equals": "item:300A,0014", "values": ["COORDINATES"]}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x300A001A, 0xFFFFFFFF, "3", "Nominal Prior Dose", "NominalPriorDose", "DS", "1", "", None, (), None, (), ()),
+        ("a", 0x300A0020, 0xFFFFFFFF, "1", "Dose Reference Type", "DoseReferenceType", "CS", "1", "", None, (("defined", ("TARGET", "ORGAN_AT_RISK"), None, None, ""),), None, (), ()),
+        ("a", 0x300A0021, 0xFFFFFFFF, "3", "Constraint Weight", "ConstraintWeight", "DS", "1", "", None, (), None, (), ()),
+        ("a", 0x300A0022, 0xFFFFFFFF, "3", "Delivery Warning Dose", "DeliveryWarningDose", "DS", "1", "", None, (), None, (), ()),
+        ("a", 0x300A0023, 0xFFFFFFFF, "3", "Delivery Maximum Dose", "DeliveryMaximumDose", "DS", "1", "", None, (), None, (), ()),
+        ("a", 0x300A0025, 0xFFFFFFFF, "3", "Target Minimum Dose", "TargetMinimumDose", "DS", "1", "", None, (), None, (), ()),
+        ("a", 0x300A0026, 0xFFFFFFFF, "3", "Target Prescription Dose", "TargetPrescriptionDose", "DS", "1", "", None, (), None, (), ()),
+        ("a", 0x300A0027, 0xFFFFFFFF, "3", "Target Maximum Dose", "TargetMaximumDose", "DS", "1", "", None, (), None, (), ()),
+        ("a", 0x300A0028, 0xFFFFFFFF, "3", "Target Underdose Volume Fraction", "TargetUnderdoseVolumeFraction", "DS", "1", "", None, (), None, (), ()),
+        ("a", 0x300A002A, 0xFFFFFFFF, "3", "Organ at Risk Full-volume Dose", "OrganAtRiskFullVolumeDose", "DS", "1", "", None, (), None, (), ()),
+        ("a", 0x300A002B, 0xFFFFFFFF, "3", "Organ at Risk Limit Dose", "OrganAtRiskLimitDose", "DS", "1", "", None, (), None, (), ()),
+        ("a", 0x300A002C, 0xFFFFFFFF, "3", "Organ at Risk Maximum Dose", "OrganAtRiskMaximumDose", "DS", "1", "", None, (), None, (), ()),
+        ("a", 0x300A002D, 0xFFFFFFFF, "3", "Organ at Risk Overdose Volume Fraction", "OrganAtRiskOverdoseVolumeFraction", "DS", "1", "", None, (), None, (), ()),
+    ), (), ()),
 )

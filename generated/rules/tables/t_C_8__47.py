@@ -2,28 +2,28 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8-47 "RT Tolerance Tables Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8-47", "C.8-47", "RT Tolerance Tables Module", "module")
 
 RULES = (
-    ("a", 0x300A0040, 0xFFFFFFFF, "3", "Tolerance Table Sequence", "ToleranceTableSequence", "SQ", "1", None, (), (
-        ("a", 0x300A0042, 0xFFFFFFFF, "1", "Tolerance Table Number", "ToleranceTableNumber", "IS", "1", None, (), None, None),
-        ("a", 0x300A0043, 0xFFFFFFFF, "3", "Tolerance Table Label", "ToleranceTableLabel", "SH", "1", None, (), None, None),
-        ("a", 0x300A0044, 0xFFFFFFFF, "3", "Gantry Angle Tolerance", "GantryAngleTolerance", "DS", "1", None, (), None, None),
-        ("a", 0x300A014E, 0xFFFFFFFF, "3", "Gantry Pitch Angle Tolerance", "GantryPitchAngleTolerance", "FL", "1", None, (), None, None),
-        ("a", 0x300A0046, 0xFFFFFFFF, "3", "Beam Limiting Device Angle Tolerance", "BeamLimitingDeviceAngleTolerance", "DS", "1", None, (), None, None),
-        ("a", 0x300A0048, 0xFFFFFFFF, "3", "Beam Limiting Device Tolerance Sequence", "BeamLimitingDeviceToleranceSequence", "SQ", "1", None, (), (
-            ("a", 0x300A00B8, 0xFFFFFFFF, "1", "RT Beam Limiting Device Type", "RTBeamLimitingDeviceType", "CS", "1", None, (("enumerated", ("X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"), None, None, ""),), None, None),
-            ("a", 0x300A004A, 0xFFFFFFFF, "1", "Beam Limiting Device Position Tolerance", "BeamLimitingDevicePositionTolerance", "DS", "1", None, (), None, None),
-        ), None),
-        ("a", 0x300A004C, 0xFFFFFFFF, "3", "Patient Support Angle Tolerance", "PatientSupportAngleTolerance", "DS", "1", None, (), None, None),
-        ("a", 0x300A004E, 0xFFFFFFFF, "3", "Table Top Eccentric Angle Tolerance", "TableTopEccentricAngleTolerance", "DS", "1", None, (), None, None),
-        ("a", 0x300A004F, 0xFFFFFFFF, "3", "Table Top Pitch Angle Tolerance", "TableTopPitchAngleTolerance", "FL", "1", None, (), None, None),
-        ("a", 0x300A0050, 0xFFFFFFFF, "3", "Table Top Roll Angle Tolerance", "TableTopRollAngleTolerance", "FL", "1", None, (), None, None),
-        ("a", 0x300A0051, 0xFFFFFFFF, "3", "Table Top Vertical Position Tolerance", "TableTopVerticalPositionTolerance", "DS", "1", None, (), None, None),
-        ("a", 0x300A0052, 0xFFFFFFFF, "3", "Table Top Longitudinal Position Tolerance", "TableTopLongitudinalPositionTolerance", "DS", "1", None, (), None, None),
-        ("a", 0x300A0053, 0xFFFFFFFF, "3", "Table Top Lateral Position Tolerance", "TableTopLateralPositionTolerance", "DS", "1", None, (), None, None),
-    ), None),
+    ("a", 0x300A0040, 0xFFFFFFFF, "3", "Tolerance Table Sequence", "ToleranceTableSequence", "SQ", "1", "", None, (), (
+        ("a", 0x300A0042, 0xFFFFFFFF, "1", "Tolerance Table Number", "ToleranceTableNumber", "IS", "1", "", None, (), None, (), ()),
+        ("a", 0x300A0043, 0xFFFFFFFF, "3", "Tolerance Table Label", "ToleranceTableLabel", "SH", "1", "", None, (), None, (), ()),
+        ("a", 0x300A0044, 0xFFFFFFFF, "3", "Gantry Angle Tolerance", "GantryAngleTolerance", "DS", "1", "", None, (), None, (), ()),
+        ("a", 0x300A014E, 0xFFFFFFFF, "3", "Gantry Pitch Angle Tolerance", "GantryPitchAngleTolerance", "FL", "1", "", None, (), None, (), ()),
+        ("a", 0x300A0046, 0xFFFFFFFF, "3", "Beam Limiting Device Angle Tolerance", "BeamLimitingDeviceAngleTolerance", "DS", "1", "", None, (), None, (), ()),
+        ("a", 0x300A0048, 0xFFFFFFFF, "3", "Beam Limiting Device Tolerance Sequence", "BeamLimitingDeviceToleranceSequence", "SQ", "1", "", None, (), (
+            ("a", 0x300A00B8, 0xFFFFFFFF, "1", "RT Beam Limiting Device Type", "RTBeamLimitingDeviceType", "CS", "1", "", None, (("enumerated", ("X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"), None, None, ""),), None, (), ()),
+            ("a", 0x300A004A, 0xFFFFFFFF, "1", "Beam Limiting Device Position Tolerance", "BeamLimitingDevicePositionTolerance", "DS", "1", "", None, (), None, (), ()),
+        ), (), ()),
+        ("a", 0x300A004C, 0xFFFFFFFF, "3", "Patient Support Angle Tolerance", "PatientSupportAngleTolerance", "DS", "1", "", None, (), None, (), ()),
+        ("a", 0x300A004E, 0xFFFFFFFF, "3", "Table Top Eccentric Angle Tolerance", "TableTopEccentricAngleTolerance", "DS", "1", "", None, (), None, (), ()),
+        ("a", 0x300A004F, 0xFFFFFFFF, "3", "Table Top Pitch Angle Tolerance", "TableTopPitchAngleTolerance", "FL", "1", "", None, (), None, (), ()),
+        ("a", 0x300A0050, 0xFFFFFFFF, "3", "Table Top Roll Angle Tolerance", "TableTopRollAngleTolerance", "FL", "1", "", None, (), None, (), ()),
+        ("a", 0x300A0051, 0xFFFFFFFF, "3", "Table Top Vertical Position Tolerance", "TableTopVerticalPositionTolerance", "DS", "1", "", None, (), None, (), ()),
+        ("a", 0x300A0052, 0xFFFFFFFF, "3", "Table Top Longitudinal Position Tolerance", "TableTopLongitudinalPositionTolerance", "DS", "1", "", None, (), None, (), ()),
+        ("a", 0x300A0053, 0xFFFFFFFF, "3", "Table Top Lateral Position Tolerance", "TableTopLateralPositionTolerance", "DS", "1", "", None, (), None, (), ()),
+    ), (), ()),
 )

@@ -2,58 +2,58 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8-48 "RT Patient Setup Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8-48", "C.8-48", "RT Patient Setup Module", "module")
 
 RULES = (
-    ("a", 0x300A0180, 0xFFFFFFFF, "1", "Patient Setup Sequence", "PatientSetupSequence", "SQ", "1", None, (), (
-        ("a", 0x300A0182, 0xFFFFFFFF, "1", "Patient Setup Number", "PatientSetupNumber", "IS", "1", None, (), None, None),
-        ("a", 0x300A0183, 0xFFFFFFFF, "3", "Patient Setup Label", "PatientSetupLabel", "LO", "1", None, (), None, None),
-        ("a", 0x00185100, 0xFFFFFFFF, "1C", "Patient Position", "PatientPosition", "CS", "1", ("Required if Patient Additional Position (300A,0184) is not present.", {"if": {"absent": "item:300A,0184"}, "status": "executable"}), (("defined", ("SITTING",), None, None, ""), ("defined", ("HFP", "HFS", "HFDR", "HFDL", "FFDR", "FFDL", "FFP", "FFS", "LFP", "LFS", "RFP", "RFS", "AFDR", "AFDL", "PFDR", "PFDL"), None, None, "")), None, None),
-        ("a", 0x300A0184, 0xFFFFFFFF, "1C", "Patient Additional Position", "PatientAdditionalPosition", "LO", "1", ("Required if Patient Position (0018,5100) is not present.", {"if": {"absent": "item:0018,5100"}, "status": "executable"}), (), None, None),
-        ("a", 0x300A079F, 0xFFFFFFFF, "3", "Patient Treatment Preparation Sequence", "PatientTreatmentPreparationSequence", "SQ", "1", None, (), (
+    ("a", 0x300A0180, 0xFFFFFFFF, "1", "Patient Setup Sequence", "PatientSetupSequence", "SQ", "1", "", None, (), (
+        ("a", 0x300A0182, 0xFFFFFFFF, "1", "Patient Setup Number", "PatientSetupNumber", "IS", "1", "", None, (), None, (), ()),
+        ("a", 0x300A0183, 0xFFFFFFFF, "3", "Patient Setup Label", "PatientSetupLabel", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x00185100, 0xFFFFFFFF, "1C", "Patient Position", "PatientPosition", "CS", "1", "", ("Required if Patient Additional Position (300A,0184) is not present.", {"if": {"absent": "item:300A,0184"}, "status": "executable"}), (("defined", ("SITTING",), None, None, ""), ("defined", ("HFP", "HFS", "HFDR", "HFDL", "FFDR", "FFDL", "FFP", "FFS", "LFP", "LFS", "RFP", "RFS", "AFDR", "AFDL", "PFDR", "PFDL"), None, None, "")), None, (), ()),
+        ("a", 0x300A0184, 0xFFFFFFFF, "1C", "Patient Additional Position", "PatientAdditionalPosition", "LO", "1", "", ("Required if Patient Position (0018,5100) is not present.", {"if": {"absent": "item:0018,5100"}, "status": "executable"}), (), None, (), ()),
+        ("a", 0x300A079F, 0xFFFFFFFF, "3", "Patient Treatment Preparation Sequence", "PatientTreatmentPreparationSequence", "SQ", "1", "", None, (), (
             ("i", "table_C.36.2.3.4-1", None, ()),
-        ), None),
-        ("a", 0x300A0401, 0xFFFFFFFF, "3", "Referenced Setup Image Sequence", "ReferencedSetupImageSequence", "SQ", "1", None, (), (
-            ("a", 0x300A0402, 0xFFFFFFFF, "3", "Setup Image Comment", "SetupImageComment", "ST", "1", None, (), None, None),
+        ), (), ()),
+        ("a", 0x300A0401, 0xFFFFFFFF, "3", "Referenced Setup Image Sequence", "ReferencedSetupImageSequence", "SQ", "1", "", None, (), (
+            ("a", 0x300A0402, 0xFFFFFFFF, "3", "Setup Image Comment", "SetupImageComment", "ST", "1", "", None, (), None, (), ()),
             ("i", "table_10-3", None, ()),
-        ), None),
-        ("a", 0x300A0190, 0xFFFFFFFF, "3", "Fixation Device Sequence", "FixationDeviceSequence", "SQ", "1", None, (), (
-            ("a", 0x300A0192, 0xFFFFFFFF, "1", "Fixation Device Type", "FixationDeviceType", "CS", "1", None, (("defined", ("BITEBLOCK", "HEADFRAME", "MASK", "MOLD", "CAST", "HEADREST", "BREAST_BOARD", "BODY_FRAME", "VACUUM_MOLD", "WHOLE_BODY_POD", "RECTAL_BALLOON"), None, None, ""),), None, None),
-            ("a", 0x300A0194, 0xFFFFFFFF, "2", "Fixation Device Label", "FixationDeviceLabel", "SH", "1", None, (), None, None),
-            ("a", 0x300A0196, 0xFFFFFFFF, "3", "Fixation Device Description", "FixationDeviceDescription", "ST", "1", None, (), None, None),
-            ("a", 0x300A0198, 0xFFFFFFFF, "3", "Fixation Device Position", "FixationDevicePosition", "SH", "1", None, (), None, None),
-            ("a", 0x300A0199, 0xFFFFFFFF, "3", "Fixation Device Pitch Angle", "FixationDevicePitchAngle", "FL", "1", None, (), None, None),
-            ("a", 0x300A019A, 0xFFFFFFFF, "3", "Fixation Device Roll Angle", "FixationDeviceRollAngle", "FL", "1", None, (), None, None),
-            ("a", 0x300A00F9, 0xFFFFFFFF, "3", "Accessory Code", "AccessoryCode", "LO", "1", None, (), None, None),
-        ), None),
-        ("a", 0x300A01A0, 0xFFFFFFFF, "3", "Shielding Device Sequence", "ShieldingDeviceSequence", "SQ", "1", None, (), (
-            ("a", 0x300A01A2, 0xFFFFFFFF, "1", "Shielding Device Type", "ShieldingDeviceType", "CS", "1", None, (("defined", ("GUM", "EYE", "GONAD"), None, None, ""),), None, None),
-            ("a", 0x300A01A4, 0xFFFFFFFF, "2", "Shielding Device Label", "ShieldingDeviceLabel", "SH", "1", None, (), None, None),
-            ("a", 0x300A01A6, 0xFFFFFFFF, "3", "Shielding Device Description", "ShieldingDeviceDescription", "ST", "1", None, (), None, None),
-            ("a", 0x300A01A8, 0xFFFFFFFF, "3", "Shielding Device Position", "ShieldingDevicePosition", "SH", "1", None, (), None, None),
-            ("a", 0x300A00F9, 0xFFFFFFFF, "3", "Accessory Code", "AccessoryCode", "LO", "1", None, (), None, None),
-        ), None),
-        ("a", 0x300A01B0, 0xFFFFFFFF, "3", "Setup Technique", "SetupTechnique", "CS", "1", None, (("defined", ("ISOCENTRIC", "FIXED_SSD", "TBI", "BREAST_BRIDGE", "SKIN_APPOSITION"), None, None, ""),), None, None),
-        ("a", 0x300A01B2, 0xFFFFFFFF, "3", "Setup Technique Description", "SetupTechniqueDescription", "ST", "1", None, (), None, None),
-        ("a", 0x300A01B4, 0xFFFFFFFF, "3", "Setup Device Sequence", "SetupDeviceSequence", "SQ", "1", None, (), (
-            ("a", 0x300A01B6, 0xFFFFFFFF, "1", "Setup Device Type", "SetupDeviceType", "CS", "1", None, (("defined", ("LASER_POINTER", "DISTANCE_METER", "TABLE_HEIGHT", "MECHANICAL_PTR", "ARC"), None, None, ""),), None, None),
-            ("a", 0x300A01B8, 0xFFFFFFFF, "2", "Setup Device Label", "SetupDeviceLabel", "SH", "1", None, (), None, None),
-            ("a", 0x300A01BA, 0xFFFFFFFF, "3", "Setup Device Description", "SetupDeviceDescription", "ST", "1", None, (), None, None),
-            ("a", 0x300A01BC, 0xFFFFFFFF, "2", "Setup Device Parameter", "SetupDeviceParameter", "DS", "1", None, (), None, None),
-            ("a", 0x300A01D0, 0xFFFFFFFF, "3", "Setup Reference Description", "SetupReferenceDescription", "ST", "1", None, (), None, None),
-            ("a", 0x300A00F9, 0xFFFFFFFF, "3", "Accessory Code", "AccessoryCode", "LO", "1", None, (), None, None),
-        ), None),
-        ("a", 0x300A01D2, 0xFFFFFFFF, "3", "Table Top Vertical Setup Displacement", "TableTopVerticalSetupDisplacement", "DS", "1", None, (), None, None),
-        ("a", 0x300A01D4, 0xFFFFFFFF, "3", "Table Top Longitudinal Setup Displacement", "TableTopLongitudinalSetupDisplacement", "DS", "1", None, (), None, None),
-        ("a", 0x300A01D6, 0xFFFFFFFF, "3", "Table Top Lateral Setup Displacement", "TableTopLateralSetupDisplacement", "DS", "1", None, (), None, None),
-        ("a", 0x300A0410, 0xFFFFFFFF, "3", "Motion Synchronization Sequence", "MotionSynchronizationSequence", "SQ", "1", None, (), (
-            ("a", 0x00189170, 0xFFFFFFFF, "1", "Respiratory Motion Compensation Technique", "RespiratoryMotionCompensationTechnique", "CS", "1", None, (("defined", ("NONE", "BREATH_HOLD", "REALTIME", "GATING", "TRACKING", "PHASE_ORDERING", "PHASE_RESCANNING", "RETROSPECTIVE", "CORRECTION", "UNKNOWN"), None, None, ""),), None, None),
-            ("a", 0x00189171, 0xFFFFFFFF, "1", "Respiratory Signal Source", "RespiratorySignalSource", "CS", "1", None, (("defined", ("NONE", "BELT", "NASAL_PROBE", "CO2_SENSOR", "NAVIGATOR", "MR_PHASE", "ECG", "SPIROMETER", "EXTERNAL_MARKER", "INTERNAL_MARKER", "IMAGE", "UNKNOWN"), None, None, ""),), None, None),
-            ("a", 0x00189185, 0xFFFFFFFF, "3", "Respiratory Motion Compensation Technique Description", "RespiratoryMotionCompensationTechniqueDescription", "ST", "1", None, (), None, None),
-            ("a", 0x00189186, 0xFFFFFFFF, "3", "Respiratory Signal Source ID", "RespiratorySignalSourceID", "SH", "1", None, (), None, None),
-        ), None),
-    ), (1, None)),
+        ), (), ()),
+        ("a", 0x300A0190, 0xFFFFFFFF, "3", "Fixation Device Sequence", "FixationDeviceSequence", "SQ", "1", "", None, (), (
+            ("a", 0x300A0192, 0xFFFFFFFF, "1", "Fixation Device Type", "FixationDeviceType", "CS", "1", "", None, (("defined", ("BITEBLOCK", "HEADFRAME", "MASK", "MOLD", "CAST", "HEADREST", "BREAST_BOARD", "BODY_FRAME", "VACUUM_MOLD", "WHOLE_BODY_POD", "RECTAL_BALLOON"), None, None, ""),), None, (), ()),
+            ("a", 0x300A0194, 0xFFFFFFFF, "2", "Fixation Device Label", "FixationDeviceLabel", "SH", "1", "", None, (), None, (), ()),
+            ("a", 0x300A0196, 0xFFFFFFFF, "3", "Fixation Device Description", "FixationDeviceDescription", "ST", "1", "", None, (), None, (), ()),
+            ("a", 0x300A0198, 0xFFFFFFFF, "3", "Fixation Device Position", "FixationDevicePosition", "SH", "1", "", None, (), None, (), ()),
+            ("a", 0x300A0199, 0xFFFFFFFF, "3", "Fixation Device Pitch Angle", "FixationDevicePitchAngle", "FL", "1", "", None, (), None, (), ()),
+            ("a", 0x300A019A, 0xFFFFFFFF, "3", "Fixation Device Roll Angle", "FixationDeviceRollAngle", "FL", "1", "", None, (), None, (), ()),
+            ("a", 0x300A00F9, 0xFFFFFFFF, "3", "Accessory Code", "AccessoryCode", "LO", "1", "", None, (), None, (), ()),
+        ), (), ()),
+        ("a", 0x300A01A0, 0xFFFFFFFF, "3", "Shielding Device Sequence", "ShieldingDeviceSequence", "SQ", "1", "", None, (), (
+            ("a", 0x300A01A2, 0xFFFFFFFF, "1", "Shielding Device Type", "ShieldingDeviceType", "CS", "1", "", None, (("defined", ("GUM", "EYE", "GONAD"), None, None, ""),), None, (), ()),
+            ("a", 0x300A01A4, 0xFFFFFFFF, "2", "Shielding Device Label", "ShieldingDeviceLabel", "SH", "1", "", None, (), None, (), ()),
+            ("a", 0x300A01A6, 0xFFFFFFFF, "3", "Shielding Device Description", "ShieldingDeviceDescription", "ST", "1", "", None, (), None, (), ()),
+            ("a", 0x300A01A8, 0xFFFFFFFF, "3", "Shielding Device Position", "ShieldingDevicePosition", "SH", "1", "", None, (), None, (), ()),
+            ("a", 0x300A00F9, 0xFFFFFFFF, "3", "Accessory Code", "AccessoryCode", "LO", "1", "", None, (), None, (), ()),
+        ), (), ()),
+        ("a", 0x300A01B0, 0xFFFFFFFF, "3", "Setup Technique", "SetupTechnique", "CS", "1", "", None, (("defined", ("ISOCENTRIC", "FIXED_SSD", "TBI", "BREAST_BRIDGE", "SKIN_APPOSITION"), None, None, ""),), None, (), ()),
+        ("a", 0x300A01B2, 0xFFFFFFFF, "3", "Setup Technique Description", "SetupTechniqueDescription", "ST", "1", "", None, (), None, (), ()),
+        ("a", 0x300A01B4, 0xFFFFFFFF, "3", "Setup Device Sequence", "SetupDeviceSequence", "SQ", "1", "", None, (), (
+            ("a", 0x300A01B6, 0xFFFFFFFF, "1", "Setup Device Type", "SetupDeviceType", "CS", "1", "", None, (("defined", ("LASER_POINTER", "DISTANCE_METER", "TABLE_HEIGHT", "MECHANICAL_PTR", "ARC"), None, None, ""),), None, (), ()),
+            ("a", 0x300A01B8, 0xFFFFFFFF, "2", "Setup Device Label", "SetupDeviceLabel", "SH", "1", "", None, (), None, (), ()),
+            ("a", 0x300A01BA, 0xFFFFFFFF, "3", "Setup Device Description", "SetupDeviceDescription", "ST", "1", "", None, (), None, (), ()),
+            ("a", 0x300A01BC, 0xFFFFFFFF, "2", "Setup Device Parameter", "SetupDeviceParameter", "DS", "1", "", None, (), None, (), ()),
+            ("a", 0x300A01D0, 0xFFFFFFFF, "3", "Setup Reference Description", "SetupReferenceDescription", "ST", "1", "", None, (), None, (), ()),
+            ("a", 0x300A00F9, 0xFFFFFFFF, "3", "Accessory Code", "AccessoryCode", "LO", "1", "", None, (), None, (), ()),
+        ), (), ()),
+        ("a", 0x300A01D2, 0xFFFFFFFF, "3", "Table Top Vertical Setup Displacement", "TableTopVerticalSetupDisplacement", "DS", "1", "", None, (), None, (), ()),
+        ("a", 0x300A01D4, 0xFFFFFFFF, "3", "Table Top Longitudinal Setup Displacement", "TableTopLongitudinalSetupDisplacement", "DS", "1", "", None, (), None, (), ()),
+        ("a", 0x300A01D6, 0xFFFFFFFF, "3", "Table Top Lateral Setup Displacement", "TableTopLateralSetupDisplacement", "DS", "1", "", None, (), None, (), ()),
+        ("a", 0x300A0410, 0xFFFFFFFF, "3", "Motion Synchronization Sequence", "MotionSynchronizationSequence", "SQ", "1", "", None, (), (
+            ("a", 0x00189170, 0xFFFFFFFF, "1", "Respiratory Motion Compensation Technique", "RespiratoryMotionCompensationTechnique", "CS", "1", "", None, (("defined", ("NONE", "BREATH_HOLD", "REALTIME", "GATING", "TRACKING", "PHASE_ORDERING", "PHASE_RESCANNING", "RETROSPECTIVE", "CORRECTION", "UNKNOWN"), None, None, ""),), None, (), ()),
+            ("a", 0x00189171, 0xFFFFFFFF, "1", "Respiratory Signal Source", "RespiratorySignalSource", "CS", "1", "", None, (("defined", ("NONE", "BELT", "NASAL_PROBE", "CO2_SENSOR", "NAVIGATOR", "MR_PHASE", "ECG", "SPIROMETER", "EXTERNAL_MARKER", "INTERNAL_MARKER", "IMAGE", "UNKNOWN"), None, None, ""),), None, (), ()),
+            ("a", 0x00189185, 0xFFFFFFFF, "3", "Respiratory Motion Compensation Technique Description", "RespiratoryMotionCompensationTechniqueDescription", "ST", "1", "", None, (), None, (), ()),
+            ("a", 0x00189186, 0xFFFFFFFF, "3", "Respiratory Signal Source ID", "RespiratorySignalSourceID", "SH", "1", "", None, (), None, (), ()),
+        ), (), ()),
+    ), ((1, None, None),), ()),
 )

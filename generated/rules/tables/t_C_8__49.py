@@ -2,68 +2,68 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8-49 "RT Fraction Scheme Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8-49", "C.8-49", "RT Fraction Scheme Module", "module")
 
 RULES = (
-    ("a", 0x300A0070, 0xFFFFFFFF, "1", "Fraction Group Sequence", "FractionGroupSequence", "SQ", "1", None, (), (
-        ("a", 0x300A0071, 0xFFFFFFFF, "1", "Fraction Group Number", "FractionGroupNumber", "IS", "1", None, (), None, None),
-        ("a", 0x300A0072, 0xFFFFFFFF, "3", "Fraction Group Description", "FractionGroupDescription", "LO", "1", None, (), None, None),
-        ("a", 0x00081156, 0xFFFFFFFF, "3", "Definition Source Sequence", "DefinitionSourceSequence", "SQ", "1", None, (), (
+    ("a", 0x300A0070, 0xFFFFFFFF, "1", "Fraction Group Sequence", "FractionGroupSequence", "SQ", "1", "", None, (), (
+        ("a", 0x300A0071, 0xFFFFFFFF, "1", "Fraction Group Number", "FractionGroupNumber", "IS", "1", "", None, (), None, (), ()),
+        ("a", 0x300A0072, 0xFFFFFFFF, "3", "Fraction Group Description", "FractionGroupDescription", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x00081156, 0xFFFFFFFF, "3", "Definition Source Sequence", "DefinitionSourceSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-11", None, ()),
-        ), None),
-        ("a", 0x300C0080, 0xFFFFFFFF, "3", "Referenced Dose Sequence", "ReferencedDoseSequence", "SQ", "1", None, (), (
+        ), (), ()),
+        ("a", 0x300C0080, 0xFFFFFFFF, "3", "Referenced Dose Sequence", "ReferencedDoseSequence", "SQ", "1", "", None, (), (
             ("i", "table_10-11", None, ()),
-        ), None),
-        ("a", 0x300C0050, 0xFFFFFFFF, "3", "Referenced Dose Reference Sequence", "ReferencedDoseReferenceSequence", "SQ", "1", None, (), (
-            ("a", 0x300C0051, 0xFFFFFFFF, "1", "Referenced Dose Reference Number", "ReferencedDoseReferenceNumber", "IS", "1", None, (), None, None),
-            ("a", 0x300A0021, 0xFFFFFFFF, "3", "Constraint Weight", "ConstraintWeight", "DS", "1", None, (), None, None),
-            ("a", 0x300A0022, 0xFFFFFFFF, "3", "Delivery Warning Dose", "DeliveryWarningDose", "DS", "1", None, (), None, None),
-            ("a", 0x300A0023, 0xFFFFFFFF, "3", "Delivery Maximum Dose", "DeliveryMaximumDose", "DS", "1", None, (), None, None),
-            ("a", 0x300A0025, 0xFFFFFFFF, "3", "Target Minimum Dose", "TargetMinimumDose", "DS", "1", None, (), None, None),
-            ("a", 0x300A0026, 0xFFFFFFFF, "3", "Target Prescription Dose", "TargetPrescriptionDose", "DS", "1", None, (), None, None),
-            ("a", 0x300A0027, 0xFFFFFFFF, "3", "Target Maximum Dose", "TargetMaximumDose", "DS", "1", None, (), None, None),
-            ("a", 0x300A0028, 0xFFFFFFFF, "3", "Target Underdose Volume Fraction", "TargetUnderdoseVolumeFraction", "DS", "1", None, (), None, None),
-            ("a", 0x300A002A, 0xFFFFFFFF, "3", "Organ at Risk Full-volume Dose", "OrganAtRiskFullVolumeDose", "DS", "1", None, (), None, None),
-            ("a", 0x300A002B, 0xFFFFFFFF, "3", "Organ at Risk Limit Dose", "OrganAtRiskLimitDose", "DS", "1", None, (), None, None),
-            ("a", 0x300A002C, 0xFFFFFFFF, "3", "Organ at Risk Maximum Dose", "OrganAtRiskMaximumDose", "DS", "1", None, (), None, None),
-            ("a", 0x300A002D, 0xFFFFFFFF, "3", "Organ at Risk Overdose Volume Fraction", "OrganAtRiskOverdoseVolumeFraction", "DS", "1", None, (), None, None),
-        ), None),
-        ("a", 0x300A0078, 0xFFFFFFFF, "2", "Number of Fractions Planned", "NumberOfFractionsPlanned", "IS", "1", None, (), None, None),
-        ("a", 0x300A0079, 0xFFFFFFFF, "3", "Number of Fraction Pattern Digits Per Day", "NumberOfFractionPatternDigitsPerDay", "IS", "1", None, (), None, None),
-        ("a", 0x300A007A, 0xFFFFFFFF, "3", "Repeat Fraction Cycle Length", "RepeatFractionCycleLength", "IS", "1", None, (), None, None),
-        ("a", 0x300A007B, 0xFFFFFFFF, "3", "Fraction Pattern", "FractionPattern", "LT", "1", None, (), None, None),
-        ("a", 0x300A008B, 0xFFFFFFFF, "3", "Beam Dose Meaning", "BeamDoseMeaning", "CS", "1", None, (("enumerated", ("BEAM_LEVEL", "FRACTION_LEVEL"), None, None, ""),), None, None),
-        ("a", 0x300A0080, 0xFFFFFFFF, "1", "Number of Beams", "NumberOfBeams", "IS", "1", None, (), None, None),
-        ("a", 0x300C0004, 0xFFFFFFFF, "1C", "Referenced Beam Sequence", "ReferencedBeamSequence", "SQ", "1", ("Required if Number of Beams (300A,0080) is greater than zero.", {"if": {"compare": "item:300A,0080", "op": ">", "value": 0}, "status": "executable"}), (), (
-            ("a", 0x300C0006, 0xFFFFFFFF, "1", "Referenced Beam Number", "ReferencedBeamNumber", "IS", "1", None, (), None, None),
-            ("a", 0x300A0083, 0xFFFFFFFF, "3", "Referenced Dose Reference UID", "ReferencedDoseReferenceUID", "UI", "1", None, (), None, None),
-            ("a", 0x300A0084, 0xFFFFFFFF, "3", "Beam Dose", "BeamDose", "DS", "1", None, (), None, None),
-            ("a", 0x300A0090, 0xFFFFFFFF, "1C", "Beam Dose Type", "BeamDoseType", "CS", "1", ("Required if Alternate Beam Dose (300A,0091) is present. May be present otherwise.", {"if": {"present": "item:300A,0091"}, "otherwise": "may", "status": "executable"}), (("enumerated", ("PHYSICAL", "EFFECTIVE"), None, None, ""),), None, None),
-            ("a", 0x300A0091, 0xFFFFFFFF, "3", "Alternate Beam Dose", "AlternateBeamDose", "DS", "1", None, (), None, None),
-            ("a", 0x300A0092, 0xFFFFFFFF, "1C", "Alternate Beam Dose Type", "AlternateBeamDoseType", "CS", "1", ("Required if Alternate Beam Dose (300A,0091) is present.", {"if": {"present": "item:300A,0091"}, "status": "executable"}), (("enumerated", ("PHYSICAL", "EFFECTIVE"), None, None, ""),), None, None),
-            ("a", 0x300A0086, 0xFFFFFFFF, "3", "Beam Meterset", "BeamMeterset", "DS", "1", None, (), None, None),
-            ("a", 0x300A00C5, 0xFFFFFFFF, "3", "Beam Delivery Duration Limit", "BeamDeliveryDurationLimit", "FD", "1", None, (), None, None),
-            ("a", 0x300C0123, 0xFFFFFFFF, "3", "Dose Calibration Conditions Verified Flag", "DoseCalibrationConditionsVerifiedFlag", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-            ("a", 0x300C0120, 0xFFFFFFFF, "1C", "Dose Calibration Conditions Sequence", "DoseCalibrationConditionsSequence", "SQ", "1", ("Required if Dose Calibration Conditions Verified Flag (300C,0123) is present and equals YES and Radiation Device Configuration and Commissioning Key Sequence (300A,065A) is absent. May be present if Radiation Device Configuration and Commissioning Key Sequence (300A,065A) is present.", {"if": {"and": [{"equals": "item:300C,0123", "values": ["YES"]}, {"absent": "item:300A,065A"}]}, "permitted_if": {"present": "item:300A,065A"}, "status": "executable"}), (), (
-                ("a", 0x300C0121, 0xFFFFFFFF, "1", "Absorbed Dose to Meterset Ratio", "AbsorbedDoseToMetersetRatio", "FD", "1", None, (), None, None),
-                ("a", 0x300C0122, 0xFFFFFFFF, "1", "Delineated Radiation Field Size", "DelineatedRadiationFieldSize", "FD", "2", None, (), None, None),
-                ("a", 0x300C0124, 0xFFFFFFFF, "1", "Calibration Reference Point Depth", "CalibrationReferencePointDepth", "FD", "1", None, (), None, None),
-                ("a", 0x300A0130, 0xFFFFFFFF, "1", "Source to Surface Distance", "SourceToSurfaceDistance", "DS", "1", None, (), None, None),
-                ("a", 0x00181203, 0xFFFFFFFF, "2", "Calibration DateTime", "CalibrationDateTime", "DT", "1", None, (), None, None),
-            ), (1, 1)),
-            ("a", 0x300A065A, 0xFFFFFFFF, "1C", "Radiation Device Configuration and Commissioning Key Sequence", "RadiationDeviceConfigurationAndCommissioningKeySequence", "SQ", "1", ("Required if Dose Calibration Conditions Verified Flag (300C,0123) is present and equals YES and Dose Calibration Conditions Sequence (300C,0120) is absent. May be present if Dose Calibration Conditions Sequence (300C,0120) is present.", {"if": {"and": [{"equals": "item:300C,0123", "values": ["YES"]}, {"absent": "item:300C,0120"}]}, "permitted_if": {"present": "item:300C,0120"}, "status": "executable"}), (), (
+        ), (), ()),
+        ("a", 0x300C0050, 0xFFFFFFFF, "3", "Referenced Dose Reference Sequence", "ReferencedDoseReferenceSequence", "SQ", "1", "", None, (), (
+            ("a", 0x300C0051, 0xFFFFFFFF, "1", "Referenced Dose Reference Number", "ReferencedDoseReferenceNumber", "IS", "1", "", None, (), None, (), ()),
+            ("a", 0x300A0021, 0xFFFFFFFF, "3", "Constraint Weight", "ConstraintWeight", "DS", "1", "", None, (), None, (), ()),
+            ("a", 0x300A0022, 0xFFFFFFFF, "3", "Delivery Warning Dose", "DeliveryWarningDose", "DS", "1", "", None, (), None, (), ()),
+            ("a", 0x300A0023, 0xFFFFFFFF, "3", "Delivery Maximum Dose", "DeliveryMaximumDose", "DS", "1", "", None, (), None, (), ()),
+            ("a", 0x300A0025, 0xFFFFFFFF, "3", "Target Minimum Dose", "TargetMinimumDose", "DS", "1", "", None, (), None, (), ()),
+            ("a", 0x300A0026, 0xFFFFFFFF, "3", "Target Prescription Dose", "TargetPrescriptionDose", "DS", "1", "", None, (), None, (), ()),
+            ("a", 0x300A0027, 0xFFFFFFFF, "3", "Target Maximum Dose", "TargetMaximumDose", "DS", "1", "", None, (), None, (), ()),
+            ("a", 0x300A0028, 0xFFFFFFFF, "3", "Target Underdose Volume Fraction", "TargetUnderdoseVolumeFraction", "DS", "1", "", None, (), None, (), ()),
+            ("a", 0x300A002A, 0xFFFFFFFF, "3", "Organ at Risk Full-volume Dose", "OrganAtRiskFullVolumeDose", "DS", "1", "", None, (), None, (), ()),
+            ("a", 0x300A002B, 0xFFFFFFFF, "3", "Organ at Risk Limit Dose", "OrganAtRiskLimitDose", "DS", "1", "", None, (), None, (), ()),
+            ("a", 0x300A002C, 0xFFFFFFFF, "3", "Organ at Risk Maximum Dose", "OrganAtRiskMaximumDose", "DS", "1", "", None, (), None, (), ()),
+            ("a", 0x300A002D, 0xFFFFFFFF, "3", "Organ at Risk Overdose Volume Fraction", "OrganAtRiskOverdoseVolumeFraction", "DS", "1", "", None, (), None, (), ()),
+        ), (), ()),
+        ("a", 0x300A0078, 0xFFFFFFFF, "2", "Number of Fractions Planned", "NumberOfFractionsPlanned", "IS", "1", "", None, (), None, (), ()),
+        ("a", 0x300A0079, 0xFFFFFFFF, "3", "Number of Fraction Pattern Digits Per Day", "NumberOfFractionPatternDigitsPerDay", "IS", "1", "", None, (), None, (), ()),
+        ("a", 0x300A007A, 0xFFFFFFFF, "3", "Repeat Fraction Cycle Length", "RepeatFractionCycleLength", "IS", "1", "", None, (), None, (), ()),
+        ("a", 0x300A007B, 0xFFFFFFFF, "3", "Fraction Pattern", "FractionPattern", "LT", "1", "", None, (), None, (), ()),
+        ("a", 0x300A008B, 0xFFFFFFFF, "3", "Beam Dose Meaning", "BeamDoseMeaning", "CS", "1", "", None, (("enumerated", ("BEAM_LEVEL", "FRACTION_LEVEL"), None, None, ""),), None, (), ()),
+        ("a", 0x300A0080, 0xFFFFFFFF, "1", "Number of Beams", "NumberOfBeams", "IS", "1", "", None, (), None, (), ()),
+        ("a", 0x300C0004, 0xFFFFFFFF, "1C", "Referenced Beam Sequence", "ReferencedBeamSequence", "SQ", "1", "", ("Required if Number of Beams (300A,0080) is greater than zero.", {"if": {"compare": "item:300A,0080", "op": ">", "value": 0}, "status": "executable"}), (), (
+            ("a", 0x300C0006, 0xFFFFFFFF, "1", "Referenced Beam Number", "ReferencedBeamNumber", "IS", "1", "", None, (), None, (), ()),
+            ("a", 0x300A0083, 0xFFFFFFFF, "3", "Referenced Dose Reference UID", "ReferencedDoseReferenceUID", "UI", "1", "", None, (), None, (), ()),
+            ("a", 0x300A0084, 0xFFFFFFFF, "3", "Beam Dose", "BeamDose", "DS", "1", "", None, (), None, (), ()),
+            ("a", 0x300A0090, 0xFFFFFFFF, "1C", "Beam Dose Type", "BeamDoseType", "CS", "1", "", ("Required if Alternate Beam Dose (300A,0091) is present. May be present otherwise.", {"if": {"present": "item:300A,0091"}, "otherwise": "may", "status": "executable"}), (("enumerated", ("PHYSICAL", "EFFECTIVE"), None, None, ""),), None, (), ()),
+            ("a", 0x300A0091, 0xFFFFFFFF, "3", "Alternate Beam Dose", "AlternateBeamDose", "DS", "1", "", None, (), None, (), ()),
+            ("a", 0x300A0092, 0xFFFFFFFF, "1C", "Alternate Beam Dose Type", "AlternateBeamDoseType", "CS", "1", "", ("Required if Alternate Beam Dose (300A,0091) is present.", {"if": {"present": "item:300A,0091"}, "status": "executable"}), (("enumerated", ("PHYSICAL", "EFFECTIVE"), None, None, ""),), None, (), ()),
+            ("a", 0x300A0086, 0xFFFFFFFF, "3", "Beam Meterset", "BeamMeterset", "DS", "1", "", None, (), None, (), ()),
+            ("a", 0x300A00C5, 0xFFFFFFFF, "3", "Beam Delivery Duration Limit", "BeamDeliveryDurationLimit", "FD", "1", "", None, (), None, (), ()),
+            ("a", 0x300C0123, 0xFFFFFFFF, "3", "Dose Calibration Conditions Verified Flag", "DoseCalibrationConditionsVerifiedFlag", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+            ("a", 0x300C0120, 0xFFFFFFFF, "1C", "Dose Calibration Conditions Sequence", "DoseCalibrationConditionsSequence", "SQ", "1", "", ("Required if Dose Calibration Conditions Verified Flag (300C,0123) is present and equals YES and Radiation Device Configuration and Commissioning Key Sequence (300A,065A) is absent. May be present if Radiation Device Configuration and Commissioning Key Sequence (300A,065A) is present.", {"if": {"and": [{"equals": "item:300C,0123", "values": ["YES"]}, {"absent": "item:300A,065A"}]}, "permitted_if": {"present": "item:300A,065A"}, "status": "executable"}), (), (
+                ("a", 0x300C0121, 0xFFFFFFFF, "1", "Absorbed Dose to Meterset Ratio", "AbsorbedDoseToMetersetRatio", "FD", "1", "", None, (), None, (), ()),
+                ("a", 0x300C0122, 0xFFFFFFFF, "1", "Delineated Radiation Field Size", "DelineatedRadiationFieldSize", "FD", "2", "", None, (), None, (), ()),
+                ("a", 0x300C0124, 0xFFFFFFFF, "1", "Calibration Reference Point Depth", "CalibrationReferencePointDepth", "FD", "1", "", None, (), None, (), ()),
+                ("a", 0x300A0130, 0xFFFFFFFF, "1", "Source to Surface Distance", "SourceToSurfaceDistance", "DS", "1", "", None, (), None, (), ()),
+                ("a", 0x00181203, 0xFFFFFFFF, "2", "Calibration DateTime", "CalibrationDateTime", "DT", "1", "", None, (), None, (), ()),
+            ), ((1, 1, None),), ()),
+            ("a", 0x300A065A, 0xFFFFFFFF, "1C", "Radiation Device Configuration and Commissioning Key Sequence", "RadiationDeviceConfigurationAndCommissioningKeySequence", "SQ", "1", "", ("Required if Dose Calibration Conditions Verified Flag (300C,0123) is present and equals YES and Dose Calibration Conditions Sequence (300C,0120) is absent. May be present if Dose Calibration Conditions Sequence (300C,0120) is present.", {"if": {"and": [{"equals": "item:300C,0123", "values": ["YES"]}, {"absent": "item:300C,0120"}]}, "permitted_if": {"present": "item:300C,0120"}, "status": "executable"}), (), (
                 ("i", "table_10-2", None, ()),
-            ), (1, None)),
-        ), (1, None)),
-        ("a", 0x300A00A0, 0xFFFFFFFF, "1", "Number of Brachy Application Setups", "NumberOfBrachyApplicationSetups", "IS", "1", None, (), None, None),
-        ("a", 0x300C000A, 0xFFFFFFFF, "1C", "Referenced Brachy Application Setup Sequence", "ReferencedBrachyApplicationSetupSequence", "SQ", "1", ("Required if Number of Brachy Application Setups (300A,00A0) is greater than zero.", {"if": {"compare": "item:300A,00A0", "op": ">", "value": 0}, "status": "executable"}), (), (
-            ("a", 0x300C000C, 0xFFFFFFFF, "1", "Referenced Brachy Application Setup Number", "ReferencedBrachyApplicationSetupNumber", "IS", "1", None, (), None, None),
-            ("a", 0x300A00A2, 0xFFFFFFFF, "3", "Brachy Application Setup Dose Specification Point", "BrachyApplicationSetupDoseSpecificationPoint", "DS", "3", None, (), None, None),
-            ("a", 0x300A00A4, 0xFFFFFFFF, "3", "Brachy Application Setup Dose", "BrachyApplicationSetupDose", "DS", "1", None, (), None, None),
-            ("a", 0x300A0083, 0xFFFFFFFF, "3", "Referenced Dose Reference UID", "ReferencedDoseReferenceUID", "UI", "1", None, (), None, None),
-        ), (1, None)),
-    ), (1, None)),
+            ), ((1, None, None),), ()),
+        ), ((1, None, None),), ()),
+        ("a", 0x300A00A0, 0xFFFFFFFF, "1", "Number of Brachy Application Setups", "NumberOfBrachyApplicationSetups", "IS", "1", "", None, (), None, (), ()),
+        ("a", 0x300C000A, 0xFFFFFFFF, "1C", "Referenced Brachy Application Setup Sequence", "ReferencedBrachyApplicationSetupSequence", "SQ", "1", "", ("Required if Number of Brachy Application Setups (300A,00A0) is greater than zero.", {"if": {"compare": "item:300A,00A0", "op": ">", "value": 0}, "status": "executable"}), (), (
+            ("a", 0x300C000C, 0xFFFFFFFF, "1", "Referenced Brachy Application Setup Number", "ReferencedBrachyApplicationSetupNumber", "IS", "1", "", None, (), None, (), ()),
+            ("a", 0x300A00A2, 0xFFFFFFFF, "3", "Brachy Application Setup Dose Specification Point", "BrachyApplicationSetupDoseSpecificationPoint", "DS", "3", "", None, (), None, (), ()),
+            ("a", 0x300A00A4, 0xFFFFFFFF, "3", "Brachy Application Setup Dose", "BrachyApplicationSetupDose", "DS", "1", "", None, (), None, (), ()),
+            ("a", 0x300A0083, 0xFFFFFFFF, "3", "Referenced Dose Reference UID", "ReferencedDoseReferenceUID", "UI", "1", "", None, (), None, (), ()),
+        ), ((1, None, None),), ()),
+    ), ((1, None, None),), ()),
 )

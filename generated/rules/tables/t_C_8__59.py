@@ -2,36 +2,36 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8-59 "RT Treatment Summary Record Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8-59", "C.8-59", "RT Treatment Summary Record Module", "module")
 
 RULES = (
-    ("a", 0x30080200, 0xFFFFFFFF, "1", "Current Treatment Status", "CurrentTreatmentStatus", "CS", "1", None, (("enumerated", ("NOT_STARTED", "ON_TREATMENT", "ON_BREAK", "SUSPENDED", "STOPPED", "COMPLETED"), None, None, ""),), None, None),
-    ("a", 0x30080202, 0xFFFFFFFF, "3", "Treatment Status Comment", "TreatmentStatusComment", "ST", "1", None, (), None, None),
-    ("a", 0x30080054, 0xFFFFFFFF, "2", "First Treatment Date", "FirstTreatmentDate", "DA", "1", None, (), None, None),
-    ("a", 0x30080056, 0xFFFFFFFF, "2", "Most Recent Treatment Date", "MostRecentTreatmentDate", "DA", "1", None, (), None, None),
-    ("a", 0x30080220, 0xFFFFFFFF, "3", "Fraction Group Summary Sequence", "FractionGroupSummarySequence", "SQ", "1", None, (), (
-        ("a", 0x300C0022, 0xFFFFFFFF, "3", "Referenced Fraction Group Number", "ReferencedFractionGroupNumber", "IS", "1", None, (), None, None),
-        ("a", 0x30080224, 0xFFFFFFFF, "2", "Fraction Group Type", "FractionGroupType", "CS", "1", None, (("enumerated", ("EXTERNAL_BEAM", "BRACHY"), None, None, ""),), None, None),
-        ("a", 0x300A0078, 0xFFFFFFFF, "2", "Number of Fractions Planned", "NumberOfFractionsPlanned", "IS", "1", None, (), None, None),
-        ("a", 0x3008005A, 0xFFFFFFFF, "2", "Number of Fractions Delivered", "NumberOfFractionsDelivered", "IS", "1", None, (), None, None),
-        ("a", 0x30080240, 0xFFFFFFFF, "3", "Fraction Status Summary Sequence", "FractionStatusSummarySequence", "SQ", "1", None, (), (
-            ("a", 0x30080223, 0xFFFFFFFF, "1", "Referenced Fraction Number", "ReferencedFractionNumber", "IS", "1", None, (), None, None),
-            ("a", 0x30080250, 0xFFFFFFFF, "2", "Treatment Date", "TreatmentDate", "DA", "1", None, (), None, None),
-            ("a", 0x30080251, 0xFFFFFFFF, "2", "Treatment Time", "TreatmentTime", "TM", "1", None, (), None, None),
-            ("a", 0x3008002A, 0xFFFFFFFF, "2", "Treatment Termination Status", "TreatmentTerminationStatus", "CS", "1", None, (("enumerated", ("NORMAL", "OPERATOR", "MACHINE", "UNKNOWN"), None, None, ""),), None, None),
-        ), None),
-    ), None),
-    ("a", 0x300800E0, 0xFFFFFFFF, "3", "Treatment Summary Measured Dose Reference Sequence", "TreatmentSummaryMeasuredDoseReferenceSequence", "SQ", "1", None, (), (
-        ("a", 0x300C0051, 0xFFFFFFFF, "3", "Referenced Dose Reference Number", "ReferencedDoseReferenceNumber", "IS", "1", None, (), None, None),
-        ("a", 0x300A0016, 0xFFFFFFFF, "3", "Dose Reference Description", "DoseReferenceDescription", "LO", "1", None, (), None, None),
-        ("a", 0x30080052, 0xFFFFFFFF, "1", "Cumulative Dose to Dose Reference", "CumulativeDoseToDoseReference", "DS", "1", None, (), None, None),
-    ), None),
-    ("a", 0x30080050, 0xFFFFFFFF, "3", "Treatment Summary Calculated Dose Reference Sequence", "TreatmentSummaryCalculatedDoseReferenceSequence", "SQ", "1", None, (), (
-        ("a", 0x300C0051, 0xFFFFFFFF, "3", "Referenced Dose Reference Number", "ReferencedDoseReferenceNumber", "IS", "1", None, (), None, None),
-        ("a", 0x300A0016, 0xFFFFFFFF, "3", "Dose Reference Description", "DoseReferenceDescription", "LO", "1", None, (), None, None),
-        ("a", 0x30080052, 0xFFFFFFFF, "1", "Cumulative Dose to Dose Reference", "CumulativeDoseToDoseReference", "DS", "1", None, (), None, None),
-    ), None),
+    ("a", 0x30080200, 0xFFFFFFFF, "1", "Current Treatment Status", "CurrentTreatmentStatus", "CS", "1", "", None, (("enumerated", ("NOT_STARTED", "ON_TREATMENT", "ON_BREAK", "SUSPENDED", "STOPPED", "COMPLETED"), None, None, ""),), None, (), ()),
+    ("a", 0x30080202, 0xFFFFFFFF, "3", "Treatment Status Comment", "TreatmentStatusComment", "ST", "1", "", None, (), None, (), ()),
+    ("a", 0x30080054, 0xFFFFFFFF, "2", "First Treatment Date", "FirstTreatmentDate", "DA", "1", "", None, (), None, (), ()),
+    ("a", 0x30080056, 0xFFFFFFFF, "2", "Most Recent Treatment Date", "MostRecentTreatmentDate", "DA", "1", "", None, (), None, (), ()),
+    ("a", 0x30080220, 0xFFFFFFFF, "3", "Fraction Group Summary Sequence", "FractionGroupSummarySequence", "SQ", "1", "", None, (), (
+        ("a", 0x300C0022, 0xFFFFFFFF, "3", "Referenced Fraction Group Number", "ReferencedFractionGroupNumber", "IS", "1", "", None, (), None, (), ()),
+        ("a", 0x30080224, 0xFFFFFFFF, "2", "Fraction Group Type", "FractionGroupType", "CS", "1", "", None, (("enumerated", ("EXTERNAL_BEAM", "BRACHY"), None, None, ""),), None, (), ()),
+        ("a", 0x300A0078, 0xFFFFFFFF, "2", "Number of Fractions Planned", "NumberOfFractionsPlanned", "IS", "1", "", None, (), None, (), ()),
+        ("a", 0x3008005A, 0xFFFFFFFF, "2", "Number of Fractions Delivered", "NumberOfFractionsDelivered", "IS", "1", "", None, (), None, (), ()),
+        ("a", 0x30080240, 0xFFFFFFFF, "3", "Fraction Status Summary Sequence", "FractionStatusSummarySequence", "SQ", "1", "", None, (), (
+            ("a", 0x30080223, 0xFFFFFFFF, "1", "Referenced Fraction Number", "ReferencedFractionNumber", "IS", "1", "", None, (), None, (), ()),
+            ("a", 0x30080250, 0xFFFFFFFF, "2", "Treatment Date", "TreatmentDate", "DA", "1", "", None, (), None, (), ()),
+            ("a", 0x30080251, 0xFFFFFFFF, "2", "Treatment Time", "TreatmentTime", "TM", "1", "", None, (), None, (), ()),
+            ("a", 0x3008002A, 0xFFFFFFFF, "2", "Treatment Termination Status", "TreatmentTerminationStatus", "CS", "1", "", None, (("enumerated", ("NORMAL", "OPERATOR", "MACHINE", "UNKNOWN"), None, None, ""),), None, (), ()),
+        ), (), ()),
+    ), (), ()),
+    ("a", 0x300800E0, 0xFFFFFFFF, "3", "Treatment Summary Measured Dose Reference Sequence", "TreatmentSummaryMeasuredDoseReferenceSequence", "SQ", "1", "", None, (), (
+        ("a", 0x300C0051, 0xFFFFFFFF, "3", "Referenced Dose Reference Number", "ReferencedDoseReferenceNumber", "IS", "1", "", None, (), None, (), ()),
+        ("a", 0x300A0016, 0xFFFFFFFF, "3", "Dose Reference Description", "DoseReferenceDescription", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x30080052, 0xFFFFFFFF, "1", "Cumulative Dose to Dose Reference", "CumulativeDoseToDoseReference", "DS", "1", "", None, (), None, (), ()),
+    ), (), ()),
+    ("a", 0x30080050, 0xFFFFFFFF, "3", "Treatment Summary Calculated Dose Reference Sequence", "TreatmentSummaryCalculatedDoseReferenceSequence", "SQ", "1", "", None, (), (
+        ("a", 0x300C0051, 0xFFFFFFFF, "3", "Referenced Dose Reference Number", "ReferencedDoseReferenceNumber", "IS", "1", "", None, (), None, (), ()),
+        ("a", 0x300A0016, 0xFFFFFFFF, "3", "Dose Reference Description", "DoseReferenceDescription", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x30080052, 0xFFFFFFFF, "1", "Cumulative Dose to Dose Reference", "CumulativeDoseToDoseReference", "DS", "1", "", None, (), None, (), ()),
+    ), (), ()),
 )

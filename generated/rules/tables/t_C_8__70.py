@@ -2,39 +2,39 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8-70 "DX Image Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8-70", "C.8-70", "DX Image Module", "module")
 
 RULES = (
-    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", None, (("enumerated", ("ORIGINAL", "DERIVED"), 1, None, ""), ("enumerated", ("PRIMARY", "SECONDARY"), 2, None, "")), None, None),
-    ("a", 0x00280002, 0xFFFFFFFF, "1", "Samples per Pixel", "SamplesPerPixel", "US", "1", None, (("enumerated", ("1",), None, None, ""),), None, None),
-    ("a", 0x00280004, 0xFFFFFFFF, "1", "Photometric Interpretation", "PhotometricInterpretation", "CS", "1", None, (("enumerated", ("MONOCHROME1", "MONOCHROME2"), None, None, ""),), None, None),
-    ("a", 0x00280100, 0xFFFFFFFF, "1", "Bits Allocated", "BitsAllocated", "US", "1", None, (("enumerated", ("8", "16"), None, None, ""),), None, None),
-    ("a", 0x00280101, 0xFFFFFFFF, "1", "Bits Stored", "BitsStored", "US", "1", None, (("enumerated", ("6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "16"), None, None, ""),), None, None),
-    ("a", 0x00280102, 0xFFFFFFFF, "1", "High Bit", "HighBit", "US", "1", None, (), None, None),
-    ("a", 0x00280103, 0xFFFFFFFF, "1", "Pixel Representation", "PixelRepresentation", "US", "1", None, (("enumerated", ("0000H",), None, None, ""),), None, None),
-    ("a", 0x00281040, 0xFFFFFFFF, "1", "Pixel Intensity Relationship", "PixelIntensityRelationship", "CS", "1", None, (("enumerated", ("LIN", "LOG"), None, None, ""),), None, None),
-    ("a", 0x00281041, 0xFFFFFFFF, "1", "Pixel Intensity Relationship Sign", "PixelIntensityRelationshipSign", "SS", "1", None, (("enumerated", ("+1", "-1"), None, None, ""),), None, None),
-    ("a", 0x00281052, 0xFFFFFFFF, "1", "Rescale Intercept", "RescaleIntercept", "DS", "1", None, (("enumerated", ("0",), None, None, ""),), None, None),
-    ("a", 0x00281053, 0xFFFFFFFF, "1", "Rescale Slope", "RescaleSlope", "DS", "1", None, (("enumerated", ("1",), None, None, ""),), None, None),
-    ("a", 0x00281054, 0xFFFFFFFF, "1", "Rescale Type", "RescaleType", "LO", "1", None, (("enumerated", ("US",), None, None, ""),), None, None),
-    ("a", 0x20500020, 0xFFFFFFFF, "1", "Presentation LUT Shape", "PresentationLUTShape", "CS", "1", None, (("enumerated", ("IDENTITY", "INVERSE"), None, None, ""),), None, None),
-    ("a", 0x00282110, 0xFFFFFFFF, "1", "Lossy Image Compression", "LossyImageCompression", "CS", "1", None, (("enumerated", ("00", "01"), None, None, ""),), None, None),
-    ("a", 0x00282112, 0xFFFFFFFF, "1C", "Lossy Image Compression Ratio", "LossyImageCompressionRatio", "DS", "1-n", ('Required if Lossy Image Compression (0028,2110) is "01".', {"if": {"equals": "0028,2110", "values": ["01"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00082111, 0xFFFFFFFF, "3", "Derivation Description", "DerivationDescription", "ST", "1", None, (), None, None),
-    ("a", 0x00181400, 0xFFFFFFFF, "3", "Acquisition Device Processing Description", "AcquisitionDeviceProcessingDescription", "LO", "1", None, (), None, None),
-    ("a", 0x00181401, 0xFFFFFFFF, "3", "Acquisition Device Processing Code", "AcquisitionDeviceProcessingCode", "LO", "1", None, (), None, None),
-    ("a", 0x00200020, 0xFFFFFFFF, "1C", "Patient Orientation", "PatientOrientation", "CS", "2", ('Required if View Code Sequence (0054,0220) is not present or is present with an Item value other than (119376003, SCT, "tissue specimen") or (127457009, SCT, "tissue specimen from breast"). May be present otherwise.', {"if": {"or": [{"absent": "0054,0220"}, {"not": {"code": "0054,0220", "values": [["119376003", "SCT"], ["127457009", "SCT"]]}}]}, "otherwise": "may", "status": "executable"}), (), None, None),
-    ("a", 0x00500004, 0xFFFFFFFF, "3", "Calibration Image", "CalibrationImage", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ("a", 0x00280301, 0xFFFFFFFF, "1", "Burned In Annotation", "BurnedInAnnotation", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ("a", 0x00283010, 0xFFFFFFFF, "1C", "VOI LUT Sequence", "VOILUTSequence", "SQ", "1", ("Required if Presentation Intent Type (0008,0068) is FOR PRESENTATION and Window Center (0028,1050) is not present. May also be present if Window Center (0028,1050) is present.", {"if": {"and": [{"equals": "0008,0068", "values": ["FOR PRESENTATION"]}, {"absent": "0028,1050"}]}, "status": "executable"}), (), (
-        ("a", 0x00283002, 0xFFFFFFFF, "1", "LUT Descriptor", "LUTDescriptor", "US or SS", "3", None, (), None, None),
-        ("a", 0x00283003, 0xFFFFFFFF, "3", "LUT Explanation", "LUTExplanation", "LO", "1", None, (), None, None),
-        ("a", 0x00283006, 0xFFFFFFFF, "1", "LUT Data", "LUTData", "US or OW", "1-n", None, (), None, None),
-    ), (1, None)),
-    ("a", 0x00281050, 0xFFFFFFFF, "1C", "Window Center", "WindowCenter", "DS", "1-n", ("Required if Presentation Intent Type (0008,0068) is FOR PRESENTATION and VOI LUT Sequence (0028,3010) is not present. May also be present if VOI LUT Sequence (0028,3010) is present.", {"if": {"and": [{"equals": "0008,0068", "values": ["FOR PRESENTATION"]}, {"absent": "0028,3010"}]}, "status": "executable"}), (), None, None),
-    ("a", 0x00281051, 0xFFFFFFFF, "1C", "Window Width", "WindowWidth", "DS", "1-n", ("Required if Window Center (0028,1050) is present.", {"if": {"present": "0028,1050"}, "status": "executable"}), (), None, None),
-    ("a", 0x00281055, 0xFFFFFFFF, "3", "Window Center & Width Explanation", "WindowCenterWidthExplanation", "LO", "1-n", None, (), None, None),
+    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", "", None, (("enumerated", ("ORIGINAL", "DERIVED"), 1, None, ""), ("enumerated", ("PRIMARY", "SECONDARY"), 2, None, "")), None, (), ()),
+    ("a", 0x00280002, 0xFFFFFFFF, "1", "Samples per Pixel", "SamplesPerPixel", "US", "1", "", None, (("enumerated", ("1",), None, None, ""),), None, (), ()),
+    ("a", 0x00280004, 0xFFFFFFFF, "1", "Photometric Interpretation", "PhotometricInterpretation", "CS", "1", "", None, (("enumerated", ("MONOCHROME1", "MONOCHROME2"), None, None, ""),), None, (), ()),
+    ("a", 0x00280100, 0xFFFFFFFF, "1", "Bits Allocated", "BitsAllocated", "US", "1", "", None, (("enumerated", ("8", "16"), None, None, ""),), None, (), ()),
+    ("a", 0x00280101, 0xFFFFFFFF, "1", "Bits Stored", "BitsStored", "US", "1", "", None, (("enumerated", ("6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "16"), None, None, ""),), None, (), ()),
+    ("a", 0x00280102, 0xFFFFFFFF, "1", "High Bit", "HighBit", "US", "1", "", None, (), None, (), ()),
+    ("a", 0x00280103, 0xFFFFFFFF, "1", "Pixel Representation", "PixelRepresentation", "US", "1", "", None, (("enumerated", ("0000H",), None, None, ""),), None, (), ()),
+    ("a", 0x00281040, 0xFFFFFFFF, "1", "Pixel Intensity Relationship", "PixelIntensityRelationship", "CS", "1", "", None, (("enumerated", ("LIN", "LOG"), None, None, ""),), None, (), ()),
+    ("a", 0x00281041, 0xFFFFFFFF, "1", "Pixel Intensity Relationship Sign", "PixelIntensityRelationshipSign", "SS", "1", "", None, (("enumerated", ("+1", "-1"), None, None, ""),), None, (), ()),
+    ("a", 0x00281052, 0xFFFFFFFF, "1", "Rescale Intercept", "RescaleIntercept", "DS", "1", "", None, (("enumerated", ("0",), None, None, ""),), None, (), ()),
+    ("a", 0x00281053, 0xFFFFFFFF, "1", "Rescale Slope", "RescaleSlope", "DS", "1", "", None, (("enumerated", ("1",), None, None, ""),), None, (), ()),
+    ("a", 0x00281054, 0xFFFFFFFF, "1", "Rescale Type", "RescaleType", "LO", "1", "", None, (("enumerated", ("US",), None, None, ""),), None, (), ()),
+    ("a", 0x20500020, 0xFFFFFFFF, "1", "Presentation LUT Shape", "PresentationLUTShape", "CS", "1", "", None, (("enumerated", ("IDENTITY", "INVERSE"), None, None, ""),), None, (), ()),
+    ("a", 0x00282110, 0xFFFFFFFF, "1", "Lossy Image Compression", "LossyImageCompression", "CS", "1", "", None, (("enumerated", ("00", "01"), None, None, ""),), None, (), ()),
+    ("a", 0x00282112, 0xFFFFFFFF, "1C", "Lossy Image Compression Ratio", "LossyImageCompressionRatio", "DS", "1-n", "", ('Required if Lossy Image Compression (0028,2110) is "01".', {"if": {"equals": "0028,2110", "values": ["01"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00082111, 0xFFFFFFFF, "3", "Derivation Description", "DerivationDescription", "ST", "1", "", None, (), None, (), ()),
+    ("a", 0x00181400, 0xFFFFFFFF, "3", "Acquisition Device Processing Description", "AcquisitionDeviceProcessingDescription", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00181401, 0xFFFFFFFF, "3", "Acquisition Device Processing Code", "AcquisitionDeviceProcessingCode", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00200020, 0xFFFFFFFF, "1C", "Patient Orientation", "PatientOrientation", "CS", "2", "", ('Required if View Code Sequence (0054,0220) is not present or is present with an Item value other than (119376003, SCT, "tissue specimen") or (127457009, SCT, "tissue specimen from breast"). May be present otherwise.', {"if": {"or": [{"absent": "0054,0220"}, {"not": {"code": "0054,0220", "values": [["119376003", "SCT"], ["127457009", "SCT"]]}}]}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+    ("a", 0x00500004, 0xFFFFFFFF, "3", "Calibration Image", "CalibrationImage", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ("a", 0x00280301, 0xFFFFFFFF, "1", "Burned In Annotation", "BurnedInAnnotation", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ("a", 0x00283010, 0xFFFFFFFF, "1C", "VOI LUT Sequence", "VOILUTSequence", "SQ", "1", "", ("Required if Presentation Intent Type (0008,0068) is FOR PRESENTATION and Window Center (0028,1050) is not present. May also be present if Window Center (0028,1050) is present.", {"if": {"and": [{"equals": "0008,0068", "values": ["FOR PRESENTATION"]}, {"absent": "0028,1050"}]}, "status": "executable"}), (), (
+        ("a", 0x00283002, 0xFFFFFFFF, "1", "LUT Descriptor", "LUTDescriptor", "US or SS", "3", "", None, (), None, (), ()),
+        ("a", 0x00283003, 0xFFFFFFFF, "3", "LUT Explanation", "LUTExplanation", "LO", "1", "", None, (), None, (), ()),
+        ("a", 0x00283006, 0xFFFFFFFF, "1", "LUT Data", "LUTData", "US or OW", "1-n", "", None, (), None, (), ()),
+    ), ((1, None, None),), ()),
+    ("a", 0x00281050, 0xFFFFFFFF, "1C", "Window Center", "WindowCenter", "DS", "1-n", "", ("Required if Presentation Intent Type (0008,0068) is FOR PRESENTATION and VOI LUT Sequence (0028,3010) is not present. May also be present if VOI LUT Sequence (0028,3010) is present.", {"if": {"and": [{"equals": "0008,0068", "values": ["FOR PRESENTATION"]}, {"absent": "0028,3010"}]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00281051, 0xFFFFFFFF, "1C", "Window Width", "WindowWidth", "DS", "1-n", "", ("Required if Window Center (0028,1050) is present.", {"if": {"present": "0028,1050"}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00281055, 0xFFFFFFFF, "3", "Window Center & Width Explanation", "WindowCenterWidthExplanation", "LO", "1-n", "", None, (), None, (), ()),
 )

@@ -2,22 +2,22 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8-71 "DX Detector Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8-71", "C.8-71", "DX Detector Module", "module")
 
 RULES = (
     ("i", "table_C.8-71b", None, ()),
-    ("a", 0x00187014, 0xFFFFFFFF, "3", "Detector Active Time", "DetectorActiveTime", "DS", "1", None, (), None, None),
-    ("a", 0x00187016, 0xFFFFFFFF, "3", "Detector Activation Offset From Exposure", "DetectorActivationOffsetFromExposure", "DS", "1", None, (), None, None),
-    ("a", 0x00181147, 0xFFFFFFFF, "3", "Field of View Shape", "FieldOfViewShape", "CS", "1", None, (("enumerated", ("RECTANGLE", "ROUND", "HEXAGONAL"), None, None, ""),), None, None),
-    ("a", 0x00181149, 0xFFFFFFFF, "3", "Field of View Dimension(s)", "FieldOfViewDimensions", "IS", "1-2", None, (), None, None),
-    ("a", 0x00187030, 0xFFFFFFFF, "1C", "Field of View Origin", "FieldOfViewOrigin", "DS", "2", ("Required if Field of View Rotation (0018,7032) or Field of View Horizontal Flip (0018,7034) is present.", {"if": {"or": [{"present": "0018,7032"}, {"present": "0018,7034"}]}, "status": "executable"}), (), None, None),
-    ("a", 0x00187032, 0xFFFFFFFF, "1C", "Field of View Rotation", "FieldOfViewRotation", "DS", "1", ("Required if Field of View Horizontal Flip (0018,7034) is present.", {"if": {"present": "0018,7034"}, "status": "executable"}), (("enumerated", ("270", "180", "90", "0"), None, None, ""),), None, None),
-    ("a", 0x00187034, 0xFFFFFFFF, "1C", "Field of View Horizontal Flip", "FieldOfViewHorizontalFlip", "CS", "1", ("Required if Field of View Rotation (0018,7032) is present.", {"if": {"present": "0018,7032"}, "status": "executable"}), (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ("a", 0x00181164, 0xFFFFFFFF, "1", "Imager Pixel Spacing", "ImagerPixelSpacing", "DS", "2", None, (), None, None),
+    ("a", 0x00187014, 0xFFFFFFFF, "3", "Detector Active Time", "DetectorActiveTime", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x00187016, 0xFFFFFFFF, "3", "Detector Activation Offset From Exposure", "DetectorActivationOffsetFromExposure", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x00181147, 0xFFFFFFFF, "3", "Field of View Shape", "FieldOfViewShape", "CS", "1", "", None, (("enumerated", ("RECTANGLE", "ROUND", "HEXAGONAL"), None, None, ""),), None, (), ()),
+    ("a", 0x00181149, 0xFFFFFFFF, "3", "Field of View Dimension(s)", "FieldOfViewDimensions", "IS", "1-2", "", None, (), None, (), ()),
+    ("a", 0x00187030, 0xFFFFFFFF, "1C", "Field of View Origin", "FieldOfViewOrigin", "DS", "2", "", ("Required if Field of View Rotation (0018,7032) or Field of View Horizontal Flip (0018,7034) is present.", {"if": {"or": [{"present": "0018,7032"}, {"present": "0018,7034"}]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00187032, 0xFFFFFFFF, "1C", "Field of View Rotation", "FieldOfViewRotation", "DS", "1", "", ("Required if Field of View Horizontal Flip (0018,7034) is present.", {"if": {"present": "0018,7034"}, "status": "executable"}), (("enumerated", ("270", "180", "90", "0"), None, None, ""),), None, (), ()),
+    ("a", 0x00187034, 0xFFFFFFFF, "1C", "Field of View Horizontal Flip", "FieldOfViewHorizontalFlip", "CS", "1", "", ("Required if Field of View Rotation (0018,7032) is present.", {"if": {"present": "0018,7032"}, "status": "executable"}), (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ("a", 0x00181164, 0xFFFFFFFF, "1", "Imager Pixel Spacing", "ImagerPixelSpacing", "DS", "2", "", None, (), None, (), ()),
     ("i", "table_10-10", None, ()),
-    ("a", 0x00181007, 0xFFFFFFFF, "3", "Cassette ID", "CassetteID", "LO", "1", None, (), None, None),
-    ("a", 0x00181004, 0xFFFFFFFF, "3", "Plate ID", "PlateID", "LO", "1", None, (), None, None),
+    ("a", 0x00181007, 0xFFFFFFFF, "3", "Cassette ID", "CassetteID", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00181004, 0xFFFFFFFF, "3", "Plate ID", "PlateID", "LO", "1", "", None, (), None, (), ()),
 )

@@ -2,32 +2,32 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8-71b "Digital X-Ray Detector Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8-71b", "C.8-71b", "Digital X-Ray Detector Macro", "macro")
 
 RULES = (
-    ("a", 0x00187004, 0xFFFFFFFF, "2", "Detector Type", "DetectorType", "CS", "1", None, (("defined", ("DIRECT", "SCINTILLATOR", "STORAGE", "FILM"), None, None, ""),), None, None),
-    ("a", 0x00187005, 0xFFFFFFFF, "3", "Detector Configuration", "DetectorConfiguration", "CS", "1", None, (("defined", ("AREA", "SLOT"), None, None, ""),), None, None),
-    ("a", 0x00187006, 0xFFFFFFFF, "3", "Detector Description", "DetectorDescription", "LT", "1", None, (), None, None),
-    ("a", 0x00187008, 0xFFFFFFFF, "3", "Detector Mode", "DetectorMode", "LT", "1", None, (), None, None),
-    ("a", 0x0018700A, 0xFFFFFFFF, "3", "Detector ID", "DetectorID", "SH", "1", None, (), None, None),
-    ("a", 0x0018700C, 0xFFFFFFFF, "3", "Date of Last Detector Calibration", "DateOfLastDetectorCalibration", "DA", "1", None, (), None, None),
-    ("a", 0x0018700E, 0xFFFFFFFF, "3", "Time of Last Detector Calibration", "TimeOfLastDetectorCalibration", "TM", "1", None, (), None, None),
-    ("a", 0x00187010, 0xFFFFFFFF, "3", "Exposures on Detector Since Last Calibration", "ExposuresOnDetectorSinceLastCalibration", "IS", "1", None, (), None, None),
-    ("a", 0x00187011, 0xFFFFFFFF, "3", "Exposures on Detector Since Manufactured", "ExposuresOnDetectorSinceManufactured", "IS", "1", None, (), None, None),
-    ("a", 0x00187012, 0xFFFFFFFF, "3", "Detector Time Since Last Exposure", "DetectorTimeSinceLastExposure", "DS", "1", None, (), None, None),
-    ("a", 0x0018701A, 0xFFFFFFFF, "3", "Detector Binning", "DetectorBinning", "DS", "2", None, (), None, None),
-    ("a", 0x0018702A, 0xFFFFFFFF, "3", "Detector Manufacturer Name", "DetectorManufacturerName", "LO", "1", None, (), None, None),
-    ("a", 0x0018702B, 0xFFFFFFFF, "3", "Detector Manufacturer's Model Name", "DetectorManufacturerModelName", "LO", "1", None, (), None, None),
-    ("a", 0x00187000, 0xFFFFFFFF, "3", "Detector Conditions Nominal Flag", "DetectorConditionsNominalFlag", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ("a", 0x00187001, 0xFFFFFFFF, "3", "Detector Temperature", "DetectorTemperature", "DS", "1", None, (), None, None),
-    ("a", 0x00186000, 0xFFFFFFFF, "3", "Sensitivity", "Sensitivity", "DS", "1", None, (), None, None),
-    ("a", 0x00187020, 0xFFFFFFFF, "3", "Detector Element Physical Size", "DetectorElementPhysicalSize", "DS", "2", None, (), None, None),
-    ("a", 0x00187022, 0xFFFFFFFF, "3", "Detector Element Spacing", "DetectorElementSpacing", "DS", "2", None, (), None, None),
-    ("a", 0x00187024, 0xFFFFFFFF, "3", "Detector Active Shape", "DetectorActiveShape", "CS", "1", None, (("enumerated", ("RECTANGLE", "ROUND", "HEXAGONAL"), None, None, ""),), None, None),
-    ("a", 0x00187026, 0xFFFFFFFF, "3", "Detector Active Dimension(s)", "DetectorActiveDimensions", "DS", "1-2", None, (), None, None),
-    ("a", 0x00187028, 0xFFFFFFFF, "3", "Detector Active Origin", "DetectorActiveOrigin", "DS", "2", None, (), None, None),
+    ("a", 0x00187004, 0xFFFFFFFF, "2", "Detector Type", "DetectorType", "CS", "1", "", None, (("defined", ("DIRECT", "SCINTILLATOR", "STORAGE", "FILM"), None, None, ""),), None, (), ()),
+    ("a", 0x00187005, 0xFFFFFFFF, "3", "Detector Configuration", "DetectorConfiguration", "CS", "1", "", None, (("defined", ("AREA", "SLOT"), None, None, ""),), None, (), ()),
+    ("a", 0x00187006, 0xFFFFFFFF, "3", "Detector Description", "DetectorDescription", "LT", "1", "", None, (), None, (), ()),
+    ("a", 0x00187008, 0xFFFFFFFF, "3", "Detector Mode", "DetectorMode", "LT", "1", "", None, (), None, (), ()),
+    ("a", 0x0018700A, 0xFFFFFFFF, "3", "Detector ID", "DetectorID", "SH", "1", "", None, (), None, (), ()),
+    ("a", 0x0018700C, 0xFFFFFFFF, "3", "Date of Last Detector Calibration", "DateOfLastDetectorCalibration", "DA", "1", "", None, (), None, (), ()),
+    ("a", 0x0018700E, 0xFFFFFFFF, "3", "Time of Last Detector Calibration", "TimeOfLastDetectorCalibration", "TM", "1", "", None, (), None, (), ()),
+    ("a", 0x00187010, 0xFFFFFFFF, "3", "Exposures on Detector Since Last Calibration", "ExposuresOnDetectorSinceLastCalibration", "IS", "1", "", None, (), None, (), ()),
+    ("a", 0x00187011, 0xFFFFFFFF, "3", "Exposures on Detector Since Manufactured", "ExposuresOnDetectorSinceManufactured", "IS", "1", "", None, (), None, (), ()),
+    ("a", 0x00187012, 0xFFFFFFFF, "3", "Detector Time Since Last Exposure", "DetectorTimeSinceLastExposure", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x0018701A, 0xFFFFFFFF, "3", "Detector Binning", "DetectorBinning", "DS", "2", "", None, (), None, (), ()),
+    ("a", 0x0018702A, 0xFFFFFFFF, "3", "Detector Manufacturer Name", "DetectorManufacturerName", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x0018702B, 0xFFFFFFFF, "3", "Detector Manufacturer's Model Name", "DetectorManufacturerModelName", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00187000, 0xFFFFFFFF, "3", "Detector Conditions Nominal Flag", "DetectorConditionsNominalFlag", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ("a", 0x00187001, 0xFFFFFFFF, "3", "Detector Temperature", "DetectorTemperature", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x00186000, 0xFFFFFFFF, "3", "Sensitivity", "Sensitivity", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x00187020, 0xFFFFFFFF, "3", "Detector Element Physical Size", "DetectorElementPhysicalSize", "DS", "2", "", None, (), None, (), ()),
+    ("a", 0x00187022, 0xFFFFFFFF, "3", "Detector Element Spacing", "DetectorElementSpacing", "DS", "2", "", None, (), None, (), ()),
+    ("a", 0x00187024, 0xFFFFFFFF, "3", "Detector Active Shape", "DetectorActiveShape", "CS", "1", "", None, (("enumerated", ("RECTANGLE", "ROUND", "HEXAGONAL"), None, None, ""),), None, (), ()),
+    ("a", 0x00187026, 0xFFFFFFFF, "3", "Detector Active Dimension(s)", "DetectorActiveDimensions", "DS", "1-2", "", None, (), None, (), ()),
+    ("a", 0x00187028, 0xFFFFFFFF, "3", "Detector Active Origin", "DetectorActiveOrigin", "DS", "2", "", None, (), None, (), ()),
     ("i", "table_10-23", None, ()),
 )

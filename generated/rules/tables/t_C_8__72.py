@@ -2,46 +2,46 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8-72 "DX Positioning Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8-72", "C.8-72", "DX Positioning Module", "module")
 
 RULES = (
-    ("a", 0x00185104, 0xFFFFFFFF, "3", "Projection Eponymous Name Code Sequence", "ProjectionEponymousNameCodeSequence", "SQ", "1", None, (), (
+    ("a", 0x00185104, 0xFFFFFFFF, "3", "Projection Eponymous Name Code Sequence", "ProjectionEponymousNameCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), None),
-    ("a", 0x00185100, 0xFFFFFFFF, "3", "Patient Position", "PatientPosition", "CS", "1", None, (("defined", ("HFP", "HFS", "HFDR", "HFDL", "FFDR", "FFDL", "FFP", "FFS", "LFP", "LFS", "RFP", "RFS", "AFDR", "AFDL", "PFDR", "PFDL"), None, None, ""),), None, None),
-    ("a", 0x00185101, 0xFFFFFFFF, "3", "View Position", "ViewPosition", "CS", "1", None, (), None, None),
-    ("a", 0x00540220, 0xFFFFFFFF, "3", "View Code Sequence", "ViewCodeSequence", "SQ", "1", None, (), (
+    ), (), ()),
+    ("a", 0x00185100, 0xFFFFFFFF, "3", "Patient Position", "PatientPosition", "CS", "1", "", None, (("defined", ("HFP", "HFS", "HFDR", "HFDL", "FFDR", "FFDL", "FFP", "FFS", "LFP", "LFS", "RFP", "RFS", "AFDR", "AFDL", "PFDR", "PFDL"), None, None, ""),), None, (), ()),
+    ("a", 0x00185101, 0xFFFFFFFF, "3", "View Position", "ViewPosition", "CS", "1", "", None, (), None, (), ()),
+    ("a", 0x00540220, 0xFFFFFFFF, "3", "View Code Sequence", "ViewCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-        ("a", 0x00540222, 0xFFFFFFFF, "3", "View Modifier Code Sequence", "ViewModifierCodeSequence", "SQ", "1", None, (), (
+        ("a", 0x00540222, 0xFFFFFFFF, "3", "View Modifier Code Sequence", "ViewModifierCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), None),
-    ), None),
-    ("a", 0x00540410, 0xFFFFFFFF, "3", "Patient Orientation Code Sequence", "PatientOrientationCodeSequence", "SQ", "1", None, (), (
+        ), (), ()),
+    ), (), ()),
+    ("a", 0x00540410, 0xFFFFFFFF, "3", "Patient Orientation Code Sequence", "PatientOrientationCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-        ("a", 0x00540412, 0xFFFFFFFF, "3", "Patient Orientation Modifier Code Sequence", "PatientOrientationModifierCodeSequence", "SQ", "1", None, (), (
+        ("a", 0x00540412, 0xFFFFFFFF, "3", "Patient Orientation Modifier Code Sequence", "PatientOrientationModifierCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), None),
-    ), None),
-    ("a", 0x00540414, 0xFFFFFFFF, "3", "Patient Gantry Relationship Code Sequence", "PatientGantryRelationshipCodeSequence", "SQ", "1", None, (), (
+        ), (), ()),
+    ), (), ()),
+    ("a", 0x00540414, 0xFFFFFFFF, "3", "Patient Gantry Relationship Code Sequence", "PatientGantryRelationshipCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), None),
-    ("a", 0x00181111, 0xFFFFFFFF, "3", "Distance Source to Patient", "DistanceSourceToPatient", "DS", "1", None, (), None, None),
-    ("a", 0x00181110, 0xFFFFFFFF, "3", "Distance Source to Detector", "DistanceSourceToDetector", "DS", "1", None, (), None, None),
-    ("a", 0x00181114, 0xFFFFFFFF, "3", "Estimated Radiographic Magnification Factor", "EstimatedRadiographicMagnificationFactor", "DS", "1", None, (), None, None),
-    ("a", 0x00181508, 0xFFFFFFFF, "2", "Positioner Type", "PositionerType", "CS", "1", None, (("defined", ("CARM", "COLUMN", "MAMMOGRAPHIC", "PANORAMIC", "CEPHALOSTAT", "RIGID", "NONE"), None, None, ""),), None, None),
-    ("a", 0x00181510, 0xFFFFFFFF, "3", "Positioner Primary Angle", "PositionerPrimaryAngle", "DS", "1", None, (), None, None),
-    ("a", 0x00181511, 0xFFFFFFFF, "3", "Positioner Secondary Angle", "PositionerSecondaryAngle", "DS", "1", None, (), None, None),
-    ("a", 0x00181530, 0xFFFFFFFF, "3", "Detector Primary Angle", "DetectorPrimaryAngle", "DS", "1", None, (), None, None),
-    ("a", 0x00181531, 0xFFFFFFFF, "3", "Detector Secondary Angle", "DetectorSecondaryAngle", "DS", "1", None, (), None, None),
-    ("a", 0x00181450, 0xFFFFFFFF, "3", "Column Angulation", "ColumnAngulation", "DS", "1", None, (), None, None),
-    ("a", 0x0018113A, 0xFFFFFFFF, "3", "Table Type", "TableType", "CS", "1", None, (("defined", ("FIXED", "TILTING", "NONE"), None, None, ""),), None, None),
-    ("a", 0x00181138, 0xFFFFFFFF, "3", "Table Angle", "TableAngle", "DS", "1", None, (), None, None),
-    ("a", 0x001811A0, 0xFFFFFFFF, "3", "Body Part Thickness", "BodyPartThickness", "DS", "1", None, (), None, None),
-    ("a", 0x001811A2, 0xFFFFFFFF, "3", "Compression Force", "CompressionForce", "DS", "1", None, (), None, None),
-    ("a", 0x001811A3, 0xFFFFFFFF, "3", "Compression Pressure", "CompressionPressure", "DS", "1", None, (), None, None),
-    ("a", 0x001811A5, 0xFFFFFFFF, "3", "Compression Contact Area", "CompressionContactArea", "DS", "1", None, (), None, None),
-    ("a", 0x001811A4, 0xFFFFFFFF, "3", "Paddle Description", "PaddleDescription", "LO", "1", None, (), None, None),
+    ), (), ()),
+    ("a", 0x00181111, 0xFFFFFFFF, "3", "Distance Source to Patient", "DistanceSourceToPatient", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x00181110, 0xFFFFFFFF, "3", "Distance Source to Detector", "DistanceSourceToDetector", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x00181114, 0xFFFFFFFF, "3", "Estimated Radiographic Magnification Factor", "EstimatedRadiographicMagnificationFactor", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x00181508, 0xFFFFFFFF, "2", "Positioner Type", "PositionerType", "CS", "1", "", None, (("defined", ("CARM", "COLUMN", "MAMMOGRAPHIC", "PANORAMIC", "CEPHALOSTAT", "RIGID", "NONE"), None, None, ""),), None, (), ()),
+    ("a", 0x00181510, 0xFFFFFFFF, "3", "Positioner Primary Angle", "PositionerPrimaryAngle", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x00181511, 0xFFFFFFFF, "3", "Positioner Secondary Angle", "PositionerSecondaryAngle", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x00181530, 0xFFFFFFFF, "3", "Detector Primary Angle", "DetectorPrimaryAngle", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x00181531, 0xFFFFFFFF, "3", "Detector Secondary Angle", "DetectorSecondaryAngle", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x00181450, 0xFFFFFFFF, "3", "Column Angulation", "ColumnAngulation", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x0018113A, 0xFFFFFFFF, "3", "Table Type", "TableType", "CS", "1", "", None, (("defined", ("FIXED", "TILTING", "NONE"), None, None, ""),), None, (), ()),
+    ("a", 0x00181138, 0xFFFFFFFF, "3", "Table Angle", "TableAngle", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x001811A0, 0xFFFFFFFF, "3", "Body Part Thickness", "BodyPartThickness", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x001811A2, 0xFFFFFFFF, "3", "Compression Force", "CompressionForce", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x001811A3, 0xFFFFFFFF, "3", "Compression Pressure", "CompressionPressure", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x001811A5, 0xFFFFFFFF, "3", "Compression Contact Area", "CompressionContactArea", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x001811A4, 0xFFFFFFFF, "3", "Paddle Description", "PaddleDescription", "LO", "1", "", None, (), None, (), ()),
 )

@@ -2,14 +2,14 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8-73 "Mammography Series Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8-73", "C.8-73", "Mammography Series Module", "module")
 
 RULES = (
-    ("a", 0x00080060, 0xFFFFFFFF, "1", "Modality", "Modality", "CS", "1", None, (("enumerated", ("MG",), None, None, ""),), None, None),
-    ("a", 0x00400275, 0xFFFFFFFF, "3", "Request Attributes Sequence", "RequestAttributesSequence", "SQ", "1", None, (), (
+    ("a", 0x00080060, 0xFFFFFFFF, "1", "Modality", "Modality", "CS", "1", "", None, (("enumerated", ("MG",), None, None, ""),), None, (), ()),
+    ("a", 0x00400275, 0xFFFFFFFF, "3", "Request Attributes Sequence", "RequestAttributesSequence", "SQ", "1", "", None, (), (
         ("i", "table_10-9", None, ()),
-    ), None),
+    ), (), ()),
 )

@@ -2,39 +2,39 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8-74 "Mammography Image Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8-74", "C.8-74", "Mammography Image Module", "module")
 
 RULES = (
-    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", None, (("enumerated", ("STEREO_SCOUT", "STEREO_MINUS", "STEREO_PLUS", "PREFIRE_MINUS", "PREFIRE_PLUS", "POSTFIRE_MINUS", "POSTFIRE_PLUS", "POSTBIOPSY_MINUS", "POSTBIOPSY_PLUS", "POSTBIOPSY", "POSTMARKER_MINUS", "POSTMARKER_PLUS", "POSTMARKER"), 3, None, ""), ("enumerated", ("TOMO_PROJ", "TOMOSYNTHESIS", "TOMO_SCOUT", "PREFIRE", "POSTFIRE", "POSTBIOPSY", "POSTMARKER"), 3, None, ""), ("enumerated", ("PRE_CONTRAST", "POST_CONTRAST"), 3, None, ""), ("defined", ("GENERATED_2D", "ADDITION", "SUBTRACTION"), 4, None, ""), ("defined", ("LOW_ENERGY", "HIGH_ENERGY"), 5, None, "")), None, None),
-    ("a", 0x00181508, 0xFFFFFFFF, "1", "Positioner Type", "PositionerType", "CS", "1", None, (("enumerated", ("MAMMOGRAPHIC", "NONE"), None, None, ""),), None, None),
-    ("a", 0x00181110, 0xFFFFFFFF, "3", "Distance Source to Detector", "DistanceSourceToDetector", "DS", "1", None, (), None, None),
-    ("a", 0x00181111, 0xFFFFFFFF, "3", "Distance Source to Patient", "DistanceSourceToPatient", "DS", "1", None, (), None, None),
-    ("a", 0x00181510, 0xFFFFFFFF, "3", "Positioner Primary Angle", "PositionerPrimaryAngle", "DS", "1", None, (), None, None),
-    ("a", 0x00189559, 0xFFFFFFFF, "3", "Positioner Primary Angle Direction", "PositionerPrimaryAngleDirection", "CS", "1", None, (("enumerated", ("CW", "CC"), None, None, ""),), None, None),
-    ("a", 0x00181511, 0xFFFFFFFF, "3", "Positioner Secondary Angle", "PositionerSecondaryAngle", "DS", "1", None, (), None, None),
-    ("a", 0x00200062, 0xFFFFFFFF, "1", "Image Laterality", "ImageLaterality", "CS", "1", None, (("enumerated", ("R", "L", "B"), None, None, ""),), None, None),
-    ("a", 0x00400318, 0xFFFFFFFF, "1", "Organ Exposed", "OrganExposed", "CS", "1", None, (("enumerated", ("BREAST",), None, None, ""),), None, None),
-    ("a", 0x00281300, 0xFFFFFFFF, "3", "Breast Implant Present", "BreastImplantPresent", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ("a", 0x00281350, 0xFFFFFFFF, "3", "Partial View", "PartialView", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ("a", 0x00281351, 0xFFFFFFFF, "3", "Partial View Description", "PartialViewDescription", "ST", "1", None, (), None, None),
-    ("a", 0x00281352, 0xFFFFFFFF, "3", "Partial View Code Sequence", "PartialViewCodeSequence", "SQ", "1", None, (), (
+    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", "", None, (("enumerated", ("STEREO_SCOUT", "STEREO_MINUS", "STEREO_PLUS", "PREFIRE_MINUS", "PREFIRE_PLUS", "POSTFIRE_MINUS", "POSTFIRE_PLUS", "POSTBIOPSY_MINUS", "POSTBIOPSY_PLUS", "POSTBIOPSY", "POSTMARKER_MINUS", "POSTMARKER_PLUS", "POSTMARKER"), 3, None, ""), ("enumerated", ("TOMO_PROJ", "TOMOSYNTHESIS", "TOMO_SCOUT", "PREFIRE", "POSTFIRE", "POSTBIOPSY", "POSTMARKER"), 3, None, ""), ("enumerated", ("PRE_CONTRAST", "POST_CONTRAST"), 3, None, ""), ("defined", ("GENERATED_2D", "ADDITION", "SUBTRACTION"), 4, None, ""), ("defined", ("LOW_ENERGY", "HIGH_ENERGY"), 5, None, "")), None, (), ()),
+    ("a", 0x00181508, 0xFFFFFFFF, "1", "Positioner Type", "PositionerType", "CS", "1", "", None, (("enumerated", ("MAMMOGRAPHIC", "NONE"), None, None, ""),), None, (), ()),
+    ("a", 0x00181110, 0xFFFFFFFF, "3", "Distance Source to Detector", "DistanceSourceToDetector", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x00181111, 0xFFFFFFFF, "3", "Distance Source to Patient", "DistanceSourceToPatient", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x00181510, 0xFFFFFFFF, "3", "Positioner Primary Angle", "PositionerPrimaryAngle", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x00189559, 0xFFFFFFFF, "3", "Positioner Primary Angle Direction", "PositionerPrimaryAngleDirection", "CS", "1", "", None, (("enumerated", ("CW", "CC"), None, None, ""),), None, (), ()),
+    ("a", 0x00181511, 0xFFFFFFFF, "3", "Positioner Secondary Angle", "PositionerSecondaryAngle", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x00200062, 0xFFFFFFFF, "1", "Image Laterality", "ImageLaterality", "CS", "1", "", None, (("enumerated", ("R", "L", "B"), None, None, ""),), None, (), ()),
+    ("a", 0x00400318, 0xFFFFFFFF, "1", "Organ Exposed", "OrganExposed", "CS", "1", "", None, (("enumerated", ("BREAST",), None, None, ""),), None, (), ()),
+    ("a", 0x00281300, 0xFFFFFFFF, "3", "Breast Implant Present", "BreastImplantPresent", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ("a", 0x00281350, 0xFFFFFFFF, "3", "Partial View", "PartialView", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ("a", 0x00281351, 0xFFFFFFFF, "3", "Partial View Description", "PartialViewDescription", "ST", "1", "", None, (), None, (), ()),
+    ("a", 0x00281352, 0xFFFFFFFF, "3", "Partial View Code Sequence", "PartialViewCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), None, ((4005, "defined"),)),
+    ), (), ((4005, "defined"),)),
     ("i", "table_10-5", None, ()),
-    ("a", 0x00540220, 0xFFFFFFFF, "1", "View Code Sequence", "ViewCodeSequence", "SQ", "1", None, (), (
+    ("a", 0x00540220, 0xFFFFFFFF, "1", "View Code Sequence", "ViewCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-        ("a", 0x00540222, 0xFFFFFFFF, "2", "View Modifier Code Sequence", "ViewModifierCodeSequence", "SQ", "1", None, (), (
+        ("a", 0x00540222, 0xFFFFFFFF, "2", "View Modifier Code Sequence", "ViewModifierCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (0, None), ((4015, "defined"),)),
-    ), (1, 1), ((4014, "defined"),)),
-    ("a", 0x00182041, 0xFFFFFFFF, "3", "Biopsy Target Sequence", "BiopsyTargetSequence", "SQ", "1", None, (), (
-        ("a", 0x00182042, 0xFFFFFFFF, "1", "Target UID", "TargetUID", "UI", "1", None, (), None, None),
-        ("a", 0x00182043, 0xFFFFFFFF, "1", "Localizing Cursor Position", "LocalizingCursorPosition", "FL", "2", None, (), None, None),
-        ("a", 0x00182044, 0xFFFFFFFF, "1", "Calculated Target Position", "CalculatedTargetPosition", "FL", "3", None, (), None, None),
-        ("a", 0x00182046, 0xFFFFFFFF, "1", "Displayed Z Value", "DisplayedZValue", "FL", "1", None, (), None, None),
-        ("a", 0x00182045, 0xFFFFFFFF, "3", "Target Label", "TargetLabel", "SH", "1", None, (), None, None),
-    ), None),
+        ), ((0, None, None),), ((4015, "defined"),)),
+    ), ((1, 1, None),), ((4014, "defined"),)),
+    ("a", 0x00182041, 0xFFFFFFFF, "3", "Biopsy Target Sequence", "BiopsyTargetSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00182042, 0xFFFFFFFF, "1", "Target UID", "TargetUID", "UI", "1", "", None, (), None, (), ()),
+        ("a", 0x00182043, 0xFFFFFFFF, "1", "Localizing Cursor Position", "LocalizingCursorPosition", "FL", "2", "", None, (), None, (), ()),
+        ("a", 0x00182044, 0xFFFFFFFF, "1", "Calculated Target Position", "CalculatedTargetPosition", "FL", "3", "", None, (), None, (), ()),
+        ("a", 0x00182046, 0xFFFFFFFF, "1", "Displayed Z Value", "DisplayedZValue", "FL", "1", "", None, (), None, (), ()),
+        ("a", 0x00182045, 0xFFFFFFFF, "3", "Target Label", "TargetLabel", "SH", "1", "", None, (), None, (), ()),
+    ), (), ()),
 )

@@ -2,41 +2,41 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8-77 "VL Image Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8-77", "C.8-77", "VL Image Module", "module")
 
 RULES = (
-    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", None, (("enumerated", ("ORIGINAL", "DERIVED"), 1, None, ""), ("enumerated", ("PRIMARY", "SECONDARY"), 2, None, ""), ("enumerated", ("STEREO L", "STEREO R"), 3, None, "")), None, None),
-    ("a", 0x00280004, 0xFFFFFFFF, "1", "Photometric Interpretation", "PhotometricInterpretation", "CS", "1", None, (("enumerated", ("MONOCHROME2", "RGB", "YBR_FULL_422", "YBR_PARTIAL_420", "YBR_RCT", "YBR_ICT"), None, None, ""),), None, None),
-    ("a", 0x00280100, 0xFFFFFFFF, "1", "Bits Allocated", "BitsAllocated", "US", "1", None, (("enumerated", ("8",), None, None, ""),), None, None),
-    ("a", 0x00280101, 0xFFFFFFFF, "1", "Bits Stored", "BitsStored", "US", "1", None, (("enumerated", ("8",), None, None, ""),), None, None),
-    ("a", 0x00280102, 0xFFFFFFFF, "1", "High Bit", "HighBit", "US", "1", None, (("enumerated", ("7",), None, None, ""),), None, None),
-    ("a", 0x00280103, 0xFFFFFFFF, "1", "Pixel Representation", "PixelRepresentation", "US", "1", None, (("enumerated", ("0",), None, None, ""),), None, None),
-    ("a", 0x00280002, 0xFFFFFFFF, "1", "Samples per Pixel", "SamplesPerPixel", "US", "1", None, (("enumerated", ("1",), None, {"equals": "0028,0004", "values": ["MONOCHROME2"]}, "Photometric Interpretation (0028,0004) is MONOCHROME2"), ("enumerated", ("3",), None, {"equals": "0028,0004", "values": ["RGB", "YBR_FULL_422", "YBR_PARTIAL_420", "YBR_RCT", "YBR_ICT"]}, "Photometric Interpretation (0028,0004) is RGB or YBR_FULL_422 or YBR_PARTIAL_420 or YBR_RCT or YBR_ICT")), None, None),
-    ("a", 0x00280006, 0xFFFFFFFF, "1C", "Planar Configuration", "PlanarConfiguration", "US", "1", ("Required if Samples per Pixel (0028,0002) has a value greater than 1.", {"if": {"compare": "0028,0002", "op": ">", "value": 1}, "status": "executable"}), (("enumerated", ("0",), None, None, ""),), None, None),
-    ("a", 0x00080033, 0xFFFFFFFF, "1C", "Content Time", "ContentTime", "TM", "1", ("Required if the Image is part of a Series in which the images are temporally related.", {"if": {"unknown": "dataset", "text": "the Image is part of a Series in which the images are temporally related"}, "status": "not-decidable"}), (), None, None),
-    ("a", 0x00282110, 0xFFFFFFFF, "2", "Lossy Image Compression", "LossyImageCompression", "CS", "1", None, (("enumerated", ("00", "01"), None, None, ""),), None, None),
-    ("a", 0x00081140, 0xFFFFFFFF, "1C", "Referenced Image Sequence", "ReferencedImageSequence", "SQ", "1", ('Required if Image Type (0008,0008) Value 3 is present and has a value of "STEREO L" or "STEREO R". May also be present otherwise.', {"if": {"equals": "0008,0008", "values": ["STEREO L", "STEREO R"], "index": 3}, "status": "executable"}), (), (
+    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", "", None, (("enumerated", ("ORIGINAL", "DERIVED"), 1, None, ""), ("enumerated", ("PRIMARY", "SECONDARY"), 2, None, ""), ("enumerated", ("STEREO L", "STEREO R"), 3, None, "")), None, (), ()),
+    ("a", 0x00280004, 0xFFFFFFFF, "1", "Photometric Interpretation", "PhotometricInterpretation", "CS", "1", "", None, (("enumerated", ("MONOCHROME2", "RGB", "YBR_FULL_422", "YBR_PARTIAL_420", "YBR_RCT", "YBR_ICT"), None, None, ""),), None, (), ()),
+    ("a", 0x00280100, 0xFFFFFFFF, "1", "Bits Allocated", "BitsAllocated", "US", "1", "", None, (("enumerated", ("8",), None, None, ""),), None, (), ()),
+    ("a", 0x00280101, 0xFFFFFFFF, "1", "Bits Stored", "BitsStored", "US", "1", "", None, (("enumerated", ("8",), None, None, ""),), None, (), ()),
+    ("a", 0x00280102, 0xFFFFFFFF, "1", "High Bit", "HighBit", "US", "1", "", None, (("enumerated", ("7",), None, None, ""),), None, (), ()),
+    ("a", 0x00280103, 0xFFFFFFFF, "1", "Pixel Representation", "PixelRepresentation", "US", "1", "", None, (("enumerated", ("0",), None, None, ""),), None, (), ()),
+    ("a", 0x00280002, 0xFFFFFFFF, "1", "Samples per Pixel", "SamplesPerPixel", "US", "1", "", None, (("enumerated", ("1",), None, {"equals": "0028,0004", "values": ["MONOCHROME2"]}, "Photometric Interpretation (0028,0004) is MONOCHROME2"), ("enumerated", ("3",), None, {"equals": "0028,0004", "values": ["RGB", "YBR_FULL_422", "YBR_PARTIAL_420", "YBR_RCT", "YBR_ICT"]}, "Photometric Interpretation (0028,0004) is RGB or YBR_FULL_422 or YBR_PARTIAL_420 or YBR_RCT or YBR_ICT")), None, (), ()),
+    ("a", 0x00280006, 0xFFFFFFFF, "1C", "Planar Configuration", "PlanarConfiguration", "US", "1", "", ("Required if Samples per Pixel (0028,0002) has a value greater than 1.", {"if": {"compare": "0028,0002", "op": ">", "value": 1}, "status": "executable"}), (("enumerated", ("0",), None, None, ""),), None, (), ()),
+    ("a", 0x00080033, 0xFFFFFFFF, "1C", "Content Time", "ContentTime", "TM", "1", "", ("Required if the Image is part of a Series in which the images are temporally related.", {"if": {"unknown": "dataset", "text": "the Image is part of a Series in which the images are temporally related"}, "status": "not-decidable"}), (), None, (), ()),
+    ("a", 0x00282110, 0xFFFFFFFF, "2", "Lossy Image Compression", "LossyImageCompression", "CS", "1", "", None, (("enumerated", ("00", "01"), None, None, ""),), None, (), ()),
+    ("a", 0x00081140, 0xFFFFFFFF, "1C", "Referenced Image Sequence", "ReferencedImageSequence", "SQ", "1", "", ('Required if Image Type (0008,0008) Value 3 is present and has a value of "STEREO L" or "STEREO R". May also be present otherwise.', {"if": {"equals": "0008,0008", "values": ["STEREO L", "STEREO R"], "index": 3}, "status": "executable"}), (), (
         ("i", "table_10-3", None, ()),
-        ("a", 0x0040A170, 0xFFFFFFFF, "2", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", None, (), (
+        ("a", 0x0040A170, 0xFFFFFFFF, "2", "Purpose of Reference Code Sequence", "PurposeOfReferenceCodeSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), (0, 1), ((7201, "defined"),)),
-    ), None),
-    ("a", 0x00281050, 0xFFFFFFFF, "3", "Window Center", "WindowCenter", "DS", "1-n", None, (), None, None),
-    ("a", 0x00281051, 0xFFFFFFFF, "1C", "Window Width", "WindowWidth", "DS", "1-n", ("Required if Window Center (0028,1050) is present.", {"if": {"present": "0028,1050"}, "status": "executable"}), (), None, None),
-    ("a", 0x00200062, 0xFFFFFFFF, "3", "Image Laterality", "ImageLaterality", "CS", "1", None, (("enumerated", ("R", "L", "U", "B"), None, None, ""),), None, None),
-    ("a", 0x00082218, 0xFFFFFFFF, "1C", "Anatomic Region Sequence", "AnatomicRegionSequence", "SQ", "1", ("Required if Number of Frames (0028,0008) is present and Specimen Description Sequence (0040,0560) is absent. May be present otherwise.", {"if": {"and": [{"present": "0028,0008"}, {"absent": "0040,0560"}]}, "otherwise": "may", "status": "executable"}), (), (
+        ), ((0, 1, None),), ((7201, "defined"),)),
+    ), (), ()),
+    ("a", 0x00281050, 0xFFFFFFFF, "3", "Window Center", "WindowCenter", "DS", "1-n", "", None, (), None, (), ()),
+    ("a", 0x00281051, 0xFFFFFFFF, "1C", "Window Width", "WindowWidth", "DS", "1-n", "", ("Required if Window Center (0028,1050) is present.", {"if": {"present": "0028,1050"}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00200062, 0xFFFFFFFF, "3", "Image Laterality", "ImageLaterality", "CS", "1", "", None, (("enumerated", ("R", "L", "U", "B"), None, None, ""),), None, (), ()),
+    ("a", 0x00082218, 0xFFFFFFFF, "1C", "Anatomic Region Sequence", "AnatomicRegionSequence", "SQ", "1", "", ("Required if Number of Frames (0028,0008) is present and Specimen Description Sequence (0040,0560) is absent. May be present otherwise.", {"if": {"and": [{"present": "0028,0008"}, {"absent": "0040,0560"}]}, "otherwise": "may", "status": "executable"}), (), (
         ("i", "table_8.8-1", None, ()),
-        ("a", 0x00082220, 0xFFFFFFFF, "3", "Anatomic Region Modifier Sequence", "AnatomicRegionModifierSequence", "SQ", "1", None, (), (
+        ("a", 0x00082220, 0xFFFFFFFF, "3", "Anatomic Region Modifier Sequence", "AnatomicRegionModifierSequence", "SQ", "1", "", None, (), (
             ("i", "table_8.8-1", None, ()),
-        ), None),
-    ), (1, 1), ((4040, "defined"),)),
+        ), (), ()),
+    ), ((1, 1, None),), ((4040, "defined"),)),
     ("i", "table_10-8", None, ()),
-    ("a", 0x0022001A, 0xFFFFFFFF, "3", "Channel Description Code Sequence", "ChannelDescriptionCodeSequence", "SQ", "1", None, (), (
+    ("a", 0x0022001A, 0xFFFFFFFF, "3", "Channel Description Code Sequence", "ChannelDescriptionCodeSequence", "SQ", "1", "", None, (), (
         ("i", "table_8.8-1", None, ()),
-    ), None),
-    ("a", 0x00280030, 0xFFFFFFFF, "3", "Pixel Spacing", "PixelSpacing", "DS", "2", None, (), None, None),
-    ("a", 0x00181164, 0xFFFFFFFF, "3", "Imager Pixel Spacing", "ImagerPixelSpacing", "DS", "2", None, (), None, None),
+    ), (), ()),
+    ("a", 0x00280030, 0xFFFFFFFF, "3", "Pixel Spacing", "PixelSpacing", "DS", "2", "", None, (), None, (), ()),
+    ("a", 0x00181164, 0xFFFFFFFF, "3", "Imager Pixel Spacing", "ImagerPixelSpacing", "DS", "2", "", None, (), None, (), ()),
 )

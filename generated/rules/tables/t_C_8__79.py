@@ -2,32 +2,32 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8-79 "Enhanced MR Image Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8-79", "C.8-79", "Enhanced MR Image Module", "module")
 
 RULES = (
     ("i", "table_C.8-83", None, ()),
-    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", None, (("enumerated", ("ORIGINAL", "DERIVED", "MIXED"), 1, None, ""), ("enumerated", ("PRIMARY",), 2, None, ""), ("defined", ("ANGIO", "CARDIAC", "CARDIAC_GATED", "CARDRESP_GATED", "DYNAMIC", "FLUOROSCOPY", "LOCALIZER", "MOTION", "PERFUSION", "PRE_CONTRAST", "POST_CONTRAST", "RESP_GATED", "REST", "STATIC", "STRESS", "VOLUME", "NON_PARALLEL", "PARALLEL", "WHOLE_BODY"), 3, None, ""), ("defined", ("ADDITION", "DIVISION", "MASKED", "MAXIMUM", "MEAN", "MINIMUM", "MULTIPLICATION", "RESAMPLED", "STD_DEVIATION", "SUBTRACTION", "NONE", "QUANTITY", "MIXED"), 4, None, ""), ("defined", ("ANGIO_TIME", "ASL", "CINE", "DIFFUSION", "DIXON", "FLOW_ENCODED", "FLUID_ATTENUATED", "FMRI", "MAX_IP", "MIN_IP", "M_MODE", "METABOLITE_MAP", "MULTIECHO", "PROTON_DENSITY", "REALTIME", "STIR", "TAGGING", "TEMPERATURE", "T1", "T2", "T2_STAR", "TOF", "VELOCITY"), 3, None, "")), None, None),
+    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", "", None, (("enumerated", ("ORIGINAL", "DERIVED", "MIXED"), 1, None, ""), ("enumerated", ("PRIMARY",), 2, None, ""), ("defined", ("ANGIO", "CARDIAC", "CARDIAC_GATED", "CARDRESP_GATED", "DYNAMIC", "FLUOROSCOPY", "LOCALIZER", "MOTION", "PERFUSION", "PRE_CONTRAST", "POST_CONTRAST", "RESP_GATED", "REST", "STATIC", "STRESS", "VOLUME", "NON_PARALLEL", "PARALLEL", "WHOLE_BODY"), 3, None, ""), ("defined", ("ADDITION", "DIVISION", "MASKED", "MAXIMUM", "MEAN", "MINIMUM", "MULTIPLICATION", "RESAMPLED", "STD_DEVIATION", "SUBTRACTION", "NONE", "QUANTITY", "MIXED"), 4, None, ""), ("defined", ("ANGIO_TIME", "ASL", "CINE", "DIFFUSION", "DIXON", "FLOW_ENCODED", "FLUID_ATTENUATED", "FMRI", "MAX_IP", "MIN_IP", "M_MODE", "METABOLITE_MAP", "MULTIECHO", "PROTON_DENSITY", "REALTIME", "STIR", "TAGGING", "TEMPERATURE", "T1", "T2", "T2_STAR", "TOF", "VELOCITY"), 3, None, "")), None, (), ()),
     ("i", "table_C.8-131", None, ()),
     ("i", "table_C.8-84", None, ()),
-    ("a", 0x00280002, 0xFFFFFFFF, "1", "Samples per Pixel", "SamplesPerPixel", "US", "1", None, (), None, None),
-    ("a", 0x00280004, 0xFFFFFFFF, "1", "Photometric Interpretation", "PhotometricInterpretation", "CS", "1", None, (("defined", ("MONOCHROME1", "MONOCHROME2", "PALETTE COLOR", "RGB", "HSV", "ARGB", "CMYK", "YBR_FULL", "YBR_FULL_422", "YBR_PARTIAL_422", "YBR_PARTIAL_420", "YBR_ICT", "YBR_RCT"), None, None, ""),), None, None),
-    ("a", 0x00280100, 0xFFFFFFFF, "1", "Bits Allocated", "BitsAllocated", "US", "1", None, (), None, None),
-    ("a", 0x00280101, 0xFFFFFFFF, "1", "Bits Stored", "BitsStored", "US", "1", None, (), None, None),
-    ("a", 0x00280102, 0xFFFFFFFF, "1", "High Bit", "HighBit", "US", "1", None, (), None, None),
-    ("a", 0x00280103, 0xFFFFFFFF, "1", "Pixel Representation", "PixelRepresentation", "US", "1", None, (), None, None),
-    ("a", 0x00280006, 0xFFFFFFFF, "1C", "Planar Configuration", "PlanarConfiguration", "US", "1", ("Required if Samples per Pixel (0028,0002) has a value greater than 1.", {"if": {"compare": "0028,0002", "op": ">", "value": 1}, "status": "executable"}), (("enumerated", ("0", "1"), None, None, ""),), None, None),
-    ("a", 0x00280301, 0xFFFFFFFF, "1C", "Burned In Annotation", "BurnedInAnnotation", "CS", "1", ('Required if SOP Class UID is not "1.2.840.10008.5.1.4.1.1.4.4" (Legacy Converted), may be present otherwise.', {"if": {"not": {"equals": "0008,0016", "values": ["1.2.840.10008.5.1.4.1.1.4.4"]}}, "otherwise": "may", "status": "executable"}), (("enumerated", ("NO",), None, None, ""),), None, None),
-    ("a", 0x00280302, 0xFFFFFFFF, "3", "Recognizable Visual Features", "RecognizableVisualFeatures", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-    ("a", 0x00282110, 0xFFFFFFFF, "1C", "Lossy Image Compression", "LossyImageCompression", "CS", "1", ('Required if SOP Class UID is not "1.2.840.10008.5.1.4.1.1.4.4" (Legacy Converted). May be present otherwise.', {"if": {"not": {"equals": "0008,0016", "values": ["1.2.840.10008.5.1.4.1.1.4.4"]}}, "otherwise": "may", "status": "executable"}), (("enumerated", ("00", "01"), None, None, ""),), None, None),
-    ("a", 0x00282112, 0xFFFFFFFF, "1C", "Lossy Image Compression Ratio", "LossyImageCompressionRatio", "DS", "1-n", ('Required if Lossy Image Compression (0028,2110) is "01".', {"if": {"equals": "0028,2110", "values": ["01"]}, "status": "executable"}), (), None, None),
-    ("a", 0x00282114, 0xFFFFFFFF, "1C", "Lossy Image Compression Method", "LossyImageCompressionMethod", "CS", "1-n", ('Required if Lossy Image Compression (0028,2110) is "01".', {"if": {"equals": "0028,2110", "values": ["01"]}, "status": "executable"}), (("defined", ("ISO_10918_1", "ISO_14495_1", "ISO_15444_1", "ISO_15444_15", "ISO_13818_2", "ISO_14496_10", "ISO_23008_2"), None, None, ""),), None, None),
-    ("a", 0x20500020, 0xFFFFFFFF, "1C", "Presentation LUT Shape", "PresentationLUTShape", "CS", "1", ("Required if Photometric Interpretation (0028,0004) is MONOCHROME2.", {"if": {"equals": "0028,0004", "values": ["MONOCHROME2"]}, "status": "executable"}), (("enumerated", ("IDENTITY",), None, None, ""),), None, None),
-    ("a", 0x00880200, 0xFFFFFFFF, "3", "Icon Image Sequence", "IconImageSequence", "SQ", "1", None, (), (
+    ("a", 0x00280002, 0xFFFFFFFF, "1", "Samples per Pixel", "SamplesPerPixel", "US", "1", "", None, (), None, (), ()),
+    ("a", 0x00280004, 0xFFFFFFFF, "1", "Photometric Interpretation", "PhotometricInterpretation", "CS", "1", "", None, (("defined", ("MONOCHROME1", "MONOCHROME2", "PALETTE COLOR", "RGB", "HSV", "ARGB", "CMYK", "YBR_FULL", "YBR_FULL_422", "YBR_PARTIAL_422", "YBR_PARTIAL_420", "YBR_ICT", "YBR_RCT"), None, None, ""),), None, (), ()),
+    ("a", 0x00280100, 0xFFFFFFFF, "1", "Bits Allocated", "BitsAllocated", "US", "1", "", None, (), None, (), ()),
+    ("a", 0x00280101, 0xFFFFFFFF, "1", "Bits Stored", "BitsStored", "US", "1", "", None, (), None, (), ()),
+    ("a", 0x00280102, 0xFFFFFFFF, "1", "High Bit", "HighBit", "US", "1", "", None, (), None, (), ()),
+    ("a", 0x00280103, 0xFFFFFFFF, "1", "Pixel Representation", "PixelRepresentation", "US", "1", "", None, (), None, (), ()),
+    ("a", 0x00280006, 0xFFFFFFFF, "1C", "Planar Configuration", "PlanarConfiguration", "US", "1", "", ("Required if Samples per Pixel (0028,0002) has a value greater than 1.", {"if": {"compare": "0028,0002", "op": ">", "value": 1}, "status": "executable"}), (("enumerated", ("0", "1"), None, None, ""),), None, (), ()),
+    ("a", 0x00280301, 0xFFFFFFFF, "1C", "Burned In Annotation", "BurnedInAnnotation", "CS", "1", "", ('Required if SOP Class UID is not "1.2.840.10008.5.1.4.1.1.4.4" (Legacy Converted), may be present otherwise.', {"if": {"not": {"equals": "0008,0016", "values": ["1.2.840.10008.5.1.4.1.1.4.4"]}}, "otherwise": "may", "status": "executable"}), (("enumerated", ("NO",), None, None, ""),), None, (), ()),
+    ("a", 0x00280302, 0xFFFFFFFF, "3", "Recognizable Visual Features", "RecognizableVisualFeatures", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+    ("a", 0x00282110, 0xFFFFFFFF, "1C", "Lossy Image Compression", "LossyImageCompression", "CS", "1", "", ('Required if SOP Class UID is not "1.2.840.10008.5.1.4.1.1.4.4" (Legacy Converted). May be present otherwise.', {"if": {"not": {"equals": "0008,0016", "values": ["1.2.840.10008.5.1.4.1.1.4.4"]}}, "otherwise": "may", "status": "executable"}), (("enumerated", ("00", "01"), None, None, ""),), None, (), ()),
+    ("a", 0x00282112, 0xFFFFFFFF, "1C", "Lossy Image Compression Ratio", "LossyImageCompressionRatio", "DS", "1-n", "", ('Required if Lossy Image Compression (0028,2110) is "01".', {"if": {"equals": "0028,2110", "values": ["01"]}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00282114, 0xFFFFFFFF, "1C", "Lossy Image Compression Method", "LossyImageCompressionMethod", "CS", "1-n", "", ('Required if Lossy Image Compression (0028,2110) is "01".', {"if": {"equals": "0028,2110", "values": ["01"]}, "status": "executable"}), (("defined", ("ISO_10918_1", "ISO_14495_1", "ISO_15444_1", "ISO_15444_15", "ISO_13818_2", "ISO_14496_10", "ISO_23008_2"), None, None, ""),), None, (), ()),
+    ("a", 0x20500020, 0xFFFFFFFF, "1C", "Presentation LUT Shape", "PresentationLUTShape", "CS", "1", "", ("Required if Photometric Interpretation (0028,0004) is MONOCHROME2.", {"if": {"equals": "0028,0004", "values": ["MONOCHROME2"]}, "status": "executable"}), (("enumerated", ("IDENTITY",), None, None, ""),), None, (), ()),
+    ("a", 0x00880200, 0xFFFFFFFF, "3", "Icon Image Sequence", "IconImageSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.7-11b", None, ()),
-    ), None),
+    ), (), ()),
     ("i", "table_10-25", None, ()),
     ("i", "table_C.36.2.4.12-1", None, ()),
 )

@@ -2,13 +2,13 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8-84 "MR Image Description Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8-84", "C.8-84", "MR Image Description Macro", "macro")
 
 RULES = (
-    ("a", 0x00089208, 0xFFFFFFFF, "1C", "Complex Image Component", "ComplexImageComponent", "CS", "1", ('Required if SOP Class UID is not "1.2.840.10008.5.1.4.1.1.4.4" (Legacy Converted). May be present otherwise.', {"if": {"not": {"equals": "0008,0016", "values": ["1.2.840.10008.5.1.4.1.1.4.4"]}}, "otherwise": "may", "status": "executable"}), (("defined", ("MAGNITUDE", "PHASE", "REAL", "IMAGINARY", "MIXED"), None, None, ""),), None, None),
-    ("a", 0x00089209, 0xFFFFFFFF, "1C", "Acquisition Contrast", "AcquisitionContrast", "CS", "1", ('Required if SOP Class UID is not "1.2.840.10008.5.1.4.1.1.4.4" (Legacy Converted). May be present otherwise.', {"if": {"not": {"equals": "0008,0016", "values": ["1.2.840.10008.5.1.4.1.1.4.4"]}}, "otherwise": "may", "status": "executable"}), (("defined", ("DIFFUSION", "FLOW_ENCODED", "FLUID_ATTENUATED", "PERFUSION", "PROTON_DENSITY", "STIR", "TAGGING", "T1", "T2", "T2_STAR", "TOF", "UNKNOWN", "MIXED"), None, None, ""),), None, None),
-    ("a", 0x00189622, 0xFFFFFFFF, "3", "Functional Settling Phase Frames Present", "FunctionalSettlingPhaseFramesPresent", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
+    ("a", 0x00089208, 0xFFFFFFFF, "1C", "Complex Image Component", "ComplexImageComponent", "CS", "1", "", ('Required if SOP Class UID is not "1.2.840.10008.5.1.4.1.1.4.4" (Legacy Converted). May be present otherwise.', {"if": {"not": {"equals": "0008,0016", "values": ["1.2.840.10008.5.1.4.1.1.4.4"]}}, "otherwise": "may", "status": "executable"}), (("defined", ("MAGNITUDE", "PHASE", "REAL", "IMAGINARY", "MIXED"), None, None, ""),), None, (), ()),
+    ("a", 0x00089209, 0xFFFFFFFF, "1C", "Acquisition Contrast", "AcquisitionContrast", "CS", "1", "", ('Required if SOP Class UID is not "1.2.840.10008.5.1.4.1.1.4.4" (Legacy Converted). May be present otherwise.', {"if": {"not": {"equals": "0008,0016", "values": ["1.2.840.10008.5.1.4.1.1.4.4"]}}, "otherwise": "may", "status": "executable"}), (("defined", ("DIFFUSION", "FLOW_ENCODED", "FLUID_ATTENUATED", "PERFUSION", "PROTON_DENSITY", "STIR", "TAGGING", "T1", "T2", "T2_STAR", "TOF", "UNKNOWN", "MIXED"), None, None, ""),), None, (), ()),
+    ("a", 0x00189622, 0xFFFFFFFF, "3", "Functional Settling Phase Frames Present", "FunctionalSettlingPhaseFramesPresent", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
 )

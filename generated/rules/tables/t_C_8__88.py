@@ -2,15 +2,15 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8-88 "MR Image Frame Type Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8-88", "C.8-88", "MR Image Frame Type Macro", "macro")
 
 RULES = (
-    ("a", 0x00189226, 0xFFFFFFFF, "1", "MR Image Frame Type Sequence", "MRImageFrameTypeSequence", "SQ", "1", None, (), (
-        ("a", 0x00089007, 0xFFFFFFFF, "1", "Frame Type", "FrameType", "CS", "4-5", None, (("enumerated", ("ORIGINAL", "DERIVED", "MIXED"), 1, None, ""), ("enumerated", ("PRIMARY",), 2, None, ""), ("defined", ("ANGIO", "CARDIAC", "CARDIAC_GATED", "CARDRESP_GATED", "DYNAMIC", "FLUOROSCOPY", "LOCALIZER", "MOTION", "PERFUSION", "PRE_CONTRAST", "POST_CONTRAST", "RESP_GATED", "REST", "STATIC", "STRESS", "VOLUME", "NON_PARALLEL", "PARALLEL", "WHOLE_BODY"), 3, None, ""), ("defined", ("ADDITION", "DIVISION", "MASKED", "MAXIMUM", "MEAN", "MINIMUM", "MULTIPLICATION", "RESAMPLED", "STD_DEVIATION", "SUBTRACTION", "NONE", "QUANTITY", "MIXED"), 4, None, ""), ("defined", ("ANGIO_TIME", "ASL", "CINE", "DIFFUSION", "DIXON", "FLOW_ENCODED", "FLUID_ATTENUATED", "FMRI", "MAX_IP", "MIN_IP", "M_MODE", "METABOLITE_MAP", "MULTIECHO", "PROTON_DENSITY", "REALTIME", "STIR", "TAGGING", "TEMPERATURE", "T1", "T2", "T2_STAR", "TOF", "VELOCITY"), 3, None, "")), None, None),
+    ("a", 0x00189226, 0xFFFFFFFF, "1", "MR Image Frame Type Sequence", "MRImageFrameTypeSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00089007, 0xFFFFFFFF, "1", "Frame Type", "FrameType", "CS", "4-5", "", None, (("enumerated", ("ORIGINAL", "DERIVED", "MIXED"), 1, None, ""), ("enumerated", ("PRIMARY",), 2, None, ""), ("defined", ("ANGIO", "CARDIAC", "CARDIAC_GATED", "CARDRESP_GATED", "DYNAMIC", "FLUOROSCOPY", "LOCALIZER", "MOTION", "PERFUSION", "PRE_CONTRAST", "POST_CONTRAST", "RESP_GATED", "REST", "STATIC", "STRESS", "VOLUME", "NON_PARALLEL", "PARALLEL", "WHOLE_BODY"), 3, None, ""), ("defined", ("ADDITION", "DIVISION", "MASKED", "MAXIMUM", "MEAN", "MINIMUM", "MULTIPLICATION", "RESAMPLED", "STD_DEVIATION", "SUBTRACTION", "NONE", "QUANTITY", "MIXED"), 4, None, ""), ("defined", ("ANGIO_TIME", "ASL", "CINE", "DIFFUSION", "DIXON", "FLOW_ENCODED", "FLUID_ATTENUATED", "FMRI", "MAX_IP", "MIN_IP", "M_MODE", "METABOLITE_MAP", "MULTIECHO", "PROTON_DENSITY", "REALTIME", "STIR", "TAGGING", "TEMPERATURE", "T1", "T2", "T2_STAR", "TOF", "VELOCITY"), 3, None, "")), None, (), ()),
         ("i", "table_C.8-131", None, ()),
         ("i", "table_C.8-84", None, ()),
-    ), (1, 1)),
+    ), ((1, 1, None),), ()),
 )

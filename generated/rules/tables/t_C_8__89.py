@@ -2,27 +2,27 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8-89 "MR Timing and Related Parameters Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8-89", "C.8-89", "MR Timing and Related Parameters Macro", "macro")
 
 RULES = (
-    ("a", 0x00189112, 0xFFFFFFFF, "1", "MR Timing and Related Parameters Sequence", "MRTimingAndRelatedParametersSequence", "SQ", "1", None, (), (
-        ("a", 0x00180080, 0xFFFFFFFF, "1C", "Repetition Time", "RepetitionTime", "DS", "1", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, None),
-        ("a", 0x00181314, 0xFFFFFFFF, "1C", "Flip Angle", "FlipAngle", "DS", "1", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, None),
-        ("a", 0x00180091, 0xFFFFFFFF, "1C", "Echo Train Length", "EchoTrainLength", "IS", "1", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, None),
-        ("a", 0x00189240, 0xFFFFFFFF, "1C", "RF Echo Train Length", "RFEchoTrainLength", "US", "1", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, None),
-        ("a", 0x00189241, 0xFFFFFFFF, "1C", "Gradient Echo Train Length", "GradientEchoTrainLength", "US", "1", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, None),
-        ("a", 0x00189239, 0xFFFFFFFF, "1C", "Specific Absorption Rate Sequence", "SpecificAbsorptionRateSequence", "SQ", "1", ("Required if the system is capable of calculating Specific Absorption Rate (0018,9181).", {"if": {"unknown": "dataset", "text": "the system is capable of calculating Specific Absorption Rate (0018,9181)"}, "status": "not-decidable"}), (), (
-            ("a", 0x00189179, 0xFFFFFFFF, "1", "Specific Absorption Rate Definition", "SpecificAbsorptionRateDefinition", "CS", "1", None, (("defined", ("IEC_WHOLE_BODY", "IEC_PARTIAL_BODY", "IEC_HEAD", "IEC_LOCAL"), None, None, ""),), None, None),
-            ("a", 0x00189181, 0xFFFFFFFF, "1", "Specific Absorption Rate Value", "SpecificAbsorptionRateValue", "FD", "1", None, (), None, None),
-        ), (1, None)),
-        ("a", 0x00189180, 0xFFFFFFFF, "1C", "Gradient Output Type", "GradientOutputType", "CS", "1", ("Required if the system is capable of calculating Gradient Output (0018,9182).", {"if": {"unknown": "dataset", "text": "the system is capable of calculating Gradient Output (0018,9182)"}, "status": "not-decidable"}), (("defined", ("DB_DT", "ELECTRIC_FIELD", "PER_NERVE_STIM"), None, None, ""),), None, None),
-        ("a", 0x00189182, 0xFFFFFFFF, "1C", "Gradient Output", "GradientOutput", "FD", "1", ("Required if the system is capable of calculating Gradient Output (0018,9182).", {"if": {"unknown": "dataset", "text": "the system is capable of calculating Gradient Output (0018,9182)"}, "status": "not-decidable"}), (), None, None),
-        ("a", 0x00189176, 0xFFFFFFFF, "1C", "Operating Mode Sequence", "OperatingModeSequence", "SQ", "1", ("Required if required by law or regulations. May be present otherwise.", {"if": {"unknown": "dataset", "text": "required by law or regulations"}, "otherwise": "may", "status": "not-decidable"}), (), (
-            ("a", 0x00189177, 0xFFFFFFFF, "1", "Operating Mode Type", "OperatingModeType", "CS", "1", None, (("defined", ("STATIC FIELD", "RF", "GRADIENT"), None, None, ""),), None, None),
-            ("a", 0x00189178, 0xFFFFFFFF, "1", "Operating Mode", "OperatingMode", "CS", "1", None, (("defined", ("IEC_NORMAL", "IEC_FIRST_LEVEL", "IEC_SECOND_LEVEL"), None, None, ""),), None, None),
-        ), (1, None)),
-    ), (1, 1)),
+    ("a", 0x00189112, 0xFFFFFFFF, "1", "MR Timing and Related Parameters Sequence", "MRTimingAndRelatedParametersSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00180080, 0xFFFFFFFF, "1C", "Repetition Time", "RepetitionTime", "DS", "1", "", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+        ("a", 0x00181314, 0xFFFFFFFF, "1C", "Flip Angle", "FlipAngle", "DS", "1", "", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+        ("a", 0x00180091, 0xFFFFFFFF, "1C", "Echo Train Length", "EchoTrainLength", "IS", "1", "", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+        ("a", 0x00189240, 0xFFFFFFFF, "1C", "RF Echo Train Length", "RFEchoTrainLength", "US", "1", "", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+        ("a", 0x00189241, 0xFFFFFFFF, "1C", "Gradient Echo Train Length", "GradientEchoTrainLength", "US", "1", "", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+        ("a", 0x00189239, 0xFFFFFFFF, "1C", "Specific Absorption Rate Sequence", "SpecificAbsorptionRateSequence", "SQ", "1", "", ("Required if the system is capable of calculating Specific Absorption Rate (0018,9181).", {"if": {"unknown": "dataset", "text": "the system is capable of calculating Specific Absorption Rate (0018,9181)"}, "status": "not-decidable"}), (), (
+            ("a", 0x00189179, 0xFFFFFFFF, "1", "Specific Absorption Rate Definition", "SpecificAbsorptionRateDefinition", "CS", "1", "", None, (("defined", ("IEC_WHOLE_BODY", "IEC_PARTIAL_BODY", "IEC_HEAD", "IEC_LOCAL"), None, None, ""),), None, (), ()),
+            ("a", 0x00189181, 0xFFFFFFFF, "1", "Specific Absorption Rate Value", "SpecificAbsorptionRateValue", "FD", "1", "", None, (), None, (), ()),
+        ), ((1, None, None),), ()),
+        ("a", 0x00189180, 0xFFFFFFFF, "1C", "Gradient Output Type", "GradientOutputType", "CS", "1", "", ("Required if the system is capable of calculating Gradient Output (0018,9182).", {"if": {"unknown": "dataset", "text": "the system is capable of calculating Gradient Output (0018,9182)"}, "status": "not-decidable"}), (("defined", ("DB_DT", "ELECTRIC_FIELD", "PER_NERVE_STIM"), None, None, ""),), None, (), ()),
+        ("a", 0x00189182, 0xFFFFFFFF, "1C", "Gradient Output", "GradientOutput", "FD", "1", "", ("Required if the system is capable of calculating Gradient Output (0018,9182).", {"if": {"unknown": "dataset", "text": "the system is capable of calculating Gradient Output (0018,9182)"}, "status": "not-decidable"}), (), None, (), ()),
+        ("a", 0x00189176, 0xFFFFFFFF, "1C", "Operating Mode Sequence", "OperatingModeSequence", "SQ", "1", "", ("Required if required by law or regulations. May be present otherwise.", {"if": {"unknown": "dataset", "text": "required by law or regulations"}, "otherwise": "may", "status": "not-decidable"}), (), (
+            ("a", 0x00189177, 0xFFFFFFFF, "1", "Operating Mode Type", "OperatingModeType", "CS", "1", "", None, (("defined", ("STATIC FIELD", "RF", "GRADIENT"), None, None, ""),), None, (), ()),
+            ("a", 0x00189178, 0xFFFFFFFF, "1", "Operating Mode", "OperatingMode", "CS", "1", "", None, (("defined", ("IEC_NORMAL", "IEC_FIRST_LEVEL", "IEC_SECOND_LEVEL"), None, None, ""),), None, (), ()),
+        ), ((1, None, None),), ()),
+    ), ((1, 1, None),), ()),
 )

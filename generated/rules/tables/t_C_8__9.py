@@ -2,30 +2,30 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8-9 "NM Image Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8-9", "C.8-9", "NM Image Module", "module")
 
 RULES = (
-    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", None, (("enumerated", ("STATIC", "DYNAMIC", "GATED", "WHOLE BODY", "TOMO", "GATED TOMO", "RECON TOMO", "RECON GATED TOMO"), 3, None, ""), ("enumerated", ("EMISSION", "TRANSMISSION"), 4, None, "")), None, None),
-    ("a", 0x00540400, 0xFFFFFFFF, "3", "Image ID", "ImageID", "SH", "1", None, (), None, None),
-    ("a", 0x00282110, 0xFFFFFFFF, "1C", "Lossy Image Compression", "LossyImageCompression", "CS", "1", ("Required if Lossy Compression has been performed on the Image. May be present otherwise.", {"if": {"unknown": "dataset", "text": "Lossy Compression has been performed on the Image"}, "otherwise": "may", "status": "not-decidable"}), (("enumerated", ("00", "01"), None, None, ""),), None, None),
-    ("a", 0x00180070, 0xFFFFFFFF, "2", "Counts Accumulated", "CountsAccumulated", "IS", "1", None, (), None, None),
-    ("a", 0x00180071, 0xFFFFFFFF, "3", "Acquisition Termination Condition", "AcquisitionTerminationCondition", "CS", "1", None, (("defined", ("CNTS", "DENS", "MANU", "OVFL", "TIME", "TRIG"), None, None, ""),), None, None),
-    ("a", 0x00181130, 0xFFFFFFFF, "3", "Table Height", "TableHeight", "DS", "1", None, (), None, None),
-    ("a", 0x00181131, 0xFFFFFFFF, "3", "Table Traverse", "TableTraverse", "DS", "1", None, (), None, None),
-    ("a", 0x00181242, 0xFFFFFFFF, "1C", "Actual Frame Duration", "ActualFrameDuration", "IS", "1", ("Required if Image Type (0008,0008) Value 3 is: WHOLE BODY or STATIC.", {"if": {"equals": "0008,0008", "values": ["WHOLE BODY", "STATIC"], "index": 3}, "status": "executable"}), (), None, None),
-    ("a", 0x00181243, 0xFFFFFFFF, "3", "Count Rate", "CountRate", "IS", "1", None, (), None, None),
-    ("a", 0x00185020, 0xFFFFFFFF, "3", "Processing Function", "ProcessingFunction", "LO", "1", None, (), None, None),
-    ("a", 0x00280051, 0xFFFFFFFF, "3", "Corrected Image", "CorrectedImage", "CS", "1-n", None, (("defined", ("UNIF", "COR", "NCO", "DECY", "ATTN", "SCAT", "DTIM", "NRGY", "LIN", "MOTN", "CLN"), None, None, ""),), None, None),
-    ("a", 0x00181301, 0xFFFFFFFF, "3", "Whole Body Technique", "WholeBodyTechnique", "CS", "1-n", None, (("enumerated", ("1PS", "2PS", "PCN", "MSP"), None, None, ""),), None, None),
-    ("a", 0x00181300, 0xFFFFFFFF, "2C", "Scan Velocity", "ScanVelocity", "DS", "1", ("Required if Image Type (0008,0008) Value 3 contains the value WHOLE BODY.", {"if": {"equals": "0008,0008", "values": ["WHOLE BODY"], "index": 3}, "status": "executable"}), (), None, None),
-    ("a", 0x00181302, 0xFFFFFFFF, "2C", "Scan Length", "ScanLength", "IS", "1", ("Required if Image Type (0008,0008) Value 3 contains the value WHOLE BODY.", {"if": {"equals": "0008,0008", "values": ["WHOLE BODY"], "index": 3}, "status": "executable"}), (), None, None),
-    ("a", 0x00181061, 0xFFFFFFFF, "3", "Trigger Source or Type", "TriggerSourceOrType", "LO", "1", None, (("defined", ("EKG",), None, None, ""),), None, None),
+    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", "", None, (("enumerated", ("STATIC", "DYNAMIC", "GATED", "WHOLE BODY", "TOMO", "GATED TOMO", "RECON TOMO", "RECON GATED TOMO"), 3, None, ""), ("enumerated", ("EMISSION", "TRANSMISSION"), 4, None, "")), None, (), ()),
+    ("a", 0x00540400, 0xFFFFFFFF, "3", "Image ID", "ImageID", "SH", "1", "", None, (), None, (), ()),
+    ("a", 0x00282110, 0xFFFFFFFF, "1C", "Lossy Image Compression", "LossyImageCompression", "CS", "1", "", ("Required if Lossy Compression has been performed on the Image. May be present otherwise.", {"if": {"unknown": "dataset", "text": "Lossy Compression has been performed on the Image"}, "otherwise": "may", "status": "not-decidable"}), (("enumerated", ("00", "01"), None, None, ""),), None, (), ()),
+    ("a", 0x00180070, 0xFFFFFFFF, "2", "Counts Accumulated", "CountsAccumulated", "IS", "1", "", None, (), None, (), ()),
+    ("a", 0x00180071, 0xFFFFFFFF, "3", "Acquisition Termination Condition", "AcquisitionTerminationCondition", "CS", "1", "", None, (("defined", ("CNTS", "DENS", "MANU", "OVFL", "TIME", "TRIG"), None, None, ""),), None, (), ()),
+    ("a", 0x00181130, 0xFFFFFFFF, "3", "Table Height", "TableHeight", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x00181131, 0xFFFFFFFF, "3", "Table Traverse", "TableTraverse", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x00181242, 0xFFFFFFFF, "1C", "Actual Frame Duration", "ActualFrameDuration", "IS", "1", "", ("Required if Image Type (0008,0008) Value 3 is: WHOLE BODY or STATIC.", {"if": {"equals": "0008,0008", "values": ["WHOLE BODY", "STATIC"], "index": 3}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00181243, 0xFFFFFFFF, "3", "Count Rate", "CountRate", "IS", "1", "", None, (), None, (), ()),
+    ("a", 0x00185020, 0xFFFFFFFF, "3", "Processing Function", "ProcessingFunction", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x00280051, 0xFFFFFFFF, "3", "Corrected Image", "CorrectedImage", "CS", "1-n", "", None, (("defined", ("UNIF", "COR", "NCO", "DECY", "ATTN", "SCAT", "DTIM", "NRGY", "LIN", "MOTN", "CLN"), None, None, ""),), None, (), ()),
+    ("a", 0x00181301, 0xFFFFFFFF, "3", "Whole Body Technique", "WholeBodyTechnique", "CS", "1-n", "", None, (("enumerated", ("1PS", "2PS", "PCN", "MSP"), None, None, ""),), None, (), ()),
+    ("a", 0x00181300, 0xFFFFFFFF, "2C", "Scan Velocity", "ScanVelocity", "DS", "1", "", ("Required if Image Type (0008,0008) Value 3 contains the value WHOLE BODY.", {"if": {"equals": "0008,0008", "values": ["WHOLE BODY"], "index": 3}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00181302, 0xFFFFFFFF, "2C", "Scan Length", "ScanLength", "IS", "1", "", ("Required if Image Type (0008,0008) Value 3 contains the value WHOLE BODY.", {"if": {"equals": "0008,0008", "values": ["WHOLE BODY"], "index": 3}, "status": "executable"}), (), None, (), ()),
+    ("a", 0x00181061, 0xFFFFFFFF, "3", "Trigger Source or Type", "TriggerSourceOrType", "LO", "1", "", None, (("defined", ("EKG",), None, None, ""),), None, (), ()),
     ("i", "table_10-7", None, ()),
-    ("a", 0x00409096, 0xFFFFFFFF, "3", "Real World Value Mapping Sequence", "RealWorldValueMappingSequence", "SQ", "1", None, (), (
+    ("a", 0x00409096, 0xFFFFFFFF, "3", "Real World Value Mapping Sequence", "RealWorldValueMappingSequence", "SQ", "1", "", None, (), (
         ("i", "table_C.7.6.16-12b", None, ()),
-    ), None, ((84, "defined"),)),
-    ("a", 0x00540501, 0xFFFFFFFF, "3", "Scan Progression Direction", "ScanProgressionDirection", "CS", "1", None, (("enumerated", ("FEET_TO_HEAD", "HEAD_TO_FEET"), None, None, ""),), None, None),
+    ), (), ((84, "defined"),)),
+    ("a", 0x00540501, 0xFFFFFFFF, "3", "Scan Progression Direction", "ScanProgressionDirection", "CS", "1", "", None, (("enumerated", ("FEET_TO_HEAD", "HEAD_TO_FEET"), None, None, ""),), None, (), ()),
 )

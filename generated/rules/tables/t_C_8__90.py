@@ -2,18 +2,18 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8-90 "MR FOV/Geometry Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8-90", "C.8-90", "MR FOV/Geometry Macro", "macro")
 
 RULES = (
-    ("a", 0x00189125, 0xFFFFFFFF, "1", "MR FOV/Geometry Sequence", "MRFOVGeometrySequence", "SQ", "1", None, (), (
-        ("a", 0x00181312, 0xFFFFFFFF, "1C", "In-plane Phase Encoding Direction", "InPlanePhaseEncodingDirection", "CS", "1", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (("enumerated", ("COLUMN", "ROW", "OTHER"), None, None, ""),), None, None),
-        ("a", 0x00189058, 0xFFFFFFFF, "1C", "MR Acquisition Frequency Encoding Steps", "MRAcquisitionFrequencyEncodingSteps", "US", "1", ("Required if Frame Type (0008,9007) Value 1 is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, None),
-        ("a", 0x00189231, 0xFFFFFFFF, "1C", "MR Acquisition Phase Encoding Steps in-plane", "MRAcquisitionPhaseEncodingStepsInPlane", "US", "1", ("Required if Frame Type (0008,9007) Value 1 is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, None),
-        ("a", 0x00189232, 0xFFFFFFFF, "1C", "MR Acquisition Phase Encoding Steps out-of-plane", "MRAcquisitionPhaseEncodingStepsOutOfPlane", "US", "1", ("Required if MR Acquisition Type (0018,0023) equals 3D and Frame Type (0008,9007) Value 1 is ORIGINAL. May be present otherwise.", {"if": {"and": [{"equals": "0018,0023", "values": ["3D"]}, {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}]}, "otherwise": "may", "status": "executable"}), (), None, None),
-        ("a", 0x00180093, 0xFFFFFFFF, "1C", "Percent Sampling", "PercentSampling", "DS", "1", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, None),
-        ("a", 0x00180094, 0xFFFFFFFF, "1C", "Percent Phase Field of View", "PercentPhaseFieldOfView", "DS", "1", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, None),
-    ), (1, 1)),
+    ("a", 0x00189125, 0xFFFFFFFF, "1", "MR FOV/Geometry Sequence", "MRFOVGeometrySequence", "SQ", "1", "", None, (), (
+        ("a", 0x00181312, 0xFFFFFFFF, "1C", "In-plane Phase Encoding Direction", "InPlanePhaseEncodingDirection", "CS", "1", "", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (("enumerated", ("COLUMN", "ROW", "OTHER"), None, None, ""),), None, (), ()),
+        ("a", 0x00189058, 0xFFFFFFFF, "1C", "MR Acquisition Frequency Encoding Steps", "MRAcquisitionFrequencyEncodingSteps", "US", "1", "", ("Required if Frame Type (0008,9007) Value 1 is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+        ("a", 0x00189231, 0xFFFFFFFF, "1C", "MR Acquisition Phase Encoding Steps in-plane", "MRAcquisitionPhaseEncodingStepsInPlane", "US", "1", "", ("Required if Frame Type (0008,9007) Value 1 is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+        ("a", 0x00189232, 0xFFFFFFFF, "1C", "MR Acquisition Phase Encoding Steps out-of-plane", "MRAcquisitionPhaseEncodingStepsOutOfPlane", "US", "1", "", ("Required if MR Acquisition Type (0018,0023) equals 3D and Frame Type (0008,9007) Value 1 is ORIGINAL. May be present otherwise.", {"if": {"and": [{"equals": "0018,0023", "values": ["3D"]}, {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}]}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+        ("a", 0x00180093, 0xFFFFFFFF, "1C", "Percent Sampling", "PercentSampling", "DS", "1", "", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+        ("a", 0x00180094, 0xFFFFFFFF, "1C", "Percent Phase Field of View", "PercentPhaseFieldOfView", "DS", "1", "", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+    ), ((1, 1, None),), ()),
 )

@@ -2,21 +2,21 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8-94 "MR Receive Coil Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.8-94", "C.8-94", "MR Receive Coil Macro", "macro")
 
 RULES = (
-    ("a", 0x00189042, 0xFFFFFFFF, "1", "MR Receive Coil Sequence", "MRReceiveCoilSequence", "SQ", "1", None, (), (
-        ("a", 0x00181250, 0xFFFFFFFF, "1C", "Receive Coil Name", "ReceiveCoilName", "SH", "1", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, None),
-        ("a", 0x00189041, 0xFFFFFFFF, "2C", "Receive Coil Manufacturer Name", "ReceiveCoilManufacturerName", "LO", "1", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, None),
-        ("a", 0x00189043, 0xFFFFFFFF, "1C", "Receive Coil Type", "ReceiveCoilType", "CS", "1", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (("defined", ("BODY", "VOLUME", "SURFACE", "MULTICOIL"), None, None, ""),), None, None),
-        ("a", 0x00189044, 0xFFFFFFFF, "1C", "Quadrature Receive Coil", "QuadratureReceiveCoil", "CS", "1", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-        ("a", 0x00189045, 0xFFFFFFFF, "1C", "Multi-Coil Definition Sequence", "MultiCoilDefinitionSequence", "SQ", "1", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL and Receive Coil Type (0018,9043) equals MULTICOIL. May be present otherwise only if Receive Coil Type (0018,9043) equals MULTICOIL.", {"if": {"and": [{"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, {"equals": "item:0018,9043", "values": ["MULTICOIL"]}]}, "permitted_if": {"equals": "item:0018,9043", "values": ["MULTICOIL"]}, "status": "executable"}), (), (
-            ("a", 0x00189047, 0xFFFFFFFF, "1", "Multi-Coil Element Name", "MultiCoilElementName", "SH", "1", None, (), None, None),
-            ("a", 0x00189048, 0xFFFFFFFF, "1", "Multi-Coil Element Used", "MultiCoilElementUsed", "CS", "1", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, None),
-        ), (1, None)),
-        ("a", 0x00189046, 0xFFFFFFFF, "3", "Multi-Coil Configuration", "MultiCoilConfiguration", "LO", "1", None, (), None, None),
-    ), (1, None)),
+    ("a", 0x00189042, 0xFFFFFFFF, "1", "MR Receive Coil Sequence", "MRReceiveCoilSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00181250, 0xFFFFFFFF, "1C", "Receive Coil Name", "ReceiveCoilName", "SH", "1", "", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+        ("a", 0x00189041, 0xFFFFFFFF, "2C", "Receive Coil Manufacturer Name", "ReceiveCoilManufacturerName", "LO", "1", "", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (), None, (), ()),
+        ("a", 0x00189043, 0xFFFFFFFF, "1C", "Receive Coil Type", "ReceiveCoilType", "CS", "1", "", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (("defined", ("BODY", "VOLUME", "SURFACE", "MULTICOIL"), None, None, ""),), None, (), ()),
+        ("a", 0x00189044, 0xFFFFFFFF, "1C", "Quadrature Receive Coil", "QuadratureReceiveCoil", "CS", "1", "", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present otherwise.", {"if": {"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, "otherwise": "may", "status": "executable"}), (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+        ("a", 0x00189045, 0xFFFFFFFF, "1C", "Multi-Coil Definition Sequence", "MultiCoilDefinitionSequence", "SQ", "1", "", ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL and Receive Coil Type (0018,9043) equals MULTICOIL. May be present otherwise only if Receive Coil Type (0018,9043) equals MULTICOIL.", {"if": {"and": [{"equals": "0008,9007", "values": ["ORIGINAL"], "index": 1}, {"equals": "item:0018,9043", "values": ["MULTICOIL"]}]}, "permitted_if": {"equals": "item:0018,9043", "values": ["MULTICOIL"]}, "status": "executable"}), (), (
+            ("a", 0x00189047, 0xFFFFFFFF, "1", "Multi-Coil Element Name", "MultiCoilElementName", "SH", "1", "", None, (), None, (), ()),
+            ("a", 0x00189048, 0xFFFFFFFF, "1", "Multi-Coil Element Used", "MultiCoilElementUsed", "CS", "1", "", None, (("enumerated", ("YES", "NO"), None, None, ""),), None, (), ()),
+        ), ((1, None, None),), ()),
+        ("a", 0x00189046, 0xFFFFFFFF, "3", "Multi-Coil Configuration", "MultiCoilConfiguration", "LO", "1", "", None, (), None, (), ()),
+    ), ((1, None, None),), ()),
 )

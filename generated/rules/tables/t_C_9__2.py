@@ -2,23 +2,23 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.9-2 "Overlay Plane Module Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_C.9-2", "C.9-2", "Overlay Plane Module", "module")
 
 RULES = (
-    ("a", 0x60000010, 0xFF00FFFF, "1", "Overlay Rows", "OverlayRows", "US", "1", None, (), None, None),
-    ("a", 0x60000011, 0xFF00FFFF, "1", "Overlay Columns", "OverlayColumns", "US", "1", None, (), None, None),
-    ("a", 0x60000040, 0xFF00FFFF, "1", "Overlay Type", "OverlayType", "CS", "1", None, (("enumerated", ("G", "R"), None, None, ""),), None, None),
-    ("a", 0x60000050, 0xFF00FFFF, "1", "Overlay Origin", "OverlayOrigin", "SS", "2", None, (), None, None),
-    ("a", 0x60000100, 0xFF00FFFF, "1", "Overlay Bits Allocated", "OverlayBitsAllocated", "US", "1", None, (), None, None),
-    ("a", 0x60000102, 0xFF00FFFF, "1", "Overlay Bit Position", "OverlayBitPosition", "US", "1", None, (), None, None),
-    ("a", 0x60003000, 0xFF00FFFF, "1", "Overlay Data", "OverlayData", "OB or OW", "1", None, (), None, None),
-    ("a", 0x60000022, 0xFF00FFFF, "3", "Overlay Description", "OverlayDescription", "LO", "1", None, (), None, None),
-    ("a", 0x60000045, 0xFF00FFFF, "3", "Overlay Subtype", "OverlaySubtype", "LO", "1", None, (("defined", ("USER", "AUTOMATED", "ACTIVE IMAGE AREA"), None, None, ""),), None, None),
-    ("a", 0x60001500, 0xFF00FFFF, "3", "Overlay Label", "OverlayLabel", "LO", "1", None, (), None, None),
-    ("a", 0x60001301, 0xFF00FFFF, "3", "ROI Area", "ROIArea", "IS", "1", None, (), None, None),
-    ("a", 0x60001302, 0xFF00FFFF, "3", "ROI Mean", "ROIMean", "DS", "1", None, (), None, None),
-    ("a", 0x60001303, 0xFF00FFFF, "3", "ROI Standard Deviation", "ROIStandardDeviation", "DS", "1", None, (), None, None),
+    ("a", 0x60000010, 0xFF00FFFF, "1", "Overlay Rows", "OverlayRows", "US", "1", "", None, (), None, (), ()),
+    ("a", 0x60000011, 0xFF00FFFF, "1", "Overlay Columns", "OverlayColumns", "US", "1", "", None, (), None, (), ()),
+    ("a", 0x60000040, 0xFF00FFFF, "1", "Overlay Type", "OverlayType", "CS", "1", "", None, (("enumerated", ("G", "R"), None, None, ""),), None, (), ()),
+    ("a", 0x60000050, 0xFF00FFFF, "1", "Overlay Origin", "OverlayOrigin", "SS", "2", "", None, (), None, (), ()),
+    ("a", 0x60000100, 0xFF00FFFF, "1", "Overlay Bits Allocated", "OverlayBitsAllocated", "US", "1", "", None, (), None, (), ()),
+    ("a", 0x60000102, 0xFF00FFFF, "1", "Overlay Bit Position", "OverlayBitPosition", "US", "1", "", None, (), None, (), ()),
+    ("a", 0x60003000, 0xFF00FFFF, "1", "Overlay Data", "OverlayData", "OB or OW", "1", "", None, (), None, (), ()),
+    ("a", 0x60000022, 0xFF00FFFF, "3", "Overlay Description", "OverlayDescription", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x60000045, 0xFF00FFFF, "3", "Overlay Subtype", "OverlaySubtype", "LO", "1", "", None, (("defined", ("USER", "AUTOMATED", "ACTIVE IMAGE AREA"), None, None, ""),), None, (), ()),
+    ("a", 0x60001500, 0xFF00FFFF, "3", "Overlay Label", "OverlayLabel", "LO", "1", "", None, (), None, (), ()),
+    ("a", 0x60001301, 0xFF00FFFF, "3", "ROI Area", "ROIArea", "IS", "1", "", None, (), None, (), ()),
+    ("a", 0x60001302, 0xFF00FFFF, "3", "ROI Mean", "ROIMean", "DS", "1", "", None, (), None, (), ()),
+    ("a", 0x60001303, 0xFF00FFFF, "3", "ROI Standard Deviation", "ROIStandardDeviation", "DS", "1", "", None, (), None, (), ()),
 )

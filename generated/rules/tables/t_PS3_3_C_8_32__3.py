@@ -2,13 +2,13 @@
 # generator or its templates and run `make generate`.
 """Validation rules of PS3.3 2024c Table C.8.32-3 "Parametric Map Frame Type Macro Attributes".
 
-Row layout: see :mod:`iodkit.codegen.emit.rules`; read by :mod:`iodkit.validation.rules`.
+Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`.
 """
 
 TABLE = ("table_PS3.3_C.8.32-3", "C.8.32-3", "Parametric Map Frame Type Macro", "macro")
 
 RULES = (
-    ("a", 0x00409092, 0xFFFFFFFF, "1", "Parametric Map Frame Type Sequence", "ParametricMapFrameTypeSequence", "SQ", "1", None, (), (
-        ("a", 0x00089007, 0xFFFFFFFF, "1", "Frame Type", "FrameType", "CS", "4-5", None, (), None, None),
-    ), (1, 1)),
+    ("a", 0x00409092, 0xFFFFFFFF, "1", "Parametric Map Frame Type Sequence", "ParametricMapFrameTypeSequence", "SQ", "1", "", None, (), (
+        ("a", 0x00089007, 0xFFFFFFFF, "1", "Frame Type", "FrameType", "CS", "4-5", "", None, (), None, (), ()),
+    ), ((1, 1, None),), ()),
 )

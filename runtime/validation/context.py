@@ -1,0 +1,49 @@
+"""The validation context: how the dataset being validated reaches its recipient.
+
+Some of the standard's conditions speak of the transfer rather than of the dataset. The Image
+Pixel Module (PS3.3 C.7.6.3) includes its pixel description "if the IOD is not being
+transferred in a STOW-RS Request and is not encoded as metadata and compressed bulk pixel
+data": Rows, Columns, Bits Allocated … are then required. A file, or a dataset in memory, is a
+stored instance unless the caller says otherwise, so that is the default; a DICOMweb client
+checking the metadata of a STOW-RS request says so with ``transfer="stow-rs-metadata"``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, TypeAlias
+
+Transfer: TypeAlias = Literal["stored", "stow-rs", "stow-rs-metadata"]
+TRANSFERS: tuple[Transfer, ...] = ("stored", "stow-rs", "stow-rs-metadata")
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationContext:
+    """What the validator is told about the dataset beyond its content.
+
+    ``transfer``:
+
+    * ``"stored"`` — a stored SOP Instance (a file, a dataset in memory; the default);
+    * ``"stow-rs"`` — an instance in a STOW-RS Request (PS3.18 10.5), encoded as DICOM;
+    * ``"stow-rs-metadata"`` — in a STOW-RS Request as metadata (DICOM JSON or XML) whose bulk
+      pixel data is compressed: the origin server derives the pixel description from the
+      compressed bit stream (PS3.3 Table C.7-11a).
+    """
+
+    transfer: Transfer = "stored"
+
+    def __post_init__(self) -> None:
+        if self.transfer not in TRANSFERS:
+            raise ValueError(f"unknown transfer {self.transfer!r}: one of {', '.join(TRANSFERS)}")
+
+    def transferred(self, how: str) -> bool | None:
+        """Whether the dataset is "being transferred in a STOW-RS Request" (``how`` =
+        "stow-rs") or "encoded as metadata and compressed bulk pixel data" ("metadata")."""
+        if how == "stow-rs":
+            return self.transfer in ("stow-rs", "stow-rs-metadata")
+        if how == "metadata":
+            return self.transfer == "stow-rs-metadata"
+        return None
+
+
+STORED = ValidationContext()
