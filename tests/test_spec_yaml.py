@@ -21,8 +21,10 @@ def test_full_edition_round_trip(edition_2024c: Edition, tmp_path: Path) -> None
     written = dump_edition(edition_2024c, a)
     files = sorted(p.relative_to(a).as_posix() for p in a.rglob("*.yaml"))
     assert files == sorted(p.relative_to(a).as_posix() for p in written)
-    assert len(files) == 1 + 189 + 708 + 6 + 1384  # edition, IODs, tables, 6 registries, CIDs
-    assert {"anatomy.yaml", "coding_schemes.yaml"} <= set(files)
+    # edition, IODs, tables, 6 registries, CIDs, TIDs
+    assert len(files) == 1 + 189 + 708 + 6 + 1384 + 412
+    assert {"anatomy.yaml", "coding_schemes.yaml", "dcm_meanings.yaml"} <= set(files)
+    assert "templates/1500.yaml" in files and "templates.yaml" not in files
     # a second dump is byte for byte the first
     second = render_edition(edition_2024c)
     assert sorted(second) == files

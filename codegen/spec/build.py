@@ -28,6 +28,7 @@ from .model import (
     AttributeRule,
     AttributeTable,
     BodyPart,
+    CodeMeaning,
     CodingScheme,
     ContextGroup,
     DictionaryEntry,
@@ -59,7 +60,13 @@ _CHTML_SELECT: dict[int, Callable[[str], bool] | None] = {
         ("chapter_A", "sect_A", "chapter_6", "chapter_7", "chapter_8", "sect_6", "sect_7", "sect_8")
     ),
     # context groups, templates, Annex L (body parts), Chapter 8 (Table 8-1, coding schemes)
-    16: lambda n: n.startswith(("sect_CID_", "sect_TID_", "chapter_L", "sect_L", "chapter_8")),
+    # templates also sit inline in the pages of Annex A (SR) and C (acquisition and protocol
+    # context) and on the sect_*Templates.html pages of each group of templates
+    16: lambda n: (
+        n.startswith(("sect_CID_", "sect_TID_", "chapter_L", "sect_L", "chapter_8"))
+        or n in ("chapter_A.html", "chapter_C.html")
+        or n.endswith("Templates.html")
+    ),
 }
 
 
@@ -129,7 +136,8 @@ class _OtherResult:
     uids: dict[str, Uid] = field(default_factory=dict)
     dictionary: dict[str, DictionaryEntry] = field(default_factory=dict)
     context_groups: dict[int, ContextGroup] = field(default_factory=dict)
-    templates: dict[int, Template] = field(default_factory=dict)
+    templates: dict[str, Template] = field(default_factory=dict)
+    dcm_meanings: dict[str, CodeMeaning] = field(default_factory=dict)
     anatomy: list[BodyPart] = field(default_factory=list)
     coding_schemes: list[CodingScheme] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
@@ -189,12 +197,8 @@ def _job_ps3_3(
 def _job_others(parts: list[PartSource], edition: str | None, verbose: bool) -> _OtherResult:
     from .ps3_4 import extract_sop_classes
     from .ps3_6 import extract_dictionary, extract_uids
-    from .ps3_16 import (
-        extract_anatomy,
-        extract_coding_schemes,
-        extract_context_groups,
-        extract_templates,
-    )
+    from .ps3_16 import extract_anatomy, extract_coding_schemes, extract_context_groups
+    from .ps3_16_templates import dcm_meanings, extract_templates
 
     progress = _stderr if verbose else None
     res = _OtherResult()
@@ -216,7 +220,9 @@ def _job_others(parts: list[PartSource], edition: str | None, verbose: bool) -> 
         elif ps.part == 16:
             res.context_groups, probs = extract_context_groups(doc)
             res.problems.extend(probs)
-            res.templates = extract_templates(doc)
+            res.templates, probs = extract_templates(doc)
+            res.problems.extend(probs)
+            res.dcm_meanings = dcm_meanings(res.templates, res.context_groups)
             res.anatomy, probs = extract_anatomy(doc)
             res.problems.extend(probs)
             if not res.anatomy:
@@ -282,6 +288,7 @@ def build_edition(
             ed.problems.append(f"PS3.{part} is edition {ed_name}, PS3.3 is {ed.edition}")
     ed.sop_classes, ed.uids = ro.sop_classes, r6.uids
     ed.context_groups, ed.templates = ro.context_groups, ro.templates
+    ed.dcm_meanings = ro.dcm_meanings
     ed.anatomy = ro.anatomy
     ed.coding_schemes = ro.coding_schemes
     ed.problems.extend(link_sop_classes(ed.sop_classes, ed.iods, r3.parents))

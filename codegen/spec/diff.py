@@ -1,4 +1,5 @@
-"""What changed between two specs: IODs, modules, attributes, types, conditions, values.
+"""What changed between two specs: IODs, modules, attributes, types, conditions, values,
+context groups, coding schemes and PS3.16 templates.
 
 Attributes are matched by their path of tags through sequences (e.g.
 ``(0062,0002)/(0062,0003)``) within a table, includes by the table they include; tables and IODs
@@ -10,7 +11,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .model import AttributeRule, AttributeTable, Edition, IncludeRule, Iod, Rule
+from .model import (
+    AttributeRule,
+    AttributeTable,
+    Edition,
+    IncludeRule,
+    Iod,
+    Rule,
+    Template,
+    TemplateRow,
+    ValueConstraint,
+)
 
 
 @dataclass
@@ -203,6 +214,7 @@ def diff_editions(a: Edition, b: Edition) -> SpecDiff:
                 f"body part {key[3] or key[2]} ({key[1]}): paired {pa[key]} → {pb[key]}",
             )
     diff_coding_schemes(d, a, b)
+    diff_templates(d, a, b)
     return d
 
 
@@ -224,3 +236,112 @@ def diff_coding_schemes(d: SpecDiff, a: Edition, b: Edition) -> None:
                     "coding schemes changed",
                     f"coding scheme {key}: {what.replace('_', ' ')} {old!r} → {new!r}",
                 )
+
+
+def constraint_text(c: ValueConstraint | None) -> str:
+    """A constraint as the standard writes it: EV (121058, DCM, "Procedure reported"),
+    DCID 244, DTID 1204, $Measurement, MemberOf {BCID 7151}."""
+    if c is None:
+        return "-"
+    if c.code is not None:
+        version = f" [{c.code.version}]" if c.code.version else ""
+        text = f'{c.strength} ({c.code.value}, {c.code.scheme}{version}, "{c.code.meaning}")'
+    elif c.cid is not None:
+        text = f"{c.strength} {c.cid}"
+    elif c.tid:
+        text = f"{c.strength} {c.tid}"
+    elif c.parameter:
+        text = c.parameter
+    elif c.row:
+        text = f"value of Row {c.row}"
+    else:
+        text = "?"
+    text = text.strip()
+    if c.member_of:
+        text = f"MemberOf {{{text}}}"
+    return f"defaults to {text}" if c.default else text
+
+
+def _concept_key(row: TemplateRow) -> str:
+    c = row.concept
+    if c is None:
+        return row.value_type
+    if c.code is not None:
+        return f"{row.value_type} ({c.code.value}, {c.code.scheme})"
+    return f"{row.value_type} {constraint_text(c)}"
+
+
+def template_row_keys(tpl: Template) -> dict[str, TemplateRow]:
+    """Rows keyed by their place in the template rather than their number (editions renumber
+    rows): the chain of concept names from the top row down, with a count for repeats."""
+    out: dict[str, TemplateRow] = {}
+    stack: list[str] = []
+    for row in tpl.rows:
+        del stack[row.nl :]
+        key = " > ".join([*stack, _concept_key(row)])
+        n, unique = 1, key
+        while unique in out:
+            n += 1
+            unique = f"{key} #{n}"
+        out[unique] = row
+        stack.append(_concept_key(row))
+    return out
+
+
+def _row_facts(row: TemplateRow) -> dict[str, str]:
+    rel = ("R-" if row.by_reference else "") + row.relationship
+    return {
+        "relationship": rel or "-",
+        "VM": row.vm,
+        "requirement": row.requirement,
+        "condition": row.condition or "-",
+        "concept name": constraint_text(row.concept),
+        "value set": ", ".join(constraint_text(v) for v in row.value_sets) or "-",
+        "units": ", ".join(constraint_text(v) for v in row.units) or "-",
+        "parameters": "; ".join(
+            f"{b.parameter} = {', '.join(constraint_text(v) for v in b.values)}"
+            for b in row.bindings
+        )
+        or "-",
+    }
+
+
+def diff_templates(d: SpecDiff, a: Edition, b: Edition) -> None:
+    """PS3.16 templates added or removed; per template its properties, parameters and rows
+    (matched by their place, see :func:`template_row_keys`)."""
+    for tid in sorted(a.templates.keys() - b.templates.keys(), key=_tid_order):
+        d.add("templates removed", f"TID {tid} {a.templates[tid].name} removed")
+    for tid in sorted(b.templates.keys() - a.templates.keys(), key=_tid_order):
+        d.add("templates added", f"TID {tid} {b.templates[tid].name} added")
+    for tid in sorted(a.templates.keys() & b.templates.keys(), key=_tid_order):
+        ta, tb = a.templates[tid], b.templates[tid]
+        where = f"TID {tid} {tb.name}"
+        for what in ("extensible", "order_significant", "root", "retired"):
+            old, new = getattr(ta, what), getattr(tb, what)
+            if old != new:
+                d.add("templates changed", f"  {where}: {what.replace('_', ' ')} {old} → {new}")
+        pa = {p.name for p in ta.parameters}
+        pb = {p.name for p in tb.parameters}
+        for name in sorted(pa ^ pb):
+            d.add(
+                "template parameters changed",
+                f"  {where}: parameter {name} {'removed' if name in pa else 'added'}",
+            )
+        ra, rb = template_row_keys(ta), template_row_keys(tb)
+        for key in [k for k in ra if k not in rb]:
+            d.add("template rows removed", f"  {where}: row {ra[key].row} removed [{key}]")
+        for key in [k for k in rb if k not in ra]:
+            d.add("template rows added", f"  {where}: row {rb[key].row} added [{key}]")
+        for key in [k for k in rb if k in ra]:
+            fa, fb = _row_facts(ra[key]), _row_facts(rb[key])
+            for what in fb:
+                if fa[what] != fb[what]:
+                    d.add(
+                        "template rows changed",
+                        f"  {where}: row {rb[key].row} {what} {fa[what]} → {fb[what]} [{key}]",
+                    )
+
+
+def _tid_order(tid: str) -> tuple[int, str]:
+    digits = "".join(ch for ch in tid if ch.isdigit())
+    return int(digits or 0), tid

@@ -223,6 +223,7 @@ class Code:
     scheme: str
     value: str
     meaning: str
+    version: str = ""  # Coding Scheme Version when the standard gives one: (CV, CSD [CSV], "CM")
 
 
 @dataclass
@@ -286,12 +287,143 @@ class CodingScheme:
 
 
 @dataclass
-class Template:
-    """PS3.16 template (TID); kept as a place for the SR issue."""
+class ValueConstraint:
+    """A coded concept, value set, template or parameter as a template row writes it
+    (PS3.16 Section 6.1 conventions, Section 6.2.3.1 parameters).
 
-    tid: int
+    One of ``code`` (``EV``/``DT`` (CV, CSD, "CM"): an enumerated or defined coded term),
+    ``cid`` (``DCID``/``BCID``/``CID`` n: a context group, defined, baseline or enumerated),
+    ``tid`` (``DTID``/``BTID`` n: an included template), ``parameter`` ("$Measurement": a
+    value the invoking template binds) or ``row`` ("Value of Row 4": the value of another row
+    of the invoking template) is set. ``member_of``: "MemberOf {DCID n}" binds one term of the
+    group, not the group. ``default``: "Defaults to …", the value set that applies when the
+    parameter before it is not bound. ``name`` is the group's or template's name as written.
+    """
+
+    strength: str = ""  # EV DT DCID BCID CID DTID BTID TID, or "" where the row gives none
+    code: Code | None = None
+    cid: int | None = None
+    tid: str = ""
+    parameter: str = ""
+    row: str = ""
+    member_of: bool = False
+    default: bool = False
+    name: str = ""
+
+
+@dataclass
+class ParameterBinding:
+    """``$parameter = value`` in the Value Set Constraint column of an INCLUDE row: the
+    included template's parameter (left) and what the invoking template passes (right; one
+    or more constraints, "DCID 6018 …, DCID 6020 …" passes both groups)."""
+
+    parameter: str
+    values: list[ValueConstraint] = field(default_factory=list)
+
+
+@dataclass
+class TemplateText:
+    """Words of a row that the extraction kept as written: ``column`` is the column they came
+    from, ``reason`` one of a small set of phrases (see
+    :data:`iodkit.codegen.spec.ps3_16_templates.REASONS`) so they can be listed and counted."""
+
+    column: str
+    text: str
+    reason: str
+
+
+@dataclass
+class TemplateRow:
+    """One row of a PS3.16 template table (Section 6.1): a content item or an INCLUDE.
+
+    ``row`` is the standard's row label ("1", "6b", "10d"); ``nl`` the nesting level (the
+    number of ">", 0 for the template's top rows: they take the relationship of the INCLUDE
+    row that includes the template when they give none); ``relationship`` the Relationship
+    Type with ``by_reference`` for "R-" (Table 6.1.3-1); ``value_type`` the VT or "INCLUDE";
+    ``concept`` the Concept Name constraint (the included template for INCLUDE rows; None:
+    any concept name); ``vm`` as written ("1", "1-n", "2"); ``requirement`` M, MC, U or UC;
+    ``condition`` the Condition column's words and ``predicate`` its parsed form (plain data,
+    see :mod:`iodkit.codegen.spec.template_conditions`) where a dataset can decide it.
+
+    The Value Set Constraint column is split into ``value_sets`` (of a CODE item's value, or
+    of what the row otherwise constrains), ``units`` (NUM, "UNITS = …"), ``graphic_types``
+    (SCOORD/SCOORD3D, with ``graphic_types_excluded`` for "not {…}"), ``bindings`` (INCLUDE
+    rows), ``root`` ("Root node") and ``defaults`` (Section 6.1.9 default values, words).
+    ``constraint`` keeps the column as written. ``unparsed`` holds the words read into none
+    of these, each with a reason; ``repairs`` says where irregular words were read anyway
+    ("R- INFERRED FROM" read as R-INFERRED FROM).
+    """
+
+    row: str
+    nl: int = 0
+    relationship: str = ""
+    by_reference: bool = False
+    value_type: str = ""
+    concept: ValueConstraint | None = None
+    vm: str = ""
+    requirement: str = ""
+    condition: str = ""
+    predicate: Any = None
+    value_sets: list[ValueConstraint] = field(default_factory=list)
+    units: list[ValueConstraint] = field(default_factory=list)
+    graphic_types: list[str] = field(default_factory=list)
+    graphic_types_excluded: bool = False
+    bindings: list[ParameterBinding] = field(default_factory=list)
+    root: bool = False
+    defaults: list[str] = field(default_factory=list)
+    constraint: str = ""
+    unparsed: list[TemplateText] = field(default_factory=list)
+    repairs: list[TemplateText] = field(default_factory=list)
+
+
+@dataclass
+class TemplateParameter:
+    """One row of a template's Parameters table (Section 6.2.3.1)."""
+
+    name: str  # "$Measurement"
+    usage: str = ""
+
+
+@dataclass
+class Template:
+    """A PS3.16 template (TID): its properties (Type: Extensible / Non-Extensible, Order:
+    Significant / Non-Significant, Root: Yes / No), its parameters and its rows.
+
+    ``tid`` is the number as the standard writes it ("1500", "10003A"). ``layout`` names
+    which of the three table forms of Section 6.1 the table uses: "" for SR templates (NL and
+    Rel with Parent columns), "protocol" (NL, no Rel: Protocol Context and UPS Processing
+    Parameter templates), "acquisition" (neither: Acquisition Context templates).
+    ``table`` / ``parameters_table`` are the table ids (kept as NEMA wrote them, malformed
+    ones included: "table_TID__1604").
+    """
+
+    tid: str
     name: str
     section: str = ""
+    table: str = ""
+    extensible: bool | None = None
+    order_significant: bool | None = None
+    root: bool = False
+    retired: bool = False
+    layout: str = ""
+    parameters_table: str = ""
+    parameters: list[TemplateParameter] = field(default_factory=list)
+    rows: list[TemplateRow] = field(default_factory=list)
+
+    def row(self, label: str) -> TemplateRow | None:
+        return next((r for r in self.rows if r.row == label), None)
+
+
+@dataclass
+class CodeMeaning:
+    """The Code Meaning of a DCM code the templates use, and where it was taken from: PS3.16
+    Annex D is missing from the 2024c chunked rendering, so the meaning comes from a context
+    group that lists the code ("CID 7021"), else from pydicom's concept dictionary
+    ("pydicom 3.0.2"), else from the template row that names it ("TID 1500 row 6")."""
+
+    value: str
+    meaning: str
+    source: str
 
 
 @dataclass
@@ -306,7 +438,8 @@ class Edition:
     dictionary: dict[str, DictionaryEntry] = field(default_factory=dict)  # by tag
     uids: dict[str, Uid] = field(default_factory=dict)  # by UID
     context_groups: dict[int, ContextGroup] = field(default_factory=dict)
-    templates: dict[int, Template] = field(default_factory=dict)
+    templates: dict[str, Template] = field(default_factory=dict)  # by TID ("1500", "10003A")
+    dcm_meanings: dict[str, CodeMeaning] = field(default_factory=dict)  # DCM codes of templates
     anatomy: list[BodyPart] = field(default_factory=list)  # PS3.16 Annex L
     coding_schemes: list[CodingScheme] = field(default_factory=list)  # PS3.16 Table 8-1
     unknown_tags: list[str] = field(default_factory=list)  # in PS3.3 but in no dictionary

@@ -1,6 +1,6 @@
-"""PS3.16 → context groups (CIDs); templates (TIDs) are listed by number and name for now;
-Annex L's body parts (:func:`extract_anatomy`) and Table 8-1's coding schemes
-(:func:`extract_coding_schemes`).
+"""PS3.16 → context groups (CIDs), Annex L's body parts (:func:`extract_anatomy`) and Table
+8-1's coding schemes (:func:`extract_coding_schemes`); templates (TIDs) are read by
+:mod:`iodkit.codegen.spec.ps3_16_templates`.
 
 A context group is a section ``sect_CID_<n>`` with a variable list of properties (Keyword, Type:
 Extensible / Non-extensible, Version, UID) and a table whose columns include Coding Scheme
@@ -12,10 +12,9 @@ from __future__ import annotations
 import re
 
 from ..sources.model import Document, Table, TableRef, VariableList
-from .model import BodyPart, Code, CodingScheme, ContextGroup, Template
+from .model import BodyPart, Code, CodingScheme, ContextGroup
 
 _CID_SECTION = re.compile(r"^sect_CID_(\d+)$")
-_TID_SECTION = re.compile(r"^sect_TID_(\d+)$")
 _INCLUDE_CID = re.compile(r"^Include\s+CID\s+(\d+)", re.I)
 
 
@@ -76,16 +75,6 @@ def extract_context_groups(doc: Document) -> tuple[dict[int, ContextGroup], list
             )
         out[cid] = group
     return out, problems
-
-
-def extract_templates(doc: Document) -> dict[int, Template]:
-    out: dict[int, Template] = {}
-    for sec in doc.sections.values():
-        m = _TID_SECTION.match(sec.id)
-        if m:
-            tid = int(m.group(1))
-            out[tid] = Template(tid, re.sub(r"^TID\s+\d+\s*", "", sec.title), sec.id)
-    return out
 
 
 def _columns(header: tuple[str, ...]) -> dict[str, int]:

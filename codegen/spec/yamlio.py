@@ -6,7 +6,9 @@ readable diff):
     edition.yaml            edition, formats, counts, unknown tags, problems
     iods/<IOD name>.yaml    one per IOD: modules with IE, usage and condition; functional groups
     tables/<label>.yaml     one per module/macro/other attribute table, rules nested as in PS3.3
-    sop_classes.yaml, uids.yaml, dictionary.yaml, templates.yaml
+    sop_classes.yaml, uids.yaml, dictionary.yaml
+    templates/<tid>.yaml    one per PS3.16 template: properties, parameters, rows
+    dcm_meanings.yaml       Code Meanings of the DCM codes the templates use, with their source
     anatomy.yaml            PS3.16 Annex L: body part terms, codes, paired structures
     coding_schemes.yaml     PS3.16 Table 8-1: coding scheme designators, UIDs, names
     context_groups/<cid>.yaml
@@ -35,7 +37,12 @@ try:  # libyaml when available: ~10× faster
 except AttributeError:  # pragma: no cover
     _Dumper, _Loader = yaml.SafeDumper, yaml.SafeLoader
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: templates/<tid>.yaml with their rows (was one templates.yaml)
+
+
+def _tid_key(tid: str) -> tuple[int, str]:
+    m = re.match(r"(\d+)(.*)", tid)
+    return (int(m.group(1)), m.group(2)) if m else (0, tid)
 
 
 # -- to plain data ---------------------------------------------------------------------------
@@ -198,6 +205,7 @@ def render_edition(ed: m.Edition) -> dict[str, str]:
         "dictionary_entries": len(ed.dictionary),
         "context_groups": len(ed.context_groups),
         "templates": len(ed.templates),
+        "template_rows": sum(len(t.rows) for t in ed.templates.values()),
         "body_parts": len(ed.anatomy),
         "coding_schemes": len(ed.coding_schemes),
     }
@@ -224,7 +232,9 @@ def render_edition(ed: m.Edition) -> dict[str, str]:
     files["sop_classes.yaml"] = _dump(to_data(ed.sop_classes))
     files["uids.yaml"] = _dump(to_data(ed.uids))
     files["dictionary.yaml"] = _dump(to_data(ed.dictionary))
-    files["templates.yaml"] = _dump(to_data(ed.templates))
+    for tid, tpl in ed.templates.items():
+        files[f"templates/{safe_name(tid)}.yaml"] = _dump(to_data(tpl))
+    files["dcm_meanings.yaml"] = _dump(to_data(ed.dcm_meanings))
     files["anatomy.yaml"] = _dump(to_data(ed.anatomy))
     files["coding_schemes.yaml"] = _dump(to_data(ed.coding_schemes))
     for cid, group in ed.context_groups.items():
@@ -239,7 +249,10 @@ def dump_edition(ed: m.Edition, out: Path) -> list[Path]:
     files = render_edition(ed)
     written: list[Path] = []
     keep = set(files)
-    for sub in ("iods", "tables", "context_groups"):
+    stale = out / "templates.yaml"  # one file per template since format 2
+    if stale.is_file():
+        stale.unlink()
+    for sub in ("iods", "tables", "context_groups", "templates"):
         folder = out / sub
         if folder.is_dir():
             for old in folder.glob("*.yaml"):
@@ -274,7 +287,12 @@ def load_edition(folder: Path) -> m.Edition:
     ed.sop_classes = from_data(dict[str, m.SopClass], _load(folder / "sop_classes.yaml") or {})
     ed.uids = from_data(dict[str, m.Uid], _load(folder / "uids.yaml") or {})
     ed.dictionary = from_data(dict[str, m.DictionaryEntry], _load(folder / "dictionary.yaml") or {})
-    ed.templates = from_data(dict[int, m.Template], _load(folder / "templates.yaml") or {})
+    templates = [from_data(m.Template, _load(p)) for p in (folder / "templates").glob("*.yaml")]
+    ed.templates = {t.tid: t for t in sorted(templates, key=lambda t: _tid_key(t.tid))}
+    meanings = folder / "dcm_meanings.yaml"
+    ed.dcm_meanings = (
+        from_data(dict[str, m.CodeMeaning], _load(meanings) or {}) if meanings.is_file() else {}
+    )
     anatomy = folder / "anatomy.yaml"
     ed.anatomy = from_data(list[m.BodyPart], _load(anatomy) or []) if anatomy.is_file() else []
     schemes = folder / "coding_schemes.yaml"
