@@ -42,8 +42,8 @@ bench: $(VENV)/.installed-test $(VENV)/.installed-bench
 	$(BIN)/python -m bench
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check codegen runtime generated tests bench
-	$(BIN)/mypy codegen runtime bench
+	$(BIN)/ruff check codegen runtime generated tests bench tools
+	$(BIN)/python tools/typecheck.py bench   # mypy with iodkit mapped as package-dir maps it
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

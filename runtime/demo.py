@@ -57,7 +57,7 @@ def main() -> int:
     from iodkit.codes import cid7150, cid7154, cid7166
     from iodkit.seg import AlgorithmIdentification, Segmentation, SegmentDescription, synthetic
     from iodkit.seg.reader import read_segmentation
-    from pydicom.uid import JPEG2000Lossless
+    from pydicom.uid import ExplicitVRLittleEndian, JPEG2000Lossless
 
     started = time.perf_counter()
     slices, rows, columns = 48, 128, 128
@@ -106,10 +106,9 @@ def main() -> int:
     ok = True
     with tempfile.TemporaryDirectory(prefix="iodkit-demo-") as folder:
         uids = [ds.SOPInstanceUID for ds in series]
-        for kind, ts in (("BINARY", None), ("LABELMAP", JPEG2000Lossless)):
+        for kind, ts in (("BINARY", ExplicitVRLittleEndian), ("LABELMAP", JPEG2000Lossless)):
             path = Path(folder) / f"phantom-{kind.lower()}.seg.dcm"
             t0 = time.perf_counter()
-            options = {} if ts is None else {"transfer_syntax_uid": ts}
             seg = Segmentation(
                 labels,
                 series,
@@ -117,7 +116,7 @@ def main() -> int:
                 segmentation_type=kind,  # type: ignore[arg-type]
                 content_label="PHANTOM",
                 series_description=f"{kind} demo",
-                **options,
+                transfer_syntax_uid=ts,
             )
             seg.save(path)
             elapsed = time.perf_counter() - t0

@@ -78,6 +78,9 @@ class ClassDef:
     # attributes are not written empty by default, since the include may not apply
     conditional: list[int] = field(default_factory=list)
     params: list[AttrDef] = field(default_factory=list)  # typed __init__ (all attributes)
+    # tags whose attribute here narrows a base's (an included sequence extended with more rows:
+    # its item class is a subclass of the base's), which a type checker sees as an override
+    narrowed: set[int] = field(default_factory=set)
     source_table: str = ""  # spec table id for table classes; "" for items
 
     @property
@@ -221,6 +224,7 @@ class Planner:
             self.fix_bases(cls)
         for cls in self.all_classes():
             self.compute_params(cls)
+            self.find_narrowed(cls)
         # 4. IODs
         taken: set[str] = set()
         for iid in sorted(self.ed.iods):
@@ -512,6 +516,18 @@ class Planner:
                 continue
             names.add(a.name)
             cls.params.append(a)
+
+    def find_narrowed(self, cls: ClassDef) -> None:
+        inherited = {a.tag: a for b in cls.bases for a in self.flat_attrs(b)}
+        cls.narrowed = {
+            a.tag
+            for a in cls.attrs
+            if a.tag in inherited
+            and (
+                inherited[a.tag].annotation != a.annotation
+                or inherited[a.tag].item_class is not a.item_class
+            )
+        }
 
     # -- IODs -------------------------------------------------------------------------------
     def plan_iod(self, iod: Iod, taken: set[str]) -> IodDef:

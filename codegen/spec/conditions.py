@@ -1324,8 +1324,8 @@ class _Parser:
             raise _NotInDataset
         counted = self.count_phrase()
         if counted is not None:
-            op, n = counted
-            return lambda r, i: Count(r, op, n)
+            op, count = counted
+            return lambda r, i: Count(r, op, count)
         if self.phrase(*_IN_ANNEX_L):
             # … "Correspondence of Anatomic Region Codes and Body Part Examined Defined Terms"
             # in PS3.16: the title and the part are the reference, not more condition

@@ -243,7 +243,7 @@ class DocumentContentMacro(NumericMeasurementMacro, CodeMacro, CompositeObjectRe
     Enumerated Values: FRAME, VOLUME.
     """
 
-    referenced_sop_sequence: Attr[list[waveform_reference_macro.ReferencedSOPSequenceItem]] = Attr(
+    referenced_sop_sequence: Attr[list[waveform_reference_macro.ReferencedSOPSequenceItem]] = Attr(  # type: ignore[assignment]  # narrows the base's item class
         0x00081199, "ReferencedSOPSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.waveform_reference_macro:ReferencedSOPSequenceItem",
     )

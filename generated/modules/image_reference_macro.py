@@ -104,7 +104,7 @@ class ImageReferenceMacro(CompositeObjectReferenceMacro, ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.18.4-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00081199,)
 
-    referenced_sop_sequence: Attr[list[ReferencedSOPSequenceItem]] = Attr(
+    referenced_sop_sequence: Attr[list[ReferencedSOPSequenceItem]] = Attr(  # type: ignore[assignment]  # narrows the base's item class
         0x00081199, "ReferencedSOPSequence", "SQ", "1", "1",
         item=ReferencedSOPSequenceItem,
     )

@@ -58,7 +58,7 @@ class WaveformReferenceMacro(CompositeObjectReferenceMacro, ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.18.5-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00081199,)
 
-    referenced_sop_sequence: Attr[list[ReferencedSOPSequenceItem]] = Attr(
+    referenced_sop_sequence: Attr[list[ReferencedSOPSequenceItem]] = Attr(  # type: ignore[assignment]  # narrows the base's item class
         0x00081199, "ReferencedSOPSequence", "SQ", "1", "1",
         item=ReferencedSOPSequenceItem,
     )

@@ -319,7 +319,7 @@ class FrameReader:
             buffer = np.empty(desc.frame_length, dtype=np.uint8)
             self._read_native_into(self._value_start + index * desc.frame_length, buffer)
             if desc.photometric_interpretation.startswith("YBR_FULL") and self.as_rgb:
-                return decode_with_pydicom(buffer, desc, self.transfer_syntax_uid)
+                return decode_with_pydicom(buffer.data, desc, self.transfer_syntax_uid)
             return decode_native_frame(buffer, desc)
         except PixelError as exc:
             if isinstance(exc, FrameReadError):
