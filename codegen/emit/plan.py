@@ -82,6 +82,7 @@ class ClassDef:
     # its item class is a subclass of the base's), which a type checker sees as an override
     narrowed: set[int] = field(default_factory=set)
     source_table: str = ""  # spec table id for table classes; "" for items
+    flattened: list[ClassDef] = field(default_factory=list)  # bases copied in (see fix_bases)
 
     @property
     def qualname(self) -> str:
@@ -219,9 +220,12 @@ class Planner:
         # 2. fill each table class
         for tid in sorted(self.ed.tables):
             self.fill_table(tid)
-        # 3. linearisation check
+        # 3. linearisation check; then sequences that several bases define get the union item
         for cls in list(self.all_classes()):
             self.fix_bases(cls)
+        done: set[int] = set()
+        for cls in list(self.all_classes()):
+            self.merge_reused_items(cls, done)
         for cls in self.all_classes():
             self.compute_params(cls)
             self.find_narrowed(cls)
@@ -478,6 +482,7 @@ class Planner:
             if _c3(cls) is not None:
                 return
             bad = cls.bases.pop()
+            cls.flattened.append(bad)
             for a in self.flat_attrs(bad):
                 if all(x.tag != a.tag for x in cls.attrs):
                     cls.attrs.append(a)
@@ -485,6 +490,85 @@ class Planner:
                 if t not in cls.conditional:
                     cls.conditional.append(t)
             self.plan.skipped.append(f"{cls.name}: base {bad.name} flattened (MRO)")
+
+    def sequence_definitions(
+        self, cls: ClassDef, seen: frozenset[int] = frozenset()
+    ) -> dict[int, list[AttrDef]]:
+        """Every definition of each sequence a class has, from its own rows and from all its
+        bases (flattened ones included), deepest first: tag → AttrDefs with an item class."""
+        if id(cls) in seen:
+            return {}
+        out: dict[int, list[AttrDef]] = {}
+        # flattened bases were taken from the end of the list: reversed, the standard's order
+        for b in [*cls.bases, *reversed(cls.flattened)]:
+            for tag, defs in self.sequence_definitions(b, seen | {id(cls)}).items():
+                out.setdefault(tag, []).extend(d for d in defs if d not in out[tag])
+        for a in cls.attrs:
+            if a.item_class is not None and a not in out.get(a.tag, []):
+                out.setdefault(a.tag, []).append(a)
+        return out
+
+    def merge_reused_items(self, cls: ClassDef, done: set[int]) -> None:
+        """A sequence that several included macros define with different items (PS3.3 Table
+        C.17-5 includes the Composite Object, Image and Waveform Reference Macros, each with its
+        Referenced SOP Sequence (0008,1199)) gets an item class inheriting all of them, so the
+        item accepts whatever each macro allows; the first or last definition alone would refuse
+        the others' attributes and drop them on a read → write round trip."""
+        if id(cls) in done:
+            return
+        done.add(id(cls))
+        for b in [*cls.bases, *cls.flattened]:
+            self.merge_reused_items(b, done)
+        file = self.plan.files[cls.module]
+        for tag, defs in self.sequence_definitions(cls).items():
+            items: list[ClassDef] = []
+            for d in defs:
+                assert d.item_class is not None
+                if d.item_class not in items:
+                    items.append(d.item_class)
+            # an item class that another one already inherits adds nothing
+            items = [c for c in items if not any(o is not c and self.inherits(o, c) for o in items)]
+            first = defs[-1]
+            if len(items) == 1:
+                # the class may still hold a definition copied from a flattened base before
+                # that base's item was merged: point it at the item that covers them all
+                have = next((a for a in self.flat_attrs(cls) if a.tag == tag), None)
+                if have is not None and have.item_class is not items[0]:
+                    attr = AttrDef(**{**vars(have), "item_class": items[0]})
+                    attr.annotation = f"list[{items[0].name}]"
+                    cls.attrs = [x for x in cls.attrs if x.tag != tag] + [attr]
+                continue
+            name = unique(f"{first.keyword}Item", self.file_names[cls.module], f"In{cls.name}")
+            merged = ClassDef(
+                name=name,
+                module=cls.module,
+                kind="ItemBuilder",
+                doc=(
+                    f"Item of {first.keyword} ({tag >> 16:04X},{tag & 0xFFFF:04X}) in "
+                    f"{cls.name}: the items of "
+                    + ", ".join(c.table for c in items)
+                    + " together (each included macro defines the sequence)."
+                ),
+                table=cls.table,
+                bases=list(items),
+            )
+            for c in items:
+                merged.order.extend(t for t in c.order if t not in merged.order)
+            self.fix_bases(merged)
+            file.classes.append(merged)
+            attr = AttrDef(**{**vars(first), "item_class": merged})
+            attr.annotation = f"list[{merged.name}]"
+            cls.attrs = [x for x in cls.attrs if x.tag != tag] + [attr]
+            if tag not in cls.order:
+                cls.order.append(tag)
+
+    def inherits(self, cls: ClassDef, base: ClassDef, seen: frozenset[int] = frozenset()) -> bool:
+        if id(cls) in seen:
+            return False
+        return any(
+            b is base or self.inherits(b, base, seen | {id(cls)})
+            for b in [*cls.bases, *cls.flattened]
+        )
 
     def all_conditional(self, cls: ClassDef, seen: frozenset[int] = frozenset()) -> list[int]:
         if id(cls) in seen:

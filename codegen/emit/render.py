@@ -15,6 +15,7 @@ from typing import Any
 import jinja2
 
 from ..spec.model import Edition
+from .names import class_name
 from .plan import PACKAGE, FileDef, IodDef, Plan, annotation_in
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -160,12 +161,23 @@ def _file_context(plan: Plan, f: FileDef) -> dict[str, Any]:
         any=False,
     )
     bases: dict[str, str] = {}
+    local = {c.name for c in f.classes}
+    imported: dict[str, str] = {}  # name as used here → its module
     for c in f.classes:
         names = []
         for b in c.bases:
-            names.append(b.name)
+            name = b.name
             if b.module != f.module:
-                imports.setdefault(_module_path(b.module), set()).add(b.name)
+                # an imported base whose name is taken here (a local class, or a base of the
+                # same name from another module: the Referenced SOP Sequence items of the
+                # Image and Waveform Reference Macros) is imported under its module's name
+                if name in local or imported.get(name, b.module) != b.module:
+                    name = class_name(b.module.rsplit(".", 1)[-1]) + b.name
+                    imports.setdefault(_module_path(b.module), set()).add(f"{b.name} as {name}")
+                else:
+                    imports.setdefault(_module_path(b.module), set()).add(b.name)
+                imported[name] = b.module
+            names.append(name)
         names.append(c.kind)
         uses["item_builder" if c.kind == "ItemBuilder" else "module_builder"] = True
         bases[c.name] = ", ".join(names)

@@ -9,18 +9,21 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
 
 from iodkit.generated.modules.code_macro import CodeMacro
 from iodkit.generated.modules.composite_object_reference_macro import CompositeObjectReferenceMacro
+from iodkit.generated.modules.image_reference_macro import ReferencedSOPSequenceItem as ImageReferenceMacroReferencedSOPSequenceItem
 from iodkit.generated.modules.numeric_measurement_macro import NumericMeasurementMacro
+from iodkit.generated.modules.waveform_reference_macro import ReferencedSOPSequenceItem as WaveformReferenceMacroReferencedSOPSequenceItem
 
 if TYPE_CHECKING:
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import container_macro
+    from iodkit.generated.modules import image_pixel_macro
     from iodkit.generated.modules import numeric_measurement_macro
+    from iodkit.generated.modules import sop_instance_reference_macro
     from iodkit.generated.modules import table_content_item_macro
-    from iodkit.generated.modules import waveform_reference_macro
 
 
 
@@ -243,9 +246,9 @@ class DocumentContentMacro(NumericMeasurementMacro, CodeMacro, CompositeObjectRe
     Enumerated Values: FRAME, VOLUME.
     """
 
-    referenced_sop_sequence: Attr[list[waveform_reference_macro.ReferencedSOPSequenceItem]] = Attr(  # type: ignore[assignment]  # narrows the base's item class
+    referenced_sop_sequence: Attr[list[ReferencedSOPSequenceItem]] = Attr(  # type: ignore[assignment]  # narrows the base's item class
         0x00081199, "ReferencedSOPSequence", "SQ", "1", "1",
-        item="iodkit.generated.modules.waveform_reference_macro:ReferencedSOPSequenceItem",
+        item="iodkit.generated.modules.document_content_macro:ReferencedSOPSequenceItem",
     )
     """Referenced SOP Sequence (0008,1199): Type 1, VR SQ, VM 1.
 
@@ -266,7 +269,7 @@ class DocumentContentMacro(NumericMeasurementMacro, CodeMacro, CompositeObjectRe
         measured_value_sequence: list[numeric_measurement_macro.MeasuredValueSequenceItem] | None = None,
         numeric_value_qualifier_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
         concept_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        referenced_sop_sequence: list[waveform_reference_macro.ReferencedSOPSequenceItem] | None = None,
+        referenced_sop_sequence: list[ReferencedSOPSequenceItem] | None = None,
         graphic_data: list[float] | None = None,
         graphic_type: Literal["POINT", "MULTIPOINT", "POLYLINE", "POLYGON", "ELLIPSE", "ELLIPSOID"] | None = None,
         pixel_origin_interpretation: Literal["FRAME", "VOLUME"] | None = None,
@@ -279,6 +282,34 @@ class DocumentContentMacro(NumericMeasurementMacro, CodeMacro, CompositeObjectRe
         continuity_of_content: Literal["SEPARATE", "CONTINUOUS"] | None = None,
         content_template_sequence: list[container_macro.ContentTemplateSequenceItem] | None = None,
         tabulated_values_sequence: list[table_content_item_macro.TabulatedValuesSequenceItem] | None = None,
+        **_: Any,
+    ) -> None:
+        if _:
+            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
+        self._init(locals())
+
+
+class ReferencedSOPSequenceItem(ImageReferenceMacroReferencedSOPSequenceItem, WaveformReferenceMacroReferencedSOPSequenceItem, ItemBuilder):
+    """Item of ReferencedSOPSequence (0008,1199) in DocumentContentMacro: the items of PS3.3 2024c
+    Table C.18.4-1, PS3.3 2024c Table C.18.5-1 together (each included macro defines the
+    sequence).
+    """
+
+    __slots__ = ()
+    __table__ = "PS3.3 2024c Table C.17-5"
+    __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x00081160, 0x0062000B, 0x00081199, 0x0008114B, 0x00880200, 0x0040A0B0)
+
+    def __init__(
+        self,
+        *,
+        referenced_sop_class_uid: str | None = None,
+        referenced_sop_instance_uid: str | None = None,
+        referenced_frame_number: list[int] | None = None,
+        referenced_segment_number: list[int] | None = None,
+        referenced_sop_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
+        referenced_real_world_value_mapping_instance_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
+        icon_image_sequence: list[image_pixel_macro.ImagePixelMacro] | None = None,
+        referenced_waveform_channels: list[int] | None = None,
         **_: Any,
     ) -> None:
         if _:

@@ -19,11 +19,11 @@ from iodkit.generated.modules.sop_instance_reference_macro import SOPInstanceRef
 if TYPE_CHECKING:
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import container_macro
+    from iodkit.generated.modules import document_content_macro
     from iodkit.generated.modules import document_relationship_macro
     from iodkit.generated.modules import hierarchical_sop_instance_reference_macro
     from iodkit.generated.modules import numeric_measurement_macro
     from iodkit.generated.modules import table_content_item_macro
-    from iodkit.generated.modules import waveform_reference_macro
 
 
 
@@ -165,7 +165,7 @@ class ContentSequenceItem(DocumentRelationshipMacro, DocumentContentMacro, ItemB
         measured_value_sequence: list[numeric_measurement_macro.MeasuredValueSequenceItem] | None = None,
         numeric_value_qualifier_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
         concept_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        referenced_sop_sequence: list[waveform_reference_macro.ReferencedSOPSequenceItem] | None = None,
+        referenced_sop_sequence: list[document_content_macro.ReferencedSOPSequenceItem] | None = None,
         graphic_data: list[float] | None = None,
         graphic_type: Literal["POINT", "MULTIPOINT", "POLYLINE", "POLYGON", "ELLIPSE", "ELLIPSOID"] | None = None,
         pixel_origin_interpretation: Literal["FRAME", "VOLUME"] | None = None,

@@ -15,10 +15,10 @@ from iodkit.builders import Attr, ModuleBuilder
 if TYPE_CHECKING:
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import container_macro
+    from iodkit.generated.modules import document_content_macro
     from iodkit.generated.modules import document_relationship_macro
     from iodkit.generated.modules import numeric_measurement_macro
     from iodkit.generated.modules import table_content_item_macro
-    from iodkit.generated.modules import waveform_reference_macro
 
 
 
@@ -97,15 +97,6 @@ class SRDocumentContentModule(ModuleBuilder):
     """Concept Code Sequence (0040,A168): Type 1, VR SQ, VM 1.
 
     This is the value of the Content Item.
-    """
-
-    referenced_sop_sequence: Attr[list[waveform_reference_macro.ReferencedSOPSequenceItem]] = Attr(
-        0x00081199, "ReferencedSOPSequence", "SQ", "1", "1",
-        item="iodkit.generated.modules.waveform_reference_macro:ReferencedSOPSequenceItem",
-    )
-    """Referenced SOP Sequence (0008,1199): Type 1, VR SQ, VM 1.
-
-    References to Composite Object SOP Class/SOP Instance pairs.
     """
 
     graphic_data: Attr[list[float]] = Attr(
@@ -310,6 +301,15 @@ class SRDocumentContentModule(ModuleBuilder):
     Required if Value Type (0040,A040) is UIDREF.
     """
 
+    referenced_sop_sequence: Attr[list[document_content_macro.ReferencedSOPSequenceItem]] = Attr(
+        0x00081199, "ReferencedSOPSequence", "SQ", "1", "1",
+        item="iodkit.generated.modules.document_content_macro:ReferencedSOPSequenceItem",
+    )
+    """Referenced SOP Sequence (0008,1199): Type 1, VR SQ, VM 1.
+
+    References to Composite Object SOP Class/SOP Instance pairs.
+    """
+
     def __init__(
         self,
         *,
@@ -324,7 +324,7 @@ class SRDocumentContentModule(ModuleBuilder):
         measured_value_sequence: list[numeric_measurement_macro.MeasuredValueSequenceItem] | None = None,
         numeric_value_qualifier_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
         concept_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        referenced_sop_sequence: list[waveform_reference_macro.ReferencedSOPSequenceItem] | None = None,
+        referenced_sop_sequence: list[document_content_macro.ReferencedSOPSequenceItem] | None = None,
         graphic_data: list[float] | None = None,
         graphic_type: Literal["POINT", "MULTIPOINT", "POLYLINE", "POLYGON", "ELLIPSE", "ELLIPSOID"] | None = None,
         pixel_origin_interpretation: Literal["FRAME", "VOLUME"] | None = None,
