@@ -110,7 +110,9 @@ def ct_series(
         ds.Modality = "CT"
         ds.SeriesInstanceUID = series_uid
         ds.SeriesNumber = 1
+        ds.PatientPosition = "HFS"  # Type 2C in General Series: required for CT (C.7.3.1)
         ds.InstanceNumber = k + 1
+        ds.AcquisitionNumber = 1  # Type 2 in CT Image (C.8.2.1): one acquisition
         ds.FrameOfReferenceUID = frame_of_reference_uid
         ds.PositionReferenceIndicator = ""
         ds.Manufacturer = "iodkit"
