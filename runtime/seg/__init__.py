@@ -18,7 +18,7 @@ Reading (any Segmentation: ours, highdicom's, dcmqi's)::
 Modules: :mod:`~iodkit.seg.writer` (:class:`Segmentation`), :mod:`~iodkit.seg.reader`
 (:class:`SegmentationReader`), :mod:`~iodkit.seg.description` (segment descriptions),
 :mod:`~iodkit.seg.sources` (source images), :mod:`~iodkit.seg.masks` (mask checks and frames),
-:mod:`~iodkit.seg.geometry` (planes, volumes, tiles), :mod:`~iodkit.seg.itemcodec` (fast
+:mod:`~iodkit.seg.geometry` (planes, volumes, tiles), :mod:`~iodkit.derived.itemcodec` (fast
 per-frame items), :mod:`~iodkit.seg.synthetic` (source images for demos and benchmarks).
 """
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from iodkit.seg import geometry, rawitems
+from iodkit.derived import geometry, rawitems
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 
@@ -188,7 +188,7 @@ class _Facts:
 
 def _raw_per_frame_items(ds: Dataset) -> list[rawitems.Item] | None:
     """The Per-Frame Functional Groups items parsed from their raw bytes
-    (:mod:`iodkit.seg.rawitems`) while pydicom has not decoded the sequence; None otherwise
+    (:mod:`iodkit.derived.rawitems`) while pydicom has not decoded the sequence; None otherwise
     (absent, already decoded, or an encoding the small parser does not handle)."""
     from pydicom.dataelem import RawDataElement
 

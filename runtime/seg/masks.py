@@ -20,21 +20,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from iodkit.derived.frames import Cell, padded_region
+from iodkit.derived.frames import region as cell_region
 from iodkit.seg.errors import SegmentationError
 
 SegmentationType = str  # "BINARY" | "FRACTIONAL" | "LABELMAP"
-
-
-@dataclass(frozen=True)
-class Cell:
-    """One frame-sized region: plane index and the rows/columns it covers (0-based, end
-    exclusive) — smaller than a tile at the right and bottom edges of a total pixel matrix."""
-
-    plane: int
-    row: int = 0
-    column: int = 0
-    rows: int = 0
-    columns: int = 0
 
 
 @dataclass
@@ -137,26 +127,6 @@ def _float_labels(mask: np.ndarray, segmentation_type: str) -> np.ndarray:
     return mask.astype(np.uint8 if high <= 0xFF else np.uint16)
 
 
-def make_cells(
-    planes: int, plane_shape: tuple[int, int], tile_shape: tuple[int, int] | None
-) -> list[Cell]:
-    rows, columns = plane_shape
-    if tile_shape is None:
-        return [Cell(k, 0, 0, rows, columns) for k in range(planes)]
-    tile_rows, tile_columns = tile_shape
-    return [
-        Cell(0, r, c, min(tile_rows, rows - r), min(tile_columns, columns - c))
-        for r in range(0, rows, tile_rows)
-        for c in range(0, columns, tile_columns)
-    ]
-
-
-def _region(mask: np.ndarray, cell: Cell) -> np.ndarray:
-    return mask[
-        cell.plane, cell.row : cell.row + cell.rows, cell.column : cell.column + cell.columns
-    ]
-
-
 def scan(
     mask: np.ndarray,
     channels: bool,
@@ -174,7 +144,7 @@ def scan(
         if fractional:
             overlap = None
         for i, cell in enumerate(cells):
-            region = _region(mask, cell)
+            region = cell_region(mask, cell)
             # whole-region reductions are fast; per-channel ones run on strided views
             if mask.dtype.kind == "b":
                 if region.any():
@@ -209,7 +179,7 @@ def scan(
         # labels and a comparison per segment finds them — much faster than a histogram.
         contiguous = numbers == list(range(1, len(numbers) + 1)) and len(numbers) <= 16
         for i, cell in enumerate(cells):
-            region = _region(mask, cell)
+            region = cell_region(mask, cell)
             if mask.dtype.kind == "b":
                 if region.any():
                     present[i, index[1]] = True
@@ -298,9 +268,7 @@ def _channels_overlap(region: np.ndarray, present: np.ndarray) -> bool:
 
 
 def _where(cell: Cell) -> str:
-    if cell.row or cell.column:
-        return f"the tile at row {cell.row + 1}, column {cell.column + 1}"
-    return f"plane {cell.plane}"
+    return cell.where()
 
 
 def _listing(numbers: Sequence[int]) -> str:
@@ -312,13 +280,7 @@ def _listing(numbers: Sequence[int]) -> str:
 
 def frame_region(scanned: ScannedMask, cell: Cell) -> np.ndarray:
     """The cell's region padded with zeros to the frame shape (edge tiles)."""
-    region = _region(scanned.mask, cell)
-    rows, columns = scanned.frame_shape
-    if region.shape[:2] == (rows, columns):
-        return region
-    padded = np.zeros((rows, columns, *region.shape[2:]), dtype=region.dtype)
-    padded[: region.shape[0], : region.shape[1]] = region
-    return padded
+    return padded_region(scanned.mask, cell, scanned.frame_shape)
 
 
 def frames(

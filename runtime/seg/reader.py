@@ -35,7 +35,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 import pydicom
-from iodkit.seg import geometry
+from iodkit.derived import geometry
 from iodkit.seg.errors import SegmentationReadError
 from iodkit.seg.frametable import REFERENCED_SEGMENT_NUMBER, FrameTable, build_frame_table
 from pydicom.dataset import Dataset

@@ -9,8 +9,8 @@ import numpy as np
 import pydicom
 import pytest
 from iodkit.generated.iods import SegmentationIOD
-from iodkit.seg import rawitems
-from iodkit.seg.itemcodec import ItemTemplate, binary_values, raw_sequence_element, text_values
+from iodkit.derived import rawitems
+from iodkit.derived.itemcodec import ItemTemplate, binary_values, raw_sequence_element, text_values
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 

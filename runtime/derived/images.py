@@ -1,19 +1,22 @@
-"""The source images a segmentation is derived from, and the geometry it inherits from them.
+"""The source images a derived image is made from, and the geometry it inherits from them.
 
-Four kinds of source (PS3.3 C.8.20, A.51 "derived from one or more source images"):
+Four kinds of source, one per way the standard positions pixels (PS3.3 C.7.6.2, C.7.6.16.2.3,
+C.8.12.2.1), for every derived image that maps its planes onto source frames (Segmentation
+A.51, Parametric Map A.75, Legacy Converted Enhanced A.70–A.72 …):
 
-* ``series`` — single-frame images of one series in one frame of reference (CT, MR, PET…):
-  one mask plane per image, positioned by *Image Position (Patient)* (C.7.6.2);
-* ``multiframe`` — one enhanced multi-frame image (Enhanced CT/MR…): one mask plane per frame,
+* ``series`` — single-frame images of one frame of reference (CT, MR, PET…): one plane per
+  image, positioned by *Image Position (Patient)* (C.7.6.2);
+* ``multiframe`` — one enhanced multi-frame image (Enhanced CT/MR…): one plane per frame,
   positioned by its Plane Position (Patient) functional group (C.7.6.16.2.3);
-* ``tiled`` — one level of a tiled whole slide image (VL WSI, A.32.8): the mask is the total
+* ``tiled`` — one level of a tiled whole slide image (VL WSI, A.32.8): one plane, the total
   pixel matrix (C.7.6.17.3), positioned in the slide coordinate system (C.8.12.2.1);
-* ``image`` — one image without a Frame of Reference: the mask is spatially aligned with its
+* ``image`` — one image without a Frame of Reference: the derived plane is aligned with its
   pixels and the Derivation Image functional group carries the relation (A.51.1).
 
-:func:`describe_sources` checks the images agree (one study, one frame of reference, one
-frame size and orientation) and raises :class:`~iodkit.seg.errors.SegmentationError` naming
-the disagreement.
+:func:`describe_sources` checks the images agree (one patient and study through
+:class:`~iodkit.derived.references.SourceInstances`, one frame of reference, one frame size
+and orientation) and raises :class:`~iodkit.derived.errors.DerivedObjectError` naming the
+disagreement.
 """
 
 from __future__ import annotations
@@ -23,8 +26,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
-from iodkit.derived import SourceInstances, errors_as
-from iodkit.seg.errors import SegmentationError
+from iodkit.derived.errors import DerivedObjectError
+from iodkit.derived.references import SourceInstances
 from pydicom.dataset import Dataset
 
 SourceKind = Literal["series", "multiframe", "tiled", "image"]
@@ -41,14 +44,14 @@ class FrameReference:
 
 @dataclass
 class SourceImages:
-    """What a segmentation needs to know about its source images."""
+    """What a derived image needs to know about its source images."""
 
     kind: SourceKind
     datasets: list[Dataset]
     rows: int
     columns: int
     frame_of_reference_uid: str | None
-    #: One reference per mask plane (series, multiframe, image); per source tile (tiled).
+    #: One reference per plane (series, multiframe, image); per source tile (tiled).
     references: list[FrameReference]
     #: (planes, 3) Image Position (Patient) as floats and as the source's DS strings.
     positions: np.ndarray = field(default_factory=lambda: np.empty((0, 3)))
@@ -63,6 +66,8 @@ class SourceImages:
     origin: list[str] | None = None  # X, Y, Z offsets of the total pixel matrix
     tiled_full: bool = False
     tile_frames: dict[tuple[int, int], int] = field(default_factory=dict)
+    #: The checked instances (UIDs, patient, study) and their reference items.
+    instances: SourceInstances | None = None
 
     @property
     def first(self) -> Dataset:
@@ -70,12 +75,12 @@ class SourceImages:
 
     @property
     def planes(self) -> int:
-        """Number of mask planes these sources call for."""
+        """Number of planes these sources call for."""
         return 1 if self.kind in ("tiled", "image") else len(self.references)
 
     @property
     def plane_shape(self) -> tuple[int, int]:
-        """(rows, columns) of one mask plane: the total pixel matrix of a tiled source."""
+        """(rows, columns) of one plane: the total pixel matrix of a tiled source."""
         if self.kind == "tiled":
             return self.total_rows, self.total_columns
         return self.rows, self.columns
@@ -108,40 +113,42 @@ def _number_of_frames(ds: Dataset) -> int:
 
 def describe_sources(source_images: Sequence[Dataset]) -> SourceImages:
     """Check ``source_images`` and describe them (see the module docstring)."""
-    with errors_as(SegmentationError):
-        instances = SourceInstances(source_images, what="source image")
+    instances = SourceInstances(source_images, what="source image")
     images = instances.datasets
     for i, ds in enumerate(images):
         for keyword in ("Rows", "Columns"):
             if keyword not in ds:
-                raise SegmentationError(f"source image {i} has no {keyword}")
+                raise DerivedObjectError(f"source image {i} has no {keyword}")
     frames = {str(ds.get("FrameOfReferenceUID", "")) for ds in images}
     if len(frames) > 1:
         listed = ", ".join(sorted(f or "(none)" for f in frames))
-        raise SegmentationError(
+        raise DerivedObjectError(
             f"source images are in {len(frames)} frames of reference ({listed}); the "
-            "segmentation's planes must share one Frame of Reference (PS3.3 C.7.4.1)"
+            "derived image's planes must share one Frame of Reference (PS3.3 C.7.4.1)"
         )
     shapes = {(int(ds.Rows), int(ds.Columns)) for ds in images}
     if len(shapes) > 1:
-        raise SegmentationError(
-            f"source images have different sizes {sorted(shapes)}; a segmentation's frames "
+        raise DerivedObjectError(
+            f"source images have different sizes {sorted(shapes)}; a derived image's frames "
             "all have one size"
         )
     multi = [ds for ds in images if _is_multiframe(ds)]
     if multi and len(images) > 1:
-        raise SegmentationError(
+        raise DerivedObjectError(
             "give either one multi-frame image or a series of single-frame images as sources, "
             f"not {len(images)} images of which {len(multi)} are multi-frame"
         )
     first = images[0]
     if "FrameOfReferenceUID" not in first or not first.FrameOfReferenceUID:
-        return _image_without_frame_of_reference(images)
-    if "TotalPixelMatrixRows" in first or "ImageOrientationSlide" in first:
-        return _tiled(first)
-    if multi:
-        return _multiframe(first)
-    return _series(images)
+        described = _image_without_frame_of_reference(images)
+    elif "TotalPixelMatrixRows" in first or "ImageOrientationSlide" in first:
+        described = _tiled(first)
+    elif multi:
+        described = _multiframe(first)
+    else:
+        described = _series(images)
+    described.instances = instances
+    return described
 
 
 def _is_multiframe(ds: Dataset) -> bool:
@@ -155,7 +162,7 @@ def _is_multiframe(ds: Dataset) -> bool:
 def _image_without_frame_of_reference(images: list[Dataset]) -> SourceImages:
     ds = images[0]
     if len(images) > 1 or _number_of_frames(ds) > 1:
-        raise SegmentationError(
+        raise DerivedObjectError(
             "source images without a Frame of Reference: only a single single-frame image is "
             "supported, since nothing relates the planes of several (PS3.3 A.51.1)"
         )
@@ -177,7 +184,7 @@ def _series(images: list[Dataset]) -> SourceImages:
     for i, ds in enumerate(images):
         for keyword in ("ImagePositionPatient", "ImageOrientationPatient", "PixelSpacing"):
             if keyword not in ds or ds[keyword].is_empty:
-                raise SegmentationError(
+                raise DerivedObjectError(
                     f"source image {i} ({ds.SOPInstanceUID}) has no {keyword}; single-frame "
                     "sources need the Image Plane Module (PS3.3 C.7.6.2)"
                 )
@@ -185,15 +192,15 @@ def _series(images: list[Dataset]) -> SourceImages:
         spacings.add(tuple(round(float(v), 5) for v in ds.PixelSpacing))
         positions.append(_strings(ds.ImagePositionPatient))
     if len(orientations) > 1:
-        raise SegmentationError(
-            "source images have different Image Orientation (Patient); the segmentation's "
+        raise DerivedObjectError(
+            "source images have different Image Orientation (Patient); a derived image's "
             "planes share one orientation"
         )
     if len(spacings) > 1:
-        raise SegmentationError("source images have different Pixel Spacing")
+        raise DerivedObjectError("source images have different Pixel Spacing")
     points = np.array([[float(v) for v in p] for p in positions], dtype=np.float64)
     if len(np.unique(points, axis=0)) != len(points):
-        raise SegmentationError("two source images have the same Image Position (Patient)")
+        raise DerivedObjectError("two source images have the same Image Position (Patient)")
     return SourceImages(
         kind="series",
         datasets=images,
@@ -224,7 +231,7 @@ def _multiframe(ds: Dataset) -> SourceImages:
     n = _number_of_frames(ds)
     per_frame = list(ds.get("PerFrameFunctionalGroupsSequence", []))
     if per_frame and len(per_frame) != n:
-        raise SegmentationError(
+        raise DerivedObjectError(
             f"source image has {n} frames but {len(per_frame)} Per-Frame Functional Groups items"
         )
     positions: list[list[str]] = []
@@ -235,12 +242,12 @@ def _multiframe(ds: Dataset) -> SourceImages:
         position = _functional(ds, frame, "PlanePositionSequence")
         plane = _functional(ds, frame, "PlaneOrientationSequence")
         if position is None or "ImagePositionPatient" not in position:
-            raise SegmentationError(
+            raise DerivedObjectError(
                 f"source frame {k + 1} has no Plane Position (Patient) functional group "
                 "(PS3.3 C.7.6.16.2.3)"
             )
         if plane is None or "ImageOrientationPatient" not in plane:
-            raise SegmentationError(
+            raise DerivedObjectError(
                 f"source frame {k + 1} has no Plane Orientation (Patient) functional group "
                 "(PS3.3 C.7.6.16.2.4)"
             )
@@ -248,18 +255,18 @@ def _multiframe(ds: Dataset) -> SourceImages:
         orientation = orientation or _strings(plane.ImageOrientationPatient)
         orientations.add(tuple(round(float(v), 4) for v in plane.ImageOrientationPatient))
     if len(orientations) > 1:
-        raise SegmentationError(
-            "source frames have different orientations; the segmentation's planes share one"
+        raise DerivedObjectError(
+            "source frames have different orientations; a derived image's planes share one"
         )
     measures = _functional(ds, per_frame[0] if per_frame else None, "PixelMeasuresSequence")
     if measures is None or "PixelSpacing" not in measures:
-        raise SegmentationError(
+        raise DerivedObjectError(
             "source image has no Pixel Measures functional group with "
             "Pixel Spacing (PS3.3 C.7.6.16.2.1)"
         )
     points = np.array([[float(v) for v in p] for p in positions], dtype=np.float64)
     if len(np.unique(points, axis=0)) != len(points):
-        raise SegmentationError("two source frames have the same Image Position (Patient)")
+        raise DerivedObjectError("two source frames have the same Image Position (Patient)")
     return SourceImages(
         kind="multiframe",
         datasets=[ds],
@@ -286,12 +293,12 @@ def _tiled(ds: Dataset) -> SourceImages:
         "ImageOrientationSlide",
     ):
         if keyword not in ds:
-            raise SegmentationError(
+            raise DerivedObjectError(
                 f"tiled source image has no {keyword} (PS3.3 C.8.12.4, C.7.6.17.3)"
             )
     measures = _functional(ds, None, "PixelMeasuresSequence")
     if measures is None or "PixelSpacing" not in measures:
-        raise SegmentationError(
+        raise DerivedObjectError(
             "tiled source image has no shared Pixel Measures with Pixel "
             "Spacing (PS3.3 C.7.6.16.2.1)"
         )

@@ -1,0 +1,180 @@
+"""Per-Frame Functional Groups of a derived image, built once and stamped per frame.
+
+A derived multi-frame image has one Per-Frame Functional Groups item per frame (PS3.3
+C.7.6.16), all of one shape: Frame Content (Dimension Index Values, C.7.6.16.2.2), Plane
+Position (Patient) or (Slide) (C.7.6.16.2.3), Derivation Image (C.7.6.16.2.6) and whatever the
+object adds (a Segmentation's Segment Identification, …). :class:`PerFrameItems` collects the
+first frame's values for the IOD's generated ``FunctionalGroups`` builder (which checks them)
+and, per changing leaf, the encoded values of every frame; :meth:`PerFrameItems.encode` then
+stamps the items with :class:`~iodkit.derived.itemcodec.ItemTemplate` (see there for why).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from iodkit.codes import Code
+from iodkit.derived import geometry
+from iodkit.derived.frames import (
+    COLUMN_POSITION,
+    DIMENSION_INDEX_VALUES,
+    FRAME_CONTENT,
+    IMAGE_POSITION,
+    PLANE_POSITION,
+    PLANE_POSITION_SLIDE,
+    ROW_POSITION,
+    X_OFFSET,
+    Y_OFFSET,
+    Z_OFFSET,
+    FramePlan,
+)
+from iodkit.derived.images import SourceImages
+from iodkit.derived.itemcodec import ItemTemplate, binary_values, raw_sequence_element, text_values
+from pydicom.dataelem import RawDataElement
+from pydicom.dataset import Dataset
+
+DERIVATION_IMAGE = 0x00089124
+SOURCE_IMAGE = 0x00082112
+REFERENCED_SOP_CLASS = 0x00081150
+REFERENCED_SOP_INSTANCE = 0x00081155
+REFERENCED_FRAME_NUMBER = 0x00081160
+PER_FRAME_FUNCTIONAL_GROUPS = 0x52009230
+REFERENCED_INSTANCE_SEQUENCE = 0x0008114A
+
+#: DCM 121322 "Source image for image processing operation" (CID 7202).
+PURPOSE_SOURCE_IMAGE = Code("121322", "DCM", "Source image for image processing operation")
+
+
+class PerFrameItems:
+    """The Per-Frame Functional Groups items of the frames of ``plan``."""
+
+    def __init__(self, plan: FramePlan) -> None:
+        self.plan = plan
+        #: The first frame's values, keyword arguments of the IOD's FunctionalGroups builder.
+        self.first: dict[str, Any] = {}
+        self.slots: list[tuple[int, ...]] = []
+        self.columns: list[list[bytes]] = []
+
+    def add(self, slot: tuple[int, ...], values: list[bytes]) -> None:
+        """A leaf that changes from frame to frame: its tag path and each frame's value."""
+        if len(values) != self.plan.number_of_frames:
+            raise ValueError(f"{len(values)} values for {self.plan.number_of_frames} frames")
+        self.slots.append(slot)
+        self.columns.append(values)
+
+    def frame_content(self) -> None:
+        """Frame Content: Dimension Index Values (and the Frame Label when it is indexed)."""
+        values = self.plan.index_values
+        content: dict[str, Any] = {"dimension_index_values": [int(v) for v in values[0]]}
+        if self.plan.frame_label is not None:
+            content["frame_label"] = self.plan.frame_label
+        self.first["frame_content_sequence"] = [content]
+        self.add((FRAME_CONTENT, DIMENSION_INDEX_VALUES), binary_values(values, "UL"))
+
+    def plane_positions(self, sources: SourceImages) -> None:
+        """Plane Position (Patient) of plane cells, Plane Position (Slide) of tiles; nothing
+        for an image without a frame of reference."""
+        plan = self.plan
+        cells = plan.cells
+        if sources.kind in ("series", "multiframe"):
+            strings = [sources.position_strings[cells[c].plane] for c in plan.frame_cells]
+            self.first["plane_position_sequence"] = [{"image_position_patient": strings[0]}]
+            self.add((PLANE_POSITION, IMAGE_POSITION), text_values(strings, vr="DS"))
+        elif sources.kind == "tiled":
+            assert sources.origin is not None and sources.orientation is not None
+            assert sources.pixel_spacing is not None
+            row_positions = np.array([cells[c].row + 1 for c in plan.frame_cells])
+            column_positions = np.array([cells[c].column + 1 for c in plan.frame_cells])
+            offsets = geometry.slide_offsets(
+                [float(v) for v in sources.origin],
+                [float(v) for v in sources.orientation],
+                [float(v) for v in sources.pixel_spacing],
+                row_positions,
+                column_positions,
+            )
+            texts = [geometry.format_ds(offsets[:, axis]) for axis in range(3)]
+            self.first["plane_position_slide_sequence"] = [
+                {
+                    "x_offset_in_slide_coordinate_system": texts[0][0],
+                    "y_offset_in_slide_coordinate_system": texts[1][0],
+                    "z_offset_in_slide_coordinate_system": texts[2][0],
+                    "column_position_in_total_image_pixel_matrix": int(column_positions[0]),
+                    "row_position_in_total_image_pixel_matrix": int(row_positions[0]),
+                }
+            ]
+            for tag, values in ((X_OFFSET, texts[0]), (Y_OFFSET, texts[1]), (Z_OFFSET, texts[2])):
+                self.add((PLANE_POSITION_SLIDE, tag), text_values(values, vr="DS"))
+            self.add((PLANE_POSITION_SLIDE, COLUMN_POSITION), binary_values(column_positions, "SL"))
+            self.add((PLANE_POSITION_SLIDE, ROW_POSITION), binary_values(row_positions, "SL"))
+
+    def derivation(
+        self,
+        references: tuple[list[str], list[str], list[int] | None],
+        derivation_code: Code,
+        *,
+        purpose: Code = PURPOSE_SOURCE_IMAGE,
+        spatial_locations_preserved: str = "YES",
+    ) -> None:
+        """Derivation Image: how the frame was derived and its source frame (C.7.6.16.2.6),
+        from :func:`~iodkit.derived.frames.frame_references`."""
+        classes, instances, numbers = references
+        source_item: dict[str, Any] = {
+            "referenced_sop_class_uid": classes[0],
+            "referenced_sop_instance_uid": instances[0],
+            "spatial_locations_preserved": spatial_locations_preserved,
+            "purpose_of_reference_code_sequence": [purpose],
+        }
+        self.add(
+            (DERIVATION_IMAGE, SOURCE_IMAGE, REFERENCED_SOP_CLASS), text_values(classes, vr="UI")
+        )
+        self.add(
+            (DERIVATION_IMAGE, SOURCE_IMAGE, REFERENCED_SOP_INSTANCE),
+            text_values(instances, vr="UI"),
+        )
+        if numbers is not None:
+            source_item["referenced_frame_number"] = [numbers[0]]
+            self.add(
+                (DERIVATION_IMAGE, SOURCE_IMAGE, REFERENCED_FRAME_NUMBER),
+                text_values([str(v) for v in numbers], vr="IS"),
+            )
+        self.first["derivation_image_sequence"] = [
+            {"derivation_code_sequence": [derivation_code], "source_image_sequence": [source_item]}
+        ]
+
+    def encode(self, item_class: type, *, implicit_vr: bool, encodings: Any) -> RawDataElement:
+        """The Per-Frame Functional Groups Sequence as a raw element: the first item built
+        with ``item_class`` (the IOD's ``FunctionalGroups``), every item stamped from it."""
+        template = item_class(**self.first).to_dataset(fill_type2=False)
+        stamp = ItemTemplate(template, self.slots, implicit_vr=implicit_vr, encodings=encodings)
+        items = stamp.encode(self.columns)
+        return raw_sequence_element(PER_FRAME_FUNCTIONAL_GROUPS, items, implicit_vr=implicit_vr)
+
+
+def shared_item(item_class: type, values: dict[str, Any]) -> Dataset:
+    """The Shared Functional Groups item. A functional group macro not used in the item must
+    not appear at all, but the generated item class fills the Type 2 Derivation Image Sequence
+    of its macro: keep the unused macros out (``fill_type2=False``) and hand the module a
+    Dataset."""
+    return item_class(**values).to_dataset(fill_type2=False)  # type: ignore[no-any-return]
+
+
+def stamped_references(
+    tag: int, first: Dataset, datasets: Sequence[Dataset], implicit: bool, charset: Any
+) -> RawDataElement:
+    """A sequence of SOP instance references, one per dataset, stamped from ``first`` (the
+    builder-made item)."""
+    template = ItemTemplate(
+        first,
+        [(REFERENCED_SOP_CLASS,), (REFERENCED_SOP_INSTANCE,)],
+        implicit_vr=implicit,
+        encodings=charset,
+    )
+    items = template.encode(
+        [
+            text_values([str(d.SOPClassUID) for d in datasets], vr="UI"),
+            text_values([str(d.SOPInstanceUID) for d in datasets], vr="UI"),
+        ]
+    )
+    return raw_sequence_element(tag, items, implicit_vr=implicit)
