@@ -161,14 +161,31 @@ def test_lazy_frames_and_segment_filters(testdata: Path) -> None:
     """Only the frames a query needs are decoded; segments filter by label and code."""
     from iodkit.codes import Code
 
+    from iodkit.pixels import FrameReader
+
+    class Counting:
+        """A frame source (the interface a server-backed source implements) that records
+        which frames are decoded."""
+
+        def __init__(self, path: Path) -> None:
+            self.reader = FrameReader(path)
+            self.dataset = self.reader.dataset
+            self.decoded: list[int] = []
+
+        def read_frame(self, index: int) -> np.ndarray:
+            self.decoded.append(index)
+            return self.reader.read_frame(index)
+
+        def close(self) -> None:
+            self.reader.close()
+
     path = testdata / "highdicom" / "seg_image_sm_dots.dcm"
-    with read_segmentation(path) as ours:
-        decoded: list[int] = []
-        original = ours._frames.read_frame
-        ours._frames.read_frame = lambda i: decoded.append(i) or original(i)  # type: ignore
+    source = Counting(path)
+    decoded = source.decoded
+    with read_segmentation(source) as ours:
         row = int(ours.table.tile_rows[0])
         column = int(ours.table.tile_columns[0])
-        segment = int(ours.table.segments[0])
+        segment = int(ours.table.channels[0])
         tile = ours.get_total_pixel_matrix(
             row_start=row,
             row_end=row + 10,

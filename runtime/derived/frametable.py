@@ -1,11 +1,11 @@
-"""What each frame of a Segmentation is: its segment, position, source and dimension indices.
+"""What each frame of a multi-frame image is: its channel, position, source and dimension indices.
 
-Read once from the functional groups (PS3.3 C.7.6.16) into NumPy arrays, so every query of
-:class:`~iodkit.seg.reader.SegmentationReader` is array arithmetic:
+Read once from the functional groups (PS3.3 C.7.6.16) into NumPy arrays, so every query of a
+reader (:class:`~iodkit.derived.reader.FrameIndex`) is array arithmetic:
 
-* segment — Referenced Segment Number of the Segmentation functional group (C.8.20.3.1),
-  per-frame or shared; for TILED_FULL the segment of frame *i* follows from the frame order
-  (C.7.6.17.3: all tiles of segment 1, then of segment 2…); none for LABELMAP;
+* channel — the value of one leaf the object names (a Segmentation's Referenced Segment
+  Number, C.8.20.3.1), per-frame or shared; for TILED_FULL the channel of frame *i* follows
+  from the frame order (C.7.6.17.3: all tiles of the first channel, then of the second…);
 * dimension index values — Frame Content (C.7.6.16.2.2) against the Dimension Index
   Sequence (C.7.6.17.1); for TILED_FULL computed from the implied positions;
 * position — Image Position (Patient) of Plane Position (Patient), Row/Column Position In
@@ -27,8 +27,6 @@ from iodkit.derived import geometry, rawitems
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 
-REFERENCED_SEGMENT_NUMBER = 0x0062000B
-SEGMENT_IDENTIFICATION = 0x0062000A
 ROW_POSITION = 0x0048021F
 COLUMN_POSITION = 0x0048021E
 X_OFFSET, Y_OFFSET, Z_OFFSET = 0x0040072A, 0x0040073A, 0x0040074A
@@ -36,8 +34,19 @@ PLANE_POSITION_SLIDE = 0x0048021A
 
 
 @dataclass(frozen=True)
+class ChannelLeaf:
+    """Where frames record their channel: a functional group sequence and its leaf (e.g. the
+    Segmentation Macro's Segment Identification Sequence → Referenced Segment Number, US)."""
+
+    sequence: int
+    leaf: int
+    vr: str
+    keyword: str
+
+
+@dataclass(frozen=True)
 class SourceFrameReference:
-    frame: int  # 0-based frame of the segmentation
+    frame: int  # 0-based frame of the derived image
     sop_instance_uid: str
     frame_number: int | None
     spatial_locations_preserved: str | None
@@ -49,8 +58,8 @@ class FrameTable:
     rows: int
     columns: int
     tiled_full: bool = False
-    #: Referenced Segment Number per frame (−1 where unknown); None for LABELMAP.
-    segments: np.ndarray | None = None
+    #: The channel leaf's value per frame (−1 where unknown); None without a channel leaf.
+    channels: np.ndarray | None = None
     dimension_pointers: list[int] = field(default_factory=list)
     functional_group_pointers: list[int | None] = field(default_factory=list)
     #: (frames, dimensions) Dimension Index Values.
@@ -82,13 +91,18 @@ def _as_list(value: Any) -> list[Any]:
     return [value]
 
 
-def build_frame_table(ds: Dataset) -> FrameTable:
-    """The :class:`FrameTable` of a Segmentation data set (pixel data not needed)."""
+def build_frame_table(
+    ds: Dataset, channel: ChannelLeaf | None = None, channel_numbers: list[int] | None = None
+) -> FrameTable:
+    """The :class:`FrameTable` of a multi-frame data set (pixel data not needed).
+
+    ``channel`` names the leaf holding each frame's channel; ``channel_numbers`` are the
+    channel values in TILED_FULL order (a Segmentation's Segment Numbers), since TILED_FULL
+    frames carry no per-frame groups (C.7.6.17.3)."""
     n = int(ds.get("NumberOfFrames", 1) or 1)
     table = FrameTable(n, int(ds.Rows), int(ds.Columns))
     table.referenced_instances = referenced_instances(ds)
     shared = _first(ds, 0x52009229)
-    labelmap = str(ds.get("SegmentationType", "")) == "LABELMAP"
     table.tiled_full = str(ds.get("DimensionOrganizationType", "")) == "TILED_FULL"
 
     for item in ds.get("DimensionIndexSequence") or []:
@@ -129,21 +143,21 @@ def build_frame_table(ds: Dataset) -> FrameTable:
                 _measures(table, measures.get("PixelSpacing"), measures.get("SpacingBetweenSlices"))
 
     if table.tiled_full:
-        _tiled_full(ds, table, labelmap)
+        _tiled_full(ds, table, channel, channel_numbers or [])
         return table
 
-    segments = np.full(n, -1, dtype=np.int64)
+    channels = np.full(n, -1, dtype=np.int64)
     dims = len(table.dimension_pointers)
     indices = np.zeros((n, dims), dtype=np.int64)
     positions = np.full((n, 3), np.nan)
     tile_rows = np.zeros(n, dtype=np.int64)
     tile_columns = np.zeros(n, dtype=np.int64)
     has_position = has_tile = False
-    shared_facts = _facts(shared) if shared is not None else _Facts()
+    shared_facts = _facts(shared, channel) if shared is not None else _Facts()
     frames_facts = (
-        [_raw_facts(item) for item in raw_frames]
+        [_raw_facts(item, channel) for item in raw_frames]
         if raw_frames is not None
-        else [_facts(item) for item in ds.get("PerFrameFunctionalGroupsSequence") or []]
+        else [_facts(item, channel) for item in ds.get("PerFrameFunctionalGroupsSequence") or []]
     )
     for k in range(n):
         facts = frames_facts[k] if k < len(frames_facts) else _Facts()
@@ -154,9 +168,9 @@ def build_frame_table(ds: Dataset) -> FrameTable:
                     f"Dimension Index Sequence has {dims} items"
                 )
             indices[k] = facts.indices
-        segment = facts.segment if facts.segment is not None else shared_facts.segment
-        if segment is not None:
-            segments[k] = segment
+        value = facts.channel if facts.channel is not None else shared_facts.channel
+        if value is not None:
+            channels[k] = value
         position = facts.position if facts.position is not None else shared_facts.position
         if position is not None:
             positions[k] = position
@@ -167,7 +181,7 @@ def build_frame_table(ds: Dataset) -> FrameTable:
             has_tile = True
         for uid, number, preserved in facts.sources:
             table.references.append(SourceFrameReference(k, uid, number, preserved))
-    table.segments = None if labelmap else segments
+    table.channels = None if channel is None else channels
     table.dimension_indices = indices
     table.positions = positions if has_position else None
     if has_tile:
@@ -180,7 +194,7 @@ class _Facts:
     """What one functional groups item says about its frame."""
 
     indices: list[int] | None = None
-    segment: int | None = None
+    channel: int | None = None
     position: list[float] | None = None
     tile: tuple[int, int] | None = None
     sources: list[tuple[str, int | None, str | None]] = field(default_factory=list)
@@ -208,14 +222,14 @@ def _measures(table: FrameTable, spacing: Any, between: Any) -> None:
         table.spacing_between_slices = float(between)
 
 
-def _facts(frame: Dataset) -> _Facts:
+def _facts(frame: Dataset, channel: ChannelLeaf | None) -> _Facts:
     facts = _Facts()
     content = _first(frame, 0x00209111)
     if content is not None and "DimensionIndexValues" in content:
         facts.indices = [int(v) for v in _as_list(content.DimensionIndexValues)]
-    identification = _first(frame, SEGMENT_IDENTIFICATION)
-    if identification is not None and "ReferencedSegmentNumber" in identification:
-        facts.segment = int(_as_list(identification.ReferencedSegmentNumber)[0])
+    holder = None if channel is None else _first(frame, channel.sequence)
+    if holder is not None and channel is not None and channel.leaf in holder:
+        facts.channel = int(_as_list(holder[channel.leaf].value)[0])
     position = _first(frame, 0x00209113)
     if position is not None and position.get("ImagePositionPatient"):
         facts.position = [float(v) for v in position.ImagePositionPatient]
@@ -239,14 +253,14 @@ def _facts(frame: Dataset) -> _Facts:
     return facts
 
 
-def _raw_facts(frame: rawitems.Item) -> _Facts:
+def _raw_facts(frame: rawitems.Item, channel: ChannelLeaf | None) -> _Facts:
     facts = _Facts()
     content = rawitems.first(frame, 0x00209111)
     if content is not None and 0x00209157 in content:
         facts.indices = rawitems.integers(content[0x00209157], "UL")
-    identification = rawitems.first(frame, SEGMENT_IDENTIFICATION)
-    if identification is not None and REFERENCED_SEGMENT_NUMBER in identification:
-        facts.segment = rawitems.integers(identification[REFERENCED_SEGMENT_NUMBER], "US")[0]
+    holder = None if channel is None else rawitems.first(frame, channel.sequence)
+    if holder is not None and channel is not None and channel.leaf in holder:
+        facts.channel = rawitems.integers(holder[channel.leaf], channel.vr)[0]
     position = rawitems.first(frame, 0x00209113)
     if position is not None and position.get(0x00200032):
         facts.position = [float(v) for v in rawitems.text(position[0x00200032])]
@@ -270,9 +284,11 @@ def _raw_facts(frame: rawitems.Item) -> _Facts:
     return facts
 
 
-def _tiled_full(ds: Dataset, table: FrameTable, labelmap: bool) -> None:
-    """Implied positions and segments of TILED_FULL frames (PS3.3 C.7.6.17.3): tiles row by
-    row, then focal planes, then segments (for LABELMAP, no segments)."""
+def _tiled_full(
+    ds: Dataset, table: FrameTable, channel: ChannelLeaf | None, numbers: list[int]
+) -> None:
+    """Implied positions and channels of TILED_FULL frames (PS3.3 C.7.6.17.3): tiles row by
+    row, then focal planes, then channels (``numbers`` in order; 1, 2, … past their end)."""
     tile_rows, tile_columns = geometry.tile_grid(
         int(ds.TotalPixelMatrixRows), int(ds.TotalPixelMatrixColumns), table.rows, table.columns
     )
@@ -282,11 +298,10 @@ def _tiled_full(ds: Dataset, table: FrameTable, labelmap: bool) -> None:
     repeat = -(-n // per_channel)
     table.tile_rows = np.tile(np.repeat(tile_rows[None], focal_planes, 0).ravel(), repeat)[:n]
     table.tile_columns = np.tile(np.repeat(tile_columns[None], focal_planes, 0).ravel(), repeat)[:n]
-    channel = np.arange(n) // per_channel
-    if not labelmap:
-        numbers = [int(item.SegmentNumber) for item in ds.get("SegmentSequence") or []]
-        table.segments = np.array(
-            [numbers[c] if c < len(numbers) else c + 1 for c in channel], dtype=np.int64
+    position = np.arange(n) // per_channel
+    if channel is not None:
+        table.channels = np.array(
+            [numbers[c] if c < len(numbers) else c + 1 for c in position], dtype=np.int64
         )
     offsets = _tiled_full_offsets(ds, table, focal_planes, per_channel)
     columns: list[np.ndarray] = []
@@ -295,8 +310,8 @@ def _tiled_full(ds: Dataset, table: FrameTable, labelmap: bool) -> None:
             values = table.tile_rows
         elif pointer == COLUMN_POSITION:
             values = table.tile_columns
-        elif pointer == REFERENCED_SEGMENT_NUMBER and table.segments is not None:
-            values = table.segments
+        elif channel is not None and pointer == channel.leaf and table.channels is not None:
+            values = table.channels
         elif pointer in (X_OFFSET, Y_OFFSET, Z_OFFSET) and offsets is not None:
             values = offsets[:, (X_OFFSET, Y_OFFSET, Z_OFFSET).index(pointer)]
         else:
