@@ -11,7 +11,7 @@ import numpy as np
 import pydicom
 import pytest
 from iodkit.codes import Code
-from iodkit.seg.itemcodec import raw_sequence_element
+from iodkit.derived.itemcodec import raw_sequence_element
 from iodkit.sr.content import (
     ContentError,
     ContentItem,

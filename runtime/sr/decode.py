@@ -4,7 +4,7 @@ pydicom leaves a defined-length sequence of a file undecoded until it is touched
 Sequence of a report with a thousand measurement groups then costs nothing to open, and
 turning it into pydicom Datasets (a Dataset per content item, per code, per measured value)
 would be most of the time spent reading it. So the sequence's bytes are walked by
-:func:`iodkit.seg.rawitems.parse_items` (PS3.5 7.5 nested data sets, either VR encoding) and
+:func:`iodkit.derived.rawitems.parse_items` (PS3.5 7.5 nested data sets, either VR encoding) and
 each item becomes a :class:`ContentItem` directly; codes seen before (the same concept names
 and units over and over) are decoded once. A Content Sequence pydicom has already decoded is
 encoded again and read the same way, so there is one reader for both.
@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 from iodkit.codes import Code
-from iodkit.seg.rawitems import Item, parse_items
+from iodkit.derived.rawitems import Item, parse_items
 from iodkit.sr.content import (
     ContentError,
     ContentItem,

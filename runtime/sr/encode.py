@@ -3,11 +3,11 @@
 A measurement report holds thousands of content items, nearly all alike: the same concept
 names, relationships and units over and over. Building a pydicom Dataset per item and letting
 pydicom write it costs far more than the report's content is worth, so — as the Segmentation
-writer stamps its per-frame items (:mod:`iodkit.seg.itemcodec`) — the tree is encoded here
+writer stamps its per-frame items (:mod:`iodkit.derived.itemcodec`) — the tree is encoded here
 directly: each item is the concatenation of its data elements in tag order (PS3.5 7.1.2),
 each sequence item gets its defined length (PS3.5 7.5.1), and what repeats (a code's item, a
 concept name sequence with the relationship and value type before it) is encoded once per
-:class:`Encoder` and reused. :func:`iodkit.seg.itemcodec.raw_sequence_element` hands the bytes
+:class:`Encoder` and reused. :func:`iodkit.derived.itemcodec.raw_sequence_element` hands the bytes
 to pydicom, which writes them verbatim and reads them back like any sequence from a file.
 
 The rules checked here are those of the encoding (PS3.5 6.2 value lengths and character
