@@ -147,3 +147,25 @@ def test_the_copied_modules_validate(ct) -> None:
     copied = {"Patient", "General Study", "General Equipment", "SOP Common"}
     errors = [f for f in validate(ds) if f.severity == "error" and f.module in copied]
     assert errors == [], "\n".join(map(str, errors))
+
+
+def test_a_slide_specimen_comes_along(testdata) -> None:
+    """Bulk annotations of a slide carry the slide's Specimen Module; a CT gives none."""
+    import pydicom
+    from iodkit.generated.iods import MicroscopyBulkSimpleAnnotationsIOD
+
+    slide = pydicom.dcmread(testdata / "highdicom" / "sm_image.dcm", stop_before_pixels=True)
+    modules = common_modules(
+        MicroscopyBulkSimpleAnnotationsIOD,
+        slide,
+        identification=Identification(),
+        equipment=Equipment(),
+        frame_of_reference_uid=slide.FrameOfReferenceUID,
+    )
+    assert "specimen" in modules and "frame_of_reference" in modules
+    ds = MicroscopyBulkSimpleAnnotationsIOD(**modules).to_dataset()
+    assert ds.ContainerIdentifier == slide.ContainerIdentifier
+    assert (
+        ds.SpecimenDescriptionSequence[0].SpecimenUID
+        == slide.SpecimenDescriptionSequence[0].SpecimenUID
+    )

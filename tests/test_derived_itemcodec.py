@@ -8,9 +8,9 @@ import io
 import numpy as np
 import pydicom
 import pytest
-from iodkit.generated.iods import SegmentationIOD
 from iodkit.derived import rawitems
 from iodkit.derived.itemcodec import ItemTemplate, binary_values, raw_sequence_element, text_values
+from iodkit.generated.iods import SegmentationIOD
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 

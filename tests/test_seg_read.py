@@ -160,7 +160,6 @@ def _volume(volume: Any) -> np.ndarray:
 def test_lazy_frames_and_segment_filters(testdata: Path) -> None:
     """Only the frames a query needs are decoded; segments filter by label and code."""
     from iodkit.codes import Code
-
     from iodkit.pixels import FrameReader
 
     class Counting:

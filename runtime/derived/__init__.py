@@ -17,6 +17,26 @@ classes, not a base class to inherit from):
 * writing: :func:`write_dataset` (atomic: a temporary file renamed into place, with the
   permissions ``open()`` gives).
 
+Derived *images* (Segmentation, Parametric Map, Legacy Converted Enhanced, slides) add:
+
+* :mod:`~iodkit.derived.images` — :func:`describe_sources`: a single-frame series, an
+  enhanced multi-frame image, a tiled slide level or an image without frame of reference,
+  with the geometry the derived image inherits; :mod:`~iodkit.derived.geometry`;
+* :mod:`~iodkit.derived.frames` — cells, the frame plan (channels per cell, storage order),
+  dimensions and the Multi-frame Dimension module, shared Pixel Measures / Plane Orientation,
+  source frame references, tiling options;
+* :mod:`~iodkit.derived.groups` — :class:`PerFrameItems`: Frame Content, Plane Position,
+  Derivation Image (and the object's own) built once, stamped per frame
+  (:mod:`~iodkit.derived.itemcodec`);
+* :mod:`~iodkit.derived.imagemodules` — General Reference / Common Instance Reference with
+  every source, slide tile organization and specimen, Patient Orientation, lossy flag;
+* :mod:`~iodkit.derived.encoding` — native buffers and 1-bit packing, :class:`Pixels` (the
+  native value written as the file's last element, never copied into the Dataset);
+* reading: :mod:`~iodkit.derived.framesource` (:class:`FrameSource`: a file read lazily
+  today, a server's frames tomorrow), :mod:`~iodkit.derived.frametable` and
+  :mod:`~iodkit.derived.reader` (:class:`FrameIndex`: frames by source instance, source frame,
+  dimension index values, as a volume with affine, or tiles of a region).
+
 Typical use by an object (an SR document here)::
 
     from iodkit.derived import Equipment, Identification, SourceInstances, common_modules
@@ -31,6 +51,7 @@ Typical use by an object (an SR document here)::
 """
 
 from iodkit.derived.errors import DerivedObjectError, errors_as
+from iodkit.derived.framesource import FrameSource, open_frame_source
 from iodkit.derived.modules import (
     Equipment,
     Identification,
@@ -51,6 +72,7 @@ from iodkit.pixels.files import write_atomically, write_dataset
 
 __all__ = [
     "DerivedObjectError",
+    "FrameSource",
     "Equipment",
     "Identification",
     "InstanceReference",
@@ -62,6 +84,7 @@ __all__ = [
     "errors_as",
     "general_series",
     "hierarchical_items",
+    "open_frame_source",
     "series_body_part",
     "series_items",
     "write_atomically",

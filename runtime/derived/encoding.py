@@ -18,7 +18,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 from pydicom.dataset import Dataset
-from pydicom.uid import ImplicitVRLittleEndian
+from pydicom.uid import UID, ImplicitVRLittleEndian
 
 #: Samples of 1-bit frames packed per call: 1 MiB of staging, large enough for full speed.
 STAGING_SAMPLES = 1 << 20
@@ -101,7 +101,7 @@ class Pixels:
             self.encoded.apply_to(
                 ds, offset_table="extended" if self.extended_offset_table else "basic"
             )
-        ds.file_meta.TransferSyntaxUID = self.transfer_syntax_uid
+        ds.file_meta.TransferSyntaxUID = UID(self.transfer_syntax_uid)
         ds.set_original_encoding(self.implicit_vr, True, ds._character_set)
 
     def attach(self, ds: Dataset) -> Dataset:

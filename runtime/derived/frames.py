@@ -122,7 +122,8 @@ def cell_order(sources: SourceImages, cells: list[Cell]) -> list[int]:
     """Cells in storage order: planes along the normal, tiles row by row."""
     if sources.kind in ("series", "multiframe"):
         assert sources.orientation is not None
-        return [int(i) for i in geometry.plane_order(sources.positions, sources.orientation)]
+        orientation = [float(v) for v in sources.orientation]
+        return [int(i) for i in geometry.plane_order(sources.positions, orientation)]
     return list(range(len(cells)))
 
 
@@ -204,7 +205,9 @@ def is_3d(sources: SourceImages, plan: FramePlan) -> bool:
     if len(planes) < 2 or len(planes) != plan.number_of_frames:
         return False
     found = geometry.volume_positions(
-        sources.positions[planes], sources.orientation or [], allow_missing=False
+        sources.positions[planes],
+        [float(v) for v in sources.orientation or []],
+        allow_missing=False,
     )
     return found is not None and found[0] > 0
 
@@ -214,21 +217,27 @@ def dimension_module(sources: SourceImages, plan: FramePlan, organization_type: 
     dimensions, and the organization type (``TILED_FULL``/``TILED_SPARSE`` for slides, else 3D
     when :func:`is_3d`)."""
     from iodkit.generated.modules import MultiFrameDimensionModule
+    from iodkit.generated.modules.multi_frame_dimension_module import (
+        DimensionIndexSequenceItem,
+        DimensionOrganizationSequenceItem,
+    )
 
     uid = generate_uid()
     module = MultiFrameDimensionModule(
-        dimension_organization_sequence=[{"dimension_organization_uid": uid}],
+        dimension_organization_sequence=[
+            DimensionOrganizationSequenceItem(dimension_organization_uid=uid)
+        ],
     )
     if organization_type == "TILED_FULL":
         module.dimension_organization_type = "TILED_FULL"
         return module
     module.dimension_index_sequence = [
-        {
-            "dimension_organization_uid": uid,
-            "dimension_index_pointer": d.index_pointer,
-            "functional_group_pointer": d.functional_group_pointer,
-            "dimension_description_label": d.label,
-        }
+        DimensionIndexSequenceItem(
+            dimension_organization_uid=uid,
+            dimension_index_pointer=d.index_pointer,
+            functional_group_pointer=d.functional_group_pointer,
+            dimension_description_label=d.label,
+        )
         for d in plan.dimensions
     ]
     if organization_type:
@@ -250,7 +259,9 @@ def shared_geometry(sources: SourceImages) -> dict[str, Any]:
         spacing = sources.spacing_between_slices
         if spacing is None and sources.kind in ("series", "multiframe"):
             found = geometry.volume_positions(
-                sources.positions, sources.orientation or [], allow_missing=False
+                sources.positions,
+                [float(v) for v in sources.orientation or []],
+                allow_missing=False,
             )
             if found is not None and len(sources.positions) > 1:
                 spacing = geometry.format_ds([found[0]])[0]

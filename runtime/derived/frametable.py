@@ -131,7 +131,7 @@ def build_frame_table(
                 _measures(
                     table,
                     rawitems.text(measures_raw.get(0x00280030)) or None,
-                    (rawitems.text(measures_raw.get(0x00180088)) or [None])[0],
+                    next(iter(rawitems.text(measures_raw.get(0x00180088))), None),
                 )
         elif "PerFrameFunctionalGroupsSequence" in ds:
             first_frame = _first(ds, 0x52009230)

@@ -4,8 +4,7 @@
   *Referenced Series Sequence* list every source instance. With hundreds of sources, building
   those items one by one is slow, so the builders make the first item of each and
   :func:`stamp_source_references` stamps the rest (:mod:`~iodkit.derived.itemcodec`);
-* Microscope Slide Layer Tile Organization (C.8.12.14) and Specimen (C.7.6.22) of a tiled
-  source are copied;
+* Microscope Slide Layer Tile Organization (C.8.12.14) of a tiled source is copied;
 * General Image Patient Orientation (C.7.6.1.1.1) of an image without a frame of reference is
   copied (Type 2C: required when the image has no Image Orientation (Patient));
 * Lossy Image Compression (C.7.6.1.1.5): a derived image of lossy sources says so too.
@@ -21,19 +20,13 @@ from iodkit.derived.groups import REFERENCED_INSTANCE_SEQUENCE, SOURCE_IMAGE, st
 from iodkit.derived.images import SourceImages
 from iodkit.derived.references import by_series
 from pydicom.dataset import Dataset
+from pydicom.valuerep import DSfloat
 
 
 def _as_list(value: Any) -> list[Any]:
     if isinstance(value, str | bytes) or not isinstance(value, Sequence):
         return [value]
     return list(value)
-
-
-def instance_reference(ds: Dataset) -> dict[str, str]:
-    return {
-        "referenced_sop_class_uid": str(ds.SOPClassUID),
-        "referenced_sop_instance_uid": str(ds.SOPInstanceUID),
-    }
 
 
 def _series_of(sources: SourceImages) -> dict[str, list[Dataset]]:
@@ -47,21 +40,36 @@ def _series_of(sources: SourceImages) -> dict[str, list[Dataset]]:
 def general_reference(sources: SourceImages) -> Any:
     """General Reference Module with the first source (the rest stamped later)."""
     from iodkit.generated.modules import GeneralReferenceModule
+    from iodkit.generated.modules.general_reference_module import SourceImageSequenceItem
 
-    return GeneralReferenceModule(source_image_sequence=[instance_reference(sources.first)])
+    src = sources.first
+    first = SourceImageSequenceItem(
+        referenced_sop_class_uid=str(src.SOPClassUID),
+        referenced_sop_instance_uid=str(src.SOPInstanceUID),
+    )
+    return GeneralReferenceModule(source_image_sequence=[first])
 
 
 def common_instance_reference(sources: SourceImages) -> Any:
     """Common Instance Reference Module: one Referenced Series item per source series (C.12.2
     allows several), each with its first instance (the rest stamped later)."""
     from iodkit.generated.modules import CommonInstanceReferenceModule
+    from iodkit.generated.modules.common_instance_reference_module import (
+        ReferencedSeriesSequenceItem,
+    )
+    from iodkit.generated.modules.sop_instance_reference_macro import SOPInstanceReferenceMacro
 
     return CommonInstanceReferenceModule(
         referenced_series_sequence=[
-            {
-                "series_instance_uid": uid,
-                "referenced_instance_sequence": [instance_reference(members[0])],
-            }
+            ReferencedSeriesSequenceItem(
+                series_instance_uid=uid,
+                referenced_instance_sequence=[
+                    SOPInstanceReferenceMacro(
+                        referenced_sop_class_uid=str(members[0].SOPClassUID),
+                        referenced_sop_instance_uid=str(members[0].SOPInstanceUID),
+                    )
+                ],
+            )
             for uid, members in _series_of(sources).items()
         ]
     )
@@ -96,40 +104,33 @@ def tile_organization(sources: SourceImages) -> Any:
     """Microscope Slide Layer Tile Organization Module of a tiled source's total pixel
     matrix (one focal plane)."""
     from iodkit.generated.modules import MicroscopeSlideLayerTileOrganizationModule
+    from iodkit.generated.modules.microscope_slide_layer_tile_organization_module import (
+        TotalPixelMatrixOriginSequenceItem,
+    )
 
     assert sources.origin is not None and sources.orientation is not None
+    x, y, z = (DSfloat(v) for v in sources.origin)  # floats keeping the source's strings
     return MicroscopeSlideLayerTileOrganizationModule(
         total_pixel_matrix_columns=sources.total_columns,
         total_pixel_matrix_rows=sources.total_rows,
         total_pixel_matrix_focal_planes=1,
         total_pixel_matrix_origin_sequence=[
-            {
-                "x_offset_in_slide_coordinate_system": sources.origin[0],
-                "y_offset_in_slide_coordinate_system": sources.origin[1],
-                "z_offset_in_slide_coordinate_system": sources.origin[2],
-            }
+            TotalPixelMatrixOriginSequenceItem(
+                x_offset_in_slide_coordinate_system=x,
+                y_offset_in_slide_coordinate_system=y,
+                z_offset_in_slide_coordinate_system=z,
+            )
         ],
-        image_orientation_slide=sources.orientation,
+        image_orientation_slide=[DSfloat(v) for v in sources.orientation],
     )
 
 
-def specimen(source: Dataset) -> Any | None:
-    """The source's Specimen Module, or None when it has none."""
-    from iodkit.generated.modules import SpecimenModule
-
-    copied = SpecimenModule.from_dataset(source)
-    return copied if any(True for _ in copied) else None
-
-
 def slide_modules(sources: SourceImages) -> dict[str, Any]:
-    """Tile organization and specimen modules of a tiled source (empty for other kinds)."""
+    """Tile organization of a tiled source (empty for other kinds; its Specimen Module comes
+    with :func:`~iodkit.derived.modules.common_modules`)."""
     if sources.kind != "tiled":
         return {}
-    out = {"microscope_slide_layer_tile_organization": tile_organization(sources)}
-    copied = specimen(sources.first)
-    if copied is not None:
-        out["specimen"] = copied
-    return out
+    return {"microscope_slide_layer_tile_organization": tile_organization(sources)}
 
 
 def patient_orientation(sources: SourceImages) -> Any:

@@ -6,7 +6,8 @@ Segmentation, a Parametric Map, an SR document or a presentation state, so they 
 once, with the generated builders, and handed to any IOD class:
 
 * Patient (C.7.1.1), General Study (C.7.2.1) — copied from the first source;
-  Clinical Trial Subject (C.7.1.3), Clinical Trial Study (C.7.2.3), Patient Study (C.7.2.2) —
+  Clinical Trial Subject (C.7.1.3), Clinical Trial Study (C.7.2.3), Patient Study (C.7.2.2)
+  and Specimen (C.7.6.22: a slide's specimen, for whatever is derived from the slide) —
   copied when the source has any of their attributes;
 * General Equipment (C.7.5.1), Enhanced General Equipment (C.7.5.2) — :class:`Equipment`;
 * SOP Common (C.12.1) — SOP Class and Instance, Specific Character Set copied from the source
@@ -182,6 +183,7 @@ def common_modules(
         ("clinical_trial_subject", m.ClinicalTrialSubjectModule),
         ("clinical_trial_study", m.ClinicalTrialStudyModule),
         ("patient_study", m.PatientStudyModule),
+        ("specimen", m.SpecimenModule),
     ):
         copied = module_cls.from_dataset(source)
         if any(True for _ in copied):

@@ -15,10 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from iodkit.codes import Code
 from iodkit.seg.errors import SegmentationError
+
+if TYPE_CHECKING:
+    from iodkit.generated.modules.segmentation_image_module import SegmentSequenceItem
 
 #: PS3.16 CID 7162 "Artificial Intelligence" — the default algorithm family.
 ARTIFICIAL_INTELLIGENCE = Code("123110", "DCM", "Artificial Intelligence")
@@ -95,12 +98,12 @@ class SegmentDescription:
                 "together (Type 1C each, PS3.3 Table C.8.20-4)"
             )
 
-    def to_item(self) -> object:
+    def to_item(self) -> SegmentSequenceItem:
         """The Segment Sequence item, built and checked by the generated builder."""
         from iodkit.generated.modules.segmentation_image_module import SegmentSequenceItem
 
         self.check()
-        values: dict[str, object] = {
+        values: dict[str, Any] = {
             "segment_number": self.number,
             "segment_label": self.label,
             "segment_algorithm_type": self.algorithm_type,
@@ -134,7 +137,7 @@ class SegmentDescription:
         return item
 
 
-def background_item(first: SegmentDescription) -> object:
+def background_item(first: SegmentDescription) -> SegmentSequenceItem:
     """Segment 0 of a label map: the background that Pixel Padding Value 0 marks (Sup 243).
 
     Written as highdicom does (label "Background", DCM 125040 as category and type, the
@@ -144,5 +147,5 @@ def background_item(first: SegmentDescription) -> object:
     item = SegmentDescription(
         0, "Background", BACKGROUND, BACKGROUND, first.algorithm_type, first.algorithm
     ).to_item()
-    item.segmentation_algorithm_identification_sequence = None  # type: ignore[attr-defined]
+    item.segmentation_algorithm_identification_sequence = None
     return item
