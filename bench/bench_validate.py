@@ -120,13 +120,13 @@ def _rates(
 def main(options: list[str]) -> None:
     quick = "--quick" in options
     runs = 3 if quick else 7
-    from iodkit.validation.cli import expand
+    from iodkit.validation.inputs import resolve
 
     root = _testdata()
     if not root.is_dir():
         print(f"no test data at {root}; set IODKIT_TESTDATA")
         return
-    files = [str(f) for f in expand([root])[0]]
+    files = [s.location for s in resolve([str(root)]).sources]
     exe = dciodvfy_binary()
     n = len(files)
     results: dict[str, float] = {"files": n, "cores": os.cpu_count() or 1}

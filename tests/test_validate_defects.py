@@ -65,6 +65,23 @@ def test_stow_rs_metadata_with_compressed_bulk_data_needs_no_pixel_description(
     assert not errors(fs, "missing", "Rows")
 
 
+def test_metadata_with_bulk_data_by_reference(ct: Dataset) -> None:
+    """DICOM JSON metadata (PS3.18 F.2) gives Pixel Data as a BulkDataURI: pydicom reads it as
+    no value. In a metadata context that is present, its length unknown: no "empty", no
+    pixel length; stored, it is an empty Type 1C Pixel Data."""
+    import warnings
+
+    data = ct.to_json_dict()
+    data["7FE00010"] = {"vr": "OW", "BulkDataURI": "https://pacs.example/bulk/1"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pydicom: "no bulk data URI handler provided"
+        ds = Dataset.from_json(data)
+    fs = validate(ds, context=ValidationContext("metadata"))
+    assert not [f for f in fs if f.path == "PixelData" and f.severity != "info"]
+    stored = validate(ds)
+    assert errors(stored, "empty", "PixelData")
+
+
 def test_an_unknown_transfer_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown transfer 'email'"):
         ValidationContext("email")  # type: ignore[arg-type]

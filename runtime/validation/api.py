@@ -194,7 +194,7 @@ def validate(
     pydicom_dataset = sys.modules.get("pydicom.dataset")
     if pydicom_dataset is not None and isinstance(source, pydicom_dataset.Dataset):
         try:
-            parsed = from_dataset(source)
+            parsed = from_dataset(source, bulk_by_reference=context.metadata)
         except Exception as exc:
             return [Finding("error", "read", "", f"cannot read the dataset: {exc}")]
         return check_parsed(parsed, book, context)

@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
-Transfer: TypeAlias = Literal["stored", "stow-rs", "stow-rs-metadata"]
-TRANSFERS: tuple[Transfer, ...] = ("stored", "stow-rs", "stow-rs-metadata")
+Transfer: TypeAlias = Literal["stored", "stow-rs", "metadata", "stow-rs-metadata"]
+TRANSFERS: tuple[Transfer, ...] = ("stored", "stow-rs", "metadata", "stow-rs-metadata")
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,9 +25,13 @@ class ValidationContext:
 
     * ``"stored"`` — a stored SOP Instance (a file, a dataset in memory; the default);
     * ``"stow-rs"`` — an instance in a STOW-RS Request (PS3.18 10.5), encoded as DICOM;
-    * ``"stow-rs-metadata"`` — in a STOW-RS Request as metadata (DICOM JSON or XML) whose bulk
-      pixel data is compressed: the origin server derives the pixel description from the
-      compressed bit stream (PS3.3 Table C.7-11a).
+    * ``"metadata"`` — the metadata of an instance (DICOM JSON or XML, PS3.18 F; WADO-RS
+      metadata, say): bulk data elements may be given by reference (present, length
+      unknown), and whether the bulk pixel data is compressed is not known here, so the
+      Image Pixel description's condition cannot be decided;
+    * ``"stow-rs-metadata"`` — in a STOW-RS Request as metadata whose bulk pixel data is
+      compressed: the origin server derives the pixel description from the compressed bit
+      stream (PS3.3 Table C.7-11a).
     """
 
     transfer: Transfer = "stored"
@@ -36,12 +40,19 @@ class ValidationContext:
         if self.transfer not in TRANSFERS:
             raise ValueError(f"unknown transfer {self.transfer!r}: one of {', '.join(TRANSFERS)}")
 
+    @property
+    def metadata(self) -> bool:
+        """Encoded as metadata: bulk data may be given by reference."""
+        return self.transfer in ("metadata", "stow-rs-metadata")
+
     def transferred(self, how: str) -> bool | None:
         """Whether the dataset is "being transferred in a STOW-RS Request" (``how`` =
         "stow-rs") or "encoded as metadata and compressed bulk pixel data" ("metadata")."""
         if how == "stow-rs":
             return self.transfer in ("stow-rs", "stow-rs-metadata")
         if how == "metadata":
+            if self.transfer == "metadata":
+                return None  # whether the bulk pixel data is compressed is not known here
             return self.transfer == "stow-rs-metadata"
         return None
 

@@ -42,7 +42,7 @@ from iodkit.rulemodel import (
 from .context import STORED, ValidationContext
 from .dictionary import entry, join, keyword_of, tag_text
 from .filelevel import SOP_CLASS_UID, FileChecks
-from .findings import Finding, Reference
+from .findings import Finding, Reference, shown
 from .reader import Element, Node, ParsedFile
 from .rules import Attr, GroupUse, IodRules, RuleBook, Scope
 from .vr import check_vm
@@ -638,7 +638,7 @@ class _Check(FileChecks):
                     "error",
                     "enumerated",
                     path,
-                    f"{where}{v!r} is not an Enumerated Value "
+                    f"{where}{shown(v)} is not an Enumerated Value "
                     f"of {a.name} ({', '.join(sorted(e)[:12])}{', …' if len(e) > 12 else ''})",
                     module=owner.module,
                     rule=a.rule_text(),
@@ -650,7 +650,7 @@ class _Check(FileChecks):
                     "warning",
                     "defined-term",
                     path,
-                    f"{where}{v!r} is not a Defined Term of {a.name}",
+                    f"{where}{shown(v)} is not a Defined Term of {a.name}",
                     module=owner.module,
                     rule=a.rule_text(),
                     ref=self.ref(a.table),

@@ -148,6 +148,8 @@ class FileChecks:
         """Pixel Data against the transfer syntax and the Image Pixel description."""
         ts = self.parsed.transfer_syntax
         pixels = self.root.elems.get(PIXEL_DATA)
+        if pixels is not None and pixels.length < 0:
+            return  # bulk data by reference (metadata): nothing here to measure
         if ts and pixels is not None:
             if ts in _NATIVE and pixels.fragments is not None:
                 self.add(

@@ -40,6 +40,19 @@ CODES: dict[str, str] = {
 }
 
 
+SHOWN = 64  # characters of a value a finding quotes (a whole UID)
+
+
+def shown(value: object, limit: int = SHOWN) -> str:
+    """A value as a finding quotes it: ``repr`` of its text, shortened visibly when long
+    ("'ABCDEFGH…' (1,250 characters)"), never cut without saying so."""
+    text = str(value)
+    if len(text) <= limit:
+        return repr(text)
+    quoted = repr(text[: limit - 1])
+    return f"{quoted[:-1]}…{quoted[-1]} ({len(text):,} characters)"
+
+
 @dataclass(frozen=True, slots=True)
 class Reference:
     """Where in the standard the rule is: part, table (or section) id, edition."""

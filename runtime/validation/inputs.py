@@ -90,14 +90,14 @@ def named(name: str) -> Callable[..., Any]:
 def resolve(
     arguments: list[str],
     options: ResolveOptions | None = None,
-    resolvers: tuple[str, ...] = RESOLVERS,
+    resolvers: tuple[str, ...] | None = None,
 ) -> Resolution:
     """All arguments, each through the first resolver that recognises it; sources in the order
     of the arguments (a folder's files sorted), each named once."""
     options = options or ResolveOptions()
     out = Resolution()
     seen: set[str] = set()
-    functions = [named(r) for r in resolvers]
+    functions = [named(r) for r in (RESOLVERS if resolvers is None else resolvers)]
     for arg in arguments:
         for fn in functions:
             got = fn(arg, options)

@@ -30,6 +30,7 @@ from iodkit.rulemodel.datasets import CHARSET_VRS, SPECIFIC_CHARACTER_SET, Index
 
 from .charset import TERMS, decode, python_encodings
 from .dictionary import entry, join
+from .findings import shown
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
@@ -773,20 +774,39 @@ def _sniff(buf: bytes, pos: int) -> tuple[bool, bool]:
     return explicit, little
 
 
-def from_dataset(ds: Dataset) -> ParsedFile:
-    """The same tree for a pydicom ``Dataset`` (values already decoded by pydicom)."""
+class _ByReference:
+    """The value of a bulk data element given by reference (a BulkDataURI of DICOM JSON or
+    XML metadata, PS3.18 F.2.6): present, its length unknown."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<bulk data by reference>"
+
+
+BULK_BY_REFERENCE = _ByReference()
+_BULK_VRS = frozenset(("OB", "OD", "OF", "OL", "OV", "OW", "UN"))
+
+
+def from_dataset(ds: Dataset, *, bulk_by_reference: bool = False) -> ParsedFile:
+    """The same tree for a pydicom ``Dataset`` (values already decoded by pydicom).
+
+    ``bulk_by_reference``: the dataset is metadata (DICOM JSON or XML) whose bulk data
+    elements may carry no value here (pydicom gives None for a BulkDataURI it did not
+    fetch): such an element of a bulk VR is present with an unknown length
+    (``length`` -1, value :data:`BULK_BY_REFERENCE`), not empty."""
     from pydicom.dataset import Dataset
 
     meta_ds = getattr(ds, "file_meta", None)
     meta = _node_from(meta_ds, None, 0) if isinstance(meta_ds, Dataset) else Node()
-    root = _node_from(ds, None, 0)
+    root = _node_from(ds, None, 0, bulk_by_reference)
     root.__dict__["file_meta"] = meta
     ts_el = meta.elems.get(0x00020010)
     ts = ts_el.strings()[0] if ts_el is not None and ts_el.strings() else ""
     return ParsedFile(root, meta, ts, [], True, in_memory=True)
 
 
-def _node_from(ds: Dataset, parent: Node | None, depth: int) -> Node:
+def _node_from(ds: Dataset, parent: Node | None, depth: int, bulk: bool = False) -> Node:
     from pydicom.dataset import Dataset
 
     node = Node(Encoding(False, parent.enc if parent is not None else None))
@@ -807,7 +827,12 @@ def _node_from(ds: Dataset, parent: Node | None, depth: int) -> Node:
         el.enc = node.enc
         if vr == "SQ" and depth < MAX_DEPTH:
             items = value if isinstance(value, (list, tuple)) or value is not None else []
-            el.items = [_node_from(it, node, depth + 1) for it in items if isinstance(it, Dataset)]
+            el.items = [
+                _node_from(it, node, depth + 1, bulk) for it in items if isinstance(it, Dataset)
+            ]
+        elif bulk and value is None and vr in _BULK_VRS:
+            el.length = -1
+            el._value = BULK_BY_REFERENCE
         else:
             if isinstance(value, (bytes, bytearray)):
                 el.length = len(value)
@@ -819,7 +844,7 @@ def _node_from(ds: Dataset, parent: Node | None, depth: int) -> Node:
             if vr in _NUMBER_FORMATS and vr not in ("OB", "OW", "OF", "OD", "OL", "OV"):
                 bad = [v for v in el.numbers() if not isinstance(v, (int, float))]
                 if bad:
-                    el.decode_error = f"{type(bad[0]).__name__} value {bad[0]!r} for VR {vr}"
+                    el.decode_error = f"{type(bad[0]).__name__} value {shown(bad[0])} for VR {vr}"
             if tag == SPECIFIC_CHARACTER_SET:
                 node.enc.terms = list(el.strings()) or [""]
         node.elems[int(tag)] = el

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from .findings import shown
 from .reader import CHARSET_VRS, TEXT_VRS, Element
 
 Problem = tuple[str, str]
@@ -96,26 +97,26 @@ def check_value(el: Element) -> list[Problem]:
         if pattern is not None:
             text = v if vr in ("DS", "IS") else v.strip(" ") if vr != "UI" else v
             if not pattern.fullmatch(text):
-                out.append(("value", f"{where}{v[:40]!r} is not a valid {vr}{_hint(vr, text)}"))
+                out.append(("value", f"{where}{shown(v)} is not a valid {vr}{_hint(vr, text)}"))
                 continue
         if limit is not None and len(v) > limit:
-            out.append(("value", f"{where}{v[:40]!r} is {len(v)} long, more than {limit} for {vr}"))
+            out.append(("value", f"{where}{shown(v)} is {len(v)} long, more than {limit} for {vr}"))
         if pattern is not None:
             if vr == "DA" and not _valid_date(text):
-                out.append(("value", f"{where}{v!r} is not a calendar date"))
+                out.append(("value", f"{where}{shown(v)} is not a calendar date"))
             elif vr == "TM" and not _valid_time(text):
-                out.append(("value", f"{where}{v!r} is not a valid time of day"))
+                out.append(("value", f"{where}{shown(v)} is not a valid time of day"))
             elif vr == "IS" and not -(2**31) <= int(text) <= 2**31 - 1:
-                out.append(("value", f"{where}{v!r} is out of the IS range"))
+                out.append(("value", f"{where}{shown(v)} is out of the IS range"))
         elif vr == "PN":
             for group in v.split("="):
                 if len(group) > 64:
                     out.append(("value", f"{where}a name component group is {len(group)} long"))
             if v.count("=") > 2 or any(g.count("^") > 4 for g in v.split("=")):
-                out.append(("value", f"{where}{v[:40]!r} has too many components"))
+                out.append(("value", f"{where}{shown(v)} has too many components"))
         control = _TEXT_CONTROL if vr in ("LT", "ST", "UT") else _CONTROL
         if pattern is None and control.search(v):  # a format pattern excludes them already
-            out.append(("value", f"{where}{v[:40]!r} contains control characters"))
+            out.append(("value", f"{where}{shown(v)} contains control characters"))
     return out
 
 
