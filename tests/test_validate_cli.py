@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -166,6 +167,8 @@ def test_progress_bar_on_a_terminal_only_and_never_in_stdout(
     assert "\r" not in out and "validating" not in out
     # cleared before each report was written and at the end: the terminal's last line is blank
     assert re.search(r"\r +\r$", err)
+    # and left no monitor thread behind (a process with threads must not fork)
+    assert not [t for t in threading.enumerate() if type(t).__name__ == "TMonitor"]
     # --json: stdout is the JSON document and nothing else
     tty = Terminal()
     code, out, _ = cli(["--json", str(folder)], stderr=tty)

@@ -126,7 +126,13 @@ class Progress:
                 from tqdm import tqdm
             except ImportError:  # the dependency is declared; a broken install just loses it
                 return
-            self.bar = tqdm(
+
+            class Bar(tqdm):  # type: ignore[type-arg, misc]
+                # no monitor thread: a process with a thread must not fork (the processes
+                # runner forks its workers), and the bar is updated once per report anyway
+                monitor_interval = 0
+
+            self.bar = Bar(
                 total=total,
                 file=self.stream,
                 unit=unit,
