@@ -15,13 +15,19 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# An editable install of the package-dir mapping (iodkit -> runtime/ …) goes through an import
+# hook, and setuptools says so in a note ("Editable installation.", category InformationOnly)
+# that pip shows as a warning. It is the only thing a clean install prints (tests/test_packaging.py
+# checks that the build itself warns of nothing), so it is filtered by its words here.
+PIP_INSTALL := PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install --quiet
+
 # Re-install when the project metadata changes.
 $(VENV)/.installed-test: pyproject.toml setup.py | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(PIP_INSTALL) -e '.[test]'
 	touch $@
 
 $(VENV)/.installed-bench: pyproject.toml setup.py | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(PIP_INSTALL) -e '.[bench]'
 	touch $@
 
 demo: $(VENV)/.installed-test
