@@ -1,4 +1,4 @@
-"""The ``iodkit`` command line.
+"""The ``iodkit`` command line (help texts are plain text: no reST markup).
 
 Each command lives in its own module exposing ``add_parser(subparsers)``; the module is imported
 only when its command runs, so ``iodkit --help`` stays fast and a broken optional dependency of
@@ -24,22 +24,45 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+DESCRIPTION = "iodkit: the DICOM standard turned into Python (builders, validation, generator)."
+EPILOG = """\
+Exit codes: 0 success; 1 the command ran and found problems (e.g. validation errors);
+2 it could not run (bad arguments, unreadable input).
+'iodkit COMMAND --help' shows a command's options."""
+
+
+def version() -> str:
+    """The version line: the package and the edition its builders and rules come from."""
+    from iodkit import __version__
+
+    try:
+        from iodkit.generated import EDITION
+    except ImportError:  # generated/ not built yet
+        EDITION = "no edition"
+    return f"iodkit {__version__} (builders and rules generated from DICOM {EDITION})"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = argparse.ArgumentParser(prog="iodkit", description=__doc__.splitlines()[0])
+    if argv and argv[0] in COMMANDS:
+        module = importlib.import_module(COMMANDS[argv[0]][0])
+        cmd = argparse.ArgumentParser(prog=f"iodkit {argv[0]}", description=COMMANDS[argv[0]][1])
+        module.add_arguments(cmd)
+        args = cmd.parse_args(argv[1:])
+        return int(module.run(args) or 0)
+    parser = argparse.ArgumentParser(
+        prog="iodkit",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=version())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (_, help_) in COMMANDS.items():
         sub.add_parser(name, help=help_, add_help=False)
-    if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
-        parser.print_help() if not argv or argv[0] in ("-h", "--help") else parser.error(
-            f"unknown command {argv[0]!r}"
-        )
-        return 0 if not argv or argv[0] in ("-h", "--help") else 2
-    module = importlib.import_module(COMMANDS[argv[0]][0])
-    cmd = argparse.ArgumentParser(prog=f"iodkit {argv[0]}", description=COMMANDS[argv[0]][1])
-    module.add_arguments(cmd)
-    args = cmd.parse_args(argv[1:])
-    return int(module.run(args) or 0)
+    parser.parse_args(argv)  # -h, --version and errors (an unknown command) exit here
+    parser.print_help()  # no command given
+    return 0
 
 
 if __name__ == "__main__":
