@@ -45,7 +45,10 @@ _ANNOTATIONS = {
     "CONTAINER": 'Literal["SEPARATE", "CONTINUOUS"]',
     "TABLE": "Any",
 }
-_RESERVED = frozenset(("value", "concept_name", "content", "item", "where", "fail"))
+_RESERVED = frozenset(
+    "value concept_name content item where fail check_bindings row_count row_values "
+    "row_concepts".split()
+)
 
 
 @dataclass
@@ -156,18 +159,23 @@ def _vm(vm: str) -> tuple[int, int | None]:
 
 
 def predicate_expr(row: Any) -> str:
-    """The row's parsed condition in the builders' form — ``("xor", labels)``, ``("if",
-    labels)``, ``("iff", labels)``, ``("ifnot", labels)``, ``("oneof", labels)`` — when it speaks
-    only of other rows' presence; "None" otherwise (the validator decides the rest)."""
-    p = row.predicate
-    if not isinstance(p, dict):
+    """The row's parsed condition (the spec's list of clauses, plain data) as a Python
+    literal for :mod:`iodkit.sr.conditions`; "None" when the words were not parsed."""
+    clauses = row.predicate
+    if not clauses or not isinstance(clauses, list):
         return "None"
-    kind = p.get("op") or p.get("kind")
-    labels = p.get("rows")
-    if kind in ("xor", "if", "iff", "ifnot", "oneof") and isinstance(labels, list | tuple):
-        inner = ", ".join(_q(repr(str(x))) for x in labels)
-        return f"({_q(repr(kind))}, ({inner}{',' if len(labels) == 1 else ''}))"
-    return "None"
+    from .render import _pyrepr
+
+    return _pyrepr(tuple(_frozen(c) for c in clauses))
+
+
+def _frozen(value: Any) -> Any:
+    """Lists as tuples (so the generated data is immutable); dicts keep their keys' order."""
+    if isinstance(value, list):
+        return tuple(_frozen(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _frozen(v) for k, v in value.items()}
+    return value
 
 
 class TemplatePlanner:
@@ -191,7 +199,7 @@ class TemplatePlanner:
             return snake(t.name if t is not None else c.name or f"tid {c.tid}")
         if c is not None:
             if c.code is not None:
-                return snake(c.code.meaning)
+                return snake(c.code.meaning.replace("'", ""))
             if c.parameter:
                 return snake(c.parameter.lstrip("$"))
             if c.cid is not None and c.name:
@@ -200,20 +208,27 @@ class TemplatePlanner:
         return f"{rel}{snake(row.value_type)}" if row.value_type else f"row_{row.row}"
 
     def _names(self, rows: list[Any]) -> dict[str, str]:
+        """Sibling rows named alike are told apart by value type and by "R-" (by reference)
+        where that suffices, else by their row label."""
         base = {r.row: self._base_name(r) for r in rows}
-        counts: dict[str, int] = {}
-        for n in base.values():
-            counts[n] = counts.get(n, 0) + 1
-        out: dict[str, str] = {}
-        taken: set[str] = set()
+        groups: dict[str, list[Any]] = {}
         for r in rows:
-            name = base[r.row]
-            if counts[name] > 1 or name in _RESERVED:
-                name = f"{name}_{snake(r.value_type)}"
-            if name in taken:
-                name = f"{base[r.row]}_row_{snake(r.row)}"
-            taken.add(name)
-            out[r.row] = name
+            groups.setdefault(base[r.row], []).append(r)
+        out: dict[str, str] = {}
+        for name, group in groups.items():
+            keys = [(r.value_type, r.by_reference) for r in group]
+            if len(group) == 1 and name not in _RESERVED:
+                out[group[0].row] = name
+            elif len(set(keys)) == len(keys):
+                types = [vt for vt, _ in keys]
+                for r in group:
+                    suffix = f"_{snake(r.value_type)}" if len(set(types)) > 1 else ""
+                    if name in _RESERVED and not suffix:
+                        suffix = f"_{snake(r.value_type)}"
+                    out[r.row] = name + suffix + ("_by_reference" if r.by_reference else "")
+            else:
+                for i, r in enumerate(group):
+                    out[r.row] = name if i == 0 and name not in _RESERVED else f"{name}_row{r.row}"
         return out
 
     # -- rows -------------------------------------------------------------------------------
@@ -414,7 +429,7 @@ def _name_required(row: Any) -> bool:
 
 
 def _required(row: Any) -> bool:
-    return row.requirement == "M" and row.predicate is None and _vm(row.vm)[0] >= 1
+    return row.requirement == "M" and not row.predicate and _vm(row.vm)[0] >= 1
 
 
 def _tree(rows: list[Any]) -> dict[str | None, list[Any]]:

@@ -1,10 +1,32 @@
-"""Structured Reporting: content trees built from PS3.16's templates, written fast, read back.
+"""Structured Reporting: TID 1500 measurement reports and Key Object Selection documents,
+built from the template builders generated from PS3.16, written fast, and read back.
 
-Modules: :mod:`~iodkit.sr.content` (content items and their values), :mod:`~iodkit.sr.encode`
-(content trees straight to bytes), :mod:`~iodkit.sr.decode` (bytes to content trees),
-:mod:`~iodkit.sr.template` (the runtime of the generated template builders,
-``iodkit.templates``), :mod:`~iodkit.sr.valuesets` (value set constraints and the one rule for
-coded values).
+Writing a TID 1500 Measurement Report::
+
+    from iodkit.sr import (ImageRegion, Measurement, MeasurementReport, PlanarROIMeasurements,
+                           Scoord)
+
+    nodule = PlanarROIMeasurements(
+        tracking_identifier="nodule 1", finding_type=NODULE, finding_sites=[LUNG],
+        region=ImageRegion(Scoord("POLYLINE", outline), source_image=ct[12]),
+        measurements=[Measurement(AREA, 42.0, MM2)],
+    )
+    MeasurementReport([nodule]).save("report.dcm", evidence=ct)
+
+Reading any SR document (highdicom's query methods and semantics)::
+
+    from iodkit.sr import read_sr
+    doc = read_sr("report.dcm")
+    groups = doc.get_planar_roi_measurement_groups(finding_type=NODULE)
+
+Modules: :mod:`~iodkit.sr.report` (TID 1500), :mod:`~iodkit.sr.groups` (TID 1410, 1411,
+1501), :mod:`~iodkit.sr.measurements` (TID 300, 1419, 310, 4019), :mod:`~iodkit.sr.context`
+(TID 1001-1010, 1204, 1600), :mod:`~iodkit.sr.kos` (TID 2010), :mod:`~iodkit.sr.reader`,
+:mod:`~iodkit.sr.document` (the SR IODs), :mod:`~iodkit.sr.content` (content items),
+:mod:`~iodkit.sr.encode` / :mod:`~iodkit.sr.decode` (trees to bytes and back),
+:mod:`~iodkit.sr.template` (the runtime of the generated ``iodkit.templates``),
+:mod:`~iodkit.sr.valuesets` (the rule for coded values), :mod:`~iodkit.sr.conditions`,
+:mod:`~iodkit.sr.match` (template rows of read items).
 """
 
 from iodkit.sr.content import (
@@ -16,13 +38,78 @@ from iodkit.sr.content import (
     Scoord3D,
     Tcoord,
 )
+from iodkit.sr.context import (
+    DeviceObserver,
+    DeviceSubject,
+    FetusSubject,
+    PersonObserver,
+    SpecimenSubject,
+)
+from iodkit.sr.document import DocumentError, SRDocumentWriter
+from iodkit.sr.groups import (
+    ImageMeasurements,
+    ImageRegion,
+    ImageRegion3D,
+    MeasurementGroup,
+    MeasurementsAndQualitativeEvaluations,
+    PlanarROIMeasurements,
+    PlanarROIMeasurementsAndQualitativeEvaluations,
+    ReferencedSegment,
+    ReferencedSegmentationFrame,
+    RegionInSpace,
+    VolumeSurface,
+    VolumetricROIMeasurements,
+    VolumetricROIMeasurementsAndQualitativeEvaluations,
+)
+from iodkit.sr.measurements import (
+    AlgorithmIdentification,
+    FindingSite,
+    Measurement,
+    MeasurementProperties,
+    QualitativeEvaluation,
+)
+from iodkit.sr.reader import SRDocument, SRReadError, read_sr
+from iodkit.sr.report import MeasurementReport
+from iodkit.sr.template import TemplateError
+from iodkit.sr.valuesets import ValueSetError
 
 __all__ = [
+    "AlgorithmIdentification",
     "ContentError",
     "ContentItem",
+    "DeviceObserver",
+    "DeviceSubject",
+    "DocumentError",
+    "FetusSubject",
+    "FindingSite",
+    "ImageMeasurements",
+    "ImageRegion",
+    "ImageRegion3D",
+    "Measurement",
+    "MeasurementGroup",
+    "MeasurementProperties",
+    "MeasurementReport",
+    "MeasurementsAndQualitativeEvaluations",
     "Numeric",
+    "PersonObserver",
+    "PlanarROIMeasurements",
+    "PlanarROIMeasurementsAndQualitativeEvaluations",
+    "QualitativeEvaluation",
     "Reference",
+    "ReferencedSegment",
+    "ReferencedSegmentationFrame",
+    "RegionInSpace",
+    "SRDocument",
+    "SRDocumentWriter",
+    "SRReadError",
     "Scoord",
     "Scoord3D",
+    "SpecimenSubject",
     "Tcoord",
+    "TemplateError",
+    "ValueSetError",
+    "VolumeSurface",
+    "VolumetricROIMeasurements",
+    "VolumetricROIMeasurementsAndQualitativeEvaluations",
+    "read_sr",
 ]

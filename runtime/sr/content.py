@@ -397,9 +397,6 @@ class ContentItem:
     def __iter__(self) -> Iterator[ContentItem]:
         return iter(self.children)
 
-    def __len__(self) -> int:
-        return len(self.children)
-
     def walk(self, path: tuple[int, ...] = (1,)) -> Iterator[tuple[tuple[int, ...], ContentItem]]:
         """Every item below and including this one, depth first, with its position path
         (1-based, as Referenced Content Item Identifier counts, PS3.3 C.17.3.2.5)."""

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from iodkit.codes import Code
+from iodkit.sr.conditions import violations
 from iodkit.sr.content import (
     ContentError,
     ContentItem,
@@ -64,11 +65,9 @@ class Row:
 
     ``concept``: the concept name — a :class:`Code` when the row fixes it (EV, or DT which a
     builder fills in by default), else a constraint on the name the user gives. ``values``:
-    the value set constraint of a CODE row; ``units``: of a NUM row. ``predicate``: the parsed
-    condition when it speaks only of other rows' presence — ``("xor", labels)``, ``("if",
-    labels)`` (required if all present), ``("iff", labels)``, ``("ifnot", labels)`` (required
-    if none present), ``("oneof", labels)`` (at least one of); None when it cannot be decided
-    from the tree being built (the validator judges it).
+    the value set constraint of a CODE row; ``units``: of a NUM row. ``predicate``: the
+    condition as the spec parsed it (a list of clauses, :mod:`iodkit.sr.conditions`), decided
+    on the builder's own values where they decide it; None when the words were not parsed.
     """
 
     label: str
@@ -81,7 +80,7 @@ class Row:
     vm: tuple[int, int | None] = (1, 1)
     requirement: str = "U"
     condition: str = ""
-    predicate: tuple[str, tuple[str, ...]] | None = None
+    predicate: tuple[dict[str, Any], ...] | None = None
     values: Constraint = None
     units: Constraint = None
     graphic_types: tuple[str, ...] = ()
@@ -128,16 +127,23 @@ class TemplateNode:
     __rows__: ClassVar[tuple[Row, ...]] = ()
     __by_name__: ClassVar[dict[str, Row]] = {}
     __by_label__: ClassVar[dict[str, Row]] = {}
-    __slots__ = ("_values", "_name")
+    __names__: ClassVar[dict[str, str]] = {}
+    __nested__: ClassVar[tuple[type[TemplateNode], ...]] = ()
+    __slots__ = ("_values", "_name", "_made")
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         rows = vars(cls).get("__rows__", cls.__rows__)
         cls.__by_name__ = {r.name: r for r in rows}
         cls.__by_label__ = {r.label: r for r in rows}
-        for value in vars(cls).values():
-            if isinstance(value, type) and issubclass(value, TemplateNode):
-                value.__outer__ = cls  # type: ignore[attr-defined]
+        cls.__names__ = {r.label: r.name for r in rows}
+        cls.__nested__ = tuple(
+            v
+            for k, v in vars(cls).items()
+            if k != "__outer__" and isinstance(v, type) and issubclass(v, TemplateNode)
+        )
+        for value in cls.__nested__:
+            value.__outer__ = cls  # type: ignore[attr-defined]
 
     def __init__(self, **values: Any) -> None:
         self._init(values)
@@ -147,6 +153,7 @@ class TemplateNode:
         """Body of the generated typed ``__init__``: check and keep every argument given."""
         self._values: dict[str, Any] = {}
         self._name: Code | None = None
+        self._made: list[ContentItem] | None = None
         cls = type(self)
         for key, value in args.items():
             if value is None or key in ("self", "_", "__class__"):
@@ -195,6 +202,14 @@ class TemplateNode:
         return self._check_one(row, value)
 
     def _check_one(self, row: Row, value: Any) -> Any:
+        if row.by_reference:  # "R-": the item is placed by value elsewhere in the tree
+            if not isinstance(value, TemplateNode | ContentItem):
+                raise self.fail(
+                    row,
+                    "a by-reference row takes the builder (or content item) it refers to, "
+                    f"placed by value elsewhere in the document; got {type(value).__name__}",
+                )
+            return value
         if row.include is not None:
             cls = _resolve_class(type(self), row.include)
             if not isinstance(value, cls):
@@ -265,7 +280,8 @@ class TemplateNode:
             raise self.fail(row, f"Graphic Type {graphic_type} is not allowed here")
 
     def _check_rows(self) -> None:
-        """Mandatory rows and the conditions decidable from which rows are present."""
+        """Mandatory rows, and the conditions (PS3.16 6.1.8) decidable from this builder's
+        values (:mod:`iodkit.sr.conditions`)."""
         values = self._values
         row = self.__row__
         if row is not None and not row.concept_fixed and self._name is None:
@@ -281,38 +297,45 @@ class TemplateNode:
             )
         ):
             raise self.fail(row, f"value is required (the {row.value_type} of this row)")
-        by_label = self.__by_label__
-        present = {r.label for r in self.__rows__ if r.name in values}
         for r in self.__rows__:
-            here = r.label in present
-            if r.requirement == "M" and not here and r.predicate is None:
-                raise self.fail(r, f"{r.name} is required (M)")
             if r.predicate is None:
+                if r.requirement == "M" and r.name not in values:
+                    raise self.fail(r, f"{r.name} is required (M)")
                 continue
-            kind, labels = r.predicate
-            others = [lab for lab in labels if lab in by_label]
-            count = sum(lab in present for lab in others)
-            mandatory = r.requirement in ("M", "MC")
-            if kind == "xor":
-                if here and count:
-                    both = ", ".join(by_label[lab].name for lab in others if lab in present)
-                    raise self.fail(r, f"{r.name} and {both} exclude each other ({r.condition})")
-                if mandatory and not here and not count:
-                    names = ", ".join([r.name, *(by_label[lab].name for lab in others)])
-                    raise self.fail(r, f"one of {names} is required ({r.condition})")
-            elif kind == "oneof":
-                if mandatory and not here and not count:
-                    names = ", ".join([r.name, *(by_label[lab].name for lab in others)])
-                    raise self.fail(r, f"at least one of {names} is required ({r.condition})")
-            elif kind in ("if", "iff"):
-                holds = bool(others) and count == len(others)
-                if mandatory and holds and not here:
-                    raise self.fail(r, f"{r.name} is required ({r.condition})")
-                if kind == "iff" and here and not holds:
-                    raise self.fail(r, f"{r.name} is not allowed here ({r.condition})")
-            elif kind == "ifnot":
-                if mandatory and not count and not here:
-                    raise self.fail(r, f"{r.name} is required ({r.condition})")
+            problems = violations(r.label, r.requirement, r.predicate, self, self.__names__)
+            if problems:
+                raise self.fail(r, f"{r.name} {problems[0]} ({r.condition})")
+
+    # -- the facts conditions ask (iodkit.sr.conditions.Facts) ------------------------------
+    def row_count(self, label: str) -> int | None:
+        row = self.__by_label__.get(label)
+        if row is None:
+            return None  # a row at another nesting level, or of another template
+        value = self._values.get(row.name)
+        if value is None:
+            return 0
+        return len(value) if isinstance(value, list) else 1
+
+    def row_values(self, label: str) -> list[Any] | None:
+        row = self.__by_label__.get(label)
+        if row is None:
+            return None
+        value = self._values.get(row.name)
+        items = [] if value is None else value if isinstance(value, list) else [value]
+        return [v._values.get("value") if isinstance(v, TemplateNode) else v for v in items]
+
+    def row_concepts(self, label: str) -> list[Code] | None:
+        row = self.__by_label__.get(label)
+        if row is None:
+            return None
+        value = self._values.get(row.name)
+        items = [] if value is None else value if isinstance(value, list) else [value]
+        out = []
+        for v in items:
+            name = v.concept_name if isinstance(v, TemplateNode) else row.concept
+            if isinstance(name, Code):
+                out.append(name)
+        return out
 
     def check_bindings(self, bindings: dict[str, Constraint], where: str) -> None:
         """Check the values whose constraint is a template parameter against what an INCLUDE
@@ -339,6 +362,29 @@ class TemplateNode:
                 elif r.value_type == "NUM" and isinstance(r.units, Param) and v.unit is not None:
                     check_code(v.unit, resolve(r.units, bindings), f"{where} → {self.where(r)}")
 
+    @classmethod
+    def row(cls, label: str) -> Row:
+        """The row ``label`` of this template, at any nesting level (``row("6")``)."""
+        for r in cls.__rows__:
+            if r.label == label:
+                return r
+        if cls.__row__ is not None and cls.__row__.label == label:
+            return cls.__row__
+        for value in cls.__nested__:
+            try:
+                return value.row(label)
+            except KeyError:
+                continue
+        raise KeyError(f"{cls.__source__} has no row {label!r}")
+
+    @classmethod
+    def concept(cls, label: str) -> Code:
+        """The concept name row ``label`` fixes (its EV or DT code)."""
+        concept = cls.row(label).concept
+        if not isinstance(concept, Code):
+            raise KeyError(f"{cls.__source__} row {label} fixes no concept name")
+        return concept
+
     # -- reading back -----------------------------------------------------------------------
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
@@ -358,11 +404,12 @@ class TemplateNode:
     def content(self, relationship: str | None = None) -> list[ContentItem]:
         """The content items this node makes: one item when it is a row (with its children),
         the items of its top rows otherwise. ``relationship`` is the including row's, given to
-        top rows that have none of their own."""
-        row = self.__row__
-        if row is None:
-            return self._children(relationship)
-        return [self.item(relationship)]
+        top rows that have none of their own. Made once: a by-reference row elsewhere points
+        at these very items."""
+        if self._made is None:
+            row = self.__row__
+            self._made = self._children(relationship) if row is None else [self.item(relationship)]
+        return self._made
 
     def item(self, relationship: str | None = None) -> ContentItem:
         row = self.__row__
@@ -399,7 +446,9 @@ class TemplateNode:
                 continue
             rel = r.relationship or relationship
             for v in value if isinstance(value, list) else [value]:
-                if isinstance(v, TemplateNode):
+                if r.by_reference:  # resolved to a path when the document is written
+                    out.append(ContentItem(None, None, v, relationship=rel, check=False))
+                elif isinstance(v, TemplateNode):
                     out.extend(v.content(rel))
                 else:
                     name = r.concept if isinstance(r.concept, Code) else None
