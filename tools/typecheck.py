@@ -35,8 +35,14 @@ def package_dirs(root: Path = ROOT) -> dict[str, Path]:
 def iodkit_sources(root: Path = ROOT) -> list[BuildSource]:
     """One source per ``.py`` file of the mapped folders, named as ``import`` would name it."""
     sources: list[BuildSource] = []
-    for package, folder in package_dirs(root).items():
+    mapped = package_dirs(root)
+    for package, folder in mapped.items():
+        # a sub-folder mapped to a name of its own (generated/templates -> iodkit.templates)
+        # is checked under that name only
+        inner = [f for f in mapped.values() if f != folder and folder in f.parents]
         for path in sorted(folder.rglob("*.py")):
+            if any(f in path.parents for f in inner):
+                continue
             parts = list(path.relative_to(folder).with_suffix("").parts)
             if parts[-1] == "__init__":
                 parts.pop()

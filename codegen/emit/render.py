@@ -19,7 +19,7 @@ from .names import class_name
 from .plan import PACKAGE, FileDef, IodDef, Plan, annotation_in
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-GENERATED_PACKAGES = ("modules", "iods", "codes", "rules/iods", "rules/tables")
+GENERATED_PACKAGES = ("modules", "iods", "codes", "rules/iods", "rules/tables", "templates")
 
 
 def _docstring(text: str, indent: int = 0) -> str:
@@ -277,6 +277,13 @@ def render(
     )
     if progress:
         progress(f"rendered {len(plan.iods)} IOD files and {len(plan.code_tables)} code tables")
+    if ed.templates:
+        from .templates import render_templates
+
+        templates = render_templates(ed, env, head)
+        out.update(templates)
+        if progress:
+            progress(f"rendered {len(templates) - 1} template builders")
     return out
 
 

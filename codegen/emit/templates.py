@@ -88,6 +88,7 @@ class TemplateDef:
     node: NodeDef
     imports: list[str] = field(default_factory=list)  # template modules used in annotations
     uses: dict[str, bool] = field(default_factory=dict)
+    code: str = ""  # the generated expressions and annotations (what the imports serve)
 
 
 def module_name(tid: str) -> str:
@@ -207,40 +208,51 @@ class TemplatePlanner:
         rel = snake(row.relationship) + "_" if row.relationship else ""
         return f"{rel}{snake(row.value_type)}" if row.value_type else f"row_{row.row}"
 
-    def _names(self, rows: list[Any]) -> dict[str, str]:
+    def _names(self, rows: list[Any]) -> list[str]:
         """Sibling rows named alike are told apart by value type and by "R-" (by reference)
-        where that suffices, else by their row label."""
-        base = {r.row: self._base_name(r) for r in rows}
-        groups: dict[str, list[Any]] = {}
-        for r in rows:
-            groups.setdefault(base[r.row], []).append(r)
-        out: dict[str, str] = {}
-        for name, group in groups.items():
-            keys = [(r.value_type, r.by_reference) for r in group]
-            if len(group) == 1 and name not in _RESERVED:
-                out[group[0].row] = name
+        where that suffices, else by their row label (a few tables repeat a label: then by
+        position too). One name per row, in order."""
+        base = [self._base_name(r) for r in rows]
+        groups: dict[str, list[int]] = {}
+        for i, name in enumerate(base):
+            groups.setdefault(name, []).append(i)
+        out = [""] * len(rows)
+        for name, members in groups.items():
+            keys = [(rows[i].value_type, rows[i].by_reference) for i in members]
+            types = [vt for vt, _ in keys]
+            if len(members) == 1 and name not in _RESERVED:
+                out[members[0]] = name
             elif len(set(keys)) == len(keys):
-                types = [vt for vt, _ in keys]
-                for r in group:
+                for i in members:
+                    r = rows[i]
                     suffix = f"_{snake(r.value_type)}" if len(set(types)) > 1 else ""
                     if name in _RESERVED and not suffix:
                         suffix = f"_{snake(r.value_type)}"
-                    out[r.row] = name + suffix + ("_by_reference" if r.by_reference else "")
+                    out[i] = name + suffix + ("_by_reference" if r.by_reference else "")
             else:
-                for i, r in enumerate(group):
-                    out[r.row] = name if i == 0 and name not in _RESERVED else f"{name}_row{r.row}"
+                for k, i in enumerate(members):
+                    out[i] = (
+                        name if k == 0 and name not in _RESERVED else f"{name}_row{rows[i].row}"
+                    )
+        seen: dict[str, int] = {}
+        for i, name in enumerate(out):  # repeated row labels: number what is left alike
+            seen[name] = seen.get(name, 0) + 1
+            if seen[name] > 1:
+                out[i] = f"{name}_{seen[name]}"
         return out
 
     # -- rows -------------------------------------------------------------------------------
     def template(self, t: Any) -> TemplateDef:
         tdef = TemplateDef(t.tid, module_name(t.tid), NodeDef("", "", "", None))
         self._imports: set[str] = set()
+        self._module = tdef.module
+        self._code: list[str] = []
         self._uses = {"datetime": False, "dataset": False, "literal": False, "any": False}
         children = _tree(t.rows)
         top = children[None]
         cls = self.class_of(t.tid)
         if len(top) == 1 and top[0].value_type != "INCLUDE":
-            node = self.node(t, cls, cls, top[0], children.get(top[0].row, []), children)
+            node = self.node(t, cls, cls, top[0], children.get(id(top[0]), []), children)
             node.template_root = top[0].value_type == "CONTAINER"
         else:
             node = self.node(t, cls, cls, None, top, children)
@@ -248,6 +260,7 @@ class TemplatePlanner:
         tdef.node = node
         tdef.imports = sorted(self._imports - {tdef.module})
         tdef.uses = self._uses
+        tdef.code = "\n".join([*self._code, *(a.annotation for a in _all_args(node))])
         return tdef
 
     def node(
@@ -257,7 +270,7 @@ class TemplatePlanner:
         qualname: str,
         row: Any,
         rows: list[Any],
-        children: dict[str | None, list[Any]],
+        children: dict[int | None, list[Any]],
     ) -> NodeDef:
         names = self._names(rows)
         node = NodeDef(name, qualname, "", self.row_def(t, row, "value", None) if row else None)
@@ -281,18 +294,20 @@ class TemplatePlanner:
                     )
                 )
             node.doc = f"Row {row.row} of {self.source} TID {t.tid}: {self.summary(row)}."
-        for r in rows:
+        for r, name in zip(rows, names, strict=True):
             nested: NodeDef | None = None
-            kids = children.get(r.row, [])
-            if r.value_type != "INCLUDE" and (kids or _name_required(r)):
-                cname = class_name(names[r.row].replace("_", " "))
+            kids = children.get(id(r), [])
+            if r.value_type != "INCLUDE" and not r.by_reference and (kids or _name_required(r)):
+                cname = class_name(name.replace("_", " "))
+                if cname in qualname.split("."):  # a row named as its template: no shadowing
+                    cname += "Row"
                 nested = self.node(t, cname, f"{qualname}.{cname}", r, kids, children)
                 node.nested.append(nested)
-            rd = self.row_def(t, r, names[r.row], nested.name if nested else None)
+            rd = self.row_def(t, r, name, nested.name if nested else None)
             node.rows.append(rd)
-            node.args.append(
-                ArgDef(names[r.row], self._arg_annotation(r, nested), _required(r), rd.doc)
-            )
+            ann = self._arg_annotation(r, nested)
+            self._code.append(ann)
+            node.args.append(ArgDef(name, ann, _required(r), rd.doc))
         return node
 
     def _annotation(self, vt: str) -> str:
@@ -306,8 +321,11 @@ class TemplatePlanner:
     def _arg_annotation(self, r: Any, nested: NodeDef | None) -> str:
         if r.value_type == "INCLUDE" and r.concept is not None and r.concept.tid:
             mod = module_name(r.concept.tid)
-            self._imports.add(mod)
-            one = f"{mod}.{self.class_of(r.concept.tid)}"
+            if mod == self._module:  # a template that includes itself (TID 4006 → 4006)
+                one = self.class_of(r.concept.tid)
+            else:
+                self._imports.add(mod)
+                one = f"{mod}.{self.class_of(r.concept.tid)}"
         elif nested is not None:
             one = nested.qualname
             if _fixed(r) and r.value_type not in ("CONTAINER", "INCLUDE"):
@@ -331,9 +349,12 @@ class TemplatePlanner:
             mod = module_name(c.tid)
             kw.append(f'include="{PACKAGE}.{mod}:{self.class_of(c.tid)}"')
             if r.bindings:
+                merged: dict[str, list[Any]] = {}
+                for b in r.bindings:  # a parameter bound twice gets both values
+                    merged.setdefault(b.parameter.lstrip("$"), []).extend(b.values)
                 pairs = ", ".join(
-                    f"{_q(repr(b.parameter.lstrip('$')))}: {constraint_expr(b.values)}"
-                    for b in r.bindings
+                    f"{_q(repr(name))}: {constraint_expr(values)}"
+                    for name, values in merged.items()
                 )
                 kw.append(f"bindings={{{pairs}}}")
         elif c is not None:
@@ -364,6 +385,7 @@ class TemplatePlanner:
         if builder:
             kw.append(f"builder={_q(repr(builder))}")
         expr = "Row(" + ", ".join(args + kw) + ")"
+        self._code.append(expr)
         return RowDef(
             r.row, name, expr, f"{self.source} TID {t.tid}, row {r.row}: {self.summary(r)}."
         )
@@ -432,14 +454,19 @@ def _required(row: Any) -> bool:
     return row.requirement == "M" and not row.predicate and _vm(row.vm)[0] >= 1
 
 
-def _tree(rows: list[Any]) -> dict[str | None, list[Any]]:
-    """Children of each row label by nesting level (None: the template's top rows)."""
-    out: dict[str | None, list[Any]] = {None: []}
+def _all_args(node: NodeDef) -> list[ArgDef]:
+    return [*node.args, *(a for inner in node.nested for a in _all_args(inner))]
+
+
+def _tree(rows: list[Any]) -> dict[int | None, list[Any]]:
+    """Children of each row (by ``id``: a few tables repeat a label) by nesting level (None:
+    the template's top rows)."""
+    out: dict[int | None, list[Any]] = {None: []}
     stack: list[Any] = []
     for r in rows:
         while stack and stack[-1].nl >= r.nl:
             stack.pop()
-        parent = stack[-1].row if stack and r.nl > 0 else None
+        parent = id(stack[-1]) if stack and r.nl > 0 else None
         out.setdefault(parent, []).append(r)
         stack.append(r)
     return out
@@ -468,21 +495,24 @@ _RUNTIME_NAMES = {
 }
 
 
-def _import_block(body: str, tdef: TemplateDef) -> str:
-    """Exactly the imports the rendered body uses (ruff checks generated code too)."""
+def _import_block(tdef: TemplateDef) -> str:
+    """Exactly the imports the generated expressions and annotations use (ruff checks
+    generated code too; docstrings are not searched)."""
+    # every class is a TemplateNode and every __init__ takes **_: Any; string literals in the
+    # rows (concept meanings, conditions) are no use of a name
+    body = re.sub(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'', '""', tdef.code)
+    body += "\nAny TemplateNode"
     lines: list[str] = []
     if "datetime." in body:
         lines.append("import datetime")
     if "Sequence[" in body:
         lines.append("from collections.abc import Sequence")
-    typing = [
-        n
-        for n in ("TYPE_CHECKING", "Any", "Literal")
-        if n == "TYPE_CHECKING"
-        and tdef.imports
-        or n != "TYPE_CHECKING"
-        and re.search(rf"\b{n}\b", body)
-    ]
+    needs = {
+        "TYPE_CHECKING": any(re.search(rf"\b{m}\.", body) for m in tdef.imports),
+        "Any": True,
+        "Literal": "Literal[" in body,
+    }
+    typing = [n for n, used in needs.items() if used]
     lines.append(f"from typing import {', '.join(typing)}")
     if re.search(r"\bDataset\b", body):
         lines += ["", "from pydicom.dataset import Dataset"]
@@ -491,9 +521,10 @@ def _import_block(body: str, tdef: TemplateDef) -> str:
         used = [n for n in names if re.search(rf"(?<![\w.]){n}\b", body)]
         if used:
             lines.append(f"from {module} import {', '.join(used)}")
-    if tdef.imports:
+    used = [m for m in tdef.imports if re.search(rf"\b{m}\.", body)]
+    if used:
         lines += ["", "if TYPE_CHECKING:"]
-        lines += [f"    from {PACKAGE} import {m}" for m in tdef.imports]
+        lines += [f"    from {PACKAGE} import {m}" for m in used]
     return "\n".join(lines)
 
 
@@ -512,20 +543,33 @@ def render_templates(ed: Any, env: Any, head: str) -> dict[str, str]:
             header=head,
             doc=f"TID {tdef.tid} {t.name} — {planner.source}.",
         )
-        body = tmpl.render(imports="", **context)
-        out[f"templates/{tdef.module}.py"] = tmpl.render(
-            imports=_import_block(body, tdef), **context
-        )
+        out[f"templates/{tdef.module}.py"] = tmpl.render(imports=_import_block(tdef), **context)
         entries.append((tdef.tid, tdef.module, tdef.node.name))
     index = [
         head,
         f'"""Template builders of PS3.16 {ed.edition}, one module per template: '
         "``from iodkit.templates import tid1500``.\n\n"
-        'Generated; see :mod:`iodkit.sr.template` for how they behave."""',
+        "Generated into ``generated/templates/`` and installed as ``iodkit.templates``; see "
+        ':mod:`iodkit.sr.template` for how the builders behave."""',
         "",
+        "from __future__ import annotations",
+        "",
+        "import importlib",
+        "from typing import Any",
+        "",
+        "#: TID → (module, builder class)",
         "TEMPLATES: dict[str, tuple[str, str]] = {",
         *(f'    "{tid}": ("{mod}", "{cls}"),' for tid, mod, cls in entries),
         "}",
+        "",
+        "",
+        "def template_class(tid: str | int) -> Any:",
+        '    """The builder class of template ``tid`` ("1500", 1410, "10003A")."""',
+        "    key = str(tid).upper()",
+        "    if key not in TEMPLATES:",
+        '        raise KeyError(f"TID {tid} is not a template of the generated edition")',
+        "    module, name = TEMPLATES[key]",
+        '    return getattr(importlib.import_module(f"{__name__}.{module}"), name)',
         "",
     ]
     out["templates/__init__.py"] = "\n".join(index)

@@ -29,49 +29,54 @@ Modules: :mod:`~iodkit.sr.report` (TID 1500), :mod:`~iodkit.sr.groups` (TID 1410
 :mod:`~iodkit.sr.match` (template rows of read items).
 """
 
-from iodkit.sr.content import (
-    ContentError,
-    ContentItem,
-    Numeric,
-    Reference,
-    Scoord,
-    Scoord3D,
-    Tcoord,
-)
-from iodkit.sr.context import (
-    DeviceObserver,
-    DeviceSubject,
-    FetusSubject,
-    PersonObserver,
-    SpecimenSubject,
-)
-from iodkit.sr.document import DocumentError, SRDocumentWriter
-from iodkit.sr.groups import (
-    ImageMeasurements,
-    ImageRegion,
-    ImageRegion3D,
-    MeasurementGroup,
-    MeasurementsAndQualitativeEvaluations,
-    PlanarROIMeasurements,
-    PlanarROIMeasurementsAndQualitativeEvaluations,
-    ReferencedSegment,
-    ReferencedSegmentationFrame,
-    RegionInSpace,
-    VolumeSurface,
-    VolumetricROIMeasurements,
-    VolumetricROIMeasurementsAndQualitativeEvaluations,
-)
-from iodkit.sr.measurements import (
-    AlgorithmIdentification,
-    FindingSite,
-    Measurement,
-    MeasurementProperties,
-    QualitativeEvaluation,
-)
-from iodkit.sr.reader import SRDocument, SRReadError, read_sr
-from iodkit.sr.report import MeasurementReport
-from iodkit.sr.template import TemplateError
-from iodkit.sr.valuesets import ValueSetError
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# name -> module; loaded on first use, so the generated template modules (which import
+# iodkit.sr.content) and this package can import each other in any order
+_EXPORTS = {
+    "ContentError": "content",
+    "ContentItem": "content",
+    "Numeric": "content",
+    "Reference": "content",
+    "Scoord": "content",
+    "Scoord3D": "content",
+    "Tcoord": "content",
+    "DeviceObserver": "context",
+    "DeviceSubject": "context",
+    "FetusSubject": "context",
+    "PersonObserver": "context",
+    "SpecimenSubject": "context",
+    "DocumentError": "document",
+    "SRDocumentWriter": "document",
+    "ImageMeasurements": "groups",
+    "ImageRegion": "groups",
+    "ImageRegion3D": "groups",
+    "MeasurementGroup": "groups",
+    "MeasurementsAndQualitativeEvaluations": "groups",
+    "PlanarROIMeasurements": "groups",
+    "PlanarROIMeasurementsAndQualitativeEvaluations": "groups",
+    "ReferencedSegment": "groups",
+    "ReferencedSegmentationFrame": "groups",
+    "RegionInSpace": "groups",
+    "VolumeSurface": "groups",
+    "VolumetricROIMeasurements": "groups",
+    "VolumetricROIMeasurementsAndQualitativeEvaluations": "groups",
+    "AlgorithmIdentification": "measurements",
+    "FindingSite": "measurements",
+    "Measurement": "measurements",
+    "MeasurementProperties": "measurements",
+    "QualitativeEvaluation": "measurements",
+    "SRDocument": "reader",
+    "SRReadError": "reader",
+    "read_sr": "reader",
+    "MeasurementReport": "report",
+    "KeyObjectSelection": "kos",
+    "TemplateError": "template",
+    "ValueSetError": "valuesets",
+}
 
 __all__ = [
     "AlgorithmIdentification",
@@ -85,6 +90,7 @@ __all__ = [
     "ImageMeasurements",
     "ImageRegion",
     "ImageRegion3D",
+    "KeyObjectSelection",
     "Measurement",
     "MeasurementGroup",
     "MeasurementProperties",
@@ -113,3 +119,58 @@ __all__ = [
     "VolumetricROIMeasurementsAndQualitativeEvaluations",
     "read_sr",
 ]
+
+if TYPE_CHECKING:
+    from iodkit.sr.content import (
+        ContentError,
+        ContentItem,
+        Numeric,
+        Reference,
+        Scoord,
+        Scoord3D,
+        Tcoord,
+    )
+    from iodkit.sr.context import (
+        DeviceObserver,
+        DeviceSubject,
+        FetusSubject,
+        PersonObserver,
+        SpecimenSubject,
+    )
+    from iodkit.sr.document import DocumentError, SRDocumentWriter
+    from iodkit.sr.groups import (
+        ImageMeasurements,
+        ImageRegion,
+        ImageRegion3D,
+        MeasurementGroup,
+        MeasurementsAndQualitativeEvaluations,
+        PlanarROIMeasurements,
+        PlanarROIMeasurementsAndQualitativeEvaluations,
+        ReferencedSegment,
+        ReferencedSegmentationFrame,
+        RegionInSpace,
+        VolumeSurface,
+        VolumetricROIMeasurements,
+        VolumetricROIMeasurementsAndQualitativeEvaluations,
+    )
+    from iodkit.sr.kos import KeyObjectSelection
+    from iodkit.sr.measurements import (
+        AlgorithmIdentification,
+        FindingSite,
+        Measurement,
+        MeasurementProperties,
+        QualitativeEvaluation,
+    )
+    from iodkit.sr.reader import SRDocument, SRReadError, read_sr
+    from iodkit.sr.report import MeasurementReport
+    from iodkit.sr.template import TemplateError
+    from iodkit.sr.valuesets import ValueSetError
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value

@@ -116,6 +116,9 @@ def violations(
         if k in c
     ]
     mandatory = requirement in ("M", "MC") and all(g is True for g in gates)
+    # the XOR partners stand in for this row where another clause requires it
+    peers = [str(r) for c in clauses if isinstance(c, dict) and "xor" in c for r in c["xor"]]
+    satisfied = present or any(facts.row_count(r) for r in peers if r != label)
     for clause in clauses:
         if not isinstance(clause, dict):
             continue
@@ -134,13 +137,13 @@ def violations(
                 out.append(f"or another of {rows([r for r in wanted if r != label])} is required")
         elif "if" in clause:
             holds = evaluate(clause["if"], facts)
-            if holds is True and requirement in ("M", "MC") and not present:
+            if holds is True and requirement in ("M", "MC") and not satisfied:
                 out.append("is required: its condition holds")
             elif holds is False and requirement == "UC" and present:
                 out.append("may be present only when its condition holds")
         elif "iff" in clause:
             holds = evaluate(clause["iff"], facts)
-            if holds is True and requirement in ("M", "MC") and not present:
+            if holds is True and requirement in ("M", "MC") and not satisfied:
                 out.append("is required: its condition holds")
             elif holds is False and present:
                 out.append("shall not be present: its condition does not hold")

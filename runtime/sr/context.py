@@ -17,22 +17,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import iodkit.templates.tid1001 as tid1001
+import iodkit.templates.tid1002 as tid1002
+import iodkit.templates.tid1003 as tid1003
+import iodkit.templates.tid1004 as tid1004
+import iodkit.templates.tid1006 as tid1006
+import iodkit.templates.tid1008 as tid1008
+import iodkit.templates.tid1009 as tid1009
+import iodkit.templates.tid1010 as tid1010
+import iodkit.templates.tid1204 as tid1204
+import iodkit.templates.tid1600 as tid1600
+import iodkit.templates.tid1601 as tid1601
+import iodkit.templates.tid1602 as tid1602
 from iodkit.codes import Code, context_group
 from iodkit.sr.content import ContentError, ContentItem, Reference, same_concept
-from iodkit.templates import (
-    tid1001,
-    tid1002,
-    tid1003,
-    tid1004,
-    tid1006,
-    tid1008,
-    tid1009,
-    tid1010,
-    tid1204,
-    tid1600,
-    tid1601,
-    tid1602,
-)
 
 __all__ = [
     "ENGLISH_US",

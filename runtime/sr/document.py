@@ -300,12 +300,19 @@ class SRDocumentWriter:
         )
         current, other = self._evidence_items
         root = self.root
-        content = m.SRDocumentContentModule(
+        content_module = m.SRDocumentContentModule
+        content = content_module(
             value_type="CONTAINER",
-            concept_name_code_sequence=[root.name],
+            concept_name_code_sequence=_items(
+                content_module, "concept_name_code_sequence", [root.name]
+            ),
             continuity_of_content=root.value,
             content_template_sequence=(
-                [{"mapping_resource": "DCMR", "template_identifier": root.template}]
+                _items(
+                    content_module,
+                    "content_template_sequence",
+                    [{"mapping_resource": "DCMR", "template_identifier": root.template}],
+                )
                 if root.template
                 else None
             ),
@@ -321,7 +328,11 @@ class SRDocumentWriter:
                 instance_number=ident.instance_number,
                 content_date=ident.date,
                 content_time=ident.time,
-                current_requested_procedure_evidence_sequence=current + other,
+                current_requested_procedure_evidence_sequence=_items(
+                    m.KeyObjectDocumentModule,
+                    "current_requested_procedure_evidence_sequence",
+                    current + other,
+                ),
             )
         else:
             modules["sr_document_series"] = m.SRDocumentSeriesModule(
@@ -330,7 +341,8 @@ class SRDocumentWriter:
                 series_number=ident.series_number,
                 series_description=ident.series_description,
             )
-            modules["sr_document_general"] = m.SRDocumentGeneralModule(
+            general = m.SRDocumentGeneralModule
+            modules["sr_document_general"] = general(
                 instance_number=ident.instance_number,
                 preliminary_flag="FINAL" if self.final else "PRELIMINARY",
                 completion_flag="COMPLETE" if self.complete else "PARTIAL",
@@ -338,19 +350,31 @@ class SRDocumentWriter:
                 content_date=ident.date,
                 content_time=ident.time,
                 verifying_observer_sequence=(
-                    [
-                        {
-                            "verifying_observer_name": self.verifying_observer,
-                            "verifying_organization": self.verifying_organization,
-                            "verification_date_time": ident.created,
-                        }
-                    ]
+                    _items(
+                        general,
+                        "verifying_observer_sequence",
+                        [
+                            {
+                                "verifying_observer_name": self.verifying_observer,
+                                "verifying_organization": self.verifying_organization,
+                                "verification_date_time": ident.created,
+                            }
+                        ],
+                    )
                     if self.verified
                     else None
                 ),
-                performed_procedure_code_sequence=self.performed_procedures,
-                current_requested_procedure_evidence_sequence=current or None,
-                pertinent_other_evidence_sequence=other or None,
+                performed_procedure_code_sequence=_items(
+                    general, "performed_procedure_code_sequence", self.performed_procedures
+                ),
+                current_requested_procedure_evidence_sequence=_items(
+                    general, "current_requested_procedure_evidence_sequence", current
+                )
+                or None,
+                pertinent_other_evidence_sequence=_items(
+                    general, "pertinent_other_evidence_sequence", other
+                )
+                or None,
             )
         ds = iod_class(**modules, sr_document_content=content).to_dataset(file_meta=True)
         encoder = Encoder()
@@ -365,6 +389,13 @@ class SRDocumentWriter:
         from iodkit.derived import write_dataset
 
         write_dataset(self.to_dataset(), target)
+
+
+def _items(module: Any, attribute: str, values: Sequence[Any]) -> list[Any]:
+    """``values`` (codes, or dicts of attribute values) as items of the sequence ``attribute``
+    of the generated ``module`` class, checked by its item builder as they are made."""
+    cls = module.item_type(attribute)
+    return [v.to_item(cls) if isinstance(v, Code) else cls(**v) for v in values]
 
 
 def _declare_utf8(ds: Dataset) -> None:

@@ -27,6 +27,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import iodkit.templates.tid1410 as tid1410
+import iodkit.templates.tid1411 as tid1411
+import iodkit.templates.tid1419 as tid1419
+import iodkit.templates.tid1501 as tid1501
 from iodkit.codes import Code
 from iodkit.sr.content import ContentError, ContentItem, Reference, Scoord, Scoord3D, as_code
 from iodkit.sr.measurements import (
@@ -36,7 +40,6 @@ from iodkit.sr.measurements import (
     QualitativeEvaluation,
     reference_to,
 )
-from iodkit.templates import tid1410, tid1411, tid1419, tid1501
 from pydicom.uid import generate_uid
 
 __all__ = [
@@ -212,16 +215,26 @@ class MeasurementGroup:
         return out
 
     def _roi_measurements(self) -> Any:
-        if not (self.measurements or self.finding_sites or self.method or self.algorithm):
+        if not self.measurements:
+            if self.finding_sites or self.method or self.algorithm:
+                raise ContentError(
+                    f"{type(self).__name__}: finding_sites, method and algorithm of an ROI group "
+                    "are written in TID 1419 (ROI Measurements, rows 1-4b), which holds at least "
+                    "one measurement (row 5, M); give a measurement, or leave them out"
+                )
             return None
         roi = tid1419.ROIMeasurements
         return roi(
             measurement_method=self.method,
-            finding_site=[s.builder(roi.FindingSite) for s in self.finding_sites]  # type: ignore[union-attr]
-            or None,
+            finding_site=[s.builder(roi.FindingSite) for s in self.sites] or None,
             algorithm_identification=self.algorithm.builder() if self.algorithm else None,
-            measurement=[m.roi_builder() for m in self.measurements] or None,
+            measurement=[m.roi_builder() for m in self.measurements],
         )
+
+    @property
+    def sites(self) -> list[FindingSite]:
+        """The finding sites, each a :class:`FindingSite`."""
+        return [FindingSite.of(s) for s in self.finding_sites]
 
     def builder(self) -> Any:  # pragma: no cover - each group defines it
         raise NotImplementedError
@@ -475,8 +488,7 @@ class ImageMeasurements(MeasurementGroup):
         return G(
             **self._identity(),
             measurement_method=self.method,
-            finding_site=[s.builder(G.FindingSite) for s in self.finding_sites]  # type: ignore[union-attr]
-            or None,
+            finding_site=[s.builder(G.FindingSite) for s in self.sites] or None,
             algorithm_identification=self.algorithm.builder() if self.algorithm else None,
             measurement=[m.tid300_builder() for m in self.measurements] or None,
             image_purpose_image=[reference_to(i, "source_images") for i in self.source_images]

@@ -18,9 +18,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import iodkit.templates.tid300 as tid300
+import iodkit.templates.tid310 as tid310
+import iodkit.templates.tid320 as tid320
+import iodkit.templates.tid1419 as tid1419
+import iodkit.templates.tid4019 as tid4019
+import iodkit.templates.tid4108 as tid4108
 from iodkit.codes import Code
 from iodkit.sr.content import ContentError, ContentItem, Numeric, Reference, Scoord, as_code
-from iodkit.templates import tid300, tid310, tid320, tid1419, tid4019, tid4108
 
 __all__ = [
     "AlgorithmIdentification",
@@ -110,6 +115,9 @@ class AlgorithmIdentification:
     version: str
     parameters: Sequence[str] = ()
     family: Code | None = None
+
+    def __post_init__(self) -> None:
+        self.parameters = tuple(self.parameters)
 
     def builder(self) -> Any:
         return tid4019.AlgorithmIdentification(
@@ -207,6 +215,11 @@ class Measurement:
             for s in _seq(self.finding_sites, f"{what}: finding_sites")
         ]
 
+    @property
+    def sites(self) -> list[FindingSite]:
+        """The finding sites, each a :class:`FindingSite`."""
+        return [FindingSite.of(s) for s in self.finding_sites]
+
     def numeric(self) -> Numeric:
         return Numeric(self.value, self.unit, self.qualifier)
 
@@ -235,8 +248,7 @@ class Measurement:
             )
         return _ROI.Measurement(
             **self._common(),
-            finding_site=[s.builder(_ROI.Measurement.FindingSite) for s in self.finding_sites]
-            or None,  # type: ignore[union-attr]
+            finding_site=[s.builder(_ROI.Measurement.FindingSite) for s in self.sites] or None,
             equivalent_meaning_of_concept_name=self.equivalent_meaning,
         )
 
@@ -264,8 +276,7 @@ class Measurement:
             )
         return _M300(
             **self._common(),
-            finding_site=[s.builder(_M300.FindingSite) for s in self.finding_sites]  # type: ignore[union-attr]
-            or None,
+            finding_site=[s.builder(_M300.FindingSite) for s in self.sites] or None,
             image_or_spatial_coordinates=images + coords or None,
             tracking_identifier=tracking,
             equivalent_meaning_of_concept_name_text=self.equivalent_meaning,

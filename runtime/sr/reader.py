@@ -29,6 +29,7 @@ import os
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
+import iodkit.templates.tid1500 as tid1500
 from iodkit.codes import Code
 from iodkit.sr.content import ContentItem, Reference, same_concept
 from iodkit.sr.context import read_observers, subject_class
@@ -51,7 +52,6 @@ from iodkit.sr.groups import (
 )
 from iodkit.sr.match import annotate
 from iodkit.sr.measurements import Measurement, QualitativeEvaluation
-from iodkit.templates import tid1500
 from pydicom.dataset import Dataset
 
 __all__ = ["SRDocument", "SRReadError", "read_sr"]
@@ -59,7 +59,7 @@ __all__ = ["SRDocument", "SRReadError", "read_sr"]
 _IMAGING_MEASUREMENTS = tid1500.MeasurementReport.concept("6")
 _PROCEDURE_REPORTED = tid1500.MeasurementReport.concept("4")
 _EVALUATIONS = tid1500.MeasurementReport.concept("12")
-_KINDS = {
+_KINDS: dict[str, type[MeasurementGroup]] = {
     "1410": PlanarROIMeasurements,
     "1411": VolumetricROIMeasurements,
     "1501": ImageMeasurements,
@@ -119,7 +119,7 @@ class SRDocument:
             title = Decoder(charset).code(_plain(title_items[0]))
             template = dataset.get("ContentTemplateSequence")
             tid = str(template[0].get("TemplateIdentifier", "")) if template else None
-        except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+        except Exception as exc:  # any malformed tree: an error naming the file, no traceback
             raise SRReadError(f"{name}: cannot read the content tree: {exc}") from None
         self.content = ContentItem(
             "CONTAINER",
@@ -207,7 +207,15 @@ class SRDocument:
 
     def get_measurement_groups(self, kind: str | None = None) -> list[MeasurementGroup]:
         """Every group (or those of ``kind``: "1410", "1411", "1501"), in document order."""
-        return [_KINDS[k].from_item(i) for k, i in self._group_items() if kind is None or k == kind]
+        return [self._group(k, i) for k, i in self._group_items() if kind is None or k == kind]
+
+    def _group(self, kind: str, item: ContentItem) -> MeasurementGroup:
+        try:
+            return _KINDS[kind].from_item(item)
+        except Exception as exc:  # an item that breaks the template: name the file
+            raise SRReadError(
+                f"{self.name}: cannot read measurement group {item.describe()} (TID {kind}): {exc}"
+            ) from None
 
     def get_planar_roi_measurement_groups(self, **filters: Any) -> list[PlanarROIMeasurements]:
         """TID 1410 groups, filtered as highdicom does: ``tracking_uid``, ``finding_type``,
@@ -262,7 +270,7 @@ class SRDocument:
         for k, item in self._group_items():
             if k != kind:
                 continue
-            group = _KINDS[k].from_item(item)
+            group = self._group(k, item)
             if _matches(group, filters):
                 out.append(group)
         return out
@@ -318,8 +326,8 @@ def _matches(group: MeasurementGroup, f: dict[str, Any]) -> bool:
     ):
         return False
     if f.get("finding_site") is not None and not any(
-        same_concept(s.site, f["finding_site"]) for s in group.finding_sites
-    ):  # type: ignore[union-attr]
+        same_concept(s.site, f["finding_site"]) for s in group.sites
+    ):
         return False
     if f.get("reference_type") is not None and not (
         group.reference_type is not None and same_concept(group.reference_type, f["reference_type"])

@@ -25,6 +25,7 @@ import os
 from collections.abc import Sequence
 from typing import Any, BinaryIO
 
+import iodkit.templates.tid1500 as tid1500
 from iodkit.codes import Code, cid7021
 from iodkit.derived import Equipment, Identification
 from iodkit.sr.content import ContentError, ContentItem, as_code
@@ -42,7 +43,6 @@ from iodkit.sr.context import (
 from iodkit.sr.document import SRDocumentWriter
 from iodkit.sr.groups import MeasurementGroup
 from iodkit.sr.measurements import AlgorithmIdentification, QualitativeEvaluation
-from iodkit.templates import tid1500
 from pydicom.dataset import Dataset
 from pydicom.uid import generate_uid
 

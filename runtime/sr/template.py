@@ -224,6 +224,17 @@ class TemplateNode:
             cls = _resolve_class(type(self), row.builder)
             if isinstance(value, cls):
                 return value
+            needed = [
+                f"{r.name} (row {r.label}, M)"
+                for r in cls.__rows__
+                if r.requirement == "M" and not r.predicate
+            ]
+            if needed:
+                raise self.fail(
+                    row,
+                    f"a bare {type(value).__name__} is not enough: {', '.join(needed)} "
+                    f"is required too; give {cls.__qualname__}(value=…, {needed[0].split()[0]}=…)",
+                )
             try:  # a bare value for a row builder whose other arguments may be left out
                 return cls(value=value)
             except TypeError:
@@ -308,6 +319,8 @@ class TemplateNode:
 
     # -- the facts conditions ask (iodkit.sr.conditions.Facts) ------------------------------
     def row_count(self, label: str) -> int | None:
+        if self.__row__ is not None and label == self.__row__.label:
+            return 1  # the row this builder is ("IF Row 1 Concept Name = …")
         row = self.__by_label__.get(label)
         if row is None:
             return None  # a row at another nesting level, or of another template
@@ -317,6 +330,8 @@ class TemplateNode:
         return len(value) if isinstance(value, list) else 1
 
     def row_values(self, label: str) -> list[Any] | None:
+        if self.__row__ is not None and label == self.__row__.label:
+            return [self._values.get("value")]
         row = self.__by_label__.get(label)
         if row is None:
             return None
@@ -325,16 +340,19 @@ class TemplateNode:
         return [v._values.get("value") if isinstance(v, TemplateNode) else v for v in items]
 
     def row_concepts(self, label: str) -> list[Code] | None:
+        if self.__row__ is not None and label == self.__row__.label:
+            name = self.concept_name
+            return [name] if name is not None else []
         row = self.__by_label__.get(label)
         if row is None:
             return None
         value = self._values.get(row.name)
         items = [] if value is None else value if isinstance(value, list) else [value]
-        out = []
+        out: list[Code] = []
         for v in items:
-            name = v.concept_name if isinstance(v, TemplateNode) else row.concept
-            if isinstance(name, Code):
-                out.append(name)
+            found: object = v.concept_name if isinstance(v, TemplateNode) else row.concept
+            if isinstance(found, Code):
+                out.append(found)
         return out
 
     def check_bindings(self, bindings: dict[str, Constraint], where: str) -> None:

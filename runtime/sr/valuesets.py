@@ -117,21 +117,27 @@ def check_code(code: Code, constraint: Constraint, where: str) -> None:
     SNOMED RT code standing for the required SCT one, else return."""
     if constraint is None or isinstance(constraint, Param):
         return
-    if isinstance(constraint, Code) or isinstance(constraint, tuple):
-        allowed = (constraint,) if isinstance(constraint, Code) else constraint
+    if isinstance(constraint, tuple):  # alternatives: any one that accepts the code will do
+        errors: list[str] = []
+        for alternative in constraint:
+            try:
+                check_code(code, alternative, where)
+                return
+            except ValueSetError as exc:
+                errors.append(str(exc).removeprefix(f"{where}: "))
+        raise ValueSetError(f"{where}: {'; '.join(errors)}")
+    if isinstance(constraint, Code):
         key = concept_key(code)
-        for wanted in allowed:
-            if (code.value, code.scheme) == (wanted.value, wanted.scheme):
-                return
-            if key == concept_key(wanted):
-                warnings.warn(
-                    f"{where}: {code} is the retired SNOMED RT spelling of {wanted}; "
-                    "accepted, but write the SCT code (PS3.16 Section 8)",
-                    stacklevel=4,
-                )
-                return
-        shown = " or ".join(f"EV {c}" for c in allowed)
-        raise ValueSetError(f"{where}: {code} is not {shown}")
+        if (code.value, code.scheme) == (constraint.value, constraint.scheme):
+            return
+        if key == concept_key(constraint):
+            warnings.warn(
+                f"{where}: {code} is the retired SNOMED RT spelling of {constraint}; "
+                "accepted, but write the SCT code (PS3.16 Section 8)",
+                stacklevel=4,
+            )
+            return
+        raise ValueSetError(f"{where}: {code} is not EV {constraint}")
     if constraint.kind != "DCID":
         return
     entry = _Groups.get(constraint.cid)

