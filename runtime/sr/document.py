@@ -34,7 +34,7 @@ from iodkit.derived import (
     common_modules,
     hierarchical_items,
 )
-from iodkit.seg.itemcodec import raw_sequence_element
+from iodkit.derived.itemcodec import raw_sequence_element
 from iodkit.sr.content import ContentError, ContentItem, Reference
 from iodkit.sr.encode import Encoder
 from pydicom.dataset import Dataset
