@@ -150,6 +150,15 @@ class Element:
             return b""
         return bytes(self._buf[self._start : self._start + self.length])
 
+    def view(self) -> memoryview | bytes:
+        """The value bytes without copying them: a view of the buffer the file was read into
+        (a memory map stays on disk until the view is read). Bulk data readers such as
+        :mod:`iodkit.ann` use it to read a slice of a large value."""
+        if self._buf is None or self.items is not None or self.fragments is not None:
+            value = self.value
+            return value if isinstance(value, bytes) else b""
+        return memoryview(self._buf)[self._start : self._start + self.length]
+
     @property
     def is_empty(self) -> bool:
         """Zero length (no items for a sequence)."""
