@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "generate": ("iodkit.codegen.cli_generate", "regenerate spec and builders from an edition"),
     "standard": ("iodkit.codegen.download", "download an edition's DocBook sources"),
     "validate": ("iodkit.validation.cli", "validate DICOM files against their IOD"),
+    "render": ("iodkit.render.cli", "draw a SEG, ANN, presentation state or image as PNG"),
 }
 
 

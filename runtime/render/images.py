@@ -1,0 +1,220 @@
+"""Source images as pictures: stored pixels → what a display would show, as 8-bit arrays.
+
+The grey-scale pipeline is the standard's (PS3.4 N.2, Figure N.2-1): stored values → Modality
+LUT or rescale → VOI LUT or window → Presentation LUT → P-values, here mapped linearly onto
+0…255. Each step is pydicom's (:mod:`pydicom.pixels.processing`): this module only chooses
+which attributes feed each step — the image's own, or those of a presentation state
+(:mod:`iodkit.render.pr`) — and scales the result for an 8-bit picture.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydicom.dataset import Dataset
+
+_MONOCHROME = ("MONOCHROME1", "MONOCHROME2")
+
+
+class RenderError(ValueError):
+    """The objects given cannot be drawn (missing images, unsupported kind); says why."""
+
+
+def load(source: str | os.PathLike[str] | Dataset) -> Dataset:
+    """A Dataset as given, or read from a path (pixel data included, decoded on use)."""
+    if isinstance(source, Dataset):
+        return source
+    import pydicom
+
+    try:
+        return pydicom.dcmread(source)
+    except Exception as exc:
+        raise RenderError(f"{source}: not a readable DICOM file ({exc})") from exc
+
+
+def dicom_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
+    """The files named, and every file below the folders named (sorted), that start like a
+    DICOM file (PS3.10 preamble and "DICM")."""
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            for child in sorted(p for p in path.rglob("*") if p.is_file()):
+                with open(child, "rb") as fh:
+                    head = fh.read(132)
+                if head[128:132] == b"DICM":
+                    yield child
+        else:
+            yield path
+
+
+def stored_pixels(ds: Dataset, frame: int = 0) -> np.ndarray:
+    """Frame ``frame`` (0-based) of ``ds`` as decoded by pydicom (YBR converted to RGB)."""
+    from pydicom.pixels import pixel_array
+
+    frames = int(ds.get("NumberOfFrames") or 1)
+    if not 0 <= frame < frames:
+        raise RenderError(f"frame index {frame} is outside the image's {frames} frames")
+    if "PixelData" not in ds and "FloatPixelData" not in ds and "DoubleFloatPixelData" not in ds:
+        raise RenderError(
+            f"image {ds.get('SOPInstanceUID', '?')} has no pixel data (pass the images "
+            "themselves, not only their headers)"
+        )
+    return pixel_array(ds, index=frame if frames > 1 else None)
+
+
+@dataclass
+class GreySteps:
+    """Where each step of the grey pipeline takes its attributes from (PS3.4 N.2).
+
+    ``modality`` holds Rescale Slope/Intercept or a Modality LUT Sequence (or neither: an
+    identity); ``voi`` Window Center/Width (with VOI LUT Function) or a VOI LUT Sequence, or
+    ``None`` for an identity; ``presentation`` Presentation LUT Shape or a Presentation LUT
+    Sequence, or ``None``. ``own_range`` shows the values' own range where no VOI step
+    applies (an image shown by itself), rather than the full range of the modality output
+    (a presentation state's identity VOI, N.2.1.3).
+    """
+
+    modality: Dataset
+    voi: Dataset | None
+    presentation: Dataset | None = None
+    own_range: bool = False
+
+    @classmethod
+    def of_image(cls, image: Dataset) -> GreySteps:
+        """The image's own Modality LUT and VOI LUT modules (its first window or LUT)."""
+        has_voi = any(k in image for k in ("WindowCenter", "VOILUTSequence"))
+        return cls(image, image if has_voi else None, None, own_range=True)
+
+
+def grey_pipeline(arr: np.ndarray, image: Dataset, steps: GreySteps | None = None) -> np.ndarray:
+    """Stored grey values → 8-bit display values (PS3.4 N.2) through pydicom's steps.
+
+    ``steps`` default to the image's own attributes. MONOCHROME1 is shown inverted unless a
+    presentation LUT decides (C.11.6.1: with one, the presentation state's shape rules).
+    """
+    from pydicom.pixels.processing import (
+        apply_modality_lut,
+        apply_voi_lut,
+    )
+
+    steps = steps or GreySteps.of_image(image)
+    view = _pixel_description(image)
+    for keyword in ("RescaleSlope", "RescaleIntercept", "RescaleType", "ModalityLUTSequence"):
+        if keyword in steps.modality:
+            view[keyword] = steps.modality[keyword]
+    has_modality = any(k in view for k in ("ModalityLUTSequence", "RescaleSlope"))
+    values = apply_modality_lut(arr, view) if has_modality else arr
+    values = np.asarray(values, dtype=np.float64)
+    if steps.voi is not None:
+        for keyword in ("WindowCenter", "WindowWidth", "VOILUTFunction", "VOILUTSequence"):
+            if keyword in steps.voi:
+                view[keyword] = steps.voi[keyword]
+        low, high = _voi_output_range(view)
+        values = np.asarray(apply_voi_lut(values, view, prefer_lut=True), dtype=np.float64)
+    elif steps.own_range:
+        low, high = float(np.min(values)), float(np.max(values))
+    else:
+        low, high = _voi_output_range(view)
+    scaled = (values - low) / max(high - low, 1e-12)
+    presentation = steps.presentation
+    if presentation is not None and "PresentationLUTSequence" in presentation:
+        # the LUT's input range is its number of entries (C.11.6.1): the VOI output is scaled
+        # there (pydicom's apply_presentation_lut scales by the data's own min and max instead)
+        from iodkit.pr.luts import lut_table
+
+        table, bits = lut_table(presentation.PresentationLUTSequence[0])
+        index = np.rint(scaled.clip(0, 1) * (len(table) - 1)).astype(np.int64)
+        p_values = table[index].astype(np.float64)
+        return np.rint(p_values / (2**bits - 1) * 255).clip(0, 255).astype(np.uint8)
+    shape = presentation.get("PresentationLUTShape") if presentation is not None else None
+    if shape == "INVERSE" or (shape is None and view.PhotometricInterpretation == "MONOCHROME1"):
+        scaled = 1.0 - scaled
+    return np.rint(scaled * 255.0).clip(0, 255).astype(np.uint8)
+
+
+def _pixel_description(image: Dataset) -> Dataset:
+    view = Dataset()
+    for keyword in (
+        "PhotometricInterpretation",
+        "BitsAllocated",
+        "BitsStored",
+        "HighBit",
+        "PixelRepresentation",
+        "SamplesPerPixel",
+    ):
+        if keyword in image:
+            view[keyword] = image[keyword]
+    if "PhotometricInterpretation" not in view:
+        view.PhotometricInterpretation = "MONOCHROME2"
+    view.setdefault("BitsStored", 16)
+    view.setdefault("PixelRepresentation", 0)
+    return view
+
+
+def _voi_output_range(view: Dataset) -> tuple[float, float]:
+    """The range a VOI step's output spans: a LUT's entries (C.11.2.1.1), else the window's
+    output range as pydicom computes it (that of the modality output)."""
+    if "VOILUTSequence" in view:
+        bits = int(view.VOILUTSequence[0].LUTDescriptor[2])
+        return 0.0, float(2**bits - 1)
+    if "ModalityLUTSequence" in view:
+        bits = int(view.ModalityLUTSequence[0].LUTDescriptor[2])
+        low, high = 0.0, float(2**bits - 1)
+    elif int(view.PixelRepresentation) == 0:
+        low, high = 0.0, float(2 ** int(view.BitsStored) - 1)
+    else:
+        half = 2 ** (int(view.BitsStored) - 1)
+        low, high = float(-half), float(half - 1)
+    if "RescaleSlope" in view and "RescaleIntercept" in view:
+        slope, intercept = float(view.RescaleSlope), float(view.RescaleIntercept)
+        low, high = sorted((low * slope + intercept, high * slope + intercept))
+    return low, high
+
+
+def display_rgb(image: Dataset, frame: int = 0) -> np.ndarray:
+    """Frame ``frame`` of an image as an (rows, columns, 3) uint8 sRGB-ish picture: grey
+    images through their own modality and VOI attributes (:func:`grey_pipeline`), PALETTE
+    COLOR through its LUTs, colour images as decoded (8-bit, or scaled down)."""
+    arr = stored_pixels(image, frame)
+    photometric = str(image.get("PhotometricInterpretation", "MONOCHROME2"))
+    if photometric in _MONOCHROME:
+        grey = grey_pipeline(arr, image)
+        return np.repeat(grey[..., None], 3, axis=-1)
+    if photometric == "PALETTE COLOR":
+        from pydicom.pixels.processing import apply_color_lut
+
+        arr = apply_color_lut(arr, image)
+    if arr.ndim == 2:
+        arr = np.repeat(arr[..., None], 3, axis=-1)
+    if arr.dtype != np.uint8:
+        top = float(np.max(arr)) or 1.0
+        arr = np.rint(arr.astype(np.float64) / top * 255).astype(np.uint8)
+    return np.ascontiguousarray(arr[..., :3])
+
+
+def sort_planes(images: Sequence[Dataset]) -> list[Dataset]:
+    """Single-frame images in spatial order along their normal (Image Position/Orientation
+    Patient), else by Instance Number."""
+    if all("ImagePositionPatient" in ds and "ImageOrientationPatient" in ds for ds in images):
+        orientation = np.asarray(images[0].ImageOrientationPatient, dtype=np.float64)
+        normal = np.cross(orientation[:3], orientation[3:])
+        return sorted(images, key=lambda ds: float(np.dot(normal, ds.ImagePositionPatient)))
+    return sorted(images, key=lambda ds: int(ds.get("InstanceNumber") or 0))
+
+
+def as_datasets(images: Iterable[Any]) -> list[Dataset]:
+    """Datasets from Datasets, paths and folders (see :func:`dicom_files`)."""
+    out: list[Dataset] = []
+    paths: list[Any] = []
+    for item in images:
+        if isinstance(item, Dataset):
+            out.append(item)
+        else:
+            paths.append(item)
+    out.extend(load(p) for p in dicom_files(paths))
+    return out
