@@ -1,0 +1,12 @@
+"""Errors of :mod:`iodkit.ann`."""
+
+from __future__ import annotations
+
+
+class AnnotationError(ValueError):
+    """Bulk annotations that cannot be written as given; the message names the group (number
+    and label) and the annotation index (0-based, as in the arrays given) where it applies."""
+
+
+class AnnotationReadError(ValueError):
+    """A file or dataset that cannot be read as Microscopy Bulk Simple Annotations."""
