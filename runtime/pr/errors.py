@@ -1,0 +1,11 @@
+"""Errors of :mod:`iodkit.pr`."""
+
+from __future__ import annotations
+
+
+class PresentationStateError(ValueError):
+    """A presentation state that cannot be written as given (names the item at fault)."""
+
+
+class PresentationStateReadError(ValueError):
+    """A dataset that cannot be read as a Softcopy Presentation State."""

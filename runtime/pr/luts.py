@@ -1,0 +1,236 @@
+"""Grey-scale transformations a presentation state carries (PS3.4 N.2; PS3.3 C.11).
+
+* Modality: :class:`Rescale` (slope, intercept, type) or a :class:`LUT` (Modality LUT Module,
+  C.11.1);
+* VOI: a :class:`Window` (centre, width, LINEAR / LINEAR_EXACT / SIGMOID) or a :class:`LUT`,
+  for all images or some (:class:`VOI`, a Softcopy VOI LUT Sequence item, C.11.8);
+* Presentation: "IDENTITY", "INVERSE" or a :class:`LUT` (Softcopy Presentation LUT, C.11.6).
+
+A presentation state's transformations replace the image's; an absent one is an identity
+(PS3.4 N.2.1). Values keep the precision of their VR (DS text, US entries), so a state read
+back compares equal to the one written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+from iodkit.pr.content import ImageReference, references
+from iodkit.pr.errors import PresentationStateError
+from pydicom.dataset import Dataset
+from pydicom.valuerep import format_number_as_ds
+
+VOIFunction = Literal["LINEAR", "LINEAR_EXACT", "SIGMOID"]
+
+
+def _ds(value: float) -> float:
+    """A number as a DS value stores it (16 characters)."""
+    return float(format_number_as_ds(float(value)))
+
+
+@dataclass(frozen=True)
+class Window:
+    """Window Center and Width with VOI LUT Function (C.11.2.1.2)."""
+
+    center: float
+    width: float
+    function: VOIFunction = "LINEAR"
+    explanation: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "center", _ds(self.center))
+        object.__setattr__(self, "width", _ds(self.width))
+        if self.function not in ("LINEAR", "LINEAR_EXACT", "SIGMOID"):
+            raise PresentationStateError(
+                f"VOI LUT Function {self.function!r} is not LINEAR, LINEAR_EXACT or SIGMOID"
+            )
+        if not (np.isfinite(self.center) and np.isfinite(self.width)):
+            raise PresentationStateError(f"window {self.center}/{self.width} is not finite")
+        if (self.function == "LINEAR" and self.width < 1) or self.width <= 0:
+            raise PresentationStateError(
+                f"window width {self.width} is not allowed for {self.function} (C.11.2.1.2: "
+                "≥ 1 for LINEAR, > 0 otherwise)"
+            )
+
+    def values(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"window_center": [self.center], "window_width": [self.width]}
+        if self.function != "LINEAR":
+            out["voilut_function"] = self.function
+        if self.explanation is not None:
+            out["window_center_width_explanation"] = [self.explanation]
+        return out
+
+
+@dataclass(frozen=True)
+class LUT:
+    """A lookup table (LUT Descriptor and LUT Data, C.11.1.1.1): ``data`` entries (unsigned,
+    ``bits`` 8…16 significant bits) for inputs ``first_mapped``, ``first_mapped + 1``, …"""
+
+    data: tuple[int, ...]
+    first_mapped: int = 0
+    bits: int = 16
+    explanation: str | None = None
+
+    def __post_init__(self) -> None:
+        data = np.asarray(self.data)
+        if data.ndim != 1 or len(data) < 2 or len(data) > 65536 or data.dtype.kind not in "iu":
+            raise PresentationStateError(
+                f"LUT data must be 2…65536 integer entries, got {data.dtype} shape {data.shape}"
+            )
+        if not 8 <= self.bits <= 16:
+            raise PresentationStateError(f"LUT entries have 8…16 bits, not {self.bits}")
+        if data.min() < 0 or data.max() >= 2**self.bits:
+            raise PresentationStateError(
+                f"LUT entries must lie in 0…{2**self.bits - 1} ({self.bits} bits)"
+            )
+        object.__setattr__(self, "data", tuple(int(v) for v in data))
+
+    def descriptor(self) -> list[int]:
+        return [len(self.data) % 65536, int(self.first_mapped), int(self.bits)]
+
+    def item(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "lut_descriptor": self.descriptor(),
+            "lut_data": np.asarray(self.data, dtype="<u2").tobytes(),
+        }
+        if self.explanation is not None:
+            out["lut_explanation"] = self.explanation
+        return out
+
+    @classmethod
+    def from_item(cls, item: Dataset) -> LUT:
+        table, bits = lut_table(item)
+        first = int(item.LUTDescriptor[1])
+        return cls(tuple(int(v) for v in table), first, bits, item.get("LUTExplanation") or None)
+
+
+def lut_table(item: Dataset) -> tuple[np.ndarray, int]:
+    """The entries of a LUT item (LUT Descriptor and LUT Data, C.11.1.1.1) and their bits;
+    LUT Data is US values or OW words, one 16-bit word per entry."""
+    entries, _, bits = (int(v) for v in item.LUTDescriptor)
+    entries = entries or 65536
+    element = item["LUTData"]
+    value = element.value
+    if isinstance(value, (bytes, bytearray)):
+        table = np.frombuffer(value, dtype="<u2")
+    elif isinstance(value, int):
+        table = np.asarray([value], dtype=np.uint16)
+    else:
+        table = np.asarray(list(value), dtype=np.int64).astype(np.uint16)
+    if len(table) < entries:
+        raise PresentationStateError(
+            f"LUT Data holds {len(table)} entries, LUT Descriptor says {entries}"
+        )
+    return table[:entries] & np.uint16(2**bits - 1), bits
+
+
+@dataclass(frozen=True)
+class Rescale:
+    """Rescale Intercept, Slope and Type (C.11.1)."""
+
+    slope: float = 1.0
+    intercept: float = 0.0
+    type: str = "US"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "slope", _ds(self.slope))
+        object.__setattr__(self, "intercept", _ds(self.intercept))
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "rescale_intercept": self.intercept,
+            "rescale_slope": self.slope,
+            "rescale_type": self.type,
+        }
+
+
+@dataclass(frozen=True)
+class VOI:
+    """A Softcopy VOI LUT Sequence item: ``transform`` for ``images`` (None: all)."""
+
+    transform: Window | LUT
+    images: tuple[ImageReference, ...] | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "images", references(self.images))  # type: ignore[arg-type]
+
+    def item(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        if self.images is not None:
+            values["referenced_image_sequence"] = [r.item() for r in self.images]
+        if isinstance(self.transform, Window):
+            values.update(self.transform.values())
+        else:
+            values["voilut_sequence"] = [self.transform.item()]
+        return values
+
+    @classmethod
+    def from_item(cls, item: Dataset) -> VOI:
+        images = item.get("ReferencedImageSequence")
+        refs = None if not images else tuple(ImageReference.from_item(r) for r in images)
+        if "VOILUTSequence" in item:
+            return cls(LUT.from_item(item.VOILUTSequence[0]), refs)
+        centers, widths = item.WindowCenter, item.WindowWidth
+        center = (
+            centers[0]
+            if isinstance(centers, Sequence) and not isinstance(centers, str)
+            else centers
+        )
+        width = (
+            widths[0] if isinstance(widths, Sequence) and not isinstance(widths, str) else widths
+        )
+        explanation = item.get("WindowCenterWidthExplanation")
+        if isinstance(explanation, Sequence) and not isinstance(explanation, str):
+            explanation = explanation[0] if explanation else None
+        return cls(
+            Window(
+                float(center),
+                float(width),
+                item.get("VOILUTFunction") or "LINEAR",
+                explanation or None,
+            ),
+            refs,
+        )
+
+
+PresentationLUT = Literal["IDENTITY", "INVERSE"] | LUT
+
+
+def window_of(image: Dataset) -> Window | LUT | None:
+    """The first window (or VOI LUT) an image recommends, if any."""
+    if "VOILUTSequence" in image and image.VOILUTSequence:
+        return LUT.from_item(image.VOILUTSequence[0])
+    if "WindowCenter" in image and "WindowWidth" in image:
+        voi = VOI.from_item(image)
+        return voi.transform
+    return None
+
+
+def palette_values(palette: Any) -> dict[str, Any]:
+    """Red/Green/Blue Palette Color LUT Descriptor and Data (C.7.9) of an (entries, 3) uint8 or
+    uint16 RGB table."""
+    table = np.asarray(palette)
+    if table.ndim != 2 or table.shape[1] != 3 or table.dtype not in (np.uint8, np.uint16):
+        raise PresentationStateError(
+            f"palette must be an (entries, 3) uint8 or uint16 RGB array, got {table.dtype} "
+            f"shape {table.shape}"
+        )
+    if not 2 <= len(table) <= 65536:
+        raise PresentationStateError(f"a palette has 2…65536 entries, got {len(table)}")
+    bits = 8 if table.dtype == np.uint8 else 16
+    descriptor = [len(table) % 65536, 0, bits]
+    out: dict[str, Any] = {}
+    for k, colour in enumerate(("red", "green", "blue")):
+        channel = table[:, k].astype("<u2" if bits == 16 else np.uint8)
+        data = channel.tobytes()
+        if len(data) % 2:
+            data += b"\x00"
+        out[f"{colour}_palette_color_lookup_table_descriptor"] = descriptor
+        out[f"{colour}_palette_color_lookup_table_data"] = data
+    return out
+
+
+__all__ = ["LUT", "VOI", "PresentationLUT", "Rescale", "Window", "palette_values", "window_of"]

@@ -1,0 +1,173 @@
+"""Read Grayscale, Color and Pseudo-Color Softcopy Presentation States (PS3.3 A.33).
+
+:func:`read_presentation_state` gives a :class:`PresentationStateReader` holding what the state
+says, as the same objects the writer takes (:mod:`iodkit.pr.content`, :mod:`iodkit.pr.luts`):
+referenced images, layers, graphic annotations, displayed areas, rotation and flip, the
+modality/VOI/presentation steps, the ICC profile and the palette. Its ``…_for`` methods answer
+"what applies to this image (and frame)", which is what a viewer — or
+:func:`iodkit.render.render` — needs.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+import numpy as np
+from iodkit.pr.content import (
+    DisplayedArea,
+    GraphicAnnotation,
+    GraphicLayer,
+    ImageReference,
+    applies,
+)
+from iodkit.pr.errors import PresentationStateReadError
+from iodkit.pr.luts import LUT, VOI, Rescale
+from iodkit.pr.writer import (
+    COLOR_SOFTCOPY_PRESENTATION_STATE,
+    GRAYSCALE_SOFTCOPY_PRESENTATION_STATE,
+    PSEUDO_COLOR_SOFTCOPY_PRESENTATION_STATE,
+)
+from pydicom.dataset import Dataset
+
+KINDS = {
+    GRAYSCALE_SOFTCOPY_PRESENTATION_STATE: "grayscale",
+    COLOR_SOFTCOPY_PRESENTATION_STATE: "color",
+    PSEUDO_COLOR_SOFTCOPY_PRESENTATION_STATE: "pseudo-color",
+}
+
+
+@dataclass
+class PresentationStateReader:
+    """What a Softcopy Presentation State says. ``kind`` is "grayscale", "color" or
+    "pseudo-color"; ``images`` maps Series Instance UID to the images referenced."""
+
+    dataset: Dataset
+    kind: str
+    images: dict[str, list[ImageReference]]
+    layers: list[GraphicLayer]
+    annotations: list[GraphicAnnotation]
+    displayed_areas: list[DisplayedArea]
+    rotation: int = 0
+    horizontal_flip: bool = False
+    modality: Rescale | LUT | None = None
+    voi: list[VOI] = field(default_factory=list)
+    presentation_lut: str | LUT | None = None
+    icc_profile: bytes | None = None
+    palette: np.ndarray | None = None
+
+    @property
+    def content_label(self) -> str:
+        return str(self.dataset.get("ContentLabel", ""))
+
+    @property
+    def references(self) -> list[ImageReference]:
+        return [r for refs in self.images.values() for r in refs]
+
+    def layer(self, name: str) -> GraphicLayer | None:
+        return next((layer for layer in self.layers if layer.name == name), None)
+
+    def annotations_for(
+        self, sop_instance_uid: str, frame: int | None = None
+    ) -> list[GraphicAnnotation]:
+        """The graphic annotations that apply to an image (and frame, 1-based), in layer order."""
+        order = {layer.name: (layer.order or 0) for layer in self.layers}
+        found = [a for a in self.annotations if applies(a.images, sop_instance_uid, frame)]
+        return sorted(found, key=lambda a: order.get(a.layer, 0))
+
+    def voi_for(self, sop_instance_uid: str, frame: int | None = None) -> VOI | None:
+        return next((v for v in self.voi if applies(v.images, sop_instance_uid, frame)), None)
+
+    def displayed_area_for(
+        self, sop_instance_uid: str, frame: int | None = None
+    ) -> DisplayedArea | None:
+        return next(
+            (a for a in self.displayed_areas if applies(a.images, sop_instance_uid, frame)), None
+        )
+
+
+def read_presentation_state(
+    source: str | os.PathLike[str] | BinaryIO | Dataset,
+) -> PresentationStateReader:
+    """Read a Grayscale, Color or Pseudo-Color Softcopy Presentation State."""
+    if isinstance(source, Dataset):
+        ds = source
+    else:
+        import pydicom
+
+        try:
+            ds = pydicom.dcmread(source)
+        except Exception as exc:
+            raise PresentationStateReadError(f"not a readable DICOM file: {exc}") from exc
+    kind = KINDS.get(str(ds.get("SOPClassUID", "")))
+    if kind is None:
+        raise PresentationStateReadError(
+            f"SOP Class {ds.get('SOPClassUID', '(none)')} is not a Grayscale, Color or "
+            "Pseudo-Color Softcopy Presentation State"
+        )
+    try:
+        return _read(ds, kind)
+    except (AttributeError, KeyError, IndexError, TypeError, ValueError) as exc:
+        if isinstance(exc, PresentationStateReadError):
+            raise
+        raise PresentationStateReadError(
+            f"the {kind} presentation state cannot be read: {type(exc).__name__}: {exc}"
+        ) from exc
+
+
+def _read(ds: Dataset, kind: str) -> PresentationStateReader:
+    images: dict[str, list[ImageReference]] = {}
+    for series in ds.get("ReferencedSeriesSequence", []):
+        images[str(series.SeriesInstanceUID)] = [
+            ImageReference.from_item(r) for r in series.get("ReferencedImageSequence", [])
+        ]
+    modality: Rescale | LUT | None = None
+    if ds.get("ModalityLUTSequence"):
+        modality = LUT.from_item(ds.ModalityLUTSequence[0])
+    elif "RescaleSlope" in ds:
+        modality = Rescale(
+            float(ds.RescaleSlope), float(ds.RescaleIntercept), str(ds.get("RescaleType", "US"))
+        )
+    presentation: str | LUT | None = None
+    if ds.get("PresentationLUTSequence"):
+        presentation = LUT.from_item(ds.PresentationLUTSequence[0])
+    elif ds.get("PresentationLUTShape"):
+        presentation = str(ds.PresentationLUTShape)
+    palette = None
+    if "RedPaletteColorLookupTableDescriptor" in ds:
+        palette = _palette(ds)
+    icc = ds.get("ICCProfile")
+    return PresentationStateReader(
+        dataset=ds,
+        kind=kind,
+        images=images,
+        layers=[GraphicLayer.from_item(i) for i in ds.get("GraphicLayerSequence", [])],
+        annotations=[
+            GraphicAnnotation.from_item(i) for i in ds.get("GraphicAnnotationSequence", [])
+        ],
+        displayed_areas=[
+            DisplayedArea.from_item(i) for i in ds.get("DisplayedAreaSelectionSequence", [])
+        ],
+        rotation=int(ds.get("ImageRotation") or 0),
+        horizontal_flip=ds.get("ImageHorizontalFlip") == "Y",
+        modality=modality,
+        voi=[VOI.from_item(i) for i in ds.get("SoftcopyVOILUTSequence", [])],
+        presentation_lut=presentation,
+        icc_profile=None if icc is None else bytes(icc),
+        palette=palette,
+    )
+
+
+def _palette(ds: Dataset) -> np.ndarray:
+    """The (entries, 3) RGB palette of a Palette Color Lookup Table Module, as stored
+    (uint8 for 8-bit entries, uint16 for 16-bit)."""
+    from pydicom.pixels.processing import apply_color_lut
+
+    entries, first, bits = (int(v) for v in ds.RedPaletteColorLookupTableDescriptor)
+    entries = entries or 65536
+    index = np.arange(
+        first, first + entries, dtype=np.uint16 if first + entries > 256 else np.uint8
+    )
+    table = apply_color_lut(index, ds)
+    return table.astype(np.uint8 if bits == 8 else np.uint16)
