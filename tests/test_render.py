@@ -1,0 +1,160 @@
+"""Pictures are checked pixel by pixel: a segment's colour lies inside the segment and nowhere
+else, a presentation state's window gives the grey levels PS3.3 C.11.2.1.2 says, text lands at
+its anchor, rotation moves what it should."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pydicom
+import pytest
+from iodkit.codes import cid7150, cid7166
+from iodkit.pr import (
+    GraphicAnnotation,
+    GraphicLayer,
+    GraphicObject,
+    GrayscaleSoftcopyPresentationState,
+    PseudoColorSoftcopyPresentationState,
+    TextObject,
+    Window,
+)
+from iodkit.seg import AlgorithmIdentification, Segmentation, SegmentDescription, synthetic
+
+PIL = pytest.importorskip("PIL", reason="pictures need Pillow: pip install 'iodkit[render]'")
+from iodkit.render import RenderError, render  # noqa: E402
+
+ALGORITHM = AlgorithmIdentification("test", "1")
+
+
+def coloured(picture) -> np.ndarray:
+    """Where a picture of grey images is not grey: what was drawn in colour."""
+    rgb = np.asarray(picture.convert("RGB")).astype(int)
+    return (rgb[..., 0] != rgb[..., 1]) | (rgb[..., 1] != rgb[..., 2])
+
+
+@pytest.fixture(scope="module")
+def ct_and_seg(tmp_path_factory) -> tuple[list[pydicom.Dataset], np.ndarray, Path]:
+    series = synthetic.ct_series(4, 24, 30)
+    labels = np.zeros((4, 24, 30), dtype=np.uint8)
+    labels[1, 5:12, 4:20] = 1
+    labels[2, 3:20, 10:14] = 1
+    labels[2, 15:22, 20:28] = 2
+    segments = [
+        SegmentDescription(1, "bone", cid7150.TISSUE, cid7166.BONE, algorithm=ALGORITHM),
+        SegmentDescription(
+            2,
+            "fat",
+            cid7150.TISSUE,
+            cid7166.BONE,
+            algorithm=ALGORITHM,
+            display_color=(40000, 50000, 40000),
+        ),
+    ]
+    path = tmp_path_factory.mktemp("seg") / "two.seg.dcm"
+    Segmentation(labels, series, segments).save(path)
+    return series, labels, path
+
+
+@pytest.mark.parametrize("scale", [1, 3])
+def test_segment_colour_lies_inside_the_segment(ct_and_seg, scale: int) -> None:
+    series, labels, path = ct_and_seg
+    picture = render(path, series, plane=2, scale=scale, legend=False)
+    assert picture.size == (30 * scale, 24 * scale)
+    expected = np.kron(labels[2] > 0, np.ones((scale, scale), dtype=bool))
+    assert np.array_equal(coloured(picture), expected)
+    rgb = np.asarray(picture)
+    # segment 2 recommends CIELab (40000, 50000, 40000): its outline is drawn in that colour
+    from iodkit.render.colors import cielab_to_rgb
+
+    border = rgb[15 * scale, 24 * scale]  # top edge of segment 2
+    assert tuple(int(v) for v in border) == cielab_to_rgb((40000, 50000, 40000))
+
+
+def test_default_plane_and_mosaic(ct_and_seg, tmp_path: Path) -> None:
+    series, labels, path = ct_and_seg
+    fullest = render(path, series, scale=1, legend=False)
+    assert np.array_equal(coloured(fullest), labels[2] > 0)  # plane 2 has the most pixels
+    mosaic = render(path, series, mosaic=True, scale=1, legend=False)
+    assert mosaic.width > 2 * 30  # planes 1 and 2 side by side, captioned
+    with pytest.raises(RenderError, match="none of the 1 images given is a source"):
+        render(path, synthetic.ct_series(1, 24, 30))
+
+
+def test_gsps_window_gives_the_standard_grey_levels() -> None:
+    ramp = np.tile(np.arange(-200, 200, 2, dtype=np.int16), (10, 1))  # 10×200 HU ramp
+    [ct] = synthetic.ct_series(1, 10, 200, volume=ramp[None])
+    center, width = 0.0, 201.0
+    state = GrayscaleSoftcopyPresentationState([ct], voi=Window(center, width)).to_dataset()
+    picture = render(state, [ct], scale=1, legend=False)
+    grey = np.asarray(picture)[..., 0].astype(float)
+    x = ramp.astype(float)  # rescale slope 1, intercept 0
+    # PS3.3 C.11.2.1.2.1, LINEAR, onto 0…255
+    expected = ((x - (center - 0.5)) / (width - 1) + 0.5) * 255
+    expected = np.where(
+        x <= center - 0.5 - (width - 1) / 2,
+        0,
+        np.where(x > center - 0.5 + (width - 1) / 2, 255, expected),
+    )
+    assert np.abs(grey - expected).max() <= 1.0
+    inverse = GrayscaleSoftcopyPresentationState(
+        [ct], voi=Window(center, width), presentation_lut="INVERSE"
+    ).to_dataset()
+    flipped = np.asarray(render(inverse, [ct], scale=1, legend=False))[..., 0].astype(float)
+    assert np.abs(flipped - (255 - expected)).max() <= 1.0
+
+
+def test_text_lands_at_its_anchor_and_graphics_follow_rotation() -> None:
+    [ct] = synthetic.ct_series(1, 40, 60, volume=np.zeros((1, 40, 60), dtype=np.int16))
+    scale = 4
+    anchor = (10.0, 25.0)
+    note = GraphicAnnotation("NOTES", text_objects=[TextObject("XY", anchor=anchor)])
+    state = GrayscaleSoftcopyPresentationState(
+        [ct],
+        annotations=[note],
+        layers=[GraphicLayer("NOTES", cielab=(50000, 50000, 20000))],
+        voi=Window(0, 100),
+    )
+    drawn = coloured(render(state.to_dataset(), [ct], scale=scale, legend=False))
+    rows, columns = np.nonzero(drawn)
+    assert len(rows) > 10
+    x0, y0 = anchor[0] * scale, anchor[1] * scale
+    assert x0 - 1 <= columns.min() <= x0 + 4 and y0 - 1 <= rows.min() <= y0 + 8
+    assert columns.max() < x0 + 40 and rows.max() < y0 + 25  # the text is beside its anchor
+    # a point graphic at (50, 5) turned 90° clockwise lands at (rows - 5, 50) = (35, 50)
+    point = GraphicAnnotation("NOTES", graphic_objects=[GraphicObject("POINT", [(50, 5)])])
+    turned = GrayscaleSoftcopyPresentationState(
+        [ct], annotations=[point], voi=Window(0, 100), rotation=90
+    )
+    mark = coloured(render(turned.to_dataset(), [ct], scale=scale, legend=False))
+    rows, columns = np.nonzero(mark)
+    assert mark.shape == (60 * scale, 40 * scale)
+    assert abs(columns.mean() - 35 * scale) <= 1.5 and abs(rows.mean() - 50 * scale) <= 1.5
+
+
+def test_pseudo_color_uses_the_palette() -> None:
+    ramp = np.tile(np.arange(0, 256, dtype=np.int16), (4, 1))
+    [ct] = synthetic.ct_series(1, 4, 256, volume=ramp[None])
+    palette = np.zeros((256, 3), dtype=np.uint8)
+    palette[:, 0] = np.arange(256)  # black → red
+    state = PseudoColorSoftcopyPresentationState(
+        [ct], palette, voi=Window(127.5, 256, "LINEAR_EXACT")
+    )
+    rgb = np.asarray(render(state.to_dataset(), [ct], scale=1, legend=False)).astype(int)
+    assert (rgb[..., 1] == 0).all() and (rgb[..., 2] == 0).all()
+    assert np.abs(rgb[0, :, 0] - np.arange(256)).max() <= 1
+
+
+def test_cli_writes_a_png(ct_and_seg, tmp_path: Path) -> None:
+    from iodkit.cli import main
+
+    series, _, path = ct_and_seg
+    folder = tmp_path / "ct"
+    folder.mkdir()
+    for k, ds in enumerate(series):
+        ds.save_as(folder / f"{k}.dcm", enforce_file_format=True)
+    out = tmp_path / "seg.png"
+    assert main(["render", str(path), str(folder), "-o", str(out), "--mosaic"]) == 0
+    assert PIL.Image.open(out).size[0] > 60
+    assert main(["render", str(path), str(folder), "--group", "nuclei"]) == 2  # not for a SEG
+    assert main(["render", str(folder / "0.dcm"), "-o", str(tmp_path / "ct.png")]) == 0
