@@ -355,7 +355,7 @@ class BulkAnnotationsReader:
         order = "<"
         if isinstance(source, Dataset):
             root: Any = source
-            if not getattr(source, "is_little_endian", True):
+            if source.original_encoding[1] is False:  # read from a big endian file
                 order = ">"
         else:
             root, order = self._parse(source)

@@ -54,6 +54,22 @@ def _point(value: Any, what: str) -> Point:
     return _fl(x), _fl(y)
 
 
+def _stored_text(value: str, what: str) -> str:
+    """Text as DICOM keeps it: trailing spaces are padding (PS3.5 6.2), so they are dropped
+    here rather than lost on the way; nothing may be left for a Type 1 value."""
+    text = str(value).rstrip(" ")
+    if not text:
+        raise PresentationStateError(f"the {what} is empty (or only spaces)")
+    return text
+
+
+def optional_text(value: str | None) -> str | None:
+    """An optional text value as stored: trailing spaces dropped, nothing left is no value."""
+    if value is None:
+        return None
+    return str(value).rstrip(" ") or None
+
+
 @dataclass(frozen=True)
 class ImageReference:
     """An image (and optionally frames, 1-based) a presentation state applies to."""
@@ -125,6 +141,9 @@ class GraphicLayer:
     grayscale: int | None = None
     cielab: tuple[int, int, int] | None = None
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "description", optional_text(self.description))
+
     def item(self, order: int) -> dict[str, Any]:
         values: dict[str, Any] = {"graphic_layer": self.name, "graphic_layer_order": order}
         if self.grayscale is not None:
@@ -165,6 +184,7 @@ class TextObject:
     justification: Justification = "LEFT"
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "text", _stored_text(self.text, "text"))
         if self.anchor is None and self.bounding_box is None:
             raise PresentationStateError(
                 f"text {self.text!r}: give an anchor point, a bounding box or both (C.10.5)"

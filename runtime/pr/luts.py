@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-from iodkit.pr.content import ImageReference, references
+from iodkit.pr.content import ImageReference, optional_text, references
 from iodkit.pr.errors import PresentationStateError
 from pydicom.dataset import Dataset
 from pydicom.valuerep import format_number_as_ds
@@ -43,6 +43,7 @@ class Window:
     def __post_init__(self) -> None:
         object.__setattr__(self, "center", _ds(self.center))
         object.__setattr__(self, "width", _ds(self.width))
+        object.__setattr__(self, "explanation", optional_text(self.explanation))
         if self.function not in ("LINEAR", "LINEAR_EXACT", "SIGMOID"):
             raise PresentationStateError(
                 f"VOI LUT Function {self.function!r} is not LINEAR, LINEAR_EXACT or SIGMOID"
@@ -87,6 +88,7 @@ class LUT:
                 f"LUT entries must lie in 0…{2**self.bits - 1} ({self.bits} bits)"
             )
         object.__setattr__(self, "data", tuple(int(v) for v in data))
+        object.__setattr__(self, "explanation", optional_text(self.explanation))
 
     def descriptor(self) -> list[int]:
         return [len(self.data) % 65536, int(self.first_mapped), int(self.bits)]
@@ -111,7 +113,7 @@ def lut_table(item: Dataset) -> tuple[np.ndarray, int]:
     """The entries of a LUT item (LUT Descriptor and LUT Data, C.11.1.1.1) and their bits;
     LUT Data is US values or OW words, one 16-bit word per entry."""
     entries, _, bits = (int(v) for v in item.LUTDescriptor)
-    entries = entries or 65536
+    entries = entries % 65536 or 65536  # the number of entries is unsigned even in an SS descriptor
     element = item["LUTData"]
     value = element.value
     if isinstance(value, (bytes, bytearray)):

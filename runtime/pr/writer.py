@@ -288,7 +288,7 @@ class PresentationState:
                 series_instance_uid=self.series_instance_uid,
                 series_number=self.series_number,
                 series_description=self.series_description,
-                **_series_anatomy(self.images.datasets),
+                **_series_anatomy_and_laterality(self.images.datasets),
             ),
             presentation_series=m.PresentationSeriesModule(modality="PR"),
             general_equipment=m.GeneralEquipmentModule(
@@ -347,13 +347,46 @@ class PresentationState:
     def to_dataset(self) -> Dataset:
         """The presentation state as a pydicom Dataset (with File Meta Information)."""
         iod = self._iod()(**self._common(), **self._specific())
-        return iod.to_dataset(file_meta=True)  # type: ignore[no-any-return]
+        ds: Dataset = iod.to_dataset(file_meta=True)
+        _signed_descriptors(ds)
+        return ds
 
     def save(self, path: str | os.PathLike[str] | BinaryIO) -> None:
         """Write the presentation state atomically (nothing is left behind on error)."""
         from iodkit.pixels.files import write_dataset
 
         write_dataset(self.to_dataset(), path)
+
+
+def _series_anatomy_and_laterality(images: Sequence[Dataset]) -> dict[str, Any]:
+    """Body Part Examined when the images agree on an unpaired one (as for SEG), and General
+    Series Laterality (Type 2C, C.7.3.1): the images' own when they agree on R or L; empty —
+    unknown — when nothing says whether the body part is paired (dciodvfy requires it then,
+    and accepts it empty in a presentation state)."""
+    from iodkit.builders import EMPTY
+
+    values = _series_anatomy(images)
+    sides = {str(ds.get("Laterality") or ds.get("ImageLaterality") or "") for ds in images}
+    if len(sides) == 1 and sides <= {"R", "L"}:
+        values["laterality"] = sides.pop()
+    elif "body_part_examined" not in values:
+        values["laterality"] = EMPTY
+    return values
+
+
+def _signed_descriptors(ds: Dataset) -> None:
+    """LUT Descriptor is US or SS (C.11.1.1.1, C.11.2.1.1): SS when the first value mapped is
+    negative (a VOI LUT over signed modality output), so that it reads back as written."""
+    items = list(ds.get("ModalityLUTSequence", []))
+    for voi in ds.get("SoftcopyVOILUTSequence", []):
+        items.extend(voi.get("VOILUTSequence", []))
+    for item in items:
+        descriptor = item["LUTDescriptor"]
+        if int(descriptor.value[1]) < 0:
+            descriptor.VR = "SS"
+            descriptor.value = [
+                int(v) - 65536 if int(v) > 32767 else int(v) for v in descriptor.value
+            ]
 
 
 def _charset(ds: Dataset) -> list[str] | None:
@@ -436,6 +469,10 @@ class GrayscaleSoftcopyPresentationState(PresentationState):
             if modality is not None and not isinstance(modality, (Rescale, LUT)):
                 raise PresentationStateError(
                     f"modality must be 'image', a Rescale, a LUT or None, got {modality!r}"
+                )
+            if isinstance(modality, LUT) and modality.bits not in (8, 16):
+                raise PresentationStateError(
+                    f"a Modality LUT has 8 or 16 bits per entry, not {modality.bits} (C.11.1.1.1)"
                 )
             return modality  # type: ignore[no-any-return]
         found: dict[Any, list[str]] = {}
