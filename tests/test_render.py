@@ -158,3 +158,65 @@ def test_cli_writes_a_png(ct_and_seg, tmp_path: Path) -> None:
     assert PIL.Image.open(out).size[0] > 60
     assert main(["render", str(path), str(folder), "--group", "nuclei"]) == 2  # not for a SEG
     assert main(["render", str(folder / "0.dcm"), "-o", str(tmp_path / "ct.png")]) == 0
+
+
+def test_annotations_over_the_slide(testdata: Path) -> None:
+    from iodkit.ann import AnnotationGroup, MicroscopyBulkSimpleAnnotations
+    from iodkit.codes import cid8135
+    from iodkit.render.colors import cielab_to_rgb
+
+    slide = pydicom.dcmread(testdata / "highdicom" / "sm_image.dcm")  # 50×50, tiles of 10×10
+    box = np.array([[10, 12], [30, 12], [30, 20], [10, 20]], dtype=np.float32)
+    lab = (30000, 60000, 30000)
+    colour = cielab_to_rgb(lab)
+    rect = AnnotationGroup(
+        "box",
+        cid7150.TISSUE,
+        cid8135.CELL,
+        "RECTANGLE",
+        box,
+        generation_type="MANUAL",
+        display_color=lab,
+    )
+    ds = MicroscopyBulkSimpleAnnotations(slide, [rect]).to_dataset()
+    picture = render(ds, [slide], region=(0, 0, 50, 50), scale=4, legend=False)
+    assert picture.size == (200, 200)
+    rows, columns = np.nonzero((np.asarray(picture) == colour).all(axis=-1))
+    assert (columns.min(), columns.max(), rows.min(), rows.max()) == (40, 120, 48, 80)
+    # the background is the slide's own pixels: tile (row 1, column 2) at 4× is the slide there
+    expected = np.asarray(slide.pixel_array[1])[0, 0]
+    assert tuple(np.asarray(picture)[41, 81]) == tuple(int(v) for v in expected)
+    # 3D: a point at the slide coordinates of pixel (column 20, row 30) lands there
+    origin = slide.TotalPixelMatrixOriginSequence[0]
+    spacing = [
+        float(v)
+        for v in slide.SharedFunctionalGroupsSequence[0].PixelMeasuresSequence[0].PixelSpacing
+    ]
+    iop = np.asarray(slide.ImageOrientationSlide, dtype=float)
+    xyz = np.array(
+        [
+            float(origin.XOffsetInSlideCoordinateSystem),
+            float(origin.YOffsetInSlideCoordinateSystem),
+            0.0,
+        ]
+    )
+    xyz = (
+        xyz + 20 * spacing[1] * iop[:3] + 30 * spacing[0] * iop[3:]
+    )  # centre of pixel (20, 30), 0-based
+    dot = AnnotationGroup(
+        "dot",
+        cid7150.TISSUE,
+        cid8135.CELL,
+        "POINT",
+        xyz[None].astype(np.float64),
+        generation_type="MANUAL",
+        display_color=lab,
+    )
+    deep = MicroscopyBulkSimpleAnnotations(slide, [dot]).to_dataset()
+    mark = (
+        np.asarray(render(deep, [slide], region=(0, 0, 50, 50), scale=4, legend=False)) == colour
+    ).all(axis=-1)
+    rows, columns = np.nonzero(mark)
+    assert abs(columns.mean() - 20.5 * 4) <= 1 and abs(rows.mean() - 30.5 * 4) <= 1
+    with pytest.raises(RenderError, match="no annotation group 'nuclei'"):
+        render(ds, [slide], groups=["nuclei"])

@@ -11,16 +11,15 @@ per group; nothing is built per annotation.
 
 from __future__ import annotations
 
-import datetime
 import os
 from collections.abc import Sequence
-from typing import Any, BinaryIO, Literal
+from dataclasses import replace
+from typing import BinaryIO, Literal
 
 from iodkit.ann.coordinates import check_inside
 from iodkit.ann.errors import AnnotationError
 from iodkit.ann.groups import AnnotationGroup
 from pydicom.dataset import Dataset
-from pydicom.uid import generate_uid
 
 MICROSCOPY_BULK_SIMPLE_ANNOTATIONS_STORAGE = "1.2.840.10008.5.1.4.1.1.91.1"
 
@@ -55,11 +54,11 @@ class MicroscopyBulkSimpleAnnotations:
         device_serial_number: str = "0",
         software_versions: str | Sequence[str] | None = None,
     ) -> None:
-        self.sources = (
-            [source_images] if isinstance(source_images, Dataset) else list(source_images)
-        )
-        if not self.sources:
-            raise AnnotationError("no source image given: annotations are made on an image")
+        from iodkit.derived import SourceInstances, errors_as
+
+        with errors_as(AnnotationError):
+            self.source_instances = SourceInstances(source_images, what="source image")
+        self.sources = self.source_instances.datasets
         self.groups = list(groups)
         if not self.groups:
             raise AnnotationError("no annotation groups given (one or more are required)")
@@ -84,39 +83,29 @@ class MicroscopyBulkSimpleAnnotations:
         self.frame_number = frame_number
         self._check_sources()
         self._check_groups()
+        from iodkit.derived import Equipment, Identification
+
         self.content_label = content_label
         self.content_description = content_description
         self.content_creator_name = content_creator_name
-        self.series_instance_uid = series_instance_uid or generate_uid()
-        self.series_number = series_number
-        self.series_description = series_description
-        self.sop_instance_uid = sop_instance_uid or generate_uid()
-        self.instance_number = instance_number
-        self.manufacturer = manufacturer
-        self.manufacturer_model_name = manufacturer_model_name
-        self.device_serial_number = device_serial_number
-        if software_versions is None:
-            from iodkit import __version__
-
-            software_versions = f"iodkit {__version__}"
-        self.software_versions = (
-            [software_versions] if isinstance(software_versions, str) else list(software_versions)
+        self.identification = Identification.of(
+            series_number=series_number,
+            instance_number=instance_number,
+            series_instance_uid=series_instance_uid,
+            sop_instance_uid=sop_instance_uid,
+            series_description=series_description,
         )
-        self.created = datetime.datetime.now().replace(microsecond=0)
+        self.equipment = Equipment.of(
+            manufacturer, manufacturer_model_name, device_serial_number, software_versions
+        )
+
+    @property
+    def sop_instance_uid(self) -> str:
+        return self.identification.sop_instance_uid
 
     # -- checks -----------------------------------------------------------------------------
 
     def _check_sources(self) -> None:
-        for k, ds in enumerate(self.sources):
-            missing = [
-                kw
-                for kw in ("SOPClassUID", "SOPInstanceUID", "SeriesInstanceUID", "StudyInstanceUID")
-                if kw not in ds
-            ]
-            if missing:
-                raise AnnotationError(f"source image {k} lacks {', '.join(missing)}")
-        if len({str(ds.StudyInstanceUID) for ds in self.sources}) > 1:
-            raise AnnotationError("the source images belong to more than one study")
         first = self.sources[0]
         if self.coordinate_type == "2D":
             if len(self.sources) != 1:
@@ -186,87 +175,64 @@ class MicroscopyBulkSimpleAnnotations:
     def to_dataset(self) -> Dataset:
         """The instance as a pydicom Dataset (with File Meta Information)."""
         from iodkit.builders import EMPTY
+        from iodkit.derived import common_modules, general_series
         from iodkit.generated import modules as m
         from iodkit.generated.iods import MicroscopyBulkSimpleAnnotationsIOD
-        from iodkit.pr.writer import _charset, _study_modules
-        from iodkit.seg.writer import _series_anatomy
+        from iodkit.generated.modules.common_instance_reference_module import (
+            ReferencedSeriesSequenceItem,
+        )
+        from iodkit.generated.modules.image_sop_instance_reference_macro import (
+            ImageSOPInstanceReferenceMacro,
+        )
 
-        first = self.sources[0]
-        created = self.created
-        reference: dict[str, Any] = {
-            "referenced_sop_class_uid": str(first.SOPClassUID),
-            "referenced_sop_instance_uid": str(first.SOPInstanceUID),
-        }
+        sources, ident = self.source_instances, self.identification
+        first = sources.first
+        reference = sources.references[0]
         if self.pixel_origin_interpretation == "FRAME" and self.coordinate_type == "2D":
-            reference["referenced_frame_number"] = [int(self.frame_number or 1)]
+            reference = replace(reference, frame_numbers=(int(self.frame_number or 1),))
         annotations = m.MicroscopyBulkSimpleAnnotationsModule(
-            instance_number=self.instance_number,
+            instance_number=ident.instance_number,
             content_label=self.content_label,
             content_description=self.content_description or EMPTY,
             content_creator_name=self.content_creator_name or EMPTY,
-            content_date=created.date(),
-            content_time=created.time(),
+            content_date=ident.date,
+            content_time=ident.time,
             annotation_coordinate_type=self.coordinate_type,  # type: ignore[arg-type]
-            referenced_image_sequence=[reference],
+            referenced_image_sequence=[ImageSOPInstanceReferenceMacro(**reference.item())],
             annotation_group_sequence=[g.to_item(n) for n, g in enumerate(self.groups, start=1)],
         )
         if self.coordinate_type == "2D":
             annotations.pixel_origin_interpretation = self.pixel_origin_interpretation  # type: ignore[assignment]
-        series: dict[str, list[dict[str, str]]] = {}
-        for ds in self.sources:
-            series.setdefault(str(ds.SeriesInstanceUID), []).append(
-                {
-                    "referenced_sop_class_uid": str(ds.SOPClassUID),
-                    "referenced_sop_instance_uid": str(ds.SOPInstanceUID),
-                }
-            )
-        modules: dict[str, Any] = _study_modules(first)
-        modules.update(
-            general_series=m.GeneralSeriesModule(
-                modality="ANN",
-                series_instance_uid=self.series_instance_uid,
-                series_number=self.series_number,
-                series_description=self.series_description,
-                **_series_anatomy(self.sources),
+        modules = common_modules(
+            MicroscopyBulkSimpleAnnotationsIOD,
+            first,
+            identification=ident,
+            equipment=self.equipment,
+            frame_of_reference_uid=(
+                str(first.FrameOfReferenceUID) if self.coordinate_type == "3D" else None
             ),
+        )
+        modules.update(
+            general_series=general_series("ANN", ident, self.sources),
             microscopy_bulk_simple_annotations_series=m.MicroscopyBulkSimpleAnnotationsSeriesModule(
                 modality="ANN"
-            ),
-            general_equipment=m.GeneralEquipmentModule(manufacturer=self.manufacturer),
-            enhanced_general_equipment=m.EnhancedGeneralEquipmentModule(
-                manufacturer=self.manufacturer,
-                manufacturer_model_name=self.manufacturer_model_name,
-                device_serial_number=self.device_serial_number,
-                software_versions=self.software_versions,
             ),
             microscopy_bulk_simple_annotations=annotations,
             common_instance_reference=m.CommonInstanceReferenceModule(
                 referenced_series_sequence=[
-                    {"series_instance_uid": uid, "referenced_instance_sequence": refs}
-                    for uid, refs in series.items()
+                    ReferencedSeriesSequenceItem(**item)
+                    for item in sources.referenced_series_items()
                 ]
             ),
-            sop_common=m.SOPCommonModule(
-                sop_class_uid=MICROSCOPY_BULK_SIMPLE_ANNOTATIONS_STORAGE,
-                sop_instance_uid=self.sop_instance_uid,
-                specific_character_set=_charset(first),
-                instance_creation_date=created.date(),
-                instance_creation_time=created.time(),
-            ),
         )
-        if self.coordinate_type == "3D":
-            modules["frame_of_reference"] = m.FrameOfReferenceModule(
-                frame_of_reference_uid=str(first.FrameOfReferenceUID),
-                position_reference_indicator=str(first.get("PositionReferenceIndicator") or "")
-                or EMPTY,
-            )
         specimen = m.SpecimenModule.from_dataset(first)
         if any(True for _ in specimen):
             modules["specimen"] = specimen
-        return MicroscopyBulkSimpleAnnotationsIOD(**modules).to_dataset(file_meta=True)  # type: ignore[no-any-return]
+        iod = MicroscopyBulkSimpleAnnotationsIOD(**modules)
+        return iod.to_dataset(file_meta=True)  # type: ignore[no-any-return]
 
     def save(self, path: str | os.PathLike[str] | BinaryIO) -> None:
         """Write the instance atomically (nothing is left behind on error)."""
-        from iodkit.pixels.files import write_dataset
+        from iodkit.derived import write_dataset
 
         write_dataset(self.to_dataset(), path)

@@ -88,14 +88,17 @@ class ImageReference:
             )
         return cls(str(image.SOPClassUID), str(image.SOPInstanceUID), tuple(int(f) for f in frames))
 
-    def item(self) -> dict[str, Any]:
-        values: dict[str, Any] = {
-            "referenced_sop_class_uid": self.sop_class_uid,
-            "referenced_sop_instance_uid": self.sop_instance_uid,
-        }
-        if self.frames:
-            values["referenced_frame_number"] = list(self.frames)
-        return values
+    def item(self) -> Any:
+        """An Image SOP Instance Reference Macro item (Table 10-3)."""
+        from iodkit.generated.modules.image_sop_instance_reference_macro import (
+            ImageSOPInstanceReferenceMacro,
+        )
+
+        return ImageSOPInstanceReferenceMacro(
+            referenced_sop_class_uid=self.sop_class_uid,
+            referenced_sop_instance_uid=self.sop_instance_uid,
+            referenced_frame_number=list(self.frames) or None,
+        )
 
     @classmethod
     def from_item(cls, item: Dataset) -> ImageReference:
@@ -144,7 +147,9 @@ class GraphicLayer:
     def __post_init__(self) -> None:
         object.__setattr__(self, "description", optional_text(self.description))
 
-    def item(self, order: int) -> dict[str, Any]:
+    def item(self, order: int) -> Any:
+        from iodkit.generated.modules.graphic_layer_module import GraphicLayerSequenceItem
+
         values: dict[str, Any] = {"graphic_layer": self.name, "graphic_layer_order": order}
         if self.grayscale is not None:
             values["graphic_layer_recommended_display_grayscale_value"] = int(self.grayscale)
@@ -154,7 +159,7 @@ class GraphicLayer:
             ]
         if self.description is not None:
             values["graphic_layer_description"] = self.description
-        return values
+        return GraphicLayerSequenceItem(**values)
 
     @classmethod
     def from_item(cls, item: Dataset) -> GraphicLayer:
@@ -216,7 +221,9 @@ class TextObject:
             out.append((self.anchor, self.anchor_units or self.units))
         return out
 
-    def item(self) -> dict[str, Any]:
+    def item(self) -> Any:
+        from iodkit.generated.modules.graphic_annotation_module import TextObjectSequenceItem
+
         values: dict[str, Any] = {"unformatted_text_value": self.text}
         if self.bounding_box is not None:
             values["bounding_box_annotation_units"] = self.units
@@ -227,7 +234,7 @@ class TextObject:
             values["anchor_point_annotation_units"] = self.anchor_units or self.units
             values["anchor_point"] = list(self.anchor)
             values["anchor_point_visibility"] = "Y" if self.anchor_visible else "N"
-        return values
+        return TextObjectSequenceItem(**values)
 
     @classmethod
     def from_item(cls, item: Dataset) -> TextObject:
@@ -302,7 +309,9 @@ class GraphicObject:
             self.graphic_type in ("POLYLINE", "INTERPOLATED") and self.points[0] == self.points[-1]
         )
 
-    def item(self) -> dict[str, Any]:
+    def item(self) -> Any:
+        from iodkit.generated.modules.graphic_annotation_module import GraphicObjectSequenceItem
+
         values: dict[str, Any] = {
             "graphic_annotation_units": self.units,
             "graphic_dimensions": 2,
@@ -312,7 +321,7 @@ class GraphicObject:
         }
         if self.closed:
             values["graphic_filled"] = "Y" if self.filled else "N"
-        return values
+        return GraphicObjectSequenceItem(**values)
 
     @classmethod
     def from_item(cls, item: Dataset) -> GraphicObject:
@@ -351,7 +360,11 @@ class GraphicAnnotation:
                 "objects (one is required, C.10.5)"
             )
 
-    def item(self) -> dict[str, Any]:
+    def item(self) -> Any:
+        from iodkit.generated.modules.graphic_annotation_module import (
+            GraphicAnnotationSequenceItem,
+        )
+
         values: dict[str, Any] = {"graphic_layer": self.layer}
         if self.images is not None:
             values["referenced_image_sequence"] = [r.item() for r in self.images]
@@ -359,7 +372,7 @@ class GraphicAnnotation:
             values["text_object_sequence"] = [t.item() for t in self.text_objects]
         if self.graphic_objects:
             values["graphic_object_sequence"] = [g.item() for g in self.graphic_objects]
-        return values
+        return GraphicAnnotationSequenceItem(**values)
 
     @classmethod
     def from_item(cls, item: Dataset) -> GraphicAnnotation:
@@ -414,7 +427,11 @@ class DisplayedArea:
         (c1, r1), (c2, r2) = self.tlhc, self.brhc
         return min(c1, c2), min(r1, r2), max(c1, c2), max(r1, r2)
 
-    def item(self) -> dict[str, Any]:
+    def item(self) -> Any:
+        from iodkit.generated.modules.displayed_area_module import (
+            DisplayedAreaSelectionSequenceItem,
+        )
+
         values: dict[str, Any] = {
             "displayed_area_top_left_hand_corner": list(self.tlhc),
             "displayed_area_bottom_right_hand_corner": list(self.brhc),
@@ -432,7 +449,7 @@ class DisplayedArea:
             ]
         if self.magnification is not None:
             values["presentation_pixel_magnification_ratio"] = float(self.magnification)
-        return values
+        return DisplayedAreaSelectionSequenceItem(**values)
 
     @classmethod
     def from_item(cls, item: Dataset) -> DisplayedArea:

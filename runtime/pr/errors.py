@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from iodkit.derived.errors import DerivedObjectError
 
-class PresentationStateError(ValueError):
+
+class PresentationStateError(DerivedObjectError):
     """A presentation state that cannot be written as given (names the item at fault)."""
 
 

@@ -93,7 +93,8 @@ class LUT:
     def descriptor(self) -> list[int]:
         return [len(self.data) % 65536, int(self.first_mapped), int(self.bits)]
 
-    def item(self) -> dict[str, Any]:
+    def values(self) -> dict[str, Any]:
+        """LUT Descriptor, LUT Data (16-bit words) and LUT Explanation, for any LUT item."""
         out: dict[str, Any] = {
             "lut_descriptor": self.descriptor(),
             "lut_data": np.asarray(self.data, dtype="<u2").tobytes(),
@@ -159,15 +160,18 @@ class VOI:
     def __post_init__(self) -> None:
         object.__setattr__(self, "images", references(self.images))  # type: ignore[arg-type]
 
-    def item(self) -> dict[str, Any]:
+    def item(self) -> Any:
+        from iodkit.generated.modules.softcopy_voi_lut_module import SoftcopyVOILUTSequenceItem
+        from iodkit.generated.modules.voi_lut_macro import VOILUTSequenceItem
+
         values: dict[str, Any] = {}
         if self.images is not None:
             values["referenced_image_sequence"] = [r.item() for r in self.images]
         if isinstance(self.transform, Window):
             values.update(self.transform.values())
         else:
-            values["voilut_sequence"] = [self.transform.item()]
-        return values
+            values["voilut_sequence"] = [VOILUTSequenceItem(**self.transform.values())]
+        return SoftcopyVOILUTSequenceItem(**values)
 
     @classmethod
     def from_item(cls, item: Dataset) -> VOI:

@@ -15,7 +15,6 @@ are written empty where the IOD makes them mandatory).
 
 from __future__ import annotations
 
-import datetime
 import os
 from collections.abc import Sequence
 from typing import Any, BinaryIO, Literal
@@ -29,9 +28,7 @@ from iodkit.pr.content import (
 )
 from iodkit.pr.errors import PresentationStateError
 from iodkit.pr.luts import LUT, VOI, Rescale, Window, palette_values, window_of
-from iodkit.seg.writer import _series_anatomy  # moves to the derived-object core (issue 14)
 from pydicom.dataset import Dataset
-from pydicom.uid import generate_uid
 
 GRAYSCALE_SOFTCOPY_PRESENTATION_STATE = "1.2.840.10008.5.1.4.1.1.11.1"
 COLOR_SOFTCOPY_PRESENTATION_STATE = "1.2.840.10008.5.1.4.1.1.11.2"
@@ -39,61 +36,19 @@ PSEUDO_COLOR_SOFTCOPY_PRESENTATION_STATE = "1.2.840.10008.5.1.4.1.1.11.3"
 _MONOCHROME = ("MONOCHROME1", "MONOCHROME2")
 
 
-def _study_modules(source: Dataset) -> dict[str, Any]:
-    """Patient, study and clinical trial modules copied from a source image (until the
-    derived-object core of issue 14 provides them; then this goes)."""
-    from iodkit.generated import modules as m
-
-    out: dict[str, Any] = {
-        "patient": m.PatientModule.from_dataset(source),
-        "general_study": m.GeneralStudyModule.from_dataset(source),
-    }
-    for name, module_cls in (
-        ("patient_study", m.PatientStudyModule),
-        ("clinical_trial_subject", m.ClinicalTrialSubjectModule),
-        ("clinical_trial_study", m.ClinicalTrialStudyModule),
-    ):
-        copied = module_cls.from_dataset(source)
-        if any(True for _ in copied):
-            out[name] = copied
-    return out
-
-
 class _Images:
     """The images a presentation state applies to, indexed for the reference checks."""
 
     def __init__(self, images: Sequence[Dataset], kind: str) -> None:
-        if isinstance(images, Dataset):
-            images = [images]
-        self.datasets = list(images)
-        if not self.datasets:
-            raise PresentationStateError("no images given: a presentation state applies to images")
-        self.by_uid: dict[str, Dataset] = {}
+        from iodkit.derived import SourceInstances, errors_as
+
+        with errors_as(PresentationStateError):
+            self.sources = SourceInstances(images, what="image")
+        self.datasets = self.sources.datasets
         for k, ds in enumerate(self.datasets):
-            missing = [
-                kw
-                for kw in (
-                    "SOPClassUID",
-                    "SOPInstanceUID",
-                    "SeriesInstanceUID",
-                    "StudyInstanceUID",
-                    "Rows",
-                    "Columns",
-                )
-                if kw not in ds
-            ]
-            if missing:
-                raise PresentationStateError(f"image {k} lacks {', '.join(missing)}")
-            uid = str(ds.SOPInstanceUID)
-            if uid in self.by_uid:
-                raise PresentationStateError(f"image {uid} is given twice")
-            self.by_uid[uid] = ds
-        studies = {str(ds.StudyInstanceUID) for ds in self.datasets}
-        if len(studies) > 1:
-            raise PresentationStateError(
-                f"the images belong to {len(studies)} studies; a presentation state belongs to "
-                "the study of its images"
-            )
+            if "Rows" not in ds or "Columns" not in ds:
+                raise PresentationStateError(f"image {k} lacks Rows or Columns")
+        self.by_uid: dict[str, Dataset] = {str(ds.SOPInstanceUID): ds for ds in self.datasets}
         for ds in self.datasets:
             photometric = str(ds.get("PhotometricInterpretation", ""))
             grey = photometric in _MONOCHROME
@@ -191,33 +146,36 @@ class PresentationState:
             self._check_annotation(k, annotation)
         self.layers = self._layers(layers)
         self.displayed_areas = self._displayed_areas(displayed_areas)
+        from iodkit.derived import Equipment, Identification
+
         self.content_label = content_label
         self.content_description = content_description
         self.content_creator_name = content_creator_name
-        self.series_instance_uid = series_instance_uid or generate_uid()
-        self.series_number = series_number
-        self.series_description = series_description
-        self.sop_instance_uid = sop_instance_uid or generate_uid()
-        self.instance_number = instance_number
-        self.manufacturer = manufacturer
-        self.manufacturer_model_name = manufacturer_model_name
-        self.device_serial_number = device_serial_number
-        if software_versions is None:
-            from iodkit import __version__
-
-            software_versions = f"iodkit {__version__}"
-        self.software_versions = (
-            [software_versions] if isinstance(software_versions, str) else list(software_versions)
+        self.identification = Identification.of(
+            series_number=series_number,
+            instance_number=instance_number,
+            series_instance_uid=series_instance_uid,
+            sop_instance_uid=sop_instance_uid,
+            series_description=series_description,
         )
-        now = datetime.datetime.now()
-        self.created = now.replace(microsecond=0)
+        self.equipment = Equipment.of(
+            manufacturer, manufacturer_model_name, device_serial_number, software_versions
+        )
+
+    @property
+    def sop_instance_uid(self) -> str:
+        return self.identification.sop_instance_uid
+
+    @property
+    def series_instance_uid(self) -> str:
+        return self.identification.series_instance_uid
 
     # -- checks -----------------------------------------------------------------------------
 
     def _check_annotation(self, k: int, annotation: GraphicAnnotation) -> None:
         what = f"annotation {k} (layer {annotation.layer!r})"
         targets = self.images.check(annotation.images, what)
-        objects: list[tuple[str, list[tuple[tuple[float, float], str]]]] = [
+        objects: list[tuple[str, Sequence[tuple[tuple[float, float], str]]]] = [
             (f"{what}, graphic {j} ({g.graphic_type})", [(p, g.units) for p in g.points])
             for j, g in enumerate(annotation.graphic_objects)
         ]
@@ -274,53 +232,40 @@ class PresentationState:
 
     def _common(self) -> dict[str, Any]:
         from iodkit.builders import EMPTY
+        from iodkit.derived import common_modules, general_series, series_items
         from iodkit.generated import modules as m
+        from iodkit.generated.modules.presentation_state_relationship_macro import (
+            ReferencedSeriesSequenceItem,
+        )
 
-        first = self.images.first
-        created = self.created
-        series: dict[str, list[Any]] = {}
-        for ds in self.images.datasets:
-            series.setdefault(str(ds.SeriesInstanceUID), []).append(ImageReference.of(ds).item())
-        modules: dict[str, Any] = _study_modules(first)
+        ident = self.identification
+        modules = common_modules(
+            self._iod(), self.images.sources.first, identification=ident, equipment=self.equipment
+        )
         modules.update(
-            general_series=m.GeneralSeriesModule(
-                modality="PR",
-                series_instance_uid=self.series_instance_uid,
-                series_number=self.series_number,
-                series_description=self.series_description,
-                **_series_anatomy_and_laterality(self.images.datasets),
+            general_series=general_series(
+                "PR", ident, self.images.datasets, **_series_laterality(self.images.datasets)
             ),
             presentation_series=m.PresentationSeriesModule(modality="PR"),
-            general_equipment=m.GeneralEquipmentModule(
-                manufacturer=self.manufacturer,
-                manufacturer_model_name=self.manufacturer_model_name,
-                device_serial_number=self.device_serial_number,
-                software_versions=self.software_versions,
-            ),
             presentation_state_identification=m.PresentationStateIdentificationModule(
-                instance_number=self.instance_number,
+                instance_number=ident.instance_number,
                 content_label=self.content_label,
                 content_description=self.content_description,
                 content_creator_name=self.content_creator_name or EMPTY,
-                presentation_creation_date=created.date(),
-                presentation_creation_time=created.time(),
+                presentation_creation_date=ident.date,
+                presentation_creation_time=ident.time,
             ),
             presentation_state_relationship=m.PresentationStateRelationshipModule(
                 referenced_series_sequence=[
-                    {"series_instance_uid": uid, "referenced_image_sequence": refs}
-                    for uid, refs in series.items()
+                    ReferencedSeriesSequenceItem(**item)
+                    for item in series_items(
+                        self.images.sources.references, "referenced_image_sequence"
+                    )
                 ]
             ),
             presentation_state_shutter=m.PresentationStateShutterModule(),
             displayed_area=m.DisplayedAreaModule(
                 displayed_area_selection_sequence=[a.item() for a in self.displayed_areas]
-            ),
-            sop_common=m.SOPCommonModule(
-                sop_class_uid=self.sop_class_uid,
-                sop_instance_uid=self.sop_instance_uid,
-                specific_character_set=_charset(first),
-                instance_creation_date=created.date(),
-                instance_creation_time=created.time(),
             ),
         )
         if self.annotations:
@@ -353,25 +298,23 @@ class PresentationState:
 
     def save(self, path: str | os.PathLike[str] | BinaryIO) -> None:
         """Write the presentation state atomically (nothing is left behind on error)."""
-        from iodkit.pixels.files import write_dataset
+        from iodkit.derived import write_dataset
 
         write_dataset(self.to_dataset(), path)
 
 
-def _series_anatomy_and_laterality(images: Sequence[Dataset]) -> dict[str, Any]:
-    """Body Part Examined when the images agree on an unpaired one (as for SEG), and General
-    Series Laterality (Type 2C, C.7.3.1): the images' own when they agree on R or L; empty —
-    unknown — when nothing says whether the body part is paired (dciodvfy requires it then,
-    and accepts it empty in a presentation state)."""
+def _series_laterality(images: Sequence[Dataset]) -> dict[str, Any]:
+    """General Series Laterality (Type 2C, C.7.3.1): the images' own when they agree on R or
+    L; empty — unknown — when no body part is carried (:func:`iodkit.derived.series_body_part`)
+    to say whether it is paired: dciodvfy requires it then, and accepts it empty in a
+    presentation state."""
     from iodkit.builders import EMPTY
+    from iodkit.derived import series_body_part
 
-    values = _series_anatomy(images)
     sides = {str(ds.get("Laterality") or ds.get("ImageLaterality") or "") for ds in images}
     if len(sides) == 1 and sides <= {"R", "L"}:
-        values["laterality"] = sides.pop()
-    elif "body_part_examined" not in values:
-        values["laterality"] = EMPTY
-    return values
+        return {"laterality": sides.pop()}
+    return {} if series_body_part(images) else {"laterality": EMPTY}
 
 
 def _signed_descriptors(ds: Dataset) -> None:
@@ -387,13 +330,6 @@ def _signed_descriptors(ds: Dataset) -> None:
             descriptor.value = [
                 int(v) - 65536 if int(v) > 32767 else int(v) for v in descriptor.value
             ]
-
-
-def _charset(ds: Dataset) -> list[str] | None:
-    value = ds.get("SpecificCharacterSet")
-    if value is None:
-        return None
-    return [str(value)] if isinstance(value, str) else [str(v) for v in value]
 
 
 def _check_point(label: str, x: float, y: float, units: str, ds: Dataset) -> None:
@@ -533,8 +469,9 @@ class GrayscaleSoftcopyPresentationState(PresentationState):
         if isinstance(self.modality, Rescale):
             out["modality_lut"] = m.ModalityLUTModule(**self.modality.values())
         elif isinstance(self.modality, LUT):
-            item = self.modality.item()
-            item["modality_lut_type"] = "US"
+            from iodkit.generated.modules.modality_lut_macro import ModalityLUTSequenceItem
+
+            item = ModalityLUTSequenceItem(**self.modality.values(), modality_lut_type="US")
             out["modality_lut"] = m.ModalityLUTModule(modality_lut_sequence=[item])
         if self.voi:
             out["softcopy_voi_lut"] = m.SoftcopyVOILUTModule(
@@ -545,11 +482,16 @@ class GrayscaleSoftcopyPresentationState(PresentationState):
 
     def _specific(self) -> dict[str, Any]:
         from iodkit.generated import modules as m
+        from iodkit.generated.modules.softcopy_presentation_lut_module import (
+            PresentationLUTSequenceItem,
+        )
 
         out = self._grey_modules()
         lut = self.presentation_lut
         out["softcopy_presentation_lut"] = (
-            m.SoftcopyPresentationLUTModule(presentation_lut_sequence=[lut.item()])
+            m.SoftcopyPresentationLUTModule(
+                presentation_lut_sequence=[PresentationLUTSequenceItem(**lut.values())]
+            )
             if isinstance(lut, LUT)
             else m.SoftcopyPresentationLUTModule(presentation_lut_shape=lut)
         )

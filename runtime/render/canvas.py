@@ -141,6 +141,20 @@ def mosaic(tiles: Sequence[Any], columns: int | None = None, gap: int = 2) -> An
     return out
 
 
+def ellipse_points(
+    points: list[tuple[float, float]], samples: int = 72
+) -> list[tuple[float, float]]:
+    """Points on the ellipse whose major axis ends at points 0, 1 and minor axis at 2, 3."""
+    (x1, y1), (x2, y2), (x3, y3), (x4, y4) = points
+    cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+    ax, ay = (x2 - x1) / 2, (y2 - y1) / 2
+    bx, by = (x4 - x3) / 2, (y4 - y3) / 2
+    return [
+        (cx + ax * math.cos(t) + bx * math.sin(t), cy + ay * math.cos(t) + by * math.sin(t))
+        for t in np.linspace(0, 2 * math.pi, samples, endpoint=False)
+    ]
+
+
 def _line_height(face: Any) -> int:
     box = face.getbbox("Ag")
     return int(box[3] - box[1]) + 4

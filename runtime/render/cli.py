@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     output = args.output or args.object.with_name(args.object.name + ".png")
     picture.save(output, format="PNG")
-    print(f"{output} ({picture.width}×{picture.height}, {kind})")
+    print(f"{output} ({picture.width}x{picture.height}, {kind})")
     return 0
 
 

@@ -184,18 +184,6 @@ class _Geometry:
         return x, y
 
 
-def _ellipse(points: list[tuple[float, float]], samples: int = 72) -> list[tuple[float, float]]:
-    """Points on the ellipse whose major axis ends at points 0, 1 and minor axis at 2, 3."""
-    (x1, y1), (x2, y2), (x3, y3), (x4, y4) = points
-    cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
-    ax, ay = (x2 - x1) / 2, (y2 - y1) / 2
-    bx, by = (x4 - x3) / 2, (y4 - y3) / 2
-    return [
-        (cx + ax * math.cos(t) + bx * math.sin(t), cy + ay * math.cos(t) + by * math.sin(t))
-        for t in np.linspace(0, 2 * math.pi, samples, endpoint=False)
-    ]
-
-
 def _draw_graphic(
     draw: Any,
     kind: str,
@@ -219,7 +207,7 @@ def _draw_graphic(
             fill=colour if filled else None,
         )
     elif kind == "ELLIPSE":
-        outline = _ellipse(points)
+        outline = canvas.ellipse_points(points)
         draw.polygon(outline, outline=colour, width=width, fill=colour if filled else None)
     elif filled and points[0] == points[-1]:
         draw.polygon(points, outline=colour, width=width, fill=colour)
