@@ -3,6 +3,7 @@ nothing is written."""
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import numpy as np
@@ -158,5 +159,9 @@ def test_mixed_coordinate_types_and_sources(slide, tmp_path: Path) -> None:
     ):
         write(slide, tmp_path, flat, deep)
     with pytest.raises(AnnotationError, match="2 source images given for 2D coordinates"):
+        other = copy.deepcopy(slide)
+        other.SOPInstanceUID = slide.SOPInstanceUID + ".2"
+        MicroscopyBulkSimpleAnnotations([slide, other], [flat])
+    with pytest.raises(AnnotationError, match="the same source SOP Instance UID is given twice"):
         MicroscopyBulkSimpleAnnotations([slide, slide], [flat])
     assert list(tmp_path.iterdir()) == []

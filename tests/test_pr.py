@@ -3,6 +3,7 @@ what was given; highdicom's GSPS read to what highdicom was given; bad reference
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import numpy as np
@@ -118,7 +119,7 @@ def test_grayscale_everything_round_trips(ct, tmp_path: Path) -> None:
 
 
 def test_grayscale_defaults_come_from_the_images(ct, tmp_path: Path) -> None:
-    images = [ds.copy() for ds in ct]
+    images = [copy.deepcopy(ds) for ds in ct]
     images[0].WindowCenter, images[0].WindowWidth = 50, 350
     images[1].WindowCenter, images[1].WindowWidth = 50, 350
     state = GrayscaleSoftcopyPresentationState(images)
