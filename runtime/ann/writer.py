@@ -225,9 +225,6 @@ class MicroscopyBulkSimpleAnnotations:
                 ]
             ),
         )
-        specimen = m.SpecimenModule.from_dataset(first)
-        if any(True for _ in specimen):
-            modules["specimen"] = specimen
         iod = MicroscopyBulkSimpleAnnotationsIOD(**modules)
         return iod.to_dataset(file_meta=True)  # type: ignore[no-any-return]
 

@@ -198,7 +198,7 @@ def frame_positions(slide: Dataset) -> list[tuple[int, int]]:
         return out
     if "TotalPixelMatrixColumns" not in slide:
         return [(1, 1)] * frames
-    from iodkit.seg.geometry import tile_grid
+    from iodkit.derived.geometry import tile_grid
 
     rows, columns = tile_grid(
         int(slide.TotalPixelMatrixRows),
