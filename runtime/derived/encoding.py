@@ -76,12 +76,16 @@ def packed_native_value(frames: Iterable[np.ndarray], description: Any) -> np.nd
 
 @dataclass
 class Pixels:
-    """Encoded pixel data ready to go on a data set: a native buffer (written as the file's
-    last element) or an :class:`~iodkit.pixels.EncodedPixelData` (encapsulated)."""
+    """Encoded pixel data ready to go on a data set: a native value (written as the file's last
+    element) or an :class:`~iodkit.pixels.EncodedPixelData` (encapsulated).
+
+    ``native`` is one uint8 buffer (already padded to even length), or a list of contiguous
+    arrays — one per frame, in frame order — written one after the other, so frames that are
+    views of the caller's array are never copied at all."""
 
     description: Any
     transfer_syntax_uid: str
-    native: np.ndarray | None = None
+    native: np.ndarray | list[np.ndarray] | None = None
     encoded: Any = None
     extended_offset_table: bool = False
 
@@ -92,6 +96,14 @@ class Pixels:
     def _element(self) -> tuple[int, str]:
         tag, vr = PIXEL_ELEMENTS[self.description.pixel_keyword]
         return tag, vr or ("OB" if self.description.bits_allocated <= 8 else "OW")
+
+    def _parts(self) -> list[memoryview]:
+        """The native value's bytes in order, padded to even length (PS3.5 8.1.1)."""
+        chunks = [self.native] if isinstance(self.native, np.ndarray) else list(self.native or [])
+        parts = [np.ascontiguousarray(c).view(np.uint8).reshape(-1).data for c in chunks]
+        if sum(len(p) for p in parts) & 1:
+            parts.append(memoryview(b"\x00"))
+        return parts
 
     def finish(self, ds: Dataset) -> None:
         """Image Pixel attributes, encapsulated pixel data if any, the transfer syntax, and
@@ -108,7 +120,7 @@ class Pixels:
         """Put a native value on ``ds`` as an element (for :meth:`to_dataset` forms)."""
         if self.native is not None:
             tag, vr = self._element()
-            ds.add_new(tag, vr, self.native.tobytes())
+            ds.add_new(tag, vr, b"".join(bytes(p) for p in self._parts()))
         return ds
 
     def save(self, ds: Dataset, destination: str | os.PathLike[str] | BinaryIO) -> None:
@@ -122,14 +134,15 @@ class Pixels:
             )
             return
         tag, vr = self._element()
+        parts = self._parts()
         header = tag_bytes(tag) + (b"" if self.implicit_vr else vr.encode() + b"\x00\x00")
-        header += int(self.native.size).to_bytes(4, "little")
-        value = self.native
+        header += sum(len(p) for p in parts).to_bytes(4, "little")
 
         def write(fp: BinaryIO) -> None:
             pydicom.dcmwrite(fp, ds, enforce_file_format=True)
             fp.write(header)
-            fp.write(value.data)
+            for part in parts:
+                fp.write(part)
 
         write_atomically(destination, write)
 

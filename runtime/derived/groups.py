@@ -64,8 +64,13 @@ class PerFrameItems:
         self.slots.append(slot)
         self.columns.append(values)
 
-    def frame_content(self) -> None:
-        """Frame Content: Dimension Index Values (and the Frame Label when it is indexed)."""
+    def frame_content(self, *, indexed: bool = True) -> None:
+        """Frame Content: Dimension Index Values (and the Frame Label when it is indexed);
+        without ``indexed`` (TILED_FULL: no Dimension Index, C.7.6.17.3) an empty item, for
+        IODs whose Frame Content group is mandatory per frame anyway (Parametric Map)."""
+        if not indexed:
+            self.first["frame_content_sequence"] = [{}]
+            return
         values = self.plan.index_values
         content: dict[str, Any] = {"dimension_index_values": [int(v) for v in values[0]]}
         if self.plan.frame_label is not None:
@@ -148,7 +153,7 @@ class PerFrameItems:
         with ``item_class`` (the IOD's ``FunctionalGroups``), every item stamped from it."""
         template = item_class(**self.first).to_dataset(fill_type2=False)
         stamp = ItemTemplate(template, self.slots, implicit_vr=implicit_vr, encodings=encodings)
-        items = stamp.encode(self.columns)
+        items = stamp.encode(self.columns, count=self.plan.number_of_frames)
         return raw_sequence_element(PER_FRAME_FUNCTIONAL_GROUPS, items, implicit_vr=implicit_vr)
 
 

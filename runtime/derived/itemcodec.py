@@ -120,12 +120,14 @@ class ItemTemplate:
         return fp.getvalue()
 
     # -- stamping -------------------------------------------------------------------------
-    def encode(self, values: Sequence[Sequence[bytes]]) -> bytes:
+    def encode(self, values: Sequence[Sequence[bytes]], count: int | None = None) -> bytes:
         """The items (each with its item and item delimitation headers) for ``values``: one
-        list per slot, of the encoded value of each item (even length, see PS3.5 7.1.1)."""
+        list per slot, of the encoded value of each item (even length, see PS3.5 7.1.1).
+        ``count`` items of the template as it is when there are no slots."""
         if len(values) != len(self.slots):
             raise ValueError(f"{len(values)} value lists for {len(self.slots)} slots")
-        count = len(values[0]) if values else 0
+        if count is None:
+            count = len(values[0]) if values else 0
         if any(len(v) != count for v in values):
             raise ValueError("every slot needs one value per item")
         columns: list[Sequence[bytes]] = []

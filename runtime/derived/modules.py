@@ -253,3 +253,17 @@ def series_body_part(images: Sequence[Dataset]) -> dict[str, Any]:
     except Exception:  # no generated rules: nothing says whether it is paired
         paired = None
     return {"body_part_examined": body_part} if paired is False else {}
+
+
+def series_laterality(images: Sequence[Dataset]) -> dict[str, Any]:
+    """General Series Laterality of a derived series when no body part is carried over
+    (:func:`series_body_part`): the one the sources agree on, else empty (Type 2C: required
+    when the body part is paired, which nothing then says it is not — dciodvfy presumes so).
+    A Segmentation does not use it: dciodvfy (2026) refuses Laterality there whatever the
+    body part."""
+    if series_body_part(images):
+        return {}
+    values = {str(ds.get("Laterality", "") or "").strip() for ds in images}
+    if len(values) == 1 and "" not in values:
+        return {"laterality": values.pop()}
+    return {"laterality": EMPTY}

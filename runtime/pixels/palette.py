@@ -16,8 +16,12 @@ from pydicom.dataset import Dataset
 _CHANNELS = ("Red", "Green", "Blue")
 
 
-def set_palette_color_lut(ds: Dataset, lut: np.ndarray, first_mapped: int = 0) -> None:
-    """Put an (entries, 3) uint8 or uint16 RGB table on ``ds`` as the palette colour LUT."""
+def set_palette_color_lut(
+    ds: Dataset, lut: np.ndarray, first_mapped: int = 0, *, photometric: bool = True
+) -> None:
+    """Put an (entries, 3) uint8 or uint16 RGB table on ``ds`` as the palette colour LUT, and
+    (``photometric``) make the image PALETTE COLOR. A Parametric Map keeps MONOCHROME2 and
+    carries the table as its Palette Color Lookup Table Module (PS3.3 A.75, C.7.9)."""
     lut = np.asarray(lut)
     if lut.ndim != 2 or lut.shape[1] != 3 or not 1 <= lut.shape[0] <= 65536:
         raise PixelEncodingError(f"palette must be shaped (1…65536, 3), got {lut.shape}")
@@ -25,7 +29,8 @@ def set_palette_color_lut(ds: Dataset, lut: np.ndarray, first_mapped: int = 0) -
         raise PixelEncodingError(f"palette entries must be uint8 or uint16, got {lut.dtype}")
     bits = lut.dtype.itemsize * 8
     entries = lut.shape[0] % 65536  # 65536 entries are written as 0
-    ds.PhotometricInterpretation = "PALETTE COLOR"
+    if photometric:
+        ds.PhotometricInterpretation = "PALETTE COLOR"
     for index, channel in enumerate(_CHANNELS):
         descriptor_keyword = f"{channel}PaletteColorLookupTableDescriptor"
         data = np.ascontiguousarray(lut[:, index])

@@ -18,8 +18,8 @@ Reading (any Segmentation: ours, highdicom's, dcmqi's)::
 Modules: :mod:`~iodkit.seg.writer` (:class:`Segmentation`), :mod:`~iodkit.seg.reader`
 (:class:`SegmentationReader`), :mod:`~iodkit.seg.description` (segment descriptions),
 :mod:`~iodkit.seg.masks` (mask checks and frames), :mod:`~iodkit.seg.assembly` (frames placed
-into the reader's arrays), :mod:`~iodkit.seg.icc` (the sRGB profile of palette label maps),
-:mod:`~iodkit.seg.synthetic` (source images for demos and benchmarks). Everything a
+into the reader's arrays), :mod:`~iodkit.seg.synthetic` (source images for demos and
+benchmarks). Everything a
 Segmentation shares with other derived objects — source images, common modules, the frame
 plan, per-frame functional groups, encoding, the frame index of the reader — is
 :mod:`iodkit.derived`.

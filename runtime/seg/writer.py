@@ -99,7 +99,7 @@ class Segmentation:
     Options: ``segmentation_type`` BINARY / FRACTIONAL / LABELMAP; ``fractional_type``
     PROBABILITY or OCCUPANCY and ``max_fractional_value`` (1–255) for FRACTIONAL; ``palette``
     an (entries, 3) uint8/uint16 RGB table making a LABELMAP PALETTE COLOR, with
-    ``icc_profile`` bytes (default: a built-in sRGB profile, :mod:`iodkit.seg.icc`);
+    ``icc_profile`` bytes (default: a built-in sRGB profile, :mod:`iodkit.derived.icc`);
     ``omit_empty_frames`` (default True, except TILED_FULL which stores every tile);
     ``transfer_syntax_uid`` native or a lossless codec of :mod:`iodkit.pixels` (BINARY: native
     or JPEG 2000 Lossless); ``tile_size`` and ``dimension_organization_type`` (TILED_SPARSE
@@ -571,8 +571,8 @@ def _set_labelmap(ds: Dataset, palette: np.ndarray | None, icc_profile: bytes | 
     """The Sup 243 attributes the 2024c builders do not model (see the module docstring):
     Segmentation Type, Pixel Padding Value 0 (the background) and, for PALETTE COLOR, the
     palette (C.7.6.3.1.5) and an ICC Profile (C.11.15; sRGB unless one is given)."""
+    from iodkit.derived.icc import srgb_profile
     from iodkit.pixels import set_palette_color_lut
-    from iodkit.seg.icc import srgb_profile
 
     ds.SegmentationType = "LABELMAP"
     ds.add_new(0x00280120, "US", 0)  # Pixel Padding Value: 0 is the background

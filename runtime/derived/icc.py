@@ -1,11 +1,12 @@
-"""A small sRGB ICC profile for PALETTE COLOR label maps (PS3.3 C.11.15 ICC Profile Module).
+"""A small sRGB ICC profile for palettes of derived images (PS3.3 C.11.15 ICC Profile Module).
 
-A PALETTE COLOR Label Map Segmentation carries an ICC Profile (Sup 243; dciodvfy requires it)
-so that its palette's RGB values have a defined colour space. :func:`srgb_profile` builds an
+A PALETTE COLOR Label Map Segmentation (Sup 243; dciodvfy requires it) and a Parametric Map
+with Pixel Presentation COLOR_RANGE (C.8.32.2, Type 1C) carry an ICC Profile so that their
+palette's RGB values have a defined colour space. :func:`srgb_profile` builds an
 ICC.1 version 2 display profile of sRGB (IEC 61966-2-1): the D50-adapted sRGB primaries as
 colorant tags and the sRGB transfer function sampled at 1024 points as the tone curves. It is
-about 2.6 kB and built with the standard library only; pass your own profile bytes to
-:class:`~iodkit.seg.Segmentation` (``icc_profile=``) to use another.
+about 2.6 kB and built with the standard library only; pass your own profile bytes to the
+object (``icc_profile=``) to use another.
 """
 
 from __future__ import annotations
