@@ -164,7 +164,7 @@ def test_color(tmp_path: Path) -> None:
     ColorSoftcopyPresentationState([photo], annotations=[note]).save(path)
     assert_valid(path)
     read = read_presentation_state(path)
-    from iodkit.seg.icc import srgb_profile
+    from iodkit.derived.icc import srgb_profile
 
     assert read.kind == "color" and read.icc_profile == srgb_profile()
     assert read.annotations == [note]

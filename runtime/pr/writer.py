@@ -530,7 +530,7 @@ def _icc(images: _Images, profile: bytes | None) -> bytes:
     only = found.pop() if len(found) == 1 else None
     if only is not None:
         return only
-    from iodkit.seg.icc import srgb_profile
+    from iodkit.derived.icc import srgb_profile
 
     return srgb_profile()
 
@@ -583,7 +583,7 @@ class PseudoColorSoftcopyPresentationState(GrayscaleSoftcopyPresentationState):
         self.palette = np.asarray(palette)
         self._palette_values = palette_values(self.palette)
         if icc_profile is None:
-            from iodkit.seg.icc import srgb_profile
+            from iodkit.derived.icc import srgb_profile
 
             icc_profile = srgb_profile()
         self.icc_profile = bytes(icc_profile)
