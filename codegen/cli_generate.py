@@ -32,6 +32,7 @@ def generate(
     from .emit.plan import make_plan
     from .emit.render import header, make_env, render, write_tree
     from .emit.rules import render_rules
+    from .emit.template_rules import render_template_rules
     from .spec import fork
     from .spec.build import build_edition
     from .spec.yamlio import dump_edition
@@ -60,6 +61,7 @@ def generate(
     t = time.perf_counter()
     files = render(plan, ed, progress=say)
     files.update(render_rules(ed, make_env(), header(ed)))  # validation rules (generated/rules/)
+    files.update(render_template_rules(ed, make_env(), header(ed)))  # rules/templates/
     times["render"] = time.perf_counter() - t
     t = time.perf_counter()
     written, removed = write_tree(files, out)

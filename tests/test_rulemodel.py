@@ -192,9 +192,10 @@ def test_spec_diff_shows_item_counts_and_module_vms(
     cond = "Dose Summation Type (3004,000A) is MULTI_PLAN"
     changed = edition([ItemCount(1, 1, cond, True), ItemCount(2, None, cond)], "1")
     dump_edition(changed, new)
-    assert load_edition(new).tables["table_T-1"].rules[0].item_counts == changed.tables[
-        "table_T-1"
-    ].rules[0].item_counts
+    assert (
+        load_edition(new).tables["table_T-1"].rules[0].item_counts
+        == changed.tables["table_T-1"].rules[0].item_counts
+    )
     assert main(["spec", "diff", str(old), str(new)]) == 0
     out = capsys.readouterr().out
     assert "1 item counts changed, 1 module VMs changed" in out

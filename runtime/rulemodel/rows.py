@@ -25,7 +25,8 @@ from __future__ import annotations
 from typing import Any, Literal, NamedTuple, TypeAlias
 
 #: Bump when a row below changes (fields added, removed, reordered or re-typed).
-LAYOUT_VERSION = 2
+#: 3: PS3.16 template rows (:class:`TemplateRuleRow`, ``rules/templates/``).
+LAYOUT_VERSION = 3
 
 ConditionSpec: TypeAlias = "tuple[str, dict[str, Any]] | None"
 Rows: TypeAlias = "tuple[tuple[Any, ...], ...]"  # rows as written: plain tuples
@@ -142,6 +143,78 @@ class FunctionalGroupRow(NamedTuple):
     usage: str
     condition: ConditionSpec
     placement: str  # "", "shared" or "per-frame"
+
+
+class ConstraintRow(NamedTuple):
+    """A PS3.16 template row's constraint on a code (Section 6.1 conventions): ``EV``/``DT``
+    with ``code`` (value, scheme, meaning); ``DCID``/``BCID``/``CID`` with ``cid``; a
+    ``parameter`` ("$Measurement") the invoking template binds; ``row``: the value of another
+    row ("Value of Row 4"). ``member_of``: "MemberOf {DCID n}"; ``default``: "Defaults to
+    DCID n", the group that applies when the parameter before it is not bound."""
+
+    strength: str  # "EV", "DT", "DCID", "BCID", "CID", "" (a parameter, a row value)
+    code: tuple[str, str, str] | None  # (value, scheme, meaning)
+    cid: int  # 0: none
+    parameter: str
+    row: str
+    member_of: bool
+    default: bool
+
+
+class TemplateHead(NamedTuple):
+    """``TEMPLATE`` of ``rules/templates/<tid>.py``: PS3.16's properties of the template."""
+
+    tid: str  # "1500", "10003A"
+    name: str
+    extensible: bool  # Type: Extensible (True) / Non-Extensible
+    order_significant: bool
+    root: bool
+
+
+class TemplateRuleRow(NamedTuple):
+    """One row of a PS3.16 template table (a content item, or an INCLUDE of ``include``).
+
+    ``predicate`` is the parsed Condition (plain data, the clause list documented in
+    :mod:`iodkit.codegen.spec.template_conditions`) or None; ``condition`` the words.
+    ``bindings``: ``((parameter, (constraint, …)), …)`` of an INCLUDE row.
+    """
+
+    kind: Literal["t"]
+    row: str  # the standard's label: "1", "6b"
+    nl: int  # nesting level
+    relationship: str  # "CONTAINS", …; "" when the row names none
+    by_reference: bool  # "R-" (PS3.16 Table 6.1.3-1)
+    value_type: str  # "CONTAINER", "NUM", …, "INCLUDE"
+    concept: ConstraintRow | None  # None: any concept name
+    include: str  # the included TID of an INCLUDE row
+    vm_min: int
+    vm_max: int | None  # None: n
+    requirement: str  # "M", "MC", "U", "UC"
+    condition: str
+    predicate: Any
+    value_sets: tuple[ConstraintRow, ...]
+    units: tuple[ConstraintRow, ...]
+    graphic_types: tuple[str, ...]
+    graphic_types_excluded: bool  # "GRAPHIC TYPE = not {…}"
+    bindings: tuple[tuple[str, tuple[ConstraintRow, ...]], ...]
+
+
+def read_template_row(row: tuple[Any, ...]) -> TemplateRuleRow:
+    """A template row as written, typed (its constraints too); :class:`StaleRulesError` when
+    it does not fit."""
+    if not row or row[0] != "t" or len(row) != len(TemplateRuleRow._fields):
+        raise StaleRulesError(
+            f"a generated template row {str(row)[:80]} does not fit row layout "
+            f"{LAYOUT_VERSION}: regenerate with `make generate`"
+        )
+    r = TemplateRuleRow._make(row)
+    c = ConstraintRow._make
+    return r._replace(
+        concept=c(r.concept) if r.concept is not None else None,
+        value_sets=tuple(c(x) for x in r.value_sets),
+        units=tuple(c(x) for x in r.units),
+        bindings=tuple((p, tuple(c(x) for x in v)) for p, v in r.bindings),
+    )
 
 
 def read_row(row: tuple[Any, ...]) -> Row:

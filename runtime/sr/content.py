@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 from iodkit.codes import Code
+from iodkit.rulemodel.coded import concept_key
 
 __all__ = [
     "RELATIONSHIP_TYPES",
@@ -466,35 +467,6 @@ class ContentItem:
         )
 
     __hash__ = None  # type: ignore[assignment]
-
-
-def _snomed_map() -> dict[str, str]:
-    from pydicom.sr.coding import snomed_mapping
-
-    return dict(snomed_mapping["SRT"])
-
-
-class _Keys:
-    """SNOMED RT → CT code values, loaded on first use (PS3.16 Section 8: SRT is retired in
-    favour of SCT, and pydicom ships the mapping)."""
-
-    table: dict[str, str] | None = None
-
-    @classmethod
-    def sct(cls, value: str) -> str | None:
-        if cls.table is None:
-            cls.table = _snomed_map()
-        return cls.table.get(value)
-
-
-def concept_key(code: Code) -> tuple[str, str]:
-    """What identifies a concept: value and scheme, with retired SNOMED RT (SRT) codes mapped to
-    their SNOMED CT (SCT) equivalents, so either spelling matches the other."""
-    if code.scheme == "SRT":
-        sct = _Keys.sct(code.value)
-        if sct is not None:
-            return sct, "SCT"
-    return code.value, code.scheme
 
 
 def same_concept(a: Code | None, b: Code | None) -> bool:

@@ -76,6 +76,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             help=f"run with the {name} runner (same as --runner {name})",
         )
     parser.add_argument(
+        "--no-templates",
+        action="store_true",
+        help="do not check SR content trees against their PS3.16 templates",
+    )
+    parser.add_argument(
         "--context",
         choices=TRANSFERS,
         default="stored",
@@ -145,7 +150,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     except StaleRulesError as exc:
         _say(str(exc))
         return 2
-    context = ValidationContext(args.context)
+    context = ValidationContext(args.context, templates=not args.no_templates)
     jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
     runner = named(RUNNERS[args.runner or ("processes" if jobs > 1 else "sequential")])
     sources = resolved.sources

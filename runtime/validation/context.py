@@ -32,9 +32,15 @@ class ValidationContext:
     * ``"stow-rs-metadata"`` — in a STOW-RS Request as metadata whose bulk pixel data is
       compressed: the origin server derives the pixel description from the compressed bit
       stream (PS3.3 Table C.7-11a).
+
+    ``templates``: whether an SR document's content tree is checked against its root template
+    (:mod:`iodkit.validation.templates`).
     """
 
     transfer: Transfer = "stored"
+    #: check SR content trees against their PS3.16 templates (``iodkit validate --no-templates``
+    #: turns it off)
+    templates: bool = True
 
     def __post_init__(self) -> None:
         if self.transfer not in TRANSFERS:

@@ -62,6 +62,8 @@ class _Use(NamedTuple):
 
 
 NO_EXPLANATION = explanation(None)
+CONTENT_SEQUENCE = 0x0040A730  # an SR document's root (PS3.3 C.17.3)
+VALUE_TYPE = 0x0040A040
 
 
 class _Check(FileChecks):
@@ -100,6 +102,10 @@ class _Check(FileChecks):
             )
             return self.findings
         self.iod(iod)
+        if self.context.templates and CONTENT_SEQUENCE in self.root and VALUE_TYPE in self.root:
+            from .templates import check_content_tree  # SR documents only: loaded on demand
+
+            self.findings.extend(check_content_tree(self.root, self.edition))
         return self.findings
 
     # -- IOD, modules ----------------------------------------------------------------------------

@@ -37,6 +37,21 @@ CODES: dict[str, str] = {
     "coding-scheme": "a Coding Scheme Designator PS3.16 deprecates, or one in neither Table 8-1 "
     'nor 8-2 and not private ("99…")',
     "uid": "one UID used for two different things (study, series, instance, frame of reference)",
+    "template": "an SR document's root template: named but unknown, or inferred from its title",
+    "template-missing": "a content item an M row (or an MC row whose condition holds) of the "
+    "document's PS3.16 templates requires is absent",
+    "template-vm": "more (or fewer) content items for a template row than its VM allows",
+    "template-row": "a content item with a template row's concept name but another value type, "
+    "relationship or relationship mode",
+    "template-not-allowed": "a content item no row of a non-extensible template admits, or one "
+    "present although its row's condition does not hold",
+    "template-condition": "a template condition between rows broken (XOR, at least one of …)",
+    "template-code": "a concept name or coded value outside its row's constraint (EV, DCID; "
+    "a warning for an extensible DCID or a retired SNOMED RT code)",
+    "template-units": "NUM units outside the row's units constraint",
+    "template-graphic-type": "a SCOORD Graphic Type the row does not allow",
+    "template-ambiguous": "a content item fits several template rows and has errors under each",
+    "template-reference": "a by-reference content item pointing to no content item",
 }
 
 
