@@ -116,7 +116,9 @@ def _dciodvfy(path: Path) -> tuple[int, int] | None:
     tool = shutil.which("dciodvfy") or str(Path(sys.executable).with_name("dciodvfy"))
     if not Path(tool).exists():
         return None
-    result = subprocess.run([tool, str(path)], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [tool, str(path)], capture_output=True, text=True, errors="replace", check=False
+    )
     lines = result.stderr.splitlines()
     return sum(x.startswith("Error") for x in lines), sum(x.startswith("Warning") for x in lines)
 
@@ -252,6 +254,15 @@ def read_back(run: DemoRun) -> None:
 
 Step = Callable[[DemoRun], None]
 
+
+def _steps_elsewhere() -> tuple[Step, ...]:
+    """Steps kept in their packages (imported when the demo runs)."""
+    from iodkit.pr.demo import presentation_state
+    from iodkit.render.demo import segmentation_pictures
+
+    return (segmentation_pictures, presentation_state)
+
+
 #: The demo's steps, in order; the printed step numbers come from this list.
 STEPS: tuple[Step, ...] = (
     ct_series,
@@ -259,6 +270,7 @@ STEPS: tuple[Step, ...] = (
     binary_segmentation,
     labelmap_segmentation,
     read_back,
+    *_steps_elsewhere(),
 )
 
 

@@ -303,3 +303,28 @@ def test_bad_objects() -> None:
         Window(10, 0.5)
     with pytest.raises(PresentationStateError, match="rotation 45 is not 0, 90, 180 or 270"):
         GrayscaleSoftcopyPresentationState(synthetic.ct_series(1, 8, 8), rotation=45)  # type: ignore[arg-type]
+
+
+def test_text_outside_the_sources_character_set(ct, tmp_path: Path) -> None:
+    """Text the copied character set cannot hold makes the object declare UTF-8 (ISO_IR 192);
+    text it can hold keeps the sources' set."""
+    note = GraphicAnnotation("NOTES", text_objects=[TextObject("12 cm² — résumé", anchor=(1, 1))])
+    path = tmp_path / "utf8.dcm"
+    GrayscaleSoftcopyPresentationState(ct, annotations=[note]).save(path)
+    assert_valid(path)
+    ds = pydicom.dcmread(path)
+    assert ds.SpecificCharacterSet == "ISO_IR 192"
+    assert (
+        ds.GraphicAnnotationSequence[0].TextObjectSequence[0].UnformattedTextValue
+        == "12 cm² — résumé"
+    )
+    latin = [copy.deepcopy(d) for d in ct]
+    for d in latin:
+        d.SpecificCharacterSet = "ISO_IR 100"
+    fits = GraphicAnnotation("NOTES", text_objects=[TextObject("résumé", anchor=(1, 1))])
+    assert (
+        GrayscaleSoftcopyPresentationState(latin, annotations=[fits])
+        .to_dataset()
+        .SpecificCharacterSet
+        == "ISO_IR 100"
+    )

@@ -19,6 +19,7 @@ from typing import BinaryIO, Literal
 from iodkit.ann.coordinates import check_inside
 from iodkit.ann.errors import AnnotationError
 from iodkit.ann.groups import AnnotationGroup
+from iodkit.derived.charset import cover_text
 from pydicom.dataset import Dataset
 
 MICROSCOPY_BULK_SIMPLE_ANNOTATIONS_STORAGE = "1.2.840.10008.5.1.4.1.1.91.1"
@@ -225,8 +226,9 @@ class MicroscopyBulkSimpleAnnotations:
                 ]
             ),
         )
-        iod = MicroscopyBulkSimpleAnnotationsIOD(**modules)
-        return iod.to_dataset(file_meta=True)  # type: ignore[no-any-return]
+        ds: Dataset = MicroscopyBulkSimpleAnnotationsIOD(**modules).to_dataset(file_meta=True)
+        cover_text(ds)
+        return ds
 
     def save(self, path: str | os.PathLike[str] | BinaryIO) -> None:
         """Write the instance atomically (nothing is left behind on error)."""

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import Any, BinaryIO, Literal
 
 import numpy as np
+from iodkit.derived.charset import cover_text
 from iodkit.pr.content import (
     DisplayedArea,
     GraphicAnnotation,
@@ -294,6 +295,7 @@ class PresentationState:
         iod = self._iod()(**self._common(), **self._specific())
         ds: Dataset = iod.to_dataset(file_meta=True)
         _signed_descriptors(ds)
+        cover_text(ds)
         return ds
 
     def save(self, path: str | os.PathLike[str] | BinaryIO) -> None:

@@ -36,7 +36,8 @@ def render_presentation_state(
     legend: bool = True,
 ) -> Any:
     """A Pillow image of ``state`` applied to one of its images (``image``: a SOP Instance
-    UID; default the first referenced image found among ``images``; ``frame`` 0-based)."""
+    UID; default the first image given that the state annotates, else the first it
+    references; ``frame`` 0-based)."""
     from iodkit.pr.reader import read_presentation_state
 
     reader = read_presentation_state(state)
@@ -49,7 +50,8 @@ def render_presentation_state(
             f"none of the {len(images)} images given is referenced by the presentation state "
             f"({len(referenced)} referenced); pass its images"
         )
-    ds = candidates[0]
+    annotated = [c for c in candidates if reader.annotations_for(str(c.SOPInstanceUID))]
+    ds = (annotated or candidates)[0]  # by default an image the state draws on
     uid = str(ds.SOPInstanceUID)
     frames = int(ds.get("NumberOfFrames") or 1)
     index = int(frame or 0)
@@ -77,7 +79,7 @@ def render_presentation_state(
     draw = ImageDraw.Draw(picture)
     layers = {layer.name: k for k, layer in enumerate(reader.layers)}
     entries: dict[str, tuple[int, int, int]] = {}
-    width = max(1, factor // 3)
+    width = max(1, factor // 2)
     for annotation in reader.annotations_for(uid, number):
         layer = reader.layer(annotation.layer)
         colour = _layer_colour(layer, layers.get(annotation.layer, 0))
